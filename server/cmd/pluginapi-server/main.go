@@ -1,0 +1,167 @@
+// Command pluginapi-server runs the Plugin API gRPC server with the
+// in-memory reference backend.
+//
+// It listens on a unix socket in a private directory (or, with -listen tcp,
+// on a loopback TCP port), then prints one JSON line to stdout:
+//
+//	{"target":"unix:///tmp/pluginapi-1/pluginapi.sock","token":"…","pid":123}
+//
+// target is a gRPC target and token the plugin token that every call must
+// carry. The token comes from MATTERMOST_PLUGIN_API_TOKEN when that is set,
+// and is random otherwise. Logs, including the plugin's LogInfo lines, go
+// to stderr. SIGTERM or SIGINT stops the server gracefully; it then exits 0.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+)
+
+// tokenEnv names the environment variable that may set the token.
+const tokenEnv = "MATTERMOST_PLUGIN_API_TOKEN"
+
+// ready is the line printed once the server listens.
+type ready struct {
+	Target string `json:"target"`
+	Token  string `json:"token"`
+	PID    int    `json:"pid"`
+}
+
+type config struct {
+	listen           string
+	socketDir        string
+	tcpAddr          string
+	serverVersion    string
+	maxMessageSize   int
+	keepaliveMinTime time.Duration
+	stopTimeout      time.Duration
+	logFormat        string
+	logLevel         string
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pluginapi-server:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("pluginapi-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.listen, "listen", "unix", `transport: "unix" (a private socket) or "tcp" (loopback only)`)
+	fs.StringVar(&c.socketDir, "socket-dir", "", "parent of the private socket directory (default: the system temp dir)")
+	fs.StringVar(&c.tcpAddr, "tcp-addr", "127.0.0.1:0", "loopback address for -listen tcp")
+	fs.StringVar(&c.serverVersion, "server-version", memory.DefaultServerVersion, "version that GetServerVersion reports")
+	fs.IntVar(&c.maxMessageSize, "max-message-size", server.DefaultMaxMessageSize, "largest message received or sent, in bytes")
+	fs.DurationVar(&c.keepaliveMinTime, "keepalive-min-time", server.DefaultKeepaliveMinTime, "shortest client keepalive ping interval allowed")
+	fs.DurationVar(&c.stopTimeout, "stop-timeout", server.DefaultStopTimeout, "how long a graceful stop waits for calls in flight")
+	fs.StringVar(&c.logFormat, "log-format", "text", `log format on stderr: "text" or "json"`)
+	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return c, nil
+}
+
+func newLogger(c config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("-log-format: unknown format %q", c.logFormat)
+	}
+}
+
+func listen(c config) (*server.Listener, error) {
+	switch c.listen {
+	case "unix":
+		return server.ListenUnix(c.socketDir)
+	case "tcp":
+		return server.ListenTCP(c.tcpAddr)
+	default:
+		return nil, fmt.Errorf("-listen: unknown transport %q", c.listen)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	token := os.Getenv(tokenEnv)
+	if token == "" {
+		if token, err = auth.NewToken(); err != nil {
+			return err
+		}
+	}
+
+	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger))
+	srv, err := server.New(backend, token,
+		server.MaxMessageSize(c.maxMessageSize),
+		server.KeepaliveMinTime(c.keepaliveMinTime),
+		server.StopTimeout(c.stopTimeout),
+		server.Logger(logger))
+	if err != nil {
+		return err
+	}
+	lis, err := listen(c)
+	if err != nil {
+		return err
+	}
+	defer lis.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+
+	line, err := json.Marshal(ready{Target: lis.Target, Token: token, PID: os.Getpid()})
+	if err != nil {
+		return fmt.Errorf("encode ready line: %w", err)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		srv.Stop()
+		return fmt.Errorf("write ready line: %w", err)
+	}
+	logger.Info("plugin API server listening", slog.String("target", lis.Target))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("stopping plugin API server")
+	if !srv.GracefulStop() {
+		logger.Warn("calls still in flight at the stop timeout were cancelled")
+	}
+	return <-served
+}

@@ -1,0 +1,193 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+)
+
+// keyMaxRunes is the longest KV key Mattermost accepts
+// (model.KeyValueKeyMaxRunes).
+const keyMaxRunes = 150
+
+// kvEntry is a stored value and its expiry time in milliseconds since the
+// Unix epoch; 0 means it never expires.
+type kvEntry struct {
+	value    []byte
+	expireAt int64
+}
+
+func (e kvEntry) expired(nowMillis int64) bool {
+	return e.expireAt != 0 && e.expireAt <= nowMillis
+}
+
+func validateKey(where, key string) error {
+	if key == "" || utf8.RuneCountInString(key) > keyMaxRunes {
+		return apperror.New(where, "model.plugin_key_value.is_valid.key.app_error",
+			"Invalid key: it must have 1 to 150 characters.", "key_length="+itoa(utf8.RuneCountInString(key)), http.StatusBadRequest)
+	}
+	return nil
+}
+
+// lookupLocked returns the live value of key. b.mu must be held.
+func (b *Backend) lookupLocked(key string, now int64) ([]byte, bool) {
+	e, ok := b.kv[key]
+	if !ok {
+		return nil, false
+	}
+	if e.expired(now) {
+		delete(b.kv, key)
+		return nil, false
+	}
+	return e.value, true
+}
+
+// storeLocked stores value under key, or deletes key when value is nil.
+// b.mu must be held.
+func (b *Backend) storeLocked(key string, value []byte, expireInSeconds int64, now int64) {
+	if value == nil {
+		delete(b.kv, key)
+		return
+	}
+	var expireAt int64
+	if expireInSeconds > 0 {
+		expireAt = now + expireInSeconds*1000
+	}
+	b.kv[key] = kvEntry{value: bytes.Clone(value), expireAt: expireAt}
+}
+
+// setWithOptions is the one write path of the KV store; every KV setter
+// goes through it, as every setter of the Mattermost server goes through
+// SetPluginKeyWithOptions.
+func (b *Backend) setWithOptions(where, key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
+	if err := validateKey(where, key); err != nil {
+		return false, err
+	}
+	if !opts.GetAtomic() && opts.OldValue != nil {
+		return false, apperror.New(where, "model.plugin_kvset_options.is_valid.old_value.app_error",
+			"Only atomic set operations may have an old value.", "", http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowMillis()
+	if opts.GetAtomic() {
+		current, exists := b.lookupLocked(key, now)
+		if opts.OldValue == nil {
+			if exists {
+				return false, nil
+			}
+		} else if !exists || !bytes.Equal(current, opts.OldValue) {
+			return false, nil
+		}
+	}
+	b.storeLocked(key, value, opts.GetExpireInSeconds(), now)
+	return true, nil
+}
+
+// KVSet stores a value, or deletes the key when the value is unset.
+func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
+	if _, err := b.setWithOptions("KVSet", req.GetKey(), req.Value, nil); err != nil {
+		return nil, err
+	}
+	return &pluginpb.KVSetResponse{}, nil
+}
+
+// KVSetWithExpiry stores a value that expires.
+func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
+	opts := &pluginpb.PluginKVSetOptions{ExpireInSeconds: req.GetExpireInSeconds()}
+	if _, err := b.setWithOptions("KVSetWithExpiry", req.GetKey(), req.Value, opts); err != nil {
+		return nil, err
+	}
+	return &pluginpb.KVSetWithExpiryResponse{}, nil
+}
+
+// KVCompareAndSet sets a key if its value is the expected one.
+func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
+	opts := &pluginpb.PluginKVSetOptions{Atomic: true, OldValue: req.OldValue}
+	ok, err := b.setWithOptions("KVCompareAndSet", req.GetKey(), req.NewValue, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.KVCompareAndSetResponse{Success: ok}, nil
+}
+
+// KVSetWithOptions sets a key as the options say.
+func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
+	ok, err := b.setWithOptions("KVSetWithOptions", req.GetKey(), req.Value, req.GetOptions())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.KVSetWithOptionsResponse{Success: ok}, nil
+}
+
+// KVCompareAndDelete deletes a key if its value is the expected one. An
+// unset expected value never matches, as in Mattermost.
+func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
+	if err := validateKey("KVCompareAndDelete", req.GetKey()); err != nil {
+		return nil, err
+	}
+	if req.OldValue == nil {
+		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	current, exists := b.lookupLocked(req.GetKey(), b.nowMillis())
+	if !exists || !bytes.Equal(current, req.OldValue) {
+		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
+	}
+	delete(b.kv, req.GetKey())
+	return &pluginpb.KVCompareAndDeleteResponse{Success: true}, nil
+}
+
+// KVGet reads a key.
+func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
+	if err := validateKey("KVGet", req.GetKey()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	value, ok := b.lookupLocked(req.GetKey(), b.nowMillis())
+	if !ok {
+		return &pluginpb.KVGetResponse{}, nil
+	}
+	return &pluginpb.KVGetResponse{Value: bytes.Clone(value)}, nil
+}
+
+// KVDelete deletes a key.
+func (b *Backend) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
+	if _, err := b.setWithOptions("KVDelete", req.GetKey(), nil, nil); err != nil {
+		return nil, err
+	}
+	return &pluginpb.KVDeleteResponse{}, nil
+}
+
+// KVDeleteAll deletes every key.
+func (b *Backend) KVDeleteAll(context.Context, *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clear(b.kv)
+	return &pluginpb.KVDeleteAllResponse{}, nil
+}
+
+// KVList returns one page of live keys in ascending order.
+func (b *Backend) KVList(_ context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
+	if err := validatePaging("KVList", req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	now := b.nowMillis()
+	keys := make([]string, 0, len(b.kv))
+	for k, e := range b.kv {
+		if !e.expired(now) {
+			keys = append(keys, k)
+		}
+	}
+	b.mu.Unlock()
+	slices.Sort(keys)
+	return &pluginpb.KVListResponse{Keys: page(keys, req.GetPage(), req.GetPerPage())}, nil
+}

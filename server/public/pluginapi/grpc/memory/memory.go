@@ -1,0 +1,89 @@
+// Package memory is an in-memory implementation of the Plugin API with the
+// semantics of a Mattermost server.
+//
+// It backs the tests, the demo and plugin authors' local runs. Its state
+// lives in one process and is lost when the process ends. A [Backend] is
+// safe for concurrent use; every operation is atomic with respect to the
+// others.
+package memory
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+)
+
+// DefaultServerVersion is the version that GetServerVersion reports unless
+// [ServerVersion] sets another.
+const DefaultServerVersion = "11.1.0"
+
+// Backend holds the state of one Mattermost server as seen by one plugin.
+type Backend struct {
+	pluginpb.UnimplementedPluginAPIServer
+
+	version string
+	now     func() time.Time
+	logger  *slog.Logger
+
+	mu    sync.Mutex
+	kv    map[string]kvEntry
+	users userStore
+}
+
+// An Option configures a [Backend].
+type Option interface {
+	apply(*Backend)
+}
+
+type optionFunc func(*Backend)
+
+func (f optionFunc) apply(b *Backend) { f(b) }
+
+// ServerVersion sets the version that GetServerVersion reports. The default
+// is [DefaultServerVersion].
+func ServerVersion(v string) Option {
+	return optionFunc(func(b *Backend) { b.version = v })
+}
+
+// Clock sets the source of the current time, for expiry and timestamps.
+// The default is [time.Now]. A nil clock keeps the default.
+func Clock(now func() time.Time) Option {
+	return optionFunc(func(b *Backend) {
+		if now != nil {
+			b.now = now
+		}
+	})
+}
+
+// Logger sets the logger that LogDebug, LogInfo, LogWarn and LogError
+// write to. The default is [slog.Default]. A nil logger keeps the default.
+func Logger(l *slog.Logger) Option {
+	return optionFunc(func(b *Backend) {
+		if l != nil {
+			b.logger = l
+		}
+	})
+}
+
+// New returns an empty Backend.
+func New(opts ...Option) *Backend {
+	b := &Backend{
+		version: DefaultServerVersion,
+		now:     time.Now,
+		logger:  slog.Default(),
+		kv:      make(map[string]kvEntry),
+		users:   newUserStore(),
+	}
+	for _, opt := range opts {
+		opt.apply(b)
+	}
+	return b
+}
+
+// nowMillis returns the current time in milliseconds since the Unix epoch,
+// the unit of every Mattermost timestamp.
+func (b *Backend) nowMillis() int64 {
+	return b.now().UnixMilli()
+}

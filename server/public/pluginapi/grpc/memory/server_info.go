@@ -1,0 +1,12 @@
+package memory
+
+import (
+	"context"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+)
+
+// GetServerVersion returns the configured server version.
+func (b *Backend) GetServerVersion(context.Context, *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
+	return &pluginpb.GetServerVersionResponse{Version: b.version}, nil
+}

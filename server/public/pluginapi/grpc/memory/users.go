@@ -1,0 +1,370 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+)
+
+// userStore holds users and the indexes that keep usernames and emails
+// unique. Deactivated users keep their names.
+type userStore struct {
+	byID       map[string]*storedUser
+	byUsername map[string]string
+	byEmail    map[string]string
+}
+
+// storedUser is a user without secrets, plus a digest of the password.
+type storedUser struct {
+	user         *pluginpb.User
+	passwordHash [sha256.Size]byte
+}
+
+func newUserStore() userStore {
+	return userStore{
+		byID:       make(map[string]*storedUser),
+		byUsername: make(map[string]string),
+		byEmail:    make(map[string]string),
+	}
+}
+
+// sanitized returns a copy of u without secrets, as the server returns it.
+func sanitized(u *pluginpb.User) *pluginpb.User {
+	c := proto.Clone(u).(*pluginpb.User)
+	c.Password = ""
+	c.MfaSecret = ""
+	return c
+}
+
+func userNotFound(where, details string) *apperror.Error {
+	return apperror.New(where, "app.user.missing_account.const", "Unable to find the user.", details, http.StatusNotFound)
+}
+
+func invalidParam(where, name string) *apperror.Error {
+	return apperror.New(where, "api.context.invalid_param.app_error",
+		"Invalid or missing "+name+" in request.", "", http.StatusBadRequest)
+}
+
+// checkUniqueLocked rejects u when another user has its username or
+// email. b.mu must be held.
+func (b *Backend) checkUniqueLocked(where string, u *pluginpb.User) error {
+	if id, ok := b.users.byUsername[u.GetUsername()]; ok && id != u.GetId() {
+		return apperror.New(where, "app.user.save.username_exists.app_error",
+			"An account with that username already exists.", "", http.StatusBadRequest)
+	}
+	if id, ok := b.users.byEmail[u.GetEmail()]; ok && id != u.GetId() {
+		return apperror.New(where, "app.user.save.email_exists.app_error",
+			"An account with that email already exists.", "", http.StatusBadRequest)
+	}
+	return nil
+}
+
+// putLocked stores u and updates the indexes. b.mu must be held.
+func (b *Backend) putLocked(s *storedUser) {
+	if old, ok := b.users.byID[s.user.GetId()]; ok {
+		delete(b.users.byUsername, old.user.GetUsername())
+		delete(b.users.byEmail, old.user.GetEmail())
+	}
+	b.users.byID[s.user.GetId()] = s
+	b.users.byUsername[s.user.GetUsername()] = s.user.GetId()
+	b.users.byEmail[s.user.GetEmail()] = s.user.GetId()
+}
+
+// CreateUser creates a user with the defaults of Mattermost.
+func (b *Backend) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
+	const where = "CreateUser"
+	if req.GetUser() == nil {
+		return nil, invalidParam(where, "user")
+	}
+	u := proto.Clone(req.GetUser()).(*pluginpb.User)
+	if u.GetId() != "" {
+		return nil, apperror.New(where, "app.user.save.existing.app_error",
+			"Must call update for an existing user.", "", http.StatusBadRequest)
+	}
+	if err := validateNewPassword(u); err != nil {
+		return nil, err
+	}
+	password := u.GetPassword()
+	u.Password = ""
+	u.MfaSecret = ""
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowMillis()
+	u.Id = newID()
+	u.CreateAt = now
+	u.UpdateAt = now
+	u.DeleteAt = 0
+	u.LastPasswordUpdate = now
+	if u.GetRoles() == "" {
+		u.Roles = defaultUserRoles
+	}
+	if u.GetLocale() == "" {
+		u.Locale = defaultLocale
+	}
+	if len(u.GetNotifyProps()) == 0 {
+		u.NotifyProps = defaultNotifyProps(u.GetUsername())
+	}
+	if len(u.GetTimezone()) == 0 {
+		u.Timezone = map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"}
+	}
+	normalizeUser(u)
+	if err := validateUser(u); err != nil {
+		return nil, err
+	}
+	if err := b.checkUniqueLocked(where, u); err != nil {
+		return nil, err
+	}
+	b.putLocked(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
+	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
+}
+
+func defaultNotifyProps(username string) map[string]string {
+	return map[string]string{
+		"email":         "true",
+		"push":          "mention",
+		"desktop":       "mention",
+		"desktop_sound": "true",
+		"mention_keys":  "",
+		"channel":       "true",
+		"first_name":    "false",
+		"comments":      "never",
+		"push_status":   "online",
+		"_username":     username,
+	}
+}
+
+// UpdateUser updates a user's profile. As in Mattermost, it keeps the
+// creation time, secrets, auth binding, roles and delete_at of the stored
+// user, and a new email address is not verified.
+func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
+	const where = "UpdateUser"
+	if req.GetUser() == nil {
+		return nil, invalidParam(where, "user")
+	}
+	if !isValidID(req.GetUser().GetId()) {
+		return nil, invalidParam(where, "user.id")
+	}
+	u := proto.Clone(req.GetUser()).(*pluginpb.User)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, ok := b.users.byID[u.GetId()]
+	if !ok {
+		return nil, userNotFound(where, "user_id="+u.GetId())
+	}
+	prev := old.user
+	u.CreateAt = prev.GetCreateAt()
+	u.AuthData = prev.AuthData
+	u.AuthService = prev.GetAuthService()
+	u.Password = ""
+	u.LastPasswordUpdate = prev.GetLastPasswordUpdate()
+	u.LastPictureUpdate = prev.GetLastPictureUpdate()
+	u.FailedAttempts = prev.GetFailedAttempts()
+	u.MfaSecret = ""
+	u.MfaActive = prev.GetMfaActive()
+	u.Roles = prev.GetRoles()
+	u.DeleteAt = prev.GetDeleteAt()
+	u.EmailVerified = prev.GetEmailVerified()
+	normalizeUser(u)
+	if u.GetEmail() != prev.GetEmail() {
+		u.EmailVerified = false
+	}
+	u.UpdateAt = b.nowMillis()
+	if err := validateUser(u); err != nil {
+		return nil, err
+	}
+	if err := b.checkUniqueLocked(where, u); err != nil {
+		return nil, err
+	}
+	b.putLocked(&storedUser{user: u, passwordHash: old.passwordHash})
+	return &pluginpb.UpdateUserResponse{User: sanitized(u)}, nil
+}
+
+// DeleteUser deactivates a user, as the Plugin API's DeleteUser does: the
+// account stays, with delete_at set.
+func (b *Backend) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
+	const where = "DeleteUser"
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam(where, "user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.users.byID[req.GetUserId()]
+	if !ok {
+		return nil, userNotFound(where, "user_id="+req.GetUserId())
+	}
+	if s.user.GetDeleteAt() == 0 {
+		u := proto.Clone(s.user).(*pluginpb.User)
+		now := b.nowMillis()
+		u.DeleteAt = now
+		u.UpdateAt = now
+		b.putLocked(&storedUser{user: u, passwordHash: s.passwordHash})
+	}
+	return &pluginpb.DeleteUserResponse{}, nil
+}
+
+// GetUser returns a user by id.
+func (b *Backend) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
+	const where = "GetUser"
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam(where, "user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.users.byID[req.GetUserId()]
+	if !ok {
+		return nil, userNotFound(where, "user_id="+req.GetUserId())
+	}
+	return &pluginpb.GetUserResponse{User: sanitized(s.user)}, nil
+}
+
+// GetUserByEmail returns a user by email address, ignoring case.
+func (b *Backend) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
+	const where = "GetUserByEmail"
+	email := strings.ToLower(strings.TrimSpace(req.GetEmail()))
+	if email == "" {
+		return nil, invalidParam(where, "email")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.users.byEmail[email]
+	if !ok {
+		return nil, userNotFound(where, "")
+	}
+	return &pluginpb.GetUserByEmailResponse{User: sanitized(b.users.byID[id].user)}, nil
+}
+
+// GetUserByUsername returns a user by username, ignoring case.
+func (b *Backend) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
+	const where = "GetUserByUsername"
+	name := strings.ToLower(strings.TrimSpace(req.GetUsername()))
+	if name == "" {
+		return nil, invalidParam(where, "username")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.users.byUsername[name]
+	if !ok {
+		return nil, userNotFound(where, "username="+name)
+	}
+	return &pluginpb.GetUserByUsernameResponse{User: sanitized(b.users.byID[id].user)}, nil
+}
+
+// GetUsersByUsernames returns the users with the given names, skipping
+// unknown ones.
+func (b *Backend) GetUsersByUsernames(_ context.Context, req *pluginpb.GetUsersByUsernamesRequest) (*pluginpb.GetUsersByUsernamesResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	users := make([]*pluginpb.User, 0, len(req.GetUsernames()))
+	seen := make(map[string]bool, len(req.GetUsernames()))
+	for _, name := range req.GetUsernames() {
+		id, ok := b.users.byUsername[strings.ToLower(strings.TrimSpace(name))]
+		if ok && !seen[id] {
+			seen[id] = true
+			users = append(users, sanitized(b.users.byID[id].user))
+		}
+	}
+	return &pluginpb.GetUsersByUsernamesResponse{Users: users}, nil
+}
+
+// GetUsersByIds returns the users with the given ids, skipping unknown
+// ones.
+func (b *Backend) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIdsRequest) (*pluginpb.GetUsersByIdsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	users := make([]*pluginpb.User, 0, len(req.GetUserIds()))
+	seen := make(map[string]bool, len(req.GetUserIds()))
+	for _, id := range req.GetUserIds() {
+		if s, ok := b.users.byID[id]; ok && !seen[id] {
+			seen[id] = true
+			users = append(users, sanitized(s.user))
+		}
+	}
+	return &pluginpb.GetUsersByIdsResponse{Users: users}, nil
+}
+
+// userSorts are the sort orders GetUsers accepts.
+var userSorts = map[string]func(a, b *pluginpb.User) int{
+	"": func(a, b *pluginpb.User) int { return cmp.Compare(a.GetUsername(), b.GetUsername()) },
+	"create_at": func(a, b *pluginpb.User) int {
+		return cmp.Or(cmp.Compare(b.GetCreateAt(), a.GetCreateAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
+	},
+	"last_activity_at": func(a, b *pluginpb.User) int {
+		return cmp.Or(cmp.Compare(b.GetLastActivityAt(), a.GetLastActivityAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
+	},
+	"update_at": func(a, b *pluginpb.User) int {
+		return cmp.Or(cmp.Compare(b.GetUpdateAt(), a.GetUpdateAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
+	},
+}
+
+// GetUsers returns one page of the users that match the options. Filters
+// on team, channel and group membership match no user, because this
+// backend has no teams, channels or groups yet; their negations match
+// every user.
+func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*pluginpb.GetUsersResponse, error) {
+	const where = "GetUsers"
+	o := req.GetOptions()
+	if err := validatePaging(where, o.GetPage(), o.GetPerPage()); err != nil {
+		return nil, err
+	}
+	if o.GetActive() && o.GetInactive() {
+		return nil, apperror.New(where, "api.user.get_users.active_inactive.app_error",
+			"The active and inactive filters cannot be combined.", "", http.StatusBadRequest)
+	}
+	less, ok := userSorts[o.GetSort()]
+	if !ok {
+		return nil, apperror.New(where, "api.user.get_users.invalid_sort.app_error",
+			"Invalid sort order.", "sort="+o.GetSort(), http.StatusBadRequest)
+	}
+	if o.GetInTeamId() != "" || o.GetInChannelId() != "" || o.GetInGroupId() != "" ||
+		o.GetGroupConstrained() || len(o.GetChannelRoles()) > 0 || len(o.GetTeamRoles()) > 0 ||
+		o.ViewRestrictions != nil {
+		return &pluginpb.GetUsersResponse{Users: []*pluginpb.User{}}, nil
+	}
+
+	b.mu.Lock()
+	matched := make([]*pluginpb.User, 0, len(b.users.byID))
+	for _, s := range b.users.byID {
+		if userMatches(s.user, o) {
+			matched = append(matched, s.user)
+		}
+	}
+	b.mu.Unlock()
+
+	slices.SortFunc(matched, less)
+	pageUsers := page(matched, o.GetPage(), o.GetPerPage())
+	users := make([]*pluginpb.User, len(pageUsers))
+	for i, u := range pageUsers {
+		users[i] = sanitized(u)
+	}
+	return &pluginpb.GetUsersResponse{Users: users}, nil
+}
+
+func userMatches(u *pluginpb.User, o *pluginpb.UserGetOptions) bool {
+	if o.GetActive() && u.GetDeleteAt() != 0 {
+		return false
+	}
+	if o.GetInactive() && u.GetDeleteAt() == 0 {
+		return false
+	}
+	if o.GetUpdatedAfter() != 0 && u.GetUpdateAt() <= o.GetUpdatedAfter() {
+		return false
+	}
+	roles := strings.Fields(u.GetRoles())
+	if o.GetRole() != "" && !slices.Contains(roles, o.GetRole()) {
+		return false
+	}
+	if len(o.GetRoles()) > 0 && !slices.ContainsFunc(o.GetRoles(), func(r string) bool { return slices.Contains(roles, r) }) {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// SocketName is the file name of the unix socket in its private directory.
+const SocketName = "pluginapi.sock"
+
+// Listener is a listener together with the gRPC target that reaches it.
+type Listener struct {
+	net.Listener
+	// Target is the address in gRPC target syntax, for example
+	// "unix:///tmp/pluginapi-123/pluginapi.sock" or "127.0.0.1:40123".
+	Target string
+	dir    string
+}
+
+// Close closes the listener and removes the private socket directory, if
+// there is one.
+func (l *Listener) Close() error {
+	err := l.Listener.Close()
+	if l.dir != "" {
+		if rmErr := os.RemoveAll(l.dir); rmErr != nil {
+			err = errors.Join(err, fmt.Errorf("server: remove socket dir: %w", rmErr))
+		}
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenUnix listens on a unix socket in a new private directory (mode
+// 0700) under parent, or under the system temporary directory when parent
+// is empty. The socket itself has mode 0600.
+func ListenUnix(parent string) (*Listener, error) {
+	dir, err := os.MkdirTemp(parent, "pluginapi-")
+	if err != nil {
+		return nil, fmt.Errorf("server: create socket dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("server: chmod socket dir: %w", err)
+	}
+	path := filepath.Join(dir, SocketName)
+	lis, err := net.Listen("unix", path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("server: listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		lis.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("server: chmod socket: %w", err)
+	}
+	// The directory is removed by Close; the listener must not unlink the
+	// socket first and race with it.
+	lis.(*net.UnixListener).SetUnlinkOnClose(false)
+	return &Listener{Listener: lis, Target: "unix://" + path, dir: dir}, nil
+}
+
+// ErrNotLoopback is returned by [ListenTCP] for an address that is not on
+// the loopback interface.
+var ErrNotLoopback = errors.New("server: TCP address is not a loopback address")
+
+// ListenTCP listens on a loopback TCP address such as "127.0.0.1:0" or
+// "[::1]:0". Other addresses are refused: the token is sent in clear text,
+// so the server must not be reachable from the network.
+func ListenTCP(addr string) (*Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: parse TCP address %q: %w", addr, err)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("%w: %q", ErrNotLoopback, addr)
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen on %s: %w", addr, err)
+	}
+	return &Listener{Listener: lis, Target: lis.Addr().String()}, nil
+}
