@@ -68,20 +68,21 @@ func (b *Backend) setWithOptions(where, key string, value []byte, opts *pluginpb
 	if err := validateKey(where, key); err != nil {
 		return false, err
 	}
-	if !opts.GetAtomic() && opts.OldValue != nil {
+	atomic, oldValue := opts.GetAtomic(), opts.GetOldValue()
+	if !atomic && oldValue != nil {
 		return false, apperror.New(where, "model.plugin_kvset_options.is_valid.old_value.app_error",
 			"Only atomic set operations may have an old value.", "", http.StatusBadRequest)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.nowMillis()
-	if opts.GetAtomic() {
+	if atomic {
 		current, exists := b.lookupLocked(key, now)
-		if opts.OldValue == nil {
+		if oldValue == nil {
 			if exists {
 				return false, nil
 			}
-		} else if !exists || !bytes.Equal(current, opts.OldValue) {
+		} else if !exists || !bytes.Equal(current, oldValue) {
 			return false, nil
 		}
 	}
@@ -91,7 +92,7 @@ func (b *Backend) setWithOptions(where, key string, value []byte, opts *pluginpb
 
 // KVSet stores a value, or deletes the key when the value is unset.
 func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
-	if _, err := b.setWithOptions("KVSet", req.GetKey(), req.Value, nil); err != nil {
+	if _, err := b.setWithOptions("KVSet", req.GetKey(), req.GetValue(), nil); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetResponse{}, nil
@@ -100,7 +101,7 @@ func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginp
 // KVSetWithExpiry stores a value that expires.
 func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
 	opts := &pluginpb.PluginKVSetOptions{ExpireInSeconds: req.GetExpireInSeconds()}
-	if _, err := b.setWithOptions("KVSetWithExpiry", req.GetKey(), req.Value, opts); err != nil {
+	if _, err := b.setWithOptions("KVSetWithExpiry", req.GetKey(), req.GetValue(), opts); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetWithExpiryResponse{}, nil
@@ -108,8 +109,8 @@ func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpi
 
 // KVCompareAndSet sets a key if its value is the expected one.
 func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
-	opts := &pluginpb.PluginKVSetOptions{Atomic: true, OldValue: req.OldValue}
-	ok, err := b.setWithOptions("KVCompareAndSet", req.GetKey(), req.NewValue, opts)
+	opts := &pluginpb.PluginKVSetOptions{Atomic: true, OldValue: req.GetOldValue()}
+	ok, err := b.setWithOptions("KVCompareAndSet", req.GetKey(), req.GetNewValue(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndS
 
 // KVSetWithOptions sets a key as the options say.
 func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
-	ok, err := b.setWithOptions("KVSetWithOptions", req.GetKey(), req.Value, req.GetOptions())
+	ok, err := b.setWithOptions("KVSetWithOptions", req.GetKey(), req.GetValue(), req.GetOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -131,13 +132,13 @@ func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareA
 	if err := validateKey("KVCompareAndDelete", req.GetKey()); err != nil {
 		return nil, err
 	}
-	if req.OldValue == nil {
+	if req.GetOldValue() == nil {
 		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	current, exists := b.lookupLocked(req.GetKey(), b.nowMillis())
-	if !exists || !bytes.Equal(current, req.OldValue) {
+	if !exists || !bytes.Equal(current, req.GetOldValue()) {
 		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
 	}
 	delete(b.kv, req.GetKey())

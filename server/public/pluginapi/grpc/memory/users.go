@@ -327,7 +327,7 @@ func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*p
 	}
 	if o.GetInTeamId() != "" || o.GetInChannelId() != "" || o.GetInGroupId() != "" ||
 		o.GetGroupConstrained() || len(o.GetChannelRoles()) > 0 || len(o.GetTeamRoles()) > 0 ||
-		o.ViewRestrictions != nil {
+		o.GetViewRestrictions() != nil {
 		return &pluginpb.GetUsersResponse{Users: []*pluginpb.User{}}, nil
 	}
 

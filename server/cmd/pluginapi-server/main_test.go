@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-listen", "carrier-pigeon"}, "unknown transport"},
+		{[]string{"-listen", "tcp", "-tcp-addr", "0.0.0.0:0"}, "not a loopback address"},
+		{[]string{"-log-format", "xml"}, "unknown format"},
+		{[]string{"-log-level", "loud"}, "-log-level"},
+		{[]string{"extra"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		err := run(tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%q) = %v; want an error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
+	t.Setenv(tokenEnv, "fixed-token")
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run([]string{"-listen", "tcp"}, w, io.Discard) }()
+
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the ready line: %v", err)
+	}
+	var got ready
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	if got.Token != "fixed-token" || !strings.HasPrefix(got.Target, "127.0.0.1:") || got.PID == 0 {
+		t.Errorf("ready = %+v; want the env token, a loopback target and a pid", got)
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run() after SIGTERM = %v; want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run() did not return after SIGTERM")
+	}
+}

@@ -1,0 +1,258 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+)
+
+func newUser(name string) *pluginpb.User {
+	return &pluginpb.User{Username: name, Email: name + "@example.com", Password: "passw0rd!"}
+}
+
+func create(t *testing.T, b *Backend, u *pluginpb.User) *pluginpb.User {
+	t.Helper()
+	resp, err := b.CreateUser(context.Background(), &pluginpb.CreateUserRequest{User: u})
+	if err != nil {
+		t.Fatalf("CreateUser(%s) = %v", u.GetUsername(), err)
+	}
+	return resp.GetUser()
+}
+
+func TestCreateUser(t *testing.T) {
+	b, clock := newTestBackend(t)
+	u := create(t, b, &pluginpb.User{Username: "  Alice ", Email: "Alice@Example.COM", Password: "passw0rd!", MfaSecret: "s"})
+	if !isValidID(u.GetId()) {
+		t.Errorf("id = %q; want a 26-character id", u.GetId())
+	}
+	now := clock.Now().UnixMilli()
+	if u.GetUsername() != "alice" || u.GetEmail() != "alice@example.com" {
+		t.Errorf("username, email = %q, %q; want them normalized", u.GetUsername(), u.GetEmail())
+	}
+	if u.GetCreateAt() != now || u.GetUpdateAt() != now || u.GetDeleteAt() != 0 {
+		t.Errorf("timestamps = %d/%d/%d; want %d/%d/0", u.GetCreateAt(), u.GetUpdateAt(), u.GetDeleteAt(), now, now)
+	}
+	if u.GetPassword() != "" || u.GetMfaSecret() != "" {
+		t.Errorf("returned user carries secrets: %q %q", u.GetPassword(), u.GetMfaSecret())
+	}
+	if u.GetRoles() != "system_user" || u.GetLocale() != "en" || len(u.GetNotifyProps()) == 0 {
+		t.Errorf("defaults = %q %q %v; want system_user, en and notify props", u.GetRoles(), u.GetLocale(), u.GetNotifyProps())
+	}
+	if other := create(t, b, newUser("bob")); other.GetId() == u.GetId() {
+		t.Errorf("two users share id %q", u.GetId())
+	}
+}
+
+func TestCreateUserInvalid(t *testing.T) {
+	long := strings.Repeat("a", 65)
+	tests := []struct {
+		name string
+		user *pluginpb.User
+	}{
+		{"nil user", nil},
+		{"id set", &pluginpb.User{Id: newID(), Username: "x", Email: "x@example.com", Password: "passw0rd!"}},
+		{"empty username", newUser("")},
+		{"username too long", &pluginpb.User{Username: long, Email: "l@example.com", Password: "passw0rd!"}},
+		{"username with space", &pluginpb.User{Username: "a b", Email: "ab@example.com", Password: "passw0rd!"}},
+		{"username starts with digit", newUser("1abc")},
+		{"reserved username", &pluginpb.User{Username: "channel", Email: "c@example.com", Password: "passw0rd!"}},
+		{"bad email", &pluginpb.User{Username: "carol", Email: "not-an-email", Password: "passw0rd!"}},
+		{"email with name", &pluginpb.User{Username: "carol", Email: "Carol <carol@example.com>", Password: "passw0rd!"}},
+		{"short password", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "short"}},
+		{"password over 72 bytes", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: strings.Repeat("p", 73)}},
+		{"nickname too long", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Nickname: long}},
+		{"auth data without service", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", AuthData: new(string("x"))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			_, err := b.CreateUser(context.Background(), &pluginpb.CreateUserRequest{User: tt.user})
+			wantAppError(t, "CreateUser", err, http.StatusBadRequest)
+			if n := len(b.users.byID); n != 0 {
+				t.Errorf("%d users stored after a rejected create", n)
+			}
+		})
+	}
+}
+
+func TestCreateUserUnique(t *testing.T) {
+	b, _ := newTestBackend(t)
+	create(t, b, newUser("dave"))
+	for _, u := range []*pluginpb.User{
+		{Username: "DAVE", Email: "other@example.com", Password: "passw0rd!"},
+		{Username: "other", Email: "Dave@example.com", Password: "passw0rd!"},
+	} {
+		_, err := b.CreateUser(context.Background(), &pluginpb.CreateUserRequest{User: u})
+		wantAppError(t, "CreateUser(duplicate)", err, http.StatusBadRequest)
+	}
+}
+
+func TestGetUserLookups(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	erin := create(t, b, newUser("erin"))
+	frank := create(t, b, newUser("frank"))
+
+	r1, err := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: erin.GetId()})
+	if err != nil || r1.GetUser().GetUsername() != "erin" {
+		t.Errorf("GetUser(erin) = %v, %v", r1.GetUser(), err)
+	}
+	r2, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "ERIN@example.com"})
+	if err != nil || r2.GetUser().GetId() != erin.GetId() {
+		t.Errorf("GetUserByEmail(ERIN@) = %v, %v", r2.GetUser(), err)
+	}
+	r3, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "Frank"})
+	if err != nil || r3.GetUser().GetId() != frank.GetId() {
+		t.Errorf("GetUserByUsername(Frank) = %v, %v", r3.GetUser(), err)
+	}
+
+	_, err = b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: newID()})
+	wantAppError(t, "GetUser(unknown)", err, http.StatusNotFound)
+	_, err = b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: "short"})
+	wantAppError(t, "GetUser(malformed)", err, http.StatusBadRequest)
+	_, err = b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "nobody@example.com"})
+	wantAppError(t, "GetUserByEmail(unknown)", err, http.StatusNotFound)
+	_, err = b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "nobody"})
+	wantAppError(t, "GetUserByUsername(unknown)", err, http.StatusNotFound)
+
+	byNames, err := b.GetUsersByUsernames(ctx, &pluginpb.GetUsersByUsernamesRequest{Usernames: []string{"erin", "nobody", "frank", "erin"}})
+	if err != nil || len(byNames.GetUsers()) != 2 {
+		t.Errorf("GetUsersByUsernames() = %d users, %v; want 2", len(byNames.GetUsers()), err)
+	}
+	byIDs, err := b.GetUsersByIds(ctx, &pluginpb.GetUsersByIdsRequest{UserIds: []string{frank.GetId(), newID(), "bad"}})
+	if err != nil || len(byIDs.GetUsers()) != 1 || byIDs.GetUsers()[0].GetId() != frank.GetId() {
+		t.Errorf("GetUsersByIds() = %v, %v; want frank only", byIDs.GetUsers(), err)
+	}
+}
+
+func TestUpdateUser(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	gina := create(t, b, newUser("gina"))
+	create(t, b, newUser("hank"))
+	clock.Advance(time.Minute)
+
+	change := editable(gina)
+	change.Nickname = "G"
+	change.Email = "gina2@example.com"
+	change.Roles = "system_admin system_user" // ignored
+	change.CreateAt = 1                       // ignored
+	resp, err := b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: change})
+	if err != nil {
+		t.Fatalf("UpdateUser() = %v", err)
+	}
+	u := resp.GetUser()
+	if u.GetNickname() != "G" || u.GetEmail() != "gina2@example.com" {
+		t.Errorf("updated = %q %q", u.GetNickname(), u.GetEmail())
+	}
+	if u.GetRoles() != "system_user" || u.GetCreateAt() != gina.GetCreateAt() || u.GetUpdateAt() != clock.Now().UnixMilli() {
+		t.Errorf("roles, create_at, update_at = %q %d %d; want kept, kept, now", u.GetRoles(), u.GetCreateAt(), u.GetUpdateAt())
+	}
+	// The old email is free again; the new one is taken.
+	if _, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "gina@example.com"}); err == nil {
+		t.Errorf("old email still resolves after the update")
+	}
+	clash := editable(u)
+	clash.Username = "hank"
+	_, err = b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: clash})
+	wantAppError(t, "UpdateUser(username clash)", err, http.StatusBadRequest)
+
+	missing := editable(u)
+	missing.Id = newID()
+	_, err = b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: missing})
+	wantAppError(t, "UpdateUser(unknown)", err, http.StatusNotFound)
+	_, err = b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{})
+	wantAppError(t, "UpdateUser(nil)", err, http.StatusBadRequest)
+	bad := editable(u)
+	bad.Email = "broken"
+	_, err = b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: bad})
+	wantAppError(t, "UpdateUser(bad email)", err, http.StatusBadRequest)
+	if got, _ := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: u.GetId()}); got.GetUser().GetEmail() != "gina2@example.com" {
+		t.Errorf("a rejected update changed the user: %v", got.GetUser())
+	}
+}
+
+func TestDeleteUserDeactivates(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	ivan := create(t, b, newUser("ivan"))
+	clock.Advance(time.Second)
+	if _, err := b.DeleteUser(ctx, &pluginpb.DeleteUserRequest{UserId: ivan.GetId()}); err != nil {
+		t.Fatalf("DeleteUser() = %v", err)
+	}
+	got, err := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: ivan.GetId()})
+	if err != nil || got.GetUser().GetDeleteAt() != clock.Now().UnixMilli() {
+		t.Fatalf("GetUser(deleted) = %v, %v; want the user with delete_at set", got.GetUser(), err)
+	}
+	// A deactivated user keeps its name.
+	_, err = b.CreateUser(ctx, &pluginpb.CreateUserRequest{User: newUser("ivan")})
+	wantAppError(t, "CreateUser(name of deactivated user)", err, http.StatusBadRequest)
+	_, err = b.DeleteUser(ctx, &pluginpb.DeleteUserRequest{UserId: newID()})
+	wantAppError(t, "DeleteUser(unknown)", err, http.StatusNotFound)
+}
+
+func TestGetUsers(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"mia", "leo", "kim", "jon"} {
+		clock.Advance(time.Second)
+		ids = append(ids, create(t, b, newUser(name)).GetId())
+	}
+	clock.Advance(time.Second)
+	if _, err := b.DeleteUser(ctx, &pluginpb.DeleteUserRequest{UserId: ids[1]}); err != nil { // leo
+		t.Fatal(err)
+	}
+	names := func(o *pluginpb.UserGetOptions) string {
+		t.Helper()
+		resp, err := b.GetUsers(ctx, &pluginpb.GetUsersRequest{Options: o})
+		if err != nil {
+			t.Fatalf("GetUsers(%v) = %v", o, err)
+		}
+		var out []string
+		for _, u := range resp.GetUsers() {
+			out = append(out, u.GetUsername())
+		}
+		return fmt.Sprint(out)
+	}
+	tests := []struct {
+		opts *pluginpb.UserGetOptions
+		want string
+	}{
+		{&pluginpb.UserGetOptions{PerPage: 10}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 2, Page: 1}, "[leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Active: true}, "[jon kim mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Inactive: true}, "[leo]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "create_at"}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "update_at"}, "[leo jon kim mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Role: "system_admin"}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x", "system_user"}}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, InTeamId: newID()}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, NotInTeamId: newID(), WithoutTeam: true}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, UpdatedAfter: clock.Now().UnixMilli() - 1}, "[leo]"},
+		{&pluginpb.UserGetOptions{PerPage: 0}, "[]"},
+		{nil, "[]"},
+	}
+	for _, tt := range tests {
+		if got := names(tt.opts); got != tt.want {
+			t.Errorf("GetUsers(%v) = %s; want %s", tt.opts, got, tt.want)
+		}
+	}
+	for _, bad := range []*pluginpb.UserGetOptions{
+		{PerPage: 10, Active: true, Inactive: true},
+		{PerPage: 10, Sort: "shoe_size"},
+		{PerPage: -1},
+		{Page: -1, PerPage: 1},
+	} {
+		_, err := b.GetUsers(ctx, &pluginpb.GetUsersRequest{Options: bad})
+		wantAppError(t, fmt.Sprintf("GetUsers(%v)", bad), err, http.StatusBadRequest)
+	}
+}
+
+// editable returns a copy of u to edit.
+func editable(u *pluginpb.User) *pluginpb.User { return sanitized(u) }

@@ -1,0 +1,311 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+)
+
+const (
+	testToken   = "test-token"
+	testTimeout = 10 * time.Second
+)
+
+// faulty wraps the memory backend and misbehaves on request.
+type faulty struct {
+	*memory.Backend
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (f *faulty) GetServerVersion(ctx context.Context, req *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
+	return nil, errors.New("plain failure")
+}
+
+func (f *faulty) KVDeleteAll(ctx context.Context, req *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
+	panic("handler bug")
+}
+
+func (f *faulty) LogDebug(ctx context.Context, req *pluginpb.LogDebugRequest) (*pluginpb.LogDebugResponse, error) {
+	close(f.entered)
+	select {
+	case <-f.release:
+		return &pluginpb.LogDebugResponse{}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type harness struct {
+	srv    *server.Server
+	lis    *server.Listener
+	conn   *grpc.ClientConn
+	logs   *bytes.Buffer
+	served chan error
+}
+
+func start(t *testing.T, impl pluginpb.PluginAPIServer, opts ...server.Option) *harness {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	opts = append([]server.Option{server.Logger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)
+	srv, err := server.New(impl, testToken, opts...)
+	if err != nil {
+		t.Fatalf("server.New() = %v", err)
+	}
+	lis, err := server.ListenUnix(t.TempDir())
+	if err != nil {
+		t.Fatalf("ListenUnix() = %v", err)
+	}
+	h := &harness{srv: srv, lis: lis, logs: logs, served: make(chan error, 1)}
+	go func() { h.served <- srv.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Target,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		t.Fatalf("grpc.NewClient(%q) = %v", lis.Target, err)
+	}
+	h.conn = conn
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		lis.Close()
+	})
+	return h
+}
+
+func ctxWithTimeout(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestAuthentication(t *testing.T) {
+	h := start(t, memory.New())
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+	tests := []struct {
+		name string
+		opts []grpc.CallOption
+		want codes.Code
+	}{
+		{"no token", nil, codes.Unauthenticated},
+		{"wrong token", []grpc.CallOption{auth.PerRPCCredentials("nope")}, codes.Unauthenticated},
+		{"right token", []grpc.CallOption{auth.PerRPCCredentials(testToken)}, codes.OK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, tt.opts...)
+			if got := status.Code(err); got != tt.want {
+				t.Errorf("GetServerVersion() = %v; want %v", err, tt.want)
+			}
+			// The health service is guarded too.
+			_, err = healthpb.NewHealthClient(h.conn).Check(ctx, &healthpb.HealthCheckRequest{}, tt.opts...)
+			if got := status.Code(err); got != tt.want {
+				t.Errorf("Health.Check() = %v; want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHealth(t *testing.T) {
+	h := start(t, memory.New())
+	ctx := ctxWithTimeout(t)
+	hc := healthpb.NewHealthClient(h.conn)
+	for _, name := range []string{"", server.ServiceName} {
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: name}, auth.PerRPCCredentials(testToken))
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("Check(%q) = %v, %v; want SERVING", name, resp.GetStatus(), err)
+		}
+	}
+	_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "nope"}, auth.PerRPCCredentials(testToken))
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("Check(nope) = %v; want NotFound", err)
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	h := start(t, &faulty{Backend: memory.New()})
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+	creds := auth.PerRPCCredentials(testToken)
+
+	// An AppError keeps every field through the wire.
+	_, err := client.GetUser(ctx, &pluginpb.GetUserRequest{UserId: strings.Repeat("a", 26)}, creds)
+	st := status.Convert(err)
+	if st.Code() != codes.NotFound {
+		t.Fatalf("GetUser(unknown) = %v; want NotFound", err)
+	}
+	appErr, ok := apperror.FromStatus(st)
+	if !ok || appErr.ID != "app.user.missing_account.const" || appErr.StatusCode != http.StatusNotFound || appErr.Where != "GetUser" {
+		t.Errorf("GetUser(unknown) AppError = %+v, %v; want the missing-account error", appErr, ok)
+	}
+
+	// A plain error becomes Unknown with its text.
+	_, err = client.GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, creds)
+	if st := status.Convert(err); st.Code() != codes.Unknown || st.Message() != "plain failure" {
+		t.Errorf("GetServerVersion() = %v; want Unknown \"plain failure\"", err)
+	}
+}
+
+func TestPanicRecovery(t *testing.T) {
+	h := start(t, &faulty{Backend: memory.New()})
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+	creds := auth.PerRPCCredentials(testToken)
+	for i := range 3 {
+		_, err := client.KVDeleteAll(ctx, &pluginpb.KVDeleteAllRequest{}, creds)
+		if status.Code(err) != codes.Internal {
+			t.Fatalf("KVDeleteAll() #%d = %v; want Internal", i, err)
+		}
+	}
+	if !strings.Contains(h.logs.String(), "handler bug") {
+		t.Errorf("log = %q; want the panic value", h.logs.String())
+	}
+	// The server still serves.
+	if _, err := client.KVSet(ctx, &pluginpb.KVSetRequest{Key: "k", Value: []byte("v")}, creds); err != nil {
+		t.Errorf("KVSet() after panics = %v; want nil", err)
+	}
+}
+
+func TestMessageSize(t *testing.T) {
+	h := start(t, memory.New())
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+	creds := auth.PerRPCCredentials(testToken)
+
+	big := bytes.Repeat([]byte{0xab}, 20<<20)
+	if _, err := client.KVSet(ctx, &pluginpb.KVSetRequest{Key: "big", Value: big}, creds); err != nil {
+		t.Fatalf("KVSet(20 MiB) = %v", err)
+	}
+	resp, err := client.KVGet(ctx, &pluginpb.KVGetRequest{Key: "big"}, creds)
+	if err != nil || !bytes.Equal(resp.GetValue(), big) {
+		t.Fatalf("KVGet(20 MiB) = %d bytes, %v; want the value back", len(resp.GetValue()), err)
+	}
+
+	small := start(t, memory.New(), server.MaxMessageSize(1<<20))
+	_, err = pluginpb.NewPluginAPIClient(small.conn).KVSet(ctx, &pluginpb.KVSetRequest{Key: "big", Value: big[:2<<20]}, creds)
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("KVSet(2 MiB) over a 1 MiB limit = %v; want ResourceExhausted", err)
+	}
+}
+
+func TestGracefulStop(t *testing.T) {
+	f := &faulty{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	h := start(t, f, server.StopTimeout(testTimeout))
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+
+	inflight := make(chan error, 1)
+	go func() {
+		_, err := client.LogDebug(ctx, &pluginpb.LogDebugRequest{Message: "slow"}, auth.PerRPCCredentials(testToken))
+		inflight <- err
+	}()
+	select {
+	case <-f.entered:
+	case <-ctx.Done():
+		t.Fatal("the call never reached the handler")
+	}
+	stopped := make(chan bool, 1)
+	go func() { stopped <- h.srv.GracefulStop() }()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-stopped:
+		t.Fatal("GracefulStop returned while a call was in flight")
+	default:
+	}
+	close(f.release)
+	if err := <-inflight; err != nil {
+		t.Errorf("in-flight call = %v; want it to finish", err)
+	}
+	if ok := <-stopped; !ok {
+		t.Errorf("GracefulStop() = false; want true")
+	}
+	if err := <-h.served; err != nil {
+		t.Errorf("Serve() = %v; want nil after a stop", err)
+	}
+}
+
+func TestListenUnixPermissions(t *testing.T) {
+	lis, err := server.ListenUnix(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(lis.Target, "unix://")
+	dir := filepath.Dir(path)
+	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("mode of %s = %o; want %o", p, got, want)
+		}
+	}
+	if err := lis.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("socket dir after Close: %v; want it removed", err)
+	}
+}
+
+func TestListenTCPLoopbackOnly(t *testing.T) {
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:0", true},
+		{"0.0.0.0:0", false},
+		{"192.168.1.1:0", false},
+		{"localhost:0", false}, // names are not resolved; say 127.0.0.1
+		{"nonsense", false},
+	}
+	for _, tt := range tests {
+		lis, err := server.ListenTCP(tt.addr)
+		if (err == nil) != tt.ok {
+			t.Errorf("ListenTCP(%q) = %v; want ok=%v", tt.addr, err, tt.ok)
+		}
+		if lis != nil {
+			lis.Close()
+		}
+	}
+}
+
+func TestGracefulStopTimeout(t *testing.T) {
+	f := &faulty{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	h := start(t, f, server.StopTimeout(200*time.Millisecond))
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+
+	inflight := make(chan error, 1)
+	go func() {
+		_, err := client.LogDebug(ctx, &pluginpb.LogDebugRequest{Message: "stuck"}, auth.PerRPCCredentials(testToken))
+		inflight <- err
+	}()
+	<-f.entered
+	if ok := h.srv.GracefulStop(); ok {
+		t.Errorf("GracefulStop() = true; want false for a call that never ends")
+	}
+	if err := <-inflight; err == nil {
+		t.Errorf("stuck call = nil; want it cancelled")
+	}
+}
