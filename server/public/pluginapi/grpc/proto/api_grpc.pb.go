@@ -87,26 +87,26 @@ type PluginAPIClient interface {
 	// KVSet stores a value under a key in the plugin's key-value store. An
 	// unset value deletes the key. Minimum server version: 5.2.
 	KVSet(ctx context.Context, in *KVSetRequest, opts ...grpc.CallOption) (*KVSetResponse, error)
-	// KVGet reads the value of a key; the value is unset when the key does
-	// not exist or has expired. Minimum server version: 5.2.
+	// KVGet reads the value of a key. The value is unset when the key does not
+	// exist or has expired. Minimum server version: 5.2.
 	KVGet(ctx context.Context, in *KVGetRequest, opts ...grpc.CallOption) (*KVGetResponse, error)
-	// KVDelete deletes a key; deleting a missing key succeeds. Minimum server
+	// KVDelete deletes a key. Deleting a missing key succeeds. Minimum server
 	// version: 5.2.
 	KVDelete(ctx context.Context, in *KVDeleteRequest, opts ...grpc.CallOption) (*KVDeleteResponse, error)
 	// KVDeleteAll deletes every key of the plugin. Minimum server version: 5.6.
 	KVDeleteAll(ctx context.Context, in *KVDeleteAllRequest, opts ...grpc.CallOption) (*KVDeleteAllResponse, error)
-	// KVSetWithExpiry stores a value that expires after the given number of
-	// seconds; 0 or less means never. Minimum server version: 5.6.
+	// KVSetWithExpiry stores a value that expires. It expires after the given
+	// number of seconds; 0 or less means never. Minimum server version: 5.6.
 	KVSetWithExpiry(ctx context.Context, in *KVSetWithExpiryRequest, opts ...grpc.CallOption) (*KVSetWithExpiryResponse, error)
-	// KVCompareAndSet sets a key only if its current value equals old_value
-	// (an unset old_value means "the key does not exist"), atomically. An
-	// unset new_value deletes the key. Minimum server version: 5.12.
+	// KVCompareAndSet atomically sets a key if its value equals old_value. An
+	// unset old_value means "the key does not exist", and an unset new_value
+	// deletes the key. Minimum server version: 5.12.
 	KVCompareAndSet(ctx context.Context, in *KVCompareAndSetRequest, opts ...grpc.CallOption) (*KVCompareAndSetResponse, error)
-	// KVCompareAndDelete deletes a key only if its current value equals
-	// old_value, atomically. Minimum server version: 5.16.
+	// KVCompareAndDelete atomically deletes a key if its value equals
+	// old_value. Minimum server version: 5.16.
 	KVCompareAndDelete(ctx context.Context, in *KVCompareAndDeleteRequest, opts ...grpc.CallOption) (*KVCompareAndDeleteResponse, error)
-	// KVSetWithOptions sets a key as the options say: atomically against an
-	// old value, with an expiry, or both. Minimum server version: 5.20.
+	// KVSetWithOptions sets a key as the options say. The set may be atomic
+	// against an old value, expire, or both. Minimum server version: 5.20.
 	KVSetWithOptions(ctx context.Context, in *KVSetWithOptionsRequest, opts ...grpc.CallOption) (*KVSetWithOptionsResponse, error)
 	// KVList returns one page of the plugin's keys, sorted. Minimum server
 	// version: 5.6.
@@ -119,7 +119,7 @@ type PluginAPIClient interface {
 	// GetUsers returns one page of users that match the options. Minimum
 	// server version: 5.10.
 	GetUsers(ctx context.Context, in *GetUsersRequest, opts ...grpc.CallOption) (*GetUsersResponse, error)
-	// GetUsersByIds returns the users with the given ids; unknown ids are
+	// GetUsersByIds returns the users with the given ids. Unknown ids are
 	// skipped. Minimum server version: 9.8.
 	GetUsersByIds(ctx context.Context, in *GetUsersByIdsRequest, opts ...grpc.CallOption) (*GetUsersByIdsResponse, error)
 	// GetUser returns a user by id. Minimum server version: 5.2.
@@ -129,7 +129,7 @@ type PluginAPIClient interface {
 	GetUserByEmail(ctx context.Context, in *GetUserByEmailRequest, opts ...grpc.CallOption) (*GetUserByEmailResponse, error)
 	// GetUserByUsername returns a user by username. Minimum server version: 5.2.
 	GetUserByUsername(ctx context.Context, in *GetUserByUsernameRequest, opts ...grpc.CallOption) (*GetUserByUsernameResponse, error)
-	// GetUsersByUsernames returns the users with the given usernames; unknown
+	// GetUsersByUsernames returns the users with the given usernames. Unknown
 	// names are skipped. Minimum server version: 5.6.
 	GetUsersByUsernames(ctx context.Context, in *GetUsersByUsernamesRequest, opts ...grpc.CallOption) (*GetUsersByUsernamesResponse, error)
 	// UpdateUser updates a user's profile. Roles, password, auth data and
@@ -399,26 +399,26 @@ type PluginAPIServer interface {
 	// KVSet stores a value under a key in the plugin's key-value store. An
 	// unset value deletes the key. Minimum server version: 5.2.
 	KVSet(context.Context, *KVSetRequest) (*KVSetResponse, error)
-	// KVGet reads the value of a key; the value is unset when the key does
-	// not exist or has expired. Minimum server version: 5.2.
+	// KVGet reads the value of a key. The value is unset when the key does not
+	// exist or has expired. Minimum server version: 5.2.
 	KVGet(context.Context, *KVGetRequest) (*KVGetResponse, error)
-	// KVDelete deletes a key; deleting a missing key succeeds. Minimum server
+	// KVDelete deletes a key. Deleting a missing key succeeds. Minimum server
 	// version: 5.2.
 	KVDelete(context.Context, *KVDeleteRequest) (*KVDeleteResponse, error)
 	// KVDeleteAll deletes every key of the plugin. Minimum server version: 5.6.
 	KVDeleteAll(context.Context, *KVDeleteAllRequest) (*KVDeleteAllResponse, error)
-	// KVSetWithExpiry stores a value that expires after the given number of
-	// seconds; 0 or less means never. Minimum server version: 5.6.
+	// KVSetWithExpiry stores a value that expires. It expires after the given
+	// number of seconds; 0 or less means never. Minimum server version: 5.6.
 	KVSetWithExpiry(context.Context, *KVSetWithExpiryRequest) (*KVSetWithExpiryResponse, error)
-	// KVCompareAndSet sets a key only if its current value equals old_value
-	// (an unset old_value means "the key does not exist"), atomically. An
-	// unset new_value deletes the key. Minimum server version: 5.12.
+	// KVCompareAndSet atomically sets a key if its value equals old_value. An
+	// unset old_value means "the key does not exist", and an unset new_value
+	// deletes the key. Minimum server version: 5.12.
 	KVCompareAndSet(context.Context, *KVCompareAndSetRequest) (*KVCompareAndSetResponse, error)
-	// KVCompareAndDelete deletes a key only if its current value equals
-	// old_value, atomically. Minimum server version: 5.16.
+	// KVCompareAndDelete atomically deletes a key if its value equals
+	// old_value. Minimum server version: 5.16.
 	KVCompareAndDelete(context.Context, *KVCompareAndDeleteRequest) (*KVCompareAndDeleteResponse, error)
-	// KVSetWithOptions sets a key as the options say: atomically against an
-	// old value, with an expiry, or both. Minimum server version: 5.20.
+	// KVSetWithOptions sets a key as the options say. The set may be atomic
+	// against an old value, expire, or both. Minimum server version: 5.20.
 	KVSetWithOptions(context.Context, *KVSetWithOptionsRequest) (*KVSetWithOptionsResponse, error)
 	// KVList returns one page of the plugin's keys, sorted. Minimum server
 	// version: 5.6.
@@ -431,7 +431,7 @@ type PluginAPIServer interface {
 	// GetUsers returns one page of users that match the options. Minimum
 	// server version: 5.10.
 	GetUsers(context.Context, *GetUsersRequest) (*GetUsersResponse, error)
-	// GetUsersByIds returns the users with the given ids; unknown ids are
+	// GetUsersByIds returns the users with the given ids. Unknown ids are
 	// skipped. Minimum server version: 9.8.
 	GetUsersByIds(context.Context, *GetUsersByIdsRequest) (*GetUsersByIdsResponse, error)
 	// GetUser returns a user by id. Minimum server version: 5.2.
@@ -441,7 +441,7 @@ type PluginAPIServer interface {
 	GetUserByEmail(context.Context, *GetUserByEmailRequest) (*GetUserByEmailResponse, error)
 	// GetUserByUsername returns a user by username. Minimum server version: 5.2.
 	GetUserByUsername(context.Context, *GetUserByUsernameRequest) (*GetUserByUsernameResponse, error)
-	// GetUsersByUsernames returns the users with the given usernames; unknown
+	// GetUsersByUsernames returns the users with the given usernames. Unknown
 	// names are skipped. Minimum server version: 5.6.
 	GetUsersByUsernames(context.Context, *GetUsersByUsernamesRequest) (*GetUsersByUsernamesResponse, error)
 	// UpdateUser updates a user's profile. Roles, password, auth data and

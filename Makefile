@@ -1,0 +1,104 @@
+# The two commands a new user runs are `make demo` and `make test`; see
+# README.md. Every tool comes pinned from go.mod (Go tools) or from
+# python-sdk/requirements.lock (a virtualenv in .venv).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+LOCK := python-sdk/requirements.lock
+SERVER_BIN := bin/pluginapi-server
+PIP_TOOLS := pip-tools==7.6.2
+
+export PYTHON_BIN := $(abspath $(VENV_PY))
+
+.PHONY: help
+help:
+	@echo "make demo             build, start the reference server and run the example plugin code"
+	@echo "make test             install pinned tools, check generated code, lint, run all tests"
+	@echo "make generate         regenerate the Go and Python code from the protos"
+	@echo "make lock             re-resolve python-sdk/requirements.lock from requirements.in"
+
+## Setup ##################################################################
+
+$(VENV_STAMP): $(LOCK) python-sdk/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e python-sdk
+	touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP)
+
+.PHONY: go-tools
+go-tools:
+	go mod download
+	go build tool
+
+.PHONY: build
+build:
+	go build -o $(SERVER_BIN) ./server/cmd/pluginapi-server
+
+## Generated code #########################################################
+
+.PHONY: generate
+generate: venv
+	PYTHON=$(VENV_PY) tools/codegen/generate.sh
+
+.PHONY: check-generated
+check-generated: venv
+	PYTHON=$(VENV_PY) tools/codegen/generate.sh --check
+
+.PHONY: lock
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet $(PIP_TOOLS)
+	cd python-sdk && ../.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --output-file requirements.lock requirements.in
+	rm -rf .lock-venv
+
+## Lint ###################################################################
+
+.PHONY: lint
+lint: lint-go lint-proto lint-py
+
+.PHONY: lint-go
+lint-go:
+	@unformatted=$$(gofmt -l server tools 2>/dev/null); \
+	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+.PHONY: lint-proto
+lint-proto:
+	go tool buf lint server/public/pluginapi/grpc/proto
+
+.PHONY: lint-py
+lint-py: venv
+	cd python-sdk && ../$(VENV)/bin/ruff check .
+	cd python-sdk && ../$(VENV)/bin/ruff format --check .
+	cd python-sdk && ../$(VENV)/bin/mypy
+
+## Tests ##################################################################
+
+.PHONY: test-go
+test-go:
+	go test -race -count=1 ./...
+
+.PHONY: test-py
+test-py: venv build
+	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
+		../$(VENV)/bin/pytest -p no:cacheprovider
+
+.PHONY: test
+test: go-tools venv check-generated lint test-go test-py
+
+## Demo ###################################################################
+
+.PHONY: demo
+demo: venv build
+	$(VENV_PY) tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py

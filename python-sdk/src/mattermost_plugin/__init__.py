@@ -1,0 +1,66 @@
+"""Write Mattermost server plugins in Python.
+
+:class:`Client` and :class:`AsyncClient` call the Plugin API of the server
+that started the plugin; :mod:`mattermost_plugin.models` holds the model
+types; every failed call raises a :class:`PluginAPIError` subclass.
+"""
+
+from __future__ import annotations
+
+from . import models
+from ._async_client import AsyncClient
+from ._client import Client
+from ._config import DEFAULT, ENV_TARGET, ENV_TOKEN, ChannelOptions
+from ._errors import (
+    AbortedError,
+    AlreadyExistsError,
+    DataLossError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    NotFoundError,
+    OutOfRangeError,
+    PermissionDeniedError,
+    PluginAPIError,
+    RequestCancelledError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+    UnknownError,
+    ValidationError,
+)
+
+__all__ = [
+    "DEFAULT",
+    "ENV_TARGET",
+    "ENV_TOKEN",
+    "AbortedError",
+    "AlreadyExistsError",
+    "AsyncClient",
+    "ChannelOptions",
+    "Client",
+    "DataLossError",
+    "DeadlineExceededError",
+    "FailedPreconditionError",
+    "InternalError",
+    "NotFoundError",
+    "OutOfRangeError",
+    "PermissionDeniedError",
+    "PluginAPIError",
+    "RequestCancelledError",
+    "ResourceExhaustedError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "UnimplementedError",
+    "UnknownError",
+    "ValidationError",
+    "models",
+]
+
+# Show the public names as mattermost_plugin.X in reprs, tracebacks and docs.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,27 @@
+"""The asyncio Plugin API client."""
+
+from __future__ import annotations
+
+from ._generated_client import AsyncPluginAPI
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient(AsyncPluginAPI):
+    """An asyncio client of the Mattermost Plugin API.
+
+    It has the methods of :class:`~mattermost_plugin.Client`, with the same
+    names, arguments and results, as coroutines. Create and use it inside a
+    running event loop::
+
+        async with AsyncClient() as api:
+            await api.kv_set("greeting", b"hello")
+            user = await api.get_user_by_username("alice")
+
+    Args:
+        target: gRPC target of the server, such as ``unix:///path/to.sock``.
+        token: The plugin's token.
+        timeout: Default seconds per call; ``None`` for no deadline. A call's
+            own ``timeout`` argument overrides it.
+        channel_options: Message size and keepalive settings.
+    """

@@ -1,0 +1,1 @@
+"""Internal machinery of the SDK; nothing here is public API."""

@@ -1,0 +1,51 @@
+"""The channel factory: one place that turns settings into gRPC channels."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import grpc
+import grpc.aio
+
+from .._config import ChannelOptions
+
+__all__ = ["channel_args", "create_aio_channel", "create_channel"]
+
+
+def _user_agent() -> str:
+    try:
+        version = importlib.metadata.version("mattermost-plugin-sdk")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
+        version = "0"
+    return f"mattermost-plugin-sdk-python/{version}"
+
+
+def channel_args(options: ChannelOptions) -> list[tuple[str, str | int]]:
+    """Return the gRPC channel arguments for ``options``."""
+    return [
+        ("grpc.max_send_message_length", options.max_message_size),
+        ("grpc.max_receive_message_length", options.max_message_size),
+        ("grpc.keepalive_time_ms", int(options.keepalive_time * 1000)),
+        ("grpc.keepalive_timeout_ms", int(options.keepalive_timeout * 1000)),
+        # The Go server permits pings without calls in flight, so an idle
+        # plugin keeps its connection and notices a dead server.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.primary_user_agent", _user_agent()),
+    ]
+
+
+def _check_target(target: str) -> str:
+    if not target or target.strip() != target:
+        raise ValueError(f"invalid gRPC target {target!r}")
+    return target
+
+
+def create_channel(target: str, options: ChannelOptions) -> grpc.Channel:
+    """Return a sync channel to ``target``, a unix (``unix:///path``) or TCP target."""
+    return grpc.insecure_channel(_check_target(target), options=channel_args(options))
+
+
+def create_aio_channel(target: str, options: ChannelOptions) -> grpc.aio.Channel:
+    """Return an asyncio channel to ``target``, a unix or TCP target."""
+    return grpc.aio.insecure_channel(_check_target(target), options=channel_args(options))

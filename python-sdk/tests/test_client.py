@@ -1,0 +1,143 @@
+"""Client construction, discovery, timeouts and lifecycle, on a fake server."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import mattermost_plugin as mp
+from fake_server import FakePluginAPI, serve
+from mattermost_plugin._internal.channel import channel_args
+from mattermost_plugin._internal.core import CallPolicy
+
+
+def test_explicit_arguments_override_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakePluginAPI()
+    with serve(fake, tmp_path) as target:
+        monkeypatch.setenv(mp.ENV_TARGET, "unix:///nonexistent.sock")
+        monkeypatch.setenv(mp.ENV_TOKEN, "env-token")
+        with mp.Client(target, token="explicit") as client:
+            assert client.get_server_version() == "fake-1.0"
+    assert fake.metadata[-1]["authorization"] == "Bearer explicit"
+
+
+def test_environment_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePluginAPI()
+    with serve(fake, tmp_path) as target:
+        monkeypatch.setenv(mp.ENV_TARGET, target)
+        monkeypatch.setenv(mp.ENV_TOKEN, "env-token")
+        with mp.Client() as client:
+            assert client.target == target
+            assert client.get_server_version() == "fake-1.0"
+    assert fake.metadata[-1]["authorization"] == "Bearer env-token"
+
+
+@pytest.mark.parametrize(
+    ("target", "token", "message"),
+    [(None, "t", "MATTERMOST_PLUGIN_API_TARGET"), ("unix:///x", None, "MATTERMOST_PLUGIN_API_TOKEN")],
+)
+def test_missing_target_or_token(target: str | None, token: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        mp.Client(target, token=token)
+
+
+@pytest.mark.parametrize("token", ["has space", "new\nline", "naïve"])
+def test_bad_token(token: str) -> None:
+    with pytest.raises(ValueError, match="printable ASCII"):
+        mp.Client("unix:///x", token=token)
+
+
+@pytest.mark.parametrize("target", ["", " unix:///x"])
+def test_bad_target(target: str) -> None:
+    with pytest.raises(ValueError):
+        mp.Client(target, token="t")
+
+
+def test_timeouts(tmp_path: Path) -> None:
+    fake = FakePluginAPI()
+    with serve(fake, tmp_path) as target:
+        with mp.Client(target, token="t", timeout=20) as client:
+            client.get_server_version()
+            client.get_server_version(timeout=2.5)
+            client.get_server_version(timeout=None)
+        with mp.Client(target, token="t", timeout=None) as client:
+            client.get_server_version()
+    first, second, third, fourth = fake.timeouts
+    assert first is not None and 15 < first <= 20.5
+    assert second is not None and 0 < second <= 3
+    # No deadline: the server sees an effectively infinite time remaining.
+    assert third is not None and third > 1e9
+    assert fourth is not None and fourth > 1e9
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf])
+def test_invalid_timeout_values(tmp_path: Path, bad: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        mp.Client("unix:///x", token="t", timeout=bad)
+    with serve(FakePluginAPI(), tmp_path) as target, mp.Client(target, token="t") as client:
+        with pytest.raises(ValueError, match="timeout"):
+            client.get_server_version(timeout=bad)
+
+
+@pytest.mark.parametrize("bad", ["5", True])
+def test_invalid_timeout_types(bad: object) -> None:
+    with pytest.raises(TypeError, match="timeout"):
+        mp.Client("unix:///x", token="t", timeout=bad)  # type: ignore[arg-type]
+
+
+def test_call_policy_is_io_free() -> None:
+    policy = CallPolicy.resolve(None, None, 5.0, None, environ={mp.ENV_TARGET: "x:1", mp.ENV_TOKEN: "k"})
+    assert policy.target == "x:1"
+    assert policy.metadata == (("authorization", "Bearer k"),)
+    assert policy.deadline(mp.DEFAULT) == 5.0
+    assert policy.deadline(None) is None
+    assert policy.deadline(1) == 1.0
+
+
+def test_channel_options() -> None:
+    args = dict(channel_args(mp.ChannelOptions()))
+    assert args["grpc.max_receive_message_length"] == 64 * 1024 * 1024
+    assert args["grpc.max_send_message_length"] == 64 * 1024 * 1024
+    # The Go server allows one ping per 10 s; the client must not ping faster.
+    assert args["grpc.keepalive_time_ms"] >= 10_000
+    assert mp.ChannelOptions() == mp.ChannelOptions(max_message_size=64 * 1024 * 1024)
+    with pytest.raises(ValueError):
+        mp.ChannelOptions(max_message_size=0)
+    with pytest.raises(ValueError):
+        mp.ChannelOptions(keepalive_time=0)
+
+
+def test_closed_client_refuses_calls(tmp_path: Path) -> None:
+    with serve(FakePluginAPI(), tmp_path) as target:
+        client = mp.Client(target, token="t")
+        assert client.kv_get("k") == b"k"
+        client.close()
+        client.close()  # idempotent
+        with pytest.raises(RuntimeError, match="closed"):
+            client.kv_get("k")
+
+
+async def test_closed_async_client_refuses_calls(tmp_path: Path) -> None:
+    with serve(FakePluginAPI(), tmp_path) as target:
+        client = mp.AsyncClient(target, token="t")
+        assert await client.kv_get("missing") is None
+        await client.close()
+        await client.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.kv_get("k")
+
+
+def test_optional_result_is_none_when_unset(tmp_path: Path) -> None:
+    with serve(FakePluginAPI(), tmp_path) as target, mp.Client(target, token="t") as client:
+        assert client.kv_get("missing") is None
+        assert client.kv_get("present") == b"present"
+
+
+def test_unimplemented_method_on_fake(tmp_path: Path) -> None:
+    with serve(FakePluginAPI(), tmp_path) as target, mp.Client(target, token="t") as client:
+        with pytest.raises(mp.UnimplementedError):
+            client.kv_list(0, 10)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Regenerates every generated file of the repository from the contract in
+# server/public/pluginapi/grpc/proto:
+#   - the Go stubs (*.pb.go) beside the protos, with buf and the
+#     protoc-gen-go and protoc-gen-go-grpc tools pinned in go.mod;
+#   - the Python stubs, the generated client methods and the models module
+#     of python-sdk, with python-sdk/scripts/generate_protos.py.
+#
+# With --check it writes nothing in the tree: it generates into a temporary
+# directory and fails if any committed generated file differs, is missing
+# or is left over.
+#
+# PYTHON selects the interpreter (default: .venv/bin/python, see `make venv`).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+python=${PYTHON:-$root/.venv/bin/python}
+proto=server/public/pluginapi/grpc/proto
+pkg=python-sdk/src/mattermost_plugin
+
+generate_go() { (cd "$proto" && go tool buf generate -o "$1"); }
+generate_py() { "$python" python-sdk/scripts/generate_protos.py --out "$1" 2>/dev/null; }
+
+if [[ ${1:-} != --check ]]; then
+  generate_go .
+  generate_py "$pkg"
+  echo "generated: Go stubs in $proto, Python code in $pkg"
+  exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/go" "$tmp/py"
+generate_go "$tmp/go"
+generate_py "$tmp/py"
+
+stale=0
+compare() { # compare GENERATED_DIR COMMITTED_DIR NAME_PATTERN...
+  local got=$1 want=$2 pattern name
+  shift 2
+  for pattern in "$@"; do
+    for name in $( (find "$got" "$root/$want" -maxdepth 1 -type f -name "$pattern" -printf '%f\n') | sort -u); do
+      if ! cmp -s "$got/$name" "$root/$want/$name"; then
+        echo "stale generated file: $want/$name" >&2
+        stale=1
+      fi
+    done
+  done
+}
+compare "$tmp/go" "$proto" '*.pb.go'
+compare "$tmp/py/grpc" "$pkg/grpc" '*.py' '*.pyi'
+compare "$tmp/py" "$pkg" _generated_client.py models.py
+if [[ $stale != 0 ]]; then
+  echo "generated code is stale: run \`make generate\` and commit the result" >&2
+  exit 1
+fi
+echo "generated code is up to date"
