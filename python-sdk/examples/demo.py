@@ -14,6 +14,7 @@ from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
 
 
 def sync_tour() -> None:
+    """Use the blocking client, as a plugin's hook handlers would."""
     print("-- sync Client")
     with Client() as api:
         print(f"server version: {api.get_server_version()}")
@@ -30,7 +31,9 @@ def sync_tour() -> None:
         api.kv_set_with_expiry("session", b"token", 3600)
         print(f"keys: {api.kv_list(0, 10)}")
 
-        alice = api.create_user(User(username="alice", email="alice@example.com", password="s3cret-pw"))
+        alice = api.create_user(
+            User(username="alice", email="alice@example.com", password="s3cret-pw")
+        )
         print(f"created user {alice.username} with id {alice.id} ({len(alice.id)} characters)")
         api.create_user(User(username="bob", email="bob@example.com", password="s3cret-pw"))
         found = api.get_user_by_email("ALICE@example.com")
@@ -54,6 +57,7 @@ def sync_tour() -> None:
 
 
 async def async_tour() -> None:
+    """Use the asyncio client, with calls in flight at once."""
     print("-- async AsyncClient")
     async with AsyncClient() as api:
         values = await asyncio.gather(*(api.kv_get(key) for key in ("greeting", "lock", "absent")))

@@ -49,6 +49,8 @@ class GoServer:
     target: str
     token: str
     stderr_lines: list[str] = field(default_factory=list)
+    drain: threading.Thread | None = None
+    ready: dict[str, object] = field(default_factory=dict)
 
     def log_records(self) -> list[dict[str, object]]:
         """Return the JSON log lines the server has written so far."""
@@ -64,7 +66,13 @@ class GoServer:
         """Stop the server with SIGTERM and return its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=START_TIMEOUT)
+        code = self.process.wait(timeout=START_TIMEOUT)
+        if self.drain is not None:
+            self.drain.join(timeout=START_TIMEOUT)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return code
 
 
 def start_server(*args: str) -> GoServer:
@@ -83,16 +91,18 @@ def start_server(*args: str) -> GoServer:
         for line in stderr:
             lines.append(line)
 
-    threading.Thread(target=drain, daemon=True).start()
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
     ready_line: list[str] = []
     reader = threading.Thread(target=lambda: ready_line.append(process.stdout.readline()))  # type: ignore[union-attr]
     reader.start()
     reader.join(START_TIMEOUT)
     if not ready_line or not ready_line[0]:
         process.kill()
+        GoServer(process, "", "", lines, drainer).stop()
         raise RuntimeError(f"pluginapi-server did not start: {''.join(lines)}")
     ready = json.loads(ready_line[0])
-    return GoServer(process=process, target=ready["target"], token=ready["token"], stderr_lines=lines)
+    return GoServer(process, ready["target"], ready["token"], lines, drainer, ready)
 
 
 @pytest.fixture

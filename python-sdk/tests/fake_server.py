@@ -11,7 +11,7 @@ from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -28,8 +28,17 @@ class Failure:
     raw_details: bytes | None = None
 
 
+if TYPE_CHECKING:
+    # The stubs declare every servicer method abstract; at run time the base
+    # class answers the methods a fake leaves out with UNIMPLEMENTED, which
+    # is what these fakes rely on.
+    _Servicer = object
+else:
+    _Servicer = api_pb2_grpc.PluginAPIServicer
+
+
 @dataclass
-class FakePluginAPI(api_pb2_grpc.PluginAPIServicer):
+class FakePluginAPI(_Servicer):
     """Answers GetServerVersion and KVGet as configured; records metadata."""
 
     version: str = "fake-1.0"
@@ -60,13 +69,13 @@ class FakePluginAPI(api_pb2_grpc.PluginAPIServicer):
             context.set_trailing_metadata((("grpc-status-details-bin", trailer),))
         context.abort(failure.code, failure.message)
 
-    def GetServerVersion(  # noqa: N802 - gRPC method name
+    def GetServerVersion(
         self, request: api_pb2.GetServerVersionRequest, context: grpc.ServicerContext
     ) -> api_pb2.GetServerVersionResponse:
         self._serve(context)
         return api_pb2.GetServerVersionResponse(version=self.version)
 
-    def KVGet(  # noqa: N802 - gRPC method name
+    def KVGet(
         self, request: api_pb2.KVGetRequest, context: grpc.ServicerContext
     ) -> api_pb2.KVGetResponse:
         self._serve(context)

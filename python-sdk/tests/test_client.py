@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 import mattermost_plugin as mp
-from fake_server import FakePluginAPI, serve
 from mattermost_plugin._internal.channel import channel_args
 from mattermost_plugin._internal.core import CallPolicy
+
+from fake_server import FakePluginAPI, serve
 
 
 def test_explicit_arguments_override_the_environment(
@@ -38,7 +39,10 @@ def test_environment_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize(
     ("target", "token", "message"),
-    [(None, "t", "MATTERMOST_PLUGIN_API_TARGET"), ("unix:///x", None, "MATTERMOST_PLUGIN_API_TOKEN")],
+    [
+        (None, "t", "MATTERMOST_PLUGIN_API_TARGET"),
+        ("unix:///x", None, "MATTERMOST_PLUGIN_API_TOKEN"),
+    ],
 )
 def test_missing_target_or_token(target: str | None, token: str | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -90,7 +94,9 @@ def test_invalid_timeout_types(bad: object) -> None:
 
 
 def test_call_policy_is_io_free() -> None:
-    policy = CallPolicy.resolve(None, None, 5.0, None, environ={mp.ENV_TARGET: "x:1", mp.ENV_TOKEN: "k"})
+    policy = CallPolicy.resolve(
+        None, None, 5.0, None, environ={mp.ENV_TARGET: "x:1", mp.ENV_TOKEN: "k"}
+    )
     assert policy.target == "x:1"
     assert policy.metadata == (("authorization", "Bearer k"),)
     assert policy.deadline(mp.DEFAULT) == 5.0
@@ -99,7 +105,7 @@ def test_call_policy_is_io_free() -> None:
 
 
 def test_channel_options() -> None:
-    args = dict(channel_args(mp.ChannelOptions()))
+    args = {k: int(v) for k, v in channel_args(mp.ChannelOptions()) if isinstance(v, int)}
     assert args["grpc.max_receive_message_length"] == 64 * 1024 * 1024
     assert args["grpc.max_send_message_length"] == 64 * 1024 * 1024
     # The Go server allows one ping per 10 s; the client must not ping faster.

@@ -8,9 +8,10 @@ import grpc
 import pytest
 
 import mattermost_plugin as mp
-from fake_server import Failure, FakePluginAPI, serve
 from mattermost_plugin._errors import exception_class_for, from_rpc_error
 from mattermost_plugin.grpc import plugin_pb2
+
+from fake_server import Failure, FakePluginAPI, serve
 
 NON_OK_CODES = [code for code in grpc.StatusCode if code is not grpc.StatusCode.OK]
 
@@ -123,7 +124,9 @@ def test_unknown_detail_types_are_kept_raw(tmp_path: Path) -> None:
         code=5, message="gone", details=[plugin_pb2.ErrorDetail(type_url="x/other", value=b"1")]
     )
     fake = FakePluginAPI()
-    fake.failure = Failure(grpc.StatusCode.NOT_FOUND, "gone", raw_details=status.SerializeToString())
+    fake.failure = Failure(
+        grpc.StatusCode.NOT_FOUND, "gone", raw_details=status.SerializeToString()
+    )
     with serve(fake, tmp_path) as target, mp.Client(target, token="t") as client:
         with pytest.raises(mp.NotFoundError) as caught:
             client.get_server_version()

@@ -5,8 +5,6 @@ that started the plugin; :mod:`mattermost_plugin.models` holds the model
 types; every failed call raises a :class:`PluginAPIError` subclass.
 """
 
-from __future__ import annotations
-
 from . import models
 from ._async_client import AsyncClient
 from ._client import Client

@@ -4,10 +4,11 @@
 // It listens on a unix socket in a private directory (or, with -listen tcp,
 // on a loopback TCP port), then prints one JSON line to stdout:
 //
-//	{"target":"unix:///tmp/pluginapi-1/pluginapi.sock","token":"…","pid":123}
+//	{"target":"unix:///tmp/pluginapi-1/pluginapi.sock","token":"…","pid":123,
+//	 "max_message_size":67108864,"keepalive_min_time_ms":10000}
 //
 // target is a gRPC target and token the plugin token that every call must
-// carry. The token comes from MATTERMOST_PLUGIN_API_TOKEN when that is set,
+// carry; the limits let a client check that its settings fit the server's. The token comes from MATTERMOST_PLUGIN_API_TOKEN when that is set,
 // and is random otherwise. Logs, including the plugin's LogInfo lines, go
 // to stderr. SIGTERM or SIGINT stops the server gracefully; it then exits 0.
 package main
@@ -34,9 +35,11 @@ const tokenEnv = "MATTERMOST_PLUGIN_API_TOKEN"
 
 // ready is the line printed once the server listens.
 type ready struct {
-	Target string `json:"target"`
-	Token  string `json:"token"`
-	PID    int    `json:"pid"`
+	Target             string `json:"target"`
+	Token              string `json:"token"`
+	PID                int    `json:"pid"`
+	MaxMessageSize     int    `json:"max_message_size"`
+	KeepaliveMinTimeMS int64  `json:"keepalive_min_time_ms"`
 }
 
 type config struct {
@@ -144,7 +147,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
-	line, err := json.Marshal(ready{Target: lis.Target, Token: token, PID: os.Getpid()})
+	line, err := json.Marshal(ready{
+		Target:             lis.Target,
+		Token:              token,
+		PID:                os.Getpid(),
+		MaxMessageSize:     srv.MaxMessageSize(),
+		KeepaliveMinTimeMS: srv.KeepaliveMinTime().Milliseconds(),
+	})
 	if err != nil {
 		return fmt.Errorf("encode ready line: %w", err)
 	}

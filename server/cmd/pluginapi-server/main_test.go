@@ -43,7 +43,8 @@ func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &got); err != nil {
 		t.Fatalf("ready line %q: %v", line, err)
 	}
-	if got.Token != "fixed-token" || !strings.HasPrefix(got.Target, "127.0.0.1:") || got.PID == 0 {
+	if got.Token != "fixed-token" || !strings.HasPrefix(got.Target, "127.0.0.1:") || got.PID == 0 ||
+		got.MaxMessageSize != 64<<20 || got.KeepaliveMinTimeMS != 10_000 {
 		t.Errorf("ready = %+v; want the env token, a loopback target and a pid", got)
 	}
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {

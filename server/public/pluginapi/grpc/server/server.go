@@ -101,6 +101,13 @@ func (s *Server) GracefulStop() bool {
 	}
 }
 
+// MaxMessageSize returns the limit, in bytes, on messages received and sent.
+func (s *Server) MaxMessageSize() int { return s.opts.maxMessageSize }
+
+// KeepaliveMinTime returns the shortest keepalive ping interval the server
+// accepts from clients.
+func (s *Server) KeepaliveMinTime() time.Duration { return s.opts.keepaliveMinTime }
+
 // Stop cancels every call and closes every connection at once.
 func (s *Server) Stop() {
 	s.health.Shutdown()

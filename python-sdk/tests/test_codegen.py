@@ -1,0 +1,87 @@
+"""The generated modules import, and the twin clients match the contract."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.grpc import api_pb2, hooks_pb2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from generate_clients import snake_case
+
+GENERATED = ["api_pb2", "api_pb2_grpc", "hooks_pb2", "hooks_pb2_grpc", "plugin_pb2"]
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_generated_modules_import(name: str) -> None:
+    module = importlib.import_module(f"mattermost_plugin.grpc.{name}")
+    assert module.__name__ == f"mattermost_plugin.grpc.{name}"
+
+
+def test_service_names() -> None:
+    assert (
+        api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].full_name == "mattermost.plugin.PluginAPI"
+    )
+    hooks = hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]
+    assert hooks.full_name == "mattermost.plugin.PluginHooks"
+    assert {m.name for m in hooks.methods} >= {"Implemented", "OnActivate", "OnDeactivate"}
+
+
+@pytest.mark.parametrize(
+    ("rpc", "method"),
+    [
+        ("KVSet", "kv_set"),
+        ("KVSetWithOptions", "kv_set_with_options"),
+        ("GetUsersByIds", "get_users_by_ids"),
+        ("GetServerVersion", "get_server_version"),
+        ("LogDebug", "log_debug"),
+    ],
+)
+def test_snake_case(rpc: str, method: str) -> None:
+    assert snake_case(rpc) == method
+
+
+def rpc_names() -> list[str]:
+    return [m.name for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods]
+
+
+def test_every_rpc_is_a_method_of_both_clients() -> None:
+    public = {
+        name
+        for name in dir(mp.Client)
+        if not name.startswith("_") and callable(getattr(mp.Client, name)) and name != "close"
+    }
+    assert public == {snake_case(rpc) for rpc in rpc_names()}
+
+
+@pytest.mark.parametrize("rpc", rpc_names())
+def test_twin_signatures(rpc: str) -> None:
+    name = snake_case(rpc)
+    sync_method = getattr(mp.Client, name)
+    async_method = getattr(mp.AsyncClient, name)
+    assert not inspect.iscoroutinefunction(sync_method)
+    assert inspect.iscoroutinefunction(async_method)
+    assert inspect.signature(sync_method) == inspect.signature(async_method)
+    timeout = inspect.signature(sync_method).parameters["timeout"]
+    assert timeout.kind is inspect.Parameter.KEYWORD_ONLY and timeout.default is mp.DEFAULT
+    assert sync_method.__doc__ and sync_method.__doc__ == async_method.__doc__
+
+
+def test_slice_signatures() -> None:
+    """A few signatures spelled out, as a user reads them."""
+    assert str(inspect.signature(mp.Client.get_user)) == (
+        "(self, user_id: 'str', *, timeout: 'Timeout' = DEFAULT) -> '_models.User'"
+    )
+    assert str(inspect.signature(mp.Client.kv_get)) == (
+        "(self, key: 'str', *, timeout: 'Timeout' = DEFAULT) -> 'bytes | None'"
+    )
+    assert str(inspect.signature(mp.Client.kv_compare_and_set)) == (
+        "(self, key: 'str', old_value: 'bytes | None', new_value: 'bytes | None', *, "
+        "timeout: 'Timeout' = DEFAULT) -> 'bool'"
+    )

@@ -1,0 +1,332 @@
+"""End to end: both clients against the real Go server process.
+
+Each scenario runs twice, through Client and through AsyncClient. The async
+client is driven from a synchronous test by a small facade that runs each
+coroutine on a private event loop, so that a scenario is written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin._internal.channel import channel_args
+from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
+
+from conftest import GoServer, start_server
+
+
+class AsyncFacade:
+    """Calls an AsyncClient's coroutine methods as plain functions."""
+
+    def __init__(self, target: str, token: str, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+
+        async def make() -> mp.AsyncClient:
+            return mp.AsyncClient(target, token=token, **kwargs)
+
+        self.client = self._loop.run_until_complete(make())
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._loop.run_until_complete(method(*args, **kwargs))
+
+        return call
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self.client.close())
+        self._loop.close()
+
+
+def open_client(flavour: str, target: str, token: str, **kwargs: Any) -> Any:
+    if flavour == "sync":
+        return mp.Client(target, token=token, **kwargs)
+    return AsyncFacade(target, token, **kwargs)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def api(go_server: GoServer, flavour: str) -> Iterator[Any]:
+    client = open_client(flavour, go_server.target, go_server.token)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def new_user(name: str) -> User:
+    return User(username=name, email=f"{name}@example.com", password="passw0rd!")
+
+
+def test_server_version(api: Any) -> None:
+    assert api.get_server_version() == "11.1.0"
+
+
+def test_kv_set_get_delete_list(api: Any) -> None:
+    assert api.kv_get("k") is None
+    api.kv_set("k", b"v1")
+    assert api.kv_get("k") == b"v1"
+    api.kv_set("empty", b"")
+    assert api.kv_get("empty") == b""
+    api.kv_set("k", None)
+    assert api.kv_get("k") is None
+    for key in ("c", "a", "b"):
+        api.kv_set(key, b"x")
+    assert api.kv_list(0, 2) == ["a", "b"]
+    assert api.kv_list(1, 2) == ["c", "empty"]
+    assert api.kv_list(5, 2) == []
+    api.kv_delete("a")
+    api.kv_delete("a")
+    assert api.kv_list(0, 10) == ["b", "c", "empty"]
+    api.kv_delete_all()
+    assert api.kv_list(0, 10) == []
+
+
+def test_kv_expiry(api: Any) -> None:
+    api.kv_set_with_expiry("short", b"v", 1)
+    api.kv_set_with_expiry("forever", b"v", 0)
+    assert api.kv_get("short") == b"v"
+    time.sleep(1.2)
+    assert api.kv_get("short") is None
+    assert api.kv_list(0, 10) == ["forever"]
+
+
+def test_kv_compare_and_set_and_delete(api: Any) -> None:
+    assert api.kv_compare_and_set("k", None, b"1") is True
+    assert api.kv_compare_and_set("k", None, b"2") is False
+    assert api.kv_compare_and_set("k", b"1", b"2") is True
+    assert api.kv_compare_and_set("k", b"1", b"3") is False
+    assert api.kv_get("k") == b"2"
+    assert api.kv_compare_and_delete("k", b"1") is False
+    assert api.kv_compare_and_delete("k", None) is False
+    assert api.kv_compare_and_delete("k", b"2") is True
+    assert api.kv_get("k") is None
+
+
+def test_kv_set_with_options(api: Any) -> None:
+    assert api.kv_set_with_options("lock", b"a", PluginKVSetOptions(atomic=True)) is True
+    assert api.kv_set_with_options("lock", b"b", PluginKVSetOptions(atomic=True)) is False
+    options = PluginKVSetOptions(atomic=True, old_value=b"a", expire_in_seconds=60)
+    assert api.kv_set_with_options("lock", b"c", options) is True
+    assert api.kv_get("lock") == b"c"
+    with pytest.raises(mp.ValidationError) as caught:
+        api.kv_set_with_options("lock", b"d", PluginKVSetOptions(old_value=b"c"))
+    assert caught.value.error_id == "model.plugin_kvset_options.is_valid.old_value.app_error"
+    assert api.kv_get("lock") == b"c"
+
+
+@pytest.mark.parametrize("key", ["", "k" * 151])
+def test_kv_invalid_key(api: Any, key: str) -> None:
+    with pytest.raises(mp.ValidationError) as caught:
+        api.kv_set(key, b"v")
+    assert caught.value.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.status_code == 400
+    assert caught.value.where == "KVSet"
+    assert api.kv_list(0, 10) == []
+
+
+def test_kv_invalid_paging(api: Any) -> None:
+    with pytest.raises(mp.ValidationError):
+        api.kv_list(-1, 10)
+
+
+def test_large_value_round_trip(api: Any) -> None:
+    big = bytes(range(256)) * (20 * 1024 * 1024 // 256)
+    api.kv_set("big", big)
+    assert api.kv_get("big") == big
+
+
+def test_value_over_the_limit(api: Any) -> None:
+    with pytest.raises(mp.ResourceExhaustedError):
+        api.kv_set("huge", b"x" * (65 * 1024 * 1024))
+    assert api.kv_get("huge") is None
+
+
+def test_users(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    bob = api.create_user(new_user("bob"))
+    assert len(alice.id) == 26 and alice.id != bob.id
+    assert alice.password == "" and alice.create_at > 0 and alice.roles == "system_user"
+
+    assert api.get_user(alice.id) == alice
+    assert api.get_user_by_email("ALICE@example.com").id == alice.id
+    assert api.get_user_by_username("bob").id == bob.id
+    by_names = api.get_users_by_usernames(["alice", "nobody", "bob"])
+    assert sorted(u.username for u in by_names) == ["alice", "bob"]
+    by_ids = api.get_users_by_ids([bob.id, "x" * 26])
+    assert [u.id for u in by_ids] == [bob.id]
+
+    alice.nickname = "Al"
+    alice.roles = "system_admin"  # not changed by UpdateUser
+    updated = api.update_user(alice)
+    assert updated.nickname == "Al" and updated.roles == "system_user"
+    assert updated.update_at >= alice.update_at
+
+    api.delete_user(bob.id)
+    assert api.get_user(bob.id).delete_at > 0
+    page = api.get_users(UserGetOptions(per_page=10))
+    assert [u.username for u in page] == ["alice", "bob"]
+    active = api.get_users(UserGetOptions(active=True, per_page=10))
+    assert [u.username for u in active] == ["alice"]
+    inactive = api.get_users(UserGetOptions(inactive=True, per_page=10))
+    assert [u.username for u in inactive] == ["bob"]
+    assert api.get_users(UserGetOptions(per_page=1, page=1))[0].username == "bob"
+
+
+def test_user_errors(api: Any) -> None:
+    api.create_user(new_user("carol"))
+    with pytest.raises(mp.ValidationError) as duplicate:
+        api.create_user(User(username="carol", email="other@example.com", password="passw0rd!"))
+    assert duplicate.value.error_id == "app.user.save.username_exists.app_error"
+    with pytest.raises(mp.ValidationError) as invalid:
+        api.create_user(User(username="Not Valid!", email="x@example.com", password="passw0rd!"))
+    assert invalid.value.error_id == "model.user.is_valid.username.app_error"
+    with pytest.raises(mp.ValidationError):
+        api.get_users(UserGetOptions(active=True, inactive=True, per_page=5))
+    with pytest.raises(mp.ValidationError):
+        api.get_user("not-an-id")
+
+
+def test_not_found_carries_the_app_error(api: Any) -> None:
+    with pytest.raises(mp.NotFoundError) as caught:
+        api.get_user("a" * 26)
+    error = caught.value
+    assert error.code is grpc.StatusCode.NOT_FOUND
+    assert error.error_id == "app.user.missing_account.const"
+    assert error.message == "Unable to find the user."
+    assert error.status_code == 404
+    assert error.where == "GetUser"
+    assert error.detailed_error == "user_id=" + "a" * 26
+    assert error.app_error is not None and error.details == (error.app_error,)
+
+
+def test_logging_reaches_the_server_log(go_server: GoServer, api: Any) -> None:
+    api.log_debug("debug line", {"a": "1"})
+    api.log_info("info line")
+    api.log_warn("warn line", {"b": "2"})
+    api.log_error("error line", {"user_id": "u1", "attempt": "3"})
+    deadline = time.monotonic() + 5
+    wanted = {"debug line", "info line", "warn line", "error line"}
+    while time.monotonic() < deadline:
+        records = {r["msg"]: r for r in go_server.log_records() if r.get("source") == "plugin"}
+        if wanted <= set(records):
+            break
+        time.sleep(0.05)
+    assert records["debug line"]["level"] == "DEBUG" and records["debug line"]["a"] == "1"
+    assert records["info line"]["level"] == "INFO"
+    assert records["warn line"]["level"] == "WARN" and records["warn line"]["b"] == "2"
+    assert records["error line"]["level"] == "ERROR"
+    assert (records["error line"]["user_id"], records["error line"]["attempt"]) == ("u1", "3")
+
+
+@pytest.mark.parametrize("token", ["wrong-token", None], ids=["wrong", "missing"])
+def test_bad_token(go_server: GoServer, flavour: str, token: str | None) -> None:
+    client = open_client(flavour, go_server.target, token or "placeholder")
+    if token is None:
+        # The clients refuse to be built without a token; strip it from the
+        # wire to see what the server says to a caller that sends none.
+        inner = client if flavour == "sync" else client.client
+        inner._policy = dataclasses.replace(inner._policy, metadata=())
+    try:
+        with pytest.raises(mp.UnauthenticatedError) as caught:
+            client.get_server_version()
+        assert caught.value.code is grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        client.close()
+
+
+def test_deadline(api: Any) -> None:
+    # Moving 20 MiB through the server takes far longer than a millisecond.
+    with pytest.raises(mp.DeadlineExceededError) as caught:
+        api.kv_set("k", b"v" * (20 * 1024 * 1024), timeout=0.001)
+    assert caught.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert api.kv_get("small", timeout=5) is None  # the client is still usable
+
+
+def test_server_gone(flavour: str) -> None:
+    server = start_server()
+    client = open_client(flavour, server.target, server.token, timeout=5)
+    try:
+        assert client.get_server_version() == "11.1.0"
+        assert server.stop() == 0  # graceful stop on SIGTERM exits 0
+        with pytest.raises(mp.UnavailableError) as caught:
+            client.get_server_version()
+        assert caught.value.code is grpc.StatusCode.UNAVAILABLE
+    finally:
+        client.close()
+
+
+def test_never_started(flavour: str, tmp_path: Any) -> None:
+    client = open_client(flavour, f"unix://{tmp_path}/absent.sock", "t", timeout=5)
+    try:
+        with pytest.raises(mp.UnavailableError):
+            client.kv_get("k")
+    finally:
+        client.close()
+
+
+def test_tcp_loopback(flavour: str) -> None:
+    server = start_server("-listen", "tcp")
+    try:
+        assert server.target.startswith("127.0.0.1:")
+        client = open_client(flavour, server.target, server.token)
+        try:
+            client.kv_set("over", b"tcp")
+            assert client.kv_get("over") == b"tcp"
+        finally:
+            client.close()
+    finally:
+        server.stop()
+
+
+def test_defaults_fit_the_server_limits(go_server: GoServer) -> None:
+    """The SDK's defaults match what the Go server enforces.
+
+    A client that pings more often than the server's keepalive minimum gets
+    a too_many_pings GOAWAY; one whose message limit is below the server's
+    cannot read what the server may send.
+    """
+    args = {k: int(v) for k, v in channel_args(mp.ChannelOptions()) if isinstance(v, int)}
+    assert args["grpc.keepalive_time_ms"] >= int(str(go_server.ready["keepalive_min_time_ms"]))
+    assert args["grpc.keepalive_permit_without_calls"] == 1
+    server_limit = int(str(go_server.ready["max_message_size"]))
+    assert args["grpc.max_receive_message_length"] == server_limit
+    assert args["grpc.max_send_message_length"] == server_limit
+
+
+def test_environment_discovery(go_server: GoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(mp.ENV_TARGET, go_server.target)
+    monkeypatch.setenv(mp.ENV_TOKEN, go_server.token)
+    with mp.Client() as client:
+        assert client.get_server_version() == "11.1.0"
+
+
+async def test_async_calls_run_concurrently(go_server: GoServer) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as api:
+        await asyncio.gather(*(api.kv_set(f"k{i:03}", b"v") for i in range(200)))
+        keys = await api.kv_list(0, 500)
+        assert len(keys) == 200
+        # Concurrent compare-and-set increments lose nothing.
+
+        async def increment() -> None:
+            while True:
+                old = await api.kv_get("counter")
+                new = str(int(old or b"0") + 1).encode()
+                if await api.kv_compare_and_set("counter", old, new):
+                    return
+
+        await asyncio.gather(*(increment() for _ in range(50)))
+        assert await api.kv_get("counter") == b"50"

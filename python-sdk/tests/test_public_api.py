@@ -1,0 +1,43 @@
+"""The public surface: what __all__ promises, and nothing of the internals."""
+
+from __future__ import annotations
+
+import types
+
+import mattermost_plugin as mp
+from mattermost_plugin import models
+
+
+def test_all_is_complete_and_unique() -> None:
+    assert len(mp.__all__) == len(set(mp.__all__))
+    for name in mp.__all__:
+        assert hasattr(mp, name), name
+    public = {
+        name
+        for name, value in vars(mp).items()
+        if not name.startswith("_")
+        and not (isinstance(value, types.ModuleType) and name != "models")
+    }
+    assert public == set(mp.__all__)
+
+
+def test_public_classes_live_in_the_package() -> None:
+    for name in mp.__all__:
+        value = getattr(mp, name)
+        if isinstance(value, type):
+            assert value.__module__ == "mattermost_plugin", name
+
+
+def test_models_are_public_and_plumbing_is_not() -> None:
+    assert {"AppError", "PluginKVSetOptions", "User", "UserGetOptions"} <= set(models.__all__)
+    assert "ErrorStatus" not in models.__all__ and "ErrorDetail" not in models.__all__
+    assert models.__all__ == sorted(models.__all__)
+    user = models.User(username="alice", props={"k": "v"})
+    assert user.username == "alice" and dict(user.props) == {"k": "v"}
+    assert not user.HasField("auth_data")
+
+
+def test_exceptions_share_one_root() -> None:
+    errors = [getattr(mp, n) for n in mp.__all__ if n.endswith("Error")]
+    assert len(errors) == 17
+    assert all(issubclass(e, mp.PluginAPIError) for e in errors)
