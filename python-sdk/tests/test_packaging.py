@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -48,6 +49,14 @@ def test_protobuf_floor_is_what_the_messages_require() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Build from a copy, so that setuptools' build/ directory never lands in
+    # the source tree.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(SDK / name, source / name)
+    shutil.copytree(
+        PACKAGE, source / "src" / "mattermost_plugin", ignore=shutil.ignore_patterns("__pycache__")
+    )
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [
@@ -58,10 +67,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-isolation",
             "--outdir",
             str(out),
-            str(SDK),
+            str(source),
         ],
         check=True,
         capture_output=True,
+        cwd=source,
     )
     (built,) = out.glob("*.whl")
     return built
