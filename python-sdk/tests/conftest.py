@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mattermost_plugin import ENV_TARGET, ENV_TOKEN
+from mattermost_plugin.config import ENV_TARGET, ENV_TOKEN
 
 #: Environment variable with the path of the pluginapi-server binary; `make
 #: test` builds it and sets this.

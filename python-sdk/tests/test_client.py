@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import mattermost_plugin as mp
+import mattermost_plugin.config as mpc
 from mattermost_plugin._internal.channel import channel_args
 from mattermost_plugin._internal.core import CallPolicy
 
@@ -19,8 +20,8 @@ def test_explicit_arguments_override_the_environment(
 ) -> None:
     fake = FakePluginAPI()
     with serve(fake, tmp_path) as target:
-        monkeypatch.setenv(mp.ENV_TARGET, "unix:///nonexistent.sock")
-        monkeypatch.setenv(mp.ENV_TOKEN, "env-token")
+        monkeypatch.setenv(mpc.ENV_TARGET, "unix:///nonexistent.sock")
+        monkeypatch.setenv(mpc.ENV_TOKEN, "env-token")
         with mp.Client(target, token="explicit") as client:
             assert client.get_server_version() == "fake-1.0"
     assert fake.metadata[-1]["authorization"] == "Bearer explicit"
@@ -29,8 +30,8 @@ def test_explicit_arguments_override_the_environment(
 def test_environment_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakePluginAPI()
     with serve(fake, tmp_path) as target:
-        monkeypatch.setenv(mp.ENV_TARGET, target)
-        monkeypatch.setenv(mp.ENV_TOKEN, "env-token")
+        monkeypatch.setenv(mpc.ENV_TARGET, target)
+        monkeypatch.setenv(mpc.ENV_TOKEN, "env-token")
         with mp.Client() as client:
             assert client.target == target
             assert client.get_server_version() == "fake-1.0"
@@ -95,26 +96,26 @@ def test_invalid_timeout_types(bad: object) -> None:
 
 def test_call_policy_is_io_free() -> None:
     policy = CallPolicy.resolve(
-        None, None, 5.0, None, environ={mp.ENV_TARGET: "x:1", mp.ENV_TOKEN: "k"}
+        None, None, 5.0, None, environ={mpc.ENV_TARGET: "x:1", mpc.ENV_TOKEN: "k"}
     )
     assert policy.target == "x:1"
     assert policy.metadata == (("authorization", "Bearer k"),)
-    assert policy.deadline(mp.DEFAULT) == 5.0
+    assert policy.deadline(mpc.DEFAULT) == 5.0
     assert policy.deadline(None) is None
     assert policy.deadline(1) == 1.0
 
 
 def test_channel_options() -> None:
-    args = {k: int(v) for k, v in channel_args(mp.ChannelOptions()) if isinstance(v, int)}
+    args = {k: int(v) for k, v in channel_args(mpc.ChannelOptions()) if isinstance(v, int)}
     assert args["grpc.max_receive_message_length"] == 64 * 1024 * 1024
     assert args["grpc.max_send_message_length"] == 64 * 1024 * 1024
     # The Go server allows one ping per 10 s; the client must not ping faster.
     assert args["grpc.keepalive_time_ms"] >= 10_000
-    assert mp.ChannelOptions() == mp.ChannelOptions(max_message_size=64 * 1024 * 1024)
+    assert mpc.ChannelOptions() == mpc.ChannelOptions(max_message_size=64 * 1024 * 1024)
     with pytest.raises(ValueError):
-        mp.ChannelOptions(max_message_size=0)
+        mpc.ChannelOptions(max_message_size=0)
     with pytest.raises(ValueError):
-        mp.ChannelOptions(keepalive_time=0)
+        mpc.ChannelOptions(keepalive_time=0)
 
 
 def test_closed_client_refuses_calls(tmp_path: Path) -> None:

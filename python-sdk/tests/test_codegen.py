@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import mattermost_plugin as mp
+import mattermost_plugin.config as mpc
 from mattermost_plugin.grpc import api_pb2, hooks_pb2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -69,7 +70,7 @@ def test_twin_signatures(rpc: str) -> None:
     assert inspect.iscoroutinefunction(async_method)
     assert inspect.signature(sync_method) == inspect.signature(async_method)
     timeout = inspect.signature(sync_method).parameters["timeout"]
-    assert timeout.kind is inspect.Parameter.KEYWORD_ONLY and timeout.default is mp.DEFAULT
+    assert timeout.kind is inspect.Parameter.KEYWORD_ONLY and timeout.default is mpc.DEFAULT
     assert sync_method.__doc__ and sync_method.__doc__ == async_method.__doc__
 
 

@@ -17,6 +17,7 @@ import grpc
 import pytest
 
 import mattermost_plugin as mp
+import mattermost_plugin.config as mpc
 from mattermost_plugin._internal.channel import channel_args
 from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
 
@@ -299,7 +300,7 @@ def test_defaults_fit_the_server_limits(go_server: GoServer) -> None:
     a too_many_pings GOAWAY; one whose message limit is below the server's
     cannot read what the server may send.
     """
-    args = {k: int(v) for k, v in channel_args(mp.ChannelOptions()) if isinstance(v, int)}
+    args = {k: int(v) for k, v in channel_args(mpc.ChannelOptions()) if isinstance(v, int)}
     assert args["grpc.keepalive_time_ms"] >= int(str(go_server.ready["keepalive_min_time_ms"]))
     assert args["grpc.keepalive_permit_without_calls"] == 1
     server_limit = int(str(go_server.ready["max_message_size"]))
@@ -308,8 +309,8 @@ def test_defaults_fit_the_server_limits(go_server: GoServer) -> None:
 
 
 def test_environment_discovery(go_server: GoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(mp.ENV_TARGET, go_server.target)
-    monkeypatch.setenv(mp.ENV_TOKEN, go_server.token)
+    monkeypatch.setenv(mpc.ENV_TARGET, go_server.target)
+    monkeypatch.setenv(mpc.ENV_TOKEN, go_server.token)
     with mp.Client() as client:
         assert client.get_server_version() == "11.1.0"
 

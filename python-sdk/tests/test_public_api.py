@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 
 import mattermost_plugin as mp
-from mattermost_plugin import models
+from mattermost_plugin import config, models
 
 
 def test_all_is_complete_and_unique() -> None:
@@ -16,7 +16,7 @@ def test_all_is_complete_and_unique() -> None:
         name
         for name, value in vars(mp).items()
         if not name.startswith("_")
-        and not (isinstance(value, types.ModuleType) and name != "models")
+        and not (isinstance(value, types.ModuleType) and name not in ("config", "models"))
     }
     assert public == set(mp.__all__)
 
@@ -35,6 +35,21 @@ def test_models_are_public_and_plumbing_is_not() -> None:
     user = models.User(username="alice", props={"k": "v"})
     assert user.username == "alice" and dict(user.props) == {"k": "v"}
     assert not user.HasField("auth_data")
+
+
+def test_init_exports_only_clients_models_config_and_exceptions() -> None:
+    for name in mp.__all__:
+        value = getattr(mp, name)
+        if isinstance(value, types.ModuleType):
+            assert name in ("config", "models")
+        else:
+            assert name in ("Client", "AsyncClient") or issubclass(value, mp.PluginAPIError), name
+
+
+def test_config_surface() -> None:
+    assert config.DEFAULT is config.DefaultType.DEFAULT
+    assert config.ChannelOptions.__module__ == "mattermost_plugin.config"
+    assert set(config.__all__) == {n for n in vars(config) if not n.startswith("_")}
 
 
 def test_exceptions_share_one_root() -> None:

@@ -2,13 +2,13 @@
 
 :class:`Client` and :class:`AsyncClient` call the Plugin API of the server
 that started the plugin; :mod:`mattermost_plugin.models` holds the model
-types; every failed call raises a :class:`PluginAPIError` subclass.
+types and :mod:`mattermost_plugin.config` the client settings; every failed
+call raises a :class:`PluginAPIError` subclass.
 """
 
-from . import models
+from . import config, models
 from ._async_client import AsyncClient
 from ._client import Client
-from ._config import DEFAULT, ENV_TARGET, ENV_TOKEN, ChannelOptions
 from ._errors import (
     AbortedError,
     AlreadyExistsError,
@@ -30,13 +30,9 @@ from ._errors import (
 )
 
 __all__ = [
-    "DEFAULT",
-    "ENV_TARGET",
-    "ENV_TOKEN",
     "AbortedError",
     "AlreadyExistsError",
     "AsyncClient",
-    "ChannelOptions",
     "Client",
     "DataLossError",
     "DeadlineExceededError",
@@ -53,6 +49,7 @@ __all__ = [
     "UnimplementedError",
     "UnknownError",
     "ValidationError",
+    "config",
     "models",
 ]
 
