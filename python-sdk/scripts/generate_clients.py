@@ -201,34 +201,22 @@ def signature(field: Field) -> str:
     return f"{name}: {field.annotation}"
 
 
-def return_annotation(m: Method, d: Descriptors) -> str:
+def result(m: Method, d: Descriptors) -> tuple[str, str]:
+    """Return the return annotation of m and the statement that returns it."""
     if not m.returns:
-        return "None"
+        return "None", ""
     if len(m.returns) > 1:
-        return d.python_type(m.response)
+        return d.python_type(m.response), "return response"
     field = m.returns[0]
     if field.repeated:
-        return f"list[{field.annotation}]"
+        return f"list[{field.annotation}]", f"return list(response.{field.name})"
     if field.is_map:
-        return f"dict[{field.annotation.removeprefix('Mapping[')}"
+        key_value = field.annotation.removeprefix("Mapping[")
+        return f"dict[{key_value}", f"return dict(response.{field.name})"
     if field.optional:
-        return f"{field.annotation} | None"
-    return field.annotation
-
-
-def return_statement(m: Method) -> str:
-    if not m.returns:
-        return ""
-    if len(m.returns) > 1:
-        return "return response"
-    field = m.returns[0]
-    if field.repeated:
-        return f"return list(response.{field.name})"
-    if field.is_map:
-        return f"return dict(response.{field.name})"
-    if field.optional:
-        return f'return response.{field.name} if response.HasField("{field.name}") else None'
-    return f"return response.{field.name}"
+        statement = f'return response.{field.name} if response.HasField("{field.name}") else None'
+        return f"{field.annotation} | None", statement
+    return field.annotation, f"return response.{field.name}"
 
 
 def wrap(text: str, indent: str, hanging: str = "", width: int = WIDTH) -> list[str]:
@@ -287,7 +275,8 @@ def render_method(m: Method, d: Descriptors, is_async: bool) -> list[str]:
     name = snake_case(m.rpc)
     params = ["self", *(signature(f) for f in m.params), "*", "timeout: Timeout = DEFAULT"]
     prefix = f"    {'async ' if is_async else ''}def {name}("
-    suffix = f") -> {return_annotation(m, d)}:"
+    annotation, statement = result(m, d)
+    suffix = f") -> {annotation}:"
     one_line = prefix + ", ".join(params) + suffix
     if len(one_line) <= WIDTH:
         lines = [one_line]
@@ -306,7 +295,6 @@ def render_method(m: Method, d: Descriptors, is_async: bool) -> list[str]:
     awaiting = "await " if is_async else ""
     target = "response = " if m.returns else ""
     lines.append(f"        {target}{awaiting}self._invoke(self._stub.{m.rpc}, request, timeout)")
-    statement = return_statement(m)
     if statement:
         lines.append(f"        {statement}")
     return lines
@@ -328,8 +316,8 @@ def render_client(d: Descriptors) -> str:
         "",
         *abc_import,
         "from . import models as _models",
-        "from ._config import DEFAULT, Timeout",
         "from ._internal.core import AsyncCore, SyncCore",
+        "from .config import DEFAULT, Timeout",
         f"from .grpc import {', '.join(modules)}",
         "",
         '__all__ = ["AsyncPluginAPI", "SyncPluginAPI"]',

@@ -49,7 +49,12 @@ def test_init_exports_only_clients_models_config_and_exceptions() -> None:
 def test_config_surface() -> None:
     assert config.DEFAULT is config.DefaultType.DEFAULT
     assert config.ChannelOptions.__module__ == "mattermost_plugin.config"
-    assert set(config.__all__) == {n for n in vars(config) if not n.startswith("_")}
+    defined = {
+        name
+        for name, value in vars(config).items()
+        if name.isupper() or getattr(value, "__module__", None) == config.__name__
+    }
+    assert set(config.__all__) == defined | {"Timeout"}
 
 
 def test_exceptions_share_one_root() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from . import models as _models
-from ._config import DEFAULT, Timeout
 from ._internal.core import AsyncCore, SyncCore
+from .config import DEFAULT, Timeout
 from .grpc import api_pb2
 
 __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]

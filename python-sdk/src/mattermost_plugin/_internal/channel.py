@@ -7,7 +7,7 @@ import importlib.metadata
 import grpc
 import grpc.aio
 
-from .._config import ChannelOptions
+from ..config import ChannelOptions
 
 __all__ = ["channel_args", "create_aio_channel", "create_channel"]
 

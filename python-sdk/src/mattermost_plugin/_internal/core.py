@@ -18,8 +18,8 @@ from typing import TypeVar
 import grpc
 import grpc.aio
 
-from .._config import DEFAULT, DEFAULT_TIMEOUT, ENV_TARGET, ENV_TOKEN, ChannelOptions, Timeout
 from .._errors import from_rpc_error
+from ..config import DEFAULT, DEFAULT_TIMEOUT, ENV_TARGET, ENV_TOKEN, ChannelOptions, Timeout
 from ..grpc import api_pb2_grpc
 from .channel import create_aio_channel, create_channel
 
@@ -92,8 +92,8 @@ def _check_timeout(timeout: float | object | None) -> float | None:
     return float(timeout)
 
 
-class SyncCore:
-    """The blocking half: a ``grpc.Channel`` and the call that uses it."""
+class _Core:
+    """What both clients hold: the resolved policy and the closed flag."""
 
     def __init__(
         self,
@@ -114,8 +114,6 @@ class SyncCore:
             channel_options: Message size and keepalive settings.
         """
         self._policy = CallPolicy.resolve(target, token, timeout, channel_options)
-        self._channel = create_channel(self._policy.target, self._policy.channel_options)
-        self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
         self._closed = False
 
     @property
@@ -123,11 +121,30 @@ class SyncCore:
         """The gRPC target this client calls."""
         return self._policy.target
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the client is closed")
+
+
+class SyncCore(_Core):
+    """The blocking half: a ``grpc.Channel`` and the call that uses it."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        channel_options: ChannelOptions | None = None,
+    ) -> None:
+        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+        self._channel = create_channel(self._policy.target, self._policy.channel_options)
+        self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
+
     def _invoke(
         self, method: grpc.UnaryUnaryMultiCallable[_Req, _Resp], request: _Req, timeout: Timeout
     ) -> _Resp:
-        if self._closed:
-            raise RuntimeError("the client is closed")
+        self._check_open()
         try:
             return method(
                 request, timeout=self._policy.deadline(timeout), metadata=self._policy.metadata
@@ -153,7 +170,7 @@ class SyncCore:
         self.close()
 
 
-class AsyncCore:
+class AsyncCore(_Core):
     """The asyncio half: a ``grpc.aio.Channel`` and the awaited call."""
 
     def __init__(
@@ -164,31 +181,14 @@ class AsyncCore:
         timeout: float | None = DEFAULT_TIMEOUT,
         channel_options: ChannelOptions | None = None,
     ) -> None:
-        """Connect lazily to the Plugin API server.
-
-        Args:
-            target: gRPC target of the server; defaults to the
-                ``MATTERMOST_PLUGIN_API_TARGET`` environment variable.
-            token: The plugin's token; defaults to the
-                ``MATTERMOST_PLUGIN_API_TOKEN`` environment variable.
-            timeout: Default seconds per call; ``None`` for no deadline.
-            channel_options: Message size and keepalive settings.
-        """
-        self._policy = CallPolicy.resolve(target, token, timeout, channel_options)
+        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
         self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
         self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
-        self._closed = False
-
-    @property
-    def target(self) -> str:
-        """The gRPC target this client calls."""
-        return self._policy.target
 
     async def _invoke(
         self, method: grpc.aio.UnaryUnaryMultiCallable[_Req, _Resp], request: _Req, timeout: Timeout
     ) -> _Resp:
-        if self._closed:
-            raise RuntimeError("the client is closed")
+        self._check_open()
         try:
             return await method(
                 request, timeout=self._policy.deadline(timeout), metadata=self._policy.metadata
