@@ -21,6 +21,8 @@ help:
 	@echo "make demo             build, start the reference server and run the example plugin code"
 	@echo "make test             install pinned tools, check generated code, lint, run all tests"
 	@echo "make generate         regenerate the Go and Python code from the protos"
+	@echo "make gazelle          rewrite the BUILD files of Go and proto packages"
+	@echo "make bazel-gate       check the Bazel files statically (buildifier, gazelle, bazelcheck)"
 	@echo "make lock             re-resolve python-sdk/requirements.lock from requirements.in"
 
 ## Setup ##################################################################
@@ -65,7 +67,7 @@ lock:
 ## Lint ###################################################################
 
 .PHONY: lint
-lint: lint-go lint-proto lint-py
+lint: lint-go lint-proto lint-py lint-tools-py
 
 .PHONY: lint-go
 lint-go:
@@ -83,6 +85,27 @@ lint-py: venv
 	cd python-sdk && ../$(VENV)/bin/ruff format --check .
 	cd python-sdk && ../$(VENV)/bin/mypy
 
+# Python tooling outside the SDK, with the SDK's ruff and mypy settings.
+TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py
+
+.PHONY: lint-tools-py
+lint-tools-py: venv
+	$(VENV)/bin/ruff check --config python-sdk/pyproject.toml $(TOOLS_PY)
+	$(VENV)/bin/ruff format --config python-sdk/pyproject.toml --check $(TOOLS_PY)
+	MYPYPATH=tools/bazel $(VENV)/bin/mypy --config-file python-sdk/pyproject.toml $(TOOLS_PY)
+
+## Bazel, statically ######################################################
+
+# buildifier, gazelle in diff mode and tools/bazelcheck; see tools/bazel/gate.sh.
+.PHONY: bazel-gate
+bazel-gate: venv
+	PYTHON=$(VENV_PY) tools/bazel/gate.sh
+
+# Rewrite the BUILD files of Go and proto packages, as `bazel run //:gazelle` does.
+.PHONY: gazelle
+gazelle:
+	go tool gazelle update -repo_root .
+
 ## Tests ##################################################################
 
 .PHONY: test-go
@@ -93,9 +116,11 @@ test-go:
 test-py: venv build
 	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
 		../$(VENV)/bin/pytest -p no:cacheprovider
+	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
+		tools/bazel/pytest_main_test.py
 
 .PHONY: test
-test: go-tools venv check-generated lint test-go test-py
+test: go-tools venv check-generated lint bazel-gate test-go test-py
 
 ## Demo ###################################################################
 

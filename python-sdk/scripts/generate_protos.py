@@ -16,19 +16,27 @@ the generated modules live in a package, so those imports become relative
 The generator versions must equal the pins in requirements.lock; a
 mismatch stops the run, so that output never depends on what happens to be
 installed.
+
+`make generate` runs this script from the source tree with its defaults.
+Bazel runs the same script (//python-sdk/scripts:generate_protos, through
+//tools/bazel:defs.bzl contract_stubs) with explicit --proto-dir, --lock and
+plugin paths; the output is byte-identical, and diff tests hold Bazel to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-SDK_DIR = Path(__file__).resolve().parent.parent
+# Not resolve(): under Bazel the script runs from a runfiles tree of
+# symlinks, whose layout, not the symlinks' targets, is what counts.
+SDK_DIR = Path(os.path.abspath(__file__)).parent.parent
 REPO_DIR = SDK_DIR.parent
 PROTO_DIR = REPO_DIR / "server" / "public" / "pluginapi" / "grpc" / "proto"
 LOCK_FILE = SDK_DIR / "requirements.lock"
@@ -47,17 +55,17 @@ mattermost_plugin.models instead.
 '''
 
 
-def locked_versions() -> dict[str, str]:
+def locked_versions(lock_file: Path) -> dict[str, str]:
     pins: dict[str, str] = {}
-    for line in LOCK_FILE.read_text().splitlines():
+    for line in lock_file.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", line)
         if match:
             pins[match.group(1).lower()] = match.group(2)
     return pins
 
 
-def check_generator_versions() -> None:
-    pins = locked_versions()
+def check_generator_versions(lock_file: Path) -> None:
+    pins = locked_versions(lock_file)
     for name in GENERATORS:
         installed = importlib.metadata.version(name)
         if pins.get(name) != installed:
@@ -67,7 +75,7 @@ def check_generator_versions() -> None:
             )
 
 
-def plugin_path(name: str) -> str:
+def default_plugin_path(name: str) -> str:
     candidate = Path(sys.executable).parent / name
     found = str(candidate) if candidate.exists() else shutil.which(name)
     if not found:
@@ -83,16 +91,18 @@ def rewrite_imports(text: str, modules: set[str]) -> str:
     return re.sub(r"^import (\w+)( as \w+)?$", relative, text, flags=re.MULTILINE)
 
 
-def run_protoc(protos: list[str], out: Path, descriptor_set: Path) -> None:
+def run_protoc(
+    proto_dir: Path, protos: list[str], out: Path, descriptor_set: Path, plugins: dict[str, str]
+) -> None:
     from grpc_tools import protoc
 
     well_known = Path(protoc.__file__).parent / "_proto"
     args = [
         "grpc_tools.protoc",
-        f"-I{PROTO_DIR}",
+        f"-I{proto_dir}",
         f"-I{well_known}",
-        f"--plugin=protoc-gen-mypy={plugin_path('protoc-gen-mypy')}",
-        f"--plugin=protoc-gen-mypy_grpc={plugin_path('protoc-gen-mypy_grpc')}",
+        f"--plugin=protoc-gen-mypy={plugins['protoc-gen-mypy']}",
+        f"--plugin=protoc-gen-mypy_grpc={plugins['protoc-gen-mypy_grpc']}",
         f"--python_out={out}",
         f"--mypy_out={out}",
         f"--grpc_python_out={out}",
@@ -105,12 +115,14 @@ def run_protoc(protos: list[str], out: Path, descriptor_set: Path) -> None:
         sys.exit("generate_protos: protoc failed")
 
 
-def generate(package_dir: Path) -> None:
-    check_generator_versions()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[str, str]) -> None:
+    check_generator_versions(lock_file)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import generate_clients
 
-    protos = sorted(p.name for p in PROTO_DIR.glob("*.proto"))
+    protos = sorted(p.name for p in proto_dir.glob("*.proto"))
+    if not protos:
+        sys.exit(f"generate_protos: no .proto files in {proto_dir}")
     modules = {f"{Path(p).stem}_pb2" for p in protos}
     grpc_dir = package_dir / "grpc"
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +130,7 @@ def generate(package_dir: Path) -> None:
         raw = tmp_dir / "raw"
         raw.mkdir()
         descriptor_set = tmp_dir / "descriptors.binpb"
-        run_protoc(protos, raw, descriptor_set)
+        run_protoc(proto_dir, protos, raw, descriptor_set, plugins)
 
         if grpc_dir.exists():
             shutil.rmtree(grpc_dir)
@@ -144,8 +156,19 @@ def main() -> None:
         default=PACKAGE_DIR,
         help="package directory to write into (default: the SDK package)",
     )
+    parser.add_argument("--proto-dir", type=Path, default=PROTO_DIR, help="where the .protos are")
+    parser.add_argument(
+        "--lock", type=Path, default=LOCK_FILE, help="the lock file to check against"
+    )
+    for plugin in ("protoc-gen-mypy", "protoc-gen-mypy_grpc"):
+        parser.add_argument(f"--{plugin}", help=f"path of {plugin} (default: beside python)")
     args = parser.parse_args()
-    generate(args.out)
+    plugins = {
+        "protoc-gen-mypy": args.protoc_gen_mypy or default_plugin_path("protoc-gen-mypy"),
+        "protoc-gen-mypy_grpc": args.protoc_gen_mypy_grpc
+        or default_plugin_path("protoc-gen-mypy_grpc"),
+    }
+    generate(args.out, args.proto_dir, args.lock, plugins)
 
 
 if __name__ == "__main__":

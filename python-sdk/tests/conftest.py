@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from runfiles import Runfiles
 
 from mattermost_plugin.config import ENV_TARGET, ENV_TOKEN
 
-#: Environment variable with the path of the pluginapi-server binary; `make
-#: test` builds it and sets this.
+#: Environment variable that names the pluginapi-server binary. `make test`
+#: sets it to the binary it built; a Bazel py_test sets it to the binary's
+#: $(rlocationpath), which resolves through the test's runfiles.
 SERVER_ENV = "MATTERMOST_PLUGINAPI_SERVER"
 START_TIMEOUT = 10.0
 
@@ -29,12 +31,20 @@ def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def server_binary() -> Path:
+    """Find the server binary: a runfiles location under Bazel, else a path.
+
+    Runfiles.Create() finds nothing outside Bazel, and under Bazel an
+    absolute path resolves to itself, so one lookup serves both runs.
+    """
     path = os.environ.get(SERVER_ENV, "")
     if not path:
         raise RuntimeError(
             f"{SERVER_ENV} is not set: build the server (make build) and point it at "
             "bin/pluginapi-server, or run the tests with `make test`"
         )
+    runfiles = Runfiles.Create()
+    if runfiles is not None:
+        path = runfiles.Rlocation(path) or path
     binary = Path(path)
     if not os.access(binary, os.X_OK):
         raise RuntimeError(f"{SERVER_ENV}={path} is not an executable file")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import mattermost_plugin as mp
 import mattermost_plugin.config as mpc
 from mattermost_plugin.grpc import api_pb2, hooks_pb2
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
 from generate_clients import snake_case
 
 GENERATED = ["api_pb2", "api_pb2_grpc", "hooks_pb2", "hooks_pb2_grpc", "plugin_pb2"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
-import subprocess
 import sys
 import zipfile
 from email.parser import Parser
@@ -13,7 +12,10 @@ from pathlib import Path
 import pytest
 import tomllib
 
-SDK = Path(__file__).resolve().parent.parent
+SDK = Path(os.path.abspath(__file__)).parent.parent
+sys.path.insert(0, str(SDK / "scripts"))
+from build_wheel import build_wheel  # noqa: E402
+
 PACKAGE = SDK / "src" / "mattermost_plugin"
 
 
@@ -49,32 +51,7 @@ def test_protobuf_floor_is_what_the_messages_require() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Build from a copy, so that setuptools' build/ directory never lands in
-    # the source tree.
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(SDK / name, source / name)
-    shutil.copytree(
-        PACKAGE, source / "src" / "mattermost_plugin", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(out),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=source,
-    )
-    (built,) = out.glob("*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("dist"))
 
 
 def test_wheel_contents(wheel: Path) -> None:

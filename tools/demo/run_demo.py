@@ -19,6 +19,7 @@ import threading
 
 
 def main() -> int:
+    """Run the demo and return its exit code."""
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -52,7 +53,9 @@ def main() -> int:
     for line in logged:
         record = json.loads(line) if line.startswith("{") else {}
         if record.get("source") == "plugin":
-            fields = {k: v for k, v in record.items() if k not in ("time", "level", "msg", "source")}
+            fields = {
+                k: v for k, v in record.items() if k not in ("time", "level", "msg", "source")
+            }
             print(f"   {record['level']:5} {record['msg']} {fields}")
     return result.returncode or code
 

@@ -1,0 +1,379 @@
+package bazelcheck
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/bazelbuild/buildtools/build"
+	"github.com/bazelbuild/buildtools/labels"
+)
+
+// Problem is one finding, located in a file.
+type Problem struct {
+	// File is the repository path of the file at fault.
+	File string
+	// Line is the 1-based line, or 0 for the whole file.
+	Line int
+	// Message says what is wrong.
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Message)
+}
+
+// fileAttrs are attributes whose bare strings name files of the package.
+var fileAttrs = map[string]bool{
+	"srcs": true, "src": true, "data": true, "pyi_srcs": true, "main": true,
+	"description_file": true, "lock": true, "file1": true, "file2": true,
+	"config": true, "embedsrcs": true,
+}
+
+// ownerAttrs are attributes that make a file belong to a target.
+var ownerAttrs = []string{"srcs", "src", "main", "pyi_srcs", "data"}
+
+// testKinds are the rule and macro kinds that run Python test modules.
+var testKinds = map[string]bool{"py_test": true, "pytest_test": true}
+
+var testModule = regexp.MustCompile(`(^|/)(test_[^/]*|[^/]*_test)\.py$`)
+
+// Check runs every static check on ws and returns the problems, sorted.
+func Check(ws *Workspace) []Problem {
+	mod := parseModule(ws.Module)
+	c := &checker{ws: ws, mod: mod, owned: map[string][]string{}}
+	c.checkModule()
+	for _, pkg := range sortedPackages(ws) {
+		c.checkPackage(pkg)
+	}
+	for _, name := range sortedKeys(ws.Bzl) {
+		c.checkBzl(name, ws.Bzl[name])
+	}
+	c.checkOwnership()
+	sort.Slice(c.problems, func(i, j int) bool {
+		a, b := c.problems[i], c.problems[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Message < b.Message
+	})
+	return c.problems
+}
+
+type checker struct {
+	ws       *Workspace
+	mod      moduleInfo
+	problems []Problem
+	// owned maps a repository path to the kinds of the rules that list it.
+	owned map[string][]string
+}
+
+func (c *checker) report(file string, e build.Expr, format string, args ...any) {
+	line := 0
+	if e != nil {
+		start, _ := e.Span()
+		line = start.Line
+	}
+	c.problems = append(c.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) checkModule() {
+	const file = "MODULE.bazel"
+	for _, stmt := range c.ws.Module.Stmt {
+		c.checkStrings(file, "", c.ws.Module, stmt)
+	}
+	for _, lock := range c.mod.pipLocks {
+		if lock != "//python-sdk:requirements.lock" {
+			c.report(file, nil, "pip.parse reads %s, not //python-sdk:requirements.lock, the lock `make test` installs", lock)
+		}
+	}
+	if len(c.mod.pipLocks) == 0 {
+		c.report(file, nil, "no pip.parse reads //python-sdk:requirements.lock")
+	}
+	c.checkGazelleVersion()
+}
+
+// checkGazelleVersion holds the gazelle module and the gazelle tool of
+// go.mod to one version, so that both runs write the same BUILD files.
+func (c *checker) checkGazelleVersion() {
+	data, err := os.ReadFile(filepath.Join(c.ws.Root, "go.mod"))
+	if err != nil {
+		c.report("go.mod", nil, "cannot read go.mod: %v", err)
+		return
+	}
+	m := regexp.MustCompile(`(?m)^(?:require\s+|\s+)github\.com/bazelbuild/bazel-gazelle v(\S+)`).FindSubmatch(data)
+	want := c.mod.versions["gazelle"]
+	switch {
+	case m == nil:
+		c.report("go.mod", nil, "go.mod does not pin github.com/bazelbuild/bazel-gazelle, the native gazelle")
+	case want == "":
+		c.report("MODULE.bazel", nil, "MODULE.bazel has no bazel_dep on gazelle")
+	case string(m[1]) != want:
+		c.report("MODULE.bazel", nil, "gazelle %s differs from github.com/bazelbuild/bazel-gazelle v%s in go.mod", want, m[1])
+	}
+}
+
+func (c *checker) checkPackage(pkg *Package) {
+	file := path.Join(pkg.Path, buildFileName)
+	for _, stmt := range pkg.File.Stmt {
+		if load, ok := stmt.(*build.LoadStmt); ok {
+			c.checkLoad(file, pkg.Path, load)
+			continue
+		}
+		c.checkStrings(file, pkg.Path, pkg.File, stmt)
+	}
+	for _, r := range pkg.File.Rules("") {
+		if r.Kind() == "exports_files" {
+			for _, name := range stringsOf(pkg.File, firstArg(r.Call)) {
+				if !c.ws.fileExists(path.Join(pkg.Path, name)) {
+					c.report(file, r.Call, "exports_files names %q, which does not exist", name)
+				}
+			}
+			continue
+		}
+		for _, attr := range r.AttrKeys() {
+			if !fileAttrs[attr] {
+				continue
+			}
+			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
+				if !isLabelish(s) {
+					c.checkLabel(file, pkg.Path, s, r.Attr(attr))
+				}
+			}
+		}
+		for _, attr := range ownerAttrs {
+			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
+				if p, ok := c.localPath(pkg.Path, s); ok {
+					c.owned[p] = append(c.owned[p], r.Kind())
+				}
+			}
+		}
+	}
+}
+
+func (c *checker) checkBzl(file string, f *build.File) {
+	pkg := path.Dir(file)
+	for _, stmt := range f.Stmt {
+		if load, ok := stmt.(*build.LoadStmt); ok {
+			c.checkLoad(file, pkg, load)
+			continue
+		}
+		build.Walk(stmt, func(x build.Expr, _ []build.Expr) {
+			if s, ok := x.(*build.StringExpr); ok && (strings.HasPrefix(s.Value, "//") || strings.HasPrefix(s.Value, "@")) {
+				c.checkLabel(file, pkg, s.Value, s)
+			}
+		})
+	}
+}
+
+// checkStrings checks every label among the strings of stmt.
+func (c *checker) checkStrings(file, pkg string, f *build.File, stmt build.Expr) {
+	build.Walk(stmt, func(x build.Expr, _ []build.Expr) {
+		var values []string
+		switch e := x.(type) {
+		case *build.StringExpr:
+			values = []string{e.Value}
+		case *build.BinaryExpr:
+			if e.Op == "%" {
+				values = stringsOf(f, e)
+			}
+		default:
+			return
+		}
+		for _, v := range values {
+			if isLabelish(v) {
+				c.checkLabel(file, pkg, v, x)
+			}
+		}
+	})
+}
+
+func (c *checker) checkLoad(file, pkg string, load *build.LoadStmt) {
+	label := load.Module.Value
+	if repo, ok := externalRepo(label); ok {
+		if !c.mod.repos[repo] {
+			c.report(file, load.Module, "load(%q) names repository @%s, which MODULE.bazel does not declare", label, repo)
+		}
+		return
+	}
+	l := labels.ParseRelative(label, pkg)
+	if _, ok := c.ws.Packages[l.Package]; !ok {
+		c.report(file, load.Module, "load(%q): there is no package %q", label, l.Package)
+		return
+	}
+	if !c.ws.fileExists(path.Join(l.Package, l.Target)) {
+		c.report(file, load.Module, "load(%q): %s does not exist", label, path.Join(l.Package, l.Target))
+	}
+}
+
+// isLabelish reports whether s is written as a label.
+func isLabelish(s string) bool {
+	return strings.HasPrefix(s, "//") || strings.HasPrefix(s, "@") || strings.HasPrefix(s, ":")
+}
+
+// externalRepo returns the repository of a label of another repository.
+func externalRepo(label string) (string, bool) {
+	if !strings.HasPrefix(label, "@") {
+		return "", false
+	}
+	repo := strings.TrimLeft(label, "@")
+	if i := strings.Index(repo, "//"); i >= 0 {
+		repo = repo[:i]
+	}
+	if repo == "" {
+		return "", false // "@//pkg": the main repository
+	}
+	return repo, true
+}
+
+func (c *checker) checkLabel(file, pkg, raw string, at build.Expr) {
+	if strings.ContainsAny(raw, "$%{} \t\n") {
+		return
+	}
+	if repo, ok := externalRepo(raw); ok {
+		if !c.mod.repos[repo] {
+			c.report(file, at, "%q names repository @%s, which MODULE.bazel does not declare", raw, repo)
+			return
+		}
+		if repo == "pypi" {
+			c.checkPypiLabel(file, raw, at)
+		}
+		return
+	}
+	l := labels.ParseRelative(strings.TrimPrefix(raw, "@"), pkg)
+	if l.Package == "visibility" {
+		return
+	}
+	if _, ok := c.ws.Packages[l.Package]; !ok {
+		c.report(file, at, "%q: there is no package //%s", raw, l.Package)
+		return
+	}
+	switch l.Target {
+	case "__pkg__", "__subpackages__":
+		return
+	}
+	if c.ws.Packages[l.Package].Targets[l.Target] {
+		return
+	}
+	p := path.Join(l.Package, l.Target)
+	if c.ws.fileExists(p) {
+		if owner, ok := c.ws.packageOf(p); ok && owner.Path == l.Package {
+			return
+		}
+		c.report(file, at, "%q: %s belongs to another package", raw, p)
+		return
+	}
+	c.report(file, at, "%q: no target or file %q in package //%s", raw, l.Target, l.Package)
+}
+
+// checkPypiLabel checks that @pypi//name names a package of the lock file.
+func (c *checker) checkPypiLabel(file, raw string, at build.Expr) {
+	name := strings.TrimPrefix(raw, "@pypi//")
+	if i := strings.Index(name, ":"); i >= 0 {
+		name = name[:i]
+	}
+	if name == "" {
+		return
+	}
+	locked, err := c.lockedPackages()
+	if err != nil {
+		c.report(file, at, "cannot read the lock file: %v", err)
+		return
+	}
+	if !locked[name] {
+		c.report(file, at, "%q: %s is not in python-sdk/requirements.lock", raw, name)
+	}
+}
+
+func (c *checker) lockedPackages() (map[string]bool, error) {
+	data, err := os.ReadFile(filepath.Join(c.ws.Root, "python-sdk", "requirements.lock"))
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9][A-Za-z0-9._\-]*)==`).FindAllSubmatch(data, -1) {
+		names[normalizePypiName(string(m[1]))] = true
+	}
+	return names, nil
+}
+
+// normalizePypiName turns a distribution name into its hub label form:
+// lower case, with runs of '-', '_' and '.' as one '_'.
+func normalizePypiName(name string) string {
+	return regexp.MustCompile(`[-_.]+`).ReplaceAllString(strings.ToLower(name), "_")
+}
+
+// localPath returns the repository path of a file label of the main
+// repository, relative to pkg.
+func (c *checker) localPath(pkg, s string) (string, bool) {
+	if _, external := externalRepo(s); external {
+		return "", false
+	}
+	l := labels.ParseRelative(s, pkg)
+	return path.Join(l.Package, l.Target), true
+}
+
+func (c *checker) checkOwnership() {
+	for _, f := range c.ws.Files {
+		switch {
+		case strings.HasPrefix(f, "python-sdk/") && strings.HasSuffix(f, ".py"):
+			kinds := c.owned[f]
+			if len(kinds) == 0 {
+				c.report(f, nil, "belongs to no target; add it to the srcs of a py_library, py_binary or py_test")
+				continue
+			}
+			if testModule.MatchString(f) && !anyKind(kinds, testKinds) {
+				c.report(f, nil, "is a test module but belongs to no py_test")
+			}
+		case strings.HasSuffix(f, ".proto"):
+			if !anyKind(c.owned[f], map[string]bool{"proto_library": true}) {
+				c.report(f, nil, "belongs to no proto_library")
+			}
+		}
+	}
+}
+
+func anyKind(kinds []string, want map[string]bool) bool {
+	for _, k := range kinds {
+		if want[k] {
+			return true
+		}
+	}
+	return false
+}
+
+func firstArg(call *build.CallExpr) build.Expr {
+	for _, arg := range call.List {
+		if _, ok := arg.(*build.AssignExpr); !ok {
+			return arg
+		}
+	}
+	return kwarg(call, "srcs")
+}
+
+func sortedPackages(ws *Workspace) []*Package {
+	var out []*Package
+	for _, name := range sortedKeys(ws.Packages) {
+		out = append(out, ws.Packages[name])
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

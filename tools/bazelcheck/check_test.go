@@ -1,0 +1,203 @@
+package bazelcheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixture is a small workspace that passes every check.
+func fixture() map[string]string {
+	return map[string]string{
+		"MODULE.bazel": `module(name = "fixture")
+
+bazel_dep(name = "gazelle", version = "0.53.0")
+bazel_dep(name = "protobuf", version = "36.0")
+bazel_dep(name = "rules_python", version = "2.3.2")
+
+pip = use_extension("@rules_python//python/extensions:pip.bzl", "pip")
+pip.parse(
+    hub_name = "pypi",
+    python_version = "3.11",
+    requirements_lock = "//python-sdk:requirements.lock",
+)
+use_repo(pip, "pypi")
+`,
+		"go.mod":                       "module example.com/fixture\n\nrequire github.com/bazelbuild/bazel-gazelle v0.53.0\n",
+		".bazelignore":                 ".venv\n",
+		".venv/lib/stray.py":           "",
+		"python-sdk/requirements.lock": "grpcio==1.80.1 \\\n    --hash=sha256:00\n",
+		"python-sdk/BUILD.bazel": `load("@rules_python//python:py_library.bzl", "py_library")
+load("//tools:defs.bzl", "pytest_test")
+
+_LIB = ":lib"
+
+py_library(
+    name = "lib",
+    srcs = ["src/pkg/__init__.py"],
+    data = ["src/pkg/py.typed"],
+    deps = ["@pypi//grpcio"],
+)
+
+pytest_test(
+    name = "test_a",
+    src = "tests/test_a.py",
+    env = {"X": "$(rlocationpath %s)" % _LIB},
+    deps = [_LIB],
+)
+`,
+		"python-sdk/src/pkg/__init__.py": "",
+		"python-sdk/src/pkg/py.typed":    "",
+		"python-sdk/tests/test_a.py":     "",
+		"tools/BUILD.bazel":              "# Macros.\n",
+		"tools/defs.bzl":                 "\"\"\"Macros.\"\"\"\n\nload(\"@rules_python//python:py_test.bzl\", \"py_test\")\n\ndef pytest_test(name, src, deps = [], **kwargs):\n    py_test(name = name, srcs = [src, Label(\"//tools:main.py\")], deps = deps, **kwargs)\n",
+		"tools/main.py":                  "",
+		"proto/BUILD.bazel": `load("@protobuf//bazel:proto_library.bzl", "proto_library")
+
+proto_library(
+    name = "p_proto",
+    srcs = ["p.proto"],
+    visibility = ["//visibility:public"],
+)
+`,
+		"proto/p.proto": "syntax = \"proto3\";\n",
+	}
+}
+
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func check(t *testing.T, files map[string]string) []Problem {
+	t.Helper()
+	ws, err := Load(writeTree(t, files))
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	return Check(ws)
+}
+
+func TestFixturePasses(t *testing.T) {
+	if problems := check(t, fixture()); len(problems) != 0 {
+		t.Fatalf("Check(fixture) = %v; want no problems", problems)
+	}
+}
+
+// TestCheckFindsBrokenInput breaks the fixture one way at a time; each
+// break must be reported.
+func TestCheckFindsBrokenInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(files map[string]string)
+		want   string
+	}{
+		{"label to a missing target", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `_LIB = ":lib"`, `_LIB = ":nope"`, 1)
+		}, `":nope": no target or file "nope" in package //python-sdk`},
+		{"label to a missing package", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] += "\nalias(\n    name = \"a\",\n    actual = \"//nowhere:x\",\n)\n"
+		}, "there is no package //nowhere"},
+		{"missing source file", func(f map[string]string) {
+			delete(f, "python-sdk/src/pkg/py.typed")
+		}, `no target or file "src/pkg/py.typed"`},
+		{"label to an undeclared repository", func(f map[string]string) {
+			f["proto/BUILD.bazel"] = strings.Replace(f["proto/BUILD.bazel"], `srcs = ["p.proto"],`, `srcs = ["p.proto"],
+    deps = ["@googleapis//google/rpc:status_proto"],`, 1)
+		}, "@googleapis, which MODULE.bazel does not declare"},
+		{"load of an undeclared repository", func(f map[string]string) {
+			f["proto/BUILD.bazel"] = strings.Replace(f["proto/BUILD.bazel"], "@protobuf//", "@com_google_protobuf//", 1)
+		}, `load("@com_google_protobuf//bazel:proto_library.bzl") names repository @com_google_protobuf`},
+		{"load of a missing .bzl", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], "//tools:defs.bzl", "//tools:macros.bzl", 1)
+		}, "tools/macros.bzl does not exist"},
+		{"label in a .bzl file", func(f map[string]string) {
+			f["tools/defs.bzl"] = strings.Replace(f["tools/defs.bzl"], "//tools:main.py", "//tools:gone.py", 1)
+		}, `"//tools:gone.py": no target or file`},
+		{"pip package not in the lock", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], "@pypi//grpcio", "@pypi//requests", 1)
+		}, "requests is not in python-sdk/requirements.lock"},
+		{".py without a target", func(f map[string]string) {
+			f["python-sdk/src/pkg/extra.py"] = ""
+		}, "python-sdk/src/pkg/extra.py: belongs to no target"},
+		{"test module outside a py_test", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `srcs = ["src/pkg/__init__.py"],`,
+				`srcs = [
+        "src/pkg/__init__.py",
+        "tests/test_b.py",
+    ],`, 1)
+			f["python-sdk/tests/test_b.py"] = ""
+		}, "python-sdk/tests/test_b.py: is a test module but belongs to no py_test"},
+		{".proto without a proto_library", func(f map[string]string) {
+			f["proto/q.proto"] = "syntax = \"proto3\";\n"
+		}, "proto/q.proto: belongs to no proto_library"},
+		{"gazelle versions differ", func(f map[string]string) {
+			f["go.mod"] = strings.Replace(f["go.mod"], "v0.53.0", "v0.54.0", 1)
+		}, "gazelle 0.53.0 differs from github.com/bazelbuild/bazel-gazelle v0.54.0"},
+		{"pip.parse reads another lock", func(f map[string]string) {
+			f["MODULE.bazel"] = strings.Replace(f["MODULE.bazel"], `requirements_lock = "//python-sdk:requirements.lock"`, `requirements_lock = "//:requirements.txt"`, 1)
+			f["requirements.txt"] = ""
+			f["BUILD.bazel"] = ""
+		}, "pip.parse reads //:requirements.txt"},
+		{"exports_files of a missing file", func(f map[string]string) {
+			f["tools/BUILD.bazel"] += "exports_files([\"main.py\", \"absent.py\"])\n"
+		}, `exports_files names "absent.py"`},
+		{"file of a subpackage", func(f map[string]string) {
+			f["python-sdk/src/BUILD.bazel"] = "# A subpackage.\n"
+		}, "belongs to another package"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := fixture()
+			tt.change(files)
+			problems := check(t, files)
+			for _, p := range problems {
+				if strings.Contains(p.String(), tt.want) {
+					return
+				}
+			}
+			t.Errorf("Check() = %v; want a problem containing %q", problems, tt.want)
+		})
+	}
+}
+
+func TestIgnoredDirectoriesAreSkipped(t *testing.T) {
+	ws, err := Load(writeTree(t, fixture()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ws.Files {
+		if strings.HasPrefix(f, ".venv/") {
+			t.Errorf("Load() read %s, under an ignored directory", f)
+		}
+	}
+}
+
+func TestStringsOf(t *testing.T) {
+	ws, err := Load(writeTree(t, fixture()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ws.Packages["python-sdk"].File
+	rules := f.Rules("pytest_test")
+	if len(rules) != 1 {
+		t.Fatalf("pytest_test rules = %d; want 1", len(rules))
+	}
+	if got := stringsOf(f, rules[0].Attr("deps")); len(got) != 1 || got[0] != ":lib" {
+		t.Errorf("stringsOf(deps = [_LIB]) = %q; want [\":lib\"]", got)
+	}
+	if got := stringsOf(f, rules[0].Attr("env")); len(got) != 2 || got[1] != "$(rlocationpath :lib)" {
+		t.Errorf("stringsOf(env) = %q; want the formatted value", got)
+	}
+}

@@ -1,0 +1,18 @@
+// Package bazelcheck checks the Bazel files of the repository without
+// running Bazel.
+//
+// Bazel cannot run on the project's machines, so the BUILD, .bzl and
+// MODULE.bazel files are held correct statically. Parsing them with
+// buildtools' BUILD parser, [Check] reports:
+//   - a label that resolves to no package, target or file of the
+//     repository, or to a repository that MODULE.bazel does not declare;
+//   - a load() of an undeclared repository or of a missing .bzl file;
+//   - a .py file under python-sdk/ that belongs to no target, and a test
+//     module that belongs to no py_test;
+//   - a .proto file that belongs to no proto_library;
+//   - versions that the native build and Bazel must share but do not.
+//
+// [CompareWheel] checks that the files and metadata of the wheel that
+// //python-sdk:wheel would build, derived from the BUILD attributes, equal
+// those of the wheel that `python -m build` made.
+package bazelcheck

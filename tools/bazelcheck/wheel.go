@@ -1,0 +1,245 @@
+package bazelcheck
+
+import (
+	"archive/zip"
+	"bufio"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/bazelbuild/buildtools/build"
+	"github.com/bazelbuild/buildtools/labels"
+)
+
+// wheelSpec is what a py_wheel target would put into its wheel.
+type wheelSpec struct {
+	files    map[string]bool // paths inside the wheel
+	metadata map[string][]string
+}
+
+// CompareWheel compares the py_wheel target name of package pkg, as its
+// BUILD attributes define it, with the wheel file at nativeWheel: the
+// package files and the core metadata (name, version, summary,
+// Requires-Python and Requires-Dist) must be the same.
+func CompareWheel(ws *Workspace, pkg, name, nativeWheel string) ([]Problem, error) {
+	spec, err := bazelWheel(ws, pkg, name)
+	if err != nil {
+		return nil, err
+	}
+	files, metadata, err := readWheel(nativeWheel)
+	if err != nil {
+		return nil, err
+	}
+	buildFile := path.Join(pkg, buildFileName)
+	var problems []Problem
+	add := func(format string, args ...any) {
+		problems = append(problems, Problem{File: buildFile, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, f := range sortedKeys(spec.files) {
+		if !files[f] {
+			add("//%s:%s puts %s into the wheel; the native wheel does not have it", pkg, name, f)
+		}
+	}
+	for _, f := range sortedKeys(files) {
+		if !spec.files[f] {
+			add("the native wheel has %s; //%s:%s does not", f, pkg, name)
+		}
+	}
+	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist"} {
+		want := normalizeMetadata(key, metadata[key])
+		got := normalizeMetadata(key, spec.metadata[key])
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			add("//%s:%s has %s %q; the native wheel has %q", pkg, name, key, got, want)
+		}
+	}
+	return problems, nil
+}
+
+func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
+	wheel, f, err := findRule(ws, pkg, name, "py_wheel")
+	if err != nil {
+		return nil, err
+	}
+	spec := &wheelSpec{files: map[string]bool{}, metadata: map[string][]string{
+		"Name":            {wheel.AttrString("distribution")},
+		"Version":         {wheel.AttrString("version")},
+		"Summary":         {wheel.AttrString("summary")},
+		"Requires-Python": {wheel.AttrString("python_requires")},
+		"Requires-Dist":   stringsOf(f, wheel.Attr("requires")),
+	}}
+	strip := stringsOf(f, wheel.Attr("strip_path_prefixes"))
+	for _, dep := range stringsOf(f, wheel.Attr("deps")) {
+		l := labels.ParseRelative(dep, pkg)
+		pyPackage, pf, err := findRule(ws, l.Package, l.Target, "py_package")
+		if err != nil {
+			return nil, err
+		}
+		var prefixes []string
+		for _, p := range stringsOf(pf, pyPackage.Attr("packages")) {
+			prefixes = append(prefixes, strings.ReplaceAll(p, ".", "/"))
+		}
+		files := map[string]bool{}
+		for _, lib := range stringsOf(pf, pyPackage.Attr("deps")) {
+			if err := libraryFiles(ws, l.Package, lib, files, map[string]bool{}); err != nil {
+				return nil, err
+			}
+		}
+		for file := range files {
+			if !hasAnyPrefix(file, prefixes) {
+				continue
+			}
+			spec.files[stripFirst(file, strip)] = true
+		}
+	}
+	return spec, nil
+}
+
+// libraryFiles adds the files of an in-repository py_library and of its
+// in-repository deps, as py_package collects them.
+func libraryFiles(ws *Workspace, fromPkg, label string, files, seen map[string]bool) error {
+	if _, external := externalRepo(label); external {
+		return nil // pip packages: py_package filters them out by path
+	}
+	l := labels.ParseRelative(label, fromPkg)
+	key := l.Package + ":" + l.Target
+	if seen[key] {
+		return nil
+	}
+	seen[key] = true
+	lib, f, err := findRule(ws, l.Package, l.Target, "py_library")
+	if err != nil {
+		return err
+	}
+	for _, attr := range []string{"srcs", "pyi_srcs", "data"} {
+		for _, s := range stringsOf(f, lib.Attr(attr)) {
+			fl := labels.ParseRelative(s, l.Package)
+			files[path.Join(fl.Package, fl.Target)] = true
+		}
+	}
+	for _, dep := range stringsOf(f, lib.Attr("deps")) {
+		if err := libraryFiles(ws, l.Package, dep, files, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findRule(ws *Workspace, pkg, name, kind string) (*build.Rule, *build.File, error) {
+	p, ok := ws.Packages[pkg]
+	if !ok {
+		return nil, nil, fmt.Errorf("bazelcheck: no package //%s", pkg)
+	}
+	for _, r := range p.File.Rules(kind) {
+		if r.Name() == name {
+			return r, p.File, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("bazelcheck: no %s named //%s:%s", kind, pkg, name)
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripFirst strips the first matching prefix, as py_wheel does.
+func stripFirst(s string, prefixes []string) string {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p+"/") {
+			return strings.TrimPrefix(s, p+"/")
+		}
+	}
+	return s
+}
+
+// readWheel returns the package files and the METADATA of a wheel.
+func readWheel(name string) (map[string]bool, map[string][]string, error) {
+	z, err := zip.OpenReader(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bazelcheck: open wheel: %w", err)
+	}
+	defer z.Close()
+	files := map[string]bool{}
+	var metadata map[string][]string
+	for _, f := range z.File {
+		dir := strings.SplitN(f.Name, "/", 2)[0]
+		if strings.HasSuffix(dir, ".dist-info") {
+			if path.Base(f.Name) == "METADATA" {
+				rc, err := f.Open()
+				if err != nil {
+					return nil, nil, fmt.Errorf("bazelcheck: read METADATA: %w", err)
+				}
+				metadata, err = parseMetadata(rc)
+				rc.Close()
+				if err != nil {
+					return nil, nil, err
+				}
+			}
+			continue
+		}
+		if !f.FileInfo().IsDir() {
+			files[f.Name] = true
+		}
+	}
+	if metadata == nil {
+		return nil, nil, fmt.Errorf("bazelcheck: %s has no METADATA", name)
+	}
+	return files, metadata, nil
+}
+
+// parseMetadata reads the header part of a core metadata file.
+func parseMetadata(r io.Reader) (map[string][]string, error) {
+	m := map[string][]string{}
+	scanner := bufio.NewScanner(r)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if line == "" {
+			break // the description follows
+		}
+		key, value, ok := strings.Cut(line, ": ")
+		if ok {
+			m[key] = append(m[key], value)
+		}
+	}
+	return m, scanner.Err()
+}
+
+// normalizeMetadata makes equal values compare equal: names per PEP 503,
+// requirement specifiers sorted, extras-only requirements dropped.
+func normalizeMetadata(key string, values []string) []string {
+	var out []string
+	for _, v := range values {
+		switch key {
+		case "Name":
+			v = normalizePypiName(v)
+		case "Requires-Dist":
+			if strings.Contains(v, "extra ==") {
+				continue
+			}
+			v = normalizeRequirement(v)
+		}
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func normalizeRequirement(req string) string {
+	i := strings.IndexAny(req, "<>=!~ ;")
+	if i < 0 {
+		return normalizePypiName(req)
+	}
+	name, spec := req[:i], strings.ReplaceAll(req[i:], " ", "")
+	parts := strings.Split(spec, ",")
+	sort.Strings(parts)
+	return normalizePypiName(name) + strings.Join(parts, ",")
+}
