@@ -6,6 +6,7 @@ decides what its handlers answer.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -84,15 +85,29 @@ class FakePluginAPI(_Servicer):
         return api_pb2.KVGetResponse(value=request.key.encode())
 
 
+# The longest unix socket path every supported platform accepts.
+MAX_SOCKET_PATH = 103
+
+
 @contextmanager
 def serve(servicer: Any, directory: Path) -> Iterator[str]:
-    """Serve servicer on a unix socket in directory; yield the target."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    api_pb2_grpc.add_PluginAPIServicer_to_server(servicer, server)
-    target = f"unix://{directory / 'fake.sock'}"
-    server.add_insecure_port(target)
-    server.start()
-    try:
-        yield target
-    finally:
-        server.stop(grace=None).wait()
+    """Serve servicer on a unix socket in directory; yield the target.
+
+    When directory's path is too long for a socket address (as under
+    Bazel's test sandbox), the socket goes into a short-lived directory
+    under /tmp instead.
+    """
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="fake-") as short:
+        socket = directory / "fake.sock"
+        if len(str(socket)) > MAX_SOCKET_PATH:
+            socket = Path(short) / "fake.sock"
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        api_pb2_grpc.add_PluginAPIServicer_to_server(servicer, server)
+        target = f"unix://{socket}"
+        if server.add_insecure_port(target) == 0:
+            raise RuntimeError(f"the fake server cannot listen on {target}")
+        server.start()
+        try:
+            yield target
+        finally:
+            server.stop(grace=None).wait()

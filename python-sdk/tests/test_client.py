@@ -56,10 +56,17 @@ def test_bad_token(token: str) -> None:
         mp.Client("unix:///x", token=token)
 
 
-@pytest.mark.parametrize("target", ["", " unix:///x"])
+@pytest.mark.parametrize("target", ["", " unix:///x", "unix://", "unix:///" + "d" * 107])
 def test_bad_target(target: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="target"):
         mp.Client(target, token="t")
+    with pytest.raises(ValueError, match="target"):
+        mp.AsyncClient(target, token="t")
+
+
+@pytest.mark.parametrize("target", ["unix:///" + "d" * 106, "unix:relative.sock", "127.0.0.1:1"])
+def test_good_targets(target: str) -> None:
+    mp.Client(target, token="t").close()
 
 
 def test_timeouts(tmp_path: Path) -> None:

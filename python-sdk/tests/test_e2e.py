@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -270,13 +271,14 @@ def test_server_gone(flavour: str) -> None:
         client.close()
 
 
-def test_never_started(flavour: str, tmp_path: Any) -> None:
-    client = open_client(flavour, f"unix://{tmp_path}/absent.sock", "t", timeout=5)
-    try:
-        with pytest.raises(mp.UnavailableError):
-            client.kv_get("k")
-    finally:
-        client.close()
+def test_never_started(flavour: str) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as empty:
+        client = open_client(flavour, f"unix://{empty}/absent.sock", "t", timeout=5)
+        try:
+            with pytest.raises(mp.UnavailableError):
+                client.kv_get("k")
+        finally:
+            client.close()
 
 
 def test_tcp_loopback(flavour: str) -> None:

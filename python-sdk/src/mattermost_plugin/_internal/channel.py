@@ -35,9 +35,24 @@ def channel_args(options: ChannelOptions) -> list[tuple[str, str | int]]:
     ]
 
 
+# The longest unix socket path the kernel accepts (sockaddr_un holds 108
+# bytes on Linux, the terminating NUL included).
+MAX_UNIX_SOCKET_PATH = 107
+
+
 def _check_target(target: str) -> str:
     if not target or target.strip() != target:
         raise ValueError(f"invalid gRPC target {target!r}")
+    if target.startswith("unix:"):
+        path = target.removeprefix("unix:")
+        if path.startswith("//"):
+            path = path[2:]
+        length = len(path.encode())
+        if not path or length > MAX_UNIX_SOCKET_PATH:
+            raise ValueError(
+                f"invalid unix socket target {target!r}: the path must have 1 to "
+                f"{MAX_UNIX_SOCKET_PATH} bytes, not {length}"
+            )
     return target
 
 

@@ -11,6 +11,19 @@ import (
 // SocketName is the file name of the unix socket in its private directory.
 const SocketName = "pluginapi.sock"
 
+// maxSocketPath is the longest unix socket path that every supported
+// platform accepts: sockaddr_un holds 108 bytes on Linux and 104 on macOS,
+// the terminating NUL included.
+const maxSocketPath = 103
+
+// fallbackSocketParent is where sockets go when the temporary directory's
+// path is too long for one (under Bazel's test sandbox, for example).
+const fallbackSocketParent = "/tmp"
+
+// ErrSocketPathTooLong is returned by [ListenUnix] when the socket path
+// would not fit in a unix socket address.
+var ErrSocketPathTooLong = errors.New("server: unix socket path too long")
+
 // Listener is a listener together with the gRPC target that reaches it.
 type Listener struct {
 	net.Listener
@@ -36,9 +49,19 @@ func (l *Listener) Close() error {
 }
 
 // ListenUnix listens on a unix socket in a new private directory (mode
-// 0700) under parent, or under the system temporary directory when parent
-// is empty. The socket itself has mode 0600.
+// 0700) under parent. An empty parent means the system temporary directory,
+// or /tmp when that directory's path is too long for a socket address. The
+// socket itself has mode 0600.
 func ListenUnix(parent string) (*Listener, error) {
+	if parent == "" {
+		parent = os.TempDir()
+		if !socketPathFits(parent) {
+			parent = fallbackSocketParent
+		}
+	}
+	if !socketPathFits(parent) {
+		return nil, fmt.Errorf("%w: %s/pluginapi-*/%s exceeds %d bytes", ErrSocketPathTooLong, parent, SocketName, maxSocketPath)
+	}
 	dir, err := os.MkdirTemp(parent, "pluginapi-")
 	if err != nil {
 		return nil, fmt.Errorf("server: create socket dir: %w", err)
@@ -62,6 +85,13 @@ func ListenUnix(parent string) (*Listener, error) {
 	// socket first and race with it.
 	lis.(*net.UnixListener).SetUnlinkOnClose(false)
 	return &Listener{Listener: lis, Target: "unix://" + path, dir: dir}, nil
+}
+
+// socketPathFits reports whether a socket made by ListenUnix under parent
+// fits in a socket address: MkdirTemp adds a separator, "pluginapi-" and up
+// to 10 digits.
+func socketPathFits(parent string) bool {
+	return len(filepath.Join(parent, "pluginapi-0123456789", SocketName)) <= maxSocketPath
 }
 
 // ErrNotLoopback is returned by [ListenTCP] for an address that is not on

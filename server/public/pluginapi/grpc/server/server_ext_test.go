@@ -71,7 +71,7 @@ func start(t *testing.T, impl pluginpb.PluginAPIServer, opts ...server.Option) *
 	if err != nil {
 		t.Fatalf("server.New() = %v", err)
 	}
-	lis, err := server.ListenUnix(t.TempDir())
+	lis, err := server.ListenUnix("")
 	if err != nil {
 		t.Fatalf("ListenUnix() = %v", err)
 	}
@@ -245,7 +245,7 @@ func TestGracefulStop(t *testing.T) {
 }
 
 func TestListenUnixPermissions(t *testing.T) {
-	lis, err := server.ListenUnix(t.TempDir())
+	lis, err := server.ListenUnix("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +265,24 @@ func TestListenUnixPermissions(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("socket dir after Close: %v; want it removed", err)
+	}
+}
+
+func TestListenUnixPathTooLong(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 100))
+	if _, err := server.ListenUnix(long); !errors.Is(err, server.ErrSocketPathTooLong) {
+		t.Errorf("ListenUnix(%d-byte parent) = %v; want ErrSocketPathTooLong", len(long), err)
+	}
+	// With no parent, a temporary directory whose path is too long falls
+	// back to /tmp, as under Bazel's test sandbox.
+	t.Setenv("TMPDIR", long)
+	lis, err := server.ListenUnix("")
+	if err != nil {
+		t.Fatalf("ListenUnix(\"\") with a long TMPDIR = %v; want the /tmp fallback", err)
+	}
+	defer lis.Close()
+	if !strings.HasPrefix(lis.Target, "unix:///tmp/pluginapi-") {
+		t.Errorf("Target = %q; want a socket under /tmp", lis.Target)
 	}
 }
 
