@@ -161,15 +161,20 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := fixture()
 			tt.change(files)
-			problems := check(t, files)
-			for _, p := range problems {
-				if strings.Contains(p.String(), tt.want) {
-					return
-				}
-			}
-			t.Errorf("Check() = %v; want a problem containing %q", problems, tt.want)
+			wantProblem(t, "Check()", check(t, files), tt.want)
 		})
 	}
+}
+
+// wantProblem fails unless one of problems contains want.
+func wantProblem(t *testing.T, call string, problems []Problem, want string) {
+	t.Helper()
+	for _, p := range problems {
+		if strings.Contains(p.String(), want) {
+			return
+		}
+	}
+	t.Errorf("%s = %v; want a problem containing %q", call, problems, want)
 }
 
 func TestIgnoredDirectoriesAreSkipped(t *testing.T) {

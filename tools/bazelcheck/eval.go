@@ -25,17 +25,9 @@ func evalStrings(f *build.File, e build.Expr, depth int) []string {
 	case *build.StringExpr:
 		return []string{x.Value}
 	case *build.ListExpr:
-		var out []string
-		for _, item := range x.List {
-			out = append(out, evalStrings(f, item, depth)...)
-		}
-		return out
+		return evalAll(f, x.List, depth)
 	case *build.TupleExpr:
-		var out []string
-		for _, item := range x.List {
-			out = append(out, evalStrings(f, item, depth)...)
-		}
-		return out
+		return evalAll(f, x.List, depth)
 	case *build.DictExpr:
 		var out []string
 		for _, kv := range x.List {
@@ -59,15 +51,19 @@ func evalStrings(f *build.File, e build.Expr, depth int) []string {
 			}
 		}
 	case *build.CallExpr:
-		var out []string
-		for _, arg := range x.List {
-			out = append(out, evalStrings(f, arg, depth)...)
-		}
-		return out
+		return evalAll(f, x.List, depth)
 	case *build.AssignExpr:
 		return evalStrings(f, x.RHS, depth)
 	}
 	return nil
+}
+
+func evalAll(f *build.File, exprs []build.Expr, depth int) []string {
+	var out []string
+	for _, e := range exprs {
+		out = append(out, evalStrings(f, e, depth)...)
+	}
+	return out
 }
 
 // topLevelValue returns the expression bound to name at the top level of

@@ -122,12 +122,7 @@ func TestCompareWheel(t *testing.T) {
 				}
 				return
 			}
-			for _, p := range problems {
-				if strings.Contains(p.Message, tt.want) {
-					return
-				}
-			}
-			t.Errorf("CompareWheel() = %v; want a problem containing %q", problems, tt.want)
+			wantProblem(t, "CompareWheel()", problems, tt.want)
 		})
 	}
 }

@@ -115,6 +115,10 @@ class _Core:
         """
         self._policy = CallPolicy.resolve(target, token, timeout, channel_options)
         self._closed = False
+        self._open_channel()
+
+    def _open_channel(self) -> None:
+        raise NotImplementedError
 
     @property
     def target(self) -> str:
@@ -129,15 +133,7 @@ class _Core:
 class SyncCore(_Core):
     """The blocking half: a ``grpc.Channel`` and the call that uses it."""
 
-    def __init__(
-        self,
-        target: str | None = None,
-        *,
-        token: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        channel_options: ChannelOptions | None = None,
-    ) -> None:
-        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+    def _open_channel(self) -> None:
         self._channel = create_channel(self._policy.target, self._policy.channel_options)
         self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
 
@@ -173,15 +169,7 @@ class SyncCore(_Core):
 class AsyncCore(_Core):
     """The asyncio half: a ``grpc.aio.Channel`` and the awaited call."""
 
-    def __init__(
-        self,
-        target: str | None = None,
-        *,
-        token: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        channel_options: ChannelOptions | None = None,
-    ) -> None:
-        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+    def _open_channel(self) -> None:
         self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
         self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
 
