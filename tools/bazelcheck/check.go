@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,18 +31,22 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s", p.File, p.Message)
 }
 
-// fileAttrs are attributes whose bare strings name files of the package.
-var fileAttrs = map[string]bool{
-	"srcs": true, "src": true, "data": true, "pyi_srcs": true, "main": true,
-	"description_file": true, "lock": true, "file1": true, "file2": true,
-	"config": true, "embedsrcs": true,
+// isFileAttr reports whether the bare strings of attr name files of the
+// package.
+func isFileAttr(attr string) bool {
+	switch attr {
+	case "srcs", "src", "data", "pyi_srcs", "main", "description_file", "lock",
+		"file1", "file2", "config", "embedsrcs":
+		return true
+	}
+	return false
 }
 
-// ownerAttrs are attributes that make a file belong to a target.
-var ownerAttrs = []string{"srcs", "src", "main", "pyi_srcs", "data"}
+// ownerAttrs returns the attributes that make a file belong to a target.
+func ownerAttrs() []string { return []string{"srcs", "src", "main", "pyi_srcs", "data"} }
 
-// testKinds are the rule and macro kinds that run Python test modules.
-var testKinds = map[string]bool{"py_test": true, "pytest_test": true}
+// isTestKind reports whether kind runs Python test modules.
+func isTestKind(kind string) bool { return kind == "py_test" || kind == "pytest_test" }
 
 var testModule = regexp.MustCompile(`(^|/)(test_[^/]*|[^/]*_test)\.py$`)
 
@@ -142,7 +147,7 @@ func (c *checker) checkPackage(pkg *Package) {
 			continue
 		}
 		for _, attr := range r.AttrKeys() {
-			if !fileAttrs[attr] {
+			if !isFileAttr(attr) {
 				continue
 			}
 			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
@@ -151,7 +156,7 @@ func (c *checker) checkPackage(pkg *Package) {
 				}
 			}
 		}
-		for _, attr := range ownerAttrs {
+		for _, attr := range ownerAttrs() {
 			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
 				if p, ok := c.localPath(pkg.Path, s); ok {
 					c.owned[p] = append(c.owned[p], r.Kind())
@@ -332,24 +337,15 @@ func (c *checker) checkOwnership() {
 				c.report(f, nil, "belongs to no target; add it to the srcs of a py_library, py_binary or py_test")
 				continue
 			}
-			if testModule.MatchString(f) && !anyKind(kinds, testKinds) {
+			if testModule.MatchString(f) && !slices.ContainsFunc(kinds, isTestKind) {
 				c.report(f, nil, "is a test module but belongs to no py_test")
 			}
 		case strings.HasSuffix(f, ".proto"):
-			if !anyKind(c.owned[f], map[string]bool{"proto_library": true}) {
+			if !slices.Contains(c.owned[f], "proto_library") {
 				c.report(f, nil, "belongs to no proto_library")
 			}
 		}
 	}
-}
-
-func anyKind(kinds []string, want map[string]bool) bool {
-	for _, k := range kinds {
-		if want[k] {
-			return true
-		}
-	}
-	return false
 }
 
 func firstArg(call *build.CallExpr) build.Expr {

@@ -4,9 +4,6 @@ import (
 	"github.com/bazelbuild/buildtools/build"
 )
 
-// builtinRepos are repositories Bazel provides without a declaration.
-var builtinRepos = map[string]bool{"bazel_tools": true}
-
 // moduleInfo is what MODULE.bazel declares.
 type moduleInfo struct {
 	name     string
@@ -16,10 +13,8 @@ type moduleInfo struct {
 }
 
 func parseModule(f *build.File) moduleInfo {
-	m := moduleInfo{repos: map[string]bool{}, versions: map[string]string{}}
-	for name := range builtinRepos {
-		m.repos[name] = true
-	}
+	// bazel_tools is the one repository Bazel provides undeclared.
+	m := moduleInfo{repos: map[string]bool{"bazel_tools": true}, versions: map[string]string{}}
 	build.Walk(f, func(x build.Expr, _ []build.Expr) {
 		call, ok := x.(*build.CallExpr)
 		if !ok {

@@ -16,10 +16,6 @@ import (
 // buildFileName is the only BUILD file name this repository uses.
 const buildFileName = "BUILD.bazel"
 
-// alwaysIgnored are directories no check looks into, beside those that
-// .bazelignore names.
-var alwaysIgnored = []string{".git", "__pycache__"}
-
 // Workspace is the parsed Bazel view of a source tree.
 type Workspace struct {
 	// Root is the directory of MODULE.bazel.
@@ -128,7 +124,8 @@ func (ws *Workspace) addPackage(rel string) error {
 }
 
 func readBazelignore(root string) ([]string, error) {
-	ignored := append([]string(nil), alwaysIgnored...)
+	// No check looks into these, beside what .bazelignore names.
+	ignored := []string{".git", "__pycache__"}
 	f, err := os.Open(filepath.Join(root, ".bazelignore"))
 	if os.IsNotExist(err) {
 		return ignored, nil

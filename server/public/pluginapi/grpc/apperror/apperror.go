@@ -95,41 +95,44 @@ func (e *Error) GRPCStatus() *status.Status {
 	return withDetails
 }
 
-// httpToCode maps HTTP status codes to gRPC codes. Codes missing here fall
-// back by class in [Code].
-var httpToCode = map[int]codes.Code{
-	http.StatusBadRequest:                   codes.InvalidArgument,
-	http.StatusUnauthorized:                 codes.Unauthenticated,
-	http.StatusForbidden:                    codes.PermissionDenied,
-	http.StatusNotFound:                     codes.NotFound,
-	http.StatusMethodNotAllowed:             codes.Unimplemented,
-	http.StatusRequestTimeout:               codes.DeadlineExceeded,
-	http.StatusConflict:                     codes.AlreadyExists,
-	http.StatusGone:                         codes.NotFound,
-	http.StatusPreconditionFailed:           codes.FailedPrecondition,
-	http.StatusRequestEntityTooLarge:        codes.ResourceExhausted,
-	http.StatusRequestedRangeNotSatisfiable: codes.OutOfRange,
-	http.StatusTooManyRequests:              codes.ResourceExhausted,
-	499:                                     codes.Canceled, // client closed request
-	http.StatusInternalServerError:          codes.Internal,
-	http.StatusNotImplemented:               codes.Unimplemented,
-	http.StatusBadGateway:                   codes.Unavailable,
-	http.StatusServiceUnavailable:           codes.Unavailable,
-	http.StatusGatewayTimeout:               codes.DeadlineExceeded,
-}
-
 // Code returns the gRPC code for an HTTP status code. Unlisted 4xx codes
 // map to FailedPrecondition, unlisted 5xx codes and everything else to
 // Internal, so that a failure is never reported as OK.
 func Code(httpStatus int) codes.Code {
-	if c, ok := httpToCode[httpStatus]; ok {
-		return c
+	switch httpStatus {
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusNotFound, http.StatusGone:
+		return codes.NotFound
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return codes.Unimplemented
+	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
+		return codes.DeadlineExceeded
+	case http.StatusConflict:
+		return codes.AlreadyExists
+	case http.StatusPreconditionFailed:
+		return codes.FailedPrecondition
+	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	case http.StatusRequestedRangeNotSatisfiable:
+		return codes.OutOfRange
+	case statusClientClosedRequest:
+		return codes.Canceled
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return codes.Unavailable
 	}
 	if httpStatus >= 400 && httpStatus < 500 {
 		return codes.FailedPrecondition
 	}
 	return codes.Internal
 }
+
+// statusClientClosedRequest is nginx's 499: the client went away.
+const statusClientClosedRequest = 499
 
 // ToStatus converts any handler error to a status:
 //   - nil gives nil;

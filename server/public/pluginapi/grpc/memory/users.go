@@ -292,18 +292,25 @@ func (b *Backend) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIdsRe
 	return &pluginpb.GetUsersByIdsResponse{Users: users}, nil
 }
 
-// userSorts are the sort orders GetUsers accepts.
-var userSorts = map[string]func(a, b *pluginpb.User) int{
-	"": func(a, b *pluginpb.User) int { return cmp.Compare(a.GetUsername(), b.GetUsername()) },
-	"create_at": func(a, b *pluginpb.User) int {
-		return cmp.Or(cmp.Compare(b.GetCreateAt(), a.GetCreateAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
-	},
-	"last_activity_at": func(a, b *pluginpb.User) int {
-		return cmp.Or(cmp.Compare(b.GetLastActivityAt(), a.GetLastActivityAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
-	},
-	"update_at": func(a, b *pluginpb.User) int {
-		return cmp.Or(cmp.Compare(b.GetUpdateAt(), a.GetUpdateAt()), cmp.Compare(a.GetUsername(), b.GetUsername()))
-	},
+// userOrder returns the comparison of a GetUsers sort order, and whether
+// the order exists. Ties sort by username.
+func userOrder(sort string) (func(a, b *pluginpb.User) int, bool) {
+	newestFirst := func(field func(*pluginpb.User) int64) func(a, b *pluginpb.User) int {
+		return func(a, b *pluginpb.User) int {
+			return cmp.Or(cmp.Compare(field(b), field(a)), cmp.Compare(a.GetUsername(), b.GetUsername()))
+		}
+	}
+	switch sort {
+	case "":
+		return func(a, b *pluginpb.User) int { return cmp.Compare(a.GetUsername(), b.GetUsername()) }, true
+	case "create_at":
+		return newestFirst((*pluginpb.User).GetCreateAt), true
+	case "last_activity_at":
+		return newestFirst((*pluginpb.User).GetLastActivityAt), true
+	case "update_at":
+		return newestFirst((*pluginpb.User).GetUpdateAt), true
+	}
+	return nil, false
 }
 
 // GetUsers returns one page of the users that match the options. Filters
@@ -320,7 +327,7 @@ func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*p
 		return nil, apperror.New(where, "api.user.get_users.active_inactive.app_error",
 			"The active and inactive filters cannot be combined.", "", http.StatusBadRequest)
 	}
-	less, ok := userSorts[o.GetSort()]
+	less, ok := userOrder(o.GetSort())
 	if !ok {
 		return nil, apperror.New(where, "api.user.get_users.invalid_sort.app_error",
 			"Invalid sort order.", "sort="+o.GetSort(), http.StatusBadRequest)

@@ -26,12 +26,17 @@ const (
 	userAuthEmailOnly = ""
 )
 
-var (
-	validUsername = regexp.MustCompile(`^[a-z][a-z0-9.\-_]*$`)
-	// restrictedUsernames are the names Mattermost keeps for mentions and
-	// system accounts.
-	restrictedUsernames = map[string]bool{"all": true, "channel": true, "here": true, "matterbot": true, "system": true}
-)
+var validUsername = regexp.MustCompile(`^[a-z][a-z0-9.\-_]*$`)
+
+// isRestrictedUsername reports whether Mattermost keeps name for mentions
+// or system accounts.
+func isRestrictedUsername(name string) bool {
+	switch name {
+	case "all", "channel", "here", "matterbot", "system":
+		return true
+	}
+	return false
+}
 
 func invalidUser(field, message, details string) *apperror.Error {
 	return apperror.New("User.IsValid", "model.user.is_valid."+field+".app_error", message, details, http.StatusBadRequest)
@@ -50,7 +55,7 @@ func validateUser(u *pluginpb.User) error {
 	if !isValidID(u.GetId()) {
 		return invalidUser("id", "Invalid user id.", "")
 	}
-	if n := len(u.GetUsername()); n == 0 || n > usernameMaxLen || !validUsername.MatchString(u.GetUsername()) || restrictedUsernames[u.GetUsername()] {
+	if n := len(u.GetUsername()); n == 0 || n > usernameMaxLen || !validUsername.MatchString(u.GetUsername()) || isRestrictedUsername(u.GetUsername()) {
 		return invalidUser("username",
 			"Invalid username: it must begin with a letter, contain 1 to 64 lower case letters, digits and the symbols '.', '-' and '_', and not be a reserved name.",
 			"username="+u.GetUsername(), // usernames are public; safe to echo
