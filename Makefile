@@ -14,12 +14,10 @@ LOCK := python-sdk/requirements.lock
 SERVER_BIN := bin/pluginapi-server
 PIP_TOOLS := pip-tools==7.6.2
 
-export PYTHON_BIN := $(abspath $(VENV_PY))
-
 .PHONY: help
 help:
 	@echo "make demo             build, start the reference server and run the example plugin code"
-	@echo "make test             install pinned tools, check generated code, lint, run all tests"
+	@echo "make test             install pinned tools, check generated code, lint, check Bazel files, run all tests"
 	@echo "make generate         regenerate the Go and Python code from the protos"
 	@echo "make gazelle          rewrite the BUILD files of Go and proto packages"
 	@echo "make bazel-gate       check the Bazel files statically (buildifier, gazelle, bazelcheck)"

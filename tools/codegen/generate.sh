@@ -20,7 +20,10 @@ proto=server/public/pluginapi/grpc/proto
 pkg=python-sdk/src/mattermost_plugin
 
 generate_go() { (cd "$proto" && go tool buf generate -o "$1"); }
-generate_py() { "$python" python-sdk/scripts/generate_protos.py --out "$1" 2>/dev/null; }
+# mypy-protobuf reports each file it writes on stderr; keep the rest.
+generate_py() {
+  "$python" python-sdk/scripts/generate_protos.py --out "$1" 2> >(grep -v '^Writing mypy to ' >&2)
+}
 
 if [[ ${1:-} != --check ]]; then
   generate_go .
