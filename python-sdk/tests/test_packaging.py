@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
@@ -76,3 +77,9 @@ def test_wheel_metadata(wheel: Path) -> None:
     assert meta["Requires-Python"] == ">=3.9"
     requires = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert sorted(requires) == ["grpcio>=1.80.1", "protobuf<8,>=6.31.1"]
+
+
+def test_sources_parse_as_python_3_9() -> None:
+    """requires-python says 3.9: no module may use newer syntax."""
+    for module in sorted(PACKAGE.rglob("*.py")):
+        ast.parse(module.read_text(), filename=str(module), feature_version=(3, 9))
