@@ -81,6 +81,8 @@ type checker struct {
 	problems []Problem
 	// owned maps a repository path to the kinds of the rules that list it.
 	owned map[string][]string
+	// locked holds the hub names of the lock file, read on first use.
+	locked map[string]bool
 }
 
 func (c *checker) report(file string, e build.Expr, format string, args ...any) {
@@ -301,15 +303,18 @@ func (c *checker) checkPypiLabel(file, raw string, at build.Expr) {
 }
 
 func (c *checker) lockedPackages() (map[string]bool, error) {
+	if c.locked != nil {
+		return c.locked, nil
+	}
 	data, err := os.ReadFile(filepath.Join(c.ws.Root, "python-sdk", "requirements.lock"))
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
+	c.locked = map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9][A-Za-z0-9._\-]*)==`).FindAllSubmatch(data, -1) {
-		names[normalizePypiName(string(m[1]))] = true
+		c.locked[normalizePypiName(string(m[1]))] = true
 	}
-	return names, nil
+	return c.locked, nil
 }
 
 // normalizePypiName turns a distribution name into its hub label form:
