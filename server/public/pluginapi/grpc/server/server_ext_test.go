@@ -208,15 +208,16 @@ func TestMessageSize(t *testing.T) {
 	}
 }
 
-func TestGracefulStop(t *testing.T) {
-	f := &faulty{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
-	h := start(t, f, server.StopTimeout(testTimeout))
-	client := pluginpb.NewPluginAPIClient(h.conn)
+// blockedCall starts a LogDebug call that the faulty backend holds until
+// f.release is closed, waits until it is on the server, and returns the
+// channel that receives its result.
+func blockedCall(t *testing.T, h *harness, f *faulty) <-chan error {
+	t.Helper()
 	ctx := ctxWithTimeout(t)
-
 	inflight := make(chan error, 1)
 	go func() {
-		_, err := client.LogDebug(ctx, &pluginpb.LogDebugRequest{Message: "slow"}, auth.PerRPCCredentials(testToken))
+		_, err := pluginpb.NewPluginAPIClient(h.conn).LogDebug(ctx,
+			&pluginpb.LogDebugRequest{Message: "held"}, auth.PerRPCCredentials(testToken))
 		inflight <- err
 	}()
 	select {
@@ -224,6 +225,17 @@ func TestGracefulStop(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the call never reached the handler")
 	}
+	return inflight
+}
+
+func newHoldingBackend() *faulty {
+	return &faulty{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func TestGracefulStop(t *testing.T) {
+	f := newHoldingBackend()
+	h := start(t, f, server.StopTimeout(testTimeout))
+	inflight := blockedCall(t, h, f)
 	stopped := make(chan bool, 1)
 	go func() { stopped <- h.srv.GracefulStop() }()
 	time.Sleep(100 * time.Millisecond)
@@ -309,17 +321,9 @@ func TestListenTCPLoopbackOnly(t *testing.T) {
 }
 
 func TestGracefulStopTimeout(t *testing.T) {
-	f := &faulty{Backend: memory.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	f := newHoldingBackend()
 	h := start(t, f, server.StopTimeout(200*time.Millisecond))
-	client := pluginpb.NewPluginAPIClient(h.conn)
-	ctx := ctxWithTimeout(t)
-
-	inflight := make(chan error, 1)
-	go func() {
-		_, err := client.LogDebug(ctx, &pluginpb.LogDebugRequest{Message: "stuck"}, auth.PerRPCCredentials(testToken))
-		inflight <- err
-	}()
-	<-f.entered
+	inflight := blockedCall(t, h, f)
 	if ok := h.srv.GracefulStop(); ok {
 		t.Errorf("GracefulStop() = true; want false for a call that never ends")
 	}
