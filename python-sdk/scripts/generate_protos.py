@@ -5,13 +5,22 @@ Writes into src/mattermost_plugin/ (or under --out):
 * grpc/<name>_pb2.py and .pyi for every .proto file (grpcio-tools and
   mypy-protobuf), and grpc/<name>_pb2_grpc.py and .pyi for the files that
   declare a service;
-* _generated_client.py, the methods of Client and AsyncClient, and
+* _api/, the methods of Client and AsyncClient, one module per domain, and
   models.py, the public model types, rendered from the descriptors by
   generate_clients.py.
 
-protoc names sibling modules by their bare file names (``import plugin_pb2``);
-the generated modules live in a package, so those imports become relative
-(``from . import plugin_pb2``). Nothing else is rewritten.
+The .proto files live under mattermost/plugin/ in the contract directory, so
+their descriptor names (``mattermost/plugin/users.proto``) cannot collide in
+the default descriptor pool with another library's ``users.proto``. protoc
+names the Python modules after those paths (``mattermost.plugin.users_pb2``);
+the SDK ships them as ``mattermost_plugin.grpc.users_pb2``. So the script
+moves each module into grpc/ and rewrites exactly three things, each with a
+pattern that must match:
+
+* imports of sibling modules become relative (``from . import users_pb2``);
+* the module name handed to the protobuf builder becomes ``__name__``, so
+  that message classes report their real module and pickle;
+* in the .pyi stubs, ``mattermost.plugin.X_pb2`` becomes ``X_pb2``.
 
 The generator versions must equal the pins in requirements.lock; a
 mismatch stops the run, so that output never depends on what happens to be
@@ -39,6 +48,10 @@ from pathlib import Path
 SDK_DIR = Path(os.path.abspath(__file__)).parent.parent
 REPO_DIR = SDK_DIR.parent
 PROTO_DIR = REPO_DIR / "server" / "public" / "pluginapi" / "grpc" / "proto"
+# The directory of the .proto files under the import root, and the Python
+# package that protoc derives from it.
+PROTO_PACKAGE_DIR = "mattermost/plugin"
+PROTO_PACKAGE = PROTO_PACKAGE_DIR.replace("/", ".")
 LOCK_FILE = SDK_DIR / "requirements.lock"
 PACKAGE_DIR = SDK_DIR / "src" / "mattermost_plugin"
 GENERATORS = ("grpcio-tools", "mypy-protobuf", "protobuf")
@@ -83,12 +96,25 @@ def default_plugin_path(name: str) -> str:
     return found
 
 
-def rewrite_imports(text: str, modules: set[str]) -> str:
-    def relative(match: re.Match[str]) -> str:
-        module, alias = match.group(1), match.group(2) or ""
-        return f"from . import {module}{alias}" if module in modules else match.group(0)
+def rewrite(text: str, modules: set[str]) -> str:
+    """Make protoc's Python output live in mattermost_plugin.grpc (see the module doc)."""
+    prefix = re.escape(PROTO_PACKAGE)
 
-    return re.sub(r"^import (\w+)( as \w+)?$", relative, text, flags=re.MULTILINE)
+    def sibling(match: re.Match[str]) -> str:
+        module = match.group(1)
+        if module not in modules:
+            raise SystemExit(f"generate_protos: unexpected import of {PROTO_PACKAGE}.{module}")
+        return f"from . import {module}{match.group(2) or ''}"
+
+    text = re.sub(rf"^from {prefix} import (\w+)( as \w+)?$", sibling, text, flags=re.M)
+    text = re.sub(rf"^import {prefix}\.(\w+)$", sibling, text, flags=re.M)
+    text = re.sub(
+        rf"(BuildTopDescriptorsAndMessages\(DESCRIPTOR, )'{prefix}\.\w+'", r"\1__name__", text
+    )
+    text = re.sub(rf"\b{prefix}\.(\w+_pb2)\b", r"\1", text)
+    if re.search(rf"{prefix}\.\w+_pb2|^(from|import) {prefix}\b", text, flags=re.M):
+        raise SystemExit(f"generate_protos: a reference to {PROTO_PACKAGE} was left unrewritten")
+    return text
 
 
 def run_protoc(
@@ -120,10 +146,11 @@ def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import generate_clients
 
-    protos = sorted(p.name for p in proto_dir.glob("*.proto"))
+    sources = (proto_dir / PROTO_PACKAGE_DIR).glob("*.proto")
+    protos = sorted(f"{PROTO_PACKAGE_DIR}/{p.name}" for p in sources)
     if not protos:
-        sys.exit(f"generate_protos: no .proto files in {proto_dir}")
-    modules = {f"{Path(p).stem}_pb2" for p in protos}
+        sys.exit(f"generate_protos: no .proto files in {proto_dir / PROTO_PACKAGE_DIR}")
+    modules = {f"{Path(p).stem}_pb2" for p in protos} | {f"{Path(p).stem}_pb2_grpc" for p in protos}
     grpc_dir = package_dir / "grpc"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
@@ -136,16 +163,21 @@ def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[
             shutil.rmtree(grpc_dir)
         grpc_dir.mkdir(parents=True)
         (grpc_dir / "__init__.py").write_text(GRPC_INIT)
-        for generated in sorted(raw.iterdir()):
+        for generated in sorted((raw / PROTO_PACKAGE_DIR).iterdir()):
             text = generated.read_text()
             # protoc writes a _pb2_grpc module for every file; keep only
             # those of files that declare a service.
             if generated.name.split(".")[0].endswith("_pb2_grpc") and "Stub(" not in text:
                 continue
-            (grpc_dir / generated.name).write_text(rewrite_imports(text, modules))
+            (grpc_dir / generated.name).write_text(rewrite(text, modules))
 
+        api_dir = package_dir / "_api"
+        if api_dir.exists():
+            shutil.rmtree(api_dir)
         for name, text in generate_clients.render(descriptor_set.read_bytes()).items():
-            (package_dir / name).write_text(text)
+            target = package_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
 
 
 def main() -> None:

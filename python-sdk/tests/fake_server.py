@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from mattermost_plugin.grpc import api_pb2, api_pb2_grpc, plugin_pb2
+from mattermost_plugin.grpc import api_pb2_grpc, config_pb2, kv_pb2, plugin_pb2
 
 
 @dataclass
@@ -71,18 +71,18 @@ class FakePluginAPI(_Servicer):
         context.abort(failure.code, failure.message)
 
     def GetServerVersion(
-        self, request: api_pb2.GetServerVersionRequest, context: grpc.ServicerContext
-    ) -> api_pb2.GetServerVersionResponse:
+        self, request: config_pb2.GetServerVersionRequest, context: grpc.ServicerContext
+    ) -> config_pb2.GetServerVersionResponse:
         self._serve(context)
-        return api_pb2.GetServerVersionResponse(version=self.version)
+        return config_pb2.GetServerVersionResponse(version=self.version)
 
     def KVGet(
-        self, request: api_pb2.KVGetRequest, context: grpc.ServicerContext
-    ) -> api_pb2.KVGetResponse:
+        self, request: kv_pb2.KVGetRequest, context: grpc.ServicerContext
+    ) -> kv_pb2.KVGetResponse:
         self._serve(context)
         if request.key == "missing":
-            return api_pb2.KVGetResponse()
-        return api_pb2.KVGetResponse(value=request.key.encode())
+            return kv_pb2.KVGetResponse()
+        return kv_pb2.KVGetResponse(value=request.key.encode())
 
 
 # The longest unix socket path every supported platform accepts.

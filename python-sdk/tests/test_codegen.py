@@ -17,7 +17,17 @@ from mattermost_plugin.grpc import api_pb2, hooks_pb2
 sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
 from generate_clients import snake_case
 
-GENERATED = ["api_pb2", "api_pb2_grpc", "hooks_pb2", "hooks_pb2_grpc", "plugin_pb2"]
+GENERATED = [
+    "api_pb2",
+    "api_pb2_grpc",
+    "config_pb2",
+    "hooks_pb2",
+    "hooks_pb2_grpc",
+    "kv_pb2",
+    "logging_pb2",
+    "plugin_pb2",
+    "users_pb2",
+]
 
 
 @pytest.mark.parametrize("name", GENERATED)

@@ -61,11 +61,13 @@ def test_every_code_has_a_distinct_class() -> None:
 def check(error: mp.PluginAPIError, code: grpc.StatusCode, with_app_error: bool) -> None:
     assert type(error) is EXPECTED[code]
     assert error.code is code
-    assert error.__cause__ is None and error.__suppress_context__
+    # The original gRPC error is chained, as google-api-core does.
+    assert isinstance(error.__cause__, grpc.RpcError)
+    assert error.__cause__.code() is code
     if with_app_error:
         want = app_error_for(code)
         assert error.app_error == want
-        assert error.message == want.message
+        assert error.message.endswith(want.message)
         assert error.error_id == want.id
         assert error.detailed_error == "detail for logs"
         assert error.request_id == "req-42"
@@ -77,7 +79,7 @@ def check(error: mp.PluginAPIError, code: grpc.StatusCode, with_app_error: bool)
         assert want.id in str(error) and code.name in str(error)
     else:
         assert error.app_error is None
-        assert error.message == f"plain {code.name}"
+        assert error.message.endswith(f"plain {code.name}")
         assert error.error_id == "" and error.status_code == 0 and error.params == {}
 
 

@@ -7,6 +7,8 @@ import types
 import mattermost_plugin as mp
 from mattermost_plugin import config, models
 
+MODULES = ("config", "exceptions", "models")
+
 
 def test_all_is_complete_and_unique() -> None:
     assert len(mp.__all__) == len(set(mp.__all__))
@@ -16,7 +18,7 @@ def test_all_is_complete_and_unique() -> None:
         name
         for name, value in vars(mp).items()
         if not name.startswith("_")
-        and not (isinstance(value, types.ModuleType) and name not in ("config", "models"))
+        and not (isinstance(value, types.ModuleType) and name not in MODULES)
     }
     assert public == set(mp.__all__)
 
@@ -41,7 +43,7 @@ def test_init_exports_only_clients_models_config_and_exceptions() -> None:
     for name in mp.__all__:
         value = getattr(mp, name)
         if isinstance(value, types.ModuleType):
-            assert name in ("config", "models")
+            assert name in MODULES
         else:
             assert name in ("Client", "AsyncClient") or issubclass(value, mp.PluginAPIError), name
 
@@ -52,12 +54,31 @@ def test_config_surface() -> None:
     defined = {
         name
         for name, value in vars(config).items()
-        if name.isupper() or getattr(value, "__module__", None) == config.__name__
+        if not name.startswith("_")
+        and (name.isupper() or getattr(value, "__module__", None) == config.__name__)
     }
     assert set(config.__all__) == defined | {"Timeout"}
 
 
 def test_exceptions_share_one_root() -> None:
     errors = [getattr(mp, n) for n in mp.__all__ if n.endswith("Error")]
-    assert len(errors) == 17
+    assert len(errors) == 18
     assert all(issubclass(e, mp.PluginAPIError) for e in errors)
+
+
+def test_exceptions_module_is_the_public_home() -> None:
+    from mattermost_plugin import exceptions
+
+    errors = {n for n in mp.__all__ if n.endswith("Error")}
+    assert errors <= set(exceptions.__all__)
+    for name in errors:
+        assert getattr(exceptions, name) is getattr(mp, name)
+
+
+def test_version_matches_the_distribution() -> None:
+    from pathlib import Path
+
+    import tomllib
+
+    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    assert mp.__version__ == tomllib.loads(project.read_text())["project"]["version"]

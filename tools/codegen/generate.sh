@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every generated file of the repository from the contract in
 # server/public/pluginapi/grpc/proto:
-#   - the Go stubs (*.pb.go) beside the protos, with buf and the
+#   - the Go stubs (*.pb.go) beside the protos in mattermost/plugin, with buf and the
 #     protoc-gen-go and protoc-gen-go-grpc tools pinned in go.mod;
 #   - the Python stubs, the generated client methods and the models module
 #     of python-sdk, with python-sdk/scripts/generate_protos.py.
@@ -51,9 +51,10 @@ compare() { # compare GENERATED_DIR COMMITTED_DIR NAME_PATTERN...
     done
   done
 }
-compare "$tmp/go" "$proto" '*.pb.go'
+compare "$tmp/go/mattermost/plugin" "$proto/mattermost/plugin" '*.pb.go'
 compare "$tmp/py/grpc" "$pkg/grpc" '*.py' '*.pyi'
-compare "$tmp/py" "$pkg" _generated_client.py models.py
+compare "$tmp/py/_api" "$pkg/_api" '*.py'
+compare "$tmp/py" "$pkg" models.py
 if [[ $stale != 0 ]]; then
   echo "generated code is stale: run \`make generate\` and commit the result" >&2
   exit 1

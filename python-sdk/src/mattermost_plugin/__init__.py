@@ -3,15 +3,17 @@
 :class:`Client` and :class:`AsyncClient` call the Plugin API of the server
 that started the plugin; :mod:`mattermost_plugin.models` holds the model
 types and :mod:`mattermost_plugin.config` the client settings; every failed
-call raises a :class:`PluginAPIError` subclass.
+call raises a :class:`PluginAPIError` subclass, also importable from
+:mod:`mattermost_plugin.exceptions`.
 """
 
-from . import config, models
+from . import config, exceptions, models
 from ._async_client import AsyncClient
 from ._client import Client
 from ._errors import (
     AbortedError,
     AlreadyExistsError,
+    ClientClosedError,
     DataLossError,
     DeadlineExceededError,
     FailedPreconditionError,
@@ -34,6 +36,7 @@ __all__ = [
     "AlreadyExistsError",
     "AsyncClient",
     "Client",
+    "ClientClosedError",
     "DataLossError",
     "DeadlineExceededError",
     "FailedPreconditionError",
@@ -50,8 +53,12 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "config",
+    "exceptions",
     "models",
 ]
+
+#: The version of this package.
+__version__ = "0.1.0"
 
 # Show the public names as mattermost_plugin.X in reprs, tracebacks and docs.
 for _name in __all__:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._generated_client import AsyncPluginAPI
+from ._api import AsyncPluginAPI
 
 __all__ = ["AsyncClient"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._generated_client import SyncPluginAPI
+from ._api import SyncPluginAPI
 
 __all__ = ["Client"]
 

@@ -9,6 +9,7 @@ carries every field of it.
 
     PluginAPIError
     ├── RequestCancelledError      CANCELLED
+    │   └── ClientClosedError      CANCELLED: close() cut the call short
     ├── UnknownError               UNKNOWN
     ├── ValidationError            INVALID_ARGUMENT
     ├── DeadlineExceededError      DEADLINE_EXCEEDED
@@ -39,6 +40,7 @@ from .grpc import plugin_pb2
 __all__ = [
     "AbortedError",
     "AlreadyExistsError",
+    "ClientClosedError",
     "DataLossError",
     "DeadlineExceededError",
     "FailedPreconditionError",
@@ -62,8 +64,16 @@ _DETAILS_KEY = "grpc-status-details-bin"
 _APP_ERROR_TYPE = "type.googleapis.com/mattermost.plugin.AppError"
 
 
+#: The exception class of each status code, filled in by the classes below
+#: as they are defined, so that the list of codes exists once.
+_EXCEPTIONS: dict[grpc.StatusCode, type[PluginAPIError]] = {}
+
+
 class PluginAPIError(Exception):
     """A Plugin API call failed.
+
+    The exception pickles with all its fields (the original gRPC error,
+    kept as ``__cause__``, does not travel), and prints on one line.
 
     Attributes:
         code: The gRPC status code of the failure.
@@ -74,6 +84,14 @@ class PluginAPIError(Exception):
 
     #: The status code this class stands for; ``None`` on the base class.
     grpc_status_code: ClassVar[grpc.StatusCode | None] = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("grpc_status_code")
+        if code is not None:
+            if code in _EXCEPTIONS:
+                raise TypeError(f"{code} already has {_EXCEPTIONS[code].__name__}")
+            _EXCEPTIONS[code] = cls
 
     def __init__(
         self,
@@ -236,24 +254,13 @@ class UnauthenticatedError(PluginAPIError):
     grpc_status_code = grpc.StatusCode.UNAUTHENTICATED
 
 
-_EXCEPTIONS: dict[grpc.StatusCode, type[PluginAPIError]] = {
-    grpc.StatusCode.CANCELLED: RequestCancelledError,
-    grpc.StatusCode.UNKNOWN: UnknownError,
-    grpc.StatusCode.INVALID_ARGUMENT: ValidationError,
-    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
-    grpc.StatusCode.ABORTED: AbortedError,
-    grpc.StatusCode.OUT_OF_RANGE: OutOfRangeError,
-    grpc.StatusCode.UNIMPLEMENTED: UnimplementedError,
-    grpc.StatusCode.INTERNAL: InternalError,
-    grpc.StatusCode.UNAVAILABLE: UnavailableError,
-    grpc.StatusCode.DATA_LOSS: DataLossError,
-    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
-}
+class ClientClosedError(RequestCancelledError, RuntimeError):
+    """The client was closed: the call was cut short by ``close()``, or came after it.
+
+    It is also raised by entering a closed client in a ``with`` block. It is
+    a :class:`RequestCancelledError` (code CANCELLED) and a ``RuntimeError``.
+    A task that the caller cancels still gets ``asyncio.CancelledError``.
+    """
 
 
 def exception_class_for(code: grpc.StatusCode) -> type[PluginAPIError]:
@@ -287,11 +294,15 @@ def _decode_details(metadata: Iterable[tuple[str, str | bytes]] | None) -> tuple
     return ()
 
 
-def from_rpc_error(error: grpc.RpcError) -> PluginAPIError:
+def from_rpc_error(
+    error: grpc.RpcError, method: str = "", timeout: float | None = None
+) -> PluginAPIError:
     """Translate a failed gRPC call into the matching :class:`PluginAPIError`.
 
     This is the one place where gRPC errors become SDK exceptions. It works
-    for the errors of sync calls and for ``grpc.aio.AioRpcError``.
+    for the errors of sync calls and for ``grpc.aio.AioRpcError``. The
+    caller chains the original error (``raise ... from error``). ``method``
+    and ``timeout`` name the call in a deadline's message.
     """
     code = grpc.StatusCode.UNKNOWN
     message = str(error)
@@ -304,4 +315,7 @@ def from_rpc_error(error: grpc.RpcError) -> PluginAPIError:
     app_error = next((d for d in details if isinstance(d, plugin_pb2.AppError)), None)
     if app_error is not None and app_error.message:
         message = app_error.message
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED and method:
+        limit = "no deadline" if timeout is None else f"its deadline of {timeout:g} s"
+        message = f"{method} did not finish within {limit}: {message}"
     return exception_class_for(code)(message, code=code, app_error=app_error, details=details)

@@ -9,7 +9,7 @@ import grpc.aio
 
 from ..config import ChannelOptions
 
-__all__ = ["channel_args", "create_aio_channel", "create_channel"]
+__all__ = ["channel_args", "check_target", "create_aio_channel", "create_channel"]
 
 
 def _user_agent() -> str:
@@ -40,7 +40,8 @@ def channel_args(options: ChannelOptions) -> list[tuple[str, str | int]]:
 MAX_UNIX_SOCKET_PATH = 107
 
 
-def _check_target(target: str) -> str:
+def check_target(target: str) -> str:
+    """Return ``target`` if it is a usable gRPC target; raise ``ValueError`` otherwise."""
     if not target or target.strip() != target:
         raise ValueError(f"invalid gRPC target {target!r}")
     if target.startswith("unix:"):
@@ -58,9 +59,9 @@ def _check_target(target: str) -> str:
 
 def create_channel(target: str, options: ChannelOptions) -> grpc.Channel:
     """Return a sync channel to ``target``, a unix (``unix:///path``) or TCP target."""
-    return grpc.insecure_channel(_check_target(target), options=channel_args(options))
+    return grpc.insecure_channel(check_target(target), options=channel_args(options))
 
 
 def create_aio_channel(target: str, options: ChannelOptions) -> grpc.aio.Channel:
     """Return an asyncio channel to ``target``, a unix or TCP target."""
-    return grpc.aio.insecure_channel(_check_target(target), options=channel_args(options))
+    return grpc.aio.insecure_channel(check_target(target), options=channel_args(options))

@@ -8,7 +8,9 @@ The generated method mixins in ``_generated_client`` build on them.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import enum
 import math
 import os
 from collections.abc import Mapping
@@ -18,18 +20,26 @@ from typing import TypeVar
 import grpc
 import grpc.aio
 
-from .._errors import from_rpc_error
-from ..config import DEFAULT, DEFAULT_TIMEOUT, ENV_TARGET, ENV_TOKEN, ChannelOptions, Timeout
+from .._errors import ClientClosedError, from_rpc_error
+from ..config import (
+    AUTH_SCHEME,
+    DEFAULT,
+    DEFAULT_TIMEOUT,
+    ENV_TARGET,
+    ENV_TOKEN,
+    MAX_TIMEOUT,
+    METADATA_KEY,
+    ChannelOptions,
+    Timeout,
+)
 from ..grpc import api_pb2_grpc
-from .channel import create_aio_channel, create_channel
+from .channel import check_target, create_aio_channel, create_channel
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
 _Req = TypeVar("_Req")
 _Resp = TypeVar("_Resp")
 _Self = TypeVar("_Self")
-
-_METADATA_KEY = "authorization"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +80,7 @@ class CallPolicy:
             raise ValueError("the plugin token must be printable ASCII without spaces")
         return cls(
             target=resolved_target,
-            metadata=((_METADATA_KEY, f"Bearer {resolved_token}"),),
+            metadata=((METADATA_KEY, f"{AUTH_SCHEME} {resolved_token}"),),
             timeout=_check_timeout(timeout),
             channel_options=channel_options if channel_options is not None else ChannelOptions(),
         )
@@ -86,14 +96,27 @@ def _check_timeout(timeout: float | object | None) -> float | None:
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be seconds, None or DEFAULT, not {timeout!r}")
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        raise TypeError(f"timeout must be seconds, None or DEFAULT, not {type(timeout).__name__}")
+    if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(
+            f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds "
+            f"(use None for no deadline), not {timeout!r}"
+        )
     return float(timeout)
 
 
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
 class _Core:
-    """What both clients hold: the resolved policy and the closed flag."""
+    """What both clients hold: the resolved policy and the lifecycle state.
+
+    The lifecycle follows httpx: a client may be used with or without a
+    ``with`` block, entered at most once, and not reopened once closed.
+    """
 
     def __init__(
         self,
@@ -103,7 +126,7 @@ class _Core:
         timeout: float | None = DEFAULT_TIMEOUT,
         channel_options: ChannelOptions | None = None,
     ) -> None:
-        """Connect lazily to the Plugin API server.
+        """Resolve the settings; the channel connects lazily.
 
         Args:
             target: gRPC target of the server; defaults to the
@@ -113,48 +136,93 @@ class _Core:
             timeout: Default seconds per call; ``None`` for no deadline.
             channel_options: Message size and keepalive settings.
         """
+        if channel_options is not None and not isinstance(channel_options, ChannelOptions):
+            raise TypeError(
+                f"channel_options must be a ChannelOptions, not {type(channel_options).__name__}"
+            )
         self._policy = CallPolicy.resolve(target, token, timeout, channel_options)
-        self._closed = False
-        self._open_channel()
-
-    def _open_channel(self) -> None:
-        raise NotImplementedError
+        check_target(self._policy.target)
+        self._state = _State.UNOPENED
 
     @property
     def target(self) -> str:
         """The gRPC target this client calls."""
         return self._policy.target
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("the client is closed")
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._state is _State.CLOSED
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} target={self._policy.target!r} {self._state.value}>"
+
+    def _check_open(self, method: str) -> None:
+        if self._state is _State.CLOSED:
+            raise ClientClosedError(f"{method}: the client is closed")
+
+    def _enter(self) -> None:
+        if self._state is _State.OPENED:
+            raise RuntimeError(
+                f"{type(self).__name__} is already open: a client can be entered only once"
+            )
+        if self._state is _State.CLOSED:
+            raise ClientClosedError(
+                f"{type(self).__name__} is closed and cannot be reopened; create a new one"
+            )
+        self._state = _State.OPENED
+
+    def _closed_error(self, method: str) -> ClientClosedError:
+        return ClientClosedError(f"{method}: the client was closed during the call")
 
 
 class SyncCore(_Core):
     """The blocking half: a ``grpc.Channel`` and the call that uses it."""
 
-    def _open_channel(self) -> None:
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        channel_options: ChannelOptions | None = None,
+    ) -> None:
+        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
         self._channel = create_channel(self._policy.target, self._policy.channel_options)
         self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
 
     def _invoke(
-        self, method: grpc.UnaryUnaryMultiCallable[_Req, _Resp], request: _Req, timeout: Timeout
+        self,
+        name: str,
+        method: grpc.UnaryUnaryMultiCallable[_Req, _Resp],
+        request: _Req,
+        timeout: Timeout,
     ) -> _Resp:
-        self._check_open()
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
         try:
-            return method(
-                request, timeout=self._policy.deadline(timeout), metadata=self._policy.metadata
-            )
+            return method(request, timeout=deadline, metadata=self._policy.metadata)
         except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+            if self._state is _State.CLOSED:
+                raise self._closed_error(name) from error
+            raise from_rpc_error(error, name, deadline) from error
+        except ValueError as error:
+            # grpc raises ValueError for a call on a channel closed under it.
+            if self._state is _State.CLOSED:
+                raise self._closed_error(name) from error
+            raise
 
     def close(self) -> None:
-        """Close the channel; calls in flight are cancelled. Idempotent."""
-        if not self._closed:
-            self._closed = True
+        """Close the channel. Idempotent.
+
+        Calls in flight in other threads fail with :class:`ClientClosedError`.
+        """
+        if self._state is not _State.CLOSED:
+            self._state = _State.CLOSED
             self._channel.close()
 
     def __enter__(self: _Self) -> _Self:
+        self._enter()  # type: ignore[attr-defined]
         return self
 
     def __exit__(
@@ -166,31 +234,87 @@ class SyncCore(_Core):
         self.close()
 
 
-class AsyncCore(_Core):
-    """The asyncio half: a ``grpc.aio.Channel`` and the awaited call."""
+def _cancel_requested() -> bool:
+    """Whether the running task was asked to cancel (Python 3.11 and later)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
-    def _open_channel(self) -> None:
-        self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
-        self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
+
+class AsyncCore(_Core):
+    """The asyncio half: a ``grpc.aio.Channel`` per event loop, and the awaited call.
+
+    The channel is made in the event loop that first uses the client, not in
+    the constructor, so that a client may be built outside a running loop
+    (at module level, in a fixture). When that loop has been closed, as
+    between two ``asyncio.run`` calls, the next call makes a new channel in
+    the running loop. Using one client from two live loops at once is an
+    error.
+    """
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        channel_options: ChannelOptions | None = None,
+    ) -> None:
+        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+        self._channel: grpc.aio.Channel | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stub_: api_pb2_grpc.PluginAPIAsyncStub | None = None
+
+    @property
+    def _stub(self) -> api_pb2_grpc.PluginAPIAsyncStub:
+        loop = asyncio.get_running_loop()
+        if self._stub_ is None or self._loop is not loop:
+            if self._loop is not None and self._loop is not loop and not self._loop.is_closed():
+                raise RuntimeError(
+                    f"{type(self).__name__} is in use by another running event loop; "
+                    "create one client per event loop"
+                )
+            self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
+            self._loop = loop
+            self._stub_ = api_pb2_grpc.PluginAPIStub(self._channel)
+        assert self._stub_ is not None
+        return self._stub_
 
     async def _invoke(
-        self, method: grpc.aio.UnaryUnaryMultiCallable[_Req, _Resp], request: _Req, timeout: Timeout
+        self,
+        name: str,
+        method: grpc.aio.UnaryUnaryMultiCallable[_Req, _Resp],
+        request: _Req,
+        timeout: Timeout,
     ) -> _Resp:
-        self._check_open()
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
         try:
-            return await method(
-                request, timeout=self._policy.deadline(timeout), metadata=self._policy.metadata
-            )
+            return await method(request, timeout=deadline, metadata=self._policy.metadata)
         except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+            if self._state is _State.CLOSED:
+                raise self._closed_error(name) from error
+            raise from_rpc_error(error, name, deadline) from error
+        except asyncio.CancelledError as error:
+            if self._state is _State.CLOSED and not _cancel_requested():
+                raise self._closed_error(name) from error
+            raise
 
     async def close(self) -> None:
-        """Close the channel; calls in flight are cancelled. Idempotent."""
-        if not self._closed:
-            self._closed = True
-            await self._channel.close()
+        """Close the channel. Idempotent.
+
+        Calls in flight fail with :class:`ClientClosedError`.
+        """
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        channel, loop = self._channel, self._loop
+        self._channel = self._stub_ = None
+        if channel is not None and loop is asyncio.get_running_loop():
+            await channel.close()
 
     async def __aenter__(self: _Self) -> _Self:
+        self._enter()  # type: ignore[attr-defined]
         return self
 
     async def __aexit__(

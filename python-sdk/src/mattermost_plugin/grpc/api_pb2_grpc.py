@@ -3,7 +3,10 @@
 import grpc
 import warnings
 
-from . import api_pb2 as api__pb2
+from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
+from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
+from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
+from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
 GRPC_GENERATED_VERSION = '1.80.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +21,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in api_pb2_grpc.py depends on'
+        + ' but the generated code in mattermost/plugin/api_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,118 +40,118 @@ class PluginAPIStub(object):
         """
         self.GetServerVersion = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetServerVersion',
-                request_serializer=api__pb2.GetServerVersionRequest.SerializeToString,
-                response_deserializer=api__pb2.GetServerVersionResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.FromString,
                 _registered_method=True)
         self.KVSet = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVSet',
-                request_serializer=api__pb2.KVSetRequest.SerializeToString,
-                response_deserializer=api__pb2.KVSetResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetResponse.FromString,
                 _registered_method=True)
         self.KVGet = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVGet',
-                request_serializer=api__pb2.KVGetRequest.SerializeToString,
-                response_deserializer=api__pb2.KVGetResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVGetRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVGetResponse.FromString,
                 _registered_method=True)
         self.KVDelete = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVDelete',
-                request_serializer=api__pb2.KVDeleteRequest.SerializeToString,
-                response_deserializer=api__pb2.KVDeleteResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteResponse.FromString,
                 _registered_method=True)
         self.KVDeleteAll = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVDeleteAll',
-                request_serializer=api__pb2.KVDeleteAllRequest.SerializeToString,
-                response_deserializer=api__pb2.KVDeleteAllResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllResponse.FromString,
                 _registered_method=True)
         self.KVSetWithExpiry = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVSetWithExpiry',
-                request_serializer=api__pb2.KVSetWithExpiryRequest.SerializeToString,
-                response_deserializer=api__pb2.KVSetWithExpiryResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryResponse.FromString,
                 _registered_method=True)
         self.KVCompareAndSet = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVCompareAndSet',
-                request_serializer=api__pb2.KVCompareAndSetRequest.SerializeToString,
-                response_deserializer=api__pb2.KVCompareAndSetResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetResponse.FromString,
                 _registered_method=True)
         self.KVCompareAndDelete = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVCompareAndDelete',
-                request_serializer=api__pb2.KVCompareAndDeleteRequest.SerializeToString,
-                response_deserializer=api__pb2.KVCompareAndDeleteResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteResponse.FromString,
                 _registered_method=True)
         self.KVSetWithOptions = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVSetWithOptions',
-                request_serializer=api__pb2.KVSetWithOptionsRequest.SerializeToString,
-                response_deserializer=api__pb2.KVSetWithOptionsResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsResponse.FromString,
                 _registered_method=True)
         self.KVList = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVList',
-                request_serializer=api__pb2.KVListRequest.SerializeToString,
-                response_deserializer=api__pb2.KVListResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVListRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVListResponse.FromString,
                 _registered_method=True)
         self.CreateUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/CreateUser',
-                request_serializer=api__pb2.CreateUserRequest.SerializeToString,
-                response_deserializer=api__pb2.CreateUserResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.CreateUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.CreateUserResponse.FromString,
                 _registered_method=True)
         self.DeleteUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/DeleteUser',
-                request_serializer=api__pb2.DeleteUserRequest.SerializeToString,
-                response_deserializer=api__pb2.DeleteUserResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.DeleteUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.DeleteUserResponse.FromString,
                 _registered_method=True)
         self.GetUsers = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUsers',
-                request_serializer=api__pb2.GetUsersRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUsersResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersResponse.FromString,
                 _registered_method=True)
         self.GetUsersByIds = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUsersByIds',
-                request_serializer=api__pb2.GetUsersByIdsRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUsersByIdsResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsResponse.FromString,
                 _registered_method=True)
         self.GetUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUser',
-                request_serializer=api__pb2.GetUserRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUserResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserResponse.FromString,
                 _registered_method=True)
         self.GetUserByEmail = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUserByEmail',
-                request_serializer=api__pb2.GetUserByEmailRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUserByEmailResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserByEmailRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserByEmailResponse.FromString,
                 _registered_method=True)
         self.GetUserByUsername = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUserByUsername',
-                request_serializer=api__pb2.GetUserByUsernameRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUserByUsernameResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameResponse.FromString,
                 _registered_method=True)
         self.GetUsersByUsernames = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetUsersByUsernames',
-                request_serializer=api__pb2.GetUsersByUsernamesRequest.SerializeToString,
-                response_deserializer=api__pb2.GetUsersByUsernamesResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesResponse.FromString,
                 _registered_method=True)
         self.UpdateUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/UpdateUser',
-                request_serializer=api__pb2.UpdateUserRequest.SerializeToString,
-                response_deserializer=api__pb2.UpdateUserResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
                 _registered_method=True)
         self.LogDebug = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogDebug',
-                request_serializer=api__pb2.LogDebugRequest.SerializeToString,
-                response_deserializer=api__pb2.LogDebugResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_logging__pb2.LogDebugRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogDebugResponse.FromString,
                 _registered_method=True)
         self.LogInfo = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogInfo',
-                request_serializer=api__pb2.LogInfoRequest.SerializeToString,
-                response_deserializer=api__pb2.LogInfoResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_logging__pb2.LogInfoRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogInfoResponse.FromString,
                 _registered_method=True)
         self.LogWarn = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogWarn',
-                request_serializer=api__pb2.LogWarnRequest.SerializeToString,
-                response_deserializer=api__pb2.LogWarnResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_logging__pb2.LogWarnRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogWarnResponse.FromString,
                 _registered_method=True)
         self.LogError = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogError',
-                request_serializer=api__pb2.LogErrorRequest.SerializeToString,
-                response_deserializer=api__pb2.LogErrorResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_logging__pb2.LogErrorRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogErrorResponse.FromString,
                 _registered_method=True)
 
 
@@ -342,118 +345,118 @@ def add_PluginAPIServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'GetServerVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.GetServerVersion,
-                    request_deserializer=api__pb2.GetServerVersionRequest.FromString,
-                    response_serializer=api__pb2.GetServerVersionResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.SerializeToString,
             ),
             'KVSet': grpc.unary_unary_rpc_method_handler(
                     servicer.KVSet,
-                    request_deserializer=api__pb2.KVSetRequest.FromString,
-                    response_serializer=api__pb2.KVSetResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetResponse.SerializeToString,
             ),
             'KVGet': grpc.unary_unary_rpc_method_handler(
                     servicer.KVGet,
-                    request_deserializer=api__pb2.KVGetRequest.FromString,
-                    response_serializer=api__pb2.KVGetResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVGetRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVGetResponse.SerializeToString,
             ),
             'KVDelete': grpc.unary_unary_rpc_method_handler(
                     servicer.KVDelete,
-                    request_deserializer=api__pb2.KVDeleteRequest.FromString,
-                    response_serializer=api__pb2.KVDeleteResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteResponse.SerializeToString,
             ),
             'KVDeleteAll': grpc.unary_unary_rpc_method_handler(
                     servicer.KVDeleteAll,
-                    request_deserializer=api__pb2.KVDeleteAllRequest.FromString,
-                    response_serializer=api__pb2.KVDeleteAllResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllResponse.SerializeToString,
             ),
             'KVSetWithExpiry': grpc.unary_unary_rpc_method_handler(
                     servicer.KVSetWithExpiry,
-                    request_deserializer=api__pb2.KVSetWithExpiryRequest.FromString,
-                    response_serializer=api__pb2.KVSetWithExpiryResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryResponse.SerializeToString,
             ),
             'KVCompareAndSet': grpc.unary_unary_rpc_method_handler(
                     servicer.KVCompareAndSet,
-                    request_deserializer=api__pb2.KVCompareAndSetRequest.FromString,
-                    response_serializer=api__pb2.KVCompareAndSetResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetResponse.SerializeToString,
             ),
             'KVCompareAndDelete': grpc.unary_unary_rpc_method_handler(
                     servicer.KVCompareAndDelete,
-                    request_deserializer=api__pb2.KVCompareAndDeleteRequest.FromString,
-                    response_serializer=api__pb2.KVCompareAndDeleteResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteResponse.SerializeToString,
             ),
             'KVSetWithOptions': grpc.unary_unary_rpc_method_handler(
                     servicer.KVSetWithOptions,
-                    request_deserializer=api__pb2.KVSetWithOptionsRequest.FromString,
-                    response_serializer=api__pb2.KVSetWithOptionsResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsResponse.SerializeToString,
             ),
             'KVList': grpc.unary_unary_rpc_method_handler(
                     servicer.KVList,
-                    request_deserializer=api__pb2.KVListRequest.FromString,
-                    response_serializer=api__pb2.KVListResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVListRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_kv__pb2.KVListResponse.SerializeToString,
             ),
             'CreateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateUser,
-                    request_deserializer=api__pb2.CreateUserRequest.FromString,
-                    response_serializer=api__pb2.CreateUserResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.CreateUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.CreateUserResponse.SerializeToString,
             ),
             'DeleteUser': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteUser,
-                    request_deserializer=api__pb2.DeleteUserRequest.FromString,
-                    response_serializer=api__pb2.DeleteUserResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.DeleteUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.DeleteUserResponse.SerializeToString,
             ),
             'GetUsers': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUsers,
-                    request_deserializer=api__pb2.GetUsersRequest.FromString,
-                    response_serializer=api__pb2.GetUsersResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersResponse.SerializeToString,
             ),
             'GetUsersByIds': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUsersByIds,
-                    request_deserializer=api__pb2.GetUsersByIdsRequest.FromString,
-                    response_serializer=api__pb2.GetUsersByIdsResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsResponse.SerializeToString,
             ),
             'GetUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUser,
-                    request_deserializer=api__pb2.GetUserRequest.FromString,
-                    response_serializer=api__pb2.GetUserResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserResponse.SerializeToString,
             ),
             'GetUserByEmail': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUserByEmail,
-                    request_deserializer=api__pb2.GetUserByEmailRequest.FromString,
-                    response_serializer=api__pb2.GetUserByEmailResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserByEmailRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserByEmailResponse.SerializeToString,
             ),
             'GetUserByUsername': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUserByUsername,
-                    request_deserializer=api__pb2.GetUserByUsernameRequest.FromString,
-                    response_serializer=api__pb2.GetUserByUsernameResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameResponse.SerializeToString,
             ),
             'GetUsersByUsernames': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUsersByUsernames,
-                    request_deserializer=api__pb2.GetUsersByUsernamesRequest.FromString,
-                    response_serializer=api__pb2.GetUsersByUsernamesResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesResponse.SerializeToString,
             ),
             'UpdateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateUser,
-                    request_deserializer=api__pb2.UpdateUserRequest.FromString,
-                    response_serializer=api__pb2.UpdateUserResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.SerializeToString,
             ),
             'LogDebug': grpc.unary_unary_rpc_method_handler(
                     servicer.LogDebug,
-                    request_deserializer=api__pb2.LogDebugRequest.FromString,
-                    response_serializer=api__pb2.LogDebugResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogDebugRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_logging__pb2.LogDebugResponse.SerializeToString,
             ),
             'LogInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.LogInfo,
-                    request_deserializer=api__pb2.LogInfoRequest.FromString,
-                    response_serializer=api__pb2.LogInfoResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogInfoRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_logging__pb2.LogInfoResponse.SerializeToString,
             ),
             'LogWarn': grpc.unary_unary_rpc_method_handler(
                     servicer.LogWarn,
-                    request_deserializer=api__pb2.LogWarnRequest.FromString,
-                    response_serializer=api__pb2.LogWarnResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogWarnRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_logging__pb2.LogWarnResponse.SerializeToString,
             ),
             'LogError': grpc.unary_unary_rpc_method_handler(
                     servicer.LogError,
-                    request_deserializer=api__pb2.LogErrorRequest.FromString,
-                    response_serializer=api__pb2.LogErrorResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_logging__pb2.LogErrorRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_logging__pb2.LogErrorResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -482,8 +485,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetServerVersion',
-            api__pb2.GetServerVersionRequest.SerializeToString,
-            api__pb2.GetServerVersionResponse.FromString,
+            mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -509,8 +512,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVSet',
-            api__pb2.KVSetRequest.SerializeToString,
-            api__pb2.KVSetResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -536,8 +539,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVGet',
-            api__pb2.KVGetRequest.SerializeToString,
-            api__pb2.KVGetResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVGetRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVGetResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -563,8 +566,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVDelete',
-            api__pb2.KVDeleteRequest.SerializeToString,
-            api__pb2.KVDeleteResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVDeleteRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVDeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -590,8 +593,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVDeleteAll',
-            api__pb2.KVDeleteAllRequest.SerializeToString,
-            api__pb2.KVDeleteAllResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVDeleteAllResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -617,8 +620,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVSetWithExpiry',
-            api__pb2.KVSetWithExpiryRequest.SerializeToString,
-            api__pb2.KVSetWithExpiryResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetWithExpiryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -644,8 +647,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVCompareAndSet',
-            api__pb2.KVCompareAndSetRequest.SerializeToString,
-            api__pb2.KVCompareAndSetResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVCompareAndSetResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -671,8 +674,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVCompareAndDelete',
-            api__pb2.KVCompareAndDeleteRequest.SerializeToString,
-            api__pb2.KVCompareAndDeleteResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVCompareAndDeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -698,8 +701,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVSetWithOptions',
-            api__pb2.KVSetWithOptionsRequest.SerializeToString,
-            api__pb2.KVSetWithOptionsResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVSetWithOptionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -725,8 +728,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/KVList',
-            api__pb2.KVListRequest.SerializeToString,
-            api__pb2.KVListResponse.FromString,
+            mattermost_dot_plugin_dot_kv__pb2.KVListRequest.SerializeToString,
+            mattermost_dot_plugin_dot_kv__pb2.KVListResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -752,8 +755,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/CreateUser',
-            api__pb2.CreateUserRequest.SerializeToString,
-            api__pb2.CreateUserResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.CreateUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.CreateUserResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -779,8 +782,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/DeleteUser',
-            api__pb2.DeleteUserRequest.SerializeToString,
-            api__pb2.DeleteUserResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.DeleteUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.DeleteUserResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -806,8 +809,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUsers',
-            api__pb2.GetUsersRequest.SerializeToString,
-            api__pb2.GetUsersResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -833,8 +836,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUsersByIds',
-            api__pb2.GetUsersByIdsRequest.SerializeToString,
-            api__pb2.GetUsersByIdsResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersByIdsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -860,8 +863,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUser',
-            api__pb2.GetUserRequest.SerializeToString,
-            api__pb2.GetUserResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -887,8 +890,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUserByEmail',
-            api__pb2.GetUserByEmailRequest.SerializeToString,
-            api__pb2.GetUserByEmailResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserByEmailRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserByEmailResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -914,8 +917,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUserByUsername',
-            api__pb2.GetUserByUsernameRequest.SerializeToString,
-            api__pb2.GetUserByUsernameResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserByUsernameResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -941,8 +944,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/GetUsersByUsernames',
-            api__pb2.GetUsersByUsernamesRequest.SerializeToString,
-            api__pb2.GetUsersByUsernamesResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersByUsernamesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -968,8 +971,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/UpdateUser',
-            api__pb2.UpdateUserRequest.SerializeToString,
-            api__pb2.UpdateUserResponse.FromString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -995,8 +998,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/LogDebug',
-            api__pb2.LogDebugRequest.SerializeToString,
-            api__pb2.LogDebugResponse.FromString,
+            mattermost_dot_plugin_dot_logging__pb2.LogDebugRequest.SerializeToString,
+            mattermost_dot_plugin_dot_logging__pb2.LogDebugResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1022,8 +1025,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/LogInfo',
-            api__pb2.LogInfoRequest.SerializeToString,
-            api__pb2.LogInfoResponse.FromString,
+            mattermost_dot_plugin_dot_logging__pb2.LogInfoRequest.SerializeToString,
+            mattermost_dot_plugin_dot_logging__pb2.LogInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1049,8 +1052,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/LogWarn',
-            api__pb2.LogWarnRequest.SerializeToString,
-            api__pb2.LogWarnResponse.FromString,
+            mattermost_dot_plugin_dot_logging__pb2.LogWarnRequest.SerializeToString,
+            mattermost_dot_plugin_dot_logging__pb2.LogWarnResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1076,8 +1079,8 @@ class PluginAPI(object):
             request,
             target,
             '/mattermost.plugin.PluginAPI/LogError',
-            api__pb2.LogErrorRequest.SerializeToString,
-            api__pb2.LogErrorResponse.FromString,
+            mattermost_dot_plugin_dot_logging__pb2.LogErrorRequest.SerializeToString,
+            mattermost_dot_plugin_dot_logging__pb2.LogErrorResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -31,12 +31,18 @@ hold the AppError itself (see ErrorStatus in plugin.proto):
 
 Mattermost reports duplicate usernames and emails as 400, and so does
 this API.
+
+The request and response messages of each RPC live in the file of its
+domain (users.proto, kv.proto, ...), beside that domain's model types.
 """
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import config_pb2 as _config_pb2
+from . import kv_pb2 as _kv_pb2
+from . import logging_pb2 as _logging_pb2
+from . import users_pb2 as _users_pb2
 import abc as _abc_1
-from . import api_pb2 as _api_pb2
 import grpc as _grpc
 import sys
 import typing as _typing
@@ -63,88 +69,88 @@ class PluginAPIStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PluginAPIAsyncStub: ...
-    GetServerVersion: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetServerVersionRequest, _api_pb2.GetServerVersionResponse]
+    GetServerVersion: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetServerVersionRequest, _config_pb2.GetServerVersionResponse]
     """GetServerVersion returns the version of the running server, for example
     "11.1.0". Minimum server version: 5.4.
     """
-    KVSet: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVSetRequest, _api_pb2.KVSetResponse]
+    KVSet: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVSetRequest, _kv_pb2.KVSetResponse]
     """KVSet stores a value under a key in the plugin's key-value store. An
     unset value deletes the key. Minimum server version: 5.2.
     """
-    KVGet: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVGetRequest, _api_pb2.KVGetResponse]
+    KVGet: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVGetRequest, _kv_pb2.KVGetResponse]
     """KVGet reads the value of a key. The value is unset when the key does not
     exist or has expired. Minimum server version: 5.2.
     """
-    KVDelete: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVDeleteRequest, _api_pb2.KVDeleteResponse]
+    KVDelete: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVDeleteRequest, _kv_pb2.KVDeleteResponse]
     """KVDelete deletes a key. Deleting a missing key succeeds. Minimum server
     version: 5.2.
     """
-    KVDeleteAll: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVDeleteAllRequest, _api_pb2.KVDeleteAllResponse]
+    KVDeleteAll: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVDeleteAllRequest, _kv_pb2.KVDeleteAllResponse]
     """KVDeleteAll deletes every key of the plugin. Minimum server version: 5.6."""
-    KVSetWithExpiry: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVSetWithExpiryRequest, _api_pb2.KVSetWithExpiryResponse]
+    KVSetWithExpiry: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVSetWithExpiryRequest, _kv_pb2.KVSetWithExpiryResponse]
     """KVSetWithExpiry stores a value that expires. It expires after the given
     number of seconds; 0 or less means never. Minimum server version: 5.6.
     """
-    KVCompareAndSet: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVCompareAndSetRequest, _api_pb2.KVCompareAndSetResponse]
+    KVCompareAndSet: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVCompareAndSetRequest, _kv_pb2.KVCompareAndSetResponse]
     """KVCompareAndSet atomically sets a key if its value equals old_value. An
     unset old_value means "the key does not exist", and an unset new_value
     deletes the key. Minimum server version: 5.12.
     """
-    KVCompareAndDelete: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVCompareAndDeleteRequest, _api_pb2.KVCompareAndDeleteResponse]
+    KVCompareAndDelete: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVCompareAndDeleteRequest, _kv_pb2.KVCompareAndDeleteResponse]
     """KVCompareAndDelete atomically deletes a key if its value equals
     old_value. Minimum server version: 5.16.
     """
-    KVSetWithOptions: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVSetWithOptionsRequest, _api_pb2.KVSetWithOptionsResponse]
+    KVSetWithOptions: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVSetWithOptionsRequest, _kv_pb2.KVSetWithOptionsResponse]
     """KVSetWithOptions sets a key as the options say. The set may be atomic
     against an old value, expire, or both. Minimum server version: 5.20.
     """
-    KVList: _grpc.UnaryUnaryMultiCallable[_api_pb2.KVListRequest, _api_pb2.KVListResponse]
+    KVList: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVListRequest, _kv_pb2.KVListResponse]
     """KVList returns one page of the plugin's keys, sorted. Minimum server
     version: 5.6.
     """
-    CreateUser: _grpc.UnaryUnaryMultiCallable[_api_pb2.CreateUserRequest, _api_pb2.CreateUserResponse]
+    CreateUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.CreateUserRequest, _users_pb2.CreateUserResponse]
     """CreateUser creates a user. Minimum server version: 5.2."""
-    DeleteUser: _grpc.UnaryUnaryMultiCallable[_api_pb2.DeleteUserRequest, _api_pb2.DeleteUserResponse]
+    DeleteUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.DeleteUserRequest, _users_pb2.DeleteUserResponse]
     """DeleteUser deactivates a user: it sets delete_at and keeps the account.
     Minimum server version: 5.2.
     """
-    GetUsers: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUsersRequest, _api_pb2.GetUsersResponse]
+    GetUsers: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUsersRequest, _users_pb2.GetUsersResponse]
     """GetUsers returns one page of users that match the options. Minimum
     server version: 5.10.
     """
-    GetUsersByIds: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUsersByIdsRequest, _api_pb2.GetUsersByIdsResponse]
+    GetUsersByIds: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUsersByIdsRequest, _users_pb2.GetUsersByIdsResponse]
     """GetUsersByIds returns the users with the given ids. Unknown ids are
     skipped. Minimum server version: 9.8.
     """
-    GetUser: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUserRequest, _api_pb2.GetUserResponse]
+    GetUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.GetUserResponse]
     """GetUser returns a user by id. Minimum server version: 5.2."""
-    GetUserByEmail: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUserByEmailRequest, _api_pb2.GetUserByEmailResponse]
+    GetUserByEmail: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserByEmailRequest, _users_pb2.GetUserByEmailResponse]
     """GetUserByEmail returns a user by email address, ignoring case. Minimum
     server version: 5.2.
     """
-    GetUserByUsername: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUserByUsernameRequest, _api_pb2.GetUserByUsernameResponse]
+    GetUserByUsername: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserByUsernameRequest, _users_pb2.GetUserByUsernameResponse]
     """GetUserByUsername returns a user by username. Minimum server version: 5.2."""
-    GetUsersByUsernames: _grpc.UnaryUnaryMultiCallable[_api_pb2.GetUsersByUsernamesRequest, _api_pb2.GetUsersByUsernamesResponse]
+    GetUsersByUsernames: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUsersByUsernamesRequest, _users_pb2.GetUsersByUsernamesResponse]
     """GetUsersByUsernames returns the users with the given usernames. Unknown
     names are skipped. Minimum server version: 5.6.
     """
-    UpdateUser: _grpc.UnaryUnaryMultiCallable[_api_pb2.UpdateUserRequest, _api_pb2.UpdateUserResponse]
+    UpdateUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.UpdateUserResponse]
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
     """
-    LogDebug: _grpc.UnaryUnaryMultiCallable[_api_pb2.LogDebugRequest, _api_pb2.LogDebugResponse]
+    LogDebug: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]
     """LogDebug writes a debug-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogInfo: _grpc.UnaryUnaryMultiCallable[_api_pb2.LogInfoRequest, _api_pb2.LogInfoResponse]
+    LogInfo: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogInfoRequest, _logging_pb2.LogInfoResponse]
     """LogInfo writes an info-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogWarn: _grpc.UnaryUnaryMultiCallable[_api_pb2.LogWarnRequest, _api_pb2.LogWarnResponse]
+    LogWarn: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogWarnRequest, _logging_pb2.LogWarnResponse]
     """LogWarn writes a warn-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogError: _grpc.UnaryUnaryMultiCallable[_api_pb2.LogErrorRequest, _api_pb2.LogErrorResponse]
+    LogError: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogErrorRequest, _logging_pb2.LogErrorResponse]
     """LogError writes an error-level line to the server log. Minimum server
     version: 5.2.
     """
@@ -154,88 +160,88 @@ class PluginAPIAsyncStub(PluginAPIStub):
     """PluginAPI is the API that the Mattermost server offers to its plugins."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    GetServerVersion: _aio.UnaryUnaryMultiCallable[_api_pb2.GetServerVersionRequest, _api_pb2.GetServerVersionResponse]  # type: ignore[assignment]
+    GetServerVersion: _aio.UnaryUnaryMultiCallable[_config_pb2.GetServerVersionRequest, _config_pb2.GetServerVersionResponse]  # type: ignore[assignment]
     """GetServerVersion returns the version of the running server, for example
     "11.1.0". Minimum server version: 5.4.
     """
-    KVSet: _aio.UnaryUnaryMultiCallable[_api_pb2.KVSetRequest, _api_pb2.KVSetResponse]  # type: ignore[assignment]
+    KVSet: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVSetRequest, _kv_pb2.KVSetResponse]  # type: ignore[assignment]
     """KVSet stores a value under a key in the plugin's key-value store. An
     unset value deletes the key. Minimum server version: 5.2.
     """
-    KVGet: _aio.UnaryUnaryMultiCallable[_api_pb2.KVGetRequest, _api_pb2.KVGetResponse]  # type: ignore[assignment]
+    KVGet: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVGetRequest, _kv_pb2.KVGetResponse]  # type: ignore[assignment]
     """KVGet reads the value of a key. The value is unset when the key does not
     exist or has expired. Minimum server version: 5.2.
     """
-    KVDelete: _aio.UnaryUnaryMultiCallable[_api_pb2.KVDeleteRequest, _api_pb2.KVDeleteResponse]  # type: ignore[assignment]
+    KVDelete: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVDeleteRequest, _kv_pb2.KVDeleteResponse]  # type: ignore[assignment]
     """KVDelete deletes a key. Deleting a missing key succeeds. Minimum server
     version: 5.2.
     """
-    KVDeleteAll: _aio.UnaryUnaryMultiCallable[_api_pb2.KVDeleteAllRequest, _api_pb2.KVDeleteAllResponse]  # type: ignore[assignment]
+    KVDeleteAll: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVDeleteAllRequest, _kv_pb2.KVDeleteAllResponse]  # type: ignore[assignment]
     """KVDeleteAll deletes every key of the plugin. Minimum server version: 5.6."""
-    KVSetWithExpiry: _aio.UnaryUnaryMultiCallable[_api_pb2.KVSetWithExpiryRequest, _api_pb2.KVSetWithExpiryResponse]  # type: ignore[assignment]
+    KVSetWithExpiry: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVSetWithExpiryRequest, _kv_pb2.KVSetWithExpiryResponse]  # type: ignore[assignment]
     """KVSetWithExpiry stores a value that expires. It expires after the given
     number of seconds; 0 or less means never. Minimum server version: 5.6.
     """
-    KVCompareAndSet: _aio.UnaryUnaryMultiCallable[_api_pb2.KVCompareAndSetRequest, _api_pb2.KVCompareAndSetResponse]  # type: ignore[assignment]
+    KVCompareAndSet: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVCompareAndSetRequest, _kv_pb2.KVCompareAndSetResponse]  # type: ignore[assignment]
     """KVCompareAndSet atomically sets a key if its value equals old_value. An
     unset old_value means "the key does not exist", and an unset new_value
     deletes the key. Minimum server version: 5.12.
     """
-    KVCompareAndDelete: _aio.UnaryUnaryMultiCallable[_api_pb2.KVCompareAndDeleteRequest, _api_pb2.KVCompareAndDeleteResponse]  # type: ignore[assignment]
+    KVCompareAndDelete: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVCompareAndDeleteRequest, _kv_pb2.KVCompareAndDeleteResponse]  # type: ignore[assignment]
     """KVCompareAndDelete atomically deletes a key if its value equals
     old_value. Minimum server version: 5.16.
     """
-    KVSetWithOptions: _aio.UnaryUnaryMultiCallable[_api_pb2.KVSetWithOptionsRequest, _api_pb2.KVSetWithOptionsResponse]  # type: ignore[assignment]
+    KVSetWithOptions: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVSetWithOptionsRequest, _kv_pb2.KVSetWithOptionsResponse]  # type: ignore[assignment]
     """KVSetWithOptions sets a key as the options say. The set may be atomic
     against an old value, expire, or both. Minimum server version: 5.20.
     """
-    KVList: _aio.UnaryUnaryMultiCallable[_api_pb2.KVListRequest, _api_pb2.KVListResponse]  # type: ignore[assignment]
+    KVList: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVListRequest, _kv_pb2.KVListResponse]  # type: ignore[assignment]
     """KVList returns one page of the plugin's keys, sorted. Minimum server
     version: 5.6.
     """
-    CreateUser: _aio.UnaryUnaryMultiCallable[_api_pb2.CreateUserRequest, _api_pb2.CreateUserResponse]  # type: ignore[assignment]
+    CreateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.CreateUserRequest, _users_pb2.CreateUserResponse]  # type: ignore[assignment]
     """CreateUser creates a user. Minimum server version: 5.2."""
-    DeleteUser: _aio.UnaryUnaryMultiCallable[_api_pb2.DeleteUserRequest, _api_pb2.DeleteUserResponse]  # type: ignore[assignment]
+    DeleteUser: _aio.UnaryUnaryMultiCallable[_users_pb2.DeleteUserRequest, _users_pb2.DeleteUserResponse]  # type: ignore[assignment]
     """DeleteUser deactivates a user: it sets delete_at and keeps the account.
     Minimum server version: 5.2.
     """
-    GetUsers: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUsersRequest, _api_pb2.GetUsersResponse]  # type: ignore[assignment]
+    GetUsers: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUsersRequest, _users_pb2.GetUsersResponse]  # type: ignore[assignment]
     """GetUsers returns one page of users that match the options. Minimum
     server version: 5.10.
     """
-    GetUsersByIds: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUsersByIdsRequest, _api_pb2.GetUsersByIdsResponse]  # type: ignore[assignment]
+    GetUsersByIds: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUsersByIdsRequest, _users_pb2.GetUsersByIdsResponse]  # type: ignore[assignment]
     """GetUsersByIds returns the users with the given ids. Unknown ids are
     skipped. Minimum server version: 9.8.
     """
-    GetUser: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUserRequest, _api_pb2.GetUserResponse]  # type: ignore[assignment]
+    GetUser: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.GetUserResponse]  # type: ignore[assignment]
     """GetUser returns a user by id. Minimum server version: 5.2."""
-    GetUserByEmail: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUserByEmailRequest, _api_pb2.GetUserByEmailResponse]  # type: ignore[assignment]
+    GetUserByEmail: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserByEmailRequest, _users_pb2.GetUserByEmailResponse]  # type: ignore[assignment]
     """GetUserByEmail returns a user by email address, ignoring case. Minimum
     server version: 5.2.
     """
-    GetUserByUsername: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUserByUsernameRequest, _api_pb2.GetUserByUsernameResponse]  # type: ignore[assignment]
+    GetUserByUsername: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserByUsernameRequest, _users_pb2.GetUserByUsernameResponse]  # type: ignore[assignment]
     """GetUserByUsername returns a user by username. Minimum server version: 5.2."""
-    GetUsersByUsernames: _aio.UnaryUnaryMultiCallable[_api_pb2.GetUsersByUsernamesRequest, _api_pb2.GetUsersByUsernamesResponse]  # type: ignore[assignment]
+    GetUsersByUsernames: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUsersByUsernamesRequest, _users_pb2.GetUsersByUsernamesResponse]  # type: ignore[assignment]
     """GetUsersByUsernames returns the users with the given usernames. Unknown
     names are skipped. Minimum server version: 5.6.
     """
-    UpdateUser: _aio.UnaryUnaryMultiCallable[_api_pb2.UpdateUserRequest, _api_pb2.UpdateUserResponse]  # type: ignore[assignment]
+    UpdateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
     """
-    LogDebug: _aio.UnaryUnaryMultiCallable[_api_pb2.LogDebugRequest, _api_pb2.LogDebugResponse]  # type: ignore[assignment]
+    LogDebug: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]  # type: ignore[assignment]
     """LogDebug writes a debug-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogInfo: _aio.UnaryUnaryMultiCallable[_api_pb2.LogInfoRequest, _api_pb2.LogInfoResponse]  # type: ignore[assignment]
+    LogInfo: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogInfoRequest, _logging_pb2.LogInfoResponse]  # type: ignore[assignment]
     """LogInfo writes an info-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogWarn: _aio.UnaryUnaryMultiCallable[_api_pb2.LogWarnRequest, _api_pb2.LogWarnResponse]  # type: ignore[assignment]
+    LogWarn: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogWarnRequest, _logging_pb2.LogWarnResponse]  # type: ignore[assignment]
     """LogWarn writes a warn-level line to the server log. Minimum server
     version: 5.2.
     """
-    LogError: _aio.UnaryUnaryMultiCallable[_api_pb2.LogErrorRequest, _api_pb2.LogErrorResponse]  # type: ignore[assignment]
+    LogError: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogErrorRequest, _logging_pb2.LogErrorResponse]  # type: ignore[assignment]
     """LogError writes an error-level line to the server log. Minimum server
     version: 5.2.
     """
@@ -246,9 +252,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetServerVersion(
         self,
-        request: _api_pb2.GetServerVersionRequest,
+        request: _config_pb2.GetServerVersionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetServerVersionResponse, _abc.Awaitable[_api_pb2.GetServerVersionResponse]]:
+    ) -> _typing.Union[_config_pb2.GetServerVersionResponse, _abc.Awaitable[_config_pb2.GetServerVersionResponse]]:
         """GetServerVersion returns the version of the running server, for example
         "11.1.0". Minimum server version: 5.4.
         """
@@ -256,9 +262,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVSet(
         self,
-        request: _api_pb2.KVSetRequest,
+        request: _kv_pb2.KVSetRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVSetResponse, _abc.Awaitable[_api_pb2.KVSetResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVSetResponse, _abc.Awaitable[_kv_pb2.KVSetResponse]]:
         """KVSet stores a value under a key in the plugin's key-value store. An
         unset value deletes the key. Minimum server version: 5.2.
         """
@@ -266,9 +272,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVGet(
         self,
-        request: _api_pb2.KVGetRequest,
+        request: _kv_pb2.KVGetRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVGetResponse, _abc.Awaitable[_api_pb2.KVGetResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVGetResponse, _abc.Awaitable[_kv_pb2.KVGetResponse]]:
         """KVGet reads the value of a key. The value is unset when the key does not
         exist or has expired. Minimum server version: 5.2.
         """
@@ -276,9 +282,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVDelete(
         self,
-        request: _api_pb2.KVDeleteRequest,
+        request: _kv_pb2.KVDeleteRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVDeleteResponse, _abc.Awaitable[_api_pb2.KVDeleteResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVDeleteResponse, _abc.Awaitable[_kv_pb2.KVDeleteResponse]]:
         """KVDelete deletes a key. Deleting a missing key succeeds. Minimum server
         version: 5.2.
         """
@@ -286,17 +292,17 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVDeleteAll(
         self,
-        request: _api_pb2.KVDeleteAllRequest,
+        request: _kv_pb2.KVDeleteAllRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVDeleteAllResponse, _abc.Awaitable[_api_pb2.KVDeleteAllResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVDeleteAllResponse, _abc.Awaitable[_kv_pb2.KVDeleteAllResponse]]:
         """KVDeleteAll deletes every key of the plugin. Minimum server version: 5.6."""
 
     @_abc_1.abstractmethod
     def KVSetWithExpiry(
         self,
-        request: _api_pb2.KVSetWithExpiryRequest,
+        request: _kv_pb2.KVSetWithExpiryRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVSetWithExpiryResponse, _abc.Awaitable[_api_pb2.KVSetWithExpiryResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVSetWithExpiryResponse, _abc.Awaitable[_kv_pb2.KVSetWithExpiryResponse]]:
         """KVSetWithExpiry stores a value that expires. It expires after the given
         number of seconds; 0 or less means never. Minimum server version: 5.6.
         """
@@ -304,9 +310,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVCompareAndSet(
         self,
-        request: _api_pb2.KVCompareAndSetRequest,
+        request: _kv_pb2.KVCompareAndSetRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVCompareAndSetResponse, _abc.Awaitable[_api_pb2.KVCompareAndSetResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVCompareAndSetResponse, _abc.Awaitable[_kv_pb2.KVCompareAndSetResponse]]:
         """KVCompareAndSet atomically sets a key if its value equals old_value. An
         unset old_value means "the key does not exist", and an unset new_value
         deletes the key. Minimum server version: 5.12.
@@ -315,9 +321,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVCompareAndDelete(
         self,
-        request: _api_pb2.KVCompareAndDeleteRequest,
+        request: _kv_pb2.KVCompareAndDeleteRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVCompareAndDeleteResponse, _abc.Awaitable[_api_pb2.KVCompareAndDeleteResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVCompareAndDeleteResponse, _abc.Awaitable[_kv_pb2.KVCompareAndDeleteResponse]]:
         """KVCompareAndDelete atomically deletes a key if its value equals
         old_value. Minimum server version: 5.16.
         """
@@ -325,9 +331,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVSetWithOptions(
         self,
-        request: _api_pb2.KVSetWithOptionsRequest,
+        request: _kv_pb2.KVSetWithOptionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVSetWithOptionsResponse, _abc.Awaitable[_api_pb2.KVSetWithOptionsResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVSetWithOptionsResponse, _abc.Awaitable[_kv_pb2.KVSetWithOptionsResponse]]:
         """KVSetWithOptions sets a key as the options say. The set may be atomic
         against an old value, expire, or both. Minimum server version: 5.20.
         """
@@ -335,9 +341,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def KVList(
         self,
-        request: _api_pb2.KVListRequest,
+        request: _kv_pb2.KVListRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.KVListResponse, _abc.Awaitable[_api_pb2.KVListResponse]]:
+    ) -> _typing.Union[_kv_pb2.KVListResponse, _abc.Awaitable[_kv_pb2.KVListResponse]]:
         """KVList returns one page of the plugin's keys, sorted. Minimum server
         version: 5.6.
         """
@@ -345,17 +351,17 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def CreateUser(
         self,
-        request: _api_pb2.CreateUserRequest,
+        request: _users_pb2.CreateUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.CreateUserResponse, _abc.Awaitable[_api_pb2.CreateUserResponse]]:
+    ) -> _typing.Union[_users_pb2.CreateUserResponse, _abc.Awaitable[_users_pb2.CreateUserResponse]]:
         """CreateUser creates a user. Minimum server version: 5.2."""
 
     @_abc_1.abstractmethod
     def DeleteUser(
         self,
-        request: _api_pb2.DeleteUserRequest,
+        request: _users_pb2.DeleteUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.DeleteUserResponse, _abc.Awaitable[_api_pb2.DeleteUserResponse]]:
+    ) -> _typing.Union[_users_pb2.DeleteUserResponse, _abc.Awaitable[_users_pb2.DeleteUserResponse]]:
         """DeleteUser deactivates a user: it sets delete_at and keeps the account.
         Minimum server version: 5.2.
         """
@@ -363,9 +369,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetUsers(
         self,
-        request: _api_pb2.GetUsersRequest,
+        request: _users_pb2.GetUsersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUsersResponse, _abc.Awaitable[_api_pb2.GetUsersResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUsersResponse, _abc.Awaitable[_users_pb2.GetUsersResponse]]:
         """GetUsers returns one page of users that match the options. Minimum
         server version: 5.10.
         """
@@ -373,9 +379,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetUsersByIds(
         self,
-        request: _api_pb2.GetUsersByIdsRequest,
+        request: _users_pb2.GetUsersByIdsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUsersByIdsResponse, _abc.Awaitable[_api_pb2.GetUsersByIdsResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUsersByIdsResponse, _abc.Awaitable[_users_pb2.GetUsersByIdsResponse]]:
         """GetUsersByIds returns the users with the given ids. Unknown ids are
         skipped. Minimum server version: 9.8.
         """
@@ -383,17 +389,17 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetUser(
         self,
-        request: _api_pb2.GetUserRequest,
+        request: _users_pb2.GetUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUserResponse, _abc.Awaitable[_api_pb2.GetUserResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUserResponse, _abc.Awaitable[_users_pb2.GetUserResponse]]:
         """GetUser returns a user by id. Minimum server version: 5.2."""
 
     @_abc_1.abstractmethod
     def GetUserByEmail(
         self,
-        request: _api_pb2.GetUserByEmailRequest,
+        request: _users_pb2.GetUserByEmailRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUserByEmailResponse, _abc.Awaitable[_api_pb2.GetUserByEmailResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUserByEmailResponse, _abc.Awaitable[_users_pb2.GetUserByEmailResponse]]:
         """GetUserByEmail returns a user by email address, ignoring case. Minimum
         server version: 5.2.
         """
@@ -401,17 +407,17 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def GetUserByUsername(
         self,
-        request: _api_pb2.GetUserByUsernameRequest,
+        request: _users_pb2.GetUserByUsernameRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUserByUsernameResponse, _abc.Awaitable[_api_pb2.GetUserByUsernameResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUserByUsernameResponse, _abc.Awaitable[_users_pb2.GetUserByUsernameResponse]]:
         """GetUserByUsername returns a user by username. Minimum server version: 5.2."""
 
     @_abc_1.abstractmethod
     def GetUsersByUsernames(
         self,
-        request: _api_pb2.GetUsersByUsernamesRequest,
+        request: _users_pb2.GetUsersByUsernamesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.GetUsersByUsernamesResponse, _abc.Awaitable[_api_pb2.GetUsersByUsernamesResponse]]:
+    ) -> _typing.Union[_users_pb2.GetUsersByUsernamesResponse, _abc.Awaitable[_users_pb2.GetUsersByUsernamesResponse]]:
         """GetUsersByUsernames returns the users with the given usernames. Unknown
         names are skipped. Minimum server version: 5.6.
         """
@@ -419,9 +425,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def UpdateUser(
         self,
-        request: _api_pb2.UpdateUserRequest,
+        request: _users_pb2.UpdateUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.UpdateUserResponse, _abc.Awaitable[_api_pb2.UpdateUserResponse]]:
+    ) -> _typing.Union[_users_pb2.UpdateUserResponse, _abc.Awaitable[_users_pb2.UpdateUserResponse]]:
         """UpdateUser updates a user's profile. Roles, password, auth data and
         delete_at are kept. Minimum server version: 5.2.
         """
@@ -429,9 +435,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def LogDebug(
         self,
-        request: _api_pb2.LogDebugRequest,
+        request: _logging_pb2.LogDebugRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.LogDebugResponse, _abc.Awaitable[_api_pb2.LogDebugResponse]]:
+    ) -> _typing.Union[_logging_pb2.LogDebugResponse, _abc.Awaitable[_logging_pb2.LogDebugResponse]]:
         """LogDebug writes a debug-level line to the server log. Minimum server
         version: 5.2.
         """
@@ -439,9 +445,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def LogInfo(
         self,
-        request: _api_pb2.LogInfoRequest,
+        request: _logging_pb2.LogInfoRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.LogInfoResponse, _abc.Awaitable[_api_pb2.LogInfoResponse]]:
+    ) -> _typing.Union[_logging_pb2.LogInfoResponse, _abc.Awaitable[_logging_pb2.LogInfoResponse]]:
         """LogInfo writes an info-level line to the server log. Minimum server
         version: 5.2.
         """
@@ -449,9 +455,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def LogWarn(
         self,
-        request: _api_pb2.LogWarnRequest,
+        request: _logging_pb2.LogWarnRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.LogWarnResponse, _abc.Awaitable[_api_pb2.LogWarnResponse]]:
+    ) -> _typing.Union[_logging_pb2.LogWarnResponse, _abc.Awaitable[_logging_pb2.LogWarnResponse]]:
         """LogWarn writes a warn-level line to the server log. Minimum server
         version: 5.2.
         """
@@ -459,9 +465,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def LogError(
         self,
-        request: _api_pb2.LogErrorRequest,
+        request: _logging_pb2.LogErrorRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_api_pb2.LogErrorResponse, _abc.Awaitable[_api_pb2.LogErrorResponse]]:
+    ) -> _typing.Union[_logging_pb2.LogErrorResponse, _abc.Awaitable[_logging_pb2.LogErrorResponse]]:
         """LogError writes an error-level line to the server log. Minimum server
         version: 5.2.
         """

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from . import hooks_pb2 as hooks__pb2
+from . import hooks_pb2 as mattermost_dot_plugin_dot_hooks__pb2
 
 GRPC_GENERATED_VERSION = '1.80.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in hooks_pb2_grpc.py depends on'
+        + ' but the generated code in mattermost/plugin/hooks_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,18 +37,18 @@ class PluginHooksStub(object):
         """
         self.Implemented = channel.unary_unary(
                 '/mattermost.plugin.PluginHooks/Implemented',
-                request_serializer=hooks__pb2.ImplementedRequest.SerializeToString,
-                response_deserializer=hooks__pb2.ImplementedResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ImplementedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ImplementedResponse.FromString,
                 _registered_method=True)
         self.OnActivate = channel.unary_unary(
                 '/mattermost.plugin.PluginHooks/OnActivate',
-                request_serializer=hooks__pb2.OnActivateRequest.SerializeToString,
-                response_deserializer=hooks__pb2.OnActivateResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnActivateRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnActivateResponse.FromString,
                 _registered_method=True)
         self.OnDeactivate = channel.unary_unary(
                 '/mattermost.plugin.PluginHooks/OnDeactivate',
-                request_serializer=hooks__pb2.OnDeactivateRequest.SerializeToString,
-                response_deserializer=hooks__pb2.OnDeactivateResponse.FromString,
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.FromString,
                 _registered_method=True)
 
 
@@ -85,18 +85,18 @@ def add_PluginHooksServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Implemented': grpc.unary_unary_rpc_method_handler(
                     servicer.Implemented,
-                    request_deserializer=hooks__pb2.ImplementedRequest.FromString,
-                    response_serializer=hooks__pb2.ImplementedResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ImplementedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ImplementedResponse.SerializeToString,
             ),
             'OnActivate': grpc.unary_unary_rpc_method_handler(
                     servicer.OnActivate,
-                    request_deserializer=hooks__pb2.OnActivateRequest.FromString,
-                    response_serializer=hooks__pb2.OnActivateResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnActivateRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnActivateResponse.SerializeToString,
             ),
             'OnDeactivate': grpc.unary_unary_rpc_method_handler(
                     servicer.OnDeactivate,
-                    request_deserializer=hooks__pb2.OnDeactivateRequest.FromString,
-                    response_serializer=hooks__pb2.OnDeactivateResponse.SerializeToString,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -125,8 +125,8 @@ class PluginHooks(object):
             request,
             target,
             '/mattermost.plugin.PluginHooks/Implemented',
-            hooks__pb2.ImplementedRequest.SerializeToString,
-            hooks__pb2.ImplementedResponse.FromString,
+            mattermost_dot_plugin_dot_hooks__pb2.ImplementedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ImplementedResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -152,8 +152,8 @@ class PluginHooks(object):
             request,
             target,
             '/mattermost.plugin.PluginHooks/OnActivate',
-            hooks__pb2.OnActivateRequest.SerializeToString,
-            hooks__pb2.OnActivateResponse.FromString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnActivateRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnActivateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -179,8 +179,8 @@ class PluginHooks(object):
             request,
             target,
             '/mattermost.plugin.PluginHooks/OnDeactivate',
-            hooks__pb2.OnDeactivateRequest.SerializeToString,
-            hooks__pb2.OnDeactivateResponse.FromString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.FromString,
             options,
             channel_credentials,
             insecure,

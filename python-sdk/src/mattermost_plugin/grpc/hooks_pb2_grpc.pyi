@@ -10,9 +10,9 @@ an error upstream fails with a gRPC status here.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import hooks_pb2 as _hooks_pb2
 import abc as _abc_1
 import grpc as _grpc
-from . import hooks_pb2 as _hooks_pb2
 import sys
 import typing as _typing
 

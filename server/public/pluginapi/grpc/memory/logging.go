@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"sort"
 
-	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 // LogDebug writes a debug-level line.

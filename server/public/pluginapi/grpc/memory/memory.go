@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 // DefaultServerVersion is the version that GetServerVersion reports unless

@@ -3,7 +3,7 @@ package memory
 import (
 	"context"
 
-	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 // GetServerVersion returns the configured server version.

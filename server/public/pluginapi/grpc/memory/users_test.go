@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 func newUser(name string) *pluginpb.User {

@@ -8,7 +8,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: hooks.proto
+// source: mattermost/plugin/hooks.proto
 
 package pluginpb
 
@@ -36,7 +36,7 @@ type ImplementedRequest struct {
 
 func (x *ImplementedRequest) Reset() {
 	*x = ImplementedRequest{}
-	mi := &file_hooks_proto_msgTypes[0]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +48,7 @@ func (x *ImplementedRequest) String() string {
 func (*ImplementedRequest) ProtoMessage() {}
 
 func (x *ImplementedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[0]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +61,7 @@ func (x *ImplementedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImplementedRequest.ProtoReflect.Descriptor instead.
 func (*ImplementedRequest) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{0}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{0}
 }
 
 // ImplementedResponse lists the implemented hooks.
@@ -75,7 +75,7 @@ type ImplementedResponse struct {
 
 func (x *ImplementedResponse) Reset() {
 	*x = ImplementedResponse{}
-	mi := &file_hooks_proto_msgTypes[1]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -87,7 +87,7 @@ func (x *ImplementedResponse) String() string {
 func (*ImplementedResponse) ProtoMessage() {}
 
 func (x *ImplementedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[1]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -100,7 +100,7 @@ func (x *ImplementedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImplementedResponse.ProtoReflect.Descriptor instead.
 func (*ImplementedResponse) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{1}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ImplementedResponse) GetHooks() []string {
@@ -119,7 +119,7 @@ type OnActivateRequest struct {
 
 func (x *OnActivateRequest) Reset() {
 	*x = OnActivateRequest{}
-	mi := &file_hooks_proto_msgTypes[2]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -131,7 +131,7 @@ func (x *OnActivateRequest) String() string {
 func (*OnActivateRequest) ProtoMessage() {}
 
 func (x *OnActivateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[2]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -144,7 +144,7 @@ func (x *OnActivateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnActivateRequest.ProtoReflect.Descriptor instead.
 func (*OnActivateRequest) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{2}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{2}
 }
 
 // OnActivateResponse has no fields.
@@ -156,7 +156,7 @@ type OnActivateResponse struct {
 
 func (x *OnActivateResponse) Reset() {
 	*x = OnActivateResponse{}
-	mi := &file_hooks_proto_msgTypes[3]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +168,7 @@ func (x *OnActivateResponse) String() string {
 func (*OnActivateResponse) ProtoMessage() {}
 
 func (x *OnActivateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[3]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +181,7 @@ func (x *OnActivateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnActivateResponse.ProtoReflect.Descriptor instead.
 func (*OnActivateResponse) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{3}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{3}
 }
 
 // OnDeactivateRequest has no fields.
@@ -193,7 +193,7 @@ type OnDeactivateRequest struct {
 
 func (x *OnDeactivateRequest) Reset() {
 	*x = OnDeactivateRequest{}
-	mi := &file_hooks_proto_msgTypes[4]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -205,7 +205,7 @@ func (x *OnDeactivateRequest) String() string {
 func (*OnDeactivateRequest) ProtoMessage() {}
 
 func (x *OnDeactivateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[4]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -218,7 +218,7 @@ func (x *OnDeactivateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnDeactivateRequest.ProtoReflect.Descriptor instead.
 func (*OnDeactivateRequest) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{4}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{4}
 }
 
 // OnDeactivateResponse has no fields.
@@ -230,7 +230,7 @@ type OnDeactivateResponse struct {
 
 func (x *OnDeactivateResponse) Reset() {
 	*x = OnDeactivateResponse{}
-	mi := &file_hooks_proto_msgTypes[5]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -242,7 +242,7 @@ func (x *OnDeactivateResponse) String() string {
 func (*OnDeactivateResponse) ProtoMessage() {}
 
 func (x *OnDeactivateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hooks_proto_msgTypes[5]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -255,14 +255,14 @@ func (x *OnDeactivateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnDeactivateResponse.ProtoReflect.Descriptor instead.
 func (*OnDeactivateResponse) Descriptor() ([]byte, []int) {
-	return file_hooks_proto_rawDescGZIP(), []int{5}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{5}
 }
 
-var File_hooks_proto protoreflect.FileDescriptor
+var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
-const file_hooks_proto_rawDesc = "" +
+const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\n" +
-	"\vhooks.proto\x12\x11mattermost.plugin\"\x14\n" +
+	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\"\x14\n" +
 	"\x12ImplementedRequest\"+\n" +
 	"\x13ImplementedResponse\x12\x14\n" +
 	"\x05hooks\x18\x01 \x03(\tR\x05hooks\"\x13\n" +
@@ -274,22 +274,22 @@ const file_hooks_proto_rawDesc = "" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
 	"OnActivate\x12$.mattermost.plugin.OnActivateRequest\x1a%.mattermost.plugin.OnActivateResponse\x12_\n" +
-	"\fOnDeactivate\x12&.mattermost.plugin.OnDeactivateRequest\x1a'.mattermost.plugin.OnDeactivateResponseBZZXgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto;pluginpbb\x06proto3"
+	"\fOnDeactivate\x12&.mattermost.plugin.OnDeactivateRequest\x1a'.mattermost.plugin.OnDeactivateResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
-	file_hooks_proto_rawDescOnce sync.Once
-	file_hooks_proto_rawDescData []byte
+	file_mattermost_plugin_hooks_proto_rawDescOnce sync.Once
+	file_mattermost_plugin_hooks_proto_rawDescData []byte
 )
 
-func file_hooks_proto_rawDescGZIP() []byte {
-	file_hooks_proto_rawDescOnce.Do(func() {
-		file_hooks_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_hooks_proto_rawDesc), len(file_hooks_proto_rawDesc)))
+func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
+	file_mattermost_plugin_hooks_proto_rawDescOnce.Do(func() {
+		file_mattermost_plugin_hooks_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)))
 	})
-	return file_hooks_proto_rawDescData
+	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
-var file_hooks_proto_goTypes = []any{
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*ImplementedRequest)(nil),   // 0: mattermost.plugin.ImplementedRequest
 	(*ImplementedResponse)(nil),  // 1: mattermost.plugin.ImplementedResponse
 	(*OnActivateRequest)(nil),    // 2: mattermost.plugin.OnActivateRequest
@@ -297,7 +297,7 @@ var file_hooks_proto_goTypes = []any{
 	(*OnDeactivateRequest)(nil),  // 4: mattermost.plugin.OnDeactivateRequest
 	(*OnDeactivateResponse)(nil), // 5: mattermost.plugin.OnDeactivateResponse
 }
-var file_hooks_proto_depIdxs = []int32{
+var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0, // 0: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
 	2, // 1: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
 	4, // 2: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
@@ -311,26 +311,26 @@ var file_hooks_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_hooks_proto_init() }
-func file_hooks_proto_init() {
-	if File_hooks_proto != nil {
+func init() { file_mattermost_plugin_hooks_proto_init() }
+func file_mattermost_plugin_hooks_proto_init() {
+	if File_mattermost_plugin_hooks_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooks_proto_rawDesc), len(file_hooks_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_hooks_proto_goTypes,
-		DependencyIndexes: file_hooks_proto_depIdxs,
-		MessageInfos:      file_hooks_proto_msgTypes,
+		GoTypes:           file_mattermost_plugin_hooks_proto_goTypes,
+		DependencyIndexes: file_mattermost_plugin_hooks_proto_depIdxs,
+		MessageInfos:      file_mattermost_plugin_hooks_proto_msgTypes,
 	}.Build()
-	File_hooks_proto = out.File
-	file_hooks_proto_goTypes = nil
-	file_hooks_proto_depIdxs = nil
+	File_mattermost_plugin_hooks_proto = out.File
+	file_mattermost_plugin_hooks_proto_goTypes = nil
+	file_mattermost_plugin_hooks_proto_depIdxs = nil
 }

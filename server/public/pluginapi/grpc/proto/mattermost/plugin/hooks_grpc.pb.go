@@ -8,7 +8,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: hooks.proto
+// source: mattermost/plugin/hooks.proto
 
 package pluginpb
 
@@ -215,5 +215,5 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "hooks.proto",
+	Metadata: "mattermost/plugin/hooks.proto",
 }

@@ -1,0 +1,52 @@
+"""The declared Python shape of every Plugin API method.
+
+Each RPC maps to ``(params, result)``:
+
+* ``params`` is how many leading request fields, in field-number order, are
+  the parameters of the upstream Go method. They become positional
+  parameters. Every later field is keyword-only with a default, so that a
+  field added to a request never breaks a caller.
+* ``result`` names the response field that the method returns, as the Go
+  method returns one value; ``None`` means the method returns None, and
+  :data:`RESPONSE` that it returns the whole response message. A declared
+  field keeps the return type when fields are added to the response.
+
+generate_clients.py refuses an RPC that has no entry here, an entry with no
+RPC, and an entry that does not fit its messages, so that every shape is a
+choice made once, in review.
+"""
+
+from __future__ import annotations
+
+#: ``result`` value: return the whole response message.
+RESPONSE = "*"
+
+SIGNATURES: dict[str, tuple[int, str | None]] = {
+    # config
+    "GetServerVersion": (0, "version"),
+    # kv
+    "KVSet": (2, None),
+    "KVGet": (1, "value"),
+    "KVDelete": (1, None),
+    "KVDeleteAll": (0, None),
+    "KVSetWithExpiry": (3, None),
+    "KVCompareAndSet": (3, "success"),
+    "KVCompareAndDelete": (2, "success"),
+    "KVSetWithOptions": (3, "success"),
+    "KVList": (2, "keys"),
+    # users
+    "CreateUser": (1, "user"),
+    "DeleteUser": (1, None),
+    "GetUsers": (1, "users"),
+    "GetUsersByIds": (1, "users"),
+    "GetUser": (1, "user"),
+    "GetUserByEmail": (1, "user"),
+    "GetUserByUsername": (1, "user"),
+    "GetUsersByUsernames": (1, "users"),
+    "UpdateUser": (1, "user"),
+    # logging
+    "LogDebug": (2, None),
+    "LogInfo": (2, None),
+    "LogWarn": (2, None),
+    "LogError": (2, None),
+}

@@ -1,0 +1,148 @@
+"""Argument checks of the generated client methods.
+
+protobuf rejects a wrong argument type with messages that name neither the
+method nor the parameter ("bad argument type for built-in operation"), and
+it silently turns some wrong values into others. The generated methods call
+these checks first, so that a wrong argument raises ``TypeError`` or
+``ValueError`` naming ``Client.method(parameter)``, before any I/O.
+
+Accepted values, per field kind:
+
+* string: ``str``; never ``None`` (an unset string field would silently
+  become ``""``).
+* bytes: ``bytes``, ``bytearray`` or ``memoryview``.
+* integers: ``int`` (not ``bool``) within the field's range.
+* bool: ``bool``.
+* message: an instance of the model class. A ``dict`` is refused, so that a
+  misspelt key cannot pass silently; build the model with ``Model(**d)``.
+* repeated: a sequence (not a ``str`` or ``bytes``) of the element kind.
+* map: a ``Mapping`` of the key kind to the value kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Callable, TypeVar
+
+__all__ = [
+    "INT32",
+    "INT64",
+    "UINT32",
+    "UINT64",
+    "Check",
+    "check_bool",
+    "check_bytes",
+    "check_float",
+    "check_map",
+    "check_message",
+    "check_repeated",
+    "check_str",
+    "optional",
+]
+
+_T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+#: A check: (where, value) -> the value to put in the request.
+Check = Callable[[str, object], _T]
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+def check_str(where: str, value: object) -> str:
+    """Accept a ``str``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{where} must be a str, not {_kind(value)}")
+    return value
+
+
+def check_bytes(where: str, value: object) -> bytes:
+    """Accept ``bytes``, ``bytearray`` or ``memoryview``; return ``bytes``."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{where} must be bytes, not {_kind(value)}")
+
+
+def check_bool(where: str, value: object) -> bool:
+    """Accept a ``bool``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{where} must be a bool, not {_kind(value)}")
+    return value
+
+
+def check_float(where: str, value: object) -> float:
+    """Accept an ``int`` or a ``float``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where} must be a number, not {_kind(value)}")
+    return float(value)
+
+
+def _int_check(bits: int, signed: bool) -> Check[int]:
+    low = -(1 << (bits - 1)) if signed else 0
+    high = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+    kind = f"{'' if signed else 'u'}int{bits}"
+
+    def check(where: str, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{where} must be an int, not {_kind(value)}")
+        if not low <= value <= high:
+            raise ValueError(f"{where} is out of range for {kind}: {value}")
+        return value
+
+    return check
+
+
+INT32 = _int_check(32, signed=True)
+INT64 = _int_check(64, signed=True)
+UINT32 = _int_check(32, signed=False)
+UINT64 = _int_check(64, signed=False)
+
+
+def check_message(cls: type[_T]) -> Check[_T]:
+    """Return a check that accepts instances of the message class ``cls``."""
+
+    def check(where: str, value: object) -> _T:
+        if isinstance(value, cls):
+            return value
+        hint = f"; build one with {cls.__name__}(**value)" if isinstance(value, Mapping) else ""
+        raise TypeError(f"{where} must be a {cls.__name__}, not {_kind(value)}{hint}")
+
+    return check
+
+
+def check_repeated(element: Check[_T]) -> Check[list[_T]]:
+    """Return a check for a sequence whose elements pass ``element``."""
+
+    def check(where: str, value: object) -> list[_T]:
+        if isinstance(value, (str, bytes, bytearray, memoryview, Mapping)) or not isinstance(
+            value, Sequence
+        ):
+            raise TypeError(f"{where} must be a sequence, not {_kind(value)}")
+        return [element(where + " element", item) for item in value]
+
+    return check
+
+
+def check_map(key: Check[_K], value: Check[_V]) -> Check[dict[_K, _V]]:
+    """Return a check for a mapping whose keys and values pass the checks."""
+
+    def check(where: str, mapping: object) -> dict[_K, _V]:
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"{where} must be a mapping, not {_kind(mapping)}")
+        return {key(where + " key", k): value(where + " value", v) for k, v in mapping.items()}
+
+    return check
+
+
+def optional(check: Check[_T]) -> Check[_T | None]:
+    """Return a check that also accepts ``None`` (an unset field)."""
+
+    def accept(where: str, value: object) -> _T | None:
+        return None if value is None else check(where, value)
+
+    return accept
