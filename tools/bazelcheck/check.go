@@ -94,6 +94,10 @@ func (c *checker) report(file string, e build.Expr, format string, args ...any) 
 	c.problems = append(c.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
+// reservedPipHub is the hub name that rules_python 2.2.0 and later keep for
+// themselves.
+const reservedPipHub = "pypi"
+
 func (c *checker) checkModule() {
 	const file = "MODULE.bazel"
 	for _, stmt := range c.ws.Module.Stmt {
@@ -106,6 +110,9 @@ func (c *checker) checkModule() {
 	}
 	if len(c.mod.pipLocks) == 0 {
 		c.report(file, nil, "no pip.parse reads //python-sdk:requirements.lock")
+	}
+	if c.mod.pipHubs[reservedPipHub] {
+		c.report(file, nil, "pip.parse uses hub_name %q, which rules_python reserves since 2.2.0; use another name", reservedPipHub)
 	}
 	c.checkGazelleVersion()
 }
@@ -252,8 +259,8 @@ func (c *checker) checkLabel(file, pkg, raw string, at build.Expr) {
 			c.report(file, at, "%q names repository @%s, which MODULE.bazel does not declare", raw, repo)
 			return
 		}
-		if repo == "pypi" {
-			c.checkPypiLabel(file, raw, at)
+		if c.mod.pipHubs[repo] {
+			c.checkPipLabel(file, repo, raw, at)
 		}
 		return
 	}
@@ -283,9 +290,9 @@ func (c *checker) checkLabel(file, pkg, raw string, at build.Expr) {
 	c.report(file, at, "%q: no target or file %q in package //%s", raw, l.Target, l.Package)
 }
 
-// checkPypiLabel checks that @pypi//name names a package of the lock file.
-func (c *checker) checkPypiLabel(file, raw string, at build.Expr) {
-	name := strings.TrimPrefix(raw, "@pypi//")
+// checkPipLabel checks that @hub//name names a package of the lock file.
+func (c *checker) checkPipLabel(file, hub, raw string, at build.Expr) {
+	name := strings.TrimPrefix(raw, "@"+hub+"//")
 	if i := strings.Index(name, ":"); i >= 0 {
 		name = name[:i]
 	}

@@ -18,11 +18,11 @@ bazel_dep(name = "rules_python", version = "2.3.2")
 
 pip = use_extension("@rules_python//python/extensions:pip.bzl", "pip")
 pip.parse(
-    hub_name = "pypi",
+    hub_name = "pip",
     python_version = "3.11",
     requirements_lock = "//python-sdk:requirements.lock",
 )
-use_repo(pip, "pypi")
+use_repo(pip, "pip")
 `,
 		"go.mod":                       "module example.com/fixture\n\nrequire github.com/bazelbuild/bazel-gazelle v0.53.0\n",
 		".bazelignore":                 ".venv\n",
@@ -37,7 +37,7 @@ py_library(
     name = "lib",
     srcs = ["src/pkg/__init__.py"],
     data = ["src/pkg/py.typed"],
-    deps = ["@pypi//grpcio"],
+    deps = ["@pip//grpcio"],
 )
 
 pytest_test(
@@ -126,7 +126,7 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 			f["tools/defs.bzl"] = strings.Replace(f["tools/defs.bzl"], "//tools:main.py", "//tools:gone.py", 1)
 		}, `"//tools:gone.py": no target or file`},
 		{"pip package not in the lock", func(f map[string]string) {
-			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], "@pypi//grpcio", "@pypi//requests", 1)
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], "@pip//grpcio", "@pip//requests", 1)
 		}, "requests is not in python-sdk/requirements.lock"},
 		{".py without a target", func(f map[string]string) {
 			f["python-sdk/src/pkg/extra.py"] = ""
@@ -150,6 +150,10 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 			f["requirements.txt"] = ""
 			f["BUILD.bazel"] = ""
 		}, "pip.parse reads //:requirements.txt"},
+		{"reserved pip hub name", func(f map[string]string) {
+			f["MODULE.bazel"] = strings.ReplaceAll(f["MODULE.bazel"], `"pip"`, `"pypi"`)
+			f["python-sdk/BUILD.bazel"] = strings.ReplaceAll(f["python-sdk/BUILD.bazel"], "@pip//", "@pypi//")
+		}, `hub_name "pypi", which rules_python reserves`},
 		{"exports_files of a missing file", func(f map[string]string) {
 			f["tools/BUILD.bazel"] += "exports_files([\"main.py\", \"absent.py\"])\n"
 		}, `exports_files names "absent.py"`},

@@ -10,11 +10,12 @@ type moduleInfo struct {
 	repos    map[string]bool   // apparent repository names in scope
 	versions map[string]string // bazel_dep name -> version
 	pipLocks []string          // requirements_lock labels of pip.parse
+	pipHubs  map[string]bool   // hub_name values of pip.parse
 }
 
 func parseModule(f *build.File) moduleInfo {
 	// bazel_tools is the one repository Bazel provides undeclared.
-	m := moduleInfo{repos: map[string]bool{"bazel_tools": true}, versions: map[string]string{}}
+	m := moduleInfo{repos: map[string]bool{"bazel_tools": true}, versions: map[string]string{}, pipHubs: map[string]bool{}}
 	build.Walk(f, func(x build.Expr, _ []build.Expr) {
 		call, ok := x.(*build.CallExpr)
 		if !ok {
@@ -49,6 +50,9 @@ func parseModule(f *build.File) moduleInfo {
 		case "pip.parse":
 			if lock := kwargString(f, call, "requirements_lock"); lock != "" {
 				m.pipLocks = append(m.pipLocks, lock)
+			}
+			if hub := kwargString(f, call, "hub_name"); hub != "" {
+				m.pipHubs[hub] = true
 			}
 		}
 	})

@@ -18,7 +18,7 @@ py_library(
     pyi_srcs = ["src/pkg/m.pyi"],
     deps = [
         ":extra",
-        "@pypi//grpcio",
+        "@pip//grpcio",
     ],
 )
 

@@ -8,9 +8,15 @@
 //	 "max_message_size":67108864,"keepalive_min_time_ms":10000}
 //
 // target is a gRPC target and token the plugin token that every call must
-// carry; the limits let a client check that its settings fit the server's. The token comes from MATTERMOST_PLUGIN_API_TOKEN when that is set,
-// and is random otherwise. Logs, including the plugin's LogInfo lines, go
-// to stderr. SIGTERM or SIGINT stops the server gracefully; it then exits 0.
+// carry; the limits let a client check that its settings fit the server's
+// (package wire defines the line). The token comes from
+// MATTERMOST_PLUGIN_API_TOKEN when that is set, and is random otherwise.
+//
+// Logs, including the plugin's LogInfo lines, go to stderr through a
+// bounded queue: a stderr that nobody reads, or that is closed, never
+// blocks or kills the server; records beyond the queue are dropped and
+// counted. SIGTERM or SIGINT stops the server gracefully: calls in flight
+// finish, within -stop-timeout; it then exits 0.
 package main
 
 import (
@@ -26,21 +32,18 @@ import (
 	"time"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/logsink"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
 // tokenEnv names the environment variable that may set the token.
-const tokenEnv = "MATTERMOST_PLUGIN_API_TOKEN"
+const tokenEnv = wire.EnvToken
 
-// ready is the line printed once the server listens.
-type ready struct {
-	Target             string `json:"target"`
-	Token              string `json:"token"`
-	PID                int    `json:"pid"`
-	MaxMessageSize     int    `json:"max_message_size"`
-	KeepaliveMinTimeMS int64  `json:"keepalive_min_time_ms"`
-}
+// logFlushTimeout bounds how long the server waits, at exit, for its log
+// records to reach stderr.
+const logFlushTimeout = 2 * time.Second
 
 type config struct {
 	listen           string
@@ -55,8 +58,16 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "pluginapi-server:", err)
+	// A write to a closed stdout or stderr then fails with EPIPE instead of
+	// killing the process.
+	signal.Ignore(syscall.SIGPIPE)
+	stderr := logsink.New(os.Stderr, 0)
+	err := run(os.Args[1:], os.Stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pluginapi-server:", err)
+	}
+	stderr.Close(logFlushTimeout)
+	if err != nil {
 		os.Exit(1)
 	}
 }
@@ -147,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
-	line, err := json.Marshal(ready{
+	line, err := json.Marshal(wire.Ready{
 		Target:             lis.Target,
 		Token:              token,
 		PID:                os.Getpid(),

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
 func TestRunRejectsBadConfig(t *testing.T) {
@@ -39,7 +41,7 @@ func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the ready line: %v", err)
 	}
-	var got ready
+	var got wire.Ready
 	if err := json.Unmarshal([]byte(line), &got); err != nil {
 		t.Fatalf("ready line %q: %v", line, err)
 	}

@@ -28,6 +28,6 @@ def pytest_test(name, src, config, deps = [], data = [], **kwargs):
             "$(rootpath %s)" % src,
         ],
         data = data + [config],
-        deps = deps + ["@pypi//pytest"],
+        deps = deps + ["@pip//pytest"],
         **kwargs
     )

@@ -4,16 +4,60 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 // maxErrorLen bounds the text of Error, as model.AppError does.
 const maxErrorLen = 1024
+
+// Bounds on what an error sends back. Handlers may copy a caller's input
+// into an error (a username into DetailedError, say); the status message
+// travels in the grpc-message header and the AppError in the
+// grpc-status-details-bin trailer, and clients drop or fail calls whose
+// headers pass a few KiB (grpcio: 8 KiB soft, 16 KiB hard). So every field
+// is cut here, in the one place every status is made, and no handler can
+// forget.
+const (
+	// MaxMessageBytes bounds Message and DetailedError, in bytes.
+	MaxMessageBytes = 512
+	// MaxShortBytes bounds ID, Where, RequestID and each param key and
+	// value, in bytes.
+	MaxShortBytes = 128
+	// MaxParams is the most Params entries sent; the rest are dropped.
+	MaxParams = 16
+	// MaxDetailsBytes bounds the encoded details of a status.
+	MaxDetailsBytes = 4096
+)
+
+// ellipsis marks a value that was cut.
+const ellipsis = "..."
+
+// Truncate returns s cut to at most n bytes, at a rune boundary and marked
+// with "...", with invalid UTF-8 replaced, so that it is always a valid
+// proto3 string.
+func Truncate(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:max(cut, 0)] + ellipsis
+}
 
 // Error is a Mattermost AppError: an error with an i18n id, a message for
 // people, details for logs and the HTTP status code that classifies it.
@@ -37,10 +81,11 @@ type Error struct {
 	Params map[string]string
 }
 
-// New returns an Error raised in where, with the given id, message, detail
-// and HTTP status code.
-func New(where, id, message, details string, statusCode int) *Error {
-	return &Error{ID: id, Message: message, DetailedError: details, StatusCode: statusCode, Where: where}
+// New returns an Error with the given id, message, detail and HTTP status
+// code. Where is left empty: the server's interceptor fills it with the
+// name of the method that failed (see [UnaryServerInterceptor]).
+func New(id, message, details string, statusCode int) *Error {
+	return &Error{ID: id, Message: message, DetailedError: details, StatusCode: statusCode}
 }
 
 // Error renders the error as Mattermost does: "where: message, details".
@@ -55,7 +100,7 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Proto returns the error as a contract message.
+// Proto returns the error as a contract message, unbounded.
 func (e *Error) Proto() *pluginpb.AppError {
 	return &pluginpb.AppError{
 		Id:            e.ID,
@@ -83,11 +128,38 @@ func FromProto(m *pluginpb.AppError) *Error {
 	}
 }
 
-// GRPCStatus returns the status that carries e. It lets grpc-go and
-// [status.FromError] recognise an Error.
+// bounded returns the error as a contract message, each field cut to its
+// bound and the whole within [MaxDetailsBytes].
+func (e *Error) bounded() *pluginpb.AppError {
+	m := &pluginpb.AppError{
+		Id:            Truncate(e.ID, MaxShortBytes),
+		Message:       Truncate(e.Message, MaxMessageBytes),
+		DetailedError: Truncate(e.DetailedError, MaxMessageBytes),
+		RequestId:     Truncate(e.RequestID, MaxShortBytes),
+		StatusCode:    int32(e.StatusCode),
+		Where:         Truncate(e.Where, MaxShortBytes),
+		IsOauth:       e.IsOAuth,
+	}
+	if len(e.Params) > 0 {
+		keys := slices.Sorted(maps.Keys(e.Params))
+		m.Params = make(map[string]string, min(len(keys), MaxParams))
+		for _, k := range keys[:min(len(keys), MaxParams)] {
+			m.Params[Truncate(k, MaxShortBytes)] = Truncate(e.Params[k], MaxShortBytes)
+		}
+	}
+	// With the bounds above the message fits; this guards future fields.
+	if proto.Size(m) > MaxDetailsBytes {
+		m.Params = nil
+		m.DetailedError = ""
+	}
+	return m
+}
+
+// GRPCStatus returns the status that carries e, bounded as the constants
+// above say. It lets grpc-go and [status.FromError] recognise an Error.
 func (e *Error) GRPCStatus() *status.Status {
-	st := status.New(Code(e.StatusCode), e.Message)
-	withDetails, err := st.WithDetails(e.Proto())
+	st := status.New(Code(e.StatusCode), Truncate(e.Message, MaxMessageBytes))
+	withDetails, err := st.WithDetails(e.bounded())
 	if err != nil {
 		// Only a marshalling failure gets here; the code and message survive.
 		return st
@@ -134,29 +206,57 @@ func Code(httpStatus int) codes.Code {
 // statusClientClosedRequest is nginx's 499: the client went away.
 const statusClientClosedRequest = 499
 
-// ToStatus converts any handler error to a status:
+// ToStatus converts any handler error to a bounded status:
 //   - nil gives nil;
 //   - an [*Error] anywhere in the chain gives its own status, with details;
+//     an empty Where is filled with where, the failed method's name;
 //   - an error that already is a status keeps it;
 //   - context.Canceled and context.DeadlineExceeded give Canceled and
 //     DeadlineExceeded;
 //   - any other error gives Unknown with the error text, as a plain error
 //     returned by a Go plugin API method would.
-func ToStatus(err error) *status.Status {
+//
+// The status message is cut to [MaxMessageBytes], and details beyond
+// [MaxDetailsBytes] are dropped.
+func ToStatus(err error, where string) *status.Status {
 	if err == nil {
 		return nil
 	}
 	var appErr *Error
 	if errors.As(err, &appErr) {
+		if appErr.Where == "" && where != "" {
+			filled := *appErr
+			filled.Where = where
+			appErr = &filled
+		}
 		return appErr.GRPCStatus()
 	}
 	if st, ok := status.FromError(err); ok {
-		return st
+		return boundStatus(st)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return status.FromContextError(err)
 	}
-	return status.New(codes.Unknown, err.Error())
+	return status.New(codes.Unknown, Truncate(err.Error(), MaxMessageBytes))
+}
+
+// boundStatus returns st with its message cut and oversized details dropped.
+func boundStatus(st *status.Status) *status.Status {
+	p := st.Proto()
+	if len(p.GetMessage()) <= MaxMessageBytes && proto.Size(p)-len(p.GetMessage()) <= MaxDetailsBytes {
+		return st
+	}
+	p.Message = Truncate(p.GetMessage(), MaxMessageBytes)
+	if proto.Size(p)-len(p.GetMessage()) > MaxDetailsBytes {
+		p.Details = nil
+	}
+	return status.FromProto(p)
+}
+
+// MethodName returns the last element of a full gRPC method name:
+// "/mattermost.plugin.PluginAPI/GetUser" gives "GetUser".
+func MethodName(fullMethod string) string {
+	return fullMethod[strings.LastIndexByte(fullMethod, '/')+1:]
 }
 
 // FromStatus returns the AppError that st carries, if any.
@@ -172,7 +272,7 @@ func FromStatus(st *status.Status) (*Error, bool) {
 	return nil, false
 }
 
-// Errorf returns a 500 Error for an unexpected failure in where.
-func Errorf(where, id string, format string, args ...any) *Error {
-	return New(where, id, "An internal error occurred.", fmt.Sprintf(format, args...), http.StatusInternalServerError)
+// Errorf returns a 500 Error for an unexpected failure.
+func Errorf(id string, format string, args ...any) *Error {
+	return New(id, "An internal error occurred.", fmt.Sprintf(format, args...), http.StatusInternalServerError)
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestCode(t *testing.T) {
@@ -63,7 +64,7 @@ func TestToStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := ToStatus(tt.err)
+			st := ToStatus(tt.err, "Other")
 			if st.Code() != tt.wantCode || st.Message() != tt.wantMessage {
 				t.Fatalf("ToStatus(%v) = %v %q; want %v %q", tt.err, st.Code(), st.Message(), tt.wantCode, tt.wantMessage)
 			}
@@ -84,18 +85,105 @@ func TestToStatus(t *testing.T) {
 			}
 		})
 	}
-	if st := ToStatus(nil); st != nil {
+	if st := ToStatus(nil, "GetUser"); st != nil {
 		t.Errorf("ToStatus(nil) = %v; want nil", st)
 	}
 }
 
 func TestErrorText(t *testing.T) {
-	e := New("KVSet", "id", "Bad key.", "len=0", http.StatusBadRequest)
+	e := New("id", "Bad key.", "len=0", http.StatusBadRequest)
+	e.Where = "KVSet"
 	if got, want := e.Error(), "KVSet: Bad key., len=0"; got != want {
 		t.Errorf("Error() = %q; want %q", got, want)
 	}
-	long := New("W", "id", strings.Repeat("x", 2000), "", 500)
+	long := New("id", strings.Repeat("x", 2000), "", 500)
+	long.Where = "W"
 	if got := long.Error(); len(got) != maxErrorLen+3 || !strings.HasSuffix(got, "...") {
 		t.Errorf("len(Error()) = %d; want %d ending in ...", len(got), maxErrorLen+3)
+	}
+}
+
+func TestToStatusFillsWhere(t *testing.T) {
+	got, ok := FromStatus(ToStatus(New("id", "m", "", http.StatusNotFound), "GetUser"))
+	if !ok || got.Where != "GetUser" {
+		t.Errorf("Where = %q; want GetUser", got.Where)
+	}
+	set := New("id", "m", "", http.StatusBadRequest)
+	set.Where = "User.IsValid"
+	if got, _ := FromStatus(ToStatus(set, "CreateUser")); got.Where != "User.IsValid" {
+		t.Errorf("Where = %q; want the error's own User.IsValid", got.Where)
+	}
+}
+
+func TestMethodName(t *testing.T) {
+	for in, want := range map[string]string{
+		"/mattermost.plugin.PluginAPI/GetUser": "GetUser",
+		"GetUser":                              "GetUser",
+		"":                                     "",
+	} {
+		if got := MethodName(in); got != want {
+			t.Errorf("MethodName(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"0123456789abc", 10, "0123456..."},
+		{"ééééé", 8, "éé..."}, // never splits a rune
+		{"bad\xffutf8", 64, "bad\uFFFDutf8"},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("Truncate(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestStatusIsBoundedForAnyInput feeds errors that echo huge inputs and
+// checks that the status, its message and its details stay within bounds
+// and that the AppError survives the wire form.
+func TestStatusIsBoundedForAnyInput(t *testing.T) {
+	huge := strings.Repeat("é", 1<<20) + "\xff"
+	params := map[string]string{}
+	for i := range 100 {
+		params[fmt.Sprintf("key%03d%s", i, huge[:1000])] = huge
+	}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"every field huge", &Error{ID: huge, Message: huge, DetailedError: huge, RequestID: huge, Where: huge, StatusCode: 404, Params: params}},
+		{"detail echoes input", New("app.user.missing_account.const", "Unable to find the user.", "username="+huge, http.StatusNotFound)},
+		{"plain error", errors.New(huge)},
+		{"status error", status.Error(codes.Aborted, huge)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := ToStatus(tt.err, huge)
+			if len(st.Message()) > MaxMessageBytes {
+				t.Errorf("message has %d bytes; want at most %d", len(st.Message()), MaxMessageBytes)
+			}
+			wire := st.Proto()
+			if size := proto.Size(wire) - len(wire.GetMessage()); size > MaxDetailsBytes+16 {
+				t.Errorf("details have %d bytes; want at most %d", size, MaxDetailsBytes)
+			}
+			back := status.Convert(st.Err())
+			if _, isApp := tt.err.(*Error); isApp {
+				got, ok := FromStatus(back)
+				if !ok {
+					t.Fatal("the AppError did not survive")
+				}
+				if back.Code() != Code(got.StatusCode) || got.ID == "" || got.Message == "" {
+					t.Errorf("status %v carries %+v", back.Code(), got)
+				}
+			}
+		})
 	}
 }

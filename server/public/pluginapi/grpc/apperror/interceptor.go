@@ -7,13 +7,13 @@ import (
 )
 
 // UnaryServerInterceptor returns an interceptor that converts the error of
-// every handler with [ToStatus], so that only status errors leave the
-// server.
+// every handler with [ToStatus], so that only bounded status errors leave
+// the server, and every AppError names the method that failed.
 func UnaryServerInterceptor() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
 		if err != nil {
-			return nil, ToStatus(err).Err()
+			return nil, ToStatus(err, MethodName(info.FullMethod)).Err()
 		}
 		return resp, nil
 	}
@@ -21,9 +21,9 @@ func UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 
 // StreamServerInterceptor is the streaming twin of [UnaryServerInterceptor].
 func StreamServerInterceptor() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if err := handler(srv, ss); err != nil {
-			return ToStatus(err).Err()
+			return ToStatus(err, MethodName(info.FullMethod)).Err()
 		}
 		return nil
 	}

@@ -1,8 +1,15 @@
 // Package auth checks the plugin token that every Plugin API call carries.
 //
 // A client sends the token in the "authorization" metadata entry as
-// "Bearer <token>". The server compares it in constant time and rejects a
-// missing or wrong token with UNAUTHENTICATED before the handler runs.
+// "Bearer <token>"; the scheme's case does not matter (RFC 7235). The
+// server compares the token in constant time. [Checker.TapHandle] rejects
+// a missing or wrong token with UNAUTHENTICATED as soon as the request
+// headers arrive, before any of the request message is read, so that an
+// unauthenticated caller cannot make the server buffer its message.
+//
+// The gRPC health service (grpc.health.v1.Health) is exempt: it reveals
+// only whether the server serves, and probes such as grpc-health-probe
+// cannot send a token.
 package auth
 
 import (
@@ -18,13 +25,20 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
 // MetadataKey is the metadata entry that carries the token.
-const MetadataKey = "authorization"
+const MetadataKey = wire.MetadataKey
 
-// Scheme is the prefix of the metadata value, before the token.
-const Scheme = "Bearer "
+// Scheme is the authorization scheme of the token, which precedes it and a
+// space in the metadata value. It is matched without regard to case.
+const Scheme = wire.AuthScheme
+
+// HealthService is the gRPC health service, which needs no token.
+const HealthService = "grpc.health.v1.Health"
 
 // tokenBytes is the entropy of a token made by [NewToken].
 const tokenBytes = 32
@@ -57,42 +71,39 @@ func NewChecker(token string) (*Checker, error) {
 // Check returns nil when ctx carries the token, and an UNAUTHENTICATED
 // status error otherwise.
 func (c *Checker) Check(ctx context.Context) error {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return status.Error(codes.Unauthenticated, "auth: missing plugin token")
-	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	return c.CheckMetadata(md)
+}
+
+// CheckMetadata returns nil when md carries the token, and an
+// UNAUTHENTICATED status error that says what is wrong otherwise.
+func (c *Checker) CheckMetadata(md metadata.MD) error {
 	values := md.Get(MetadataKey)
-	if len(values) != 1 {
-		return status.Error(codes.Unauthenticated, "auth: missing plugin token")
+	switch len(values) {
+	case 0:
+		return status.Error(codes.Unauthenticated, "auth: missing plugin token: send \"authorization: Bearer <token>\"")
+	case 1:
+	default:
+		return status.Errorf(codes.Unauthenticated, "auth: %d authorization entries; send exactly one", len(values))
 	}
-	got, found := strings.CutPrefix(values[0], Scheme)
-	if !found {
+	scheme, token, found := strings.Cut(values[0], " ")
+	if !found || !strings.EqualFold(scheme, Scheme) {
 		return status.Error(codes.Unauthenticated, "auth: authorization is not a Bearer token")
 	}
-	if subtle.ConstantTimeCompare([]byte(got), c.want) != 1 {
+	if subtle.ConstantTimeCompare([]byte(strings.TrimLeft(token, " ")), c.want) != 1 {
 		return status.Error(codes.Unauthenticated, "auth: invalid plugin token")
 	}
 	return nil
 }
 
-// UnaryServerInterceptor rejects unary calls that lack the token.
-func (c *Checker) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := c.Check(ctx); err != nil {
-			return nil, err
-		}
-		return handler(ctx, req)
+// TapHandle is a [tap.ServerInHandle] for [grpc.InTapHandle]: it checks
+// the token of every call except those of [HealthService] when the request
+// headers arrive, before the server reads the request message.
+func (c *Checker) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if service, _, _ := strings.Cut(strings.TrimPrefix(info.FullMethodName, "/"), "/"); service == HealthService {
+		return ctx, nil
 	}
-}
-
-// StreamServerInterceptor rejects streams that lack the token.
-func (c *Checker) StreamServerInterceptor() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if err := c.Check(ss.Context()); err != nil {
-			return err
-		}
-		return handler(srv, ss)
-	}
+	return ctx, c.CheckMetadata(info.Header)
 }
 
 // PerRPCCredentials returns call credentials that send token, for Go
@@ -104,7 +115,7 @@ func PerRPCCredentials(token string) grpc.CallOption {
 type tokenCredentials string
 
 func (t tokenCredentials) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{MetadataKey: Scheme + string(t)}, nil
+	return map[string]string{MetadataKey: Scheme + " " + string(t)}, nil
 }
 
 func (tokenCredentials) RequireTransportSecurity() bool { return false }

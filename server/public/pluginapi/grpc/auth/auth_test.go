@@ -2,11 +2,13 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 )
 
 func TestCheck(t *testing.T) {
@@ -18,15 +20,20 @@ func TestCheck(t *testing.T) {
 		name string
 		md   metadata.MD // nil: no metadata at all
 		ok   bool
+		want string // part of the error message
 	}{
-		{"no metadata", nil, false},
-		{"no authorization", metadata.Pairs("x", "y"), false},
-		{"wrong scheme", metadata.Pairs(MetadataKey, "Basic s3cret"), false},
-		{"bare token", metadata.Pairs(MetadataKey, "s3cret"), false},
-		{"wrong token", metadata.Pairs(MetadataKey, "Bearer s3creT"), false},
-		{"prefix of token", metadata.Pairs(MetadataKey, "Bearer s3cre"), false},
-		{"token twice", metadata.Pairs(MetadataKey, "Bearer s3cret", MetadataKey, "Bearer s3cret"), false},
-		{"right token", metadata.Pairs(MetadataKey, "Bearer s3cret"), true},
+		{"no metadata", nil, false, "missing plugin token"},
+		{"no authorization", metadata.Pairs("x", "y"), false, "missing plugin token"},
+		{"wrong scheme", metadata.Pairs(MetadataKey, "Basic s3cret"), false, "not a Bearer token"},
+		{"bare token", metadata.Pairs(MetadataKey, "s3cret"), false, "not a Bearer token"},
+		{"scheme glued to token", metadata.Pairs(MetadataKey, "Bearers3cret"), false, "not a Bearer token"},
+		{"wrong token", metadata.Pairs(MetadataKey, "Bearer s3creT"), false, "invalid plugin token"},
+		{"prefix of token", metadata.Pairs(MetadataKey, "Bearer s3cre"), false, "invalid plugin token"},
+		{"token twice", metadata.Pairs(MetadataKey, "Bearer s3cret", MetadataKey, "Bearer s3cret"), false, "2 authorization entries"},
+		{"right token", metadata.Pairs(MetadataKey, "Bearer s3cret"), true, ""},
+		{"lower-case scheme", metadata.Pairs(MetadataKey, "bearer s3cret"), true, ""},
+		{"upper-case scheme", metadata.Pairs(MetadataKey, "BEARER s3cret"), true, ""},
+		{"extra spaces", metadata.Pairs(MetadataKey, "Bearer   s3cret"), true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,10 +48,35 @@ func TestCheck(t *testing.T) {
 				}
 				return
 			}
-			if status.Code(err) != codes.Unauthenticated {
-				t.Fatalf("Check() = %v; want Unauthenticated", err)
+			if status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), tt.want) {
+				t.Fatalf("Check() = %v; want Unauthenticated with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTapHandle(t *testing.T) {
+	c, err := NewChecker("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method string
+		md     metadata.MD
+		ok     bool
+	}{
+		{"/grpc.health.v1.Health/Check", nil, true},
+		{"/grpc.health.v1.Health/Watch", nil, true},
+		{"/grpc.health.v1.HealthX/Check", nil, false},
+		{"/mattermost.plugin.PluginAPI/GetUser", nil, false},
+		{"/mattermost.plugin.PluginAPI/GetUser", metadata.Pairs(MetadataKey, "Bearer s3cret"), true},
+		{"/unknown.Service/Method", nil, false},
+	}
+	for _, tt := range tests {
+		_, err := c.TapHandle(context.Background(), &tap.Info{FullMethodName: tt.method, Header: tt.md})
+		if (err == nil) != tt.ok {
+			t.Errorf("TapHandle(%s) = %v; want ok=%v", tt.method, err, tt.ok)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"unicode/utf8"
@@ -26,9 +27,9 @@ func (e kvEntry) expired(nowMillis int64) bool {
 	return e.expireAt != 0 && e.expireAt <= nowMillis
 }
 
-func validateKey(where, key string) error {
+func validateKey(key string) error {
 	if key == "" || utf8.RuneCountInString(key) > keyMaxRunes {
-		return apperror.New(where, "model.plugin_key_value.is_valid.key.app_error",
+		return apperror.New("model.plugin_key_value.is_valid.key.app_error",
 			"Invalid key: it must have 1 to 150 characters.", "key_length="+itoa(utf8.RuneCountInString(key)), http.StatusBadRequest)
 	}
 	return nil
@@ -54,23 +55,34 @@ func (b *Backend) storeLocked(key string, value []byte, expireInSeconds int64, n
 		delete(b.kv, key)
 		return
 	}
-	var expireAt int64
-	if expireInSeconds > 0 {
-		expireAt = now + expireInSeconds*1000
+	b.kv[key] = kvEntry{value: bytes.Clone(value), expireAt: expiryTime(now, expireInSeconds)}
+}
+
+// expiryTime returns when a value stored at now (in milliseconds) expires,
+// given its lifetime in seconds: 0 for never when the lifetime is 0 or
+// less. A lifetime past the end of int64 milliseconds is clamped there, so
+// that a huge lifetime means "practically never" instead of overflowing
+// into the past.
+func expiryTime(now, expireInSeconds int64) int64 {
+	if expireInSeconds <= 0 {
+		return 0
 	}
-	b.kv[key] = kvEntry{value: bytes.Clone(value), expireAt: expireAt}
+	if expireInSeconds > (math.MaxInt64-now)/1000 {
+		return math.MaxInt64
+	}
+	return now + expireInSeconds*1000
 }
 
 // setWithOptions is the one write path of the KV store; every KV setter
 // goes through it, as every setter of the Mattermost server goes through
 // SetPluginKeyWithOptions.
-func (b *Backend) setWithOptions(where, key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
-	if err := validateKey(where, key); err != nil {
+func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
+	if err := validateKey(key); err != nil {
 		return false, err
 	}
 	atomic, oldValue := opts.GetAtomic(), opts.GetOldValue()
 	if !atomic && oldValue != nil {
-		return false, apperror.New(where, "model.plugin_kvset_options.is_valid.old_value.app_error",
+		return false, apperror.New("model.plugin_kvset_options.is_valid.old_value.app_error",
 			"Only atomic set operations may have an old value.", "", http.StatusBadRequest)
 	}
 	b.mu.Lock()
@@ -92,7 +104,7 @@ func (b *Backend) setWithOptions(where, key string, value []byte, opts *pluginpb
 
 // KVSet stores a value, or deletes the key when the value is unset.
 func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
-	if _, err := b.setWithOptions("KVSet", req.GetKey(), req.GetValue(), nil); err != nil {
+	if _, err := b.setWithOptions(req.GetKey(), req.GetValue(), nil); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetResponse{}, nil
@@ -101,7 +113,7 @@ func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginp
 // KVSetWithExpiry stores a value that expires.
 func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
 	opts := &pluginpb.PluginKVSetOptions{ExpireInSeconds: req.GetExpireInSeconds()}
-	if _, err := b.setWithOptions("KVSetWithExpiry", req.GetKey(), req.GetValue(), opts); err != nil {
+	if _, err := b.setWithOptions(req.GetKey(), req.GetValue(), opts); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetWithExpiryResponse{}, nil
@@ -110,7 +122,7 @@ func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpi
 // KVCompareAndSet sets a key if its value is the expected one.
 func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
 	opts := &pluginpb.PluginKVSetOptions{Atomic: true, OldValue: req.GetOldValue()}
-	ok, err := b.setWithOptions("KVCompareAndSet", req.GetKey(), req.GetNewValue(), opts)
+	ok, err := b.setWithOptions(req.GetKey(), req.GetNewValue(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +131,7 @@ func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndS
 
 // KVSetWithOptions sets a key as the options say.
 func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
-	ok, err := b.setWithOptions("KVSetWithOptions", req.GetKey(), req.GetValue(), req.GetOptions())
+	ok, err := b.setWithOptions(req.GetKey(), req.GetValue(), req.GetOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +141,7 @@ func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOpt
 // KVCompareAndDelete deletes a key if its value is the expected one. An
 // unset expected value never matches, as in Mattermost.
 func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
-	if err := validateKey("KVCompareAndDelete", req.GetKey()); err != nil {
+	if err := validateKey(req.GetKey()); err != nil {
 		return nil, err
 	}
 	if req.GetOldValue() == nil {
@@ -147,7 +159,7 @@ func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareA
 
 // KVGet reads a key.
 func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
-	if err := validateKey("KVGet", req.GetKey()); err != nil {
+	if err := validateKey(req.GetKey()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
@@ -161,7 +173,7 @@ func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginp
 
 // KVDelete deletes a key.
 func (b *Backend) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
-	if _, err := b.setWithOptions("KVDelete", req.GetKey(), nil, nil); err != nil {
+	if _, err := b.setWithOptions(req.GetKey(), nil, nil); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVDeleteResponse{}, nil
@@ -177,7 +189,7 @@ func (b *Backend) KVDeleteAll(context.Context, *pluginpb.KVDeleteAllRequest) (*p
 
 // KVList returns one page of live keys in ascending order.
 func (b *Backend) KVList(_ context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
-	if err := validatePaging("KVList", req.GetPage(), req.GetPerPage()); err != nil {
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -354,5 +355,42 @@ func TestKVCompareAndSetConcurrent(t *testing.T) {
 	wg.Wait()
 	if winners.Load() != 1 {
 		t.Errorf("create-if-absent winners = %d; want 1", winners.Load())
+	}
+}
+
+func TestKVHugeExpiryDoesNotOverflow(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	for _, seconds := range []int64{math.MaxInt64, math.MaxInt64 / 1000, math.MaxInt64/1000 - clock.Now().UnixMilli()/1000} {
+		key := fmt.Sprint("k", seconds)
+		if _, err := b.KVSetWithExpiry(ctx, &pluginpb.KVSetWithExpiryRequest{Key: key, Value: []byte("v"), ExpireInSeconds: seconds}); err != nil {
+			t.Fatal(err)
+		}
+		opts := &pluginpb.PluginKVSetOptions{ExpireInSeconds: seconds}
+		if _, err := b.KVSetWithOptions(ctx, &pluginpb.KVSetWithOptionsRequest{Key: key + "o", Value: []byte("v"), Options: opts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(100 * 365 * 24 * time.Hour)
+	list, err := b.KVList(ctx, &pluginpb.KVListRequest{PerPage: 10})
+	if err != nil || len(list.GetKeys()) != 6 {
+		t.Fatalf("KVList() a century later = %q, %v; want all 6 keys", list.GetKeys(), err)
+	}
+}
+
+func TestExpiryTime(t *testing.T) {
+	tests := []struct {
+		now, seconds, want int64
+	}{
+		{1000, 0, 0},
+		{1000, -1, 0},
+		{1000, 5, 6000},
+		{1000, math.MaxInt64, math.MaxInt64},
+		{math.MaxInt64 - 999, 1, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		if got := expiryTime(tt.now, tt.seconds); got != tt.want {
+			t.Errorf("expiryTime(%d, %d) = %d; want %d", tt.now, tt.seconds, got, tt.want)
+		}
 	}
 }

@@ -3,7 +3,10 @@ package memory
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -32,18 +35,35 @@ func (b *Backend) LogError(ctx context.Context, req *pluginpb.LogErrorRequest) (
 	return &pluginpb.LogErrorResponse{}, nil
 }
 
-// log writes one line with its fields in key order, marked as coming from
-// the plugin, as the Mattermost server marks plugin log lines.
+// Bounds on what a plugin writes into one log record, so that a plugin
+// cannot flood the server log with one call.
+const (
+	// maxLogMessageBytes bounds the message of a record.
+	maxLogMessageBytes = 16 << 10
+	// maxLogFields is the most fields a record keeps, in key order.
+	maxLogFields = 64
+	// maxLogFieldBytes bounds each field key and value.
+	maxLogFieldBytes = 1024
+)
+
+// pluginFieldsKey is the group that holds a plugin's own fields. Inside it
+// a plugin may use any key; outside it, it cannot set or forge the
+// record's level, source, time or message.
+const pluginFieldsKey = "plugin"
+
+// log writes one record, marked as coming from the plugin, as the
+// Mattermost server marks plugin log lines. The plugin's fields go into
+// their own group, in key order and bounded.
 func (b *Backend) log(ctx context.Context, level slog.Level, msg string, fields map[string]string) {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
+	keys := slices.Sorted(maps.Keys(fields))
+	attrs := make([]any, 0, min(len(keys), maxLogFields)+1)
+	for _, k := range keys[:min(len(keys), maxLogFields)] {
+		attrs = append(attrs, slog.String(apperror.Truncate(k, maxLogFieldBytes), apperror.Truncate(fields[k], maxLogFieldBytes)))
 	}
-	sort.Strings(keys)
-	attrs := make([]slog.Attr, 0, len(keys)+1)
-	attrs = append(attrs, slog.String("source", "plugin"))
-	for _, k := range keys {
-		attrs = append(attrs, slog.String(k, fields[k]))
+	if dropped := len(keys) - maxLogFields; dropped > 0 {
+		attrs = append(attrs, slog.Int("fields_dropped", dropped))
 	}
-	b.logger.LogAttrs(ctx, level, msg, attrs...)
+	b.logger.LogAttrs(ctx, level, apperror.Truncate(msg, maxLogMessageBytes),
+		slog.String("source", "plugin"),
+		slog.Group(pluginFieldsKey, attrs...))
 }

@@ -7,9 +7,9 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 )
 
-func validatePaging(where string, page, perPage int32) error {
+func validatePaging(page, perPage int32) error {
 	if page < 0 || perPage < 0 {
-		return apperror.New(where, "api.context.invalid_param.app_error",
+		return apperror.New("api.context.invalid_param.app_error",
 			"Invalid paging: page and per_page must not be negative.",
 			"page="+itoa(int(page))+" per_page="+itoa(int(perPage)), http.StatusBadRequest)
 	}

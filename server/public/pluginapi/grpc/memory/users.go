@@ -44,24 +44,24 @@ func sanitized(u *pluginpb.User) *pluginpb.User {
 	return c
 }
 
-func userNotFound(where, details string) *apperror.Error {
-	return apperror.New(where, "app.user.missing_account.const", "Unable to find the user.", details, http.StatusNotFound)
+func userNotFound(details string) *apperror.Error {
+	return apperror.New("app.user.missing_account.const", "Unable to find the user.", details, http.StatusNotFound)
 }
 
-func invalidParam(where, name string) *apperror.Error {
-	return apperror.New(where, "api.context.invalid_param.app_error",
+func invalidParam(name string) *apperror.Error {
+	return apperror.New("api.context.invalid_param.app_error",
 		"Invalid or missing "+name+" in request.", "", http.StatusBadRequest)
 }
 
 // checkUniqueLocked rejects u when another user has its username or
 // email. b.mu must be held.
-func (b *Backend) checkUniqueLocked(where string, u *pluginpb.User) error {
+func (b *Backend) checkUniqueLocked(u *pluginpb.User) error {
 	if id, ok := b.users.byUsername[u.GetUsername()]; ok && id != u.GetId() {
-		return apperror.New(where, "app.user.save.username_exists.app_error",
+		return apperror.New("app.user.save.username_exists.app_error",
 			"An account with that username already exists.", "", http.StatusBadRequest)
 	}
 	if id, ok := b.users.byEmail[u.GetEmail()]; ok && id != u.GetId() {
-		return apperror.New(where, "app.user.save.email_exists.app_error",
+		return apperror.New("app.user.save.email_exists.app_error",
 			"An account with that email already exists.", "", http.StatusBadRequest)
 	}
 	return nil
@@ -80,13 +80,12 @@ func (b *Backend) putLocked(s *storedUser) {
 
 // CreateUser creates a user with the defaults of Mattermost.
 func (b *Backend) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
-	const where = "CreateUser"
 	if req.GetUser() == nil {
-		return nil, invalidParam(where, "user")
+		return nil, invalidParam("user")
 	}
 	u := proto.Clone(req.GetUser()).(*pluginpb.User)
 	if u.GetId() != "" {
-		return nil, apperror.New(where, "app.user.save.existing.app_error",
+		return nil, apperror.New("app.user.save.existing.app_error",
 			"Must call update for an existing user.", "", http.StatusBadRequest)
 	}
 	if err := validateNewPassword(u); err != nil {
@@ -120,7 +119,7 @@ func (b *Backend) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest)
 	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	if err := b.checkUniqueLocked(where, u); err != nil {
+	if err := b.checkUniqueLocked(u); err != nil {
 		return nil, err
 	}
 	b.putLocked(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
@@ -146,12 +145,11 @@ func defaultNotifyProps(username string) map[string]string {
 // creation time, secrets, auth binding, roles and delete_at of the stored
 // user, and a new email address is not verified.
 func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
-	const where = "UpdateUser"
 	if req.GetUser() == nil {
-		return nil, invalidParam(where, "user")
+		return nil, invalidParam("user")
 	}
 	if !isValidID(req.GetUser().GetId()) {
-		return nil, invalidParam(where, "user.id")
+		return nil, invalidParam("user.id")
 	}
 	u := proto.Clone(req.GetUser()).(*pluginpb.User)
 
@@ -159,7 +157,7 @@ func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest)
 	defer b.mu.Unlock()
 	old, ok := b.users.byID[u.GetId()]
 	if !ok {
-		return nil, userNotFound(where, "user_id="+u.GetId())
+		return nil, userNotFound("user_id=" + u.GetId())
 	}
 	prev := old.user
 	u.CreateAt = prev.GetCreateAt()
@@ -182,7 +180,7 @@ func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest)
 	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	if err := b.checkUniqueLocked(where, u); err != nil {
+	if err := b.checkUniqueLocked(u); err != nil {
 		return nil, err
 	}
 	b.putLocked(&storedUser{user: u, passwordHash: old.passwordHash})
@@ -192,15 +190,14 @@ func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest)
 // DeleteUser deactivates a user, as the Plugin API's DeleteUser does: the
 // account stays, with delete_at set.
 func (b *Backend) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
-	const where = "DeleteUser"
 	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam(where, "user_id")
+		return nil, invalidParam("user_id")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.users.byID[req.GetUserId()]
 	if !ok {
-		return nil, userNotFound(where, "user_id="+req.GetUserId())
+		return nil, userNotFound("user_id=" + req.GetUserId())
 	}
 	if s.user.GetDeleteAt() == 0 {
 		u := proto.Clone(s.user).(*pluginpb.User)
@@ -214,47 +211,44 @@ func (b *Backend) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest)
 
 // GetUser returns a user by id.
 func (b *Backend) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
-	const where = "GetUser"
 	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam(where, "user_id")
+		return nil, invalidParam("user_id")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.users.byID[req.GetUserId()]
 	if !ok {
-		return nil, userNotFound(where, "user_id="+req.GetUserId())
+		return nil, userNotFound("user_id=" + req.GetUserId())
 	}
 	return &pluginpb.GetUserResponse{User: sanitized(s.user)}, nil
 }
 
 // GetUserByEmail returns a user by email address, ignoring case.
 func (b *Backend) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
-	const where = "GetUserByEmail"
 	email := strings.ToLower(strings.TrimSpace(req.GetEmail()))
 	if email == "" {
-		return nil, invalidParam(where, "email")
+		return nil, invalidParam("email")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id, ok := b.users.byEmail[email]
 	if !ok {
-		return nil, userNotFound(where, "")
+		return nil, userNotFound("")
 	}
 	return &pluginpb.GetUserByEmailResponse{User: sanitized(b.users.byID[id].user)}, nil
 }
 
 // GetUserByUsername returns a user by username, ignoring case.
 func (b *Backend) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
-	const where = "GetUserByUsername"
 	name := strings.ToLower(strings.TrimSpace(req.GetUsername()))
 	if name == "" {
-		return nil, invalidParam(where, "username")
+		return nil, invalidParam("username")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id, ok := b.users.byUsername[name]
 	if !ok {
-		return nil, userNotFound(where, "username="+name)
+		return nil, userNotFound("username=" + name)
 	}
 	return &pluginpb.GetUserByUsernameResponse{User: sanitized(b.users.byID[id].user)}, nil
 }
@@ -318,18 +312,17 @@ func userOrder(sort string) (func(a, b *pluginpb.User) int, bool) {
 // backend has no teams, channels or groups yet; their negations match
 // every user.
 func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*pluginpb.GetUsersResponse, error) {
-	const where = "GetUsers"
 	o := req.GetOptions()
-	if err := validatePaging(where, o.GetPage(), o.GetPerPage()); err != nil {
+	if err := validatePaging(o.GetPage(), o.GetPerPage()); err != nil {
 		return nil, err
 	}
 	if o.GetActive() && o.GetInactive() {
-		return nil, apperror.New(where, "api.user.get_users.active_inactive.app_error",
+		return nil, apperror.New("api.user.get_users.active_inactive.app_error",
 			"The active and inactive filters cannot be combined.", "", http.StatusBadRequest)
 	}
 	less, ok := userOrder(o.GetSort())
 	if !ok {
-		return nil, apperror.New(where, "api.user.get_users.invalid_sort.app_error",
+		return nil, apperror.New("api.user.get_users.invalid_sort.app_error",
 			"Invalid sort order.", "sort="+o.GetSort(), http.StatusBadRequest)
 	}
 	if o.GetInTeamId() != "" || o.GetInChannelId() != "" || o.GetInGroupId() != "" ||

@@ -66,6 +66,11 @@ func TestCreateUserInvalid(t *testing.T) {
 		{"short password", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "short"}},
 		{"password over 72 bytes", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: strings.Repeat("p", 73)}},
 		{"nickname too long", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Nickname: long}},
+		{"locale over 5 characters", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Locale: "en-GB-x"}},
+		{"locale not a language tag", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Locale: "e!"}},
+		{"timezone over 256 runes", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Timezone: map[string]string{"manualTimezone": strings.Repeat("z", 250)}}},
+		{"props over 64 KiB", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Props: bigMap(70000)}},
+		{"notify props over 16 KiB", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", NotifyProps: bigMap(17000)}},
 		{"auth data without service", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", AuthData: new(string("x"))}},
 	}
 	for _, tt := range tests {
@@ -256,3 +261,24 @@ func TestGetUsers(t *testing.T) {
 
 // editable returns a copy of u to edit.
 func editable(u *pluginpb.User) *pluginpb.User { return sanitized(u) }
+
+// bigMap returns a map whose JSON encoding has at least n bytes.
+func bigMap(n int) map[string]string {
+	m := map[string]string{}
+	for i := 0; i*20 < n; i++ {
+		m[fmt.Sprintf("k%06d", i)] = "0123456789"
+	}
+	return m
+}
+
+func TestCreateUserValidLocalesAndTimezones(t *testing.T) {
+	for _, locale := range []string{"", "en", "de", "pt-BR", "zh-CN"} {
+		b, _ := newTestBackend(t)
+		u := newUser("dave")
+		u.Locale = locale
+		u.Timezone = map[string]string{"useAutomaticTimezone": "false", "manualTimezone": "America/Argentina/ComodRivadavia"}
+		if got := create(t, b, u); locale != "" && got.GetLocale() != locale {
+			t.Errorf("locale = %q; want %q", got.GetLocale(), locale)
+		}
+	}
+}

@@ -1,11 +1,14 @@
 package memory
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/mail"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -13,17 +16,23 @@ import (
 
 // Limits of model.User.IsValid.
 const (
-	usernameMaxLen    = 64
-	emailMaxLen       = 128
-	nameMaxRunes      = 64
-	positionMaxRunes  = 128
-	rolesMaxLen       = 256
-	authDataMaxLen    = 128
-	passwordMinLen    = 8  // the default PasswordSettings.MinimumLength
-	passwordMaxBytes  = 72 // the bcrypt limit
-	defaultLocale     = "en"
-	defaultUserRoles  = "system_user"
-	userAuthEmailOnly = ""
+	usernameMaxLen   = 64
+	emailMaxLen      = 128
+	nameMaxRunes     = 64
+	positionMaxRunes = 128
+	rolesMaxLen      = 256
+	authDataMaxLen   = 128
+	passwordMinLen   = 8   // the default PasswordSettings.MinimumLength
+	passwordMaxBytes = 72  // the bcrypt limit
+	localeMaxLen     = 5   // model.UserLocaleMaxLength
+	timezoneMaxRunes = 256 // model.UserTimezoneMaxRunes, of the JSON encoding
+	// Bounds of this backend where model.User.IsValid sets none: a user
+	// is read by almost every call, so a huge map would slow them all.
+	propsMaxBytes       = 64 << 10 // props, as JSON
+	notifyPropsMaxBytes = 16 << 10 // notify_props, as JSON
+	defaultLocale       = "en"
+	defaultUserRoles    = "system_user"
+	userAuthEmailOnly   = ""
 )
 
 var validUsername = regexp.MustCompile(`^[a-z][a-z0-9.\-_]*$`)
@@ -38,8 +47,16 @@ func isRestrictedUsername(name string) bool {
 	return false
 }
 
+// isValidError returns an error of model.User.IsValid, which Mattermost
+// raises with where set to "User.IsValid".
+func isValidError(id, message, details string, statusCode int) *apperror.Error {
+	e := apperror.New(id, message, details, statusCode)
+	e.Where = "User.IsValid"
+	return e
+}
+
 func invalidUser(field, message, details string) *apperror.Error {
-	return apperror.New("User.IsValid", "model.user.is_valid."+field+".app_error", message, details, http.StatusBadRequest)
+	return isValidError("model.user.is_valid."+field+".app_error", message, details, http.StatusBadRequest)
 }
 
 // normalizeUser applies the normalization of model.User.PreSave and
@@ -79,6 +96,18 @@ func validateUser(u *pluginpb.User) error {
 	if len(u.GetRoles()) > rolesMaxLen {
 		return invalidUser("roles", "Invalid roles: at most 256 characters.", "")
 	}
+	if !isValidLocale(u.GetLocale()) {
+		return invalidUser("locale", "Invalid locale: a language tag of at most 5 characters, such as \"en\".", "")
+	}
+	if len(u.GetTimezone()) > 0 && utf8.RuneCount(jsonOf(u.GetTimezone())) > timezoneMaxRunes {
+		return invalidUser("timezone_limit", "Invalid timezone: at most 256 characters as JSON.", "")
+	}
+	if n := len(jsonOf(u.GetProps())); n > propsMaxBytes {
+		return invalidUser("props", "Invalid props: at most 64 KiB as JSON.", "size="+itoa(n))
+	}
+	if n := len(jsonOf(u.GetNotifyProps())); n > notifyPropsMaxBytes {
+		return invalidUser("notify_props", "Invalid notify props: at most 16 KiB as JSON.", "size="+itoa(n))
+	}
 	if u.AuthData != nil {
 		if len(u.GetAuthData()) > authDataMaxLen {
 			return invalidUser("auth_data", "Invalid auth data: at most 128 characters.", "")
@@ -96,7 +125,7 @@ func validateNewPassword(u *pluginpb.User) error {
 		return invalidUser("password_limit", "Invalid password: at most 72 bytes.", "")
 	}
 	if u.GetAuthService() == userAuthEmailOnly && len(u.GetPassword()) < passwordMinLen {
-		return apperror.New("User.IsValid", "model.user.is_valid.pwd_min_length.app_error",
+		return isValidError("model.user.is_valid.pwd_min_length.app_error",
 			"Invalid password: at least 8 characters.", "", http.StatusBadRequest)
 	}
 	return nil
@@ -105,4 +134,27 @@ func validateNewPassword(u *pluginpb.User) error {
 func isValidEmail(email string) bool {
 	addr, err := mail.ParseAddress(email)
 	return err == nil && addr.Address == email && addr.Name == ""
+}
+
+// isValidLocale is model.IsValidLocale: empty, or a parseable language tag
+// of at most 5 bytes.
+func isValidLocale(locale string) bool {
+	if locale == "" {
+		return true
+	}
+	if len(locale) > localeMaxLen {
+		return false
+	}
+	_, err := language.Parse(locale)
+	return err == nil
+}
+
+// jsonOf returns the JSON encoding of a string map, as Mattermost stores it.
+func jsonOf(m map[string]string) []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		// A map of strings always encodes.
+		panic(err)
+	}
+	return b
 }

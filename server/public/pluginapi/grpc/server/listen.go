@@ -6,6 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
 )
 
 // SocketName is the file name of the unix socket in its private directory.
@@ -48,10 +51,19 @@ func (l *Listener) Close() error {
 	return err
 }
 
+// socketDirPrefix starts the name of every private socket directory; the
+// creating process's id follows, so that a later start can tell the
+// directories of dead servers: "pluginapi-<pid>-<random>".
+const socketDirPrefix = "pluginapi-"
+
 // ListenUnix listens on a unix socket in a new private directory (mode
 // 0700) under parent. An empty parent means the system temporary directory,
 // or /tmp when that directory's path is too long for a socket address. The
 // socket itself has mode 0600.
+//
+// A server that is killed cannot remove its directory, so ListenUnix first
+// removes the directories under parent that servers of this user left
+// behind and whose process is gone.
 func ListenUnix(parent string) (*Listener, error) {
 	if parent == "" {
 		parent = os.TempDir()
@@ -60,9 +72,10 @@ func ListenUnix(parent string) (*Listener, error) {
 		}
 	}
 	if !socketPathFits(parent) {
-		return nil, fmt.Errorf("%w: %s/pluginapi-*/%s exceeds %d bytes", ErrSocketPathTooLong, parent, SocketName, maxSocketPath)
+		return nil, fmt.Errorf("%w: %s/%s*/%s exceeds %d bytes", ErrSocketPathTooLong, parent, socketDirPrefix, SocketName, maxSocketPath)
 	}
-	dir, err := os.MkdirTemp(parent, "pluginapi-")
+	ReclaimStaleSocketDirs(parent)
+	dir, err := os.MkdirTemp(parent, socketDirPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("server: create socket dir: %w", err)
 	}
@@ -88,10 +101,56 @@ func ListenUnix(parent string) (*Listener, error) {
 }
 
 // socketPathFits reports whether a socket made by ListenUnix under parent
-// fits in a socket address: MkdirTemp adds a separator, "pluginapi-" and up
-// to 10 digits.
+// fits in a socket address: the directory name has the prefix, a pid of up
+// to 7 digits (Linux's largest pid_max), a dash and up to 10 digits from
+// MkdirTemp.
 func socketPathFits(parent string) bool {
-	return len(filepath.Join(parent, "pluginapi-0123456789", SocketName)) <= maxSocketPath
+	return len(filepath.Join(parent, socketDirPrefix+"4194304-0123456789", SocketName)) <= maxSocketPath
+}
+
+// staleSocketDir matches the directory names that ListenUnix makes.
+var staleSocketDir = regexp.MustCompile(`^` + socketDirPrefix + `([0-9]+)-[0-9]+$`)
+
+// ReclaimStaleSocketDirs removes the socket directories under parent that
+// ListenUnix made for processes of this user that no longer run. It returns
+// how many it removed; it skips whatever it cannot read or remove.
+func ReclaimStaleSocketDirs(parent string) int {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return 0
+	}
+	removed := 0
+	for _, e := range entries {
+		m := staleSocketDir.FindStringSubmatch(e.Name())
+		if m == nil || !e.IsDir() {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid <= 0 || processExists(pid) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !ownedByMe(info) {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(parent, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed
+}
+
+// processExists reports whether a process with this id runs (or may: a
+// process of another user counts as running).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ownedByMe reports whether the file belongs to the current user.
+func ownedByMe(info os.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
 }
 
 // ErrNotLoopback is returned by [ListenTCP] for an address that is not on

@@ -20,19 +20,45 @@ const DefaultKeepaliveMinTime = 10 * time.Second
 // flight before it cancels them.
 const DefaultStopTimeout = 10 * time.Second
 
+// DefaultMaxConcurrentStreams is the default limit on calls in flight on
+// one connection; a client queues calls beyond it.
+const DefaultMaxConcurrentStreams = 1024
+
+// DefaultMaxHeaderListSize is the default limit, in bytes, on the request
+// headers (metadata) of one call.
+const DefaultMaxHeaderListSize = 64 << 10
+
+// DefaultConnectionTimeout is how long a new connection may take to send
+// its HTTP/2 preface; a connection that sends nothing is closed then.
+const DefaultConnectionTimeout = 5 * time.Second
+
+// DefaultMaxConnectionIdle is how long a connection without calls is kept
+// before the server closes it with a GOAWAY; a client reconnects on its
+// next call. Calls refused for a missing token leave their connection
+// idle, so this also bounds how long such a connection stays.
+const DefaultMaxConnectionIdle = 5 * time.Minute
+
 type options struct {
-	maxMessageSize   int
-	keepaliveMinTime time.Duration
-	stopTimeout      time.Duration
-	logger           *slog.Logger
+	maxMessageSize       int
+	maxConcurrentStreams uint32
+	maxHeaderListSize    uint32
+	connectionTimeout    time.Duration
+	maxConnectionIdle    time.Duration
+	keepaliveMinTime     time.Duration
+	stopTimeout          time.Duration
+	logger               *slog.Logger
 }
 
 func defaultOptions() options {
 	return options{
-		maxMessageSize:   DefaultMaxMessageSize,
-		keepaliveMinTime: DefaultKeepaliveMinTime,
-		stopTimeout:      DefaultStopTimeout,
-		logger:           slog.Default(),
+		maxMessageSize:       DefaultMaxMessageSize,
+		maxConcurrentStreams: DefaultMaxConcurrentStreams,
+		maxHeaderListSize:    DefaultMaxHeaderListSize,
+		connectionTimeout:    DefaultConnectionTimeout,
+		maxConnectionIdle:    DefaultMaxConnectionIdle,
+		keepaliveMinTime:     DefaultKeepaliveMinTime,
+		stopTimeout:          DefaultStopTimeout,
+		logger:               slog.Default(),
 	}
 }
 
@@ -52,6 +78,38 @@ func MaxMessageSize(n int) Option {
 	return optionFunc(func(o *options) {
 		if n > 0 {
 			o.maxMessageSize = n
+		}
+	})
+}
+
+// MaxConcurrentStreams sets the limit on calls in flight on one
+// connection. The default is [DefaultMaxConcurrentStreams]. 0 keeps the
+// default.
+func MaxConcurrentStreams(n uint32) Option {
+	return optionFunc(func(o *options) {
+		if n > 0 {
+			o.maxConcurrentStreams = n
+		}
+	})
+}
+
+// MaxConnectionIdle sets how long a connection without calls is kept. The
+// default is [DefaultMaxConnectionIdle]. Values below 1 keep the default.
+func MaxConnectionIdle(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.maxConnectionIdle = d
+		}
+	})
+}
+
+// ConnectionTimeout sets how long a new connection may take to start
+// HTTP/2. The default is [DefaultConnectionTimeout]. Values below 1 keep
+// the default.
+func ConnectionTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.connectionTimeout = d
 		}
 	})
 }

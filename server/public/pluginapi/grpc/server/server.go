@@ -3,9 +3,14 @@ package server
 import (
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	// Registers the gzip decompressor: a client that compresses its
+	// requests must not get UNIMPLEMENTED, which the contract keeps for
+	// methods the server does not provide.
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -25,6 +30,11 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	opts   options
+	calls  *callTracker
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	stopping  bool
 }
 
 // New returns a Server for impl that accepts calls carrying token.
@@ -40,10 +50,21 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
+	calls := newCallTracker()
 
 	gs := grpc.NewServer(
+		// The token is checked when the request headers arrive, before
+		// any of the message is read (see package auth).
+		grpc.InTapHandle(checker.TapHandle),
+		// Requests that do not parse fail with INVALID_ARGUMENT (see
+		// decode.go).
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(o.maxMessageSize),
 		grpc.MaxSendMsgSize(o.maxMessageSize),
+		grpc.MaxConcurrentStreams(o.maxConcurrentStreams),
+		grpc.MaxHeaderListSize(o.maxHeaderListSize),
+		grpc.ConnectionTimeout(o.connectionTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: o.maxConnectionIdle}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             o.keepaliveMinTime,
 			PermitWithoutStream: true,
@@ -51,45 +72,73 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 		// Recovery is outermost, so that a panic anywhere below it, the
 		// interceptors included, becomes INTERNAL.
 		grpc.ChainUnaryInterceptor(
+			calls.unaryInterceptor,
 			recovery.UnaryServerInterceptor(o.logger),
-			checker.UnaryServerInterceptor(),
 			apperror.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
+			calls.streamInterceptor,
 			recovery.StreamServerInterceptor(o.logger),
-			checker.StreamServerInterceptor(),
 			apperror.StreamServerInterceptor(),
 		),
 	)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(gs, hs)
-	pluginpb.RegisterPluginAPIServer(gs, impl)
+	gs.RegisterService(decodingDesc(&healthpb.Health_ServiceDesc), hs)
+	gs.RegisterService(decodingDesc(&pluginpb.PluginAPI_ServiceDesc), impl)
 
-	return &Server{grpc: gs, health: hs, opts: o}, nil
+	return &Server{grpc: gs, health: hs, opts: o, calls: calls}, nil
 }
 
 // Serve accepts connections on lis until the server stops. It returns nil
 // after a stop, and the listener's error otherwise.
 func (s *Server) Serve(lis net.Listener) error {
-	if err := s.grpc.Serve(lis); err != nil && err != grpc.ErrServerStopped {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return nil
+	}
+	s.listeners = append(s.listeners, lis)
+	s.mu.Unlock()
+	err := s.grpc.Serve(goAwayListener{Listener: lis, logger: s.opts.logger})
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if err != nil && err != grpc.ErrServerStopped && !stopping {
 		return fmt.Errorf("server: serve %s: %w", lis.Addr(), err)
 	}
 	return nil
 }
 
-// GracefulStop marks the server NOT_SERVING, stops accepting connections
-// and waits for calls in flight, at most for the stop timeout; then it
-// cancels what is left. It reports whether every call finished in time.
+// GracefulStop stops the server, letting the calls that clients have
+// started finish, within the stop timeout:
+//
+//  1. it marks the server NOT_SERVING and stops accepting connections;
+//  2. it keeps serving the open connections until no call has been in
+//     flight for a short quiet period, so that calls still queued behind
+//     others on a connection are not refused;
+//  3. it sends GOAWAY and waits for the calls that remain.
+//
+// At the stop timeout it cancels what is left. It reports whether every
+// call finished in time.
 func (s *Server) GracefulStop() bool {
+	deadline := time.Now().Add(s.opts.stopTimeout)
 	s.health.Shutdown()
+	s.mu.Lock()
+	s.stopping = true
+	listeners := s.listeners
+	s.mu.Unlock()
+	for _, lis := range listeners {
+		lis.Close()
+	}
+	s.calls.waitQuiet(drainQuiet, deadline)
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
 		close(done)
 	}()
-	timer := time.NewTimer(s.opts.stopTimeout)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case <-done:
@@ -110,6 +159,9 @@ func (s *Server) KeepaliveMinTime() time.Duration { return s.opts.keepaliveMinTi
 
 // Stop cancels every call and closes every connection at once.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	s.health.Shutdown()
 	s.grpc.Stop()
 }

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -59,13 +64,33 @@ type harness struct {
 	srv    *server.Server
 	lis    *server.Listener
 	conn   *grpc.ClientConn
-	logs   *bytes.Buffer
+	logs   *syncBuffer
 	served chan error
 }
 
+// syncBuffer is a bytes.Buffer that the server and a test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (h *harness) logString() string { return h.logs.String() }
+
 func start(t *testing.T, impl pluginpb.PluginAPIServer, opts ...server.Option) *harness {
 	t.Helper()
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	opts = append([]server.Option{server.Logger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)
 	srv, err := server.New(impl, testToken, opts...)
 	if err != nil {
@@ -117,10 +142,10 @@ func TestAuthentication(t *testing.T) {
 			if got := status.Code(err); got != tt.want {
 				t.Errorf("GetServerVersion() = %v; want %v", err, tt.want)
 			}
-			// The health service is guarded too.
-			_, err = healthpb.NewHealthClient(h.conn).Check(ctx, &healthpb.HealthCheckRequest{}, tt.opts...)
-			if got := status.Code(err); got != tt.want {
-				t.Errorf("Health.Check() = %v; want %v", err, tt.want)
+			// The health service answers with or without a token: probes
+			// such as grpc-health-probe cannot send one.
+			if _, err := healthpb.NewHealthClient(h.conn).Check(ctx, &healthpb.HealthCheckRequest{}, tt.opts...); err != nil {
+				t.Errorf("Health.Check() = %v; want SERVING", err)
 			}
 		})
 	}
@@ -329,5 +354,107 @@ func TestGracefulStopTimeout(t *testing.T) {
 	}
 	if err := <-inflight; err == nil {
 		t.Errorf("stuck call = nil; want it cancelled")
+	}
+}
+
+func TestListenUnixReclaimsDeadServersDirs(t *testing.T) {
+	parent := t.TempDir()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(parent, fmt.Sprintf("pluginapi-%d-123", cmd.Process.Pid))
+	alive := filepath.Join(parent, fmt.Sprintf("pluginapi-%d-456", os.Getpid()))
+	other := filepath.Join(parent, "pluginapi-notapid")
+	for _, dir := range []string{dead, alive, other} {
+		if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lis, err := server.ListenUnix(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead server's dir survived: %v", err)
+	}
+	for _, dir := range []string{alive, other} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("%s was removed: %v", dir, err)
+		}
+	}
+	if want := fmt.Sprintf("pluginapi-%d-", os.Getpid()); !strings.Contains(lis.Target, want) {
+		t.Errorf("Target = %q; want a directory named %s*", lis.Target, want)
+	}
+}
+
+// headersSent counts the calls whose request headers a client has sent.
+type headersSent struct {
+	n atomic.Int64
+}
+
+func (*headersSent) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (*headersSent) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (*headersSent) HandleConn(context.Context, stats.ConnStats) {}
+func (h *headersSent) HandleRPC(_ context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.OutHeader); ok {
+		h.n.Add(1)
+	}
+}
+
+// TestGracefulStopFinishesStartedCalls stops the server while 50 clients
+// are sending 4 MiB each: every call that the client has started on its
+// connection must finish and be stored, none half-applied.
+func TestGracefulStopFinishesStartedCalls(t *testing.T) {
+	backend := memory.New()
+	h := start(t, backend, server.StopTimeout(testTimeout))
+	sent := &headersSent{}
+	conn, err := grpc.NewClient(h.lis.Target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(sent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pluginpb.NewPluginAPIClient(conn)
+	ctx := ctxWithTimeout(t)
+	creds := auth.PerRPCCredentials(testToken)
+	if _, err := client.GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, creds); err != nil {
+		t.Fatal(err) // connect first: the calls below share this connection
+	}
+	const calls = 50
+	value := bytes.Repeat([]byte("v"), 4<<20)
+	errs := make(chan error, calls)
+	for i := range calls {
+		go func() {
+			_, err := client.KVSet(ctx, &pluginpb.KVSetRequest{Key: fmt.Sprint("k", i), Value: value}, creds)
+			errs <- err
+		}()
+	}
+	for sent.n.Load() < calls+1 { // every call has started
+		select {
+		case <-ctx.Done():
+			t.Fatal("the calls never started")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if !h.srv.GracefulStop() {
+		t.Error("GracefulStop() = false; want every call finished in time")
+	}
+	failed := 0
+	for range calls {
+		if err := <-errs; err != nil {
+			failed++
+			t.Logf("call failed: %v", err)
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d started calls failed during a graceful stop; want 0", failed, calls)
+	}
+	list, err := backend.KVList(ctx, &pluginpb.KVListRequest{PerPage: 100})
+	if err != nil || len(list.GetKeys()) != calls-failed {
+		t.Errorf("stored %d keys, %v; want %d", len(list.GetKeys()), err, calls-failed)
 	}
 }

@@ -1,0 +1,320 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// rawBytes is a request message that is sent exactly as given.
+type rawBytes []byte
+
+// rawCodec sends rawBytes unchanged, so that a test can put any bytes on
+// the wire; it decodes responses with the proto codec's rules.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return v.(rawBytes), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	return nil // responses are not read by these tests
+}
+func (rawCodec) Name() string { return "proto" }
+
+func TestBadRequestBytesAreInvalidArgument(t *testing.T) {
+	h := start(t, memory.New())
+	ctx := ctxWithTimeout(t)
+	// Field 1 (key) of KVGetRequest as a string holding invalid UTF-8.
+	badUTF8 := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "k\xff")
+	tests := []struct {
+		name string
+		body rawBytes
+		want string
+	}{
+		{"garbage", rawBytes{0xff, 0xff, 0xff, 0xff}, "not a valid mattermost.plugin.KVGetRequest"},
+		{"truncated", rawBytes{0x0a, 0x10, 'k'}, "not a valid mattermost.plugin.KVGetRequest"},
+		{"invalid UTF-8", badUTF8, "invalid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/KVGet", tt.body, new(rawBytes),
+				grpc.ForceCodec(rawCodec{}), auth.PerRPCCredentials(testToken))
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), tt.want) {
+				t.Fatalf("KVGet(%x) = %v; want InvalidArgument containing %q", []byte(tt.body), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenIsCheckedBeforeTheMessage(t *testing.T) {
+	h := start(t, memory.New())
+	err := h.conn.Invoke(ctxWithTimeout(t), "/mattermost.plugin.PluginAPI/KVGet", rawBytes{0xff, 0xff}, new(rawBytes),
+		grpc.ForceCodec(rawCodec{}))
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("KVGet(garbage, no token) = %v; want Unauthenticated", err)
+	}
+}
+
+func TestGzipRequests(t *testing.T) {
+	h := start(t, memory.New())
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	ctx := ctxWithTimeout(t)
+	value := bytes.Repeat([]byte("compressible "), 10000)
+	_, err := client.KVSet(ctx, &pluginpb.KVSetRequest{Key: "k", Value: value},
+		grpc.UseCompressor(gzip.Name), auth.PerRPCCredentials(testToken))
+	if err != nil {
+		t.Fatalf("KVSet with gzip = %v", err)
+	}
+	got, err := client.KVGet(ctx, &pluginpb.KVGetRequest{Key: "k"}, grpc.UseCompressor(gzip.Name), auth.PerRPCCredentials(testToken))
+	if err != nil || !bytes.Equal(got.GetValue(), value) {
+		t.Fatalf("KVGet with gzip = %d bytes, %v; want the value back", len(got.GetValue()), err)
+	}
+}
+
+// TestErrorsNameTheMethod checks that the server fills AppError.where.
+func TestErrorsNameTheMethod(t *testing.T) {
+	h := start(t, memory.New())
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	_, err := client.GetUser(ctxWithTimeout(t), &pluginpb.GetUserRequest{UserId: strings.Repeat("a", 26)}, auth.PerRPCCredentials(testToken))
+	appErr, ok := apperror.FromStatus(status.Convert(err))
+	if !ok || appErr.Where != "GetUser" {
+		t.Fatalf("GetUser(unknown) = %v; want an AppError with where GetUser", err)
+	}
+}
+
+// rawConn is a hand-driven HTTP/2 client connection, for what a gRPC
+// client library will not do: stall, flood and ping too often.
+type rawConn struct {
+	t  *testing.T
+	c  net.Conn
+	fr *http2.Framer
+	mu sync.Mutex
+
+	flow    sync.Cond
+	connWin int64
+	window  map[uint32]int64
+	closed  map[uint32]bool
+	goAways []*http2.GoAwayFrame
+	done    bool
+}
+
+func dialRaw(t *testing.T, target string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("unix", strings.TrimPrefix(target, "unix://"))
+	if err != nil {
+		t.Fatalf("dial %s: %v", target, err)
+	}
+	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	r := &rawConn{t: t, c: c, fr: http2.NewFramer(c, c), connWin: 65535, window: map[uint32]int64{}, closed: map[uint32]bool{}}
+	r.flow.L = &r.mu
+	if err := r.fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	go r.read()
+	t.Cleanup(func() { c.Close() })
+	return r
+}
+
+// read handles the server's frames: flow control, resets and GOAWAYs.
+func (r *rawConn) read() {
+	defer func() {
+		r.mu.Lock()
+		r.done = true
+		r.flow.Broadcast()
+		r.mu.Unlock()
+	}()
+	for {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				r.fr.WriteSettingsAck()
+			}
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				r.fr.WritePing(true, f.Data)
+			}
+		case *http2.WindowUpdateFrame:
+			if f.StreamID == 0 {
+				r.connWin += int64(f.Increment)
+			} else {
+				r.window[f.StreamID] += int64(f.Increment)
+			}
+		case *http2.RSTStreamFrame:
+			r.closed[f.StreamID] = true
+		case *http2.HeadersFrame:
+			if f.StreamEnded() {
+				r.closed[f.StreamID] = true
+			}
+		case *http2.GoAwayFrame:
+			r.goAways = append(r.goAways, f)
+		}
+		r.flow.Broadcast()
+		r.mu.Unlock()
+	}
+}
+
+// openCall sends the headers of a call to method, with md as metadata.
+func (r *rawConn) openCall(id uint32, method string, md ...string) {
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	fields := []string{":method", "POST", ":scheme", "http", ":path", method, ":authority", "localhost",
+		"content-type", "application/grpc", "te", "trailers"}
+	for i := 0; i+1 < len(fields); i += 2 {
+		enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
+	}
+	for i := 0; i+1 < len(md); i += 2 {
+		enc.WriteField(hpack.HeaderField{Name: md[i], Value: md[i+1]})
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.window[id] += 65535
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block.Bytes(), EndHeaders: true}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// send writes n bytes of the stream's body as flow control allows, until
+// the deadline, a reset or the connection's end; it returns what it sent.
+func (r *rawConn) send(id uint32, body []byte, deadline time.Time) int {
+	sent := 0
+	timer := time.AfterFunc(time.Until(deadline), func() {
+		r.mu.Lock()
+		r.flow.Broadcast()
+		r.mu.Unlock()
+	})
+	defer timer.Stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for sent < len(body) {
+		for !r.done && !r.closed[id] && time.Now().Before(deadline) && (r.connWin <= 0 || r.window[id] <= 0) {
+			r.flow.Wait()
+		}
+		if r.done || r.closed[id] || !time.Now().Before(deadline) {
+			return sent
+		}
+		k := int(min(int64(len(body)-sent), r.connWin, r.window[id], 16384))
+		if err := r.fr.WriteData(id, false, body[sent:sent+k]); err != nil {
+			return sent
+		}
+		r.connWin -= int64(k)
+		r.window[id] -= int64(k)
+		sent += k
+	}
+	return sent
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// TestTokenlessStreamsHoldNoMemory is the buffering-before-auth attack:
+// four tokenless calls each announce a 60 MiB message and push as much of
+// it as flow control allows, then stall. The server must refuse them at
+// their headers instead of buffering what they send.
+func TestTokenlessStreamsHoldNoMemory(t *testing.T) {
+	h := start(t, memory.New())
+	before := heapInUse()
+	r := dialRaw(t, h.lis.Target)
+	const streams, claimed, pushed = 4, 60 << 20, 24 << 20
+	body := make([]byte, pushed)
+	binary.BigEndian.PutUint32(body[1:5], claimed)
+	var total int
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	deadline := time.Now().Add(5 * time.Second)
+	for i := range streams {
+		id := uint32(2*i + 1)
+		r.openCall(id, "/mattermost.plugin.PluginAPI/KVSet")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := r.send(id, body, deadline)
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	held := int64(heapInUse()) - int64(before)
+	t.Logf("pushed %d bytes over %d tokenless calls; server heap grew by %d bytes", total, streams, held)
+	if held > 16<<20 {
+		t.Errorf("the server holds %d MiB for tokenless calls; want under 16 MiB", held>>20)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range streams {
+		if id := uint32(2*i + 1); !r.closed[id] {
+			t.Errorf("stream %d is still open; want it refused at its headers", id)
+		}
+	}
+}
+
+// TestGoAwayIsLogged pings faster than the keepalive policy allows and
+// checks that the server's GOAWAY shows in its log.
+func TestGoAwayIsLogged(t *testing.T) {
+	h := start(t, memory.New())
+	r := dialRaw(t, h.lis.Target)
+	for i := range 5 {
+		r.mu.Lock()
+		r.fr.WritePing(false, [8]byte{byte(i)})
+		r.mu.Unlock()
+	}
+	ctx := ctxWithTimeout(t)
+	for {
+		r.mu.Lock()
+		n := len(r.goAways)
+		r.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no GOAWAY for a ping flood")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	waitForLog(t, h, "too_many_pings")
+	if log := h.logString(); !strings.Contains(log, "sent GOAWAY") || !strings.Contains(log, "ENHANCE_YOUR_CALM") {
+		t.Errorf("log = %q; want the GOAWAY with ENHANCE_YOUR_CALM", log)
+	}
+}
+
+func waitForLog(t *testing.T, h *harness, text string) {
+	t.Helper()
+	ctx := ctxWithTimeout(t)
+	for !strings.Contains(h.logString(), text) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("log never had %q; log = %q", text, h.logString())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
