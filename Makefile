@@ -59,7 +59,7 @@ lock:
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet $(PIP_TOOLS)
 	cd python-sdk && ../.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
-		--strip-extras --no-emit-index-url --output-file requirements.lock requirements.in
+		--strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.in
 	rm -rf .lock-venv
 
 ## Lint ###################################################################
@@ -84,7 +84,8 @@ lint-py: venv
 	cd python-sdk && ../$(VENV)/bin/mypy
 
 # Python tooling outside the SDK, with the SDK's ruff and mypy settings.
-TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py
+TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py \
+	tools/demo/runtime_requirements.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv
@@ -117,11 +118,30 @@ test-py: venv build
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
 		tools/bazel/pytest_main_test.py
 
+# The stages of `make test`, timed by tools/ci/stages.sh: stages run in
+# order, the targets of a stage (comma-separated) in parallel.
+TEST_STAGES := setup=go-tools,venv \
+	checks=check-generated,lint,bazel-gate,build \
+	tests=test-go,test-py
+
 .PHONY: test
-test: go-tools venv check-generated lint bazel-gate test-go test-py
+test:
+	tools/ci/stages.sh $(TEST_STAGES)
 
 ## Demo ###################################################################
 
+# The demo needs only the SDK's runtime dependencies, pinned and hashed as
+# in the lock; the SDK itself runs from the source tree.
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
+$(DEMO_STAMP): $(LOCK) python-sdk/pyproject.toml tools/demo/runtime_requirements.py
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(PYTHON) tools/demo/runtime_requirements.py $(LOCK) python-sdk/pyproject.toml >$(DEMO_VENV)/requirements.txt
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r $(DEMO_VENV)/requirements.txt
+	touch $@
+
 .PHONY: demo
-demo: venv build
-	$(VENV_PY) tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py
+demo: $(DEMO_STAMP) build
+	PYTHONPATH=python-sdk/src $(DEMO_VENV)/bin/python tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py

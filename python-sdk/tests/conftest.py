@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from runfiles import Runfiles
 
 from mattermost_plugin.config import ENV_TARGET, ENV_TOKEN
+from mattermost_plugin.testing import SERVER_ENV, ReferenceServer, start_reference_server
 
-#: Environment variable that names the pluginapi-server binary. `make test`
-#: sets it to the binary it built; a Bazel py_test sets it to the binary's
-#: $(rlocationpath), which resolves through the test's runfiles.
-SERVER_ENV = "MATTERMOST_PLUGINAPI_SERVER"
+# SERVER_ENV names the pluginapi-server binary. `make test` sets it to the
+# binary it built; a Bazel py_test sets it to the binary's $(rlocationpath),
+# which resolves through the test's runfiles.
 START_TIMEOUT = 10.0
 
 
@@ -51,72 +46,17 @@ def server_binary() -> Path:
     return binary
 
 
-@dataclass
-class GoServer:
-    """A running pluginapi-server process."""
-
-    process: subprocess.Popen[str]
-    target: str
-    token: str
-    stderr_lines: list[str] = field(default_factory=list)
-    drain: threading.Thread | None = None
-    ready: dict[str, object] = field(default_factory=dict)
-
-    def log_records(self) -> list[dict[str, object]]:
-        """Return the JSON log lines the server has written so far."""
-        records = []
-        for line in list(self.stderr_lines):
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return records
-
-    def stop(self) -> int:
-        """Stop the server with SIGTERM and return its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=START_TIMEOUT)
-        if self.drain is not None:
-            self.drain.join(timeout=START_TIMEOUT)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-        return code
+#: The reference server, as the tests use it.
+GoServer = ReferenceServer
 
 
-def start_server(*args: str) -> GoServer:
+def start_server(*args: str) -> ReferenceServer:
     """Start the Go server and wait for its ready line."""
-    process = subprocess.Popen(
-        [str(server_binary()), "-log-format", "json", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stderr is not None
-    lines: list[str] = []
-    stderr = process.stderr
-
-    def drain() -> None:
-        for line in stderr:
-            lines.append(line)
-
-    drainer = threading.Thread(target=drain, daemon=True)
-    drainer.start()
-    ready_line: list[str] = []
-    reader = threading.Thread(target=lambda: ready_line.append(process.stdout.readline()))  # type: ignore[union-attr]
-    reader.start()
-    reader.join(START_TIMEOUT)
-    if not ready_line or not ready_line[0]:
-        process.kill()
-        GoServer(process, "", "", lines, drainer).stop()
-        raise RuntimeError(f"pluginapi-server did not start: {''.join(lines)}")
-    ready = json.loads(ready_line[0])
-    return GoServer(process, ready["target"], ready["token"], lines, drainer, ready)
+    return start_reference_server(*args, binary=server_binary(), timeout=START_TIMEOUT)
 
 
 @pytest.fixture
-def go_server() -> Iterator[GoServer]:
+def go_server() -> Iterator[ReferenceServer]:
     """A fresh Go server with the in-memory backend, on a unix socket."""
     server = start_server()
     try:

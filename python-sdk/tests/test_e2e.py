@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.descriptor import FieldDescriptor
 
 import mattermost_plugin as mp
 import mattermost_plugin.config as mpc
+from mattermost_plugin import models
 from mattermost_plugin._internal.channel import channel_args
+from mattermost_plugin.grpc import api_pb2
 from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
 
 from conftest import GoServer, start_server
+
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+from generate_clients import snake_case
 
 
 class AsyncFacade:
@@ -227,7 +238,9 @@ def test_logging_reaches_the_server_log(go_server: GoServer, api: Any) -> None:
         if wanted <= set(records):
             break
         time.sleep(0.05)
-    assert records["debug line"]["level"] == "DEBUG" and records["debug line"]["plugin"] == {"a": "1"}
+    assert records["debug line"]["level"] == "DEBUG" and records["debug line"]["plugin"] == {
+        "a": "1"
+    }
     assert records["info line"]["level"] == "INFO"
     assert records["warn line"]["level"] == "WARN" and records["warn line"]["plugin"] == {"b": "2"}
     assert records["error line"]["level"] == "ERROR"
@@ -346,3 +359,166 @@ async def test_async_calls_run_concurrently(go_server: GoServer) -> None:
 
         await asyncio.gather(*(increment() for _ in range(50)))
         assert await api.kv_get("counter") == b"50"
+
+
+# -- every method with megabyte strings ---------------------------------------
+
+MIB = 1 << 20
+BIG_TEXT = "é" * (MIB // 2)  # 1 MiB of UTF-8
+BIG_BYTES = b"\xff" * MIB
+FD = FieldDescriptor
+
+
+def zero(field: FieldDescriptor) -> Any:
+    """The value of a parameter that a variation leaves alone."""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return None
+    if field.is_repeated:
+        return []
+    if field.message_type is not None:
+        return getattr(models, field.message_type.name)()
+    if field.has_presence:
+        return None
+    if field.type == FD.TYPE_STRING:
+        return ""
+    if field.type == FD.TYPE_BYTES:
+        return b""
+    if field.type == FD.TYPE_BOOL:
+        return False
+    return 0
+
+
+def big(field: FieldDescriptor) -> Any:
+    """A megabyte value for a string or bytes field, or None for other fields."""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        value_field = field.message_type.fields_by_name["value"]
+        return {"k": BIG_TEXT} if value_field.type == FD.TYPE_STRING else None
+    if field.type == FD.TYPE_STRING:
+        return [BIG_TEXT] if field.is_repeated else BIG_TEXT
+    if field.type == FD.TYPE_BYTES:
+        return [BIG_BYTES] if field.is_repeated else BIG_BYTES
+    return None
+
+
+def variations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, what is big, keyword arguments) for every string or bytes argument."""
+    service = api_pb2.DESCRIPTOR.services_by_name["PluginAPI"]
+    out = []
+    for rpc in service.methods:
+        request = rpc.input_type
+        base = {f.name: zero(f) for f in request.fields}
+        for field in request.fields:
+            value = big(field)
+            if value is not None:
+                out.append((snake_case(rpc.name), field.name, {**base, field.name: value}))
+            elif field.message_type is not None and not field.is_repeated:
+                model = getattr(models, field.message_type.name)
+                for nested in field.message_type.fields:
+                    nested_value = big(nested)
+                    if nested_value is not None:
+                        what = f"{field.name}.{nested.name}"
+                        out.append(
+                            (
+                                snake_case(rpc.name),
+                                what,
+                                {**base, field.name: model(**{nested.name: nested_value})},
+                            )
+                        )
+    return out
+
+
+VARIATIONS = variations()
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[GoServer]:
+    """One server for the many variations: they leave little state behind."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["sync", "async"])
+def shared_api(shared_server: GoServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    client = open_client(str(request.param), shared_server.target, shared_server.token)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "what", "kwargs"), VARIATIONS, ids=[f"{m}-{w}" for m, w, _ in VARIATIONS]
+)
+def test_megabyte_arguments_keep_their_error(
+    shared_api: Any, method: str, what: str, kwargs: dict[str, Any]
+) -> None:
+    """Every failure keeps its code and its AppError, with bounded texts."""
+    api = shared_api
+    try:
+        getattr(api, method)(**kwargs)
+    except mp.PluginAPIError as error:
+        assert error.app_error is not None, f"{method}({what}): {error!r}"
+        assert error.code not in (
+            grpc.StatusCode.INTERNAL,
+            grpc.StatusCode.UNAVAILABLE,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            grpc.StatusCode.UNKNOWN,
+        ), f"{method}({what}): {error!r}"
+        assert 400 <= error.status_code < 500
+        assert len(str(error)) < 4096
+    assert api.get_server_version() == "11.1.0"  # the connection survived
+
+
+def test_not_found_with_a_12_kib_username(api: Any) -> None:
+    with pytest.raises(mp.NotFoundError) as caught:
+        api.get_user_by_username("u" * 12 * 1024)
+    assert caught.value.error_id == "app.user.missing_account.const"
+    assert len(caught.value.detailed_error) <= 512
+
+
+def test_sigterm_lets_started_calls_finish() -> None:
+    """SIGTERM while 50 clients send 4 MiB each: all finish, nothing half-applied."""
+    server = start_server()
+    value = b"v" * (4 << 20)
+    with server.client() as client:
+        client.get_server_version()
+
+        def call(index: int) -> str:
+            try:
+                client.kv_set(f"k{index}", value)
+                return "ok"
+            except mp.PluginAPIError as error:
+                return repr(error)
+
+        with ThreadPoolExecutor(50) as pool:
+            futures = [pool.submit(call, i) for i in range(50)]
+            time.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+            results = [f.result() for f in futures]
+    assert server.stop() == 0
+    assert results == ["ok"] * 50
+
+
+def test_health_needs_no_token(go_server: GoServer) -> None:
+    """A probe that cannot send headers still gets SERVING; nothing else is open."""
+    channel = grpc.insecure_channel(go_server.target)
+    try:
+        check = channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=lambda data: data,
+            response_deserializer=lambda data: data,
+        )
+        assert check(b"", timeout=10) == b"\x08\x01"  # status: SERVING
+        version = channel.unary_unary(
+            "/mattermost.plugin.PluginAPI/GetServerVersion",
+            request_serializer=lambda data: data,
+            response_deserializer=lambda data: data,
+        )
+        with pytest.raises(grpc.RpcError) as caught:
+            version(b"", timeout=10)
+        assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        channel.close()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVER_ENV, server_binary
+from mattermost_plugin.testing import SERVER_ENV
+
+from conftest import server_binary
 
 
 def test_plain_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -43,3 +45,28 @@ def test_not_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setenv(SERVER_ENV, str(tmp_path / "absent"))
     with pytest.raises(RuntimeError, match="not an executable"):
         server_binary()
+
+
+def test_testing_helper_reports_a_missing_binary(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mattermost_plugin import testing
+
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(testing.ServerStartError, match="no reference server"):
+        testing.start_reference_server()
+    not_executable = tmp_path / "server"
+    not_executable.write_text("")
+    with pytest.raises(testing.ServerStartError, match="not an executable"):
+        testing.start_reference_server(binary=not_executable)
+
+
+def test_testing_helper_reports_a_server_that_does_not_start(tmp_path: Path) -> None:
+    from mattermost_plugin import testing
+
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\necho 'no such flag' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(testing.ServerStartError, match="no such flag"):
+        testing.start_reference_server(binary=broken, timeout=5)

@@ -47,7 +47,7 @@ func CompareWheel(ws *Workspace, pkg, name, nativeWheel string) ([]Problem, erro
 			add("the native wheel has %s; //%s:%s does not", f, pkg, name)
 		}
 	}
-	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist"} {
+	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist", "Classifier", "Project-URL"} {
 		want := normalizeMetadata(key, metadata[key])
 		got := normalizeMetadata(key, spec.metadata[key])
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -68,6 +68,8 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 		"Summary":         {wheel.AttrString("summary")},
 		"Requires-Python": {wheel.AttrString("python_requires")},
 		"Requires-Dist":   stringsOf(f, wheel.Attr("requires")),
+		"Classifier":      stringsOf(f, wheel.Attr("classifiers")),
+		"Project-URL":     projectURLs(f, wheel.Attr("project_urls")),
 	}}
 	strip := stringsOf(f, wheel.Attr("strip_path_prefixes"))
 	for _, dep := range stringsOf(f, wheel.Attr("deps")) {
@@ -94,6 +96,23 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// projectURLs renders a py_wheel project_urls dict as the Project-URL
+// lines of core metadata: "label, url".
+func projectURLs(f *build.File, x build.Expr) []string {
+	d, ok := x.(*build.DictExpr)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, kv := range d.List {
+		k, v := stringsOf(f, kv.Key), stringsOf(f, kv.Value)
+		if len(k) == 1 && len(v) == 1 {
+			out = append(out, k[0]+", "+v[0])
+		}
+	}
+	return out
 }
 
 // libraryFiles adds the files of an in-repository py_library and of its

@@ -152,7 +152,8 @@ class PluginAPIError(Exception):
             text += "]"
             if self.app_error.detailed_error:
                 text += f" ({self.app_error.detailed_error})"
-        return text
+        # One line, whatever the server put in its texts.
+        return " ".join(text.splitlines())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, code={self.code.name})"

@@ -1,0 +1,206 @@
+"""Run the reference Plugin API server, for tests and local development.
+
+The reference server (``pluginapi-server``, built from this repository's Go
+code) serves the whole Plugin API from memory, with Mattermost's semantics.
+:func:`start_reference_server` starts one and waits until it listens::
+
+    from mattermost_plugin import Client
+    from mattermost_plugin.testing import start_reference_server
+
+    with start_reference_server() as server, server.client() as api:
+        api.kv_set("k", b"v")
+
+The binary is found through the ``MATTERMOST_PLUGINAPI_SERVER`` environment
+variable, then as ``pluginapi-server`` on ``PATH``, unless ``binary`` names
+it. :meth:`ReferenceServer.environ` gives the variables that a Mattermost
+server sets for the plugins it starts.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ._async_client import AsyncClient
+from ._client import Client
+from .config import ENV_TARGET, ENV_TOKEN, READY_FIELDS
+
+__all__ = ["SERVER_ENV", "ReferenceServer", "ServerStartError", "start_reference_server"]
+
+#: Environment variable that names the reference server binary.
+SERVER_ENV = "MATTERMOST_PLUGINAPI_SERVER"
+
+#: The binary's name on ``PATH``.
+SERVER_NAME = "pluginapi-server"
+
+#: Seconds to wait for the ready line, and for the server to stop.
+DEFAULT_START_TIMEOUT = 10.0
+
+#: How many of the server's last log lines are kept.
+MAX_LOG_LINES = 10_000
+
+
+class ServerStartError(RuntimeError):
+    """The reference server could not be found or did not start."""
+
+
+def find_server_binary(binary: str | os.PathLike[str] | None = None) -> Path:
+    """Return the reference server binary: ``binary``, the env var, or ``PATH``."""
+    candidate = str(binary) if binary is not None else os.environ.get(SERVER_ENV, "")
+    if not candidate:
+        candidate = shutil.which(SERVER_NAME) or ""
+    if not candidate:
+        raise ServerStartError(
+            f"no reference server: set {SERVER_ENV} to the pluginapi-server binary "
+            "(`make build` writes bin/pluginapi-server), put it on PATH, or pass binary="
+        )
+    path = Path(candidate)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise ServerStartError(f"{candidate} is not an executable file")
+    return path
+
+
+class ReferenceServer:
+    """A running reference server process.
+
+    Attributes:
+        process: The server process.
+        target: The gRPC target that reaches it.
+        token: The plugin token that every call must carry.
+        ready: Every field of the server's ready line.
+    """
+
+    def __init__(self, process: subprocess.Popen[str], ready: Mapping[str, Any]) -> None:
+        self.process = process
+        self.ready = dict(ready)
+        self.target: str = self.ready["target"]
+        self.token: str = self.ready["token"]
+        self._lines: collections.deque[str] = collections.deque(maxlen=MAX_LOG_LINES)
+        self._drain: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<ReferenceServer pid={self.process.pid} target={self.target!r}>"
+
+    def _start_draining(self, stream: Any) -> None:  # noqa: ANN401 - a text stream
+        def drain() -> None:
+            for line in stream:
+                self._lines.append(line.rstrip("\n"))
+
+        self._drain = threading.Thread(target=drain, name="pluginapi-server-stderr", daemon=True)
+        self._drain.start()
+
+    @property
+    def log_lines(self) -> list[str]:
+        """The server's log lines so far (the last :data:`MAX_LOG_LINES`)."""
+        return list(self._lines)
+
+    def log_records(self) -> list[dict[str, Any]]:
+        """The server's JSON log records so far; other lines are skipped."""
+        records = []
+        for line in self.log_lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+    def environ(self) -> dict[str, str]:
+        """The variables that point a plugin at this server."""
+        return {ENV_TARGET: self.target, ENV_TOKEN: self.token}
+
+    def client(self, **kwargs: Any) -> Client:  # noqa: ANN401 - Client's keywords
+        """Return a :class:`Client` of this server."""
+        return Client(self.target, token=self.token, **kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncClient:  # noqa: ANN401 - AsyncClient's keywords
+        """Return an :class:`AsyncClient` of this server."""
+        return AsyncClient(self.target, token=self.token, **kwargs)
+
+    def stop(self, timeout: float = DEFAULT_START_TIMEOUT) -> int:
+        """Stop the server with SIGTERM (SIGKILL after ``timeout``); return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        if self._drain is not None:
+            self._drain.join(timeout=timeout)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return code
+
+    def __enter__(self) -> ReferenceServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_reference_server(
+    *args: str,
+    binary: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_START_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+) -> ReferenceServer:
+    """Start the reference server and wait for its ready line.
+
+    Args:
+        *args: Extra command-line flags, such as ``"-listen", "tcp"``. The
+            server always logs JSON, which :meth:`ReferenceServer.log_records`
+            reads.
+        binary: The server binary; see :func:`find_server_binary`.
+        timeout: Seconds to wait for the server to listen.
+        env: The server's environment; the current one by default.
+
+    Raises:
+        ServerStartError: The binary is missing, or the server did not start.
+    """
+    path = find_server_binary(binary)
+    process = subprocess.Popen(
+        [str(path), "-log-format", "json", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(env) if env is not None else None,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    stdout = process.stdout
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = first[0] if first else ""
+    try:
+        ready = json.loads(line) if line else None
+    except json.JSONDecodeError:
+        ready = None
+    if not isinstance(ready, dict) or any(field not in ready for field in READY_FIELDS):
+        process.kill()
+        _, err = process.communicate(timeout=timeout)
+        raise ServerStartError(
+            f"{path} did not start within {timeout:g} s: ready line {line[:200]!r}, "
+            f"stderr {err[-2000:]!r}"
+        )
+    server = ReferenceServer(process, ready)
+    server._start_draining(process.stderr)
+    return server

@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+const mib = 1 << 20
+
+// bigValue returns a megabyte value for a string or bytes field, or an
+// invalid value for other kinds.
+func bigValue(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString(strings.Repeat("é", mib/2))
+	case protoreflect.BytesKind:
+		return protoreflect.ValueOfBytes([]byte(strings.Repeat("\xff", mib)))
+	}
+	return protoreflect.Value{}
+}
+
+// fill sets fd of m to a megabyte value, as a single element for lists and
+// under one key for maps; it reports whether fd holds text or bytes.
+func fill(m protoreflect.Message, fd protoreflect.FieldDescriptor) bool {
+	switch {
+	case fd.IsMap():
+		v := bigValue(fd.MapValue())
+		if !v.IsValid() {
+			return false
+		}
+		m.Mutable(fd).Map().Set(protoreflect.ValueOfString("k").MapKey(), v)
+	case fd.IsList():
+		v := bigValue(fd)
+		if !v.IsValid() {
+			return false
+		}
+		m.Mutable(fd).List().Append(v)
+	default:
+		v := bigValue(fd)
+		if !v.IsValid() {
+			return false
+		}
+		m.Set(fd, v)
+	}
+	return true
+}
+
+// megabyteRequests returns, for every PluginAPI method, one request per
+// string or bytes field, at the top level or one message down, holding a
+// megabyte.
+func megabyteRequests() map[string][]*dynamicpb.Message {
+	out := map[string][]*dynamicpb.Message{}
+	service := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI")
+	for i := range service.Methods().Len() {
+		method := service.Methods().Get(i)
+		input := method.Input()
+		for j := range input.Fields().Len() {
+			fd := input.Fields().Get(j)
+			req := dynamicpb.NewMessage(input)
+			if fill(req, fd) {
+				out[string(method.Name())] = append(out[string(method.Name())], req)
+				continue
+			}
+			if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() {
+				continue
+			}
+			nested := fd.Message()
+			for k := range nested.Fields().Len() {
+				req := dynamicpb.NewMessage(input)
+				if fill(req.Mutable(fd).Message(), nested.Fields().Get(k)) {
+					out[string(method.Name())] = append(out[string(method.Name())], req)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestMegabyteArgumentsKeepTheirError calls every method with a megabyte in
+// each string or bytes argument through a grpc-go client: each failure
+// keeps its code, its AppError and bounded texts, and the connection
+// survives.
+func TestMegabyteArgumentsKeepTheirError(t *testing.T) {
+	h := start(t, memory.New(memory.Logger(slog.New(slog.DiscardHandler))))
+	ctx := ctxWithTimeout(t)
+	calls := 0
+	for method, requests := range megabyteRequests() {
+		desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
+		for _, req := range requests {
+			calls++
+			resp := dynamicpb.NewMessage(desc.Output())
+			err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/"+method, req, resp, auth.PerRPCCredentials(testToken))
+			if err == nil {
+				continue
+			}
+			st := status.Convert(err)
+			appErr, ok := apperror.FromStatus(st)
+			if !ok {
+				t.Errorf("%s: %v carries no AppError", method, st.Code())
+				continue
+			}
+			if st.Code() != apperror.Code(appErr.StatusCode) || appErr.StatusCode < 400 || appErr.StatusCode >= 500 {
+				t.Errorf("%s: code %v for an AppError with HTTP %d", method, st.Code(), appErr.StatusCode)
+			}
+			if size := proto.Size(st.Proto()); size > apperror.MaxMessageBytes+apperror.MaxDetailsBytes {
+				t.Errorf("%s: the status has %d bytes", method, size)
+			}
+			if appErr.Where != method && appErr.Where != "User.IsValid" {
+				t.Errorf("%s: where = %q", method, appErr.Where)
+			}
+		}
+		if _, err := pluginpb.NewPluginAPIClient(h.conn).GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken)); err != nil {
+			t.Fatalf("after %s: %v; want the connection to survive", method, err)
+		}
+	}
+	if calls < 50 {
+		t.Errorf("made %d calls; want one per string or bytes argument of every method", calls)
+	}
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs `make` targets as timed stages: stages run one after another, and
+# the targets of one stage, separated by commas, run in parallel.
+#
+#   tools/ci/stages.sh setup=go-tools,venv checks=lint,bazel-gate tests=test-go
+#
+# Each target's output goes to a log file; it is shown for test-* targets
+# (their runners' summaries), when a target fails, or always with VERBOSE=1. Every target prints one line with its
+# duration, every stage one line with its wall time, and the run a total.
+# The first failing stage stops the run with a non-zero exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+run_target() { # run_target TARGET: make TARGET into its log; its duration on success
+  local target=$1 start
+  start=$(now)
+  if make --no-print-directory "$target" >"$logs/$target.log" 2>&1; then
+    echo "ok $(elapsed "$start")" >"$logs/$target.status"
+  else
+    echo "FAILED $(elapsed "$start")" >"$logs/$target.status"
+  fi
+}
+
+total_start=$(now)
+for stage in "$@"; do
+  name=${stage%%=*}
+  IFS=, read -r -a targets <<<"${stage#*=}"
+  stage_start=$(now)
+  pids=()
+  for target in "${targets[@]}"; do
+    run_target "$target" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  failed=0
+  for target in "${targets[@]}"; do
+    read -r result seconds <"$logs/$target.status"
+    if [[ $result != ok || $target == test-* || ${VERBOSE:-0} == 1 ]]; then
+      sed "s/^/  [$target] /" "$logs/$target.log"
+    fi
+    printf '%-8s %-18s %-6s %6ss\n' "$name" "$target" "$result" "$seconds"
+    [[ $result == ok ]] || failed=1
+  done
+  printf '%-8s %-18s %-6s %6ss\n' "$name" "(stage wall time)" "" "$(elapsed "$stage_start")"
+  if [[ $failed != 0 ]]; then
+    echo "stage $name failed" >&2
+    exit 1
+  fi
+done
+printf '%-8s %-18s %-6s %6ss\n' "total" "" "" "$(elapsed "$total_start")"
