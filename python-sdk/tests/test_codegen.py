@@ -7,6 +7,7 @@ import inspect
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ import mattermost_plugin.config as mpc
 from mattermost_plugin.grpc import api_pb2, hooks_pb2
 
 sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+import generate_clients
 from generate_clients import snake_case
 
 GENERATED = [
@@ -97,3 +99,77 @@ def test_slice_signatures() -> None:
         "(self, key: 'str', old_value: 'bytes | None', new_value: 'bytes | None', *, "
         "timeout: 'Timeout' = DEFAULT) -> 'bool'"
     )
+
+
+def descriptor_set(mutate: Any = None) -> bytes:
+    """The contract's FileDescriptorSet, optionally changed by ``mutate``."""
+    from google.protobuf import descriptor_pb2
+
+    files = []
+    for module in ("plugin_pb2", "config_pb2", "kv_pb2", "logging_pb2", "users_pb2", "api_pb2"):
+        proto = descriptor_pb2.FileDescriptorProto()
+        importlib.import_module(f"mattermost_plugin.grpc.{module}").DESCRIPTOR.CopyToProto(proto)
+        files.append(proto)
+    if mutate is not None:
+        mutate(files)
+    return descriptor_pb2.FileDescriptorSet(file=files).SerializeToString()
+
+
+def method_source(rendered: dict[str, str], module: str, name: str) -> str:
+    text = rendered[f"_api/{module}.py"]
+    start = text.index(f"    def {name}(")
+    return text[start : text.index('"""', start)]
+
+
+def test_adding_fields_keeps_signatures_and_return_types() -> None:
+    """A new request field is keyword-only with a default; a new response field changes nothing."""
+    from google.protobuf import descriptor_pb2
+
+    Field = descriptor_pb2.FieldDescriptorProto
+
+    def add_fields(files: list[Any]) -> None:
+        kv = next(f for f in files if f.name.endswith("kv.proto"))
+        for message in kv.message_type:
+            if message.name in ("KVGetRequest", "KVGetResponse"):
+                message.field.add(
+                    name="extra", number=9, type=Field.TYPE_STRING, label=Field.LABEL_OPTIONAL
+                )
+
+    before = generate_clients.render(descriptor_set())
+    after = generate_clients.render(descriptor_set(add_fields))
+    old = method_source(before, "kv", "kv_get")
+    new = method_source(after, "kv", "kv_get")
+    assert "key: str, *, timeout: Timeout = DEFAULT) -> bytes | None:" in old
+    assert 'key: str, *, extra: str = "", timeout: Timeout = DEFAULT) -> bytes | None:' in new
+
+
+def test_every_rpc_declares_its_shape() -> None:
+    """signatures.py covers the service exactly; an undeclared RPC stops the generator."""
+    from signatures import SIGNATURES
+
+    assert set(SIGNATURES) == set(rpc_names())
+
+    def add_rpc(files: list[Any]) -> None:
+        api = next(f for f in files if f.name.endswith("api.proto"))
+        api.service[0].method.add(
+            name="KVUndeclared",
+            input_type=".mattermost.plugin.KVGetRequest",
+            output_type=".mattermost.plugin.KVGetResponse",
+        )
+
+    with pytest.raises(SystemExit, match="declare the shape of KVUndeclared"):
+        generate_clients.render(descriptor_set(add_rpc))
+
+
+def test_each_domain_has_its_module() -> None:
+    rendered = generate_clients.render(descriptor_set())
+    assert set(rendered) == {
+        "_api/__init__.py",
+        "_api/config.py",
+        "_api/kv.py",
+        "_api/logging.py",
+        "_api/users.py",
+        "models.py",
+    }
+    assert "def get_user(" in rendered["_api/users.py"]
+    assert "def kv_get(" not in rendered["_api/users.py"]

@@ -1,11 +1,12 @@
 package memory
 
+// This file holds the handlers of the KV domain; kv_store.go holds its
+// state.
+
 import (
 	"bytes"
 	"context"
-	"math"
 	"net/http"
-	"slices"
 	"unicode/utf8"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -16,61 +17,12 @@ import (
 // (model.KeyValueKeyMaxRunes).
 const keyMaxRunes = 150
 
-// kvEntry is a stored value and its expiry time in milliseconds since the
-// Unix epoch; 0 means it never expires.
-type kvEntry struct {
-	value    []byte
-	expireAt int64
-}
-
-func (e kvEntry) expired(nowMillis int64) bool {
-	return e.expireAt != 0 && e.expireAt <= nowMillis
-}
-
 func validateKey(key string) error {
 	if key == "" || utf8.RuneCountInString(key) > keyMaxRunes {
 		return apperror.New("model.plugin_key_value.is_valid.key.app_error",
 			"Invalid key: it must have 1 to 150 characters.", "key_length="+itoa(utf8.RuneCountInString(key)), http.StatusBadRequest)
 	}
 	return nil
-}
-
-// lookupLocked returns the live value of key. b.mu must be held.
-func (b *Backend) lookupLocked(key string, now int64) ([]byte, bool) {
-	e, ok := b.kv[key]
-	if !ok {
-		return nil, false
-	}
-	if e.expired(now) {
-		delete(b.kv, key)
-		return nil, false
-	}
-	return e.value, true
-}
-
-// storeLocked stores value under key, or deletes key when value is nil.
-// b.mu must be held.
-func (b *Backend) storeLocked(key string, value []byte, expireInSeconds int64, now int64) {
-	if value == nil {
-		delete(b.kv, key)
-		return
-	}
-	b.kv[key] = kvEntry{value: bytes.Clone(value), expireAt: expiryTime(now, expireInSeconds)}
-}
-
-// expiryTime returns when a value stored at now (in milliseconds) expires,
-// given its lifetime in seconds: 0 for never when the lifetime is 0 or
-// less. A lifetime past the end of int64 milliseconds is clamped there, so
-// that a huge lifetime means "practically never" instead of overflowing
-// into the past.
-func expiryTime(now, expireInSeconds int64) int64 {
-	if expireInSeconds <= 0 {
-		return 0
-	}
-	if expireInSeconds > (math.MaxInt64-now)/1000 {
-		return math.MaxInt64
-	}
-	return now + expireInSeconds*1000
 }
 
 // setWithOptions is the one write path of the KV store; every KV setter
@@ -89,7 +41,7 @@ func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.Plugin
 	defer b.mu.Unlock()
 	now := b.nowMillis()
 	if atomic {
-		current, exists := b.lookupLocked(key, now)
+		current, exists := b.kv.lookup(key, now)
 		if oldValue == nil {
 			if exists {
 				return false, nil
@@ -98,7 +50,7 @@ func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.Plugin
 			return false, nil
 		}
 	}
-	b.storeLocked(key, value, opts.GetExpireInSeconds(), now)
+	b.kv.store(key, value, opts.GetExpireInSeconds(), now)
 	return true, nil
 }
 
@@ -149,7 +101,7 @@ func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareA
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	current, exists := b.lookupLocked(req.GetKey(), b.nowMillis())
+	current, exists := b.kv.lookup(req.GetKey(), b.nowMillis())
 	if !exists || !bytes.Equal(current, req.GetOldValue()) {
 		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
 	}
@@ -164,7 +116,7 @@ func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginp
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	value, ok := b.lookupLocked(req.GetKey(), b.nowMillis())
+	value, ok := b.kv.lookup(req.GetKey(), b.nowMillis())
 	if !ok {
 		return &pluginpb.KVGetResponse{}, nil
 	}
@@ -193,14 +145,7 @@ func (b *Backend) KVList(_ context.Context, req *pluginpb.KVListRequest) (*plugi
 		return nil, err
 	}
 	b.mu.Lock()
-	now := b.nowMillis()
-	keys := make([]string, 0, len(b.kv))
-	for k, e := range b.kv {
-		if !e.expired(now) {
-			keys = append(keys, k)
-		}
-	}
+	keys := b.kv.liveKeys(b.nowMillis())
 	b.mu.Unlock()
-	slices.Sort(keys)
 	return &pluginpb.KVListResponse{Keys: page(keys, req.GetPage(), req.GetPerPage())}, nil
 }

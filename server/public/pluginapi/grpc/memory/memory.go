@@ -5,6 +5,11 @@
 // lives in one process and is lost when the process ends. A [Backend] is
 // safe for concurrent use; every operation is atomic with respect to the
 // others.
+//
+// The package is laid out by the domains of the contract: a domain's
+// handlers are in <domain>.go (users.go, kv.go, config.go, logging.go),
+// its state in <domain>_store.go, and its tests in <domain>_test.go. One
+// Backend holds every domain's state under one mutex.
 package memory
 
 import (
@@ -28,7 +33,7 @@ type Backend struct {
 	logger  *slog.Logger
 
 	mu    sync.Mutex
-	kv    map[string]kvEntry
+	kv    kvStore
 	users userStore
 }
 
@@ -73,7 +78,7 @@ func New(opts ...Option) *Backend {
 		version: DefaultServerVersion,
 		now:     time.Now,
 		logger:  slog.Default(),
-		kv:      make(map[string]kvEntry),
+		kv:      make(kvStore),
 		users:   newUserStore(),
 	}
 	for _, opt := range opts {

@@ -1,5 +1,8 @@
 package memory
 
+// This file holds the handlers of the users domain; users_store.go holds
+// its state and users_validate.go the rules of model.User.IsValid.
+
 import (
 	"cmp"
 	"context"
@@ -14,36 +17,6 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// userStore holds users and the indexes that keep usernames and emails
-// unique. Deactivated users keep their names.
-type userStore struct {
-	byID       map[string]*storedUser
-	byUsername map[string]string
-	byEmail    map[string]string
-}
-
-// storedUser is a user without secrets, plus a digest of the password.
-type storedUser struct {
-	user         *pluginpb.User
-	passwordHash [sha256.Size]byte
-}
-
-func newUserStore() userStore {
-	return userStore{
-		byID:       make(map[string]*storedUser),
-		byUsername: make(map[string]string),
-		byEmail:    make(map[string]string),
-	}
-}
-
-// sanitized returns a copy of u without secrets, as the server returns it.
-func sanitized(u *pluginpb.User) *pluginpb.User {
-	c := proto.Clone(u).(*pluginpb.User)
-	c.Password = ""
-	c.MfaSecret = ""
-	return c
-}
-
 func userNotFound(details string) *apperror.Error {
 	return apperror.New("app.user.missing_account.const", "Unable to find the user.", details, http.StatusNotFound)
 }
@@ -51,31 +24,6 @@ func userNotFound(details string) *apperror.Error {
 func invalidParam(name string) *apperror.Error {
 	return apperror.New("api.context.invalid_param.app_error",
 		"Invalid or missing "+name+" in request.", "", http.StatusBadRequest)
-}
-
-// checkUniqueLocked rejects u when another user has its username or
-// email. b.mu must be held.
-func (b *Backend) checkUniqueLocked(u *pluginpb.User) error {
-	if id, ok := b.users.byUsername[u.GetUsername()]; ok && id != u.GetId() {
-		return apperror.New("app.user.save.username_exists.app_error",
-			"An account with that username already exists.", "", http.StatusBadRequest)
-	}
-	if id, ok := b.users.byEmail[u.GetEmail()]; ok && id != u.GetId() {
-		return apperror.New("app.user.save.email_exists.app_error",
-			"An account with that email already exists.", "", http.StatusBadRequest)
-	}
-	return nil
-}
-
-// putLocked stores u and updates the indexes. b.mu must be held.
-func (b *Backend) putLocked(s *storedUser) {
-	if old, ok := b.users.byID[s.user.GetId()]; ok {
-		delete(b.users.byUsername, old.user.GetUsername())
-		delete(b.users.byEmail, old.user.GetEmail())
-	}
-	b.users.byID[s.user.GetId()] = s
-	b.users.byUsername[s.user.GetUsername()] = s.user.GetId()
-	b.users.byEmail[s.user.GetEmail()] = s.user.GetId()
 }
 
 // CreateUser creates a user with the defaults of Mattermost.
@@ -119,10 +67,10 @@ func (b *Backend) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest)
 	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	if err := b.checkUniqueLocked(u); err != nil {
+	if err := b.users.checkUnique(u); err != nil {
 		return nil, err
 	}
-	b.putLocked(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
+	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
 	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
 }
 
@@ -180,10 +128,10 @@ func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest)
 	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	if err := b.checkUniqueLocked(u); err != nil {
+	if err := b.users.checkUnique(u); err != nil {
 		return nil, err
 	}
-	b.putLocked(&storedUser{user: u, passwordHash: old.passwordHash})
+	b.users.put(&storedUser{user: u, passwordHash: old.passwordHash})
 	return &pluginpb.UpdateUserResponse{User: sanitized(u)}, nil
 }
 
@@ -204,7 +152,7 @@ func (b *Backend) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest)
 		now := b.nowMillis()
 		u.DeleteAt = now
 		u.UpdateAt = now
-		b.putLocked(&storedUser{user: u, passwordHash: s.passwordHash})
+		b.users.put(&storedUser{user: u, passwordHash: s.passwordHash})
 	}
 	return &pluginpb.DeleteUserResponse{}, nil
 }

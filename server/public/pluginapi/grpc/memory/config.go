@@ -1,5 +1,8 @@
 package memory
 
+// This file holds the handlers of the config domain: the server version
+// and, as the API grows, the configuration.
+
 import (
 	"context"
 
