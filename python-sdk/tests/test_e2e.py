@@ -281,6 +281,10 @@ def test_deadline(api: Any) -> None:
     with pytest.raises(mp.DeadlineExceededError) as caught:
         api.kv_set("k", b"v" * (20 * 1024 * 1024), timeout=0.001)
     assert caught.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert str(caught.value).startswith(
+        "DEADLINE_EXCEEDED: KVSet did not finish within its deadline of 0.001 s"
+    )
+    assert isinstance(caught.value.__cause__, grpc.RpcError)
     assert api.kv_get("small", timeout=5) is None  # the client is still usable
 
 
@@ -522,3 +526,36 @@ def test_health_needs_no_token(go_server: GoServer) -> None:
         assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
     finally:
         channel.close()
+
+
+def test_thread_storm_on_one_client(go_server: GoServer) -> None:
+    """64 threads share one Client; every call lands, in any order."""
+    with go_server.client() as client:
+
+        def work(worker: int) -> int:
+            for i in range(25):
+                client.kv_set(f"w{worker}-{i}", str(i).encode())
+                assert client.kv_get(f"w{worker}-{i}") == str(i).encode()
+            return worker
+
+        with ThreadPoolExecutor(64) as pool:
+            assert sorted(pool.map(work, range(64))) == list(range(64))
+        assert len(client.kv_list(0, 5000)) == 64 * 25
+
+
+async def test_task_storm_on_one_async_client(go_server: GoServer) -> None:
+    """1,000 concurrent tasks on one AsyncClient, some of them cancelled."""
+    async with go_server.async_client() as client:
+
+        async def work(i: int) -> bytes | None:
+            await client.kv_set(f"t{i}", b"x")
+            return await client.kv_get(f"t{i}")
+
+        tasks = [asyncio.create_task(work(i)) for i in range(1000)]
+        for task in tasks[::10]:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        cancelled = [r for r in results if isinstance(r, asyncio.CancelledError)]
+        assert len(cancelled) == 100
+        assert all(r == b"x" for r in results if not isinstance(r, BaseException))
+        assert await client.get_server_version() == "11.1.0"

@@ -313,3 +313,12 @@ def test_help_lists_the_fields() -> None:
     assert "Mattermost user account" in doc
     assert "username (str):" in doc and "auth_data (str | None):" in doc
     assert "props (dict[str, str]):" in doc
+
+
+def test_clients_refuse_to_pickle() -> None:
+    client = mp.Client(TARGET, token="t")
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(client)
+    client.close()
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(mp.AsyncClient(TARGET, token="t"))

@@ -157,6 +157,12 @@ class _Core:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} target={self._policy.target!r} {self._state.value}>"
 
+    def __reduce__(self) -> str:
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled: it holds a live channel; "
+            "create a client in each process"
+        )
+
     def _check_open(self, method: str) -> None:
         if self._state is _State.CLOSED:
             raise ClientClosedError(f"{method}: the client is closed")
