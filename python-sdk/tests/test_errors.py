@@ -8,7 +8,8 @@ import grpc
 import pytest
 
 import mattermost_plugin as mp
-from mattermost_plugin._errors import exception_class_for, from_rpc_error
+from mattermost_plugin._internal.errors import from_rpc_error
+from mattermost_plugin.exceptions import exception_class_for
 from mattermost_plugin.grpc import plugin_pb2
 
 from fake_server import Failure, FakePluginAPI, serve

@@ -14,8 +14,8 @@ import pytest
 
 import mattermost_plugin as mp
 from mattermost_plugin import config, models
-from mattermost_plugin._errors import _EXCEPTIONS
 from mattermost_plugin.config import ChannelOptions
+from mattermost_plugin.exceptions import _EXCEPTIONS
 
 from conftest import GoServer
 

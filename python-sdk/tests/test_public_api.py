@@ -23,11 +23,13 @@ def test_all_is_complete_and_unique() -> None:
     assert public == set(mp.__all__)
 
 
-def test_public_classes_live_in_the_package() -> None:
+def test_public_classes_live_in_public_modules() -> None:
+    """The clients show as mattermost_plugin.X, the exceptions as mattermost_plugin.exceptions.X."""
     for name in mp.__all__:
         value = getattr(mp, name)
         if isinstance(value, type):
-            assert value.__module__ == "mattermost_plugin", name
+            home = "mattermost_plugin.exceptions" if name.endswith("Error") else "mattermost_plugin"
+            assert value.__module__ == home, name
 
 
 def test_models_are_public_and_plumbing_is_not() -> None:
@@ -45,7 +47,9 @@ def test_init_exports_only_clients_models_config_and_exceptions() -> None:
         if isinstance(value, types.ModuleType):
             assert name in MODULES
         else:
-            assert name in ("Client", "AsyncClient") or issubclass(value, mp.PluginAPIError), name
+            assert name in ("Client", "AsyncClient", "exception_class_for") or issubclass(
+                value, mp.PluginAPIError
+            ), name
 
 
 def test_config_surface() -> None:

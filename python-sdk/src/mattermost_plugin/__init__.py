@@ -10,59 +10,20 @@ call raises a :class:`PluginAPIError` subclass, also importable from
 from . import config, exceptions, models
 from ._async_client import AsyncClient
 from ._client import Client
-from ._errors import (
-    AbortedError,
-    AlreadyExistsError,
-    ClientClosedError,
-    DataLossError,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    NotFoundError,
-    OutOfRangeError,
-    PermissionDeniedError,
-    PluginAPIError,
-    RequestCancelledError,
-    ResourceExhaustedError,
-    UnauthenticatedError,
-    UnavailableError,
-    UnimplementedError,
-    UnknownError,
-    ValidationError,
-)
+from .exceptions import *  # noqa: F403 - the exception classes, listed below
 
 __all__ = [
-    "AbortedError",
-    "AlreadyExistsError",
     "AsyncClient",
     "Client",
-    "ClientClosedError",
-    "DataLossError",
-    "DeadlineExceededError",
-    "FailedPreconditionError",
-    "InternalError",
-    "NotFoundError",
-    "OutOfRangeError",
-    "PermissionDeniedError",
-    "PluginAPIError",
-    "RequestCancelledError",
-    "ResourceExhaustedError",
-    "UnauthenticatedError",
-    "UnavailableError",
-    "UnimplementedError",
-    "UnknownError",
-    "ValidationError",
     "config",
     "exceptions",
     "models",
 ]
+__all__ += exceptions.__all__
 
 #: The version of this package.
 __version__ = "0.1.0"
 
-# Show the public names as mattermost_plugin.X in reprs, tracebacks and docs.
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+# Show the clients as mattermost_plugin.X in reprs, tracebacks and docs; the
+# exceptions keep their home, mattermost_plugin.exceptions.
+Client.__module__ = AsyncClient.__module__ = __name__

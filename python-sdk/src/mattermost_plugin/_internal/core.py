@@ -20,7 +20,6 @@ from typing import TypeVar
 import grpc
 import grpc.aio
 
-from .._errors import ClientClosedError, from_rpc_error
 from ..config import (
     AUTH_SCHEME,
     DEFAULT,
@@ -32,8 +31,10 @@ from ..config import (
     ChannelOptions,
     Timeout,
 )
+from ..exceptions import ClientClosedError
 from ..grpc import api_pb2_grpc
 from .channel import check_target, create_aio_channel, create_channel
+from .errors import from_rpc_error
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
@@ -143,6 +144,10 @@ class _Core:
         self._policy = CallPolicy.resolve(target, token, timeout, channel_options)
         check_target(self._policy.target)
         self._state = _State.UNOPENED
+        self._init_channel()
+
+    def _init_channel(self) -> None:
+        raise NotImplementedError
 
     @property
     def target(self) -> str:
@@ -185,15 +190,7 @@ class _Core:
 class SyncCore(_Core):
     """The blocking half: a ``grpc.Channel`` and the call that uses it."""
 
-    def __init__(
-        self,
-        target: str | None = None,
-        *,
-        token: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        channel_options: ChannelOptions | None = None,
-    ) -> None:
-        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+    def _init_channel(self) -> None:
         self._channel = create_channel(self._policy.target, self._policy.channel_options)
         self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
 
@@ -258,15 +255,7 @@ class AsyncCore(_Core):
     error.
     """
 
-    def __init__(
-        self,
-        target: str | None = None,
-        *,
-        token: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        channel_options: ChannelOptions | None = None,
-    ) -> None:
-        super().__init__(target, token=token, timeout=timeout, channel_options=channel_options)
+    def _init_channel(self) -> None:
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stub_: api_pb2_grpc.PluginAPIAsyncStub | None = None
