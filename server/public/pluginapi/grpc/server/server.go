@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
@@ -87,6 +88,9 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)
 	gs.RegisterService(decodingDesc(&healthpb.Health_ServiceDesc), hs)
 	gs.RegisterService(decodingDesc(&pluginpb.PluginAPI_ServiceDesc), impl)
+	// Server reflection lets grpcurl and other generic clients discover
+	// the contract. Like every service but health, it needs the token.
+	reflection.Register(gs)
 
 	return &Server{grpc: gs, health: hs, opts: o, calls: calls}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding/gzip"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -316,5 +318,37 @@ func waitForLog(t *testing.T, h *harness, text string) {
 			t.Fatalf("log never had %q; log = %q", text, h.logString())
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// TestReflectionNeedsTheToken lists the services as grpcurl does, with and
+// without the token.
+func TestReflectionNeedsTheToken(t *testing.T) {
+	h := start(t, memory.New())
+	list := func(opts ...grpc.CallOption) ([]string, error) {
+		stream, err := reflectionpb.NewServerReflectionClient(h.conn).ServerReflectionInfo(ctxWithTimeout(t), opts...)
+		if err != nil {
+			return nil, err
+		}
+		req := &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}
+		if err := stream.Send(req); err != nil {
+			return nil, err
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		return names, nil
+	}
+	if _, err := list(); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("reflection without a token = %v; want Unauthenticated", err)
+	}
+	names, err := list(auth.PerRPCCredentials(testToken))
+	if err != nil || !slices.Contains(names, "mattermost.plugin.PluginAPI") {
+		t.Errorf("reflection services = %v, %v; want mattermost.plugin.PluginAPI among them", names, err)
 	}
 }
