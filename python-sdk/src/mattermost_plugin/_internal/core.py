@@ -294,6 +294,11 @@ class AsyncCore(_Core):
             if self._state is _State.CLOSED and not _cancel_requested():
                 raise self._closed_error(name) from error
             raise
+        except grpc.aio.UsageError as error:
+            # A call that raced with close() on a channel closed under it.
+            if self._state is _State.CLOSED:
+                raise self._closed_error(name) from error
+            raise
 
     async def close(self) -> None:
         """Close the channel. Idempotent.
