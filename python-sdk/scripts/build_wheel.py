@@ -2,7 +2,7 @@
 
 Usage: build_wheel.py OUTDIR
 
-Copies what the wheel is made of (pyproject.toml, README.md and the
+Copies what the wheel is made of (pyproject.toml, README.md, LICENSE and the
 package) into a temporary directory and builds there, without build
 isolation, so that setuptools' build/ directory never lands in the source
 tree and only the pinned setuptools of the virtualenv is used. Prints the
@@ -26,7 +26,7 @@ def build_wheel(outdir: Path) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp)
-        for name in ("pyproject.toml", "README.md"):
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
             shutil.copy(SDK_DIR / name, source / name)
         shutil.copytree(
             SDK_DIR / "src" / "mattermost_plugin",

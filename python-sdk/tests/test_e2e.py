@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -485,12 +486,15 @@ def test_not_found_with_a_12_kib_username(api: Any) -> None:
 
 def test_sigterm_lets_started_calls_finish() -> None:
     """SIGTERM while 50 clients send 4 MiB each: all finish, nothing half-applied."""
-    server = start_server()
+    server = start_server(fast_stop=False)
     value = b"v" * (4 << 20)
     with server.client() as client:
         client.get_server_version()
 
+        started = threading.Barrier(51)
+
         def call(index: int) -> str:
+            started.wait(timeout=30)
             try:
                 client.kv_set(f"k{index}", value)
                 return "ok"
@@ -499,7 +503,8 @@ def test_sigterm_lets_started_calls_finish() -> None:
 
         with ThreadPoolExecutor(50) as pool:
             futures = [pool.submit(call, i) for i in range(50)]
-            time.sleep(0.02)
+            started.wait(timeout=30)  # every thread is about to call
+            time.sleep(0.05)  # and its call is on the wire, 4 MiB still to go
             server.process.send_signal(signal.SIGTERM)
             results = [f.result() for f in futures]
     assert server.stop() == 0

@@ -77,6 +77,17 @@ def test_wheel_metadata(wheel: Path) -> None:
     assert meta["Requires-Python"] == ">=3.9"
     requires = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert sorted(requires) == ["grpcio>=1.80.1", "protobuf<8,>=6.31.1"]
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert "Homepage, https://github.com/mattermost/mattermost-plugin-grpc" in meta.get_all(
+        "Project-URL"
+    )
+    assert "Programming Language :: Python :: 3.9" in meta.get_all("Classifier")
+
+
+def test_wheel_carries_the_license(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+        assert "Apache License" in archive.read(name).decode()
 
 
 def test_sources_parse_as_python_3_9() -> None:

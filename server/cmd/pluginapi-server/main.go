@@ -53,6 +53,7 @@ type config struct {
 	maxMessageSize   int
 	keepaliveMinTime time.Duration
 	stopTimeout      time.Duration
+	drainQuiet       time.Duration
 	logFormat        string
 	logLevel         string
 }
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.maxMessageSize, "max-message-size", server.DefaultMaxMessageSize, "largest message received or sent, in bytes")
 	fs.DurationVar(&c.keepaliveMinTime, "keepalive-min-time", server.DefaultKeepaliveMinTime, "shortest client keepalive ping interval allowed")
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", server.DefaultStopTimeout, "how long a graceful stop waits for calls in flight")
+	fs.DurationVar(&c.drainQuiet, "drain-quiet", server.DefaultDrainQuiet, "how long connections must be without calls before a graceful stop sends GOAWAY")
 	fs.StringVar(&c.logFormat, "log-format", "text", `log format on stderr: "text" or "json"`)
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +144,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		server.MaxMessageSize(c.maxMessageSize),
 		server.KeepaliveMinTime(c.keepaliveMinTime),
 		server.StopTimeout(c.stopTimeout),
+		server.DrainQuiet(c.drainQuiet),
 		server.Logger(logger))
 	if err != nil {
 		return err

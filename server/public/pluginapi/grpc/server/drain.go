@@ -5,14 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
-
-// drainQuiet is how long no call may be in flight before a graceful stop
-// sends its GOAWAY. Calls that a client has started may still sit unread
-// behind other calls' data on the connection; a GOAWAY sent while they do
-// would refuse them, so the stop waits for the connections to go quiet.
-const drainQuiet = 100 * time.Millisecond
 
 // callTracker counts the calls in flight.
 type callTracker struct {
@@ -59,14 +53,24 @@ func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) bool {
 	}
 }
 
-func (c *callTracker) unaryInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	c.add(1)
-	defer c.add(-1)
-	return handler(ctx, req)
+// callTracker is a [stats.Handler]: a call counts from the moment its
+// headers arrive (stats.Begin), while its message is still being received,
+// until it ends; interceptors would see it only once its message is in.
+func (c *callTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	return ctx
 }
 
-func (c *callTracker) streamInterceptor(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	c.add(1)
-	defer c.add(-1)
-	return handler(srv, ss)
+func (c *callTracker) HandleRPC(_ context.Context, s stats.RPCStats) {
+	switch s.(type) {
+	case *stats.Begin:
+		c.add(1)
+	case *stats.End:
+		c.add(-1)
+	}
 }
+
+func (c *callTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+
+func (c *callTracker) HandleConn(context.Context, stats.ConnStats) {}

@@ -38,6 +38,14 @@ const DefaultConnectionTimeout = 5 * time.Second
 // idle, so this also bounds how long such a connection stays.
 const DefaultMaxConnectionIdle = 5 * time.Minute
 
+// DefaultDrainQuiet is how long no call may be in flight before a
+// graceful stop sends its GOAWAY. A client may have started calls that it
+// has not yet put on its connection: the Python client, for one, sends
+// large messages one after another, with gaps of tens of milliseconds
+// between them under load. A GOAWAY sent in such a gap would refuse those
+// calls, so the stop waits until the connections have been quiet this long.
+const DefaultDrainQuiet = 500 * time.Millisecond
+
 type options struct {
 	maxMessageSize       int
 	maxConcurrentStreams uint32
@@ -46,6 +54,7 @@ type options struct {
 	maxConnectionIdle    time.Duration
 	keepaliveMinTime     time.Duration
 	stopTimeout          time.Duration
+	drainQuiet           time.Duration
 	logger               *slog.Logger
 }
 
@@ -58,6 +67,7 @@ func defaultOptions() options {
 		maxConnectionIdle:    DefaultMaxConnectionIdle,
 		keepaliveMinTime:     DefaultKeepaliveMinTime,
 		stopTimeout:          DefaultStopTimeout,
+		drainQuiet:           DefaultDrainQuiet,
 		logger:               slog.Default(),
 	}
 }
@@ -132,6 +142,17 @@ func StopTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {
 		if d > 0 {
 			o.stopTimeout = d
+		}
+	})
+}
+
+// DrainQuiet sets how long the connections must be without calls before a
+// graceful stop sends its GOAWAY. The default is [DefaultDrainQuiet].
+// Values below 1 keep the default.
+func DrainQuiet(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.drainQuiet = d
 		}
 	})
 }

@@ -72,13 +72,12 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 		}),
 		// Recovery is outermost, so that a panic anywhere below it, the
 		// interceptors included, becomes INTERNAL.
+		grpc.StatsHandler(calls),
 		grpc.ChainUnaryInterceptor(
-			calls.unaryInterceptor,
 			recovery.UnaryServerInterceptor(o.logger),
 			apperror.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
-			calls.streamInterceptor,
 			recovery.StreamServerInterceptor(o.logger),
 			apperror.StreamServerInterceptor(),
 		),
@@ -120,8 +119,8 @@ func (s *Server) Serve(lis net.Listener) error {
 //
 //  1. it marks the server NOT_SERVING and stops accepting connections;
 //  2. it keeps serving the open connections until no call has been in
-//     flight for a short quiet period, so that calls still queued behind
-//     others on a connection are not refused;
+//     flight for the drain quiet period (see [DefaultDrainQuiet]), so that
+//     calls that clients have started but not yet sent are not refused;
 //  3. it sends GOAWAY and waits for the calls that remain.
 //
 // At the stop timeout it cancels what is left. It reports whether every
@@ -136,7 +135,7 @@ func (s *Server) GracefulStop() bool {
 	for _, lis := range listeners {
 		lis.Close()
 	}
-	s.calls.waitQuiet(drainQuiet, deadline)
+	s.calls.waitQuiet(s.opts.drainQuiet, deadline)
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()

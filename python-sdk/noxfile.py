@@ -1,0 +1,93 @@
+"""The SDK's test matrix, run by nox (pinned in requirements.lock).
+
+Every supported minor version runs the SDK's tests, the end-to-end tests
+against the Go server included, against the built wheel, never the source
+tree, so that packaging mistakes surface:
+
+* ``tests-3.9`` to ``tests-3.12``: the runtime packages pinned in the lock;
+* ``tests-floors``: the latest minor at the declared dependency floors;
+* ``tests-newest``: the latest minor at the newest releases that the
+  declared ranges allow.
+
+tools/ci/matrix.sh runs these sessions (`make test-matrix`): it builds the
+wheel, finds the interpreters, reports missing ones as skipped by name, and
+runs the sessions in parallel. A session needs three environment variables:
+SDK_WHEEL (the wheel), SDK_RUNTIME_REQUIREMENTS (the lock's runtime entries,
+from tools/demo/runtime_requirements.py) and MATTERMOST_PLUGINAPI_SERVER
+(the Go server binary).
+
+test_packaging and test_codegen test the development tooling (the wheel
+build, the code generators) and need its pinned versions; they run in the
+main `make test` run, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nox
+
+#: Supported minor versions below the latest, at the lock's pins.
+LOCKED = ["3.9", "3.10", "3.11", "3.12"]
+#: The latest supported minor, at the floors and at the newest releases.
+LATEST = "3.13"
+
+HERE = Path(__file__).parent
+PYPROJECT = HERE / "pyproject.toml"
+TEST_REQUIREMENTS = HERE / "tests" / "requirements-matrix.txt"
+DEV_ONLY_TESTS = ["tests/test_packaging.py", "tests/test_codegen.py"]
+
+nox.options.default_venv_backend = "venv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["tests", "tests-floors", "tests-newest"]
+
+
+def declared_floors() -> list[str]:
+    """The runtime dependencies of pyproject.toml, pinned at their floors."""
+    block = re.search(r"^dependencies = \[(.*?)\]", PYPROJECT.read_text(), flags=re.M | re.S)
+    assert block, "pyproject.toml has no dependencies"
+    floors = re.findall(r'"([A-Za-z0-9_.\-]+)>=([^,"]+)', block.group(1))
+    return [f"{name}=={version}" for name, version in floors]
+
+
+def run_suite(session: nox.Session, dependencies: str) -> None:
+    """Install the wheel with one dependency set, then run the SDK's tests."""
+    wheel = os.environ["SDK_WHEEL"]
+    if dependencies == "locked":
+        session.install("--require-hashes", "-r", os.environ["SDK_RUNTIME_REQUIREMENTS"])
+        session.install("--no-deps", wheel)
+    elif dependencies == "floors":
+        session.install(wheel, *declared_floors())
+    else:
+        session.install("--upgrade", wheel)
+    session.install("-r", str(TEST_REQUIREMENTS))
+    session.run(
+        "python",
+        "-c",
+        "import sys, grpc, google.protobuf, mattermost_plugin as m; "
+        "assert 'site-packages' in m.__file__, m.__file__; "
+        "print('python', sys.version.split()[0], 'grpcio', grpc.__version__, "
+        "'protobuf', google.protobuf.__version__, 'sdk', m.__file__)",
+    )
+    ignores = [f"--ignore={path}" for path in DEV_ONLY_TESTS]
+    session.run("pytest", "-p", "no:cacheprovider", "-q", *ignores, *session.posargs)
+
+
+@nox.session(python=LOCKED)
+def tests(session: nox.Session) -> None:
+    """The SDK's tests at the lock's runtime pins."""
+    run_suite(session, "locked")
+
+
+@nox.session(python=LATEST, name="tests-floors")
+def tests_floors(session: nox.Session) -> None:
+    """The SDK's tests at the declared dependency floors."""
+    run_suite(session, "floors")
+
+
+@nox.session(python=LATEST, name="tests-newest")
+def tests_newest(session: nox.Session) -> None:
+    """The SDK's tests at the newest releases that the declared ranges allow."""
+    run_suite(session, "newest")
