@@ -78,10 +78,9 @@ def test_wheel_metadata(wheel: Path) -> None:
     requires = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert sorted(requires) == ["grpcio>=1.80.1", "protobuf<8,>=6.31.1"]
     assert meta["License-Expression"] == "Apache-2.0"
-    assert "Homepage, https://github.com/mattermost/mattermost-plugin-grpc" in meta.get_all(
-        "Project-URL"
-    )
-    assert "Programming Language :: Python :: 3.9" in meta.get_all("Classifier")
+    urls = meta.get_all("Project-URL") or []
+    assert "Homepage, https://github.com/mattermost/mattermost-plugin-grpc" in urls
+    assert "Programming Language :: Python :: 3.9" in (meta.get_all("Classifier") or [])
 
 
 def test_wheel_carries_the_license(wheel: Path) -> None:

@@ -5,13 +5,16 @@
 #   tools/ci/stages.sh setup=go-tools,venv checks=lint,bazel-gate tests=test-go
 #
 # Each target's output goes to a log file; it is shown for test-* targets
-# (their runners' summaries), when a target fails, or always with VERBOSE=1. Every target prints one line with its
+# (their runners' summaries; only the summary lines for the targets in
+# SUMMARY_PATTERN), when a target fails, or always with VERBOSE=1. Every target prints one line with its
 # duration, every stage one line with its wall time, and the run a total.
 # The first failing stage stops the run with a non-zero exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+# Targets whose successful log is long: only lines matching the pattern.
+declare -A SUMMARY_PATTERN=([test-matrix]='^matrix ')
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 now() { date +%s.%N; }
@@ -42,7 +45,11 @@ for stage in "$@"; do
   for target in "${targets[@]}"; do
     read -r result seconds <"$logs/$target.status"
     if [[ $result != ok || $target == test-* || ${VERBOSE:-0} == 1 ]]; then
-      sed "s/^/  [$target] /" "$logs/$target.log"
+      if [[ $result == ok && -n ${SUMMARY_PATTERN[$target]:-} ]]; then
+        grep -E "${SUMMARY_PATTERN[$target]}" "$logs/$target.log" | sed "s/^/  [$target] /" || true
+      else
+        sed "s/^/  [$target] /" "$logs/$target.log"
+      fi
     fi
     printf '%-8s %-18s %-6s %6ss\n' "$name" "$target" "$result" "$seconds"
     [[ $result == ok ]] || failed=1

@@ -176,12 +176,18 @@ def start_reference_server(
     """
     path = find_server_binary(binary)
     process = subprocess.Popen(
-        [str(path), "-log-format", "json", *args],
+        [str(path.absolute()), "-log-format", "json", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=dict(env) if env is not None else None,
+        # With close_fds=False (Python opens its files close-on-exec anyway)
+        # subprocess spawns with posix_spawn instead of fork. A fork runs
+        # gRPC's fork handlers in the child, which in a process with live
+        # gRPC channels can break the child before it execs (seen on
+        # Python 3.9, whose subprocess does not use vfork).
+        close_fds=False,
     )
     assert process.stdout is not None and process.stderr is not None
     stdout = process.stdout
@@ -195,12 +201,15 @@ def start_reference_server(
     except json.JSONDecodeError:
         ready = None
     if not isinstance(ready, dict) or any(field not in ready for field in READY_FIELDS):
+        exited = process.poll()
         process.kill()
         _, err = process.communicate(timeout=timeout)
-        raise ServerStartError(
-            f"{path} did not start within {timeout:g} s: ready line {line[:200]!r}, "
-            f"stderr {err[-2000:]!r}"
+        how = (
+            f"exited with code {exited}"
+            if exited is not None
+            else f"did not start in {timeout:g} s"
         )
+        raise ServerStartError(f"{path} {how}: ready line {line[:200]!r}, stderr {err[-2000:]!r}")
     server = ReferenceServer(process, ready)
     server._start_draining(process.stderr)
     return server
