@@ -173,6 +173,12 @@ async def test_async_user_cancel_is_still_cancelled_error(go_server: GoServer) -
         (lambda c: c.get_users_by_ids("abc"), TypeError, "get_users_by_ids(user_ids) must be a"),
         (lambda c: c.get_users_by_ids([1]), TypeError, "get_users_by_ids(user_ids) element"),
         (lambda c: c.log_info("m", {"k": 1}), TypeError, "log_info(key_value_pairs) value"),
+        (lambda c: c.kv_get("\ud800"), ValueError, "kv_get(key) is not valid text"),
+        (
+            lambda c: c.log_info("m", {"\udc80": "v"}),
+            ValueError,
+            "log_info(key_value_pairs) key is not valid text",
+        ),
         (lambda c: c.kv_get("k", timeout=-1), ValueError, "timeout must be more than 0"),
         (lambda c: c.kv_get("k", timeout=1e10), ValueError, "at most"),
         (lambda c: c.kv_get("k", timeout="5"), TypeError, "timeout must be seconds"),

@@ -8,8 +8,8 @@ these checks first, so that a wrong argument raises ``TypeError`` or
 
 Accepted values, per field kind:
 
-* string: ``str``; never ``None`` (an unset string field would silently
-  become ``""``).
+* string: ``str`` that encodes as UTF-8; never ``None`` (an unset string
+  field would silently become ``""``).
 * bytes: ``bytes``, ``bytearray`` or ``memoryview``.
 * integers: ``int`` (not ``bool``) within the field's range.
 * bool: ``bool``.
@@ -53,9 +53,16 @@ def _kind(value: object) -> str:
 
 
 def check_str(where: str, value: object) -> str:
-    """Accept a ``str``."""
+    """Accept a ``str`` that encodes as UTF-8 (no lone surrogates)."""
     if not isinstance(value, str):
         raise TypeError(f"{where} must be a str, not {_kind(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"{where} is not valid text: a lone surrogate at index {error.start}"
+            ) from None
     return value
 
 
