@@ -16,9 +16,9 @@ SDK_WHEEL (the wheel), SDK_RUNTIME_REQUIREMENTS (the lock's runtime entries,
 from tools/demo/runtime_requirements.py) and MATTERMOST_PLUGINAPI_SERVER
 (the Go server binary).
 
-test_packaging and test_codegen test the development tooling (the wheel
-build, the code generators) and need its pinned versions; they run in the
-main `make test` run, not here.
+test_packaging, test_codegen and test_grpc_plugin test the development
+tooling (the wheel build, the code generators) and need its pinned
+versions; they run in the main `make test` run, not here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ LATEST = "3.13"
 HERE = Path(__file__).parent
 PYPROJECT = HERE / "pyproject.toml"
 TEST_REQUIREMENTS = HERE / "tests" / "requirements-matrix.txt"
-DEV_ONLY_TESTS = ["tests/test_packaging.py", "tests/test_codegen.py"]
+DEV_ONLY_TESTS = [
+    "tests/test_packaging.py",
+    "tests/test_codegen.py",
+    "tests/test_grpc_plugin.py",
+]
 
 nox.options.default_venv_backend = "venv"
 nox.options.error_on_missing_interpreters = True
