@@ -512,11 +512,16 @@ def render_api(domains: list[str]) -> str:
     ]
     out += ["", '__all__ = ["AsyncPluginAPI", "SyncPluginAPI"]']
     for flavour, word in (("Sync", "blocking"), ("Async", "asyncio")):
-        bases = ", ".join(f"{flavour}{name}API" for name in names)
+        bases = [f"{flavour}{name}API" for name in names]
+        header = f"class {flavour}PluginAPI({', '.join(bases)}):"
+        if len(header) > WIDTH:
+            header = "\n".join(
+                [f"class {flavour}PluginAPI(", *(f"    {base}," for base in bases), "):"]
+            )
         out += [
             "",
             "",
-            f"class {flavour}PluginAPI({bases}):",
+            header,
             f'    """Every {word} Plugin API method, one per RPC."""',
         ]
     return "\n".join(out) + "\n"

@@ -44,6 +44,11 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "GetUserByUsername": (1, "user"),
     "GetUsersByUsernames": (1, "users"),
     "UpdateUser": (1, "user"),
+    # preferences
+    "GetPreferenceForUser": (3, "preference"),
+    "GetPreferencesForUser": (1, "preferences"),
+    "UpdatePreferencesForUser": (2, None),
+    "DeletePreferencesForUser": (2, None),
     # logging
     "LogDebug": (2, None),
     "LogInfo": (2, None),

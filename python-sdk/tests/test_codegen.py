@@ -28,6 +28,7 @@ GENERATED = [
     "kv_pb2",
     "logging_pb2",
     "plugin_pb2",
+    "preferences_pb2",
     "users_pb2",
 ]
 
@@ -106,7 +107,8 @@ def descriptor_set(mutate: Any = None) -> bytes:
     from google.protobuf import descriptor_pb2
 
     files = []
-    for module in ("plugin_pb2", "config_pb2", "kv_pb2", "logging_pb2", "users_pb2", "api_pb2"):
+    modules = ("plugin_pb2", "config_pb2", "kv_pb2", "logging_pb2", "preferences_pb2", "users_pb2")
+    for module in (*modules, "api_pb2"):
         proto = descriptor_pb2.FileDescriptorProto()
         importlib.import_module(f"mattermost_plugin.grpc.{module}").DESCRIPTOR.CopyToProto(proto)
         files.append(proto)
@@ -168,6 +170,7 @@ def test_each_domain_has_its_module() -> None:
         "_api/config.py",
         "_api/kv.py",
         "_api/logging.py",
+        "_api/preferences.py",
         "_api/users.py",
         "models.py",
     }

@@ -227,6 +227,32 @@ def test_not_found_carries_the_app_error(api: Any) -> None:
     assert error.app_error is not None and error.details == (error.app_error,)
 
 
+def test_preferences(api: Any) -> None:
+    from mattermost_plugin.models import Preference
+
+    alice = api.create_user(new_user("prefs")).id
+    saved = [
+        Preference(user_id=alice, category="display_settings", name="use_military_time", value="1"),
+        Preference(user_id=alice, category="theme", value='{"sidebarBg": "#145dbf"}'),
+    ]
+    api.update_preferences_for_user(alice, saved)
+    assert api.get_preferences_for_user(alice) == saved
+    got = api.get_preference_for_user(alice, "display_settings", "use_military_time")
+    assert got.value == "1"
+    with pytest.raises(mp.PermissionDeniedError) as denied:
+        api.update_preferences_for_user(alice, [Preference(user_id="x" * 26, category="c")])
+    assert denied.value.status_code == 403
+    with pytest.raises(mp.ValidationError) as invalid:
+        api.update_preferences_for_user(
+            alice, [Preference(user_id=alice, category="theme", value="[")]
+        )
+    assert invalid.value.error_id == "model.preference.is_valid.theme.app_error"
+    api.delete_preferences_for_user(alice, saved[1:])
+    assert api.get_preferences_for_user(alice) == saved[:1]
+    with pytest.raises(mp.NotFoundError):
+        api.get_preference_for_user(alice, "theme", "")
+
+
 def test_logging_reaches_the_server_log(go_server: GoServer, api: Any) -> None:
     api.log_debug("debug line", {"a": "1"})
     api.log_info("info line")
@@ -416,19 +442,18 @@ def variations() -> list[tuple[str, str, dict[str, Any]]]:
             value = big(field)
             if value is not None:
                 out.append((snake_case(rpc.name), field.name, {**base, field.name: value}))
-            elif field.message_type is not None and not field.is_repeated:
+            elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
+                # A message, or one element of a list of messages, with one
+                # string or bytes field big.
                 model = getattr(models, field.message_type.name)
                 for nested in field.message_type.fields:
                     nested_value = big(nested)
-                    if nested_value is not None:
-                        what = f"{field.name}.{nested.name}"
-                        out.append(
-                            (
-                                snake_case(rpc.name),
-                                what,
-                                {**base, field.name: model(**{nested.name: nested_value})},
-                            )
-                        )
+                    if nested_value is None:
+                        continue
+                    element = model(**{nested.name: nested_value})
+                    value = [element] if field.is_repeated else element
+                    what = f"{field.name}.{nested.name}"
+                    out.append((snake_case(rpc.name), what, {**base, field.name: value}))
     return out
 
 

@@ -18,6 +18,9 @@ from .grpc.kv_pb2 import (
 from .grpc.plugin_pb2 import (
     AppError,
 )
+from .grpc.preferences_pb2 import (
+    Preference,
+)
 from .grpc.users_pb2 import (
     User,
     UserGetOptions,
@@ -27,6 +30,7 @@ from .grpc.users_pb2 import (
 __all__ = [
     "AppError",
     "PluginKVSetOptions",
+    "Preference",
     "User",
     "UserGetOptions",
     "ViewUsersRestrictions",
@@ -61,6 +65,19 @@ Attributes:
     old_value (bytes | None): The expected current value when atomic is set; unset means "the
         key must not exist". Setting it without atomic is invalid.
     expire_in_seconds (int): Seconds until the key expires; 0 or less means never.
+""",
+)
+
+document(
+    Preference,
+    """Preference is one preference of one user (model.Preference), keyed by user, category and
+name.
+
+Attributes:
+    user_id (str): Id of the user the preference belongs to.
+    category (str): Category, 1 to 32 characters, such as "display_settings" or "theme".
+    name (str): Name within the category, at most 32 characters.
+    value (str): Value, at most 20,000 characters; a JSON object for category "theme".
 """,
 )
 

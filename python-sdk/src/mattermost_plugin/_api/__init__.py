@@ -8,14 +8,21 @@ from __future__ import annotations
 from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
+from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
 from .users import AsyncUsersAPI, SyncUsersAPI
 
 __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
-class SyncPluginAPI(SyncConfigAPI, SyncKVAPI, SyncLoggingAPI, SyncUsersAPI):
+class SyncPluginAPI(SyncConfigAPI, SyncKVAPI, SyncLoggingAPI, SyncPreferencesAPI, SyncUsersAPI):
     """Every blocking Plugin API method, one per RPC."""
 
 
-class AsyncPluginAPI(AsyncConfigAPI, AsyncKVAPI, AsyncLoggingAPI, AsyncUsersAPI):
+class AsyncPluginAPI(
+    AsyncConfigAPI,
+    AsyncKVAPI,
+    AsyncLoggingAPI,
+    AsyncPreferencesAPI,
+    AsyncUsersAPI,
+):
     """Every asyncio Plugin API method, one per RPC."""

@@ -6,6 +6,7 @@ import warnings
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
+from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
 from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
 GRPC_GENERATED_VERSION = '1.80.1'
@@ -132,6 +133,26 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/UpdateUser',
                 request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
+                _registered_method=True)
+        self.GetPreferenceForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
+                request_serializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserResponse.FromString,
+                _registered_method=True)
+        self.GetPreferencesForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPreferencesForUser',
+                request_serializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserResponse.FromString,
+                _registered_method=True)
+        self.UpdatePreferencesForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePreferencesForUser',
+                request_serializer=mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserResponse.FromString,
+                _registered_method=True)
+        self.DeletePreferencesForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePreferencesForUser',
+                request_serializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.FromString,
                 _registered_method=True)
         self.LogDebug = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogDebug',
@@ -308,6 +329,38 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPreferenceForUser(self, request, context):
+        """GetPreferenceForUser returns one preference of a user. Minimum server
+        version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPreferencesForUser(self, request, context):
+        """GetPreferencesForUser returns every preference of a user. Minimum
+        server version: 5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferencesForUser(self, request, context):
+        """UpdatePreferencesForUser creates or replaces preferences of a user, all
+        or none. Minimum server version: 5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePreferencesForUser(self, request, context):
+        """DeletePreferencesForUser deletes preferences of a user; missing ones are
+        skipped. Minimum server version: 5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LogDebug(self, request, context):
         """LogDebug writes a debug-level line to the server log. Minimum server
         version: 5.2.
@@ -437,6 +490,26 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreferenceForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserResponse.SerializeToString,
+            ),
+            'GetPreferencesForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreferencesForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserResponse.SerializeToString,
+            ),
+            'UpdatePreferencesForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferencesForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserResponse.SerializeToString,
+            ),
+            'DeletePreferencesForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePreferencesForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.SerializeToString,
             ),
             'LogDebug': grpc.unary_unary_rpc_method_handler(
                     servicer.LogDebug,
@@ -973,6 +1046,114 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/UpdateUser',
             mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
             mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreferenceForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
+            mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_preferences__pb2.GetPreferenceForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreferencesForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPreferencesForUser',
+            mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_preferences__pb2.GetPreferencesForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferencesForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePreferencesForUser',
+            mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_preferences__pb2.UpdatePreferencesForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePreferencesForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePreferencesForUser',
+            mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

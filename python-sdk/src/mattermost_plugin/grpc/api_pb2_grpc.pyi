@@ -41,6 +41,7 @@ from grpc import aio as _aio
 from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
+from . import preferences_pb2 as _preferences_pb2
 from . import users_pb2 as _users_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -138,6 +139,22 @@ class PluginAPIStub:
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
     """
+    GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
+    """GetPreferenceForUser returns one preference of a user. Minimum server
+    version: 9.5.
+    """
+    GetPreferencesForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferencesForUserRequest, _preferences_pb2.GetPreferencesForUserResponse]
+    """GetPreferencesForUser returns every preference of a user. Minimum
+    server version: 5.26.
+    """
+    UpdatePreferencesForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.UpdatePreferencesForUserRequest, _preferences_pb2.UpdatePreferencesForUserResponse]
+    """UpdatePreferencesForUser creates or replaces preferences of a user, all
+    or none. Minimum server version: 5.26.
+    """
+    DeletePreferencesForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.DeletePreferencesForUserRequest, _preferences_pb2.DeletePreferencesForUserResponse]
+    """DeletePreferencesForUser deletes preferences of a user; missing ones are
+    skipped. Minimum server version: 5.26.
+    """
     LogDebug: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]
     """LogDebug writes a debug-level line to the server log. Minimum server
     version: 5.2.
@@ -228,6 +245,22 @@ class PluginAPIAsyncStub(PluginAPIStub):
     UpdateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
+    """
+    GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
+    """GetPreferenceForUser returns one preference of a user. Minimum server
+    version: 9.5.
+    """
+    GetPreferencesForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferencesForUserRequest, _preferences_pb2.GetPreferencesForUserResponse]  # type: ignore[assignment]
+    """GetPreferencesForUser returns every preference of a user. Minimum
+    server version: 5.26.
+    """
+    UpdatePreferencesForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.UpdatePreferencesForUserRequest, _preferences_pb2.UpdatePreferencesForUserResponse]  # type: ignore[assignment]
+    """UpdatePreferencesForUser creates or replaces preferences of a user, all
+    or none. Minimum server version: 5.26.
+    """
+    DeletePreferencesForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.DeletePreferencesForUserRequest, _preferences_pb2.DeletePreferencesForUserResponse]  # type: ignore[assignment]
+    """DeletePreferencesForUser deletes preferences of a user; missing ones are
+    skipped. Minimum server version: 5.26.
     """
     LogDebug: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]  # type: ignore[assignment]
     """LogDebug writes a debug-level line to the server log. Minimum server
@@ -430,6 +463,46 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_users_pb2.UpdateUserResponse, _abc.Awaitable[_users_pb2.UpdateUserResponse]]:
         """UpdateUser updates a user's profile. Roles, password, auth data and
         delete_at are kept. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPreferenceForUser(
+        self,
+        request: _preferences_pb2.GetPreferenceForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preferences_pb2.GetPreferenceForUserResponse, _abc.Awaitable[_preferences_pb2.GetPreferenceForUserResponse]]:
+        """GetPreferenceForUser returns one preference of a user. Minimum server
+        version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPreferencesForUser(
+        self,
+        request: _preferences_pb2.GetPreferencesForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preferences_pb2.GetPreferencesForUserResponse, _abc.Awaitable[_preferences_pb2.GetPreferencesForUserResponse]]:
+        """GetPreferencesForUser returns every preference of a user. Minimum
+        server version: 5.26.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePreferencesForUser(
+        self,
+        request: _preferences_pb2.UpdatePreferencesForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preferences_pb2.UpdatePreferencesForUserResponse, _abc.Awaitable[_preferences_pb2.UpdatePreferencesForUserResponse]]:
+        """UpdatePreferencesForUser creates or replaces preferences of a user, all
+        or none. Minimum server version: 5.26.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePreferencesForUser(
+        self,
+        request: _preferences_pb2.DeletePreferencesForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_preferences_pb2.DeletePreferencesForUserResponse, _abc.Awaitable[_preferences_pb2.DeletePreferencesForUserResponse]]:
+        """DeletePreferencesForUser deletes preferences of a user; missing ones are
+        skipped. Minimum server version: 5.26.
         """
 
     @_abc_1.abstractmethod

@@ -7,7 +7,8 @@
 // others.
 //
 // The package is laid out by the domains of the contract: a domain's
-// handlers are in <domain>.go (users.go, kv.go, config.go, logging.go),
+// handlers are in <domain>.go (users.go, kv.go, config.go, logging.go,
+// preferences.go),
 // its state in <domain>_store.go, and its tests in <domain>_test.go. One
 // Backend holds every domain's state under one mutex.
 package memory
@@ -35,6 +36,8 @@ type Backend struct {
 	mu    sync.Mutex
 	kv    kvStore
 	users userStore
+
+	preferences preferenceStore
 }
 
 // An Option configures a [Backend].
@@ -80,6 +83,8 @@ func New(opts ...Option) *Backend {
 		logger:  slog.Default(),
 		kv:      make(kvStore),
 		users:   newUserStore(),
+
+		preferences: make(preferenceStore),
 	}
 	for _, opt := range opts {
 		opt.apply(b)

@@ -72,13 +72,24 @@ func megabyteRequests() map[string][]*dynamicpb.Message {
 				out[string(method.Name())] = append(out[string(method.Name())], req)
 				continue
 			}
-			if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() {
+			if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
 				continue
 			}
+			// A message, or one element of a list of messages, with one
+			// string or bytes field big.
 			nested := fd.Message()
 			for k := range nested.Fields().Len() {
 				req := dynamicpb.NewMessage(input)
-				if fill(req.Mutable(fd).Message(), nested.Fields().Get(k)) {
+				var inner protoreflect.Message
+				if fd.IsList() {
+					list := req.Mutable(fd).List()
+					element := list.NewElement()
+					list.Append(element)
+					inner = element.Message()
+				} else {
+					inner = req.Mutable(fd).Message()
+				}
+				if fill(inner, nested.Fields().Get(k)) {
 					out[string(method.Name())] = append(out[string(method.Name())], req)
 				}
 			}

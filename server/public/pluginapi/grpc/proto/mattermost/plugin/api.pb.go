@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a\x1dmattermost/plugin/users.proto2\xfd\x10\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/users.proto2\xfe\x14\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -81,59 +81,71 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x11GetUserByUsername\x12+.mattermost.plugin.GetUserByUsernameRequest\x1a,.mattermost.plugin.GetUserByUsernameResponse\x12t\n" +
 	"\x13GetUsersByUsernames\x12-.mattermost.plugin.GetUsersByUsernamesRequest\x1a..mattermost.plugin.GetUsersByUsernamesResponse\x12Y\n" +
 	"\n" +
-	"UpdateUser\x12$.mattermost.plugin.UpdateUserRequest\x1a%.mattermost.plugin.UpdateUserResponse\x12S\n" +
+	"UpdateUser\x12$.mattermost.plugin.UpdateUserRequest\x1a%.mattermost.plugin.UpdateUserResponse\x12w\n" +
+	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
+	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
+	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
+	"\x18DeletePreferencesForUser\x122.mattermost.plugin.DeletePreferencesForUserRequest\x1a3.mattermost.plugin.DeletePreferencesForUserResponse\x12S\n" +
 	"\bLogDebug\x12\".mattermost.plugin.LogDebugRequest\x1a#.mattermost.plugin.LogDebugResponse\x12P\n" +
 	"\aLogInfo\x12!.mattermost.plugin.LogInfoRequest\x1a\".mattermost.plugin.LogInfoResponse\x12P\n" +
 	"\aLogWarn\x12!.mattermost.plugin.LogWarnRequest\x1a\".mattermost.plugin.LogWarnResponse\x12S\n" +
 	"\bLogError\x12\".mattermost.plugin.LogErrorRequest\x1a#.mattermost.plugin.LogErrorResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),     // 0: mattermost.plugin.GetServerVersionRequest
-	(*KVSetRequest)(nil),                // 1: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                // 2: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),             // 3: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),          // 4: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),      // 5: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),      // 6: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),   // 7: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),     // 8: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),               // 9: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),           // 10: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),           // 11: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),             // 12: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),        // 13: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),              // 14: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),       // 15: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),    // 16: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),  // 17: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),           // 18: mattermost.plugin.UpdateUserRequest
-	(*LogDebugRequest)(nil),             // 19: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),              // 20: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),              // 21: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),             // 22: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),    // 23: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),               // 24: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),               // 25: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),            // 26: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),         // 27: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),     // 28: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),     // 29: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),  // 30: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),    // 31: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),              // 32: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),          // 33: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),          // 34: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),            // 35: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),       // 36: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),             // 37: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),      // 38: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),   // 39: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil), // 40: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),          // 41: mattermost.plugin.UpdateUserResponse
-	(*LogDebugResponse)(nil),            // 42: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),             // 43: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),             // 44: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),            // 45: mattermost.plugin.LogErrorResponse
+	(*GetServerVersionRequest)(nil),          // 0: mattermost.plugin.GetServerVersionRequest
+	(*KVSetRequest)(nil),                     // 1: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                     // 2: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                  // 3: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),               // 4: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),           // 5: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),           // 6: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),        // 7: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),          // 8: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                    // 9: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                // 10: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                // 11: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                  // 12: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),             // 13: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                   // 14: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),            // 15: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),         // 16: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),       // 17: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                // 18: mattermost.plugin.UpdateUserRequest
+	(*GetPreferenceForUserRequest)(nil),      // 19: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),     // 20: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),  // 21: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),  // 22: mattermost.plugin.DeletePreferencesForUserRequest
+	(*LogDebugRequest)(nil),                  // 23: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                   // 24: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                   // 25: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                  // 26: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),         // 27: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                    // 28: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                    // 29: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                 // 30: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),              // 31: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),          // 32: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),          // 33: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),       // 34: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),         // 35: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                   // 36: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),               // 37: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),               // 38: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                 // 39: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),            // 40: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                  // 41: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),           // 42: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),        // 43: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),      // 44: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),               // 45: mattermost.plugin.UpdateUserResponse
+	(*GetPreferenceForUserResponse)(nil),     // 46: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),    // 47: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil), // 48: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil), // 49: mattermost.plugin.DeletePreferencesForUserResponse
+	(*LogDebugResponse)(nil),                 // 50: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                  // 51: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                  // 52: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                 // 53: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,  // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -155,35 +167,43 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	16, // 16: mattermost.plugin.PluginAPI.GetUserByUsername:input_type -> mattermost.plugin.GetUserByUsernameRequest
 	17, // 17: mattermost.plugin.PluginAPI.GetUsersByUsernames:input_type -> mattermost.plugin.GetUsersByUsernamesRequest
 	18, // 18: mattermost.plugin.PluginAPI.UpdateUser:input_type -> mattermost.plugin.UpdateUserRequest
-	19, // 19: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	20, // 20: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	21, // 21: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	22, // 22: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	23, // 23: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	24, // 24: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	25, // 25: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	26, // 26: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	27, // 27: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	28, // 28: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	29, // 29: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	30, // 30: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	31, // 31: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	32, // 32: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	33, // 33: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	34, // 34: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	35, // 35: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	36, // 36: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	37, // 37: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	38, // 38: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	39, // 39: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	40, // 40: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	41, // 41: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	42, // 42: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	43, // 43: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	44, // 44: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	45, // 45: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	23, // [23:46] is the sub-list for method output_type
-	0,  // [0:23] is the sub-list for method input_type
+	19, // 19: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	20, // 20: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	21, // 21: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	22, // 22: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	23, // 23: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	24, // 24: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	25, // 25: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	26, // 26: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	27, // 27: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	28, // 28: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	29, // 29: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	30, // 30: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	31, // 31: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	32, // 32: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	33, // 33: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	34, // 34: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	35, // 35: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	36, // 36: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	37, // 37: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	38, // 38: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	39, // 39: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	40, // 40: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	41, // 41: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	42, // 42: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	43, // 43: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	44, // 44: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	45, // 45: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	46, // 46: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	47, // 47: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	48, // 48: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	49, // 49: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	50, // 50: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	51, // 51: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	52, // 52: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	53, // 53: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	27, // [27:54] is the sub-list for method output_type
+	0,  // [0:27] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -197,6 +217,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_config_proto_init()
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
+	file_mattermost_plugin_preferences_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

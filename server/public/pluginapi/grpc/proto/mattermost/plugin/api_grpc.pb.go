@@ -53,29 +53,33 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginAPI_GetServerVersion_FullMethodName    = "/mattermost.plugin.PluginAPI/GetServerVersion"
-	PluginAPI_KVSet_FullMethodName               = "/mattermost.plugin.PluginAPI/KVSet"
-	PluginAPI_KVGet_FullMethodName               = "/mattermost.plugin.PluginAPI/KVGet"
-	PluginAPI_KVDelete_FullMethodName            = "/mattermost.plugin.PluginAPI/KVDelete"
-	PluginAPI_KVDeleteAll_FullMethodName         = "/mattermost.plugin.PluginAPI/KVDeleteAll"
-	PluginAPI_KVSetWithExpiry_FullMethodName     = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
-	PluginAPI_KVCompareAndSet_FullMethodName     = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
-	PluginAPI_KVCompareAndDelete_FullMethodName  = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
-	PluginAPI_KVSetWithOptions_FullMethodName    = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
-	PluginAPI_KVList_FullMethodName              = "/mattermost.plugin.PluginAPI/KVList"
-	PluginAPI_CreateUser_FullMethodName          = "/mattermost.plugin.PluginAPI/CreateUser"
-	PluginAPI_DeleteUser_FullMethodName          = "/mattermost.plugin.PluginAPI/DeleteUser"
-	PluginAPI_GetUsers_FullMethodName            = "/mattermost.plugin.PluginAPI/GetUsers"
-	PluginAPI_GetUsersByIds_FullMethodName       = "/mattermost.plugin.PluginAPI/GetUsersByIds"
-	PluginAPI_GetUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetUser"
-	PluginAPI_GetUserByEmail_FullMethodName      = "/mattermost.plugin.PluginAPI/GetUserByEmail"
-	PluginAPI_GetUserByUsername_FullMethodName   = "/mattermost.plugin.PluginAPI/GetUserByUsername"
-	PluginAPI_GetUsersByUsernames_FullMethodName = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
-	PluginAPI_UpdateUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdateUser"
-	PluginAPI_LogDebug_FullMethodName            = "/mattermost.plugin.PluginAPI/LogDebug"
-	PluginAPI_LogInfo_FullMethodName             = "/mattermost.plugin.PluginAPI/LogInfo"
-	PluginAPI_LogWarn_FullMethodName             = "/mattermost.plugin.PluginAPI/LogWarn"
-	PluginAPI_LogError_FullMethodName            = "/mattermost.plugin.PluginAPI/LogError"
+	PluginAPI_GetServerVersion_FullMethodName         = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_KVSet_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVSet"
+	PluginAPI_KVGet_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVGet"
+	PluginAPI_KVDelete_FullMethodName                 = "/mattermost.plugin.PluginAPI/KVDelete"
+	PluginAPI_KVDeleteAll_FullMethodName              = "/mattermost.plugin.PluginAPI/KVDeleteAll"
+	PluginAPI_KVSetWithExpiry_FullMethodName          = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
+	PluginAPI_KVCompareAndSet_FullMethodName          = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
+	PluginAPI_KVCompareAndDelete_FullMethodName       = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
+	PluginAPI_KVSetWithOptions_FullMethodName         = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
+	PluginAPI_KVList_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVList"
+	PluginAPI_CreateUser_FullMethodName               = "/mattermost.plugin.PluginAPI/CreateUser"
+	PluginAPI_DeleteUser_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteUser"
+	PluginAPI_GetUsers_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUsers"
+	PluginAPI_GetUsersByIds_FullMethodName            = "/mattermost.plugin.PluginAPI/GetUsersByIds"
+	PluginAPI_GetUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetUser"
+	PluginAPI_GetUserByEmail_FullMethodName           = "/mattermost.plugin.PluginAPI/GetUserByEmail"
+	PluginAPI_GetUserByUsername_FullMethodName        = "/mattermost.plugin.PluginAPI/GetUserByUsername"
+	PluginAPI_GetUsersByUsernames_FullMethodName      = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
+	PluginAPI_UpdateUser_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateUser"
+	PluginAPI_GetPreferenceForUser_FullMethodName     = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
+	PluginAPI_GetPreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
+	PluginAPI_UpdatePreferencesForUser_FullMethodName = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
+	PluginAPI_DeletePreferencesForUser_FullMethodName = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
+	PluginAPI_LogDebug_FullMethodName                 = "/mattermost.plugin.PluginAPI/LogDebug"
+	PluginAPI_LogInfo_FullMethodName                  = "/mattermost.plugin.PluginAPI/LogInfo"
+	PluginAPI_LogWarn_FullMethodName                  = "/mattermost.plugin.PluginAPI/LogWarn"
+	PluginAPI_LogError_FullMethodName                 = "/mattermost.plugin.PluginAPI/LogError"
 )
 
 // PluginAPIClient is the client API for PluginAPI service.
@@ -138,6 +142,18 @@ type PluginAPIClient interface {
 	// UpdateUser updates a user's profile. Roles, password, auth data and
 	// delete_at are kept. Minimum server version: 5.2.
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// GetPreferenceForUser returns one preference of a user. Minimum server
+	// version: 9.5.
+	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
+	// GetPreferencesForUser returns every preference of a user. Minimum
+	// server version: 5.26.
+	GetPreferencesForUser(ctx context.Context, in *GetPreferencesForUserRequest, opts ...grpc.CallOption) (*GetPreferencesForUserResponse, error)
+	// UpdatePreferencesForUser creates or replaces preferences of a user, all
+	// or none. Minimum server version: 5.26.
+	UpdatePreferencesForUser(ctx context.Context, in *UpdatePreferencesForUserRequest, opts ...grpc.CallOption) (*UpdatePreferencesForUserResponse, error)
+	// DeletePreferencesForUser deletes preferences of a user; missing ones are
+	// skipped. Minimum server version: 5.26.
+	DeletePreferencesForUser(ctx context.Context, in *DeletePreferencesForUserRequest, opts ...grpc.CallOption) (*DeletePreferencesForUserResponse, error)
 	// LogDebug writes a debug-level line to the server log. Minimum server
 	// version: 5.2.
 	LogDebug(ctx context.Context, in *LogDebugRequest, opts ...grpc.CallOption) (*LogDebugResponse, error)
@@ -350,6 +366,46 @@ func (c *pluginAPIClient) UpdateUser(ctx context.Context, in *UpdateUserRequest,
 	return out, nil
 }
 
+func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPreferenceForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPreferenceForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPreferencesForUser(ctx context.Context, in *GetPreferencesForUserRequest, opts ...grpc.CallOption) (*GetPreferencesForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPreferencesForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPreferencesForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePreferencesForUser(ctx context.Context, in *UpdatePreferencesForUserRequest, opts ...grpc.CallOption) (*UpdatePreferencesForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePreferencesForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePreferencesForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePreferencesForUser(ctx context.Context, in *DeletePreferencesForUserRequest, opts ...grpc.CallOption) (*DeletePreferencesForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePreferencesForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePreferencesForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) LogDebug(ctx context.Context, in *LogDebugRequest, opts ...grpc.CallOption) (*LogDebugResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LogDebugResponse)
@@ -450,6 +506,18 @@ type PluginAPIServer interface {
 	// UpdateUser updates a user's profile. Roles, password, auth data and
 	// delete_at are kept. Minimum server version: 5.2.
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// GetPreferenceForUser returns one preference of a user. Minimum server
+	// version: 9.5.
+	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
+	// GetPreferencesForUser returns every preference of a user. Minimum
+	// server version: 5.26.
+	GetPreferencesForUser(context.Context, *GetPreferencesForUserRequest) (*GetPreferencesForUserResponse, error)
+	// UpdatePreferencesForUser creates or replaces preferences of a user, all
+	// or none. Minimum server version: 5.26.
+	UpdatePreferencesForUser(context.Context, *UpdatePreferencesForUserRequest) (*UpdatePreferencesForUserResponse, error)
+	// DeletePreferencesForUser deletes preferences of a user; missing ones are
+	// skipped. Minimum server version: 5.26.
+	DeletePreferencesForUser(context.Context, *DeletePreferencesForUserRequest) (*DeletePreferencesForUserResponse, error)
 	// LogDebug writes a debug-level line to the server log. Minimum server
 	// version: 5.2.
 	LogDebug(context.Context, *LogDebugRequest) (*LogDebugResponse, error)
@@ -528,6 +596,18 @@ func (UnimplementedPluginAPIServer) GetUsersByUsernames(context.Context, *GetUse
 }
 func (UnimplementedPluginAPIServer) UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPreferencesForUser(context.Context, *GetPreferencesForUserRequest) (*GetPreferencesForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPreferencesForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePreferencesForUser(context.Context, *UpdatePreferencesForUserRequest) (*UpdatePreferencesForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePreferencesForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePreferencesForUser(context.Context, *DeletePreferencesForUserRequest) (*DeletePreferencesForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePreferencesForUser not implemented")
 }
 func (UnimplementedPluginAPIServer) LogDebug(context.Context, *LogDebugRequest) (*LogDebugResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LogDebug not implemented")
@@ -904,6 +984,78 @@ func _PluginAPI_UpdateUser_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPreferenceForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPreferenceForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPreferenceForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPreferenceForUser(ctx, req.(*GetPreferenceForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPreferencesForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPreferencesForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPreferencesForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPreferencesForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPreferencesForUser(ctx, req.(*GetPreferencesForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePreferencesForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePreferencesForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePreferencesForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePreferencesForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePreferencesForUser(ctx, req.(*UpdatePreferencesForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePreferencesForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePreferencesForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePreferencesForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePreferencesForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePreferencesForUser(ctx, req.(*DeletePreferencesForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_LogDebug_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(LogDebugRequest)
 	if err := dec(in); err != nil {
@@ -1058,6 +1210,22 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateUser",
 			Handler:    _PluginAPI_UpdateUser_Handler,
+		},
+		{
+			MethodName: "GetPreferenceForUser",
+			Handler:    _PluginAPI_GetPreferenceForUser_Handler,
+		},
+		{
+			MethodName: "GetPreferencesForUser",
+			Handler:    _PluginAPI_GetPreferencesForUser_Handler,
+		},
+		{
+			MethodName: "UpdatePreferencesForUser",
+			Handler:    _PluginAPI_UpdatePreferencesForUser_Handler,
+		},
+		{
+			MethodName: "DeletePreferencesForUser",
+			Handler:    _PluginAPI_DeletePreferencesForUser_Handler,
 		},
 		{
 			MethodName: "LogDebug",
