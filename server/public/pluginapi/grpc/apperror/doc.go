@@ -6,6 +6,10 @@
 // mattermost.plugin.AppError message, so that a client can rebuild every
 // field. [FromStatus] is the inverse.
 //
+// Every status it makes is bounded (see [MaxMessageBytes] and
+// [MaxDetailsBytes]), whatever input a handler echoed into the error, so
+// that it fits in the headers every gRPC client accepts.
+//
 // The invariants are those of package status in grpc-go: a nil error is
 // never a failed status, and OK never carries an AppError.
 package apperror

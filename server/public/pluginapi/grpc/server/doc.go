@@ -2,13 +2,18 @@
 // gRPC.
 //
 // It adds what every Plugin API server needs around the implementation:
-//   - token authentication on every call (package auth);
-//   - conversion of AppErrors and other handler errors to gRPC statuses
-//     (package apperror);
+//   - token authentication when a call's headers arrive, before its message
+//     is read (package auth); the grpc.health.v1 service needs no token;
+//   - decoding that answers unparseable requests and invalid UTF-8 with
+//     INVALID_ARGUMENT (decode.go);
+//   - conversion of AppErrors and other handler errors to bounded gRPC
+//     statuses, with AppError.where set to the method (package apperror);
 //   - recovery from handler panics (package recovery);
-//   - the grpc.health.v1 service;
-//   - message size limits and a keepalive policy that match the Python
-//     client's;
+//   - the grpc.health.v1 service and server reflection;
+//   - limits on messages, streams, headers and connection set-up and idle
+//     time, and a keepalive policy that matches the Python client's;
+//   - gzip request decompression;
+//   - a log line for every GOAWAY it sends (goaway.go);
 //   - listeners on a private unix socket or on loopback TCP;
-//   - graceful stop.
+//   - a graceful stop that lets started calls finish (drain.go).
 package server
