@@ -510,8 +510,15 @@ def test_not_found_with_a_12_kib_username(api: Any) -> None:
 
 
 def test_sigterm_lets_started_calls_finish() -> None:
-    """SIGTERM while 50 clients send 4 MiB each: all finish, nothing half-applied."""
-    server = start_server(fast_stop=False)
+    """SIGTERM while 50 clients send 4 MiB each: all finish, nothing half-applied.
+
+    The client sends the 4 MiB messages one after another on its connection,
+    and on a loaded machine (the matrix runs two of these suites at once)
+    the gaps between them can pass the default 500 ms drain quiet period, and
+    the whole transfer the default 10 s stop timeout. The server here waits
+    2 s and 60 s, so that the test checks the drain, not the load.
+    """
+    server = start_server("-drain-quiet", "2s", "-stop-timeout", "60s", fast_stop=False)
     value = b"v" * (4 << 20)
     with server.client() as client:
         client.get_server_version()
