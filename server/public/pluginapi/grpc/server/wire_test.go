@@ -25,6 +25,7 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 )
 
 // rawBytes is a request message that is sent exactly as given.
@@ -350,4 +351,31 @@ func TestReflectionNeedsTheToken(t *testing.T) {
 	if err != nil || !slices.Contains(names, "mattermost.plugin.PluginAPI") {
 		t.Errorf("reflection services = %v, %v; want mattermost.plugin.PluginAPI among them", names, err)
 	}
+}
+
+// TestStalledTokenlessConnectionIsClosed opens a connection whose only
+// call is refused for its missing token, then stalls: the server closes it
+// once the idle limit passes, however often the client retries.
+func TestStalledTokenlessConnectionIsClosed(t *testing.T) {
+	h := start(t, memory.New(), server.MaxConnectionIdle(200*time.Millisecond))
+	r := dialRaw(t, h.lis.Target)
+	for i := range 3 {
+		r.openCall(uint32(2*i+1), "/mattermost.plugin.PluginAPI/GetServerVersion")
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx := ctxWithTimeout(t)
+	for {
+		r.mu.Lock()
+		n, done := len(r.goAways), r.done
+		r.mu.Unlock()
+		if n > 0 || done {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the stalled tokenless connection was never closed")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	waitForLog(t, h, "max_idle")
 }
