@@ -94,6 +94,31 @@ def test_async_client_refuses_a_second_live_loop(go_server: GoServer) -> None:
         second.close()
 
 
+def test_async_close_from_another_loop(go_server: GoServer) -> None:
+    """close() from another thread's loop closes the channel in the client's loop."""
+    client = go_server.async_client()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        ready = asyncio.run_coroutine_threadsafe(client.get_server_version(), loop)
+        assert ready.result(timeout=10) == "11.1.0"
+        channel = client._channel
+        assert channel is not None
+        asyncio.run(client.close())
+        assert client.is_closed
+        state = asyncio.run_coroutine_threadsafe(_channel_state(channel), loop).result(10)
+        assert state is grpc.ChannelConnectivity.SHUTDOWN
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+async def _channel_state(channel: Any) -> grpc.ChannelConnectivity:
+    return channel.get_state()  # type: ignore[no-any-return]
+
+
 def test_sync_close_during_calls(go_server: GoServer) -> None:
     """close() from another thread cuts calls short with ClientClosedError only."""
     client = go_server.client()

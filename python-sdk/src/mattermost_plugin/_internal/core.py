@@ -303,15 +303,22 @@ class AsyncCore(_Core):
     async def close(self) -> None:
         """Close the channel. Idempotent.
 
-        Calls in flight fail with :class:`ClientClosedError`.
+        Calls in flight fail with :class:`ClientClosedError`. Called from
+        another event loop than the one the client runs in, it closes the
+        channel in that loop, if the loop still runs, and waits for it.
         """
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
         channel, loop = self._channel, self._loop
         self._channel = self._stub_ = None
-        if channel is not None and loop is asyncio.get_running_loop():
+        if channel is None or loop is None:
+            return
+        if loop is asyncio.get_running_loop():
             await channel.close()
+        elif loop.is_running():
+            done = asyncio.run_coroutine_threadsafe(channel.close(), loop)
+            await asyncio.wrap_future(done)
 
     async def __aenter__(self: _Self) -> _Self:
         self._enter()  # type: ignore[attr-defined]
