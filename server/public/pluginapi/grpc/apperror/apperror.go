@@ -100,20 +100,6 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Proto returns the error as a contract message, unbounded.
-func (e *Error) Proto() *pluginpb.AppError {
-	return &pluginpb.AppError{
-		Id:            e.ID,
-		Message:       e.Message,
-		DetailedError: e.DetailedError,
-		RequestId:     e.RequestID,
-		StatusCode:    int32(e.StatusCode),
-		Where:         e.Where,
-		IsOauth:       e.IsOAuth,
-		Params:        e.Params,
-	}
-}
-
 // FromProto returns the Error that m describes.
 func FromProto(m *pluginpb.AppError) *Error {
 	return &Error{
@@ -128,9 +114,9 @@ func FromProto(m *pluginpb.AppError) *Error {
 	}
 }
 
-// bounded returns the error as a contract message, each field cut to its
-// bound and the whole within [MaxDetailsBytes].
-func (e *Error) bounded() *pluginpb.AppError {
+// Proto returns the error as a contract message, each field cut to its
+// bound and the whole within [MaxDetailsBytes], as it travels on the wire.
+func (e *Error) Proto() *pluginpb.AppError {
 	m := &pluginpb.AppError{
 		Id:            Truncate(e.ID, MaxShortBytes),
 		Message:       Truncate(e.Message, MaxMessageBytes),
@@ -159,7 +145,7 @@ func (e *Error) bounded() *pluginpb.AppError {
 // above say. It lets grpc-go and [status.FromError] recognise an Error.
 func (e *Error) GRPCStatus() *status.Status {
 	st := status.New(Code(e.StatusCode), Truncate(e.Message, MaxMessageBytes))
-	withDetails, err := st.WithDetails(e.bounded())
+	withDetails, err := st.WithDetails(e.Proto())
 	if err != nil {
 		// Only a marshalling failure gets here; the code and message survive.
 		return st

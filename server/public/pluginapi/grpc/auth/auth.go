@@ -68,13 +68,6 @@ func NewChecker(token string) (*Checker, error) {
 	return &Checker{want: []byte(token)}, nil
 }
 
-// Check returns nil when ctx carries the token, and an UNAUTHENTICATED
-// status error otherwise.
-func (c *Checker) Check(ctx context.Context) error {
-	md, _ := metadata.FromIncomingContext(ctx)
-	return c.CheckMetadata(md)
-}
-
 // CheckMetadata returns nil when md carries the token, and an
 // UNAUTHENTICATED status error that says what is wrong otherwise.
 func (c *Checker) CheckMetadata(md metadata.MD) error {

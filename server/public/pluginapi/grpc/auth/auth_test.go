@@ -37,19 +37,15 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			if tt.md != nil {
-				ctx = metadata.NewIncomingContext(ctx, tt.md)
-			}
-			err := c.Check(ctx)
+			err := c.CheckMetadata(tt.md)
 			if tt.ok {
 				if err != nil {
-					t.Fatalf("Check() = %v; want nil", err)
+					t.Fatalf("CheckMetadata() = %v; want nil", err)
 				}
 				return
 			}
 			if status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), tt.want) {
-				t.Fatalf("Check() = %v; want Unauthenticated with %q", err, tt.want)
+				t.Fatalf("CheckMetadata() = %v; want Unauthenticated with %q", err, tt.want)
 			}
 		})
 	}

@@ -28,8 +28,8 @@ func (c *callTracker) add(delta int) {
 }
 
 // waitQuiet returns once no call has been in flight for quiet, or at the
-// deadline; it reports whether the server went quiet.
-func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) bool {
+// deadline.
+func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) {
 	for {
 		c.mu.Lock()
 		n, changed := c.inFlight, c.changed
@@ -39,7 +39,7 @@ func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) bool {
 			wait = min(wait, quiet)
 		}
 		if wait <= 0 {
-			return n == 0
+			return
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -47,7 +47,7 @@ func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) bool {
 			timer.Stop()
 		case <-timer.C:
 			if n == 0 {
-				return true
+				return
 			}
 		}
 	}
