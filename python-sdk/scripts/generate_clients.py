@@ -281,14 +281,26 @@ def signature(field: Field, keyword_only: bool, last_positional: bool) -> str:
     return f"{name}: {annotation(field)}"
 
 
-def check_expression(field: Field, keyword_only: bool) -> str:
-    """The check of the whole argument; None-able where the signature allows None."""
+def check_expression(field: Field, keyword_only: bool, constants: dict[str, str]) -> str:
+    """The check of the whole argument; None-able where the signature allows None.
+
+    A composite check (one built by calling a check factory) becomes a module
+    constant, built once at import: its name is returned and its expression
+    recorded in constants.
+    """
     check = field.check
     if field.repeated:
         check = f"_args.check_repeated({check})"
     if field.optional or field.is_map or (keyword_only and (field.repeated or field.is_message)):
         check = f"_args.optional({check})"
-    return check
+    if "(" not in check:
+        return check
+    short = check
+    for noise in ("_args.", "check_message(", "_models.", "check_"):
+        short = short.replace(noise, "")
+    name = "_" + re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_").upper()
+    constants[name] = check
+    return name
 
 
 def result(m: Method, d: Descriptors) -> tuple[str, str]:
@@ -369,7 +381,9 @@ def docstring(m: Method, indent: str) -> list[str]:
     return lines
 
 
-def render_method(m: Method, d: Descriptors, is_async: bool) -> list[str]:
+def render_method(
+    m: Method, d: Descriptors, is_async: bool, constants: dict[str, str]
+) -> list[str]:
     name = snake_case(m.rpc)
     params = ["self"]
     for index, field in enumerate(m.params):
@@ -392,7 +406,7 @@ def render_method(m: Method, d: Descriptors, is_async: bool) -> list[str]:
     if m.params:
         lines.append(f"        request = {request_type}(")
         for index, f in enumerate(m.params):
-            check = check_expression(f, index >= m.positional)
+            check = check_expression(f, index >= m.positional, constants)
             where = f'"{name}({param_name(f)})"'
             line = f"            {f.name}={check}({where}, {param_name(f)}),"
             if len(line) <= WIDTH:
@@ -422,30 +436,13 @@ def render_method(m: Method, d: Descriptors, is_async: bool) -> list[str]:
     return lines
 
 
-def hoist_checks(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Move composite check expressions to module constants, built once."""
-    constants: dict[str, str] = {}
-
-    def constant(match: re.Match[str]) -> str:
-        expression = match.group(1)
-        if "(" not in expression:
-            return match.group(0)
-        short = expression
-        for noise in ("_args.", "check_message(", "_models.", "check_"):
-            short = short.replace(noise, "")
-        name = "_" + re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_").upper()
-        constants[name] = expression
-        return f"={name}("
-
-    pattern = re.compile(r"=(_args\.[\w.]+\(.*\))\(\"")
-    out = []
-    for line in lines:
-        out.append(pattern.sub(lambda m: constant(m) + '"', line))
+def constant_definitions(constants: dict[str, str]) -> list[str]:
+    """The module constants of the composite checks, sorted by name."""
     definitions = []
     for name, expression in sorted(constants.items()):
         line = f"{name} = {expression}"
         definitions += [line] if len(line) <= WIDTH else [f"{name} = (", f"    {expression}", ")"]
-    return out, definitions
+    return definitions
 
 
 def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
@@ -457,6 +454,7 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
     uses_models = any("_models." in f.annotation for m in ms for f in m.params + m.returns)
     name = domain_class(domain)
     body: list[str] = []
+    checks: dict[str, str] = {}
     for cls, base, is_async in (
         (f"Sync{name}API", "SyncCore", False),
         (f"Async{name}API", "AsyncCore", True),
@@ -470,8 +468,8 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         ]
         for m in ms:
             body.append("")
-            body += render_method(m, d, is_async)
-    body, constants = hoist_checks(body)
+            body += render_method(m, d, is_async, checks)
+    constants = constant_definitions(checks)
     out = [
         HEADER.format(source=f"the {domain} RPCs of {SERVICE}"),
         f'"""The {domain} methods of Client (sync) and AsyncClient (asyncio)."""',

@@ -14,6 +14,7 @@ from ..grpc import kv_pb2
 __all__ = ["AsyncKVAPI", "SyncKVAPI"]
 
 _OPTIONAL_BYTES = _args.optional(_args.check_bytes)
+_PLUGINKVSETOPTIONS = _args.check_message(_models.PluginKVSetOptions)
 
 
 class SyncKVAPI(SyncCore):
@@ -45,9 +46,7 @@ class SyncKVAPI(SyncCore):
         """
         request = kv_pb2.KVCompareAndDeleteRequest(
             key=_args.check_str("kv_compare_and_delete(key)", key),
-            old_value=_args.optional(_args.check_bytes)(
-                "kv_compare_and_delete(old_value)", old_value
-            ),
+            old_value=_OPTIONAL_BYTES("kv_compare_and_delete(old_value)", old_value),
         )
         response = self._invoke(
             "KVCompareAndDelete", self._stub.KVCompareAndDelete, request, timeout
@@ -255,9 +254,7 @@ class SyncKVAPI(SyncCore):
         request = kv_pb2.KVSetWithOptionsRequest(
             key=_args.check_str("kv_set_with_options(key)", key),
             value=_OPTIONAL_BYTES("kv_set_with_options(value)", value),
-            options=_args.check_message(_models.PluginKVSetOptions)(
-                "kv_set_with_options(options)", options
-            ),
+            options=_PLUGINKVSETOPTIONS("kv_set_with_options(options)", options),
         )
         response = self._invoke("KVSetWithOptions", self._stub.KVSetWithOptions, request, timeout)
         return response.success
@@ -292,9 +289,7 @@ class AsyncKVAPI(AsyncCore):
         """
         request = kv_pb2.KVCompareAndDeleteRequest(
             key=_args.check_str("kv_compare_and_delete(key)", key),
-            old_value=_args.optional(_args.check_bytes)(
-                "kv_compare_and_delete(old_value)", old_value
-            ),
+            old_value=_OPTIONAL_BYTES("kv_compare_and_delete(old_value)", old_value),
         )
         response = await self._invoke(
             "KVCompareAndDelete", self._stub.KVCompareAndDelete, request, timeout
@@ -504,9 +499,7 @@ class AsyncKVAPI(AsyncCore):
         request = kv_pb2.KVSetWithOptionsRequest(
             key=_args.check_str("kv_set_with_options(key)", key),
             value=_OPTIONAL_BYTES("kv_set_with_options(value)", value),
-            options=_args.check_message(_models.PluginKVSetOptions)(
-                "kv_set_with_options(options)", options
-            ),
+            options=_PLUGINKVSETOPTIONS("kv_set_with_options(options)", options),
         )
         response = await self._invoke(
             "KVSetWithOptions", self._stub.KVSetWithOptions, request, timeout

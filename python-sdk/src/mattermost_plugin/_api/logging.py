@@ -14,6 +14,8 @@ from ..grpc import logging_pb2
 
 __all__ = ["AsyncLoggingAPI", "SyncLoggingAPI"]
 
+_OPTIONAL_MAP_STR_STR = _args.optional(_args.check_map(_args.check_str, _args.check_str))
+
 
 class SyncLoggingAPI(SyncCore):
     """The blocking methods of the logging domain."""
@@ -41,9 +43,7 @@ class SyncLoggingAPI(SyncCore):
         """
         request = logging_pb2.LogDebugRequest(
             message=_args.check_str("log_debug(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_debug(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_debug(key_value_pairs)", key_value_pairs),
         )
         self._invoke("LogDebug", self._stub.LogDebug, request, timeout)
 
@@ -70,9 +70,7 @@ class SyncLoggingAPI(SyncCore):
         """
         request = logging_pb2.LogErrorRequest(
             message=_args.check_str("log_error(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_error(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_error(key_value_pairs)", key_value_pairs),
         )
         self._invoke("LogError", self._stub.LogError, request, timeout)
 
@@ -99,9 +97,7 @@ class SyncLoggingAPI(SyncCore):
         """
         request = logging_pb2.LogInfoRequest(
             message=_args.check_str("log_info(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_info(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_info(key_value_pairs)", key_value_pairs),
         )
         self._invoke("LogInfo", self._stub.LogInfo, request, timeout)
 
@@ -128,9 +124,7 @@ class SyncLoggingAPI(SyncCore):
         """
         request = logging_pb2.LogWarnRequest(
             message=_args.check_str("log_warn(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_warn(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_warn(key_value_pairs)", key_value_pairs),
         )
         self._invoke("LogWarn", self._stub.LogWarn, request, timeout)
 
@@ -161,9 +155,7 @@ class AsyncLoggingAPI(AsyncCore):
         """
         request = logging_pb2.LogDebugRequest(
             message=_args.check_str("log_debug(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_debug(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_debug(key_value_pairs)", key_value_pairs),
         )
         await self._invoke("LogDebug", self._stub.LogDebug, request, timeout)
 
@@ -190,9 +182,7 @@ class AsyncLoggingAPI(AsyncCore):
         """
         request = logging_pb2.LogErrorRequest(
             message=_args.check_str("log_error(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_error(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_error(key_value_pairs)", key_value_pairs),
         )
         await self._invoke("LogError", self._stub.LogError, request, timeout)
 
@@ -219,9 +209,7 @@ class AsyncLoggingAPI(AsyncCore):
         """
         request = logging_pb2.LogInfoRequest(
             message=_args.check_str("log_info(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_info(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_info(key_value_pairs)", key_value_pairs),
         )
         await self._invoke("LogInfo", self._stub.LogInfo, request, timeout)
 
@@ -248,8 +236,6 @@ class AsyncLoggingAPI(AsyncCore):
         """
         request = logging_pb2.LogWarnRequest(
             message=_args.check_str("log_warn(message)", message),
-            key_value_pairs=_args.optional(_args.check_map(_args.check_str, _args.check_str))(
-                "log_warn(key_value_pairs)", key_value_pairs
-            ),
+            key_value_pairs=_OPTIONAL_MAP_STR_STR("log_warn(key_value_pairs)", key_value_pairs),
         )
         await self._invoke("LogWarn", self._stub.LogWarn, request, timeout)

@@ -15,6 +15,8 @@ from ..grpc import preferences_pb2
 
 __all__ = ["AsyncPreferencesAPI", "SyncPreferencesAPI"]
 
+_REPEATED_PREFERENCE = _args.check_repeated(_args.check_message(_models.Preference))
+
 
 class SyncPreferencesAPI(SyncCore):
     """The blocking methods of the preferences domain."""
@@ -42,7 +44,7 @@ class SyncPreferencesAPI(SyncCore):
         """
         request = preferences_pb2.DeletePreferencesForUserRequest(
             user_id=_args.check_str("delete_preferences_for_user(user_id)", user_id),
-            preferences=_args.check_repeated(_args.check_message(_models.Preference))(
+            preferences=_REPEATED_PREFERENCE(
                 "delete_preferences_for_user(preferences)", preferences
             ),
         )
@@ -139,7 +141,7 @@ class SyncPreferencesAPI(SyncCore):
         """
         request = preferences_pb2.UpdatePreferencesForUserRequest(
             user_id=_args.check_str("update_preferences_for_user(user_id)", user_id),
-            preferences=_args.check_repeated(_args.check_message(_models.Preference))(
+            preferences=_REPEATED_PREFERENCE(
                 "update_preferences_for_user(preferences)", preferences
             ),
         )
@@ -174,7 +176,7 @@ class AsyncPreferencesAPI(AsyncCore):
         """
         request = preferences_pb2.DeletePreferencesForUserRequest(
             user_id=_args.check_str("delete_preferences_for_user(user_id)", user_id),
-            preferences=_args.check_repeated(_args.check_message(_models.Preference))(
+            preferences=_REPEATED_PREFERENCE(
                 "delete_preferences_for_user(preferences)", preferences
             ),
         )
@@ -271,7 +273,7 @@ class AsyncPreferencesAPI(AsyncCore):
         """
         request = preferences_pb2.UpdatePreferencesForUserRequest(
             user_id=_args.check_str("update_preferences_for_user(user_id)", user_id),
-            preferences=_args.check_repeated(_args.check_message(_models.Preference))(
+            preferences=_REPEATED_PREFERENCE(
                 "update_preferences_for_user(preferences)", preferences
             ),
         )

@@ -213,9 +213,7 @@ class SyncUsersAPI(SyncCore):
             TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
         """
         request = users_pb2.GetUsersByUsernamesRequest(
-            usernames=_args.check_repeated(_args.check_str)(
-                "get_users_by_usernames(usernames)", usernames
-            ),
+            usernames=_REPEATED_STR("get_users_by_usernames(usernames)", usernames),
         )
         response = self._invoke(
             "GetUsersByUsernames", self._stub.GetUsersByUsernames, request, timeout
@@ -446,9 +444,7 @@ class AsyncUsersAPI(AsyncCore):
             TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
         """
         request = users_pb2.GetUsersByUsernamesRequest(
-            usernames=_args.check_repeated(_args.check_str)(
-                "get_users_by_usernames(usernames)", usernames
-            ),
+            usernames=_REPEATED_STR("get_users_by_usernames(usernames)", usernames),
         )
         response = await self._invoke(
             "GetUsersByUsernames", self._stub.GetUsersByUsernames, request, timeout
