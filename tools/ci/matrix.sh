@@ -9,12 +9,16 @@
 #
 # Needs: .venv (make venv) for nox and the wheel build, bin/pluginapi-server
 # (make build). MATRIX_JOBS sets how many sessions run at once (default 2).
+# MATRIX_SESSION_TIMEOUT (seconds, default 420) ends a session that runs
+# longer, so that a hang fails the run with the session's log instead of
+# stalling it; sessions take about 60 s here.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 venv=$root/.venv
 jobs=${MATRIX_JOBS:-2}
+session_timeout=${MATRIX_SESSION_TIMEOUT:-420}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
@@ -55,14 +59,26 @@ export SDK_RUNTIME_REQUIREMENTS=$work/runtime.txt
 export MATTERMOST_PLUGINAPI_SERVER=$root/bin/pluginapi-server
 
 run_session() { # run_session NAME VERSION DIR: one nox session into its log
-  local name=$1 version=$2 dir=$3 t0
+  local name=$1 version=$2 dir=$3 t0 rc attempt result=FAILED
   t0=$(now)
-  if (cd python-sdk && PATH="$dir:$PATH" "$venv/bin/nox" --no-color --envdir "$work/nox" \
-    --force-python "$version" -s "$name" >"$work/$name.log" 2>&1); then
-    echo "ok $(elapsed "$t0")" >"$work/$name.status"
-  else
-    echo "FAILED $(elapsed "$t0")" >"$work/$name.status"
-  fi
+  # A session that times out is run once more: pytest-timeout ends a hung
+  # test well before, so a timeout here is an install that stalled on the
+  # network. A failure is never retried.
+  for attempt in 1 2; do
+    rc=0
+    (cd python-sdk && PATH="$dir:$PATH" timeout -k 15 "$session_timeout" "$venv/bin/nox" --no-color \
+      --envdir "$work/nox" --force-python "$version" -s "$name" </dev/null >>"$work/$name.log" 2>&1) || rc=$?
+    if ((rc == 0)); then
+      result=ok
+      break
+    elif ((rc != 124 && rc != 137)); then
+      break
+    fi
+    result=TIMEOUT
+    echo "session $name: attempt $attempt timed out after ${session_timeout}s" | tee -a "$work/$name.log" >&2
+  done
+  echo "$result $(elapsed "$t0")" >"$work/$name.status"
+  echo "session $name ended: $result" >&2
 }
 
 present=()

@@ -9,6 +9,10 @@
 # SUMMARY_PATTERN), when a target fails, or always with VERBOSE=1. Every target prints one line with its
 # duration, every stage one line with its wall time, and the run a total.
 # The first failing stage stops the run with a non-zero exit.
+#
+# TARGET_TIMEOUT (seconds, default 1200) ends a target that runs longer and
+# fails it with its log, so that a hang shows where it is well inside CI's
+# time limit instead of stalling the run with nothing printed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,14 +21,18 @@ cd "$root"
 declare -A SUMMARY_PATTERN=([test-matrix]='^matrix ')
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+target_timeout=${TARGET_TIMEOUT:-1200}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 run_target() { # run_target TARGET: make TARGET into its log; its duration on success
-  local target=$1 start
+  local target=$1 start rc=0
   start=$(now)
-  if make --no-print-directory "$target" >"$logs/$target.log" 2>&1; then
+  timeout -k 15 "$target_timeout" make --no-print-directory "$target" </dev/null >"$logs/$target.log" 2>&1 || rc=$?
+  if ((rc == 0)); then
     echo "ok $(elapsed "$start")" >"$logs/$target.status"
+  elif ((rc == 124 || rc == 137)); then
+    echo "TIMEOUT $(elapsed "$start")" >"$logs/$target.status"
   else
     echo "FAILED $(elapsed "$start")" >"$logs/$target.status"
   fi
@@ -63,5 +71,5 @@ done
 printf '%-8s %-18s %-6s %6ss\n' "total" "" "" "$(elapsed "$total_start")"
 # The plain closing line CI reads: every pytest summary of the run, summed
 # (a failed run has stopped above).
-passed=$(cat "$logs"/*.log | grep -oE '[0-9]+ passed' | awk '{ n += $1 } END { print n + 0 }')
+passed=$(cat "$logs"/*.log | { grep -oE '[0-9]+ passed' || true; } | awk '{ n += $1 } END { print n + 0 }')
 echo "pytest: $passed passed, 0 failed"

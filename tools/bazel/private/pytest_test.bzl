@@ -15,7 +15,8 @@ def pytest_test(name, src, config, deps = [], data = [], **kwargs):
         name: Name of the test.
         src: The test module, such as "test_client.py".
         config: The pytest configuration file (a pyproject.toml).
-        deps: Libraries the test imports; pytest is always added.
+        deps: Libraries the test imports; pytest and pytest-timeout (the
+            configuration sets a per-test timeout) are always added.
         data: Files the test reads at run time.
         **kwargs: Other py_test attributes, such as env, size or shard_count.
     """
@@ -28,6 +29,6 @@ def pytest_test(name, src, config, deps = [], data = [], **kwargs):
             "$(rootpath %s)" % src,
         ],
         data = data + [config],
-        deps = deps + ["@pip//pytest"],
+        deps = deps + ["@pip//pytest", "@pip//pytest_timeout"],
         **kwargs
     )
