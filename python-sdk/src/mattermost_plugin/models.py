@@ -21,6 +21,13 @@ from .grpc.plugin_pb2 import (
 from .grpc.preferences_pb2 import (
     Preference,
 )
+from .grpc.teams_pb2 import (
+    Team,
+    TeamMember,
+    TeamMemberWithError,
+    TeamStats,
+    TeamUnread,
+)
 from .grpc.users_pb2 import (
     User,
     UserGetOptions,
@@ -31,6 +38,11 @@ __all__ = [
     "AppError",
     "PluginKVSetOptions",
     "Preference",
+    "Team",
+    "TeamMember",
+    "TeamMemberWithError",
+    "TeamStats",
+    "TeamUnread",
     "User",
     "UserGetOptions",
     "ViewUsersRestrictions",
@@ -78,6 +90,97 @@ Attributes:
     category (str): Category, 1 to 32 characters, such as "display_settings" or "theme".
     name (str): Name within the category, at most 32 characters.
     value (str): Value, at most 20,000 characters; a JSON object for category "theme".
+""",
+)
+
+document(
+    Team,
+    """Team is a Mattermost team (model.Team).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds since the Unix epoch.
+    delete_at (int): Deletion (archive) time in milliseconds since the Unix epoch; 0 while the
+        team is live.
+    display_name (str): Display name, 1 to 64 characters.
+    name (str): Unique URL name: 2 to 64 lower-case letters, digits and '-', starting and ending
+        with a letter or digit, and not a reserved word.
+    description (str): Description, at most 255 characters.
+    email (str): Contact email address of the team, optional.
+    type (str): "O" (open: anyone may join) or "I" (invite only). Kept in step with
+        allow_open_invite.
+    company_name (str): Company name, at most 64 characters.
+    allowed_domains (str): Comma- or space-separated email domains whose users may join; empty
+        allows every domain.
+    invite_id (str): Id of the team's invite link; assigned by the server when empty.
+    allow_open_invite (bool): Whether anyone on the server may join the team.
+    last_team_icon_update (int): Time the team icon was last set, in milliseconds; 0 when there
+        is no icon.
+    scheme_id (str | None): Id of the permission scheme of the team; unset for the default
+        scheme.
+    group_constrained (bool | None): Whether membership is managed by linked groups; unset means
+        false.
+    policy_id (str | None): Id of the access-control policy of the team, if any.
+    cloud_limits_archived (bool): Whether the team was archived by the cloud plan's limits.
+""",
+)
+
+document(
+    TeamMember,
+    """TeamMember is a user's membership of a team (model.TeamMember).
+
+Attributes:
+    team_id (str): Id of the team.
+    user_id (str): Id of the user.
+    roles (str): Space-separated roles: the scheme roles ("team_user", "team_admin",
+        "team_guest") followed by the explicit roles.
+    delete_at (int): Time the user left the team in milliseconds since the Unix epoch; 0 while
+        the user is a member.
+    scheme_guest (bool): Whether the member has the scheme's guest role.
+    scheme_user (bool): Whether the member has the scheme's user role.
+    scheme_admin (bool): Whether the member has the scheme's admin role.
+    explicit_roles (str): Space-separated roles granted outside the scheme.
+    create_at (int): Time the membership was created, in milliseconds since the Unix epoch.
+""",
+)
+
+document(
+    TeamMemberWithError,
+    """TeamMemberWithError is the outcome of adding one user in a bulk add
+(model.TeamMemberWithError): a member or an error.
+
+Attributes:
+    user_id (str): Id of the user.
+    member (TeamMember | None): The membership, when the user was added.
+    error (AppError | None): Why the user was not added, when it failed.
+""",
+)
+
+document(
+    TeamStats,
+    """TeamStats counts a team's members (model.TeamStats).
+
+Attributes:
+    team_id (str): Id of the team.
+    total_member_count (int): Members of the team.
+    active_member_count (int): Members of the team whose accounts are active.
+""",
+)
+
+document(
+    TeamUnread,
+    """TeamUnread counts a user's unread messages in one team (model.TeamUnread).
+
+Attributes:
+    team_id (str): Id of the team.
+    msg_count (int): Unread messages in the team's channels.
+    mention_count (int): Unread mentions of the user in the team's channels.
+    mention_count_root (int): Unread mentions in root posts only.
+    msg_count_root (int): Unread root posts only.
+    thread_count (int): Unread followed threads.
+    thread_mention_count (int): Unread mentions in followed threads.
+    thread_urgent_mention_count (int): Unread urgent mentions in followed threads.
 """,
 )
 

@@ -9,12 +9,20 @@ from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
+from .teams import AsyncTeamsAPI, SyncTeamsAPI
 from .users import AsyncUsersAPI, SyncUsersAPI
 
 __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
-class SyncPluginAPI(SyncConfigAPI, SyncKVAPI, SyncLoggingAPI, SyncPreferencesAPI, SyncUsersAPI):
+class SyncPluginAPI(
+    SyncConfigAPI,
+    SyncKVAPI,
+    SyncLoggingAPI,
+    SyncPreferencesAPI,
+    SyncTeamsAPI,
+    SyncUsersAPI,
+):
     """Every blocking Plugin API method, one per RPC."""
 
 
@@ -23,6 +31,7 @@ class AsyncPluginAPI(
     AsyncKVAPI,
     AsyncLoggingAPI,
     AsyncPreferencesAPI,
+    AsyncTeamsAPI,
     AsyncUsersAPI,
 ):
     """Every asyncio Plugin API method, one per RPC."""

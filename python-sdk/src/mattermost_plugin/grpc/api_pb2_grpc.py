@@ -7,6 +7,7 @@ from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
+from . import teams_pb2 as mattermost_dot_plugin_dot_teams__pb2
 from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
 GRPC_GENERATED_VERSION = '1.80.1'
@@ -153,6 +154,111 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/DeletePreferencesForUser',
                 request_serializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.FromString,
+                _registered_method=True)
+        self.CreateTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateTeam',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamResponse.FromString,
+                _registered_method=True)
+        self.DeleteTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteTeam',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamResponse.FromString,
+                _registered_method=True)
+        self.GetTeams = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeams',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsResponse.FromString,
+                _registered_method=True)
+        self.GetTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeam',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamResponse.FromString,
+                _registered_method=True)
+        self.GetTeamByName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamByName',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameResponse.FromString,
+                _registered_method=True)
+        self.GetTeamsUnreadForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserResponse.FromString,
+                _registered_method=True)
+        self.UpdateTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateTeam',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamResponse.FromString,
+                _registered_method=True)
+        self.SearchTeams = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchTeams',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.SearchTeamsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.SearchTeamsResponse.FromString,
+                _registered_method=True)
+        self.GetTeamsForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamsForUser',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserResponse.FromString,
+                _registered_method=True)
+        self.CreateTeamMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateTeamMember',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberResponse.FromString,
+                _registered_method=True)
+        self.CreateTeamMembers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateTeamMembers',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersResponse.FromString,
+                _registered_method=True)
+        self.CreateTeamMembersGracefully = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyResponse.FromString,
+                _registered_method=True)
+        self.DeleteTeamMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteTeamMember',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberResponse.FromString,
+                _registered_method=True)
+        self.GetTeamMembers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamMembers',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersResponse.FromString,
+                _registered_method=True)
+        self.GetTeamMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamMember',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberResponse.FromString,
+                _registered_method=True)
+        self.GetTeamMembersForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamMembersForUser',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserResponse.FromString,
+                _registered_method=True)
+        self.UpdateTeamMemberRoles = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesResponse.FromString,
+                _registered_method=True)
+        self.GetTeamStats = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamStats',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsResponse.FromString,
+                _registered_method=True)
+        self.GetTeamIcon = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTeamIcon',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamIconRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamIconResponse.FromString,
+                _registered_method=True)
+        self.SetTeamIcon = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SetTeamIcon',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.SetTeamIconRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.SetTeamIconResponse.FromString,
+                _registered_method=True)
+        self.RemoveTeamIcon = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RemoveTeamIcon',
+                request_serializer=mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconResponse.FromString,
                 _registered_method=True)
         self.LogDebug = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/LogDebug',
@@ -361,6 +467,169 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateTeam(self, request, context):
+        """CreateTeam creates a team. The team does not get any member. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTeam(self, request, context):
+        """DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeams(self, request, context):
+        """GetTeams returns every team, archived ones included. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeam(self, request, context):
+        """GetTeam returns a team by id. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamByName(self, request, context):
+        """GetTeamByName returns a team by its URL name. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamsUnreadForUser(self, request, context):
+        """GetTeamsUnreadForUser returns the unread counts of a user in each of its
+        teams. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTeam(self, request, context):
+        """UpdateTeam updates a team. Only the display name, description, open
+        invite, company name, allowed domains, icon time and group constraint
+        change. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchTeams(self, request, context):
+        """SearchTeams returns the live teams whose name or display name starts with a
+        term. Minimum server version: 5.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamsForUser(self, request, context):
+        """GetTeamsForUser returns the live teams a user is a member of. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTeamMember(self, request, context):
+        """CreateTeamMember adds a user to a team, or returns the existing
+        membership. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTeamMembers(self, request, context):
+        """CreateTeamMembers adds users to a team, stopping at the first failure.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTeamMembersGracefully(self, request, context):
+        """CreateTeamMembersGracefully adds users to a team, one outcome per
+        user. Minimum server version: 5.20.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTeamMember(self, request, context):
+        """DeleteTeamMember removes a user from a team and from the team's
+        channels. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamMembers(self, request, context):
+        """GetTeamMembers returns one page of a team's current members. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamMember(self, request, context):
+        """GetTeamMember returns one membership, current or past. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamMembersForUser(self, request, context):
+        """GetTeamMembersForUser returns one page of a user's current team
+        memberships. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTeamMemberRoles(self, request, context):
+        """UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+        server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamStats(self, request, context):
+        """GetTeamStats returns a team's member counts. Minimum server version: 5.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamIcon(self, request, context):
+        """GetTeamIcon returns a team's icon image. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTeamIcon(self, request, context):
+        """SetTeamIcon replaces a team's icon image. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveTeamIcon(self, request, context):
+        """RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LogDebug(self, request, context):
         """LogDebug writes a debug-level line to the server log. Minimum server
         version: 5.2.
@@ -510,6 +779,111 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.DeletePreferencesForUser,
                     request_deserializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.SerializeToString,
+            ),
+            'CreateTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamResponse.SerializeToString,
+            ),
+            'DeleteTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamResponse.SerializeToString,
+            ),
+            'GetTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeams,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsResponse.SerializeToString,
+            ),
+            'GetTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamResponse.SerializeToString,
+            ),
+            'GetTeamByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamByName,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameResponse.SerializeToString,
+            ),
+            'GetTeamsUnreadForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamsUnreadForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserResponse.SerializeToString,
+            ),
+            'UpdateTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamResponse.SerializeToString,
+            ),
+            'SearchTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchTeams,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.SearchTeamsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.SearchTeamsResponse.SerializeToString,
+            ),
+            'GetTeamsForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamsForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserResponse.SerializeToString,
+            ),
+            'CreateTeamMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeamMember,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberResponse.SerializeToString,
+            ),
+            'CreateTeamMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeamMembers,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersResponse.SerializeToString,
+            ),
+            'CreateTeamMembersGracefully': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeamMembersGracefully,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyResponse.SerializeToString,
+            ),
+            'DeleteTeamMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTeamMember,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberResponse.SerializeToString,
+            ),
+            'GetTeamMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamMembers,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersResponse.SerializeToString,
+            ),
+            'GetTeamMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamMember,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberResponse.SerializeToString,
+            ),
+            'GetTeamMembersForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamMembersForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserResponse.SerializeToString,
+            ),
+            'UpdateTeamMemberRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTeamMemberRoles,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesResponse.SerializeToString,
+            ),
+            'GetTeamStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamStats,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsResponse.SerializeToString,
+            ),
+            'GetTeamIcon': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamIcon,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamIconRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.GetTeamIconResponse.SerializeToString,
+            ),
+            'SetTeamIcon': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTeamIcon,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.SetTeamIconRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.SetTeamIconResponse.SerializeToString,
+            ),
+            'RemoveTeamIcon': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveTeamIcon,
+                    request_deserializer=mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconResponse.SerializeToString,
             ),
             'LogDebug': grpc.unary_unary_rpc_method_handler(
                     servicer.LogDebug,
@@ -1154,6 +1528,573 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/DeletePreferencesForUser',
             mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserRequest.SerializeToString,
             mattermost_dot_plugin_dot_preferences__pb2.DeletePreferencesForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateTeam',
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteTeam',
+            mattermost_dot_plugin_dot_teams__pb2.DeleteTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.DeleteTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeams',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeam',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamByName',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamsUnreadForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsUnreadForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateTeam',
+            mattermost_dot_plugin_dot_teams__pb2.UpdateTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.UpdateTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchTeams',
+            mattermost_dot_plugin_dot_teams__pb2.SearchTeamsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.SearchTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamsForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamsForUser',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamsForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeamMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateTeamMember',
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeamMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateTeamMembers',
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeamMembersGracefully(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully',
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.CreateTeamMembersGracefullyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTeamMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteTeamMember',
+            mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.DeleteTeamMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamMembers',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamMember',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamMembersForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamMembersForUser',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamMembersForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTeamMemberRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles',
+            mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.UpdateTeamMemberRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamStats',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamIcon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTeamIcon',
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamIconRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.GetTeamIconResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTeamIcon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SetTeamIcon',
+            mattermost_dot_plugin_dot_teams__pb2.SetTeamIconRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.SetTeamIconResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveTeamIcon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RemoveTeamIcon',
+            mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconRequest.SerializeToString,
+            mattermost_dot_plugin_dot_teams__pb2.RemoveTeamIconResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,7 @@ from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
 from . import preferences_pb2 as _preferences_pb2
+from . import teams_pb2 as _teams_pb2
 from . import users_pb2 as _users_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -155,6 +156,79 @@ class PluginAPIStub:
     """DeletePreferencesForUser deletes preferences of a user; missing ones are
     skipped. Minimum server version: 5.26.
     """
+    CreateTeam: _grpc.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamRequest, _teams_pb2.CreateTeamResponse]
+    """CreateTeam creates a team. The team does not get any member. Minimum server
+    version: 5.2.
+    """
+    DeleteTeam: _grpc.UnaryUnaryMultiCallable[_teams_pb2.DeleteTeamRequest, _teams_pb2.DeleteTeamResponse]
+    """DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+    Minimum server version: 5.2.
+    """
+    GetTeams: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsRequest, _teams_pb2.GetTeamsResponse]
+    """GetTeams returns every team, archived ones included. Minimum server
+    version: 5.2.
+    """
+    GetTeam: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamRequest, _teams_pb2.GetTeamResponse]
+    """GetTeam returns a team by id. Minimum server version: 5.2."""
+    GetTeamByName: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamByNameRequest, _teams_pb2.GetTeamByNameResponse]
+    """GetTeamByName returns a team by its URL name. Minimum server version: 5.2."""
+    GetTeamsUnreadForUser: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsUnreadForUserRequest, _teams_pb2.GetTeamsUnreadForUserResponse]
+    """GetTeamsUnreadForUser returns the unread counts of a user in each of its
+    teams. Minimum server version: 5.6.
+    """
+    UpdateTeam: _grpc.UnaryUnaryMultiCallable[_teams_pb2.UpdateTeamRequest, _teams_pb2.UpdateTeamResponse]
+    """UpdateTeam updates a team. Only the display name, description, open
+    invite, company name, allowed domains, icon time and group constraint
+    change. Minimum server version: 5.2.
+    """
+    SearchTeams: _grpc.UnaryUnaryMultiCallable[_teams_pb2.SearchTeamsRequest, _teams_pb2.SearchTeamsResponse]
+    """SearchTeams returns the live teams whose name or display name starts with a
+    term. Minimum server version: 5.8.
+    """
+    GetTeamsForUser: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsForUserRequest, _teams_pb2.GetTeamsForUserResponse]
+    """GetTeamsForUser returns the live teams a user is a member of. Minimum
+    server version: 5.6.
+    """
+    CreateTeamMember: _grpc.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMemberRequest, _teams_pb2.CreateTeamMemberResponse]
+    """CreateTeamMember adds a user to a team, or returns the existing
+    membership. Minimum server version: 5.2.
+    """
+    CreateTeamMembers: _grpc.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMembersRequest, _teams_pb2.CreateTeamMembersResponse]
+    """CreateTeamMembers adds users to a team, stopping at the first failure.
+    Minimum server version: 5.2.
+    """
+    CreateTeamMembersGracefully: _grpc.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMembersGracefullyRequest, _teams_pb2.CreateTeamMembersGracefullyResponse]
+    """CreateTeamMembersGracefully adds users to a team, one outcome per
+    user. Minimum server version: 5.20.
+    """
+    DeleteTeamMember: _grpc.UnaryUnaryMultiCallable[_teams_pb2.DeleteTeamMemberRequest, _teams_pb2.DeleteTeamMemberResponse]
+    """DeleteTeamMember removes a user from a team and from the team's
+    channels. Minimum server version: 5.2.
+    """
+    GetTeamMembers: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMembersRequest, _teams_pb2.GetTeamMembersResponse]
+    """GetTeamMembers returns one page of a team's current members. Minimum server
+    version: 5.2.
+    """
+    GetTeamMember: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMemberRequest, _teams_pb2.GetTeamMemberResponse]
+    """GetTeamMember returns one membership, current or past. Minimum server
+    version: 5.2.
+    """
+    GetTeamMembersForUser: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMembersForUserRequest, _teams_pb2.GetTeamMembersForUserResponse]
+    """GetTeamMembersForUser returns one page of a user's current team
+    memberships. Minimum server version: 5.10.
+    """
+    UpdateTeamMemberRoles: _grpc.UnaryUnaryMultiCallable[_teams_pb2.UpdateTeamMemberRolesRequest, _teams_pb2.UpdateTeamMemberRolesResponse]
+    """UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+    server version: 5.2.
+    """
+    GetTeamStats: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamStatsRequest, _teams_pb2.GetTeamStatsResponse]
+    """GetTeamStats returns a team's member counts. Minimum server version: 5.8."""
+    GetTeamIcon: _grpc.UnaryUnaryMultiCallable[_teams_pb2.GetTeamIconRequest, _teams_pb2.GetTeamIconResponse]
+    """GetTeamIcon returns a team's icon image. Minimum server version: 5.6."""
+    SetTeamIcon: _grpc.UnaryUnaryMultiCallable[_teams_pb2.SetTeamIconRequest, _teams_pb2.SetTeamIconResponse]
+    """SetTeamIcon replaces a team's icon image. Minimum server version: 5.6."""
+    RemoveTeamIcon: _grpc.UnaryUnaryMultiCallable[_teams_pb2.RemoveTeamIconRequest, _teams_pb2.RemoveTeamIconResponse]
+    """RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6."""
     LogDebug: _grpc.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]
     """LogDebug writes a debug-level line to the server log. Minimum server
     version: 5.2.
@@ -262,6 +336,79 @@ class PluginAPIAsyncStub(PluginAPIStub):
     """DeletePreferencesForUser deletes preferences of a user; missing ones are
     skipped. Minimum server version: 5.26.
     """
+    CreateTeam: _aio.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamRequest, _teams_pb2.CreateTeamResponse]  # type: ignore[assignment]
+    """CreateTeam creates a team. The team does not get any member. Minimum server
+    version: 5.2.
+    """
+    DeleteTeam: _aio.UnaryUnaryMultiCallable[_teams_pb2.DeleteTeamRequest, _teams_pb2.DeleteTeamResponse]  # type: ignore[assignment]
+    """DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+    Minimum server version: 5.2.
+    """
+    GetTeams: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsRequest, _teams_pb2.GetTeamsResponse]  # type: ignore[assignment]
+    """GetTeams returns every team, archived ones included. Minimum server
+    version: 5.2.
+    """
+    GetTeam: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamRequest, _teams_pb2.GetTeamResponse]  # type: ignore[assignment]
+    """GetTeam returns a team by id. Minimum server version: 5.2."""
+    GetTeamByName: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamByNameRequest, _teams_pb2.GetTeamByNameResponse]  # type: ignore[assignment]
+    """GetTeamByName returns a team by its URL name. Minimum server version: 5.2."""
+    GetTeamsUnreadForUser: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsUnreadForUserRequest, _teams_pb2.GetTeamsUnreadForUserResponse]  # type: ignore[assignment]
+    """GetTeamsUnreadForUser returns the unread counts of a user in each of its
+    teams. Minimum server version: 5.6.
+    """
+    UpdateTeam: _aio.UnaryUnaryMultiCallable[_teams_pb2.UpdateTeamRequest, _teams_pb2.UpdateTeamResponse]  # type: ignore[assignment]
+    """UpdateTeam updates a team. Only the display name, description, open
+    invite, company name, allowed domains, icon time and group constraint
+    change. Minimum server version: 5.2.
+    """
+    SearchTeams: _aio.UnaryUnaryMultiCallable[_teams_pb2.SearchTeamsRequest, _teams_pb2.SearchTeamsResponse]  # type: ignore[assignment]
+    """SearchTeams returns the live teams whose name or display name starts with a
+    term. Minimum server version: 5.8.
+    """
+    GetTeamsForUser: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamsForUserRequest, _teams_pb2.GetTeamsForUserResponse]  # type: ignore[assignment]
+    """GetTeamsForUser returns the live teams a user is a member of. Minimum
+    server version: 5.6.
+    """
+    CreateTeamMember: _aio.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMemberRequest, _teams_pb2.CreateTeamMemberResponse]  # type: ignore[assignment]
+    """CreateTeamMember adds a user to a team, or returns the existing
+    membership. Minimum server version: 5.2.
+    """
+    CreateTeamMembers: _aio.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMembersRequest, _teams_pb2.CreateTeamMembersResponse]  # type: ignore[assignment]
+    """CreateTeamMembers adds users to a team, stopping at the first failure.
+    Minimum server version: 5.2.
+    """
+    CreateTeamMembersGracefully: _aio.UnaryUnaryMultiCallable[_teams_pb2.CreateTeamMembersGracefullyRequest, _teams_pb2.CreateTeamMembersGracefullyResponse]  # type: ignore[assignment]
+    """CreateTeamMembersGracefully adds users to a team, one outcome per
+    user. Minimum server version: 5.20.
+    """
+    DeleteTeamMember: _aio.UnaryUnaryMultiCallable[_teams_pb2.DeleteTeamMemberRequest, _teams_pb2.DeleteTeamMemberResponse]  # type: ignore[assignment]
+    """DeleteTeamMember removes a user from a team and from the team's
+    channels. Minimum server version: 5.2.
+    """
+    GetTeamMembers: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMembersRequest, _teams_pb2.GetTeamMembersResponse]  # type: ignore[assignment]
+    """GetTeamMembers returns one page of a team's current members. Minimum server
+    version: 5.2.
+    """
+    GetTeamMember: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMemberRequest, _teams_pb2.GetTeamMemberResponse]  # type: ignore[assignment]
+    """GetTeamMember returns one membership, current or past. Minimum server
+    version: 5.2.
+    """
+    GetTeamMembersForUser: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamMembersForUserRequest, _teams_pb2.GetTeamMembersForUserResponse]  # type: ignore[assignment]
+    """GetTeamMembersForUser returns one page of a user's current team
+    memberships. Minimum server version: 5.10.
+    """
+    UpdateTeamMemberRoles: _aio.UnaryUnaryMultiCallable[_teams_pb2.UpdateTeamMemberRolesRequest, _teams_pb2.UpdateTeamMemberRolesResponse]  # type: ignore[assignment]
+    """UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+    server version: 5.2.
+    """
+    GetTeamStats: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamStatsRequest, _teams_pb2.GetTeamStatsResponse]  # type: ignore[assignment]
+    """GetTeamStats returns a team's member counts. Minimum server version: 5.8."""
+    GetTeamIcon: _aio.UnaryUnaryMultiCallable[_teams_pb2.GetTeamIconRequest, _teams_pb2.GetTeamIconResponse]  # type: ignore[assignment]
+    """GetTeamIcon returns a team's icon image. Minimum server version: 5.6."""
+    SetTeamIcon: _aio.UnaryUnaryMultiCallable[_teams_pb2.SetTeamIconRequest, _teams_pb2.SetTeamIconResponse]  # type: ignore[assignment]
+    """SetTeamIcon replaces a team's icon image. Minimum server version: 5.6."""
+    RemoveTeamIcon: _aio.UnaryUnaryMultiCallable[_teams_pb2.RemoveTeamIconRequest, _teams_pb2.RemoveTeamIconResponse]  # type: ignore[assignment]
+    """RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6."""
     LogDebug: _aio.UnaryUnaryMultiCallable[_logging_pb2.LogDebugRequest, _logging_pb2.LogDebugResponse]  # type: ignore[assignment]
     """LogDebug writes a debug-level line to the server log. Minimum server
     version: 5.2.
@@ -504,6 +651,205 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         """DeletePreferencesForUser deletes preferences of a user; missing ones are
         skipped. Minimum server version: 5.26.
         """
+
+    @_abc_1.abstractmethod
+    def CreateTeam(
+        self,
+        request: _teams_pb2.CreateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.CreateTeamResponse, _abc.Awaitable[_teams_pb2.CreateTeamResponse]]:
+        """CreateTeam creates a team. The team does not get any member. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteTeam(
+        self,
+        request: _teams_pb2.DeleteTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.DeleteTeamResponse, _abc.Awaitable[_teams_pb2.DeleteTeamResponse]]:
+        """DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeams(
+        self,
+        request: _teams_pb2.GetTeamsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamsResponse, _abc.Awaitable[_teams_pb2.GetTeamsResponse]]:
+        """GetTeams returns every team, archived ones included. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeam(
+        self,
+        request: _teams_pb2.GetTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamResponse, _abc.Awaitable[_teams_pb2.GetTeamResponse]]:
+        """GetTeam returns a team by id. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def GetTeamByName(
+        self,
+        request: _teams_pb2.GetTeamByNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamByNameResponse, _abc.Awaitable[_teams_pb2.GetTeamByNameResponse]]:
+        """GetTeamByName returns a team by its URL name. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def GetTeamsUnreadForUser(
+        self,
+        request: _teams_pb2.GetTeamsUnreadForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamsUnreadForUserResponse, _abc.Awaitable[_teams_pb2.GetTeamsUnreadForUserResponse]]:
+        """GetTeamsUnreadForUser returns the unread counts of a user in each of its
+        teams. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateTeam(
+        self,
+        request: _teams_pb2.UpdateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.UpdateTeamResponse, _abc.Awaitable[_teams_pb2.UpdateTeamResponse]]:
+        """UpdateTeam updates a team. Only the display name, description, open
+        invite, company name, allowed domains, icon time and group constraint
+        change. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchTeams(
+        self,
+        request: _teams_pb2.SearchTeamsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.SearchTeamsResponse, _abc.Awaitable[_teams_pb2.SearchTeamsResponse]]:
+        """SearchTeams returns the live teams whose name or display name starts with a
+        term. Minimum server version: 5.8.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeamsForUser(
+        self,
+        request: _teams_pb2.GetTeamsForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamsForUserResponse, _abc.Awaitable[_teams_pb2.GetTeamsForUserResponse]]:
+        """GetTeamsForUser returns the live teams a user is a member of. Minimum
+        server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateTeamMember(
+        self,
+        request: _teams_pb2.CreateTeamMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.CreateTeamMemberResponse, _abc.Awaitable[_teams_pb2.CreateTeamMemberResponse]]:
+        """CreateTeamMember adds a user to a team, or returns the existing
+        membership. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateTeamMembers(
+        self,
+        request: _teams_pb2.CreateTeamMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.CreateTeamMembersResponse, _abc.Awaitable[_teams_pb2.CreateTeamMembersResponse]]:
+        """CreateTeamMembers adds users to a team, stopping at the first failure.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateTeamMembersGracefully(
+        self,
+        request: _teams_pb2.CreateTeamMembersGracefullyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.CreateTeamMembersGracefullyResponse, _abc.Awaitable[_teams_pb2.CreateTeamMembersGracefullyResponse]]:
+        """CreateTeamMembersGracefully adds users to a team, one outcome per
+        user. Minimum server version: 5.20.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteTeamMember(
+        self,
+        request: _teams_pb2.DeleteTeamMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.DeleteTeamMemberResponse, _abc.Awaitable[_teams_pb2.DeleteTeamMemberResponse]]:
+        """DeleteTeamMember removes a user from a team and from the team's
+        channels. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeamMembers(
+        self,
+        request: _teams_pb2.GetTeamMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamMembersResponse, _abc.Awaitable[_teams_pb2.GetTeamMembersResponse]]:
+        """GetTeamMembers returns one page of a team's current members. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeamMember(
+        self,
+        request: _teams_pb2.GetTeamMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamMemberResponse, _abc.Awaitable[_teams_pb2.GetTeamMemberResponse]]:
+        """GetTeamMember returns one membership, current or past. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeamMembersForUser(
+        self,
+        request: _teams_pb2.GetTeamMembersForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamMembersForUserResponse, _abc.Awaitable[_teams_pb2.GetTeamMembersForUserResponse]]:
+        """GetTeamMembersForUser returns one page of a user's current team
+        memberships. Minimum server version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateTeamMemberRoles(
+        self,
+        request: _teams_pb2.UpdateTeamMemberRolesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.UpdateTeamMemberRolesResponse, _abc.Awaitable[_teams_pb2.UpdateTeamMemberRolesResponse]]:
+        """UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+        server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTeamStats(
+        self,
+        request: _teams_pb2.GetTeamStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamStatsResponse, _abc.Awaitable[_teams_pb2.GetTeamStatsResponse]]:
+        """GetTeamStats returns a team's member counts. Minimum server version: 5.8."""
+
+    @_abc_1.abstractmethod
+    def GetTeamIcon(
+        self,
+        request: _teams_pb2.GetTeamIconRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.GetTeamIconResponse, _abc.Awaitable[_teams_pb2.GetTeamIconResponse]]:
+        """GetTeamIcon returns a team's icon image. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def SetTeamIcon(
+        self,
+        request: _teams_pb2.SetTeamIconRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.SetTeamIconResponse, _abc.Awaitable[_teams_pb2.SetTeamIconResponse]]:
+        """SetTeamIcon replaces a team's icon image. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def RemoveTeamIcon(
+        self,
+        request: _teams_pb2.RemoveTeamIconRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_teams_pb2.RemoveTeamIconResponse, _abc.Awaitable[_teams_pb2.RemoveTeamIconResponse]]:
+        """RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6."""
 
     @_abc_1.abstractmethod
     def LogDebug(

@@ -8,7 +8,7 @@
 //
 // The package is laid out by the domains of the contract: a domain's
 // handlers are in <domain>.go (users.go, kv.go, config.go, logging.go,
-// preferences.go),
+// preferences.go, teams.go),
 // its state in <domain>_store.go, and its tests in <domain>_test.go. One
 // Backend holds every domain's state under one mutex.
 package memory
@@ -38,6 +38,10 @@ type Backend struct {
 	users userStore
 
 	preferences preferenceStore
+	teams       teamStore
+
+	hooks           Hooks
+	maxUsersPerTeam int
 }
 
 // An Option configures a [Backend].
@@ -75,6 +79,31 @@ func Logger(l *slog.Logger) Option {
 	})
 }
 
+// DefaultMaxUsersPerTeam is the default of Mattermost's
+// TeamSettings.MaxUsersPerTeam, which [MaxUsersPerTeam] changes.
+const DefaultMaxUsersPerTeam = 50
+
+// MaxUsersPerTeam sets how many current members a team may have, as
+// Mattermost's TeamSettings.MaxUsersPerTeam does. Values below 1 keep the
+// default, [DefaultMaxUsersPerTeam].
+func MaxUsersPerTeam(n int) Option {
+	return optionFunc(func(b *Backend) {
+		if n > 0 {
+			b.maxUsersPerTeam = n
+		}
+	})
+}
+
+// WithHooks sets the receiver of the Backend's hook events. A nil Hooks
+// keeps the default, [NoHooks].
+func WithHooks(h Hooks) Option {
+	return optionFunc(func(b *Backend) {
+		if h != nil {
+			b.hooks = h
+		}
+	})
+}
+
 // New returns an empty Backend.
 func New(opts ...Option) *Backend {
 	b := &Backend{
@@ -85,6 +114,10 @@ func New(opts ...Option) *Backend {
 		users:   newUserStore(),
 
 		preferences: make(preferenceStore),
+		teams:       newTeamStore(),
+
+		hooks:           NoHooks{},
+		maxUsersPerTeam: DefaultMaxUsersPerTeam,
 	}
 	for _, opt := range opts {
 		opt.apply(b)

@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/users.proto2\xfe\x14\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xfe%\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -85,67 +85,133 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
-	"\x18DeletePreferencesForUser\x122.mattermost.plugin.DeletePreferencesForUserRequest\x1a3.mattermost.plugin.DeletePreferencesForUserResponse\x12S\n" +
+	"\x18DeletePreferencesForUser\x122.mattermost.plugin.DeletePreferencesForUserRequest\x1a3.mattermost.plugin.DeletePreferencesForUserResponse\x12Y\n" +
+	"\n" +
+	"CreateTeam\x12$.mattermost.plugin.CreateTeamRequest\x1a%.mattermost.plugin.CreateTeamResponse\x12Y\n" +
+	"\n" +
+	"DeleteTeam\x12$.mattermost.plugin.DeleteTeamRequest\x1a%.mattermost.plugin.DeleteTeamResponse\x12S\n" +
+	"\bGetTeams\x12\".mattermost.plugin.GetTeamsRequest\x1a#.mattermost.plugin.GetTeamsResponse\x12P\n" +
+	"\aGetTeam\x12!.mattermost.plugin.GetTeamRequest\x1a\".mattermost.plugin.GetTeamResponse\x12b\n" +
+	"\rGetTeamByName\x12'.mattermost.plugin.GetTeamByNameRequest\x1a(.mattermost.plugin.GetTeamByNameResponse\x12z\n" +
+	"\x15GetTeamsUnreadForUser\x12/.mattermost.plugin.GetTeamsUnreadForUserRequest\x1a0.mattermost.plugin.GetTeamsUnreadForUserResponse\x12Y\n" +
+	"\n" +
+	"UpdateTeam\x12$.mattermost.plugin.UpdateTeamRequest\x1a%.mattermost.plugin.UpdateTeamResponse\x12\\\n" +
+	"\vSearchTeams\x12%.mattermost.plugin.SearchTeamsRequest\x1a&.mattermost.plugin.SearchTeamsResponse\x12h\n" +
+	"\x0fGetTeamsForUser\x12).mattermost.plugin.GetTeamsForUserRequest\x1a*.mattermost.plugin.GetTeamsForUserResponse\x12k\n" +
+	"\x10CreateTeamMember\x12*.mattermost.plugin.CreateTeamMemberRequest\x1a+.mattermost.plugin.CreateTeamMemberResponse\x12n\n" +
+	"\x11CreateTeamMembers\x12+.mattermost.plugin.CreateTeamMembersRequest\x1a,.mattermost.plugin.CreateTeamMembersResponse\x12\x8c\x01\n" +
+	"\x1bCreateTeamMembersGracefully\x125.mattermost.plugin.CreateTeamMembersGracefullyRequest\x1a6.mattermost.plugin.CreateTeamMembersGracefullyResponse\x12k\n" +
+	"\x10DeleteTeamMember\x12*.mattermost.plugin.DeleteTeamMemberRequest\x1a+.mattermost.plugin.DeleteTeamMemberResponse\x12e\n" +
+	"\x0eGetTeamMembers\x12(.mattermost.plugin.GetTeamMembersRequest\x1a).mattermost.plugin.GetTeamMembersResponse\x12b\n" +
+	"\rGetTeamMember\x12'.mattermost.plugin.GetTeamMemberRequest\x1a(.mattermost.plugin.GetTeamMemberResponse\x12z\n" +
+	"\x15GetTeamMembersForUser\x12/.mattermost.plugin.GetTeamMembersForUserRequest\x1a0.mattermost.plugin.GetTeamMembersForUserResponse\x12z\n" +
+	"\x15UpdateTeamMemberRoles\x12/.mattermost.plugin.UpdateTeamMemberRolesRequest\x1a0.mattermost.plugin.UpdateTeamMemberRolesResponse\x12_\n" +
+	"\fGetTeamStats\x12&.mattermost.plugin.GetTeamStatsRequest\x1a'.mattermost.plugin.GetTeamStatsResponse\x12\\\n" +
+	"\vGetTeamIcon\x12%.mattermost.plugin.GetTeamIconRequest\x1a&.mattermost.plugin.GetTeamIconResponse\x12\\\n" +
+	"\vSetTeamIcon\x12%.mattermost.plugin.SetTeamIconRequest\x1a&.mattermost.plugin.SetTeamIconResponse\x12e\n" +
+	"\x0eRemoveTeamIcon\x12(.mattermost.plugin.RemoveTeamIconRequest\x1a).mattermost.plugin.RemoveTeamIconResponse\x12S\n" +
 	"\bLogDebug\x12\".mattermost.plugin.LogDebugRequest\x1a#.mattermost.plugin.LogDebugResponse\x12P\n" +
 	"\aLogInfo\x12!.mattermost.plugin.LogInfoRequest\x1a\".mattermost.plugin.LogInfoResponse\x12P\n" +
 	"\aLogWarn\x12!.mattermost.plugin.LogWarnRequest\x1a\".mattermost.plugin.LogWarnResponse\x12S\n" +
 	"\bLogError\x12\".mattermost.plugin.LogErrorRequest\x1a#.mattermost.plugin.LogErrorResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),          // 0: mattermost.plugin.GetServerVersionRequest
-	(*KVSetRequest)(nil),                     // 1: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                     // 2: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),                  // 3: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),               // 4: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),           // 5: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),           // 6: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),        // 7: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),          // 8: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),                    // 9: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),                // 10: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),                // 11: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),                  // 12: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),             // 13: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),                   // 14: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),            // 15: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),         // 16: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),       // 17: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),                // 18: mattermost.plugin.UpdateUserRequest
-	(*GetPreferenceForUserRequest)(nil),      // 19: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),     // 20: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),  // 21: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),  // 22: mattermost.plugin.DeletePreferencesForUserRequest
-	(*LogDebugRequest)(nil),                  // 23: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                   // 24: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                   // 25: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                  // 26: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),         // 27: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                    // 28: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                    // 29: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                 // 30: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),              // 31: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),          // 32: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),          // 33: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),       // 34: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),         // 35: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                   // 36: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),               // 37: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),               // 38: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                 // 39: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),            // 40: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                  // 41: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),           // 42: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),        // 43: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),      // 44: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),               // 45: mattermost.plugin.UpdateUserResponse
-	(*GetPreferenceForUserResponse)(nil),     // 46: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),    // 47: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil), // 48: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil), // 49: mattermost.plugin.DeletePreferencesForUserResponse
-	(*LogDebugResponse)(nil),                 // 50: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                  // 51: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                  // 52: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                 // 53: mattermost.plugin.LogErrorResponse
+	(*GetServerVersionRequest)(nil),             // 0: mattermost.plugin.GetServerVersionRequest
+	(*KVSetRequest)(nil),                        // 1: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                        // 2: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                     // 3: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),                  // 4: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),              // 5: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),              // 6: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),           // 7: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),             // 8: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                       // 9: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                   // 10: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                   // 11: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                     // 12: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),                // 13: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                      // 14: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),               // 15: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),            // 16: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),          // 17: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                   // 18: mattermost.plugin.UpdateUserRequest
+	(*GetPreferenceForUserRequest)(nil),         // 19: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),        // 20: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),     // 21: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),     // 22: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                   // 23: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                   // 24: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                     // 25: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                      // 26: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                // 27: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),        // 28: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                   // 29: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                  // 30: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),              // 31: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),             // 32: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),            // 33: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),  // 34: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),             // 35: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),               // 36: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                // 37: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),        // 38: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),        // 39: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                 // 40: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                  // 41: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                  // 42: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),               // 43: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                     // 44: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                      // 45: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                      // 46: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                     // 47: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),            // 48: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                       // 49: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                       // 50: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                    // 51: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                 // 52: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),             // 53: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),             // 54: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),          // 55: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),            // 56: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                      // 57: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                  // 58: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                  // 59: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                    // 60: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),               // 61: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                     // 62: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),              // 63: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),           // 64: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),         // 65: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                  // 66: mattermost.plugin.UpdateUserResponse
+	(*GetPreferenceForUserResponse)(nil),        // 67: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),       // 68: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),    // 69: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),    // 70: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                  // 71: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                  // 72: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                    // 73: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                     // 74: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),               // 75: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),       // 76: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                  // 77: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                 // 78: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),             // 79: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),            // 80: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),           // 81: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil), // 82: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),            // 83: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),              // 84: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),               // 85: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),       // 86: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),       // 87: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                // 88: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                 // 89: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                 // 90: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),              // 91: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                    // 92: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                     // 93: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                     // 94: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                    // 95: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,  // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -171,39 +237,81 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	20, // 20: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
 	21, // 21: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
 	22, // 22: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	23, // 23: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	24, // 24: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	25, // 25: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	26, // 26: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	27, // 27: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	28, // 28: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	29, // 29: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	30, // 30: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	31, // 31: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	32, // 32: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	33, // 33: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	34, // 34: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	35, // 35: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	36, // 36: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	37, // 37: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	38, // 38: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	39, // 39: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	40, // 40: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	41, // 41: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	42, // 42: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	43, // 43: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	44, // 44: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	45, // 45: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	46, // 46: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	47, // 47: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	48, // 48: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	49, // 49: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	50, // 50: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	51, // 51: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	52, // 52: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	53, // 53: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	27, // [27:54] is the sub-list for method output_type
-	0,  // [0:27] is the sub-list for method input_type
+	23, // 23: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	24, // 24: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	25, // 25: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	26, // 26: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	27, // 27: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	28, // 28: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	29, // 29: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	30, // 30: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	31, // 31: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	32, // 32: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	33, // 33: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	34, // 34: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	35, // 35: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	36, // 36: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	37, // 37: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	38, // 38: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	39, // 39: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	40, // 40: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	41, // 41: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	42, // 42: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	43, // 43: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	44, // 44: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	45, // 45: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	46, // 46: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	47, // 47: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	48, // 48: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	49, // 49: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	50, // 50: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	51, // 51: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	52, // 52: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	53, // 53: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	54, // 54: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	55, // 55: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	56, // 56: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	57, // 57: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	58, // 58: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	59, // 59: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	60, // 60: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	61, // 61: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	62, // 62: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	63, // 63: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	64, // 64: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	65, // 65: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	66, // 66: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	67, // 67: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	68, // 68: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	69, // 69: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	70, // 70: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	71, // 71: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	72, // 72: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	73, // 73: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	74, // 74: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	75, // 75: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	76, // 76: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	77, // 77: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	78, // 78: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	79, // 79: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	80, // 80: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	81, // 81: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	82, // 82: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	83, // 83: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	84, // 84: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	85, // 85: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	86, // 86: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	87, // 87: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	88, // 88: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	89, // 89: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	90, // 90: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	91, // 91: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	92, // 92: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	93, // 93: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	94, // 94: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	95, // 95: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	48, // [48:96] is the sub-list for method output_type
+	0,  // [0:48] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -218,6 +326,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
 	file_mattermost_plugin_preferences_proto_init()
+	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

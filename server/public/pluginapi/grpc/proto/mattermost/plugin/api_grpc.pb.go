@@ -53,33 +53,54 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginAPI_GetServerVersion_FullMethodName         = "/mattermost.plugin.PluginAPI/GetServerVersion"
-	PluginAPI_KVSet_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVSet"
-	PluginAPI_KVGet_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVGet"
-	PluginAPI_KVDelete_FullMethodName                 = "/mattermost.plugin.PluginAPI/KVDelete"
-	PluginAPI_KVDeleteAll_FullMethodName              = "/mattermost.plugin.PluginAPI/KVDeleteAll"
-	PluginAPI_KVSetWithExpiry_FullMethodName          = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
-	PluginAPI_KVCompareAndSet_FullMethodName          = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
-	PluginAPI_KVCompareAndDelete_FullMethodName       = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
-	PluginAPI_KVSetWithOptions_FullMethodName         = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
-	PluginAPI_KVList_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVList"
-	PluginAPI_CreateUser_FullMethodName               = "/mattermost.plugin.PluginAPI/CreateUser"
-	PluginAPI_DeleteUser_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteUser"
-	PluginAPI_GetUsers_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUsers"
-	PluginAPI_GetUsersByIds_FullMethodName            = "/mattermost.plugin.PluginAPI/GetUsersByIds"
-	PluginAPI_GetUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetUser"
-	PluginAPI_GetUserByEmail_FullMethodName           = "/mattermost.plugin.PluginAPI/GetUserByEmail"
-	PluginAPI_GetUserByUsername_FullMethodName        = "/mattermost.plugin.PluginAPI/GetUserByUsername"
-	PluginAPI_GetUsersByUsernames_FullMethodName      = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
-	PluginAPI_UpdateUser_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateUser"
-	PluginAPI_GetPreferenceForUser_FullMethodName     = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
-	PluginAPI_GetPreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
-	PluginAPI_UpdatePreferencesForUser_FullMethodName = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
-	PluginAPI_DeletePreferencesForUser_FullMethodName = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
-	PluginAPI_LogDebug_FullMethodName                 = "/mattermost.plugin.PluginAPI/LogDebug"
-	PluginAPI_LogInfo_FullMethodName                  = "/mattermost.plugin.PluginAPI/LogInfo"
-	PluginAPI_LogWarn_FullMethodName                  = "/mattermost.plugin.PluginAPI/LogWarn"
-	PluginAPI_LogError_FullMethodName                 = "/mattermost.plugin.PluginAPI/LogError"
+	PluginAPI_GetServerVersion_FullMethodName            = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_KVSet_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVSet"
+	PluginAPI_KVGet_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVGet"
+	PluginAPI_KVDelete_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVDelete"
+	PluginAPI_KVDeleteAll_FullMethodName                 = "/mattermost.plugin.PluginAPI/KVDeleteAll"
+	PluginAPI_KVSetWithExpiry_FullMethodName             = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
+	PluginAPI_KVCompareAndSet_FullMethodName             = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
+	PluginAPI_KVCompareAndDelete_FullMethodName          = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
+	PluginAPI_KVSetWithOptions_FullMethodName            = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
+	PluginAPI_KVList_FullMethodName                      = "/mattermost.plugin.PluginAPI/KVList"
+	PluginAPI_CreateUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateUser"
+	PluginAPI_DeleteUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteUser"
+	PluginAPI_GetUsers_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUsers"
+	PluginAPI_GetUsersByIds_FullMethodName               = "/mattermost.plugin.PluginAPI/GetUsersByIds"
+	PluginAPI_GetUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUser"
+	PluginAPI_GetUserByEmail_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUserByEmail"
+	PluginAPI_GetUserByUsername_FullMethodName           = "/mattermost.plugin.PluginAPI/GetUserByUsername"
+	PluginAPI_GetUsersByUsernames_FullMethodName         = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
+	PluginAPI_UpdateUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUser"
+	PluginAPI_GetPreferenceForUser_FullMethodName        = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
+	PluginAPI_GetPreferencesForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
+	PluginAPI_UpdatePreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
+	PluginAPI_DeletePreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
+	PluginAPI_CreateTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateTeam"
+	PluginAPI_DeleteTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteTeam"
+	PluginAPI_GetTeams_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeams"
+	PluginAPI_GetTeam_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeam"
+	PluginAPI_GetTeamByName_FullMethodName               = "/mattermost.plugin.PluginAPI/GetTeamByName"
+	PluginAPI_GetTeamsUnreadForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
+	PluginAPI_UpdateTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateTeam"
+	PluginAPI_SearchTeams_FullMethodName                 = "/mattermost.plugin.PluginAPI/SearchTeams"
+	PluginAPI_GetTeamsForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
+	PluginAPI_CreateTeamMember_FullMethodName            = "/mattermost.plugin.PluginAPI/CreateTeamMember"
+	PluginAPI_CreateTeamMembers_FullMethodName           = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
+	PluginAPI_CreateTeamMembersGracefully_FullMethodName = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
+	PluginAPI_DeleteTeamMember_FullMethodName            = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
+	PluginAPI_GetTeamMembers_FullMethodName              = "/mattermost.plugin.PluginAPI/GetTeamMembers"
+	PluginAPI_GetTeamMember_FullMethodName               = "/mattermost.plugin.PluginAPI/GetTeamMember"
+	PluginAPI_GetTeamMembersForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
+	PluginAPI_UpdateTeamMemberRoles_FullMethodName       = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
+	PluginAPI_GetTeamStats_FullMethodName                = "/mattermost.plugin.PluginAPI/GetTeamStats"
+	PluginAPI_GetTeamIcon_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetTeamIcon"
+	PluginAPI_SetTeamIcon_FullMethodName                 = "/mattermost.plugin.PluginAPI/SetTeamIcon"
+	PluginAPI_RemoveTeamIcon_FullMethodName              = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
+	PluginAPI_LogDebug_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogDebug"
+	PluginAPI_LogInfo_FullMethodName                     = "/mattermost.plugin.PluginAPI/LogInfo"
+	PluginAPI_LogWarn_FullMethodName                     = "/mattermost.plugin.PluginAPI/LogWarn"
+	PluginAPI_LogError_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogError"
 )
 
 // PluginAPIClient is the client API for PluginAPI service.
@@ -154,6 +175,64 @@ type PluginAPIClient interface {
 	// DeletePreferencesForUser deletes preferences of a user; missing ones are
 	// skipped. Minimum server version: 5.26.
 	DeletePreferencesForUser(ctx context.Context, in *DeletePreferencesForUserRequest, opts ...grpc.CallOption) (*DeletePreferencesForUserResponse, error)
+	// CreateTeam creates a team. The team does not get any member. Minimum server
+	// version: 5.2.
+	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
+	// DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+	// Minimum server version: 5.2.
+	DeleteTeam(ctx context.Context, in *DeleteTeamRequest, opts ...grpc.CallOption) (*DeleteTeamResponse, error)
+	// GetTeams returns every team, archived ones included. Minimum server
+	// version: 5.2.
+	GetTeams(ctx context.Context, in *GetTeamsRequest, opts ...grpc.CallOption) (*GetTeamsResponse, error)
+	// GetTeam returns a team by id. Minimum server version: 5.2.
+	GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error)
+	// GetTeamByName returns a team by its URL name. Minimum server version: 5.2.
+	GetTeamByName(ctx context.Context, in *GetTeamByNameRequest, opts ...grpc.CallOption) (*GetTeamByNameResponse, error)
+	// GetTeamsUnreadForUser returns the unread counts of a user in each of its
+	// teams. Minimum server version: 5.6.
+	GetTeamsUnreadForUser(ctx context.Context, in *GetTeamsUnreadForUserRequest, opts ...grpc.CallOption) (*GetTeamsUnreadForUserResponse, error)
+	// UpdateTeam updates a team. Only the display name, description, open
+	// invite, company name, allowed domains, icon time and group constraint
+	// change. Minimum server version: 5.2.
+	UpdateTeam(ctx context.Context, in *UpdateTeamRequest, opts ...grpc.CallOption) (*UpdateTeamResponse, error)
+	// SearchTeams returns the live teams whose name or display name starts with a
+	// term. Minimum server version: 5.8.
+	SearchTeams(ctx context.Context, in *SearchTeamsRequest, opts ...grpc.CallOption) (*SearchTeamsResponse, error)
+	// GetTeamsForUser returns the live teams a user is a member of. Minimum
+	// server version: 5.6.
+	GetTeamsForUser(ctx context.Context, in *GetTeamsForUserRequest, opts ...grpc.CallOption) (*GetTeamsForUserResponse, error)
+	// CreateTeamMember adds a user to a team, or returns the existing
+	// membership. Minimum server version: 5.2.
+	CreateTeamMember(ctx context.Context, in *CreateTeamMemberRequest, opts ...grpc.CallOption) (*CreateTeamMemberResponse, error)
+	// CreateTeamMembers adds users to a team, stopping at the first failure.
+	// Minimum server version: 5.2.
+	CreateTeamMembers(ctx context.Context, in *CreateTeamMembersRequest, opts ...grpc.CallOption) (*CreateTeamMembersResponse, error)
+	// CreateTeamMembersGracefully adds users to a team, one outcome per
+	// user. Minimum server version: 5.20.
+	CreateTeamMembersGracefully(ctx context.Context, in *CreateTeamMembersGracefullyRequest, opts ...grpc.CallOption) (*CreateTeamMembersGracefullyResponse, error)
+	// DeleteTeamMember removes a user from a team and from the team's
+	// channels. Minimum server version: 5.2.
+	DeleteTeamMember(ctx context.Context, in *DeleteTeamMemberRequest, opts ...grpc.CallOption) (*DeleteTeamMemberResponse, error)
+	// GetTeamMembers returns one page of a team's current members. Minimum server
+	// version: 5.2.
+	GetTeamMembers(ctx context.Context, in *GetTeamMembersRequest, opts ...grpc.CallOption) (*GetTeamMembersResponse, error)
+	// GetTeamMember returns one membership, current or past. Minimum server
+	// version: 5.2.
+	GetTeamMember(ctx context.Context, in *GetTeamMemberRequest, opts ...grpc.CallOption) (*GetTeamMemberResponse, error)
+	// GetTeamMembersForUser returns one page of a user's current team
+	// memberships. Minimum server version: 5.10.
+	GetTeamMembersForUser(ctx context.Context, in *GetTeamMembersForUserRequest, opts ...grpc.CallOption) (*GetTeamMembersForUserResponse, error)
+	// UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+	// server version: 5.2.
+	UpdateTeamMemberRoles(ctx context.Context, in *UpdateTeamMemberRolesRequest, opts ...grpc.CallOption) (*UpdateTeamMemberRolesResponse, error)
+	// GetTeamStats returns a team's member counts. Minimum server version: 5.8.
+	GetTeamStats(ctx context.Context, in *GetTeamStatsRequest, opts ...grpc.CallOption) (*GetTeamStatsResponse, error)
+	// GetTeamIcon returns a team's icon image. Minimum server version: 5.6.
+	GetTeamIcon(ctx context.Context, in *GetTeamIconRequest, opts ...grpc.CallOption) (*GetTeamIconResponse, error)
+	// SetTeamIcon replaces a team's icon image. Minimum server version: 5.6.
+	SetTeamIcon(ctx context.Context, in *SetTeamIconRequest, opts ...grpc.CallOption) (*SetTeamIconResponse, error)
+	// RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6.
+	RemoveTeamIcon(ctx context.Context, in *RemoveTeamIconRequest, opts ...grpc.CallOption) (*RemoveTeamIconResponse, error)
 	// LogDebug writes a debug-level line to the server log. Minimum server
 	// version: 5.2.
 	LogDebug(ctx context.Context, in *LogDebugRequest, opts ...grpc.CallOption) (*LogDebugResponse, error)
@@ -406,6 +485,216 @@ func (c *pluginAPIClient) DeletePreferencesForUser(ctx context.Context, in *Dele
 	return out, nil
 }
 
+func (c *pluginAPIClient) CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteTeam(ctx context.Context, in *DeleteTeamRequest, opts ...grpc.CallOption) (*DeleteTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeams(ctx context.Context, in *GetTeamsRequest, opts ...grpc.CallOption) (*GetTeamsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeams_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamByName(ctx context.Context, in *GetTeamByNameRequest, opts ...grpc.CallOption) (*GetTeamByNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamByNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamsUnreadForUser(ctx context.Context, in *GetTeamsUnreadForUserRequest, opts ...grpc.CallOption) (*GetTeamsUnreadForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamsUnreadForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamsUnreadForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateTeam(ctx context.Context, in *UpdateTeamRequest, opts ...grpc.CallOption) (*UpdateTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchTeams(ctx context.Context, in *SearchTeamsRequest, opts ...grpc.CallOption) (*SearchTeamsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchTeamsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchTeams_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamsForUser(ctx context.Context, in *GetTeamsForUserRequest, opts ...grpc.CallOption) (*GetTeamsForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamsForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamsForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateTeamMember(ctx context.Context, in *CreateTeamMemberRequest, opts ...grpc.CallOption) (*CreateTeamMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTeamMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateTeamMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateTeamMembers(ctx context.Context, in *CreateTeamMembersRequest, opts ...grpc.CallOption) (*CreateTeamMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTeamMembersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateTeamMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateTeamMembersGracefully(ctx context.Context, in *CreateTeamMembersGracefullyRequest, opts ...grpc.CallOption) (*CreateTeamMembersGracefullyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateTeamMembersGracefullyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateTeamMembersGracefully_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteTeamMember(ctx context.Context, in *DeleteTeamMemberRequest, opts ...grpc.CallOption) (*DeleteTeamMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteTeamMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteTeamMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamMembers(ctx context.Context, in *GetTeamMembersRequest, opts ...grpc.CallOption) (*GetTeamMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamMembersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamMember(ctx context.Context, in *GetTeamMemberRequest, opts ...grpc.CallOption) (*GetTeamMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamMembersForUser(ctx context.Context, in *GetTeamMembersForUserRequest, opts ...grpc.CallOption) (*GetTeamMembersForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamMembersForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamMembersForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateTeamMemberRoles(ctx context.Context, in *UpdateTeamMemberRolesRequest, opts ...grpc.CallOption) (*UpdateTeamMemberRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateTeamMemberRolesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateTeamMemberRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamStats(ctx context.Context, in *GetTeamStatsRequest, opts ...grpc.CallOption) (*GetTeamStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamStatsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTeamIcon(ctx context.Context, in *GetTeamIconRequest, opts ...grpc.CallOption) (*GetTeamIconResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamIconResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTeamIcon_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SetTeamIcon(ctx context.Context, in *SetTeamIconRequest, opts ...grpc.CallOption) (*SetTeamIconResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTeamIconResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SetTeamIcon_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RemoveTeamIcon(ctx context.Context, in *RemoveTeamIconRequest, opts ...grpc.CallOption) (*RemoveTeamIconResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveTeamIconResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RemoveTeamIcon_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) LogDebug(ctx context.Context, in *LogDebugRequest, opts ...grpc.CallOption) (*LogDebugResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LogDebugResponse)
@@ -518,6 +807,64 @@ type PluginAPIServer interface {
 	// DeletePreferencesForUser deletes preferences of a user; missing ones are
 	// skipped. Minimum server version: 5.26.
 	DeletePreferencesForUser(context.Context, *DeletePreferencesForUserRequest) (*DeletePreferencesForUserResponse, error)
+	// CreateTeam creates a team. The team does not get any member. Minimum server
+	// version: 5.2.
+	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
+	// DeleteTeam archives a team: it sets delete_at and keeps the team's data.
+	// Minimum server version: 5.2.
+	DeleteTeam(context.Context, *DeleteTeamRequest) (*DeleteTeamResponse, error)
+	// GetTeams returns every team, archived ones included. Minimum server
+	// version: 5.2.
+	GetTeams(context.Context, *GetTeamsRequest) (*GetTeamsResponse, error)
+	// GetTeam returns a team by id. Minimum server version: 5.2.
+	GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error)
+	// GetTeamByName returns a team by its URL name. Minimum server version: 5.2.
+	GetTeamByName(context.Context, *GetTeamByNameRequest) (*GetTeamByNameResponse, error)
+	// GetTeamsUnreadForUser returns the unread counts of a user in each of its
+	// teams. Minimum server version: 5.6.
+	GetTeamsUnreadForUser(context.Context, *GetTeamsUnreadForUserRequest) (*GetTeamsUnreadForUserResponse, error)
+	// UpdateTeam updates a team. Only the display name, description, open
+	// invite, company name, allowed domains, icon time and group constraint
+	// change. Minimum server version: 5.2.
+	UpdateTeam(context.Context, *UpdateTeamRequest) (*UpdateTeamResponse, error)
+	// SearchTeams returns the live teams whose name or display name starts with a
+	// term. Minimum server version: 5.8.
+	SearchTeams(context.Context, *SearchTeamsRequest) (*SearchTeamsResponse, error)
+	// GetTeamsForUser returns the live teams a user is a member of. Minimum
+	// server version: 5.6.
+	GetTeamsForUser(context.Context, *GetTeamsForUserRequest) (*GetTeamsForUserResponse, error)
+	// CreateTeamMember adds a user to a team, or returns the existing
+	// membership. Minimum server version: 5.2.
+	CreateTeamMember(context.Context, *CreateTeamMemberRequest) (*CreateTeamMemberResponse, error)
+	// CreateTeamMembers adds users to a team, stopping at the first failure.
+	// Minimum server version: 5.2.
+	CreateTeamMembers(context.Context, *CreateTeamMembersRequest) (*CreateTeamMembersResponse, error)
+	// CreateTeamMembersGracefully adds users to a team, one outcome per
+	// user. Minimum server version: 5.20.
+	CreateTeamMembersGracefully(context.Context, *CreateTeamMembersGracefullyRequest) (*CreateTeamMembersGracefullyResponse, error)
+	// DeleteTeamMember removes a user from a team and from the team's
+	// channels. Minimum server version: 5.2.
+	DeleteTeamMember(context.Context, *DeleteTeamMemberRequest) (*DeleteTeamMemberResponse, error)
+	// GetTeamMembers returns one page of a team's current members. Minimum server
+	// version: 5.2.
+	GetTeamMembers(context.Context, *GetTeamMembersRequest) (*GetTeamMembersResponse, error)
+	// GetTeamMember returns one membership, current or past. Minimum server
+	// version: 5.2.
+	GetTeamMember(context.Context, *GetTeamMemberRequest) (*GetTeamMemberResponse, error)
+	// GetTeamMembersForUser returns one page of a user's current team
+	// memberships. Minimum server version: 5.10.
+	GetTeamMembersForUser(context.Context, *GetTeamMembersForUserRequest) (*GetTeamMembersForUserResponse, error)
+	// UpdateTeamMemberRoles replaces the roles of a team membership. Minimum
+	// server version: 5.2.
+	UpdateTeamMemberRoles(context.Context, *UpdateTeamMemberRolesRequest) (*UpdateTeamMemberRolesResponse, error)
+	// GetTeamStats returns a team's member counts. Minimum server version: 5.8.
+	GetTeamStats(context.Context, *GetTeamStatsRequest) (*GetTeamStatsResponse, error)
+	// GetTeamIcon returns a team's icon image. Minimum server version: 5.6.
+	GetTeamIcon(context.Context, *GetTeamIconRequest) (*GetTeamIconResponse, error)
+	// SetTeamIcon replaces a team's icon image. Minimum server version: 5.6.
+	SetTeamIcon(context.Context, *SetTeamIconRequest) (*SetTeamIconResponse, error)
+	// RemoveTeamIcon removes a team's icon image. Minimum server version: 5.6.
+	RemoveTeamIcon(context.Context, *RemoveTeamIconRequest) (*RemoveTeamIconResponse, error)
 	// LogDebug writes a debug-level line to the server log. Minimum server
 	// version: 5.2.
 	LogDebug(context.Context, *LogDebugRequest) (*LogDebugResponse, error)
@@ -608,6 +955,69 @@ func (UnimplementedPluginAPIServer) UpdatePreferencesForUser(context.Context, *U
 }
 func (UnimplementedPluginAPIServer) DeletePreferencesForUser(context.Context, *DeletePreferencesForUserRequest) (*DeletePreferencesForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeletePreferencesForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteTeam(context.Context, *DeleteTeamRequest) (*DeleteTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeams(context.Context, *GetTeamsRequest) (*GetTeamsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeams not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamByName(context.Context, *GetTeamByNameRequest) (*GetTeamByNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamByName not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamsUnreadForUser(context.Context, *GetTeamsUnreadForUserRequest) (*GetTeamsUnreadForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamsUnreadForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateTeam(context.Context, *UpdateTeamRequest) (*UpdateTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchTeams(context.Context, *SearchTeamsRequest) (*SearchTeamsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchTeams not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamsForUser(context.Context, *GetTeamsForUserRequest) (*GetTeamsForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamsForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateTeamMember(context.Context, *CreateTeamMemberRequest) (*CreateTeamMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateTeamMember not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateTeamMembers(context.Context, *CreateTeamMembersRequest) (*CreateTeamMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateTeamMembers not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateTeamMembersGracefully(context.Context, *CreateTeamMembersGracefullyRequest) (*CreateTeamMembersGracefullyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateTeamMembersGracefully not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteTeamMember(context.Context, *DeleteTeamMemberRequest) (*DeleteTeamMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteTeamMember not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamMembers(context.Context, *GetTeamMembersRequest) (*GetTeamMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamMembers not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamMember(context.Context, *GetTeamMemberRequest) (*GetTeamMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamMember not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamMembersForUser(context.Context, *GetTeamMembersForUserRequest) (*GetTeamMembersForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamMembersForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateTeamMemberRoles(context.Context, *UpdateTeamMemberRolesRequest) (*UpdateTeamMemberRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateTeamMemberRoles not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamStats(context.Context, *GetTeamStatsRequest) (*GetTeamStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamStats not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTeamIcon(context.Context, *GetTeamIconRequest) (*GetTeamIconResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeamIcon not implemented")
+}
+func (UnimplementedPluginAPIServer) SetTeamIcon(context.Context, *SetTeamIconRequest) (*SetTeamIconResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTeamIcon not implemented")
+}
+func (UnimplementedPluginAPIServer) RemoveTeamIcon(context.Context, *RemoveTeamIconRequest) (*RemoveTeamIconResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveTeamIcon not implemented")
 }
 func (UnimplementedPluginAPIServer) LogDebug(context.Context, *LogDebugRequest) (*LogDebugResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LogDebug not implemented")
@@ -1056,6 +1466,384 @@ func _PluginAPI_DeletePreferencesForUser_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_CreateTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateTeam(ctx, req.(*CreateTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteTeam(ctx, req.(*DeleteTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeams(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeams_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeams(ctx, req.(*GetTeamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeam(ctx, req.(*GetTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamByName(ctx, req.(*GetTeamByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamsUnreadForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamsUnreadForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamsUnreadForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamsUnreadForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamsUnreadForUser(ctx, req.(*GetTeamsUnreadForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateTeam(ctx, req.(*UpdateTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchTeams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchTeamsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchTeams(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchTeams_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchTeams(ctx, req.(*SearchTeamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamsForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamsForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamsForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamsForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamsForUser(ctx, req.(*GetTeamsForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateTeamMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTeamMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateTeamMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateTeamMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateTeamMember(ctx, req.(*CreateTeamMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateTeamMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTeamMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateTeamMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateTeamMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateTeamMembers(ctx, req.(*CreateTeamMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateTeamMembersGracefully_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTeamMembersGracefullyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateTeamMembersGracefully(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateTeamMembersGracefully_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateTeamMembersGracefully(ctx, req.(*CreateTeamMembersGracefullyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteTeamMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteTeamMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteTeamMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteTeamMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteTeamMember(ctx, req.(*DeleteTeamMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamMembers(ctx, req.(*GetTeamMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamMember(ctx, req.(*GetTeamMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamMembersForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamMembersForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamMembersForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamMembersForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamMembersForUser(ctx, req.(*GetTeamMembersForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateTeamMemberRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTeamMemberRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateTeamMemberRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateTeamMemberRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateTeamMemberRoles(ctx, req.(*UpdateTeamMemberRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamStats(ctx, req.(*GetTeamStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTeamIcon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamIconRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTeamIcon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTeamIcon_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTeamIcon(ctx, req.(*GetTeamIconRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SetTeamIcon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTeamIconRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SetTeamIcon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SetTeamIcon_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SetTeamIcon(ctx, req.(*SetTeamIconRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RemoveTeamIcon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveTeamIconRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RemoveTeamIcon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RemoveTeamIcon_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RemoveTeamIcon(ctx, req.(*RemoveTeamIconRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_LogDebug_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(LogDebugRequest)
 	if err := dec(in); err != nil {
@@ -1226,6 +2014,90 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeletePreferencesForUser",
 			Handler:    _PluginAPI_DeletePreferencesForUser_Handler,
+		},
+		{
+			MethodName: "CreateTeam",
+			Handler:    _PluginAPI_CreateTeam_Handler,
+		},
+		{
+			MethodName: "DeleteTeam",
+			Handler:    _PluginAPI_DeleteTeam_Handler,
+		},
+		{
+			MethodName: "GetTeams",
+			Handler:    _PluginAPI_GetTeams_Handler,
+		},
+		{
+			MethodName: "GetTeam",
+			Handler:    _PluginAPI_GetTeam_Handler,
+		},
+		{
+			MethodName: "GetTeamByName",
+			Handler:    _PluginAPI_GetTeamByName_Handler,
+		},
+		{
+			MethodName: "GetTeamsUnreadForUser",
+			Handler:    _PluginAPI_GetTeamsUnreadForUser_Handler,
+		},
+		{
+			MethodName: "UpdateTeam",
+			Handler:    _PluginAPI_UpdateTeam_Handler,
+		},
+		{
+			MethodName: "SearchTeams",
+			Handler:    _PluginAPI_SearchTeams_Handler,
+		},
+		{
+			MethodName: "GetTeamsForUser",
+			Handler:    _PluginAPI_GetTeamsForUser_Handler,
+		},
+		{
+			MethodName: "CreateTeamMember",
+			Handler:    _PluginAPI_CreateTeamMember_Handler,
+		},
+		{
+			MethodName: "CreateTeamMembers",
+			Handler:    _PluginAPI_CreateTeamMembers_Handler,
+		},
+		{
+			MethodName: "CreateTeamMembersGracefully",
+			Handler:    _PluginAPI_CreateTeamMembersGracefully_Handler,
+		},
+		{
+			MethodName: "DeleteTeamMember",
+			Handler:    _PluginAPI_DeleteTeamMember_Handler,
+		},
+		{
+			MethodName: "GetTeamMembers",
+			Handler:    _PluginAPI_GetTeamMembers_Handler,
+		},
+		{
+			MethodName: "GetTeamMember",
+			Handler:    _PluginAPI_GetTeamMember_Handler,
+		},
+		{
+			MethodName: "GetTeamMembersForUser",
+			Handler:    _PluginAPI_GetTeamMembersForUser_Handler,
+		},
+		{
+			MethodName: "UpdateTeamMemberRoles",
+			Handler:    _PluginAPI_UpdateTeamMemberRoles_Handler,
+		},
+		{
+			MethodName: "GetTeamStats",
+			Handler:    _PluginAPI_GetTeamStats_Handler,
+		},
+		{
+			MethodName: "GetTeamIcon",
+			Handler:    _PluginAPI_GetTeamIcon_Handler,
+		},
+		{
+			MethodName: "SetTeamIcon",
+			Handler:    _PluginAPI_SetTeamIcon_Handler,
+		},
+		{
+			MethodName: "RemoveTeamIcon",
+			Handler:    _PluginAPI_RemoveTeamIcon_Handler,
 		},
 		{
 			MethodName: "LogDebug",

@@ -1,0 +1,45 @@
+package memory
+
+import (
+	"context"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// Hooks receives the events of a Backend at the points where a Mattermost
+// server calls its plugins' hooks, with the same arguments. It is the seam
+// where the hooks client plugs in; until a [WithHooks] option sets one, a
+// Backend uses [NoHooks].
+//
+// The "will be" methods run before the change is stored and may change or
+// reject it: a non-empty reason rejects it. The "has been" methods run
+// after it is stored. A Backend calls them without holding its lock, so an
+// implementation may call back into the Backend.
+type Hooks interface {
+	// TeamMemberWillBeAdded runs before a user joins a team. It returns the
+	// member to store, or a reason to reject the join.
+	TeamMemberWillBeAdded(ctx context.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string)
+	// UserHasJoinedTeam runs after a user joined a team; actor is the user
+	// who added them, or nil.
+	UserHasJoinedTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User)
+	// UserHasLeftTeam runs after a user left a team; actor is the user who
+	// removed them, or nil.
+	UserHasLeftTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User)
+}
+
+// NoHooks is the [Hooks] of a Backend without plugins: it accepts every
+// change and ignores every event.
+type NoHooks struct{}
+
+var _ Hooks = NoHooks{}
+
+// TeamMemberWillBeAdded accepts member unchanged.
+func (NoHooks) TeamMemberWillBeAdded(_ context.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
+	return member, ""
+}
+
+// UserHasJoinedTeam does nothing.
+func (NoHooks) UserHasJoinedTeam(context.Context, *pluginpb.TeamMember, *pluginpb.User) {}
+
+// UserHasLeftTeam does nothing.
+func (NoHooks) UserHasLeftTeam(context.Context, *pluginpb.TeamMember, *pluginpb.User) {}

@@ -1,0 +1,521 @@
+package memory
+
+// This file holds the handlers of the teams domain; teams_store.go holds
+// its state, teams_validate.go the rules of model.Team.IsValid and
+// teams_icon.go the team icons.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+func teamNotFound(details string) *apperror.Error {
+	return apperror.New("app.team.get.find.app_error", "Unable to find the existing team.", details, http.StatusNotFound)
+}
+
+func teamMemberNotFound(details string) *apperror.Error {
+	return apperror.New("app.team.get_member.missing.app_error",
+		"No team member found for that user and team.", details, http.StatusNotFound)
+}
+
+// appErrorProto returns the AppError that err carries, for a response
+// that reports errors beside results.
+func appErrorProto(err error) *pluginpb.AppError {
+	var ae *apperror.Error
+	if errors.As(err, &ae) {
+		return ae.Proto()
+	}
+	return apperror.New("app.internal_error", "Internal error.", "", http.StatusInternalServerError).Proto()
+}
+
+// team returns the stored team teamID, or NOT_FOUND.
+func (b *Backend) team(teamID string) (*pluginpb.Team, error) {
+	if !isValidID(teamID) {
+		return nil, invalidParam("team_id")
+	}
+	t, ok := b.teams.byID[teamID]
+	if !ok {
+		return nil, teamNotFound("team_id=" + teamID)
+	}
+	return t, nil
+}
+
+// user returns the stored user userID, or NOT_FOUND.
+func (b *Backend) user(userID string) (*pluginpb.User, error) {
+	if !isValidID(userID) {
+		return nil, invalidParam("user_id")
+	}
+	s, ok := b.users.byID[userID]
+	if !ok {
+		return nil, userNotFound("user_id=" + userID)
+	}
+	return s.user, nil
+}
+
+// isGuest reports whether a user has the system guest role.
+func isGuest(u *pluginpb.User) bool {
+	return hasRole(u.GetRoles(), "system_guest")
+}
+
+func hasRole(roles, role string) bool {
+	for _, r := range strings.Fields(roles) {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// syncTeamType keeps type and allow_open_invite in step: an open team
+// allows open invites. Which of the two wins is the caller's choice.
+func syncTeamType(t *pluginpb.Team, fromType bool) {
+	if fromType {
+		t.AllowOpenInvite = t.GetType() == teamTypeOpen
+		return
+	}
+	t.Type = teamTypeInvite
+	if t.GetAllowOpenInvite() {
+		t.Type = teamTypeOpen
+	}
+}
+
+// CreateTeam creates a team with the defaults of model.Team.PreSave.
+func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest) (*pluginpb.CreateTeamResponse, error) {
+	if req.GetTeam() == nil {
+		return nil, invalidParam("team")
+	}
+	t := proto.Clone(req.GetTeam()).(*pluginpb.Team)
+	if t.GetId() != "" {
+		return nil, apperror.New("store.sql_team.save.existing.app_error",
+			"Must call update for an existing team.", "id="+t.GetId(), http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowMillis()
+	t.Id = newID()
+	t.CreateAt = now
+	t.UpdateAt = now
+	t.DeleteAt = 0
+	if t.GetInviteId() == "" {
+		t.InviteId = newID()
+	}
+	syncTeamType(t, true)
+	if err := validateTeam(t); err != nil {
+		return nil, err
+	}
+	if _, taken := b.teams.byName[t.GetName()]; taken {
+		return nil, apperror.New("app.team.save.existing.app_error",
+			"A team with that name already exists.", "name="+t.GetName(), http.StatusBadRequest)
+	}
+	b.teams.put(t)
+	return &pluginpb.CreateTeamResponse{Team: proto.Clone(t).(*pluginpb.Team)}, nil
+}
+
+// DeleteTeam archives a team, as the Plugin API's DeleteTeam does: the
+// team and its memberships stay, with delete_at set.
+func (b *Backend) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamRequest) (*pluginpb.DeleteTeamResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.team(req.GetTeamId())
+	if err != nil {
+		return nil, err
+	}
+	if t.GetDeleteAt() == 0 {
+		c := proto.Clone(t).(*pluginpb.Team)
+		now := b.nowMillis()
+		c.DeleteAt = now
+		c.UpdateAt = now
+		b.teams.put(c)
+	}
+	return &pluginpb.DeleteTeamResponse{}, nil
+}
+
+// GetTeams returns every team, archived ones included.
+func (b *Backend) GetTeams(context.Context, *pluginpb.GetTeamsRequest) (*pluginpb.GetTeamsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.GetTeamsResponse{Teams: b.teams.sorted(func(*pluginpb.Team) bool { return true })}, nil
+}
+
+// GetTeam returns a team by id.
+func (b *Backend) GetTeam(_ context.Context, req *pluginpb.GetTeamRequest) (*pluginpb.GetTeamResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.team(req.GetTeamId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetTeamResponse{Team: proto.Clone(t).(*pluginpb.Team)}, nil
+}
+
+// GetTeamByName returns a team by its URL name.
+func (b *Backend) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByNameRequest) (*pluginpb.GetTeamByNameResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.teams.byName[req.GetName()]
+	if !ok {
+		return nil, apperror.New("app.team.get_by_name.missing.app_error",
+			"Unable to find the existing team.", "name="+req.GetName(), http.StatusNotFound)
+	}
+	return &pluginpb.GetTeamByNameResponse{Team: proto.Clone(b.teams.byID[id]).(*pluginpb.Team)}, nil
+}
+
+// GetTeamsUnreadForUser returns the unread counts of a user in each team
+// it belongs to.
+func (b *Backend) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeamsUnreadForUserRequest) (*pluginpb.GetTeamsUnreadForUserResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.user(req.GetUserId()); err != nil {
+		return nil, err
+	}
+	out := []*pluginpb.TeamUnread{}
+	for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == req.GetUserId() }) {
+		if b.teams.byID[m.GetTeamId()].GetDeleteAt() != 0 {
+			continue
+		}
+		out = append(out, b.teamUnread(m.GetTeamId(), req.GetUserId()))
+	}
+	return &pluginpb.GetTeamsUnreadForUserResponse{TeamUnreads: out}, nil
+}
+
+// teamUnread counts what userID has not read in teamID. The backend
+// tracks no reads until the channels domain does, so every count is 0.
+func (b *Backend) teamUnread(teamID, _ string) *pluginpb.TeamUnread {
+	return &pluginpb.TeamUnread{TeamId: teamID}
+}
+
+// UpdateTeam updates the fields of a team that Mattermost's UpdateTeam
+// changes, and keeps the rest.
+func (b *Backend) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamRequest) (*pluginpb.UpdateTeamResponse, error) {
+	in := req.GetTeam()
+	if in == nil {
+		return nil, invalidParam("team")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, err := b.team(in.GetId())
+	if err != nil {
+		return nil, err
+	}
+	t := proto.Clone(old).(*pluginpb.Team)
+	t.DisplayName = in.GetDisplayName()
+	t.Description = in.GetDescription()
+	t.AllowOpenInvite = in.GetAllowOpenInvite()
+	t.CompanyName = in.GetCompanyName()
+	t.AllowedDomains = in.GetAllowedDomains()
+	t.LastTeamIconUpdate = in.GetLastTeamIconUpdate()
+	t.GroupConstrained = in.GroupConstrained
+	syncTeamType(t, false)
+	t.UpdateAt = b.nowMillis()
+	if err := validateTeam(t); err != nil {
+		return nil, err
+	}
+	b.teams.put(t)
+	return &pluginpb.UpdateTeamResponse{Team: proto.Clone(t).(*pluginpb.Team)}, nil
+}
+
+// SearchTeams returns the live teams whose name or display name starts
+// with the term, ignoring case.
+func (b *Backend) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequest) (*pluginpb.SearchTeamsResponse, error) {
+	term := strings.ToLower(strings.TrimSpace(req.GetTerm()))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	teams := b.teams.sorted(func(t *pluginpb.Team) bool {
+		return t.GetDeleteAt() == 0 && (strings.HasPrefix(strings.ToLower(t.GetName()), term) ||
+			strings.HasPrefix(strings.ToLower(t.GetDisplayName()), term))
+	})
+	return &pluginpb.SearchTeamsResponse{Teams: teams}, nil
+}
+
+// GetTeamsForUser returns the live teams a user is a current member of.
+func (b *Backend) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsForUserRequest) (*pluginpb.GetTeamsForUserResponse, error) {
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	teams := b.teams.sorted(func(t *pluginpb.Team) bool {
+		return t.GetDeleteAt() == 0 && b.teams.isMember(t.GetId(), req.GetUserId())
+	})
+	return &pluginpb.GetTeamsForUserResponse{Teams: teams}, nil
+}
+
+// joinTeam is one user's join, prepared under the lock: the member to
+// store, or why the user may not join.
+type joinTeam struct {
+	member  *pluginpb.TeamMember
+	existed bool // the user is a current member already
+}
+
+// prepareJoin checks that userID may join teamID, as Mattermost's
+// JoinUserToTeam does, and returns the membership to store.
+func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
+	t, err := b.team(teamID)
+	if err != nil {
+		return joinTeam{}, err
+	}
+	u, err := b.user(userID)
+	if err != nil {
+		return joinTeam{}, err
+	}
+	old, had := b.teams.member(teamID, userID)
+	if had && old.GetDeleteAt() == 0 {
+		return joinTeam{member: old, existed: true}, nil
+	}
+	if !u.GetIsBot() && !emailAllowedInTeam(u.GetEmail(), t.GetAllowedDomains()) {
+		return joinTeam{}, apperror.New("api.team.join_user_to_team.allowed_domains.app_error",
+			"The user's email domain is not allowed in this team.", "team_id="+teamID+" user_id="+userID,
+			http.StatusBadRequest)
+	}
+	count := len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == teamID }))
+	if count >= b.maxUsersPerTeam {
+		return joinTeam{}, apperror.New("app.team.join_user_to_team.max_accounts.app_error",
+			"This team has reached the maximum number of allowed accounts.", "team_id="+teamID,
+			http.StatusBadRequest)
+	}
+	m := &pluginpb.TeamMember{TeamId: teamID, UserId: userID, CreateAt: b.nowMillis()}
+	if had {
+		m = proto.Clone(old).(*pluginpb.TeamMember)
+		m.DeleteAt = 0
+	}
+	guest := isGuest(u)
+	m.SchemeGuest = guest
+	m.SchemeUser = !guest
+	return joinTeam{member: m}, nil
+}
+
+// addTeamMember adds one user to a team: it prepares the join under the
+// lock, asks the TeamMemberWillBeAdded hook, stores the member and then
+// runs UserHasJoinedTeam.
+func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID string) (*pluginpb.TeamMember, error) {
+	b.mu.Lock()
+	j, err := b.prepareJoin(teamID, userID)
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if j.existed {
+		return withTeamRoles(j.member), nil
+	}
+	m, reason := b.hooks.TeamMemberWillBeAdded(ctx, withTeamRoles(j.member))
+	if reason != "" || m == nil {
+		return nil, apperror.New("app.team.add_team_member.rejected_by_plugin",
+			"The team member was rejected by a plugin: "+reason, "", http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	// Check again: the state may have changed while the hook ran.
+	j, err = b.prepareJoin(teamID, userID)
+	if err == nil && !j.existed {
+		stored := proto.Clone(j.member).(*pluginpb.TeamMember)
+		stored.SchemeAdmin = m.GetSchemeAdmin()
+		stored.ExplicitRoles = m.GetExplicitRoles()
+		b.teams.members[membershipKey{teamID, userID}] = stored
+		j.member = stored
+	}
+	var actor *pluginpb.User
+	if s, ok := b.users.byID[requestorID]; ok {
+		actor = sanitized(s.user)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := withTeamRoles(j.member)
+	if !j.existed {
+		b.hooks.UserHasJoinedTeam(ctx, withTeamRoles(j.member), actor)
+	}
+	return out, nil
+}
+
+// CreateTeamMember adds a user to a team, or returns its current
+// membership.
+func (b *Backend) CreateTeamMember(ctx context.Context, req *pluginpb.CreateTeamMemberRequest) (*pluginpb.CreateTeamMemberResponse, error) {
+	m, err := b.addTeamMember(ctx, req.GetTeamId(), req.GetUserId(), "")
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.CreateTeamMemberResponse{TeamMember: m}, nil
+}
+
+// CreateTeamMembers adds users to a team and stops at the first failure;
+// the users added before it stay members, as in Mattermost.
+func (b *Backend) CreateTeamMembers(ctx context.Context, req *pluginpb.CreateTeamMembersRequest) (*pluginpb.CreateTeamMembersResponse, error) {
+	out := make([]*pluginpb.TeamMember, 0, len(req.GetUserIds()))
+	for _, userID := range req.GetUserIds() {
+		m, err := b.addTeamMember(ctx, req.GetTeamId(), userID, req.GetRequestorId())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return &pluginpb.CreateTeamMembersResponse{TeamMembers: out}, nil
+}
+
+// CreateTeamMembersGracefully adds users to a team and reports each
+// failure beside the successes. A missing team fails the whole call.
+func (b *Backend) CreateTeamMembersGracefully(ctx context.Context, req *pluginpb.CreateTeamMembersGracefullyRequest) (*pluginpb.CreateTeamMembersGracefullyResponse, error) {
+	b.mu.Lock()
+	_, err := b.team(req.GetTeamId())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pluginpb.TeamMemberWithError, 0, len(req.GetUserIds()))
+	for _, userID := range req.GetUserIds() {
+		m, err := b.addTeamMember(ctx, req.GetTeamId(), userID, req.GetRequestorId())
+		r := &pluginpb.TeamMemberWithError{UserId: userID, Member: m}
+		if err != nil {
+			r.Error = appErrorProto(err)
+		}
+		out = append(out, r)
+	}
+	return &pluginpb.CreateTeamMembersGracefullyResponse{TeamMembers: out}, nil
+}
+
+// DeleteTeamMember removes a current member from a team.
+func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeamMemberRequest) (*pluginpb.DeleteTeamMemberResponse, error) {
+	b.mu.Lock()
+	if _, err := b.team(req.GetTeamId()); err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
+	if _, err := b.user(req.GetUserId()); err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
+	m, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
+	if !ok || m.GetDeleteAt() != 0 {
+		b.mu.Unlock()
+		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
+	}
+	left := proto.Clone(m).(*pluginpb.TeamMember)
+	left.DeleteAt = b.nowMillis()
+	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = left
+	var actor *pluginpb.User
+	if s, ok := b.users.byID[req.GetRequestorId()]; ok {
+		actor = sanitized(s.user)
+	}
+	b.mu.Unlock()
+	b.hooks.UserHasLeftTeam(ctx, withTeamRoles(left), actor)
+	return &pluginpb.DeleteTeamMemberResponse{}, nil
+}
+
+// GetTeamMembers returns one page of a team's current members, by user id.
+func (b *Backend) GetTeamMembers(_ context.Context, req *pluginpb.GetTeamMembersRequest) (*pluginpb.GetTeamMembersResponse, error) {
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.team(req.GetTeamId()); err != nil {
+		return nil, err
+	}
+	all := b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == req.GetTeamId() })
+	return &pluginpb.GetTeamMembersResponse{TeamMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// GetTeamMember returns one membership, current or past.
+func (b *Backend) GetTeamMember(_ context.Context, req *pluginpb.GetTeamMemberRequest) (*pluginpb.GetTeamMemberResponse, error) {
+	if !isValidID(req.GetTeamId()) {
+		return nil, invalidParam("team_id")
+	}
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
+	if !ok {
+		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
+	}
+	return &pluginpb.GetTeamMemberResponse{TeamMember: withTeamRoles(m)}, nil
+}
+
+// GetTeamMembersForUser returns one page of a user's current memberships,
+// by team id.
+func (b *Backend) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTeamMembersForUserRequest) (*pluginpb.GetTeamMembersForUserResponse, error) {
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	all := b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == req.GetUserId() })
+	return &pluginpb.GetTeamMembersForUserResponse{TeamMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// UpdateTeamMemberRoles replaces the roles of a current membership. The
+// scheme roles team_user, team_admin and team_guest set the scheme flags;
+// any other role is kept as an explicit role.
+func (b *Backend) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.UpdateTeamMemberRolesRequest) (*pluginpb.UpdateTeamMemberRolesResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.team(req.GetTeamId()); err != nil {
+		return nil, err
+	}
+	u, err := b.user(req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	old, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
+	if !ok || old.GetDeleteAt() != 0 {
+		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
+	}
+	m := proto.Clone(old).(*pluginpb.TeamMember)
+	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin = false, false, false
+	var explicit []string
+	for _, role := range strings.Fields(req.GetNewRoles()) {
+		switch role {
+		case roleTeamUser:
+			m.SchemeUser = true
+		case roleTeamAdmin:
+			m.SchemeAdmin = true
+		case roleTeamGuest:
+			m.SchemeGuest = true
+		default:
+			if !isKnownRole(role) {
+				return nil, apperror.New("api.roles.get_role.app_error",
+					"Unable to find the role.", "role="+role, http.StatusBadRequest)
+			}
+			explicit = append(explicit, role)
+		}
+	}
+	if m.GetSchemeGuest() && (m.GetSchemeUser() || m.GetSchemeAdmin()) {
+		return nil, apperror.New("api.team.update_team_member_roles.guest_and_user.app_error",
+			"A team member cannot be both a guest and a user or admin.", "", http.StatusBadRequest)
+	}
+	if m.GetSchemeGuest() != isGuest(u) {
+		return nil, apperror.New("api.team.update_team_member_roles.guest.app_error",
+			"The team_guest role is for guest accounts only, and guest accounts need it.", "", http.StatusBadRequest)
+	}
+	m.ExplicitRoles = strings.Join(explicit, " ")
+	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = m
+	return &pluginpb.UpdateTeamMemberRolesResponse{TeamMember: withTeamRoles(m)}, nil
+}
+
+// GetTeamStats counts a team's current members and, of those, the active
+// accounts.
+func (b *Backend) GetTeamStats(_ context.Context, req *pluginpb.GetTeamStatsRequest) (*pluginpb.GetTeamStatsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.team(req.GetTeamId()); err != nil {
+		return nil, err
+	}
+	stats := &pluginpb.TeamStats{TeamId: req.GetTeamId()}
+	for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == req.GetTeamId() }) {
+		stats.TotalMemberCount++
+		if s, ok := b.users.byID[m.GetUserId()]; ok && s.user.GetDeleteAt() == 0 {
+			stats.ActiveMemberCount++
+		}
+	}
+	return &pluginpb.GetTeamStatsResponse{TeamStats: stats}, nil
+}

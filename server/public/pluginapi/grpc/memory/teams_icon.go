@@ -1,0 +1,134 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	_ "image/gif"  // registers GIF for image.Decode
+	_ "image/jpeg" // registers JPEG for image.Decode
+	"image/png"
+	"net/http"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// Team icons, as Mattermost stores them: a square PNG of teamIconSize
+// pixels a side, cut from the centre of the uploaded image.
+const (
+	teamIconSize = 128
+	// maxImagePixels is the default FileSettings.MaxImageResolution.
+	maxImagePixels = 33177600
+)
+
+func invalidTeamIcon(details string) *apperror.Error {
+	return apperror.New("api.team.set_team_icon.decode.app_error",
+		"Could not decode the team icon: send a PNG, JPEG or GIF image.", details, http.StatusBadRequest)
+}
+
+// teamIcon turns an uploaded image into the stored icon.
+func teamIcon(data []byte) ([]byte, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalidTeamIcon(err.Error())
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels || cfg.Width == 0 || cfg.Height == 0 {
+		return nil, apperror.New("api.team.set_team_icon.check_image_limits.app_error",
+			"The team icon is larger than the maximum image resolution.",
+			"width="+itoa(cfg.Width)+" height="+itoa(cfg.Height), http.StatusBadRequest)
+	}
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalidTeamIcon(err.Error())
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, fillCenter(src, teamIconSize)); err != nil {
+		return nil, apperror.New("api.team.set_team_icon.encode.app_error",
+			"Could not encode the team icon.", err.Error(), http.StatusInternalServerError)
+	}
+	return buf.Bytes(), nil
+}
+
+// fillCenter crops the largest centred square of src and scales it to
+// size x size pixels by nearest neighbour.
+func fillCenter(src image.Image, size int) image.Image {
+	b := src.Bounds()
+	side := min(b.Dx(), b.Dy())
+	x0 := b.Min.X + (b.Dx()-side)/2
+	y0 := b.Min.Y + (b.Dy()-side)/2
+	dst := image.NewNRGBA(image.Rect(0, 0, size, size))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Transparent), image.Point{}, draw.Src)
+	for y := range size {
+		for x := range size {
+			dst.Set(x, y, src.At(x0+x*side/size, y0+y*side/size))
+		}
+	}
+	return dst
+}
+
+// GetTeamIcon returns a team's icon.
+func (b *Backend) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequest) (*pluginpb.GetTeamIconResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.team(req.GetTeamId())
+	if err != nil {
+		return nil, err
+	}
+	icon, ok := b.teams.icons[t.GetId()]
+	if !ok || t.GetLastTeamIconUpdate() == 0 {
+		return nil, apperror.New("api.team.get_team_icon.read_file.app_error",
+			"The team has no icon.", "team_id="+t.GetId(), http.StatusNotFound)
+	}
+	return &pluginpb.GetTeamIconResponse{Data: bytes.Clone(icon)}, nil
+}
+
+// SetTeamIcon replaces a team's icon with a square 128x128 PNG made from
+// the uploaded image.
+func (b *Backend) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconRequest) (*pluginpb.SetTeamIconResponse, error) {
+	b.mu.Lock()
+	_, err := b.team(req.GetTeamId())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	// Decoding runs without the lock: it is the slow part.
+	icon, err := teamIcon(req.GetData())
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.team(req.GetTeamId())
+	if err != nil {
+		return nil, err
+	}
+	c := proto.Clone(t).(*pluginpb.Team)
+	now := b.nowMillis()
+	c.LastTeamIconUpdate = now
+	c.UpdateAt = now
+	b.teams.put(c)
+	b.teams.icons[c.GetId()] = icon
+	return &pluginpb.SetTeamIconResponse{}, nil
+}
+
+// RemoveTeamIcon removes a team's icon; a team without one is unchanged.
+func (b *Backend) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.team(req.GetTeamId())
+	if err != nil {
+		return nil, err
+	}
+	if t.GetLastTeamIconUpdate() != 0 {
+		c := proto.Clone(t).(*pluginpb.Team)
+		c.LastTeamIconUpdate = 0
+		c.UpdateAt = b.nowMillis()
+		b.teams.put(c)
+	}
+	delete(b.teams.icons, t.GetId())
+	return &pluginpb.RemoveTeamIconResponse{}, nil
+}
