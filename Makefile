@@ -92,7 +92,7 @@ lint-py: venv
 
 # Python tooling outside the SDK, with the SDK's ruff and mypy settings.
 TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py \
-	tools/demo/runtime_requirements.py
+	tools/demo/runtime_requirements.py tools/parity/import_inventory.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv

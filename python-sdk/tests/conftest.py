@@ -1,17 +1,37 @@
-"""Shared fixtures: a scrubbed environment and the real Go server."""
+"""Shared fixtures: a scrubbed environment, the real Go server and clients.
+
+The ``api`` fixture gives each end-to-end test a client of a fresh server,
+once through Client and once through AsyncClient. The async client is
+driven by a small facade that runs each coroutine on a private event loop,
+so that a scenario is written once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runfiles import Runfiles
 
+import mattermost_plugin as mp
 from mattermost_plugin.config import ENV_TARGET, ENV_TOKEN
+from mattermost_plugin.models import User
 from mattermost_plugin.testing import SERVER_ENV, ReferenceServer, start_reference_server
+
+#: Where test_parity leaves its coverage lines for the run's summary.
+PARITY_REPORT = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the API parity coverage that test_parity measured, if it ran."""
+    for line in config.stash.get(PARITY_REPORT, []):
+        terminalreporter.write_line(line)
+
 
 # SERVER_ENV names the pluginapi-server binary. `make test` sets it to the
 # binary it built; a Bazel py_test sets it to the binary's $(rlocationpath),
@@ -88,3 +108,51 @@ def go_server() -> Iterator[ReferenceServer]:
         yield server
     finally:
         server.stop()
+
+
+class AsyncFacade:
+    """Calls an AsyncClient's coroutine methods as plain functions."""
+
+    def __init__(self, target: str, token: str, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+
+        async def make() -> mp.AsyncClient:
+            return mp.AsyncClient(target, token=token, **kwargs)
+
+        self.client = self._loop.run_until_complete(make())
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._loop.run_until_complete(method(*args, **kwargs))
+
+        return call
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self.client.close())
+        self._loop.close()
+
+
+def open_client(flavour: str, target: str, token: str, **kwargs: Any) -> Any:
+    if flavour == "sync":
+        return mp.Client(target, token=token, **kwargs)
+    return AsyncFacade(target, token, **kwargs)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def api(go_server: GoServer, flavour: str) -> Iterator[Any]:
+    client = open_client(flavour, go_server.target, go_server.token)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def new_user(name: str) -> User:
+    return User(username=name, email=f"{name}@example.com", password="passw0rd!")

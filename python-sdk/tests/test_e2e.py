@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,58 +31,10 @@ from mattermost_plugin._internal.channel import channel_args
 from mattermost_plugin.grpc import api_pb2
 from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
 
-from conftest import GoServer, start_server
+from conftest import GoServer, new_user, open_client, start_server
 
 sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
 from generate_clients import snake_case
-
-
-class AsyncFacade:
-    """Calls an AsyncClient's coroutine methods as plain functions."""
-
-    def __init__(self, target: str, token: str, **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-
-        async def make() -> mp.AsyncClient:
-            return mp.AsyncClient(target, token=token, **kwargs)
-
-        self.client = self._loop.run_until_complete(make())
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self.client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run_until_complete(method(*args, **kwargs))
-
-        return call
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self.client.close())
-        self._loop.close()
-
-
-def open_client(flavour: str, target: str, token: str, **kwargs: Any) -> Any:
-    if flavour == "sync":
-        return mp.Client(target, token=token, **kwargs)
-    return AsyncFacade(target, token, **kwargs)
-
-
-@pytest.fixture(params=["sync", "async"])
-def flavour(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def api(go_server: GoServer, flavour: str) -> Iterator[Any]:
-    client = open_client(flavour, go_server.target, go_server.token)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def new_user(name: str) -> User:
-    return User(username=name, email=f"{name}@example.com", password="passw0rd!")
 
 
 def test_server_version(api: Any) -> None:
@@ -150,6 +102,18 @@ def test_kv_invalid_key(api: Any, key: str) -> None:
     assert caught.value.status_code == 400
     assert caught.value.where == "KVSet"
     assert api.kv_list(0, 10) == []
+    with pytest.raises(mp.ValidationError):
+        api.kv_get(key)
+    with pytest.raises(mp.ValidationError):
+        api.kv_delete(key)
+    with pytest.raises(mp.ValidationError):
+        api.kv_set_with_expiry(key, b"v", 10)
+    with pytest.raises(mp.ValidationError):
+        api.kv_compare_and_set(key, b"old", b"new")
+    with pytest.raises(mp.ValidationError):
+        api.kv_compare_and_delete(key, b"old")
+    with pytest.raises(mp.ValidationError):
+        api.kv_set_with_options(key, b"v", PluginKVSetOptions(atomic=True, old_value=b"v"))
 
 
 def test_kv_invalid_paging(api: Any) -> None:
@@ -249,6 +213,10 @@ def test_preferences(api: Any) -> None:
     assert invalid.value.error_id == "model.preference.is_valid.theme.app_error"
     api.delete_preferences_for_user(alice, saved[1:])
     assert api.get_preferences_for_user(alice) == saved[:1]
+    with pytest.raises(mp.PermissionDeniedError):
+        api.delete_preferences_for_user(alice, [Preference(user_id="x" * 26, category="c")])
+    with pytest.raises(mp.ValidationError):
+        api.get_preferences_for_user("not-an-id")
     with pytest.raises(mp.NotFoundError):
         api.get_preference_for_user(alice, "theme", "")
 

@@ -1,0 +1,164 @@
+"""API parity with the upstream Go Plugin API, read from the committed inventory.
+
+server/public/pluginapi/grpc/proto/upstream-plugin-api.tsv lists every
+upstream method (tools/parity/import_inventory.py wrote it once from the
+reference inventory). A method counts as covered when it has an RPC in the
+contract, a Client method, an AsyncClient coroutine and end-to-end tests of
+both its success path (a call outside ``pytest.raises``) and a failure path
+(a call inside ``pytest.raises``) in this directory's test modules, which
+run every ``api`` scenario through both clients.
+
+Every method of an area in COVERED_AREAS must be covered. The run's summary
+prints the coverage per area and in total, as "API parity: N/261".
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import inspect
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.grpc import api_pb2
+
+from conftest import PARITY_REPORT
+
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+from generate_clients import snake_case
+
+HERE = Path(os.path.abspath(__file__)).parent
+INVENTORY = HERE.parent.parent / "server/public/pluginapi/grpc/proto/upstream-plugin-api.tsv"
+
+#: Areas whose every method must be covered. An area joins when it is done.
+COVERED_AREAS = frozenset({"KV store", "preferences", "teams"})
+
+#: Methods that have no failure path to test, and why. Their success test
+#: still counts.
+NO_FAILURE_PATH = {
+    "KVDeleteAll": "takes no input, and deleting nothing succeeds",
+    "GetTeams": "takes no input",
+    "SearchTeams": "every term is valid; one that matches nothing gives []",
+}
+
+
+def inventory() -> list[dict[str, str]]:
+    """The upstream methods, from the committed inventory.
+
+    The path is relative to this file, which holds in a checkout and in a
+    Bazel test's runfiles tree alike.
+    """
+    with INVENTORY.open(newline="", encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f, delimiter="\t") if row["kind"] == "api"]
+
+
+@dataclass
+class Calls:
+    """The test functions that call one client method, by outcome."""
+
+    succeeding: set[str] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)
+
+
+def raises_block(node: ast.With) -> bool:
+    """Whether a with statement is ``with pytest.raises(...)``."""
+    for item in node.items:
+        call = item.context_expr
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "raises"
+        ):
+            return True
+    return False
+
+
+def e2e_calls() -> dict[str, Calls]:
+    """Every ``api.<method>(...)`` call in the test modules, by method.
+
+    Only functions with a parameter named ``api`` are read: the tests that
+    take the two-client fixture, and helpers such as ``make_team(api, ...)``.
+    """
+    calls: dict[str, Calls] = defaultdict(Calls)
+
+    def visit(node: ast.AST, test: str, failing: bool) -> None:
+        if isinstance(node, ast.With) and raises_block(node):
+            failing = True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "api"
+        ):
+            entry = calls[node.func.attr]
+            (entry.failing if failing else entry.succeeding).add(test)
+        for child in ast.iter_child_nodes(node):
+            visit(child, test, failing)
+
+    for module in sorted(HERE.glob("test_*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
+        for node in tree.body:
+            # Tests, and the helpers they share, take the client as "api".
+            if isinstance(node, ast.FunctionDef) and any(a.arg == "api" for a in node.args.args):
+                visit(node, f"{module.stem}::{node.name}", False)
+    return calls
+
+
+def gaps(name: str, rpcs: set[str], calls: dict[str, Calls]) -> list[str]:
+    """What one upstream method lacks; empty when it is covered."""
+    method = snake_case(name)
+    missing = []
+    if name not in rpcs:
+        missing.append("RPC")
+    if not callable(getattr(mp.Client, method, None)):
+        missing.append("Client method")
+    if not inspect.iscoroutinefunction(getattr(mp.AsyncClient, method, None)):
+        missing.append("AsyncClient method")
+    if not calls[method].succeeding:
+        missing.append("success test")
+    if not calls[method].failing and name not in NO_FAILURE_PATH:
+        missing.append("failure test")
+    return missing
+
+
+def test_parity(request: pytest.FixtureRequest) -> None:
+    rows = inventory()
+    assert len(rows) == 261, f"the inventory lists {len(rows)} methods; upstream has 261"
+    rpcs = {m.name for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods}
+    calls = e2e_calls()
+    by_area: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+    for row in rows:
+        by_area[row["area"]].append((row["name"], gaps(row["name"], rpcs, calls)))
+
+    unknown = COVERED_AREAS - by_area.keys()
+    assert not unknown, f"COVERED_AREAS names areas the inventory lacks: {sorted(unknown)}"
+    covered = sum(1 for methods in by_area.values() for _, missing in methods if not missing)
+    report = [f"API parity: {covered}/{len(rows)} methods covered"]
+    for area in sorted(by_area):
+        done = sum(1 for _, missing in by_area[area] if not missing)
+        mark = "covered" if area in COVERED_AREAS else "not yet covered"
+        report.append(f"  {area:<20} {done:>3}/{len(by_area[area]):<3} {mark}")
+    request.config.stash[PARITY_REPORT] = report
+
+    problems = [
+        f"{name}: no {', no '.join(missing)}"
+        for area in sorted(COVERED_AREAS)
+        for name, missing in by_area[area]
+        if missing
+    ]
+    assert not problems, "methods of covered areas lack parts:\n" + "\n".join(problems)
+    extra = rpcs - {row["name"] for row in rows}
+    assert not extra, f"RPCs with no upstream method: {sorted(extra)}"
+
+
+def test_e2e_scan_sees_both_outcomes() -> None:
+    """The scanner tells a success call from a failure call."""
+    calls = e2e_calls()
+    assert "test_teams::test_get_team_not_found" in calls["get_team"].failing
+    assert "test_teams::test_create_and_get_team" in calls["get_team"].succeeding

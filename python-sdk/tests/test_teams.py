@@ -1,0 +1,222 @@
+"""End to end: the teams area, through both clients against the Go server."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Any
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Team, TeamMember
+
+from conftest import new_user
+
+UNKNOWN_ID = "a" * 26
+
+
+def make_team(api: Any, name: str, **fields: Any) -> Team:
+    fields.setdefault("type", "O")
+    return api.create_team(Team(name=name, display_name=name.title(), **fields))  # type: ignore[no-any-return]
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid, all-red RGB PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\xff\x00\x00" * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_create_and_get_team(api: Any) -> None:
+    team = make_team(api, "core", description="The core team")
+    assert len(team.id) == 26 and len(team.invite_id) == 26
+    assert team.create_at == team.update_at > 0
+    assert team.allow_open_invite and team.delete_at == 0
+    assert api.get_team(team.id) == team
+    assert api.get_team_by_name("core") == team
+
+
+def test_create_team_rejects_invalid_and_duplicate(api: Any) -> None:
+    with pytest.raises(mp.ValidationError) as reserved:
+        make_team(api, "signup-team")
+    assert reserved.value.error_id == "model.team.is_valid.reserved.app_error"
+    assert reserved.value.where == "Team.IsValid"
+    with pytest.raises(mp.ValidationError):
+        api.create_team(Team(name="x", display_name="X", type="O"))
+    make_team(api, "core")
+    with pytest.raises(mp.ValidationError) as duplicate:
+        make_team(api, "core")
+    assert duplicate.value.error_id == "app.team.save.existing.app_error"
+
+
+def test_get_team_not_found(api: Any) -> None:
+    with pytest.raises(mp.NotFoundError):
+        api.get_team(UNKNOWN_ID)
+    with pytest.raises(mp.NotFoundError):
+        api.get_team_by_name("nowhere")
+    with pytest.raises(mp.ValidationError):
+        api.get_team("not-an-id")
+
+
+def test_get_teams_and_search(api: Any) -> None:
+    assert api.get_teams() == []
+    beta = make_team(api, "beta")
+    alpha = make_team(api, "alpha")
+    assert [t.id for t in api.get_teams()] == [alpha.id, beta.id]
+    assert [t.id for t in api.search_teams("AL")] == [alpha.id]
+    assert api.search_teams("zzz") == []
+
+
+def test_delete_team_archives_it(api: Any) -> None:
+    team = make_team(api, "core")
+    api.delete_team(team.id)
+    archived = api.get_team(team.id)
+    assert archived.delete_at > 0 and archived.name == "core"
+    assert [t.id for t in api.get_teams()] == [team.id]
+    assert api.search_teams("core") == []
+    with pytest.raises(mp.NotFoundError):
+        api.delete_team(UNKNOWN_ID)
+
+
+def test_update_team(api: Any) -> None:
+    team = make_team(api, "core")
+    team.display_name = "Core Team"
+    team.allow_open_invite = False
+    team.name = "ignored"
+    updated = api.update_team(team)
+    assert updated.display_name == "Core Team"
+    assert updated.type == "I" and updated.name == "core"
+    assert updated.update_at >= team.update_at
+    team.display_name = ""
+    with pytest.raises(mp.ValidationError):
+        api.update_team(team)
+    with pytest.raises(mp.NotFoundError):
+        api.update_team(Team(id=UNKNOWN_ID, display_name="X"))
+
+
+def test_team_membership(api: Any) -> None:
+    team = make_team(api, "core")
+    alice = api.create_user(new_user("alice"))
+    bob = api.create_user(new_user("bob"))
+    member = api.create_team_member(team.id, alice.id)
+    assert member == TeamMember(
+        team_id=team.id,
+        user_id=alice.id,
+        roles="team_user",
+        scheme_user=True,
+        create_at=member.create_at,
+    )
+    assert api.create_team_member(team.id, alice.id) == member
+    assert api.get_team_member(team.id, alice.id) == member
+    added = api.create_team_members(team.id, [bob.id], alice.id)
+    assert [m.user_id for m in added] == [bob.id]
+    assert [t.id for t in api.get_teams_for_user(bob.id)] == [team.id]
+    everyone = sorted([alice.id, bob.id])
+    assert [m.user_id for m in api.get_team_members(team.id, 0, 10)] == everyone
+    assert [m.user_id for m in api.get_team_members(team.id, 1, 1)] == everyone[1:]
+    assert [m.team_id for m in api.get_team_members_for_user(alice.id, 0, 10)] == [team.id]
+    assert api.get_team_stats(team.id).total_member_count == 2
+
+    api.delete_team_member(team.id, bob.id, alice.id)
+    assert api.get_team_member(team.id, bob.id).delete_at > 0
+    assert api.get_teams_for_user(bob.id) == []
+    stats = api.get_team_stats(team.id)
+    assert (stats.total_member_count, stats.active_member_count) == (1, 1)
+
+
+def test_team_membership_failures(api: Any) -> None:
+    team = make_team(api, "core", allowed_domains="corp.example")
+    alice = api.create_user(new_user("alice"))
+    with pytest.raises(mp.ValidationError) as domain:
+        api.create_team_member(team.id, alice.id)
+    assert domain.value.error_id == "api.team.join_user_to_team.allowed_domains.app_error"
+    with pytest.raises(mp.NotFoundError):
+        api.create_team_member(UNKNOWN_ID, alice.id)
+    with pytest.raises(mp.NotFoundError):
+        api.create_team_members(team.id, [UNKNOWN_ID], "")
+    with pytest.raises(mp.NotFoundError):
+        api.get_team_member(team.id, alice.id)
+    with pytest.raises(mp.NotFoundError):
+        api.delete_team_member(team.id, alice.id, "")
+    with pytest.raises(mp.NotFoundError):
+        api.get_team_members(UNKNOWN_ID, 0, 10)
+    with pytest.raises(mp.ValidationError):
+        api.get_team_members_for_user(alice.id, -1, 10)
+    with pytest.raises(mp.ValidationError):
+        api.get_teams_for_user("bad")
+    with pytest.raises(mp.NotFoundError):
+        api.get_team_stats(UNKNOWN_ID)
+
+
+def test_create_team_members_gracefully(api: Any) -> None:
+    team = make_team(api, "core")
+    alice = api.create_user(new_user("alice"))
+    results = api.create_team_members_gracefully(team.id, [alice.id, UNKNOWN_ID], "")
+    assert [r.user_id for r in results] == [alice.id, UNKNOWN_ID]
+    # Unset message fields read as empty messages; HasField tells them apart.
+    assert results[0].member.user_id == alice.id and not results[0].HasField("error")
+    assert not results[1].HasField("member")
+    assert results[1].error.status_code == 404
+    with pytest.raises(mp.NotFoundError):
+        api.create_team_members_gracefully(UNKNOWN_ID, [alice.id], "")
+
+
+def test_update_team_member_roles(api: Any) -> None:
+    team = make_team(api, "core")
+    alice = api.create_user(new_user("alice"))
+    api.create_team_member(team.id, alice.id)
+    admin = api.update_team_member_roles(team.id, alice.id, "team_user team_admin")
+    assert admin.roles == "team_user team_admin" and admin.scheme_admin
+    with pytest.raises(mp.ValidationError):
+        api.update_team_member_roles(team.id, alice.id, "team_user no_such_role")
+    with pytest.raises(mp.ValidationError):
+        api.update_team_member_roles(team.id, alice.id, "team_guest")
+    assert api.get_team_member(team.id, alice.id).roles == "team_user team_admin"
+
+
+def test_teams_unread_for_user(api: Any) -> None:
+    team = make_team(api, "core")
+    alice = api.create_user(new_user("alice"))
+    assert api.get_teams_unread_for_user(alice.id) == []
+    api.create_team_member(team.id, alice.id)
+    [unread] = api.get_teams_unread_for_user(alice.id)
+    assert unread.team_id == team.id and unread.msg_count == 0
+    with pytest.raises(mp.NotFoundError):
+        api.get_teams_unread_for_user(UNKNOWN_ID)
+
+
+def test_team_icon(api: Any) -> None:
+    team = make_team(api, "core")
+    api.set_team_icon(team.id, png(300, 200))
+    icon = api.get_team_icon(team.id)
+    assert icon[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", icon[16:24]) == (128, 128)
+    assert api.get_team(team.id).last_team_icon_update > 0
+    api.remove_team_icon(team.id)
+    assert api.get_team(team.id).last_team_icon_update == 0
+    with pytest.raises(mp.NotFoundError):
+        api.get_team_icon(team.id)
+
+
+def test_team_icon_failures(api: Any) -> None:
+    team = make_team(api, "core")
+    with pytest.raises(mp.ValidationError) as garbage:
+        api.set_team_icon(team.id, b"\x00garbage")
+    assert garbage.value.error_id == "api.team.set_team_icon.decode.app_error"
+    with pytest.raises(mp.NotFoundError):
+        api.set_team_icon(UNKNOWN_ID, png(4, 4))
+    with pytest.raises(mp.NotFoundError):
+        api.remove_team_icon(UNKNOWN_ID)
+    with pytest.raises(TypeError):
+        api.set_team_icon(team.id, "not bytes")
