@@ -105,6 +105,10 @@ class Method:
     result: str | None
 
 
+#: The well-known type of free-form JSON objects.
+STRUCT = ".google.protobuf.Struct"
+
+
 class Descriptors:
     def __init__(self, data: bytes) -> None:
         self.files = descriptor_pb2.FileDescriptorSet.FromString(data).file
@@ -149,7 +153,10 @@ class Descriptors:
                 check = f"_args.check_map({key_check}, {value_check})"
             else:
                 annotation, check = self._kind(field)
-            is_message = field.type == FieldProto.TYPE_MESSAGE and not is_map and not repeated
+            is_struct = field.type_name == STRUCT
+            is_message = field.type == FieldProto.TYPE_MESSAGE and not (
+                is_map or repeated or is_struct
+            )
             optional = field.proto3_optional
             out.append(
                 Field(
@@ -161,7 +168,9 @@ class Descriptors:
                     is_map=is_map,
                     is_message=is_message,
                     comment=comment,
-                    zero="None" if optional or repeated or is_message else ZERO[annotation],
+                    zero="None"
+                    if optional or repeated or is_message or is_struct
+                    else ZERO[annotation],
                 )
             )
         return out
@@ -178,6 +187,10 @@ class Descriptors:
         """Return the annotation and the check expression of a non-map field."""
         if field.type in SCALARS:
             return SCALARS[field.type]
+        if field.type_name == STRUCT:
+            # Free-form JSON, as Mattermost's map[string]any: the generated
+            # message reads and writes it as a mapping of JSON values.
+            return "dict[str, Any]", "_args.UNSUPPORTED"
         if field.type == FieldProto.TYPE_MESSAGE:
             python_type = self.python_type(field.type_name)
             return python_type, f"_args.check_message({python_type})"
@@ -228,6 +241,12 @@ def methods(d: Descriptors) -> list[Method]:
                 f"generate_clients: declare the shape of {rpc.name} in scripts/signatures.py"
             )
         positional, result = SIGNATURES[rpc.name]
+        for field in d.fields(rpc.input_type):
+            if field.check == "_args.UNSUPPORTED":
+                raise SystemExit(
+                    f"generate_clients: {rpc.name} takes {field.name} as a Struct; wrap it in a "
+                    "model message, whose field reads and writes as a mapping"
+                )
         m = Method(
             rpc=rpc.name,
             comment=d.comment(f.name, (6, service_index, 2, index)),
@@ -425,10 +444,19 @@ def render_method(
     call = f'{awaiting}self._invoke("{m.rpc}", self._stub.{m.rpc}, request, timeout)'
     if len(f"        {target}{call}") <= WIDTH:
         lines.append(f"        {target}{call}")
-    else:
+    elif len(f'            "{m.rpc}", self._stub.{m.rpc}, request, timeout') <= WIDTH:
         lines += [
             f"        {target}{awaiting}self._invoke(",
             f'            "{m.rpc}", self._stub.{m.rpc}, request, timeout',
+            "        )",
+        ]
+    else:
+        lines += [
+            f"        {target}{awaiting}self._invoke(",
+            f'            "{m.rpc}",',
+            f"            self._stub.{m.rpc},",
+            "            request,",
+            "            timeout,",
             "        )",
         ]
     if statement:
@@ -441,7 +469,14 @@ def constant_definitions(constants: dict[str, str]) -> list[str]:
     definitions = []
     for name, expression in sorted(constants.items()):
         line = f"{name} = {expression}"
-        definitions += [line] if len(line) <= WIDTH else [f"{name} = (", f"    {expression}", ")"]
+        outer, _, inner = expression.partition("(")
+        if len(line) <= WIDTH:
+            definitions.append(line)
+        elif inner and len(f"    {inner[:-1]}") <= WIDTH:
+            # As ruff formats it: the outer call's arguments on their own line.
+            definitions += [f"{name} = {outer}(", f"    {inner[:-1]}", ")"]
+        else:
+            definitions += [f"{name} = (", f"    {expression}", ")"]
     return definitions
 
 

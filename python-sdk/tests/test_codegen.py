@@ -19,18 +19,15 @@ sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"
 import generate_clients
 from generate_clients import snake_case
 
-GENERATED = [
-    "api_pb2",
-    "api_pb2_grpc",
-    "config_pb2",
-    "hooks_pb2",
-    "hooks_pb2_grpc",
-    "kv_pb2",
-    "logging_pb2",
-    "plugin_pb2",
-    "preferences_pb2",
-    "users_pb2",
-]
+GRPC_PACKAGE = Path(mp.__file__).parent / "grpc"
+GENERATED = sorted(path.stem for path in GRPC_PACKAGE.glob("*_pb2*.py"))
+#: The domains of the contract: the files that api.proto imports, but for
+#: plugin.proto, which holds the shared error types.
+DOMAINS = sorted(
+    Path(f.name).stem
+    for f in api_pb2.DESCRIPTOR.dependencies
+    if f.name.startswith("mattermost/") and f.name != "mattermost/plugin/plugin.proto"
+)
 
 
 @pytest.mark.parametrize("name", GENERATED)
@@ -106,12 +103,20 @@ def descriptor_set(mutate: Any = None) -> bytes:
     """The contract's FileDescriptorSet, optionally changed by ``mutate``."""
     from google.protobuf import descriptor_pb2
 
-    files = []
-    modules = ("plugin_pb2", "config_pb2", "kv_pb2", "logging_pb2", "preferences_pb2", "users_pb2")
-    for module in (*modules, "api_pb2"):
+    files: list[Any] = []
+    seen: set[str] = set()
+
+    def add(file: Any) -> None:  # dependencies first, as protoc orders them
+        if file.name in seen:
+            return
+        seen.add(file.name)
+        for dependency in file.dependencies:
+            add(dependency)
         proto = descriptor_pb2.FileDescriptorProto()
-        importlib.import_module(f"mattermost_plugin.grpc.{module}").DESCRIPTOR.CopyToProto(proto)
+        file.CopyToProto(proto)
         files.append(proto)
+
+    add(api_pb2.DESCRIPTOR)
     if mutate is not None:
         mutate(files)
     return descriptor_pb2.FileDescriptorSet(file=files).SerializeToString()
@@ -165,14 +170,7 @@ def test_every_rpc_declares_its_shape() -> None:
 
 def test_each_domain_has_its_module() -> None:
     rendered = generate_clients.render(descriptor_set())
-    assert set(rendered) == {
-        "_api/__init__.py",
-        "_api/config.py",
-        "_api/kv.py",
-        "_api/logging.py",
-        "_api/preferences.py",
-        "_api/users.py",
-        "models.py",
-    }
+    assert {"config", "kv", "logging", "preferences", "teams", "users"} <= set(DOMAINS)
+    assert set(rendered) == {"_api/__init__.py", "models.py"} | {f"_api/{d}.py" for d in DOMAINS}
     assert "def get_user(" in rendered["_api/users.py"]
     assert "def kv_get(" not in rendered["_api/users.py"]

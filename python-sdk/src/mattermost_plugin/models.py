@@ -12,6 +12,13 @@ fields.
 from __future__ import annotations
 
 from ._internal.messages import document
+from .grpc.channels_pb2 import (
+    Channel,
+    ChannelBannerInfo,
+    ChannelMember,
+    ChannelMemberIdentifier,
+    ChannelStats,
+)
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
@@ -36,6 +43,11 @@ from .grpc.users_pb2 import (
 
 __all__ = [
     "AppError",
+    "Channel",
+    "ChannelBannerInfo",
+    "ChannelMember",
+    "ChannelMemberIdentifier",
+    "ChannelStats",
     "PluginKVSetOptions",
     "Preference",
     "Team",
@@ -65,6 +77,111 @@ Attributes:
     where (str): Where the error was raised, for example "CreateUser".
     is_oauth (bool): True when the error comes from an OAuth flow.
     params (dict[str, str]): Named parameters that were used to render message.
+""",
+)
+
+document(
+    Channel,
+    """Channel is a Mattermost channel (model.Channel).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds since the Unix epoch.
+    delete_at (int): Archive time in milliseconds since the Unix epoch; 0 while the channel is
+        live.
+    team_id (str): Id of the team; empty for direct and group messages.
+    type (str): "O" (public), "P" (private), "D" (direct message) or "G" (group message).
+    display_name (str): Display name, at most 64 characters; required for "O" and "P".
+    name (str): Name, unique in the team: 1 to 64 lower-case letters, digits, '-' and '_'. A
+        direct message is named "<user id>__<user id>", the ids in order; a group message by a
+        hash of its members' ids.
+    header (str): Header, at most 1,024 characters.
+    purpose (str): Purpose, at most 250 characters.
+    last_post_at (int): Time of the last post, in milliseconds since the Unix epoch.
+    total_msg_count (int): Number of posts in the channel, replies included.
+    extra_update_at (int): Time of the last change to the channel's members, in milliseconds.
+    creator_id (str): Id of the user who created the channel; may be empty.
+    scheme_id (str | None): Id of the permission scheme of the channel; unset for the team's.
+    props (dict[str, Any]): Free-form properties: any JSON values, by key.
+    group_constrained (bool | None): Whether membership is managed by linked groups; unset means
+        false.
+    autotranslation (bool): Whether posts are translated automatically.
+    shared (bool | None): Whether the channel is shared with remote clusters; unset means false.
+    total_msg_count_root (int): Number of root posts in the channel.
+    policy_id (str | None): Id of the access-control policy of the channel, if any.
+    last_root_post_at (int): Time of the last root post, in milliseconds since the Unix epoch.
+    banner_info (ChannelBannerInfo | None): The channel banner, if set.
+    policy_enforced (bool): Whether an access-control policy is enforced on the channel.
+    policy_actions (dict[str, bool]): The actions an access-control policy allows, by name.
+    policy_is_active (bool): Whether the access-control policy is active.
+    default_category_name (str): Sidebar category that the channel joins by default, if any.
+    managed_category_name (str): Sidebar category that manages the channel, if any.
+    discoverable (bool): Whether the channel can be found by users who are not members.
+""",
+)
+
+document(
+    ChannelBannerInfo,
+    """ChannelBannerInfo is the banner shown above a channel (model.ChannelBannerInfo).
+
+Attributes:
+    enabled (bool | None): Whether the banner is shown; unset means false.
+    text (str | None): Text of the banner, in Markdown.
+    background_color (str | None): Background color of the banner, such as "#dddd00".
+""",
+)
+
+document(
+    ChannelMember,
+    """ChannelMember is a user's membership of a channel (model.ChannelMember).
+
+Attributes:
+    channel_id (str): Id of the channel.
+    user_id (str): Id of the user.
+    roles (str): Space-separated roles: the scheme roles ("channel_user", "channel_admin",
+        "channel_guest") followed by the explicit roles.
+    last_viewed_at (int): Time the user last viewed the channel, in milliseconds.
+    msg_count (int): Posts the user has seen, of the channel's total_msg_count.
+    mention_count (int): Unread mentions of the user.
+    mention_count_root (int): Unread mentions in root posts.
+    urgent_mention_count (int): Unread urgent mentions.
+    msg_count_root (int): Root posts the user has seen, of total_msg_count_root.
+    notify_props (dict[str, str]): Notification settings: "desktop", "push" and "email"
+        ("default", "all", "mention" or "none"), "mark_unread" ("all" or "mention"),
+        "ignore_channel_mentions" ("default", "off" or "on") and "channel_auto_follow_threads"
+        ("off" or "on").
+    last_update_at (int): Time of the last change to the membership, in milliseconds.
+    scheme_guest (bool): Whether the member has the scheme's guest role.
+    scheme_user (bool): Whether the member has the scheme's user role.
+    scheme_admin (bool): Whether the member has the scheme's admin role.
+    explicit_roles (str): Space-separated roles granted outside the scheme.
+    autotranslation_disabled (bool): Whether automatic translation is off for this member.
+""",
+)
+
+document(
+    ChannelMemberIdentifier,
+    """ChannelMemberIdentifier names one membership (model.ChannelMemberIdentifier).
+
+Attributes:
+    channel_id (str): Id of the channel.
+    user_id (str): Id of the user.
+""",
+)
+
+document(
+    ChannelStats,
+    """ChannelStats counts a channel's members, pins and files (model.ChannelStats).
+
+Attributes:
+    channel_id (str): Id of the channel.
+    member_count (int): Members whose accounts are active.
+    guest_count (int): Members who are guests.
+    pinned_post_count (int): Pinned posts.
+    has_new_pinned_posts (bool): Whether a post was pinned since the caller last viewed the
+        channel.
+    files_count (int): Files posted in the channel.
 """,
 )
 

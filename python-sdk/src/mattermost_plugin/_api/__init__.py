@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .channels import AsyncChannelsAPI, SyncChannelsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
@@ -16,6 +17,7 @@ __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
 class SyncPluginAPI(
+    SyncChannelsAPI,
     SyncConfigAPI,
     SyncKVAPI,
     SyncLoggingAPI,
@@ -27,6 +29,7 @@ class SyncPluginAPI(
 
 
 class AsyncPluginAPI(
+    AsyncChannelsAPI,
     AsyncConfigAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,

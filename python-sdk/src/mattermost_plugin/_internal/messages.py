@@ -8,6 +8,8 @@ its docstring (so that ``help(User)`` lists the fields) and a ``repr`` and
 
 from __future__ import annotations
 
+from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 __all__ = ["document", "one_line"]
@@ -17,6 +19,12 @@ MAX_VALUE_REPR = 120
 
 
 def _value(value: object) -> str:
+    if isinstance(value, (struct_pb2.Struct, struct_pb2.ListValue)):
+        # Free-form JSON reads as the dict or list it holds.
+        text = repr(MessageToDict(value))
+        if len(text) > MAX_VALUE_REPR:
+            return f"{text[:MAX_VALUE_REPR]}...<{len(text)} chars>"
+        return text
     if isinstance(value, Message):
         return one_line(value)
     if isinstance(value, (str, bytes)) and len(value) > MAX_VALUE_REPR:

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
@@ -134,6 +135,146 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/UpdateUser',
                 request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
+                _registered_method=True)
+        self.CreateChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.CreateChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.CreateChannelResponse.FromString,
+                _registered_method=True)
+        self.DeleteChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelResponse.FromString,
+                _registered_method=True)
+        self.RestoreChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RestoreChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.RestoreChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.RestoreChannelResponse.FromString,
+                _registered_method=True)
+        self.GetChannelOfType = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelOfType',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeResponse.FromString,
+                _registered_method=True)
+        self.GetPublicChannelsForTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamResponse.FromString,
+                _registered_method=True)
+        self.GetChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelResponse.FromString,
+                _registered_method=True)
+        self.GetChannelByName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelByName',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameResponse.FromString,
+                _registered_method=True)
+        self.GetChannelByNameForTeamName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameResponse.FromString,
+                _registered_method=True)
+        self.GetChannelsForTeamForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserResponse.FromString,
+                _registered_method=True)
+        self.GetChannelStats = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelStats',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsResponse.FromString,
+                _registered_method=True)
+        self.GetDirectChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetDirectChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelResponse.FromString,
+                _registered_method=True)
+        self.GetGroupChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelResponse.FromString,
+                _registered_method=True)
+        self.UpdateChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelResponse.FromString,
+                _registered_method=True)
+        self.RegisterChannelGuard = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RegisterChannelGuard',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardResponse.FromString,
+                _registered_method=True)
+        self.UnregisterChannelGuard = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UnregisterChannelGuard',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardResponse.FromString,
+                _registered_method=True)
+        self.SearchChannels = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchChannels',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.SearchChannelsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.SearchChannelsResponse.FromString,
+                _registered_method=True)
+        self.AddChannelMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/AddChannelMember',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberResponse.FromString,
+                _registered_method=True)
+        self.AddUserToChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/AddUserToChannel',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelResponse.FromString,
+                _registered_method=True)
+        self.GetChannelMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelMember',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberResponse.FromString,
+                _registered_method=True)
+        self.GetChannelMembers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelMembers',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersResponse.FromString,
+                _registered_method=True)
+        self.GetChannelMembersByIds = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelMembersByIds',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsResponse.FromString,
+                _registered_method=True)
+        self.GetChannelMembersForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelMembersForUser',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserResponse.FromString,
+                _registered_method=True)
+        self.UpdateChannelMemberRoles = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesResponse.FromString,
+                _registered_method=True)
+        self.UpdateChannelMemberNotifications = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsResponse.FromString,
+                _registered_method=True)
+        self.PatchChannelMembersNotifications = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsResponse.FromString,
+                _registered_method=True)
+        self.DeleteChannelMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteChannelMember',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberResponse.FromString,
+                _registered_method=True)
+        self.AddChannelsToRetentionPolicy = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyResponse.FromString,
+                _registered_method=True)
+        self.RemoveChannelsFromRetentionPolicy = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy',
+                request_serializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -430,6 +571,229 @@ class PluginAPIServicer(object):
     def UpdateUser(self, request, context):
         """UpdateUser updates a user's profile. Roles, password, auth data and
         delete_at are kept. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateChannel(self, request, context):
+        """CreateChannel creates a public or private channel. The creator does not
+        become a member. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteChannel(self, request, context):
+        """DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+        members. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreChannel(self, request, context):
+        """RestoreChannel brings an archived channel back. Minimum server version:
+        11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelOfType(self, request, context):
+        """GetChannelOfType returns a channel if it has the given type. Minimum server
+        version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPublicChannelsForTeam(self, request, context):
+        """GetPublicChannelsForTeam returns one page of a team's live public channels.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannel(self, request, context):
+        """GetChannel returns a channel by id. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelByName(self, request, context):
+        """GetChannelByName returns a channel by team id and name. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelByNameForTeamName(self, request, context):
+        """GetChannelByNameForTeamName returns a channel by team name and channel
+        name. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelsForTeamForUser(self, request, context):
+        """GetChannelsForTeamForUser returns the channels of a team that a user is a
+        member of. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelStats(self, request, context):
+        """GetChannelStats returns a channel's member, pin and file counts. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDirectChannel(self, request, context):
+        """GetDirectChannel returns the direct message channel of two users, creating
+        it if needed. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupChannel(self, request, context):
+        """GetGroupChannel returns the group message channel of 3 to 8 users, creating
+        it if needed. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateChannel(self, request, context):
+        """UpdateChannel updates a channel's names, header, purpose, type and
+        properties. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterChannelGuard(self, request, context):
+        """RegisterChannelGuard claims a channel for this plugin, whose hooks then
+        guard it. Minimum server version: 11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnregisterChannelGuard(self, request, context):
+        """UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+        server version: 11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchChannels(self, request, context):
+        """SearchChannels returns a team's live public channels that match a term.
+        Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddChannelMember(self, request, context):
+        """AddChannelMember adds a user to a channel, or returns the existing
+        membership. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddUserToChannel(self, request, context):
+        """AddUserToChannel adds a user to a channel on behalf of another user.
+        Minimum server version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelMember(self, request, context):
+        """GetChannelMember returns one channel membership. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelMembers(self, request, context):
+        """GetChannelMembers returns one page of a channel's members. Minimum server
+        version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelMembersByIds(self, request, context):
+        """GetChannelMembersByIds returns the memberships of the given users in a
+        channel. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelMembersForUser(self, request, context):
+        """GetChannelMembersForUser returns one page of a user's channel memberships
+        in a team. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateChannelMemberRoles(self, request, context):
+        """UpdateChannelMemberRoles replaces the roles of a channel membership.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateChannelMemberNotifications(self, request, context):
+        """UpdateChannelMemberNotifications sets notification settings of a
+        membership. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchChannelMembersNotifications(self, request, context):
+        """PatchChannelMembersNotifications changes the notification settings of
+        many memberships. At most 200 at once. Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteChannelMember(self, request, context):
+        """DeleteChannelMember removes a user from a channel. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddChannelsToRetentionPolicy(self, request, context):
+        """AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+        Minimum server version: 11.11.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveChannelsFromRetentionPolicy(self, request, context):
+        """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+        policy. Minimum server version: 11.11.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -759,6 +1123,146 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'CreateChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.CreateChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.CreateChannelResponse.SerializeToString,
+            ),
+            'DeleteChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelResponse.SerializeToString,
+            ),
+            'RestoreChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.RestoreChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.RestoreChannelResponse.SerializeToString,
+            ),
+            'GetChannelOfType': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelOfType,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeResponse.SerializeToString,
+            ),
+            'GetPublicChannelsForTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPublicChannelsForTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamResponse.SerializeToString,
+            ),
+            'GetChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelResponse.SerializeToString,
+            ),
+            'GetChannelByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelByName,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameResponse.SerializeToString,
+            ),
+            'GetChannelByNameForTeamName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelByNameForTeamName,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameResponse.SerializeToString,
+            ),
+            'GetChannelsForTeamForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelsForTeamForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserResponse.SerializeToString,
+            ),
+            'GetChannelStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelStats,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsResponse.SerializeToString,
+            ),
+            'GetDirectChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDirectChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelResponse.SerializeToString,
+            ),
+            'GetGroupChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelResponse.SerializeToString,
+            ),
+            'UpdateChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelResponse.SerializeToString,
+            ),
+            'RegisterChannelGuard': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterChannelGuard,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardResponse.SerializeToString,
+            ),
+            'UnregisterChannelGuard': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnregisterChannelGuard,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardResponse.SerializeToString,
+            ),
+            'SearchChannels': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchChannels,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.SearchChannelsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.SearchChannelsResponse.SerializeToString,
+            ),
+            'AddChannelMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddChannelMember,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberResponse.SerializeToString,
+            ),
+            'AddUserToChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddUserToChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelResponse.SerializeToString,
+            ),
+            'GetChannelMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelMember,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberResponse.SerializeToString,
+            ),
+            'GetChannelMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelMembers,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersResponse.SerializeToString,
+            ),
+            'GetChannelMembersByIds': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelMembersByIds,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsResponse.SerializeToString,
+            ),
+            'GetChannelMembersForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelMembersForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserResponse.SerializeToString,
+            ),
+            'UpdateChannelMemberRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateChannelMemberRoles,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesResponse.SerializeToString,
+            ),
+            'UpdateChannelMemberNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateChannelMemberNotifications,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsResponse.SerializeToString,
+            ),
+            'PatchChannelMembersNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchChannelMembersNotifications,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsResponse.SerializeToString,
+            ),
+            'DeleteChannelMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteChannelMember,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberResponse.SerializeToString,
+            ),
+            'AddChannelsToRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddChannelsToRetentionPolicy,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyResponse.SerializeToString,
+            ),
+            'RemoveChannelsFromRetentionPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveChannelsFromRetentionPolicy,
+                    request_deserializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -1420,6 +1924,762 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/UpdateUser',
             mattermost_dot_plugin_dot_users__pb2.UpdateUserRequest.SerializeToString,
             mattermost_dot_plugin_dot_users__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateChannel',
+            mattermost_dot_plugin_dot_channels__pb2.CreateChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.CreateChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteChannel',
+            mattermost_dot_plugin_dot_channels__pb2.DeleteChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.DeleteChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RestoreChannel',
+            mattermost_dot_plugin_dot_channels__pb2.RestoreChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.RestoreChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelOfType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelOfType',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelOfTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPublicChannelsForTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam',
+            mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetPublicChannelsForTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannel',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelByName',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelByNameForTeamName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelByNameForTeamNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelsForTeamForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelsForTeamForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelStats',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDirectChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetDirectChannel',
+            mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetDirectChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupChannel',
+            mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetGroupChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateChannel',
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterChannelGuard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RegisterChannelGuard',
+            mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.RegisterChannelGuardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnregisterChannelGuard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UnregisterChannelGuard',
+            mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.UnregisterChannelGuardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchChannels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchChannels',
+            mattermost_dot_plugin_dot_channels__pb2.SearchChannelsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.SearchChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddChannelMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/AddChannelMember',
+            mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.AddChannelMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddUserToChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/AddUserToChannel',
+            mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.AddUserToChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelMember',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelMembers',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelMembersByIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelMembersByIds',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersByIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelMembersForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelMembersForUser',
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.GetChannelMembersForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateChannelMemberRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles',
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateChannelMemberNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications',
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.UpdateChannelMemberNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchChannelMembersNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications',
+            mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.PatchChannelMembersNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteChannelMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteChannelMember',
+            mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.DeleteChannelMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddChannelsToRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy',
+            mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.AddChannelsToRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveChannelsFromRetentionPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy',
+            mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

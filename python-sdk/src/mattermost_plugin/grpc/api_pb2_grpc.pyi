@@ -38,6 +38,7 @@ domain (users.proto, kv.proto, ...), beside that domain's model types.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import channels_pb2 as _channels_pb2
 from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
@@ -139,6 +140,116 @@ class PluginAPIStub:
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.UpdateUserResponse]
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
+    """
+    CreateChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.CreateChannelRequest, _channels_pb2.CreateChannelResponse]
+    """CreateChannel creates a public or private channel. The creator does not
+    become a member. Minimum server version: 5.2.
+    """
+    DeleteChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DeleteChannelRequest, _channels_pb2.DeleteChannelResponse]
+    """DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+    members. Minimum server version: 5.2.
+    """
+    RestoreChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.RestoreChannelRequest, _channels_pb2.RestoreChannelResponse]
+    """RestoreChannel brings an archived channel back. Minimum server version:
+    11.10.
+    """
+    GetChannelOfType: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelOfTypeRequest, _channels_pb2.GetChannelOfTypeResponse]
+    """GetChannelOfType returns a channel if it has the given type. Minimum server
+    version: 11.10.
+    """
+    GetPublicChannelsForTeam: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetPublicChannelsForTeamRequest, _channels_pb2.GetPublicChannelsForTeamResponse]
+    """GetPublicChannelsForTeam returns one page of a team's live public channels.
+    Minimum server version: 5.2.
+    """
+    GetChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _channels_pb2.GetChannelResponse]
+    """GetChannel returns a channel by id. Minimum server version: 5.2."""
+    GetChannelByName: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelByNameRequest, _channels_pb2.GetChannelByNameResponse]
+    """GetChannelByName returns a channel by team id and name. Minimum server
+    version: 5.2.
+    """
+    GetChannelByNameForTeamName: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelByNameForTeamNameRequest, _channels_pb2.GetChannelByNameForTeamNameResponse]
+    """GetChannelByNameForTeamName returns a channel by team name and channel
+    name. Minimum server version: 5.2.
+    """
+    GetChannelsForTeamForUser: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelsForTeamForUserRequest, _channels_pb2.GetChannelsForTeamForUserResponse]
+    """GetChannelsForTeamForUser returns the channels of a team that a user is a
+    member of. Minimum server version: 5.6.
+    """
+    GetChannelStats: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelStatsRequest, _channels_pb2.GetChannelStatsResponse]
+    """GetChannelStats returns a channel's member, pin and file counts. Minimum
+    server version: 5.6.
+    """
+    GetDirectChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetDirectChannelRequest, _channels_pb2.GetDirectChannelResponse]
+    """GetDirectChannel returns the direct message channel of two users, creating
+    it if needed. Minimum server version: 5.2.
+    """
+    GetGroupChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetGroupChannelRequest, _channels_pb2.GetGroupChannelResponse]
+    """GetGroupChannel returns the group message channel of 3 to 8 users, creating
+    it if needed. Minimum server version: 5.2.
+    """
+    UpdateChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _channels_pb2.UpdateChannelResponse]
+    """UpdateChannel updates a channel's names, header, purpose, type and
+    properties. Minimum server version: 5.2.
+    """
+    RegisterChannelGuard: _grpc.UnaryUnaryMultiCallable[_channels_pb2.RegisterChannelGuardRequest, _channels_pb2.RegisterChannelGuardResponse]
+    """RegisterChannelGuard claims a channel for this plugin, whose hooks then
+    guard it. Minimum server version: 11.9.
+    """
+    UnregisterChannelGuard: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UnregisterChannelGuardRequest, _channels_pb2.UnregisterChannelGuardResponse]
+    """UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+    server version: 11.9.
+    """
+    SearchChannels: _grpc.UnaryUnaryMultiCallable[_channels_pb2.SearchChannelsRequest, _channels_pb2.SearchChannelsResponse]
+    """SearchChannels returns a team's live public channels that match a term.
+    Minimum server version: 5.6.
+    """
+    AddChannelMember: _grpc.UnaryUnaryMultiCallable[_channels_pb2.AddChannelMemberRequest, _channels_pb2.AddChannelMemberResponse]
+    """AddChannelMember adds a user to a channel, or returns the existing
+    membership. Minimum server version: 5.2.
+    """
+    AddUserToChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.AddUserToChannelRequest, _channels_pb2.AddUserToChannelResponse]
+    """AddUserToChannel adds a user to a channel on behalf of another user.
+    Minimum server version: 5.18.
+    """
+    GetChannelMember: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMemberRequest, _channels_pb2.GetChannelMemberResponse]
+    """GetChannelMember returns one channel membership. Minimum server version:
+    5.2.
+    """
+    GetChannelMembers: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersRequest, _channels_pb2.GetChannelMembersResponse]
+    """GetChannelMembers returns one page of a channel's members. Minimum server
+    version: 5.6.
+    """
+    GetChannelMembersByIds: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersByIdsRequest, _channels_pb2.GetChannelMembersByIdsResponse]
+    """GetChannelMembersByIds returns the memberships of the given users in a
+    channel. Minimum server version: 5.6.
+    """
+    GetChannelMembersForUser: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersForUserRequest, _channels_pb2.GetChannelMembersForUserResponse]
+    """GetChannelMembersForUser returns one page of a user's channel memberships
+    in a team. Minimum server version: 5.10.
+    """
+    UpdateChannelMemberRoles: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelMemberRolesRequest, _channels_pb2.UpdateChannelMemberRolesResponse]
+    """UpdateChannelMemberRoles replaces the roles of a channel membership.
+    Minimum server version: 5.2.
+    """
+    UpdateChannelMemberNotifications: _grpc.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelMemberNotificationsRequest, _channels_pb2.UpdateChannelMemberNotificationsResponse]
+    """UpdateChannelMemberNotifications sets notification settings of a
+    membership. Minimum server version: 5.2.
+    """
+    PatchChannelMembersNotifications: _grpc.UnaryUnaryMultiCallable[_channels_pb2.PatchChannelMembersNotificationsRequest, _channels_pb2.PatchChannelMembersNotificationsResponse]
+    """PatchChannelMembersNotifications changes the notification settings of
+    many memberships. At most 200 at once. Minimum server version: 9.5.
+    """
+    DeleteChannelMember: _grpc.UnaryUnaryMultiCallable[_channels_pb2.DeleteChannelMemberRequest, _channels_pb2.DeleteChannelMemberResponse]
+    """DeleteChannelMember removes a user from a channel. Minimum server version:
+    5.2.
+    """
+    AddChannelsToRetentionPolicy: _grpc.UnaryUnaryMultiCallable[_channels_pb2.AddChannelsToRetentionPolicyRequest, _channels_pb2.AddChannelsToRetentionPolicyResponse]
+    """AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+    Minimum server version: 11.11.
+    """
+    RemoveChannelsFromRetentionPolicy: _grpc.UnaryUnaryMultiCallable[_channels_pb2.RemoveChannelsFromRetentionPolicyRequest, _channels_pb2.RemoveChannelsFromRetentionPolicyResponse]
+    """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+    policy. Minimum server version: 11.11.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -319,6 +430,116 @@ class PluginAPIAsyncStub(PluginAPIStub):
     UpdateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """UpdateUser updates a user's profile. Roles, password, auth data and
     delete_at are kept. Minimum server version: 5.2.
+    """
+    CreateChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.CreateChannelRequest, _channels_pb2.CreateChannelResponse]  # type: ignore[assignment]
+    """CreateChannel creates a public or private channel. The creator does not
+    become a member. Minimum server version: 5.2.
+    """
+    DeleteChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.DeleteChannelRequest, _channels_pb2.DeleteChannelResponse]  # type: ignore[assignment]
+    """DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+    members. Minimum server version: 5.2.
+    """
+    RestoreChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.RestoreChannelRequest, _channels_pb2.RestoreChannelResponse]  # type: ignore[assignment]
+    """RestoreChannel brings an archived channel back. Minimum server version:
+    11.10.
+    """
+    GetChannelOfType: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelOfTypeRequest, _channels_pb2.GetChannelOfTypeResponse]  # type: ignore[assignment]
+    """GetChannelOfType returns a channel if it has the given type. Minimum server
+    version: 11.10.
+    """
+    GetPublicChannelsForTeam: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetPublicChannelsForTeamRequest, _channels_pb2.GetPublicChannelsForTeamResponse]  # type: ignore[assignment]
+    """GetPublicChannelsForTeam returns one page of a team's live public channels.
+    Minimum server version: 5.2.
+    """
+    GetChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelRequest, _channels_pb2.GetChannelResponse]  # type: ignore[assignment]
+    """GetChannel returns a channel by id. Minimum server version: 5.2."""
+    GetChannelByName: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelByNameRequest, _channels_pb2.GetChannelByNameResponse]  # type: ignore[assignment]
+    """GetChannelByName returns a channel by team id and name. Minimum server
+    version: 5.2.
+    """
+    GetChannelByNameForTeamName: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelByNameForTeamNameRequest, _channels_pb2.GetChannelByNameForTeamNameResponse]  # type: ignore[assignment]
+    """GetChannelByNameForTeamName returns a channel by team name and channel
+    name. Minimum server version: 5.2.
+    """
+    GetChannelsForTeamForUser: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelsForTeamForUserRequest, _channels_pb2.GetChannelsForTeamForUserResponse]  # type: ignore[assignment]
+    """GetChannelsForTeamForUser returns the channels of a team that a user is a
+    member of. Minimum server version: 5.6.
+    """
+    GetChannelStats: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelStatsRequest, _channels_pb2.GetChannelStatsResponse]  # type: ignore[assignment]
+    """GetChannelStats returns a channel's member, pin and file counts. Minimum
+    server version: 5.6.
+    """
+    GetDirectChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetDirectChannelRequest, _channels_pb2.GetDirectChannelResponse]  # type: ignore[assignment]
+    """GetDirectChannel returns the direct message channel of two users, creating
+    it if needed. Minimum server version: 5.2.
+    """
+    GetGroupChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetGroupChannelRequest, _channels_pb2.GetGroupChannelResponse]  # type: ignore[assignment]
+    """GetGroupChannel returns the group message channel of 3 to 8 users, creating
+    it if needed. Minimum server version: 5.2.
+    """
+    UpdateChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelRequest, _channels_pb2.UpdateChannelResponse]  # type: ignore[assignment]
+    """UpdateChannel updates a channel's names, header, purpose, type and
+    properties. Minimum server version: 5.2.
+    """
+    RegisterChannelGuard: _aio.UnaryUnaryMultiCallable[_channels_pb2.RegisterChannelGuardRequest, _channels_pb2.RegisterChannelGuardResponse]  # type: ignore[assignment]
+    """RegisterChannelGuard claims a channel for this plugin, whose hooks then
+    guard it. Minimum server version: 11.9.
+    """
+    UnregisterChannelGuard: _aio.UnaryUnaryMultiCallable[_channels_pb2.UnregisterChannelGuardRequest, _channels_pb2.UnregisterChannelGuardResponse]  # type: ignore[assignment]
+    """UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+    server version: 11.9.
+    """
+    SearchChannels: _aio.UnaryUnaryMultiCallable[_channels_pb2.SearchChannelsRequest, _channels_pb2.SearchChannelsResponse]  # type: ignore[assignment]
+    """SearchChannels returns a team's live public channels that match a term.
+    Minimum server version: 5.6.
+    """
+    AddChannelMember: _aio.UnaryUnaryMultiCallable[_channels_pb2.AddChannelMemberRequest, _channels_pb2.AddChannelMemberResponse]  # type: ignore[assignment]
+    """AddChannelMember adds a user to a channel, or returns the existing
+    membership. Minimum server version: 5.2.
+    """
+    AddUserToChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.AddUserToChannelRequest, _channels_pb2.AddUserToChannelResponse]  # type: ignore[assignment]
+    """AddUserToChannel adds a user to a channel on behalf of another user.
+    Minimum server version: 5.18.
+    """
+    GetChannelMember: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMemberRequest, _channels_pb2.GetChannelMemberResponse]  # type: ignore[assignment]
+    """GetChannelMember returns one channel membership. Minimum server version:
+    5.2.
+    """
+    GetChannelMembers: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersRequest, _channels_pb2.GetChannelMembersResponse]  # type: ignore[assignment]
+    """GetChannelMembers returns one page of a channel's members. Minimum server
+    version: 5.6.
+    """
+    GetChannelMembersByIds: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersByIdsRequest, _channels_pb2.GetChannelMembersByIdsResponse]  # type: ignore[assignment]
+    """GetChannelMembersByIds returns the memberships of the given users in a
+    channel. Minimum server version: 5.6.
+    """
+    GetChannelMembersForUser: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelMembersForUserRequest, _channels_pb2.GetChannelMembersForUserResponse]  # type: ignore[assignment]
+    """GetChannelMembersForUser returns one page of a user's channel memberships
+    in a team. Minimum server version: 5.10.
+    """
+    UpdateChannelMemberRoles: _aio.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelMemberRolesRequest, _channels_pb2.UpdateChannelMemberRolesResponse]  # type: ignore[assignment]
+    """UpdateChannelMemberRoles replaces the roles of a channel membership.
+    Minimum server version: 5.2.
+    """
+    UpdateChannelMemberNotifications: _aio.UnaryUnaryMultiCallable[_channels_pb2.UpdateChannelMemberNotificationsRequest, _channels_pb2.UpdateChannelMemberNotificationsResponse]  # type: ignore[assignment]
+    """UpdateChannelMemberNotifications sets notification settings of a
+    membership. Minimum server version: 5.2.
+    """
+    PatchChannelMembersNotifications: _aio.UnaryUnaryMultiCallable[_channels_pb2.PatchChannelMembersNotificationsRequest, _channels_pb2.PatchChannelMembersNotificationsResponse]  # type: ignore[assignment]
+    """PatchChannelMembersNotifications changes the notification settings of
+    many memberships. At most 200 at once. Minimum server version: 9.5.
+    """
+    DeleteChannelMember: _aio.UnaryUnaryMultiCallable[_channels_pb2.DeleteChannelMemberRequest, _channels_pb2.DeleteChannelMemberResponse]  # type: ignore[assignment]
+    """DeleteChannelMember removes a user from a channel. Minimum server version:
+    5.2.
+    """
+    AddChannelsToRetentionPolicy: _aio.UnaryUnaryMultiCallable[_channels_pb2.AddChannelsToRetentionPolicyRequest, _channels_pb2.AddChannelsToRetentionPolicyResponse]  # type: ignore[assignment]
+    """AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+    Minimum server version: 11.11.
+    """
+    RemoveChannelsFromRetentionPolicy: _aio.UnaryUnaryMultiCallable[_channels_pb2.RemoveChannelsFromRetentionPolicyRequest, _channels_pb2.RemoveChannelsFromRetentionPolicyResponse]  # type: ignore[assignment]
+    """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+    policy. Minimum server version: 11.11.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -610,6 +831,284 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_users_pb2.UpdateUserResponse, _abc.Awaitable[_users_pb2.UpdateUserResponse]]:
         """UpdateUser updates a user's profile. Roles, password, auth data and
         delete_at are kept. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateChannel(
+        self,
+        request: _channels_pb2.CreateChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.CreateChannelResponse, _abc.Awaitable[_channels_pb2.CreateChannelResponse]]:
+        """CreateChannel creates a public or private channel. The creator does not
+        become a member. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteChannel(
+        self,
+        request: _channels_pb2.DeleteChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.DeleteChannelResponse, _abc.Awaitable[_channels_pb2.DeleteChannelResponse]]:
+        """DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+        members. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def RestoreChannel(
+        self,
+        request: _channels_pb2.RestoreChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.RestoreChannelResponse, _abc.Awaitable[_channels_pb2.RestoreChannelResponse]]:
+        """RestoreChannel brings an archived channel back. Minimum server version:
+        11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelOfType(
+        self,
+        request: _channels_pb2.GetChannelOfTypeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelOfTypeResponse, _abc.Awaitable[_channels_pb2.GetChannelOfTypeResponse]]:
+        """GetChannelOfType returns a channel if it has the given type. Minimum server
+        version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPublicChannelsForTeam(
+        self,
+        request: _channels_pb2.GetPublicChannelsForTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetPublicChannelsForTeamResponse, _abc.Awaitable[_channels_pb2.GetPublicChannelsForTeamResponse]]:
+        """GetPublicChannelsForTeam returns one page of a team's live public channels.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannel(
+        self,
+        request: _channels_pb2.GetChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelResponse, _abc.Awaitable[_channels_pb2.GetChannelResponse]]:
+        """GetChannel returns a channel by id. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def GetChannelByName(
+        self,
+        request: _channels_pb2.GetChannelByNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelByNameResponse, _abc.Awaitable[_channels_pb2.GetChannelByNameResponse]]:
+        """GetChannelByName returns a channel by team id and name. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelByNameForTeamName(
+        self,
+        request: _channels_pb2.GetChannelByNameForTeamNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelByNameForTeamNameResponse, _abc.Awaitable[_channels_pb2.GetChannelByNameForTeamNameResponse]]:
+        """GetChannelByNameForTeamName returns a channel by team name and channel
+        name. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelsForTeamForUser(
+        self,
+        request: _channels_pb2.GetChannelsForTeamForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelsForTeamForUserResponse, _abc.Awaitable[_channels_pb2.GetChannelsForTeamForUserResponse]]:
+        """GetChannelsForTeamForUser returns the channels of a team that a user is a
+        member of. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelStats(
+        self,
+        request: _channels_pb2.GetChannelStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelStatsResponse, _abc.Awaitable[_channels_pb2.GetChannelStatsResponse]]:
+        """GetChannelStats returns a channel's member, pin and file counts. Minimum
+        server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDirectChannel(
+        self,
+        request: _channels_pb2.GetDirectChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetDirectChannelResponse, _abc.Awaitable[_channels_pb2.GetDirectChannelResponse]]:
+        """GetDirectChannel returns the direct message channel of two users, creating
+        it if needed. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroupChannel(
+        self,
+        request: _channels_pb2.GetGroupChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetGroupChannelResponse, _abc.Awaitable[_channels_pb2.GetGroupChannelResponse]]:
+        """GetGroupChannel returns the group message channel of 3 to 8 users, creating
+        it if needed. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateChannel(
+        self,
+        request: _channels_pb2.UpdateChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.UpdateChannelResponse, _abc.Awaitable[_channels_pb2.UpdateChannelResponse]]:
+        """UpdateChannel updates a channel's names, header, purpose, type and
+        properties. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def RegisterChannelGuard(
+        self,
+        request: _channels_pb2.RegisterChannelGuardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.RegisterChannelGuardResponse, _abc.Awaitable[_channels_pb2.RegisterChannelGuardResponse]]:
+        """RegisterChannelGuard claims a channel for this plugin, whose hooks then
+        guard it. Minimum server version: 11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def UnregisterChannelGuard(
+        self,
+        request: _channels_pb2.UnregisterChannelGuardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.UnregisterChannelGuardResponse, _abc.Awaitable[_channels_pb2.UnregisterChannelGuardResponse]]:
+        """UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+        server version: 11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchChannels(
+        self,
+        request: _channels_pb2.SearchChannelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.SearchChannelsResponse, _abc.Awaitable[_channels_pb2.SearchChannelsResponse]]:
+        """SearchChannels returns a team's live public channels that match a term.
+        Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def AddChannelMember(
+        self,
+        request: _channels_pb2.AddChannelMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.AddChannelMemberResponse, _abc.Awaitable[_channels_pb2.AddChannelMemberResponse]]:
+        """AddChannelMember adds a user to a channel, or returns the existing
+        membership. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def AddUserToChannel(
+        self,
+        request: _channels_pb2.AddUserToChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.AddUserToChannelResponse, _abc.Awaitable[_channels_pb2.AddUserToChannelResponse]]:
+        """AddUserToChannel adds a user to a channel on behalf of another user.
+        Minimum server version: 5.18.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelMember(
+        self,
+        request: _channels_pb2.GetChannelMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelMemberResponse, _abc.Awaitable[_channels_pb2.GetChannelMemberResponse]]:
+        """GetChannelMember returns one channel membership. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelMembers(
+        self,
+        request: _channels_pb2.GetChannelMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelMembersResponse, _abc.Awaitable[_channels_pb2.GetChannelMembersResponse]]:
+        """GetChannelMembers returns one page of a channel's members. Minimum server
+        version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelMembersByIds(
+        self,
+        request: _channels_pb2.GetChannelMembersByIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelMembersByIdsResponse, _abc.Awaitable[_channels_pb2.GetChannelMembersByIdsResponse]]:
+        """GetChannelMembersByIds returns the memberships of the given users in a
+        channel. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelMembersForUser(
+        self,
+        request: _channels_pb2.GetChannelMembersForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.GetChannelMembersForUserResponse, _abc.Awaitable[_channels_pb2.GetChannelMembersForUserResponse]]:
+        """GetChannelMembersForUser returns one page of a user's channel memberships
+        in a team. Minimum server version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateChannelMemberRoles(
+        self,
+        request: _channels_pb2.UpdateChannelMemberRolesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.UpdateChannelMemberRolesResponse, _abc.Awaitable[_channels_pb2.UpdateChannelMemberRolesResponse]]:
+        """UpdateChannelMemberRoles replaces the roles of a channel membership.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateChannelMemberNotifications(
+        self,
+        request: _channels_pb2.UpdateChannelMemberNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.UpdateChannelMemberNotificationsResponse, _abc.Awaitable[_channels_pb2.UpdateChannelMemberNotificationsResponse]]:
+        """UpdateChannelMemberNotifications sets notification settings of a
+        membership. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def PatchChannelMembersNotifications(
+        self,
+        request: _channels_pb2.PatchChannelMembersNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.PatchChannelMembersNotificationsResponse, _abc.Awaitable[_channels_pb2.PatchChannelMembersNotificationsResponse]]:
+        """PatchChannelMembersNotifications changes the notification settings of
+        many memberships. At most 200 at once. Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteChannelMember(
+        self,
+        request: _channels_pb2.DeleteChannelMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.DeleteChannelMemberResponse, _abc.Awaitable[_channels_pb2.DeleteChannelMemberResponse]]:
+        """DeleteChannelMember removes a user from a channel. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def AddChannelsToRetentionPolicy(
+        self,
+        request: _channels_pb2.AddChannelsToRetentionPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.AddChannelsToRetentionPolicyResponse, _abc.Awaitable[_channels_pb2.AddChannelsToRetentionPolicyResponse]]:
+        """AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+        Minimum server version: 11.11.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveChannelsFromRetentionPolicy(
+        self,
+        request: _channels_pb2.RemoveChannelsFromRetentionPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_channels_pb2.RemoveChannelsFromRetentionPolicyResponse, _abc.Awaitable[_channels_pb2.RemoveChannelsFromRetentionPolicyResponse]]:
+        """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+        policy. Minimum server version: 11.11.
         """
 
     @_abc_1.abstractmethod

@@ -25,6 +25,15 @@ type Hooks interface {
 	// UserHasLeftTeam runs after a user left a team; actor is the user who
 	// removed them, or nil.
 	UserHasLeftTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User)
+	// ChannelHasBeenCreated runs after a channel, a direct or a group
+	// message was created.
+	ChannelHasBeenCreated(ctx context.Context, channel *pluginpb.Channel)
+	// UserHasJoinedChannel runs after a user joined a channel; actor is the
+	// user who added them, or nil.
+	UserHasJoinedChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User)
+	// UserHasLeftChannel runs after a user left a channel; actor is the
+	// user who removed them, or nil.
+	UserHasLeftChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User)
 }
 
 // NoHooks is the [Hooks] of a Backend without plugins: it accepts every
@@ -43,3 +52,12 @@ func (NoHooks) UserHasJoinedTeam(context.Context, *pluginpb.TeamMember, *pluginp
 
 // UserHasLeftTeam does nothing.
 func (NoHooks) UserHasLeftTeam(context.Context, *pluginpb.TeamMember, *pluginpb.User) {}
+
+// ChannelHasBeenCreated does nothing.
+func (NoHooks) ChannelHasBeenCreated(context.Context, *pluginpb.Channel) {}
+
+// UserHasJoinedChannel does nothing.
+func (NoHooks) UserHasJoinedChannel(context.Context, *pluginpb.ChannelMember, *pluginpb.User) {}
+
+// UserHasLeftChannel does nothing.
+func (NoHooks) UserHasLeftChannel(context.Context, *pluginpb.ChannelMember, *pluginpb.User) {}

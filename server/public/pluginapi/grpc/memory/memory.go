@@ -8,7 +8,7 @@
 //
 // The package is laid out by the domains of the contract: a domain's
 // handlers are in <domain>.go (users.go, kv.go, config.go, logging.go,
-// preferences.go, teams.go),
+// preferences.go, teams.go, channels.go),
 // its state in <domain>_store.go, and its tests in <domain>_test.go. One
 // Backend holds every domain's state under one mutex.
 package memory
@@ -39,6 +39,7 @@ type Backend struct {
 
 	preferences preferenceStore
 	teams       teamStore
+	channels    channelStore
 
 	hooks           Hooks
 	maxUsersPerTeam int
@@ -115,6 +116,7 @@ func New(opts ...Option) *Backend {
 
 		preferences: make(preferenceStore),
 		teams:       newTeamStore(),
+		channels:    newChannelStore(),
 
 		hooks:           NoHooks{},
 		maxUsersPerTeam: DefaultMaxUsersPerTeam,

@@ -115,6 +115,9 @@ func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest)
 			"A team with that name already exists.", "name="+t.GetName(), http.StatusBadRequest)
 	}
 	b.teams.put(t)
+	if err := b.createDefaultChannels(t.GetId()); err != nil {
+		return nil, err
+	}
 	return &pluginpb.CreateTeamResponse{Team: proto.Clone(t).(*pluginpb.Team)}, nil
 }
 
@@ -185,10 +188,56 @@ func (b *Backend) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeam
 	return &pluginpb.GetTeamsUnreadForUserResponse{TeamUnreads: out}, nil
 }
 
-// teamUnread counts what userID has not read in teamID. The backend
-// tracks no reads until the channels domain does, so every count is 0.
-func (b *Backend) teamUnread(teamID, _ string) *pluginpb.TeamUnread {
-	return &pluginpb.TeamUnread{TeamId: teamID}
+// teamUnread counts what userID has not read in the channels of teamID
+// it is a member of. The caller holds the lock.
+func (b *Backend) teamUnread(teamID, userID string) *pluginpb.TeamUnread {
+	u := &pluginpb.TeamUnread{TeamId: teamID}
+	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetUserId() == userID }) {
+		c := b.channels.byID[m.GetChannelId()]
+		if c.GetTeamId() != teamID || c.GetDeleteAt() != 0 {
+			continue
+		}
+		u.MsgCount += max(c.GetTotalMsgCount()-m.GetMsgCount(), 0)
+		u.MsgCountRoot += max(c.GetTotalMsgCountRoot()-m.GetMsgCountRoot(), 0)
+		u.MentionCount += m.GetMentionCount()
+		u.MentionCountRoot += m.GetMentionCountRoot()
+	}
+	return u
+}
+
+// joinDefaultChannels makes a new team member a member of the team's live
+// default channels, as Mattermost's JoinDefaultChannels does, and returns
+// the new memberships. The caller holds the lock.
+func (b *Backend) joinDefaultChannels(teamID, userID string) []*pluginpb.ChannelMember {
+	var joined []*pluginpb.ChannelMember
+	for _, name := range []string{townSquare, offTopic} {
+		id, ok := b.channels.byName[membershipKey{teamID, name}]
+		if !ok || b.channels.byID[id].GetDeleteAt() != 0 {
+			continue
+		}
+		if _, member := b.channels.member(id, userID); member {
+			continue
+		}
+		m := b.newChannelMember(b.channels.byID[id], b.users.byID[userID].user)
+		b.channels.members[membershipKey{id, userID}] = m
+		b.touchChannelMembers(id)
+		joined = append(joined, withChannelRoles(m))
+	}
+	return joined
+}
+
+// leaveTeamChannels removes a user who leaves a team from the team's
+// channels and returns the memberships it ended. The caller holds the
+// lock.
+func (b *Backend) leaveTeamChannels(teamID, userID string) []*pluginpb.ChannelMember {
+	left := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool {
+		return m.GetUserId() == userID && b.channels.byID[m.GetChannelId()].GetTeamId() == teamID
+	})
+	for _, m := range left {
+		delete(b.channels.members, membershipKey{m.GetChannelId(), userID})
+		b.touchChannelMembers(m.GetChannelId())
+	}
+	return left
 }
 
 // UpdateTeam updates the fields of a team that Mattermost's UpdateTeam
@@ -309,6 +358,7 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 		return nil, apperror.New("app.team.add_team_member.rejected_by_plugin",
 			"The team member was rejected by a plugin: "+reason, "", http.StatusBadRequest)
 	}
+	var joined []*pluginpb.ChannelMember
 	b.mu.Lock()
 	// Check again: the state may have changed while the hook ran.
 	j, err = b.prepareJoin(teamID, userID)
@@ -318,6 +368,7 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 		stored.ExplicitRoles = m.GetExplicitRoles()
 		b.teams.members[membershipKey{teamID, userID}] = stored
 		j.member = stored
+		joined = b.joinDefaultChannels(teamID, userID)
 	}
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[requestorID]; ok {
@@ -330,6 +381,9 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 	out := withTeamRoles(j.member)
 	if !j.existed {
 		b.hooks.UserHasJoinedTeam(ctx, withTeamRoles(j.member), actor)
+		for _, m := range joined {
+			b.hooks.UserHasJoinedChannel(ctx, m, actor)
+		}
 	}
 	return out, nil
 }
@@ -398,11 +452,15 @@ func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeam
 	left := proto.Clone(m).(*pluginpb.TeamMember)
 	left.DeleteAt = b.nowMillis()
 	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = left
+	channelsLeft := b.leaveTeamChannels(req.GetTeamId(), req.GetUserId())
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[req.GetRequestorId()]; ok {
 		actor = sanitized(s.user)
 	}
 	b.mu.Unlock()
+	for _, m := range channelsLeft {
+		b.hooks.UserHasLeftChannel(ctx, m, actor)
+	}
 	b.hooks.UserHasLeftTeam(ctx, withTeamRoles(left), actor)
 	return &pluginpb.DeleteTeamMemberResponse{}, nil
 }

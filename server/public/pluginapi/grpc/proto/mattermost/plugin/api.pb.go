@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xfe%\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xab@\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -81,7 +81,36 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x11GetUserByUsername\x12+.mattermost.plugin.GetUserByUsernameRequest\x1a,.mattermost.plugin.GetUserByUsernameResponse\x12t\n" +
 	"\x13GetUsersByUsernames\x12-.mattermost.plugin.GetUsersByUsernamesRequest\x1a..mattermost.plugin.GetUsersByUsernamesResponse\x12Y\n" +
 	"\n" +
-	"UpdateUser\x12$.mattermost.plugin.UpdateUserRequest\x1a%.mattermost.plugin.UpdateUserResponse\x12w\n" +
+	"UpdateUser\x12$.mattermost.plugin.UpdateUserRequest\x1a%.mattermost.plugin.UpdateUserResponse\x12b\n" +
+	"\rCreateChannel\x12'.mattermost.plugin.CreateChannelRequest\x1a(.mattermost.plugin.CreateChannelResponse\x12b\n" +
+	"\rDeleteChannel\x12'.mattermost.plugin.DeleteChannelRequest\x1a(.mattermost.plugin.DeleteChannelResponse\x12e\n" +
+	"\x0eRestoreChannel\x12(.mattermost.plugin.RestoreChannelRequest\x1a).mattermost.plugin.RestoreChannelResponse\x12k\n" +
+	"\x10GetChannelOfType\x12*.mattermost.plugin.GetChannelOfTypeRequest\x1a+.mattermost.plugin.GetChannelOfTypeResponse\x12\x83\x01\n" +
+	"\x18GetPublicChannelsForTeam\x122.mattermost.plugin.GetPublicChannelsForTeamRequest\x1a3.mattermost.plugin.GetPublicChannelsForTeamResponse\x12Y\n" +
+	"\n" +
+	"GetChannel\x12$.mattermost.plugin.GetChannelRequest\x1a%.mattermost.plugin.GetChannelResponse\x12k\n" +
+	"\x10GetChannelByName\x12*.mattermost.plugin.GetChannelByNameRequest\x1a+.mattermost.plugin.GetChannelByNameResponse\x12\x8c\x01\n" +
+	"\x1bGetChannelByNameForTeamName\x125.mattermost.plugin.GetChannelByNameForTeamNameRequest\x1a6.mattermost.plugin.GetChannelByNameForTeamNameResponse\x12\x86\x01\n" +
+	"\x19GetChannelsForTeamForUser\x123.mattermost.plugin.GetChannelsForTeamForUserRequest\x1a4.mattermost.plugin.GetChannelsForTeamForUserResponse\x12h\n" +
+	"\x0fGetChannelStats\x12).mattermost.plugin.GetChannelStatsRequest\x1a*.mattermost.plugin.GetChannelStatsResponse\x12k\n" +
+	"\x10GetDirectChannel\x12*.mattermost.plugin.GetDirectChannelRequest\x1a+.mattermost.plugin.GetDirectChannelResponse\x12h\n" +
+	"\x0fGetGroupChannel\x12).mattermost.plugin.GetGroupChannelRequest\x1a*.mattermost.plugin.GetGroupChannelResponse\x12b\n" +
+	"\rUpdateChannel\x12'.mattermost.plugin.UpdateChannelRequest\x1a(.mattermost.plugin.UpdateChannelResponse\x12w\n" +
+	"\x14RegisterChannelGuard\x12..mattermost.plugin.RegisterChannelGuardRequest\x1a/.mattermost.plugin.RegisterChannelGuardResponse\x12}\n" +
+	"\x16UnregisterChannelGuard\x120.mattermost.plugin.UnregisterChannelGuardRequest\x1a1.mattermost.plugin.UnregisterChannelGuardResponse\x12e\n" +
+	"\x0eSearchChannels\x12(.mattermost.plugin.SearchChannelsRequest\x1a).mattermost.plugin.SearchChannelsResponse\x12k\n" +
+	"\x10AddChannelMember\x12*.mattermost.plugin.AddChannelMemberRequest\x1a+.mattermost.plugin.AddChannelMemberResponse\x12k\n" +
+	"\x10AddUserToChannel\x12*.mattermost.plugin.AddUserToChannelRequest\x1a+.mattermost.plugin.AddUserToChannelResponse\x12k\n" +
+	"\x10GetChannelMember\x12*.mattermost.plugin.GetChannelMemberRequest\x1a+.mattermost.plugin.GetChannelMemberResponse\x12n\n" +
+	"\x11GetChannelMembers\x12+.mattermost.plugin.GetChannelMembersRequest\x1a,.mattermost.plugin.GetChannelMembersResponse\x12}\n" +
+	"\x16GetChannelMembersByIds\x120.mattermost.plugin.GetChannelMembersByIdsRequest\x1a1.mattermost.plugin.GetChannelMembersByIdsResponse\x12\x83\x01\n" +
+	"\x18GetChannelMembersForUser\x122.mattermost.plugin.GetChannelMembersForUserRequest\x1a3.mattermost.plugin.GetChannelMembersForUserResponse\x12\x83\x01\n" +
+	"\x18UpdateChannelMemberRoles\x122.mattermost.plugin.UpdateChannelMemberRolesRequest\x1a3.mattermost.plugin.UpdateChannelMemberRolesResponse\x12\x9b\x01\n" +
+	" UpdateChannelMemberNotifications\x12:.mattermost.plugin.UpdateChannelMemberNotificationsRequest\x1a;.mattermost.plugin.UpdateChannelMemberNotificationsResponse\x12\x9b\x01\n" +
+	" PatchChannelMembersNotifications\x12:.mattermost.plugin.PatchChannelMembersNotificationsRequest\x1a;.mattermost.plugin.PatchChannelMembersNotificationsResponse\x12t\n" +
+	"\x13DeleteChannelMember\x12-.mattermost.plugin.DeleteChannelMemberRequest\x1a..mattermost.plugin.DeleteChannelMemberResponse\x12\x8f\x01\n" +
+	"\x1cAddChannelsToRetentionPolicy\x126.mattermost.plugin.AddChannelsToRetentionPolicyRequest\x1a7.mattermost.plugin.AddChannelsToRetentionPolicyResponse\x12\x9e\x01\n" +
+	"!RemoveChannelsFromRetentionPolicy\x12;.mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest\x1a<.mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -116,205 +145,317 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\bLogError\x12\".mattermost.plugin.LogErrorRequest\x1a#.mattermost.plugin.LogErrorResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),             // 0: mattermost.plugin.GetServerVersionRequest
-	(*KVSetRequest)(nil),                        // 1: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                        // 2: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),                     // 3: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),                  // 4: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),              // 5: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),              // 6: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),           // 7: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),             // 8: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),                       // 9: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),                   // 10: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),                   // 11: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),                     // 12: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),                // 13: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),                      // 14: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),               // 15: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),            // 16: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),          // 17: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),                   // 18: mattermost.plugin.UpdateUserRequest
-	(*GetPreferenceForUserRequest)(nil),         // 19: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),        // 20: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),     // 21: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),     // 22: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                   // 23: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                   // 24: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                     // 25: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                      // 26: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                // 27: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),        // 28: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                   // 29: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                  // 30: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),              // 31: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),             // 32: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),            // 33: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),  // 34: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),             // 35: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),               // 36: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                // 37: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),        // 38: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),        // 39: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                 // 40: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                  // 41: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                  // 42: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),               // 43: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                     // 44: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                      // 45: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                      // 46: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                     // 47: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),            // 48: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                       // 49: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                       // 50: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                    // 51: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                 // 52: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),             // 53: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),             // 54: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),          // 55: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),            // 56: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                      // 57: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                  // 58: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                  // 59: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                    // 60: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),               // 61: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                     // 62: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),              // 63: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),           // 64: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),         // 65: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                  // 66: mattermost.plugin.UpdateUserResponse
-	(*GetPreferenceForUserResponse)(nil),        // 67: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),       // 68: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),    // 69: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),    // 70: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                  // 71: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                  // 72: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                    // 73: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                     // 74: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),               // 75: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),       // 76: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                  // 77: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                 // 78: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),             // 79: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),            // 80: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),           // 81: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil), // 82: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),            // 83: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),              // 84: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),               // 85: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),       // 86: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),       // 87: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                // 88: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                 // 89: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                 // 90: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),              // 91: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                    // 92: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                     // 93: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                     // 94: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                    // 95: mattermost.plugin.LogErrorResponse
+	(*GetServerVersionRequest)(nil),                   // 0: mattermost.plugin.GetServerVersionRequest
+	(*KVSetRequest)(nil),                              // 1: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                              // 2: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                           // 3: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),                        // 4: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),                    // 5: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),                    // 6: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),                 // 7: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),                   // 8: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                             // 9: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                         // 10: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                         // 11: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                           // 12: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),                      // 13: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                            // 14: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),                     // 15: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),                  // 16: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),                // 17: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                         // 18: mattermost.plugin.UpdateUserRequest
+	(*CreateChannelRequest)(nil),                      // 19: mattermost.plugin.CreateChannelRequest
+	(*DeleteChannelRequest)(nil),                      // 20: mattermost.plugin.DeleteChannelRequest
+	(*RestoreChannelRequest)(nil),                     // 21: mattermost.plugin.RestoreChannelRequest
+	(*GetChannelOfTypeRequest)(nil),                   // 22: mattermost.plugin.GetChannelOfTypeRequest
+	(*GetPublicChannelsForTeamRequest)(nil),           // 23: mattermost.plugin.GetPublicChannelsForTeamRequest
+	(*GetChannelRequest)(nil),                         // 24: mattermost.plugin.GetChannelRequest
+	(*GetChannelByNameRequest)(nil),                   // 25: mattermost.plugin.GetChannelByNameRequest
+	(*GetChannelByNameForTeamNameRequest)(nil),        // 26: mattermost.plugin.GetChannelByNameForTeamNameRequest
+	(*GetChannelsForTeamForUserRequest)(nil),          // 27: mattermost.plugin.GetChannelsForTeamForUserRequest
+	(*GetChannelStatsRequest)(nil),                    // 28: mattermost.plugin.GetChannelStatsRequest
+	(*GetDirectChannelRequest)(nil),                   // 29: mattermost.plugin.GetDirectChannelRequest
+	(*GetGroupChannelRequest)(nil),                    // 30: mattermost.plugin.GetGroupChannelRequest
+	(*UpdateChannelRequest)(nil),                      // 31: mattermost.plugin.UpdateChannelRequest
+	(*RegisterChannelGuardRequest)(nil),               // 32: mattermost.plugin.RegisterChannelGuardRequest
+	(*UnregisterChannelGuardRequest)(nil),             // 33: mattermost.plugin.UnregisterChannelGuardRequest
+	(*SearchChannelsRequest)(nil),                     // 34: mattermost.plugin.SearchChannelsRequest
+	(*AddChannelMemberRequest)(nil),                   // 35: mattermost.plugin.AddChannelMemberRequest
+	(*AddUserToChannelRequest)(nil),                   // 36: mattermost.plugin.AddUserToChannelRequest
+	(*GetChannelMemberRequest)(nil),                   // 37: mattermost.plugin.GetChannelMemberRequest
+	(*GetChannelMembersRequest)(nil),                  // 38: mattermost.plugin.GetChannelMembersRequest
+	(*GetChannelMembersByIdsRequest)(nil),             // 39: mattermost.plugin.GetChannelMembersByIdsRequest
+	(*GetChannelMembersForUserRequest)(nil),           // 40: mattermost.plugin.GetChannelMembersForUserRequest
+	(*UpdateChannelMemberRolesRequest)(nil),           // 41: mattermost.plugin.UpdateChannelMemberRolesRequest
+	(*UpdateChannelMemberNotificationsRequest)(nil),   // 42: mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	(*PatchChannelMembersNotificationsRequest)(nil),   // 43: mattermost.plugin.PatchChannelMembersNotificationsRequest
+	(*DeleteChannelMemberRequest)(nil),                // 44: mattermost.plugin.DeleteChannelMemberRequest
+	(*AddChannelsToRetentionPolicyRequest)(nil),       // 45: mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	(*RemoveChannelsFromRetentionPolicyRequest)(nil),  // 46: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	(*GetPreferenceForUserRequest)(nil),               // 47: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 48: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 49: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 50: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 51: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 52: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 53: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 54: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 55: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 56: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 57: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 58: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 59: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 60: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 61: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 62: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 63: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 64: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 65: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 66: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 67: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 68: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 69: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 70: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 71: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 72: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 73: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 74: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 75: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 76: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                             // 77: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 78: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 79: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 80: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 81: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 82: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 83: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 84: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 85: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 86: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 87: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 88: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 89: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 90: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 91: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 92: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 93: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 94: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 95: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 96: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 97: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 98: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 99: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 100: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 101: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 102: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 103: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 104: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 105: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 106: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 107: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 108: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 109: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 110: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 111: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 112: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 113: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 114: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 115: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 116: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 117: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 118: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 119: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 120: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 121: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 122: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetPreferenceForUserResponse)(nil),              // 123: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 124: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 125: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 126: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 127: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 128: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 129: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 130: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 131: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 132: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 133: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 134: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 135: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 136: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 137: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 138: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 139: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 140: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 141: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 142: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 143: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 144: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 145: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 146: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 147: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 148: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 149: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 150: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 151: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
-	0,  // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
-	1,  // 1: mattermost.plugin.PluginAPI.KVSet:input_type -> mattermost.plugin.KVSetRequest
-	2,  // 2: mattermost.plugin.PluginAPI.KVGet:input_type -> mattermost.plugin.KVGetRequest
-	3,  // 3: mattermost.plugin.PluginAPI.KVDelete:input_type -> mattermost.plugin.KVDeleteRequest
-	4,  // 4: mattermost.plugin.PluginAPI.KVDeleteAll:input_type -> mattermost.plugin.KVDeleteAllRequest
-	5,  // 5: mattermost.plugin.PluginAPI.KVSetWithExpiry:input_type -> mattermost.plugin.KVSetWithExpiryRequest
-	6,  // 6: mattermost.plugin.PluginAPI.KVCompareAndSet:input_type -> mattermost.plugin.KVCompareAndSetRequest
-	7,  // 7: mattermost.plugin.PluginAPI.KVCompareAndDelete:input_type -> mattermost.plugin.KVCompareAndDeleteRequest
-	8,  // 8: mattermost.plugin.PluginAPI.KVSetWithOptions:input_type -> mattermost.plugin.KVSetWithOptionsRequest
-	9,  // 9: mattermost.plugin.PluginAPI.KVList:input_type -> mattermost.plugin.KVListRequest
-	10, // 10: mattermost.plugin.PluginAPI.CreateUser:input_type -> mattermost.plugin.CreateUserRequest
-	11, // 11: mattermost.plugin.PluginAPI.DeleteUser:input_type -> mattermost.plugin.DeleteUserRequest
-	12, // 12: mattermost.plugin.PluginAPI.GetUsers:input_type -> mattermost.plugin.GetUsersRequest
-	13, // 13: mattermost.plugin.PluginAPI.GetUsersByIds:input_type -> mattermost.plugin.GetUsersByIdsRequest
-	14, // 14: mattermost.plugin.PluginAPI.GetUser:input_type -> mattermost.plugin.GetUserRequest
-	15, // 15: mattermost.plugin.PluginAPI.GetUserByEmail:input_type -> mattermost.plugin.GetUserByEmailRequest
-	16, // 16: mattermost.plugin.PluginAPI.GetUserByUsername:input_type -> mattermost.plugin.GetUserByUsernameRequest
-	17, // 17: mattermost.plugin.PluginAPI.GetUsersByUsernames:input_type -> mattermost.plugin.GetUsersByUsernamesRequest
-	18, // 18: mattermost.plugin.PluginAPI.UpdateUser:input_type -> mattermost.plugin.UpdateUserRequest
-	19, // 19: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	20, // 20: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	21, // 21: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	22, // 22: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	23, // 23: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	24, // 24: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	25, // 25: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	26, // 26: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	27, // 27: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	28, // 28: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	29, // 29: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	30, // 30: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	31, // 31: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	32, // 32: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	33, // 33: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	34, // 34: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	35, // 35: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	36, // 36: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	37, // 37: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	38, // 38: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	39, // 39: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	40, // 40: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	41, // 41: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	42, // 42: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	43, // 43: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	44, // 44: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	45, // 45: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	46, // 46: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	47, // 47: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	48, // 48: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	49, // 49: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	50, // 50: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	51, // 51: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	52, // 52: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	53, // 53: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	54, // 54: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	55, // 55: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	56, // 56: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	57, // 57: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	58, // 58: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	59, // 59: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	60, // 60: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	61, // 61: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	62, // 62: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	63, // 63: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	64, // 64: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	65, // 65: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	66, // 66: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	67, // 67: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	68, // 68: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	69, // 69: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	70, // 70: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	71, // 71: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	72, // 72: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	73, // 73: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	74, // 74: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	75, // 75: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	76, // 76: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	77, // 77: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	78, // 78: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	79, // 79: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	80, // 80: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	81, // 81: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	82, // 82: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	83, // 83: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	84, // 84: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	85, // 85: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	86, // 86: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	87, // 87: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	88, // 88: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	89, // 89: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	90, // 90: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	91, // 91: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	92, // 92: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	93, // 93: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	94, // 94: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	95, // 95: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	48, // [48:96] is the sub-list for method output_type
-	0,  // [0:48] is the sub-list for method input_type
-	0,  // [0:0] is the sub-list for extension type_name
-	0,  // [0:0] is the sub-list for extension extendee
-	0,  // [0:0] is the sub-list for field type_name
+	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
+	1,   // 1: mattermost.plugin.PluginAPI.KVSet:input_type -> mattermost.plugin.KVSetRequest
+	2,   // 2: mattermost.plugin.PluginAPI.KVGet:input_type -> mattermost.plugin.KVGetRequest
+	3,   // 3: mattermost.plugin.PluginAPI.KVDelete:input_type -> mattermost.plugin.KVDeleteRequest
+	4,   // 4: mattermost.plugin.PluginAPI.KVDeleteAll:input_type -> mattermost.plugin.KVDeleteAllRequest
+	5,   // 5: mattermost.plugin.PluginAPI.KVSetWithExpiry:input_type -> mattermost.plugin.KVSetWithExpiryRequest
+	6,   // 6: mattermost.plugin.PluginAPI.KVCompareAndSet:input_type -> mattermost.plugin.KVCompareAndSetRequest
+	7,   // 7: mattermost.plugin.PluginAPI.KVCompareAndDelete:input_type -> mattermost.plugin.KVCompareAndDeleteRequest
+	8,   // 8: mattermost.plugin.PluginAPI.KVSetWithOptions:input_type -> mattermost.plugin.KVSetWithOptionsRequest
+	9,   // 9: mattermost.plugin.PluginAPI.KVList:input_type -> mattermost.plugin.KVListRequest
+	10,  // 10: mattermost.plugin.PluginAPI.CreateUser:input_type -> mattermost.plugin.CreateUserRequest
+	11,  // 11: mattermost.plugin.PluginAPI.DeleteUser:input_type -> mattermost.plugin.DeleteUserRequest
+	12,  // 12: mattermost.plugin.PluginAPI.GetUsers:input_type -> mattermost.plugin.GetUsersRequest
+	13,  // 13: mattermost.plugin.PluginAPI.GetUsersByIds:input_type -> mattermost.plugin.GetUsersByIdsRequest
+	14,  // 14: mattermost.plugin.PluginAPI.GetUser:input_type -> mattermost.plugin.GetUserRequest
+	15,  // 15: mattermost.plugin.PluginAPI.GetUserByEmail:input_type -> mattermost.plugin.GetUserByEmailRequest
+	16,  // 16: mattermost.plugin.PluginAPI.GetUserByUsername:input_type -> mattermost.plugin.GetUserByUsernameRequest
+	17,  // 17: mattermost.plugin.PluginAPI.GetUsersByUsernames:input_type -> mattermost.plugin.GetUsersByUsernamesRequest
+	18,  // 18: mattermost.plugin.PluginAPI.UpdateUser:input_type -> mattermost.plugin.UpdateUserRequest
+	19,  // 19: mattermost.plugin.PluginAPI.CreateChannel:input_type -> mattermost.plugin.CreateChannelRequest
+	20,  // 20: mattermost.plugin.PluginAPI.DeleteChannel:input_type -> mattermost.plugin.DeleteChannelRequest
+	21,  // 21: mattermost.plugin.PluginAPI.RestoreChannel:input_type -> mattermost.plugin.RestoreChannelRequest
+	22,  // 22: mattermost.plugin.PluginAPI.GetChannelOfType:input_type -> mattermost.plugin.GetChannelOfTypeRequest
+	23,  // 23: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:input_type -> mattermost.plugin.GetPublicChannelsForTeamRequest
+	24,  // 24: mattermost.plugin.PluginAPI.GetChannel:input_type -> mattermost.plugin.GetChannelRequest
+	25,  // 25: mattermost.plugin.PluginAPI.GetChannelByName:input_type -> mattermost.plugin.GetChannelByNameRequest
+	26,  // 26: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:input_type -> mattermost.plugin.GetChannelByNameForTeamNameRequest
+	27,  // 27: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:input_type -> mattermost.plugin.GetChannelsForTeamForUserRequest
+	28,  // 28: mattermost.plugin.PluginAPI.GetChannelStats:input_type -> mattermost.plugin.GetChannelStatsRequest
+	29,  // 29: mattermost.plugin.PluginAPI.GetDirectChannel:input_type -> mattermost.plugin.GetDirectChannelRequest
+	30,  // 30: mattermost.plugin.PluginAPI.GetGroupChannel:input_type -> mattermost.plugin.GetGroupChannelRequest
+	31,  // 31: mattermost.plugin.PluginAPI.UpdateChannel:input_type -> mattermost.plugin.UpdateChannelRequest
+	32,  // 32: mattermost.plugin.PluginAPI.RegisterChannelGuard:input_type -> mattermost.plugin.RegisterChannelGuardRequest
+	33,  // 33: mattermost.plugin.PluginAPI.UnregisterChannelGuard:input_type -> mattermost.plugin.UnregisterChannelGuardRequest
+	34,  // 34: mattermost.plugin.PluginAPI.SearchChannels:input_type -> mattermost.plugin.SearchChannelsRequest
+	35,  // 35: mattermost.plugin.PluginAPI.AddChannelMember:input_type -> mattermost.plugin.AddChannelMemberRequest
+	36,  // 36: mattermost.plugin.PluginAPI.AddUserToChannel:input_type -> mattermost.plugin.AddUserToChannelRequest
+	37,  // 37: mattermost.plugin.PluginAPI.GetChannelMember:input_type -> mattermost.plugin.GetChannelMemberRequest
+	38,  // 38: mattermost.plugin.PluginAPI.GetChannelMembers:input_type -> mattermost.plugin.GetChannelMembersRequest
+	39,  // 39: mattermost.plugin.PluginAPI.GetChannelMembersByIds:input_type -> mattermost.plugin.GetChannelMembersByIdsRequest
+	40,  // 40: mattermost.plugin.PluginAPI.GetChannelMembersForUser:input_type -> mattermost.plugin.GetChannelMembersForUserRequest
+	41,  // 41: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:input_type -> mattermost.plugin.UpdateChannelMemberRolesRequest
+	42,  // 42: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:input_type -> mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	43,  // 43: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:input_type -> mattermost.plugin.PatchChannelMembersNotificationsRequest
+	44,  // 44: mattermost.plugin.PluginAPI.DeleteChannelMember:input_type -> mattermost.plugin.DeleteChannelMemberRequest
+	45,  // 45: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:input_type -> mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	46,  // 46: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:input_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	47,  // 47: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	48,  // 48: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	49,  // 49: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	50,  // 50: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	51,  // 51: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	52,  // 52: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	53,  // 53: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	54,  // 54: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	55,  // 55: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	56,  // 56: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	57,  // 57: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	58,  // 58: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	59,  // 59: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	60,  // 60: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	61,  // 61: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	62,  // 62: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	63,  // 63: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	64,  // 64: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	65,  // 65: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	66,  // 66: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	67,  // 67: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	68,  // 68: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	69,  // 69: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	70,  // 70: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	71,  // 71: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	72,  // 72: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	73,  // 73: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	74,  // 74: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	75,  // 75: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	76,  // 76: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	77,  // 77: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	78,  // 78: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	79,  // 79: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	80,  // 80: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	81,  // 81: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	82,  // 82: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	83,  // 83: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	84,  // 84: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	85,  // 85: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	86,  // 86: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	87,  // 87: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	88,  // 88: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	89,  // 89: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	90,  // 90: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	91,  // 91: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	92,  // 92: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	93,  // 93: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	94,  // 94: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	95,  // 95: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	96,  // 96: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	97,  // 97: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	98,  // 98: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	99,  // 99: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	100, // 100: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	101, // 101: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	102, // 102: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	103, // 103: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	104, // 104: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	105, // 105: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	106, // 106: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	107, // 107: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	108, // 108: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	109, // 109: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	110, // 110: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	111, // 111: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	112, // 112: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	113, // 113: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	114, // 114: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	115, // 115: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	116, // 116: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	117, // 117: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	118, // 118: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	119, // 119: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	120, // 120: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	121, // 121: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	122, // 122: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	123, // 123: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	124, // 124: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	125, // 125: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	126, // 126: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	127, // 127: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	128, // 128: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	129, // 129: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	130, // 130: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	131, // 131: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	132, // 132: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	133, // 133: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	134, // 134: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	135, // 135: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	136, // 136: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	137, // 137: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	138, // 138: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	139, // 139: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	140, // 140: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	141, // 141: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	142, // 142: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	143, // 143: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	144, // 144: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	145, // 145: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	146, // 146: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	147, // 147: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	148, // 148: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	149, // 149: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	150, // 150: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	151, // 151: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	76,  // [76:152] is the sub-list for method output_type
+	0,   // [0:76] is the sub-list for method input_type
+	0,   // [0:0] is the sub-list for extension type_name
+	0,   // [0:0] is the sub-list for extension extendee
+	0,   // [0:0] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_api_proto_init() }
@@ -322,6 +463,7 @@ func file_mattermost_plugin_api_proto_init() {
 	if File_mattermost_plugin_api_proto != nil {
 		return
 	}
+	file_mattermost_plugin_channels_proto_init()
 	file_mattermost_plugin_config_proto_init()
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()

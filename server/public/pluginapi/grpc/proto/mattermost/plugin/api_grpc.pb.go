@@ -53,54 +53,82 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginAPI_GetServerVersion_FullMethodName            = "/mattermost.plugin.PluginAPI/GetServerVersion"
-	PluginAPI_KVSet_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVSet"
-	PluginAPI_KVGet_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVGet"
-	PluginAPI_KVDelete_FullMethodName                    = "/mattermost.plugin.PluginAPI/KVDelete"
-	PluginAPI_KVDeleteAll_FullMethodName                 = "/mattermost.plugin.PluginAPI/KVDeleteAll"
-	PluginAPI_KVSetWithExpiry_FullMethodName             = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
-	PluginAPI_KVCompareAndSet_FullMethodName             = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
-	PluginAPI_KVCompareAndDelete_FullMethodName          = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
-	PluginAPI_KVSetWithOptions_FullMethodName            = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
-	PluginAPI_KVList_FullMethodName                      = "/mattermost.plugin.PluginAPI/KVList"
-	PluginAPI_CreateUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateUser"
-	PluginAPI_DeleteUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteUser"
-	PluginAPI_GetUsers_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUsers"
-	PluginAPI_GetUsersByIds_FullMethodName               = "/mattermost.plugin.PluginAPI/GetUsersByIds"
-	PluginAPI_GetUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUser"
-	PluginAPI_GetUserByEmail_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUserByEmail"
-	PluginAPI_GetUserByUsername_FullMethodName           = "/mattermost.plugin.PluginAPI/GetUserByUsername"
-	PluginAPI_GetUsersByUsernames_FullMethodName         = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
-	PluginAPI_UpdateUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUser"
-	PluginAPI_GetPreferenceForUser_FullMethodName        = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
-	PluginAPI_GetPreferencesForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
-	PluginAPI_UpdatePreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
-	PluginAPI_DeletePreferencesForUser_FullMethodName    = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
-	PluginAPI_CreateTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateTeam"
-	PluginAPI_DeleteTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteTeam"
-	PluginAPI_GetTeams_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeams"
-	PluginAPI_GetTeam_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeam"
-	PluginAPI_GetTeamByName_FullMethodName               = "/mattermost.plugin.PluginAPI/GetTeamByName"
-	PluginAPI_GetTeamsUnreadForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
-	PluginAPI_UpdateTeam_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateTeam"
-	PluginAPI_SearchTeams_FullMethodName                 = "/mattermost.plugin.PluginAPI/SearchTeams"
-	PluginAPI_GetTeamsForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
-	PluginAPI_CreateTeamMember_FullMethodName            = "/mattermost.plugin.PluginAPI/CreateTeamMember"
-	PluginAPI_CreateTeamMembers_FullMethodName           = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
-	PluginAPI_CreateTeamMembersGracefully_FullMethodName = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
-	PluginAPI_DeleteTeamMember_FullMethodName            = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
-	PluginAPI_GetTeamMembers_FullMethodName              = "/mattermost.plugin.PluginAPI/GetTeamMembers"
-	PluginAPI_GetTeamMember_FullMethodName               = "/mattermost.plugin.PluginAPI/GetTeamMember"
-	PluginAPI_GetTeamMembersForUser_FullMethodName       = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
-	PluginAPI_UpdateTeamMemberRoles_FullMethodName       = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
-	PluginAPI_GetTeamStats_FullMethodName                = "/mattermost.plugin.PluginAPI/GetTeamStats"
-	PluginAPI_GetTeamIcon_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetTeamIcon"
-	PluginAPI_SetTeamIcon_FullMethodName                 = "/mattermost.plugin.PluginAPI/SetTeamIcon"
-	PluginAPI_RemoveTeamIcon_FullMethodName              = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
-	PluginAPI_LogDebug_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogDebug"
-	PluginAPI_LogInfo_FullMethodName                     = "/mattermost.plugin.PluginAPI/LogInfo"
-	PluginAPI_LogWarn_FullMethodName                     = "/mattermost.plugin.PluginAPI/LogWarn"
-	PluginAPI_LogError_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogError"
+	PluginAPI_GetServerVersion_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_KVSet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVSet"
+	PluginAPI_KVGet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVGet"
+	PluginAPI_KVDelete_FullMethodName                          = "/mattermost.plugin.PluginAPI/KVDelete"
+	PluginAPI_KVDeleteAll_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVDeleteAll"
+	PluginAPI_KVSetWithExpiry_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
+	PluginAPI_KVCompareAndSet_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
+	PluginAPI_KVCompareAndDelete_FullMethodName                = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
+	PluginAPI_KVSetWithOptions_FullMethodName                  = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
+	PluginAPI_KVList_FullMethodName                            = "/mattermost.plugin.PluginAPI/KVList"
+	PluginAPI_CreateUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateUser"
+	PluginAPI_DeleteUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteUser"
+	PluginAPI_GetUsers_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUsers"
+	PluginAPI_GetUsersByIds_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUsersByIds"
+	PluginAPI_GetUser_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUser"
+	PluginAPI_GetUserByEmail_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUserByEmail"
+	PluginAPI_GetUserByUsername_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUserByUsername"
+	PluginAPI_GetUsersByUsernames_FullMethodName               = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
+	PluginAPI_UpdateUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUser"
+	PluginAPI_CreateChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateChannel"
+	PluginAPI_DeleteChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteChannel"
+	PluginAPI_RestoreChannel_FullMethodName                    = "/mattermost.plugin.PluginAPI/RestoreChannel"
+	PluginAPI_GetChannelOfType_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelOfType"
+	PluginAPI_GetPublicChannelsForTeam_FullMethodName          = "/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam"
+	PluginAPI_GetChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannel"
+	PluginAPI_GetChannelByName_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelByName"
+	PluginAPI_GetChannelByNameForTeamName_FullMethodName       = "/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName"
+	PluginAPI_GetChannelsForTeamForUser_FullMethodName         = "/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser"
+	PluginAPI_GetChannelStats_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetChannelStats"
+	PluginAPI_GetDirectChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetDirectChannel"
+	PluginAPI_GetGroupChannel_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetGroupChannel"
+	PluginAPI_UpdateChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateChannel"
+	PluginAPI_RegisterChannelGuard_FullMethodName              = "/mattermost.plugin.PluginAPI/RegisterChannelGuard"
+	PluginAPI_UnregisterChannelGuard_FullMethodName            = "/mattermost.plugin.PluginAPI/UnregisterChannelGuard"
+	PluginAPI_SearchChannels_FullMethodName                    = "/mattermost.plugin.PluginAPI/SearchChannels"
+	PluginAPI_AddChannelMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/AddChannelMember"
+	PluginAPI_AddUserToChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/AddUserToChannel"
+	PluginAPI_GetChannelMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelMember"
+	PluginAPI_GetChannelMembers_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetChannelMembers"
+	PluginAPI_GetChannelMembersByIds_FullMethodName            = "/mattermost.plugin.PluginAPI/GetChannelMembersByIds"
+	PluginAPI_GetChannelMembersForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/GetChannelMembersForUser"
+	PluginAPI_UpdateChannelMemberRoles_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles"
+	PluginAPI_UpdateChannelMemberNotifications_FullMethodName  = "/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications"
+	PluginAPI_PatchChannelMembersNotifications_FullMethodName  = "/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications"
+	PluginAPI_DeleteChannelMember_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
+	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName      = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
+	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
+	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
+	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
+	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
+	PluginAPI_DeletePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
+	PluginAPI_CreateTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateTeam"
+	PluginAPI_DeleteTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteTeam"
+	PluginAPI_GetTeams_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTeams"
+	PluginAPI_GetTeam_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeam"
+	PluginAPI_GetTeamByName_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeamByName"
+	PluginAPI_GetTeamsUnreadForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
+	PluginAPI_UpdateTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateTeam"
+	PluginAPI_SearchTeams_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchTeams"
+	PluginAPI_GetTeamsForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
+	PluginAPI_CreateTeamMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateTeamMember"
+	PluginAPI_CreateTeamMembers_FullMethodName                 = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
+	PluginAPI_CreateTeamMembersGracefully_FullMethodName       = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
+	PluginAPI_DeleteTeamMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
+	PluginAPI_GetTeamMembers_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeamMembers"
+	PluginAPI_GetTeamMember_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeamMember"
+	PluginAPI_GetTeamMembersForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
+	PluginAPI_UpdateTeamMemberRoles_FullMethodName             = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
+	PluginAPI_GetTeamStats_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetTeamStats"
+	PluginAPI_GetTeamIcon_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetTeamIcon"
+	PluginAPI_SetTeamIcon_FullMethodName                       = "/mattermost.plugin.PluginAPI/SetTeamIcon"
+	PluginAPI_RemoveTeamIcon_FullMethodName                    = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
+	PluginAPI_LogDebug_FullMethodName                          = "/mattermost.plugin.PluginAPI/LogDebug"
+	PluginAPI_LogInfo_FullMethodName                           = "/mattermost.plugin.PluginAPI/LogInfo"
+	PluginAPI_LogWarn_FullMethodName                           = "/mattermost.plugin.PluginAPI/LogWarn"
+	PluginAPI_LogError_FullMethodName                          = "/mattermost.plugin.PluginAPI/LogError"
 )
 
 // PluginAPIClient is the client API for PluginAPI service.
@@ -163,6 +191,89 @@ type PluginAPIClient interface {
 	// UpdateUser updates a user's profile. Roles, password, auth data and
 	// delete_at are kept. Minimum server version: 5.2.
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// CreateChannel creates a public or private channel. The creator does not
+	// become a member. Minimum server version: 5.2.
+	CreateChannel(ctx context.Context, in *CreateChannelRequest, opts ...grpc.CallOption) (*CreateChannelResponse, error)
+	// DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+	// members. Minimum server version: 5.2.
+	DeleteChannel(ctx context.Context, in *DeleteChannelRequest, opts ...grpc.CallOption) (*DeleteChannelResponse, error)
+	// RestoreChannel brings an archived channel back. Minimum server version:
+	// 11.10.
+	RestoreChannel(ctx context.Context, in *RestoreChannelRequest, opts ...grpc.CallOption) (*RestoreChannelResponse, error)
+	// GetChannelOfType returns a channel if it has the given type. Minimum server
+	// version: 11.10.
+	GetChannelOfType(ctx context.Context, in *GetChannelOfTypeRequest, opts ...grpc.CallOption) (*GetChannelOfTypeResponse, error)
+	// GetPublicChannelsForTeam returns one page of a team's live public channels.
+	// Minimum server version: 5.2.
+	GetPublicChannelsForTeam(ctx context.Context, in *GetPublicChannelsForTeamRequest, opts ...grpc.CallOption) (*GetPublicChannelsForTeamResponse, error)
+	// GetChannel returns a channel by id. Minimum server version: 5.2.
+	GetChannel(ctx context.Context, in *GetChannelRequest, opts ...grpc.CallOption) (*GetChannelResponse, error)
+	// GetChannelByName returns a channel by team id and name. Minimum server
+	// version: 5.2.
+	GetChannelByName(ctx context.Context, in *GetChannelByNameRequest, opts ...grpc.CallOption) (*GetChannelByNameResponse, error)
+	// GetChannelByNameForTeamName returns a channel by team name and channel
+	// name. Minimum server version: 5.2.
+	GetChannelByNameForTeamName(ctx context.Context, in *GetChannelByNameForTeamNameRequest, opts ...grpc.CallOption) (*GetChannelByNameForTeamNameResponse, error)
+	// GetChannelsForTeamForUser returns the channels of a team that a user is a
+	// member of. Minimum server version: 5.6.
+	GetChannelsForTeamForUser(ctx context.Context, in *GetChannelsForTeamForUserRequest, opts ...grpc.CallOption) (*GetChannelsForTeamForUserResponse, error)
+	// GetChannelStats returns a channel's member, pin and file counts. Minimum
+	// server version: 5.6.
+	GetChannelStats(ctx context.Context, in *GetChannelStatsRequest, opts ...grpc.CallOption) (*GetChannelStatsResponse, error)
+	// GetDirectChannel returns the direct message channel of two users, creating
+	// it if needed. Minimum server version: 5.2.
+	GetDirectChannel(ctx context.Context, in *GetDirectChannelRequest, opts ...grpc.CallOption) (*GetDirectChannelResponse, error)
+	// GetGroupChannel returns the group message channel of 3 to 8 users, creating
+	// it if needed. Minimum server version: 5.2.
+	GetGroupChannel(ctx context.Context, in *GetGroupChannelRequest, opts ...grpc.CallOption) (*GetGroupChannelResponse, error)
+	// UpdateChannel updates a channel's names, header, purpose, type and
+	// properties. Minimum server version: 5.2.
+	UpdateChannel(ctx context.Context, in *UpdateChannelRequest, opts ...grpc.CallOption) (*UpdateChannelResponse, error)
+	// RegisterChannelGuard claims a channel for this plugin, whose hooks then
+	// guard it. Minimum server version: 11.9.
+	RegisterChannelGuard(ctx context.Context, in *RegisterChannelGuardRequest, opts ...grpc.CallOption) (*RegisterChannelGuardResponse, error)
+	// UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+	// server version: 11.9.
+	UnregisterChannelGuard(ctx context.Context, in *UnregisterChannelGuardRequest, opts ...grpc.CallOption) (*UnregisterChannelGuardResponse, error)
+	// SearchChannels returns a team's live public channels that match a term.
+	// Minimum server version: 5.6.
+	SearchChannels(ctx context.Context, in *SearchChannelsRequest, opts ...grpc.CallOption) (*SearchChannelsResponse, error)
+	// AddChannelMember adds a user to a channel, or returns the existing
+	// membership. Minimum server version: 5.2.
+	AddChannelMember(ctx context.Context, in *AddChannelMemberRequest, opts ...grpc.CallOption) (*AddChannelMemberResponse, error)
+	// AddUserToChannel adds a user to a channel on behalf of another user.
+	// Minimum server version: 5.18.
+	AddUserToChannel(ctx context.Context, in *AddUserToChannelRequest, opts ...grpc.CallOption) (*AddUserToChannelResponse, error)
+	// GetChannelMember returns one channel membership. Minimum server version:
+	// 5.2.
+	GetChannelMember(ctx context.Context, in *GetChannelMemberRequest, opts ...grpc.CallOption) (*GetChannelMemberResponse, error)
+	// GetChannelMembers returns one page of a channel's members. Minimum server
+	// version: 5.6.
+	GetChannelMembers(ctx context.Context, in *GetChannelMembersRequest, opts ...grpc.CallOption) (*GetChannelMembersResponse, error)
+	// GetChannelMembersByIds returns the memberships of the given users in a
+	// channel. Minimum server version: 5.6.
+	GetChannelMembersByIds(ctx context.Context, in *GetChannelMembersByIdsRequest, opts ...grpc.CallOption) (*GetChannelMembersByIdsResponse, error)
+	// GetChannelMembersForUser returns one page of a user's channel memberships
+	// in a team. Minimum server version: 5.10.
+	GetChannelMembersForUser(ctx context.Context, in *GetChannelMembersForUserRequest, opts ...grpc.CallOption) (*GetChannelMembersForUserResponse, error)
+	// UpdateChannelMemberRoles replaces the roles of a channel membership.
+	// Minimum server version: 5.2.
+	UpdateChannelMemberRoles(ctx context.Context, in *UpdateChannelMemberRolesRequest, opts ...grpc.CallOption) (*UpdateChannelMemberRolesResponse, error)
+	// UpdateChannelMemberNotifications sets notification settings of a
+	// membership. Minimum server version: 5.2.
+	UpdateChannelMemberNotifications(ctx context.Context, in *UpdateChannelMemberNotificationsRequest, opts ...grpc.CallOption) (*UpdateChannelMemberNotificationsResponse, error)
+	// PatchChannelMembersNotifications changes the notification settings of
+	// many memberships. At most 200 at once. Minimum server version: 9.5.
+	PatchChannelMembersNotifications(ctx context.Context, in *PatchChannelMembersNotificationsRequest, opts ...grpc.CallOption) (*PatchChannelMembersNotificationsResponse, error)
+	// DeleteChannelMember removes a user from a channel. Minimum server version:
+	// 5.2.
+	DeleteChannelMember(ctx context.Context, in *DeleteChannelMemberRequest, opts ...grpc.CallOption) (*DeleteChannelMemberResponse, error)
+	// AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+	// Minimum server version: 11.11.
+	AddChannelsToRetentionPolicy(ctx context.Context, in *AddChannelsToRetentionPolicyRequest, opts ...grpc.CallOption) (*AddChannelsToRetentionPolicyResponse, error)
+	// RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+	// policy. Minimum server version: 11.11.
+	RemoveChannelsFromRetentionPolicy(ctx context.Context, in *RemoveChannelsFromRetentionPolicyRequest, opts ...grpc.CallOption) (*RemoveChannelsFromRetentionPolicyResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -439,6 +550,286 @@ func (c *pluginAPIClient) UpdateUser(ctx context.Context, in *UpdateUserRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UpdateUserResponse)
 	err := c.cc.Invoke(ctx, PluginAPI_UpdateUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateChannel(ctx context.Context, in *CreateChannelRequest, opts ...grpc.CallOption) (*CreateChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteChannel(ctx context.Context, in *DeleteChannelRequest, opts ...grpc.CallOption) (*DeleteChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RestoreChannel(ctx context.Context, in *RestoreChannelRequest, opts ...grpc.CallOption) (*RestoreChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RestoreChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelOfType(ctx context.Context, in *GetChannelOfTypeRequest, opts ...grpc.CallOption) (*GetChannelOfTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelOfTypeResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelOfType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPublicChannelsForTeam(ctx context.Context, in *GetPublicChannelsForTeamRequest, opts ...grpc.CallOption) (*GetPublicChannelsForTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPublicChannelsForTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPublicChannelsForTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannel(ctx context.Context, in *GetChannelRequest, opts ...grpc.CallOption) (*GetChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelByName(ctx context.Context, in *GetChannelByNameRequest, opts ...grpc.CallOption) (*GetChannelByNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelByNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelByNameForTeamName(ctx context.Context, in *GetChannelByNameForTeamNameRequest, opts ...grpc.CallOption) (*GetChannelByNameForTeamNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelByNameForTeamNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelByNameForTeamName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelsForTeamForUser(ctx context.Context, in *GetChannelsForTeamForUserRequest, opts ...grpc.CallOption) (*GetChannelsForTeamForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelsForTeamForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelsForTeamForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelStats(ctx context.Context, in *GetChannelStatsRequest, opts ...grpc.CallOption) (*GetChannelStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelStatsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetDirectChannel(ctx context.Context, in *GetDirectChannelRequest, opts ...grpc.CallOption) (*GetDirectChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDirectChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetDirectChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupChannel(ctx context.Context, in *GetGroupChannelRequest, opts ...grpc.CallOption) (*GetGroupChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateChannel(ctx context.Context, in *UpdateChannelRequest, opts ...grpc.CallOption) (*UpdateChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RegisterChannelGuard(ctx context.Context, in *RegisterChannelGuardRequest, opts ...grpc.CallOption) (*RegisterChannelGuardResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterChannelGuardResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RegisterChannelGuard_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UnregisterChannelGuard(ctx context.Context, in *UnregisterChannelGuardRequest, opts ...grpc.CallOption) (*UnregisterChannelGuardResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnregisterChannelGuardResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UnregisterChannelGuard_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchChannels(ctx context.Context, in *SearchChannelsRequest, opts ...grpc.CallOption) (*SearchChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchChannelsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) AddChannelMember(ctx context.Context, in *AddChannelMemberRequest, opts ...grpc.CallOption) (*AddChannelMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddChannelMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_AddChannelMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) AddUserToChannel(ctx context.Context, in *AddUserToChannelRequest, opts ...grpc.CallOption) (*AddUserToChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddUserToChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_AddUserToChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelMember(ctx context.Context, in *GetChannelMemberRequest, opts ...grpc.CallOption) (*GetChannelMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelMembers(ctx context.Context, in *GetChannelMembersRequest, opts ...grpc.CallOption) (*GetChannelMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelMembersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelMembersByIds(ctx context.Context, in *GetChannelMembersByIdsRequest, opts ...grpc.CallOption) (*GetChannelMembersByIdsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelMembersByIdsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelMembersByIds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelMembersForUser(ctx context.Context, in *GetChannelMembersForUserRequest, opts ...grpc.CallOption) (*GetChannelMembersForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelMembersForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelMembersForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateChannelMemberRoles(ctx context.Context, in *UpdateChannelMemberRolesRequest, opts ...grpc.CallOption) (*UpdateChannelMemberRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateChannelMemberRolesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateChannelMemberRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateChannelMemberNotifications(ctx context.Context, in *UpdateChannelMemberNotificationsRequest, opts ...grpc.CallOption) (*UpdateChannelMemberNotificationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateChannelMemberNotificationsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateChannelMemberNotifications_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PatchChannelMembersNotifications(ctx context.Context, in *PatchChannelMembersNotificationsRequest, opts ...grpc.CallOption) (*PatchChannelMembersNotificationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatchChannelMembersNotificationsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PatchChannelMembersNotifications_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteChannelMember(ctx context.Context, in *DeleteChannelMemberRequest, opts ...grpc.CallOption) (*DeleteChannelMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteChannelMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteChannelMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) AddChannelsToRetentionPolicy(ctx context.Context, in *AddChannelsToRetentionPolicyRequest, opts ...grpc.CallOption) (*AddChannelsToRetentionPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddChannelsToRetentionPolicyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_AddChannelsToRetentionPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RemoveChannelsFromRetentionPolicy(ctx context.Context, in *RemoveChannelsFromRetentionPolicyRequest, opts ...grpc.CallOption) (*RemoveChannelsFromRetentionPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveChannelsFromRetentionPolicyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -795,6 +1186,89 @@ type PluginAPIServer interface {
 	// UpdateUser updates a user's profile. Roles, password, auth data and
 	// delete_at are kept. Minimum server version: 5.2.
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// CreateChannel creates a public or private channel. The creator does not
+	// become a member. Minimum server version: 5.2.
+	CreateChannel(context.Context, *CreateChannelRequest) (*CreateChannelResponse, error)
+	// DeleteChannel archives a channel: it sets delete_at and keeps the posts and
+	// members. Minimum server version: 5.2.
+	DeleteChannel(context.Context, *DeleteChannelRequest) (*DeleteChannelResponse, error)
+	// RestoreChannel brings an archived channel back. Minimum server version:
+	// 11.10.
+	RestoreChannel(context.Context, *RestoreChannelRequest) (*RestoreChannelResponse, error)
+	// GetChannelOfType returns a channel if it has the given type. Minimum server
+	// version: 11.10.
+	GetChannelOfType(context.Context, *GetChannelOfTypeRequest) (*GetChannelOfTypeResponse, error)
+	// GetPublicChannelsForTeam returns one page of a team's live public channels.
+	// Minimum server version: 5.2.
+	GetPublicChannelsForTeam(context.Context, *GetPublicChannelsForTeamRequest) (*GetPublicChannelsForTeamResponse, error)
+	// GetChannel returns a channel by id. Minimum server version: 5.2.
+	GetChannel(context.Context, *GetChannelRequest) (*GetChannelResponse, error)
+	// GetChannelByName returns a channel by team id and name. Minimum server
+	// version: 5.2.
+	GetChannelByName(context.Context, *GetChannelByNameRequest) (*GetChannelByNameResponse, error)
+	// GetChannelByNameForTeamName returns a channel by team name and channel
+	// name. Minimum server version: 5.2.
+	GetChannelByNameForTeamName(context.Context, *GetChannelByNameForTeamNameRequest) (*GetChannelByNameForTeamNameResponse, error)
+	// GetChannelsForTeamForUser returns the channels of a team that a user is a
+	// member of. Minimum server version: 5.6.
+	GetChannelsForTeamForUser(context.Context, *GetChannelsForTeamForUserRequest) (*GetChannelsForTeamForUserResponse, error)
+	// GetChannelStats returns a channel's member, pin and file counts. Minimum
+	// server version: 5.6.
+	GetChannelStats(context.Context, *GetChannelStatsRequest) (*GetChannelStatsResponse, error)
+	// GetDirectChannel returns the direct message channel of two users, creating
+	// it if needed. Minimum server version: 5.2.
+	GetDirectChannel(context.Context, *GetDirectChannelRequest) (*GetDirectChannelResponse, error)
+	// GetGroupChannel returns the group message channel of 3 to 8 users, creating
+	// it if needed. Minimum server version: 5.2.
+	GetGroupChannel(context.Context, *GetGroupChannelRequest) (*GetGroupChannelResponse, error)
+	// UpdateChannel updates a channel's names, header, purpose, type and
+	// properties. Minimum server version: 5.2.
+	UpdateChannel(context.Context, *UpdateChannelRequest) (*UpdateChannelResponse, error)
+	// RegisterChannelGuard claims a channel for this plugin, whose hooks then
+	// guard it. Minimum server version: 11.9.
+	RegisterChannelGuard(context.Context, *RegisterChannelGuardRequest) (*RegisterChannelGuardResponse, error)
+	// UnregisterChannelGuard releases this plugin's claim on a channel. Minimum
+	// server version: 11.9.
+	UnregisterChannelGuard(context.Context, *UnregisterChannelGuardRequest) (*UnregisterChannelGuardResponse, error)
+	// SearchChannels returns a team's live public channels that match a term.
+	// Minimum server version: 5.6.
+	SearchChannels(context.Context, *SearchChannelsRequest) (*SearchChannelsResponse, error)
+	// AddChannelMember adds a user to a channel, or returns the existing
+	// membership. Minimum server version: 5.2.
+	AddChannelMember(context.Context, *AddChannelMemberRequest) (*AddChannelMemberResponse, error)
+	// AddUserToChannel adds a user to a channel on behalf of another user.
+	// Minimum server version: 5.18.
+	AddUserToChannel(context.Context, *AddUserToChannelRequest) (*AddUserToChannelResponse, error)
+	// GetChannelMember returns one channel membership. Minimum server version:
+	// 5.2.
+	GetChannelMember(context.Context, *GetChannelMemberRequest) (*GetChannelMemberResponse, error)
+	// GetChannelMembers returns one page of a channel's members. Minimum server
+	// version: 5.6.
+	GetChannelMembers(context.Context, *GetChannelMembersRequest) (*GetChannelMembersResponse, error)
+	// GetChannelMembersByIds returns the memberships of the given users in a
+	// channel. Minimum server version: 5.6.
+	GetChannelMembersByIds(context.Context, *GetChannelMembersByIdsRequest) (*GetChannelMembersByIdsResponse, error)
+	// GetChannelMembersForUser returns one page of a user's channel memberships
+	// in a team. Minimum server version: 5.10.
+	GetChannelMembersForUser(context.Context, *GetChannelMembersForUserRequest) (*GetChannelMembersForUserResponse, error)
+	// UpdateChannelMemberRoles replaces the roles of a channel membership.
+	// Minimum server version: 5.2.
+	UpdateChannelMemberRoles(context.Context, *UpdateChannelMemberRolesRequest) (*UpdateChannelMemberRolesResponse, error)
+	// UpdateChannelMemberNotifications sets notification settings of a
+	// membership. Minimum server version: 5.2.
+	UpdateChannelMemberNotifications(context.Context, *UpdateChannelMemberNotificationsRequest) (*UpdateChannelMemberNotificationsResponse, error)
+	// PatchChannelMembersNotifications changes the notification settings of
+	// many memberships. At most 200 at once. Minimum server version: 9.5.
+	PatchChannelMembersNotifications(context.Context, *PatchChannelMembersNotificationsRequest) (*PatchChannelMembersNotificationsResponse, error)
+	// DeleteChannelMember removes a user from a channel. Minimum server version:
+	// 5.2.
+	DeleteChannelMember(context.Context, *DeleteChannelMemberRequest) (*DeleteChannelMemberResponse, error)
+	// AddChannelsToRetentionPolicy adds channels to a data-retention policy.
+	// Minimum server version: 11.11.
+	AddChannelsToRetentionPolicy(context.Context, *AddChannelsToRetentionPolicyRequest) (*AddChannelsToRetentionPolicyResponse, error)
+	// RemoveChannelsFromRetentionPolicy removes channels from a data-retention
+	// policy. Minimum server version: 11.11.
+	RemoveChannelsFromRetentionPolicy(context.Context, *RemoveChannelsFromRetentionPolicyRequest) (*RemoveChannelsFromRetentionPolicyResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -943,6 +1417,90 @@ func (UnimplementedPluginAPIServer) GetUsersByUsernames(context.Context, *GetUse
 }
 func (UnimplementedPluginAPIServer) UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateChannel(context.Context, *CreateChannelRequest) (*CreateChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteChannel(context.Context, *DeleteChannelRequest) (*DeleteChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) RestoreChannel(context.Context, *RestoreChannelRequest) (*RestoreChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelOfType(context.Context, *GetChannelOfTypeRequest) (*GetChannelOfTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelOfType not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPublicChannelsForTeam(context.Context, *GetPublicChannelsForTeamRequest) (*GetPublicChannelsForTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPublicChannelsForTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannel(context.Context, *GetChannelRequest) (*GetChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelByName(context.Context, *GetChannelByNameRequest) (*GetChannelByNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelByName not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelByNameForTeamName(context.Context, *GetChannelByNameForTeamNameRequest) (*GetChannelByNameForTeamNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelByNameForTeamName not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelsForTeamForUser(context.Context, *GetChannelsForTeamForUserRequest) (*GetChannelsForTeamForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelsForTeamForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelStats(context.Context, *GetChannelStatsRequest) (*GetChannelStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelStats not implemented")
+}
+func (UnimplementedPluginAPIServer) GetDirectChannel(context.Context, *GetDirectChannelRequest) (*GetDirectChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDirectChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupChannel(context.Context, *GetGroupChannelRequest) (*GetGroupChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateChannel(context.Context, *UpdateChannelRequest) (*UpdateChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) RegisterChannelGuard(context.Context, *RegisterChannelGuardRequest) (*RegisterChannelGuardResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterChannelGuard not implemented")
+}
+func (UnimplementedPluginAPIServer) UnregisterChannelGuard(context.Context, *UnregisterChannelGuardRequest) (*UnregisterChannelGuardResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnregisterChannelGuard not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchChannels(context.Context, *SearchChannelsRequest) (*SearchChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchChannels not implemented")
+}
+func (UnimplementedPluginAPIServer) AddChannelMember(context.Context, *AddChannelMemberRequest) (*AddChannelMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddChannelMember not implemented")
+}
+func (UnimplementedPluginAPIServer) AddUserToChannel(context.Context, *AddUserToChannelRequest) (*AddUserToChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddUserToChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelMember(context.Context, *GetChannelMemberRequest) (*GetChannelMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelMember not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelMembers(context.Context, *GetChannelMembersRequest) (*GetChannelMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelMembers not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelMembersByIds(context.Context, *GetChannelMembersByIdsRequest) (*GetChannelMembersByIdsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelMembersByIds not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelMembersForUser(context.Context, *GetChannelMembersForUserRequest) (*GetChannelMembersForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelMembersForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateChannelMemberRoles(context.Context, *UpdateChannelMemberRolesRequest) (*UpdateChannelMemberRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateChannelMemberRoles not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateChannelMemberNotifications(context.Context, *UpdateChannelMemberNotificationsRequest) (*UpdateChannelMemberNotificationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateChannelMemberNotifications not implemented")
+}
+func (UnimplementedPluginAPIServer) PatchChannelMembersNotifications(context.Context, *PatchChannelMembersNotificationsRequest) (*PatchChannelMembersNotificationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PatchChannelMembersNotifications not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteChannelMember(context.Context, *DeleteChannelMemberRequest) (*DeleteChannelMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteChannelMember not implemented")
+}
+func (UnimplementedPluginAPIServer) AddChannelsToRetentionPolicy(context.Context, *AddChannelsToRetentionPolicyRequest) (*AddChannelsToRetentionPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddChannelsToRetentionPolicy not implemented")
+}
+func (UnimplementedPluginAPIServer) RemoveChannelsFromRetentionPolicy(context.Context, *RemoveChannelsFromRetentionPolicyRequest) (*RemoveChannelsFromRetentionPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveChannelsFromRetentionPolicy not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -1390,6 +1948,510 @@ func _PluginAPI_UpdateUser_Handler(srv interface{}, ctx context.Context, dec fun
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PluginAPIServer).UpdateUser(ctx, req.(*UpdateUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateChannel(ctx, req.(*CreateChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteChannel(ctx, req.(*DeleteChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RestoreChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RestoreChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RestoreChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RestoreChannel(ctx, req.(*RestoreChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelOfType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelOfTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelOfType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelOfType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelOfType(ctx, req.(*GetChannelOfTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPublicChannelsForTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPublicChannelsForTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPublicChannelsForTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPublicChannelsForTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPublicChannelsForTeam(ctx, req.(*GetPublicChannelsForTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannel(ctx, req.(*GetChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelByName(ctx, req.(*GetChannelByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelByNameForTeamName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelByNameForTeamNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelByNameForTeamName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelByNameForTeamName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelByNameForTeamName(ctx, req.(*GetChannelByNameForTeamNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelsForTeamForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelsForTeamForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelsForTeamForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelsForTeamForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelsForTeamForUser(ctx, req.(*GetChannelsForTeamForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelStats(ctx, req.(*GetChannelStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetDirectChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDirectChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetDirectChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetDirectChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetDirectChannel(ctx, req.(*GetDirectChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupChannel(ctx, req.(*GetGroupChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateChannel(ctx, req.(*UpdateChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RegisterChannelGuard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterChannelGuardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RegisterChannelGuard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RegisterChannelGuard_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RegisterChannelGuard(ctx, req.(*RegisterChannelGuardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UnregisterChannelGuard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnregisterChannelGuardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UnregisterChannelGuard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UnregisterChannelGuard_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UnregisterChannelGuard(ctx, req.(*UnregisterChannelGuardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchChannels(ctx, req.(*SearchChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_AddChannelMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddChannelMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).AddChannelMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_AddChannelMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).AddChannelMember(ctx, req.(*AddChannelMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_AddUserToChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddUserToChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).AddUserToChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_AddUserToChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).AddUserToChannel(ctx, req.(*AddUserToChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelMember(ctx, req.(*GetChannelMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelMembers(ctx, req.(*GetChannelMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelMembersByIds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelMembersByIdsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelMembersByIds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelMembersByIds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelMembersByIds(ctx, req.(*GetChannelMembersByIdsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelMembersForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelMembersForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelMembersForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelMembersForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelMembersForUser(ctx, req.(*GetChannelMembersForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateChannelMemberRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateChannelMemberRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateChannelMemberRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateChannelMemberRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateChannelMemberRoles(ctx, req.(*UpdateChannelMemberRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateChannelMemberNotifications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateChannelMemberNotificationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateChannelMemberNotifications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateChannelMemberNotifications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateChannelMemberNotifications(ctx, req.(*UpdateChannelMemberNotificationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PatchChannelMembersNotifications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchChannelMembersNotificationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PatchChannelMembersNotifications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PatchChannelMembersNotifications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PatchChannelMembersNotifications(ctx, req.(*PatchChannelMembersNotificationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteChannelMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteChannelMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteChannelMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteChannelMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteChannelMember(ctx, req.(*DeleteChannelMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_AddChannelsToRetentionPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddChannelsToRetentionPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).AddChannelsToRetentionPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_AddChannelsToRetentionPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).AddChannelsToRetentionPolicy(ctx, req.(*AddChannelsToRetentionPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RemoveChannelsFromRetentionPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveChannelsFromRetentionPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RemoveChannelsFromRetentionPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RemoveChannelsFromRetentionPolicy(ctx, req.(*RemoveChannelsFromRetentionPolicyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1998,6 +3060,118 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateUser",
 			Handler:    _PluginAPI_UpdateUser_Handler,
+		},
+		{
+			MethodName: "CreateChannel",
+			Handler:    _PluginAPI_CreateChannel_Handler,
+		},
+		{
+			MethodName: "DeleteChannel",
+			Handler:    _PluginAPI_DeleteChannel_Handler,
+		},
+		{
+			MethodName: "RestoreChannel",
+			Handler:    _PluginAPI_RestoreChannel_Handler,
+		},
+		{
+			MethodName: "GetChannelOfType",
+			Handler:    _PluginAPI_GetChannelOfType_Handler,
+		},
+		{
+			MethodName: "GetPublicChannelsForTeam",
+			Handler:    _PluginAPI_GetPublicChannelsForTeam_Handler,
+		},
+		{
+			MethodName: "GetChannel",
+			Handler:    _PluginAPI_GetChannel_Handler,
+		},
+		{
+			MethodName: "GetChannelByName",
+			Handler:    _PluginAPI_GetChannelByName_Handler,
+		},
+		{
+			MethodName: "GetChannelByNameForTeamName",
+			Handler:    _PluginAPI_GetChannelByNameForTeamName_Handler,
+		},
+		{
+			MethodName: "GetChannelsForTeamForUser",
+			Handler:    _PluginAPI_GetChannelsForTeamForUser_Handler,
+		},
+		{
+			MethodName: "GetChannelStats",
+			Handler:    _PluginAPI_GetChannelStats_Handler,
+		},
+		{
+			MethodName: "GetDirectChannel",
+			Handler:    _PluginAPI_GetDirectChannel_Handler,
+		},
+		{
+			MethodName: "GetGroupChannel",
+			Handler:    _PluginAPI_GetGroupChannel_Handler,
+		},
+		{
+			MethodName: "UpdateChannel",
+			Handler:    _PluginAPI_UpdateChannel_Handler,
+		},
+		{
+			MethodName: "RegisterChannelGuard",
+			Handler:    _PluginAPI_RegisterChannelGuard_Handler,
+		},
+		{
+			MethodName: "UnregisterChannelGuard",
+			Handler:    _PluginAPI_UnregisterChannelGuard_Handler,
+		},
+		{
+			MethodName: "SearchChannels",
+			Handler:    _PluginAPI_SearchChannels_Handler,
+		},
+		{
+			MethodName: "AddChannelMember",
+			Handler:    _PluginAPI_AddChannelMember_Handler,
+		},
+		{
+			MethodName: "AddUserToChannel",
+			Handler:    _PluginAPI_AddUserToChannel_Handler,
+		},
+		{
+			MethodName: "GetChannelMember",
+			Handler:    _PluginAPI_GetChannelMember_Handler,
+		},
+		{
+			MethodName: "GetChannelMembers",
+			Handler:    _PluginAPI_GetChannelMembers_Handler,
+		},
+		{
+			MethodName: "GetChannelMembersByIds",
+			Handler:    _PluginAPI_GetChannelMembersByIds_Handler,
+		},
+		{
+			MethodName: "GetChannelMembersForUser",
+			Handler:    _PluginAPI_GetChannelMembersForUser_Handler,
+		},
+		{
+			MethodName: "UpdateChannelMemberRoles",
+			Handler:    _PluginAPI_UpdateChannelMemberRoles_Handler,
+		},
+		{
+			MethodName: "UpdateChannelMemberNotifications",
+			Handler:    _PluginAPI_UpdateChannelMemberNotifications_Handler,
+		},
+		{
+			MethodName: "PatchChannelMembersNotifications",
+			Handler:    _PluginAPI_PatchChannelMembersNotifications_Handler,
+		},
+		{
+			MethodName: "DeleteChannelMember",
+			Handler:    _PluginAPI_DeleteChannelMember_Handler,
+		},
+		{
+			MethodName: "AddChannelsToRetentionPolicy",
+			Handler:    _PluginAPI_AddChannelsToRetentionPolicy_Handler,
+		},
+		{
+			MethodName: "RemoveChannelsFromRetentionPolicy",
+			Handler:    _PluginAPI_RemoveChannelsFromRetentionPolicy_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

@@ -1,0 +1,501 @@
+package memory
+
+// This file holds the channel handlers of the channels domain;
+// channels_members.go holds its membership handlers, channels_store.go its
+// state and channels_validate.go the rules of model.Channel.IsValid.
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+func channelNotFound(details string) *apperror.Error {
+	return apperror.New("app.channel.get.existing.app_error", "Unable to find the existing channel.", details, http.StatusNotFound)
+}
+
+// channel returns the stored channel channelID, or NOT_FOUND.
+func (b *Backend) channel(channelID string) (*pluginpb.Channel, error) {
+	if !isValidID(channelID) {
+		return nil, invalidParam("channel_id")
+	}
+	c, ok := b.channels.byID[channelID]
+	if !ok {
+		return nil, channelNotFound("channel_id=" + channelID)
+	}
+	return c, nil
+}
+
+// saveNewChannel assigns c its id and timestamps, validates it and stores
+// it. The caller holds the lock.
+func (b *Backend) saveNewChannel(c *pluginpb.Channel) error {
+	now := b.nowMillis()
+	c.Id = newID()
+	c.CreateAt = now
+	c.UpdateAt = now
+	c.DeleteAt = 0
+	if err := validateChannel(c); err != nil {
+		return err
+	}
+	if _, taken := b.channels.byName[membershipKey{c.GetTeamId(), c.GetName()}]; taken {
+		return apperror.New("store.sql_channel.save_channel.exists.app_error",
+			"A channel with that name already exists on the same team.", "name="+c.GetName(), http.StatusBadRequest)
+	}
+	b.channels.put(c)
+	return nil
+}
+
+// createDefaultChannels gives a new team the channels every team has. The
+// caller holds the lock.
+func (b *Backend) createDefaultChannels(teamID string) error {
+	for _, c := range []*pluginpb.Channel{
+		{TeamId: teamID, Type: channelOpen, Name: townSquare, DisplayName: "Town Square"},
+		{TeamId: teamID, Type: channelOpen, Name: offTopic, DisplayName: "Off-Topic"},
+	} {
+		if err := b.saveNewChannel(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateChannel creates a public or private channel of a team.
+func (b *Backend) CreateChannel(ctx context.Context, req *pluginpb.CreateChannelRequest) (*pluginpb.CreateChannelResponse, error) {
+	if req.GetChannel() == nil {
+		return nil, invalidParam("channel")
+	}
+	c := proto.Clone(req.GetChannel()).(*pluginpb.Channel)
+	if c.GetId() != "" {
+		return nil, apperror.New("store.sql_channel.save_channel.existing.app_error",
+			"Must call update for an existing channel.", "id="+c.GetId(), http.StatusBadRequest)
+	}
+	switch c.GetType() {
+	case channelDirect, channelGroup:
+		return nil, apperror.New("api.channel.create_channel.direct_channel.app_error",
+			"Use GetDirectChannel or GetGroupChannel for direct and group messages.", "", http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	t, err := b.team(c.GetTeamId())
+	if err == nil && t.GetDeleteAt() != 0 {
+		err = apperror.New("api.channel.create_channel.archived_team.app_error",
+			"Cannot create a channel in an archived team.", "team_id="+t.GetId(), http.StatusBadRequest)
+	}
+	if err == nil {
+		c.TotalMsgCount, c.TotalMsgCountRoot, c.LastPostAt, c.LastRootPostAt = 0, 0, 0, 0
+		err = b.saveNewChannel(c)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := proto.Clone(c).(*pluginpb.Channel)
+	b.hooks.ChannelHasBeenCreated(ctx, proto.Clone(c).(*pluginpb.Channel))
+	return &pluginpb.CreateChannelResponse{Channel: out}, nil
+}
+
+// DeleteChannel archives a public or private channel.
+func (b *Backend) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.GetDeleteAt() != 0:
+		return nil, apperror.New("api.channel.delete_channel.deleted.app_error",
+			"The channel is archived already.", "channel_id="+c.GetId(), http.StatusBadRequest)
+	case c.GetType() == channelDirect || c.GetType() == channelGroup:
+		return nil, apperror.New("api.channel.delete_channel.type.invalid",
+			"Direct and group messages cannot be archived.", "channel_id="+c.GetId(), http.StatusBadRequest)
+	case c.GetName() == townSquare:
+		return nil, apperror.New("api.channel.delete_channel.cannot.app_error",
+			"Unable to archive the default channel "+townSquare+".", "channel_id="+c.GetId(), http.StatusBadRequest)
+	}
+	archived := proto.Clone(c).(*pluginpb.Channel)
+	now := b.nowMillis()
+	archived.DeleteAt = now
+	archived.UpdateAt = now
+	b.channels.put(archived)
+	return &pluginpb.DeleteChannelResponse{}, nil
+}
+
+// RestoreChannel brings an archived channel back, with its posts and
+// members.
+func (b *Backend) RestoreChannel(_ context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	if c.GetDeleteAt() == 0 {
+		return nil, apperror.New("api.channel.restore_channel.restored.app_error",
+			"The channel is not archived.", "channel_id="+c.GetId(), http.StatusBadRequest)
+	}
+	restored := proto.Clone(c).(*pluginpb.Channel)
+	restored.DeleteAt = 0
+	restored.UpdateAt = b.nowMillis()
+	b.channels.put(restored)
+	return &pluginpb.RestoreChannelResponse{}, nil
+}
+
+// GetChannel returns a channel by id.
+func (b *Backend) GetChannel(_ context.Context, req *pluginpb.GetChannelRequest) (*pluginpb.GetChannelResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetChannelResponse{Channel: proto.Clone(c).(*pluginpb.Channel)}, nil
+}
+
+// GetChannelOfType returns a channel if it has the given type; a channel
+// of another type is reported as not found.
+func (b *Backend) GetChannelOfType(_ context.Context, req *pluginpb.GetChannelOfTypeRequest) (*pluginpb.GetChannelOfTypeResponse, error) {
+	switch req.GetChannelType() {
+	case channelOpen, channelPrivate, channelDirect, channelGroup:
+	default:
+		return nil, invalidParam("channel_type")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	if c.GetType() != req.GetChannelType() {
+		return nil, channelNotFound("channel_id=" + c.GetId() + " type=" + req.GetChannelType())
+	}
+	return &pluginpb.GetChannelOfTypeResponse{Channel: proto.Clone(c).(*pluginpb.Channel)}, nil
+}
+
+// GetPublicChannelsForTeam returns one page of a team's live public
+// channels.
+func (b *Backend) GetPublicChannelsForTeam(_ context.Context, req *pluginpb.GetPublicChannelsForTeamRequest) (*pluginpb.GetPublicChannelsForTeamResponse, error) {
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.team(req.GetTeamId()); err != nil {
+		return nil, err
+	}
+	all := b.channels.sorted(func(c *pluginpb.Channel) bool {
+		return c.GetTeamId() == req.GetTeamId() && c.GetType() == channelOpen && c.GetDeleteAt() == 0
+	})
+	return &pluginpb.GetPublicChannelsForTeamResponse{Channels: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// channelByName finds a channel by team id and name. The caller holds the
+// lock.
+func (b *Backend) channelByName(teamID, name string, includeDeleted bool) (*pluginpb.Channel, error) {
+	id, ok := b.channels.byName[membershipKey{teamID, name}]
+	if !ok || !includeDeleted && b.channels.byID[id].GetDeleteAt() != 0 {
+		return nil, apperror.New("app.channel.get_by_name.missing.app_error",
+			"Unable to find the existing channel.", "name="+name, http.StatusNotFound)
+	}
+	return proto.Clone(b.channels.byID[id]).(*pluginpb.Channel), nil
+}
+
+// GetChannelByName returns a channel by team id and name.
+func (b *Backend) GetChannelByName(_ context.Context, req *pluginpb.GetChannelByNameRequest) (*pluginpb.GetChannelByNameResponse, error) {
+	if !isValidID(req.GetTeamId()) {
+		return nil, invalidParam("team_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channelByName(req.GetTeamId(), req.GetName(), req.GetIncludeDeleted())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetChannelByNameResponse{Channel: c}, nil
+}
+
+// GetChannelByNameForTeamName returns a channel by team name and name.
+func (b *Backend) GetChannelByNameForTeamName(_ context.Context, req *pluginpb.GetChannelByNameForTeamNameRequest) (*pluginpb.GetChannelByNameForTeamNameResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	teamID, ok := b.teams.byName[req.GetTeamName()]
+	if !ok {
+		return nil, apperror.New("app.team.get_by_name.missing.app_error",
+			"Unable to find the existing team.", "name="+req.GetTeamName(), http.StatusNotFound)
+	}
+	c, err := b.channelByName(teamID, req.GetChannelName(), req.GetIncludeDeleted())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetChannelByNameForTeamNameResponse{Channel: c}, nil
+}
+
+// GetChannelsForTeamForUser returns the channels of a team, with the
+// direct and group messages, that a user is a member of. As in Mattermost,
+// a user with no such channel gets NOT_FOUND.
+func (b *Backend) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.GetChannelsForTeamForUserRequest) (*pluginpb.GetChannelsForTeamForUserResponse, error) {
+	if req.GetTeamId() != "" && !isValidID(req.GetTeamId()) {
+		return nil, invalidParam("team_id")
+	}
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.channels.sorted(func(c *pluginpb.Channel) bool {
+		if _, member := b.channels.member(c.GetId(), req.GetUserId()); !member {
+			return false
+		}
+		inTeam := req.GetTeamId() == "" || c.GetTeamId() == req.GetTeamId() || c.GetTeamId() == ""
+		return inTeam && (req.GetIncludeDeleted() || c.GetDeleteAt() == 0)
+	})
+	if len(out) == 0 {
+		return nil, apperror.New("app.channel.get_channels.not_found.app_error",
+			"No channels were found.", "user_id="+req.GetUserId(), http.StatusNotFound)
+	}
+	return &pluginpb.GetChannelsForTeamForUserResponse{Channels: out}, nil
+}
+
+// GetChannelStats counts a channel's active members, guests, pinned posts
+// and files.
+func (b *Backend) GetChannelStats(_ context.Context, req *pluginpb.GetChannelStatsRequest) (*pluginpb.GetChannelStatsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	stats := &pluginpb.ChannelStats{ChannelId: c.GetId(), PinnedPostCount: b.pinnedPostCount(c.GetId())}
+	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == c.GetId() }) {
+		if s, ok := b.users.byID[m.GetUserId()]; ok && s.user.GetDeleteAt() == 0 {
+			stats.MemberCount++
+			if isGuest(s.user) {
+				stats.GuestCount++
+			}
+		}
+	}
+	return &pluginpb.GetChannelStatsResponse{ChannelStats: stats}, nil
+}
+
+// pinnedPostCount counts the pinned posts of a channel; the posts domain
+// provides it once it lands.
+func (b *Backend) pinnedPostCount(string) int64 { return 0 }
+
+// directOrGroup returns the channel named name, or creates it of type
+// kind with these members. The caller holds the lock; created reports
+// whether the channel is new.
+func (b *Backend) directOrGroup(kind, name, displayName string, userIDs []string) (c *pluginpb.Channel, created bool, err error) {
+	if id, ok := b.channels.byName[membershipKey{"", name}]; ok {
+		return proto.Clone(b.channels.byID[id]).(*pluginpb.Channel), false, nil
+	}
+	c = &pluginpb.Channel{Type: kind, Name: name, DisplayName: displayName}
+	if err := b.saveNewChannel(c); err != nil {
+		return nil, false, err
+	}
+	for _, userID := range userIDs {
+		b.channels.members[membershipKey{c.GetId(), userID}] = b.newChannelMember(c, b.users.byID[userID].user)
+	}
+	return proto.Clone(c).(*pluginpb.Channel), true, nil
+}
+
+// newChannelMember is a new membership of u in c, with the defaults of
+// Mattermost. The caller holds the lock.
+func (b *Backend) newChannelMember(c *pluginpb.Channel, u *pluginpb.User) *pluginpb.ChannelMember {
+	guest := isGuest(u)
+	return &pluginpb.ChannelMember{
+		ChannelId:    c.GetId(),
+		UserId:       u.GetId(),
+		SchemeGuest:  guest,
+		SchemeUser:   !guest,
+		NotifyProps:  defaultChannelNotifyProps(),
+		LastViewedAt: 0,
+		MsgCount:     0,
+		LastUpdateAt: b.nowMillis(),
+	}
+}
+
+// GetDirectChannel returns the direct message channel of two users, and
+// creates it, with both as members, if it does not exist.
+func (b *Backend) GetDirectChannel(ctx context.Context, req *pluginpb.GetDirectChannelRequest) (*pluginpb.GetDirectChannelResponse, error) {
+	b.mu.Lock()
+	var (
+		c       *pluginpb.Channel
+		created bool
+	)
+	_, err := b.user(req.GetUserId_1())
+	if err == nil {
+		_, err = b.user(req.GetUserId_2())
+	}
+	if err == nil {
+		ids := slices.Compact([]string{req.GetUserId_1(), req.GetUserId_2()})
+		c, created, err = b.directOrGroup(channelDirect, directChannelName(req.GetUserId_1(), req.GetUserId_2()), "", ids)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		b.hooks.ChannelHasBeenCreated(ctx, proto.Clone(c).(*pluginpb.Channel))
+	}
+	return &pluginpb.GetDirectChannelResponse{Channel: c}, nil
+}
+
+// GetGroupChannel returns the group message channel of 3 to 8 users, and
+// creates it, with them as members, if it does not exist.
+func (b *Backend) GetGroupChannel(ctx context.Context, req *pluginpb.GetGroupChannelRequest) (*pluginpb.GetGroupChannelResponse, error) {
+	ids := slices.Clone(req.GetUserIds())
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) < groupMinUsers || len(ids) > groupMaxUsers {
+		return nil, apperror.New("api.channel.create_group.bad_size.app_error",
+			"Group messages must contain 3 to 8 distinct users.", "users="+itoa(len(ids)), http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	var names []string
+	var err error
+	for _, id := range ids {
+		var u *pluginpb.User
+		if u, err = b.user(id); err != nil {
+			break
+		}
+		names = append(names, u.GetUsername())
+	}
+	var (
+		c       *pluginpb.Channel
+		created bool
+	)
+	if err == nil {
+		slices.Sort(names)
+		c, created, err = b.directOrGroup(channelGroup, groupChannelName(ids), strings.Join(names, ", "), ids)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		b.hooks.ChannelHasBeenCreated(ctx, proto.Clone(c).(*pluginpb.Channel))
+	}
+	return &pluginpb.GetGroupChannelResponse{Channel: c}, nil
+}
+
+// UpdateChannel updates a channel's names, header, purpose, type, props
+// and settings; its team, creator, timestamps and counters are kept.
+func (b *Backend) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannelRequest) (*pluginpb.UpdateChannelResponse, error) {
+	in := req.GetChannel()
+	if in == nil {
+		return nil, invalidParam("channel")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, err := b.channel(in.GetId())
+	if err != nil {
+		return nil, err
+	}
+	c := proto.Clone(in).(*pluginpb.Channel)
+	c.TeamId = old.GetTeamId()
+	c.CreatorId = old.GetCreatorId()
+	c.CreateAt = old.GetCreateAt()
+	c.DeleteAt = old.GetDeleteAt()
+	c.LastPostAt = old.GetLastPostAt()
+	c.LastRootPostAt = old.GetLastRootPostAt()
+	c.TotalMsgCount = old.GetTotalMsgCount()
+	c.TotalMsgCountRoot = old.GetTotalMsgCountRoot()
+	c.ExtraUpdateAt = old.GetExtraUpdateAt()
+	c.UpdateAt = b.nowMillis()
+	isDM := func(t string) bool { return t == channelDirect || t == channelGroup }
+	if isDM(old.GetType()) != isDM(c.GetType()) || isDM(old.GetType()) && c.GetType() != old.GetType() {
+		return nil, apperror.New("api.channel.update_channel.typechange.app_error",
+			"A direct or group message cannot change its type, and no channel can become one.", "", http.StatusBadRequest)
+	}
+	if isDM(old.GetType()) && c.GetName() != old.GetName() {
+		return nil, apperror.New("api.channel.update_channel.name.app_error",
+			"The name of a direct or group message cannot change.", "", http.StatusBadRequest)
+	}
+	if err := validateChannel(c); err != nil {
+		return nil, err
+	}
+	if id, taken := b.channels.byName[membershipKey{c.GetTeamId(), c.GetName()}]; taken && id != c.GetId() {
+		return nil, apperror.New("store.sql_channel.update.exists.app_error",
+			"A channel with that name already exists on the same team.", "name="+c.GetName(), http.StatusBadRequest)
+	}
+	b.channels.put(c)
+	return &pluginpb.UpdateChannelResponse{Channel: proto.Clone(c).(*pluginpb.Channel)}, nil
+}
+
+// RegisterChannelGuard claims a channel for this plugin; claiming it again
+// changes nothing. Claims survive archiving.
+func (b *Backend) RegisterChannelGuard(_ context.Context, req *pluginpb.RegisterChannelGuardRequest) (*pluginpb.RegisterChannelGuardResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	b.channels.guarded[c.GetId()] = true
+	return &pluginpb.RegisterChannelGuardResponse{}, nil
+}
+
+// UnregisterChannelGuard releases this plugin's claim on a channel; a
+// channel it does not claim is unchanged.
+func (b *Backend) UnregisterChannelGuard(_ context.Context, req *pluginpb.UnregisterChannelGuardRequest) (*pluginpb.UnregisterChannelGuardResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	delete(b.channels.guarded, c.GetId())
+	return &pluginpb.UnregisterChannelGuardResponse{}, nil
+}
+
+// SearchChannels returns a team's live public channels whose name, or a
+// word of whose display name, starts with the term, ignoring case.
+func (b *Backend) SearchChannels(_ context.Context, req *pluginpb.SearchChannelsRequest) (*pluginpb.SearchChannelsResponse, error) {
+	if !isValidID(req.GetTeamId()) {
+		return nil, invalidParam("team_id")
+	}
+	term := strings.ToLower(strings.TrimSpace(req.GetTerm()))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.channels.sorted(func(c *pluginpb.Channel) bool {
+		if c.GetTeamId() != req.GetTeamId() || c.GetType() != channelOpen || c.GetDeleteAt() != 0 {
+			return false
+		}
+		if strings.HasPrefix(c.GetName(), term) {
+			return true
+		}
+		for _, word := range strings.Fields(strings.ToLower(c.GetDisplayName())) {
+			if strings.HasPrefix(word, term) {
+				return true
+			}
+		}
+		return false
+	})
+	return &pluginpb.SearchChannelsResponse{Channels: out}, nil
+}
+
+// retentionPolicyUnlicensed is the answer of the data-retention methods on
+// a server without an Enterprise license, which this backend models.
+func retentionPolicyUnlicensed(where string) error {
+	e := apperror.New("ent.data_retention.generic.license.error",
+		"Your license does not support data retention.", "", http.StatusNotImplemented)
+	e.Where = where
+	return e
+}
+
+// AddChannelsToRetentionPolicy fails as on a server without an Enterprise
+// license.
+func (b *Backend) AddChannelsToRetentionPolicy(context.Context, *pluginpb.AddChannelsToRetentionPolicyRequest) (*pluginpb.AddChannelsToRetentionPolicyResponse, error) {
+	return nil, retentionPolicyUnlicensed("AddChannelsToRetentionPolicy")
+}
+
+// RemoveChannelsFromRetentionPolicy fails as on a server without an
+// Enterprise license.
+func (b *Backend) RemoveChannelsFromRetentionPolicy(context.Context, *pluginpb.RemoveChannelsFromRetentionPolicyRequest) (*pluginpb.RemoveChannelsFromRetentionPolicyResponse, error) {
+	return nil, retentionPolicyUnlicensed("RemoveChannelsFromRetentionPolicy")
+}

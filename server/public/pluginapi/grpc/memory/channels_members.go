@@ -1,0 +1,333 @@
+package memory
+
+// This file holds the membership handlers of the channels domain.
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+func channelMemberNotFound(channelID, userID string) *apperror.Error {
+	return apperror.New("app.channel.get_member.missing.app_error",
+		"No channel member found for that user id and channel id.",
+		"channel_id="+channelID+" user_id="+userID, http.StatusNotFound)
+}
+
+// prepareChannelJoin checks that userID may join channelID, as
+// Mattermost's AddChannelMember does. It returns the existing membership,
+// or a new one to store. The caller holds the lock.
+func (b *Backend) prepareChannelJoin(channelID, userID string) (m *pluginpb.ChannelMember, existed bool, err error) {
+	c, err := b.channel(channelID)
+	if err != nil {
+		return nil, false, err
+	}
+	u, err := b.user(userID)
+	if err != nil {
+		return nil, false, err
+	}
+	if old, ok := b.channels.member(channelID, userID); ok {
+		return old, true, nil
+	}
+	switch {
+	case c.GetDeleteAt() != 0:
+		return nil, false, apperror.New("api.channel.add_user_to_channel.deleted.app_error",
+			"The channel is archived.", "channel_id="+channelID, http.StatusBadRequest)
+	case c.GetType() == channelDirect || c.GetType() == channelGroup:
+		return nil, false, apperror.New("api.channel.add_user.to.channel.failed.app_error",
+			"Members cannot be added to a direct or group message.", "channel_id="+channelID, http.StatusBadRequest)
+	case !b.teams.isMember(c.GetTeamId(), userID):
+		return nil, false, apperror.New("api.channel.add_user.to.channel.failed.deleted.app_error",
+			"The user is not a member of the channel's team.", "channel_id="+channelID+" user_id="+userID,
+			http.StatusBadRequest)
+	}
+	return b.newChannelMember(c, u), false, nil
+}
+
+// addChannelMember adds userID to channelID, or returns the existing
+// membership, and runs UserHasJoinedChannel for a new one.
+func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, actorID string) (*pluginpb.ChannelMember, error) {
+	b.mu.Lock()
+	m, existed, err := b.prepareChannelJoin(channelID, userID)
+	var actor *pluginpb.User
+	if err == nil && !existed {
+		b.channels.members[membershipKey{channelID, userID}] = m
+		b.touchChannelMembers(channelID)
+		if s, ok := b.users.byID[actorID]; ok {
+			actor = sanitized(s.user)
+		}
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if !existed {
+		b.hooks.UserHasJoinedChannel(ctx, withChannelRoles(m), actor)
+	}
+	return withChannelRoles(m), nil
+}
+
+// touchChannelMembers records a change to a channel's members. The caller
+// holds the lock.
+func (b *Backend) touchChannelMembers(channelID string) {
+	if c, ok := b.channels.byID[channelID]; ok {
+		c = proto.Clone(c).(*pluginpb.Channel)
+		c.ExtraUpdateAt = b.nowMillis()
+		b.channels.put(c)
+	}
+}
+
+// AddChannelMember adds a user to a channel, as if the user joined it.
+func (b *Backend) AddChannelMember(ctx context.Context, req *pluginpb.AddChannelMemberRequest) (*pluginpb.AddChannelMemberResponse, error) {
+	m, err := b.addChannelMember(ctx, req.GetChannelId(), req.GetUserId(), req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.AddChannelMemberResponse{ChannelMember: m}, nil
+}
+
+// AddUserToChannel adds a user to a channel on behalf of another user.
+func (b *Backend) AddUserToChannel(ctx context.Context, req *pluginpb.AddUserToChannelRequest) (*pluginpb.AddUserToChannelResponse, error) {
+	if req.GetAsUserId() != "" {
+		b.mu.Lock()
+		_, err := b.user(req.GetAsUserId())
+		b.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	m, err := b.addChannelMember(ctx, req.GetChannelId(), req.GetUserId(), req.GetAsUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.AddUserToChannelResponse{ChannelMember: m}, nil
+}
+
+// GetChannelMember returns one membership.
+func (b *Backend) GetChannelMember(_ context.Context, req *pluginpb.GetChannelMemberRequest) (*pluginpb.GetChannelMemberResponse, error) {
+	if !isValidID(req.GetChannelId()) {
+		return nil, invalidParam("channel_id")
+	}
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.channels.member(req.GetChannelId(), req.GetUserId())
+	if !ok {
+		return nil, channelMemberNotFound(req.GetChannelId(), req.GetUserId())
+	}
+	return &pluginpb.GetChannelMemberResponse{ChannelMember: withChannelRoles(m)}, nil
+}
+
+// GetChannelMembers returns one page of a channel's members, by user id.
+func (b *Backend) GetChannelMembers(_ context.Context, req *pluginpb.GetChannelMembersRequest) (*pluginpb.GetChannelMembersResponse, error) {
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.channel(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	all := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == req.GetChannelId() })
+	return &pluginpb.GetChannelMembersResponse{ChannelMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// GetChannelMembersByIds returns the memberships of the given users who
+// are members of a channel.
+func (b *Backend) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetChannelMembersByIdsRequest) (*pluginpb.GetChannelMembersByIdsResponse, error) {
+	for _, id := range req.GetUserIds() {
+		if !isValidID(id) {
+			return nil, invalidParam("user_ids")
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.channel(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	wanted := make(map[string]bool, len(req.GetUserIds()))
+	for _, id := range req.GetUserIds() {
+		wanted[id] = true
+	}
+	out := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool {
+		return m.GetChannelId() == req.GetChannelId() && wanted[m.GetUserId()]
+	})
+	return &pluginpb.GetChannelMembersByIdsResponse{ChannelMembers: out}, nil
+}
+
+// GetChannelMembersForUser returns one page of a user's memberships of a
+// team's channels and of its direct and group messages, by channel id.
+func (b *Backend) GetChannelMembersForUser(_ context.Context, req *pluginpb.GetChannelMembersForUserRequest) (*pluginpb.GetChannelMembersForUserResponse, error) {
+	if !isValidID(req.GetTeamId()) {
+		return nil, invalidParam("team_id")
+	}
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	all := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool {
+		if m.GetUserId() != req.GetUserId() {
+			return false
+		}
+		team := b.channels.byID[m.GetChannelId()].GetTeamId()
+		return team == req.GetTeamId() || team == ""
+	})
+	return &pluginpb.GetChannelMembersForUserResponse{ChannelMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// UpdateChannelMemberRoles replaces the roles of a membership. The scheme
+// roles channel_user, channel_admin and channel_guest set the scheme
+// flags; any other role is kept as an explicit role.
+func (b *Backend) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.UpdateChannelMemberRolesRequest) (*pluginpb.UpdateChannelMemberRolesResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.channel(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	u, err := b.user(req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	old, ok := b.channels.member(req.GetChannelId(), req.GetUserId())
+	if !ok {
+		return nil, channelMemberNotFound(req.GetChannelId(), req.GetUserId())
+	}
+	m := proto.Clone(old).(*pluginpb.ChannelMember)
+	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin = false, false, false
+	var explicit []string
+	for _, role := range strings.Fields(req.GetNewRoles()) {
+		switch role {
+		case roleChannelUser:
+			m.SchemeUser = true
+		case roleChannelAdmin:
+			m.SchemeAdmin = true
+		case roleChannelGuest:
+			m.SchemeGuest = true
+		default:
+			if !isKnownRole(role) {
+				return nil, apperror.New("api.roles.get_role.app_error",
+					"Unable to find the role.", "role="+role, http.StatusBadRequest)
+			}
+			explicit = append(explicit, role)
+		}
+	}
+	if m.GetSchemeGuest() && (m.GetSchemeUser() || m.GetSchemeAdmin()) {
+		return nil, apperror.New("api.channel.update_channel_member_roles.guest_and_user.app_error",
+			"A channel member cannot be both a guest and a user or admin.", "", http.StatusBadRequest)
+	}
+	if m.GetSchemeGuest() != isGuest(u) {
+		return nil, apperror.New("api.channel.update_channel_member_roles.changing_guest_role.app_error",
+			"The channel_guest role is for guest accounts only, and guest accounts need it.", "", http.StatusBadRequest)
+	}
+	m.ExplicitRoles = strings.Join(explicit, " ")
+	m.LastUpdateAt = b.nowMillis()
+	b.channels.members[membershipKey{req.GetChannelId(), req.GetUserId()}] = m
+	return &pluginpb.UpdateChannelMemberRolesResponse{ChannelMember: withChannelRoles(m)}, nil
+}
+
+// patchNotifyProps sets props on one membership. The caller holds the lock.
+func (b *Backend) patchNotifyProps(channelID, userID string, props map[string]string) (*pluginpb.ChannelMember, error) {
+	old, ok := b.channels.member(channelID, userID)
+	if !ok {
+		return nil, channelMemberNotFound(channelID, userID)
+	}
+	m := proto.Clone(old).(*pluginpb.ChannelMember)
+	if m.NotifyProps == nil {
+		m.NotifyProps = map[string]string{}
+	}
+	maps.Copy(m.NotifyProps, props)
+	if err := validateChannelNotifyProps(m.GetNotifyProps()); err != nil {
+		return nil, err
+	}
+	m.LastUpdateAt = b.nowMillis()
+	return m, nil
+}
+
+// UpdateChannelMemberNotifications sets notify props of a membership and
+// keeps the others.
+func (b *Backend) UpdateChannelMemberNotifications(_ context.Context, req *pluginpb.UpdateChannelMemberNotificationsRequest) (*pluginpb.UpdateChannelMemberNotificationsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.channel(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	m, err := b.patchNotifyProps(req.GetChannelId(), req.GetUserId(), req.GetNotifications())
+	if err != nil {
+		return nil, err
+	}
+	b.channels.members[membershipKey{req.GetChannelId(), req.GetUserId()}] = m
+	return &pluginpb.UpdateChannelMemberNotificationsResponse{ChannelMember: withChannelRoles(m)}, nil
+}
+
+// PatchChannelMembersNotifications sets notify props on up to 200
+// memberships, all or none.
+func (b *Backend) PatchChannelMembersNotifications(_ context.Context, req *pluginpb.PatchChannelMembersNotificationsRequest) (*pluginpb.PatchChannelMembersNotificationsResponse, error) {
+	if len(req.GetMembers()) > patchNotifyPropsMax {
+		return nil, apperror.New("app.channel.patch_channel_members_notify_props.too_many",
+			"Too many members: at most 200 at once.", "members="+itoa(len(req.GetMembers())), http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	patched := make([]*pluginpb.ChannelMember, 0, len(req.GetMembers()))
+	for _, id := range req.GetMembers() {
+		m, err := b.patchNotifyProps(id.GetChannelId(), id.GetUserId(), req.GetNotifyProps())
+		if err != nil {
+			return nil, err
+		}
+		patched = append(patched, m)
+	}
+	for _, m := range patched {
+		b.channels.members[membershipKey{m.GetChannelId(), m.GetUserId()}] = m
+	}
+	return &pluginpb.PatchChannelMembersNotificationsResponse{}, nil
+}
+
+// DeleteChannelMember removes a user from a channel. Nobody leaves a
+// team's town-square, nor a direct or group message.
+func (b *Backend) DeleteChannelMember(ctx context.Context, req *pluginpb.DeleteChannelMemberRequest) (*pluginpb.DeleteChannelMemberResponse, error) {
+	b.mu.Lock()
+	c, err := b.channel(req.GetChannelId())
+	var m *pluginpb.ChannelMember
+	if err == nil {
+		_, err = b.user(req.GetUserId())
+	}
+	if err == nil {
+		var ok bool
+		if m, ok = b.channels.member(c.GetId(), req.GetUserId()); !ok {
+			err = channelMemberNotFound(c.GetId(), req.GetUserId())
+		}
+	}
+	if err == nil {
+		switch {
+		case c.GetName() == townSquare && c.GetTeamId() != "":
+			err = apperror.New("api.channel.remove.default.app_error",
+				"Unable to remove a user from the default channel "+townSquare+".", "channel_id="+c.GetId(),
+				http.StatusBadRequest)
+		case c.GetType() == channelDirect || c.GetType() == channelGroup:
+			err = apperror.New("api.channel.remove_user_from_channel.direct.app_error",
+				"Users cannot be removed from a direct or group message.", "channel_id="+c.GetId(), http.StatusBadRequest)
+		}
+	}
+	if err == nil {
+		delete(b.channels.members, membershipKey{c.GetId(), req.GetUserId()})
+		b.touchChannelMembers(c.GetId())
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.UserHasLeftChannel(ctx, withChannelRoles(m), nil)
+	return &pluginpb.DeleteChannelMemberResponse{}, nil
+}
