@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +158,20 @@ def api(go_server: GoServer, flavour: str) -> Iterator[Any]:
 
 def new_user(name: str) -> User:
     return User(username=name, email=f"{name}@example.com", password="passw0rd!")
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid, all-red RGB PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\xff\x00\x00" * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )

@@ -465,7 +465,8 @@ def test_megabyte_arguments_keep_their_error(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             grpc.StatusCode.UNKNOWN,
         ), f"{method}({what}): {error!r}"
-        assert 400 <= error.status_code < 500
+        # 501 is a feature that is off (docs/reference-backend.md).
+        assert 400 <= error.status_code < 500 or error.status_code == 501
         assert len(str(error)) < 4096
     assert api.get_server_version() == "11.1.0"  # the connection survived
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 import mattermost_plugin as mp
 from mattermost_plugin.models import Team, TeamMember
 
-from conftest import new_user
+from conftest import new_user, png
 
 UNKNOWN_ID = "a" * 26
 
@@ -19,23 +18,6 @@ UNKNOWN_ID = "a" * 26
 def make_team(api: Any, name: str, **fields: Any) -> Team:
     fields.setdefault("type", "O")
     return api.create_team(Team(name=name, display_name=name.title(), **fields))  # type: ignore[no-any-return]
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid, all-red RGB PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + b"\xff\x00\x00" * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_create_and_get_team(api: Any) -> None:

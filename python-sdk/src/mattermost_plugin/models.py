@@ -22,11 +22,18 @@ from .grpc.channels_pb2 import (
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
+from .grpc.permissions_pb2 import (
+    Permission,
+)
 from .grpc.plugin_pb2 import (
     AppError,
 )
 from .grpc.preferences_pb2 import (
     Preference,
+)
+from .grpc.sessions_pb2 import (
+    Session,
+    UserAccessToken,
 )
 from .grpc.teams_pb2 import (
     Team,
@@ -36,8 +43,12 @@ from .grpc.teams_pb2 import (
     TeamUnread,
 )
 from .grpc.users_pb2 import (
+    CustomStatus,
+    Status,
     User,
+    UserAuth,
     UserGetOptions,
+    UserSearch,
     ViewUsersRestrictions,
 )
 
@@ -48,15 +59,22 @@ __all__ = [
     "ChannelMember",
     "ChannelMemberIdentifier",
     "ChannelStats",
+    "CustomStatus",
+    "Permission",
     "PluginKVSetOptions",
     "Preference",
+    "Session",
+    "Status",
     "Team",
     "TeamMember",
     "TeamMemberWithError",
     "TeamStats",
     "TeamUnread",
     "User",
+    "UserAccessToken",
+    "UserAuth",
     "UserGetOptions",
+    "UserSearch",
     "ViewUsersRestrictions",
 ]
 
@@ -186,6 +204,35 @@ Attributes:
 )
 
 document(
+    CustomStatus,
+    """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
+
+Attributes:
+    emoji (str): Name of the emoji, such as "calendar"; "speech_balloon" when text is set
+        without one.
+    text (str): Text, at most 100 characters.
+    duration (str): When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
+        "this_week" or "date_and_time".
+    expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never.
+        Required with duration "date_and_time".
+""",
+)
+
+document(
+    Permission,
+    """Permission is one permission of Mattermost's role system (model.Permission); the API reads
+its id.
+
+Attributes:
+    id (str): Id of the permission, such as "create_post" or "manage_team".
+    name (str): Display name of the permission.
+    description (str): Description of the permission.
+    scope (str): Scope: "system_scope", "team_scope", "channel_scope", "group_scope" or
+        "playbook_scope".
+""",
+)
+
+document(
     PluginKVSetOptions,
     """PluginKVSetOptions controls KVSetWithOptions (model.PluginKVSetOptions).
 
@@ -207,6 +254,44 @@ Attributes:
     category (str): Category, 1 to 32 characters, such as "display_settings" or "theme".
     name (str): Name within the category, at most 32 characters.
     value (str): Value, at most 20,000 characters; a JSON object for category "theme".
+""",
+)
+
+document(
+    Session,
+    """Session is a user's login session (model.Session).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    token (str): Secret token that authenticates the session; assigned when empty.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    expires_at (int): Expiry time in milliseconds since the Unix epoch; 0 for never.
+    last_activity_at (int): Time of the last activity, in milliseconds.
+    user_id (str): Id of the user.
+    device_id (str): Id of the mobile device, for push notifications.
+    roles (str): Space-separated system roles of the session; the user's roles when empty on
+        create.
+    is_oauth (bool): Whether an OAuth app made the session.
+    expired_notify (bool): Whether the user was told that the session expired.
+    props (dict[str, str]): Properties such as "platform", "os", "browser", "type" and
+        "user_access_token_id".
+    team_members (list[TeamMember]): The user's team memberships, when the server loaded them.
+    local (bool): Whether the session is the server's local-mode session.
+""",
+)
+
+document(
+    Status,
+    """Status is a user's presence (model.Status).
+
+Attributes:
+    user_id (str): Id of the user.
+    status (str): "online", "away", "dnd", "offline" or "ooo".
+    manual (bool): Whether the user set the status, rather than activity.
+    last_activity_at (int): Time of the user's last activity, in milliseconds.
+    active_channel (str): Id of the channel the user is viewing, if known.
+    dnd_end_time (int): End of a timed do-not-disturb, in seconds since the Unix epoch; 0 for
+        none.
 """,
 )
 
@@ -349,6 +434,31 @@ Attributes:
 )
 
 document(
+    UserAccessToken,
+    """UserAccessToken is a personal access token (model.UserAccessToken).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    token (str): The secret token; returned only when the token is created.
+    user_id (str): Id of the user the token acts as.
+    description (str): Description, at most 255 characters.
+    is_active (bool): Whether the token may be used.
+    expires_at (int): Expiry time in milliseconds since the Unix epoch; 0 for never.
+""",
+)
+
+document(
+    UserAuth,
+    """UserAuth binds a user to an authentication service (model.UserAuth).
+
+Attributes:
+    auth_data (str | None): Id of the user in the service; unset for email and password.
+    auth_service (str): Name of the service, such as "gitlab", "ldap" or "saml"; empty for email
+        and password.
+""",
+)
+
+document(
     UserGetOptions,
     """UserGetOptions filters and pages a user listing (model.UserGetOptions).
 
@@ -376,6 +486,31 @@ Attributes:
     per_page (int): Page size; 0 yields an empty page.
     updated_after (int): Only users updated after this time, in milliseconds since the Unix
         epoch.
+""",
+)
+
+document(
+    UserSearch,
+    """UserSearch filters a user search (model.UserSearch).
+
+Attributes:
+    term (str): Prefix of the username, nickname, first name, last name or email, ignoring case;
+        empty matches everyone.
+    team_id (str): Only members of this team.
+    not_in_team_id (str): Only users who are not members of this team.
+    in_channel_id (str): Only members of this channel.
+    not_in_channel_id (str): Only users who are not members of this channel.
+    in_group_id (str): Only members of this group.
+    group_constrained (bool): Only users allowed by the group constraints of the team or
+        channel.
+    allow_inactive (bool): Whether deactivated users are found too.
+    without_team (bool): Only users who belong to no team.
+    limit (int): Most users to return: 1 to 1,000; 0 means 100.
+    role (str): Only users with this system role.
+    roles (list[str]): Only users with any of these system roles.
+    channel_roles (list[str]): Only users with any of these channel roles.
+    team_roles (list[str]): Only users with any of these team roles.
+    not_in_group_id (str): Only users who are not members of this group.
 """,
 )
 

@@ -9,7 +9,9 @@ from .channels import AsyncChannelsAPI, SyncChannelsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
+from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
+from .sessions import AsyncSessionsAPI, SyncSessionsAPI
 from .teams import AsyncTeamsAPI, SyncTeamsAPI
 from .users import AsyncUsersAPI, SyncUsersAPI
 
@@ -21,7 +23,9 @@ class SyncPluginAPI(
     SyncConfigAPI,
     SyncKVAPI,
     SyncLoggingAPI,
+    SyncPermissionsAPI,
     SyncPreferencesAPI,
+    SyncSessionsAPI,
     SyncTeamsAPI,
     SyncUsersAPI,
 ):
@@ -33,7 +37,9 @@ class AsyncPluginAPI(
     AsyncConfigAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,
+    AsyncPermissionsAPI,
     AsyncPreferencesAPI,
+    AsyncSessionsAPI,
     AsyncTeamsAPI,
     AsyncUsersAPI,
 ):

@@ -15,9 +15,12 @@ from ..grpc import users_pb2
 
 __all__ = ["AsyncUsersAPI", "SyncUsersAPI"]
 
+_CUSTOMSTATUS = _args.check_message(_models.CustomStatus)
 _REPEATED_STR = _args.check_repeated(_args.check_str)
 _USER = _args.check_message(_models.User)
+_USERAUTH = _args.check_message(_models.UserAuth)
 _USERGETOPTIONS = _args.check_message(_models.UserGetOptions)
+_USERSEARCH = _args.check_message(_models.UserSearch)
 
 
 class SyncUsersAPI(SyncCore):
@@ -64,6 +67,62 @@ class SyncUsersAPI(SyncCore):
             user_id=_args.check_str("delete_user(user_id)", user_id),
         )
         self._invoke("DeleteUser", self._stub.DeleteUser, request, timeout)
+
+    def get_ldap_user_attributes(
+        self,
+        user_id: str,
+        attributes: Sequence[str],
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> dict[str, str]:
+        """GetLDAPUserAttributes returns LDAP attributes of a user.
+
+        Minimum server version: 5.3.
+
+        Args:
+            user_id: Id of the user.
+            attributes: Names of the LDAP attributes.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The values, by attribute name.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetLDAPUserAttributesRequest(
+            user_id=_args.check_str("get_ldap_user_attributes(user_id)", user_id),
+            attributes=_REPEATED_STR("get_ldap_user_attributes(attributes)", attributes),
+        )
+        response = self._invoke(
+            "GetLDAPUserAttributes", self._stub.GetLDAPUserAttributes, request, timeout
+        )
+        return dict(response.attributes)
+
+    def get_profile_image(self, user_id: str, *, timeout: Timeout = DEFAULT) -> bytes:
+        """GetProfileImage returns a user's profile image.
+
+        Minimum server version: 5.6.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            A 128x128 PNG image: the one set, or a generated default.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetProfileImageRequest(
+            user_id=_args.check_str("get_profile_image(user_id)", user_id),
+        )
+        response = self._invoke("GetProfileImage", self._stub.GetProfileImage, request, timeout)
+        return response.data
 
     def get_user(self, user_id: str, *, timeout: Timeout = DEFAULT) -> _models.User:
         """GetUser returns a user by id.
@@ -133,6 +192,59 @@ class SyncUsersAPI(SyncCore):
         )
         response = self._invoke("GetUserByUsername", self._stub.GetUserByUsername, request, timeout)
         return response.user
+
+    def get_user_status(self, user_id: str, *, timeout: Timeout = DEFAULT) -> _models.Status:
+        """GetUserStatus returns a user's presence status.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUserStatusRequest(
+            user_id=_args.check_str("get_user_status(user_id)", user_id),
+        )
+        response = self._invoke("GetUserStatus", self._stub.GetUserStatus, request, timeout)
+        return response.status
+
+    def get_user_statuses_by_ids(
+        self,
+        user_ids: Sequence[str],
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.Status]:
+        """GetUserStatusesByIds returns the presence statuses of several users.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_ids: Ids of the users.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            One status per user, in the order of user_ids; "offline" for a user who has none.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUserStatusesByIdsRequest(
+            user_ids=_REPEATED_STR("get_user_statuses_by_ids(user_ids)", user_ids),
+        )
+        response = self._invoke(
+            "GetUserStatusesByIds", self._stub.GetUserStatusesByIds, request, timeout
+        )
+        return list(response.statuses)
 
     def get_users(
         self,
@@ -220,6 +332,179 @@ class SyncUsersAPI(SyncCore):
         )
         return list(response.users)
 
+    def get_users_in_channel(
+        self,
+        channel_id: str,
+        sort_by: str,
+        page: int,
+        per_page: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """GetUsersInChannel returns one page of a channel's members, by username or by status.
+
+        Minimum server version: 5.6.
+
+        Args:
+            channel_id: Id of the channel.
+            sort_by: "username", or "status" for online, away, dnd and then offline users, each by
+                username.
+            page: Zero-based page number.
+            per_page: Page size.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The channel's members.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUsersInChannelRequest(
+            channel_id=_args.check_str("get_users_in_channel(channel_id)", channel_id),
+            sort_by=_args.check_str("get_users_in_channel(sort_by)", sort_by),
+            page=_args.INT32("get_users_in_channel(page)", page),
+            per_page=_args.INT32("get_users_in_channel(per_page)", per_page),
+        )
+        response = self._invoke("GetUsersInChannel", self._stub.GetUsersInChannel, request, timeout)
+        return list(response.users)
+
+    def get_users_in_team(
+        self,
+        team_id: str,
+        page: int,
+        per_page: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """GetUsersInTeam returns one page of a team's members, by username.
+
+        Minimum server version: 5.6.
+
+        Args:
+            team_id: Id of the team.
+            page: Zero-based page number.
+            per_page: Page size.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The team's current members, by username.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUsersInTeamRequest(
+            team_id=_args.check_str("get_users_in_team(team_id)", team_id),
+            page=_args.INT32("get_users_in_team(page)", page),
+            per_page=_args.INT32("get_users_in_team(per_page)", per_page),
+        )
+        response = self._invoke("GetUsersInTeam", self._stub.GetUsersInTeam, request, timeout)
+        return list(response.users)
+
+    def remove_user_custom_status(self, user_id: str, *, timeout: Timeout = DEFAULT) -> None:
+        """RemoveUserCustomStatus clears a user's custom status.
+
+        Minimum server version: 6.2.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.RemoveUserCustomStatusRequest(
+            user_id=_args.check_str("remove_user_custom_status(user_id)", user_id),
+        )
+        self._invoke("RemoveUserCustomStatus", self._stub.RemoveUserCustomStatus, request, timeout)
+
+    def search_users(
+        self,
+        search: _models.UserSearch,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """SearchUsers returns the users that match a search.
+
+        Minimum server version: 5.6.
+
+        Args:
+            search: What to search for.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The matching users, by username.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SearchUsersRequest(
+            search=_USERSEARCH("search_users(search)", search),
+        )
+        response = self._invoke("SearchUsers", self._stub.SearchUsers, request, timeout)
+        return list(response.users)
+
+    def set_profile_image(self, user_id: str, data: bytes, *, timeout: Timeout = DEFAULT) -> None:
+        """SetProfileImage replaces a user's profile image.
+
+        Minimum server version: 5.6.
+
+        Args:
+            user_id: Id of the user.
+            data: A PNG, JPEG or GIF image; it is cropped to a square and scaled to 128x128.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SetProfileImageRequest(
+            user_id=_args.check_str("set_profile_image(user_id)", user_id),
+            data=_args.check_bytes("set_profile_image(data)", data),
+        )
+        self._invoke("SetProfileImage", self._stub.SetProfileImage, request, timeout)
+
+    def set_user_status_timed_dnd(
+        self,
+        user_id: str,
+        end_time: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Status:
+        """SetUserStatusTimedDND sets a user to do-not-disturb until a time.
+
+        Minimum server version: 5.35.
+
+        Args:
+            user_id: Id of the user.
+            end_time: When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status: dnd until end_time.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SetUserStatusTimedDNDRequest(
+            user_id=_args.check_str("set_user_status_timed_dnd(user_id)", user_id),
+            end_time=_args.INT64("set_user_status_timed_dnd(end_time)", end_time),
+        )
+        response = self._invoke(
+            "SetUserStatusTimedDND", self._stub.SetUserStatusTimedDND, request, timeout
+        )
+        return response.status
+
     def update_user(self, user: _models.User, *, timeout: Timeout = DEFAULT) -> _models.User:
         """UpdateUser updates a user's profile.
 
@@ -242,6 +527,147 @@ class SyncUsersAPI(SyncCore):
         )
         response = self._invoke("UpdateUser", self._stub.UpdateUser, request, timeout)
         return response.user
+
+    def update_user_active(self, user_id: str, active: bool, *, timeout: Timeout = DEFAULT) -> None:
+        """UpdateUserActive deactivates or reactivates a user.
+
+        Minimum server version: 5.8.
+
+        Args:
+            user_id: Id of the user.
+            active: Whether the account is active: false deactivates it, true reactivates it.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserActiveRequest(
+            user_id=_args.check_str("update_user_active(user_id)", user_id),
+            active=_args.check_bool("update_user_active(active)", active),
+        )
+        self._invoke("UpdateUserActive", self._stub.UpdateUserActive, request, timeout)
+
+    def update_user_auth(
+        self,
+        user_id: str,
+        user_auth: _models.UserAuth,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.UserAuth:
+        """UpdateUserAuth binds a user to an authentication service.
+
+        Minimum server version: 9.8.
+
+        Args:
+            user_id: Id of the user.
+            user_auth: The authentication service binding.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The binding now in force.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserAuthRequest(
+            user_id=_args.check_str("update_user_auth(user_id)", user_id),
+            user_auth=_USERAUTH("update_user_auth(user_auth)", user_auth),
+        )
+        response = self._invoke("UpdateUserAuth", self._stub.UpdateUserAuth, request, timeout)
+        return response.user_auth
+
+    def update_user_custom_status(
+        self,
+        user_id: str,
+        custom_status: _models.CustomStatus,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """UpdateUserCustomStatus sets a user's custom status.
+
+        Minimum server version: 6.2.
+
+        Args:
+            user_id: Id of the user.
+            custom_status: The custom status to show.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserCustomStatusRequest(
+            user_id=_args.check_str("update_user_custom_status(user_id)", user_id),
+            custom_status=_CUSTOMSTATUS("update_user_custom_status(custom_status)", custom_status),
+        )
+        self._invoke("UpdateUserCustomStatus", self._stub.UpdateUserCustomStatus, request, timeout)
+
+    def update_user_roles(
+        self,
+        user_id: str,
+        new_roles: str,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.User:
+        """UpdateUserRoles replaces a user's system roles.
+
+        Minimum server version: 9.8.
+
+        Args:
+            user_id: Id of the user.
+            new_roles: Space-separated system roles, such as "system_user system_admin".
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user with the new roles.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserRolesRequest(
+            user_id=_args.check_str("update_user_roles(user_id)", user_id),
+            new_roles=_args.check_str("update_user_roles(new_roles)", new_roles),
+        )
+        response = self._invoke("UpdateUserRoles", self._stub.UpdateUserRoles, request, timeout)
+        return response.user
+
+    def update_user_status(
+        self,
+        user_id: str,
+        status: str,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Status:
+        """UpdateUserStatus sets a user's presence status manually.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_id: Id of the user.
+            status: "online", "away", "dnd" or "offline".
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status, set manually.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserStatusRequest(
+            user_id=_args.check_str("update_user_status(user_id)", user_id),
+            status=_args.check_str("update_user_status(status)", status),
+        )
+        response = self._invoke("UpdateUserStatus", self._stub.UpdateUserStatus, request, timeout)
+        return response.status
 
 
 class AsyncUsersAPI(AsyncCore):
@@ -288,6 +714,64 @@ class AsyncUsersAPI(AsyncCore):
             user_id=_args.check_str("delete_user(user_id)", user_id),
         )
         await self._invoke("DeleteUser", self._stub.DeleteUser, request, timeout)
+
+    async def get_ldap_user_attributes(
+        self,
+        user_id: str,
+        attributes: Sequence[str],
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> dict[str, str]:
+        """GetLDAPUserAttributes returns LDAP attributes of a user.
+
+        Minimum server version: 5.3.
+
+        Args:
+            user_id: Id of the user.
+            attributes: Names of the LDAP attributes.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The values, by attribute name.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetLDAPUserAttributesRequest(
+            user_id=_args.check_str("get_ldap_user_attributes(user_id)", user_id),
+            attributes=_REPEATED_STR("get_ldap_user_attributes(attributes)", attributes),
+        )
+        response = await self._invoke(
+            "GetLDAPUserAttributes", self._stub.GetLDAPUserAttributes, request, timeout
+        )
+        return dict(response.attributes)
+
+    async def get_profile_image(self, user_id: str, *, timeout: Timeout = DEFAULT) -> bytes:
+        """GetProfileImage returns a user's profile image.
+
+        Minimum server version: 5.6.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            A 128x128 PNG image: the one set, or a generated default.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetProfileImageRequest(
+            user_id=_args.check_str("get_profile_image(user_id)", user_id),
+        )
+        response = await self._invoke(
+            "GetProfileImage", self._stub.GetProfileImage, request, timeout
+        )
+        return response.data
 
     async def get_user(self, user_id: str, *, timeout: Timeout = DEFAULT) -> _models.User:
         """GetUser returns a user by id.
@@ -364,6 +848,59 @@ class AsyncUsersAPI(AsyncCore):
             "GetUserByUsername", self._stub.GetUserByUsername, request, timeout
         )
         return response.user
+
+    async def get_user_status(self, user_id: str, *, timeout: Timeout = DEFAULT) -> _models.Status:
+        """GetUserStatus returns a user's presence status.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUserStatusRequest(
+            user_id=_args.check_str("get_user_status(user_id)", user_id),
+        )
+        response = await self._invoke("GetUserStatus", self._stub.GetUserStatus, request, timeout)
+        return response.status
+
+    async def get_user_statuses_by_ids(
+        self,
+        user_ids: Sequence[str],
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.Status]:
+        """GetUserStatusesByIds returns the presence statuses of several users.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_ids: Ids of the users.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            One status per user, in the order of user_ids; "offline" for a user who has none.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUserStatusesByIdsRequest(
+            user_ids=_REPEATED_STR("get_user_statuses_by_ids(user_ids)", user_ids),
+        )
+        response = await self._invoke(
+            "GetUserStatusesByIds", self._stub.GetUserStatusesByIds, request, timeout
+        )
+        return list(response.statuses)
 
     async def get_users(
         self,
@@ -451,6 +988,189 @@ class AsyncUsersAPI(AsyncCore):
         )
         return list(response.users)
 
+    async def get_users_in_channel(
+        self,
+        channel_id: str,
+        sort_by: str,
+        page: int,
+        per_page: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """GetUsersInChannel returns one page of a channel's members, by username or by status.
+
+        Minimum server version: 5.6.
+
+        Args:
+            channel_id: Id of the channel.
+            sort_by: "username", or "status" for online, away, dnd and then offline users, each by
+                username.
+            page: Zero-based page number.
+            per_page: Page size.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The channel's members.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUsersInChannelRequest(
+            channel_id=_args.check_str("get_users_in_channel(channel_id)", channel_id),
+            sort_by=_args.check_str("get_users_in_channel(sort_by)", sort_by),
+            page=_args.INT32("get_users_in_channel(page)", page),
+            per_page=_args.INT32("get_users_in_channel(per_page)", per_page),
+        )
+        response = await self._invoke(
+            "GetUsersInChannel", self._stub.GetUsersInChannel, request, timeout
+        )
+        return list(response.users)
+
+    async def get_users_in_team(
+        self,
+        team_id: str,
+        page: int,
+        per_page: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """GetUsersInTeam returns one page of a team's members, by username.
+
+        Minimum server version: 5.6.
+
+        Args:
+            team_id: Id of the team.
+            page: Zero-based page number.
+            per_page: Page size.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The team's current members, by username.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.GetUsersInTeamRequest(
+            team_id=_args.check_str("get_users_in_team(team_id)", team_id),
+            page=_args.INT32("get_users_in_team(page)", page),
+            per_page=_args.INT32("get_users_in_team(per_page)", per_page),
+        )
+        response = await self._invoke("GetUsersInTeam", self._stub.GetUsersInTeam, request, timeout)
+        return list(response.users)
+
+    async def remove_user_custom_status(self, user_id: str, *, timeout: Timeout = DEFAULT) -> None:
+        """RemoveUserCustomStatus clears a user's custom status.
+
+        Minimum server version: 6.2.
+
+        Args:
+            user_id: Id of the user.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.RemoveUserCustomStatusRequest(
+            user_id=_args.check_str("remove_user_custom_status(user_id)", user_id),
+        )
+        await self._invoke(
+            "RemoveUserCustomStatus", self._stub.RemoveUserCustomStatus, request, timeout
+        )
+
+    async def search_users(
+        self,
+        search: _models.UserSearch,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> list[_models.User]:
+        """SearchUsers returns the users that match a search.
+
+        Minimum server version: 5.6.
+
+        Args:
+            search: What to search for.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The matching users, by username.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SearchUsersRequest(
+            search=_USERSEARCH("search_users(search)", search),
+        )
+        response = await self._invoke("SearchUsers", self._stub.SearchUsers, request, timeout)
+        return list(response.users)
+
+    async def set_profile_image(
+        self,
+        user_id: str,
+        data: bytes,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """SetProfileImage replaces a user's profile image.
+
+        Minimum server version: 5.6.
+
+        Args:
+            user_id: Id of the user.
+            data: A PNG, JPEG or GIF image; it is cropped to a square and scaled to 128x128.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SetProfileImageRequest(
+            user_id=_args.check_str("set_profile_image(user_id)", user_id),
+            data=_args.check_bytes("set_profile_image(data)", data),
+        )
+        await self._invoke("SetProfileImage", self._stub.SetProfileImage, request, timeout)
+
+    async def set_user_status_timed_dnd(
+        self,
+        user_id: str,
+        end_time: int,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Status:
+        """SetUserStatusTimedDND sets a user to do-not-disturb until a time.
+
+        Minimum server version: 5.35.
+
+        Args:
+            user_id: Id of the user.
+            end_time: When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status: dnd until end_time.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.SetUserStatusTimedDNDRequest(
+            user_id=_args.check_str("set_user_status_timed_dnd(user_id)", user_id),
+            end_time=_args.INT64("set_user_status_timed_dnd(end_time)", end_time),
+        )
+        response = await self._invoke(
+            "SetUserStatusTimedDND", self._stub.SetUserStatusTimedDND, request, timeout
+        )
+        return response.status
+
     async def update_user(self, user: _models.User, *, timeout: Timeout = DEFAULT) -> _models.User:
         """UpdateUser updates a user's profile.
 
@@ -473,3 +1193,156 @@ class AsyncUsersAPI(AsyncCore):
         )
         response = await self._invoke("UpdateUser", self._stub.UpdateUser, request, timeout)
         return response.user
+
+    async def update_user_active(
+        self,
+        user_id: str,
+        active: bool,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """UpdateUserActive deactivates or reactivates a user.
+
+        Minimum server version: 5.8.
+
+        Args:
+            user_id: Id of the user.
+            active: Whether the account is active: false deactivates it, true reactivates it.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserActiveRequest(
+            user_id=_args.check_str("update_user_active(user_id)", user_id),
+            active=_args.check_bool("update_user_active(active)", active),
+        )
+        await self._invoke("UpdateUserActive", self._stub.UpdateUserActive, request, timeout)
+
+    async def update_user_auth(
+        self,
+        user_id: str,
+        user_auth: _models.UserAuth,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.UserAuth:
+        """UpdateUserAuth binds a user to an authentication service.
+
+        Minimum server version: 9.8.
+
+        Args:
+            user_id: Id of the user.
+            user_auth: The authentication service binding.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The binding now in force.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserAuthRequest(
+            user_id=_args.check_str("update_user_auth(user_id)", user_id),
+            user_auth=_USERAUTH("update_user_auth(user_auth)", user_auth),
+        )
+        response = await self._invoke("UpdateUserAuth", self._stub.UpdateUserAuth, request, timeout)
+        return response.user_auth
+
+    async def update_user_custom_status(
+        self,
+        user_id: str,
+        custom_status: _models.CustomStatus,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """UpdateUserCustomStatus sets a user's custom status.
+
+        Minimum server version: 6.2.
+
+        Args:
+            user_id: Id of the user.
+            custom_status: The custom status to show.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserCustomStatusRequest(
+            user_id=_args.check_str("update_user_custom_status(user_id)", user_id),
+            custom_status=_CUSTOMSTATUS("update_user_custom_status(custom_status)", custom_status),
+        )
+        await self._invoke(
+            "UpdateUserCustomStatus", self._stub.UpdateUserCustomStatus, request, timeout
+        )
+
+    async def update_user_roles(
+        self,
+        user_id: str,
+        new_roles: str,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.User:
+        """UpdateUserRoles replaces a user's system roles.
+
+        Minimum server version: 9.8.
+
+        Args:
+            user_id: Id of the user.
+            new_roles: Space-separated system roles, such as "system_user system_admin".
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user with the new roles.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserRolesRequest(
+            user_id=_args.check_str("update_user_roles(user_id)", user_id),
+            new_roles=_args.check_str("update_user_roles(new_roles)", new_roles),
+        )
+        response = await self._invoke(
+            "UpdateUserRoles", self._stub.UpdateUserRoles, request, timeout
+        )
+        return response.user
+
+    async def update_user_status(
+        self,
+        user_id: str,
+        status: str,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Status:
+        """UpdateUserStatus sets a user's presence status manually.
+
+        Minimum server version: 5.2.
+
+        Args:
+            user_id: Id of the user.
+            status: "online", "away", "dnd" or "offline".
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The user's status, set manually.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = users_pb2.UpdateUserStatusRequest(
+            user_id=_args.check_str("update_user_status(user_id)", user_id),
+            status=_args.check_str("update_user_status(status)", status),
+        )
+        response = await self._invoke(
+            "UpdateUserStatus", self._stub.UpdateUserStatus, request, timeout
+        )
+        return response.status

@@ -7,7 +7,9 @@ from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
+from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
+from . import sessions_pb2 as mattermost_dot_plugin_dot_sessions__pb2
 from . import teams_pb2 as mattermost_dot_plugin_dot_teams__pb2
 from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
@@ -275,6 +277,131 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy',
                 request_serializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetUsersInTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUsersInTeam',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamResponse.FromString,
+                _registered_method=True)
+        self.GetUsersInChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUsersInChannel',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelResponse.FromString,
+                _registered_method=True)
+        self.GetUserStatus = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUserStatus',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusResponse.FromString,
+                _registered_method=True)
+        self.GetUserStatusesByIds = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUserStatusesByIds',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsResponse.FromString,
+                _registered_method=True)
+        self.UpdateUserStatus = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateUserStatus',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusResponse.FromString,
+                _registered_method=True)
+        self.SetUserStatusTimedDND = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SetUserStatusTimedDND',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDResponse.FromString,
+                _registered_method=True)
+        self.UpdateUserActive = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateUserActive',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveResponse.FromString,
+                _registered_method=True)
+        self.UpdateUserCustomStatus = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateUserCustomStatus',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusResponse.FromString,
+                _registered_method=True)
+        self.RemoveUserCustomStatus = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RemoveUserCustomStatus',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusResponse.FromString,
+                _registered_method=True)
+        self.GetLDAPUserAttributes = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetLDAPUserAttributes',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesResponse.FromString,
+                _registered_method=True)
+        self.SearchUsers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchUsers',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.SearchUsersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.SearchUsersResponse.FromString,
+                _registered_method=True)
+        self.GetProfileImage = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetProfileImage',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.GetProfileImageRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.GetProfileImageResponse.FromString,
+                _registered_method=True)
+        self.SetProfileImage = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SetProfileImage',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.SetProfileImageRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.SetProfileImageResponse.FromString,
+                _registered_method=True)
+        self.UpdateUserAuth = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateUserAuth',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthResponse.FromString,
+                _registered_method=True)
+        self.UpdateUserRoles = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateUserRoles',
+                request_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesResponse.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetSession',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.GetSessionResponse.FromString,
+                _registered_method=True)
+        self.CreateSession = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateSession',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.CreateSessionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.CreateSessionResponse.FromString,
+                _registered_method=True)
+        self.ExtendSessionExpiry = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ExtendSessionExpiry',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryResponse.FromString,
+                _registered_method=True)
+        self.RevokeSession = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RevokeSession',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionResponse.FromString,
+                _registered_method=True)
+        self.CreateUserAccessToken = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateUserAccessToken',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenResponse.FromString,
+                _registered_method=True)
+        self.RevokeUserAccessToken = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RevokeUserAccessToken',
+                request_serializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenResponse.FromString,
+                _registered_method=True)
+        self.HasPermissionTo = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/HasPermissionTo',
+                request_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToResponse.FromString,
+                _registered_method=True)
+        self.HasPermissionToTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/HasPermissionToTeam',
+                request_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamResponse.FromString,
+                _registered_method=True)
+        self.HasPermissionToChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/HasPermissionToChannel',
+                request_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelResponse.FromString,
+                _registered_method=True)
+        self.RolesGrantPermission = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RolesGrantPermission',
+                request_serializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -799,6 +926,203 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsersInTeam(self, request, context):
+        """GetUsersInTeam returns one page of a team's members, by username. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUsersInChannel(self, request, context):
+        """GetUsersInChannel returns one page of a channel's members, by username or
+        by status. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUserStatus(self, request, context):
+        """GetUserStatus returns a user's presence status. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUserStatusesByIds(self, request, context):
+        """GetUserStatusesByIds returns the presence statuses of several users.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUserStatus(self, request, context):
+        """UpdateUserStatus sets a user's presence status manually. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserStatusTimedDND(self, request, context):
+        """SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+        server version: 5.35.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUserActive(self, request, context):
+        """UpdateUserActive deactivates or reactivates a user. Minimum server version:
+        5.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUserCustomStatus(self, request, context):
+        """UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+        6.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveUserCustomStatus(self, request, context):
+        """RemoveUserCustomStatus clears a user's custom status. Minimum server
+        version: 6.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLDAPUserAttributes(self, request, context):
+        """GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+        version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchUsers(self, request, context):
+        """SearchUsers returns the users that match a search. Minimum server version:
+        5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProfileImage(self, request, context):
+        """GetProfileImage returns a user's profile image. Minimum server version:
+        5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProfileImage(self, request, context):
+        """SetProfileImage replaces a user's profile image. Minimum server version:
+        5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUserAuth(self, request, context):
+        """UpdateUserAuth binds a user to an authentication service. Minimum server
+        version: 9.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUserRoles(self, request, context):
+        """UpdateUserRoles replaces a user's system roles. Minimum server version:
+        9.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """GetSession returns a session by id. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSession(self, request, context):
+        """CreateSession creates a session for a user. Minimum server version: 6.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendSessionExpiry(self, request, context):
+        """ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+        version: 6.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeSession(self, request, context):
+        """RevokeSession revokes a session. Minimum server version: 6.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateUserAccessToken(self, request, context):
+        """CreateUserAccessToken creates a personal access token. Minimum server
+        version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeUserAccessToken(self, request, context):
+        """RevokeUserAccessToken revokes a personal access token and its session.
+        Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HasPermissionTo(self, request, context):
+        """HasPermissionTo reports whether a user has a system-wide permission.
+        Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HasPermissionToTeam(self, request, context):
+        """HasPermissionToTeam reports whether a user has a permission in a team.
+        Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HasPermissionToChannel(self, request, context):
+        """HasPermissionToChannel reports whether a user has a permission in a
+        channel. Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RolesGrantPermission(self, request, context):
+        """RolesGrantPermission reports whether any of some roles grants a permission.
+        Minimum server version: 5.35.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -1263,6 +1587,131 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.RemoveChannelsFromRetentionPolicy,
                     request_deserializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.SerializeToString,
+            ),
+            'GetUsersInTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsersInTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamResponse.SerializeToString,
+            ),
+            'GetUsersInChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsersInChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelResponse.SerializeToString,
+            ),
+            'GetUserStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserStatus,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusResponse.SerializeToString,
+            ),
+            'GetUserStatusesByIds': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserStatusesByIds,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsResponse.SerializeToString,
+            ),
+            'UpdateUserStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUserStatus,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusResponse.SerializeToString,
+            ),
+            'SetUserStatusTimedDND': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserStatusTimedDND,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDResponse.SerializeToString,
+            ),
+            'UpdateUserActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUserActive,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveResponse.SerializeToString,
+            ),
+            'UpdateUserCustomStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUserCustomStatus,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusResponse.SerializeToString,
+            ),
+            'RemoveUserCustomStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveUserCustomStatus,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusResponse.SerializeToString,
+            ),
+            'GetLDAPUserAttributes': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLDAPUserAttributes,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesResponse.SerializeToString,
+            ),
+            'SearchUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchUsers,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.SearchUsersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.SearchUsersResponse.SerializeToString,
+            ),
+            'GetProfileImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProfileImage,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.GetProfileImageRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.GetProfileImageResponse.SerializeToString,
+            ),
+            'SetProfileImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProfileImage,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.SetProfileImageRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.SetProfileImageResponse.SerializeToString,
+            ),
+            'UpdateUserAuth': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUserAuth,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthResponse.SerializeToString,
+            ),
+            'UpdateUserRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUserRoles,
+                    request_deserializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesResponse.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.GetSessionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.GetSessionResponse.SerializeToString,
+            ),
+            'CreateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSession,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.CreateSessionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.CreateSessionResponse.SerializeToString,
+            ),
+            'ExtendSessionExpiry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendSessionExpiry,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryResponse.SerializeToString,
+            ),
+            'RevokeSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeSession,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionResponse.SerializeToString,
+            ),
+            'CreateUserAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUserAccessToken,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenResponse.SerializeToString,
+            ),
+            'RevokeUserAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeUserAccessToken,
+                    request_deserializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenResponse.SerializeToString,
+            ),
+            'HasPermissionTo': grpc.unary_unary_rpc_method_handler(
+                    servicer.HasPermissionTo,
+                    request_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToResponse.SerializeToString,
+            ),
+            'HasPermissionToTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.HasPermissionToTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamResponse.SerializeToString,
+            ),
+            'HasPermissionToChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.HasPermissionToChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelResponse.SerializeToString,
+            ),
+            'RolesGrantPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RolesGrantPermission,
+                    request_deserializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -2680,6 +3129,681 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy',
             mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyRequest.SerializeToString,
             mattermost_dot_plugin_dot_channels__pb2.RemoveChannelsFromRetentionPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsersInTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUsersInTeam',
+            mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersInTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsersInChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUsersInChannel',
+            mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUsersInChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUserStatus',
+            mattermost_dot_plugin_dot_users__pb2.GetUserStatusRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserStatusesByIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUserStatusesByIds',
+            mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetUserStatusesByIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUserStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateUserStatus',
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserStatusTimedDND(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SetUserStatusTimedDND',
+            mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.SetUserStatusTimedDNDResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUserActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateUserActive',
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserActiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUserCustomStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateUserCustomStatus',
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserCustomStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveUserCustomStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RemoveUserCustomStatus',
+            mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.RemoveUserCustomStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLDAPUserAttributes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetLDAPUserAttributes',
+            mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetLDAPUserAttributesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchUsers',
+            mattermost_dot_plugin_dot_users__pb2.SearchUsersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.SearchUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProfileImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetProfileImage',
+            mattermost_dot_plugin_dot_users__pb2.GetProfileImageRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.GetProfileImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProfileImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SetProfileImage',
+            mattermost_dot_plugin_dot_users__pb2.SetProfileImageRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.SetProfileImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUserAuth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateUserAuth',
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserAuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUserRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateUserRoles',
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_users__pb2.UpdateUserRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetSession',
+            mattermost_dot_plugin_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.GetSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateSession',
+            mattermost_dot_plugin_dot_sessions__pb2.CreateSessionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.CreateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendSessionExpiry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ExtendSessionExpiry',
+            mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.ExtendSessionExpiryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RevokeSession',
+            mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.RevokeSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUserAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateUserAccessToken',
+            mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.CreateUserAccessTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeUserAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RevokeUserAccessToken',
+            mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sessions__pb2.RevokeUserAccessTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HasPermissionTo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/HasPermissionTo',
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToRequest.SerializeToString,
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HasPermissionToTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/HasPermissionToTeam',
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HasPermissionToChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/HasPermissionToChannel',
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_permissions__pb2.HasPermissionToChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RolesGrantPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RolesGrantPermission',
+            mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,7 +42,9 @@ from . import channels_pb2 as _channels_pb2
 from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
+from . import permissions_pb2 as _permissions_pb2
 from . import preferences_pb2 as _preferences_pb2
+from . import sessions_pb2 as _sessions_pb2
 from . import teams_pb2 as _teams_pb2
 from . import users_pb2 as _users_pb2
 import abc as _abc_1
@@ -250,6 +252,100 @@ class PluginAPIStub:
     RemoveChannelsFromRetentionPolicy: _grpc.UnaryUnaryMultiCallable[_channels_pb2.RemoveChannelsFromRetentionPolicyRequest, _channels_pb2.RemoveChannelsFromRetentionPolicyResponse]
     """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
     policy. Minimum server version: 11.11.
+    """
+    GetUsersInTeam: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUsersInTeamRequest, _users_pb2.GetUsersInTeamResponse]
+    """GetUsersInTeam returns one page of a team's members, by username. Minimum
+    server version: 5.6.
+    """
+    GetUsersInChannel: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUsersInChannelRequest, _users_pb2.GetUsersInChannelResponse]
+    """GetUsersInChannel returns one page of a channel's members, by username or
+    by status. Minimum server version: 5.6.
+    """
+    GetUserStatus: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserStatusRequest, _users_pb2.GetUserStatusResponse]
+    """GetUserStatus returns a user's presence status. Minimum server version:
+    5.2.
+    """
+    GetUserStatusesByIds: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserStatusesByIdsRequest, _users_pb2.GetUserStatusesByIdsResponse]
+    """GetUserStatusesByIds returns the presence statuses of several users.
+    Minimum server version: 5.2.
+    """
+    UpdateUserStatus: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserStatusRequest, _users_pb2.UpdateUserStatusResponse]
+    """UpdateUserStatus sets a user's presence status manually. Minimum server
+    version: 5.2.
+    """
+    SetUserStatusTimedDND: _grpc.UnaryUnaryMultiCallable[_users_pb2.SetUserStatusTimedDNDRequest, _users_pb2.SetUserStatusTimedDNDResponse]
+    """SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+    server version: 5.35.
+    """
+    UpdateUserActive: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserActiveRequest, _users_pb2.UpdateUserActiveResponse]
+    """UpdateUserActive deactivates or reactivates a user. Minimum server version:
+    5.8.
+    """
+    UpdateUserCustomStatus: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserCustomStatusRequest, _users_pb2.UpdateUserCustomStatusResponse]
+    """UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+    6.2.
+    """
+    RemoveUserCustomStatus: _grpc.UnaryUnaryMultiCallable[_users_pb2.RemoveUserCustomStatusRequest, _users_pb2.RemoveUserCustomStatusResponse]
+    """RemoveUserCustomStatus clears a user's custom status. Minimum server
+    version: 6.2.
+    """
+    GetLDAPUserAttributes: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetLDAPUserAttributesRequest, _users_pb2.GetLDAPUserAttributesResponse]
+    """GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+    version: 5.3.
+    """
+    SearchUsers: _grpc.UnaryUnaryMultiCallable[_users_pb2.SearchUsersRequest, _users_pb2.SearchUsersResponse]
+    """SearchUsers returns the users that match a search. Minimum server version:
+    5.6.
+    """
+    GetProfileImage: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetProfileImageRequest, _users_pb2.GetProfileImageResponse]
+    """GetProfileImage returns a user's profile image. Minimum server version:
+    5.6.
+    """
+    SetProfileImage: _grpc.UnaryUnaryMultiCallable[_users_pb2.SetProfileImageRequest, _users_pb2.SetProfileImageResponse]
+    """SetProfileImage replaces a user's profile image. Minimum server version:
+    5.6.
+    """
+    UpdateUserAuth: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserAuthRequest, _users_pb2.UpdateUserAuthResponse]
+    """UpdateUserAuth binds a user to an authentication service. Minimum server
+    version: 9.8.
+    """
+    UpdateUserRoles: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRolesRequest, _users_pb2.UpdateUserRolesResponse]
+    """UpdateUserRoles replaces a user's system roles. Minimum server version:
+    9.8.
+    """
+    GetSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.GetSessionRequest, _sessions_pb2.GetSessionResponse]
+    """GetSession returns a session by id. Minimum server version: 5.2."""
+    CreateSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionRequest, _sessions_pb2.CreateSessionResponse]
+    """CreateSession creates a session for a user. Minimum server version: 6.2."""
+    ExtendSessionExpiry: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.ExtendSessionExpiryRequest, _sessions_pb2.ExtendSessionExpiryResponse]
+    """ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+    version: 6.2.
+    """
+    RevokeSession: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeSessionRequest, _sessions_pb2.RevokeSessionResponse]
+    """RevokeSession revokes a session. Minimum server version: 6.2."""
+    CreateUserAccessToken: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.CreateUserAccessTokenRequest, _sessions_pb2.CreateUserAccessTokenResponse]
+    """CreateUserAccessToken creates a personal access token. Minimum server
+    version: 5.38.
+    """
+    RevokeUserAccessToken: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.RevokeUserAccessTokenRequest, _sessions_pb2.RevokeUserAccessTokenResponse]
+    """RevokeUserAccessToken revokes a personal access token and its session.
+    Minimum server version: 5.38.
+    """
+    HasPermissionTo: _grpc.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToRequest, _permissions_pb2.HasPermissionToResponse]
+    """HasPermissionTo reports whether a user has a system-wide permission.
+    Minimum server version: 5.3.
+    """
+    HasPermissionToTeam: _grpc.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToTeamRequest, _permissions_pb2.HasPermissionToTeamResponse]
+    """HasPermissionToTeam reports whether a user has a permission in a team.
+    Minimum server version: 5.3.
+    """
+    HasPermissionToChannel: _grpc.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToChannelRequest, _permissions_pb2.HasPermissionToChannelResponse]
+    """HasPermissionToChannel reports whether a user has a permission in a
+    channel. Minimum server version: 5.3.
+    """
+    RolesGrantPermission: _grpc.UnaryUnaryMultiCallable[_permissions_pb2.RolesGrantPermissionRequest, _permissions_pb2.RolesGrantPermissionResponse]
+    """RolesGrantPermission reports whether any of some roles grants a permission.
+    Minimum server version: 5.35.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -540,6 +636,100 @@ class PluginAPIAsyncStub(PluginAPIStub):
     RemoveChannelsFromRetentionPolicy: _aio.UnaryUnaryMultiCallable[_channels_pb2.RemoveChannelsFromRetentionPolicyRequest, _channels_pb2.RemoveChannelsFromRetentionPolicyResponse]  # type: ignore[assignment]
     """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
     policy. Minimum server version: 11.11.
+    """
+    GetUsersInTeam: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUsersInTeamRequest, _users_pb2.GetUsersInTeamResponse]  # type: ignore[assignment]
+    """GetUsersInTeam returns one page of a team's members, by username. Minimum
+    server version: 5.6.
+    """
+    GetUsersInChannel: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUsersInChannelRequest, _users_pb2.GetUsersInChannelResponse]  # type: ignore[assignment]
+    """GetUsersInChannel returns one page of a channel's members, by username or
+    by status. Minimum server version: 5.6.
+    """
+    GetUserStatus: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserStatusRequest, _users_pb2.GetUserStatusResponse]  # type: ignore[assignment]
+    """GetUserStatus returns a user's presence status. Minimum server version:
+    5.2.
+    """
+    GetUserStatusesByIds: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserStatusesByIdsRequest, _users_pb2.GetUserStatusesByIdsResponse]  # type: ignore[assignment]
+    """GetUserStatusesByIds returns the presence statuses of several users.
+    Minimum server version: 5.2.
+    """
+    UpdateUserStatus: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserStatusRequest, _users_pb2.UpdateUserStatusResponse]  # type: ignore[assignment]
+    """UpdateUserStatus sets a user's presence status manually. Minimum server
+    version: 5.2.
+    """
+    SetUserStatusTimedDND: _aio.UnaryUnaryMultiCallable[_users_pb2.SetUserStatusTimedDNDRequest, _users_pb2.SetUserStatusTimedDNDResponse]  # type: ignore[assignment]
+    """SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+    server version: 5.35.
+    """
+    UpdateUserActive: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserActiveRequest, _users_pb2.UpdateUserActiveResponse]  # type: ignore[assignment]
+    """UpdateUserActive deactivates or reactivates a user. Minimum server version:
+    5.8.
+    """
+    UpdateUserCustomStatus: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserCustomStatusRequest, _users_pb2.UpdateUserCustomStatusResponse]  # type: ignore[assignment]
+    """UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+    6.2.
+    """
+    RemoveUserCustomStatus: _aio.UnaryUnaryMultiCallable[_users_pb2.RemoveUserCustomStatusRequest, _users_pb2.RemoveUserCustomStatusResponse]  # type: ignore[assignment]
+    """RemoveUserCustomStatus clears a user's custom status. Minimum server
+    version: 6.2.
+    """
+    GetLDAPUserAttributes: _aio.UnaryUnaryMultiCallable[_users_pb2.GetLDAPUserAttributesRequest, _users_pb2.GetLDAPUserAttributesResponse]  # type: ignore[assignment]
+    """GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+    version: 5.3.
+    """
+    SearchUsers: _aio.UnaryUnaryMultiCallable[_users_pb2.SearchUsersRequest, _users_pb2.SearchUsersResponse]  # type: ignore[assignment]
+    """SearchUsers returns the users that match a search. Minimum server version:
+    5.6.
+    """
+    GetProfileImage: _aio.UnaryUnaryMultiCallable[_users_pb2.GetProfileImageRequest, _users_pb2.GetProfileImageResponse]  # type: ignore[assignment]
+    """GetProfileImage returns a user's profile image. Minimum server version:
+    5.6.
+    """
+    SetProfileImage: _aio.UnaryUnaryMultiCallable[_users_pb2.SetProfileImageRequest, _users_pb2.SetProfileImageResponse]  # type: ignore[assignment]
+    """SetProfileImage replaces a user's profile image. Minimum server version:
+    5.6.
+    """
+    UpdateUserAuth: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserAuthRequest, _users_pb2.UpdateUserAuthResponse]  # type: ignore[assignment]
+    """UpdateUserAuth binds a user to an authentication service. Minimum server
+    version: 9.8.
+    """
+    UpdateUserRoles: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRolesRequest, _users_pb2.UpdateUserRolesResponse]  # type: ignore[assignment]
+    """UpdateUserRoles replaces a user's system roles. Minimum server version:
+    9.8.
+    """
+    GetSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.GetSessionRequest, _sessions_pb2.GetSessionResponse]  # type: ignore[assignment]
+    """GetSession returns a session by id. Minimum server version: 5.2."""
+    CreateSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateSessionRequest, _sessions_pb2.CreateSessionResponse]  # type: ignore[assignment]
+    """CreateSession creates a session for a user. Minimum server version: 6.2."""
+    ExtendSessionExpiry: _aio.UnaryUnaryMultiCallable[_sessions_pb2.ExtendSessionExpiryRequest, _sessions_pb2.ExtendSessionExpiryResponse]  # type: ignore[assignment]
+    """ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+    version: 6.2.
+    """
+    RevokeSession: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeSessionRequest, _sessions_pb2.RevokeSessionResponse]  # type: ignore[assignment]
+    """RevokeSession revokes a session. Minimum server version: 6.2."""
+    CreateUserAccessToken: _aio.UnaryUnaryMultiCallable[_sessions_pb2.CreateUserAccessTokenRequest, _sessions_pb2.CreateUserAccessTokenResponse]  # type: ignore[assignment]
+    """CreateUserAccessToken creates a personal access token. Minimum server
+    version: 5.38.
+    """
+    RevokeUserAccessToken: _aio.UnaryUnaryMultiCallable[_sessions_pb2.RevokeUserAccessTokenRequest, _sessions_pb2.RevokeUserAccessTokenResponse]  # type: ignore[assignment]
+    """RevokeUserAccessToken revokes a personal access token and its session.
+    Minimum server version: 5.38.
+    """
+    HasPermissionTo: _aio.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToRequest, _permissions_pb2.HasPermissionToResponse]  # type: ignore[assignment]
+    """HasPermissionTo reports whether a user has a system-wide permission.
+    Minimum server version: 5.3.
+    """
+    HasPermissionToTeam: _aio.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToTeamRequest, _permissions_pb2.HasPermissionToTeamResponse]  # type: ignore[assignment]
+    """HasPermissionToTeam reports whether a user has a permission in a team.
+    Minimum server version: 5.3.
+    """
+    HasPermissionToChannel: _aio.UnaryUnaryMultiCallable[_permissions_pb2.HasPermissionToChannelRequest, _permissions_pb2.HasPermissionToChannelResponse]  # type: ignore[assignment]
+    """HasPermissionToChannel reports whether a user has a permission in a
+    channel. Minimum server version: 5.3.
+    """
+    RolesGrantPermission: _aio.UnaryUnaryMultiCallable[_permissions_pb2.RolesGrantPermissionRequest, _permissions_pb2.RolesGrantPermissionResponse]  # type: ignore[assignment]
+    """RolesGrantPermission reports whether any of some roles grants a permission.
+    Minimum server version: 5.35.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1109,6 +1299,250 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_channels_pb2.RemoveChannelsFromRetentionPolicyResponse, _abc.Awaitable[_channels_pb2.RemoveChannelsFromRetentionPolicyResponse]]:
         """RemoveChannelsFromRetentionPolicy removes channels from a data-retention
         policy. Minimum server version: 11.11.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUsersInTeam(
+        self,
+        request: _users_pb2.GetUsersInTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetUsersInTeamResponse, _abc.Awaitable[_users_pb2.GetUsersInTeamResponse]]:
+        """GetUsersInTeam returns one page of a team's members, by username. Minimum
+        server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUsersInChannel(
+        self,
+        request: _users_pb2.GetUsersInChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetUsersInChannelResponse, _abc.Awaitable[_users_pb2.GetUsersInChannelResponse]]:
+        """GetUsersInChannel returns one page of a channel's members, by username or
+        by status. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUserStatus(
+        self,
+        request: _users_pb2.GetUserStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetUserStatusResponse, _abc.Awaitable[_users_pb2.GetUserStatusResponse]]:
+        """GetUserStatus returns a user's presence status. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUserStatusesByIds(
+        self,
+        request: _users_pb2.GetUserStatusesByIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetUserStatusesByIdsResponse, _abc.Awaitable[_users_pb2.GetUserStatusesByIdsResponse]]:
+        """GetUserStatusesByIds returns the presence statuses of several users.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateUserStatus(
+        self,
+        request: _users_pb2.UpdateUserStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UpdateUserStatusResponse, _abc.Awaitable[_users_pb2.UpdateUserStatusResponse]]:
+        """UpdateUserStatus sets a user's presence status manually. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def SetUserStatusTimedDND(
+        self,
+        request: _users_pb2.SetUserStatusTimedDNDRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.SetUserStatusTimedDNDResponse, _abc.Awaitable[_users_pb2.SetUserStatusTimedDNDResponse]]:
+        """SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+        server version: 5.35.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateUserActive(
+        self,
+        request: _users_pb2.UpdateUserActiveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UpdateUserActiveResponse, _abc.Awaitable[_users_pb2.UpdateUserActiveResponse]]:
+        """UpdateUserActive deactivates or reactivates a user. Minimum server version:
+        5.8.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateUserCustomStatus(
+        self,
+        request: _users_pb2.UpdateUserCustomStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UpdateUserCustomStatusResponse, _abc.Awaitable[_users_pb2.UpdateUserCustomStatusResponse]]:
+        """UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+        6.2.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveUserCustomStatus(
+        self,
+        request: _users_pb2.RemoveUserCustomStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.RemoveUserCustomStatusResponse, _abc.Awaitable[_users_pb2.RemoveUserCustomStatusResponse]]:
+        """RemoveUserCustomStatus clears a user's custom status. Minimum server
+        version: 6.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetLDAPUserAttributes(
+        self,
+        request: _users_pb2.GetLDAPUserAttributesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetLDAPUserAttributesResponse, _abc.Awaitable[_users_pb2.GetLDAPUserAttributesResponse]]:
+        """GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+        version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchUsers(
+        self,
+        request: _users_pb2.SearchUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.SearchUsersResponse, _abc.Awaitable[_users_pb2.SearchUsersResponse]]:
+        """SearchUsers returns the users that match a search. Minimum server version:
+        5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetProfileImage(
+        self,
+        request: _users_pb2.GetProfileImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.GetProfileImageResponse, _abc.Awaitable[_users_pb2.GetProfileImageResponse]]:
+        """GetProfileImage returns a user's profile image. Minimum server version:
+        5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def SetProfileImage(
+        self,
+        request: _users_pb2.SetProfileImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.SetProfileImageResponse, _abc.Awaitable[_users_pb2.SetProfileImageResponse]]:
+        """SetProfileImage replaces a user's profile image. Minimum server version:
+        5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateUserAuth(
+        self,
+        request: _users_pb2.UpdateUserAuthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UpdateUserAuthResponse, _abc.Awaitable[_users_pb2.UpdateUserAuthResponse]]:
+        """UpdateUserAuth binds a user to an authentication service. Minimum server
+        version: 9.8.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateUserRoles(
+        self,
+        request: _users_pb2.UpdateUserRolesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UpdateUserRolesResponse, _abc.Awaitable[_users_pb2.UpdateUserRolesResponse]]:
+        """UpdateUserRoles replaces a user's system roles. Minimum server version:
+        9.8.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSession(
+        self,
+        request: _sessions_pb2.GetSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.GetSessionResponse, _abc.Awaitable[_sessions_pb2.GetSessionResponse]]:
+        """GetSession returns a session by id. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def CreateSession(
+        self,
+        request: _sessions_pb2.CreateSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.CreateSessionResponse, _abc.Awaitable[_sessions_pb2.CreateSessionResponse]]:
+        """CreateSession creates a session for a user. Minimum server version: 6.2."""
+
+    @_abc_1.abstractmethod
+    def ExtendSessionExpiry(
+        self,
+        request: _sessions_pb2.ExtendSessionExpiryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.ExtendSessionExpiryResponse, _abc.Awaitable[_sessions_pb2.ExtendSessionExpiryResponse]]:
+        """ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+        version: 6.2.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeSession(
+        self,
+        request: _sessions_pb2.RevokeSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.RevokeSessionResponse, _abc.Awaitable[_sessions_pb2.RevokeSessionResponse]]:
+        """RevokeSession revokes a session. Minimum server version: 6.2."""
+
+    @_abc_1.abstractmethod
+    def CreateUserAccessToken(
+        self,
+        request: _sessions_pb2.CreateUserAccessTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.CreateUserAccessTokenResponse, _abc.Awaitable[_sessions_pb2.CreateUserAccessTokenResponse]]:
+        """CreateUserAccessToken creates a personal access token. Minimum server
+        version: 5.38.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeUserAccessToken(
+        self,
+        request: _sessions_pb2.RevokeUserAccessTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sessions_pb2.RevokeUserAccessTokenResponse, _abc.Awaitable[_sessions_pb2.RevokeUserAccessTokenResponse]]:
+        """RevokeUserAccessToken revokes a personal access token and its session.
+        Minimum server version: 5.38.
+        """
+
+    @_abc_1.abstractmethod
+    def HasPermissionTo(
+        self,
+        request: _permissions_pb2.HasPermissionToRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permissions_pb2.HasPermissionToResponse, _abc.Awaitable[_permissions_pb2.HasPermissionToResponse]]:
+        """HasPermissionTo reports whether a user has a system-wide permission.
+        Minimum server version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def HasPermissionToTeam(
+        self,
+        request: _permissions_pb2.HasPermissionToTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permissions_pb2.HasPermissionToTeamResponse, _abc.Awaitable[_permissions_pb2.HasPermissionToTeamResponse]]:
+        """HasPermissionToTeam reports whether a user has a permission in a team.
+        Minimum server version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def HasPermissionToChannel(
+        self,
+        request: _permissions_pb2.HasPermissionToChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permissions_pb2.HasPermissionToChannelResponse, _abc.Awaitable[_permissions_pb2.HasPermissionToChannelResponse]]:
+        """HasPermissionToChannel reports whether a user has a permission in a
+        channel. Minimum server version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def RolesGrantPermission(
+        self,
+        request: _permissions_pb2.RolesGrantPermissionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permissions_pb2.RolesGrantPermissionResponse, _abc.Awaitable[_permissions_pb2.RolesGrantPermissionResponse]]:
+        """RolesGrantPermission reports whether any of some roles grants a permission.
+        Minimum server version: 5.35.
         """
 
     @_abc_1.abstractmethod

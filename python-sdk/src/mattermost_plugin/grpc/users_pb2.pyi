@@ -803,3 +803,949 @@ class UpdateUserResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateUserResponse: _TypeAlias = UpdateUserResponse  # noqa: Y015
+
+@_typing.final
+class Status(_message.Message):
+    """Status is a user's presence (model.Status)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    MANUAL_FIELD_NUMBER: _builtins.int
+    LAST_ACTIVITY_AT_FIELD_NUMBER: _builtins.int
+    ACTIVE_CHANNEL_FIELD_NUMBER: _builtins.int
+    DND_END_TIME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    status: _builtins.str
+    """"online", "away", "dnd", "offline" or "ooo"."""
+    manual: _builtins.bool
+    """Whether the user set the status, rather than activity."""
+    last_activity_at: _builtins.int
+    """Time of the user's last activity, in milliseconds."""
+    active_channel: _builtins.str
+    """Id of the channel the user is viewing, if known."""
+    dnd_end_time: _builtins.int
+    """End of a timed do-not-disturb, in seconds since the Unix epoch; 0 for none."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        manual: _builtins.bool = ...,
+        last_activity_at: _builtins.int = ...,
+        active_channel: _builtins.str = ...,
+        dnd_end_time: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_channel", b"active_channel", "dnd_end_time", b"dnd_end_time", "last_activity_at", b"last_activity_at", "manual", b"manual", "status", b"status", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Status: _TypeAlias = Status  # noqa: Y015
+
+@_typing.final
+class CustomStatus(_message.Message):
+    """CustomStatus is the emoji and text a user shows beside their name
+    (model.CustomStatus).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMOJI_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    emoji: _builtins.str
+    """Name of the emoji, such as "calendar"; "speech_balloon" when text is set
+    without one.
+    """
+    text: _builtins.str
+    """Text, at most 100 characters."""
+    duration: _builtins.str
+    """When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
+    "this_week" or "date_and_time".
+    """
+    expires_at: _builtins.int
+    """Time it clears, in milliseconds since the Unix epoch; 0 for never. Required
+    with duration "date_and_time".
+    """
+    def __init__(
+        self,
+        *,
+        emoji: _builtins.str = ...,
+        text: _builtins.str = ...,
+        duration: _builtins.str = ...,
+        expires_at: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "emoji", b"emoji", "expires_at", b"expires_at", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomStatus: _TypeAlias = CustomStatus  # noqa: Y015
+
+@_typing.final
+class UserAuth(_message.Message):
+    """UserAuth binds a user to an authentication service (model.UserAuth)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTH_DATA_FIELD_NUMBER: _builtins.int
+    AUTH_SERVICE_FIELD_NUMBER: _builtins.int
+    auth_data: _builtins.str
+    """Id of the user in the service; unset for email and password."""
+    auth_service: _builtins.str
+    """Name of the service, such as "gitlab", "ldap" or "saml"; empty for email and
+    password.
+    """
+    def __init__(
+        self,
+        *,
+        auth_data: _builtins.str | None = ...,
+        auth_service: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_auth_data", b"_auth_data", "auth_data", b"auth_data"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_auth_data", b"_auth_data", "auth_data", b"auth_data", "auth_service", b"auth_service"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__auth_data: _TypeAlias = _typing.Literal["auth_data"]  # noqa: Y015
+    _WhichOneofArgType__auth_data: _TypeAlias = _typing.Literal["_auth_data", b"_auth_data"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__auth_data) -> _WhichOneofReturnType__auth_data | None: ...
+
+Global___UserAuth: _TypeAlias = UserAuth  # noqa: Y015
+
+@_typing.final
+class UserSearch(_message.Message):
+    """UserSearch filters a user search (model.UserSearch)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERM_FIELD_NUMBER: _builtins.int
+    TEAM_ID_FIELD_NUMBER: _builtins.int
+    NOT_IN_TEAM_ID_FIELD_NUMBER: _builtins.int
+    IN_CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    NOT_IN_CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    IN_GROUP_ID_FIELD_NUMBER: _builtins.int
+    GROUP_CONSTRAINED_FIELD_NUMBER: _builtins.int
+    ALLOW_INACTIVE_FIELD_NUMBER: _builtins.int
+    WITHOUT_TEAM_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    CHANNEL_ROLES_FIELD_NUMBER: _builtins.int
+    TEAM_ROLES_FIELD_NUMBER: _builtins.int
+    NOT_IN_GROUP_ID_FIELD_NUMBER: _builtins.int
+    term: _builtins.str
+    """Prefix of the username, nickname, first name, last name or email, ignoring
+    case; empty matches everyone.
+    """
+    team_id: _builtins.str
+    """Only members of this team."""
+    not_in_team_id: _builtins.str
+    """Only users who are not members of this team."""
+    in_channel_id: _builtins.str
+    """Only members of this channel."""
+    not_in_channel_id: _builtins.str
+    """Only users who are not members of this channel."""
+    in_group_id: _builtins.str
+    """Only members of this group."""
+    group_constrained: _builtins.bool
+    """Only users allowed by the group constraints of the team or channel."""
+    allow_inactive: _builtins.bool
+    """Whether deactivated users are found too."""
+    without_team: _builtins.bool
+    """Only users who belong to no team."""
+    limit: _builtins.int
+    """Most users to return: 1 to 1,000; 0 means 100."""
+    role: _builtins.str
+    """Only users with this system role."""
+    not_in_group_id: _builtins.str
+    """Only users who are not members of this group."""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only users with any of these system roles."""
+
+    @_builtins.property
+    def channel_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only users with any of these channel roles."""
+
+    @_builtins.property
+    def team_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only users with any of these team roles."""
+
+    def __init__(
+        self,
+        *,
+        term: _builtins.str = ...,
+        team_id: _builtins.str = ...,
+        not_in_team_id: _builtins.str = ...,
+        in_channel_id: _builtins.str = ...,
+        not_in_channel_id: _builtins.str = ...,
+        in_group_id: _builtins.str = ...,
+        group_constrained: _builtins.bool = ...,
+        allow_inactive: _builtins.bool = ...,
+        without_team: _builtins.bool = ...,
+        limit: _builtins.int = ...,
+        role: _builtins.str = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+        channel_roles: _abc.Iterable[_builtins.str] | None = ...,
+        team_roles: _abc.Iterable[_builtins.str] | None = ...,
+        not_in_group_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_inactive", b"allow_inactive", "channel_roles", b"channel_roles", "group_constrained", b"group_constrained", "in_channel_id", b"in_channel_id", "in_group_id", b"in_group_id", "limit", b"limit", "not_in_channel_id", b"not_in_channel_id", "not_in_group_id", b"not_in_group_id", "not_in_team_id", b"not_in_team_id", "role", b"role", "roles", b"roles", "team_id", b"team_id", "team_roles", b"team_roles", "term", b"term", "without_team", b"without_team"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserSearch: _TypeAlias = UserSearch  # noqa: Y015
+
+@_typing.final
+class GetUsersInTeamRequest(_message.Message):
+    """GetUsersInTeamRequest names the team and the page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEAM_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    team_id: _builtins.str
+    """Id of the team."""
+    page: _builtins.int
+    """Zero-based page number."""
+    per_page: _builtins.int
+    """Page size."""
+    def __init__(
+        self,
+        *,
+        team_id: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "per_page", b"per_page", "team_id", b"team_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsersInTeamRequest: _TypeAlias = GetUsersInTeamRequest  # noqa: Y015
+
+@_typing.final
+class GetUsersInTeamResponse(_message.Message):
+    """GetUsersInTeamResponse carries one page of users."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___User]:
+        """The team's current members, by username."""
+
+    def __init__(
+        self,
+        *,
+        users: _abc.Iterable[Global___User] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsersInTeamResponse: _TypeAlias = GetUsersInTeamResponse  # noqa: Y015
+
+@_typing.final
+class GetUsersInChannelRequest(_message.Message):
+    """GetUsersInChannelRequest names the channel, the order and the page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    SORT_BY_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    channel_id: _builtins.str
+    """Id of the channel."""
+    sort_by: _builtins.str
+    """"username", or "status" for online, away, dnd and then offline users, each
+    by username.
+    """
+    page: _builtins.int
+    """Zero-based page number."""
+    per_page: _builtins.int
+    """Page size."""
+    def __init__(
+        self,
+        *,
+        channel_id: _builtins.str = ...,
+        sort_by: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "page", b"page", "per_page", b"per_page", "sort_by", b"sort_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsersInChannelRequest: _TypeAlias = GetUsersInChannelRequest  # noqa: Y015
+
+@_typing.final
+class GetUsersInChannelResponse(_message.Message):
+    """GetUsersInChannelResponse carries one page of users."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___User]:
+        """The channel's members."""
+
+    def __init__(
+        self,
+        *,
+        users: _abc.Iterable[Global___User] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsersInChannelResponse: _TypeAlias = GetUsersInChannelResponse  # noqa: Y015
+
+@_typing.final
+class GetUserStatusRequest(_message.Message):
+    """GetUserStatusRequest names the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserStatusRequest: _TypeAlias = GetUserStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetUserStatusResponse(_message.Message):
+    """GetUserStatusResponse carries the status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> Global___Status:
+        """The user's status."""
+
+    def __init__(
+        self,
+        *,
+        status: Global___Status | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserStatusResponse: _TypeAlias = GetUserStatusResponse  # noqa: Y015
+
+@_typing.final
+class GetUserStatusesByIdsRequest(_message.Message):
+    """GetUserStatusesByIdsRequest names the users."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Ids of the users."""
+
+    def __init__(
+        self,
+        *,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserStatusesByIdsRequest: _TypeAlias = GetUserStatusesByIdsRequest  # noqa: Y015
+
+@_typing.final
+class GetUserStatusesByIdsResponse(_message.Message):
+    """GetUserStatusesByIdsResponse carries the statuses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Status]:
+        """One status per user, in the order of user_ids; "offline" for a user who has
+        none.
+        """
+
+    def __init__(
+        self,
+        *,
+        statuses: _abc.Iterable[Global___Status] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserStatusesByIdsResponse: _TypeAlias = GetUserStatusesByIdsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateUserStatusRequest(_message.Message):
+    """UpdateUserStatusRequest names the user and the status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    status: _builtins.str
+    """"online", "away", "dnd" or "offline"."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserStatusRequest: _TypeAlias = UpdateUserStatusRequest  # noqa: Y015
+
+@_typing.final
+class UpdateUserStatusResponse(_message.Message):
+    """UpdateUserStatusResponse carries the new status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> Global___Status:
+        """The user's status, set manually."""
+
+    def __init__(
+        self,
+        *,
+        status: Global___Status | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserStatusResponse: _TypeAlias = UpdateUserStatusResponse  # noqa: Y015
+
+@_typing.final
+class SetUserStatusTimedDNDRequest(_message.Message):
+    """SetUserStatusTimedDNDRequest names the user and the end of do-not-disturb."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    end_time: _builtins.int
+    """When do-not-disturb ends, in seconds since the Unix epoch; in the future."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        end_time: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserStatusTimedDNDRequest: _TypeAlias = SetUserStatusTimedDNDRequest  # noqa: Y015
+
+@_typing.final
+class SetUserStatusTimedDNDResponse(_message.Message):
+    """SetUserStatusTimedDNDResponse carries the new status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> Global___Status:
+        """The user's status: dnd until end_time."""
+
+    def __init__(
+        self,
+        *,
+        status: Global___Status | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserStatusTimedDNDResponse: _TypeAlias = SetUserStatusTimedDNDResponse  # noqa: Y015
+
+@_typing.final
+class UpdateUserActiveRequest(_message.Message):
+    """UpdateUserActiveRequest names the user and the state."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    active: _builtins.bool
+    """Whether the account is active: false deactivates it, true reactivates it."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserActiveRequest: _TypeAlias = UpdateUserActiveRequest  # noqa: Y015
+
+@_typing.final
+class UpdateUserActiveResponse(_message.Message):
+    """UpdateUserActiveResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserActiveResponse: _TypeAlias = UpdateUserActiveResponse  # noqa: Y015
+
+@_typing.final
+class UpdateUserCustomStatusRequest(_message.Message):
+    """UpdateUserCustomStatusRequest carries the custom status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOM_STATUS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    @_builtins.property
+    def custom_status(self) -> Global___CustomStatus:
+        """The custom status to show."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        custom_status: Global___CustomStatus | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["custom_status", b"custom_status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["custom_status", b"custom_status", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserCustomStatusRequest: _TypeAlias = UpdateUserCustomStatusRequest  # noqa: Y015
+
+@_typing.final
+class UpdateUserCustomStatusResponse(_message.Message):
+    """UpdateUserCustomStatusResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserCustomStatusResponse: _TypeAlias = UpdateUserCustomStatusResponse  # noqa: Y015
+
+@_typing.final
+class RemoveUserCustomStatusRequest(_message.Message):
+    """RemoveUserCustomStatusRequest names the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveUserCustomStatusRequest: _TypeAlias = RemoveUserCustomStatusRequest  # noqa: Y015
+
+@_typing.final
+class RemoveUserCustomStatusResponse(_message.Message):
+    """RemoveUserCustomStatusResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveUserCustomStatusResponse: _TypeAlias = RemoveUserCustomStatusResponse  # noqa: Y015
+
+@_typing.final
+class GetLDAPUserAttributesRequest(_message.Message):
+    """GetLDAPUserAttributesRequest names the user and the attributes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    @_builtins.property
+    def attributes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of the LDAP attributes."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        attributes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLDAPUserAttributesRequest: _TypeAlias = GetLDAPUserAttributesRequest  # noqa: Y015
+
+@_typing.final
+class GetLDAPUserAttributesResponse(_message.Message):
+    """GetLDAPUserAttributesResponse carries the attributes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AttributesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attributes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The values, by attribute name."""
+
+    def __init__(
+        self,
+        *,
+        attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLDAPUserAttributesResponse: _TypeAlias = GetLDAPUserAttributesResponse  # noqa: Y015
+
+@_typing.final
+class SearchUsersRequest(_message.Message):
+    """SearchUsersRequest carries the search."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEARCH_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def search(self) -> Global___UserSearch:
+        """What to search for."""
+
+    def __init__(
+        self,
+        *,
+        search: Global___UserSearch | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["search", b"search"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["search", b"search"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchUsersRequest: _TypeAlias = SearchUsersRequest  # noqa: Y015
+
+@_typing.final
+class SearchUsersResponse(_message.Message):
+    """SearchUsersResponse carries the users found."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___User]:
+        """The matching users, by username."""
+
+    def __init__(
+        self,
+        *,
+        users: _abc.Iterable[Global___User] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchUsersResponse: _TypeAlias = SearchUsersResponse  # noqa: Y015
+
+@_typing.final
+class GetProfileImageRequest(_message.Message):
+    """GetProfileImageRequest names the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProfileImageRequest: _TypeAlias = GetProfileImageRequest  # noqa: Y015
+
+@_typing.final
+class GetProfileImageResponse(_message.Message):
+    """GetProfileImageResponse carries the image."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    """A 128x128 PNG image: the one set, or a generated default."""
+    def __init__(
+        self,
+        *,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProfileImageResponse: _TypeAlias = GetProfileImageResponse  # noqa: Y015
+
+@_typing.final
+class SetProfileImageRequest(_message.Message):
+    """SetProfileImageRequest carries the new image."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    data: _builtins.bytes
+    """A PNG, JPEG or GIF image; it is cropped to a square and scaled to 128x128."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProfileImageRequest: _TypeAlias = SetProfileImageRequest  # noqa: Y015
+
+@_typing.final
+class SetProfileImageResponse(_message.Message):
+    """SetProfileImageResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProfileImageResponse: _TypeAlias = SetProfileImageResponse  # noqa: Y015
+
+@_typing.final
+class UpdateUserAuthRequest(_message.Message):
+    """UpdateUserAuthRequest names the user and the new binding."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    USER_AUTH_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    @_builtins.property
+    def user_auth(self) -> Global___UserAuth:
+        """The authentication service binding."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        user_auth: Global___UserAuth | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_auth", b"user_auth"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_auth", b"user_auth", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserAuthRequest: _TypeAlias = UpdateUserAuthRequest  # noqa: Y015
+
+@_typing.final
+class UpdateUserAuthResponse(_message.Message):
+    """UpdateUserAuthResponse carries the binding."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_AUTH_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_auth(self) -> Global___UserAuth:
+        """The binding now in force."""
+
+    def __init__(
+        self,
+        *,
+        user_auth: Global___UserAuth | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_auth", b"user_auth"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_auth", b"user_auth"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserAuthResponse: _TypeAlias = UpdateUserAuthResponse  # noqa: Y015
+
+@_typing.final
+class UpdateUserRolesRequest(_message.Message):
+    """UpdateUserRolesRequest names the user and the roles."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NEW_ROLES_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the user."""
+    new_roles: _builtins.str
+    """Space-separated system roles, such as "system_user system_admin"."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        new_roles: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_roles", b"new_roles", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserRolesRequest: _TypeAlias = UpdateUserRolesRequest  # noqa: Y015
+
+@_typing.final
+class UpdateUserRolesResponse(_message.Message):
+    """UpdateUserRolesResponse carries the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user(self) -> Global___User:
+        """The user with the new roles."""
+
+    def __init__(
+        self,
+        *,
+        user: Global___User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateUserRolesResponse: _TypeAlias = UpdateUserRolesResponse  # noqa: Y015

@@ -40,6 +40,10 @@ type Backend struct {
 	preferences preferenceStore
 	teams       teamStore
 	channels    channelStore
+	statuses    map[string]*pluginpb.Status
+	sessions    sessionStore
+
+	profileImages map[string][]byte
 
 	hooks           Hooks
 	maxUsersPerTeam int
@@ -117,6 +121,10 @@ func New(opts ...Option) *Backend {
 		preferences: make(preferenceStore),
 		teams:       newTeamStore(),
 		channels:    newChannelStore(),
+		statuses:    make(map[string]*pluginpb.Status),
+		sessions:    newSessionStore(),
+
+		profileImages: make(map[string][]byte),
 
 		hooks:           NoHooks{},
 		maxUsersPerTeam: DefaultMaxUsersPerTeam,

@@ -25,30 +25,31 @@ const (
 	maxImagePixels = 33177600
 )
 
-func invalidTeamIcon(details string) *apperror.Error {
-	return apperror.New("api.team.set_team_icon.decode.app_error",
-		"Could not decode the team icon: send a PNG, JPEG or GIF image.", details, http.StatusBadRequest)
-}
-
-// teamIcon turns an uploaded image into the stored icon.
-func teamIcon(data []byte) ([]byte, error) {
+// squareImage turns an uploaded image into a stored one: a PNG of size x
+// size pixels cut from its centre. Errors carry ids under idPrefix, such
+// as "api.team.set_team_icon.decode.app_error".
+func squareImage(data []byte, size int, idPrefix string) ([]byte, error) {
+	invalid := func(details string) error {
+		return apperror.New(idPrefix+".decode.app_error",
+			"Could not decode the image: send a PNG, JPEG or GIF image.", details, http.StatusBadRequest)
+	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, invalidTeamIcon(err.Error())
+		return nil, invalid(err.Error())
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels || cfg.Width == 0 || cfg.Height == 0 {
-		return nil, apperror.New("api.team.set_team_icon.check_image_limits.app_error",
-			"The team icon is larger than the maximum image resolution.",
+		return nil, apperror.New(idPrefix+".check_image_limits.app_error",
+			"The image is larger than the maximum image resolution.",
 			"width="+itoa(cfg.Width)+" height="+itoa(cfg.Height), http.StatusBadRequest)
 	}
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, invalidTeamIcon(err.Error())
+		return nil, invalid(err.Error())
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, fillCenter(src, teamIconSize)); err != nil {
-		return nil, apperror.New("api.team.set_team_icon.encode.app_error",
-			"Could not encode the team icon.", err.Error(), http.StatusInternalServerError)
+	if err := png.Encode(&buf, fillCenter(src, size)); err != nil {
+		return nil, apperror.New(idPrefix+".encode.app_error",
+			"Could not encode the image.", err.Error(), http.StatusInternalServerError)
 	}
 	return buf.Bytes(), nil
 }
@@ -96,7 +97,7 @@ func (b *Backend) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconReques
 		return nil, err
 	}
 	// Decoding runs without the lock: it is the slow part.
-	icon, err := teamIcon(req.GetData())
+	icon, err := squareImage(req.GetData(), teamIconSize, "api.team.set_team_icon")
 	if err != nil {
 		return nil, err
 	}

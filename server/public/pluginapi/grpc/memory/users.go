@@ -273,16 +273,10 @@ func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*p
 		return nil, apperror.New("api.user.get_users.invalid_sort.app_error",
 			"Invalid sort order.", "sort="+o.GetSort(), http.StatusBadRequest)
 	}
-	if o.GetInTeamId() != "" || o.GetInChannelId() != "" || o.GetInGroupId() != "" ||
-		o.GetGroupConstrained() || len(o.GetChannelRoles()) > 0 || len(o.GetTeamRoles()) > 0 ||
-		o.GetViewRestrictions() != nil {
-		return &pluginpb.GetUsersResponse{Users: []*pluginpb.User{}}, nil
-	}
-
 	b.mu.Lock()
 	matched := make([]*pluginpb.User, 0, len(b.users.byID))
 	for _, s := range b.users.byID {
-		if userMatches(s.user, o) {
+		if b.userMatches(s.user, o) {
 			matched = append(matched, s.user)
 		}
 	}
@@ -297,7 +291,10 @@ func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*p
 	return &pluginpb.GetUsersResponse{Users: users}, nil
 }
 
-func userMatches(u *pluginpb.User, o *pluginpb.UserGetOptions) bool {
+// userMatches reports whether u passes the filters of o. The caller holds
+// the lock. No groups exist in this backend, so the group filters match
+// nobody, or everybody when negated.
+func (b *Backend) userMatches(u *pluginpb.User, o *pluginpb.UserGetOptions) bool {
 	if o.GetActive() && u.GetDeleteAt() != 0 {
 		return false
 	}
@@ -314,5 +311,45 @@ func userMatches(u *pluginpb.User, o *pluginpb.UserGetOptions) bool {
 	if len(o.GetRoles()) > 0 && !slices.ContainsFunc(o.GetRoles(), func(r string) bool { return slices.Contains(roles, r) }) {
 		return false
 	}
+	if o.GetInGroupId() != "" || o.GetGroupConstrained() {
+		return false
+	}
+	id := u.GetId()
+	if o.GetInTeamId() != "" && !b.teams.isMember(o.GetInTeamId(), id) ||
+		o.GetNotInTeamId() != "" && b.teams.isMember(o.GetNotInTeamId(), id) {
+		return false
+	}
+	if o.GetWithoutTeam() && len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == id })) > 0 {
+		return false
+	}
+	inChannel := func(channelID string) bool { _, ok := b.channels.member(channelID, id); return ok }
+	if o.GetInChannelId() != "" && !inChannel(o.GetInChannelId()) ||
+		o.GetNotInChannelId() != "" && inChannel(o.GetNotInChannelId()) {
+		return false
+	}
+	if len(o.GetTeamRoles()) > 0 {
+		m, ok := b.teams.member(o.GetInTeamId(), id)
+		if !ok || !hasAnyRole(withTeamRoles(m).GetRoles(), o.GetTeamRoles()) {
+			return false
+		}
+	}
+	if len(o.GetChannelRoles()) > 0 {
+		m, ok := b.channels.member(o.GetInChannelId(), id)
+		if !ok || !hasAnyRole(withChannelRoles(m).GetRoles(), o.GetChannelRoles()) {
+			return false
+		}
+	}
+	if r := o.GetViewRestrictions(); r != nil {
+		visible := slices.ContainsFunc(r.GetTeams(), func(t string) bool { return b.teams.isMember(t, id) }) ||
+			slices.ContainsFunc(r.GetChannels(), inChannel)
+		if !visible {
+			return false
+		}
+	}
 	return true
+}
+
+// hasAnyRole reports whether the space-separated roles hold any of want.
+func hasAnyRole(roles string, want []string) bool {
+	return slices.ContainsFunc(want, func(r string) bool { return hasRole(roles, r) })
 }

@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/preferences.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xab@\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/permissions.proto\x1a#mattermost/plugin/preferences.proto\x1a mattermost/plugin/sessions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x9bV\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -110,7 +110,33 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	" PatchChannelMembersNotifications\x12:.mattermost.plugin.PatchChannelMembersNotificationsRequest\x1a;.mattermost.plugin.PatchChannelMembersNotificationsResponse\x12t\n" +
 	"\x13DeleteChannelMember\x12-.mattermost.plugin.DeleteChannelMemberRequest\x1a..mattermost.plugin.DeleteChannelMemberResponse\x12\x8f\x01\n" +
 	"\x1cAddChannelsToRetentionPolicy\x126.mattermost.plugin.AddChannelsToRetentionPolicyRequest\x1a7.mattermost.plugin.AddChannelsToRetentionPolicyResponse\x12\x9e\x01\n" +
-	"!RemoveChannelsFromRetentionPolicy\x12;.mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest\x1a<.mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse\x12w\n" +
+	"!RemoveChannelsFromRetentionPolicy\x12;.mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest\x1a<.mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse\x12e\n" +
+	"\x0eGetUsersInTeam\x12(.mattermost.plugin.GetUsersInTeamRequest\x1a).mattermost.plugin.GetUsersInTeamResponse\x12n\n" +
+	"\x11GetUsersInChannel\x12+.mattermost.plugin.GetUsersInChannelRequest\x1a,.mattermost.plugin.GetUsersInChannelResponse\x12b\n" +
+	"\rGetUserStatus\x12'.mattermost.plugin.GetUserStatusRequest\x1a(.mattermost.plugin.GetUserStatusResponse\x12w\n" +
+	"\x14GetUserStatusesByIds\x12..mattermost.plugin.GetUserStatusesByIdsRequest\x1a/.mattermost.plugin.GetUserStatusesByIdsResponse\x12k\n" +
+	"\x10UpdateUserStatus\x12*.mattermost.plugin.UpdateUserStatusRequest\x1a+.mattermost.plugin.UpdateUserStatusResponse\x12z\n" +
+	"\x15SetUserStatusTimedDND\x12/.mattermost.plugin.SetUserStatusTimedDNDRequest\x1a0.mattermost.plugin.SetUserStatusTimedDNDResponse\x12k\n" +
+	"\x10UpdateUserActive\x12*.mattermost.plugin.UpdateUserActiveRequest\x1a+.mattermost.plugin.UpdateUserActiveResponse\x12}\n" +
+	"\x16UpdateUserCustomStatus\x120.mattermost.plugin.UpdateUserCustomStatusRequest\x1a1.mattermost.plugin.UpdateUserCustomStatusResponse\x12}\n" +
+	"\x16RemoveUserCustomStatus\x120.mattermost.plugin.RemoveUserCustomStatusRequest\x1a1.mattermost.plugin.RemoveUserCustomStatusResponse\x12z\n" +
+	"\x15GetLDAPUserAttributes\x12/.mattermost.plugin.GetLDAPUserAttributesRequest\x1a0.mattermost.plugin.GetLDAPUserAttributesResponse\x12\\\n" +
+	"\vSearchUsers\x12%.mattermost.plugin.SearchUsersRequest\x1a&.mattermost.plugin.SearchUsersResponse\x12h\n" +
+	"\x0fGetProfileImage\x12).mattermost.plugin.GetProfileImageRequest\x1a*.mattermost.plugin.GetProfileImageResponse\x12h\n" +
+	"\x0fSetProfileImage\x12).mattermost.plugin.SetProfileImageRequest\x1a*.mattermost.plugin.SetProfileImageResponse\x12e\n" +
+	"\x0eUpdateUserAuth\x12(.mattermost.plugin.UpdateUserAuthRequest\x1a).mattermost.plugin.UpdateUserAuthResponse\x12h\n" +
+	"\x0fUpdateUserRoles\x12).mattermost.plugin.UpdateUserRolesRequest\x1a*.mattermost.plugin.UpdateUserRolesResponse\x12Y\n" +
+	"\n" +
+	"GetSession\x12$.mattermost.plugin.GetSessionRequest\x1a%.mattermost.plugin.GetSessionResponse\x12b\n" +
+	"\rCreateSession\x12'.mattermost.plugin.CreateSessionRequest\x1a(.mattermost.plugin.CreateSessionResponse\x12t\n" +
+	"\x13ExtendSessionExpiry\x12-.mattermost.plugin.ExtendSessionExpiryRequest\x1a..mattermost.plugin.ExtendSessionExpiryResponse\x12b\n" +
+	"\rRevokeSession\x12'.mattermost.plugin.RevokeSessionRequest\x1a(.mattermost.plugin.RevokeSessionResponse\x12z\n" +
+	"\x15CreateUserAccessToken\x12/.mattermost.plugin.CreateUserAccessTokenRequest\x1a0.mattermost.plugin.CreateUserAccessTokenResponse\x12z\n" +
+	"\x15RevokeUserAccessToken\x12/.mattermost.plugin.RevokeUserAccessTokenRequest\x1a0.mattermost.plugin.RevokeUserAccessTokenResponse\x12h\n" +
+	"\x0fHasPermissionTo\x12).mattermost.plugin.HasPermissionToRequest\x1a*.mattermost.plugin.HasPermissionToResponse\x12t\n" +
+	"\x13HasPermissionToTeam\x12-.mattermost.plugin.HasPermissionToTeamRequest\x1a..mattermost.plugin.HasPermissionToTeamResponse\x12}\n" +
+	"\x16HasPermissionToChannel\x120.mattermost.plugin.HasPermissionToChannelRequest\x1a1.mattermost.plugin.HasPermissionToChannelResponse\x12w\n" +
+	"\x14RolesGrantPermission\x12..mattermost.plugin.RolesGrantPermissionRequest\x1a/.mattermost.plugin.RolesGrantPermissionResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -192,111 +218,161 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*DeleteChannelMemberRequest)(nil),                // 44: mattermost.plugin.DeleteChannelMemberRequest
 	(*AddChannelsToRetentionPolicyRequest)(nil),       // 45: mattermost.plugin.AddChannelsToRetentionPolicyRequest
 	(*RemoveChannelsFromRetentionPolicyRequest)(nil),  // 46: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	(*GetPreferenceForUserRequest)(nil),               // 47: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 48: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 49: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 50: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 51: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 52: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 53: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 54: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 55: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 56: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 57: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 58: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 59: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 60: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 61: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 62: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 63: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 64: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 65: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 66: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 67: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 68: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 69: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 70: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 71: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 72: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 73: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 74: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 75: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 76: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                             // 77: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 78: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 79: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 80: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 81: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 82: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 83: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 84: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 85: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 86: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 87: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 88: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 89: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 90: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 91: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 92: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 93: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 94: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 95: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 96: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 97: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 98: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 99: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 100: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 101: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 102: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 103: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 104: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 105: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 106: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 107: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 108: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 109: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 110: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 111: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 112: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 113: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 114: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 115: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 116: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 117: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 118: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 119: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 120: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 121: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 122: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetPreferenceForUserResponse)(nil),              // 123: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 124: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 125: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 126: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 127: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 128: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 129: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 130: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 131: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 132: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 133: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 134: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 135: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 136: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 137: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 138: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 139: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 140: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 141: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 142: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 143: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 144: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 145: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 146: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 147: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 148: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 149: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 150: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 151: mattermost.plugin.LogErrorResponse
+	(*GetUsersInTeamRequest)(nil),                     // 47: mattermost.plugin.GetUsersInTeamRequest
+	(*GetUsersInChannelRequest)(nil),                  // 48: mattermost.plugin.GetUsersInChannelRequest
+	(*GetUserStatusRequest)(nil),                      // 49: mattermost.plugin.GetUserStatusRequest
+	(*GetUserStatusesByIdsRequest)(nil),               // 50: mattermost.plugin.GetUserStatusesByIdsRequest
+	(*UpdateUserStatusRequest)(nil),                   // 51: mattermost.plugin.UpdateUserStatusRequest
+	(*SetUserStatusTimedDNDRequest)(nil),              // 52: mattermost.plugin.SetUserStatusTimedDNDRequest
+	(*UpdateUserActiveRequest)(nil),                   // 53: mattermost.plugin.UpdateUserActiveRequest
+	(*UpdateUserCustomStatusRequest)(nil),             // 54: mattermost.plugin.UpdateUserCustomStatusRequest
+	(*RemoveUserCustomStatusRequest)(nil),             // 55: mattermost.plugin.RemoveUserCustomStatusRequest
+	(*GetLDAPUserAttributesRequest)(nil),              // 56: mattermost.plugin.GetLDAPUserAttributesRequest
+	(*SearchUsersRequest)(nil),                        // 57: mattermost.plugin.SearchUsersRequest
+	(*GetProfileImageRequest)(nil),                    // 58: mattermost.plugin.GetProfileImageRequest
+	(*SetProfileImageRequest)(nil),                    // 59: mattermost.plugin.SetProfileImageRequest
+	(*UpdateUserAuthRequest)(nil),                     // 60: mattermost.plugin.UpdateUserAuthRequest
+	(*UpdateUserRolesRequest)(nil),                    // 61: mattermost.plugin.UpdateUserRolesRequest
+	(*GetSessionRequest)(nil),                         // 62: mattermost.plugin.GetSessionRequest
+	(*CreateSessionRequest)(nil),                      // 63: mattermost.plugin.CreateSessionRequest
+	(*ExtendSessionExpiryRequest)(nil),                // 64: mattermost.plugin.ExtendSessionExpiryRequest
+	(*RevokeSessionRequest)(nil),                      // 65: mattermost.plugin.RevokeSessionRequest
+	(*CreateUserAccessTokenRequest)(nil),              // 66: mattermost.plugin.CreateUserAccessTokenRequest
+	(*RevokeUserAccessTokenRequest)(nil),              // 67: mattermost.plugin.RevokeUserAccessTokenRequest
+	(*HasPermissionToRequest)(nil),                    // 68: mattermost.plugin.HasPermissionToRequest
+	(*HasPermissionToTeamRequest)(nil),                // 69: mattermost.plugin.HasPermissionToTeamRequest
+	(*HasPermissionToChannelRequest)(nil),             // 70: mattermost.plugin.HasPermissionToChannelRequest
+	(*RolesGrantPermissionRequest)(nil),               // 71: mattermost.plugin.RolesGrantPermissionRequest
+	(*GetPreferenceForUserRequest)(nil),               // 72: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 73: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 74: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 75: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 76: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 77: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 78: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 79: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 80: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 81: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 82: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 83: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 84: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 85: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 86: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 87: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 88: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 89: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 90: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 91: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 92: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 93: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 94: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 95: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 96: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 97: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 98: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 99: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 100: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 101: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                             // 102: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 103: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 104: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 105: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 106: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 107: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 108: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 109: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 110: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 111: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 112: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 113: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 114: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 115: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 116: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 117: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 118: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 119: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 120: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 121: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 122: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 123: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 124: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 125: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 126: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 127: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 128: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 129: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 130: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 131: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 132: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 133: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 134: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 135: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 136: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 137: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 138: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 139: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 140: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 141: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 142: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 143: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 144: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 145: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 146: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 147: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 148: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 149: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 150: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 151: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 152: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 153: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 154: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 155: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 156: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 157: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 158: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 159: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 160: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 161: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 162: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 163: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 164: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 165: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 166: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 167: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 168: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 169: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 170: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 171: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 172: mattermost.plugin.RolesGrantPermissionResponse
+	(*GetPreferenceForUserResponse)(nil),              // 173: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 174: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 175: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 176: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 177: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 178: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 179: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 180: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 181: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 182: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 183: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 184: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 185: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 186: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 187: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 188: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 189: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 190: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 191: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 192: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 193: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 194: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 195: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 196: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 197: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 198: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 199: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 200: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 201: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -346,113 +422,163 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	44,  // 44: mattermost.plugin.PluginAPI.DeleteChannelMember:input_type -> mattermost.plugin.DeleteChannelMemberRequest
 	45,  // 45: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:input_type -> mattermost.plugin.AddChannelsToRetentionPolicyRequest
 	46,  // 46: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:input_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	47,  // 47: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	48,  // 48: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	49,  // 49: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	50,  // 50: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	51,  // 51: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	52,  // 52: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	53,  // 53: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	54,  // 54: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	55,  // 55: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	56,  // 56: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	57,  // 57: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	58,  // 58: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	59,  // 59: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	60,  // 60: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	61,  // 61: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	62,  // 62: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	63,  // 63: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	64,  // 64: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	65,  // 65: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	66,  // 66: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	67,  // 67: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	68,  // 68: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	69,  // 69: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	70,  // 70: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	71,  // 71: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	72,  // 72: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	73,  // 73: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	74,  // 74: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	75,  // 75: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	76,  // 76: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	77,  // 77: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	78,  // 78: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	79,  // 79: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	80,  // 80: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	81,  // 81: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	82,  // 82: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	83,  // 83: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	84,  // 84: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	85,  // 85: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	86,  // 86: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	87,  // 87: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	88,  // 88: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	89,  // 89: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	90,  // 90: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	91,  // 91: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	92,  // 92: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	93,  // 93: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	94,  // 94: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	95,  // 95: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	96,  // 96: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	97,  // 97: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	98,  // 98: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	99,  // 99: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	100, // 100: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	101, // 101: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	102, // 102: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	103, // 103: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	104, // 104: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	105, // 105: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	106, // 106: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	107, // 107: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	108, // 108: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	109, // 109: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	110, // 110: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	111, // 111: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	112, // 112: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	113, // 113: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	114, // 114: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	115, // 115: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	116, // 116: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	117, // 117: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	118, // 118: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	119, // 119: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	120, // 120: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	121, // 121: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	122, // 122: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	123, // 123: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	124, // 124: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	125, // 125: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	126, // 126: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	127, // 127: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	128, // 128: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	129, // 129: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	130, // 130: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	131, // 131: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	132, // 132: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	133, // 133: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	134, // 134: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	135, // 135: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	136, // 136: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	137, // 137: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	138, // 138: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	139, // 139: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	140, // 140: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	141, // 141: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	142, // 142: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	143, // 143: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	144, // 144: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	145, // 145: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	146, // 146: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	147, // 147: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	148, // 148: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	149, // 149: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	150, // 150: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	151, // 151: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	76,  // [76:152] is the sub-list for method output_type
-	0,   // [0:76] is the sub-list for method input_type
+	47,  // 47: mattermost.plugin.PluginAPI.GetUsersInTeam:input_type -> mattermost.plugin.GetUsersInTeamRequest
+	48,  // 48: mattermost.plugin.PluginAPI.GetUsersInChannel:input_type -> mattermost.plugin.GetUsersInChannelRequest
+	49,  // 49: mattermost.plugin.PluginAPI.GetUserStatus:input_type -> mattermost.plugin.GetUserStatusRequest
+	50,  // 50: mattermost.plugin.PluginAPI.GetUserStatusesByIds:input_type -> mattermost.plugin.GetUserStatusesByIdsRequest
+	51,  // 51: mattermost.plugin.PluginAPI.UpdateUserStatus:input_type -> mattermost.plugin.UpdateUserStatusRequest
+	52,  // 52: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:input_type -> mattermost.plugin.SetUserStatusTimedDNDRequest
+	53,  // 53: mattermost.plugin.PluginAPI.UpdateUserActive:input_type -> mattermost.plugin.UpdateUserActiveRequest
+	54,  // 54: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:input_type -> mattermost.plugin.UpdateUserCustomStatusRequest
+	55,  // 55: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:input_type -> mattermost.plugin.RemoveUserCustomStatusRequest
+	56,  // 56: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:input_type -> mattermost.plugin.GetLDAPUserAttributesRequest
+	57,  // 57: mattermost.plugin.PluginAPI.SearchUsers:input_type -> mattermost.plugin.SearchUsersRequest
+	58,  // 58: mattermost.plugin.PluginAPI.GetProfileImage:input_type -> mattermost.plugin.GetProfileImageRequest
+	59,  // 59: mattermost.plugin.PluginAPI.SetProfileImage:input_type -> mattermost.plugin.SetProfileImageRequest
+	60,  // 60: mattermost.plugin.PluginAPI.UpdateUserAuth:input_type -> mattermost.plugin.UpdateUserAuthRequest
+	61,  // 61: mattermost.plugin.PluginAPI.UpdateUserRoles:input_type -> mattermost.plugin.UpdateUserRolesRequest
+	62,  // 62: mattermost.plugin.PluginAPI.GetSession:input_type -> mattermost.plugin.GetSessionRequest
+	63,  // 63: mattermost.plugin.PluginAPI.CreateSession:input_type -> mattermost.plugin.CreateSessionRequest
+	64,  // 64: mattermost.plugin.PluginAPI.ExtendSessionExpiry:input_type -> mattermost.plugin.ExtendSessionExpiryRequest
+	65,  // 65: mattermost.plugin.PluginAPI.RevokeSession:input_type -> mattermost.plugin.RevokeSessionRequest
+	66,  // 66: mattermost.plugin.PluginAPI.CreateUserAccessToken:input_type -> mattermost.plugin.CreateUserAccessTokenRequest
+	67,  // 67: mattermost.plugin.PluginAPI.RevokeUserAccessToken:input_type -> mattermost.plugin.RevokeUserAccessTokenRequest
+	68,  // 68: mattermost.plugin.PluginAPI.HasPermissionTo:input_type -> mattermost.plugin.HasPermissionToRequest
+	69,  // 69: mattermost.plugin.PluginAPI.HasPermissionToTeam:input_type -> mattermost.plugin.HasPermissionToTeamRequest
+	70,  // 70: mattermost.plugin.PluginAPI.HasPermissionToChannel:input_type -> mattermost.plugin.HasPermissionToChannelRequest
+	71,  // 71: mattermost.plugin.PluginAPI.RolesGrantPermission:input_type -> mattermost.plugin.RolesGrantPermissionRequest
+	72,  // 72: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	73,  // 73: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	74,  // 74: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	75,  // 75: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	76,  // 76: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	77,  // 77: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	78,  // 78: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	79,  // 79: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	80,  // 80: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	81,  // 81: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	82,  // 82: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	83,  // 83: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	84,  // 84: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	85,  // 85: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	86,  // 86: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	87,  // 87: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	88,  // 88: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	89,  // 89: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	90,  // 90: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	91,  // 91: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	92,  // 92: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	93,  // 93: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	94,  // 94: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	95,  // 95: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	96,  // 96: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	97,  // 97: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	98,  // 98: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	99,  // 99: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	100, // 100: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	101, // 101: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	102, // 102: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	103, // 103: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	104, // 104: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	105, // 105: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	106, // 106: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	107, // 107: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	108, // 108: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	109, // 109: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	110, // 110: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	111, // 111: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	112, // 112: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	113, // 113: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	114, // 114: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	115, // 115: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	116, // 116: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	117, // 117: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	118, // 118: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	119, // 119: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	120, // 120: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	121, // 121: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	122, // 122: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	123, // 123: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	124, // 124: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	125, // 125: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	126, // 126: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	127, // 127: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	128, // 128: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	129, // 129: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	130, // 130: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	131, // 131: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	132, // 132: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	133, // 133: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	134, // 134: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	135, // 135: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	136, // 136: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	137, // 137: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	138, // 138: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	139, // 139: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	140, // 140: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	141, // 141: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	142, // 142: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	143, // 143: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	144, // 144: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	145, // 145: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	146, // 146: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	147, // 147: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	148, // 148: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	149, // 149: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	150, // 150: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	151, // 151: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	152, // 152: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	153, // 153: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	154, // 154: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	155, // 155: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	156, // 156: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	157, // 157: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	158, // 158: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	159, // 159: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	160, // 160: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	161, // 161: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	162, // 162: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	163, // 163: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	164, // 164: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	165, // 165: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	166, // 166: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	167, // 167: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	168, // 168: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	169, // 169: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	170, // 170: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	171, // 171: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	172, // 172: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	173, // 173: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	174, // 174: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	175, // 175: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	176, // 176: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	177, // 177: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	178, // 178: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	179, // 179: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	180, // 180: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	181, // 181: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	182, // 182: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	183, // 183: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	184, // 184: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	185, // 185: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	186, // 186: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	187, // 187: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	188, // 188: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	189, // 189: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	190, // 190: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	191, // 191: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	192, // 192: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	193, // 193: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	194, // 194: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	195, // 195: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	196, // 196: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	197, // 197: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	198, // 198: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	199, // 199: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	200, // 200: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	201, // 201: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	101, // [101:202] is the sub-list for method output_type
+	0,   // [0:101] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -467,7 +593,9 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_config_proto_init()
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
+	file_mattermost_plugin_permissions_proto_init()
 	file_mattermost_plugin_preferences_proto_init()
+	file_mattermost_plugin_sessions_proto_init()
 	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	type x struct{}

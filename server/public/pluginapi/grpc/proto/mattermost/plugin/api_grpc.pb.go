@@ -100,6 +100,31 @@ const (
 	PluginAPI_DeleteChannelMember_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
 	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName      = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
 	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
+	PluginAPI_GetUsersInTeam_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUsersInTeam"
+	PluginAPI_GetUsersInChannel_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUsersInChannel"
+	PluginAPI_GetUserStatus_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUserStatus"
+	PluginAPI_GetUserStatusesByIds_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUserStatusesByIds"
+	PluginAPI_UpdateUserStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserStatus"
+	PluginAPI_SetUserStatusTimedDND_FullMethodName             = "/mattermost.plugin.PluginAPI/SetUserStatusTimedDND"
+	PluginAPI_UpdateUserActive_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserActive"
+	PluginAPI_UpdateUserCustomStatus_FullMethodName            = "/mattermost.plugin.PluginAPI/UpdateUserCustomStatus"
+	PluginAPI_RemoveUserCustomStatus_FullMethodName            = "/mattermost.plugin.PluginAPI/RemoveUserCustomStatus"
+	PluginAPI_GetLDAPUserAttributes_FullMethodName             = "/mattermost.plugin.PluginAPI/GetLDAPUserAttributes"
+	PluginAPI_SearchUsers_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchUsers"
+	PluginAPI_GetProfileImage_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetProfileImage"
+	PluginAPI_SetProfileImage_FullMethodName                   = "/mattermost.plugin.PluginAPI/SetProfileImage"
+	PluginAPI_UpdateUserAuth_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateUserAuth"
+	PluginAPI_UpdateUserRoles_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateUserRoles"
+	PluginAPI_GetSession_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetSession"
+	PluginAPI_CreateSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateSession"
+	PluginAPI_ExtendSessionExpiry_FullMethodName               = "/mattermost.plugin.PluginAPI/ExtendSessionExpiry"
+	PluginAPI_RevokeSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/RevokeSession"
+	PluginAPI_CreateUserAccessToken_FullMethodName             = "/mattermost.plugin.PluginAPI/CreateUserAccessToken"
+	PluginAPI_RevokeUserAccessToken_FullMethodName             = "/mattermost.plugin.PluginAPI/RevokeUserAccessToken"
+	PluginAPI_HasPermissionTo_FullMethodName                   = "/mattermost.plugin.PluginAPI/HasPermissionTo"
+	PluginAPI_HasPermissionToTeam_FullMethodName               = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
+	PluginAPI_HasPermissionToChannel_FullMethodName            = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
+	PluginAPI_RolesGrantPermission_FullMethodName              = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -274,6 +299,78 @@ type PluginAPIClient interface {
 	// RemoveChannelsFromRetentionPolicy removes channels from a data-retention
 	// policy. Minimum server version: 11.11.
 	RemoveChannelsFromRetentionPolicy(ctx context.Context, in *RemoveChannelsFromRetentionPolicyRequest, opts ...grpc.CallOption) (*RemoveChannelsFromRetentionPolicyResponse, error)
+	// GetUsersInTeam returns one page of a team's members, by username. Minimum
+	// server version: 5.6.
+	GetUsersInTeam(ctx context.Context, in *GetUsersInTeamRequest, opts ...grpc.CallOption) (*GetUsersInTeamResponse, error)
+	// GetUsersInChannel returns one page of a channel's members, by username or
+	// by status. Minimum server version: 5.6.
+	GetUsersInChannel(ctx context.Context, in *GetUsersInChannelRequest, opts ...grpc.CallOption) (*GetUsersInChannelResponse, error)
+	// GetUserStatus returns a user's presence status. Minimum server version:
+	// 5.2.
+	GetUserStatus(ctx context.Context, in *GetUserStatusRequest, opts ...grpc.CallOption) (*GetUserStatusResponse, error)
+	// GetUserStatusesByIds returns the presence statuses of several users.
+	// Minimum server version: 5.2.
+	GetUserStatusesByIds(ctx context.Context, in *GetUserStatusesByIdsRequest, opts ...grpc.CallOption) (*GetUserStatusesByIdsResponse, error)
+	// UpdateUserStatus sets a user's presence status manually. Minimum server
+	// version: 5.2.
+	UpdateUserStatus(ctx context.Context, in *UpdateUserStatusRequest, opts ...grpc.CallOption) (*UpdateUserStatusResponse, error)
+	// SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+	// server version: 5.35.
+	SetUserStatusTimedDND(ctx context.Context, in *SetUserStatusTimedDNDRequest, opts ...grpc.CallOption) (*SetUserStatusTimedDNDResponse, error)
+	// UpdateUserActive deactivates or reactivates a user. Minimum server version:
+	// 5.8.
+	UpdateUserActive(ctx context.Context, in *UpdateUserActiveRequest, opts ...grpc.CallOption) (*UpdateUserActiveResponse, error)
+	// UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+	// 6.2.
+	UpdateUserCustomStatus(ctx context.Context, in *UpdateUserCustomStatusRequest, opts ...grpc.CallOption) (*UpdateUserCustomStatusResponse, error)
+	// RemoveUserCustomStatus clears a user's custom status. Minimum server
+	// version: 6.2.
+	RemoveUserCustomStatus(ctx context.Context, in *RemoveUserCustomStatusRequest, opts ...grpc.CallOption) (*RemoveUserCustomStatusResponse, error)
+	// GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+	// version: 5.3.
+	GetLDAPUserAttributes(ctx context.Context, in *GetLDAPUserAttributesRequest, opts ...grpc.CallOption) (*GetLDAPUserAttributesResponse, error)
+	// SearchUsers returns the users that match a search. Minimum server version:
+	// 5.6.
+	SearchUsers(ctx context.Context, in *SearchUsersRequest, opts ...grpc.CallOption) (*SearchUsersResponse, error)
+	// GetProfileImage returns a user's profile image. Minimum server version:
+	// 5.6.
+	GetProfileImage(ctx context.Context, in *GetProfileImageRequest, opts ...grpc.CallOption) (*GetProfileImageResponse, error)
+	// SetProfileImage replaces a user's profile image. Minimum server version:
+	// 5.6.
+	SetProfileImage(ctx context.Context, in *SetProfileImageRequest, opts ...grpc.CallOption) (*SetProfileImageResponse, error)
+	// UpdateUserAuth binds a user to an authentication service. Minimum server
+	// version: 9.8.
+	UpdateUserAuth(ctx context.Context, in *UpdateUserAuthRequest, opts ...grpc.CallOption) (*UpdateUserAuthResponse, error)
+	// UpdateUserRoles replaces a user's system roles. Minimum server version:
+	// 9.8.
+	UpdateUserRoles(ctx context.Context, in *UpdateUserRolesRequest, opts ...grpc.CallOption) (*UpdateUserRolesResponse, error)
+	// GetSession returns a session by id. Minimum server version: 5.2.
+	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*GetSessionResponse, error)
+	// CreateSession creates a session for a user. Minimum server version: 6.2.
+	CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*CreateSessionResponse, error)
+	// ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+	// version: 6.2.
+	ExtendSessionExpiry(ctx context.Context, in *ExtendSessionExpiryRequest, opts ...grpc.CallOption) (*ExtendSessionExpiryResponse, error)
+	// RevokeSession revokes a session. Minimum server version: 6.2.
+	RevokeSession(ctx context.Context, in *RevokeSessionRequest, opts ...grpc.CallOption) (*RevokeSessionResponse, error)
+	// CreateUserAccessToken creates a personal access token. Minimum server
+	// version: 5.38.
+	CreateUserAccessToken(ctx context.Context, in *CreateUserAccessTokenRequest, opts ...grpc.CallOption) (*CreateUserAccessTokenResponse, error)
+	// RevokeUserAccessToken revokes a personal access token and its session.
+	// Minimum server version: 5.38.
+	RevokeUserAccessToken(ctx context.Context, in *RevokeUserAccessTokenRequest, opts ...grpc.CallOption) (*RevokeUserAccessTokenResponse, error)
+	// HasPermissionTo reports whether a user has a system-wide permission.
+	// Minimum server version: 5.3.
+	HasPermissionTo(ctx context.Context, in *HasPermissionToRequest, opts ...grpc.CallOption) (*HasPermissionToResponse, error)
+	// HasPermissionToTeam reports whether a user has a permission in a team.
+	// Minimum server version: 5.3.
+	HasPermissionToTeam(ctx context.Context, in *HasPermissionToTeamRequest, opts ...grpc.CallOption) (*HasPermissionToTeamResponse, error)
+	// HasPermissionToChannel reports whether a user has a permission in a
+	// channel. Minimum server version: 5.3.
+	HasPermissionToChannel(ctx context.Context, in *HasPermissionToChannelRequest, opts ...grpc.CallOption) (*HasPermissionToChannelResponse, error)
+	// RolesGrantPermission reports whether any of some roles grants a permission.
+	// Minimum server version: 5.35.
+	RolesGrantPermission(ctx context.Context, in *RolesGrantPermissionRequest, opts ...grpc.CallOption) (*RolesGrantPermissionResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -836,6 +933,256 @@ func (c *pluginAPIClient) RemoveChannelsFromRetentionPolicy(ctx context.Context,
 	return out, nil
 }
 
+func (c *pluginAPIClient) GetUsersInTeam(ctx context.Context, in *GetUsersInTeamRequest, opts ...grpc.CallOption) (*GetUsersInTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsersInTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUsersInTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetUsersInChannel(ctx context.Context, in *GetUsersInChannelRequest, opts ...grpc.CallOption) (*GetUsersInChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsersInChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUsersInChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetUserStatus(ctx context.Context, in *GetUserStatusRequest, opts ...grpc.CallOption) (*GetUserStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUserStatusResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUserStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetUserStatusesByIds(ctx context.Context, in *GetUserStatusesByIdsRequest, opts ...grpc.CallOption) (*GetUserStatusesByIdsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUserStatusesByIdsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUserStatusesByIds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateUserStatus(ctx context.Context, in *UpdateUserStatusRequest, opts ...grpc.CallOption) (*UpdateUserStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserStatusResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateUserStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SetUserStatusTimedDND(ctx context.Context, in *SetUserStatusTimedDNDRequest, opts ...grpc.CallOption) (*SetUserStatusTimedDNDResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetUserStatusTimedDNDResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SetUserStatusTimedDND_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateUserActive(ctx context.Context, in *UpdateUserActiveRequest, opts ...grpc.CallOption) (*UpdateUserActiveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserActiveResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateUserActive_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateUserCustomStatus(ctx context.Context, in *UpdateUserCustomStatusRequest, opts ...grpc.CallOption) (*UpdateUserCustomStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserCustomStatusResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateUserCustomStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RemoveUserCustomStatus(ctx context.Context, in *RemoveUserCustomStatusRequest, opts ...grpc.CallOption) (*RemoveUserCustomStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveUserCustomStatusResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RemoveUserCustomStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetLDAPUserAttributes(ctx context.Context, in *GetLDAPUserAttributesRequest, opts ...grpc.CallOption) (*GetLDAPUserAttributesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLDAPUserAttributesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetLDAPUserAttributes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchUsers(ctx context.Context, in *SearchUsersRequest, opts ...grpc.CallOption) (*SearchUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchUsersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetProfileImage(ctx context.Context, in *GetProfileImageRequest, opts ...grpc.CallOption) (*GetProfileImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProfileImageResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetProfileImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SetProfileImage(ctx context.Context, in *SetProfileImageRequest, opts ...grpc.CallOption) (*SetProfileImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetProfileImageResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SetProfileImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateUserAuth(ctx context.Context, in *UpdateUserAuthRequest, opts ...grpc.CallOption) (*UpdateUserAuthResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserAuthResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateUserAuth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateUserRoles(ctx context.Context, in *UpdateUserRolesRequest, opts ...grpc.CallOption) (*UpdateUserRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserRolesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateUserRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*GetSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSessionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*CreateSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSessionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ExtendSessionExpiry(ctx context.Context, in *ExtendSessionExpiryRequest, opts ...grpc.CallOption) (*ExtendSessionExpiryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExtendSessionExpiryResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ExtendSessionExpiry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RevokeSession(ctx context.Context, in *RevokeSessionRequest, opts ...grpc.CallOption) (*RevokeSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeSessionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RevokeSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateUserAccessToken(ctx context.Context, in *CreateUserAccessTokenRequest, opts ...grpc.CallOption) (*CreateUserAccessTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateUserAccessTokenResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateUserAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RevokeUserAccessToken(ctx context.Context, in *RevokeUserAccessTokenRequest, opts ...grpc.CallOption) (*RevokeUserAccessTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeUserAccessTokenResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RevokeUserAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) HasPermissionTo(ctx context.Context, in *HasPermissionToRequest, opts ...grpc.CallOption) (*HasPermissionToResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HasPermissionToResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_HasPermissionTo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) HasPermissionToTeam(ctx context.Context, in *HasPermissionToTeamRequest, opts ...grpc.CallOption) (*HasPermissionToTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HasPermissionToTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_HasPermissionToTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) HasPermissionToChannel(ctx context.Context, in *HasPermissionToChannelRequest, opts ...grpc.CallOption) (*HasPermissionToChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HasPermissionToChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_HasPermissionToChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RolesGrantPermission(ctx context.Context, in *RolesGrantPermissionRequest, opts ...grpc.CallOption) (*RolesGrantPermissionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RolesGrantPermissionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RolesGrantPermission_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -1269,6 +1616,78 @@ type PluginAPIServer interface {
 	// RemoveChannelsFromRetentionPolicy removes channels from a data-retention
 	// policy. Minimum server version: 11.11.
 	RemoveChannelsFromRetentionPolicy(context.Context, *RemoveChannelsFromRetentionPolicyRequest) (*RemoveChannelsFromRetentionPolicyResponse, error)
+	// GetUsersInTeam returns one page of a team's members, by username. Minimum
+	// server version: 5.6.
+	GetUsersInTeam(context.Context, *GetUsersInTeamRequest) (*GetUsersInTeamResponse, error)
+	// GetUsersInChannel returns one page of a channel's members, by username or
+	// by status. Minimum server version: 5.6.
+	GetUsersInChannel(context.Context, *GetUsersInChannelRequest) (*GetUsersInChannelResponse, error)
+	// GetUserStatus returns a user's presence status. Minimum server version:
+	// 5.2.
+	GetUserStatus(context.Context, *GetUserStatusRequest) (*GetUserStatusResponse, error)
+	// GetUserStatusesByIds returns the presence statuses of several users.
+	// Minimum server version: 5.2.
+	GetUserStatusesByIds(context.Context, *GetUserStatusesByIdsRequest) (*GetUserStatusesByIdsResponse, error)
+	// UpdateUserStatus sets a user's presence status manually. Minimum server
+	// version: 5.2.
+	UpdateUserStatus(context.Context, *UpdateUserStatusRequest) (*UpdateUserStatusResponse, error)
+	// SetUserStatusTimedDND sets a user to do-not-disturb until a time. Minimum
+	// server version: 5.35.
+	SetUserStatusTimedDND(context.Context, *SetUserStatusTimedDNDRequest) (*SetUserStatusTimedDNDResponse, error)
+	// UpdateUserActive deactivates or reactivates a user. Minimum server version:
+	// 5.8.
+	UpdateUserActive(context.Context, *UpdateUserActiveRequest) (*UpdateUserActiveResponse, error)
+	// UpdateUserCustomStatus sets a user's custom status. Minimum server version:
+	// 6.2.
+	UpdateUserCustomStatus(context.Context, *UpdateUserCustomStatusRequest) (*UpdateUserCustomStatusResponse, error)
+	// RemoveUserCustomStatus clears a user's custom status. Minimum server
+	// version: 6.2.
+	RemoveUserCustomStatus(context.Context, *RemoveUserCustomStatusRequest) (*RemoveUserCustomStatusResponse, error)
+	// GetLDAPUserAttributes returns LDAP attributes of a user. Minimum server
+	// version: 5.3.
+	GetLDAPUserAttributes(context.Context, *GetLDAPUserAttributesRequest) (*GetLDAPUserAttributesResponse, error)
+	// SearchUsers returns the users that match a search. Minimum server version:
+	// 5.6.
+	SearchUsers(context.Context, *SearchUsersRequest) (*SearchUsersResponse, error)
+	// GetProfileImage returns a user's profile image. Minimum server version:
+	// 5.6.
+	GetProfileImage(context.Context, *GetProfileImageRequest) (*GetProfileImageResponse, error)
+	// SetProfileImage replaces a user's profile image. Minimum server version:
+	// 5.6.
+	SetProfileImage(context.Context, *SetProfileImageRequest) (*SetProfileImageResponse, error)
+	// UpdateUserAuth binds a user to an authentication service. Minimum server
+	// version: 9.8.
+	UpdateUserAuth(context.Context, *UpdateUserAuthRequest) (*UpdateUserAuthResponse, error)
+	// UpdateUserRoles replaces a user's system roles. Minimum server version:
+	// 9.8.
+	UpdateUserRoles(context.Context, *UpdateUserRolesRequest) (*UpdateUserRolesResponse, error)
+	// GetSession returns a session by id. Minimum server version: 5.2.
+	GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error)
+	// CreateSession creates a session for a user. Minimum server version: 6.2.
+	CreateSession(context.Context, *CreateSessionRequest) (*CreateSessionResponse, error)
+	// ExtendSessionExpiry sets a new expiry time on a session. Minimum server
+	// version: 6.2.
+	ExtendSessionExpiry(context.Context, *ExtendSessionExpiryRequest) (*ExtendSessionExpiryResponse, error)
+	// RevokeSession revokes a session. Minimum server version: 6.2.
+	RevokeSession(context.Context, *RevokeSessionRequest) (*RevokeSessionResponse, error)
+	// CreateUserAccessToken creates a personal access token. Minimum server
+	// version: 5.38.
+	CreateUserAccessToken(context.Context, *CreateUserAccessTokenRequest) (*CreateUserAccessTokenResponse, error)
+	// RevokeUserAccessToken revokes a personal access token and its session.
+	// Minimum server version: 5.38.
+	RevokeUserAccessToken(context.Context, *RevokeUserAccessTokenRequest) (*RevokeUserAccessTokenResponse, error)
+	// HasPermissionTo reports whether a user has a system-wide permission.
+	// Minimum server version: 5.3.
+	HasPermissionTo(context.Context, *HasPermissionToRequest) (*HasPermissionToResponse, error)
+	// HasPermissionToTeam reports whether a user has a permission in a team.
+	// Minimum server version: 5.3.
+	HasPermissionToTeam(context.Context, *HasPermissionToTeamRequest) (*HasPermissionToTeamResponse, error)
+	// HasPermissionToChannel reports whether a user has a permission in a
+	// channel. Minimum server version: 5.3.
+	HasPermissionToChannel(context.Context, *HasPermissionToChannelRequest) (*HasPermissionToChannelResponse, error)
+	// RolesGrantPermission reports whether any of some roles grants a permission.
+	// Minimum server version: 5.35.
+	RolesGrantPermission(context.Context, *RolesGrantPermissionRequest) (*RolesGrantPermissionResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -1501,6 +1920,81 @@ func (UnimplementedPluginAPIServer) AddChannelsToRetentionPolicy(context.Context
 }
 func (UnimplementedPluginAPIServer) RemoveChannelsFromRetentionPolicy(context.Context, *RemoveChannelsFromRetentionPolicyRequest) (*RemoveChannelsFromRetentionPolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveChannelsFromRetentionPolicy not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUsersInTeam(context.Context, *GetUsersInTeamRequest) (*GetUsersInTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsersInTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUsersInChannel(context.Context, *GetUsersInChannelRequest) (*GetUsersInChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsersInChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUserStatus(context.Context, *GetUserStatusRequest) (*GetUserStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUserStatus not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUserStatusesByIds(context.Context, *GetUserStatusesByIdsRequest) (*GetUserStatusesByIdsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUserStatusesByIds not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateUserStatus(context.Context, *UpdateUserStatusRequest) (*UpdateUserStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUserStatus not implemented")
+}
+func (UnimplementedPluginAPIServer) SetUserStatusTimedDND(context.Context, *SetUserStatusTimedDNDRequest) (*SetUserStatusTimedDNDResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetUserStatusTimedDND not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateUserActive(context.Context, *UpdateUserActiveRequest) (*UpdateUserActiveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUserActive not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateUserCustomStatus(context.Context, *UpdateUserCustomStatusRequest) (*UpdateUserCustomStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUserCustomStatus not implemented")
+}
+func (UnimplementedPluginAPIServer) RemoveUserCustomStatus(context.Context, *RemoveUserCustomStatusRequest) (*RemoveUserCustomStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveUserCustomStatus not implemented")
+}
+func (UnimplementedPluginAPIServer) GetLDAPUserAttributes(context.Context, *GetLDAPUserAttributesRequest) (*GetLDAPUserAttributesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLDAPUserAttributes not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchUsers(context.Context, *SearchUsersRequest) (*SearchUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchUsers not implemented")
+}
+func (UnimplementedPluginAPIServer) GetProfileImage(context.Context, *GetProfileImageRequest) (*GetProfileImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProfileImage not implemented")
+}
+func (UnimplementedPluginAPIServer) SetProfileImage(context.Context, *SetProfileImageRequest) (*SetProfileImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetProfileImage not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateUserAuth(context.Context, *UpdateUserAuthRequest) (*UpdateUserAuthResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUserAuth not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateUserRoles(context.Context, *UpdateUserRolesRequest) (*UpdateUserRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUserRoles not implemented")
+}
+func (UnimplementedPluginAPIServer) GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSession not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateSession(context.Context, *CreateSessionRequest) (*CreateSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSession not implemented")
+}
+func (UnimplementedPluginAPIServer) ExtendSessionExpiry(context.Context, *ExtendSessionExpiryRequest) (*ExtendSessionExpiryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExtendSessionExpiry not implemented")
+}
+func (UnimplementedPluginAPIServer) RevokeSession(context.Context, *RevokeSessionRequest) (*RevokeSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeSession not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateUserAccessToken(context.Context, *CreateUserAccessTokenRequest) (*CreateUserAccessTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUserAccessToken not implemented")
+}
+func (UnimplementedPluginAPIServer) RevokeUserAccessToken(context.Context, *RevokeUserAccessTokenRequest) (*RevokeUserAccessTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeUserAccessToken not implemented")
+}
+func (UnimplementedPluginAPIServer) HasPermissionTo(context.Context, *HasPermissionToRequest) (*HasPermissionToResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HasPermissionTo not implemented")
+}
+func (UnimplementedPluginAPIServer) HasPermissionToTeam(context.Context, *HasPermissionToTeamRequest) (*HasPermissionToTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HasPermissionToTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) HasPermissionToChannel(context.Context, *HasPermissionToChannelRequest) (*HasPermissionToChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HasPermissionToChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) RolesGrantPermission(context.Context, *RolesGrantPermissionRequest) (*RolesGrantPermissionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RolesGrantPermission not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -2456,6 +2950,456 @@ func _PluginAPI_RemoveChannelsFromRetentionPolicy_Handler(srv interface{}, ctx c
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_GetUsersInTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsersInTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUsersInTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUsersInTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUsersInTeam(ctx, req.(*GetUsersInTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetUsersInChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsersInChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUsersInChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUsersInChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUsersInChannel(ctx, req.(*GetUsersInChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetUserStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUserStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUserStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUserStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUserStatus(ctx, req.(*GetUserStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetUserStatusesByIds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUserStatusesByIdsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUserStatusesByIds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUserStatusesByIds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUserStatusesByIds(ctx, req.(*GetUserStatusesByIdsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateUserStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateUserStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateUserStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateUserStatus(ctx, req.(*UpdateUserStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SetUserStatusTimedDND_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetUserStatusTimedDNDRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SetUserStatusTimedDND(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SetUserStatusTimedDND_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SetUserStatusTimedDND(ctx, req.(*SetUserStatusTimedDNDRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateUserActive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserActiveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateUserActive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateUserActive_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateUserActive(ctx, req.(*UpdateUserActiveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateUserCustomStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserCustomStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateUserCustomStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateUserCustomStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateUserCustomStatus(ctx, req.(*UpdateUserCustomStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RemoveUserCustomStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveUserCustomStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RemoveUserCustomStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RemoveUserCustomStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RemoveUserCustomStatus(ctx, req.(*RemoveUserCustomStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetLDAPUserAttributes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLDAPUserAttributesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetLDAPUserAttributes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetLDAPUserAttributes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetLDAPUserAttributes(ctx, req.(*GetLDAPUserAttributesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchUsers(ctx, req.(*SearchUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetProfileImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProfileImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetProfileImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetProfileImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetProfileImage(ctx, req.(*GetProfileImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SetProfileImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetProfileImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SetProfileImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SetProfileImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SetProfileImage(ctx, req.(*SetProfileImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateUserAuth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserAuthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateUserAuth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateUserAuth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateUserAuth(ctx, req.(*UpdateUserAuthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateUserRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateUserRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateUserRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateUserRoles(ctx, req.(*UpdateUserRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetSession(ctx, req.(*GetSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateSession(ctx, req.(*CreateSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ExtendSessionExpiry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExtendSessionExpiryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ExtendSessionExpiry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ExtendSessionExpiry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ExtendSessionExpiry(ctx, req.(*ExtendSessionExpiryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RevokeSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RevokeSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RevokeSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RevokeSession(ctx, req.(*RevokeSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateUserAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUserAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateUserAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateUserAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateUserAccessToken(ctx, req.(*CreateUserAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RevokeUserAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeUserAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RevokeUserAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RevokeUserAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RevokeUserAccessToken(ctx, req.(*RevokeUserAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_HasPermissionTo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HasPermissionToRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).HasPermissionTo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_HasPermissionTo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).HasPermissionTo(ctx, req.(*HasPermissionToRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_HasPermissionToTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HasPermissionToTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).HasPermissionToTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_HasPermissionToTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).HasPermissionToTeam(ctx, req.(*HasPermissionToTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_HasPermissionToChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HasPermissionToChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).HasPermissionToChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_HasPermissionToChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).HasPermissionToChannel(ctx, req.(*HasPermissionToChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RolesGrantPermission_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RolesGrantPermissionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RolesGrantPermission(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RolesGrantPermission_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RolesGrantPermission(ctx, req.(*RolesGrantPermissionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -3172,6 +4116,106 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveChannelsFromRetentionPolicy",
 			Handler:    _PluginAPI_RemoveChannelsFromRetentionPolicy_Handler,
+		},
+		{
+			MethodName: "GetUsersInTeam",
+			Handler:    _PluginAPI_GetUsersInTeam_Handler,
+		},
+		{
+			MethodName: "GetUsersInChannel",
+			Handler:    _PluginAPI_GetUsersInChannel_Handler,
+		},
+		{
+			MethodName: "GetUserStatus",
+			Handler:    _PluginAPI_GetUserStatus_Handler,
+		},
+		{
+			MethodName: "GetUserStatusesByIds",
+			Handler:    _PluginAPI_GetUserStatusesByIds_Handler,
+		},
+		{
+			MethodName: "UpdateUserStatus",
+			Handler:    _PluginAPI_UpdateUserStatus_Handler,
+		},
+		{
+			MethodName: "SetUserStatusTimedDND",
+			Handler:    _PluginAPI_SetUserStatusTimedDND_Handler,
+		},
+		{
+			MethodName: "UpdateUserActive",
+			Handler:    _PluginAPI_UpdateUserActive_Handler,
+		},
+		{
+			MethodName: "UpdateUserCustomStatus",
+			Handler:    _PluginAPI_UpdateUserCustomStatus_Handler,
+		},
+		{
+			MethodName: "RemoveUserCustomStatus",
+			Handler:    _PluginAPI_RemoveUserCustomStatus_Handler,
+		},
+		{
+			MethodName: "GetLDAPUserAttributes",
+			Handler:    _PluginAPI_GetLDAPUserAttributes_Handler,
+		},
+		{
+			MethodName: "SearchUsers",
+			Handler:    _PluginAPI_SearchUsers_Handler,
+		},
+		{
+			MethodName: "GetProfileImage",
+			Handler:    _PluginAPI_GetProfileImage_Handler,
+		},
+		{
+			MethodName: "SetProfileImage",
+			Handler:    _PluginAPI_SetProfileImage_Handler,
+		},
+		{
+			MethodName: "UpdateUserAuth",
+			Handler:    _PluginAPI_UpdateUserAuth_Handler,
+		},
+		{
+			MethodName: "UpdateUserRoles",
+			Handler:    _PluginAPI_UpdateUserRoles_Handler,
+		},
+		{
+			MethodName: "GetSession",
+			Handler:    _PluginAPI_GetSession_Handler,
+		},
+		{
+			MethodName: "CreateSession",
+			Handler:    _PluginAPI_CreateSession_Handler,
+		},
+		{
+			MethodName: "ExtendSessionExpiry",
+			Handler:    _PluginAPI_ExtendSessionExpiry_Handler,
+		},
+		{
+			MethodName: "RevokeSession",
+			Handler:    _PluginAPI_RevokeSession_Handler,
+		},
+		{
+			MethodName: "CreateUserAccessToken",
+			Handler:    _PluginAPI_CreateUserAccessToken_Handler,
+		},
+		{
+			MethodName: "RevokeUserAccessToken",
+			Handler:    _PluginAPI_RevokeUserAccessToken_Handler,
+		},
+		{
+			MethodName: "HasPermissionTo",
+			Handler:    _PluginAPI_HasPermissionTo_Handler,
+		},
+		{
+			MethodName: "HasPermissionToTeam",
+			Handler:    _PluginAPI_HasPermissionToTeam_Handler,
+		},
+		{
+			MethodName: "HasPermissionToChannel",
+			Handler:    _PluginAPI_HasPermissionToChannel_Handler,
+		},
+		{
+			MethodName: "RolesGrantPermission",
+			Handler:    _PluginAPI_RolesGrantPermission_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

@@ -1453,6 +1453,1866 @@ func (x *UpdateUserResponse) GetUser() *User {
 	return nil
 }
 
+// Status is a user's presence (model.Status).
+type Status struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// "online", "away", "dnd", "offline" or "ooo".
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// Whether the user set the status, rather than activity.
+	Manual bool `protobuf:"varint,3,opt,name=manual,proto3" json:"manual,omitempty"`
+	// Time of the user's last activity, in milliseconds.
+	LastActivityAt int64 `protobuf:"varint,4,opt,name=last_activity_at,json=lastActivityAt,proto3" json:"last_activity_at,omitempty"`
+	// Id of the channel the user is viewing, if known.
+	ActiveChannel string `protobuf:"bytes,5,opt,name=active_channel,json=activeChannel,proto3" json:"active_channel,omitempty"`
+	// End of a timed do-not-disturb, in seconds since the Unix epoch; 0 for none.
+	DndEndTime    int64 `protobuf:"varint,6,opt,name=dnd_end_time,json=dndEndTime,proto3" json:"dnd_end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Status) Reset() {
+	*x = Status{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Status) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Status) ProtoMessage() {}
+
+func (x *Status) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Status.ProtoReflect.Descriptor instead.
+func (*Status) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Status) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Status) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Status) GetManual() bool {
+	if x != nil {
+		return x.Manual
+	}
+	return false
+}
+
+func (x *Status) GetLastActivityAt() int64 {
+	if x != nil {
+		return x.LastActivityAt
+	}
+	return 0
+}
+
+func (x *Status) GetActiveChannel() string {
+	if x != nil {
+		return x.ActiveChannel
+	}
+	return ""
+}
+
+func (x *Status) GetDndEndTime() int64 {
+	if x != nil {
+		return x.DndEndTime
+	}
+	return 0
+}
+
+// CustomStatus is the emoji and text a user shows beside their name
+// (model.CustomStatus).
+type CustomStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the emoji, such as "calendar"; "speech_balloon" when text is set
+	// without one.
+	Emoji string `protobuf:"bytes,1,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	// Text, at most 100 characters.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
+	// "this_week" or "date_and_time".
+	Duration string `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// Time it clears, in milliseconds since the Unix epoch; 0 for never. Required
+	// with duration "date_and_time".
+	ExpiresAt     int64 `protobuf:"varint,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomStatus) Reset() {
+	*x = CustomStatus{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomStatus) ProtoMessage() {}
+
+func (x *CustomStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomStatus.ProtoReflect.Descriptor instead.
+func (*CustomStatus) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CustomStatus) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *CustomStatus) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CustomStatus) GetDuration() string {
+	if x != nil {
+		return x.Duration
+	}
+	return ""
+}
+
+func (x *CustomStatus) GetExpiresAt() int64 {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return 0
+}
+
+// UserAuth binds a user to an authentication service (model.UserAuth).
+type UserAuth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user in the service; unset for email and password.
+	AuthData *string `protobuf:"bytes,1,opt,name=auth_data,json=authData,proto3,oneof" json:"auth_data,omitempty"`
+	// Name of the service, such as "gitlab", "ldap" or "saml"; empty for email and
+	// password.
+	AuthService   string `protobuf:"bytes,2,opt,name=auth_service,json=authService,proto3" json:"auth_service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserAuth) Reset() {
+	*x = UserAuth{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserAuth) ProtoMessage() {}
+
+func (x *UserAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserAuth.ProtoReflect.Descriptor instead.
+func (*UserAuth) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *UserAuth) GetAuthData() string {
+	if x != nil && x.AuthData != nil {
+		return *x.AuthData
+	}
+	return ""
+}
+
+func (x *UserAuth) GetAuthService() string {
+	if x != nil {
+		return x.AuthService
+	}
+	return ""
+}
+
+// UserSearch filters a user search (model.UserSearch).
+type UserSearch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Prefix of the username, nickname, first name, last name or email, ignoring
+	// case; empty matches everyone.
+	Term string `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
+	// Only members of this team.
+	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Only users who are not members of this team.
+	NotInTeamId string `protobuf:"bytes,3,opt,name=not_in_team_id,json=notInTeamId,proto3" json:"not_in_team_id,omitempty"`
+	// Only members of this channel.
+	InChannelId string `protobuf:"bytes,4,opt,name=in_channel_id,json=inChannelId,proto3" json:"in_channel_id,omitempty"`
+	// Only users who are not members of this channel.
+	NotInChannelId string `protobuf:"bytes,5,opt,name=not_in_channel_id,json=notInChannelId,proto3" json:"not_in_channel_id,omitempty"`
+	// Only members of this group.
+	InGroupId string `protobuf:"bytes,6,opt,name=in_group_id,json=inGroupId,proto3" json:"in_group_id,omitempty"`
+	// Only users allowed by the group constraints of the team or channel.
+	GroupConstrained bool `protobuf:"varint,7,opt,name=group_constrained,json=groupConstrained,proto3" json:"group_constrained,omitempty"`
+	// Whether deactivated users are found too.
+	AllowInactive bool `protobuf:"varint,8,opt,name=allow_inactive,json=allowInactive,proto3" json:"allow_inactive,omitempty"`
+	// Only users who belong to no team.
+	WithoutTeam bool `protobuf:"varint,9,opt,name=without_team,json=withoutTeam,proto3" json:"without_team,omitempty"`
+	// Most users to return: 1 to 1,000; 0 means 100.
+	Limit int32 `protobuf:"varint,10,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only users with this system role.
+	Role string `protobuf:"bytes,11,opt,name=role,proto3" json:"role,omitempty"`
+	// Only users with any of these system roles.
+	Roles []string `protobuf:"bytes,12,rep,name=roles,proto3" json:"roles,omitempty"`
+	// Only users with any of these channel roles.
+	ChannelRoles []string `protobuf:"bytes,13,rep,name=channel_roles,json=channelRoles,proto3" json:"channel_roles,omitempty"`
+	// Only users with any of these team roles.
+	TeamRoles []string `protobuf:"bytes,14,rep,name=team_roles,json=teamRoles,proto3" json:"team_roles,omitempty"`
+	// Only users who are not members of this group.
+	NotInGroupId  string `protobuf:"bytes,15,opt,name=not_in_group_id,json=notInGroupId,proto3" json:"not_in_group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserSearch) Reset() {
+	*x = UserSearch{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserSearch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserSearch) ProtoMessage() {}
+
+func (x *UserSearch) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserSearch.ProtoReflect.Descriptor instead.
+func (*UserSearch) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *UserSearch) GetTerm() string {
+	if x != nil {
+		return x.Term
+	}
+	return ""
+}
+
+func (x *UserSearch) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *UserSearch) GetNotInTeamId() string {
+	if x != nil {
+		return x.NotInTeamId
+	}
+	return ""
+}
+
+func (x *UserSearch) GetInChannelId() string {
+	if x != nil {
+		return x.InChannelId
+	}
+	return ""
+}
+
+func (x *UserSearch) GetNotInChannelId() string {
+	if x != nil {
+		return x.NotInChannelId
+	}
+	return ""
+}
+
+func (x *UserSearch) GetInGroupId() string {
+	if x != nil {
+		return x.InGroupId
+	}
+	return ""
+}
+
+func (x *UserSearch) GetGroupConstrained() bool {
+	if x != nil {
+		return x.GroupConstrained
+	}
+	return false
+}
+
+func (x *UserSearch) GetAllowInactive() bool {
+	if x != nil {
+		return x.AllowInactive
+	}
+	return false
+}
+
+func (x *UserSearch) GetWithoutTeam() bool {
+	if x != nil {
+		return x.WithoutTeam
+	}
+	return false
+}
+
+func (x *UserSearch) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *UserSearch) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *UserSearch) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *UserSearch) GetChannelRoles() []string {
+	if x != nil {
+		return x.ChannelRoles
+	}
+	return nil
+}
+
+func (x *UserSearch) GetTeamRoles() []string {
+	if x != nil {
+		return x.TeamRoles
+	}
+	return nil
+}
+
+func (x *UserSearch) GetNotInGroupId() string {
+	if x != nil {
+		return x.NotInGroupId
+	}
+	return ""
+}
+
+// GetUsersInTeamRequest names the team and the page.
+type GetUsersInTeamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Zero-based page number.
+	Page int32 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`
+	// Page size.
+	PerPage       int32 `protobuf:"varint,3,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersInTeamRequest) Reset() {
+	*x = GetUsersInTeamRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersInTeamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersInTeamRequest) ProtoMessage() {}
+
+func (x *GetUsersInTeamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersInTeamRequest.ProtoReflect.Descriptor instead.
+func (*GetUsersInTeamRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetUsersInTeamRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *GetUsersInTeamRequest) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *GetUsersInTeamRequest) GetPerPage() int32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+// GetUsersInTeamResponse carries one page of users.
+type GetUsersInTeamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team's current members, by username.
+	Users         []*User `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersInTeamResponse) Reset() {
+	*x = GetUsersInTeamResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersInTeamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersInTeamResponse) ProtoMessage() {}
+
+func (x *GetUsersInTeamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersInTeamResponse.ProtoReflect.Descriptor instead.
+func (*GetUsersInTeamResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetUsersInTeamResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// GetUsersInChannelRequest names the channel, the order and the page.
+type GetUsersInChannelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the channel.
+	ChannelId string `protobuf:"bytes,1,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// "username", or "status" for online, away, dnd and then offline users, each
+	// by username.
+	SortBy string `protobuf:"bytes,2,opt,name=sort_by,json=sortBy,proto3" json:"sort_by,omitempty"`
+	// Zero-based page number.
+	Page int32 `protobuf:"varint,3,opt,name=page,proto3" json:"page,omitempty"`
+	// Page size.
+	PerPage       int32 `protobuf:"varint,4,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersInChannelRequest) Reset() {
+	*x = GetUsersInChannelRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersInChannelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersInChannelRequest) ProtoMessage() {}
+
+func (x *GetUsersInChannelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersInChannelRequest.ProtoReflect.Descriptor instead.
+func (*GetUsersInChannelRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetUsersInChannelRequest) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *GetUsersInChannelRequest) GetSortBy() string {
+	if x != nil {
+		return x.SortBy
+	}
+	return ""
+}
+
+func (x *GetUsersInChannelRequest) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *GetUsersInChannelRequest) GetPerPage() int32 {
+	if x != nil {
+		return x.PerPage
+	}
+	return 0
+}
+
+// GetUsersInChannelResponse carries one page of users.
+type GetUsersInChannelResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The channel's members.
+	Users         []*User `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsersInChannelResponse) Reset() {
+	*x = GetUsersInChannelResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsersInChannelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsersInChannelResponse) ProtoMessage() {}
+
+func (x *GetUsersInChannelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsersInChannelResponse.ProtoReflect.Descriptor instead.
+func (*GetUsersInChannelResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetUsersInChannelResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// GetUserStatusRequest names the user.
+type GetUserStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserStatusRequest) Reset() {
+	*x = GetUserStatusRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserStatusRequest) ProtoMessage() {}
+
+func (x *GetUserStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetUserStatusRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetUserStatusRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// GetUserStatusResponse carries the status.
+type GetUserStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user's status.
+	Status        *Status `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserStatusResponse) Reset() {
+	*x = GetUserStatusResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserStatusResponse) ProtoMessage() {}
+
+func (x *GetUserStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetUserStatusResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetUserStatusResponse) GetStatus() *Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// GetUserStatusesByIdsRequest names the users.
+type GetUserStatusesByIdsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ids of the users.
+	UserIds       []string `protobuf:"bytes,1,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserStatusesByIdsRequest) Reset() {
+	*x = GetUserStatusesByIdsRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserStatusesByIdsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserStatusesByIdsRequest) ProtoMessage() {}
+
+func (x *GetUserStatusesByIdsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserStatusesByIdsRequest.ProtoReflect.Descriptor instead.
+func (*GetUserStatusesByIdsRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetUserStatusesByIdsRequest) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+// GetUserStatusesByIdsResponse carries the statuses.
+type GetUserStatusesByIdsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One status per user, in the order of user_ids; "offline" for a user who has
+	// none.
+	Statuses      []*Status `protobuf:"bytes,1,rep,name=statuses,proto3" json:"statuses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserStatusesByIdsResponse) Reset() {
+	*x = GetUserStatusesByIdsResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserStatusesByIdsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserStatusesByIdsResponse) ProtoMessage() {}
+
+func (x *GetUserStatusesByIdsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserStatusesByIdsResponse.ProtoReflect.Descriptor instead.
+func (*GetUserStatusesByIdsResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetUserStatusesByIdsResponse) GetStatuses() []*Status {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+// UpdateUserStatusRequest names the user and the status.
+type UpdateUserStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// "online", "away", "dnd" or "offline".
+	Status        string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserStatusRequest) Reset() {
+	*x = UpdateUserStatusRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserStatusRequest) ProtoMessage() {}
+
+func (x *UpdateUserStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserStatusRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserStatusRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UpdateUserStatusRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateUserStatusRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+// UpdateUserStatusResponse carries the new status.
+type UpdateUserStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user's status, set manually.
+	Status        *Status `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserStatusResponse) Reset() {
+	*x = UpdateUserStatusResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserStatusResponse) ProtoMessage() {}
+
+func (x *UpdateUserStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserStatusResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserStatusResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *UpdateUserStatusResponse) GetStatus() *Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// SetUserStatusTimedDNDRequest names the user and the end of do-not-disturb.
+type SetUserStatusTimedDNDRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+	EndTime       int64 `protobuf:"varint,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetUserStatusTimedDNDRequest) Reset() {
+	*x = SetUserStatusTimedDNDRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetUserStatusTimedDNDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetUserStatusTimedDNDRequest) ProtoMessage() {}
+
+func (x *SetUserStatusTimedDNDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetUserStatusTimedDNDRequest.ProtoReflect.Descriptor instead.
+func (*SetUserStatusTimedDNDRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SetUserStatusTimedDNDRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SetUserStatusTimedDNDRequest) GetEndTime() int64 {
+	if x != nil {
+		return x.EndTime
+	}
+	return 0
+}
+
+// SetUserStatusTimedDNDResponse carries the new status.
+type SetUserStatusTimedDNDResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user's status: dnd until end_time.
+	Status        *Status `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetUserStatusTimedDNDResponse) Reset() {
+	*x = SetUserStatusTimedDNDResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetUserStatusTimedDNDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetUserStatusTimedDNDResponse) ProtoMessage() {}
+
+func (x *SetUserStatusTimedDNDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetUserStatusTimedDNDResponse.ProtoReflect.Descriptor instead.
+func (*SetUserStatusTimedDNDResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SetUserStatusTimedDNDResponse) GetStatus() *Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// UpdateUserActiveRequest names the user and the state.
+type UpdateUserActiveRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Whether the account is active: false deactivates it, true reactivates it.
+	Active        bool `protobuf:"varint,2,opt,name=active,proto3" json:"active,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserActiveRequest) Reset() {
+	*x = UpdateUserActiveRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserActiveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserActiveRequest) ProtoMessage() {}
+
+func (x *UpdateUserActiveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserActiveRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserActiveRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UpdateUserActiveRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateUserActiveRequest) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+// UpdateUserActiveResponse has no fields.
+type UpdateUserActiveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserActiveResponse) Reset() {
+	*x = UpdateUserActiveResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserActiveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserActiveResponse) ProtoMessage() {}
+
+func (x *UpdateUserActiveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserActiveResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserActiveResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{38}
+}
+
+// UpdateUserCustomStatusRequest carries the custom status.
+type UpdateUserCustomStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The custom status to show.
+	CustomStatus  *CustomStatus `protobuf:"bytes,2,opt,name=custom_status,json=customStatus,proto3" json:"custom_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserCustomStatusRequest) Reset() {
+	*x = UpdateUserCustomStatusRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserCustomStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserCustomStatusRequest) ProtoMessage() {}
+
+func (x *UpdateUserCustomStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserCustomStatusRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserCustomStatusRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *UpdateUserCustomStatusRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateUserCustomStatusRequest) GetCustomStatus() *CustomStatus {
+	if x != nil {
+		return x.CustomStatus
+	}
+	return nil
+}
+
+// UpdateUserCustomStatusResponse has no fields.
+type UpdateUserCustomStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserCustomStatusResponse) Reset() {
+	*x = UpdateUserCustomStatusResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserCustomStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserCustomStatusResponse) ProtoMessage() {}
+
+func (x *UpdateUserCustomStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserCustomStatusResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserCustomStatusResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{40}
+}
+
+// RemoveUserCustomStatusRequest names the user.
+type RemoveUserCustomStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveUserCustomStatusRequest) Reset() {
+	*x = RemoveUserCustomStatusRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveUserCustomStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveUserCustomStatusRequest) ProtoMessage() {}
+
+func (x *RemoveUserCustomStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveUserCustomStatusRequest.ProtoReflect.Descriptor instead.
+func (*RemoveUserCustomStatusRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RemoveUserCustomStatusRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// RemoveUserCustomStatusResponse has no fields.
+type RemoveUserCustomStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveUserCustomStatusResponse) Reset() {
+	*x = RemoveUserCustomStatusResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveUserCustomStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveUserCustomStatusResponse) ProtoMessage() {}
+
+func (x *RemoveUserCustomStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveUserCustomStatusResponse.ProtoReflect.Descriptor instead.
+func (*RemoveUserCustomStatusResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{42}
+}
+
+// GetLDAPUserAttributesRequest names the user and the attributes.
+type GetLDAPUserAttributesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Names of the LDAP attributes.
+	Attributes    []string `protobuf:"bytes,2,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLDAPUserAttributesRequest) Reset() {
+	*x = GetLDAPUserAttributesRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLDAPUserAttributesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLDAPUserAttributesRequest) ProtoMessage() {}
+
+func (x *GetLDAPUserAttributesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLDAPUserAttributesRequest.ProtoReflect.Descriptor instead.
+func (*GetLDAPUserAttributesRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetLDAPUserAttributesRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *GetLDAPUserAttributesRequest) GetAttributes() []string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+// GetLDAPUserAttributesResponse carries the attributes.
+type GetLDAPUserAttributesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The values, by attribute name.
+	Attributes    map[string]string `protobuf:"bytes,1,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLDAPUserAttributesResponse) Reset() {
+	*x = GetLDAPUserAttributesResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLDAPUserAttributesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLDAPUserAttributesResponse) ProtoMessage() {}
+
+func (x *GetLDAPUserAttributesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLDAPUserAttributesResponse.ProtoReflect.Descriptor instead.
+func (*GetLDAPUserAttributesResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetLDAPUserAttributesResponse) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+// SearchUsersRequest carries the search.
+type SearchUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to search for.
+	Search        *UserSearch `protobuf:"bytes,1,opt,name=search,proto3" json:"search,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersRequest) Reset() {
+	*x = SearchUsersRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersRequest) ProtoMessage() {}
+
+func (x *SearchUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersRequest.ProtoReflect.Descriptor instead.
+func (*SearchUsersRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SearchUsersRequest) GetSearch() *UserSearch {
+	if x != nil {
+		return x.Search
+	}
+	return nil
+}
+
+// SearchUsersResponse carries the users found.
+type SearchUsersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The matching users, by username.
+	Users         []*User `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersResponse) Reset() {
+	*x = SearchUsersResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersResponse) ProtoMessage() {}
+
+func (x *SearchUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersResponse.ProtoReflect.Descriptor instead.
+func (*SearchUsersResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SearchUsersResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// GetProfileImageRequest names the user.
+type GetProfileImageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProfileImageRequest) Reset() {
+	*x = GetProfileImageRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProfileImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProfileImageRequest) ProtoMessage() {}
+
+func (x *GetProfileImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProfileImageRequest.ProtoReflect.Descriptor instead.
+func (*GetProfileImageRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetProfileImageRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// GetProfileImageResponse carries the image.
+type GetProfileImageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A 128x128 PNG image: the one set, or a generated default.
+	Data          []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProfileImageResponse) Reset() {
+	*x = GetProfileImageResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProfileImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProfileImageResponse) ProtoMessage() {}
+
+func (x *GetProfileImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProfileImageResponse.ProtoReflect.Descriptor instead.
+func (*GetProfileImageResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetProfileImageResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// SetProfileImageRequest carries the new image.
+type SetProfileImageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// A PNG, JPEG or GIF image; it is cropped to a square and scaled to 128x128.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetProfileImageRequest) Reset() {
+	*x = SetProfileImageRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetProfileImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetProfileImageRequest) ProtoMessage() {}
+
+func (x *SetProfileImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetProfileImageRequest.ProtoReflect.Descriptor instead.
+func (*SetProfileImageRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *SetProfileImageRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SetProfileImageRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// SetProfileImageResponse has no fields.
+type SetProfileImageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetProfileImageResponse) Reset() {
+	*x = SetProfileImageResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetProfileImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetProfileImageResponse) ProtoMessage() {}
+
+func (x *SetProfileImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetProfileImageResponse.ProtoReflect.Descriptor instead.
+func (*SetProfileImageResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{50}
+}
+
+// UpdateUserAuthRequest names the user and the new binding.
+type UpdateUserAuthRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The authentication service binding.
+	UserAuth      *UserAuth `protobuf:"bytes,2,opt,name=user_auth,json=userAuth,proto3" json:"user_auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserAuthRequest) Reset() {
+	*x = UpdateUserAuthRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserAuthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserAuthRequest) ProtoMessage() {}
+
+func (x *UpdateUserAuthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserAuthRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserAuthRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *UpdateUserAuthRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateUserAuthRequest) GetUserAuth() *UserAuth {
+	if x != nil {
+		return x.UserAuth
+	}
+	return nil
+}
+
+// UpdateUserAuthResponse carries the binding.
+type UpdateUserAuthResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The binding now in force.
+	UserAuth      *UserAuth `protobuf:"bytes,1,opt,name=user_auth,json=userAuth,proto3" json:"user_auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserAuthResponse) Reset() {
+	*x = UpdateUserAuthResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserAuthResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserAuthResponse) ProtoMessage() {}
+
+func (x *UpdateUserAuthResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserAuthResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserAuthResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *UpdateUserAuthResponse) GetUserAuth() *UserAuth {
+	if x != nil {
+		return x.UserAuth
+	}
+	return nil
+}
+
+// UpdateUserRolesRequest names the user and the roles.
+type UpdateUserRolesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Space-separated system roles, such as "system_user system_admin".
+	NewRoles      string `protobuf:"bytes,2,opt,name=new_roles,json=newRoles,proto3" json:"new_roles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRolesRequest) Reset() {
+	*x = UpdateUserRolesRequest{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRolesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRolesRequest) ProtoMessage() {}
+
+func (x *UpdateUserRolesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRolesRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserRolesRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *UpdateUserRolesRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateUserRolesRequest) GetNewRoles() string {
+	if x != nil {
+		return x.NewRoles
+	}
+	return ""
+}
+
+// UpdateUserRolesResponse carries the user.
+type UpdateUserRolesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user with the new roles.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRolesResponse) Reset() {
+	*x = UpdateUserRolesResponse{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRolesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRolesResponse) ProtoMessage() {}
+
+func (x *UpdateUserRolesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRolesResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserRolesResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *UpdateUserRolesResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
 var File_mattermost_plugin_users_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_users_proto_rawDesc = "" +
@@ -1572,6 +3432,121 @@ const file_mattermost_plugin_users_proto_rawDesc = "" +
 	"\x11UpdateUserRequest\x12+\n" +
 	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\"A\n" +
 	"\x12UpdateUserResponse\x12+\n" +
+	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\"\xc4\x01\n" +
+	"\x06Status\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
+	"\x06manual\x18\x03 \x01(\bR\x06manual\x12(\n" +
+	"\x10last_activity_at\x18\x04 \x01(\x03R\x0elastActivityAt\x12%\n" +
+	"\x0eactive_channel\x18\x05 \x01(\tR\ractiveChannel\x12 \n" +
+	"\fdnd_end_time\x18\x06 \x01(\x03R\n" +
+	"dndEndTime\"s\n" +
+	"\fCustomStatus\x12\x14\n" +
+	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1a\n" +
+	"\bduration\x18\x03 \x01(\tR\bduration\x12\x1d\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\x03R\texpiresAt\"]\n" +
+	"\bUserAuth\x12 \n" +
+	"\tauth_data\x18\x01 \x01(\tH\x00R\bauthData\x88\x01\x01\x12!\n" +
+	"\fauth_service\x18\x02 \x01(\tR\vauthServiceB\f\n" +
+	"\n" +
+	"_auth_data\"\xef\x03\n" +
+	"\n" +
+	"UserSearch\x12\x12\n" +
+	"\x04term\x18\x01 \x01(\tR\x04term\x12\x17\n" +
+	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x12#\n" +
+	"\x0enot_in_team_id\x18\x03 \x01(\tR\vnotInTeamId\x12\"\n" +
+	"\rin_channel_id\x18\x04 \x01(\tR\vinChannelId\x12)\n" +
+	"\x11not_in_channel_id\x18\x05 \x01(\tR\x0enotInChannelId\x12\x1e\n" +
+	"\vin_group_id\x18\x06 \x01(\tR\tinGroupId\x12+\n" +
+	"\x11group_constrained\x18\a \x01(\bR\x10groupConstrained\x12%\n" +
+	"\x0eallow_inactive\x18\b \x01(\bR\rallowInactive\x12!\n" +
+	"\fwithout_team\x18\t \x01(\bR\vwithoutTeam\x12\x14\n" +
+	"\x05limit\x18\n" +
+	" \x01(\x05R\x05limit\x12\x12\n" +
+	"\x04role\x18\v \x01(\tR\x04role\x12\x14\n" +
+	"\x05roles\x18\f \x03(\tR\x05roles\x12#\n" +
+	"\rchannel_roles\x18\r \x03(\tR\fchannelRoles\x12\x1d\n" +
+	"\n" +
+	"team_roles\x18\x0e \x03(\tR\tteamRoles\x12%\n" +
+	"\x0fnot_in_group_id\x18\x0f \x01(\tR\fnotInGroupId\"_\n" +
+	"\x15GetUsersInTeamRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x12\n" +
+	"\x04page\x18\x02 \x01(\x05R\x04page\x12\x19\n" +
+	"\bper_page\x18\x03 \x01(\x05R\aperPage\"G\n" +
+	"\x16GetUsersInTeamResponse\x12-\n" +
+	"\x05users\x18\x01 \x03(\v2\x17.mattermost.plugin.UserR\x05users\"\x81\x01\n" +
+	"\x18GetUsersInChannelRequest\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
+	"\asort_by\x18\x02 \x01(\tR\x06sortBy\x12\x12\n" +
+	"\x04page\x18\x03 \x01(\x05R\x04page\x12\x19\n" +
+	"\bper_page\x18\x04 \x01(\x05R\aperPage\"J\n" +
+	"\x19GetUsersInChannelResponse\x12-\n" +
+	"\x05users\x18\x01 \x03(\v2\x17.mattermost.plugin.UserR\x05users\"/\n" +
+	"\x14GetUserStatusRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"J\n" +
+	"\x15GetUserStatusResponse\x121\n" +
+	"\x06status\x18\x01 \x01(\v2\x19.mattermost.plugin.StatusR\x06status\"8\n" +
+	"\x1bGetUserStatusesByIdsRequest\x12\x19\n" +
+	"\buser_ids\x18\x01 \x03(\tR\auserIds\"U\n" +
+	"\x1cGetUserStatusesByIdsResponse\x125\n" +
+	"\bstatuses\x18\x01 \x03(\v2\x19.mattermost.plugin.StatusR\bstatuses\"J\n" +
+	"\x17UpdateUserStatusRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\"M\n" +
+	"\x18UpdateUserStatusResponse\x121\n" +
+	"\x06status\x18\x01 \x01(\v2\x19.mattermost.plugin.StatusR\x06status\"R\n" +
+	"\x1cSetUserStatusTimedDNDRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
+	"\bend_time\x18\x02 \x01(\x03R\aendTime\"R\n" +
+	"\x1dSetUserStatusTimedDNDResponse\x121\n" +
+	"\x06status\x18\x01 \x01(\v2\x19.mattermost.plugin.StatusR\x06status\"J\n" +
+	"\x17UpdateUserActiveRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06active\x18\x02 \x01(\bR\x06active\"\x1a\n" +
+	"\x18UpdateUserActiveResponse\"~\n" +
+	"\x1dUpdateUserCustomStatusRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12D\n" +
+	"\rcustom_status\x18\x02 \x01(\v2\x1f.mattermost.plugin.CustomStatusR\fcustomStatus\" \n" +
+	"\x1eUpdateUserCustomStatusResponse\"8\n" +
+	"\x1dRemoveUserCustomStatusRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\" \n" +
+	"\x1eRemoveUserCustomStatusResponse\"W\n" +
+	"\x1cGetLDAPUserAttributesRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1e\n" +
+	"\n" +
+	"attributes\x18\x02 \x03(\tR\n" +
+	"attributes\"\xc0\x01\n" +
+	"\x1dGetLDAPUserAttributesResponse\x12`\n" +
+	"\n" +
+	"attributes\x18\x01 \x03(\v2@.mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntryR\n" +
+	"attributes\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"K\n" +
+	"\x12SearchUsersRequest\x125\n" +
+	"\x06search\x18\x01 \x01(\v2\x1d.mattermost.plugin.UserSearchR\x06search\"D\n" +
+	"\x13SearchUsersResponse\x12-\n" +
+	"\x05users\x18\x01 \x03(\v2\x17.mattermost.plugin.UserR\x05users\"1\n" +
+	"\x16GetProfileImageRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"-\n" +
+	"\x17GetProfileImageResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"E\n" +
+	"\x16SetProfileImageRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\x19\n" +
+	"\x17SetProfileImageResponse\"j\n" +
+	"\x15UpdateUserAuthRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x128\n" +
+	"\tuser_auth\x18\x02 \x01(\v2\x1b.mattermost.plugin.UserAuthR\buserAuth\"R\n" +
+	"\x16UpdateUserAuthResponse\x128\n" +
+	"\tuser_auth\x18\x01 \x01(\v2\x1b.mattermost.plugin.UserAuthR\buserAuth\"N\n" +
+	"\x16UpdateUserRolesRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
+	"\tnew_roles\x18\x02 \x01(\tR\bnewRoles\"F\n" +
+	"\x17UpdateUserRolesResponse\x12+\n" +
 	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04userBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
@@ -1586,37 +3561,72 @@ func file_mattermost_plugin_users_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_users_proto_rawDescData
 }
 
-var file_mattermost_plugin_users_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_mattermost_plugin_users_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_mattermost_plugin_users_proto_goTypes = []any{
-	(*User)(nil),                        // 0: mattermost.plugin.User
-	(*ViewUsersRestrictions)(nil),       // 1: mattermost.plugin.ViewUsersRestrictions
-	(*UserGetOptions)(nil),              // 2: mattermost.plugin.UserGetOptions
-	(*CreateUserRequest)(nil),           // 3: mattermost.plugin.CreateUserRequest
-	(*CreateUserResponse)(nil),          // 4: mattermost.plugin.CreateUserResponse
-	(*DeleteUserRequest)(nil),           // 5: mattermost.plugin.DeleteUserRequest
-	(*DeleteUserResponse)(nil),          // 6: mattermost.plugin.DeleteUserResponse
-	(*GetUsersRequest)(nil),             // 7: mattermost.plugin.GetUsersRequest
-	(*GetUsersResponse)(nil),            // 8: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsRequest)(nil),        // 9: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUsersByIdsResponse)(nil),       // 10: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserRequest)(nil),              // 11: mattermost.plugin.GetUserRequest
-	(*GetUserResponse)(nil),             // 12: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailRequest)(nil),       // 13: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByEmailResponse)(nil),      // 14: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameRequest)(nil),    // 15: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUserByUsernameResponse)(nil),   // 16: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesRequest)(nil),  // 17: mattermost.plugin.GetUsersByUsernamesRequest
-	(*GetUsersByUsernamesResponse)(nil), // 18: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserRequest)(nil),           // 19: mattermost.plugin.UpdateUserRequest
-	(*UpdateUserResponse)(nil),          // 20: mattermost.plugin.UpdateUserResponse
-	nil,                                 // 21: mattermost.plugin.User.PropsEntry
-	nil,                                 // 22: mattermost.plugin.User.NotifyPropsEntry
-	nil,                                 // 23: mattermost.plugin.User.TimezoneEntry
+	(*User)(nil),                           // 0: mattermost.plugin.User
+	(*ViewUsersRestrictions)(nil),          // 1: mattermost.plugin.ViewUsersRestrictions
+	(*UserGetOptions)(nil),                 // 2: mattermost.plugin.UserGetOptions
+	(*CreateUserRequest)(nil),              // 3: mattermost.plugin.CreateUserRequest
+	(*CreateUserResponse)(nil),             // 4: mattermost.plugin.CreateUserResponse
+	(*DeleteUserRequest)(nil),              // 5: mattermost.plugin.DeleteUserRequest
+	(*DeleteUserResponse)(nil),             // 6: mattermost.plugin.DeleteUserResponse
+	(*GetUsersRequest)(nil),                // 7: mattermost.plugin.GetUsersRequest
+	(*GetUsersResponse)(nil),               // 8: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsRequest)(nil),           // 9: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUsersByIdsResponse)(nil),          // 10: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserRequest)(nil),                 // 11: mattermost.plugin.GetUserRequest
+	(*GetUserResponse)(nil),                // 12: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailRequest)(nil),          // 13: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByEmailResponse)(nil),         // 14: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameRequest)(nil),       // 15: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUserByUsernameResponse)(nil),      // 16: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesRequest)(nil),     // 17: mattermost.plugin.GetUsersByUsernamesRequest
+	(*GetUsersByUsernamesResponse)(nil),    // 18: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserRequest)(nil),              // 19: mattermost.plugin.UpdateUserRequest
+	(*UpdateUserResponse)(nil),             // 20: mattermost.plugin.UpdateUserResponse
+	(*Status)(nil),                         // 21: mattermost.plugin.Status
+	(*CustomStatus)(nil),                   // 22: mattermost.plugin.CustomStatus
+	(*UserAuth)(nil),                       // 23: mattermost.plugin.UserAuth
+	(*UserSearch)(nil),                     // 24: mattermost.plugin.UserSearch
+	(*GetUsersInTeamRequest)(nil),          // 25: mattermost.plugin.GetUsersInTeamRequest
+	(*GetUsersInTeamResponse)(nil),         // 26: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelRequest)(nil),       // 27: mattermost.plugin.GetUsersInChannelRequest
+	(*GetUsersInChannelResponse)(nil),      // 28: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusRequest)(nil),           // 29: mattermost.plugin.GetUserStatusRequest
+	(*GetUserStatusResponse)(nil),          // 30: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsRequest)(nil),    // 31: mattermost.plugin.GetUserStatusesByIdsRequest
+	(*GetUserStatusesByIdsResponse)(nil),   // 32: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusRequest)(nil),        // 33: mattermost.plugin.UpdateUserStatusRequest
+	(*UpdateUserStatusResponse)(nil),       // 34: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDRequest)(nil),   // 35: mattermost.plugin.SetUserStatusTimedDNDRequest
+	(*SetUserStatusTimedDNDResponse)(nil),  // 36: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveRequest)(nil),        // 37: mattermost.plugin.UpdateUserActiveRequest
+	(*UpdateUserActiveResponse)(nil),       // 38: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusRequest)(nil),  // 39: mattermost.plugin.UpdateUserCustomStatusRequest
+	(*UpdateUserCustomStatusResponse)(nil), // 40: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusRequest)(nil),  // 41: mattermost.plugin.RemoveUserCustomStatusRequest
+	(*RemoveUserCustomStatusResponse)(nil), // 42: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesRequest)(nil),   // 43: mattermost.plugin.GetLDAPUserAttributesRequest
+	(*GetLDAPUserAttributesResponse)(nil),  // 44: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersRequest)(nil),             // 45: mattermost.plugin.SearchUsersRequest
+	(*SearchUsersResponse)(nil),            // 46: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageRequest)(nil),         // 47: mattermost.plugin.GetProfileImageRequest
+	(*GetProfileImageResponse)(nil),        // 48: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageRequest)(nil),         // 49: mattermost.plugin.SetProfileImageRequest
+	(*SetProfileImageResponse)(nil),        // 50: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthRequest)(nil),          // 51: mattermost.plugin.UpdateUserAuthRequest
+	(*UpdateUserAuthResponse)(nil),         // 52: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesRequest)(nil),         // 53: mattermost.plugin.UpdateUserRolesRequest
+	(*UpdateUserRolesResponse)(nil),        // 54: mattermost.plugin.UpdateUserRolesResponse
+	nil,                                    // 55: mattermost.plugin.User.PropsEntry
+	nil,                                    // 56: mattermost.plugin.User.NotifyPropsEntry
+	nil,                                    // 57: mattermost.plugin.User.TimezoneEntry
+	nil,                                    // 58: mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
 }
 var file_mattermost_plugin_users_proto_depIdxs = []int32{
-	21, // 0: mattermost.plugin.User.props:type_name -> mattermost.plugin.User.PropsEntry
-	22, // 1: mattermost.plugin.User.notify_props:type_name -> mattermost.plugin.User.NotifyPropsEntry
-	23, // 2: mattermost.plugin.User.timezone:type_name -> mattermost.plugin.User.TimezoneEntry
+	55, // 0: mattermost.plugin.User.props:type_name -> mattermost.plugin.User.PropsEntry
+	56, // 1: mattermost.plugin.User.notify_props:type_name -> mattermost.plugin.User.NotifyPropsEntry
+	57, // 2: mattermost.plugin.User.timezone:type_name -> mattermost.plugin.User.TimezoneEntry
 	1,  // 3: mattermost.plugin.UserGetOptions.view_restrictions:type_name -> mattermost.plugin.ViewUsersRestrictions
 	0,  // 4: mattermost.plugin.CreateUserRequest.user:type_name -> mattermost.plugin.User
 	0,  // 5: mattermost.plugin.CreateUserResponse.user:type_name -> mattermost.plugin.User
@@ -1629,11 +3639,24 @@ var file_mattermost_plugin_users_proto_depIdxs = []int32{
 	0,  // 12: mattermost.plugin.GetUsersByUsernamesResponse.users:type_name -> mattermost.plugin.User
 	0,  // 13: mattermost.plugin.UpdateUserRequest.user:type_name -> mattermost.plugin.User
 	0,  // 14: mattermost.plugin.UpdateUserResponse.user:type_name -> mattermost.plugin.User
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	0,  // 15: mattermost.plugin.GetUsersInTeamResponse.users:type_name -> mattermost.plugin.User
+	0,  // 16: mattermost.plugin.GetUsersInChannelResponse.users:type_name -> mattermost.plugin.User
+	21, // 17: mattermost.plugin.GetUserStatusResponse.status:type_name -> mattermost.plugin.Status
+	21, // 18: mattermost.plugin.GetUserStatusesByIdsResponse.statuses:type_name -> mattermost.plugin.Status
+	21, // 19: mattermost.plugin.UpdateUserStatusResponse.status:type_name -> mattermost.plugin.Status
+	21, // 20: mattermost.plugin.SetUserStatusTimedDNDResponse.status:type_name -> mattermost.plugin.Status
+	22, // 21: mattermost.plugin.UpdateUserCustomStatusRequest.custom_status:type_name -> mattermost.plugin.CustomStatus
+	58, // 22: mattermost.plugin.GetLDAPUserAttributesResponse.attributes:type_name -> mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
+	24, // 23: mattermost.plugin.SearchUsersRequest.search:type_name -> mattermost.plugin.UserSearch
+	0,  // 24: mattermost.plugin.SearchUsersResponse.users:type_name -> mattermost.plugin.User
+	23, // 25: mattermost.plugin.UpdateUserAuthRequest.user_auth:type_name -> mattermost.plugin.UserAuth
+	23, // 26: mattermost.plugin.UpdateUserAuthResponse.user_auth:type_name -> mattermost.plugin.UserAuth
+	0,  // 27: mattermost.plugin.UpdateUserRolesResponse.user:type_name -> mattermost.plugin.User
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_users_proto_init() }
@@ -1642,13 +3665,14 @@ func file_mattermost_plugin_users_proto_init() {
 		return
 	}
 	file_mattermost_plugin_users_proto_msgTypes[0].OneofWrappers = []any{}
+	file_mattermost_plugin_users_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_users_proto_rawDesc), len(file_mattermost_plugin_users_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,213 @@
+"""End to end: the users area beyond the account basics of test_e2e.py.
+
+Listings by team and channel, search, statuses, custom statuses, profile
+images, auth bindings and system roles, through both clients, and the
+failure paths of the account methods.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from typing import Any
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import (
+    CustomStatus,
+    Team,
+    User,
+    UserAuth,
+    UserGetOptions,
+    UserSearch,
+)
+
+from conftest import new_user, png
+
+UNKNOWN_ID = "a" * 26
+
+
+def team_of(api: Any, *users: User) -> Team:
+    team = api.create_team(Team(name="core", display_name="Core", type="O"))
+    api.create_team_members(team.id, [u.id for u in users], "")
+    return team  # type: ignore[no-any-return]
+
+
+def test_account_method_failures(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    with pytest.raises(mp.ValidationError):
+        api.create_user(User(username="alice", email="other@example.com", password="passw0rd!"))
+    with pytest.raises(mp.NotFoundError):
+        api.delete_user(UNKNOWN_ID)
+    with pytest.raises(mp.ValidationError):
+        api.get_users(UserGetOptions(page=-1, per_page=10))
+    # Unknown ids and names are skipped, as upstream skips them.
+    assert api.get_users_by_ids([UNKNOWN_ID, alice.id]) == [api.get_user(alice.id)]
+    with pytest.raises(mp.NotFoundError):
+        api.get_user(UNKNOWN_ID)
+    with pytest.raises(mp.NotFoundError):
+        api.get_user_by_email("nobody@example.com")
+    with pytest.raises(mp.NotFoundError):
+        api.get_user_by_username("nobody")
+    assert api.get_users_by_usernames(["nobody"]) == []
+    alice.email = "not-an-email"
+    with pytest.raises(mp.ValidationError):
+        api.update_user(alice)
+
+
+def test_get_users_filters_by_team_and_channel(api: Any) -> None:
+    alice, bob, carol = (api.create_user(new_user(n)) for n in ("alice", "bob", "carol"))
+    team = team_of(api, alice, bob)
+    names = [u.username for u in api.get_users(UserGetOptions(in_team_id=team.id, per_page=10))]
+    assert names == ["alice", "bob"]
+    outside = api.get_users(UserGetOptions(not_in_team_id=team.id, per_page=10))
+    assert [u.username for u in outside] == ["carol"]
+    assert [u.id for u in api.get_users(UserGetOptions(without_team=True, per_page=9))] == [
+        carol.id
+    ]
+
+
+def test_users_in_team(api: Any) -> None:
+    alice, bob = api.create_user(new_user("bob")), api.create_user(new_user("alice"))
+    team = team_of(api, alice, bob)
+    assert [u.username for u in api.get_users_in_team(team.id, 0, 10)] == ["alice", "bob"]
+    assert [u.username for u in api.get_users_in_team(team.id, 1, 1)] == ["bob"]
+    assert all(u.password == "" for u in api.get_users_in_team(team.id, 0, 10))
+    with pytest.raises(mp.ValidationError):
+        api.get_users_in_team("bad", 0, 10)
+
+
+def test_users_in_channel(api: Any) -> None:
+    alice, bob = api.create_user(new_user("alice")), api.create_user(new_user("bob"))
+    team = team_of(api, alice, bob)
+    town = api.get_channel_by_name(team.id, "town-square", False)
+    api.update_user_status(bob.id, "online")
+    api.update_user_status(alice.id, "away")
+    assert [u.username for u in api.get_users_in_channel(town.id, "username", 0, 10)] == [
+        "alice",
+        "bob",
+    ]
+    assert [u.username for u in api.get_users_in_channel(town.id, "status", 0, 10)] == [
+        "bob",
+        "alice",
+    ]
+    with pytest.raises(mp.ValidationError) as sort:
+        api.get_users_in_channel(town.id, "age", 0, 10)
+    assert sort.value.error_id == "plugin.api.get_users_in_channel"
+    with pytest.raises(mp.NotFoundError):
+        api.get_users_in_channel(UNKNOWN_ID, "username", 0, 10)
+
+
+def test_statuses(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    with pytest.raises(mp.NotFoundError):
+        api.get_user_status(alice.id)
+    status = api.update_user_status(alice.id, "dnd")
+    assert (status.status, status.manual) == ("dnd", True)
+    assert api.get_user_status(alice.id) == status
+    statuses = api.get_user_statuses_by_ids([alice.id, UNKNOWN_ID])
+    assert [(s.user_id, s.status) for s in statuses] == [(alice.id, "dnd"), (UNKNOWN_ID, "offline")]
+    with pytest.raises(mp.ValidationError):
+        api.update_user_status(alice.id, "asleep")
+    with pytest.raises(mp.NotFoundError):
+        api.update_user_status(UNKNOWN_ID, "online")
+    with pytest.raises(mp.ValidationError):
+        api.get_user_statuses_by_ids(["bad"])
+
+
+def test_timed_dnd(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    end = int(time.time()) + 3600
+    status = api.set_user_status_timed_dnd(alice.id, end)
+    assert (status.status, status.dnd_end_time) == ("dnd", end)
+    with pytest.raises(mp.ValidationError):
+        api.set_user_status_timed_dnd(alice.id, int(time.time()) - 10)
+
+
+def test_update_user_active(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    api.update_user_active(alice.id, False)
+    assert api.get_user(alice.id).delete_at > 0
+    api.update_user_active(alice.id, True)
+    assert api.get_user(alice.id).delete_at == 0
+    with pytest.raises(mp.NotFoundError):
+        api.update_user_active(UNKNOWN_ID, False)
+
+
+def test_custom_status(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    api.update_user_custom_status(alice.id, CustomStatus(text="In a meeting", duration="one_hour"))
+    stored = json.loads(api.get_user(alice.id).props["customStatus"])
+    assert stored["text"] == "In a meeting" and stored["emoji"] == "speech_balloon"
+    with pytest.raises(mp.ValidationError):
+        api.update_user_custom_status(alice.id, CustomStatus(text="x" * 101))
+    with pytest.raises(mp.ValidationError):
+        api.update_user_custom_status(alice.id, CustomStatus(duration="date_and_time"))
+    api.remove_user_custom_status(alice.id)
+    assert "customStatus" not in api.get_user(alice.id).props
+    with pytest.raises(mp.NotFoundError):
+        api.remove_user_custom_status(UNKNOWN_ID)
+
+
+def test_ldap_is_off(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    with pytest.raises(mp.UnimplementedError) as off:
+        api.get_ldap_user_attributes(alice.id, ["cn"])
+    assert off.value.error_id == "ent.ldap.disabled.app_error"
+
+
+def test_search_users(api: Any) -> None:
+    alice = api.create_user(
+        User(username="alice", email="a@example.com", password="passw0rd!", first_name="Alicia")
+    )
+    bob = api.create_user(new_user("bob"))
+    api.create_user(new_user("albert"))
+    team = team_of(api, alice, bob)
+    assert [u.username for u in api.search_users(UserSearch(term="al"))] == ["albert", "alice"]
+    assert [u.username for u in api.search_users(UserSearch(term="ALI"))] == ["alice"]
+    assert [u.username for u in api.search_users(UserSearch(term="al", team_id=team.id))] == [
+        "alice"
+    ]
+    assert len(api.search_users(UserSearch(term="", limit=2))) == 2
+    with pytest.raises(mp.ValidationError):
+        api.search_users(UserSearch(term="a", limit=5000))
+    with pytest.raises(mp.ValidationError):
+        api.search_users(UserSearch(term="a", team_id="bad"))
+
+
+def test_profile_image(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    default = api.get_profile_image(alice.id)
+    assert default[:8] == b"\x89PNG\r\n\x1a\n"
+    api.set_profile_image(alice.id, png(64, 256))
+    image = api.get_profile_image(alice.id)
+    assert image != default and struct.unpack(">II", image[16:24]) == (128, 128)
+    assert api.get_user(alice.id).last_picture_update > 0
+    with pytest.raises(mp.ValidationError):
+        api.set_profile_image(alice.id, b"GIF89a garbage")
+    with pytest.raises(mp.NotFoundError):
+        api.get_profile_image(UNKNOWN_ID)
+
+
+def test_update_user_auth(api: Any) -> None:
+    alice, bob = api.create_user(new_user("alice")), api.create_user(new_user("bob"))
+    auth = api.update_user_auth(alice.id, UserAuth(auth_service="gitlab", auth_data="42"))
+    assert (auth.auth_service, auth.auth_data) == ("gitlab", "42")
+    assert api.get_user(alice.id).auth_service == "gitlab"
+    with pytest.raises(mp.ValidationError):
+        api.update_user_auth(bob.id, UserAuth(auth_service="gitlab", auth_data="42"))
+    with pytest.raises(mp.NotFoundError):
+        api.update_user_auth(UNKNOWN_ID, UserAuth(auth_service="gitlab", auth_data="7"))
+
+
+def test_update_user_roles(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    user = api.update_user_roles(alice.id, "system_user system_admin")
+    assert user.roles == "system_user system_admin"
+    with pytest.raises(mp.ValidationError) as unknown:
+        api.update_user_roles(alice.id, "system_user overlord")
+    assert unknown.value.error_id == "app.role.check_roles_exist.role_not_found"
+    with pytest.raises(mp.NotFoundError):
+        api.update_user_roles(UNKNOWN_ID, "system_user")

@@ -1,0 +1,186 @@
+package memory
+
+// This file holds the handlers and the state of the sessions domain:
+// sessions and personal access tokens.
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// userAccessTokenDescriptionMaxRunes is model.UserAccessToken's limit.
+const userAccessTokenDescriptionMaxRunes = 255
+
+// sessionStore holds sessions and personal access tokens by id. A token's
+// session carries the token's id in its "user_access_token_id" prop.
+type sessionStore struct {
+	byID   map[string]*pluginpb.Session
+	tokens map[string]*pluginpb.UserAccessToken
+}
+
+func newSessionStore() sessionStore {
+	return sessionStore{byID: make(map[string]*pluginpb.Session), tokens: make(map[string]*pluginpb.UserAccessToken)}
+}
+
+func sessionNotFound(sessionID string) *apperror.Error {
+	return apperror.New("app.session.get.app_error", "Unable to find the session.", "session_id="+sessionID, http.StatusNotFound)
+}
+
+// saveSession stores a new session for an existing user, with the
+// defaults of model.Session.PreSave. The caller holds the lock.
+func (b *Backend) saveSession(s *pluginpb.Session) error {
+	u, err := b.user(s.GetUserId())
+	if err != nil {
+		return err
+	}
+	now := b.nowMillis()
+	s.Id = newID()
+	if s.GetToken() == "" {
+		s.Token = newID()
+	}
+	s.CreateAt = now
+	s.LastActivityAt = now
+	if s.GetRoles() == "" {
+		s.Roles = u.GetRoles()
+	}
+	if s.Props == nil {
+		s.Props = map[string]string{}
+	}
+	b.sessions.byID[s.GetId()] = s
+	return nil
+}
+
+// GetSession returns a session by id.
+func (b *Backend) GetSession(_ context.Context, req *pluginpb.GetSessionRequest) (*pluginpb.GetSessionResponse, error) {
+	if !isValidID(req.GetSessionId()) {
+		return nil, invalidParam("session_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.sessions.byID[req.GetSessionId()]
+	if !ok {
+		return nil, sessionNotFound(req.GetSessionId())
+	}
+	return &pluginpb.GetSessionResponse{Session: proto.Clone(s).(*pluginpb.Session)}, nil
+}
+
+// CreateSession creates a session for a user.
+func (b *Backend) CreateSession(_ context.Context, req *pluginpb.CreateSessionRequest) (*pluginpb.CreateSessionResponse, error) {
+	if req.GetSession() == nil {
+		return nil, invalidParam("session")
+	}
+	s := proto.Clone(req.GetSession()).(*pluginpb.Session)
+	if s.GetId() != "" {
+		return nil, apperror.New("store.sql_session.save.existing.app_error",
+			"Cannot update an existing session.", "id="+s.GetId(), http.StatusBadRequest)
+	}
+	s.TeamMembers = nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.saveSession(s); err != nil {
+		return nil, err
+	}
+	return &pluginpb.CreateSessionResponse{Session: proto.Clone(s).(*pluginpb.Session)}, nil
+}
+
+// ExtendSessionExpiry sets a new expiry time on a session.
+func (b *Backend) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendSessionExpiryRequest) (*pluginpb.ExtendSessionExpiryResponse, error) {
+	if !isValidID(req.GetSessionId()) {
+		return nil, invalidParam("session_id")
+	}
+	if req.GetNewExpiry() < 0 {
+		return nil, invalidParam("new_expiry")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.sessions.byID[req.GetSessionId()]
+	if !ok {
+		return nil, sessionNotFound(req.GetSessionId())
+	}
+	s = proto.Clone(s).(*pluginpb.Session)
+	s.ExpiresAt = req.GetNewExpiry()
+	b.sessions.byID[s.GetId()] = s
+	return &pluginpb.ExtendSessionExpiryResponse{}, nil
+}
+
+// RevokeSession removes a session. As in Mattermost's RevokeSessionById,
+// an unknown session is a bad request.
+func (b *Backend) RevokeSession(_ context.Context, req *pluginpb.RevokeSessionRequest) (*pluginpb.RevokeSessionResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.sessions.byID[req.GetSessionId()]; !ok {
+		e := sessionNotFound(req.GetSessionId())
+		e.StatusCode = http.StatusBadRequest
+		return nil, e
+	}
+	delete(b.sessions.byID, req.GetSessionId())
+	return &pluginpb.RevokeSessionResponse{}, nil
+}
+
+// CreateUserAccessToken creates a personal access token and its session.
+// As on a Mattermost server with the default ServiceSettings, where
+// EnableUserAccessTokens is false, only bot accounts may have one.
+func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateUserAccessTokenRequest) (*pluginpb.CreateUserAccessTokenResponse, error) {
+	in := req.GetToken()
+	if in == nil {
+		return nil, invalidParam("token")
+	}
+	if utf8.RuneCountInString(in.GetDescription()) > userAccessTokenDescriptionMaxRunes {
+		return nil, apperror.New("model.user_access_token.is_valid.description.app_error",
+			"Invalid description: at most 255 characters.", "", http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, err := b.user(in.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	if !u.GetIsBot() {
+		return nil, apperror.New("app.user_access_token.disabled",
+			"Personal access tokens are disabled on this server.", "user_id="+u.GetId(), http.StatusNotImplemented)
+	}
+	if u.GetDeleteAt() != 0 {
+		return nil, apperror.New("app.user_access_token.inactive_user",
+			"The user is deactivated.", "user_id="+u.GetId(), http.StatusBadRequest)
+	}
+	t := &pluginpb.UserAccessToken{
+		Id: newID(), Token: newID(), UserId: u.GetId(), Description: in.GetDescription(),
+		IsActive: true, ExpiresAt: in.GetExpiresAt(),
+	}
+	s := &pluginpb.Session{
+		Token: t.GetToken(), UserId: u.GetId(), ExpiresAt: t.GetExpiresAt(),
+		Props: map[string]string{"type": "UserAccessToken", "user_access_token_id": t.GetId(), "is_bot": "true"},
+	}
+	if err := b.saveSession(s); err != nil {
+		return nil, err
+	}
+	b.sessions.tokens[t.GetId()] = t
+	return &pluginpb.CreateUserAccessTokenResponse{Token: proto.Clone(t).(*pluginpb.UserAccessToken)}, nil
+}
+
+// RevokeUserAccessToken removes a personal access token and its session.
+func (b *Backend) RevokeUserAccessToken(_ context.Context, req *pluginpb.RevokeUserAccessTokenRequest) (*pluginpb.RevokeUserAccessTokenResponse, error) {
+	if !isValidID(req.GetTokenId()) {
+		return nil, invalidParam("token_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.sessions.tokens[req.GetTokenId()]; !ok {
+		return nil, apperror.New("app.user_access_token.get_by_token.app_error",
+			"Unable to find the personal access token.", "token_id="+req.GetTokenId(), http.StatusNotFound)
+	}
+	delete(b.sessions.tokens, req.GetTokenId())
+	for id := range maps.Clone(b.sessions.byID) {
+		if b.sessions.byID[id].GetProps()["user_access_token_id"] == req.GetTokenId() {
+			delete(b.sessions.byID, id)
+		}
+	}
+	return &pluginpb.RevokeUserAccessTokenResponse{}, nil
+}

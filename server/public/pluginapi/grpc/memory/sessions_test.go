@@ -1,0 +1,131 @@
+package memory
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+func TestSessions(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	u := create(t, b, newUser("alice"))
+	created, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: u.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := created.GetSession()
+	if !isValidID(s.GetId()) || s.GetToken() == "" || s.GetRoles() != "system_user" {
+		t.Errorf("session = %v; want id, token and the user's roles", s)
+	}
+	if _, err := b.ExtendSessionExpiry(ctx, &pluginpb.ExtendSessionExpiryRequest{SessionId: s.GetId(), NewExpiry: 42}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: s.GetId()})
+	if err != nil || got.GetSession().GetExpiresAt() != 42 {
+		t.Errorf("GetSession = %v, %v; want expiry 42", got, err)
+	}
+	if _, err := b.RevokeSession(ctx, &pluginpb.RevokeSessionRequest{SessionId: s.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.RevokeSession(ctx, &pluginpb.RevokeSessionRequest{SessionId: s.GetId()})
+	wantAppError(t, "RevokeSession(twice)", err, http.StatusBadRequest)
+	_, err = b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: s.GetId()})
+	wantAppError(t, "GetSession(revoked)", err, http.StatusNotFound)
+	_, err = b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: newID()}})
+	wantAppError(t, "CreateSession(unknown user)", err, http.StatusNotFound)
+}
+
+func TestUserAccessTokens(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	human := create(t, b, newUser("alice"))
+	_, err := b.CreateUserAccessToken(ctx, &pluginpb.CreateUserAccessTokenRequest{Token: &pluginpb.UserAccessToken{UserId: human.GetId()}})
+	wantAppError(t, "CreateUserAccessToken(human)", err, http.StatusNotImplemented)
+	bot := create(t, b, &pluginpb.User{Username: "robot", Email: "robot@example.com", Password: "passw0rd!", IsBot: true})
+	resp, err := b.CreateUserAccessToken(ctx, &pluginpb.CreateUserAccessTokenRequest{Token: &pluginpb.UserAccessToken{UserId: bot.GetId(), Description: "ci"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := resp.GetToken()
+	if !tok.GetIsActive() || tok.GetToken() == "" {
+		t.Errorf("token = %v", tok)
+	}
+	if len(b.sessions.byID) != 1 {
+		t.Errorf("sessions = %d; want the token's session", len(b.sessions.byID))
+	}
+	if _, err := b.RevokeUserAccessToken(ctx, &pluginpb.RevokeUserAccessTokenRequest{TokenId: tok.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.sessions.byID) != 0 {
+		t.Errorf("the token's session survived its revocation")
+	}
+	_, err = b.RevokeUserAccessToken(ctx, &pluginpb.RevokeUserAccessTokenRequest{TokenId: tok.GetId()})
+	wantAppError(t, "RevokeUserAccessToken(twice)", err, http.StatusNotFound)
+}
+
+func TestPermissions(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	town, _ := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if _, err := w.b.UpdateTeamMemberRoles(ctx, &pluginpb.UpdateTeamMemberRolesRequest{TeamId: w.team.GetId(), UserId: w.alice.GetId(), NewRoles: "team_user team_admin"}); err != nil {
+		t.Fatal(err)
+	}
+	admin := create(t, w.b, &pluginpb.User{Username: "root", Email: "root@example.com", Password: "passw0rd!"})
+	if _, err := w.b.UpdateUserRoles(ctx, &pluginpb.UpdateUserRolesRequest{UserId: admin.GetId(), NewRoles: "system_user system_admin"}); err != nil {
+		t.Fatal(err)
+	}
+	perm := func(id string) *pluginpb.Permission { return &pluginpb.Permission{Id: id} }
+	tests := []struct {
+		name string
+		ask  func() (bool, error)
+		want bool
+	}{
+		{"user creates a team", func() (bool, error) {
+			r, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId(), Permission: perm("create_team")})
+			return r.GetHasPermission(), err
+		}, true},
+		{"user manages the system", func() (bool, error) {
+			r, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId(), Permission: perm("manage_system")})
+			return r.GetHasPermission(), err
+		}, false},
+		{"admin manages the system", func() (bool, error) {
+			r, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: admin.GetId(), Permission: perm("manage_system")})
+			return r.GetHasPermission(), err
+		}, true},
+		{"team admin manages the team", func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.alice.GetId(), TeamId: w.team.GetId(), Permission: perm("manage_team")})
+			return r.GetHasPermission(), err
+		}, true},
+		{"team member manages the team", func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.bob.GetId(), TeamId: w.team.GetId(), Permission: perm("manage_team")})
+			return r.GetHasPermission(), err
+		}, false},
+		{"outsider views the team", func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.carol.GetId(), TeamId: w.team.GetId(), Permission: perm("view_team")})
+			return r.GetHasPermission(), err
+		}, false},
+		{"member posts in the channel", func() (bool, error) {
+			r, err := w.b.HasPermissionToChannel(ctx, &pluginpb.HasPermissionToChannelRequest{UserId: w.bob.GetId(), ChannelId: town.GetChannel().GetId(), Permission: perm("create_post")})
+			return r.GetHasPermission(), err
+		}, true},
+		{"outsider posts in the channel", func() (bool, error) {
+			r, err := w.b.HasPermissionToChannel(ctx, &pluginpb.HasPermissionToChannelRequest{UserId: w.carol.GetId(), ChannelId: town.GetChannel().GetId(), Permission: perm("create_post")})
+			return r.GetHasPermission(), err
+		}, false},
+		{"team_admin includes team_user", func() (bool, error) {
+			r, err := w.b.RolesGrantPermission(ctx, &pluginpb.RolesGrantPermissionRequest{RoleNames: []string{"team_admin"}, PermissionId: "view_team"})
+			return r.GetGranted(), err
+		}, true},
+	}
+	for _, tt := range tests {
+		got, err := tt.ask()
+		if err != nil || got != tt.want {
+			t.Errorf("%s = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+	_, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId()})
+	wantAppError(t, "HasPermissionTo(no permission)", err, http.StatusBadRequest)
+}
