@@ -164,6 +164,22 @@ async def test_async_close_during_calls(go_server: GoServer) -> None:
     assert all(type(r) is mp.ClientClosedError for r in results), results
 
 
+async def test_a_kept_error_does_not_hold_the_connection(go_server: GoServer) -> None:
+    """An error the caller keeps holds no grpc call, so close() frees the connection.
+
+    grpc's frames in a traceback hold the call, and the call holds the
+    connection open past close() until a GC pass; a server stopping then
+    waits for it. The chained grpc error keeps its code without them.
+    """
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as client:
+        with pytest.raises(mp.NotFoundError) as caught:
+            await client.get_user("a" * 26)
+    cause = caught.value.__cause__
+    assert isinstance(cause, grpc.aio.AioRpcError)
+    assert cause.code() is grpc.StatusCode.NOT_FOUND
+    assert cause.__traceback__ is None
+
+
 async def test_async_user_cancel_is_still_cancelled_error(go_server: GoServer) -> None:
     client = go_server.async_client()
 

@@ -28,12 +28,33 @@ from .grpc.permissions_pb2 import (
 from .grpc.plugin_pb2 import (
     AppError,
 )
+from .grpc.posts_pb2 import (
+    Emoji,
+    Post,
+    PostAcknowledgement,
+    PostEmbed,
+    PostImage,
+    PostList,
+    PostMetadata,
+    PostPriority,
+    PostSearchResults,
+    SearchMatches,
+    SearchParameter,
+    SearchParams,
+)
 from .grpc.preferences_pb2 import (
     Preference,
+)
+from .grpc.reactions_pb2 import (
+    Reaction,
 )
 from .grpc.sessions_pb2 import (
     Session,
     UserAccessToken,
+)
+from .grpc.sidebar_pb2 import (
+    OrderedSidebarCategories,
+    SidebarCategoryWithChannels,
 )
 from .grpc.teams_pb2 import (
     Team,
@@ -60,10 +81,25 @@ __all__ = [
     "ChannelMemberIdentifier",
     "ChannelStats",
     "CustomStatus",
+    "Emoji",
+    "OrderedSidebarCategories",
     "Permission",
     "PluginKVSetOptions",
+    "Post",
+    "PostAcknowledgement",
+    "PostEmbed",
+    "PostImage",
+    "PostList",
+    "PostMetadata",
+    "PostPriority",
+    "PostSearchResults",
     "Preference",
+    "Reaction",
+    "SearchMatches",
+    "SearchParameter",
+    "SearchParams",
     "Session",
+    "SidebarCategoryWithChannels",
     "Status",
     "Team",
     "TeamMember",
@@ -219,6 +255,30 @@ Attributes:
 )
 
 document(
+    Emoji,
+    """Emoji is a custom emoji (model.Emoji).
+
+Attributes:
+    id (str): 26-character id.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    creator_id (str): Id of the user who added it.
+    name (str): Name, used as :name: in messages.
+""",
+)
+
+document(
+    OrderedSidebarCategories,
+    """OrderedSidebarCategories is a user's sidebar in a team (model.OrderedSidebarCategories).
+
+Attributes:
+    categories (list[SidebarCategoryWithChannels]): The categories.
+    order (list[str]): Ids of the categories, in display order.
+""",
+)
+
+document(
     Permission,
     """Permission is one permission of Mattermost's role system (model.Permission); the API reads
 its id.
@@ -245,6 +305,133 @@ Attributes:
 )
 
 document(
+    Post,
+    """Post is a message in a channel (model.Post).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    create_at (int): Creation time, in milliseconds since the Unix epoch; an edit keeps it.
+    update_at (int): Time of the last change, in milliseconds.
+    edit_at (int): Time of the last edit of the message, in milliseconds; 0 if never edited.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    is_pinned (bool): Whether the post is pinned to its channel.
+    user_id (str): Id of the author.
+    channel_id (str): Id of the channel.
+    root_id (str): Id of the thread's root post, for a reply; empty for a root post.
+    original_id (str): Id of the post this one is an earlier version of, for edit history.
+    message (str): The message, in Markdown; at most 16,383 characters.
+    message_source (str): The message as written, when the server rewrote it.
+    type (str): Type: "" for a plain post, "system_..." for system messages, "custom_..." for
+        plugin-defined posts.
+    props (dict[str, Any]): Free-form properties: any JSON values, by key, such as "attachments"
+        or "from_plugin".
+    hashtags (str): Space-separated hashtags found in the message.
+    filenames (list[str]): File names, for posts of old servers.
+    file_ids (list[str]): Ids of the attached files; at most 10.
+    pending_post_id (str): Client-side id of a post being sent, to match the server's answer.
+    has_reactions (bool): Whether the post has reactions.
+    remote_id (str | None): Id of the remote cluster the post came from, for shared channels.
+    reply_count (int): Number of replies in the thread.
+    last_reply_at (int): Time of the last reply, in milliseconds.
+    participants (list[User]): Users who replied in the thread.
+    is_following (bool | None): Whether the caller follows the thread; unset when unknown.
+    metadata (PostMetadata | None): What the server computed for display; unset when not
+        computed.
+""",
+)
+
+document(
+    PostAcknowledgement,
+    """PostAcknowledgement records that a user acknowledged a post (model.PostAcknowledgement).
+
+Attributes:
+    user_id (str): Id of the user.
+    post_id (str): Id of the post.
+    channel_id (str): Id of the post's channel.
+    acknowledged_at (int): Time of the acknowledgement, in milliseconds; 0 once withdrawn.
+    remote_id (str | None): Id of the remote cluster, for shared channels.
+""",
+)
+
+document(
+    PostEmbed,
+    """PostEmbed is a link preview or other embedded content of a post (model.PostEmbed).
+
+Attributes:
+    type (str): "image", "message_attachment", "opengraph", "link" or "permalink".
+    url (str): The embedded URL, if any.
+    data (dict[str, Any]): The embed's data, by type: for example the OpenGraph properties.
+""",
+)
+
+document(
+    PostImage,
+    """PostImage describes an image linked from a post (model.PostImage).
+
+Attributes:
+    width (int): Width in pixels.
+    height (int): Height in pixels.
+    format (str): Format, such as "png".
+    frame_count (int): Number of frames, for animated images.
+""",
+)
+
+document(
+    PostList,
+    """PostList is an ordered set of posts (model.PostList).
+
+Attributes:
+    order (list[str]): Ids of the listed posts, newest first.
+    posts (dict[str, Post]): The listed posts and the root posts of their threads, by id.
+    next_post_id (str): Id of the post after the list, for paging forward; empty at the end.
+    prev_post_id (str): Id of the post before the list, for paging back; empty at the start.
+    has_next (bool | None): Whether posts follow the list.
+    first_inaccessible_post_time (int): Time of the newest post hidden by the plan's limits; 0
+        for none.
+    next_cursor (str): Cursor of the next page, for cursor paging.
+""",
+)
+
+document(
+    PostMetadata,
+    """PostMetadata is what the server computes about a post for display (model.PostMetadata). The
+files of a post arrive with the files area.
+
+Attributes:
+    embeds (list[PostEmbed]): Embedded content.
+    emojis (list[Emoji]): Custom emojis used in the post and its reactions.
+    images (dict[str, PostImage]): Linked images, by URL.
+    reactions (list[Reaction]): The post's reactions.
+    priority (PostPriority | None): The post's priority, if set.
+    acknowledgements (list[PostAcknowledgement]): The post's acknowledgements.
+    expire_at (int): When a burn-on-read post expires, in milliseconds; 0 for never.
+""",
+)
+
+document(
+    PostPriority,
+    """PostPriority marks a post urgent or important (model.PostPriority).
+
+Attributes:
+    priority (str | None): "", "important" or "urgent".
+    requested_ack (bool | None): Whether readers are asked to acknowledge the post.
+    persistent_notifications (bool | None): Whether mentioned users are notified until they read
+        the post.
+""",
+)
+
+document(
+    PostSearchResults,
+    """PostSearchResults is a page of found posts with the words that matched
+(model.PostSearchResults).
+
+Attributes:
+    post_list (PostList | None): The found posts, newest first.
+    matches (dict[str, SearchMatches]): The words that matched, by post id.
+""",
+)
+
+document(
     Preference,
     """Preference is one preference of one user (model.Preference), keyed by user, category and
 name.
@@ -254,6 +441,77 @@ Attributes:
     category (str): Category, 1 to 32 characters, such as "display_settings" or "theme".
     name (str): Name within the category, at most 32 characters.
     value (str): Value, at most 20,000 characters; a JSON object for category "theme".
+""",
+)
+
+document(
+    Reaction,
+    """Reaction is one user's emoji reaction to a post (model.Reaction); a user reacts once per
+post and emoji.
+
+Attributes:
+    user_id (str): Id of the user.
+    post_id (str): Id of the post.
+    emoji_name (str): Name of the emoji, such as "smile" or "+1".
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    remote_id (str | None): Id of the remote cluster, for shared channels.
+    channel_id (str): Id of the post's channel; set by the server.
+""",
+)
+
+document(
+    SearchMatches,
+    """SearchMatches lists the words that matched in one post.
+
+Attributes:
+    words (list[str]): The matched words.
+""",
+)
+
+document(
+    SearchParameter,
+    """SearchParameter is a post search as a user types it (model.SearchParameter).
+
+Attributes:
+    terms (str | None): The search text, with flags such as "from:alice", "in:town-square",
+        "before:2026-01-31" and "-excluded".
+    is_or_search (bool | None): Whether a post needs only one of the terms.
+    time_zone_offset (int | None): Offset of the searcher's time zone from UTC, in seconds.
+    page (int | None): Zero-based page number.
+    per_page (int | None): Page size; at most 200, 60 when unset.
+    include_deleted_channels (bool | None): Whether archived channels are searched too.
+""",
+)
+
+document(
+    SearchParams,
+    """SearchParams is one parsed post search (model.SearchParams).
+
+Attributes:
+    terms (str): Space-separated words, all of which a post must contain (see or_terms); "*"
+        ends a prefix.
+    excluded_terms (str): Space-separated words no found post contains.
+    is_hashtag (bool): Whether terms are hashtags.
+    in_channels (list[str]): Names of the channels to search; empty for all.
+    excluded_channels (list[str]): Names of channels not to search.
+    from_users (list[str]): Usernames of the authors to match; empty for all.
+    excluded_users (list[str]): Usernames of authors not to match.
+    after_date (str): Only posts after this day, "YYYY-MM-DD".
+    excluded_after_date (str): Not posts after this day, "YYYY-MM-DD".
+    before_date (str): Only posts before this day, "YYYY-MM-DD".
+    excluded_before_date (str): Not posts before this day, "YYYY-MM-DD".
+    extensions (list[str]): Only posts with files of these extensions.
+    excluded_extensions (list[str]): Not posts with files of these extensions.
+    on_date (str): Only posts of this day, "YYYY-MM-DD".
+    excluded_date (str): Not posts of this day, "YYYY-MM-DD".
+    or_terms (bool): Whether a post needs only one of the terms.
+    include_deleted_channels (bool): Whether archived channels are searched too.
+    time_zone_offset (int): Offset of the searcher's time zone from UTC, in seconds, for the
+        dates.
+    search_without_user_id (bool): Whether to search all channels, not only the searcher's.
+    modifier (str): "", "files" or "messages".
 """,
 )
 
@@ -277,6 +535,25 @@ Attributes:
         "user_access_token_id".
     team_members (list[TeamMember]): The user's team memberships, when the server loaded them.
     local (bool): Whether the session is the server's local-mode session.
+""",
+)
+
+document(
+    SidebarCategoryWithChannels,
+    """SidebarCategoryWithChannels is one category of a user's channel sidebar in a team, with its
+channels (model.SidebarCategoryWithChannels).
+
+Attributes:
+    id (str): Id of the category: "<type>_<user id>_<team id>" for the default ones.
+    user_id (str): Id of the user.
+    team_id (str): Id of the team.
+    sort_order (int): Position among the categories; smaller first, in steps of 10.
+    sorting (str): How its channels are ordered: "" (default), "manual", "recent" or "alpha".
+    type (str): "favorites", "channels", "direct_messages" or "custom".
+    display_name (str): Display name; the user chooses it for custom categories.
+    muted (bool): Whether the category's channels are muted.
+    collapsed (bool): Whether the category is collapsed.
+    channel_ids (list[str]): Ids of the category's channels, in order.
 """,
 )
 

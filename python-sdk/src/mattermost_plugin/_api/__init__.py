@@ -10,8 +10,11 @@ from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
 from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
+from .posts import AsyncPostsAPI, SyncPostsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
+from .reactions import AsyncReactionsAPI, SyncReactionsAPI
 from .sessions import AsyncSessionsAPI, SyncSessionsAPI
+from .sidebar import AsyncSidebarAPI, SyncSidebarAPI
 from .teams import AsyncTeamsAPI, SyncTeamsAPI
 from .users import AsyncUsersAPI, SyncUsersAPI
 
@@ -24,8 +27,11 @@ class SyncPluginAPI(
     SyncKVAPI,
     SyncLoggingAPI,
     SyncPermissionsAPI,
+    SyncPostsAPI,
     SyncPreferencesAPI,
+    SyncReactionsAPI,
     SyncSessionsAPI,
+    SyncSidebarAPI,
     SyncTeamsAPI,
     SyncUsersAPI,
 ):
@@ -38,8 +44,11 @@ class AsyncPluginAPI(
     AsyncKVAPI,
     AsyncLoggingAPI,
     AsyncPermissionsAPI,
+    AsyncPostsAPI,
     AsyncPreferencesAPI,
+    AsyncReactionsAPI,
     AsyncSessionsAPI,
+    AsyncSidebarAPI,
     AsyncTeamsAPI,
     AsyncUsersAPI,
 ):

@@ -287,6 +287,10 @@ class AsyncCore(_Core):
         try:
             return await method(request, timeout=deadline, metadata=self._policy.metadata)
         except grpc.RpcError as error:
+            # grpc's frames in the traceback hold the call, and the call
+            # holds the connection open past close() until a GC pass. The
+            # chained cause keeps its code, details and metadata.
+            error.__traceback__ = None
             if self._state is _State.CLOSED:
                 raise self._closed_error(name) from error
             raise from_rpc_error(error, name, deadline) from error

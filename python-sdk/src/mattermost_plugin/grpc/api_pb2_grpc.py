@@ -8,8 +8,11 @@ from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
 from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
+from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
+from . import reactions_pb2 as mattermost_dot_plugin_dot_reactions__pb2
 from . import sessions_pb2 as mattermost_dot_plugin_dot_sessions__pb2
+from . import sidebar_pb2 as mattermost_dot_plugin_dot_sidebar__pb2
 from . import teams_pb2 as mattermost_dot_plugin_dot_teams__pb2
 from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
@@ -402,6 +405,111 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/RolesGrantPermission',
                 request_serializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.FromString,
+                _registered_method=True)
+        self.CreatePost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreatePost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.CreatePostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.CreatePostResponse.FromString,
+                _registered_method=True)
+        self.DeletePost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.DeletePostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.DeletePostResponse.FromString,
+                _registered_method=True)
+        self.GetPostThread = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPostThread',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostThreadRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostThreadResponse.FromString,
+                _registered_method=True)
+        self.GetPost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostResponse.FromString,
+                _registered_method=True)
+        self.GetPostsSince = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPostsSince',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceResponse.FromString,
+                _registered_method=True)
+        self.GetPostsAfter = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPostsAfter',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterResponse.FromString,
+                _registered_method=True)
+        self.GetPostsBefore = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPostsBefore',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeResponse.FromString,
+                _registered_method=True)
+        self.GetPostsForChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPostsForChannel',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelResponse.FromString,
+                _registered_method=True)
+        self.UpdatePost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.UpdatePostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.UpdatePostResponse.FromString,
+                _registered_method=True)
+        self.SearchPostsInTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchPostsInTeam',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamResponse.FromString,
+                _registered_method=True)
+        self.SearchPostsInTeamForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserResponse.FromString,
+                _registered_method=True)
+        self.SendEphemeralPost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SendEphemeralPost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostResponse.FromString,
+                _registered_method=True)
+        self.UpdateEphemeralPost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateEphemeralPost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostResponse.FromString,
+                _registered_method=True)
+        self.DeleteEphemeralPost = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteEphemeralPost',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostResponse.FromString,
+                _registered_method=True)
+        self.MoveThreadsToBackingChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel',
+                request_serializer=mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelResponse.FromString,
+                _registered_method=True)
+        self.AddReaction = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/AddReaction',
+                request_serializer=mattermost_dot_plugin_dot_reactions__pb2.AddReactionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_reactions__pb2.AddReactionResponse.FromString,
+                _registered_method=True)
+        self.RemoveReaction = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RemoveReaction',
+                request_serializer=mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionResponse.FromString,
+                _registered_method=True)
+        self.GetReactions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetReactions',
+                request_serializer=mattermost_dot_plugin_dot_reactions__pb2.GetReactionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_reactions__pb2.GetReactionsResponse.FromString,
+                _registered_method=True)
+        self.CreateChannelSidebarCategory = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory',
+                request_serializer=mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryResponse.FromString,
+                _registered_method=True)
+        self.GetChannelSidebarCategories = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetChannelSidebarCategories',
+                request_serializer=mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesResponse.FromString,
+                _registered_method=True)
+        self.UpdateChannelSidebarCategories = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories',
+                request_serializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -1123,6 +1231,172 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePost(self, request, context):
+        """CreatePost creates a post as the plugin. MessageWillBePosted runs
+        first, MessageHasBeenPosted after. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePost(self, request, context):
+        """DeletePost deletes a post and, for a root post, its replies. The rows
+        stay, with delete_at set. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPostThread(self, request, context):
+        """GetPostThread returns the thread of a post: the root and its replies.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPost(self, request, context):
+        """GetPost returns a post by id. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPostsSince(self, request, context):
+        """GetPostsSince returns the posts of a channel created, edited or deleted
+        after a time. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPostsAfter(self, request, context):
+        """GetPostsAfter returns one page of the posts of a channel after a post.
+        Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPostsBefore(self, request, context):
+        """GetPostsBefore returns one page of the posts of a channel before a post.
+        Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPostsForChannel(self, request, context):
+        """GetPostsForChannel returns one page of the posts of a channel, newest
+        first. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePost(self, request, context):
+        """UpdatePost edits a post; its creation time is kept. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPostsInTeam(self, request, context):
+        """SearchPostsInTeam returns the posts of a team that match any of the
+        searches. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPostsInTeamForUser(self, request, context):
+        """SearchPostsInTeamForUser searches the posts of a team that a user can see.
+        Minimum server version: 5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendEphemeralPost(self, request, context):
+        """SendEphemeralPost shows a post to one user, without storing it. Minimum
+        server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEphemeralPost(self, request, context):
+        """UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+        server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEphemeralPost(self, request, context):
+        """DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+        server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveThreadsToBackingChannel(self, request, context):
+        """MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+        server version: 11.11.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddReaction(self, request, context):
+        """AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+        one. Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveReaction(self, request, context):
+        """RemoveReaction removes a user's emoji reaction from a post. Minimum server
+        version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReactions(self, request, context):
+        """GetReactions returns the reactions to a post. Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateChannelSidebarCategory(self, request, context):
+        """CreateChannelSidebarCategory creates a custom sidebar category for a user
+        in a team. Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChannelSidebarCategories(self, request, context):
+        """GetChannelSidebarCategories returns a user's sidebar categories in a team.
+        Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateChannelSidebarCategories(self, request, context):
+        """UpdateChannelSidebarCategories updates a user's sidebar categories in a
+        team. Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -1712,6 +1986,111 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.RolesGrantPermission,
                     request_deserializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.SerializeToString,
+            ),
+            'CreatePost': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.CreatePostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.CreatePostResponse.SerializeToString,
+            ),
+            'DeletePost': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.DeletePostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.DeletePostResponse.SerializeToString,
+            ),
+            'GetPostThread': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPostThread,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostThreadRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostThreadResponse.SerializeToString,
+            ),
+            'GetPost': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostResponse.SerializeToString,
+            ),
+            'GetPostsSince': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPostsSince,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceResponse.SerializeToString,
+            ),
+            'GetPostsAfter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPostsAfter,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterResponse.SerializeToString,
+            ),
+            'GetPostsBefore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPostsBefore,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeResponse.SerializeToString,
+            ),
+            'GetPostsForChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPostsForChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelResponse.SerializeToString,
+            ),
+            'UpdatePost': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.UpdatePostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.UpdatePostResponse.SerializeToString,
+            ),
+            'SearchPostsInTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPostsInTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamResponse.SerializeToString,
+            ),
+            'SearchPostsInTeamForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPostsInTeamForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserResponse.SerializeToString,
+            ),
+            'SendEphemeralPost': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendEphemeralPost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostResponse.SerializeToString,
+            ),
+            'UpdateEphemeralPost': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEphemeralPost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostResponse.SerializeToString,
+            ),
+            'DeleteEphemeralPost': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEphemeralPost,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostResponse.SerializeToString,
+            ),
+            'MoveThreadsToBackingChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveThreadsToBackingChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelResponse.SerializeToString,
+            ),
+            'AddReaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddReaction,
+                    request_deserializer=mattermost_dot_plugin_dot_reactions__pb2.AddReactionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_reactions__pb2.AddReactionResponse.SerializeToString,
+            ),
+            'RemoveReaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveReaction,
+                    request_deserializer=mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionResponse.SerializeToString,
+            ),
+            'GetReactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReactions,
+                    request_deserializer=mattermost_dot_plugin_dot_reactions__pb2.GetReactionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_reactions__pb2.GetReactionsResponse.SerializeToString,
+            ),
+            'CreateChannelSidebarCategory': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateChannelSidebarCategory,
+                    request_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryResponse.SerializeToString,
+            ),
+            'GetChannelSidebarCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChannelSidebarCategories,
+                    request_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesResponse.SerializeToString,
+            ),
+            'UpdateChannelSidebarCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateChannelSidebarCategories,
+                    request_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -3804,6 +4183,573 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/RolesGrantPermission',
             mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionRequest.SerializeToString,
             mattermost_dot_plugin_dot_permissions__pb2.RolesGrantPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreatePost',
+            mattermost_dot_plugin_dot_posts__pb2.CreatePostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.CreatePostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePost',
+            mattermost_dot_plugin_dot_posts__pb2.DeletePostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.DeletePostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPostThread(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPostThread',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostThreadRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostThreadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPost',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPostsSince(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPostsSince',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsSinceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPostsAfter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPostsAfter',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsAfterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPostsBefore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPostsBefore',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsBeforeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPostsForChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPostsForChannel',
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.GetPostsForChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePost',
+            mattermost_dot_plugin_dot_posts__pb2.UpdatePostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.UpdatePostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPostsInTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchPostsInTeam',
+            mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPostsInTeamForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser',
+            mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.SearchPostsInTeamForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendEphemeralPost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SendEphemeralPost',
+            mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.SendEphemeralPostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEphemeralPost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateEphemeralPost',
+            mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.UpdateEphemeralPostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEphemeralPost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteEphemeralPost',
+            mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.DeleteEphemeralPostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveThreadsToBackingChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel',
+            mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_posts__pb2.MoveThreadsToBackingChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddReaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/AddReaction',
+            mattermost_dot_plugin_dot_reactions__pb2.AddReactionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_reactions__pb2.AddReactionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveReaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RemoveReaction',
+            mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_reactions__pb2.RemoveReactionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetReactions',
+            mattermost_dot_plugin_dot_reactions__pb2.GetReactionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_reactions__pb2.GetReactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateChannelSidebarCategory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory',
+            mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sidebar__pb2.CreateChannelSidebarCategoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChannelSidebarCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetChannelSidebarCategories',
+            mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sidebar__pb2.GetChannelSidebarCategoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateChannelSidebarCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories',
+            mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

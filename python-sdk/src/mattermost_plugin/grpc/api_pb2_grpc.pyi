@@ -43,8 +43,11 @@ from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
 from . import permissions_pb2 as _permissions_pb2
+from . import posts_pb2 as _posts_pb2
 from . import preferences_pb2 as _preferences_pb2
+from . import reactions_pb2 as _reactions_pb2
 from . import sessions_pb2 as _sessions_pb2
+from . import sidebar_pb2 as _sidebar_pb2
 from . import teams_pb2 as _teams_pb2
 from . import users_pb2 as _users_pb2
 import abc as _abc_1
@@ -346,6 +349,86 @@ class PluginAPIStub:
     RolesGrantPermission: _grpc.UnaryUnaryMultiCallable[_permissions_pb2.RolesGrantPermissionRequest, _permissions_pb2.RolesGrantPermissionResponse]
     """RolesGrantPermission reports whether any of some roles grants a permission.
     Minimum server version: 5.35.
+    """
+    CreatePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.CreatePostRequest, _posts_pb2.CreatePostResponse]
+    """CreatePost creates a post as the plugin. MessageWillBePosted runs
+    first, MessageHasBeenPosted after. Minimum server version: 5.2.
+    """
+    DeletePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.DeletePostRequest, _posts_pb2.DeletePostResponse]
+    """DeletePost deletes a post and, for a root post, its replies. The rows
+    stay, with delete_at set. Minimum server version: 5.2.
+    """
+    GetPostThread: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostThreadRequest, _posts_pb2.GetPostThreadResponse]
+    """GetPostThread returns the thread of a post: the root and its replies.
+    Minimum server version: 5.2.
+    """
+    GetPost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostRequest, _posts_pb2.GetPostResponse]
+    """GetPost returns a post by id. Minimum server version: 5.2."""
+    GetPostsSince: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostsSinceRequest, _posts_pb2.GetPostsSinceResponse]
+    """GetPostsSince returns the posts of a channel created, edited or deleted
+    after a time. Minimum server version: 5.6.
+    """
+    GetPostsAfter: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostsAfterRequest, _posts_pb2.GetPostsAfterResponse]
+    """GetPostsAfter returns one page of the posts of a channel after a post.
+    Minimum server version: 5.6.
+    """
+    GetPostsBefore: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostsBeforeRequest, _posts_pb2.GetPostsBeforeResponse]
+    """GetPostsBefore returns one page of the posts of a channel before a post.
+    Minimum server version: 5.6.
+    """
+    GetPostsForChannel: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostsForChannelRequest, _posts_pb2.GetPostsForChannelResponse]
+    """GetPostsForChannel returns one page of the posts of a channel, newest
+    first. Minimum server version: 5.6.
+    """
+    UpdatePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.UpdatePostRequest, _posts_pb2.UpdatePostResponse]
+    """UpdatePost edits a post; its creation time is kept. Minimum server version:
+    5.2.
+    """
+    SearchPostsInTeam: _grpc.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsInTeamRequest, _posts_pb2.SearchPostsInTeamResponse]
+    """SearchPostsInTeam returns the posts of a team that match any of the
+    searches. Minimum server version: 5.10.
+    """
+    SearchPostsInTeamForUser: _grpc.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsInTeamForUserRequest, _posts_pb2.SearchPostsInTeamForUserResponse]
+    """SearchPostsInTeamForUser searches the posts of a team that a user can see.
+    Minimum server version: 5.26.
+    """
+    SendEphemeralPost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.SendEphemeralPostRequest, _posts_pb2.SendEphemeralPostResponse]
+    """SendEphemeralPost shows a post to one user, without storing it. Minimum
+    server version: 5.2.
+    """
+    UpdateEphemeralPost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.UpdateEphemeralPostRequest, _posts_pb2.UpdateEphemeralPostResponse]
+    """UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+    server version: 5.2.
+    """
+    DeleteEphemeralPost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.DeleteEphemeralPostRequest, _posts_pb2.DeleteEphemeralPostResponse]
+    """DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+    server version: 5.2.
+    """
+    MoveThreadsToBackingChannel: _grpc.UnaryUnaryMultiCallable[_posts_pb2.MoveThreadsToBackingChannelRequest, _posts_pb2.MoveThreadsToBackingChannelResponse]
+    """MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+    server version: 11.11.
+    """
+    AddReaction: _grpc.UnaryUnaryMultiCallable[_reactions_pb2.AddReactionRequest, _reactions_pb2.AddReactionResponse]
+    """AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+    one. Minimum server version: 5.3.
+    """
+    RemoveReaction: _grpc.UnaryUnaryMultiCallable[_reactions_pb2.RemoveReactionRequest, _reactions_pb2.RemoveReactionResponse]
+    """RemoveReaction removes a user's emoji reaction from a post. Minimum server
+    version: 5.3.
+    """
+    GetReactions: _grpc.UnaryUnaryMultiCallable[_reactions_pb2.GetReactionsRequest, _reactions_pb2.GetReactionsResponse]
+    """GetReactions returns the reactions to a post. Minimum server version: 5.3."""
+    CreateChannelSidebarCategory: _grpc.UnaryUnaryMultiCallable[_sidebar_pb2.CreateChannelSidebarCategoryRequest, _sidebar_pb2.CreateChannelSidebarCategoryResponse]
+    """CreateChannelSidebarCategory creates a custom sidebar category for a user
+    in a team. Minimum server version: 5.38.
+    """
+    GetChannelSidebarCategories: _grpc.UnaryUnaryMultiCallable[_sidebar_pb2.GetChannelSidebarCategoriesRequest, _sidebar_pb2.GetChannelSidebarCategoriesResponse]
+    """GetChannelSidebarCategories returns a user's sidebar categories in a team.
+    Minimum server version: 5.38.
+    """
+    UpdateChannelSidebarCategories: _grpc.UnaryUnaryMultiCallable[_sidebar_pb2.UpdateChannelSidebarCategoriesRequest, _sidebar_pb2.UpdateChannelSidebarCategoriesResponse]
+    """UpdateChannelSidebarCategories updates a user's sidebar categories in a
+    team. Minimum server version: 5.38.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -730,6 +813,86 @@ class PluginAPIAsyncStub(PluginAPIStub):
     RolesGrantPermission: _aio.UnaryUnaryMultiCallable[_permissions_pb2.RolesGrantPermissionRequest, _permissions_pb2.RolesGrantPermissionResponse]  # type: ignore[assignment]
     """RolesGrantPermission reports whether any of some roles grants a permission.
     Minimum server version: 5.35.
+    """
+    CreatePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.CreatePostRequest, _posts_pb2.CreatePostResponse]  # type: ignore[assignment]
+    """CreatePost creates a post as the plugin. MessageWillBePosted runs
+    first, MessageHasBeenPosted after. Minimum server version: 5.2.
+    """
+    DeletePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.DeletePostRequest, _posts_pb2.DeletePostResponse]  # type: ignore[assignment]
+    """DeletePost deletes a post and, for a root post, its replies. The rows
+    stay, with delete_at set. Minimum server version: 5.2.
+    """
+    GetPostThread: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostThreadRequest, _posts_pb2.GetPostThreadResponse]  # type: ignore[assignment]
+    """GetPostThread returns the thread of a post: the root and its replies.
+    Minimum server version: 5.2.
+    """
+    GetPost: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostRequest, _posts_pb2.GetPostResponse]  # type: ignore[assignment]
+    """GetPost returns a post by id. Minimum server version: 5.2."""
+    GetPostsSince: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostsSinceRequest, _posts_pb2.GetPostsSinceResponse]  # type: ignore[assignment]
+    """GetPostsSince returns the posts of a channel created, edited or deleted
+    after a time. Minimum server version: 5.6.
+    """
+    GetPostsAfter: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostsAfterRequest, _posts_pb2.GetPostsAfterResponse]  # type: ignore[assignment]
+    """GetPostsAfter returns one page of the posts of a channel after a post.
+    Minimum server version: 5.6.
+    """
+    GetPostsBefore: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostsBeforeRequest, _posts_pb2.GetPostsBeforeResponse]  # type: ignore[assignment]
+    """GetPostsBefore returns one page of the posts of a channel before a post.
+    Minimum server version: 5.6.
+    """
+    GetPostsForChannel: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostsForChannelRequest, _posts_pb2.GetPostsForChannelResponse]  # type: ignore[assignment]
+    """GetPostsForChannel returns one page of the posts of a channel, newest
+    first. Minimum server version: 5.6.
+    """
+    UpdatePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.UpdatePostRequest, _posts_pb2.UpdatePostResponse]  # type: ignore[assignment]
+    """UpdatePost edits a post; its creation time is kept. Minimum server version:
+    5.2.
+    """
+    SearchPostsInTeam: _aio.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsInTeamRequest, _posts_pb2.SearchPostsInTeamResponse]  # type: ignore[assignment]
+    """SearchPostsInTeam returns the posts of a team that match any of the
+    searches. Minimum server version: 5.10.
+    """
+    SearchPostsInTeamForUser: _aio.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsInTeamForUserRequest, _posts_pb2.SearchPostsInTeamForUserResponse]  # type: ignore[assignment]
+    """SearchPostsInTeamForUser searches the posts of a team that a user can see.
+    Minimum server version: 5.26.
+    """
+    SendEphemeralPost: _aio.UnaryUnaryMultiCallable[_posts_pb2.SendEphemeralPostRequest, _posts_pb2.SendEphemeralPostResponse]  # type: ignore[assignment]
+    """SendEphemeralPost shows a post to one user, without storing it. Minimum
+    server version: 5.2.
+    """
+    UpdateEphemeralPost: _aio.UnaryUnaryMultiCallable[_posts_pb2.UpdateEphemeralPostRequest, _posts_pb2.UpdateEphemeralPostResponse]  # type: ignore[assignment]
+    """UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+    server version: 5.2.
+    """
+    DeleteEphemeralPost: _aio.UnaryUnaryMultiCallable[_posts_pb2.DeleteEphemeralPostRequest, _posts_pb2.DeleteEphemeralPostResponse]  # type: ignore[assignment]
+    """DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+    server version: 5.2.
+    """
+    MoveThreadsToBackingChannel: _aio.UnaryUnaryMultiCallable[_posts_pb2.MoveThreadsToBackingChannelRequest, _posts_pb2.MoveThreadsToBackingChannelResponse]  # type: ignore[assignment]
+    """MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+    server version: 11.11.
+    """
+    AddReaction: _aio.UnaryUnaryMultiCallable[_reactions_pb2.AddReactionRequest, _reactions_pb2.AddReactionResponse]  # type: ignore[assignment]
+    """AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+    one. Minimum server version: 5.3.
+    """
+    RemoveReaction: _aio.UnaryUnaryMultiCallable[_reactions_pb2.RemoveReactionRequest, _reactions_pb2.RemoveReactionResponse]  # type: ignore[assignment]
+    """RemoveReaction removes a user's emoji reaction from a post. Minimum server
+    version: 5.3.
+    """
+    GetReactions: _aio.UnaryUnaryMultiCallable[_reactions_pb2.GetReactionsRequest, _reactions_pb2.GetReactionsResponse]  # type: ignore[assignment]
+    """GetReactions returns the reactions to a post. Minimum server version: 5.3."""
+    CreateChannelSidebarCategory: _aio.UnaryUnaryMultiCallable[_sidebar_pb2.CreateChannelSidebarCategoryRequest, _sidebar_pb2.CreateChannelSidebarCategoryResponse]  # type: ignore[assignment]
+    """CreateChannelSidebarCategory creates a custom sidebar category for a user
+    in a team. Minimum server version: 5.38.
+    """
+    GetChannelSidebarCategories: _aio.UnaryUnaryMultiCallable[_sidebar_pb2.GetChannelSidebarCategoriesRequest, _sidebar_pb2.GetChannelSidebarCategoriesResponse]  # type: ignore[assignment]
+    """GetChannelSidebarCategories returns a user's sidebar categories in a team.
+    Minimum server version: 5.38.
+    """
+    UpdateChannelSidebarCategories: _aio.UnaryUnaryMultiCallable[_sidebar_pb2.UpdateChannelSidebarCategoriesRequest, _sidebar_pb2.UpdateChannelSidebarCategoriesResponse]  # type: ignore[assignment]
+    """UpdateChannelSidebarCategories updates a user's sidebar categories in a
+    team. Minimum server version: 5.38.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1543,6 +1706,212 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_permissions_pb2.RolesGrantPermissionResponse, _abc.Awaitable[_permissions_pb2.RolesGrantPermissionResponse]]:
         """RolesGrantPermission reports whether any of some roles grants a permission.
         Minimum server version: 5.35.
+        """
+
+    @_abc_1.abstractmethod
+    def CreatePost(
+        self,
+        request: _posts_pb2.CreatePostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.CreatePostResponse, _abc.Awaitable[_posts_pb2.CreatePostResponse]]:
+        """CreatePost creates a post as the plugin. MessageWillBePosted runs
+        first, MessageHasBeenPosted after. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePost(
+        self,
+        request: _posts_pb2.DeletePostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.DeletePostResponse, _abc.Awaitable[_posts_pb2.DeletePostResponse]]:
+        """DeletePost deletes a post and, for a root post, its replies. The rows
+        stay, with delete_at set. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPostThread(
+        self,
+        request: _posts_pb2.GetPostThreadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostThreadResponse, _abc.Awaitable[_posts_pb2.GetPostThreadResponse]]:
+        """GetPostThread returns the thread of a post: the root and its replies.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPost(
+        self,
+        request: _posts_pb2.GetPostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostResponse, _abc.Awaitable[_posts_pb2.GetPostResponse]]:
+        """GetPost returns a post by id. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def GetPostsSince(
+        self,
+        request: _posts_pb2.GetPostsSinceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostsSinceResponse, _abc.Awaitable[_posts_pb2.GetPostsSinceResponse]]:
+        """GetPostsSince returns the posts of a channel created, edited or deleted
+        after a time. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPostsAfter(
+        self,
+        request: _posts_pb2.GetPostsAfterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostsAfterResponse, _abc.Awaitable[_posts_pb2.GetPostsAfterResponse]]:
+        """GetPostsAfter returns one page of the posts of a channel after a post.
+        Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPostsBefore(
+        self,
+        request: _posts_pb2.GetPostsBeforeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostsBeforeResponse, _abc.Awaitable[_posts_pb2.GetPostsBeforeResponse]]:
+        """GetPostsBefore returns one page of the posts of a channel before a post.
+        Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPostsForChannel(
+        self,
+        request: _posts_pb2.GetPostsForChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetPostsForChannelResponse, _abc.Awaitable[_posts_pb2.GetPostsForChannelResponse]]:
+        """GetPostsForChannel returns one page of the posts of a channel, newest
+        first. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePost(
+        self,
+        request: _posts_pb2.UpdatePostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.UpdatePostResponse, _abc.Awaitable[_posts_pb2.UpdatePostResponse]]:
+        """UpdatePost edits a post; its creation time is kept. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchPostsInTeam(
+        self,
+        request: _posts_pb2.SearchPostsInTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.SearchPostsInTeamResponse, _abc.Awaitable[_posts_pb2.SearchPostsInTeamResponse]]:
+        """SearchPostsInTeam returns the posts of a team that match any of the
+        searches. Minimum server version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchPostsInTeamForUser(
+        self,
+        request: _posts_pb2.SearchPostsInTeamForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.SearchPostsInTeamForUserResponse, _abc.Awaitable[_posts_pb2.SearchPostsInTeamForUserResponse]]:
+        """SearchPostsInTeamForUser searches the posts of a team that a user can see.
+        Minimum server version: 5.26.
+        """
+
+    @_abc_1.abstractmethod
+    def SendEphemeralPost(
+        self,
+        request: _posts_pb2.SendEphemeralPostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.SendEphemeralPostResponse, _abc.Awaitable[_posts_pb2.SendEphemeralPostResponse]]:
+        """SendEphemeralPost shows a post to one user, without storing it. Minimum
+        server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateEphemeralPost(
+        self,
+        request: _posts_pb2.UpdateEphemeralPostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.UpdateEphemeralPostResponse, _abc.Awaitable[_posts_pb2.UpdateEphemeralPostResponse]]:
+        """UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+        server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteEphemeralPost(
+        self,
+        request: _posts_pb2.DeleteEphemeralPostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.DeleteEphemeralPostResponse, _abc.Awaitable[_posts_pb2.DeleteEphemeralPostResponse]]:
+        """DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+        server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MoveThreadsToBackingChannel(
+        self,
+        request: _posts_pb2.MoveThreadsToBackingChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.MoveThreadsToBackingChannelResponse, _abc.Awaitable[_posts_pb2.MoveThreadsToBackingChannelResponse]]:
+        """MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+        server version: 11.11.
+        """
+
+    @_abc_1.abstractmethod
+    def AddReaction(
+        self,
+        request: _reactions_pb2.AddReactionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_reactions_pb2.AddReactionResponse, _abc.Awaitable[_reactions_pb2.AddReactionResponse]]:
+        """AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+        one. Minimum server version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveReaction(
+        self,
+        request: _reactions_pb2.RemoveReactionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_reactions_pb2.RemoveReactionResponse, _abc.Awaitable[_reactions_pb2.RemoveReactionResponse]]:
+        """RemoveReaction removes a user's emoji reaction from a post. Minimum server
+        version: 5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def GetReactions(
+        self,
+        request: _reactions_pb2.GetReactionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_reactions_pb2.GetReactionsResponse, _abc.Awaitable[_reactions_pb2.GetReactionsResponse]]:
+        """GetReactions returns the reactions to a post. Minimum server version: 5.3."""
+
+    @_abc_1.abstractmethod
+    def CreateChannelSidebarCategory(
+        self,
+        request: _sidebar_pb2.CreateChannelSidebarCategoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidebar_pb2.CreateChannelSidebarCategoryResponse, _abc.Awaitable[_sidebar_pb2.CreateChannelSidebarCategoryResponse]]:
+        """CreateChannelSidebarCategory creates a custom sidebar category for a user
+        in a team. Minimum server version: 5.38.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChannelSidebarCategories(
+        self,
+        request: _sidebar_pb2.GetChannelSidebarCategoriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidebar_pb2.GetChannelSidebarCategoriesResponse, _abc.Awaitable[_sidebar_pb2.GetChannelSidebarCategoriesResponse]]:
+        """GetChannelSidebarCategories returns a user's sidebar categories in a team.
+        Minimum server version: 5.38.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateChannelSidebarCategories(
+        self,
+        request: _sidebar_pb2.UpdateChannelSidebarCategoriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidebar_pb2.UpdateChannelSidebarCategoriesResponse, _abc.Awaitable[_sidebar_pb2.UpdateChannelSidebarCategoriesResponse]]:
+        """UpdateChannelSidebarCategories updates a user's sidebar categories in a
+        team. Minimum server version: 5.38.
         """
 
     @_abc_1.abstractmethod

@@ -282,9 +282,11 @@ func (b *Backend) GetChannelStats(_ context.Context, req *pluginpb.GetChannelSta
 	return &pluginpb.GetChannelStatsResponse{ChannelStats: stats}, nil
 }
 
-// pinnedPostCount counts the pinned posts of a channel; the posts domain
-// provides it once it lands.
-func (b *Backend) pinnedPostCount(string) int64 { return 0 }
+// pinnedPostCount counts the live pinned posts of a channel. The caller
+// holds the lock.
+func (b *Backend) pinnedPostCount(channelID string) int64 {
+	return int64(len(b.posts.inChannel(channelID, func(p *pluginpb.Post) bool { return live(p) && p.GetIsPinned() })))
+}
 
 // directOrGroup returns the channel named name, or creates it of type
 // kind with these members. The caller holds the lock; created reports

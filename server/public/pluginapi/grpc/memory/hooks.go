@@ -34,6 +34,20 @@ type Hooks interface {
 	// UserHasLeftChannel runs after a user left a channel; actor is the
 	// user who removed them, or nil.
 	UserHasLeftChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User)
+	// MessageWillBePosted runs before a post is stored. It returns the post
+	// to store, nil to keep it unchanged, or a reason to reject it.
+	MessageWillBePosted(ctx context.Context, post *pluginpb.Post) (*pluginpb.Post, string)
+	// MessageHasBeenPosted runs after a post was stored.
+	MessageHasBeenPosted(ctx context.Context, post *pluginpb.Post)
+	// MessageWillBeUpdated runs before an edit is stored. It returns the
+	// post to store; nil or a reason rejects the edit.
+	MessageWillBeUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string)
+	// MessageHasBeenUpdated runs after an edit was stored.
+	MessageHasBeenUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post)
+	// ReactionHasBeenAdded runs after a reaction was stored.
+	ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction)
+	// ReactionHasBeenRemoved runs after a reaction was removed.
+	ReactionHasBeenRemoved(ctx context.Context, reaction *pluginpb.Reaction)
 }
 
 // NoHooks is the [Hooks] of a Backend without plugins: it accepts every
@@ -61,3 +75,25 @@ func (NoHooks) UserHasJoinedChannel(context.Context, *pluginpb.ChannelMember, *p
 
 // UserHasLeftChannel does nothing.
 func (NoHooks) UserHasLeftChannel(context.Context, *pluginpb.ChannelMember, *pluginpb.User) {}
+
+// MessageWillBePosted keeps the post unchanged.
+func (NoHooks) MessageWillBePosted(context.Context, *pluginpb.Post) (*pluginpb.Post, string) {
+	return nil, ""
+}
+
+// MessageHasBeenPosted does nothing.
+func (NoHooks) MessageHasBeenPosted(context.Context, *pluginpb.Post) {}
+
+// MessageWillBeUpdated accepts the edit unchanged.
+func (NoHooks) MessageWillBeUpdated(_ context.Context, newPost, _ *pluginpb.Post) (*pluginpb.Post, string) {
+	return newPost, ""
+}
+
+// MessageHasBeenUpdated does nothing.
+func (NoHooks) MessageHasBeenUpdated(context.Context, *pluginpb.Post, *pluginpb.Post) {}
+
+// ReactionHasBeenAdded does nothing.
+func (NoHooks) ReactionHasBeenAdded(context.Context, *pluginpb.Reaction) {}
+
+// ReactionHasBeenRemoved does nothing.
+func (NoHooks) ReactionHasBeenRemoved(context.Context, *pluginpb.Reaction) {}

@@ -42,6 +42,8 @@ type Backend struct {
 	channels    channelStore
 	statuses    map[string]*pluginpb.Status
 	sessions    sessionStore
+	posts       postStore
+	sidebars    sidebarStore
 
 	profileImages map[string][]byte
 
@@ -123,6 +125,8 @@ func New(opts ...Option) *Backend {
 		channels:    newChannelStore(),
 		statuses:    make(map[string]*pluginpb.Status),
 		sessions:    newSessionStore(),
+		posts:       newPostStore(),
+		sidebars:    make(sidebarStore),
 
 		profileImages: make(map[string][]byte),
 

@@ -355,8 +355,10 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 	}
 	m, reason := b.hooks.TeamMemberWillBeAdded(ctx, withTeamRoles(j.member))
 	if reason != "" || m == nil {
-		return nil, apperror.New("app.team.add_team_member.rejected_by_plugin",
-			"The team member was rejected by a plugin: "+reason, "", http.StatusBadRequest)
+		e := apperror.New("app.team.join_user_to_team.rejected_by_plugin",
+			"A plugin rejected the team member: "+reason, "", http.StatusBadRequest)
+		e.Params = map[string]string{"Reason": reason}
+		return nil, e
 	}
 	var joined []*pluginpb.ChannelMember
 	b.mu.Lock()

@@ -282,10 +282,8 @@ func (b *Backend) RemoveUserCustomStatus(_ context.Context, req *pluginpb.Remove
 // GetLDAPUserAttributes fails as on a server without LDAP, which this
 // backend models.
 func (b *Backend) GetLDAPUserAttributes(context.Context, *pluginpb.GetLDAPUserAttributesRequest) (*pluginpb.GetLDAPUserAttributesResponse, error) {
-	e := apperror.New("ent.ldap.disabled.app_error", "LDAP is disabled, or this license does not support LDAP.",
+	return nil, apperror.New("ent.ldap.disabled.app_error", "LDAP is disabled, or this license does not support LDAP.",
 		"", http.StatusNotImplemented)
-	e.Where = "GetLdapUserAttributes"
-	return nil, e
 }
 
 // SearchUsers returns up to search.limit users, by username, whose

@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/permissions.proto\x1a#mattermost/plugin/preferences.proto\x1a mattermost/plugin/sessions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x9bV\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xc4h\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -136,7 +136,31 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x0fHasPermissionTo\x12).mattermost.plugin.HasPermissionToRequest\x1a*.mattermost.plugin.HasPermissionToResponse\x12t\n" +
 	"\x13HasPermissionToTeam\x12-.mattermost.plugin.HasPermissionToTeamRequest\x1a..mattermost.plugin.HasPermissionToTeamResponse\x12}\n" +
 	"\x16HasPermissionToChannel\x120.mattermost.plugin.HasPermissionToChannelRequest\x1a1.mattermost.plugin.HasPermissionToChannelResponse\x12w\n" +
-	"\x14RolesGrantPermission\x12..mattermost.plugin.RolesGrantPermissionRequest\x1a/.mattermost.plugin.RolesGrantPermissionResponse\x12w\n" +
+	"\x14RolesGrantPermission\x12..mattermost.plugin.RolesGrantPermissionRequest\x1a/.mattermost.plugin.RolesGrantPermissionResponse\x12Y\n" +
+	"\n" +
+	"CreatePost\x12$.mattermost.plugin.CreatePostRequest\x1a%.mattermost.plugin.CreatePostResponse\x12Y\n" +
+	"\n" +
+	"DeletePost\x12$.mattermost.plugin.DeletePostRequest\x1a%.mattermost.plugin.DeletePostResponse\x12b\n" +
+	"\rGetPostThread\x12'.mattermost.plugin.GetPostThreadRequest\x1a(.mattermost.plugin.GetPostThreadResponse\x12P\n" +
+	"\aGetPost\x12!.mattermost.plugin.GetPostRequest\x1a\".mattermost.plugin.GetPostResponse\x12b\n" +
+	"\rGetPostsSince\x12'.mattermost.plugin.GetPostsSinceRequest\x1a(.mattermost.plugin.GetPostsSinceResponse\x12b\n" +
+	"\rGetPostsAfter\x12'.mattermost.plugin.GetPostsAfterRequest\x1a(.mattermost.plugin.GetPostsAfterResponse\x12e\n" +
+	"\x0eGetPostsBefore\x12(.mattermost.plugin.GetPostsBeforeRequest\x1a).mattermost.plugin.GetPostsBeforeResponse\x12q\n" +
+	"\x12GetPostsForChannel\x12,.mattermost.plugin.GetPostsForChannelRequest\x1a-.mattermost.plugin.GetPostsForChannelResponse\x12Y\n" +
+	"\n" +
+	"UpdatePost\x12$.mattermost.plugin.UpdatePostRequest\x1a%.mattermost.plugin.UpdatePostResponse\x12n\n" +
+	"\x11SearchPostsInTeam\x12+.mattermost.plugin.SearchPostsInTeamRequest\x1a,.mattermost.plugin.SearchPostsInTeamResponse\x12\x83\x01\n" +
+	"\x18SearchPostsInTeamForUser\x122.mattermost.plugin.SearchPostsInTeamForUserRequest\x1a3.mattermost.plugin.SearchPostsInTeamForUserResponse\x12n\n" +
+	"\x11SendEphemeralPost\x12+.mattermost.plugin.SendEphemeralPostRequest\x1a,.mattermost.plugin.SendEphemeralPostResponse\x12t\n" +
+	"\x13UpdateEphemeralPost\x12-.mattermost.plugin.UpdateEphemeralPostRequest\x1a..mattermost.plugin.UpdateEphemeralPostResponse\x12t\n" +
+	"\x13DeleteEphemeralPost\x12-.mattermost.plugin.DeleteEphemeralPostRequest\x1a..mattermost.plugin.DeleteEphemeralPostResponse\x12\x8c\x01\n" +
+	"\x1bMoveThreadsToBackingChannel\x125.mattermost.plugin.MoveThreadsToBackingChannelRequest\x1a6.mattermost.plugin.MoveThreadsToBackingChannelResponse\x12\\\n" +
+	"\vAddReaction\x12%.mattermost.plugin.AddReactionRequest\x1a&.mattermost.plugin.AddReactionResponse\x12e\n" +
+	"\x0eRemoveReaction\x12(.mattermost.plugin.RemoveReactionRequest\x1a).mattermost.plugin.RemoveReactionResponse\x12_\n" +
+	"\fGetReactions\x12&.mattermost.plugin.GetReactionsRequest\x1a'.mattermost.plugin.GetReactionsResponse\x12\x8f\x01\n" +
+	"\x1cCreateChannelSidebarCategory\x126.mattermost.plugin.CreateChannelSidebarCategoryRequest\x1a7.mattermost.plugin.CreateChannelSidebarCategoryResponse\x12\x8c\x01\n" +
+	"\x1bGetChannelSidebarCategories\x125.mattermost.plugin.GetChannelSidebarCategoriesRequest\x1a6.mattermost.plugin.GetChannelSidebarCategoriesResponse\x12\x95\x01\n" +
+	"\x1eUpdateChannelSidebarCategories\x128.mattermost.plugin.UpdateChannelSidebarCategoriesRequest\x1a9.mattermost.plugin.UpdateChannelSidebarCategoriesResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -243,136 +267,178 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*HasPermissionToTeamRequest)(nil),                // 69: mattermost.plugin.HasPermissionToTeamRequest
 	(*HasPermissionToChannelRequest)(nil),             // 70: mattermost.plugin.HasPermissionToChannelRequest
 	(*RolesGrantPermissionRequest)(nil),               // 71: mattermost.plugin.RolesGrantPermissionRequest
-	(*GetPreferenceForUserRequest)(nil),               // 72: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 73: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 74: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 75: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 76: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 77: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 78: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 79: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 80: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 81: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 82: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 83: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 84: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 85: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 86: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 87: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 88: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 89: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 90: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 91: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 92: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 93: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 94: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 95: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 96: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 97: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 98: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 99: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 100: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 101: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                             // 102: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 103: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 104: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 105: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 106: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 107: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 108: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 109: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 110: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 111: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 112: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 113: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 114: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 115: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 116: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 117: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 118: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 119: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 120: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 121: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 122: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 123: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 124: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 125: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 126: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 127: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 128: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 129: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 130: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 131: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 132: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 133: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 134: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 135: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 136: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 137: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 138: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 139: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 140: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 141: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 142: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 143: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 144: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 145: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 146: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 147: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 148: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 149: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 150: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 151: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 152: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 153: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 154: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 155: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 156: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 157: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 158: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 159: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 160: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 161: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 162: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 163: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 164: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 165: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 166: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 167: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 168: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 169: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 170: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 171: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 172: mattermost.plugin.RolesGrantPermissionResponse
-	(*GetPreferenceForUserResponse)(nil),              // 173: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 174: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 175: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 176: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 177: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 178: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 179: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 180: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 181: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 182: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 183: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 184: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 185: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 186: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 187: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 188: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 189: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 190: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 191: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 192: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 193: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 194: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 195: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 196: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 197: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 198: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 199: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 200: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 201: mattermost.plugin.LogErrorResponse
+	(*CreatePostRequest)(nil),                         // 72: mattermost.plugin.CreatePostRequest
+	(*DeletePostRequest)(nil),                         // 73: mattermost.plugin.DeletePostRequest
+	(*GetPostThreadRequest)(nil),                      // 74: mattermost.plugin.GetPostThreadRequest
+	(*GetPostRequest)(nil),                            // 75: mattermost.plugin.GetPostRequest
+	(*GetPostsSinceRequest)(nil),                      // 76: mattermost.plugin.GetPostsSinceRequest
+	(*GetPostsAfterRequest)(nil),                      // 77: mattermost.plugin.GetPostsAfterRequest
+	(*GetPostsBeforeRequest)(nil),                     // 78: mattermost.plugin.GetPostsBeforeRequest
+	(*GetPostsForChannelRequest)(nil),                 // 79: mattermost.plugin.GetPostsForChannelRequest
+	(*UpdatePostRequest)(nil),                         // 80: mattermost.plugin.UpdatePostRequest
+	(*SearchPostsInTeamRequest)(nil),                  // 81: mattermost.plugin.SearchPostsInTeamRequest
+	(*SearchPostsInTeamForUserRequest)(nil),           // 82: mattermost.plugin.SearchPostsInTeamForUserRequest
+	(*SendEphemeralPostRequest)(nil),                  // 83: mattermost.plugin.SendEphemeralPostRequest
+	(*UpdateEphemeralPostRequest)(nil),                // 84: mattermost.plugin.UpdateEphemeralPostRequest
+	(*DeleteEphemeralPostRequest)(nil),                // 85: mattermost.plugin.DeleteEphemeralPostRequest
+	(*MoveThreadsToBackingChannelRequest)(nil),        // 86: mattermost.plugin.MoveThreadsToBackingChannelRequest
+	(*AddReactionRequest)(nil),                        // 87: mattermost.plugin.AddReactionRequest
+	(*RemoveReactionRequest)(nil),                     // 88: mattermost.plugin.RemoveReactionRequest
+	(*GetReactionsRequest)(nil),                       // 89: mattermost.plugin.GetReactionsRequest
+	(*CreateChannelSidebarCategoryRequest)(nil),       // 90: mattermost.plugin.CreateChannelSidebarCategoryRequest
+	(*GetChannelSidebarCategoriesRequest)(nil),        // 91: mattermost.plugin.GetChannelSidebarCategoriesRequest
+	(*UpdateChannelSidebarCategoriesRequest)(nil),     // 92: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	(*GetPreferenceForUserRequest)(nil),               // 93: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 94: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 95: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 96: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 97: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 98: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 99: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 100: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 101: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 102: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 103: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 104: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 105: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 106: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 107: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 108: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 109: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 110: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 111: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 112: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 113: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 114: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 115: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 116: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 117: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 118: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 119: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 120: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 121: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 122: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                             // 123: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 124: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 125: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 126: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 127: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 128: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 129: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 130: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 131: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 132: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 133: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 134: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 135: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 136: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 137: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 138: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 139: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 140: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 141: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 142: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 143: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 144: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 145: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 146: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 147: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 148: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 149: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 150: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 151: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 152: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 153: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 154: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 155: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 156: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 157: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 158: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 159: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 160: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 161: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 162: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 163: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 164: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 165: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 166: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 167: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 168: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 169: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 170: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 171: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 172: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 173: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 174: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 175: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 176: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 177: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 178: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 179: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 180: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 181: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 182: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 183: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 184: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 185: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 186: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 187: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 188: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 189: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 190: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 191: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 192: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 193: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                        // 194: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                        // 195: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                     // 196: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                           // 197: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                     // 198: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                     // 199: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                    // 200: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                // 201: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                        // 202: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                 // 203: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),          // 204: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                 // 205: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),               // 206: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),               // 207: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),       // 208: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                       // 209: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                    // 210: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                      // 211: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),      // 212: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),       // 213: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 214: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*GetPreferenceForUserResponse)(nil),              // 215: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 216: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 217: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 218: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 219: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 220: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 221: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 222: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 223: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 224: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 225: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 226: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 227: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 228: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 229: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 230: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 231: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 232: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 233: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 234: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 235: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 236: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 237: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 238: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 239: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 240: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 241: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 242: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 243: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -447,138 +513,180 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	69,  // 69: mattermost.plugin.PluginAPI.HasPermissionToTeam:input_type -> mattermost.plugin.HasPermissionToTeamRequest
 	70,  // 70: mattermost.plugin.PluginAPI.HasPermissionToChannel:input_type -> mattermost.plugin.HasPermissionToChannelRequest
 	71,  // 71: mattermost.plugin.PluginAPI.RolesGrantPermission:input_type -> mattermost.plugin.RolesGrantPermissionRequest
-	72,  // 72: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	73,  // 73: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	74,  // 74: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	75,  // 75: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	76,  // 76: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	77,  // 77: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	78,  // 78: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	79,  // 79: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	80,  // 80: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	81,  // 81: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	82,  // 82: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	83,  // 83: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	84,  // 84: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	85,  // 85: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	86,  // 86: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	87,  // 87: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	88,  // 88: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	89,  // 89: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	90,  // 90: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	91,  // 91: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	92,  // 92: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	93,  // 93: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	94,  // 94: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	95,  // 95: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	96,  // 96: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	97,  // 97: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	98,  // 98: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	99,  // 99: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	100, // 100: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	101, // 101: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	102, // 102: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	103, // 103: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	104, // 104: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	105, // 105: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	106, // 106: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	107, // 107: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	108, // 108: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	109, // 109: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	110, // 110: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	111, // 111: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	112, // 112: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	113, // 113: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	114, // 114: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	115, // 115: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	116, // 116: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	117, // 117: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	118, // 118: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	119, // 119: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	120, // 120: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	121, // 121: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	122, // 122: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	123, // 123: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	124, // 124: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	125, // 125: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	126, // 126: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	127, // 127: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	128, // 128: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	129, // 129: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	130, // 130: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	131, // 131: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	132, // 132: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	133, // 133: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	134, // 134: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	135, // 135: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	136, // 136: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	137, // 137: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	138, // 138: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	139, // 139: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	140, // 140: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	141, // 141: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	142, // 142: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	143, // 143: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	144, // 144: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	145, // 145: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	146, // 146: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	147, // 147: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	148, // 148: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	149, // 149: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	150, // 150: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	151, // 151: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	152, // 152: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	153, // 153: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	154, // 154: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	155, // 155: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	156, // 156: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	157, // 157: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	158, // 158: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	159, // 159: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	160, // 160: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	161, // 161: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	162, // 162: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	163, // 163: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	164, // 164: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	165, // 165: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	166, // 166: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	167, // 167: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	168, // 168: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	169, // 169: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	170, // 170: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	171, // 171: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	172, // 172: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	173, // 173: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	174, // 174: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	175, // 175: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	176, // 176: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	177, // 177: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	178, // 178: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	179, // 179: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	180, // 180: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	181, // 181: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	182, // 182: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	183, // 183: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	184, // 184: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	185, // 185: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	186, // 186: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	187, // 187: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	188, // 188: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	189, // 189: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	190, // 190: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	191, // 191: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	192, // 192: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	193, // 193: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	194, // 194: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	195, // 195: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	196, // 196: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	197, // 197: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	198, // 198: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	199, // 199: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	200, // 200: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	201, // 201: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	101, // [101:202] is the sub-list for method output_type
-	0,   // [0:101] is the sub-list for method input_type
+	72,  // 72: mattermost.plugin.PluginAPI.CreatePost:input_type -> mattermost.plugin.CreatePostRequest
+	73,  // 73: mattermost.plugin.PluginAPI.DeletePost:input_type -> mattermost.plugin.DeletePostRequest
+	74,  // 74: mattermost.plugin.PluginAPI.GetPostThread:input_type -> mattermost.plugin.GetPostThreadRequest
+	75,  // 75: mattermost.plugin.PluginAPI.GetPost:input_type -> mattermost.plugin.GetPostRequest
+	76,  // 76: mattermost.plugin.PluginAPI.GetPostsSince:input_type -> mattermost.plugin.GetPostsSinceRequest
+	77,  // 77: mattermost.plugin.PluginAPI.GetPostsAfter:input_type -> mattermost.plugin.GetPostsAfterRequest
+	78,  // 78: mattermost.plugin.PluginAPI.GetPostsBefore:input_type -> mattermost.plugin.GetPostsBeforeRequest
+	79,  // 79: mattermost.plugin.PluginAPI.GetPostsForChannel:input_type -> mattermost.plugin.GetPostsForChannelRequest
+	80,  // 80: mattermost.plugin.PluginAPI.UpdatePost:input_type -> mattermost.plugin.UpdatePostRequest
+	81,  // 81: mattermost.plugin.PluginAPI.SearchPostsInTeam:input_type -> mattermost.plugin.SearchPostsInTeamRequest
+	82,  // 82: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:input_type -> mattermost.plugin.SearchPostsInTeamForUserRequest
+	83,  // 83: mattermost.plugin.PluginAPI.SendEphemeralPost:input_type -> mattermost.plugin.SendEphemeralPostRequest
+	84,  // 84: mattermost.plugin.PluginAPI.UpdateEphemeralPost:input_type -> mattermost.plugin.UpdateEphemeralPostRequest
+	85,  // 85: mattermost.plugin.PluginAPI.DeleteEphemeralPost:input_type -> mattermost.plugin.DeleteEphemeralPostRequest
+	86,  // 86: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:input_type -> mattermost.plugin.MoveThreadsToBackingChannelRequest
+	87,  // 87: mattermost.plugin.PluginAPI.AddReaction:input_type -> mattermost.plugin.AddReactionRequest
+	88,  // 88: mattermost.plugin.PluginAPI.RemoveReaction:input_type -> mattermost.plugin.RemoveReactionRequest
+	89,  // 89: mattermost.plugin.PluginAPI.GetReactions:input_type -> mattermost.plugin.GetReactionsRequest
+	90,  // 90: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:input_type -> mattermost.plugin.CreateChannelSidebarCategoryRequest
+	91,  // 91: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:input_type -> mattermost.plugin.GetChannelSidebarCategoriesRequest
+	92,  // 92: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:input_type -> mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	93,  // 93: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	94,  // 94: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	95,  // 95: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	96,  // 96: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	97,  // 97: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	98,  // 98: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	99,  // 99: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	100, // 100: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	101, // 101: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	102, // 102: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	103, // 103: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	104, // 104: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	105, // 105: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	106, // 106: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	107, // 107: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	108, // 108: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	109, // 109: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	110, // 110: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	111, // 111: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	112, // 112: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	113, // 113: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	114, // 114: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	115, // 115: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	116, // 116: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	117, // 117: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	118, // 118: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	119, // 119: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	120, // 120: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	121, // 121: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	122, // 122: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	123, // 123: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	124, // 124: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	125, // 125: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	126, // 126: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	127, // 127: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	128, // 128: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	129, // 129: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	130, // 130: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	131, // 131: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	132, // 132: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	133, // 133: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	134, // 134: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	135, // 135: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	136, // 136: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	137, // 137: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	138, // 138: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	139, // 139: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	140, // 140: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	141, // 141: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	142, // 142: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	143, // 143: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	144, // 144: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	145, // 145: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	146, // 146: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	147, // 147: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	148, // 148: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	149, // 149: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	150, // 150: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	151, // 151: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	152, // 152: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	153, // 153: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	154, // 154: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	155, // 155: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	156, // 156: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	157, // 157: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	158, // 158: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	159, // 159: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	160, // 160: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	161, // 161: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	162, // 162: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	163, // 163: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	164, // 164: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	165, // 165: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	166, // 166: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	167, // 167: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	168, // 168: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	169, // 169: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	170, // 170: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	171, // 171: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	172, // 172: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	173, // 173: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	174, // 174: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	175, // 175: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	176, // 176: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	177, // 177: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	178, // 178: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	179, // 179: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	180, // 180: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	181, // 181: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	182, // 182: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	183, // 183: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	184, // 184: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	185, // 185: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	186, // 186: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	187, // 187: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	188, // 188: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	189, // 189: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	190, // 190: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	191, // 191: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	192, // 192: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	193, // 193: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	194, // 194: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	195, // 195: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	196, // 196: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	197, // 197: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	198, // 198: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	199, // 199: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	200, // 200: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	201, // 201: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	202, // 202: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	203, // 203: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	204, // 204: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	205, // 205: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	206, // 206: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	207, // 207: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	208, // 208: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	209, // 209: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	210, // 210: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	211, // 211: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	212, // 212: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	213, // 213: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	214, // 214: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	215, // 215: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	216, // 216: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	217, // 217: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	218, // 218: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	219, // 219: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	220, // 220: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	221, // 221: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	222, // 222: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	223, // 223: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	224, // 224: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	225, // 225: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	226, // 226: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	227, // 227: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	228, // 228: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	229, // 229: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	230, // 230: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	231, // 231: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	232, // 232: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	233, // 233: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	234, // 234: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	235, // 235: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	236, // 236: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	237, // 237: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	238, // 238: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	239, // 239: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	240, // 240: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	241, // 241: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	242, // 242: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	243, // 243: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	122, // [122:244] is the sub-list for method output_type
+	0,   // [0:122] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -594,8 +702,11 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
 	file_mattermost_plugin_permissions_proto_init()
+	file_mattermost_plugin_posts_proto_init()
 	file_mattermost_plugin_preferences_proto_init()
+	file_mattermost_plugin_reactions_proto_init()
 	file_mattermost_plugin_sessions_proto_init()
+	file_mattermost_plugin_sidebar_proto_init()
 	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	type x struct{}

@@ -125,6 +125,27 @@ const (
 	PluginAPI_HasPermissionToTeam_FullMethodName               = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
 	PluginAPI_HasPermissionToChannel_FullMethodName            = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
 	PluginAPI_RolesGrantPermission_FullMethodName              = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
+	PluginAPI_CreatePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreatePost"
+	PluginAPI_DeletePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeletePost"
+	PluginAPI_GetPostThread_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostThread"
+	PluginAPI_GetPost_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPost"
+	PluginAPI_GetPostsSince_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostsSince"
+	PluginAPI_GetPostsAfter_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostsAfter"
+	PluginAPI_GetPostsBefore_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPostsBefore"
+	PluginAPI_GetPostsForChannel_FullMethodName                = "/mattermost.plugin.PluginAPI/GetPostsForChannel"
+	PluginAPI_UpdatePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdatePost"
+	PluginAPI_SearchPostsInTeam_FullMethodName                 = "/mattermost.plugin.PluginAPI/SearchPostsInTeam"
+	PluginAPI_SearchPostsInTeamForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser"
+	PluginAPI_SendEphemeralPost_FullMethodName                 = "/mattermost.plugin.PluginAPI/SendEphemeralPost"
+	PluginAPI_UpdateEphemeralPost_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateEphemeralPost"
+	PluginAPI_DeleteEphemeralPost_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteEphemeralPost"
+	PluginAPI_MoveThreadsToBackingChannel_FullMethodName       = "/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel"
+	PluginAPI_AddReaction_FullMethodName                       = "/mattermost.plugin.PluginAPI/AddReaction"
+	PluginAPI_RemoveReaction_FullMethodName                    = "/mattermost.plugin.PluginAPI/RemoveReaction"
+	PluginAPI_GetReactions_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetReactions"
+	PluginAPI_CreateChannelSidebarCategory_FullMethodName      = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
+	PluginAPI_GetChannelSidebarCategories_FullMethodName       = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
+	PluginAPI_UpdateChannelSidebarCategories_FullMethodName    = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -371,6 +392,67 @@ type PluginAPIClient interface {
 	// RolesGrantPermission reports whether any of some roles grants a permission.
 	// Minimum server version: 5.35.
 	RolesGrantPermission(ctx context.Context, in *RolesGrantPermissionRequest, opts ...grpc.CallOption) (*RolesGrantPermissionResponse, error)
+	// CreatePost creates a post as the plugin. MessageWillBePosted runs
+	// first, MessageHasBeenPosted after. Minimum server version: 5.2.
+	CreatePost(ctx context.Context, in *CreatePostRequest, opts ...grpc.CallOption) (*CreatePostResponse, error)
+	// DeletePost deletes a post and, for a root post, its replies. The rows
+	// stay, with delete_at set. Minimum server version: 5.2.
+	DeletePost(ctx context.Context, in *DeletePostRequest, opts ...grpc.CallOption) (*DeletePostResponse, error)
+	// GetPostThread returns the thread of a post: the root and its replies.
+	// Minimum server version: 5.2.
+	GetPostThread(ctx context.Context, in *GetPostThreadRequest, opts ...grpc.CallOption) (*GetPostThreadResponse, error)
+	// GetPost returns a post by id. Minimum server version: 5.2.
+	GetPost(ctx context.Context, in *GetPostRequest, opts ...grpc.CallOption) (*GetPostResponse, error)
+	// GetPostsSince returns the posts of a channel created, edited or deleted
+	// after a time. Minimum server version: 5.6.
+	GetPostsSince(ctx context.Context, in *GetPostsSinceRequest, opts ...grpc.CallOption) (*GetPostsSinceResponse, error)
+	// GetPostsAfter returns one page of the posts of a channel after a post.
+	// Minimum server version: 5.6.
+	GetPostsAfter(ctx context.Context, in *GetPostsAfterRequest, opts ...grpc.CallOption) (*GetPostsAfterResponse, error)
+	// GetPostsBefore returns one page of the posts of a channel before a post.
+	// Minimum server version: 5.6.
+	GetPostsBefore(ctx context.Context, in *GetPostsBeforeRequest, opts ...grpc.CallOption) (*GetPostsBeforeResponse, error)
+	// GetPostsForChannel returns one page of the posts of a channel, newest
+	// first. Minimum server version: 5.6.
+	GetPostsForChannel(ctx context.Context, in *GetPostsForChannelRequest, opts ...grpc.CallOption) (*GetPostsForChannelResponse, error)
+	// UpdatePost edits a post; its creation time is kept. Minimum server version:
+	// 5.2.
+	UpdatePost(ctx context.Context, in *UpdatePostRequest, opts ...grpc.CallOption) (*UpdatePostResponse, error)
+	// SearchPostsInTeam returns the posts of a team that match any of the
+	// searches. Minimum server version: 5.10.
+	SearchPostsInTeam(ctx context.Context, in *SearchPostsInTeamRequest, opts ...grpc.CallOption) (*SearchPostsInTeamResponse, error)
+	// SearchPostsInTeamForUser searches the posts of a team that a user can see.
+	// Minimum server version: 5.26.
+	SearchPostsInTeamForUser(ctx context.Context, in *SearchPostsInTeamForUserRequest, opts ...grpc.CallOption) (*SearchPostsInTeamForUserResponse, error)
+	// SendEphemeralPost shows a post to one user, without storing it. Minimum
+	// server version: 5.2.
+	SendEphemeralPost(ctx context.Context, in *SendEphemeralPostRequest, opts ...grpc.CallOption) (*SendEphemeralPostResponse, error)
+	// UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+	// server version: 5.2.
+	UpdateEphemeralPost(ctx context.Context, in *UpdateEphemeralPostRequest, opts ...grpc.CallOption) (*UpdateEphemeralPostResponse, error)
+	// DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+	// server version: 5.2.
+	DeleteEphemeralPost(ctx context.Context, in *DeleteEphemeralPostRequest, opts ...grpc.CallOption) (*DeleteEphemeralPostResponse, error)
+	// MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+	// server version: 11.11.
+	MoveThreadsToBackingChannel(ctx context.Context, in *MoveThreadsToBackingChannelRequest, opts ...grpc.CallOption) (*MoveThreadsToBackingChannelResponse, error)
+	// AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+	// one. Minimum server version: 5.3.
+	AddReaction(ctx context.Context, in *AddReactionRequest, opts ...grpc.CallOption) (*AddReactionResponse, error)
+	// RemoveReaction removes a user's emoji reaction from a post. Minimum server
+	// version: 5.3.
+	RemoveReaction(ctx context.Context, in *RemoveReactionRequest, opts ...grpc.CallOption) (*RemoveReactionResponse, error)
+	// GetReactions returns the reactions to a post. Minimum server version: 5.3.
+	GetReactions(ctx context.Context, in *GetReactionsRequest, opts ...grpc.CallOption) (*GetReactionsResponse, error)
+	// CreateChannelSidebarCategory creates a custom sidebar category for a user
+	// in a team. Minimum server version: 5.38.
+	CreateChannelSidebarCategory(ctx context.Context, in *CreateChannelSidebarCategoryRequest, opts ...grpc.CallOption) (*CreateChannelSidebarCategoryResponse, error)
+	// GetChannelSidebarCategories returns a user's sidebar categories in a team.
+	// Minimum server version: 5.38.
+	GetChannelSidebarCategories(ctx context.Context, in *GetChannelSidebarCategoriesRequest, opts ...grpc.CallOption) (*GetChannelSidebarCategoriesResponse, error)
+	// UpdateChannelSidebarCategories updates a user's sidebar categories in a
+	// team. Minimum server version: 5.38.
+	UpdateChannelSidebarCategories(ctx context.Context, in *UpdateChannelSidebarCategoriesRequest, opts ...grpc.CallOption) (*UpdateChannelSidebarCategoriesResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -1183,6 +1265,216 @@ func (c *pluginAPIClient) RolesGrantPermission(ctx context.Context, in *RolesGra
 	return out, nil
 }
 
+func (c *pluginAPIClient) CreatePost(ctx context.Context, in *CreatePostRequest, opts ...grpc.CallOption) (*CreatePostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreatePost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePost(ctx context.Context, in *DeletePostRequest, opts ...grpc.CallOption) (*DeletePostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPostThread(ctx context.Context, in *GetPostThreadRequest, opts ...grpc.CallOption) (*GetPostThreadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostThreadResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPostThread_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPost(ctx context.Context, in *GetPostRequest, opts ...grpc.CallOption) (*GetPostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPostsSince(ctx context.Context, in *GetPostsSinceRequest, opts ...grpc.CallOption) (*GetPostsSinceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostsSinceResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPostsSince_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPostsAfter(ctx context.Context, in *GetPostsAfterRequest, opts ...grpc.CallOption) (*GetPostsAfterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostsAfterResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPostsAfter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPostsBefore(ctx context.Context, in *GetPostsBeforeRequest, opts ...grpc.CallOption) (*GetPostsBeforeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostsBeforeResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPostsBefore_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPostsForChannel(ctx context.Context, in *GetPostsForChannelRequest, opts ...grpc.CallOption) (*GetPostsForChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostsForChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPostsForChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePost(ctx context.Context, in *UpdatePostRequest, opts ...grpc.CallOption) (*UpdatePostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchPostsInTeam(ctx context.Context, in *SearchPostsInTeamRequest, opts ...grpc.CallOption) (*SearchPostsInTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchPostsInTeamResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchPostsInTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchPostsInTeamForUser(ctx context.Context, in *SearchPostsInTeamForUserRequest, opts ...grpc.CallOption) (*SearchPostsInTeamForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchPostsInTeamForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchPostsInTeamForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SendEphemeralPost(ctx context.Context, in *SendEphemeralPostRequest, opts ...grpc.CallOption) (*SendEphemeralPostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendEphemeralPostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SendEphemeralPost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateEphemeralPost(ctx context.Context, in *UpdateEphemeralPostRequest, opts ...grpc.CallOption) (*UpdateEphemeralPostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateEphemeralPostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateEphemeralPost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteEphemeralPost(ctx context.Context, in *DeleteEphemeralPostRequest, opts ...grpc.CallOption) (*DeleteEphemeralPostResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteEphemeralPostResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteEphemeralPost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) MoveThreadsToBackingChannel(ctx context.Context, in *MoveThreadsToBackingChannelRequest, opts ...grpc.CallOption) (*MoveThreadsToBackingChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveThreadsToBackingChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_MoveThreadsToBackingChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) AddReaction(ctx context.Context, in *AddReactionRequest, opts ...grpc.CallOption) (*AddReactionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddReactionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_AddReaction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RemoveReaction(ctx context.Context, in *RemoveReactionRequest, opts ...grpc.CallOption) (*RemoveReactionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveReactionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RemoveReaction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetReactions(ctx context.Context, in *GetReactionsRequest, opts ...grpc.CallOption) (*GetReactionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReactionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetReactions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateChannelSidebarCategory(ctx context.Context, in *CreateChannelSidebarCategoryRequest, opts ...grpc.CallOption) (*CreateChannelSidebarCategoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateChannelSidebarCategoryResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateChannelSidebarCategory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetChannelSidebarCategories(ctx context.Context, in *GetChannelSidebarCategoriesRequest, opts ...grpc.CallOption) (*GetChannelSidebarCategoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelSidebarCategoriesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetChannelSidebarCategories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateChannelSidebarCategories(ctx context.Context, in *UpdateChannelSidebarCategoriesRequest, opts ...grpc.CallOption) (*UpdateChannelSidebarCategoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateChannelSidebarCategoriesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateChannelSidebarCategories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -1688,6 +1980,67 @@ type PluginAPIServer interface {
 	// RolesGrantPermission reports whether any of some roles grants a permission.
 	// Minimum server version: 5.35.
 	RolesGrantPermission(context.Context, *RolesGrantPermissionRequest) (*RolesGrantPermissionResponse, error)
+	// CreatePost creates a post as the plugin. MessageWillBePosted runs
+	// first, MessageHasBeenPosted after. Minimum server version: 5.2.
+	CreatePost(context.Context, *CreatePostRequest) (*CreatePostResponse, error)
+	// DeletePost deletes a post and, for a root post, its replies. The rows
+	// stay, with delete_at set. Minimum server version: 5.2.
+	DeletePost(context.Context, *DeletePostRequest) (*DeletePostResponse, error)
+	// GetPostThread returns the thread of a post: the root and its replies.
+	// Minimum server version: 5.2.
+	GetPostThread(context.Context, *GetPostThreadRequest) (*GetPostThreadResponse, error)
+	// GetPost returns a post by id. Minimum server version: 5.2.
+	GetPost(context.Context, *GetPostRequest) (*GetPostResponse, error)
+	// GetPostsSince returns the posts of a channel created, edited or deleted
+	// after a time. Minimum server version: 5.6.
+	GetPostsSince(context.Context, *GetPostsSinceRequest) (*GetPostsSinceResponse, error)
+	// GetPostsAfter returns one page of the posts of a channel after a post.
+	// Minimum server version: 5.6.
+	GetPostsAfter(context.Context, *GetPostsAfterRequest) (*GetPostsAfterResponse, error)
+	// GetPostsBefore returns one page of the posts of a channel before a post.
+	// Minimum server version: 5.6.
+	GetPostsBefore(context.Context, *GetPostsBeforeRequest) (*GetPostsBeforeResponse, error)
+	// GetPostsForChannel returns one page of the posts of a channel, newest
+	// first. Minimum server version: 5.6.
+	GetPostsForChannel(context.Context, *GetPostsForChannelRequest) (*GetPostsForChannelResponse, error)
+	// UpdatePost edits a post; its creation time is kept. Minimum server version:
+	// 5.2.
+	UpdatePost(context.Context, *UpdatePostRequest) (*UpdatePostResponse, error)
+	// SearchPostsInTeam returns the posts of a team that match any of the
+	// searches. Minimum server version: 5.10.
+	SearchPostsInTeam(context.Context, *SearchPostsInTeamRequest) (*SearchPostsInTeamResponse, error)
+	// SearchPostsInTeamForUser searches the posts of a team that a user can see.
+	// Minimum server version: 5.26.
+	SearchPostsInTeamForUser(context.Context, *SearchPostsInTeamForUserRequest) (*SearchPostsInTeamForUserResponse, error)
+	// SendEphemeralPost shows a post to one user, without storing it. Minimum
+	// server version: 5.2.
+	SendEphemeralPost(context.Context, *SendEphemeralPostRequest) (*SendEphemeralPostResponse, error)
+	// UpdateEphemeralPost replaces an ephemeral post that a user sees. Minimum
+	// server version: 5.2.
+	UpdateEphemeralPost(context.Context, *UpdateEphemeralPostRequest) (*UpdateEphemeralPostResponse, error)
+	// DeleteEphemeralPost removes an ephemeral post that a user sees. Minimum
+	// server version: 5.2.
+	DeleteEphemeralPost(context.Context, *DeleteEphemeralPostRequest) (*DeleteEphemeralPostResponse, error)
+	// MoveThreadsToBackingChannel moves whole threads to another channel. Minimum
+	// server version: 11.11.
+	MoveThreadsToBackingChannel(context.Context, *MoveThreadsToBackingChannelRequest) (*MoveThreadsToBackingChannelResponse, error)
+	// AddReaction adds a user's emoji reaction to a post; reacting twice keeps
+	// one. Minimum server version: 5.3.
+	AddReaction(context.Context, *AddReactionRequest) (*AddReactionResponse, error)
+	// RemoveReaction removes a user's emoji reaction from a post. Minimum server
+	// version: 5.3.
+	RemoveReaction(context.Context, *RemoveReactionRequest) (*RemoveReactionResponse, error)
+	// GetReactions returns the reactions to a post. Minimum server version: 5.3.
+	GetReactions(context.Context, *GetReactionsRequest) (*GetReactionsResponse, error)
+	// CreateChannelSidebarCategory creates a custom sidebar category for a user
+	// in a team. Minimum server version: 5.38.
+	CreateChannelSidebarCategory(context.Context, *CreateChannelSidebarCategoryRequest) (*CreateChannelSidebarCategoryResponse, error)
+	// GetChannelSidebarCategories returns a user's sidebar categories in a team.
+	// Minimum server version: 5.38.
+	GetChannelSidebarCategories(context.Context, *GetChannelSidebarCategoriesRequest) (*GetChannelSidebarCategoriesResponse, error)
+	// UpdateChannelSidebarCategories updates a user's sidebar categories in a
+	// team. Minimum server version: 5.38.
+	UpdateChannelSidebarCategories(context.Context, *UpdateChannelSidebarCategoriesRequest) (*UpdateChannelSidebarCategoriesResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -1995,6 +2348,69 @@ func (UnimplementedPluginAPIServer) HasPermissionToChannel(context.Context, *Has
 }
 func (UnimplementedPluginAPIServer) RolesGrantPermission(context.Context, *RolesGrantPermissionRequest) (*RolesGrantPermissionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RolesGrantPermission not implemented")
+}
+func (UnimplementedPluginAPIServer) CreatePost(context.Context, *CreatePostRequest) (*CreatePostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePost not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePost(context.Context, *DeletePostRequest) (*DeletePostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePost not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPostThread(context.Context, *GetPostThreadRequest) (*GetPostThreadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPostThread not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPost(context.Context, *GetPostRequest) (*GetPostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPost not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPostsSince(context.Context, *GetPostsSinceRequest) (*GetPostsSinceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPostsSince not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPostsAfter(context.Context, *GetPostsAfterRequest) (*GetPostsAfterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPostsAfter not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPostsBefore(context.Context, *GetPostsBeforeRequest) (*GetPostsBeforeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPostsBefore not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPostsForChannel(context.Context, *GetPostsForChannelRequest) (*GetPostsForChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPostsForChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePost(context.Context, *UpdatePostRequest) (*UpdatePostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePost not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchPostsInTeam(context.Context, *SearchPostsInTeamRequest) (*SearchPostsInTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchPostsInTeam not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchPostsInTeamForUser(context.Context, *SearchPostsInTeamForUserRequest) (*SearchPostsInTeamForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchPostsInTeamForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) SendEphemeralPost(context.Context, *SendEphemeralPostRequest) (*SendEphemeralPostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendEphemeralPost not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateEphemeralPost(context.Context, *UpdateEphemeralPostRequest) (*UpdateEphemeralPostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateEphemeralPost not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteEphemeralPost(context.Context, *DeleteEphemeralPostRequest) (*DeleteEphemeralPostResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteEphemeralPost not implemented")
+}
+func (UnimplementedPluginAPIServer) MoveThreadsToBackingChannel(context.Context, *MoveThreadsToBackingChannelRequest) (*MoveThreadsToBackingChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveThreadsToBackingChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) AddReaction(context.Context, *AddReactionRequest) (*AddReactionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddReaction not implemented")
+}
+func (UnimplementedPluginAPIServer) RemoveReaction(context.Context, *RemoveReactionRequest) (*RemoveReactionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveReaction not implemented")
+}
+func (UnimplementedPluginAPIServer) GetReactions(context.Context, *GetReactionsRequest) (*GetReactionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReactions not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateChannelSidebarCategory(context.Context, *CreateChannelSidebarCategoryRequest) (*CreateChannelSidebarCategoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateChannelSidebarCategory not implemented")
+}
+func (UnimplementedPluginAPIServer) GetChannelSidebarCategories(context.Context, *GetChannelSidebarCategoriesRequest) (*GetChannelSidebarCategoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelSidebarCategories not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateChannelSidebarCategories(context.Context, *UpdateChannelSidebarCategoriesRequest) (*UpdateChannelSidebarCategoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateChannelSidebarCategories not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -3400,6 +3816,384 @@ func _PluginAPI_RolesGrantPermission_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_CreatePost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreatePost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreatePost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreatePost(ctx, req.(*CreatePostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePost(ctx, req.(*DeletePostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPostThread_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostThreadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPostThread(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPostThread_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPostThread(ctx, req.(*GetPostThreadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPost(ctx, req.(*GetPostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPostsSince_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostsSinceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPostsSince(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPostsSince_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPostsSince(ctx, req.(*GetPostsSinceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPostsAfter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostsAfterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPostsAfter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPostsAfter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPostsAfter(ctx, req.(*GetPostsAfterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPostsBefore_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostsBeforeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPostsBefore(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPostsBefore_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPostsBefore(ctx, req.(*GetPostsBeforeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPostsForChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostsForChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPostsForChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPostsForChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPostsForChannel(ctx, req.(*GetPostsForChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePost(ctx, req.(*UpdatePostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchPostsInTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchPostsInTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchPostsInTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchPostsInTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchPostsInTeam(ctx, req.(*SearchPostsInTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchPostsInTeamForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchPostsInTeamForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchPostsInTeamForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchPostsInTeamForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchPostsInTeamForUser(ctx, req.(*SearchPostsInTeamForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SendEphemeralPost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendEphemeralPostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SendEphemeralPost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SendEphemeralPost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SendEphemeralPost(ctx, req.(*SendEphemeralPostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateEphemeralPost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateEphemeralPostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateEphemeralPost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateEphemeralPost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateEphemeralPost(ctx, req.(*UpdateEphemeralPostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteEphemeralPost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteEphemeralPostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteEphemeralPost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteEphemeralPost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteEphemeralPost(ctx, req.(*DeleteEphemeralPostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_MoveThreadsToBackingChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveThreadsToBackingChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).MoveThreadsToBackingChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_MoveThreadsToBackingChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).MoveThreadsToBackingChannel(ctx, req.(*MoveThreadsToBackingChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_AddReaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddReactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).AddReaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_AddReaction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).AddReaction(ctx, req.(*AddReactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RemoveReaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveReactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RemoveReaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RemoveReaction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RemoveReaction(ctx, req.(*RemoveReactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetReactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetReactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetReactions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetReactions(ctx, req.(*GetReactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateChannelSidebarCategory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateChannelSidebarCategoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateChannelSidebarCategory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateChannelSidebarCategory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateChannelSidebarCategory(ctx, req.(*CreateChannelSidebarCategoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetChannelSidebarCategories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelSidebarCategoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetChannelSidebarCategories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetChannelSidebarCategories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetChannelSidebarCategories(ctx, req.(*GetChannelSidebarCategoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateChannelSidebarCategories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateChannelSidebarCategoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateChannelSidebarCategories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateChannelSidebarCategories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateChannelSidebarCategories(ctx, req.(*UpdateChannelSidebarCategoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -4216,6 +5010,90 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RolesGrantPermission",
 			Handler:    _PluginAPI_RolesGrantPermission_Handler,
+		},
+		{
+			MethodName: "CreatePost",
+			Handler:    _PluginAPI_CreatePost_Handler,
+		},
+		{
+			MethodName: "DeletePost",
+			Handler:    _PluginAPI_DeletePost_Handler,
+		},
+		{
+			MethodName: "GetPostThread",
+			Handler:    _PluginAPI_GetPostThread_Handler,
+		},
+		{
+			MethodName: "GetPost",
+			Handler:    _PluginAPI_GetPost_Handler,
+		},
+		{
+			MethodName: "GetPostsSince",
+			Handler:    _PluginAPI_GetPostsSince_Handler,
+		},
+		{
+			MethodName: "GetPostsAfter",
+			Handler:    _PluginAPI_GetPostsAfter_Handler,
+		},
+		{
+			MethodName: "GetPostsBefore",
+			Handler:    _PluginAPI_GetPostsBefore_Handler,
+		},
+		{
+			MethodName: "GetPostsForChannel",
+			Handler:    _PluginAPI_GetPostsForChannel_Handler,
+		},
+		{
+			MethodName: "UpdatePost",
+			Handler:    _PluginAPI_UpdatePost_Handler,
+		},
+		{
+			MethodName: "SearchPostsInTeam",
+			Handler:    _PluginAPI_SearchPostsInTeam_Handler,
+		},
+		{
+			MethodName: "SearchPostsInTeamForUser",
+			Handler:    _PluginAPI_SearchPostsInTeamForUser_Handler,
+		},
+		{
+			MethodName: "SendEphemeralPost",
+			Handler:    _PluginAPI_SendEphemeralPost_Handler,
+		},
+		{
+			MethodName: "UpdateEphemeralPost",
+			Handler:    _PluginAPI_UpdateEphemeralPost_Handler,
+		},
+		{
+			MethodName: "DeleteEphemeralPost",
+			Handler:    _PluginAPI_DeleteEphemeralPost_Handler,
+		},
+		{
+			MethodName: "MoveThreadsToBackingChannel",
+			Handler:    _PluginAPI_MoveThreadsToBackingChannel_Handler,
+		},
+		{
+			MethodName: "AddReaction",
+			Handler:    _PluginAPI_AddReaction_Handler,
+		},
+		{
+			MethodName: "RemoveReaction",
+			Handler:    _PluginAPI_RemoveReaction_Handler,
+		},
+		{
+			MethodName: "GetReactions",
+			Handler:    _PluginAPI_GetReactions_Handler,
+		},
+		{
+			MethodName: "CreateChannelSidebarCategory",
+			Handler:    _PluginAPI_CreateChannelSidebarCategory_Handler,
+		},
+		{
+			MethodName: "GetChannelSidebarCategories",
+			Handler:    _PluginAPI_GetChannelSidebarCategories_Handler,
+		},
+		{
+			MethodName: "UpdateChannelSidebarCategories",
+			Handler:    _PluginAPI_UpdateChannelSidebarCategories_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

@@ -1,0 +1,190 @@
+"""End to end: the posts area, through both clients against the Go server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from worlds import make_room, say
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Channel, Post, SearchParameter, SearchParams
+
+UNKNOWN_ID = "a" * 26
+
+
+def test_create_and_get_post(api: Any) -> None:
+    room = make_room(api)
+    post = say(api, room, room.alice, "Launch day #launch")
+    assert len(post.id) == 26 and post.create_at > 0 and post.hashtags == "#launch"
+    assert post.props["from_plugin"] == "true"
+    assert api.get_post(post.id) == post
+    with pytest.raises(mp.NotFoundError):
+        api.get_post(UNKNOWN_ID)
+
+
+def test_create_post_failures(api: Any) -> None:
+    room = make_room(api)
+    with pytest.raises(mp.NotFoundError):
+        api.create_post(Post(channel_id=UNKNOWN_ID, user_id=room.alice.id, message="x"))
+    with pytest.raises(mp.ValidationError) as long:
+        say(api, room, room.alice, "x" * 16_384)
+    assert long.value.error_id == "model.post.is_valid.message_length.app_error"
+    root = say(api, room, room.alice, "root")
+    reply = say(api, room, room.bob, "reply", root.id)
+    with pytest.raises(mp.ValidationError):
+        say(api, room, room.alice, "reply to a reply", reply.id)
+
+
+def test_thread_and_delete(api: Any) -> None:
+    room = make_room(api)
+    base = 1_700_000_000_000
+    root = say(api, room, room.alice, "root", create_at=base)
+    first = say(api, room, room.bob, "first", root.id, create_at=base + 1)
+    second = say(api, room, room.alice, "second", root.id, create_at=base + 2)
+    thread = api.get_post_thread(first.id)
+    assert list(thread.order) == [second.id, first.id, root.id]
+    assert api.get_post(root.id).reply_count == 2
+    api.delete_post(root.id)
+    with pytest.raises(mp.NotFoundError):
+        api.get_post(second.id)
+    with pytest.raises(mp.NotFoundError):
+        api.get_post_thread(root.id)
+    with pytest.raises(mp.NotFoundError):
+        api.delete_post(root.id)
+
+
+def test_update_post_keeps_create_at(api: Any) -> None:
+    room = make_room(api)
+    post = say(api, room, room.alice, "draft")
+    post.message = "final"
+    post.is_pinned = True
+    post.create_at = 1
+    post.props.update({"tags": ["a", "b"]})
+    edited = api.update_post(post)
+    assert edited.message == "final" and edited.edit_at > 0 and edited.is_pinned
+    assert edited.create_at == api.get_post(post.id).create_at != 1
+    assert list(edited.props["tags"]) == ["a", "b"]
+    assert api.get_channel_stats(room.town.id).pinned_post_count == 1
+    with pytest.raises(mp.NotFoundError):
+        api.update_post(Post(id=UNKNOWN_ID, message="x"))
+
+
+def test_channel_listings_and_paging(api: Any) -> None:
+    room = make_room(api)
+    # Posts made within one millisecond tie on create_at; a plugin may set it.
+    base = 1_700_000_000_000
+    ids = [say(api, room, room.alice, f"post {i}", create_at=base + i).id for i in range(6)]
+    newest_first = list(reversed(ids))
+    assert list(api.get_posts_for_channel(room.town.id, 0, 2).order) == newest_first[:2]
+    assert list(api.get_posts_for_channel(room.town.id, 1, 2).order) == newest_first[2:4]
+    before = api.get_posts_before(room.town.id, ids[4], 0, 2)
+    assert list(before.order) == [ids[3], ids[2]]
+    assert list(api.get_posts_before(room.town.id, ids[4], 1, 2).order) == [ids[1], ids[0]]
+    assert list(api.get_posts_after(room.town.id, ids[1], 0, 2).order) == [ids[3], ids[2]]
+    assert list(api.get_posts_after(room.town.id, ids[1], 1, 2).order) == [ids[5], ids[4]]
+    since = api.get_posts_since(room.town.id, api.get_post(ids[3]).create_at)
+    assert list(since.order) == [ids[5], ids[4]]
+    assert set(since.posts) == {ids[5], ids[4]}
+
+
+def test_channel_listing_failures(api: Any) -> None:
+    room = make_room(api)
+    post = say(api, room, room.alice, "only")
+    with pytest.raises(mp.NotFoundError):
+        api.get_posts_for_channel(UNKNOWN_ID, 0, 10)
+    with pytest.raises(mp.ValidationError):
+        api.get_posts_for_channel(room.town.id, -1, 10)
+    with pytest.raises(mp.NotFoundError):
+        api.get_posts_since(UNKNOWN_ID, 0)
+    with pytest.raises(mp.NotFoundError):
+        api.get_posts_before(room.town.id, UNKNOWN_ID, 0, 10)
+    with pytest.raises(mp.ValidationError):
+        api.get_posts_after(room.town.id, post.id, 0, -1)
+
+
+def test_search_posts_in_team(api: Any) -> None:
+    room = make_room(api)
+    launch = say(api, room, room.alice, "The launch is on Friday #release")
+    say(api, room, room.bob, "Lunch is on Friday")
+    found = api.search_posts_in_team(room.team.id, [SearchParams(terms="launch friday")])
+    assert [p.id for p in found] == [launch.id]
+    either = api.search_posts_in_team(
+        room.team.id, [SearchParams(terms="launch lunch", or_terms=True)]
+    )
+    assert len(either) == 2
+    tagged = api.search_posts_in_team(
+        room.team.id, [SearchParams(terms="#release", is_hashtag=True)]
+    )
+    assert [p.id for p in tagged] == [launch.id]
+    by_bob = api.search_posts_in_team(
+        room.team.id, [SearchParams(terms="friday", from_users=["bob"])]
+    )
+    assert [p.user_id for p in by_bob] == [room.bob.id]
+    with pytest.raises(mp.ValidationError):
+        api.search_posts_in_team(room.team.id, [SearchParams(terms="x", on_date="31/01/2026")])
+    with pytest.raises(mp.ValidationError):
+        api.search_posts_in_team("bad", [SearchParams(terms="x")])
+
+
+def test_search_posts_in_team_for_user(api: Any) -> None:
+    room = make_room(api)
+    say(api, room, room.alice, "deploy the service")
+    secret = api.create_channel(
+        Channel(team_id=room.team.id, name="secret", display_name="Secret", type="P")
+    )
+    api.add_channel_member(secret.id, room.alice.id)
+    api.create_post(Post(channel_id=secret.id, user_id=room.alice.id, message="deploy secretly"))
+    mine = api.search_posts_in_team_for_user(
+        room.team.id, room.alice.id, SearchParameter(terms="deploy", per_page=10)
+    )
+    assert len(mine.post_list.order) == 2
+    assert all(list(m.words) == ["deploy"] for m in mine.matches.values())
+    theirs = api.search_posts_in_team_for_user(
+        room.team.id, room.bob.id, SearchParameter(terms="deploy from:alice")
+    )
+    assert [theirs.post_list.posts[i].message for i in theirs.post_list.order] == [
+        "deploy the service"
+    ]
+    with pytest.raises(mp.ValidationError):
+        api.search_posts_in_team_for_user(room.team.id, room.bob.id, SearchParameter())
+    with pytest.raises(mp.ValidationError):
+        api.search_posts_in_team_for_user(
+            room.team.id, room.bob.id, SearchParameter(terms="x", per_page=500)
+        )
+    with pytest.raises(mp.NotFoundError):
+        api.search_posts_in_team_for_user(room.team.id, UNKNOWN_ID, SearchParameter(terms="x"))
+
+
+def test_ephemeral_posts(api: Any) -> None:
+    room = make_room(api)
+    sent = api.send_ephemeral_post(room.bob.id, Post(channel_id=room.town.id, message="psst"))
+    assert sent.type == "system_ephemeral" and len(sent.id) == 26 and sent.create_at > 0
+    sent.message = "psst, again"
+    updated = api.update_ephemeral_post(room.bob.id, sent)
+    assert updated.message == "psst, again" and updated.update_at >= sent.update_at
+    api.delete_ephemeral_post(room.bob.id, sent.id)
+    with pytest.raises(mp.NotFoundError):
+        api.get_post(sent.id)  # never stored
+    with pytest.raises(mp.ValidationError):
+        api.send_ephemeral_post("bad", Post(channel_id=room.town.id, message="x"))
+    with pytest.raises(mp.ValidationError):
+        api.update_ephemeral_post(room.bob.id, Post(channel_id=room.town.id, message="no id"))
+    with pytest.raises(mp.ValidationError):
+        api.delete_ephemeral_post(room.bob.id, "bad")
+
+
+def test_move_threads(api: Any) -> None:
+    room = make_room(api)
+    backing = api.create_channel(
+        Channel(team_id=room.team.id, name="backing", display_name="Backing", type="P")
+    )
+    root = say(api, room, room.alice, "move me")
+    reply = say(api, room, room.bob, "me too", root.id)
+    api.move_threads_to_backing_channel([root.id], backing.id)
+    assert api.get_post(reply.id).channel_id == backing.id
+    assert api.get_channel(backing.id).total_msg_count == 2
+    with pytest.raises(mp.ValidationError):
+        api.move_threads_to_backing_channel([reply.id], room.town.id)
+    with pytest.raises(mp.NotFoundError):
+        api.move_threads_to_backing_channel([UNKNOWN_ID], backing.id)

@@ -1,0 +1,45 @@
+"""End to end: the reactions area, through both clients against the Go server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from worlds import make_room, say
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Reaction
+
+UNKNOWN_ID = "a" * 26
+
+
+def test_reactions_are_unique_per_user_post_and_emoji(api: Any) -> None:
+    room = make_room(api)
+    post = say(api, room, room.alice, "react")
+    smile = Reaction(user_id=room.bob.id, post_id=post.id, emoji_name="smile")
+    first = api.add_reaction(smile)
+    assert first.channel_id == room.town.id and first.create_at > 0
+    assert api.add_reaction(smile) == first
+    api.add_reaction(Reaction(user_id=room.alice.id, post_id=post.id, emoji_name="+1"))
+    assert [(r.user_id, r.emoji_name) for r in api.get_reactions(post.id)] == [
+        (room.bob.id, "smile"),
+        (room.alice.id, "+1"),
+    ]
+    assert api.get_post(post.id).has_reactions
+    api.remove_reaction(smile)
+    api.remove_reaction(smile)
+    assert [r.emoji_name for r in api.get_reactions(post.id)] == ["+1"]
+
+
+def test_reaction_failures(api: Any) -> None:
+    room = make_room(api)
+    post = say(api, room, room.alice, "react")
+    with pytest.raises(mp.ValidationError) as emoji:
+        api.add_reaction(Reaction(user_id=room.bob.id, post_id=post.id, emoji_name="no spaces"))
+    assert emoji.value.error_id == "model.reaction.is_valid.emoji_name.app_error"
+    with pytest.raises(mp.NotFoundError):
+        api.add_reaction(Reaction(user_id=room.bob.id, post_id=UNKNOWN_ID, emoji_name="smile"))
+    with pytest.raises(mp.NotFoundError):
+        api.remove_reaction(Reaction(user_id=UNKNOWN_ID, post_id=post.id, emoji_name="smile"))
+    with pytest.raises(mp.ValidationError):
+        api.get_reactions("bad")

@@ -1,0 +1,558 @@
+package memory
+
+// This file holds the handlers of the posts domain; posts_store.go holds
+// its state and posts_search.go its searches.
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// Limits of model.Post.IsValid.
+const (
+	postMessageMaxRunes  = 65535 / 4 // model.PostMessageMaxRunesV2
+	postHashtagsMaxRunes = 1000
+	postFileIDsMax       = 10
+	postTypeEphemeral    = "system_ephemeral"
+)
+
+var (
+	hashtagPattern = regexp.MustCompile(`(?:^|\s)(#[\p{L}\p{N}_.\-]{2,})`)
+	mentionPattern = regexp.MustCompile(`@([a-z0-9.\-_]+)`)
+)
+
+// DismissPostError is the rejection reason with which a MessageWillBePosted
+// hook drops a post silently; the error id is then the reason alone.
+const DismissPostError = "plugin.message_will_be_posted.dismiss_post"
+
+// postRejected is the error of a post that a hook rejected: the reason is
+// in the id, as Mattermost puts it there.
+func postRejected(reason string) *apperror.Error {
+	id := "Post rejected by plugin. " + reason
+	if reason == DismissPostError {
+		id = DismissPostError
+	}
+	return apperror.New(id, id, "", http.StatusBadRequest)
+}
+
+func postNotFound(postID string) *apperror.Error {
+	return apperror.New("app.post.get.app_error", "Unable to get the post.", "post_id="+postID, http.StatusNotFound)
+}
+
+func invalidPost(field, message string) *apperror.Error {
+	e := apperror.New("model.post.is_valid."+field+".app_error", message, "", http.StatusBadRequest)
+	e.Where = "Post.IsValid"
+	return e
+}
+
+// validatePost checks p against the rules of model.Post.IsValid.
+func validatePost(p *pluginpb.Post) error {
+	switch {
+	case !isValidID(p.GetId()):
+		return invalidPost("id", "Invalid post id.")
+	case !isValidID(p.GetUserId()):
+		return invalidPost("user_id", "Invalid user id.")
+	case !isValidID(p.GetChannelId()):
+		return invalidPost("channel_id", "Invalid channel id.")
+	case p.GetRootId() != "" && !isValidID(p.GetRootId()):
+		return invalidPost("root_id", "Invalid root id.")
+	case utf8.RuneCountInString(p.GetMessage()) > postMessageMaxRunes:
+		return invalidPost("message_length", "Invalid message: at most 16,383 characters.")
+	case utf8.RuneCountInString(p.GetHashtags()) > postHashtagsMaxRunes:
+		return invalidPost("hashtags", "Invalid hashtags: at most 1,000 characters.")
+	case len(p.GetFileIds()) > postFileIDsMax:
+		return invalidPost("file_ids", "Invalid file ids: at most 10.")
+	case p.GetType() != "" && !strings.HasPrefix(p.GetType(), "system_") && !strings.HasPrefix(p.GetType(), "custom_") &&
+		p.GetType() != "slack_attachment" && p.GetType() != "me" && p.GetType() != "reminder":
+		return invalidPost("type", `Invalid type: "", "system_...", "custom_..." or a known type.`)
+	case proto.Size(p.GetProps()) > propsMaxBytes:
+		return invalidPost("props", "Invalid props: at most 64 KiB.")
+	}
+	return nil
+}
+
+// hashtags returns the hashtags of a message, space-separated.
+func hashtags(message string) string {
+	var tags []string
+	for _, m := range hashtagPattern.FindAllStringSubmatch(message, -1) {
+		tags = append(tags, m[1])
+	}
+	return strings.Join(tags, " ")
+}
+
+// setProp sets one prop of a post.
+func setProp(p *pluginpb.Post, key string, value any) {
+	if p.Props == nil {
+		p.Props = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	}
+	if p.Props.Fields == nil {
+		p.Props.Fields = map[string]*structpb.Value{}
+	}
+	v, err := structpb.NewValue(value)
+	if err == nil {
+		p.Props.Fields[key] = v
+	}
+}
+
+// preparePost checks a new post against its channel and thread, as
+// Mattermost's CreatePost does. The caller holds the lock.
+func (b *Backend) preparePost(p *pluginpb.Post) error {
+	c, err := b.channel(p.GetChannelId())
+	if err != nil {
+		return err
+	}
+	if c.GetDeleteAt() != 0 {
+		return apperror.New("api.post.create_post.can_not_post_to_deleted.error",
+			"Cannot post to an archived channel.", "channel_id="+c.GetId(), http.StatusBadRequest)
+	}
+	if _, err := b.user(p.GetUserId()); err != nil {
+		return err
+	}
+	if p.GetRootId() != "" {
+		root, ok := b.posts.byID[p.GetRootId()]
+		if !ok || !live(root) || root.GetChannelId() != c.GetId() || root.GetRootId() != "" {
+			return apperror.New("api.post.create_post.root_id.app_error",
+				"Invalid root id: it must name a live root post of the same channel.", "root_id="+p.GetRootId(),
+				http.StatusBadRequest)
+		}
+	}
+	return validatePost(p)
+}
+
+// storeNewPost stores a prepared post and updates its channel, thread and
+// the counters of the channel's members. The caller holds the lock.
+func (b *Backend) storeNewPost(p *pluginpb.Post) {
+	b.posts.byID[p.GetId()] = p
+	c := proto.Clone(b.channels.byID[p.GetChannelId()]).(*pluginpb.Channel)
+	c.TotalMsgCount++
+	c.LastPostAt = max(c.GetLastPostAt(), p.GetCreateAt())
+	if p.GetRootId() == "" {
+		c.TotalMsgCountRoot++
+		c.LastRootPostAt = max(c.GetLastRootPostAt(), p.GetCreateAt())
+	} else {
+		root := proto.Clone(b.posts.byID[p.GetRootId()]).(*pluginpb.Post)
+		root.ReplyCount++
+		root.LastReplyAt = p.GetCreateAt()
+		b.posts.byID[root.GetId()] = root
+	}
+	b.channels.put(c)
+	mentioned := map[string]bool{}
+	for _, m := range mentionPattern.FindAllStringSubmatch(strings.ToLower(p.GetMessage()), -1) {
+		if id, ok := b.users.byUsername[strings.TrimRight(m[1], ".-_")]; ok {
+			mentioned[id] = true
+		}
+	}
+	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == c.GetId() }) {
+		m = proto.Clone(b.channels.members[membershipKey{c.GetId(), m.GetUserId()}]).(*pluginpb.ChannelMember)
+		switch {
+		case m.GetUserId() == p.GetUserId():
+			// The author has read the channel up to the post.
+			m.MsgCount = c.GetTotalMsgCount()
+			m.MsgCountRoot = c.GetTotalMsgCountRoot()
+			m.LastViewedAt = p.GetCreateAt()
+		case mentioned[m.GetUserId()]:
+			m.MentionCount++
+			if p.GetRootId() == "" {
+				m.MentionCountRoot++
+			}
+		default:
+			continue
+		}
+		b.channels.members[membershipKey{c.GetId(), m.GetUserId()}] = m
+	}
+}
+
+// CreatePost creates a post, as the plugin. As in Mattermost, the
+// MessageWillBePosted hook may change or reject it before it is stored,
+// and MessageHasBeenPosted runs after.
+func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostRequest) (*pluginpb.CreatePostResponse, error) {
+	if req.GetPost() == nil {
+		return nil, invalidParam("post")
+	}
+	p := proto.Clone(req.GetPost()).(*pluginpb.Post)
+	if p.GetId() != "" {
+		return nil, apperror.New("api.post.create_post.existing.app_error",
+			"Cannot create an existing post; use UpdatePost.", "id="+p.GetId(), http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	now := b.nowMillis()
+	p.Id = newID()
+	if p.GetCreateAt() == 0 {
+		p.CreateAt = now
+	}
+	p.UpdateAt = p.GetCreateAt()
+	p.EditAt, p.DeleteAt, p.ReplyCount, p.LastReplyAt = 0, 0, 0, 0
+	p.Participants, p.Metadata, p.IsFollowing = nil, nil, nil
+	p.Hashtags = hashtags(p.GetMessage())
+	setProp(p, "from_plugin", "true")
+	err := b.preparePost(p)
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	changed, reason := b.hooks.MessageWillBePosted(ctx, proto.Clone(p).(*pluginpb.Post))
+	if reason != "" {
+		return nil, postRejected(reason)
+	}
+	if changed == nil {
+		changed = p // (nil, "") leaves the post unchanged
+	}
+	changed.Id, changed.CreateAt, changed.UpdateAt = p.GetId(), p.GetCreateAt(), p.GetUpdateAt()
+	b.mu.Lock()
+	err = b.preparePost(changed)
+	if err == nil {
+		b.storeNewPost(changed)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.MessageHasBeenPosted(ctx, proto.Clone(changed).(*pluginpb.Post))
+	return &pluginpb.CreatePostResponse{Post: proto.Clone(changed).(*pluginpb.Post)}, nil
+}
+
+// DeletePost deletes a post and, for a root post, its replies; the rows
+// stay with delete_at set.
+func (b *Backend) DeletePost(_ context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
+	if !isValidID(req.GetPostId()) {
+		return nil, invalidParam("post_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, ok := b.posts.byID[req.GetPostId()]
+	if !ok || !live(p) {
+		return nil, postNotFound(req.GetPostId())
+	}
+	now := b.nowMillis()
+	for _, q := range b.posts.byID {
+		if q.GetId() == p.GetId() || q.GetRootId() == p.GetId() && live(q) {
+			q = proto.Clone(q).(*pluginpb.Post)
+			q.DeleteAt = now
+			q.UpdateAt = now
+			b.posts.byID[q.GetId()] = q
+		}
+	}
+	if p.GetRootId() != "" {
+		if root, ok := b.posts.byID[p.GetRootId()]; ok {
+			root = proto.Clone(root).(*pluginpb.Post)
+			root.ReplyCount = max(root.GetReplyCount()-1, 0)
+			b.posts.byID[root.GetId()] = root
+		}
+	}
+	return &pluginpb.DeletePostResponse{}, nil
+}
+
+// livePost returns a live post, or NOT_FOUND. The caller holds the lock.
+func (b *Backend) livePost(postID string) (*pluginpb.Post, error) {
+	if !isValidID(postID) {
+		return nil, invalidParam("post_id")
+	}
+	p, ok := b.posts.byID[postID]
+	if !ok || !live(p) {
+		return nil, postNotFound(postID)
+	}
+	return p, nil
+}
+
+// withReactions returns a copy of p with its reactions in its metadata.
+// The caller holds the lock.
+func (b *Backend) withReactions(p *pluginpb.Post) *pluginpb.Post {
+	c := proto.Clone(p).(*pluginpb.Post)
+	if rs := b.posts.reactionsOf(p.GetId()); len(rs) > 0 {
+		if c.Metadata == nil {
+			c.Metadata = &pluginpb.PostMetadata{}
+		}
+		c.Metadata.Reactions = rs
+	}
+	return c
+}
+
+// GetPost returns a live post, with its reactions in its metadata.
+func (b *Backend) GetPost(_ context.Context, req *pluginpb.GetPostRequest) (*pluginpb.GetPostResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, err := b.livePost(req.GetPostId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetPostResponse{Post: b.withReactions(p)}, nil
+}
+
+// GetPostThread returns the live posts of a post's thread, newest first.
+func (b *Backend) GetPostThread(_ context.Context, req *pluginpb.GetPostThreadRequest) (*pluginpb.GetPostThreadResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, err := b.livePost(req.GetPostId())
+	if err != nil {
+		return nil, err
+	}
+	rootID := cmpOr(p.GetRootId(), p.GetId())
+	thread := b.posts.inChannel(p.GetChannelId(), func(q *pluginpb.Post) bool {
+		return live(q) && (q.GetId() == rootID || q.GetRootId() == rootID)
+	})
+	return &pluginpb.GetPostThreadResponse{PostList: b.posts.list(thread)}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// channelForPosts checks the channel of a post listing. The caller holds
+// the lock.
+func (b *Backend) channelForPosts(channelID string) error {
+	_, err := b.channel(channelID)
+	return err
+}
+
+// GetPostsSince returns the posts of a channel created, edited or deleted
+// after a time, so that a client can bring its copy up to date.
+func (b *Backend) GetPostsSince(_ context.Context, req *pluginpb.GetPostsSinceRequest) (*pluginpb.GetPostsSinceResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.channelForPosts(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	posts := b.posts.inChannel(req.GetChannelId(), func(p *pluginpb.Post) bool { return p.GetUpdateAt() > req.GetTime() })
+	return &pluginpb.GetPostsSinceResponse{PostList: b.posts.list(posts)}, nil
+}
+
+// GetPostsForChannel returns one page of a channel's live posts, newest
+// first.
+func (b *Backend) GetPostsForChannel(_ context.Context, req *pluginpb.GetPostsForChannelRequest) (*pluginpb.GetPostsForChannelResponse, error) {
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.channelForPosts(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	posts := page(b.posts.inChannel(req.GetChannelId(), live), req.GetPage(), req.GetPerPage())
+	return &pluginpb.GetPostsForChannelResponse{PostList: b.posts.list(posts)}, nil
+}
+
+// around returns one page of a channel's live posts before or after a
+// post: pages count from the post outward, and each page lists its posts
+// newest first. The caller holds the lock.
+func (b *Backend) around(channelID, postID string, pageNum, perPage int32, before bool) (*pluginpb.PostList, error) {
+	if err := validatePaging(pageNum, perPage); err != nil {
+		return nil, err
+	}
+	if err := b.channelForPosts(channelID); err != nil {
+		return nil, err
+	}
+	anchor, ok := b.posts.byID[postID]
+	if !ok || anchor.GetChannelId() != channelID {
+		return nil, postNotFound(postID)
+	}
+	all := b.posts.inChannel(channelID, live) // newest first
+	i := slices.IndexFunc(all, func(p *pluginpb.Post) bool { return newestFirst(p, anchor) >= 0 })
+	var side []*pluginpb.Post
+	if before {
+		if i < 0 {
+			i = len(all)
+		}
+		if i < len(all) && all[i].GetId() == anchor.GetId() {
+			i++
+		}
+		side = all[i:] // older posts, nearest first
+	} else {
+		j := slices.IndexFunc(all, func(p *pluginpb.Post) bool { return newestFirst(p, anchor) >= 0 })
+		if j < 0 {
+			j = len(all)
+		}
+		newer := slices.Clone(all[:j]) // newer posts, newest first
+		slices.Reverse(newer)          // nearest first
+		side = newer
+	}
+	chunk := slices.Clone(page(side, pageNum, perPage))
+	slices.SortFunc(chunk, newestFirst)
+	return b.posts.list(chunk), nil
+}
+
+// GetPostsAfter returns one page of the posts of a channel after a post.
+func (b *Backend) GetPostsAfter(_ context.Context, req *pluginpb.GetPostsAfterRequest) (*pluginpb.GetPostsAfterResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, err := b.around(req.GetChannelId(), req.GetPostId(), req.GetPage(), req.GetPerPage(), false)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetPostsAfterResponse{PostList: l}, nil
+}
+
+// GetPostsBefore returns one page of the posts of a channel before a post.
+func (b *Backend) GetPostsBefore(_ context.Context, req *pluginpb.GetPostsBeforeRequest) (*pluginpb.GetPostsBeforeResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, err := b.around(req.GetChannelId(), req.GetPostId(), req.GetPage(), req.GetPerPage(), true)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetPostsBeforeResponse{PostList: l}, nil
+}
+
+// UpdatePost edits a live post as Mattermost's UpdatePost does: the
+// message, file ids, pin, props and hashtags change, edit_at is set when
+// the message changes, and the rest, create_at included, is kept.
+func (b *Backend) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostRequest) (*pluginpb.UpdatePostResponse, error) {
+	in := req.GetPost()
+	if in == nil {
+		return nil, invalidParam("post")
+	}
+	b.mu.Lock()
+	old, err := b.livePost(in.GetId())
+	var next *pluginpb.Post
+	if err == nil {
+		next = proto.Clone(old).(*pluginpb.Post)
+		now := b.nowMillis()
+		if in.GetMessage() != old.GetMessage() {
+			next.Message = in.GetMessage()
+			next.EditAt = now
+			next.Hashtags = hashtags(in.GetMessage())
+		}
+		next.FileIds = in.GetFileIds()
+		next.IsPinned = in.GetIsPinned()
+		next.Props = in.GetProps()
+		next.UpdateAt = now
+		err = validatePost(next)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	changed, reason := b.hooks.MessageWillBeUpdated(ctx, proto.Clone(next).(*pluginpb.Post), proto.Clone(old).(*pluginpb.Post))
+	if reason != "" || changed == nil {
+		// Unlike MessageWillBePosted, a nil post rejects the edit.
+		return nil, postRejected(reason)
+	}
+	b.mu.Lock()
+	if _, err = b.livePost(in.GetId()); err == nil {
+		// A hook changes only what an edit may change.
+		next.Message, next.FileIds, next.IsPinned, next.Props = changed.GetMessage(), changed.GetFileIds(), changed.GetIsPinned(), changed.GetProps()
+		if err = validatePost(next); err == nil {
+			b.posts.byID[next.GetId()] = next
+		}
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.MessageHasBeenUpdated(ctx, proto.Clone(next).(*pluginpb.Post), proto.Clone(old).(*pluginpb.Post))
+	return &pluginpb.UpdatePostResponse{Post: proto.Clone(next).(*pluginpb.Post)}, nil
+}
+
+// ephemeral prepares a post that one user sees and nobody stores.
+func (b *Backend) ephemeral(userID string, p *pluginpb.Post) (*pluginpb.Post, error) {
+	if !isValidID(userID) {
+		return nil, invalidParam("user_id")
+	}
+	if p == nil {
+		return nil, invalidParam("post")
+	}
+	if !isValidID(p.GetChannelId()) {
+		return nil, invalidParam("post.channel_id")
+	}
+	c := proto.Clone(p).(*pluginpb.Post)
+	c.Type = postTypeEphemeral
+	return c, nil
+}
+
+// SendEphemeralPost shows a post to one user without storing it, and
+// returns it with its id, times and type set.
+func (b *Backend) SendEphemeralPost(_ context.Context, req *pluginpb.SendEphemeralPostRequest) (*pluginpb.SendEphemeralPostResponse, error) {
+	p, err := b.ephemeral(req.GetUserId(), req.GetPost())
+	if err != nil {
+		return nil, err
+	}
+	if p.GetId() == "" {
+		p.Id = newID()
+	}
+	now := b.nowMillis()
+	if p.GetCreateAt() == 0 {
+		p.CreateAt = now
+	}
+	p.UpdateAt = now
+	return &pluginpb.SendEphemeralPostResponse{Post: p}, nil
+}
+
+// UpdateEphemeralPost replaces an ephemeral post that a user sees.
+func (b *Backend) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateEphemeralPostRequest) (*pluginpb.UpdateEphemeralPostResponse, error) {
+	p, err := b.ephemeral(req.GetUserId(), req.GetPost())
+	if err != nil {
+		return nil, err
+	}
+	if !isValidID(p.GetId()) {
+		return nil, invalidParam("post.id")
+	}
+	p.UpdateAt = b.nowMillis()
+	return &pluginpb.UpdateEphemeralPostResponse{Post: p}, nil
+}
+
+// DeleteEphemeralPost removes an ephemeral post that a user sees.
+func (b *Backend) DeleteEphemeralPost(_ context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
+	if !isValidID(req.GetUserId()) {
+		return nil, invalidParam("user_id")
+	}
+	if !isValidID(req.GetPostId()) {
+		return nil, invalidParam("post_id")
+	}
+	return &pluginpb.DeleteEphemeralPostResponse{}, nil
+}
+
+// MoveThreadsToBackingChannel moves whole threads, each root post with its
+// replies, to another channel, all or none.
+func (b *Backend) MoveThreadsToBackingChannel(_ context.Context, req *pluginpb.MoveThreadsToBackingChannelRequest) (*pluginpb.MoveThreadsToBackingChannelResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	target, err := b.channel(req.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range req.GetRootIds() {
+		root, err := b.livePost(id)
+		if err != nil {
+			return nil, err
+		}
+		if root.GetRootId() != "" {
+			return nil, apperror.New("app.post.move_thread.not_root.app_error",
+				"Only whole threads move: name their root posts.", "post_id="+id, http.StatusBadRequest)
+		}
+	}
+	moved := map[string]int64{} // posts moved out of each channel
+	for _, id := range req.GetRootIds() {
+		for _, p := range b.posts.byID {
+			if (p.GetId() == id || p.GetRootId() == id) && p.GetChannelId() != target.GetId() {
+				moved[p.GetChannelId()]++
+				p = proto.Clone(p).(*pluginpb.Post)
+				p.ChannelId = target.GetId()
+				p.UpdateAt = b.nowMillis()
+				b.posts.byID[p.GetId()] = p
+			}
+		}
+	}
+	for channelID, n := range moved {
+		c := proto.Clone(b.channels.byID[channelID]).(*pluginpb.Channel)
+		c.TotalMsgCount = max(c.GetTotalMsgCount()-n, 0)
+		b.channels.put(c)
+	}
+	t := proto.Clone(b.channels.byID[target.GetId()]).(*pluginpb.Channel)
+	for _, n := range moved {
+		t.TotalMsgCount += n
+	}
+	b.channels.put(t)
+	return &pluginpb.MoveThreadsToBackingChannelResponse{}, nil
+}

@@ -1,0 +1,260 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// postWorld is a world with a clock and town-square.
+type postWorld struct {
+	world
+	clock *fakeClock
+	town  *pluginpb.Channel
+}
+
+func newPostWorld(t *testing.T) postWorld {
+	t.Helper()
+	clock := &fakeClock{now: time.UnixMilli(1_700_000_000_000)}
+	b := New(Clock(clock.Now))
+	w := world{b: b, team: createTeam(t, b, newTeam("core"))}
+	w.alice = create(t, b, newUser("alice"))
+	w.bob = create(t, b, newUser("bob"))
+	w.carol = create(t, b, newUser("carol"))
+	join(t, b, w.team.GetId(), w.alice.GetId())
+	join(t, b, w.team.GetId(), w.bob.GetId())
+	town, err := b.GetChannelByName(context.Background(), &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return postWorld{world: w, clock: clock, town: town.GetChannel()}
+}
+
+func (w postWorld) post(t *testing.T, author *pluginpb.User, message, rootID string) *pluginpb.Post {
+	t.Helper()
+	w.clock.Advance(time.Millisecond)
+	resp, err := w.b.CreatePost(context.Background(), &pluginpb.CreatePostRequest{Post: &pluginpb.Post{
+		ChannelId: w.town.GetId(), UserId: author.GetId(), Message: message, RootId: rootID,
+	}})
+	if err != nil {
+		t.Fatalf("CreatePost(%q) = %v", message, err)
+	}
+	return resp.GetPost()
+}
+
+func TestPostsThreadsAndCounters(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	root := w.post(t, w.alice, "hello @bob #launch", "")
+	if root.GetHashtags() != "#launch" || root.GetProps().GetFields()["from_plugin"].GetStringValue() != "true" {
+		t.Errorf("root = %v; want hashtags and from_plugin", root)
+	}
+	reply := w.post(t, w.bob, "hi", root.GetId())
+	thread, err := w.b.GetPostThread(ctx, &pluginpb.GetPostThreadRequest{PostId: reply.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(thread.GetPostList().GetOrder()) != fmt.Sprint([]string{reply.GetId(), root.GetId()}) {
+		t.Errorf("thread order = %v; want newest first", thread.GetPostList().GetOrder())
+	}
+	got, _ := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: root.GetId()})
+	if got.GetPost().GetReplyCount() != 1 {
+		t.Errorf("reply count = %d; want 1", got.GetPost().GetReplyCount())
+	}
+	c, _ := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: w.town.GetId()})
+	if c.GetChannel().GetTotalMsgCount() != 2 || c.GetChannel().GetTotalMsgCountRoot() != 1 {
+		t.Errorf("channel counters = %v", c.GetChannel())
+	}
+	// bob was mentioned once and has read up to his reply; alice has not
+	// read bob's reply.
+	unread, _ := w.b.GetTeamsUnreadForUser(ctx, &pluginpb.GetTeamsUnreadForUserRequest{UserId: w.alice.GetId()})
+	if u := unread.GetTeamUnreads()[0]; u.GetMsgCount() != 1 {
+		t.Errorf("alice's unread = %v; want 1 message", u)
+	}
+	bobs, _ := w.b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: w.town.GetId(), UserId: w.bob.GetId()})
+	if bobs.GetChannelMember().GetMentionCount() != 1 {
+		t.Errorf("bob's mentions = %d; want 1", bobs.GetChannelMember().GetMentionCount())
+	}
+
+	// Edits keep create_at; deleting the root deletes the thread.
+	w.clock.Advance(time.Second)
+	edited, err := w.b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: &pluginpb.Post{Id: root.GetId(), Message: "edited", CreateAt: 1}})
+	if err != nil || edited.GetPost().GetCreateAt() != root.GetCreateAt() || edited.GetPost().GetEditAt() == 0 {
+		t.Fatalf("UpdatePost = %v, %v", edited, err)
+	}
+	if _, err := w.b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: root.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: reply.GetId()})
+	wantAppError(t, "GetPost(reply of a deleted root)", err, http.StatusNotFound)
+	since, _ := w.b.GetPostsSince(ctx, &pluginpb.GetPostsSinceRequest{ChannelId: w.town.GetId(), Time: root.GetCreateAt()})
+	if len(since.GetPostList().GetOrder()) != 2 {
+		t.Errorf("GetPostsSince = %v; want both deleted posts, so clients drop them", since.GetPostList().GetOrder())
+	}
+}
+
+func TestPostPaging(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	var ids []string // oldest first
+	for i := range 6 {
+		ids = append(ids, w.post(t, w.alice, fmt.Sprint("post ", i), "").GetId())
+	}
+	order := func(l *pluginpb.PostList) string { return fmt.Sprint(l.GetOrder()) }
+	want := func(idx ...int) string {
+		var out []string
+		for _, i := range idx {
+			out = append(out, ids[i])
+		}
+		return fmt.Sprint(out)
+	}
+	page0, _ := w.b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: w.town.GetId(), Page: 0, PerPage: 2})
+	page1, _ := w.b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: w.town.GetId(), Page: 1, PerPage: 2})
+	before, _ := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: w.town.GetId(), PostId: ids[4], Page: 0, PerPage: 2})
+	before1, _ := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: w.town.GetId(), PostId: ids[4], Page: 1, PerPage: 2})
+	after, _ := w.b.GetPostsAfter(ctx, &pluginpb.GetPostsAfterRequest{ChannelId: w.town.GetId(), PostId: ids[1], Page: 0, PerPage: 2})
+	after1, _ := w.b.GetPostsAfter(ctx, &pluginpb.GetPostsAfterRequest{ChannelId: w.town.GetId(), PostId: ids[1], Page: 1, PerPage: 2})
+	tests := []struct {
+		name      string
+		got, want string
+	}{
+		{"page 0", order(page0.GetPostList()), want(5, 4)},
+		{"page 1", order(page1.GetPostList()), want(3, 2)},
+		{"before 4, page 0", order(before.GetPostList()), want(3, 2)},
+		{"before 4, page 1", order(before1.GetPostList()), want(1, 0)},
+		{"after 1, page 0", order(after.GetPostList()), want(3, 2)},
+		{"after 1, page 1", order(after1.GetPostList()), want(5, 4)},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %s; want %s", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestPostFailures(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	root := w.post(t, w.alice, "root", "")
+	reply := w.post(t, w.alice, "reply", root.GetId())
+	tests := []struct {
+		name string
+		post *pluginpb.Post
+		code int
+	}{
+		{"unknown channel", &pluginpb.Post{ChannelId: newID(), UserId: w.alice.GetId(), Message: "x"}, http.StatusNotFound},
+		{"reply to a reply", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: reply.GetId()}, http.StatusBadRequest},
+		{"bad type", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), Type: "weird"}, http.StatusBadRequest},
+		{"id set", &pluginpb.Post{Id: newID(), ChannelId: w.town.GetId(), UserId: w.alice.GetId()}, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		_, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: tt.post})
+		wantAppError(t, "CreatePost("+tt.name+")", err, tt.code)
+	}
+}
+
+// rejectingHooks rejects posts that say "nope" and rewrites "darn".
+type rejectingHooks struct{ NoHooks }
+
+func (rejectingHooks) MessageWillBePosted(_ context.Context, p *pluginpb.Post) (*pluginpb.Post, string) {
+	switch p.GetMessage() {
+	case "nope":
+		return nil, "not allowed"
+	case "darn":
+		p.Message = "d**n"
+		return p, ""
+	}
+	return nil, ""
+}
+
+func TestMessageWillBePosted(t *testing.T) {
+	b := New(WithHooks(rejectingHooks{}))
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	u := create(t, b, newUser("alice"))
+	join(t, b, team.GetId(), u.GetId())
+	town, _ := b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetId(), Name: townSquare})
+	send := func(msg string) (*pluginpb.Post, error) {
+		resp, err := b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: town.GetChannel().GetId(), UserId: u.GetId(), Message: msg}})
+		return resp.GetPost(), err
+	}
+	if p, err := send("fine"); err != nil || p.GetMessage() != "fine" {
+		t.Errorf("send(fine) = %v, %v", p, err)
+	}
+	if p, err := send("darn"); err != nil || p.GetMessage() != "d**n" {
+		t.Errorf("send(darn) = %v, %v; want it rewritten", p, err)
+	}
+	_, err := send("nope")
+	wantAppError(t, "send(nope)", err, http.StatusBadRequest)
+	list, _ := b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: town.GetChannel().GetId(), PerPage: 10})
+	if len(list.GetPostList().GetOrder()) != 2 {
+		t.Errorf("stored posts = %d; want the rejected one left out", len(list.GetPostList().GetOrder()))
+	}
+}
+
+func TestReactionsAreUnique(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	p := w.post(t, w.alice, "react to me", "")
+	r := &pluginpb.Reaction{UserId: w.bob.GetId(), PostId: p.GetId(), EmojiName: "smile"}
+	first, err := w.b.AddReaction(ctx, &pluginpb.AddReactionRequest{Reaction: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Second)
+	again, _ := w.b.AddReaction(ctx, &pluginpb.AddReactionRequest{Reaction: r})
+	if again.GetReaction().GetCreateAt() != first.GetReaction().GetCreateAt() {
+		t.Errorf("reacting twice made a second reaction")
+	}
+	list, _ := w.b.GetReactions(ctx, &pluginpb.GetReactionsRequest{PostId: p.GetId()})
+	if len(list.GetReactions()) != 1 {
+		t.Errorf("reactions = %d; want 1", len(list.GetReactions()))
+	}
+	got, _ := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: p.GetId()})
+	if !got.GetPost().GetHasReactions() || len(got.GetPost().GetMetadata().GetReactions()) != 1 {
+		t.Errorf("post = %v; want has_reactions and the reaction in its metadata", got.GetPost())
+	}
+	if _, err := w.b.RemoveReaction(ctx, &pluginpb.RemoveReactionRequest{Reaction: r}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: p.GetId()})
+	if got.GetPost().GetHasReactions() {
+		t.Errorf("has_reactions survived the last reaction")
+	}
+	_, err = w.b.AddReaction(ctx, &pluginpb.AddReactionRequest{Reaction: &pluginpb.Reaction{UserId: w.bob.GetId(), PostId: p.GetId(), EmojiName: "no spaces"}})
+	wantAppError(t, "AddReaction(bad emoji)", err, http.StatusBadRequest)
+}
+
+func TestSidebar(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	cats, err := w.b.GetChannelSidebarCategories(ctx, &pluginpb.GetChannelSidebarCategoriesRequest{UserId: w.alice.GetId(), TeamId: w.team.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cats.GetCategories().GetCategories()
+	if len(got) != 3 || got[1].GetType() != categoryChannels || len(got[1].GetChannelIds()) != 2 {
+		t.Fatalf("default sidebar = %v", got)
+	}
+	custom, err := w.b.CreateChannelSidebarCategory(ctx, &pluginpb.CreateChannelSidebarCategoryRequest{
+		UserId: w.alice.GetId(), TeamId: w.team.GetId(),
+		NewCategory: &pluginpb.SidebarCategoryWithChannels{DisplayName: "Work", ChannelIds: []string{w.town.GetId()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats, _ = w.b.GetChannelSidebarCategories(ctx, &pluginpb.GetChannelSidebarCategoriesRequest{UserId: w.alice.GetId(), TeamId: w.team.GetId()})
+	got = cats.GetCategories().GetCategories()
+	if got[0].GetId() != custom.GetCategory().GetId() || len(got[2].GetChannelIds()) != 1 {
+		t.Errorf("sidebar = %v; want the custom category first, holding town-square", got)
+	}
+	_, err = w.b.UpdateChannelSidebarCategories(ctx, &pluginpb.UpdateChannelSidebarCategoriesRequest{
+		UserId: w.alice.GetId(), TeamId: w.team.GetId(),
+		Categories: []*pluginpb.SidebarCategoryWithChannels{{Id: "nope"}},
+	})
+	wantAppError(t, "UpdateChannelSidebarCategories(unknown)", err, http.StatusNotFound)
+}
