@@ -105,41 +105,55 @@ func megabyteRequests() map[string][]*dynamicpb.Message {
 // survives.
 func TestMegabyteArgumentsKeepTheirError(t *testing.T) {
 	h := start(t, memory.New(memory.Logger(slog.New(slog.DiscardHandler))))
+	all := megabyteRequests()
 	calls := 0
-	for method, requests := range megabyteRequests() {
-		// One deadline per method: the calls add up as methods are added.
-		ctx := ctxWithTimeout(t)
-		desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
-		for _, req := range requests {
-			calls++
-			resp := dynamicpb.NewMessage(desc.Output())
-			err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/"+method, req, resp, auth.PerRPCCredentials(testToken))
-			if err == nil {
-				continue
-			}
-			st := status.Convert(err)
-			appErr, ok := apperror.FromStatus(st)
-			if !ok {
-				t.Errorf("%s: %v carries no AppError", method, st.Code())
-				continue
-			}
-			// 501 is a feature that is off (docs/reference-backend.md).
-			clientError := appErr.StatusCode >= 400 && appErr.StatusCode < 500 || appErr.StatusCode == http.StatusNotImplemented
-			if st.Code() != apperror.Code(appErr.StatusCode) || !clientError {
-				t.Errorf("%s: code %v for an AppError with HTTP %d", method, st.Code(), appErr.StatusCode)
-			}
-			if size := proto.Size(st.Proto()); size > apperror.MaxMessageBytes+apperror.MaxDetailsBytes {
-				t.Errorf("%s: the status has %d bytes", method, size)
-			}
-			if appErr.Where != method && !strings.HasSuffix(appErr.Where, ".IsValid") {
-				t.Errorf("%s: where = %q", method, appErr.Where)
-			}
-		}
-		if _, err := pluginpb.NewPluginAPIClient(h.conn).GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken)); err != nil {
-			t.Fatalf("after %s: %v; want the connection to survive", method, err)
-		}
+	for _, requests := range all {
+		calls += len(requests)
 	}
 	if calls < 50 {
 		t.Errorf("made %d calls; want one per string or bytes argument of every method", calls)
+	}
+	// The methods run in parallel, over one connection: each call moves a
+	// megabyte, slow under -race, and there are hundreds.
+	t.Run("group", func(t *testing.T) {
+		for method, requests := range all {
+			t.Run(method, func(t *testing.T) {
+				t.Parallel()
+				megabyteCalls(t, h, method, requests)
+			})
+		}
+	})
+}
+
+// megabyteCalls makes one method's megabyte calls and checks each failure.
+func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicpb.Message) {
+	ctx := ctxWithTimeout(t)
+	desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
+	for _, req := range requests {
+		resp := dynamicpb.NewMessage(desc.Output())
+		err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/"+method, req, resp, auth.PerRPCCredentials(testToken))
+		if err == nil {
+			continue
+		}
+		st := status.Convert(err)
+		appErr, ok := apperror.FromStatus(st)
+		if !ok {
+			t.Errorf("%s: %v carries no AppError", method, st.Code())
+			continue
+		}
+		// 501 is a feature that is off (docs/reference-backend.md).
+		clientError := appErr.StatusCode >= 400 && appErr.StatusCode < 500 || appErr.StatusCode == http.StatusNotImplemented
+		if st.Code() != apperror.Code(appErr.StatusCode) || !clientError {
+			t.Errorf("%s: code %v for an AppError with HTTP %d", method, st.Code(), appErr.StatusCode)
+		}
+		if size := proto.Size(st.Proto()); size > apperror.MaxMessageBytes+apperror.MaxDetailsBytes {
+			t.Errorf("%s: the status has %d bytes", method, size)
+		}
+		if appErr.Where != method && !strings.HasSuffix(appErr.Where, ".IsValid") {
+			t.Errorf("%s: where = %q", method, appErr.Where)
+		}
+	}
+	if _, err := pluginpb.NewPluginAPIClient(h.conn).GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken)); err != nil {
+		t.Fatalf("after %s: %v; want the connection to survive", method, err)
 	}
 }
