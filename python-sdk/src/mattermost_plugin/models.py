@@ -19,6 +19,9 @@ from .grpc.channels_pb2 import (
     ChannelMemberIdentifier,
     ChannelStats,
 )
+from .grpc.files_pb2 import (
+    FileInfo,
+)
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
@@ -82,6 +85,7 @@ __all__ = [
     "ChannelStats",
     "CustomStatus",
     "Emoji",
+    "FileInfo",
     "OrderedSidebarCategories",
     "Permission",
     "PluginKVSetOptions",
@@ -269,6 +273,35 @@ Attributes:
 )
 
 document(
+    FileInfo,
+    """FileInfo describes an uploaded file (model.FileInfo).
+
+Attributes:
+    id (str): 26-character id.
+    creator_id (str): Id of the user who uploaded it ("user_id" in Mattermost's JSON).
+    post_id (str): Id of the post it is attached to; empty until it is.
+    channel_id (str): Id of the channel it was uploaded to.
+    create_at (int): Upload time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    path (str): Path of the file in the server's file store.
+    thumbnail_path (str): Path of the thumbnail, for images.
+    preview_path (str): Path of the preview, for images.
+    name (str): File name, at most 256 characters, with no path.
+    extension (str): Extension, lower case, without the dot.
+    size (int): Size in bytes.
+    mime_type (str): MIME type, such as "image/png".
+    width (int): Width in pixels, for images.
+    height (int): Height in pixels, for images.
+    has_preview_image (bool): Whether a preview image exists.
+    mini_preview (bytes | None): A tiny JPEG preview, for images.
+    content (str): Extracted text content, for search.
+    remote_id (str | None): Id of the remote cluster the file came from, for shared channels.
+    archived (bool): Whether the file's content was archived by the plan's limits.
+""",
+)
+
+document(
     OrderedSidebarCategories,
     """OrderedSidebarCategories is a user's sidebar in a team (model.OrderedSidebarCategories).
 
@@ -394,8 +427,7 @@ Attributes:
 
 document(
     PostMetadata,
-    """PostMetadata is what the server computes about a post for display (model.PostMetadata). The
-files of a post arrive with the files area.
+    """PostMetadata is what the server computes about a post for display (model.PostMetadata).
 
 Attributes:
     embeds (list[PostEmbed]): Embedded content.
@@ -405,6 +437,7 @@ Attributes:
     priority (PostPriority | None): The post's priority, if set.
     acknowledgements (list[PostAcknowledgement]): The post's acknowledgements.
     expire_at (int): When a burn-on-read post expires, in milliseconds; 0 for never.
+    files (list[FileInfo]): The files attached to the post.
 """,
 )
 

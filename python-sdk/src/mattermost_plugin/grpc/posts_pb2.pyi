@@ -10,6 +10,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from . import files_pb2 as _files_pb2
 from . import reactions_pb2 as _reactions_pb2
 from . import users_pb2 as _users_pb2
 import builtins as _builtins
@@ -219,7 +220,7 @@ Global___PostAcknowledgement: _TypeAlias = PostAcknowledgement  # noqa: Y015
 @_typing.final
 class PostMetadata(_message.Message):
     """PostMetadata is what the server computes about a post for display
-    (model.PostMetadata). The files of a post arrive with the files area.
+    (model.PostMetadata).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -252,6 +253,7 @@ class PostMetadata(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     ACKNOWLEDGEMENTS_FIELD_NUMBER: _builtins.int
     EXPIRE_AT_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
     expire_at: _builtins.int
     """When a burn-on-read post expires, in milliseconds; 0 for never."""
     @_builtins.property
@@ -278,6 +280,10 @@ class PostMetadata(_message.Message):
     def acknowledgements(self) -> _containers.RepeatedCompositeFieldContainer[Global___PostAcknowledgement]:
         """The post's acknowledgements."""
 
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[_files_pb2.FileInfo]:
+        """The files attached to the post."""
+
     def __init__(
         self,
         *,
@@ -288,10 +294,11 @@ class PostMetadata(_message.Message):
         priority: Global___PostPriority | None = ...,
         acknowledgements: _abc.Iterable[Global___PostAcknowledgement] | None = ...,
         expire_at: _builtins.int = ...,
+        files: _abc.Iterable[_files_pb2.FileInfo] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["priority", b"priority"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledgements", b"acknowledgements", "embeds", b"embeds", "emojis", b"emojis", "expire_at", b"expire_at", "images", b"images", "priority", b"priority", "reactions", b"reactions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledgements", b"acknowledgements", "embeds", b"embeds", "emojis", b"emojis", "expire_at", b"expire_at", "files", b"files", "images", b"images", "priority", b"priority", "reactions", b"reactions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

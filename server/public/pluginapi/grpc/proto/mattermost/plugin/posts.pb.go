@@ -402,7 +402,7 @@ func (x *PostAcknowledgement) GetRemoteId() string {
 }
 
 // PostMetadata is what the server computes about a post for display
-// (model.PostMetadata). The files of a post arrive with the files area.
+// (model.PostMetadata).
 type PostMetadata struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Embedded content.
@@ -418,7 +418,9 @@ type PostMetadata struct {
 	// The post's acknowledgements.
 	Acknowledgements []*PostAcknowledgement `protobuf:"bytes,6,rep,name=acknowledgements,proto3" json:"acknowledgements,omitempty"`
 	// When a burn-on-read post expires, in milliseconds; 0 for never.
-	ExpireAt      int64 `protobuf:"varint,7,opt,name=expire_at,json=expireAt,proto3" json:"expire_at,omitempty"`
+	ExpireAt int64 `protobuf:"varint,7,opt,name=expire_at,json=expireAt,proto3" json:"expire_at,omitempty"`
+	// The files attached to the post.
+	Files         []*FileInfo `protobuf:"bytes,8,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -500,6 +502,13 @@ func (x *PostMetadata) GetExpireAt() int64 {
 		return x.ExpireAt
 	}
 	return 0
+}
+
+func (x *PostMetadata) GetFiles() []*FileInfo {
+	if x != nil {
+		return x.Files
+	}
+	return nil
 }
 
 // Post is a message in a channel (model.Post).
@@ -2781,7 +2790,7 @@ var File_mattermost_plugin_posts_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_posts_proto_rawDesc = "" +
 	"\n" +
-	"\x1dmattermost/plugin/posts.proto\x12\x11mattermost.plugin\x1a\x1cgoogle/protobuf/struct.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/users.proto\"^\n" +
+	"\x1dmattermost/plugin/posts.proto\x12\x11mattermost.plugin\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1dmattermost/plugin/files.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/users.proto\"^\n" +
 	"\tPostEmbed\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12+\n" +
@@ -2815,7 +2824,7 @@ const file_mattermost_plugin_posts_proto_rawDesc = "" +
 	"\x0facknowledged_at\x18\x04 \x01(\x03R\x0eacknowledgedAt\x12 \n" +
 	"\tremote_id\x18\x05 \x01(\tH\x00R\bremoteId\x88\x01\x01B\f\n" +
 	"\n" +
-	"_remote_id\"\xfd\x03\n" +
+	"_remote_id\"\xb0\x04\n" +
 	"\fPostMetadata\x124\n" +
 	"\x06embeds\x18\x01 \x03(\v2\x1c.mattermost.plugin.PostEmbedR\x06embeds\x120\n" +
 	"\x06emojis\x18\x02 \x03(\v2\x18.mattermost.plugin.EmojiR\x06emojis\x12C\n" +
@@ -2823,7 +2832,8 @@ const file_mattermost_plugin_posts_proto_rawDesc = "" +
 	"\treactions\x18\x04 \x03(\v2\x1b.mattermost.plugin.ReactionR\treactions\x12;\n" +
 	"\bpriority\x18\x05 \x01(\v2\x1f.mattermost.plugin.PostPriorityR\bpriority\x12R\n" +
 	"\x10acknowledgements\x18\x06 \x03(\v2&.mattermost.plugin.PostAcknowledgementR\x10acknowledgements\x12\x1b\n" +
-	"\texpire_at\x18\a \x01(\x03R\bexpireAt\x1aW\n" +
+	"\texpire_at\x18\a \x01(\x03R\bexpireAt\x121\n" +
+	"\x05files\x18\b \x03(\v2\x1b.mattermost.plugin.FileInfoR\x05files\x1aW\n" +
 	"\vImagesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
 	"\x05value\x18\x02 \x01(\v2\x1c.mattermost.plugin.PostImageR\x05value:\x028\x01\"\xe3\x06\n" +
@@ -3068,7 +3078,8 @@ var file_mattermost_plugin_posts_proto_goTypes = []any{
 	nil,                     // 44: mattermost.plugin.PostSearchResults.MatchesEntry
 	(*structpb.Struct)(nil), // 45: google.protobuf.Struct
 	(*Reaction)(nil),        // 46: mattermost.plugin.Reaction
-	(*User)(nil),            // 47: mattermost.plugin.User
+	(*FileInfo)(nil),        // 47: mattermost.plugin.FileInfo
+	(*User)(nil),            // 48: mattermost.plugin.User
 }
 var file_mattermost_plugin_posts_proto_depIdxs = []int32{
 	45, // 0: mattermost.plugin.PostEmbed.data:type_name -> google.protobuf.Struct
@@ -3078,38 +3089,39 @@ var file_mattermost_plugin_posts_proto_depIdxs = []int32{
 	46, // 4: mattermost.plugin.PostMetadata.reactions:type_name -> mattermost.plugin.Reaction
 	3,  // 5: mattermost.plugin.PostMetadata.priority:type_name -> mattermost.plugin.PostPriority
 	4,  // 6: mattermost.plugin.PostMetadata.acknowledgements:type_name -> mattermost.plugin.PostAcknowledgement
-	45, // 7: mattermost.plugin.Post.props:type_name -> google.protobuf.Struct
-	47, // 8: mattermost.plugin.Post.participants:type_name -> mattermost.plugin.User
-	5,  // 9: mattermost.plugin.Post.metadata:type_name -> mattermost.plugin.PostMetadata
-	43, // 10: mattermost.plugin.PostList.posts:type_name -> mattermost.plugin.PostList.PostsEntry
-	7,  // 11: mattermost.plugin.PostSearchResults.post_list:type_name -> mattermost.plugin.PostList
-	44, // 12: mattermost.plugin.PostSearchResults.matches:type_name -> mattermost.plugin.PostSearchResults.MatchesEntry
-	6,  // 13: mattermost.plugin.CreatePostRequest.post:type_name -> mattermost.plugin.Post
-	6,  // 14: mattermost.plugin.CreatePostResponse.post:type_name -> mattermost.plugin.Post
-	7,  // 15: mattermost.plugin.GetPostThreadResponse.post_list:type_name -> mattermost.plugin.PostList
-	6,  // 16: mattermost.plugin.GetPostResponse.post:type_name -> mattermost.plugin.Post
-	7,  // 17: mattermost.plugin.GetPostsSinceResponse.post_list:type_name -> mattermost.plugin.PostList
-	7,  // 18: mattermost.plugin.GetPostsAfterResponse.post_list:type_name -> mattermost.plugin.PostList
-	7,  // 19: mattermost.plugin.GetPostsBeforeResponse.post_list:type_name -> mattermost.plugin.PostList
-	7,  // 20: mattermost.plugin.GetPostsForChannelResponse.post_list:type_name -> mattermost.plugin.PostList
-	6,  // 21: mattermost.plugin.UpdatePostRequest.post:type_name -> mattermost.plugin.Post
-	6,  // 22: mattermost.plugin.UpdatePostResponse.post:type_name -> mattermost.plugin.Post
-	8,  // 23: mattermost.plugin.SearchPostsInTeamRequest.params_list:type_name -> mattermost.plugin.SearchParams
-	6,  // 24: mattermost.plugin.SearchPostsInTeamResponse.posts:type_name -> mattermost.plugin.Post
-	9,  // 25: mattermost.plugin.SearchPostsInTeamForUserRequest.search_params:type_name -> mattermost.plugin.SearchParameter
-	11, // 26: mattermost.plugin.SearchPostsInTeamForUserResponse.results:type_name -> mattermost.plugin.PostSearchResults
-	6,  // 27: mattermost.plugin.SendEphemeralPostRequest.post:type_name -> mattermost.plugin.Post
-	6,  // 28: mattermost.plugin.SendEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
-	6,  // 29: mattermost.plugin.UpdateEphemeralPostRequest.post:type_name -> mattermost.plugin.Post
-	6,  // 30: mattermost.plugin.UpdateEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
-	2,  // 31: mattermost.plugin.PostMetadata.ImagesEntry.value:type_name -> mattermost.plugin.PostImage
-	6,  // 32: mattermost.plugin.PostList.PostsEntry.value:type_name -> mattermost.plugin.Post
-	10, // 33: mattermost.plugin.PostSearchResults.MatchesEntry.value:type_name -> mattermost.plugin.SearchMatches
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	47, // 7: mattermost.plugin.PostMetadata.files:type_name -> mattermost.plugin.FileInfo
+	45, // 8: mattermost.plugin.Post.props:type_name -> google.protobuf.Struct
+	48, // 9: mattermost.plugin.Post.participants:type_name -> mattermost.plugin.User
+	5,  // 10: mattermost.plugin.Post.metadata:type_name -> mattermost.plugin.PostMetadata
+	43, // 11: mattermost.plugin.PostList.posts:type_name -> mattermost.plugin.PostList.PostsEntry
+	7,  // 12: mattermost.plugin.PostSearchResults.post_list:type_name -> mattermost.plugin.PostList
+	44, // 13: mattermost.plugin.PostSearchResults.matches:type_name -> mattermost.plugin.PostSearchResults.MatchesEntry
+	6,  // 14: mattermost.plugin.CreatePostRequest.post:type_name -> mattermost.plugin.Post
+	6,  // 15: mattermost.plugin.CreatePostResponse.post:type_name -> mattermost.plugin.Post
+	7,  // 16: mattermost.plugin.GetPostThreadResponse.post_list:type_name -> mattermost.plugin.PostList
+	6,  // 17: mattermost.plugin.GetPostResponse.post:type_name -> mattermost.plugin.Post
+	7,  // 18: mattermost.plugin.GetPostsSinceResponse.post_list:type_name -> mattermost.plugin.PostList
+	7,  // 19: mattermost.plugin.GetPostsAfterResponse.post_list:type_name -> mattermost.plugin.PostList
+	7,  // 20: mattermost.plugin.GetPostsBeforeResponse.post_list:type_name -> mattermost.plugin.PostList
+	7,  // 21: mattermost.plugin.GetPostsForChannelResponse.post_list:type_name -> mattermost.plugin.PostList
+	6,  // 22: mattermost.plugin.UpdatePostRequest.post:type_name -> mattermost.plugin.Post
+	6,  // 23: mattermost.plugin.UpdatePostResponse.post:type_name -> mattermost.plugin.Post
+	8,  // 24: mattermost.plugin.SearchPostsInTeamRequest.params_list:type_name -> mattermost.plugin.SearchParams
+	6,  // 25: mattermost.plugin.SearchPostsInTeamResponse.posts:type_name -> mattermost.plugin.Post
+	9,  // 26: mattermost.plugin.SearchPostsInTeamForUserRequest.search_params:type_name -> mattermost.plugin.SearchParameter
+	11, // 27: mattermost.plugin.SearchPostsInTeamForUserResponse.results:type_name -> mattermost.plugin.PostSearchResults
+	6,  // 28: mattermost.plugin.SendEphemeralPostRequest.post:type_name -> mattermost.plugin.Post
+	6,  // 29: mattermost.plugin.SendEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
+	6,  // 30: mattermost.plugin.UpdateEphemeralPostRequest.post:type_name -> mattermost.plugin.Post
+	6,  // 31: mattermost.plugin.UpdateEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
+	2,  // 32: mattermost.plugin.PostMetadata.ImagesEntry.value:type_name -> mattermost.plugin.PostImage
+	6,  // 33: mattermost.plugin.PostList.PostsEntry.value:type_name -> mattermost.plugin.Post
+	10, // 34: mattermost.plugin.PostSearchResults.MatchesEntry.value:type_name -> mattermost.plugin.SearchMatches
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_posts_proto_init() }
@@ -3117,6 +3129,7 @@ func file_mattermost_plugin_posts_proto_init() {
 	if File_mattermost_plugin_posts_proto != nil {
 		return
 	}
+	file_mattermost_plugin_files_proto_init()
 	file_mattermost_plugin_reactions_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	file_mattermost_plugin_posts_proto_msgTypes[3].OneofWrappers = []any{}
