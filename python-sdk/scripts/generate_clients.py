@@ -70,7 +70,11 @@ WIDTH = 100
 
 
 def snake_case(name: str) -> str:
-    """Convert an RPC name to a method name: KVSetWithOptions -> kv_set_with_options."""
+    """Convert an RPC name to a method name: KVSetWithOptions -> kv_set_with_options.
+
+    "OAuth" is one word: CreateOAuthApp -> create_oauth_app.
+    """
+    name = name.replace("OAuth", "Oauth")
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 

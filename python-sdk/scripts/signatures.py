@@ -124,6 +124,19 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "CreateChannelSidebarCategory": (3, "category"),
     "GetChannelSidebarCategories": (2, "categories"),
     "UpdateChannelSidebarCategories": (3, "categories"),
+    # bots
+    "CreateBot": (1, "bot"),
+    "PatchBot": (2, "bot"),
+    "GetBot": (2, "bot"),
+    "GetBots": (1, "bots"),
+    "UpdateBotActive": (2, "bot"),
+    "PermanentDeleteBot": (1, None),
+    "EnsureBotUser": (1, "bot_user_id"),
+    # oauth
+    "CreateOAuthApp": (1, "app"),
+    "GetOAuthApp": (1, "app"),
+    "UpdateOAuthApp": (1, "app"),
+    "DeleteOAuthApp": (1, None),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

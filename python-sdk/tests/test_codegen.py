@@ -53,6 +53,9 @@ def test_service_names() -> None:
         ("GetUsersByIds", "get_users_by_ids"),
         ("GetServerVersion", "get_server_version"),
         ("LogDebug", "log_debug"),
+        ("CreateOAuthApp", "create_oauth_app"),
+        ("GetLDAPUserAttributes", "get_ldap_user_attributes"),
+        ("SetUserStatusTimedDND", "set_user_status_timed_dnd"),
     ],
 )
 def test_snake_case(rpc: str, method: str) -> None:

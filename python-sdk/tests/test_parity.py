@@ -40,6 +40,8 @@ INVENTORY = HERE.parent.parent / "server/public/pluginapi/grpc/proto/upstream-pl
 COVERED_AREAS = frozenset(
     {
         "KV store",
+        "OAuth",
+        "bots",
         "channel sidebar",
         "channels",
         "permissions",

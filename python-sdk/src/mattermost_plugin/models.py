@@ -12,6 +12,11 @@ fields.
 from __future__ import annotations
 
 from ._internal.messages import document
+from .grpc.bots_pb2 import (
+    Bot,
+    BotGetOptions,
+    BotPatch,
+)
 from .grpc.channels_pb2 import (
     Channel,
     ChannelBannerInfo,
@@ -24,6 +29,9 @@ from .grpc.files_pb2 import (
 )
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
+)
+from .grpc.oauth_pb2 import (
+    OAuthApp,
 )
 from .grpc.permissions_pb2 import (
     Permission,
@@ -78,6 +86,9 @@ from .grpc.users_pb2 import (
 
 __all__ = [
     "AppError",
+    "Bot",
+    "BotGetOptions",
+    "BotPatch",
     "Channel",
     "ChannelBannerInfo",
     "ChannelMember",
@@ -86,6 +97,7 @@ __all__ = [
     "CustomStatus",
     "Emoji",
     "FileInfo",
+    "OAuthApp",
     "OrderedSidebarCategories",
     "Permission",
     "PluginKVSetOptions",
@@ -135,6 +147,48 @@ Attributes:
     where (str): Where the error was raised, for example "CreateUser".
     is_oauth (bool): True when the error comes from an OAuth flow.
     params (dict[str, str]): Named parameters that were used to render message.
+""",
+)
+
+document(
+    Bot,
+    """Bot is a bot account (model.Bot); its id is the id of its user.
+
+Attributes:
+    user_id (str): Id of the bot's user; empty on create, assigned by the server.
+    username (str): Unique user name, as for users.
+    display_name (str): Display name, at most 64 characters.
+    description (str): Description, at most 1,024 characters.
+    owner_id (str): Id of the owner: a user, or the plugin that made the bot; the calling plugin
+        when empty on create.
+    last_icon_update (int): Time the icon was last set, in milliseconds; 0 for none.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deactivation time in milliseconds; 0 while active.
+""",
+)
+
+document(
+    BotGetOptions,
+    """BotGetOptions filters and pages a bot listing (model.BotGetOptions).
+
+Attributes:
+    owner_id (str): Only bots of this owner.
+    include_deleted (bool): Whether deactivated bots are listed too.
+    only_orphaned (bool): Only bots whose owner is a deactivated user.
+    page (int): Zero-based page number.
+    per_page (int): Page size.
+""",
+)
+
+document(
+    BotPatch,
+    """BotPatch changes some fields of a bot (model.BotPatch); unset fields stay.
+
+Attributes:
+    username (str | None): New user name.
+    display_name (str | None): New display name.
+    description (str | None): New description.
 """,
 )
 
@@ -298,6 +352,36 @@ Attributes:
     content (str): Extracted text content, for search.
     remote_id (str | None): Id of the remote cluster the file came from, for shared channels.
     archived (bool): Whether the file's content was archived by the plan's limits.
+""",
+)
+
+document(
+    OAuthApp,
+    """OAuthApp is an OAuth 2.0 client application registered on the server (model.OAuthApp).
+
+Attributes:
+    id (str): 26-character id, the OAuth client id; empty on create, assigned by the server.
+    creator_id (str): Id of the user who registered it.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    client_secret (str): The OAuth client secret; assigned by the server.
+    name (str): Name, 1 to 64 characters.
+    description (str): Description, at most 512 characters.
+    icon_url (str): URL of the app's icon, optional.
+    callback_urls (list[str]): Allowed redirect URLs; at least one.
+    homepage (str): URL of the app's homepage; required.
+    is_trusted (bool): Whether users skip the authorization prompt.
+    mattermost_app_id (str): Id of the Mattermost App the OAuth app belongs to, if any.
+    grant_types (list[str]): Grant types, for dynamically registered clients.
+    response_types (list[str]): Response types, for dynamically registered clients.
+    token_endpoint_auth_method (str | None): How the client authenticates at the token endpoint:
+        "client_secret_post".
+    client_uri (str | None): URL of the client, for dynamically registered clients.
+    logo_uri (str | None): URL of the client's logo, for dynamically registered clients.
+    scope (str | None): Requested scope, for dynamically registered clients.
+    client_id_issued_at (int): Time the client id was issued, in milliseconds, for dynamically
+        registered clients.
+    is_dynamically_registered (bool): Whether the client registered itself.
 """,
 )
 

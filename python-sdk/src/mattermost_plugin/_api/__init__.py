@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from .bots import AsyncBotsAPI, SyncBotsAPI
 from .channels import AsyncChannelsAPI, SyncChannelsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
+from .oauth import AsyncOauthAPI, SyncOauthAPI
 from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
 from .posts import AsyncPostsAPI, SyncPostsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
@@ -22,10 +24,12 @@ __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
 class SyncPluginAPI(
+    SyncBotsAPI,
     SyncChannelsAPI,
     SyncConfigAPI,
     SyncKVAPI,
     SyncLoggingAPI,
+    SyncOauthAPI,
     SyncPermissionsAPI,
     SyncPostsAPI,
     SyncPreferencesAPI,
@@ -39,10 +43,12 @@ class SyncPluginAPI(
 
 
 class AsyncPluginAPI(
+    AsyncBotsAPI,
     AsyncChannelsAPI,
     AsyncConfigAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,
+    AsyncOauthAPI,
     AsyncPermissionsAPI,
     AsyncPostsAPI,
     AsyncPreferencesAPI,

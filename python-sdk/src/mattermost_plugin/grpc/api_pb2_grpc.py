@@ -3,10 +3,12 @@
 import grpc
 import warnings
 
+from . import bots_pb2 as mattermost_dot_plugin_dot_bots__pb2
 from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
+from . import oauth_pb2 as mattermost_dot_plugin_dot_oauth__pb2
 from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
 from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
@@ -510,6 +512,61 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories',
                 request_serializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.FromString,
+                _registered_method=True)
+        self.CreateBot = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateBot',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.CreateBotRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.CreateBotResponse.FromString,
+                _registered_method=True)
+        self.PatchBot = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PatchBot',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.PatchBotRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.PatchBotResponse.FromString,
+                _registered_method=True)
+        self.GetBot = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetBot',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.GetBotRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.GetBotResponse.FromString,
+                _registered_method=True)
+        self.GetBots = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetBots',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.GetBotsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.GetBotsResponse.FromString,
+                _registered_method=True)
+        self.UpdateBotActive = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateBotActive',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveResponse.FromString,
+                _registered_method=True)
+        self.PermanentDeleteBot = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PermanentDeleteBot',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotResponse.FromString,
+                _registered_method=True)
+        self.EnsureBotUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/EnsureBotUser',
+                request_serializer=mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserResponse.FromString,
+                _registered_method=True)
+        self.CreateOAuthApp = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateOAuthApp',
+                request_serializer=mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppResponse.FromString,
+                _registered_method=True)
+        self.GetOAuthApp = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetOAuthApp',
+                request_serializer=mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppResponse.FromString,
+                _registered_method=True)
+        self.UpdateOAuthApp = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateOAuthApp',
+                request_serializer=mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppResponse.FromString,
+                _registered_method=True)
+        self.DeleteOAuthApp = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteOAuthApp',
+                request_serializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -1397,6 +1454,87 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBot(self, request, context):
+        """CreateBot creates a bot account and its user. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchBot(self, request, context):
+        """PatchBot changes some fields of a bot. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBot(self, request, context):
+        """GetBot returns a bot by its user id. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBots(self, request, context):
+        """GetBots returns one page of bots. Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateBotActive(self, request, context):
+        """UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+        5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PermanentDeleteBot(self, request, context):
+        """PermanentDeleteBot deletes a bot and its user for good. Minimum server
+        version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnsureBotUser(self, request, context):
+        """EnsureBotUser returns the plugin's bot by username, creating or updating
+        it. Minimum server version: 7.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOAuthApp(self, request, context):
+        """CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+        version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOAuthApp(self, request, context):
+        """GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateOAuthApp(self, request, context):
+        """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOAuthApp(self, request, context):
+        """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -2091,6 +2229,61 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.UpdateChannelSidebarCategories,
                     request_deserializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.SerializeToString,
+            ),
+            'CreateBot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBot,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.CreateBotRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.CreateBotResponse.SerializeToString,
+            ),
+            'PatchBot': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchBot,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.PatchBotRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.PatchBotResponse.SerializeToString,
+            ),
+            'GetBot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBot,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.GetBotRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.GetBotResponse.SerializeToString,
+            ),
+            'GetBots': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBots,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.GetBotsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.GetBotsResponse.SerializeToString,
+            ),
+            'UpdateBotActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateBotActive,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveResponse.SerializeToString,
+            ),
+            'PermanentDeleteBot': grpc.unary_unary_rpc_method_handler(
+                    servicer.PermanentDeleteBot,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotResponse.SerializeToString,
+            ),
+            'EnsureBotUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureBotUser,
+                    request_deserializer=mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserResponse.SerializeToString,
+            ),
+            'CreateOAuthApp': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOAuthApp,
+                    request_deserializer=mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppResponse.SerializeToString,
+            ),
+            'GetOAuthApp': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOAuthApp,
+                    request_deserializer=mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppResponse.SerializeToString,
+            ),
+            'UpdateOAuthApp': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateOAuthApp,
+                    request_deserializer=mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppResponse.SerializeToString,
+            ),
+            'DeleteOAuthApp': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOAuthApp,
+                    request_deserializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -4750,6 +4943,303 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories',
             mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesRequest.SerializeToString,
             mattermost_dot_plugin_dot_sidebar__pb2.UpdateChannelSidebarCategoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateBot',
+            mattermost_dot_plugin_dot_bots__pb2.CreateBotRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.CreateBotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchBot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PatchBot',
+            mattermost_dot_plugin_dot_bots__pb2.PatchBotRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.PatchBotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetBot',
+            mattermost_dot_plugin_dot_bots__pb2.GetBotRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.GetBotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetBots',
+            mattermost_dot_plugin_dot_bots__pb2.GetBotsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.GetBotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateBotActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateBotActive',
+            mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.UpdateBotActiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PermanentDeleteBot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PermanentDeleteBot',
+            mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.PermanentDeleteBotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnsureBotUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/EnsureBotUser',
+            mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_bots__pb2.EnsureBotUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOAuthApp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateOAuthApp',
+            mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppRequest.SerializeToString,
+            mattermost_dot_plugin_dot_oauth__pb2.CreateOAuthAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOAuthApp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetOAuthApp',
+            mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppRequest.SerializeToString,
+            mattermost_dot_plugin_dot_oauth__pb2.GetOAuthAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateOAuthApp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateOAuthApp',
+            mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppRequest.SerializeToString,
+            mattermost_dot_plugin_dot_oauth__pb2.UpdateOAuthAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOAuthApp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteOAuthApp',
+            mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.SerializeToString,
+            mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.FromString,
             options,
             channel_credentials,
             insecure,

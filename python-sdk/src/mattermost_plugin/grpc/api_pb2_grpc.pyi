@@ -38,10 +38,12 @@ domain (users.proto, kv.proto, ...), beside that domain's model types.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import bots_pb2 as _bots_pb2
 from . import channels_pb2 as _channels_pb2
 from . import config_pb2 as _config_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
+from . import oauth_pb2 as _oauth_pb2
 from . import permissions_pb2 as _permissions_pb2
 from . import posts_pb2 as _posts_pb2
 from . import preferences_pb2 as _preferences_pb2
@@ -430,6 +432,36 @@ class PluginAPIStub:
     """UpdateChannelSidebarCategories updates a user's sidebar categories in a
     team. Minimum server version: 5.38.
     """
+    CreateBot: _grpc.UnaryUnaryMultiCallable[_bots_pb2.CreateBotRequest, _bots_pb2.CreateBotResponse]
+    """CreateBot creates a bot account and its user. Minimum server version: 5.10."""
+    PatchBot: _grpc.UnaryUnaryMultiCallable[_bots_pb2.PatchBotRequest, _bots_pb2.PatchBotResponse]
+    """PatchBot changes some fields of a bot. Minimum server version: 5.10."""
+    GetBot: _grpc.UnaryUnaryMultiCallable[_bots_pb2.GetBotRequest, _bots_pb2.GetBotResponse]
+    """GetBot returns a bot by its user id. Minimum server version: 5.10."""
+    GetBots: _grpc.UnaryUnaryMultiCallable[_bots_pb2.GetBotsRequest, _bots_pb2.GetBotsResponse]
+    """GetBots returns one page of bots. Minimum server version: 5.10."""
+    UpdateBotActive: _grpc.UnaryUnaryMultiCallable[_bots_pb2.UpdateBotActiveRequest, _bots_pb2.UpdateBotActiveResponse]
+    """UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+    5.10.
+    """
+    PermanentDeleteBot: _grpc.UnaryUnaryMultiCallable[_bots_pb2.PermanentDeleteBotRequest, _bots_pb2.PermanentDeleteBotResponse]
+    """PermanentDeleteBot deletes a bot and its user for good. Minimum server
+    version: 5.10.
+    """
+    EnsureBotUser: _grpc.UnaryUnaryMultiCallable[_bots_pb2.EnsureBotUserRequest, _bots_pb2.EnsureBotUserResponse]
+    """EnsureBotUser returns the plugin's bot by username, creating or updating
+    it. Minimum server version: 7.1.
+    """
+    CreateOAuthApp: _grpc.UnaryUnaryMultiCallable[_oauth_pb2.CreateOAuthAppRequest, _oauth_pb2.CreateOAuthAppResponse]
+    """CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+    version: 5.38.
+    """
+    GetOAuthApp: _grpc.UnaryUnaryMultiCallable[_oauth_pb2.GetOAuthAppRequest, _oauth_pb2.GetOAuthAppResponse]
+    """GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38."""
+    UpdateOAuthApp: _grpc.UnaryUnaryMultiCallable[_oauth_pb2.UpdateOAuthAppRequest, _oauth_pb2.UpdateOAuthAppResponse]
+    """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38."""
+    DeleteOAuthApp: _grpc.UnaryUnaryMultiCallable[_oauth_pb2.DeleteOAuthAppRequest, _oauth_pb2.DeleteOAuthAppResponse]
+    """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
     version: 9.5.
@@ -894,6 +926,36 @@ class PluginAPIAsyncStub(PluginAPIStub):
     """UpdateChannelSidebarCategories updates a user's sidebar categories in a
     team. Minimum server version: 5.38.
     """
+    CreateBot: _aio.UnaryUnaryMultiCallable[_bots_pb2.CreateBotRequest, _bots_pb2.CreateBotResponse]  # type: ignore[assignment]
+    """CreateBot creates a bot account and its user. Minimum server version: 5.10."""
+    PatchBot: _aio.UnaryUnaryMultiCallable[_bots_pb2.PatchBotRequest, _bots_pb2.PatchBotResponse]  # type: ignore[assignment]
+    """PatchBot changes some fields of a bot. Minimum server version: 5.10."""
+    GetBot: _aio.UnaryUnaryMultiCallable[_bots_pb2.GetBotRequest, _bots_pb2.GetBotResponse]  # type: ignore[assignment]
+    """GetBot returns a bot by its user id. Minimum server version: 5.10."""
+    GetBots: _aio.UnaryUnaryMultiCallable[_bots_pb2.GetBotsRequest, _bots_pb2.GetBotsResponse]  # type: ignore[assignment]
+    """GetBots returns one page of bots. Minimum server version: 5.10."""
+    UpdateBotActive: _aio.UnaryUnaryMultiCallable[_bots_pb2.UpdateBotActiveRequest, _bots_pb2.UpdateBotActiveResponse]  # type: ignore[assignment]
+    """UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+    5.10.
+    """
+    PermanentDeleteBot: _aio.UnaryUnaryMultiCallable[_bots_pb2.PermanentDeleteBotRequest, _bots_pb2.PermanentDeleteBotResponse]  # type: ignore[assignment]
+    """PermanentDeleteBot deletes a bot and its user for good. Minimum server
+    version: 5.10.
+    """
+    EnsureBotUser: _aio.UnaryUnaryMultiCallable[_bots_pb2.EnsureBotUserRequest, _bots_pb2.EnsureBotUserResponse]  # type: ignore[assignment]
+    """EnsureBotUser returns the plugin's bot by username, creating or updating
+    it. Minimum server version: 7.1.
+    """
+    CreateOAuthApp: _aio.UnaryUnaryMultiCallable[_oauth_pb2.CreateOAuthAppRequest, _oauth_pb2.CreateOAuthAppResponse]  # type: ignore[assignment]
+    """CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+    version: 5.38.
+    """
+    GetOAuthApp: _aio.UnaryUnaryMultiCallable[_oauth_pb2.GetOAuthAppRequest, _oauth_pb2.GetOAuthAppResponse]  # type: ignore[assignment]
+    """GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38."""
+    UpdateOAuthApp: _aio.UnaryUnaryMultiCallable[_oauth_pb2.UpdateOAuthAppRequest, _oauth_pb2.UpdateOAuthAppResponse]  # type: ignore[assignment]
+    """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38."""
+    DeleteOAuthApp: _aio.UnaryUnaryMultiCallable[_oauth_pb2.DeleteOAuthAppRequest, _oauth_pb2.DeleteOAuthAppResponse]  # type: ignore[assignment]
+    """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
     version: 9.5.
@@ -1913,6 +1975,102 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         """UpdateChannelSidebarCategories updates a user's sidebar categories in a
         team. Minimum server version: 5.38.
         """
+
+    @_abc_1.abstractmethod
+    def CreateBot(
+        self,
+        request: _bots_pb2.CreateBotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.CreateBotResponse, _abc.Awaitable[_bots_pb2.CreateBotResponse]]:
+        """CreateBot creates a bot account and its user. Minimum server version: 5.10."""
+
+    @_abc_1.abstractmethod
+    def PatchBot(
+        self,
+        request: _bots_pb2.PatchBotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.PatchBotResponse, _abc.Awaitable[_bots_pb2.PatchBotResponse]]:
+        """PatchBot changes some fields of a bot. Minimum server version: 5.10."""
+
+    @_abc_1.abstractmethod
+    def GetBot(
+        self,
+        request: _bots_pb2.GetBotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.GetBotResponse, _abc.Awaitable[_bots_pb2.GetBotResponse]]:
+        """GetBot returns a bot by its user id. Minimum server version: 5.10."""
+
+    @_abc_1.abstractmethod
+    def GetBots(
+        self,
+        request: _bots_pb2.GetBotsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.GetBotsResponse, _abc.Awaitable[_bots_pb2.GetBotsResponse]]:
+        """GetBots returns one page of bots. Minimum server version: 5.10."""
+
+    @_abc_1.abstractmethod
+    def UpdateBotActive(
+        self,
+        request: _bots_pb2.UpdateBotActiveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.UpdateBotActiveResponse, _abc.Awaitable[_bots_pb2.UpdateBotActiveResponse]]:
+        """UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+        5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def PermanentDeleteBot(
+        self,
+        request: _bots_pb2.PermanentDeleteBotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.PermanentDeleteBotResponse, _abc.Awaitable[_bots_pb2.PermanentDeleteBotResponse]]:
+        """PermanentDeleteBot deletes a bot and its user for good. Minimum server
+        version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def EnsureBotUser(
+        self,
+        request: _bots_pb2.EnsureBotUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bots_pb2.EnsureBotUserResponse, _abc.Awaitable[_bots_pb2.EnsureBotUserResponse]]:
+        """EnsureBotUser returns the plugin's bot by username, creating or updating
+        it. Minimum server version: 7.1.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateOAuthApp(
+        self,
+        request: _oauth_pb2.CreateOAuthAppRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_oauth_pb2.CreateOAuthAppResponse, _abc.Awaitable[_oauth_pb2.CreateOAuthAppResponse]]:
+        """CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+        version: 5.38.
+        """
+
+    @_abc_1.abstractmethod
+    def GetOAuthApp(
+        self,
+        request: _oauth_pb2.GetOAuthAppRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_oauth_pb2.GetOAuthAppResponse, _abc.Awaitable[_oauth_pb2.GetOAuthAppResponse]]:
+        """GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38."""
+
+    @_abc_1.abstractmethod
+    def UpdateOAuthApp(
+        self,
+        request: _oauth_pb2.UpdateOAuthAppRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_oauth_pb2.UpdateOAuthAppResponse, _abc.Awaitable[_oauth_pb2.UpdateOAuthAppResponse]]:
+        """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38."""
+
+    @_abc_1.abstractmethod
+    def DeleteOAuthApp(
+        self,
+        request: _oauth_pb2.DeleteOAuthAppRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_oauth_pb2.DeleteOAuthAppResponse, _abc.Awaitable[_oauth_pb2.DeleteOAuthAppResponse]]:
+        """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
 
     @_abc_1.abstractmethod
     def GetPreferenceForUser(

@@ -44,10 +44,13 @@ type Backend struct {
 	sessions    sessionStore
 	posts       postStore
 	sidebars    sidebarStore
+	bots        map[string]*pluginpb.Bot
+	oauthApps   map[string]*pluginpb.OAuthApp
 
 	profileImages map[string][]byte
 
 	hooks           Hooks
+	pluginID        string
 	maxUsersPerTeam int
 }
 
@@ -101,6 +104,16 @@ func MaxUsersPerTeam(n int) Option {
 	})
 }
 
+// PluginID sets the id of the plugin that the Backend serves, which owns
+// the bots it creates. An empty id keeps the default, [DefaultPluginID].
+func PluginID(id string) Option {
+	return optionFunc(func(b *Backend) {
+		if id != "" {
+			b.pluginID = id
+		}
+	})
+}
+
 // WithHooks sets the receiver of the Backend's hook events. A nil Hooks
 // keeps the default, [NoHooks].
 func WithHooks(h Hooks) Option {
@@ -127,10 +140,13 @@ func New(opts ...Option) *Backend {
 		sessions:    newSessionStore(),
 		posts:       newPostStore(),
 		sidebars:    make(sidebarStore),
+		bots:        make(map[string]*pluginpb.Bot),
+		oauthApps:   make(map[string]*pluginpb.OAuthApp),
 
 		profileImages: make(map[string][]byte),
 
 		hooks:           NoHooks{},
+		pluginID:        DefaultPluginID,
 		maxUsersPerTeam: DefaultMaxUsersPerTeam,
 	}
 	for _, opt := range opts {

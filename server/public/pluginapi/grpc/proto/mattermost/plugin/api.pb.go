@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xc4h\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xe6p\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
@@ -160,7 +160,18 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\fGetReactions\x12&.mattermost.plugin.GetReactionsRequest\x1a'.mattermost.plugin.GetReactionsResponse\x12\x8f\x01\n" +
 	"\x1cCreateChannelSidebarCategory\x126.mattermost.plugin.CreateChannelSidebarCategoryRequest\x1a7.mattermost.plugin.CreateChannelSidebarCategoryResponse\x12\x8c\x01\n" +
 	"\x1bGetChannelSidebarCategories\x125.mattermost.plugin.GetChannelSidebarCategoriesRequest\x1a6.mattermost.plugin.GetChannelSidebarCategoriesResponse\x12\x95\x01\n" +
-	"\x1eUpdateChannelSidebarCategories\x128.mattermost.plugin.UpdateChannelSidebarCategoriesRequest\x1a9.mattermost.plugin.UpdateChannelSidebarCategoriesResponse\x12w\n" +
+	"\x1eUpdateChannelSidebarCategories\x128.mattermost.plugin.UpdateChannelSidebarCategoriesRequest\x1a9.mattermost.plugin.UpdateChannelSidebarCategoriesResponse\x12V\n" +
+	"\tCreateBot\x12#.mattermost.plugin.CreateBotRequest\x1a$.mattermost.plugin.CreateBotResponse\x12S\n" +
+	"\bPatchBot\x12\".mattermost.plugin.PatchBotRequest\x1a#.mattermost.plugin.PatchBotResponse\x12M\n" +
+	"\x06GetBot\x12 .mattermost.plugin.GetBotRequest\x1a!.mattermost.plugin.GetBotResponse\x12P\n" +
+	"\aGetBots\x12!.mattermost.plugin.GetBotsRequest\x1a\".mattermost.plugin.GetBotsResponse\x12h\n" +
+	"\x0fUpdateBotActive\x12).mattermost.plugin.UpdateBotActiveRequest\x1a*.mattermost.plugin.UpdateBotActiveResponse\x12q\n" +
+	"\x12PermanentDeleteBot\x12,.mattermost.plugin.PermanentDeleteBotRequest\x1a-.mattermost.plugin.PermanentDeleteBotResponse\x12b\n" +
+	"\rEnsureBotUser\x12'.mattermost.plugin.EnsureBotUserRequest\x1a(.mattermost.plugin.EnsureBotUserResponse\x12e\n" +
+	"\x0eCreateOAuthApp\x12(.mattermost.plugin.CreateOAuthAppRequest\x1a).mattermost.plugin.CreateOAuthAppResponse\x12\\\n" +
+	"\vGetOAuthApp\x12%.mattermost.plugin.GetOAuthAppRequest\x1a&.mattermost.plugin.GetOAuthAppResponse\x12e\n" +
+	"\x0eUpdateOAuthApp\x12(.mattermost.plugin.UpdateOAuthAppRequest\x1a).mattermost.plugin.UpdateOAuthAppResponse\x12e\n" +
+	"\x0eDeleteOAuthApp\x12(.mattermost.plugin.DeleteOAuthAppRequest\x1a).mattermost.plugin.DeleteOAuthAppResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -288,157 +299,179 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*CreateChannelSidebarCategoryRequest)(nil),       // 90: mattermost.plugin.CreateChannelSidebarCategoryRequest
 	(*GetChannelSidebarCategoriesRequest)(nil),        // 91: mattermost.plugin.GetChannelSidebarCategoriesRequest
 	(*UpdateChannelSidebarCategoriesRequest)(nil),     // 92: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	(*GetPreferenceForUserRequest)(nil),               // 93: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 94: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 95: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 96: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 97: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 98: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 99: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 100: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 101: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 102: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 103: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 104: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 105: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 106: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 107: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 108: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 109: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 110: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 111: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 112: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 113: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 114: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 115: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 116: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 117: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 118: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 119: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 120: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 121: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 122: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                             // 123: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 124: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 125: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 126: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 127: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 128: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 129: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 130: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 131: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 132: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 133: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 134: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 135: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 136: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 137: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 138: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 139: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 140: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 141: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 142: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 143: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 144: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 145: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 146: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 147: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 148: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 149: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 150: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 151: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 152: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 153: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 154: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 155: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 156: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 157: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 158: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 159: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 160: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 161: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 162: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 163: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 164: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 165: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 166: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 167: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 168: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 169: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 170: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 171: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 172: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 173: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 174: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 175: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 176: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 177: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 178: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 179: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 180: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 181: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 182: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 183: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 184: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 185: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 186: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 187: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 188: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 189: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 190: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 191: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 192: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 193: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                        // 194: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                        // 195: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                     // 196: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                           // 197: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                     // 198: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                     // 199: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                    // 200: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                // 201: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                        // 202: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                 // 203: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),          // 204: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                 // 205: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),               // 206: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),               // 207: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),       // 208: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                       // 209: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                    // 210: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                      // 211: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),      // 212: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),       // 213: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 214: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*GetPreferenceForUserResponse)(nil),              // 215: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 216: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 217: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 218: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 219: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 220: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 221: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 222: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 223: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 224: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 225: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 226: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 227: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 228: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 229: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 230: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 231: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 232: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 233: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 234: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 235: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 236: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 237: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 238: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 239: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 240: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 241: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 242: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 243: mattermost.plugin.LogErrorResponse
+	(*CreateBotRequest)(nil),                          // 93: mattermost.plugin.CreateBotRequest
+	(*PatchBotRequest)(nil),                           // 94: mattermost.plugin.PatchBotRequest
+	(*GetBotRequest)(nil),                             // 95: mattermost.plugin.GetBotRequest
+	(*GetBotsRequest)(nil),                            // 96: mattermost.plugin.GetBotsRequest
+	(*UpdateBotActiveRequest)(nil),                    // 97: mattermost.plugin.UpdateBotActiveRequest
+	(*PermanentDeleteBotRequest)(nil),                 // 98: mattermost.plugin.PermanentDeleteBotRequest
+	(*EnsureBotUserRequest)(nil),                      // 99: mattermost.plugin.EnsureBotUserRequest
+	(*CreateOAuthAppRequest)(nil),                     // 100: mattermost.plugin.CreateOAuthAppRequest
+	(*GetOAuthAppRequest)(nil),                        // 101: mattermost.plugin.GetOAuthAppRequest
+	(*UpdateOAuthAppRequest)(nil),                     // 102: mattermost.plugin.UpdateOAuthAppRequest
+	(*DeleteOAuthAppRequest)(nil),                     // 103: mattermost.plugin.DeleteOAuthAppRequest
+	(*GetPreferenceForUserRequest)(nil),               // 104: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 105: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 106: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 107: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 108: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 109: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 110: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 111: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 112: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 113: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 114: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 115: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 116: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 117: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 118: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 119: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 120: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 121: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 122: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 123: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 124: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 125: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 126: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 127: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 128: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 129: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 130: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 131: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 132: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 133: mattermost.plugin.GetServerVersionResponse
+	(*KVSetResponse)(nil),                             // 134: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 135: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 136: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 137: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 138: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 139: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 140: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 141: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 142: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 143: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 144: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 145: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 146: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 147: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 148: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 149: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 150: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 151: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 152: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 153: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 154: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 155: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 156: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 157: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 158: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 159: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 160: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 161: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 162: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 163: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 164: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 165: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 166: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 167: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 168: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 169: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 170: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 171: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 172: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 173: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 174: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 175: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 176: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 177: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 178: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 179: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 180: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 181: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 182: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 183: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 184: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 185: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 186: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 187: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 188: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 189: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 190: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 191: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 192: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 193: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 194: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 195: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 196: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 197: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 198: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 199: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 200: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 201: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 202: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 203: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 204: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                        // 205: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                        // 206: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                     // 207: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                           // 208: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                     // 209: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                     // 210: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                    // 211: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                // 212: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                        // 213: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                 // 214: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),          // 215: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                 // 216: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),               // 217: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),               // 218: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),       // 219: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                       // 220: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                    // 221: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                      // 222: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),      // 223: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),       // 224: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 225: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                         // 226: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                          // 227: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                            // 228: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                           // 229: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                   // 230: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                // 231: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                     // 232: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                    // 233: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                       // 234: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                    // 235: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                    // 236: mattermost.plugin.DeleteOAuthAppResponse
+	(*GetPreferenceForUserResponse)(nil),              // 237: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 238: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 239: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 240: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 241: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 242: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 243: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 244: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 245: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 246: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 247: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 248: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 249: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 250: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 251: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 252: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 253: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 254: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 255: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 256: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 257: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 258: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 259: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 260: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 261: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 262: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 263: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 264: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 265: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -534,159 +567,181 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	90,  // 90: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:input_type -> mattermost.plugin.CreateChannelSidebarCategoryRequest
 	91,  // 91: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:input_type -> mattermost.plugin.GetChannelSidebarCategoriesRequest
 	92,  // 92: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:input_type -> mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	93,  // 93: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	94,  // 94: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	95,  // 95: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	96,  // 96: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	97,  // 97: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	98,  // 98: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	99,  // 99: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	100, // 100: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	101, // 101: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	102, // 102: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	103, // 103: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	104, // 104: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	105, // 105: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	106, // 106: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	107, // 107: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	108, // 108: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	109, // 109: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	110, // 110: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	111, // 111: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	112, // 112: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	113, // 113: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	114, // 114: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	115, // 115: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	116, // 116: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	117, // 117: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	118, // 118: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	119, // 119: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	120, // 120: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	121, // 121: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	122, // 122: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	123, // 123: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	124, // 124: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	125, // 125: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	126, // 126: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	127, // 127: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	128, // 128: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	129, // 129: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	130, // 130: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	131, // 131: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	132, // 132: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	133, // 133: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	134, // 134: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	135, // 135: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	136, // 136: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	137, // 137: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	138, // 138: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	139, // 139: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	140, // 140: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	141, // 141: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	142, // 142: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	143, // 143: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	144, // 144: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	145, // 145: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	146, // 146: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	147, // 147: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	148, // 148: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	149, // 149: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	150, // 150: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	151, // 151: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	152, // 152: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	153, // 153: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	154, // 154: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	155, // 155: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	156, // 156: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	157, // 157: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	158, // 158: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	159, // 159: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	160, // 160: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	161, // 161: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	162, // 162: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	163, // 163: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	164, // 164: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	165, // 165: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	166, // 166: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	167, // 167: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	168, // 168: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	169, // 169: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	170, // 170: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	171, // 171: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	172, // 172: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	173, // 173: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	174, // 174: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	175, // 175: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	176, // 176: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	177, // 177: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	178, // 178: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	179, // 179: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	180, // 180: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	181, // 181: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	182, // 182: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	183, // 183: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	184, // 184: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	185, // 185: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	186, // 186: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	187, // 187: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	188, // 188: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	189, // 189: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	190, // 190: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	191, // 191: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	192, // 192: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	193, // 193: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	194, // 194: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	195, // 195: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	196, // 196: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	197, // 197: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	198, // 198: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	199, // 199: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	200, // 200: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	201, // 201: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	202, // 202: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	203, // 203: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	204, // 204: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	205, // 205: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	206, // 206: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	207, // 207: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	208, // 208: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	209, // 209: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	210, // 210: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	211, // 211: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	212, // 212: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	213, // 213: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	214, // 214: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	215, // 215: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	216, // 216: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	217, // 217: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	218, // 218: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	219, // 219: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	220, // 220: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	221, // 221: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	222, // 222: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	223, // 223: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	224, // 224: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	225, // 225: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	226, // 226: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	227, // 227: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	228, // 228: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	229, // 229: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	230, // 230: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	231, // 231: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	232, // 232: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	233, // 233: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	234, // 234: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	235, // 235: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	236, // 236: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	237, // 237: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	238, // 238: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	239, // 239: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	240, // 240: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	241, // 241: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	242, // 242: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	243, // 243: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	122, // [122:244] is the sub-list for method output_type
-	0,   // [0:122] is the sub-list for method input_type
+	93,  // 93: mattermost.plugin.PluginAPI.CreateBot:input_type -> mattermost.plugin.CreateBotRequest
+	94,  // 94: mattermost.plugin.PluginAPI.PatchBot:input_type -> mattermost.plugin.PatchBotRequest
+	95,  // 95: mattermost.plugin.PluginAPI.GetBot:input_type -> mattermost.plugin.GetBotRequest
+	96,  // 96: mattermost.plugin.PluginAPI.GetBots:input_type -> mattermost.plugin.GetBotsRequest
+	97,  // 97: mattermost.plugin.PluginAPI.UpdateBotActive:input_type -> mattermost.plugin.UpdateBotActiveRequest
+	98,  // 98: mattermost.plugin.PluginAPI.PermanentDeleteBot:input_type -> mattermost.plugin.PermanentDeleteBotRequest
+	99,  // 99: mattermost.plugin.PluginAPI.EnsureBotUser:input_type -> mattermost.plugin.EnsureBotUserRequest
+	100, // 100: mattermost.plugin.PluginAPI.CreateOAuthApp:input_type -> mattermost.plugin.CreateOAuthAppRequest
+	101, // 101: mattermost.plugin.PluginAPI.GetOAuthApp:input_type -> mattermost.plugin.GetOAuthAppRequest
+	102, // 102: mattermost.plugin.PluginAPI.UpdateOAuthApp:input_type -> mattermost.plugin.UpdateOAuthAppRequest
+	103, // 103: mattermost.plugin.PluginAPI.DeleteOAuthApp:input_type -> mattermost.plugin.DeleteOAuthAppRequest
+	104, // 104: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	105, // 105: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	106, // 106: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	107, // 107: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	108, // 108: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	109, // 109: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	110, // 110: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	111, // 111: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	112, // 112: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	113, // 113: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	114, // 114: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	115, // 115: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	116, // 116: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	117, // 117: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	118, // 118: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	119, // 119: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	120, // 120: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	121, // 121: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	122, // 122: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	123, // 123: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	124, // 124: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	125, // 125: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	126, // 126: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	127, // 127: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	128, // 128: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	129, // 129: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	130, // 130: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	131, // 131: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	132, // 132: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	133, // 133: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	134, // 134: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	135, // 135: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	136, // 136: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	137, // 137: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	138, // 138: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	139, // 139: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	140, // 140: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	141, // 141: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	142, // 142: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	143, // 143: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	144, // 144: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	145, // 145: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	146, // 146: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	147, // 147: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	148, // 148: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	149, // 149: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	150, // 150: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	151, // 151: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	152, // 152: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	153, // 153: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	154, // 154: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	155, // 155: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	156, // 156: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	157, // 157: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	158, // 158: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	159, // 159: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	160, // 160: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	161, // 161: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	162, // 162: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	163, // 163: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	164, // 164: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	165, // 165: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	166, // 166: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	167, // 167: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	168, // 168: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	169, // 169: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	170, // 170: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	171, // 171: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	172, // 172: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	173, // 173: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	174, // 174: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	175, // 175: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	176, // 176: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	177, // 177: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	178, // 178: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	179, // 179: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	180, // 180: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	181, // 181: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	182, // 182: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	183, // 183: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	184, // 184: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	185, // 185: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	186, // 186: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	187, // 187: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	188, // 188: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	189, // 189: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	190, // 190: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	191, // 191: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	192, // 192: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	193, // 193: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	194, // 194: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	195, // 195: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	196, // 196: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	197, // 197: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	198, // 198: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	199, // 199: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	200, // 200: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	201, // 201: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	202, // 202: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	203, // 203: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	204, // 204: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	205, // 205: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	206, // 206: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	207, // 207: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	208, // 208: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	209, // 209: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	210, // 210: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	211, // 211: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	212, // 212: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	213, // 213: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	214, // 214: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	215, // 215: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	216, // 216: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	217, // 217: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	218, // 218: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	219, // 219: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	220, // 220: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	221, // 221: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	222, // 222: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	223, // 223: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	224, // 224: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	225, // 225: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	226, // 226: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	227, // 227: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	228, // 228: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	229, // 229: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	230, // 230: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	231, // 231: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	232, // 232: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	233, // 233: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	234, // 234: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	235, // 235: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	236, // 236: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	237, // 237: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	238, // 238: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	239, // 239: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	240, // 240: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	241, // 241: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	242, // 242: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	243, // 243: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	244, // 244: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	245, // 245: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	246, // 246: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	247, // 247: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	248, // 248: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	249, // 249: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	250, // 250: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	251, // 251: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	252, // 252: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	253, // 253: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	254, // 254: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	255, // 255: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	256, // 256: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	257, // 257: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	258, // 258: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	259, // 259: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	260, // 260: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	261, // 261: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	262, // 262: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	263, // 263: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	264, // 264: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	265, // 265: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	133, // [133:266] is the sub-list for method output_type
+	0,   // [0:133] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -697,10 +752,12 @@ func file_mattermost_plugin_api_proto_init() {
 	if File_mattermost_plugin_api_proto != nil {
 		return
 	}
+	file_mattermost_plugin_bots_proto_init()
 	file_mattermost_plugin_channels_proto_init()
 	file_mattermost_plugin_config_proto_init()
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
+	file_mattermost_plugin_oauth_proto_init()
 	file_mattermost_plugin_permissions_proto_init()
 	file_mattermost_plugin_posts_proto_init()
 	file_mattermost_plugin_preferences_proto_init()

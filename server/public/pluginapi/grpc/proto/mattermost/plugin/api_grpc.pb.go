@@ -146,6 +146,17 @@ const (
 	PluginAPI_CreateChannelSidebarCategory_FullMethodName      = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
 	PluginAPI_GetChannelSidebarCategories_FullMethodName       = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
 	PluginAPI_UpdateChannelSidebarCategories_FullMethodName    = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
+	PluginAPI_CreateBot_FullMethodName                         = "/mattermost.plugin.PluginAPI/CreateBot"
+	PluginAPI_PatchBot_FullMethodName                          = "/mattermost.plugin.PluginAPI/PatchBot"
+	PluginAPI_GetBot_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetBot"
+	PluginAPI_GetBots_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetBots"
+	PluginAPI_UpdateBotActive_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateBotActive"
+	PluginAPI_PermanentDeleteBot_FullMethodName                = "/mattermost.plugin.PluginAPI/PermanentDeleteBot"
+	PluginAPI_EnsureBotUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/EnsureBotUser"
+	PluginAPI_CreateOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/CreateOAuthApp"
+	PluginAPI_GetOAuthApp_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetOAuthApp"
+	PluginAPI_UpdateOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
+	PluginAPI_DeleteOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -453,6 +464,32 @@ type PluginAPIClient interface {
 	// UpdateChannelSidebarCategories updates a user's sidebar categories in a
 	// team. Minimum server version: 5.38.
 	UpdateChannelSidebarCategories(ctx context.Context, in *UpdateChannelSidebarCategoriesRequest, opts ...grpc.CallOption) (*UpdateChannelSidebarCategoriesResponse, error)
+	// CreateBot creates a bot account and its user. Minimum server version: 5.10.
+	CreateBot(ctx context.Context, in *CreateBotRequest, opts ...grpc.CallOption) (*CreateBotResponse, error)
+	// PatchBot changes some fields of a bot. Minimum server version: 5.10.
+	PatchBot(ctx context.Context, in *PatchBotRequest, opts ...grpc.CallOption) (*PatchBotResponse, error)
+	// GetBot returns a bot by its user id. Minimum server version: 5.10.
+	GetBot(ctx context.Context, in *GetBotRequest, opts ...grpc.CallOption) (*GetBotResponse, error)
+	// GetBots returns one page of bots. Minimum server version: 5.10.
+	GetBots(ctx context.Context, in *GetBotsRequest, opts ...grpc.CallOption) (*GetBotsResponse, error)
+	// UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+	// 5.10.
+	UpdateBotActive(ctx context.Context, in *UpdateBotActiveRequest, opts ...grpc.CallOption) (*UpdateBotActiveResponse, error)
+	// PermanentDeleteBot deletes a bot and its user for good. Minimum server
+	// version: 5.10.
+	PermanentDeleteBot(ctx context.Context, in *PermanentDeleteBotRequest, opts ...grpc.CallOption) (*PermanentDeleteBotResponse, error)
+	// EnsureBotUser returns the plugin's bot by username, creating or updating
+	// it. Minimum server version: 7.1.
+	EnsureBotUser(ctx context.Context, in *EnsureBotUserRequest, opts ...grpc.CallOption) (*EnsureBotUserResponse, error)
+	// CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+	// version: 5.38.
+	CreateOAuthApp(ctx context.Context, in *CreateOAuthAppRequest, opts ...grpc.CallOption) (*CreateOAuthAppResponse, error)
+	// GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38.
+	GetOAuthApp(ctx context.Context, in *GetOAuthAppRequest, opts ...grpc.CallOption) (*GetOAuthAppResponse, error)
+	// UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38.
+	UpdateOAuthApp(ctx context.Context, in *UpdateOAuthAppRequest, opts ...grpc.CallOption) (*UpdateOAuthAppResponse, error)
+	// DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38.
+	DeleteOAuthApp(ctx context.Context, in *DeleteOAuthAppRequest, opts ...grpc.CallOption) (*DeleteOAuthAppResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -1475,6 +1512,116 @@ func (c *pluginAPIClient) UpdateChannelSidebarCategories(ctx context.Context, in
 	return out, nil
 }
 
+func (c *pluginAPIClient) CreateBot(ctx context.Context, in *CreateBotRequest, opts ...grpc.CallOption) (*CreateBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateBotResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PatchBot(ctx context.Context, in *PatchBotRequest, opts ...grpc.CallOption) (*PatchBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatchBotResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PatchBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetBot(ctx context.Context, in *GetBotRequest, opts ...grpc.CallOption) (*GetBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBotResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetBots(ctx context.Context, in *GetBotsRequest, opts ...grpc.CallOption) (*GetBotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBotsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetBots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateBotActive(ctx context.Context, in *UpdateBotActiveRequest, opts ...grpc.CallOption) (*UpdateBotActiveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateBotActiveResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateBotActive_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PermanentDeleteBot(ctx context.Context, in *PermanentDeleteBotRequest, opts ...grpc.CallOption) (*PermanentDeleteBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PermanentDeleteBotResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PermanentDeleteBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) EnsureBotUser(ctx context.Context, in *EnsureBotUserRequest, opts ...grpc.CallOption) (*EnsureBotUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnsureBotUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_EnsureBotUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateOAuthApp(ctx context.Context, in *CreateOAuthAppRequest, opts ...grpc.CallOption) (*CreateOAuthAppResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateOAuthAppResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateOAuthApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetOAuthApp(ctx context.Context, in *GetOAuthAppRequest, opts ...grpc.CallOption) (*GetOAuthAppResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetOAuthAppResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetOAuthApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateOAuthApp(ctx context.Context, in *UpdateOAuthAppRequest, opts ...grpc.CallOption) (*UpdateOAuthAppResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateOAuthAppResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateOAuthApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteOAuthApp(ctx context.Context, in *DeleteOAuthAppRequest, opts ...grpc.CallOption) (*DeleteOAuthAppResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteOAuthAppResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteOAuthApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -2041,6 +2188,32 @@ type PluginAPIServer interface {
 	// UpdateChannelSidebarCategories updates a user's sidebar categories in a
 	// team. Minimum server version: 5.38.
 	UpdateChannelSidebarCategories(context.Context, *UpdateChannelSidebarCategoriesRequest) (*UpdateChannelSidebarCategoriesResponse, error)
+	// CreateBot creates a bot account and its user. Minimum server version: 5.10.
+	CreateBot(context.Context, *CreateBotRequest) (*CreateBotResponse, error)
+	// PatchBot changes some fields of a bot. Minimum server version: 5.10.
+	PatchBot(context.Context, *PatchBotRequest) (*PatchBotResponse, error)
+	// GetBot returns a bot by its user id. Minimum server version: 5.10.
+	GetBot(context.Context, *GetBotRequest) (*GetBotResponse, error)
+	// GetBots returns one page of bots. Minimum server version: 5.10.
+	GetBots(context.Context, *GetBotsRequest) (*GetBotsResponse, error)
+	// UpdateBotActive deactivates or reactivates a bot. Minimum server version:
+	// 5.10.
+	UpdateBotActive(context.Context, *UpdateBotActiveRequest) (*UpdateBotActiveResponse, error)
+	// PermanentDeleteBot deletes a bot and its user for good. Minimum server
+	// version: 5.10.
+	PermanentDeleteBot(context.Context, *PermanentDeleteBotRequest) (*PermanentDeleteBotResponse, error)
+	// EnsureBotUser returns the plugin's bot by username, creating or updating
+	// it. Minimum server version: 7.1.
+	EnsureBotUser(context.Context, *EnsureBotUserRequest) (*EnsureBotUserResponse, error)
+	// CreateOAuthApp registers an OAuth 2.0 client application. Minimum server
+	// version: 5.38.
+	CreateOAuthApp(context.Context, *CreateOAuthAppRequest) (*CreateOAuthAppResponse, error)
+	// GetOAuthApp returns an OAuth app by id. Minimum server version: 5.38.
+	GetOAuthApp(context.Context, *GetOAuthAppRequest) (*GetOAuthAppResponse, error)
+	// UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38.
+	UpdateOAuthApp(context.Context, *UpdateOAuthAppRequest) (*UpdateOAuthAppResponse, error)
+	// DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38.
+	DeleteOAuthApp(context.Context, *DeleteOAuthAppRequest) (*DeleteOAuthAppResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -2411,6 +2584,39 @@ func (UnimplementedPluginAPIServer) GetChannelSidebarCategories(context.Context,
 }
 func (UnimplementedPluginAPIServer) UpdateChannelSidebarCategories(context.Context, *UpdateChannelSidebarCategoriesRequest) (*UpdateChannelSidebarCategoriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateChannelSidebarCategories not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateBot(context.Context, *CreateBotRequest) (*CreateBotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateBot not implemented")
+}
+func (UnimplementedPluginAPIServer) PatchBot(context.Context, *PatchBotRequest) (*PatchBotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PatchBot not implemented")
+}
+func (UnimplementedPluginAPIServer) GetBot(context.Context, *GetBotRequest) (*GetBotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBot not implemented")
+}
+func (UnimplementedPluginAPIServer) GetBots(context.Context, *GetBotsRequest) (*GetBotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBots not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateBotActive(context.Context, *UpdateBotActiveRequest) (*UpdateBotActiveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateBotActive not implemented")
+}
+func (UnimplementedPluginAPIServer) PermanentDeleteBot(context.Context, *PermanentDeleteBotRequest) (*PermanentDeleteBotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PermanentDeleteBot not implemented")
+}
+func (UnimplementedPluginAPIServer) EnsureBotUser(context.Context, *EnsureBotUserRequest) (*EnsureBotUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnsureBotUser not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateOAuthApp(context.Context, *CreateOAuthAppRequest) (*CreateOAuthAppResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateOAuthApp not implemented")
+}
+func (UnimplementedPluginAPIServer) GetOAuthApp(context.Context, *GetOAuthAppRequest) (*GetOAuthAppResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOAuthApp not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateOAuthApp(context.Context, *UpdateOAuthAppRequest) (*UpdateOAuthAppResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateOAuthApp not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteOAuthApp(context.Context, *DeleteOAuthAppRequest) (*DeleteOAuthAppResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteOAuthApp not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -4194,6 +4400,204 @@ func _PluginAPI_UpdateChannelSidebarCategories_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_CreateBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateBot(ctx, req.(*CreateBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PatchBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PatchBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PatchBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PatchBot(ctx, req.(*PatchBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetBot(ctx, req.(*GetBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetBots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetBots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetBots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetBots(ctx, req.(*GetBotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateBotActive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateBotActiveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateBotActive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateBotActive_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateBotActive(ctx, req.(*UpdateBotActiveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PermanentDeleteBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PermanentDeleteBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PermanentDeleteBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PermanentDeleteBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PermanentDeleteBot(ctx, req.(*PermanentDeleteBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_EnsureBotUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnsureBotUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).EnsureBotUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_EnsureBotUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).EnsureBotUser(ctx, req.(*EnsureBotUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateOAuthApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateOAuthAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateOAuthApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateOAuthApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateOAuthApp(ctx, req.(*CreateOAuthAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetOAuthApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOAuthAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetOAuthApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetOAuthApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetOAuthApp(ctx, req.(*GetOAuthAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateOAuthApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateOAuthAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateOAuthApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateOAuthApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateOAuthApp(ctx, req.(*UpdateOAuthAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteOAuthApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteOAuthAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteOAuthApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteOAuthApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteOAuthApp(ctx, req.(*DeleteOAuthAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -5094,6 +5498,50 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateChannelSidebarCategories",
 			Handler:    _PluginAPI_UpdateChannelSidebarCategories_Handler,
+		},
+		{
+			MethodName: "CreateBot",
+			Handler:    _PluginAPI_CreateBot_Handler,
+		},
+		{
+			MethodName: "PatchBot",
+			Handler:    _PluginAPI_PatchBot_Handler,
+		},
+		{
+			MethodName: "GetBot",
+			Handler:    _PluginAPI_GetBot_Handler,
+		},
+		{
+			MethodName: "GetBots",
+			Handler:    _PluginAPI_GetBots_Handler,
+		},
+		{
+			MethodName: "UpdateBotActive",
+			Handler:    _PluginAPI_UpdateBotActive_Handler,
+		},
+		{
+			MethodName: "PermanentDeleteBot",
+			Handler:    _PluginAPI_PermanentDeleteBot_Handler,
+		},
+		{
+			MethodName: "EnsureBotUser",
+			Handler:    _PluginAPI_EnsureBotUser_Handler,
+		},
+		{
+			MethodName: "CreateOAuthApp",
+			Handler:    _PluginAPI_CreateOAuthApp_Handler,
+		},
+		{
+			MethodName: "GetOAuthApp",
+			Handler:    _PluginAPI_GetOAuthApp_Handler,
+		},
+		{
+			MethodName: "UpdateOAuthApp",
+			Handler:    _PluginAPI_UpdateOAuthApp_Handler,
+		},
+		{
+			MethodName: "DeleteOAuthApp",
+			Handler:    _PluginAPI_DeleteOAuthApp_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

@@ -1,0 +1,74 @@
+"""End to end: the bots area, through both clients against the Go server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Bot, BotGetOptions, BotPatch
+
+from conftest import new_user
+
+UNKNOWN_ID = "a" * 26
+
+
+def test_bot_lifecycle(api: Any) -> None:
+    bot = api.create_bot(Bot(username="helper", display_name="Helper", description="Helps"))
+    assert bot.owner_id == "com.example.plugin" and len(bot.user_id) == 26
+    user = api.get_user(bot.user_id)
+    assert user.is_bot and user.username == "helper"
+    assert api.get_bot(bot.user_id, False) == bot
+    patched = api.patch_bot(bot.user_id, BotPatch(display_name="Assistant"))
+    assert patched.display_name == "Assistant" and patched.description == "Helps"
+    api.update_bot_active(bot.user_id, False)
+    with pytest.raises(mp.NotFoundError):
+        api.get_bot(bot.user_id, False)
+    assert api.get_bot(bot.user_id, True).delete_at > 0
+    assert api.update_bot_active(bot.user_id, True).delete_at == 0
+    api.permanent_delete_bot(bot.user_id)
+    with pytest.raises(mp.NotFoundError):
+        api.get_user(bot.user_id)
+
+
+def test_bot_failures(api: Any) -> None:
+    api.create_bot(Bot(username="helper"))
+    with pytest.raises(mp.ValidationError):
+        api.create_bot(Bot(username="helper"))
+    with pytest.raises(mp.ValidationError) as name:
+        api.create_bot(Bot(username="Not Valid"))
+    assert name.value.where == "Bot.IsValid"
+    with pytest.raises(mp.NotFoundError):
+        api.patch_bot(UNKNOWN_ID, BotPatch(description="x"))
+    with pytest.raises(mp.NotFoundError):
+        api.update_bot_active(UNKNOWN_ID, True)
+    with pytest.raises(mp.NotFoundError):
+        api.permanent_delete_bot(UNKNOWN_ID)
+
+
+def test_get_bots(api: Any) -> None:
+    owner = api.create_user(new_user("owner"))
+    api.create_bot(Bot(username="zeta", owner_id=owner.id))
+    api.create_bot(Bot(username="alpha"))
+    assert [b.username for b in api.get_bots(BotGetOptions(per_page=10))] == ["alpha", "zeta"]
+    mine = api.get_bots(BotGetOptions(owner_id=owner.id, per_page=10))
+    assert [b.username for b in mine] == ["zeta"]
+    assert api.get_bots(BotGetOptions(only_orphaned=True, per_page=10)) == []
+    api.update_user_active(owner.id, False)
+    orphans = api.get_bots(BotGetOptions(only_orphaned=True, per_page=10))
+    assert [b.username for b in orphans] == ["zeta"]
+    with pytest.raises(mp.ValidationError):
+        api.get_bots(BotGetOptions(page=-1, per_page=10))
+
+
+def test_ensure_bot_user(api: Any) -> None:
+    first = api.ensure_bot_user(Bot(username="helper", display_name="Helper"))
+    again = api.ensure_bot_user(Bot(username="helper", display_name="Helper v2"))
+    assert again == first
+    assert api.get_bot(first, False).display_name == "Helper v2"
+    assert api.kv_get("mmi_botid") == first.encode()
+    api.kv_delete("mmi_botid")
+    api.create_user(new_user("person"))
+    with pytest.raises(mp.ValidationError):
+        api.ensure_bot_user(Bot(username="person"))

@@ -1,0 +1,301 @@
+package memory
+
+// This file holds the handlers and the state of the bots domain. A bot is
+// a user with is_bot set, plus the bot record kept here by user id.
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// Limits of model.Bot.IsValid, and the KV key under which Mattermost keeps
+// the id of a plugin's bot (EnsureBot).
+const (
+	botDisplayNameMaxRunes = 64
+	botDescriptionMaxRunes = 1024
+	botOwnerIDMaxRunes     = 190
+	pluginBotKVKey         = "mmi_botid"
+)
+
+// DefaultPluginID is the id of the plugin that a Backend serves, unless
+// [PluginID] sets another. Bots that the plugin creates are owned by it.
+const DefaultPluginID = "com.example.plugin"
+
+func botNotFound(botUserID string) *apperror.Error {
+	return apperror.New("store.sql_bot.get.missing.app_error", "Unable to find the bot.",
+		"user_id="+botUserID, http.StatusNotFound)
+}
+
+func invalidBot(field, message string) *apperror.Error {
+	e := apperror.New("model.bot.is_valid."+field+".app_error", message, "", http.StatusBadRequest)
+	e.Where = "Bot.IsValid"
+	return e
+}
+
+// validateBotFields checks the fields of model.Bot.IsValid that a caller
+// sets.
+func validateBotFields(bot *pluginpb.Bot) error {
+	switch {
+	case len(bot.GetUsername()) == 0 || len(bot.GetUsername()) > usernameMaxLen ||
+		!validUsername.MatchString(bot.GetUsername()) || isRestrictedUsername(bot.GetUsername()):
+		return invalidBot("username", "Invalid username, as for users.")
+	case utf8.RuneCountInString(bot.GetDisplayName()) > botDisplayNameMaxRunes:
+		return invalidBot("user_id", "Invalid display name: at most 64 characters.")
+	case utf8.RuneCountInString(bot.GetDescription()) > botDescriptionMaxRunes:
+		return invalidBot("description", "Invalid description: at most 1,024 characters.")
+	case bot.GetOwnerId() == "" || utf8.RuneCountInString(bot.GetOwnerId()) > botOwnerIDMaxRunes:
+		return invalidBot("creator_id", "Invalid owner id: 1 to 190 characters.")
+	}
+	return nil
+}
+
+// botUser is the user of a bot, as model.UserFromBot makes it.
+func botUser(bot *pluginpb.Bot) *pluginpb.User {
+	return &pluginpb.User{
+		Username: bot.GetUsername(), Email: bot.GetUsername() + "@localhost", FirstName: bot.GetDisplayName(),
+		IsBot: true, BotDescription: bot.GetDescription(), Roles: defaultUserRoles, Locale: defaultLocale,
+		NotifyProps: defaultNotifyProps(bot.GetUsername()),
+	}
+}
+
+// createBot stores a new bot and its user. The caller holds the lock.
+func (b *Backend) createBot(in *pluginpb.Bot) (*pluginpb.Bot, error) {
+	bot := proto.Clone(in).(*pluginpb.Bot)
+	bot.Username = strings.ToLower(strings.TrimSpace(bot.GetUsername()))
+	if bot.GetOwnerId() == "" {
+		bot.OwnerId = b.pluginID
+	}
+	if err := validateBotFields(bot); err != nil {
+		return nil, err
+	}
+	u := botUser(bot)
+	now := b.nowMillis()
+	u.Id, u.CreateAt, u.UpdateAt = newID(), now, now
+	if err := validateUser(u); err != nil {
+		return nil, err
+	}
+	if err := b.users.checkUnique(u); err != nil {
+		return nil, err
+	}
+	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256(nil)})
+	bot.UserId, bot.CreateAt, bot.UpdateAt, bot.DeleteAt = u.GetId(), now, now, 0
+	b.bots[bot.GetUserId()] = bot
+	return proto.Clone(bot).(*pluginpb.Bot), nil
+}
+
+// CreateBot creates a bot and its user; the calling plugin owns a bot
+// created without an owner.
+func (b *Backend) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest) (*pluginpb.CreateBotResponse, error) {
+	if req.GetBot() == nil {
+		return nil, invalidParam("bot")
+	}
+	if req.GetBot().GetUserId() != "" {
+		return nil, apperror.New("app.bot.createbot.existing.app_error", "Cannot create an existing bot.", "", http.StatusBadRequest)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bot, err := b.createBot(req.GetBot())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.CreateBotResponse{Bot: bot}, nil
+}
+
+// liveBot returns a bot; a deactivated one only with includeDeleted. The
+// caller holds the lock.
+func (b *Backend) liveBot(botUserID string, includeDeleted bool) (*pluginpb.Bot, error) {
+	if !isValidID(botUserID) {
+		return nil, invalidParam("bot_user_id")
+	}
+	bot, ok := b.bots[botUserID]
+	if !ok || bot.GetDeleteAt() != 0 && !includeDeleted {
+		return nil, botNotFound(botUserID)
+	}
+	return bot, nil
+}
+
+// patchBot applies a patch to a bot and its user. The caller holds the
+// lock.
+func (b *Backend) patchBot(old *pluginpb.Bot, patch *pluginpb.BotPatch) (*pluginpb.Bot, error) {
+	bot := proto.Clone(old).(*pluginpb.Bot)
+	if patch.Username != nil {
+		bot.Username = strings.ToLower(strings.TrimSpace(patch.GetUsername()))
+	}
+	if patch.DisplayName != nil {
+		bot.DisplayName = patch.GetDisplayName()
+	}
+	if patch.Description != nil {
+		bot.Description = patch.GetDescription()
+	}
+	if err := validateBotFields(bot); err != nil {
+		return nil, err
+	}
+	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
+	u.Username, u.FirstName, u.BotDescription = bot.GetUsername(), bot.GetDisplayName(), bot.GetDescription()
+	if err := b.users.checkUnique(u); err != nil {
+		return nil, err
+	}
+	b.updateUser(u)
+	bot.UpdateAt = b.nowMillis()
+	b.bots[bot.GetUserId()] = bot
+	return proto.Clone(bot).(*pluginpb.Bot), nil
+}
+
+// PatchBot changes the username, display name or description of a bot.
+func (b *Backend) PatchBot(_ context.Context, req *pluginpb.PatchBotRequest) (*pluginpb.PatchBotResponse, error) {
+	if req.GetBotPatch() == nil {
+		return nil, invalidParam("bot_patch")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, err := b.liveBot(req.GetBotUserId(), true)
+	if err != nil {
+		return nil, err
+	}
+	bot, err := b.patchBot(old, req.GetBotPatch())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.PatchBotResponse{Bot: bot}, nil
+}
+
+// GetBot returns a bot by its user id.
+func (b *Backend) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*pluginpb.GetBotResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bot, err := b.liveBot(req.GetBotUserId(), req.GetIncludeDeleted())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetBotResponse{Bot: proto.Clone(bot).(*pluginpb.Bot)}, nil
+}
+
+// GetBots returns one page of the bots that the options select, by
+// username.
+func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*pluginpb.GetBotsResponse, error) {
+	o := req.GetOptions()
+	if err := validatePaging(o.GetPage(), o.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []*pluginpb.Bot
+	for _, bot := range b.bots {
+		if bot.GetDeleteAt() != 0 && !o.GetIncludeDeleted() || o.GetOwnerId() != "" && bot.GetOwnerId() != o.GetOwnerId() {
+			continue
+		}
+		if o.GetOnlyOrphaned() {
+			owner, ok := b.users.byID[bot.GetOwnerId()]
+			if !ok || owner.user.GetDeleteAt() == 0 {
+				continue
+			}
+		}
+		out = append(out, proto.Clone(bot).(*pluginpb.Bot))
+	}
+	slices.SortFunc(out, func(x, y *pluginpb.Bot) int { return cmp.Compare(x.GetUsername(), y.GetUsername()) })
+	return &pluginpb.GetBotsResponse{Bots: page(out, o.GetPage(), o.GetPerPage())}, nil
+}
+
+// setBotActive deactivates or reactivates a bot and its user. The caller
+// holds the lock.
+func (b *Backend) setBotActive(bot *pluginpb.Bot, active bool) *pluginpb.Bot {
+	bot = proto.Clone(bot).(*pluginpb.Bot)
+	now := b.nowMillis()
+	switch {
+	case active:
+		bot.DeleteAt = 0
+	case bot.GetDeleteAt() == 0:
+		bot.DeleteAt = now
+	}
+	bot.UpdateAt = now
+	b.bots[bot.GetUserId()] = bot
+	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
+	u.DeleteAt = bot.GetDeleteAt()
+	b.updateUser(u)
+	return proto.Clone(bot).(*pluginpb.Bot)
+}
+
+// UpdateBotActive deactivates or reactivates a bot and its user.
+func (b *Backend) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bot, err := b.liveBot(req.GetBotUserId(), true)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.UpdateBotActiveResponse{Bot: b.setBotActive(bot, req.GetActive())}, nil
+}
+
+// PermanentDeleteBot deletes a bot and its user for good.
+func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bot, err := b.liveBot(req.GetBotUserId(), true)
+	if err != nil {
+		return nil, err
+	}
+	delete(b.bots, bot.GetUserId())
+	u := b.users.byID[bot.GetUserId()].user
+	delete(b.users.byUsername, u.GetUsername())
+	delete(b.users.byEmail, u.GetEmail())
+	delete(b.users.byID, u.GetId())
+	return &pluginpb.PermanentDeleteBotResponse{}, nil
+}
+
+// EnsureBotUser returns the user id of the plugin's bot, as Mattermost's
+// EnsureBot does: the bot recorded under the plugin's "mmi_botid" KV key,
+// updated and reactivated as needed; else a bot with that username, which
+// the plugin then takes; else a new bot. A person with that username is a
+// conflict.
+func (b *Backend) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
+	in := req.GetBot()
+	if in == nil {
+		return nil, invalidParam("bot")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	patch := &pluginpb.BotPatch{DisplayName: proto.String(in.GetDisplayName()), Description: proto.String(in.GetDescription())}
+	ensure := func(bot *pluginpb.Bot) (*pluginpb.EnsureBotUserResponse, error) {
+		if _, err := b.patchBot(bot, patch); err != nil {
+			return nil, err
+		}
+		if bot.GetDeleteAt() != 0 {
+			b.setBotActive(b.bots[bot.GetUserId()], true)
+		}
+		b.kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
+		return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
+	}
+	if id, ok := b.kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
+		if bot, known := b.bots[string(id)]; known {
+			return ensure(bot)
+		}
+	}
+	username := strings.ToLower(strings.TrimSpace(in.GetUsername()))
+	if id, taken := b.users.byUsername[username]; taken {
+		bot, isBot := b.bots[id]
+		if !isBot {
+			return nil, apperror.New("app.bot.ensure_bot.user_exists.app_error",
+				"A user that is not a bot has this username.", "username="+username, http.StatusBadRequest)
+		}
+		bot = proto.Clone(bot).(*pluginpb.Bot)
+		bot.OwnerId = b.pluginID
+		b.bots[id] = bot
+		return ensure(bot)
+	}
+	bot, err := b.createBot(&pluginpb.Bot{Username: username, DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
+	if err != nil {
+		return nil, err
+	}
+	b.kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
+	return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
+}
