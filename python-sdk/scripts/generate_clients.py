@@ -72,9 +72,9 @@ WIDTH = 100
 def snake_case(name: str) -> str:
     """Convert an RPC name to a method name: KVSetWithOptions -> kv_set_with_options.
 
-    "OAuth" is one word: CreateOAuthApp -> create_oauth_app.
+    "OAuth" and "WebSocket" are one word: CreateOAuthApp -> create_oauth_app.
     """
-    name = name.replace("OAuth", "Oauth")
+    name = name.replace("OAuth", "Oauth").replace("WebSocket", "Websocket")
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
@@ -92,6 +92,7 @@ class Field:
     is_message: bool
     repeated: bool
     is_map: bool
+    is_struct: bool  # free-form JSON (google.protobuf.Struct): a mapping
     comment: str
     zero: str  # the default of a keyword-only parameter
 
@@ -109,8 +110,9 @@ class Method:
     result: str | None
 
 
-#: The well-known type of free-form JSON objects.
+#: The well-known types of free-form JSON: an object, and any value.
 STRUCT = ".google.protobuf.Struct"
+VALUE = ".google.protobuf.Value"
 
 
 class Descriptors:
@@ -120,6 +122,14 @@ class Descriptors:
             str, tuple[descriptor_pb2.FileDescriptorProto, descriptor_pb2.DescriptorProto, int]
         ] = {}
         self.comments: dict[tuple[str, tuple[int, ...]], str] = {}
+        #: The request and response messages of every RPC of every service.
+        self.rpc_messages = {
+            name
+            for f in self.files
+            for service in f.service
+            for rpc in service.method
+            for name in (rpc.input_type, rpc.output_type)
+        }
         for f in self.files:
             for index, message in enumerate(f.message_type):
                 self.messages[f".{f.package}.{message.name}"] = (f, message, index)
@@ -170,10 +180,11 @@ class Descriptors:
                     optional=optional,
                     repeated=repeated and not is_map,
                     is_map=is_map,
+                    is_struct=is_struct,
                     is_message=is_message,
                     comment=comment,
                     zero="None"
-                    if optional or repeated or is_message or is_struct
+                    if optional or repeated or is_message or is_struct or annotation == "Any"
                     else ZERO[annotation],
                 )
             )
@@ -194,7 +205,9 @@ class Descriptors:
         if field.type_name == STRUCT:
             # Free-form JSON, as Mattermost's map[string]any: the generated
             # message reads and writes it as a mapping of JSON values.
-            return "dict[str, Any]", "_args.UNSUPPORTED"
+            return "Mapping[str, Any]", "_args.check_struct"
+        if field.type_name == VALUE:
+            return "Any", "_args.check_json_value"
         if field.type == FieldProto.TYPE_MESSAGE:
             python_type = self.python_type(field.type_name)
             return python_type, f"_args.check_message({python_type})"
@@ -204,9 +217,19 @@ class Descriptors:
 
     def python_type(self, type_name: str) -> str:
         _, message, _ = self.messages[type_name]
-        if is_model(type_name.rsplit(".", 1)[-1]):
+        if self.is_model(type_name):
             return f"_models.{message.name}"
         return f"{self.module_of(type_name)}.{message.name}"
+
+    def is_model(self, type_name: str) -> bool:
+        """Whether a message is a public model, not an RPC's request or response or plumbing.
+
+        A model may be named like a request: OpenDialogRequest is upstream's
+        model.OpenDialogRequest, not the request of an RPC.
+        """
+        return type_name not in self.rpc_messages and (
+            type_name.rsplit(".", 1)[-1] not in INTERNAL_MESSAGES
+        )
 
     def service(
         self, full_name: str
@@ -221,11 +244,6 @@ class Descriptors:
 def stem(file_name: str) -> str:
     """mattermost/plugin/users.proto -> users."""
     return file_name.rsplit("/", 1)[-1].removesuffix(".proto")
-
-
-def is_model(message_name: str) -> bool:
-    """Whether a message is a public model, not a request, response or plumbing."""
-    return not (message_name.endswith(("Request", "Response")) or message_name in INTERNAL_MESSAGES)
 
 
 def methods(d: Descriptors) -> list[Method]:
@@ -245,12 +263,6 @@ def methods(d: Descriptors) -> list[Method]:
                 f"generate_clients: declare the shape of {rpc.name} in scripts/signatures.py"
             )
         positional, result = SIGNATURES[rpc.name]
-        for field in d.fields(rpc.input_type):
-            if field.check == "_args.UNSUPPORTED":
-                raise SystemExit(
-                    f"generate_clients: {rpc.name} takes {field.name} as a Struct; wrap it in a "
-                    "model message, whose field reads and writes as a mapping"
-                )
         m = Method(
             rpc=rpc.name,
             comment=d.comment(f.name, (6, service_index, 2, index)),
@@ -283,7 +295,7 @@ def param_name(field: Field) -> str:
 
 
 def annotation(field: Field) -> str:
-    if field.is_map:
+    if field.is_map or field.is_struct:
         return f"{field.annotation} | None"
     if field.repeated:
         return f"Sequence[{field.annotation}]" + (" | None" if field.zero == "None" else "")
@@ -314,7 +326,12 @@ def check_expression(field: Field, keyword_only: bool, constants: dict[str, str]
     check = field.check
     if field.repeated:
         check = f"_args.check_repeated({check})"
-    if field.optional or field.is_map or (keyword_only and (field.repeated or field.is_message)):
+    if (
+        field.optional
+        or field.is_map
+        or field.is_struct
+        or (keyword_only and (field.repeated or field.is_message))
+    ):
         check = f"_args.optional({check})"
     if "(" not in check:
         return check
@@ -338,6 +355,8 @@ def result(m: Method, d: Descriptors) -> tuple[str, str]:
     if field.is_map:
         key_value = field.annotation.removeprefix("Mapping[")
         return f"dict[{key_value}", f"return dict(response.{field.name})"
+    if field.is_struct:
+        return "dict[str, Any]", f"return _args.struct_dict(response.{field.name})"
     if field.optional:
         statement = f'return response.{field.name} if response.HasField("{field.name}") else None'
         return f"{field.annotation} | None", statement
@@ -487,7 +506,7 @@ def constant_definitions(constants: dict[str, str]) -> list[str]:
 def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
     modules = sorted({d.module_of(m.request) for m in ms} | {d.module_of(m.response) for m in ms})
     abc_names = sorted(
-        {"Mapping" for m in ms for f in m.params if f.is_map}
+        {"Mapping" for m in ms for f in m.params if f.is_map or f.is_struct}
         | {"Sequence" for m in ms for f in m.params if f.repeated}
     )
     uses_models = any("_models." in f.annotation for m in ms for f in m.params + m.returns)
@@ -516,8 +535,15 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         "from __future__ import annotations",
         "",
     ]
+    uses_any = any(
+        f.is_struct or "Any" in f.annotation.split("[")[0] for m in ms for f in m.params + m.returns
+    )
     if abc_names:
-        out += [f"from collections.abc import {', '.join(abc_names)}", ""]
+        out += [f"from collections.abc import {', '.join(abc_names)}"]
+    if uses_any:
+        out += ["from typing import Any"]
+    if abc_names or uses_any:
+        out += [""]
     if uses_models:
         out.append("from .. import models as _models")
     if any(m.params for m in ms):
@@ -570,7 +596,7 @@ def render_models(d: Descriptors) -> str:
         for f in d.files
         if f.package == "mattermost.plugin"
         for index, message in enumerate(f.message_type)
-        if is_model(message.name)
+        if d.is_model(f".{f.package}.{message.name}")
     )
     by_module: dict[str, list[str]] = {}
     for name, f, _ in models:
@@ -603,7 +629,7 @@ def render_models(d: Descriptors) -> str:
             lines += ["", "Attributes:"]
             for field in fields:
                 kind = field.annotation.replace("_models.", "")
-                if field.is_map:
+                if field.is_map or field.is_struct:
                     kind = "dict" + kind.removeprefix("Mapping")
                 elif field.repeated:
                     kind = f"list[{kind}]"

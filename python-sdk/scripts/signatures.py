@@ -137,6 +137,31 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "GetOAuthApp": (1, "app"),
     "UpdateOAuthApp": (1, "app"),
     "DeleteOAuthApp": (1, None),
+    # commands
+    "RegisterCommand": (1, None),
+    "UnregisterCommand": (2, None),
+    "ExecuteSlashCommand": (1, "response"),
+    "CreateCommand": (1, "command"),
+    "ListCommands": (1, "commands"),
+    "ListCustomCommands": (1, "commands"),
+    "ListPluginCommands": (1, "commands"),
+    "ListBuiltInCommands": (0, "commands"),
+    "GetCommand": (1, "command"),
+    "UpdateCommand": (2, "command"),
+    "DeleteCommand": (1, None),
+    # frontend
+    "PublishWebSocketEvent": (3, None),
+    "OpenInteractiveDialog": (1, None),
+    "SendToastMessage": (4, None),
+    "PublishUserTyping": (3, None),
+    # notifications
+    "SendMail": (3, None),
+    "SendPushNotification": (2, None),
+    # cluster
+    "PublishPluginClusterEvent": (2, None),
+    # audit
+    "LogAuditRec": (1, None),
+    "LogAuditRecWithLevel": (2, None),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

@@ -54,6 +54,7 @@ def test_service_names() -> None:
         ("GetServerVersion", "get_server_version"),
         ("LogDebug", "log_debug"),
         ("CreateOAuthApp", "create_oauth_app"),
+        ("PublishWebSocketEvent", "publish_websocket_event"),
         ("GetLDAPUserAttributes", "get_ldap_user_attributes"),
         ("SetUserStatusTimedDND", "set_user_status_timed_dnd"),
     ],

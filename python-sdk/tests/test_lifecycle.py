@@ -197,6 +197,8 @@ async def test_async_user_cancel_is_still_cancelled_error(go_server: GoServer) -
 
 # -- arguments --------------------------------------------------------------
 
+WB = models.WebsocketBroadcast()
+
 
 @pytest.mark.parametrize(
     ("call", "error", "words"),
@@ -220,6 +222,26 @@ async def test_async_user_cancel_is_still_cancelled_error(go_server: GoServer) -
             ValueError,
             "log_info(key_value_pairs) key is not valid text",
         ),
+        (
+            lambda c: c.publish_websocket_event("e", {"x": object()}, WB),
+            TypeError,
+            "publish_websocket_event(payload) is not a mapping of JSON values",
+        ),
+        (
+            lambda c: c.publish_websocket_event("e", {"x": float("nan")}, WB),
+            ValueError,
+            "holds NaN",
+        ),
+        (
+            lambda c: c.publish_websocket_event("e", {1: "v"}, WB),
+            TypeError,
+            "key must be a str, not int",
+        ),
+        (
+            lambda c: c.publish_websocket_event("e", ["not", "a", "mapping"], WB),
+            TypeError,
+            "publish_websocket_event(payload) must be a mapping of JSON values, not list",
+        ),
         (lambda c: c.kv_get("k", timeout=-1), ValueError, "timeout must be more than 0"),
         (lambda c: c.kv_get("k", timeout=1e10), ValueError, "at most"),
         (lambda c: c.kv_get("k", timeout="5"), TypeError, "timeout must be seconds"),
@@ -240,6 +262,13 @@ def test_accepted_argument_forms() -> None:
     assert args.check_bytes("w", memoryview(b"ab")) == b"ab"
     assert args.optional(args.check_bytes)("w", None) is None
     assert args.check_repeated(args.check_str)("w", ("a", "b")) == ["a", "b"]
+    nested: dict[str, object] = {"a": [1, 2.5, None, True, "s", {"b": []}], "t": (1, 2)}
+    assert args.struct_dict(args.check_struct("w", nested)) == {
+        "a": [1.0, 2.5, None, True, "s", {"b": []}],
+        "t": [1.0, 2.0],
+    }
+    assert args.optional(args.check_struct)("w", None) is None
+    assert args.check_json_value("w", "s").string_value == "s"
 
 
 # -- settings at extremes ---------------------------------------------------

@@ -44,6 +44,11 @@ COVERED_AREAS = frozenset(
         "bots",
         "channel sidebar",
         "channels",
+        "cluster",
+        "commands",
+        "frontend/websocket",
+        "logging/audit",
+        "notifications",
         "permissions",
         "posts",
         "preferences",
@@ -70,6 +75,8 @@ NO_FAILURE_PATH = {
     "LogInfo": "any message and fields are logged; upstream reports no error",
     "LogWarn": "any message and fields are logged; upstream reports no error",
     "LogError": "any message and fields are logged; upstream reports no error",
+    "ListBuiltInCommands": "takes no input",
+    "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
 }
 
 

@@ -12,6 +12,12 @@ fields.
 from __future__ import annotations
 
 from ._internal.messages import document
+from .grpc.audit_pb2 import (
+    AuditEventActor,
+    AuditEventData,
+    AuditEventError,
+    AuditRecord,
+)
 from .grpc.bots_pb2 import (
     Bot,
     BotGetOptions,
@@ -24,11 +30,36 @@ from .grpc.channels_pb2 import (
     ChannelMemberIdentifier,
     ChannelStats,
 )
+from .grpc.cluster_pb2 import (
+    PluginClusterEvent,
+    PluginClusterEventSendOptions,
+)
+from .grpc.commands_pb2 import (
+    AutocompleteArg,
+    AutocompleteData,
+    AutocompleteListItem,
+    Command,
+    CommandArgs,
+    CommandResponse,
+    MessageAttachment,
+    MessageAttachmentField,
+)
 from .grpc.files_pb2 import (
     FileInfo,
 )
+from .grpc.frontend_pb2 import (
+    Dialog,
+    DialogElement,
+    OpenDialogRequest,
+    PostActionOptions,
+    SendToastMessageOptions,
+    WebsocketBroadcast,
+)
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
+)
+from .grpc.notifications_pb2 import (
+    PushNotification,
 )
 from .grpc.oauth_pb2 import (
     OAuthApp,
@@ -86,6 +117,13 @@ from .grpc.users_pb2 import (
 
 __all__ = [
     "AppError",
+    "AuditEventActor",
+    "AuditEventData",
+    "AuditEventError",
+    "AuditRecord",
+    "AutocompleteArg",
+    "AutocompleteData",
+    "AutocompleteListItem",
     "Bot",
     "BotGetOptions",
     "BotPatch",
@@ -94,15 +132,26 @@ __all__ = [
     "ChannelMember",
     "ChannelMemberIdentifier",
     "ChannelStats",
+    "Command",
+    "CommandArgs",
+    "CommandResponse",
     "CustomStatus",
+    "Dialog",
+    "DialogElement",
     "Emoji",
     "FileInfo",
+    "MessageAttachment",
+    "MessageAttachmentField",
     "OAuthApp",
+    "OpenDialogRequest",
     "OrderedSidebarCategories",
     "Permission",
+    "PluginClusterEvent",
+    "PluginClusterEventSendOptions",
     "PluginKVSetOptions",
     "Post",
     "PostAcknowledgement",
+    "PostActionOptions",
     "PostEmbed",
     "PostImage",
     "PostList",
@@ -110,10 +159,12 @@ __all__ = [
     "PostPriority",
     "PostSearchResults",
     "Preference",
+    "PushNotification",
     "Reaction",
     "SearchMatches",
     "SearchParameter",
     "SearchParams",
+    "SendToastMessageOptions",
     "Session",
     "SidebarCategoryWithChannels",
     "Status",
@@ -128,6 +179,7 @@ __all__ = [
     "UserGetOptions",
     "UserSearch",
     "ViewUsersRestrictions",
+    "WebsocketBroadcast",
 ]
 
 document(
@@ -147,6 +199,98 @@ Attributes:
     where (str): Where the error was raised, for example "CreateUser".
     is_oauth (bool): True when the error comes from an OAuth flow.
     params (dict[str, str]): Named parameters that were used to render message.
+""",
+)
+
+document(
+    AuditEventActor,
+    """AuditEventActor is who caused an audited event (model.AuditEventActor).
+
+Attributes:
+    user_id (str): Id of the user.
+    session_id (str): Id of the session.
+    client (str): The client, such as a user agent.
+    ip_address (str): IP address.
+    x_forwarded_for (str): The X-Forwarded-For header.
+""",
+)
+
+document(
+    AuditEventData,
+    """AuditEventData is what an audited event acted on (model.AuditEventData).
+
+Attributes:
+    parameters (dict[str, Any]): The event's parameters.
+    prior_state (dict[str, Any]): The state before the event.
+    resulting_state (dict[str, Any]): The state after the event.
+    object_type (str): Type of the object acted on.
+""",
+)
+
+document(
+    AuditEventError,
+    """AuditEventError is why an audited event failed (model.AuditEventError).
+
+Attributes:
+    description (str): What went wrong.
+    status_code (int): HTTP status code.
+""",
+)
+
+document(
+    AuditRecord,
+    """AuditRecord is one entry of the audit log (model.AuditRecord).
+
+Attributes:
+    event_name (str): Name of the event; required.
+    status (str): "success", "attempt" or "fail".
+    event_data (AuditEventData | None): What the event acted on.
+    actor (AuditEventActor | None): Who caused it.
+    meta (dict[str, Any]): Other data about the event.
+    error (AuditEventError | None): Why it failed, if it did.
+""",
+)
+
+document(
+    AutocompleteArg,
+    """AutocompleteArg is one argument in a slash command's autocomplete tree
+(model.AutocompleteArg).
+
+Attributes:
+    name (str): Name, for a named argument (--name); empty for a positional one.
+    help_text (str): Help text.
+    type (str): "TextInput", "StaticList" or "DynamicList".
+    required (bool): Whether the argument is required.
+    hint (str): For TextInput: the hint.
+    pattern (str): For TextInput: a regular expression the value must match.
+    possible_arguments (list[AutocompleteListItem]): For StaticList: the choices.
+    fetch_url (str): For DynamicList: the URL that returns the choices.
+""",
+)
+
+document(
+    AutocompleteData,
+    """AutocompleteData is a slash command's autocomplete tree (model.AutocompleteData).
+
+Attributes:
+    trigger (str): Trigger of the command or sub-command, lower case.
+    hint (str): Hint shown after the trigger.
+    help_text (str): Help text.
+    role_id (str): Role that sees it: "", "system_admin" or "system_user".
+    arguments (list[AutocompleteArg]): The arguments; a command has arguments or sub-commands,
+        not both.
+    sub_commands (list[AutocompleteData]): The sub-commands.
+""",
+)
+
+document(
+    AutocompleteListItem,
+    """AutocompleteListItem is one choice of a static-list argument (model.AutocompleteListItem).
+
+Attributes:
+    item (str): The value.
+    hint (str): Hint shown beside it.
+    help_text (str): Help text.
 """,
 )
 
@@ -298,6 +442,72 @@ Attributes:
 )
 
 document(
+    Command,
+    """Command is a slash command (model.Command).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    token (str): Token sent with each call, for outgoing commands; assigned by the server.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    creator_id (str): Id of the user who created it.
+    team_id (str): Id of the team; empty for a plugin command of every team.
+    trigger (str): Trigger word, 1 to 128 characters, without the "/" and without spaces.
+    method (str): "P" (POST) or "G" (GET), for commands that call a URL.
+    username (str): Username the responses post as.
+    icon_url (str): Icon the responses post with.
+    auto_complete (bool): Whether the command is offered in autocomplete.
+    auto_complete_desc (str): Description shown in autocomplete.
+    auto_complete_hint (str): Hint shown in autocomplete.
+    display_name (str): Display name, at most 64 characters.
+    description (str): Description, at most 128 characters.
+    url (str): URL the command calls; required for custom commands.
+    plugin_id (str): Id of the plugin that owns it, if any.
+    autocomplete_data (AutocompleteData | None): The autocomplete tree.
+    autocomplete_icon_data (str): Icon of the command in autocomplete, as a data URL or SVG.
+""",
+)
+
+document(
+    CommandArgs,
+    """CommandArgs is one execution of a slash command (model.CommandArgs).
+
+Attributes:
+    user_id (str): Id of the user who runs it.
+    channel_id (str): Id of the channel it runs in.
+    team_id (str): Id of the team; the channel's when empty.
+    root_id (str): Id of the thread's root post, when run in a thread.
+    parent_id (str): Id of the post replied to, for old clients.
+    trigger_id (str): Id that lets the command open an interactive dialog; the server assigns
+        it.
+    command (str): The text typed, such as "/echo hello".
+    site_url (str): The server's site URL; filled by the server.
+""",
+)
+
+document(
+    CommandResponse,
+    """CommandResponse is what a slash command answers (model.CommandResponse).
+
+Attributes:
+    response_type (str): "in_channel" to post the answer, "ephemeral" or "" to show it to the
+        caller only.
+    text (str): The answer, in Markdown.
+    username (str): Username the answer posts as.
+    channel_id (str): Channel the answer goes to; the command's channel when empty.
+    icon_url (str): Icon the answer posts with.
+    type (str): Post type of the answer.
+    props (dict[str, Any]): Props of the answer's post.
+    goto_location (str): URL the client opens.
+    trigger_id (str): Trigger id for an interactive dialog.
+    skip_slack_parsing (bool): Whether the text is taken as is.
+    attachments (list[MessageAttachment]): Attachments of the answer's post.
+    extra_responses (list[CommandResponse]): More answers, posted after this one.
+""",
+)
+
+document(
     CustomStatus,
     """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
 
@@ -309,6 +519,49 @@ Attributes:
         "this_week" or "date_and_time".
     expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never.
         Required with duration "date_and_time".
+""",
+)
+
+document(
+    Dialog,
+    """Dialog is an interactive dialog (model.Dialog).
+
+Attributes:
+    callback_id (str): Id the plugin gets back on submit.
+    title (str): Title.
+    introduction_text (str): Text above the inputs, in Markdown.
+    icon_url (str): URL of the icon.
+    elements (list[DialogElement]): The inputs.
+    submit_label (str): Label of the submit button.
+    notify_on_cancel (bool): Whether the plugin is told when the user cancels.
+    state (str): Opaque state the plugin gets back on submit.
+    source_url (str): URL that the dialog's refreshes load from.
+""",
+)
+
+document(
+    DialogElement,
+    """DialogElement is one input of an interactive dialog (model.DialogElement).
+
+Attributes:
+    display_name (str): Label.
+    name (str): Name under which the value is submitted.
+    type (str): "text", "textarea", "select", "bool", "radio", "date" or "datetime".
+    subtype (str): For text: "", "text", "email", "number", "tel", "url" or "password".
+    default (str): Default value.
+    placeholder (str): Placeholder text.
+    help_text (str): Help text.
+    optional (bool): Whether the input may be left empty.
+    min_length (int): Shortest value, for text.
+    max_length (int): Longest value, for text.
+    data_source (str): For select: "" (the options), "users", "channels" or "dynamic".
+    data_source_url (str): URL of the options, for a dynamic select.
+    options (list[PostActionOptions]): The options of a select or radio input.
+    multiselect (bool): Whether several options may be chosen.
+    refresh (bool): Whether changing the value refreshes the dialog.
+    min_date (str): Earliest date, for date inputs.
+    max_date (str): Latest date, for date inputs.
+    time_interval (int): Minutes between the choices of a datetime input.
 """,
 )
 
@@ -356,6 +609,42 @@ Attributes:
 )
 
 document(
+    MessageAttachment,
+    """MessageAttachment is a Slack-style attachment of a post (model.MessageAttachment).
+
+Attributes:
+    id (int): Id within the post.
+    fallback (str): Plain-text summary.
+    color (str): "good", "warning", "danger" or "#RRGGBB".
+    pretext (str): Text above the attachment.
+    author_name (str): Author's name.
+    author_link (str): Author's link.
+    author_icon (str): Author's icon URL.
+    title (str): Title.
+    title_link (str): Title's link.
+    text (str): Text, in Markdown.
+    fields (list[MessageAttachmentField]): Fields.
+    image_url (str): URL of an image.
+    thumb_url (str): URL of a thumbnail.
+    footer (str): Footer text.
+    footer_icon (str): Footer icon URL.
+    timestamp (Any | None): Time, as upstream's "ts": a string or a number.
+    actions (dict[str, Any]): Buttons and menus (model.PostAction).
+""",
+)
+
+document(
+    MessageAttachmentField,
+    """MessageAttachmentField is one field of a message attachment (model.MessageAttachmentField).
+
+Attributes:
+    title (str): Title.
+    value (Any | None): Value: a string or a number.
+    short (bool): Whether the field fits beside another.
+""",
+)
+
+document(
     OAuthApp,
     """OAuthApp is an OAuth 2.0 client application registered on the server (model.OAuthApp).
 
@@ -386,6 +675,18 @@ Attributes:
 )
 
 document(
+    OpenDialogRequest,
+    """OpenDialogRequest opens an interactive dialog for a user (model.OpenDialogRequest).
+
+Attributes:
+    trigger_id (str): The trigger id of the slash command or post action that the dialog
+        answers; it expires after a few minutes.
+    url (str): URL that receives the submission.
+    dialog (Dialog | None): The dialog.
+""",
+)
+
+document(
     OrderedSidebarCategories,
     """OrderedSidebarCategories is a user's sidebar in a team (model.OrderedSidebarCategories).
 
@@ -406,6 +707,29 @@ Attributes:
     description (str): Description of the permission.
     scope (str): Scope: "system_scope", "team_scope", "channel_scope", "group_scope" or
         "playbook_scope".
+""",
+)
+
+document(
+    PluginClusterEvent,
+    """PluginClusterEvent is a message for the same plugin on the other cluster nodes
+(model.PluginClusterEvent).
+
+Attributes:
+    id (str): Id of the event, by which the receiving plugin tells events apart.
+    data (bytes): The event's data.
+""",
+)
+
+document(
+    PluginClusterEventSendOptions,
+    """PluginClusterEventSendOptions says how to deliver a cluster event
+(model.PluginClusterEventSendOptions).
+
+Attributes:
+    send_type (str): "reliable" or "best_effort".
+    target_id (str): Id of the node to send to; empty for every other node.
+    synchronous (bool): Whether the call waits for delivery.
 """,
 )
 
@@ -467,6 +791,16 @@ Attributes:
     channel_id (str): Id of the post's channel.
     acknowledged_at (int): Time of the acknowledgement, in milliseconds; 0 once withdrawn.
     remote_id (str | None): Id of the remote cluster, for shared channels.
+""",
+)
+
+document(
+    PostActionOptions,
+    """PostActionOptions is one option of a select element (model.PostActionOptions).
+
+Attributes:
+    text (str): Text shown.
+    value (str): Value submitted.
 """,
 )
 
@@ -562,6 +896,41 @@ Attributes:
 )
 
 document(
+    PushNotification,
+    """PushNotification is a push message for a user's mobile devices (model.PushNotification).
+
+Attributes:
+    ack_id (str): Id with which the device acknowledges receipt.
+    platform (str): "apple", "android", "apple_rn", "android_rn" or "apple_voip_rn".
+    server_id (str): Id of the sending server.
+    device_id (str): Id of the device.
+    post_id (str): Id of the post it is about.
+    category (str): Notification category, such as "CAN_REPLY".
+    sound (str): Sound to play.
+    message (str): Text shown.
+    badge (int): Badge count.
+    content_available (int): Whether the app is woken in the background: 1 or 0.
+    team_id (str): Id of the team.
+    channel_id (str): Id of the channel.
+    root_id (str): Id of the thread's root post.
+    channel_name (str): Name of the channel.
+    type (str): "message", "clear", "update_badge", "session" or "test".
+    sub_type (str): Sub type, such as "calls".
+    sender_id (str): Id of the sender.
+    sender_name (str): Name of the sender.
+    override_username (str): Username that replaces the sender's.
+    override_icon_url (str): Icon URL that replaces the sender's.
+    from_webhook (str): "true" if a webhook sent it.
+    version (str): Payload version, "v2".
+    is_crt_enabled (bool): Whether collapsed reply threads are on for the user.
+    is_id_loaded (bool): Whether the device loads the message by id.
+    post_type (str): Type of the post; not sent to the device.
+    channel_type (str): Type of the channel; not sent to the device.
+    signature (str): Signature of the payload.
+""",
+)
+
+document(
     Reaction,
     """Reaction is one user's emoji reaction to a post (model.Reaction); a user reacts once per
 post and emoji.
@@ -629,6 +998,16 @@ Attributes:
         dates.
     search_without_user_id (bool): Whether to search all channels, not only the searcher's.
     modifier (str): "", "files" or "messages".
+""",
+)
+
+document(
+    SendToastMessageOptions,
+    """SendToastMessageOptions places a toast message (model.SendToastMessageOptions).
+
+Attributes:
+    position (str): "top-left", "top-center", "top-right", "bottom-left", "bottom-center" or
+        "bottom-right"; empty for the default, bottom right.
 """,
 )
 
@@ -916,5 +1295,25 @@ the caller (model.ViewUsersRestrictions).
 Attributes:
     teams (list[str]): Team ids whose members may be listed.
     channels (list[str]): Channel ids whose members may be listed.
+""",
+)
+
+document(
+    WebsocketBroadcast,
+    """WebsocketBroadcast chooses who receives a websocket event (model.WebsocketBroadcast); empty
+fields broadcast to everyone.
+
+Attributes:
+    omit_users (dict[str, bool]): Ids of users who do not receive it.
+    user_id (str): Only this user receives it.
+    channel_id (str): Only members of this channel receive it.
+    team_id (str): Only members of this team receive it.
+    connection_id (str): Only this websocket connection receives it.
+    omit_connection_id (str): This websocket connection does not receive it.
+    contains_sanitized_data (bool): Whether the payload was sanitized for non-admins.
+    contains_sensitive_data (bool): Whether the payload holds data only admins may see.
+    reliable_cluster_send (bool): Whether the event reaches every cluster node reliably.
+    broadcast_hooks (list[str]): Names of the server-side hooks that filter the event.
+    broadcast_hook_args (dict[str, Any]): Arguments of each broadcast hook, in order.
 """,
 )

@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -114,6 +115,41 @@ class ReferenceServer:
             if isinstance(record, dict):
                 records.append(record)
         return records
+
+    def events(
+        self, kind: str | None = None, *, at_least: int = 0, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """The events that the server would have sent out, oldest first.
+
+        The reference backend does not send email, push notifications,
+        websocket events, toasts, cluster messages or ephemeral posts; it
+        logs each as a "plugin event" record. Each event is a dict with its
+        ``kind`` (such as ``"email"`` or ``"websocket_event"``) and its
+        ``data``, the request that caused it as JSON.
+
+        Args:
+            kind: Only events of this kind.
+            at_least: Wait until there are this many, as the log arrives
+                asynchronously; return what there is after ``timeout``.
+            timeout: Seconds to wait for ``at_least`` events.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found = []
+            for record in self.log_records():
+                event = record.get("event")
+                if record.get("msg") != "plugin event" or not isinstance(event, dict):
+                    continue
+                if kind is not None and event.get("kind") != kind:
+                    continue
+                try:
+                    data = json.loads(event.get("data", "{}"))
+                except json.JSONDecodeError:
+                    data = {}
+                found.append({"kind": event.get("kind"), "data": data})
+            if len(found) >= at_least or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.01)
 
     def environ(self) -> dict[str, str]:
         """The variables that point a plugin at this server."""

@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
+from .audit import AsyncAuditAPI, SyncAuditAPI
 from .bots import AsyncBotsAPI, SyncBotsAPI
 from .channels import AsyncChannelsAPI, SyncChannelsAPI
+from .cluster import AsyncClusterAPI, SyncClusterAPI
+from .commands import AsyncCommandsAPI, SyncCommandsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
+from .frontend import AsyncFrontendAPI, SyncFrontendAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
+from .notifications import AsyncNotificationsAPI, SyncNotificationsAPI
 from .oauth import AsyncOauthAPI, SyncOauthAPI
 from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
 from .posts import AsyncPostsAPI, SyncPostsAPI
@@ -24,11 +29,16 @@ __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
 class SyncPluginAPI(
+    SyncAuditAPI,
     SyncBotsAPI,
     SyncChannelsAPI,
+    SyncClusterAPI,
+    SyncCommandsAPI,
     SyncConfigAPI,
+    SyncFrontendAPI,
     SyncKVAPI,
     SyncLoggingAPI,
+    SyncNotificationsAPI,
     SyncOauthAPI,
     SyncPermissionsAPI,
     SyncPostsAPI,
@@ -43,11 +53,16 @@ class SyncPluginAPI(
 
 
 class AsyncPluginAPI(
+    AsyncAuditAPI,
     AsyncBotsAPI,
     AsyncChannelsAPI,
+    AsyncClusterAPI,
+    AsyncCommandsAPI,
     AsyncConfigAPI,
+    AsyncFrontendAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,
+    AsyncNotificationsAPI,
     AsyncOauthAPI,
     AsyncPermissionsAPI,
     AsyncPostsAPI,

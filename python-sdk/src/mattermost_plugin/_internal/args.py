@@ -17,12 +17,16 @@ Accepted values, per field kind:
   misspelt key cannot pass silently; build the model with ``Model(**d)``.
 * repeated: a sequence (not a ``str`` or ``bytes``) of the element kind.
 * map: a ``Mapping`` of the key kind to the value kind.
+* free-form JSON (``google.protobuf.Struct``): a ``Mapping`` with ``str``
+  keys and JSON values (None, bool, numbers, ``str``, lists and mappings).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
+
+from google.protobuf import json_format, struct_pb2
 
 __all__ = [
     "INT32",
@@ -33,11 +37,14 @@ __all__ = [
     "check_bool",
     "check_bytes",
     "check_float",
+    "check_json_value",
     "check_map",
     "check_message",
     "check_repeated",
     "check_str",
+    "check_struct",
     "optional",
+    "struct_dict",
 ]
 
 _T = TypeVar("_T")
@@ -144,6 +151,60 @@ def check_map(key: Check[_K], value: Check[_V]) -> Check[dict[_K, _V]]:
         return {key(where + " key", k): value(where + " value", v) for k, v in mapping.items()}
 
     return check
+
+
+def check_struct(where: str, value: object) -> struct_pb2.Struct:
+    """Accept a mapping of JSON values (or a Struct); return a ``Struct``.
+
+    Keys must be ``str``; values may be None, bool, numbers, ``str``, and
+    lists and mappings of those, as JSON allows. Numbers travel as doubles,
+    as JSON numbers do upstream.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{where} must be a mapping of JSON values, not {_kind(value)}")
+    struct = struct_pb2.Struct()
+    try:
+        struct.update(cast("dict[str, Any]", _json_value(where, value)))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where} is not a mapping of JSON values: {error}") from None
+    return struct
+
+
+def check_json_value(where: str, value: object) -> struct_pb2.Value:
+    """Accept any JSON value (see :func:`check_struct`); return a ``Value``."""
+    if isinstance(value, struct_pb2.Value):
+        return value
+    holder = struct_pb2.Struct()
+    try:
+        holder.update({"v": cast(Any, _json_value(where, value))})
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where} is not a JSON value: {error}") from None
+    return holder.fields["v"]
+
+
+def struct_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A Struct of a response as a plain dict of JSON values."""
+    return json_format.MessageToDict(struct)
+
+
+def _json_value(where: str, value: object) -> object:
+    """Check that value is JSON: keys are str; values are JSON values."""
+    if value is None or isinstance(value, (bool, int, float)):
+        if isinstance(value, float) and value != value:  # NaN has no JSON form
+            raise ValueError(f"{where} holds NaN")
+        return value
+    if isinstance(value, str):
+        return check_str(where, value)
+    if isinstance(value, Mapping):
+        return {
+            check_str(f"{where} key", k): _json_value(f"{where}[{k!r}]", v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_json_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    raise TypeError(f"{where} must be a JSON value, not {_kind(value)}")
 
 
 def optional(check: Check[_T]) -> Check[_T | None]:

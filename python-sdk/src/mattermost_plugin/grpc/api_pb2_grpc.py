@@ -3,11 +3,16 @@
 import grpc
 import warnings
 
+from . import audit_pb2 as mattermost_dot_plugin_dot_audit__pb2
 from . import bots_pb2 as mattermost_dot_plugin_dot_bots__pb2
 from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
+from . import cluster_pb2 as mattermost_dot_plugin_dot_cluster__pb2
+from . import commands_pb2 as mattermost_dot_plugin_dot_commands__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
+from . import frontend_pb2 as mattermost_dot_plugin_dot_frontend__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
+from . import notifications_pb2 as mattermost_dot_plugin_dot_notifications__pb2
 from . import oauth_pb2 as mattermost_dot_plugin_dot_oauth__pb2
 from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
 from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
@@ -567,6 +572,106 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/DeleteOAuthApp',
                 request_serializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.FromString,
+                _registered_method=True)
+        self.RegisterCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RegisterCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.RegisterCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.RegisterCommandResponse.FromString,
+                _registered_method=True)
+        self.UnregisterCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UnregisterCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandResponse.FromString,
+                _registered_method=True)
+        self.ExecuteSlashCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ExecuteSlashCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandResponse.FromString,
+                _registered_method=True)
+        self.CreateCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.CreateCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.CreateCommandResponse.FromString,
+                _registered_method=True)
+        self.ListCommands = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ListCommands',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.ListCommandsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListCommandsResponse.FromString,
+                _registered_method=True)
+        self.ListCustomCommands = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ListCustomCommands',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsResponse.FromString,
+                _registered_method=True)
+        self.ListPluginCommands = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ListPluginCommands',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsResponse.FromString,
+                _registered_method=True)
+        self.ListBuiltInCommands = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ListBuiltInCommands',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsResponse.FromString,
+                _registered_method=True)
+        self.GetCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.GetCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.GetCommandResponse.FromString,
+                _registered_method=True)
+        self.UpdateCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.UpdateCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.UpdateCommandResponse.FromString,
+                _registered_method=True)
+        self.DeleteCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteCommand',
+                request_serializer=mattermost_dot_plugin_dot_commands__pb2.DeleteCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_commands__pb2.DeleteCommandResponse.FromString,
+                _registered_method=True)
+        self.PublishWebSocketEvent = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PublishWebSocketEvent',
+                request_serializer=mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventResponse.FromString,
+                _registered_method=True)
+        self.OpenInteractiveDialog = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/OpenInteractiveDialog',
+                request_serializer=mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogResponse.FromString,
+                _registered_method=True)
+        self.SendToastMessage = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SendToastMessage',
+                request_serializer=mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageResponse.FromString,
+                _registered_method=True)
+        self.PublishUserTyping = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PublishUserTyping',
+                request_serializer=mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingResponse.FromString,
+                _registered_method=True)
+        self.SendMail = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SendMail',
+                request_serializer=mattermost_dot_plugin_dot_notifications__pb2.SendMailRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_notifications__pb2.SendMailResponse.FromString,
+                _registered_method=True)
+        self.SendPushNotification = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SendPushNotification',
+                request_serializer=mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationResponse.FromString,
+                _registered_method=True)
+        self.PublishPluginClusterEvent = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/PublishPluginClusterEvent',
+                request_serializer=mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventResponse.FromString,
+                _registered_method=True)
+        self.LogAuditRec = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/LogAuditRec',
+                request_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecResponse.FromString,
+                _registered_method=True)
+        self.LogAuditRecWithLevel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/LogAuditRecWithLevel',
+                request_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -1535,6 +1640,163 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterCommand(self, request, context):
+        """RegisterCommand registers a slash command of the plugin; ExecuteCommand
+        runs it. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnregisterCommand(self, request, context):
+        """UnregisterCommand removes a slash command of the plugin. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecuteSlashCommand(self, request, context):
+        """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+        5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCommand(self, request, context):
+        """CreateCommand creates a custom slash command owned by the plugin. Minimum
+        server version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCommands(self, request, context):
+        """ListCommands returns every slash command of a team. Minimum server version:
+        5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomCommands(self, request, context):
+        """ListCustomCommands returns the custom slash commands of a team. Minimum
+        server version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPluginCommands(self, request, context):
+        """ListPluginCommands returns the plugin slash commands of a team. Minimum
+        server version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBuiltInCommands(self, request, context):
+        """ListBuiltInCommands returns the built-in slash commands. Minimum server
+        version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommand(self, request, context):
+        """GetCommand returns a custom slash command by id. Minimum server version:
+        5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCommand(self, request, context):
+        """UpdateCommand updates a custom slash command. Minimum server version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCommand(self, request, context):
+        """DeleteCommand deletes a custom slash command. Minimum server version: 5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishWebSocketEvent(self, request, context):
+        """PublishWebSocketEvent sends a websocket event of the plugin to clients.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenInteractiveDialog(self, request, context):
+        """OpenInteractiveDialog opens an interactive dialog for the user of a
+        trigger. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendToastMessage(self, request, context):
+        """SendToastMessage shows a toast message to a user. Minimum server version:
+        11.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishUserTyping(self, request, context):
+        """PublishUserTyping tells clients that a user is typing. Minimum server
+        version: 5.26.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendMail(self, request, context):
+        """SendMail sends an email. Minimum server version: 5.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendPushNotification(self, request, context):
+        """SendPushNotification sends a push notification to a user's devices. Minimum
+        server version: 9.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishPluginClusterEvent(self, request, context):
+        """PublishPluginClusterEvent sends an event to the plugin on the other cluster
+        nodes. Minimum server version: 5.36.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LogAuditRec(self, request, context):
+        """LogAuditRec writes a record to the audit log. Minimum server version:
+        10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LogAuditRecWithLevel(self, request, context):
+        """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -2284,6 +2546,106 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.DeleteOAuthApp,
                     request_deserializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.SerializeToString,
+            ),
+            'RegisterCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.RegisterCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.RegisterCommandResponse.SerializeToString,
+            ),
+            'UnregisterCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnregisterCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandResponse.SerializeToString,
+            ),
+            'ExecuteSlashCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecuteSlashCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandResponse.SerializeToString,
+            ),
+            'CreateCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.CreateCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.CreateCommandResponse.SerializeToString,
+            ),
+            'ListCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCommands,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListCommandsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.ListCommandsResponse.SerializeToString,
+            ),
+            'ListCustomCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomCommands,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsResponse.SerializeToString,
+            ),
+            'ListPluginCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPluginCommands,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsResponse.SerializeToString,
+            ),
+            'ListBuiltInCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBuiltInCommands,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsResponse.SerializeToString,
+            ),
+            'GetCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.GetCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.GetCommandResponse.SerializeToString,
+            ),
+            'UpdateCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.UpdateCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.UpdateCommandResponse.SerializeToString,
+            ),
+            'DeleteCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_commands__pb2.DeleteCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_commands__pb2.DeleteCommandResponse.SerializeToString,
+            ),
+            'PublishWebSocketEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishWebSocketEvent,
+                    request_deserializer=mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventResponse.SerializeToString,
+            ),
+            'OpenInteractiveDialog': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenInteractiveDialog,
+                    request_deserializer=mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogResponse.SerializeToString,
+            ),
+            'SendToastMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendToastMessage,
+                    request_deserializer=mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageResponse.SerializeToString,
+            ),
+            'PublishUserTyping': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishUserTyping,
+                    request_deserializer=mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingResponse.SerializeToString,
+            ),
+            'SendMail': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendMail,
+                    request_deserializer=mattermost_dot_plugin_dot_notifications__pb2.SendMailRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_notifications__pb2.SendMailResponse.SerializeToString,
+            ),
+            'SendPushNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendPushNotification,
+                    request_deserializer=mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationResponse.SerializeToString,
+            ),
+            'PublishPluginClusterEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishPluginClusterEvent,
+                    request_deserializer=mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventResponse.SerializeToString,
+            ),
+            'LogAuditRec': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogAuditRec,
+                    request_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecResponse.SerializeToString,
+            ),
+            'LogAuditRecWithLevel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogAuditRecWithLevel,
+                    request_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -5240,6 +5602,546 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/DeleteOAuthApp',
             mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppRequest.SerializeToString,
             mattermost_dot_plugin_dot_oauth__pb2.DeleteOAuthAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RegisterCommand',
+            mattermost_dot_plugin_dot_commands__pb2.RegisterCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.RegisterCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnregisterCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UnregisterCommand',
+            mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.UnregisterCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecuteSlashCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ExecuteSlashCommand',
+            mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.ExecuteSlashCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateCommand',
+            mattermost_dot_plugin_dot_commands__pb2.CreateCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.CreateCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ListCommands',
+            mattermost_dot_plugin_dot_commands__pb2.ListCommandsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.ListCommandsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ListCustomCommands',
+            mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.ListCustomCommandsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPluginCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ListPluginCommands',
+            mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.ListPluginCommandsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBuiltInCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ListBuiltInCommands',
+            mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.ListBuiltInCommandsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetCommand',
+            mattermost_dot_plugin_dot_commands__pb2.GetCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.GetCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateCommand',
+            mattermost_dot_plugin_dot_commands__pb2.UpdateCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.UpdateCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteCommand',
+            mattermost_dot_plugin_dot_commands__pb2.DeleteCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_commands__pb2.DeleteCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishWebSocketEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PublishWebSocketEvent',
+            mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventRequest.SerializeToString,
+            mattermost_dot_plugin_dot_frontend__pb2.PublishWebSocketEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenInteractiveDialog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/OpenInteractiveDialog',
+            mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogRequest.SerializeToString,
+            mattermost_dot_plugin_dot_frontend__pb2.OpenInteractiveDialogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendToastMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SendToastMessage',
+            mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageRequest.SerializeToString,
+            mattermost_dot_plugin_dot_frontend__pb2.SendToastMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishUserTyping(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PublishUserTyping',
+            mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingRequest.SerializeToString,
+            mattermost_dot_plugin_dot_frontend__pb2.PublishUserTypingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendMail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SendMail',
+            mattermost_dot_plugin_dot_notifications__pb2.SendMailRequest.SerializeToString,
+            mattermost_dot_plugin_dot_notifications__pb2.SendMailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendPushNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SendPushNotification',
+            mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationRequest.SerializeToString,
+            mattermost_dot_plugin_dot_notifications__pb2.SendPushNotificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishPluginClusterEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/PublishPluginClusterEvent',
+            mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventRequest.SerializeToString,
+            mattermost_dot_plugin_dot_cluster__pb2.PublishPluginClusterEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LogAuditRec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/LogAuditRec',
+            mattermost_dot_plugin_dot_audit__pb2.LogAuditRecRequest.SerializeToString,
+            mattermost_dot_plugin_dot_audit__pb2.LogAuditRecResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LogAuditRecWithLevel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/LogAuditRecWithLevel',
+            mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,11 +38,16 @@ domain (users.proto, kv.proto, ...), beside that domain's model types.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import audit_pb2 as _audit_pb2
 from . import bots_pb2 as _bots_pb2
 from . import channels_pb2 as _channels_pb2
+from . import cluster_pb2 as _cluster_pb2
+from . import commands_pb2 as _commands_pb2
 from . import config_pb2 as _config_pb2
+from . import frontend_pb2 as _frontend_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
+from . import notifications_pb2 as _notifications_pb2
 from . import oauth_pb2 as _oauth_pb2
 from . import permissions_pb2 as _permissions_pb2
 from . import posts_pb2 as _posts_pb2
@@ -462,6 +467,80 @@ class PluginAPIStub:
     """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38."""
     DeleteOAuthApp: _grpc.UnaryUnaryMultiCallable[_oauth_pb2.DeleteOAuthAppRequest, _oauth_pb2.DeleteOAuthAppResponse]
     """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
+    RegisterCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.RegisterCommandRequest, _commands_pb2.RegisterCommandResponse]
+    """RegisterCommand registers a slash command of the plugin; ExecuteCommand
+    runs it. Minimum server version: 5.2.
+    """
+    UnregisterCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.UnregisterCommandRequest, _commands_pb2.UnregisterCommandResponse]
+    """UnregisterCommand removes a slash command of the plugin. Minimum server
+    version: 5.2.
+    """
+    ExecuteSlashCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ExecuteSlashCommandRequest, _commands_pb2.ExecuteSlashCommandResponse]
+    """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+    5.26.
+    """
+    CreateCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.CreateCommandRequest, _commands_pb2.CreateCommandResponse]
+    """CreateCommand creates a custom slash command owned by the plugin. Minimum
+    server version: 5.28.
+    """
+    ListCommands: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ListCommandsRequest, _commands_pb2.ListCommandsResponse]
+    """ListCommands returns every slash command of a team. Minimum server version:
+    5.28.
+    """
+    ListCustomCommands: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ListCustomCommandsRequest, _commands_pb2.ListCustomCommandsResponse]
+    """ListCustomCommands returns the custom slash commands of a team. Minimum
+    server version: 5.28.
+    """
+    ListPluginCommands: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ListPluginCommandsRequest, _commands_pb2.ListPluginCommandsResponse]
+    """ListPluginCommands returns the plugin slash commands of a team. Minimum
+    server version: 5.28.
+    """
+    ListBuiltInCommands: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ListBuiltInCommandsRequest, _commands_pb2.ListBuiltInCommandsResponse]
+    """ListBuiltInCommands returns the built-in slash commands. Minimum server
+    version: 5.28.
+    """
+    GetCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.GetCommandRequest, _commands_pb2.GetCommandResponse]
+    """GetCommand returns a custom slash command by id. Minimum server version:
+    5.28.
+    """
+    UpdateCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.UpdateCommandRequest, _commands_pb2.UpdateCommandResponse]
+    """UpdateCommand updates a custom slash command. Minimum server version: 5.28."""
+    DeleteCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.DeleteCommandRequest, _commands_pb2.DeleteCommandResponse]
+    """DeleteCommand deletes a custom slash command. Minimum server version: 5.28."""
+    PublishWebSocketEvent: _grpc.UnaryUnaryMultiCallable[_frontend_pb2.PublishWebSocketEventRequest, _frontend_pb2.PublishWebSocketEventResponse]
+    """PublishWebSocketEvent sends a websocket event of the plugin to clients.
+    Minimum server version: 5.2.
+    """
+    OpenInteractiveDialog: _grpc.UnaryUnaryMultiCallable[_frontend_pb2.OpenInteractiveDialogRequest, _frontend_pb2.OpenInteractiveDialogResponse]
+    """OpenInteractiveDialog opens an interactive dialog for the user of a
+    trigger. Minimum server version: 5.6.
+    """
+    SendToastMessage: _grpc.UnaryUnaryMultiCallable[_frontend_pb2.SendToastMessageRequest, _frontend_pb2.SendToastMessageResponse]
+    """SendToastMessage shows a toast message to a user. Minimum server version:
+    11.5.
+    """
+    PublishUserTyping: _grpc.UnaryUnaryMultiCallable[_frontend_pb2.PublishUserTypingRequest, _frontend_pb2.PublishUserTypingResponse]
+    """PublishUserTyping tells clients that a user is typing. Minimum server
+    version: 5.26.
+    """
+    SendMail: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendMailRequest, _notifications_pb2.SendMailResponse]
+    """SendMail sends an email. Minimum server version: 5.7."""
+    SendPushNotification: _grpc.UnaryUnaryMultiCallable[_notifications_pb2.SendPushNotificationRequest, _notifications_pb2.SendPushNotificationResponse]
+    """SendPushNotification sends a push notification to a user's devices. Minimum
+    server version: 9.0.
+    """
+    PublishPluginClusterEvent: _grpc.UnaryUnaryMultiCallable[_cluster_pb2.PublishPluginClusterEventRequest, _cluster_pb2.PublishPluginClusterEventResponse]
+    """PublishPluginClusterEvent sends an event to the plugin on the other cluster
+    nodes. Minimum server version: 5.36.
+    """
+    LogAuditRec: _grpc.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecRequest, _audit_pb2.LogAuditRecResponse]
+    """LogAuditRec writes a record to the audit log. Minimum server version:
+    10.10.
+    """
+    LogAuditRecWithLevel: _grpc.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecWithLevelRequest, _audit_pb2.LogAuditRecWithLevelResponse]
+    """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+    server version: 10.10.
+    """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
     version: 9.5.
@@ -956,6 +1035,80 @@ class PluginAPIAsyncStub(PluginAPIStub):
     """UpdateOAuthApp updates an OAuth app. Minimum server version: 5.38."""
     DeleteOAuthApp: _aio.UnaryUnaryMultiCallable[_oauth_pb2.DeleteOAuthAppRequest, _oauth_pb2.DeleteOAuthAppResponse]  # type: ignore[assignment]
     """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
+    RegisterCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.RegisterCommandRequest, _commands_pb2.RegisterCommandResponse]  # type: ignore[assignment]
+    """RegisterCommand registers a slash command of the plugin; ExecuteCommand
+    runs it. Minimum server version: 5.2.
+    """
+    UnregisterCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.UnregisterCommandRequest, _commands_pb2.UnregisterCommandResponse]  # type: ignore[assignment]
+    """UnregisterCommand removes a slash command of the plugin. Minimum server
+    version: 5.2.
+    """
+    ExecuteSlashCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.ExecuteSlashCommandRequest, _commands_pb2.ExecuteSlashCommandResponse]  # type: ignore[assignment]
+    """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+    5.26.
+    """
+    CreateCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.CreateCommandRequest, _commands_pb2.CreateCommandResponse]  # type: ignore[assignment]
+    """CreateCommand creates a custom slash command owned by the plugin. Minimum
+    server version: 5.28.
+    """
+    ListCommands: _aio.UnaryUnaryMultiCallable[_commands_pb2.ListCommandsRequest, _commands_pb2.ListCommandsResponse]  # type: ignore[assignment]
+    """ListCommands returns every slash command of a team. Minimum server version:
+    5.28.
+    """
+    ListCustomCommands: _aio.UnaryUnaryMultiCallable[_commands_pb2.ListCustomCommandsRequest, _commands_pb2.ListCustomCommandsResponse]  # type: ignore[assignment]
+    """ListCustomCommands returns the custom slash commands of a team. Minimum
+    server version: 5.28.
+    """
+    ListPluginCommands: _aio.UnaryUnaryMultiCallable[_commands_pb2.ListPluginCommandsRequest, _commands_pb2.ListPluginCommandsResponse]  # type: ignore[assignment]
+    """ListPluginCommands returns the plugin slash commands of a team. Minimum
+    server version: 5.28.
+    """
+    ListBuiltInCommands: _aio.UnaryUnaryMultiCallable[_commands_pb2.ListBuiltInCommandsRequest, _commands_pb2.ListBuiltInCommandsResponse]  # type: ignore[assignment]
+    """ListBuiltInCommands returns the built-in slash commands. Minimum server
+    version: 5.28.
+    """
+    GetCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.GetCommandRequest, _commands_pb2.GetCommandResponse]  # type: ignore[assignment]
+    """GetCommand returns a custom slash command by id. Minimum server version:
+    5.28.
+    """
+    UpdateCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.UpdateCommandRequest, _commands_pb2.UpdateCommandResponse]  # type: ignore[assignment]
+    """UpdateCommand updates a custom slash command. Minimum server version: 5.28."""
+    DeleteCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.DeleteCommandRequest, _commands_pb2.DeleteCommandResponse]  # type: ignore[assignment]
+    """DeleteCommand deletes a custom slash command. Minimum server version: 5.28."""
+    PublishWebSocketEvent: _aio.UnaryUnaryMultiCallable[_frontend_pb2.PublishWebSocketEventRequest, _frontend_pb2.PublishWebSocketEventResponse]  # type: ignore[assignment]
+    """PublishWebSocketEvent sends a websocket event of the plugin to clients.
+    Minimum server version: 5.2.
+    """
+    OpenInteractiveDialog: _aio.UnaryUnaryMultiCallable[_frontend_pb2.OpenInteractiveDialogRequest, _frontend_pb2.OpenInteractiveDialogResponse]  # type: ignore[assignment]
+    """OpenInteractiveDialog opens an interactive dialog for the user of a
+    trigger. Minimum server version: 5.6.
+    """
+    SendToastMessage: _aio.UnaryUnaryMultiCallable[_frontend_pb2.SendToastMessageRequest, _frontend_pb2.SendToastMessageResponse]  # type: ignore[assignment]
+    """SendToastMessage shows a toast message to a user. Minimum server version:
+    11.5.
+    """
+    PublishUserTyping: _aio.UnaryUnaryMultiCallable[_frontend_pb2.PublishUserTypingRequest, _frontend_pb2.PublishUserTypingResponse]  # type: ignore[assignment]
+    """PublishUserTyping tells clients that a user is typing. Minimum server
+    version: 5.26.
+    """
+    SendMail: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendMailRequest, _notifications_pb2.SendMailResponse]  # type: ignore[assignment]
+    """SendMail sends an email. Minimum server version: 5.7."""
+    SendPushNotification: _aio.UnaryUnaryMultiCallable[_notifications_pb2.SendPushNotificationRequest, _notifications_pb2.SendPushNotificationResponse]  # type: ignore[assignment]
+    """SendPushNotification sends a push notification to a user's devices. Minimum
+    server version: 9.0.
+    """
+    PublishPluginClusterEvent: _aio.UnaryUnaryMultiCallable[_cluster_pb2.PublishPluginClusterEventRequest, _cluster_pb2.PublishPluginClusterEventResponse]  # type: ignore[assignment]
+    """PublishPluginClusterEvent sends an event to the plugin on the other cluster
+    nodes. Minimum server version: 5.36.
+    """
+    LogAuditRec: _aio.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecRequest, _audit_pb2.LogAuditRecResponse]  # type: ignore[assignment]
+    """LogAuditRec writes a record to the audit log. Minimum server version:
+    10.10.
+    """
+    LogAuditRecWithLevel: _aio.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecWithLevelRequest, _audit_pb2.LogAuditRecWithLevelResponse]  # type: ignore[assignment]
+    """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+    server version: 10.10.
+    """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
     version: 9.5.
@@ -2071,6 +2224,200 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_oauth_pb2.DeleteOAuthAppResponse, _abc.Awaitable[_oauth_pb2.DeleteOAuthAppResponse]]:
         """DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38."""
+
+    @_abc_1.abstractmethod
+    def RegisterCommand(
+        self,
+        request: _commands_pb2.RegisterCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.RegisterCommandResponse, _abc.Awaitable[_commands_pb2.RegisterCommandResponse]]:
+        """RegisterCommand registers a slash command of the plugin; ExecuteCommand
+        runs it. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UnregisterCommand(
+        self,
+        request: _commands_pb2.UnregisterCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.UnregisterCommandResponse, _abc.Awaitable[_commands_pb2.UnregisterCommandResponse]]:
+        """UnregisterCommand removes a slash command of the plugin. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def ExecuteSlashCommand(
+        self,
+        request: _commands_pb2.ExecuteSlashCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.ExecuteSlashCommandResponse, _abc.Awaitable[_commands_pb2.ExecuteSlashCommandResponse]]:
+        """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+        5.26.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateCommand(
+        self,
+        request: _commands_pb2.CreateCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.CreateCommandResponse, _abc.Awaitable[_commands_pb2.CreateCommandResponse]]:
+        """CreateCommand creates a custom slash command owned by the plugin. Minimum
+        server version: 5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCommands(
+        self,
+        request: _commands_pb2.ListCommandsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.ListCommandsResponse, _abc.Awaitable[_commands_pb2.ListCommandsResponse]]:
+        """ListCommands returns every slash command of a team. Minimum server version:
+        5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCustomCommands(
+        self,
+        request: _commands_pb2.ListCustomCommandsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.ListCustomCommandsResponse, _abc.Awaitable[_commands_pb2.ListCustomCommandsResponse]]:
+        """ListCustomCommands returns the custom slash commands of a team. Minimum
+        server version: 5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPluginCommands(
+        self,
+        request: _commands_pb2.ListPluginCommandsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.ListPluginCommandsResponse, _abc.Awaitable[_commands_pb2.ListPluginCommandsResponse]]:
+        """ListPluginCommands returns the plugin slash commands of a team. Minimum
+        server version: 5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def ListBuiltInCommands(
+        self,
+        request: _commands_pb2.ListBuiltInCommandsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.ListBuiltInCommandsResponse, _abc.Awaitable[_commands_pb2.ListBuiltInCommandsResponse]]:
+        """ListBuiltInCommands returns the built-in slash commands. Minimum server
+        version: 5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCommand(
+        self,
+        request: _commands_pb2.GetCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.GetCommandResponse, _abc.Awaitable[_commands_pb2.GetCommandResponse]]:
+        """GetCommand returns a custom slash command by id. Minimum server version:
+        5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateCommand(
+        self,
+        request: _commands_pb2.UpdateCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.UpdateCommandResponse, _abc.Awaitable[_commands_pb2.UpdateCommandResponse]]:
+        """UpdateCommand updates a custom slash command. Minimum server version: 5.28."""
+
+    @_abc_1.abstractmethod
+    def DeleteCommand(
+        self,
+        request: _commands_pb2.DeleteCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_commands_pb2.DeleteCommandResponse, _abc.Awaitable[_commands_pb2.DeleteCommandResponse]]:
+        """DeleteCommand deletes a custom slash command. Minimum server version: 5.28."""
+
+    @_abc_1.abstractmethod
+    def PublishWebSocketEvent(
+        self,
+        request: _frontend_pb2.PublishWebSocketEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_frontend_pb2.PublishWebSocketEventResponse, _abc.Awaitable[_frontend_pb2.PublishWebSocketEventResponse]]:
+        """PublishWebSocketEvent sends a websocket event of the plugin to clients.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def OpenInteractiveDialog(
+        self,
+        request: _frontend_pb2.OpenInteractiveDialogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_frontend_pb2.OpenInteractiveDialogResponse, _abc.Awaitable[_frontend_pb2.OpenInteractiveDialogResponse]]:
+        """OpenInteractiveDialog opens an interactive dialog for the user of a
+        trigger. Minimum server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def SendToastMessage(
+        self,
+        request: _frontend_pb2.SendToastMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_frontend_pb2.SendToastMessageResponse, _abc.Awaitable[_frontend_pb2.SendToastMessageResponse]]:
+        """SendToastMessage shows a toast message to a user. Minimum server version:
+        11.5.
+        """
+
+    @_abc_1.abstractmethod
+    def PublishUserTyping(
+        self,
+        request: _frontend_pb2.PublishUserTypingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_frontend_pb2.PublishUserTypingResponse, _abc.Awaitable[_frontend_pb2.PublishUserTypingResponse]]:
+        """PublishUserTyping tells clients that a user is typing. Minimum server
+        version: 5.26.
+        """
+
+    @_abc_1.abstractmethod
+    def SendMail(
+        self,
+        request: _notifications_pb2.SendMailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.SendMailResponse, _abc.Awaitable[_notifications_pb2.SendMailResponse]]:
+        """SendMail sends an email. Minimum server version: 5.7."""
+
+    @_abc_1.abstractmethod
+    def SendPushNotification(
+        self,
+        request: _notifications_pb2.SendPushNotificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifications_pb2.SendPushNotificationResponse, _abc.Awaitable[_notifications_pb2.SendPushNotificationResponse]]:
+        """SendPushNotification sends a push notification to a user's devices. Minimum
+        server version: 9.0.
+        """
+
+    @_abc_1.abstractmethod
+    def PublishPluginClusterEvent(
+        self,
+        request: _cluster_pb2.PublishPluginClusterEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_cluster_pb2.PublishPluginClusterEventResponse, _abc.Awaitable[_cluster_pb2.PublishPluginClusterEventResponse]]:
+        """PublishPluginClusterEvent sends an event to the plugin on the other cluster
+        nodes. Minimum server version: 5.36.
+        """
+
+    @_abc_1.abstractmethod
+    def LogAuditRec(
+        self,
+        request: _audit_pb2.LogAuditRecRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.LogAuditRecResponse, _abc.Awaitable[_audit_pb2.LogAuditRecResponse]]:
+        """LogAuditRec writes a record to the audit log. Minimum server version:
+        10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def LogAuditRecWithLevel(
+        self,
+        request: _audit_pb2.LogAuditRecWithLevelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.LogAuditRecWithLevelResponse, _abc.Awaitable[_audit_pb2.LogAuditRecWithLevelResponse]]:
+        """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+        server version: 10.10.
+        """
 
     @_abc_1.abstractmethod
     def GetPreferenceForUser(

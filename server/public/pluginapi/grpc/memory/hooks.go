@@ -48,6 +48,9 @@ type Hooks interface {
 	ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction)
 	// ReactionHasBeenRemoved runs after a reaction was removed.
 	ReactionHasBeenRemoved(ctx context.Context, reaction *pluginpb.Reaction)
+	// ExecuteCommand runs a slash command that the plugin registered, and
+	// returns its answer or an error.
+	ExecuteCommand(ctx context.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
 }
 
 // NoHooks is the [Hooks] of a Backend without plugins: it accepts every
@@ -97,3 +100,9 @@ func (NoHooks) ReactionHasBeenAdded(context.Context, *pluginpb.Reaction) {}
 
 // ReactionHasBeenRemoved does nothing.
 func (NoHooks) ReactionHasBeenRemoved(context.Context, *pluginpb.Reaction) {}
+
+// ExecuteCommand answers with an empty ephemeral response, as a command
+// of a plugin that does nothing.
+func (NoHooks) ExecuteCommand(context.Context, *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
+	return &pluginpb.CommandResponse{}, nil
+}

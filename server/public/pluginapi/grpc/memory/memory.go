@@ -46,6 +46,8 @@ type Backend struct {
 	sidebars    sidebarStore
 	bots        map[string]*pluginpb.Bot
 	oauthApps   map[string]*pluginpb.OAuthApp
+	commands    commandStore
+	events      eventLog
 
 	profileImages map[string][]byte
 
@@ -142,6 +144,7 @@ func New(opts ...Option) *Backend {
 		sidebars:    make(sidebarStore),
 		bots:        make(map[string]*pluginpb.Bot),
 		oauthApps:   make(map[string]*pluginpb.OAuthApp),
+		commands:    newCommandStore(),
 
 		profileImages: make(map[string][]byte),
 

@@ -473,7 +473,7 @@ func (b *Backend) ephemeral(userID string, p *pluginpb.Post) (*pluginpb.Post, er
 
 // SendEphemeralPost shows a post to one user without storing it, and
 // returns it with its id, times and type set.
-func (b *Backend) SendEphemeralPost(_ context.Context, req *pluginpb.SendEphemeralPostRequest) (*pluginpb.SendEphemeralPostResponse, error) {
+func (b *Backend) SendEphemeralPost(ctx context.Context, req *pluginpb.SendEphemeralPostRequest) (*pluginpb.SendEphemeralPostResponse, error) {
 	p, err := b.ephemeral(req.GetUserId(), req.GetPost())
 	if err != nil {
 		return nil, err
@@ -486,11 +486,12 @@ func (b *Backend) SendEphemeralPost(_ context.Context, req *pluginpb.SendEphemer
 		p.CreateAt = now
 	}
 	p.UpdateAt = now
+	b.record(ctx, "ephemeral_post", &pluginpb.SendEphemeralPostRequest{UserId: req.GetUserId(), Post: p})
 	return &pluginpb.SendEphemeralPostResponse{Post: p}, nil
 }
 
 // UpdateEphemeralPost replaces an ephemeral post that a user sees.
-func (b *Backend) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateEphemeralPostRequest) (*pluginpb.UpdateEphemeralPostResponse, error) {
+func (b *Backend) UpdateEphemeralPost(ctx context.Context, req *pluginpb.UpdateEphemeralPostRequest) (*pluginpb.UpdateEphemeralPostResponse, error) {
 	p, err := b.ephemeral(req.GetUserId(), req.GetPost())
 	if err != nil {
 		return nil, err
@@ -499,17 +500,19 @@ func (b *Backend) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateEph
 		return nil, invalidParam("post.id")
 	}
 	p.UpdateAt = b.nowMillis()
+	b.record(ctx, "ephemeral_post_update", req)
 	return &pluginpb.UpdateEphemeralPostResponse{Post: p}, nil
 }
 
 // DeleteEphemeralPost removes an ephemeral post that a user sees.
-func (b *Backend) DeleteEphemeralPost(_ context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
+func (b *Backend) DeleteEphemeralPost(ctx context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
 	if !isValidID(req.GetUserId()) {
 		return nil, invalidParam("user_id")
 	}
 	if !isValidID(req.GetPostId()) {
 		return nil, invalidParam("post_id")
 	}
+	b.record(ctx, "ephemeral_post_delete", req)
 	return &pluginpb.DeleteEphemeralPostResponse{}, nil
 }
 

@@ -157,6 +157,26 @@ const (
 	PluginAPI_GetOAuthApp_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetOAuthApp"
 	PluginAPI_UpdateOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
 	PluginAPI_DeleteOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
+	PluginAPI_RegisterCommand_FullMethodName                   = "/mattermost.plugin.PluginAPI/RegisterCommand"
+	PluginAPI_UnregisterCommand_FullMethodName                 = "/mattermost.plugin.PluginAPI/UnregisterCommand"
+	PluginAPI_ExecuteSlashCommand_FullMethodName               = "/mattermost.plugin.PluginAPI/ExecuteSlashCommand"
+	PluginAPI_CreateCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateCommand"
+	PluginAPI_ListCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListCommands"
+	PluginAPI_ListCustomCommands_FullMethodName                = "/mattermost.plugin.PluginAPI/ListCustomCommands"
+	PluginAPI_ListPluginCommands_FullMethodName                = "/mattermost.plugin.PluginAPI/ListPluginCommands"
+	PluginAPI_ListBuiltInCommands_FullMethodName               = "/mattermost.plugin.PluginAPI/ListBuiltInCommands"
+	PluginAPI_GetCommand_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetCommand"
+	PluginAPI_UpdateCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateCommand"
+	PluginAPI_DeleteCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteCommand"
+	PluginAPI_PublishWebSocketEvent_FullMethodName             = "/mattermost.plugin.PluginAPI/PublishWebSocketEvent"
+	PluginAPI_OpenInteractiveDialog_FullMethodName             = "/mattermost.plugin.PluginAPI/OpenInteractiveDialog"
+	PluginAPI_SendToastMessage_FullMethodName                  = "/mattermost.plugin.PluginAPI/SendToastMessage"
+	PluginAPI_PublishUserTyping_FullMethodName                 = "/mattermost.plugin.PluginAPI/PublishUserTyping"
+	PluginAPI_SendMail_FullMethodName                          = "/mattermost.plugin.PluginAPI/SendMail"
+	PluginAPI_SendPushNotification_FullMethodName              = "/mattermost.plugin.PluginAPI/SendPushNotification"
+	PluginAPI_PublishPluginClusterEvent_FullMethodName         = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
+	PluginAPI_LogAuditRec_FullMethodName                       = "/mattermost.plugin.PluginAPI/LogAuditRec"
+	PluginAPI_LogAuditRecWithLevel_FullMethodName              = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -490,6 +510,63 @@ type PluginAPIClient interface {
 	UpdateOAuthApp(ctx context.Context, in *UpdateOAuthAppRequest, opts ...grpc.CallOption) (*UpdateOAuthAppResponse, error)
 	// DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38.
 	DeleteOAuthApp(ctx context.Context, in *DeleteOAuthAppRequest, opts ...grpc.CallOption) (*DeleteOAuthAppResponse, error)
+	// RegisterCommand registers a slash command of the plugin; ExecuteCommand
+	// runs it. Minimum server version: 5.2.
+	RegisterCommand(ctx context.Context, in *RegisterCommandRequest, opts ...grpc.CallOption) (*RegisterCommandResponse, error)
+	// UnregisterCommand removes a slash command of the plugin. Minimum server
+	// version: 5.2.
+	UnregisterCommand(ctx context.Context, in *UnregisterCommandRequest, opts ...grpc.CallOption) (*UnregisterCommandResponse, error)
+	// ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+	// 5.26.
+	ExecuteSlashCommand(ctx context.Context, in *ExecuteSlashCommandRequest, opts ...grpc.CallOption) (*ExecuteSlashCommandResponse, error)
+	// CreateCommand creates a custom slash command owned by the plugin. Minimum
+	// server version: 5.28.
+	CreateCommand(ctx context.Context, in *CreateCommandRequest, opts ...grpc.CallOption) (*CreateCommandResponse, error)
+	// ListCommands returns every slash command of a team. Minimum server version:
+	// 5.28.
+	ListCommands(ctx context.Context, in *ListCommandsRequest, opts ...grpc.CallOption) (*ListCommandsResponse, error)
+	// ListCustomCommands returns the custom slash commands of a team. Minimum
+	// server version: 5.28.
+	ListCustomCommands(ctx context.Context, in *ListCustomCommandsRequest, opts ...grpc.CallOption) (*ListCustomCommandsResponse, error)
+	// ListPluginCommands returns the plugin slash commands of a team. Minimum
+	// server version: 5.28.
+	ListPluginCommands(ctx context.Context, in *ListPluginCommandsRequest, opts ...grpc.CallOption) (*ListPluginCommandsResponse, error)
+	// ListBuiltInCommands returns the built-in slash commands. Minimum server
+	// version: 5.28.
+	ListBuiltInCommands(ctx context.Context, in *ListBuiltInCommandsRequest, opts ...grpc.CallOption) (*ListBuiltInCommandsResponse, error)
+	// GetCommand returns a custom slash command by id. Minimum server version:
+	// 5.28.
+	GetCommand(ctx context.Context, in *GetCommandRequest, opts ...grpc.CallOption) (*GetCommandResponse, error)
+	// UpdateCommand updates a custom slash command. Minimum server version: 5.28.
+	UpdateCommand(ctx context.Context, in *UpdateCommandRequest, opts ...grpc.CallOption) (*UpdateCommandResponse, error)
+	// DeleteCommand deletes a custom slash command. Minimum server version: 5.28.
+	DeleteCommand(ctx context.Context, in *DeleteCommandRequest, opts ...grpc.CallOption) (*DeleteCommandResponse, error)
+	// PublishWebSocketEvent sends a websocket event of the plugin to clients.
+	// Minimum server version: 5.2.
+	PublishWebSocketEvent(ctx context.Context, in *PublishWebSocketEventRequest, opts ...grpc.CallOption) (*PublishWebSocketEventResponse, error)
+	// OpenInteractiveDialog opens an interactive dialog for the user of a
+	// trigger. Minimum server version: 5.6.
+	OpenInteractiveDialog(ctx context.Context, in *OpenInteractiveDialogRequest, opts ...grpc.CallOption) (*OpenInteractiveDialogResponse, error)
+	// SendToastMessage shows a toast message to a user. Minimum server version:
+	// 11.5.
+	SendToastMessage(ctx context.Context, in *SendToastMessageRequest, opts ...grpc.CallOption) (*SendToastMessageResponse, error)
+	// PublishUserTyping tells clients that a user is typing. Minimum server
+	// version: 5.26.
+	PublishUserTyping(ctx context.Context, in *PublishUserTypingRequest, opts ...grpc.CallOption) (*PublishUserTypingResponse, error)
+	// SendMail sends an email. Minimum server version: 5.7.
+	SendMail(ctx context.Context, in *SendMailRequest, opts ...grpc.CallOption) (*SendMailResponse, error)
+	// SendPushNotification sends a push notification to a user's devices. Minimum
+	// server version: 9.0.
+	SendPushNotification(ctx context.Context, in *SendPushNotificationRequest, opts ...grpc.CallOption) (*SendPushNotificationResponse, error)
+	// PublishPluginClusterEvent sends an event to the plugin on the other cluster
+	// nodes. Minimum server version: 5.36.
+	PublishPluginClusterEvent(ctx context.Context, in *PublishPluginClusterEventRequest, opts ...grpc.CallOption) (*PublishPluginClusterEventResponse, error)
+	// LogAuditRec writes a record to the audit log. Minimum server version:
+	// 10.10.
+	LogAuditRec(ctx context.Context, in *LogAuditRecRequest, opts ...grpc.CallOption) (*LogAuditRecResponse, error)
+	// LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+	// server version: 10.10.
+	LogAuditRecWithLevel(ctx context.Context, in *LogAuditRecWithLevelRequest, opts ...grpc.CallOption) (*LogAuditRecWithLevelResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -1622,6 +1699,206 @@ func (c *pluginAPIClient) DeleteOAuthApp(ctx context.Context, in *DeleteOAuthApp
 	return out, nil
 }
 
+func (c *pluginAPIClient) RegisterCommand(ctx context.Context, in *RegisterCommandRequest, opts ...grpc.CallOption) (*RegisterCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RegisterCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UnregisterCommand(ctx context.Context, in *UnregisterCommandRequest, opts ...grpc.CallOption) (*UnregisterCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnregisterCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UnregisterCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ExecuteSlashCommand(ctx context.Context, in *ExecuteSlashCommandRequest, opts ...grpc.CallOption) (*ExecuteSlashCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExecuteSlashCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ExecuteSlashCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateCommand(ctx context.Context, in *CreateCommandRequest, opts ...grpc.CallOption) (*CreateCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ListCommands(ctx context.Context, in *ListCommandsRequest, opts ...grpc.CallOption) (*ListCommandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCommandsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ListCommands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ListCustomCommands(ctx context.Context, in *ListCustomCommandsRequest, opts ...grpc.CallOption) (*ListCustomCommandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomCommandsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ListCustomCommands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ListPluginCommands(ctx context.Context, in *ListPluginCommandsRequest, opts ...grpc.CallOption) (*ListPluginCommandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPluginCommandsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ListPluginCommands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ListBuiltInCommands(ctx context.Context, in *ListBuiltInCommandsRequest, opts ...grpc.CallOption) (*ListBuiltInCommandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBuiltInCommandsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ListBuiltInCommands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetCommand(ctx context.Context, in *GetCommandRequest, opts ...grpc.CallOption) (*GetCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateCommand(ctx context.Context, in *UpdateCommandRequest, opts ...grpc.CallOption) (*UpdateCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteCommand(ctx context.Context, in *DeleteCommandRequest, opts ...grpc.CallOption) (*DeleteCommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteCommandResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PublishWebSocketEvent(ctx context.Context, in *PublishWebSocketEventRequest, opts ...grpc.CallOption) (*PublishWebSocketEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishWebSocketEventResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PublishWebSocketEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) OpenInteractiveDialog(ctx context.Context, in *OpenInteractiveDialogRequest, opts ...grpc.CallOption) (*OpenInteractiveDialogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OpenInteractiveDialogResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_OpenInteractiveDialog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SendToastMessage(ctx context.Context, in *SendToastMessageRequest, opts ...grpc.CallOption) (*SendToastMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendToastMessageResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SendToastMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PublishUserTyping(ctx context.Context, in *PublishUserTypingRequest, opts ...grpc.CallOption) (*PublishUserTypingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishUserTypingResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PublishUserTyping_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SendMail(ctx context.Context, in *SendMailRequest, opts ...grpc.CallOption) (*SendMailResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendMailResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SendMail_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SendPushNotification(ctx context.Context, in *SendPushNotificationRequest, opts ...grpc.CallOption) (*SendPushNotificationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendPushNotificationResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SendPushNotification_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) PublishPluginClusterEvent(ctx context.Context, in *PublishPluginClusterEventRequest, opts ...grpc.CallOption) (*PublishPluginClusterEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishPluginClusterEventResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_PublishPluginClusterEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) LogAuditRec(ctx context.Context, in *LogAuditRecRequest, opts ...grpc.CallOption) (*LogAuditRecResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogAuditRecResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_LogAuditRec_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) LogAuditRecWithLevel(ctx context.Context, in *LogAuditRecWithLevelRequest, opts ...grpc.CallOption) (*LogAuditRecWithLevelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogAuditRecWithLevelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_LogAuditRecWithLevel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -2214,6 +2491,63 @@ type PluginAPIServer interface {
 	UpdateOAuthApp(context.Context, *UpdateOAuthAppRequest) (*UpdateOAuthAppResponse, error)
 	// DeleteOAuthApp deletes an OAuth app. Minimum server version: 5.38.
 	DeleteOAuthApp(context.Context, *DeleteOAuthAppRequest) (*DeleteOAuthAppResponse, error)
+	// RegisterCommand registers a slash command of the plugin; ExecuteCommand
+	// runs it. Minimum server version: 5.2.
+	RegisterCommand(context.Context, *RegisterCommandRequest) (*RegisterCommandResponse, error)
+	// UnregisterCommand removes a slash command of the plugin. Minimum server
+	// version: 5.2.
+	UnregisterCommand(context.Context, *UnregisterCommandRequest) (*UnregisterCommandResponse, error)
+	// ExecuteSlashCommand runs a slash command as a user. Minimum server version:
+	// 5.26.
+	ExecuteSlashCommand(context.Context, *ExecuteSlashCommandRequest) (*ExecuteSlashCommandResponse, error)
+	// CreateCommand creates a custom slash command owned by the plugin. Minimum
+	// server version: 5.28.
+	CreateCommand(context.Context, *CreateCommandRequest) (*CreateCommandResponse, error)
+	// ListCommands returns every slash command of a team. Minimum server version:
+	// 5.28.
+	ListCommands(context.Context, *ListCommandsRequest) (*ListCommandsResponse, error)
+	// ListCustomCommands returns the custom slash commands of a team. Minimum
+	// server version: 5.28.
+	ListCustomCommands(context.Context, *ListCustomCommandsRequest) (*ListCustomCommandsResponse, error)
+	// ListPluginCommands returns the plugin slash commands of a team. Minimum
+	// server version: 5.28.
+	ListPluginCommands(context.Context, *ListPluginCommandsRequest) (*ListPluginCommandsResponse, error)
+	// ListBuiltInCommands returns the built-in slash commands. Minimum server
+	// version: 5.28.
+	ListBuiltInCommands(context.Context, *ListBuiltInCommandsRequest) (*ListBuiltInCommandsResponse, error)
+	// GetCommand returns a custom slash command by id. Minimum server version:
+	// 5.28.
+	GetCommand(context.Context, *GetCommandRequest) (*GetCommandResponse, error)
+	// UpdateCommand updates a custom slash command. Minimum server version: 5.28.
+	UpdateCommand(context.Context, *UpdateCommandRequest) (*UpdateCommandResponse, error)
+	// DeleteCommand deletes a custom slash command. Minimum server version: 5.28.
+	DeleteCommand(context.Context, *DeleteCommandRequest) (*DeleteCommandResponse, error)
+	// PublishWebSocketEvent sends a websocket event of the plugin to clients.
+	// Minimum server version: 5.2.
+	PublishWebSocketEvent(context.Context, *PublishWebSocketEventRequest) (*PublishWebSocketEventResponse, error)
+	// OpenInteractiveDialog opens an interactive dialog for the user of a
+	// trigger. Minimum server version: 5.6.
+	OpenInteractiveDialog(context.Context, *OpenInteractiveDialogRequest) (*OpenInteractiveDialogResponse, error)
+	// SendToastMessage shows a toast message to a user. Minimum server version:
+	// 11.5.
+	SendToastMessage(context.Context, *SendToastMessageRequest) (*SendToastMessageResponse, error)
+	// PublishUserTyping tells clients that a user is typing. Minimum server
+	// version: 5.26.
+	PublishUserTyping(context.Context, *PublishUserTypingRequest) (*PublishUserTypingResponse, error)
+	// SendMail sends an email. Minimum server version: 5.7.
+	SendMail(context.Context, *SendMailRequest) (*SendMailResponse, error)
+	// SendPushNotification sends a push notification to a user's devices. Minimum
+	// server version: 9.0.
+	SendPushNotification(context.Context, *SendPushNotificationRequest) (*SendPushNotificationResponse, error)
+	// PublishPluginClusterEvent sends an event to the plugin on the other cluster
+	// nodes. Minimum server version: 5.36.
+	PublishPluginClusterEvent(context.Context, *PublishPluginClusterEventRequest) (*PublishPluginClusterEventResponse, error)
+	// LogAuditRec writes a record to the audit log. Minimum server version:
+	// 10.10.
+	LogAuditRec(context.Context, *LogAuditRecRequest) (*LogAuditRecResponse, error)
+	// LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
+	// server version: 10.10.
+	LogAuditRecWithLevel(context.Context, *LogAuditRecWithLevelRequest) (*LogAuditRecWithLevelResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -2617,6 +2951,66 @@ func (UnimplementedPluginAPIServer) UpdateOAuthApp(context.Context, *UpdateOAuth
 }
 func (UnimplementedPluginAPIServer) DeleteOAuthApp(context.Context, *DeleteOAuthAppRequest) (*DeleteOAuthAppResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteOAuthApp not implemented")
+}
+func (UnimplementedPluginAPIServer) RegisterCommand(context.Context, *RegisterCommandRequest) (*RegisterCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) UnregisterCommand(context.Context, *UnregisterCommandRequest) (*UnregisterCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnregisterCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) ExecuteSlashCommand(context.Context, *ExecuteSlashCommandRequest) (*ExecuteSlashCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExecuteSlashCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateCommand(context.Context, *CreateCommandRequest) (*CreateCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) ListCommands(context.Context, *ListCommandsRequest) (*ListCommandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCommands not implemented")
+}
+func (UnimplementedPluginAPIServer) ListCustomCommands(context.Context, *ListCustomCommandsRequest) (*ListCustomCommandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomCommands not implemented")
+}
+func (UnimplementedPluginAPIServer) ListPluginCommands(context.Context, *ListPluginCommandsRequest) (*ListPluginCommandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPluginCommands not implemented")
+}
+func (UnimplementedPluginAPIServer) ListBuiltInCommands(context.Context, *ListBuiltInCommandsRequest) (*ListBuiltInCommandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBuiltInCommands not implemented")
+}
+func (UnimplementedPluginAPIServer) GetCommand(context.Context, *GetCommandRequest) (*GetCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateCommand(context.Context, *UpdateCommandRequest) (*UpdateCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteCommand(context.Context, *DeleteCommandRequest) (*DeleteCommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteCommand not implemented")
+}
+func (UnimplementedPluginAPIServer) PublishWebSocketEvent(context.Context, *PublishWebSocketEventRequest) (*PublishWebSocketEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishWebSocketEvent not implemented")
+}
+func (UnimplementedPluginAPIServer) OpenInteractiveDialog(context.Context, *OpenInteractiveDialogRequest) (*OpenInteractiveDialogResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OpenInteractiveDialog not implemented")
+}
+func (UnimplementedPluginAPIServer) SendToastMessage(context.Context, *SendToastMessageRequest) (*SendToastMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendToastMessage not implemented")
+}
+func (UnimplementedPluginAPIServer) PublishUserTyping(context.Context, *PublishUserTypingRequest) (*PublishUserTypingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishUserTyping not implemented")
+}
+func (UnimplementedPluginAPIServer) SendMail(context.Context, *SendMailRequest) (*SendMailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendMail not implemented")
+}
+func (UnimplementedPluginAPIServer) SendPushNotification(context.Context, *SendPushNotificationRequest) (*SendPushNotificationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendPushNotification not implemented")
+}
+func (UnimplementedPluginAPIServer) PublishPluginClusterEvent(context.Context, *PublishPluginClusterEventRequest) (*PublishPluginClusterEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishPluginClusterEvent not implemented")
+}
+func (UnimplementedPluginAPIServer) LogAuditRec(context.Context, *LogAuditRecRequest) (*LogAuditRecResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LogAuditRec not implemented")
+}
+func (UnimplementedPluginAPIServer) LogAuditRecWithLevel(context.Context, *LogAuditRecWithLevelRequest) (*LogAuditRecWithLevelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LogAuditRecWithLevel not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -4598,6 +4992,366 @@ func _PluginAPI_DeleteOAuthApp_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_RegisterCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RegisterCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RegisterCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RegisterCommand(ctx, req.(*RegisterCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UnregisterCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnregisterCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UnregisterCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UnregisterCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UnregisterCommand(ctx, req.(*UnregisterCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ExecuteSlashCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExecuteSlashCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ExecuteSlashCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ExecuteSlashCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ExecuteSlashCommand(ctx, req.(*ExecuteSlashCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateCommand(ctx, req.(*CreateCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ListCommands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCommandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ListCommands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ListCommands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ListCommands(ctx, req.(*ListCommandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ListCustomCommands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomCommandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ListCustomCommands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ListCustomCommands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ListCustomCommands(ctx, req.(*ListCustomCommandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ListPluginCommands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPluginCommandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ListPluginCommands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ListPluginCommands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ListPluginCommands(ctx, req.(*ListPluginCommandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ListBuiltInCommands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBuiltInCommandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ListBuiltInCommands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ListBuiltInCommands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ListBuiltInCommands(ctx, req.(*ListBuiltInCommandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetCommand(ctx, req.(*GetCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateCommand(ctx, req.(*UpdateCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteCommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteCommand(ctx, req.(*DeleteCommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PublishWebSocketEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishWebSocketEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PublishWebSocketEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PublishWebSocketEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PublishWebSocketEvent(ctx, req.(*PublishWebSocketEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_OpenInteractiveDialog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenInteractiveDialogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).OpenInteractiveDialog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_OpenInteractiveDialog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).OpenInteractiveDialog(ctx, req.(*OpenInteractiveDialogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SendToastMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendToastMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SendToastMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SendToastMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SendToastMessage(ctx, req.(*SendToastMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PublishUserTyping_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishUserTypingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PublishUserTyping(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PublishUserTyping_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PublishUserTyping(ctx, req.(*PublishUserTypingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SendMail_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendMailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SendMail(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SendMail_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SendMail(ctx, req.(*SendMailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SendPushNotification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendPushNotificationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SendPushNotification(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SendPushNotification_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SendPushNotification(ctx, req.(*SendPushNotificationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_PublishPluginClusterEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishPluginClusterEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).PublishPluginClusterEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_PublishPluginClusterEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).PublishPluginClusterEvent(ctx, req.(*PublishPluginClusterEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_LogAuditRec_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogAuditRecRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).LogAuditRec(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_LogAuditRec_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).LogAuditRec(ctx, req.(*LogAuditRecRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_LogAuditRecWithLevel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogAuditRecWithLevelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).LogAuditRecWithLevel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_LogAuditRecWithLevel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).LogAuditRecWithLevel(ctx, req.(*LogAuditRecWithLevelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -5542,6 +6296,86 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteOAuthApp",
 			Handler:    _PluginAPI_DeleteOAuthApp_Handler,
+		},
+		{
+			MethodName: "RegisterCommand",
+			Handler:    _PluginAPI_RegisterCommand_Handler,
+		},
+		{
+			MethodName: "UnregisterCommand",
+			Handler:    _PluginAPI_UnregisterCommand_Handler,
+		},
+		{
+			MethodName: "ExecuteSlashCommand",
+			Handler:    _PluginAPI_ExecuteSlashCommand_Handler,
+		},
+		{
+			MethodName: "CreateCommand",
+			Handler:    _PluginAPI_CreateCommand_Handler,
+		},
+		{
+			MethodName: "ListCommands",
+			Handler:    _PluginAPI_ListCommands_Handler,
+		},
+		{
+			MethodName: "ListCustomCommands",
+			Handler:    _PluginAPI_ListCustomCommands_Handler,
+		},
+		{
+			MethodName: "ListPluginCommands",
+			Handler:    _PluginAPI_ListPluginCommands_Handler,
+		},
+		{
+			MethodName: "ListBuiltInCommands",
+			Handler:    _PluginAPI_ListBuiltInCommands_Handler,
+		},
+		{
+			MethodName: "GetCommand",
+			Handler:    _PluginAPI_GetCommand_Handler,
+		},
+		{
+			MethodName: "UpdateCommand",
+			Handler:    _PluginAPI_UpdateCommand_Handler,
+		},
+		{
+			MethodName: "DeleteCommand",
+			Handler:    _PluginAPI_DeleteCommand_Handler,
+		},
+		{
+			MethodName: "PublishWebSocketEvent",
+			Handler:    _PluginAPI_PublishWebSocketEvent_Handler,
+		},
+		{
+			MethodName: "OpenInteractiveDialog",
+			Handler:    _PluginAPI_OpenInteractiveDialog_Handler,
+		},
+		{
+			MethodName: "SendToastMessage",
+			Handler:    _PluginAPI_SendToastMessage_Handler,
+		},
+		{
+			MethodName: "PublishUserTyping",
+			Handler:    _PluginAPI_PublishUserTyping_Handler,
+		},
+		{
+			MethodName: "SendMail",
+			Handler:    _PluginAPI_SendMail_Handler,
+		},
+		{
+			MethodName: "SendPushNotification",
+			Handler:    _PluginAPI_SendPushNotification_Handler,
+		},
+		{
+			MethodName: "PublishPluginClusterEvent",
+			Handler:    _PluginAPI_PublishPluginClusterEvent_Handler,
+		},
+		{
+			MethodName: "LogAuditRec",
+			Handler:    _PluginAPI_LogAuditRec_Handler,
+		},
+		{
+			MethodName: "LogAuditRecWithLevel",
+			Handler:    _PluginAPI_LogAuditRecWithLevel_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",
