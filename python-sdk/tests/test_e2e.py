@@ -22,6 +22,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import struct_pb2
 from google.protobuf.descriptor import FieldDescriptor
 
 import mattermost_plugin as mp
@@ -368,10 +369,15 @@ BIG_BYTES = b"\xff" * MIB
 FD = FieldDescriptor
 
 
+STRUCT = "google.protobuf.Struct"
+
+
 def zero(field: FieldDescriptor) -> Any:
     """The value of a parameter that a variation leaves alone."""
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
         return None
+    if field.message_type is not None and field.message_type.full_name == STRUCT:
+        return [] if field.is_repeated else {}
     if field.is_repeated:
         return []
     if field.message_type is not None:
@@ -389,6 +395,10 @@ def zero(field: FieldDescriptor) -> Any:
 
 def big(field: FieldDescriptor) -> Any:
     """A megabyte value for a string or bytes field, or None for other fields."""
+    if field.message_type is not None and field.message_type.full_name == STRUCT:
+        struct = struct_pb2.Struct()
+        struct.update({"k": BIG_TEXT})
+        return [struct] if field.is_repeated else struct
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
         value_field = field.message_type.fields_by_name["value"]
         return {"k": BIG_TEXT} if value_field.type == FD.TYPE_STRING else None
