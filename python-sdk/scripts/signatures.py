@@ -24,6 +24,16 @@ RESPONSE = "*"
 SIGNATURES: dict[str, tuple[int, str | None]] = {
     # config
     "GetServerVersion": (0, "version"),
+    "GetConfig": (0, "config"),
+    "GetUnsanitizedConfig": (0, "config"),
+    "SaveConfig": (1, None),
+    "GetLicense": (0, "license"),
+    "IsEnterpriseReady": (0, "is_enterprise_ready"),
+    "GetSystemInstallDate": (0, "install_date"),
+    "GetDiagnosticId": (0, "diagnostic_id"),
+    "GetTelemetryId": (0, "telemetry_id"),
+    "RequestTrialLicense": (4, None),
+    "GetCloudLimits": (0, "limits"),
     # kv
     "KVSet": (2, None),
     "KVGet": (1, "value"),

@@ -53,6 +53,7 @@ COVERED_AREAS = frozenset(
         "posts",
         "preferences",
         "reactions",
+        "server/config",
         "sessions",
         "teams",
         "users",
@@ -76,6 +77,14 @@ NO_FAILURE_PATH = {
     "LogWarn": "any message and fields are logged; upstream reports no error",
     "LogError": "any message and fields are logged; upstream reports no error",
     "ListBuiltInCommands": "takes no input",
+    "GetConfig": "takes no input",
+    "GetUnsanitizedConfig": "takes no input",
+    "GetLicense": "takes no input; a server without a license answers None",
+    "IsEnterpriseReady": "takes no input",
+    "GetSystemInstallDate": "takes no input",
+    "GetDiagnosticId": "takes no input",
+    "GetTelemetryId": "takes no input",
+    "GetCloudLimits": "takes no input; a self-hosted server has no limits",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
 }
 

@@ -7,7 +7,7 @@ import types
 import mattermost_plugin as mp
 from mattermost_plugin import config, models
 
-MODULES = ("config", "exceptions", "models")
+MODULES = ("config", "exceptions", "models", "server_config")
 
 
 def test_all_is_complete_and_unique() -> None:
@@ -42,14 +42,18 @@ def test_models_are_public_and_plumbing_is_not() -> None:
 
 
 def test_init_exports_only_clients_models_config_and_exceptions() -> None:
+    """The clients, ServerConfig, the public modules and the exceptions; nothing else."""
     for name in mp.__all__:
         value = getattr(mp, name)
         if isinstance(value, types.ModuleType):
             assert name in MODULES
         else:
-            assert name in ("Client", "AsyncClient", "exception_class_for") or issubclass(
-                value, mp.PluginAPIError
-            ), name
+            assert name in (
+                "Client",
+                "AsyncClient",
+                "ServerConfig",
+                "exception_class_for",
+            ) or issubclass(value, mp.PluginAPIError), name
 
 
 def test_config_surface() -> None:

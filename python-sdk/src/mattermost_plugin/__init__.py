@@ -2,22 +2,26 @@
 
 :class:`Client` and :class:`AsyncClient` call the Plugin API of the server
 that started the plugin; :mod:`mattermost_plugin.models` holds the model
-types and :mod:`mattermost_plugin.config` the client settings; every failed
+types and :mod:`mattermost_plugin.config` the client settings, and
+:class:`ServerConfig` reads the server's configuration; every failed
 call raises a :class:`PluginAPIError` subclass, also importable from
 :mod:`mattermost_plugin.exceptions`.
 """
 
-from . import config, exceptions, models
+from . import config, exceptions, models, server_config
 from ._async_client import AsyncClient
 from ._client import Client
 from .exceptions import *  # noqa: F403 - the exception classes, listed below
+from .server_config import ServerConfig
 
 __all__ = [
     "AsyncClient",
     "Client",
+    "ServerConfig",
     "config",
     "exceptions",
     "models",
+    "server_config",
 ]
 __all__ += exceptions.__all__
 
@@ -26,4 +30,4 @@ __version__ = "0.1.0"
 
 # Show the clients as mattermost_plugin.X in reprs, tracebacks and docs; the
 # exceptions keep their home, mattermost_plugin.exceptions.
-Client.__module__ = AsyncClient.__module__ = __name__
+Client.__module__ = AsyncClient.__module__ = ServerConfig.__module__ = __name__

@@ -44,6 +44,17 @@ from .grpc.commands_pb2 import (
     MessageAttachment,
     MessageAttachmentField,
 )
+from .grpc.config_pb2 import (
+    Config,
+    Customer,
+    Features,
+    FilesLimits,
+    License,
+    LicenseLimits,
+    MessagesLimits,
+    ProductLimits,
+    TeamsLimits,
+)
 from .grpc.files_pb2 import (
     FileInfo,
 )
@@ -135,13 +146,20 @@ __all__ = [
     "Command",
     "CommandArgs",
     "CommandResponse",
+    "Config",
     "CustomStatus",
+    "Customer",
     "Dialog",
     "DialogElement",
     "Emoji",
+    "Features",
     "FileInfo",
+    "FilesLimits",
+    "License",
+    "LicenseLimits",
     "MessageAttachment",
     "MessageAttachmentField",
+    "MessagesLimits",
     "OAuthApp",
     "OpenDialogRequest",
     "OrderedSidebarCategories",
@@ -159,6 +177,7 @@ __all__ = [
     "PostPriority",
     "PostSearchResults",
     "Preference",
+    "ProductLimits",
     "PushNotification",
     "Reaction",
     "SearchMatches",
@@ -173,6 +192,7 @@ __all__ = [
     "TeamMemberWithError",
     "TeamStats",
     "TeamUnread",
+    "TeamsLimits",
     "User",
     "UserAccessToken",
     "UserAuth",
@@ -508,6 +528,19 @@ Attributes:
 )
 
 document(
+    Config,
+    """Config is the server configuration (model.Config), as the JSON that Mattermost reads and
+writes. The configuration has some fifty sections that change with every release, so it
+travels as JSON rather than as typed fields; mattermost_plugin.server_config gives typed
+access to the common parts.
+
+Attributes:
+    json (str): The configuration as a JSON object: sections such as "ServiceSettings" and
+        "PluginSettings", keyed as in Mattermost's config.json.
+""",
+)
+
+document(
     CustomStatus,
     """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
 
@@ -519,6 +552,18 @@ Attributes:
         "this_week" or "date_and_time".
     expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never.
         Required with duration "date_and_time".
+""",
+)
+
+document(
+    Customer,
+    """Customer is the holder of a license (model.Customer).
+
+Attributes:
+    id (str): Id of the customer.
+    name (str): Name.
+    email (str): Email address.
+    company (str): Company.
 """,
 )
 
@@ -580,6 +625,52 @@ Attributes:
 )
 
 document(
+    Features,
+    """Features lists what a license allows (model.Features); unset means the default of the
+license's SKU.
+
+Attributes:
+    users (int | None): Most users the license allows.
+    ldap (bool | None): Whether the license includes ldap.
+    ldap_groups (bool | None): Whether the license includes ldap groups.
+    mfa (bool | None): Whether the license includes mfa.
+    google_oauth (bool | None): Whether the license includes google oauth.
+    office365_oauth (bool | None): Whether the license includes office365 oauth.
+    openid (bool | None): Whether the license includes openid.
+    compliance (bool | None): Whether the license includes compliance.
+    cluster (bool | None): Whether the license includes cluster.
+    metrics (bool | None): Whether the license includes metrics.
+    mhpns (bool | None): Whether the license includes mhpns.
+    saml (bool | None): Whether the license includes saml.
+    elastic_search (bool | None): Whether the license includes elastic search.
+    announcement (bool | None): Whether the license includes announcement.
+    theme_management (bool | None): Whether the license includes theme management.
+    email_notification_contents (bool | None): Whether the license includes email notification
+        contents.
+    data_retention (bool | None): Whether the license includes data retention.
+    message_export (bool | None): Whether the license includes message export.
+    custom_permissions_schemes (bool | None): Whether the license includes custom permissions
+        schemes.
+    custom_terms_of_service (bool | None): Whether the license includes custom terms of service.
+    guest_accounts (bool | None): Whether the license includes guest accounts.
+    guest_accounts_permissions (bool | None): Whether the license includes guest accounts
+        permissions.
+    id_loaded (bool | None): Whether the license includes id loaded.
+    lock_teammate_name_display (bool | None): Whether the license includes lock teammate name
+        display.
+    enterprise_plugins (bool | None): Whether the license includes enterprise plugins.
+    advanced_logging (bool | None): Whether the license includes advanced logging.
+    cloud (bool | None): Whether the license includes cloud.
+    shared_channels (bool | None): Whether the license includes shared channels.
+    remote_cluster_service (bool | None): Whether the license includes remote cluster service.
+    outgoing_oauth_connections (bool | None): Whether the license includes outgoing oauth
+        connections.
+    auto_translation (bool | None): Whether the license includes auto translation.
+    future_features (bool | None): Whether the license includes future features.
+""",
+)
+
+document(
     FileInfo,
     """FileInfo describes an uploaded file (model.FileInfo).
 
@@ -605,6 +696,52 @@ Attributes:
     content (str): Extracted text content, for search.
     remote_id (str | None): Id of the remote cluster the file came from, for shared channels.
     archived (bool): Whether the file's content was archived by the plan's limits.
+""",
+)
+
+document(
+    FilesLimits,
+    """FilesLimits limits file storage (model.FilesLimits).
+
+Attributes:
+    total_storage (int | None): Bytes of storage; unset for no limit.
+""",
+)
+
+document(
+    License,
+    """License is the license installed on the server (model.License).
+
+Attributes:
+    id (str): Id of the license.
+    issued_at (int): Issue time, in milliseconds since the Unix epoch.
+    starts_at (int): Start time, in milliseconds.
+    expires_at (int): Expiry time, in milliseconds.
+    customer (Customer | None): Who holds it.
+    features (Features | None): What it allows.
+    sku_name (str): Name of the SKU.
+    sku_short_name (str): Short name of the SKU: "professional", "enterprise", "advanced",
+        "entry", ...
+    is_trial (bool): Whether it is a trial license.
+    is_gov_sku (bool): Whether it is a government SKU.
+    is_seat_count_enforced (bool): Whether the seat count is enforced.
+    extra_users (int | None): Users allowed beyond the seat count.
+    signup_jwt (str | None): Sign-up token of a trial.
+    limits (LicenseLimits | None): Usage limits.
+""",
+)
+
+document(
+    LicenseLimits,
+    """LicenseLimits are the usage limits of a license (model.LicenseLimits).
+
+Attributes:
+    post_history (int): Messages kept, for plans that limit history.
+    board_cards (int): Board cards allowed.
+    playbook_runs (int): Playbook runs allowed.
+    call_duration_seconds (int): Longest call, in seconds.
+    agents_prompts (int): AI agent prompts allowed.
+    push_notifications (int): Push notifications allowed.
 """,
 )
 
@@ -641,6 +778,15 @@ Attributes:
     title (str): Title.
     value (Any | None): Value: a string or a number.
     short (bool): Whether the field fits beside another.
+""",
+)
+
+document(
+    MessagesLimits,
+    """MessagesLimits limits message history (model.MessagesLimits).
+
+Attributes:
+    history (int | None): Messages kept; unset for no limit.
 """,
 )
 
@@ -892,6 +1038,18 @@ Attributes:
     category (str): Category, 1 to 32 characters, such as "display_settings" or "theme".
     name (str): Name within the category, at most 32 characters.
     value (str): Value, at most 20,000 characters; a JSON object for category "theme".
+""",
+)
+
+document(
+    ProductLimits,
+    """ProductLimits are the limits of a cloud plan (model.ProductLimits); a self- hosted server
+has none.
+
+Attributes:
+    files (FilesLimits | None): File limits; unset for none.
+    messages (MessagesLimits | None): Message limits; unset for none.
+    teams (TeamsLimits | None): Team limits; unset for none.
 """,
 )
 
@@ -1156,6 +1314,15 @@ Attributes:
     thread_count (int): Unread followed threads.
     thread_mention_count (int): Unread mentions in followed threads.
     thread_urgent_mention_count (int): Unread urgent mentions in followed threads.
+""",
+)
+
+document(
+    TeamsLimits,
+    """TeamsLimits limits teams (model.TeamsLimits).
+
+Attributes:
+    active (int | None): Active teams allowed; unset for no limit.
 """,
 )
 

@@ -5,15 +5,99 @@
 
 from __future__ import annotations
 
+from .. import models as _models
+from .._internal import args as _args
 from .._internal.core import AsyncCore, SyncCore
 from ..config import DEFAULT, Timeout
 from ..grpc import config_pb2
 
 __all__ = ["AsyncConfigAPI", "SyncConfigAPI"]
 
+_CONFIG = _args.check_message(_models.Config)
+
 
 class SyncConfigAPI(SyncCore):
     """The blocking methods of the config domain."""
+
+    def get_cloud_limits(self, *, timeout: Timeout = DEFAULT) -> _models.ProductLimits:
+        """GetCloudLimits returns the limits of the cloud plan.
+
+        Minimum server version: 7.0.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The cloud plan's limits; empty on a self-hosted server.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetCloudLimitsRequest()
+        response = self._invoke("GetCloudLimits", self._stub.GetCloudLimits, request, timeout)
+        return response.limits
+
+    def get_config(self, *, timeout: Timeout = DEFAULT) -> _models.Config:
+        """GetConfig returns the configuration with its secrets hidden.
+
+        Minimum server version: 5.2.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The configuration, with secrets replaced by "********************".
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetConfigRequest()
+        response = self._invoke("GetConfig", self._stub.GetConfig, request, timeout)
+        return response.config
+
+    def get_diagnostic_id(self, *, timeout: Timeout = DEFAULT) -> str:
+        """GetDiagnosticId returns the server's telemetry id.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The server's telemetry id.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetDiagnosticIdRequest()
+        response = self._invoke("GetDiagnosticId", self._stub.GetDiagnosticId, request, timeout)
+        return response.diagnostic_id
+
+    def get_license(self, *, timeout: Timeout = DEFAULT) -> _models.License | None:
+        """GetLicense returns the installed license, if any.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The license; unset when none is installed.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetLicenseRequest()
+        response = self._invoke("GetLicense", self._stub.GetLicense, request, timeout)
+        return response.license if response.HasField("license") else None
 
     def get_server_version(self, *, timeout: Timeout = DEFAULT) -> str:
         """GetServerVersion returns the version of the running server, for example "11.1.0".
@@ -35,9 +119,232 @@ class SyncConfigAPI(SyncCore):
         response = self._invoke("GetServerVersion", self._stub.GetServerVersion, request, timeout)
         return response.version
 
+    def get_system_install_date(self, *, timeout: Timeout = DEFAULT) -> int:
+        """GetSystemInstallDate returns when the server was installed.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            When the server was installed, in milliseconds since the Unix epoch.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetSystemInstallDateRequest()
+        response = self._invoke(
+            "GetSystemInstallDate", self._stub.GetSystemInstallDate, request, timeout
+        )
+        return response.install_date
+
+    def get_telemetry_id(self, *, timeout: Timeout = DEFAULT) -> str:
+        """GetTelemetryId returns the server's telemetry id.
+
+        Minimum server version: 5.28.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The server's telemetry id.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetTelemetryIdRequest()
+        response = self._invoke("GetTelemetryId", self._stub.GetTelemetryId, request, timeout)
+        return response.telemetry_id
+
+    def get_unsanitized_config(self, *, timeout: Timeout = DEFAULT) -> _models.Config:
+        """GetUnsanitizedConfig returns the configuration with its secrets.
+
+        Minimum server version: 5.16.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The configuration, secrets included.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetUnsanitizedConfigRequest()
+        response = self._invoke(
+            "GetUnsanitizedConfig", self._stub.GetUnsanitizedConfig, request, timeout
+        )
+        return response.config
+
+    def is_enterprise_ready(self, *, timeout: Timeout = DEFAULT) -> bool:
+        """IsEnterpriseReady reports whether the server is an Enterprise build.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            Whether the server is an Enterprise build.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.IsEnterpriseReadyRequest()
+        response = self._invoke("IsEnterpriseReady", self._stub.IsEnterpriseReady, request, timeout)
+        return response.is_enterprise_ready
+
+    def request_trial_license(
+        self,
+        requester_id: str,
+        users: int,
+        terms_accepted: bool,
+        receive_emails_accepted: bool,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """RequestTrialLicense asks Mattermost for a trial license.
+
+        Minimum server version: 5.36.
+
+        Args:
+            requester_id: Id of the user who asks.
+            users: Users the trial covers.
+            terms_accepted: Whether the requester accepted the terms.
+            receive_emails_accepted: Whether the requester accepts emails.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.RequestTrialLicenseRequest(
+            requester_id=_args.check_str("request_trial_license(requester_id)", requester_id),
+            users=_args.INT32("request_trial_license(users)", users),
+            terms_accepted=_args.check_bool(
+                "request_trial_license(terms_accepted)", terms_accepted
+            ),
+            receive_emails_accepted=_args.check_bool(
+                "request_trial_license(receive_emails_accepted)", receive_emails_accepted
+            ),
+        )
+        self._invoke("RequestTrialLicense", self._stub.RequestTrialLicense, request, timeout)
+
+    def save_config(self, config: _models.Config, *, timeout: Timeout = DEFAULT) -> None:
+        """SaveConfig replaces the configuration.
+
+        Minimum server version: 5.2.
+
+        Args:
+            config: The whole configuration; a secret that reads "********************" keeps its
+                stored value, and missing settings get their defaults.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.SaveConfigRequest(
+            config=_CONFIG("save_config(config)", config),
+        )
+        self._invoke("SaveConfig", self._stub.SaveConfig, request, timeout)
+
 
 class AsyncConfigAPI(AsyncCore):
     """The asyncio methods of the config domain."""
+
+    async def get_cloud_limits(self, *, timeout: Timeout = DEFAULT) -> _models.ProductLimits:
+        """GetCloudLimits returns the limits of the cloud plan.
+
+        Minimum server version: 7.0.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The cloud plan's limits; empty on a self-hosted server.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetCloudLimitsRequest()
+        response = await self._invoke("GetCloudLimits", self._stub.GetCloudLimits, request, timeout)
+        return response.limits
+
+    async def get_config(self, *, timeout: Timeout = DEFAULT) -> _models.Config:
+        """GetConfig returns the configuration with its secrets hidden.
+
+        Minimum server version: 5.2.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The configuration, with secrets replaced by "********************".
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetConfigRequest()
+        response = await self._invoke("GetConfig", self._stub.GetConfig, request, timeout)
+        return response.config
+
+    async def get_diagnostic_id(self, *, timeout: Timeout = DEFAULT) -> str:
+        """GetDiagnosticId returns the server's telemetry id.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The server's telemetry id.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetDiagnosticIdRequest()
+        response = await self._invoke(
+            "GetDiagnosticId", self._stub.GetDiagnosticId, request, timeout
+        )
+        return response.diagnostic_id
+
+    async def get_license(self, *, timeout: Timeout = DEFAULT) -> _models.License | None:
+        """GetLicense returns the installed license, if any.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The license; unset when none is installed.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetLicenseRequest()
+        response = await self._invoke("GetLicense", self._stub.GetLicense, request, timeout)
+        return response.license if response.HasField("license") else None
 
     async def get_server_version(self, *, timeout: Timeout = DEFAULT) -> str:
         """GetServerVersion returns the version of the running server, for example "11.1.0".
@@ -60,3 +367,146 @@ class AsyncConfigAPI(AsyncCore):
             "GetServerVersion", self._stub.GetServerVersion, request, timeout
         )
         return response.version
+
+    async def get_system_install_date(self, *, timeout: Timeout = DEFAULT) -> int:
+        """GetSystemInstallDate returns when the server was installed.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            When the server was installed, in milliseconds since the Unix epoch.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetSystemInstallDateRequest()
+        response = await self._invoke(
+            "GetSystemInstallDate", self._stub.GetSystemInstallDate, request, timeout
+        )
+        return response.install_date
+
+    async def get_telemetry_id(self, *, timeout: Timeout = DEFAULT) -> str:
+        """GetTelemetryId returns the server's telemetry id.
+
+        Minimum server version: 5.28.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The server's telemetry id.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetTelemetryIdRequest()
+        response = await self._invoke("GetTelemetryId", self._stub.GetTelemetryId, request, timeout)
+        return response.telemetry_id
+
+    async def get_unsanitized_config(self, *, timeout: Timeout = DEFAULT) -> _models.Config:
+        """GetUnsanitizedConfig returns the configuration with its secrets.
+
+        Minimum server version: 5.16.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The configuration, secrets included.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.GetUnsanitizedConfigRequest()
+        response = await self._invoke(
+            "GetUnsanitizedConfig", self._stub.GetUnsanitizedConfig, request, timeout
+        )
+        return response.config
+
+    async def is_enterprise_ready(self, *, timeout: Timeout = DEFAULT) -> bool:
+        """IsEnterpriseReady reports whether the server is an Enterprise build.
+
+        Minimum server version: 5.10.
+
+        Args:
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            Whether the server is an Enterprise build.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.IsEnterpriseReadyRequest()
+        response = await self._invoke(
+            "IsEnterpriseReady", self._stub.IsEnterpriseReady, request, timeout
+        )
+        return response.is_enterprise_ready
+
+    async def request_trial_license(
+        self,
+        requester_id: str,
+        users: int,
+        terms_accepted: bool,
+        receive_emails_accepted: bool,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> None:
+        """RequestTrialLicense asks Mattermost for a trial license.
+
+        Minimum server version: 5.36.
+
+        Args:
+            requester_id: Id of the user who asks.
+            users: Users the trial covers.
+            terms_accepted: Whether the requester accepted the terms.
+            receive_emails_accepted: Whether the requester accepts emails.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.RequestTrialLicenseRequest(
+            requester_id=_args.check_str("request_trial_license(requester_id)", requester_id),
+            users=_args.INT32("request_trial_license(users)", users),
+            terms_accepted=_args.check_bool(
+                "request_trial_license(terms_accepted)", terms_accepted
+            ),
+            receive_emails_accepted=_args.check_bool(
+                "request_trial_license(receive_emails_accepted)", receive_emails_accepted
+            ),
+        )
+        await self._invoke("RequestTrialLicense", self._stub.RequestTrialLicense, request, timeout)
+
+    async def save_config(self, config: _models.Config, *, timeout: Timeout = DEFAULT) -> None:
+        """SaveConfig replaces the configuration.
+
+        Minimum server version: 5.2.
+
+        Args:
+            config: The whole configuration; a secret that reads "********************" keeps its
+                stored value, and missing settings get their defaults.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        request = config_pb2.SaveConfigRequest(
+            config=_CONFIG("save_config(config)", config),
+        )
+        await self._invoke("SaveConfig", self._stub.SaveConfig, request, timeout)

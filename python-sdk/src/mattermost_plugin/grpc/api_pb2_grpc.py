@@ -58,6 +58,56 @@ class PluginAPIStub(object):
                 request_serializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.FromString,
                 _registered_method=True)
+        self.GetConfig = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetConfig',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetConfigRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetConfigResponse.FromString,
+                _registered_method=True)
+        self.GetUnsanitizedConfig = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUnsanitizedConfig',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigResponse.FromString,
+                _registered_method=True)
+        self.SaveConfig = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SaveConfig',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.SaveConfigRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.SaveConfigResponse.FromString,
+                _registered_method=True)
+        self.GetLicense = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetLicense',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetLicenseRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetLicenseResponse.FromString,
+                _registered_method=True)
+        self.IsEnterpriseReady = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/IsEnterpriseReady',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyResponse.FromString,
+                _registered_method=True)
+        self.GetSystemInstallDate = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetSystemInstallDate',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateResponse.FromString,
+                _registered_method=True)
+        self.GetDiagnosticId = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetDiagnosticId',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdResponse.FromString,
+                _registered_method=True)
+        self.GetTelemetryId = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetTelemetryId',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdResponse.FromString,
+                _registered_method=True)
+        self.RequestTrialLicense = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RequestTrialLicense',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseResponse.FromString,
+                _registered_method=True)
+        self.GetCloudLimits = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetCloudLimits',
+                request_serializer=mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsResponse.FromString,
+                _registered_method=True)
         self.KVSet = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/KVSet',
                 request_serializer=mattermost_dot_plugin_dot_kv__pb2.KVSetRequest.SerializeToString,
@@ -827,6 +877,85 @@ class PluginAPIServicer(object):
     def GetServerVersion(self, request, context):
         """GetServerVersion returns the version of the running server, for example
         "11.1.0". Minimum server version: 5.4.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfig(self, request, context):
+        """GetConfig returns the configuration with its secrets hidden. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUnsanitizedConfig(self, request, context):
+        """GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+        server version: 5.16.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveConfig(self, request, context):
+        """SaveConfig replaces the configuration. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLicense(self, request, context):
+        """GetLicense returns the installed license, if any. Minimum server version:
+        5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IsEnterpriseReady(self, request, context):
+        """IsEnterpriseReady reports whether the server is an Enterprise build.
+        Minimum server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSystemInstallDate(self, request, context):
+        """GetSystemInstallDate returns when the server was installed. Minimum server
+        version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDiagnosticId(self, request, context):
+        """GetDiagnosticId returns the server's telemetry id. Minimum server version:
+        5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTelemetryId(self, request, context):
+        """GetTelemetryId returns the server's telemetry id. Minimum server version:
+        5.28.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestTrialLicense(self, request, context):
+        """RequestTrialLicense asks Mattermost for a trial license. Minimum server
+        version: 5.36.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCloudLimits(self, request, context):
+        """GetCloudLimits returns the limits of the cloud plan. Minimum server
+        version: 7.0.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -2032,6 +2161,56 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.SerializeToString,
             ),
+            'GetConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfig,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetConfigRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetConfigResponse.SerializeToString,
+            ),
+            'GetUnsanitizedConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUnsanitizedConfig,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigResponse.SerializeToString,
+            ),
+            'SaveConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveConfig,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.SaveConfigRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.SaveConfigResponse.SerializeToString,
+            ),
+            'GetLicense': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLicense,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetLicenseRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetLicenseResponse.SerializeToString,
+            ),
+            'IsEnterpriseReady': grpc.unary_unary_rpc_method_handler(
+                    servicer.IsEnterpriseReady,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyResponse.SerializeToString,
+            ),
+            'GetSystemInstallDate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSystemInstallDate,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateResponse.SerializeToString,
+            ),
+            'GetDiagnosticId': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDiagnosticId,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdResponse.SerializeToString,
+            ),
+            'GetTelemetryId': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTelemetryId,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdResponse.SerializeToString,
+            ),
+            'RequestTrialLicense': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestTrialLicense,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseResponse.SerializeToString,
+            ),
+            'GetCloudLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCloudLimits,
+                    request_deserializer=mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsResponse.SerializeToString,
+            ),
             'KVSet': grpc.unary_unary_rpc_method_handler(
                     servicer.KVSet,
                     request_deserializer=mattermost_dot_plugin_dot_kv__pb2.KVSetRequest.FromString,
@@ -2821,6 +3000,276 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/GetServerVersion',
             mattermost_dot_plugin_dot_config__pb2.GetServerVersionRequest.SerializeToString,
             mattermost_dot_plugin_dot_config__pb2.GetServerVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetConfig',
+            mattermost_dot_plugin_dot_config__pb2.GetConfigRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUnsanitizedConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUnsanitizedConfig',
+            mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetUnsanitizedConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SaveConfig',
+            mattermost_dot_plugin_dot_config__pb2.SaveConfigRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.SaveConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLicense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetLicense',
+            mattermost_dot_plugin_dot_config__pb2.GetLicenseRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetLicenseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IsEnterpriseReady(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/IsEnterpriseReady',
+            mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.IsEnterpriseReadyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSystemInstallDate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetSystemInstallDate',
+            mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetSystemInstallDateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDiagnosticId(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetDiagnosticId',
+            mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetDiagnosticIdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTelemetryId(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetTelemetryId',
+            mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetTelemetryIdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestTrialLicense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RequestTrialLicense',
+            mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.RequestTrialLicenseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCloudLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetCloudLimits',
+            mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_config__pb2.GetCloudLimitsResponse.FromString,
             options,
             channel_credentials,
             insecure,

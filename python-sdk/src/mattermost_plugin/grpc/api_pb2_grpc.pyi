@@ -88,6 +88,44 @@ class PluginAPIStub:
     """GetServerVersion returns the version of the running server, for example
     "11.1.0". Minimum server version: 5.4.
     """
+    GetConfig: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetConfigRequest, _config_pb2.GetConfigResponse]
+    """GetConfig returns the configuration with its secrets hidden. Minimum server
+    version: 5.2.
+    """
+    GetUnsanitizedConfig: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetUnsanitizedConfigRequest, _config_pb2.GetUnsanitizedConfigResponse]
+    """GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+    server version: 5.16.
+    """
+    SaveConfig: _grpc.UnaryUnaryMultiCallable[_config_pb2.SaveConfigRequest, _config_pb2.SaveConfigResponse]
+    """SaveConfig replaces the configuration. Minimum server version: 5.2."""
+    GetLicense: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetLicenseRequest, _config_pb2.GetLicenseResponse]
+    """GetLicense returns the installed license, if any. Minimum server version:
+    5.10.
+    """
+    IsEnterpriseReady: _grpc.UnaryUnaryMultiCallable[_config_pb2.IsEnterpriseReadyRequest, _config_pb2.IsEnterpriseReadyResponse]
+    """IsEnterpriseReady reports whether the server is an Enterprise build.
+    Minimum server version: 5.10.
+    """
+    GetSystemInstallDate: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetSystemInstallDateRequest, _config_pb2.GetSystemInstallDateResponse]
+    """GetSystemInstallDate returns when the server was installed. Minimum server
+    version: 5.10.
+    """
+    GetDiagnosticId: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetDiagnosticIdRequest, _config_pb2.GetDiagnosticIdResponse]
+    """GetDiagnosticId returns the server's telemetry id. Minimum server version:
+    5.10.
+    """
+    GetTelemetryId: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetTelemetryIdRequest, _config_pb2.GetTelemetryIdResponse]
+    """GetTelemetryId returns the server's telemetry id. Minimum server version:
+    5.28.
+    """
+    RequestTrialLicense: _grpc.UnaryUnaryMultiCallable[_config_pb2.RequestTrialLicenseRequest, _config_pb2.RequestTrialLicenseResponse]
+    """RequestTrialLicense asks Mattermost for a trial license. Minimum server
+    version: 5.36.
+    """
+    GetCloudLimits: _grpc.UnaryUnaryMultiCallable[_config_pb2.GetCloudLimitsRequest, _config_pb2.GetCloudLimitsResponse]
+    """GetCloudLimits returns the limits of the cloud plan. Minimum server
+    version: 7.0.
+    """
     KVSet: _grpc.UnaryUnaryMultiCallable[_kv_pb2.KVSetRequest, _kv_pb2.KVSetResponse]
     """KVSet stores a value under a key in the plugin's key-value store. An
     unset value deletes the key. Minimum server version: 5.2.
@@ -655,6 +693,44 @@ class PluginAPIAsyncStub(PluginAPIStub):
     GetServerVersion: _aio.UnaryUnaryMultiCallable[_config_pb2.GetServerVersionRequest, _config_pb2.GetServerVersionResponse]  # type: ignore[assignment]
     """GetServerVersion returns the version of the running server, for example
     "11.1.0". Minimum server version: 5.4.
+    """
+    GetConfig: _aio.UnaryUnaryMultiCallable[_config_pb2.GetConfigRequest, _config_pb2.GetConfigResponse]  # type: ignore[assignment]
+    """GetConfig returns the configuration with its secrets hidden. Minimum server
+    version: 5.2.
+    """
+    GetUnsanitizedConfig: _aio.UnaryUnaryMultiCallable[_config_pb2.GetUnsanitizedConfigRequest, _config_pb2.GetUnsanitizedConfigResponse]  # type: ignore[assignment]
+    """GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+    server version: 5.16.
+    """
+    SaveConfig: _aio.UnaryUnaryMultiCallable[_config_pb2.SaveConfigRequest, _config_pb2.SaveConfigResponse]  # type: ignore[assignment]
+    """SaveConfig replaces the configuration. Minimum server version: 5.2."""
+    GetLicense: _aio.UnaryUnaryMultiCallable[_config_pb2.GetLicenseRequest, _config_pb2.GetLicenseResponse]  # type: ignore[assignment]
+    """GetLicense returns the installed license, if any. Minimum server version:
+    5.10.
+    """
+    IsEnterpriseReady: _aio.UnaryUnaryMultiCallable[_config_pb2.IsEnterpriseReadyRequest, _config_pb2.IsEnterpriseReadyResponse]  # type: ignore[assignment]
+    """IsEnterpriseReady reports whether the server is an Enterprise build.
+    Minimum server version: 5.10.
+    """
+    GetSystemInstallDate: _aio.UnaryUnaryMultiCallable[_config_pb2.GetSystemInstallDateRequest, _config_pb2.GetSystemInstallDateResponse]  # type: ignore[assignment]
+    """GetSystemInstallDate returns when the server was installed. Minimum server
+    version: 5.10.
+    """
+    GetDiagnosticId: _aio.UnaryUnaryMultiCallable[_config_pb2.GetDiagnosticIdRequest, _config_pb2.GetDiagnosticIdResponse]  # type: ignore[assignment]
+    """GetDiagnosticId returns the server's telemetry id. Minimum server version:
+    5.10.
+    """
+    GetTelemetryId: _aio.UnaryUnaryMultiCallable[_config_pb2.GetTelemetryIdRequest, _config_pb2.GetTelemetryIdResponse]  # type: ignore[assignment]
+    """GetTelemetryId returns the server's telemetry id. Minimum server version:
+    5.28.
+    """
+    RequestTrialLicense: _aio.UnaryUnaryMultiCallable[_config_pb2.RequestTrialLicenseRequest, _config_pb2.RequestTrialLicenseResponse]  # type: ignore[assignment]
+    """RequestTrialLicense asks Mattermost for a trial license. Minimum server
+    version: 5.36.
+    """
+    GetCloudLimits: _aio.UnaryUnaryMultiCallable[_config_pb2.GetCloudLimitsRequest, _config_pb2.GetCloudLimitsResponse]  # type: ignore[assignment]
+    """GetCloudLimits returns the limits of the cloud plan. Minimum server
+    version: 7.0.
     """
     KVSet: _aio.UnaryUnaryMultiCallable[_kv_pb2.KVSetRequest, _kv_pb2.KVSetResponse]  # type: ignore[assignment]
     """KVSet stores a value under a key in the plugin's key-value store. An
@@ -1226,6 +1302,104 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_config_pb2.GetServerVersionResponse, _abc.Awaitable[_config_pb2.GetServerVersionResponse]]:
         """GetServerVersion returns the version of the running server, for example
         "11.1.0". Minimum server version: 5.4.
+        """
+
+    @_abc_1.abstractmethod
+    def GetConfig(
+        self,
+        request: _config_pb2.GetConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetConfigResponse, _abc.Awaitable[_config_pb2.GetConfigResponse]]:
+        """GetConfig returns the configuration with its secrets hidden. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUnsanitizedConfig(
+        self,
+        request: _config_pb2.GetUnsanitizedConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetUnsanitizedConfigResponse, _abc.Awaitable[_config_pb2.GetUnsanitizedConfigResponse]]:
+        """GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+        server version: 5.16.
+        """
+
+    @_abc_1.abstractmethod
+    def SaveConfig(
+        self,
+        request: _config_pb2.SaveConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.SaveConfigResponse, _abc.Awaitable[_config_pb2.SaveConfigResponse]]:
+        """SaveConfig replaces the configuration. Minimum server version: 5.2."""
+
+    @_abc_1.abstractmethod
+    def GetLicense(
+        self,
+        request: _config_pb2.GetLicenseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetLicenseResponse, _abc.Awaitable[_config_pb2.GetLicenseResponse]]:
+        """GetLicense returns the installed license, if any. Minimum server version:
+        5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def IsEnterpriseReady(
+        self,
+        request: _config_pb2.IsEnterpriseReadyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.IsEnterpriseReadyResponse, _abc.Awaitable[_config_pb2.IsEnterpriseReadyResponse]]:
+        """IsEnterpriseReady reports whether the server is an Enterprise build.
+        Minimum server version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSystemInstallDate(
+        self,
+        request: _config_pb2.GetSystemInstallDateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetSystemInstallDateResponse, _abc.Awaitable[_config_pb2.GetSystemInstallDateResponse]]:
+        """GetSystemInstallDate returns when the server was installed. Minimum server
+        version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDiagnosticId(
+        self,
+        request: _config_pb2.GetDiagnosticIdRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetDiagnosticIdResponse, _abc.Awaitable[_config_pb2.GetDiagnosticIdResponse]]:
+        """GetDiagnosticId returns the server's telemetry id. Minimum server version:
+        5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTelemetryId(
+        self,
+        request: _config_pb2.GetTelemetryIdRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetTelemetryIdResponse, _abc.Awaitable[_config_pb2.GetTelemetryIdResponse]]:
+        """GetTelemetryId returns the server's telemetry id. Minimum server version:
+        5.28.
+        """
+
+    @_abc_1.abstractmethod
+    def RequestTrialLicense(
+        self,
+        request: _config_pb2.RequestTrialLicenseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.RequestTrialLicenseResponse, _abc.Awaitable[_config_pb2.RequestTrialLicenseResponse]]:
+        """RequestTrialLicense asks Mattermost for a trial license. Minimum server
+        version: 5.36.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCloudLimits(
+        self,
+        request: _config_pb2.GetCloudLimitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_config_pb2.GetCloudLimitsResponse, _abc.Awaitable[_config_pb2.GetCloudLimitsResponse]]:
+        """GetCloudLimits returns the limits of the cloud plan. Minimum server
+        version: 7.0.
         """
 
     @_abc_1.abstractmethod

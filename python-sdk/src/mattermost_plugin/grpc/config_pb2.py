@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emattermost/plugin/config.proto\x12\x11mattermost.plugin\"\x19\n\x17GetServerVersionRequest\"+\n\x18GetServerVersionResponse\x12\x0f\n\x07version\x18\x01 \x01(\tBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emattermost/plugin/config.proto\x12\x11mattermost.plugin\"\x19\n\x17GetServerVersionRequest\"+\n\x18GetServerVersionResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\"\x16\n\x06\x43onfig\x12\x0c\n\x04json\x18\x01 \x01(\t\"D\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x04 \x01(\t\"\x80\x0c\n\x08\x46\x65\x61tures\x12\x12\n\x05users\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\x04ldap\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0bldap_groups\x18\x03 \x01(\x08H\x02\x88\x01\x01\x12\x10\n\x03mfa\x18\x04 \x01(\x08H\x03\x88\x01\x01\x12\x19\n\x0cgoogle_oauth\x18\x05 \x01(\x08H\x04\x88\x01\x01\x12\x1c\n\x0foffice365_oauth\x18\x06 \x01(\x08H\x05\x88\x01\x01\x12\x13\n\x06openid\x18\x07 \x01(\x08H\x06\x88\x01\x01\x12\x17\n\ncompliance\x18\x08 \x01(\x08H\x07\x88\x01\x01\x12\x14\n\x07\x63luster\x18\t \x01(\x08H\x08\x88\x01\x01\x12\x14\n\x07metrics\x18\n \x01(\x08H\t\x88\x01\x01\x12\x12\n\x05mhpns\x18\x0b \x01(\x08H\n\x88\x01\x01\x12\x11\n\x04saml\x18\x0c \x01(\x08H\x0b\x88\x01\x01\x12\x1b\n\x0e\x65lastic_search\x18\r \x01(\x08H\x0c\x88\x01\x01\x12\x19\n\x0c\x61nnouncement\x18\x0e \x01(\x08H\r\x88\x01\x01\x12\x1d\n\x10theme_management\x18\x0f \x01(\x08H\x0e\x88\x01\x01\x12(\n\x1b\x65mail_notification_contents\x18\x10 \x01(\x08H\x0f\x88\x01\x01\x12\x1b\n\x0e\x64\x61ta_retention\x18\x11 \x01(\x08H\x10\x88\x01\x01\x12\x1b\n\x0emessage_export\x18\x12 \x01(\x08H\x11\x88\x01\x01\x12\'\n\x1a\x63ustom_permissions_schemes\x18\x13 \x01(\x08H\x12\x88\x01\x01\x12$\n\x17\x63ustom_terms_of_service\x18\x14 \x01(\x08H\x13\x88\x01\x01\x12\x1b\n\x0eguest_accounts\x18\x15 \x01(\x08H\x14\x88\x01\x01\x12\'\n\x1aguest_accounts_permissions\x18\x16 \x01(\x08H\x15\x88\x01\x01\x12\x16\n\tid_loaded\x18\x17 \x01(\x08H\x16\x88\x01\x01\x12\'\n\x1alock_teammate_name_display\x18\x18 \x01(\x08H\x17\x88\x01\x01\x12\x1f\n\x12\x65nterprise_plugins\x18\x19 \x01(\x08H\x18\x88\x01\x01\x12\x1d\n\x10\x61\x64vanced_logging\x18\x1a \x01(\x08H\x19\x88\x01\x01\x12\x12\n\x05\x63loud\x18\x1b \x01(\x08H\x1a\x88\x01\x01\x12\x1c\n\x0fshared_channels\x18\x1c \x01(\x08H\x1b\x88\x01\x01\x12#\n\x16remote_cluster_service\x18\x1d \x01(\x08H\x1c\x88\x01\x01\x12\'\n\x1aoutgoing_oauth_connections\x18\x1e \x01(\x08H\x1d\x88\x01\x01\x12\x1d\n\x10\x61uto_translation\x18\x1f \x01(\x08H\x1e\x88\x01\x01\x12\x1c\n\x0f\x66uture_features\x18  \x01(\x08H\x1f\x88\x01\x01\x42\x08\n\x06_usersB\x07\n\x05_ldapB\x0e\n\x0c_ldap_groupsB\x06\n\x04_mfaB\x0f\n\r_google_oauthB\x12\n\x10_office365_oauthB\t\n\x07_openidB\r\n\x0b_complianceB\n\n\x08_clusterB\n\n\x08_metricsB\x08\n\x06_mhpnsB\x07\n\x05_samlB\x11\n\x0f_elastic_searchB\x0f\n\r_announcementB\x13\n\x11_theme_managementB\x1e\n\x1c_email_notification_contentsB\x11\n\x0f_data_retentionB\x11\n\x0f_message_exportB\x1d\n\x1b_custom_permissions_schemesB\x1a\n\x18_custom_terms_of_serviceB\x11\n\x0f_guest_accountsB\x1d\n\x1b_guest_accounts_permissionsB\x0c\n\n_id_loadedB\x1d\n\x1b_lock_teammate_name_displayB\x15\n\x13_enterprise_pluginsB\x13\n\x11_advanced_loggingB\x08\n\x06_cloudB\x12\n\x10_shared_channelsB\x19\n\x17_remote_cluster_serviceB\x1d\n\x1b_outgoing_oauth_connectionsB\x13\n\x11_auto_translationB\x12\n\x10_future_features\"\xa4\x01\n\rLicenseLimits\x12\x14\n\x0cpost_history\x18\x01 \x01(\x03\x12\x13\n\x0b\x62oard_cards\x18\x02 \x01(\x03\x12\x15\n\rplaybook_runs\x18\x03 \x01(\x03\x12\x1d\n\x15\x63\x61ll_duration_seconds\x18\x04 \x01(\x03\x12\x16\n\x0e\x61gents_prompts\x18\x05 \x01(\x03\x12\x1a\n\x12push_notifications\x18\x06 \x01(\x03\"\xa1\x03\n\x07License\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tissued_at\x18\x02 \x01(\x03\x12\x11\n\tstarts_at\x18\x03 \x01(\x03\x12\x12\n\nexpires_at\x18\x04 \x01(\x03\x12-\n\x08\x63ustomer\x18\x05 \x01(\x0b\x32\x1b.mattermost.plugin.Customer\x12-\n\x08\x66\x65\x61tures\x18\x06 \x01(\x0b\x32\x1b.mattermost.plugin.Features\x12\x10\n\x08sku_name\x18\x07 \x01(\t\x12\x16\n\x0esku_short_name\x18\x08 \x01(\t\x12\x10\n\x08is_trial\x18\t \x01(\x08\x12\x12\n\nis_gov_sku\x18\n \x01(\x08\x12\x1e\n\x16is_seat_count_enforced\x18\x0b \x01(\x08\x12\x18\n\x0b\x65xtra_users\x18\x0c \x01(\x05H\x00\x88\x01\x01\x12\x17\n\nsignup_jwt\x18\r \x01(\tH\x01\x88\x01\x01\x12\x30\n\x06limits\x18\x0e \x01(\x0b\x32 .mattermost.plugin.LicenseLimitsB\x0e\n\x0c_extra_usersB\r\n\x0b_signup_jwt\";\n\x0b\x46ilesLimits\x12\x1a\n\rtotal_storage\x18\x01 \x01(\x03H\x00\x88\x01\x01\x42\x10\n\x0e_total_storage\"2\n\x0eMessagesLimits\x12\x14\n\x07history\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\n\n\x08_history\"-\n\x0bTeamsLimits\x12\x13\n\x06\x61\x63tive\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\t\n\x07_active\"\xa2\x01\n\rProductLimits\x12-\n\x05\x66iles\x18\x01 \x01(\x0b\x32\x1e.mattermost.plugin.FilesLimits\x12\x33\n\x08messages\x18\x02 \x01(\x0b\x32!.mattermost.plugin.MessagesLimits\x12-\n\x05teams\x18\x03 \x01(\x0b\x32\x1e.mattermost.plugin.TeamsLimits\"\x12\n\x10GetConfigRequest\">\n\x11GetConfigResponse\x12)\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x19.mattermost.plugin.Config\"\x1d\n\x1bGetUnsanitizedConfigRequest\"I\n\x1cGetUnsanitizedConfigResponse\x12)\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x19.mattermost.plugin.Config\">\n\x11SaveConfigRequest\x12)\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x19.mattermost.plugin.Config\"\x14\n\x12SaveConfigResponse\"\x13\n\x11GetLicenseRequest\"R\n\x12GetLicenseResponse\x12\x30\n\x07license\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.LicenseH\x00\x88\x01\x01\x42\n\n\x08_license\"\x1a\n\x18IsEnterpriseReadyRequest\"8\n\x19IsEnterpriseReadyResponse\x12\x1b\n\x13is_enterprise_ready\x18\x01 \x01(\x08\"\x1d\n\x1bGetSystemInstallDateRequest\"4\n\x1cGetSystemInstallDateResponse\x12\x14\n\x0cinstall_date\x18\x01 \x01(\x03\"\x18\n\x16GetDiagnosticIdRequest\"0\n\x17GetDiagnosticIdResponse\x12\x15\n\rdiagnostic_id\x18\x01 \x01(\t\"\x17\n\x15GetTelemetryIdRequest\".\n\x16GetTelemetryIdResponse\x12\x14\n\x0ctelemetry_id\x18\x01 \x01(\t\"z\n\x1aRequestTrialLicenseRequest\x12\x14\n\x0crequester_id\x18\x01 \x01(\t\x12\r\n\x05users\x18\x02 \x01(\x05\x12\x16\n\x0eterms_accepted\x18\x03 \x01(\x08\x12\x1f\n\x17receive_emails_accepted\x18\x04 \x01(\x08\"\x1d\n\x1bRequestTrialLicenseResponse\"\x17\n\x15GetCloudLimitsRequest\"J\n\x16GetCloudLimitsResponse\x12\x30\n\x06limits\x18\x01 \x01(\x0b\x32 .mattermost.plugin.ProductLimitsBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,62 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSERVERVERSIONREQUEST']._serialized_end=78
   _globals['_GETSERVERVERSIONRESPONSE']._serialized_start=80
   _globals['_GETSERVERVERSIONRESPONSE']._serialized_end=123
+  _globals['_CONFIG']._serialized_start=125
+  _globals['_CONFIG']._serialized_end=147
+  _globals['_CUSTOMER']._serialized_start=149
+  _globals['_CUSTOMER']._serialized_end=217
+  _globals['_FEATURES']._serialized_start=220
+  _globals['_FEATURES']._serialized_end=1756
+  _globals['_LICENSELIMITS']._serialized_start=1759
+  _globals['_LICENSELIMITS']._serialized_end=1923
+  _globals['_LICENSE']._serialized_start=1926
+  _globals['_LICENSE']._serialized_end=2343
+  _globals['_FILESLIMITS']._serialized_start=2345
+  _globals['_FILESLIMITS']._serialized_end=2404
+  _globals['_MESSAGESLIMITS']._serialized_start=2406
+  _globals['_MESSAGESLIMITS']._serialized_end=2456
+  _globals['_TEAMSLIMITS']._serialized_start=2458
+  _globals['_TEAMSLIMITS']._serialized_end=2503
+  _globals['_PRODUCTLIMITS']._serialized_start=2506
+  _globals['_PRODUCTLIMITS']._serialized_end=2668
+  _globals['_GETCONFIGREQUEST']._serialized_start=2670
+  _globals['_GETCONFIGREQUEST']._serialized_end=2688
+  _globals['_GETCONFIGRESPONSE']._serialized_start=2690
+  _globals['_GETCONFIGRESPONSE']._serialized_end=2752
+  _globals['_GETUNSANITIZEDCONFIGREQUEST']._serialized_start=2754
+  _globals['_GETUNSANITIZEDCONFIGREQUEST']._serialized_end=2783
+  _globals['_GETUNSANITIZEDCONFIGRESPONSE']._serialized_start=2785
+  _globals['_GETUNSANITIZEDCONFIGRESPONSE']._serialized_end=2858
+  _globals['_SAVECONFIGREQUEST']._serialized_start=2860
+  _globals['_SAVECONFIGREQUEST']._serialized_end=2922
+  _globals['_SAVECONFIGRESPONSE']._serialized_start=2924
+  _globals['_SAVECONFIGRESPONSE']._serialized_end=2944
+  _globals['_GETLICENSEREQUEST']._serialized_start=2946
+  _globals['_GETLICENSEREQUEST']._serialized_end=2965
+  _globals['_GETLICENSERESPONSE']._serialized_start=2967
+  _globals['_GETLICENSERESPONSE']._serialized_end=3049
+  _globals['_ISENTERPRISEREADYREQUEST']._serialized_start=3051
+  _globals['_ISENTERPRISEREADYREQUEST']._serialized_end=3077
+  _globals['_ISENTERPRISEREADYRESPONSE']._serialized_start=3079
+  _globals['_ISENTERPRISEREADYRESPONSE']._serialized_end=3135
+  _globals['_GETSYSTEMINSTALLDATEREQUEST']._serialized_start=3137
+  _globals['_GETSYSTEMINSTALLDATEREQUEST']._serialized_end=3166
+  _globals['_GETSYSTEMINSTALLDATERESPONSE']._serialized_start=3168
+  _globals['_GETSYSTEMINSTALLDATERESPONSE']._serialized_end=3220
+  _globals['_GETDIAGNOSTICIDREQUEST']._serialized_start=3222
+  _globals['_GETDIAGNOSTICIDREQUEST']._serialized_end=3246
+  _globals['_GETDIAGNOSTICIDRESPONSE']._serialized_start=3248
+  _globals['_GETDIAGNOSTICIDRESPONSE']._serialized_end=3296
+  _globals['_GETTELEMETRYIDREQUEST']._serialized_start=3298
+  _globals['_GETTELEMETRYIDREQUEST']._serialized_end=3321
+  _globals['_GETTELEMETRYIDRESPONSE']._serialized_start=3323
+  _globals['_GETTELEMETRYIDRESPONSE']._serialized_end=3369
+  _globals['_REQUESTTRIALLICENSEREQUEST']._serialized_start=3371
+  _globals['_REQUESTTRIALLICENSEREQUEST']._serialized_end=3493
+  _globals['_REQUESTTRIALLICENSERESPONSE']._serialized_start=3495
+  _globals['_REQUESTTRIALLICENSERESPONSE']._serialized_end=3524
+  _globals['_GETCLOUDLIMITSREQUEST']._serialized_start=3526
+  _globals['_GETCLOUDLIMITSREQUEST']._serialized_end=3549
+  _globals['_GETCLOUDLIMITSRESPONSE']._serialized_start=3551
+  _globals['_GETCLOUDLIMITSRESPONSE']._serialized_end=3625
 # @@protoc_insertion_point(module_scope)

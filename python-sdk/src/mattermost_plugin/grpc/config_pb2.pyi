@@ -54,3 +54,997 @@ class GetServerVersionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetServerVersionResponse: _TypeAlias = GetServerVersionResponse  # noqa: Y015
+
+@_typing.final
+class Config(_message.Message):
+    """Config is the server configuration (model.Config), as the JSON that Mattermost
+    reads and writes. The configuration has some fifty sections that change with
+    every release, so it travels as JSON rather than as typed fields;
+    mattermost_plugin.server_config gives typed access to the common parts.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JSON_FIELD_NUMBER: _builtins.int
+    json: _builtins.str
+    """The configuration as a JSON object: sections such as "ServiceSettings" and
+    "PluginSettings", keyed as in Mattermost's config.json.
+    """
+    def __init__(
+        self,
+        *,
+        json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["json", b"json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Config: _TypeAlias = Config  # noqa: Y015
+
+@_typing.final
+class Customer(_message.Message):
+    """Customer is the holder of a license (model.Customer)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    COMPANY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Id of the customer."""
+    name: _builtins.str
+    """Name."""
+    email: _builtins.str
+    """Email address."""
+    company: _builtins.str
+    """Company."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        company: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company", b"company", "email", b"email", "id", b"id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Customer: _TypeAlias = Customer  # noqa: Y015
+
+@_typing.final
+class Features(_message.Message):
+    """Features lists what a license allows (model.Features); unset means the default
+    of the license's SKU.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    LDAP_FIELD_NUMBER: _builtins.int
+    LDAP_GROUPS_FIELD_NUMBER: _builtins.int
+    MFA_FIELD_NUMBER: _builtins.int
+    GOOGLE_OAUTH_FIELD_NUMBER: _builtins.int
+    OFFICE365_OAUTH_FIELD_NUMBER: _builtins.int
+    OPENID_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_FIELD_NUMBER: _builtins.int
+    CLUSTER_FIELD_NUMBER: _builtins.int
+    METRICS_FIELD_NUMBER: _builtins.int
+    MHPNS_FIELD_NUMBER: _builtins.int
+    SAML_FIELD_NUMBER: _builtins.int
+    ELASTIC_SEARCH_FIELD_NUMBER: _builtins.int
+    ANNOUNCEMENT_FIELD_NUMBER: _builtins.int
+    THEME_MANAGEMENT_FIELD_NUMBER: _builtins.int
+    EMAIL_NOTIFICATION_CONTENTS_FIELD_NUMBER: _builtins.int
+    DATA_RETENTION_FIELD_NUMBER: _builtins.int
+    MESSAGE_EXPORT_FIELD_NUMBER: _builtins.int
+    CUSTOM_PERMISSIONS_SCHEMES_FIELD_NUMBER: _builtins.int
+    CUSTOM_TERMS_OF_SERVICE_FIELD_NUMBER: _builtins.int
+    GUEST_ACCOUNTS_FIELD_NUMBER: _builtins.int
+    GUEST_ACCOUNTS_PERMISSIONS_FIELD_NUMBER: _builtins.int
+    ID_LOADED_FIELD_NUMBER: _builtins.int
+    LOCK_TEAMMATE_NAME_DISPLAY_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_PLUGINS_FIELD_NUMBER: _builtins.int
+    ADVANCED_LOGGING_FIELD_NUMBER: _builtins.int
+    CLOUD_FIELD_NUMBER: _builtins.int
+    SHARED_CHANNELS_FIELD_NUMBER: _builtins.int
+    REMOTE_CLUSTER_SERVICE_FIELD_NUMBER: _builtins.int
+    OUTGOING_OAUTH_CONNECTIONS_FIELD_NUMBER: _builtins.int
+    AUTO_TRANSLATION_FIELD_NUMBER: _builtins.int
+    FUTURE_FEATURES_FIELD_NUMBER: _builtins.int
+    users: _builtins.int
+    """Most users the license allows."""
+    ldap: _builtins.bool
+    """Whether the license includes ldap."""
+    ldap_groups: _builtins.bool
+    """Whether the license includes ldap groups."""
+    mfa: _builtins.bool
+    """Whether the license includes mfa."""
+    google_oauth: _builtins.bool
+    """Whether the license includes google oauth."""
+    office365_oauth: _builtins.bool
+    """Whether the license includes office365 oauth."""
+    openid: _builtins.bool
+    """Whether the license includes openid."""
+    compliance: _builtins.bool
+    """Whether the license includes compliance."""
+    cluster: _builtins.bool
+    """Whether the license includes cluster."""
+    metrics: _builtins.bool
+    """Whether the license includes metrics."""
+    mhpns: _builtins.bool
+    """Whether the license includes mhpns."""
+    saml: _builtins.bool
+    """Whether the license includes saml."""
+    elastic_search: _builtins.bool
+    """Whether the license includes elastic search."""
+    announcement: _builtins.bool
+    """Whether the license includes announcement."""
+    theme_management: _builtins.bool
+    """Whether the license includes theme management."""
+    email_notification_contents: _builtins.bool
+    """Whether the license includes email notification contents."""
+    data_retention: _builtins.bool
+    """Whether the license includes data retention."""
+    message_export: _builtins.bool
+    """Whether the license includes message export."""
+    custom_permissions_schemes: _builtins.bool
+    """Whether the license includes custom permissions schemes."""
+    custom_terms_of_service: _builtins.bool
+    """Whether the license includes custom terms of service."""
+    guest_accounts: _builtins.bool
+    """Whether the license includes guest accounts."""
+    guest_accounts_permissions: _builtins.bool
+    """Whether the license includes guest accounts permissions."""
+    id_loaded: _builtins.bool
+    """Whether the license includes id loaded."""
+    lock_teammate_name_display: _builtins.bool
+    """Whether the license includes lock teammate name display."""
+    enterprise_plugins: _builtins.bool
+    """Whether the license includes enterprise plugins."""
+    advanced_logging: _builtins.bool
+    """Whether the license includes advanced logging."""
+    cloud: _builtins.bool
+    """Whether the license includes cloud."""
+    shared_channels: _builtins.bool
+    """Whether the license includes shared channels."""
+    remote_cluster_service: _builtins.bool
+    """Whether the license includes remote cluster service."""
+    outgoing_oauth_connections: _builtins.bool
+    """Whether the license includes outgoing oauth connections."""
+    auto_translation: _builtins.bool
+    """Whether the license includes auto translation."""
+    future_features: _builtins.bool
+    """Whether the license includes future features."""
+    def __init__(
+        self,
+        *,
+        users: _builtins.int | None = ...,
+        ldap: _builtins.bool | None = ...,
+        ldap_groups: _builtins.bool | None = ...,
+        mfa: _builtins.bool | None = ...,
+        google_oauth: _builtins.bool | None = ...,
+        office365_oauth: _builtins.bool | None = ...,
+        openid: _builtins.bool | None = ...,
+        compliance: _builtins.bool | None = ...,
+        cluster: _builtins.bool | None = ...,
+        metrics: _builtins.bool | None = ...,
+        mhpns: _builtins.bool | None = ...,
+        saml: _builtins.bool | None = ...,
+        elastic_search: _builtins.bool | None = ...,
+        announcement: _builtins.bool | None = ...,
+        theme_management: _builtins.bool | None = ...,
+        email_notification_contents: _builtins.bool | None = ...,
+        data_retention: _builtins.bool | None = ...,
+        message_export: _builtins.bool | None = ...,
+        custom_permissions_schemes: _builtins.bool | None = ...,
+        custom_terms_of_service: _builtins.bool | None = ...,
+        guest_accounts: _builtins.bool | None = ...,
+        guest_accounts_permissions: _builtins.bool | None = ...,
+        id_loaded: _builtins.bool | None = ...,
+        lock_teammate_name_display: _builtins.bool | None = ...,
+        enterprise_plugins: _builtins.bool | None = ...,
+        advanced_logging: _builtins.bool | None = ...,
+        cloud: _builtins.bool | None = ...,
+        shared_channels: _builtins.bool | None = ...,
+        remote_cluster_service: _builtins.bool | None = ...,
+        outgoing_oauth_connections: _builtins.bool | None = ...,
+        auto_translation: _builtins.bool | None = ...,
+        future_features: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_advanced_logging", b"_advanced_logging", "_announcement", b"_announcement", "_auto_translation", b"_auto_translation", "_cloud", b"_cloud", "_cluster", b"_cluster", "_compliance", b"_compliance", "_custom_permissions_schemes", b"_custom_permissions_schemes", "_custom_terms_of_service", b"_custom_terms_of_service", "_data_retention", b"_data_retention", "_elastic_search", b"_elastic_search", "_email_notification_contents", b"_email_notification_contents", "_enterprise_plugins", b"_enterprise_plugins", "_future_features", b"_future_features", "_google_oauth", b"_google_oauth", "_guest_accounts", b"_guest_accounts", "_guest_accounts_permissions", b"_guest_accounts_permissions", "_id_loaded", b"_id_loaded", "_ldap", b"_ldap", "_ldap_groups", b"_ldap_groups", "_lock_teammate_name_display", b"_lock_teammate_name_display", "_message_export", b"_message_export", "_metrics", b"_metrics", "_mfa", b"_mfa", "_mhpns", b"_mhpns", "_office365_oauth", b"_office365_oauth", "_openid", b"_openid", "_outgoing_oauth_connections", b"_outgoing_oauth_connections", "_remote_cluster_service", b"_remote_cluster_service", "_saml", b"_saml", "_shared_channels", b"_shared_channels", "_theme_management", b"_theme_management", "_users", b"_users", "advanced_logging", b"advanced_logging", "announcement", b"announcement", "auto_translation", b"auto_translation", "cloud", b"cloud", "cluster", b"cluster", "compliance", b"compliance", "custom_permissions_schemes", b"custom_permissions_schemes", "custom_terms_of_service", b"custom_terms_of_service", "data_retention", b"data_retention", "elastic_search", b"elastic_search", "email_notification_contents", b"email_notification_contents", "enterprise_plugins", b"enterprise_plugins", "future_features", b"future_features", "google_oauth", b"google_oauth", "guest_accounts", b"guest_accounts", "guest_accounts_permissions", b"guest_accounts_permissions", "id_loaded", b"id_loaded", "ldap", b"ldap", "ldap_groups", b"ldap_groups", "lock_teammate_name_display", b"lock_teammate_name_display", "message_export", b"message_export", "metrics", b"metrics", "mfa", b"mfa", "mhpns", b"mhpns", "office365_oauth", b"office365_oauth", "openid", b"openid", "outgoing_oauth_connections", b"outgoing_oauth_connections", "remote_cluster_service", b"remote_cluster_service", "saml", b"saml", "shared_channels", b"shared_channels", "theme_management", b"theme_management", "users", b"users"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_advanced_logging", b"_advanced_logging", "_announcement", b"_announcement", "_auto_translation", b"_auto_translation", "_cloud", b"_cloud", "_cluster", b"_cluster", "_compliance", b"_compliance", "_custom_permissions_schemes", b"_custom_permissions_schemes", "_custom_terms_of_service", b"_custom_terms_of_service", "_data_retention", b"_data_retention", "_elastic_search", b"_elastic_search", "_email_notification_contents", b"_email_notification_contents", "_enterprise_plugins", b"_enterprise_plugins", "_future_features", b"_future_features", "_google_oauth", b"_google_oauth", "_guest_accounts", b"_guest_accounts", "_guest_accounts_permissions", b"_guest_accounts_permissions", "_id_loaded", b"_id_loaded", "_ldap", b"_ldap", "_ldap_groups", b"_ldap_groups", "_lock_teammate_name_display", b"_lock_teammate_name_display", "_message_export", b"_message_export", "_metrics", b"_metrics", "_mfa", b"_mfa", "_mhpns", b"_mhpns", "_office365_oauth", b"_office365_oauth", "_openid", b"_openid", "_outgoing_oauth_connections", b"_outgoing_oauth_connections", "_remote_cluster_service", b"_remote_cluster_service", "_saml", b"_saml", "_shared_channels", b"_shared_channels", "_theme_management", b"_theme_management", "_users", b"_users", "advanced_logging", b"advanced_logging", "announcement", b"announcement", "auto_translation", b"auto_translation", "cloud", b"cloud", "cluster", b"cluster", "compliance", b"compliance", "custom_permissions_schemes", b"custom_permissions_schemes", "custom_terms_of_service", b"custom_terms_of_service", "data_retention", b"data_retention", "elastic_search", b"elastic_search", "email_notification_contents", b"email_notification_contents", "enterprise_plugins", b"enterprise_plugins", "future_features", b"future_features", "google_oauth", b"google_oauth", "guest_accounts", b"guest_accounts", "guest_accounts_permissions", b"guest_accounts_permissions", "id_loaded", b"id_loaded", "ldap", b"ldap", "ldap_groups", b"ldap_groups", "lock_teammate_name_display", b"lock_teammate_name_display", "message_export", b"message_export", "metrics", b"metrics", "mfa", b"mfa", "mhpns", b"mhpns", "office365_oauth", b"office365_oauth", "openid", b"openid", "outgoing_oauth_connections", b"outgoing_oauth_connections", "remote_cluster_service", b"remote_cluster_service", "saml", b"saml", "shared_channels", b"shared_channels", "theme_management", b"theme_management", "users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__advanced_logging: _TypeAlias = _typing.Literal["advanced_logging"]  # noqa: Y015
+    _WhichOneofArgType__advanced_logging: _TypeAlias = _typing.Literal["_advanced_logging", b"_advanced_logging"]  # noqa: Y015
+    _WhichOneofReturnType__announcement: _TypeAlias = _typing.Literal["announcement"]  # noqa: Y015
+    _WhichOneofArgType__announcement: _TypeAlias = _typing.Literal["_announcement", b"_announcement"]  # noqa: Y015
+    _WhichOneofReturnType__auto_translation: _TypeAlias = _typing.Literal["auto_translation"]  # noqa: Y015
+    _WhichOneofArgType__auto_translation: _TypeAlias = _typing.Literal["_auto_translation", b"_auto_translation"]  # noqa: Y015
+    _WhichOneofReturnType__cloud: _TypeAlias = _typing.Literal["cloud"]  # noqa: Y015
+    _WhichOneofArgType__cloud: _TypeAlias = _typing.Literal["_cloud", b"_cloud"]  # noqa: Y015
+    _WhichOneofReturnType__cluster: _TypeAlias = _typing.Literal["cluster"]  # noqa: Y015
+    _WhichOneofArgType__cluster: _TypeAlias = _typing.Literal["_cluster", b"_cluster"]  # noqa: Y015
+    _WhichOneofReturnType__compliance: _TypeAlias = _typing.Literal["compliance"]  # noqa: Y015
+    _WhichOneofArgType__compliance: _TypeAlias = _typing.Literal["_compliance", b"_compliance"]  # noqa: Y015
+    _WhichOneofReturnType__custom_permissions_schemes: _TypeAlias = _typing.Literal["custom_permissions_schemes"]  # noqa: Y015
+    _WhichOneofArgType__custom_permissions_schemes: _TypeAlias = _typing.Literal["_custom_permissions_schemes", b"_custom_permissions_schemes"]  # noqa: Y015
+    _WhichOneofReturnType__custom_terms_of_service: _TypeAlias = _typing.Literal["custom_terms_of_service"]  # noqa: Y015
+    _WhichOneofArgType__custom_terms_of_service: _TypeAlias = _typing.Literal["_custom_terms_of_service", b"_custom_terms_of_service"]  # noqa: Y015
+    _WhichOneofReturnType__data_retention: _TypeAlias = _typing.Literal["data_retention"]  # noqa: Y015
+    _WhichOneofArgType__data_retention: _TypeAlias = _typing.Literal["_data_retention", b"_data_retention"]  # noqa: Y015
+    _WhichOneofReturnType__elastic_search: _TypeAlias = _typing.Literal["elastic_search"]  # noqa: Y015
+    _WhichOneofArgType__elastic_search: _TypeAlias = _typing.Literal["_elastic_search", b"_elastic_search"]  # noqa: Y015
+    _WhichOneofReturnType__email_notification_contents: _TypeAlias = _typing.Literal["email_notification_contents"]  # noqa: Y015
+    _WhichOneofArgType__email_notification_contents: _TypeAlias = _typing.Literal["_email_notification_contents", b"_email_notification_contents"]  # noqa: Y015
+    _WhichOneofReturnType__enterprise_plugins: _TypeAlias = _typing.Literal["enterprise_plugins"]  # noqa: Y015
+    _WhichOneofArgType__enterprise_plugins: _TypeAlias = _typing.Literal["_enterprise_plugins", b"_enterprise_plugins"]  # noqa: Y015
+    _WhichOneofReturnType__future_features: _TypeAlias = _typing.Literal["future_features"]  # noqa: Y015
+    _WhichOneofArgType__future_features: _TypeAlias = _typing.Literal["_future_features", b"_future_features"]  # noqa: Y015
+    _WhichOneofReturnType__google_oauth: _TypeAlias = _typing.Literal["google_oauth"]  # noqa: Y015
+    _WhichOneofArgType__google_oauth: _TypeAlias = _typing.Literal["_google_oauth", b"_google_oauth"]  # noqa: Y015
+    _WhichOneofReturnType__guest_accounts: _TypeAlias = _typing.Literal["guest_accounts"]  # noqa: Y015
+    _WhichOneofArgType__guest_accounts: _TypeAlias = _typing.Literal["_guest_accounts", b"_guest_accounts"]  # noqa: Y015
+    _WhichOneofReturnType__guest_accounts_permissions: _TypeAlias = _typing.Literal["guest_accounts_permissions"]  # noqa: Y015
+    _WhichOneofArgType__guest_accounts_permissions: _TypeAlias = _typing.Literal["_guest_accounts_permissions", b"_guest_accounts_permissions"]  # noqa: Y015
+    _WhichOneofReturnType__id_loaded: _TypeAlias = _typing.Literal["id_loaded"]  # noqa: Y015
+    _WhichOneofArgType__id_loaded: _TypeAlias = _typing.Literal["_id_loaded", b"_id_loaded"]  # noqa: Y015
+    _WhichOneofReturnType__ldap: _TypeAlias = _typing.Literal["ldap"]  # noqa: Y015
+    _WhichOneofArgType__ldap: _TypeAlias = _typing.Literal["_ldap", b"_ldap"]  # noqa: Y015
+    _WhichOneofReturnType__ldap_groups: _TypeAlias = _typing.Literal["ldap_groups"]  # noqa: Y015
+    _WhichOneofArgType__ldap_groups: _TypeAlias = _typing.Literal["_ldap_groups", b"_ldap_groups"]  # noqa: Y015
+    _WhichOneofReturnType__lock_teammate_name_display: _TypeAlias = _typing.Literal["lock_teammate_name_display"]  # noqa: Y015
+    _WhichOneofArgType__lock_teammate_name_display: _TypeAlias = _typing.Literal["_lock_teammate_name_display", b"_lock_teammate_name_display"]  # noqa: Y015
+    _WhichOneofReturnType__message_export: _TypeAlias = _typing.Literal["message_export"]  # noqa: Y015
+    _WhichOneofArgType__message_export: _TypeAlias = _typing.Literal["_message_export", b"_message_export"]  # noqa: Y015
+    _WhichOneofReturnType__metrics: _TypeAlias = _typing.Literal["metrics"]  # noqa: Y015
+    _WhichOneofArgType__metrics: _TypeAlias = _typing.Literal["_metrics", b"_metrics"]  # noqa: Y015
+    _WhichOneofReturnType__mfa: _TypeAlias = _typing.Literal["mfa"]  # noqa: Y015
+    _WhichOneofArgType__mfa: _TypeAlias = _typing.Literal["_mfa", b"_mfa"]  # noqa: Y015
+    _WhichOneofReturnType__mhpns: _TypeAlias = _typing.Literal["mhpns"]  # noqa: Y015
+    _WhichOneofArgType__mhpns: _TypeAlias = _typing.Literal["_mhpns", b"_mhpns"]  # noqa: Y015
+    _WhichOneofReturnType__office365_oauth: _TypeAlias = _typing.Literal["office365_oauth"]  # noqa: Y015
+    _WhichOneofArgType__office365_oauth: _TypeAlias = _typing.Literal["_office365_oauth", b"_office365_oauth"]  # noqa: Y015
+    _WhichOneofReturnType__openid: _TypeAlias = _typing.Literal["openid"]  # noqa: Y015
+    _WhichOneofArgType__openid: _TypeAlias = _typing.Literal["_openid", b"_openid"]  # noqa: Y015
+    _WhichOneofReturnType__outgoing_oauth_connections: _TypeAlias = _typing.Literal["outgoing_oauth_connections"]  # noqa: Y015
+    _WhichOneofArgType__outgoing_oauth_connections: _TypeAlias = _typing.Literal["_outgoing_oauth_connections", b"_outgoing_oauth_connections"]  # noqa: Y015
+    _WhichOneofReturnType__remote_cluster_service: _TypeAlias = _typing.Literal["remote_cluster_service"]  # noqa: Y015
+    _WhichOneofArgType__remote_cluster_service: _TypeAlias = _typing.Literal["_remote_cluster_service", b"_remote_cluster_service"]  # noqa: Y015
+    _WhichOneofReturnType__saml: _TypeAlias = _typing.Literal["saml"]  # noqa: Y015
+    _WhichOneofArgType__saml: _TypeAlias = _typing.Literal["_saml", b"_saml"]  # noqa: Y015
+    _WhichOneofReturnType__shared_channels: _TypeAlias = _typing.Literal["shared_channels"]  # noqa: Y015
+    _WhichOneofArgType__shared_channels: _TypeAlias = _typing.Literal["_shared_channels", b"_shared_channels"]  # noqa: Y015
+    _WhichOneofReturnType__theme_management: _TypeAlias = _typing.Literal["theme_management"]  # noqa: Y015
+    _WhichOneofArgType__theme_management: _TypeAlias = _typing.Literal["_theme_management", b"_theme_management"]  # noqa: Y015
+    _WhichOneofReturnType__users: _TypeAlias = _typing.Literal["users"]  # noqa: Y015
+    _WhichOneofArgType__users: _TypeAlias = _typing.Literal["_users", b"_users"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__advanced_logging) -> _WhichOneofReturnType__advanced_logging | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__announcement) -> _WhichOneofReturnType__announcement | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__auto_translation) -> _WhichOneofReturnType__auto_translation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__cloud) -> _WhichOneofReturnType__cloud | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__cluster) -> _WhichOneofReturnType__cluster | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__compliance) -> _WhichOneofReturnType__compliance | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__custom_permissions_schemes) -> _WhichOneofReturnType__custom_permissions_schemes | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__custom_terms_of_service) -> _WhichOneofReturnType__custom_terms_of_service | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__data_retention) -> _WhichOneofReturnType__data_retention | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__elastic_search) -> _WhichOneofReturnType__elastic_search | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__email_notification_contents) -> _WhichOneofReturnType__email_notification_contents | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__enterprise_plugins) -> _WhichOneofReturnType__enterprise_plugins | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__future_features) -> _WhichOneofReturnType__future_features | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__google_oauth) -> _WhichOneofReturnType__google_oauth | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__guest_accounts) -> _WhichOneofReturnType__guest_accounts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__guest_accounts_permissions) -> _WhichOneofReturnType__guest_accounts_permissions | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__id_loaded) -> _WhichOneofReturnType__id_loaded | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ldap) -> _WhichOneofReturnType__ldap | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ldap_groups) -> _WhichOneofReturnType__ldap_groups | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__lock_teammate_name_display) -> _WhichOneofReturnType__lock_teammate_name_display | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__message_export) -> _WhichOneofReturnType__message_export | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__metrics) -> _WhichOneofReturnType__metrics | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__mfa) -> _WhichOneofReturnType__mfa | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__mhpns) -> _WhichOneofReturnType__mhpns | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__office365_oauth) -> _WhichOneofReturnType__office365_oauth | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__openid) -> _WhichOneofReturnType__openid | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__outgoing_oauth_connections) -> _WhichOneofReturnType__outgoing_oauth_connections | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__remote_cluster_service) -> _WhichOneofReturnType__remote_cluster_service | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__saml) -> _WhichOneofReturnType__saml | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__shared_channels) -> _WhichOneofReturnType__shared_channels | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__theme_management) -> _WhichOneofReturnType__theme_management | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__users) -> _WhichOneofReturnType__users | None: ...
+
+Global___Features: _TypeAlias = Features  # noqa: Y015
+
+@_typing.final
+class LicenseLimits(_message.Message):
+    """LicenseLimits are the usage limits of a license (model.LicenseLimits)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_HISTORY_FIELD_NUMBER: _builtins.int
+    BOARD_CARDS_FIELD_NUMBER: _builtins.int
+    PLAYBOOK_RUNS_FIELD_NUMBER: _builtins.int
+    CALL_DURATION_SECONDS_FIELD_NUMBER: _builtins.int
+    AGENTS_PROMPTS_FIELD_NUMBER: _builtins.int
+    PUSH_NOTIFICATIONS_FIELD_NUMBER: _builtins.int
+    post_history: _builtins.int
+    """Messages kept, for plans that limit history."""
+    board_cards: _builtins.int
+    """Board cards allowed."""
+    playbook_runs: _builtins.int
+    """Playbook runs allowed."""
+    call_duration_seconds: _builtins.int
+    """Longest call, in seconds."""
+    agents_prompts: _builtins.int
+    """AI agent prompts allowed."""
+    push_notifications: _builtins.int
+    """Push notifications allowed."""
+    def __init__(
+        self,
+        *,
+        post_history: _builtins.int = ...,
+        board_cards: _builtins.int = ...,
+        playbook_runs: _builtins.int = ...,
+        call_duration_seconds: _builtins.int = ...,
+        agents_prompts: _builtins.int = ...,
+        push_notifications: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents_prompts", b"agents_prompts", "board_cards", b"board_cards", "call_duration_seconds", b"call_duration_seconds", "playbook_runs", b"playbook_runs", "post_history", b"post_history", "push_notifications", b"push_notifications"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenseLimits: _TypeAlias = LicenseLimits  # noqa: Y015
+
+@_typing.final
+class License(_message.Message):
+    """License is the license installed on the server (model.License)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    FEATURES_FIELD_NUMBER: _builtins.int
+    SKU_NAME_FIELD_NUMBER: _builtins.int
+    SKU_SHORT_NAME_FIELD_NUMBER: _builtins.int
+    IS_TRIAL_FIELD_NUMBER: _builtins.int
+    IS_GOV_SKU_FIELD_NUMBER: _builtins.int
+    IS_SEAT_COUNT_ENFORCED_FIELD_NUMBER: _builtins.int
+    EXTRA_USERS_FIELD_NUMBER: _builtins.int
+    SIGNUP_JWT_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Id of the license."""
+    issued_at: _builtins.int
+    """Issue time, in milliseconds since the Unix epoch."""
+    starts_at: _builtins.int
+    """Start time, in milliseconds."""
+    expires_at: _builtins.int
+    """Expiry time, in milliseconds."""
+    sku_name: _builtins.str
+    """Name of the SKU."""
+    sku_short_name: _builtins.str
+    """Short name of the SKU: "professional", "enterprise", "advanced", "entry",
+    ...
+    """
+    is_trial: _builtins.bool
+    """Whether it is a trial license."""
+    is_gov_sku: _builtins.bool
+    """Whether it is a government SKU."""
+    is_seat_count_enforced: _builtins.bool
+    """Whether the seat count is enforced."""
+    extra_users: _builtins.int
+    """Users allowed beyond the seat count."""
+    signup_jwt: _builtins.str
+    """Sign-up token of a trial."""
+    @_builtins.property
+    def customer(self) -> Global___Customer:
+        """Who holds it."""
+
+    @_builtins.property
+    def features(self) -> Global___Features:
+        """What it allows."""
+
+    @_builtins.property
+    def limits(self) -> Global___LicenseLimits:
+        """Usage limits."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        issued_at: _builtins.int = ...,
+        starts_at: _builtins.int = ...,
+        expires_at: _builtins.int = ...,
+        customer: Global___Customer | None = ...,
+        features: Global___Features | None = ...,
+        sku_name: _builtins.str = ...,
+        sku_short_name: _builtins.str = ...,
+        is_trial: _builtins.bool = ...,
+        is_gov_sku: _builtins.bool = ...,
+        is_seat_count_enforced: _builtins.bool = ...,
+        extra_users: _builtins.int | None = ...,
+        signup_jwt: _builtins.str | None = ...,
+        limits: Global___LicenseLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_extra_users", b"_extra_users", "_signup_jwt", b"_signup_jwt", "customer", b"customer", "extra_users", b"extra_users", "features", b"features", "limits", b"limits", "signup_jwt", b"signup_jwt"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_extra_users", b"_extra_users", "_signup_jwt", b"_signup_jwt", "customer", b"customer", "expires_at", b"expires_at", "extra_users", b"extra_users", "features", b"features", "id", b"id", "is_gov_sku", b"is_gov_sku", "is_seat_count_enforced", b"is_seat_count_enforced", "is_trial", b"is_trial", "issued_at", b"issued_at", "limits", b"limits", "signup_jwt", b"signup_jwt", "sku_name", b"sku_name", "sku_short_name", b"sku_short_name", "starts_at", b"starts_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__extra_users: _TypeAlias = _typing.Literal["extra_users"]  # noqa: Y015
+    _WhichOneofArgType__extra_users: _TypeAlias = _typing.Literal["_extra_users", b"_extra_users"]  # noqa: Y015
+    _WhichOneofReturnType__signup_jwt: _TypeAlias = _typing.Literal["signup_jwt"]  # noqa: Y015
+    _WhichOneofArgType__signup_jwt: _TypeAlias = _typing.Literal["_signup_jwt", b"_signup_jwt"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__extra_users) -> _WhichOneofReturnType__extra_users | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__signup_jwt) -> _WhichOneofReturnType__signup_jwt | None: ...
+
+Global___License: _TypeAlias = License  # noqa: Y015
+
+@_typing.final
+class FilesLimits(_message.Message):
+    """FilesLimits limits file storage (model.FilesLimits)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOTAL_STORAGE_FIELD_NUMBER: _builtins.int
+    total_storage: _builtins.int
+    """Bytes of storage; unset for no limit."""
+    def __init__(
+        self,
+        *,
+        total_storage: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_total_storage", b"_total_storage", "total_storage", b"total_storage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_total_storage", b"_total_storage", "total_storage", b"total_storage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__total_storage: _TypeAlias = _typing.Literal["total_storage"]  # noqa: Y015
+    _WhichOneofArgType__total_storage: _TypeAlias = _typing.Literal["_total_storage", b"_total_storage"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__total_storage) -> _WhichOneofReturnType__total_storage | None: ...
+
+Global___FilesLimits: _TypeAlias = FilesLimits  # noqa: Y015
+
+@_typing.final
+class MessagesLimits(_message.Message):
+    """MessagesLimits limits message history (model.MessagesLimits)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HISTORY_FIELD_NUMBER: _builtins.int
+    history: _builtins.int
+    """Messages kept; unset for no limit."""
+    def __init__(
+        self,
+        *,
+        history: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_history", b"_history", "history", b"history"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_history", b"_history", "history", b"history"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__history: _TypeAlias = _typing.Literal["history"]  # noqa: Y015
+    _WhichOneofArgType__history: _TypeAlias = _typing.Literal["_history", b"_history"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__history) -> _WhichOneofReturnType__history | None: ...
+
+Global___MessagesLimits: _TypeAlias = MessagesLimits  # noqa: Y015
+
+@_typing.final
+class TeamsLimits(_message.Message):
+    """TeamsLimits limits teams (model.TeamsLimits)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    active: _builtins.int
+    """Active teams allowed; unset for no limit."""
+    def __init__(
+        self,
+        *,
+        active: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
+    _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__active) -> _WhichOneofReturnType__active | None: ...
+
+Global___TeamsLimits: _TypeAlias = TeamsLimits  # noqa: Y015
+
+@_typing.final
+class ProductLimits(_message.Message):
+    """ProductLimits are the limits of a cloud plan (model.ProductLimits); a self-
+    hosted server has none.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILES_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
+    TEAMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def files(self) -> Global___FilesLimits:
+        """File limits; unset for none."""
+
+    @_builtins.property
+    def messages(self) -> Global___MessagesLimits:
+        """Message limits; unset for none."""
+
+    @_builtins.property
+    def teams(self) -> Global___TeamsLimits:
+        """Team limits; unset for none."""
+
+    def __init__(
+        self,
+        *,
+        files: Global___FilesLimits | None = ...,
+        messages: Global___MessagesLimits | None = ...,
+        teams: Global___TeamsLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "messages", b"messages", "teams", b"teams"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "messages", b"messages", "teams", b"teams"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProductLimits: _TypeAlias = ProductLimits  # noqa: Y015
+
+@_typing.final
+class GetConfigRequest(_message.Message):
+    """GetConfigRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfigRequest: _TypeAlias = GetConfigRequest  # noqa: Y015
+
+@_typing.final
+class GetConfigResponse(_message.Message):
+    """GetConfigResponse carries the configuration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def config(self) -> Global___Config:
+        """The configuration, with secrets replaced by "********************"."""
+
+    def __init__(
+        self,
+        *,
+        config: Global___Config | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfigResponse: _TypeAlias = GetConfigResponse  # noqa: Y015
+
+@_typing.final
+class GetUnsanitizedConfigRequest(_message.Message):
+    """GetUnsanitizedConfigRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUnsanitizedConfigRequest: _TypeAlias = GetUnsanitizedConfigRequest  # noqa: Y015
+
+@_typing.final
+class GetUnsanitizedConfigResponse(_message.Message):
+    """GetUnsanitizedConfigResponse carries the configuration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def config(self) -> Global___Config:
+        """The configuration, secrets included."""
+
+    def __init__(
+        self,
+        *,
+        config: Global___Config | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUnsanitizedConfigResponse: _TypeAlias = GetUnsanitizedConfigResponse  # noqa: Y015
+
+@_typing.final
+class SaveConfigRequest(_message.Message):
+    """SaveConfigRequest carries the configuration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def config(self) -> Global___Config:
+        """The whole configuration; a secret that reads "********************" keeps
+        its stored value, and missing settings get their defaults.
+        """
+
+    def __init__(
+        self,
+        *,
+        config: Global___Config | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveConfigRequest: _TypeAlias = SaveConfigRequest  # noqa: Y015
+
+@_typing.final
+class SaveConfigResponse(_message.Message):
+    """SaveConfigResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveConfigResponse: _TypeAlias = SaveConfigResponse  # noqa: Y015
+
+@_typing.final
+class GetLicenseRequest(_message.Message):
+    """GetLicenseRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLicenseRequest: _TypeAlias = GetLicenseRequest  # noqa: Y015
+
+@_typing.final
+class GetLicenseResponse(_message.Message):
+    """GetLicenseResponse carries the license."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LICENSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def license(self) -> Global___License:
+        """The license; unset when none is installed."""
+
+    def __init__(
+        self,
+        *,
+        license: Global___License | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_license", b"_license", "license", b"license"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_license", b"_license", "license", b"license"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__license: _TypeAlias = _typing.Literal["license"]  # noqa: Y015
+    _WhichOneofArgType__license: _TypeAlias = _typing.Literal["_license", b"_license"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__license) -> _WhichOneofReturnType__license | None: ...
+
+Global___GetLicenseResponse: _TypeAlias = GetLicenseResponse  # noqa: Y015
+
+@_typing.final
+class IsEnterpriseReadyRequest(_message.Message):
+    """IsEnterpriseReadyRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IsEnterpriseReadyRequest: _TypeAlias = IsEnterpriseReadyRequest  # noqa: Y015
+
+@_typing.final
+class IsEnterpriseReadyResponse(_message.Message):
+    """IsEnterpriseReadyResponse carries the answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IS_ENTERPRISE_READY_FIELD_NUMBER: _builtins.int
+    is_enterprise_ready: _builtins.bool
+    """Whether the server is an Enterprise build."""
+    def __init__(
+        self,
+        *,
+        is_enterprise_ready: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["is_enterprise_ready", b"is_enterprise_ready"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IsEnterpriseReadyResponse: _TypeAlias = IsEnterpriseReadyResponse  # noqa: Y015
+
+@_typing.final
+class GetSystemInstallDateRequest(_message.Message):
+    """GetSystemInstallDateRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSystemInstallDateRequest: _TypeAlias = GetSystemInstallDateRequest  # noqa: Y015
+
+@_typing.final
+class GetSystemInstallDateResponse(_message.Message):
+    """GetSystemInstallDateResponse carries the install date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSTALL_DATE_FIELD_NUMBER: _builtins.int
+    install_date: _builtins.int
+    """When the server was installed, in milliseconds since the Unix epoch."""
+    def __init__(
+        self,
+        *,
+        install_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["install_date", b"install_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSystemInstallDateResponse: _TypeAlias = GetSystemInstallDateResponse  # noqa: Y015
+
+@_typing.final
+class GetDiagnosticIdRequest(_message.Message):
+    """GetDiagnosticIdRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDiagnosticIdRequest: _TypeAlias = GetDiagnosticIdRequest  # noqa: Y015
+
+@_typing.final
+class GetDiagnosticIdResponse(_message.Message):
+    """GetDiagnosticIdResponse carries the id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIAGNOSTIC_ID_FIELD_NUMBER: _builtins.int
+    diagnostic_id: _builtins.str
+    """The server's telemetry id."""
+    def __init__(
+        self,
+        *,
+        diagnostic_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diagnostic_id", b"diagnostic_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDiagnosticIdResponse: _TypeAlias = GetDiagnosticIdResponse  # noqa: Y015
+
+@_typing.final
+class GetTelemetryIdRequest(_message.Message):
+    """GetTelemetryIdRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTelemetryIdRequest: _TypeAlias = GetTelemetryIdRequest  # noqa: Y015
+
+@_typing.final
+class GetTelemetryIdResponse(_message.Message):
+    """GetTelemetryIdResponse carries the id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TELEMETRY_ID_FIELD_NUMBER: _builtins.int
+    telemetry_id: _builtins.str
+    """The server's telemetry id."""
+    def __init__(
+        self,
+        *,
+        telemetry_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["telemetry_id", b"telemetry_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTelemetryIdResponse: _TypeAlias = GetTelemetryIdResponse  # noqa: Y015
+
+@_typing.final
+class RequestTrialLicenseRequest(_message.Message):
+    """RequestTrialLicenseRequest carries the trial request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    USERS_FIELD_NUMBER: _builtins.int
+    TERMS_ACCEPTED_FIELD_NUMBER: _builtins.int
+    RECEIVE_EMAILS_ACCEPTED_FIELD_NUMBER: _builtins.int
+    requester_id: _builtins.str
+    """Id of the user who asks."""
+    users: _builtins.int
+    """Users the trial covers."""
+    terms_accepted: _builtins.bool
+    """Whether the requester accepted the terms."""
+    receive_emails_accepted: _builtins.bool
+    """Whether the requester accepts emails."""
+    def __init__(
+        self,
+        *,
+        requester_id: _builtins.str = ...,
+        users: _builtins.int = ...,
+        terms_accepted: _builtins.bool = ...,
+        receive_emails_accepted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["receive_emails_accepted", b"receive_emails_accepted", "requester_id", b"requester_id", "terms_accepted", b"terms_accepted", "users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestTrialLicenseRequest: _TypeAlias = RequestTrialLicenseRequest  # noqa: Y015
+
+@_typing.final
+class RequestTrialLicenseResponse(_message.Message):
+    """RequestTrialLicenseResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestTrialLicenseResponse: _TypeAlias = RequestTrialLicenseResponse  # noqa: Y015
+
+@_typing.final
+class GetCloudLimitsRequest(_message.Message):
+    """GetCloudLimitsRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCloudLimitsRequest: _TypeAlias = GetCloudLimitsRequest  # noqa: Y015
+
+@_typing.final
+class GetCloudLimitsResponse(_message.Message):
+    """GetCloudLimitsResponse carries the limits."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMITS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def limits(self) -> Global___ProductLimits:
+        """The cloud plan's limits; empty on a self-hosted server."""
+
+    def __init__(
+        self,
+        *,
+        limits: Global___ProductLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCloudLimitsResponse: _TypeAlias = GetCloudLimitsResponse  # noqa: Y015

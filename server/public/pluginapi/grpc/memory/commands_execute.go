@@ -52,6 +52,7 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 			args.TeamId = c.GetTeamId()
 		}
 		args.TriggerId = newID()
+		args.SiteUrl = b.configString("ServiceSettings", "SiteURL")
 		b.commands.triggers[args.GetTriggerId()] = b.now()
 		plugin, _ = b.pluginCommand(args.GetTeamId(), trigger)
 		for _, cmd := range b.customOf(args.GetTeamId()) {

@@ -1,15 +1,102 @@
 package memory
 
-// This file holds the handlers of the config domain: the server version
-// and, as the API grows, the configuration.
+// This file holds the handlers of the server/config domain: the version,
+// the configuration, the license and the server's identity. The
+// configuration lives in config_store.go.
 
 import (
 	"context"
+	"net/http"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
 // GetServerVersion returns the configured server version.
 func (b *Backend) GetServerVersion(context.Context, *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
 	return &pluginpb.GetServerVersionResponse{Version: b.version}, nil
+}
+
+// GetConfig returns the configuration with its secrets hidden.
+func (b *Backend) GetConfig(context.Context, *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.GetConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(sanitizedConfig(b.config))}}, nil
+}
+
+// GetUnsanitizedConfig returns the configuration with its secrets.
+func (b *Backend) GetUnsanitizedConfig(context.Context, *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.GetUnsanitizedConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(b.config)}}, nil
+}
+
+// SaveConfig replaces the configuration. As in Mattermost, a secret that
+// reads as the sanitized placeholder keeps its stored value, missing
+// settings get their defaults, and an invalid configuration changes
+// nothing.
+func (b *Backend) SaveConfig(_ context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
+	cfg, err := parseConfig(req.GetConfig().GetJson())
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	desanitize(cfg, b.config)
+	cfg = normalizeNumbers(withDefaults(cfg, defaultConfig(b.pluginID, DefaultMaxUsersPerTeam)))
+	if err := validateConfig(cfg); err != nil {
+		return nil, err
+	}
+	b.config = cfg
+	return &pluginpb.SaveConfigResponse{}, nil
+}
+
+// GetLicense returns no license: the backend is a server without one.
+func (b *Backend) GetLicense(context.Context, *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
+	return &pluginpb.GetLicenseResponse{}, nil
+}
+
+// IsEnterpriseReady reports false: the backend behaves as a Team Edition
+// build.
+func (b *Backend) IsEnterpriseReady(context.Context, *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
+	return &pluginpb.IsEnterpriseReadyResponse{IsEnterpriseReady: false}, nil
+}
+
+// GetSystemInstallDate returns when the backend was created.
+func (b *Backend) GetSystemInstallDate(context.Context, *pluginpb.GetSystemInstallDateRequest) (*pluginpb.GetSystemInstallDateResponse, error) {
+	return &pluginpb.GetSystemInstallDateResponse{InstallDate: b.installDate}, nil
+}
+
+// GetDiagnosticId returns the server's telemetry id.
+func (b *Backend) GetDiagnosticId(context.Context, *pluginpb.GetDiagnosticIdRequest) (*pluginpb.GetDiagnosticIdResponse, error) {
+	return &pluginpb.GetDiagnosticIdResponse{DiagnosticId: b.telemetryID}, nil
+}
+
+// GetTelemetryId returns the server's telemetry id.
+func (b *Backend) GetTelemetryId(context.Context, *pluginpb.GetTelemetryIdRequest) (*pluginpb.GetTelemetryIdResponse, error) {
+	return &pluginpb.GetTelemetryIdResponse{TelemetryId: b.telemetryID}, nil
+}
+
+// RequestTrialLicense checks the request as Mattermost does, then fails:
+// a trial comes from Mattermost's license server, which the backend does
+// not reach.
+func (b *Backend) RequestTrialLicense(_ context.Context, req *pluginpb.RequestTrialLicenseRequest) (*pluginpb.RequestTrialLicenseResponse, error) {
+	switch {
+	case !req.GetTermsAccepted():
+		return nil, apperror.New("api.license.request-trial.bad-request.terms-not-accepted",
+			"The terms of the trial must be accepted.", "", http.StatusBadRequest)
+	case req.GetUsers() <= 0:
+		return nil, apperror.New("api.license.request-trial.bad-request",
+			"A trial needs a number of users.", "", http.StatusBadRequest)
+	case !isValidID(req.GetRequesterId()):
+		return nil, invalidParam("requester_id")
+	}
+	return nil, apperror.New("api.license.request_trial_license.app_error",
+		"Trial licenses come from Mattermost's license server, which this server does not reach.", "",
+		http.StatusNotImplemented)
+}
+
+// GetCloudLimits returns no limits: the backend is a self-hosted server.
+func (b *Backend) GetCloudLimits(context.Context, *pluginpb.GetCloudLimitsRequest) (*pluginpb.GetCloudLimitsResponse, error) {
+	return &pluginpb.GetCloudLimitsResponse{Limits: &pluginpb.ProductLimits{}}, nil
 }

@@ -48,6 +48,10 @@ type Backend struct {
 	oauthApps   map[string]*pluginpb.OAuthApp
 	commands    commandStore
 	events      eventLog
+	config      map[string]any
+
+	installDate int64
+	telemetryID string
 
 	profileImages map[string][]byte
 
@@ -95,9 +99,9 @@ func Logger(l *slog.Logger) Option {
 // TeamSettings.MaxUsersPerTeam, which [MaxUsersPerTeam] changes.
 const DefaultMaxUsersPerTeam = 50
 
-// MaxUsersPerTeam sets how many current members a team may have, as
-// Mattermost's TeamSettings.MaxUsersPerTeam does. Values below 1 keep the
-// default, [DefaultMaxUsersPerTeam].
+// MaxUsersPerTeam sets the initial TeamSettings.MaxUsersPerTeam of the
+// configuration: how many current members a team may have. Values below 1
+// keep the default, [DefaultMaxUsersPerTeam]. SaveConfig changes it later.
 func MaxUsersPerTeam(n int) Option {
 	return optionFunc(func(b *Backend) {
 		if n > 0 {
@@ -155,6 +159,9 @@ func New(opts ...Option) *Backend {
 	for _, opt := range opts {
 		opt.apply(b)
 	}
+	b.config = normalizeNumbers(defaultConfig(b.pluginID, b.maxUsersPerTeam))
+	b.installDate = b.nowMillis()
+	b.telemetryID = newID()
 	return b
 }
 

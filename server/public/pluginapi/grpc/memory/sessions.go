@@ -125,8 +125,8 @@ func (b *Backend) RevokeSession(_ context.Context, req *pluginpb.RevokeSessionRe
 }
 
 // CreateUserAccessToken creates a personal access token and its session.
-// As on a Mattermost server with the default ServiceSettings, where
-// EnableUserAccessTokens is false, only bot accounts may have one.
+// Unless ServiceSettings.EnableUserAccessTokens is on (it is off by
+// default, as in Mattermost), only bot accounts may have one.
 func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateUserAccessTokenRequest) (*pluginpb.CreateUserAccessTokenResponse, error) {
 	in := req.GetToken()
 	if in == nil {
@@ -142,7 +142,7 @@ func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateU
 	if err != nil {
 		return nil, err
 	}
-	if !u.GetIsBot() {
+	if !u.GetIsBot() && !b.configBool("ServiceSettings", "EnableUserAccessTokens") {
 		return nil, apperror.New("app.user_access_token.disabled",
 			"Personal access tokens are disabled on this server.", "user_id="+u.GetId(), http.StatusNotImplemented)
 	}

@@ -324,7 +324,7 @@ func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
 			http.StatusBadRequest)
 	}
 	count := len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == teamID }))
-	if count >= b.maxUsersPerTeam {
+	if count >= int(b.configNumber("TeamSettings", "MaxUsersPerTeam")) {
 		return joinTeam{}, apperror.New("app.team.join_user_to_team.max_accounts.app_error",
 			"This team has reached the maximum number of allowed accounts.", "team_id="+teamID,
 			http.StatusBadRequest)

@@ -58,9 +58,21 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a mattermost/plugin/frontend.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xfd\x81\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a mattermost/plugin/frontend.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x9b\x8a\x01\n" +
 	"\tPluginAPI\x12k\n" +
-	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12J\n" +
+	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
+	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
+	"\x14GetUnsanitizedConfig\x12..mattermost.plugin.GetUnsanitizedConfigRequest\x1a/.mattermost.plugin.GetUnsanitizedConfigResponse\x12Y\n" +
+	"\n" +
+	"SaveConfig\x12$.mattermost.plugin.SaveConfigRequest\x1a%.mattermost.plugin.SaveConfigResponse\x12Y\n" +
+	"\n" +
+	"GetLicense\x12$.mattermost.plugin.GetLicenseRequest\x1a%.mattermost.plugin.GetLicenseResponse\x12n\n" +
+	"\x11IsEnterpriseReady\x12+.mattermost.plugin.IsEnterpriseReadyRequest\x1a,.mattermost.plugin.IsEnterpriseReadyResponse\x12w\n" +
+	"\x14GetSystemInstallDate\x12..mattermost.plugin.GetSystemInstallDateRequest\x1a/.mattermost.plugin.GetSystemInstallDateResponse\x12h\n" +
+	"\x0fGetDiagnosticId\x12).mattermost.plugin.GetDiagnosticIdRequest\x1a*.mattermost.plugin.GetDiagnosticIdResponse\x12e\n" +
+	"\x0eGetTelemetryId\x12(.mattermost.plugin.GetTelemetryIdRequest\x1a).mattermost.plugin.GetTelemetryIdResponse\x12t\n" +
+	"\x13RequestTrialLicense\x12-.mattermost.plugin.RequestTrialLicenseRequest\x1a..mattermost.plugin.RequestTrialLicenseResponse\x12e\n" +
+	"\x0eGetCloudLimits\x12(.mattermost.plugin.GetCloudLimitsRequest\x1a).mattermost.plugin.GetCloudLimitsResponse\x12J\n" +
 	"\x05KVSet\x12\x1f.mattermost.plugin.KVSetRequest\x1a .mattermost.plugin.KVSetResponse\x12J\n" +
 	"\x05KVGet\x12\x1f.mattermost.plugin.KVGetRequest\x1a .mattermost.plugin.KVGetResponse\x12S\n" +
 	"\bKVDelete\x12\".mattermost.plugin.KVDeleteRequest\x1a#.mattermost.plugin.KVDeleteResponse\x12\\\n" +
@@ -228,621 +240,661 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*GetServerVersionRequest)(nil),                   // 0: mattermost.plugin.GetServerVersionRequest
-	(*KVSetRequest)(nil),                              // 1: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                              // 2: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),                           // 3: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),                        // 4: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),                    // 5: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),                    // 6: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),                 // 7: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),                   // 8: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),                             // 9: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),                         // 10: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),                         // 11: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),                           // 12: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),                      // 13: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),                            // 14: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),                     // 15: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),                  // 16: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),                // 17: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),                         // 18: mattermost.plugin.UpdateUserRequest
-	(*CreateChannelRequest)(nil),                      // 19: mattermost.plugin.CreateChannelRequest
-	(*DeleteChannelRequest)(nil),                      // 20: mattermost.plugin.DeleteChannelRequest
-	(*RestoreChannelRequest)(nil),                     // 21: mattermost.plugin.RestoreChannelRequest
-	(*GetChannelOfTypeRequest)(nil),                   // 22: mattermost.plugin.GetChannelOfTypeRequest
-	(*GetPublicChannelsForTeamRequest)(nil),           // 23: mattermost.plugin.GetPublicChannelsForTeamRequest
-	(*GetChannelRequest)(nil),                         // 24: mattermost.plugin.GetChannelRequest
-	(*GetChannelByNameRequest)(nil),                   // 25: mattermost.plugin.GetChannelByNameRequest
-	(*GetChannelByNameForTeamNameRequest)(nil),        // 26: mattermost.plugin.GetChannelByNameForTeamNameRequest
-	(*GetChannelsForTeamForUserRequest)(nil),          // 27: mattermost.plugin.GetChannelsForTeamForUserRequest
-	(*GetChannelStatsRequest)(nil),                    // 28: mattermost.plugin.GetChannelStatsRequest
-	(*GetDirectChannelRequest)(nil),                   // 29: mattermost.plugin.GetDirectChannelRequest
-	(*GetGroupChannelRequest)(nil),                    // 30: mattermost.plugin.GetGroupChannelRequest
-	(*UpdateChannelRequest)(nil),                      // 31: mattermost.plugin.UpdateChannelRequest
-	(*RegisterChannelGuardRequest)(nil),               // 32: mattermost.plugin.RegisterChannelGuardRequest
-	(*UnregisterChannelGuardRequest)(nil),             // 33: mattermost.plugin.UnregisterChannelGuardRequest
-	(*SearchChannelsRequest)(nil),                     // 34: mattermost.plugin.SearchChannelsRequest
-	(*AddChannelMemberRequest)(nil),                   // 35: mattermost.plugin.AddChannelMemberRequest
-	(*AddUserToChannelRequest)(nil),                   // 36: mattermost.plugin.AddUserToChannelRequest
-	(*GetChannelMemberRequest)(nil),                   // 37: mattermost.plugin.GetChannelMemberRequest
-	(*GetChannelMembersRequest)(nil),                  // 38: mattermost.plugin.GetChannelMembersRequest
-	(*GetChannelMembersByIdsRequest)(nil),             // 39: mattermost.plugin.GetChannelMembersByIdsRequest
-	(*GetChannelMembersForUserRequest)(nil),           // 40: mattermost.plugin.GetChannelMembersForUserRequest
-	(*UpdateChannelMemberRolesRequest)(nil),           // 41: mattermost.plugin.UpdateChannelMemberRolesRequest
-	(*UpdateChannelMemberNotificationsRequest)(nil),   // 42: mattermost.plugin.UpdateChannelMemberNotificationsRequest
-	(*PatchChannelMembersNotificationsRequest)(nil),   // 43: mattermost.plugin.PatchChannelMembersNotificationsRequest
-	(*DeleteChannelMemberRequest)(nil),                // 44: mattermost.plugin.DeleteChannelMemberRequest
-	(*AddChannelsToRetentionPolicyRequest)(nil),       // 45: mattermost.plugin.AddChannelsToRetentionPolicyRequest
-	(*RemoveChannelsFromRetentionPolicyRequest)(nil),  // 46: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	(*GetUsersInTeamRequest)(nil),                     // 47: mattermost.plugin.GetUsersInTeamRequest
-	(*GetUsersInChannelRequest)(nil),                  // 48: mattermost.plugin.GetUsersInChannelRequest
-	(*GetUserStatusRequest)(nil),                      // 49: mattermost.plugin.GetUserStatusRequest
-	(*GetUserStatusesByIdsRequest)(nil),               // 50: mattermost.plugin.GetUserStatusesByIdsRequest
-	(*UpdateUserStatusRequest)(nil),                   // 51: mattermost.plugin.UpdateUserStatusRequest
-	(*SetUserStatusTimedDNDRequest)(nil),              // 52: mattermost.plugin.SetUserStatusTimedDNDRequest
-	(*UpdateUserActiveRequest)(nil),                   // 53: mattermost.plugin.UpdateUserActiveRequest
-	(*UpdateUserCustomStatusRequest)(nil),             // 54: mattermost.plugin.UpdateUserCustomStatusRequest
-	(*RemoveUserCustomStatusRequest)(nil),             // 55: mattermost.plugin.RemoveUserCustomStatusRequest
-	(*GetLDAPUserAttributesRequest)(nil),              // 56: mattermost.plugin.GetLDAPUserAttributesRequest
-	(*SearchUsersRequest)(nil),                        // 57: mattermost.plugin.SearchUsersRequest
-	(*GetProfileImageRequest)(nil),                    // 58: mattermost.plugin.GetProfileImageRequest
-	(*SetProfileImageRequest)(nil),                    // 59: mattermost.plugin.SetProfileImageRequest
-	(*UpdateUserAuthRequest)(nil),                     // 60: mattermost.plugin.UpdateUserAuthRequest
-	(*UpdateUserRolesRequest)(nil),                    // 61: mattermost.plugin.UpdateUserRolesRequest
-	(*GetSessionRequest)(nil),                         // 62: mattermost.plugin.GetSessionRequest
-	(*CreateSessionRequest)(nil),                      // 63: mattermost.plugin.CreateSessionRequest
-	(*ExtendSessionExpiryRequest)(nil),                // 64: mattermost.plugin.ExtendSessionExpiryRequest
-	(*RevokeSessionRequest)(nil),                      // 65: mattermost.plugin.RevokeSessionRequest
-	(*CreateUserAccessTokenRequest)(nil),              // 66: mattermost.plugin.CreateUserAccessTokenRequest
-	(*RevokeUserAccessTokenRequest)(nil),              // 67: mattermost.plugin.RevokeUserAccessTokenRequest
-	(*HasPermissionToRequest)(nil),                    // 68: mattermost.plugin.HasPermissionToRequest
-	(*HasPermissionToTeamRequest)(nil),                // 69: mattermost.plugin.HasPermissionToTeamRequest
-	(*HasPermissionToChannelRequest)(nil),             // 70: mattermost.plugin.HasPermissionToChannelRequest
-	(*RolesGrantPermissionRequest)(nil),               // 71: mattermost.plugin.RolesGrantPermissionRequest
-	(*CreatePostRequest)(nil),                         // 72: mattermost.plugin.CreatePostRequest
-	(*DeletePostRequest)(nil),                         // 73: mattermost.plugin.DeletePostRequest
-	(*GetPostThreadRequest)(nil),                      // 74: mattermost.plugin.GetPostThreadRequest
-	(*GetPostRequest)(nil),                            // 75: mattermost.plugin.GetPostRequest
-	(*GetPostsSinceRequest)(nil),                      // 76: mattermost.plugin.GetPostsSinceRequest
-	(*GetPostsAfterRequest)(nil),                      // 77: mattermost.plugin.GetPostsAfterRequest
-	(*GetPostsBeforeRequest)(nil),                     // 78: mattermost.plugin.GetPostsBeforeRequest
-	(*GetPostsForChannelRequest)(nil),                 // 79: mattermost.plugin.GetPostsForChannelRequest
-	(*UpdatePostRequest)(nil),                         // 80: mattermost.plugin.UpdatePostRequest
-	(*SearchPostsInTeamRequest)(nil),                  // 81: mattermost.plugin.SearchPostsInTeamRequest
-	(*SearchPostsInTeamForUserRequest)(nil),           // 82: mattermost.plugin.SearchPostsInTeamForUserRequest
-	(*SendEphemeralPostRequest)(nil),                  // 83: mattermost.plugin.SendEphemeralPostRequest
-	(*UpdateEphemeralPostRequest)(nil),                // 84: mattermost.plugin.UpdateEphemeralPostRequest
-	(*DeleteEphemeralPostRequest)(nil),                // 85: mattermost.plugin.DeleteEphemeralPostRequest
-	(*MoveThreadsToBackingChannelRequest)(nil),        // 86: mattermost.plugin.MoveThreadsToBackingChannelRequest
-	(*AddReactionRequest)(nil),                        // 87: mattermost.plugin.AddReactionRequest
-	(*RemoveReactionRequest)(nil),                     // 88: mattermost.plugin.RemoveReactionRequest
-	(*GetReactionsRequest)(nil),                       // 89: mattermost.plugin.GetReactionsRequest
-	(*CreateChannelSidebarCategoryRequest)(nil),       // 90: mattermost.plugin.CreateChannelSidebarCategoryRequest
-	(*GetChannelSidebarCategoriesRequest)(nil),        // 91: mattermost.plugin.GetChannelSidebarCategoriesRequest
-	(*UpdateChannelSidebarCategoriesRequest)(nil),     // 92: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	(*CreateBotRequest)(nil),                          // 93: mattermost.plugin.CreateBotRequest
-	(*PatchBotRequest)(nil),                           // 94: mattermost.plugin.PatchBotRequest
-	(*GetBotRequest)(nil),                             // 95: mattermost.plugin.GetBotRequest
-	(*GetBotsRequest)(nil),                            // 96: mattermost.plugin.GetBotsRequest
-	(*UpdateBotActiveRequest)(nil),                    // 97: mattermost.plugin.UpdateBotActiveRequest
-	(*PermanentDeleteBotRequest)(nil),                 // 98: mattermost.plugin.PermanentDeleteBotRequest
-	(*EnsureBotUserRequest)(nil),                      // 99: mattermost.plugin.EnsureBotUserRequest
-	(*CreateOAuthAppRequest)(nil),                     // 100: mattermost.plugin.CreateOAuthAppRequest
-	(*GetOAuthAppRequest)(nil),                        // 101: mattermost.plugin.GetOAuthAppRequest
-	(*UpdateOAuthAppRequest)(nil),                     // 102: mattermost.plugin.UpdateOAuthAppRequest
-	(*DeleteOAuthAppRequest)(nil),                     // 103: mattermost.plugin.DeleteOAuthAppRequest
-	(*RegisterCommandRequest)(nil),                    // 104: mattermost.plugin.RegisterCommandRequest
-	(*UnregisterCommandRequest)(nil),                  // 105: mattermost.plugin.UnregisterCommandRequest
-	(*ExecuteSlashCommandRequest)(nil),                // 106: mattermost.plugin.ExecuteSlashCommandRequest
-	(*CreateCommandRequest)(nil),                      // 107: mattermost.plugin.CreateCommandRequest
-	(*ListCommandsRequest)(nil),                       // 108: mattermost.plugin.ListCommandsRequest
-	(*ListCustomCommandsRequest)(nil),                 // 109: mattermost.plugin.ListCustomCommandsRequest
-	(*ListPluginCommandsRequest)(nil),                 // 110: mattermost.plugin.ListPluginCommandsRequest
-	(*ListBuiltInCommandsRequest)(nil),                // 111: mattermost.plugin.ListBuiltInCommandsRequest
-	(*GetCommandRequest)(nil),                         // 112: mattermost.plugin.GetCommandRequest
-	(*UpdateCommandRequest)(nil),                      // 113: mattermost.plugin.UpdateCommandRequest
-	(*DeleteCommandRequest)(nil),                      // 114: mattermost.plugin.DeleteCommandRequest
-	(*PublishWebSocketEventRequest)(nil),              // 115: mattermost.plugin.PublishWebSocketEventRequest
-	(*OpenInteractiveDialogRequest)(nil),              // 116: mattermost.plugin.OpenInteractiveDialogRequest
-	(*SendToastMessageRequest)(nil),                   // 117: mattermost.plugin.SendToastMessageRequest
-	(*PublishUserTypingRequest)(nil),                  // 118: mattermost.plugin.PublishUserTypingRequest
-	(*SendMailRequest)(nil),                           // 119: mattermost.plugin.SendMailRequest
-	(*SendPushNotificationRequest)(nil),               // 120: mattermost.plugin.SendPushNotificationRequest
-	(*PublishPluginClusterEventRequest)(nil),          // 121: mattermost.plugin.PublishPluginClusterEventRequest
-	(*LogAuditRecRequest)(nil),                        // 122: mattermost.plugin.LogAuditRecRequest
-	(*LogAuditRecWithLevelRequest)(nil),               // 123: mattermost.plugin.LogAuditRecWithLevelRequest
-	(*GetPreferenceForUserRequest)(nil),               // 124: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 125: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 126: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 127: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 128: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 129: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 130: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 131: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 132: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 133: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 134: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 135: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 136: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 137: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 138: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 139: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 140: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 141: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 142: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 143: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 144: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 145: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 146: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 147: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 148: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 149: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 150: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 151: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 152: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 153: mattermost.plugin.GetServerVersionResponse
-	(*KVSetResponse)(nil),                             // 154: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 155: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 156: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 157: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 158: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 159: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 160: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 161: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 162: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 163: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 164: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 165: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 166: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 167: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 168: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 169: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 170: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 171: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 172: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 173: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 174: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 175: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 176: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 177: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 178: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 179: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 180: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 181: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 182: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 183: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 184: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 185: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 186: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 187: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 188: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 189: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 190: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 191: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 192: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 193: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 194: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 195: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 196: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 197: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 198: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 199: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 200: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 201: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 202: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 203: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 204: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 205: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 206: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 207: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 208: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 209: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 210: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 211: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 212: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 213: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 214: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 215: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 216: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 217: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 218: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 219: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 220: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 221: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 222: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 223: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 224: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                        // 225: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                        // 226: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                     // 227: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                           // 228: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                     // 229: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                     // 230: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                    // 231: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                // 232: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                        // 233: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                 // 234: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),          // 235: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                 // 236: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),               // 237: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),               // 238: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),       // 239: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                       // 240: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                    // 241: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                      // 242: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),      // 243: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),       // 244: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 245: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                         // 246: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                          // 247: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                            // 248: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                           // 249: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                   // 250: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                // 251: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                     // 252: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                    // 253: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                       // 254: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                    // 255: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                    // 256: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                   // 257: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                 // 258: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),               // 259: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                     // 260: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                      // 261: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                // 262: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                // 263: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),               // 264: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                        // 265: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                     // 266: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                     // 267: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),             // 268: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),             // 269: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                  // 270: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                 // 271: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                          // 272: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),              // 273: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),         // 274: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                       // 275: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),              // 276: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetPreferenceForUserResponse)(nil),              // 277: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 278: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 279: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 280: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 281: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 282: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 283: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 284: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 285: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 286: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 287: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 288: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 289: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 290: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 291: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 292: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 293: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 294: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 295: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 296: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 297: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 298: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 299: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 300: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 301: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 302: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 303: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 304: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 305: mattermost.plugin.LogErrorResponse
+	(*GetConfigRequest)(nil),                          // 1: mattermost.plugin.GetConfigRequest
+	(*GetUnsanitizedConfigRequest)(nil),               // 2: mattermost.plugin.GetUnsanitizedConfigRequest
+	(*SaveConfigRequest)(nil),                         // 3: mattermost.plugin.SaveConfigRequest
+	(*GetLicenseRequest)(nil),                         // 4: mattermost.plugin.GetLicenseRequest
+	(*IsEnterpriseReadyRequest)(nil),                  // 5: mattermost.plugin.IsEnterpriseReadyRequest
+	(*GetSystemInstallDateRequest)(nil),               // 6: mattermost.plugin.GetSystemInstallDateRequest
+	(*GetDiagnosticIdRequest)(nil),                    // 7: mattermost.plugin.GetDiagnosticIdRequest
+	(*GetTelemetryIdRequest)(nil),                     // 8: mattermost.plugin.GetTelemetryIdRequest
+	(*RequestTrialLicenseRequest)(nil),                // 9: mattermost.plugin.RequestTrialLicenseRequest
+	(*GetCloudLimitsRequest)(nil),                     // 10: mattermost.plugin.GetCloudLimitsRequest
+	(*KVSetRequest)(nil),                              // 11: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                              // 12: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                           // 13: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),                        // 14: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),                    // 15: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),                    // 16: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),                 // 17: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),                   // 18: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                             // 19: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                         // 20: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                         // 21: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                           // 22: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),                      // 23: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                            // 24: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),                     // 25: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),                  // 26: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),                // 27: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                         // 28: mattermost.plugin.UpdateUserRequest
+	(*CreateChannelRequest)(nil),                      // 29: mattermost.plugin.CreateChannelRequest
+	(*DeleteChannelRequest)(nil),                      // 30: mattermost.plugin.DeleteChannelRequest
+	(*RestoreChannelRequest)(nil),                     // 31: mattermost.plugin.RestoreChannelRequest
+	(*GetChannelOfTypeRequest)(nil),                   // 32: mattermost.plugin.GetChannelOfTypeRequest
+	(*GetPublicChannelsForTeamRequest)(nil),           // 33: mattermost.plugin.GetPublicChannelsForTeamRequest
+	(*GetChannelRequest)(nil),                         // 34: mattermost.plugin.GetChannelRequest
+	(*GetChannelByNameRequest)(nil),                   // 35: mattermost.plugin.GetChannelByNameRequest
+	(*GetChannelByNameForTeamNameRequest)(nil),        // 36: mattermost.plugin.GetChannelByNameForTeamNameRequest
+	(*GetChannelsForTeamForUserRequest)(nil),          // 37: mattermost.plugin.GetChannelsForTeamForUserRequest
+	(*GetChannelStatsRequest)(nil),                    // 38: mattermost.plugin.GetChannelStatsRequest
+	(*GetDirectChannelRequest)(nil),                   // 39: mattermost.plugin.GetDirectChannelRequest
+	(*GetGroupChannelRequest)(nil),                    // 40: mattermost.plugin.GetGroupChannelRequest
+	(*UpdateChannelRequest)(nil),                      // 41: mattermost.plugin.UpdateChannelRequest
+	(*RegisterChannelGuardRequest)(nil),               // 42: mattermost.plugin.RegisterChannelGuardRequest
+	(*UnregisterChannelGuardRequest)(nil),             // 43: mattermost.plugin.UnregisterChannelGuardRequest
+	(*SearchChannelsRequest)(nil),                     // 44: mattermost.plugin.SearchChannelsRequest
+	(*AddChannelMemberRequest)(nil),                   // 45: mattermost.plugin.AddChannelMemberRequest
+	(*AddUserToChannelRequest)(nil),                   // 46: mattermost.plugin.AddUserToChannelRequest
+	(*GetChannelMemberRequest)(nil),                   // 47: mattermost.plugin.GetChannelMemberRequest
+	(*GetChannelMembersRequest)(nil),                  // 48: mattermost.plugin.GetChannelMembersRequest
+	(*GetChannelMembersByIdsRequest)(nil),             // 49: mattermost.plugin.GetChannelMembersByIdsRequest
+	(*GetChannelMembersForUserRequest)(nil),           // 50: mattermost.plugin.GetChannelMembersForUserRequest
+	(*UpdateChannelMemberRolesRequest)(nil),           // 51: mattermost.plugin.UpdateChannelMemberRolesRequest
+	(*UpdateChannelMemberNotificationsRequest)(nil),   // 52: mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	(*PatchChannelMembersNotificationsRequest)(nil),   // 53: mattermost.plugin.PatchChannelMembersNotificationsRequest
+	(*DeleteChannelMemberRequest)(nil),                // 54: mattermost.plugin.DeleteChannelMemberRequest
+	(*AddChannelsToRetentionPolicyRequest)(nil),       // 55: mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	(*RemoveChannelsFromRetentionPolicyRequest)(nil),  // 56: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	(*GetUsersInTeamRequest)(nil),                     // 57: mattermost.plugin.GetUsersInTeamRequest
+	(*GetUsersInChannelRequest)(nil),                  // 58: mattermost.plugin.GetUsersInChannelRequest
+	(*GetUserStatusRequest)(nil),                      // 59: mattermost.plugin.GetUserStatusRequest
+	(*GetUserStatusesByIdsRequest)(nil),               // 60: mattermost.plugin.GetUserStatusesByIdsRequest
+	(*UpdateUserStatusRequest)(nil),                   // 61: mattermost.plugin.UpdateUserStatusRequest
+	(*SetUserStatusTimedDNDRequest)(nil),              // 62: mattermost.plugin.SetUserStatusTimedDNDRequest
+	(*UpdateUserActiveRequest)(nil),                   // 63: mattermost.plugin.UpdateUserActiveRequest
+	(*UpdateUserCustomStatusRequest)(nil),             // 64: mattermost.plugin.UpdateUserCustomStatusRequest
+	(*RemoveUserCustomStatusRequest)(nil),             // 65: mattermost.plugin.RemoveUserCustomStatusRequest
+	(*GetLDAPUserAttributesRequest)(nil),              // 66: mattermost.plugin.GetLDAPUserAttributesRequest
+	(*SearchUsersRequest)(nil),                        // 67: mattermost.plugin.SearchUsersRequest
+	(*GetProfileImageRequest)(nil),                    // 68: mattermost.plugin.GetProfileImageRequest
+	(*SetProfileImageRequest)(nil),                    // 69: mattermost.plugin.SetProfileImageRequest
+	(*UpdateUserAuthRequest)(nil),                     // 70: mattermost.plugin.UpdateUserAuthRequest
+	(*UpdateUserRolesRequest)(nil),                    // 71: mattermost.plugin.UpdateUserRolesRequest
+	(*GetSessionRequest)(nil),                         // 72: mattermost.plugin.GetSessionRequest
+	(*CreateSessionRequest)(nil),                      // 73: mattermost.plugin.CreateSessionRequest
+	(*ExtendSessionExpiryRequest)(nil),                // 74: mattermost.plugin.ExtendSessionExpiryRequest
+	(*RevokeSessionRequest)(nil),                      // 75: mattermost.plugin.RevokeSessionRequest
+	(*CreateUserAccessTokenRequest)(nil),              // 76: mattermost.plugin.CreateUserAccessTokenRequest
+	(*RevokeUserAccessTokenRequest)(nil),              // 77: mattermost.plugin.RevokeUserAccessTokenRequest
+	(*HasPermissionToRequest)(nil),                    // 78: mattermost.plugin.HasPermissionToRequest
+	(*HasPermissionToTeamRequest)(nil),                // 79: mattermost.plugin.HasPermissionToTeamRequest
+	(*HasPermissionToChannelRequest)(nil),             // 80: mattermost.plugin.HasPermissionToChannelRequest
+	(*RolesGrantPermissionRequest)(nil),               // 81: mattermost.plugin.RolesGrantPermissionRequest
+	(*CreatePostRequest)(nil),                         // 82: mattermost.plugin.CreatePostRequest
+	(*DeletePostRequest)(nil),                         // 83: mattermost.plugin.DeletePostRequest
+	(*GetPostThreadRequest)(nil),                      // 84: mattermost.plugin.GetPostThreadRequest
+	(*GetPostRequest)(nil),                            // 85: mattermost.plugin.GetPostRequest
+	(*GetPostsSinceRequest)(nil),                      // 86: mattermost.plugin.GetPostsSinceRequest
+	(*GetPostsAfterRequest)(nil),                      // 87: mattermost.plugin.GetPostsAfterRequest
+	(*GetPostsBeforeRequest)(nil),                     // 88: mattermost.plugin.GetPostsBeforeRequest
+	(*GetPostsForChannelRequest)(nil),                 // 89: mattermost.plugin.GetPostsForChannelRequest
+	(*UpdatePostRequest)(nil),                         // 90: mattermost.plugin.UpdatePostRequest
+	(*SearchPostsInTeamRequest)(nil),                  // 91: mattermost.plugin.SearchPostsInTeamRequest
+	(*SearchPostsInTeamForUserRequest)(nil),           // 92: mattermost.plugin.SearchPostsInTeamForUserRequest
+	(*SendEphemeralPostRequest)(nil),                  // 93: mattermost.plugin.SendEphemeralPostRequest
+	(*UpdateEphemeralPostRequest)(nil),                // 94: mattermost.plugin.UpdateEphemeralPostRequest
+	(*DeleteEphemeralPostRequest)(nil),                // 95: mattermost.plugin.DeleteEphemeralPostRequest
+	(*MoveThreadsToBackingChannelRequest)(nil),        // 96: mattermost.plugin.MoveThreadsToBackingChannelRequest
+	(*AddReactionRequest)(nil),                        // 97: mattermost.plugin.AddReactionRequest
+	(*RemoveReactionRequest)(nil),                     // 98: mattermost.plugin.RemoveReactionRequest
+	(*GetReactionsRequest)(nil),                       // 99: mattermost.plugin.GetReactionsRequest
+	(*CreateChannelSidebarCategoryRequest)(nil),       // 100: mattermost.plugin.CreateChannelSidebarCategoryRequest
+	(*GetChannelSidebarCategoriesRequest)(nil),        // 101: mattermost.plugin.GetChannelSidebarCategoriesRequest
+	(*UpdateChannelSidebarCategoriesRequest)(nil),     // 102: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	(*CreateBotRequest)(nil),                          // 103: mattermost.plugin.CreateBotRequest
+	(*PatchBotRequest)(nil),                           // 104: mattermost.plugin.PatchBotRequest
+	(*GetBotRequest)(nil),                             // 105: mattermost.plugin.GetBotRequest
+	(*GetBotsRequest)(nil),                            // 106: mattermost.plugin.GetBotsRequest
+	(*UpdateBotActiveRequest)(nil),                    // 107: mattermost.plugin.UpdateBotActiveRequest
+	(*PermanentDeleteBotRequest)(nil),                 // 108: mattermost.plugin.PermanentDeleteBotRequest
+	(*EnsureBotUserRequest)(nil),                      // 109: mattermost.plugin.EnsureBotUserRequest
+	(*CreateOAuthAppRequest)(nil),                     // 110: mattermost.plugin.CreateOAuthAppRequest
+	(*GetOAuthAppRequest)(nil),                        // 111: mattermost.plugin.GetOAuthAppRequest
+	(*UpdateOAuthAppRequest)(nil),                     // 112: mattermost.plugin.UpdateOAuthAppRequest
+	(*DeleteOAuthAppRequest)(nil),                     // 113: mattermost.plugin.DeleteOAuthAppRequest
+	(*RegisterCommandRequest)(nil),                    // 114: mattermost.plugin.RegisterCommandRequest
+	(*UnregisterCommandRequest)(nil),                  // 115: mattermost.plugin.UnregisterCommandRequest
+	(*ExecuteSlashCommandRequest)(nil),                // 116: mattermost.plugin.ExecuteSlashCommandRequest
+	(*CreateCommandRequest)(nil),                      // 117: mattermost.plugin.CreateCommandRequest
+	(*ListCommandsRequest)(nil),                       // 118: mattermost.plugin.ListCommandsRequest
+	(*ListCustomCommandsRequest)(nil),                 // 119: mattermost.plugin.ListCustomCommandsRequest
+	(*ListPluginCommandsRequest)(nil),                 // 120: mattermost.plugin.ListPluginCommandsRequest
+	(*ListBuiltInCommandsRequest)(nil),                // 121: mattermost.plugin.ListBuiltInCommandsRequest
+	(*GetCommandRequest)(nil),                         // 122: mattermost.plugin.GetCommandRequest
+	(*UpdateCommandRequest)(nil),                      // 123: mattermost.plugin.UpdateCommandRequest
+	(*DeleteCommandRequest)(nil),                      // 124: mattermost.plugin.DeleteCommandRequest
+	(*PublishWebSocketEventRequest)(nil),              // 125: mattermost.plugin.PublishWebSocketEventRequest
+	(*OpenInteractiveDialogRequest)(nil),              // 126: mattermost.plugin.OpenInteractiveDialogRequest
+	(*SendToastMessageRequest)(nil),                   // 127: mattermost.plugin.SendToastMessageRequest
+	(*PublishUserTypingRequest)(nil),                  // 128: mattermost.plugin.PublishUserTypingRequest
+	(*SendMailRequest)(nil),                           // 129: mattermost.plugin.SendMailRequest
+	(*SendPushNotificationRequest)(nil),               // 130: mattermost.plugin.SendPushNotificationRequest
+	(*PublishPluginClusterEventRequest)(nil),          // 131: mattermost.plugin.PublishPluginClusterEventRequest
+	(*LogAuditRecRequest)(nil),                        // 132: mattermost.plugin.LogAuditRecRequest
+	(*LogAuditRecWithLevelRequest)(nil),               // 133: mattermost.plugin.LogAuditRecWithLevelRequest
+	(*GetPreferenceForUserRequest)(nil),               // 134: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 135: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 136: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 137: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 138: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 139: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 140: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 141: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 142: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 143: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 144: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 145: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 146: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 147: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 148: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 149: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 150: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 151: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 152: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 153: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 154: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 155: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 156: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 157: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 158: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 159: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 160: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 161: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 162: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 163: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                         // 164: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),              // 165: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                        // 166: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                        // 167: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                 // 168: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),              // 169: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                   // 170: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                    // 171: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),               // 172: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                    // 173: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                             // 174: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 175: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 176: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 177: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 178: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 179: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 180: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 181: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 182: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 183: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 184: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 185: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 186: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 187: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 188: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 189: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 190: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 191: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 192: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 193: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 194: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 195: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 196: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 197: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 198: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 199: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 200: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 201: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 202: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 203: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 204: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 205: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 206: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 207: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 208: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 209: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 210: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 211: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 212: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 213: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 214: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 215: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 216: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 217: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 218: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 219: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 220: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 221: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 222: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 223: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 224: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 225: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 226: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 227: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 228: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 229: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 230: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 231: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 232: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 233: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 234: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 235: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 236: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 237: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 238: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 239: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 240: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 241: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 242: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 243: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 244: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                        // 245: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                        // 246: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                     // 247: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                           // 248: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                     // 249: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                     // 250: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                    // 251: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                // 252: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                        // 253: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                 // 254: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),          // 255: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                 // 256: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),               // 257: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),               // 258: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),       // 259: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                       // 260: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                    // 261: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                      // 262: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),      // 263: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),       // 264: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 265: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                         // 266: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                          // 267: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                            // 268: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                           // 269: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                   // 270: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                // 271: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                     // 272: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                    // 273: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                       // 274: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                    // 275: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                    // 276: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                   // 277: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                 // 278: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),               // 279: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                     // 280: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                      // 281: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                // 282: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                // 283: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),               // 284: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                        // 285: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                     // 286: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                     // 287: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),             // 288: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),             // 289: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                  // 290: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                 // 291: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                          // 292: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),              // 293: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),         // 294: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                       // 295: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),              // 296: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetPreferenceForUserResponse)(nil),              // 297: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 298: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 299: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 300: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 301: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 302: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 303: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 304: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 305: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 306: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 307: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 308: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 309: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 310: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 311: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 312: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 313: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 314: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 315: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 316: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 317: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 318: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 319: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 320: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 321: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 322: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 323: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 324: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 325: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
-	1,   // 1: mattermost.plugin.PluginAPI.KVSet:input_type -> mattermost.plugin.KVSetRequest
-	2,   // 2: mattermost.plugin.PluginAPI.KVGet:input_type -> mattermost.plugin.KVGetRequest
-	3,   // 3: mattermost.plugin.PluginAPI.KVDelete:input_type -> mattermost.plugin.KVDeleteRequest
-	4,   // 4: mattermost.plugin.PluginAPI.KVDeleteAll:input_type -> mattermost.plugin.KVDeleteAllRequest
-	5,   // 5: mattermost.plugin.PluginAPI.KVSetWithExpiry:input_type -> mattermost.plugin.KVSetWithExpiryRequest
-	6,   // 6: mattermost.plugin.PluginAPI.KVCompareAndSet:input_type -> mattermost.plugin.KVCompareAndSetRequest
-	7,   // 7: mattermost.plugin.PluginAPI.KVCompareAndDelete:input_type -> mattermost.plugin.KVCompareAndDeleteRequest
-	8,   // 8: mattermost.plugin.PluginAPI.KVSetWithOptions:input_type -> mattermost.plugin.KVSetWithOptionsRequest
-	9,   // 9: mattermost.plugin.PluginAPI.KVList:input_type -> mattermost.plugin.KVListRequest
-	10,  // 10: mattermost.plugin.PluginAPI.CreateUser:input_type -> mattermost.plugin.CreateUserRequest
-	11,  // 11: mattermost.plugin.PluginAPI.DeleteUser:input_type -> mattermost.plugin.DeleteUserRequest
-	12,  // 12: mattermost.plugin.PluginAPI.GetUsers:input_type -> mattermost.plugin.GetUsersRequest
-	13,  // 13: mattermost.plugin.PluginAPI.GetUsersByIds:input_type -> mattermost.plugin.GetUsersByIdsRequest
-	14,  // 14: mattermost.plugin.PluginAPI.GetUser:input_type -> mattermost.plugin.GetUserRequest
-	15,  // 15: mattermost.plugin.PluginAPI.GetUserByEmail:input_type -> mattermost.plugin.GetUserByEmailRequest
-	16,  // 16: mattermost.plugin.PluginAPI.GetUserByUsername:input_type -> mattermost.plugin.GetUserByUsernameRequest
-	17,  // 17: mattermost.plugin.PluginAPI.GetUsersByUsernames:input_type -> mattermost.plugin.GetUsersByUsernamesRequest
-	18,  // 18: mattermost.plugin.PluginAPI.UpdateUser:input_type -> mattermost.plugin.UpdateUserRequest
-	19,  // 19: mattermost.plugin.PluginAPI.CreateChannel:input_type -> mattermost.plugin.CreateChannelRequest
-	20,  // 20: mattermost.plugin.PluginAPI.DeleteChannel:input_type -> mattermost.plugin.DeleteChannelRequest
-	21,  // 21: mattermost.plugin.PluginAPI.RestoreChannel:input_type -> mattermost.plugin.RestoreChannelRequest
-	22,  // 22: mattermost.plugin.PluginAPI.GetChannelOfType:input_type -> mattermost.plugin.GetChannelOfTypeRequest
-	23,  // 23: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:input_type -> mattermost.plugin.GetPublicChannelsForTeamRequest
-	24,  // 24: mattermost.plugin.PluginAPI.GetChannel:input_type -> mattermost.plugin.GetChannelRequest
-	25,  // 25: mattermost.plugin.PluginAPI.GetChannelByName:input_type -> mattermost.plugin.GetChannelByNameRequest
-	26,  // 26: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:input_type -> mattermost.plugin.GetChannelByNameForTeamNameRequest
-	27,  // 27: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:input_type -> mattermost.plugin.GetChannelsForTeamForUserRequest
-	28,  // 28: mattermost.plugin.PluginAPI.GetChannelStats:input_type -> mattermost.plugin.GetChannelStatsRequest
-	29,  // 29: mattermost.plugin.PluginAPI.GetDirectChannel:input_type -> mattermost.plugin.GetDirectChannelRequest
-	30,  // 30: mattermost.plugin.PluginAPI.GetGroupChannel:input_type -> mattermost.plugin.GetGroupChannelRequest
-	31,  // 31: mattermost.plugin.PluginAPI.UpdateChannel:input_type -> mattermost.plugin.UpdateChannelRequest
-	32,  // 32: mattermost.plugin.PluginAPI.RegisterChannelGuard:input_type -> mattermost.plugin.RegisterChannelGuardRequest
-	33,  // 33: mattermost.plugin.PluginAPI.UnregisterChannelGuard:input_type -> mattermost.plugin.UnregisterChannelGuardRequest
-	34,  // 34: mattermost.plugin.PluginAPI.SearchChannels:input_type -> mattermost.plugin.SearchChannelsRequest
-	35,  // 35: mattermost.plugin.PluginAPI.AddChannelMember:input_type -> mattermost.plugin.AddChannelMemberRequest
-	36,  // 36: mattermost.plugin.PluginAPI.AddUserToChannel:input_type -> mattermost.plugin.AddUserToChannelRequest
-	37,  // 37: mattermost.plugin.PluginAPI.GetChannelMember:input_type -> mattermost.plugin.GetChannelMemberRequest
-	38,  // 38: mattermost.plugin.PluginAPI.GetChannelMembers:input_type -> mattermost.plugin.GetChannelMembersRequest
-	39,  // 39: mattermost.plugin.PluginAPI.GetChannelMembersByIds:input_type -> mattermost.plugin.GetChannelMembersByIdsRequest
-	40,  // 40: mattermost.plugin.PluginAPI.GetChannelMembersForUser:input_type -> mattermost.plugin.GetChannelMembersForUserRequest
-	41,  // 41: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:input_type -> mattermost.plugin.UpdateChannelMemberRolesRequest
-	42,  // 42: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:input_type -> mattermost.plugin.UpdateChannelMemberNotificationsRequest
-	43,  // 43: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:input_type -> mattermost.plugin.PatchChannelMembersNotificationsRequest
-	44,  // 44: mattermost.plugin.PluginAPI.DeleteChannelMember:input_type -> mattermost.plugin.DeleteChannelMemberRequest
-	45,  // 45: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:input_type -> mattermost.plugin.AddChannelsToRetentionPolicyRequest
-	46,  // 46: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:input_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	47,  // 47: mattermost.plugin.PluginAPI.GetUsersInTeam:input_type -> mattermost.plugin.GetUsersInTeamRequest
-	48,  // 48: mattermost.plugin.PluginAPI.GetUsersInChannel:input_type -> mattermost.plugin.GetUsersInChannelRequest
-	49,  // 49: mattermost.plugin.PluginAPI.GetUserStatus:input_type -> mattermost.plugin.GetUserStatusRequest
-	50,  // 50: mattermost.plugin.PluginAPI.GetUserStatusesByIds:input_type -> mattermost.plugin.GetUserStatusesByIdsRequest
-	51,  // 51: mattermost.plugin.PluginAPI.UpdateUserStatus:input_type -> mattermost.plugin.UpdateUserStatusRequest
-	52,  // 52: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:input_type -> mattermost.plugin.SetUserStatusTimedDNDRequest
-	53,  // 53: mattermost.plugin.PluginAPI.UpdateUserActive:input_type -> mattermost.plugin.UpdateUserActiveRequest
-	54,  // 54: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:input_type -> mattermost.plugin.UpdateUserCustomStatusRequest
-	55,  // 55: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:input_type -> mattermost.plugin.RemoveUserCustomStatusRequest
-	56,  // 56: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:input_type -> mattermost.plugin.GetLDAPUserAttributesRequest
-	57,  // 57: mattermost.plugin.PluginAPI.SearchUsers:input_type -> mattermost.plugin.SearchUsersRequest
-	58,  // 58: mattermost.plugin.PluginAPI.GetProfileImage:input_type -> mattermost.plugin.GetProfileImageRequest
-	59,  // 59: mattermost.plugin.PluginAPI.SetProfileImage:input_type -> mattermost.plugin.SetProfileImageRequest
-	60,  // 60: mattermost.plugin.PluginAPI.UpdateUserAuth:input_type -> mattermost.plugin.UpdateUserAuthRequest
-	61,  // 61: mattermost.plugin.PluginAPI.UpdateUserRoles:input_type -> mattermost.plugin.UpdateUserRolesRequest
-	62,  // 62: mattermost.plugin.PluginAPI.GetSession:input_type -> mattermost.plugin.GetSessionRequest
-	63,  // 63: mattermost.plugin.PluginAPI.CreateSession:input_type -> mattermost.plugin.CreateSessionRequest
-	64,  // 64: mattermost.plugin.PluginAPI.ExtendSessionExpiry:input_type -> mattermost.plugin.ExtendSessionExpiryRequest
-	65,  // 65: mattermost.plugin.PluginAPI.RevokeSession:input_type -> mattermost.plugin.RevokeSessionRequest
-	66,  // 66: mattermost.plugin.PluginAPI.CreateUserAccessToken:input_type -> mattermost.plugin.CreateUserAccessTokenRequest
-	67,  // 67: mattermost.plugin.PluginAPI.RevokeUserAccessToken:input_type -> mattermost.plugin.RevokeUserAccessTokenRequest
-	68,  // 68: mattermost.plugin.PluginAPI.HasPermissionTo:input_type -> mattermost.plugin.HasPermissionToRequest
-	69,  // 69: mattermost.plugin.PluginAPI.HasPermissionToTeam:input_type -> mattermost.plugin.HasPermissionToTeamRequest
-	70,  // 70: mattermost.plugin.PluginAPI.HasPermissionToChannel:input_type -> mattermost.plugin.HasPermissionToChannelRequest
-	71,  // 71: mattermost.plugin.PluginAPI.RolesGrantPermission:input_type -> mattermost.plugin.RolesGrantPermissionRequest
-	72,  // 72: mattermost.plugin.PluginAPI.CreatePost:input_type -> mattermost.plugin.CreatePostRequest
-	73,  // 73: mattermost.plugin.PluginAPI.DeletePost:input_type -> mattermost.plugin.DeletePostRequest
-	74,  // 74: mattermost.plugin.PluginAPI.GetPostThread:input_type -> mattermost.plugin.GetPostThreadRequest
-	75,  // 75: mattermost.plugin.PluginAPI.GetPost:input_type -> mattermost.plugin.GetPostRequest
-	76,  // 76: mattermost.plugin.PluginAPI.GetPostsSince:input_type -> mattermost.plugin.GetPostsSinceRequest
-	77,  // 77: mattermost.plugin.PluginAPI.GetPostsAfter:input_type -> mattermost.plugin.GetPostsAfterRequest
-	78,  // 78: mattermost.plugin.PluginAPI.GetPostsBefore:input_type -> mattermost.plugin.GetPostsBeforeRequest
-	79,  // 79: mattermost.plugin.PluginAPI.GetPostsForChannel:input_type -> mattermost.plugin.GetPostsForChannelRequest
-	80,  // 80: mattermost.plugin.PluginAPI.UpdatePost:input_type -> mattermost.plugin.UpdatePostRequest
-	81,  // 81: mattermost.plugin.PluginAPI.SearchPostsInTeam:input_type -> mattermost.plugin.SearchPostsInTeamRequest
-	82,  // 82: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:input_type -> mattermost.plugin.SearchPostsInTeamForUserRequest
-	83,  // 83: mattermost.plugin.PluginAPI.SendEphemeralPost:input_type -> mattermost.plugin.SendEphemeralPostRequest
-	84,  // 84: mattermost.plugin.PluginAPI.UpdateEphemeralPost:input_type -> mattermost.plugin.UpdateEphemeralPostRequest
-	85,  // 85: mattermost.plugin.PluginAPI.DeleteEphemeralPost:input_type -> mattermost.plugin.DeleteEphemeralPostRequest
-	86,  // 86: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:input_type -> mattermost.plugin.MoveThreadsToBackingChannelRequest
-	87,  // 87: mattermost.plugin.PluginAPI.AddReaction:input_type -> mattermost.plugin.AddReactionRequest
-	88,  // 88: mattermost.plugin.PluginAPI.RemoveReaction:input_type -> mattermost.plugin.RemoveReactionRequest
-	89,  // 89: mattermost.plugin.PluginAPI.GetReactions:input_type -> mattermost.plugin.GetReactionsRequest
-	90,  // 90: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:input_type -> mattermost.plugin.CreateChannelSidebarCategoryRequest
-	91,  // 91: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:input_type -> mattermost.plugin.GetChannelSidebarCategoriesRequest
-	92,  // 92: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:input_type -> mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	93,  // 93: mattermost.plugin.PluginAPI.CreateBot:input_type -> mattermost.plugin.CreateBotRequest
-	94,  // 94: mattermost.plugin.PluginAPI.PatchBot:input_type -> mattermost.plugin.PatchBotRequest
-	95,  // 95: mattermost.plugin.PluginAPI.GetBot:input_type -> mattermost.plugin.GetBotRequest
-	96,  // 96: mattermost.plugin.PluginAPI.GetBots:input_type -> mattermost.plugin.GetBotsRequest
-	97,  // 97: mattermost.plugin.PluginAPI.UpdateBotActive:input_type -> mattermost.plugin.UpdateBotActiveRequest
-	98,  // 98: mattermost.plugin.PluginAPI.PermanentDeleteBot:input_type -> mattermost.plugin.PermanentDeleteBotRequest
-	99,  // 99: mattermost.plugin.PluginAPI.EnsureBotUser:input_type -> mattermost.plugin.EnsureBotUserRequest
-	100, // 100: mattermost.plugin.PluginAPI.CreateOAuthApp:input_type -> mattermost.plugin.CreateOAuthAppRequest
-	101, // 101: mattermost.plugin.PluginAPI.GetOAuthApp:input_type -> mattermost.plugin.GetOAuthAppRequest
-	102, // 102: mattermost.plugin.PluginAPI.UpdateOAuthApp:input_type -> mattermost.plugin.UpdateOAuthAppRequest
-	103, // 103: mattermost.plugin.PluginAPI.DeleteOAuthApp:input_type -> mattermost.plugin.DeleteOAuthAppRequest
-	104, // 104: mattermost.plugin.PluginAPI.RegisterCommand:input_type -> mattermost.plugin.RegisterCommandRequest
-	105, // 105: mattermost.plugin.PluginAPI.UnregisterCommand:input_type -> mattermost.plugin.UnregisterCommandRequest
-	106, // 106: mattermost.plugin.PluginAPI.ExecuteSlashCommand:input_type -> mattermost.plugin.ExecuteSlashCommandRequest
-	107, // 107: mattermost.plugin.PluginAPI.CreateCommand:input_type -> mattermost.plugin.CreateCommandRequest
-	108, // 108: mattermost.plugin.PluginAPI.ListCommands:input_type -> mattermost.plugin.ListCommandsRequest
-	109, // 109: mattermost.plugin.PluginAPI.ListCustomCommands:input_type -> mattermost.plugin.ListCustomCommandsRequest
-	110, // 110: mattermost.plugin.PluginAPI.ListPluginCommands:input_type -> mattermost.plugin.ListPluginCommandsRequest
-	111, // 111: mattermost.plugin.PluginAPI.ListBuiltInCommands:input_type -> mattermost.plugin.ListBuiltInCommandsRequest
-	112, // 112: mattermost.plugin.PluginAPI.GetCommand:input_type -> mattermost.plugin.GetCommandRequest
-	113, // 113: mattermost.plugin.PluginAPI.UpdateCommand:input_type -> mattermost.plugin.UpdateCommandRequest
-	114, // 114: mattermost.plugin.PluginAPI.DeleteCommand:input_type -> mattermost.plugin.DeleteCommandRequest
-	115, // 115: mattermost.plugin.PluginAPI.PublishWebSocketEvent:input_type -> mattermost.plugin.PublishWebSocketEventRequest
-	116, // 116: mattermost.plugin.PluginAPI.OpenInteractiveDialog:input_type -> mattermost.plugin.OpenInteractiveDialogRequest
-	117, // 117: mattermost.plugin.PluginAPI.SendToastMessage:input_type -> mattermost.plugin.SendToastMessageRequest
-	118, // 118: mattermost.plugin.PluginAPI.PublishUserTyping:input_type -> mattermost.plugin.PublishUserTypingRequest
-	119, // 119: mattermost.plugin.PluginAPI.SendMail:input_type -> mattermost.plugin.SendMailRequest
-	120, // 120: mattermost.plugin.PluginAPI.SendPushNotification:input_type -> mattermost.plugin.SendPushNotificationRequest
-	121, // 121: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:input_type -> mattermost.plugin.PublishPluginClusterEventRequest
-	122, // 122: mattermost.plugin.PluginAPI.LogAuditRec:input_type -> mattermost.plugin.LogAuditRecRequest
-	123, // 123: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:input_type -> mattermost.plugin.LogAuditRecWithLevelRequest
-	124, // 124: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	125, // 125: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	126, // 126: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	127, // 127: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	128, // 128: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	129, // 129: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	130, // 130: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	131, // 131: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	132, // 132: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	133, // 133: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	134, // 134: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	135, // 135: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	136, // 136: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	137, // 137: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	138, // 138: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	139, // 139: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	140, // 140: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	141, // 141: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	142, // 142: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	143, // 143: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	144, // 144: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	145, // 145: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	146, // 146: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	147, // 147: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	148, // 148: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	149, // 149: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	150, // 150: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	151, // 151: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	152, // 152: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	153, // 153: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	154, // 154: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	155, // 155: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	156, // 156: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	157, // 157: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	158, // 158: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	159, // 159: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	160, // 160: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	161, // 161: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	162, // 162: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	163, // 163: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	164, // 164: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	165, // 165: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	166, // 166: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	167, // 167: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	168, // 168: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	169, // 169: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	170, // 170: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	171, // 171: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	172, // 172: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	173, // 173: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	174, // 174: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	175, // 175: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	176, // 176: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	177, // 177: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	178, // 178: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	179, // 179: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	180, // 180: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	181, // 181: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	182, // 182: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	183, // 183: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	184, // 184: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	185, // 185: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	186, // 186: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	187, // 187: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	188, // 188: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	189, // 189: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	190, // 190: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	191, // 191: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	192, // 192: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	193, // 193: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	194, // 194: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	195, // 195: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	196, // 196: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	197, // 197: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	198, // 198: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	199, // 199: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	200, // 200: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	201, // 201: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	202, // 202: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	203, // 203: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	204, // 204: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	205, // 205: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	206, // 206: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	207, // 207: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	208, // 208: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	209, // 209: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	210, // 210: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	211, // 211: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	212, // 212: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	213, // 213: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	214, // 214: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	215, // 215: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	216, // 216: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	217, // 217: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	218, // 218: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	219, // 219: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	220, // 220: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	221, // 221: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	222, // 222: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	223, // 223: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	224, // 224: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	225, // 225: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	226, // 226: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	227, // 227: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	228, // 228: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	229, // 229: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	230, // 230: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	231, // 231: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	232, // 232: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	233, // 233: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	234, // 234: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	235, // 235: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	236, // 236: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	237, // 237: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	238, // 238: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	239, // 239: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	240, // 240: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	241, // 241: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	242, // 242: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	243, // 243: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	244, // 244: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	245, // 245: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	246, // 246: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	247, // 247: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	248, // 248: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	249, // 249: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	250, // 250: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	251, // 251: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	252, // 252: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	253, // 253: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	254, // 254: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	255, // 255: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	256, // 256: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	257, // 257: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	258, // 258: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	259, // 259: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	260, // 260: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	261, // 261: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	262, // 262: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	263, // 263: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	264, // 264: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	265, // 265: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	266, // 266: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	267, // 267: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	268, // 268: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	269, // 269: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	270, // 270: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	271, // 271: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	272, // 272: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	273, // 273: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	274, // 274: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	275, // 275: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	276, // 276: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	277, // 277: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	278, // 278: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	279, // 279: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	280, // 280: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	281, // 281: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	282, // 282: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	283, // 283: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	284, // 284: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	285, // 285: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	286, // 286: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	287, // 287: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	288, // 288: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	289, // 289: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	290, // 290: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	291, // 291: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	292, // 292: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	293, // 293: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	294, // 294: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	295, // 295: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	296, // 296: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	297, // 297: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	298, // 298: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	299, // 299: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	300, // 300: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	301, // 301: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	302, // 302: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	303, // 303: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	304, // 304: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	305, // 305: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	153, // [153:306] is the sub-list for method output_type
-	0,   // [0:153] is the sub-list for method input_type
+	1,   // 1: mattermost.plugin.PluginAPI.GetConfig:input_type -> mattermost.plugin.GetConfigRequest
+	2,   // 2: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:input_type -> mattermost.plugin.GetUnsanitizedConfigRequest
+	3,   // 3: mattermost.plugin.PluginAPI.SaveConfig:input_type -> mattermost.plugin.SaveConfigRequest
+	4,   // 4: mattermost.plugin.PluginAPI.GetLicense:input_type -> mattermost.plugin.GetLicenseRequest
+	5,   // 5: mattermost.plugin.PluginAPI.IsEnterpriseReady:input_type -> mattermost.plugin.IsEnterpriseReadyRequest
+	6,   // 6: mattermost.plugin.PluginAPI.GetSystemInstallDate:input_type -> mattermost.plugin.GetSystemInstallDateRequest
+	7,   // 7: mattermost.plugin.PluginAPI.GetDiagnosticId:input_type -> mattermost.plugin.GetDiagnosticIdRequest
+	8,   // 8: mattermost.plugin.PluginAPI.GetTelemetryId:input_type -> mattermost.plugin.GetTelemetryIdRequest
+	9,   // 9: mattermost.plugin.PluginAPI.RequestTrialLicense:input_type -> mattermost.plugin.RequestTrialLicenseRequest
+	10,  // 10: mattermost.plugin.PluginAPI.GetCloudLimits:input_type -> mattermost.plugin.GetCloudLimitsRequest
+	11,  // 11: mattermost.plugin.PluginAPI.KVSet:input_type -> mattermost.plugin.KVSetRequest
+	12,  // 12: mattermost.plugin.PluginAPI.KVGet:input_type -> mattermost.plugin.KVGetRequest
+	13,  // 13: mattermost.plugin.PluginAPI.KVDelete:input_type -> mattermost.plugin.KVDeleteRequest
+	14,  // 14: mattermost.plugin.PluginAPI.KVDeleteAll:input_type -> mattermost.plugin.KVDeleteAllRequest
+	15,  // 15: mattermost.plugin.PluginAPI.KVSetWithExpiry:input_type -> mattermost.plugin.KVSetWithExpiryRequest
+	16,  // 16: mattermost.plugin.PluginAPI.KVCompareAndSet:input_type -> mattermost.plugin.KVCompareAndSetRequest
+	17,  // 17: mattermost.plugin.PluginAPI.KVCompareAndDelete:input_type -> mattermost.plugin.KVCompareAndDeleteRequest
+	18,  // 18: mattermost.plugin.PluginAPI.KVSetWithOptions:input_type -> mattermost.plugin.KVSetWithOptionsRequest
+	19,  // 19: mattermost.plugin.PluginAPI.KVList:input_type -> mattermost.plugin.KVListRequest
+	20,  // 20: mattermost.plugin.PluginAPI.CreateUser:input_type -> mattermost.plugin.CreateUserRequest
+	21,  // 21: mattermost.plugin.PluginAPI.DeleteUser:input_type -> mattermost.plugin.DeleteUserRequest
+	22,  // 22: mattermost.plugin.PluginAPI.GetUsers:input_type -> mattermost.plugin.GetUsersRequest
+	23,  // 23: mattermost.plugin.PluginAPI.GetUsersByIds:input_type -> mattermost.plugin.GetUsersByIdsRequest
+	24,  // 24: mattermost.plugin.PluginAPI.GetUser:input_type -> mattermost.plugin.GetUserRequest
+	25,  // 25: mattermost.plugin.PluginAPI.GetUserByEmail:input_type -> mattermost.plugin.GetUserByEmailRequest
+	26,  // 26: mattermost.plugin.PluginAPI.GetUserByUsername:input_type -> mattermost.plugin.GetUserByUsernameRequest
+	27,  // 27: mattermost.plugin.PluginAPI.GetUsersByUsernames:input_type -> mattermost.plugin.GetUsersByUsernamesRequest
+	28,  // 28: mattermost.plugin.PluginAPI.UpdateUser:input_type -> mattermost.plugin.UpdateUserRequest
+	29,  // 29: mattermost.plugin.PluginAPI.CreateChannel:input_type -> mattermost.plugin.CreateChannelRequest
+	30,  // 30: mattermost.plugin.PluginAPI.DeleteChannel:input_type -> mattermost.plugin.DeleteChannelRequest
+	31,  // 31: mattermost.plugin.PluginAPI.RestoreChannel:input_type -> mattermost.plugin.RestoreChannelRequest
+	32,  // 32: mattermost.plugin.PluginAPI.GetChannelOfType:input_type -> mattermost.plugin.GetChannelOfTypeRequest
+	33,  // 33: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:input_type -> mattermost.plugin.GetPublicChannelsForTeamRequest
+	34,  // 34: mattermost.plugin.PluginAPI.GetChannel:input_type -> mattermost.plugin.GetChannelRequest
+	35,  // 35: mattermost.plugin.PluginAPI.GetChannelByName:input_type -> mattermost.plugin.GetChannelByNameRequest
+	36,  // 36: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:input_type -> mattermost.plugin.GetChannelByNameForTeamNameRequest
+	37,  // 37: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:input_type -> mattermost.plugin.GetChannelsForTeamForUserRequest
+	38,  // 38: mattermost.plugin.PluginAPI.GetChannelStats:input_type -> mattermost.plugin.GetChannelStatsRequest
+	39,  // 39: mattermost.plugin.PluginAPI.GetDirectChannel:input_type -> mattermost.plugin.GetDirectChannelRequest
+	40,  // 40: mattermost.plugin.PluginAPI.GetGroupChannel:input_type -> mattermost.plugin.GetGroupChannelRequest
+	41,  // 41: mattermost.plugin.PluginAPI.UpdateChannel:input_type -> mattermost.plugin.UpdateChannelRequest
+	42,  // 42: mattermost.plugin.PluginAPI.RegisterChannelGuard:input_type -> mattermost.plugin.RegisterChannelGuardRequest
+	43,  // 43: mattermost.plugin.PluginAPI.UnregisterChannelGuard:input_type -> mattermost.plugin.UnregisterChannelGuardRequest
+	44,  // 44: mattermost.plugin.PluginAPI.SearchChannels:input_type -> mattermost.plugin.SearchChannelsRequest
+	45,  // 45: mattermost.plugin.PluginAPI.AddChannelMember:input_type -> mattermost.plugin.AddChannelMemberRequest
+	46,  // 46: mattermost.plugin.PluginAPI.AddUserToChannel:input_type -> mattermost.plugin.AddUserToChannelRequest
+	47,  // 47: mattermost.plugin.PluginAPI.GetChannelMember:input_type -> mattermost.plugin.GetChannelMemberRequest
+	48,  // 48: mattermost.plugin.PluginAPI.GetChannelMembers:input_type -> mattermost.plugin.GetChannelMembersRequest
+	49,  // 49: mattermost.plugin.PluginAPI.GetChannelMembersByIds:input_type -> mattermost.plugin.GetChannelMembersByIdsRequest
+	50,  // 50: mattermost.plugin.PluginAPI.GetChannelMembersForUser:input_type -> mattermost.plugin.GetChannelMembersForUserRequest
+	51,  // 51: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:input_type -> mattermost.plugin.UpdateChannelMemberRolesRequest
+	52,  // 52: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:input_type -> mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	53,  // 53: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:input_type -> mattermost.plugin.PatchChannelMembersNotificationsRequest
+	54,  // 54: mattermost.plugin.PluginAPI.DeleteChannelMember:input_type -> mattermost.plugin.DeleteChannelMemberRequest
+	55,  // 55: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:input_type -> mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	56,  // 56: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:input_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	57,  // 57: mattermost.plugin.PluginAPI.GetUsersInTeam:input_type -> mattermost.plugin.GetUsersInTeamRequest
+	58,  // 58: mattermost.plugin.PluginAPI.GetUsersInChannel:input_type -> mattermost.plugin.GetUsersInChannelRequest
+	59,  // 59: mattermost.plugin.PluginAPI.GetUserStatus:input_type -> mattermost.plugin.GetUserStatusRequest
+	60,  // 60: mattermost.plugin.PluginAPI.GetUserStatusesByIds:input_type -> mattermost.plugin.GetUserStatusesByIdsRequest
+	61,  // 61: mattermost.plugin.PluginAPI.UpdateUserStatus:input_type -> mattermost.plugin.UpdateUserStatusRequest
+	62,  // 62: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:input_type -> mattermost.plugin.SetUserStatusTimedDNDRequest
+	63,  // 63: mattermost.plugin.PluginAPI.UpdateUserActive:input_type -> mattermost.plugin.UpdateUserActiveRequest
+	64,  // 64: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:input_type -> mattermost.plugin.UpdateUserCustomStatusRequest
+	65,  // 65: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:input_type -> mattermost.plugin.RemoveUserCustomStatusRequest
+	66,  // 66: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:input_type -> mattermost.plugin.GetLDAPUserAttributesRequest
+	67,  // 67: mattermost.plugin.PluginAPI.SearchUsers:input_type -> mattermost.plugin.SearchUsersRequest
+	68,  // 68: mattermost.plugin.PluginAPI.GetProfileImage:input_type -> mattermost.plugin.GetProfileImageRequest
+	69,  // 69: mattermost.plugin.PluginAPI.SetProfileImage:input_type -> mattermost.plugin.SetProfileImageRequest
+	70,  // 70: mattermost.plugin.PluginAPI.UpdateUserAuth:input_type -> mattermost.plugin.UpdateUserAuthRequest
+	71,  // 71: mattermost.plugin.PluginAPI.UpdateUserRoles:input_type -> mattermost.plugin.UpdateUserRolesRequest
+	72,  // 72: mattermost.plugin.PluginAPI.GetSession:input_type -> mattermost.plugin.GetSessionRequest
+	73,  // 73: mattermost.plugin.PluginAPI.CreateSession:input_type -> mattermost.plugin.CreateSessionRequest
+	74,  // 74: mattermost.plugin.PluginAPI.ExtendSessionExpiry:input_type -> mattermost.plugin.ExtendSessionExpiryRequest
+	75,  // 75: mattermost.plugin.PluginAPI.RevokeSession:input_type -> mattermost.plugin.RevokeSessionRequest
+	76,  // 76: mattermost.plugin.PluginAPI.CreateUserAccessToken:input_type -> mattermost.plugin.CreateUserAccessTokenRequest
+	77,  // 77: mattermost.plugin.PluginAPI.RevokeUserAccessToken:input_type -> mattermost.plugin.RevokeUserAccessTokenRequest
+	78,  // 78: mattermost.plugin.PluginAPI.HasPermissionTo:input_type -> mattermost.plugin.HasPermissionToRequest
+	79,  // 79: mattermost.plugin.PluginAPI.HasPermissionToTeam:input_type -> mattermost.plugin.HasPermissionToTeamRequest
+	80,  // 80: mattermost.plugin.PluginAPI.HasPermissionToChannel:input_type -> mattermost.plugin.HasPermissionToChannelRequest
+	81,  // 81: mattermost.plugin.PluginAPI.RolesGrantPermission:input_type -> mattermost.plugin.RolesGrantPermissionRequest
+	82,  // 82: mattermost.plugin.PluginAPI.CreatePost:input_type -> mattermost.plugin.CreatePostRequest
+	83,  // 83: mattermost.plugin.PluginAPI.DeletePost:input_type -> mattermost.plugin.DeletePostRequest
+	84,  // 84: mattermost.plugin.PluginAPI.GetPostThread:input_type -> mattermost.plugin.GetPostThreadRequest
+	85,  // 85: mattermost.plugin.PluginAPI.GetPost:input_type -> mattermost.plugin.GetPostRequest
+	86,  // 86: mattermost.plugin.PluginAPI.GetPostsSince:input_type -> mattermost.plugin.GetPostsSinceRequest
+	87,  // 87: mattermost.plugin.PluginAPI.GetPostsAfter:input_type -> mattermost.plugin.GetPostsAfterRequest
+	88,  // 88: mattermost.plugin.PluginAPI.GetPostsBefore:input_type -> mattermost.plugin.GetPostsBeforeRequest
+	89,  // 89: mattermost.plugin.PluginAPI.GetPostsForChannel:input_type -> mattermost.plugin.GetPostsForChannelRequest
+	90,  // 90: mattermost.plugin.PluginAPI.UpdatePost:input_type -> mattermost.plugin.UpdatePostRequest
+	91,  // 91: mattermost.plugin.PluginAPI.SearchPostsInTeam:input_type -> mattermost.plugin.SearchPostsInTeamRequest
+	92,  // 92: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:input_type -> mattermost.plugin.SearchPostsInTeamForUserRequest
+	93,  // 93: mattermost.plugin.PluginAPI.SendEphemeralPost:input_type -> mattermost.plugin.SendEphemeralPostRequest
+	94,  // 94: mattermost.plugin.PluginAPI.UpdateEphemeralPost:input_type -> mattermost.plugin.UpdateEphemeralPostRequest
+	95,  // 95: mattermost.plugin.PluginAPI.DeleteEphemeralPost:input_type -> mattermost.plugin.DeleteEphemeralPostRequest
+	96,  // 96: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:input_type -> mattermost.plugin.MoveThreadsToBackingChannelRequest
+	97,  // 97: mattermost.plugin.PluginAPI.AddReaction:input_type -> mattermost.plugin.AddReactionRequest
+	98,  // 98: mattermost.plugin.PluginAPI.RemoveReaction:input_type -> mattermost.plugin.RemoveReactionRequest
+	99,  // 99: mattermost.plugin.PluginAPI.GetReactions:input_type -> mattermost.plugin.GetReactionsRequest
+	100, // 100: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:input_type -> mattermost.plugin.CreateChannelSidebarCategoryRequest
+	101, // 101: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:input_type -> mattermost.plugin.GetChannelSidebarCategoriesRequest
+	102, // 102: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:input_type -> mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	103, // 103: mattermost.plugin.PluginAPI.CreateBot:input_type -> mattermost.plugin.CreateBotRequest
+	104, // 104: mattermost.plugin.PluginAPI.PatchBot:input_type -> mattermost.plugin.PatchBotRequest
+	105, // 105: mattermost.plugin.PluginAPI.GetBot:input_type -> mattermost.plugin.GetBotRequest
+	106, // 106: mattermost.plugin.PluginAPI.GetBots:input_type -> mattermost.plugin.GetBotsRequest
+	107, // 107: mattermost.plugin.PluginAPI.UpdateBotActive:input_type -> mattermost.plugin.UpdateBotActiveRequest
+	108, // 108: mattermost.plugin.PluginAPI.PermanentDeleteBot:input_type -> mattermost.plugin.PermanentDeleteBotRequest
+	109, // 109: mattermost.plugin.PluginAPI.EnsureBotUser:input_type -> mattermost.plugin.EnsureBotUserRequest
+	110, // 110: mattermost.plugin.PluginAPI.CreateOAuthApp:input_type -> mattermost.plugin.CreateOAuthAppRequest
+	111, // 111: mattermost.plugin.PluginAPI.GetOAuthApp:input_type -> mattermost.plugin.GetOAuthAppRequest
+	112, // 112: mattermost.plugin.PluginAPI.UpdateOAuthApp:input_type -> mattermost.plugin.UpdateOAuthAppRequest
+	113, // 113: mattermost.plugin.PluginAPI.DeleteOAuthApp:input_type -> mattermost.plugin.DeleteOAuthAppRequest
+	114, // 114: mattermost.plugin.PluginAPI.RegisterCommand:input_type -> mattermost.plugin.RegisterCommandRequest
+	115, // 115: mattermost.plugin.PluginAPI.UnregisterCommand:input_type -> mattermost.plugin.UnregisterCommandRequest
+	116, // 116: mattermost.plugin.PluginAPI.ExecuteSlashCommand:input_type -> mattermost.plugin.ExecuteSlashCommandRequest
+	117, // 117: mattermost.plugin.PluginAPI.CreateCommand:input_type -> mattermost.plugin.CreateCommandRequest
+	118, // 118: mattermost.plugin.PluginAPI.ListCommands:input_type -> mattermost.plugin.ListCommandsRequest
+	119, // 119: mattermost.plugin.PluginAPI.ListCustomCommands:input_type -> mattermost.plugin.ListCustomCommandsRequest
+	120, // 120: mattermost.plugin.PluginAPI.ListPluginCommands:input_type -> mattermost.plugin.ListPluginCommandsRequest
+	121, // 121: mattermost.plugin.PluginAPI.ListBuiltInCommands:input_type -> mattermost.plugin.ListBuiltInCommandsRequest
+	122, // 122: mattermost.plugin.PluginAPI.GetCommand:input_type -> mattermost.plugin.GetCommandRequest
+	123, // 123: mattermost.plugin.PluginAPI.UpdateCommand:input_type -> mattermost.plugin.UpdateCommandRequest
+	124, // 124: mattermost.plugin.PluginAPI.DeleteCommand:input_type -> mattermost.plugin.DeleteCommandRequest
+	125, // 125: mattermost.plugin.PluginAPI.PublishWebSocketEvent:input_type -> mattermost.plugin.PublishWebSocketEventRequest
+	126, // 126: mattermost.plugin.PluginAPI.OpenInteractiveDialog:input_type -> mattermost.plugin.OpenInteractiveDialogRequest
+	127, // 127: mattermost.plugin.PluginAPI.SendToastMessage:input_type -> mattermost.plugin.SendToastMessageRequest
+	128, // 128: mattermost.plugin.PluginAPI.PublishUserTyping:input_type -> mattermost.plugin.PublishUserTypingRequest
+	129, // 129: mattermost.plugin.PluginAPI.SendMail:input_type -> mattermost.plugin.SendMailRequest
+	130, // 130: mattermost.plugin.PluginAPI.SendPushNotification:input_type -> mattermost.plugin.SendPushNotificationRequest
+	131, // 131: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:input_type -> mattermost.plugin.PublishPluginClusterEventRequest
+	132, // 132: mattermost.plugin.PluginAPI.LogAuditRec:input_type -> mattermost.plugin.LogAuditRecRequest
+	133, // 133: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:input_type -> mattermost.plugin.LogAuditRecWithLevelRequest
+	134, // 134: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	135, // 135: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	136, // 136: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	137, // 137: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	138, // 138: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	139, // 139: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	140, // 140: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	141, // 141: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	142, // 142: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	143, // 143: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	144, // 144: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	145, // 145: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	146, // 146: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	147, // 147: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	148, // 148: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	149, // 149: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	150, // 150: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	151, // 151: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	152, // 152: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	153, // 153: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	154, // 154: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	155, // 155: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	156, // 156: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	157, // 157: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	158, // 158: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	159, // 159: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	160, // 160: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	161, // 161: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	162, // 162: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	163, // 163: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	164, // 164: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	165, // 165: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	166, // 166: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	167, // 167: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	168, // 168: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	169, // 169: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	170, // 170: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	171, // 171: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	172, // 172: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	173, // 173: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	174, // 174: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	175, // 175: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	176, // 176: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	177, // 177: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	178, // 178: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	179, // 179: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	180, // 180: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	181, // 181: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	182, // 182: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	183, // 183: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	184, // 184: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	185, // 185: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	186, // 186: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	187, // 187: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	188, // 188: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	189, // 189: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	190, // 190: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	191, // 191: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	192, // 192: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	193, // 193: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	194, // 194: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	195, // 195: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	196, // 196: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	197, // 197: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	198, // 198: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	199, // 199: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	200, // 200: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	201, // 201: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	202, // 202: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	203, // 203: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	204, // 204: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	205, // 205: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	206, // 206: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	207, // 207: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	208, // 208: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	209, // 209: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	210, // 210: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	211, // 211: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	212, // 212: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	213, // 213: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	214, // 214: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	215, // 215: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	216, // 216: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	217, // 217: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	218, // 218: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	219, // 219: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	220, // 220: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	221, // 221: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	222, // 222: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	223, // 223: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	224, // 224: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	225, // 225: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	226, // 226: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	227, // 227: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	228, // 228: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	229, // 229: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	230, // 230: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	231, // 231: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	232, // 232: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	233, // 233: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	234, // 234: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	235, // 235: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	236, // 236: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	237, // 237: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	238, // 238: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	239, // 239: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	240, // 240: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	241, // 241: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	242, // 242: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	243, // 243: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	244, // 244: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	245, // 245: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	246, // 246: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	247, // 247: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	248, // 248: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	249, // 249: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	250, // 250: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	251, // 251: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	252, // 252: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	253, // 253: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	254, // 254: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	255, // 255: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	256, // 256: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	257, // 257: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	258, // 258: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	259, // 259: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	260, // 260: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	261, // 261: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	262, // 262: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	263, // 263: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	264, // 264: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	265, // 265: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	266, // 266: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	267, // 267: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	268, // 268: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	269, // 269: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	270, // 270: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	271, // 271: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	272, // 272: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	273, // 273: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	274, // 274: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	275, // 275: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	276, // 276: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	277, // 277: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	278, // 278: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	279, // 279: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	280, // 280: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	281, // 281: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	282, // 282: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	283, // 283: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	284, // 284: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	285, // 285: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	286, // 286: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	287, // 287: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	288, // 288: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	289, // 289: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	290, // 290: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	291, // 291: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	292, // 292: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	293, // 293: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	294, // 294: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	295, // 295: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	296, // 296: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	297, // 297: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	298, // 298: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	299, // 299: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	300, // 300: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	301, // 301: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	302, // 302: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	303, // 303: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	304, // 304: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	305, // 305: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	306, // 306: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	307, // 307: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	308, // 308: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	309, // 309: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	310, // 310: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	311, // 311: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	312, // 312: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	313, // 313: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	314, // 314: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	315, // 315: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	316, // 316: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	317, // 317: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	318, // 318: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	319, // 319: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	320, // 320: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	321, // 321: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	322, // 322: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	323, // 323: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	324, // 324: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	325, // 325: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	163, // [163:326] is the sub-list for method output_type
+	0,   // [0:163] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name

@@ -54,6 +54,16 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	PluginAPI_GetServerVersion_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_GetConfig_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetConfig"
+	PluginAPI_GetUnsanitizedConfig_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUnsanitizedConfig"
+	PluginAPI_SaveConfig_FullMethodName                        = "/mattermost.plugin.PluginAPI/SaveConfig"
+	PluginAPI_GetLicense_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetLicense"
+	PluginAPI_IsEnterpriseReady_FullMethodName                 = "/mattermost.plugin.PluginAPI/IsEnterpriseReady"
+	PluginAPI_GetSystemInstallDate_FullMethodName              = "/mattermost.plugin.PluginAPI/GetSystemInstallDate"
+	PluginAPI_GetDiagnosticId_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetDiagnosticId"
+	PluginAPI_GetTelemetryId_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTelemetryId"
+	PluginAPI_RequestTrialLicense_FullMethodName               = "/mattermost.plugin.PluginAPI/RequestTrialLicense"
+	PluginAPI_GetCloudLimits_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetCloudLimits"
 	PluginAPI_KVSet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVSet"
 	PluginAPI_KVGet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVGet"
 	PluginAPI_KVDelete_FullMethodName                          = "/mattermost.plugin.PluginAPI/KVDelete"
@@ -217,6 +227,35 @@ type PluginAPIClient interface {
 	// GetServerVersion returns the version of the running server, for example
 	// "11.1.0". Minimum server version: 5.4.
 	GetServerVersion(ctx context.Context, in *GetServerVersionRequest, opts ...grpc.CallOption) (*GetServerVersionResponse, error)
+	// GetConfig returns the configuration with its secrets hidden. Minimum server
+	// version: 5.2.
+	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
+	// GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+	// server version: 5.16.
+	GetUnsanitizedConfig(ctx context.Context, in *GetUnsanitizedConfigRequest, opts ...grpc.CallOption) (*GetUnsanitizedConfigResponse, error)
+	// SaveConfig replaces the configuration. Minimum server version: 5.2.
+	SaveConfig(ctx context.Context, in *SaveConfigRequest, opts ...grpc.CallOption) (*SaveConfigResponse, error)
+	// GetLicense returns the installed license, if any. Minimum server version:
+	// 5.10.
+	GetLicense(ctx context.Context, in *GetLicenseRequest, opts ...grpc.CallOption) (*GetLicenseResponse, error)
+	// IsEnterpriseReady reports whether the server is an Enterprise build.
+	// Minimum server version: 5.10.
+	IsEnterpriseReady(ctx context.Context, in *IsEnterpriseReadyRequest, opts ...grpc.CallOption) (*IsEnterpriseReadyResponse, error)
+	// GetSystemInstallDate returns when the server was installed. Minimum server
+	// version: 5.10.
+	GetSystemInstallDate(ctx context.Context, in *GetSystemInstallDateRequest, opts ...grpc.CallOption) (*GetSystemInstallDateResponse, error)
+	// GetDiagnosticId returns the server's telemetry id. Minimum server version:
+	// 5.10.
+	GetDiagnosticId(ctx context.Context, in *GetDiagnosticIdRequest, opts ...grpc.CallOption) (*GetDiagnosticIdResponse, error)
+	// GetTelemetryId returns the server's telemetry id. Minimum server version:
+	// 5.28.
+	GetTelemetryId(ctx context.Context, in *GetTelemetryIdRequest, opts ...grpc.CallOption) (*GetTelemetryIdResponse, error)
+	// RequestTrialLicense asks Mattermost for a trial license. Minimum server
+	// version: 5.36.
+	RequestTrialLicense(ctx context.Context, in *RequestTrialLicenseRequest, opts ...grpc.CallOption) (*RequestTrialLicenseResponse, error)
+	// GetCloudLimits returns the limits of the cloud plan. Minimum server
+	// version: 7.0.
+	GetCloudLimits(ctx context.Context, in *GetCloudLimitsRequest, opts ...grpc.CallOption) (*GetCloudLimitsResponse, error)
 	// KVSet stores a value under a key in the plugin's key-value store. An
 	// unset value deletes the key. Minimum server version: 5.2.
 	KVSet(ctx context.Context, in *KVSetRequest, opts ...grpc.CallOption) (*KVSetResponse, error)
@@ -663,6 +702,106 @@ func (c *pluginAPIClient) GetServerVersion(ctx context.Context, in *GetServerVer
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetServerVersionResponse)
 	err := c.cc.Invoke(ctx, PluginAPI_GetServerVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfigResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetUnsanitizedConfig(ctx context.Context, in *GetUnsanitizedConfigRequest, opts ...grpc.CallOption) (*GetUnsanitizedConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUnsanitizedConfigResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUnsanitizedConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SaveConfig(ctx context.Context, in *SaveConfigRequest, opts ...grpc.CallOption) (*SaveConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveConfigResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SaveConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetLicense(ctx context.Context, in *GetLicenseRequest, opts ...grpc.CallOption) (*GetLicenseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLicenseResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetLicense_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) IsEnterpriseReady(ctx context.Context, in *IsEnterpriseReadyRequest, opts ...grpc.CallOption) (*IsEnterpriseReadyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IsEnterpriseReadyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_IsEnterpriseReady_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetSystemInstallDate(ctx context.Context, in *GetSystemInstallDateRequest, opts ...grpc.CallOption) (*GetSystemInstallDateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSystemInstallDateResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetSystemInstallDate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetDiagnosticId(ctx context.Context, in *GetDiagnosticIdRequest, opts ...grpc.CallOption) (*GetDiagnosticIdResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDiagnosticIdResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetDiagnosticId_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetTelemetryId(ctx context.Context, in *GetTelemetryIdRequest, opts ...grpc.CallOption) (*GetTelemetryIdResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTelemetryIdResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetTelemetryId_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RequestTrialLicense(ctx context.Context, in *RequestTrialLicenseRequest, opts ...grpc.CallOption) (*RequestTrialLicenseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestTrialLicenseResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RequestTrialLicense_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetCloudLimits(ctx context.Context, in *GetCloudLimitsRequest, opts ...grpc.CallOption) (*GetCloudLimitsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCloudLimitsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetCloudLimits_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2198,6 +2337,35 @@ type PluginAPIServer interface {
 	// GetServerVersion returns the version of the running server, for example
 	// "11.1.0". Minimum server version: 5.4.
 	GetServerVersion(context.Context, *GetServerVersionRequest) (*GetServerVersionResponse, error)
+	// GetConfig returns the configuration with its secrets hidden. Minimum server
+	// version: 5.2.
+	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error)
+	// GetUnsanitizedConfig returns the configuration with its secrets. Minimum
+	// server version: 5.16.
+	GetUnsanitizedConfig(context.Context, *GetUnsanitizedConfigRequest) (*GetUnsanitizedConfigResponse, error)
+	// SaveConfig replaces the configuration. Minimum server version: 5.2.
+	SaveConfig(context.Context, *SaveConfigRequest) (*SaveConfigResponse, error)
+	// GetLicense returns the installed license, if any. Minimum server version:
+	// 5.10.
+	GetLicense(context.Context, *GetLicenseRequest) (*GetLicenseResponse, error)
+	// IsEnterpriseReady reports whether the server is an Enterprise build.
+	// Minimum server version: 5.10.
+	IsEnterpriseReady(context.Context, *IsEnterpriseReadyRequest) (*IsEnterpriseReadyResponse, error)
+	// GetSystemInstallDate returns when the server was installed. Minimum server
+	// version: 5.10.
+	GetSystemInstallDate(context.Context, *GetSystemInstallDateRequest) (*GetSystemInstallDateResponse, error)
+	// GetDiagnosticId returns the server's telemetry id. Minimum server version:
+	// 5.10.
+	GetDiagnosticId(context.Context, *GetDiagnosticIdRequest) (*GetDiagnosticIdResponse, error)
+	// GetTelemetryId returns the server's telemetry id. Minimum server version:
+	// 5.28.
+	GetTelemetryId(context.Context, *GetTelemetryIdRequest) (*GetTelemetryIdResponse, error)
+	// RequestTrialLicense asks Mattermost for a trial license. Minimum server
+	// version: 5.36.
+	RequestTrialLicense(context.Context, *RequestTrialLicenseRequest) (*RequestTrialLicenseResponse, error)
+	// GetCloudLimits returns the limits of the cloud plan. Minimum server
+	// version: 7.0.
+	GetCloudLimits(context.Context, *GetCloudLimitsRequest) (*GetCloudLimitsResponse, error)
 	// KVSet stores a value under a key in the plugin's key-value store. An
 	// unset value deletes the key. Minimum server version: 5.2.
 	KVSet(context.Context, *KVSetRequest) (*KVSetResponse, error)
@@ -2642,6 +2810,36 @@ type UnimplementedPluginAPIServer struct{}
 
 func (UnimplementedPluginAPIServer) GetServerVersion(context.Context, *GetServerVersionRequest) (*GetServerVersionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetServerVersion not implemented")
+}
+func (UnimplementedPluginAPIServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConfig not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUnsanitizedConfig(context.Context, *GetUnsanitizedConfigRequest) (*GetUnsanitizedConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUnsanitizedConfig not implemented")
+}
+func (UnimplementedPluginAPIServer) SaveConfig(context.Context, *SaveConfigRequest) (*SaveConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SaveConfig not implemented")
+}
+func (UnimplementedPluginAPIServer) GetLicense(context.Context, *GetLicenseRequest) (*GetLicenseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLicense not implemented")
+}
+func (UnimplementedPluginAPIServer) IsEnterpriseReady(context.Context, *IsEnterpriseReadyRequest) (*IsEnterpriseReadyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IsEnterpriseReady not implemented")
+}
+func (UnimplementedPluginAPIServer) GetSystemInstallDate(context.Context, *GetSystemInstallDateRequest) (*GetSystemInstallDateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSystemInstallDate not implemented")
+}
+func (UnimplementedPluginAPIServer) GetDiagnosticId(context.Context, *GetDiagnosticIdRequest) (*GetDiagnosticIdResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDiagnosticId not implemented")
+}
+func (UnimplementedPluginAPIServer) GetTelemetryId(context.Context, *GetTelemetryIdRequest) (*GetTelemetryIdResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTelemetryId not implemented")
+}
+func (UnimplementedPluginAPIServer) RequestTrialLicense(context.Context, *RequestTrialLicenseRequest) (*RequestTrialLicenseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestTrialLicense not implemented")
+}
+func (UnimplementedPluginAPIServer) GetCloudLimits(context.Context, *GetCloudLimitsRequest) (*GetCloudLimitsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCloudLimits not implemented")
 }
 func (UnimplementedPluginAPIServer) KVSet(context.Context, *KVSetRequest) (*KVSetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method KVSet not implemented")
@@ -3134,6 +3332,186 @@ func _PluginAPI_GetServerVersion_Handler(srv interface{}, ctx context.Context, d
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PluginAPIServer).GetServerVersion(ctx, req.(*GetServerVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetConfig(ctx, req.(*GetConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetUnsanitizedConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUnsanitizedConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUnsanitizedConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUnsanitizedConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUnsanitizedConfig(ctx, req.(*GetUnsanitizedConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SaveConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SaveConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SaveConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SaveConfig(ctx, req.(*SaveConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetLicense_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLicenseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetLicense(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetLicense_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetLicense(ctx, req.(*GetLicenseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_IsEnterpriseReady_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IsEnterpriseReadyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).IsEnterpriseReady(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_IsEnterpriseReady_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).IsEnterpriseReady(ctx, req.(*IsEnterpriseReadyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetSystemInstallDate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSystemInstallDateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetSystemInstallDate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetSystemInstallDate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetSystemInstallDate(ctx, req.(*GetSystemInstallDateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetDiagnosticId_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDiagnosticIdRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetDiagnosticId(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetDiagnosticId_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetDiagnosticId(ctx, req.(*GetDiagnosticIdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetTelemetryId_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTelemetryIdRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetTelemetryId(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetTelemetryId_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetTelemetryId(ctx, req.(*GetTelemetryIdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RequestTrialLicense_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestTrialLicenseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RequestTrialLicense(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RequestTrialLicense_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RequestTrialLicense(ctx, req.(*RequestTrialLicenseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetCloudLimits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCloudLimitsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetCloudLimits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetCloudLimits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetCloudLimits(ctx, req.(*GetCloudLimitsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -5884,6 +6262,46 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetServerVersion",
 			Handler:    _PluginAPI_GetServerVersion_Handler,
+		},
+		{
+			MethodName: "GetConfig",
+			Handler:    _PluginAPI_GetConfig_Handler,
+		},
+		{
+			MethodName: "GetUnsanitizedConfig",
+			Handler:    _PluginAPI_GetUnsanitizedConfig_Handler,
+		},
+		{
+			MethodName: "SaveConfig",
+			Handler:    _PluginAPI_SaveConfig_Handler,
+		},
+		{
+			MethodName: "GetLicense",
+			Handler:    _PluginAPI_GetLicense_Handler,
+		},
+		{
+			MethodName: "IsEnterpriseReady",
+			Handler:    _PluginAPI_IsEnterpriseReady_Handler,
+		},
+		{
+			MethodName: "GetSystemInstallDate",
+			Handler:    _PluginAPI_GetSystemInstallDate_Handler,
+		},
+		{
+			MethodName: "GetDiagnosticId",
+			Handler:    _PluginAPI_GetDiagnosticId_Handler,
+		},
+		{
+			MethodName: "GetTelemetryId",
+			Handler:    _PluginAPI_GetTelemetryId_Handler,
+		},
+		{
+			MethodName: "RequestTrialLicense",
+			Handler:    _PluginAPI_RequestTrialLicense_Handler,
+		},
+		{
+			MethodName: "GetCloudLimits",
+			Handler:    _PluginAPI_GetCloudLimits_Handler,
 		},
 		{
 			MethodName: "KVSet",

@@ -106,6 +106,1771 @@ func (x *GetServerVersionResponse) GetVersion() string {
 	return ""
 }
 
+// Config is the server configuration (model.Config), as the JSON that Mattermost
+// reads and writes. The configuration has some fifty sections that change with
+// every release, so it travels as JSON rather than as typed fields;
+// mattermost_plugin.server_config gives typed access to the common parts.
+type Config struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The configuration as a JSON object: sections such as "ServiceSettings" and
+	// "PluginSettings", keyed as in Mattermost's config.json.
+	Json          string `protobuf:"bytes,1,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Config) Reset() {
+	*x = Config{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Config) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Config) ProtoMessage() {}
+
+func (x *Config) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Config.ProtoReflect.Descriptor instead.
+func (*Config) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Config) GetJson() string {
+	if x != nil {
+		return x.Json
+	}
+	return ""
+}
+
+// Customer is the holder of a license (model.Customer).
+type Customer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the customer.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Email address.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// Company.
+	Company       string `protobuf:"bytes,4,opt,name=company,proto3" json:"company,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Customer) Reset() {
+	*x = Customer{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Customer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Customer) ProtoMessage() {}
+
+func (x *Customer) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Customer.ProtoReflect.Descriptor instead.
+func (*Customer) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Customer) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Customer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Customer) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Customer) GetCompany() string {
+	if x != nil {
+		return x.Company
+	}
+	return ""
+}
+
+// Features lists what a license allows (model.Features); unset means the default
+// of the license's SKU.
+type Features struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most users the license allows.
+	Users *int32 `protobuf:"varint,1,opt,name=users,proto3,oneof" json:"users,omitempty"`
+	// Whether the license includes ldap.
+	Ldap *bool `protobuf:"varint,2,opt,name=ldap,proto3,oneof" json:"ldap,omitempty"`
+	// Whether the license includes ldap groups.
+	LdapGroups *bool `protobuf:"varint,3,opt,name=ldap_groups,json=ldapGroups,proto3,oneof" json:"ldap_groups,omitempty"`
+	// Whether the license includes mfa.
+	Mfa *bool `protobuf:"varint,4,opt,name=mfa,proto3,oneof" json:"mfa,omitempty"`
+	// Whether the license includes google oauth.
+	GoogleOauth *bool `protobuf:"varint,5,opt,name=google_oauth,json=googleOauth,proto3,oneof" json:"google_oauth,omitempty"`
+	// Whether the license includes office365 oauth.
+	Office365Oauth *bool `protobuf:"varint,6,opt,name=office365_oauth,json=office365Oauth,proto3,oneof" json:"office365_oauth,omitempty"`
+	// Whether the license includes openid.
+	Openid *bool `protobuf:"varint,7,opt,name=openid,proto3,oneof" json:"openid,omitempty"`
+	// Whether the license includes compliance.
+	Compliance *bool `protobuf:"varint,8,opt,name=compliance,proto3,oneof" json:"compliance,omitempty"`
+	// Whether the license includes cluster.
+	Cluster *bool `protobuf:"varint,9,opt,name=cluster,proto3,oneof" json:"cluster,omitempty"`
+	// Whether the license includes metrics.
+	Metrics *bool `protobuf:"varint,10,opt,name=metrics,proto3,oneof" json:"metrics,omitempty"`
+	// Whether the license includes mhpns.
+	Mhpns *bool `protobuf:"varint,11,opt,name=mhpns,proto3,oneof" json:"mhpns,omitempty"`
+	// Whether the license includes saml.
+	Saml *bool `protobuf:"varint,12,opt,name=saml,proto3,oneof" json:"saml,omitempty"`
+	// Whether the license includes elastic search.
+	ElasticSearch *bool `protobuf:"varint,13,opt,name=elastic_search,json=elasticSearch,proto3,oneof" json:"elastic_search,omitempty"`
+	// Whether the license includes announcement.
+	Announcement *bool `protobuf:"varint,14,opt,name=announcement,proto3,oneof" json:"announcement,omitempty"`
+	// Whether the license includes theme management.
+	ThemeManagement *bool `protobuf:"varint,15,opt,name=theme_management,json=themeManagement,proto3,oneof" json:"theme_management,omitempty"`
+	// Whether the license includes email notification contents.
+	EmailNotificationContents *bool `protobuf:"varint,16,opt,name=email_notification_contents,json=emailNotificationContents,proto3,oneof" json:"email_notification_contents,omitempty"`
+	// Whether the license includes data retention.
+	DataRetention *bool `protobuf:"varint,17,opt,name=data_retention,json=dataRetention,proto3,oneof" json:"data_retention,omitempty"`
+	// Whether the license includes message export.
+	MessageExport *bool `protobuf:"varint,18,opt,name=message_export,json=messageExport,proto3,oneof" json:"message_export,omitempty"`
+	// Whether the license includes custom permissions schemes.
+	CustomPermissionsSchemes *bool `protobuf:"varint,19,opt,name=custom_permissions_schemes,json=customPermissionsSchemes,proto3,oneof" json:"custom_permissions_schemes,omitempty"`
+	// Whether the license includes custom terms of service.
+	CustomTermsOfService *bool `protobuf:"varint,20,opt,name=custom_terms_of_service,json=customTermsOfService,proto3,oneof" json:"custom_terms_of_service,omitempty"`
+	// Whether the license includes guest accounts.
+	GuestAccounts *bool `protobuf:"varint,21,opt,name=guest_accounts,json=guestAccounts,proto3,oneof" json:"guest_accounts,omitempty"`
+	// Whether the license includes guest accounts permissions.
+	GuestAccountsPermissions *bool `protobuf:"varint,22,opt,name=guest_accounts_permissions,json=guestAccountsPermissions,proto3,oneof" json:"guest_accounts_permissions,omitempty"`
+	// Whether the license includes id loaded.
+	IdLoaded *bool `protobuf:"varint,23,opt,name=id_loaded,json=idLoaded,proto3,oneof" json:"id_loaded,omitempty"`
+	// Whether the license includes lock teammate name display.
+	LockTeammateNameDisplay *bool `protobuf:"varint,24,opt,name=lock_teammate_name_display,json=lockTeammateNameDisplay,proto3,oneof" json:"lock_teammate_name_display,omitempty"`
+	// Whether the license includes enterprise plugins.
+	EnterprisePlugins *bool `protobuf:"varint,25,opt,name=enterprise_plugins,json=enterprisePlugins,proto3,oneof" json:"enterprise_plugins,omitempty"`
+	// Whether the license includes advanced logging.
+	AdvancedLogging *bool `protobuf:"varint,26,opt,name=advanced_logging,json=advancedLogging,proto3,oneof" json:"advanced_logging,omitempty"`
+	// Whether the license includes cloud.
+	Cloud *bool `protobuf:"varint,27,opt,name=cloud,proto3,oneof" json:"cloud,omitempty"`
+	// Whether the license includes shared channels.
+	SharedChannels *bool `protobuf:"varint,28,opt,name=shared_channels,json=sharedChannels,proto3,oneof" json:"shared_channels,omitempty"`
+	// Whether the license includes remote cluster service.
+	RemoteClusterService *bool `protobuf:"varint,29,opt,name=remote_cluster_service,json=remoteClusterService,proto3,oneof" json:"remote_cluster_service,omitempty"`
+	// Whether the license includes outgoing oauth connections.
+	OutgoingOauthConnections *bool `protobuf:"varint,30,opt,name=outgoing_oauth_connections,json=outgoingOauthConnections,proto3,oneof" json:"outgoing_oauth_connections,omitempty"`
+	// Whether the license includes auto translation.
+	AutoTranslation *bool `protobuf:"varint,31,opt,name=auto_translation,json=autoTranslation,proto3,oneof" json:"auto_translation,omitempty"`
+	// Whether the license includes future features.
+	FutureFeatures *bool `protobuf:"varint,32,opt,name=future_features,json=futureFeatures,proto3,oneof" json:"future_features,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Features) Reset() {
+	*x = Features{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Features) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Features) ProtoMessage() {}
+
+func (x *Features) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Features.ProtoReflect.Descriptor instead.
+func (*Features) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Features) GetUsers() int32 {
+	if x != nil && x.Users != nil {
+		return *x.Users
+	}
+	return 0
+}
+
+func (x *Features) GetLdap() bool {
+	if x != nil && x.Ldap != nil {
+		return *x.Ldap
+	}
+	return false
+}
+
+func (x *Features) GetLdapGroups() bool {
+	if x != nil && x.LdapGroups != nil {
+		return *x.LdapGroups
+	}
+	return false
+}
+
+func (x *Features) GetMfa() bool {
+	if x != nil && x.Mfa != nil {
+		return *x.Mfa
+	}
+	return false
+}
+
+func (x *Features) GetGoogleOauth() bool {
+	if x != nil && x.GoogleOauth != nil {
+		return *x.GoogleOauth
+	}
+	return false
+}
+
+func (x *Features) GetOffice365Oauth() bool {
+	if x != nil && x.Office365Oauth != nil {
+		return *x.Office365Oauth
+	}
+	return false
+}
+
+func (x *Features) GetOpenid() bool {
+	if x != nil && x.Openid != nil {
+		return *x.Openid
+	}
+	return false
+}
+
+func (x *Features) GetCompliance() bool {
+	if x != nil && x.Compliance != nil {
+		return *x.Compliance
+	}
+	return false
+}
+
+func (x *Features) GetCluster() bool {
+	if x != nil && x.Cluster != nil {
+		return *x.Cluster
+	}
+	return false
+}
+
+func (x *Features) GetMetrics() bool {
+	if x != nil && x.Metrics != nil {
+		return *x.Metrics
+	}
+	return false
+}
+
+func (x *Features) GetMhpns() bool {
+	if x != nil && x.Mhpns != nil {
+		return *x.Mhpns
+	}
+	return false
+}
+
+func (x *Features) GetSaml() bool {
+	if x != nil && x.Saml != nil {
+		return *x.Saml
+	}
+	return false
+}
+
+func (x *Features) GetElasticSearch() bool {
+	if x != nil && x.ElasticSearch != nil {
+		return *x.ElasticSearch
+	}
+	return false
+}
+
+func (x *Features) GetAnnouncement() bool {
+	if x != nil && x.Announcement != nil {
+		return *x.Announcement
+	}
+	return false
+}
+
+func (x *Features) GetThemeManagement() bool {
+	if x != nil && x.ThemeManagement != nil {
+		return *x.ThemeManagement
+	}
+	return false
+}
+
+func (x *Features) GetEmailNotificationContents() bool {
+	if x != nil && x.EmailNotificationContents != nil {
+		return *x.EmailNotificationContents
+	}
+	return false
+}
+
+func (x *Features) GetDataRetention() bool {
+	if x != nil && x.DataRetention != nil {
+		return *x.DataRetention
+	}
+	return false
+}
+
+func (x *Features) GetMessageExport() bool {
+	if x != nil && x.MessageExport != nil {
+		return *x.MessageExport
+	}
+	return false
+}
+
+func (x *Features) GetCustomPermissionsSchemes() bool {
+	if x != nil && x.CustomPermissionsSchemes != nil {
+		return *x.CustomPermissionsSchemes
+	}
+	return false
+}
+
+func (x *Features) GetCustomTermsOfService() bool {
+	if x != nil && x.CustomTermsOfService != nil {
+		return *x.CustomTermsOfService
+	}
+	return false
+}
+
+func (x *Features) GetGuestAccounts() bool {
+	if x != nil && x.GuestAccounts != nil {
+		return *x.GuestAccounts
+	}
+	return false
+}
+
+func (x *Features) GetGuestAccountsPermissions() bool {
+	if x != nil && x.GuestAccountsPermissions != nil {
+		return *x.GuestAccountsPermissions
+	}
+	return false
+}
+
+func (x *Features) GetIdLoaded() bool {
+	if x != nil && x.IdLoaded != nil {
+		return *x.IdLoaded
+	}
+	return false
+}
+
+func (x *Features) GetLockTeammateNameDisplay() bool {
+	if x != nil && x.LockTeammateNameDisplay != nil {
+		return *x.LockTeammateNameDisplay
+	}
+	return false
+}
+
+func (x *Features) GetEnterprisePlugins() bool {
+	if x != nil && x.EnterprisePlugins != nil {
+		return *x.EnterprisePlugins
+	}
+	return false
+}
+
+func (x *Features) GetAdvancedLogging() bool {
+	if x != nil && x.AdvancedLogging != nil {
+		return *x.AdvancedLogging
+	}
+	return false
+}
+
+func (x *Features) GetCloud() bool {
+	if x != nil && x.Cloud != nil {
+		return *x.Cloud
+	}
+	return false
+}
+
+func (x *Features) GetSharedChannels() bool {
+	if x != nil && x.SharedChannels != nil {
+		return *x.SharedChannels
+	}
+	return false
+}
+
+func (x *Features) GetRemoteClusterService() bool {
+	if x != nil && x.RemoteClusterService != nil {
+		return *x.RemoteClusterService
+	}
+	return false
+}
+
+func (x *Features) GetOutgoingOauthConnections() bool {
+	if x != nil && x.OutgoingOauthConnections != nil {
+		return *x.OutgoingOauthConnections
+	}
+	return false
+}
+
+func (x *Features) GetAutoTranslation() bool {
+	if x != nil && x.AutoTranslation != nil {
+		return *x.AutoTranslation
+	}
+	return false
+}
+
+func (x *Features) GetFutureFeatures() bool {
+	if x != nil && x.FutureFeatures != nil {
+		return *x.FutureFeatures
+	}
+	return false
+}
+
+// LicenseLimits are the usage limits of a license (model.LicenseLimits).
+type LicenseLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Messages kept, for plans that limit history.
+	PostHistory int64 `protobuf:"varint,1,opt,name=post_history,json=postHistory,proto3" json:"post_history,omitempty"`
+	// Board cards allowed.
+	BoardCards int64 `protobuf:"varint,2,opt,name=board_cards,json=boardCards,proto3" json:"board_cards,omitempty"`
+	// Playbook runs allowed.
+	PlaybookRuns int64 `protobuf:"varint,3,opt,name=playbook_runs,json=playbookRuns,proto3" json:"playbook_runs,omitempty"`
+	// Longest call, in seconds.
+	CallDurationSeconds int64 `protobuf:"varint,4,opt,name=call_duration_seconds,json=callDurationSeconds,proto3" json:"call_duration_seconds,omitempty"`
+	// AI agent prompts allowed.
+	AgentsPrompts int64 `protobuf:"varint,5,opt,name=agents_prompts,json=agentsPrompts,proto3" json:"agents_prompts,omitempty"`
+	// Push notifications allowed.
+	PushNotifications int64 `protobuf:"varint,6,opt,name=push_notifications,json=pushNotifications,proto3" json:"push_notifications,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *LicenseLimits) Reset() {
+	*x = LicenseLimits{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LicenseLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LicenseLimits) ProtoMessage() {}
+
+func (x *LicenseLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LicenseLimits.ProtoReflect.Descriptor instead.
+func (*LicenseLimits) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LicenseLimits) GetPostHistory() int64 {
+	if x != nil {
+		return x.PostHistory
+	}
+	return 0
+}
+
+func (x *LicenseLimits) GetBoardCards() int64 {
+	if x != nil {
+		return x.BoardCards
+	}
+	return 0
+}
+
+func (x *LicenseLimits) GetPlaybookRuns() int64 {
+	if x != nil {
+		return x.PlaybookRuns
+	}
+	return 0
+}
+
+func (x *LicenseLimits) GetCallDurationSeconds() int64 {
+	if x != nil {
+		return x.CallDurationSeconds
+	}
+	return 0
+}
+
+func (x *LicenseLimits) GetAgentsPrompts() int64 {
+	if x != nil {
+		return x.AgentsPrompts
+	}
+	return 0
+}
+
+func (x *LicenseLimits) GetPushNotifications() int64 {
+	if x != nil {
+		return x.PushNotifications
+	}
+	return 0
+}
+
+// License is the license installed on the server (model.License).
+type License struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the license.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Issue time, in milliseconds since the Unix epoch.
+	IssuedAt int64 `protobuf:"varint,2,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// Start time, in milliseconds.
+	StartsAt int64 `protobuf:"varint,3,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
+	// Expiry time, in milliseconds.
+	ExpiresAt int64 `protobuf:"varint,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// Who holds it.
+	Customer *Customer `protobuf:"bytes,5,opt,name=customer,proto3" json:"customer,omitempty"`
+	// What it allows.
+	Features *Features `protobuf:"bytes,6,opt,name=features,proto3" json:"features,omitempty"`
+	// Name of the SKU.
+	SkuName string `protobuf:"bytes,7,opt,name=sku_name,json=skuName,proto3" json:"sku_name,omitempty"`
+	// Short name of the SKU: "professional", "enterprise", "advanced", "entry",
+	// ...
+	SkuShortName string `protobuf:"bytes,8,opt,name=sku_short_name,json=skuShortName,proto3" json:"sku_short_name,omitempty"`
+	// Whether it is a trial license.
+	IsTrial bool `protobuf:"varint,9,opt,name=is_trial,json=isTrial,proto3" json:"is_trial,omitempty"`
+	// Whether it is a government SKU.
+	IsGovSku bool `protobuf:"varint,10,opt,name=is_gov_sku,json=isGovSku,proto3" json:"is_gov_sku,omitempty"`
+	// Whether the seat count is enforced.
+	IsSeatCountEnforced bool `protobuf:"varint,11,opt,name=is_seat_count_enforced,json=isSeatCountEnforced,proto3" json:"is_seat_count_enforced,omitempty"`
+	// Users allowed beyond the seat count.
+	ExtraUsers *int32 `protobuf:"varint,12,opt,name=extra_users,json=extraUsers,proto3,oneof" json:"extra_users,omitempty"`
+	// Sign-up token of a trial.
+	SignupJwt *string `protobuf:"bytes,13,opt,name=signup_jwt,json=signupJwt,proto3,oneof" json:"signup_jwt,omitempty"`
+	// Usage limits.
+	Limits        *LicenseLimits `protobuf:"bytes,14,opt,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *License) Reset() {
+	*x = License{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *License) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*License) ProtoMessage() {}
+
+func (x *License) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use License.ProtoReflect.Descriptor instead.
+func (*License) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *License) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *License) GetIssuedAt() int64 {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return 0
+}
+
+func (x *License) GetStartsAt() int64 {
+	if x != nil {
+		return x.StartsAt
+	}
+	return 0
+}
+
+func (x *License) GetExpiresAt() int64 {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return 0
+}
+
+func (x *License) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *License) GetFeatures() *Features {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *License) GetSkuName() string {
+	if x != nil {
+		return x.SkuName
+	}
+	return ""
+}
+
+func (x *License) GetSkuShortName() string {
+	if x != nil {
+		return x.SkuShortName
+	}
+	return ""
+}
+
+func (x *License) GetIsTrial() bool {
+	if x != nil {
+		return x.IsTrial
+	}
+	return false
+}
+
+func (x *License) GetIsGovSku() bool {
+	if x != nil {
+		return x.IsGovSku
+	}
+	return false
+}
+
+func (x *License) GetIsSeatCountEnforced() bool {
+	if x != nil {
+		return x.IsSeatCountEnforced
+	}
+	return false
+}
+
+func (x *License) GetExtraUsers() int32 {
+	if x != nil && x.ExtraUsers != nil {
+		return *x.ExtraUsers
+	}
+	return 0
+}
+
+func (x *License) GetSignupJwt() string {
+	if x != nil && x.SignupJwt != nil {
+		return *x.SignupJwt
+	}
+	return ""
+}
+
+func (x *License) GetLimits() *LicenseLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+// FilesLimits limits file storage (model.FilesLimits).
+type FilesLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bytes of storage; unset for no limit.
+	TotalStorage  *int64 `protobuf:"varint,1,opt,name=total_storage,json=totalStorage,proto3,oneof" json:"total_storage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilesLimits) Reset() {
+	*x = FilesLimits{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilesLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilesLimits) ProtoMessage() {}
+
+func (x *FilesLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilesLimits.ProtoReflect.Descriptor instead.
+func (*FilesLimits) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *FilesLimits) GetTotalStorage() int64 {
+	if x != nil && x.TotalStorage != nil {
+		return *x.TotalStorage
+	}
+	return 0
+}
+
+// MessagesLimits limits message history (model.MessagesLimits).
+type MessagesLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Messages kept; unset for no limit.
+	History       *int32 `protobuf:"varint,1,opt,name=history,proto3,oneof" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagesLimits) Reset() {
+	*x = MessagesLimits{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagesLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagesLimits) ProtoMessage() {}
+
+func (x *MessagesLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagesLimits.ProtoReflect.Descriptor instead.
+func (*MessagesLimits) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MessagesLimits) GetHistory() int32 {
+	if x != nil && x.History != nil {
+		return *x.History
+	}
+	return 0
+}
+
+// TeamsLimits limits teams (model.TeamsLimits).
+type TeamsLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Active teams allowed; unset for no limit.
+	Active        *int32 `protobuf:"varint,1,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TeamsLimits) Reset() {
+	*x = TeamsLimits{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TeamsLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TeamsLimits) ProtoMessage() {}
+
+func (x *TeamsLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TeamsLimits.ProtoReflect.Descriptor instead.
+func (*TeamsLimits) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TeamsLimits) GetActive() int32 {
+	if x != nil && x.Active != nil {
+		return *x.Active
+	}
+	return 0
+}
+
+// ProductLimits are the limits of a cloud plan (model.ProductLimits); a self-
+// hosted server has none.
+type ProductLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File limits; unset for none.
+	Files *FilesLimits `protobuf:"bytes,1,opt,name=files,proto3" json:"files,omitempty"`
+	// Message limits; unset for none.
+	Messages *MessagesLimits `protobuf:"bytes,2,opt,name=messages,proto3" json:"messages,omitempty"`
+	// Team limits; unset for none.
+	Teams         *TeamsLimits `protobuf:"bytes,3,opt,name=teams,proto3" json:"teams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProductLimits) Reset() {
+	*x = ProductLimits{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProductLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProductLimits) ProtoMessage() {}
+
+func (x *ProductLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProductLimits.ProtoReflect.Descriptor instead.
+func (*ProductLimits) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ProductLimits) GetFiles() *FilesLimits {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *ProductLimits) GetMessages() *MessagesLimits {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *ProductLimits) GetTeams() *TeamsLimits {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+// GetConfigRequest has no fields.
+type GetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigRequest) Reset() {
+	*x = GetConfigRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigRequest) ProtoMessage() {}
+
+func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{11}
+}
+
+// GetConfigResponse carries the configuration.
+type GetConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The configuration, with secrets replaced by "********************".
+	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigResponse) Reset() {
+	*x = GetConfigResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigResponse) ProtoMessage() {}
+
+func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetConfigResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetConfigResponse) GetConfig() *Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+// GetUnsanitizedConfigRequest has no fields.
+type GetUnsanitizedConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUnsanitizedConfigRequest) Reset() {
+	*x = GetUnsanitizedConfigRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUnsanitizedConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUnsanitizedConfigRequest) ProtoMessage() {}
+
+func (x *GetUnsanitizedConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUnsanitizedConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetUnsanitizedConfigRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{13}
+}
+
+// GetUnsanitizedConfigResponse carries the configuration.
+type GetUnsanitizedConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The configuration, secrets included.
+	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUnsanitizedConfigResponse) Reset() {
+	*x = GetUnsanitizedConfigResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUnsanitizedConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUnsanitizedConfigResponse) ProtoMessage() {}
+
+func (x *GetUnsanitizedConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUnsanitizedConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetUnsanitizedConfigResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetUnsanitizedConfigResponse) GetConfig() *Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+// SaveConfigRequest carries the configuration.
+type SaveConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The whole configuration; a secret that reads "********************" keeps
+	// its stored value, and missing settings get their defaults.
+	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveConfigRequest) Reset() {
+	*x = SaveConfigRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveConfigRequest) ProtoMessage() {}
+
+func (x *SaveConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveConfigRequest.ProtoReflect.Descriptor instead.
+func (*SaveConfigRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SaveConfigRequest) GetConfig() *Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+// SaveConfigResponse has no fields.
+type SaveConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveConfigResponse) Reset() {
+	*x = SaveConfigResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveConfigResponse) ProtoMessage() {}
+
+func (x *SaveConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveConfigResponse.ProtoReflect.Descriptor instead.
+func (*SaveConfigResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{16}
+}
+
+// GetLicenseRequest has no fields.
+type GetLicenseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLicenseRequest) Reset() {
+	*x = GetLicenseRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLicenseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLicenseRequest) ProtoMessage() {}
+
+func (x *GetLicenseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLicenseRequest.ProtoReflect.Descriptor instead.
+func (*GetLicenseRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{17}
+}
+
+// GetLicenseResponse carries the license.
+type GetLicenseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The license; unset when none is installed.
+	License       *License `protobuf:"bytes,1,opt,name=license,proto3,oneof" json:"license,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLicenseResponse) Reset() {
+	*x = GetLicenseResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLicenseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLicenseResponse) ProtoMessage() {}
+
+func (x *GetLicenseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLicenseResponse.ProtoReflect.Descriptor instead.
+func (*GetLicenseResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetLicenseResponse) GetLicense() *License {
+	if x != nil {
+		return x.License
+	}
+	return nil
+}
+
+// IsEnterpriseReadyRequest has no fields.
+type IsEnterpriseReadyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IsEnterpriseReadyRequest) Reset() {
+	*x = IsEnterpriseReadyRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IsEnterpriseReadyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IsEnterpriseReadyRequest) ProtoMessage() {}
+
+func (x *IsEnterpriseReadyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IsEnterpriseReadyRequest.ProtoReflect.Descriptor instead.
+func (*IsEnterpriseReadyRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{19}
+}
+
+// IsEnterpriseReadyResponse carries the answer.
+type IsEnterpriseReadyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the server is an Enterprise build.
+	IsEnterpriseReady bool `protobuf:"varint,1,opt,name=is_enterprise_ready,json=isEnterpriseReady,proto3" json:"is_enterprise_ready,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *IsEnterpriseReadyResponse) Reset() {
+	*x = IsEnterpriseReadyResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IsEnterpriseReadyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IsEnterpriseReadyResponse) ProtoMessage() {}
+
+func (x *IsEnterpriseReadyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IsEnterpriseReadyResponse.ProtoReflect.Descriptor instead.
+func (*IsEnterpriseReadyResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *IsEnterpriseReadyResponse) GetIsEnterpriseReady() bool {
+	if x != nil {
+		return x.IsEnterpriseReady
+	}
+	return false
+}
+
+// GetSystemInstallDateRequest has no fields.
+type GetSystemInstallDateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSystemInstallDateRequest) Reset() {
+	*x = GetSystemInstallDateRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSystemInstallDateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSystemInstallDateRequest) ProtoMessage() {}
+
+func (x *GetSystemInstallDateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSystemInstallDateRequest.ProtoReflect.Descriptor instead.
+func (*GetSystemInstallDateRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{21}
+}
+
+// GetSystemInstallDateResponse carries the install date.
+type GetSystemInstallDateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the server was installed, in milliseconds since the Unix epoch.
+	InstallDate   int64 `protobuf:"varint,1,opt,name=install_date,json=installDate,proto3" json:"install_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSystemInstallDateResponse) Reset() {
+	*x = GetSystemInstallDateResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSystemInstallDateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSystemInstallDateResponse) ProtoMessage() {}
+
+func (x *GetSystemInstallDateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSystemInstallDateResponse.ProtoReflect.Descriptor instead.
+func (*GetSystemInstallDateResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetSystemInstallDateResponse) GetInstallDate() int64 {
+	if x != nil {
+		return x.InstallDate
+	}
+	return 0
+}
+
+// GetDiagnosticIdRequest has no fields.
+type GetDiagnosticIdRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDiagnosticIdRequest) Reset() {
+	*x = GetDiagnosticIdRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDiagnosticIdRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDiagnosticIdRequest) ProtoMessage() {}
+
+func (x *GetDiagnosticIdRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDiagnosticIdRequest.ProtoReflect.Descriptor instead.
+func (*GetDiagnosticIdRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{23}
+}
+
+// GetDiagnosticIdResponse carries the id.
+type GetDiagnosticIdResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The server's telemetry id.
+	DiagnosticId  string `protobuf:"bytes,1,opt,name=diagnostic_id,json=diagnosticId,proto3" json:"diagnostic_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDiagnosticIdResponse) Reset() {
+	*x = GetDiagnosticIdResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDiagnosticIdResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDiagnosticIdResponse) ProtoMessage() {}
+
+func (x *GetDiagnosticIdResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDiagnosticIdResponse.ProtoReflect.Descriptor instead.
+func (*GetDiagnosticIdResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetDiagnosticIdResponse) GetDiagnosticId() string {
+	if x != nil {
+		return x.DiagnosticId
+	}
+	return ""
+}
+
+// GetTelemetryIdRequest has no fields.
+type GetTelemetryIdRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTelemetryIdRequest) Reset() {
+	*x = GetTelemetryIdRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTelemetryIdRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTelemetryIdRequest) ProtoMessage() {}
+
+func (x *GetTelemetryIdRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTelemetryIdRequest.ProtoReflect.Descriptor instead.
+func (*GetTelemetryIdRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{25}
+}
+
+// GetTelemetryIdResponse carries the id.
+type GetTelemetryIdResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The server's telemetry id.
+	TelemetryId   string `protobuf:"bytes,1,opt,name=telemetry_id,json=telemetryId,proto3" json:"telemetry_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTelemetryIdResponse) Reset() {
+	*x = GetTelemetryIdResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTelemetryIdResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTelemetryIdResponse) ProtoMessage() {}
+
+func (x *GetTelemetryIdResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTelemetryIdResponse.ProtoReflect.Descriptor instead.
+func (*GetTelemetryIdResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetTelemetryIdResponse) GetTelemetryId() string {
+	if x != nil {
+		return x.TelemetryId
+	}
+	return ""
+}
+
+// RequestTrialLicenseRequest carries the trial request.
+type RequestTrialLicenseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user who asks.
+	RequesterId string `protobuf:"bytes,1,opt,name=requester_id,json=requesterId,proto3" json:"requester_id,omitempty"`
+	// Users the trial covers.
+	Users int32 `protobuf:"varint,2,opt,name=users,proto3" json:"users,omitempty"`
+	// Whether the requester accepted the terms.
+	TermsAccepted bool `protobuf:"varint,3,opt,name=terms_accepted,json=termsAccepted,proto3" json:"terms_accepted,omitempty"`
+	// Whether the requester accepts emails.
+	ReceiveEmailsAccepted bool `protobuf:"varint,4,opt,name=receive_emails_accepted,json=receiveEmailsAccepted,proto3" json:"receive_emails_accepted,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *RequestTrialLicenseRequest) Reset() {
+	*x = RequestTrialLicenseRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestTrialLicenseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestTrialLicenseRequest) ProtoMessage() {}
+
+func (x *RequestTrialLicenseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestTrialLicenseRequest.ProtoReflect.Descriptor instead.
+func (*RequestTrialLicenseRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RequestTrialLicenseRequest) GetRequesterId() string {
+	if x != nil {
+		return x.RequesterId
+	}
+	return ""
+}
+
+func (x *RequestTrialLicenseRequest) GetUsers() int32 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *RequestTrialLicenseRequest) GetTermsAccepted() bool {
+	if x != nil {
+		return x.TermsAccepted
+	}
+	return false
+}
+
+func (x *RequestTrialLicenseRequest) GetReceiveEmailsAccepted() bool {
+	if x != nil {
+		return x.ReceiveEmailsAccepted
+	}
+	return false
+}
+
+// RequestTrialLicenseResponse has no fields.
+type RequestTrialLicenseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestTrialLicenseResponse) Reset() {
+	*x = RequestTrialLicenseResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestTrialLicenseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestTrialLicenseResponse) ProtoMessage() {}
+
+func (x *RequestTrialLicenseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestTrialLicenseResponse.ProtoReflect.Descriptor instead.
+func (*RequestTrialLicenseResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{28}
+}
+
+// GetCloudLimitsRequest has no fields.
+type GetCloudLimitsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCloudLimitsRequest) Reset() {
+	*x = GetCloudLimitsRequest{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCloudLimitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCloudLimitsRequest) ProtoMessage() {}
+
+func (x *GetCloudLimitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCloudLimitsRequest.ProtoReflect.Descriptor instead.
+func (*GetCloudLimitsRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{29}
+}
+
+// GetCloudLimitsResponse carries the limits.
+type GetCloudLimitsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cloud plan's limits; empty on a self-hosted server.
+	Limits        *ProductLimits `protobuf:"bytes,1,opt,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCloudLimitsResponse) Reset() {
+	*x = GetCloudLimitsResponse{}
+	mi := &file_mattermost_plugin_config_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCloudLimitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCloudLimitsResponse) ProtoMessage() {}
+
+func (x *GetCloudLimitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_config_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCloudLimitsResponse.ProtoReflect.Descriptor instead.
+func (*GetCloudLimitsResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_config_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetCloudLimitsResponse) GetLimits() *ProductLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
 var File_mattermost_plugin_config_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_config_proto_rawDesc = "" +
@@ -113,7 +1878,166 @@ const file_mattermost_plugin_config_proto_rawDesc = "" +
 	"\x1emattermost/plugin/config.proto\x12\x11mattermost.plugin\"\x19\n" +
 	"\x17GetServerVersionRequest\"4\n" +
 	"\x18GetServerVersionResponse\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\tR\aversionBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\aversion\x18\x01 \x01(\tR\aversion\"\x1c\n" +
+	"\x06Config\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\tR\x04json\"^\n" +
+	"\bCustomer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x18\n" +
+	"\acompany\x18\x04 \x01(\tR\acompany\"\xdd\x0f\n" +
+	"\bFeatures\x12\x19\n" +
+	"\x05users\x18\x01 \x01(\x05H\x00R\x05users\x88\x01\x01\x12\x17\n" +
+	"\x04ldap\x18\x02 \x01(\bH\x01R\x04ldap\x88\x01\x01\x12$\n" +
+	"\vldap_groups\x18\x03 \x01(\bH\x02R\n" +
+	"ldapGroups\x88\x01\x01\x12\x15\n" +
+	"\x03mfa\x18\x04 \x01(\bH\x03R\x03mfa\x88\x01\x01\x12&\n" +
+	"\fgoogle_oauth\x18\x05 \x01(\bH\x04R\vgoogleOauth\x88\x01\x01\x12,\n" +
+	"\x0foffice365_oauth\x18\x06 \x01(\bH\x05R\x0eoffice365Oauth\x88\x01\x01\x12\x1b\n" +
+	"\x06openid\x18\a \x01(\bH\x06R\x06openid\x88\x01\x01\x12#\n" +
+	"\n" +
+	"compliance\x18\b \x01(\bH\aR\n" +
+	"compliance\x88\x01\x01\x12\x1d\n" +
+	"\acluster\x18\t \x01(\bH\bR\acluster\x88\x01\x01\x12\x1d\n" +
+	"\ametrics\x18\n" +
+	" \x01(\bH\tR\ametrics\x88\x01\x01\x12\x19\n" +
+	"\x05mhpns\x18\v \x01(\bH\n" +
+	"R\x05mhpns\x88\x01\x01\x12\x17\n" +
+	"\x04saml\x18\f \x01(\bH\vR\x04saml\x88\x01\x01\x12*\n" +
+	"\x0eelastic_search\x18\r \x01(\bH\fR\relasticSearch\x88\x01\x01\x12'\n" +
+	"\fannouncement\x18\x0e \x01(\bH\rR\fannouncement\x88\x01\x01\x12.\n" +
+	"\x10theme_management\x18\x0f \x01(\bH\x0eR\x0fthemeManagement\x88\x01\x01\x12C\n" +
+	"\x1bemail_notification_contents\x18\x10 \x01(\bH\x0fR\x19emailNotificationContents\x88\x01\x01\x12*\n" +
+	"\x0edata_retention\x18\x11 \x01(\bH\x10R\rdataRetention\x88\x01\x01\x12*\n" +
+	"\x0emessage_export\x18\x12 \x01(\bH\x11R\rmessageExport\x88\x01\x01\x12A\n" +
+	"\x1acustom_permissions_schemes\x18\x13 \x01(\bH\x12R\x18customPermissionsSchemes\x88\x01\x01\x12:\n" +
+	"\x17custom_terms_of_service\x18\x14 \x01(\bH\x13R\x14customTermsOfService\x88\x01\x01\x12*\n" +
+	"\x0eguest_accounts\x18\x15 \x01(\bH\x14R\rguestAccounts\x88\x01\x01\x12A\n" +
+	"\x1aguest_accounts_permissions\x18\x16 \x01(\bH\x15R\x18guestAccountsPermissions\x88\x01\x01\x12 \n" +
+	"\tid_loaded\x18\x17 \x01(\bH\x16R\bidLoaded\x88\x01\x01\x12@\n" +
+	"\x1alock_teammate_name_display\x18\x18 \x01(\bH\x17R\x17lockTeammateNameDisplay\x88\x01\x01\x122\n" +
+	"\x12enterprise_plugins\x18\x19 \x01(\bH\x18R\x11enterprisePlugins\x88\x01\x01\x12.\n" +
+	"\x10advanced_logging\x18\x1a \x01(\bH\x19R\x0fadvancedLogging\x88\x01\x01\x12\x19\n" +
+	"\x05cloud\x18\x1b \x01(\bH\x1aR\x05cloud\x88\x01\x01\x12,\n" +
+	"\x0fshared_channels\x18\x1c \x01(\bH\x1bR\x0esharedChannels\x88\x01\x01\x129\n" +
+	"\x16remote_cluster_service\x18\x1d \x01(\bH\x1cR\x14remoteClusterService\x88\x01\x01\x12A\n" +
+	"\x1aoutgoing_oauth_connections\x18\x1e \x01(\bH\x1dR\x18outgoingOauthConnections\x88\x01\x01\x12.\n" +
+	"\x10auto_translation\x18\x1f \x01(\bH\x1eR\x0fautoTranslation\x88\x01\x01\x12,\n" +
+	"\x0ffuture_features\x18  \x01(\bH\x1fR\x0efutureFeatures\x88\x01\x01B\b\n" +
+	"\x06_usersB\a\n" +
+	"\x05_ldapB\x0e\n" +
+	"\f_ldap_groupsB\x06\n" +
+	"\x04_mfaB\x0f\n" +
+	"\r_google_oauthB\x12\n" +
+	"\x10_office365_oauthB\t\n" +
+	"\a_openidB\r\n" +
+	"\v_complianceB\n" +
+	"\n" +
+	"\b_clusterB\n" +
+	"\n" +
+	"\b_metricsB\b\n" +
+	"\x06_mhpnsB\a\n" +
+	"\x05_samlB\x11\n" +
+	"\x0f_elastic_searchB\x0f\n" +
+	"\r_announcementB\x13\n" +
+	"\x11_theme_managementB\x1e\n" +
+	"\x1c_email_notification_contentsB\x11\n" +
+	"\x0f_data_retentionB\x11\n" +
+	"\x0f_message_exportB\x1d\n" +
+	"\x1b_custom_permissions_schemesB\x1a\n" +
+	"\x18_custom_terms_of_serviceB\x11\n" +
+	"\x0f_guest_accountsB\x1d\n" +
+	"\x1b_guest_accounts_permissionsB\f\n" +
+	"\n" +
+	"_id_loadedB\x1d\n" +
+	"\x1b_lock_teammate_name_displayB\x15\n" +
+	"\x13_enterprise_pluginsB\x13\n" +
+	"\x11_advanced_loggingB\b\n" +
+	"\x06_cloudB\x12\n" +
+	"\x10_shared_channelsB\x19\n" +
+	"\x17_remote_cluster_serviceB\x1d\n" +
+	"\x1b_outgoing_oauth_connectionsB\x13\n" +
+	"\x11_auto_translationB\x12\n" +
+	"\x10_future_features\"\x82\x02\n" +
+	"\rLicenseLimits\x12!\n" +
+	"\fpost_history\x18\x01 \x01(\x03R\vpostHistory\x12\x1f\n" +
+	"\vboard_cards\x18\x02 \x01(\x03R\n" +
+	"boardCards\x12#\n" +
+	"\rplaybook_runs\x18\x03 \x01(\x03R\fplaybookRuns\x122\n" +
+	"\x15call_duration_seconds\x18\x04 \x01(\x03R\x13callDurationSeconds\x12%\n" +
+	"\x0eagents_prompts\x18\x05 \x01(\x03R\ragentsPrompts\x12-\n" +
+	"\x12push_notifications\x18\x06 \x01(\x03R\x11pushNotifications\"\xb6\x04\n" +
+	"\aLicense\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tissued_at\x18\x02 \x01(\x03R\bissuedAt\x12\x1b\n" +
+	"\tstarts_at\x18\x03 \x01(\x03R\bstartsAt\x12\x1d\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\x03R\texpiresAt\x127\n" +
+	"\bcustomer\x18\x05 \x01(\v2\x1b.mattermost.plugin.CustomerR\bcustomer\x127\n" +
+	"\bfeatures\x18\x06 \x01(\v2\x1b.mattermost.plugin.FeaturesR\bfeatures\x12\x19\n" +
+	"\bsku_name\x18\a \x01(\tR\askuName\x12$\n" +
+	"\x0esku_short_name\x18\b \x01(\tR\fskuShortName\x12\x19\n" +
+	"\bis_trial\x18\t \x01(\bR\aisTrial\x12\x1c\n" +
+	"\n" +
+	"is_gov_sku\x18\n" +
+	" \x01(\bR\bisGovSku\x123\n" +
+	"\x16is_seat_count_enforced\x18\v \x01(\bR\x13isSeatCountEnforced\x12$\n" +
+	"\vextra_users\x18\f \x01(\x05H\x00R\n" +
+	"extraUsers\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"signup_jwt\x18\r \x01(\tH\x01R\tsignupJwt\x88\x01\x01\x128\n" +
+	"\x06limits\x18\x0e \x01(\v2 .mattermost.plugin.LicenseLimitsR\x06limitsB\x0e\n" +
+	"\f_extra_usersB\r\n" +
+	"\v_signup_jwt\"I\n" +
+	"\vFilesLimits\x12(\n" +
+	"\rtotal_storage\x18\x01 \x01(\x03H\x00R\ftotalStorage\x88\x01\x01B\x10\n" +
+	"\x0e_total_storage\";\n" +
+	"\x0eMessagesLimits\x12\x1d\n" +
+	"\ahistory\x18\x01 \x01(\x05H\x00R\ahistory\x88\x01\x01B\n" +
+	"\n" +
+	"\b_history\"5\n" +
+	"\vTeamsLimits\x12\x1b\n" +
+	"\x06active\x18\x01 \x01(\x05H\x00R\x06active\x88\x01\x01B\t\n" +
+	"\a_active\"\xba\x01\n" +
+	"\rProductLimits\x124\n" +
+	"\x05files\x18\x01 \x01(\v2\x1e.mattermost.plugin.FilesLimitsR\x05files\x12=\n" +
+	"\bmessages\x18\x02 \x01(\v2!.mattermost.plugin.MessagesLimitsR\bmessages\x124\n" +
+	"\x05teams\x18\x03 \x01(\v2\x1e.mattermost.plugin.TeamsLimitsR\x05teams\"\x12\n" +
+	"\x10GetConfigRequest\"F\n" +
+	"\x11GetConfigResponse\x121\n" +
+	"\x06config\x18\x01 \x01(\v2\x19.mattermost.plugin.ConfigR\x06config\"\x1d\n" +
+	"\x1bGetUnsanitizedConfigRequest\"Q\n" +
+	"\x1cGetUnsanitizedConfigResponse\x121\n" +
+	"\x06config\x18\x01 \x01(\v2\x19.mattermost.plugin.ConfigR\x06config\"F\n" +
+	"\x11SaveConfigRequest\x121\n" +
+	"\x06config\x18\x01 \x01(\v2\x19.mattermost.plugin.ConfigR\x06config\"\x14\n" +
+	"\x12SaveConfigResponse\"\x13\n" +
+	"\x11GetLicenseRequest\"[\n" +
+	"\x12GetLicenseResponse\x129\n" +
+	"\alicense\x18\x01 \x01(\v2\x1a.mattermost.plugin.LicenseH\x00R\alicense\x88\x01\x01B\n" +
+	"\n" +
+	"\b_license\"\x1a\n" +
+	"\x18IsEnterpriseReadyRequest\"K\n" +
+	"\x19IsEnterpriseReadyResponse\x12.\n" +
+	"\x13is_enterprise_ready\x18\x01 \x01(\bR\x11isEnterpriseReady\"\x1d\n" +
+	"\x1bGetSystemInstallDateRequest\"A\n" +
+	"\x1cGetSystemInstallDateResponse\x12!\n" +
+	"\finstall_date\x18\x01 \x01(\x03R\vinstallDate\"\x18\n" +
+	"\x16GetDiagnosticIdRequest\">\n" +
+	"\x17GetDiagnosticIdResponse\x12#\n" +
+	"\rdiagnostic_id\x18\x01 \x01(\tR\fdiagnosticId\"\x17\n" +
+	"\x15GetTelemetryIdRequest\";\n" +
+	"\x16GetTelemetryIdResponse\x12!\n" +
+	"\ftelemetry_id\x18\x01 \x01(\tR\vtelemetryId\"\xb4\x01\n" +
+	"\x1aRequestTrialLicenseRequest\x12!\n" +
+	"\frequester_id\x18\x01 \x01(\tR\vrequesterId\x12\x14\n" +
+	"\x05users\x18\x02 \x01(\x05R\x05users\x12%\n" +
+	"\x0eterms_accepted\x18\x03 \x01(\bR\rtermsAccepted\x126\n" +
+	"\x17receive_emails_accepted\x18\x04 \x01(\bR\x15receiveEmailsAccepted\"\x1d\n" +
+	"\x1bRequestTrialLicenseResponse\"\x17\n" +
+	"\x15GetCloudLimitsRequest\"R\n" +
+	"\x16GetCloudLimitsResponse\x128\n" +
+	"\x06limits\x18\x01 \x01(\v2 .mattermost.plugin.ProductLimitsR\x06limitsBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_config_proto_rawDescOnce sync.Once
@@ -127,17 +2051,57 @@ func file_mattermost_plugin_config_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_config_proto_rawDescData
 }
 
-var file_mattermost_plugin_config_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_mattermost_plugin_config_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_mattermost_plugin_config_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),  // 0: mattermost.plugin.GetServerVersionRequest
-	(*GetServerVersionResponse)(nil), // 1: mattermost.plugin.GetServerVersionResponse
+	(*GetServerVersionRequest)(nil),      // 0: mattermost.plugin.GetServerVersionRequest
+	(*GetServerVersionResponse)(nil),     // 1: mattermost.plugin.GetServerVersionResponse
+	(*Config)(nil),                       // 2: mattermost.plugin.Config
+	(*Customer)(nil),                     // 3: mattermost.plugin.Customer
+	(*Features)(nil),                     // 4: mattermost.plugin.Features
+	(*LicenseLimits)(nil),                // 5: mattermost.plugin.LicenseLimits
+	(*License)(nil),                      // 6: mattermost.plugin.License
+	(*FilesLimits)(nil),                  // 7: mattermost.plugin.FilesLimits
+	(*MessagesLimits)(nil),               // 8: mattermost.plugin.MessagesLimits
+	(*TeamsLimits)(nil),                  // 9: mattermost.plugin.TeamsLimits
+	(*ProductLimits)(nil),                // 10: mattermost.plugin.ProductLimits
+	(*GetConfigRequest)(nil),             // 11: mattermost.plugin.GetConfigRequest
+	(*GetConfigResponse)(nil),            // 12: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigRequest)(nil),  // 13: mattermost.plugin.GetUnsanitizedConfigRequest
+	(*GetUnsanitizedConfigResponse)(nil), // 14: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigRequest)(nil),            // 15: mattermost.plugin.SaveConfigRequest
+	(*SaveConfigResponse)(nil),           // 16: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseRequest)(nil),            // 17: mattermost.plugin.GetLicenseRequest
+	(*GetLicenseResponse)(nil),           // 18: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyRequest)(nil),     // 19: mattermost.plugin.IsEnterpriseReadyRequest
+	(*IsEnterpriseReadyResponse)(nil),    // 20: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateRequest)(nil),  // 21: mattermost.plugin.GetSystemInstallDateRequest
+	(*GetSystemInstallDateResponse)(nil), // 22: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdRequest)(nil),       // 23: mattermost.plugin.GetDiagnosticIdRequest
+	(*GetDiagnosticIdResponse)(nil),      // 24: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdRequest)(nil),        // 25: mattermost.plugin.GetTelemetryIdRequest
+	(*GetTelemetryIdResponse)(nil),       // 26: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseRequest)(nil),   // 27: mattermost.plugin.RequestTrialLicenseRequest
+	(*RequestTrialLicenseResponse)(nil),  // 28: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsRequest)(nil),        // 29: mattermost.plugin.GetCloudLimitsRequest
+	(*GetCloudLimitsResponse)(nil),       // 30: mattermost.plugin.GetCloudLimitsResponse
 }
 var file_mattermost_plugin_config_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	3,  // 0: mattermost.plugin.License.customer:type_name -> mattermost.plugin.Customer
+	4,  // 1: mattermost.plugin.License.features:type_name -> mattermost.plugin.Features
+	5,  // 2: mattermost.plugin.License.limits:type_name -> mattermost.plugin.LicenseLimits
+	7,  // 3: mattermost.plugin.ProductLimits.files:type_name -> mattermost.plugin.FilesLimits
+	8,  // 4: mattermost.plugin.ProductLimits.messages:type_name -> mattermost.plugin.MessagesLimits
+	9,  // 5: mattermost.plugin.ProductLimits.teams:type_name -> mattermost.plugin.TeamsLimits
+	2,  // 6: mattermost.plugin.GetConfigResponse.config:type_name -> mattermost.plugin.Config
+	2,  // 7: mattermost.plugin.GetUnsanitizedConfigResponse.config:type_name -> mattermost.plugin.Config
+	2,  // 8: mattermost.plugin.SaveConfigRequest.config:type_name -> mattermost.plugin.Config
+	6,  // 9: mattermost.plugin.GetLicenseResponse.license:type_name -> mattermost.plugin.License
+	10, // 10: mattermost.plugin.GetCloudLimitsResponse.limits:type_name -> mattermost.plugin.ProductLimits
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_config_proto_init() }
@@ -145,13 +2109,19 @@ func file_mattermost_plugin_config_proto_init() {
 	if File_mattermost_plugin_config_proto != nil {
 		return
 	}
+	file_mattermost_plugin_config_proto_msgTypes[4].OneofWrappers = []any{}
+	file_mattermost_plugin_config_proto_msgTypes[6].OneofWrappers = []any{}
+	file_mattermost_plugin_config_proto_msgTypes[7].OneofWrappers = []any{}
+	file_mattermost_plugin_config_proto_msgTypes[8].OneofWrappers = []any{}
+	file_mattermost_plugin_config_proto_msgTypes[9].OneofWrappers = []any{}
+	file_mattermost_plugin_config_proto_msgTypes[18].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_config_proto_rawDesc), len(file_mattermost_plugin_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

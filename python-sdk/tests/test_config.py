@@ -1,0 +1,93 @@
+"""End to end: the server/config area, through both clients against the Go server."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from typing import Any
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Config, Team, User
+
+from conftest import new_user
+
+UNKNOWN_ID = "a" * 26
+
+
+def test_get_config_hides_secrets(api: Any) -> None:
+    cfg = mp.ServerConfig(api.get_config())
+    assert cfg.site_url == "http://localhost:8065" and cfg.max_users_per_team == 50
+    assert isinstance(cfg.data["TeamSettings"]["MaxUsersPerTeam"], int)
+    assert cfg.data["SqlSettings"]["DataSource"] == mp.server_config.SANITIZED
+    raw = mp.ServerConfig(api.get_unsanitized_config())
+    assert raw.data["SqlSettings"]["DataSource"].startswith("postgres://")
+    assert cfg.plugin_settings("com.example.plugin") == {}
+    assert not cfg.enable_user_access_tokens and cfg.plugins_enabled
+
+
+def test_save_config_keeps_secrets_and_applies(api: Any) -> None:
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["TeamSettings"]["MaxUsersPerTeam"] = 1
+    cfg.data["ServiceSettings"]["EnableUserAccessTokens"] = True
+    cfg.data["PluginSettings"]["Plugins"]["com.example.plugin"] = {"channel": "alerts"}
+    del cfg.data["LocalizationSettings"]
+    api.save_config(cfg.to_model())
+    raw = mp.ServerConfig(api.get_unsanitized_config())
+    assert raw.data["SqlSettings"]["DataSource"].startswith("postgres://")
+    assert raw.data["LocalizationSettings"]["DefaultServerLocale"] == "en"
+    assert raw.plugin_settings("com.example.plugin") == {"channel": "alerts"}
+    # The saved settings take effect: one member per team, tokens for people.
+    team = api.create_team(Team(name="core", display_name="Core", type="O"))
+    alice, bob = api.create_user(new_user("alice")), api.create_user(new_user("bob"))
+    api.create_team_member(team.id, alice.id)
+    with pytest.raises(mp.ValidationError):
+        api.create_team_member(team.id, bob.id)
+    from mattermost_plugin.models import UserAccessToken
+
+    assert api.create_user_access_token(UserAccessToken(user_id=alice.id)).is_active
+
+
+def test_save_config_failures(api: Any) -> None:
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["ServiceSettings"]["SiteURL"] = "not a url"
+    with pytest.raises(mp.ValidationError) as invalid:
+        api.save_config(cfg.to_model())
+    assert invalid.value.error_id == "model.config.is_valid.site_url.app_error"
+    with pytest.raises(mp.ValidationError):
+        api.save_config(Config(json="[1, 2]"))
+    assert mp.ServerConfig(api.get_config()).site_url == "http://localhost:8065"
+
+
+def test_server_identity(api: Any) -> None:
+    assert api.get_license() is None
+    assert api.is_enterprise_ready() is False
+    assert 0 < api.get_system_install_date() <= time.time() * 1000
+    assert len(api.get_diagnostic_id()) == 26
+    assert api.get_telemetry_id() == api.get_diagnostic_id()
+    limits = api.get_cloud_limits()
+    assert not limits.HasField("files") and not limits.HasField("messages")
+
+
+def test_request_trial_license_is_off(api: Any) -> None:
+    alice: User = api.create_user(new_user("alice"))
+    with pytest.raises(mp.ValidationError):
+        api.request_trial_license(alice.id, 10, False, False)
+    with pytest.raises(mp.ValidationError):
+        api.request_trial_license(alice.id, 0, True, False)
+    with pytest.raises(mp.UnimplementedError) as off:
+        api.request_trial_license(alice.id, 10, True, False)
+    assert off.value.error_id == "api.license.request_trial_license.app_error"
+
+
+def test_server_config_is_plain_data() -> None:
+    cfg = mp.ServerConfig({"ServiceSettings": {"SiteURL": "https://chat.example.com"}})
+    assert cfg.site_url == "https://chat.example.com" and cfg.max_users_per_team == 0
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    assert repr(cfg) == "ServerConfig(site_url='https://chat.example.com', sections=1)"
+    assert mp.ServerConfig(cfg.to_model()) == cfg
+    with pytest.raises(TypeError):
+        mp.ServerConfig("{}")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        mp.ServerConfig(Config(json="[]"))
