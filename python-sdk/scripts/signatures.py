@@ -172,6 +172,11 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     # audit
     "LogAuditRec": (1, None),
     "LogAuditRecWithLevel": (2, None),
+    # emoji
+    "GetEmojiList": (3, "emojis"),
+    "GetEmojiByName": (1, "emoji"),
+    "GetEmoji": (1, "emoji"),
+    "GetEmojiImage": (1, RESPONSE),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

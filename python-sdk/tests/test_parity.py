@@ -46,6 +46,7 @@ COVERED_AREAS = frozenset(
         "channels",
         "cluster",
         "commands",
+        "emoji",
         "frontend/websocket",
         "logging/audit",
         "notifications",
@@ -135,11 +136,17 @@ def raises_block(node: ast.With) -> bool:
     return False
 
 
+def is_client_name(name: str) -> bool:
+    """Whether a name holds a two-client fixture's client: api, or emoji_api and the like."""
+    return name == "api" or name.endswith("_api")
+
+
 def e2e_calls() -> dict[str, Calls]:
     """Every ``api.<method>(...)`` call in the test modules, by method.
 
-    Only functions with a parameter named ``api`` are read: the tests that
-    take the two-client fixture, and helpers such as ``make_team(api, ...)``.
+    Only functions with a parameter named ``api`` or ``<something>_api`` are
+    read: the tests that take a two-client fixture, and helpers such as
+    ``make_team(api, ...)``.
     """
     calls: dict[str, Calls] = defaultdict(Calls)
 
@@ -150,7 +157,7 @@ def e2e_calls() -> dict[str, Calls]:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "api"
+            and is_client_name(node.func.value.id)
         ):
             entry = calls[node.func.attr]
             (entry.failing if failing else entry.succeeding).add(test)
@@ -161,7 +168,9 @@ def e2e_calls() -> dict[str, Calls]:
         tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
         for node in tree.body:
             # Tests, and the helpers they share, take the client as "api".
-            if isinstance(node, ast.FunctionDef) and any(a.arg == "api" for a in node.args.args):
+            if isinstance(node, ast.FunctionDef) and any(
+                is_client_name(a.arg) for a in node.args.args
+            ):
                 visit(node, f"{module.stem}::{node.name}", False)
     return calls
 

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,6 +57,22 @@ type config struct {
 	drainQuiet       time.Duration
 	logFormat        string
 	logLevel         string
+	emojis           emojiFlags
+}
+
+// emojiFlags collects -emoji NAME=PATH flags: custom emojis to add.
+type emojiFlags []string
+
+func (e *emojiFlags) String() string { return strings.Join(*e, ",") }
+
+// Set checks one NAME=PATH value.
+func (e *emojiFlags) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("want NAME=PATH, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func main() {
@@ -87,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.drainQuiet, "drain-quiet", server.DefaultDrainQuiet, "how long connections must be without calls before a graceful stop sends GOAWAY")
 	fs.StringVar(&c.logFormat, "log-format", "text", `log format on stderr: "text" or "json"`)
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
+	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -140,6 +158,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger))
+	for _, e := range c.emojis {
+		name, path, _ := strings.Cut(e, "=")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("-emoji %s: %w", name, err)
+		}
+		if err := backend.AddEmoji(name, data); err != nil {
+			return fmt.Errorf("-emoji %s: %w", name, err)
+		}
+	}
 	srv, err := server.New(backend, token,
 		server.MaxMessageSize(c.maxMessageSize),
 		server.KeepaliveMinTime(c.keepaliveMinTime),

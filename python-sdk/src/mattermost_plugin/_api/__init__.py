@@ -11,6 +11,7 @@ from .channels import AsyncChannelsAPI, SyncChannelsAPI
 from .cluster import AsyncClusterAPI, SyncClusterAPI
 from .commands import AsyncCommandsAPI, SyncCommandsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
+from .emoji import AsyncEmojiAPI, SyncEmojiAPI
 from .frontend import AsyncFrontendAPI, SyncFrontendAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
@@ -35,6 +36,7 @@ class SyncPluginAPI(
     SyncClusterAPI,
     SyncCommandsAPI,
     SyncConfigAPI,
+    SyncEmojiAPI,
     SyncFrontendAPI,
     SyncKVAPI,
     SyncLoggingAPI,
@@ -59,6 +61,7 @@ class AsyncPluginAPI(
     AsyncClusterAPI,
     AsyncCommandsAPI,
     AsyncConfigAPI,
+    AsyncEmojiAPI,
     AsyncFrontendAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,

@@ -9,6 +9,7 @@ from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
 from . import cluster_pb2 as mattermost_dot_plugin_dot_cluster__pb2
 from . import commands_pb2 as mattermost_dot_plugin_dot_commands__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
+from . import emoji_pb2 as mattermost_dot_plugin_dot_emoji__pb2
 from . import frontend_pb2 as mattermost_dot_plugin_dot_frontend__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
@@ -722,6 +723,26 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/LogAuditRecWithLevel',
                 request_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.FromString,
+                _registered_method=True)
+        self.GetEmojiList = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetEmojiList',
+                request_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListResponse.FromString,
+                _registered_method=True)
+        self.GetEmojiByName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetEmojiByName',
+                request_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameResponse.FromString,
+                _registered_method=True)
+        self.GetEmoji = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetEmoji',
+                request_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiResponse.FromString,
+                _registered_method=True)
+        self.GetEmojiImage = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetEmojiImage',
+                request_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -1926,6 +1947,36 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetEmojiList(self, request, context):
+        """GetEmojiList returns one page of the custom emojis. Minimum server version:
+        5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEmojiByName(self, request, context):
+        """GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEmoji(self, request, context):
+        """GetEmoji returns a custom emoji by id. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEmojiImage(self, request, context):
+        """GetEmojiImage returns the image of a custom emoji and its format. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -2825,6 +2876,26 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.LogAuditRecWithLevel,
                     request_deserializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.SerializeToString,
+            ),
+            'GetEmojiList': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEmojiList,
+                    request_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListResponse.SerializeToString,
+            ),
+            'GetEmojiByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEmojiByName,
+                    request_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameResponse.SerializeToString,
+            ),
+            'GetEmoji': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEmoji,
+                    request_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiResponse.SerializeToString,
+            ),
+            'GetEmojiImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEmojiImage,
+                    request_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -6591,6 +6662,114 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/LogAuditRecWithLevel',
             mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelRequest.SerializeToString,
             mattermost_dot_plugin_dot_audit__pb2.LogAuditRecWithLevelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEmojiList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetEmojiList',
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListRequest.SerializeToString,
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEmojiByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetEmojiByName',
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEmoji(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetEmoji',
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiRequest.SerializeToString,
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEmojiImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetEmojiImage',
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.SerializeToString,
+            mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,6 +44,7 @@ from . import channels_pb2 as _channels_pb2
 from . import cluster_pb2 as _cluster_pb2
 from . import commands_pb2 as _commands_pb2
 from . import config_pb2 as _config_pb2
+from . import emoji_pb2 as _emoji_pb2
 from . import frontend_pb2 as _frontend_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
@@ -578,6 +579,18 @@ class PluginAPIStub:
     LogAuditRecWithLevel: _grpc.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecWithLevelRequest, _audit_pb2.LogAuditRecWithLevelResponse]
     """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
     server version: 10.10.
+    """
+    GetEmojiList: _grpc.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiListRequest, _emoji_pb2.GetEmojiListResponse]
+    """GetEmojiList returns one page of the custom emojis. Minimum server version:
+    5.6.
+    """
+    GetEmojiByName: _grpc.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiByNameRequest, _emoji_pb2.GetEmojiByNameResponse]
+    """GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6."""
+    GetEmoji: _grpc.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiRequest, _emoji_pb2.GetEmojiResponse]
+    """GetEmoji returns a custom emoji by id. Minimum server version: 5.6."""
+    GetEmojiImage: _grpc.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiImageRequest, _emoji_pb2.GetEmojiImageResponse]
+    """GetEmojiImage returns the image of a custom emoji and its format. Minimum
+    server version: 5.6.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1184,6 +1197,18 @@ class PluginAPIAsyncStub(PluginAPIStub):
     LogAuditRecWithLevel: _aio.UnaryUnaryMultiCallable[_audit_pb2.LogAuditRecWithLevelRequest, _audit_pb2.LogAuditRecWithLevelResponse]  # type: ignore[assignment]
     """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
     server version: 10.10.
+    """
+    GetEmojiList: _aio.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiListRequest, _emoji_pb2.GetEmojiListResponse]  # type: ignore[assignment]
+    """GetEmojiList returns one page of the custom emojis. Minimum server version:
+    5.6.
+    """
+    GetEmojiByName: _aio.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiByNameRequest, _emoji_pb2.GetEmojiByNameResponse]  # type: ignore[assignment]
+    """GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6."""
+    GetEmoji: _aio.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiRequest, _emoji_pb2.GetEmojiResponse]  # type: ignore[assignment]
+    """GetEmoji returns a custom emoji by id. Minimum server version: 5.6."""
+    GetEmojiImage: _aio.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiImageRequest, _emoji_pb2.GetEmojiImageResponse]  # type: ignore[assignment]
+    """GetEmojiImage returns the image of a custom emoji and its format. Minimum
+    server version: 5.6.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -2591,6 +2616,42 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_audit_pb2.LogAuditRecWithLevelResponse, _abc.Awaitable[_audit_pb2.LogAuditRecWithLevelResponse]]:
         """LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
         server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetEmojiList(
+        self,
+        request: _emoji_pb2.GetEmojiListRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_emoji_pb2.GetEmojiListResponse, _abc.Awaitable[_emoji_pb2.GetEmojiListResponse]]:
+        """GetEmojiList returns one page of the custom emojis. Minimum server version:
+        5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetEmojiByName(
+        self,
+        request: _emoji_pb2.GetEmojiByNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_emoji_pb2.GetEmojiByNameResponse, _abc.Awaitable[_emoji_pb2.GetEmojiByNameResponse]]:
+        """GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def GetEmoji(
+        self,
+        request: _emoji_pb2.GetEmojiRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_emoji_pb2.GetEmojiResponse, _abc.Awaitable[_emoji_pb2.GetEmojiResponse]]:
+        """GetEmoji returns a custom emoji by id. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def GetEmojiImage(
+        self,
+        request: _emoji_pb2.GetEmojiImageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_emoji_pb2.GetEmojiImageResponse, _abc.Awaitable[_emoji_pb2.GetEmojiImageResponse]]:
+        """GetEmojiImage returns the image of a custom emoji and its format. Minimum
+        server version: 5.6.
         """
 
     @_abc_1.abstractmethod

@@ -48,6 +48,7 @@ type Backend struct {
 	oauthApps   map[string]*pluginpb.OAuthApp
 	commands    commandStore
 	events      eventLog
+	emojis      []customEmoji
 	config      map[string]any
 
 	installDate int64

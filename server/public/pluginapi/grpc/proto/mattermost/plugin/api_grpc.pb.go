@@ -187,6 +187,10 @@ const (
 	PluginAPI_PublishPluginClusterEvent_FullMethodName         = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
 	PluginAPI_LogAuditRec_FullMethodName                       = "/mattermost.plugin.PluginAPI/LogAuditRec"
 	PluginAPI_LogAuditRecWithLevel_FullMethodName              = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
+	PluginAPI_GetEmojiList_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetEmojiList"
+	PluginAPI_GetEmojiByName_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetEmojiByName"
+	PluginAPI_GetEmoji_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetEmoji"
+	PluginAPI_GetEmojiImage_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetEmojiImage"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -606,6 +610,16 @@ type PluginAPIClient interface {
 	// LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
 	// server version: 10.10.
 	LogAuditRecWithLevel(ctx context.Context, in *LogAuditRecWithLevelRequest, opts ...grpc.CallOption) (*LogAuditRecWithLevelResponse, error)
+	// GetEmojiList returns one page of the custom emojis. Minimum server version:
+	// 5.6.
+	GetEmojiList(ctx context.Context, in *GetEmojiListRequest, opts ...grpc.CallOption) (*GetEmojiListResponse, error)
+	// GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6.
+	GetEmojiByName(ctx context.Context, in *GetEmojiByNameRequest, opts ...grpc.CallOption) (*GetEmojiByNameResponse, error)
+	// GetEmoji returns a custom emoji by id. Minimum server version: 5.6.
+	GetEmoji(ctx context.Context, in *GetEmojiRequest, opts ...grpc.CallOption) (*GetEmojiResponse, error)
+	// GetEmojiImage returns the image of a custom emoji and its format. Minimum
+	// server version: 5.6.
+	GetEmojiImage(ctx context.Context, in *GetEmojiImageRequest, opts ...grpc.CallOption) (*GetEmojiImageResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2038,6 +2052,46 @@ func (c *pluginAPIClient) LogAuditRecWithLevel(ctx context.Context, in *LogAudit
 	return out, nil
 }
 
+func (c *pluginAPIClient) GetEmojiList(ctx context.Context, in *GetEmojiListRequest, opts ...grpc.CallOption) (*GetEmojiListResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmojiListResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetEmojiList_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetEmojiByName(ctx context.Context, in *GetEmojiByNameRequest, opts ...grpc.CallOption) (*GetEmojiByNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmojiByNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetEmojiByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetEmoji(ctx context.Context, in *GetEmojiRequest, opts ...grpc.CallOption) (*GetEmojiResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmojiResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetEmoji_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetEmojiImage(ctx context.Context, in *GetEmojiImageRequest, opts ...grpc.CallOption) (*GetEmojiImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmojiImageResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetEmojiImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -2716,6 +2770,16 @@ type PluginAPIServer interface {
 	// LogAuditRecWithLevel writes a record to the audit log at a level. Minimum
 	// server version: 10.10.
 	LogAuditRecWithLevel(context.Context, *LogAuditRecWithLevelRequest) (*LogAuditRecWithLevelResponse, error)
+	// GetEmojiList returns one page of the custom emojis. Minimum server version:
+	// 5.6.
+	GetEmojiList(context.Context, *GetEmojiListRequest) (*GetEmojiListResponse, error)
+	// GetEmojiByName returns a custom emoji by name. Minimum server version: 5.6.
+	GetEmojiByName(context.Context, *GetEmojiByNameRequest) (*GetEmojiByNameResponse, error)
+	// GetEmoji returns a custom emoji by id. Minimum server version: 5.6.
+	GetEmoji(context.Context, *GetEmojiRequest) (*GetEmojiResponse, error)
+	// GetEmojiImage returns the image of a custom emoji and its format. Minimum
+	// server version: 5.6.
+	GetEmojiImage(context.Context, *GetEmojiImageRequest) (*GetEmojiImageResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -3209,6 +3273,18 @@ func (UnimplementedPluginAPIServer) LogAuditRec(context.Context, *LogAuditRecReq
 }
 func (UnimplementedPluginAPIServer) LogAuditRecWithLevel(context.Context, *LogAuditRecWithLevelRequest) (*LogAuditRecWithLevelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LogAuditRecWithLevel not implemented")
+}
+func (UnimplementedPluginAPIServer) GetEmojiList(context.Context, *GetEmojiListRequest) (*GetEmojiListResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmojiList not implemented")
+}
+func (UnimplementedPluginAPIServer) GetEmojiByName(context.Context, *GetEmojiByNameRequest) (*GetEmojiByNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmojiByName not implemented")
+}
+func (UnimplementedPluginAPIServer) GetEmoji(context.Context, *GetEmojiRequest) (*GetEmojiResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmoji not implemented")
+}
+func (UnimplementedPluginAPIServer) GetEmojiImage(context.Context, *GetEmojiImageRequest) (*GetEmojiImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmojiImage not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -5730,6 +5806,78 @@ func _PluginAPI_LogAuditRecWithLevel_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_GetEmojiList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmojiListRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetEmojiList(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetEmojiList_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetEmojiList(ctx, req.(*GetEmojiListRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetEmojiByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmojiByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetEmojiByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetEmojiByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetEmojiByName(ctx, req.(*GetEmojiByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetEmoji_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmojiRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetEmoji(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetEmoji_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetEmoji(ctx, req.(*GetEmojiRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetEmojiImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmojiImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetEmojiImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetEmojiImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetEmojiImage(ctx, req.(*GetEmojiImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -6794,6 +6942,22 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LogAuditRecWithLevel",
 			Handler:    _PluginAPI_LogAuditRecWithLevel_Handler,
+		},
+		{
+			MethodName: "GetEmojiList",
+			Handler:    _PluginAPI_GetEmojiList_Handler,
+		},
+		{
+			MethodName: "GetEmojiByName",
+			Handler:    _PluginAPI_GetEmojiByName_Handler,
+		},
+		{
+			MethodName: "GetEmoji",
+			Handler:    _PluginAPI_GetEmoji_Handler,
+		},
+		{
+			MethodName: "GetEmojiImage",
+			Handler:    _PluginAPI_GetEmojiImage_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

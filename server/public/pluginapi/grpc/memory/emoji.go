@@ -1,0 +1,155 @@
+package memory
+
+// This file holds the handlers and the state of the emoji domain: custom
+// emojis, which the Plugin API reads. They come from the [Emoji] option,
+// and the reference server's -emoji flag.
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"image"
+	"net/http"
+	"regexp"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// validEmojiNamePattern is model.Emoji's rule for custom emoji names.
+var validEmojiNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-\+_]{1,64}$`)
+
+// customEmoji is a custom emoji and its image.
+type customEmoji struct {
+	emoji     *pluginpb.Emoji
+	image     []byte
+	imageType string
+}
+
+// Emoji adds a custom emoji with a PNG, JPEG or GIF image, created by the
+// system; New panics on a bad name or image, which is a programming
+// error of the caller.
+func Emoji(name string, image []byte) Option {
+	return optionFunc(func(b *Backend) {
+		if err := b.addEmoji(name, image); err != nil {
+			panic("memory.Emoji(" + name + "): " + err.Error())
+		}
+	})
+}
+
+// AddEmoji adds a custom emoji, as the reference server's -emoji flag does.
+func (b *Backend) AddEmoji(name string, image []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.addEmoji(name, image)
+}
+
+func (b *Backend) addEmoji(name string, data []byte) error {
+	if !validEmojiNamePattern.MatchString(name) {
+		return apperror.New("model.emoji.name.app_error", "Invalid emoji name: 1 to 64 letters, digits, '-', '+' and '_'.", "", http.StatusBadRequest)
+	}
+	_, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return apperror.New("api.emoji.create.parse.app_error", "The emoji image is not a PNG, JPEG or GIF image.", err.Error(), http.StatusBadRequest)
+	}
+	for _, e := range b.emojis {
+		if e.emoji.GetName() == name {
+			return apperror.New("api.emoji.create.duplicate.app_error", "A custom emoji with that name exists.", "", http.StatusBadRequest)
+		}
+	}
+	now := b.nowMillis()
+	e := &pluginpb.Emoji{Id: newID(), Name: name, CreateAt: now, UpdateAt: now}
+	b.emojis = append(b.emojis, customEmoji{emoji: e, image: bytes.Clone(data), imageType: format})
+	return nil
+}
+
+// checkCustomEmoji fails as Mattermost does when custom emojis are off in
+// the configuration. The caller holds the lock.
+func (b *Backend) checkCustomEmoji() error {
+	if !b.configBool("ServiceSettings", "EnableCustomEmoji") {
+		return apperror.New("api.emoji.disabled.app_error", "Custom emoji are disabled by the system admin.", "", http.StatusNotImplemented)
+	}
+	return nil
+}
+
+// findEmoji returns a custom emoji that matches. The caller holds the lock.
+func (b *Backend) findEmoji(match func(*pluginpb.Emoji) bool, id, details string) (customEmoji, error) {
+	if err := b.checkCustomEmoji(); err != nil {
+		return customEmoji{}, err
+	}
+	i := slices.IndexFunc(b.emojis, func(e customEmoji) bool { return match(e.emoji) })
+	if i < 0 {
+		return customEmoji{}, apperror.New(id, "Unable to find the emoji.", details, http.StatusNotFound)
+	}
+	return b.emojis[i], nil
+}
+
+// GetEmojiList returns one page of the custom emojis, in creation order or
+// by name.
+func (b *Backend) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRequest) (*pluginpb.GetEmojiListResponse, error) {
+	if req.GetSortBy() != "" && req.GetSortBy() != "name" {
+		return nil, apperror.New("api.emoji.get_emoji_list.sort_by.app_error",
+			`Invalid sort_by: "" or "name".`, "", http.StatusBadRequest)
+	}
+	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkCustomEmoji(); err != nil {
+		return nil, err
+	}
+	all := make([]*pluginpb.Emoji, len(b.emojis))
+	for i, e := range b.emojis {
+		all[i] = proto.Clone(e.emoji).(*pluginpb.Emoji)
+	}
+	if req.GetSortBy() == "name" {
+		slices.SortFunc(all, func(x, y *pluginpb.Emoji) int { return cmp.Compare(x.GetName(), y.GetName()) })
+	}
+	return &pluginpb.GetEmojiListResponse{Emojis: page(all, req.GetPage(), req.GetPerPage())}, nil
+}
+
+// GetEmojiByName returns a custom emoji by name.
+func (b *Backend) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNameRequest) (*pluginpb.GetEmojiByNameResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetName() == req.GetName() },
+		"app.emoji.get_by_name.no_result", "name="+req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetEmojiByNameResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
+}
+
+// GetEmoji returns a custom emoji by id.
+func (b *Backend) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (*pluginpb.GetEmojiResponse, error) {
+	if !isValidID(req.GetEmojiId()) {
+		return nil, invalidParam("emoji_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() },
+		"app.emoji.get.no_result", "emoji_id="+req.GetEmojiId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetEmojiResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
+}
+
+// GetEmojiImage returns the image of a custom emoji and its format.
+func (b *Backend) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImageRequest) (*pluginpb.GetEmojiImageResponse, error) {
+	if !isValidID(req.GetEmojiId()) {
+		return nil, invalidParam("emoji_id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() },
+		"app.emoji.get_image.read.app_error", "emoji_id="+req.GetEmojiId())
+	if err != nil {
+		return nil, err
+	}
+	return &pluginpb.GetEmojiImageResponse{Image: bytes.Clone(e.image), ImageType: e.imageType}, nil
+}
