@@ -177,6 +177,18 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "GetEmojiByName": (1, "emoji"),
     "GetEmoji": (1, "emoji"),
     "GetEmojiImage": (1, RESPONSE),
+    # plugins
+    "LoadPluginConfiguration": (0, "configuration"),
+    "GetPluginConfig": (0, "config"),
+    "SavePluginConfig": (1, None),
+    "GetBundlePath": (0, "path"),
+    "GetPlugins": (0, "manifests"),
+    "EnablePlugin": (1, None),
+    "DisablePlugin": (1, None),
+    "RemovePlugin": (1, None),
+    "GetPluginStatus": (1, "status"),
+    "RegisterCollectionAndTopic": (2, None),
+    "GetPluginID": (0, "id"),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

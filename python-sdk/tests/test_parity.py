@@ -86,6 +86,11 @@ NO_FAILURE_PATH = {
     "GetDiagnosticId": "takes no input",
     "GetTelemetryId": "takes no input",
     "GetCloudLimits": "takes no input; a self-hosted server has no limits",
+    "LoadPluginConfiguration": "takes no input",
+    "GetPluginConfig": "takes no input",
+    "GetBundlePath": "takes no input",
+    "GetPlugins": "takes no input",
+    "GetPluginID": "takes no input",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
 }
 

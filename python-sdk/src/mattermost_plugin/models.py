@@ -81,6 +81,16 @@ from .grpc.permissions_pb2 import (
 from .grpc.plugin_pb2 import (
     AppError,
 )
+from .grpc.plugins_pb2 import (
+    Manifest,
+    ManifestServer,
+    ManifestWebapp,
+    PluginOption,
+    PluginSetting,
+    PluginSettingsSchema,
+    PluginSettingsSection,
+    PluginStatus,
+)
 from .grpc.posts_pb2 import (
     Emoji,
     Post,
@@ -157,6 +167,9 @@ __all__ = [
     "FilesLimits",
     "License",
     "LicenseLimits",
+    "Manifest",
+    "ManifestServer",
+    "ManifestWebapp",
     "MessageAttachment",
     "MessageAttachmentField",
     "MessagesLimits",
@@ -167,6 +180,11 @@ __all__ = [
     "PluginClusterEvent",
     "PluginClusterEventSendOptions",
     "PluginKVSetOptions",
+    "PluginOption",
+    "PluginSetting",
+    "PluginSettingsSchema",
+    "PluginSettingsSection",
+    "PluginStatus",
     "Post",
     "PostAcknowledgement",
     "PostActionOptions",
@@ -746,6 +764,47 @@ Attributes:
 )
 
 document(
+    Manifest,
+    """Manifest describes a plugin (model.Manifest), as its plugin.json does.
+
+Attributes:
+    id (str): Id: 3 to 190 letters, digits, '-', '_' and '.'.
+    name (str): Name.
+    description (str): Description.
+    homepage_url (str): URL of its homepage.
+    support_url (str): URL of its support page.
+    release_notes_url (str): URL of its release notes.
+    icon_path (str): Path of its icon, in its directory.
+    version (str): Version, in semver.
+    min_server_version (str): Oldest server version it runs on, in semver.
+    server (ManifestServer | None): Its server part, if any.
+    webapp (ManifestWebapp | None): Its web app part, if any.
+    settings_schema (PluginSettingsSchema | None): Its settings page, if any.
+    props (dict[str, Any]): Other properties.
+""",
+)
+
+document(
+    ManifestServer,
+    """ManifestServer says how to run a plugin's server part (model.ManifestServer).
+
+Attributes:
+    executables (dict[str, str]): Executables by platform, such as "linux-amd64".
+    executable (str): The executable for every platform.
+""",
+)
+
+document(
+    ManifestWebapp,
+    """ManifestWebapp locates a plugin's web app part (model.ManifestWebapp).
+
+Attributes:
+    bundle_path (str): Path of the JavaScript bundle, in the plugin's directory.
+    bundle_hash (bytes): Hash of the bundle, computed by the server.
+""",
+)
+
+document(
     MessageAttachment,
     """MessageAttachment is a Slack-style attachment of a post (model.MessageAttachment).
 
@@ -888,6 +947,80 @@ Attributes:
     old_value (bytes | None): The expected current value when atomic is set; unset means "the
         key must not exist". Setting it without atomic is invalid.
     expire_in_seconds (int): Seconds until the key expires; 0 or less means never.
+""",
+)
+
+document(
+    PluginOption,
+    """PluginOption is one choice of a dropdown or radio setting (model.PluginOption).
+
+Attributes:
+    display_name (str): Label.
+    value (str): Value.
+""",
+)
+
+document(
+    PluginSetting,
+    """PluginSetting is one setting in a plugin's settings schema (model.PluginSetting).
+
+Attributes:
+    key (str): Key of the setting in the plugin's configuration.
+    display_name (str): Label.
+    type (str): "bool", "dropdown", "generated", "radio", "text", "longtext", "number",
+        "username" or "custom".
+    help_text (str): Help text, in Markdown.
+    regenerate_help_text (str): Help text of the regenerate button, for generated settings.
+    placeholder (str): Placeholder text.
+    default (Any | None): Default value.
+    options (list[PluginOption]): Choices, for dropdown and radio settings.
+    hosting (str): "", "cloud" or "on-prem": where the setting shows.
+    secret (bool): Whether the value is hidden like a password.
+""",
+)
+
+document(
+    PluginSettingsSchema,
+    """PluginSettingsSchema describes a plugin's settings page (model.PluginSettingsSchema).
+
+Attributes:
+    header (str): Text above the settings.
+    footer (str): Text below the settings.
+    settings (list[PluginSetting]): The settings.
+    sections (list[PluginSettingsSection]): Sections of settings.
+""",
+)
+
+document(
+    PluginSettingsSection,
+    """PluginSettingsSection groups settings of a plugin (model.PluginSettingsSection).
+
+Attributes:
+    key (str): Key of the section.
+    title (str): Title.
+    subtitle (str): Subtitle.
+    settings (list[PluginSetting]): The settings.
+    header (str): Text above the section.
+    footer (str): Text below the section.
+    custom (bool): Whether the web app draws the section itself.
+    fallback (bool): Whether the section shows when its custom component is missing.
+""",
+)
+
+document(
+    PluginStatus,
+    """PluginStatus is the state of a plugin on one cluster node (model.PluginStatus).
+
+Attributes:
+    plugin_id (str): Id of the plugin.
+    cluster_id (str): Id of the node.
+    plugin_path (str): Directory of the plugin.
+    state (int): 0 not running, 1 starting, 2 running, 3 failed to start, 4 failed to stay
+        running, 5 stopping.
+    error (str): Why it failed, if it did.
+    name (str): Name of the plugin.
+    description (str): Description of the plugin.
+    version (str): Version of the plugin.
 """,
 )
 

@@ -18,6 +18,7 @@ from .logging import AsyncLoggingAPI, SyncLoggingAPI
 from .notifications import AsyncNotificationsAPI, SyncNotificationsAPI
 from .oauth import AsyncOauthAPI, SyncOauthAPI
 from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
+from .plugins import AsyncPluginsAPI, SyncPluginsAPI
 from .posts import AsyncPostsAPI, SyncPostsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
 from .reactions import AsyncReactionsAPI, SyncReactionsAPI
@@ -43,6 +44,7 @@ class SyncPluginAPI(
     SyncNotificationsAPI,
     SyncOauthAPI,
     SyncPermissionsAPI,
+    SyncPluginsAPI,
     SyncPostsAPI,
     SyncPreferencesAPI,
     SyncReactionsAPI,
@@ -68,6 +70,7 @@ class AsyncPluginAPI(
     AsyncNotificationsAPI,
     AsyncOauthAPI,
     AsyncPermissionsAPI,
+    AsyncPluginsAPI,
     AsyncPostsAPI,
     AsyncPreferencesAPI,
     AsyncReactionsAPI,

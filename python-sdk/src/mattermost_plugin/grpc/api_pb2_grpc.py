@@ -16,6 +16,7 @@ from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
 from . import notifications_pb2 as mattermost_dot_plugin_dot_notifications__pb2
 from . import oauth_pb2 as mattermost_dot_plugin_dot_oauth__pb2
 from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
+from . import plugins_pb2 as mattermost_dot_plugin_dot_plugins__pb2
 from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
 from . import reactions_pb2 as mattermost_dot_plugin_dot_reactions__pb2
@@ -743,6 +744,61 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/GetEmojiImage',
                 request_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.FromString,
+                _registered_method=True)
+        self.LoadPluginConfiguration = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/LoadPluginConfiguration',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationResponse.FromString,
+                _registered_method=True)
+        self.GetPluginConfig = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPluginConfig',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigResponse.FromString,
+                _registered_method=True)
+        self.SavePluginConfig = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SavePluginConfig',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigResponse.FromString,
+                _registered_method=True)
+        self.GetBundlePath = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetBundlePath',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathResponse.FromString,
+                _registered_method=True)
+        self.GetPlugins = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPlugins',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginsResponse.FromString,
+                _registered_method=True)
+        self.EnablePlugin = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/EnablePlugin',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.EnablePluginRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.EnablePluginResponse.FromString,
+                _registered_method=True)
+        self.DisablePlugin = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DisablePlugin',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.DisablePluginRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.DisablePluginResponse.FromString,
+                _registered_method=True)
+        self.RemovePlugin = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RemovePlugin',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.RemovePluginRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.RemovePluginResponse.FromString,
+                _registered_method=True)
+        self.GetPluginStatus = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPluginStatus',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusResponse.FromString,
+                _registered_method=True)
+        self.RegisterCollectionAndTopic = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicResponse.FromString,
+                _registered_method=True)
+        self.GetPluginID = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPluginID',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -1977,6 +2033,90 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LoadPluginConfiguration(self, request, context):
+        """LoadPluginConfiguration returns the plugin's settings, for the plugin to
+        decode. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPluginConfig(self, request, context):
+        """GetPluginConfig returns the plugin's settings. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SavePluginConfig(self, request, context):
+        """SavePluginConfig replaces the plugin's settings. Minimum server version:
+        5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBundlePath(self, request, context):
+        """GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+        server version: 5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPlugins(self, request, context):
+        """GetPlugins returns the manifests of the installed plugins. Minimum server
+        version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnablePlugin(self, request, context):
+        """EnablePlugin enables an installed plugin. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisablePlugin(self, request, context):
+        """DisablePlugin disables an installed plugin. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePlugin(self, request, context):
+        """RemovePlugin removes an installed plugin. Minimum server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPluginStatus(self, request, context):
+        """GetPluginStatus returns the status of an installed plugin. Minimum server
+        version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterCollectionAndTopic(self, request, context):
+        """RegisterCollectionAndTopic registers a collection and a topic type.
+        Upstream no longer uses them. Minimum server version: 7.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPluginID(self, request, context):
+        """GetPluginID returns the id of the calling plugin. Minimum server version:
+        10.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -2896,6 +3036,61 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.GetEmojiImage,
                     request_deserializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.SerializeToString,
+            ),
+            'LoadPluginConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadPluginConfiguration,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationResponse.SerializeToString,
+            ),
+            'GetPluginConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPluginConfig,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigResponse.SerializeToString,
+            ),
+            'SavePluginConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.SavePluginConfig,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigResponse.SerializeToString,
+            ),
+            'GetBundlePath': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBundlePath,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathResponse.SerializeToString,
+            ),
+            'GetPlugins': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlugins,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginsResponse.SerializeToString,
+            ),
+            'EnablePlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnablePlugin,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.EnablePluginRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.EnablePluginResponse.SerializeToString,
+            ),
+            'DisablePlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisablePlugin,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.DisablePluginRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.DisablePluginResponse.SerializeToString,
+            ),
+            'RemovePlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePlugin,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.RemovePluginRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.RemovePluginResponse.SerializeToString,
+            ),
+            'GetPluginStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPluginStatus,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusResponse.SerializeToString,
+            ),
+            'RegisterCollectionAndTopic': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterCollectionAndTopic,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicResponse.SerializeToString,
+            ),
+            'GetPluginID': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPluginID,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -6770,6 +6965,303 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/GetEmojiImage',
             mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageRequest.SerializeToString,
             mattermost_dot_plugin_dot_emoji__pb2.GetEmojiImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadPluginConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/LoadPluginConfiguration',
+            mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.LoadPluginConfigurationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPluginConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPluginConfig',
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SavePluginConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SavePluginConfig',
+            mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.SavePluginConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBundlePath(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetBundlePath',
+            mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.GetBundlePathResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlugins(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPlugins',
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnablePlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/EnablePlugin',
+            mattermost_dot_plugin_dot_plugins__pb2.EnablePluginRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.EnablePluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisablePlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DisablePlugin',
+            mattermost_dot_plugin_dot_plugins__pb2.DisablePluginRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.DisablePluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RemovePlugin',
+            mattermost_dot_plugin_dot_plugins__pb2.RemovePluginRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.RemovePluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPluginStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPluginStatus',
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterCollectionAndTopic(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic',
+            mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPluginID(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPluginID',
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.FromString,
             options,
             channel_credentials,
             insecure,

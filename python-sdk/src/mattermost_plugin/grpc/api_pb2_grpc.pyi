@@ -51,6 +51,7 @@ from . import logging_pb2 as _logging_pb2
 from . import notifications_pb2 as _notifications_pb2
 from . import oauth_pb2 as _oauth_pb2
 from . import permissions_pb2 as _permissions_pb2
+from . import plugins_pb2 as _plugins_pb2
 from . import posts_pb2 as _posts_pb2
 from . import preferences_pb2 as _preferences_pb2
 from . import reactions_pb2 as _reactions_pb2
@@ -591,6 +592,42 @@ class PluginAPIStub:
     GetEmojiImage: _grpc.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiImageRequest, _emoji_pb2.GetEmojiImageResponse]
     """GetEmojiImage returns the image of a custom emoji and its format. Minimum
     server version: 5.6.
+    """
+    LoadPluginConfiguration: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.LoadPluginConfigurationRequest, _plugins_pb2.LoadPluginConfigurationResponse]
+    """LoadPluginConfiguration returns the plugin's settings, for the plugin to
+    decode. Minimum server version: 5.2.
+    """
+    GetPluginConfig: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginConfigRequest, _plugins_pb2.GetPluginConfigResponse]
+    """GetPluginConfig returns the plugin's settings. Minimum server version: 5.6."""
+    SavePluginConfig: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.SavePluginConfigRequest, _plugins_pb2.SavePluginConfigResponse]
+    """SavePluginConfig replaces the plugin's settings. Minimum server version:
+    5.6.
+    """
+    GetBundlePath: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetBundlePathRequest, _plugins_pb2.GetBundlePathResponse]
+    """GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+    server version: 5.10.
+    """
+    GetPlugins: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginsRequest, _plugins_pb2.GetPluginsResponse]
+    """GetPlugins returns the manifests of the installed plugins. Minimum server
+    version: 5.6.
+    """
+    EnablePlugin: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.EnablePluginRequest, _plugins_pb2.EnablePluginResponse]
+    """EnablePlugin enables an installed plugin. Minimum server version: 5.6."""
+    DisablePlugin: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.DisablePluginRequest, _plugins_pb2.DisablePluginResponse]
+    """DisablePlugin disables an installed plugin. Minimum server version: 5.6."""
+    RemovePlugin: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.RemovePluginRequest, _plugins_pb2.RemovePluginResponse]
+    """RemovePlugin removes an installed plugin. Minimum server version: 5.6."""
+    GetPluginStatus: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginStatusRequest, _plugins_pb2.GetPluginStatusResponse]
+    """GetPluginStatus returns the status of an installed plugin. Minimum server
+    version: 5.6.
+    """
+    RegisterCollectionAndTopic: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]
+    """RegisterCollectionAndTopic registers a collection and a topic type.
+    Upstream no longer uses them. Minimum server version: 7.6.
+    """
+    GetPluginID: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginIDRequest, _plugins_pb2.GetPluginIDResponse]
+    """GetPluginID returns the id of the calling plugin. Minimum server version:
+    10.1.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1209,6 +1246,42 @@ class PluginAPIAsyncStub(PluginAPIStub):
     GetEmojiImage: _aio.UnaryUnaryMultiCallable[_emoji_pb2.GetEmojiImageRequest, _emoji_pb2.GetEmojiImageResponse]  # type: ignore[assignment]
     """GetEmojiImage returns the image of a custom emoji and its format. Minimum
     server version: 5.6.
+    """
+    LoadPluginConfiguration: _aio.UnaryUnaryMultiCallable[_plugins_pb2.LoadPluginConfigurationRequest, _plugins_pb2.LoadPluginConfigurationResponse]  # type: ignore[assignment]
+    """LoadPluginConfiguration returns the plugin's settings, for the plugin to
+    decode. Minimum server version: 5.2.
+    """
+    GetPluginConfig: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginConfigRequest, _plugins_pb2.GetPluginConfigResponse]  # type: ignore[assignment]
+    """GetPluginConfig returns the plugin's settings. Minimum server version: 5.6."""
+    SavePluginConfig: _aio.UnaryUnaryMultiCallable[_plugins_pb2.SavePluginConfigRequest, _plugins_pb2.SavePluginConfigResponse]  # type: ignore[assignment]
+    """SavePluginConfig replaces the plugin's settings. Minimum server version:
+    5.6.
+    """
+    GetBundlePath: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetBundlePathRequest, _plugins_pb2.GetBundlePathResponse]  # type: ignore[assignment]
+    """GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+    server version: 5.10.
+    """
+    GetPlugins: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginsRequest, _plugins_pb2.GetPluginsResponse]  # type: ignore[assignment]
+    """GetPlugins returns the manifests of the installed plugins. Minimum server
+    version: 5.6.
+    """
+    EnablePlugin: _aio.UnaryUnaryMultiCallable[_plugins_pb2.EnablePluginRequest, _plugins_pb2.EnablePluginResponse]  # type: ignore[assignment]
+    """EnablePlugin enables an installed plugin. Minimum server version: 5.6."""
+    DisablePlugin: _aio.UnaryUnaryMultiCallable[_plugins_pb2.DisablePluginRequest, _plugins_pb2.DisablePluginResponse]  # type: ignore[assignment]
+    """DisablePlugin disables an installed plugin. Minimum server version: 5.6."""
+    RemovePlugin: _aio.UnaryUnaryMultiCallable[_plugins_pb2.RemovePluginRequest, _plugins_pb2.RemovePluginResponse]  # type: ignore[assignment]
+    """RemovePlugin removes an installed plugin. Minimum server version: 5.6."""
+    GetPluginStatus: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginStatusRequest, _plugins_pb2.GetPluginStatusResponse]  # type: ignore[assignment]
+    """GetPluginStatus returns the status of an installed plugin. Minimum server
+    version: 5.6.
+    """
+    RegisterCollectionAndTopic: _aio.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]  # type: ignore[assignment]
+    """RegisterCollectionAndTopic registers a collection and a topic type.
+    Upstream no longer uses them. Minimum server version: 7.6.
+    """
+    GetPluginID: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginIDRequest, _plugins_pb2.GetPluginIDResponse]  # type: ignore[assignment]
+    """GetPluginID returns the id of the calling plugin. Minimum server version:
+    10.1.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -2652,6 +2725,108 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_emoji_pb2.GetEmojiImageResponse, _abc.Awaitable[_emoji_pb2.GetEmojiImageResponse]]:
         """GetEmojiImage returns the image of a custom emoji and its format. Minimum
         server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def LoadPluginConfiguration(
+        self,
+        request: _plugins_pb2.LoadPluginConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.LoadPluginConfigurationResponse, _abc.Awaitable[_plugins_pb2.LoadPluginConfigurationResponse]]:
+        """LoadPluginConfiguration returns the plugin's settings, for the plugin to
+        decode. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPluginConfig(
+        self,
+        request: _plugins_pb2.GetPluginConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.GetPluginConfigResponse, _abc.Awaitable[_plugins_pb2.GetPluginConfigResponse]]:
+        """GetPluginConfig returns the plugin's settings. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def SavePluginConfig(
+        self,
+        request: _plugins_pb2.SavePluginConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.SavePluginConfigResponse, _abc.Awaitable[_plugins_pb2.SavePluginConfigResponse]]:
+        """SavePluginConfig replaces the plugin's settings. Minimum server version:
+        5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetBundlePath(
+        self,
+        request: _plugins_pb2.GetBundlePathRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.GetBundlePathResponse, _abc.Awaitable[_plugins_pb2.GetBundlePathResponse]]:
+        """GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+        server version: 5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPlugins(
+        self,
+        request: _plugins_pb2.GetPluginsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.GetPluginsResponse, _abc.Awaitable[_plugins_pb2.GetPluginsResponse]]:
+        """GetPlugins returns the manifests of the installed plugins. Minimum server
+        version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def EnablePlugin(
+        self,
+        request: _plugins_pb2.EnablePluginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.EnablePluginResponse, _abc.Awaitable[_plugins_pb2.EnablePluginResponse]]:
+        """EnablePlugin enables an installed plugin. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def DisablePlugin(
+        self,
+        request: _plugins_pb2.DisablePluginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.DisablePluginResponse, _abc.Awaitable[_plugins_pb2.DisablePluginResponse]]:
+        """DisablePlugin disables an installed plugin. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def RemovePlugin(
+        self,
+        request: _plugins_pb2.RemovePluginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.RemovePluginResponse, _abc.Awaitable[_plugins_pb2.RemovePluginResponse]]:
+        """RemovePlugin removes an installed plugin. Minimum server version: 5.6."""
+
+    @_abc_1.abstractmethod
+    def GetPluginStatus(
+        self,
+        request: _plugins_pb2.GetPluginStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.GetPluginStatusResponse, _abc.Awaitable[_plugins_pb2.GetPluginStatusResponse]]:
+        """GetPluginStatus returns the status of an installed plugin. Minimum server
+        version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def RegisterCollectionAndTopic(
+        self,
+        request: _plugins_pb2.RegisterCollectionAndTopicRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.RegisterCollectionAndTopicResponse, _abc.Awaitable[_plugins_pb2.RegisterCollectionAndTopicResponse]]:
+        """RegisterCollectionAndTopic registers a collection and a topic type.
+        Upstream no longer uses them. Minimum server version: 7.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPluginID(
+        self,
+        request: _plugins_pb2.GetPluginIDRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.GetPluginIDResponse, _abc.Awaitable[_plugins_pb2.GetPluginIDResponse]]:
+        """GetPluginID returns the id of the calling plugin. Minimum server version:
+        10.1.
         """
 
     @_abc_1.abstractmethod

@@ -49,6 +49,7 @@ type Backend struct {
 	commands    commandStore
 	events      eventLog
 	emojis      []customEmoji
+	manifests   map[string]*pluginpb.Manifest
 	config      map[string]any
 
 	installDate int64
@@ -159,6 +160,9 @@ func New(opts ...Option) *Backend {
 	}
 	for _, opt := range opts {
 		opt.apply(b)
+	}
+	if b.manifests == nil {
+		b.manifests = map[string]*pluginpb.Manifest{b.pluginID: defaultManifest(b.pluginID)}
 	}
 	b.config = normalizeNumbers(defaultConfig(b.pluginID, b.maxUsersPerTeam))
 	b.installDate = b.nowMillis()

@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a mattermost/plugin/frontend.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x9c\x8d\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a mattermost/plugin/frontend.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xaf\x96\x01\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
 	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
@@ -208,7 +208,19 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\fGetEmojiList\x12&.mattermost.plugin.GetEmojiListRequest\x1a'.mattermost.plugin.GetEmojiListResponse\x12e\n" +
 	"\x0eGetEmojiByName\x12(.mattermost.plugin.GetEmojiByNameRequest\x1a).mattermost.plugin.GetEmojiByNameResponse\x12S\n" +
 	"\bGetEmoji\x12\".mattermost.plugin.GetEmojiRequest\x1a#.mattermost.plugin.GetEmojiResponse\x12b\n" +
-	"\rGetEmojiImage\x12'.mattermost.plugin.GetEmojiImageRequest\x1a(.mattermost.plugin.GetEmojiImageResponse\x12w\n" +
+	"\rGetEmojiImage\x12'.mattermost.plugin.GetEmojiImageRequest\x1a(.mattermost.plugin.GetEmojiImageResponse\x12\x80\x01\n" +
+	"\x17LoadPluginConfiguration\x121.mattermost.plugin.LoadPluginConfigurationRequest\x1a2.mattermost.plugin.LoadPluginConfigurationResponse\x12h\n" +
+	"\x0fGetPluginConfig\x12).mattermost.plugin.GetPluginConfigRequest\x1a*.mattermost.plugin.GetPluginConfigResponse\x12k\n" +
+	"\x10SavePluginConfig\x12*.mattermost.plugin.SavePluginConfigRequest\x1a+.mattermost.plugin.SavePluginConfigResponse\x12b\n" +
+	"\rGetBundlePath\x12'.mattermost.plugin.GetBundlePathRequest\x1a(.mattermost.plugin.GetBundlePathResponse\x12Y\n" +
+	"\n" +
+	"GetPlugins\x12$.mattermost.plugin.GetPluginsRequest\x1a%.mattermost.plugin.GetPluginsResponse\x12_\n" +
+	"\fEnablePlugin\x12&.mattermost.plugin.EnablePluginRequest\x1a'.mattermost.plugin.EnablePluginResponse\x12b\n" +
+	"\rDisablePlugin\x12'.mattermost.plugin.DisablePluginRequest\x1a(.mattermost.plugin.DisablePluginResponse\x12_\n" +
+	"\fRemovePlugin\x12&.mattermost.plugin.RemovePluginRequest\x1a'.mattermost.plugin.RemovePluginResponse\x12h\n" +
+	"\x0fGetPluginStatus\x12).mattermost.plugin.GetPluginStatusRequest\x1a*.mattermost.plugin.GetPluginStatusResponse\x12\x89\x01\n" +
+	"\x1aRegisterCollectionAndTopic\x124.mattermost.plugin.RegisterCollectionAndTopicRequest\x1a5.mattermost.plugin.RegisterCollectionAndTopicResponse\x12\\\n" +
+	"\vGetPluginID\x12%.mattermost.plugin.GetPluginIDRequest\x1a&.mattermost.plugin.GetPluginIDResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -381,202 +393,224 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*GetEmojiByNameRequest)(nil),                     // 135: mattermost.plugin.GetEmojiByNameRequest
 	(*GetEmojiRequest)(nil),                           // 136: mattermost.plugin.GetEmojiRequest
 	(*GetEmojiImageRequest)(nil),                      // 137: mattermost.plugin.GetEmojiImageRequest
-	(*GetPreferenceForUserRequest)(nil),               // 138: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 139: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 140: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 141: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 142: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 143: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 144: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 145: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 146: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 147: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 148: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 149: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 150: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 151: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 152: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 153: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 154: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 155: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 156: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 157: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 158: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 159: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 160: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 161: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 162: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 163: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 164: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 165: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 166: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 167: mattermost.plugin.GetServerVersionResponse
-	(*GetConfigResponse)(nil),                         // 168: mattermost.plugin.GetConfigResponse
-	(*GetUnsanitizedConfigResponse)(nil),              // 169: mattermost.plugin.GetUnsanitizedConfigResponse
-	(*SaveConfigResponse)(nil),                        // 170: mattermost.plugin.SaveConfigResponse
-	(*GetLicenseResponse)(nil),                        // 171: mattermost.plugin.GetLicenseResponse
-	(*IsEnterpriseReadyResponse)(nil),                 // 172: mattermost.plugin.IsEnterpriseReadyResponse
-	(*GetSystemInstallDateResponse)(nil),              // 173: mattermost.plugin.GetSystemInstallDateResponse
-	(*GetDiagnosticIdResponse)(nil),                   // 174: mattermost.plugin.GetDiagnosticIdResponse
-	(*GetTelemetryIdResponse)(nil),                    // 175: mattermost.plugin.GetTelemetryIdResponse
-	(*RequestTrialLicenseResponse)(nil),               // 176: mattermost.plugin.RequestTrialLicenseResponse
-	(*GetCloudLimitsResponse)(nil),                    // 177: mattermost.plugin.GetCloudLimitsResponse
-	(*KVSetResponse)(nil),                             // 178: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 179: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 180: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 181: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 182: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 183: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 184: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 185: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 186: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 187: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 188: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 189: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 190: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 191: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 192: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 193: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 194: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 195: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 196: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 197: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 198: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 199: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 200: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 201: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 202: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 203: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 204: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 205: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 206: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 207: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 208: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 209: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 210: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 211: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 212: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 213: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 214: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 215: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 216: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 217: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 218: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 219: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 220: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 221: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 222: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 223: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 224: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 225: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 226: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 227: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 228: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 229: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 230: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 231: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 232: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 233: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 234: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 235: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 236: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 237: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 238: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 239: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 240: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 241: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 242: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 243: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 244: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 245: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 246: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 247: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 248: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                        // 249: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                        // 250: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                     // 251: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                           // 252: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                     // 253: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                     // 254: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                    // 255: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                // 256: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                        // 257: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                 // 258: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),          // 259: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                 // 260: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),               // 261: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),               // 262: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),       // 263: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                       // 264: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                    // 265: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                      // 266: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),      // 267: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),       // 268: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 269: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                         // 270: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                          // 271: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                            // 272: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                           // 273: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                   // 274: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                // 275: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                     // 276: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                    // 277: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                       // 278: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                    // 279: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                    // 280: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                   // 281: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                 // 282: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),               // 283: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                     // 284: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                      // 285: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                // 286: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                // 287: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),               // 288: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                        // 289: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                     // 290: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                     // 291: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),             // 292: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),             // 293: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                  // 294: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                 // 295: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                          // 296: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),              // 297: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),         // 298: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                       // 299: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),              // 300: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetEmojiListResponse)(nil),                      // 301: mattermost.plugin.GetEmojiListResponse
-	(*GetEmojiByNameResponse)(nil),                    // 302: mattermost.plugin.GetEmojiByNameResponse
-	(*GetEmojiResponse)(nil),                          // 303: mattermost.plugin.GetEmojiResponse
-	(*GetEmojiImageResponse)(nil),                     // 304: mattermost.plugin.GetEmojiImageResponse
-	(*GetPreferenceForUserResponse)(nil),              // 305: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 306: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 307: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 308: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 309: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 310: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 311: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 312: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 313: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 314: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 315: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 316: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 317: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 318: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 319: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 320: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 321: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 322: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 323: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 324: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 325: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 326: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 327: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 328: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 329: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 330: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 331: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 332: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 333: mattermost.plugin.LogErrorResponse
+	(*LoadPluginConfigurationRequest)(nil),            // 138: mattermost.plugin.LoadPluginConfigurationRequest
+	(*GetPluginConfigRequest)(nil),                    // 139: mattermost.plugin.GetPluginConfigRequest
+	(*SavePluginConfigRequest)(nil),                   // 140: mattermost.plugin.SavePluginConfigRequest
+	(*GetBundlePathRequest)(nil),                      // 141: mattermost.plugin.GetBundlePathRequest
+	(*GetPluginsRequest)(nil),                         // 142: mattermost.plugin.GetPluginsRequest
+	(*EnablePluginRequest)(nil),                       // 143: mattermost.plugin.EnablePluginRequest
+	(*DisablePluginRequest)(nil),                      // 144: mattermost.plugin.DisablePluginRequest
+	(*RemovePluginRequest)(nil),                       // 145: mattermost.plugin.RemovePluginRequest
+	(*GetPluginStatusRequest)(nil),                    // 146: mattermost.plugin.GetPluginStatusRequest
+	(*RegisterCollectionAndTopicRequest)(nil),         // 147: mattermost.plugin.RegisterCollectionAndTopicRequest
+	(*GetPluginIDRequest)(nil),                        // 148: mattermost.plugin.GetPluginIDRequest
+	(*GetPreferenceForUserRequest)(nil),               // 149: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 150: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 151: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 152: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 153: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 154: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 155: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 156: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 157: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 158: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 159: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 160: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 161: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 162: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 163: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 164: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 165: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 166: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 167: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 168: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 169: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 170: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 171: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 172: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 173: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 174: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 175: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 176: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 177: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 178: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                         // 179: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),              // 180: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                        // 181: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                        // 182: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                 // 183: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),              // 184: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                   // 185: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                    // 186: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),               // 187: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                    // 188: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                             // 189: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 190: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 191: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 192: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 193: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 194: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 195: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 196: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 197: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 198: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 199: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 200: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 201: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 202: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 203: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 204: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 205: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 206: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 207: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 208: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 209: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 210: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 211: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 212: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 213: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 214: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 215: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 216: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 217: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 218: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 219: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 220: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 221: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 222: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 223: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 224: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 225: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 226: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 227: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 228: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 229: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 230: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 231: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 232: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 233: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 234: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 235: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 236: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 237: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 238: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 239: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 240: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 241: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 242: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 243: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 244: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 245: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 246: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 247: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 248: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 249: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 250: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 251: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 252: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 253: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 254: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 255: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 256: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 257: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 258: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 259: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                        // 260: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                        // 261: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                     // 262: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                           // 263: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                     // 264: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                     // 265: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                    // 266: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                // 267: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                        // 268: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                 // 269: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),          // 270: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                 // 271: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),               // 272: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),               // 273: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),       // 274: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                       // 275: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                    // 276: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                      // 277: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),      // 278: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),       // 279: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 280: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                         // 281: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                          // 282: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                            // 283: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                           // 284: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                   // 285: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                // 286: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                     // 287: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                    // 288: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                       // 289: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                    // 290: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                    // 291: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                   // 292: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                 // 293: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),               // 294: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                     // 295: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                      // 296: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                // 297: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                // 298: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),               // 299: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                        // 300: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                     // 301: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                     // 302: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),             // 303: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),             // 304: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                  // 305: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                 // 306: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                          // 307: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),              // 308: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),         // 309: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                       // 310: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),              // 311: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetEmojiListResponse)(nil),                      // 312: mattermost.plugin.GetEmojiListResponse
+	(*GetEmojiByNameResponse)(nil),                    // 313: mattermost.plugin.GetEmojiByNameResponse
+	(*GetEmojiResponse)(nil),                          // 314: mattermost.plugin.GetEmojiResponse
+	(*GetEmojiImageResponse)(nil),                     // 315: mattermost.plugin.GetEmojiImageResponse
+	(*LoadPluginConfigurationResponse)(nil),           // 316: mattermost.plugin.LoadPluginConfigurationResponse
+	(*GetPluginConfigResponse)(nil),                   // 317: mattermost.plugin.GetPluginConfigResponse
+	(*SavePluginConfigResponse)(nil),                  // 318: mattermost.plugin.SavePluginConfigResponse
+	(*GetBundlePathResponse)(nil),                     // 319: mattermost.plugin.GetBundlePathResponse
+	(*GetPluginsResponse)(nil),                        // 320: mattermost.plugin.GetPluginsResponse
+	(*EnablePluginResponse)(nil),                      // 321: mattermost.plugin.EnablePluginResponse
+	(*DisablePluginResponse)(nil),                     // 322: mattermost.plugin.DisablePluginResponse
+	(*RemovePluginResponse)(nil),                      // 323: mattermost.plugin.RemovePluginResponse
+	(*GetPluginStatusResponse)(nil),                   // 324: mattermost.plugin.GetPluginStatusResponse
+	(*RegisterCollectionAndTopicResponse)(nil),        // 325: mattermost.plugin.RegisterCollectionAndTopicResponse
+	(*GetPluginIDResponse)(nil),                       // 326: mattermost.plugin.GetPluginIDResponse
+	(*GetPreferenceForUserResponse)(nil),              // 327: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 328: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 329: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 330: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 331: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 332: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 333: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 334: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 335: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 336: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 337: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 338: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 339: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 340: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 341: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 342: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 343: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 344: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 345: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 346: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 347: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 348: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 349: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 350: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 351: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 352: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 353: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 354: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 355: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -717,204 +751,226 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	135, // 135: mattermost.plugin.PluginAPI.GetEmojiByName:input_type -> mattermost.plugin.GetEmojiByNameRequest
 	136, // 136: mattermost.plugin.PluginAPI.GetEmoji:input_type -> mattermost.plugin.GetEmojiRequest
 	137, // 137: mattermost.plugin.PluginAPI.GetEmojiImage:input_type -> mattermost.plugin.GetEmojiImageRequest
-	138, // 138: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	139, // 139: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	140, // 140: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	141, // 141: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	142, // 142: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	143, // 143: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	144, // 144: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	145, // 145: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	146, // 146: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	147, // 147: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	148, // 148: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	149, // 149: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	150, // 150: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	151, // 151: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	152, // 152: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	153, // 153: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	154, // 154: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	155, // 155: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	156, // 156: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	157, // 157: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	158, // 158: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	159, // 159: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	160, // 160: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	161, // 161: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	162, // 162: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	163, // 163: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	164, // 164: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	165, // 165: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	166, // 166: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	167, // 167: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	168, // 168: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
-	169, // 169: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
-	170, // 170: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
-	171, // 171: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
-	172, // 172: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
-	173, // 173: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
-	174, // 174: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
-	175, // 175: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
-	176, // 176: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
-	177, // 177: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
-	178, // 178: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	179, // 179: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	180, // 180: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	181, // 181: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	182, // 182: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	183, // 183: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	184, // 184: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	185, // 185: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	186, // 186: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	187, // 187: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	188, // 188: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	189, // 189: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	190, // 190: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	191, // 191: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	192, // 192: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	193, // 193: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	194, // 194: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	195, // 195: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	196, // 196: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	197, // 197: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	198, // 198: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	199, // 199: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	200, // 200: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	201, // 201: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	202, // 202: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	203, // 203: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	204, // 204: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	205, // 205: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	206, // 206: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	207, // 207: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	208, // 208: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	209, // 209: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	210, // 210: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	211, // 211: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	212, // 212: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	213, // 213: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	214, // 214: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	215, // 215: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	216, // 216: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	217, // 217: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	218, // 218: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	219, // 219: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	220, // 220: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	221, // 221: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	222, // 222: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	223, // 223: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	224, // 224: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	225, // 225: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	226, // 226: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	227, // 227: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	228, // 228: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	229, // 229: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	230, // 230: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	231, // 231: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	232, // 232: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	233, // 233: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	234, // 234: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	235, // 235: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	236, // 236: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	237, // 237: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	238, // 238: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	239, // 239: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	240, // 240: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	241, // 241: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	242, // 242: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	243, // 243: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	244, // 244: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	245, // 245: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	246, // 246: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	247, // 247: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	248, // 248: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	249, // 249: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	250, // 250: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	251, // 251: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	252, // 252: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	253, // 253: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	254, // 254: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	255, // 255: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	256, // 256: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	257, // 257: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	258, // 258: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	259, // 259: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	260, // 260: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	261, // 261: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	262, // 262: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	263, // 263: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	264, // 264: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	265, // 265: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	266, // 266: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	267, // 267: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	268, // 268: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	269, // 269: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	270, // 270: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	271, // 271: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	272, // 272: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	273, // 273: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	274, // 274: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	275, // 275: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	276, // 276: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	277, // 277: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	278, // 278: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	279, // 279: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	280, // 280: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	281, // 281: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	282, // 282: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	283, // 283: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	284, // 284: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	285, // 285: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	286, // 286: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	287, // 287: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	288, // 288: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	289, // 289: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	290, // 290: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	291, // 291: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	292, // 292: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	293, // 293: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	294, // 294: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	295, // 295: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	296, // 296: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	297, // 297: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	298, // 298: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	299, // 299: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	300, // 300: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	301, // 301: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
-	302, // 302: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
-	303, // 303: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
-	304, // 304: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
-	305, // 305: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	306, // 306: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	307, // 307: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	308, // 308: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	309, // 309: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	310, // 310: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	311, // 311: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	312, // 312: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	313, // 313: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	314, // 314: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	315, // 315: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	316, // 316: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	317, // 317: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	318, // 318: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	319, // 319: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	320, // 320: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	321, // 321: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	322, // 322: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	323, // 323: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	324, // 324: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	325, // 325: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	326, // 326: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	327, // 327: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	328, // 328: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	329, // 329: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	330, // 330: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	331, // 331: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	332, // 332: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	333, // 333: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	167, // [167:334] is the sub-list for method output_type
-	0,   // [0:167] is the sub-list for method input_type
+	138, // 138: mattermost.plugin.PluginAPI.LoadPluginConfiguration:input_type -> mattermost.plugin.LoadPluginConfigurationRequest
+	139, // 139: mattermost.plugin.PluginAPI.GetPluginConfig:input_type -> mattermost.plugin.GetPluginConfigRequest
+	140, // 140: mattermost.plugin.PluginAPI.SavePluginConfig:input_type -> mattermost.plugin.SavePluginConfigRequest
+	141, // 141: mattermost.plugin.PluginAPI.GetBundlePath:input_type -> mattermost.plugin.GetBundlePathRequest
+	142, // 142: mattermost.plugin.PluginAPI.GetPlugins:input_type -> mattermost.plugin.GetPluginsRequest
+	143, // 143: mattermost.plugin.PluginAPI.EnablePlugin:input_type -> mattermost.plugin.EnablePluginRequest
+	144, // 144: mattermost.plugin.PluginAPI.DisablePlugin:input_type -> mattermost.plugin.DisablePluginRequest
+	145, // 145: mattermost.plugin.PluginAPI.RemovePlugin:input_type -> mattermost.plugin.RemovePluginRequest
+	146, // 146: mattermost.plugin.PluginAPI.GetPluginStatus:input_type -> mattermost.plugin.GetPluginStatusRequest
+	147, // 147: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:input_type -> mattermost.plugin.RegisterCollectionAndTopicRequest
+	148, // 148: mattermost.plugin.PluginAPI.GetPluginID:input_type -> mattermost.plugin.GetPluginIDRequest
+	149, // 149: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	150, // 150: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	151, // 151: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	152, // 152: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	153, // 153: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	154, // 154: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	155, // 155: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	156, // 156: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	157, // 157: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	158, // 158: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	159, // 159: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	160, // 160: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	161, // 161: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	162, // 162: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	163, // 163: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	164, // 164: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	165, // 165: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	166, // 166: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	167, // 167: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	168, // 168: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	169, // 169: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	170, // 170: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	171, // 171: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	172, // 172: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	173, // 173: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	174, // 174: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	175, // 175: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	176, // 176: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	177, // 177: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	178, // 178: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	179, // 179: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	180, // 180: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	181, // 181: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	182, // 182: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	183, // 183: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	184, // 184: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	185, // 185: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	186, // 186: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	187, // 187: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	188, // 188: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	189, // 189: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	190, // 190: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	191, // 191: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	192, // 192: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	193, // 193: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	194, // 194: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	195, // 195: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	196, // 196: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	197, // 197: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	198, // 198: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	199, // 199: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	200, // 200: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	201, // 201: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	202, // 202: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	203, // 203: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	204, // 204: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	205, // 205: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	206, // 206: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	207, // 207: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	208, // 208: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	209, // 209: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	210, // 210: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	211, // 211: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	212, // 212: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	213, // 213: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	214, // 214: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	215, // 215: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	216, // 216: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	217, // 217: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	218, // 218: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	219, // 219: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	220, // 220: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	221, // 221: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	222, // 222: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	223, // 223: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	224, // 224: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	225, // 225: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	226, // 226: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	227, // 227: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	228, // 228: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	229, // 229: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	230, // 230: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	231, // 231: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	232, // 232: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	233, // 233: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	234, // 234: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	235, // 235: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	236, // 236: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	237, // 237: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	238, // 238: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	239, // 239: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	240, // 240: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	241, // 241: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	242, // 242: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	243, // 243: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	244, // 244: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	245, // 245: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	246, // 246: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	247, // 247: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	248, // 248: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	249, // 249: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	250, // 250: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	251, // 251: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	252, // 252: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	253, // 253: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	254, // 254: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	255, // 255: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	256, // 256: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	257, // 257: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	258, // 258: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	259, // 259: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	260, // 260: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	261, // 261: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	262, // 262: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	263, // 263: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	264, // 264: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	265, // 265: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	266, // 266: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	267, // 267: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	268, // 268: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	269, // 269: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	270, // 270: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	271, // 271: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	272, // 272: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	273, // 273: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	274, // 274: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	275, // 275: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	276, // 276: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	277, // 277: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	278, // 278: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	279, // 279: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	280, // 280: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	281, // 281: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	282, // 282: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	283, // 283: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	284, // 284: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	285, // 285: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	286, // 286: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	287, // 287: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	288, // 288: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	289, // 289: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	290, // 290: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	291, // 291: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	292, // 292: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	293, // 293: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	294, // 294: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	295, // 295: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	296, // 296: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	297, // 297: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	298, // 298: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	299, // 299: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	300, // 300: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	301, // 301: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	302, // 302: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	303, // 303: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	304, // 304: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	305, // 305: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	306, // 306: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	307, // 307: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	308, // 308: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	309, // 309: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	310, // 310: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	311, // 311: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	312, // 312: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
+	313, // 313: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
+	314, // 314: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
+	315, // 315: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
+	316, // 316: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
+	317, // 317: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
+	318, // 318: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
+	319, // 319: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
+	320, // 320: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
+	321, // 321: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
+	322, // 322: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
+	323, // 323: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
+	324, // 324: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
+	325, // 325: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
+	326, // 326: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
+	327, // 327: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	328, // 328: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	329, // 329: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	330, // 330: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	331, // 331: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	332, // 332: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	333, // 333: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	334, // 334: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	335, // 335: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	336, // 336: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	337, // 337: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	338, // 338: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	339, // 339: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	340, // 340: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	341, // 341: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	342, // 342: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	343, // 343: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	344, // 344: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	345, // 345: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	346, // 346: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	347, // 347: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	348, // 348: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	349, // 349: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	350, // 350: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	351, // 351: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	352, // 352: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	353, // 353: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	354, // 354: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	355, // 355: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	178, // [178:356] is the sub-list for method output_type
+	0,   // [0:178] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -938,6 +994,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_notifications_proto_init()
 	file_mattermost_plugin_oauth_proto_init()
 	file_mattermost_plugin_permissions_proto_init()
+	file_mattermost_plugin_plugins_proto_init()
 	file_mattermost_plugin_posts_proto_init()
 	file_mattermost_plugin_preferences_proto_init()
 	file_mattermost_plugin_reactions_proto_init()

@@ -191,6 +191,17 @@ const (
 	PluginAPI_GetEmojiByName_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetEmojiByName"
 	PluginAPI_GetEmoji_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetEmoji"
 	PluginAPI_GetEmojiImage_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetEmojiImage"
+	PluginAPI_LoadPluginConfiguration_FullMethodName           = "/mattermost.plugin.PluginAPI/LoadPluginConfiguration"
+	PluginAPI_GetPluginConfig_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginConfig"
+	PluginAPI_SavePluginConfig_FullMethodName                  = "/mattermost.plugin.PluginAPI/SavePluginConfig"
+	PluginAPI_GetBundlePath_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetBundlePath"
+	PluginAPI_GetPlugins_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetPlugins"
+	PluginAPI_EnablePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/EnablePlugin"
+	PluginAPI_DisablePlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/DisablePlugin"
+	PluginAPI_RemovePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/RemovePlugin"
+	PluginAPI_GetPluginStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginStatus"
+	PluginAPI_RegisterCollectionAndTopic_FullMethodName        = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
+	PluginAPI_GetPluginID_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetPluginID"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -620,6 +631,35 @@ type PluginAPIClient interface {
 	// GetEmojiImage returns the image of a custom emoji and its format. Minimum
 	// server version: 5.6.
 	GetEmojiImage(ctx context.Context, in *GetEmojiImageRequest, opts ...grpc.CallOption) (*GetEmojiImageResponse, error)
+	// LoadPluginConfiguration returns the plugin's settings, for the plugin to
+	// decode. Minimum server version: 5.2.
+	LoadPluginConfiguration(ctx context.Context, in *LoadPluginConfigurationRequest, opts ...grpc.CallOption) (*LoadPluginConfigurationResponse, error)
+	// GetPluginConfig returns the plugin's settings. Minimum server version: 5.6.
+	GetPluginConfig(ctx context.Context, in *GetPluginConfigRequest, opts ...grpc.CallOption) (*GetPluginConfigResponse, error)
+	// SavePluginConfig replaces the plugin's settings. Minimum server version:
+	// 5.6.
+	SavePluginConfig(ctx context.Context, in *SavePluginConfigRequest, opts ...grpc.CallOption) (*SavePluginConfigResponse, error)
+	// GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+	// server version: 5.10.
+	GetBundlePath(ctx context.Context, in *GetBundlePathRequest, opts ...grpc.CallOption) (*GetBundlePathResponse, error)
+	// GetPlugins returns the manifests of the installed plugins. Minimum server
+	// version: 5.6.
+	GetPlugins(ctx context.Context, in *GetPluginsRequest, opts ...grpc.CallOption) (*GetPluginsResponse, error)
+	// EnablePlugin enables an installed plugin. Minimum server version: 5.6.
+	EnablePlugin(ctx context.Context, in *EnablePluginRequest, opts ...grpc.CallOption) (*EnablePluginResponse, error)
+	// DisablePlugin disables an installed plugin. Minimum server version: 5.6.
+	DisablePlugin(ctx context.Context, in *DisablePluginRequest, opts ...grpc.CallOption) (*DisablePluginResponse, error)
+	// RemovePlugin removes an installed plugin. Minimum server version: 5.6.
+	RemovePlugin(ctx context.Context, in *RemovePluginRequest, opts ...grpc.CallOption) (*RemovePluginResponse, error)
+	// GetPluginStatus returns the status of an installed plugin. Minimum server
+	// version: 5.6.
+	GetPluginStatus(ctx context.Context, in *GetPluginStatusRequest, opts ...grpc.CallOption) (*GetPluginStatusResponse, error)
+	// RegisterCollectionAndTopic registers a collection and a topic type.
+	// Upstream no longer uses them. Minimum server version: 7.6.
+	RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error)
+	// GetPluginID returns the id of the calling plugin. Minimum server version:
+	// 10.1.
+	GetPluginID(ctx context.Context, in *GetPluginIDRequest, opts ...grpc.CallOption) (*GetPluginIDResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2092,6 +2132,116 @@ func (c *pluginAPIClient) GetEmojiImage(ctx context.Context, in *GetEmojiImageRe
 	return out, nil
 }
 
+func (c *pluginAPIClient) LoadPluginConfiguration(ctx context.Context, in *LoadPluginConfigurationRequest, opts ...grpc.CallOption) (*LoadPluginConfigurationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadPluginConfigurationResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_LoadPluginConfiguration_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPluginConfig(ctx context.Context, in *GetPluginConfigRequest, opts ...grpc.CallOption) (*GetPluginConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPluginConfigResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPluginConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SavePluginConfig(ctx context.Context, in *SavePluginConfigRequest, opts ...grpc.CallOption) (*SavePluginConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SavePluginConfigResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SavePluginConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetBundlePath(ctx context.Context, in *GetBundlePathRequest, opts ...grpc.CallOption) (*GetBundlePathResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBundlePathResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetBundlePath_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPlugins(ctx context.Context, in *GetPluginsRequest, opts ...grpc.CallOption) (*GetPluginsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPluginsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPlugins_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) EnablePlugin(ctx context.Context, in *EnablePluginRequest, opts ...grpc.CallOption) (*EnablePluginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnablePluginResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_EnablePlugin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DisablePlugin(ctx context.Context, in *DisablePluginRequest, opts ...grpc.CallOption) (*DisablePluginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DisablePluginResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DisablePlugin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RemovePlugin(ctx context.Context, in *RemovePluginRequest, opts ...grpc.CallOption) (*RemovePluginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemovePluginResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RemovePlugin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPluginStatus(ctx context.Context, in *GetPluginStatusRequest, opts ...grpc.CallOption) (*GetPluginStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPluginStatusResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPluginStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterCollectionAndTopicResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RegisterCollectionAndTopic_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPluginID(ctx context.Context, in *GetPluginIDRequest, opts ...grpc.CallOption) (*GetPluginIDResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPluginIDResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPluginID_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -2780,6 +2930,35 @@ type PluginAPIServer interface {
 	// GetEmojiImage returns the image of a custom emoji and its format. Minimum
 	// server version: 5.6.
 	GetEmojiImage(context.Context, *GetEmojiImageRequest) (*GetEmojiImageResponse, error)
+	// LoadPluginConfiguration returns the plugin's settings, for the plugin to
+	// decode. Minimum server version: 5.2.
+	LoadPluginConfiguration(context.Context, *LoadPluginConfigurationRequest) (*LoadPluginConfigurationResponse, error)
+	// GetPluginConfig returns the plugin's settings. Minimum server version: 5.6.
+	GetPluginConfig(context.Context, *GetPluginConfigRequest) (*GetPluginConfigResponse, error)
+	// SavePluginConfig replaces the plugin's settings. Minimum server version:
+	// 5.6.
+	SavePluginConfig(context.Context, *SavePluginConfigRequest) (*SavePluginConfigResponse, error)
+	// GetBundlePath returns the path of the plugin's unpacked bundle. Minimum
+	// server version: 5.10.
+	GetBundlePath(context.Context, *GetBundlePathRequest) (*GetBundlePathResponse, error)
+	// GetPlugins returns the manifests of the installed plugins. Minimum server
+	// version: 5.6.
+	GetPlugins(context.Context, *GetPluginsRequest) (*GetPluginsResponse, error)
+	// EnablePlugin enables an installed plugin. Minimum server version: 5.6.
+	EnablePlugin(context.Context, *EnablePluginRequest) (*EnablePluginResponse, error)
+	// DisablePlugin disables an installed plugin. Minimum server version: 5.6.
+	DisablePlugin(context.Context, *DisablePluginRequest) (*DisablePluginResponse, error)
+	// RemovePlugin removes an installed plugin. Minimum server version: 5.6.
+	RemovePlugin(context.Context, *RemovePluginRequest) (*RemovePluginResponse, error)
+	// GetPluginStatus returns the status of an installed plugin. Minimum server
+	// version: 5.6.
+	GetPluginStatus(context.Context, *GetPluginStatusRequest) (*GetPluginStatusResponse, error)
+	// RegisterCollectionAndTopic registers a collection and a topic type.
+	// Upstream no longer uses them. Minimum server version: 7.6.
+	RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error)
+	// GetPluginID returns the id of the calling plugin. Minimum server version:
+	// 10.1.
+	GetPluginID(context.Context, *GetPluginIDRequest) (*GetPluginIDResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -3285,6 +3464,39 @@ func (UnimplementedPluginAPIServer) GetEmoji(context.Context, *GetEmojiRequest) 
 }
 func (UnimplementedPluginAPIServer) GetEmojiImage(context.Context, *GetEmojiImageRequest) (*GetEmojiImageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEmojiImage not implemented")
+}
+func (UnimplementedPluginAPIServer) LoadPluginConfiguration(context.Context, *LoadPluginConfigurationRequest) (*LoadPluginConfigurationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoadPluginConfiguration not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPluginConfig(context.Context, *GetPluginConfigRequest) (*GetPluginConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPluginConfig not implemented")
+}
+func (UnimplementedPluginAPIServer) SavePluginConfig(context.Context, *SavePluginConfigRequest) (*SavePluginConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SavePluginConfig not implemented")
+}
+func (UnimplementedPluginAPIServer) GetBundlePath(context.Context, *GetBundlePathRequest) (*GetBundlePathResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBundlePath not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPlugins(context.Context, *GetPluginsRequest) (*GetPluginsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPlugins not implemented")
+}
+func (UnimplementedPluginAPIServer) EnablePlugin(context.Context, *EnablePluginRequest) (*EnablePluginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnablePlugin not implemented")
+}
+func (UnimplementedPluginAPIServer) DisablePlugin(context.Context, *DisablePluginRequest) (*DisablePluginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DisablePlugin not implemented")
+}
+func (UnimplementedPluginAPIServer) RemovePlugin(context.Context, *RemovePluginRequest) (*RemovePluginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemovePlugin not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPluginStatus(context.Context, *GetPluginStatusRequest) (*GetPluginStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPluginStatus not implemented")
+}
+func (UnimplementedPluginAPIServer) RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterCollectionAndTopic not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPluginID(context.Context, *GetPluginIDRequest) (*GetPluginIDResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPluginID not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -5878,6 +6090,204 @@ func _PluginAPI_GetEmojiImage_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_LoadPluginConfiguration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadPluginConfigurationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).LoadPluginConfiguration(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_LoadPluginConfiguration_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).LoadPluginConfiguration(ctx, req.(*LoadPluginConfigurationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPluginConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPluginConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPluginConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPluginConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPluginConfig(ctx, req.(*GetPluginConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SavePluginConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SavePluginConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SavePluginConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SavePluginConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SavePluginConfig(ctx, req.(*SavePluginConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetBundlePath_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBundlePathRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetBundlePath(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetBundlePath_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetBundlePath(ctx, req.(*GetBundlePathRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPluginsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPlugins(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPlugins_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPlugins(ctx, req.(*GetPluginsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_EnablePlugin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnablePluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).EnablePlugin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_EnablePlugin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).EnablePlugin(ctx, req.(*EnablePluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DisablePlugin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DisablePluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DisablePlugin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DisablePlugin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DisablePlugin(ctx, req.(*DisablePluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RemovePlugin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemovePluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RemovePlugin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RemovePlugin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RemovePlugin(ctx, req.(*RemovePluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPluginStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPluginStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPluginStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPluginStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPluginStatus(ctx, req.(*GetPluginStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RegisterCollectionAndTopic_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterCollectionAndTopicRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RegisterCollectionAndTopic(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RegisterCollectionAndTopic_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RegisterCollectionAndTopic(ctx, req.(*RegisterCollectionAndTopicRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPluginID_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPluginIDRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPluginID(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPluginID_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPluginID(ctx, req.(*GetPluginIDRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -6958,6 +7368,50 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEmojiImage",
 			Handler:    _PluginAPI_GetEmojiImage_Handler,
+		},
+		{
+			MethodName: "LoadPluginConfiguration",
+			Handler:    _PluginAPI_LoadPluginConfiguration_Handler,
+		},
+		{
+			MethodName: "GetPluginConfig",
+			Handler:    _PluginAPI_GetPluginConfig_Handler,
+		},
+		{
+			MethodName: "SavePluginConfig",
+			Handler:    _PluginAPI_SavePluginConfig_Handler,
+		},
+		{
+			MethodName: "GetBundlePath",
+			Handler:    _PluginAPI_GetBundlePath_Handler,
+		},
+		{
+			MethodName: "GetPlugins",
+			Handler:    _PluginAPI_GetPlugins_Handler,
+		},
+		{
+			MethodName: "EnablePlugin",
+			Handler:    _PluginAPI_EnablePlugin_Handler,
+		},
+		{
+			MethodName: "DisablePlugin",
+			Handler:    _PluginAPI_DisablePlugin_Handler,
+		},
+		{
+			MethodName: "RemovePlugin",
+			Handler:    _PluginAPI_RemovePlugin_Handler,
+		},
+		{
+			MethodName: "GetPluginStatus",
+			Handler:    _PluginAPI_GetPluginStatus_Handler,
+		},
+		{
+			MethodName: "RegisterCollectionAndTopic",
+			Handler:    _PluginAPI_RegisterCollectionAndTopic_Handler,
+		},
+		{
+			MethodName: "GetPluginID",
+			Handler:    _PluginAPI_GetPluginID_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",

@@ -1,0 +1,233 @@
+package memory
+
+// This file holds the handlers and the state of the plugin domain: the
+// calling plugin's settings and bundle, and the installed plugins, whose
+// enabled state lives in PluginSettings.PluginStates of the configuration.
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// pluginConfigMaxBytes bounds a plugin's settings, as JSON.
+const pluginConfigMaxBytes = 64 << 10
+
+// Plugin states of model.PluginStatus.
+const (
+	pluginStateNotRunning = 0
+	pluginStateRunning    = 2
+)
+
+// Manifest sets the manifest of the plugin that the Backend serves; its id
+// becomes the plugin id. The default is a manifest with [DefaultPluginID].
+func Manifest(m *pluginpb.Manifest) Option {
+	return optionFunc(func(b *Backend) {
+		if m.GetId() != "" {
+			b.pluginID = m.GetId()
+			b.manifests = map[string]*pluginpb.Manifest{m.GetId(): proto.Clone(m).(*pluginpb.Manifest)}
+		}
+	})
+}
+
+// defaultManifest is the manifest of the served plugin when no Manifest
+// option sets one.
+func defaultManifest(id string) *pluginpb.Manifest {
+	return &pluginpb.Manifest{Id: id, Name: id, Version: "0.1.0",
+		Server: &pluginpb.ManifestServer{Executable: "plugin"}}
+}
+
+func pluginNotInstalled(id string) *apperror.Error {
+	return apperror.New("app.plugin.not_installed.app_error", "The plugin is not installed.",
+		"id="+apperror.Truncate(id, apperror.MaxShortBytes), http.StatusNotFound)
+}
+
+// pluginSettings returns PluginSettings of the configuration, creating the
+// maps it needs. The caller holds the lock.
+func (b *Backend) pluginSettings() (settings, plugins, states map[string]any) {
+	settings, _ = b.config["PluginSettings"].(map[string]any)
+	if settings == nil {
+		settings = map[string]any{}
+		b.config["PluginSettings"] = settings
+	}
+	for _, key := range []string{"Plugins", "PluginStates"} {
+		if _, ok := settings[key].(map[string]any); !ok {
+			settings[key] = map[string]any{}
+		}
+	}
+	return settings, settings["Plugins"].(map[string]any), settings["PluginStates"].(map[string]any)
+}
+
+// ownSettings returns the calling plugin's settings as a Struct. The
+// caller holds the lock.
+func (b *Backend) ownSettings() *structpb.Struct {
+	_, plugins, _ := b.pluginSettings()
+	own, _ := plugins[b.pluginID].(map[string]any)
+	s, err := structpb.NewStruct(own)
+	if err != nil {
+		return &structpb.Struct{}
+	}
+	return s
+}
+
+// LoadPluginConfiguration returns the calling plugin's settings, which
+// the plugin decodes into its configuration type.
+func (b *Backend) LoadPluginConfiguration(context.Context, *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.ownSettings()}, nil
+}
+
+// GetPluginConfig returns the calling plugin's settings.
+func (b *Backend) GetPluginConfig(context.Context, *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.GetPluginConfigResponse{Config: b.ownSettings()}, nil
+}
+
+// SavePluginConfig replaces the calling plugin's settings.
+func (b *Backend) SavePluginConfig(_ context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
+	data, err := json.Marshal(req.GetConfig().AsMap())
+	if err != nil || len(data) > pluginConfigMaxBytes {
+		return nil, apperror.New("api.plugin.save_plugin_config.too_large.app_error",
+			"The plugin's settings must be at most 64 KiB of JSON.", "", http.StatusBadRequest)
+	}
+	var settings map[string]any
+	_ = json.Unmarshal(data, &settings)
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, plugins, _ := b.pluginSettings()
+	plugins[b.pluginID] = settings
+	return &pluginpb.SavePluginConfigResponse{}, nil
+}
+
+// bundlePath is where a plugin's bundle is unpacked. The caller holds the
+// lock.
+func (b *Backend) bundlePath(id string) string {
+	dir := b.configString("PluginSettings", "Directory")
+	path, err := filepath.Abs(filepath.Join(cmpOr(dir, "./plugins"), id))
+	if err != nil {
+		return filepath.Join(dir, id)
+	}
+	return path
+}
+
+// GetBundlePath returns the path of the calling plugin's unpacked bundle.
+func (b *Backend) GetBundlePath(context.Context, *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &pluginpb.GetBundlePathResponse{Path: b.bundlePath(b.pluginID)}, nil
+}
+
+// GetPlugins returns the manifests of the installed plugins, by id.
+func (b *Backend) GetPlugins(context.Context, *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*pluginpb.Manifest, 0, len(b.manifests))
+	for _, m := range b.manifests {
+		out = append(out, proto.Clone(m).(*pluginpb.Manifest))
+	}
+	slices.SortFunc(out, func(x, y *pluginpb.Manifest) int { return cmp.Compare(x.GetId(), y.GetId()) })
+	return &pluginpb.GetPluginsResponse{Manifests: out}, nil
+}
+
+// installed returns an installed plugin's manifest. The caller holds the
+// lock.
+func (b *Backend) installed(id string) (*pluginpb.Manifest, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidParam("id")
+	}
+	m, ok := b.manifests[id]
+	if !ok {
+		return nil, pluginNotInstalled(id)
+	}
+	return m, nil
+}
+
+// setPluginEnabled records a plugin's enabled state in the configuration.
+func (b *Backend) setPluginEnabled(id string, enabled bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.installed(id); err != nil {
+		return err
+	}
+	_, _, states := b.pluginSettings()
+	states[id] = map[string]any{"Enable": enabled}
+	return nil
+}
+
+// EnablePlugin enables an installed plugin.
+func (b *Backend) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
+	if err := b.setPluginEnabled(req.GetId(), true); err != nil {
+		return nil, err
+	}
+	return &pluginpb.EnablePluginResponse{}, nil
+}
+
+// DisablePlugin disables an installed plugin.
+func (b *Backend) DisablePlugin(_ context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
+	if err := b.setPluginEnabled(req.GetId(), false); err != nil {
+		return nil, err
+	}
+	return &pluginpb.DisablePluginResponse{}, nil
+}
+
+// RemovePlugin removes an installed plugin and its state.
+func (b *Backend) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.installed(req.GetId()); err != nil {
+		return nil, err
+	}
+	delete(b.manifests, req.GetId())
+	_, _, states := b.pluginSettings()
+	delete(states, req.GetId())
+	return &pluginpb.RemovePluginResponse{}, nil
+}
+
+// GetPluginStatus returns an installed plugin's status: running when it
+// is enabled.
+func (b *Backend) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginStatusRequest) (*pluginpb.GetPluginStatusResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, err := b.installed(req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	_, _, states := b.pluginSettings()
+	state := int32(pluginStateNotRunning)
+	if s, _ := states[m.GetId()].(map[string]any); s["Enable"] == true {
+		state = pluginStateRunning
+	}
+	return &pluginpb.GetPluginStatusResponse{Status: &pluginpb.PluginStatus{
+		PluginId: m.GetId(), PluginPath: b.bundlePath(m.GetId()), State: state,
+		Name: m.GetName(), Description: m.GetDescription(), Version: m.GetVersion(),
+	}}, nil
+}
+
+// RegisterCollectionAndTopic accepts the registration and keeps nothing:
+// upstream still has the method but no longer uses what it registers.
+func (b *Backend) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.RegisterCollectionAndTopicRequest) (*pluginpb.RegisterCollectionAndTopicResponse, error) {
+	if req.GetCollectionType() == "" || req.GetTopicType() == "" {
+		return nil, invalidParam("collection_type and topic_type")
+	}
+	return &pluginpb.RegisterCollectionAndTopicResponse{}, nil
+}
+
+// GetPluginID returns the id of the calling plugin.
+func (b *Backend) GetPluginID(context.Context, *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
+	return &pluginpb.GetPluginIDResponse{Id: b.pluginID}, nil
+}
