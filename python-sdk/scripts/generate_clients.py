@@ -29,13 +29,14 @@ Method shape, the same for both flavours:
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import textwrap
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
-from signatures import RESPONSE, SIGNATURES
+from signatures import DOWNLOADS, RESPONSE, SIGNATURES, UPLOADS
 
 SERVICE = "mattermost.plugin.PluginAPI"
 # Messages of the core file that are wire plumbing, not models.
@@ -108,7 +109,15 @@ class Method:
     returns: list[Field]
     positional: int
     result: str | None
+    #: "unary", "upload" (client-streaming) or "download" (server-streaming).
+    kind: str = "unary"
+    #: For an upload: the head message, and the data parameter's name.
+    head: str = ""
+    data: str = ""
 
+
+#: The annotation of an upload's data parameter, per flavour.
+UPLOAD_DATA = ("_streams.UploadData", "_streams.AsyncUploadData")
 
 #: The well-known types of free-form JSON: an object, and any value.
 STRUCT = ".google.protobuf.Struct"
@@ -257,6 +266,9 @@ def methods(d: Descriptors) -> list[Method]:
     out = []
     for index, rpc in enumerate(service.method):
         if rpc.client_streaming or rpc.server_streaming:
+            streaming = streaming_method(d, f, service_index, index, rpc)
+            if streaming is not None:
+                out.append(streaming)
             continue
         if rpc.name not in SIGNATURES:
             raise SystemExit(
@@ -277,6 +289,80 @@ def methods(d: Descriptors) -> list[Method]:
         check_shape(m)
         out.append(m)
     return sorted(out, key=lambda m: snake_case(m.rpc))
+
+
+def streaming_method(
+    d: Descriptors,
+    f: descriptor_pb2.FileDescriptorProto,
+    service_index: int,
+    index: int,
+    rpc: descriptor_pb2.MethodDescriptorProto,
+) -> Method | None:
+    """The method of a streaming RPC, as UPLOADS or DOWNLOADS declare it.
+
+    An upload's parameters are the fields of its head message, with the
+    data parameter in its declared place; a download's are its request's.
+    Bidirectional RPCs have no generated method.
+    """
+    comment = d.comment(f.name, (6, service_index, 2, index))
+    if rpc.client_streaming and not rpc.server_streaming:
+        if rpc.name not in UPLOADS:
+            raise SystemExit(f"generate_clients: declare the upload {rpc.name} in UPLOADS")
+        data_name, data_index, result = UPLOADS[rpc.name]
+        head = next((fl for fl in d.fields(rpc.input_type) if fl.name == "head"), None)
+        if head is None:
+            raise SystemExit(f"generate_clients: {rpc.name}'s request has no head field")
+        head_type = next(
+            fl.type_name for fl in d.messages[rpc.input_type][1].field if fl.name == "head"
+        )
+        params = d.fields(head_type)
+        data = Field(
+            name=data_name,
+            annotation=UPLOAD_DATA[0],
+            check="",
+            optional=False,
+            is_message=False,
+            repeated=False,
+            is_map=False,
+            is_struct=False,
+            comment="The data: bytes, a binary file or an iterable of bytes chunks, read in "
+            "chunks as it is sent. The async client also takes an async iterable.",
+            zero="None",
+        )
+        params.insert(data_index, data)
+        m = Method(
+            rpc=rpc.name,
+            comment=comment,
+            domain=d.domain_of(rpc.input_type),
+            request=rpc.input_type,
+            response=rpc.output_type,
+            params=params,
+            returns=d.fields(rpc.output_type),
+            positional=len(params),
+            result=result,
+            kind="upload",
+            head=head_type,
+            data=data_name,
+        )
+    elif rpc.server_streaming and not rpc.client_streaming:
+        if rpc.name not in DOWNLOADS:
+            raise SystemExit(f"generate_clients: declare the download {rpc.name} in DOWNLOADS")
+        m = Method(
+            rpc=rpc.name,
+            comment=comment,
+            domain=d.domain_of(rpc.input_type),
+            request=rpc.input_type,
+            response=rpc.output_type,
+            params=d.fields(rpc.input_type),
+            returns=[],
+            positional=DOWNLOADS[rpc.name],
+            result=None,
+            kind="download",
+        )
+    else:
+        return None
+    check_shape(m)
+    return m
 
 
 def check_shape(m: Method) -> None:
@@ -392,7 +478,7 @@ RAISES_DOC = (
 )
 
 
-def docstring(m: Method, indent: str) -> list[str]:
+def docstring(m: Method, indent: str, returns: str = "") -> list[str]:
     text = " ".join((m.comment or f"Call {m.rpc}.").split())
     summary, _, rest = text.partition(". ")
     summary = summary if summary.endswith(".") else summary + "."
@@ -410,7 +496,9 @@ def docstring(m: Method, indent: str) -> list[str]:
             f"{param_name(field)}: {field.comment or 'See the contract.'}", indent + "    ", "    "
         )
     lines += wrap(TIMEOUT_DOC, indent + "    ", "    ")
-    if m.result is not None:
+    if returns:
+        lines += ["", f"{indent}Returns:", *wrap(returns, indent + "    ", "    ")]
+    elif m.result is not None:
         if m.result == RESPONSE:
             text = "The response message."
         else:
@@ -423,9 +511,134 @@ def docstring(m: Method, indent: str) -> list[str]:
     return lines
 
 
+def call_lines(indent: str, head: str, args: list[str]) -> list[str]:
+    """``head(args)`` in ruff's layout: one line, or the arguments on their own lines."""
+    one = f"{indent}{head}({', '.join(args)})"
+    if len(one) <= WIDTH:
+        return [one]
+    inner = f"{indent}    {', '.join(args)}"
+    if len(inner) <= WIDTH:
+        return [f"{indent}{head}(", inner, f"{indent})"]
+    return [f"{indent}{head}(", *(f"{indent}    {a}," for a in args), f"{indent})"]
+
+
+def def_lines(prefix: str, params: list[str], suffix: str) -> list[str]:
+    """A def line, or its parameters one per line when it is too long."""
+    one_line = prefix + ", ".join(params) + suffix
+    if len(one_line) <= WIDTH:
+        return [one_line]
+    return [prefix, *(f"        {p}," for p in params), "    " + suffix]
+
+
+def message_lines(
+    target: str,
+    message_type: str,
+    name: str,
+    fields: list[Field],
+    positional: int,
+    constants: dict[str, str],
+) -> list[str]:
+    """``target = Message(field=check(...), ...)`` with each argument checked."""
+    if not fields:
+        return [f"        {target} = {message_type}()"]
+    lines = [f"        {target} = {message_type}("]
+    for index, f in enumerate(fields):
+        check = check_expression(f, index >= positional, constants)
+        where = f'"{name}({param_name(f)})"'
+        line = f"            {f.name}={check}({where}, {param_name(f)}),"
+        if len(line) <= WIDTH:
+            lines.append(line)
+        else:
+            lines += [
+                f"            {f.name}={check}(",
+                f"                {where}, {param_name(f)}",
+                "            ),",
+            ]
+    lines.append("        )")
+    return lines
+
+
+def render_streaming(
+    m: Method, d: Descriptors, is_async: bool, constants: dict[str, str]
+) -> list[str]:
+    """The methods of an upload, or the two methods of a download."""
+    name = snake_case(m.rpc)
+    request_type = f"{d.module_of(m.request)}.{m.request.rsplit('.', 1)[-1]}"
+    awaiting = "await " if is_async else ""
+    prefix_def = "async def" if is_async else "def"
+    if m.kind == "upload":
+        fields = [
+            dataclasses.replace(f, annotation=UPLOAD_DATA[is_async]) if f.name == m.data else f
+            for f in m.params
+        ]
+        params = [
+            "self",
+            *(signature(f, False, False) for f in fields),
+            "*",
+            "timeout: Timeout = DEFAULT",
+        ]
+        returned, statement = result(m, d)
+        lines = def_lines(f"    {prefix_def} {name}(", params, f") -> {returned}:")
+        lines += docstring(m, "        ")
+        head_type = f"{d.module_of(m.head)}.{m.head.rsplit('.', 1)[-1]}"
+        head_fields = [f for f in fields if f.name != m.data]
+        lines += message_lines("head", head_type, name, head_fields, len(head_fields), constants)
+        upload_args = [f'"{name}({m.data})"', m.data, "head", request_type]
+        if is_async:
+            upload_args.append("allow_async=True")
+        lines += call_lines("        ", "upload = _streams.Upload", upload_args)
+        lines += call_lines(
+            "        ",
+            f"response = {awaiting}self._invoke_upload",
+            [f'"{m.rpc}"', f"self._stub.{m.rpc}", "upload", "timeout"],
+        )
+        lines.append(f"        {statement}")
+        return lines
+    # A download: NAME returns the data as bytes, NAME_stream the chunks.
+    lines = []
+    params = ["self"]
+    for index, field in enumerate(m.params):
+        if index == m.positional:
+            params.append("*")
+        params.append(signature(field, index >= m.positional, index == m.positional - 1))
+    if m.positional >= len(m.params):
+        params.append("*")
+    params.append("timeout: Timeout = DEFAULT")
+    stream_type = "_streams.AsyncByteStream" if is_async else "_streams.ByteStream"
+    stub = f'"{m.rpc}"' if is_async else f"self._stub.{m.rpc}"
+    start = f'self._download("{m.rpc}", {stub}, request, timeout)'
+    for suffix, returned, returns, statement, flavour_def in (
+        (
+            "",
+            "bytes",
+            "The whole data, for small files; NAME_stream reads large ones in chunks.",
+            f"return {awaiting}{start}.read()",
+            prefix_def,
+        ),
+        (
+            "_stream",
+            stream_type,
+            "The data as it arrives, in chunks; the call starts at the first read.",
+            f"return {start}",
+            "def",
+        ),
+    ):
+        lines += def_lines(f"    {flavour_def} {name}{suffix}(", params, f") -> {returned}:")
+        lines += docstring(m, "        ", returns.replace("NAME", name))
+        lines += message_lines(
+            "request", request_type, name + suffix, m.params, m.positional, constants
+        )
+        lines.append(f"        {statement}")
+        if not suffix:
+            lines.append("")
+    return lines
+
+
 def render_method(
     m: Method, d: Descriptors, is_async: bool, constants: dict[str, str]
 ) -> list[str]:
+    if m.kind != "unary":
+        return render_streaming(m, d, is_async, constants)
     name = snake_case(m.rpc)
     params = ["self"]
     for index, field in enumerate(m.params):
@@ -548,6 +761,8 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         out.append("from .. import models as _models")
     if any(m.params for m in ms):
         out.append("from .._internal import args as _args")
+    if any(m.kind != "unary" for m in ms):
+        out.append("from .._internal import streams as _streams")
     out += [
         "from .._internal.core import AsyncCore, SyncCore",
         "from ..config import DEFAULT, Timeout",

@@ -21,6 +21,25 @@ from __future__ import annotations
 #: ``result`` value: return the whole response message.
 RESPONSE = "*"
 
+#: Uploads, the client-streaming RPCs: their request is a head message and
+#: then chunks of data. The method takes the data as one parameter, named
+#: and placed as upstream's Go method has it, beside the head's fields, all
+#: positional; it returns the named response field.
+UPLOADS: dict[str, tuple[str, int, str]] = {
+    "UploadFile": ("data", 0, "file_info"),
+    "UploadData": ("data", 1, "file_info"),
+    "InstallPlugin": ("file", 0, "manifest"),
+}
+
+#: Downloads, the server-streaming RPCs, whose responses are chunks of
+#: data. Each gives two methods: one that returns the data as bytes, as
+#: upstream does, and ``<name>_stream``, which returns the chunks as they
+#: arrive. The value is how many request fields are positional.
+DOWNLOADS: dict[str, int] = {
+    "GetFile": 1,
+    "ReadFile": 1,
+}
+
 SIGNATURES: dict[str, tuple[int, str | None]] = {
     # config
     "GetServerVersion": (0, "version"),
@@ -189,6 +208,14 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "GetPluginStatus": (1, "status"),
     "RegisterCollectionAndTopic": (2, None),
     "GetPluginID": (0, "id"),
+    # files
+    "CopyFileInfos": (2, "file_ids"),
+    "GetFileInfo": (1, "file_info"),
+    "SetFileSearchableContent": (2, None),
+    "GetFileInfos": (3, "file_infos"),
+    "GetFileLink": (1, "link"),
+    "CreateUploadSession": (1, "upload_session"),
+    "GetUploadSession": (1, "upload_session"),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

@@ -67,23 +67,55 @@ def rpc_names() -> list[str]:
     return [m.name for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods]
 
 
+def generated_rpcs() -> list[str]:
+    """The RPCs with generated methods: all but the bidirectional streams."""
+    return [
+        m.name
+        for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods
+        if not (m.client_streaming and m.server_streaming)
+    ]
+
+
+def downloads() -> set[str]:
+    from signatures import DOWNLOADS
+
+    return set(DOWNLOADS)
+
+
 def test_every_rpc_is_a_method_of_both_clients() -> None:
     public = {
         name
         for name in dir(mp.Client)
         if not name.startswith("_") and callable(getattr(mp.Client, name)) and name != "close"
     }
-    assert public == {snake_case(rpc) for rpc in rpc_names()}
+    expected = {snake_case(rpc) for rpc in generated_rpcs()}
+    expected |= {snake_case(rpc) + "_stream" for rpc in downloads()}
+    assert public == expected
 
 
-@pytest.mark.parametrize("rpc", rpc_names())
+@pytest.mark.parametrize("rpc", generated_rpcs())
 def test_twin_signatures(rpc: str) -> None:
+    """The same parameters; an upload's data parameter also takes async iterables."""
+    from signatures import UPLOADS
+
     name = snake_case(rpc)
     sync_method = getattr(mp.Client, name)
     async_method = getattr(mp.AsyncClient, name)
     assert not inspect.iscoroutinefunction(sync_method)
     assert inspect.iscoroutinefunction(async_method)
-    assert inspect.signature(sync_method) == inspect.signature(async_method)
+    sync_signature = inspect.signature(sync_method)
+    async_signature = inspect.signature(async_method)
+    if rpc in UPLOADS:
+        data = UPLOADS[rpc][0]
+        assert sync_signature.parameters[data].annotation == "_streams.UploadData"
+        assert async_signature.parameters[data].annotation == "_streams.AsyncUploadData"
+        async_signature = async_signature.replace(
+            parameters=[
+                p.replace(annotation="_streams.UploadData") if p.name == data else p
+                for p in async_signature.parameters.values()
+            ]
+        )
+    assert sync_signature == async_signature
     timeout = inspect.signature(sync_method).parameters["timeout"]
     assert timeout.kind is inspect.Parameter.KEYWORD_ONLY and timeout.default is mpc.DEFAULT
     assert sync_method.__doc__ and sync_method.__doc__ == async_method.__doc__
@@ -156,9 +188,9 @@ def test_adding_fields_keeps_signatures_and_return_types() -> None:
 
 def test_every_rpc_declares_its_shape() -> None:
     """signatures.py covers the service exactly; an undeclared RPC stops the generator."""
-    from signatures import SIGNATURES
+    from signatures import DOWNLOADS, SIGNATURES, UPLOADS
 
-    assert set(SIGNATURES) == set(rpc_names())
+    assert set(SIGNATURES) | set(UPLOADS) | set(DOWNLOADS) == set(generated_rpcs())
 
     def add_rpc(files: list[Any]) -> None:
         api = next(f for f in files if f.name.endswith("api.proto"))

@@ -414,6 +414,8 @@ def variations() -> list[tuple[str, str, dict[str, Any]]]:
     service = api_pb2.DESCRIPTOR.services_by_name["PluginAPI"]
     out = []
     for rpc in service.methods:
+        if rpc.client_streaming or rpc.server_streaming:
+            continue  # test_files.py sends them megabytes
         request = rpc.input_type
         base = {f.name: zero(f) for f in request.fields}
         for field in request.fields:

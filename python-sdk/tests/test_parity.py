@@ -47,6 +47,7 @@ COVERED_AREAS = frozenset(
         "cluster",
         "commands",
         "emoji",
+        "files",
         "frontend/websocket",
         "logging/audit",
         "notifications",

@@ -7,7 +7,10 @@ area.
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import tarfile
 from typing import Any
 
 import pytest
@@ -67,3 +70,47 @@ def test_register_collection_and_topic(api: Any) -> None:
     api.register_collection_and_topic("boards", "cards")
     with pytest.raises(mp.ValidationError):
         api.register_collection_and_topic("", "cards")
+
+
+def bundle(manifest: dict[str, Any], *, top: str = "myplugin") -> bytes:
+    """A plugin bundle: a tar.gz with plugin.json in one top-level directory."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, data in (
+            (f"{top}/plugin.json", json.dumps(manifest).encode()),
+            (f"{top}/server/dist/plugin-linux-amd64", b"\x7fELF"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_install_plugin(api: Any) -> None:
+    manifest = {
+        "id": "com.example.other",
+        "name": "Other",
+        "version": "1.2.0",
+        "server": {"executables": {"linux-amd64": "server/dist/plugin-linux-amd64"}},
+        "settings_schema": {"settings": [{"key": "Channel", "type": "text", "default": "town"}]},
+    }
+    installed = api.install_plugin(io.BytesIO(bundle(manifest)), False)
+    assert installed.id == "com.example.other" and installed.version == "1.2.0"
+    assert installed.settings_schema.settings[0].default.string_value == "town"
+    assert [m.id for m in api.get_plugins()] == ["com.example.other", PLUGIN]
+    assert api.get_plugin_status("com.example.other").state == 0  # installed disabled
+    manifest["version"] = "1.3.0"
+    assert api.install_plugin(bundle(manifest), True).version == "1.3.0"
+
+
+def test_install_plugin_failures(api: Any) -> None:
+    manifest = {"id": PLUGIN, "name": "Again", "version": "9.9.9"}
+    with pytest.raises(mp.ValidationError) as exists:
+        api.install_plugin(bundle(manifest), False)
+    assert exists.value.error_id == "app.plugin.install_id.app_error"
+    with pytest.raises(mp.ValidationError):
+        api.install_plugin(b"not a tar.gz", False)
+    with pytest.raises(mp.ValidationError):
+        api.install_plugin(bundle({"id": "x", "version": "1.0.0"}), False)
+    with pytest.raises(TypeError):
+        api.install_plugin("path/to/bundle.tar.gz", False)

@@ -57,6 +57,10 @@ from .grpc.config_pb2 import (
 )
 from .grpc.files_pb2 import (
     FileInfo,
+    GetFileInfosOptions,
+    UploadDataHead,
+    UploadFileHead,
+    UploadSession,
 )
 from .grpc.frontend_pb2 import (
     Dialog,
@@ -82,6 +86,7 @@ from .grpc.plugin_pb2 import (
     AppError,
 )
 from .grpc.plugins_pb2 import (
+    InstallPluginHead,
     Manifest,
     ManifestServer,
     ManifestWebapp,
@@ -165,6 +170,8 @@ __all__ = [
     "Features",
     "FileInfo",
     "FilesLimits",
+    "GetFileInfosOptions",
+    "InstallPluginHead",
     "License",
     "LicenseLimits",
     "Manifest",
@@ -211,6 +218,9 @@ __all__ = [
     "TeamStats",
     "TeamUnread",
     "TeamsLimits",
+    "UploadDataHead",
+    "UploadFileHead",
+    "UploadSession",
     "User",
     "UserAccessToken",
     "UserAuth",
@@ -723,6 +733,29 @@ document(
 
 Attributes:
     total_storage (int | None): Bytes of storage; unset for no limit.
+""",
+)
+
+document(
+    GetFileInfosOptions,
+    """GetFileInfosOptions filters and sorts a listing of file infos (model.GetFileInfosOptions).
+
+Attributes:
+    user_ids (list[str]): Only files uploaded by these users.
+    channel_ids (list[str]): Only files of these channels.
+    since (int): Only files created at or after this time, in milliseconds.
+    include_deleted (bool): Whether deleted files are listed too.
+    sort_by (str): "CreateAt" (the default) or "Size".
+    sort_descending (bool): Whether the order is descending.
+""",
+)
+
+document(
+    InstallPluginHead,
+    """InstallPluginHead is the first message of an InstallPlugin call.
+
+Attributes:
+    replace (bool): Whether an installed plugin with the same id is replaced.
 """,
 )
 
@@ -1456,6 +1489,44 @@ document(
 
 Attributes:
     active (int | None): Active teams allowed; unset for no limit.
+""",
+)
+
+document(
+    UploadDataHead,
+    """UploadDataHead is the first message of an UploadData call.
+
+Attributes:
+    upload_session (UploadSession | None): The upload session, by id.
+""",
+)
+
+document(
+    UploadFileHead,
+    """UploadFileHead is the first message of an UploadFile call.
+
+Attributes:
+    channel_id (str): Id of the channel.
+    filename (str): Name of the file, at most 256 characters, with no path.
+""",
+)
+
+document(
+    UploadSession,
+    """UploadSession is a resumable upload (model.UploadSession).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    type (str): "attachment" or "import".
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    user_id (str): Id of the user who uploads.
+    channel_id (str): Id of the channel, for attachments.
+    filename (str): Name of the file.
+    path (str): Path of the file in the file store; set by the server.
+    file_size (int): Size of the whole file, in bytes.
+    file_offset (int): Bytes received so far.
+    remote_id (str): Id of the remote cluster, for shared channels.
+    req_file_id (str): Id the file gets, if the caller chose one.
 """,
 )
 

@@ -158,6 +158,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger))
+	defer backend.Close() // removes the temporary file store
 	for _, e := range c.emojis {
 		name, path, _ := strings.Cut(e, "=")
 		data, err := os.ReadFile(path)

@@ -12,6 +12,7 @@ from .cluster import AsyncClusterAPI, SyncClusterAPI
 from .commands import AsyncCommandsAPI, SyncCommandsAPI
 from .config import AsyncConfigAPI, SyncConfigAPI
 from .emoji import AsyncEmojiAPI, SyncEmojiAPI
+from .files import AsyncFilesAPI, SyncFilesAPI
 from .frontend import AsyncFrontendAPI, SyncFrontendAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
@@ -38,6 +39,7 @@ class SyncPluginAPI(
     SyncCommandsAPI,
     SyncConfigAPI,
     SyncEmojiAPI,
+    SyncFilesAPI,
     SyncFrontendAPI,
     SyncKVAPI,
     SyncLoggingAPI,
@@ -64,6 +66,7 @@ class AsyncPluginAPI(
     AsyncCommandsAPI,
     AsyncConfigAPI,
     AsyncEmojiAPI,
+    AsyncFilesAPI,
     AsyncFrontendAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import models as _models
 from .._internal import args as _args
+from .._internal import streams as _streams
 from .._internal.core import AsyncCore, SyncCore
 from ..config import DEFAULT, Timeout
 from ..grpc import plugins_pb2
@@ -162,6 +163,40 @@ class SyncPluginsAPI(SyncCore):
         request = plugins_pb2.GetPluginsRequest()
         response = self._invoke("GetPlugins", self._stub.GetPlugins, request, timeout)
         return list(response.manifests)
+
+    def install_plugin(
+        self,
+        file: _streams.UploadData,
+        replace: bool,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Manifest:
+        """InstallPlugin installs a plugin from a stream of its tar.gz bundle.
+
+        Minimum server version: 5.18.
+
+        Args:
+            file: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
+                it is sent. The async client also takes an async iterable.
+            replace: Whether an installed plugin with the same id is replaced.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The manifest of the installed plugin.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        head = plugins_pb2.InstallPluginHead(
+            replace=_args.check_bool("install_plugin(replace)", replace),
+        )
+        upload = _streams.Upload(
+            "install_plugin(file)", file, head, plugins_pb2.InstallPluginRequest
+        )
+        response = self._invoke_upload("InstallPlugin", self._stub.InstallPlugin, upload, timeout)
+        return response.manifest
 
     def load_plugin_configuration(self, *, timeout: Timeout = DEFAULT) -> dict[str, Any]:
         """LoadPluginConfiguration returns the plugin's settings, for the plugin to decode.
@@ -412,6 +447,42 @@ class AsyncPluginsAPI(AsyncCore):
         request = plugins_pb2.GetPluginsRequest()
         response = await self._invoke("GetPlugins", self._stub.GetPlugins, request, timeout)
         return list(response.manifests)
+
+    async def install_plugin(
+        self,
+        file: _streams.AsyncUploadData,
+        replace: bool,
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _models.Manifest:
+        """InstallPlugin installs a plugin from a stream of its tar.gz bundle.
+
+        Minimum server version: 5.18.
+
+        Args:
+            file: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
+                it is sent. The async client also takes an async iterable.
+            replace: Whether an installed plugin with the same id is replaced.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The manifest of the installed plugin.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        head = plugins_pb2.InstallPluginHead(
+            replace=_args.check_bool("install_plugin(replace)", replace),
+        )
+        upload = _streams.Upload(
+            "install_plugin(file)", file, head, plugins_pb2.InstallPluginRequest, allow_async=True
+        )
+        response = await self._invoke_upload(
+            "InstallPlugin", self._stub.InstallPlugin, upload, timeout
+        )
+        return response.manifest
 
     async def load_plugin_configuration(self, *, timeout: Timeout = DEFAULT) -> dict[str, Any]:
         """LoadPluginConfiguration returns the plugin's settings, for the plugin to decode.

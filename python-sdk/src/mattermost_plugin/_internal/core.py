@@ -15,7 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
@@ -31,10 +31,11 @@ from ..config import (
     ChannelOptions,
     Timeout,
 )
-from ..exceptions import ClientClosedError
+from ..exceptions import ClientClosedError, PluginAPIError
 from ..grpc import api_pb2_grpc
 from .channel import check_target, create_aio_channel, create_channel
 from .errors import from_rpc_error
+from .streams import AsyncByteStream, ByteStream, Upload
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
@@ -215,6 +216,47 @@ class SyncCore(_Core):
                 raise self._closed_error(name) from error
             raise
 
+    def _translate(self, error: Exception, name: str, deadline: float | None) -> Exception:
+        """The SDK's error for a failure of a call: closed, or from its status."""
+        if self._state is _State.CLOSED:
+            return self._closed_error(name)
+        if isinstance(error, grpc.RpcError):
+            return from_rpc_error(error, name, deadline)
+        return error
+
+    def _invoke_upload(
+        self,
+        name: str,
+        method: grpc.StreamUnaryMultiCallable[_Req, _Resp],
+        upload: Upload[_Req],
+        timeout: Timeout,
+    ) -> _Resp:
+        """Run a client-streaming call; a failure reading the data is raised as it is."""
+        try:
+            return self._invoke(name, method, iter(upload), timeout)  # type: ignore[arg-type]
+        except PluginAPIError as error:
+            if upload.error is not None:
+                raise upload.error from error
+            raise
+
+    def _download(
+        self,
+        name: str,
+        method: grpc.UnaryStreamMultiCallable[_Req, Any],
+        request: _Req,
+        timeout: Timeout,
+    ) -> ByteStream:
+        """Start a server-streaming call; its chunks arrive through the stream."""
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
+        try:
+            call = method(request, timeout=deadline, metadata=self._policy.metadata)
+        except ValueError as error:
+            if self._state is _State.CLOSED:
+                raise self._closed_error(name) from error
+            raise
+        return ByteStream(call, lambda error: self._translate(error, name, deadline))
+
     def close(self) -> None:
         """Close the channel. Idempotent.
 
@@ -303,6 +345,56 @@ class AsyncCore(_Core):
             if self._state is _State.CLOSED:
                 raise self._closed_error(name) from error
             raise
+
+    def _translate(self, error: BaseException, name: str, deadline: float | None) -> BaseException:
+        """The SDK's error for a failure of a call: closed, cancelled or from its status."""
+        if self._state is _State.CLOSED and not (
+            isinstance(error, asyncio.CancelledError) and _cancel_requested()
+        ):
+            return self._closed_error(name)
+        if isinstance(error, grpc.RpcError):
+            return from_rpc_error(error, name, deadline)
+        return error
+
+    async def _invoke_upload(
+        self,
+        name: str,
+        method: grpc.aio.StreamUnaryMultiCallable[_Req, _Resp],
+        upload: Upload[_Req],
+        timeout: Timeout,
+    ) -> _Resp:
+        """Run a client-streaming call; a failure reading the data is raised as it is."""
+        requests = upload.__aiter__() if upload.is_async else iter(upload)
+        try:
+            return await self._invoke(name, method, requests, timeout)  # type: ignore[arg-type]
+        except PluginAPIError as error:
+            if upload.error is not None:
+                raise upload.error from error
+            raise
+        except asyncio.CancelledError as error:
+            # grpc.aio cancels the call when reading the data fails.
+            if upload.error is not None and not _cancel_requested():
+                raise upload.error from error
+            raise
+
+    def _download(
+        self,
+        name: str,
+        method_name: str,
+        request: object,
+        timeout: Timeout,
+    ) -> AsyncByteStream:
+        """A server-streaming call that starts at the first read."""
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
+
+        def start() -> object:
+            self._check_open(name)
+            method = getattr(self._stub, method_name)
+            call: object = method(request, timeout=deadline, metadata=self._policy.metadata)
+            return call
+
+        return AsyncByteStream(start, lambda error: self._translate(error, name, deadline))
 
     async def close(self) -> None:
         """Close the channel. Idempotent.

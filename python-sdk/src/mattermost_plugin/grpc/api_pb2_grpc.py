@@ -10,6 +10,7 @@ from . import cluster_pb2 as mattermost_dot_plugin_dot_cluster__pb2
 from . import commands_pb2 as mattermost_dot_plugin_dot_commands__pb2
 from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import emoji_pb2 as mattermost_dot_plugin_dot_emoji__pb2
+from . import files_pb2 as mattermost_dot_plugin_dot_files__pb2
 from . import frontend_pb2 as mattermost_dot_plugin_dot_frontend__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
@@ -790,6 +791,11 @@ class PluginAPIStub(object):
                 request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusResponse.FromString,
                 _registered_method=True)
+        self.InstallPlugin = channel.stream_unary(
+                '/mattermost.plugin.PluginAPI/InstallPlugin',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.FromString,
+                _registered_method=True)
         self.RegisterCollectionAndTopic = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic',
                 request_serializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.SerializeToString,
@@ -799,6 +805,61 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/GetPluginID',
                 request_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.FromString,
+                _registered_method=True)
+        self.CopyFileInfos = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CopyFileInfos',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.CopyFileInfosRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.CopyFileInfosResponse.FromString,
+                _registered_method=True)
+        self.GetFileInfo = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetFileInfo',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfoRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfoResponse.FromString,
+                _registered_method=True)
+        self.SetFileSearchableContent = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SetFileSearchableContent',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentResponse.FromString,
+                _registered_method=True)
+        self.GetFileInfos = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetFileInfos',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfosRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfosResponse.FromString,
+                _registered_method=True)
+        self.GetFile = channel.unary_stream(
+                '/mattermost.plugin.PluginAPI/GetFile',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileResponse.FromString,
+                _registered_method=True)
+        self.GetFileLink = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetFileLink',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileLinkRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileLinkResponse.FromString,
+                _registered_method=True)
+        self.ReadFile = channel.unary_stream(
+                '/mattermost.plugin.PluginAPI/ReadFile',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.ReadFileRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.ReadFileResponse.FromString,
+                _registered_method=True)
+        self.UploadFile = channel.stream_unary(
+                '/mattermost.plugin.PluginAPI/UploadFile',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.UploadFileRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.UploadFileResponse.FromString,
+                _registered_method=True)
+        self.CreateUploadSession = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateUploadSession',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionResponse.FromString,
+                _registered_method=True)
+        self.UploadData = channel.stream_unary(
+                '/mattermost.plugin.PluginAPI/UploadData',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.UploadDataRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.UploadDataResponse.FromString,
+                _registered_method=True)
+        self.GetUploadSession = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetUploadSession',
+                request_serializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -2101,6 +2162,14 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InstallPlugin(self, request_iterator, context):
+        """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+        server version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegisterCollectionAndTopic(self, request, context):
         """RegisterCollectionAndTopic registers a collection and a topic type.
         Upstream no longer uses them. Minimum server version: 7.6.
@@ -2112,6 +2181,90 @@ class PluginAPIServicer(object):
     def GetPluginID(self, request, context):
         """GetPluginID returns the id of the calling plugin. Minimum server version:
         10.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyFileInfos(self, request, context):
+        """CopyFileInfos copies file infos for a user, without copying the data.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileInfo(self, request, context):
+        """GetFileInfo returns a file info by id. Minimum server version: 5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetFileSearchableContent(self, request, context):
+        """SetFileSearchableContent sets the text that searches find a file by.
+        Minimum server version: 9.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileInfos(self, request, context):
+        """GetFileInfos returns one page of file infos. Minimum server version: 5.22.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFile(self, request, context):
+        """GetFile streams a file's data. Minimum server version: 5.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileLink(self, request, context):
+        """GetFileLink returns the public link of a file attached to a post. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadFile(self, request, context):
+        """ReadFile streams a file of the file store by path. Minimum server version:
+        5.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadFile(self, request_iterator, context):
+        """UploadFile uploads a file to a channel from a stream of chunks. Minimum
+        server version: 5.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateUploadSession(self, request, context):
+        """CreateUploadSession starts a resumable upload. Minimum server version: 7.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadData(self, request_iterator, context):
+        """UploadData streams data into a resumable upload. Minimum server version:
+        7.6.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUploadSession(self, request, context):
+        """GetUploadSession returns a resumable upload by id. Minimum server version:
+        7.6.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -3082,6 +3235,11 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginStatusResponse.SerializeToString,
             ),
+            'InstallPlugin': grpc.stream_unary_rpc_method_handler(
+                    servicer.InstallPlugin,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.SerializeToString,
+            ),
             'RegisterCollectionAndTopic': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterCollectionAndTopic,
                     request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.FromString,
@@ -3091,6 +3249,61 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.GetPluginID,
                     request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.SerializeToString,
+            ),
+            'CopyFileInfos': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyFileInfos,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.CopyFileInfosRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.CopyFileInfosResponse.SerializeToString,
+            ),
+            'GetFileInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileInfo,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfoRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfoResponse.SerializeToString,
+            ),
+            'SetFileSearchableContent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFileSearchableContent,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentResponse.SerializeToString,
+            ),
+            'GetFileInfos': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileInfos,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfosRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileInfosResponse.SerializeToString,
+            ),
+            'GetFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetFile,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileResponse.SerializeToString,
+            ),
+            'GetFileLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileLink,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetFileLinkRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.GetFileLinkResponse.SerializeToString,
+            ),
+            'ReadFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadFile,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.ReadFileRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.ReadFileResponse.SerializeToString,
+            ),
+            'UploadFile': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadFile,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.UploadFileRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.UploadFileResponse.SerializeToString,
+            ),
+            'CreateUploadSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUploadSession,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionResponse.SerializeToString,
+            ),
+            'UploadData': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadData,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.UploadDataRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.UploadDataResponse.SerializeToString,
+            ),
+            'GetUploadSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUploadSession,
+                    request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -7219,6 +7432,33 @@ class PluginAPI(object):
             _registered_method=True)
 
     @staticmethod
+    def InstallPlugin(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginAPI/InstallPlugin',
+            mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def RegisterCollectionAndTopic(request,
             target,
             options=(),
@@ -7262,6 +7502,303 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/GetPluginID',
             mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDRequest.SerializeToString,
             mattermost_dot_plugin_dot_plugins__pb2.GetPluginIDResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyFileInfos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CopyFileInfos',
+            mattermost_dot_plugin_dot_files__pb2.CopyFileInfosRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.CopyFileInfosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetFileInfo',
+            mattermost_dot_plugin_dot_files__pb2.GetFileInfoRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.GetFileInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFileSearchableContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SetFileSearchableContent',
+            mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.SetFileSearchableContentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileInfos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetFileInfos',
+            mattermost_dot_plugin_dot_files__pb2.GetFileInfosRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.GetFileInfosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetFile',
+            mattermost_dot_plugin_dot_files__pb2.GetFileRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.GetFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetFileLink',
+            mattermost_dot_plugin_dot_files__pb2.GetFileLinkRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.GetFileLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ReadFile',
+            mattermost_dot_plugin_dot_files__pb2.ReadFileRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.ReadFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadFile(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginAPI/UploadFile',
+            mattermost_dot_plugin_dot_files__pb2.UploadFileRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.UploadFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUploadSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateUploadSession',
+            mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.CreateUploadSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadData(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginAPI/UploadData',
+            mattermost_dot_plugin_dot_files__pb2.UploadDataRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.UploadDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUploadSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetUploadSession',
+            mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

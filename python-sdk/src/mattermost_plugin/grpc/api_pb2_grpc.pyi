@@ -45,6 +45,7 @@ from . import cluster_pb2 as _cluster_pb2
 from . import commands_pb2 as _commands_pb2
 from . import config_pb2 as _config_pb2
 from . import emoji_pb2 as _emoji_pb2
+from . import files_pb2 as _files_pb2
 from . import frontend_pb2 as _frontend_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
@@ -621,6 +622,10 @@ class PluginAPIStub:
     """GetPluginStatus returns the status of an installed plugin. Minimum server
     version: 5.6.
     """
+    InstallPlugin: _grpc.StreamUnaryMultiCallable[_plugins_pb2.InstallPluginRequest, _plugins_pb2.InstallPluginResponse]
+    """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+    server version: 5.18.
+    """
     RegisterCollectionAndTopic: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]
     """RegisterCollectionAndTopic registers a collection and a topic type.
     Upstream no longer uses them. Minimum server version: 7.6.
@@ -628,6 +633,42 @@ class PluginAPIStub:
     GetPluginID: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginIDRequest, _plugins_pb2.GetPluginIDResponse]
     """GetPluginID returns the id of the calling plugin. Minimum server version:
     10.1.
+    """
+    CopyFileInfos: _grpc.UnaryUnaryMultiCallable[_files_pb2.CopyFileInfosRequest, _files_pb2.CopyFileInfosResponse]
+    """CopyFileInfos copies file infos for a user, without copying the data.
+    Minimum server version: 5.2.
+    """
+    GetFileInfo: _grpc.UnaryUnaryMultiCallable[_files_pb2.GetFileInfoRequest, _files_pb2.GetFileInfoResponse]
+    """GetFileInfo returns a file info by id. Minimum server version: 5.3."""
+    SetFileSearchableContent: _grpc.UnaryUnaryMultiCallable[_files_pb2.SetFileSearchableContentRequest, _files_pb2.SetFileSearchableContentResponse]
+    """SetFileSearchableContent sets the text that searches find a file by.
+    Minimum server version: 9.1.
+    """
+    GetFileInfos: _grpc.UnaryUnaryMultiCallable[_files_pb2.GetFileInfosRequest, _files_pb2.GetFileInfosResponse]
+    """GetFileInfos returns one page of file infos. Minimum server version: 5.22."""
+    GetFile: _grpc.UnaryStreamMultiCallable[_files_pb2.GetFileRequest, _files_pb2.GetFileResponse]
+    """GetFile streams a file's data. Minimum server version: 5.8."""
+    GetFileLink: _grpc.UnaryUnaryMultiCallable[_files_pb2.GetFileLinkRequest, _files_pb2.GetFileLinkResponse]
+    """GetFileLink returns the public link of a file attached to a post. Minimum
+    server version: 5.6.
+    """
+    ReadFile: _grpc.UnaryStreamMultiCallable[_files_pb2.ReadFileRequest, _files_pb2.ReadFileResponse]
+    """ReadFile streams a file of the file store by path. Minimum server version:
+    5.3.
+    """
+    UploadFile: _grpc.StreamUnaryMultiCallable[_files_pb2.UploadFileRequest, _files_pb2.UploadFileResponse]
+    """UploadFile uploads a file to a channel from a stream of chunks. Minimum
+    server version: 5.6.
+    """
+    CreateUploadSession: _grpc.UnaryUnaryMultiCallable[_files_pb2.CreateUploadSessionRequest, _files_pb2.CreateUploadSessionResponse]
+    """CreateUploadSession starts a resumable upload. Minimum server version: 7.6."""
+    UploadData: _grpc.StreamUnaryMultiCallable[_files_pb2.UploadDataRequest, _files_pb2.UploadDataResponse]
+    """UploadData streams data into a resumable upload. Minimum server version:
+    7.6.
+    """
+    GetUploadSession: _grpc.UnaryUnaryMultiCallable[_files_pb2.GetUploadSessionRequest, _files_pb2.GetUploadSessionResponse]
+    """GetUploadSession returns a resumable upload by id. Minimum server version:
+    7.6.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1275,6 +1316,10 @@ class PluginAPIAsyncStub(PluginAPIStub):
     """GetPluginStatus returns the status of an installed plugin. Minimum server
     version: 5.6.
     """
+    InstallPlugin: _aio.StreamUnaryMultiCallable[_plugins_pb2.InstallPluginRequest, _plugins_pb2.InstallPluginResponse]  # type: ignore[assignment]
+    """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+    server version: 5.18.
+    """
     RegisterCollectionAndTopic: _aio.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]  # type: ignore[assignment]
     """RegisterCollectionAndTopic registers a collection and a topic type.
     Upstream no longer uses them. Minimum server version: 7.6.
@@ -1282,6 +1327,42 @@ class PluginAPIAsyncStub(PluginAPIStub):
     GetPluginID: _aio.UnaryUnaryMultiCallable[_plugins_pb2.GetPluginIDRequest, _plugins_pb2.GetPluginIDResponse]  # type: ignore[assignment]
     """GetPluginID returns the id of the calling plugin. Minimum server version:
     10.1.
+    """
+    CopyFileInfos: _aio.UnaryUnaryMultiCallable[_files_pb2.CopyFileInfosRequest, _files_pb2.CopyFileInfosResponse]  # type: ignore[assignment]
+    """CopyFileInfos copies file infos for a user, without copying the data.
+    Minimum server version: 5.2.
+    """
+    GetFileInfo: _aio.UnaryUnaryMultiCallable[_files_pb2.GetFileInfoRequest, _files_pb2.GetFileInfoResponse]  # type: ignore[assignment]
+    """GetFileInfo returns a file info by id. Minimum server version: 5.3."""
+    SetFileSearchableContent: _aio.UnaryUnaryMultiCallable[_files_pb2.SetFileSearchableContentRequest, _files_pb2.SetFileSearchableContentResponse]  # type: ignore[assignment]
+    """SetFileSearchableContent sets the text that searches find a file by.
+    Minimum server version: 9.1.
+    """
+    GetFileInfos: _aio.UnaryUnaryMultiCallable[_files_pb2.GetFileInfosRequest, _files_pb2.GetFileInfosResponse]  # type: ignore[assignment]
+    """GetFileInfos returns one page of file infos. Minimum server version: 5.22."""
+    GetFile: _aio.UnaryStreamMultiCallable[_files_pb2.GetFileRequest, _files_pb2.GetFileResponse]  # type: ignore[assignment]
+    """GetFile streams a file's data. Minimum server version: 5.8."""
+    GetFileLink: _aio.UnaryUnaryMultiCallable[_files_pb2.GetFileLinkRequest, _files_pb2.GetFileLinkResponse]  # type: ignore[assignment]
+    """GetFileLink returns the public link of a file attached to a post. Minimum
+    server version: 5.6.
+    """
+    ReadFile: _aio.UnaryStreamMultiCallable[_files_pb2.ReadFileRequest, _files_pb2.ReadFileResponse]  # type: ignore[assignment]
+    """ReadFile streams a file of the file store by path. Minimum server version:
+    5.3.
+    """
+    UploadFile: _aio.StreamUnaryMultiCallable[_files_pb2.UploadFileRequest, _files_pb2.UploadFileResponse]  # type: ignore[assignment]
+    """UploadFile uploads a file to a channel from a stream of chunks. Minimum
+    server version: 5.6.
+    """
+    CreateUploadSession: _aio.UnaryUnaryMultiCallable[_files_pb2.CreateUploadSessionRequest, _files_pb2.CreateUploadSessionResponse]  # type: ignore[assignment]
+    """CreateUploadSession starts a resumable upload. Minimum server version: 7.6."""
+    UploadData: _aio.StreamUnaryMultiCallable[_files_pb2.UploadDataRequest, _files_pb2.UploadDataResponse]  # type: ignore[assignment]
+    """UploadData streams data into a resumable upload. Minimum server version:
+    7.6.
+    """
+    GetUploadSession: _aio.UnaryUnaryMultiCallable[_files_pb2.GetUploadSessionRequest, _files_pb2.GetUploadSessionResponse]  # type: ignore[assignment]
+    """GetUploadSession returns a resumable upload by id. Minimum server version:
+    7.6.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -2810,6 +2891,16 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
+    def InstallPlugin(
+        self,
+        request_iterator: _MaybeAsyncIterator[_plugins_pb2.InstallPluginRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_plugins_pb2.InstallPluginResponse, _abc.Awaitable[_plugins_pb2.InstallPluginResponse]]:
+        """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+        server version: 5.18.
+        """
+
+    @_abc_1.abstractmethod
     def RegisterCollectionAndTopic(
         self,
         request: _plugins_pb2.RegisterCollectionAndTopicRequest,
@@ -2827,6 +2918,108 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_plugins_pb2.GetPluginIDResponse, _abc.Awaitable[_plugins_pb2.GetPluginIDResponse]]:
         """GetPluginID returns the id of the calling plugin. Minimum server version:
         10.1.
+        """
+
+    @_abc_1.abstractmethod
+    def CopyFileInfos(
+        self,
+        request: _files_pb2.CopyFileInfosRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.CopyFileInfosResponse, _abc.Awaitable[_files_pb2.CopyFileInfosResponse]]:
+        """CopyFileInfos copies file infos for a user, without copying the data.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def GetFileInfo(
+        self,
+        request: _files_pb2.GetFileInfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.GetFileInfoResponse, _abc.Awaitable[_files_pb2.GetFileInfoResponse]]:
+        """GetFileInfo returns a file info by id. Minimum server version: 5.3."""
+
+    @_abc_1.abstractmethod
+    def SetFileSearchableContent(
+        self,
+        request: _files_pb2.SetFileSearchableContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.SetFileSearchableContentResponse, _abc.Awaitable[_files_pb2.SetFileSearchableContentResponse]]:
+        """SetFileSearchableContent sets the text that searches find a file by.
+        Minimum server version: 9.1.
+        """
+
+    @_abc_1.abstractmethod
+    def GetFileInfos(
+        self,
+        request: _files_pb2.GetFileInfosRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.GetFileInfosResponse, _abc.Awaitable[_files_pb2.GetFileInfosResponse]]:
+        """GetFileInfos returns one page of file infos. Minimum server version: 5.22."""
+
+    @_abc_1.abstractmethod
+    def GetFile(
+        self,
+        request: _files_pb2.GetFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_files_pb2.GetFileResponse], _abc.AsyncIterator[_files_pb2.GetFileResponse]]:
+        """GetFile streams a file's data. Minimum server version: 5.8."""
+
+    @_abc_1.abstractmethod
+    def GetFileLink(
+        self,
+        request: _files_pb2.GetFileLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.GetFileLinkResponse, _abc.Awaitable[_files_pb2.GetFileLinkResponse]]:
+        """GetFileLink returns the public link of a file attached to a post. Minimum
+        server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def ReadFile(
+        self,
+        request: _files_pb2.ReadFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_files_pb2.ReadFileResponse], _abc.AsyncIterator[_files_pb2.ReadFileResponse]]:
+        """ReadFile streams a file of the file store by path. Minimum server version:
+        5.3.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadFile(
+        self,
+        request_iterator: _MaybeAsyncIterator[_files_pb2.UploadFileRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.UploadFileResponse, _abc.Awaitable[_files_pb2.UploadFileResponse]]:
+        """UploadFile uploads a file to a channel from a stream of chunks. Minimum
+        server version: 5.6.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateUploadSession(
+        self,
+        request: _files_pb2.CreateUploadSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.CreateUploadSessionResponse, _abc.Awaitable[_files_pb2.CreateUploadSessionResponse]]:
+        """CreateUploadSession starts a resumable upload. Minimum server version: 7.6."""
+
+    @_abc_1.abstractmethod
+    def UploadData(
+        self,
+        request_iterator: _MaybeAsyncIterator[_files_pb2.UploadDataRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.UploadDataResponse, _abc.Awaitable[_files_pb2.UploadDataResponse]]:
+        """UploadData streams data into a resumable upload. Minimum server version:
+        7.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUploadSession(
+        self,
+        request: _files_pb2.GetUploadSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_files_pb2.GetUploadSessionResponse, _abc.Awaitable[_files_pb2.GetUploadSessionResponse]]:
+        """GetUploadSession returns a resumable upload by id. Minimum server version:
+        7.6.
         """
 
     @_abc_1.abstractmethod

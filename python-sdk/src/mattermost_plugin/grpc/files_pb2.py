@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmattermost/plugin/files.proto\x12\x11mattermost.plugin\"\xb5\x03\n\x08\x46ileInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreator_id\x18\x02 \x01(\t\x12\x0f\n\x07post_id\x18\x03 \x01(\t\x12\x12\n\nchannel_id\x18\x04 \x01(\t\x12\x11\n\tcreate_at\x18\x05 \x01(\x03\x12\x11\n\tupdate_at\x18\x06 \x01(\x03\x12\x11\n\tdelete_at\x18\x07 \x01(\x03\x12\x0c\n\x04path\x18\x08 \x01(\t\x12\x16\n\x0ethumbnail_path\x18\t \x01(\t\x12\x14\n\x0cpreview_path\x18\n \x01(\t\x12\x0c\n\x04name\x18\x0b \x01(\t\x12\x11\n\textension\x18\x0c \x01(\t\x12\x0c\n\x04size\x18\r \x01(\x03\x12\x11\n\tmime_type\x18\x0e \x01(\t\x12\r\n\x05width\x18\x0f \x01(\x05\x12\x0e\n\x06height\x18\x10 \x01(\x05\x12\x19\n\x11has_preview_image\x18\x11 \x01(\x08\x12\x19\n\x0cmini_preview\x18\x12 \x01(\x0cH\x00\x88\x01\x01\x12\x0f\n\x07\x63ontent\x18\x13 \x01(\t\x12\x16\n\tremote_id\x18\x14 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x08\x61rchived\x18\x15 \x01(\x08\x42\x0f\n\r_mini_previewB\x0c\n\n_remote_idBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmattermost/plugin/files.proto\x12\x11mattermost.plugin\"\xb5\x03\n\x08\x46ileInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreator_id\x18\x02 \x01(\t\x12\x0f\n\x07post_id\x18\x03 \x01(\t\x12\x12\n\nchannel_id\x18\x04 \x01(\t\x12\x11\n\tcreate_at\x18\x05 \x01(\x03\x12\x11\n\tupdate_at\x18\x06 \x01(\x03\x12\x11\n\tdelete_at\x18\x07 \x01(\x03\x12\x0c\n\x04path\x18\x08 \x01(\t\x12\x16\n\x0ethumbnail_path\x18\t \x01(\t\x12\x14\n\x0cpreview_path\x18\n \x01(\t\x12\x0c\n\x04name\x18\x0b \x01(\t\x12\x11\n\textension\x18\x0c \x01(\t\x12\x0c\n\x04size\x18\r \x01(\x03\x12\x11\n\tmime_type\x18\x0e \x01(\t\x12\r\n\x05width\x18\x0f \x01(\x05\x12\x0e\n\x06height\x18\x10 \x01(\x05\x12\x19\n\x11has_preview_image\x18\x11 \x01(\x08\x12\x19\n\x0cmini_preview\x18\x12 \x01(\x0cH\x00\x88\x01\x01\x12\x0f\n\x07\x63ontent\x18\x13 \x01(\t\x12\x16\n\tremote_id\x18\x14 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x08\x61rchived\x18\x15 \x01(\x08\x42\x0f\n\r_mini_previewB\x0c\n\n_remote_id\"\x8e\x01\n\x13GetFileInfosOptions\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x63hannel_ids\x18\x02 \x03(\t\x12\r\n\x05since\x18\x03 \x01(\x03\x12\x17\n\x0finclude_deleted\x18\x04 \x01(\x08\x12\x0f\n\x07sort_by\x18\x05 \x01(\t\x12\x17\n\x0fsort_descending\x18\x06 \x01(\x08\"\xd1\x01\n\rUploadSession\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tcreate_at\x18\x03 \x01(\x03\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\nchannel_id\x18\x05 \x01(\t\x12\x10\n\x08\x66ilename\x18\x06 \x01(\t\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x11\n\tfile_size\x18\x08 \x01(\x03\x12\x13\n\x0b\x66ile_offset\x18\t \x01(\x03\x12\x11\n\tremote_id\x18\n \x01(\t\x12\x13\n\x0breq_file_id\x18\x0b \x01(\t\"6\n\x0eUploadFileHead\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\"J\n\x0eUploadDataHead\x12\x38\n\x0eupload_session\x18\x01 \x01(\x0b\x32 .mattermost.plugin.UploadSession\"9\n\x14\x43opyFileInfosRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x66ile_ids\x18\x02 \x03(\t\")\n\x15\x43opyFileInfosResponse\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\"%\n\x12GetFileInfoRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"E\n\x13GetFileInfoResponse\x12.\n\tfile_info\x18\x01 \x01(\x0b\x32\x1b.mattermost.plugin.FileInfo\"C\n\x1fSetFileSearchableContentRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\"\n SetFileSearchableContentResponse\"j\n\x13GetFileInfosRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\x10\n\x08per_page\x18\x02 \x01(\x05\x12\x33\n\x03opt\x18\x03 \x01(\x0b\x32&.mattermost.plugin.GetFileInfosOptions\"G\n\x14GetFileInfosResponse\x12/\n\nfile_infos\x18\x01 \x03(\x0b\x32\x1b.mattermost.plugin.FileInfo\"%\n\x12GetFileLinkRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"#\n\x13GetFileLinkResponse\x12\x0c\n\x04link\x18\x01 \x01(\t\"J\n\x1a\x43reateUploadSessionRequest\x12,\n\x02us\x18\x01 \x01(\x0b\x32 .mattermost.plugin.UploadSession\"W\n\x1b\x43reateUploadSessionResponse\x12\x38\n\x0eupload_session\x18\x01 \x01(\x0b\x32 .mattermost.plugin.UploadSession\",\n\x17GetUploadSessionRequest\x12\x11\n\tupload_id\x18\x01 \x01(\t\"T\n\x18GetUploadSessionResponse\x12\x38\n\x0eupload_session\x18\x01 \x01(\x0b\x32 .mattermost.plugin.UploadSession\"!\n\x0eGetFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\" \n\x0fGetFileResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"\x1f\n\x0fReadFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"!\n\x10ReadFileResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"_\n\x11UploadFileRequest\x12\x31\n\x04head\x18\x01 \x01(\x0b\x32!.mattermost.plugin.UploadFileHeadH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"D\n\x12UploadFileResponse\x12.\n\tfile_info\x18\x01 \x01(\x0b\x32\x1b.mattermost.plugin.FileInfo\"_\n\x11UploadDataRequest\x12\x31\n\x04head\x18\x01 \x01(\x0b\x32!.mattermost.plugin.UploadDataHeadH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"W\n\x12UploadDataResponse\x12\x33\n\tfile_info\x18\x01 \x01(\x0b\x32\x1b.mattermost.plugin.FileInfoH\x00\x88\x01\x01\x42\x0c\n\n_file_infoBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Zjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpb'
   _globals['_FILEINFO']._serialized_start=53
   _globals['_FILEINFO']._serialized_end=490
+  _globals['_GETFILEINFOSOPTIONS']._serialized_start=493
+  _globals['_GETFILEINFOSOPTIONS']._serialized_end=635
+  _globals['_UPLOADSESSION']._serialized_start=638
+  _globals['_UPLOADSESSION']._serialized_end=847
+  _globals['_UPLOADFILEHEAD']._serialized_start=849
+  _globals['_UPLOADFILEHEAD']._serialized_end=903
+  _globals['_UPLOADDATAHEAD']._serialized_start=905
+  _globals['_UPLOADDATAHEAD']._serialized_end=979
+  _globals['_COPYFILEINFOSREQUEST']._serialized_start=981
+  _globals['_COPYFILEINFOSREQUEST']._serialized_end=1038
+  _globals['_COPYFILEINFOSRESPONSE']._serialized_start=1040
+  _globals['_COPYFILEINFOSRESPONSE']._serialized_end=1081
+  _globals['_GETFILEINFOREQUEST']._serialized_start=1083
+  _globals['_GETFILEINFOREQUEST']._serialized_end=1120
+  _globals['_GETFILEINFORESPONSE']._serialized_start=1122
+  _globals['_GETFILEINFORESPONSE']._serialized_end=1191
+  _globals['_SETFILESEARCHABLECONTENTREQUEST']._serialized_start=1193
+  _globals['_SETFILESEARCHABLECONTENTREQUEST']._serialized_end=1260
+  _globals['_SETFILESEARCHABLECONTENTRESPONSE']._serialized_start=1262
+  _globals['_SETFILESEARCHABLECONTENTRESPONSE']._serialized_end=1296
+  _globals['_GETFILEINFOSREQUEST']._serialized_start=1298
+  _globals['_GETFILEINFOSREQUEST']._serialized_end=1404
+  _globals['_GETFILEINFOSRESPONSE']._serialized_start=1406
+  _globals['_GETFILEINFOSRESPONSE']._serialized_end=1477
+  _globals['_GETFILELINKREQUEST']._serialized_start=1479
+  _globals['_GETFILELINKREQUEST']._serialized_end=1516
+  _globals['_GETFILELINKRESPONSE']._serialized_start=1518
+  _globals['_GETFILELINKRESPONSE']._serialized_end=1553
+  _globals['_CREATEUPLOADSESSIONREQUEST']._serialized_start=1555
+  _globals['_CREATEUPLOADSESSIONREQUEST']._serialized_end=1629
+  _globals['_CREATEUPLOADSESSIONRESPONSE']._serialized_start=1631
+  _globals['_CREATEUPLOADSESSIONRESPONSE']._serialized_end=1718
+  _globals['_GETUPLOADSESSIONREQUEST']._serialized_start=1720
+  _globals['_GETUPLOADSESSIONREQUEST']._serialized_end=1764
+  _globals['_GETUPLOADSESSIONRESPONSE']._serialized_start=1766
+  _globals['_GETUPLOADSESSIONRESPONSE']._serialized_end=1850
+  _globals['_GETFILEREQUEST']._serialized_start=1852
+  _globals['_GETFILEREQUEST']._serialized_end=1885
+  _globals['_GETFILERESPONSE']._serialized_start=1887
+  _globals['_GETFILERESPONSE']._serialized_end=1919
+  _globals['_READFILEREQUEST']._serialized_start=1921
+  _globals['_READFILEREQUEST']._serialized_end=1952
+  _globals['_READFILERESPONSE']._serialized_start=1954
+  _globals['_READFILERESPONSE']._serialized_end=1987
+  _globals['_UPLOADFILEREQUEST']._serialized_start=1989
+  _globals['_UPLOADFILEREQUEST']._serialized_end=2084
+  _globals['_UPLOADFILERESPONSE']._serialized_start=2086
+  _globals['_UPLOADFILERESPONSE']._serialized_end=2154
+  _globals['_UPLOADDATAREQUEST']._serialized_start=2156
+  _globals['_UPLOADDATAREQUEST']._serialized_end=2251
+  _globals['_UPLOADDATARESPONSE']._serialized_start=2253
+  _globals['_UPLOADDATARESPONSE']._serialized_end=2340
 # @@protoc_insertion_point(module_scope)

@@ -865,3 +865,81 @@ class GetPluginIDResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPluginIDResponse: _TypeAlias = GetPluginIDResponse  # noqa: Y015
+
+@_typing.final
+class InstallPluginHead(_message.Message):
+    """InstallPluginHead is the first message of an InstallPlugin call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPLACE_FIELD_NUMBER: _builtins.int
+    replace: _builtins.bool
+    """Whether an installed plugin with the same id is replaced."""
+    def __init__(
+        self,
+        *,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["replace", b"replace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstallPluginHead: _TypeAlias = InstallPluginHead  # noqa: Y015
+
+@_typing.final
+class InstallPluginRequest(_message.Message):
+    """InstallPluginRequest is one message of the upload: the head first, then the
+    data in chunks.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the data, at most 4 MiB."""
+    @_builtins.property
+    def head(self) -> Global___InstallPluginHead:
+        """Whether to replace an installed plugin."""
+
+    def __init__(
+        self,
+        *,
+        head: Global___InstallPluginHead | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___InstallPluginRequest: _TypeAlias = InstallPluginRequest  # noqa: Y015
+
+@_typing.final
+class InstallPluginResponse(_message.Message):
+    """InstallPluginResponse carries the installed plugin's manifest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANIFEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def manifest(self) -> Global___Manifest:
+        """The manifest of the installed plugin."""
+
+    def __init__(
+        self,
+        *,
+        manifest: Global___Manifest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstallPluginResponse: _TypeAlias = InstallPluginResponse  # noqa: Y015

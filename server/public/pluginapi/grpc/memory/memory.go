@@ -50,6 +50,7 @@ type Backend struct {
 	events      eventLog
 	emojis      []customEmoji
 	manifests   map[string]*pluginpb.Manifest
+	files       fileStore
 	config      map[string]any
 
 	installDate int64
@@ -151,6 +152,7 @@ func New(opts ...Option) *Backend {
 		bots:        make(map[string]*pluginpb.Bot),
 		oauthApps:   make(map[string]*pluginpb.OAuthApp),
 		commands:    newCommandStore(),
+		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
 		profileImages: make(map[string][]byte),
 

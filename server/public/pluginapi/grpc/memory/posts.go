@@ -126,6 +126,16 @@ func (b *Backend) preparePost(p *pluginpb.Post) error {
 				http.StatusBadRequest)
 		}
 	}
+	for _, id := range p.GetFileIds() {
+		info, err := b.liveFile(id)
+		if err != nil {
+			return err
+		}
+		if info.GetPostId() != "" {
+			return apperror.New("api.post.create_post.file_attached.app_error",
+				"The file belongs to another post.", "file_id="+id, http.StatusBadRequest)
+		}
+	}
 	return validatePost(p)
 }
 
@@ -133,6 +143,7 @@ func (b *Backend) preparePost(p *pluginpb.Post) error {
 // the counters of the channel's members. The caller holds the lock.
 func (b *Backend) storeNewPost(p *pluginpb.Post) {
 	b.posts.byID[p.GetId()] = p
+	_ = b.attachFiles(p) // preparePost checked the files
 	c := proto.Clone(b.channels.byID[p.GetChannelId()]).(*pluginpb.Channel)
 	c.TotalMsgCount++
 	c.LastPostAt = max(c.GetLastPostAt(), p.GetCreateAt())

@@ -200,8 +200,20 @@ const (
 	PluginAPI_DisablePlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/DisablePlugin"
 	PluginAPI_RemovePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/RemovePlugin"
 	PluginAPI_GetPluginStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginStatus"
+	PluginAPI_InstallPlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/InstallPlugin"
 	PluginAPI_RegisterCollectionAndTopic_FullMethodName        = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
 	PluginAPI_GetPluginID_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetPluginID"
+	PluginAPI_CopyFileInfos_FullMethodName                     = "/mattermost.plugin.PluginAPI/CopyFileInfos"
+	PluginAPI_GetFileInfo_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetFileInfo"
+	PluginAPI_SetFileSearchableContent_FullMethodName          = "/mattermost.plugin.PluginAPI/SetFileSearchableContent"
+	PluginAPI_GetFileInfos_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetFileInfos"
+	PluginAPI_GetFile_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetFile"
+	PluginAPI_GetFileLink_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetFileLink"
+	PluginAPI_ReadFile_FullMethodName                          = "/mattermost.plugin.PluginAPI/ReadFile"
+	PluginAPI_UploadFile_FullMethodName                        = "/mattermost.plugin.PluginAPI/UploadFile"
+	PluginAPI_CreateUploadSession_FullMethodName               = "/mattermost.plugin.PluginAPI/CreateUploadSession"
+	PluginAPI_UploadData_FullMethodName                        = "/mattermost.plugin.PluginAPI/UploadData"
+	PluginAPI_GetUploadSession_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetUploadSession"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -654,12 +666,44 @@ type PluginAPIClient interface {
 	// GetPluginStatus returns the status of an installed plugin. Minimum server
 	// version: 5.6.
 	GetPluginStatus(ctx context.Context, in *GetPluginStatusRequest, opts ...grpc.CallOption) (*GetPluginStatusResponse, error)
+	// InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+	// server version: 5.18.
+	InstallPlugin(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[InstallPluginRequest, InstallPluginResponse], error)
 	// RegisterCollectionAndTopic registers a collection and a topic type.
 	// Upstream no longer uses them. Minimum server version: 7.6.
 	RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error)
 	// GetPluginID returns the id of the calling plugin. Minimum server version:
 	// 10.1.
 	GetPluginID(ctx context.Context, in *GetPluginIDRequest, opts ...grpc.CallOption) (*GetPluginIDResponse, error)
+	// CopyFileInfos copies file infos for a user, without copying the data.
+	// Minimum server version: 5.2.
+	CopyFileInfos(ctx context.Context, in *CopyFileInfosRequest, opts ...grpc.CallOption) (*CopyFileInfosResponse, error)
+	// GetFileInfo returns a file info by id. Minimum server version: 5.3.
+	GetFileInfo(ctx context.Context, in *GetFileInfoRequest, opts ...grpc.CallOption) (*GetFileInfoResponse, error)
+	// SetFileSearchableContent sets the text that searches find a file by.
+	// Minimum server version: 9.1.
+	SetFileSearchableContent(ctx context.Context, in *SetFileSearchableContentRequest, opts ...grpc.CallOption) (*SetFileSearchableContentResponse, error)
+	// GetFileInfos returns one page of file infos. Minimum server version: 5.22.
+	GetFileInfos(ctx context.Context, in *GetFileInfosRequest, opts ...grpc.CallOption) (*GetFileInfosResponse, error)
+	// GetFile streams a file's data. Minimum server version: 5.8.
+	GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetFileResponse], error)
+	// GetFileLink returns the public link of a file attached to a post. Minimum
+	// server version: 5.6.
+	GetFileLink(ctx context.Context, in *GetFileLinkRequest, opts ...grpc.CallOption) (*GetFileLinkResponse, error)
+	// ReadFile streams a file of the file store by path. Minimum server version:
+	// 5.3.
+	ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadFileResponse], error)
+	// UploadFile uploads a file to a channel from a stream of chunks. Minimum
+	// server version: 5.6.
+	UploadFile(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadFileRequest, UploadFileResponse], error)
+	// CreateUploadSession starts a resumable upload. Minimum server version: 7.6.
+	CreateUploadSession(ctx context.Context, in *CreateUploadSessionRequest, opts ...grpc.CallOption) (*CreateUploadSessionResponse, error)
+	// UploadData streams data into a resumable upload. Minimum server version:
+	// 7.6.
+	UploadData(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadDataRequest, UploadDataResponse], error)
+	// GetUploadSession returns a resumable upload by id. Minimum server version:
+	// 7.6.
+	GetUploadSession(ctx context.Context, in *GetUploadSessionRequest, opts ...grpc.CallOption) (*GetUploadSessionResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2222,6 +2266,19 @@ func (c *pluginAPIClient) GetPluginStatus(ctx context.Context, in *GetPluginStat
 	return out, nil
 }
 
+func (c *pluginAPIClient) InstallPlugin(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[InstallPluginRequest, InstallPluginResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[0], PluginAPI_InstallPlugin_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[InstallPluginRequest, InstallPluginResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_InstallPluginClient = grpc.ClientStreamingClient[InstallPluginRequest, InstallPluginResponse]
+
 func (c *pluginAPIClient) RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RegisterCollectionAndTopicResponse)
@@ -2236,6 +2293,140 @@ func (c *pluginAPIClient) GetPluginID(ctx context.Context, in *GetPluginIDReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPluginIDResponse)
 	err := c.cc.Invoke(ctx, PluginAPI_GetPluginID_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CopyFileInfos(ctx context.Context, in *CopyFileInfosRequest, opts ...grpc.CallOption) (*CopyFileInfosResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CopyFileInfosResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CopyFileInfos_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetFileInfo(ctx context.Context, in *GetFileInfoRequest, opts ...grpc.CallOption) (*GetFileInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFileInfoResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetFileInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SetFileSearchableContent(ctx context.Context, in *SetFileSearchableContentRequest, opts ...grpc.CallOption) (*SetFileSearchableContentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetFileSearchableContentResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SetFileSearchableContent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetFileInfos(ctx context.Context, in *GetFileInfosRequest, opts ...grpc.CallOption) (*GetFileInfosResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFileInfosResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetFileInfos_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetFileResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[1], PluginAPI_GetFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GetFileRequest, GetFileResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_GetFileClient = grpc.ServerStreamingClient[GetFileResponse]
+
+func (c *pluginAPIClient) GetFileLink(ctx context.Context, in *GetFileLinkRequest, opts ...grpc.CallOption) (*GetFileLinkResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFileLinkResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetFileLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadFileResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[2], PluginAPI_ReadFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReadFileRequest, ReadFileResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_ReadFileClient = grpc.ServerStreamingClient[ReadFileResponse]
+
+func (c *pluginAPIClient) UploadFile(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadFileRequest, UploadFileResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[3], PluginAPI_UploadFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UploadFileRequest, UploadFileResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_UploadFileClient = grpc.ClientStreamingClient[UploadFileRequest, UploadFileResponse]
+
+func (c *pluginAPIClient) CreateUploadSession(ctx context.Context, in *CreateUploadSessionRequest, opts ...grpc.CallOption) (*CreateUploadSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateUploadSessionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateUploadSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UploadData(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadDataRequest, UploadDataResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[4], PluginAPI_UploadData_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UploadDataRequest, UploadDataResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_UploadDataClient = grpc.ClientStreamingClient[UploadDataRequest, UploadDataResponse]
+
+func (c *pluginAPIClient) GetUploadSession(ctx context.Context, in *GetUploadSessionRequest, opts ...grpc.CallOption) (*GetUploadSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUploadSessionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetUploadSession_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2953,12 +3144,44 @@ type PluginAPIServer interface {
 	// GetPluginStatus returns the status of an installed plugin. Minimum server
 	// version: 5.6.
 	GetPluginStatus(context.Context, *GetPluginStatusRequest) (*GetPluginStatusResponse, error)
+	// InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
+	// server version: 5.18.
+	InstallPlugin(grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]) error
 	// RegisterCollectionAndTopic registers a collection and a topic type.
 	// Upstream no longer uses them. Minimum server version: 7.6.
 	RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error)
 	// GetPluginID returns the id of the calling plugin. Minimum server version:
 	// 10.1.
 	GetPluginID(context.Context, *GetPluginIDRequest) (*GetPluginIDResponse, error)
+	// CopyFileInfos copies file infos for a user, without copying the data.
+	// Minimum server version: 5.2.
+	CopyFileInfos(context.Context, *CopyFileInfosRequest) (*CopyFileInfosResponse, error)
+	// GetFileInfo returns a file info by id. Minimum server version: 5.3.
+	GetFileInfo(context.Context, *GetFileInfoRequest) (*GetFileInfoResponse, error)
+	// SetFileSearchableContent sets the text that searches find a file by.
+	// Minimum server version: 9.1.
+	SetFileSearchableContent(context.Context, *SetFileSearchableContentRequest) (*SetFileSearchableContentResponse, error)
+	// GetFileInfos returns one page of file infos. Minimum server version: 5.22.
+	GetFileInfos(context.Context, *GetFileInfosRequest) (*GetFileInfosResponse, error)
+	// GetFile streams a file's data. Minimum server version: 5.8.
+	GetFile(*GetFileRequest, grpc.ServerStreamingServer[GetFileResponse]) error
+	// GetFileLink returns the public link of a file attached to a post. Minimum
+	// server version: 5.6.
+	GetFileLink(context.Context, *GetFileLinkRequest) (*GetFileLinkResponse, error)
+	// ReadFile streams a file of the file store by path. Minimum server version:
+	// 5.3.
+	ReadFile(*ReadFileRequest, grpc.ServerStreamingServer[ReadFileResponse]) error
+	// UploadFile uploads a file to a channel from a stream of chunks. Minimum
+	// server version: 5.6.
+	UploadFile(grpc.ClientStreamingServer[UploadFileRequest, UploadFileResponse]) error
+	// CreateUploadSession starts a resumable upload. Minimum server version: 7.6.
+	CreateUploadSession(context.Context, *CreateUploadSessionRequest) (*CreateUploadSessionResponse, error)
+	// UploadData streams data into a resumable upload. Minimum server version:
+	// 7.6.
+	UploadData(grpc.ClientStreamingServer[UploadDataRequest, UploadDataResponse]) error
+	// GetUploadSession returns a resumable upload by id. Minimum server version:
+	// 7.6.
+	GetUploadSession(context.Context, *GetUploadSessionRequest) (*GetUploadSessionResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -3492,11 +3715,47 @@ func (UnimplementedPluginAPIServer) RemovePlugin(context.Context, *RemovePluginR
 func (UnimplementedPluginAPIServer) GetPluginStatus(context.Context, *GetPluginStatusRequest) (*GetPluginStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPluginStatus not implemented")
 }
+func (UnimplementedPluginAPIServer) InstallPlugin(grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]) error {
+	return status.Error(codes.Unimplemented, "method InstallPlugin not implemented")
+}
 func (UnimplementedPluginAPIServer) RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterCollectionAndTopic not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPluginID(context.Context, *GetPluginIDRequest) (*GetPluginIDResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPluginID not implemented")
+}
+func (UnimplementedPluginAPIServer) CopyFileInfos(context.Context, *CopyFileInfosRequest) (*CopyFileInfosResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CopyFileInfos not implemented")
+}
+func (UnimplementedPluginAPIServer) GetFileInfo(context.Context, *GetFileInfoRequest) (*GetFileInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFileInfo not implemented")
+}
+func (UnimplementedPluginAPIServer) SetFileSearchableContent(context.Context, *SetFileSearchableContentRequest) (*SetFileSearchableContentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetFileSearchableContent not implemented")
+}
+func (UnimplementedPluginAPIServer) GetFileInfos(context.Context, *GetFileInfosRequest) (*GetFileInfosResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFileInfos not implemented")
+}
+func (UnimplementedPluginAPIServer) GetFile(*GetFileRequest, grpc.ServerStreamingServer[GetFileResponse]) error {
+	return status.Error(codes.Unimplemented, "method GetFile not implemented")
+}
+func (UnimplementedPluginAPIServer) GetFileLink(context.Context, *GetFileLinkRequest) (*GetFileLinkResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFileLink not implemented")
+}
+func (UnimplementedPluginAPIServer) ReadFile(*ReadFileRequest, grpc.ServerStreamingServer[ReadFileResponse]) error {
+	return status.Error(codes.Unimplemented, "method ReadFile not implemented")
+}
+func (UnimplementedPluginAPIServer) UploadFile(grpc.ClientStreamingServer[UploadFileRequest, UploadFileResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadFile not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateUploadSession(context.Context, *CreateUploadSessionRequest) (*CreateUploadSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUploadSession not implemented")
+}
+func (UnimplementedPluginAPIServer) UploadData(grpc.ClientStreamingServer[UploadDataRequest, UploadDataResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadData not implemented")
+}
+func (UnimplementedPluginAPIServer) GetUploadSession(context.Context, *GetUploadSessionRequest) (*GetUploadSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUploadSession not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -6252,6 +6511,13 @@ func _PluginAPI_GetPluginStatus_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_InstallPlugin_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginAPIServer).InstallPlugin(&grpc.GenericServerStream[InstallPluginRequest, InstallPluginResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_InstallPluginServer = grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]
+
 func _PluginAPI_RegisterCollectionAndTopic_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RegisterCollectionAndTopicRequest)
 	if err := dec(in); err != nil {
@@ -6284,6 +6550,168 @@ func _PluginAPI_GetPluginID_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PluginAPIServer).GetPluginID(ctx, req.(*GetPluginIDRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CopyFileInfos_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CopyFileInfosRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CopyFileInfos(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CopyFileInfos_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CopyFileInfos(ctx, req.(*CopyFileInfosRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetFileInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFileInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetFileInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetFileInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetFileInfo(ctx, req.(*GetFileInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SetFileSearchableContent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetFileSearchableContentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SetFileSearchableContent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SetFileSearchableContent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SetFileSearchableContent(ctx, req.(*SetFileSearchableContentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetFileInfos_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFileInfosRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetFileInfos(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetFileInfos_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetFileInfos(ctx, req.(*GetFileInfosRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetFileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PluginAPIServer).GetFile(m, &grpc.GenericServerStream[GetFileRequest, GetFileResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_GetFileServer = grpc.ServerStreamingServer[GetFileResponse]
+
+func _PluginAPI_GetFileLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFileLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetFileLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetFileLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetFileLink(ctx, req.(*GetFileLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ReadFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ReadFileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PluginAPIServer).ReadFile(m, &grpc.GenericServerStream[ReadFileRequest, ReadFileResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_ReadFileServer = grpc.ServerStreamingServer[ReadFileResponse]
+
+func _PluginAPI_UploadFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginAPIServer).UploadFile(&grpc.GenericServerStream[UploadFileRequest, UploadFileResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_UploadFileServer = grpc.ClientStreamingServer[UploadFileRequest, UploadFileResponse]
+
+func _PluginAPI_CreateUploadSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUploadSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateUploadSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateUploadSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateUploadSession(ctx, req.(*CreateUploadSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UploadData_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginAPIServer).UploadData(&grpc.GenericServerStream[UploadDataRequest, UploadDataResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_UploadDataServer = grpc.ClientStreamingServer[UploadDataRequest, UploadDataResponse]
+
+func _PluginAPI_GetUploadSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUploadSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetUploadSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetUploadSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetUploadSession(ctx, req.(*GetUploadSessionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -7414,6 +7842,34 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PluginAPI_GetPluginID_Handler,
 		},
 		{
+			MethodName: "CopyFileInfos",
+			Handler:    _PluginAPI_CopyFileInfos_Handler,
+		},
+		{
+			MethodName: "GetFileInfo",
+			Handler:    _PluginAPI_GetFileInfo_Handler,
+		},
+		{
+			MethodName: "SetFileSearchableContent",
+			Handler:    _PluginAPI_SetFileSearchableContent_Handler,
+		},
+		{
+			MethodName: "GetFileInfos",
+			Handler:    _PluginAPI_GetFileInfos_Handler,
+		},
+		{
+			MethodName: "GetFileLink",
+			Handler:    _PluginAPI_GetFileLink_Handler,
+		},
+		{
+			MethodName: "CreateUploadSession",
+			Handler:    _PluginAPI_CreateUploadSession_Handler,
+		},
+		{
+			MethodName: "GetUploadSession",
+			Handler:    _PluginAPI_GetUploadSession_Handler,
+		},
+		{
 			MethodName: "GetPreferenceForUser",
 			Handler:    _PluginAPI_GetPreferenceForUser_Handler,
 		},
@@ -7530,6 +7986,32 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PluginAPI_LogError_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "InstallPlugin",
+			Handler:       _PluginAPI_InstallPlugin_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "GetFile",
+			Handler:       _PluginAPI_GetFile_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ReadFile",
+			Handler:       _PluginAPI_ReadFile_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "UploadFile",
+			Handler:       _PluginAPI_UploadFile_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "UploadData",
+			Handler:       _PluginAPI_UploadData_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "mattermost/plugin/api.proto",
 }

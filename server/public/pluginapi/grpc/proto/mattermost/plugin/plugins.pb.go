@@ -1702,6 +1702,186 @@ func (x *GetPluginIDResponse) GetId() string {
 	return ""
 }
 
+// InstallPluginHead is the first message of an InstallPlugin call.
+type InstallPluginHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether an installed plugin with the same id is replaced.
+	Replace       bool `protobuf:"varint,1,opt,name=replace,proto3" json:"replace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstallPluginHead) Reset() {
+	*x = InstallPluginHead{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstallPluginHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstallPluginHead) ProtoMessage() {}
+
+func (x *InstallPluginHead) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstallPluginHead.ProtoReflect.Descriptor instead.
+func (*InstallPluginHead) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *InstallPluginHead) GetReplace() bool {
+	if x != nil {
+		return x.Replace
+	}
+	return false
+}
+
+// InstallPluginRequest is one message of the upload: the head first, then the
+// data in chunks.
+type InstallPluginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the upload this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*InstallPluginRequest_Head
+	//	*InstallPluginRequest_Chunk
+	Part          isInstallPluginRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstallPluginRequest) Reset() {
+	*x = InstallPluginRequest{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstallPluginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstallPluginRequest) ProtoMessage() {}
+
+func (x *InstallPluginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstallPluginRequest.ProtoReflect.Descriptor instead.
+func (*InstallPluginRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *InstallPluginRequest) GetPart() isInstallPluginRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *InstallPluginRequest) GetHead() *InstallPluginHead {
+	if x != nil {
+		if x, ok := x.Part.(*InstallPluginRequest_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *InstallPluginRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*InstallPluginRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isInstallPluginRequest_Part interface {
+	isInstallPluginRequest_Part()
+}
+
+type InstallPluginRequest_Head struct {
+	// Whether to replace an installed plugin.
+	Head *InstallPluginHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type InstallPluginRequest_Chunk struct {
+	// The next chunk of the data, at most 4 MiB.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*InstallPluginRequest_Head) isInstallPluginRequest_Part() {}
+
+func (*InstallPluginRequest_Chunk) isInstallPluginRequest_Part() {}
+
+// InstallPluginResponse carries the installed plugin's manifest.
+type InstallPluginResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The manifest of the installed plugin.
+	Manifest      *Manifest `protobuf:"bytes,1,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstallPluginResponse) Reset() {
+	*x = InstallPluginResponse{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstallPluginResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstallPluginResponse) ProtoMessage() {}
+
+func (x *InstallPluginResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstallPluginResponse.ProtoReflect.Descriptor instead.
+func (*InstallPluginResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *InstallPluginResponse) GetManifest() *Manifest {
+	if x != nil {
+		return x.Manifest
+	}
+	return nil
+}
+
 var File_mattermost_plugin_plugins_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_plugins_proto_rawDesc = "" +
@@ -1811,7 +1991,15 @@ const file_mattermost_plugin_plugins_proto_rawDesc = "" +
 	"\"RegisterCollectionAndTopicResponse\"\x14\n" +
 	"\x12GetPluginIDRequest\"%\n" +
 	"\x13GetPluginIDResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02idBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x02id\x18\x01 \x01(\tR\x02id\"-\n" +
+	"\x11InstallPluginHead\x12\x18\n" +
+	"\areplace\x18\x01 \x01(\bR\areplace\"r\n" +
+	"\x14InstallPluginRequest\x12:\n" +
+	"\x04head\x18\x01 \x01(\v2$.mattermost.plugin.InstallPluginHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"P\n" +
+	"\x15InstallPluginResponse\x127\n" +
+	"\bmanifest\x18\x01 \x01(\v2\x1b.mattermost.plugin.ManifestR\bmanifestBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_plugins_proto_rawDescOnce sync.Once
@@ -1825,7 +2013,7 @@ func file_mattermost_plugin_plugins_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_plugins_proto_rawDescData
 }
 
-var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*ManifestServer)(nil),                     // 0: mattermost.plugin.ManifestServer
 	(*ManifestWebapp)(nil),                     // 1: mattermost.plugin.ManifestWebapp
@@ -1857,13 +2045,16 @@ var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*RegisterCollectionAndTopicResponse)(nil), // 27: mattermost.plugin.RegisterCollectionAndTopicResponse
 	(*GetPluginIDRequest)(nil),                 // 28: mattermost.plugin.GetPluginIDRequest
 	(*GetPluginIDResponse)(nil),                // 29: mattermost.plugin.GetPluginIDResponse
-	nil,                                        // 30: mattermost.plugin.ManifestServer.ExecutablesEntry
-	(*structpb.Value)(nil),                     // 31: google.protobuf.Value
-	(*structpb.Struct)(nil),                    // 32: google.protobuf.Struct
+	(*InstallPluginHead)(nil),                  // 30: mattermost.plugin.InstallPluginHead
+	(*InstallPluginRequest)(nil),               // 31: mattermost.plugin.InstallPluginRequest
+	(*InstallPluginResponse)(nil),              // 32: mattermost.plugin.InstallPluginResponse
+	nil,                                        // 33: mattermost.plugin.ManifestServer.ExecutablesEntry
+	(*structpb.Value)(nil),                     // 34: google.protobuf.Value
+	(*structpb.Struct)(nil),                    // 35: google.protobuf.Struct
 }
 var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
-	30, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
-	31, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
+	33, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
+	34, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
 	2,  // 2: mattermost.plugin.PluginSetting.options:type_name -> mattermost.plugin.PluginOption
 	3,  // 3: mattermost.plugin.PluginSettingsSection.settings:type_name -> mattermost.plugin.PluginSetting
 	3,  // 4: mattermost.plugin.PluginSettingsSchema.settings:type_name -> mattermost.plugin.PluginSetting
@@ -1871,17 +2062,19 @@ var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
 	0,  // 6: mattermost.plugin.Manifest.server:type_name -> mattermost.plugin.ManifestServer
 	1,  // 7: mattermost.plugin.Manifest.webapp:type_name -> mattermost.plugin.ManifestWebapp
 	5,  // 8: mattermost.plugin.Manifest.settings_schema:type_name -> mattermost.plugin.PluginSettingsSchema
-	32, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
-	32, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
-	32, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
-	32, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
+	35, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
+	35, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
+	35, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
+	35, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
 	6,  // 13: mattermost.plugin.GetPluginsResponse.manifests:type_name -> mattermost.plugin.Manifest
 	7,  // 14: mattermost.plugin.GetPluginStatusResponse.status:type_name -> mattermost.plugin.PluginStatus
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	30, // 15: mattermost.plugin.InstallPluginRequest.head:type_name -> mattermost.plugin.InstallPluginHead
+	6,  // 16: mattermost.plugin.InstallPluginResponse.manifest:type_name -> mattermost.plugin.Manifest
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_plugins_proto_init() }
@@ -1889,13 +2082,17 @@ func file_mattermost_plugin_plugins_proto_init() {
 	if File_mattermost_plugin_plugins_proto != nil {
 		return
 	}
+	file_mattermost_plugin_plugins_proto_msgTypes[31].OneofWrappers = []any{
+		(*InstallPluginRequest_Head)(nil),
+		(*InstallPluginRequest_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_plugins_proto_rawDesc), len(file_mattermost_plugin_plugins_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

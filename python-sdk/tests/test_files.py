@@ -1,0 +1,246 @@
+"""End to end: the files area, through both clients against the Go server.
+
+File data moves in chunks: uploads take bytes, binary files or iterables
+of chunks, and downloads come as bytes or as a stream of chunks. A 200 MiB
+round trip keeps the memory of both processes bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from worlds import make_room
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import GetFileInfosOptions, Post, UploadSession
+
+from conftest import GoServer, png
+
+UNKNOWN_ID = "a" * 26
+MIB = 1 << 20
+
+
+def test_upload_and_download(api: Any) -> None:
+    room = make_room(api)
+    data = bytes(range(256)) * 9000  # about 2.2 MiB: several chunks
+    info = api.upload_file(data, room.town.id, "notes.txt")
+    assert (info.name, info.extension, info.size) == ("notes.txt", "txt", len(data))
+    assert info.mime_type.startswith("text/plain") and info.creator_id == "nouser"
+    assert api.get_file(info.id) == data
+    assert api.get_file_info(info.id) == info
+    assert api.read_file(info.path) == data
+    image = api.upload_file(io.BytesIO(png(40, 30)), room.town.id, "pic.png")
+    assert (image.width, image.height, image.mime_type) == (40, 30, "image/png")
+    chunks = api.upload_file(iter([b"a" * 10, bytearray(b"b" * 5)]), room.town.id, "c.bin")
+    assert api.get_file(chunks.id) == b"a" * 10 + b"b" * 5
+
+
+def test_upload_failures(api: Any) -> None:
+    room = make_room(api)
+    with pytest.raises(mp.NotFoundError):
+        api.upload_file(b"x", UNKNOWN_ID, "x.txt")
+    with pytest.raises(mp.ValidationError) as name:
+        api.upload_file(b"x", room.town.id, "../escape.txt")
+    assert name.value.error_id == "api.file.upload_file.bad_filename.app_error"
+    with pytest.raises(TypeError):
+        api.upload_file("text is not bytes", room.town.id, "x.txt")
+    with pytest.raises(TypeError):
+        api.upload_file([b"ok", "not bytes"], room.town.id, "x.txt")
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["FileSettings"]["MaxFileSize"] = 1000
+    api.save_config(cfg.to_model())
+    with pytest.raises(mp.ResourceExhaustedError) as big:
+        api.upload_file(b"x" * 2000, room.town.id, "big.bin")
+    assert big.value.status_code == 413
+    # Nothing of the failed uploads was kept.
+    assert api.get_file_infos(0, 10, GetFileInfosOptions()) == []
+
+
+def test_megabyte_upload_heads_keep_their_error(api: Any) -> None:
+    room = make_room(api)
+    with pytest.raises(mp.ValidationError) as name:
+        api.upload_file(b"x", room.town.id, "n" * MIB)
+    assert len(str(name.value)) < 4096
+    with pytest.raises(mp.ValidationError):
+        api.upload_file(b"x", "c" * MIB, "x.txt")
+    with pytest.raises(mp.NotFoundError) as path:
+        api.read_file("p" * MIB)
+    assert len(str(path.value)) < 4096
+    assert api.get_server_version()
+
+
+def test_download_failures(api: Any) -> None:
+    with pytest.raises(mp.NotFoundError):
+        api.get_file(UNKNOWN_ID)
+    with pytest.raises(mp.NotFoundError):
+        api.read_file("no/such/file")
+    with pytest.raises(mp.ValidationError):
+        api.read_file("../../etc/passwd")
+    with pytest.raises(mp.NotFoundError):
+        api.get_file_info(UNKNOWN_ID)
+
+
+def test_file_infos(api: Any) -> None:
+    room = make_room(api)
+    small = api.upload_file(b"x", room.town.id, "small.txt")
+    large = api.upload_file(b"x" * 100, room.town.id, "large.txt")
+    by_size = api.get_file_infos(0, 10, GetFileInfosOptions(sort_by="Size", sort_descending=True))
+    assert [f.id for f in by_size] == [large.id, small.id]
+    assert [f.id for f in api.get_file_infos(1, 1, GetFileInfosOptions(sort_by="Size"))] == [
+        large.id
+    ]
+    elsewhere = api.get_file_infos(0, 10, GetFileInfosOptions(channel_ids=[UNKNOWN_ID]))
+    assert elsewhere == []
+    with pytest.raises(mp.ValidationError):
+        api.get_file_infos(0, 10, GetFileInfosOptions(sort_by="Name"))
+
+
+def test_copy_file_infos_and_searchable_content(api: Any) -> None:
+    room = make_room(api)
+    info = api.upload_file(b"report", room.town.id, "report.txt")
+    [copy_id] = api.copy_file_infos(room.alice.id, [info.id])
+    copy = api.get_file_info(copy_id)
+    assert copy.creator_id == room.alice.id and copy.path == info.path
+    assert api.get_file(copy_id) == b"report"
+    api.set_file_searchable_content(info.id, "quarterly report")
+    assert api.get_file_info(info.id).content == "quarterly report"
+    with pytest.raises(mp.NotFoundError):
+        api.copy_file_infos(room.alice.id, [UNKNOWN_ID])
+    with pytest.raises(mp.NotFoundError):
+        api.set_file_searchable_content(UNKNOWN_ID, "x")
+
+
+def test_file_links(api: Any) -> None:
+    room = make_room(api)
+    info = api.upload_file(b"shared", room.town.id, "shared.txt")
+    with pytest.raises(mp.UnimplementedError):
+        api.get_file_link(info.id)
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["FileSettings"]["EnablePublicLink"] = True
+    api.save_config(cfg.to_model())
+    with pytest.raises(mp.ValidationError):
+        api.get_file_link(info.id)  # not attached to a post yet
+    post = Post(channel_id=room.town.id, user_id=room.alice.id, message="see", file_ids=[info.id])
+    api.create_post(post)
+    link = api.get_file_link(info.id)
+    assert re.fullmatch(rf"http://localhost:8065/files/{info.id}/public\?h=[\w-]+", link)
+
+
+def test_upload_sessions(api: Any) -> None:
+    room = make_room(api)
+    session = api.create_upload_session(
+        UploadSession(
+            type="attachment",
+            user_id=room.alice.id,
+            channel_id=room.town.id,
+            filename="resume.bin",
+            file_size=10,
+        )
+    )
+    assert api.get_upload_session(session.id).file_offset == 0
+    assert api.upload_data(session, b"01234") is None
+    assert api.get_upload_session(session.id).file_offset == 5
+    info = api.upload_data(session, b"56789")
+    assert info is not None and info.size == 10 and info.creator_id == room.alice.id
+    assert api.get_file(info.id) == b"0123456789"
+
+
+def test_upload_session_failures(api: Any) -> None:
+    room = make_room(api)
+    with pytest.raises(mp.ValidationError):
+        api.create_upload_session(UploadSession(type="photo", filename="x", file_size=1))
+    with pytest.raises(mp.NotFoundError):
+        api.get_upload_session(UNKNOWN_ID)
+    session = api.create_upload_session(
+        UploadSession(
+            type="attachment",
+            user_id=room.alice.id,
+            channel_id=room.town.id,
+            filename="x.bin",
+            file_size=3,
+        )
+    )
+    with pytest.raises(mp.ResourceExhaustedError):
+        api.upload_data(session, b"too long")
+    assert api.get_upload_session(session.id).file_offset == 0
+    with pytest.raises(mp.NotFoundError):
+        api.upload_data(UploadSession(id=UNKNOWN_ID), b"x")
+
+
+def test_download_stream_can_be_closed_early(go_server: GoServer) -> None:
+    with mp.Client(go_server.target, token=go_server.token) as api:
+        room = make_room(api)
+        info = api.upload_file(b"z" * (3 * MIB), room.town.id, "z.bin")
+        with api.get_file_stream(info.id) as stream:
+            first = next(stream)
+        assert len(first) == MIB
+        assert list(stream) == []
+        assert api.get_file(info.id)[:3] == b"zzz"
+
+
+async def test_async_streams(go_server: GoServer) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as api:
+        teams = await api.get_teams()
+        assert teams == []
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(3):
+                await asyncio.sleep(0)
+                yield b"q" * MIB
+
+        from mattermost_plugin.models import Team
+
+        team = await api.create_team(Team(name="core", display_name="Core", type="O"))
+        town = await api.get_channel_by_name(team.id, "town-square", False)
+        info = await api.upload_file(chunks(), town.id, "q.bin")
+        total = 0
+        async with api.get_file_stream(info.id) as stream:
+            async for chunk in stream:
+                total += len(chunk)
+        assert total == 3 * MIB
+        with pytest.raises(mp.NotFoundError):
+            await api.get_file_stream(UNKNOWN_ID).read()
+
+
+def _status(pid: int | str, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        text = status.read()
+    match = re.search(rf"{field}:\s+(\d+) kB", text)
+    assert match, field
+    return int(match.group(1)) * 1024
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+def test_200_mib_round_trip_keeps_memory_bounded(go_server: GoServer) -> None:
+    """The peak RSS of both processes grows by a few chunks, not by the file."""
+    size = 200 * MIB
+    with mp.Client(go_server.target, token=go_server.token) as api:
+        room = make_room(api)
+        cfg = mp.ServerConfig(api.get_config())
+        cfg.data["FileSettings"]["MaxFileSize"] = size
+        api.save_config(cfg.to_model())
+        api.upload_file(b"warm up", room.town.id, "warm.txt")
+        server_pid = go_server.process.pid
+        before = {pid: _status(pid, "VmRSS") for pid in (server_pid, "self")}
+        for pid in (server_pid, "self"):
+            with open(f"/proc/{pid}/clear_refs", "w") as refs:
+                refs.write("5")  # resets the peak RSS (VmHWM)
+
+        def data() -> Iterator[bytes]:
+            chunk = b"\xab" * MIB
+            for _ in range(size // len(chunk)):
+                yield chunk
+
+        info = api.upload_file(data(), room.town.id, "big.bin")
+        received = sum(len(chunk) for chunk in api.get_file_stream(info.id))
+        assert info.size == received == size
+        bound = 16 * MIB + 32 * MIB  # a small multiple of the 1 MiB chunk, plus a constant
+        for pid in (server_pid, "self"):
+            growth = _status(pid, "VmHWM") - before[pid]
+            assert growth < bound, f"{pid}: peak RSS grew by {growth // MIB} MiB for a 200 MiB file"
