@@ -36,7 +36,7 @@ import textwrap
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
-from signatures import DOWNLOADS, RESPONSE, SIGNATURES, UPLOADS
+from signatures import DOWNLOADS, EXCHANGES, FILLS, RESPONSE, SIGNATURES, UPLOADS
 
 SERVICE = "mattermost.plugin.PluginAPI"
 # Messages of the core file that are wire plumbing, not models.
@@ -109,7 +109,8 @@ class Method:
     returns: list[Field]
     positional: int
     result: str | None
-    #: "unary", "upload" (client-streaming) or "download" (server-streaming).
+    #: "unary", "upload" (client-streaming), "download" (server-streaming) or
+    #: "exchange" (bidirectional).
     kind: str = "unary"
     #: For an upload: the head message, and the data parameter's name.
     head: str = ""
@@ -266,9 +267,7 @@ def methods(d: Descriptors) -> list[Method]:
     out = []
     for index, rpc in enumerate(service.method):
         if rpc.client_streaming or rpc.server_streaming:
-            streaming = streaming_method(d, f, service_index, index, rpc)
-            if streaming is not None:
-                out.append(streaming)
+            out.append(streaming_method(d, f, service_index, index, rpc))
             continue
         if rpc.name not in SIGNATURES:
             raise SystemExit(
@@ -286,6 +285,8 @@ def methods(d: Descriptors) -> list[Method]:
             positional=positional,
             result=result,
         )
+        if rpc.name in FILLS:
+            m.kind, m.data = "fill", FILLS[rpc.name]
         check_shape(m)
         out.append(m)
     return sorted(out, key=lambda m: snake_case(m.rpc))
@@ -297,12 +298,12 @@ def streaming_method(
     service_index: int,
     index: int,
     rpc: descriptor_pb2.MethodDescriptorProto,
-) -> Method | None:
-    """The method of a streaming RPC, as UPLOADS or DOWNLOADS declare it.
+) -> Method:
+    """The method of a streaming RPC, as UPLOADS, DOWNLOADS or EXCHANGES declare it.
 
     An upload's parameters are the fields of its head message, with the
-    data parameter in its declared place; a download's are its request's.
-    Bidirectional RPCs have no generated method.
+    data parameter in its declared place; a download's are its request's;
+    an exchange takes its head message and a body.
     """
     comment = d.comment(f.name, (6, service_index, 2, index))
     if rpc.client_streaming and not rpc.server_streaming:
@@ -360,7 +361,46 @@ def streaming_method(
             kind="download",
         )
     else:
-        return None
+        if rpc.name not in EXCHANGES:
+            raise SystemExit(f"generate_clients: declare the exchange {rpc.name} in EXCHANGES")
+        head_type = next(
+            fl.type_name for fl in d.messages[rpc.input_type][1].field if fl.name == "head"
+        )
+        request_field = Field(
+            name="request",
+            annotation=d.python_type(head_type),
+            check=f"_args.check_message({d.python_type(head_type)})",
+            optional=False,
+            is_message=True,
+            repeated=False,
+            is_map=False,
+            is_struct=False,
+            comment=d.message_comment(head_type) or "The request's head.",
+            zero="None",
+        )
+        body = dataclasses.replace(
+            request_field,
+            name=EXCHANGES[rpc.name],
+            annotation=UPLOAD_DATA[0],
+            check="",
+            is_message=False,
+            comment="The request's body: bytes, a binary file or an iterable of bytes chunks; "
+            "empty by default.",
+        )
+        m = Method(
+            rpc=rpc.name,
+            comment=comment,
+            domain=d.domain_of(rpc.input_type),
+            request=rpc.input_type,
+            response=rpc.output_type,
+            params=[request_field, body],
+            returns=[],
+            positional=2,
+            result=None,
+            kind="exchange",
+            head=head_type,
+            data=EXCHANGES[rpc.name],
+        )
     check_shape(m)
     return m
 
@@ -594,6 +634,36 @@ def render_streaming(
         )
         lines.append(f"        {statement}")
         return lines
+    if m.kind == "exchange":
+        request, body = m.params
+        body_annotation = UPLOAD_DATA[is_async]
+        response_type = "_streams.AsyncHTTPResponse" if is_async else "_streams.HTTPResponse"
+        params = [
+            "self",
+            f"{request.name}: {request.annotation}",
+            f'{body.name}: {body_annotation} = b""',
+            "*",
+            "timeout: Timeout = DEFAULT",
+        ]
+        lines = def_lines(f"    {prefix_def} {name}(", params, f") -> {response_type}:")
+        lines += docstring(
+            m,
+            "        ",
+            "The answer: its status_code and header, and its body, which streams; read() joins it.",
+        )
+        check = check_expression(request, False, constants)
+        lines.append(f'        head = {check}("{name}({request.name})", {request.name})')
+        upload_args = [f'"{name}({body.name})"', body.name, "head", request_type]
+        if is_async:
+            upload_args.append("allow_async=True")
+        lines += call_lines("        ", "upload = _streams.Upload", upload_args)
+        stub = f'"{m.rpc}"' if is_async else f"self._stub.{m.rpc}"
+        lines += call_lines(
+            "        ",
+            f"return {awaiting}self._exchange",
+            [f'"{m.rpc}"', stub, "upload", "timeout"],
+        )
+        return lines
     # A download: NAME returns the data as bytes, NAME_stream the chunks.
     lines = []
     params = ["self"]
@@ -634,9 +704,66 @@ def render_streaming(
     return lines
 
 
+def render_fill(m: Method, d: Descriptors, is_async: bool) -> list[str]:
+    """A method that decodes its result into the caller's type (see FILLS)."""
+    name = snake_case(m.rpc)
+    prefix_def = "async def" if is_async else "def"
+    awaiting = "await " if is_async else ""
+    dest = m.data
+
+    def defn(params: str, returns: str, body: str = "") -> list[str]:
+        one = f"    {prefix_def} {name}(self, {params}) -> {returns}:{body}"
+        if len(one) <= WIDTH:
+            return [one]
+        return [
+            f"    {prefix_def} {name}(",
+            f"        self, {params}",
+            f"    ) -> {returns}:{body}",
+        ]
+
+    lines = []
+    for kind in ("type[_T]", "_T"):
+        overload = defn(f"{dest}: {kind}, *, timeout: Timeout = DEFAULT", "_T", " ...")
+        lines += ["    @overload", *overload, ""]
+    lines += defn(f"{dest}: object, *, timeout: Timeout = DEFAULT", "object")
+    filled = dataclasses.replace(
+        m,
+        params=[
+            Field(
+                name=dest,
+                annotation="object",
+                check="",
+                optional=False,
+                is_message=False,
+                repeated=False,
+                is_map=False,
+                is_struct=False,
+                comment="What the settings fill: a dataclass class (a new instance is "
+                "returned) or instance (its fields are set), a TypedDict class (a new dict is "
+                "returned) or a dict (updated). Keys match field names regardless of case and "
+                "underscores; unknown keys are ignored.",
+                zero="None",
+            )
+        ],
+    )
+    lines += docstring(filled, "        ", "dest filled with the settings, as above.")
+    request_type = f"{d.module_of(m.request)}.{m.request.rsplit('.', 1)[-1]}"
+    lines.append(f"        request = {request_type}()")
+    lines += call_lines(
+        "        ",
+        f"response = {awaiting}self._invoke",
+        [f'"{m.rpc}"', f"self._stub.{m.rpc}", "request", "timeout"],
+    )
+    lines.append(f"        settings = _args.struct_dict(response.{m.result})")
+    lines.append(f'        return _fill.fill("{name}({dest})", {dest}, settings)')
+    return lines
+
+
 def render_method(
     m: Method, d: Descriptors, is_async: bool, constants: dict[str, str]
 ) -> list[str]:
+    if m.kind == "fill":
+        return render_fill(m, d, is_async)
     if m.kind != "unary":
         return render_streaming(m, d, is_async, constants)
     name = snake_case(m.rpc)
@@ -748,19 +875,28 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         "from __future__ import annotations",
         "",
     ]
-    uses_any = any(
-        f.is_struct or "Any" in f.annotation.split("[")[0] for m in ms for f in m.params + m.returns
-    )
+    typing_names = set()
+    if any(
+        f.is_struct or "Any" in f.annotation.split("[")[0]
+        for m in ms
+        if m.kind != "fill"
+        for f in m.params + m.returns
+    ):
+        typing_names.add("Any")
+    if any(m.kind == "fill" for m in ms):
+        typing_names |= {"TypeVar", "overload"}
     if abc_names:
         out += [f"from collections.abc import {', '.join(abc_names)}"]
-    if uses_any:
-        out += ["from typing import Any"]
-    if abc_names or uses_any:
+    if typing_names:
+        out += [f"from typing import {', '.join(sorted(typing_names))}"]
+    if abc_names or typing_names:
         out += [""]
     if uses_models:
         out.append("from .. import models as _models")
-    if any(m.params for m in ms):
+    if any(m.params for m in ms) or any(m.kind == "fill" for m in ms):
         out.append("from .._internal import args as _args")
+    if any(m.kind == "fill" for m in ms):
+        out.append("from .._internal import fill as _fill")
     if any(m.kind != "unary" for m in ms):
         out.append("from .._internal import streams as _streams")
     out += [
@@ -770,6 +906,8 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         "",
         f'__all__ = ["Async{name}API", "Sync{name}API"]',
     ]
+    if any(m.kind == "fill" for m in ms):
+        out += ["", '_T = TypeVar("_T")']
     if constants:
         out += ["", *constants]
     return "\n".join(out + body) + "\n"

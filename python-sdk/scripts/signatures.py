@@ -31,6 +31,22 @@ UPLOADS: dict[str, tuple[str, int, str]] = {
     "InstallPlugin": ("file", 0, "manifest"),
 }
 
+#: Exchanges, the bidirectional RPCs: a head and a body go out in chunks,
+#: and a head and a body come back. The method takes the request head as
+#: its first parameter and the body (as an upload's data) as its second,
+#: named here, and returns an HTTP response whose body streams.
+EXCHANGES: dict[str, str] = {
+    "PluginHTTP": "body",
+}
+
+#: Fills: unary RPCs that return settings, which the method decodes into a
+#: type of the caller's, as upstream's LoadPluginConfiguration decodes into
+#: a Go struct. The value names the destination parameter: a dataclass
+#: (class or instance), a TypedDict class or a dict.
+FILLS: dict[str, str] = {
+    "LoadPluginConfiguration": "dest",
+}
+
 #: Downloads, the server-streaming RPCs, whose responses are chunks of
 #: data. Each gives two methods: one that returns the data as bytes, as
 #: upstream does, and ``<name>_stream``, which returns the chunks as they

@@ -9,6 +9,7 @@ so that a scenario is written once.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import struct
 import sys
@@ -131,9 +132,18 @@ class AsyncFacade:
 
         return call
 
+    def resolve(self, value: Any) -> Any:
+        """Await what a streamed result's method returned, such as response.read()."""
+        return self._loop.run_until_complete(value)
+
     def close(self) -> None:
         self._loop.run_until_complete(self.client.close())
         self._loop.close()
+
+
+def resolved(api: Any, value: Any) -> Any:
+    """value, or its result when it is awaitable (the async client's streamed results)."""
+    return api.resolve(value) if inspect.isawaitable(value) else value
 
 
 def open_client(flavour: str, target: str, token: str, **kwargs: Any) -> Any:

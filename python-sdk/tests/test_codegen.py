@@ -68,12 +68,8 @@ def rpc_names() -> list[str]:
 
 
 def generated_rpcs() -> list[str]:
-    """The RPCs with generated methods: all but the bidirectional streams."""
-    return [
-        m.name
-        for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods
-        if not (m.client_streaming and m.server_streaming)
-    ]
+    """The RPCs with generated methods: every one."""
+    return rpc_names()
 
 
 def downloads() -> set[str]:
@@ -96,7 +92,7 @@ def test_every_rpc_is_a_method_of_both_clients() -> None:
 @pytest.mark.parametrize("rpc", generated_rpcs())
 def test_twin_signatures(rpc: str) -> None:
     """The same parameters; an upload's data parameter also takes async iterables."""
-    from signatures import UPLOADS
+    from signatures import EXCHANGES, UPLOADS
 
     name = snake_case(rpc)
     sync_method = getattr(mp.Client, name)
@@ -105,8 +101,8 @@ def test_twin_signatures(rpc: str) -> None:
     assert inspect.iscoroutinefunction(async_method)
     sync_signature = inspect.signature(sync_method)
     async_signature = inspect.signature(async_method)
-    if rpc in UPLOADS:
-        data = UPLOADS[rpc][0]
+    if rpc in UPLOADS or rpc in EXCHANGES:
+        data = UPLOADS[rpc][0] if rpc in UPLOADS else EXCHANGES[rpc]
         assert sync_signature.parameters[data].annotation == "_streams.UploadData"
         assert async_signature.parameters[data].annotation == "_streams.AsyncUploadData"
         async_signature = async_signature.replace(
@@ -115,6 +111,10 @@ def test_twin_signatures(rpc: str) -> None:
                 for p in async_signature.parameters.values()
             ]
         )
+    if rpc in EXCHANGES:
+        assert sync_signature.return_annotation == "_streams.HTTPResponse"
+        assert async_signature.return_annotation == "_streams.AsyncHTTPResponse"
+        async_signature = async_signature.replace(return_annotation="_streams.HTTPResponse")
     assert sync_signature == async_signature
     timeout = inspect.signature(sync_method).parameters["timeout"]
     assert timeout.kind is inspect.Parameter.KEYWORD_ONLY and timeout.default is mpc.DEFAULT
@@ -188,9 +188,10 @@ def test_adding_fields_keeps_signatures_and_return_types() -> None:
 
 def test_every_rpc_declares_its_shape() -> None:
     """signatures.py covers the service exactly; an undeclared RPC stops the generator."""
-    from signatures import DOWNLOADS, SIGNATURES, UPLOADS
+    from signatures import DOWNLOADS, EXCHANGES, SIGNATURES, UPLOADS
 
-    assert set(SIGNATURES) | set(UPLOADS) | set(DOWNLOADS) == set(generated_rpcs())
+    declared = set(SIGNATURES) | set(UPLOADS) | set(DOWNLOADS) | set(EXCHANGES)
+    assert declared == set(rpc_names())
 
     def add_rpc(files: list[Any]) -> None:
         api = next(f for f in files if f.name.endswith("api.proto"))

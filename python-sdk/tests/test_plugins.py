@@ -7,15 +7,18 @@ area.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
 import tarfile
-from typing import Any
+from typing import Any, Optional, TypedDict
 
 import pytest
 
 import mattermost_plugin as mp
+
+from conftest import resolved
 
 PLUGIN = "com.example.plugin"
 
@@ -25,7 +28,7 @@ def test_plugin_settings_round_trip(api: Any) -> None:
     settings = {"channel": "alerts", "threshold": 3, "rules": [{"word": "darn"}], "on": True}
     api.save_plugin_config(settings)
     assert api.get_plugin_config() == {**settings, "threshold": 3.0}
-    assert api.load_plugin_configuration() == api.get_plugin_config()
+    assert api.load_plugin_configuration({}) == api.get_plugin_config()
     cfg = mp.ServerConfig(api.get_config())
     assert cfg.plugin_settings(PLUGIN)["channel"] == "alerts"
     with pytest.raises(mp.ValidationError):
@@ -114,3 +117,79 @@ def test_install_plugin_failures(api: Any) -> None:
         api.install_plugin(bundle({"id": "x", "version": "1.0.0"}), False)
     with pytest.raises(TypeError):
         api.install_plugin("path/to/bundle.tar.gz", False)
+
+
+def test_plugin_http(api: Any) -> None:
+    """The served plugin implements no ServeHTTP: 404, as Mattermost answers then."""
+    from mattermost_plugin.models import HTTPHeaderValues, HTTPRequestHead
+
+    head = HTTPRequestHead(
+        method="POST",
+        url=f"/{PLUGIN}/api/v1/hello?x=1",
+        header={"Content-Type": HTTPHeaderValues(values=["application/json"])},
+    )
+    response = api.plugin_http(head, iter([b'{"a":', b"1}"]))
+    assert response.status_code == 404
+    assert response.header["Content-Type"] == ["text/plain; charset=utf-8"]
+    assert resolved(api, response.read()) == b"404 page not found\n"
+    missing = api.plugin_http(HTTPRequestHead(method="GET", url="/com.example.absent/x"))
+    assert missing.status_code == 404
+    assert b"app.plugin.not_installed.app_error" in resolved(api, missing.read())
+    short = api.plugin_http(HTTPRequestHead(method="GET", url="/nothing"))
+    assert short.status_code == 400
+    resolved(api, short.read())
+
+
+def test_plugin_http_failures(api: Any) -> None:
+    from mattermost_plugin.models import HTTPRequestHead
+
+    with pytest.raises(TypeError):
+        api.plugin_http({"method": "GET"})
+    with pytest.raises(TypeError):
+        api.plugin_http(HTTPRequestHead(method="GET", url="/x/y"), "not bytes")
+
+
+@dataclasses.dataclass
+class Rule:
+    word: str
+    replacement: str = "***"
+
+
+@dataclasses.dataclass
+class Settings:
+    channel: str
+    threshold: int = 1
+    enabled: bool = False
+    rules: list[Rule] = dataclasses.field(default_factory=list)
+    note: Optional[str] = None  # noqa: UP045 - the 3.9 matrix evaluates the hint
+
+
+class TypedSettings(TypedDict, total=False):
+    Channel: str
+    Threshold: int
+
+
+def test_load_plugin_configuration(api: Any) -> None:
+    api.save_plugin_config(
+        {"Channel": "alerts", "Threshold": 3, "Enabled": True, "Rules": [{"Word": "darn"}], "X": 1}
+    )
+    settings = api.load_plugin_configuration(Settings)
+    assert settings == Settings("alerts", 3, True, [Rule("darn")])
+    assert isinstance(settings.threshold, int)
+    existing = Settings(channel="before", note="kept")
+    assert api.load_plugin_configuration(existing) is existing
+    assert (existing.channel, existing.note) == ("alerts", "kept")
+    assert api.load_plugin_configuration(TypedSettings) == {"Channel": "alerts", "Threshold": 3}
+    target: dict[str, Any] = {"old": True}
+    assert api.load_plugin_configuration(target)["Channel"] == "alerts" and target["old"]
+
+
+def test_load_plugin_configuration_failures(api: Any) -> None:
+    api.save_plugin_config({"Channel": "alerts", "Threshold": 2.5})
+    with pytest.raises(TypeError, match="threshold must be a whole number"):
+        api.load_plugin_configuration(Settings)
+    api.save_plugin_config({"Threshold": 2})
+    with pytest.raises(TypeError, match="lack channel"):
+        api.load_plugin_configuration(Settings)
+    with pytest.raises(TypeError, match="must be a dataclass"):
+        api.load_plugin_configuration("Settings")

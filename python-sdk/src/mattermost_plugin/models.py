@@ -86,6 +86,9 @@ from .grpc.plugin_pb2 import (
     AppError,
 )
 from .grpc.plugins_pb2 import (
+    HTTPHeaderValues,
+    HTTPRequestHead,
+    HTTPResponseHead,
     InstallPluginHead,
     Manifest,
     ManifestServer,
@@ -171,6 +174,9 @@ __all__ = [
     "FileInfo",
     "FilesLimits",
     "GetFileInfosOptions",
+    "HTTPHeaderValues",
+    "HTTPRequestHead",
+    "HTTPResponseHead",
     "InstallPluginHead",
     "License",
     "LicenseLimits",
@@ -747,6 +753,41 @@ Attributes:
     include_deleted (bool): Whether deleted files are listed too.
     sort_by (str): "CreateAt" (the default) or "Size".
     sort_descending (bool): Whether the order is descending.
+""",
+)
+
+document(
+    HTTPHeaderValues,
+    """HTTPHeaderValues holds the values of one HTTP header.
+
+Attributes:
+    values (list[str]): The values, in order.
+""",
+)
+
+document(
+    HTTPRequestHead,
+    """HTTPRequestHead is an HTTP request without its body (upstream's HTTPRequestSubset of
+*http.Request).
+
+Attributes:
+    method (str): Method, such as "GET" or "POST".
+    url (str): URL: "/<plugin id>/<path>" for PluginHTTP, with an optional query.
+    header (dict[str, HTTPHeaderValues]): Headers, by canonical name.
+    host (str): Host the request is for.
+    remote_addr (str): Address of the client, as host:port.
+    request_uri (str): The request URI as the client sent it.
+    proto (str): Protocol version, such as "HTTP/1.1".
+""",
+)
+
+document(
+    HTTPResponseHead,
+    """HTTPResponseHead is an HTTP response without its body.
+
+Attributes:
+    status_code (int): Status code, such as 200.
+    header (dict[str, HTTPHeaderValues]): Headers, by canonical name.
 """,
 )
 

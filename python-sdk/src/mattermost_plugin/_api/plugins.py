@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from .. import models as _models
 from .._internal import args as _args
+from .._internal import fill as _fill
 from .._internal import streams as _streams
 from .._internal.core import AsyncCore, SyncCore
 from ..config import DEFAULT, Timeout
@@ -17,6 +18,9 @@ from ..grpc import plugins_pb2
 
 __all__ = ["AsyncPluginsAPI", "SyncPluginsAPI"]
 
+_T = TypeVar("_T")
+
+_HTTPREQUESTHEAD = _args.check_message(_models.HTTPRequestHead)
 _OPTIONAL_STRUCT = _args.optional(_args.check_struct)
 
 
@@ -198,17 +202,27 @@ class SyncPluginsAPI(SyncCore):
         response = self._invoke_upload("InstallPlugin", self._stub.InstallPlugin, upload, timeout)
         return response.manifest
 
-    def load_plugin_configuration(self, *, timeout: Timeout = DEFAULT) -> dict[str, Any]:
+    @overload
+    def load_plugin_configuration(self, dest: type[_T], *, timeout: Timeout = DEFAULT) -> _T: ...
+
+    @overload
+    def load_plugin_configuration(self, dest: _T, *, timeout: Timeout = DEFAULT) -> _T: ...
+
+    def load_plugin_configuration(self, dest: object, *, timeout: Timeout = DEFAULT) -> object:
         """LoadPluginConfiguration returns the plugin's settings, for the plugin to decode.
 
         Minimum server version: 5.2.
 
         Args:
+            dest: What the settings fill: a dataclass class (a new instance is returned) or instance
+                (its fields are set), a TypedDict class (a new dict is returned) or a dict
+                (updated). Keys match field names regardless of case and underscores; unknown keys
+                are ignored.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The plugin's settings, to decode into the plugin's configuration type.
+            dest filled with the settings, as above.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -218,7 +232,38 @@ class SyncPluginsAPI(SyncCore):
         response = self._invoke(
             "LoadPluginConfiguration", self._stub.LoadPluginConfiguration, request, timeout
         )
-        return _args.struct_dict(response.configuration)
+        settings = _args.struct_dict(response.configuration)
+        return _fill.fill("load_plugin_configuration(dest)", dest, settings)
+
+    def plugin_http(
+        self,
+        request: _models.HTTPRequestHead,
+        body: _streams.UploadData = b"",
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _streams.HTTPResponse:
+        """PluginHTTP sends an HTTP request to another plugin.
+
+        Body and answer stream in chunks. Minimum server version: 5.18.
+
+        Args:
+            request: HTTPRequestHead is an HTTP request without its body (upstream's
+                HTTPRequestSubset of *http.Request).
+            body: The request's body: bytes, a binary file or an iterable of bytes chunks; empty by
+                default.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The answer: its status_code and header, and its body, which streams; read() joins it.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        head = _HTTPREQUESTHEAD("plugin_http(request)", request)
+        upload = _streams.Upload("plugin_http(body)", body, head, plugins_pb2.PluginHTTPRequest)
+        return self._exchange("PluginHTTP", self._stub.PluginHTTP, upload, timeout)
 
     def register_collection_and_topic(
         self,
@@ -484,17 +529,31 @@ class AsyncPluginsAPI(AsyncCore):
         )
         return response.manifest
 
-    async def load_plugin_configuration(self, *, timeout: Timeout = DEFAULT) -> dict[str, Any]:
+    @overload
+    async def load_plugin_configuration(
+        self, dest: type[_T], *, timeout: Timeout = DEFAULT
+    ) -> _T: ...
+
+    @overload
+    async def load_plugin_configuration(self, dest: _T, *, timeout: Timeout = DEFAULT) -> _T: ...
+
+    async def load_plugin_configuration(
+        self, dest: object, *, timeout: Timeout = DEFAULT
+    ) -> object:
         """LoadPluginConfiguration returns the plugin's settings, for the plugin to decode.
 
         Minimum server version: 5.2.
 
         Args:
+            dest: What the settings fill: a dataclass class (a new instance is returned) or instance
+                (its fields are set), a TypedDict class (a new dict is returned) or a dict
+                (updated). Keys match field names regardless of case and underscores; unknown keys
+                are ignored.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The plugin's settings, to decode into the plugin's configuration type.
+            dest filled with the settings, as above.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -504,7 +563,40 @@ class AsyncPluginsAPI(AsyncCore):
         response = await self._invoke(
             "LoadPluginConfiguration", self._stub.LoadPluginConfiguration, request, timeout
         )
-        return _args.struct_dict(response.configuration)
+        settings = _args.struct_dict(response.configuration)
+        return _fill.fill("load_plugin_configuration(dest)", dest, settings)
+
+    async def plugin_http(
+        self,
+        request: _models.HTTPRequestHead,
+        body: _streams.AsyncUploadData = b"",
+        *,
+        timeout: Timeout = DEFAULT,
+    ) -> _streams.AsyncHTTPResponse:
+        """PluginHTTP sends an HTTP request to another plugin.
+
+        Body and answer stream in chunks. Minimum server version: 5.18.
+
+        Args:
+            request: HTTPRequestHead is an HTTP request without its body (upstream's
+                HTTPRequestSubset of *http.Request).
+            body: The request's body: bytes, a binary file or an iterable of bytes chunks; empty by
+                default.
+            timeout: Seconds the call may take; None for no deadline. Defaults to the client's
+                timeout.
+
+        Returns:
+            The answer: its status_code and header, and its body, which streams; read() joins it.
+
+        Raises:
+            PluginAPIError: The call failed; the subclass names the status code.
+            TypeError, ValueError: An argument has the wrong type or value; nothing was sent.
+        """
+        head = _HTTPREQUESTHEAD("plugin_http(request)", request)
+        upload = _streams.Upload(
+            "plugin_http(body)", body, head, plugins_pb2.PluginHTTPRequest, allow_async=True
+        )
+        return await self._exchange("PluginHTTP", "PluginHTTP", upload, timeout)
 
     async def register_collection_and_topic(
         self,

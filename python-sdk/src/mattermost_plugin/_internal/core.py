@@ -35,7 +35,14 @@ from ..exceptions import ClientClosedError, PluginAPIError
 from ..grpc import api_pb2_grpc
 from .channel import check_target, create_aio_channel, create_channel
 from .errors import from_rpc_error
-from .streams import AsyncByteStream, ByteStream, Upload
+from .streams import (
+    AsyncByteStream,
+    AsyncHTTPResponse,
+    ByteStream,
+    HTTPResponse,
+    Upload,
+    response_head,
+)
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
@@ -257,6 +264,29 @@ class SyncCore(_Core):
             raise
         return ByteStream(call, lambda error: self._translate(error, name, deadline))
 
+    def _exchange(
+        self,
+        name: str,
+        method: grpc.StreamStreamMultiCallable[_Req, Any],
+        upload: Upload[_Req],
+        timeout: Timeout,
+    ) -> HTTPResponse:
+        """Run a bidirectional HTTP call: send the request, return the answer's head and body."""
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
+        try:
+            call = method(iter(upload), timeout=deadline, metadata=self._policy.metadata)
+            first = next(call)
+        except StopIteration:
+            raise RuntimeError(f"{name}: the answer has no head") from None
+        except (grpc.RpcError, ValueError) as error:
+            if upload.error is not None:
+                raise upload.error from error
+            raise self._translate(error, name, deadline) from error
+        status, header = response_head(first)
+        body = ByteStream(call, lambda error: self._translate(error, name, deadline))
+        return HTTPResponse(status, header, body)
+
     def close(self) -> None:
         """Close the channel. Idempotent.
 
@@ -395,6 +425,36 @@ class AsyncCore(_Core):
             return call
 
         return AsyncByteStream(start, lambda error: self._translate(error, name, deadline))
+
+    async def _exchange(
+        self,
+        name: str,
+        method_name: str,
+        upload: Upload[Any],
+        timeout: Timeout,
+    ) -> AsyncHTTPResponse:
+        """Run a bidirectional HTTP call: send the request, return the answer's head and body."""
+        self._check_open(name)
+        deadline = self._policy.deadline(timeout)
+        requests = upload.__aiter__() if upload.is_async else iter(upload)
+        method = getattr(self._stub, method_name)
+        call = method(requests, timeout=deadline, metadata=self._policy.metadata)
+        try:
+            first = await call.read()
+        except (grpc.RpcError, asyncio.CancelledError) as error:
+            if isinstance(error, grpc.RpcError):
+                error.__traceback__ = None
+            if upload.error is not None and not _cancel_requested():
+                raise upload.error from error
+            translated = self._translate(error, name, deadline)
+            if translated is error:
+                raise
+            raise translated from error
+        if first is grpc.aio.EOF:
+            raise RuntimeError(f"{name}: the answer has no head")
+        status, header = response_head(first)
+        body = AsyncByteStream(lambda: call, lambda error: self._translate(error, name, deadline))
+        return AsyncHTTPResponse(status, header, body)
 
     async def close(self) -> None:
         """Close the channel. Idempotent.

@@ -20,8 +20,10 @@ import grpc
 __all__ = [
     "CHUNK_SIZE",
     "AsyncByteStream",
+    "AsyncHTTPResponse",
     "AsyncUploadData",
     "ByteStream",
+    "HTTPResponse",
     "Upload",
     "UploadData",
 ]
@@ -242,3 +244,74 @@ class AsyncByteStream:
 
     def __repr__(self) -> str:
         return f"<AsyncByteStream {'done' if self._done else 'open'}>"
+
+
+def _header(head: object) -> dict[str, list[str]]:
+    header: Any = getattr(head, "header", {})
+    return {name: list(values.values) for name, values in header.items()}
+
+
+class HTTPResponse:
+    """An HTTP response whose body streams: the answer of ``plugin_http``.
+
+    Attributes:
+        status_code: The HTTP status code.
+        header: The headers, by canonical name, each a list of values.
+        body: The body, as a :class:`ByteStream` of chunks.
+    """
+
+    def __init__(self, status_code: int, header: dict[str, list[str]], body: ByteStream) -> None:
+        self.status_code = status_code
+        self.header = header
+        self.body = body
+
+    def read(self) -> bytes:
+        """The whole body."""
+        return self.body.read()
+
+    def close(self) -> None:
+        """Stop receiving the body."""
+        self.body.close()
+
+    def __enter__(self) -> HTTPResponse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<HTTPResponse {self.status_code}>"
+
+
+class AsyncHTTPResponse:
+    """The async twin of :class:`HTTPResponse`; its body is an :class:`AsyncByteStream`."""
+
+    def __init__(
+        self, status_code: int, header: dict[str, list[str]], body: AsyncByteStream
+    ) -> None:
+        self.status_code = status_code
+        self.header = header
+        self.body = body
+
+    async def read(self) -> bytes:
+        """The whole body."""
+        return await self.body.read()
+
+    async def aclose(self) -> None:
+        """Stop receiving the body."""
+        await self.body.aclose()
+
+    async def __aenter__(self) -> AsyncHTTPResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncHTTPResponse {self.status_code}>"
+
+
+def response_head(first: object) -> tuple[int, dict[str, list[str]]]:
+    """The status and headers of the first message of an HTTP answer."""
+    head: Any = getattr(first, "head", None)
+    return int(head.status_code), _header(head)

@@ -796,6 +796,11 @@ class PluginAPIStub(object):
                 request_serializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.FromString,
                 _registered_method=True)
+        self.PluginHTTP = channel.stream_stream(
+                '/mattermost.plugin.PluginAPI/PluginHTTP',
+                request_serializer=mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPResponse.FromString,
+                _registered_method=True)
         self.RegisterCollectionAndTopic = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic',
                 request_serializer=mattermost_dot_plugin_dot_plugins__pb2.RegisterCollectionAndTopicRequest.SerializeToString,
@@ -2170,6 +2175,14 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PluginHTTP(self, request_iterator, context):
+        """PluginHTTP sends an HTTP request to another plugin. Body and answer
+        stream in chunks. Minimum server version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegisterCollectionAndTopic(self, request, context):
         """RegisterCollectionAndTopic registers a collection and a topic type.
         Upstream no longer uses them. Minimum server version: 7.6.
@@ -3239,6 +3252,11 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.InstallPlugin,
                     request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.SerializeToString,
+            ),
+            'PluginHTTP': grpc.stream_stream_rpc_method_handler(
+                    servicer.PluginHTTP,
+                    request_deserializer=mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPResponse.SerializeToString,
             ),
             'RegisterCollectionAndTopic': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterCollectionAndTopic,
@@ -7448,6 +7466,33 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/InstallPlugin',
             mattermost_dot_plugin_dot_plugins__pb2.InstallPluginRequest.SerializeToString,
             mattermost_dot_plugin_dot_plugins__pb2.InstallPluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PluginHTTP(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginAPI/PluginHTTP',
+            mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPRequest.SerializeToString,
+            mattermost_dot_plugin_dot_plugins__pb2.PluginHTTPResponse.FromString,
             options,
             channel_credentials,
             insecure,

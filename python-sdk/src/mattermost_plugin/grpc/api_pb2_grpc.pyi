@@ -626,6 +626,10 @@ class PluginAPIStub:
     """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
     server version: 5.18.
     """
+    PluginHTTP: _grpc.StreamStreamMultiCallable[_plugins_pb2.PluginHTTPRequest, _plugins_pb2.PluginHTTPResponse]
+    """PluginHTTP sends an HTTP request to another plugin. Body and answer
+    stream in chunks. Minimum server version: 5.18.
+    """
     RegisterCollectionAndTopic: _grpc.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]
     """RegisterCollectionAndTopic registers a collection and a topic type.
     Upstream no longer uses them. Minimum server version: 7.6.
@@ -1319,6 +1323,10 @@ class PluginAPIAsyncStub(PluginAPIStub):
     InstallPlugin: _aio.StreamUnaryMultiCallable[_plugins_pb2.InstallPluginRequest, _plugins_pb2.InstallPluginResponse]  # type: ignore[assignment]
     """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
     server version: 5.18.
+    """
+    PluginHTTP: _aio.StreamStreamMultiCallable[_plugins_pb2.PluginHTTPRequest, _plugins_pb2.PluginHTTPResponse]  # type: ignore[assignment]
+    """PluginHTTP sends an HTTP request to another plugin. Body and answer
+    stream in chunks. Minimum server version: 5.18.
     """
     RegisterCollectionAndTopic: _aio.UnaryUnaryMultiCallable[_plugins_pb2.RegisterCollectionAndTopicRequest, _plugins_pb2.RegisterCollectionAndTopicResponse]  # type: ignore[assignment]
     """RegisterCollectionAndTopic registers a collection and a topic type.
@@ -2898,6 +2906,16 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_plugins_pb2.InstallPluginResponse, _abc.Awaitable[_plugins_pb2.InstallPluginResponse]]:
         """InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
         server version: 5.18.
+        """
+
+    @_abc_1.abstractmethod
+    def PluginHTTP(
+        self,
+        request_iterator: _MaybeAsyncIterator[_plugins_pb2.PluginHTTPRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_plugins_pb2.PluginHTTPResponse], _abc.AsyncIterator[_plugins_pb2.PluginHTTPResponse]]:
+        """PluginHTTP sends an HTTP request to another plugin. Body and answer
+        stream in chunks. Minimum server version: 5.18.
         """
 
     @_abc_1.abstractmethod

@@ -943,3 +943,211 @@ class InstallPluginResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InstallPluginResponse: _TypeAlias = InstallPluginResponse  # noqa: Y015
+
+@_typing.final
+class HTTPHeaderValues(_message.Message):
+    """HTTPHeaderValues holds the values of one HTTP header."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The values, in order."""
+
+    def __init__(
+        self,
+        *,
+        values: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HTTPHeaderValues: _TypeAlias = HTTPHeaderValues  # noqa: Y015
+
+@_typing.final
+class HTTPRequestHead(_message.Message):
+    """HTTPRequestHead is an HTTP request without its body (upstream's
+    HTTPRequestSubset of *http.Request).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class HeaderEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___HTTPHeaderValues: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___HTTPHeaderValues | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    HEADER_FIELD_NUMBER: _builtins.int
+    HOST_FIELD_NUMBER: _builtins.int
+    REMOTE_ADDR_FIELD_NUMBER: _builtins.int
+    REQUEST_URI_FIELD_NUMBER: _builtins.int
+    PROTO_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    """Method, such as "GET" or "POST"."""
+    url: _builtins.str
+    """URL: "/<plugin id>/<path>" for PluginHTTP, with an optional query."""
+    host: _builtins.str
+    """Host the request is for."""
+    remote_addr: _builtins.str
+    """Address of the client, as host:port."""
+    request_uri: _builtins.str
+    """The request URI as the client sent it."""
+    proto: _builtins.str
+    """Protocol version, such as "HTTP/1.1"."""
+    @_builtins.property
+    def header(self) -> _containers.MessageMap[_builtins.str, Global___HTTPHeaderValues]:
+        """Headers, by canonical name."""
+
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        url: _builtins.str = ...,
+        header: _abc.Mapping[_builtins.str, Global___HTTPHeaderValues] | None = ...,
+        host: _builtins.str = ...,
+        remote_addr: _builtins.str = ...,
+        request_uri: _builtins.str = ...,
+        proto: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "host", b"host", "method", b"method", "proto", b"proto", "remote_addr", b"remote_addr", "request_uri", b"request_uri", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HTTPRequestHead: _TypeAlias = HTTPRequestHead  # noqa: Y015
+
+@_typing.final
+class HTTPResponseHead(_message.Message):
+    """HTTPResponseHead is an HTTP response without its body."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class HeaderEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___HTTPHeaderValues: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___HTTPHeaderValues | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    STATUS_CODE_FIELD_NUMBER: _builtins.int
+    HEADER_FIELD_NUMBER: _builtins.int
+    status_code: _builtins.int
+    """Status code, such as 200."""
+    @_builtins.property
+    def header(self) -> _containers.MessageMap[_builtins.str, Global___HTTPHeaderValues]:
+        """Headers, by canonical name."""
+
+    def __init__(
+        self,
+        *,
+        status_code: _builtins.int = ...,
+        header: _abc.Mapping[_builtins.str, Global___HTTPHeaderValues] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "status_code", b"status_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HTTPResponseHead: _TypeAlias = HTTPResponseHead  # noqa: Y015
+
+@_typing.final
+class PluginHTTPRequest(_message.Message):
+    """PluginHTTPRequest is one message of a request to another plugin: the
+    head first, then the body in chunks.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body, at most 4 MiB."""
+    @_builtins.property
+    def head(self) -> Global___HTTPRequestHead:
+        """The request's method, URL and headers."""
+
+    def __init__(
+        self,
+        *,
+        head: Global___HTTPRequestHead | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___PluginHTTPRequest: _TypeAlias = PluginHTTPRequest  # noqa: Y015
+
+@_typing.final
+class PluginHTTPResponse(_message.Message):
+    """PluginHTTPResponse is one message of the answer: the head first, then
+    the body in chunks.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body."""
+    @_builtins.property
+    def head(self) -> Global___HTTPResponseHead:
+        """The response's status and headers."""
+
+    def __init__(
+        self,
+        *,
+        head: Global___HTTPResponseHead | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___PluginHTTPResponse: _TypeAlias = PluginHTTPResponse  # noqa: Y015

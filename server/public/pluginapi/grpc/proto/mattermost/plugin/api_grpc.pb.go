@@ -201,6 +201,7 @@ const (
 	PluginAPI_RemovePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/RemovePlugin"
 	PluginAPI_GetPluginStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginStatus"
 	PluginAPI_InstallPlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/InstallPlugin"
+	PluginAPI_PluginHTTP_FullMethodName                        = "/mattermost.plugin.PluginAPI/PluginHTTP"
 	PluginAPI_RegisterCollectionAndTopic_FullMethodName        = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
 	PluginAPI_GetPluginID_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetPluginID"
 	PluginAPI_CopyFileInfos_FullMethodName                     = "/mattermost.plugin.PluginAPI/CopyFileInfos"
@@ -669,6 +670,9 @@ type PluginAPIClient interface {
 	// InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
 	// server version: 5.18.
 	InstallPlugin(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[InstallPluginRequest, InstallPluginResponse], error)
+	// PluginHTTP sends an HTTP request to another plugin. Body and answer
+	// stream in chunks. Minimum server version: 5.18.
+	PluginHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PluginHTTPRequest, PluginHTTPResponse], error)
 	// RegisterCollectionAndTopic registers a collection and a topic type.
 	// Upstream no longer uses them. Minimum server version: 7.6.
 	RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error)
@@ -2279,6 +2283,19 @@ func (c *pluginAPIClient) InstallPlugin(ctx context.Context, opts ...grpc.CallOp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginAPI_InstallPluginClient = grpc.ClientStreamingClient[InstallPluginRequest, InstallPluginResponse]
 
+func (c *pluginAPIClient) PluginHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PluginHTTPRequest, PluginHTTPResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[1], PluginAPI_PluginHTTP_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PluginHTTPRequest, PluginHTTPResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_PluginHTTPClient = grpc.BidiStreamingClient[PluginHTTPRequest, PluginHTTPResponse]
+
 func (c *pluginAPIClient) RegisterCollectionAndTopic(ctx context.Context, in *RegisterCollectionAndTopicRequest, opts ...grpc.CallOption) (*RegisterCollectionAndTopicResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RegisterCollectionAndTopicResponse)
@@ -2341,7 +2358,7 @@ func (c *pluginAPIClient) GetFileInfos(ctx context.Context, in *GetFileInfosRequ
 
 func (c *pluginAPIClient) GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetFileResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[1], PluginAPI_GetFile_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[2], PluginAPI_GetFile_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2370,7 +2387,7 @@ func (c *pluginAPIClient) GetFileLink(ctx context.Context, in *GetFileLinkReques
 
 func (c *pluginAPIClient) ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadFileResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[2], PluginAPI_ReadFile_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[3], PluginAPI_ReadFile_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2389,7 +2406,7 @@ type PluginAPI_ReadFileClient = grpc.ServerStreamingClient[ReadFileResponse]
 
 func (c *pluginAPIClient) UploadFile(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadFileRequest, UploadFileResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[3], PluginAPI_UploadFile_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[4], PluginAPI_UploadFile_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2412,7 +2429,7 @@ func (c *pluginAPIClient) CreateUploadSession(ctx context.Context, in *CreateUpl
 
 func (c *pluginAPIClient) UploadData(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadDataRequest, UploadDataResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[4], PluginAPI_UploadData_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[5], PluginAPI_UploadData_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -3147,6 +3164,9 @@ type PluginAPIServer interface {
 	// InstallPlugin installs a plugin from a stream of its tar.gz bundle. Minimum
 	// server version: 5.18.
 	InstallPlugin(grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]) error
+	// PluginHTTP sends an HTTP request to another plugin. Body and answer
+	// stream in chunks. Minimum server version: 5.18.
+	PluginHTTP(grpc.BidiStreamingServer[PluginHTTPRequest, PluginHTTPResponse]) error
 	// RegisterCollectionAndTopic registers a collection and a topic type.
 	// Upstream no longer uses them. Minimum server version: 7.6.
 	RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error)
@@ -3717,6 +3737,9 @@ func (UnimplementedPluginAPIServer) GetPluginStatus(context.Context, *GetPluginS
 }
 func (UnimplementedPluginAPIServer) InstallPlugin(grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]) error {
 	return status.Error(codes.Unimplemented, "method InstallPlugin not implemented")
+}
+func (UnimplementedPluginAPIServer) PluginHTTP(grpc.BidiStreamingServer[PluginHTTPRequest, PluginHTTPResponse]) error {
+	return status.Error(codes.Unimplemented, "method PluginHTTP not implemented")
 }
 func (UnimplementedPluginAPIServer) RegisterCollectionAndTopic(context.Context, *RegisterCollectionAndTopicRequest) (*RegisterCollectionAndTopicResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterCollectionAndTopic not implemented")
@@ -6518,6 +6541,13 @@ func _PluginAPI_InstallPlugin_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginAPI_InstallPluginServer = grpc.ClientStreamingServer[InstallPluginRequest, InstallPluginResponse]
 
+func _PluginAPI_PluginHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginAPIServer).PluginHTTP(&grpc.GenericServerStream[PluginHTTPRequest, PluginHTTPResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_PluginHTTPServer = grpc.BidiStreamingServer[PluginHTTPRequest, PluginHTTPResponse]
+
 func _PluginAPI_RegisterCollectionAndTopic_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RegisterCollectionAndTopicRequest)
 	if err := dec(in); err != nil {
@@ -7990,6 +8020,12 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "InstallPlugin",
 			Handler:       _PluginAPI_InstallPlugin_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "PluginHTTP",
+			Handler:       _PluginAPI_PluginHTTP_Handler,
+			ServerStreams: true,
 			ClientStreams: true,
 		},
 		{

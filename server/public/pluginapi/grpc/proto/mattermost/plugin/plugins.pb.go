@@ -1882,6 +1882,384 @@ func (x *InstallPluginResponse) GetManifest() *Manifest {
 	return nil
 }
 
+// HTTPHeaderValues holds the values of one HTTP header.
+type HTTPHeaderValues struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The values, in order.
+	Values        []string `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPHeaderValues) Reset() {
+	*x = HTTPHeaderValues{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPHeaderValues) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPHeaderValues) ProtoMessage() {}
+
+func (x *HTTPHeaderValues) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPHeaderValues.ProtoReflect.Descriptor instead.
+func (*HTTPHeaderValues) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *HTTPHeaderValues) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// HTTPRequestHead is an HTTP request without its body (upstream's
+// HTTPRequestSubset of *http.Request).
+type HTTPRequestHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Method, such as "GET" or "POST".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// URL: "/<plugin id>/<path>" for PluginHTTP, with an optional query.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Headers, by canonical name.
+	Header map[string]*HTTPHeaderValues `protobuf:"bytes,3,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Host the request is for.
+	Host string `protobuf:"bytes,4,opt,name=host,proto3" json:"host,omitempty"`
+	// Address of the client, as host:port.
+	RemoteAddr string `protobuf:"bytes,5,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	// The request URI as the client sent it.
+	RequestUri string `protobuf:"bytes,6,opt,name=request_uri,json=requestUri,proto3" json:"request_uri,omitempty"`
+	// Protocol version, such as "HTTP/1.1".
+	Proto         string `protobuf:"bytes,7,opt,name=proto,proto3" json:"proto,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPRequestHead) Reset() {
+	*x = HTTPRequestHead{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPRequestHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPRequestHead) ProtoMessage() {}
+
+func (x *HTTPRequestHead) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPRequestHead.ProtoReflect.Descriptor instead.
+func (*HTTPRequestHead) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *HTTPRequestHead) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *HTTPRequestHead) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *HTTPRequestHead) GetHeader() map[string]*HTTPHeaderValues {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+func (x *HTTPRequestHead) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *HTTPRequestHead) GetRemoteAddr() string {
+	if x != nil {
+		return x.RemoteAddr
+	}
+	return ""
+}
+
+func (x *HTTPRequestHead) GetRequestUri() string {
+	if x != nil {
+		return x.RequestUri
+	}
+	return ""
+}
+
+func (x *HTTPRequestHead) GetProto() string {
+	if x != nil {
+		return x.Proto
+	}
+	return ""
+}
+
+// HTTPResponseHead is an HTTP response without its body.
+type HTTPResponseHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Status code, such as 200.
+	StatusCode int32 `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// Headers, by canonical name.
+	Header        map[string]*HTTPHeaderValues `protobuf:"bytes,2,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPResponseHead) Reset() {
+	*x = HTTPResponseHead{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPResponseHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPResponseHead) ProtoMessage() {}
+
+func (x *HTTPResponseHead) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPResponseHead.ProtoReflect.Descriptor instead.
+func (*HTTPResponseHead) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *HTTPResponseHead) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *HTTPResponseHead) GetHeader() map[string]*HTTPHeaderValues {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+// PluginHTTPRequest is one message of a request to another plugin: the
+// head first, then the body in chunks.
+type PluginHTTPRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the request this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*PluginHTTPRequest_Head
+	//	*PluginHTTPRequest_Chunk
+	Part          isPluginHTTPRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginHTTPRequest) Reset() {
+	*x = PluginHTTPRequest{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginHTTPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginHTTPRequest) ProtoMessage() {}
+
+func (x *PluginHTTPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginHTTPRequest.ProtoReflect.Descriptor instead.
+func (*PluginHTTPRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *PluginHTTPRequest) GetPart() isPluginHTTPRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *PluginHTTPRequest) GetHead() *HTTPRequestHead {
+	if x != nil {
+		if x, ok := x.Part.(*PluginHTTPRequest_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *PluginHTTPRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*PluginHTTPRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isPluginHTTPRequest_Part interface {
+	isPluginHTTPRequest_Part()
+}
+
+type PluginHTTPRequest_Head struct {
+	// The request's method, URL and headers.
+	Head *HTTPRequestHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type PluginHTTPRequest_Chunk struct {
+	// The next chunk of the body, at most 4 MiB.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*PluginHTTPRequest_Head) isPluginHTTPRequest_Part() {}
+
+func (*PluginHTTPRequest_Chunk) isPluginHTTPRequest_Part() {}
+
+// PluginHTTPResponse is one message of the answer: the head first, then
+// the body in chunks.
+type PluginHTTPResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the response this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*PluginHTTPResponse_Head
+	//	*PluginHTTPResponse_Chunk
+	Part          isPluginHTTPResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginHTTPResponse) Reset() {
+	*x = PluginHTTPResponse{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginHTTPResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginHTTPResponse) ProtoMessage() {}
+
+func (x *PluginHTTPResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginHTTPResponse.ProtoReflect.Descriptor instead.
+func (*PluginHTTPResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PluginHTTPResponse) GetPart() isPluginHTTPResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *PluginHTTPResponse) GetHead() *HTTPResponseHead {
+	if x != nil {
+		if x, ok := x.Part.(*PluginHTTPResponse_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *PluginHTTPResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*PluginHTTPResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isPluginHTTPResponse_Part interface {
+	isPluginHTTPResponse_Part()
+}
+
+type PluginHTTPResponse_Head struct {
+	// The response's status and headers.
+	Head *HTTPResponseHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type PluginHTTPResponse_Chunk struct {
+	// The next chunk of the body.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*PluginHTTPResponse_Head) isPluginHTTPResponse_Part() {}
+
+func (*PluginHTTPResponse_Chunk) isPluginHTTPResponse_Part() {}
+
 var File_mattermost_plugin_plugins_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_plugins_proto_rawDesc = "" +
@@ -1999,7 +2377,37 @@ const file_mattermost_plugin_plugins_proto_rawDesc = "" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
 	"\x04part\"P\n" +
 	"\x15InstallPluginResponse\x127\n" +
-	"\bmanifest\x18\x01 \x01(\v2\x1b.mattermost.plugin.ManifestR\bmanifestBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\bmanifest\x18\x01 \x01(\v2\x1b.mattermost.plugin.ManifestR\bmanifest\"*\n" +
+	"\x10HTTPHeaderValues\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xcf\x02\n" +
+	"\x0fHTTPRequestHead\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12F\n" +
+	"\x06header\x18\x03 \x03(\v2..mattermost.plugin.HTTPRequestHead.HeaderEntryR\x06header\x12\x12\n" +
+	"\x04host\x18\x04 \x01(\tR\x04host\x12\x1f\n" +
+	"\vremote_addr\x18\x05 \x01(\tR\n" +
+	"remoteAddr\x12\x1f\n" +
+	"\vrequest_uri\x18\x06 \x01(\tR\n" +
+	"requestUri\x12\x14\n" +
+	"\x05proto\x18\a \x01(\tR\x05proto\x1a^\n" +
+	"\vHeaderEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.mattermost.plugin.HTTPHeaderValuesR\x05value:\x028\x01\"\xdc\x01\n" +
+	"\x10HTTPResponseHead\x12\x1f\n" +
+	"\vstatus_code\x18\x01 \x01(\x05R\n" +
+	"statusCode\x12G\n" +
+	"\x06header\x18\x02 \x03(\v2/.mattermost.plugin.HTTPResponseHead.HeaderEntryR\x06header\x1a^\n" +
+	"\vHeaderEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.mattermost.plugin.HTTPHeaderValuesR\x05value:\x028\x01\"m\n" +
+	"\x11PluginHTTPRequest\x128\n" +
+	"\x04head\x18\x01 \x01(\v2\".mattermost.plugin.HTTPRequestHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"o\n" +
+	"\x12PluginHTTPResponse\x129\n" +
+	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04partBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_plugins_proto_rawDescOnce sync.Once
@@ -2013,7 +2421,7 @@ func file_mattermost_plugin_plugins_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_plugins_proto_rawDescData
 }
 
-var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*ManifestServer)(nil),                     // 0: mattermost.plugin.ManifestServer
 	(*ManifestWebapp)(nil),                     // 1: mattermost.plugin.ManifestWebapp
@@ -2048,13 +2456,20 @@ var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*InstallPluginHead)(nil),                  // 30: mattermost.plugin.InstallPluginHead
 	(*InstallPluginRequest)(nil),               // 31: mattermost.plugin.InstallPluginRequest
 	(*InstallPluginResponse)(nil),              // 32: mattermost.plugin.InstallPluginResponse
-	nil,                                        // 33: mattermost.plugin.ManifestServer.ExecutablesEntry
-	(*structpb.Value)(nil),                     // 34: google.protobuf.Value
-	(*structpb.Struct)(nil),                    // 35: google.protobuf.Struct
+	(*HTTPHeaderValues)(nil),                   // 33: mattermost.plugin.HTTPHeaderValues
+	(*HTTPRequestHead)(nil),                    // 34: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),                   // 35: mattermost.plugin.HTTPResponseHead
+	(*PluginHTTPRequest)(nil),                  // 36: mattermost.plugin.PluginHTTPRequest
+	(*PluginHTTPResponse)(nil),                 // 37: mattermost.plugin.PluginHTTPResponse
+	nil,                                        // 38: mattermost.plugin.ManifestServer.ExecutablesEntry
+	nil,                                        // 39: mattermost.plugin.HTTPRequestHead.HeaderEntry
+	nil,                                        // 40: mattermost.plugin.HTTPResponseHead.HeaderEntry
+	(*structpb.Value)(nil),                     // 41: google.protobuf.Value
+	(*structpb.Struct)(nil),                    // 42: google.protobuf.Struct
 }
 var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
-	33, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
-	34, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
+	38, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
+	41, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
 	2,  // 2: mattermost.plugin.PluginSetting.options:type_name -> mattermost.plugin.PluginOption
 	3,  // 3: mattermost.plugin.PluginSettingsSection.settings:type_name -> mattermost.plugin.PluginSetting
 	3,  // 4: mattermost.plugin.PluginSettingsSchema.settings:type_name -> mattermost.plugin.PluginSetting
@@ -2062,19 +2477,25 @@ var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
 	0,  // 6: mattermost.plugin.Manifest.server:type_name -> mattermost.plugin.ManifestServer
 	1,  // 7: mattermost.plugin.Manifest.webapp:type_name -> mattermost.plugin.ManifestWebapp
 	5,  // 8: mattermost.plugin.Manifest.settings_schema:type_name -> mattermost.plugin.PluginSettingsSchema
-	35, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
-	35, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
-	35, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
-	35, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
+	42, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
+	42, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
+	42, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
+	42, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
 	6,  // 13: mattermost.plugin.GetPluginsResponse.manifests:type_name -> mattermost.plugin.Manifest
 	7,  // 14: mattermost.plugin.GetPluginStatusResponse.status:type_name -> mattermost.plugin.PluginStatus
 	30, // 15: mattermost.plugin.InstallPluginRequest.head:type_name -> mattermost.plugin.InstallPluginHead
 	6,  // 16: mattermost.plugin.InstallPluginResponse.manifest:type_name -> mattermost.plugin.Manifest
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	39, // 17: mattermost.plugin.HTTPRequestHead.header:type_name -> mattermost.plugin.HTTPRequestHead.HeaderEntry
+	40, // 18: mattermost.plugin.HTTPResponseHead.header:type_name -> mattermost.plugin.HTTPResponseHead.HeaderEntry
+	34, // 19: mattermost.plugin.PluginHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	35, // 20: mattermost.plugin.PluginHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	33, // 21: mattermost.plugin.HTTPRequestHead.HeaderEntry.value:type_name -> mattermost.plugin.HTTPHeaderValues
+	33, // 22: mattermost.plugin.HTTPResponseHead.HeaderEntry.value:type_name -> mattermost.plugin.HTTPHeaderValues
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_plugins_proto_init() }
@@ -2086,13 +2507,21 @@ func file_mattermost_plugin_plugins_proto_init() {
 		(*InstallPluginRequest_Head)(nil),
 		(*InstallPluginRequest_Chunk)(nil),
 	}
+	file_mattermost_plugin_plugins_proto_msgTypes[36].OneofWrappers = []any{
+		(*PluginHTTPRequest_Head)(nil),
+		(*PluginHTTPRequest_Chunk)(nil),
+	}
+	file_mattermost_plugin_plugins_proto_msgTypes[37].OneofWrappers = []any{
+		(*PluginHTTPResponse_Head)(nil),
+		(*PluginHTTPResponse_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_plugins_proto_rawDesc), len(file_mattermost_plugin_plugins_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
