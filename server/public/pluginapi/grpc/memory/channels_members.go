@@ -6,7 +6,6 @@ import (
 	"context"
 	"maps"
 	"net/http"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -204,34 +203,12 @@ func (b *Backend) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.Upda
 	if !ok {
 		return nil, channelMemberNotFound(req.GetChannelId(), req.GetUserId())
 	}
+	r, err := channelSchemeRoles.parse(req.GetNewRoles(), isGuest(u))
+	if err != nil {
+		return nil, err
+	}
 	m := proto.Clone(old).(*pluginpb.ChannelMember)
-	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin = false, false, false
-	var explicit []string
-	for _, role := range strings.Fields(req.GetNewRoles()) {
-		switch role {
-		case roleChannelUser:
-			m.SchemeUser = true
-		case roleChannelAdmin:
-			m.SchemeAdmin = true
-		case roleChannelGuest:
-			m.SchemeGuest = true
-		default:
-			if !isKnownRole(role) {
-				return nil, apperror.New("api.roles.get_role.app_error",
-					"Unable to find the role.", "role="+role, http.StatusBadRequest)
-			}
-			explicit = append(explicit, role)
-		}
-	}
-	if m.GetSchemeGuest() && (m.GetSchemeUser() || m.GetSchemeAdmin()) {
-		return nil, apperror.New("api.channel.update_channel_member_roles.guest_and_user.app_error",
-			"A channel member cannot be both a guest and a user or admin.", "", http.StatusBadRequest)
-	}
-	if m.GetSchemeGuest() != isGuest(u) {
-		return nil, apperror.New("api.channel.update_channel_member_roles.changing_guest_role.app_error",
-			"The channel_guest role is for guest accounts only, and guest accounts need it.", "", http.StatusBadRequest)
-	}
-	m.ExplicitRoles = strings.Join(explicit, " ")
+	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin, m.ExplicitRoles = r.guest, r.user, r.admin, r.explicit
 	m.LastUpdateAt = b.nowMillis()
 	b.channels.members[membershipKey{req.GetChannelId(), req.GetUserId()}] = m
 	return &pluginpb.UpdateChannelMemberRolesResponse{ChannelMember: withChannelRoles(m)}, nil

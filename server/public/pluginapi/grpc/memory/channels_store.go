@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -104,20 +103,7 @@ func (s channelStore) membersWhere(keep func(*pluginpb.ChannelMember) bool) []*p
 // roles and then the explicit roles.
 func withChannelRoles(m *pluginpb.ChannelMember) *pluginpb.ChannelMember {
 	c := proto.Clone(m).(*pluginpb.ChannelMember)
-	var roles []string
-	if c.GetSchemeGuest() {
-		roles = append(roles, roleChannelGuest)
-	}
-	if c.GetSchemeUser() {
-		roles = append(roles, roleChannelUser)
-	}
-	if c.GetSchemeAdmin() {
-		roles = append(roles, roleChannelAdmin)
-	}
-	if e := strings.TrimSpace(c.GetExplicitRoles()); e != "" {
-		roles = append(roles, e)
-	}
-	c.Roles = strings.Join(roles, " ")
+	c.Roles = channelSchemeRoles.join(memberRoles{c.GetSchemeGuest(), c.GetSchemeUser(), c.GetSchemeAdmin(), c.GetExplicitRoles()})
 	return c
 }
 

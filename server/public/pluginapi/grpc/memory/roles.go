@@ -4,7 +4,12 @@ package memory
 // the permissions each grants, for the permission checks of the API.
 // system_admin grants every permission listed here.
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+)
 
 // Permissions of the default scheme, by role. A role also grants what the
 // roles in roleIncludes grant.
@@ -130,4 +135,86 @@ func isKnownPermission(permission string) bool {
 		}
 	}
 	return false
+}
+
+// schemeRoles are the three scheme roles of one level of the default
+// scheme, team or channel, and the ids of the errors that role changes at
+// that level fail with.
+type schemeRoles struct {
+	guest, user, admin           string
+	guestAndUserID, wrongGuestID string
+	level                        string // "team" or "channel", for messages
+}
+
+var (
+	teamSchemeRoles = schemeRoles{
+		guest: roleTeamGuest, user: roleTeamUser, admin: roleTeamAdmin, level: "team",
+		guestAndUserID: "api.team.update_team_member_roles.guest_and_user.app_error",
+		wrongGuestID:   "api.team.update_team_member_roles.guest.app_error",
+	}
+	channelSchemeRoles = schemeRoles{
+		guest: roleChannelGuest, user: roleChannelUser, admin: roleChannelAdmin, level: "channel",
+		guestAndUserID: "api.channel.update_channel_member_roles.guest_and_user.app_error",
+		wrongGuestID:   "api.channel.update_channel_member_roles.changing_guest_role.app_error",
+	}
+)
+
+// memberRoles is a membership's roles: the scheme flags and the explicit
+// roles.
+type memberRoles struct {
+	guest, user, admin bool
+	explicit           string
+}
+
+// parse reads space-separated new roles of a member whose account is a
+// guest or not, as Mattermost's UpdateTeamMemberRoles and
+// UpdateChannelMemberRoles do: the scheme roles set the flags, any other
+// role must exist and is explicit, and guests are guests only.
+func (s schemeRoles) parse(newRoles string, guestAccount bool) (memberRoles, error) {
+	var r memberRoles
+	var explicit []string
+	for _, role := range strings.Fields(newRoles) {
+		switch role {
+		case s.user:
+			r.user = true
+		case s.admin:
+			r.admin = true
+		case s.guest:
+			r.guest = true
+		default:
+			if !isKnownRole(role) {
+				return r, apperror.New("api.roles.get_role.app_error",
+					"Unable to find the role.", "role="+apperror.Truncate(role, apperror.MaxShortBytes), http.StatusBadRequest)
+			}
+			explicit = append(explicit, role)
+		}
+	}
+	if r.guest && (r.user || r.admin) {
+		return r, apperror.New(s.guestAndUserID,
+			"A "+s.level+" member cannot be both a guest and a user or admin.", "", http.StatusBadRequest)
+	}
+	if r.guest != guestAccount {
+		return r, apperror.New(s.wrongGuestID,
+			"The "+s.guest+" role is for guest accounts only, and guest accounts need it.", "", http.StatusBadRequest)
+	}
+	r.explicit = strings.Join(explicit, " ")
+	return r, nil
+}
+
+// join lists a membership's roles as Mattermost returns them: the scheme
+// roles, then the explicit ones.
+func (s schemeRoles) join(r memberRoles) string {
+	var roles []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{r.guest, s.guest}, {r.user, s.user}, {r.admin, s.admin}} {
+		if f.on {
+			roles = append(roles, f.name)
+		}
+	}
+	if e := strings.TrimSpace(r.explicit); e != "" {
+		roles = append(roles, e)
+	}
+	return strings.Join(roles, " ")
 }

@@ -530,34 +530,12 @@ func (b *Backend) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.UpdateT
 	if !ok || old.GetDeleteAt() != 0 {
 		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
 	}
+	r, err := teamSchemeRoles.parse(req.GetNewRoles(), isGuest(u))
+	if err != nil {
+		return nil, err
+	}
 	m := proto.Clone(old).(*pluginpb.TeamMember)
-	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin = false, false, false
-	var explicit []string
-	for _, role := range strings.Fields(req.GetNewRoles()) {
-		switch role {
-		case roleTeamUser:
-			m.SchemeUser = true
-		case roleTeamAdmin:
-			m.SchemeAdmin = true
-		case roleTeamGuest:
-			m.SchemeGuest = true
-		default:
-			if !isKnownRole(role) {
-				return nil, apperror.New("api.roles.get_role.app_error",
-					"Unable to find the role.", "role="+role, http.StatusBadRequest)
-			}
-			explicit = append(explicit, role)
-		}
-	}
-	if m.GetSchemeGuest() && (m.GetSchemeUser() || m.GetSchemeAdmin()) {
-		return nil, apperror.New("api.team.update_team_member_roles.guest_and_user.app_error",
-			"A team member cannot be both a guest and a user or admin.", "", http.StatusBadRequest)
-	}
-	if m.GetSchemeGuest() != isGuest(u) {
-		return nil, apperror.New("api.team.update_team_member_roles.guest.app_error",
-			"The team_guest role is for guest accounts only, and guest accounts need it.", "", http.StatusBadRequest)
-	}
-	m.ExplicitRoles = strings.Join(explicit, " ")
+	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin, m.ExplicitRoles = r.guest, r.user, r.admin, r.explicit
 	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = m
 	return &pluginpb.UpdateTeamMemberRolesResponse{TeamMember: withTeamRoles(m)}, nil
 }

@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -96,19 +95,6 @@ func (s teamStore) currentMembers(keep func(*pluginpb.TeamMember) bool) []*plugi
 // roles and then the explicit roles, as Mattermost returns members.
 func withTeamRoles(m *pluginpb.TeamMember) *pluginpb.TeamMember {
 	c := proto.Clone(m).(*pluginpb.TeamMember)
-	var roles []string
-	if c.GetSchemeGuest() {
-		roles = append(roles, roleTeamGuest)
-	}
-	if c.GetSchemeUser() {
-		roles = append(roles, roleTeamUser)
-	}
-	if c.GetSchemeAdmin() {
-		roles = append(roles, roleTeamAdmin)
-	}
-	if e := strings.TrimSpace(c.GetExplicitRoles()); e != "" {
-		roles = append(roles, e)
-	}
-	c.Roles = strings.Join(roles, " ")
+	c.Roles = teamSchemeRoles.join(memberRoles{c.GetSchemeGuest(), c.GetSchemeUser(), c.GetSchemeAdmin(), c.GetExplicitRoles()})
 	return c
 }
