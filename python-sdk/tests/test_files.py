@@ -243,4 +243,5 @@ def test_200_mib_round_trip_keeps_memory_bounded(go_server: GoServer) -> None:
         bound = 16 * MIB + 32 * MIB  # a small multiple of the 1 MiB chunk, plus a constant
         for pid in (server_pid, "self"):
             growth = _status(pid, "VmHWM") - before[pid]
+            print(f"peak RSS growth of {pid}: {growth / MIB:.1f} MiB")
             assert growth < bound, f"{pid}: peak RSS grew by {growth // MIB} MiB for a 200 MiB file"

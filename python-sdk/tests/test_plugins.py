@@ -147,6 +147,9 @@ def test_plugin_http_failures(api: Any) -> None:
         api.plugin_http({"method": "GET"})
     with pytest.raises(TypeError):
         api.plugin_http(HTTPRequestHead(method="GET", url="/x/y"), "not bytes")
+    huge = api.plugin_http(HTTPRequestHead(method="GET", url="/" + "u" * (1 << 20)))
+    assert huge.status_code == 400
+    resolved(api, huge.read())
 
 
 @dataclasses.dataclass

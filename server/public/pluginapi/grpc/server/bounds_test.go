@@ -65,6 +65,11 @@ func megabyteRequests() map[string][]*dynamicpb.Message {
 	service := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI")
 	for i := range service.Methods().Len() {
 		method := service.Methods().Get(i)
+		if method.IsStreamingClient() && method.IsStreamingServer() {
+			// A bidirectional call answers with several messages, which
+			// Invoke cannot take; its own tests send it megabytes.
+			continue
+		}
 		input := method.Input()
 		for j := range input.Fields().Len() {
 			fd := input.Fields().Get(j)
