@@ -184,6 +184,41 @@ def test_download_stream_can_be_closed_early(go_server: GoServer) -> None:
         assert api.get_file(info.id)[:3] == b"zzz"
 
 
+def test_close_mid_download_raises_client_closed(go_server: GoServer) -> None:
+    """A download cut short by close() fails; it never ends as a shorter file."""
+    api = mp.Client(go_server.target, token=go_server.token)
+    room = make_room(api)
+    info = api.upload_file(b"d" * (32 * MIB), room.town.id, "d.bin")
+    stream = api.get_file_stream(info.id)
+    first = next(stream)
+    api.close()
+    try:
+        rest = stream.read()
+    except mp.ClientClosedError:
+        pass  # cut short: an error, as it must be
+    else:
+        assert len(first) + len(rest) == 32 * MIB  # all had arrived before close()
+
+
+async def test_async_close_mid_download_raises_client_closed(go_server: GoServer) -> None:
+    """A download cut short by close() fails; what had all arrived may still be read."""
+    api = mp.AsyncClient(go_server.target, token=go_server.token)
+    from mattermost_plugin.models import Team
+
+    team = await api.create_team(Team(name="core", display_name="Core", type="O"))
+    town = await api.get_channel_by_name(team.id, "town-square", False)
+    info = await api.upload_file(b"d" * (32 * MIB), town.id, "d.bin")
+    stream = api.get_file_stream(info.id)
+    first = await stream.__anext__()
+    await api.close()
+    try:
+        rest = await stream.read()
+    except mp.ClientClosedError:
+        pass  # cut short: an error, as it must be
+    else:
+        assert len(first) + len(rest) == 32 * MIB  # all had arrived before close()
+
+
 async def test_async_streams(go_server: GoServer) -> None:
     async with mp.AsyncClient(go_server.target, token=go_server.token) as api:
         teams = await api.get_teams()

@@ -222,6 +222,18 @@ class AsyncByteStream:
             raise translated from error
         if response is grpc.aio.EOF:
             self._done = True
+            # A call cut short (cancelled, closed) also ends in EOF: only a
+            # call that ended OK ends the data; anything else is an error,
+            # never a silently shorter file.
+            code = await self._call.code()
+            if code is not grpc.StatusCode.OK:
+                ended = grpc.aio.AioRpcError(
+                    code,
+                    grpc.aio.Metadata(),
+                    await self._call.trailing_metadata() or grpc.aio.Metadata(),
+                    await self._call.details(),
+                )
+                raise self._translate(ended) from None
             raise StopAsyncIteration
         return bytes(response.chunk)
 
