@@ -49,6 +49,7 @@ COVERED_AREAS = frozenset(
         "emoji",
         "files",
         "frontend/websocket",
+        "groups",
         "logging/audit",
         "notifications",
         "permissions",
@@ -93,6 +94,7 @@ NO_FAILURE_PATH = {
     "GetPlugins": "takes no input",
     "GetPluginID": "takes no input",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
+    "DeleteGroupConstrainedMemberships": "takes no input",
 }
 
 

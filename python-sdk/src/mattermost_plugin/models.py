@@ -70,6 +70,14 @@ from .grpc.frontend_pb2 import (
     SendToastMessageOptions,
     WebsocketBroadcast,
 )
+from .grpc.groups_pb2 import (
+    CreateDefaultMembershipParams,
+    Group,
+    GroupMember,
+    GroupSearchOpts,
+    GroupSyncable,
+    PageOpts,
+)
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
@@ -165,6 +173,7 @@ __all__ = [
     "CommandArgs",
     "CommandResponse",
     "Config",
+    "CreateDefaultMembershipParams",
     "CustomStatus",
     "Customer",
     "Dialog",
@@ -174,6 +183,10 @@ __all__ = [
     "FileInfo",
     "FilesLimits",
     "GetFileInfosOptions",
+    "Group",
+    "GroupMember",
+    "GroupSearchOpts",
+    "GroupSyncable",
     "HTTPHeaderValues",
     "HTTPRequestHead",
     "HTTPResponseHead",
@@ -189,6 +202,7 @@ __all__ = [
     "OAuthApp",
     "OpenDialogRequest",
     "OrderedSidebarCategories",
+    "PageOpts",
     "Permission",
     "PluginClusterEvent",
     "PluginClusterEventSendOptions",
@@ -575,6 +589,20 @@ Attributes:
 )
 
 document(
+    CreateDefaultMembershipParams,
+    """CreateDefaultMembershipParams scopes the memberships that group links create
+(model.CreateDefaultMembershipParams).
+
+Attributes:
+    since (int): Only members who joined their group after this time, in milliseconds.
+    re_add_removed_members (bool): Whether members who left a team or channel are added again.
+    scoped_user_id (str | None): Only this user.
+    scoped_team_id (str | None): Only this team.
+    scoped_channel_id (str | None): Only this channel.
+""",
+)
+
+document(
     CustomStatus,
     """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
 
@@ -753,6 +781,87 @@ Attributes:
     include_deleted (bool): Whether deleted files are listed too.
     sort_by (str): "CreateAt" (the default) or "Size".
     sort_descending (bool): Whether the order is descending.
+""",
+)
+
+document(
+    Group,
+    """Group is a group of users (model.Group): custom, from LDAP, or from a plugin.
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    name (str | None): Unique name, used in @-mentions: 1 to 64 lower-case letters, digits, '.',
+        '-' and '_'; required for custom groups.
+    display_name (str): Display name, 1 to 128 characters.
+    description (str): Description, at most 1,024 characters.
+    source (str): "custom", "ldap", or "plugin_<plugin id>".
+    remote_id (str | None): Id of the group in its source; required for sources other than
+        custom.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    has_syncables (bool): Whether the group is linked to a team or channel.
+    member_count (int | None): Number of members, when asked for.
+    allow_reference (bool): Whether the group can be @-mentioned.
+    channel_member_count (int | None): Members who are also in a given channel, when asked for.
+    channel_member_timezones_count (int | None): Time zones of those members, when asked for.
+    member_ids (list[str]): Ids of the members, when asked for.
+""",
+)
+
+document(
+    GroupMember,
+    """GroupMember is a user's membership of a group (model.GroupMember).
+
+Attributes:
+    group_id (str): Id of the group.
+    user_id (str): Id of the user.
+    create_at (int): Time the user joined, in milliseconds.
+    delete_at (int): Time the user left, in milliseconds; 0 while a member.
+""",
+)
+
+document(
+    GroupSearchOpts,
+    """GroupSearchOpts filters a group listing (model.GroupSearchOpts).
+
+Attributes:
+    q (str): Part of the name or display name, ignoring case.
+    not_associated_to_team (str): Only groups not linked to this team.
+    not_associated_to_channel (str): Only groups not linked to this channel.
+    include_member_count (bool): Whether member_count is set.
+    filter_allow_reference (bool): Only groups that can be @-mentioned.
+    page_opts (PageOpts | None): Paging, for listings that take it here.
+    since (int): Only groups updated after this time, in milliseconds.
+    source (str): Only groups of this source.
+    filter_parent_team_permitted (bool): Only groups allowed in the channel's team.
+    filter_has_member (str): Only groups that have this user.
+    include_channel_member_count (str): Id of a channel: set channel_member_count for it.
+    include_timezones (bool): Whether channel_member_timezones_count is set.
+    include_member_ids (bool): Whether member_ids is set.
+    include_archived (bool): Whether deleted groups are listed too.
+    filter_archived (bool): Only deleted groups.
+""",
+)
+
+document(
+    GroupSyncable,
+    """GroupSyncable links a group to a team or a channel (model.GroupSyncable).
+
+Attributes:
+    group_id (str): Id of the group.
+    syncable_id (str): Id of the team or channel.
+    auto_add (bool): Whether the group's members join the team or channel.
+    scheme_admin (bool): Whether they join as admins.
+    create_at (int): Creation time, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    update_at (int): Time of the last update, in milliseconds.
+    type (str): "Team" or "Channel".
+    channel_display_name (str): Display name of the channel, for a channel link.
+    team_display_name (str): Display name of the team.
+    team_type (str): Type of the team.
+    channel_type (str): Type of the channel, for a channel link.
+    team_id (str): Id of the team, also for a channel link.
 """,
 )
 
@@ -972,6 +1081,16 @@ document(
 Attributes:
     categories (list[SidebarCategoryWithChannels]): The categories.
     order (list[str]): Ids of the categories, in display order.
+""",
+)
+
+document(
+    PageOpts,
+    """PageOpts is a page of a listing (model.PageOpts).
+
+Attributes:
+    page (int): Zero-based page number.
+    per_page (int): Page size.
 """,
 )
 

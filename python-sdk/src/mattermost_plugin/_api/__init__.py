@@ -14,6 +14,7 @@ from .config import AsyncConfigAPI, SyncConfigAPI
 from .emoji import AsyncEmojiAPI, SyncEmojiAPI
 from .files import AsyncFilesAPI, SyncFilesAPI
 from .frontend import AsyncFrontendAPI, SyncFrontendAPI
+from .groups import AsyncGroupsAPI, SyncGroupsAPI
 from .kv import AsyncKVAPI, SyncKVAPI
 from .logging import AsyncLoggingAPI, SyncLoggingAPI
 from .notifications import AsyncNotificationsAPI, SyncNotificationsAPI
@@ -41,6 +42,7 @@ class SyncPluginAPI(
     SyncEmojiAPI,
     SyncFilesAPI,
     SyncFrontendAPI,
+    SyncGroupsAPI,
     SyncKVAPI,
     SyncLoggingAPI,
     SyncNotificationsAPI,
@@ -68,6 +70,7 @@ class AsyncPluginAPI(
     AsyncEmojiAPI,
     AsyncFilesAPI,
     AsyncFrontendAPI,
+    AsyncGroupsAPI,
     AsyncKVAPI,
     AsyncLoggingAPI,
     AsyncNotificationsAPI,

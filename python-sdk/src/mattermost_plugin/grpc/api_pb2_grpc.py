@@ -12,6 +12,7 @@ from . import config_pb2 as mattermost_dot_plugin_dot_config__pb2
 from . import emoji_pb2 as mattermost_dot_plugin_dot_emoji__pb2
 from . import files_pb2 as mattermost_dot_plugin_dot_files__pb2
 from . import frontend_pb2 as mattermost_dot_plugin_dot_frontend__pb2
+from . import groups_pb2 as mattermost_dot_plugin_dot_groups__pb2
 from . import kv_pb2 as mattermost_dot_plugin_dot_kv__pb2
 from . import logging_pb2 as mattermost_dot_plugin_dot_logging__pb2
 from . import notifications_pb2 as mattermost_dot_plugin_dot_notifications__pb2
@@ -865,6 +866,111 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/GetUploadSession',
                 request_serializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.FromString,
+                _registered_method=True)
+        self.GetGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroup',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupResponse.FromString,
+                _registered_method=True)
+        self.GetGroupByName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupByName',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameResponse.FromString,
+                _registered_method=True)
+        self.GetGroupMemberUsers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupMemberUsers',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersResponse.FromString,
+                _registered_method=True)
+        self.GetGroupsBySource = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupsBySource',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceResponse.FromString,
+                _registered_method=True)
+        self.GetGroupsForUser = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupsForUser',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserResponse.FromString,
+                _registered_method=True)
+        self.UpsertGroupMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertGroupMember',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberResponse.FromString,
+                _registered_method=True)
+        self.UpsertGroupMembers = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertGroupMembers',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersResponse.FromString,
+                _registered_method=True)
+        self.GetGroupByRemoteID = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupByRemoteID',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDResponse.FromString,
+                _registered_method=True)
+        self.CreateGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateGroup',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.CreateGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.CreateGroupResponse.FromString,
+                _registered_method=True)
+        self.UpdateGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateGroup',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteGroup',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupResponse.FromString,
+                _registered_method=True)
+        self.RestoreGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RestoreGroup',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.RestoreGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.RestoreGroupResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroupMember = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteGroupMember',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberResponse.FromString,
+                _registered_method=True)
+        self.GetGroupSyncable = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupSyncable',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableResponse.FromString,
+                _registered_method=True)
+        self.GetGroupSyncables = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroupSyncables',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesResponse.FromString,
+                _registered_method=True)
+        self.UpsertGroupSyncable = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertGroupSyncable',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableResponse.FromString,
+                _registered_method=True)
+        self.UpdateGroupSyncable = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateGroupSyncable',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroupSyncable = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteGroupSyncable',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableResponse.FromString,
+                _registered_method=True)
+        self.GetGroups = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetGroups',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsResponse.FromString,
+                _registered_method=True)
+        self.CreateDefaultSyncableMemberships = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroupConstrainedMemberships = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships',
+                request_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -2283,6 +2389,165 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGroup(self, request, context):
+        """GetGroup returns a group by id. Minimum server version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupByName(self, request, context):
+        """GetGroupByName returns a group by name. Minimum server version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupMemberUsers(self, request, context):
+        """GetGroupMemberUsers returns one page of a group's members. Minimum server
+        version: 5.35.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupsBySource(self, request, context):
+        """GetGroupsBySource returns the groups of a source. Minimum server version:
+        5.35.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupsForUser(self, request, context):
+        """GetGroupsForUser returns the groups a user is a member of. Minimum server
+        version: 5.18.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertGroupMember(self, request, context):
+        """UpsertGroupMember adds a user to a group, or returns the membership.
+        Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertGroupMembers(self, request, context):
+        """UpsertGroupMembers adds users to a group. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupByRemoteID(self, request, context):
+        """GetGroupByRemoteID returns a group by its source and its id there. Minimum
+        server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateGroup(self, request, context):
+        """CreateGroup creates a group. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateGroup(self, request, context):
+        """UpdateGroup updates a group. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroup(self, request, context):
+        """DeleteGroup deletes a group; the row stays. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreGroup(self, request, context):
+        """RestoreGroup brings a deleted group back. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroupMember(self, request, context):
+        """DeleteGroupMember removes a user from a group. Minimum server version:
+        10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupSyncable(self, request, context):
+        """GetGroupSyncable returns a group's link to a team or channel. Minimum
+        server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupSyncables(self, request, context):
+        """GetGroupSyncables returns a group's links of one type. Minimum server
+        version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertGroupSyncable(self, request, context):
+        """UpsertGroupSyncable links a group to a team or channel, or updates the
+        link. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateGroupSyncable(self, request, context):
+        """UpdateGroupSyncable updates a group's link. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroupSyncable(self, request, context):
+        """DeleteGroupSyncable removes a group's link. Minimum server version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroups(self, request, context):
+        """GetGroups returns one page of groups that match filters. Minimum server
+        version: 10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDefaultSyncableMemberships(self, request, context):
+        """CreateDefaultSyncableMemberships adds group members where groups link.
+        Minimum server version: 10.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroupConstrainedMemberships(self, request, context):
+        """DeleteGroupConstrainedMemberships removes members that group
+        constraints do not allow. Minimum server version: 10.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -3322,6 +3587,111 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.GetUploadSession,
                     request_deserializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.SerializeToString,
+            ),
+            'GetGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupResponse.SerializeToString,
+            ),
+            'GetGroupByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupByName,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameResponse.SerializeToString,
+            ),
+            'GetGroupMemberUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupMemberUsers,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersResponse.SerializeToString,
+            ),
+            'GetGroupsBySource': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupsBySource,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceResponse.SerializeToString,
+            ),
+            'GetGroupsForUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupsForUser,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserResponse.SerializeToString,
+            ),
+            'UpsertGroupMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertGroupMember,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberResponse.SerializeToString,
+            ),
+            'UpsertGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertGroupMembers,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersResponse.SerializeToString,
+            ),
+            'GetGroupByRemoteID': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupByRemoteID,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDResponse.SerializeToString,
+            ),
+            'CreateGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.CreateGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.CreateGroupResponse.SerializeToString,
+            ),
+            'UpdateGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupResponse.SerializeToString,
+            ),
+            'DeleteGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupResponse.SerializeToString,
+            ),
+            'RestoreGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.RestoreGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.RestoreGroupResponse.SerializeToString,
+            ),
+            'DeleteGroupMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroupMember,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberResponse.SerializeToString,
+            ),
+            'GetGroupSyncable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupSyncable,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableResponse.SerializeToString,
+            ),
+            'GetGroupSyncables': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupSyncables,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesResponse.SerializeToString,
+            ),
+            'UpsertGroupSyncable': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertGroupSyncable,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableResponse.SerializeToString,
+            ),
+            'UpdateGroupSyncable': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateGroupSyncable,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableResponse.SerializeToString,
+            ),
+            'DeleteGroupSyncable': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroupSyncable,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableResponse.SerializeToString,
+            ),
+            'GetGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroups,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.GetGroupsResponse.SerializeToString,
+            ),
+            'CreateDefaultSyncableMemberships': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDefaultSyncableMemberships,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsResponse.SerializeToString,
+            ),
+            'DeleteGroupConstrainedMemberships': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroupConstrainedMemberships,
+                    request_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -7844,6 +8214,573 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/GetUploadSession',
             mattermost_dot_plugin_dot_files__pb2.GetUploadSessionRequest.SerializeToString,
             mattermost_dot_plugin_dot_files__pb2.GetUploadSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroup',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupByName',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupMemberUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupMemberUsers',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupMemberUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupsBySource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupsBySource',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsBySourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupsForUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupsForUser',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsForUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertGroupMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertGroupMember',
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertGroupMembers',
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupByRemoteID(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupByRemoteID',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupByRemoteIDResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateGroup',
+            mattermost_dot_plugin_dot_groups__pb2.CreateGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.CreateGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateGroup',
+            mattermost_dot_plugin_dot_groups__pb2.UpdateGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.UpdateGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteGroup',
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RestoreGroup',
+            mattermost_dot_plugin_dot_groups__pb2.RestoreGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.RestoreGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroupMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteGroupMember',
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupSyncable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupSyncable',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupSyncables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroupSyncables',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupSyncablesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertGroupSyncable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertGroupSyncable',
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.UpsertGroupSyncableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateGroupSyncable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateGroupSyncable',
+            mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.UpdateGroupSyncableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroupSyncable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteGroupSyncable',
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupSyncableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetGroups',
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.GetGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDefaultSyncableMemberships(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships',
+            mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.CreateDefaultSyncableMembershipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroupConstrainedMemberships(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships',
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,7 @@ from . import config_pb2 as _config_pb2
 from . import emoji_pb2 as _emoji_pb2
 from . import files_pb2 as _files_pb2
 from . import frontend_pb2 as _frontend_pb2
+from . import groups_pb2 as _groups_pb2
 from . import kv_pb2 as _kv_pb2
 from . import logging_pb2 as _logging_pb2
 from . import notifications_pb2 as _notifications_pb2
@@ -673,6 +674,72 @@ class PluginAPIStub:
     GetUploadSession: _grpc.UnaryUnaryMultiCallable[_files_pb2.GetUploadSessionRequest, _files_pb2.GetUploadSessionResponse]
     """GetUploadSession returns a resumable upload by id. Minimum server version:
     7.6.
+    """
+    GetGroup: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupRequest, _groups_pb2.GetGroupResponse]
+    """GetGroup returns a group by id. Minimum server version: 5.18."""
+    GetGroupByName: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupByNameRequest, _groups_pb2.GetGroupByNameResponse]
+    """GetGroupByName returns a group by name. Minimum server version: 5.18."""
+    GetGroupMemberUsers: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupMemberUsersRequest, _groups_pb2.GetGroupMemberUsersResponse]
+    """GetGroupMemberUsers returns one page of a group's members. Minimum server
+    version: 5.35.
+    """
+    GetGroupsBySource: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsBySourceRequest, _groups_pb2.GetGroupsBySourceResponse]
+    """GetGroupsBySource returns the groups of a source. Minimum server version:
+    5.35.
+    """
+    GetGroupsForUser: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsForUserRequest, _groups_pb2.GetGroupsForUserResponse]
+    """GetGroupsForUser returns the groups a user is a member of. Minimum server
+    version: 5.18.
+    """
+    UpsertGroupMember: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMemberRequest, _groups_pb2.UpsertGroupMemberResponse]
+    """UpsertGroupMember adds a user to a group, or returns the membership.
+    Minimum server version: 10.7.
+    """
+    UpsertGroupMembers: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMembersRequest, _groups_pb2.UpsertGroupMembersResponse]
+    """UpsertGroupMembers adds users to a group. Minimum server version: 10.7."""
+    GetGroupByRemoteID: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupByRemoteIDRequest, _groups_pb2.GetGroupByRemoteIDResponse]
+    """GetGroupByRemoteID returns a group by its source and its id there. Minimum
+    server version: 10.7.
+    """
+    CreateGroup: _grpc.UnaryUnaryMultiCallable[_groups_pb2.CreateGroupRequest, _groups_pb2.CreateGroupResponse]
+    """CreateGroup creates a group. Minimum server version: 10.7."""
+    UpdateGroup: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpdateGroupRequest, _groups_pb2.UpdateGroupResponse]
+    """UpdateGroup updates a group. Minimum server version: 10.7."""
+    DeleteGroup: _grpc.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupRequest, _groups_pb2.DeleteGroupResponse]
+    """DeleteGroup deletes a group; the row stays. Minimum server version: 10.7."""
+    RestoreGroup: _grpc.UnaryUnaryMultiCallable[_groups_pb2.RestoreGroupRequest, _groups_pb2.RestoreGroupResponse]
+    """RestoreGroup brings a deleted group back. Minimum server version: 10.7."""
+    DeleteGroupMember: _grpc.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupMemberRequest, _groups_pb2.DeleteGroupMemberResponse]
+    """DeleteGroupMember removes a user from a group. Minimum server version:
+    10.7.
+    """
+    GetGroupSyncable: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupSyncableRequest, _groups_pb2.GetGroupSyncableResponse]
+    """GetGroupSyncable returns a group's link to a team or channel. Minimum
+    server version: 10.7.
+    """
+    GetGroupSyncables: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupSyncablesRequest, _groups_pb2.GetGroupSyncablesResponse]
+    """GetGroupSyncables returns a group's links of one type. Minimum server
+    version: 10.7.
+    """
+    UpsertGroupSyncable: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupSyncableRequest, _groups_pb2.UpsertGroupSyncableResponse]
+    """UpsertGroupSyncable links a group to a team or channel, or updates the
+    link. Minimum server version: 10.7.
+    """
+    UpdateGroupSyncable: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpdateGroupSyncableRequest, _groups_pb2.UpdateGroupSyncableResponse]
+    """UpdateGroupSyncable updates a group's link. Minimum server version: 10.7."""
+    DeleteGroupSyncable: _grpc.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupSyncableRequest, _groups_pb2.DeleteGroupSyncableResponse]
+    """DeleteGroupSyncable removes a group's link. Minimum server version: 10.7."""
+    GetGroups: _grpc.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsRequest, _groups_pb2.GetGroupsResponse]
+    """GetGroups returns one page of groups that match filters. Minimum server
+    version: 10.7.
+    """
+    CreateDefaultSyncableMemberships: _grpc.UnaryUnaryMultiCallable[_groups_pb2.CreateDefaultSyncableMembershipsRequest, _groups_pb2.CreateDefaultSyncableMembershipsResponse]
+    """CreateDefaultSyncableMemberships adds group members where groups link.
+    Minimum server version: 10.9.
+    """
+    DeleteGroupConstrainedMemberships: _grpc.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupConstrainedMembershipsRequest, _groups_pb2.DeleteGroupConstrainedMembershipsResponse]
+    """DeleteGroupConstrainedMemberships removes members that group
+    constraints do not allow. Minimum server version: 10.9.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1371,6 +1438,72 @@ class PluginAPIAsyncStub(PluginAPIStub):
     GetUploadSession: _aio.UnaryUnaryMultiCallable[_files_pb2.GetUploadSessionRequest, _files_pb2.GetUploadSessionResponse]  # type: ignore[assignment]
     """GetUploadSession returns a resumable upload by id. Minimum server version:
     7.6.
+    """
+    GetGroup: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupRequest, _groups_pb2.GetGroupResponse]  # type: ignore[assignment]
+    """GetGroup returns a group by id. Minimum server version: 5.18."""
+    GetGroupByName: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupByNameRequest, _groups_pb2.GetGroupByNameResponse]  # type: ignore[assignment]
+    """GetGroupByName returns a group by name. Minimum server version: 5.18."""
+    GetGroupMemberUsers: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupMemberUsersRequest, _groups_pb2.GetGroupMemberUsersResponse]  # type: ignore[assignment]
+    """GetGroupMemberUsers returns one page of a group's members. Minimum server
+    version: 5.35.
+    """
+    GetGroupsBySource: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsBySourceRequest, _groups_pb2.GetGroupsBySourceResponse]  # type: ignore[assignment]
+    """GetGroupsBySource returns the groups of a source. Minimum server version:
+    5.35.
+    """
+    GetGroupsForUser: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsForUserRequest, _groups_pb2.GetGroupsForUserResponse]  # type: ignore[assignment]
+    """GetGroupsForUser returns the groups a user is a member of. Minimum server
+    version: 5.18.
+    """
+    UpsertGroupMember: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMemberRequest, _groups_pb2.UpsertGroupMemberResponse]  # type: ignore[assignment]
+    """UpsertGroupMember adds a user to a group, or returns the membership.
+    Minimum server version: 10.7.
+    """
+    UpsertGroupMembers: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMembersRequest, _groups_pb2.UpsertGroupMembersResponse]  # type: ignore[assignment]
+    """UpsertGroupMembers adds users to a group. Minimum server version: 10.7."""
+    GetGroupByRemoteID: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupByRemoteIDRequest, _groups_pb2.GetGroupByRemoteIDResponse]  # type: ignore[assignment]
+    """GetGroupByRemoteID returns a group by its source and its id there. Minimum
+    server version: 10.7.
+    """
+    CreateGroup: _aio.UnaryUnaryMultiCallable[_groups_pb2.CreateGroupRequest, _groups_pb2.CreateGroupResponse]  # type: ignore[assignment]
+    """CreateGroup creates a group. Minimum server version: 10.7."""
+    UpdateGroup: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpdateGroupRequest, _groups_pb2.UpdateGroupResponse]  # type: ignore[assignment]
+    """UpdateGroup updates a group. Minimum server version: 10.7."""
+    DeleteGroup: _aio.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupRequest, _groups_pb2.DeleteGroupResponse]  # type: ignore[assignment]
+    """DeleteGroup deletes a group; the row stays. Minimum server version: 10.7."""
+    RestoreGroup: _aio.UnaryUnaryMultiCallable[_groups_pb2.RestoreGroupRequest, _groups_pb2.RestoreGroupResponse]  # type: ignore[assignment]
+    """RestoreGroup brings a deleted group back. Minimum server version: 10.7."""
+    DeleteGroupMember: _aio.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupMemberRequest, _groups_pb2.DeleteGroupMemberResponse]  # type: ignore[assignment]
+    """DeleteGroupMember removes a user from a group. Minimum server version:
+    10.7.
+    """
+    GetGroupSyncable: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupSyncableRequest, _groups_pb2.GetGroupSyncableResponse]  # type: ignore[assignment]
+    """GetGroupSyncable returns a group's link to a team or channel. Minimum
+    server version: 10.7.
+    """
+    GetGroupSyncables: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupSyncablesRequest, _groups_pb2.GetGroupSyncablesResponse]  # type: ignore[assignment]
+    """GetGroupSyncables returns a group's links of one type. Minimum server
+    version: 10.7.
+    """
+    UpsertGroupSyncable: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupSyncableRequest, _groups_pb2.UpsertGroupSyncableResponse]  # type: ignore[assignment]
+    """UpsertGroupSyncable links a group to a team or channel, or updates the
+    link. Minimum server version: 10.7.
+    """
+    UpdateGroupSyncable: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpdateGroupSyncableRequest, _groups_pb2.UpdateGroupSyncableResponse]  # type: ignore[assignment]
+    """UpdateGroupSyncable updates a group's link. Minimum server version: 10.7."""
+    DeleteGroupSyncable: _aio.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupSyncableRequest, _groups_pb2.DeleteGroupSyncableResponse]  # type: ignore[assignment]
+    """DeleteGroupSyncable removes a group's link. Minimum server version: 10.7."""
+    GetGroups: _aio.UnaryUnaryMultiCallable[_groups_pb2.GetGroupsRequest, _groups_pb2.GetGroupsResponse]  # type: ignore[assignment]
+    """GetGroups returns one page of groups that match filters. Minimum server
+    version: 10.7.
+    """
+    CreateDefaultSyncableMemberships: _aio.UnaryUnaryMultiCallable[_groups_pb2.CreateDefaultSyncableMembershipsRequest, _groups_pb2.CreateDefaultSyncableMembershipsResponse]  # type: ignore[assignment]
+    """CreateDefaultSyncableMemberships adds group members where groups link.
+    Minimum server version: 10.9.
+    """
+    DeleteGroupConstrainedMemberships: _aio.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupConstrainedMembershipsRequest, _groups_pb2.DeleteGroupConstrainedMembershipsResponse]  # type: ignore[assignment]
+    """DeleteGroupConstrainedMemberships removes members that group
+    constraints do not allow. Minimum server version: 10.9.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -3038,6 +3171,198 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_files_pb2.GetUploadSessionResponse, _abc.Awaitable[_files_pb2.GetUploadSessionResponse]]:
         """GetUploadSession returns a resumable upload by id. Minimum server version:
         7.6.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroup(
+        self,
+        request: _groups_pb2.GetGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupResponse, _abc.Awaitable[_groups_pb2.GetGroupResponse]]:
+        """GetGroup returns a group by id. Minimum server version: 5.18."""
+
+    @_abc_1.abstractmethod
+    def GetGroupByName(
+        self,
+        request: _groups_pb2.GetGroupByNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupByNameResponse, _abc.Awaitable[_groups_pb2.GetGroupByNameResponse]]:
+        """GetGroupByName returns a group by name. Minimum server version: 5.18."""
+
+    @_abc_1.abstractmethod
+    def GetGroupMemberUsers(
+        self,
+        request: _groups_pb2.GetGroupMemberUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupMemberUsersResponse, _abc.Awaitable[_groups_pb2.GetGroupMemberUsersResponse]]:
+        """GetGroupMemberUsers returns one page of a group's members. Minimum server
+        version: 5.35.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroupsBySource(
+        self,
+        request: _groups_pb2.GetGroupsBySourceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupsBySourceResponse, _abc.Awaitable[_groups_pb2.GetGroupsBySourceResponse]]:
+        """GetGroupsBySource returns the groups of a source. Minimum server version:
+        5.35.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroupsForUser(
+        self,
+        request: _groups_pb2.GetGroupsForUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupsForUserResponse, _abc.Awaitable[_groups_pb2.GetGroupsForUserResponse]]:
+        """GetGroupsForUser returns the groups a user is a member of. Minimum server
+        version: 5.18.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertGroupMember(
+        self,
+        request: _groups_pb2.UpsertGroupMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.UpsertGroupMemberResponse, _abc.Awaitable[_groups_pb2.UpsertGroupMemberResponse]]:
+        """UpsertGroupMember adds a user to a group, or returns the membership.
+        Minimum server version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertGroupMembers(
+        self,
+        request: _groups_pb2.UpsertGroupMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.UpsertGroupMembersResponse, _abc.Awaitable[_groups_pb2.UpsertGroupMembersResponse]]:
+        """UpsertGroupMembers adds users to a group. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def GetGroupByRemoteID(
+        self,
+        request: _groups_pb2.GetGroupByRemoteIDRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupByRemoteIDResponse, _abc.Awaitable[_groups_pb2.GetGroupByRemoteIDResponse]]:
+        """GetGroupByRemoteID returns a group by its source and its id there. Minimum
+        server version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateGroup(
+        self,
+        request: _groups_pb2.CreateGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.CreateGroupResponse, _abc.Awaitable[_groups_pb2.CreateGroupResponse]]:
+        """CreateGroup creates a group. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def UpdateGroup(
+        self,
+        request: _groups_pb2.UpdateGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.UpdateGroupResponse, _abc.Awaitable[_groups_pb2.UpdateGroupResponse]]:
+        """UpdateGroup updates a group. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def DeleteGroup(
+        self,
+        request: _groups_pb2.DeleteGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.DeleteGroupResponse, _abc.Awaitable[_groups_pb2.DeleteGroupResponse]]:
+        """DeleteGroup deletes a group; the row stays. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def RestoreGroup(
+        self,
+        request: _groups_pb2.RestoreGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.RestoreGroupResponse, _abc.Awaitable[_groups_pb2.RestoreGroupResponse]]:
+        """RestoreGroup brings a deleted group back. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def DeleteGroupMember(
+        self,
+        request: _groups_pb2.DeleteGroupMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.DeleteGroupMemberResponse, _abc.Awaitable[_groups_pb2.DeleteGroupMemberResponse]]:
+        """DeleteGroupMember removes a user from a group. Minimum server version:
+        10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroupSyncable(
+        self,
+        request: _groups_pb2.GetGroupSyncableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupSyncableResponse, _abc.Awaitable[_groups_pb2.GetGroupSyncableResponse]]:
+        """GetGroupSyncable returns a group's link to a team or channel. Minimum
+        server version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGroupSyncables(
+        self,
+        request: _groups_pb2.GetGroupSyncablesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupSyncablesResponse, _abc.Awaitable[_groups_pb2.GetGroupSyncablesResponse]]:
+        """GetGroupSyncables returns a group's links of one type. Minimum server
+        version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertGroupSyncable(
+        self,
+        request: _groups_pb2.UpsertGroupSyncableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.UpsertGroupSyncableResponse, _abc.Awaitable[_groups_pb2.UpsertGroupSyncableResponse]]:
+        """UpsertGroupSyncable links a group to a team or channel, or updates the
+        link. Minimum server version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateGroupSyncable(
+        self,
+        request: _groups_pb2.UpdateGroupSyncableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.UpdateGroupSyncableResponse, _abc.Awaitable[_groups_pb2.UpdateGroupSyncableResponse]]:
+        """UpdateGroupSyncable updates a group's link. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def DeleteGroupSyncable(
+        self,
+        request: _groups_pb2.DeleteGroupSyncableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.DeleteGroupSyncableResponse, _abc.Awaitable[_groups_pb2.DeleteGroupSyncableResponse]]:
+        """DeleteGroupSyncable removes a group's link. Minimum server version: 10.7."""
+
+    @_abc_1.abstractmethod
+    def GetGroups(
+        self,
+        request: _groups_pb2.GetGroupsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.GetGroupsResponse, _abc.Awaitable[_groups_pb2.GetGroupsResponse]]:
+        """GetGroups returns one page of groups that match filters. Minimum server
+        version: 10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateDefaultSyncableMemberships(
+        self,
+        request: _groups_pb2.CreateDefaultSyncableMembershipsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.CreateDefaultSyncableMembershipsResponse, _abc.Awaitable[_groups_pb2.CreateDefaultSyncableMembershipsResponse]]:
+        """CreateDefaultSyncableMemberships adds group members where groups link.
+        Minimum server version: 10.9.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteGroupConstrainedMemberships(
+        self,
+        request: _groups_pb2.DeleteGroupConstrainedMembershipsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_groups_pb2.DeleteGroupConstrainedMembershipsResponse, _abc.Awaitable[_groups_pb2.DeleteGroupConstrainedMembershipsResponse]]:
+        """DeleteGroupConstrainedMemberships removes members that group
+        constraints do not allow. Minimum server version: 10.9.
         """
 
     @_abc_1.abstractmethod

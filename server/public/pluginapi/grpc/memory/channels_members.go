@@ -298,7 +298,7 @@ func (b *Backend) DeleteChannelMember(ctx context.Context, req *pluginpb.DeleteC
 		}
 	}
 	if err == nil {
-		delete(b.channels.members, membershipKey{c.GetId(), req.GetUserId()})
+		b.channels.removeMember(c.GetId(), req.GetUserId(), b.nowMillis())
 		b.touchChannelMembers(c.GetId())
 	}
 	b.mu.Unlock()

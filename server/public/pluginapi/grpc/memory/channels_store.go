@@ -36,11 +36,13 @@ const (
 
 // channelStore holds channels, their members and the channels that this
 // plugin guards. Archived channels stay, with delete_at set; a member who
-// leaves is removed.
+// leaves is removed, and remembered in left, as Mattermost's channel member
+// history does.
 type channelStore struct {
 	byID    map[string]*pluginpb.Channel
 	byName  map[membershipKey]string // by team id and name
 	members map[membershipKey]*pluginpb.ChannelMember
+	left    map[membershipKey]int64 // when the user last left the channel
 	guarded map[string]bool
 }
 
@@ -49,6 +51,7 @@ func newChannelStore() channelStore {
 		byID:    make(map[string]*pluginpb.Channel),
 		byName:  make(map[membershipKey]string),
 		members: make(map[membershipKey]*pluginpb.ChannelMember),
+		left:    make(map[membershipKey]int64),
 		guarded: make(map[string]bool),
 	}
 }
@@ -60,6 +63,12 @@ func (s channelStore) put(c *pluginpb.Channel) {
 	}
 	s.byID[c.GetId()] = c
 	s.byName[membershipKey{c.GetTeamId(), c.GetName()}] = c.GetId()
+}
+
+// removeMember ends a membership and records when the user left.
+func (s channelStore) removeMember(channelID, userID string, at int64) {
+	delete(s.members, membershipKey{channelID, userID})
+	s.left[membershipKey{channelID, userID}] = at
 }
 
 // sorted returns copies of the channels that keep reports true, by display

@@ -51,6 +51,7 @@ type Backend struct {
 	emojis      []customEmoji
 	manifests   map[string]*pluginpb.Manifest
 	files       fileStore
+	groups      groupStore
 	config      map[string]any
 
 	installDate int64
@@ -152,6 +153,7 @@ func New(opts ...Option) *Backend {
 		bots:        make(map[string]*pluginpb.Bot),
 		oauthApps:   make(map[string]*pluginpb.OAuthApp),
 		commands:    newCommandStore(),
+		groups:      newGroupStore(),
 		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
 		profileImages: make(map[string][]byte),

@@ -234,7 +234,7 @@ func (b *Backend) leaveTeamChannels(teamID, userID string) []*pluginpb.ChannelMe
 		return m.GetUserId() == userID && b.channels.byID[m.GetChannelId()].GetTeamId() == teamID
 	})
 	for _, m := range left {
-		delete(b.channels.members, membershipKey{m.GetChannelId(), userID})
+		b.channels.removeMember(m.GetChannelId(), userID, b.nowMillis())
 		b.touchChannelMembers(m.GetChannelId())
 	}
 	return left

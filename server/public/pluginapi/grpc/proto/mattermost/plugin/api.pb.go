@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2à\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xe9\xb2\x01\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
 	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
@@ -236,7 +236,28 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x13CreateUploadSession\x12-.mattermost.plugin.CreateUploadSessionRequest\x1a..mattermost.plugin.CreateUploadSessionResponse\x12[\n" +
 	"\n" +
 	"UploadData\x12$.mattermost.plugin.UploadDataRequest\x1a%.mattermost.plugin.UploadDataResponse(\x01\x12k\n" +
-	"\x10GetUploadSession\x12*.mattermost.plugin.GetUploadSessionRequest\x1a+.mattermost.plugin.GetUploadSessionResponse\x12w\n" +
+	"\x10GetUploadSession\x12*.mattermost.plugin.GetUploadSessionRequest\x1a+.mattermost.plugin.GetUploadSessionResponse\x12S\n" +
+	"\bGetGroup\x12\".mattermost.plugin.GetGroupRequest\x1a#.mattermost.plugin.GetGroupResponse\x12e\n" +
+	"\x0eGetGroupByName\x12(.mattermost.plugin.GetGroupByNameRequest\x1a).mattermost.plugin.GetGroupByNameResponse\x12t\n" +
+	"\x13GetGroupMemberUsers\x12-.mattermost.plugin.GetGroupMemberUsersRequest\x1a..mattermost.plugin.GetGroupMemberUsersResponse\x12n\n" +
+	"\x11GetGroupsBySource\x12+.mattermost.plugin.GetGroupsBySourceRequest\x1a,.mattermost.plugin.GetGroupsBySourceResponse\x12k\n" +
+	"\x10GetGroupsForUser\x12*.mattermost.plugin.GetGroupsForUserRequest\x1a+.mattermost.plugin.GetGroupsForUserResponse\x12n\n" +
+	"\x11UpsertGroupMember\x12+.mattermost.plugin.UpsertGroupMemberRequest\x1a,.mattermost.plugin.UpsertGroupMemberResponse\x12q\n" +
+	"\x12UpsertGroupMembers\x12,.mattermost.plugin.UpsertGroupMembersRequest\x1a-.mattermost.plugin.UpsertGroupMembersResponse\x12q\n" +
+	"\x12GetGroupByRemoteID\x12,.mattermost.plugin.GetGroupByRemoteIDRequest\x1a-.mattermost.plugin.GetGroupByRemoteIDResponse\x12\\\n" +
+	"\vCreateGroup\x12%.mattermost.plugin.CreateGroupRequest\x1a&.mattermost.plugin.CreateGroupResponse\x12\\\n" +
+	"\vUpdateGroup\x12%.mattermost.plugin.UpdateGroupRequest\x1a&.mattermost.plugin.UpdateGroupResponse\x12\\\n" +
+	"\vDeleteGroup\x12%.mattermost.plugin.DeleteGroupRequest\x1a&.mattermost.plugin.DeleteGroupResponse\x12_\n" +
+	"\fRestoreGroup\x12&.mattermost.plugin.RestoreGroupRequest\x1a'.mattermost.plugin.RestoreGroupResponse\x12n\n" +
+	"\x11DeleteGroupMember\x12+.mattermost.plugin.DeleteGroupMemberRequest\x1a,.mattermost.plugin.DeleteGroupMemberResponse\x12k\n" +
+	"\x10GetGroupSyncable\x12*.mattermost.plugin.GetGroupSyncableRequest\x1a+.mattermost.plugin.GetGroupSyncableResponse\x12n\n" +
+	"\x11GetGroupSyncables\x12+.mattermost.plugin.GetGroupSyncablesRequest\x1a,.mattermost.plugin.GetGroupSyncablesResponse\x12t\n" +
+	"\x13UpsertGroupSyncable\x12-.mattermost.plugin.UpsertGroupSyncableRequest\x1a..mattermost.plugin.UpsertGroupSyncableResponse\x12t\n" +
+	"\x13UpdateGroupSyncable\x12-.mattermost.plugin.UpdateGroupSyncableRequest\x1a..mattermost.plugin.UpdateGroupSyncableResponse\x12t\n" +
+	"\x13DeleteGroupSyncable\x12-.mattermost.plugin.DeleteGroupSyncableRequest\x1a..mattermost.plugin.DeleteGroupSyncableResponse\x12V\n" +
+	"\tGetGroups\x12#.mattermost.plugin.GetGroupsRequest\x1a$.mattermost.plugin.GetGroupsResponse\x12\x9b\x01\n" +
+	" CreateDefaultSyncableMemberships\x12:.mattermost.plugin.CreateDefaultSyncableMembershipsRequest\x1a;.mattermost.plugin.CreateDefaultSyncableMembershipsResponse\x12\x9e\x01\n" +
+	"!DeleteGroupConstrainedMemberships\x12;.mattermost.plugin.DeleteGroupConstrainedMembershipsRequest\x1a<.mattermost.plugin.DeleteGroupConstrainedMembershipsResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -433,226 +454,268 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*CreateUploadSessionRequest)(nil),                // 159: mattermost.plugin.CreateUploadSessionRequest
 	(*UploadDataRequest)(nil),                         // 160: mattermost.plugin.UploadDataRequest
 	(*GetUploadSessionRequest)(nil),                   // 161: mattermost.plugin.GetUploadSessionRequest
-	(*GetPreferenceForUserRequest)(nil),               // 162: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 163: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 164: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 165: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 166: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 167: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 168: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 169: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 170: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 171: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 172: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 173: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 174: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 175: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 176: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 177: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 178: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 179: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 180: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 181: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 182: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 183: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 184: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 185: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 186: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 187: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 188: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 189: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 190: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 191: mattermost.plugin.GetServerVersionResponse
-	(*GetConfigResponse)(nil),                         // 192: mattermost.plugin.GetConfigResponse
-	(*GetUnsanitizedConfigResponse)(nil),              // 193: mattermost.plugin.GetUnsanitizedConfigResponse
-	(*SaveConfigResponse)(nil),                        // 194: mattermost.plugin.SaveConfigResponse
-	(*GetLicenseResponse)(nil),                        // 195: mattermost.plugin.GetLicenseResponse
-	(*IsEnterpriseReadyResponse)(nil),                 // 196: mattermost.plugin.IsEnterpriseReadyResponse
-	(*GetSystemInstallDateResponse)(nil),              // 197: mattermost.plugin.GetSystemInstallDateResponse
-	(*GetDiagnosticIdResponse)(nil),                   // 198: mattermost.plugin.GetDiagnosticIdResponse
-	(*GetTelemetryIdResponse)(nil),                    // 199: mattermost.plugin.GetTelemetryIdResponse
-	(*RequestTrialLicenseResponse)(nil),               // 200: mattermost.plugin.RequestTrialLicenseResponse
-	(*GetCloudLimitsResponse)(nil),                    // 201: mattermost.plugin.GetCloudLimitsResponse
-	(*KVSetResponse)(nil),                             // 202: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 203: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 204: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 205: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 206: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 207: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 208: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 209: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 210: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 211: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 212: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 213: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 214: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 215: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 216: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 217: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 218: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 219: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 220: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 221: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 222: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 223: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 224: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 225: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 226: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 227: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 228: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 229: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 230: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 231: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 232: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 233: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 234: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 235: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 236: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 237: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 238: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 239: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 240: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 241: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 242: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 243: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 244: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 245: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 246: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 247: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 248: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 249: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 250: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 251: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 252: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 253: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 254: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 255: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 256: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 257: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 258: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 259: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 260: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 261: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 262: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 263: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 264: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 265: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 266: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 267: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 268: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 269: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 270: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 271: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 272: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                        // 273: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                        // 274: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                     // 275: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                           // 276: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                     // 277: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                     // 278: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                    // 279: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                // 280: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                        // 281: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                 // 282: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),          // 283: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                 // 284: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),               // 285: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),               // 286: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),       // 287: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                       // 288: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                    // 289: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                      // 290: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),      // 291: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),       // 292: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 293: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                         // 294: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                          // 295: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                            // 296: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                           // 297: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                   // 298: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                // 299: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                     // 300: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                    // 301: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                       // 302: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                    // 303: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                    // 304: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                   // 305: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                 // 306: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),               // 307: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                     // 308: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                      // 309: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                // 310: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                // 311: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),               // 312: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                        // 313: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                     // 314: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                     // 315: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),             // 316: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),             // 317: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                  // 318: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                 // 319: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                          // 320: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),              // 321: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),         // 322: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                       // 323: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),              // 324: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetEmojiListResponse)(nil),                      // 325: mattermost.plugin.GetEmojiListResponse
-	(*GetEmojiByNameResponse)(nil),                    // 326: mattermost.plugin.GetEmojiByNameResponse
-	(*GetEmojiResponse)(nil),                          // 327: mattermost.plugin.GetEmojiResponse
-	(*GetEmojiImageResponse)(nil),                     // 328: mattermost.plugin.GetEmojiImageResponse
-	(*LoadPluginConfigurationResponse)(nil),           // 329: mattermost.plugin.LoadPluginConfigurationResponse
-	(*GetPluginConfigResponse)(nil),                   // 330: mattermost.plugin.GetPluginConfigResponse
-	(*SavePluginConfigResponse)(nil),                  // 331: mattermost.plugin.SavePluginConfigResponse
-	(*GetBundlePathResponse)(nil),                     // 332: mattermost.plugin.GetBundlePathResponse
-	(*GetPluginsResponse)(nil),                        // 333: mattermost.plugin.GetPluginsResponse
-	(*EnablePluginResponse)(nil),                      // 334: mattermost.plugin.EnablePluginResponse
-	(*DisablePluginResponse)(nil),                     // 335: mattermost.plugin.DisablePluginResponse
-	(*RemovePluginResponse)(nil),                      // 336: mattermost.plugin.RemovePluginResponse
-	(*GetPluginStatusResponse)(nil),                   // 337: mattermost.plugin.GetPluginStatusResponse
-	(*InstallPluginResponse)(nil),                     // 338: mattermost.plugin.InstallPluginResponse
-	(*PluginHTTPResponse)(nil),                        // 339: mattermost.plugin.PluginHTTPResponse
-	(*RegisterCollectionAndTopicResponse)(nil),        // 340: mattermost.plugin.RegisterCollectionAndTopicResponse
-	(*GetPluginIDResponse)(nil),                       // 341: mattermost.plugin.GetPluginIDResponse
-	(*CopyFileInfosResponse)(nil),                     // 342: mattermost.plugin.CopyFileInfosResponse
-	(*GetFileInfoResponse)(nil),                       // 343: mattermost.plugin.GetFileInfoResponse
-	(*SetFileSearchableContentResponse)(nil),          // 344: mattermost.plugin.SetFileSearchableContentResponse
-	(*GetFileInfosResponse)(nil),                      // 345: mattermost.plugin.GetFileInfosResponse
-	(*GetFileResponse)(nil),                           // 346: mattermost.plugin.GetFileResponse
-	(*GetFileLinkResponse)(nil),                       // 347: mattermost.plugin.GetFileLinkResponse
-	(*ReadFileResponse)(nil),                          // 348: mattermost.plugin.ReadFileResponse
-	(*UploadFileResponse)(nil),                        // 349: mattermost.plugin.UploadFileResponse
-	(*CreateUploadSessionResponse)(nil),               // 350: mattermost.plugin.CreateUploadSessionResponse
-	(*UploadDataResponse)(nil),                        // 351: mattermost.plugin.UploadDataResponse
-	(*GetUploadSessionResponse)(nil),                  // 352: mattermost.plugin.GetUploadSessionResponse
-	(*GetPreferenceForUserResponse)(nil),              // 353: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 354: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 355: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 356: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 357: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 358: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 359: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 360: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 361: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 362: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 363: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 364: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 365: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 366: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 367: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 368: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 369: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 370: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 371: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 372: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 373: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 374: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 375: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 376: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 377: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 378: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 379: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 380: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 381: mattermost.plugin.LogErrorResponse
+	(*GetGroupRequest)(nil),                           // 162: mattermost.plugin.GetGroupRequest
+	(*GetGroupByNameRequest)(nil),                     // 163: mattermost.plugin.GetGroupByNameRequest
+	(*GetGroupMemberUsersRequest)(nil),                // 164: mattermost.plugin.GetGroupMemberUsersRequest
+	(*GetGroupsBySourceRequest)(nil),                  // 165: mattermost.plugin.GetGroupsBySourceRequest
+	(*GetGroupsForUserRequest)(nil),                   // 166: mattermost.plugin.GetGroupsForUserRequest
+	(*UpsertGroupMemberRequest)(nil),                  // 167: mattermost.plugin.UpsertGroupMemberRequest
+	(*UpsertGroupMembersRequest)(nil),                 // 168: mattermost.plugin.UpsertGroupMembersRequest
+	(*GetGroupByRemoteIDRequest)(nil),                 // 169: mattermost.plugin.GetGroupByRemoteIDRequest
+	(*CreateGroupRequest)(nil),                        // 170: mattermost.plugin.CreateGroupRequest
+	(*UpdateGroupRequest)(nil),                        // 171: mattermost.plugin.UpdateGroupRequest
+	(*DeleteGroupRequest)(nil),                        // 172: mattermost.plugin.DeleteGroupRequest
+	(*RestoreGroupRequest)(nil),                       // 173: mattermost.plugin.RestoreGroupRequest
+	(*DeleteGroupMemberRequest)(nil),                  // 174: mattermost.plugin.DeleteGroupMemberRequest
+	(*GetGroupSyncableRequest)(nil),                   // 175: mattermost.plugin.GetGroupSyncableRequest
+	(*GetGroupSyncablesRequest)(nil),                  // 176: mattermost.plugin.GetGroupSyncablesRequest
+	(*UpsertGroupSyncableRequest)(nil),                // 177: mattermost.plugin.UpsertGroupSyncableRequest
+	(*UpdateGroupSyncableRequest)(nil),                // 178: mattermost.plugin.UpdateGroupSyncableRequest
+	(*DeleteGroupSyncableRequest)(nil),                // 179: mattermost.plugin.DeleteGroupSyncableRequest
+	(*GetGroupsRequest)(nil),                          // 180: mattermost.plugin.GetGroupsRequest
+	(*CreateDefaultSyncableMembershipsRequest)(nil),   // 181: mattermost.plugin.CreateDefaultSyncableMembershipsRequest
+	(*DeleteGroupConstrainedMembershipsRequest)(nil),  // 182: mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
+	(*GetPreferenceForUserRequest)(nil),               // 183: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),              // 184: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),           // 185: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),           // 186: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                         // 187: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                         // 188: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                           // 189: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                            // 190: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                      // 191: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),              // 192: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                         // 193: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                        // 194: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                    // 195: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                   // 196: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                  // 197: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),        // 198: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                   // 199: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                     // 200: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                      // 201: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),              // 202: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),              // 203: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                       // 204: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                        // 205: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                        // 206: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                     // 207: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                           // 208: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                            // 209: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                            // 210: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                           // 211: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                  // 212: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                         // 213: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),              // 214: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                        // 215: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                        // 216: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                 // 217: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),              // 218: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                   // 219: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                    // 220: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),               // 221: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                    // 222: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                             // 223: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                             // 224: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                          // 225: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                       // 226: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                   // 227: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                   // 228: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                // 229: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                  // 230: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                            // 231: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                        // 232: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                        // 233: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                          // 234: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                     // 235: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                           // 236: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                    // 237: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                 // 238: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),               // 239: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                        // 240: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                     // 241: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                     // 242: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                    // 243: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                  // 244: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),          // 245: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                        // 246: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                  // 247: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),       // 248: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),         // 249: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                   // 250: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                  // 251: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                   // 252: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                     // 253: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),              // 254: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),            // 255: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                    // 256: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                  // 257: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                  // 258: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                  // 259: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                 // 260: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),            // 261: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),          // 262: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),          // 263: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),  // 264: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),  // 265: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),               // 266: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),      // 267: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 268: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                    // 269: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                 // 270: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                     // 271: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),              // 272: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                  // 273: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),             // 274: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                  // 275: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),            // 276: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),            // 277: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),             // 278: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                       // 279: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                   // 280: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                   // 281: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                    // 282: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                   // 283: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                        // 284: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                     // 285: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),               // 286: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                     // 287: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),             // 288: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),             // 289: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                   // 290: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),               // 291: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),            // 292: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),              // 293: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                        // 294: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                        // 295: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                     // 296: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                           // 297: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                     // 298: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                     // 299: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                    // 300: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                // 301: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                        // 302: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                 // 303: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),          // 304: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                 // 305: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),               // 306: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),               // 307: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),       // 308: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                       // 309: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                    // 310: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                      // 311: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),      // 312: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),       // 313: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 314: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                         // 315: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                          // 316: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                            // 317: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                           // 318: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                   // 319: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                // 320: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                     // 321: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                    // 322: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                       // 323: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                    // 324: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                    // 325: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                   // 326: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                 // 327: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),               // 328: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                     // 329: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                      // 330: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                // 331: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                // 332: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),               // 333: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                        // 334: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                     // 335: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                     // 336: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),             // 337: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),             // 338: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                  // 339: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                 // 340: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                          // 341: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),              // 342: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),         // 343: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                       // 344: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),              // 345: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetEmojiListResponse)(nil),                      // 346: mattermost.plugin.GetEmojiListResponse
+	(*GetEmojiByNameResponse)(nil),                    // 347: mattermost.plugin.GetEmojiByNameResponse
+	(*GetEmojiResponse)(nil),                          // 348: mattermost.plugin.GetEmojiResponse
+	(*GetEmojiImageResponse)(nil),                     // 349: mattermost.plugin.GetEmojiImageResponse
+	(*LoadPluginConfigurationResponse)(nil),           // 350: mattermost.plugin.LoadPluginConfigurationResponse
+	(*GetPluginConfigResponse)(nil),                   // 351: mattermost.plugin.GetPluginConfigResponse
+	(*SavePluginConfigResponse)(nil),                  // 352: mattermost.plugin.SavePluginConfigResponse
+	(*GetBundlePathResponse)(nil),                     // 353: mattermost.plugin.GetBundlePathResponse
+	(*GetPluginsResponse)(nil),                        // 354: mattermost.plugin.GetPluginsResponse
+	(*EnablePluginResponse)(nil),                      // 355: mattermost.plugin.EnablePluginResponse
+	(*DisablePluginResponse)(nil),                     // 356: mattermost.plugin.DisablePluginResponse
+	(*RemovePluginResponse)(nil),                      // 357: mattermost.plugin.RemovePluginResponse
+	(*GetPluginStatusResponse)(nil),                   // 358: mattermost.plugin.GetPluginStatusResponse
+	(*InstallPluginResponse)(nil),                     // 359: mattermost.plugin.InstallPluginResponse
+	(*PluginHTTPResponse)(nil),                        // 360: mattermost.plugin.PluginHTTPResponse
+	(*RegisterCollectionAndTopicResponse)(nil),        // 361: mattermost.plugin.RegisterCollectionAndTopicResponse
+	(*GetPluginIDResponse)(nil),                       // 362: mattermost.plugin.GetPluginIDResponse
+	(*CopyFileInfosResponse)(nil),                     // 363: mattermost.plugin.CopyFileInfosResponse
+	(*GetFileInfoResponse)(nil),                       // 364: mattermost.plugin.GetFileInfoResponse
+	(*SetFileSearchableContentResponse)(nil),          // 365: mattermost.plugin.SetFileSearchableContentResponse
+	(*GetFileInfosResponse)(nil),                      // 366: mattermost.plugin.GetFileInfosResponse
+	(*GetFileResponse)(nil),                           // 367: mattermost.plugin.GetFileResponse
+	(*GetFileLinkResponse)(nil),                       // 368: mattermost.plugin.GetFileLinkResponse
+	(*ReadFileResponse)(nil),                          // 369: mattermost.plugin.ReadFileResponse
+	(*UploadFileResponse)(nil),                        // 370: mattermost.plugin.UploadFileResponse
+	(*CreateUploadSessionResponse)(nil),               // 371: mattermost.plugin.CreateUploadSessionResponse
+	(*UploadDataResponse)(nil),                        // 372: mattermost.plugin.UploadDataResponse
+	(*GetUploadSessionResponse)(nil),                  // 373: mattermost.plugin.GetUploadSessionResponse
+	(*GetGroupResponse)(nil),                          // 374: mattermost.plugin.GetGroupResponse
+	(*GetGroupByNameResponse)(nil),                    // 375: mattermost.plugin.GetGroupByNameResponse
+	(*GetGroupMemberUsersResponse)(nil),               // 376: mattermost.plugin.GetGroupMemberUsersResponse
+	(*GetGroupsBySourceResponse)(nil),                 // 377: mattermost.plugin.GetGroupsBySourceResponse
+	(*GetGroupsForUserResponse)(nil),                  // 378: mattermost.plugin.GetGroupsForUserResponse
+	(*UpsertGroupMemberResponse)(nil),                 // 379: mattermost.plugin.UpsertGroupMemberResponse
+	(*UpsertGroupMembersResponse)(nil),                // 380: mattermost.plugin.UpsertGroupMembersResponse
+	(*GetGroupByRemoteIDResponse)(nil),                // 381: mattermost.plugin.GetGroupByRemoteIDResponse
+	(*CreateGroupResponse)(nil),                       // 382: mattermost.plugin.CreateGroupResponse
+	(*UpdateGroupResponse)(nil),                       // 383: mattermost.plugin.UpdateGroupResponse
+	(*DeleteGroupResponse)(nil),                       // 384: mattermost.plugin.DeleteGroupResponse
+	(*RestoreGroupResponse)(nil),                      // 385: mattermost.plugin.RestoreGroupResponse
+	(*DeleteGroupMemberResponse)(nil),                 // 386: mattermost.plugin.DeleteGroupMemberResponse
+	(*GetGroupSyncableResponse)(nil),                  // 387: mattermost.plugin.GetGroupSyncableResponse
+	(*GetGroupSyncablesResponse)(nil),                 // 388: mattermost.plugin.GetGroupSyncablesResponse
+	(*UpsertGroupSyncableResponse)(nil),               // 389: mattermost.plugin.UpsertGroupSyncableResponse
+	(*UpdateGroupSyncableResponse)(nil),               // 390: mattermost.plugin.UpdateGroupSyncableResponse
+	(*DeleteGroupSyncableResponse)(nil),               // 391: mattermost.plugin.DeleteGroupSyncableResponse
+	(*GetGroupsResponse)(nil),                         // 392: mattermost.plugin.GetGroupsResponse
+	(*CreateDefaultSyncableMembershipsResponse)(nil),  // 393: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	(*DeleteGroupConstrainedMembershipsResponse)(nil), // 394: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	(*GetPreferenceForUserResponse)(nil),              // 395: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),             // 396: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),          // 397: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),          // 398: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                        // 399: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                        // 400: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                          // 401: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                           // 402: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                     // 403: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),             // 404: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                        // 405: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                       // 406: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                   // 407: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                  // 408: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                 // 409: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),       // 410: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                  // 411: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                    // 412: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                     // 413: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),             // 414: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),             // 415: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                      // 416: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                       // 417: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                       // 418: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                    // 419: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                          // 420: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                           // 421: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                           // 422: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                          // 423: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -817,228 +880,270 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	159, // 159: mattermost.plugin.PluginAPI.CreateUploadSession:input_type -> mattermost.plugin.CreateUploadSessionRequest
 	160, // 160: mattermost.plugin.PluginAPI.UploadData:input_type -> mattermost.plugin.UploadDataRequest
 	161, // 161: mattermost.plugin.PluginAPI.GetUploadSession:input_type -> mattermost.plugin.GetUploadSessionRequest
-	162, // 162: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	163, // 163: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	164, // 164: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	165, // 165: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	166, // 166: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	167, // 167: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	168, // 168: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	169, // 169: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	170, // 170: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	171, // 171: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	172, // 172: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	173, // 173: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	174, // 174: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	175, // 175: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	176, // 176: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	177, // 177: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	178, // 178: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	179, // 179: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	180, // 180: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	181, // 181: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	182, // 182: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	183, // 183: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	184, // 184: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	185, // 185: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	186, // 186: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	187, // 187: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	188, // 188: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	189, // 189: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	190, // 190: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	191, // 191: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	192, // 192: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
-	193, // 193: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
-	194, // 194: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
-	195, // 195: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
-	196, // 196: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
-	197, // 197: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
-	198, // 198: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
-	199, // 199: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
-	200, // 200: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
-	201, // 201: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
-	202, // 202: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	203, // 203: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	204, // 204: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	205, // 205: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	206, // 206: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	207, // 207: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	208, // 208: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	209, // 209: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	210, // 210: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	211, // 211: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	212, // 212: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	213, // 213: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	214, // 214: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	215, // 215: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	216, // 216: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	217, // 217: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	218, // 218: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	219, // 219: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	220, // 220: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	221, // 221: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	222, // 222: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	223, // 223: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	224, // 224: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	225, // 225: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	226, // 226: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	227, // 227: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	228, // 228: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	229, // 229: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	230, // 230: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	231, // 231: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	232, // 232: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	233, // 233: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	234, // 234: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	235, // 235: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	236, // 236: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	237, // 237: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	238, // 238: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	239, // 239: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	240, // 240: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	241, // 241: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	242, // 242: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	243, // 243: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	244, // 244: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	245, // 245: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	246, // 246: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	247, // 247: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	248, // 248: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	249, // 249: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	250, // 250: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	251, // 251: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	252, // 252: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	253, // 253: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	254, // 254: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	255, // 255: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	256, // 256: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	257, // 257: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	258, // 258: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	259, // 259: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	260, // 260: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	261, // 261: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	262, // 262: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	263, // 263: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	264, // 264: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	265, // 265: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	266, // 266: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	267, // 267: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	268, // 268: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	269, // 269: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	270, // 270: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	271, // 271: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	272, // 272: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	273, // 273: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	274, // 274: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	275, // 275: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	276, // 276: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	277, // 277: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	278, // 278: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	279, // 279: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	280, // 280: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	281, // 281: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	282, // 282: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	283, // 283: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	284, // 284: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	285, // 285: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	286, // 286: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	287, // 287: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	288, // 288: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	289, // 289: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	290, // 290: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	291, // 291: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	292, // 292: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	293, // 293: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	294, // 294: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	295, // 295: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	296, // 296: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	297, // 297: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	298, // 298: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	299, // 299: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	300, // 300: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	301, // 301: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	302, // 302: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	303, // 303: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	304, // 304: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	305, // 305: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	306, // 306: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	307, // 307: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	308, // 308: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	309, // 309: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	310, // 310: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	311, // 311: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	312, // 312: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	313, // 313: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	314, // 314: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	315, // 315: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	316, // 316: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	317, // 317: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	318, // 318: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	319, // 319: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	320, // 320: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	321, // 321: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	322, // 322: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	323, // 323: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	324, // 324: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	325, // 325: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
-	326, // 326: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
-	327, // 327: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
-	328, // 328: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
-	329, // 329: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
-	330, // 330: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
-	331, // 331: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
-	332, // 332: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
-	333, // 333: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
-	334, // 334: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
-	335, // 335: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
-	336, // 336: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
-	337, // 337: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
-	338, // 338: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
-	339, // 339: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
-	340, // 340: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
-	341, // 341: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
-	342, // 342: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
-	343, // 343: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
-	344, // 344: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
-	345, // 345: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
-	346, // 346: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
-	347, // 347: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
-	348, // 348: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
-	349, // 349: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
-	350, // 350: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
-	351, // 351: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
-	352, // 352: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
-	353, // 353: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	354, // 354: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	355, // 355: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	356, // 356: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	357, // 357: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	358, // 358: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	359, // 359: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	360, // 360: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	361, // 361: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	362, // 362: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	363, // 363: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	364, // 364: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	365, // 365: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	366, // 366: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	367, // 367: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	368, // 368: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	369, // 369: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	370, // 370: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	371, // 371: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	372, // 372: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	373, // 373: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	374, // 374: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	375, // 375: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	376, // 376: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	377, // 377: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	378, // 378: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	379, // 379: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	380, // 380: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	381, // 381: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	191, // [191:382] is the sub-list for method output_type
-	0,   // [0:191] is the sub-list for method input_type
+	162, // 162: mattermost.plugin.PluginAPI.GetGroup:input_type -> mattermost.plugin.GetGroupRequest
+	163, // 163: mattermost.plugin.PluginAPI.GetGroupByName:input_type -> mattermost.plugin.GetGroupByNameRequest
+	164, // 164: mattermost.plugin.PluginAPI.GetGroupMemberUsers:input_type -> mattermost.plugin.GetGroupMemberUsersRequest
+	165, // 165: mattermost.plugin.PluginAPI.GetGroupsBySource:input_type -> mattermost.plugin.GetGroupsBySourceRequest
+	166, // 166: mattermost.plugin.PluginAPI.GetGroupsForUser:input_type -> mattermost.plugin.GetGroupsForUserRequest
+	167, // 167: mattermost.plugin.PluginAPI.UpsertGroupMember:input_type -> mattermost.plugin.UpsertGroupMemberRequest
+	168, // 168: mattermost.plugin.PluginAPI.UpsertGroupMembers:input_type -> mattermost.plugin.UpsertGroupMembersRequest
+	169, // 169: mattermost.plugin.PluginAPI.GetGroupByRemoteID:input_type -> mattermost.plugin.GetGroupByRemoteIDRequest
+	170, // 170: mattermost.plugin.PluginAPI.CreateGroup:input_type -> mattermost.plugin.CreateGroupRequest
+	171, // 171: mattermost.plugin.PluginAPI.UpdateGroup:input_type -> mattermost.plugin.UpdateGroupRequest
+	172, // 172: mattermost.plugin.PluginAPI.DeleteGroup:input_type -> mattermost.plugin.DeleteGroupRequest
+	173, // 173: mattermost.plugin.PluginAPI.RestoreGroup:input_type -> mattermost.plugin.RestoreGroupRequest
+	174, // 174: mattermost.plugin.PluginAPI.DeleteGroupMember:input_type -> mattermost.plugin.DeleteGroupMemberRequest
+	175, // 175: mattermost.plugin.PluginAPI.GetGroupSyncable:input_type -> mattermost.plugin.GetGroupSyncableRequest
+	176, // 176: mattermost.plugin.PluginAPI.GetGroupSyncables:input_type -> mattermost.plugin.GetGroupSyncablesRequest
+	177, // 177: mattermost.plugin.PluginAPI.UpsertGroupSyncable:input_type -> mattermost.plugin.UpsertGroupSyncableRequest
+	178, // 178: mattermost.plugin.PluginAPI.UpdateGroupSyncable:input_type -> mattermost.plugin.UpdateGroupSyncableRequest
+	179, // 179: mattermost.plugin.PluginAPI.DeleteGroupSyncable:input_type -> mattermost.plugin.DeleteGroupSyncableRequest
+	180, // 180: mattermost.plugin.PluginAPI.GetGroups:input_type -> mattermost.plugin.GetGroupsRequest
+	181, // 181: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:input_type -> mattermost.plugin.CreateDefaultSyncableMembershipsRequest
+	182, // 182: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:input_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
+	183, // 183: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	184, // 184: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	185, // 185: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	186, // 186: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	187, // 187: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	188, // 188: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	189, // 189: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	190, // 190: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	191, // 191: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	192, // 192: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	193, // 193: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	194, // 194: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	195, // 195: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	196, // 196: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	197, // 197: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	198, // 198: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	199, // 199: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	200, // 200: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	201, // 201: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	202, // 202: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	203, // 203: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	204, // 204: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	205, // 205: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	206, // 206: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	207, // 207: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	208, // 208: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	209, // 209: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	210, // 210: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	211, // 211: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	212, // 212: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	213, // 213: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	214, // 214: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	215, // 215: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	216, // 216: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	217, // 217: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	218, // 218: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	219, // 219: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	220, // 220: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	221, // 221: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	222, // 222: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	223, // 223: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	224, // 224: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	225, // 225: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	226, // 226: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	227, // 227: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	228, // 228: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	229, // 229: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	230, // 230: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	231, // 231: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	232, // 232: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	233, // 233: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	234, // 234: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	235, // 235: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	236, // 236: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	237, // 237: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	238, // 238: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	239, // 239: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	240, // 240: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	241, // 241: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	242, // 242: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	243, // 243: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	244, // 244: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	245, // 245: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	246, // 246: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	247, // 247: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	248, // 248: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	249, // 249: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	250, // 250: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	251, // 251: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	252, // 252: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	253, // 253: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	254, // 254: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	255, // 255: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	256, // 256: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	257, // 257: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	258, // 258: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	259, // 259: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	260, // 260: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	261, // 261: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	262, // 262: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	263, // 263: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	264, // 264: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	265, // 265: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	266, // 266: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	267, // 267: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	268, // 268: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	269, // 269: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	270, // 270: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	271, // 271: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	272, // 272: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	273, // 273: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	274, // 274: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	275, // 275: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	276, // 276: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	277, // 277: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	278, // 278: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	279, // 279: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	280, // 280: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	281, // 281: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	282, // 282: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	283, // 283: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	284, // 284: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	285, // 285: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	286, // 286: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	287, // 287: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	288, // 288: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	289, // 289: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	290, // 290: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	291, // 291: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	292, // 292: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	293, // 293: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	294, // 294: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	295, // 295: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	296, // 296: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	297, // 297: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	298, // 298: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	299, // 299: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	300, // 300: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	301, // 301: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	302, // 302: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	303, // 303: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	304, // 304: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	305, // 305: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	306, // 306: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	307, // 307: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	308, // 308: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	309, // 309: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	310, // 310: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	311, // 311: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	312, // 312: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	313, // 313: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	314, // 314: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	315, // 315: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	316, // 316: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	317, // 317: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	318, // 318: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	319, // 319: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	320, // 320: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	321, // 321: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	322, // 322: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	323, // 323: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	324, // 324: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	325, // 325: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	326, // 326: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	327, // 327: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	328, // 328: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	329, // 329: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	330, // 330: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	331, // 331: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	332, // 332: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	333, // 333: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	334, // 334: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	335, // 335: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	336, // 336: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	337, // 337: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	338, // 338: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	339, // 339: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	340, // 340: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	341, // 341: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	342, // 342: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	343, // 343: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	344, // 344: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	345, // 345: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	346, // 346: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
+	347, // 347: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
+	348, // 348: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
+	349, // 349: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
+	350, // 350: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
+	351, // 351: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
+	352, // 352: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
+	353, // 353: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
+	354, // 354: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
+	355, // 355: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
+	356, // 356: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
+	357, // 357: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
+	358, // 358: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
+	359, // 359: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
+	360, // 360: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
+	361, // 361: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
+	362, // 362: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
+	363, // 363: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
+	364, // 364: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
+	365, // 365: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
+	366, // 366: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
+	367, // 367: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
+	368, // 368: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
+	369, // 369: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
+	370, // 370: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
+	371, // 371: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
+	372, // 372: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
+	373, // 373: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
+	374, // 374: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
+	375, // 375: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
+	376, // 376: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
+	377, // 377: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
+	378, // 378: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
+	379, // 379: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
+	380, // 380: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
+	381, // 381: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
+	382, // 382: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
+	383, // 383: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
+	384, // 384: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
+	385, // 385: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
+	386, // 386: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
+	387, // 387: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
+	388, // 388: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
+	389, // 389: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
+	390, // 390: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
+	391, // 391: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
+	392, // 392: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
+	393, // 393: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	394, // 394: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	395, // 395: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	396, // 396: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	397, // 397: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	398, // 398: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	399, // 399: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	400, // 400: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	401, // 401: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	402, // 402: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	403, // 403: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	404, // 404: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	405, // 405: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	406, // 406: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	407, // 407: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	408, // 408: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	409, // 409: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	410, // 410: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	411, // 411: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	412, // 412: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	413, // 413: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	414, // 414: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	415, // 415: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	416, // 416: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	417, // 417: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	418, // 418: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	419, // 419: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	420, // 420: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	421, // 421: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	422, // 422: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	423, // 423: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	212, // [212:424] is the sub-list for method output_type
+	0,   // [0:212] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -1058,6 +1163,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_emoji_proto_init()
 	file_mattermost_plugin_files_proto_init()
 	file_mattermost_plugin_frontend_proto_init()
+	file_mattermost_plugin_groups_proto_init()
 	file_mattermost_plugin_kv_proto_init()
 	file_mattermost_plugin_logging_proto_init()
 	file_mattermost_plugin_notifications_proto_init()

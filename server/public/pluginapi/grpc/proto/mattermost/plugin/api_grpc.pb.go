@@ -215,6 +215,27 @@ const (
 	PluginAPI_CreateUploadSession_FullMethodName               = "/mattermost.plugin.PluginAPI/CreateUploadSession"
 	PluginAPI_UploadData_FullMethodName                        = "/mattermost.plugin.PluginAPI/UploadData"
 	PluginAPI_GetUploadSession_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetUploadSession"
+	PluginAPI_GetGroup_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetGroup"
+	PluginAPI_GetGroupByName_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetGroupByName"
+	PluginAPI_GetGroupMemberUsers_FullMethodName               = "/mattermost.plugin.PluginAPI/GetGroupMemberUsers"
+	PluginAPI_GetGroupsBySource_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetGroupsBySource"
+	PluginAPI_GetGroupsForUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetGroupsForUser"
+	PluginAPI_UpsertGroupMember_FullMethodName                 = "/mattermost.plugin.PluginAPI/UpsertGroupMember"
+	PluginAPI_UpsertGroupMembers_FullMethodName                = "/mattermost.plugin.PluginAPI/UpsertGroupMembers"
+	PluginAPI_GetGroupByRemoteID_FullMethodName                = "/mattermost.plugin.PluginAPI/GetGroupByRemoteID"
+	PluginAPI_CreateGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/CreateGroup"
+	PluginAPI_UpdateGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/UpdateGroup"
+	PluginAPI_DeleteGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/DeleteGroup"
+	PluginAPI_RestoreGroup_FullMethodName                      = "/mattermost.plugin.PluginAPI/RestoreGroup"
+	PluginAPI_DeleteGroupMember_FullMethodName                 = "/mattermost.plugin.PluginAPI/DeleteGroupMember"
+	PluginAPI_GetGroupSyncable_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetGroupSyncable"
+	PluginAPI_GetGroupSyncables_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetGroupSyncables"
+	PluginAPI_UpsertGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/UpsertGroupSyncable"
+	PluginAPI_UpdateGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateGroupSyncable"
+	PluginAPI_DeleteGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteGroupSyncable"
+	PluginAPI_GetGroups_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroups"
+	PluginAPI_CreateDefaultSyncableMemberships_FullMethodName  = "/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships"
+	PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName = "/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships"
 	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -708,6 +729,60 @@ type PluginAPIClient interface {
 	// GetUploadSession returns a resumable upload by id. Minimum server version:
 	// 7.6.
 	GetUploadSession(ctx context.Context, in *GetUploadSessionRequest, opts ...grpc.CallOption) (*GetUploadSessionResponse, error)
+	// GetGroup returns a group by id. Minimum server version: 5.18.
+	GetGroup(ctx context.Context, in *GetGroupRequest, opts ...grpc.CallOption) (*GetGroupResponse, error)
+	// GetGroupByName returns a group by name. Minimum server version: 5.18.
+	GetGroupByName(ctx context.Context, in *GetGroupByNameRequest, opts ...grpc.CallOption) (*GetGroupByNameResponse, error)
+	// GetGroupMemberUsers returns one page of a group's members. Minimum server
+	// version: 5.35.
+	GetGroupMemberUsers(ctx context.Context, in *GetGroupMemberUsersRequest, opts ...grpc.CallOption) (*GetGroupMemberUsersResponse, error)
+	// GetGroupsBySource returns the groups of a source. Minimum server version:
+	// 5.35.
+	GetGroupsBySource(ctx context.Context, in *GetGroupsBySourceRequest, opts ...grpc.CallOption) (*GetGroupsBySourceResponse, error)
+	// GetGroupsForUser returns the groups a user is a member of. Minimum server
+	// version: 5.18.
+	GetGroupsForUser(ctx context.Context, in *GetGroupsForUserRequest, opts ...grpc.CallOption) (*GetGroupsForUserResponse, error)
+	// UpsertGroupMember adds a user to a group, or returns the membership.
+	// Minimum server version: 10.7.
+	UpsertGroupMember(ctx context.Context, in *UpsertGroupMemberRequest, opts ...grpc.CallOption) (*UpsertGroupMemberResponse, error)
+	// UpsertGroupMembers adds users to a group. Minimum server version: 10.7.
+	UpsertGroupMembers(ctx context.Context, in *UpsertGroupMembersRequest, opts ...grpc.CallOption) (*UpsertGroupMembersResponse, error)
+	// GetGroupByRemoteID returns a group by its source and its id there. Minimum
+	// server version: 10.7.
+	GetGroupByRemoteID(ctx context.Context, in *GetGroupByRemoteIDRequest, opts ...grpc.CallOption) (*GetGroupByRemoteIDResponse, error)
+	// CreateGroup creates a group. Minimum server version: 10.7.
+	CreateGroup(ctx context.Context, in *CreateGroupRequest, opts ...grpc.CallOption) (*CreateGroupResponse, error)
+	// UpdateGroup updates a group. Minimum server version: 10.7.
+	UpdateGroup(ctx context.Context, in *UpdateGroupRequest, opts ...grpc.CallOption) (*UpdateGroupResponse, error)
+	// DeleteGroup deletes a group; the row stays. Minimum server version: 10.7.
+	DeleteGroup(ctx context.Context, in *DeleteGroupRequest, opts ...grpc.CallOption) (*DeleteGroupResponse, error)
+	// RestoreGroup brings a deleted group back. Minimum server version: 10.7.
+	RestoreGroup(ctx context.Context, in *RestoreGroupRequest, opts ...grpc.CallOption) (*RestoreGroupResponse, error)
+	// DeleteGroupMember removes a user from a group. Minimum server version:
+	// 10.7.
+	DeleteGroupMember(ctx context.Context, in *DeleteGroupMemberRequest, opts ...grpc.CallOption) (*DeleteGroupMemberResponse, error)
+	// GetGroupSyncable returns a group's link to a team or channel. Minimum
+	// server version: 10.7.
+	GetGroupSyncable(ctx context.Context, in *GetGroupSyncableRequest, opts ...grpc.CallOption) (*GetGroupSyncableResponse, error)
+	// GetGroupSyncables returns a group's links of one type. Minimum server
+	// version: 10.7.
+	GetGroupSyncables(ctx context.Context, in *GetGroupSyncablesRequest, opts ...grpc.CallOption) (*GetGroupSyncablesResponse, error)
+	// UpsertGroupSyncable links a group to a team or channel, or updates the
+	// link. Minimum server version: 10.7.
+	UpsertGroupSyncable(ctx context.Context, in *UpsertGroupSyncableRequest, opts ...grpc.CallOption) (*UpsertGroupSyncableResponse, error)
+	// UpdateGroupSyncable updates a group's link. Minimum server version: 10.7.
+	UpdateGroupSyncable(ctx context.Context, in *UpdateGroupSyncableRequest, opts ...grpc.CallOption) (*UpdateGroupSyncableResponse, error)
+	// DeleteGroupSyncable removes a group's link. Minimum server version: 10.7.
+	DeleteGroupSyncable(ctx context.Context, in *DeleteGroupSyncableRequest, opts ...grpc.CallOption) (*DeleteGroupSyncableResponse, error)
+	// GetGroups returns one page of groups that match filters. Minimum server
+	// version: 10.7.
+	GetGroups(ctx context.Context, in *GetGroupsRequest, opts ...grpc.CallOption) (*GetGroupsResponse, error)
+	// CreateDefaultSyncableMemberships adds group members where groups link.
+	// Minimum server version: 10.9.
+	CreateDefaultSyncableMemberships(ctx context.Context, in *CreateDefaultSyncableMembershipsRequest, opts ...grpc.CallOption) (*CreateDefaultSyncableMembershipsResponse, error)
+	// DeleteGroupConstrainedMemberships removes members that group
+	// constraints do not allow. Minimum server version: 10.9.
+	DeleteGroupConstrainedMemberships(ctx context.Context, in *DeleteGroupConstrainedMembershipsRequest, opts ...grpc.CallOption) (*DeleteGroupConstrainedMembershipsResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2450,6 +2525,216 @@ func (c *pluginAPIClient) GetUploadSession(ctx context.Context, in *GetUploadSes
 	return out, nil
 }
 
+func (c *pluginAPIClient) GetGroup(ctx context.Context, in *GetGroupRequest, opts ...grpc.CallOption) (*GetGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupByName(ctx context.Context, in *GetGroupByNameRequest, opts ...grpc.CallOption) (*GetGroupByNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupByNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupMemberUsers(ctx context.Context, in *GetGroupMemberUsersRequest, opts ...grpc.CallOption) (*GetGroupMemberUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupMemberUsersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupMemberUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupsBySource(ctx context.Context, in *GetGroupsBySourceRequest, opts ...grpc.CallOption) (*GetGroupsBySourceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupsBySourceResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupsBySource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupsForUser(ctx context.Context, in *GetGroupsForUserRequest, opts ...grpc.CallOption) (*GetGroupsForUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupsForUserResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupsForUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertGroupMember(ctx context.Context, in *UpsertGroupMemberRequest, opts ...grpc.CallOption) (*UpsertGroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertGroupMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertGroupMembers(ctx context.Context, in *UpsertGroupMembersRequest, opts ...grpc.CallOption) (*UpsertGroupMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertGroupMembersResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertGroupMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupByRemoteID(ctx context.Context, in *GetGroupByRemoteIDRequest, opts ...grpc.CallOption) (*GetGroupByRemoteIDResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupByRemoteIDResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupByRemoteID_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateGroup(ctx context.Context, in *CreateGroupRequest, opts ...grpc.CallOption) (*CreateGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateGroup(ctx context.Context, in *UpdateGroupRequest, opts ...grpc.CallOption) (*UpdateGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteGroup(ctx context.Context, in *DeleteGroupRequest, opts ...grpc.CallOption) (*DeleteGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RestoreGroup(ctx context.Context, in *RestoreGroupRequest, opts ...grpc.CallOption) (*RestoreGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RestoreGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteGroupMember(ctx context.Context, in *DeleteGroupMemberRequest, opts ...grpc.CallOption) (*DeleteGroupMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteGroupMemberResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteGroupMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupSyncable(ctx context.Context, in *GetGroupSyncableRequest, opts ...grpc.CallOption) (*GetGroupSyncableResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupSyncableResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupSyncable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroupSyncables(ctx context.Context, in *GetGroupSyncablesRequest, opts ...grpc.CallOption) (*GetGroupSyncablesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupSyncablesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroupSyncables_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertGroupSyncable(ctx context.Context, in *UpsertGroupSyncableRequest, opts ...grpc.CallOption) (*UpsertGroupSyncableResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertGroupSyncableResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertGroupSyncable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateGroupSyncable(ctx context.Context, in *UpdateGroupSyncableRequest, opts ...grpc.CallOption) (*UpdateGroupSyncableResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateGroupSyncableResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateGroupSyncable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteGroupSyncable(ctx context.Context, in *DeleteGroupSyncableRequest, opts ...grpc.CallOption) (*DeleteGroupSyncableResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteGroupSyncableResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteGroupSyncable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetGroups(ctx context.Context, in *GetGroupsRequest, opts ...grpc.CallOption) (*GetGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreateDefaultSyncableMemberships(ctx context.Context, in *CreateDefaultSyncableMembershipsRequest, opts ...grpc.CallOption) (*CreateDefaultSyncableMembershipsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateDefaultSyncableMembershipsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreateDefaultSyncableMemberships_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteGroupConstrainedMemberships(ctx context.Context, in *DeleteGroupConstrainedMembershipsRequest, opts ...grpc.CallOption) (*DeleteGroupConstrainedMembershipsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteGroupConstrainedMembershipsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -3202,6 +3487,60 @@ type PluginAPIServer interface {
 	// GetUploadSession returns a resumable upload by id. Minimum server version:
 	// 7.6.
 	GetUploadSession(context.Context, *GetUploadSessionRequest) (*GetUploadSessionResponse, error)
+	// GetGroup returns a group by id. Minimum server version: 5.18.
+	GetGroup(context.Context, *GetGroupRequest) (*GetGroupResponse, error)
+	// GetGroupByName returns a group by name. Minimum server version: 5.18.
+	GetGroupByName(context.Context, *GetGroupByNameRequest) (*GetGroupByNameResponse, error)
+	// GetGroupMemberUsers returns one page of a group's members. Minimum server
+	// version: 5.35.
+	GetGroupMemberUsers(context.Context, *GetGroupMemberUsersRequest) (*GetGroupMemberUsersResponse, error)
+	// GetGroupsBySource returns the groups of a source. Minimum server version:
+	// 5.35.
+	GetGroupsBySource(context.Context, *GetGroupsBySourceRequest) (*GetGroupsBySourceResponse, error)
+	// GetGroupsForUser returns the groups a user is a member of. Minimum server
+	// version: 5.18.
+	GetGroupsForUser(context.Context, *GetGroupsForUserRequest) (*GetGroupsForUserResponse, error)
+	// UpsertGroupMember adds a user to a group, or returns the membership.
+	// Minimum server version: 10.7.
+	UpsertGroupMember(context.Context, *UpsertGroupMemberRequest) (*UpsertGroupMemberResponse, error)
+	// UpsertGroupMembers adds users to a group. Minimum server version: 10.7.
+	UpsertGroupMembers(context.Context, *UpsertGroupMembersRequest) (*UpsertGroupMembersResponse, error)
+	// GetGroupByRemoteID returns a group by its source and its id there. Minimum
+	// server version: 10.7.
+	GetGroupByRemoteID(context.Context, *GetGroupByRemoteIDRequest) (*GetGroupByRemoteIDResponse, error)
+	// CreateGroup creates a group. Minimum server version: 10.7.
+	CreateGroup(context.Context, *CreateGroupRequest) (*CreateGroupResponse, error)
+	// UpdateGroup updates a group. Minimum server version: 10.7.
+	UpdateGroup(context.Context, *UpdateGroupRequest) (*UpdateGroupResponse, error)
+	// DeleteGroup deletes a group; the row stays. Minimum server version: 10.7.
+	DeleteGroup(context.Context, *DeleteGroupRequest) (*DeleteGroupResponse, error)
+	// RestoreGroup brings a deleted group back. Minimum server version: 10.7.
+	RestoreGroup(context.Context, *RestoreGroupRequest) (*RestoreGroupResponse, error)
+	// DeleteGroupMember removes a user from a group. Minimum server version:
+	// 10.7.
+	DeleteGroupMember(context.Context, *DeleteGroupMemberRequest) (*DeleteGroupMemberResponse, error)
+	// GetGroupSyncable returns a group's link to a team or channel. Minimum
+	// server version: 10.7.
+	GetGroupSyncable(context.Context, *GetGroupSyncableRequest) (*GetGroupSyncableResponse, error)
+	// GetGroupSyncables returns a group's links of one type. Minimum server
+	// version: 10.7.
+	GetGroupSyncables(context.Context, *GetGroupSyncablesRequest) (*GetGroupSyncablesResponse, error)
+	// UpsertGroupSyncable links a group to a team or channel, or updates the
+	// link. Minimum server version: 10.7.
+	UpsertGroupSyncable(context.Context, *UpsertGroupSyncableRequest) (*UpsertGroupSyncableResponse, error)
+	// UpdateGroupSyncable updates a group's link. Minimum server version: 10.7.
+	UpdateGroupSyncable(context.Context, *UpdateGroupSyncableRequest) (*UpdateGroupSyncableResponse, error)
+	// DeleteGroupSyncable removes a group's link. Minimum server version: 10.7.
+	DeleteGroupSyncable(context.Context, *DeleteGroupSyncableRequest) (*DeleteGroupSyncableResponse, error)
+	// GetGroups returns one page of groups that match filters. Minimum server
+	// version: 10.7.
+	GetGroups(context.Context, *GetGroupsRequest) (*GetGroupsResponse, error)
+	// CreateDefaultSyncableMemberships adds group members where groups link.
+	// Minimum server version: 10.9.
+	CreateDefaultSyncableMemberships(context.Context, *CreateDefaultSyncableMembershipsRequest) (*CreateDefaultSyncableMembershipsResponse, error)
+	// DeleteGroupConstrainedMemberships removes members that group
+	// constraints do not allow. Minimum server version: 10.9.
+	DeleteGroupConstrainedMemberships(context.Context, *DeleteGroupConstrainedMembershipsRequest) (*DeleteGroupConstrainedMembershipsResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -3779,6 +4118,69 @@ func (UnimplementedPluginAPIServer) UploadData(grpc.ClientStreamingServer[Upload
 }
 func (UnimplementedPluginAPIServer) GetUploadSession(context.Context, *GetUploadSessionRequest) (*GetUploadSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUploadSession not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroup(context.Context, *GetGroupRequest) (*GetGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupByName(context.Context, *GetGroupByNameRequest) (*GetGroupByNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupByName not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupMemberUsers(context.Context, *GetGroupMemberUsersRequest) (*GetGroupMemberUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupMemberUsers not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupsBySource(context.Context, *GetGroupsBySourceRequest) (*GetGroupsBySourceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupsBySource not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupsForUser(context.Context, *GetGroupsForUserRequest) (*GetGroupsForUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupsForUser not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertGroupMember(context.Context, *UpsertGroupMemberRequest) (*UpsertGroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertGroupMember not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertGroupMembers(context.Context, *UpsertGroupMembersRequest) (*UpsertGroupMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertGroupMembers not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupByRemoteID(context.Context, *GetGroupByRemoteIDRequest) (*GetGroupByRemoteIDResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupByRemoteID not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateGroup(context.Context, *CreateGroupRequest) (*CreateGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateGroup(context.Context, *UpdateGroupRequest) (*UpdateGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteGroup(context.Context, *DeleteGroupRequest) (*DeleteGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) RestoreGroup(context.Context, *RestoreGroupRequest) (*RestoreGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteGroupMember(context.Context, *DeleteGroupMemberRequest) (*DeleteGroupMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGroupMember not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupSyncable(context.Context, *GetGroupSyncableRequest) (*GetGroupSyncableResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupSyncable not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroupSyncables(context.Context, *GetGroupSyncablesRequest) (*GetGroupSyncablesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupSyncables not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertGroupSyncable(context.Context, *UpsertGroupSyncableRequest) (*UpsertGroupSyncableResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertGroupSyncable not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateGroupSyncable(context.Context, *UpdateGroupSyncableRequest) (*UpdateGroupSyncableResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateGroupSyncable not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteGroupSyncable(context.Context, *DeleteGroupSyncableRequest) (*DeleteGroupSyncableResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGroupSyncable not implemented")
+}
+func (UnimplementedPluginAPIServer) GetGroups(context.Context, *GetGroupsRequest) (*GetGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroups not implemented")
+}
+func (UnimplementedPluginAPIServer) CreateDefaultSyncableMemberships(context.Context, *CreateDefaultSyncableMembershipsRequest) (*CreateDefaultSyncableMembershipsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateDefaultSyncableMemberships not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteGroupConstrainedMemberships(context.Context, *DeleteGroupConstrainedMembershipsRequest) (*DeleteGroupConstrainedMembershipsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGroupConstrainedMemberships not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -6746,6 +7148,384 @@ func _PluginAPI_GetUploadSession_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_GetGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroup(ctx, req.(*GetGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupByName(ctx, req.(*GetGroupByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupMemberUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupMemberUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupMemberUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupMemberUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupMemberUsers(ctx, req.(*GetGroupMemberUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupsBySource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupsBySourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupsBySource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupsBySource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupsBySource(ctx, req.(*GetGroupsBySourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupsForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupsForUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupsForUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupsForUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupsForUser(ctx, req.(*GetGroupsForUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertGroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertGroupMember(ctx, req.(*UpsertGroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertGroupMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertGroupMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertGroupMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertGroupMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertGroupMembers(ctx, req.(*UpsertGroupMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupByRemoteID_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupByRemoteIDRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupByRemoteID(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupByRemoteID_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupByRemoteID(ctx, req.(*GetGroupByRemoteIDRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateGroup(ctx, req.(*CreateGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateGroup(ctx, req.(*UpdateGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteGroup(ctx, req.(*DeleteGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RestoreGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RestoreGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RestoreGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RestoreGroup(ctx, req.(*RestoreGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteGroupMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGroupMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteGroupMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteGroupMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteGroupMember(ctx, req.(*DeleteGroupMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupSyncable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupSyncableRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupSyncable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupSyncable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupSyncable(ctx, req.(*GetGroupSyncableRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroupSyncables_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupSyncablesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroupSyncables(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroupSyncables_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroupSyncables(ctx, req.(*GetGroupSyncablesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertGroupSyncable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertGroupSyncableRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertGroupSyncable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertGroupSyncable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertGroupSyncable(ctx, req.(*UpsertGroupSyncableRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateGroupSyncable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateGroupSyncableRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateGroupSyncable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateGroupSyncable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateGroupSyncable(ctx, req.(*UpdateGroupSyncableRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteGroupSyncable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGroupSyncableRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteGroupSyncable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteGroupSyncable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteGroupSyncable(ctx, req.(*DeleteGroupSyncableRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetGroups(ctx, req.(*GetGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreateDefaultSyncableMemberships_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateDefaultSyncableMembershipsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreateDefaultSyncableMemberships(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreateDefaultSyncableMemberships_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreateDefaultSyncableMemberships(ctx, req.(*CreateDefaultSyncableMembershipsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteGroupConstrainedMemberships_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGroupConstrainedMembershipsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteGroupConstrainedMemberships(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteGroupConstrainedMemberships(ctx, req.(*DeleteGroupConstrainedMembershipsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -7898,6 +8678,90 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUploadSession",
 			Handler:    _PluginAPI_GetUploadSession_Handler,
+		},
+		{
+			MethodName: "GetGroup",
+			Handler:    _PluginAPI_GetGroup_Handler,
+		},
+		{
+			MethodName: "GetGroupByName",
+			Handler:    _PluginAPI_GetGroupByName_Handler,
+		},
+		{
+			MethodName: "GetGroupMemberUsers",
+			Handler:    _PluginAPI_GetGroupMemberUsers_Handler,
+		},
+		{
+			MethodName: "GetGroupsBySource",
+			Handler:    _PluginAPI_GetGroupsBySource_Handler,
+		},
+		{
+			MethodName: "GetGroupsForUser",
+			Handler:    _PluginAPI_GetGroupsForUser_Handler,
+		},
+		{
+			MethodName: "UpsertGroupMember",
+			Handler:    _PluginAPI_UpsertGroupMember_Handler,
+		},
+		{
+			MethodName: "UpsertGroupMembers",
+			Handler:    _PluginAPI_UpsertGroupMembers_Handler,
+		},
+		{
+			MethodName: "GetGroupByRemoteID",
+			Handler:    _PluginAPI_GetGroupByRemoteID_Handler,
+		},
+		{
+			MethodName: "CreateGroup",
+			Handler:    _PluginAPI_CreateGroup_Handler,
+		},
+		{
+			MethodName: "UpdateGroup",
+			Handler:    _PluginAPI_UpdateGroup_Handler,
+		},
+		{
+			MethodName: "DeleteGroup",
+			Handler:    _PluginAPI_DeleteGroup_Handler,
+		},
+		{
+			MethodName: "RestoreGroup",
+			Handler:    _PluginAPI_RestoreGroup_Handler,
+		},
+		{
+			MethodName: "DeleteGroupMember",
+			Handler:    _PluginAPI_DeleteGroupMember_Handler,
+		},
+		{
+			MethodName: "GetGroupSyncable",
+			Handler:    _PluginAPI_GetGroupSyncable_Handler,
+		},
+		{
+			MethodName: "GetGroupSyncables",
+			Handler:    _PluginAPI_GetGroupSyncables_Handler,
+		},
+		{
+			MethodName: "UpsertGroupSyncable",
+			Handler:    _PluginAPI_UpsertGroupSyncable_Handler,
+		},
+		{
+			MethodName: "UpdateGroupSyncable",
+			Handler:    _PluginAPI_UpdateGroupSyncable_Handler,
+		},
+		{
+			MethodName: "DeleteGroupSyncable",
+			Handler:    _PluginAPI_DeleteGroupSyncable_Handler,
+		},
+		{
+			MethodName: "GetGroups",
+			Handler:    _PluginAPI_GetGroups_Handler,
+		},
+		{
+			MethodName: "CreateDefaultSyncableMemberships",
+			Handler:    _PluginAPI_CreateDefaultSyncableMemberships_Handler,
+		},
+		{
+			MethodName: "DeleteGroupConstrainedMemberships",
+			Handler:    _PluginAPI_DeleteGroupConstrainedMemberships_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",
