@@ -28,6 +28,7 @@ RESPONSE = "*"
 UPLOADS: dict[str, tuple[str, int, str]] = {
     "UploadFile": ("data", 0, "file_info"),
     "UploadData": ("data", 1, "file_info"),
+    "ReceiveSharedChannelAttachmentSyncMsg": ("data", 3, "file_info"),
     "InstallPlugin": ("file", 0, "manifest"),
 }
 
@@ -254,6 +255,19 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "GetGroups": (3, "groups"),
     "CreateDefaultSyncableMemberships": (1, None),
     "DeleteGroupConstrainedMemberships": (0, None),
+    # shared channels
+    "RegisterPluginForSharedChannels": (1, "remote_id"),
+    "UnregisterPluginForSharedChannels": (1, None),
+    "UnregisterPluginRemoteForSharedChannels": (1, None),
+    "ShareChannel": (1, "shared_channel"),
+    "UpdateSharedChannel": (1, "shared_channel"),
+    "UnshareChannel": (1, "unshared"),
+    "UpdateSharedChannelCursor": (3, None),
+    "SyncSharedChannel": (1, None),
+    "InviteRemoteToChannel": (4, None),
+    "UninviteRemoteFromChannel": (2, None),
+    "ReceiveSharedChannelSyncMsg": (2, "sync_response"),
+    "ReceiveSharedChannelProfileImageSyncMsg": (3, None),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

@@ -41,6 +41,7 @@ COVERED_AREAS = frozenset(
     {
         "KV store",
         "OAuth",
+        "SharedChannels",
         "bots",
         "channel sidebar",
         "channels",

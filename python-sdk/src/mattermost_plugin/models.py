@@ -131,6 +131,15 @@ from .grpc.sessions_pb2 import (
     Session,
     UserAccessToken,
 )
+from .grpc.shared_channels_pb2 import (
+    GetPostsSinceForSyncCursor,
+    ReceiveSharedChannelAttachmentSyncMsgHead,
+    RegisterPluginOpts,
+    RemoteCluster,
+    SharedChannel,
+    SyncMsg,
+    SyncResponse,
+)
 from .grpc.sidebar_pb2 import (
     OrderedSidebarCategories,
     SidebarCategoryWithChannels,
@@ -183,6 +192,7 @@ __all__ = [
     "FileInfo",
     "FilesLimits",
     "GetFileInfosOptions",
+    "GetPostsSinceForSyncCursor",
     "Group",
     "GroupMember",
     "GroupSearchOpts",
@@ -225,13 +235,19 @@ __all__ = [
     "ProductLimits",
     "PushNotification",
     "Reaction",
+    "ReceiveSharedChannelAttachmentSyncMsgHead",
+    "RegisterPluginOpts",
+    "RemoteCluster",
     "SearchMatches",
     "SearchParameter",
     "SearchParams",
     "SendToastMessageOptions",
     "Session",
+    "SharedChannel",
     "SidebarCategoryWithChannels",
     "Status",
+    "SyncMsg",
+    "SyncResponse",
     "Team",
     "TeamMember",
     "TeamMemberWithError",
@@ -781,6 +797,19 @@ Attributes:
     include_deleted (bool): Whether deleted files are listed too.
     sort_by (str): "CreateAt" (the default) or "Size".
     sort_descending (bool): Whether the order is descending.
+""",
+)
+
+document(
+    GetPostsSinceForSyncCursor,
+    """GetPostsSinceForSyncCursor is how far a remote has synced a channel
+(model.GetPostsSinceForSyncCursor).
+
+Attributes:
+    last_post_update_at (int): Update time of the last synced post, in milliseconds.
+    last_post_update_id (str): Id of the last synced updated post.
+    last_post_create_at (int): Creation time of the last synced new post, in milliseconds.
+    last_post_create_id (str): Id of the last synced new post.
 """,
 )
 
@@ -1432,6 +1461,58 @@ Attributes:
 )
 
 document(
+    ReceiveSharedChannelAttachmentSyncMsgHead,
+    """ReceiveSharedChannelAttachmentSyncMsgHead says what an incoming attachment is.
+
+Attributes:
+    remote_id (str): Id of the remote the attachment comes from.
+    channel_id (str): Id of the shared channel.
+    file_info (FileInfo | None): The file's info as the remote has it: id, name, creator and
+        post.
+""",
+)
+
+document(
+    RegisterPluginOpts,
+    """RegisterPluginOpts registers a plugin as a shared-channels remote
+(model.RegisterPluginOpts).
+
+Attributes:
+    display_name (str): Display name of the remote; also its name.
+    plugin_id (str): Id of the plugin.
+    creator_id (str): Id of the user recorded as the remote's creator.
+    auto_share_dms (bool): Whether direct messages with the remote's users are shared on their
+        own.
+    auto_invited (bool): Whether the remote is invited to every shared channel.
+""",
+)
+
+document(
+    RemoteCluster,
+    """RemoteCluster is a remote that channels are shared with (model.RemoteCluster); a plugin
+registered for shared channels is one.
+
+Attributes:
+    remote_id (str): 26-character id.
+    remote_team_id (str): Deprecated upstream; kept for parity.
+    name (str): Name: 1 to 64 characters.
+    display_name (str): Display name.
+    site_url (str): Site URL; "plugin_<plugin id>" for a plugin's remote.
+    default_team_id (str): Id of the team that the remote's invitations go to by default.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    last_ping_at (int): Time of the last ping, in milliseconds.
+    last_global_user_sync_at (int): Time of the last global user sync, in milliseconds.
+    token (str): Token the remote presents.
+    remote_token (str): Token presented to the remote.
+    topics (str): Space-separated topics the remote subscribes to.
+    creator_id (str): Id of the user who created the remote.
+    plugin_id (str): Id of the plugin, for a plugin's remote.
+    options (int): Bit flags: 1 auto-share DMs, 2 auto-invited.
+""",
+)
+
+document(
     SearchMatches,
     """SearchMatches lists the words that matched in one post.
 
@@ -1519,6 +1600,27 @@ Attributes:
 )
 
 document(
+    SharedChannel,
+    """SharedChannel records that a channel is shared with remote clusters (model.SharedChannel).
+
+Attributes:
+    channel_id (str): Id of the shared channel.
+    team_id (str): Id of the channel's team.
+    home (bool): Whether this server is the channel's home.
+    readonly (bool): Whether remotes may only read.
+    share_name (str): Name of the channel on remotes: a valid channel name.
+    share_display_name (str): Display name on remotes.
+    share_purpose (str): Purpose on remotes.
+    share_header (str): Header on remotes.
+    creator_id (str): Id of the user who shared the channel.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    remote_id (str): Id of the remote the channel came from; empty for a home channel.
+    type (str): Type of the channel ("O", "P", "D" or "G"), set by the server.
+""",
+)
+
+document(
     SidebarCategoryWithChannels,
     """SidebarCategoryWithChannels is one category of a user's channel sidebar in a team, with its
 channels (model.SidebarCategoryWithChannels).
@@ -1549,6 +1651,34 @@ Attributes:
     active_channel (str): Id of the channel the user is viewing, if known.
     dnd_end_time (int): End of a timed do-not-disturb, in seconds since the Unix epoch; 0 for
         none.
+""",
+)
+
+document(
+    SyncMsg,
+    """SyncMsg carries changes of a shared channel from a remote (model.SyncMsg).
+
+Attributes:
+    id (str): Id of the message.
+    channel_id (str): Id of the shared channel.
+    users (dict[str, User]): Users of the remote, by id.
+    posts (list[Post]): New and changed posts.
+    reactions (list[Reaction]): New and removed reactions; delete_at set means removed.
+""",
+)
+
+document(
+    SyncResponse,
+    """SyncResponse reports what a SyncMsg changed (model.SyncResponse).
+
+Attributes:
+    users_last_update_at (int): Latest update time of the users taken, in milliseconds.
+    user_errors (list[str]): Ids of the users that failed.
+    users_syncd (list[str]): Ids of the users taken.
+    posts_last_update_at (int): Latest update time of the posts taken.
+    post_errors (list[str]): Ids of the posts that failed.
+    reactions_last_update_at (int): Latest update time of the reactions taken.
+    reaction_errors (list[str]): Ids of the posts whose reactions failed.
 """,
 )
 

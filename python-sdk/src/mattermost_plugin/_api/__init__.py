@@ -25,6 +25,7 @@ from .posts import AsyncPostsAPI, SyncPostsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
 from .reactions import AsyncReactionsAPI, SyncReactionsAPI
 from .sessions import AsyncSessionsAPI, SyncSessionsAPI
+from .shared_channels import AsyncSharedChannelsAPI, SyncSharedChannelsAPI
 from .sidebar import AsyncSidebarAPI, SyncSidebarAPI
 from .teams import AsyncTeamsAPI, SyncTeamsAPI
 from .users import AsyncUsersAPI, SyncUsersAPI
@@ -53,6 +54,7 @@ class SyncPluginAPI(
     SyncPreferencesAPI,
     SyncReactionsAPI,
     SyncSessionsAPI,
+    SyncSharedChannelsAPI,
     SyncSidebarAPI,
     SyncTeamsAPI,
     SyncUsersAPI,
@@ -81,6 +83,7 @@ class AsyncPluginAPI(
     AsyncPreferencesAPI,
     AsyncReactionsAPI,
     AsyncSessionsAPI,
+    AsyncSharedChannelsAPI,
     AsyncSidebarAPI,
     AsyncTeamsAPI,
     AsyncUsersAPI,

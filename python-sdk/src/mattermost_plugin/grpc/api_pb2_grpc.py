@@ -23,6 +23,7 @@ from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
 from . import reactions_pb2 as mattermost_dot_plugin_dot_reactions__pb2
 from . import sessions_pb2 as mattermost_dot_plugin_dot_sessions__pb2
+from . import shared_channels_pb2 as mattermost_dot_plugin_dot_shared__channels__pb2
 from . import sidebar_pb2 as mattermost_dot_plugin_dot_sidebar__pb2
 from . import teams_pb2 as mattermost_dot_plugin_dot_teams__pb2
 from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
@@ -971,6 +972,71 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships',
                 request_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.FromString,
+                _registered_method=True)
+        self.RegisterPluginForSharedChannels = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RegisterPluginForSharedChannels',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsResponse.FromString,
+                _registered_method=True)
+        self.UnregisterPluginForSharedChannels = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UnregisterPluginForSharedChannels',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsResponse.FromString,
+                _registered_method=True)
+        self.UnregisterPluginRemoteForSharedChannels = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UnregisterPluginRemoteForSharedChannels',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsResponse.FromString,
+                _registered_method=True)
+        self.ShareChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ShareChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelResponse.FromString,
+                _registered_method=True)
+        self.UpdateSharedChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateSharedChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelResponse.FromString,
+                _registered_method=True)
+        self.UnshareChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UnshareChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelResponse.FromString,
+                _registered_method=True)
+        self.UpdateSharedChannelCursor = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdateSharedChannelCursor',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorResponse.FromString,
+                _registered_method=True)
+        self.SyncSharedChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SyncSharedChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelResponse.FromString,
+                _registered_method=True)
+        self.InviteRemoteToChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/InviteRemoteToChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelResponse.FromString,
+                _registered_method=True)
+        self.UninviteRemoteFromChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UninviteRemoteFromChannel',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelResponse.FromString,
+                _registered_method=True)
+        self.ReceiveSharedChannelSyncMsg = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ReceiveSharedChannelSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgResponse.FromString,
+                _registered_method=True)
+        self.ReceiveSharedChannelAttachmentSyncMsg = channel.stream_unary(
+                '/mattermost.plugin.PluginAPI/ReceiveSharedChannelAttachmentSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgResponse.FromString,
+                _registered_method=True)
+        self.ReceiveSharedChannelProfileImageSyncMsg = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -2548,6 +2614,111 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterPluginForSharedChannels(self, request, context):
+        """RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+        can then be shared with it; registering again updates the remote. Minimum
+        server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnregisterPluginForSharedChannels(self, request, context):
+        """UnregisterPluginForSharedChannels removes every remote of a plugin.
+        Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnregisterPluginRemoteForSharedChannels(self, request, context):
+        """UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+        remotes. Minimum server version: 11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShareChannel(self, request, context):
+        """ShareChannel marks a channel as shared. Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSharedChannel(self, request, context):
+        """UpdateSharedChannel changes how remotes see a shared channel. Minimum
+        server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnshareChannel(self, request, context):
+        """UnshareChannel stops sharing a channel and uninvites its remotes.
+        Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSharedChannelCursor(self, request, context):
+        """UpdateSharedChannelCursor moves how far a remote has synced a channel.
+        Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SyncSharedChannel(self, request, context):
+        """SyncSharedChannel sends a shared channel's changes to its remotes.
+        Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InviteRemoteToChannel(self, request, context):
+        """InviteRemoteToChannel invites a remote to a shared channel. Minimum
+        server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UninviteRemoteFromChannel(self, request, context):
+        """UninviteRemoteFromChannel stops syncing a channel with a remote.
+        Minimum server version: 9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveSharedChannelSyncMsg(self, request, context):
+        """ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+        users, posts and reactions. Minimum server version: 11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveSharedChannelAttachmentSyncMsg(self, request_iterator, context):
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+        comes as a stream of chunks; a file received before is kept. Minimum
+        server version: 11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveSharedChannelProfileImageSyncMsg(self, request, context):
+        """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+        remote's user. Minimum server version: 11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -3692,6 +3863,71 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.DeleteGroupConstrainedMemberships,
                     request_deserializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.SerializeToString,
+            ),
+            'RegisterPluginForSharedChannels': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterPluginForSharedChannels,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsResponse.SerializeToString,
+            ),
+            'UnregisterPluginForSharedChannels': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnregisterPluginForSharedChannels,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsResponse.SerializeToString,
+            ),
+            'UnregisterPluginRemoteForSharedChannels': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnregisterPluginRemoteForSharedChannels,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsResponse.SerializeToString,
+            ),
+            'ShareChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShareChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelResponse.SerializeToString,
+            ),
+            'UpdateSharedChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSharedChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelResponse.SerializeToString,
+            ),
+            'UnshareChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnshareChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelResponse.SerializeToString,
+            ),
+            'UpdateSharedChannelCursor': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSharedChannelCursor,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorResponse.SerializeToString,
+            ),
+            'SyncSharedChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncSharedChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelResponse.SerializeToString,
+            ),
+            'InviteRemoteToChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.InviteRemoteToChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelResponse.SerializeToString,
+            ),
+            'UninviteRemoteFromChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UninviteRemoteFromChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelResponse.SerializeToString,
+            ),
+            'ReceiveSharedChannelSyncMsg': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveSharedChannelSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgResponse.SerializeToString,
+            ),
+            'ReceiveSharedChannelAttachmentSyncMsg': grpc.stream_unary_rpc_method_handler(
+                    servicer.ReceiveSharedChannelAttachmentSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgResponse.SerializeToString,
+            ),
+            'ReceiveSharedChannelProfileImageSyncMsg': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveSharedChannelProfileImageSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -8781,6 +9017,357 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships',
             mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsRequest.SerializeToString,
             mattermost_dot_plugin_dot_groups__pb2.DeleteGroupConstrainedMembershipsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterPluginForSharedChannels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RegisterPluginForSharedChannels',
+            mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.RegisterPluginForSharedChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnregisterPluginForSharedChannels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UnregisterPluginForSharedChannels',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginForSharedChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnregisterPluginRemoteForSharedChannels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UnregisterPluginRemoteForSharedChannels',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnregisterPluginRemoteForSharedChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShareChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ShareChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.ShareChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSharedChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateSharedChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnshareChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UnshareChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UnshareChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSharedChannelCursor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdateSharedChannelCursor',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UpdateSharedChannelCursorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SyncSharedChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SyncSharedChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.SyncSharedChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InviteRemoteToChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/InviteRemoteToChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.InviteRemoteToChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UninviteRemoteFromChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UninviteRemoteFromChannel',
+            mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.UninviteRemoteFromChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveSharedChannelSyncMsg(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ReceiveSharedChannelSyncMsg',
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveSharedChannelAttachmentSyncMsg(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginAPI/ReceiveSharedChannelAttachmentSyncMsg',
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelAttachmentSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveSharedChannelProfileImageSyncMsg(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg',
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.FromString,
             options,
             channel_credentials,
             insecure,

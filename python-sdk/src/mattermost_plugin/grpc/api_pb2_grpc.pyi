@@ -58,6 +58,7 @@ from . import posts_pb2 as _posts_pb2
 from . import preferences_pb2 as _preferences_pb2
 from . import reactions_pb2 as _reactions_pb2
 from . import sessions_pb2 as _sessions_pb2
+from . import shared_channels_pb2 as _shared_channels_pb2
 from . import sidebar_pb2 as _sidebar_pb2
 from . import teams_pb2 as _teams_pb2
 from . import users_pb2 as _users_pb2
@@ -740,6 +741,58 @@ class PluginAPIStub:
     DeleteGroupConstrainedMemberships: _grpc.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupConstrainedMembershipsRequest, _groups_pb2.DeleteGroupConstrainedMembershipsResponse]
     """DeleteGroupConstrainedMemberships removes members that group
     constraints do not allow. Minimum server version: 10.9.
+    """
+    RegisterPluginForSharedChannels: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.RegisterPluginForSharedChannelsRequest, _shared_channels_pb2.RegisterPluginForSharedChannelsResponse]
+    """RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+    can then be shared with it; registering again updates the remote. Minimum
+    server version: 9.5.
+    """
+    UnregisterPluginForSharedChannels: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UnregisterPluginForSharedChannelsRequest, _shared_channels_pb2.UnregisterPluginForSharedChannelsResponse]
+    """UnregisterPluginForSharedChannels removes every remote of a plugin.
+    Minimum server version: 9.5.
+    """
+    UnregisterPluginRemoteForSharedChannels: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsRequest, _shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsResponse]
+    """UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+    remotes. Minimum server version: 11.7.
+    """
+    ShareChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.ShareChannelRequest, _shared_channels_pb2.ShareChannelResponse]
+    """ShareChannel marks a channel as shared. Minimum server version: 9.5."""
+    UpdateSharedChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UpdateSharedChannelRequest, _shared_channels_pb2.UpdateSharedChannelResponse]
+    """UpdateSharedChannel changes how remotes see a shared channel. Minimum
+    server version: 9.5.
+    """
+    UnshareChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UnshareChannelRequest, _shared_channels_pb2.UnshareChannelResponse]
+    """UnshareChannel stops sharing a channel and uninvites its remotes.
+    Minimum server version: 9.5.
+    """
+    UpdateSharedChannelCursor: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UpdateSharedChannelCursorRequest, _shared_channels_pb2.UpdateSharedChannelCursorResponse]
+    """UpdateSharedChannelCursor moves how far a remote has synced a channel.
+    Minimum server version: 9.5.
+    """
+    SyncSharedChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.SyncSharedChannelRequest, _shared_channels_pb2.SyncSharedChannelResponse]
+    """SyncSharedChannel sends a shared channel's changes to its remotes.
+    Minimum server version: 9.5.
+    """
+    InviteRemoteToChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.InviteRemoteToChannelRequest, _shared_channels_pb2.InviteRemoteToChannelResponse]
+    """InviteRemoteToChannel invites a remote to a shared channel. Minimum
+    server version: 9.5.
+    """
+    UninviteRemoteFromChannel: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.UninviteRemoteFromChannelRequest, _shared_channels_pb2.UninviteRemoteFromChannelResponse]
+    """UninviteRemoteFromChannel stops syncing a channel with a remote.
+    Minimum server version: 9.5.
+    """
+    ReceiveSharedChannelSyncMsg: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelSyncMsgResponse]
+    """ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+    users, posts and reactions. Minimum server version: 11.7.
+    """
+    ReceiveSharedChannelAttachmentSyncMsg: _grpc.StreamUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]
+    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+    comes as a stream of chunks; a file received before is kept. Minimum
+    server version: 11.7.
+    """
+    ReceiveSharedChannelProfileImageSyncMsg: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]
+    """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+    remote's user. Minimum server version: 11.7.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1504,6 +1557,58 @@ class PluginAPIAsyncStub(PluginAPIStub):
     DeleteGroupConstrainedMemberships: _aio.UnaryUnaryMultiCallable[_groups_pb2.DeleteGroupConstrainedMembershipsRequest, _groups_pb2.DeleteGroupConstrainedMembershipsResponse]  # type: ignore[assignment]
     """DeleteGroupConstrainedMemberships removes members that group
     constraints do not allow. Minimum server version: 10.9.
+    """
+    RegisterPluginForSharedChannels: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.RegisterPluginForSharedChannelsRequest, _shared_channels_pb2.RegisterPluginForSharedChannelsResponse]  # type: ignore[assignment]
+    """RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+    can then be shared with it; registering again updates the remote. Minimum
+    server version: 9.5.
+    """
+    UnregisterPluginForSharedChannels: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UnregisterPluginForSharedChannelsRequest, _shared_channels_pb2.UnregisterPluginForSharedChannelsResponse]  # type: ignore[assignment]
+    """UnregisterPluginForSharedChannels removes every remote of a plugin.
+    Minimum server version: 9.5.
+    """
+    UnregisterPluginRemoteForSharedChannels: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsRequest, _shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsResponse]  # type: ignore[assignment]
+    """UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+    remotes. Minimum server version: 11.7.
+    """
+    ShareChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.ShareChannelRequest, _shared_channels_pb2.ShareChannelResponse]  # type: ignore[assignment]
+    """ShareChannel marks a channel as shared. Minimum server version: 9.5."""
+    UpdateSharedChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UpdateSharedChannelRequest, _shared_channels_pb2.UpdateSharedChannelResponse]  # type: ignore[assignment]
+    """UpdateSharedChannel changes how remotes see a shared channel. Minimum
+    server version: 9.5.
+    """
+    UnshareChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UnshareChannelRequest, _shared_channels_pb2.UnshareChannelResponse]  # type: ignore[assignment]
+    """UnshareChannel stops sharing a channel and uninvites its remotes.
+    Minimum server version: 9.5.
+    """
+    UpdateSharedChannelCursor: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UpdateSharedChannelCursorRequest, _shared_channels_pb2.UpdateSharedChannelCursorResponse]  # type: ignore[assignment]
+    """UpdateSharedChannelCursor moves how far a remote has synced a channel.
+    Minimum server version: 9.5.
+    """
+    SyncSharedChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.SyncSharedChannelRequest, _shared_channels_pb2.SyncSharedChannelResponse]  # type: ignore[assignment]
+    """SyncSharedChannel sends a shared channel's changes to its remotes.
+    Minimum server version: 9.5.
+    """
+    InviteRemoteToChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.InviteRemoteToChannelRequest, _shared_channels_pb2.InviteRemoteToChannelResponse]  # type: ignore[assignment]
+    """InviteRemoteToChannel invites a remote to a shared channel. Minimum
+    server version: 9.5.
+    """
+    UninviteRemoteFromChannel: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.UninviteRemoteFromChannelRequest, _shared_channels_pb2.UninviteRemoteFromChannelResponse]  # type: ignore[assignment]
+    """UninviteRemoteFromChannel stops syncing a channel with a remote.
+    Minimum server version: 9.5.
+    """
+    ReceiveSharedChannelSyncMsg: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelSyncMsgResponse]  # type: ignore[assignment]
+    """ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+    users, posts and reactions. Minimum server version: 11.7.
+    """
+    ReceiveSharedChannelAttachmentSyncMsg: _aio.StreamUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]  # type: ignore[assignment]
+    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+    comes as a stream of chunks; a file received before is kept. Minimum
+    server version: 11.7.
+    """
+    ReceiveSharedChannelProfileImageSyncMsg: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]  # type: ignore[assignment]
+    """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+    remote's user. Minimum server version: 11.7.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -3363,6 +3468,136 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_groups_pb2.DeleteGroupConstrainedMembershipsResponse, _abc.Awaitable[_groups_pb2.DeleteGroupConstrainedMembershipsResponse]]:
         """DeleteGroupConstrainedMemberships removes members that group
         constraints do not allow. Minimum server version: 10.9.
+        """
+
+    @_abc_1.abstractmethod
+    def RegisterPluginForSharedChannels(
+        self,
+        request: _shared_channels_pb2.RegisterPluginForSharedChannelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.RegisterPluginForSharedChannelsResponse, _abc.Awaitable[_shared_channels_pb2.RegisterPluginForSharedChannelsResponse]]:
+        """RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+        can then be shared with it; registering again updates the remote. Minimum
+        server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def UnregisterPluginForSharedChannels(
+        self,
+        request: _shared_channels_pb2.UnregisterPluginForSharedChannelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UnregisterPluginForSharedChannelsResponse, _abc.Awaitable[_shared_channels_pb2.UnregisterPluginForSharedChannelsResponse]]:
+        """UnregisterPluginForSharedChannels removes every remote of a plugin.
+        Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def UnregisterPluginRemoteForSharedChannels(
+        self,
+        request: _shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsResponse, _abc.Awaitable[_shared_channels_pb2.UnregisterPluginRemoteForSharedChannelsResponse]]:
+        """UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+        remotes. Minimum server version: 11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def ShareChannel(
+        self,
+        request: _shared_channels_pb2.ShareChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.ShareChannelResponse, _abc.Awaitable[_shared_channels_pb2.ShareChannelResponse]]:
+        """ShareChannel marks a channel as shared. Minimum server version: 9.5."""
+
+    @_abc_1.abstractmethod
+    def UpdateSharedChannel(
+        self,
+        request: _shared_channels_pb2.UpdateSharedChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UpdateSharedChannelResponse, _abc.Awaitable[_shared_channels_pb2.UpdateSharedChannelResponse]]:
+        """UpdateSharedChannel changes how remotes see a shared channel. Minimum
+        server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def UnshareChannel(
+        self,
+        request: _shared_channels_pb2.UnshareChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UnshareChannelResponse, _abc.Awaitable[_shared_channels_pb2.UnshareChannelResponse]]:
+        """UnshareChannel stops sharing a channel and uninvites its remotes.
+        Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateSharedChannelCursor(
+        self,
+        request: _shared_channels_pb2.UpdateSharedChannelCursorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UpdateSharedChannelCursorResponse, _abc.Awaitable[_shared_channels_pb2.UpdateSharedChannelCursorResponse]]:
+        """UpdateSharedChannelCursor moves how far a remote has synced a channel.
+        Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def SyncSharedChannel(
+        self,
+        request: _shared_channels_pb2.SyncSharedChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.SyncSharedChannelResponse, _abc.Awaitable[_shared_channels_pb2.SyncSharedChannelResponse]]:
+        """SyncSharedChannel sends a shared channel's changes to its remotes.
+        Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def InviteRemoteToChannel(
+        self,
+        request: _shared_channels_pb2.InviteRemoteToChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.InviteRemoteToChannelResponse, _abc.Awaitable[_shared_channels_pb2.InviteRemoteToChannelResponse]]:
+        """InviteRemoteToChannel invites a remote to a shared channel. Minimum
+        server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def UninviteRemoteFromChannel(
+        self,
+        request: _shared_channels_pb2.UninviteRemoteFromChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.UninviteRemoteFromChannelResponse, _abc.Awaitable[_shared_channels_pb2.UninviteRemoteFromChannelResponse]]:
+        """UninviteRemoteFromChannel stops syncing a channel with a remote.
+        Minimum server version: 9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def ReceiveSharedChannelSyncMsg(
+        self,
+        request: _shared_channels_pb2.ReceiveSharedChannelSyncMsgRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.ReceiveSharedChannelSyncMsgResponse, _abc.Awaitable[_shared_channels_pb2.ReceiveSharedChannelSyncMsgResponse]]:
+        """ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+        users, posts and reactions. Minimum server version: 11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def ReceiveSharedChannelAttachmentSyncMsg(
+        self,
+        request_iterator: _MaybeAsyncIterator[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse, _abc.Awaitable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]]:
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+        comes as a stream of chunks; a file received before is kept. Minimum
+        server version: 11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def ReceiveSharedChannelProfileImageSyncMsg(
+        self,
+        request: _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse, _abc.Awaitable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]]:
+        """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+        remote's user. Minimum server version: 11.7.
         """
 
     @_abc_1.abstractmethod

@@ -63,6 +63,9 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 		"ElasticsearchSettings": map[string]any{"EnableIndexing": false, "Password": ""},
 		"MessageExportSettings": map[string]any{"EnableExport": false, "GlobalRelaySettings": ""},
 		"LocalizationSettings":  map[string]any{"DefaultServerLocale": "en", "DefaultClientLocale": "en"},
+		"ConnectedWorkspacesSettings": map[string]any{
+			"EnableSharedChannels": false, "EnableRemoteClusterService": false,
+		},
 		"PluginSettings": map[string]any{
 			"Enable": true, "EnableUploads": false, "Directory": "./plugins", "ClientDirectory": "./client/plugins",
 			"Plugins":      map[string]any{pluginID: map[string]any{}},

@@ -52,6 +52,7 @@ type Backend struct {
 	manifests   map[string]*pluginpb.Manifest
 	files       fileStore
 	groups      groupStore
+	shared      sharedChannelStore
 	config      map[string]any
 
 	installDate int64
@@ -154,6 +155,7 @@ func New(opts ...Option) *Backend {
 		oauthApps:   make(map[string]*pluginpb.OAuthApp),
 		commands:    newCommandStore(),
 		groups:      newGroupStore(),
+		shared:      newSharedChannelStore(),
 		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
 		profileImages: make(map[string][]byte),

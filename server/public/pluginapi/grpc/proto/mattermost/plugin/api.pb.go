@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xe9\xb2\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x85\xc1\x01\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
 	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
@@ -257,7 +257,20 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x13DeleteGroupSyncable\x12-.mattermost.plugin.DeleteGroupSyncableRequest\x1a..mattermost.plugin.DeleteGroupSyncableResponse\x12V\n" +
 	"\tGetGroups\x12#.mattermost.plugin.GetGroupsRequest\x1a$.mattermost.plugin.GetGroupsResponse\x12\x9b\x01\n" +
 	" CreateDefaultSyncableMemberships\x12:.mattermost.plugin.CreateDefaultSyncableMembershipsRequest\x1a;.mattermost.plugin.CreateDefaultSyncableMembershipsResponse\x12\x9e\x01\n" +
-	"!DeleteGroupConstrainedMemberships\x12;.mattermost.plugin.DeleteGroupConstrainedMembershipsRequest\x1a<.mattermost.plugin.DeleteGroupConstrainedMembershipsResponse\x12w\n" +
+	"!DeleteGroupConstrainedMemberships\x12;.mattermost.plugin.DeleteGroupConstrainedMembershipsRequest\x1a<.mattermost.plugin.DeleteGroupConstrainedMembershipsResponse\x12\x98\x01\n" +
+	"\x1fRegisterPluginForSharedChannels\x129.mattermost.plugin.RegisterPluginForSharedChannelsRequest\x1a:.mattermost.plugin.RegisterPluginForSharedChannelsResponse\x12\x9e\x01\n" +
+	"!UnregisterPluginForSharedChannels\x12;.mattermost.plugin.UnregisterPluginForSharedChannelsRequest\x1a<.mattermost.plugin.UnregisterPluginForSharedChannelsResponse\x12\xb0\x01\n" +
+	"'UnregisterPluginRemoteForSharedChannels\x12A.mattermost.plugin.UnregisterPluginRemoteForSharedChannelsRequest\x1aB.mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse\x12_\n" +
+	"\fShareChannel\x12&.mattermost.plugin.ShareChannelRequest\x1a'.mattermost.plugin.ShareChannelResponse\x12t\n" +
+	"\x13UpdateSharedChannel\x12-.mattermost.plugin.UpdateSharedChannelRequest\x1a..mattermost.plugin.UpdateSharedChannelResponse\x12e\n" +
+	"\x0eUnshareChannel\x12(.mattermost.plugin.UnshareChannelRequest\x1a).mattermost.plugin.UnshareChannelResponse\x12\x86\x01\n" +
+	"\x19UpdateSharedChannelCursor\x123.mattermost.plugin.UpdateSharedChannelCursorRequest\x1a4.mattermost.plugin.UpdateSharedChannelCursorResponse\x12n\n" +
+	"\x11SyncSharedChannel\x12+.mattermost.plugin.SyncSharedChannelRequest\x1a,.mattermost.plugin.SyncSharedChannelResponse\x12z\n" +
+	"\x15InviteRemoteToChannel\x12/.mattermost.plugin.InviteRemoteToChannelRequest\x1a0.mattermost.plugin.InviteRemoteToChannelResponse\x12\x86\x01\n" +
+	"\x19UninviteRemoteFromChannel\x123.mattermost.plugin.UninviteRemoteFromChannelRequest\x1a4.mattermost.plugin.UninviteRemoteFromChannelResponse\x12\x8c\x01\n" +
+	"\x1bReceiveSharedChannelSyncMsg\x125.mattermost.plugin.ReceiveSharedChannelSyncMsgRequest\x1a6.mattermost.plugin.ReceiveSharedChannelSyncMsgResponse\x12\xac\x01\n" +
+	"%ReceiveSharedChannelAttachmentSyncMsg\x12?.mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest\x1a@.mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse(\x01\x12\xb0\x01\n" +
+	"'ReceiveSharedChannelProfileImageSyncMsg\x12A.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest\x1aB.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -292,430 +305,456 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\bLogError\x12\".mattermost.plugin.LogErrorRequest\x1a#.mattermost.plugin.LogErrorResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),                   // 0: mattermost.plugin.GetServerVersionRequest
-	(*GetConfigRequest)(nil),                          // 1: mattermost.plugin.GetConfigRequest
-	(*GetUnsanitizedConfigRequest)(nil),               // 2: mattermost.plugin.GetUnsanitizedConfigRequest
-	(*SaveConfigRequest)(nil),                         // 3: mattermost.plugin.SaveConfigRequest
-	(*GetLicenseRequest)(nil),                         // 4: mattermost.plugin.GetLicenseRequest
-	(*IsEnterpriseReadyRequest)(nil),                  // 5: mattermost.plugin.IsEnterpriseReadyRequest
-	(*GetSystemInstallDateRequest)(nil),               // 6: mattermost.plugin.GetSystemInstallDateRequest
-	(*GetDiagnosticIdRequest)(nil),                    // 7: mattermost.plugin.GetDiagnosticIdRequest
-	(*GetTelemetryIdRequest)(nil),                     // 8: mattermost.plugin.GetTelemetryIdRequest
-	(*RequestTrialLicenseRequest)(nil),                // 9: mattermost.plugin.RequestTrialLicenseRequest
-	(*GetCloudLimitsRequest)(nil),                     // 10: mattermost.plugin.GetCloudLimitsRequest
-	(*KVSetRequest)(nil),                              // 11: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                              // 12: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),                           // 13: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),                        // 14: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),                    // 15: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),                    // 16: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),                 // 17: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),                   // 18: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),                             // 19: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),                         // 20: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),                         // 21: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),                           // 22: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),                      // 23: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),                            // 24: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),                     // 25: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),                  // 26: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),                // 27: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),                         // 28: mattermost.plugin.UpdateUserRequest
-	(*CreateChannelRequest)(nil),                      // 29: mattermost.plugin.CreateChannelRequest
-	(*DeleteChannelRequest)(nil),                      // 30: mattermost.plugin.DeleteChannelRequest
-	(*RestoreChannelRequest)(nil),                     // 31: mattermost.plugin.RestoreChannelRequest
-	(*GetChannelOfTypeRequest)(nil),                   // 32: mattermost.plugin.GetChannelOfTypeRequest
-	(*GetPublicChannelsForTeamRequest)(nil),           // 33: mattermost.plugin.GetPublicChannelsForTeamRequest
-	(*GetChannelRequest)(nil),                         // 34: mattermost.plugin.GetChannelRequest
-	(*GetChannelByNameRequest)(nil),                   // 35: mattermost.plugin.GetChannelByNameRequest
-	(*GetChannelByNameForTeamNameRequest)(nil),        // 36: mattermost.plugin.GetChannelByNameForTeamNameRequest
-	(*GetChannelsForTeamForUserRequest)(nil),          // 37: mattermost.plugin.GetChannelsForTeamForUserRequest
-	(*GetChannelStatsRequest)(nil),                    // 38: mattermost.plugin.GetChannelStatsRequest
-	(*GetDirectChannelRequest)(nil),                   // 39: mattermost.plugin.GetDirectChannelRequest
-	(*GetGroupChannelRequest)(nil),                    // 40: mattermost.plugin.GetGroupChannelRequest
-	(*UpdateChannelRequest)(nil),                      // 41: mattermost.plugin.UpdateChannelRequest
-	(*RegisterChannelGuardRequest)(nil),               // 42: mattermost.plugin.RegisterChannelGuardRequest
-	(*UnregisterChannelGuardRequest)(nil),             // 43: mattermost.plugin.UnregisterChannelGuardRequest
-	(*SearchChannelsRequest)(nil),                     // 44: mattermost.plugin.SearchChannelsRequest
-	(*AddChannelMemberRequest)(nil),                   // 45: mattermost.plugin.AddChannelMemberRequest
-	(*AddUserToChannelRequest)(nil),                   // 46: mattermost.plugin.AddUserToChannelRequest
-	(*GetChannelMemberRequest)(nil),                   // 47: mattermost.plugin.GetChannelMemberRequest
-	(*GetChannelMembersRequest)(nil),                  // 48: mattermost.plugin.GetChannelMembersRequest
-	(*GetChannelMembersByIdsRequest)(nil),             // 49: mattermost.plugin.GetChannelMembersByIdsRequest
-	(*GetChannelMembersForUserRequest)(nil),           // 50: mattermost.plugin.GetChannelMembersForUserRequest
-	(*UpdateChannelMemberRolesRequest)(nil),           // 51: mattermost.plugin.UpdateChannelMemberRolesRequest
-	(*UpdateChannelMemberNotificationsRequest)(nil),   // 52: mattermost.plugin.UpdateChannelMemberNotificationsRequest
-	(*PatchChannelMembersNotificationsRequest)(nil),   // 53: mattermost.plugin.PatchChannelMembersNotificationsRequest
-	(*DeleteChannelMemberRequest)(nil),                // 54: mattermost.plugin.DeleteChannelMemberRequest
-	(*AddChannelsToRetentionPolicyRequest)(nil),       // 55: mattermost.plugin.AddChannelsToRetentionPolicyRequest
-	(*RemoveChannelsFromRetentionPolicyRequest)(nil),  // 56: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	(*GetUsersInTeamRequest)(nil),                     // 57: mattermost.plugin.GetUsersInTeamRequest
-	(*GetUsersInChannelRequest)(nil),                  // 58: mattermost.plugin.GetUsersInChannelRequest
-	(*GetUserStatusRequest)(nil),                      // 59: mattermost.plugin.GetUserStatusRequest
-	(*GetUserStatusesByIdsRequest)(nil),               // 60: mattermost.plugin.GetUserStatusesByIdsRequest
-	(*UpdateUserStatusRequest)(nil),                   // 61: mattermost.plugin.UpdateUserStatusRequest
-	(*SetUserStatusTimedDNDRequest)(nil),              // 62: mattermost.plugin.SetUserStatusTimedDNDRequest
-	(*UpdateUserActiveRequest)(nil),                   // 63: mattermost.plugin.UpdateUserActiveRequest
-	(*UpdateUserCustomStatusRequest)(nil),             // 64: mattermost.plugin.UpdateUserCustomStatusRequest
-	(*RemoveUserCustomStatusRequest)(nil),             // 65: mattermost.plugin.RemoveUserCustomStatusRequest
-	(*GetLDAPUserAttributesRequest)(nil),              // 66: mattermost.plugin.GetLDAPUserAttributesRequest
-	(*SearchUsersRequest)(nil),                        // 67: mattermost.plugin.SearchUsersRequest
-	(*GetProfileImageRequest)(nil),                    // 68: mattermost.plugin.GetProfileImageRequest
-	(*SetProfileImageRequest)(nil),                    // 69: mattermost.plugin.SetProfileImageRequest
-	(*UpdateUserAuthRequest)(nil),                     // 70: mattermost.plugin.UpdateUserAuthRequest
-	(*UpdateUserRolesRequest)(nil),                    // 71: mattermost.plugin.UpdateUserRolesRequest
-	(*GetSessionRequest)(nil),                         // 72: mattermost.plugin.GetSessionRequest
-	(*CreateSessionRequest)(nil),                      // 73: mattermost.plugin.CreateSessionRequest
-	(*ExtendSessionExpiryRequest)(nil),                // 74: mattermost.plugin.ExtendSessionExpiryRequest
-	(*RevokeSessionRequest)(nil),                      // 75: mattermost.plugin.RevokeSessionRequest
-	(*CreateUserAccessTokenRequest)(nil),              // 76: mattermost.plugin.CreateUserAccessTokenRequest
-	(*RevokeUserAccessTokenRequest)(nil),              // 77: mattermost.plugin.RevokeUserAccessTokenRequest
-	(*HasPermissionToRequest)(nil),                    // 78: mattermost.plugin.HasPermissionToRequest
-	(*HasPermissionToTeamRequest)(nil),                // 79: mattermost.plugin.HasPermissionToTeamRequest
-	(*HasPermissionToChannelRequest)(nil),             // 80: mattermost.plugin.HasPermissionToChannelRequest
-	(*RolesGrantPermissionRequest)(nil),               // 81: mattermost.plugin.RolesGrantPermissionRequest
-	(*CreatePostRequest)(nil),                         // 82: mattermost.plugin.CreatePostRequest
-	(*DeletePostRequest)(nil),                         // 83: mattermost.plugin.DeletePostRequest
-	(*GetPostThreadRequest)(nil),                      // 84: mattermost.plugin.GetPostThreadRequest
-	(*GetPostRequest)(nil),                            // 85: mattermost.plugin.GetPostRequest
-	(*GetPostsSinceRequest)(nil),                      // 86: mattermost.plugin.GetPostsSinceRequest
-	(*GetPostsAfterRequest)(nil),                      // 87: mattermost.plugin.GetPostsAfterRequest
-	(*GetPostsBeforeRequest)(nil),                     // 88: mattermost.plugin.GetPostsBeforeRequest
-	(*GetPostsForChannelRequest)(nil),                 // 89: mattermost.plugin.GetPostsForChannelRequest
-	(*UpdatePostRequest)(nil),                         // 90: mattermost.plugin.UpdatePostRequest
-	(*SearchPostsInTeamRequest)(nil),                  // 91: mattermost.plugin.SearchPostsInTeamRequest
-	(*SearchPostsInTeamForUserRequest)(nil),           // 92: mattermost.plugin.SearchPostsInTeamForUserRequest
-	(*SendEphemeralPostRequest)(nil),                  // 93: mattermost.plugin.SendEphemeralPostRequest
-	(*UpdateEphemeralPostRequest)(nil),                // 94: mattermost.plugin.UpdateEphemeralPostRequest
-	(*DeleteEphemeralPostRequest)(nil),                // 95: mattermost.plugin.DeleteEphemeralPostRequest
-	(*MoveThreadsToBackingChannelRequest)(nil),        // 96: mattermost.plugin.MoveThreadsToBackingChannelRequest
-	(*AddReactionRequest)(nil),                        // 97: mattermost.plugin.AddReactionRequest
-	(*RemoveReactionRequest)(nil),                     // 98: mattermost.plugin.RemoveReactionRequest
-	(*GetReactionsRequest)(nil),                       // 99: mattermost.plugin.GetReactionsRequest
-	(*CreateChannelSidebarCategoryRequest)(nil),       // 100: mattermost.plugin.CreateChannelSidebarCategoryRequest
-	(*GetChannelSidebarCategoriesRequest)(nil),        // 101: mattermost.plugin.GetChannelSidebarCategoriesRequest
-	(*UpdateChannelSidebarCategoriesRequest)(nil),     // 102: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	(*CreateBotRequest)(nil),                          // 103: mattermost.plugin.CreateBotRequest
-	(*PatchBotRequest)(nil),                           // 104: mattermost.plugin.PatchBotRequest
-	(*GetBotRequest)(nil),                             // 105: mattermost.plugin.GetBotRequest
-	(*GetBotsRequest)(nil),                            // 106: mattermost.plugin.GetBotsRequest
-	(*UpdateBotActiveRequest)(nil),                    // 107: mattermost.plugin.UpdateBotActiveRequest
-	(*PermanentDeleteBotRequest)(nil),                 // 108: mattermost.plugin.PermanentDeleteBotRequest
-	(*EnsureBotUserRequest)(nil),                      // 109: mattermost.plugin.EnsureBotUserRequest
-	(*CreateOAuthAppRequest)(nil),                     // 110: mattermost.plugin.CreateOAuthAppRequest
-	(*GetOAuthAppRequest)(nil),                        // 111: mattermost.plugin.GetOAuthAppRequest
-	(*UpdateOAuthAppRequest)(nil),                     // 112: mattermost.plugin.UpdateOAuthAppRequest
-	(*DeleteOAuthAppRequest)(nil),                     // 113: mattermost.plugin.DeleteOAuthAppRequest
-	(*RegisterCommandRequest)(nil),                    // 114: mattermost.plugin.RegisterCommandRequest
-	(*UnregisterCommandRequest)(nil),                  // 115: mattermost.plugin.UnregisterCommandRequest
-	(*ExecuteSlashCommandRequest)(nil),                // 116: mattermost.plugin.ExecuteSlashCommandRequest
-	(*CreateCommandRequest)(nil),                      // 117: mattermost.plugin.CreateCommandRequest
-	(*ListCommandsRequest)(nil),                       // 118: mattermost.plugin.ListCommandsRequest
-	(*ListCustomCommandsRequest)(nil),                 // 119: mattermost.plugin.ListCustomCommandsRequest
-	(*ListPluginCommandsRequest)(nil),                 // 120: mattermost.plugin.ListPluginCommandsRequest
-	(*ListBuiltInCommandsRequest)(nil),                // 121: mattermost.plugin.ListBuiltInCommandsRequest
-	(*GetCommandRequest)(nil),                         // 122: mattermost.plugin.GetCommandRequest
-	(*UpdateCommandRequest)(nil),                      // 123: mattermost.plugin.UpdateCommandRequest
-	(*DeleteCommandRequest)(nil),                      // 124: mattermost.plugin.DeleteCommandRequest
-	(*PublishWebSocketEventRequest)(nil),              // 125: mattermost.plugin.PublishWebSocketEventRequest
-	(*OpenInteractiveDialogRequest)(nil),              // 126: mattermost.plugin.OpenInteractiveDialogRequest
-	(*SendToastMessageRequest)(nil),                   // 127: mattermost.plugin.SendToastMessageRequest
-	(*PublishUserTypingRequest)(nil),                  // 128: mattermost.plugin.PublishUserTypingRequest
-	(*SendMailRequest)(nil),                           // 129: mattermost.plugin.SendMailRequest
-	(*SendPushNotificationRequest)(nil),               // 130: mattermost.plugin.SendPushNotificationRequest
-	(*PublishPluginClusterEventRequest)(nil),          // 131: mattermost.plugin.PublishPluginClusterEventRequest
-	(*LogAuditRecRequest)(nil),                        // 132: mattermost.plugin.LogAuditRecRequest
-	(*LogAuditRecWithLevelRequest)(nil),               // 133: mattermost.plugin.LogAuditRecWithLevelRequest
-	(*GetEmojiListRequest)(nil),                       // 134: mattermost.plugin.GetEmojiListRequest
-	(*GetEmojiByNameRequest)(nil),                     // 135: mattermost.plugin.GetEmojiByNameRequest
-	(*GetEmojiRequest)(nil),                           // 136: mattermost.plugin.GetEmojiRequest
-	(*GetEmojiImageRequest)(nil),                      // 137: mattermost.plugin.GetEmojiImageRequest
-	(*LoadPluginConfigurationRequest)(nil),            // 138: mattermost.plugin.LoadPluginConfigurationRequest
-	(*GetPluginConfigRequest)(nil),                    // 139: mattermost.plugin.GetPluginConfigRequest
-	(*SavePluginConfigRequest)(nil),                   // 140: mattermost.plugin.SavePluginConfigRequest
-	(*GetBundlePathRequest)(nil),                      // 141: mattermost.plugin.GetBundlePathRequest
-	(*GetPluginsRequest)(nil),                         // 142: mattermost.plugin.GetPluginsRequest
-	(*EnablePluginRequest)(nil),                       // 143: mattermost.plugin.EnablePluginRequest
-	(*DisablePluginRequest)(nil),                      // 144: mattermost.plugin.DisablePluginRequest
-	(*RemovePluginRequest)(nil),                       // 145: mattermost.plugin.RemovePluginRequest
-	(*GetPluginStatusRequest)(nil),                    // 146: mattermost.plugin.GetPluginStatusRequest
-	(*InstallPluginRequest)(nil),                      // 147: mattermost.plugin.InstallPluginRequest
-	(*PluginHTTPRequest)(nil),                         // 148: mattermost.plugin.PluginHTTPRequest
-	(*RegisterCollectionAndTopicRequest)(nil),         // 149: mattermost.plugin.RegisterCollectionAndTopicRequest
-	(*GetPluginIDRequest)(nil),                        // 150: mattermost.plugin.GetPluginIDRequest
-	(*CopyFileInfosRequest)(nil),                      // 151: mattermost.plugin.CopyFileInfosRequest
-	(*GetFileInfoRequest)(nil),                        // 152: mattermost.plugin.GetFileInfoRequest
-	(*SetFileSearchableContentRequest)(nil),           // 153: mattermost.plugin.SetFileSearchableContentRequest
-	(*GetFileInfosRequest)(nil),                       // 154: mattermost.plugin.GetFileInfosRequest
-	(*GetFileRequest)(nil),                            // 155: mattermost.plugin.GetFileRequest
-	(*GetFileLinkRequest)(nil),                        // 156: mattermost.plugin.GetFileLinkRequest
-	(*ReadFileRequest)(nil),                           // 157: mattermost.plugin.ReadFileRequest
-	(*UploadFileRequest)(nil),                         // 158: mattermost.plugin.UploadFileRequest
-	(*CreateUploadSessionRequest)(nil),                // 159: mattermost.plugin.CreateUploadSessionRequest
-	(*UploadDataRequest)(nil),                         // 160: mattermost.plugin.UploadDataRequest
-	(*GetUploadSessionRequest)(nil),                   // 161: mattermost.plugin.GetUploadSessionRequest
-	(*GetGroupRequest)(nil),                           // 162: mattermost.plugin.GetGroupRequest
-	(*GetGroupByNameRequest)(nil),                     // 163: mattermost.plugin.GetGroupByNameRequest
-	(*GetGroupMemberUsersRequest)(nil),                // 164: mattermost.plugin.GetGroupMemberUsersRequest
-	(*GetGroupsBySourceRequest)(nil),                  // 165: mattermost.plugin.GetGroupsBySourceRequest
-	(*GetGroupsForUserRequest)(nil),                   // 166: mattermost.plugin.GetGroupsForUserRequest
-	(*UpsertGroupMemberRequest)(nil),                  // 167: mattermost.plugin.UpsertGroupMemberRequest
-	(*UpsertGroupMembersRequest)(nil),                 // 168: mattermost.plugin.UpsertGroupMembersRequest
-	(*GetGroupByRemoteIDRequest)(nil),                 // 169: mattermost.plugin.GetGroupByRemoteIDRequest
-	(*CreateGroupRequest)(nil),                        // 170: mattermost.plugin.CreateGroupRequest
-	(*UpdateGroupRequest)(nil),                        // 171: mattermost.plugin.UpdateGroupRequest
-	(*DeleteGroupRequest)(nil),                        // 172: mattermost.plugin.DeleteGroupRequest
-	(*RestoreGroupRequest)(nil),                       // 173: mattermost.plugin.RestoreGroupRequest
-	(*DeleteGroupMemberRequest)(nil),                  // 174: mattermost.plugin.DeleteGroupMemberRequest
-	(*GetGroupSyncableRequest)(nil),                   // 175: mattermost.plugin.GetGroupSyncableRequest
-	(*GetGroupSyncablesRequest)(nil),                  // 176: mattermost.plugin.GetGroupSyncablesRequest
-	(*UpsertGroupSyncableRequest)(nil),                // 177: mattermost.plugin.UpsertGroupSyncableRequest
-	(*UpdateGroupSyncableRequest)(nil),                // 178: mattermost.plugin.UpdateGroupSyncableRequest
-	(*DeleteGroupSyncableRequest)(nil),                // 179: mattermost.plugin.DeleteGroupSyncableRequest
-	(*GetGroupsRequest)(nil),                          // 180: mattermost.plugin.GetGroupsRequest
-	(*CreateDefaultSyncableMembershipsRequest)(nil),   // 181: mattermost.plugin.CreateDefaultSyncableMembershipsRequest
-	(*DeleteGroupConstrainedMembershipsRequest)(nil),  // 182: mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
-	(*GetPreferenceForUserRequest)(nil),               // 183: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),              // 184: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),           // 185: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),           // 186: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                         // 187: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                         // 188: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                           // 189: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                            // 190: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                      // 191: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),              // 192: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                         // 193: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                        // 194: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                    // 195: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                   // 196: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                  // 197: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),        // 198: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                   // 199: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                     // 200: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                      // 201: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),              // 202: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),              // 203: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                       // 204: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                        // 205: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                        // 206: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                     // 207: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                           // 208: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                            // 209: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                            // 210: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                           // 211: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                  // 212: mattermost.plugin.GetServerVersionResponse
-	(*GetConfigResponse)(nil),                         // 213: mattermost.plugin.GetConfigResponse
-	(*GetUnsanitizedConfigResponse)(nil),              // 214: mattermost.plugin.GetUnsanitizedConfigResponse
-	(*SaveConfigResponse)(nil),                        // 215: mattermost.plugin.SaveConfigResponse
-	(*GetLicenseResponse)(nil),                        // 216: mattermost.plugin.GetLicenseResponse
-	(*IsEnterpriseReadyResponse)(nil),                 // 217: mattermost.plugin.IsEnterpriseReadyResponse
-	(*GetSystemInstallDateResponse)(nil),              // 218: mattermost.plugin.GetSystemInstallDateResponse
-	(*GetDiagnosticIdResponse)(nil),                   // 219: mattermost.plugin.GetDiagnosticIdResponse
-	(*GetTelemetryIdResponse)(nil),                    // 220: mattermost.plugin.GetTelemetryIdResponse
-	(*RequestTrialLicenseResponse)(nil),               // 221: mattermost.plugin.RequestTrialLicenseResponse
-	(*GetCloudLimitsResponse)(nil),                    // 222: mattermost.plugin.GetCloudLimitsResponse
-	(*KVSetResponse)(nil),                             // 223: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                             // 224: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                          // 225: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                       // 226: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                   // 227: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                   // 228: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                // 229: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                  // 230: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                            // 231: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                        // 232: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                        // 233: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                          // 234: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                     // 235: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                           // 236: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                    // 237: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                 // 238: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),               // 239: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                        // 240: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                     // 241: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                     // 242: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                    // 243: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                  // 244: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),          // 245: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                        // 246: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                  // 247: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),       // 248: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),         // 249: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                   // 250: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                  // 251: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                   // 252: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                     // 253: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),              // 254: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),            // 255: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                    // 256: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                  // 257: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                  // 258: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                  // 259: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                 // 260: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),            // 261: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),          // 262: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),          // 263: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),  // 264: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),  // 265: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),               // 266: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),      // 267: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil), // 268: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                    // 269: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                 // 270: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                     // 271: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),              // 272: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                  // 273: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),             // 274: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                  // 275: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),            // 276: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),            // 277: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),             // 278: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                       // 279: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                   // 280: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                   // 281: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                    // 282: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                   // 283: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                        // 284: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                     // 285: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),               // 286: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                     // 287: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),             // 288: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),             // 289: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                   // 290: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),               // 291: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),            // 292: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),              // 293: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                        // 294: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                        // 295: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                     // 296: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                           // 297: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                     // 298: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                     // 299: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                    // 300: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                // 301: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                        // 302: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                 // 303: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),          // 304: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                 // 305: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),               // 306: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),               // 307: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),       // 308: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                       // 309: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                    // 310: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                      // 311: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),      // 312: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),       // 313: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),    // 314: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                         // 315: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                          // 316: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                            // 317: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                           // 318: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                   // 319: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                // 320: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                     // 321: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                    // 322: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                       // 323: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                    // 324: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                    // 325: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                   // 326: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                 // 327: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),               // 328: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                     // 329: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                      // 330: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                // 331: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                // 332: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),               // 333: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                        // 334: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                     // 335: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                     // 336: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),             // 337: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),             // 338: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                  // 339: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                 // 340: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                          // 341: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),              // 342: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),         // 343: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                       // 344: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),              // 345: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetEmojiListResponse)(nil),                      // 346: mattermost.plugin.GetEmojiListResponse
-	(*GetEmojiByNameResponse)(nil),                    // 347: mattermost.plugin.GetEmojiByNameResponse
-	(*GetEmojiResponse)(nil),                          // 348: mattermost.plugin.GetEmojiResponse
-	(*GetEmojiImageResponse)(nil),                     // 349: mattermost.plugin.GetEmojiImageResponse
-	(*LoadPluginConfigurationResponse)(nil),           // 350: mattermost.plugin.LoadPluginConfigurationResponse
-	(*GetPluginConfigResponse)(nil),                   // 351: mattermost.plugin.GetPluginConfigResponse
-	(*SavePluginConfigResponse)(nil),                  // 352: mattermost.plugin.SavePluginConfigResponse
-	(*GetBundlePathResponse)(nil),                     // 353: mattermost.plugin.GetBundlePathResponse
-	(*GetPluginsResponse)(nil),                        // 354: mattermost.plugin.GetPluginsResponse
-	(*EnablePluginResponse)(nil),                      // 355: mattermost.plugin.EnablePluginResponse
-	(*DisablePluginResponse)(nil),                     // 356: mattermost.plugin.DisablePluginResponse
-	(*RemovePluginResponse)(nil),                      // 357: mattermost.plugin.RemovePluginResponse
-	(*GetPluginStatusResponse)(nil),                   // 358: mattermost.plugin.GetPluginStatusResponse
-	(*InstallPluginResponse)(nil),                     // 359: mattermost.plugin.InstallPluginResponse
-	(*PluginHTTPResponse)(nil),                        // 360: mattermost.plugin.PluginHTTPResponse
-	(*RegisterCollectionAndTopicResponse)(nil),        // 361: mattermost.plugin.RegisterCollectionAndTopicResponse
-	(*GetPluginIDResponse)(nil),                       // 362: mattermost.plugin.GetPluginIDResponse
-	(*CopyFileInfosResponse)(nil),                     // 363: mattermost.plugin.CopyFileInfosResponse
-	(*GetFileInfoResponse)(nil),                       // 364: mattermost.plugin.GetFileInfoResponse
-	(*SetFileSearchableContentResponse)(nil),          // 365: mattermost.plugin.SetFileSearchableContentResponse
-	(*GetFileInfosResponse)(nil),                      // 366: mattermost.plugin.GetFileInfosResponse
-	(*GetFileResponse)(nil),                           // 367: mattermost.plugin.GetFileResponse
-	(*GetFileLinkResponse)(nil),                       // 368: mattermost.plugin.GetFileLinkResponse
-	(*ReadFileResponse)(nil),                          // 369: mattermost.plugin.ReadFileResponse
-	(*UploadFileResponse)(nil),                        // 370: mattermost.plugin.UploadFileResponse
-	(*CreateUploadSessionResponse)(nil),               // 371: mattermost.plugin.CreateUploadSessionResponse
-	(*UploadDataResponse)(nil),                        // 372: mattermost.plugin.UploadDataResponse
-	(*GetUploadSessionResponse)(nil),                  // 373: mattermost.plugin.GetUploadSessionResponse
-	(*GetGroupResponse)(nil),                          // 374: mattermost.plugin.GetGroupResponse
-	(*GetGroupByNameResponse)(nil),                    // 375: mattermost.plugin.GetGroupByNameResponse
-	(*GetGroupMemberUsersResponse)(nil),               // 376: mattermost.plugin.GetGroupMemberUsersResponse
-	(*GetGroupsBySourceResponse)(nil),                 // 377: mattermost.plugin.GetGroupsBySourceResponse
-	(*GetGroupsForUserResponse)(nil),                  // 378: mattermost.plugin.GetGroupsForUserResponse
-	(*UpsertGroupMemberResponse)(nil),                 // 379: mattermost.plugin.UpsertGroupMemberResponse
-	(*UpsertGroupMembersResponse)(nil),                // 380: mattermost.plugin.UpsertGroupMembersResponse
-	(*GetGroupByRemoteIDResponse)(nil),                // 381: mattermost.plugin.GetGroupByRemoteIDResponse
-	(*CreateGroupResponse)(nil),                       // 382: mattermost.plugin.CreateGroupResponse
-	(*UpdateGroupResponse)(nil),                       // 383: mattermost.plugin.UpdateGroupResponse
-	(*DeleteGroupResponse)(nil),                       // 384: mattermost.plugin.DeleteGroupResponse
-	(*RestoreGroupResponse)(nil),                      // 385: mattermost.plugin.RestoreGroupResponse
-	(*DeleteGroupMemberResponse)(nil),                 // 386: mattermost.plugin.DeleteGroupMemberResponse
-	(*GetGroupSyncableResponse)(nil),                  // 387: mattermost.plugin.GetGroupSyncableResponse
-	(*GetGroupSyncablesResponse)(nil),                 // 388: mattermost.plugin.GetGroupSyncablesResponse
-	(*UpsertGroupSyncableResponse)(nil),               // 389: mattermost.plugin.UpsertGroupSyncableResponse
-	(*UpdateGroupSyncableResponse)(nil),               // 390: mattermost.plugin.UpdateGroupSyncableResponse
-	(*DeleteGroupSyncableResponse)(nil),               // 391: mattermost.plugin.DeleteGroupSyncableResponse
-	(*GetGroupsResponse)(nil),                         // 392: mattermost.plugin.GetGroupsResponse
-	(*CreateDefaultSyncableMembershipsResponse)(nil),  // 393: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	(*DeleteGroupConstrainedMembershipsResponse)(nil), // 394: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	(*GetPreferenceForUserResponse)(nil),              // 395: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),             // 396: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),          // 397: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),          // 398: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                        // 399: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                        // 400: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                          // 401: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                           // 402: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                     // 403: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),             // 404: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                        // 405: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                       // 406: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                   // 407: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                  // 408: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                 // 409: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),       // 410: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                  // 411: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                    // 412: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                     // 413: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),             // 414: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),             // 415: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                      // 416: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                       // 417: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                       // 418: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                    // 419: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                          // 420: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                           // 421: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                           // 422: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                          // 423: mattermost.plugin.LogErrorResponse
+	(*GetServerVersionRequest)(nil),                         // 0: mattermost.plugin.GetServerVersionRequest
+	(*GetConfigRequest)(nil),                                // 1: mattermost.plugin.GetConfigRequest
+	(*GetUnsanitizedConfigRequest)(nil),                     // 2: mattermost.plugin.GetUnsanitizedConfigRequest
+	(*SaveConfigRequest)(nil),                               // 3: mattermost.plugin.SaveConfigRequest
+	(*GetLicenseRequest)(nil),                               // 4: mattermost.plugin.GetLicenseRequest
+	(*IsEnterpriseReadyRequest)(nil),                        // 5: mattermost.plugin.IsEnterpriseReadyRequest
+	(*GetSystemInstallDateRequest)(nil),                     // 6: mattermost.plugin.GetSystemInstallDateRequest
+	(*GetDiagnosticIdRequest)(nil),                          // 7: mattermost.plugin.GetDiagnosticIdRequest
+	(*GetTelemetryIdRequest)(nil),                           // 8: mattermost.plugin.GetTelemetryIdRequest
+	(*RequestTrialLicenseRequest)(nil),                      // 9: mattermost.plugin.RequestTrialLicenseRequest
+	(*GetCloudLimitsRequest)(nil),                           // 10: mattermost.plugin.GetCloudLimitsRequest
+	(*KVSetRequest)(nil),                                    // 11: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                                    // 12: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                                 // 13: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),                              // 14: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),                          // 15: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),                          // 16: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),                       // 17: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),                         // 18: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                                   // 19: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                               // 20: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                               // 21: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                                 // 22: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),                            // 23: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                                  // 24: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),                           // 25: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),                        // 26: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),                      // 27: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                               // 28: mattermost.plugin.UpdateUserRequest
+	(*CreateChannelRequest)(nil),                            // 29: mattermost.plugin.CreateChannelRequest
+	(*DeleteChannelRequest)(nil),                            // 30: mattermost.plugin.DeleteChannelRequest
+	(*RestoreChannelRequest)(nil),                           // 31: mattermost.plugin.RestoreChannelRequest
+	(*GetChannelOfTypeRequest)(nil),                         // 32: mattermost.plugin.GetChannelOfTypeRequest
+	(*GetPublicChannelsForTeamRequest)(nil),                 // 33: mattermost.plugin.GetPublicChannelsForTeamRequest
+	(*GetChannelRequest)(nil),                               // 34: mattermost.plugin.GetChannelRequest
+	(*GetChannelByNameRequest)(nil),                         // 35: mattermost.plugin.GetChannelByNameRequest
+	(*GetChannelByNameForTeamNameRequest)(nil),              // 36: mattermost.plugin.GetChannelByNameForTeamNameRequest
+	(*GetChannelsForTeamForUserRequest)(nil),                // 37: mattermost.plugin.GetChannelsForTeamForUserRequest
+	(*GetChannelStatsRequest)(nil),                          // 38: mattermost.plugin.GetChannelStatsRequest
+	(*GetDirectChannelRequest)(nil),                         // 39: mattermost.plugin.GetDirectChannelRequest
+	(*GetGroupChannelRequest)(nil),                          // 40: mattermost.plugin.GetGroupChannelRequest
+	(*UpdateChannelRequest)(nil),                            // 41: mattermost.plugin.UpdateChannelRequest
+	(*RegisterChannelGuardRequest)(nil),                     // 42: mattermost.plugin.RegisterChannelGuardRequest
+	(*UnregisterChannelGuardRequest)(nil),                   // 43: mattermost.plugin.UnregisterChannelGuardRequest
+	(*SearchChannelsRequest)(nil),                           // 44: mattermost.plugin.SearchChannelsRequest
+	(*AddChannelMemberRequest)(nil),                         // 45: mattermost.plugin.AddChannelMemberRequest
+	(*AddUserToChannelRequest)(nil),                         // 46: mattermost.plugin.AddUserToChannelRequest
+	(*GetChannelMemberRequest)(nil),                         // 47: mattermost.plugin.GetChannelMemberRequest
+	(*GetChannelMembersRequest)(nil),                        // 48: mattermost.plugin.GetChannelMembersRequest
+	(*GetChannelMembersByIdsRequest)(nil),                   // 49: mattermost.plugin.GetChannelMembersByIdsRequest
+	(*GetChannelMembersForUserRequest)(nil),                 // 50: mattermost.plugin.GetChannelMembersForUserRequest
+	(*UpdateChannelMemberRolesRequest)(nil),                 // 51: mattermost.plugin.UpdateChannelMemberRolesRequest
+	(*UpdateChannelMemberNotificationsRequest)(nil),         // 52: mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	(*PatchChannelMembersNotificationsRequest)(nil),         // 53: mattermost.plugin.PatchChannelMembersNotificationsRequest
+	(*DeleteChannelMemberRequest)(nil),                      // 54: mattermost.plugin.DeleteChannelMemberRequest
+	(*AddChannelsToRetentionPolicyRequest)(nil),             // 55: mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	(*RemoveChannelsFromRetentionPolicyRequest)(nil),        // 56: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	(*GetUsersInTeamRequest)(nil),                           // 57: mattermost.plugin.GetUsersInTeamRequest
+	(*GetUsersInChannelRequest)(nil),                        // 58: mattermost.plugin.GetUsersInChannelRequest
+	(*GetUserStatusRequest)(nil),                            // 59: mattermost.plugin.GetUserStatusRequest
+	(*GetUserStatusesByIdsRequest)(nil),                     // 60: mattermost.plugin.GetUserStatusesByIdsRequest
+	(*UpdateUserStatusRequest)(nil),                         // 61: mattermost.plugin.UpdateUserStatusRequest
+	(*SetUserStatusTimedDNDRequest)(nil),                    // 62: mattermost.plugin.SetUserStatusTimedDNDRequest
+	(*UpdateUserActiveRequest)(nil),                         // 63: mattermost.plugin.UpdateUserActiveRequest
+	(*UpdateUserCustomStatusRequest)(nil),                   // 64: mattermost.plugin.UpdateUserCustomStatusRequest
+	(*RemoveUserCustomStatusRequest)(nil),                   // 65: mattermost.plugin.RemoveUserCustomStatusRequest
+	(*GetLDAPUserAttributesRequest)(nil),                    // 66: mattermost.plugin.GetLDAPUserAttributesRequest
+	(*SearchUsersRequest)(nil),                              // 67: mattermost.plugin.SearchUsersRequest
+	(*GetProfileImageRequest)(nil),                          // 68: mattermost.plugin.GetProfileImageRequest
+	(*SetProfileImageRequest)(nil),                          // 69: mattermost.plugin.SetProfileImageRequest
+	(*UpdateUserAuthRequest)(nil),                           // 70: mattermost.plugin.UpdateUserAuthRequest
+	(*UpdateUserRolesRequest)(nil),                          // 71: mattermost.plugin.UpdateUserRolesRequest
+	(*GetSessionRequest)(nil),                               // 72: mattermost.plugin.GetSessionRequest
+	(*CreateSessionRequest)(nil),                            // 73: mattermost.plugin.CreateSessionRequest
+	(*ExtendSessionExpiryRequest)(nil),                      // 74: mattermost.plugin.ExtendSessionExpiryRequest
+	(*RevokeSessionRequest)(nil),                            // 75: mattermost.plugin.RevokeSessionRequest
+	(*CreateUserAccessTokenRequest)(nil),                    // 76: mattermost.plugin.CreateUserAccessTokenRequest
+	(*RevokeUserAccessTokenRequest)(nil),                    // 77: mattermost.plugin.RevokeUserAccessTokenRequest
+	(*HasPermissionToRequest)(nil),                          // 78: mattermost.plugin.HasPermissionToRequest
+	(*HasPermissionToTeamRequest)(nil),                      // 79: mattermost.plugin.HasPermissionToTeamRequest
+	(*HasPermissionToChannelRequest)(nil),                   // 80: mattermost.plugin.HasPermissionToChannelRequest
+	(*RolesGrantPermissionRequest)(nil),                     // 81: mattermost.plugin.RolesGrantPermissionRequest
+	(*CreatePostRequest)(nil),                               // 82: mattermost.plugin.CreatePostRequest
+	(*DeletePostRequest)(nil),                               // 83: mattermost.plugin.DeletePostRequest
+	(*GetPostThreadRequest)(nil),                            // 84: mattermost.plugin.GetPostThreadRequest
+	(*GetPostRequest)(nil),                                  // 85: mattermost.plugin.GetPostRequest
+	(*GetPostsSinceRequest)(nil),                            // 86: mattermost.plugin.GetPostsSinceRequest
+	(*GetPostsAfterRequest)(nil),                            // 87: mattermost.plugin.GetPostsAfterRequest
+	(*GetPostsBeforeRequest)(nil),                           // 88: mattermost.plugin.GetPostsBeforeRequest
+	(*GetPostsForChannelRequest)(nil),                       // 89: mattermost.plugin.GetPostsForChannelRequest
+	(*UpdatePostRequest)(nil),                               // 90: mattermost.plugin.UpdatePostRequest
+	(*SearchPostsInTeamRequest)(nil),                        // 91: mattermost.plugin.SearchPostsInTeamRequest
+	(*SearchPostsInTeamForUserRequest)(nil),                 // 92: mattermost.plugin.SearchPostsInTeamForUserRequest
+	(*SendEphemeralPostRequest)(nil),                        // 93: mattermost.plugin.SendEphemeralPostRequest
+	(*UpdateEphemeralPostRequest)(nil),                      // 94: mattermost.plugin.UpdateEphemeralPostRequest
+	(*DeleteEphemeralPostRequest)(nil),                      // 95: mattermost.plugin.DeleteEphemeralPostRequest
+	(*MoveThreadsToBackingChannelRequest)(nil),              // 96: mattermost.plugin.MoveThreadsToBackingChannelRequest
+	(*AddReactionRequest)(nil),                              // 97: mattermost.plugin.AddReactionRequest
+	(*RemoveReactionRequest)(nil),                           // 98: mattermost.plugin.RemoveReactionRequest
+	(*GetReactionsRequest)(nil),                             // 99: mattermost.plugin.GetReactionsRequest
+	(*CreateChannelSidebarCategoryRequest)(nil),             // 100: mattermost.plugin.CreateChannelSidebarCategoryRequest
+	(*GetChannelSidebarCategoriesRequest)(nil),              // 101: mattermost.plugin.GetChannelSidebarCategoriesRequest
+	(*UpdateChannelSidebarCategoriesRequest)(nil),           // 102: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	(*CreateBotRequest)(nil),                                // 103: mattermost.plugin.CreateBotRequest
+	(*PatchBotRequest)(nil),                                 // 104: mattermost.plugin.PatchBotRequest
+	(*GetBotRequest)(nil),                                   // 105: mattermost.plugin.GetBotRequest
+	(*GetBotsRequest)(nil),                                  // 106: mattermost.plugin.GetBotsRequest
+	(*UpdateBotActiveRequest)(nil),                          // 107: mattermost.plugin.UpdateBotActiveRequest
+	(*PermanentDeleteBotRequest)(nil),                       // 108: mattermost.plugin.PermanentDeleteBotRequest
+	(*EnsureBotUserRequest)(nil),                            // 109: mattermost.plugin.EnsureBotUserRequest
+	(*CreateOAuthAppRequest)(nil),                           // 110: mattermost.plugin.CreateOAuthAppRequest
+	(*GetOAuthAppRequest)(nil),                              // 111: mattermost.plugin.GetOAuthAppRequest
+	(*UpdateOAuthAppRequest)(nil),                           // 112: mattermost.plugin.UpdateOAuthAppRequest
+	(*DeleteOAuthAppRequest)(nil),                           // 113: mattermost.plugin.DeleteOAuthAppRequest
+	(*RegisterCommandRequest)(nil),                          // 114: mattermost.plugin.RegisterCommandRequest
+	(*UnregisterCommandRequest)(nil),                        // 115: mattermost.plugin.UnregisterCommandRequest
+	(*ExecuteSlashCommandRequest)(nil),                      // 116: mattermost.plugin.ExecuteSlashCommandRequest
+	(*CreateCommandRequest)(nil),                            // 117: mattermost.plugin.CreateCommandRequest
+	(*ListCommandsRequest)(nil),                             // 118: mattermost.plugin.ListCommandsRequest
+	(*ListCustomCommandsRequest)(nil),                       // 119: mattermost.plugin.ListCustomCommandsRequest
+	(*ListPluginCommandsRequest)(nil),                       // 120: mattermost.plugin.ListPluginCommandsRequest
+	(*ListBuiltInCommandsRequest)(nil),                      // 121: mattermost.plugin.ListBuiltInCommandsRequest
+	(*GetCommandRequest)(nil),                               // 122: mattermost.plugin.GetCommandRequest
+	(*UpdateCommandRequest)(nil),                            // 123: mattermost.plugin.UpdateCommandRequest
+	(*DeleteCommandRequest)(nil),                            // 124: mattermost.plugin.DeleteCommandRequest
+	(*PublishWebSocketEventRequest)(nil),                    // 125: mattermost.plugin.PublishWebSocketEventRequest
+	(*OpenInteractiveDialogRequest)(nil),                    // 126: mattermost.plugin.OpenInteractiveDialogRequest
+	(*SendToastMessageRequest)(nil),                         // 127: mattermost.plugin.SendToastMessageRequest
+	(*PublishUserTypingRequest)(nil),                        // 128: mattermost.plugin.PublishUserTypingRequest
+	(*SendMailRequest)(nil),                                 // 129: mattermost.plugin.SendMailRequest
+	(*SendPushNotificationRequest)(nil),                     // 130: mattermost.plugin.SendPushNotificationRequest
+	(*PublishPluginClusterEventRequest)(nil),                // 131: mattermost.plugin.PublishPluginClusterEventRequest
+	(*LogAuditRecRequest)(nil),                              // 132: mattermost.plugin.LogAuditRecRequest
+	(*LogAuditRecWithLevelRequest)(nil),                     // 133: mattermost.plugin.LogAuditRecWithLevelRequest
+	(*GetEmojiListRequest)(nil),                             // 134: mattermost.plugin.GetEmojiListRequest
+	(*GetEmojiByNameRequest)(nil),                           // 135: mattermost.plugin.GetEmojiByNameRequest
+	(*GetEmojiRequest)(nil),                                 // 136: mattermost.plugin.GetEmojiRequest
+	(*GetEmojiImageRequest)(nil),                            // 137: mattermost.plugin.GetEmojiImageRequest
+	(*LoadPluginConfigurationRequest)(nil),                  // 138: mattermost.plugin.LoadPluginConfigurationRequest
+	(*GetPluginConfigRequest)(nil),                          // 139: mattermost.plugin.GetPluginConfigRequest
+	(*SavePluginConfigRequest)(nil),                         // 140: mattermost.plugin.SavePluginConfigRequest
+	(*GetBundlePathRequest)(nil),                            // 141: mattermost.plugin.GetBundlePathRequest
+	(*GetPluginsRequest)(nil),                               // 142: mattermost.plugin.GetPluginsRequest
+	(*EnablePluginRequest)(nil),                             // 143: mattermost.plugin.EnablePluginRequest
+	(*DisablePluginRequest)(nil),                            // 144: mattermost.plugin.DisablePluginRequest
+	(*RemovePluginRequest)(nil),                             // 145: mattermost.plugin.RemovePluginRequest
+	(*GetPluginStatusRequest)(nil),                          // 146: mattermost.plugin.GetPluginStatusRequest
+	(*InstallPluginRequest)(nil),                            // 147: mattermost.plugin.InstallPluginRequest
+	(*PluginHTTPRequest)(nil),                               // 148: mattermost.plugin.PluginHTTPRequest
+	(*RegisterCollectionAndTopicRequest)(nil),               // 149: mattermost.plugin.RegisterCollectionAndTopicRequest
+	(*GetPluginIDRequest)(nil),                              // 150: mattermost.plugin.GetPluginIDRequest
+	(*CopyFileInfosRequest)(nil),                            // 151: mattermost.plugin.CopyFileInfosRequest
+	(*GetFileInfoRequest)(nil),                              // 152: mattermost.plugin.GetFileInfoRequest
+	(*SetFileSearchableContentRequest)(nil),                 // 153: mattermost.plugin.SetFileSearchableContentRequest
+	(*GetFileInfosRequest)(nil),                             // 154: mattermost.plugin.GetFileInfosRequest
+	(*GetFileRequest)(nil),                                  // 155: mattermost.plugin.GetFileRequest
+	(*GetFileLinkRequest)(nil),                              // 156: mattermost.plugin.GetFileLinkRequest
+	(*ReadFileRequest)(nil),                                 // 157: mattermost.plugin.ReadFileRequest
+	(*UploadFileRequest)(nil),                               // 158: mattermost.plugin.UploadFileRequest
+	(*CreateUploadSessionRequest)(nil),                      // 159: mattermost.plugin.CreateUploadSessionRequest
+	(*UploadDataRequest)(nil),                               // 160: mattermost.plugin.UploadDataRequest
+	(*GetUploadSessionRequest)(nil),                         // 161: mattermost.plugin.GetUploadSessionRequest
+	(*GetGroupRequest)(nil),                                 // 162: mattermost.plugin.GetGroupRequest
+	(*GetGroupByNameRequest)(nil),                           // 163: mattermost.plugin.GetGroupByNameRequest
+	(*GetGroupMemberUsersRequest)(nil),                      // 164: mattermost.plugin.GetGroupMemberUsersRequest
+	(*GetGroupsBySourceRequest)(nil),                        // 165: mattermost.plugin.GetGroupsBySourceRequest
+	(*GetGroupsForUserRequest)(nil),                         // 166: mattermost.plugin.GetGroupsForUserRequest
+	(*UpsertGroupMemberRequest)(nil),                        // 167: mattermost.plugin.UpsertGroupMemberRequest
+	(*UpsertGroupMembersRequest)(nil),                       // 168: mattermost.plugin.UpsertGroupMembersRequest
+	(*GetGroupByRemoteIDRequest)(nil),                       // 169: mattermost.plugin.GetGroupByRemoteIDRequest
+	(*CreateGroupRequest)(nil),                              // 170: mattermost.plugin.CreateGroupRequest
+	(*UpdateGroupRequest)(nil),                              // 171: mattermost.plugin.UpdateGroupRequest
+	(*DeleteGroupRequest)(nil),                              // 172: mattermost.plugin.DeleteGroupRequest
+	(*RestoreGroupRequest)(nil),                             // 173: mattermost.plugin.RestoreGroupRequest
+	(*DeleteGroupMemberRequest)(nil),                        // 174: mattermost.plugin.DeleteGroupMemberRequest
+	(*GetGroupSyncableRequest)(nil),                         // 175: mattermost.plugin.GetGroupSyncableRequest
+	(*GetGroupSyncablesRequest)(nil),                        // 176: mattermost.plugin.GetGroupSyncablesRequest
+	(*UpsertGroupSyncableRequest)(nil),                      // 177: mattermost.plugin.UpsertGroupSyncableRequest
+	(*UpdateGroupSyncableRequest)(nil),                      // 178: mattermost.plugin.UpdateGroupSyncableRequest
+	(*DeleteGroupSyncableRequest)(nil),                      // 179: mattermost.plugin.DeleteGroupSyncableRequest
+	(*GetGroupsRequest)(nil),                                // 180: mattermost.plugin.GetGroupsRequest
+	(*CreateDefaultSyncableMembershipsRequest)(nil),         // 181: mattermost.plugin.CreateDefaultSyncableMembershipsRequest
+	(*DeleteGroupConstrainedMembershipsRequest)(nil),        // 182: mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
+	(*RegisterPluginForSharedChannelsRequest)(nil),          // 183: mattermost.plugin.RegisterPluginForSharedChannelsRequest
+	(*UnregisterPluginForSharedChannelsRequest)(nil),        // 184: mattermost.plugin.UnregisterPluginForSharedChannelsRequest
+	(*UnregisterPluginRemoteForSharedChannelsRequest)(nil),  // 185: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsRequest
+	(*ShareChannelRequest)(nil),                             // 186: mattermost.plugin.ShareChannelRequest
+	(*UpdateSharedChannelRequest)(nil),                      // 187: mattermost.plugin.UpdateSharedChannelRequest
+	(*UnshareChannelRequest)(nil),                           // 188: mattermost.plugin.UnshareChannelRequest
+	(*UpdateSharedChannelCursorRequest)(nil),                // 189: mattermost.plugin.UpdateSharedChannelCursorRequest
+	(*SyncSharedChannelRequest)(nil),                        // 190: mattermost.plugin.SyncSharedChannelRequest
+	(*InviteRemoteToChannelRequest)(nil),                    // 191: mattermost.plugin.InviteRemoteToChannelRequest
+	(*UninviteRemoteFromChannelRequest)(nil),                // 192: mattermost.plugin.UninviteRemoteFromChannelRequest
+	(*ReceiveSharedChannelSyncMsgRequest)(nil),              // 193: mattermost.plugin.ReceiveSharedChannelSyncMsgRequest
+	(*ReceiveSharedChannelAttachmentSyncMsgRequest)(nil),    // 194: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest
+	(*ReceiveSharedChannelProfileImageSyncMsgRequest)(nil),  // 195: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest
+	(*GetPreferenceForUserRequest)(nil),                     // 196: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),                    // 197: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),                 // 198: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),                 // 199: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                               // 200: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                               // 201: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                                 // 202: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                                  // 203: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                            // 204: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),                    // 205: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                               // 206: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                              // 207: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                          // 208: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                         // 209: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                        // 210: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),              // 211: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                         // 212: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                           // 213: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                            // 214: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),                    // 215: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),                    // 216: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                             // 217: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                              // 218: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                              // 219: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                           // 220: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                                 // 221: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                                  // 222: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                                  // 223: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                                 // 224: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                        // 225: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                               // 226: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),                    // 227: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                              // 228: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                              // 229: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                       // 230: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),                    // 231: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                         // 232: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                          // 233: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),                     // 234: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                          // 235: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                                   // 236: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                                   // 237: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                                // 238: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                             // 239: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                         // 240: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                         // 241: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                      // 242: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                        // 243: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                                  // 244: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                              // 245: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                              // 246: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                                // 247: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                           // 248: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                                 // 249: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                          // 250: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                       // 251: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),                     // 252: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                              // 253: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                           // 254: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                           // 255: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                          // 256: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                        // 257: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),                // 258: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                              // 259: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                        // 260: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),             // 261: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),               // 262: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                         // 263: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                        // 264: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                         // 265: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                           // 266: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),                    // 267: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),                  // 268: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                          // 269: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                        // 270: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                        // 271: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                        // 272: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                       // 273: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),                  // 274: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),                // 275: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),                // 276: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),        // 277: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),        // 278: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),                     // 279: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),            // 280: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil),       // 281: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                          // 282: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                       // 283: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                           // 284: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),                    // 285: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                        // 286: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),                   // 287: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                        // 288: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),                  // 289: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),                  // 290: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),                   // 291: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                             // 292: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                         // 293: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                         // 294: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                          // 295: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                         // 296: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                              // 297: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                           // 298: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),                     // 299: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                           // 300: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),                   // 301: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),                   // 302: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                         // 303: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),                     // 304: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),                  // 305: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),                    // 306: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                              // 307: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                              // 308: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                           // 309: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                                 // 310: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                           // 311: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                           // 312: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                          // 313: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                      // 314: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                              // 315: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                       // 316: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),                // 317: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                       // 318: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),                     // 319: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),                     // 320: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),             // 321: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                             // 322: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                          // 323: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                            // 324: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),            // 325: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),             // 326: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),          // 327: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                               // 328: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                                // 329: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                                  // 330: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                                 // 331: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                         // 332: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                      // 333: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                           // 334: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                          // 335: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                             // 336: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                          // 337: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                          // 338: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                         // 339: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                       // 340: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),                     // 341: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                           // 342: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                            // 343: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                      // 344: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                      // 345: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),                     // 346: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                              // 347: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                           // 348: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                           // 349: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),                   // 350: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),                   // 351: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                        // 352: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                       // 353: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                                // 354: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),                    // 355: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),               // 356: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                             // 357: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),                    // 358: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetEmojiListResponse)(nil),                            // 359: mattermost.plugin.GetEmojiListResponse
+	(*GetEmojiByNameResponse)(nil),                          // 360: mattermost.plugin.GetEmojiByNameResponse
+	(*GetEmojiResponse)(nil),                                // 361: mattermost.plugin.GetEmojiResponse
+	(*GetEmojiImageResponse)(nil),                           // 362: mattermost.plugin.GetEmojiImageResponse
+	(*LoadPluginConfigurationResponse)(nil),                 // 363: mattermost.plugin.LoadPluginConfigurationResponse
+	(*GetPluginConfigResponse)(nil),                         // 364: mattermost.plugin.GetPluginConfigResponse
+	(*SavePluginConfigResponse)(nil),                        // 365: mattermost.plugin.SavePluginConfigResponse
+	(*GetBundlePathResponse)(nil),                           // 366: mattermost.plugin.GetBundlePathResponse
+	(*GetPluginsResponse)(nil),                              // 367: mattermost.plugin.GetPluginsResponse
+	(*EnablePluginResponse)(nil),                            // 368: mattermost.plugin.EnablePluginResponse
+	(*DisablePluginResponse)(nil),                           // 369: mattermost.plugin.DisablePluginResponse
+	(*RemovePluginResponse)(nil),                            // 370: mattermost.plugin.RemovePluginResponse
+	(*GetPluginStatusResponse)(nil),                         // 371: mattermost.plugin.GetPluginStatusResponse
+	(*InstallPluginResponse)(nil),                           // 372: mattermost.plugin.InstallPluginResponse
+	(*PluginHTTPResponse)(nil),                              // 373: mattermost.plugin.PluginHTTPResponse
+	(*RegisterCollectionAndTopicResponse)(nil),              // 374: mattermost.plugin.RegisterCollectionAndTopicResponse
+	(*GetPluginIDResponse)(nil),                             // 375: mattermost.plugin.GetPluginIDResponse
+	(*CopyFileInfosResponse)(nil),                           // 376: mattermost.plugin.CopyFileInfosResponse
+	(*GetFileInfoResponse)(nil),                             // 377: mattermost.plugin.GetFileInfoResponse
+	(*SetFileSearchableContentResponse)(nil),                // 378: mattermost.plugin.SetFileSearchableContentResponse
+	(*GetFileInfosResponse)(nil),                            // 379: mattermost.plugin.GetFileInfosResponse
+	(*GetFileResponse)(nil),                                 // 380: mattermost.plugin.GetFileResponse
+	(*GetFileLinkResponse)(nil),                             // 381: mattermost.plugin.GetFileLinkResponse
+	(*ReadFileResponse)(nil),                                // 382: mattermost.plugin.ReadFileResponse
+	(*UploadFileResponse)(nil),                              // 383: mattermost.plugin.UploadFileResponse
+	(*CreateUploadSessionResponse)(nil),                     // 384: mattermost.plugin.CreateUploadSessionResponse
+	(*UploadDataResponse)(nil),                              // 385: mattermost.plugin.UploadDataResponse
+	(*GetUploadSessionResponse)(nil),                        // 386: mattermost.plugin.GetUploadSessionResponse
+	(*GetGroupResponse)(nil),                                // 387: mattermost.plugin.GetGroupResponse
+	(*GetGroupByNameResponse)(nil),                          // 388: mattermost.plugin.GetGroupByNameResponse
+	(*GetGroupMemberUsersResponse)(nil),                     // 389: mattermost.plugin.GetGroupMemberUsersResponse
+	(*GetGroupsBySourceResponse)(nil),                       // 390: mattermost.plugin.GetGroupsBySourceResponse
+	(*GetGroupsForUserResponse)(nil),                        // 391: mattermost.plugin.GetGroupsForUserResponse
+	(*UpsertGroupMemberResponse)(nil),                       // 392: mattermost.plugin.UpsertGroupMemberResponse
+	(*UpsertGroupMembersResponse)(nil),                      // 393: mattermost.plugin.UpsertGroupMembersResponse
+	(*GetGroupByRemoteIDResponse)(nil),                      // 394: mattermost.plugin.GetGroupByRemoteIDResponse
+	(*CreateGroupResponse)(nil),                             // 395: mattermost.plugin.CreateGroupResponse
+	(*UpdateGroupResponse)(nil),                             // 396: mattermost.plugin.UpdateGroupResponse
+	(*DeleteGroupResponse)(nil),                             // 397: mattermost.plugin.DeleteGroupResponse
+	(*RestoreGroupResponse)(nil),                            // 398: mattermost.plugin.RestoreGroupResponse
+	(*DeleteGroupMemberResponse)(nil),                       // 399: mattermost.plugin.DeleteGroupMemberResponse
+	(*GetGroupSyncableResponse)(nil),                        // 400: mattermost.plugin.GetGroupSyncableResponse
+	(*GetGroupSyncablesResponse)(nil),                       // 401: mattermost.plugin.GetGroupSyncablesResponse
+	(*UpsertGroupSyncableResponse)(nil),                     // 402: mattermost.plugin.UpsertGroupSyncableResponse
+	(*UpdateGroupSyncableResponse)(nil),                     // 403: mattermost.plugin.UpdateGroupSyncableResponse
+	(*DeleteGroupSyncableResponse)(nil),                     // 404: mattermost.plugin.DeleteGroupSyncableResponse
+	(*GetGroupsResponse)(nil),                               // 405: mattermost.plugin.GetGroupsResponse
+	(*CreateDefaultSyncableMembershipsResponse)(nil),        // 406: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	(*DeleteGroupConstrainedMembershipsResponse)(nil),       // 407: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	(*RegisterPluginForSharedChannelsResponse)(nil),         // 408: mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	(*UnregisterPluginForSharedChannelsResponse)(nil),       // 409: mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	(*UnregisterPluginRemoteForSharedChannelsResponse)(nil), // 410: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	(*ShareChannelResponse)(nil),                            // 411: mattermost.plugin.ShareChannelResponse
+	(*UpdateSharedChannelResponse)(nil),                     // 412: mattermost.plugin.UpdateSharedChannelResponse
+	(*UnshareChannelResponse)(nil),                          // 413: mattermost.plugin.UnshareChannelResponse
+	(*UpdateSharedChannelCursorResponse)(nil),               // 414: mattermost.plugin.UpdateSharedChannelCursorResponse
+	(*SyncSharedChannelResponse)(nil),                       // 415: mattermost.plugin.SyncSharedChannelResponse
+	(*InviteRemoteToChannelResponse)(nil),                   // 416: mattermost.plugin.InviteRemoteToChannelResponse
+	(*UninviteRemoteFromChannelResponse)(nil),               // 417: mattermost.plugin.UninviteRemoteFromChannelResponse
+	(*ReceiveSharedChannelSyncMsgResponse)(nil),             // 418: mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	(*ReceiveSharedChannelAttachmentSyncMsgResponse)(nil),   // 419: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	(*ReceiveSharedChannelProfileImageSyncMsgResponse)(nil), // 420: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	(*GetPreferenceForUserResponse)(nil),                    // 421: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),                   // 422: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),                // 423: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),                // 424: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                              // 425: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                              // 426: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                                // 427: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                                 // 428: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                           // 429: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),                   // 430: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                              // 431: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                             // 432: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                         // 433: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                        // 434: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                       // 435: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),             // 436: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                        // 437: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                          // 438: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                           // 439: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),                   // 440: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),                   // 441: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                            // 442: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                             // 443: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                             // 444: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                          // 445: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                                // 446: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                                 // 447: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                                 // 448: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                                // 449: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -901,249 +940,275 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	180, // 180: mattermost.plugin.PluginAPI.GetGroups:input_type -> mattermost.plugin.GetGroupsRequest
 	181, // 181: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:input_type -> mattermost.plugin.CreateDefaultSyncableMembershipsRequest
 	182, // 182: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:input_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
-	183, // 183: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	184, // 184: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	185, // 185: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	186, // 186: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	187, // 187: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	188, // 188: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	189, // 189: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	190, // 190: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	191, // 191: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	192, // 192: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	193, // 193: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	194, // 194: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	195, // 195: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	196, // 196: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	197, // 197: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	198, // 198: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	199, // 199: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	200, // 200: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	201, // 201: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	202, // 202: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	203, // 203: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	204, // 204: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	205, // 205: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	206, // 206: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	207, // 207: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	208, // 208: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	209, // 209: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	210, // 210: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	211, // 211: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	212, // 212: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	213, // 213: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
-	214, // 214: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
-	215, // 215: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
-	216, // 216: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
-	217, // 217: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
-	218, // 218: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
-	219, // 219: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
-	220, // 220: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
-	221, // 221: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
-	222, // 222: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
-	223, // 223: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	224, // 224: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	225, // 225: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	226, // 226: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	227, // 227: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	228, // 228: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	229, // 229: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	230, // 230: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	231, // 231: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	232, // 232: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	233, // 233: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	234, // 234: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	235, // 235: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	236, // 236: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	237, // 237: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	238, // 238: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	239, // 239: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	240, // 240: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	241, // 241: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	242, // 242: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	243, // 243: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	244, // 244: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	245, // 245: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	246, // 246: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	247, // 247: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	248, // 248: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	249, // 249: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	250, // 250: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	251, // 251: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	252, // 252: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	253, // 253: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	254, // 254: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	255, // 255: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	256, // 256: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	257, // 257: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	258, // 258: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	259, // 259: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	260, // 260: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	261, // 261: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	262, // 262: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	263, // 263: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	264, // 264: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	265, // 265: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	266, // 266: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	267, // 267: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	268, // 268: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	269, // 269: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	270, // 270: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	271, // 271: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	272, // 272: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	273, // 273: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	274, // 274: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	275, // 275: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	276, // 276: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	277, // 277: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	278, // 278: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	279, // 279: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	280, // 280: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	281, // 281: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	282, // 282: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	283, // 283: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	284, // 284: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	285, // 285: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	286, // 286: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	287, // 287: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	288, // 288: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	289, // 289: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	290, // 290: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	291, // 291: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	292, // 292: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	293, // 293: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	294, // 294: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	295, // 295: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	296, // 296: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	297, // 297: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	298, // 298: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	299, // 299: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	300, // 300: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	301, // 301: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	302, // 302: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	303, // 303: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	304, // 304: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	305, // 305: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	306, // 306: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	307, // 307: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	308, // 308: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	309, // 309: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	310, // 310: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	311, // 311: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	312, // 312: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	313, // 313: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	314, // 314: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	315, // 315: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	316, // 316: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	317, // 317: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	318, // 318: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	319, // 319: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	320, // 320: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	321, // 321: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	322, // 322: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	323, // 323: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	324, // 324: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	325, // 325: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	326, // 326: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	327, // 327: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	328, // 328: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	329, // 329: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	330, // 330: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	331, // 331: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	332, // 332: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	333, // 333: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	334, // 334: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	335, // 335: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	336, // 336: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	337, // 337: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	338, // 338: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	339, // 339: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	340, // 340: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	341, // 341: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	342, // 342: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	343, // 343: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	344, // 344: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	345, // 345: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	346, // 346: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
-	347, // 347: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
-	348, // 348: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
-	349, // 349: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
-	350, // 350: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
-	351, // 351: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
-	352, // 352: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
-	353, // 353: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
-	354, // 354: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
-	355, // 355: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
-	356, // 356: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
-	357, // 357: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
-	358, // 358: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
-	359, // 359: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
-	360, // 360: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
-	361, // 361: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
-	362, // 362: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
-	363, // 363: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
-	364, // 364: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
-	365, // 365: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
-	366, // 366: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
-	367, // 367: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
-	368, // 368: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
-	369, // 369: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
-	370, // 370: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
-	371, // 371: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
-	372, // 372: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
-	373, // 373: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
-	374, // 374: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
-	375, // 375: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
-	376, // 376: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
-	377, // 377: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
-	378, // 378: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
-	379, // 379: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
-	380, // 380: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
-	381, // 381: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
-	382, // 382: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
-	383, // 383: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
-	384, // 384: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
-	385, // 385: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
-	386, // 386: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
-	387, // 387: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
-	388, // 388: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
-	389, // 389: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
-	390, // 390: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
-	391, // 391: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
-	392, // 392: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
-	393, // 393: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	394, // 394: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	395, // 395: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	396, // 396: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	397, // 397: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	398, // 398: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	399, // 399: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	400, // 400: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	401, // 401: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	402, // 402: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	403, // 403: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	404, // 404: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	405, // 405: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	406, // 406: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	407, // 407: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	408, // 408: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	409, // 409: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	410, // 410: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	411, // 411: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	412, // 412: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	413, // 413: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	414, // 414: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	415, // 415: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	416, // 416: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	417, // 417: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	418, // 418: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	419, // 419: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	420, // 420: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	421, // 421: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	422, // 422: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	423, // 423: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	212, // [212:424] is the sub-list for method output_type
-	0,   // [0:212] is the sub-list for method input_type
+	183, // 183: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:input_type -> mattermost.plugin.RegisterPluginForSharedChannelsRequest
+	184, // 184: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:input_type -> mattermost.plugin.UnregisterPluginForSharedChannelsRequest
+	185, // 185: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:input_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsRequest
+	186, // 186: mattermost.plugin.PluginAPI.ShareChannel:input_type -> mattermost.plugin.ShareChannelRequest
+	187, // 187: mattermost.plugin.PluginAPI.UpdateSharedChannel:input_type -> mattermost.plugin.UpdateSharedChannelRequest
+	188, // 188: mattermost.plugin.PluginAPI.UnshareChannel:input_type -> mattermost.plugin.UnshareChannelRequest
+	189, // 189: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:input_type -> mattermost.plugin.UpdateSharedChannelCursorRequest
+	190, // 190: mattermost.plugin.PluginAPI.SyncSharedChannel:input_type -> mattermost.plugin.SyncSharedChannelRequest
+	191, // 191: mattermost.plugin.PluginAPI.InviteRemoteToChannel:input_type -> mattermost.plugin.InviteRemoteToChannelRequest
+	192, // 192: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:input_type -> mattermost.plugin.UninviteRemoteFromChannelRequest
+	193, // 193: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgRequest
+	194, // 194: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest
+	195, // 195: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest
+	196, // 196: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	197, // 197: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	198, // 198: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	199, // 199: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	200, // 200: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	201, // 201: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	202, // 202: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	203, // 203: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	204, // 204: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	205, // 205: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	206, // 206: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	207, // 207: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	208, // 208: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	209, // 209: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	210, // 210: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	211, // 211: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	212, // 212: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	213, // 213: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	214, // 214: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	215, // 215: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	216, // 216: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	217, // 217: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	218, // 218: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	219, // 219: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	220, // 220: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	221, // 221: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	222, // 222: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	223, // 223: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	224, // 224: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	225, // 225: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	226, // 226: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	227, // 227: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	228, // 228: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	229, // 229: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	230, // 230: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	231, // 231: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	232, // 232: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	233, // 233: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	234, // 234: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	235, // 235: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	236, // 236: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	237, // 237: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	238, // 238: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	239, // 239: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	240, // 240: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	241, // 241: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	242, // 242: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	243, // 243: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	244, // 244: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	245, // 245: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	246, // 246: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	247, // 247: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	248, // 248: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	249, // 249: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	250, // 250: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	251, // 251: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	252, // 252: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	253, // 253: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	254, // 254: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	255, // 255: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	256, // 256: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	257, // 257: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	258, // 258: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	259, // 259: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	260, // 260: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	261, // 261: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	262, // 262: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	263, // 263: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	264, // 264: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	265, // 265: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	266, // 266: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	267, // 267: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	268, // 268: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	269, // 269: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	270, // 270: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	271, // 271: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	272, // 272: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	273, // 273: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	274, // 274: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	275, // 275: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	276, // 276: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	277, // 277: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	278, // 278: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	279, // 279: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	280, // 280: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	281, // 281: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	282, // 282: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	283, // 283: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	284, // 284: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	285, // 285: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	286, // 286: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	287, // 287: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	288, // 288: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	289, // 289: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	290, // 290: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	291, // 291: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	292, // 292: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	293, // 293: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	294, // 294: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	295, // 295: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	296, // 296: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	297, // 297: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	298, // 298: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	299, // 299: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	300, // 300: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	301, // 301: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	302, // 302: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	303, // 303: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	304, // 304: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	305, // 305: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	306, // 306: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	307, // 307: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	308, // 308: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	309, // 309: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	310, // 310: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	311, // 311: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	312, // 312: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	313, // 313: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	314, // 314: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	315, // 315: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	316, // 316: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	317, // 317: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	318, // 318: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	319, // 319: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	320, // 320: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	321, // 321: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	322, // 322: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	323, // 323: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	324, // 324: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	325, // 325: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	326, // 326: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	327, // 327: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	328, // 328: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	329, // 329: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	330, // 330: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	331, // 331: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	332, // 332: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	333, // 333: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	334, // 334: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	335, // 335: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	336, // 336: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	337, // 337: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	338, // 338: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	339, // 339: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	340, // 340: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	341, // 341: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	342, // 342: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	343, // 343: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	344, // 344: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	345, // 345: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	346, // 346: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	347, // 347: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	348, // 348: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	349, // 349: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	350, // 350: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	351, // 351: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	352, // 352: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	353, // 353: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	354, // 354: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	355, // 355: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	356, // 356: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	357, // 357: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	358, // 358: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	359, // 359: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
+	360, // 360: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
+	361, // 361: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
+	362, // 362: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
+	363, // 363: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
+	364, // 364: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
+	365, // 365: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
+	366, // 366: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
+	367, // 367: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
+	368, // 368: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
+	369, // 369: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
+	370, // 370: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
+	371, // 371: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
+	372, // 372: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
+	373, // 373: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
+	374, // 374: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
+	375, // 375: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
+	376, // 376: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
+	377, // 377: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
+	378, // 378: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
+	379, // 379: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
+	380, // 380: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
+	381, // 381: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
+	382, // 382: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
+	383, // 383: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
+	384, // 384: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
+	385, // 385: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
+	386, // 386: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
+	387, // 387: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
+	388, // 388: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
+	389, // 389: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
+	390, // 390: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
+	391, // 391: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
+	392, // 392: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
+	393, // 393: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
+	394, // 394: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
+	395, // 395: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
+	396, // 396: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
+	397, // 397: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
+	398, // 398: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
+	399, // 399: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
+	400, // 400: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
+	401, // 401: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
+	402, // 402: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
+	403, // 403: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
+	404, // 404: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
+	405, // 405: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
+	406, // 406: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	407, // 407: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	408, // 408: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:output_type -> mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	409, // 409: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	410, // 410: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	411, // 411: mattermost.plugin.PluginAPI.ShareChannel:output_type -> mattermost.plugin.ShareChannelResponse
+	412, // 412: mattermost.plugin.PluginAPI.UpdateSharedChannel:output_type -> mattermost.plugin.UpdateSharedChannelResponse
+	413, // 413: mattermost.plugin.PluginAPI.UnshareChannel:output_type -> mattermost.plugin.UnshareChannelResponse
+	414, // 414: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:output_type -> mattermost.plugin.UpdateSharedChannelCursorResponse
+	415, // 415: mattermost.plugin.PluginAPI.SyncSharedChannel:output_type -> mattermost.plugin.SyncSharedChannelResponse
+	416, // 416: mattermost.plugin.PluginAPI.InviteRemoteToChannel:output_type -> mattermost.plugin.InviteRemoteToChannelResponse
+	417, // 417: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:output_type -> mattermost.plugin.UninviteRemoteFromChannelResponse
+	418, // 418: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	419, // 419: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	420, // 420: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	421, // 421: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	422, // 422: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	423, // 423: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	424, // 424: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	425, // 425: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	426, // 426: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	427, // 427: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	428, // 428: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	429, // 429: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	430, // 430: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	431, // 431: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	432, // 432: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	433, // 433: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	434, // 434: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	435, // 435: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	436, // 436: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	437, // 437: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	438, // 438: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	439, // 439: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	440, // 440: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	441, // 441: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	442, // 442: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	443, // 443: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	444, // 444: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	445, // 445: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	446, // 446: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	447, // 447: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	448, // 448: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	449, // 449: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	225, // [225:450] is the sub-list for method output_type
+	0,   // [0:225] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -1174,6 +1239,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_preferences_proto_init()
 	file_mattermost_plugin_reactions_proto_init()
 	file_mattermost_plugin_sessions_proto_init()
+	file_mattermost_plugin_shared_channels_proto_init()
 	file_mattermost_plugin_sidebar_proto_init()
 	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()

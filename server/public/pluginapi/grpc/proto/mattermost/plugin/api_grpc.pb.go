@@ -53,218 +53,231 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginAPI_GetServerVersion_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetServerVersion"
-	PluginAPI_GetConfig_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetConfig"
-	PluginAPI_GetUnsanitizedConfig_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUnsanitizedConfig"
-	PluginAPI_SaveConfig_FullMethodName                        = "/mattermost.plugin.PluginAPI/SaveConfig"
-	PluginAPI_GetLicense_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetLicense"
-	PluginAPI_IsEnterpriseReady_FullMethodName                 = "/mattermost.plugin.PluginAPI/IsEnterpriseReady"
-	PluginAPI_GetSystemInstallDate_FullMethodName              = "/mattermost.plugin.PluginAPI/GetSystemInstallDate"
-	PluginAPI_GetDiagnosticId_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetDiagnosticId"
-	PluginAPI_GetTelemetryId_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTelemetryId"
-	PluginAPI_RequestTrialLicense_FullMethodName               = "/mattermost.plugin.PluginAPI/RequestTrialLicense"
-	PluginAPI_GetCloudLimits_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetCloudLimits"
-	PluginAPI_KVSet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVSet"
-	PluginAPI_KVGet_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVGet"
-	PluginAPI_KVDelete_FullMethodName                          = "/mattermost.plugin.PluginAPI/KVDelete"
-	PluginAPI_KVDeleteAll_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVDeleteAll"
-	PluginAPI_KVSetWithExpiry_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
-	PluginAPI_KVCompareAndSet_FullMethodName                   = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
-	PluginAPI_KVCompareAndDelete_FullMethodName                = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
-	PluginAPI_KVSetWithOptions_FullMethodName                  = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
-	PluginAPI_KVList_FullMethodName                            = "/mattermost.plugin.PluginAPI/KVList"
-	PluginAPI_CreateUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateUser"
-	PluginAPI_DeleteUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteUser"
-	PluginAPI_GetUsers_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUsers"
-	PluginAPI_GetUsersByIds_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUsersByIds"
-	PluginAPI_GetUser_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUser"
-	PluginAPI_GetUserByEmail_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUserByEmail"
-	PluginAPI_GetUserByUsername_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUserByUsername"
-	PluginAPI_GetUsersByUsernames_FullMethodName               = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
-	PluginAPI_UpdateUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUser"
-	PluginAPI_CreateChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateChannel"
-	PluginAPI_DeleteChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteChannel"
-	PluginAPI_RestoreChannel_FullMethodName                    = "/mattermost.plugin.PluginAPI/RestoreChannel"
-	PluginAPI_GetChannelOfType_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelOfType"
-	PluginAPI_GetPublicChannelsForTeam_FullMethodName          = "/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam"
-	PluginAPI_GetChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannel"
-	PluginAPI_GetChannelByName_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelByName"
-	PluginAPI_GetChannelByNameForTeamName_FullMethodName       = "/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName"
-	PluginAPI_GetChannelsForTeamForUser_FullMethodName         = "/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser"
-	PluginAPI_GetChannelStats_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetChannelStats"
-	PluginAPI_GetDirectChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetDirectChannel"
-	PluginAPI_GetGroupChannel_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetGroupChannel"
-	PluginAPI_UpdateChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateChannel"
-	PluginAPI_RegisterChannelGuard_FullMethodName              = "/mattermost.plugin.PluginAPI/RegisterChannelGuard"
-	PluginAPI_UnregisterChannelGuard_FullMethodName            = "/mattermost.plugin.PluginAPI/UnregisterChannelGuard"
-	PluginAPI_SearchChannels_FullMethodName                    = "/mattermost.plugin.PluginAPI/SearchChannels"
-	PluginAPI_AddChannelMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/AddChannelMember"
-	PluginAPI_AddUserToChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/AddUserToChannel"
-	PluginAPI_GetChannelMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelMember"
-	PluginAPI_GetChannelMembers_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetChannelMembers"
-	PluginAPI_GetChannelMembersByIds_FullMethodName            = "/mattermost.plugin.PluginAPI/GetChannelMembersByIds"
-	PluginAPI_GetChannelMembersForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/GetChannelMembersForUser"
-	PluginAPI_UpdateChannelMemberRoles_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles"
-	PluginAPI_UpdateChannelMemberNotifications_FullMethodName  = "/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications"
-	PluginAPI_PatchChannelMembersNotifications_FullMethodName  = "/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications"
-	PluginAPI_DeleteChannelMember_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
-	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName      = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
-	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
-	PluginAPI_GetUsersInTeam_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUsersInTeam"
-	PluginAPI_GetUsersInChannel_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetUsersInChannel"
-	PluginAPI_GetUserStatus_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUserStatus"
-	PluginAPI_GetUserStatusesByIds_FullMethodName              = "/mattermost.plugin.PluginAPI/GetUserStatusesByIds"
-	PluginAPI_UpdateUserStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserStatus"
-	PluginAPI_SetUserStatusTimedDND_FullMethodName             = "/mattermost.plugin.PluginAPI/SetUserStatusTimedDND"
-	PluginAPI_UpdateUserActive_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserActive"
-	PluginAPI_UpdateUserCustomStatus_FullMethodName            = "/mattermost.plugin.PluginAPI/UpdateUserCustomStatus"
-	PluginAPI_RemoveUserCustomStatus_FullMethodName            = "/mattermost.plugin.PluginAPI/RemoveUserCustomStatus"
-	PluginAPI_GetLDAPUserAttributes_FullMethodName             = "/mattermost.plugin.PluginAPI/GetLDAPUserAttributes"
-	PluginAPI_SearchUsers_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchUsers"
-	PluginAPI_GetProfileImage_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetProfileImage"
-	PluginAPI_SetProfileImage_FullMethodName                   = "/mattermost.plugin.PluginAPI/SetProfileImage"
-	PluginAPI_UpdateUserAuth_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateUserAuth"
-	PluginAPI_UpdateUserRoles_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateUserRoles"
-	PluginAPI_GetSession_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetSession"
-	PluginAPI_CreateSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateSession"
-	PluginAPI_ExtendSessionExpiry_FullMethodName               = "/mattermost.plugin.PluginAPI/ExtendSessionExpiry"
-	PluginAPI_RevokeSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/RevokeSession"
-	PluginAPI_CreateUserAccessToken_FullMethodName             = "/mattermost.plugin.PluginAPI/CreateUserAccessToken"
-	PluginAPI_RevokeUserAccessToken_FullMethodName             = "/mattermost.plugin.PluginAPI/RevokeUserAccessToken"
-	PluginAPI_HasPermissionTo_FullMethodName                   = "/mattermost.plugin.PluginAPI/HasPermissionTo"
-	PluginAPI_HasPermissionToTeam_FullMethodName               = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
-	PluginAPI_HasPermissionToChannel_FullMethodName            = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
-	PluginAPI_RolesGrantPermission_FullMethodName              = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
-	PluginAPI_CreatePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreatePost"
-	PluginAPI_DeletePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeletePost"
-	PluginAPI_GetPostThread_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostThread"
-	PluginAPI_GetPost_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPost"
-	PluginAPI_GetPostsSince_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostsSince"
-	PluginAPI_GetPostsAfter_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPostsAfter"
-	PluginAPI_GetPostsBefore_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPostsBefore"
-	PluginAPI_GetPostsForChannel_FullMethodName                = "/mattermost.plugin.PluginAPI/GetPostsForChannel"
-	PluginAPI_UpdatePost_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdatePost"
-	PluginAPI_SearchPostsInTeam_FullMethodName                 = "/mattermost.plugin.PluginAPI/SearchPostsInTeam"
-	PluginAPI_SearchPostsInTeamForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser"
-	PluginAPI_SendEphemeralPost_FullMethodName                 = "/mattermost.plugin.PluginAPI/SendEphemeralPost"
-	PluginAPI_UpdateEphemeralPost_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateEphemeralPost"
-	PluginAPI_DeleteEphemeralPost_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteEphemeralPost"
-	PluginAPI_MoveThreadsToBackingChannel_FullMethodName       = "/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel"
-	PluginAPI_AddReaction_FullMethodName                       = "/mattermost.plugin.PluginAPI/AddReaction"
-	PluginAPI_RemoveReaction_FullMethodName                    = "/mattermost.plugin.PluginAPI/RemoveReaction"
-	PluginAPI_GetReactions_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetReactions"
-	PluginAPI_CreateChannelSidebarCategory_FullMethodName      = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
-	PluginAPI_GetChannelSidebarCategories_FullMethodName       = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
-	PluginAPI_UpdateChannelSidebarCategories_FullMethodName    = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
-	PluginAPI_CreateBot_FullMethodName                         = "/mattermost.plugin.PluginAPI/CreateBot"
-	PluginAPI_PatchBot_FullMethodName                          = "/mattermost.plugin.PluginAPI/PatchBot"
-	PluginAPI_GetBot_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetBot"
-	PluginAPI_GetBots_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetBots"
-	PluginAPI_UpdateBotActive_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateBotActive"
-	PluginAPI_PermanentDeleteBot_FullMethodName                = "/mattermost.plugin.PluginAPI/PermanentDeleteBot"
-	PluginAPI_EnsureBotUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/EnsureBotUser"
-	PluginAPI_CreateOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/CreateOAuthApp"
-	PluginAPI_GetOAuthApp_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetOAuthApp"
-	PluginAPI_UpdateOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
-	PluginAPI_DeleteOAuthApp_FullMethodName                    = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
-	PluginAPI_RegisterCommand_FullMethodName                   = "/mattermost.plugin.PluginAPI/RegisterCommand"
-	PluginAPI_UnregisterCommand_FullMethodName                 = "/mattermost.plugin.PluginAPI/UnregisterCommand"
-	PluginAPI_ExecuteSlashCommand_FullMethodName               = "/mattermost.plugin.PluginAPI/ExecuteSlashCommand"
-	PluginAPI_CreateCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateCommand"
-	PluginAPI_ListCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListCommands"
-	PluginAPI_ListCustomCommands_FullMethodName                = "/mattermost.plugin.PluginAPI/ListCustomCommands"
-	PluginAPI_ListPluginCommands_FullMethodName                = "/mattermost.plugin.PluginAPI/ListPluginCommands"
-	PluginAPI_ListBuiltInCommands_FullMethodName               = "/mattermost.plugin.PluginAPI/ListBuiltInCommands"
-	PluginAPI_GetCommand_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetCommand"
-	PluginAPI_UpdateCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateCommand"
-	PluginAPI_DeleteCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteCommand"
-	PluginAPI_PublishWebSocketEvent_FullMethodName             = "/mattermost.plugin.PluginAPI/PublishWebSocketEvent"
-	PluginAPI_OpenInteractiveDialog_FullMethodName             = "/mattermost.plugin.PluginAPI/OpenInteractiveDialog"
-	PluginAPI_SendToastMessage_FullMethodName                  = "/mattermost.plugin.PluginAPI/SendToastMessage"
-	PluginAPI_PublishUserTyping_FullMethodName                 = "/mattermost.plugin.PluginAPI/PublishUserTyping"
-	PluginAPI_SendMail_FullMethodName                          = "/mattermost.plugin.PluginAPI/SendMail"
-	PluginAPI_SendPushNotification_FullMethodName              = "/mattermost.plugin.PluginAPI/SendPushNotification"
-	PluginAPI_PublishPluginClusterEvent_FullMethodName         = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
-	PluginAPI_LogAuditRec_FullMethodName                       = "/mattermost.plugin.PluginAPI/LogAuditRec"
-	PluginAPI_LogAuditRecWithLevel_FullMethodName              = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
-	PluginAPI_GetEmojiList_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetEmojiList"
-	PluginAPI_GetEmojiByName_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetEmojiByName"
-	PluginAPI_GetEmoji_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetEmoji"
-	PluginAPI_GetEmojiImage_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetEmojiImage"
-	PluginAPI_LoadPluginConfiguration_FullMethodName           = "/mattermost.plugin.PluginAPI/LoadPluginConfiguration"
-	PluginAPI_GetPluginConfig_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginConfig"
-	PluginAPI_SavePluginConfig_FullMethodName                  = "/mattermost.plugin.PluginAPI/SavePluginConfig"
-	PluginAPI_GetBundlePath_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetBundlePath"
-	PluginAPI_GetPlugins_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetPlugins"
-	PluginAPI_EnablePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/EnablePlugin"
-	PluginAPI_DisablePlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/DisablePlugin"
-	PluginAPI_RemovePlugin_FullMethodName                      = "/mattermost.plugin.PluginAPI/RemovePlugin"
-	PluginAPI_GetPluginStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPluginStatus"
-	PluginAPI_InstallPlugin_FullMethodName                     = "/mattermost.plugin.PluginAPI/InstallPlugin"
-	PluginAPI_PluginHTTP_FullMethodName                        = "/mattermost.plugin.PluginAPI/PluginHTTP"
-	PluginAPI_RegisterCollectionAndTopic_FullMethodName        = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
-	PluginAPI_GetPluginID_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetPluginID"
-	PluginAPI_CopyFileInfos_FullMethodName                     = "/mattermost.plugin.PluginAPI/CopyFileInfos"
-	PluginAPI_GetFileInfo_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetFileInfo"
-	PluginAPI_SetFileSearchableContent_FullMethodName          = "/mattermost.plugin.PluginAPI/SetFileSearchableContent"
-	PluginAPI_GetFileInfos_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetFileInfos"
-	PluginAPI_GetFile_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetFile"
-	PluginAPI_GetFileLink_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetFileLink"
-	PluginAPI_ReadFile_FullMethodName                          = "/mattermost.plugin.PluginAPI/ReadFile"
-	PluginAPI_UploadFile_FullMethodName                        = "/mattermost.plugin.PluginAPI/UploadFile"
-	PluginAPI_CreateUploadSession_FullMethodName               = "/mattermost.plugin.PluginAPI/CreateUploadSession"
-	PluginAPI_UploadData_FullMethodName                        = "/mattermost.plugin.PluginAPI/UploadData"
-	PluginAPI_GetUploadSession_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetUploadSession"
-	PluginAPI_GetGroup_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetGroup"
-	PluginAPI_GetGroupByName_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetGroupByName"
-	PluginAPI_GetGroupMemberUsers_FullMethodName               = "/mattermost.plugin.PluginAPI/GetGroupMemberUsers"
-	PluginAPI_GetGroupsBySource_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetGroupsBySource"
-	PluginAPI_GetGroupsForUser_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetGroupsForUser"
-	PluginAPI_UpsertGroupMember_FullMethodName                 = "/mattermost.plugin.PluginAPI/UpsertGroupMember"
-	PluginAPI_UpsertGroupMembers_FullMethodName                = "/mattermost.plugin.PluginAPI/UpsertGroupMembers"
-	PluginAPI_GetGroupByRemoteID_FullMethodName                = "/mattermost.plugin.PluginAPI/GetGroupByRemoteID"
-	PluginAPI_CreateGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/CreateGroup"
-	PluginAPI_UpdateGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/UpdateGroup"
-	PluginAPI_DeleteGroup_FullMethodName                       = "/mattermost.plugin.PluginAPI/DeleteGroup"
-	PluginAPI_RestoreGroup_FullMethodName                      = "/mattermost.plugin.PluginAPI/RestoreGroup"
-	PluginAPI_DeleteGroupMember_FullMethodName                 = "/mattermost.plugin.PluginAPI/DeleteGroupMember"
-	PluginAPI_GetGroupSyncable_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetGroupSyncable"
-	PluginAPI_GetGroupSyncables_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetGroupSyncables"
-	PluginAPI_UpsertGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/UpsertGroupSyncable"
-	PluginAPI_UpdateGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateGroupSyncable"
-	PluginAPI_DeleteGroupSyncable_FullMethodName               = "/mattermost.plugin.PluginAPI/DeleteGroupSyncable"
-	PluginAPI_GetGroups_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroups"
-	PluginAPI_CreateDefaultSyncableMemberships_FullMethodName  = "/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships"
-	PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName = "/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships"
-	PluginAPI_GetPreferenceForUser_FullMethodName              = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
-	PluginAPI_GetPreferencesForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
-	PluginAPI_UpdatePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
-	PluginAPI_DeletePreferencesForUser_FullMethodName          = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
-	PluginAPI_CreateTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateTeam"
-	PluginAPI_DeleteTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteTeam"
-	PluginAPI_GetTeams_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTeams"
-	PluginAPI_GetTeam_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeam"
-	PluginAPI_GetTeamByName_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeamByName"
-	PluginAPI_GetTeamsUnreadForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
-	PluginAPI_UpdateTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateTeam"
-	PluginAPI_SearchTeams_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchTeams"
-	PluginAPI_GetTeamsForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
-	PluginAPI_CreateTeamMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/CreateTeamMember"
-	PluginAPI_CreateTeamMembers_FullMethodName                 = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
-	PluginAPI_CreateTeamMembersGracefully_FullMethodName       = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
-	PluginAPI_DeleteTeamMember_FullMethodName                  = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
-	PluginAPI_GetTeamMembers_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeamMembers"
-	PluginAPI_GetTeamMember_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetTeamMember"
-	PluginAPI_GetTeamMembersForUser_FullMethodName             = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
-	PluginAPI_UpdateTeamMemberRoles_FullMethodName             = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
-	PluginAPI_GetTeamStats_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetTeamStats"
-	PluginAPI_GetTeamIcon_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetTeamIcon"
-	PluginAPI_SetTeamIcon_FullMethodName                       = "/mattermost.plugin.PluginAPI/SetTeamIcon"
-	PluginAPI_RemoveTeamIcon_FullMethodName                    = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
-	PluginAPI_LogDebug_FullMethodName                          = "/mattermost.plugin.PluginAPI/LogDebug"
-	PluginAPI_LogInfo_FullMethodName                           = "/mattermost.plugin.PluginAPI/LogInfo"
-	PluginAPI_LogWarn_FullMethodName                           = "/mattermost.plugin.PluginAPI/LogWarn"
-	PluginAPI_LogError_FullMethodName                          = "/mattermost.plugin.PluginAPI/LogError"
+	PluginAPI_GetServerVersion_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_GetConfig_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetConfig"
+	PluginAPI_GetUnsanitizedConfig_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUnsanitizedConfig"
+	PluginAPI_SaveConfig_FullMethodName                              = "/mattermost.plugin.PluginAPI/SaveConfig"
+	PluginAPI_GetLicense_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetLicense"
+	PluginAPI_IsEnterpriseReady_FullMethodName                       = "/mattermost.plugin.PluginAPI/IsEnterpriseReady"
+	PluginAPI_GetSystemInstallDate_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetSystemInstallDate"
+	PluginAPI_GetDiagnosticId_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetDiagnosticId"
+	PluginAPI_GetTelemetryId_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTelemetryId"
+	PluginAPI_RequestTrialLicense_FullMethodName                     = "/mattermost.plugin.PluginAPI/RequestTrialLicense"
+	PluginAPI_GetCloudLimits_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetCloudLimits"
+	PluginAPI_KVSet_FullMethodName                                   = "/mattermost.plugin.PluginAPI/KVSet"
+	PluginAPI_KVGet_FullMethodName                                   = "/mattermost.plugin.PluginAPI/KVGet"
+	PluginAPI_KVDelete_FullMethodName                                = "/mattermost.plugin.PluginAPI/KVDelete"
+	PluginAPI_KVDeleteAll_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVDeleteAll"
+	PluginAPI_KVSetWithExpiry_FullMethodName                         = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
+	PluginAPI_KVCompareAndSet_FullMethodName                         = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
+	PluginAPI_KVCompareAndDelete_FullMethodName                      = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
+	PluginAPI_KVSetWithOptions_FullMethodName                        = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
+	PluginAPI_KVList_FullMethodName                                  = "/mattermost.plugin.PluginAPI/KVList"
+	PluginAPI_CreateUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreateUser"
+	PluginAPI_DeleteUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeleteUser"
+	PluginAPI_GetUsers_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetUsers"
+	PluginAPI_GetUsersByIds_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUsersByIds"
+	PluginAPI_GetUser_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetUser"
+	PluginAPI_GetUserByEmail_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUserByEmail"
+	PluginAPI_GetUserByUsername_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetUserByUsername"
+	PluginAPI_GetUsersByUsernames_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
+	PluginAPI_UpdateUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdateUser"
+	PluginAPI_CreateChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateChannel"
+	PluginAPI_DeleteChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/DeleteChannel"
+	PluginAPI_RestoreChannel_FullMethodName                          = "/mattermost.plugin.PluginAPI/RestoreChannel"
+	PluginAPI_GetChannelOfType_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelOfType"
+	PluginAPI_GetPublicChannelsForTeam_FullMethodName                = "/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam"
+	PluginAPI_GetChannel_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetChannel"
+	PluginAPI_GetChannelByName_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelByName"
+	PluginAPI_GetChannelByNameForTeamName_FullMethodName             = "/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName"
+	PluginAPI_GetChannelsForTeamForUser_FullMethodName               = "/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser"
+	PluginAPI_GetChannelStats_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetChannelStats"
+	PluginAPI_GetDirectChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetDirectChannel"
+	PluginAPI_GetGroupChannel_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroupChannel"
+	PluginAPI_UpdateChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateChannel"
+	PluginAPI_RegisterChannelGuard_FullMethodName                    = "/mattermost.plugin.PluginAPI/RegisterChannelGuard"
+	PluginAPI_UnregisterChannelGuard_FullMethodName                  = "/mattermost.plugin.PluginAPI/UnregisterChannelGuard"
+	PluginAPI_SearchChannels_FullMethodName                          = "/mattermost.plugin.PluginAPI/SearchChannels"
+	PluginAPI_AddChannelMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/AddChannelMember"
+	PluginAPI_AddUserToChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/AddUserToChannel"
+	PluginAPI_GetChannelMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelMember"
+	PluginAPI_GetChannelMembers_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetChannelMembers"
+	PluginAPI_GetChannelMembersByIds_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelMembersByIds"
+	PluginAPI_GetChannelMembersForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/GetChannelMembersForUser"
+	PluginAPI_UpdateChannelMemberRoles_FullMethodName                = "/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles"
+	PluginAPI_UpdateChannelMemberNotifications_FullMethodName        = "/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications"
+	PluginAPI_PatchChannelMembersNotifications_FullMethodName        = "/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications"
+	PluginAPI_DeleteChannelMember_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
+	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName            = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
+	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName       = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
+	PluginAPI_GetUsersInTeam_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUsersInTeam"
+	PluginAPI_GetUsersInChannel_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetUsersInChannel"
+	PluginAPI_GetUserStatus_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUserStatus"
+	PluginAPI_GetUserStatusesByIds_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUserStatusesByIds"
+	PluginAPI_UpdateUserStatus_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUserStatus"
+	PluginAPI_SetUserStatusTimedDND_FullMethodName                   = "/mattermost.plugin.PluginAPI/SetUserStatusTimedDND"
+	PluginAPI_UpdateUserActive_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUserActive"
+	PluginAPI_UpdateUserCustomStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserCustomStatus"
+	PluginAPI_RemoveUserCustomStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/RemoveUserCustomStatus"
+	PluginAPI_GetLDAPUserAttributes_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetLDAPUserAttributes"
+	PluginAPI_SearchUsers_FullMethodName                             = "/mattermost.plugin.PluginAPI/SearchUsers"
+	PluginAPI_GetProfileImage_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetProfileImage"
+	PluginAPI_SetProfileImage_FullMethodName                         = "/mattermost.plugin.PluginAPI/SetProfileImage"
+	PluginAPI_UpdateUserAuth_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateUserAuth"
+	PluginAPI_UpdateUserRoles_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateUserRoles"
+	PluginAPI_GetSession_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetSession"
+	PluginAPI_CreateSession_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateSession"
+	PluginAPI_ExtendSessionExpiry_FullMethodName                     = "/mattermost.plugin.PluginAPI/ExtendSessionExpiry"
+	PluginAPI_RevokeSession_FullMethodName                           = "/mattermost.plugin.PluginAPI/RevokeSession"
+	PluginAPI_CreateUserAccessToken_FullMethodName                   = "/mattermost.plugin.PluginAPI/CreateUserAccessToken"
+	PluginAPI_RevokeUserAccessToken_FullMethodName                   = "/mattermost.plugin.PluginAPI/RevokeUserAccessToken"
+	PluginAPI_HasPermissionTo_FullMethodName                         = "/mattermost.plugin.PluginAPI/HasPermissionTo"
+	PluginAPI_HasPermissionToTeam_FullMethodName                     = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
+	PluginAPI_HasPermissionToChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
+	PluginAPI_RolesGrantPermission_FullMethodName                    = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
+	PluginAPI_CreatePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreatePost"
+	PluginAPI_DeletePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeletePost"
+	PluginAPI_GetPostThread_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostThread"
+	PluginAPI_GetPost_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetPost"
+	PluginAPI_GetPostsSince_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostsSince"
+	PluginAPI_GetPostsAfter_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostsAfter"
+	PluginAPI_GetPostsBefore_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetPostsBefore"
+	PluginAPI_GetPostsForChannel_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetPostsForChannel"
+	PluginAPI_UpdatePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdatePost"
+	PluginAPI_SearchPostsInTeam_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchPostsInTeam"
+	PluginAPI_SearchPostsInTeamForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser"
+	PluginAPI_SendEphemeralPost_FullMethodName                       = "/mattermost.plugin.PluginAPI/SendEphemeralPost"
+	PluginAPI_UpdateEphemeralPost_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateEphemeralPost"
+	PluginAPI_DeleteEphemeralPost_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteEphemeralPost"
+	PluginAPI_MoveThreadsToBackingChannel_FullMethodName             = "/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel"
+	PluginAPI_AddReaction_FullMethodName                             = "/mattermost.plugin.PluginAPI/AddReaction"
+	PluginAPI_RemoveReaction_FullMethodName                          = "/mattermost.plugin.PluginAPI/RemoveReaction"
+	PluginAPI_GetReactions_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetReactions"
+	PluginAPI_CreateChannelSidebarCategory_FullMethodName            = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
+	PluginAPI_GetChannelSidebarCategories_FullMethodName             = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
+	PluginAPI_UpdateChannelSidebarCategories_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
+	PluginAPI_CreateBot_FullMethodName                               = "/mattermost.plugin.PluginAPI/CreateBot"
+	PluginAPI_PatchBot_FullMethodName                                = "/mattermost.plugin.PluginAPI/PatchBot"
+	PluginAPI_GetBot_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetBot"
+	PluginAPI_GetBots_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetBots"
+	PluginAPI_UpdateBotActive_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateBotActive"
+	PluginAPI_PermanentDeleteBot_FullMethodName                      = "/mattermost.plugin.PluginAPI/PermanentDeleteBot"
+	PluginAPI_EnsureBotUser_FullMethodName                           = "/mattermost.plugin.PluginAPI/EnsureBotUser"
+	PluginAPI_CreateOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/CreateOAuthApp"
+	PluginAPI_GetOAuthApp_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetOAuthApp"
+	PluginAPI_UpdateOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
+	PluginAPI_DeleteOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
+	PluginAPI_RegisterCommand_FullMethodName                         = "/mattermost.plugin.PluginAPI/RegisterCommand"
+	PluginAPI_UnregisterCommand_FullMethodName                       = "/mattermost.plugin.PluginAPI/UnregisterCommand"
+	PluginAPI_ExecuteSlashCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/ExecuteSlashCommand"
+	PluginAPI_CreateCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateCommand"
+	PluginAPI_ListCommands_FullMethodName                            = "/mattermost.plugin.PluginAPI/ListCommands"
+	PluginAPI_ListCustomCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListCustomCommands"
+	PluginAPI_ListPluginCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListPluginCommands"
+	PluginAPI_ListBuiltInCommands_FullMethodName                     = "/mattermost.plugin.PluginAPI/ListBuiltInCommands"
+	PluginAPI_GetCommand_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetCommand"
+	PluginAPI_UpdateCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateCommand"
+	PluginAPI_DeleteCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/DeleteCommand"
+	PluginAPI_PublishWebSocketEvent_FullMethodName                   = "/mattermost.plugin.PluginAPI/PublishWebSocketEvent"
+	PluginAPI_OpenInteractiveDialog_FullMethodName                   = "/mattermost.plugin.PluginAPI/OpenInteractiveDialog"
+	PluginAPI_SendToastMessage_FullMethodName                        = "/mattermost.plugin.PluginAPI/SendToastMessage"
+	PluginAPI_PublishUserTyping_FullMethodName                       = "/mattermost.plugin.PluginAPI/PublishUserTyping"
+	PluginAPI_SendMail_FullMethodName                                = "/mattermost.plugin.PluginAPI/SendMail"
+	PluginAPI_SendPushNotification_FullMethodName                    = "/mattermost.plugin.PluginAPI/SendPushNotification"
+	PluginAPI_PublishPluginClusterEvent_FullMethodName               = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
+	PluginAPI_LogAuditRec_FullMethodName                             = "/mattermost.plugin.PluginAPI/LogAuditRec"
+	PluginAPI_LogAuditRecWithLevel_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
+	PluginAPI_GetEmojiList_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetEmojiList"
+	PluginAPI_GetEmojiByName_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetEmojiByName"
+	PluginAPI_GetEmoji_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetEmoji"
+	PluginAPI_GetEmojiImage_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetEmojiImage"
+	PluginAPI_LoadPluginConfiguration_FullMethodName                 = "/mattermost.plugin.PluginAPI/LoadPluginConfiguration"
+	PluginAPI_GetPluginConfig_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPluginConfig"
+	PluginAPI_SavePluginConfig_FullMethodName                        = "/mattermost.plugin.PluginAPI/SavePluginConfig"
+	PluginAPI_GetBundlePath_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetBundlePath"
+	PluginAPI_GetPlugins_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetPlugins"
+	PluginAPI_EnablePlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/EnablePlugin"
+	PluginAPI_DisablePlugin_FullMethodName                           = "/mattermost.plugin.PluginAPI/DisablePlugin"
+	PluginAPI_RemovePlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/RemovePlugin"
+	PluginAPI_GetPluginStatus_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPluginStatus"
+	PluginAPI_InstallPlugin_FullMethodName                           = "/mattermost.plugin.PluginAPI/InstallPlugin"
+	PluginAPI_PluginHTTP_FullMethodName                              = "/mattermost.plugin.PluginAPI/PluginHTTP"
+	PluginAPI_RegisterCollectionAndTopic_FullMethodName              = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
+	PluginAPI_GetPluginID_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetPluginID"
+	PluginAPI_CopyFileInfos_FullMethodName                           = "/mattermost.plugin.PluginAPI/CopyFileInfos"
+	PluginAPI_GetFileInfo_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetFileInfo"
+	PluginAPI_SetFileSearchableContent_FullMethodName                = "/mattermost.plugin.PluginAPI/SetFileSearchableContent"
+	PluginAPI_GetFileInfos_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetFileInfos"
+	PluginAPI_GetFile_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetFile"
+	PluginAPI_GetFileLink_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetFileLink"
+	PluginAPI_ReadFile_FullMethodName                                = "/mattermost.plugin.PluginAPI/ReadFile"
+	PluginAPI_UploadFile_FullMethodName                              = "/mattermost.plugin.PluginAPI/UploadFile"
+	PluginAPI_CreateUploadSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateUploadSession"
+	PluginAPI_UploadData_FullMethodName                              = "/mattermost.plugin.PluginAPI/UploadData"
+	PluginAPI_GetUploadSession_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetUploadSession"
+	PluginAPI_GetGroup_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetGroup"
+	PluginAPI_GetGroupByName_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetGroupByName"
+	PluginAPI_GetGroupMemberUsers_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetGroupMemberUsers"
+	PluginAPI_GetGroupsBySource_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetGroupsBySource"
+	PluginAPI_GetGroupsForUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupsForUser"
+	PluginAPI_UpsertGroupMember_FullMethodName                       = "/mattermost.plugin.PluginAPI/UpsertGroupMember"
+	PluginAPI_UpsertGroupMembers_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpsertGroupMembers"
+	PluginAPI_GetGroupByRemoteID_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetGroupByRemoteID"
+	PluginAPI_CreateGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/CreateGroup"
+	PluginAPI_UpdateGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/UpdateGroup"
+	PluginAPI_DeleteGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/DeleteGroup"
+	PluginAPI_RestoreGroup_FullMethodName                            = "/mattermost.plugin.PluginAPI/RestoreGroup"
+	PluginAPI_DeleteGroupMember_FullMethodName                       = "/mattermost.plugin.PluginAPI/DeleteGroupMember"
+	PluginAPI_GetGroupSyncable_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupSyncable"
+	PluginAPI_GetGroupSyncables_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetGroupSyncables"
+	PluginAPI_UpsertGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpsertGroupSyncable"
+	PluginAPI_UpdateGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateGroupSyncable"
+	PluginAPI_DeleteGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteGroupSyncable"
+	PluginAPI_GetGroups_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetGroups"
+	PluginAPI_CreateDefaultSyncableMemberships_FullMethodName        = "/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships"
+	PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName       = "/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships"
+	PluginAPI_RegisterPluginForSharedChannels_FullMethodName         = "/mattermost.plugin.PluginAPI/RegisterPluginForSharedChannels"
+	PluginAPI_UnregisterPluginForSharedChannels_FullMethodName       = "/mattermost.plugin.PluginAPI/UnregisterPluginForSharedChannels"
+	PluginAPI_UnregisterPluginRemoteForSharedChannels_FullMethodName = "/mattermost.plugin.PluginAPI/UnregisterPluginRemoteForSharedChannels"
+	PluginAPI_ShareChannel_FullMethodName                            = "/mattermost.plugin.PluginAPI/ShareChannel"
+	PluginAPI_UpdateSharedChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateSharedChannel"
+	PluginAPI_UnshareChannel_FullMethodName                          = "/mattermost.plugin.PluginAPI/UnshareChannel"
+	PluginAPI_UpdateSharedChannelCursor_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateSharedChannelCursor"
+	PluginAPI_SyncSharedChannel_FullMethodName                       = "/mattermost.plugin.PluginAPI/SyncSharedChannel"
+	PluginAPI_InviteRemoteToChannel_FullMethodName                   = "/mattermost.plugin.PluginAPI/InviteRemoteToChannel"
+	PluginAPI_UninviteRemoteFromChannel_FullMethodName               = "/mattermost.plugin.PluginAPI/UninviteRemoteFromChannel"
+	PluginAPI_ReceiveSharedChannelSyncMsg_FullMethodName             = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelSyncMsg"
+	PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelAttachmentSyncMsg"
+	PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg"
+	PluginAPI_GetPreferenceForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
+	PluginAPI_GetPreferencesForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
+	PluginAPI_UpdatePreferencesForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
+	PluginAPI_DeletePreferencesForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
+	PluginAPI_CreateTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreateTeam"
+	PluginAPI_DeleteTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeleteTeam"
+	PluginAPI_GetTeams_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetTeams"
+	PluginAPI_GetTeam_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetTeam"
+	PluginAPI_GetTeamByName_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeamByName"
+	PluginAPI_GetTeamsUnreadForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
+	PluginAPI_UpdateTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdateTeam"
+	PluginAPI_SearchTeams_FullMethodName                             = "/mattermost.plugin.PluginAPI/SearchTeams"
+	PluginAPI_GetTeamsForUser_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
+	PluginAPI_CreateTeamMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateTeamMember"
+	PluginAPI_CreateTeamMembers_FullMethodName                       = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
+	PluginAPI_CreateTeamMembersGracefully_FullMethodName             = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
+	PluginAPI_DeleteTeamMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
+	PluginAPI_GetTeamMembers_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTeamMembers"
+	PluginAPI_GetTeamMember_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeamMember"
+	PluginAPI_GetTeamMembersForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
+	PluginAPI_UpdateTeamMemberRoles_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
+	PluginAPI_GetTeamStats_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetTeamStats"
+	PluginAPI_GetTeamIcon_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetTeamIcon"
+	PluginAPI_SetTeamIcon_FullMethodName                             = "/mattermost.plugin.PluginAPI/SetTeamIcon"
+	PluginAPI_RemoveTeamIcon_FullMethodName                          = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
+	PluginAPI_LogDebug_FullMethodName                                = "/mattermost.plugin.PluginAPI/LogDebug"
+	PluginAPI_LogInfo_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogInfo"
+	PluginAPI_LogWarn_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogWarn"
+	PluginAPI_LogError_FullMethodName                                = "/mattermost.plugin.PluginAPI/LogError"
 )
 
 // PluginAPIClient is the client API for PluginAPI service.
@@ -783,6 +796,46 @@ type PluginAPIClient interface {
 	// DeleteGroupConstrainedMemberships removes members that group
 	// constraints do not allow. Minimum server version: 10.9.
 	DeleteGroupConstrainedMemberships(ctx context.Context, in *DeleteGroupConstrainedMembershipsRequest, opts ...grpc.CallOption) (*DeleteGroupConstrainedMembershipsResponse, error)
+	// RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+	// can then be shared with it; registering again updates the remote. Minimum
+	// server version: 9.5.
+	RegisterPluginForSharedChannels(ctx context.Context, in *RegisterPluginForSharedChannelsRequest, opts ...grpc.CallOption) (*RegisterPluginForSharedChannelsResponse, error)
+	// UnregisterPluginForSharedChannels removes every remote of a plugin.
+	// Minimum server version: 9.5.
+	UnregisterPluginForSharedChannels(ctx context.Context, in *UnregisterPluginForSharedChannelsRequest, opts ...grpc.CallOption) (*UnregisterPluginForSharedChannelsResponse, error)
+	// UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+	// remotes. Minimum server version: 11.7.
+	UnregisterPluginRemoteForSharedChannels(ctx context.Context, in *UnregisterPluginRemoteForSharedChannelsRequest, opts ...grpc.CallOption) (*UnregisterPluginRemoteForSharedChannelsResponse, error)
+	// ShareChannel marks a channel as shared. Minimum server version: 9.5.
+	ShareChannel(ctx context.Context, in *ShareChannelRequest, opts ...grpc.CallOption) (*ShareChannelResponse, error)
+	// UpdateSharedChannel changes how remotes see a shared channel. Minimum
+	// server version: 9.5.
+	UpdateSharedChannel(ctx context.Context, in *UpdateSharedChannelRequest, opts ...grpc.CallOption) (*UpdateSharedChannelResponse, error)
+	// UnshareChannel stops sharing a channel and uninvites its remotes.
+	// Minimum server version: 9.5.
+	UnshareChannel(ctx context.Context, in *UnshareChannelRequest, opts ...grpc.CallOption) (*UnshareChannelResponse, error)
+	// UpdateSharedChannelCursor moves how far a remote has synced a channel.
+	// Minimum server version: 9.5.
+	UpdateSharedChannelCursor(ctx context.Context, in *UpdateSharedChannelCursorRequest, opts ...grpc.CallOption) (*UpdateSharedChannelCursorResponse, error)
+	// SyncSharedChannel sends a shared channel's changes to its remotes.
+	// Minimum server version: 9.5.
+	SyncSharedChannel(ctx context.Context, in *SyncSharedChannelRequest, opts ...grpc.CallOption) (*SyncSharedChannelResponse, error)
+	// InviteRemoteToChannel invites a remote to a shared channel. Minimum
+	// server version: 9.5.
+	InviteRemoteToChannel(ctx context.Context, in *InviteRemoteToChannelRequest, opts ...grpc.CallOption) (*InviteRemoteToChannelResponse, error)
+	// UninviteRemoteFromChannel stops syncing a channel with a remote.
+	// Minimum server version: 9.5.
+	UninviteRemoteFromChannel(ctx context.Context, in *UninviteRemoteFromChannelRequest, opts ...grpc.CallOption) (*UninviteRemoteFromChannelResponse, error)
+	// ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+	// users, posts and reactions. Minimum server version: 11.7.
+	ReceiveSharedChannelSyncMsg(ctx context.Context, in *ReceiveSharedChannelSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelSyncMsgResponse, error)
+	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+	// comes as a stream of chunks; a file received before is kept. Minimum
+	// server version: 11.7.
+	ReceiveSharedChannelAttachmentSyncMsg(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse], error)
+	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+	// remote's user. Minimum server version: 11.7.
+	ReceiveSharedChannelProfileImageSyncMsg(ctx context.Context, in *ReceiveSharedChannelProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2735,6 +2788,139 @@ func (c *pluginAPIClient) DeleteGroupConstrainedMemberships(ctx context.Context,
 	return out, nil
 }
 
+func (c *pluginAPIClient) RegisterPluginForSharedChannels(ctx context.Context, in *RegisterPluginForSharedChannelsRequest, opts ...grpc.CallOption) (*RegisterPluginForSharedChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterPluginForSharedChannelsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RegisterPluginForSharedChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UnregisterPluginForSharedChannels(ctx context.Context, in *UnregisterPluginForSharedChannelsRequest, opts ...grpc.CallOption) (*UnregisterPluginForSharedChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnregisterPluginForSharedChannelsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UnregisterPluginForSharedChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UnregisterPluginRemoteForSharedChannels(ctx context.Context, in *UnregisterPluginRemoteForSharedChannelsRequest, opts ...grpc.CallOption) (*UnregisterPluginRemoteForSharedChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnregisterPluginRemoteForSharedChannelsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UnregisterPluginRemoteForSharedChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ShareChannel(ctx context.Context, in *ShareChannelRequest, opts ...grpc.CallOption) (*ShareChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ShareChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ShareChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateSharedChannel(ctx context.Context, in *UpdateSharedChannelRequest, opts ...grpc.CallOption) (*UpdateSharedChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateSharedChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateSharedChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UnshareChannel(ctx context.Context, in *UnshareChannelRequest, opts ...grpc.CallOption) (*UnshareChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnshareChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UnshareChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdateSharedChannelCursor(ctx context.Context, in *UpdateSharedChannelCursorRequest, opts ...grpc.CallOption) (*UpdateSharedChannelCursorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateSharedChannelCursorResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdateSharedChannelCursor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SyncSharedChannel(ctx context.Context, in *SyncSharedChannelRequest, opts ...grpc.CallOption) (*SyncSharedChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncSharedChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SyncSharedChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) InviteRemoteToChannel(ctx context.Context, in *InviteRemoteToChannelRequest, opts ...grpc.CallOption) (*InviteRemoteToChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InviteRemoteToChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_InviteRemoteToChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UninviteRemoteFromChannel(ctx context.Context, in *UninviteRemoteFromChannelRequest, opts ...grpc.CallOption) (*UninviteRemoteFromChannelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UninviteRemoteFromChannelResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UninviteRemoteFromChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ReceiveSharedChannelSyncMsg(ctx context.Context, in *ReceiveSharedChannelSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelSyncMsgResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReceiveSharedChannelSyncMsgResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ReceiveSharedChannelSyncMsg_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) ReceiveSharedChannelAttachmentSyncMsg(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginAPI_ServiceDesc.Streams[6], PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_ReceiveSharedChannelAttachmentSyncMsgClient = grpc.ClientStreamingClient[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]
+
+func (c *pluginAPIClient) ReceiveSharedChannelProfileImageSyncMsg(ctx context.Context, in *ReceiveSharedChannelProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReceiveSharedChannelProfileImageSyncMsgResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -3541,6 +3727,46 @@ type PluginAPIServer interface {
 	// DeleteGroupConstrainedMemberships removes members that group
 	// constraints do not allow. Minimum server version: 10.9.
 	DeleteGroupConstrainedMemberships(context.Context, *DeleteGroupConstrainedMembershipsRequest) (*DeleteGroupConstrainedMembershipsResponse, error)
+	// RegisterPluginForSharedChannels registers the plugin as a remote. Channels
+	// can then be shared with it; registering again updates the remote. Minimum
+	// server version: 9.5.
+	RegisterPluginForSharedChannels(context.Context, *RegisterPluginForSharedChannelsRequest) (*RegisterPluginForSharedChannelsResponse, error)
+	// UnregisterPluginForSharedChannels removes every remote of a plugin.
+	// Minimum server version: 9.5.
+	UnregisterPluginForSharedChannels(context.Context, *UnregisterPluginForSharedChannelsRequest) (*UnregisterPluginForSharedChannelsResponse, error)
+	// UnregisterPluginRemoteForSharedChannels removes one of the plugin's
+	// remotes. Minimum server version: 11.7.
+	UnregisterPluginRemoteForSharedChannels(context.Context, *UnregisterPluginRemoteForSharedChannelsRequest) (*UnregisterPluginRemoteForSharedChannelsResponse, error)
+	// ShareChannel marks a channel as shared. Minimum server version: 9.5.
+	ShareChannel(context.Context, *ShareChannelRequest) (*ShareChannelResponse, error)
+	// UpdateSharedChannel changes how remotes see a shared channel. Minimum
+	// server version: 9.5.
+	UpdateSharedChannel(context.Context, *UpdateSharedChannelRequest) (*UpdateSharedChannelResponse, error)
+	// UnshareChannel stops sharing a channel and uninvites its remotes.
+	// Minimum server version: 9.5.
+	UnshareChannel(context.Context, *UnshareChannelRequest) (*UnshareChannelResponse, error)
+	// UpdateSharedChannelCursor moves how far a remote has synced a channel.
+	// Minimum server version: 9.5.
+	UpdateSharedChannelCursor(context.Context, *UpdateSharedChannelCursorRequest) (*UpdateSharedChannelCursorResponse, error)
+	// SyncSharedChannel sends a shared channel's changes to its remotes.
+	// Minimum server version: 9.5.
+	SyncSharedChannel(context.Context, *SyncSharedChannelRequest) (*SyncSharedChannelResponse, error)
+	// InviteRemoteToChannel invites a remote to a shared channel. Minimum
+	// server version: 9.5.
+	InviteRemoteToChannel(context.Context, *InviteRemoteToChannelRequest) (*InviteRemoteToChannelResponse, error)
+	// UninviteRemoteFromChannel stops syncing a channel with a remote.
+	// Minimum server version: 9.5.
+	UninviteRemoteFromChannel(context.Context, *UninviteRemoteFromChannelRequest) (*UninviteRemoteFromChannelResponse, error)
+	// ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
+	// users, posts and reactions. Minimum server version: 11.7.
+	ReceiveSharedChannelSyncMsg(context.Context, *ReceiveSharedChannelSyncMsgRequest) (*ReceiveSharedChannelSyncMsgResponse, error)
+	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
+	// comes as a stream of chunks; a file received before is kept. Minimum
+	// server version: 11.7.
+	ReceiveSharedChannelAttachmentSyncMsg(grpc.ClientStreamingServer[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]) error
+	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
+	// remote's user. Minimum server version: 11.7.
+	ReceiveSharedChannelProfileImageSyncMsg(context.Context, *ReceiveSharedChannelProfileImageSyncMsgRequest) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -4181,6 +4407,45 @@ func (UnimplementedPluginAPIServer) CreateDefaultSyncableMemberships(context.Con
 }
 func (UnimplementedPluginAPIServer) DeleteGroupConstrainedMemberships(context.Context, *DeleteGroupConstrainedMembershipsRequest) (*DeleteGroupConstrainedMembershipsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteGroupConstrainedMemberships not implemented")
+}
+func (UnimplementedPluginAPIServer) RegisterPluginForSharedChannels(context.Context, *RegisterPluginForSharedChannelsRequest) (*RegisterPluginForSharedChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterPluginForSharedChannels not implemented")
+}
+func (UnimplementedPluginAPIServer) UnregisterPluginForSharedChannels(context.Context, *UnregisterPluginForSharedChannelsRequest) (*UnregisterPluginForSharedChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnregisterPluginForSharedChannels not implemented")
+}
+func (UnimplementedPluginAPIServer) UnregisterPluginRemoteForSharedChannels(context.Context, *UnregisterPluginRemoteForSharedChannelsRequest) (*UnregisterPluginRemoteForSharedChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnregisterPluginRemoteForSharedChannels not implemented")
+}
+func (UnimplementedPluginAPIServer) ShareChannel(context.Context, *ShareChannelRequest) (*ShareChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShareChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateSharedChannel(context.Context, *UpdateSharedChannelRequest) (*UpdateSharedChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSharedChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UnshareChannel(context.Context, *UnshareChannelRequest) (*UnshareChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnshareChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdateSharedChannelCursor(context.Context, *UpdateSharedChannelCursorRequest) (*UpdateSharedChannelCursorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSharedChannelCursor not implemented")
+}
+func (UnimplementedPluginAPIServer) SyncSharedChannel(context.Context, *SyncSharedChannelRequest) (*SyncSharedChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SyncSharedChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) InviteRemoteToChannel(context.Context, *InviteRemoteToChannelRequest) (*InviteRemoteToChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InviteRemoteToChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) UninviteRemoteFromChannel(context.Context, *UninviteRemoteFromChannelRequest) (*UninviteRemoteFromChannelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UninviteRemoteFromChannel not implemented")
+}
+func (UnimplementedPluginAPIServer) ReceiveSharedChannelSyncMsg(context.Context, *ReceiveSharedChannelSyncMsgRequest) (*ReceiveSharedChannelSyncMsgResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReceiveSharedChannelSyncMsg not implemented")
+}
+func (UnimplementedPluginAPIServer) ReceiveSharedChannelAttachmentSyncMsg(grpc.ClientStreamingServer[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]) error {
+	return status.Error(codes.Unimplemented, "method ReceiveSharedChannelAttachmentSyncMsg not implemented")
+}
+func (UnimplementedPluginAPIServer) ReceiveSharedChannelProfileImageSyncMsg(context.Context, *ReceiveSharedChannelProfileImageSyncMsgRequest) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReceiveSharedChannelProfileImageSyncMsg not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -7526,6 +7791,229 @@ func _PluginAPI_DeleteGroupConstrainedMemberships_Handler(srv interface{}, ctx c
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_RegisterPluginForSharedChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterPluginForSharedChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RegisterPluginForSharedChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RegisterPluginForSharedChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RegisterPluginForSharedChannels(ctx, req.(*RegisterPluginForSharedChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UnregisterPluginForSharedChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnregisterPluginForSharedChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UnregisterPluginForSharedChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UnregisterPluginForSharedChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UnregisterPluginForSharedChannels(ctx, req.(*UnregisterPluginForSharedChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UnregisterPluginRemoteForSharedChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnregisterPluginRemoteForSharedChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UnregisterPluginRemoteForSharedChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UnregisterPluginRemoteForSharedChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UnregisterPluginRemoteForSharedChannels(ctx, req.(*UnregisterPluginRemoteForSharedChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ShareChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShareChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ShareChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ShareChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ShareChannel(ctx, req.(*ShareChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateSharedChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSharedChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateSharedChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateSharedChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateSharedChannel(ctx, req.(*UpdateSharedChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UnshareChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnshareChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UnshareChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UnshareChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UnshareChannel(ctx, req.(*UnshareChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdateSharedChannelCursor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSharedChannelCursorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdateSharedChannelCursor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdateSharedChannelCursor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdateSharedChannelCursor(ctx, req.(*UpdateSharedChannelCursorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SyncSharedChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncSharedChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SyncSharedChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SyncSharedChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SyncSharedChannel(ctx, req.(*SyncSharedChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_InviteRemoteToChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InviteRemoteToChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).InviteRemoteToChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_InviteRemoteToChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).InviteRemoteToChannel(ctx, req.(*InviteRemoteToChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UninviteRemoteFromChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UninviteRemoteFromChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UninviteRemoteFromChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UninviteRemoteFromChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UninviteRemoteFromChannel(ctx, req.(*UninviteRemoteFromChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ReceiveSharedChannelSyncMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReceiveSharedChannelSyncMsgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ReceiveSharedChannelSyncMsg(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ReceiveSharedChannelSyncMsg_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ReceiveSharedChannelSyncMsg(ctx, req.(*ReceiveSharedChannelSyncMsgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginAPIServer).ReceiveSharedChannelAttachmentSyncMsg(&grpc.GenericServerStream[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginAPI_ReceiveSharedChannelAttachmentSyncMsgServer = grpc.ClientStreamingServer[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]
+
+func _PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReceiveSharedChannelProfileImageSyncMsgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).ReceiveSharedChannelProfileImageSyncMsg(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).ReceiveSharedChannelProfileImageSyncMsg(ctx, req.(*ReceiveSharedChannelProfileImageSyncMsgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -8764,6 +9252,54 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PluginAPI_DeleteGroupConstrainedMemberships_Handler,
 		},
 		{
+			MethodName: "RegisterPluginForSharedChannels",
+			Handler:    _PluginAPI_RegisterPluginForSharedChannels_Handler,
+		},
+		{
+			MethodName: "UnregisterPluginForSharedChannels",
+			Handler:    _PluginAPI_UnregisterPluginForSharedChannels_Handler,
+		},
+		{
+			MethodName: "UnregisterPluginRemoteForSharedChannels",
+			Handler:    _PluginAPI_UnregisterPluginRemoteForSharedChannels_Handler,
+		},
+		{
+			MethodName: "ShareChannel",
+			Handler:    _PluginAPI_ShareChannel_Handler,
+		},
+		{
+			MethodName: "UpdateSharedChannel",
+			Handler:    _PluginAPI_UpdateSharedChannel_Handler,
+		},
+		{
+			MethodName: "UnshareChannel",
+			Handler:    _PluginAPI_UnshareChannel_Handler,
+		},
+		{
+			MethodName: "UpdateSharedChannelCursor",
+			Handler:    _PluginAPI_UpdateSharedChannelCursor_Handler,
+		},
+		{
+			MethodName: "SyncSharedChannel",
+			Handler:    _PluginAPI_SyncSharedChannel_Handler,
+		},
+		{
+			MethodName: "InviteRemoteToChannel",
+			Handler:    _PluginAPI_InviteRemoteToChannel_Handler,
+		},
+		{
+			MethodName: "UninviteRemoteFromChannel",
+			Handler:    _PluginAPI_UninviteRemoteFromChannel_Handler,
+		},
+		{
+			MethodName: "ReceiveSharedChannelSyncMsg",
+			Handler:    _PluginAPI_ReceiveSharedChannelSyncMsg_Handler,
+		},
+		{
+			MethodName: "ReceiveSharedChannelProfileImageSyncMsg",
+			Handler:    _PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_Handler,
+		},
+		{
 			MethodName: "GetPreferenceForUser",
 			Handler:    _PluginAPI_GetPreferenceForUser_Handler,
 		},
@@ -8910,6 +9446,11 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "UploadData",
 			Handler:       _PluginAPI_UploadData_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ReceiveSharedChannelAttachmentSyncMsg",
+			Handler:       _PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_Handler,
 			ClientStreams: true,
 		},
 	},

@@ -1,0 +1,286 @@
+package memory
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// sharedWorld is a world with shared channels on, a plugin remote and a
+// channel to share.
+type sharedWorld struct {
+	world
+	remoteID string
+	channel  *pluginpb.Channel
+}
+
+func newSharedWorld(t *testing.T) sharedWorld {
+	t.Helper()
+	w := sharedWorld{world: newWorld(t)}
+	section(w.b.config, "ConnectedWorkspacesSettings")["EnableSharedChannels"] = true
+	resp, err := w.b.RegisterPluginForSharedChannels(context.Background(), &pluginpb.RegisterPluginForSharedChannelsRequest{
+		Opts: &pluginpb.RegisterPluginOpts{DisplayName: "Bridge", PluginId: DefaultPluginID, AutoInvited: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.remoteID = resp.GetRemoteId()
+	w.channel = createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "bridge", DisplayName: "Bridge", Type: channelOpen})
+	return w
+}
+
+func (w sharedWorld) invite(t *testing.T) {
+	t.Helper()
+	if _, err := w.b.InviteRemoteToChannel(context.Background(), &pluginpb.InviteRemoteToChannelRequest{
+		ChannelId: w.channel.GetId(), RemoteId: w.remoteID, UserId: w.alice.GetId(), ShareIfNotShared: true,
+	}); err != nil {
+		t.Fatalf("InviteRemoteToChannel = %v", err)
+	}
+}
+
+func TestSharedChannelsOffByDefault(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"ShareChannel": func() error {
+			_, err := w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: &pluginpb.SharedChannel{ChannelId: newID()}})
+			return err
+		},
+		"UnshareChannel": func() error {
+			_, err := w.b.UnshareChannel(ctx, &pluginpb.UnshareChannelRequest{ChannelId: newID()})
+			return err
+		},
+		"SyncSharedChannel": func() error {
+			_, err := w.b.SyncSharedChannel(ctx, &pluginpb.SyncSharedChannelRequest{ChannelId: newID()})
+			return err
+		},
+		"InviteRemoteToChannel": func() error {
+			_, err := w.b.InviteRemoteToChannel(ctx, &pluginpb.InviteRemoteToChannelRequest{ChannelId: newID()})
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			wantAppError(t, name, err, http.StatusBadRequest)
+			if id := err.(*apperror.Error).ID; id != "api.command_share.service_disabled" {
+				t.Errorf("%s error id = %q; want upstream's service_disabled", name, id)
+			}
+		})
+	}
+	// Registering needs no running service, as upstream.
+	if _, err := w.b.RegisterPluginForSharedChannels(ctx, &pluginpb.RegisterPluginForSharedChannelsRequest{
+		Opts: &pluginpb.RegisterPluginOpts{DisplayName: "Bridge", PluginId: DefaultPluginID},
+	}); err != nil {
+		t.Errorf("RegisterPluginForSharedChannels with the service off = %v", err)
+	}
+}
+
+func TestRegisterPluginForSharedChannels(t *testing.T) {
+	w := newSharedWorld(t)
+	ctx := context.Background()
+	again, err := w.b.RegisterPluginForSharedChannels(ctx, &pluginpb.RegisterPluginForSharedChannelsRequest{
+		Opts: &pluginpb.RegisterPluginOpts{DisplayName: "Bridge", PluginId: DefaultPluginID, AutoShareDms: true},
+	})
+	if err != nil || again.GetRemoteId() != w.remoteID {
+		t.Fatalf("registering again = %v, %v; want the same remote", again, err)
+	}
+	remotes := w.b.RemoteClusters()
+	if len(remotes) != 1 || remotes[0].GetOptions() != remoteOptionAutoShareDMs || remotes[0].GetSiteUrl() != "plugin_"+DefaultPluginID {
+		t.Fatalf("remotes = %v; want one, updated", remotes)
+	}
+	other, _ := w.b.RegisterPluginForSharedChannels(ctx, &pluginpb.RegisterPluginForSharedChannelsRequest{
+		Opts: &pluginpb.RegisterPluginOpts{DisplayName: "Other", PluginId: "com.example.other"},
+	})
+	_, err = w.b.UnregisterPluginRemoteForSharedChannels(ctx, &pluginpb.UnregisterPluginRemoteForSharedChannelsRequest{RemoteId: other.GetRemoteId()})
+	wantAppError(t, "UnregisterPluginRemoteForSharedChannels(another plugin's)", err, http.StatusForbidden)
+	w.invite(t)
+	if _, err := w.b.UnregisterPluginForSharedChannels(ctx, &pluginpb.UnregisterPluginForSharedChannelsRequest{PluginId: DefaultPluginID}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.b.RemoteClusters()) != 1 {
+		t.Errorf("remotes after unregistering = %v; want only the other plugin's", w.b.RemoteClusters())
+	}
+	_, err = w.b.UpdateSharedChannelCursor(ctx, &pluginpb.UpdateSharedChannelCursorRequest{
+		ChannelId: w.channel.GetId(), RemoteId: w.remoteID, Cursor: &pluginpb.GetPostsSinceForSyncCursor{}})
+	wantAppError(t, "UpdateSharedChannelCursor(unregistered remote)", err, http.StatusNotFound)
+
+	tests := []struct {
+		name string
+		opts *pluginpb.RegisterPluginOpts
+	}{
+		{"no options", nil},
+		{"no plugin id", &pluginpb.RegisterPluginOpts{DisplayName: "X"}},
+		{"no display name", &pluginpb.RegisterPluginOpts{PluginId: "p"}},
+		{"bad creator", &pluginpb.RegisterPluginOpts{PluginId: "p", DisplayName: "X", CreatorId: "short"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.b.RegisterPluginForSharedChannels(ctx, &pluginpb.RegisterPluginForSharedChannelsRequest{Opts: tt.opts})
+			wantAppError(t, "RegisterPluginForSharedChannels", err, http.StatusBadRequest)
+		})
+	}
+}
+
+func TestShareUpdateUnshare(t *testing.T) {
+	w := newSharedWorld(t)
+	ctx := context.Background()
+	share := &pluginpb.SharedChannel{ChannelId: w.channel.GetId(), Home: true, ShareName: "Bridge", ShareDisplayName: "Bridge", CreatorId: w.alice.GetId()}
+	sc, err := w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: share})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sc.GetSharedChannel()
+	if got.GetShareName() != "bridge" || got.GetTeamId() != w.team.GetId() || got.GetType() != channelOpen || got.GetCreateAt() == 0 {
+		t.Errorf("share = %v", got)
+	}
+	if c, _ := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: w.channel.GetId()}); !c.GetChannel().GetShared() {
+		t.Error("a shared channel has shared false")
+	}
+	_, err = w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: share})
+	wantAppError(t, "ShareChannel(again)", err, http.StatusBadRequest)
+
+	upd := proto.Clone(got).(*pluginpb.SharedChannel)
+	upd.ShareHeader, upd.Readonly, upd.CreatorId = "Read me", true, w.bob.GetId()
+	after, err := w.b.UpdateSharedChannel(ctx, &pluginpb.UpdateSharedChannelRequest{SharedChannel: upd})
+	if err != nil || after.GetSharedChannel().GetShareHeader() != "Read me" || after.GetSharedChannel().GetCreatorId() != w.alice.GetId() {
+		t.Errorf("UpdateSharedChannel = %v, %v; want the header changed and the creator kept", after, err)
+	}
+
+	w.invite(t) // the channel is shared already: no second share
+	w.invite(t) // inviting again is no error
+	un, err := w.b.UnshareChannel(ctx, &pluginpb.UnshareChannelRequest{ChannelId: w.channel.GetId()})
+	if err != nil || !un.GetUnshared() {
+		t.Fatalf("UnshareChannel = %v, %v", un, err)
+	}
+	if len(w.b.shared.invites) != 0 {
+		t.Error("unsharing kept the invitations")
+	}
+	un, err = w.b.UnshareChannel(ctx, &pluginpb.UnshareChannelRequest{ChannelId: w.channel.GetId()})
+	if err != nil || un.GetUnshared() {
+		t.Errorf("UnshareChannel(not shared) = %v, %v; want false", un, err)
+	}
+	_, err = w.b.UpdateSharedChannel(ctx, &pluginpb.UpdateSharedChannelRequest{SharedChannel: upd})
+	wantAppError(t, "UpdateSharedChannel(not shared)", err, http.StatusBadRequest)
+
+	bad := []*pluginpb.SharedChannel{
+		{ChannelId: w.channel.GetId(), Home: true, ShareName: "Not valid!", CreatorId: w.alice.GetId()},
+		{ChannelId: w.channel.GetId(), Home: true, ShareName: "bridge", CreatorId: "nobody"},
+		{ChannelId: w.channel.GetId(), ShareName: "bridge", CreatorId: w.alice.GetId()}, // not home, no remote
+	}
+	for _, sc := range bad {
+		_, err := w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: sc})
+		wantAppError(t, "ShareChannel(invalid)", err, http.StatusBadRequest)
+	}
+}
+
+func TestInviteCursorAndSync(t *testing.T) {
+	w := newSharedWorld(t)
+	ctx := context.Background()
+	_, err := w.b.InviteRemoteToChannel(ctx, &pluginpb.InviteRemoteToChannelRequest{
+		ChannelId: w.channel.GetId(), RemoteId: w.remoteID, UserId: w.alice.GetId()})
+	wantAppError(t, "InviteRemoteToChannel(not shared)", err, http.StatusBadRequest)
+	_, err = w.b.SyncSharedChannel(ctx, &pluginpb.SyncSharedChannelRequest{ChannelId: w.channel.GetId()})
+	wantAppError(t, "SyncSharedChannel(not shared)", err, http.StatusBadRequest)
+	w.invite(t)
+
+	cursor := &pluginpb.GetPostsSinceForSyncCursor{LastPostCreateAt: 5, LastPostCreateId: newID()}
+	if _, err := w.b.UpdateSharedChannelCursor(ctx, &pluginpb.UpdateSharedChannelCursorRequest{
+		ChannelId: w.channel.GetId(), RemoteId: w.remoteID, Cursor: cursor}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.b.shared.invites[membershipKey{w.channel.GetId(), w.remoteID}].cursor; !proto.Equal(got, cursor) {
+		t.Errorf("cursor = %v; want %v", got, cursor)
+	}
+	if _, err := w.b.SyncSharedChannel(ctx, &pluginpb.SyncSharedChannelRequest{ChannelId: w.channel.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range w.b.Events() {
+		kinds = append(kinds, e.Kind)
+	}
+	want := []string{"shared_channels_register", "shared_channel_invite", "shared_channel_cursor", "shared_channel_sync"}
+	if len(kinds) != len(want) {
+		t.Fatalf("events = %v; want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("events = %v; want %v", kinds, want)
+		}
+	}
+	if _, err := w.b.UninviteRemoteFromChannel(ctx, &pluginpb.UninviteRemoteFromChannelRequest{ChannelId: w.channel.GetId(), RemoteId: w.remoteID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.b.UninviteRemoteFromChannel(ctx, &pluginpb.UninviteRemoteFromChannelRequest{ChannelId: w.channel.GetId(), RemoteId: w.remoteID})
+	wantAppError(t, "UninviteRemoteFromChannel(twice)", err, http.StatusNotFound)
+}
+
+func TestReceiveSharedChannelSyncMsg(t *testing.T) {
+	w := newSharedWorld(t)
+	ctx := context.Background()
+	msg := func() *pluginpb.SyncMsg {
+		return &pluginpb.SyncMsg{Id: newID(), ChannelId: w.channel.GetId()}
+	}
+	_, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: msg()})
+	wantAppError(t, "ReceiveSharedChannelSyncMsg(not invited)", err, http.StatusBadRequest)
+	w.invite(t)
+
+	remoteUser := &pluginpb.User{Id: newID(), Username: "zoe", Email: "zoe@remote.example", UpdateAt: 7}
+	postID := newID()
+	in := msg()
+	in.Users = map[string]*pluginpb.User{
+		remoteUser.GetId(): remoteUser,
+		w.bob.GetId():      {Id: w.bob.GetId(), Username: "bob", Email: "bob@example.com"}, // a local user
+	}
+	in.Posts = []*pluginpb.Post{
+		{Id: postID, ChannelId: w.channel.GetId(), UserId: remoteUser.GetId(), Message: "from afar", CreateAt: 10, UpdateAt: 10},
+		{Id: newID(), ChannelId: newID(), UserId: remoteUser.GetId(), Message: "elsewhere"},
+	}
+	in.Reactions = []*pluginpb.Reaction{{UserId: remoteUser.GetId(), PostId: postID, EmojiName: "smile", CreateAt: 11}}
+	resp, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.GetSyncResponse()
+	if len(r.GetUsersSyncd()) != 1 || len(r.GetUserErrors()) != 1 || r.GetUserErrors()[0] != w.bob.GetId() || r.GetUsersLastUpdateAt() != 7 {
+		t.Errorf("users: %v", r)
+	}
+	if len(r.GetPostErrors()) != 1 || r.GetPostsLastUpdateAt() != 10 || len(r.GetReactionErrors()) != 0 {
+		t.Errorf("posts and reactions: %v", r)
+	}
+	got, err := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: postID})
+	if err != nil || got.GetPost().GetRemoteId() != w.remoteID || !got.GetPost().GetHasReactions() {
+		t.Errorf("synced post = %v, %v", got, err)
+	}
+	u, _ := w.b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: remoteUser.GetId()})
+	if u.GetUser().GetRemoteId() != w.remoteID {
+		t.Errorf("synced user = %v", u.GetUser())
+	}
+
+	// The remote edits its post and takes its reaction back.
+	edit := msg()
+	edit.Posts = []*pluginpb.Post{{Id: postID, ChannelId: w.channel.GetId(), UserId: remoteUser.GetId(), Message: "edited", EditAt: 20, UpdateAt: 20}}
+	edit.Reactions = []*pluginpb.Reaction{{UserId: remoteUser.GetId(), PostId: postID, EmojiName: "smile", DeleteAt: 21}}
+	if _, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: edit}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: postID})
+	if got.GetPost().GetMessage() != "edited" || got.GetPost().GetHasReactions() {
+		t.Errorf("post after the edit = %v", got.GetPost())
+	}
+
+	// Profile images: only for the remote's users.
+	img := pngImage(t, 8, 8)
+	if _, err := w.b.ReceiveSharedChannelProfileImageSyncMsg(ctx, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{
+		RemoteId: w.remoteID, UserId: remoteUser.GetId(), Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.b.ReceiveSharedChannelProfileImageSyncMsg(ctx, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{
+		RemoteId: w.remoteID, UserId: w.alice.GetId(), Image: img})
+	wantAppError(t, "ReceiveSharedChannelProfileImageSyncMsg(local user)", err, http.StatusBadRequest)
+}
