@@ -36,7 +36,7 @@ import textwrap
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
-from signatures import DOWNLOADS, EXCHANGES, FILLS, RESPONSE, SIGNATURES, UPLOADS
+from signatures import DOWNLOADS, EXCHANGES, FILLS, JSON_MODELS, RESPONSE, SIGNATURES, UPLOADS
 
 SERVICE = "mattermost.plugin.PluginAPI"
 # Messages of the core file that are wire plumbing, not models.
@@ -220,6 +220,8 @@ class Descriptors:
             return "Any", "_args.check_json_value"
         if field.type == FieldProto.TYPE_MESSAGE:
             python_type = self.python_type(field.type_name)
+            if self.is_json_model(field.type_name):
+                return python_type, f"_args.check_json_model({python_type})"
             return python_type, f"_args.check_message({python_type})"
         if field.type == FieldProto.TYPE_ENUM:
             return "int", "_args.INT32"
@@ -230,6 +232,10 @@ class Descriptors:
         if self.is_model(type_name):
             return f"_models.{message.name}"
         return f"{self.module_of(type_name)}.{message.name}"
+
+    def is_json_model(self, type_name: str) -> bool:
+        """Whether a model is a dataclass with JSON fields (signatures.JSON_MODELS)."""
+        return self.is_model(type_name) and type_name.rsplit(".", 1)[-1] in JSON_MODELS
 
     def is_model(self, type_name: str) -> bool:
         """Whether a message is a public model, not an RPC's request or response or plumbing.
@@ -476,6 +482,12 @@ def result(m: Method, d: Descriptors) -> tuple[str, str]:
     if m.result == RESPONSE:
         return d.python_type(m.response), "return response"
     field = next(f for f in m.returns if f.name == m.result)
+    if field.annotation.removeprefix("_models.") in JSON_MODELS:
+        convert = f"{field.annotation}._from_message"
+        if field.repeated:
+            statement = f"return [{convert}(item) for item in response.{field.name}]"
+            return f"list[{field.annotation}]", statement
+        return field.annotation, f"return {convert}(response.{field.name})"
     if field.repeated:
         return f"list[{field.annotation}]", f"return list(response.{field.name})"
     if field.is_map:
@@ -953,7 +965,8 @@ def render_models(d: Descriptors) -> str:
     )
     by_module: dict[str, list[str]] = {}
     for name, f, _ in models:
-        by_module.setdefault(stem(f.name) + "_pb2", []).append(name)
+        imported = f"{name} as _{name}Message" if name in JSON_MODELS else name
+        by_module.setdefault(stem(f.name) + "_pb2", []).append(imported)
     out = [
         HEADER.format(source="the model messages of the contract"),
         '"""The model types of the Plugin API: users, options and the AppError.',
@@ -962,37 +975,129 @@ def render_models(d: Descriptors) -> str:
         "and assign fields as attributes, and test optional fields with",
         "``HasField``. They print on one line, pickle, and ``help()`` lists their",
         "fields.",
+        "",
+        "The models whose fields hold JSON (property values and their search",
+        "options) are dataclasses instead, so that those fields read and take any",
+        "JSON value: None, bool, int, float, str, list or dict.",
         '"""',
         "",
         "from __future__ import annotations",
         "",
+        "import dataclasses",
+        "from typing import Any",
+        "",
+        "from ._internal import jsonmodels as _jsonmodels",
         "from ._internal.messages import document",
     ]
     for module, names in sorted(by_module.items()):
-        out.append(f"from .grpc.{module} import (")
-        out += [f"    {name}," for name in names]
-        out.append(")")
+        # Ruff's import order: the plain names together, then each alias
+        # in its own statement.
+        plain = [n for n in names if " as " not in n]
+        if plain:
+            out += [f"from .grpc.{module} import (", *(f"    {n}," for n in plain), ")"]
+        for alias in sorted(n for n in names if " as " in n):
+            out += [f"from .grpc.{module} import (", f"    {alias},", ")"]
     out += ["", "__all__ = [", *(f'    "{name}",' for name, _, _ in models), "]"]
+    after_class = False
     for name, f, _ in models:
         type_name = f".{f.package}.{name}"
-        summary = d.message_comment(type_name) or f"The {name} model."
-        lines = [*wrap(summary, "", width=WIDTH - 8)]
-        fields = d.fields(type_name)
-        if fields:
-            lines += ["", "Attributes:"]
-            for field in fields:
-                kind = field.annotation.replace("_models.", "")
-                if field.is_map or field.is_struct:
-                    kind = "dict" + kind.removeprefix("Mapping")
-                elif field.repeated:
-                    kind = f"list[{kind}]"
-                elif field.optional or field.is_message:
-                    kind += " | None"
-                text = f"{field.name} ({kind}): {field.comment or 'See the contract.'}"
-                lines += wrap(text, "    ", "    ", WIDTH - 4)
-        doc = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-        out += ["", "document(", f"    {name},", f'    """{doc}', '""",', ")"]
+        if name in JSON_MODELS:
+            out += render_json_model(d, name, type_name)
+            after_class = True
+            continue
+        doc = model_doc(d, name, type_name)
+        # Two blank lines follow a class, one a statement.
+        out += [""] * (2 if after_class else 1)
+        out += ["document(", f"    {name},", f'    """{doc}', '""",', ")"]
+        after_class = False
     return "\n".join(out) + "\n"
+
+
+def field_kind(field: Field, json_fields: tuple[str, ...] = ()) -> str:
+    """The documented type of a model's field."""
+    if field.name in json_fields:
+        return "Any"
+    kind = field.annotation.replace("_models.", "")
+    if field.is_map or field.is_struct:
+        return "dict" + kind.removeprefix("Mapping")
+    if field.repeated:
+        return f"list[{kind}]"
+    if field.optional or field.is_message:
+        return kind + " | None"
+    return kind
+
+
+def model_doc(d: Descriptors, name: str, type_name: str, json_fields: tuple[str, ...] = ()) -> str:
+    """The docstring of a model: its summary and its fields."""
+    summary = d.message_comment(type_name) or f"The {name} model."
+    lines = [*wrap(summary, "", width=WIDTH - 8)]
+    fields = d.fields(type_name)
+    if fields:
+        lines += ["", "Attributes:"]
+        for field in fields:
+            kind = field_kind(field, json_fields)
+            text = f"{field.name} ({kind}): {field.comment or 'See the contract.'}"
+            lines += wrap(text, "    ", "    ", WIDTH - 4)
+    return "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def render_json_model(d: Descriptors, name: str, type_name: str) -> list[str]:
+    """A dataclass for a JSON model, with its conversions to and from its message."""
+    json_fields = JSON_MODELS[name]
+    fields = d.fields(type_name)
+    unknown = set(json_fields) - {f.name for f in fields}
+    if unknown:
+        raise SystemExit(f"generate_clients: JSON_MODELS names fields of {name}: {sorted(unknown)}")
+    message = f"_{name}Message"
+    doc = "\n".join(
+        ("    " + line if line else line) if i else line
+        for i, line in enumerate(model_doc(d, name, type_name, json_fields).split("\n"))
+    )
+    out = ["", "", "@dataclasses.dataclass", f"class {name}:", f'    """{doc}', '    """', ""]
+    to_args: list[str] = []
+    from_args: list[str] = []
+    for field in fields:
+        n = field.name
+        if n in json_fields:
+            if field.annotation != "str" or field.repeated or field.optional:
+                raise SystemExit(f"generate_clients: {name}.{n} must be a string to carry JSON")
+            out.append(f"    {n}: Any = None")
+            to_args.append(f'{n}=_jsonmodels.dump("{name}", "{n}", self.{n})')
+            from_args.append(f"{n}=_jsonmodels.load(message.{n})")
+        elif field.is_map or field.is_struct:
+            raise SystemExit(f"generate_clients: {name}.{n}: a JSON model takes no maps or structs")
+        elif field.repeated:
+            kind = field.annotation.replace("_models.", "")
+            out.append(f"    {n}: list[{kind}] = dataclasses.field(default_factory=list)")
+            to_args.append(f"{n}=self.{n}")
+            from_args.append(f"{n}=list(message.{n})")
+        elif field.is_message or field.optional:
+            kind = field.annotation.replace("_models.", "")
+            out.append(f"    {n}: {kind} | None = None")
+            to_args.append(f"{n}=self.{n}")
+            from_args.append(f'{n}=message.{n} if message.HasField("{n}") else None')
+        else:
+            out.append(f"    {n}: {field.annotation} = {field.zero}")
+            to_args.append(f"{n}=self.{n}")
+            from_args.append(f"{n}=message.{n}")
+    out += [
+        "",
+        "    __repr__ = _jsonmodels.one_line",
+        "",
+        f"    def _to_message(self) -> {message}:",
+        f'        """The message of this {name}, as the wire carries it."""',
+        f"        return {message}(",
+        *(f"            {arg}," for arg in to_args),
+        "        )",
+        "",
+        "    @classmethod",
+        f"    def _from_message(cls, message: {message}) -> {name}:",
+        f'        """The {name} that a message carries."""',
+        "        return cls(",
+        *(f"            {arg}," for arg in from_args),
+        "        )",
+    ]
+    return out
 
 
 def render(descriptor_set: bytes) -> dict[str, str]:

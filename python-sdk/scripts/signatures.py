@@ -48,6 +48,16 @@ FILLS: dict[str, str] = {
     "LoadPluginConfiguration": "dest",
 }
 
+#: JSON models: models whose named string fields carry JSON text, as
+#: upstream's json.RawMessage does. The SDK gives each as a dataclass (in
+#: models.py) whose JSON fields hold any JSON value, and converts it to and
+#: from its message on the wire; empty text reads as None and None is sent
+#: as empty text.
+JSON_MODELS: dict[str, tuple[str, ...]] = {
+    "PropertyValue": ("value",),
+    "PropertyValueSearchOpts": ("value",),
+}
+
 #: Downloads, the server-streaming RPCs, whose responses are chunks of
 #: data. Each gives two methods: one that returns the data as bytes, as
 #: upstream does, and ``<name>_stream``, which returns the chunks as they
@@ -268,6 +278,35 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "UninviteRemoteFromChannel": (2, None),
     "ReceiveSharedChannelSyncMsg": (2, "sync_response"),
     "ReceiveSharedChannelProfileImageSyncMsg": (3, None),
+    # properties
+    "CreatePropertyField": (1, "field"),
+    "GetPropertyField": (2, "field"),
+    "GetPropertyFields": (2, "fields"),
+    "UpdatePropertyField": (2, "field"),
+    "DeletePropertyField": (2, None),
+    "SearchPropertyFields": (2, "fields"),
+    "CountPropertyFields": (2, "count"),
+    "CountPropertyFieldsForTarget": (4, "count"),
+    "CreatePropertyValue": (1, "value"),
+    "GetPropertyValue": (2, "value"),
+    "GetPropertyValues": (2, "values"),
+    "UpdatePropertyValue": (2, "value"),
+    "UpsertPropertyValue": (1, "value"),
+    "DeletePropertyValue": (2, None),
+    "SearchPropertyValues": (2, "values"),
+    "RegisterPropertyGroup": (1, "group"),
+    "GetPropertyGroup": (1, "group"),
+    "GetPropertyFieldByName": (3, "field"),
+    "UpdatePropertyFields": (2, "fields"),
+    "UpdatePropertyValues": (2, "values"),
+    "UpsertPropertyValues": (1, "values"),
+    "DeletePropertyValuesForTarget": (3, None),
+    "DeletePropertyValuesForField": (2, None),
+    "UpsertPropertyValuesWithOptions": (2, "values"),
+    "UpsertPropertyValueWithOptions": (2, "value"),
+    "DeletePropertyValueWithOptions": (3, None),
+    "DeletePropertyValuesForTargetWithOptions": (4, None),
+    "DeletePropertyValuesForFieldWithOptions": (3, None),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

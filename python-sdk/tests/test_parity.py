@@ -56,6 +56,7 @@ COVERED_AREAS = frozenset(
         "permissions",
         "plugin",
         "posts",
+        "properties",
         "preferences",
         "reactions",
         "server/config",

@@ -7,10 +7,18 @@ They are protobuf messages: construct them with keyword arguments, read
 and assign fields as attributes, and test optional fields with
 ``HasField``. They print on one line, pickle, and ``help()`` lists their
 fields.
+
+The models whose fields hold JSON (property values and their search
+options) are dataclasses instead, so that those fields read and take any
+JSON value: None, bool, int, float, str, list or dict.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+from ._internal import jsonmodels as _jsonmodels
 from ._internal.messages import document
 from .grpc.audit_pb2 import (
     AuditEventActor,
@@ -124,6 +132,20 @@ from .grpc.posts_pb2 import (
 from .grpc.preferences_pb2 import (
     Preference,
 )
+from .grpc.properties_pb2 import (
+    PropertyField,
+    PropertyFieldSearchCursor,
+    PropertyFieldSearchOpts,
+    PropertyGroup,
+    PropertyRequestOptions,
+    PropertyValueSearchCursor,
+)
+from .grpc.properties_pb2 import (
+    PropertyValue as _PropertyValueMessage,
+)
+from .grpc.properties_pb2 import (
+    PropertyValueSearchOpts as _PropertyValueSearchOptsMessage,
+)
 from .grpc.reactions_pb2 import (
     Reaction,
 )
@@ -233,6 +255,14 @@ __all__ = [
     "PostSearchResults",
     "Preference",
     "ProductLimits",
+    "PropertyField",
+    "PropertyFieldSearchCursor",
+    "PropertyFieldSearchOpts",
+    "PropertyGroup",
+    "PropertyRequestOptions",
+    "PropertyValue",
+    "PropertyValueSearchCursor",
+    "PropertyValueSearchOpts",
     "PushNotification",
     "Reaction",
     "ReceiveSharedChannelAttachmentSyncMsgHead",
@@ -1407,6 +1437,237 @@ Attributes:
     teams (TeamsLimits | None): Team limits; unset for none.
 """,
 )
+
+document(
+    PropertyField,
+    """PropertyField is a typed attribute that values can be set for (model.PropertyField).
+
+Attributes:
+    id (str): 26-character id; empty on create, assigned by the server.
+    group_id (str): Id of the property group.
+    name (str): Name, 1 to 255 characters; unique among the live fields of the group and target.
+    type (str): "text", "select", "multiselect", "date", "user", "multiuser", "rank" or "graph".
+    attrs (dict[str, Any]): Free-form attributes; "options" lists the choices of a select field,
+        each an object with "id" and "name".
+    target_id (str): Id of what the field belongs to, at most 255 characters; empty for a system
+        field.
+    target_type (str): Level of the target: "system", "team" or "channel", at most 255
+        characters.
+    object_type (str): What values attach to: "post", "channel", "user", "template", "session"
+        or "system"; empty for a legacy field.
+    protected (bool): Whether only its creator may change the field.
+    permission_field (str | None): Who may edit the field: "none", "sysadmin", "member", "admin"
+        or "everyone".
+    permission_values (str | None): Who may set its values, as permission_field.
+    permission_options (str | None): Who may edit its options, as permission_field.
+    permissions (dict[str, Any]): Typed permissions of a version 2 field, as upstream's JSON.
+    linked_field_id (str | None): Id of the template field this field follows.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live.
+    created_by (str): Id of the user who created the field.
+    updated_by (str): Id of the user who last updated the field.
+""",
+)
+
+document(
+    PropertyFieldSearchCursor,
+    """PropertyFieldSearchCursor is where the previous page of a field search ended
+(model.PropertyFieldSearchCursor).
+
+Attributes:
+    property_field_id (str): Id of the last field of the previous page.
+    create_at (int): Its create_at.
+    update_at (int): Its update_at, for searches by since_update_at.
+""",
+)
+
+document(
+    PropertyFieldSearchOpts,
+    """PropertyFieldSearchOpts filters and pages a field search (model.PropertyFieldSearchOpts).
+
+Attributes:
+    group_id (str): Only fields of this group; the request's group_id wins.
+    object_type (str): Only fields of this object type.
+    object_types (list[str]): Only fields of these object types.
+    target_type (str): Only fields of this target type.
+    target_ids (list[str]): Only fields of these targets.
+    channel_id (str): Only system fields and fields of this channel or of team_id.
+    team_id (str): Only system fields and fields of this team or of channel_id.
+    linked_field_id (str): Only fields linked to this template field.
+    since_update_at (int): Only fields updated after this time, in milliseconds; the listing
+        then runs by update_at.
+    include_deleted (bool): Whether deleted fields are listed too.
+    cursor (PropertyFieldSearchCursor | None): Where the previous page ended; unset for the
+        first page.
+    per_page (int): Page size, at least 1.
+""",
+)
+
+document(
+    PropertyGroup,
+    """PropertyGroup names a set of property fields (model.PropertyGroup).
+
+Attributes:
+    id (str): 26-character id.
+    name (str): Name: lower-case letters, digits and '_', starting with a letter or digit.
+    version (int): Version of the property system the group uses: 1 or 2.
+    schema_version (int): Version of the group's schema.
+""",
+)
+
+document(
+    PropertyRequestOptions,
+    """PropertyRequestOptions says on whose behalf a property call acts
+(model.PropertyRequestOptions).
+
+Attributes:
+    acting_as_scope (str): The scope the plugin acts as, for the permission checks of version 2
+        fields.
+""",
+)
+
+
+@dataclasses.dataclass
+class PropertyValue:
+    """PropertyValue is the value of a field for one target (model.PropertyValue).
+
+    Attributes:
+        id (str): 26-character id; empty on create, assigned by the server.
+        target_id (str): Id of the post, user or channel, or "system".
+        target_type (str): "post", "user", "channel" or "system".
+        group_id (str): Id of the property group.
+        field_id (str): Id of the field.
+        value (Any): The value, as JSON text (upstream's json.RawMessage); empty for none. The
+            Python SDK reads and writes it as any JSON value.
+        create_at (int): Creation time, in milliseconds since the Unix epoch.
+        update_at (int): Time of the last update, in milliseconds.
+        delete_at (int): Deletion time in milliseconds; 0 while live.
+        created_by (str): Id of the user who created the value.
+        updated_by (str): Id of the user who last updated the value.
+    """
+
+    id: str = ""
+    target_id: str = ""
+    target_type: str = ""
+    group_id: str = ""
+    field_id: str = ""
+    value: Any = None
+    create_at: int = 0
+    update_at: int = 0
+    delete_at: int = 0
+    created_by: str = ""
+    updated_by: str = ""
+
+    __repr__ = _jsonmodels.one_line
+
+    def _to_message(self) -> _PropertyValueMessage:
+        """The message of this PropertyValue, as the wire carries it."""
+        return _PropertyValueMessage(
+            id=self.id,
+            target_id=self.target_id,
+            target_type=self.target_type,
+            group_id=self.group_id,
+            field_id=self.field_id,
+            value=_jsonmodels.dump("PropertyValue", "value", self.value),
+            create_at=self.create_at,
+            update_at=self.update_at,
+            delete_at=self.delete_at,
+            created_by=self.created_by,
+            updated_by=self.updated_by,
+        )
+
+    @classmethod
+    def _from_message(cls, message: _PropertyValueMessage) -> PropertyValue:
+        """The PropertyValue that a message carries."""
+        return cls(
+            id=message.id,
+            target_id=message.target_id,
+            target_type=message.target_type,
+            group_id=message.group_id,
+            field_id=message.field_id,
+            value=_jsonmodels.load(message.value),
+            create_at=message.create_at,
+            update_at=message.update_at,
+            delete_at=message.delete_at,
+            created_by=message.created_by,
+            updated_by=message.updated_by,
+        )
+
+
+document(
+    PropertyValueSearchCursor,
+    """PropertyValueSearchCursor is where the previous page of a value search ended
+(model.PropertyValueSearchCursor).
+
+Attributes:
+    property_value_id (str): Id of the last value of the previous page.
+    create_at (int): Its create_at.
+    update_at (int): Its update_at, for searches by since_update_at.
+""",
+)
+
+
+@dataclasses.dataclass
+class PropertyValueSearchOpts:
+    """PropertyValueSearchOpts filters and pages a value search (model.PropertyValueSearchOpts).
+
+    Attributes:
+        group_id (str): Only values of this group; the request's group_id wins.
+        target_type (str): Only values of this target type.
+        target_ids (list[str]): Only values of these targets.
+        field_id (str): Only values of this field.
+        since_update_at (int): Only values updated after this time, in milliseconds; the listing
+            then runs by update_at.
+        include_deleted (bool): Whether deleted values are listed too.
+        cursor (PropertyValueSearchCursor | None): Where the previous page ended; unset for the
+            first page.
+        per_page (int): Page size, at least 1.
+        value (Any): Only values equal to this JSON text; empty for any. The Python SDK takes any
+            JSON value.
+    """
+
+    group_id: str = ""
+    target_type: str = ""
+    target_ids: list[str] = dataclasses.field(default_factory=list)
+    field_id: str = ""
+    since_update_at: int = 0
+    include_deleted: bool = False
+    cursor: PropertyValueSearchCursor | None = None
+    per_page: int = 0
+    value: Any = None
+
+    __repr__ = _jsonmodels.one_line
+
+    def _to_message(self) -> _PropertyValueSearchOptsMessage:
+        """The message of this PropertyValueSearchOpts, as the wire carries it."""
+        return _PropertyValueSearchOptsMessage(
+            group_id=self.group_id,
+            target_type=self.target_type,
+            target_ids=self.target_ids,
+            field_id=self.field_id,
+            since_update_at=self.since_update_at,
+            include_deleted=self.include_deleted,
+            cursor=self.cursor,
+            per_page=self.per_page,
+            value=_jsonmodels.dump("PropertyValueSearchOpts", "value", self.value),
+        )
+
+    @classmethod
+    def _from_message(cls, message: _PropertyValueSearchOptsMessage) -> PropertyValueSearchOpts:
+        """The PropertyValueSearchOpts that a message carries."""
+        return cls(
+            group_id=message.group_id,
+            target_type=message.target_type,
+            target_ids=list(message.target_ids),
+            field_id=message.field_id,
+            since_update_at=message.since_update_at,
+            include_deleted=message.include_deleted,
+            cursor=message.cursor if message.HasField("cursor") else None,
+            per_page=message.per_page,
+            value=_jsonmodels.load(message.value),
+        )
+
 
 document(
     PushNotification,

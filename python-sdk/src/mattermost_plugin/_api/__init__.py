@@ -23,6 +23,7 @@ from .permissions import AsyncPermissionsAPI, SyncPermissionsAPI
 from .plugins import AsyncPluginsAPI, SyncPluginsAPI
 from .posts import AsyncPostsAPI, SyncPostsAPI
 from .preferences import AsyncPreferencesAPI, SyncPreferencesAPI
+from .properties import AsyncPropertiesAPI, SyncPropertiesAPI
 from .reactions import AsyncReactionsAPI, SyncReactionsAPI
 from .sessions import AsyncSessionsAPI, SyncSessionsAPI
 from .shared_channels import AsyncSharedChannelsAPI, SyncSharedChannelsAPI
@@ -52,6 +53,7 @@ class SyncPluginAPI(
     SyncPluginsAPI,
     SyncPostsAPI,
     SyncPreferencesAPI,
+    SyncPropertiesAPI,
     SyncReactionsAPI,
     SyncSessionsAPI,
     SyncSharedChannelsAPI,
@@ -81,6 +83,7 @@ class AsyncPluginAPI(
     AsyncPluginsAPI,
     AsyncPostsAPI,
     AsyncPreferencesAPI,
+    AsyncPropertiesAPI,
     AsyncReactionsAPI,
     AsyncSessionsAPI,
     AsyncSharedChannelsAPI,

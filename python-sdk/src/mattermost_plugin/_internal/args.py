@@ -19,14 +19,17 @@ Accepted values, per field kind:
 * map: a ``Mapping`` of the key kind to the value kind.
 * free-form JSON (``google.protobuf.Struct``): a ``Mapping`` with ``str``
   keys and JSON values (None, bool, numbers, ``str``, lists and mappings).
+* JSON model (a dataclass of models.py): an instance, whose JSON fields
+  must hold JSON values; it goes on the wire as its message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, TypeVar, cast
+from typing import Any, Callable, Protocol, TypeVar, cast
 
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
 
 __all__ = [
     "INT32",
@@ -37,6 +40,7 @@ __all__ = [
     "check_bool",
     "check_bytes",
     "check_float",
+    "check_json_model",
     "check_json_value",
     "check_map",
     "check_message",
@@ -125,6 +129,34 @@ def check_message(cls: type[_T]) -> Check[_T]:
             return value
         hint = f"; build one with {cls.__name__}(**value)" if isinstance(value, Mapping) else ""
         raise TypeError(f"{where} must be a {cls.__name__}, not {_kind(value)}{hint}")
+
+    return check
+
+
+_Msg = TypeVar("_Msg", bound=Message, covariant=True)
+
+
+class JSONModel(Protocol[_Msg]):
+    """A dataclass of models.py that converts to its message."""
+
+    def _to_message(self) -> _Msg: ...
+
+
+def check_json_model(cls: type[JSONModel[_Msg]]) -> Check[_Msg]:
+    """Return a check that accepts instances of the JSON model ``cls``.
+
+    The check returns the instance's message; a JSON field that does not
+    hold a JSON value raises, naming the parameter.
+    """
+
+    def check(where: str, value: object) -> _Msg:
+        if not isinstance(value, cls):
+            hint = f"; build one with {cls.__name__}(**value)" if isinstance(value, Mapping) else ""
+            raise TypeError(f"{where} must be a {cls.__name__}, not {_kind(value)}{hint}")
+        try:
+            return value._to_message()
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
 
     return check
 

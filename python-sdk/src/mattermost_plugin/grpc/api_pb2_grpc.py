@@ -21,6 +21,7 @@ from . import permissions_pb2 as mattermost_dot_plugin_dot_permissions__pb2
 from . import plugins_pb2 as mattermost_dot_plugin_dot_plugins__pb2
 from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
 from . import preferences_pb2 as mattermost_dot_plugin_dot_preferences__pb2
+from . import properties_pb2 as mattermost_dot_plugin_dot_properties__pb2
 from . import reactions_pb2 as mattermost_dot_plugin_dot_reactions__pb2
 from . import sessions_pb2 as mattermost_dot_plugin_dot_sessions__pb2
 from . import shared_channels_pb2 as mattermost_dot_plugin_dot_shared__channels__pb2
@@ -1037,6 +1038,146 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg',
                 request_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.FromString,
+                _registered_method=True)
+        self.CreatePropertyField = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreatePropertyField',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyField = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyField',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyFields = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyFields',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsResponse.FromString,
+                _registered_method=True)
+        self.UpdatePropertyField = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePropertyField',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyField = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyField',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldResponse.FromString,
+                _registered_method=True)
+        self.SearchPropertyFields = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchPropertyFields',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsResponse.FromString,
+                _registered_method=True)
+        self.CountPropertyFields = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CountPropertyFields',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsResponse.FromString,
+                _registered_method=True)
+        self.CountPropertyFieldsForTarget = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CountPropertyFieldsForTarget',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetResponse.FromString,
+                _registered_method=True)
+        self.CreatePropertyValue = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CreatePropertyValue',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyValue = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyValue',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyValues = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyValues',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesResponse.FromString,
+                _registered_method=True)
+        self.UpdatePropertyValue = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePropertyValue',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueResponse.FromString,
+                _registered_method=True)
+        self.UpsertPropertyValue = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertPropertyValue',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValue = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValue',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueResponse.FromString,
+                _registered_method=True)
+        self.SearchPropertyValues = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SearchPropertyValues',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesResponse.FromString,
+                _registered_method=True)
+        self.RegisterPropertyGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/RegisterPropertyGroup',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyGroup = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyGroup',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupResponse.FromString,
+                _registered_method=True)
+        self.GetPropertyFieldByName = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetPropertyFieldByName',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameResponse.FromString,
+                _registered_method=True)
+        self.UpdatePropertyFields = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePropertyFields',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsResponse.FromString,
+                _registered_method=True)
+        self.UpdatePropertyValues = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpdatePropertyValues',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesResponse.FromString,
+                _registered_method=True)
+        self.UpsertPropertyValues = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertPropertyValues',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValuesForTarget = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValuesForTarget',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValuesForField = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValuesForField',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldResponse.FromString,
+                _registered_method=True)
+        self.UpsertPropertyValuesWithOptions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertPropertyValuesWithOptions',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsResponse.FromString,
+                _registered_method=True)
+        self.UpsertPropertyValueWithOptions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/UpsertPropertyValueWithOptions',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValueWithOptions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValueWithOptions',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValuesForTargetWithOptions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValuesForTargetWithOptions',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsResponse.FromString,
+                _registered_method=True)
+        self.DeletePropertyValuesForFieldWithOptions = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions',
+                request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -2719,6 +2860,224 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePropertyField(self, request, context):
+        """CreatePropertyField creates a property field. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyField(self, request, context):
+        """GetPropertyField returns a property field. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyFields(self, request, context):
+        """GetPropertyFields returns several property fields. Minimum server version:
+        10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePropertyField(self, request, context):
+        """UpdatePropertyField updates a property field. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyField(self, request, context):
+        """DeletePropertyField deletes a property field and its values; the rows stay.
+        Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPropertyFields(self, request, context):
+        """SearchPropertyFields returns one page of property fields that match filters.
+        Minimum server version: 11.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountPropertyFields(self, request, context):
+        """CountPropertyFields counts the fields of a property group. Minimum server
+        version: 11.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountPropertyFieldsForTarget(self, request, context):
+        """CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+        version: 11.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePropertyValue(self, request, context):
+        """CreatePropertyValue creates a property value. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyValue(self, request, context):
+        """GetPropertyValue returns a property value. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyValues(self, request, context):
+        """GetPropertyValues returns several property values. Minimum server version:
+        10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePropertyValue(self, request, context):
+        """UpdatePropertyValue updates a property value. Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertPropertyValue(self, request, context):
+        """UpsertPropertyValue creates or updates a property value. Minimum server
+        version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValue(self, request, context):
+        """DeletePropertyValue deletes a property value; the row stays. Minimum server
+        version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPropertyValues(self, request, context):
+        """SearchPropertyValues returns one page of property values that match filters.
+        Minimum server version: 11.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterPropertyGroup(self, request, context):
+        """RegisterPropertyGroup registers a property group, or returns it. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyGroup(self, request, context):
+        """GetPropertyGroup returns a property group by name. Minimum server version:
+        10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPropertyFieldByName(self, request, context):
+        """GetPropertyFieldByName returns a live field by group, target and name.
+        Minimum server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePropertyFields(self, request, context):
+        """UpdatePropertyFields updates several property fields, all or none. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePropertyValues(self, request, context):
+        """UpdatePropertyValues updates several property values, all or none. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertPropertyValues(self, request, context):
+        """UpsertPropertyValues creates or updates several property values. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValuesForTarget(self, request, context):
+        """DeletePropertyValuesForTarget deletes the values of one target. Minimum
+        server version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValuesForField(self, request, context):
+        """DeletePropertyValuesForField deletes the values of one field. Minimum server
+        version: 10.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertPropertyValuesWithOptions(self, request, context):
+        """UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertPropertyValueWithOptions(self, request, context):
+        """UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValueWithOptions(self, request, context):
+        """DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValuesForTargetWithOptions(self, request, context):
+        """DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+        scope. Minimum server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePropertyValuesForFieldWithOptions(self, request, context):
+        """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+        scope. Minimum server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -3928,6 +4287,146 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.ReceiveSharedChannelProfileImageSyncMsg,
                     request_deserializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.SerializeToString,
+            ),
+            'CreatePropertyField': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePropertyField,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldResponse.SerializeToString,
+            ),
+            'GetPropertyField': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyField,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldResponse.SerializeToString,
+            ),
+            'GetPropertyFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyFields,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsResponse.SerializeToString,
+            ),
+            'UpdatePropertyField': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePropertyField,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldResponse.SerializeToString,
+            ),
+            'DeletePropertyField': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyField,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldResponse.SerializeToString,
+            ),
+            'SearchPropertyFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPropertyFields,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsResponse.SerializeToString,
+            ),
+            'CountPropertyFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountPropertyFields,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsResponse.SerializeToString,
+            ),
+            'CountPropertyFieldsForTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountPropertyFieldsForTarget,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetResponse.SerializeToString,
+            ),
+            'CreatePropertyValue': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePropertyValue,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueResponse.SerializeToString,
+            ),
+            'GetPropertyValue': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyValue,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueResponse.SerializeToString,
+            ),
+            'GetPropertyValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyValues,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesResponse.SerializeToString,
+            ),
+            'UpdatePropertyValue': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePropertyValue,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueResponse.SerializeToString,
+            ),
+            'UpsertPropertyValue': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertPropertyValue,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueResponse.SerializeToString,
+            ),
+            'DeletePropertyValue': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValue,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueResponse.SerializeToString,
+            ),
+            'SearchPropertyValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPropertyValues,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesResponse.SerializeToString,
+            ),
+            'RegisterPropertyGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterPropertyGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupResponse.SerializeToString,
+            ),
+            'GetPropertyGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyGroup,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupResponse.SerializeToString,
+            ),
+            'GetPropertyFieldByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPropertyFieldByName,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameResponse.SerializeToString,
+            ),
+            'UpdatePropertyFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePropertyFields,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsResponse.SerializeToString,
+            ),
+            'UpdatePropertyValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePropertyValues,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesResponse.SerializeToString,
+            ),
+            'UpsertPropertyValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertPropertyValues,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesResponse.SerializeToString,
+            ),
+            'DeletePropertyValuesForTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValuesForTarget,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetResponse.SerializeToString,
+            ),
+            'DeletePropertyValuesForField': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValuesForField,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldResponse.SerializeToString,
+            ),
+            'UpsertPropertyValuesWithOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertPropertyValuesWithOptions,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsResponse.SerializeToString,
+            ),
+            'UpsertPropertyValueWithOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertPropertyValueWithOptions,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsResponse.SerializeToString,
+            ),
+            'DeletePropertyValueWithOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValueWithOptions,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsResponse.SerializeToString,
+            ),
+            'DeletePropertyValuesForTargetWithOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValuesForTargetWithOptions,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsResponse.SerializeToString,
+            ),
+            'DeletePropertyValuesForFieldWithOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePropertyValuesForFieldWithOptions,
+                    request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -9368,6 +9867,762 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg',
             mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgRequest.SerializeToString,
             mattermost_dot_plugin_dot_shared__channels__pb2.ReceiveSharedChannelProfileImageSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePropertyField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreatePropertyField',
+            mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.CreatePropertyFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyField',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyFields',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePropertyField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePropertyField',
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyField',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPropertyFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchPropertyFields',
+            mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.SearchPropertyFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountPropertyFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CountPropertyFields',
+            mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountPropertyFieldsForTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CountPropertyFieldsForTarget',
+            mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.CountPropertyFieldsForTargetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePropertyValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CreatePropertyValue',
+            mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.CreatePropertyValueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyValue',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyValueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyValues',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePropertyValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePropertyValue',
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertPropertyValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertPropertyValue',
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValue',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPropertyValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SearchPropertyValues',
+            mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.SearchPropertyValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterPropertyGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/RegisterPropertyGroup',
+            mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.RegisterPropertyGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyGroup',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPropertyFieldByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetPropertyFieldByName',
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.GetPropertyFieldByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePropertyFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePropertyFields',
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePropertyValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpdatePropertyValues',
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpdatePropertyValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertPropertyValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertPropertyValues',
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValuesForTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValuesForTarget',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValuesForField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValuesForField',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertPropertyValuesWithOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertPropertyValuesWithOptions',
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValuesWithOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertPropertyValueWithOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/UpsertPropertyValueWithOptions',
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.UpsertPropertyValueWithOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValueWithOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValueWithOptions',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValueWithOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValuesForTargetWithOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValuesForTargetWithOptions',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForTargetWithOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePropertyValuesForFieldWithOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions',
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

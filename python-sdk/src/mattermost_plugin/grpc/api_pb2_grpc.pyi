@@ -56,6 +56,7 @@ from . import permissions_pb2 as _permissions_pb2
 from . import plugins_pb2 as _plugins_pb2
 from . import posts_pb2 as _posts_pb2
 from . import preferences_pb2 as _preferences_pb2
+from . import properties_pb2 as _properties_pb2
 from . import reactions_pb2 as _reactions_pb2
 from . import sessions_pb2 as _sessions_pb2
 from . import shared_channels_pb2 as _shared_channels_pb2
@@ -793,6 +794,106 @@ class PluginAPIStub:
     ReceiveSharedChannelProfileImageSyncMsg: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]
     """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
     remote's user. Minimum server version: 11.7.
+    """
+    CreatePropertyField: _grpc.UnaryUnaryMultiCallable[_properties_pb2.CreatePropertyFieldRequest, _properties_pb2.CreatePropertyFieldResponse]
+    """CreatePropertyField creates a property field. Minimum server version: 10.10."""
+    GetPropertyField: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldRequest, _properties_pb2.GetPropertyFieldResponse]
+    """GetPropertyField returns a property field. Minimum server version: 10.10."""
+    GetPropertyFields: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldsRequest, _properties_pb2.GetPropertyFieldsResponse]
+    """GetPropertyFields returns several property fields. Minimum server version:
+    10.10.
+    """
+    UpdatePropertyField: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyFieldRequest, _properties_pb2.UpdatePropertyFieldResponse]
+    """UpdatePropertyField updates a property field. Minimum server version: 10.10."""
+    DeletePropertyField: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyFieldRequest, _properties_pb2.DeletePropertyFieldResponse]
+    """DeletePropertyField deletes a property field and its values; the rows stay.
+    Minimum server version: 10.10.
+    """
+    SearchPropertyFields: _grpc.UnaryUnaryMultiCallable[_properties_pb2.SearchPropertyFieldsRequest, _properties_pb2.SearchPropertyFieldsResponse]
+    """SearchPropertyFields returns one page of property fields that match filters.
+    Minimum server version: 11.0.
+    """
+    CountPropertyFields: _grpc.UnaryUnaryMultiCallable[_properties_pb2.CountPropertyFieldsRequest, _properties_pb2.CountPropertyFieldsResponse]
+    """CountPropertyFields counts the fields of a property group. Minimum server
+    version: 11.0.
+    """
+    CountPropertyFieldsForTarget: _grpc.UnaryUnaryMultiCallable[_properties_pb2.CountPropertyFieldsForTargetRequest, _properties_pb2.CountPropertyFieldsForTargetResponse]
+    """CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+    version: 11.0.
+    """
+    CreatePropertyValue: _grpc.UnaryUnaryMultiCallable[_properties_pb2.CreatePropertyValueRequest, _properties_pb2.CreatePropertyValueResponse]
+    """CreatePropertyValue creates a property value. Minimum server version: 10.10."""
+    GetPropertyValue: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyValueRequest, _properties_pb2.GetPropertyValueResponse]
+    """GetPropertyValue returns a property value. Minimum server version: 10.10."""
+    GetPropertyValues: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyValuesRequest, _properties_pb2.GetPropertyValuesResponse]
+    """GetPropertyValues returns several property values. Minimum server version:
+    10.10.
+    """
+    UpdatePropertyValue: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyValueRequest, _properties_pb2.UpdatePropertyValueResponse]
+    """UpdatePropertyValue updates a property value. Minimum server version: 10.10."""
+    UpsertPropertyValue: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValueRequest, _properties_pb2.UpsertPropertyValueResponse]
+    """UpsertPropertyValue creates or updates a property value. Minimum server
+    version: 10.10.
+    """
+    DeletePropertyValue: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValueRequest, _properties_pb2.DeletePropertyValueResponse]
+    """DeletePropertyValue deletes a property value; the row stays. Minimum server
+    version: 10.10.
+    """
+    SearchPropertyValues: _grpc.UnaryUnaryMultiCallable[_properties_pb2.SearchPropertyValuesRequest, _properties_pb2.SearchPropertyValuesResponse]
+    """SearchPropertyValues returns one page of property values that match filters.
+    Minimum server version: 11.0.
+    """
+    RegisterPropertyGroup: _grpc.UnaryUnaryMultiCallable[_properties_pb2.RegisterPropertyGroupRequest, _properties_pb2.RegisterPropertyGroupResponse]
+    """RegisterPropertyGroup registers a property group, or returns it. Minimum
+    server version: 10.10.
+    """
+    GetPropertyGroup: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyGroupRequest, _properties_pb2.GetPropertyGroupResponse]
+    """GetPropertyGroup returns a property group by name. Minimum server version:
+    10.10.
+    """
+    GetPropertyFieldByName: _grpc.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldByNameRequest, _properties_pb2.GetPropertyFieldByNameResponse]
+    """GetPropertyFieldByName returns a live field by group, target and name.
+    Minimum server version: 10.10.
+    """
+    UpdatePropertyFields: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyFieldsRequest, _properties_pb2.UpdatePropertyFieldsResponse]
+    """UpdatePropertyFields updates several property fields, all or none. Minimum
+    server version: 10.10.
+    """
+    UpdatePropertyValues: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyValuesRequest, _properties_pb2.UpdatePropertyValuesResponse]
+    """UpdatePropertyValues updates several property values, all or none. Minimum
+    server version: 10.10.
+    """
+    UpsertPropertyValues: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValuesRequest, _properties_pb2.UpsertPropertyValuesResponse]
+    """UpsertPropertyValues creates or updates several property values. Minimum
+    server version: 10.10.
+    """
+    DeletePropertyValuesForTarget: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForTargetRequest, _properties_pb2.DeletePropertyValuesForTargetResponse]
+    """DeletePropertyValuesForTarget deletes the values of one target. Minimum
+    server version: 10.10.
+    """
+    DeletePropertyValuesForField: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldRequest, _properties_pb2.DeletePropertyValuesForFieldResponse]
+    """DeletePropertyValuesForField deletes the values of one field. Minimum server
+    version: 10.10.
+    """
+    UpsertPropertyValuesWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValuesWithOptionsRequest, _properties_pb2.UpsertPropertyValuesWithOptionsResponse]
+    """UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    UpsertPropertyValueWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValueWithOptionsRequest, _properties_pb2.UpsertPropertyValueWithOptionsResponse]
+    """UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    DeletePropertyValueWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValueWithOptionsRequest, _properties_pb2.DeletePropertyValueWithOptionsResponse]
+    """DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    DeletePropertyValuesForTargetWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForTargetWithOptionsRequest, _properties_pb2.DeletePropertyValuesForTargetWithOptionsResponse]
+    """DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+    scope. Minimum server version: 11.10.
+    """
+    DeletePropertyValuesForFieldWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsRequest, _properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]
+    """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+    scope. Minimum server version: 11.10.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1609,6 +1710,106 @@ class PluginAPIAsyncStub(PluginAPIStub):
     ReceiveSharedChannelProfileImageSyncMsg: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]  # type: ignore[assignment]
     """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
     remote's user. Minimum server version: 11.7.
+    """
+    CreatePropertyField: _aio.UnaryUnaryMultiCallable[_properties_pb2.CreatePropertyFieldRequest, _properties_pb2.CreatePropertyFieldResponse]  # type: ignore[assignment]
+    """CreatePropertyField creates a property field. Minimum server version: 10.10."""
+    GetPropertyField: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldRequest, _properties_pb2.GetPropertyFieldResponse]  # type: ignore[assignment]
+    """GetPropertyField returns a property field. Minimum server version: 10.10."""
+    GetPropertyFields: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldsRequest, _properties_pb2.GetPropertyFieldsResponse]  # type: ignore[assignment]
+    """GetPropertyFields returns several property fields. Minimum server version:
+    10.10.
+    """
+    UpdatePropertyField: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyFieldRequest, _properties_pb2.UpdatePropertyFieldResponse]  # type: ignore[assignment]
+    """UpdatePropertyField updates a property field. Minimum server version: 10.10."""
+    DeletePropertyField: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyFieldRequest, _properties_pb2.DeletePropertyFieldResponse]  # type: ignore[assignment]
+    """DeletePropertyField deletes a property field and its values; the rows stay.
+    Minimum server version: 10.10.
+    """
+    SearchPropertyFields: _aio.UnaryUnaryMultiCallable[_properties_pb2.SearchPropertyFieldsRequest, _properties_pb2.SearchPropertyFieldsResponse]  # type: ignore[assignment]
+    """SearchPropertyFields returns one page of property fields that match filters.
+    Minimum server version: 11.0.
+    """
+    CountPropertyFields: _aio.UnaryUnaryMultiCallable[_properties_pb2.CountPropertyFieldsRequest, _properties_pb2.CountPropertyFieldsResponse]  # type: ignore[assignment]
+    """CountPropertyFields counts the fields of a property group. Minimum server
+    version: 11.0.
+    """
+    CountPropertyFieldsForTarget: _aio.UnaryUnaryMultiCallable[_properties_pb2.CountPropertyFieldsForTargetRequest, _properties_pb2.CountPropertyFieldsForTargetResponse]  # type: ignore[assignment]
+    """CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+    version: 11.0.
+    """
+    CreatePropertyValue: _aio.UnaryUnaryMultiCallable[_properties_pb2.CreatePropertyValueRequest, _properties_pb2.CreatePropertyValueResponse]  # type: ignore[assignment]
+    """CreatePropertyValue creates a property value. Minimum server version: 10.10."""
+    GetPropertyValue: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyValueRequest, _properties_pb2.GetPropertyValueResponse]  # type: ignore[assignment]
+    """GetPropertyValue returns a property value. Minimum server version: 10.10."""
+    GetPropertyValues: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyValuesRequest, _properties_pb2.GetPropertyValuesResponse]  # type: ignore[assignment]
+    """GetPropertyValues returns several property values. Minimum server version:
+    10.10.
+    """
+    UpdatePropertyValue: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyValueRequest, _properties_pb2.UpdatePropertyValueResponse]  # type: ignore[assignment]
+    """UpdatePropertyValue updates a property value. Minimum server version: 10.10."""
+    UpsertPropertyValue: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValueRequest, _properties_pb2.UpsertPropertyValueResponse]  # type: ignore[assignment]
+    """UpsertPropertyValue creates or updates a property value. Minimum server
+    version: 10.10.
+    """
+    DeletePropertyValue: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValueRequest, _properties_pb2.DeletePropertyValueResponse]  # type: ignore[assignment]
+    """DeletePropertyValue deletes a property value; the row stays. Minimum server
+    version: 10.10.
+    """
+    SearchPropertyValues: _aio.UnaryUnaryMultiCallable[_properties_pb2.SearchPropertyValuesRequest, _properties_pb2.SearchPropertyValuesResponse]  # type: ignore[assignment]
+    """SearchPropertyValues returns one page of property values that match filters.
+    Minimum server version: 11.0.
+    """
+    RegisterPropertyGroup: _aio.UnaryUnaryMultiCallable[_properties_pb2.RegisterPropertyGroupRequest, _properties_pb2.RegisterPropertyGroupResponse]  # type: ignore[assignment]
+    """RegisterPropertyGroup registers a property group, or returns it. Minimum
+    server version: 10.10.
+    """
+    GetPropertyGroup: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyGroupRequest, _properties_pb2.GetPropertyGroupResponse]  # type: ignore[assignment]
+    """GetPropertyGroup returns a property group by name. Minimum server version:
+    10.10.
+    """
+    GetPropertyFieldByName: _aio.UnaryUnaryMultiCallable[_properties_pb2.GetPropertyFieldByNameRequest, _properties_pb2.GetPropertyFieldByNameResponse]  # type: ignore[assignment]
+    """GetPropertyFieldByName returns a live field by group, target and name.
+    Minimum server version: 10.10.
+    """
+    UpdatePropertyFields: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyFieldsRequest, _properties_pb2.UpdatePropertyFieldsResponse]  # type: ignore[assignment]
+    """UpdatePropertyFields updates several property fields, all or none. Minimum
+    server version: 10.10.
+    """
+    UpdatePropertyValues: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpdatePropertyValuesRequest, _properties_pb2.UpdatePropertyValuesResponse]  # type: ignore[assignment]
+    """UpdatePropertyValues updates several property values, all or none. Minimum
+    server version: 10.10.
+    """
+    UpsertPropertyValues: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValuesRequest, _properties_pb2.UpsertPropertyValuesResponse]  # type: ignore[assignment]
+    """UpsertPropertyValues creates or updates several property values. Minimum
+    server version: 10.10.
+    """
+    DeletePropertyValuesForTarget: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForTargetRequest, _properties_pb2.DeletePropertyValuesForTargetResponse]  # type: ignore[assignment]
+    """DeletePropertyValuesForTarget deletes the values of one target. Minimum
+    server version: 10.10.
+    """
+    DeletePropertyValuesForField: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldRequest, _properties_pb2.DeletePropertyValuesForFieldResponse]  # type: ignore[assignment]
+    """DeletePropertyValuesForField deletes the values of one field. Minimum server
+    version: 10.10.
+    """
+    UpsertPropertyValuesWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValuesWithOptionsRequest, _properties_pb2.UpsertPropertyValuesWithOptionsResponse]  # type: ignore[assignment]
+    """UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    UpsertPropertyValueWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.UpsertPropertyValueWithOptionsRequest, _properties_pb2.UpsertPropertyValueWithOptionsResponse]  # type: ignore[assignment]
+    """UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    DeletePropertyValueWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValueWithOptionsRequest, _properties_pb2.DeletePropertyValueWithOptionsResponse]  # type: ignore[assignment]
+    """DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+    server version: 11.10.
+    """
+    DeletePropertyValuesForTargetWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForTargetWithOptionsRequest, _properties_pb2.DeletePropertyValuesForTargetWithOptionsResponse]  # type: ignore[assignment]
+    """DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+    scope. Minimum server version: 11.10.
+    """
+    DeletePropertyValuesForFieldWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsRequest, _properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]  # type: ignore[assignment]
+    """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+    scope. Minimum server version: 11.10.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -3598,6 +3799,274 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse, _abc.Awaitable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]]:
         """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
         remote's user. Minimum server version: 11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def CreatePropertyField(
+        self,
+        request: _properties_pb2.CreatePropertyFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.CreatePropertyFieldResponse, _abc.Awaitable[_properties_pb2.CreatePropertyFieldResponse]]:
+        """CreatePropertyField creates a property field. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def GetPropertyField(
+        self,
+        request: _properties_pb2.GetPropertyFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyFieldResponse, _abc.Awaitable[_properties_pb2.GetPropertyFieldResponse]]:
+        """GetPropertyField returns a property field. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def GetPropertyFields(
+        self,
+        request: _properties_pb2.GetPropertyFieldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyFieldsResponse, _abc.Awaitable[_properties_pb2.GetPropertyFieldsResponse]]:
+        """GetPropertyFields returns several property fields. Minimum server version:
+        10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePropertyField(
+        self,
+        request: _properties_pb2.UpdatePropertyFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpdatePropertyFieldResponse, _abc.Awaitable[_properties_pb2.UpdatePropertyFieldResponse]]:
+        """UpdatePropertyField updates a property field. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def DeletePropertyField(
+        self,
+        request: _properties_pb2.DeletePropertyFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyFieldResponse, _abc.Awaitable[_properties_pb2.DeletePropertyFieldResponse]]:
+        """DeletePropertyField deletes a property field and its values; the rows stay.
+        Minimum server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchPropertyFields(
+        self,
+        request: _properties_pb2.SearchPropertyFieldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.SearchPropertyFieldsResponse, _abc.Awaitable[_properties_pb2.SearchPropertyFieldsResponse]]:
+        """SearchPropertyFields returns one page of property fields that match filters.
+        Minimum server version: 11.0.
+        """
+
+    @_abc_1.abstractmethod
+    def CountPropertyFields(
+        self,
+        request: _properties_pb2.CountPropertyFieldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.CountPropertyFieldsResponse, _abc.Awaitable[_properties_pb2.CountPropertyFieldsResponse]]:
+        """CountPropertyFields counts the fields of a property group. Minimum server
+        version: 11.0.
+        """
+
+    @_abc_1.abstractmethod
+    def CountPropertyFieldsForTarget(
+        self,
+        request: _properties_pb2.CountPropertyFieldsForTargetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.CountPropertyFieldsForTargetResponse, _abc.Awaitable[_properties_pb2.CountPropertyFieldsForTargetResponse]]:
+        """CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+        version: 11.0.
+        """
+
+    @_abc_1.abstractmethod
+    def CreatePropertyValue(
+        self,
+        request: _properties_pb2.CreatePropertyValueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.CreatePropertyValueResponse, _abc.Awaitable[_properties_pb2.CreatePropertyValueResponse]]:
+        """CreatePropertyValue creates a property value. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def GetPropertyValue(
+        self,
+        request: _properties_pb2.GetPropertyValueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyValueResponse, _abc.Awaitable[_properties_pb2.GetPropertyValueResponse]]:
+        """GetPropertyValue returns a property value. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def GetPropertyValues(
+        self,
+        request: _properties_pb2.GetPropertyValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyValuesResponse, _abc.Awaitable[_properties_pb2.GetPropertyValuesResponse]]:
+        """GetPropertyValues returns several property values. Minimum server version:
+        10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePropertyValue(
+        self,
+        request: _properties_pb2.UpdatePropertyValueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpdatePropertyValueResponse, _abc.Awaitable[_properties_pb2.UpdatePropertyValueResponse]]:
+        """UpdatePropertyValue updates a property value. Minimum server version: 10.10."""
+
+    @_abc_1.abstractmethod
+    def UpsertPropertyValue(
+        self,
+        request: _properties_pb2.UpsertPropertyValueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpsertPropertyValueResponse, _abc.Awaitable[_properties_pb2.UpsertPropertyValueResponse]]:
+        """UpsertPropertyValue creates or updates a property value. Minimum server
+        version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValue(
+        self,
+        request: _properties_pb2.DeletePropertyValueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValueResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValueResponse]]:
+        """DeletePropertyValue deletes a property value; the row stays. Minimum server
+        version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchPropertyValues(
+        self,
+        request: _properties_pb2.SearchPropertyValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.SearchPropertyValuesResponse, _abc.Awaitable[_properties_pb2.SearchPropertyValuesResponse]]:
+        """SearchPropertyValues returns one page of property values that match filters.
+        Minimum server version: 11.0.
+        """
+
+    @_abc_1.abstractmethod
+    def RegisterPropertyGroup(
+        self,
+        request: _properties_pb2.RegisterPropertyGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.RegisterPropertyGroupResponse, _abc.Awaitable[_properties_pb2.RegisterPropertyGroupResponse]]:
+        """RegisterPropertyGroup registers a property group, or returns it. Minimum
+        server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPropertyGroup(
+        self,
+        request: _properties_pb2.GetPropertyGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyGroupResponse, _abc.Awaitable[_properties_pb2.GetPropertyGroupResponse]]:
+        """GetPropertyGroup returns a property group by name. Minimum server version:
+        10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPropertyFieldByName(
+        self,
+        request: _properties_pb2.GetPropertyFieldByNameRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.GetPropertyFieldByNameResponse, _abc.Awaitable[_properties_pb2.GetPropertyFieldByNameResponse]]:
+        """GetPropertyFieldByName returns a live field by group, target and name.
+        Minimum server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePropertyFields(
+        self,
+        request: _properties_pb2.UpdatePropertyFieldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpdatePropertyFieldsResponse, _abc.Awaitable[_properties_pb2.UpdatePropertyFieldsResponse]]:
+        """UpdatePropertyFields updates several property fields, all or none. Minimum
+        server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdatePropertyValues(
+        self,
+        request: _properties_pb2.UpdatePropertyValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpdatePropertyValuesResponse, _abc.Awaitable[_properties_pb2.UpdatePropertyValuesResponse]]:
+        """UpdatePropertyValues updates several property values, all or none. Minimum
+        server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertPropertyValues(
+        self,
+        request: _properties_pb2.UpsertPropertyValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpsertPropertyValuesResponse, _abc.Awaitable[_properties_pb2.UpsertPropertyValuesResponse]]:
+        """UpsertPropertyValues creates or updates several property values. Minimum
+        server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValuesForTarget(
+        self,
+        request: _properties_pb2.DeletePropertyValuesForTargetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValuesForTargetResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValuesForTargetResponse]]:
+        """DeletePropertyValuesForTarget deletes the values of one target. Minimum
+        server version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValuesForField(
+        self,
+        request: _properties_pb2.DeletePropertyValuesForFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValuesForFieldResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValuesForFieldResponse]]:
+        """DeletePropertyValuesForField deletes the values of one field. Minimum server
+        version: 10.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertPropertyValuesWithOptions(
+        self,
+        request: _properties_pb2.UpsertPropertyValuesWithOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpsertPropertyValuesWithOptionsResponse, _abc.Awaitable[_properties_pb2.UpsertPropertyValuesWithOptionsResponse]]:
+        """UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UpsertPropertyValueWithOptions(
+        self,
+        request: _properties_pb2.UpsertPropertyValueWithOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.UpsertPropertyValueWithOptionsResponse, _abc.Awaitable[_properties_pb2.UpsertPropertyValueWithOptionsResponse]]:
+        """UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValueWithOptions(
+        self,
+        request: _properties_pb2.DeletePropertyValueWithOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValueWithOptionsResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValueWithOptionsResponse]]:
+        """DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValuesForTargetWithOptions(
+        self,
+        request: _properties_pb2.DeletePropertyValuesForTargetWithOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValuesForTargetWithOptionsResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValuesForTargetWithOptionsResponse]]:
+        """DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+        scope. Minimum server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePropertyValuesForFieldWithOptions(
+        self,
+        request: _properties_pb2.DeletePropertyValuesForFieldWithOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]]:
+        """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+        scope. Minimum server version: 11.10.
         """
 
     @_abc_1.abstractmethod

@@ -53,6 +53,7 @@ type Backend struct {
 	files       fileStore
 	groups      groupStore
 	shared      sharedChannelStore
+	props       propertyStore
 	config      map[string]any
 
 	installDate int64
@@ -156,6 +157,7 @@ func New(opts ...Option) *Backend {
 		commands:    newCommandStore(),
 		groups:      newGroupStore(),
 		shared:      newSharedChannelStore(),
+		props:       newPropertyStore(),
 		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
 		profileImages: make(map[string][]byte),

@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x85\xc1\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a\"mattermost/plugin/properties.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xa1\xdd\x01\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
 	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
@@ -270,7 +270,35 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x19UninviteRemoteFromChannel\x123.mattermost.plugin.UninviteRemoteFromChannelRequest\x1a4.mattermost.plugin.UninviteRemoteFromChannelResponse\x12\x8c\x01\n" +
 	"\x1bReceiveSharedChannelSyncMsg\x125.mattermost.plugin.ReceiveSharedChannelSyncMsgRequest\x1a6.mattermost.plugin.ReceiveSharedChannelSyncMsgResponse\x12\xac\x01\n" +
 	"%ReceiveSharedChannelAttachmentSyncMsg\x12?.mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest\x1a@.mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse(\x01\x12\xb0\x01\n" +
-	"'ReceiveSharedChannelProfileImageSyncMsg\x12A.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest\x1aB.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse\x12w\n" +
+	"'ReceiveSharedChannelProfileImageSyncMsg\x12A.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest\x1aB.mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse\x12t\n" +
+	"\x13CreatePropertyField\x12-.mattermost.plugin.CreatePropertyFieldRequest\x1a..mattermost.plugin.CreatePropertyFieldResponse\x12k\n" +
+	"\x10GetPropertyField\x12*.mattermost.plugin.GetPropertyFieldRequest\x1a+.mattermost.plugin.GetPropertyFieldResponse\x12n\n" +
+	"\x11GetPropertyFields\x12+.mattermost.plugin.GetPropertyFieldsRequest\x1a,.mattermost.plugin.GetPropertyFieldsResponse\x12t\n" +
+	"\x13UpdatePropertyField\x12-.mattermost.plugin.UpdatePropertyFieldRequest\x1a..mattermost.plugin.UpdatePropertyFieldResponse\x12t\n" +
+	"\x13DeletePropertyField\x12-.mattermost.plugin.DeletePropertyFieldRequest\x1a..mattermost.plugin.DeletePropertyFieldResponse\x12w\n" +
+	"\x14SearchPropertyFields\x12..mattermost.plugin.SearchPropertyFieldsRequest\x1a/.mattermost.plugin.SearchPropertyFieldsResponse\x12t\n" +
+	"\x13CountPropertyFields\x12-.mattermost.plugin.CountPropertyFieldsRequest\x1a..mattermost.plugin.CountPropertyFieldsResponse\x12\x8f\x01\n" +
+	"\x1cCountPropertyFieldsForTarget\x126.mattermost.plugin.CountPropertyFieldsForTargetRequest\x1a7.mattermost.plugin.CountPropertyFieldsForTargetResponse\x12t\n" +
+	"\x13CreatePropertyValue\x12-.mattermost.plugin.CreatePropertyValueRequest\x1a..mattermost.plugin.CreatePropertyValueResponse\x12k\n" +
+	"\x10GetPropertyValue\x12*.mattermost.plugin.GetPropertyValueRequest\x1a+.mattermost.plugin.GetPropertyValueResponse\x12n\n" +
+	"\x11GetPropertyValues\x12+.mattermost.plugin.GetPropertyValuesRequest\x1a,.mattermost.plugin.GetPropertyValuesResponse\x12t\n" +
+	"\x13UpdatePropertyValue\x12-.mattermost.plugin.UpdatePropertyValueRequest\x1a..mattermost.plugin.UpdatePropertyValueResponse\x12t\n" +
+	"\x13UpsertPropertyValue\x12-.mattermost.plugin.UpsertPropertyValueRequest\x1a..mattermost.plugin.UpsertPropertyValueResponse\x12t\n" +
+	"\x13DeletePropertyValue\x12-.mattermost.plugin.DeletePropertyValueRequest\x1a..mattermost.plugin.DeletePropertyValueResponse\x12w\n" +
+	"\x14SearchPropertyValues\x12..mattermost.plugin.SearchPropertyValuesRequest\x1a/.mattermost.plugin.SearchPropertyValuesResponse\x12z\n" +
+	"\x15RegisterPropertyGroup\x12/.mattermost.plugin.RegisterPropertyGroupRequest\x1a0.mattermost.plugin.RegisterPropertyGroupResponse\x12k\n" +
+	"\x10GetPropertyGroup\x12*.mattermost.plugin.GetPropertyGroupRequest\x1a+.mattermost.plugin.GetPropertyGroupResponse\x12}\n" +
+	"\x16GetPropertyFieldByName\x120.mattermost.plugin.GetPropertyFieldByNameRequest\x1a1.mattermost.plugin.GetPropertyFieldByNameResponse\x12w\n" +
+	"\x14UpdatePropertyFields\x12..mattermost.plugin.UpdatePropertyFieldsRequest\x1a/.mattermost.plugin.UpdatePropertyFieldsResponse\x12w\n" +
+	"\x14UpdatePropertyValues\x12..mattermost.plugin.UpdatePropertyValuesRequest\x1a/.mattermost.plugin.UpdatePropertyValuesResponse\x12w\n" +
+	"\x14UpsertPropertyValues\x12..mattermost.plugin.UpsertPropertyValuesRequest\x1a/.mattermost.plugin.UpsertPropertyValuesResponse\x12\x92\x01\n" +
+	"\x1dDeletePropertyValuesForTarget\x127.mattermost.plugin.DeletePropertyValuesForTargetRequest\x1a8.mattermost.plugin.DeletePropertyValuesForTargetResponse\x12\x8f\x01\n" +
+	"\x1cDeletePropertyValuesForField\x126.mattermost.plugin.DeletePropertyValuesForFieldRequest\x1a7.mattermost.plugin.DeletePropertyValuesForFieldResponse\x12\x98\x01\n" +
+	"\x1fUpsertPropertyValuesWithOptions\x129.mattermost.plugin.UpsertPropertyValuesWithOptionsRequest\x1a:.mattermost.plugin.UpsertPropertyValuesWithOptionsResponse\x12\x95\x01\n" +
+	"\x1eUpsertPropertyValueWithOptions\x128.mattermost.plugin.UpsertPropertyValueWithOptionsRequest\x1a9.mattermost.plugin.UpsertPropertyValueWithOptionsResponse\x12\x95\x01\n" +
+	"\x1eDeletePropertyValueWithOptions\x128.mattermost.plugin.DeletePropertyValueWithOptionsRequest\x1a9.mattermost.plugin.DeletePropertyValueWithOptionsResponse\x12\xb3\x01\n" +
+	"(DeletePropertyValuesForTargetWithOptions\x12B.mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest\x1aC.mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse\x12\xb0\x01\n" +
+	"'DeletePropertyValuesForFieldWithOptions\x12A.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest\x1aB.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -305,456 +333,512 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\bLogError\x12\".mattermost.plugin.LogErrorRequest\x1a#.mattermost.plugin.LogErrorResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var file_mattermost_plugin_api_proto_goTypes = []any{
-	(*GetServerVersionRequest)(nil),                         // 0: mattermost.plugin.GetServerVersionRequest
-	(*GetConfigRequest)(nil),                                // 1: mattermost.plugin.GetConfigRequest
-	(*GetUnsanitizedConfigRequest)(nil),                     // 2: mattermost.plugin.GetUnsanitizedConfigRequest
-	(*SaveConfigRequest)(nil),                               // 3: mattermost.plugin.SaveConfigRequest
-	(*GetLicenseRequest)(nil),                               // 4: mattermost.plugin.GetLicenseRequest
-	(*IsEnterpriseReadyRequest)(nil),                        // 5: mattermost.plugin.IsEnterpriseReadyRequest
-	(*GetSystemInstallDateRequest)(nil),                     // 6: mattermost.plugin.GetSystemInstallDateRequest
-	(*GetDiagnosticIdRequest)(nil),                          // 7: mattermost.plugin.GetDiagnosticIdRequest
-	(*GetTelemetryIdRequest)(nil),                           // 8: mattermost.plugin.GetTelemetryIdRequest
-	(*RequestTrialLicenseRequest)(nil),                      // 9: mattermost.plugin.RequestTrialLicenseRequest
-	(*GetCloudLimitsRequest)(nil),                           // 10: mattermost.plugin.GetCloudLimitsRequest
-	(*KVSetRequest)(nil),                                    // 11: mattermost.plugin.KVSetRequest
-	(*KVGetRequest)(nil),                                    // 12: mattermost.plugin.KVGetRequest
-	(*KVDeleteRequest)(nil),                                 // 13: mattermost.plugin.KVDeleteRequest
-	(*KVDeleteAllRequest)(nil),                              // 14: mattermost.plugin.KVDeleteAllRequest
-	(*KVSetWithExpiryRequest)(nil),                          // 15: mattermost.plugin.KVSetWithExpiryRequest
-	(*KVCompareAndSetRequest)(nil),                          // 16: mattermost.plugin.KVCompareAndSetRequest
-	(*KVCompareAndDeleteRequest)(nil),                       // 17: mattermost.plugin.KVCompareAndDeleteRequest
-	(*KVSetWithOptionsRequest)(nil),                         // 18: mattermost.plugin.KVSetWithOptionsRequest
-	(*KVListRequest)(nil),                                   // 19: mattermost.plugin.KVListRequest
-	(*CreateUserRequest)(nil),                               // 20: mattermost.plugin.CreateUserRequest
-	(*DeleteUserRequest)(nil),                               // 21: mattermost.plugin.DeleteUserRequest
-	(*GetUsersRequest)(nil),                                 // 22: mattermost.plugin.GetUsersRequest
-	(*GetUsersByIdsRequest)(nil),                            // 23: mattermost.plugin.GetUsersByIdsRequest
-	(*GetUserRequest)(nil),                                  // 24: mattermost.plugin.GetUserRequest
-	(*GetUserByEmailRequest)(nil),                           // 25: mattermost.plugin.GetUserByEmailRequest
-	(*GetUserByUsernameRequest)(nil),                        // 26: mattermost.plugin.GetUserByUsernameRequest
-	(*GetUsersByUsernamesRequest)(nil),                      // 27: mattermost.plugin.GetUsersByUsernamesRequest
-	(*UpdateUserRequest)(nil),                               // 28: mattermost.plugin.UpdateUserRequest
-	(*CreateChannelRequest)(nil),                            // 29: mattermost.plugin.CreateChannelRequest
-	(*DeleteChannelRequest)(nil),                            // 30: mattermost.plugin.DeleteChannelRequest
-	(*RestoreChannelRequest)(nil),                           // 31: mattermost.plugin.RestoreChannelRequest
-	(*GetChannelOfTypeRequest)(nil),                         // 32: mattermost.plugin.GetChannelOfTypeRequest
-	(*GetPublicChannelsForTeamRequest)(nil),                 // 33: mattermost.plugin.GetPublicChannelsForTeamRequest
-	(*GetChannelRequest)(nil),                               // 34: mattermost.plugin.GetChannelRequest
-	(*GetChannelByNameRequest)(nil),                         // 35: mattermost.plugin.GetChannelByNameRequest
-	(*GetChannelByNameForTeamNameRequest)(nil),              // 36: mattermost.plugin.GetChannelByNameForTeamNameRequest
-	(*GetChannelsForTeamForUserRequest)(nil),                // 37: mattermost.plugin.GetChannelsForTeamForUserRequest
-	(*GetChannelStatsRequest)(nil),                          // 38: mattermost.plugin.GetChannelStatsRequest
-	(*GetDirectChannelRequest)(nil),                         // 39: mattermost.plugin.GetDirectChannelRequest
-	(*GetGroupChannelRequest)(nil),                          // 40: mattermost.plugin.GetGroupChannelRequest
-	(*UpdateChannelRequest)(nil),                            // 41: mattermost.plugin.UpdateChannelRequest
-	(*RegisterChannelGuardRequest)(nil),                     // 42: mattermost.plugin.RegisterChannelGuardRequest
-	(*UnregisterChannelGuardRequest)(nil),                   // 43: mattermost.plugin.UnregisterChannelGuardRequest
-	(*SearchChannelsRequest)(nil),                           // 44: mattermost.plugin.SearchChannelsRequest
-	(*AddChannelMemberRequest)(nil),                         // 45: mattermost.plugin.AddChannelMemberRequest
-	(*AddUserToChannelRequest)(nil),                         // 46: mattermost.plugin.AddUserToChannelRequest
-	(*GetChannelMemberRequest)(nil),                         // 47: mattermost.plugin.GetChannelMemberRequest
-	(*GetChannelMembersRequest)(nil),                        // 48: mattermost.plugin.GetChannelMembersRequest
-	(*GetChannelMembersByIdsRequest)(nil),                   // 49: mattermost.plugin.GetChannelMembersByIdsRequest
-	(*GetChannelMembersForUserRequest)(nil),                 // 50: mattermost.plugin.GetChannelMembersForUserRequest
-	(*UpdateChannelMemberRolesRequest)(nil),                 // 51: mattermost.plugin.UpdateChannelMemberRolesRequest
-	(*UpdateChannelMemberNotificationsRequest)(nil),         // 52: mattermost.plugin.UpdateChannelMemberNotificationsRequest
-	(*PatchChannelMembersNotificationsRequest)(nil),         // 53: mattermost.plugin.PatchChannelMembersNotificationsRequest
-	(*DeleteChannelMemberRequest)(nil),                      // 54: mattermost.plugin.DeleteChannelMemberRequest
-	(*AddChannelsToRetentionPolicyRequest)(nil),             // 55: mattermost.plugin.AddChannelsToRetentionPolicyRequest
-	(*RemoveChannelsFromRetentionPolicyRequest)(nil),        // 56: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
-	(*GetUsersInTeamRequest)(nil),                           // 57: mattermost.plugin.GetUsersInTeamRequest
-	(*GetUsersInChannelRequest)(nil),                        // 58: mattermost.plugin.GetUsersInChannelRequest
-	(*GetUserStatusRequest)(nil),                            // 59: mattermost.plugin.GetUserStatusRequest
-	(*GetUserStatusesByIdsRequest)(nil),                     // 60: mattermost.plugin.GetUserStatusesByIdsRequest
-	(*UpdateUserStatusRequest)(nil),                         // 61: mattermost.plugin.UpdateUserStatusRequest
-	(*SetUserStatusTimedDNDRequest)(nil),                    // 62: mattermost.plugin.SetUserStatusTimedDNDRequest
-	(*UpdateUserActiveRequest)(nil),                         // 63: mattermost.plugin.UpdateUserActiveRequest
-	(*UpdateUserCustomStatusRequest)(nil),                   // 64: mattermost.plugin.UpdateUserCustomStatusRequest
-	(*RemoveUserCustomStatusRequest)(nil),                   // 65: mattermost.plugin.RemoveUserCustomStatusRequest
-	(*GetLDAPUserAttributesRequest)(nil),                    // 66: mattermost.plugin.GetLDAPUserAttributesRequest
-	(*SearchUsersRequest)(nil),                              // 67: mattermost.plugin.SearchUsersRequest
-	(*GetProfileImageRequest)(nil),                          // 68: mattermost.plugin.GetProfileImageRequest
-	(*SetProfileImageRequest)(nil),                          // 69: mattermost.plugin.SetProfileImageRequest
-	(*UpdateUserAuthRequest)(nil),                           // 70: mattermost.plugin.UpdateUserAuthRequest
-	(*UpdateUserRolesRequest)(nil),                          // 71: mattermost.plugin.UpdateUserRolesRequest
-	(*GetSessionRequest)(nil),                               // 72: mattermost.plugin.GetSessionRequest
-	(*CreateSessionRequest)(nil),                            // 73: mattermost.plugin.CreateSessionRequest
-	(*ExtendSessionExpiryRequest)(nil),                      // 74: mattermost.plugin.ExtendSessionExpiryRequest
-	(*RevokeSessionRequest)(nil),                            // 75: mattermost.plugin.RevokeSessionRequest
-	(*CreateUserAccessTokenRequest)(nil),                    // 76: mattermost.plugin.CreateUserAccessTokenRequest
-	(*RevokeUserAccessTokenRequest)(nil),                    // 77: mattermost.plugin.RevokeUserAccessTokenRequest
-	(*HasPermissionToRequest)(nil),                          // 78: mattermost.plugin.HasPermissionToRequest
-	(*HasPermissionToTeamRequest)(nil),                      // 79: mattermost.plugin.HasPermissionToTeamRequest
-	(*HasPermissionToChannelRequest)(nil),                   // 80: mattermost.plugin.HasPermissionToChannelRequest
-	(*RolesGrantPermissionRequest)(nil),                     // 81: mattermost.plugin.RolesGrantPermissionRequest
-	(*CreatePostRequest)(nil),                               // 82: mattermost.plugin.CreatePostRequest
-	(*DeletePostRequest)(nil),                               // 83: mattermost.plugin.DeletePostRequest
-	(*GetPostThreadRequest)(nil),                            // 84: mattermost.plugin.GetPostThreadRequest
-	(*GetPostRequest)(nil),                                  // 85: mattermost.plugin.GetPostRequest
-	(*GetPostsSinceRequest)(nil),                            // 86: mattermost.plugin.GetPostsSinceRequest
-	(*GetPostsAfterRequest)(nil),                            // 87: mattermost.plugin.GetPostsAfterRequest
-	(*GetPostsBeforeRequest)(nil),                           // 88: mattermost.plugin.GetPostsBeforeRequest
-	(*GetPostsForChannelRequest)(nil),                       // 89: mattermost.plugin.GetPostsForChannelRequest
-	(*UpdatePostRequest)(nil),                               // 90: mattermost.plugin.UpdatePostRequest
-	(*SearchPostsInTeamRequest)(nil),                        // 91: mattermost.plugin.SearchPostsInTeamRequest
-	(*SearchPostsInTeamForUserRequest)(nil),                 // 92: mattermost.plugin.SearchPostsInTeamForUserRequest
-	(*SendEphemeralPostRequest)(nil),                        // 93: mattermost.plugin.SendEphemeralPostRequest
-	(*UpdateEphemeralPostRequest)(nil),                      // 94: mattermost.plugin.UpdateEphemeralPostRequest
-	(*DeleteEphemeralPostRequest)(nil),                      // 95: mattermost.plugin.DeleteEphemeralPostRequest
-	(*MoveThreadsToBackingChannelRequest)(nil),              // 96: mattermost.plugin.MoveThreadsToBackingChannelRequest
-	(*AddReactionRequest)(nil),                              // 97: mattermost.plugin.AddReactionRequest
-	(*RemoveReactionRequest)(nil),                           // 98: mattermost.plugin.RemoveReactionRequest
-	(*GetReactionsRequest)(nil),                             // 99: mattermost.plugin.GetReactionsRequest
-	(*CreateChannelSidebarCategoryRequest)(nil),             // 100: mattermost.plugin.CreateChannelSidebarCategoryRequest
-	(*GetChannelSidebarCategoriesRequest)(nil),              // 101: mattermost.plugin.GetChannelSidebarCategoriesRequest
-	(*UpdateChannelSidebarCategoriesRequest)(nil),           // 102: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
-	(*CreateBotRequest)(nil),                                // 103: mattermost.plugin.CreateBotRequest
-	(*PatchBotRequest)(nil),                                 // 104: mattermost.plugin.PatchBotRequest
-	(*GetBotRequest)(nil),                                   // 105: mattermost.plugin.GetBotRequest
-	(*GetBotsRequest)(nil),                                  // 106: mattermost.plugin.GetBotsRequest
-	(*UpdateBotActiveRequest)(nil),                          // 107: mattermost.plugin.UpdateBotActiveRequest
-	(*PermanentDeleteBotRequest)(nil),                       // 108: mattermost.plugin.PermanentDeleteBotRequest
-	(*EnsureBotUserRequest)(nil),                            // 109: mattermost.plugin.EnsureBotUserRequest
-	(*CreateOAuthAppRequest)(nil),                           // 110: mattermost.plugin.CreateOAuthAppRequest
-	(*GetOAuthAppRequest)(nil),                              // 111: mattermost.plugin.GetOAuthAppRequest
-	(*UpdateOAuthAppRequest)(nil),                           // 112: mattermost.plugin.UpdateOAuthAppRequest
-	(*DeleteOAuthAppRequest)(nil),                           // 113: mattermost.plugin.DeleteOAuthAppRequest
-	(*RegisterCommandRequest)(nil),                          // 114: mattermost.plugin.RegisterCommandRequest
-	(*UnregisterCommandRequest)(nil),                        // 115: mattermost.plugin.UnregisterCommandRequest
-	(*ExecuteSlashCommandRequest)(nil),                      // 116: mattermost.plugin.ExecuteSlashCommandRequest
-	(*CreateCommandRequest)(nil),                            // 117: mattermost.plugin.CreateCommandRequest
-	(*ListCommandsRequest)(nil),                             // 118: mattermost.plugin.ListCommandsRequest
-	(*ListCustomCommandsRequest)(nil),                       // 119: mattermost.plugin.ListCustomCommandsRequest
-	(*ListPluginCommandsRequest)(nil),                       // 120: mattermost.plugin.ListPluginCommandsRequest
-	(*ListBuiltInCommandsRequest)(nil),                      // 121: mattermost.plugin.ListBuiltInCommandsRequest
-	(*GetCommandRequest)(nil),                               // 122: mattermost.plugin.GetCommandRequest
-	(*UpdateCommandRequest)(nil),                            // 123: mattermost.plugin.UpdateCommandRequest
-	(*DeleteCommandRequest)(nil),                            // 124: mattermost.plugin.DeleteCommandRequest
-	(*PublishWebSocketEventRequest)(nil),                    // 125: mattermost.plugin.PublishWebSocketEventRequest
-	(*OpenInteractiveDialogRequest)(nil),                    // 126: mattermost.plugin.OpenInteractiveDialogRequest
-	(*SendToastMessageRequest)(nil),                         // 127: mattermost.plugin.SendToastMessageRequest
-	(*PublishUserTypingRequest)(nil),                        // 128: mattermost.plugin.PublishUserTypingRequest
-	(*SendMailRequest)(nil),                                 // 129: mattermost.plugin.SendMailRequest
-	(*SendPushNotificationRequest)(nil),                     // 130: mattermost.plugin.SendPushNotificationRequest
-	(*PublishPluginClusterEventRequest)(nil),                // 131: mattermost.plugin.PublishPluginClusterEventRequest
-	(*LogAuditRecRequest)(nil),                              // 132: mattermost.plugin.LogAuditRecRequest
-	(*LogAuditRecWithLevelRequest)(nil),                     // 133: mattermost.plugin.LogAuditRecWithLevelRequest
-	(*GetEmojiListRequest)(nil),                             // 134: mattermost.plugin.GetEmojiListRequest
-	(*GetEmojiByNameRequest)(nil),                           // 135: mattermost.plugin.GetEmojiByNameRequest
-	(*GetEmojiRequest)(nil),                                 // 136: mattermost.plugin.GetEmojiRequest
-	(*GetEmojiImageRequest)(nil),                            // 137: mattermost.plugin.GetEmojiImageRequest
-	(*LoadPluginConfigurationRequest)(nil),                  // 138: mattermost.plugin.LoadPluginConfigurationRequest
-	(*GetPluginConfigRequest)(nil),                          // 139: mattermost.plugin.GetPluginConfigRequest
-	(*SavePluginConfigRequest)(nil),                         // 140: mattermost.plugin.SavePluginConfigRequest
-	(*GetBundlePathRequest)(nil),                            // 141: mattermost.plugin.GetBundlePathRequest
-	(*GetPluginsRequest)(nil),                               // 142: mattermost.plugin.GetPluginsRequest
-	(*EnablePluginRequest)(nil),                             // 143: mattermost.plugin.EnablePluginRequest
-	(*DisablePluginRequest)(nil),                            // 144: mattermost.plugin.DisablePluginRequest
-	(*RemovePluginRequest)(nil),                             // 145: mattermost.plugin.RemovePluginRequest
-	(*GetPluginStatusRequest)(nil),                          // 146: mattermost.plugin.GetPluginStatusRequest
-	(*InstallPluginRequest)(nil),                            // 147: mattermost.plugin.InstallPluginRequest
-	(*PluginHTTPRequest)(nil),                               // 148: mattermost.plugin.PluginHTTPRequest
-	(*RegisterCollectionAndTopicRequest)(nil),               // 149: mattermost.plugin.RegisterCollectionAndTopicRequest
-	(*GetPluginIDRequest)(nil),                              // 150: mattermost.plugin.GetPluginIDRequest
-	(*CopyFileInfosRequest)(nil),                            // 151: mattermost.plugin.CopyFileInfosRequest
-	(*GetFileInfoRequest)(nil),                              // 152: mattermost.plugin.GetFileInfoRequest
-	(*SetFileSearchableContentRequest)(nil),                 // 153: mattermost.plugin.SetFileSearchableContentRequest
-	(*GetFileInfosRequest)(nil),                             // 154: mattermost.plugin.GetFileInfosRequest
-	(*GetFileRequest)(nil),                                  // 155: mattermost.plugin.GetFileRequest
-	(*GetFileLinkRequest)(nil),                              // 156: mattermost.plugin.GetFileLinkRequest
-	(*ReadFileRequest)(nil),                                 // 157: mattermost.plugin.ReadFileRequest
-	(*UploadFileRequest)(nil),                               // 158: mattermost.plugin.UploadFileRequest
-	(*CreateUploadSessionRequest)(nil),                      // 159: mattermost.plugin.CreateUploadSessionRequest
-	(*UploadDataRequest)(nil),                               // 160: mattermost.plugin.UploadDataRequest
-	(*GetUploadSessionRequest)(nil),                         // 161: mattermost.plugin.GetUploadSessionRequest
-	(*GetGroupRequest)(nil),                                 // 162: mattermost.plugin.GetGroupRequest
-	(*GetGroupByNameRequest)(nil),                           // 163: mattermost.plugin.GetGroupByNameRequest
-	(*GetGroupMemberUsersRequest)(nil),                      // 164: mattermost.plugin.GetGroupMemberUsersRequest
-	(*GetGroupsBySourceRequest)(nil),                        // 165: mattermost.plugin.GetGroupsBySourceRequest
-	(*GetGroupsForUserRequest)(nil),                         // 166: mattermost.plugin.GetGroupsForUserRequest
-	(*UpsertGroupMemberRequest)(nil),                        // 167: mattermost.plugin.UpsertGroupMemberRequest
-	(*UpsertGroupMembersRequest)(nil),                       // 168: mattermost.plugin.UpsertGroupMembersRequest
-	(*GetGroupByRemoteIDRequest)(nil),                       // 169: mattermost.plugin.GetGroupByRemoteIDRequest
-	(*CreateGroupRequest)(nil),                              // 170: mattermost.plugin.CreateGroupRequest
-	(*UpdateGroupRequest)(nil),                              // 171: mattermost.plugin.UpdateGroupRequest
-	(*DeleteGroupRequest)(nil),                              // 172: mattermost.plugin.DeleteGroupRequest
-	(*RestoreGroupRequest)(nil),                             // 173: mattermost.plugin.RestoreGroupRequest
-	(*DeleteGroupMemberRequest)(nil),                        // 174: mattermost.plugin.DeleteGroupMemberRequest
-	(*GetGroupSyncableRequest)(nil),                         // 175: mattermost.plugin.GetGroupSyncableRequest
-	(*GetGroupSyncablesRequest)(nil),                        // 176: mattermost.plugin.GetGroupSyncablesRequest
-	(*UpsertGroupSyncableRequest)(nil),                      // 177: mattermost.plugin.UpsertGroupSyncableRequest
-	(*UpdateGroupSyncableRequest)(nil),                      // 178: mattermost.plugin.UpdateGroupSyncableRequest
-	(*DeleteGroupSyncableRequest)(nil),                      // 179: mattermost.plugin.DeleteGroupSyncableRequest
-	(*GetGroupsRequest)(nil),                                // 180: mattermost.plugin.GetGroupsRequest
-	(*CreateDefaultSyncableMembershipsRequest)(nil),         // 181: mattermost.plugin.CreateDefaultSyncableMembershipsRequest
-	(*DeleteGroupConstrainedMembershipsRequest)(nil),        // 182: mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
-	(*RegisterPluginForSharedChannelsRequest)(nil),          // 183: mattermost.plugin.RegisterPluginForSharedChannelsRequest
-	(*UnregisterPluginForSharedChannelsRequest)(nil),        // 184: mattermost.plugin.UnregisterPluginForSharedChannelsRequest
-	(*UnregisterPluginRemoteForSharedChannelsRequest)(nil),  // 185: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsRequest
-	(*ShareChannelRequest)(nil),                             // 186: mattermost.plugin.ShareChannelRequest
-	(*UpdateSharedChannelRequest)(nil),                      // 187: mattermost.plugin.UpdateSharedChannelRequest
-	(*UnshareChannelRequest)(nil),                           // 188: mattermost.plugin.UnshareChannelRequest
-	(*UpdateSharedChannelCursorRequest)(nil),                // 189: mattermost.plugin.UpdateSharedChannelCursorRequest
-	(*SyncSharedChannelRequest)(nil),                        // 190: mattermost.plugin.SyncSharedChannelRequest
-	(*InviteRemoteToChannelRequest)(nil),                    // 191: mattermost.plugin.InviteRemoteToChannelRequest
-	(*UninviteRemoteFromChannelRequest)(nil),                // 192: mattermost.plugin.UninviteRemoteFromChannelRequest
-	(*ReceiveSharedChannelSyncMsgRequest)(nil),              // 193: mattermost.plugin.ReceiveSharedChannelSyncMsgRequest
-	(*ReceiveSharedChannelAttachmentSyncMsgRequest)(nil),    // 194: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest
-	(*ReceiveSharedChannelProfileImageSyncMsgRequest)(nil),  // 195: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest
-	(*GetPreferenceForUserRequest)(nil),                     // 196: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),                    // 197: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),                 // 198: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),                 // 199: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                               // 200: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                               // 201: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                                 // 202: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                                  // 203: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                            // 204: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),                    // 205: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                               // 206: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                              // 207: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                          // 208: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                         // 209: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                        // 210: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),              // 211: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                         // 212: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                           // 213: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                            // 214: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),                    // 215: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),                    // 216: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                             // 217: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                              // 218: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                              // 219: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                           // 220: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                                 // 221: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                                  // 222: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                                  // 223: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                                 // 224: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                        // 225: mattermost.plugin.GetServerVersionResponse
-	(*GetConfigResponse)(nil),                               // 226: mattermost.plugin.GetConfigResponse
-	(*GetUnsanitizedConfigResponse)(nil),                    // 227: mattermost.plugin.GetUnsanitizedConfigResponse
-	(*SaveConfigResponse)(nil),                              // 228: mattermost.plugin.SaveConfigResponse
-	(*GetLicenseResponse)(nil),                              // 229: mattermost.plugin.GetLicenseResponse
-	(*IsEnterpriseReadyResponse)(nil),                       // 230: mattermost.plugin.IsEnterpriseReadyResponse
-	(*GetSystemInstallDateResponse)(nil),                    // 231: mattermost.plugin.GetSystemInstallDateResponse
-	(*GetDiagnosticIdResponse)(nil),                         // 232: mattermost.plugin.GetDiagnosticIdResponse
-	(*GetTelemetryIdResponse)(nil),                          // 233: mattermost.plugin.GetTelemetryIdResponse
-	(*RequestTrialLicenseResponse)(nil),                     // 234: mattermost.plugin.RequestTrialLicenseResponse
-	(*GetCloudLimitsResponse)(nil),                          // 235: mattermost.plugin.GetCloudLimitsResponse
-	(*KVSetResponse)(nil),                                   // 236: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                                   // 237: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                                // 238: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                             // 239: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                         // 240: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                         // 241: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                      // 242: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                        // 243: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                                  // 244: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                              // 245: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                              // 246: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                                // 247: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                           // 248: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                                 // 249: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                          // 250: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                       // 251: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),                     // 252: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                              // 253: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                           // 254: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                           // 255: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                          // 256: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                        // 257: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),                // 258: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                              // 259: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                        // 260: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),             // 261: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),               // 262: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                         // 263: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                        // 264: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                         // 265: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                           // 266: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),                    // 267: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),                  // 268: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                          // 269: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                        // 270: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                        // 271: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                        // 272: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                       // 273: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),                  // 274: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),                // 275: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),                // 276: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),        // 277: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),        // 278: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),                     // 279: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),            // 280: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil),       // 281: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                          // 282: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                       // 283: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                           // 284: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),                    // 285: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                        // 286: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),                   // 287: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                        // 288: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),                  // 289: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),                  // 290: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),                   // 291: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                             // 292: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                         // 293: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                         // 294: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                          // 295: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                         // 296: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                              // 297: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                           // 298: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),                     // 299: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                           // 300: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),                   // 301: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),                   // 302: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                         // 303: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),                     // 304: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),                  // 305: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),                    // 306: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                              // 307: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                              // 308: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                           // 309: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                                 // 310: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                           // 311: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                           // 312: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                          // 313: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                      // 314: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                              // 315: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                       // 316: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),                // 317: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                       // 318: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),                     // 319: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),                     // 320: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),             // 321: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                             // 322: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                          // 323: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                            // 324: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),            // 325: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),             // 326: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),          // 327: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                               // 328: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                                // 329: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                                  // 330: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                                 // 331: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                         // 332: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                      // 333: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                           // 334: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                          // 335: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                             // 336: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                          // 337: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                          // 338: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                         // 339: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                       // 340: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),                     // 341: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                           // 342: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                            // 343: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                      // 344: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                      // 345: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),                     // 346: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                              // 347: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                           // 348: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                           // 349: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),                   // 350: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),                   // 351: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                        // 352: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                       // 353: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                                // 354: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),                    // 355: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),               // 356: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                             // 357: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),                    // 358: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetEmojiListResponse)(nil),                            // 359: mattermost.plugin.GetEmojiListResponse
-	(*GetEmojiByNameResponse)(nil),                          // 360: mattermost.plugin.GetEmojiByNameResponse
-	(*GetEmojiResponse)(nil),                                // 361: mattermost.plugin.GetEmojiResponse
-	(*GetEmojiImageResponse)(nil),                           // 362: mattermost.plugin.GetEmojiImageResponse
-	(*LoadPluginConfigurationResponse)(nil),                 // 363: mattermost.plugin.LoadPluginConfigurationResponse
-	(*GetPluginConfigResponse)(nil),                         // 364: mattermost.plugin.GetPluginConfigResponse
-	(*SavePluginConfigResponse)(nil),                        // 365: mattermost.plugin.SavePluginConfigResponse
-	(*GetBundlePathResponse)(nil),                           // 366: mattermost.plugin.GetBundlePathResponse
-	(*GetPluginsResponse)(nil),                              // 367: mattermost.plugin.GetPluginsResponse
-	(*EnablePluginResponse)(nil),                            // 368: mattermost.plugin.EnablePluginResponse
-	(*DisablePluginResponse)(nil),                           // 369: mattermost.plugin.DisablePluginResponse
-	(*RemovePluginResponse)(nil),                            // 370: mattermost.plugin.RemovePluginResponse
-	(*GetPluginStatusResponse)(nil),                         // 371: mattermost.plugin.GetPluginStatusResponse
-	(*InstallPluginResponse)(nil),                           // 372: mattermost.plugin.InstallPluginResponse
-	(*PluginHTTPResponse)(nil),                              // 373: mattermost.plugin.PluginHTTPResponse
-	(*RegisterCollectionAndTopicResponse)(nil),              // 374: mattermost.plugin.RegisterCollectionAndTopicResponse
-	(*GetPluginIDResponse)(nil),                             // 375: mattermost.plugin.GetPluginIDResponse
-	(*CopyFileInfosResponse)(nil),                           // 376: mattermost.plugin.CopyFileInfosResponse
-	(*GetFileInfoResponse)(nil),                             // 377: mattermost.plugin.GetFileInfoResponse
-	(*SetFileSearchableContentResponse)(nil),                // 378: mattermost.plugin.SetFileSearchableContentResponse
-	(*GetFileInfosResponse)(nil),                            // 379: mattermost.plugin.GetFileInfosResponse
-	(*GetFileResponse)(nil),                                 // 380: mattermost.plugin.GetFileResponse
-	(*GetFileLinkResponse)(nil),                             // 381: mattermost.plugin.GetFileLinkResponse
-	(*ReadFileResponse)(nil),                                // 382: mattermost.plugin.ReadFileResponse
-	(*UploadFileResponse)(nil),                              // 383: mattermost.plugin.UploadFileResponse
-	(*CreateUploadSessionResponse)(nil),                     // 384: mattermost.plugin.CreateUploadSessionResponse
-	(*UploadDataResponse)(nil),                              // 385: mattermost.plugin.UploadDataResponse
-	(*GetUploadSessionResponse)(nil),                        // 386: mattermost.plugin.GetUploadSessionResponse
-	(*GetGroupResponse)(nil),                                // 387: mattermost.plugin.GetGroupResponse
-	(*GetGroupByNameResponse)(nil),                          // 388: mattermost.plugin.GetGroupByNameResponse
-	(*GetGroupMemberUsersResponse)(nil),                     // 389: mattermost.plugin.GetGroupMemberUsersResponse
-	(*GetGroupsBySourceResponse)(nil),                       // 390: mattermost.plugin.GetGroupsBySourceResponse
-	(*GetGroupsForUserResponse)(nil),                        // 391: mattermost.plugin.GetGroupsForUserResponse
-	(*UpsertGroupMemberResponse)(nil),                       // 392: mattermost.plugin.UpsertGroupMemberResponse
-	(*UpsertGroupMembersResponse)(nil),                      // 393: mattermost.plugin.UpsertGroupMembersResponse
-	(*GetGroupByRemoteIDResponse)(nil),                      // 394: mattermost.plugin.GetGroupByRemoteIDResponse
-	(*CreateGroupResponse)(nil),                             // 395: mattermost.plugin.CreateGroupResponse
-	(*UpdateGroupResponse)(nil),                             // 396: mattermost.plugin.UpdateGroupResponse
-	(*DeleteGroupResponse)(nil),                             // 397: mattermost.plugin.DeleteGroupResponse
-	(*RestoreGroupResponse)(nil),                            // 398: mattermost.plugin.RestoreGroupResponse
-	(*DeleteGroupMemberResponse)(nil),                       // 399: mattermost.plugin.DeleteGroupMemberResponse
-	(*GetGroupSyncableResponse)(nil),                        // 400: mattermost.plugin.GetGroupSyncableResponse
-	(*GetGroupSyncablesResponse)(nil),                       // 401: mattermost.plugin.GetGroupSyncablesResponse
-	(*UpsertGroupSyncableResponse)(nil),                     // 402: mattermost.plugin.UpsertGroupSyncableResponse
-	(*UpdateGroupSyncableResponse)(nil),                     // 403: mattermost.plugin.UpdateGroupSyncableResponse
-	(*DeleteGroupSyncableResponse)(nil),                     // 404: mattermost.plugin.DeleteGroupSyncableResponse
-	(*GetGroupsResponse)(nil),                               // 405: mattermost.plugin.GetGroupsResponse
-	(*CreateDefaultSyncableMembershipsResponse)(nil),        // 406: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	(*DeleteGroupConstrainedMembershipsResponse)(nil),       // 407: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	(*RegisterPluginForSharedChannelsResponse)(nil),         // 408: mattermost.plugin.RegisterPluginForSharedChannelsResponse
-	(*UnregisterPluginForSharedChannelsResponse)(nil),       // 409: mattermost.plugin.UnregisterPluginForSharedChannelsResponse
-	(*UnregisterPluginRemoteForSharedChannelsResponse)(nil), // 410: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
-	(*ShareChannelResponse)(nil),                            // 411: mattermost.plugin.ShareChannelResponse
-	(*UpdateSharedChannelResponse)(nil),                     // 412: mattermost.plugin.UpdateSharedChannelResponse
-	(*UnshareChannelResponse)(nil),                          // 413: mattermost.plugin.UnshareChannelResponse
-	(*UpdateSharedChannelCursorResponse)(nil),               // 414: mattermost.plugin.UpdateSharedChannelCursorResponse
-	(*SyncSharedChannelResponse)(nil),                       // 415: mattermost.plugin.SyncSharedChannelResponse
-	(*InviteRemoteToChannelResponse)(nil),                   // 416: mattermost.plugin.InviteRemoteToChannelResponse
-	(*UninviteRemoteFromChannelResponse)(nil),               // 417: mattermost.plugin.UninviteRemoteFromChannelResponse
-	(*ReceiveSharedChannelSyncMsgResponse)(nil),             // 418: mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
-	(*ReceiveSharedChannelAttachmentSyncMsgResponse)(nil),   // 419: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
-	(*ReceiveSharedChannelProfileImageSyncMsgResponse)(nil), // 420: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
-	(*GetPreferenceForUserResponse)(nil),                    // 421: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),                   // 422: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),                // 423: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),                // 424: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                              // 425: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                              // 426: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                                // 427: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                                 // 428: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                           // 429: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),                   // 430: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                              // 431: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                             // 432: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                         // 433: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                        // 434: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                       // 435: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),             // 436: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                        // 437: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                          // 438: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                           // 439: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),                   // 440: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),                   // 441: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                            // 442: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                             // 443: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                             // 444: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                          // 445: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                                // 446: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                                 // 447: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                                 // 448: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                                // 449: mattermost.plugin.LogErrorResponse
+	(*GetServerVersionRequest)(nil),                          // 0: mattermost.plugin.GetServerVersionRequest
+	(*GetConfigRequest)(nil),                                 // 1: mattermost.plugin.GetConfigRequest
+	(*GetUnsanitizedConfigRequest)(nil),                      // 2: mattermost.plugin.GetUnsanitizedConfigRequest
+	(*SaveConfigRequest)(nil),                                // 3: mattermost.plugin.SaveConfigRequest
+	(*GetLicenseRequest)(nil),                                // 4: mattermost.plugin.GetLicenseRequest
+	(*IsEnterpriseReadyRequest)(nil),                         // 5: mattermost.plugin.IsEnterpriseReadyRequest
+	(*GetSystemInstallDateRequest)(nil),                      // 6: mattermost.plugin.GetSystemInstallDateRequest
+	(*GetDiagnosticIdRequest)(nil),                           // 7: mattermost.plugin.GetDiagnosticIdRequest
+	(*GetTelemetryIdRequest)(nil),                            // 8: mattermost.plugin.GetTelemetryIdRequest
+	(*RequestTrialLicenseRequest)(nil),                       // 9: mattermost.plugin.RequestTrialLicenseRequest
+	(*GetCloudLimitsRequest)(nil),                            // 10: mattermost.plugin.GetCloudLimitsRequest
+	(*KVSetRequest)(nil),                                     // 11: mattermost.plugin.KVSetRequest
+	(*KVGetRequest)(nil),                                     // 12: mattermost.plugin.KVGetRequest
+	(*KVDeleteRequest)(nil),                                  // 13: mattermost.plugin.KVDeleteRequest
+	(*KVDeleteAllRequest)(nil),                               // 14: mattermost.plugin.KVDeleteAllRequest
+	(*KVSetWithExpiryRequest)(nil),                           // 15: mattermost.plugin.KVSetWithExpiryRequest
+	(*KVCompareAndSetRequest)(nil),                           // 16: mattermost.plugin.KVCompareAndSetRequest
+	(*KVCompareAndDeleteRequest)(nil),                        // 17: mattermost.plugin.KVCompareAndDeleteRequest
+	(*KVSetWithOptionsRequest)(nil),                          // 18: mattermost.plugin.KVSetWithOptionsRequest
+	(*KVListRequest)(nil),                                    // 19: mattermost.plugin.KVListRequest
+	(*CreateUserRequest)(nil),                                // 20: mattermost.plugin.CreateUserRequest
+	(*DeleteUserRequest)(nil),                                // 21: mattermost.plugin.DeleteUserRequest
+	(*GetUsersRequest)(nil),                                  // 22: mattermost.plugin.GetUsersRequest
+	(*GetUsersByIdsRequest)(nil),                             // 23: mattermost.plugin.GetUsersByIdsRequest
+	(*GetUserRequest)(nil),                                   // 24: mattermost.plugin.GetUserRequest
+	(*GetUserByEmailRequest)(nil),                            // 25: mattermost.plugin.GetUserByEmailRequest
+	(*GetUserByUsernameRequest)(nil),                         // 26: mattermost.plugin.GetUserByUsernameRequest
+	(*GetUsersByUsernamesRequest)(nil),                       // 27: mattermost.plugin.GetUsersByUsernamesRequest
+	(*UpdateUserRequest)(nil),                                // 28: mattermost.plugin.UpdateUserRequest
+	(*CreateChannelRequest)(nil),                             // 29: mattermost.plugin.CreateChannelRequest
+	(*DeleteChannelRequest)(nil),                             // 30: mattermost.plugin.DeleteChannelRequest
+	(*RestoreChannelRequest)(nil),                            // 31: mattermost.plugin.RestoreChannelRequest
+	(*GetChannelOfTypeRequest)(nil),                          // 32: mattermost.plugin.GetChannelOfTypeRequest
+	(*GetPublicChannelsForTeamRequest)(nil),                  // 33: mattermost.plugin.GetPublicChannelsForTeamRequest
+	(*GetChannelRequest)(nil),                                // 34: mattermost.plugin.GetChannelRequest
+	(*GetChannelByNameRequest)(nil),                          // 35: mattermost.plugin.GetChannelByNameRequest
+	(*GetChannelByNameForTeamNameRequest)(nil),               // 36: mattermost.plugin.GetChannelByNameForTeamNameRequest
+	(*GetChannelsForTeamForUserRequest)(nil),                 // 37: mattermost.plugin.GetChannelsForTeamForUserRequest
+	(*GetChannelStatsRequest)(nil),                           // 38: mattermost.plugin.GetChannelStatsRequest
+	(*GetDirectChannelRequest)(nil),                          // 39: mattermost.plugin.GetDirectChannelRequest
+	(*GetGroupChannelRequest)(nil),                           // 40: mattermost.plugin.GetGroupChannelRequest
+	(*UpdateChannelRequest)(nil),                             // 41: mattermost.plugin.UpdateChannelRequest
+	(*RegisterChannelGuardRequest)(nil),                      // 42: mattermost.plugin.RegisterChannelGuardRequest
+	(*UnregisterChannelGuardRequest)(nil),                    // 43: mattermost.plugin.UnregisterChannelGuardRequest
+	(*SearchChannelsRequest)(nil),                            // 44: mattermost.plugin.SearchChannelsRequest
+	(*AddChannelMemberRequest)(nil),                          // 45: mattermost.plugin.AddChannelMemberRequest
+	(*AddUserToChannelRequest)(nil),                          // 46: mattermost.plugin.AddUserToChannelRequest
+	(*GetChannelMemberRequest)(nil),                          // 47: mattermost.plugin.GetChannelMemberRequest
+	(*GetChannelMembersRequest)(nil),                         // 48: mattermost.plugin.GetChannelMembersRequest
+	(*GetChannelMembersByIdsRequest)(nil),                    // 49: mattermost.plugin.GetChannelMembersByIdsRequest
+	(*GetChannelMembersForUserRequest)(nil),                  // 50: mattermost.plugin.GetChannelMembersForUserRequest
+	(*UpdateChannelMemberRolesRequest)(nil),                  // 51: mattermost.plugin.UpdateChannelMemberRolesRequest
+	(*UpdateChannelMemberNotificationsRequest)(nil),          // 52: mattermost.plugin.UpdateChannelMemberNotificationsRequest
+	(*PatchChannelMembersNotificationsRequest)(nil),          // 53: mattermost.plugin.PatchChannelMembersNotificationsRequest
+	(*DeleteChannelMemberRequest)(nil),                       // 54: mattermost.plugin.DeleteChannelMemberRequest
+	(*AddChannelsToRetentionPolicyRequest)(nil),              // 55: mattermost.plugin.AddChannelsToRetentionPolicyRequest
+	(*RemoveChannelsFromRetentionPolicyRequest)(nil),         // 56: mattermost.plugin.RemoveChannelsFromRetentionPolicyRequest
+	(*GetUsersInTeamRequest)(nil),                            // 57: mattermost.plugin.GetUsersInTeamRequest
+	(*GetUsersInChannelRequest)(nil),                         // 58: mattermost.plugin.GetUsersInChannelRequest
+	(*GetUserStatusRequest)(nil),                             // 59: mattermost.plugin.GetUserStatusRequest
+	(*GetUserStatusesByIdsRequest)(nil),                      // 60: mattermost.plugin.GetUserStatusesByIdsRequest
+	(*UpdateUserStatusRequest)(nil),                          // 61: mattermost.plugin.UpdateUserStatusRequest
+	(*SetUserStatusTimedDNDRequest)(nil),                     // 62: mattermost.plugin.SetUserStatusTimedDNDRequest
+	(*UpdateUserActiveRequest)(nil),                          // 63: mattermost.plugin.UpdateUserActiveRequest
+	(*UpdateUserCustomStatusRequest)(nil),                    // 64: mattermost.plugin.UpdateUserCustomStatusRequest
+	(*RemoveUserCustomStatusRequest)(nil),                    // 65: mattermost.plugin.RemoveUserCustomStatusRequest
+	(*GetLDAPUserAttributesRequest)(nil),                     // 66: mattermost.plugin.GetLDAPUserAttributesRequest
+	(*SearchUsersRequest)(nil),                               // 67: mattermost.plugin.SearchUsersRequest
+	(*GetProfileImageRequest)(nil),                           // 68: mattermost.plugin.GetProfileImageRequest
+	(*SetProfileImageRequest)(nil),                           // 69: mattermost.plugin.SetProfileImageRequest
+	(*UpdateUserAuthRequest)(nil),                            // 70: mattermost.plugin.UpdateUserAuthRequest
+	(*UpdateUserRolesRequest)(nil),                           // 71: mattermost.plugin.UpdateUserRolesRequest
+	(*GetSessionRequest)(nil),                                // 72: mattermost.plugin.GetSessionRequest
+	(*CreateSessionRequest)(nil),                             // 73: mattermost.plugin.CreateSessionRequest
+	(*ExtendSessionExpiryRequest)(nil),                       // 74: mattermost.plugin.ExtendSessionExpiryRequest
+	(*RevokeSessionRequest)(nil),                             // 75: mattermost.plugin.RevokeSessionRequest
+	(*CreateUserAccessTokenRequest)(nil),                     // 76: mattermost.plugin.CreateUserAccessTokenRequest
+	(*RevokeUserAccessTokenRequest)(nil),                     // 77: mattermost.plugin.RevokeUserAccessTokenRequest
+	(*HasPermissionToRequest)(nil),                           // 78: mattermost.plugin.HasPermissionToRequest
+	(*HasPermissionToTeamRequest)(nil),                       // 79: mattermost.plugin.HasPermissionToTeamRequest
+	(*HasPermissionToChannelRequest)(nil),                    // 80: mattermost.plugin.HasPermissionToChannelRequest
+	(*RolesGrantPermissionRequest)(nil),                      // 81: mattermost.plugin.RolesGrantPermissionRequest
+	(*CreatePostRequest)(nil),                                // 82: mattermost.plugin.CreatePostRequest
+	(*DeletePostRequest)(nil),                                // 83: mattermost.plugin.DeletePostRequest
+	(*GetPostThreadRequest)(nil),                             // 84: mattermost.plugin.GetPostThreadRequest
+	(*GetPostRequest)(nil),                                   // 85: mattermost.plugin.GetPostRequest
+	(*GetPostsSinceRequest)(nil),                             // 86: mattermost.plugin.GetPostsSinceRequest
+	(*GetPostsAfterRequest)(nil),                             // 87: mattermost.plugin.GetPostsAfterRequest
+	(*GetPostsBeforeRequest)(nil),                            // 88: mattermost.plugin.GetPostsBeforeRequest
+	(*GetPostsForChannelRequest)(nil),                        // 89: mattermost.plugin.GetPostsForChannelRequest
+	(*UpdatePostRequest)(nil),                                // 90: mattermost.plugin.UpdatePostRequest
+	(*SearchPostsInTeamRequest)(nil),                         // 91: mattermost.plugin.SearchPostsInTeamRequest
+	(*SearchPostsInTeamForUserRequest)(nil),                  // 92: mattermost.plugin.SearchPostsInTeamForUserRequest
+	(*SendEphemeralPostRequest)(nil),                         // 93: mattermost.plugin.SendEphemeralPostRequest
+	(*UpdateEphemeralPostRequest)(nil),                       // 94: mattermost.plugin.UpdateEphemeralPostRequest
+	(*DeleteEphemeralPostRequest)(nil),                       // 95: mattermost.plugin.DeleteEphemeralPostRequest
+	(*MoveThreadsToBackingChannelRequest)(nil),               // 96: mattermost.plugin.MoveThreadsToBackingChannelRequest
+	(*AddReactionRequest)(nil),                               // 97: mattermost.plugin.AddReactionRequest
+	(*RemoveReactionRequest)(nil),                            // 98: mattermost.plugin.RemoveReactionRequest
+	(*GetReactionsRequest)(nil),                              // 99: mattermost.plugin.GetReactionsRequest
+	(*CreateChannelSidebarCategoryRequest)(nil),              // 100: mattermost.plugin.CreateChannelSidebarCategoryRequest
+	(*GetChannelSidebarCategoriesRequest)(nil),               // 101: mattermost.plugin.GetChannelSidebarCategoriesRequest
+	(*UpdateChannelSidebarCategoriesRequest)(nil),            // 102: mattermost.plugin.UpdateChannelSidebarCategoriesRequest
+	(*CreateBotRequest)(nil),                                 // 103: mattermost.plugin.CreateBotRequest
+	(*PatchBotRequest)(nil),                                  // 104: mattermost.plugin.PatchBotRequest
+	(*GetBotRequest)(nil),                                    // 105: mattermost.plugin.GetBotRequest
+	(*GetBotsRequest)(nil),                                   // 106: mattermost.plugin.GetBotsRequest
+	(*UpdateBotActiveRequest)(nil),                           // 107: mattermost.plugin.UpdateBotActiveRequest
+	(*PermanentDeleteBotRequest)(nil),                        // 108: mattermost.plugin.PermanentDeleteBotRequest
+	(*EnsureBotUserRequest)(nil),                             // 109: mattermost.plugin.EnsureBotUserRequest
+	(*CreateOAuthAppRequest)(nil),                            // 110: mattermost.plugin.CreateOAuthAppRequest
+	(*GetOAuthAppRequest)(nil),                               // 111: mattermost.plugin.GetOAuthAppRequest
+	(*UpdateOAuthAppRequest)(nil),                            // 112: mattermost.plugin.UpdateOAuthAppRequest
+	(*DeleteOAuthAppRequest)(nil),                            // 113: mattermost.plugin.DeleteOAuthAppRequest
+	(*RegisterCommandRequest)(nil),                           // 114: mattermost.plugin.RegisterCommandRequest
+	(*UnregisterCommandRequest)(nil),                         // 115: mattermost.plugin.UnregisterCommandRequest
+	(*ExecuteSlashCommandRequest)(nil),                       // 116: mattermost.plugin.ExecuteSlashCommandRequest
+	(*CreateCommandRequest)(nil),                             // 117: mattermost.plugin.CreateCommandRequest
+	(*ListCommandsRequest)(nil),                              // 118: mattermost.plugin.ListCommandsRequest
+	(*ListCustomCommandsRequest)(nil),                        // 119: mattermost.plugin.ListCustomCommandsRequest
+	(*ListPluginCommandsRequest)(nil),                        // 120: mattermost.plugin.ListPluginCommandsRequest
+	(*ListBuiltInCommandsRequest)(nil),                       // 121: mattermost.plugin.ListBuiltInCommandsRequest
+	(*GetCommandRequest)(nil),                                // 122: mattermost.plugin.GetCommandRequest
+	(*UpdateCommandRequest)(nil),                             // 123: mattermost.plugin.UpdateCommandRequest
+	(*DeleteCommandRequest)(nil),                             // 124: mattermost.plugin.DeleteCommandRequest
+	(*PublishWebSocketEventRequest)(nil),                     // 125: mattermost.plugin.PublishWebSocketEventRequest
+	(*OpenInteractiveDialogRequest)(nil),                     // 126: mattermost.plugin.OpenInteractiveDialogRequest
+	(*SendToastMessageRequest)(nil),                          // 127: mattermost.plugin.SendToastMessageRequest
+	(*PublishUserTypingRequest)(nil),                         // 128: mattermost.plugin.PublishUserTypingRequest
+	(*SendMailRequest)(nil),                                  // 129: mattermost.plugin.SendMailRequest
+	(*SendPushNotificationRequest)(nil),                      // 130: mattermost.plugin.SendPushNotificationRequest
+	(*PublishPluginClusterEventRequest)(nil),                 // 131: mattermost.plugin.PublishPluginClusterEventRequest
+	(*LogAuditRecRequest)(nil),                               // 132: mattermost.plugin.LogAuditRecRequest
+	(*LogAuditRecWithLevelRequest)(nil),                      // 133: mattermost.plugin.LogAuditRecWithLevelRequest
+	(*GetEmojiListRequest)(nil),                              // 134: mattermost.plugin.GetEmojiListRequest
+	(*GetEmojiByNameRequest)(nil),                            // 135: mattermost.plugin.GetEmojiByNameRequest
+	(*GetEmojiRequest)(nil),                                  // 136: mattermost.plugin.GetEmojiRequest
+	(*GetEmojiImageRequest)(nil),                             // 137: mattermost.plugin.GetEmojiImageRequest
+	(*LoadPluginConfigurationRequest)(nil),                   // 138: mattermost.plugin.LoadPluginConfigurationRequest
+	(*GetPluginConfigRequest)(nil),                           // 139: mattermost.plugin.GetPluginConfigRequest
+	(*SavePluginConfigRequest)(nil),                          // 140: mattermost.plugin.SavePluginConfigRequest
+	(*GetBundlePathRequest)(nil),                             // 141: mattermost.plugin.GetBundlePathRequest
+	(*GetPluginsRequest)(nil),                                // 142: mattermost.plugin.GetPluginsRequest
+	(*EnablePluginRequest)(nil),                              // 143: mattermost.plugin.EnablePluginRequest
+	(*DisablePluginRequest)(nil),                             // 144: mattermost.plugin.DisablePluginRequest
+	(*RemovePluginRequest)(nil),                              // 145: mattermost.plugin.RemovePluginRequest
+	(*GetPluginStatusRequest)(nil),                           // 146: mattermost.plugin.GetPluginStatusRequest
+	(*InstallPluginRequest)(nil),                             // 147: mattermost.plugin.InstallPluginRequest
+	(*PluginHTTPRequest)(nil),                                // 148: mattermost.plugin.PluginHTTPRequest
+	(*RegisterCollectionAndTopicRequest)(nil),                // 149: mattermost.plugin.RegisterCollectionAndTopicRequest
+	(*GetPluginIDRequest)(nil),                               // 150: mattermost.plugin.GetPluginIDRequest
+	(*CopyFileInfosRequest)(nil),                             // 151: mattermost.plugin.CopyFileInfosRequest
+	(*GetFileInfoRequest)(nil),                               // 152: mattermost.plugin.GetFileInfoRequest
+	(*SetFileSearchableContentRequest)(nil),                  // 153: mattermost.plugin.SetFileSearchableContentRequest
+	(*GetFileInfosRequest)(nil),                              // 154: mattermost.plugin.GetFileInfosRequest
+	(*GetFileRequest)(nil),                                   // 155: mattermost.plugin.GetFileRequest
+	(*GetFileLinkRequest)(nil),                               // 156: mattermost.plugin.GetFileLinkRequest
+	(*ReadFileRequest)(nil),                                  // 157: mattermost.plugin.ReadFileRequest
+	(*UploadFileRequest)(nil),                                // 158: mattermost.plugin.UploadFileRequest
+	(*CreateUploadSessionRequest)(nil),                       // 159: mattermost.plugin.CreateUploadSessionRequest
+	(*UploadDataRequest)(nil),                                // 160: mattermost.plugin.UploadDataRequest
+	(*GetUploadSessionRequest)(nil),                          // 161: mattermost.plugin.GetUploadSessionRequest
+	(*GetGroupRequest)(nil),                                  // 162: mattermost.plugin.GetGroupRequest
+	(*GetGroupByNameRequest)(nil),                            // 163: mattermost.plugin.GetGroupByNameRequest
+	(*GetGroupMemberUsersRequest)(nil),                       // 164: mattermost.plugin.GetGroupMemberUsersRequest
+	(*GetGroupsBySourceRequest)(nil),                         // 165: mattermost.plugin.GetGroupsBySourceRequest
+	(*GetGroupsForUserRequest)(nil),                          // 166: mattermost.plugin.GetGroupsForUserRequest
+	(*UpsertGroupMemberRequest)(nil),                         // 167: mattermost.plugin.UpsertGroupMemberRequest
+	(*UpsertGroupMembersRequest)(nil),                        // 168: mattermost.plugin.UpsertGroupMembersRequest
+	(*GetGroupByRemoteIDRequest)(nil),                        // 169: mattermost.plugin.GetGroupByRemoteIDRequest
+	(*CreateGroupRequest)(nil),                               // 170: mattermost.plugin.CreateGroupRequest
+	(*UpdateGroupRequest)(nil),                               // 171: mattermost.plugin.UpdateGroupRequest
+	(*DeleteGroupRequest)(nil),                               // 172: mattermost.plugin.DeleteGroupRequest
+	(*RestoreGroupRequest)(nil),                              // 173: mattermost.plugin.RestoreGroupRequest
+	(*DeleteGroupMemberRequest)(nil),                         // 174: mattermost.plugin.DeleteGroupMemberRequest
+	(*GetGroupSyncableRequest)(nil),                          // 175: mattermost.plugin.GetGroupSyncableRequest
+	(*GetGroupSyncablesRequest)(nil),                         // 176: mattermost.plugin.GetGroupSyncablesRequest
+	(*UpsertGroupSyncableRequest)(nil),                       // 177: mattermost.plugin.UpsertGroupSyncableRequest
+	(*UpdateGroupSyncableRequest)(nil),                       // 178: mattermost.plugin.UpdateGroupSyncableRequest
+	(*DeleteGroupSyncableRequest)(nil),                       // 179: mattermost.plugin.DeleteGroupSyncableRequest
+	(*GetGroupsRequest)(nil),                                 // 180: mattermost.plugin.GetGroupsRequest
+	(*CreateDefaultSyncableMembershipsRequest)(nil),          // 181: mattermost.plugin.CreateDefaultSyncableMembershipsRequest
+	(*DeleteGroupConstrainedMembershipsRequest)(nil),         // 182: mattermost.plugin.DeleteGroupConstrainedMembershipsRequest
+	(*RegisterPluginForSharedChannelsRequest)(nil),           // 183: mattermost.plugin.RegisterPluginForSharedChannelsRequest
+	(*UnregisterPluginForSharedChannelsRequest)(nil),         // 184: mattermost.plugin.UnregisterPluginForSharedChannelsRequest
+	(*UnregisterPluginRemoteForSharedChannelsRequest)(nil),   // 185: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsRequest
+	(*ShareChannelRequest)(nil),                              // 186: mattermost.plugin.ShareChannelRequest
+	(*UpdateSharedChannelRequest)(nil),                       // 187: mattermost.plugin.UpdateSharedChannelRequest
+	(*UnshareChannelRequest)(nil),                            // 188: mattermost.plugin.UnshareChannelRequest
+	(*UpdateSharedChannelCursorRequest)(nil),                 // 189: mattermost.plugin.UpdateSharedChannelCursorRequest
+	(*SyncSharedChannelRequest)(nil),                         // 190: mattermost.plugin.SyncSharedChannelRequest
+	(*InviteRemoteToChannelRequest)(nil),                     // 191: mattermost.plugin.InviteRemoteToChannelRequest
+	(*UninviteRemoteFromChannelRequest)(nil),                 // 192: mattermost.plugin.UninviteRemoteFromChannelRequest
+	(*ReceiveSharedChannelSyncMsgRequest)(nil),               // 193: mattermost.plugin.ReceiveSharedChannelSyncMsgRequest
+	(*ReceiveSharedChannelAttachmentSyncMsgRequest)(nil),     // 194: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest
+	(*ReceiveSharedChannelProfileImageSyncMsgRequest)(nil),   // 195: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest
+	(*CreatePropertyFieldRequest)(nil),                       // 196: mattermost.plugin.CreatePropertyFieldRequest
+	(*GetPropertyFieldRequest)(nil),                          // 197: mattermost.plugin.GetPropertyFieldRequest
+	(*GetPropertyFieldsRequest)(nil),                         // 198: mattermost.plugin.GetPropertyFieldsRequest
+	(*UpdatePropertyFieldRequest)(nil),                       // 199: mattermost.plugin.UpdatePropertyFieldRequest
+	(*DeletePropertyFieldRequest)(nil),                       // 200: mattermost.plugin.DeletePropertyFieldRequest
+	(*SearchPropertyFieldsRequest)(nil),                      // 201: mattermost.plugin.SearchPropertyFieldsRequest
+	(*CountPropertyFieldsRequest)(nil),                       // 202: mattermost.plugin.CountPropertyFieldsRequest
+	(*CountPropertyFieldsForTargetRequest)(nil),              // 203: mattermost.plugin.CountPropertyFieldsForTargetRequest
+	(*CreatePropertyValueRequest)(nil),                       // 204: mattermost.plugin.CreatePropertyValueRequest
+	(*GetPropertyValueRequest)(nil),                          // 205: mattermost.plugin.GetPropertyValueRequest
+	(*GetPropertyValuesRequest)(nil),                         // 206: mattermost.plugin.GetPropertyValuesRequest
+	(*UpdatePropertyValueRequest)(nil),                       // 207: mattermost.plugin.UpdatePropertyValueRequest
+	(*UpsertPropertyValueRequest)(nil),                       // 208: mattermost.plugin.UpsertPropertyValueRequest
+	(*DeletePropertyValueRequest)(nil),                       // 209: mattermost.plugin.DeletePropertyValueRequest
+	(*SearchPropertyValuesRequest)(nil),                      // 210: mattermost.plugin.SearchPropertyValuesRequest
+	(*RegisterPropertyGroupRequest)(nil),                     // 211: mattermost.plugin.RegisterPropertyGroupRequest
+	(*GetPropertyGroupRequest)(nil),                          // 212: mattermost.plugin.GetPropertyGroupRequest
+	(*GetPropertyFieldByNameRequest)(nil),                    // 213: mattermost.plugin.GetPropertyFieldByNameRequest
+	(*UpdatePropertyFieldsRequest)(nil),                      // 214: mattermost.plugin.UpdatePropertyFieldsRequest
+	(*UpdatePropertyValuesRequest)(nil),                      // 215: mattermost.plugin.UpdatePropertyValuesRequest
+	(*UpsertPropertyValuesRequest)(nil),                      // 216: mattermost.plugin.UpsertPropertyValuesRequest
+	(*DeletePropertyValuesForTargetRequest)(nil),             // 217: mattermost.plugin.DeletePropertyValuesForTargetRequest
+	(*DeletePropertyValuesForFieldRequest)(nil),              // 218: mattermost.plugin.DeletePropertyValuesForFieldRequest
+	(*UpsertPropertyValuesWithOptionsRequest)(nil),           // 219: mattermost.plugin.UpsertPropertyValuesWithOptionsRequest
+	(*UpsertPropertyValueWithOptionsRequest)(nil),            // 220: mattermost.plugin.UpsertPropertyValueWithOptionsRequest
+	(*DeletePropertyValueWithOptionsRequest)(nil),            // 221: mattermost.plugin.DeletePropertyValueWithOptionsRequest
+	(*DeletePropertyValuesForTargetWithOptionsRequest)(nil),  // 222: mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest
+	(*DeletePropertyValuesForFieldWithOptionsRequest)(nil),   // 223: mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest
+	(*GetPreferenceForUserRequest)(nil),                      // 224: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),                     // 225: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),                  // 226: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),                  // 227: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                                // 228: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                                // 229: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                                  // 230: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                                   // 231: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                             // 232: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),                     // 233: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                                // 234: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                               // 235: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                           // 236: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                          // 237: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                         // 238: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),               // 239: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                          // 240: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                            // 241: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                             // 242: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),                     // 243: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),                     // 244: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                              // 245: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                               // 246: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                               // 247: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                            // 248: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                                  // 249: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                                   // 250: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                                   // 251: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                                  // 252: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                         // 253: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                                // 254: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),                     // 255: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                               // 256: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                               // 257: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                        // 258: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),                     // 259: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                          // 260: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                           // 261: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),                      // 262: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                           // 263: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                                    // 264: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                                    // 265: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                                 // 266: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                              // 267: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                          // 268: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                          // 269: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                       // 270: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                         // 271: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                                   // 272: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                               // 273: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                               // 274: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                                 // 275: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                            // 276: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                                  // 277: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                           // 278: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                        // 279: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),                      // 280: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                               // 281: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                            // 282: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                            // 283: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                           // 284: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                         // 285: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),                 // 286: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                               // 287: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                         // 288: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),              // 289: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),                // 290: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                          // 291: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                         // 292: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                          // 293: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                            // 294: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),                     // 295: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),                   // 296: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                           // 297: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                         // 298: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                         // 299: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                         // 300: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                        // 301: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),                   // 302: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),                 // 303: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),                 // 304: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),         // 305: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),         // 306: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),                      // 307: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),             // 308: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil),        // 309: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                           // 310: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                        // 311: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                            // 312: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),                     // 313: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                         // 314: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),                    // 315: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                         // 316: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),                   // 317: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),                   // 318: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),                    // 319: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                              // 320: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                          // 321: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                          // 322: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                           // 323: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                          // 324: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                               // 325: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                            // 326: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),                      // 327: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                            // 328: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),                    // 329: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),                    // 330: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                          // 331: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),                      // 332: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),                   // 333: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),                     // 334: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                               // 335: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                               // 336: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                            // 337: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                                  // 338: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                            // 339: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                            // 340: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                           // 341: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                       // 342: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                               // 343: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                        // 344: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),                 // 345: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                        // 346: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),                      // 347: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),                      // 348: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),              // 349: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                              // 350: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                           // 351: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                             // 352: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),             // 353: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),              // 354: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),           // 355: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                                // 356: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                                 // 357: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                                   // 358: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                                  // 359: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                          // 360: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                       // 361: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                            // 362: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                           // 363: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                              // 364: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                           // 365: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                           // 366: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                          // 367: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                        // 368: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),                      // 369: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                            // 370: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                             // 371: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                       // 372: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                       // 373: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),                      // 374: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                               // 375: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                            // 376: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                            // 377: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),                    // 378: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),                    // 379: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                         // 380: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                        // 381: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                                 // 382: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),                     // 383: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),                // 384: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                              // 385: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),                     // 386: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetEmojiListResponse)(nil),                             // 387: mattermost.plugin.GetEmojiListResponse
+	(*GetEmojiByNameResponse)(nil),                           // 388: mattermost.plugin.GetEmojiByNameResponse
+	(*GetEmojiResponse)(nil),                                 // 389: mattermost.plugin.GetEmojiResponse
+	(*GetEmojiImageResponse)(nil),                            // 390: mattermost.plugin.GetEmojiImageResponse
+	(*LoadPluginConfigurationResponse)(nil),                  // 391: mattermost.plugin.LoadPluginConfigurationResponse
+	(*GetPluginConfigResponse)(nil),                          // 392: mattermost.plugin.GetPluginConfigResponse
+	(*SavePluginConfigResponse)(nil),                         // 393: mattermost.plugin.SavePluginConfigResponse
+	(*GetBundlePathResponse)(nil),                            // 394: mattermost.plugin.GetBundlePathResponse
+	(*GetPluginsResponse)(nil),                               // 395: mattermost.plugin.GetPluginsResponse
+	(*EnablePluginResponse)(nil),                             // 396: mattermost.plugin.EnablePluginResponse
+	(*DisablePluginResponse)(nil),                            // 397: mattermost.plugin.DisablePluginResponse
+	(*RemovePluginResponse)(nil),                             // 398: mattermost.plugin.RemovePluginResponse
+	(*GetPluginStatusResponse)(nil),                          // 399: mattermost.plugin.GetPluginStatusResponse
+	(*InstallPluginResponse)(nil),                            // 400: mattermost.plugin.InstallPluginResponse
+	(*PluginHTTPResponse)(nil),                               // 401: mattermost.plugin.PluginHTTPResponse
+	(*RegisterCollectionAndTopicResponse)(nil),               // 402: mattermost.plugin.RegisterCollectionAndTopicResponse
+	(*GetPluginIDResponse)(nil),                              // 403: mattermost.plugin.GetPluginIDResponse
+	(*CopyFileInfosResponse)(nil),                            // 404: mattermost.plugin.CopyFileInfosResponse
+	(*GetFileInfoResponse)(nil),                              // 405: mattermost.plugin.GetFileInfoResponse
+	(*SetFileSearchableContentResponse)(nil),                 // 406: mattermost.plugin.SetFileSearchableContentResponse
+	(*GetFileInfosResponse)(nil),                             // 407: mattermost.plugin.GetFileInfosResponse
+	(*GetFileResponse)(nil),                                  // 408: mattermost.plugin.GetFileResponse
+	(*GetFileLinkResponse)(nil),                              // 409: mattermost.plugin.GetFileLinkResponse
+	(*ReadFileResponse)(nil),                                 // 410: mattermost.plugin.ReadFileResponse
+	(*UploadFileResponse)(nil),                               // 411: mattermost.plugin.UploadFileResponse
+	(*CreateUploadSessionResponse)(nil),                      // 412: mattermost.plugin.CreateUploadSessionResponse
+	(*UploadDataResponse)(nil),                               // 413: mattermost.plugin.UploadDataResponse
+	(*GetUploadSessionResponse)(nil),                         // 414: mattermost.plugin.GetUploadSessionResponse
+	(*GetGroupResponse)(nil),                                 // 415: mattermost.plugin.GetGroupResponse
+	(*GetGroupByNameResponse)(nil),                           // 416: mattermost.plugin.GetGroupByNameResponse
+	(*GetGroupMemberUsersResponse)(nil),                      // 417: mattermost.plugin.GetGroupMemberUsersResponse
+	(*GetGroupsBySourceResponse)(nil),                        // 418: mattermost.plugin.GetGroupsBySourceResponse
+	(*GetGroupsForUserResponse)(nil),                         // 419: mattermost.plugin.GetGroupsForUserResponse
+	(*UpsertGroupMemberResponse)(nil),                        // 420: mattermost.plugin.UpsertGroupMemberResponse
+	(*UpsertGroupMembersResponse)(nil),                       // 421: mattermost.plugin.UpsertGroupMembersResponse
+	(*GetGroupByRemoteIDResponse)(nil),                       // 422: mattermost.plugin.GetGroupByRemoteIDResponse
+	(*CreateGroupResponse)(nil),                              // 423: mattermost.plugin.CreateGroupResponse
+	(*UpdateGroupResponse)(nil),                              // 424: mattermost.plugin.UpdateGroupResponse
+	(*DeleteGroupResponse)(nil),                              // 425: mattermost.plugin.DeleteGroupResponse
+	(*RestoreGroupResponse)(nil),                             // 426: mattermost.plugin.RestoreGroupResponse
+	(*DeleteGroupMemberResponse)(nil),                        // 427: mattermost.plugin.DeleteGroupMemberResponse
+	(*GetGroupSyncableResponse)(nil),                         // 428: mattermost.plugin.GetGroupSyncableResponse
+	(*GetGroupSyncablesResponse)(nil),                        // 429: mattermost.plugin.GetGroupSyncablesResponse
+	(*UpsertGroupSyncableResponse)(nil),                      // 430: mattermost.plugin.UpsertGroupSyncableResponse
+	(*UpdateGroupSyncableResponse)(nil),                      // 431: mattermost.plugin.UpdateGroupSyncableResponse
+	(*DeleteGroupSyncableResponse)(nil),                      // 432: mattermost.plugin.DeleteGroupSyncableResponse
+	(*GetGroupsResponse)(nil),                                // 433: mattermost.plugin.GetGroupsResponse
+	(*CreateDefaultSyncableMembershipsResponse)(nil),         // 434: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	(*DeleteGroupConstrainedMembershipsResponse)(nil),        // 435: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	(*RegisterPluginForSharedChannelsResponse)(nil),          // 436: mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	(*UnregisterPluginForSharedChannelsResponse)(nil),        // 437: mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	(*UnregisterPluginRemoteForSharedChannelsResponse)(nil),  // 438: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	(*ShareChannelResponse)(nil),                             // 439: mattermost.plugin.ShareChannelResponse
+	(*UpdateSharedChannelResponse)(nil),                      // 440: mattermost.plugin.UpdateSharedChannelResponse
+	(*UnshareChannelResponse)(nil),                           // 441: mattermost.plugin.UnshareChannelResponse
+	(*UpdateSharedChannelCursorResponse)(nil),                // 442: mattermost.plugin.UpdateSharedChannelCursorResponse
+	(*SyncSharedChannelResponse)(nil),                        // 443: mattermost.plugin.SyncSharedChannelResponse
+	(*InviteRemoteToChannelResponse)(nil),                    // 444: mattermost.plugin.InviteRemoteToChannelResponse
+	(*UninviteRemoteFromChannelResponse)(nil),                // 445: mattermost.plugin.UninviteRemoteFromChannelResponse
+	(*ReceiveSharedChannelSyncMsgResponse)(nil),              // 446: mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	(*ReceiveSharedChannelAttachmentSyncMsgResponse)(nil),    // 447: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	(*ReceiveSharedChannelProfileImageSyncMsgResponse)(nil),  // 448: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	(*CreatePropertyFieldResponse)(nil),                      // 449: mattermost.plugin.CreatePropertyFieldResponse
+	(*GetPropertyFieldResponse)(nil),                         // 450: mattermost.plugin.GetPropertyFieldResponse
+	(*GetPropertyFieldsResponse)(nil),                        // 451: mattermost.plugin.GetPropertyFieldsResponse
+	(*UpdatePropertyFieldResponse)(nil),                      // 452: mattermost.plugin.UpdatePropertyFieldResponse
+	(*DeletePropertyFieldResponse)(nil),                      // 453: mattermost.plugin.DeletePropertyFieldResponse
+	(*SearchPropertyFieldsResponse)(nil),                     // 454: mattermost.plugin.SearchPropertyFieldsResponse
+	(*CountPropertyFieldsResponse)(nil),                      // 455: mattermost.plugin.CountPropertyFieldsResponse
+	(*CountPropertyFieldsForTargetResponse)(nil),             // 456: mattermost.plugin.CountPropertyFieldsForTargetResponse
+	(*CreatePropertyValueResponse)(nil),                      // 457: mattermost.plugin.CreatePropertyValueResponse
+	(*GetPropertyValueResponse)(nil),                         // 458: mattermost.plugin.GetPropertyValueResponse
+	(*GetPropertyValuesResponse)(nil),                        // 459: mattermost.plugin.GetPropertyValuesResponse
+	(*UpdatePropertyValueResponse)(nil),                      // 460: mattermost.plugin.UpdatePropertyValueResponse
+	(*UpsertPropertyValueResponse)(nil),                      // 461: mattermost.plugin.UpsertPropertyValueResponse
+	(*DeletePropertyValueResponse)(nil),                      // 462: mattermost.plugin.DeletePropertyValueResponse
+	(*SearchPropertyValuesResponse)(nil),                     // 463: mattermost.plugin.SearchPropertyValuesResponse
+	(*RegisterPropertyGroupResponse)(nil),                    // 464: mattermost.plugin.RegisterPropertyGroupResponse
+	(*GetPropertyGroupResponse)(nil),                         // 465: mattermost.plugin.GetPropertyGroupResponse
+	(*GetPropertyFieldByNameResponse)(nil),                   // 466: mattermost.plugin.GetPropertyFieldByNameResponse
+	(*UpdatePropertyFieldsResponse)(nil),                     // 467: mattermost.plugin.UpdatePropertyFieldsResponse
+	(*UpdatePropertyValuesResponse)(nil),                     // 468: mattermost.plugin.UpdatePropertyValuesResponse
+	(*UpsertPropertyValuesResponse)(nil),                     // 469: mattermost.plugin.UpsertPropertyValuesResponse
+	(*DeletePropertyValuesForTargetResponse)(nil),            // 470: mattermost.plugin.DeletePropertyValuesForTargetResponse
+	(*DeletePropertyValuesForFieldResponse)(nil),             // 471: mattermost.plugin.DeletePropertyValuesForFieldResponse
+	(*UpsertPropertyValuesWithOptionsResponse)(nil),          // 472: mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
+	(*UpsertPropertyValueWithOptionsResponse)(nil),           // 473: mattermost.plugin.UpsertPropertyValueWithOptionsResponse
+	(*DeletePropertyValueWithOptionsResponse)(nil),           // 474: mattermost.plugin.DeletePropertyValueWithOptionsResponse
+	(*DeletePropertyValuesForTargetWithOptionsResponse)(nil), // 475: mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
+	(*DeletePropertyValuesForFieldWithOptionsResponse)(nil),  // 476: mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
+	(*GetPreferenceForUserResponse)(nil),                     // 477: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),                    // 478: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),                 // 479: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),                 // 480: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                               // 481: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                               // 482: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                                 // 483: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                                  // 484: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                            // 485: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),                    // 486: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                               // 487: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                              // 488: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                          // 489: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                         // 490: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                        // 491: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),              // 492: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                         // 493: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                           // 494: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                            // 495: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),                    // 496: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),                    // 497: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                             // 498: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                              // 499: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                              // 500: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                           // 501: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                                 // 502: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                                  // 503: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                                  // 504: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                                 // 505: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -953,262 +1037,318 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	193, // 193: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgRequest
 	194, // 194: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgRequest
 	195, // 195: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:input_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgRequest
-	196, // 196: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	197, // 197: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	198, // 198: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	199, // 199: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	200, // 200: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	201, // 201: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	202, // 202: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	203, // 203: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	204, // 204: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	205, // 205: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	206, // 206: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	207, // 207: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	208, // 208: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	209, // 209: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	210, // 210: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	211, // 211: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	212, // 212: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	213, // 213: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	214, // 214: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	215, // 215: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	216, // 216: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	217, // 217: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	218, // 218: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	219, // 219: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	220, // 220: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	221, // 221: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	222, // 222: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	223, // 223: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	224, // 224: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	225, // 225: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	226, // 226: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
-	227, // 227: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
-	228, // 228: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
-	229, // 229: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
-	230, // 230: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
-	231, // 231: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
-	232, // 232: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
-	233, // 233: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
-	234, // 234: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
-	235, // 235: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
-	236, // 236: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	237, // 237: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	238, // 238: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	239, // 239: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	240, // 240: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	241, // 241: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	242, // 242: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	243, // 243: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	244, // 244: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	245, // 245: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	246, // 246: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	247, // 247: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	248, // 248: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	249, // 249: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	250, // 250: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	251, // 251: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	252, // 252: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	253, // 253: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	254, // 254: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	255, // 255: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	256, // 256: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	257, // 257: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	258, // 258: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	259, // 259: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	260, // 260: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	261, // 261: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	262, // 262: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	263, // 263: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	264, // 264: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	265, // 265: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	266, // 266: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	267, // 267: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	268, // 268: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	269, // 269: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	270, // 270: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	271, // 271: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	272, // 272: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	273, // 273: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	274, // 274: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	275, // 275: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	276, // 276: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	277, // 277: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	278, // 278: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	279, // 279: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	280, // 280: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	281, // 281: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	282, // 282: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	283, // 283: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	284, // 284: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	285, // 285: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	286, // 286: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	287, // 287: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	288, // 288: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	289, // 289: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	290, // 290: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	291, // 291: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	292, // 292: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	293, // 293: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	294, // 294: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	295, // 295: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	296, // 296: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	297, // 297: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	298, // 298: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	299, // 299: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	300, // 300: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	301, // 301: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	302, // 302: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	303, // 303: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	304, // 304: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	305, // 305: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	306, // 306: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	307, // 307: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	308, // 308: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	309, // 309: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	310, // 310: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	311, // 311: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	312, // 312: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	313, // 313: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	314, // 314: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	315, // 315: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	316, // 316: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	317, // 317: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	318, // 318: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	319, // 319: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	320, // 320: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	321, // 321: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	322, // 322: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	323, // 323: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	324, // 324: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	325, // 325: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	326, // 326: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	327, // 327: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	328, // 328: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	329, // 329: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	330, // 330: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	331, // 331: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	332, // 332: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	333, // 333: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	334, // 334: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	335, // 335: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	336, // 336: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	337, // 337: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	338, // 338: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	339, // 339: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	340, // 340: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	341, // 341: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	342, // 342: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	343, // 343: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	344, // 344: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	345, // 345: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	346, // 346: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	347, // 347: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	348, // 348: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	349, // 349: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	350, // 350: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	351, // 351: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	352, // 352: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	353, // 353: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	354, // 354: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	355, // 355: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	356, // 356: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	357, // 357: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	358, // 358: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	359, // 359: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
-	360, // 360: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
-	361, // 361: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
-	362, // 362: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
-	363, // 363: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
-	364, // 364: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
-	365, // 365: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
-	366, // 366: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
-	367, // 367: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
-	368, // 368: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
-	369, // 369: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
-	370, // 370: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
-	371, // 371: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
-	372, // 372: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
-	373, // 373: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
-	374, // 374: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
-	375, // 375: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
-	376, // 376: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
-	377, // 377: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
-	378, // 378: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
-	379, // 379: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
-	380, // 380: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
-	381, // 381: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
-	382, // 382: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
-	383, // 383: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
-	384, // 384: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
-	385, // 385: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
-	386, // 386: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
-	387, // 387: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
-	388, // 388: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
-	389, // 389: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
-	390, // 390: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
-	391, // 391: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
-	392, // 392: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
-	393, // 393: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
-	394, // 394: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
-	395, // 395: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
-	396, // 396: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
-	397, // 397: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
-	398, // 398: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
-	399, // 399: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
-	400, // 400: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
-	401, // 401: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
-	402, // 402: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
-	403, // 403: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
-	404, // 404: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
-	405, // 405: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
-	406, // 406: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	407, // 407: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	408, // 408: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:output_type -> mattermost.plugin.RegisterPluginForSharedChannelsResponse
-	409, // 409: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginForSharedChannelsResponse
-	410, // 410: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
-	411, // 411: mattermost.plugin.PluginAPI.ShareChannel:output_type -> mattermost.plugin.ShareChannelResponse
-	412, // 412: mattermost.plugin.PluginAPI.UpdateSharedChannel:output_type -> mattermost.plugin.UpdateSharedChannelResponse
-	413, // 413: mattermost.plugin.PluginAPI.UnshareChannel:output_type -> mattermost.plugin.UnshareChannelResponse
-	414, // 414: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:output_type -> mattermost.plugin.UpdateSharedChannelCursorResponse
-	415, // 415: mattermost.plugin.PluginAPI.SyncSharedChannel:output_type -> mattermost.plugin.SyncSharedChannelResponse
-	416, // 416: mattermost.plugin.PluginAPI.InviteRemoteToChannel:output_type -> mattermost.plugin.InviteRemoteToChannelResponse
-	417, // 417: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:output_type -> mattermost.plugin.UninviteRemoteFromChannelResponse
-	418, // 418: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
-	419, // 419: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
-	420, // 420: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
-	421, // 421: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	422, // 422: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	423, // 423: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	424, // 424: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	425, // 425: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	426, // 426: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	427, // 427: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	428, // 428: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	429, // 429: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	430, // 430: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	431, // 431: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	432, // 432: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	433, // 433: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	434, // 434: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	435, // 435: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	436, // 436: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	437, // 437: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	438, // 438: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	439, // 439: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	440, // 440: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	441, // 441: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	442, // 442: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	443, // 443: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	444, // 444: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	445, // 445: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	446, // 446: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	447, // 447: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	448, // 448: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	449, // 449: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	225, // [225:450] is the sub-list for method output_type
-	0,   // [0:225] is the sub-list for method input_type
+	196, // 196: mattermost.plugin.PluginAPI.CreatePropertyField:input_type -> mattermost.plugin.CreatePropertyFieldRequest
+	197, // 197: mattermost.plugin.PluginAPI.GetPropertyField:input_type -> mattermost.plugin.GetPropertyFieldRequest
+	198, // 198: mattermost.plugin.PluginAPI.GetPropertyFields:input_type -> mattermost.plugin.GetPropertyFieldsRequest
+	199, // 199: mattermost.plugin.PluginAPI.UpdatePropertyField:input_type -> mattermost.plugin.UpdatePropertyFieldRequest
+	200, // 200: mattermost.plugin.PluginAPI.DeletePropertyField:input_type -> mattermost.plugin.DeletePropertyFieldRequest
+	201, // 201: mattermost.plugin.PluginAPI.SearchPropertyFields:input_type -> mattermost.plugin.SearchPropertyFieldsRequest
+	202, // 202: mattermost.plugin.PluginAPI.CountPropertyFields:input_type -> mattermost.plugin.CountPropertyFieldsRequest
+	203, // 203: mattermost.plugin.PluginAPI.CountPropertyFieldsForTarget:input_type -> mattermost.plugin.CountPropertyFieldsForTargetRequest
+	204, // 204: mattermost.plugin.PluginAPI.CreatePropertyValue:input_type -> mattermost.plugin.CreatePropertyValueRequest
+	205, // 205: mattermost.plugin.PluginAPI.GetPropertyValue:input_type -> mattermost.plugin.GetPropertyValueRequest
+	206, // 206: mattermost.plugin.PluginAPI.GetPropertyValues:input_type -> mattermost.plugin.GetPropertyValuesRequest
+	207, // 207: mattermost.plugin.PluginAPI.UpdatePropertyValue:input_type -> mattermost.plugin.UpdatePropertyValueRequest
+	208, // 208: mattermost.plugin.PluginAPI.UpsertPropertyValue:input_type -> mattermost.plugin.UpsertPropertyValueRequest
+	209, // 209: mattermost.plugin.PluginAPI.DeletePropertyValue:input_type -> mattermost.plugin.DeletePropertyValueRequest
+	210, // 210: mattermost.plugin.PluginAPI.SearchPropertyValues:input_type -> mattermost.plugin.SearchPropertyValuesRequest
+	211, // 211: mattermost.plugin.PluginAPI.RegisterPropertyGroup:input_type -> mattermost.plugin.RegisterPropertyGroupRequest
+	212, // 212: mattermost.plugin.PluginAPI.GetPropertyGroup:input_type -> mattermost.plugin.GetPropertyGroupRequest
+	213, // 213: mattermost.plugin.PluginAPI.GetPropertyFieldByName:input_type -> mattermost.plugin.GetPropertyFieldByNameRequest
+	214, // 214: mattermost.plugin.PluginAPI.UpdatePropertyFields:input_type -> mattermost.plugin.UpdatePropertyFieldsRequest
+	215, // 215: mattermost.plugin.PluginAPI.UpdatePropertyValues:input_type -> mattermost.plugin.UpdatePropertyValuesRequest
+	216, // 216: mattermost.plugin.PluginAPI.UpsertPropertyValues:input_type -> mattermost.plugin.UpsertPropertyValuesRequest
+	217, // 217: mattermost.plugin.PluginAPI.DeletePropertyValuesForTarget:input_type -> mattermost.plugin.DeletePropertyValuesForTargetRequest
+	218, // 218: mattermost.plugin.PluginAPI.DeletePropertyValuesForField:input_type -> mattermost.plugin.DeletePropertyValuesForFieldRequest
+	219, // 219: mattermost.plugin.PluginAPI.UpsertPropertyValuesWithOptions:input_type -> mattermost.plugin.UpsertPropertyValuesWithOptionsRequest
+	220, // 220: mattermost.plugin.PluginAPI.UpsertPropertyValueWithOptions:input_type -> mattermost.plugin.UpsertPropertyValueWithOptionsRequest
+	221, // 221: mattermost.plugin.PluginAPI.DeletePropertyValueWithOptions:input_type -> mattermost.plugin.DeletePropertyValueWithOptionsRequest
+	222, // 222: mattermost.plugin.PluginAPI.DeletePropertyValuesForTargetWithOptions:input_type -> mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest
+	223, // 223: mattermost.plugin.PluginAPI.DeletePropertyValuesForFieldWithOptions:input_type -> mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest
+	224, // 224: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	225, // 225: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	226, // 226: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	227, // 227: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	228, // 228: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	229, // 229: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	230, // 230: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	231, // 231: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	232, // 232: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	233, // 233: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	234, // 234: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	235, // 235: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	236, // 236: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	237, // 237: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	238, // 238: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	239, // 239: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	240, // 240: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	241, // 241: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	242, // 242: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	243, // 243: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	244, // 244: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	245, // 245: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	246, // 246: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	247, // 247: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	248, // 248: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	249, // 249: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	250, // 250: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	251, // 251: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	252, // 252: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	253, // 253: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	254, // 254: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	255, // 255: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	256, // 256: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	257, // 257: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	258, // 258: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	259, // 259: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	260, // 260: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	261, // 261: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	262, // 262: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	263, // 263: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	264, // 264: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	265, // 265: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	266, // 266: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	267, // 267: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	268, // 268: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	269, // 269: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	270, // 270: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	271, // 271: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	272, // 272: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	273, // 273: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	274, // 274: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	275, // 275: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	276, // 276: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	277, // 277: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	278, // 278: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	279, // 279: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	280, // 280: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	281, // 281: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	282, // 282: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	283, // 283: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	284, // 284: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	285, // 285: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	286, // 286: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	287, // 287: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	288, // 288: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	289, // 289: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	290, // 290: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	291, // 291: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	292, // 292: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	293, // 293: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	294, // 294: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	295, // 295: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	296, // 296: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	297, // 297: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	298, // 298: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	299, // 299: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	300, // 300: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	301, // 301: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	302, // 302: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	303, // 303: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	304, // 304: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	305, // 305: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	306, // 306: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	307, // 307: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	308, // 308: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	309, // 309: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	310, // 310: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	311, // 311: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	312, // 312: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	313, // 313: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	314, // 314: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	315, // 315: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	316, // 316: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	317, // 317: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	318, // 318: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	319, // 319: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	320, // 320: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	321, // 321: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	322, // 322: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	323, // 323: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	324, // 324: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	325, // 325: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	326, // 326: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	327, // 327: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	328, // 328: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	329, // 329: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	330, // 330: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	331, // 331: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	332, // 332: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	333, // 333: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	334, // 334: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	335, // 335: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	336, // 336: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	337, // 337: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	338, // 338: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	339, // 339: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	340, // 340: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	341, // 341: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	342, // 342: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	343, // 343: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	344, // 344: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	345, // 345: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	346, // 346: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	347, // 347: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	348, // 348: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	349, // 349: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	350, // 350: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	351, // 351: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	352, // 352: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	353, // 353: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	354, // 354: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	355, // 355: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	356, // 356: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	357, // 357: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	358, // 358: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	359, // 359: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	360, // 360: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	361, // 361: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	362, // 362: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	363, // 363: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	364, // 364: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	365, // 365: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	366, // 366: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	367, // 367: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	368, // 368: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	369, // 369: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	370, // 370: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	371, // 371: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	372, // 372: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	373, // 373: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	374, // 374: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	375, // 375: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	376, // 376: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	377, // 377: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	378, // 378: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	379, // 379: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	380, // 380: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	381, // 381: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	382, // 382: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	383, // 383: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	384, // 384: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	385, // 385: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	386, // 386: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	387, // 387: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
+	388, // 388: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
+	389, // 389: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
+	390, // 390: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
+	391, // 391: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
+	392, // 392: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
+	393, // 393: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
+	394, // 394: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
+	395, // 395: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
+	396, // 396: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
+	397, // 397: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
+	398, // 398: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
+	399, // 399: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
+	400, // 400: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
+	401, // 401: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
+	402, // 402: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
+	403, // 403: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
+	404, // 404: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
+	405, // 405: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
+	406, // 406: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
+	407, // 407: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
+	408, // 408: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
+	409, // 409: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
+	410, // 410: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
+	411, // 411: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
+	412, // 412: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
+	413, // 413: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
+	414, // 414: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
+	415, // 415: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
+	416, // 416: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
+	417, // 417: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
+	418, // 418: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
+	419, // 419: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
+	420, // 420: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
+	421, // 421: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
+	422, // 422: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
+	423, // 423: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
+	424, // 424: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
+	425, // 425: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
+	426, // 426: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
+	427, // 427: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
+	428, // 428: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
+	429, // 429: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
+	430, // 430: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
+	431, // 431: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
+	432, // 432: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
+	433, // 433: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
+	434, // 434: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	435, // 435: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	436, // 436: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:output_type -> mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	437, // 437: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	438, // 438: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	439, // 439: mattermost.plugin.PluginAPI.ShareChannel:output_type -> mattermost.plugin.ShareChannelResponse
+	440, // 440: mattermost.plugin.PluginAPI.UpdateSharedChannel:output_type -> mattermost.plugin.UpdateSharedChannelResponse
+	441, // 441: mattermost.plugin.PluginAPI.UnshareChannel:output_type -> mattermost.plugin.UnshareChannelResponse
+	442, // 442: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:output_type -> mattermost.plugin.UpdateSharedChannelCursorResponse
+	443, // 443: mattermost.plugin.PluginAPI.SyncSharedChannel:output_type -> mattermost.plugin.SyncSharedChannelResponse
+	444, // 444: mattermost.plugin.PluginAPI.InviteRemoteToChannel:output_type -> mattermost.plugin.InviteRemoteToChannelResponse
+	445, // 445: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:output_type -> mattermost.plugin.UninviteRemoteFromChannelResponse
+	446, // 446: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	447, // 447: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	448, // 448: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	449, // 449: mattermost.plugin.PluginAPI.CreatePropertyField:output_type -> mattermost.plugin.CreatePropertyFieldResponse
+	450, // 450: mattermost.plugin.PluginAPI.GetPropertyField:output_type -> mattermost.plugin.GetPropertyFieldResponse
+	451, // 451: mattermost.plugin.PluginAPI.GetPropertyFields:output_type -> mattermost.plugin.GetPropertyFieldsResponse
+	452, // 452: mattermost.plugin.PluginAPI.UpdatePropertyField:output_type -> mattermost.plugin.UpdatePropertyFieldResponse
+	453, // 453: mattermost.plugin.PluginAPI.DeletePropertyField:output_type -> mattermost.plugin.DeletePropertyFieldResponse
+	454, // 454: mattermost.plugin.PluginAPI.SearchPropertyFields:output_type -> mattermost.plugin.SearchPropertyFieldsResponse
+	455, // 455: mattermost.plugin.PluginAPI.CountPropertyFields:output_type -> mattermost.plugin.CountPropertyFieldsResponse
+	456, // 456: mattermost.plugin.PluginAPI.CountPropertyFieldsForTarget:output_type -> mattermost.plugin.CountPropertyFieldsForTargetResponse
+	457, // 457: mattermost.plugin.PluginAPI.CreatePropertyValue:output_type -> mattermost.plugin.CreatePropertyValueResponse
+	458, // 458: mattermost.plugin.PluginAPI.GetPropertyValue:output_type -> mattermost.plugin.GetPropertyValueResponse
+	459, // 459: mattermost.plugin.PluginAPI.GetPropertyValues:output_type -> mattermost.plugin.GetPropertyValuesResponse
+	460, // 460: mattermost.plugin.PluginAPI.UpdatePropertyValue:output_type -> mattermost.plugin.UpdatePropertyValueResponse
+	461, // 461: mattermost.plugin.PluginAPI.UpsertPropertyValue:output_type -> mattermost.plugin.UpsertPropertyValueResponse
+	462, // 462: mattermost.plugin.PluginAPI.DeletePropertyValue:output_type -> mattermost.plugin.DeletePropertyValueResponse
+	463, // 463: mattermost.plugin.PluginAPI.SearchPropertyValues:output_type -> mattermost.plugin.SearchPropertyValuesResponse
+	464, // 464: mattermost.plugin.PluginAPI.RegisterPropertyGroup:output_type -> mattermost.plugin.RegisterPropertyGroupResponse
+	465, // 465: mattermost.plugin.PluginAPI.GetPropertyGroup:output_type -> mattermost.plugin.GetPropertyGroupResponse
+	466, // 466: mattermost.plugin.PluginAPI.GetPropertyFieldByName:output_type -> mattermost.plugin.GetPropertyFieldByNameResponse
+	467, // 467: mattermost.plugin.PluginAPI.UpdatePropertyFields:output_type -> mattermost.plugin.UpdatePropertyFieldsResponse
+	468, // 468: mattermost.plugin.PluginAPI.UpdatePropertyValues:output_type -> mattermost.plugin.UpdatePropertyValuesResponse
+	469, // 469: mattermost.plugin.PluginAPI.UpsertPropertyValues:output_type -> mattermost.plugin.UpsertPropertyValuesResponse
+	470, // 470: mattermost.plugin.PluginAPI.DeletePropertyValuesForTarget:output_type -> mattermost.plugin.DeletePropertyValuesForTargetResponse
+	471, // 471: mattermost.plugin.PluginAPI.DeletePropertyValuesForField:output_type -> mattermost.plugin.DeletePropertyValuesForFieldResponse
+	472, // 472: mattermost.plugin.PluginAPI.UpsertPropertyValuesWithOptions:output_type -> mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
+	473, // 473: mattermost.plugin.PluginAPI.UpsertPropertyValueWithOptions:output_type -> mattermost.plugin.UpsertPropertyValueWithOptionsResponse
+	474, // 474: mattermost.plugin.PluginAPI.DeletePropertyValueWithOptions:output_type -> mattermost.plugin.DeletePropertyValueWithOptionsResponse
+	475, // 475: mattermost.plugin.PluginAPI.DeletePropertyValuesForTargetWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
+	476, // 476: mattermost.plugin.PluginAPI.DeletePropertyValuesForFieldWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
+	477, // 477: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	478, // 478: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	479, // 479: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	480, // 480: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	481, // 481: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	482, // 482: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	483, // 483: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	484, // 484: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	485, // 485: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	486, // 486: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	487, // 487: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	488, // 488: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	489, // 489: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	490, // 490: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	491, // 491: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	492, // 492: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	493, // 493: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	494, // 494: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	495, // 495: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	496, // 496: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	497, // 497: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	498, // 498: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	499, // 499: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	500, // 500: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	501, // 501: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	502, // 502: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	503, // 503: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	504, // 504: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	505, // 505: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	253, // [253:506] is the sub-list for method output_type
+	0,   // [0:253] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -1237,6 +1377,7 @@ func file_mattermost_plugin_api_proto_init() {
 	file_mattermost_plugin_plugins_proto_init()
 	file_mattermost_plugin_posts_proto_init()
 	file_mattermost_plugin_preferences_proto_init()
+	file_mattermost_plugin_properties_proto_init()
 	file_mattermost_plugin_reactions_proto_init()
 	file_mattermost_plugin_sessions_proto_init()
 	file_mattermost_plugin_shared_channels_proto_init()

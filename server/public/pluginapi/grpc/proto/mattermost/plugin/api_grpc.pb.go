@@ -53,231 +53,259 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginAPI_GetServerVersion_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetServerVersion"
-	PluginAPI_GetConfig_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetConfig"
-	PluginAPI_GetUnsanitizedConfig_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUnsanitizedConfig"
-	PluginAPI_SaveConfig_FullMethodName                              = "/mattermost.plugin.PluginAPI/SaveConfig"
-	PluginAPI_GetLicense_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetLicense"
-	PluginAPI_IsEnterpriseReady_FullMethodName                       = "/mattermost.plugin.PluginAPI/IsEnterpriseReady"
-	PluginAPI_GetSystemInstallDate_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetSystemInstallDate"
-	PluginAPI_GetDiagnosticId_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetDiagnosticId"
-	PluginAPI_GetTelemetryId_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTelemetryId"
-	PluginAPI_RequestTrialLicense_FullMethodName                     = "/mattermost.plugin.PluginAPI/RequestTrialLicense"
-	PluginAPI_GetCloudLimits_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetCloudLimits"
-	PluginAPI_KVSet_FullMethodName                                   = "/mattermost.plugin.PluginAPI/KVSet"
-	PluginAPI_KVGet_FullMethodName                                   = "/mattermost.plugin.PluginAPI/KVGet"
-	PluginAPI_KVDelete_FullMethodName                                = "/mattermost.plugin.PluginAPI/KVDelete"
-	PluginAPI_KVDeleteAll_FullMethodName                             = "/mattermost.plugin.PluginAPI/KVDeleteAll"
-	PluginAPI_KVSetWithExpiry_FullMethodName                         = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
-	PluginAPI_KVCompareAndSet_FullMethodName                         = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
-	PluginAPI_KVCompareAndDelete_FullMethodName                      = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
-	PluginAPI_KVSetWithOptions_FullMethodName                        = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
-	PluginAPI_KVList_FullMethodName                                  = "/mattermost.plugin.PluginAPI/KVList"
-	PluginAPI_CreateUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreateUser"
-	PluginAPI_DeleteUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeleteUser"
-	PluginAPI_GetUsers_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetUsers"
-	PluginAPI_GetUsersByIds_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUsersByIds"
-	PluginAPI_GetUser_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetUser"
-	PluginAPI_GetUserByEmail_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUserByEmail"
-	PluginAPI_GetUserByUsername_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetUserByUsername"
-	PluginAPI_GetUsersByUsernames_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
-	PluginAPI_UpdateUser_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdateUser"
-	PluginAPI_CreateChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateChannel"
-	PluginAPI_DeleteChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/DeleteChannel"
-	PluginAPI_RestoreChannel_FullMethodName                          = "/mattermost.plugin.PluginAPI/RestoreChannel"
-	PluginAPI_GetChannelOfType_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelOfType"
-	PluginAPI_GetPublicChannelsForTeam_FullMethodName                = "/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam"
-	PluginAPI_GetChannel_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetChannel"
-	PluginAPI_GetChannelByName_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelByName"
-	PluginAPI_GetChannelByNameForTeamName_FullMethodName             = "/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName"
-	PluginAPI_GetChannelsForTeamForUser_FullMethodName               = "/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser"
-	PluginAPI_GetChannelStats_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetChannelStats"
-	PluginAPI_GetDirectChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetDirectChannel"
-	PluginAPI_GetGroupChannel_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroupChannel"
-	PluginAPI_UpdateChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateChannel"
-	PluginAPI_RegisterChannelGuard_FullMethodName                    = "/mattermost.plugin.PluginAPI/RegisterChannelGuard"
-	PluginAPI_UnregisterChannelGuard_FullMethodName                  = "/mattermost.plugin.PluginAPI/UnregisterChannelGuard"
-	PluginAPI_SearchChannels_FullMethodName                          = "/mattermost.plugin.PluginAPI/SearchChannels"
-	PluginAPI_AddChannelMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/AddChannelMember"
-	PluginAPI_AddUserToChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/AddUserToChannel"
-	PluginAPI_GetChannelMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelMember"
-	PluginAPI_GetChannelMembers_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetChannelMembers"
-	PluginAPI_GetChannelMembersByIds_FullMethodName                  = "/mattermost.plugin.PluginAPI/GetChannelMembersByIds"
-	PluginAPI_GetChannelMembersForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/GetChannelMembersForUser"
-	PluginAPI_UpdateChannelMemberRoles_FullMethodName                = "/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles"
-	PluginAPI_UpdateChannelMemberNotifications_FullMethodName        = "/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications"
-	PluginAPI_PatchChannelMembersNotifications_FullMethodName        = "/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications"
-	PluginAPI_DeleteChannelMember_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
-	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName            = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
-	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName       = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
-	PluginAPI_GetUsersInTeam_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetUsersInTeam"
-	PluginAPI_GetUsersInChannel_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetUsersInChannel"
-	PluginAPI_GetUserStatus_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUserStatus"
-	PluginAPI_GetUserStatusesByIds_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetUserStatusesByIds"
-	PluginAPI_UpdateUserStatus_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUserStatus"
-	PluginAPI_SetUserStatusTimedDND_FullMethodName                   = "/mattermost.plugin.PluginAPI/SetUserStatusTimedDND"
-	PluginAPI_UpdateUserActive_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpdateUserActive"
-	PluginAPI_UpdateUserCustomStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/UpdateUserCustomStatus"
-	PluginAPI_RemoveUserCustomStatus_FullMethodName                  = "/mattermost.plugin.PluginAPI/RemoveUserCustomStatus"
-	PluginAPI_GetLDAPUserAttributes_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetLDAPUserAttributes"
-	PluginAPI_SearchUsers_FullMethodName                             = "/mattermost.plugin.PluginAPI/SearchUsers"
-	PluginAPI_GetProfileImage_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetProfileImage"
-	PluginAPI_SetProfileImage_FullMethodName                         = "/mattermost.plugin.PluginAPI/SetProfileImage"
-	PluginAPI_UpdateUserAuth_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateUserAuth"
-	PluginAPI_UpdateUserRoles_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateUserRoles"
-	PluginAPI_GetSession_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetSession"
-	PluginAPI_CreateSession_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateSession"
-	PluginAPI_ExtendSessionExpiry_FullMethodName                     = "/mattermost.plugin.PluginAPI/ExtendSessionExpiry"
-	PluginAPI_RevokeSession_FullMethodName                           = "/mattermost.plugin.PluginAPI/RevokeSession"
-	PluginAPI_CreateUserAccessToken_FullMethodName                   = "/mattermost.plugin.PluginAPI/CreateUserAccessToken"
-	PluginAPI_RevokeUserAccessToken_FullMethodName                   = "/mattermost.plugin.PluginAPI/RevokeUserAccessToken"
-	PluginAPI_HasPermissionTo_FullMethodName                         = "/mattermost.plugin.PluginAPI/HasPermissionTo"
-	PluginAPI_HasPermissionToTeam_FullMethodName                     = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
-	PluginAPI_HasPermissionToChannel_FullMethodName                  = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
-	PluginAPI_RolesGrantPermission_FullMethodName                    = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
-	PluginAPI_CreatePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreatePost"
-	PluginAPI_DeletePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeletePost"
-	PluginAPI_GetPostThread_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostThread"
-	PluginAPI_GetPost_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetPost"
-	PluginAPI_GetPostsSince_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostsSince"
-	PluginAPI_GetPostsAfter_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostsAfter"
-	PluginAPI_GetPostsBefore_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetPostsBefore"
-	PluginAPI_GetPostsForChannel_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetPostsForChannel"
-	PluginAPI_UpdatePost_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdatePost"
-	PluginAPI_SearchPostsInTeam_FullMethodName                       = "/mattermost.plugin.PluginAPI/SearchPostsInTeam"
-	PluginAPI_SearchPostsInTeamForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser"
-	PluginAPI_SendEphemeralPost_FullMethodName                       = "/mattermost.plugin.PluginAPI/SendEphemeralPost"
-	PluginAPI_UpdateEphemeralPost_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateEphemeralPost"
-	PluginAPI_DeleteEphemeralPost_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteEphemeralPost"
-	PluginAPI_MoveThreadsToBackingChannel_FullMethodName             = "/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel"
-	PluginAPI_AddReaction_FullMethodName                             = "/mattermost.plugin.PluginAPI/AddReaction"
-	PluginAPI_RemoveReaction_FullMethodName                          = "/mattermost.plugin.PluginAPI/RemoveReaction"
-	PluginAPI_GetReactions_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetReactions"
-	PluginAPI_CreateChannelSidebarCategory_FullMethodName            = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
-	PluginAPI_GetChannelSidebarCategories_FullMethodName             = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
-	PluginAPI_UpdateChannelSidebarCategories_FullMethodName          = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
-	PluginAPI_CreateBot_FullMethodName                               = "/mattermost.plugin.PluginAPI/CreateBot"
-	PluginAPI_PatchBot_FullMethodName                                = "/mattermost.plugin.PluginAPI/PatchBot"
-	PluginAPI_GetBot_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetBot"
-	PluginAPI_GetBots_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetBots"
-	PluginAPI_UpdateBotActive_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateBotActive"
-	PluginAPI_PermanentDeleteBot_FullMethodName                      = "/mattermost.plugin.PluginAPI/PermanentDeleteBot"
-	PluginAPI_EnsureBotUser_FullMethodName                           = "/mattermost.plugin.PluginAPI/EnsureBotUser"
-	PluginAPI_CreateOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/CreateOAuthApp"
-	PluginAPI_GetOAuthApp_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetOAuthApp"
-	PluginAPI_UpdateOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
-	PluginAPI_DeleteOAuthApp_FullMethodName                          = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
-	PluginAPI_RegisterCommand_FullMethodName                         = "/mattermost.plugin.PluginAPI/RegisterCommand"
-	PluginAPI_UnregisterCommand_FullMethodName                       = "/mattermost.plugin.PluginAPI/UnregisterCommand"
-	PluginAPI_ExecuteSlashCommand_FullMethodName                     = "/mattermost.plugin.PluginAPI/ExecuteSlashCommand"
-	PluginAPI_CreateCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateCommand"
-	PluginAPI_ListCommands_FullMethodName                            = "/mattermost.plugin.PluginAPI/ListCommands"
-	PluginAPI_ListCustomCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListCustomCommands"
-	PluginAPI_ListPluginCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListPluginCommands"
-	PluginAPI_ListBuiltInCommands_FullMethodName                     = "/mattermost.plugin.PluginAPI/ListBuiltInCommands"
-	PluginAPI_GetCommand_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetCommand"
-	PluginAPI_UpdateCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateCommand"
-	PluginAPI_DeleteCommand_FullMethodName                           = "/mattermost.plugin.PluginAPI/DeleteCommand"
-	PluginAPI_PublishWebSocketEvent_FullMethodName                   = "/mattermost.plugin.PluginAPI/PublishWebSocketEvent"
-	PluginAPI_OpenInteractiveDialog_FullMethodName                   = "/mattermost.plugin.PluginAPI/OpenInteractiveDialog"
-	PluginAPI_SendToastMessage_FullMethodName                        = "/mattermost.plugin.PluginAPI/SendToastMessage"
-	PluginAPI_PublishUserTyping_FullMethodName                       = "/mattermost.plugin.PluginAPI/PublishUserTyping"
-	PluginAPI_SendMail_FullMethodName                                = "/mattermost.plugin.PluginAPI/SendMail"
-	PluginAPI_SendPushNotification_FullMethodName                    = "/mattermost.plugin.PluginAPI/SendPushNotification"
-	PluginAPI_PublishPluginClusterEvent_FullMethodName               = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
-	PluginAPI_LogAuditRec_FullMethodName                             = "/mattermost.plugin.PluginAPI/LogAuditRec"
-	PluginAPI_LogAuditRecWithLevel_FullMethodName                    = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
-	PluginAPI_GetEmojiList_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetEmojiList"
-	PluginAPI_GetEmojiByName_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetEmojiByName"
-	PluginAPI_GetEmoji_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetEmoji"
-	PluginAPI_GetEmojiImage_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetEmojiImage"
-	PluginAPI_LoadPluginConfiguration_FullMethodName                 = "/mattermost.plugin.PluginAPI/LoadPluginConfiguration"
-	PluginAPI_GetPluginConfig_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPluginConfig"
-	PluginAPI_SavePluginConfig_FullMethodName                        = "/mattermost.plugin.PluginAPI/SavePluginConfig"
-	PluginAPI_GetBundlePath_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetBundlePath"
-	PluginAPI_GetPlugins_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetPlugins"
-	PluginAPI_EnablePlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/EnablePlugin"
-	PluginAPI_DisablePlugin_FullMethodName                           = "/mattermost.plugin.PluginAPI/DisablePlugin"
-	PluginAPI_RemovePlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/RemovePlugin"
-	PluginAPI_GetPluginStatus_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPluginStatus"
-	PluginAPI_InstallPlugin_FullMethodName                           = "/mattermost.plugin.PluginAPI/InstallPlugin"
-	PluginAPI_PluginHTTP_FullMethodName                              = "/mattermost.plugin.PluginAPI/PluginHTTP"
-	PluginAPI_RegisterCollectionAndTopic_FullMethodName              = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
-	PluginAPI_GetPluginID_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetPluginID"
-	PluginAPI_CopyFileInfos_FullMethodName                           = "/mattermost.plugin.PluginAPI/CopyFileInfos"
-	PluginAPI_GetFileInfo_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetFileInfo"
-	PluginAPI_SetFileSearchableContent_FullMethodName                = "/mattermost.plugin.PluginAPI/SetFileSearchableContent"
-	PluginAPI_GetFileInfos_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetFileInfos"
-	PluginAPI_GetFile_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetFile"
-	PluginAPI_GetFileLink_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetFileLink"
-	PluginAPI_ReadFile_FullMethodName                                = "/mattermost.plugin.PluginAPI/ReadFile"
-	PluginAPI_UploadFile_FullMethodName                              = "/mattermost.plugin.PluginAPI/UploadFile"
-	PluginAPI_CreateUploadSession_FullMethodName                     = "/mattermost.plugin.PluginAPI/CreateUploadSession"
-	PluginAPI_UploadData_FullMethodName                              = "/mattermost.plugin.PluginAPI/UploadData"
-	PluginAPI_GetUploadSession_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetUploadSession"
-	PluginAPI_GetGroup_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetGroup"
-	PluginAPI_GetGroupByName_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetGroupByName"
-	PluginAPI_GetGroupMemberUsers_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetGroupMemberUsers"
-	PluginAPI_GetGroupsBySource_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetGroupsBySource"
-	PluginAPI_GetGroupsForUser_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupsForUser"
-	PluginAPI_UpsertGroupMember_FullMethodName                       = "/mattermost.plugin.PluginAPI/UpsertGroupMember"
-	PluginAPI_UpsertGroupMembers_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpsertGroupMembers"
-	PluginAPI_GetGroupByRemoteID_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetGroupByRemoteID"
-	PluginAPI_CreateGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/CreateGroup"
-	PluginAPI_UpdateGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/UpdateGroup"
-	PluginAPI_DeleteGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/DeleteGroup"
-	PluginAPI_RestoreGroup_FullMethodName                            = "/mattermost.plugin.PluginAPI/RestoreGroup"
-	PluginAPI_DeleteGroupMember_FullMethodName                       = "/mattermost.plugin.PluginAPI/DeleteGroupMember"
-	PluginAPI_GetGroupSyncable_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupSyncable"
-	PluginAPI_GetGroupSyncables_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetGroupSyncables"
-	PluginAPI_UpsertGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpsertGroupSyncable"
-	PluginAPI_UpdateGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateGroupSyncable"
-	PluginAPI_DeleteGroupSyncable_FullMethodName                     = "/mattermost.plugin.PluginAPI/DeleteGroupSyncable"
-	PluginAPI_GetGroups_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetGroups"
-	PluginAPI_CreateDefaultSyncableMemberships_FullMethodName        = "/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships"
-	PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName       = "/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships"
-	PluginAPI_RegisterPluginForSharedChannels_FullMethodName         = "/mattermost.plugin.PluginAPI/RegisterPluginForSharedChannels"
-	PluginAPI_UnregisterPluginForSharedChannels_FullMethodName       = "/mattermost.plugin.PluginAPI/UnregisterPluginForSharedChannels"
-	PluginAPI_UnregisterPluginRemoteForSharedChannels_FullMethodName = "/mattermost.plugin.PluginAPI/UnregisterPluginRemoteForSharedChannels"
-	PluginAPI_ShareChannel_FullMethodName                            = "/mattermost.plugin.PluginAPI/ShareChannel"
-	PluginAPI_UpdateSharedChannel_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdateSharedChannel"
-	PluginAPI_UnshareChannel_FullMethodName                          = "/mattermost.plugin.PluginAPI/UnshareChannel"
-	PluginAPI_UpdateSharedChannelCursor_FullMethodName               = "/mattermost.plugin.PluginAPI/UpdateSharedChannelCursor"
-	PluginAPI_SyncSharedChannel_FullMethodName                       = "/mattermost.plugin.PluginAPI/SyncSharedChannel"
-	PluginAPI_InviteRemoteToChannel_FullMethodName                   = "/mattermost.plugin.PluginAPI/InviteRemoteToChannel"
-	PluginAPI_UninviteRemoteFromChannel_FullMethodName               = "/mattermost.plugin.PluginAPI/UninviteRemoteFromChannel"
-	PluginAPI_ReceiveSharedChannelSyncMsg_FullMethodName             = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelSyncMsg"
-	PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelAttachmentSyncMsg"
-	PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg"
-	PluginAPI_GetPreferenceForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
-	PluginAPI_GetPreferencesForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
-	PluginAPI_UpdatePreferencesForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
-	PluginAPI_DeletePreferencesForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
-	PluginAPI_CreateTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreateTeam"
-	PluginAPI_DeleteTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeleteTeam"
-	PluginAPI_GetTeams_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetTeams"
-	PluginAPI_GetTeam_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetTeam"
-	PluginAPI_GetTeamByName_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeamByName"
-	PluginAPI_GetTeamsUnreadForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
-	PluginAPI_UpdateTeam_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdateTeam"
-	PluginAPI_SearchTeams_FullMethodName                             = "/mattermost.plugin.PluginAPI/SearchTeams"
-	PluginAPI_GetTeamsForUser_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
-	PluginAPI_CreateTeamMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateTeamMember"
-	PluginAPI_CreateTeamMembers_FullMethodName                       = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
-	PluginAPI_CreateTeamMembersGracefully_FullMethodName             = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
-	PluginAPI_DeleteTeamMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
-	PluginAPI_GetTeamMembers_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTeamMembers"
-	PluginAPI_GetTeamMember_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeamMember"
-	PluginAPI_GetTeamMembersForUser_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
-	PluginAPI_UpdateTeamMemberRoles_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
-	PluginAPI_GetTeamStats_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetTeamStats"
-	PluginAPI_GetTeamIcon_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetTeamIcon"
-	PluginAPI_SetTeamIcon_FullMethodName                             = "/mattermost.plugin.PluginAPI/SetTeamIcon"
-	PluginAPI_RemoveTeamIcon_FullMethodName                          = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
-	PluginAPI_LogDebug_FullMethodName                                = "/mattermost.plugin.PluginAPI/LogDebug"
-	PluginAPI_LogInfo_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogInfo"
-	PluginAPI_LogWarn_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogWarn"
-	PluginAPI_LogError_FullMethodName                                = "/mattermost.plugin.PluginAPI/LogError"
+	PluginAPI_GetServerVersion_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetServerVersion"
+	PluginAPI_GetConfig_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetConfig"
+	PluginAPI_GetUnsanitizedConfig_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUnsanitizedConfig"
+	PluginAPI_SaveConfig_FullMethodName                               = "/mattermost.plugin.PluginAPI/SaveConfig"
+	PluginAPI_GetLicense_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetLicense"
+	PluginAPI_IsEnterpriseReady_FullMethodName                        = "/mattermost.plugin.PluginAPI/IsEnterpriseReady"
+	PluginAPI_GetSystemInstallDate_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetSystemInstallDate"
+	PluginAPI_GetDiagnosticId_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetDiagnosticId"
+	PluginAPI_GetTelemetryId_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTelemetryId"
+	PluginAPI_RequestTrialLicense_FullMethodName                      = "/mattermost.plugin.PluginAPI/RequestTrialLicense"
+	PluginAPI_GetCloudLimits_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetCloudLimits"
+	PluginAPI_KVSet_FullMethodName                                    = "/mattermost.plugin.PluginAPI/KVSet"
+	PluginAPI_KVGet_FullMethodName                                    = "/mattermost.plugin.PluginAPI/KVGet"
+	PluginAPI_KVDelete_FullMethodName                                 = "/mattermost.plugin.PluginAPI/KVDelete"
+	PluginAPI_KVDeleteAll_FullMethodName                              = "/mattermost.plugin.PluginAPI/KVDeleteAll"
+	PluginAPI_KVSetWithExpiry_FullMethodName                          = "/mattermost.plugin.PluginAPI/KVSetWithExpiry"
+	PluginAPI_KVCompareAndSet_FullMethodName                          = "/mattermost.plugin.PluginAPI/KVCompareAndSet"
+	PluginAPI_KVCompareAndDelete_FullMethodName                       = "/mattermost.plugin.PluginAPI/KVCompareAndDelete"
+	PluginAPI_KVSetWithOptions_FullMethodName                         = "/mattermost.plugin.PluginAPI/KVSetWithOptions"
+	PluginAPI_KVList_FullMethodName                                   = "/mattermost.plugin.PluginAPI/KVList"
+	PluginAPI_CreateUser_FullMethodName                               = "/mattermost.plugin.PluginAPI/CreateUser"
+	PluginAPI_DeleteUser_FullMethodName                               = "/mattermost.plugin.PluginAPI/DeleteUser"
+	PluginAPI_GetUsers_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetUsers"
+	PluginAPI_GetUsersByIds_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetUsersByIds"
+	PluginAPI_GetUser_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetUser"
+	PluginAPI_GetUserByEmail_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUserByEmail"
+	PluginAPI_GetUserByUsername_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetUserByUsername"
+	PluginAPI_GetUsersByUsernames_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetUsersByUsernames"
+	PluginAPI_UpdateUser_FullMethodName                               = "/mattermost.plugin.PluginAPI/UpdateUser"
+	PluginAPI_CreateChannel_FullMethodName                            = "/mattermost.plugin.PluginAPI/CreateChannel"
+	PluginAPI_DeleteChannel_FullMethodName                            = "/mattermost.plugin.PluginAPI/DeleteChannel"
+	PluginAPI_RestoreChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/RestoreChannel"
+	PluginAPI_GetChannelOfType_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetChannelOfType"
+	PluginAPI_GetPublicChannelsForTeam_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetPublicChannelsForTeam"
+	PluginAPI_GetChannel_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetChannel"
+	PluginAPI_GetChannelByName_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetChannelByName"
+	PluginAPI_GetChannelByNameForTeamName_FullMethodName              = "/mattermost.plugin.PluginAPI/GetChannelByNameForTeamName"
+	PluginAPI_GetChannelsForTeamForUser_FullMethodName                = "/mattermost.plugin.PluginAPI/GetChannelsForTeamForUser"
+	PluginAPI_GetChannelStats_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetChannelStats"
+	PluginAPI_GetDirectChannel_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetDirectChannel"
+	PluginAPI_GetGroupChannel_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetGroupChannel"
+	PluginAPI_UpdateChannel_FullMethodName                            = "/mattermost.plugin.PluginAPI/UpdateChannel"
+	PluginAPI_RegisterChannelGuard_FullMethodName                     = "/mattermost.plugin.PluginAPI/RegisterChannelGuard"
+	PluginAPI_UnregisterChannelGuard_FullMethodName                   = "/mattermost.plugin.PluginAPI/UnregisterChannelGuard"
+	PluginAPI_SearchChannels_FullMethodName                           = "/mattermost.plugin.PluginAPI/SearchChannels"
+	PluginAPI_AddChannelMember_FullMethodName                         = "/mattermost.plugin.PluginAPI/AddChannelMember"
+	PluginAPI_AddUserToChannel_FullMethodName                         = "/mattermost.plugin.PluginAPI/AddUserToChannel"
+	PluginAPI_GetChannelMember_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetChannelMember"
+	PluginAPI_GetChannelMembers_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetChannelMembers"
+	PluginAPI_GetChannelMembersByIds_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetChannelMembersByIds"
+	PluginAPI_GetChannelMembersForUser_FullMethodName                 = "/mattermost.plugin.PluginAPI/GetChannelMembersForUser"
+	PluginAPI_UpdateChannelMemberRoles_FullMethodName                 = "/mattermost.plugin.PluginAPI/UpdateChannelMemberRoles"
+	PluginAPI_UpdateChannelMemberNotifications_FullMethodName         = "/mattermost.plugin.PluginAPI/UpdateChannelMemberNotifications"
+	PluginAPI_PatchChannelMembersNotifications_FullMethodName         = "/mattermost.plugin.PluginAPI/PatchChannelMembersNotifications"
+	PluginAPI_DeleteChannelMember_FullMethodName                      = "/mattermost.plugin.PluginAPI/DeleteChannelMember"
+	PluginAPI_AddChannelsToRetentionPolicy_FullMethodName             = "/mattermost.plugin.PluginAPI/AddChannelsToRetentionPolicy"
+	PluginAPI_RemoveChannelsFromRetentionPolicy_FullMethodName        = "/mattermost.plugin.PluginAPI/RemoveChannelsFromRetentionPolicy"
+	PluginAPI_GetUsersInTeam_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetUsersInTeam"
+	PluginAPI_GetUsersInChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetUsersInChannel"
+	PluginAPI_GetUserStatus_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetUserStatus"
+	PluginAPI_GetUserStatusesByIds_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetUserStatusesByIds"
+	PluginAPI_UpdateUserStatus_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateUserStatus"
+	PluginAPI_SetUserStatusTimedDND_FullMethodName                    = "/mattermost.plugin.PluginAPI/SetUserStatusTimedDND"
+	PluginAPI_UpdateUserActive_FullMethodName                         = "/mattermost.plugin.PluginAPI/UpdateUserActive"
+	PluginAPI_UpdateUserCustomStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/UpdateUserCustomStatus"
+	PluginAPI_RemoveUserCustomStatus_FullMethodName                   = "/mattermost.plugin.PluginAPI/RemoveUserCustomStatus"
+	PluginAPI_GetLDAPUserAttributes_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetLDAPUserAttributes"
+	PluginAPI_SearchUsers_FullMethodName                              = "/mattermost.plugin.PluginAPI/SearchUsers"
+	PluginAPI_GetProfileImage_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetProfileImage"
+	PluginAPI_SetProfileImage_FullMethodName                          = "/mattermost.plugin.PluginAPI/SetProfileImage"
+	PluginAPI_UpdateUserAuth_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateUserAuth"
+	PluginAPI_UpdateUserRoles_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateUserRoles"
+	PluginAPI_GetSession_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetSession"
+	PluginAPI_CreateSession_FullMethodName                            = "/mattermost.plugin.PluginAPI/CreateSession"
+	PluginAPI_ExtendSessionExpiry_FullMethodName                      = "/mattermost.plugin.PluginAPI/ExtendSessionExpiry"
+	PluginAPI_RevokeSession_FullMethodName                            = "/mattermost.plugin.PluginAPI/RevokeSession"
+	PluginAPI_CreateUserAccessToken_FullMethodName                    = "/mattermost.plugin.PluginAPI/CreateUserAccessToken"
+	PluginAPI_RevokeUserAccessToken_FullMethodName                    = "/mattermost.plugin.PluginAPI/RevokeUserAccessToken"
+	PluginAPI_HasPermissionTo_FullMethodName                          = "/mattermost.plugin.PluginAPI/HasPermissionTo"
+	PluginAPI_HasPermissionToTeam_FullMethodName                      = "/mattermost.plugin.PluginAPI/HasPermissionToTeam"
+	PluginAPI_HasPermissionToChannel_FullMethodName                   = "/mattermost.plugin.PluginAPI/HasPermissionToChannel"
+	PluginAPI_RolesGrantPermission_FullMethodName                     = "/mattermost.plugin.PluginAPI/RolesGrantPermission"
+	PluginAPI_CreatePost_FullMethodName                               = "/mattermost.plugin.PluginAPI/CreatePost"
+	PluginAPI_DeletePost_FullMethodName                               = "/mattermost.plugin.PluginAPI/DeletePost"
+	PluginAPI_GetPostThread_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetPostThread"
+	PluginAPI_GetPost_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetPost"
+	PluginAPI_GetPostsSince_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetPostsSince"
+	PluginAPI_GetPostsAfter_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetPostsAfter"
+	PluginAPI_GetPostsBefore_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetPostsBefore"
+	PluginAPI_GetPostsForChannel_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetPostsForChannel"
+	PluginAPI_UpdatePost_FullMethodName                               = "/mattermost.plugin.PluginAPI/UpdatePost"
+	PluginAPI_SearchPostsInTeam_FullMethodName                        = "/mattermost.plugin.PluginAPI/SearchPostsInTeam"
+	PluginAPI_SearchPostsInTeamForUser_FullMethodName                 = "/mattermost.plugin.PluginAPI/SearchPostsInTeamForUser"
+	PluginAPI_SendEphemeralPost_FullMethodName                        = "/mattermost.plugin.PluginAPI/SendEphemeralPost"
+	PluginAPI_UpdateEphemeralPost_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpdateEphemeralPost"
+	PluginAPI_DeleteEphemeralPost_FullMethodName                      = "/mattermost.plugin.PluginAPI/DeleteEphemeralPost"
+	PluginAPI_MoveThreadsToBackingChannel_FullMethodName              = "/mattermost.plugin.PluginAPI/MoveThreadsToBackingChannel"
+	PluginAPI_AddReaction_FullMethodName                              = "/mattermost.plugin.PluginAPI/AddReaction"
+	PluginAPI_RemoveReaction_FullMethodName                           = "/mattermost.plugin.PluginAPI/RemoveReaction"
+	PluginAPI_GetReactions_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetReactions"
+	PluginAPI_CreateChannelSidebarCategory_FullMethodName             = "/mattermost.plugin.PluginAPI/CreateChannelSidebarCategory"
+	PluginAPI_GetChannelSidebarCategories_FullMethodName              = "/mattermost.plugin.PluginAPI/GetChannelSidebarCategories"
+	PluginAPI_UpdateChannelSidebarCategories_FullMethodName           = "/mattermost.plugin.PluginAPI/UpdateChannelSidebarCategories"
+	PluginAPI_CreateBot_FullMethodName                                = "/mattermost.plugin.PluginAPI/CreateBot"
+	PluginAPI_PatchBot_FullMethodName                                 = "/mattermost.plugin.PluginAPI/PatchBot"
+	PluginAPI_GetBot_FullMethodName                                   = "/mattermost.plugin.PluginAPI/GetBot"
+	PluginAPI_GetBots_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetBots"
+	PluginAPI_UpdateBotActive_FullMethodName                          = "/mattermost.plugin.PluginAPI/UpdateBotActive"
+	PluginAPI_PermanentDeleteBot_FullMethodName                       = "/mattermost.plugin.PluginAPI/PermanentDeleteBot"
+	PluginAPI_EnsureBotUser_FullMethodName                            = "/mattermost.plugin.PluginAPI/EnsureBotUser"
+	PluginAPI_CreateOAuthApp_FullMethodName                           = "/mattermost.plugin.PluginAPI/CreateOAuthApp"
+	PluginAPI_GetOAuthApp_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetOAuthApp"
+	PluginAPI_UpdateOAuthApp_FullMethodName                           = "/mattermost.plugin.PluginAPI/UpdateOAuthApp"
+	PluginAPI_DeleteOAuthApp_FullMethodName                           = "/mattermost.plugin.PluginAPI/DeleteOAuthApp"
+	PluginAPI_RegisterCommand_FullMethodName                          = "/mattermost.plugin.PluginAPI/RegisterCommand"
+	PluginAPI_UnregisterCommand_FullMethodName                        = "/mattermost.plugin.PluginAPI/UnregisterCommand"
+	PluginAPI_ExecuteSlashCommand_FullMethodName                      = "/mattermost.plugin.PluginAPI/ExecuteSlashCommand"
+	PluginAPI_CreateCommand_FullMethodName                            = "/mattermost.plugin.PluginAPI/CreateCommand"
+	PluginAPI_ListCommands_FullMethodName                             = "/mattermost.plugin.PluginAPI/ListCommands"
+	PluginAPI_ListCustomCommands_FullMethodName                       = "/mattermost.plugin.PluginAPI/ListCustomCommands"
+	PluginAPI_ListPluginCommands_FullMethodName                       = "/mattermost.plugin.PluginAPI/ListPluginCommands"
+	PluginAPI_ListBuiltInCommands_FullMethodName                      = "/mattermost.plugin.PluginAPI/ListBuiltInCommands"
+	PluginAPI_GetCommand_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetCommand"
+	PluginAPI_UpdateCommand_FullMethodName                            = "/mattermost.plugin.PluginAPI/UpdateCommand"
+	PluginAPI_DeleteCommand_FullMethodName                            = "/mattermost.plugin.PluginAPI/DeleteCommand"
+	PluginAPI_PublishWebSocketEvent_FullMethodName                    = "/mattermost.plugin.PluginAPI/PublishWebSocketEvent"
+	PluginAPI_OpenInteractiveDialog_FullMethodName                    = "/mattermost.plugin.PluginAPI/OpenInteractiveDialog"
+	PluginAPI_SendToastMessage_FullMethodName                         = "/mattermost.plugin.PluginAPI/SendToastMessage"
+	PluginAPI_PublishUserTyping_FullMethodName                        = "/mattermost.plugin.PluginAPI/PublishUserTyping"
+	PluginAPI_SendMail_FullMethodName                                 = "/mattermost.plugin.PluginAPI/SendMail"
+	PluginAPI_SendPushNotification_FullMethodName                     = "/mattermost.plugin.PluginAPI/SendPushNotification"
+	PluginAPI_PublishPluginClusterEvent_FullMethodName                = "/mattermost.plugin.PluginAPI/PublishPluginClusterEvent"
+	PluginAPI_LogAuditRec_FullMethodName                              = "/mattermost.plugin.PluginAPI/LogAuditRec"
+	PluginAPI_LogAuditRecWithLevel_FullMethodName                     = "/mattermost.plugin.PluginAPI/LogAuditRecWithLevel"
+	PluginAPI_GetEmojiList_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetEmojiList"
+	PluginAPI_GetEmojiByName_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetEmojiByName"
+	PluginAPI_GetEmoji_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetEmoji"
+	PluginAPI_GetEmojiImage_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetEmojiImage"
+	PluginAPI_LoadPluginConfiguration_FullMethodName                  = "/mattermost.plugin.PluginAPI/LoadPluginConfiguration"
+	PluginAPI_GetPluginConfig_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetPluginConfig"
+	PluginAPI_SavePluginConfig_FullMethodName                         = "/mattermost.plugin.PluginAPI/SavePluginConfig"
+	PluginAPI_GetBundlePath_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetBundlePath"
+	PluginAPI_GetPlugins_FullMethodName                               = "/mattermost.plugin.PluginAPI/GetPlugins"
+	PluginAPI_EnablePlugin_FullMethodName                             = "/mattermost.plugin.PluginAPI/EnablePlugin"
+	PluginAPI_DisablePlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/DisablePlugin"
+	PluginAPI_RemovePlugin_FullMethodName                             = "/mattermost.plugin.PluginAPI/RemovePlugin"
+	PluginAPI_GetPluginStatus_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetPluginStatus"
+	PluginAPI_InstallPlugin_FullMethodName                            = "/mattermost.plugin.PluginAPI/InstallPlugin"
+	PluginAPI_PluginHTTP_FullMethodName                               = "/mattermost.plugin.PluginAPI/PluginHTTP"
+	PluginAPI_RegisterCollectionAndTopic_FullMethodName               = "/mattermost.plugin.PluginAPI/RegisterCollectionAndTopic"
+	PluginAPI_GetPluginID_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetPluginID"
+	PluginAPI_CopyFileInfos_FullMethodName                            = "/mattermost.plugin.PluginAPI/CopyFileInfos"
+	PluginAPI_GetFileInfo_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetFileInfo"
+	PluginAPI_SetFileSearchableContent_FullMethodName                 = "/mattermost.plugin.PluginAPI/SetFileSearchableContent"
+	PluginAPI_GetFileInfos_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetFileInfos"
+	PluginAPI_GetFile_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetFile"
+	PluginAPI_GetFileLink_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetFileLink"
+	PluginAPI_ReadFile_FullMethodName                                 = "/mattermost.plugin.PluginAPI/ReadFile"
+	PluginAPI_UploadFile_FullMethodName                               = "/mattermost.plugin.PluginAPI/UploadFile"
+	PluginAPI_CreateUploadSession_FullMethodName                      = "/mattermost.plugin.PluginAPI/CreateUploadSession"
+	PluginAPI_UploadData_FullMethodName                               = "/mattermost.plugin.PluginAPI/UploadData"
+	PluginAPI_GetUploadSession_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetUploadSession"
+	PluginAPI_GetGroup_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetGroup"
+	PluginAPI_GetGroupByName_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetGroupByName"
+	PluginAPI_GetGroupMemberUsers_FullMethodName                      = "/mattermost.plugin.PluginAPI/GetGroupMemberUsers"
+	PluginAPI_GetGroupsBySource_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupsBySource"
+	PluginAPI_GetGroupsForUser_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroupsForUser"
+	PluginAPI_UpsertGroupMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/UpsertGroupMember"
+	PluginAPI_UpsertGroupMembers_FullMethodName                       = "/mattermost.plugin.PluginAPI/UpsertGroupMembers"
+	PluginAPI_GetGroupByRemoteID_FullMethodName                       = "/mattermost.plugin.PluginAPI/GetGroupByRemoteID"
+	PluginAPI_CreateGroup_FullMethodName                              = "/mattermost.plugin.PluginAPI/CreateGroup"
+	PluginAPI_UpdateGroup_FullMethodName                              = "/mattermost.plugin.PluginAPI/UpdateGroup"
+	PluginAPI_DeleteGroup_FullMethodName                              = "/mattermost.plugin.PluginAPI/DeleteGroup"
+	PluginAPI_RestoreGroup_FullMethodName                             = "/mattermost.plugin.PluginAPI/RestoreGroup"
+	PluginAPI_DeleteGroupMember_FullMethodName                        = "/mattermost.plugin.PluginAPI/DeleteGroupMember"
+	PluginAPI_GetGroupSyncable_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetGroupSyncable"
+	PluginAPI_GetGroupSyncables_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetGroupSyncables"
+	PluginAPI_UpsertGroupSyncable_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpsertGroupSyncable"
+	PluginAPI_UpdateGroupSyncable_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpdateGroupSyncable"
+	PluginAPI_DeleteGroupSyncable_FullMethodName                      = "/mattermost.plugin.PluginAPI/DeleteGroupSyncable"
+	PluginAPI_GetGroups_FullMethodName                                = "/mattermost.plugin.PluginAPI/GetGroups"
+	PluginAPI_CreateDefaultSyncableMemberships_FullMethodName         = "/mattermost.plugin.PluginAPI/CreateDefaultSyncableMemberships"
+	PluginAPI_DeleteGroupConstrainedMemberships_FullMethodName        = "/mattermost.plugin.PluginAPI/DeleteGroupConstrainedMemberships"
+	PluginAPI_RegisterPluginForSharedChannels_FullMethodName          = "/mattermost.plugin.PluginAPI/RegisterPluginForSharedChannels"
+	PluginAPI_UnregisterPluginForSharedChannels_FullMethodName        = "/mattermost.plugin.PluginAPI/UnregisterPluginForSharedChannels"
+	PluginAPI_UnregisterPluginRemoteForSharedChannels_FullMethodName  = "/mattermost.plugin.PluginAPI/UnregisterPluginRemoteForSharedChannels"
+	PluginAPI_ShareChannel_FullMethodName                             = "/mattermost.plugin.PluginAPI/ShareChannel"
+	PluginAPI_UpdateSharedChannel_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpdateSharedChannel"
+	PluginAPI_UnshareChannel_FullMethodName                           = "/mattermost.plugin.PluginAPI/UnshareChannel"
+	PluginAPI_UpdateSharedChannelCursor_FullMethodName                = "/mattermost.plugin.PluginAPI/UpdateSharedChannelCursor"
+	PluginAPI_SyncSharedChannel_FullMethodName                        = "/mattermost.plugin.PluginAPI/SyncSharedChannel"
+	PluginAPI_InviteRemoteToChannel_FullMethodName                    = "/mattermost.plugin.PluginAPI/InviteRemoteToChannel"
+	PluginAPI_UninviteRemoteFromChannel_FullMethodName                = "/mattermost.plugin.PluginAPI/UninviteRemoteFromChannel"
+	PluginAPI_ReceiveSharedChannelSyncMsg_FullMethodName              = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelSyncMsg"
+	PluginAPI_ReceiveSharedChannelAttachmentSyncMsg_FullMethodName    = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelAttachmentSyncMsg"
+	PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_FullMethodName  = "/mattermost.plugin.PluginAPI/ReceiveSharedChannelProfileImageSyncMsg"
+	PluginAPI_CreatePropertyField_FullMethodName                      = "/mattermost.plugin.PluginAPI/CreatePropertyField"
+	PluginAPI_GetPropertyField_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPropertyField"
+	PluginAPI_GetPropertyFields_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetPropertyFields"
+	PluginAPI_UpdatePropertyField_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpdatePropertyField"
+	PluginAPI_DeletePropertyField_FullMethodName                      = "/mattermost.plugin.PluginAPI/DeletePropertyField"
+	PluginAPI_SearchPropertyFields_FullMethodName                     = "/mattermost.plugin.PluginAPI/SearchPropertyFields"
+	PluginAPI_CountPropertyFields_FullMethodName                      = "/mattermost.plugin.PluginAPI/CountPropertyFields"
+	PluginAPI_CountPropertyFieldsForTarget_FullMethodName             = "/mattermost.plugin.PluginAPI/CountPropertyFieldsForTarget"
+	PluginAPI_CreatePropertyValue_FullMethodName                      = "/mattermost.plugin.PluginAPI/CreatePropertyValue"
+	PluginAPI_GetPropertyValue_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPropertyValue"
+	PluginAPI_GetPropertyValues_FullMethodName                        = "/mattermost.plugin.PluginAPI/GetPropertyValues"
+	PluginAPI_UpdatePropertyValue_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpdatePropertyValue"
+	PluginAPI_UpsertPropertyValue_FullMethodName                      = "/mattermost.plugin.PluginAPI/UpsertPropertyValue"
+	PluginAPI_DeletePropertyValue_FullMethodName                      = "/mattermost.plugin.PluginAPI/DeletePropertyValue"
+	PluginAPI_SearchPropertyValues_FullMethodName                     = "/mattermost.plugin.PluginAPI/SearchPropertyValues"
+	PluginAPI_RegisterPropertyGroup_FullMethodName                    = "/mattermost.plugin.PluginAPI/RegisterPropertyGroup"
+	PluginAPI_GetPropertyGroup_FullMethodName                         = "/mattermost.plugin.PluginAPI/GetPropertyGroup"
+	PluginAPI_GetPropertyFieldByName_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetPropertyFieldByName"
+	PluginAPI_UpdatePropertyFields_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdatePropertyFields"
+	PluginAPI_UpdatePropertyValues_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpdatePropertyValues"
+	PluginAPI_UpsertPropertyValues_FullMethodName                     = "/mattermost.plugin.PluginAPI/UpsertPropertyValues"
+	PluginAPI_DeletePropertyValuesForTarget_FullMethodName            = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForTarget"
+	PluginAPI_DeletePropertyValuesForField_FullMethodName             = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForField"
+	PluginAPI_UpsertPropertyValuesWithOptions_FullMethodName          = "/mattermost.plugin.PluginAPI/UpsertPropertyValuesWithOptions"
+	PluginAPI_UpsertPropertyValueWithOptions_FullMethodName           = "/mattermost.plugin.PluginAPI/UpsertPropertyValueWithOptions"
+	PluginAPI_DeletePropertyValueWithOptions_FullMethodName           = "/mattermost.plugin.PluginAPI/DeletePropertyValueWithOptions"
+	PluginAPI_DeletePropertyValuesForTargetWithOptions_FullMethodName = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForTargetWithOptions"
+	PluginAPI_DeletePropertyValuesForFieldWithOptions_FullMethodName  = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions"
+	PluginAPI_GetPreferenceForUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
+	PluginAPI_GetPreferencesForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
+	PluginAPI_UpdatePreferencesForUser_FullMethodName                 = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
+	PluginAPI_DeletePreferencesForUser_FullMethodName                 = "/mattermost.plugin.PluginAPI/DeletePreferencesForUser"
+	PluginAPI_CreateTeam_FullMethodName                               = "/mattermost.plugin.PluginAPI/CreateTeam"
+	PluginAPI_DeleteTeam_FullMethodName                               = "/mattermost.plugin.PluginAPI/DeleteTeam"
+	PluginAPI_GetTeams_FullMethodName                                 = "/mattermost.plugin.PluginAPI/GetTeams"
+	PluginAPI_GetTeam_FullMethodName                                  = "/mattermost.plugin.PluginAPI/GetTeam"
+	PluginAPI_GetTeamByName_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetTeamByName"
+	PluginAPI_GetTeamsUnreadForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeamsUnreadForUser"
+	PluginAPI_UpdateTeam_FullMethodName                               = "/mattermost.plugin.PluginAPI/UpdateTeam"
+	PluginAPI_SearchTeams_FullMethodName                              = "/mattermost.plugin.PluginAPI/SearchTeams"
+	PluginAPI_GetTeamsForUser_FullMethodName                          = "/mattermost.plugin.PluginAPI/GetTeamsForUser"
+	PluginAPI_CreateTeamMember_FullMethodName                         = "/mattermost.plugin.PluginAPI/CreateTeamMember"
+	PluginAPI_CreateTeamMembers_FullMethodName                        = "/mattermost.plugin.PluginAPI/CreateTeamMembers"
+	PluginAPI_CreateTeamMembersGracefully_FullMethodName              = "/mattermost.plugin.PluginAPI/CreateTeamMembersGracefully"
+	PluginAPI_DeleteTeamMember_FullMethodName                         = "/mattermost.plugin.PluginAPI/DeleteTeamMember"
+	PluginAPI_GetTeamMembers_FullMethodName                           = "/mattermost.plugin.PluginAPI/GetTeamMembers"
+	PluginAPI_GetTeamMember_FullMethodName                            = "/mattermost.plugin.PluginAPI/GetTeamMember"
+	PluginAPI_GetTeamMembersForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetTeamMembersForUser"
+	PluginAPI_UpdateTeamMemberRoles_FullMethodName                    = "/mattermost.plugin.PluginAPI/UpdateTeamMemberRoles"
+	PluginAPI_GetTeamStats_FullMethodName                             = "/mattermost.plugin.PluginAPI/GetTeamStats"
+	PluginAPI_GetTeamIcon_FullMethodName                              = "/mattermost.plugin.PluginAPI/GetTeamIcon"
+	PluginAPI_SetTeamIcon_FullMethodName                              = "/mattermost.plugin.PluginAPI/SetTeamIcon"
+	PluginAPI_RemoveTeamIcon_FullMethodName                           = "/mattermost.plugin.PluginAPI/RemoveTeamIcon"
+	PluginAPI_LogDebug_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogDebug"
+	PluginAPI_LogInfo_FullMethodName                                  = "/mattermost.plugin.PluginAPI/LogInfo"
+	PluginAPI_LogWarn_FullMethodName                                  = "/mattermost.plugin.PluginAPI/LogWarn"
+	PluginAPI_LogError_FullMethodName                                 = "/mattermost.plugin.PluginAPI/LogError"
 )
 
 // PluginAPIClient is the client API for PluginAPI service.
@@ -836,6 +864,84 @@ type PluginAPIClient interface {
 	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
 	// remote's user. Minimum server version: 11.7.
 	ReceiveSharedChannelProfileImageSyncMsg(ctx context.Context, in *ReceiveSharedChannelProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error)
+	// CreatePropertyField creates a property field. Minimum server version: 10.10.
+	CreatePropertyField(ctx context.Context, in *CreatePropertyFieldRequest, opts ...grpc.CallOption) (*CreatePropertyFieldResponse, error)
+	// GetPropertyField returns a property field. Minimum server version: 10.10.
+	GetPropertyField(ctx context.Context, in *GetPropertyFieldRequest, opts ...grpc.CallOption) (*GetPropertyFieldResponse, error)
+	// GetPropertyFields returns several property fields. Minimum server version:
+	// 10.10.
+	GetPropertyFields(ctx context.Context, in *GetPropertyFieldsRequest, opts ...grpc.CallOption) (*GetPropertyFieldsResponse, error)
+	// UpdatePropertyField updates a property field. Minimum server version: 10.10.
+	UpdatePropertyField(ctx context.Context, in *UpdatePropertyFieldRequest, opts ...grpc.CallOption) (*UpdatePropertyFieldResponse, error)
+	// DeletePropertyField deletes a property field and its values; the rows stay.
+	// Minimum server version: 10.10.
+	DeletePropertyField(ctx context.Context, in *DeletePropertyFieldRequest, opts ...grpc.CallOption) (*DeletePropertyFieldResponse, error)
+	// SearchPropertyFields returns one page of property fields that match filters.
+	// Minimum server version: 11.0.
+	SearchPropertyFields(ctx context.Context, in *SearchPropertyFieldsRequest, opts ...grpc.CallOption) (*SearchPropertyFieldsResponse, error)
+	// CountPropertyFields counts the fields of a property group. Minimum server
+	// version: 11.0.
+	CountPropertyFields(ctx context.Context, in *CountPropertyFieldsRequest, opts ...grpc.CallOption) (*CountPropertyFieldsResponse, error)
+	// CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+	// version: 11.0.
+	CountPropertyFieldsForTarget(ctx context.Context, in *CountPropertyFieldsForTargetRequest, opts ...grpc.CallOption) (*CountPropertyFieldsForTargetResponse, error)
+	// CreatePropertyValue creates a property value. Minimum server version: 10.10.
+	CreatePropertyValue(ctx context.Context, in *CreatePropertyValueRequest, opts ...grpc.CallOption) (*CreatePropertyValueResponse, error)
+	// GetPropertyValue returns a property value. Minimum server version: 10.10.
+	GetPropertyValue(ctx context.Context, in *GetPropertyValueRequest, opts ...grpc.CallOption) (*GetPropertyValueResponse, error)
+	// GetPropertyValues returns several property values. Minimum server version:
+	// 10.10.
+	GetPropertyValues(ctx context.Context, in *GetPropertyValuesRequest, opts ...grpc.CallOption) (*GetPropertyValuesResponse, error)
+	// UpdatePropertyValue updates a property value. Minimum server version: 10.10.
+	UpdatePropertyValue(ctx context.Context, in *UpdatePropertyValueRequest, opts ...grpc.CallOption) (*UpdatePropertyValueResponse, error)
+	// UpsertPropertyValue creates or updates a property value. Minimum server
+	// version: 10.10.
+	UpsertPropertyValue(ctx context.Context, in *UpsertPropertyValueRequest, opts ...grpc.CallOption) (*UpsertPropertyValueResponse, error)
+	// DeletePropertyValue deletes a property value; the row stays. Minimum server
+	// version: 10.10.
+	DeletePropertyValue(ctx context.Context, in *DeletePropertyValueRequest, opts ...grpc.CallOption) (*DeletePropertyValueResponse, error)
+	// SearchPropertyValues returns one page of property values that match filters.
+	// Minimum server version: 11.0.
+	SearchPropertyValues(ctx context.Context, in *SearchPropertyValuesRequest, opts ...grpc.CallOption) (*SearchPropertyValuesResponse, error)
+	// RegisterPropertyGroup registers a property group, or returns it. Minimum
+	// server version: 10.10.
+	RegisterPropertyGroup(ctx context.Context, in *RegisterPropertyGroupRequest, opts ...grpc.CallOption) (*RegisterPropertyGroupResponse, error)
+	// GetPropertyGroup returns a property group by name. Minimum server version:
+	// 10.10.
+	GetPropertyGroup(ctx context.Context, in *GetPropertyGroupRequest, opts ...grpc.CallOption) (*GetPropertyGroupResponse, error)
+	// GetPropertyFieldByName returns a live field by group, target and name.
+	// Minimum server version: 10.10.
+	GetPropertyFieldByName(ctx context.Context, in *GetPropertyFieldByNameRequest, opts ...grpc.CallOption) (*GetPropertyFieldByNameResponse, error)
+	// UpdatePropertyFields updates several property fields, all or none. Minimum
+	// server version: 10.10.
+	UpdatePropertyFields(ctx context.Context, in *UpdatePropertyFieldsRequest, opts ...grpc.CallOption) (*UpdatePropertyFieldsResponse, error)
+	// UpdatePropertyValues updates several property values, all or none. Minimum
+	// server version: 10.10.
+	UpdatePropertyValues(ctx context.Context, in *UpdatePropertyValuesRequest, opts ...grpc.CallOption) (*UpdatePropertyValuesResponse, error)
+	// UpsertPropertyValues creates or updates several property values. Minimum
+	// server version: 10.10.
+	UpsertPropertyValues(ctx context.Context, in *UpsertPropertyValuesRequest, opts ...grpc.CallOption) (*UpsertPropertyValuesResponse, error)
+	// DeletePropertyValuesForTarget deletes the values of one target. Minimum
+	// server version: 10.10.
+	DeletePropertyValuesForTarget(ctx context.Context, in *DeletePropertyValuesForTargetRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForTargetResponse, error)
+	// DeletePropertyValuesForField deletes the values of one field. Minimum server
+	// version: 10.10.
+	DeletePropertyValuesForField(ctx context.Context, in *DeletePropertyValuesForFieldRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForFieldResponse, error)
+	// UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+	// server version: 11.10.
+	UpsertPropertyValuesWithOptions(ctx context.Context, in *UpsertPropertyValuesWithOptionsRequest, opts ...grpc.CallOption) (*UpsertPropertyValuesWithOptionsResponse, error)
+	// UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+	// server version: 11.10.
+	UpsertPropertyValueWithOptions(ctx context.Context, in *UpsertPropertyValueWithOptionsRequest, opts ...grpc.CallOption) (*UpsertPropertyValueWithOptionsResponse, error)
+	// DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+	// server version: 11.10.
+	DeletePropertyValueWithOptions(ctx context.Context, in *DeletePropertyValueWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValueWithOptionsResponse, error)
+	// DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+	// scope. Minimum server version: 11.10.
+	DeletePropertyValuesForTargetWithOptions(ctx context.Context, in *DeletePropertyValuesForTargetWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForTargetWithOptionsResponse, error)
+	// DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+	// scope. Minimum server version: 11.10.
+	DeletePropertyValuesForFieldWithOptions(ctx context.Context, in *DeletePropertyValuesForFieldWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForFieldWithOptionsResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -2921,6 +3027,286 @@ func (c *pluginAPIClient) ReceiveSharedChannelProfileImageSyncMsg(ctx context.Co
 	return out, nil
 }
 
+func (c *pluginAPIClient) CreatePropertyField(ctx context.Context, in *CreatePropertyFieldRequest, opts ...grpc.CallOption) (*CreatePropertyFieldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePropertyFieldResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreatePropertyField_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyField(ctx context.Context, in *GetPropertyFieldRequest, opts ...grpc.CallOption) (*GetPropertyFieldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyFieldResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyField_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyFields(ctx context.Context, in *GetPropertyFieldsRequest, opts ...grpc.CallOption) (*GetPropertyFieldsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyFieldsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyFields_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePropertyField(ctx context.Context, in *UpdatePropertyFieldRequest, opts ...grpc.CallOption) (*UpdatePropertyFieldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePropertyFieldResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePropertyField_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyField(ctx context.Context, in *DeletePropertyFieldRequest, opts ...grpc.CallOption) (*DeletePropertyFieldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyFieldResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyField_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchPropertyFields(ctx context.Context, in *SearchPropertyFieldsRequest, opts ...grpc.CallOption) (*SearchPropertyFieldsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchPropertyFieldsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchPropertyFields_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CountPropertyFields(ctx context.Context, in *CountPropertyFieldsRequest, opts ...grpc.CallOption) (*CountPropertyFieldsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountPropertyFieldsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CountPropertyFields_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CountPropertyFieldsForTarget(ctx context.Context, in *CountPropertyFieldsForTargetRequest, opts ...grpc.CallOption) (*CountPropertyFieldsForTargetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountPropertyFieldsForTargetResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CountPropertyFieldsForTarget_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CreatePropertyValue(ctx context.Context, in *CreatePropertyValueRequest, opts ...grpc.CallOption) (*CreatePropertyValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePropertyValueResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CreatePropertyValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyValue(ctx context.Context, in *GetPropertyValueRequest, opts ...grpc.CallOption) (*GetPropertyValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyValueResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyValues(ctx context.Context, in *GetPropertyValuesRequest, opts ...grpc.CallOption) (*GetPropertyValuesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyValuesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyValues_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePropertyValue(ctx context.Context, in *UpdatePropertyValueRequest, opts ...grpc.CallOption) (*UpdatePropertyValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePropertyValueResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePropertyValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertPropertyValue(ctx context.Context, in *UpsertPropertyValueRequest, opts ...grpc.CallOption) (*UpsertPropertyValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertPropertyValueResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertPropertyValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValue(ctx context.Context, in *DeletePropertyValueRequest, opts ...grpc.CallOption) (*DeletePropertyValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValueResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SearchPropertyValues(ctx context.Context, in *SearchPropertyValuesRequest, opts ...grpc.CallOption) (*SearchPropertyValuesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchPropertyValuesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SearchPropertyValues_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) RegisterPropertyGroup(ctx context.Context, in *RegisterPropertyGroupRequest, opts ...grpc.CallOption) (*RegisterPropertyGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterPropertyGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_RegisterPropertyGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyGroup(ctx context.Context, in *GetPropertyGroupRequest, opts ...grpc.CallOption) (*GetPropertyGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyGroupResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetPropertyFieldByName(ctx context.Context, in *GetPropertyFieldByNameRequest, opts ...grpc.CallOption) (*GetPropertyFieldByNameResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPropertyFieldByNameResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetPropertyFieldByName_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePropertyFields(ctx context.Context, in *UpdatePropertyFieldsRequest, opts ...grpc.CallOption) (*UpdatePropertyFieldsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePropertyFieldsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePropertyFields_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpdatePropertyValues(ctx context.Context, in *UpdatePropertyValuesRequest, opts ...grpc.CallOption) (*UpdatePropertyValuesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePropertyValuesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpdatePropertyValues_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertPropertyValues(ctx context.Context, in *UpsertPropertyValuesRequest, opts ...grpc.CallOption) (*UpsertPropertyValuesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertPropertyValuesResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertPropertyValues_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValuesForTarget(ctx context.Context, in *DeletePropertyValuesForTargetRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForTargetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValuesForTargetResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValuesForTarget_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValuesForField(ctx context.Context, in *DeletePropertyValuesForFieldRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForFieldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValuesForFieldResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValuesForField_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertPropertyValuesWithOptions(ctx context.Context, in *UpsertPropertyValuesWithOptionsRequest, opts ...grpc.CallOption) (*UpsertPropertyValuesWithOptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertPropertyValuesWithOptionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertPropertyValuesWithOptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) UpsertPropertyValueWithOptions(ctx context.Context, in *UpsertPropertyValueWithOptionsRequest, opts ...grpc.CallOption) (*UpsertPropertyValueWithOptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertPropertyValueWithOptionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_UpsertPropertyValueWithOptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValueWithOptions(ctx context.Context, in *DeletePropertyValueWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValueWithOptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValueWithOptionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValueWithOptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValuesForTargetWithOptions(ctx context.Context, in *DeletePropertyValuesForTargetWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForTargetWithOptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValuesForTargetWithOptionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValuesForTargetWithOptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeletePropertyValuesForFieldWithOptions(ctx context.Context, in *DeletePropertyValuesForFieldWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForFieldWithOptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePropertyValuesForFieldWithOptionsResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeletePropertyValuesForFieldWithOptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -3767,6 +4153,84 @@ type PluginAPIServer interface {
 	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
 	// remote's user. Minimum server version: 11.7.
 	ReceiveSharedChannelProfileImageSyncMsg(context.Context, *ReceiveSharedChannelProfileImageSyncMsgRequest) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error)
+	// CreatePropertyField creates a property field. Minimum server version: 10.10.
+	CreatePropertyField(context.Context, *CreatePropertyFieldRequest) (*CreatePropertyFieldResponse, error)
+	// GetPropertyField returns a property field. Minimum server version: 10.10.
+	GetPropertyField(context.Context, *GetPropertyFieldRequest) (*GetPropertyFieldResponse, error)
+	// GetPropertyFields returns several property fields. Minimum server version:
+	// 10.10.
+	GetPropertyFields(context.Context, *GetPropertyFieldsRequest) (*GetPropertyFieldsResponse, error)
+	// UpdatePropertyField updates a property field. Minimum server version: 10.10.
+	UpdatePropertyField(context.Context, *UpdatePropertyFieldRequest) (*UpdatePropertyFieldResponse, error)
+	// DeletePropertyField deletes a property field and its values; the rows stay.
+	// Minimum server version: 10.10.
+	DeletePropertyField(context.Context, *DeletePropertyFieldRequest) (*DeletePropertyFieldResponse, error)
+	// SearchPropertyFields returns one page of property fields that match filters.
+	// Minimum server version: 11.0.
+	SearchPropertyFields(context.Context, *SearchPropertyFieldsRequest) (*SearchPropertyFieldsResponse, error)
+	// CountPropertyFields counts the fields of a property group. Minimum server
+	// version: 11.0.
+	CountPropertyFields(context.Context, *CountPropertyFieldsRequest) (*CountPropertyFieldsResponse, error)
+	// CountPropertyFieldsForTarget counts the fields of one target. Minimum server
+	// version: 11.0.
+	CountPropertyFieldsForTarget(context.Context, *CountPropertyFieldsForTargetRequest) (*CountPropertyFieldsForTargetResponse, error)
+	// CreatePropertyValue creates a property value. Minimum server version: 10.10.
+	CreatePropertyValue(context.Context, *CreatePropertyValueRequest) (*CreatePropertyValueResponse, error)
+	// GetPropertyValue returns a property value. Minimum server version: 10.10.
+	GetPropertyValue(context.Context, *GetPropertyValueRequest) (*GetPropertyValueResponse, error)
+	// GetPropertyValues returns several property values. Minimum server version:
+	// 10.10.
+	GetPropertyValues(context.Context, *GetPropertyValuesRequest) (*GetPropertyValuesResponse, error)
+	// UpdatePropertyValue updates a property value. Minimum server version: 10.10.
+	UpdatePropertyValue(context.Context, *UpdatePropertyValueRequest) (*UpdatePropertyValueResponse, error)
+	// UpsertPropertyValue creates or updates a property value. Minimum server
+	// version: 10.10.
+	UpsertPropertyValue(context.Context, *UpsertPropertyValueRequest) (*UpsertPropertyValueResponse, error)
+	// DeletePropertyValue deletes a property value; the row stays. Minimum server
+	// version: 10.10.
+	DeletePropertyValue(context.Context, *DeletePropertyValueRequest) (*DeletePropertyValueResponse, error)
+	// SearchPropertyValues returns one page of property values that match filters.
+	// Minimum server version: 11.0.
+	SearchPropertyValues(context.Context, *SearchPropertyValuesRequest) (*SearchPropertyValuesResponse, error)
+	// RegisterPropertyGroup registers a property group, or returns it. Minimum
+	// server version: 10.10.
+	RegisterPropertyGroup(context.Context, *RegisterPropertyGroupRequest) (*RegisterPropertyGroupResponse, error)
+	// GetPropertyGroup returns a property group by name. Minimum server version:
+	// 10.10.
+	GetPropertyGroup(context.Context, *GetPropertyGroupRequest) (*GetPropertyGroupResponse, error)
+	// GetPropertyFieldByName returns a live field by group, target and name.
+	// Minimum server version: 10.10.
+	GetPropertyFieldByName(context.Context, *GetPropertyFieldByNameRequest) (*GetPropertyFieldByNameResponse, error)
+	// UpdatePropertyFields updates several property fields, all or none. Minimum
+	// server version: 10.10.
+	UpdatePropertyFields(context.Context, *UpdatePropertyFieldsRequest) (*UpdatePropertyFieldsResponse, error)
+	// UpdatePropertyValues updates several property values, all or none. Minimum
+	// server version: 10.10.
+	UpdatePropertyValues(context.Context, *UpdatePropertyValuesRequest) (*UpdatePropertyValuesResponse, error)
+	// UpsertPropertyValues creates or updates several property values. Minimum
+	// server version: 10.10.
+	UpsertPropertyValues(context.Context, *UpsertPropertyValuesRequest) (*UpsertPropertyValuesResponse, error)
+	// DeletePropertyValuesForTarget deletes the values of one target. Minimum
+	// server version: 10.10.
+	DeletePropertyValuesForTarget(context.Context, *DeletePropertyValuesForTargetRequest) (*DeletePropertyValuesForTargetResponse, error)
+	// DeletePropertyValuesForField deletes the values of one field. Minimum server
+	// version: 10.10.
+	DeletePropertyValuesForField(context.Context, *DeletePropertyValuesForFieldRequest) (*DeletePropertyValuesForFieldResponse, error)
+	// UpsertPropertyValuesWithOptions upserts values on behalf of a scope. Minimum
+	// server version: 11.10.
+	UpsertPropertyValuesWithOptions(context.Context, *UpsertPropertyValuesWithOptionsRequest) (*UpsertPropertyValuesWithOptionsResponse, error)
+	// UpsertPropertyValueWithOptions upserts a value on behalf of a scope. Minimum
+	// server version: 11.10.
+	UpsertPropertyValueWithOptions(context.Context, *UpsertPropertyValueWithOptionsRequest) (*UpsertPropertyValueWithOptionsResponse, error)
+	// DeletePropertyValueWithOptions deletes a value on behalf of a scope. Minimum
+	// server version: 11.10.
+	DeletePropertyValueWithOptions(context.Context, *DeletePropertyValueWithOptionsRequest) (*DeletePropertyValueWithOptionsResponse, error)
+	// DeletePropertyValuesForTargetWithOptions deletes a target's values for a
+	// scope. Minimum server version: 11.10.
+	DeletePropertyValuesForTargetWithOptions(context.Context, *DeletePropertyValuesForTargetWithOptionsRequest) (*DeletePropertyValuesForTargetWithOptionsResponse, error)
+	// DeletePropertyValuesForFieldWithOptions deletes a field's values for a
+	// scope. Minimum server version: 11.10.
+	DeletePropertyValuesForFieldWithOptions(context.Context, *DeletePropertyValuesForFieldWithOptionsRequest) (*DeletePropertyValuesForFieldWithOptionsResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -4446,6 +4910,90 @@ func (UnimplementedPluginAPIServer) ReceiveSharedChannelAttachmentSyncMsg(grpc.C
 }
 func (UnimplementedPluginAPIServer) ReceiveSharedChannelProfileImageSyncMsg(context.Context, *ReceiveSharedChannelProfileImageSyncMsgRequest) (*ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReceiveSharedChannelProfileImageSyncMsg not implemented")
+}
+func (UnimplementedPluginAPIServer) CreatePropertyField(context.Context, *CreatePropertyFieldRequest) (*CreatePropertyFieldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePropertyField not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyField(context.Context, *GetPropertyFieldRequest) (*GetPropertyFieldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyField not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyFields(context.Context, *GetPropertyFieldsRequest) (*GetPropertyFieldsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyFields not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePropertyField(context.Context, *UpdatePropertyFieldRequest) (*UpdatePropertyFieldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePropertyField not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyField(context.Context, *DeletePropertyFieldRequest) (*DeletePropertyFieldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyField not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchPropertyFields(context.Context, *SearchPropertyFieldsRequest) (*SearchPropertyFieldsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchPropertyFields not implemented")
+}
+func (UnimplementedPluginAPIServer) CountPropertyFields(context.Context, *CountPropertyFieldsRequest) (*CountPropertyFieldsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountPropertyFields not implemented")
+}
+func (UnimplementedPluginAPIServer) CountPropertyFieldsForTarget(context.Context, *CountPropertyFieldsForTargetRequest) (*CountPropertyFieldsForTargetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountPropertyFieldsForTarget not implemented")
+}
+func (UnimplementedPluginAPIServer) CreatePropertyValue(context.Context, *CreatePropertyValueRequest) (*CreatePropertyValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePropertyValue not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyValue(context.Context, *GetPropertyValueRequest) (*GetPropertyValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyValue not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyValues(context.Context, *GetPropertyValuesRequest) (*GetPropertyValuesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyValues not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePropertyValue(context.Context, *UpdatePropertyValueRequest) (*UpdatePropertyValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePropertyValue not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertPropertyValue(context.Context, *UpsertPropertyValueRequest) (*UpsertPropertyValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertPropertyValue not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValue(context.Context, *DeletePropertyValueRequest) (*DeletePropertyValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValue not implemented")
+}
+func (UnimplementedPluginAPIServer) SearchPropertyValues(context.Context, *SearchPropertyValuesRequest) (*SearchPropertyValuesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchPropertyValues not implemented")
+}
+func (UnimplementedPluginAPIServer) RegisterPropertyGroup(context.Context, *RegisterPropertyGroupRequest) (*RegisterPropertyGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterPropertyGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyGroup(context.Context, *GetPropertyGroupRequest) (*GetPropertyGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyGroup not implemented")
+}
+func (UnimplementedPluginAPIServer) GetPropertyFieldByName(context.Context, *GetPropertyFieldByNameRequest) (*GetPropertyFieldByNameResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPropertyFieldByName not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePropertyFields(context.Context, *UpdatePropertyFieldsRequest) (*UpdatePropertyFieldsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePropertyFields not implemented")
+}
+func (UnimplementedPluginAPIServer) UpdatePropertyValues(context.Context, *UpdatePropertyValuesRequest) (*UpdatePropertyValuesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePropertyValues not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertPropertyValues(context.Context, *UpsertPropertyValuesRequest) (*UpsertPropertyValuesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertPropertyValues not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValuesForTarget(context.Context, *DeletePropertyValuesForTargetRequest) (*DeletePropertyValuesForTargetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValuesForTarget not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValuesForField(context.Context, *DeletePropertyValuesForFieldRequest) (*DeletePropertyValuesForFieldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValuesForField not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertPropertyValuesWithOptions(context.Context, *UpsertPropertyValuesWithOptionsRequest) (*UpsertPropertyValuesWithOptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertPropertyValuesWithOptions not implemented")
+}
+func (UnimplementedPluginAPIServer) UpsertPropertyValueWithOptions(context.Context, *UpsertPropertyValueWithOptionsRequest) (*UpsertPropertyValueWithOptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertPropertyValueWithOptions not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValueWithOptions(context.Context, *DeletePropertyValueWithOptionsRequest) (*DeletePropertyValueWithOptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValueWithOptions not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValuesForTargetWithOptions(context.Context, *DeletePropertyValuesForTargetWithOptionsRequest) (*DeletePropertyValuesForTargetWithOptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValuesForTargetWithOptions not implemented")
+}
+func (UnimplementedPluginAPIServer) DeletePropertyValuesForFieldWithOptions(context.Context, *DeletePropertyValuesForFieldWithOptionsRequest) (*DeletePropertyValuesForFieldWithOptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValuesForFieldWithOptions not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -8014,6 +8562,510 @@ func _PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_Handler(srv interface{},
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_CreatePropertyField_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePropertyFieldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreatePropertyField(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreatePropertyField_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreatePropertyField(ctx, req.(*CreatePropertyFieldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyField_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyFieldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyField(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyField_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyField(ctx, req.(*GetPropertyFieldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyFields_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyFieldsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyFields(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyFields_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyFields(ctx, req.(*GetPropertyFieldsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePropertyField_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePropertyFieldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePropertyField(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePropertyField_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePropertyField(ctx, req.(*UpdatePropertyFieldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyField_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyFieldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyField(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyField_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyField(ctx, req.(*DeletePropertyFieldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchPropertyFields_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchPropertyFieldsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchPropertyFields(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchPropertyFields_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchPropertyFields(ctx, req.(*SearchPropertyFieldsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CountPropertyFields_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountPropertyFieldsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CountPropertyFields(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CountPropertyFields_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CountPropertyFields(ctx, req.(*CountPropertyFieldsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CountPropertyFieldsForTarget_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountPropertyFieldsForTargetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CountPropertyFieldsForTarget(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CountPropertyFieldsForTarget_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CountPropertyFieldsForTarget(ctx, req.(*CountPropertyFieldsForTargetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CreatePropertyValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePropertyValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CreatePropertyValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CreatePropertyValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CreatePropertyValue(ctx, req.(*CreatePropertyValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyValue(ctx, req.(*GetPropertyValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyValues_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyValuesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyValues(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyValues_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyValues(ctx, req.(*GetPropertyValuesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePropertyValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePropertyValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePropertyValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePropertyValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePropertyValue(ctx, req.(*UpdatePropertyValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertPropertyValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertPropertyValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertPropertyValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertPropertyValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertPropertyValue(ctx, req.(*UpsertPropertyValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValue(ctx, req.(*DeletePropertyValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SearchPropertyValues_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchPropertyValuesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SearchPropertyValues(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SearchPropertyValues_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SearchPropertyValues(ctx, req.(*SearchPropertyValuesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_RegisterPropertyGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterPropertyGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).RegisterPropertyGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_RegisterPropertyGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).RegisterPropertyGroup(ctx, req.(*RegisterPropertyGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyGroup(ctx, req.(*GetPropertyGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetPropertyFieldByName_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPropertyFieldByNameRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetPropertyFieldByName(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetPropertyFieldByName_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetPropertyFieldByName(ctx, req.(*GetPropertyFieldByNameRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePropertyFields_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePropertyFieldsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePropertyFields(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePropertyFields_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePropertyFields(ctx, req.(*UpdatePropertyFieldsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpdatePropertyValues_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePropertyValuesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpdatePropertyValues(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpdatePropertyValues_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpdatePropertyValues(ctx, req.(*UpdatePropertyValuesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertPropertyValues_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertPropertyValuesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertPropertyValues(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertPropertyValues_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertPropertyValues(ctx, req.(*UpsertPropertyValuesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValuesForTarget_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValuesForTargetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValuesForTarget(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValuesForTarget_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValuesForTarget(ctx, req.(*DeletePropertyValuesForTargetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValuesForField_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValuesForFieldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValuesForField(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValuesForField_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValuesForField(ctx, req.(*DeletePropertyValuesForFieldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertPropertyValuesWithOptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertPropertyValuesWithOptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertPropertyValuesWithOptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertPropertyValuesWithOptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertPropertyValuesWithOptions(ctx, req.(*UpsertPropertyValuesWithOptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_UpsertPropertyValueWithOptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertPropertyValueWithOptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).UpsertPropertyValueWithOptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_UpsertPropertyValueWithOptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).UpsertPropertyValueWithOptions(ctx, req.(*UpsertPropertyValueWithOptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValueWithOptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValueWithOptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValueWithOptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValueWithOptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValueWithOptions(ctx, req.(*DeletePropertyValueWithOptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValuesForTargetWithOptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValuesForTargetWithOptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValuesForTargetWithOptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValuesForTargetWithOptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValuesForTargetWithOptions(ctx, req.(*DeletePropertyValuesForTargetWithOptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeletePropertyValuesForFieldWithOptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePropertyValuesForFieldWithOptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeletePropertyValuesForFieldWithOptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeletePropertyValuesForFieldWithOptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeletePropertyValuesForFieldWithOptions(ctx, req.(*DeletePropertyValuesForFieldWithOptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -9298,6 +10350,118 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReceiveSharedChannelProfileImageSyncMsg",
 			Handler:    _PluginAPI_ReceiveSharedChannelProfileImageSyncMsg_Handler,
+		},
+		{
+			MethodName: "CreatePropertyField",
+			Handler:    _PluginAPI_CreatePropertyField_Handler,
+		},
+		{
+			MethodName: "GetPropertyField",
+			Handler:    _PluginAPI_GetPropertyField_Handler,
+		},
+		{
+			MethodName: "GetPropertyFields",
+			Handler:    _PluginAPI_GetPropertyFields_Handler,
+		},
+		{
+			MethodName: "UpdatePropertyField",
+			Handler:    _PluginAPI_UpdatePropertyField_Handler,
+		},
+		{
+			MethodName: "DeletePropertyField",
+			Handler:    _PluginAPI_DeletePropertyField_Handler,
+		},
+		{
+			MethodName: "SearchPropertyFields",
+			Handler:    _PluginAPI_SearchPropertyFields_Handler,
+		},
+		{
+			MethodName: "CountPropertyFields",
+			Handler:    _PluginAPI_CountPropertyFields_Handler,
+		},
+		{
+			MethodName: "CountPropertyFieldsForTarget",
+			Handler:    _PluginAPI_CountPropertyFieldsForTarget_Handler,
+		},
+		{
+			MethodName: "CreatePropertyValue",
+			Handler:    _PluginAPI_CreatePropertyValue_Handler,
+		},
+		{
+			MethodName: "GetPropertyValue",
+			Handler:    _PluginAPI_GetPropertyValue_Handler,
+		},
+		{
+			MethodName: "GetPropertyValues",
+			Handler:    _PluginAPI_GetPropertyValues_Handler,
+		},
+		{
+			MethodName: "UpdatePropertyValue",
+			Handler:    _PluginAPI_UpdatePropertyValue_Handler,
+		},
+		{
+			MethodName: "UpsertPropertyValue",
+			Handler:    _PluginAPI_UpsertPropertyValue_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValue",
+			Handler:    _PluginAPI_DeletePropertyValue_Handler,
+		},
+		{
+			MethodName: "SearchPropertyValues",
+			Handler:    _PluginAPI_SearchPropertyValues_Handler,
+		},
+		{
+			MethodName: "RegisterPropertyGroup",
+			Handler:    _PluginAPI_RegisterPropertyGroup_Handler,
+		},
+		{
+			MethodName: "GetPropertyGroup",
+			Handler:    _PluginAPI_GetPropertyGroup_Handler,
+		},
+		{
+			MethodName: "GetPropertyFieldByName",
+			Handler:    _PluginAPI_GetPropertyFieldByName_Handler,
+		},
+		{
+			MethodName: "UpdatePropertyFields",
+			Handler:    _PluginAPI_UpdatePropertyFields_Handler,
+		},
+		{
+			MethodName: "UpdatePropertyValues",
+			Handler:    _PluginAPI_UpdatePropertyValues_Handler,
+		},
+		{
+			MethodName: "UpsertPropertyValues",
+			Handler:    _PluginAPI_UpsertPropertyValues_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValuesForTarget",
+			Handler:    _PluginAPI_DeletePropertyValuesForTarget_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValuesForField",
+			Handler:    _PluginAPI_DeletePropertyValuesForField_Handler,
+		},
+		{
+			MethodName: "UpsertPropertyValuesWithOptions",
+			Handler:    _PluginAPI_UpsertPropertyValuesWithOptions_Handler,
+		},
+		{
+			MethodName: "UpsertPropertyValueWithOptions",
+			Handler:    _PluginAPI_UpsertPropertyValueWithOptions_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValueWithOptions",
+			Handler:    _PluginAPI_DeletePropertyValueWithOptions_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValuesForTargetWithOptions",
+			Handler:    _PluginAPI_DeletePropertyValuesForTargetWithOptions_Handler,
+		},
+		{
+			MethodName: "DeletePropertyValuesForFieldWithOptions",
+			Handler:    _PluginAPI_DeletePropertyValuesForFieldWithOptions_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",
