@@ -307,6 +307,15 @@ SIGNATURES: dict[str, tuple[int, str | None]] = {
     "DeletePropertyValueWithOptions": (3, None),
     "DeletePropertyValuesForTargetWithOptions": (4, None),
     "DeletePropertyValuesForFieldWithOptions": (3, None),
+    # access control
+    "EvaluateAccessControl": (4, "decision"),
+    "SaveAccessControlPolicy": (2, "policy"),
+    "GetAccessControlPolicy": (1, "policy"),
+    "DeleteAccessControlPolicy": (3, None),
+    "CheckAccessControlExpression": (3, "errors"),
+    "QueryUsersForAccessControlExpression": (6, "result"),
+    "GetAccessControlFieldsAutocomplete": (3, "fields"),
+    "GetAccessControlVisualAST": (3, "visual_expression"),
     # preferences
     "GetPreferenceForUser": (3, "preference"),
     "GetPreferencesForUser": (1, "preferences"),

@@ -42,6 +42,7 @@ COVERED_AREAS = frozenset(
         "KV store",
         "OAuth",
         "SharedChannels",
+        "access control",
         "bots",
         "channel sidebar",
         "channels",

@@ -20,6 +20,15 @@ from typing import Any
 
 from ._internal import jsonmodels as _jsonmodels
 from ._internal.messages import document
+from .grpc.access_control_pb2 import (
+    AccessControlPolicy,
+    AccessControlPolicyRule,
+    AccessControlPolicyTestResponse,
+    AccessDecision,
+    CELExpressionError,
+    VisualCondition,
+    VisualExpression,
+)
 from .grpc.audit_pb2 import (
     AuditEventActor,
     AuditEventData,
@@ -184,6 +193,10 @@ from .grpc.users_pb2 import (
 )
 
 __all__ = [
+    "AccessControlPolicy",
+    "AccessControlPolicyRule",
+    "AccessControlPolicyTestResponse",
+    "AccessDecision",
     "AppError",
     "AuditEventActor",
     "AuditEventData",
@@ -195,6 +208,7 @@ __all__ = [
     "Bot",
     "BotGetOptions",
     "BotPatch",
+    "CELExpressionError",
     "Channel",
     "ChannelBannerInfo",
     "ChannelMember",
@@ -293,8 +307,67 @@ __all__ = [
     "UserGetOptions",
     "UserSearch",
     "ViewUsersRestrictions",
+    "VisualCondition",
+    "VisualExpression",
     "WebsocketBroadcast",
 ]
+
+document(
+    AccessControlPolicy,
+    """AccessControlPolicy is an attribute-based access policy (model.AccessControlPolicy).
+
+Attributes:
+    id (str): 26-character id; empty to create.
+    name (str): Name, 1 to 128 characters.
+    type (str): "parent", "channel", "permission", "team", or "<plugin id>:<resource type>" for
+        a plugin's own.
+    active (bool): Whether the policy applies.
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    revision (int): Revision, from 1, raised by every save.
+    version (str): Version of the policy language: "v0.1" to "v0.5".
+    roles (list[str]): Roles the policy applies to.
+    imports (list[str]): Ids of the parent policies it imports.
+    rules (list[AccessControlPolicyRule]): The rules.
+    scope (str): "" for the system, or "team".
+    scope_id (str): Id of the team, for a team scope.
+    props (dict[str, Any]): Free-form properties.
+""",
+)
+
+document(
+    AccessControlPolicyRule,
+    """AccessControlPolicyRule grants actions where an expression holds
+(model.AccessControlPolicyRule).
+
+Attributes:
+    actions (list[str]): Actions the rule governs: "membership", "upload_file_attachment", ...
+        or a plugin's own, each lower-case words joined by "_".
+    expression (str): The CEL expression, kept as text.
+    metadata (dict[str, Any]): Free-form metadata; "auto_add" with mode "always" adds matching
+        users.
+""",
+)
+
+document(
+    AccessControlPolicyTestResponse,
+    """AccessControlPolicyTestResponse lists the users an expression matches
+(model.AccessControlPolicyTestResponse).
+
+Attributes:
+    users (list[User]): One page of matching users.
+    total (int): How many users match in all.
+""",
+)
+
+document(
+    AccessDecision,
+    """AccessDecision is the answer of a policy decision (model.AccessDecision).
+
+Attributes:
+    decision (bool): Whether the action is allowed.
+    context (dict[str, Any]): Why, as free-form JSON.
+""",
+)
 
 document(
     AppError,
@@ -447,6 +520,17 @@ Attributes:
     username (str | None): New user name.
     display_name (str | None): New display name.
     description (str | None): New description.
+""",
+)
+
+document(
+    CELExpressionError,
+    """CELExpressionError is one error of a CEL expression (model.CELExpressionError).
+
+Attributes:
+    line (int): Line, from 1.
+    column (int): Column, from 1.
+    message (str): What is wrong.
 """,
 )
 
@@ -2217,6 +2301,28 @@ the caller (model.ViewUsersRestrictions).
 Attributes:
     teams (list[str]): Team ids whose members may be listed.
     channels (list[str]): Channel ids whose members may be listed.
+""",
+)
+
+document(
+    VisualCondition,
+    """VisualCondition is one condition of a VisualExpression (model.Condition).
+
+Attributes:
+    attribute (str): The attribute, such as user.attributes.team.
+    operator (str): The operator, such as "==" or "in".
+    value (Any | None): The value compared with.
+    value_type (int): 0 for a literal value, 1 for another attribute.
+    attribute_type (str): Type of the attribute.
+""",
+)
+
+document(
+    VisualExpression,
+    """VisualExpression is a CEL expression as a table of conditions (model.VisualExpression).
+
+Attributes:
+    conditions (list[VisualCondition]): The conditions, all of which must hold.
 """,
 )
 

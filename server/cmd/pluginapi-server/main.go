@@ -58,6 +58,7 @@ type config struct {
 	logFormat        string
 	logLevel         string
 	emojis           emojiFlags
+	license          string
 }
 
 // emojiFlags collects -emoji NAME=PATH flags: custom emojis to add.
@@ -104,12 +105,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.drainQuiet, "drain-quiet", server.DefaultDrainQuiet, "how long connections must be without calls before a graceful stop sends GOAWAY")
 	fs.StringVar(&c.logFormat, "log-format", "text", `log format on stderr: "text" or "json"`)
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
+	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	switch c.license {
+	case "", memory.SKUProfessional, memory.SKUEnterprise, memory.SKUEnterpriseAdvanced:
+	default:
+		return c, fmt.Errorf("-license: unknown SKU %q", c.license)
 	}
 	return c, nil
 }
@@ -157,7 +164,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger))
+	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license))
 	defer backend.Close() // removes the temporary file store
 	for _, e := range c.emojis {
 		name, path, _ := strings.Cut(e, "=")

@@ -20,6 +20,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{[]string{"-listen", "carrier-pigeon"}, "unknown transport"},
 		{[]string{"-listen", "tcp", "-tcp-addr", "0.0.0.0:0"}, "not a loopback address"},
 		{[]string{"-log-format", "xml"}, "unknown format"},
+		{[]string{"-license", "platinum"}, "unknown SKU"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"extra"}, "unexpected arguments"},
 	}

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .access_control import AsyncAccessControlAPI, SyncAccessControlAPI
 from .audit import AsyncAuditAPI, SyncAuditAPI
 from .bots import AsyncBotsAPI, SyncBotsAPI
 from .channels import AsyncChannelsAPI, SyncChannelsAPI
@@ -35,6 +36,7 @@ __all__ = ["AsyncPluginAPI", "SyncPluginAPI"]
 
 
 class SyncPluginAPI(
+    SyncAccessControlAPI,
     SyncAuditAPI,
     SyncBotsAPI,
     SyncChannelsAPI,
@@ -65,6 +67,7 @@ class SyncPluginAPI(
 
 
 class AsyncPluginAPI(
+    AsyncAccessControlAPI,
     AsyncAuditAPI,
     AsyncBotsAPI,
     AsyncChannelsAPI,

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from . import access_control_pb2 as mattermost_dot_plugin_dot_access__control__pb2
 from . import audit_pb2 as mattermost_dot_plugin_dot_audit__pb2
 from . import bots_pb2 as mattermost_dot_plugin_dot_bots__pb2
 from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
@@ -1178,6 +1179,46 @@ class PluginAPIStub(object):
                 '/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions',
                 request_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.FromString,
+                _registered_method=True)
+        self.EvaluateAccessControl = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/EvaluateAccessControl',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlResponse.FromString,
+                _registered_method=True)
+        self.SaveAccessControlPolicy = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/SaveAccessControlPolicy',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetAccessControlPolicy = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetAccessControlPolicy',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyResponse.FromString,
+                _registered_method=True)
+        self.DeleteAccessControlPolicy = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/DeleteAccessControlPolicy',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyResponse.FromString,
+                _registered_method=True)
+        self.CheckAccessControlExpression = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/CheckAccessControlExpression',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionResponse.FromString,
+                _registered_method=True)
+        self.QueryUsersForAccessControlExpression = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/QueryUsersForAccessControlExpression',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionResponse.FromString,
+                _registered_method=True)
+        self.GetAccessControlFieldsAutocomplete = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetAccessControlFieldsAutocomplete',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteResponse.FromString,
+                _registered_method=True)
+        self.GetAccessControlVisualAST = channel.unary_unary(
+                '/mattermost.plugin.PluginAPI/GetAccessControlVisualAST',
+                request_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTResponse.FromString,
                 _registered_method=True)
         self.GetPreferenceForUser = channel.unary_unary(
                 '/mattermost.plugin.PluginAPI/GetPreferenceForUser',
@@ -3078,6 +3119,70 @@ class PluginAPIServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EvaluateAccessControl(self, request, context):
+        """EvaluateAccessControl decides whether a user may act on a plugin's resource.
+        Minimum server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveAccessControlPolicy(self, request, context):
+        """SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccessControlPolicy(self, request, context):
+        """GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+        version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAccessControlPolicy(self, request, context):
+        """DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+        version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckAccessControlExpression(self, request, context):
+        """CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryUsersForAccessControlExpression(self, request, context):
+        """QueryUsersForAccessControlExpression lists the users an expression matches.
+        Minimum server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccessControlFieldsAutocomplete(self, request, context):
+        """GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccessControlVisualAST(self, request, context):
+        """GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+        server version: 11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPreferenceForUser(self, request, context):
         """GetPreferenceForUser returns one preference of a user. Minimum server
         version: 9.5.
@@ -4427,6 +4532,46 @@ def add_PluginAPIServicer_to_server(servicer, server):
                     servicer.DeletePropertyValuesForFieldWithOptions,
                     request_deserializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.SerializeToString,
+            ),
+            'EvaluateAccessControl': grpc.unary_unary_rpc_method_handler(
+                    servicer.EvaluateAccessControl,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlResponse.SerializeToString,
+            ),
+            'SaveAccessControlPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveAccessControlPolicy,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyResponse.SerializeToString,
+            ),
+            'GetAccessControlPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccessControlPolicy,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyResponse.SerializeToString,
+            ),
+            'DeleteAccessControlPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAccessControlPolicy,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyResponse.SerializeToString,
+            ),
+            'CheckAccessControlExpression': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckAccessControlExpression,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionResponse.SerializeToString,
+            ),
+            'QueryUsersForAccessControlExpression': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryUsersForAccessControlExpression,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionResponse.SerializeToString,
+            ),
+            'GetAccessControlFieldsAutocomplete': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccessControlFieldsAutocomplete,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteResponse.SerializeToString,
+            ),
+            'GetAccessControlVisualAST': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccessControlVisualAST,
+                    request_deserializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTResponse.SerializeToString,
             ),
             'GetPreferenceForUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPreferenceForUser,
@@ -10623,6 +10768,222 @@ class PluginAPI(object):
             '/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions',
             mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsRequest.SerializeToString,
             mattermost_dot_plugin_dot_properties__pb2.DeletePropertyValuesForFieldWithOptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvaluateAccessControl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/EvaluateAccessControl',
+            mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.EvaluateAccessControlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveAccessControlPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/SaveAccessControlPolicy',
+            mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.SaveAccessControlPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccessControlPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetAccessControlPolicy',
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAccessControlPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/DeleteAccessControlPolicy',
+            mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.DeleteAccessControlPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckAccessControlExpression(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/CheckAccessControlExpression',
+            mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.CheckAccessControlExpressionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryUsersForAccessControlExpression(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/QueryUsersForAccessControlExpression',
+            mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.QueryUsersForAccessControlExpressionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccessControlFieldsAutocomplete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetAccessControlFieldsAutocomplete',
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlFieldsAutocompleteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccessControlVisualAST(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginAPI/GetAccessControlVisualAST',
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTRequest.SerializeToString,
+            mattermost_dot_plugin_dot_access__control__pb2.GetAccessControlVisualASTResponse.FromString,
             options,
             channel_credentials,
             insecure,

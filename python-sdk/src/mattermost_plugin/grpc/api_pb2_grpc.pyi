@@ -38,6 +38,7 @@ domain (users.proto, kv.proto, ...), beside that domain's model types.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import access_control_pb2 as _access_control_pb2
 from . import audit_pb2 as _audit_pb2
 from . import bots_pb2 as _bots_pb2
 from . import channels_pb2 as _channels_pb2
@@ -894,6 +895,38 @@ class PluginAPIStub:
     DeletePropertyValuesForFieldWithOptions: _grpc.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsRequest, _properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]
     """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
     scope. Minimum server version: 11.10.
+    """
+    EvaluateAccessControl: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.EvaluateAccessControlRequest, _access_control_pb2.EvaluateAccessControlResponse]
+    """EvaluateAccessControl decides whether a user may act on a plugin's resource.
+    Minimum server version: 11.10.
+    """
+    SaveAccessControlPolicy: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.SaveAccessControlPolicyRequest, _access_control_pb2.SaveAccessControlPolicyResponse]
+    """SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+    server version: 11.10.
+    """
+    GetAccessControlPolicy: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlPolicyRequest, _access_control_pb2.GetAccessControlPolicyResponse]
+    """GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+    version: 11.10.
+    """
+    DeleteAccessControlPolicy: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.DeleteAccessControlPolicyRequest, _access_control_pb2.DeleteAccessControlPolicyResponse]
+    """DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+    version: 11.10.
+    """
+    CheckAccessControlExpression: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.CheckAccessControlExpressionRequest, _access_control_pb2.CheckAccessControlExpressionResponse]
+    """CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+    server version: 11.10.
+    """
+    QueryUsersForAccessControlExpression: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.QueryUsersForAccessControlExpressionRequest, _access_control_pb2.QueryUsersForAccessControlExpressionResponse]
+    """QueryUsersForAccessControlExpression lists the users an expression matches.
+    Minimum server version: 11.10.
+    """
+    GetAccessControlFieldsAutocomplete: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlFieldsAutocompleteRequest, _access_control_pb2.GetAccessControlFieldsAutocompleteResponse]
+    """GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+    server version: 11.10.
+    """
+    GetAccessControlVisualAST: _grpc.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlVisualASTRequest, _access_control_pb2.GetAccessControlVisualASTResponse]
+    """GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+    server version: 11.10.
     """
     GetPreferenceForUser: _grpc.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -1810,6 +1843,38 @@ class PluginAPIAsyncStub(PluginAPIStub):
     DeletePropertyValuesForFieldWithOptions: _aio.UnaryUnaryMultiCallable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsRequest, _properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]  # type: ignore[assignment]
     """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
     scope. Minimum server version: 11.10.
+    """
+    EvaluateAccessControl: _aio.UnaryUnaryMultiCallable[_access_control_pb2.EvaluateAccessControlRequest, _access_control_pb2.EvaluateAccessControlResponse]  # type: ignore[assignment]
+    """EvaluateAccessControl decides whether a user may act on a plugin's resource.
+    Minimum server version: 11.10.
+    """
+    SaveAccessControlPolicy: _aio.UnaryUnaryMultiCallable[_access_control_pb2.SaveAccessControlPolicyRequest, _access_control_pb2.SaveAccessControlPolicyResponse]  # type: ignore[assignment]
+    """SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+    server version: 11.10.
+    """
+    GetAccessControlPolicy: _aio.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlPolicyRequest, _access_control_pb2.GetAccessControlPolicyResponse]  # type: ignore[assignment]
+    """GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+    version: 11.10.
+    """
+    DeleteAccessControlPolicy: _aio.UnaryUnaryMultiCallable[_access_control_pb2.DeleteAccessControlPolicyRequest, _access_control_pb2.DeleteAccessControlPolicyResponse]  # type: ignore[assignment]
+    """DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+    version: 11.10.
+    """
+    CheckAccessControlExpression: _aio.UnaryUnaryMultiCallable[_access_control_pb2.CheckAccessControlExpressionRequest, _access_control_pb2.CheckAccessControlExpressionResponse]  # type: ignore[assignment]
+    """CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+    server version: 11.10.
+    """
+    QueryUsersForAccessControlExpression: _aio.UnaryUnaryMultiCallable[_access_control_pb2.QueryUsersForAccessControlExpressionRequest, _access_control_pb2.QueryUsersForAccessControlExpressionResponse]  # type: ignore[assignment]
+    """QueryUsersForAccessControlExpression lists the users an expression matches.
+    Minimum server version: 11.10.
+    """
+    GetAccessControlFieldsAutocomplete: _aio.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlFieldsAutocompleteRequest, _access_control_pb2.GetAccessControlFieldsAutocompleteResponse]  # type: ignore[assignment]
+    """GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+    server version: 11.10.
+    """
+    GetAccessControlVisualAST: _aio.UnaryUnaryMultiCallable[_access_control_pb2.GetAccessControlVisualASTRequest, _access_control_pb2.GetAccessControlVisualASTResponse]  # type: ignore[assignment]
+    """GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+    server version: 11.10.
     """
     GetPreferenceForUser: _aio.UnaryUnaryMultiCallable[_preferences_pb2.GetPreferenceForUserRequest, _preferences_pb2.GetPreferenceForUserResponse]  # type: ignore[assignment]
     """GetPreferenceForUser returns one preference of a user. Minimum server
@@ -4067,6 +4132,86 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse, _abc.Awaitable[_properties_pb2.DeletePropertyValuesForFieldWithOptionsResponse]]:
         """DeletePropertyValuesForFieldWithOptions deletes a field's values for a
         scope. Minimum server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def EvaluateAccessControl(
+        self,
+        request: _access_control_pb2.EvaluateAccessControlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.EvaluateAccessControlResponse, _abc.Awaitable[_access_control_pb2.EvaluateAccessControlResponse]]:
+        """EvaluateAccessControl decides whether a user may act on a plugin's resource.
+        Minimum server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def SaveAccessControlPolicy(
+        self,
+        request: _access_control_pb2.SaveAccessControlPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.SaveAccessControlPolicyResponse, _abc.Awaitable[_access_control_pb2.SaveAccessControlPolicyResponse]]:
+        """SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAccessControlPolicy(
+        self,
+        request: _access_control_pb2.GetAccessControlPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.GetAccessControlPolicyResponse, _abc.Awaitable[_access_control_pb2.GetAccessControlPolicyResponse]]:
+        """GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+        version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteAccessControlPolicy(
+        self,
+        request: _access_control_pb2.DeleteAccessControlPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.DeleteAccessControlPolicyResponse, _abc.Awaitable[_access_control_pb2.DeleteAccessControlPolicyResponse]]:
+        """DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+        version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def CheckAccessControlExpression(
+        self,
+        request: _access_control_pb2.CheckAccessControlExpressionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.CheckAccessControlExpressionResponse, _abc.Awaitable[_access_control_pb2.CheckAccessControlExpressionResponse]]:
+        """CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def QueryUsersForAccessControlExpression(
+        self,
+        request: _access_control_pb2.QueryUsersForAccessControlExpressionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.QueryUsersForAccessControlExpressionResponse, _abc.Awaitable[_access_control_pb2.QueryUsersForAccessControlExpressionResponse]]:
+        """QueryUsersForAccessControlExpression lists the users an expression matches.
+        Minimum server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAccessControlFieldsAutocomplete(
+        self,
+        request: _access_control_pb2.GetAccessControlFieldsAutocompleteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.GetAccessControlFieldsAutocompleteResponse, _abc.Awaitable[_access_control_pb2.GetAccessControlFieldsAutocompleteResponse]]:
+        """GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+        server version: 11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAccessControlVisualAST(
+        self,
+        request: _access_control_pb2.GetAccessControlVisualASTRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_control_pb2.GetAccessControlVisualASTResponse, _abc.Awaitable[_access_control_pb2.GetAccessControlVisualASTResponse]]:
+        """GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+        server version: 11.10.
         """
 
     @_abc_1.abstractmethod

@@ -8,6 +8,8 @@ import (
 	"context"
 	"net/http"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -51,15 +53,18 @@ func (b *Backend) SaveConfig(_ context.Context, req *pluginpb.SaveConfigRequest)
 	return &pluginpb.SaveConfigResponse{}, nil
 }
 
-// GetLicense returns no license: the backend is a server without one.
+// GetLicense returns the license that [Licensed] installed, or none.
 func (b *Backend) GetLicense(context.Context, *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
-	return &pluginpb.GetLicenseResponse{}, nil
+	if b.license == nil {
+		return &pluginpb.GetLicenseResponse{}, nil
+	}
+	return &pluginpb.GetLicenseResponse{License: proto.Clone(b.license).(*pluginpb.License)}, nil
 }
 
-// IsEnterpriseReady reports false: the backend behaves as a Team Edition
-// build.
+// IsEnterpriseReady reports whether the backend behaves as an Enterprise
+// build: only with a license ([Licensed]); without, it is Team Edition.
 func (b *Backend) IsEnterpriseReady(context.Context, *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
-	return &pluginpb.IsEnterpriseReadyResponse{IsEnterpriseReady: false}, nil
+	return &pluginpb.IsEnterpriseReadyResponse{IsEnterpriseReady: b.license != nil}, nil
 }
 
 // GetSystemInstallDate returns when the backend was created.

@@ -63,6 +63,7 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 		"ElasticsearchSettings": map[string]any{"EnableIndexing": false, "Password": ""},
 		"MessageExportSettings": map[string]any{"EnableExport": false, "GlobalRelaySettings": ""},
 		"LocalizationSettings":  map[string]any{"DefaultServerLocale": "en", "DefaultClientLocale": "en"},
+		"AccessControlSettings": map[string]any{"EnableAttributeBasedAccessControl": false},
 		"ConnectedWorkspacesSettings": map[string]any{
 			"EnableSharedChannels": false, "EnableRemoteClusterService": false,
 		},

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -54,6 +56,7 @@ type Backend struct {
 	groups      groupStore
 	shared      sharedChannelStore
 	props       propertyStore
+	policies    map[string]*pluginpb.AccessControlPolicy
 	config      map[string]any
 
 	installDate int64
@@ -64,6 +67,7 @@ type Backend struct {
 	hooks           Hooks
 	pluginID        string
 	maxUsersPerTeam int
+	license         *pluginpb.License // nil: a server without one
 }
 
 // An Option configures a [Backend].
@@ -126,6 +130,36 @@ func PluginID(id string) Option {
 	})
 }
 
+// License SKUs that [Licensed] knows, by their short names.
+const (
+	SKUProfessional       = "professional"
+	SKUEnterprise         = "enterprise"
+	SKUEnterpriseAdvanced = "advanced"
+)
+
+// Licensed installs a license of the SKU, by its short name: GetLicense
+// returns it and IsEnterpriseReady reports true. Features that need a
+// license, such as attribute-based access control (Enterprise Advanced),
+// then work as on a licensed server. An empty SKU keeps the default, no
+// license; [New] panics on an unknown one.
+func Licensed(sku string) Option {
+	return optionFunc(func(b *Backend) {
+		if sku == "" {
+			return
+		}
+		if sku != SKUProfessional && sku != SKUEnterprise && sku != SKUEnterpriseAdvanced {
+			panic("memory.Licensed: unknown SKU " + sku)
+		}
+		now := b.now().UnixMilli()
+		b.license = &pluginpb.License{
+			Id: newID(), IssuedAt: now, StartsAt: now, ExpiresAt: now + 365*24*3600*1000,
+			SkuName: "Mattermost " + sku, SkuShortName: sku,
+			Customer: &pluginpb.Customer{Id: newID(), Name: "Reference backend", Email: "admin@example.com"},
+			Features: &pluginpb.Features{Users: proto.Int32(1000)},
+		}
+	})
+}
+
 // WithHooks sets the receiver of the Backend's hook events. A nil Hooks
 // keeps the default, [NoHooks].
 func WithHooks(h Hooks) Option {
@@ -158,6 +192,7 @@ func New(opts ...Option) *Backend {
 		groups:      newGroupStore(),
 		shared:      newSharedChannelStore(),
 		props:       newPropertyStore(),
+		policies:    make(map[string]*pluginpb.AccessControlPolicy),
 		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
 		profileImages: make(map[string][]byte),

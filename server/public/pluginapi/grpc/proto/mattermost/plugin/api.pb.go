@@ -58,7 +58,7 @@ var File_mattermost_plugin_api_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a\"mattermost/plugin/properties.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\xa1\xdd\x01\n" +
+	"\x1bmattermost/plugin/api.proto\x12\x11mattermost.plugin\x1a&mattermost/plugin/access_control.proto\x1a\x1dmattermost/plugin/audit.proto\x1a\x1cmattermost/plugin/bots.proto\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/emoji.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a\x1emattermost/plugin/groups.proto\x1a\x1amattermost/plugin/kv.proto\x1a\x1fmattermost/plugin/logging.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1dmattermost/plugin/oauth.proto\x1a#mattermost/plugin/permissions.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a\"mattermost/plugin/properties.proto\x1a!mattermost/plugin/reactions.proto\x1a mattermost/plugin/sessions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1fmattermost/plugin/sidebar.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto2\x91\xe6\x01\n" +
 	"\tPluginAPI\x12k\n" +
 	"\x10GetServerVersion\x12*.mattermost.plugin.GetServerVersionRequest\x1a+.mattermost.plugin.GetServerVersionResponse\x12V\n" +
 	"\tGetConfig\x12#.mattermost.plugin.GetConfigRequest\x1a$.mattermost.plugin.GetConfigResponse\x12w\n" +
@@ -298,7 +298,15 @@ const file_mattermost_plugin_api_proto_rawDesc = "" +
 	"\x1eUpsertPropertyValueWithOptions\x128.mattermost.plugin.UpsertPropertyValueWithOptionsRequest\x1a9.mattermost.plugin.UpsertPropertyValueWithOptionsResponse\x12\x95\x01\n" +
 	"\x1eDeletePropertyValueWithOptions\x128.mattermost.plugin.DeletePropertyValueWithOptionsRequest\x1a9.mattermost.plugin.DeletePropertyValueWithOptionsResponse\x12\xb3\x01\n" +
 	"(DeletePropertyValuesForTargetWithOptions\x12B.mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest\x1aC.mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse\x12\xb0\x01\n" +
-	"'DeletePropertyValuesForFieldWithOptions\x12A.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest\x1aB.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse\x12w\n" +
+	"'DeletePropertyValuesForFieldWithOptions\x12A.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest\x1aB.mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse\x12z\n" +
+	"\x15EvaluateAccessControl\x12/.mattermost.plugin.EvaluateAccessControlRequest\x1a0.mattermost.plugin.EvaluateAccessControlResponse\x12\x80\x01\n" +
+	"\x17SaveAccessControlPolicy\x121.mattermost.plugin.SaveAccessControlPolicyRequest\x1a2.mattermost.plugin.SaveAccessControlPolicyResponse\x12}\n" +
+	"\x16GetAccessControlPolicy\x120.mattermost.plugin.GetAccessControlPolicyRequest\x1a1.mattermost.plugin.GetAccessControlPolicyResponse\x12\x86\x01\n" +
+	"\x19DeleteAccessControlPolicy\x123.mattermost.plugin.DeleteAccessControlPolicyRequest\x1a4.mattermost.plugin.DeleteAccessControlPolicyResponse\x12\x8f\x01\n" +
+	"\x1cCheckAccessControlExpression\x126.mattermost.plugin.CheckAccessControlExpressionRequest\x1a7.mattermost.plugin.CheckAccessControlExpressionResponse\x12\xa7\x01\n" +
+	"$QueryUsersForAccessControlExpression\x12>.mattermost.plugin.QueryUsersForAccessControlExpressionRequest\x1a?.mattermost.plugin.QueryUsersForAccessControlExpressionResponse\x12\xa1\x01\n" +
+	"\"GetAccessControlFieldsAutocomplete\x12<.mattermost.plugin.GetAccessControlFieldsAutocompleteRequest\x1a=.mattermost.plugin.GetAccessControlFieldsAutocompleteResponse\x12\x86\x01\n" +
+	"\x19GetAccessControlVisualAST\x123.mattermost.plugin.GetAccessControlVisualASTRequest\x1a4.mattermost.plugin.GetAccessControlVisualASTResponse\x12w\n" +
 	"\x14GetPreferenceForUser\x12..mattermost.plugin.GetPreferenceForUserRequest\x1a/.mattermost.plugin.GetPreferenceForUserResponse\x12z\n" +
 	"\x15GetPreferencesForUser\x12/.mattermost.plugin.GetPreferencesForUserRequest\x1a0.mattermost.plugin.GetPreferencesForUserResponse\x12\x83\x01\n" +
 	"\x18UpdatePreferencesForUser\x122.mattermost.plugin.UpdatePreferencesForUserRequest\x1a3.mattermost.plugin.UpdatePreferencesForUserResponse\x12\x83\x01\n" +
@@ -557,288 +565,304 @@ var file_mattermost_plugin_api_proto_goTypes = []any{
 	(*DeletePropertyValueWithOptionsRequest)(nil),            // 221: mattermost.plugin.DeletePropertyValueWithOptionsRequest
 	(*DeletePropertyValuesForTargetWithOptionsRequest)(nil),  // 222: mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest
 	(*DeletePropertyValuesForFieldWithOptionsRequest)(nil),   // 223: mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest
-	(*GetPreferenceForUserRequest)(nil),                      // 224: mattermost.plugin.GetPreferenceForUserRequest
-	(*GetPreferencesForUserRequest)(nil),                     // 225: mattermost.plugin.GetPreferencesForUserRequest
-	(*UpdatePreferencesForUserRequest)(nil),                  // 226: mattermost.plugin.UpdatePreferencesForUserRequest
-	(*DeletePreferencesForUserRequest)(nil),                  // 227: mattermost.plugin.DeletePreferencesForUserRequest
-	(*CreateTeamRequest)(nil),                                // 228: mattermost.plugin.CreateTeamRequest
-	(*DeleteTeamRequest)(nil),                                // 229: mattermost.plugin.DeleteTeamRequest
-	(*GetTeamsRequest)(nil),                                  // 230: mattermost.plugin.GetTeamsRequest
-	(*GetTeamRequest)(nil),                                   // 231: mattermost.plugin.GetTeamRequest
-	(*GetTeamByNameRequest)(nil),                             // 232: mattermost.plugin.GetTeamByNameRequest
-	(*GetTeamsUnreadForUserRequest)(nil),                     // 233: mattermost.plugin.GetTeamsUnreadForUserRequest
-	(*UpdateTeamRequest)(nil),                                // 234: mattermost.plugin.UpdateTeamRequest
-	(*SearchTeamsRequest)(nil),                               // 235: mattermost.plugin.SearchTeamsRequest
-	(*GetTeamsForUserRequest)(nil),                           // 236: mattermost.plugin.GetTeamsForUserRequest
-	(*CreateTeamMemberRequest)(nil),                          // 237: mattermost.plugin.CreateTeamMemberRequest
-	(*CreateTeamMembersRequest)(nil),                         // 238: mattermost.plugin.CreateTeamMembersRequest
-	(*CreateTeamMembersGracefullyRequest)(nil),               // 239: mattermost.plugin.CreateTeamMembersGracefullyRequest
-	(*DeleteTeamMemberRequest)(nil),                          // 240: mattermost.plugin.DeleteTeamMemberRequest
-	(*GetTeamMembersRequest)(nil),                            // 241: mattermost.plugin.GetTeamMembersRequest
-	(*GetTeamMemberRequest)(nil),                             // 242: mattermost.plugin.GetTeamMemberRequest
-	(*GetTeamMembersForUserRequest)(nil),                     // 243: mattermost.plugin.GetTeamMembersForUserRequest
-	(*UpdateTeamMemberRolesRequest)(nil),                     // 244: mattermost.plugin.UpdateTeamMemberRolesRequest
-	(*GetTeamStatsRequest)(nil),                              // 245: mattermost.plugin.GetTeamStatsRequest
-	(*GetTeamIconRequest)(nil),                               // 246: mattermost.plugin.GetTeamIconRequest
-	(*SetTeamIconRequest)(nil),                               // 247: mattermost.plugin.SetTeamIconRequest
-	(*RemoveTeamIconRequest)(nil),                            // 248: mattermost.plugin.RemoveTeamIconRequest
-	(*LogDebugRequest)(nil),                                  // 249: mattermost.plugin.LogDebugRequest
-	(*LogInfoRequest)(nil),                                   // 250: mattermost.plugin.LogInfoRequest
-	(*LogWarnRequest)(nil),                                   // 251: mattermost.plugin.LogWarnRequest
-	(*LogErrorRequest)(nil),                                  // 252: mattermost.plugin.LogErrorRequest
-	(*GetServerVersionResponse)(nil),                         // 253: mattermost.plugin.GetServerVersionResponse
-	(*GetConfigResponse)(nil),                                // 254: mattermost.plugin.GetConfigResponse
-	(*GetUnsanitizedConfigResponse)(nil),                     // 255: mattermost.plugin.GetUnsanitizedConfigResponse
-	(*SaveConfigResponse)(nil),                               // 256: mattermost.plugin.SaveConfigResponse
-	(*GetLicenseResponse)(nil),                               // 257: mattermost.plugin.GetLicenseResponse
-	(*IsEnterpriseReadyResponse)(nil),                        // 258: mattermost.plugin.IsEnterpriseReadyResponse
-	(*GetSystemInstallDateResponse)(nil),                     // 259: mattermost.plugin.GetSystemInstallDateResponse
-	(*GetDiagnosticIdResponse)(nil),                          // 260: mattermost.plugin.GetDiagnosticIdResponse
-	(*GetTelemetryIdResponse)(nil),                           // 261: mattermost.plugin.GetTelemetryIdResponse
-	(*RequestTrialLicenseResponse)(nil),                      // 262: mattermost.plugin.RequestTrialLicenseResponse
-	(*GetCloudLimitsResponse)(nil),                           // 263: mattermost.plugin.GetCloudLimitsResponse
-	(*KVSetResponse)(nil),                                    // 264: mattermost.plugin.KVSetResponse
-	(*KVGetResponse)(nil),                                    // 265: mattermost.plugin.KVGetResponse
-	(*KVDeleteResponse)(nil),                                 // 266: mattermost.plugin.KVDeleteResponse
-	(*KVDeleteAllResponse)(nil),                              // 267: mattermost.plugin.KVDeleteAllResponse
-	(*KVSetWithExpiryResponse)(nil),                          // 268: mattermost.plugin.KVSetWithExpiryResponse
-	(*KVCompareAndSetResponse)(nil),                          // 269: mattermost.plugin.KVCompareAndSetResponse
-	(*KVCompareAndDeleteResponse)(nil),                       // 270: mattermost.plugin.KVCompareAndDeleteResponse
-	(*KVSetWithOptionsResponse)(nil),                         // 271: mattermost.plugin.KVSetWithOptionsResponse
-	(*KVListResponse)(nil),                                   // 272: mattermost.plugin.KVListResponse
-	(*CreateUserResponse)(nil),                               // 273: mattermost.plugin.CreateUserResponse
-	(*DeleteUserResponse)(nil),                               // 274: mattermost.plugin.DeleteUserResponse
-	(*GetUsersResponse)(nil),                                 // 275: mattermost.plugin.GetUsersResponse
-	(*GetUsersByIdsResponse)(nil),                            // 276: mattermost.plugin.GetUsersByIdsResponse
-	(*GetUserResponse)(nil),                                  // 277: mattermost.plugin.GetUserResponse
-	(*GetUserByEmailResponse)(nil),                           // 278: mattermost.plugin.GetUserByEmailResponse
-	(*GetUserByUsernameResponse)(nil),                        // 279: mattermost.plugin.GetUserByUsernameResponse
-	(*GetUsersByUsernamesResponse)(nil),                      // 280: mattermost.plugin.GetUsersByUsernamesResponse
-	(*UpdateUserResponse)(nil),                               // 281: mattermost.plugin.UpdateUserResponse
-	(*CreateChannelResponse)(nil),                            // 282: mattermost.plugin.CreateChannelResponse
-	(*DeleteChannelResponse)(nil),                            // 283: mattermost.plugin.DeleteChannelResponse
-	(*RestoreChannelResponse)(nil),                           // 284: mattermost.plugin.RestoreChannelResponse
-	(*GetChannelOfTypeResponse)(nil),                         // 285: mattermost.plugin.GetChannelOfTypeResponse
-	(*GetPublicChannelsForTeamResponse)(nil),                 // 286: mattermost.plugin.GetPublicChannelsForTeamResponse
-	(*GetChannelResponse)(nil),                               // 287: mattermost.plugin.GetChannelResponse
-	(*GetChannelByNameResponse)(nil),                         // 288: mattermost.plugin.GetChannelByNameResponse
-	(*GetChannelByNameForTeamNameResponse)(nil),              // 289: mattermost.plugin.GetChannelByNameForTeamNameResponse
-	(*GetChannelsForTeamForUserResponse)(nil),                // 290: mattermost.plugin.GetChannelsForTeamForUserResponse
-	(*GetChannelStatsResponse)(nil),                          // 291: mattermost.plugin.GetChannelStatsResponse
-	(*GetDirectChannelResponse)(nil),                         // 292: mattermost.plugin.GetDirectChannelResponse
-	(*GetGroupChannelResponse)(nil),                          // 293: mattermost.plugin.GetGroupChannelResponse
-	(*UpdateChannelResponse)(nil),                            // 294: mattermost.plugin.UpdateChannelResponse
-	(*RegisterChannelGuardResponse)(nil),                     // 295: mattermost.plugin.RegisterChannelGuardResponse
-	(*UnregisterChannelGuardResponse)(nil),                   // 296: mattermost.plugin.UnregisterChannelGuardResponse
-	(*SearchChannelsResponse)(nil),                           // 297: mattermost.plugin.SearchChannelsResponse
-	(*AddChannelMemberResponse)(nil),                         // 298: mattermost.plugin.AddChannelMemberResponse
-	(*AddUserToChannelResponse)(nil),                         // 299: mattermost.plugin.AddUserToChannelResponse
-	(*GetChannelMemberResponse)(nil),                         // 300: mattermost.plugin.GetChannelMemberResponse
-	(*GetChannelMembersResponse)(nil),                        // 301: mattermost.plugin.GetChannelMembersResponse
-	(*GetChannelMembersByIdsResponse)(nil),                   // 302: mattermost.plugin.GetChannelMembersByIdsResponse
-	(*GetChannelMembersForUserResponse)(nil),                 // 303: mattermost.plugin.GetChannelMembersForUserResponse
-	(*UpdateChannelMemberRolesResponse)(nil),                 // 304: mattermost.plugin.UpdateChannelMemberRolesResponse
-	(*UpdateChannelMemberNotificationsResponse)(nil),         // 305: mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	(*PatchChannelMembersNotificationsResponse)(nil),         // 306: mattermost.plugin.PatchChannelMembersNotificationsResponse
-	(*DeleteChannelMemberResponse)(nil),                      // 307: mattermost.plugin.DeleteChannelMemberResponse
-	(*AddChannelsToRetentionPolicyResponse)(nil),             // 308: mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	(*RemoveChannelsFromRetentionPolicyResponse)(nil),        // 309: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	(*GetUsersInTeamResponse)(nil),                           // 310: mattermost.plugin.GetUsersInTeamResponse
-	(*GetUsersInChannelResponse)(nil),                        // 311: mattermost.plugin.GetUsersInChannelResponse
-	(*GetUserStatusResponse)(nil),                            // 312: mattermost.plugin.GetUserStatusResponse
-	(*GetUserStatusesByIdsResponse)(nil),                     // 313: mattermost.plugin.GetUserStatusesByIdsResponse
-	(*UpdateUserStatusResponse)(nil),                         // 314: mattermost.plugin.UpdateUserStatusResponse
-	(*SetUserStatusTimedDNDResponse)(nil),                    // 315: mattermost.plugin.SetUserStatusTimedDNDResponse
-	(*UpdateUserActiveResponse)(nil),                         // 316: mattermost.plugin.UpdateUserActiveResponse
-	(*UpdateUserCustomStatusResponse)(nil),                   // 317: mattermost.plugin.UpdateUserCustomStatusResponse
-	(*RemoveUserCustomStatusResponse)(nil),                   // 318: mattermost.plugin.RemoveUserCustomStatusResponse
-	(*GetLDAPUserAttributesResponse)(nil),                    // 319: mattermost.plugin.GetLDAPUserAttributesResponse
-	(*SearchUsersResponse)(nil),                              // 320: mattermost.plugin.SearchUsersResponse
-	(*GetProfileImageResponse)(nil),                          // 321: mattermost.plugin.GetProfileImageResponse
-	(*SetProfileImageResponse)(nil),                          // 322: mattermost.plugin.SetProfileImageResponse
-	(*UpdateUserAuthResponse)(nil),                           // 323: mattermost.plugin.UpdateUserAuthResponse
-	(*UpdateUserRolesResponse)(nil),                          // 324: mattermost.plugin.UpdateUserRolesResponse
-	(*GetSessionResponse)(nil),                               // 325: mattermost.plugin.GetSessionResponse
-	(*CreateSessionResponse)(nil),                            // 326: mattermost.plugin.CreateSessionResponse
-	(*ExtendSessionExpiryResponse)(nil),                      // 327: mattermost.plugin.ExtendSessionExpiryResponse
-	(*RevokeSessionResponse)(nil),                            // 328: mattermost.plugin.RevokeSessionResponse
-	(*CreateUserAccessTokenResponse)(nil),                    // 329: mattermost.plugin.CreateUserAccessTokenResponse
-	(*RevokeUserAccessTokenResponse)(nil),                    // 330: mattermost.plugin.RevokeUserAccessTokenResponse
-	(*HasPermissionToResponse)(nil),                          // 331: mattermost.plugin.HasPermissionToResponse
-	(*HasPermissionToTeamResponse)(nil),                      // 332: mattermost.plugin.HasPermissionToTeamResponse
-	(*HasPermissionToChannelResponse)(nil),                   // 333: mattermost.plugin.HasPermissionToChannelResponse
-	(*RolesGrantPermissionResponse)(nil),                     // 334: mattermost.plugin.RolesGrantPermissionResponse
-	(*CreatePostResponse)(nil),                               // 335: mattermost.plugin.CreatePostResponse
-	(*DeletePostResponse)(nil),                               // 336: mattermost.plugin.DeletePostResponse
-	(*GetPostThreadResponse)(nil),                            // 337: mattermost.plugin.GetPostThreadResponse
-	(*GetPostResponse)(nil),                                  // 338: mattermost.plugin.GetPostResponse
-	(*GetPostsSinceResponse)(nil),                            // 339: mattermost.plugin.GetPostsSinceResponse
-	(*GetPostsAfterResponse)(nil),                            // 340: mattermost.plugin.GetPostsAfterResponse
-	(*GetPostsBeforeResponse)(nil),                           // 341: mattermost.plugin.GetPostsBeforeResponse
-	(*GetPostsForChannelResponse)(nil),                       // 342: mattermost.plugin.GetPostsForChannelResponse
-	(*UpdatePostResponse)(nil),                               // 343: mattermost.plugin.UpdatePostResponse
-	(*SearchPostsInTeamResponse)(nil),                        // 344: mattermost.plugin.SearchPostsInTeamResponse
-	(*SearchPostsInTeamForUserResponse)(nil),                 // 345: mattermost.plugin.SearchPostsInTeamForUserResponse
-	(*SendEphemeralPostResponse)(nil),                        // 346: mattermost.plugin.SendEphemeralPostResponse
-	(*UpdateEphemeralPostResponse)(nil),                      // 347: mattermost.plugin.UpdateEphemeralPostResponse
-	(*DeleteEphemeralPostResponse)(nil),                      // 348: mattermost.plugin.DeleteEphemeralPostResponse
-	(*MoveThreadsToBackingChannelResponse)(nil),              // 349: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	(*AddReactionResponse)(nil),                              // 350: mattermost.plugin.AddReactionResponse
-	(*RemoveReactionResponse)(nil),                           // 351: mattermost.plugin.RemoveReactionResponse
-	(*GetReactionsResponse)(nil),                             // 352: mattermost.plugin.GetReactionsResponse
-	(*CreateChannelSidebarCategoryResponse)(nil),             // 353: mattermost.plugin.CreateChannelSidebarCategoryResponse
-	(*GetChannelSidebarCategoriesResponse)(nil),              // 354: mattermost.plugin.GetChannelSidebarCategoriesResponse
-	(*UpdateChannelSidebarCategoriesResponse)(nil),           // 355: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	(*CreateBotResponse)(nil),                                // 356: mattermost.plugin.CreateBotResponse
-	(*PatchBotResponse)(nil),                                 // 357: mattermost.plugin.PatchBotResponse
-	(*GetBotResponse)(nil),                                   // 358: mattermost.plugin.GetBotResponse
-	(*GetBotsResponse)(nil),                                  // 359: mattermost.plugin.GetBotsResponse
-	(*UpdateBotActiveResponse)(nil),                          // 360: mattermost.plugin.UpdateBotActiveResponse
-	(*PermanentDeleteBotResponse)(nil),                       // 361: mattermost.plugin.PermanentDeleteBotResponse
-	(*EnsureBotUserResponse)(nil),                            // 362: mattermost.plugin.EnsureBotUserResponse
-	(*CreateOAuthAppResponse)(nil),                           // 363: mattermost.plugin.CreateOAuthAppResponse
-	(*GetOAuthAppResponse)(nil),                              // 364: mattermost.plugin.GetOAuthAppResponse
-	(*UpdateOAuthAppResponse)(nil),                           // 365: mattermost.plugin.UpdateOAuthAppResponse
-	(*DeleteOAuthAppResponse)(nil),                           // 366: mattermost.plugin.DeleteOAuthAppResponse
-	(*RegisterCommandResponse)(nil),                          // 367: mattermost.plugin.RegisterCommandResponse
-	(*UnregisterCommandResponse)(nil),                        // 368: mattermost.plugin.UnregisterCommandResponse
-	(*ExecuteSlashCommandResponse)(nil),                      // 369: mattermost.plugin.ExecuteSlashCommandResponse
-	(*CreateCommandResponse)(nil),                            // 370: mattermost.plugin.CreateCommandResponse
-	(*ListCommandsResponse)(nil),                             // 371: mattermost.plugin.ListCommandsResponse
-	(*ListCustomCommandsResponse)(nil),                       // 372: mattermost.plugin.ListCustomCommandsResponse
-	(*ListPluginCommandsResponse)(nil),                       // 373: mattermost.plugin.ListPluginCommandsResponse
-	(*ListBuiltInCommandsResponse)(nil),                      // 374: mattermost.plugin.ListBuiltInCommandsResponse
-	(*GetCommandResponse)(nil),                               // 375: mattermost.plugin.GetCommandResponse
-	(*UpdateCommandResponse)(nil),                            // 376: mattermost.plugin.UpdateCommandResponse
-	(*DeleteCommandResponse)(nil),                            // 377: mattermost.plugin.DeleteCommandResponse
-	(*PublishWebSocketEventResponse)(nil),                    // 378: mattermost.plugin.PublishWebSocketEventResponse
-	(*OpenInteractiveDialogResponse)(nil),                    // 379: mattermost.plugin.OpenInteractiveDialogResponse
-	(*SendToastMessageResponse)(nil),                         // 380: mattermost.plugin.SendToastMessageResponse
-	(*PublishUserTypingResponse)(nil),                        // 381: mattermost.plugin.PublishUserTypingResponse
-	(*SendMailResponse)(nil),                                 // 382: mattermost.plugin.SendMailResponse
-	(*SendPushNotificationResponse)(nil),                     // 383: mattermost.plugin.SendPushNotificationResponse
-	(*PublishPluginClusterEventResponse)(nil),                // 384: mattermost.plugin.PublishPluginClusterEventResponse
-	(*LogAuditRecResponse)(nil),                              // 385: mattermost.plugin.LogAuditRecResponse
-	(*LogAuditRecWithLevelResponse)(nil),                     // 386: mattermost.plugin.LogAuditRecWithLevelResponse
-	(*GetEmojiListResponse)(nil),                             // 387: mattermost.plugin.GetEmojiListResponse
-	(*GetEmojiByNameResponse)(nil),                           // 388: mattermost.plugin.GetEmojiByNameResponse
-	(*GetEmojiResponse)(nil),                                 // 389: mattermost.plugin.GetEmojiResponse
-	(*GetEmojiImageResponse)(nil),                            // 390: mattermost.plugin.GetEmojiImageResponse
-	(*LoadPluginConfigurationResponse)(nil),                  // 391: mattermost.plugin.LoadPluginConfigurationResponse
-	(*GetPluginConfigResponse)(nil),                          // 392: mattermost.plugin.GetPluginConfigResponse
-	(*SavePluginConfigResponse)(nil),                         // 393: mattermost.plugin.SavePluginConfigResponse
-	(*GetBundlePathResponse)(nil),                            // 394: mattermost.plugin.GetBundlePathResponse
-	(*GetPluginsResponse)(nil),                               // 395: mattermost.plugin.GetPluginsResponse
-	(*EnablePluginResponse)(nil),                             // 396: mattermost.plugin.EnablePluginResponse
-	(*DisablePluginResponse)(nil),                            // 397: mattermost.plugin.DisablePluginResponse
-	(*RemovePluginResponse)(nil),                             // 398: mattermost.plugin.RemovePluginResponse
-	(*GetPluginStatusResponse)(nil),                          // 399: mattermost.plugin.GetPluginStatusResponse
-	(*InstallPluginResponse)(nil),                            // 400: mattermost.plugin.InstallPluginResponse
-	(*PluginHTTPResponse)(nil),                               // 401: mattermost.plugin.PluginHTTPResponse
-	(*RegisterCollectionAndTopicResponse)(nil),               // 402: mattermost.plugin.RegisterCollectionAndTopicResponse
-	(*GetPluginIDResponse)(nil),                              // 403: mattermost.plugin.GetPluginIDResponse
-	(*CopyFileInfosResponse)(nil),                            // 404: mattermost.plugin.CopyFileInfosResponse
-	(*GetFileInfoResponse)(nil),                              // 405: mattermost.plugin.GetFileInfoResponse
-	(*SetFileSearchableContentResponse)(nil),                 // 406: mattermost.plugin.SetFileSearchableContentResponse
-	(*GetFileInfosResponse)(nil),                             // 407: mattermost.plugin.GetFileInfosResponse
-	(*GetFileResponse)(nil),                                  // 408: mattermost.plugin.GetFileResponse
-	(*GetFileLinkResponse)(nil),                              // 409: mattermost.plugin.GetFileLinkResponse
-	(*ReadFileResponse)(nil),                                 // 410: mattermost.plugin.ReadFileResponse
-	(*UploadFileResponse)(nil),                               // 411: mattermost.plugin.UploadFileResponse
-	(*CreateUploadSessionResponse)(nil),                      // 412: mattermost.plugin.CreateUploadSessionResponse
-	(*UploadDataResponse)(nil),                               // 413: mattermost.plugin.UploadDataResponse
-	(*GetUploadSessionResponse)(nil),                         // 414: mattermost.plugin.GetUploadSessionResponse
-	(*GetGroupResponse)(nil),                                 // 415: mattermost.plugin.GetGroupResponse
-	(*GetGroupByNameResponse)(nil),                           // 416: mattermost.plugin.GetGroupByNameResponse
-	(*GetGroupMemberUsersResponse)(nil),                      // 417: mattermost.plugin.GetGroupMemberUsersResponse
-	(*GetGroupsBySourceResponse)(nil),                        // 418: mattermost.plugin.GetGroupsBySourceResponse
-	(*GetGroupsForUserResponse)(nil),                         // 419: mattermost.plugin.GetGroupsForUserResponse
-	(*UpsertGroupMemberResponse)(nil),                        // 420: mattermost.plugin.UpsertGroupMemberResponse
-	(*UpsertGroupMembersResponse)(nil),                       // 421: mattermost.plugin.UpsertGroupMembersResponse
-	(*GetGroupByRemoteIDResponse)(nil),                       // 422: mattermost.plugin.GetGroupByRemoteIDResponse
-	(*CreateGroupResponse)(nil),                              // 423: mattermost.plugin.CreateGroupResponse
-	(*UpdateGroupResponse)(nil),                              // 424: mattermost.plugin.UpdateGroupResponse
-	(*DeleteGroupResponse)(nil),                              // 425: mattermost.plugin.DeleteGroupResponse
-	(*RestoreGroupResponse)(nil),                             // 426: mattermost.plugin.RestoreGroupResponse
-	(*DeleteGroupMemberResponse)(nil),                        // 427: mattermost.plugin.DeleteGroupMemberResponse
-	(*GetGroupSyncableResponse)(nil),                         // 428: mattermost.plugin.GetGroupSyncableResponse
-	(*GetGroupSyncablesResponse)(nil),                        // 429: mattermost.plugin.GetGroupSyncablesResponse
-	(*UpsertGroupSyncableResponse)(nil),                      // 430: mattermost.plugin.UpsertGroupSyncableResponse
-	(*UpdateGroupSyncableResponse)(nil),                      // 431: mattermost.plugin.UpdateGroupSyncableResponse
-	(*DeleteGroupSyncableResponse)(nil),                      // 432: mattermost.plugin.DeleteGroupSyncableResponse
-	(*GetGroupsResponse)(nil),                                // 433: mattermost.plugin.GetGroupsResponse
-	(*CreateDefaultSyncableMembershipsResponse)(nil),         // 434: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	(*DeleteGroupConstrainedMembershipsResponse)(nil),        // 435: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	(*RegisterPluginForSharedChannelsResponse)(nil),          // 436: mattermost.plugin.RegisterPluginForSharedChannelsResponse
-	(*UnregisterPluginForSharedChannelsResponse)(nil),        // 437: mattermost.plugin.UnregisterPluginForSharedChannelsResponse
-	(*UnregisterPluginRemoteForSharedChannelsResponse)(nil),  // 438: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
-	(*ShareChannelResponse)(nil),                             // 439: mattermost.plugin.ShareChannelResponse
-	(*UpdateSharedChannelResponse)(nil),                      // 440: mattermost.plugin.UpdateSharedChannelResponse
-	(*UnshareChannelResponse)(nil),                           // 441: mattermost.plugin.UnshareChannelResponse
-	(*UpdateSharedChannelCursorResponse)(nil),                // 442: mattermost.plugin.UpdateSharedChannelCursorResponse
-	(*SyncSharedChannelResponse)(nil),                        // 443: mattermost.plugin.SyncSharedChannelResponse
-	(*InviteRemoteToChannelResponse)(nil),                    // 444: mattermost.plugin.InviteRemoteToChannelResponse
-	(*UninviteRemoteFromChannelResponse)(nil),                // 445: mattermost.plugin.UninviteRemoteFromChannelResponse
-	(*ReceiveSharedChannelSyncMsgResponse)(nil),              // 446: mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
-	(*ReceiveSharedChannelAttachmentSyncMsgResponse)(nil),    // 447: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
-	(*ReceiveSharedChannelProfileImageSyncMsgResponse)(nil),  // 448: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
-	(*CreatePropertyFieldResponse)(nil),                      // 449: mattermost.plugin.CreatePropertyFieldResponse
-	(*GetPropertyFieldResponse)(nil),                         // 450: mattermost.plugin.GetPropertyFieldResponse
-	(*GetPropertyFieldsResponse)(nil),                        // 451: mattermost.plugin.GetPropertyFieldsResponse
-	(*UpdatePropertyFieldResponse)(nil),                      // 452: mattermost.plugin.UpdatePropertyFieldResponse
-	(*DeletePropertyFieldResponse)(nil),                      // 453: mattermost.plugin.DeletePropertyFieldResponse
-	(*SearchPropertyFieldsResponse)(nil),                     // 454: mattermost.plugin.SearchPropertyFieldsResponse
-	(*CountPropertyFieldsResponse)(nil),                      // 455: mattermost.plugin.CountPropertyFieldsResponse
-	(*CountPropertyFieldsForTargetResponse)(nil),             // 456: mattermost.plugin.CountPropertyFieldsForTargetResponse
-	(*CreatePropertyValueResponse)(nil),                      // 457: mattermost.plugin.CreatePropertyValueResponse
-	(*GetPropertyValueResponse)(nil),                         // 458: mattermost.plugin.GetPropertyValueResponse
-	(*GetPropertyValuesResponse)(nil),                        // 459: mattermost.plugin.GetPropertyValuesResponse
-	(*UpdatePropertyValueResponse)(nil),                      // 460: mattermost.plugin.UpdatePropertyValueResponse
-	(*UpsertPropertyValueResponse)(nil),                      // 461: mattermost.plugin.UpsertPropertyValueResponse
-	(*DeletePropertyValueResponse)(nil),                      // 462: mattermost.plugin.DeletePropertyValueResponse
-	(*SearchPropertyValuesResponse)(nil),                     // 463: mattermost.plugin.SearchPropertyValuesResponse
-	(*RegisterPropertyGroupResponse)(nil),                    // 464: mattermost.plugin.RegisterPropertyGroupResponse
-	(*GetPropertyGroupResponse)(nil),                         // 465: mattermost.plugin.GetPropertyGroupResponse
-	(*GetPropertyFieldByNameResponse)(nil),                   // 466: mattermost.plugin.GetPropertyFieldByNameResponse
-	(*UpdatePropertyFieldsResponse)(nil),                     // 467: mattermost.plugin.UpdatePropertyFieldsResponse
-	(*UpdatePropertyValuesResponse)(nil),                     // 468: mattermost.plugin.UpdatePropertyValuesResponse
-	(*UpsertPropertyValuesResponse)(nil),                     // 469: mattermost.plugin.UpsertPropertyValuesResponse
-	(*DeletePropertyValuesForTargetResponse)(nil),            // 470: mattermost.plugin.DeletePropertyValuesForTargetResponse
-	(*DeletePropertyValuesForFieldResponse)(nil),             // 471: mattermost.plugin.DeletePropertyValuesForFieldResponse
-	(*UpsertPropertyValuesWithOptionsResponse)(nil),          // 472: mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
-	(*UpsertPropertyValueWithOptionsResponse)(nil),           // 473: mattermost.plugin.UpsertPropertyValueWithOptionsResponse
-	(*DeletePropertyValueWithOptionsResponse)(nil),           // 474: mattermost.plugin.DeletePropertyValueWithOptionsResponse
-	(*DeletePropertyValuesForTargetWithOptionsResponse)(nil), // 475: mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
-	(*DeletePropertyValuesForFieldWithOptionsResponse)(nil),  // 476: mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
-	(*GetPreferenceForUserResponse)(nil),                     // 477: mattermost.plugin.GetPreferenceForUserResponse
-	(*GetPreferencesForUserResponse)(nil),                    // 478: mattermost.plugin.GetPreferencesForUserResponse
-	(*UpdatePreferencesForUserResponse)(nil),                 // 479: mattermost.plugin.UpdatePreferencesForUserResponse
-	(*DeletePreferencesForUserResponse)(nil),                 // 480: mattermost.plugin.DeletePreferencesForUserResponse
-	(*CreateTeamResponse)(nil),                               // 481: mattermost.plugin.CreateTeamResponse
-	(*DeleteTeamResponse)(nil),                               // 482: mattermost.plugin.DeleteTeamResponse
-	(*GetTeamsResponse)(nil),                                 // 483: mattermost.plugin.GetTeamsResponse
-	(*GetTeamResponse)(nil),                                  // 484: mattermost.plugin.GetTeamResponse
-	(*GetTeamByNameResponse)(nil),                            // 485: mattermost.plugin.GetTeamByNameResponse
-	(*GetTeamsUnreadForUserResponse)(nil),                    // 486: mattermost.plugin.GetTeamsUnreadForUserResponse
-	(*UpdateTeamResponse)(nil),                               // 487: mattermost.plugin.UpdateTeamResponse
-	(*SearchTeamsResponse)(nil),                              // 488: mattermost.plugin.SearchTeamsResponse
-	(*GetTeamsForUserResponse)(nil),                          // 489: mattermost.plugin.GetTeamsForUserResponse
-	(*CreateTeamMemberResponse)(nil),                         // 490: mattermost.plugin.CreateTeamMemberResponse
-	(*CreateTeamMembersResponse)(nil),                        // 491: mattermost.plugin.CreateTeamMembersResponse
-	(*CreateTeamMembersGracefullyResponse)(nil),              // 492: mattermost.plugin.CreateTeamMembersGracefullyResponse
-	(*DeleteTeamMemberResponse)(nil),                         // 493: mattermost.plugin.DeleteTeamMemberResponse
-	(*GetTeamMembersResponse)(nil),                           // 494: mattermost.plugin.GetTeamMembersResponse
-	(*GetTeamMemberResponse)(nil),                            // 495: mattermost.plugin.GetTeamMemberResponse
-	(*GetTeamMembersForUserResponse)(nil),                    // 496: mattermost.plugin.GetTeamMembersForUserResponse
-	(*UpdateTeamMemberRolesResponse)(nil),                    // 497: mattermost.plugin.UpdateTeamMemberRolesResponse
-	(*GetTeamStatsResponse)(nil),                             // 498: mattermost.plugin.GetTeamStatsResponse
-	(*GetTeamIconResponse)(nil),                              // 499: mattermost.plugin.GetTeamIconResponse
-	(*SetTeamIconResponse)(nil),                              // 500: mattermost.plugin.SetTeamIconResponse
-	(*RemoveTeamIconResponse)(nil),                           // 501: mattermost.plugin.RemoveTeamIconResponse
-	(*LogDebugResponse)(nil),                                 // 502: mattermost.plugin.LogDebugResponse
-	(*LogInfoResponse)(nil),                                  // 503: mattermost.plugin.LogInfoResponse
-	(*LogWarnResponse)(nil),                                  // 504: mattermost.plugin.LogWarnResponse
-	(*LogErrorResponse)(nil),                                 // 505: mattermost.plugin.LogErrorResponse
+	(*EvaluateAccessControlRequest)(nil),                     // 224: mattermost.plugin.EvaluateAccessControlRequest
+	(*SaveAccessControlPolicyRequest)(nil),                   // 225: mattermost.plugin.SaveAccessControlPolicyRequest
+	(*GetAccessControlPolicyRequest)(nil),                    // 226: mattermost.plugin.GetAccessControlPolicyRequest
+	(*DeleteAccessControlPolicyRequest)(nil),                 // 227: mattermost.plugin.DeleteAccessControlPolicyRequest
+	(*CheckAccessControlExpressionRequest)(nil),              // 228: mattermost.plugin.CheckAccessControlExpressionRequest
+	(*QueryUsersForAccessControlExpressionRequest)(nil),      // 229: mattermost.plugin.QueryUsersForAccessControlExpressionRequest
+	(*GetAccessControlFieldsAutocompleteRequest)(nil),        // 230: mattermost.plugin.GetAccessControlFieldsAutocompleteRequest
+	(*GetAccessControlVisualASTRequest)(nil),                 // 231: mattermost.plugin.GetAccessControlVisualASTRequest
+	(*GetPreferenceForUserRequest)(nil),                      // 232: mattermost.plugin.GetPreferenceForUserRequest
+	(*GetPreferencesForUserRequest)(nil),                     // 233: mattermost.plugin.GetPreferencesForUserRequest
+	(*UpdatePreferencesForUserRequest)(nil),                  // 234: mattermost.plugin.UpdatePreferencesForUserRequest
+	(*DeletePreferencesForUserRequest)(nil),                  // 235: mattermost.plugin.DeletePreferencesForUserRequest
+	(*CreateTeamRequest)(nil),                                // 236: mattermost.plugin.CreateTeamRequest
+	(*DeleteTeamRequest)(nil),                                // 237: mattermost.plugin.DeleteTeamRequest
+	(*GetTeamsRequest)(nil),                                  // 238: mattermost.plugin.GetTeamsRequest
+	(*GetTeamRequest)(nil),                                   // 239: mattermost.plugin.GetTeamRequest
+	(*GetTeamByNameRequest)(nil),                             // 240: mattermost.plugin.GetTeamByNameRequest
+	(*GetTeamsUnreadForUserRequest)(nil),                     // 241: mattermost.plugin.GetTeamsUnreadForUserRequest
+	(*UpdateTeamRequest)(nil),                                // 242: mattermost.plugin.UpdateTeamRequest
+	(*SearchTeamsRequest)(nil),                               // 243: mattermost.plugin.SearchTeamsRequest
+	(*GetTeamsForUserRequest)(nil),                           // 244: mattermost.plugin.GetTeamsForUserRequest
+	(*CreateTeamMemberRequest)(nil),                          // 245: mattermost.plugin.CreateTeamMemberRequest
+	(*CreateTeamMembersRequest)(nil),                         // 246: mattermost.plugin.CreateTeamMembersRequest
+	(*CreateTeamMembersGracefullyRequest)(nil),               // 247: mattermost.plugin.CreateTeamMembersGracefullyRequest
+	(*DeleteTeamMemberRequest)(nil),                          // 248: mattermost.plugin.DeleteTeamMemberRequest
+	(*GetTeamMembersRequest)(nil),                            // 249: mattermost.plugin.GetTeamMembersRequest
+	(*GetTeamMemberRequest)(nil),                             // 250: mattermost.plugin.GetTeamMemberRequest
+	(*GetTeamMembersForUserRequest)(nil),                     // 251: mattermost.plugin.GetTeamMembersForUserRequest
+	(*UpdateTeamMemberRolesRequest)(nil),                     // 252: mattermost.plugin.UpdateTeamMemberRolesRequest
+	(*GetTeamStatsRequest)(nil),                              // 253: mattermost.plugin.GetTeamStatsRequest
+	(*GetTeamIconRequest)(nil),                               // 254: mattermost.plugin.GetTeamIconRequest
+	(*SetTeamIconRequest)(nil),                               // 255: mattermost.plugin.SetTeamIconRequest
+	(*RemoveTeamIconRequest)(nil),                            // 256: mattermost.plugin.RemoveTeamIconRequest
+	(*LogDebugRequest)(nil),                                  // 257: mattermost.plugin.LogDebugRequest
+	(*LogInfoRequest)(nil),                                   // 258: mattermost.plugin.LogInfoRequest
+	(*LogWarnRequest)(nil),                                   // 259: mattermost.plugin.LogWarnRequest
+	(*LogErrorRequest)(nil),                                  // 260: mattermost.plugin.LogErrorRequest
+	(*GetServerVersionResponse)(nil),                         // 261: mattermost.plugin.GetServerVersionResponse
+	(*GetConfigResponse)(nil),                                // 262: mattermost.plugin.GetConfigResponse
+	(*GetUnsanitizedConfigResponse)(nil),                     // 263: mattermost.plugin.GetUnsanitizedConfigResponse
+	(*SaveConfigResponse)(nil),                               // 264: mattermost.plugin.SaveConfigResponse
+	(*GetLicenseResponse)(nil),                               // 265: mattermost.plugin.GetLicenseResponse
+	(*IsEnterpriseReadyResponse)(nil),                        // 266: mattermost.plugin.IsEnterpriseReadyResponse
+	(*GetSystemInstallDateResponse)(nil),                     // 267: mattermost.plugin.GetSystemInstallDateResponse
+	(*GetDiagnosticIdResponse)(nil),                          // 268: mattermost.plugin.GetDiagnosticIdResponse
+	(*GetTelemetryIdResponse)(nil),                           // 269: mattermost.plugin.GetTelemetryIdResponse
+	(*RequestTrialLicenseResponse)(nil),                      // 270: mattermost.plugin.RequestTrialLicenseResponse
+	(*GetCloudLimitsResponse)(nil),                           // 271: mattermost.plugin.GetCloudLimitsResponse
+	(*KVSetResponse)(nil),                                    // 272: mattermost.plugin.KVSetResponse
+	(*KVGetResponse)(nil),                                    // 273: mattermost.plugin.KVGetResponse
+	(*KVDeleteResponse)(nil),                                 // 274: mattermost.plugin.KVDeleteResponse
+	(*KVDeleteAllResponse)(nil),                              // 275: mattermost.plugin.KVDeleteAllResponse
+	(*KVSetWithExpiryResponse)(nil),                          // 276: mattermost.plugin.KVSetWithExpiryResponse
+	(*KVCompareAndSetResponse)(nil),                          // 277: mattermost.plugin.KVCompareAndSetResponse
+	(*KVCompareAndDeleteResponse)(nil),                       // 278: mattermost.plugin.KVCompareAndDeleteResponse
+	(*KVSetWithOptionsResponse)(nil),                         // 279: mattermost.plugin.KVSetWithOptionsResponse
+	(*KVListResponse)(nil),                                   // 280: mattermost.plugin.KVListResponse
+	(*CreateUserResponse)(nil),                               // 281: mattermost.plugin.CreateUserResponse
+	(*DeleteUserResponse)(nil),                               // 282: mattermost.plugin.DeleteUserResponse
+	(*GetUsersResponse)(nil),                                 // 283: mattermost.plugin.GetUsersResponse
+	(*GetUsersByIdsResponse)(nil),                            // 284: mattermost.plugin.GetUsersByIdsResponse
+	(*GetUserResponse)(nil),                                  // 285: mattermost.plugin.GetUserResponse
+	(*GetUserByEmailResponse)(nil),                           // 286: mattermost.plugin.GetUserByEmailResponse
+	(*GetUserByUsernameResponse)(nil),                        // 287: mattermost.plugin.GetUserByUsernameResponse
+	(*GetUsersByUsernamesResponse)(nil),                      // 288: mattermost.plugin.GetUsersByUsernamesResponse
+	(*UpdateUserResponse)(nil),                               // 289: mattermost.plugin.UpdateUserResponse
+	(*CreateChannelResponse)(nil),                            // 290: mattermost.plugin.CreateChannelResponse
+	(*DeleteChannelResponse)(nil),                            // 291: mattermost.plugin.DeleteChannelResponse
+	(*RestoreChannelResponse)(nil),                           // 292: mattermost.plugin.RestoreChannelResponse
+	(*GetChannelOfTypeResponse)(nil),                         // 293: mattermost.plugin.GetChannelOfTypeResponse
+	(*GetPublicChannelsForTeamResponse)(nil),                 // 294: mattermost.plugin.GetPublicChannelsForTeamResponse
+	(*GetChannelResponse)(nil),                               // 295: mattermost.plugin.GetChannelResponse
+	(*GetChannelByNameResponse)(nil),                         // 296: mattermost.plugin.GetChannelByNameResponse
+	(*GetChannelByNameForTeamNameResponse)(nil),              // 297: mattermost.plugin.GetChannelByNameForTeamNameResponse
+	(*GetChannelsForTeamForUserResponse)(nil),                // 298: mattermost.plugin.GetChannelsForTeamForUserResponse
+	(*GetChannelStatsResponse)(nil),                          // 299: mattermost.plugin.GetChannelStatsResponse
+	(*GetDirectChannelResponse)(nil),                         // 300: mattermost.plugin.GetDirectChannelResponse
+	(*GetGroupChannelResponse)(nil),                          // 301: mattermost.plugin.GetGroupChannelResponse
+	(*UpdateChannelResponse)(nil),                            // 302: mattermost.plugin.UpdateChannelResponse
+	(*RegisterChannelGuardResponse)(nil),                     // 303: mattermost.plugin.RegisterChannelGuardResponse
+	(*UnregisterChannelGuardResponse)(nil),                   // 304: mattermost.plugin.UnregisterChannelGuardResponse
+	(*SearchChannelsResponse)(nil),                           // 305: mattermost.plugin.SearchChannelsResponse
+	(*AddChannelMemberResponse)(nil),                         // 306: mattermost.plugin.AddChannelMemberResponse
+	(*AddUserToChannelResponse)(nil),                         // 307: mattermost.plugin.AddUserToChannelResponse
+	(*GetChannelMemberResponse)(nil),                         // 308: mattermost.plugin.GetChannelMemberResponse
+	(*GetChannelMembersResponse)(nil),                        // 309: mattermost.plugin.GetChannelMembersResponse
+	(*GetChannelMembersByIdsResponse)(nil),                   // 310: mattermost.plugin.GetChannelMembersByIdsResponse
+	(*GetChannelMembersForUserResponse)(nil),                 // 311: mattermost.plugin.GetChannelMembersForUserResponse
+	(*UpdateChannelMemberRolesResponse)(nil),                 // 312: mattermost.plugin.UpdateChannelMemberRolesResponse
+	(*UpdateChannelMemberNotificationsResponse)(nil),         // 313: mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	(*PatchChannelMembersNotificationsResponse)(nil),         // 314: mattermost.plugin.PatchChannelMembersNotificationsResponse
+	(*DeleteChannelMemberResponse)(nil),                      // 315: mattermost.plugin.DeleteChannelMemberResponse
+	(*AddChannelsToRetentionPolicyResponse)(nil),             // 316: mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	(*RemoveChannelsFromRetentionPolicyResponse)(nil),        // 317: mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	(*GetUsersInTeamResponse)(nil),                           // 318: mattermost.plugin.GetUsersInTeamResponse
+	(*GetUsersInChannelResponse)(nil),                        // 319: mattermost.plugin.GetUsersInChannelResponse
+	(*GetUserStatusResponse)(nil),                            // 320: mattermost.plugin.GetUserStatusResponse
+	(*GetUserStatusesByIdsResponse)(nil),                     // 321: mattermost.plugin.GetUserStatusesByIdsResponse
+	(*UpdateUserStatusResponse)(nil),                         // 322: mattermost.plugin.UpdateUserStatusResponse
+	(*SetUserStatusTimedDNDResponse)(nil),                    // 323: mattermost.plugin.SetUserStatusTimedDNDResponse
+	(*UpdateUserActiveResponse)(nil),                         // 324: mattermost.plugin.UpdateUserActiveResponse
+	(*UpdateUserCustomStatusResponse)(nil),                   // 325: mattermost.plugin.UpdateUserCustomStatusResponse
+	(*RemoveUserCustomStatusResponse)(nil),                   // 326: mattermost.plugin.RemoveUserCustomStatusResponse
+	(*GetLDAPUserAttributesResponse)(nil),                    // 327: mattermost.plugin.GetLDAPUserAttributesResponse
+	(*SearchUsersResponse)(nil),                              // 328: mattermost.plugin.SearchUsersResponse
+	(*GetProfileImageResponse)(nil),                          // 329: mattermost.plugin.GetProfileImageResponse
+	(*SetProfileImageResponse)(nil),                          // 330: mattermost.plugin.SetProfileImageResponse
+	(*UpdateUserAuthResponse)(nil),                           // 331: mattermost.plugin.UpdateUserAuthResponse
+	(*UpdateUserRolesResponse)(nil),                          // 332: mattermost.plugin.UpdateUserRolesResponse
+	(*GetSessionResponse)(nil),                               // 333: mattermost.plugin.GetSessionResponse
+	(*CreateSessionResponse)(nil),                            // 334: mattermost.plugin.CreateSessionResponse
+	(*ExtendSessionExpiryResponse)(nil),                      // 335: mattermost.plugin.ExtendSessionExpiryResponse
+	(*RevokeSessionResponse)(nil),                            // 336: mattermost.plugin.RevokeSessionResponse
+	(*CreateUserAccessTokenResponse)(nil),                    // 337: mattermost.plugin.CreateUserAccessTokenResponse
+	(*RevokeUserAccessTokenResponse)(nil),                    // 338: mattermost.plugin.RevokeUserAccessTokenResponse
+	(*HasPermissionToResponse)(nil),                          // 339: mattermost.plugin.HasPermissionToResponse
+	(*HasPermissionToTeamResponse)(nil),                      // 340: mattermost.plugin.HasPermissionToTeamResponse
+	(*HasPermissionToChannelResponse)(nil),                   // 341: mattermost.plugin.HasPermissionToChannelResponse
+	(*RolesGrantPermissionResponse)(nil),                     // 342: mattermost.plugin.RolesGrantPermissionResponse
+	(*CreatePostResponse)(nil),                               // 343: mattermost.plugin.CreatePostResponse
+	(*DeletePostResponse)(nil),                               // 344: mattermost.plugin.DeletePostResponse
+	(*GetPostThreadResponse)(nil),                            // 345: mattermost.plugin.GetPostThreadResponse
+	(*GetPostResponse)(nil),                                  // 346: mattermost.plugin.GetPostResponse
+	(*GetPostsSinceResponse)(nil),                            // 347: mattermost.plugin.GetPostsSinceResponse
+	(*GetPostsAfterResponse)(nil),                            // 348: mattermost.plugin.GetPostsAfterResponse
+	(*GetPostsBeforeResponse)(nil),                           // 349: mattermost.plugin.GetPostsBeforeResponse
+	(*GetPostsForChannelResponse)(nil),                       // 350: mattermost.plugin.GetPostsForChannelResponse
+	(*UpdatePostResponse)(nil),                               // 351: mattermost.plugin.UpdatePostResponse
+	(*SearchPostsInTeamResponse)(nil),                        // 352: mattermost.plugin.SearchPostsInTeamResponse
+	(*SearchPostsInTeamForUserResponse)(nil),                 // 353: mattermost.plugin.SearchPostsInTeamForUserResponse
+	(*SendEphemeralPostResponse)(nil),                        // 354: mattermost.plugin.SendEphemeralPostResponse
+	(*UpdateEphemeralPostResponse)(nil),                      // 355: mattermost.plugin.UpdateEphemeralPostResponse
+	(*DeleteEphemeralPostResponse)(nil),                      // 356: mattermost.plugin.DeleteEphemeralPostResponse
+	(*MoveThreadsToBackingChannelResponse)(nil),              // 357: mattermost.plugin.MoveThreadsToBackingChannelResponse
+	(*AddReactionResponse)(nil),                              // 358: mattermost.plugin.AddReactionResponse
+	(*RemoveReactionResponse)(nil),                           // 359: mattermost.plugin.RemoveReactionResponse
+	(*GetReactionsResponse)(nil),                             // 360: mattermost.plugin.GetReactionsResponse
+	(*CreateChannelSidebarCategoryResponse)(nil),             // 361: mattermost.plugin.CreateChannelSidebarCategoryResponse
+	(*GetChannelSidebarCategoriesResponse)(nil),              // 362: mattermost.plugin.GetChannelSidebarCategoriesResponse
+	(*UpdateChannelSidebarCategoriesResponse)(nil),           // 363: mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	(*CreateBotResponse)(nil),                                // 364: mattermost.plugin.CreateBotResponse
+	(*PatchBotResponse)(nil),                                 // 365: mattermost.plugin.PatchBotResponse
+	(*GetBotResponse)(nil),                                   // 366: mattermost.plugin.GetBotResponse
+	(*GetBotsResponse)(nil),                                  // 367: mattermost.plugin.GetBotsResponse
+	(*UpdateBotActiveResponse)(nil),                          // 368: mattermost.plugin.UpdateBotActiveResponse
+	(*PermanentDeleteBotResponse)(nil),                       // 369: mattermost.plugin.PermanentDeleteBotResponse
+	(*EnsureBotUserResponse)(nil),                            // 370: mattermost.plugin.EnsureBotUserResponse
+	(*CreateOAuthAppResponse)(nil),                           // 371: mattermost.plugin.CreateOAuthAppResponse
+	(*GetOAuthAppResponse)(nil),                              // 372: mattermost.plugin.GetOAuthAppResponse
+	(*UpdateOAuthAppResponse)(nil),                           // 373: mattermost.plugin.UpdateOAuthAppResponse
+	(*DeleteOAuthAppResponse)(nil),                           // 374: mattermost.plugin.DeleteOAuthAppResponse
+	(*RegisterCommandResponse)(nil),                          // 375: mattermost.plugin.RegisterCommandResponse
+	(*UnregisterCommandResponse)(nil),                        // 376: mattermost.plugin.UnregisterCommandResponse
+	(*ExecuteSlashCommandResponse)(nil),                      // 377: mattermost.plugin.ExecuteSlashCommandResponse
+	(*CreateCommandResponse)(nil),                            // 378: mattermost.plugin.CreateCommandResponse
+	(*ListCommandsResponse)(nil),                             // 379: mattermost.plugin.ListCommandsResponse
+	(*ListCustomCommandsResponse)(nil),                       // 380: mattermost.plugin.ListCustomCommandsResponse
+	(*ListPluginCommandsResponse)(nil),                       // 381: mattermost.plugin.ListPluginCommandsResponse
+	(*ListBuiltInCommandsResponse)(nil),                      // 382: mattermost.plugin.ListBuiltInCommandsResponse
+	(*GetCommandResponse)(nil),                               // 383: mattermost.plugin.GetCommandResponse
+	(*UpdateCommandResponse)(nil),                            // 384: mattermost.plugin.UpdateCommandResponse
+	(*DeleteCommandResponse)(nil),                            // 385: mattermost.plugin.DeleteCommandResponse
+	(*PublishWebSocketEventResponse)(nil),                    // 386: mattermost.plugin.PublishWebSocketEventResponse
+	(*OpenInteractiveDialogResponse)(nil),                    // 387: mattermost.plugin.OpenInteractiveDialogResponse
+	(*SendToastMessageResponse)(nil),                         // 388: mattermost.plugin.SendToastMessageResponse
+	(*PublishUserTypingResponse)(nil),                        // 389: mattermost.plugin.PublishUserTypingResponse
+	(*SendMailResponse)(nil),                                 // 390: mattermost.plugin.SendMailResponse
+	(*SendPushNotificationResponse)(nil),                     // 391: mattermost.plugin.SendPushNotificationResponse
+	(*PublishPluginClusterEventResponse)(nil),                // 392: mattermost.plugin.PublishPluginClusterEventResponse
+	(*LogAuditRecResponse)(nil),                              // 393: mattermost.plugin.LogAuditRecResponse
+	(*LogAuditRecWithLevelResponse)(nil),                     // 394: mattermost.plugin.LogAuditRecWithLevelResponse
+	(*GetEmojiListResponse)(nil),                             // 395: mattermost.plugin.GetEmojiListResponse
+	(*GetEmojiByNameResponse)(nil),                           // 396: mattermost.plugin.GetEmojiByNameResponse
+	(*GetEmojiResponse)(nil),                                 // 397: mattermost.plugin.GetEmojiResponse
+	(*GetEmojiImageResponse)(nil),                            // 398: mattermost.plugin.GetEmojiImageResponse
+	(*LoadPluginConfigurationResponse)(nil),                  // 399: mattermost.plugin.LoadPluginConfigurationResponse
+	(*GetPluginConfigResponse)(nil),                          // 400: mattermost.plugin.GetPluginConfigResponse
+	(*SavePluginConfigResponse)(nil),                         // 401: mattermost.plugin.SavePluginConfigResponse
+	(*GetBundlePathResponse)(nil),                            // 402: mattermost.plugin.GetBundlePathResponse
+	(*GetPluginsResponse)(nil),                               // 403: mattermost.plugin.GetPluginsResponse
+	(*EnablePluginResponse)(nil),                             // 404: mattermost.plugin.EnablePluginResponse
+	(*DisablePluginResponse)(nil),                            // 405: mattermost.plugin.DisablePluginResponse
+	(*RemovePluginResponse)(nil),                             // 406: mattermost.plugin.RemovePluginResponse
+	(*GetPluginStatusResponse)(nil),                          // 407: mattermost.plugin.GetPluginStatusResponse
+	(*InstallPluginResponse)(nil),                            // 408: mattermost.plugin.InstallPluginResponse
+	(*PluginHTTPResponse)(nil),                               // 409: mattermost.plugin.PluginHTTPResponse
+	(*RegisterCollectionAndTopicResponse)(nil),               // 410: mattermost.plugin.RegisterCollectionAndTopicResponse
+	(*GetPluginIDResponse)(nil),                              // 411: mattermost.plugin.GetPluginIDResponse
+	(*CopyFileInfosResponse)(nil),                            // 412: mattermost.plugin.CopyFileInfosResponse
+	(*GetFileInfoResponse)(nil),                              // 413: mattermost.plugin.GetFileInfoResponse
+	(*SetFileSearchableContentResponse)(nil),                 // 414: mattermost.plugin.SetFileSearchableContentResponse
+	(*GetFileInfosResponse)(nil),                             // 415: mattermost.plugin.GetFileInfosResponse
+	(*GetFileResponse)(nil),                                  // 416: mattermost.plugin.GetFileResponse
+	(*GetFileLinkResponse)(nil),                              // 417: mattermost.plugin.GetFileLinkResponse
+	(*ReadFileResponse)(nil),                                 // 418: mattermost.plugin.ReadFileResponse
+	(*UploadFileResponse)(nil),                               // 419: mattermost.plugin.UploadFileResponse
+	(*CreateUploadSessionResponse)(nil),                      // 420: mattermost.plugin.CreateUploadSessionResponse
+	(*UploadDataResponse)(nil),                               // 421: mattermost.plugin.UploadDataResponse
+	(*GetUploadSessionResponse)(nil),                         // 422: mattermost.plugin.GetUploadSessionResponse
+	(*GetGroupResponse)(nil),                                 // 423: mattermost.plugin.GetGroupResponse
+	(*GetGroupByNameResponse)(nil),                           // 424: mattermost.plugin.GetGroupByNameResponse
+	(*GetGroupMemberUsersResponse)(nil),                      // 425: mattermost.plugin.GetGroupMemberUsersResponse
+	(*GetGroupsBySourceResponse)(nil),                        // 426: mattermost.plugin.GetGroupsBySourceResponse
+	(*GetGroupsForUserResponse)(nil),                         // 427: mattermost.plugin.GetGroupsForUserResponse
+	(*UpsertGroupMemberResponse)(nil),                        // 428: mattermost.plugin.UpsertGroupMemberResponse
+	(*UpsertGroupMembersResponse)(nil),                       // 429: mattermost.plugin.UpsertGroupMembersResponse
+	(*GetGroupByRemoteIDResponse)(nil),                       // 430: mattermost.plugin.GetGroupByRemoteIDResponse
+	(*CreateGroupResponse)(nil),                              // 431: mattermost.plugin.CreateGroupResponse
+	(*UpdateGroupResponse)(nil),                              // 432: mattermost.plugin.UpdateGroupResponse
+	(*DeleteGroupResponse)(nil),                              // 433: mattermost.plugin.DeleteGroupResponse
+	(*RestoreGroupResponse)(nil),                             // 434: mattermost.plugin.RestoreGroupResponse
+	(*DeleteGroupMemberResponse)(nil),                        // 435: mattermost.plugin.DeleteGroupMemberResponse
+	(*GetGroupSyncableResponse)(nil),                         // 436: mattermost.plugin.GetGroupSyncableResponse
+	(*GetGroupSyncablesResponse)(nil),                        // 437: mattermost.plugin.GetGroupSyncablesResponse
+	(*UpsertGroupSyncableResponse)(nil),                      // 438: mattermost.plugin.UpsertGroupSyncableResponse
+	(*UpdateGroupSyncableResponse)(nil),                      // 439: mattermost.plugin.UpdateGroupSyncableResponse
+	(*DeleteGroupSyncableResponse)(nil),                      // 440: mattermost.plugin.DeleteGroupSyncableResponse
+	(*GetGroupsResponse)(nil),                                // 441: mattermost.plugin.GetGroupsResponse
+	(*CreateDefaultSyncableMembershipsResponse)(nil),         // 442: mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	(*DeleteGroupConstrainedMembershipsResponse)(nil),        // 443: mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	(*RegisterPluginForSharedChannelsResponse)(nil),          // 444: mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	(*UnregisterPluginForSharedChannelsResponse)(nil),        // 445: mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	(*UnregisterPluginRemoteForSharedChannelsResponse)(nil),  // 446: mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	(*ShareChannelResponse)(nil),                             // 447: mattermost.plugin.ShareChannelResponse
+	(*UpdateSharedChannelResponse)(nil),                      // 448: mattermost.plugin.UpdateSharedChannelResponse
+	(*UnshareChannelResponse)(nil),                           // 449: mattermost.plugin.UnshareChannelResponse
+	(*UpdateSharedChannelCursorResponse)(nil),                // 450: mattermost.plugin.UpdateSharedChannelCursorResponse
+	(*SyncSharedChannelResponse)(nil),                        // 451: mattermost.plugin.SyncSharedChannelResponse
+	(*InviteRemoteToChannelResponse)(nil),                    // 452: mattermost.plugin.InviteRemoteToChannelResponse
+	(*UninviteRemoteFromChannelResponse)(nil),                // 453: mattermost.plugin.UninviteRemoteFromChannelResponse
+	(*ReceiveSharedChannelSyncMsgResponse)(nil),              // 454: mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	(*ReceiveSharedChannelAttachmentSyncMsgResponse)(nil),    // 455: mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	(*ReceiveSharedChannelProfileImageSyncMsgResponse)(nil),  // 456: mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	(*CreatePropertyFieldResponse)(nil),                      // 457: mattermost.plugin.CreatePropertyFieldResponse
+	(*GetPropertyFieldResponse)(nil),                         // 458: mattermost.plugin.GetPropertyFieldResponse
+	(*GetPropertyFieldsResponse)(nil),                        // 459: mattermost.plugin.GetPropertyFieldsResponse
+	(*UpdatePropertyFieldResponse)(nil),                      // 460: mattermost.plugin.UpdatePropertyFieldResponse
+	(*DeletePropertyFieldResponse)(nil),                      // 461: mattermost.plugin.DeletePropertyFieldResponse
+	(*SearchPropertyFieldsResponse)(nil),                     // 462: mattermost.plugin.SearchPropertyFieldsResponse
+	(*CountPropertyFieldsResponse)(nil),                      // 463: mattermost.plugin.CountPropertyFieldsResponse
+	(*CountPropertyFieldsForTargetResponse)(nil),             // 464: mattermost.plugin.CountPropertyFieldsForTargetResponse
+	(*CreatePropertyValueResponse)(nil),                      // 465: mattermost.plugin.CreatePropertyValueResponse
+	(*GetPropertyValueResponse)(nil),                         // 466: mattermost.plugin.GetPropertyValueResponse
+	(*GetPropertyValuesResponse)(nil),                        // 467: mattermost.plugin.GetPropertyValuesResponse
+	(*UpdatePropertyValueResponse)(nil),                      // 468: mattermost.plugin.UpdatePropertyValueResponse
+	(*UpsertPropertyValueResponse)(nil),                      // 469: mattermost.plugin.UpsertPropertyValueResponse
+	(*DeletePropertyValueResponse)(nil),                      // 470: mattermost.plugin.DeletePropertyValueResponse
+	(*SearchPropertyValuesResponse)(nil),                     // 471: mattermost.plugin.SearchPropertyValuesResponse
+	(*RegisterPropertyGroupResponse)(nil),                    // 472: mattermost.plugin.RegisterPropertyGroupResponse
+	(*GetPropertyGroupResponse)(nil),                         // 473: mattermost.plugin.GetPropertyGroupResponse
+	(*GetPropertyFieldByNameResponse)(nil),                   // 474: mattermost.plugin.GetPropertyFieldByNameResponse
+	(*UpdatePropertyFieldsResponse)(nil),                     // 475: mattermost.plugin.UpdatePropertyFieldsResponse
+	(*UpdatePropertyValuesResponse)(nil),                     // 476: mattermost.plugin.UpdatePropertyValuesResponse
+	(*UpsertPropertyValuesResponse)(nil),                     // 477: mattermost.plugin.UpsertPropertyValuesResponse
+	(*DeletePropertyValuesForTargetResponse)(nil),            // 478: mattermost.plugin.DeletePropertyValuesForTargetResponse
+	(*DeletePropertyValuesForFieldResponse)(nil),             // 479: mattermost.plugin.DeletePropertyValuesForFieldResponse
+	(*UpsertPropertyValuesWithOptionsResponse)(nil),          // 480: mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
+	(*UpsertPropertyValueWithOptionsResponse)(nil),           // 481: mattermost.plugin.UpsertPropertyValueWithOptionsResponse
+	(*DeletePropertyValueWithOptionsResponse)(nil),           // 482: mattermost.plugin.DeletePropertyValueWithOptionsResponse
+	(*DeletePropertyValuesForTargetWithOptionsResponse)(nil), // 483: mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
+	(*DeletePropertyValuesForFieldWithOptionsResponse)(nil),  // 484: mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
+	(*EvaluateAccessControlResponse)(nil),                    // 485: mattermost.plugin.EvaluateAccessControlResponse
+	(*SaveAccessControlPolicyResponse)(nil),                  // 486: mattermost.plugin.SaveAccessControlPolicyResponse
+	(*GetAccessControlPolicyResponse)(nil),                   // 487: mattermost.plugin.GetAccessControlPolicyResponse
+	(*DeleteAccessControlPolicyResponse)(nil),                // 488: mattermost.plugin.DeleteAccessControlPolicyResponse
+	(*CheckAccessControlExpressionResponse)(nil),             // 489: mattermost.plugin.CheckAccessControlExpressionResponse
+	(*QueryUsersForAccessControlExpressionResponse)(nil),     // 490: mattermost.plugin.QueryUsersForAccessControlExpressionResponse
+	(*GetAccessControlFieldsAutocompleteResponse)(nil),       // 491: mattermost.plugin.GetAccessControlFieldsAutocompleteResponse
+	(*GetAccessControlVisualASTResponse)(nil),                // 492: mattermost.plugin.GetAccessControlVisualASTResponse
+	(*GetPreferenceForUserResponse)(nil),                     // 493: mattermost.plugin.GetPreferenceForUserResponse
+	(*GetPreferencesForUserResponse)(nil),                    // 494: mattermost.plugin.GetPreferencesForUserResponse
+	(*UpdatePreferencesForUserResponse)(nil),                 // 495: mattermost.plugin.UpdatePreferencesForUserResponse
+	(*DeletePreferencesForUserResponse)(nil),                 // 496: mattermost.plugin.DeletePreferencesForUserResponse
+	(*CreateTeamResponse)(nil),                               // 497: mattermost.plugin.CreateTeamResponse
+	(*DeleteTeamResponse)(nil),                               // 498: mattermost.plugin.DeleteTeamResponse
+	(*GetTeamsResponse)(nil),                                 // 499: mattermost.plugin.GetTeamsResponse
+	(*GetTeamResponse)(nil),                                  // 500: mattermost.plugin.GetTeamResponse
+	(*GetTeamByNameResponse)(nil),                            // 501: mattermost.plugin.GetTeamByNameResponse
+	(*GetTeamsUnreadForUserResponse)(nil),                    // 502: mattermost.plugin.GetTeamsUnreadForUserResponse
+	(*UpdateTeamResponse)(nil),                               // 503: mattermost.plugin.UpdateTeamResponse
+	(*SearchTeamsResponse)(nil),                              // 504: mattermost.plugin.SearchTeamsResponse
+	(*GetTeamsForUserResponse)(nil),                          // 505: mattermost.plugin.GetTeamsForUserResponse
+	(*CreateTeamMemberResponse)(nil),                         // 506: mattermost.plugin.CreateTeamMemberResponse
+	(*CreateTeamMembersResponse)(nil),                        // 507: mattermost.plugin.CreateTeamMembersResponse
+	(*CreateTeamMembersGracefullyResponse)(nil),              // 508: mattermost.plugin.CreateTeamMembersGracefullyResponse
+	(*DeleteTeamMemberResponse)(nil),                         // 509: mattermost.plugin.DeleteTeamMemberResponse
+	(*GetTeamMembersResponse)(nil),                           // 510: mattermost.plugin.GetTeamMembersResponse
+	(*GetTeamMemberResponse)(nil),                            // 511: mattermost.plugin.GetTeamMemberResponse
+	(*GetTeamMembersForUserResponse)(nil),                    // 512: mattermost.plugin.GetTeamMembersForUserResponse
+	(*UpdateTeamMemberRolesResponse)(nil),                    // 513: mattermost.plugin.UpdateTeamMemberRolesResponse
+	(*GetTeamStatsResponse)(nil),                             // 514: mattermost.plugin.GetTeamStatsResponse
+	(*GetTeamIconResponse)(nil),                              // 515: mattermost.plugin.GetTeamIconResponse
+	(*SetTeamIconResponse)(nil),                              // 516: mattermost.plugin.SetTeamIconResponse
+	(*RemoveTeamIconResponse)(nil),                           // 517: mattermost.plugin.RemoveTeamIconResponse
+	(*LogDebugResponse)(nil),                                 // 518: mattermost.plugin.LogDebugResponse
+	(*LogInfoResponse)(nil),                                  // 519: mattermost.plugin.LogInfoResponse
+	(*LogWarnResponse)(nil),                                  // 520: mattermost.plugin.LogWarnResponse
+	(*LogErrorResponse)(nil),                                 // 521: mattermost.plugin.LogErrorResponse
 }
 var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.PluginAPI.GetServerVersion:input_type -> mattermost.plugin.GetServerVersionRequest
@@ -1065,290 +1089,306 @@ var file_mattermost_plugin_api_proto_depIdxs = []int32{
 	221, // 221: mattermost.plugin.PluginAPI.DeletePropertyValueWithOptions:input_type -> mattermost.plugin.DeletePropertyValueWithOptionsRequest
 	222, // 222: mattermost.plugin.PluginAPI.DeletePropertyValuesForTargetWithOptions:input_type -> mattermost.plugin.DeletePropertyValuesForTargetWithOptionsRequest
 	223, // 223: mattermost.plugin.PluginAPI.DeletePropertyValuesForFieldWithOptions:input_type -> mattermost.plugin.DeletePropertyValuesForFieldWithOptionsRequest
-	224, // 224: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
-	225, // 225: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
-	226, // 226: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
-	227, // 227: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
-	228, // 228: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
-	229, // 229: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
-	230, // 230: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
-	231, // 231: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
-	232, // 232: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
-	233, // 233: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
-	234, // 234: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
-	235, // 235: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
-	236, // 236: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
-	237, // 237: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
-	238, // 238: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
-	239, // 239: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
-	240, // 240: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
-	241, // 241: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
-	242, // 242: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
-	243, // 243: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
-	244, // 244: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
-	245, // 245: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
-	246, // 246: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
-	247, // 247: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
-	248, // 248: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
-	249, // 249: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
-	250, // 250: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
-	251, // 251: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
-	252, // 252: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
-	253, // 253: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
-	254, // 254: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
-	255, // 255: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
-	256, // 256: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
-	257, // 257: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
-	258, // 258: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
-	259, // 259: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
-	260, // 260: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
-	261, // 261: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
-	262, // 262: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
-	263, // 263: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
-	264, // 264: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
-	265, // 265: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
-	266, // 266: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
-	267, // 267: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
-	268, // 268: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
-	269, // 269: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
-	270, // 270: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
-	271, // 271: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
-	272, // 272: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
-	273, // 273: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
-	274, // 274: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
-	275, // 275: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
-	276, // 276: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
-	277, // 277: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
-	278, // 278: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
-	279, // 279: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
-	280, // 280: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
-	281, // 281: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
-	282, // 282: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
-	283, // 283: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
-	284, // 284: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
-	285, // 285: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
-	286, // 286: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
-	287, // 287: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
-	288, // 288: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
-	289, // 289: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
-	290, // 290: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
-	291, // 291: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
-	292, // 292: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
-	293, // 293: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
-	294, // 294: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
-	295, // 295: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
-	296, // 296: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
-	297, // 297: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
-	298, // 298: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
-	299, // 299: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
-	300, // 300: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
-	301, // 301: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
-	302, // 302: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
-	303, // 303: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
-	304, // 304: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
-	305, // 305: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
-	306, // 306: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
-	307, // 307: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
-	308, // 308: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
-	309, // 309: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
-	310, // 310: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
-	311, // 311: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
-	312, // 312: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
-	313, // 313: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
-	314, // 314: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
-	315, // 315: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
-	316, // 316: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
-	317, // 317: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
-	318, // 318: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
-	319, // 319: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
-	320, // 320: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
-	321, // 321: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
-	322, // 322: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
-	323, // 323: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
-	324, // 324: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
-	325, // 325: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
-	326, // 326: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
-	327, // 327: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
-	328, // 328: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
-	329, // 329: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
-	330, // 330: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
-	331, // 331: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
-	332, // 332: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
-	333, // 333: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
-	334, // 334: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
-	335, // 335: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
-	336, // 336: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
-	337, // 337: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
-	338, // 338: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
-	339, // 339: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
-	340, // 340: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
-	341, // 341: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
-	342, // 342: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
-	343, // 343: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
-	344, // 344: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
-	345, // 345: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
-	346, // 346: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
-	347, // 347: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
-	348, // 348: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
-	349, // 349: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
-	350, // 350: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
-	351, // 351: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
-	352, // 352: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
-	353, // 353: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
-	354, // 354: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
-	355, // 355: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
-	356, // 356: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
-	357, // 357: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
-	358, // 358: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
-	359, // 359: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
-	360, // 360: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
-	361, // 361: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
-	362, // 362: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
-	363, // 363: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
-	364, // 364: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
-	365, // 365: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
-	366, // 366: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
-	367, // 367: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
-	368, // 368: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
-	369, // 369: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
-	370, // 370: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
-	371, // 371: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
-	372, // 372: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
-	373, // 373: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
-	374, // 374: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
-	375, // 375: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
-	376, // 376: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
-	377, // 377: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
-	378, // 378: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
-	379, // 379: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
-	380, // 380: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
-	381, // 381: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
-	382, // 382: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
-	383, // 383: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
-	384, // 384: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
-	385, // 385: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
-	386, // 386: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
-	387, // 387: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
-	388, // 388: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
-	389, // 389: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
-	390, // 390: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
-	391, // 391: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
-	392, // 392: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
-	393, // 393: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
-	394, // 394: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
-	395, // 395: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
-	396, // 396: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
-	397, // 397: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
-	398, // 398: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
-	399, // 399: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
-	400, // 400: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
-	401, // 401: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
-	402, // 402: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
-	403, // 403: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
-	404, // 404: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
-	405, // 405: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
-	406, // 406: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
-	407, // 407: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
-	408, // 408: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
-	409, // 409: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
-	410, // 410: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
-	411, // 411: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
-	412, // 412: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
-	413, // 413: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
-	414, // 414: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
-	415, // 415: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
-	416, // 416: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
-	417, // 417: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
-	418, // 418: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
-	419, // 419: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
-	420, // 420: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
-	421, // 421: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
-	422, // 422: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
-	423, // 423: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
-	424, // 424: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
-	425, // 425: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
-	426, // 426: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
-	427, // 427: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
-	428, // 428: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
-	429, // 429: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
-	430, // 430: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
-	431, // 431: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
-	432, // 432: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
-	433, // 433: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
-	434, // 434: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
-	435, // 435: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
-	436, // 436: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:output_type -> mattermost.plugin.RegisterPluginForSharedChannelsResponse
-	437, // 437: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginForSharedChannelsResponse
-	438, // 438: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
-	439, // 439: mattermost.plugin.PluginAPI.ShareChannel:output_type -> mattermost.plugin.ShareChannelResponse
-	440, // 440: mattermost.plugin.PluginAPI.UpdateSharedChannel:output_type -> mattermost.plugin.UpdateSharedChannelResponse
-	441, // 441: mattermost.plugin.PluginAPI.UnshareChannel:output_type -> mattermost.plugin.UnshareChannelResponse
-	442, // 442: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:output_type -> mattermost.plugin.UpdateSharedChannelCursorResponse
-	443, // 443: mattermost.plugin.PluginAPI.SyncSharedChannel:output_type -> mattermost.plugin.SyncSharedChannelResponse
-	444, // 444: mattermost.plugin.PluginAPI.InviteRemoteToChannel:output_type -> mattermost.plugin.InviteRemoteToChannelResponse
-	445, // 445: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:output_type -> mattermost.plugin.UninviteRemoteFromChannelResponse
-	446, // 446: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
-	447, // 447: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
-	448, // 448: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
-	449, // 449: mattermost.plugin.PluginAPI.CreatePropertyField:output_type -> mattermost.plugin.CreatePropertyFieldResponse
-	450, // 450: mattermost.plugin.PluginAPI.GetPropertyField:output_type -> mattermost.plugin.GetPropertyFieldResponse
-	451, // 451: mattermost.plugin.PluginAPI.GetPropertyFields:output_type -> mattermost.plugin.GetPropertyFieldsResponse
-	452, // 452: mattermost.plugin.PluginAPI.UpdatePropertyField:output_type -> mattermost.plugin.UpdatePropertyFieldResponse
-	453, // 453: mattermost.plugin.PluginAPI.DeletePropertyField:output_type -> mattermost.plugin.DeletePropertyFieldResponse
-	454, // 454: mattermost.plugin.PluginAPI.SearchPropertyFields:output_type -> mattermost.plugin.SearchPropertyFieldsResponse
-	455, // 455: mattermost.plugin.PluginAPI.CountPropertyFields:output_type -> mattermost.plugin.CountPropertyFieldsResponse
-	456, // 456: mattermost.plugin.PluginAPI.CountPropertyFieldsForTarget:output_type -> mattermost.plugin.CountPropertyFieldsForTargetResponse
-	457, // 457: mattermost.plugin.PluginAPI.CreatePropertyValue:output_type -> mattermost.plugin.CreatePropertyValueResponse
-	458, // 458: mattermost.plugin.PluginAPI.GetPropertyValue:output_type -> mattermost.plugin.GetPropertyValueResponse
-	459, // 459: mattermost.plugin.PluginAPI.GetPropertyValues:output_type -> mattermost.plugin.GetPropertyValuesResponse
-	460, // 460: mattermost.plugin.PluginAPI.UpdatePropertyValue:output_type -> mattermost.plugin.UpdatePropertyValueResponse
-	461, // 461: mattermost.plugin.PluginAPI.UpsertPropertyValue:output_type -> mattermost.plugin.UpsertPropertyValueResponse
-	462, // 462: mattermost.plugin.PluginAPI.DeletePropertyValue:output_type -> mattermost.plugin.DeletePropertyValueResponse
-	463, // 463: mattermost.plugin.PluginAPI.SearchPropertyValues:output_type -> mattermost.plugin.SearchPropertyValuesResponse
-	464, // 464: mattermost.plugin.PluginAPI.RegisterPropertyGroup:output_type -> mattermost.plugin.RegisterPropertyGroupResponse
-	465, // 465: mattermost.plugin.PluginAPI.GetPropertyGroup:output_type -> mattermost.plugin.GetPropertyGroupResponse
-	466, // 466: mattermost.plugin.PluginAPI.GetPropertyFieldByName:output_type -> mattermost.plugin.GetPropertyFieldByNameResponse
-	467, // 467: mattermost.plugin.PluginAPI.UpdatePropertyFields:output_type -> mattermost.plugin.UpdatePropertyFieldsResponse
-	468, // 468: mattermost.plugin.PluginAPI.UpdatePropertyValues:output_type -> mattermost.plugin.UpdatePropertyValuesResponse
-	469, // 469: mattermost.plugin.PluginAPI.UpsertPropertyValues:output_type -> mattermost.plugin.UpsertPropertyValuesResponse
-	470, // 470: mattermost.plugin.PluginAPI.DeletePropertyValuesForTarget:output_type -> mattermost.plugin.DeletePropertyValuesForTargetResponse
-	471, // 471: mattermost.plugin.PluginAPI.DeletePropertyValuesForField:output_type -> mattermost.plugin.DeletePropertyValuesForFieldResponse
-	472, // 472: mattermost.plugin.PluginAPI.UpsertPropertyValuesWithOptions:output_type -> mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
-	473, // 473: mattermost.plugin.PluginAPI.UpsertPropertyValueWithOptions:output_type -> mattermost.plugin.UpsertPropertyValueWithOptionsResponse
-	474, // 474: mattermost.plugin.PluginAPI.DeletePropertyValueWithOptions:output_type -> mattermost.plugin.DeletePropertyValueWithOptionsResponse
-	475, // 475: mattermost.plugin.PluginAPI.DeletePropertyValuesForTargetWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
-	476, // 476: mattermost.plugin.PluginAPI.DeletePropertyValuesForFieldWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
-	477, // 477: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
-	478, // 478: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
-	479, // 479: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
-	480, // 480: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
-	481, // 481: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
-	482, // 482: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
-	483, // 483: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
-	484, // 484: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
-	485, // 485: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
-	486, // 486: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
-	487, // 487: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
-	488, // 488: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
-	489, // 489: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
-	490, // 490: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
-	491, // 491: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
-	492, // 492: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
-	493, // 493: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
-	494, // 494: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
-	495, // 495: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
-	496, // 496: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
-	497, // 497: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
-	498, // 498: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
-	499, // 499: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
-	500, // 500: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
-	501, // 501: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
-	502, // 502: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
-	503, // 503: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
-	504, // 504: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
-	505, // 505: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
-	253, // [253:506] is the sub-list for method output_type
-	0,   // [0:253] is the sub-list for method input_type
+	224, // 224: mattermost.plugin.PluginAPI.EvaluateAccessControl:input_type -> mattermost.plugin.EvaluateAccessControlRequest
+	225, // 225: mattermost.plugin.PluginAPI.SaveAccessControlPolicy:input_type -> mattermost.plugin.SaveAccessControlPolicyRequest
+	226, // 226: mattermost.plugin.PluginAPI.GetAccessControlPolicy:input_type -> mattermost.plugin.GetAccessControlPolicyRequest
+	227, // 227: mattermost.plugin.PluginAPI.DeleteAccessControlPolicy:input_type -> mattermost.plugin.DeleteAccessControlPolicyRequest
+	228, // 228: mattermost.plugin.PluginAPI.CheckAccessControlExpression:input_type -> mattermost.plugin.CheckAccessControlExpressionRequest
+	229, // 229: mattermost.plugin.PluginAPI.QueryUsersForAccessControlExpression:input_type -> mattermost.plugin.QueryUsersForAccessControlExpressionRequest
+	230, // 230: mattermost.plugin.PluginAPI.GetAccessControlFieldsAutocomplete:input_type -> mattermost.plugin.GetAccessControlFieldsAutocompleteRequest
+	231, // 231: mattermost.plugin.PluginAPI.GetAccessControlVisualAST:input_type -> mattermost.plugin.GetAccessControlVisualASTRequest
+	232, // 232: mattermost.plugin.PluginAPI.GetPreferenceForUser:input_type -> mattermost.plugin.GetPreferenceForUserRequest
+	233, // 233: mattermost.plugin.PluginAPI.GetPreferencesForUser:input_type -> mattermost.plugin.GetPreferencesForUserRequest
+	234, // 234: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:input_type -> mattermost.plugin.UpdatePreferencesForUserRequest
+	235, // 235: mattermost.plugin.PluginAPI.DeletePreferencesForUser:input_type -> mattermost.plugin.DeletePreferencesForUserRequest
+	236, // 236: mattermost.plugin.PluginAPI.CreateTeam:input_type -> mattermost.plugin.CreateTeamRequest
+	237, // 237: mattermost.plugin.PluginAPI.DeleteTeam:input_type -> mattermost.plugin.DeleteTeamRequest
+	238, // 238: mattermost.plugin.PluginAPI.GetTeams:input_type -> mattermost.plugin.GetTeamsRequest
+	239, // 239: mattermost.plugin.PluginAPI.GetTeam:input_type -> mattermost.plugin.GetTeamRequest
+	240, // 240: mattermost.plugin.PluginAPI.GetTeamByName:input_type -> mattermost.plugin.GetTeamByNameRequest
+	241, // 241: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:input_type -> mattermost.plugin.GetTeamsUnreadForUserRequest
+	242, // 242: mattermost.plugin.PluginAPI.UpdateTeam:input_type -> mattermost.plugin.UpdateTeamRequest
+	243, // 243: mattermost.plugin.PluginAPI.SearchTeams:input_type -> mattermost.plugin.SearchTeamsRequest
+	244, // 244: mattermost.plugin.PluginAPI.GetTeamsForUser:input_type -> mattermost.plugin.GetTeamsForUserRequest
+	245, // 245: mattermost.plugin.PluginAPI.CreateTeamMember:input_type -> mattermost.plugin.CreateTeamMemberRequest
+	246, // 246: mattermost.plugin.PluginAPI.CreateTeamMembers:input_type -> mattermost.plugin.CreateTeamMembersRequest
+	247, // 247: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:input_type -> mattermost.plugin.CreateTeamMembersGracefullyRequest
+	248, // 248: mattermost.plugin.PluginAPI.DeleteTeamMember:input_type -> mattermost.plugin.DeleteTeamMemberRequest
+	249, // 249: mattermost.plugin.PluginAPI.GetTeamMembers:input_type -> mattermost.plugin.GetTeamMembersRequest
+	250, // 250: mattermost.plugin.PluginAPI.GetTeamMember:input_type -> mattermost.plugin.GetTeamMemberRequest
+	251, // 251: mattermost.plugin.PluginAPI.GetTeamMembersForUser:input_type -> mattermost.plugin.GetTeamMembersForUserRequest
+	252, // 252: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:input_type -> mattermost.plugin.UpdateTeamMemberRolesRequest
+	253, // 253: mattermost.plugin.PluginAPI.GetTeamStats:input_type -> mattermost.plugin.GetTeamStatsRequest
+	254, // 254: mattermost.plugin.PluginAPI.GetTeamIcon:input_type -> mattermost.plugin.GetTeamIconRequest
+	255, // 255: mattermost.plugin.PluginAPI.SetTeamIcon:input_type -> mattermost.plugin.SetTeamIconRequest
+	256, // 256: mattermost.plugin.PluginAPI.RemoveTeamIcon:input_type -> mattermost.plugin.RemoveTeamIconRequest
+	257, // 257: mattermost.plugin.PluginAPI.LogDebug:input_type -> mattermost.plugin.LogDebugRequest
+	258, // 258: mattermost.plugin.PluginAPI.LogInfo:input_type -> mattermost.plugin.LogInfoRequest
+	259, // 259: mattermost.plugin.PluginAPI.LogWarn:input_type -> mattermost.plugin.LogWarnRequest
+	260, // 260: mattermost.plugin.PluginAPI.LogError:input_type -> mattermost.plugin.LogErrorRequest
+	261, // 261: mattermost.plugin.PluginAPI.GetServerVersion:output_type -> mattermost.plugin.GetServerVersionResponse
+	262, // 262: mattermost.plugin.PluginAPI.GetConfig:output_type -> mattermost.plugin.GetConfigResponse
+	263, // 263: mattermost.plugin.PluginAPI.GetUnsanitizedConfig:output_type -> mattermost.plugin.GetUnsanitizedConfigResponse
+	264, // 264: mattermost.plugin.PluginAPI.SaveConfig:output_type -> mattermost.plugin.SaveConfigResponse
+	265, // 265: mattermost.plugin.PluginAPI.GetLicense:output_type -> mattermost.plugin.GetLicenseResponse
+	266, // 266: mattermost.plugin.PluginAPI.IsEnterpriseReady:output_type -> mattermost.plugin.IsEnterpriseReadyResponse
+	267, // 267: mattermost.plugin.PluginAPI.GetSystemInstallDate:output_type -> mattermost.plugin.GetSystemInstallDateResponse
+	268, // 268: mattermost.plugin.PluginAPI.GetDiagnosticId:output_type -> mattermost.plugin.GetDiagnosticIdResponse
+	269, // 269: mattermost.plugin.PluginAPI.GetTelemetryId:output_type -> mattermost.plugin.GetTelemetryIdResponse
+	270, // 270: mattermost.plugin.PluginAPI.RequestTrialLicense:output_type -> mattermost.plugin.RequestTrialLicenseResponse
+	271, // 271: mattermost.plugin.PluginAPI.GetCloudLimits:output_type -> mattermost.plugin.GetCloudLimitsResponse
+	272, // 272: mattermost.plugin.PluginAPI.KVSet:output_type -> mattermost.plugin.KVSetResponse
+	273, // 273: mattermost.plugin.PluginAPI.KVGet:output_type -> mattermost.plugin.KVGetResponse
+	274, // 274: mattermost.plugin.PluginAPI.KVDelete:output_type -> mattermost.plugin.KVDeleteResponse
+	275, // 275: mattermost.plugin.PluginAPI.KVDeleteAll:output_type -> mattermost.plugin.KVDeleteAllResponse
+	276, // 276: mattermost.plugin.PluginAPI.KVSetWithExpiry:output_type -> mattermost.plugin.KVSetWithExpiryResponse
+	277, // 277: mattermost.plugin.PluginAPI.KVCompareAndSet:output_type -> mattermost.plugin.KVCompareAndSetResponse
+	278, // 278: mattermost.plugin.PluginAPI.KVCompareAndDelete:output_type -> mattermost.plugin.KVCompareAndDeleteResponse
+	279, // 279: mattermost.plugin.PluginAPI.KVSetWithOptions:output_type -> mattermost.plugin.KVSetWithOptionsResponse
+	280, // 280: mattermost.plugin.PluginAPI.KVList:output_type -> mattermost.plugin.KVListResponse
+	281, // 281: mattermost.plugin.PluginAPI.CreateUser:output_type -> mattermost.plugin.CreateUserResponse
+	282, // 282: mattermost.plugin.PluginAPI.DeleteUser:output_type -> mattermost.plugin.DeleteUserResponse
+	283, // 283: mattermost.plugin.PluginAPI.GetUsers:output_type -> mattermost.plugin.GetUsersResponse
+	284, // 284: mattermost.plugin.PluginAPI.GetUsersByIds:output_type -> mattermost.plugin.GetUsersByIdsResponse
+	285, // 285: mattermost.plugin.PluginAPI.GetUser:output_type -> mattermost.plugin.GetUserResponse
+	286, // 286: mattermost.plugin.PluginAPI.GetUserByEmail:output_type -> mattermost.plugin.GetUserByEmailResponse
+	287, // 287: mattermost.plugin.PluginAPI.GetUserByUsername:output_type -> mattermost.plugin.GetUserByUsernameResponse
+	288, // 288: mattermost.plugin.PluginAPI.GetUsersByUsernames:output_type -> mattermost.plugin.GetUsersByUsernamesResponse
+	289, // 289: mattermost.plugin.PluginAPI.UpdateUser:output_type -> mattermost.plugin.UpdateUserResponse
+	290, // 290: mattermost.plugin.PluginAPI.CreateChannel:output_type -> mattermost.plugin.CreateChannelResponse
+	291, // 291: mattermost.plugin.PluginAPI.DeleteChannel:output_type -> mattermost.plugin.DeleteChannelResponse
+	292, // 292: mattermost.plugin.PluginAPI.RestoreChannel:output_type -> mattermost.plugin.RestoreChannelResponse
+	293, // 293: mattermost.plugin.PluginAPI.GetChannelOfType:output_type -> mattermost.plugin.GetChannelOfTypeResponse
+	294, // 294: mattermost.plugin.PluginAPI.GetPublicChannelsForTeam:output_type -> mattermost.plugin.GetPublicChannelsForTeamResponse
+	295, // 295: mattermost.plugin.PluginAPI.GetChannel:output_type -> mattermost.plugin.GetChannelResponse
+	296, // 296: mattermost.plugin.PluginAPI.GetChannelByName:output_type -> mattermost.plugin.GetChannelByNameResponse
+	297, // 297: mattermost.plugin.PluginAPI.GetChannelByNameForTeamName:output_type -> mattermost.plugin.GetChannelByNameForTeamNameResponse
+	298, // 298: mattermost.plugin.PluginAPI.GetChannelsForTeamForUser:output_type -> mattermost.plugin.GetChannelsForTeamForUserResponse
+	299, // 299: mattermost.plugin.PluginAPI.GetChannelStats:output_type -> mattermost.plugin.GetChannelStatsResponse
+	300, // 300: mattermost.plugin.PluginAPI.GetDirectChannel:output_type -> mattermost.plugin.GetDirectChannelResponse
+	301, // 301: mattermost.plugin.PluginAPI.GetGroupChannel:output_type -> mattermost.plugin.GetGroupChannelResponse
+	302, // 302: mattermost.plugin.PluginAPI.UpdateChannel:output_type -> mattermost.plugin.UpdateChannelResponse
+	303, // 303: mattermost.plugin.PluginAPI.RegisterChannelGuard:output_type -> mattermost.plugin.RegisterChannelGuardResponse
+	304, // 304: mattermost.plugin.PluginAPI.UnregisterChannelGuard:output_type -> mattermost.plugin.UnregisterChannelGuardResponse
+	305, // 305: mattermost.plugin.PluginAPI.SearchChannels:output_type -> mattermost.plugin.SearchChannelsResponse
+	306, // 306: mattermost.plugin.PluginAPI.AddChannelMember:output_type -> mattermost.plugin.AddChannelMemberResponse
+	307, // 307: mattermost.plugin.PluginAPI.AddUserToChannel:output_type -> mattermost.plugin.AddUserToChannelResponse
+	308, // 308: mattermost.plugin.PluginAPI.GetChannelMember:output_type -> mattermost.plugin.GetChannelMemberResponse
+	309, // 309: mattermost.plugin.PluginAPI.GetChannelMembers:output_type -> mattermost.plugin.GetChannelMembersResponse
+	310, // 310: mattermost.plugin.PluginAPI.GetChannelMembersByIds:output_type -> mattermost.plugin.GetChannelMembersByIdsResponse
+	311, // 311: mattermost.plugin.PluginAPI.GetChannelMembersForUser:output_type -> mattermost.plugin.GetChannelMembersForUserResponse
+	312, // 312: mattermost.plugin.PluginAPI.UpdateChannelMemberRoles:output_type -> mattermost.plugin.UpdateChannelMemberRolesResponse
+	313, // 313: mattermost.plugin.PluginAPI.UpdateChannelMemberNotifications:output_type -> mattermost.plugin.UpdateChannelMemberNotificationsResponse
+	314, // 314: mattermost.plugin.PluginAPI.PatchChannelMembersNotifications:output_type -> mattermost.plugin.PatchChannelMembersNotificationsResponse
+	315, // 315: mattermost.plugin.PluginAPI.DeleteChannelMember:output_type -> mattermost.plugin.DeleteChannelMemberResponse
+	316, // 316: mattermost.plugin.PluginAPI.AddChannelsToRetentionPolicy:output_type -> mattermost.plugin.AddChannelsToRetentionPolicyResponse
+	317, // 317: mattermost.plugin.PluginAPI.RemoveChannelsFromRetentionPolicy:output_type -> mattermost.plugin.RemoveChannelsFromRetentionPolicyResponse
+	318, // 318: mattermost.plugin.PluginAPI.GetUsersInTeam:output_type -> mattermost.plugin.GetUsersInTeamResponse
+	319, // 319: mattermost.plugin.PluginAPI.GetUsersInChannel:output_type -> mattermost.plugin.GetUsersInChannelResponse
+	320, // 320: mattermost.plugin.PluginAPI.GetUserStatus:output_type -> mattermost.plugin.GetUserStatusResponse
+	321, // 321: mattermost.plugin.PluginAPI.GetUserStatusesByIds:output_type -> mattermost.plugin.GetUserStatusesByIdsResponse
+	322, // 322: mattermost.plugin.PluginAPI.UpdateUserStatus:output_type -> mattermost.plugin.UpdateUserStatusResponse
+	323, // 323: mattermost.plugin.PluginAPI.SetUserStatusTimedDND:output_type -> mattermost.plugin.SetUserStatusTimedDNDResponse
+	324, // 324: mattermost.plugin.PluginAPI.UpdateUserActive:output_type -> mattermost.plugin.UpdateUserActiveResponse
+	325, // 325: mattermost.plugin.PluginAPI.UpdateUserCustomStatus:output_type -> mattermost.plugin.UpdateUserCustomStatusResponse
+	326, // 326: mattermost.plugin.PluginAPI.RemoveUserCustomStatus:output_type -> mattermost.plugin.RemoveUserCustomStatusResponse
+	327, // 327: mattermost.plugin.PluginAPI.GetLDAPUserAttributes:output_type -> mattermost.plugin.GetLDAPUserAttributesResponse
+	328, // 328: mattermost.plugin.PluginAPI.SearchUsers:output_type -> mattermost.plugin.SearchUsersResponse
+	329, // 329: mattermost.plugin.PluginAPI.GetProfileImage:output_type -> mattermost.plugin.GetProfileImageResponse
+	330, // 330: mattermost.plugin.PluginAPI.SetProfileImage:output_type -> mattermost.plugin.SetProfileImageResponse
+	331, // 331: mattermost.plugin.PluginAPI.UpdateUserAuth:output_type -> mattermost.plugin.UpdateUserAuthResponse
+	332, // 332: mattermost.plugin.PluginAPI.UpdateUserRoles:output_type -> mattermost.plugin.UpdateUserRolesResponse
+	333, // 333: mattermost.plugin.PluginAPI.GetSession:output_type -> mattermost.plugin.GetSessionResponse
+	334, // 334: mattermost.plugin.PluginAPI.CreateSession:output_type -> mattermost.plugin.CreateSessionResponse
+	335, // 335: mattermost.plugin.PluginAPI.ExtendSessionExpiry:output_type -> mattermost.plugin.ExtendSessionExpiryResponse
+	336, // 336: mattermost.plugin.PluginAPI.RevokeSession:output_type -> mattermost.plugin.RevokeSessionResponse
+	337, // 337: mattermost.plugin.PluginAPI.CreateUserAccessToken:output_type -> mattermost.plugin.CreateUserAccessTokenResponse
+	338, // 338: mattermost.plugin.PluginAPI.RevokeUserAccessToken:output_type -> mattermost.plugin.RevokeUserAccessTokenResponse
+	339, // 339: mattermost.plugin.PluginAPI.HasPermissionTo:output_type -> mattermost.plugin.HasPermissionToResponse
+	340, // 340: mattermost.plugin.PluginAPI.HasPermissionToTeam:output_type -> mattermost.plugin.HasPermissionToTeamResponse
+	341, // 341: mattermost.plugin.PluginAPI.HasPermissionToChannel:output_type -> mattermost.plugin.HasPermissionToChannelResponse
+	342, // 342: mattermost.plugin.PluginAPI.RolesGrantPermission:output_type -> mattermost.plugin.RolesGrantPermissionResponse
+	343, // 343: mattermost.plugin.PluginAPI.CreatePost:output_type -> mattermost.plugin.CreatePostResponse
+	344, // 344: mattermost.plugin.PluginAPI.DeletePost:output_type -> mattermost.plugin.DeletePostResponse
+	345, // 345: mattermost.plugin.PluginAPI.GetPostThread:output_type -> mattermost.plugin.GetPostThreadResponse
+	346, // 346: mattermost.plugin.PluginAPI.GetPost:output_type -> mattermost.plugin.GetPostResponse
+	347, // 347: mattermost.plugin.PluginAPI.GetPostsSince:output_type -> mattermost.plugin.GetPostsSinceResponse
+	348, // 348: mattermost.plugin.PluginAPI.GetPostsAfter:output_type -> mattermost.plugin.GetPostsAfterResponse
+	349, // 349: mattermost.plugin.PluginAPI.GetPostsBefore:output_type -> mattermost.plugin.GetPostsBeforeResponse
+	350, // 350: mattermost.plugin.PluginAPI.GetPostsForChannel:output_type -> mattermost.plugin.GetPostsForChannelResponse
+	351, // 351: mattermost.plugin.PluginAPI.UpdatePost:output_type -> mattermost.plugin.UpdatePostResponse
+	352, // 352: mattermost.plugin.PluginAPI.SearchPostsInTeam:output_type -> mattermost.plugin.SearchPostsInTeamResponse
+	353, // 353: mattermost.plugin.PluginAPI.SearchPostsInTeamForUser:output_type -> mattermost.plugin.SearchPostsInTeamForUserResponse
+	354, // 354: mattermost.plugin.PluginAPI.SendEphemeralPost:output_type -> mattermost.plugin.SendEphemeralPostResponse
+	355, // 355: mattermost.plugin.PluginAPI.UpdateEphemeralPost:output_type -> mattermost.plugin.UpdateEphemeralPostResponse
+	356, // 356: mattermost.plugin.PluginAPI.DeleteEphemeralPost:output_type -> mattermost.plugin.DeleteEphemeralPostResponse
+	357, // 357: mattermost.plugin.PluginAPI.MoveThreadsToBackingChannel:output_type -> mattermost.plugin.MoveThreadsToBackingChannelResponse
+	358, // 358: mattermost.plugin.PluginAPI.AddReaction:output_type -> mattermost.plugin.AddReactionResponse
+	359, // 359: mattermost.plugin.PluginAPI.RemoveReaction:output_type -> mattermost.plugin.RemoveReactionResponse
+	360, // 360: mattermost.plugin.PluginAPI.GetReactions:output_type -> mattermost.plugin.GetReactionsResponse
+	361, // 361: mattermost.plugin.PluginAPI.CreateChannelSidebarCategory:output_type -> mattermost.plugin.CreateChannelSidebarCategoryResponse
+	362, // 362: mattermost.plugin.PluginAPI.GetChannelSidebarCategories:output_type -> mattermost.plugin.GetChannelSidebarCategoriesResponse
+	363, // 363: mattermost.plugin.PluginAPI.UpdateChannelSidebarCategories:output_type -> mattermost.plugin.UpdateChannelSidebarCategoriesResponse
+	364, // 364: mattermost.plugin.PluginAPI.CreateBot:output_type -> mattermost.plugin.CreateBotResponse
+	365, // 365: mattermost.plugin.PluginAPI.PatchBot:output_type -> mattermost.plugin.PatchBotResponse
+	366, // 366: mattermost.plugin.PluginAPI.GetBot:output_type -> mattermost.plugin.GetBotResponse
+	367, // 367: mattermost.plugin.PluginAPI.GetBots:output_type -> mattermost.plugin.GetBotsResponse
+	368, // 368: mattermost.plugin.PluginAPI.UpdateBotActive:output_type -> mattermost.plugin.UpdateBotActiveResponse
+	369, // 369: mattermost.plugin.PluginAPI.PermanentDeleteBot:output_type -> mattermost.plugin.PermanentDeleteBotResponse
+	370, // 370: mattermost.plugin.PluginAPI.EnsureBotUser:output_type -> mattermost.plugin.EnsureBotUserResponse
+	371, // 371: mattermost.plugin.PluginAPI.CreateOAuthApp:output_type -> mattermost.plugin.CreateOAuthAppResponse
+	372, // 372: mattermost.plugin.PluginAPI.GetOAuthApp:output_type -> mattermost.plugin.GetOAuthAppResponse
+	373, // 373: mattermost.plugin.PluginAPI.UpdateOAuthApp:output_type -> mattermost.plugin.UpdateOAuthAppResponse
+	374, // 374: mattermost.plugin.PluginAPI.DeleteOAuthApp:output_type -> mattermost.plugin.DeleteOAuthAppResponse
+	375, // 375: mattermost.plugin.PluginAPI.RegisterCommand:output_type -> mattermost.plugin.RegisterCommandResponse
+	376, // 376: mattermost.plugin.PluginAPI.UnregisterCommand:output_type -> mattermost.plugin.UnregisterCommandResponse
+	377, // 377: mattermost.plugin.PluginAPI.ExecuteSlashCommand:output_type -> mattermost.plugin.ExecuteSlashCommandResponse
+	378, // 378: mattermost.plugin.PluginAPI.CreateCommand:output_type -> mattermost.plugin.CreateCommandResponse
+	379, // 379: mattermost.plugin.PluginAPI.ListCommands:output_type -> mattermost.plugin.ListCommandsResponse
+	380, // 380: mattermost.plugin.PluginAPI.ListCustomCommands:output_type -> mattermost.plugin.ListCustomCommandsResponse
+	381, // 381: mattermost.plugin.PluginAPI.ListPluginCommands:output_type -> mattermost.plugin.ListPluginCommandsResponse
+	382, // 382: mattermost.plugin.PluginAPI.ListBuiltInCommands:output_type -> mattermost.plugin.ListBuiltInCommandsResponse
+	383, // 383: mattermost.plugin.PluginAPI.GetCommand:output_type -> mattermost.plugin.GetCommandResponse
+	384, // 384: mattermost.plugin.PluginAPI.UpdateCommand:output_type -> mattermost.plugin.UpdateCommandResponse
+	385, // 385: mattermost.plugin.PluginAPI.DeleteCommand:output_type -> mattermost.plugin.DeleteCommandResponse
+	386, // 386: mattermost.plugin.PluginAPI.PublishWebSocketEvent:output_type -> mattermost.plugin.PublishWebSocketEventResponse
+	387, // 387: mattermost.plugin.PluginAPI.OpenInteractiveDialog:output_type -> mattermost.plugin.OpenInteractiveDialogResponse
+	388, // 388: mattermost.plugin.PluginAPI.SendToastMessage:output_type -> mattermost.plugin.SendToastMessageResponse
+	389, // 389: mattermost.plugin.PluginAPI.PublishUserTyping:output_type -> mattermost.plugin.PublishUserTypingResponse
+	390, // 390: mattermost.plugin.PluginAPI.SendMail:output_type -> mattermost.plugin.SendMailResponse
+	391, // 391: mattermost.plugin.PluginAPI.SendPushNotification:output_type -> mattermost.plugin.SendPushNotificationResponse
+	392, // 392: mattermost.plugin.PluginAPI.PublishPluginClusterEvent:output_type -> mattermost.plugin.PublishPluginClusterEventResponse
+	393, // 393: mattermost.plugin.PluginAPI.LogAuditRec:output_type -> mattermost.plugin.LogAuditRecResponse
+	394, // 394: mattermost.plugin.PluginAPI.LogAuditRecWithLevel:output_type -> mattermost.plugin.LogAuditRecWithLevelResponse
+	395, // 395: mattermost.plugin.PluginAPI.GetEmojiList:output_type -> mattermost.plugin.GetEmojiListResponse
+	396, // 396: mattermost.plugin.PluginAPI.GetEmojiByName:output_type -> mattermost.plugin.GetEmojiByNameResponse
+	397, // 397: mattermost.plugin.PluginAPI.GetEmoji:output_type -> mattermost.plugin.GetEmojiResponse
+	398, // 398: mattermost.plugin.PluginAPI.GetEmojiImage:output_type -> mattermost.plugin.GetEmojiImageResponse
+	399, // 399: mattermost.plugin.PluginAPI.LoadPluginConfiguration:output_type -> mattermost.plugin.LoadPluginConfigurationResponse
+	400, // 400: mattermost.plugin.PluginAPI.GetPluginConfig:output_type -> mattermost.plugin.GetPluginConfigResponse
+	401, // 401: mattermost.plugin.PluginAPI.SavePluginConfig:output_type -> mattermost.plugin.SavePluginConfigResponse
+	402, // 402: mattermost.plugin.PluginAPI.GetBundlePath:output_type -> mattermost.plugin.GetBundlePathResponse
+	403, // 403: mattermost.plugin.PluginAPI.GetPlugins:output_type -> mattermost.plugin.GetPluginsResponse
+	404, // 404: mattermost.plugin.PluginAPI.EnablePlugin:output_type -> mattermost.plugin.EnablePluginResponse
+	405, // 405: mattermost.plugin.PluginAPI.DisablePlugin:output_type -> mattermost.plugin.DisablePluginResponse
+	406, // 406: mattermost.plugin.PluginAPI.RemovePlugin:output_type -> mattermost.plugin.RemovePluginResponse
+	407, // 407: mattermost.plugin.PluginAPI.GetPluginStatus:output_type -> mattermost.plugin.GetPluginStatusResponse
+	408, // 408: mattermost.plugin.PluginAPI.InstallPlugin:output_type -> mattermost.plugin.InstallPluginResponse
+	409, // 409: mattermost.plugin.PluginAPI.PluginHTTP:output_type -> mattermost.plugin.PluginHTTPResponse
+	410, // 410: mattermost.plugin.PluginAPI.RegisterCollectionAndTopic:output_type -> mattermost.plugin.RegisterCollectionAndTopicResponse
+	411, // 411: mattermost.plugin.PluginAPI.GetPluginID:output_type -> mattermost.plugin.GetPluginIDResponse
+	412, // 412: mattermost.plugin.PluginAPI.CopyFileInfos:output_type -> mattermost.plugin.CopyFileInfosResponse
+	413, // 413: mattermost.plugin.PluginAPI.GetFileInfo:output_type -> mattermost.plugin.GetFileInfoResponse
+	414, // 414: mattermost.plugin.PluginAPI.SetFileSearchableContent:output_type -> mattermost.plugin.SetFileSearchableContentResponse
+	415, // 415: mattermost.plugin.PluginAPI.GetFileInfos:output_type -> mattermost.plugin.GetFileInfosResponse
+	416, // 416: mattermost.plugin.PluginAPI.GetFile:output_type -> mattermost.plugin.GetFileResponse
+	417, // 417: mattermost.plugin.PluginAPI.GetFileLink:output_type -> mattermost.plugin.GetFileLinkResponse
+	418, // 418: mattermost.plugin.PluginAPI.ReadFile:output_type -> mattermost.plugin.ReadFileResponse
+	419, // 419: mattermost.plugin.PluginAPI.UploadFile:output_type -> mattermost.plugin.UploadFileResponse
+	420, // 420: mattermost.plugin.PluginAPI.CreateUploadSession:output_type -> mattermost.plugin.CreateUploadSessionResponse
+	421, // 421: mattermost.plugin.PluginAPI.UploadData:output_type -> mattermost.plugin.UploadDataResponse
+	422, // 422: mattermost.plugin.PluginAPI.GetUploadSession:output_type -> mattermost.plugin.GetUploadSessionResponse
+	423, // 423: mattermost.plugin.PluginAPI.GetGroup:output_type -> mattermost.plugin.GetGroupResponse
+	424, // 424: mattermost.plugin.PluginAPI.GetGroupByName:output_type -> mattermost.plugin.GetGroupByNameResponse
+	425, // 425: mattermost.plugin.PluginAPI.GetGroupMemberUsers:output_type -> mattermost.plugin.GetGroupMemberUsersResponse
+	426, // 426: mattermost.plugin.PluginAPI.GetGroupsBySource:output_type -> mattermost.plugin.GetGroupsBySourceResponse
+	427, // 427: mattermost.plugin.PluginAPI.GetGroupsForUser:output_type -> mattermost.plugin.GetGroupsForUserResponse
+	428, // 428: mattermost.plugin.PluginAPI.UpsertGroupMember:output_type -> mattermost.plugin.UpsertGroupMemberResponse
+	429, // 429: mattermost.plugin.PluginAPI.UpsertGroupMembers:output_type -> mattermost.plugin.UpsertGroupMembersResponse
+	430, // 430: mattermost.plugin.PluginAPI.GetGroupByRemoteID:output_type -> mattermost.plugin.GetGroupByRemoteIDResponse
+	431, // 431: mattermost.plugin.PluginAPI.CreateGroup:output_type -> mattermost.plugin.CreateGroupResponse
+	432, // 432: mattermost.plugin.PluginAPI.UpdateGroup:output_type -> mattermost.plugin.UpdateGroupResponse
+	433, // 433: mattermost.plugin.PluginAPI.DeleteGroup:output_type -> mattermost.plugin.DeleteGroupResponse
+	434, // 434: mattermost.plugin.PluginAPI.RestoreGroup:output_type -> mattermost.plugin.RestoreGroupResponse
+	435, // 435: mattermost.plugin.PluginAPI.DeleteGroupMember:output_type -> mattermost.plugin.DeleteGroupMemberResponse
+	436, // 436: mattermost.plugin.PluginAPI.GetGroupSyncable:output_type -> mattermost.plugin.GetGroupSyncableResponse
+	437, // 437: mattermost.plugin.PluginAPI.GetGroupSyncables:output_type -> mattermost.plugin.GetGroupSyncablesResponse
+	438, // 438: mattermost.plugin.PluginAPI.UpsertGroupSyncable:output_type -> mattermost.plugin.UpsertGroupSyncableResponse
+	439, // 439: mattermost.plugin.PluginAPI.UpdateGroupSyncable:output_type -> mattermost.plugin.UpdateGroupSyncableResponse
+	440, // 440: mattermost.plugin.PluginAPI.DeleteGroupSyncable:output_type -> mattermost.plugin.DeleteGroupSyncableResponse
+	441, // 441: mattermost.plugin.PluginAPI.GetGroups:output_type -> mattermost.plugin.GetGroupsResponse
+	442, // 442: mattermost.plugin.PluginAPI.CreateDefaultSyncableMemberships:output_type -> mattermost.plugin.CreateDefaultSyncableMembershipsResponse
+	443, // 443: mattermost.plugin.PluginAPI.DeleteGroupConstrainedMemberships:output_type -> mattermost.plugin.DeleteGroupConstrainedMembershipsResponse
+	444, // 444: mattermost.plugin.PluginAPI.RegisterPluginForSharedChannels:output_type -> mattermost.plugin.RegisterPluginForSharedChannelsResponse
+	445, // 445: mattermost.plugin.PluginAPI.UnregisterPluginForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginForSharedChannelsResponse
+	446, // 446: mattermost.plugin.PluginAPI.UnregisterPluginRemoteForSharedChannels:output_type -> mattermost.plugin.UnregisterPluginRemoteForSharedChannelsResponse
+	447, // 447: mattermost.plugin.PluginAPI.ShareChannel:output_type -> mattermost.plugin.ShareChannelResponse
+	448, // 448: mattermost.plugin.PluginAPI.UpdateSharedChannel:output_type -> mattermost.plugin.UpdateSharedChannelResponse
+	449, // 449: mattermost.plugin.PluginAPI.UnshareChannel:output_type -> mattermost.plugin.UnshareChannelResponse
+	450, // 450: mattermost.plugin.PluginAPI.UpdateSharedChannelCursor:output_type -> mattermost.plugin.UpdateSharedChannelCursorResponse
+	451, // 451: mattermost.plugin.PluginAPI.SyncSharedChannel:output_type -> mattermost.plugin.SyncSharedChannelResponse
+	452, // 452: mattermost.plugin.PluginAPI.InviteRemoteToChannel:output_type -> mattermost.plugin.InviteRemoteToChannelResponse
+	453, // 453: mattermost.plugin.PluginAPI.UninviteRemoteFromChannel:output_type -> mattermost.plugin.UninviteRemoteFromChannelResponse
+	454, // 454: mattermost.plugin.PluginAPI.ReceiveSharedChannelSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelSyncMsgResponse
+	455, // 455: mattermost.plugin.PluginAPI.ReceiveSharedChannelAttachmentSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelAttachmentSyncMsgResponse
+	456, // 456: mattermost.plugin.PluginAPI.ReceiveSharedChannelProfileImageSyncMsg:output_type -> mattermost.plugin.ReceiveSharedChannelProfileImageSyncMsgResponse
+	457, // 457: mattermost.plugin.PluginAPI.CreatePropertyField:output_type -> mattermost.plugin.CreatePropertyFieldResponse
+	458, // 458: mattermost.plugin.PluginAPI.GetPropertyField:output_type -> mattermost.plugin.GetPropertyFieldResponse
+	459, // 459: mattermost.plugin.PluginAPI.GetPropertyFields:output_type -> mattermost.plugin.GetPropertyFieldsResponse
+	460, // 460: mattermost.plugin.PluginAPI.UpdatePropertyField:output_type -> mattermost.plugin.UpdatePropertyFieldResponse
+	461, // 461: mattermost.plugin.PluginAPI.DeletePropertyField:output_type -> mattermost.plugin.DeletePropertyFieldResponse
+	462, // 462: mattermost.plugin.PluginAPI.SearchPropertyFields:output_type -> mattermost.plugin.SearchPropertyFieldsResponse
+	463, // 463: mattermost.plugin.PluginAPI.CountPropertyFields:output_type -> mattermost.plugin.CountPropertyFieldsResponse
+	464, // 464: mattermost.plugin.PluginAPI.CountPropertyFieldsForTarget:output_type -> mattermost.plugin.CountPropertyFieldsForTargetResponse
+	465, // 465: mattermost.plugin.PluginAPI.CreatePropertyValue:output_type -> mattermost.plugin.CreatePropertyValueResponse
+	466, // 466: mattermost.plugin.PluginAPI.GetPropertyValue:output_type -> mattermost.plugin.GetPropertyValueResponse
+	467, // 467: mattermost.plugin.PluginAPI.GetPropertyValues:output_type -> mattermost.plugin.GetPropertyValuesResponse
+	468, // 468: mattermost.plugin.PluginAPI.UpdatePropertyValue:output_type -> mattermost.plugin.UpdatePropertyValueResponse
+	469, // 469: mattermost.plugin.PluginAPI.UpsertPropertyValue:output_type -> mattermost.plugin.UpsertPropertyValueResponse
+	470, // 470: mattermost.plugin.PluginAPI.DeletePropertyValue:output_type -> mattermost.plugin.DeletePropertyValueResponse
+	471, // 471: mattermost.plugin.PluginAPI.SearchPropertyValues:output_type -> mattermost.plugin.SearchPropertyValuesResponse
+	472, // 472: mattermost.plugin.PluginAPI.RegisterPropertyGroup:output_type -> mattermost.plugin.RegisterPropertyGroupResponse
+	473, // 473: mattermost.plugin.PluginAPI.GetPropertyGroup:output_type -> mattermost.plugin.GetPropertyGroupResponse
+	474, // 474: mattermost.plugin.PluginAPI.GetPropertyFieldByName:output_type -> mattermost.plugin.GetPropertyFieldByNameResponse
+	475, // 475: mattermost.plugin.PluginAPI.UpdatePropertyFields:output_type -> mattermost.plugin.UpdatePropertyFieldsResponse
+	476, // 476: mattermost.plugin.PluginAPI.UpdatePropertyValues:output_type -> mattermost.plugin.UpdatePropertyValuesResponse
+	477, // 477: mattermost.plugin.PluginAPI.UpsertPropertyValues:output_type -> mattermost.plugin.UpsertPropertyValuesResponse
+	478, // 478: mattermost.plugin.PluginAPI.DeletePropertyValuesForTarget:output_type -> mattermost.plugin.DeletePropertyValuesForTargetResponse
+	479, // 479: mattermost.plugin.PluginAPI.DeletePropertyValuesForField:output_type -> mattermost.plugin.DeletePropertyValuesForFieldResponse
+	480, // 480: mattermost.plugin.PluginAPI.UpsertPropertyValuesWithOptions:output_type -> mattermost.plugin.UpsertPropertyValuesWithOptionsResponse
+	481, // 481: mattermost.plugin.PluginAPI.UpsertPropertyValueWithOptions:output_type -> mattermost.plugin.UpsertPropertyValueWithOptionsResponse
+	482, // 482: mattermost.plugin.PluginAPI.DeletePropertyValueWithOptions:output_type -> mattermost.plugin.DeletePropertyValueWithOptionsResponse
+	483, // 483: mattermost.plugin.PluginAPI.DeletePropertyValuesForTargetWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForTargetWithOptionsResponse
+	484, // 484: mattermost.plugin.PluginAPI.DeletePropertyValuesForFieldWithOptions:output_type -> mattermost.plugin.DeletePropertyValuesForFieldWithOptionsResponse
+	485, // 485: mattermost.plugin.PluginAPI.EvaluateAccessControl:output_type -> mattermost.plugin.EvaluateAccessControlResponse
+	486, // 486: mattermost.plugin.PluginAPI.SaveAccessControlPolicy:output_type -> mattermost.plugin.SaveAccessControlPolicyResponse
+	487, // 487: mattermost.plugin.PluginAPI.GetAccessControlPolicy:output_type -> mattermost.plugin.GetAccessControlPolicyResponse
+	488, // 488: mattermost.plugin.PluginAPI.DeleteAccessControlPolicy:output_type -> mattermost.plugin.DeleteAccessControlPolicyResponse
+	489, // 489: mattermost.plugin.PluginAPI.CheckAccessControlExpression:output_type -> mattermost.plugin.CheckAccessControlExpressionResponse
+	490, // 490: mattermost.plugin.PluginAPI.QueryUsersForAccessControlExpression:output_type -> mattermost.plugin.QueryUsersForAccessControlExpressionResponse
+	491, // 491: mattermost.plugin.PluginAPI.GetAccessControlFieldsAutocomplete:output_type -> mattermost.plugin.GetAccessControlFieldsAutocompleteResponse
+	492, // 492: mattermost.plugin.PluginAPI.GetAccessControlVisualAST:output_type -> mattermost.plugin.GetAccessControlVisualASTResponse
+	493, // 493: mattermost.plugin.PluginAPI.GetPreferenceForUser:output_type -> mattermost.plugin.GetPreferenceForUserResponse
+	494, // 494: mattermost.plugin.PluginAPI.GetPreferencesForUser:output_type -> mattermost.plugin.GetPreferencesForUserResponse
+	495, // 495: mattermost.plugin.PluginAPI.UpdatePreferencesForUser:output_type -> mattermost.plugin.UpdatePreferencesForUserResponse
+	496, // 496: mattermost.plugin.PluginAPI.DeletePreferencesForUser:output_type -> mattermost.plugin.DeletePreferencesForUserResponse
+	497, // 497: mattermost.plugin.PluginAPI.CreateTeam:output_type -> mattermost.plugin.CreateTeamResponse
+	498, // 498: mattermost.plugin.PluginAPI.DeleteTeam:output_type -> mattermost.plugin.DeleteTeamResponse
+	499, // 499: mattermost.plugin.PluginAPI.GetTeams:output_type -> mattermost.plugin.GetTeamsResponse
+	500, // 500: mattermost.plugin.PluginAPI.GetTeam:output_type -> mattermost.plugin.GetTeamResponse
+	501, // 501: mattermost.plugin.PluginAPI.GetTeamByName:output_type -> mattermost.plugin.GetTeamByNameResponse
+	502, // 502: mattermost.plugin.PluginAPI.GetTeamsUnreadForUser:output_type -> mattermost.plugin.GetTeamsUnreadForUserResponse
+	503, // 503: mattermost.plugin.PluginAPI.UpdateTeam:output_type -> mattermost.plugin.UpdateTeamResponse
+	504, // 504: mattermost.plugin.PluginAPI.SearchTeams:output_type -> mattermost.plugin.SearchTeamsResponse
+	505, // 505: mattermost.plugin.PluginAPI.GetTeamsForUser:output_type -> mattermost.plugin.GetTeamsForUserResponse
+	506, // 506: mattermost.plugin.PluginAPI.CreateTeamMember:output_type -> mattermost.plugin.CreateTeamMemberResponse
+	507, // 507: mattermost.plugin.PluginAPI.CreateTeamMembers:output_type -> mattermost.plugin.CreateTeamMembersResponse
+	508, // 508: mattermost.plugin.PluginAPI.CreateTeamMembersGracefully:output_type -> mattermost.plugin.CreateTeamMembersGracefullyResponse
+	509, // 509: mattermost.plugin.PluginAPI.DeleteTeamMember:output_type -> mattermost.plugin.DeleteTeamMemberResponse
+	510, // 510: mattermost.plugin.PluginAPI.GetTeamMembers:output_type -> mattermost.plugin.GetTeamMembersResponse
+	511, // 511: mattermost.plugin.PluginAPI.GetTeamMember:output_type -> mattermost.plugin.GetTeamMemberResponse
+	512, // 512: mattermost.plugin.PluginAPI.GetTeamMembersForUser:output_type -> mattermost.plugin.GetTeamMembersForUserResponse
+	513, // 513: mattermost.plugin.PluginAPI.UpdateTeamMemberRoles:output_type -> mattermost.plugin.UpdateTeamMemberRolesResponse
+	514, // 514: mattermost.plugin.PluginAPI.GetTeamStats:output_type -> mattermost.plugin.GetTeamStatsResponse
+	515, // 515: mattermost.plugin.PluginAPI.GetTeamIcon:output_type -> mattermost.plugin.GetTeamIconResponse
+	516, // 516: mattermost.plugin.PluginAPI.SetTeamIcon:output_type -> mattermost.plugin.SetTeamIconResponse
+	517, // 517: mattermost.plugin.PluginAPI.RemoveTeamIcon:output_type -> mattermost.plugin.RemoveTeamIconResponse
+	518, // 518: mattermost.plugin.PluginAPI.LogDebug:output_type -> mattermost.plugin.LogDebugResponse
+	519, // 519: mattermost.plugin.PluginAPI.LogInfo:output_type -> mattermost.plugin.LogInfoResponse
+	520, // 520: mattermost.plugin.PluginAPI.LogWarn:output_type -> mattermost.plugin.LogWarnResponse
+	521, // 521: mattermost.plugin.PluginAPI.LogError:output_type -> mattermost.plugin.LogErrorResponse
+	261, // [261:522] is the sub-list for method output_type
+	0,   // [0:261] is the sub-list for method input_type
 	0,   // [0:0] is the sub-list for extension type_name
 	0,   // [0:0] is the sub-list for extension extendee
 	0,   // [0:0] is the sub-list for field type_name
@@ -1359,6 +1399,7 @@ func file_mattermost_plugin_api_proto_init() {
 	if File_mattermost_plugin_api_proto != nil {
 		return
 	}
+	file_mattermost_plugin_access_control_proto_init()
 	file_mattermost_plugin_audit_proto_init()
 	file_mattermost_plugin_bots_proto_init()
 	file_mattermost_plugin_channels_proto_init()

@@ -277,6 +277,14 @@ const (
 	PluginAPI_DeletePropertyValueWithOptions_FullMethodName           = "/mattermost.plugin.PluginAPI/DeletePropertyValueWithOptions"
 	PluginAPI_DeletePropertyValuesForTargetWithOptions_FullMethodName = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForTargetWithOptions"
 	PluginAPI_DeletePropertyValuesForFieldWithOptions_FullMethodName  = "/mattermost.plugin.PluginAPI/DeletePropertyValuesForFieldWithOptions"
+	PluginAPI_EvaluateAccessControl_FullMethodName                    = "/mattermost.plugin.PluginAPI/EvaluateAccessControl"
+	PluginAPI_SaveAccessControlPolicy_FullMethodName                  = "/mattermost.plugin.PluginAPI/SaveAccessControlPolicy"
+	PluginAPI_GetAccessControlPolicy_FullMethodName                   = "/mattermost.plugin.PluginAPI/GetAccessControlPolicy"
+	PluginAPI_DeleteAccessControlPolicy_FullMethodName                = "/mattermost.plugin.PluginAPI/DeleteAccessControlPolicy"
+	PluginAPI_CheckAccessControlExpression_FullMethodName             = "/mattermost.plugin.PluginAPI/CheckAccessControlExpression"
+	PluginAPI_QueryUsersForAccessControlExpression_FullMethodName     = "/mattermost.plugin.PluginAPI/QueryUsersForAccessControlExpression"
+	PluginAPI_GetAccessControlFieldsAutocomplete_FullMethodName       = "/mattermost.plugin.PluginAPI/GetAccessControlFieldsAutocomplete"
+	PluginAPI_GetAccessControlVisualAST_FullMethodName                = "/mattermost.plugin.PluginAPI/GetAccessControlVisualAST"
 	PluginAPI_GetPreferenceForUser_FullMethodName                     = "/mattermost.plugin.PluginAPI/GetPreferenceForUser"
 	PluginAPI_GetPreferencesForUser_FullMethodName                    = "/mattermost.plugin.PluginAPI/GetPreferencesForUser"
 	PluginAPI_UpdatePreferencesForUser_FullMethodName                 = "/mattermost.plugin.PluginAPI/UpdatePreferencesForUser"
@@ -942,6 +950,30 @@ type PluginAPIClient interface {
 	// DeletePropertyValuesForFieldWithOptions deletes a field's values for a
 	// scope. Minimum server version: 11.10.
 	DeletePropertyValuesForFieldWithOptions(ctx context.Context, in *DeletePropertyValuesForFieldWithOptionsRequest, opts ...grpc.CallOption) (*DeletePropertyValuesForFieldWithOptionsResponse, error)
+	// EvaluateAccessControl decides whether a user may act on a plugin's resource.
+	// Minimum server version: 11.10.
+	EvaluateAccessControl(ctx context.Context, in *EvaluateAccessControlRequest, opts ...grpc.CallOption) (*EvaluateAccessControlResponse, error)
+	// SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+	// server version: 11.10.
+	SaveAccessControlPolicy(ctx context.Context, in *SaveAccessControlPolicyRequest, opts ...grpc.CallOption) (*SaveAccessControlPolicyResponse, error)
+	// GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+	// version: 11.10.
+	GetAccessControlPolicy(ctx context.Context, in *GetAccessControlPolicyRequest, opts ...grpc.CallOption) (*GetAccessControlPolicyResponse, error)
+	// DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+	// version: 11.10.
+	DeleteAccessControlPolicy(ctx context.Context, in *DeleteAccessControlPolicyRequest, opts ...grpc.CallOption) (*DeleteAccessControlPolicyResponse, error)
+	// CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+	// server version: 11.10.
+	CheckAccessControlExpression(ctx context.Context, in *CheckAccessControlExpressionRequest, opts ...grpc.CallOption) (*CheckAccessControlExpressionResponse, error)
+	// QueryUsersForAccessControlExpression lists the users an expression matches.
+	// Minimum server version: 11.10.
+	QueryUsersForAccessControlExpression(ctx context.Context, in *QueryUsersForAccessControlExpressionRequest, opts ...grpc.CallOption) (*QueryUsersForAccessControlExpressionResponse, error)
+	// GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+	// server version: 11.10.
+	GetAccessControlFieldsAutocomplete(ctx context.Context, in *GetAccessControlFieldsAutocompleteRequest, opts ...grpc.CallOption) (*GetAccessControlFieldsAutocompleteResponse, error)
+	// GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+	// server version: 11.10.
+	GetAccessControlVisualAST(ctx context.Context, in *GetAccessControlVisualASTRequest, opts ...grpc.CallOption) (*GetAccessControlVisualASTResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error)
@@ -3307,6 +3339,86 @@ func (c *pluginAPIClient) DeletePropertyValuesForFieldWithOptions(ctx context.Co
 	return out, nil
 }
 
+func (c *pluginAPIClient) EvaluateAccessControl(ctx context.Context, in *EvaluateAccessControlRequest, opts ...grpc.CallOption) (*EvaluateAccessControlResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EvaluateAccessControlResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_EvaluateAccessControl_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) SaveAccessControlPolicy(ctx context.Context, in *SaveAccessControlPolicyRequest, opts ...grpc.CallOption) (*SaveAccessControlPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveAccessControlPolicyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_SaveAccessControlPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetAccessControlPolicy(ctx context.Context, in *GetAccessControlPolicyRequest, opts ...grpc.CallOption) (*GetAccessControlPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAccessControlPolicyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetAccessControlPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) DeleteAccessControlPolicy(ctx context.Context, in *DeleteAccessControlPolicyRequest, opts ...grpc.CallOption) (*DeleteAccessControlPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteAccessControlPolicyResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_DeleteAccessControlPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) CheckAccessControlExpression(ctx context.Context, in *CheckAccessControlExpressionRequest, opts ...grpc.CallOption) (*CheckAccessControlExpressionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckAccessControlExpressionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_CheckAccessControlExpression_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) QueryUsersForAccessControlExpression(ctx context.Context, in *QueryUsersForAccessControlExpressionRequest, opts ...grpc.CallOption) (*QueryUsersForAccessControlExpressionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryUsersForAccessControlExpressionResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_QueryUsersForAccessControlExpression_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetAccessControlFieldsAutocomplete(ctx context.Context, in *GetAccessControlFieldsAutocompleteRequest, opts ...grpc.CallOption) (*GetAccessControlFieldsAutocompleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAccessControlFieldsAutocompleteResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetAccessControlFieldsAutocomplete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginAPIClient) GetAccessControlVisualAST(ctx context.Context, in *GetAccessControlVisualASTRequest, opts ...grpc.CallOption) (*GetAccessControlVisualASTResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAccessControlVisualASTResponse)
+	err := c.cc.Invoke(ctx, PluginAPI_GetAccessControlVisualAST_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginAPIClient) GetPreferenceForUser(ctx context.Context, in *GetPreferenceForUserRequest, opts ...grpc.CallOption) (*GetPreferenceForUserResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPreferenceForUserResponse)
@@ -4231,6 +4343,30 @@ type PluginAPIServer interface {
 	// DeletePropertyValuesForFieldWithOptions deletes a field's values for a
 	// scope. Minimum server version: 11.10.
 	DeletePropertyValuesForFieldWithOptions(context.Context, *DeletePropertyValuesForFieldWithOptionsRequest) (*DeletePropertyValuesForFieldWithOptionsResponse, error)
+	// EvaluateAccessControl decides whether a user may act on a plugin's resource.
+	// Minimum server version: 11.10.
+	EvaluateAccessControl(context.Context, *EvaluateAccessControlRequest) (*EvaluateAccessControlResponse, error)
+	// SaveAccessControlPolicy creates or updates a policy of the plugin's. Minimum
+	// server version: 11.10.
+	SaveAccessControlPolicy(context.Context, *SaveAccessControlPolicyRequest) (*SaveAccessControlPolicyResponse, error)
+	// GetAccessControlPolicy returns a policy of the plugin's. Minimum server
+	// version: 11.10.
+	GetAccessControlPolicy(context.Context, *GetAccessControlPolicyRequest) (*GetAccessControlPolicyResponse, error)
+	// DeleteAccessControlPolicy deletes a policy of the plugin's. Minimum server
+	// version: 11.10.
+	DeleteAccessControlPolicy(context.Context, *DeleteAccessControlPolicyRequest) (*DeleteAccessControlPolicyResponse, error)
+	// CheckAccessControlExpression lists the errors of a CEL expression. Minimum
+	// server version: 11.10.
+	CheckAccessControlExpression(context.Context, *CheckAccessControlExpressionRequest) (*CheckAccessControlExpressionResponse, error)
+	// QueryUsersForAccessControlExpression lists the users an expression matches.
+	// Minimum server version: 11.10.
+	QueryUsersForAccessControlExpression(context.Context, *QueryUsersForAccessControlExpressionRequest) (*QueryUsersForAccessControlExpressionResponse, error)
+	// GetAccessControlFieldsAutocomplete lists user attribute fields. Minimum
+	// server version: 11.10.
+	GetAccessControlFieldsAutocomplete(context.Context, *GetAccessControlFieldsAutocompleteRequest) (*GetAccessControlFieldsAutocompleteResponse, error)
+	// GetAccessControlVisualAST turns a CEL expression into a table. Minimum
+	// server version: 11.10.
+	GetAccessControlVisualAST(context.Context, *GetAccessControlVisualASTRequest) (*GetAccessControlVisualASTResponse, error)
 	// GetPreferenceForUser returns one preference of a user. Minimum server
 	// version: 9.5.
 	GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error)
@@ -4994,6 +5130,30 @@ func (UnimplementedPluginAPIServer) DeletePropertyValuesForTargetWithOptions(con
 }
 func (UnimplementedPluginAPIServer) DeletePropertyValuesForFieldWithOptions(context.Context, *DeletePropertyValuesForFieldWithOptionsRequest) (*DeletePropertyValuesForFieldWithOptionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeletePropertyValuesForFieldWithOptions not implemented")
+}
+func (UnimplementedPluginAPIServer) EvaluateAccessControl(context.Context, *EvaluateAccessControlRequest) (*EvaluateAccessControlResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EvaluateAccessControl not implemented")
+}
+func (UnimplementedPluginAPIServer) SaveAccessControlPolicy(context.Context, *SaveAccessControlPolicyRequest) (*SaveAccessControlPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SaveAccessControlPolicy not implemented")
+}
+func (UnimplementedPluginAPIServer) GetAccessControlPolicy(context.Context, *GetAccessControlPolicyRequest) (*GetAccessControlPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessControlPolicy not implemented")
+}
+func (UnimplementedPluginAPIServer) DeleteAccessControlPolicy(context.Context, *DeleteAccessControlPolicyRequest) (*DeleteAccessControlPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteAccessControlPolicy not implemented")
+}
+func (UnimplementedPluginAPIServer) CheckAccessControlExpression(context.Context, *CheckAccessControlExpressionRequest) (*CheckAccessControlExpressionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckAccessControlExpression not implemented")
+}
+func (UnimplementedPluginAPIServer) QueryUsersForAccessControlExpression(context.Context, *QueryUsersForAccessControlExpressionRequest) (*QueryUsersForAccessControlExpressionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryUsersForAccessControlExpression not implemented")
+}
+func (UnimplementedPluginAPIServer) GetAccessControlFieldsAutocomplete(context.Context, *GetAccessControlFieldsAutocompleteRequest) (*GetAccessControlFieldsAutocompleteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessControlFieldsAutocomplete not implemented")
+}
+func (UnimplementedPluginAPIServer) GetAccessControlVisualAST(context.Context, *GetAccessControlVisualASTRequest) (*GetAccessControlVisualASTResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccessControlVisualAST not implemented")
 }
 func (UnimplementedPluginAPIServer) GetPreferenceForUser(context.Context, *GetPreferenceForUserRequest) (*GetPreferenceForUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPreferenceForUser not implemented")
@@ -9066,6 +9226,150 @@ func _PluginAPI_DeletePropertyValuesForFieldWithOptions_Handler(srv interface{},
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginAPI_EvaluateAccessControl_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluateAccessControlRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).EvaluateAccessControl(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_EvaluateAccessControl_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).EvaluateAccessControl(ctx, req.(*EvaluateAccessControlRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_SaveAccessControlPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveAccessControlPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).SaveAccessControlPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_SaveAccessControlPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).SaveAccessControlPolicy(ctx, req.(*SaveAccessControlPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetAccessControlPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessControlPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetAccessControlPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetAccessControlPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetAccessControlPolicy(ctx, req.(*GetAccessControlPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_DeleteAccessControlPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAccessControlPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).DeleteAccessControlPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_DeleteAccessControlPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).DeleteAccessControlPolicy(ctx, req.(*DeleteAccessControlPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_CheckAccessControlExpression_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckAccessControlExpressionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).CheckAccessControlExpression(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_CheckAccessControlExpression_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).CheckAccessControlExpression(ctx, req.(*CheckAccessControlExpressionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_QueryUsersForAccessControlExpression_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryUsersForAccessControlExpressionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).QueryUsersForAccessControlExpression(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_QueryUsersForAccessControlExpression_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).QueryUsersForAccessControlExpression(ctx, req.(*QueryUsersForAccessControlExpressionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetAccessControlFieldsAutocomplete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessControlFieldsAutocompleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetAccessControlFieldsAutocomplete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetAccessControlFieldsAutocomplete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetAccessControlFieldsAutocomplete(ctx, req.(*GetAccessControlFieldsAutocompleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginAPI_GetAccessControlVisualAST_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccessControlVisualASTRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginAPIServer).GetAccessControlVisualAST(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginAPI_GetAccessControlVisualAST_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginAPIServer).GetAccessControlVisualAST(ctx, req.(*GetAccessControlVisualASTRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginAPI_GetPreferenceForUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPreferenceForUserRequest)
 	if err := dec(in); err != nil {
@@ -10462,6 +10766,38 @@ var PluginAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeletePropertyValuesForFieldWithOptions",
 			Handler:    _PluginAPI_DeletePropertyValuesForFieldWithOptions_Handler,
+		},
+		{
+			MethodName: "EvaluateAccessControl",
+			Handler:    _PluginAPI_EvaluateAccessControl_Handler,
+		},
+		{
+			MethodName: "SaveAccessControlPolicy",
+			Handler:    _PluginAPI_SaveAccessControlPolicy_Handler,
+		},
+		{
+			MethodName: "GetAccessControlPolicy",
+			Handler:    _PluginAPI_GetAccessControlPolicy_Handler,
+		},
+		{
+			MethodName: "DeleteAccessControlPolicy",
+			Handler:    _PluginAPI_DeleteAccessControlPolicy_Handler,
+		},
+		{
+			MethodName: "CheckAccessControlExpression",
+			Handler:    _PluginAPI_CheckAccessControlExpression_Handler,
+		},
+		{
+			MethodName: "QueryUsersForAccessControlExpression",
+			Handler:    _PluginAPI_QueryUsersForAccessControlExpression_Handler,
+		},
+		{
+			MethodName: "GetAccessControlFieldsAutocomplete",
+			Handler:    _PluginAPI_GetAccessControlFieldsAutocomplete_Handler,
+		},
+		{
+			MethodName: "GetAccessControlVisualAST",
+			Handler:    _PluginAPI_GetAccessControlVisualAST_Handler,
 		},
 		{
 			MethodName: "GetPreferenceForUser",
