@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -437,5 +438,36 @@ func TestDeleteGroupConstrainedMemberships(t *testing.T) {
 	}
 	if _, ok := b.channels.member(townSquareID(t, w), w.bob.GetId()); ok {
 		t.Error("bob left the team but not its channels")
+	}
+}
+
+func TestCreateDefaultSyncableMembershipsUnderAStorm(t *testing.T) {
+	w := newWorld(t)
+	b, ctx := w.b, context.Background()
+	other := createTeam(t, b, newTeam("other"))
+	ch := createChannel(t, b, &pluginpb.Channel{TeamId: other.GetId(), Name: "dev", DisplayName: "Dev", Type: channelOpen})
+	g := createGroup(t, b, customGroup("devs"))
+	addToGroup(t, b, g.GetId(), w.alice.GetId(), w.bob.GetId(), w.carol.GetId())
+	link(t, b, g.GetId(), ch.GetId(), syncableChannel, true)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.CreateDefaultSyncableMemberships(ctx, &pluginpb.CreateDefaultSyncableMembershipsRequest{})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	members := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == ch.GetId() })
+	if len(members) != 3 {
+		t.Errorf("channel members after 16 concurrent runs = %d; want the group's 3", len(members))
 	}
 }

@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +156,42 @@ func TestSearchPropertyFieldsPagesByCursor(t *testing.T) {
 	} {
 		_, err := w.b.SearchPropertyFields(ctx, &pluginpb.SearchPropertyFieldsRequest{GroupId: w.group, Opts: o})
 		wantAppError(t, "SearchPropertyFields(bad paging)", err, http.StatusBadRequest)
+	}
+}
+
+func TestPropertyUpsertsUnderAStorm(t *testing.T) {
+	w := newPropertyWorld(t)
+	ctx := context.Background()
+	const callers = 64
+	errs := make(chan error, callers*2)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := w.b.UpsertPropertyValue(ctx, &pluginpb.UpsertPropertyValueRequest{Value: w.value(w.text, "storm", `"v`+strconv.Itoa(i)+`"`)})
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := w.b.RegisterPropertyGroup(ctx, &pluginpb.RegisterPropertyGroupRequest{Name: "storm"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := 0
+	for _, v := range w.b.props.values {
+		if v.GetTargetId() == "storm" && v.GetDeleteAt() == 0 {
+			live++
+		}
+	}
+	if live != 1 || len(w.b.props.groups) != 2 {
+		t.Errorf("after %d concurrent upserts: %d live values and %d groups; want 1 value and 2 groups", callers, live, len(w.b.props.groups))
 	}
 }
