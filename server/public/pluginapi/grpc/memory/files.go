@@ -84,13 +84,9 @@ func (b *Backend) fileInfoFor(root, id, rel, name, creator, channelID string, si
 // UploadFile stores a file, streamed in chunks after a head that names the
 // channel and the file, and returns its info.
 func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
-	first, err := stream.Recv()
+	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
-	}
-	head := first.GetHead()
-	if head == nil {
-		return invalidParam("head: the first message of an upload")
 	}
 	if !validFileName(head.GetFilename()) {
 		return apperror.New("api.file.upload_file.bad_filename.app_error", "Invalid file name: no path and at most 256 characters.", "", http.StatusBadRequest)
@@ -125,6 +121,21 @@ func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
 	b.files.infos[id] = info
 	b.mu.Unlock()
 	return stream.SendAndClose(&pluginpb.UploadFileResponse{FileInfo: proto.Clone(info).(*pluginpb.FileInfo)})
+}
+
+// headOf reads the first message of a stream, which must carry a head;
+// what names what the stream is, for the error.
+func headOf[T interface{ GetHead() H }, H comparable](recv func() (T, error), what string) (H, error) {
+	var none H
+	first, err := recv()
+	if err != nil {
+		return none, err
+	}
+	head := first.GetHead()
+	if head == none {
+		return none, invalidParam("head: the first message of " + what)
+	}
+	return head, nil
 }
 
 // chunksOf reads the chunks that follow a head: a second head is invalid.

@@ -34,6 +34,19 @@ func (b *Backend) checkSyncableKey(k syncableKey) error {
 	return err
 }
 
+// existingSyncable returns a link, deleted or not, after checking its key.
+// The caller holds the lock.
+func (b *Backend) existingSyncable(k syncableKey) (*pluginpb.GroupSyncable, error) {
+	if err := b.checkSyncableKey(k); err != nil {
+		return nil, err
+	}
+	s, ok := b.groups.syncables[k]
+	if !ok {
+		return nil, syncableNotFound(k)
+	}
+	return s, nil
+}
+
 // liveSyncable reports whether a group has a live link of the kind to the
 // team or channel. The caller holds the lock.
 func (b *Backend) liveSyncable(groupID, syncableID, kind string) bool {
@@ -63,12 +76,9 @@ func (b *Backend) GetGroupSyncable(_ context.Context, req *pluginpb.GetGroupSync
 	k := syncableKey{req.GetGroupId(), req.GetSyncableId(), req.GetSyncableType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.checkSyncableKey(k); err != nil {
+	s, err := b.existingSyncable(k)
+	if err != nil {
 		return nil, err
-	}
-	s, ok := b.groups.syncables[k]
-	if !ok {
-		return nil, syncableNotFound(k)
 	}
 	return &pluginpb.GetGroupSyncableResponse{GroupSyncable: b.syncableOut(s)}, nil
 }
@@ -173,12 +183,9 @@ func (b *Backend) UpdateGroupSyncable(_ context.Context, req *pluginpb.UpdateGro
 	k := syncableKey{in.GetGroupId(), in.GetSyncableId(), in.GetType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.checkSyncableKey(k); err != nil {
+	old, err := b.existingSyncable(k)
+	if err != nil {
 		return nil, err
-	}
-	old, ok := b.groups.syncables[k]
-	if !ok {
-		return nil, syncableNotFound(k)
 	}
 	if in.GetDeleteAt() == 0 {
 		s, err := b.upsertSyncable(in)
@@ -200,12 +207,9 @@ func (b *Backend) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteGro
 	k := syncableKey{req.GetGroupId(), req.GetSyncableId(), req.GetSyncableType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.checkSyncableKey(k); err != nil {
+	old, err := b.existingSyncable(k)
+	if err != nil {
 		return nil, err
-	}
-	old, ok := b.groups.syncables[k]
-	if !ok {
-		return nil, syncableNotFound(k)
 	}
 	if old.GetDeleteAt() != 0 {
 		return nil, apperror.New("app.group.group_syncable_already_deleted", "The group link is already deleted.",

@@ -21,13 +21,9 @@ import (
 // body. The backend calls no plugin's ServeHTTP, so an enabled plugin
 // answers as one that does not implement it: 404 "404 page not found".
 func (b *Backend) PluginHTTP(stream pluginpb.PluginAPI_PluginHTTPServer) error {
-	first, err := stream.Recv()
+	head, err := headOf(stream.Recv, "a request")
 	if err != nil {
 		return err
-	}
-	head := first.GetHead()
-	if head == nil {
-		return invalidParam("head: the first message of a request")
 	}
 	// Receive the body to its end, so that the caller's upload completes.
 	drop := chunksOf(stream.Recv, func(r *pluginpb.PluginHTTPRequest) []byte { return r.GetChunk() })

@@ -82,13 +82,9 @@ func readManifest(bundle string) (*pluginpb.Manifest, error) {
 // an installed plugin with the same id is replaced only when asked, and
 // the new plugin starts disabled.
 func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) error {
-	first, err := stream.Recv()
+	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
-	}
-	head := first.GetHead()
-	if head == nil {
-		return invalidParam("head: the first message of an upload")
 	}
 	b.mu.Lock()
 	root, err := b.fileRoot()

@@ -622,13 +622,9 @@ func (b *Backend) syncReaction(remoteID, channelID string, in *pluginpb.Reaction
 // for a shared channel, under the id the remote gave it. A file with that
 // id is kept as it is, and its info returned.
 func (b *Backend) ReceiveSharedChannelAttachmentSyncMsg(stream pluginpb.PluginAPI_ReceiveSharedChannelAttachmentSyncMsgServer) error {
-	first, err := stream.Recv()
+	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
-	}
-	head := first.GetHead()
-	if head == nil {
-		return invalidParam("head: the first message of an upload")
 	}
 	fi := head.GetFileInfo()
 	switch {

@@ -85,13 +85,9 @@ func (b *Backend) GetUploadSession(_ context.Context, req *pluginpb.GetUploadSes
 // When the session has all its data, the file is stored and its info
 // returned; before that, the answer has no file info.
 func (b *Backend) UploadData(stream pluginpb.PluginAPI_UploadDataServer) error {
-	first, err := stream.Recv()
+	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
-	}
-	head := first.GetHead()
-	if head == nil {
-		return invalidParam("head: the first message of an upload")
 	}
 	b.mu.Lock()
 	stored, ok := b.files.uploads[head.GetUploadSession().GetId()]
