@@ -62,6 +62,21 @@ def test_upload_failures(api: Any) -> None:
     assert api.get_file_infos(0, 10, GetFileInfosOptions()) == []
 
 
+def test_a_refused_upload_always_gets_its_own_status(api: Any) -> None:
+    """The server refuses the head while the client still sends data.
+
+    A client write could break on the finished call before the status came
+    back, which grpcio's asyncio client reported as INTERNAL; the server now
+    reads what the client still sends before it answers.
+    """
+    chunks = [b"d" * (64 * 1024)] * 16
+    for _ in range(40):
+        with pytest.raises(mp.ValidationError):
+            api.upload_file(iter(chunks), "c" * MIB, "x.txt")
+        with pytest.raises(mp.ValidationError):
+            api.upload_file(b"x", "bad-id", "x.txt")
+
+
 def test_megabyte_upload_heads_keep_their_error(api: Any) -> None:
     room = make_room(api)
     with pytest.raises(mp.ValidationError) as name:

@@ -80,6 +80,8 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(o.logger),
 			apperror.StreamServerInterceptor(),
+			// A failed upload's status reaches the client (see discard.go).
+			discardOnError,
 		),
 	)
 	hs := health.NewServer()
