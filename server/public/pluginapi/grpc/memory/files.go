@@ -19,7 +19,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -104,17 +103,9 @@ func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
 	}
 	id := newID()
 	rel := filePath(b.now(), head.GetChannelId(), uploadNoUserID, id, head.GetFilename())
-	size, err := writeStream(root, rel, limit, chunksOf(stream.Recv, func(r *pluginpb.UploadFileRequest) []byte { return r.GetChunk() }))
+	size, err := writeStream(stream.Context(), root, rel, limit, chunksOf(stream.Recv, func(r *pluginpb.UploadFileRequest) []byte { return r.GetChunk() }))
 	if err != nil {
 		return err
-	}
-	// A client that cancels right after its last chunk may still have
-	// half-closed the stream: keep nothing it will not hear of.
-	if err := stream.Context().Err(); err != nil {
-		if full, perr := storePath(root, rel); perr == nil {
-			os.Remove(full)
-		}
-		return status.FromContextError(err).Err()
 	}
 	info := b.fileInfoFor(root, id, rel, head.GetFilename(), uploadNoUserID, head.GetChannelId(), size)
 	b.mu.Lock()

@@ -5,6 +5,7 @@ package memory
 // memory. Data moves through it in chunks, so that no file is held whole.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"google.golang.org/grpc/status"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -78,8 +81,11 @@ func storePath(root, p string) (string, error) {
 }
 
 // writeStream copies chunks from next into a new file at rel, up to limit
-// bytes, and returns the bytes written. On any error it removes the file.
-func writeStream(root, rel string, limit int64, next func() ([]byte, error)) (int64, error) {
+// bytes, and returns the bytes written. On any error it removes the file,
+// and so it does when ctx, the caller's, has ended by the last chunk: a
+// client that cancels right after its last chunk may still have
+// half-closed the stream, and keeps nothing it will not hear of.
+func writeStream(ctx context.Context, root, rel string, limit int64, next func() ([]byte, error)) (int64, error) {
 	full, err := storePath(root, rel)
 	if err != nil {
 		return 0, err
@@ -94,6 +100,9 @@ func writeStream(root, rel string, limit int64, next func() ([]byte, error)) (in
 	n, err := copyChunks(f, limit, next)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
+	}
+	if cerr := ctx.Err(); err == nil && cerr != nil {
+		err = status.FromContextError(cerr).Err()
 	}
 	if err != nil {
 		os.Remove(full)

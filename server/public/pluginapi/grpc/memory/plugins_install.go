@@ -93,7 +93,7 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 		return err
 	}
 	rel := path.Join("plugins", "uploads", newID()+".tar.gz")
-	if _, err := writeStream(root, rel, maxBundleBytes, chunksOf(stream.Recv, func(r *pluginpb.InstallPluginRequest) []byte { return r.GetChunk() })); err != nil {
+	if _, err := writeStream(stream.Context(), root, rel, maxBundleBytes, chunksOf(stream.Recv, func(r *pluginpb.InstallPluginRequest) []byte { return r.GetChunk() })); err != nil {
 		return err
 	}
 	bundle := filepath.Join(root, filepath.FromSlash(rel))

@@ -653,7 +653,7 @@ func (b *Backend) ReceiveSharedChannelAttachmentSyncMsg(stream pluginpb.PluginAP
 	}
 	creator := cmp.Or(fi.GetCreatorId(), uploadNoUserID)
 	rel := filePath(b.now(), head.GetChannelId(), creator, fi.GetId(), fi.GetName())
-	size, err := writeStream(root, rel, limit, chunksOf(stream.Recv, func(r *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return r.GetChunk() }))
+	size, err := writeStream(stream.Context(), root, rel, limit, chunksOf(stream.Recv, func(r *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return r.GetChunk() }))
 	if err != nil {
 		return err
 	}
