@@ -13,21 +13,27 @@ import json
 import math
 from typing import Any, cast
 
-from .messages import MAX_VALUE_REPR
+from .messages import cut
 
 __all__ = ["dump", "load", "one_line"]
 
 
-def _check_finite(value: object, where: str) -> None:
-    """Refuse NaN and the infinities, which JSON cannot hold, anywhere in value."""
+def _check(value: object, where: str) -> None:
+    """Refuse what json.dumps lets through but JSON cannot hold, anywhere in value.
+
+    That is NaN and the infinities, and object keys that are not str
+    (json.dumps would turn 1 into "1").
+    """
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where} holds {value}, which is not a JSON number")
     if isinstance(value, dict):
-        for item in value.values():
-            _check_finite(item, where)
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} is not a JSON value: object keys must be str")
+            _check(item, where)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _check_finite(item, where)
+            _check(item, where)
 
 
 def dump(model: str, field: str, value: object) -> str:
@@ -39,26 +45,11 @@ def dump(model: str, field: str, value: object) -> str:
     if value is None:
         return ""
     where = f"{model}.{field}"
-    _check_finite(value, where)
-    if not all(isinstance(k, str) for k in _keys(value)):
-        raise TypeError(f"{where} is not a JSON value: object keys must be str")
+    _check(value, where)
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{where} is not a JSON value: {error}") from None
-
-
-def _keys(value: object) -> list[object]:
-    """Every object key in a JSON value, nested ones included."""
-    keys: list[object] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            keys.append(key)
-            keys += _keys(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            keys += _keys(item)
-    return keys
 
 
 def load(text: str) -> object:
@@ -77,8 +68,5 @@ def one_line(model: object) -> str:
         default = field.default_factory() if callable(field.default_factory) else field.default
         if value == default:
             continue
-        text = repr(value)
-        if len(text) > MAX_VALUE_REPR:
-            text = f"{text[:MAX_VALUE_REPR]}...<{len(text)} chars>"
-        parts.append(f"{field.name}={text}")
+        parts.append(f"{field.name}={cut(repr(value))}")
     return f"{type(model).__name__}({', '.join(parts)})"

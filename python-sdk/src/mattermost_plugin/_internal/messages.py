@@ -12,19 +12,23 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-__all__ = ["document", "one_line"]
+__all__ = ["cut", "document", "one_line"]
 
 #: Longest text or bytes value shown in full by :func:`one_line`.
 MAX_VALUE_REPR = 120
 
 
+def cut(text: str) -> str:
+    """A repr text, cut after :data:`MAX_VALUE_REPR` characters."""
+    if len(text) > MAX_VALUE_REPR:
+        return f"{text[:MAX_VALUE_REPR]}...<{len(text)} chars>"
+    return text
+
+
 def _value(value: object) -> str:
     if isinstance(value, (struct_pb2.Struct, struct_pb2.ListValue)):
         # Free-form JSON reads as the dict or list it holds.
-        text = repr(MessageToDict(value))
-        if len(text) > MAX_VALUE_REPR:
-            return f"{text[:MAX_VALUE_REPR]}...<{len(text)} chars>"
-        return text
+        return cut(repr(MessageToDict(value)))
     if isinstance(value, Message):
         return one_line(value)
     if isinstance(value, (str, bytes)) and len(value) > MAX_VALUE_REPR:

@@ -365,18 +365,19 @@ func (b *Backend) CreateDefaultSyncableMemberships(ctx context.Context, req *plu
 func (b *Backend) DeleteGroupConstrainedMemberships(ctx context.Context, _ *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
 	b.mu.Lock()
 	var teamLeaves, channelLeaves []pendingJoin
-	allowed := func(syncableID, kind, userID string) bool {
+	allowed := func(linked []string, userID string) bool {
 		if u, ok := b.users.byID[userID]; ok && u.user.GetIsBot() {
 			return true
 		}
-		return slices.ContainsFunc(b.groupsLinkedTo(syncableID, kind), func(g string) bool { return b.isGroupMember(g, userID) })
+		return slices.ContainsFunc(linked, func(g string) bool { return b.isGroupMember(g, userID) })
 	}
 	for _, t := range b.teams.byID {
 		if !t.GetGroupConstrained() || t.GetDeleteAt() != 0 {
 			continue
 		}
+		linked := b.groupsLinkedTo(t.GetId(), syncableTeam)
 		for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == t.GetId() }) {
-			if !allowed(t.GetId(), syncableTeam, m.GetUserId()) {
+			if !allowed(linked, m.GetUserId()) {
 				teamLeaves = append(teamLeaves, pendingJoin{t.GetId(), m.GetUserId()})
 			}
 		}
@@ -385,8 +386,9 @@ func (b *Backend) DeleteGroupConstrainedMemberships(ctx context.Context, _ *plug
 		if !c.GetGroupConstrained() || c.GetDeleteAt() != 0 {
 			continue
 		}
+		linked := b.groupsLinkedTo(c.GetId(), syncableChannel)
 		for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == c.GetId() }) {
-			if !allowed(c.GetId(), syncableChannel, m.GetUserId()) {
+			if !allowed(linked, m.GetUserId()) {
 				channelLeaves = append(channelLeaves, pendingJoin{c.GetId(), m.GetUserId()})
 			}
 		}

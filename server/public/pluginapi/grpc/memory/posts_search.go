@@ -50,6 +50,20 @@ func day(date string, offsetSeconds int32) (start int64, ok bool, err error) {
 	return t.Add(-time.Duration(offsetSeconds) * time.Second).UnixMilli(), true, nil
 }
 
+// compileSearches compiles each search, and fails at the first that does
+// not compile.
+func compileSearches(params []*pluginpb.SearchParams) ([]*searchMatcher, error) {
+	matchers := make([]*searchMatcher, 0, len(params))
+	for _, p := range params {
+		m, err := compileSearch(p)
+		if err != nil {
+			return nil, err
+		}
+		matchers = append(matchers, m)
+	}
+	return matchers, nil
+}
+
 const dayMillis = 24 * 60 * 60 * 1000
 
 // searchMatcher is one compiled SearchParams.
@@ -164,13 +178,9 @@ func (b *Backend) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPosts
 	if !isValidID(req.GetTeamId()) {
 		return nil, invalidParam("team_id")
 	}
-	matchers := make([]*searchMatcher, 0, len(req.GetParamsList()))
-	for _, p := range req.GetParamsList() {
-		m, err := compileSearch(p)
-		if err != nil {
-			return nil, err
-		}
-		matchers = append(matchers, m)
+	matchers, err := compileSearches(req.GetParamsList())
+	if err != nil {
+		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -272,13 +282,9 @@ func (b *Backend) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Sear
 		return nil, apperror.New("api.post.search_posts_for_user.per_page.app_error",
 			"Invalid per_page: at most 200.", "per_page="+itoa(int(perPage)), http.StatusBadRequest)
 	}
-	var matchers []*searchMatcher
-	for _, p := range parseSearch(sp.GetTerms(), sp.GetIsOrSearch(), sp.GetIncludeDeletedChannels(), sp.GetTimeZoneOffset()) {
-		m, err := compileSearch(p)
-		if err != nil {
-			return nil, err
-		}
-		matchers = append(matchers, m)
+	matchers, err := compileSearches(parseSearch(sp.GetTerms(), sp.GetIsOrSearch(), sp.GetIncludeDeletedChannels(), sp.GetTimeZoneOffset()))
+	if err != nil {
+		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -280,18 +280,18 @@ func (b *Backend) UpdatePropertyField(_ context.Context, req *pluginpb.UpdatePro
 func (b *Backend) UpdatePropertyFields(_ context.Context, req *pluginpb.UpdatePropertyFieldsRequest) (*pluginpb.UpdatePropertyFieldsResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	staged := make([]*pluginpb.PropertyField, 0, len(req.GetFields()))
-	saved := maps.Clone(b.props.fields)
-	for _, in := range req.GetFields() {
+	out, err := allOrNone(&b.props.fields, req.GetFields(), func(in *pluginpb.PropertyField) (*pluginpb.PropertyField, error) {
 		f, err := b.updatedField(req.GetGroupId(), in)
 		if err != nil {
-			b.props.fields = saved
 			return nil, err
 		}
 		b.props.fields[f.GetId()] = f // later fields see the earlier names
-		staged = append(staged, proto.Clone(f).(*pluginpb.PropertyField))
+		return proto.Clone(f).(*pluginpb.PropertyField), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &pluginpb.UpdatePropertyFieldsResponse{Fields: staged}, nil
+	return &pluginpb.UpdatePropertyFieldsResponse{Fields: out}, nil
 }
 
 // DeletePropertyField deletes a live field of a group and its values.
@@ -312,24 +312,83 @@ func (b *Backend) DeletePropertyField(_ context.Context, req *pluginpb.DeletePro
 	return &pluginpb.DeletePropertyFieldResponse{}, nil
 }
 
-// afterCursor reports whether an item sorted by (at, id) comes after the
-// cursor's (at, id); an unset cursor admits everything.
-func afterCursor(at int64, id string, cursorAt int64, cursorID string) bool {
-	if cursorID == "" {
-		return true
-	}
-	return at > cursorAt || at == cursorAt && id > cursorID
+// stamped is what the property searches order by: a property field or
+// value.
+type stamped interface {
+	GetId() string
+	GetCreateAt() int64
+	GetUpdateAt() int64
 }
 
-// checkCursor validates the paging of a search.
-func checkCursor(perPage int32, id string, at int64) error {
+// propertyPage orders and pages a property search: by create_at, or by
+// update_at when the search has since_update_at, then by id, starting
+// after the cursor.
+type propertyPage struct {
+	since    int64 // 0: by create_at
+	cursorID string
+	cursorAt int64
+	perPage  int
+}
+
+// newPropertyPage validates the paging of a search: per_page of at least
+// 1, and a cursor that is unset or has an id and a create_at.
+func newPropertyPage(since int64, perPage int32, cursorID string, cursorCreateAt, cursorUpdateAt int64) (propertyPage, error) {
 	if perPage < 1 {
-		return invalidParam("opts.per_page: at least 1")
+		return propertyPage{}, invalidParam("opts.per_page: at least 1")
 	}
-	if id != "" && (!isValidID(id) || at <= 0) {
-		return invalidParam("opts.cursor: an id and a time")
+	if cursorID != "" && (!isValidID(cursorID) || cursorCreateAt <= 0) {
+		return propertyPage{}, invalidParam("opts.cursor: an id and a time")
 	}
-	return nil
+	p := propertyPage{since: since, cursorID: cursorID, cursorAt: cursorCreateAt, perPage: int(perPage)}
+	if since > 0 {
+		p.cursorAt = cursorUpdateAt
+	}
+	return p, nil
+}
+
+// at is the time an item is ordered by.
+func (p propertyPage) at(x stamped) int64 {
+	if p.since > 0 {
+		return x.GetUpdateAt()
+	}
+	return x.GetCreateAt()
+}
+
+// admits reports whether an item is updated after since_update_at, if the
+// search has one, and comes after the cursor, if it has one.
+func (p propertyPage) admits(x stamped) bool {
+	if p.since > 0 && x.GetUpdateAt() <= p.since {
+		return false
+	}
+	if p.cursorID == "" {
+		return true
+	}
+	return p.at(x) > p.cursorAt || p.at(x) == p.cursorAt && x.GetId() > p.cursorID
+}
+
+// pageOf sorts the admitted items of a search and returns the first page.
+func pageOf[T stamped](p propertyPage, items []T) []T {
+	slices.SortFunc(items, func(x, y T) int {
+		return cmp.Or(cmp.Compare(p.at(x), p.at(y)), cmp.Compare(x.GetId(), y.GetId()))
+	})
+	return items[:min(len(items), p.perPage)]
+}
+
+// allOrNone applies change to each item in order and collects the
+// results. If one fails, it puts the map back as it was and returns the
+// error. The caller holds the lock.
+func allOrNone[K comparable, V, I, R any](m *map[K]V, items []I, change func(I) (R, error)) ([]R, error) {
+	saved := maps.Clone(*m)
+	out := make([]R, 0, len(items))
+	for _, item := range items {
+		r, err := change(item)
+		if err != nil {
+			*m = saved
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // SearchPropertyFields returns one page of the fields that match the
@@ -339,21 +398,12 @@ func (b *Backend) SearchPropertyFields(_ context.Context, req *pluginpb.SearchPr
 	if o == nil {
 		o = &pluginpb.PropertyFieldSearchOpts{}
 	}
-	if err := checkCursor(o.GetPerPage(), o.GetCursor().GetPropertyFieldId(), o.GetCursor().GetCreateAt()); err != nil {
+	c := o.GetCursor()
+	pg, err := newPropertyPage(o.GetSinceUpdateAt(), o.GetPerPage(), c.GetPropertyFieldId(), c.GetCreateAt(), c.GetUpdateAt())
+	if err != nil {
 		return nil, err
 	}
 	group := cmp.Or(req.GetGroupId(), o.GetGroupId())
-	bySince := o.GetSinceUpdateAt() > 0
-	at := func(f *pluginpb.PropertyField) int64 {
-		if bySince {
-			return f.GetUpdateAt()
-		}
-		return f.GetCreateAt()
-	}
-	cursorAt := o.GetCursor().GetCreateAt()
-	if bySince {
-		cursorAt = o.GetCursor().GetUpdateAt()
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []*pluginpb.PropertyField
@@ -366,17 +416,13 @@ func (b *Backend) SearchPropertyFields(_ context.Context, req *pluginpb.SearchPr
 			o.GetTargetType() != "" && f.GetTargetType() != o.GetTargetType(),
 			len(o.GetTargetIds()) > 0 && !slices.Contains(o.GetTargetIds(), f.GetTargetId()),
 			o.GetLinkedFieldId() != "" && f.GetLinkedFieldId() != o.GetLinkedFieldId(),
-			bySince && f.GetUpdateAt() <= o.GetSinceUpdateAt(),
 			(o.GetChannelId() != "" || o.GetTeamId() != "") && !inScope(f, o.GetTeamId(), o.GetChannelId()),
-			!afterCursor(at(f), f.GetId(), cursorAt, o.GetCursor().GetPropertyFieldId()):
+			!pg.admits(f):
 			continue
 		}
 		out = append(out, proto.Clone(f).(*pluginpb.PropertyField))
 	}
-	slices.SortFunc(out, func(x, y *pluginpb.PropertyField) int {
-		return cmp.Or(cmp.Compare(at(x), at(y)), cmp.Compare(x.GetId(), y.GetId()))
-	})
-	return &pluginpb.SearchPropertyFieldsResponse{Fields: out[:min(len(out), int(o.GetPerPage()))]}, nil
+	return &pluginpb.SearchPropertyFieldsResponse{Fields: pageOf(pg, out)}, nil
 }
 
 // inScope reports whether a field applies in a team or channel: system

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"unicode/utf8"
@@ -204,15 +203,11 @@ func (b *Backend) UpdatePropertyValue(_ context.Context, req *pluginpb.UpdatePro
 func (b *Backend) UpdatePropertyValues(_ context.Context, req *pluginpb.UpdatePropertyValuesRequest) (*pluginpb.UpdatePropertyValuesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	saved := maps.Clone(b.props.values)
-	out := make([]*pluginpb.PropertyValue, 0, len(req.GetValues()))
-	for _, in := range req.GetValues() {
-		v, err := b.updateValue(req.GetGroupId(), in)
-		if err != nil {
-			b.props.values = saved
-			return nil, err
-		}
-		out = append(out, v)
+	out, err := allOrNone(&b.props.values, req.GetValues(), func(in *pluginpb.PropertyValue) (*pluginpb.PropertyValue, error) {
+		return b.updateValue(req.GetGroupId(), in)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &pluginpb.UpdatePropertyValuesResponse{Values: out}, nil
 }
@@ -235,17 +230,7 @@ func (b *Backend) upsertValue(in *pluginpb.PropertyValue) (*pluginpb.PropertyVal
 
 // upsertValues upserts values, all or none. The caller holds the lock.
 func (b *Backend) upsertValues(in []*pluginpb.PropertyValue) ([]*pluginpb.PropertyValue, error) {
-	saved := maps.Clone(b.props.values)
-	out := make([]*pluginpb.PropertyValue, 0, len(in))
-	for _, v := range in {
-		got, err := b.upsertValue(v)
-		if err != nil {
-			b.props.values = saved
-			return nil, err
-		}
-		out = append(out, got)
-	}
-	return out, nil
+	return allOrNone(&b.props.values, in, b.upsertValue)
 }
 
 // checkOptions validates the options of a *WithOptions call. The scope is
@@ -434,7 +419,9 @@ func (b *Backend) SearchPropertyValues(_ context.Context, req *pluginpb.SearchPr
 	if o == nil {
 		o = &pluginpb.PropertyValueSearchOpts{}
 	}
-	if err := checkCursor(o.GetPerPage(), o.GetCursor().GetPropertyValueId(), o.GetCursor().GetCreateAt()); err != nil {
+	c := o.GetCursor()
+	pg, err := newPropertyPage(o.GetSinceUpdateAt(), o.GetPerPage(), c.GetPropertyValueId(), c.GetCreateAt(), c.GetUpdateAt())
+	if err != nil {
 		return nil, err
 	}
 	want, err := compactJSON("opts.value", o.GetValue())
@@ -442,17 +429,6 @@ func (b *Backend) SearchPropertyValues(_ context.Context, req *pluginpb.SearchPr
 		return nil, err
 	}
 	group := cmp.Or(req.GetGroupId(), o.GetGroupId())
-	bySince := o.GetSinceUpdateAt() > 0
-	at := func(v *pluginpb.PropertyValue) int64 {
-		if bySince {
-			return v.GetUpdateAt()
-		}
-		return v.GetCreateAt()
-	}
-	cursorAt := o.GetCursor().GetCreateAt()
-	if bySince {
-		cursorAt = o.GetCursor().GetUpdateAt()
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []*pluginpb.PropertyValue
@@ -463,17 +439,13 @@ func (b *Backend) SearchPropertyValues(_ context.Context, req *pluginpb.SearchPr
 			o.GetTargetType() != "" && v.GetTargetType() != o.GetTargetType(),
 			len(o.GetTargetIds()) > 0 && !slices.Contains(o.GetTargetIds(), v.GetTargetId()),
 			o.GetFieldId() != "" && v.GetFieldId() != o.GetFieldId(),
-			bySince && v.GetUpdateAt() <= o.GetSinceUpdateAt(),
 			want != "" && !jsonEqual(v.GetValue(), want),
-			!afterCursor(at(v), v.GetId(), cursorAt, o.GetCursor().GetPropertyValueId()):
+			!pg.admits(v):
 			continue
 		}
 		out = append(out, proto.Clone(v).(*pluginpb.PropertyValue))
 	}
-	slices.SortFunc(out, func(x, y *pluginpb.PropertyValue) int {
-		return cmp.Or(cmp.Compare(at(x), at(y)), cmp.Compare(x.GetId(), y.GetId()))
-	})
-	return &pluginpb.SearchPropertyValuesResponse{Values: out[:min(len(out), int(o.GetPerPage()))]}, nil
+	return &pluginpb.SearchPropertyValuesResponse{Values: pageOf(pg, out)}, nil
 }
 
 // jsonEqual reports whether two JSON texts hold equal values.
