@@ -95,6 +95,9 @@ from .grpc.groups_pb2 import (
     GroupSyncable,
     PageOpts,
 )
+from .grpc.hooks_pb2 import (
+    Context,
+)
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
@@ -218,6 +221,7 @@ __all__ = [
     "CommandArgs",
     "CommandResponse",
     "Config",
+    "Context",
     "CreateDefaultMembershipParams",
     "CustomStatus",
     "Customer",
@@ -715,6 +719,20 @@ access to the common parts.
 Attributes:
     json (str): The configuration as a JSON object: sections such as "ServiceSettings" and
         "PluginSettings", keyed as in Mattermost's config.json.
+""",
+)
+
+document(
+    Context,
+    """Context describes the request that led the server to call a hook (plugin.Context). Every
+field may be empty, for example when no user request caused the call.
+
+Attributes:
+    session_id (str): Id of the session of the user whose request caused the call.
+    request_id (str): Id of the request, for logs.
+    ip_address (str): IP address the request came from.
+    accept_language (str): Value of the request's Accept-Language header.
+    user_agent (str): Value of the request's User-Agent header.
 """,
 )
 

@@ -22,9 +22,15 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from . import channels_pb2 as mattermost_dot_plugin_dot_channels__pb2
+from . import commands_pb2 as mattermost_dot_plugin_dot_commands__pb2
+from . import posts_pb2 as mattermost_dot_plugin_dot_posts__pb2
+from . import reactions_pb2 as mattermost_dot_plugin_dot_reactions__pb2
+from . import teams_pb2 as mattermost_dot_plugin_dot_teams__pb2
+from . import users_pb2 as mattermost_dot_plugin_dot_users__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\"\x14\n\x12ImplementedRequest\"$\n\x13ImplementedResponse\x12\r\n\x05hooks\x18\x01 \x03(\t\"\x13\n\x11OnActivateRequest\"\x14\n\x12OnActivateResponse\"\x15\n\x13OnDeactivateRequest\"\x16\n\x14OnDeactivateResponse2\xa7\x02\n\x0bPluginHooks\x12\\\n\x0bImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n\nOnActivate\x12$.mattermost.plugin.OnActivateRequest\x1a%.mattermost.plugin.OnActivateResponse\x12_\n\x0cOnDeactivate\x12&.mattermost.plugin.OnDeactivateRequest\x1a\'.mattermost.plugin.OnDeactivateResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a mattermost/plugin/commands.proto\x1a\x1dmattermost/plugin/posts.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"r\n\x07\x43ontext\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x12\n\nip_address\x18\x03 \x01(\t\x12\x17\n\x0f\x61\x63\x63\x65pt_language\x18\x04 \x01(\t\x12\x12\n\nuser_agent\x18\x05 \x01(\t\"\x14\n\x12ImplementedRequest\"$\n\x13ImplementedResponse\x12\r\n\x05hooks\x18\x01 \x03(\t\"\x13\n\x11OnActivateRequest\"\x14\n\x12OnActivateResponse\"\x15\n\x13OnDeactivateRequest\"\x16\n\x14OnDeactivateResponse\"\x1e\n\x1cOnConfigurationChangeRequest\"\x1f\n\x1dOnConfigurationChangeResponse\"p\n\x1aMessageWillBePostedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12%\n\x04post\x18\x02 \x01(\x0b\x32\x17.mattermost.plugin.Post\"^\n\x1bMessageWillBePostedResponse\x12%\n\x04post\x18\x01 \x01(\x0b\x32\x17.mattermost.plugin.Post\x12\x18\n\x10rejection_reason\x18\x02 \x01(\t\"\xa0\x01\n\x1bMessageWillBeUpdatedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12)\n\x08new_post\x18\x02 \x01(\x0b\x32\x17.mattermost.plugin.Post\x12)\n\x08old_post\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.Post\"_\n\x1cMessageWillBeUpdatedResponse\x12%\n\x04post\x18\x01 \x01(\x0b\x32\x17.mattermost.plugin.Post\x12\x18\n\x10rejection_reason\x18\x02 \x01(\t\"q\n\x1bMessageHasBeenPostedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12%\n\x04post\x18\x02 \x01(\x0b\x32\x17.mattermost.plugin.Post\"\x1e\n\x1cMessageHasBeenPostedResponse\"\xa1\x01\n\x1cMessageHasBeenUpdatedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12)\n\x08new_post\x18\x02 \x01(\x0b\x32\x17.mattermost.plugin.Post\x12)\n\x08old_post\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.Post\"\x1f\n\x1dMessageHasBeenUpdatedResponse\"r\n\x1cMessageHasBeenDeletedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12%\n\x04post\x18\x02 \x01(\x0b\x32\x17.mattermost.plugin.Post\"\x1f\n\x1dMessageHasBeenDeletedResponse\"y\n\x1bReactionHasBeenAddedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12-\n\x08reaction\x18\x02 \x01(\x0b\x32\x1b.mattermost.plugin.Reaction\"\x1e\n\x1cReactionHasBeenAddedResponse\"{\n\x1dReactionHasBeenRemovedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12-\n\x08reaction\x18\x02 \x01(\x0b\x32\x1b.mattermost.plugin.Reaction\" \n\x1eReactionHasBeenRemovedResponse\"x\n\x1c\x43hannelHasBeenCreatedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12+\n\x07\x63hannel\x18\x02 \x01(\x0b\x32\x1a.mattermost.plugin.Channel\"\x1f\n\x1d\x43hannelHasBeenCreatedResponse\"\xac\x01\n\x1bUserHasJoinedChannelRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12\x38\n\x0e\x63hannel_member\x18\x02 \x01(\x0b\x32 .mattermost.plugin.ChannelMember\x12&\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.User\"\x1e\n\x1cUserHasJoinedChannelResponse\"\xaa\x01\n\x19UserHasLeftChannelRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12\x38\n\x0e\x63hannel_member\x18\x02 \x01(\x0b\x32 .mattermost.plugin.ChannelMember\x12&\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.User\"\x1c\n\x1aUserHasLeftChannelResponse\"\x7f\n\x1cTeamMemberWillBeAddedRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12\x32\n\x0bteam_member\x18\x02 \x01(\x0b\x32\x1d.mattermost.plugin.TeamMember\"m\n\x1dTeamMemberWillBeAddedResponse\x12\x32\n\x0bteam_member\x18\x01 \x01(\x0b\x32\x1d.mattermost.plugin.TeamMember\x12\x18\n\x10rejection_reason\x18\x02 \x01(\t\"\xa3\x01\n\x18UserHasJoinedTeamRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12\x32\n\x0bteam_member\x18\x02 \x01(\x0b\x32\x1d.mattermost.plugin.TeamMember\x12&\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.User\"\x1b\n\x19UserHasJoinedTeamResponse\"\xa1\x01\n\x16UserHasLeftTeamRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12\x32\n\x0bteam_member\x18\x02 \x01(\x0b\x32\x1d.mattermost.plugin.TeamMember\x12&\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x17.mattermost.plugin.User\"\x19\n\x17UserHasLeftTeamResponse\"r\n\x15\x45xecuteCommandRequest\x12+\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1a.mattermost.plugin.Context\x12,\n\x04\x61rgs\x18\x02 \x01(\x0b\x32\x1e.mattermost.plugin.CommandArgs\"N\n\x16\x45xecuteCommandResponse\x12\x34\n\x08response\x18\x01 \x01(\x0b\x32\".mattermost.plugin.CommandResponse2\xa0\x10\n\x0bPluginHooks\x12\\\n\x0bImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n\nOnActivate\x12$.mattermost.plugin.OnActivateRequest\x1a%.mattermost.plugin.OnActivateResponse\x12_\n\x0cOnDeactivate\x12&.mattermost.plugin.OnDeactivateRequest\x1a\'.mattermost.plugin.OnDeactivateResponse\x12z\n\x15OnConfigurationChange\x12/.mattermost.plugin.OnConfigurationChangeRequest\x1a\x30.mattermost.plugin.OnConfigurationChangeResponse\x12t\n\x13MessageWillBePosted\x12-.mattermost.plugin.MessageWillBePostedRequest\x1a..mattermost.plugin.MessageWillBePostedResponse\x12w\n\x14MessageWillBeUpdated\x12..mattermost.plugin.MessageWillBeUpdatedRequest\x1a/.mattermost.plugin.MessageWillBeUpdatedResponse\x12w\n\x14MessageHasBeenPosted\x12..mattermost.plugin.MessageHasBeenPostedRequest\x1a/.mattermost.plugin.MessageHasBeenPostedResponse\x12z\n\x15MessageHasBeenUpdated\x12/.mattermost.plugin.MessageHasBeenUpdatedRequest\x1a\x30.mattermost.plugin.MessageHasBeenUpdatedResponse\x12z\n\x15MessageHasBeenDeleted\x12/.mattermost.plugin.MessageHasBeenDeletedRequest\x1a\x30.mattermost.plugin.MessageHasBeenDeletedResponse\x12w\n\x14ReactionHasBeenAdded\x12..mattermost.plugin.ReactionHasBeenAddedRequest\x1a/.mattermost.plugin.ReactionHasBeenAddedResponse\x12}\n\x16ReactionHasBeenRemoved\x12\x30.mattermost.plugin.ReactionHasBeenRemovedRequest\x1a\x31.mattermost.plugin.ReactionHasBeenRemovedResponse\x12z\n\x15\x43hannelHasBeenCreated\x12/.mattermost.plugin.ChannelHasBeenCreatedRequest\x1a\x30.mattermost.plugin.ChannelHasBeenCreatedResponse\x12w\n\x14UserHasJoinedChannel\x12..mattermost.plugin.UserHasJoinedChannelRequest\x1a/.mattermost.plugin.UserHasJoinedChannelResponse\x12q\n\x12UserHasLeftChannel\x12,.mattermost.plugin.UserHasLeftChannelRequest\x1a-.mattermost.plugin.UserHasLeftChannelResponse\x12z\n\x15TeamMemberWillBeAdded\x12/.mattermost.plugin.TeamMemberWillBeAddedRequest\x1a\x30.mattermost.plugin.TeamMemberWillBeAddedResponse\x12n\n\x11UserHasJoinedTeam\x12+.mattermost.plugin.UserHasJoinedTeamRequest\x1a,.mattermost.plugin.UserHasJoinedTeamResponse\x12h\n\x0fUserHasLeftTeam\x12).mattermost.plugin.UserHasLeftTeamRequest\x1a*.mattermost.plugin.UserHasLeftTeamResponse\x12\x65\n\x0e\x45xecuteCommand\x12(.mattermost.plugin.ExecuteCommandRequest\x1a).mattermost.plugin.ExecuteCommandResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,18 +38,80 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, __name__, _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Zjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpb'
-  _globals['_IMPLEMENTEDREQUEST']._serialized_start=52
-  _globals['_IMPLEMENTEDREQUEST']._serialized_end=72
-  _globals['_IMPLEMENTEDRESPONSE']._serialized_start=74
-  _globals['_IMPLEMENTEDRESPONSE']._serialized_end=110
-  _globals['_ONACTIVATEREQUEST']._serialized_start=112
-  _globals['_ONACTIVATEREQUEST']._serialized_end=131
-  _globals['_ONACTIVATERESPONSE']._serialized_start=133
-  _globals['_ONACTIVATERESPONSE']._serialized_end=153
-  _globals['_ONDEACTIVATEREQUEST']._serialized_start=155
-  _globals['_ONDEACTIVATEREQUEST']._serialized_end=176
-  _globals['_ONDEACTIVATERESPONSE']._serialized_start=178
-  _globals['_ONDEACTIVATERESPONSE']._serialized_end=200
-  _globals['_PLUGINHOOKS']._serialized_start=203
-  _globals['_PLUGINHOOKS']._serialized_end=498
+  _globals['_CONTEXT']._serialized_start=248
+  _globals['_CONTEXT']._serialized_end=362
+  _globals['_IMPLEMENTEDREQUEST']._serialized_start=364
+  _globals['_IMPLEMENTEDREQUEST']._serialized_end=384
+  _globals['_IMPLEMENTEDRESPONSE']._serialized_start=386
+  _globals['_IMPLEMENTEDRESPONSE']._serialized_end=422
+  _globals['_ONACTIVATEREQUEST']._serialized_start=424
+  _globals['_ONACTIVATEREQUEST']._serialized_end=443
+  _globals['_ONACTIVATERESPONSE']._serialized_start=445
+  _globals['_ONACTIVATERESPONSE']._serialized_end=465
+  _globals['_ONDEACTIVATEREQUEST']._serialized_start=467
+  _globals['_ONDEACTIVATEREQUEST']._serialized_end=488
+  _globals['_ONDEACTIVATERESPONSE']._serialized_start=490
+  _globals['_ONDEACTIVATERESPONSE']._serialized_end=512
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_start=514
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_end=544
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_start=546
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_end=577
+  _globals['_MESSAGEWILLBEPOSTEDREQUEST']._serialized_start=579
+  _globals['_MESSAGEWILLBEPOSTEDREQUEST']._serialized_end=691
+  _globals['_MESSAGEWILLBEPOSTEDRESPONSE']._serialized_start=693
+  _globals['_MESSAGEWILLBEPOSTEDRESPONSE']._serialized_end=787
+  _globals['_MESSAGEWILLBEUPDATEDREQUEST']._serialized_start=790
+  _globals['_MESSAGEWILLBEUPDATEDREQUEST']._serialized_end=950
+  _globals['_MESSAGEWILLBEUPDATEDRESPONSE']._serialized_start=952
+  _globals['_MESSAGEWILLBEUPDATEDRESPONSE']._serialized_end=1047
+  _globals['_MESSAGEHASBEENPOSTEDREQUEST']._serialized_start=1049
+  _globals['_MESSAGEHASBEENPOSTEDREQUEST']._serialized_end=1162
+  _globals['_MESSAGEHASBEENPOSTEDRESPONSE']._serialized_start=1164
+  _globals['_MESSAGEHASBEENPOSTEDRESPONSE']._serialized_end=1194
+  _globals['_MESSAGEHASBEENUPDATEDREQUEST']._serialized_start=1197
+  _globals['_MESSAGEHASBEENUPDATEDREQUEST']._serialized_end=1358
+  _globals['_MESSAGEHASBEENUPDATEDRESPONSE']._serialized_start=1360
+  _globals['_MESSAGEHASBEENUPDATEDRESPONSE']._serialized_end=1391
+  _globals['_MESSAGEHASBEENDELETEDREQUEST']._serialized_start=1393
+  _globals['_MESSAGEHASBEENDELETEDREQUEST']._serialized_end=1507
+  _globals['_MESSAGEHASBEENDELETEDRESPONSE']._serialized_start=1509
+  _globals['_MESSAGEHASBEENDELETEDRESPONSE']._serialized_end=1540
+  _globals['_REACTIONHASBEENADDEDREQUEST']._serialized_start=1542
+  _globals['_REACTIONHASBEENADDEDREQUEST']._serialized_end=1663
+  _globals['_REACTIONHASBEENADDEDRESPONSE']._serialized_start=1665
+  _globals['_REACTIONHASBEENADDEDRESPONSE']._serialized_end=1695
+  _globals['_REACTIONHASBEENREMOVEDREQUEST']._serialized_start=1697
+  _globals['_REACTIONHASBEENREMOVEDREQUEST']._serialized_end=1820
+  _globals['_REACTIONHASBEENREMOVEDRESPONSE']._serialized_start=1822
+  _globals['_REACTIONHASBEENREMOVEDRESPONSE']._serialized_end=1854
+  _globals['_CHANNELHASBEENCREATEDREQUEST']._serialized_start=1856
+  _globals['_CHANNELHASBEENCREATEDREQUEST']._serialized_end=1976
+  _globals['_CHANNELHASBEENCREATEDRESPONSE']._serialized_start=1978
+  _globals['_CHANNELHASBEENCREATEDRESPONSE']._serialized_end=2009
+  _globals['_USERHASJOINEDCHANNELREQUEST']._serialized_start=2012
+  _globals['_USERHASJOINEDCHANNELREQUEST']._serialized_end=2184
+  _globals['_USERHASJOINEDCHANNELRESPONSE']._serialized_start=2186
+  _globals['_USERHASJOINEDCHANNELRESPONSE']._serialized_end=2216
+  _globals['_USERHASLEFTCHANNELREQUEST']._serialized_start=2219
+  _globals['_USERHASLEFTCHANNELREQUEST']._serialized_end=2389
+  _globals['_USERHASLEFTCHANNELRESPONSE']._serialized_start=2391
+  _globals['_USERHASLEFTCHANNELRESPONSE']._serialized_end=2419
+  _globals['_TEAMMEMBERWILLBEADDEDREQUEST']._serialized_start=2421
+  _globals['_TEAMMEMBERWILLBEADDEDREQUEST']._serialized_end=2548
+  _globals['_TEAMMEMBERWILLBEADDEDRESPONSE']._serialized_start=2550
+  _globals['_TEAMMEMBERWILLBEADDEDRESPONSE']._serialized_end=2659
+  _globals['_USERHASJOINEDTEAMREQUEST']._serialized_start=2662
+  _globals['_USERHASJOINEDTEAMREQUEST']._serialized_end=2825
+  _globals['_USERHASJOINEDTEAMRESPONSE']._serialized_start=2827
+  _globals['_USERHASJOINEDTEAMRESPONSE']._serialized_end=2854
+  _globals['_USERHASLEFTTEAMREQUEST']._serialized_start=2857
+  _globals['_USERHASLEFTTEAMREQUEST']._serialized_end=3018
+  _globals['_USERHASLEFTTEAMRESPONSE']._serialized_start=3020
+  _globals['_USERHASLEFTTEAMRESPONSE']._serialized_end=3045
+  _globals['_EXECUTECOMMANDREQUEST']._serialized_start=3047
+  _globals['_EXECUTECOMMANDREQUEST']._serialized_end=3161
+  _globals['_EXECUTECOMMANDRESPONSE']._serialized_start=3163
+  _globals['_EXECUTECOMMANDRESPONSE']._serialized_end=3241
+  _globals['_PLUGINHOOKS']._serialized_start=3244
+  _globals['_PLUGINHOOKS']._serialized_end=5324
 # @@protoc_insertion_point(module_scope)

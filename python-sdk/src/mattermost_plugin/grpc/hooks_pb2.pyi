@@ -4,14 +4,26 @@ isort:skip_file
 The hooks that a Mattermost server calls on a plugin, as a gRPC service.
 
 The plugin serves this service; the server is the client. Each RPC
-mirrors one method of the Go plugin.Hooks interface. A hook that returns
-an error upstream fails with a gRPC status here.
+mirrors one method of the Go plugin.Hooks interface, with the same
+arguments and results. A hook that returns an error upstream fails with a
+gRPC status here; an AppError travels in the status details, as in the
+Plugin API.
+
+The server calls only the hooks that Implemented lists, and applies
+Mattermost's rules to failures: nearly every hook fails open, so a post
+is never lost because a plugin crashed, hung or answered garbage.
 """
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from . import channels_pb2 as _channels_pb2
+from . import commands_pb2 as _commands_pb2
+from . import posts_pb2 as _posts_pb2
+from . import reactions_pb2 as _reactions_pb2
+from . import teams_pb2 as _teams_pb2
+from . import users_pb2 as _users_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -22,6 +34,47 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class Context(_message.Message):
+    """Context describes the request that led the server to call a hook
+    (plugin.Context). Every field may be empty, for example when no user
+    request caused the call.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    ACCEPT_LANGUAGE_FIELD_NUMBER: _builtins.int
+    USER_AGENT_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """Id of the session of the user whose request caused the call."""
+    request_id: _builtins.str
+    """Id of the request, for logs."""
+    ip_address: _builtins.str
+    """IP address the request came from."""
+    accept_language: _builtins.str
+    """Value of the request's Accept-Language header."""
+    user_agent: _builtins.str
+    """Value of the request's User-Agent header."""
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        ip_address: _builtins.str = ...,
+        accept_language: _builtins.str = ...,
+        user_agent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_language", b"accept_language", "ip_address", b"ip_address", "request_id", b"request_id", "session_id", b"session_id", "user_agent", b"user_agent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Context: _TypeAlias = Context  # noqa: Y015
 
 @_typing.final
 class ImplementedRequest(_message.Message):
@@ -131,3 +184,780 @@ class OnDeactivateResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OnDeactivateResponse: _TypeAlias = OnDeactivateResponse  # noqa: Y015
+
+@_typing.final
+class OnConfigurationChangeRequest(_message.Message):
+    """OnConfigurationChangeRequest has no fields: the plugin reads its
+    configuration through the API.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnConfigurationChangeRequest: _TypeAlias = OnConfigurationChangeRequest  # noqa: Y015
+
+@_typing.final
+class OnConfigurationChangeResponse(_message.Message):
+    """OnConfigurationChangeResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnConfigurationChangeResponse: _TypeAlias = OnConfigurationChangeResponse  # noqa: Y015
+
+@_typing.final
+class MessageWillBePostedRequest(_message.Message):
+    """MessageWillBePostedRequest carries the post about to be stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the post."""
+
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post, as the previous plugin left it."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageWillBePostedRequest: _TypeAlias = MessageWillBePostedRequest  # noqa: Y015
+
+@_typing.final
+class MessageWillBePostedResponse(_message.Message):
+    """MessageWillBePostedResponse keeps, replaces or rejects the post."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the post with this reason.
+    "plugin.message_will_be_posted.dismiss_post" drops it without an
+    error shown to the user.
+    """
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post to store instead; unset keeps the post unchanged."""
+
+    def __init__(
+        self,
+        *,
+        post: _posts_pb2.Post | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post", b"post", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageWillBePostedResponse: _TypeAlias = MessageWillBePostedResponse  # noqa: Y015
+
+@_typing.final
+class MessageWillBeUpdatedRequest(_message.Message):
+    """MessageWillBeUpdatedRequest carries an edit about to be stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    NEW_POST_FIELD_NUMBER: _builtins.int
+    OLD_POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the edit."""
+
+    @_builtins.property
+    def new_post(self) -> _posts_pb2.Post:
+        """The post as edited."""
+
+    @_builtins.property
+    def old_post(self) -> _posts_pb2.Post:
+        """The post as stored before the edit."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        new_post: _posts_pb2.Post | None = ...,
+        old_post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_post", b"new_post", "old_post", b"old_post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_post", b"new_post", "old_post", b"old_post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageWillBeUpdatedRequest: _TypeAlias = MessageWillBeUpdatedRequest  # noqa: Y015
+
+@_typing.final
+class MessageWillBeUpdatedResponse(_message.Message):
+    """MessageWillBeUpdatedResponse replaces or rejects the edit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """The reason of a rejection."""
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post to store; unset rejects the edit."""
+
+    def __init__(
+        self,
+        *,
+        post: _posts_pb2.Post | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post", b"post", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageWillBeUpdatedResponse: _TypeAlias = MessageWillBeUpdatedResponse  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenPostedRequest(_message.Message):
+    """MessageHasBeenPostedRequest carries a stored post."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the post."""
+
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post as stored."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenPostedRequest: _TypeAlias = MessageHasBeenPostedRequest  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenPostedResponse(_message.Message):
+    """MessageHasBeenPostedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenPostedResponse: _TypeAlias = MessageHasBeenPostedResponse  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenUpdatedRequest(_message.Message):
+    """MessageHasBeenUpdatedRequest carries a stored edit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    NEW_POST_FIELD_NUMBER: _builtins.int
+    OLD_POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the edit."""
+
+    @_builtins.property
+    def new_post(self) -> _posts_pb2.Post:
+        """The post as stored after the edit."""
+
+    @_builtins.property
+    def old_post(self) -> _posts_pb2.Post:
+        """The post as it was before the edit."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        new_post: _posts_pb2.Post | None = ...,
+        old_post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_post", b"new_post", "old_post", b"old_post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_post", b"new_post", "old_post", b"old_post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenUpdatedRequest: _TypeAlias = MessageHasBeenUpdatedRequest  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenUpdatedResponse(_message.Message):
+    """MessageHasBeenUpdatedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenUpdatedResponse: _TypeAlias = MessageHasBeenUpdatedResponse  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenDeletedRequest(_message.Message):
+    """MessageHasBeenDeletedRequest carries a deleted post."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the deletion."""
+
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post as it was deleted."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenDeletedRequest: _TypeAlias = MessageHasBeenDeletedRequest  # noqa: Y015
+
+@_typing.final
+class MessageHasBeenDeletedResponse(_message.Message):
+    """MessageHasBeenDeletedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageHasBeenDeletedResponse: _TypeAlias = MessageHasBeenDeletedResponse  # noqa: Y015
+
+@_typing.final
+class ReactionHasBeenAddedRequest(_message.Message):
+    """ReactionHasBeenAddedRequest carries a stored reaction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    REACTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the reaction."""
+
+    @_builtins.property
+    def reaction(self) -> _reactions_pb2.Reaction:
+        """The reaction."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        reaction: _reactions_pb2.Reaction | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "reaction", b"reaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "reaction", b"reaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactionHasBeenAddedRequest: _TypeAlias = ReactionHasBeenAddedRequest  # noqa: Y015
+
+@_typing.final
+class ReactionHasBeenAddedResponse(_message.Message):
+    """ReactionHasBeenAddedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactionHasBeenAddedResponse: _TypeAlias = ReactionHasBeenAddedResponse  # noqa: Y015
+
+@_typing.final
+class ReactionHasBeenRemovedRequest(_message.Message):
+    """ReactionHasBeenRemovedRequest carries a removed reaction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    REACTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the removal."""
+
+    @_builtins.property
+    def reaction(self) -> _reactions_pb2.Reaction:
+        """The reaction."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        reaction: _reactions_pb2.Reaction | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "reaction", b"reaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "reaction", b"reaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactionHasBeenRemovedRequest: _TypeAlias = ReactionHasBeenRemovedRequest  # noqa: Y015
+
+@_typing.final
+class ReactionHasBeenRemovedResponse(_message.Message):
+    """ReactionHasBeenRemovedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactionHasBeenRemovedResponse: _TypeAlias = ReactionHasBeenRemovedResponse  # noqa: Y015
+
+@_typing.final
+class ChannelHasBeenCreatedRequest(_message.Message):
+    """ChannelHasBeenCreatedRequest carries a new channel."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the creation."""
+
+    @_builtins.property
+    def channel(self) -> _channels_pb2.Channel:
+        """The channel."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel: _channels_pb2.Channel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelHasBeenCreatedRequest: _TypeAlias = ChannelHasBeenCreatedRequest  # noqa: Y015
+
+@_typing.final
+class ChannelHasBeenCreatedResponse(_message.Message):
+    """ChannelHasBeenCreatedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelHasBeenCreatedResponse: _TypeAlias = ChannelHasBeenCreatedResponse  # noqa: Y015
+
+@_typing.final
+class UserHasJoinedChannelRequest(_message.Message):
+    """UserHasJoinedChannelRequest carries a new channel membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_MEMBER_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the join."""
+
+    @_builtins.property
+    def channel_member(self) -> _channels_pb2.ChannelMember:
+        """The membership."""
+
+    @_builtins.property
+    def actor(self) -> _users_pb2.User:
+        """The user who added the member; unset when they joined on their own."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel_member: _channels_pb2.ChannelMember | None = ...,
+        actor: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasJoinedChannelRequest: _TypeAlias = UserHasJoinedChannelRequest  # noqa: Y015
+
+@_typing.final
+class UserHasJoinedChannelResponse(_message.Message):
+    """UserHasJoinedChannelResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasJoinedChannelResponse: _TypeAlias = UserHasJoinedChannelResponse  # noqa: Y015
+
+@_typing.final
+class UserHasLeftChannelRequest(_message.Message):
+    """UserHasLeftChannelRequest carries an ended channel membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_MEMBER_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the leave."""
+
+    @_builtins.property
+    def channel_member(self) -> _channels_pb2.ChannelMember:
+        """The membership."""
+
+    @_builtins.property
+    def actor(self) -> _users_pb2.User:
+        """The user who removed the member; unset when they left on their own."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel_member: _channels_pb2.ChannelMember | None = ...,
+        actor: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLeftChannelRequest: _TypeAlias = UserHasLeftChannelRequest  # noqa: Y015
+
+@_typing.final
+class UserHasLeftChannelResponse(_message.Message):
+    """UserHasLeftChannelResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLeftChannelResponse: _TypeAlias = UserHasLeftChannelResponse  # noqa: Y015
+
+@_typing.final
+class TeamMemberWillBeAddedRequest(_message.Message):
+    """TeamMemberWillBeAddedRequest carries a team membership about to be
+    stored.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    TEAM_MEMBER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the join."""
+
+    @_builtins.property
+    def team_member(self) -> _teams_pb2.TeamMember:
+        """The membership."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        team_member: _teams_pb2.TeamMember | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TeamMemberWillBeAddedRequest: _TypeAlias = TeamMemberWillBeAddedRequest  # noqa: Y015
+
+@_typing.final
+class TeamMemberWillBeAddedResponse(_message.Message):
+    """TeamMemberWillBeAddedResponse keeps, replaces or rejects the membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEAM_MEMBER_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the join with this reason."""
+    @_builtins.property
+    def team_member(self) -> _teams_pb2.TeamMember:
+        """The membership to store instead; unset keeps it unchanged."""
+
+    def __init__(
+        self,
+        *,
+        team_member: _teams_pb2.TeamMember | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["team_member", b"team_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason", "team_member", b"team_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TeamMemberWillBeAddedResponse: _TypeAlias = TeamMemberWillBeAddedResponse  # noqa: Y015
+
+@_typing.final
+class UserHasJoinedTeamRequest(_message.Message):
+    """UserHasJoinedTeamRequest carries a new team membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    TEAM_MEMBER_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the join."""
+
+    @_builtins.property
+    def team_member(self) -> _teams_pb2.TeamMember:
+        """The membership."""
+
+    @_builtins.property
+    def actor(self) -> _users_pb2.User:
+        """The user who added the member; unset when they joined on their own."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        team_member: _teams_pb2.TeamMember | None = ...,
+        actor: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasJoinedTeamRequest: _TypeAlias = UserHasJoinedTeamRequest  # noqa: Y015
+
+@_typing.final
+class UserHasJoinedTeamResponse(_message.Message):
+    """UserHasJoinedTeamResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasJoinedTeamResponse: _TypeAlias = UserHasJoinedTeamResponse  # noqa: Y015
+
+@_typing.final
+class UserHasLeftTeamRequest(_message.Message):
+    """UserHasLeftTeamRequest carries an ended team membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    TEAM_MEMBER_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the leave."""
+
+    @_builtins.property
+    def team_member(self) -> _teams_pb2.TeamMember:
+        """The membership."""
+
+    @_builtins.property
+    def actor(self) -> _users_pb2.User:
+        """The user who removed the member; unset when they left on their own."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        team_member: _teams_pb2.TeamMember | None = ...,
+        actor: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "context", b"context", "team_member", b"team_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLeftTeamRequest: _TypeAlias = UserHasLeftTeamRequest  # noqa: Y015
+
+@_typing.final
+class UserHasLeftTeamResponse(_message.Message):
+    """UserHasLeftTeamResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLeftTeamResponse: _TypeAlias = UserHasLeftTeamResponse  # noqa: Y015
+
+@_typing.final
+class ExecuteCommandRequest(_message.Message):
+    """ExecuteCommandRequest carries a slash command to run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that ran the command."""
+
+    @_builtins.property
+    def args(self) -> _commands_pb2.CommandArgs:
+        """The command line and where it ran."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        args: _commands_pb2.CommandArgs | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExecuteCommandRequest: _TypeAlias = ExecuteCommandRequest  # noqa: Y015
+
+@_typing.final
+class ExecuteCommandResponse(_message.Message):
+    """ExecuteCommandResponse is the command's answer. A failed command fails
+    the RPC instead, with its AppError in the status details.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> _commands_pb2.CommandResponse:
+        """The answer shown to the user."""
+
+    def __init__(
+        self,
+        *,
+        response: _commands_pb2.CommandResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExecuteCommandResponse: _TypeAlias = ExecuteCommandResponse  # noqa: Y015

@@ -50,6 +50,81 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.FromString,
                 _registered_method=True)
+        self.OnConfigurationChange = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnConfigurationChange',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeResponse.FromString,
+                _registered_method=True)
+        self.MessageWillBePosted = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessageWillBePosted',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedResponse.FromString,
+                _registered_method=True)
+        self.MessageWillBeUpdated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessageWillBeUpdated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedResponse.FromString,
+                _registered_method=True)
+        self.MessageHasBeenPosted = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessageHasBeenPosted',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedResponse.FromString,
+                _registered_method=True)
+        self.MessageHasBeenUpdated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessageHasBeenUpdated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedResponse.FromString,
+                _registered_method=True)
+        self.MessageHasBeenDeleted = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessageHasBeenDeleted',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedResponse.FromString,
+                _registered_method=True)
+        self.ReactionHasBeenAdded = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ReactionHasBeenAdded',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedResponse.FromString,
+                _registered_method=True)
+        self.ReactionHasBeenRemoved = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ReactionHasBeenRemoved',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedResponse.FromString,
+                _registered_method=True)
+        self.ChannelHasBeenCreated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ChannelHasBeenCreated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedResponse.FromString,
+                _registered_method=True)
+        self.UserHasJoinedChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasJoinedChannel',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelResponse.FromString,
+                _registered_method=True)
+        self.UserHasLeftChannel = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasLeftChannel',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelResponse.FromString,
+                _registered_method=True)
+        self.TeamMemberWillBeAdded = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/TeamMemberWillBeAdded',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedResponse.FromString,
+                _registered_method=True)
+        self.UserHasJoinedTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasJoinedTeam',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamResponse.FromString,
+                _registered_method=True)
+        self.UserHasLeftTeam = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasLeftTeam',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamResponse.FromString,
+                _registered_method=True)
+        self.ExecuteCommand = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ExecuteCommand',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
+                _registered_method=True)
 
 
 class PluginHooksServicer(object):
@@ -65,7 +140,9 @@ class PluginHooksServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def OnActivate(self, request, context):
-        """OnActivate is called once the plugin has started. A failure stops the
+        """---- Lifecycle ----
+
+        OnActivate is called once the plugin has started. A failure stops the
         activation. Minimum server version: 5.2.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -75,6 +152,137 @@ class PluginHooksServicer(object):
     def OnDeactivate(self, request, context):
         """OnDeactivate is called before the plugin is stopped. Minimum server
         version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnConfigurationChange(self, request, context):
+        """OnConfigurationChange is called after the plugin's configuration or the
+        server's changed, and once before OnActivate. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessageWillBePosted(self, request, context):
+        """---- Posts ----
+
+        MessageWillBePosted runs before a post is stored. It may keep, replace
+        or reject the post. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessageWillBeUpdated(self, request, context):
+        """MessageWillBeUpdated runs before an edit is stored. Its answer replaces
+        the edited post; no post rejects the edit. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessageHasBeenPosted(self, request, context):
+        """MessageHasBeenPosted runs after a post was stored. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessageHasBeenUpdated(self, request, context):
+        """MessageHasBeenUpdated runs after an edit was stored. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessageHasBeenDeleted(self, request, context):
+        """MessageHasBeenDeleted runs after a post was deleted. Minimum server
+        version: 9.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReactionHasBeenAdded(self, request, context):
+        """---- Reactions ----
+
+        ReactionHasBeenAdded runs after a reaction was stored. Minimum server
+        version: 5.30.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReactionHasBeenRemoved(self, request, context):
+        """ReactionHasBeenRemoved runs after a reaction was removed. Minimum
+        server version: 5.30.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChannelHasBeenCreated(self, request, context):
+        """---- Channels ----
+
+        ChannelHasBeenCreated runs after a channel, a direct or a group message
+        was created. Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasJoinedChannel(self, request, context):
+        """UserHasJoinedChannel runs after a user joined a channel. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasLeftChannel(self, request, context):
+        """UserHasLeftChannel runs after a user left a channel. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TeamMemberWillBeAdded(self, request, context):
+        """---- Teams ----
+
+        TeamMemberWillBeAdded runs before a user joins a team. It may keep,
+        replace or reject the membership. Minimum server version: 11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasJoinedTeam(self, request, context):
+        """UserHasJoinedTeam runs after a user joined a team. Minimum server
+        version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasLeftTeam(self, request, context):
+        """UserHasLeftTeam runs after a user left a team. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecuteCommand(self, request, context):
+        """---- Commands ----
+
+        ExecuteCommand runs a slash command that the plugin registered.
+        Minimum server version: 5.2.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -97,6 +305,81 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.OnDeactivate,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.SerializeToString,
+            ),
+            'OnConfigurationChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnConfigurationChange,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeResponse.SerializeToString,
+            ),
+            'MessageWillBePosted': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessageWillBePosted,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedResponse.SerializeToString,
+            ),
+            'MessageWillBeUpdated': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessageWillBeUpdated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedResponse.SerializeToString,
+            ),
+            'MessageHasBeenPosted': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessageHasBeenPosted,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedResponse.SerializeToString,
+            ),
+            'MessageHasBeenUpdated': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessageHasBeenUpdated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedResponse.SerializeToString,
+            ),
+            'MessageHasBeenDeleted': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessageHasBeenDeleted,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedResponse.SerializeToString,
+            ),
+            'ReactionHasBeenAdded': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactionHasBeenAdded,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedResponse.SerializeToString,
+            ),
+            'ReactionHasBeenRemoved': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactionHasBeenRemoved,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedResponse.SerializeToString,
+            ),
+            'ChannelHasBeenCreated': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChannelHasBeenCreated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedResponse.SerializeToString,
+            ),
+            'UserHasJoinedChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasJoinedChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelResponse.SerializeToString,
+            ),
+            'UserHasLeftChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasLeftChannel,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelResponse.SerializeToString,
+            ),
+            'TeamMemberWillBeAdded': grpc.unary_unary_rpc_method_handler(
+                    servicer.TeamMemberWillBeAdded,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedResponse.SerializeToString,
+            ),
+            'UserHasJoinedTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasJoinedTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamResponse.SerializeToString,
+            ),
+            'UserHasLeftTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasLeftTeam,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamResponse.SerializeToString,
+            ),
+            'ExecuteCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecuteCommand,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +464,411 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/OnDeactivate',
             mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.OnDeactivateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnConfigurationChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnConfigurationChange',
+            mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnConfigurationChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessageWillBePosted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessageWillBePosted',
+            mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessageWillBePostedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessageWillBeUpdated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessageWillBeUpdated',
+            mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessageWillBeUpdatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessageHasBeenPosted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessageHasBeenPosted',
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenPostedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessageHasBeenUpdated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessageHasBeenUpdated',
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenUpdatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessageHasBeenDeleted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessageHasBeenDeleted',
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessageHasBeenDeletedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactionHasBeenAdded(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ReactionHasBeenAdded',
+            mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenAddedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactionHasBeenRemoved(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ReactionHasBeenRemoved',
+            mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ReactionHasBeenRemovedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChannelHasBeenCreated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ChannelHasBeenCreated',
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelHasBeenCreatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasJoinedChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasJoinedChannel',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasLeftChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasLeftChannel',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftChannelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TeamMemberWillBeAdded(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/TeamMemberWillBeAdded',
+            mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.TeamMemberWillBeAddedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasJoinedTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasJoinedTeam',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasJoinedTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasLeftTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasLeftTeam',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLeftTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecuteCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ExecuteCommand',
+            mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,8 +4,14 @@ isort:skip_file
 The hooks that a Mattermost server calls on a plugin, as a gRPC service.
 
 The plugin serves this service; the server is the client. Each RPC
-mirrors one method of the Go plugin.Hooks interface. A hook that returns
-an error upstream fails with a gRPC status here.
+mirrors one method of the Go plugin.Hooks interface, with the same
+arguments and results. A hook that returns an error upstream fails with a
+gRPC status here; an AppError travels in the status details, as in the
+Plugin API.
+
+The server calls only the hooks that Implemented lists, and applies
+Mattermost's rules to failures: nearly every hook fails open, so a post
+is never lost because a plugin crashed, hung or answered garbage.
 """
 
 from collections import abc as _abc
@@ -43,12 +49,85 @@ class PluginHooksStub:
     "OnActivate"). The server calls only those.
     """
     OnActivate: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnActivateRequest, _hooks_pb2.OnActivateResponse]
-    """OnActivate is called once the plugin has started. A failure stops the
+    """---- Lifecycle ----
+
+    OnActivate is called once the plugin has started. A failure stops the
     activation. Minimum server version: 5.2.
     """
     OnDeactivate: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnDeactivateRequest, _hooks_pb2.OnDeactivateResponse]
     """OnDeactivate is called before the plugin is stopped. Minimum server
     version: 5.2.
+    """
+    OnConfigurationChange: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnConfigurationChangeRequest, _hooks_pb2.OnConfigurationChangeResponse]
+    """OnConfigurationChange is called after the plugin's configuration or the
+    server's changed, and once before OnActivate. Minimum server version:
+    5.2.
+    """
+    MessageWillBePosted: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessageWillBePostedRequest, _hooks_pb2.MessageWillBePostedResponse]
+    """---- Posts ----
+
+    MessageWillBePosted runs before a post is stored. It may keep, replace
+    or reject the post. Minimum server version: 5.2.
+    """
+    MessageWillBeUpdated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessageWillBeUpdatedRequest, _hooks_pb2.MessageWillBeUpdatedResponse]
+    """MessageWillBeUpdated runs before an edit is stored. Its answer replaces
+    the edited post; no post rejects the edit. Minimum server version: 5.2.
+    """
+    MessageHasBeenPosted: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenPostedRequest, _hooks_pb2.MessageHasBeenPostedResponse]
+    """MessageHasBeenPosted runs after a post was stored. Minimum server
+    version: 5.2.
+    """
+    MessageHasBeenUpdated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenUpdatedRequest, _hooks_pb2.MessageHasBeenUpdatedResponse]
+    """MessageHasBeenUpdated runs after an edit was stored. Minimum server
+    version: 5.2.
+    """
+    MessageHasBeenDeleted: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenDeletedRequest, _hooks_pb2.MessageHasBeenDeletedResponse]
+    """MessageHasBeenDeleted runs after a post was deleted. Minimum server
+    version: 9.1.
+    """
+    ReactionHasBeenAdded: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ReactionHasBeenAddedRequest, _hooks_pb2.ReactionHasBeenAddedResponse]
+    """---- Reactions ----
+
+    ReactionHasBeenAdded runs after a reaction was stored. Minimum server
+    version: 5.30.
+    """
+    ReactionHasBeenRemoved: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ReactionHasBeenRemovedRequest, _hooks_pb2.ReactionHasBeenRemovedResponse]
+    """ReactionHasBeenRemoved runs after a reaction was removed. Minimum
+    server version: 5.30.
+    """
+    ChannelHasBeenCreated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ChannelHasBeenCreatedRequest, _hooks_pb2.ChannelHasBeenCreatedResponse]
+    """---- Channels ----
+
+    ChannelHasBeenCreated runs after a channel, a direct or a group message
+    was created. Minimum server version: 5.2.
+    """
+    UserHasJoinedChannel: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasJoinedChannelRequest, _hooks_pb2.UserHasJoinedChannelResponse]
+    """UserHasJoinedChannel runs after a user joined a channel. Minimum server
+    version: 5.2.
+    """
+    UserHasLeftChannel: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLeftChannelRequest, _hooks_pb2.UserHasLeftChannelResponse]
+    """UserHasLeftChannel runs after a user left a channel. Minimum server
+    version: 5.2.
+    """
+    TeamMemberWillBeAdded: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.TeamMemberWillBeAddedRequest, _hooks_pb2.TeamMemberWillBeAddedResponse]
+    """---- Teams ----
+
+    TeamMemberWillBeAdded runs before a user joins a team. It may keep,
+    replace or reject the membership. Minimum server version: 11.7.
+    """
+    UserHasJoinedTeam: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasJoinedTeamRequest, _hooks_pb2.UserHasJoinedTeamResponse]
+    """UserHasJoinedTeam runs after a user joined a team. Minimum server
+    version: 5.2.
+    """
+    UserHasLeftTeam: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLeftTeamRequest, _hooks_pb2.UserHasLeftTeamResponse]
+    """UserHasLeftTeam runs after a user left a team. Minimum server version:
+    5.2.
+    """
+    ExecuteCommand: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ExecuteCommandRequest, _hooks_pb2.ExecuteCommandResponse]
+    """---- Commands ----
+
+    ExecuteCommand runs a slash command that the plugin registered.
+    Minimum server version: 5.2.
     """
 
 @_typing.type_check_only
@@ -61,12 +140,85 @@ class PluginHooksAsyncStub(PluginHooksStub):
     "OnActivate"). The server calls only those.
     """
     OnActivate: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnActivateRequest, _hooks_pb2.OnActivateResponse]  # type: ignore[assignment]
-    """OnActivate is called once the plugin has started. A failure stops the
+    """---- Lifecycle ----
+
+    OnActivate is called once the plugin has started. A failure stops the
     activation. Minimum server version: 5.2.
     """
     OnDeactivate: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnDeactivateRequest, _hooks_pb2.OnDeactivateResponse]  # type: ignore[assignment]
     """OnDeactivate is called before the plugin is stopped. Minimum server
     version: 5.2.
+    """
+    OnConfigurationChange: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnConfigurationChangeRequest, _hooks_pb2.OnConfigurationChangeResponse]  # type: ignore[assignment]
+    """OnConfigurationChange is called after the plugin's configuration or the
+    server's changed, and once before OnActivate. Minimum server version:
+    5.2.
+    """
+    MessageWillBePosted: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessageWillBePostedRequest, _hooks_pb2.MessageWillBePostedResponse]  # type: ignore[assignment]
+    """---- Posts ----
+
+    MessageWillBePosted runs before a post is stored. It may keep, replace
+    or reject the post. Minimum server version: 5.2.
+    """
+    MessageWillBeUpdated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessageWillBeUpdatedRequest, _hooks_pb2.MessageWillBeUpdatedResponse]  # type: ignore[assignment]
+    """MessageWillBeUpdated runs before an edit is stored. Its answer replaces
+    the edited post; no post rejects the edit. Minimum server version: 5.2.
+    """
+    MessageHasBeenPosted: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenPostedRequest, _hooks_pb2.MessageHasBeenPostedResponse]  # type: ignore[assignment]
+    """MessageHasBeenPosted runs after a post was stored. Minimum server
+    version: 5.2.
+    """
+    MessageHasBeenUpdated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenUpdatedRequest, _hooks_pb2.MessageHasBeenUpdatedResponse]  # type: ignore[assignment]
+    """MessageHasBeenUpdated runs after an edit was stored. Minimum server
+    version: 5.2.
+    """
+    MessageHasBeenDeleted: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessageHasBeenDeletedRequest, _hooks_pb2.MessageHasBeenDeletedResponse]  # type: ignore[assignment]
+    """MessageHasBeenDeleted runs after a post was deleted. Minimum server
+    version: 9.1.
+    """
+    ReactionHasBeenAdded: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ReactionHasBeenAddedRequest, _hooks_pb2.ReactionHasBeenAddedResponse]  # type: ignore[assignment]
+    """---- Reactions ----
+
+    ReactionHasBeenAdded runs after a reaction was stored. Minimum server
+    version: 5.30.
+    """
+    ReactionHasBeenRemoved: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ReactionHasBeenRemovedRequest, _hooks_pb2.ReactionHasBeenRemovedResponse]  # type: ignore[assignment]
+    """ReactionHasBeenRemoved runs after a reaction was removed. Minimum
+    server version: 5.30.
+    """
+    ChannelHasBeenCreated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ChannelHasBeenCreatedRequest, _hooks_pb2.ChannelHasBeenCreatedResponse]  # type: ignore[assignment]
+    """---- Channels ----
+
+    ChannelHasBeenCreated runs after a channel, a direct or a group message
+    was created. Minimum server version: 5.2.
+    """
+    UserHasJoinedChannel: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasJoinedChannelRequest, _hooks_pb2.UserHasJoinedChannelResponse]  # type: ignore[assignment]
+    """UserHasJoinedChannel runs after a user joined a channel. Minimum server
+    version: 5.2.
+    """
+    UserHasLeftChannel: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLeftChannelRequest, _hooks_pb2.UserHasLeftChannelResponse]  # type: ignore[assignment]
+    """UserHasLeftChannel runs after a user left a channel. Minimum server
+    version: 5.2.
+    """
+    TeamMemberWillBeAdded: _aio.UnaryUnaryMultiCallable[_hooks_pb2.TeamMemberWillBeAddedRequest, _hooks_pb2.TeamMemberWillBeAddedResponse]  # type: ignore[assignment]
+    """---- Teams ----
+
+    TeamMemberWillBeAdded runs before a user joins a team. It may keep,
+    replace or reject the membership. Minimum server version: 11.7.
+    """
+    UserHasJoinedTeam: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasJoinedTeamRequest, _hooks_pb2.UserHasJoinedTeamResponse]  # type: ignore[assignment]
+    """UserHasJoinedTeam runs after a user joined a team. Minimum server
+    version: 5.2.
+    """
+    UserHasLeftTeam: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLeftTeamRequest, _hooks_pb2.UserHasLeftTeamResponse]  # type: ignore[assignment]
+    """UserHasLeftTeam runs after a user left a team. Minimum server version:
+    5.2.
+    """
+    ExecuteCommand: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ExecuteCommandRequest, _hooks_pb2.ExecuteCommandResponse]  # type: ignore[assignment]
+    """---- Commands ----
+
+    ExecuteCommand runs a slash command that the plugin registered.
+    Minimum server version: 5.2.
     """
 
 class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
@@ -88,7 +240,9 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
         request: _hooks_pb2.OnActivateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_hooks_pb2.OnActivateResponse, _abc.Awaitable[_hooks_pb2.OnActivateResponse]]:
-        """OnActivate is called once the plugin has started. A failure stops the
+        """---- Lifecycle ----
+
+        OnActivate is called once the plugin has started. A failure stops the
         activation. Minimum server version: 5.2.
         """
 
@@ -100,6 +254,167 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_hooks_pb2.OnDeactivateResponse, _abc.Awaitable[_hooks_pb2.OnDeactivateResponse]]:
         """OnDeactivate is called before the plugin is stopped. Minimum server
         version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def OnConfigurationChange(
+        self,
+        request: _hooks_pb2.OnConfigurationChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnConfigurationChangeResponse, _abc.Awaitable[_hooks_pb2.OnConfigurationChangeResponse]]:
+        """OnConfigurationChange is called after the plugin's configuration or the
+        server's changed, and once before OnActivate. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MessageWillBePosted(
+        self,
+        request: _hooks_pb2.MessageWillBePostedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessageWillBePostedResponse, _abc.Awaitable[_hooks_pb2.MessageWillBePostedResponse]]:
+        """---- Posts ----
+
+        MessageWillBePosted runs before a post is stored. It may keep, replace
+        or reject the post. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MessageWillBeUpdated(
+        self,
+        request: _hooks_pb2.MessageWillBeUpdatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessageWillBeUpdatedResponse, _abc.Awaitable[_hooks_pb2.MessageWillBeUpdatedResponse]]:
+        """MessageWillBeUpdated runs before an edit is stored. Its answer replaces
+        the edited post; no post rejects the edit. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MessageHasBeenPosted(
+        self,
+        request: _hooks_pb2.MessageHasBeenPostedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessageHasBeenPostedResponse, _abc.Awaitable[_hooks_pb2.MessageHasBeenPostedResponse]]:
+        """MessageHasBeenPosted runs after a post was stored. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MessageHasBeenUpdated(
+        self,
+        request: _hooks_pb2.MessageHasBeenUpdatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessageHasBeenUpdatedResponse, _abc.Awaitable[_hooks_pb2.MessageHasBeenUpdatedResponse]]:
+        """MessageHasBeenUpdated runs after an edit was stored. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def MessageHasBeenDeleted(
+        self,
+        request: _hooks_pb2.MessageHasBeenDeletedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessageHasBeenDeletedResponse, _abc.Awaitable[_hooks_pb2.MessageHasBeenDeletedResponse]]:
+        """MessageHasBeenDeleted runs after a post was deleted. Minimum server
+        version: 9.1.
+        """
+
+    @_abc_1.abstractmethod
+    def ReactionHasBeenAdded(
+        self,
+        request: _hooks_pb2.ReactionHasBeenAddedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ReactionHasBeenAddedResponse, _abc.Awaitable[_hooks_pb2.ReactionHasBeenAddedResponse]]:
+        """---- Reactions ----
+
+        ReactionHasBeenAdded runs after a reaction was stored. Minimum server
+        version: 5.30.
+        """
+
+    @_abc_1.abstractmethod
+    def ReactionHasBeenRemoved(
+        self,
+        request: _hooks_pb2.ReactionHasBeenRemovedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ReactionHasBeenRemovedResponse, _abc.Awaitable[_hooks_pb2.ReactionHasBeenRemovedResponse]]:
+        """ReactionHasBeenRemoved runs after a reaction was removed. Minimum
+        server version: 5.30.
+        """
+
+    @_abc_1.abstractmethod
+    def ChannelHasBeenCreated(
+        self,
+        request: _hooks_pb2.ChannelHasBeenCreatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ChannelHasBeenCreatedResponse, _abc.Awaitable[_hooks_pb2.ChannelHasBeenCreatedResponse]]:
+        """---- Channels ----
+
+        ChannelHasBeenCreated runs after a channel, a direct or a group message
+        was created. Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasJoinedChannel(
+        self,
+        request: _hooks_pb2.UserHasJoinedChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasJoinedChannelResponse, _abc.Awaitable[_hooks_pb2.UserHasJoinedChannelResponse]]:
+        """UserHasJoinedChannel runs after a user joined a channel. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasLeftChannel(
+        self,
+        request: _hooks_pb2.UserHasLeftChannelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasLeftChannelResponse, _abc.Awaitable[_hooks_pb2.UserHasLeftChannelResponse]]:
+        """UserHasLeftChannel runs after a user left a channel. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def TeamMemberWillBeAdded(
+        self,
+        request: _hooks_pb2.TeamMemberWillBeAddedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.TeamMemberWillBeAddedResponse, _abc.Awaitable[_hooks_pb2.TeamMemberWillBeAddedResponse]]:
+        """---- Teams ----
+
+        TeamMemberWillBeAdded runs before a user joins a team. It may keep,
+        replace or reject the membership. Minimum server version: 11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasJoinedTeam(
+        self,
+        request: _hooks_pb2.UserHasJoinedTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasJoinedTeamResponse, _abc.Awaitable[_hooks_pb2.UserHasJoinedTeamResponse]]:
+        """UserHasJoinedTeam runs after a user joined a team. Minimum server
+        version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasLeftTeam(
+        self,
+        request: _hooks_pb2.UserHasLeftTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasLeftTeamResponse, _abc.Awaitable[_hooks_pb2.UserHasLeftTeamResponse]]:
+        """UserHasLeftTeam runs after a user left a team. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def ExecuteCommand(
+        self,
+        request: _hooks_pb2.ExecuteCommandRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ExecuteCommandResponse, _abc.Awaitable[_hooks_pb2.ExecuteCommandResponse]]:
+        """---- Commands ----
+
+        ExecuteCommand runs a slash command that the plugin registered.
+        Minimum server version: 5.2.
         """
 
 def add_PluginHooksServicer_to_server(servicer: PluginHooksServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
