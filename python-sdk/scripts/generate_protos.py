@@ -7,7 +7,9 @@ Writes into src/mattermost_plugin/ (or under --out):
   declare a service;
 * _api/, the methods of Client and AsyncClient, one module per domain, and
   models.py, the public model types, rendered from the descriptors by
-  generate_clients.py.
+  generate_clients.py;
+* _plugin/hookspec.py, the hooks that a plugin may implement, rendered by
+  generate_hooks.py.
 
 The .proto files live under mattermost/plugin/ in the contract directory, so
 their descriptor names (``mattermost/plugin/users.proto``) cannot collide in
@@ -145,6 +147,7 @@ def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[
     check_generator_versions(lock_file)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import generate_clients
+    import generate_hooks
 
     sources = (proto_dir / PROTO_PACKAGE_DIR).glob("*.proto")
     protos = sorted(f"{PROTO_PACKAGE_DIR}/{p.name}" for p in sources)
@@ -174,7 +177,9 @@ def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[
         api_dir = package_dir / "_api"
         if api_dir.exists():
             shutil.rmtree(api_dir)
-        for name, text in generate_clients.render(descriptor_set.read_bytes()).items():
+        descriptors = descriptor_set.read_bytes()
+        rendered = {**generate_clients.render(descriptors), **generate_hooks.render(descriptors)}
+        for name, text in rendered.items():
             target = package_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)

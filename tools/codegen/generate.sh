@@ -55,6 +55,7 @@ compare "$tmp/go/mattermost/plugin" "$proto/mattermost/plugin" '*.pb.go'
 compare "$tmp/py/grpc" "$pkg/grpc" '*.py' '*.pyi'
 compare "$tmp/py/_api" "$pkg/_api" '*.py'
 compare "$tmp/py" "$pkg" models.py
+compare "$tmp/py/_plugin" "$pkg/_plugin" hookspec.py
 if [[ $stale != 0 ]]; then
   echo "generated code is stale: run \`make generate\` and commit the result" >&2
   exit 1

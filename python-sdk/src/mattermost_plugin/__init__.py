@@ -1,5 +1,9 @@
 """Write Mattermost server plugins in Python.
 
+A plugin subclasses :class:`Plugin` (or :class:`AsyncPlugin`), handles
+hooks with methods named like them (``message_will_be_posted``) or marked
+with :func:`hook`, and calls :func:`run` from its entry point.
+
 :class:`Client` and :class:`AsyncClient` call the Plugin API of the server
 that started the plugin; :mod:`mattermost_plugin.models` holds the model
 types and :mod:`mattermost_plugin.config` the client settings, and
@@ -11,16 +15,25 @@ call raises a :class:`PluginAPIError` subclass, also importable from
 from . import config, exceptions, models, server_config
 from ._async_client import AsyncClient
 from ._client import Client
+from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
+from ._plugin.hookspec import HookName
+from ._plugin.runner import run
 from .exceptions import *  # noqa: F403 - the exception classes, listed below
 from .server_config import ServerConfig
 
 __all__ = [
+    "DISMISS",
     "AsyncClient",
+    "AsyncPlugin",
     "Client",
+    "HookName",
+    "Plugin",
     "ServerConfig",
     "config",
     "exceptions",
+    "hook",
     "models",
+    "run",
     "server_config",
 ]
 __all__ += exceptions.__all__
@@ -30,4 +43,6 @@ __version__ = "0.1.0"
 
 # Show the clients as mattermost_plugin.X in reprs, tracebacks and docs; the
 # exceptions keep their home, mattermost_plugin.exceptions.
-Client.__module__ = AsyncClient.__module__ = ServerConfig.__module__ = __name__
+for _public in (Client, AsyncClient, ServerConfig, Plugin, AsyncPlugin, HookName, hook, run):
+    _public.__module__ = __name__
+del _public

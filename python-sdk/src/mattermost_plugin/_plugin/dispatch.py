@@ -1,0 +1,205 @@
+"""The PluginHooks service: calls a plugin's handlers and turns answers into responses."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import inspect
+import logging
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf.message import Message
+
+from ..exceptions import PluginAPIError
+from ..grpc import hooks_pb2, plugin_pb2
+from .base import DISMISS, PluginBase
+from .hookspec import HOOKS
+from .spec import Answer, HookSpec
+
+__all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
+
+#: The full name of the service.
+SERVICE = "mattermost.plugin.PluginHooks"
+#: The rejection reason that dismisses a post without an error
+#: (Go's plugin.DismissPostError).
+DISMISS_POST_ERROR = "plugin.message_will_be_posted.dismiss_post"
+#: The longest error text that a failed hook sends back.
+MAX_ERROR_TEXT = 4096
+_DETAILS_KEY = "grpc-status-details-bin"
+_APP_ERROR_TYPE = "type.googleapis.com/mattermost.plugin.AppError"
+
+
+def _cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _HookFailed(Exception):
+    """A handler failed; carries the status to answer with."""
+
+    def __init__(
+        self, code: grpc.StatusCode, message: str, app_error: plugin_pb2.AppError | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = _cut(message)
+        self.app_error = app_error
+
+
+class HookDispatcher:
+    """Serves the PluginHooks service for one plugin instance.
+
+    Only the hooks the plugin handles are registered; the others answer
+    UNIMPLEMENTED, and ``Implemented`` lists the handled ones. Plain
+    handlers run in ``executor``; ``async`` handlers on the event loop. A
+    call ends at its gRPC deadline: an ``async`` handler is cancelled, a
+    plain one is left to finish in its thread while the caller gets
+    DEADLINE_EXCEEDED.
+
+    Args:
+        plugin: The plugin instance.
+        executor: Where plain handlers run.
+        logger: Where failures and their tracebacks are logged.
+    """
+
+    def __init__(
+        self,
+        plugin: PluginBase[Any],
+        executor: concurrent.futures.Executor,
+        logger: logging.Logger,
+    ) -> None:
+        self._plugin = plugin
+        self._executor = executor
+        self._logger = logger
+        self.implemented = type(plugin).implemented_hooks()
+
+    def generic_handler(self) -> grpc.GenericRpcHandler:
+        """The gRPC handler of the service, for ``server.add_generic_rpc_handlers``."""
+        methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+            "Implemented": grpc.unary_unary_rpc_method_handler(
+                self._implemented,
+                request_deserializer=hooks_pb2.ImplementedRequest.FromString,
+                response_serializer=hooks_pb2.ImplementedResponse.SerializeToString,
+            )
+        }
+        for spec in HOOKS.values():
+            if spec.name in self.implemented:
+                methods[spec.name] = grpc.unary_unary_rpc_method_handler(
+                    functools.partial(self._call, spec),
+                    request_deserializer=spec.request.FromString,
+                    response_serializer=spec.response.SerializeToString,
+                )
+        return grpc.method_handlers_generic_handler(SERVICE, methods)
+
+    async def _implemented(
+        self, request: hooks_pb2.ImplementedRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> hooks_pb2.ImplementedResponse:
+        return hooks_pb2.ImplementedResponse(hooks=self.implemented)
+
+    async def _call(
+        self, spec: HookSpec, request: Message, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Message:
+        try:
+            result = await self._run(spec, request, context.time_remaining())
+            return self._answer(spec, result)
+        except _HookFailed as failure:
+            await _abort(context, failure)
+            raise AssertionError("unreachable") from None  # abort raises
+
+    async def _run(self, spec: HookSpec, request: Message, timeout: float | None) -> object:
+        handler = self._plugin.handler(spec.name)
+        if handler is None:  # pragma: no cover - only handled hooks are registered
+            raise _HookFailed(grpc.StatusCode.UNIMPLEMENTED, f"{spec.name} is not implemented")
+        arguments = [_argument(request, name) for name in spec.params]
+        loop = asyncio.get_running_loop()
+        try:
+            if inspect.iscoroutinefunction(handler):
+                work: Any = handler(*arguments)
+            else:
+                call = functools.partial(contextvars.copy_context().run, handler, *arguments)
+                work = loop.run_in_executor(self._executor, call)
+            result = await asyncio.wait_for(work, timeout)
+            if inspect.isawaitable(result):  # a plain function that returned a coroutine
+                result = await asyncio.wait_for(result, timeout)
+            return result
+        except asyncio.TimeoutError:
+            self._logger.error(
+                "hook %s did not finish within its deadline of %.3g s", spec.name, timeout
+            )
+            raise _HookFailed(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"{spec.name} did not finish within its deadline",
+            ) from None
+        except PluginAPIError as error:
+            self._logger.exception("hook %s failed", spec.name)
+            message = f"{spec.name}: {error.message}"
+            raise _HookFailed(error.code, message, error.app_error) from None
+        except Exception as error:
+            self._logger.exception("hook %s failed", spec.name)
+            raise _HookFailed(
+                grpc.StatusCode.UNKNOWN, f"{spec.name} raised {type(error).__name__}: {error}"
+            ) from None
+
+    def _answer(self, spec: HookSpec, result: object) -> Message:
+        response = spec.response()
+        if spec.answer is Answer.NONE:
+            if result is not None:
+                self._logger.warning(
+                    "hook %s returned %s, which is ignored; it answers nothing",
+                    spec.name,
+                    type(result).__name__,
+                )
+            return response
+        model, reason = result, ""
+        if spec.answer is Answer.FILTER:
+            if result is DISMISS:
+                model, reason = None, DISMISS_POST_ERROR
+            elif isinstance(result, tuple):
+                if len(result) != 2:
+                    self._wrong_answer(spec, result)
+                model, reason = result
+                if reason is DISMISS:
+                    reason = DISMISS_POST_ERROR
+                if not isinstance(reason, str):
+                    self._wrong_answer(spec, result)
+        if model is not None:
+            field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
+            expected = field.message_type.full_name if field.message_type else ""
+            if not isinstance(model, Message) or model.DESCRIPTOR.full_name != expected:
+                self._wrong_answer(spec, result)
+            getattr(response, spec.result_field).CopyFrom(model)
+        if reason:
+            response.rejection_reason = reason  # type: ignore[attr-defined]
+        return response
+
+    def _wrong_answer(self, spec: HookSpec, result: object) -> NoReturn:
+        text = _cut(repr(result), 200)
+        message = f"{spec.name} answered {text}, which is not what {spec.signature} returns"
+        self._logger.error("%s", message)
+        raise _HookFailed(grpc.StatusCode.INTERNAL, message)
+
+
+def _argument(request: Message, name: str) -> object:
+    """The handler argument of a request field: a model, None if unset, or a value."""
+    field = request.DESCRIPTOR.fields_by_name[name]
+    if field.message_type is not None and not _is_repeated(request, name):
+        if name == "context" or request.HasField(name):
+            return getattr(request, name)
+        return None
+    return getattr(request, name)
+
+
+def _is_repeated(request: Message, name: str) -> bool:
+    value = getattr(request, name)
+    return not isinstance(value, Message)
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], failure: _HookFailed) -> None:
+    metadata: tuple[tuple[str, bytes], ...] = ()
+    if failure.app_error is not None:
+        status = plugin_pb2.ErrorStatus(code=failure.code.value[0], message=failure.message)
+        status.details.add(type_url=_APP_ERROR_TYPE, value=failure.app_error.SerializeToString())
+        metadata = ((_DETAILS_KEY, status.SerializeToString()),)
+    await context.abort(failure.code, failure.message, metadata)

@@ -1,0 +1,138 @@
+"""``mattermost_plugin.run``: serve a plugin class to a go-plugin host."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import grpc
+
+from .._async_client import AsyncClient
+from .._client import Client
+from ..exceptions import PluginAPIError
+from . import goplugin
+from .base import AsyncPlugin, PluginBase
+from .dispatch import HookDispatcher
+from .logs import APILogHandler, LogWriter
+
+__all__ = ["MANIFEST_ENV", "run", "serve"]
+
+#: The path of the plugin's manifest, which the supervisor sets.
+MANIFEST_ENV = "MATTERMOST_PLUGIN_MANIFEST"
+#: How long a stopping plugin lets running hooks finish.
+STOP_GRACE_SECONDS = 2.0
+#: Threads that run plain (not async) handlers.
+HOOK_THREADS = 16
+
+
+def run(plugin_class: type[PluginBase[Any]]) -> None:
+    """Serve ``plugin_class`` to the Mattermost server that started this process.
+
+    Call it from the plugin's entry point::
+
+        if __name__ == "__main__":
+            mattermost_plugin.run(MyPlugin)
+
+    It checks that a go-plugin host started the process, connects the
+    plugin's API client, listens on a unix socket, prints the handshake
+    line and serves the hooks until the host shuts the plugin down or the
+    process gets SIGTERM or SIGINT. It exits the process: 0 after a clean
+    stop, 1 when the process was not started by a host.
+    """
+    if not (isinstance(plugin_class, type) and issubclass(plugin_class, PluginBase)):
+        raise TypeError("run() takes a subclass of mattermost_plugin.Plugin or AsyncPlugin")
+    try:
+        goplugin.check_environment(os.environ)
+    except goplugin.HandshakeError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from None
+    stdout = sys.stdout
+    with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
+        asyncio.run(serve(plugin_class, os.environ, stdout))
+    raise SystemExit(0)
+
+
+def _manifest(environ: Mapping[str, str]) -> dict[str, Any]:
+    path = environ.get(MANIFEST_ENV) or ("plugin.json" if Path("plugin.json").is_file() else "")
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _make_logger(plugin_id: str, environ: Mapping[str, str]) -> logging.Logger:
+    logger = logging.getLogger(f"mattermost_plugin.plugin.{plugin_id}")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    handler = APILogHandler(lambda: Client(target=environ.get("MATTERMOST_PLUGIN_API_TARGET")))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    return logger
+
+
+def _redirect_stdout(logger: logging.Logger) -> None:
+    """Send the plugin's prints to its log: stdout carries the handshake only."""
+    sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # native writes too
+    sys.stdout = LogWriter(logger)
+
+
+async def serve(
+    plugin_class: type[PluginBase[Any]], environ: Mapping[str, str], stdout: TextIO
+) -> None:
+    """Serve the plugin until it is told to stop; see :func:`run`."""
+    manifest = _manifest(environ)
+    plugin_id = str(manifest.get("id") or plugin_class.__name__)
+    logger = _make_logger(plugin_id, environ)
+    # The attributes are set before __init__ runs, so that it can use them.
+    plugin = plugin_class.__new__(plugin_class)
+    plugin.manifest = manifest
+    plugin.logger = logger
+    plugin.api = AsyncClient() if issubclass(plugin_class, AsyncPlugin) else Client()
+    plugin_class.__init__(plugin)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    executor = concurrent.futures.ThreadPoolExecutor(HOOK_THREADS, thread_name_prefix="hook")
+    socket_dir = tempfile.mkdtemp(prefix="mmplugin-", dir=goplugin.socket_directory(environ))
+    socket_path = os.path.join(socket_dir, "plugin.sock")
+    server = grpc.aio.server(
+        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+    )
+    server.add_generic_rpc_handlers([HookDispatcher(plugin, executor, logger).generic_handler()])
+    server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
+    try:
+        server.add_insecure_port(f"unix:{socket_path}")
+        await server.start()
+        stdout.write(goplugin.handshake_line("unix", socket_path) + "\n")
+        stdout.flush()
+        _redirect_stdout(logger)
+        await stopping.wait()
+    finally:
+        await server.stop(STOP_GRACE_SECONDS)
+        executor.shutdown(wait=False)
+        try:
+            closing = plugin.api.close()
+            if asyncio.iscoroutine(closing):
+                await closing
+        except PluginAPIError:
+            pass
+        for handler in list(logger.handlers):
+            handler.close()
+            logger.removeHandler(handler)
+        goplugin.remove_quietly(socket_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(socket_dir)
