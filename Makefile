@@ -114,9 +114,10 @@ gazelle:
 
 ## Tests ##################################################################
 
+# The supervisor's tests run real Python plugins with the virtualenv's Python.
 .PHONY: test-go
-test-go:
-	go test -race -count=1 ./...
+test-go: venv
+	MATTERMOST_PLUGIN_PYTHON=$(abspath $(VENV_PY)) go test -race -count=1 ./...
 
 .PHONY: test-py
 test-py: venv build

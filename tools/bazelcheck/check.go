@@ -156,6 +156,9 @@ func (c *checker) checkPackage(pkg *Package) {
 			continue
 		}
 		for _, attr := range r.AttrKeys() {
+			for _, g := range globCalls(r.Attr(attr)) {
+				c.checkGlob(file, pkg.Path, g, r.Kind())
+			}
 			if !isFileAttr(attr) {
 				continue
 			}

@@ -109,6 +109,9 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 		{"label to a missing package", func(f map[string]string) {
 			f["python-sdk/BUILD.bazel"] += "\nalias(\n    name = \"a\",\n    actual = \"//nowhere:x\",\n)\n"
 		}, "there is no package //nowhere"},
+		{"glob that matches no file", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `data = ["src/pkg/py.typed"],`, `data = glob(["testdata/**"]),`, 1)
+		}, `glob pattern "testdata/**" matches no file of package //python-sdk`},
 		{"missing source file", func(f map[string]string) {
 			delete(f, "python-sdk/src/pkg/py.typed")
 		}, `no target or file "src/pkg/py.typed"`},

@@ -51,6 +51,9 @@ func evalStrings(f *build.File, e build.Expr, depth int) []string {
 			}
 		}
 	case *build.CallExpr:
+		if isGlob(x) { // patterns, not labels: see checkGlob
+			return nil
+		}
 		return evalAll(f, x.List, depth)
 	case *build.AssignExpr:
 		return evalStrings(f, x.RHS, depth)

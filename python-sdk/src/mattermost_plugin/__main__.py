@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from ._plugin import goplugin
 from ._plugin.base import AsyncPlugin, Plugin, PluginBase
-from ._plugin.runner import run
+from ._plugin.runner import claim_stdout, run
 
 
 def _load_module(name: str) -> ModuleType:
@@ -37,7 +39,9 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1 or argv[0] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
         raise SystemExit(2)
-    module_name, _, class_name = argv[0].partition(":")
+    module_name, _, class_name = argv[0].rpartition(":") if ":" in argv[0] else (argv[0], "", "")
+    if goplugin.MAGIC_COOKIE_KEY in os.environ:
+        claim_stdout()  # before the plugin's module can print
     module = _load_module(module_name)
     if class_name:
         plugin_class = getattr(module, class_name, None)

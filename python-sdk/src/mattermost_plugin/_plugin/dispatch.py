@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -16,7 +17,7 @@ from google.protobuf.message import Message
 from ..exceptions import PluginAPIError
 from ..grpc import hooks_pb2, plugin_pb2
 from .base import DISMISS, PluginBase
-from .hookspec import HOOKS
+from .hookspec import HOOKS, HookName
 from .spec import Answer, HookSpec
 
 __all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
@@ -52,7 +53,9 @@ class HookDispatcher:
     """Serves the PluginHooks service for one plugin instance.
 
     Only the hooks the plugin handles are registered; the others answer
-    UNIMPLEMENTED, and ``Implemented`` lists the handled ones. Plain
+    UNIMPLEMENTED, and ``Implemented`` lists the handled ones. As a Go
+    plugin does, OnActivate first runs the OnConfigurationChange handler,
+    whose failure is only logged. Plain
     handlers run in ``executor``; ``async`` handlers on the event loop. A
     call ends at its gRPC deadline: an ``async`` handler is cancelled, a
     plain one is left to finish in its thread while the caller gets
@@ -102,6 +105,15 @@ class HookDispatcher:
         self, spec: HookSpec, request: Message, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Message:
         try:
+            if spec.name == "OnActivate" and "OnConfigurationChange" in self.implemented:
+                # As Go plugins do on their side: read the configuration first,
+                # and only log a failure.
+                with contextlib.suppress(_HookFailed):
+                    await self._run(
+                        HOOKS[HookName.ON_CONFIGURATION_CHANGE],
+                        hooks_pb2.OnConfigurationChangeRequest(),
+                        context.time_remaining(),
+                    )
             result = await self._run(spec, request, context.time_remaining())
             return self._answer(spec, result)
         except _HookFailed as failure:

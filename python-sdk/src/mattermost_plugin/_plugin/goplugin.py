@@ -195,8 +195,16 @@ class ProtocolServices:
     async def _broker(
         self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[bytes]:
-        async for _ in requests:
-            pass
+        async def drain() -> None:
+            async for _ in requests:
+                pass
+
+        # Until the host ends the stream or the plugin stops.
+        draining = asyncio.ensure_future(drain())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        _, pending = await asyncio.wait((draining, stopping), return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
         return
         yield b""  # pragma: no cover - makes this an async generator
 

@@ -25,14 +25,47 @@ from .base import AsyncPlugin, PluginBase
 from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
 
-__all__ = ["MANIFEST_ENV", "run", "serve"]
+__all__ = ["MANIFEST_ENV", "claim_stdout", "run", "serve"]
 
 #: The path of the plugin's manifest, which the supervisor sets.
 MANIFEST_ENV = "MATTERMOST_PLUGIN_MANIFEST"
-#: How long a stopping plugin lets running hooks finish.
-STOP_GRACE_SECONDS = 2.0
+#: How long a stopping plugin lets running hooks finish; within go-plugin's
+#: wait of 2 s after Shutdown.
+STOP_GRACE_SECONDS = 1.0
+#: How long a stopping plugin waits to send its queued log records.
+LOG_FLUSH_SECONDS = 0.5
 #: Threads that run plain (not async) handlers.
 HOOK_THREADS = 16
+
+
+class _Stdout:
+    """The process's real stdout, kept for the handshake line alone."""
+
+    stream: TextIO | None = None
+
+
+def claim_stdout() -> TextIO:
+    """Keep stdout for the handshake; send everything else written to it to stderr.
+
+    After this, ``print`` and native writes to file descriptor 1 go to
+    stderr, which the host logs, so that nothing but the handshake line
+    reaches the host's end of stdout. It is idempotent, and
+    ``python -m mattermost_plugin`` calls it before importing the plugin,
+    so that even prints at import time are safe.
+    """
+    if _Stdout.stream is not None:
+        return _Stdout.stream
+    stream: TextIO = sys.stdout
+    try:
+        sys.stdout.flush()
+        real = os.dup(sys.stdout.fileno())
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        stream = os.fdopen(real, "w", encoding="utf-8", buffering=1)
+        sys.stdout = sys.stderr
+    except (OSError, ValueError, AttributeError):  # no real file descriptors
+        pass
+    _Stdout.stream = stream
+    return stream
 
 
 def run(plugin_class: type[PluginBase[Any]]) -> None:
@@ -46,8 +79,9 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
     It checks that a go-plugin host started the process, connects the
     plugin's API client, listens on a unix socket, prints the handshake
     line and serves the hooks until the host shuts the plugin down or the
-    process gets SIGTERM or SIGINT. It exits the process: 0 after a clean
-    stop, 1 when the process was not started by a host.
+    process gets SIGTERM or SIGINT. It ends the process: with 0 after a
+    stop, without waiting for plain handlers still running past their
+    deadline, and with 1 when the process was not started by a host.
     """
     if not (isinstance(plugin_class, type) and issubclass(plugin_class, PluginBase)):
         raise TypeError("run() takes a subclass of mattermost_plugin.Plugin or AsyncPlugin")
@@ -56,10 +90,13 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
     except goplugin.HandshakeError as error:
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
-    stdout = sys.stdout
+    stdout = claim_stdout()
     with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
         asyncio.run(serve(plugin_class, os.environ, stdout))
-    raise SystemExit(0)
+    # A plain handler still running past its deadline cannot be stopped;
+    # leave without waiting for its thread.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _manifest(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -82,10 +119,8 @@ def _make_logger(plugin_id: str, environ: Mapping[str, str]) -> logging.Logger:
 
 
 def _redirect_stdout(logger: logging.Logger) -> None:
-    """Send the plugin's prints to its log: stdout carries the handshake only."""
+    """Send the plugin's prints to its log (native writes go to stderr)."""
     sys.stdout.flush()
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # native writes too
     sys.stdout = LogWriter(logger)
 
 
@@ -131,7 +166,10 @@ async def serve(
         except PluginAPIError:
             pass
         for handler in list(logger.handlers):
-            handler.close()
+            if isinstance(handler, APILogHandler):
+                handler.close(LOG_FLUSH_SECONDS)
+            else:  # pragma: no cover - only the runner adds handlers
+                handler.close()
             logger.removeHandler(handler)
         goplugin.remove_quietly(socket_path)
         with contextlib.suppress(OSError):

@@ -1,0 +1,65 @@
+package hooks
+
+import (
+	"context"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// DismissPostError is the rejection reason with which MessageWillBePosted
+// drops a post without showing an error (plugin.DismissPostError).
+const DismissPostError = "plugin.message_will_be_posted.dismiss_post"
+
+// Hooks is the set of hooks a host can call on a plugin. Each method
+// mirrors the method of the same name of Mattermost's plugin.Hooks; c is
+// the context of the request that caused the call, and may be nil.
+type Hooks interface {
+	// OnActivate runs once the plugin has started; an error stops the
+	// activation.
+	OnActivate(ctx context.Context) error
+	// OnDeactivate runs before the plugin is stopped.
+	OnDeactivate(ctx context.Context) error
+	// OnConfigurationChange runs after a configuration change.
+	OnConfigurationChange(ctx context.Context) error
+
+	// MessageWillBePosted returns the post to store, or a reason to reject
+	// it.
+	MessageWillBePosted(ctx context.Context, c *pluginpb.Context, post *pluginpb.Post) (*pluginpb.Post, string)
+	// MessageWillBeUpdated returns the edited post to store; nil or a
+	// reason rejects the edit.
+	MessageWillBeUpdated(ctx context.Context, c *pluginpb.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string)
+	// MessageHasBeenPosted runs after a post was stored.
+	MessageHasBeenPosted(ctx context.Context, c *pluginpb.Context, post *pluginpb.Post)
+	// MessageHasBeenUpdated runs after an edit was stored.
+	MessageHasBeenUpdated(ctx context.Context, c *pluginpb.Context, newPost, oldPost *pluginpb.Post)
+	// MessageHasBeenDeleted runs after a post was deleted.
+	MessageHasBeenDeleted(ctx context.Context, c *pluginpb.Context, post *pluginpb.Post)
+
+	// ReactionHasBeenAdded runs after a reaction was stored.
+	ReactionHasBeenAdded(ctx context.Context, c *pluginpb.Context, reaction *pluginpb.Reaction)
+	// ReactionHasBeenRemoved runs after a reaction was removed.
+	ReactionHasBeenRemoved(ctx context.Context, c *pluginpb.Context, reaction *pluginpb.Reaction)
+
+	// ChannelHasBeenCreated runs after a channel was created.
+	ChannelHasBeenCreated(ctx context.Context, c *pluginpb.Context, channel *pluginpb.Channel)
+	// UserHasJoinedChannel runs after a user joined a channel; actor is
+	// who added them, or nil.
+	UserHasJoinedChannel(ctx context.Context, c *pluginpb.Context, member *pluginpb.ChannelMember, actor *pluginpb.User)
+	// UserHasLeftChannel runs after a user left a channel; actor is who
+	// removed them, or nil.
+	UserHasLeftChannel(ctx context.Context, c *pluginpb.Context, member *pluginpb.ChannelMember, actor *pluginpb.User)
+
+	// TeamMemberWillBeAdded returns the membership to store, or a reason
+	// to reject the join.
+	TeamMemberWillBeAdded(ctx context.Context, c *pluginpb.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string)
+	// UserHasJoinedTeam runs after a user joined a team; actor is who
+	// added them, or nil.
+	UserHasJoinedTeam(ctx context.Context, c *pluginpb.Context, member *pluginpb.TeamMember, actor *pluginpb.User)
+	// UserHasLeftTeam runs after a user left a team; actor is who removed
+	// them, or nil.
+	UserHasLeftTeam(ctx context.Context, c *pluginpb.Context, member *pluginpb.TeamMember, actor *pluginpb.User)
+
+	// ExecuteCommand runs a slash command the plugin registered. A nil
+	// response and error means the plugin did not handle it.
+	ExecuteCommand(ctx context.Context, c *pluginpb.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
+}

@@ -1,0 +1,206 @@
+package supervisor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ManifestFile is the name of the manifest in a plugin directory.
+const ManifestFile = "plugin.json"
+
+// maxManifestSize bounds the manifest file that [Load] reads.
+const maxManifestSize = 1 << 20
+
+// pluginIDPattern is Mattermost's rule for plugin ids (model.IsValidPluginId).
+var pluginIDPattern = regexp.MustCompile(`^[a-zA-Z0-9-_\.]{3,190}$`)
+
+// Manifest is the part of a plugin's manifest (model.Manifest) that the
+// supervisor reads.
+type Manifest struct {
+	// ID is the plugin's unique id, such as "com.example.hello".
+	ID string `json:"id"`
+	// Name is the plugin's display name.
+	Name string `json:"name,omitempty"`
+	// Version is the plugin's version.
+	Version string `json:"version,omitempty"`
+	// Server describes the plugin's server process; nil for a plugin
+	// without one.
+	Server *ServerManifest `json:"server,omitempty"`
+}
+
+// ServerManifest says how to start the plugin's server process: either an
+// executable, as for Go plugins, or a Python entry point.
+type ServerManifest struct {
+	// Executable is the path of a program, relative to the plugin
+	// directory, that speaks go-plugin's protocol.
+	Executable string `json:"executable,omitempty"`
+	// Python runs the plugin with a Python interpreter.
+	Python *PythonManifest `json:"python,omitempty"`
+}
+
+// PythonManifest says how to run a Python plugin: the interpreter runs
+// "python -m mattermost_plugin ENTRY" in the plugin directory.
+type PythonManifest struct {
+	// Entry is the plugin's module: a .py file relative to the plugin
+	// directory, or a dotted module name, optionally followed by
+	// ":ClassName".
+	Entry string `json:"entry"`
+	// Interpreter is the Python to use, relative to the plugin directory
+	// or absolute. Empty uses Venv, then the host's default.
+	Interpreter string `json:"interpreter,omitempty"`
+	// Venv is a virtual environment directory, relative to the plugin
+	// directory, whose bin/python runs the plugin.
+	Venv string `json:"venv,omitempty"`
+}
+
+// Bundle is a plugin directory with its manifest.
+type Bundle struct {
+	// Dir is the plugin directory, absolute.
+	Dir string
+	// Manifest is the parsed manifest.
+	Manifest Manifest
+}
+
+// Load reads and checks the manifest of the plugin in dir.
+func Load(dir string) (*Bundle, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: plugin directory %q: %w", dir, err)
+	}
+	f, err := os.Open(filepath.Join(abs, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: read manifest: %w", err)
+	}
+	defer f.Close()
+	var m Manifest
+	dec := json.NewDecoder(&limitedReader{r: f, n: maxManifestSize})
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("supervisor: parse %s: %w", filepath.Join(abs, ManifestFile), err)
+	}
+	b := &Bundle{Dir: abs, Manifest: m}
+	if err := b.check(); err != nil {
+		return nil, fmt.Errorf("supervisor: %s: %w", filepath.Join(abs, ManifestFile), err)
+	}
+	return b, nil
+}
+
+func (b *Bundle) check() error {
+	m := b.Manifest
+	if !pluginIDPattern.MatchString(m.ID) {
+		return fmt.Errorf("invalid plugin id %q: use 3 to 190 letters, digits, '-', '_' or '.'", truncate(m.ID, 200))
+	}
+	s := m.Server
+	switch {
+	case s == nil || (s.Executable == "" && s.Python == nil):
+		return errors.New("no server part: set server.executable or server.python")
+	case s.Executable != "" && s.Python != nil:
+		return errors.New("set one of server.executable and server.python, not both")
+	case s.Executable != "":
+		_, err := b.inside(s.Executable)
+		return err
+	case s.Python.Entry == "":
+		return errors.New("server.python.entry is empty")
+	}
+	if file, _ := splitEntry(s.Python.Entry); strings.HasSuffix(file, ".py") {
+		if _, err := b.inside(file); err != nil {
+			return err
+		}
+	}
+	if s.Python.Venv != "" {
+		if _, err := b.inside(s.Python.Venv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inside resolves a manifest path against the plugin directory and refuses
+// one that leaves it.
+func (b *Bundle) inside(rel string) (string, error) {
+	if filepath.IsAbs(rel) {
+		return "", fmt.Errorf("path %q must be relative to the plugin directory", truncate(rel, 200))
+	}
+	clean := filepath.Clean(rel)
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %q leaves the plugin directory", truncate(rel, 200))
+	}
+	return filepath.Join(b.Dir, clean), nil
+}
+
+// command returns the program and arguments that start the plugin;
+// defaultPython is the interpreter used when the manifest names none.
+func (b *Bundle) command(defaultPython string) (string, []string, error) {
+	s := b.Manifest.Server
+	if s.Executable != "" {
+		path, err := b.inside(s.Executable)
+		return path, nil, err
+	}
+	py := s.Python
+	python := defaultPython
+	switch {
+	case py.Interpreter != "" && filepath.IsAbs(py.Interpreter):
+		python = py.Interpreter
+	case py.Interpreter != "":
+		p, err := b.inside(py.Interpreter)
+		if err != nil {
+			return "", nil, err
+		}
+		python = p
+	case py.Venv != "":
+		venv, err := b.inside(py.Venv)
+		if err != nil {
+			return "", nil, err
+		}
+		python = filepath.Join(venv, "bin", "python")
+	}
+	if python == "" {
+		python = "python3"
+	}
+	entry := py.Entry
+	if file, class := splitEntry(entry); strings.HasSuffix(file, ".py") {
+		p, err := b.inside(file)
+		if err != nil {
+			return "", nil, err
+		}
+		entry = p + class
+	}
+	return python, []string{"-m", "mattermost_plugin", entry}, nil
+}
+
+// splitEntry splits "file.py:Class" into "file.py" and ":Class".
+func splitEntry(entry string) (file, class string) {
+	if i := strings.LastIndexByte(entry, ':'); i >= 0 {
+		return entry[:i], entry[i:]
+	}
+	return entry, ""
+}
+
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, fmt.Errorf("manifest is larger than %d bytes", maxManifestSize)
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

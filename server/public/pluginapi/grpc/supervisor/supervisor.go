@@ -1,0 +1,410 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
+)
+
+// Handshake is the go-plugin handshake of Mattermost plugins: protocol
+// version 1 and Mattermost's magic cookie.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  1,
+	MagicCookieKey:   "MATTERMOST_PLUGIN",
+	MagicCookieValue: "Securely message teams, anywhere.",
+}
+
+// pluginName is the name under which the hooks are dispensed, as upstream.
+const pluginName = "hooks"
+
+// ManifestEnv names the manifest's path in the plugin's environment.
+const ManifestEnv = "MATTERMOST_PLUGIN_MANIFEST"
+
+// Defaults of [Config].
+const (
+	DefaultStartTimeout      = 10 * time.Second
+	DefaultDeactivateTimeout = 10 * time.Second
+	DefaultStopGrace         = 2 * time.Second
+	DefaultMinBackoff        = 100 * time.Millisecond
+	DefaultMaxBackoff        = 30 * time.Second
+	// healthyRun is how long a process must run for the backoff to reset.
+	healthyRun = time.Minute
+)
+
+// Config configures a [Supervisor].
+type Config struct {
+	// APITarget is the gRPC target of the Plugin API that the plugin calls,
+	// such as "unix:///tmp/x/pluginapi.sock".
+	APITarget string
+	// APIToken is the plugin's token for the Plugin API.
+	APIToken string
+	// Python is the interpreter for Python plugins whose manifest names
+	// none; empty means "python3" on PATH.
+	Python string
+	// Logger receives the supervisor's log and the plugin's output, with
+	// the plugin's id; nil discards them.
+	Logger *slog.Logger
+	// StartTimeout bounds the wait for the handshake; 0 means
+	// DefaultStartTimeout.
+	StartTimeout time.Duration
+	// DeactivateTimeout bounds OnDeactivate when stopping; 0 means
+	// DefaultDeactivateTimeout, Mattermost's cap.
+	DeactivateTimeout time.Duration
+	// StopGrace is how long each step of a graceful stop waits for the
+	// process to exit; 0 means DefaultStopGrace.
+	StopGrace time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a restart; the wait
+	// doubles after each failed start. 0 means the defaults.
+	MinBackoff, MaxBackoff time.Duration
+	// AutoMTLS secures the connection to the plugin with go-plugin's
+	// automatic mutual TLS.
+	AutoMTLS bool
+	// HookOptions configure the hooks client, for example its deadlines.
+	HookOptions []hooks.Option
+	// Env holds extra environment variables for the plugin, as "K=V".
+	Env []string
+}
+
+func (c *Config) fill() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.DeactivateTimeout <= 0 {
+		c.DeactivateTimeout = DefaultDeactivateTimeout
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = DefaultStopGrace
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = DefaultMinBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+}
+
+// Supervisor runs one plugin's process and keeps it running.
+type Supervisor struct {
+	bundle *Bundle
+	cfg    Config
+	logger *slog.Logger
+
+	stop     chan struct{} // closed by Stop
+	watchers sync.WaitGroup
+
+	mu       sync.Mutex
+	proc     *process // nil while the process is down
+	stopped  bool
+	restarts int
+}
+
+// process is one run of the plugin's process.
+type process struct {
+	client  *plugin.Client
+	conn    *grpc.ClientConn
+	hooks   *hooks.Client
+	exited  <-chan struct{}
+	started time.Time
+	// Handshake is when the handshake came back; Activated when
+	// OnActivate returned.
+	handshake, activated time.Time
+}
+
+// Start starts the plugin of bundle and activates it.
+// It returns an error, and leaves nothing running, when the process does
+// not start, does not answer Implemented or fails OnActivate.
+func Start(ctx context.Context, bundle *Bundle, cfg Config) (*Supervisor, error) {
+	cfg.fill()
+	s := &Supervisor{
+		bundle: bundle,
+		cfg:    cfg,
+		logger: cfg.Logger.With(slog.String("plugin_id", bundle.Manifest.ID)),
+		stop:   make(chan struct{}),
+	}
+	p, err := s.launch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.adopt(p)
+	return s, nil
+}
+
+// Manifest returns the plugin's manifest.
+func (s *Supervisor) Manifest() Manifest { return s.bundle.Manifest }
+
+// Hooks returns the hooks of the running process, or [hooks.None] while
+// it is down: calls made then fail open.
+func (s *Supervisor) Hooks() hooks.Hooks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return hooks.None{}
+	}
+	return s.proc.hooks
+}
+
+// Client returns the hooks client of the running process, or nil while
+// it is down.
+func (s *Supervisor) Client() *hooks.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return nil
+	}
+	return s.proc.hooks
+}
+
+// Restarts returns how many times the process was restarted.
+func (s *Supervisor) Restarts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restarts
+}
+
+// Timing reports how long the current process took from spawn to
+// handshake and from handshake to activated.
+func (s *Supervisor) Timing() (toHandshake, toActivated time.Duration, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0, 0, false
+	}
+	p := s.proc
+	return p.handshake.Sub(p.started), p.activated.Sub(p.handshake), true
+}
+
+// Pid returns the process id of the running process, or 0.
+func (s *Supervisor) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	if rc := s.proc.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Ping checks the process's health service, as a host's health check does.
+func (s *Supervisor) Ping() error {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return errors.New("supervisor: the plugin is not running")
+	}
+	rpc, err := p.client.Client()
+	if err != nil {
+		return fmt.Errorf("supervisor: ping: %w", err)
+	}
+	return rpc.Ping()
+}
+
+// launch starts a process, asks Implemented and runs OnActivate.
+func (s *Supervisor) launch(ctx context.Context) (*process, error) {
+	name, args, err := s.bundle.command(s.cfg.Python)
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: %w", err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = s.bundle.Dir
+	// The host's environment first, so that these entries win.
+	cmd.Env = append(os.Environ(),
+		wire.EnvTarget+"="+s.cfg.APITarget,
+		wire.EnvToken+"="+s.cfg.APIToken,
+		ManifestEnv+"="+filepath.Join(s.bundle.Dir, ManifestFile),
+	)
+	cmd.Env = append(cmd.Env, s.cfg.Env...)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		Plugins:          plugin.PluginSet{pluginName: hooksPlugin{}},
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           newHCLogger(s.logger),
+		StartTimeout:     s.cfg.StartTimeout,
+		SyncStdout:       &lineLogger{logger: s.logger, attr: slog.String("source", "plugin_stdout")},
+		SyncStderr:       &lineLogger{logger: s.logger, attr: slog.String("source", "plugin_stderr")},
+		AutoMTLS:         s.cfg.AutoMTLS,
+	})
+	p := &process{client: client, started: time.Now()}
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("supervisor: start plugin %s: %w", s.bundle.Manifest.ID, err)
+	}
+	p.handshake = time.Now()
+	raw, err := rpc.Dispense(pluginName)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("supervisor: connect to plugin %s: %w", s.bundle.Manifest.ID, err)
+	}
+	d := raw.(*dispensed)
+	p.conn, p.exited = d.conn, d.ctx.Done()
+	opts := append([]hooks.Option{hooks.WithLogger(s.logger)}, s.cfg.HookOptions...)
+	if p.hooks, err = hooks.NewClient(ctx, d.conn, opts...); err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("supervisor: plugin %s: %w", s.bundle.Manifest.ID, err)
+	}
+	if err := p.hooks.OnActivate(ctx); err != nil {
+		s.logger.Error("unable to activate plugin", slog.String("error", err.Error()))
+		s.shutdown(p)
+		return nil, fmt.Errorf("supervisor: plugin %s failed to activate: %w", s.bundle.Manifest.ID, err)
+	}
+	p.activated = time.Now()
+	s.logger.Info("plugin activated",
+		slog.Duration("to_handshake", p.handshake.Sub(p.started)),
+		slog.Duration("to_activated", p.activated.Sub(p.handshake)),
+		slog.Any("hooks", p.hooks.Implemented()))
+	return p, nil
+}
+
+// adopt makes p the running process and watches it.
+func (s *Supervisor) adopt(p *process) {
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	s.watchers.Add(1)
+	go s.watch(p)
+}
+
+// watch restarts the process when it exits, until Stop.
+func (s *Supervisor) watch(p *process) {
+	defer s.watchers.Done()
+	select {
+	case <-s.stop:
+		return
+	case <-p.exited:
+	}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.proc = nil
+	s.mu.Unlock()
+	p.client.Kill() // reap it and release its resources
+	s.logger.Error("plugin process exited; restarting it")
+	backoff := s.cfg.MinBackoff
+	if time.Since(p.started) < healthyRun {
+		backoff = s.cfg.MinBackoff * 2
+	}
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(backoff):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StartTimeout+s.cfg.DeactivateTimeout)
+		next, err := s.launch(ctx)
+		cancel()
+		if err == nil {
+			s.mu.Lock()
+			if s.stopped {
+				s.mu.Unlock()
+				s.shutdown(next)
+				return
+			}
+			s.restarts++
+			s.mu.Unlock()
+			s.adopt(next)
+			return
+		}
+		backoff = min(backoff*2, s.cfg.MaxBackoff)
+		s.logger.Error("plugin restart failed", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+	}
+}
+
+// Stop deactivates the plugin (OnDeactivate, bounded by
+// DeactivateTimeout) and stops its process: go-plugin's Shutdown, then
+// SIGTERM, then a kill, each step after StopGrace. It waits until the
+// process is gone.
+func (s *Supervisor) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	p := s.proc
+	s.mu.Unlock()
+	close(s.stop)
+	var err error
+	if p != nil {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.DeactivateTimeout)
+		err = p.hooks.OnDeactivate(dctx)
+		cancel()
+		s.shutdown(p)
+		s.mu.Lock()
+		s.proc = nil
+		s.mu.Unlock()
+	}
+	s.watchers.Wait()
+	return err
+}
+
+// shutdown stops p's process gracefully, then by force.
+func (s *Supervisor) shutdown(p *process) {
+	pid := 0
+	if rc := p.client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StopGrace)
+	_ = p.conn.Invoke(ctx, "/plugin.GRPCController/Shutdown", &emptypb.Empty{}, &emptypb.Empty{})
+	cancel()
+	if !s.waitExit(p) && pid > 0 {
+		s.logger.Warn("plugin did not exit after Shutdown; sending SIGTERM")
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		if !s.waitExit(p) {
+			s.logger.Warn("plugin did not exit after SIGTERM; killing it")
+		}
+	}
+	p.client.Kill()
+}
+
+func (s *Supervisor) waitExit(p *process) bool {
+	select {
+	case <-p.exited:
+		return true
+	case <-time.After(s.cfg.StopGrace):
+		return false
+	}
+}
+
+// hooksPlugin is the go-plugin Plugin of the hooks: gRPC only.
+type hooksPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+// GRPCServer is not used: hosts do not serve plugins.
+func (hooksPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("supervisor: a host does not serve plugins")
+}
+
+// GRPCClient hands out the connection; ctx ends when the process exits.
+func (hooksPlugin) GRPCClient(ctx context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &dispensed{ctx: ctx, conn: conn}, nil
+}
+
+type dispensed struct {
+	ctx  context.Context
+	conn *grpc.ClientConn
+}

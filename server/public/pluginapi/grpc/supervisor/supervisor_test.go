@@ -1,0 +1,460 @@
+package supervisor_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
+)
+
+// pythonEnv names the interpreter that runs the test plugins; it must be
+// able to import mattermost_plugin. `make test-go` sets it to the
+// project's virtualenv.
+const pythonEnv = "MATTERMOST_PLUGIN_PYTHON"
+
+const testToken = "supervisor-test-token"
+
+// python returns the interpreter for the test plugins: $MATTERMOST_PLUGIN_PYTHON,
+// or the repository's .venv. Without one, the test fails under CI and is
+// skipped elsewhere, with the reason.
+func python(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(pythonEnv); p != "" {
+		return p
+	}
+	dir, _ := os.Getwd()
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			candidate := filepath.Join(dir, ".venv", "bin", "python")
+			if _, err := os.Stat(candidate); err == nil {
+				return candidate
+			}
+			break
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
+	}
+	t.Skipf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
+	return ""
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// api serves a memory backend on a unix socket.
+type api struct {
+	target  string
+	backend *memory.Backend
+	// logs is the server log, where the plugin's LogInfo and such go.
+	logs *syncBuffer
+}
+
+func startAPI(t *testing.T) *api {
+	t.Helper()
+	logs := &syncBuffer{}
+	backend := memory.New(memory.Logger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	srv, err := server.New(backend, testToken)
+	if err != nil {
+		t.Fatalf("server.New() = %v", err)
+	}
+	lis, err := server.ListenUnix("")
+	if err != nil {
+		t.Fatalf("ListenUnix() = %v", err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() {
+		srv.Stop()
+		lis.Close()
+	})
+	return &api{target: lis.Target, backend: backend, logs: logs}
+}
+
+// kv reads a key of the backend's KV store.
+func (a *api) kv(t *testing.T, key string) string {
+	t.Helper()
+	resp, err := a.backend.KVGet(context.Background(), &pluginpb.KVGetRequest{Key: key})
+	if err != nil {
+		t.Fatalf("KVGet(%q) = %v", key, err)
+	}
+	return string(resp.GetValue())
+}
+
+// bundle writes a plugin directory with the test plugin and a manifest.
+func bundle(t *testing.T, manifest map[string]any) *supervisor.Bundle {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "hooks_plugin.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hooks_plugin.py"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(manifest)
+	if err := os.WriteFile(filepath.Join(dir, supervisor.ManifestFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := supervisor.Load(dir)
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	return b
+}
+
+func pythonManifest(class string) map[string]any {
+	return map[string]any{
+		"id":     "com.example.hooks-test",
+		"server": map[string]any{"python": map[string]any{"entry": "hooks_plugin.py:" + class}},
+	}
+}
+
+type started struct {
+	sup  *supervisor.Supervisor
+	api  *api
+	logs *syncBuffer
+}
+
+func startPlugin(t *testing.T, class string, mutate func(*supervisor.Config)) *started {
+	t.Helper()
+	a := startAPI(t)
+	logs := &syncBuffer{}
+	cfg := supervisor.Config{
+		APITarget:   a.target,
+		APIToken:    testToken,
+		Python:      python(t),
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		StopGrace:   time.Second,
+		MinBackoff:  50 * time.Millisecond,
+		HookOptions: []hooks.Option{hooks.WithTimeout(10 * time.Second), hooks.WithHookTimeout("MessageWillBePosted", time.Second)},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sup, err := supervisor.Start(ctx, bundle(t, pythonManifest(class)), cfg)
+	if err != nil {
+		t.Fatalf("Start(%s) = %v\nlog:\n%s", class, err, logs)
+	}
+	t.Cleanup(func() { _ = sup.Stop(context.Background()) })
+	return &started{sup: sup, api: a, logs: logs}
+}
+
+var allHooks = []string{
+	"ChannelHasBeenCreated", "ExecuteCommand", "MessageHasBeenDeleted", "MessageHasBeenPosted",
+	"MessageHasBeenUpdated", "MessageWillBePosted", "MessageWillBeUpdated", "OnActivate",
+	"OnConfigurationChange", "OnDeactivate", "ReactionHasBeenAdded", "ReactionHasBeenRemoved",
+	"TeamMemberWillBeAdded", "UserHasJoinedChannel", "UserHasJoinedTeam", "UserHasLeftChannel",
+	"UserHasLeftTeam",
+}
+
+// TestEveryHook drives every hook of the contract through a real Python
+// plugin process under the supervisor, for a plugin with plain handlers and
+// one with async handlers.
+func TestEveryHook(t *testing.T) {
+	if len(allHooks) != len(hooks.Known) {
+		t.Fatalf("the test covers %d hooks; the contract has %d", len(allHooks), len(hooks.Known))
+	}
+	for _, class := range []string{"SyncHooks", "AsyncHooks"} {
+		t.Run(class, func(t *testing.T) {
+			s := startPlugin(t, class, nil)
+			ctx := context.Background()
+			h := s.sup.Hooks()
+			if got := s.sup.Client().Implemented(); strings.Join(got, ",") != strings.Join(allHooks, ",") {
+				t.Fatalf("Implemented() = %v, want %v", got, allHooks)
+			}
+			// Activation ran OnConfigurationChange, then OnActivate, in the plugin.
+			for _, name := range []string{"OnConfigurationChange", "OnActivate"} {
+				if got := s.api.kv(t, "hook:"+name); got != class {
+					t.Errorf("KV hook:%s = %q, want %q", name, got, class)
+				}
+			}
+			hc := &pluginpb.Context{RequestId: "req1", SessionId: "sess1", UserAgent: "ua/1"}
+			post := &pluginpb.Post{Id: "p1", Message: "well darn"}
+			alice := &pluginpb.User{Id: "alice"}
+
+			tests := []struct {
+				hook string
+				call func(t *testing.T) // makes the call and checks its answer
+				want string             // what the plugin recorded
+			}{
+				{"MessageWillBePosted", func(t *testing.T) {
+					got, reason := h.MessageWillBePosted(ctx, hc, post)
+					if got.GetMessage() != "well d**n" || reason != "" {
+						t.Errorf("MessageWillBePosted = %v, %q; want the rewritten post", got, reason)
+					}
+				}, class},
+				{"MessageWillBeUpdated", func(t *testing.T) {
+					got, reason := h.MessageWillBeUpdated(ctx, hc, &pluginpb.Post{Id: "p1", Message: "context"}, post)
+					if got.GetMessage() != "req1|sess1|ua/1" || reason != "" {
+						t.Errorf("MessageWillBeUpdated = %v, %q; want the context in the message", got, reason)
+					}
+				}, "well darn"},
+				{"MessageHasBeenPosted", func(*testing.T) { h.MessageHasBeenPosted(ctx, hc, post) }, "well darn"},
+				{"MessageHasBeenUpdated", func(*testing.T) {
+					h.MessageHasBeenUpdated(ctx, hc, &pluginpb.Post{Message: "new"}, &pluginpb.Post{Message: "old"})
+				}, "old->new"},
+				{"MessageHasBeenDeleted", func(*testing.T) { h.MessageHasBeenDeleted(ctx, hc, post) }, "p1"},
+				{"ReactionHasBeenAdded", func(*testing.T) {
+					h.ReactionHasBeenAdded(ctx, hc, &pluginpb.Reaction{EmojiName: "smile"})
+				}, "smile"},
+				{"ReactionHasBeenRemoved", func(*testing.T) {
+					h.ReactionHasBeenRemoved(ctx, hc, &pluginpb.Reaction{EmojiName: "frown"})
+				}, "frown"},
+				{"ChannelHasBeenCreated", func(*testing.T) {
+					h.ChannelHasBeenCreated(ctx, hc, &pluginpb.Channel{Name: "town-square"})
+				}, "town-square"},
+				{"UserHasJoinedChannel", func(*testing.T) {
+					h.UserHasJoinedChannel(ctx, hc, &pluginpb.ChannelMember{UserId: "bob"}, alice)
+				}, "bob|alice"},
+				{"UserHasLeftChannel", func(*testing.T) {
+					h.UserHasLeftChannel(ctx, hc, &pluginpb.ChannelMember{UserId: "bob"}, nil)
+				}, "bob|"},
+				{"TeamMemberWillBeAdded", func(t *testing.T) {
+					got, reason := h.TeamMemberWillBeAdded(ctx, hc, &pluginpb.TeamMember{UserId: "carol", TeamId: "t1"})
+					if got.GetRoles() != "team_user plugin_role" || got.GetTeamId() != "t1" || reason != "" {
+						t.Errorf("TeamMemberWillBeAdded = %v, %q; want the member with the plugin's roles", got, reason)
+					}
+					if _, reason := h.TeamMemberWillBeAdded(ctx, hc, &pluginpb.TeamMember{UserId: "rejectme"}); reason != "no such users here" {
+						t.Errorf("TeamMemberWillBeAdded(rejectme) reason = %q", reason)
+					}
+				}, "rejectme"},
+				{"UserHasJoinedTeam", func(*testing.T) {
+					h.UserHasJoinedTeam(ctx, hc, &pluginpb.TeamMember{UserId: "dave"}, alice)
+				}, "dave|alice"},
+				{"UserHasLeftTeam", func(*testing.T) {
+					h.UserHasLeftTeam(ctx, hc, &pluginpb.TeamMember{UserId: "dave"}, nil)
+				}, "dave|"},
+				{"ExecuteCommand", func(t *testing.T) {
+					resp, err := h.ExecuteCommand(ctx, hc, &pluginpb.CommandArgs{Command: "/hello world"})
+					if err != nil || resp.GetText() != "you said /hello world" {
+						t.Errorf("ExecuteCommand = %v, %v", resp, err)
+					}
+					resp, err = h.ExecuteCommand(ctx, hc, &pluginpb.CommandArgs{Command: "/pass"})
+					if err != nil || resp != nil {
+						t.Errorf("ExecuteCommand(/pass) = %v, %v; want nil, nil: the command falls through", resp, err)
+					}
+					_, err = h.ExecuteCommand(ctx, hc, &pluginpb.CommandArgs{Command: "/fail"})
+					var appErr *apperror.Error
+					if !errors.As(err, &appErr) || appErr.ID != "test.command.bad" || appErr.StatusCode != 400 {
+						t.Errorf("ExecuteCommand(/fail) error = %v; want the plugin's AppError", err)
+					}
+				}, "/fail"},
+			}
+			for _, tc := range tests {
+				t.Run(tc.hook, func(t *testing.T) {
+					tc.call(t)
+					if got := s.api.kv(t, "hook:"+tc.hook); got != tc.want {
+						t.Errorf("the plugin recorded %q for %s, want %q", got, tc.hook, tc.want)
+					}
+				})
+			}
+			if err := s.sup.Stop(ctx); err != nil {
+				t.Errorf("Stop() = %v", err)
+			}
+			if got := s.api.kv(t, "hook:OnDeactivate"); got != class {
+				t.Errorf("KV hook:OnDeactivate = %q, want %q", got, class)
+			}
+			// Output before the handshake reached the host's log with the
+			// plugin's id; prints and log records afterwards went through the
+			// API to the server log.
+			logs := s.logs.String()
+			for _, want := range []string{"printed at import, before the handshake", "plugin_id=com.example.hooks-test"} {
+				if !strings.Contains(logs, want) {
+					t.Errorf("host log lacks %q:\n%s", want, logs)
+				}
+			}
+			serverLog := s.api.logs.String()
+			for _, want := range []string{"printed by OnActivate", "activated through the logger"} {
+				if !strings.Contains(serverLog, want) {
+					t.Errorf("server log lacks %q:\n%s", want, serverLog)
+				}
+			}
+		})
+	}
+}
+
+// TestFailOpen shows the host's outcome when MessageWillBePosted fails in
+// each way a plugin can fail: the post goes through unchanged, in time,
+// and the plugin keeps serving.
+func TestFailOpen(t *testing.T) {
+	for _, class := range []string{"SyncHooks", "AsyncHooks"} {
+		t.Run(class, func(t *testing.T) {
+			s := startPlugin(t, class, nil)
+			ctx := context.Background()
+			tests := []struct {
+				message, wantReason, wantLog string
+			}{
+				{"reject", "rejected by the test plugin", ""},
+				{"dismiss", hooks.DismissPostError, ""},
+				{"raise", "", "RuntimeError: the handler raised"},
+				{"garbage", "", "MessageWillBePosted answered 42"},
+				{"hang", "", "DeadlineExceeded"},
+			}
+			for _, tc := range tests {
+				t.Run(tc.message, func(t *testing.T) {
+					post := &pluginpb.Post{Id: "p", Message: tc.message}
+					start := time.Now()
+					got, reason := s.sup.Hooks().MessageWillBePosted(ctx, nil, post)
+					if elapsed := time.Since(start); elapsed > 5*time.Second {
+						t.Errorf("the hook took %v; its deadline is 1 s", elapsed)
+					}
+					if reason != tc.wantReason {
+						t.Errorf("reason = %q, want %q", reason, tc.wantReason)
+					}
+					if tc.wantReason == "" && !proto.Equal(got, post) {
+						t.Errorf("post = %v, want the sent post unchanged", got)
+					}
+					if tc.wantLog != "" && !strings.Contains(s.logs.String(), tc.wantLog) {
+						t.Errorf("host log lacks %q:\n%s", tc.wantLog, s.logs)
+					}
+				})
+			}
+			// Still serving.
+			if got, _ := s.sup.Hooks().MessageWillBePosted(ctx, nil, &pluginpb.Post{Message: "darn"}); got.GetMessage() != "d**n" {
+				t.Errorf("after the failures MessageWillBePosted = %v", got)
+			}
+		})
+	}
+}
+
+// TestCrashAndRestart kills the plugin mid-hook: the post goes through
+// unchanged, and the supervisor restarts the plugin, which activates again.
+func TestCrashAndRestart(t *testing.T) {
+	s := startPlugin(t, "SyncHooks", nil)
+	ctx := context.Background()
+	oldPid := s.sup.Pid()
+	post := &pluginpb.Post{Id: "p", Message: "crash"}
+	got, reason := s.sup.Hooks().MessageWillBePosted(ctx, nil, post)
+	if reason != "" || !proto.Equal(got, post) {
+		t.Errorf("MessageWillBePosted during a crash = %v, %q; want the post unchanged", got, reason)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for s.sup.Restarts() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.sup.Restarts() != 1 {
+		t.Fatalf("Restarts() = %d after the crash, want 1\nlog:\n%s", s.sup.Restarts(), s.logs)
+	}
+	if pid := s.sup.Pid(); pid == oldPid || pid == 0 {
+		t.Errorf("Pid() = %d after the restart; was %d", pid, oldPid)
+	}
+	if got, _ := s.sup.Hooks().MessageWillBePosted(ctx, nil, &pluginpb.Post{Message: "darn"}); got.GetMessage() != "d**n" {
+		t.Errorf("after the restart MessageWillBePosted = %v", got)
+	}
+	if err := s.sup.Ping(); err != nil {
+		t.Errorf("Ping() after the restart = %v", err)
+	}
+	if !strings.Contains(s.logs.String(), "plugin process exited; restarting it") {
+		t.Errorf("host log lacks the restart:\n%s", s.logs)
+	}
+}
+
+// TestStartFailures shows what the host gets when a plugin cannot start.
+func TestStartFailures(t *testing.T) {
+	py := python(t)
+	a := startAPI(t)
+	tests := []struct {
+		name     string
+		manifest map[string]any
+		token    string
+		wantErr  string
+	}{
+		{
+			name:     "wrong API token: OnActivate's API call is refused, so activation fails",
+			manifest: pythonManifest("SyncHooks"),
+			token:    "wrong-token",
+			wantErr:  "failed to activate",
+		},
+		{
+			name: "a program that prints to stdout before the handshake",
+			manifest: map[string]any{"id": "com.example.chatty", "server": map[string]any{
+				"python": map[string]any{"entry": "hooks_plugin.py:SyncHooks", "interpreter": "chatty.sh"},
+			}},
+			token:   testToken,
+			wantErr: "Unrecognized remote plugin message",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := bundle(t, tc.manifest)
+			// chatty.sh prints, then runs the real plugin.
+			script := "#!/bin/sh\necho 'hello from before the handshake'\nexec " + py + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(b.Dir, "chatty.sh"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			logs := &syncBuffer{}
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			sup, err := supervisor.Start(ctx, b, supervisor.Config{
+				APITarget: a.target, APIToken: tc.token, Python: py, StopGrace: time.Second,
+				Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			})
+			if err == nil {
+				_ = sup.Stop(context.Background())
+				t.Fatalf("Start() succeeded, want an error with %q", tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Start() = %v, want an error with %q\nlog:\n%s", err, tc.wantErr, logs)
+			}
+			if elapsed := time.Since(start); elapsed > 15*time.Second {
+				t.Errorf("Start() took %v to fail", elapsed)
+			}
+		})
+	}
+}
+
+// TestNotStartedByAHost runs the plugin by hand, without the magic cookie:
+// it explains itself on stderr and exits 1.
+func TestNotStartedByAHost(t *testing.T) {
+	b := bundle(t, pythonManifest("SyncHooks"))
+	cmd := exec.Command(python(t), "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
+	cmd.Env = append(os.Environ(), "MATTERMOST_PLUGIN=wrong cookie")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("run by hand: %v, want exit status 1", err)
+	}
+	if !strings.Contains(stderr.String(), "not meant to be run directly") {
+		t.Errorf("stderr = %q", stderr.String())
+	}
+	if strings.Contains(stdout.String(), "|grpc|") {
+		t.Errorf("printed a handshake without the cookie: %q", stdout.String())
+	}
+}

@@ -1,0 +1,209 @@
+"""A plugin that implements every hook of the contract, for the supervisor's tests.
+
+Each handler records its call in the KV store through the Plugin API
+("hook:<Name>" = the class name), so that the Go test sees that the hook ran
+in the plugin and that the plugin could call back. The post hooks act on
+the message: see ``_filter``. SyncHooks has plain handlers and AsyncHooks
+async ones; the test runs both.
+"""
+
+import asyncio
+import os
+import time
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import CommandResponse
+
+print("printed at import, before the handshake")
+
+
+def _filter(context, post, sleep):
+    """What MessageWillBePosted and MessageWillBeUpdated do, by message."""
+    text = post.message
+    if text == "reject":
+        return None, "rejected by the test plugin"
+    if text == "dismiss":
+        return mp.DISMISS
+    if text == "raise":
+        raise RuntimeError("the handler raised")
+    if text == "garbage":
+        return 42
+    if text == "crash":
+        os._exit(3)
+    if text == "hang":
+        return sleep
+    if text == "context":
+        post.message = f"{context.request_id}|{context.session_id}|{context.user_agent}"
+        return post, ""
+    if text == "keep":
+        return None if not post.id else post
+    post.message = text.replace("darn", "d**n")
+    return post
+
+
+class SyncHooks(mp.Plugin):
+    def _record(self, name, value=None):
+        self.api.kv_set(f"hook:{name}", (value or type(self).__name__).encode())
+
+    def on_activate(self):
+        self._record("OnActivate")
+        print("printed by OnActivate")
+        self.logger.info("activated through the logger")
+
+    def on_deactivate(self):
+        self._record("OnDeactivate")
+
+    def on_configuration_change(self):
+        self._record("OnConfigurationChange")
+
+    def _answer(self, context, post):
+        result = _filter(context, post, "hang")
+        if result == "hang":
+            time.sleep(30)
+            return post
+        return result
+
+    def message_will_be_posted(self, context, post):
+        self._record("MessageWillBePosted")
+        return self._answer(context, post)
+
+    def message_will_be_updated(self, context, new_post, old_post):
+        self._record("MessageWillBeUpdated", old_post.message)
+        return self._answer(context, new_post)
+
+    def message_has_been_posted(self, context, post):
+        self._record("MessageHasBeenPosted", post.message)
+
+    def message_has_been_updated(self, context, new_post, old_post):
+        self._record("MessageHasBeenUpdated", f"{old_post.message}->{new_post.message}")
+
+    def message_has_been_deleted(self, context, post):
+        self._record("MessageHasBeenDeleted", post.id)
+
+    def reaction_has_been_added(self, context, reaction):
+        self._record("ReactionHasBeenAdded", reaction.emoji_name)
+
+    def reaction_has_been_removed(self, context, reaction):
+        self._record("ReactionHasBeenRemoved", reaction.emoji_name)
+
+    def channel_has_been_created(self, context, channel):
+        self._record("ChannelHasBeenCreated", channel.name)
+
+    def user_has_joined_channel(self, context, channel_member, actor):
+        self._record(
+            "UserHasJoinedChannel", f"{channel_member.user_id}|{actor.id if actor else ''}"
+        )
+
+    def user_has_left_channel(self, context, channel_member, actor):
+        self._record("UserHasLeftChannel", f"{channel_member.user_id}|{actor.id if actor else ''}")
+
+    def team_member_will_be_added(self, context, team_member):
+        self._record("TeamMemberWillBeAdded", team_member.user_id)
+        if team_member.user_id == "rejectme":
+            return None, "no such users here"
+        team_member.roles = "team_user plugin_role"
+        return team_member
+
+    def user_has_joined_team(self, context, team_member, actor):
+        self._record("UserHasJoinedTeam", f"{team_member.user_id}|{actor.id if actor else ''}")
+
+    def user_has_left_team(self, context, team_member, actor):
+        self._record("UserHasLeftTeam", f"{team_member.user_id}|{actor.id if actor else ''}")
+
+    def execute_command(self, context, args):
+        self._record("ExecuteCommand", args.command)
+        if args.command.startswith("/fail"):
+            raise mp.ValidationError(
+                "bad command",
+                app_error=mp.models.AppError(
+                    id="test.command.bad", message="bad command", status_code=400
+                ),
+            )
+        if args.command.startswith("/pass"):
+            return None
+        return CommandResponse(response_type="ephemeral", text=f"you said {args.command}")
+
+
+class AsyncHooks(mp.AsyncPlugin):
+    async def _record(self, name, value=None):
+        await self.api.kv_set(f"hook:{name}", (value or type(self).__name__).encode())
+
+    async def on_activate(self):
+        await self._record("OnActivate")
+        print("printed by OnActivate")
+        self.logger.info("activated through the logger")
+
+    async def on_deactivate(self):
+        await self._record("OnDeactivate")
+
+    async def on_configuration_change(self):
+        await self._record("OnConfigurationChange")
+
+    async def _answer(self, context, post):
+        result = _filter(context, post, "hang")
+        if result == "hang":
+            await asyncio.sleep(30)
+            return post
+        return result
+
+    async def message_will_be_posted(self, context, post):
+        await self._record("MessageWillBePosted")
+        return await self._answer(context, post)
+
+    async def message_will_be_updated(self, context, new_post, old_post):
+        await self._record("MessageWillBeUpdated", old_post.message)
+        return await self._answer(context, new_post)
+
+    async def message_has_been_posted(self, context, post):
+        await self._record("MessageHasBeenPosted", post.message)
+
+    async def message_has_been_updated(self, context, new_post, old_post):
+        await self._record("MessageHasBeenUpdated", f"{old_post.message}->{new_post.message}")
+
+    async def message_has_been_deleted(self, context, post):
+        await self._record("MessageHasBeenDeleted", post.id)
+
+    async def reaction_has_been_added(self, context, reaction):
+        await self._record("ReactionHasBeenAdded", reaction.emoji_name)
+
+    async def reaction_has_been_removed(self, context, reaction):
+        await self._record("ReactionHasBeenRemoved", reaction.emoji_name)
+
+    async def channel_has_been_created(self, context, channel):
+        await self._record("ChannelHasBeenCreated", channel.name)
+
+    async def user_has_joined_channel(self, context, channel_member, actor):
+        value = f"{channel_member.user_id}|{actor.id if actor else ''}"
+        await self._record("UserHasJoinedChannel", value)
+
+    async def user_has_left_channel(self, context, channel_member, actor):
+        value = f"{channel_member.user_id}|{actor.id if actor else ''}"
+        await self._record("UserHasLeftChannel", value)
+
+    async def team_member_will_be_added(self, context, team_member):
+        await self._record("TeamMemberWillBeAdded", team_member.user_id)
+        if team_member.user_id == "rejectme":
+            return None, "no such users here"
+        team_member.roles = "team_user plugin_role"
+        return team_member
+
+    async def user_has_joined_team(self, context, team_member, actor):
+        value = f"{team_member.user_id}|{actor.id if actor else ''}"
+        await self._record("UserHasJoinedTeam", value)
+
+    async def user_has_left_team(self, context, team_member, actor):
+        value = f"{team_member.user_id}|{actor.id if actor else ''}"
+        await self._record("UserHasLeftTeam", value)
+
+    async def execute_command(self, context, args):
+        await self._record("ExecuteCommand", args.command)
+        if args.command.startswith("/fail"):
+            raise mp.ValidationError(
+                "bad command",
+                app_error=mp.models.AppError(
+                    id="test.command.bad", message="bad command", status_code=400
+                ),
+            )
+        if args.command.startswith("/pass"):
+            return None
+        return CommandResponse(response_type="ephemeral", text=f"you said {args.command}")
