@@ -41,8 +41,12 @@ def test_models_are_public_and_plumbing_is_not() -> None:
     assert not user.HasField("auth_data")
 
 
-def test_init_exports_only_clients_models_config_and_exceptions() -> None:
-    """The clients, ServerConfig, the public modules and the exceptions; nothing else."""
+#: The plugin runtime's public names.
+PLUGIN_RUNTIME = ("Plugin", "AsyncPlugin", "HookName", "hook", "run", "DISMISS")
+
+
+def test_init_exports_only_clients_runtime_models_config_and_exceptions() -> None:
+    """Clients, ServerConfig, the plugin runtime, public modules, exceptions; nothing else."""
     for name in mp.__all__:
         value = getattr(mp, name)
         if isinstance(value, types.ModuleType):
@@ -53,6 +57,7 @@ def test_init_exports_only_clients_models_config_and_exceptions() -> None:
                 "AsyncClient",
                 "ServerConfig",
                 "exception_class_for",
+                *PLUGIN_RUNTIME,
             ) or issubclass(value, mp.PluginAPIError), name
 
 

@@ -40,8 +40,12 @@ def main(argv: list[str]) -> None:
         print(__doc__.strip(), file=sys.stderr)
         raise SystemExit(2)
     module_name, _, class_name = argv[0].rpartition(":") if ":" in argv[0] else (argv[0], "", "")
-    if goplugin.MAGIC_COOKIE_KEY in os.environ:
-        claim_stdout()  # before the plugin's module can print
+    try:  # before the plugin's module runs
+        goplugin.check_environment(os.environ)
+    except goplugin.HandshakeError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from None
+    claim_stdout()  # so that the module's prints cannot precede the handshake
     module = _load_module(module_name)
     if class_name:
         plugin_class = getattr(module, class_name, None)

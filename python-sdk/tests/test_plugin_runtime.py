@@ -1,0 +1,392 @@
+"""The plugin runtime: hook dispatch over real gRPC, and the go-plugin protocol in a real process.
+
+The first half serves a plugin's hooks with the runtime's dispatcher on a
+grpc.aio server and calls them as a host would. The second half starts
+plugins as processes, the way hashicorp/go-plugin does, against the real Go
+reference server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin._internal.errors import from_rpc_error
+from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR, MAX_ERROR_TEXT, HookDispatcher
+from mattermost_plugin.grpc import hooks_pb2, hooks_pb2_grpc
+from mattermost_plugin.models import AppError, CommandArgs, CommandResponse, Context, Post, User
+
+from conftest import GoServer
+
+# ---- Dispatch, in process ------------------------------------------------
+
+
+class Filters(mp.Plugin):
+    """Answers MessageWillBePosted by the post's message."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.cancelled = threading.Event()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def on_configuration_change(self) -> None:
+        self.calls.append("OnConfigurationChange")
+
+    def on_activate(self) -> None:
+        self.calls.append("OnActivate")
+
+    def on_deactivate(self) -> str:
+        return "ignored"
+
+    def message_will_be_posted(self, context: Context, post: Post) -> Any:
+        answers: dict[str, Any] = {
+            "none": None,
+            "post": Post(message="replaced"),
+            "pair": (Post(message="paired"), ""),
+            "reject": (None, "no thanks"),
+            "dismiss": mp.DISMISS,
+            "dismiss-pair": (None, mp.DISMISS),
+            "int": 42,
+            "triple": (None, "a", "b"),
+            "bad-reason": (None, 5),
+            "wrong-model": User(username="x"),
+            "context": Post(message=f"{context.request_id}/{context.user_agent}"),
+        }
+        if post.message == "block":
+            self.entered.set()
+            self.release.wait(10)
+            return None
+        if post.message == "raise":
+            raise RuntimeError("x" * (1 << 20))
+        return answers[post.message]
+
+    async def message_will_be_updated(
+        self, context: Context, new_post: Post, old_post: Post
+    ) -> Post:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return new_post  # pragma: no cover - always cancelled
+
+    def execute_command(self, context: Context, args: Any) -> CommandResponse | None:
+        if args.command == "/fail":
+            raise mp.ValidationError(
+                "bad", app_error=AppError(id="plugin.bad", message="bad command", status_code=400)
+            )
+        if args.command == "/pass":
+            return None
+        return CommandResponse(text=f"ran {args.command}")
+
+
+@pytest.fixture
+async def hooks(tmp_path: Path) -> AsyncIterator[tuple[Filters, hooks_pb2_grpc.PluginHooksStub]]:
+    plugin = Filters()
+    executor = concurrent.futures.ThreadPoolExecutor(4)
+    server = grpc.aio.server()
+    logger = logging.getLogger("test_plugin_runtime")
+    server.add_generic_rpc_handlers([HookDispatcher(plugin, executor, logger).generic_handler()])
+    address = f"unix:{tmp_path}/hooks.sock"
+    server.add_insecure_port(address)
+    await server.start()
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        yield plugin, hooks_pb2_grpc.PluginHooksStub(channel)
+    finally:
+        plugin.release.set()
+        await channel.close()
+        await server.stop(0)
+        executor.shutdown(wait=False)
+
+
+async def post_hook(stub: Any, message: str) -> Any:
+    request = hooks_pb2.MessageWillBePostedRequest(
+        context=Context(request_id="r1", user_agent="ua"), post=Post(message=message)
+    )
+    return await stub.MessageWillBePosted(request, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("message", "post", "reason"),
+    [
+        ("none", None, ""),
+        ("post", "replaced", ""),
+        ("pair", "paired", ""),
+        ("reject", None, "no thanks"),
+        ("dismiss", None, DISMISS_POST_ERROR),
+        ("dismiss-pair", None, DISMISS_POST_ERROR),
+        ("context", "r1/ua", ""),
+    ],
+)
+async def test_answers_become_responses(
+    hooks: Any, message: str, post: str | None, reason: str
+) -> None:
+    _, stub = hooks
+    response = await post_hook(stub, message)
+    assert response.HasField("post") == (post is not None)
+    if post is not None:
+        assert response.post.message == post
+    assert response.rejection_reason == reason
+
+
+@pytest.mark.parametrize("message", ["int", "triple", "bad-reason", "wrong-model"])
+async def test_a_wrong_answer_is_an_internal_error_that_names_the_signature(
+    hooks: Any, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, stub = hooks
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await post_hook(stub, message)
+    assert info.value.code() == grpc.StatusCode.INTERNAL
+    assert "which is not what message_will_be_posted(self, context: Context" in str(
+        info.value.details()
+    )
+    assert "MessageWillBePosted answered" in caplog.text
+
+
+async def test_an_exception_is_bounded_logged_with_its_traceback_and_survived(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, stub = hooks
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await post_hook(stub, "raise")
+    assert info.value.code() == grpc.StatusCode.UNKNOWN
+    details = str(info.value.details())
+    assert details.startswith("MessageWillBePosted raised RuntimeError: xxx")
+    assert len(details) <= MAX_ERROR_TEXT
+    assert "Traceback" in caplog.text
+    assert (await post_hook(stub, "none")).rejection_reason == ""
+
+
+async def test_an_app_error_reaches_the_host_with_its_fields(hooks: Any) -> None:
+    _, stub = hooks
+    args = hooks_pb2.ExecuteCommandRequest(args=CommandArgs(command="/fail"))
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.ExecuteCommand(args, timeout=10)
+    error = from_rpc_error(info.value)
+    assert isinstance(error, mp.ValidationError)
+    assert error.app_error is not None and error.app_error.id == "plugin.bad"
+    assert error.app_error.status_code == 400
+    ran = await stub.ExecuteCommand(hooks_pb2.ExecuteCommandRequest(args=CommandArgs(command="/x")))
+    assert ran.response.text == "ran /x"
+    passed = await stub.ExecuteCommand(
+        hooks_pb2.ExecuteCommandRequest(args=CommandArgs(command="/pass"))
+    )
+    assert not passed.HasField("response")
+
+
+async def test_an_async_handler_past_its_deadline_is_cancelled(hooks: Any) -> None:
+    plugin, stub = hooks
+    request = hooks_pb2.MessageWillBeUpdatedRequest(new_post=Post(message="a"))
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.MessageWillBeUpdated(request, timeout=0.3)
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert await asyncio.get_running_loop().run_in_executor(None, plugin.cancelled.wait, 10)
+
+
+async def test_a_blocked_sync_handler_blocks_no_other_hook(hooks: Any) -> None:
+    plugin, stub = hooks
+    blocked = asyncio.ensure_future(post_hook(stub, "block"))
+    assert await asyncio.get_running_loop().run_in_executor(None, plugin.entered.wait, 10)
+    # While the first call is held in its thread, others are served.
+    assert (await post_hook(stub, "reject")).rejection_reason == "no thanks"
+    implemented = await stub.Implemented(hooks_pb2.ImplementedRequest())
+    assert "MessageWillBePosted" in implemented.hooks
+    plugin.release.set()
+    assert not (await blocked).HasField("post")
+
+
+async def test_implemented_lists_the_handlers_and_others_are_unimplemented(hooks: Any) -> None:
+    _, stub = hooks
+    implemented = await stub.Implemented(hooks_pb2.ImplementedRequest())
+    assert list(implemented.hooks) == [
+        "ExecuteCommand",
+        "MessageWillBePosted",
+        "MessageWillBeUpdated",
+        "OnActivate",
+        "OnConfigurationChange",
+        "OnDeactivate",
+    ]
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.MessageHasBeenPosted(hooks_pb2.MessageHasBeenPostedRequest())
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_on_activate_reads_the_configuration_first(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugin, stub = hooks
+    await stub.OnActivate(hooks_pb2.OnActivateRequest())
+    assert plugin.calls == ["OnConfigurationChange", "OnActivate"]
+    await stub.OnDeactivate(hooks_pb2.OnDeactivateRequest())
+    assert "OnDeactivate returned str, which is ignored" in caplog.text
+
+
+# ---- The go-plugin protocol, in a real process ---------------------------
+
+PLUGIN_SOURCE = """
+import mattermost_plugin as mp
+
+print("printed at import")
+
+
+class Echo(mp.Plugin):
+    def on_activate(self):
+        self.api.kv_set("activated", b"yes")
+        self.logger.warning("activated by the test")
+        print("printed after the handshake")
+
+    def message_will_be_posted(self, context, post):
+        post.message = post.message.upper()
+        return post
+"""
+
+COOKIE = {"MATTERMOST_PLUGIN": "Securely message teams, anywhere."}
+
+
+def plugin_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATTERMOST_PLUGIN")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env.update(extra)
+    return env
+
+
+def start_plugin(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    source = tmp_path / "echo_plugin.py"
+    source.write_text(textwrap.dedent(PLUGIN_SOURCE))
+    return subprocess.Popen(
+        [sys.executable, "-m", "mattermost_plugin", f"{source}:Echo"],
+        env=plugin_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen[str], line: str) -> None:
+        self.process = process
+        self.line = line
+        self.fields = line.rstrip("\n").split("|")
+        self.channel = grpc.insecure_channel(f"unix:{self.fields[3]}")
+        self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
+
+    def health(self, service: str) -> bytes:
+        check: Any = self.channel.unary_unary("/grpc.health.v1.Health/Check")
+        request = b"\n" + bytes([len(service)]) + service.encode() if service else b""
+        response: bytes = check(request, timeout=5)
+        return response
+
+    def finish(self, timeout: float = 10) -> tuple[int, str, str]:
+        self.channel.close()
+        out, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def running(tmp_path: Path, go_server: GoServer) -> Iterator[Running]:
+    process = start_plugin(tmp_path, {**COOKIE, **go_server.environ()})
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    plugin = Running(process, line)
+    try:
+        yield plugin
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_the_handshake_line_and_nothing_else_on_stdout(
+    running: Running, go_server: GoServer
+) -> None:
+    assert running.fields[:3] == ["1", "1", "unix"]
+    assert running.fields[4:] == ["grpc", ""]
+    socket = Path(running.fields[3])
+    assert socket.is_socket()
+    running.hooks.OnActivate(hooks_pb2.OnActivateRequest(), timeout=10)
+    with go_server.client() as api:
+        assert api.kv_get("activated") == b"yes"
+    post = running.hooks.MessageWillBePosted(
+        hooks_pb2.MessageWillBePostedRequest(post=Post(message="hi")), timeout=10
+    )
+    assert post.post.message == "HI"
+    running.process.send_signal(signal.SIGTERM)
+    code, out, err = running.finish()
+    assert code == 0
+    assert out == ""  # the handshake line was read already; nothing followed
+    assert "printed at import" in err
+    assert not socket.exists() and not socket.parent.exists()
+    # The logger's record and the print after the handshake went through the API.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        logs = "\n".join(go_server.log_lines)
+        if "activated by the test" in logs and "printed after the handshake" in logs:
+            break
+        time.sleep(0.05)
+    assert "activated by the test" in logs and "printed after the handshake" in logs
+
+
+def test_health_controller_and_stdio(running: Running) -> None:
+    assert running.health("plugin") == b"\x08\x01"  # SERVING
+    assert running.health("") == b"\x08\x01"
+    with pytest.raises(grpc.RpcError) as info:
+        running.health("something-else")
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    open_stdio: Any = running.channel.unary_stream("/plugin.GRPCStdio/StreamStdio")
+    stdio = open_stdio(b"", timeout=30)
+    shutdown: Any = running.channel.unary_unary("/plugin.GRPCController/Shutdown")
+    assert shutdown(b"", timeout=5) == b""
+    assert list(stdio) == []  # the stream ends when the plugin stops
+    code, _, _ = running.finish()
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "not meant to be run directly"),
+        ({"MATTERMOST_PLUGIN": "wrong"}, "not meant to be run directly"),
+        (
+            {**COOKIE, "PLUGIN_PROTOCOL_VERSIONS": "2,3"},
+            "the host speaks plugin protocol versions '2,3'",
+        ),
+    ],
+)
+def test_a_process_not_started_by_a_host_explains_itself(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    process = start_plugin(tmp_path, env)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert out == ""
+    assert message in err
+
+
+def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "empty_plugin.py").write_text("x = 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "mattermost_plugin", str(tmp_path / "empty_plugin.py")],
+        env=plugin_env(COOKIE),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "defines 0 plugin classes (none); name one" in result.stderr
