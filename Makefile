@@ -92,7 +92,7 @@ lint-py: venv
 
 # Python tooling outside the SDK, with the SDK's ruff and mypy settings.
 TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py \
-	tools/demo/runtime_requirements.py tools/parity/import_inventory.py
+	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv
@@ -158,6 +158,11 @@ $(DEMO_STAMP): $(LOCK) python-sdk/pyproject.toml tools/demo/runtime_requirements
 		-r $(DEMO_VENV)/requirements.txt
 	touch $@
 
+# Two parts: a tour of the Plugin API from a script, then the example
+# plugin python-sdk/examples/hello_python run by the dev server, which the
+# demo uses as a Mattermost user would. The plugin process inherits the
+# absolute PYTHONPATH.
 .PHONY: demo
 demo: $(DEMO_STAMP) build
-	PYTHONPATH=python-sdk/src $(DEMO_VENV)/bin/python tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py
+	PYTHONPATH=$(abspath python-sdk/src) $(DEMO_VENV)/bin/python tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py
+	PYTHONPATH=$(abspath python-sdk/src) $(DEMO_VENV)/bin/python tools/demo/plugin_demo.py $(SERVER_BIN) python-sdk/examples/hello_python

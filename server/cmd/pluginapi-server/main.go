@@ -12,6 +12,13 @@
 // (package wire defines the line). The token comes from
 // MATTERMOST_PLUGIN_API_TOKEN when that is set, and is random otherwise.
 //
+// With -plugin DIR it is also the local dev server of plugin authors: it
+// starts the plugin in DIR under the supervisor (its plugin.json says how),
+// fires the plugin's hooks where the backend models their triggers
+// (posts, memberships, reactions, commands), and prints the ready line
+// once the plugin is activated. A plugin that does not start or activate
+// stops the server with the error.
+//
 // Logs, including the plugin's LogInfo lines, go to stderr through a
 // bounded queue: a stderr that nobody reads, or that is closed, never
 // blocks or kills the server; records beyond the queue are dropped and
@@ -36,6 +43,7 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/logsink"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
@@ -58,6 +66,8 @@ type config struct {
 	logFormat        string
 	logLevel         string
 	emojis           emojiFlags
+	pluginDir        string
+	python           string
 	license          string
 }
 
@@ -107,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
 	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
+	fs.StringVar(&c.pluginDir, "plugin", "", "plugin directory (with a plugin.json) to run under the supervisor")
+	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none (default: $"+pythonEnv+", else python3)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -164,7 +176,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	backend := memory.New(memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license))
+	var bundle *supervisor.Bundle
+	plugin := &pluginHooks{}
+	backendOpts := []memory.Option{memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license)}
+	if c.pluginDir != "" {
+		if bundle, err = supervisor.Load(c.pluginDir); err != nil {
+			return fmt.Errorf("-plugin: %w", err)
+		}
+		backendOpts = append(backendOpts, memory.PluginID(bundle.Manifest.ID), memory.WithHooks(plugin))
+	}
+	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
 	for _, e := range c.emojis {
 		name, path, _ := strings.Cut(e, "=")
@@ -197,6 +218,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
+	// stopPlugin deactivates the plugin while the API still serves it.
+	stopPlugin := func() {}
+	if bundle != nil {
+		sup, err := supervisor.Start(ctx, bundle, supervisor.Config{
+			APITarget: lis.Target,
+			APIToken:  token,
+			Python:    c.python,
+			Logger:    logger,
+		})
+		if err != nil {
+			srv.Stop()
+			return err
+		}
+		plugin.sup.Store(sup)
+		stopPlugin = func() {
+			if err := sup.Stop(context.Background()); err != nil {
+				logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
+			}
+			plugin.wait()
+		}
+	}
+
 	line, err := json.Marshal(wire.Ready{
 		Target:             lis.Target,
 		Token:              token,
@@ -208,6 +251,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("encode ready line: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		stopPlugin()
 		srv.Stop()
 		return fmt.Errorf("write ready line: %w", err)
 	}
@@ -215,9 +259,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	select {
 	case err := <-served:
+		stopPlugin()
 		return err
 	case <-ctx.Done():
 	}
+	stopPlugin()
 	logger.Info("stopping plugin API server")
 	if !srv.GracefulStop() {
 		logger.Warn("calls still in flight at the stop timeout were cancelled")
