@@ -76,7 +76,7 @@ def test_wheel_metadata(wheel: Path) -> None:
     assert meta["Name"] == "mattermost-plugin-sdk"
     assert meta["Requires-Python"] == ">=3.9"
     requires = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
-    assert sorted(requires) == ["grpcio>=1.80.1", "protobuf<8,>=6.31.1"]
+    assert sorted(requires) == ["cryptography>=44.0.0", "grpcio>=1.80.1", "protobuf<8,>=6.31.1"]
     assert meta["License-Expression"] == "Apache-2.0"
     urls = meta.get_all("Project-URL") or []
     assert "Homepage, https://github.com/mattermost/mattermost-plugin-grpc" in urls

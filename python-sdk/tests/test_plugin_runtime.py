@@ -390,3 +390,93 @@ def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "defines 0 plugin classes (none); name one" in result.stderr
+
+
+# ---- AutoMTLS --------------------------------------------------------------
+
+
+def host_certificate() -> tuple[bytes, bytes]:
+    """A one-time client certificate and key, PEM, as a go-plugin host makes."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_auto_mtls_serves_tls_and_requires_the_hosts_certificate(
+    tmp_path: Path, go_server: GoServer
+) -> None:
+    import base64
+    import ssl
+
+    cert_pem, key_pem = host_certificate()
+    env = {**COOKIE, **go_server.environ(), "PLUGIN_CLIENT_CERT": cert_pem.decode()}
+    process = start_plugin(tmp_path, env)
+    assert process.stdout is not None
+    try:
+        fields = process.stdout.readline().rstrip("\n").split("|")
+        assert fields[:3] == ["1", "1", "unix"] and fields[4] == "grpc"
+        der = base64.b64decode(fields[5] + "=" * (-len(fields[5]) % 4))
+        server_pem = ssl.DER_cert_to_PEM_cert(der).encode()
+        target = f"unix:{fields[3]}"
+        options = [("grpc.ssl_target_name_override", "localhost")]
+
+        with_cert = grpc.ssl_channel_credentials(server_pem, key_pem, cert_pem)
+        with grpc.secure_channel(target, with_cert, options) as channel:
+            implemented = hooks_pb2_grpc.PluginHooksStub(channel).Implemented(
+                hooks_pb2.ImplementedRequest(), timeout=10
+            )
+            assert "MessageWillBePosted" in implemented.hooks
+
+        without_cert = grpc.ssl_channel_credentials(server_pem)
+        with grpc.secure_channel(target, without_cert, options) as channel:
+            with pytest.raises(grpc.RpcError) as info:
+                hooks_pb2_grpc.PluginHooksStub(channel).Implemented(
+                    hooks_pb2.ImplementedRequest(), timeout=10
+                )
+            assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+        with grpc.insecure_channel(target) as channel, pytest.raises(grpc.RpcError):
+            hooks_pb2_grpc.PluginHooksStub(channel).Implemented(
+                hooks_pb2.ImplementedRequest(), timeout=10
+            )
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+        assert process.returncode == 0, err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_a_bad_host_certificate_stops_the_plugin_before_the_handshake(
+    tmp_path: Path, go_server: GoServer
+) -> None:
+    env = {**COOKIE, **go_server.environ(), "PLUGIN_CLIENT_CERT": "not a certificate"}
+    process = start_plugin(tmp_path, env)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert out == ""
+    assert "AutoMTLS: PLUGIN_CLIENT_CERT is not a PEM certificate" in err

@@ -9,7 +9,8 @@ import contextvars
 import functools
 import inspect
 import logging
-from typing import Any, NoReturn
+from collections.abc import Awaitable
+from typing import Any, Callable, NoReturn
 
 import grpc
 from google.protobuf.message import Message
@@ -90,11 +91,24 @@ class HookDispatcher:
         for spec in HOOKS.values():
             if spec.name in self.implemented:
                 methods[spec.name] = grpc.unary_unary_rpc_method_handler(
-                    functools.partial(self._call, spec),
+                    self._behavior(spec),
                     request_deserializer=spec.request.FromString,
                     response_serializer=spec.response.SerializeToString,
                 )
         return grpc.method_handlers_generic_handler(SERVICE, methods)
+
+    def _behavior(
+        self, spec: HookSpec
+    ) -> Callable[[Message, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]:
+        # A coroutine function of its own, not a functools.partial: grpcio
+        # recognises coroutine handlers with inspect, which on Python 3.9
+        # does not see through a partial of a method.
+        async def behavior(
+            request: Message, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> Message:
+            return await self._call(spec, request, context)
+
+        return behavior
 
     async def _implemented(
         self, request: hooks_pb2.ImplementedRequest, context: grpc.aio.ServicerContext[Any, Any]

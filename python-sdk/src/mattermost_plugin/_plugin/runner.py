@@ -20,7 +20,7 @@ import grpc
 from .._async_client import AsyncClient
 from .._client import Client
 from ..exceptions import PluginAPIError
-from . import goplugin
+from . import goplugin, mtls
 from .base import AsyncPlugin, PluginBase
 from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
@@ -79,9 +79,11 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
     It checks that a go-plugin host started the process, connects the
     plugin's API client, listens on a unix socket, prints the handshake
     line and serves the hooks until the host shuts the plugin down or the
-    process gets SIGTERM or SIGINT. It ends the process: with 0 after a
-    stop, without waiting for plain handlers still running past their
-    deadline, and with 1 when the process was not started by a host.
+    process gets SIGTERM or SIGINT. When the host sets ``PLUGIN_CLIENT_CERT``,
+    the connection uses go-plugin's AutoMTLS. It ends the process: with 0
+    after a stop, without waiting for plain handlers still running past
+    their deadline, and with 1 when the process was not started by a host
+    or the host's certificate is unusable.
     """
     if not (isinstance(plugin_class, type) and issubclass(plugin_class, PluginBase)):
         raise TypeError("run() takes a subclass of mattermost_plugin.Plugin or AsyncPlugin")
@@ -91,8 +93,13 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
     stdout = claim_stdout()
-    with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
-        asyncio.run(serve(plugin_class, os.environ, stdout))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
+            asyncio.run(serve(plugin_class, os.environ, stdout))
+    except mtls.AutoMTLSError as error:
+        print(f"AutoMTLS: {error}", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
     # A plain handler still running past its deadline cannot be stopped;
     # leave without waiting for its thread.
     sys.stderr.flush()
@@ -149,14 +156,28 @@ async def serve(
     )
     server.add_generic_rpc_handlers([HookDispatcher(plugin, executor, logger).generic_handler()])
     server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
+    front: mtls.TLSFront | None = None
     try:
-        server.add_insecure_port(f"unix:{socket_path}")
+        server_cert = ""
+        client_cert = environ.get(mtls.CLIENT_CERT_ENV, "")
+        if client_cert:
+            # gRPC listens privately; TLS is served on the handshake's socket.
+            context, server_cert = mtls.server_context(client_cert, socket_dir)
+            backend_path = os.path.join(socket_dir, "grpc.sock")
+            server.add_insecure_port(f"unix:{backend_path}")
+            front = mtls.TLSFront(context, socket_path, backend_path)
+        else:
+            server.add_insecure_port(f"unix:{socket_path}")
         await server.start()
-        stdout.write(goplugin.handshake_line("unix", socket_path) + "\n")
+        if front is not None:
+            await front.start()
+        stdout.write(goplugin.handshake_line("unix", socket_path, server_cert) + "\n")
         stdout.flush()
         _redirect_stdout(logger)
         await stopping.wait()
     finally:
+        if front is not None:
+            await front.close()
         await server.stop(STOP_GRACE_SECONDS)
         executor.shutdown(wait=False)
         try:
@@ -171,6 +192,7 @@ async def serve(
             else:  # pragma: no cover - only the runner adds handlers
                 handler.close()
             logger.removeHandler(handler)
-        goplugin.remove_quietly(socket_path)
+        for name in os.listdir(socket_dir):
+            goplugin.remove_quietly(os.path.join(socket_dir, name))
         with contextlib.suppress(OSError):
             os.rmdir(socket_dir)

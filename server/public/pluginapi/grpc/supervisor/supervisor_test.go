@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -456,5 +459,78 @@ func TestNotStartedByAHost(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "|grpc|") {
 		t.Errorf("printed a handshake without the cookie: %q", stdout.String())
+	}
+}
+
+// TestAutoMTLS runs the plugin under the supervisor with go-plugin's
+// AutoMTLS on: the plugin serves TLS with its own certificate and requires
+// the host's.
+func TestAutoMTLS(t *testing.T) {
+	s := startPlugin(t, "AsyncHooks", func(c *supervisor.Config) { c.AutoMTLS = true })
+	got, _ := s.sup.Hooks().MessageWillBePosted(context.Background(), nil, &pluginpb.Post{Message: "darn"})
+	if got.GetMessage() != "d**n" {
+		t.Errorf("MessageWillBePosted over mTLS = %v", got)
+	}
+	if err := s.sup.Ping(); err != nil {
+		t.Errorf("Ping() over mTLS = %v", err)
+	}
+}
+
+// rawPlugin dispenses the bare connection, for tests that use go-plugin's
+// client directly.
+type rawPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+func (rawPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error { return nil }
+
+func (rawPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return conn, nil
+}
+
+// TestGoPluginHost starts the Python plugin with hashicorp/go-plugin's own
+// client, as any go-plugin host would, with AutoMTLS on and off: the
+// handshake, the health check and a hook call all work.
+func TestGoPluginHost(t *testing.T) {
+	py := python(t)
+	a := startAPI(t)
+	b := bundle(t, pythonManifest("SyncHooks"))
+	for _, autoMTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "AutoMTLS"}[autoMTLS], func(t *testing.T) {
+			cmd := exec.Command(py, "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
+			cmd.Env = append(os.Environ(), "MATTERMOST_PLUGIN_API_TARGET="+a.target, "MATTERMOST_PLUGIN_API_TOKEN="+testToken)
+			client := plugin.NewClient(&plugin.ClientConfig{
+				HandshakeConfig:  supervisor.Handshake,
+				Plugins:          plugin.PluginSet{"hooks": rawPlugin{}},
+				Cmd:              cmd,
+				AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+				AutoMTLS:         autoMTLS,
+				Logger:           hclog.NewNullLogger(),
+			})
+			defer client.Kill()
+			rpc, err := client.Client()
+			if err != nil {
+				t.Fatalf("go-plugin Client() = %v", err)
+			}
+			if err := rpc.Ping(); err != nil {
+				t.Fatalf("go-plugin Ping() = %v", err)
+			}
+			if got := client.NegotiatedVersion(); got != 1 {
+				t.Errorf("NegotiatedVersion() = %d, want 1", got)
+			}
+			raw, err := rpc.Dispense("hooks")
+			if err != nil {
+				t.Fatalf("Dispense() = %v", err)
+			}
+			hooksClient := pluginpb.NewPluginHooksClient(raw.(*grpc.ClientConn))
+			resp, err := hooksClient.MessageWillBePosted(context.Background(), &pluginpb.MessageWillBePostedRequest{Post: &pluginpb.Post{Message: "darn"}})
+			if err != nil || resp.GetPost().GetMessage() != "d**n" {
+				t.Errorf("MessageWillBePosted = %v, %v", resp, err)
+			}
+			client.Kill()
+			if !client.Exited() {
+				t.Errorf("the plugin is still running after Kill()")
+			}
+		})
 	}
 }

@@ -1,0 +1,231 @@
+package hooks_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// fakePlugin answers hooks as its fields say; calls counts the hook calls.
+type fakePlugin struct {
+	pluginpb.UnimplementedPluginHooksServer
+	implemented []string
+	implErr     error
+	post        *pluginpb.Post
+	reason      string
+	err         error
+	delay       time.Duration
+	command     *pluginpb.CommandResponse
+	calls       atomic.Int32
+}
+
+func (f *fakePlugin) Implemented(context.Context, *pluginpb.ImplementedRequest) (*pluginpb.ImplementedResponse, error) {
+	return &pluginpb.ImplementedResponse{Hooks: f.implemented}, f.implErr
+}
+
+func (f *fakePlugin) answer(ctx context.Context) error {
+	f.calls.Add(1)
+	select {
+	case <-time.After(f.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return f.err
+}
+
+func (f *fakePlugin) MessageWillBePosted(ctx context.Context, _ *pluginpb.MessageWillBePostedRequest) (*pluginpb.MessageWillBePostedResponse, error) {
+	if err := f.answer(ctx); err != nil {
+		return nil, err
+	}
+	return &pluginpb.MessageWillBePostedResponse{Post: f.post, RejectionReason: f.reason}, nil
+}
+
+func (f *fakePlugin) MessageWillBeUpdated(ctx context.Context, _ *pluginpb.MessageWillBeUpdatedRequest) (*pluginpb.MessageWillBeUpdatedResponse, error) {
+	if err := f.answer(ctx); err != nil {
+		return nil, err
+	}
+	return &pluginpb.MessageWillBeUpdatedResponse{Post: f.post, RejectionReason: f.reason}, nil
+}
+
+func (f *fakePlugin) ExecuteCommand(ctx context.Context, _ *pluginpb.ExecuteCommandRequest) (*pluginpb.ExecuteCommandResponse, error) {
+	if err := f.answer(ctx); err != nil {
+		return nil, err
+	}
+	return &pluginpb.ExecuteCommandResponse{Response: f.command}, nil
+}
+
+func (f *fakePlugin) OnActivate(ctx context.Context, _ *pluginpb.OnActivateRequest) (*pluginpb.OnActivateResponse, error) {
+	return &pluginpb.OnActivateResponse{}, f.answer(ctx)
+}
+
+// serve runs f on a unix socket and returns a connection to it.
+func serve(t *testing.T, f *fakePlugin) *grpc.ClientConn {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hooks.sock")
+	lis, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	pluginpb.RegisterPluginHooksServer(srv, f)
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient("unix://"+path, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+	})
+	return conn
+}
+
+func newClient(t *testing.T, f *fakePlugin) *hooks.Client {
+	t.Helper()
+	c, err := hooks.NewClient(context.Background(), serve(t, f), hooks.WithTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatalf("NewClient() = %v", err)
+	}
+	return c
+}
+
+func TestMessageWillBePostedFailsOpen(t *testing.T) {
+	sent := &pluginpb.Post{Id: "p", Message: "hello"}
+	tests := []struct {
+		name       string
+		plugin     *fakePlugin
+		wantPost   *pluginpb.Post
+		wantReason string
+		wantCalls  int32
+	}{
+		{"not implemented: no call, the post unchanged", &fakePlugin{}, sent, "", 0},
+		{"kept: no post in the answer", &fakePlugin{implemented: []string{"MessageWillBePosted"}}, sent, "", 1},
+		{"replaced", &fakePlugin{implemented: []string{"MessageWillBePosted"}, post: &pluginpb.Post{Message: "new"}}, &pluginpb.Post{Message: "new"}, "", 1},
+		{"rejected", &fakePlugin{implemented: []string{"MessageWillBePosted"}, reason: "no"}, sent, "no", 1},
+		{"failed: the post unchanged", &fakePlugin{implemented: []string{"MessageWillBePosted"}, err: errors.New("boom")}, sent, "", 1},
+		{"hung past the deadline: the post unchanged", &fakePlugin{implemented: []string{"MessageWillBePosted"}, delay: time.Minute}, sent, "", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, tc.plugin)
+			start := time.Now()
+			got, reason := c.MessageWillBePosted(context.Background(), nil, sent)
+			if time.Since(start) > 10*time.Second {
+				t.Errorf("the call took %v", time.Since(start))
+			}
+			if !proto.Equal(got, tc.wantPost) || reason != tc.wantReason {
+				t.Errorf("MessageWillBePosted = %v, %q; want %v, %q", got, reason, tc.wantPost, tc.wantReason)
+			}
+			if n := tc.plugin.calls.Load(); n != tc.wantCalls {
+				t.Errorf("the plugin got %d calls, want %d", n, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestMessageWillBeUpdatedReplaces(t *testing.T) {
+	newPost, oldPost := &pluginpb.Post{Message: "new"}, &pluginpb.Post{Message: "old"}
+	tests := []struct {
+		name     string
+		plugin   *fakePlugin
+		wantPost *pluginpb.Post
+	}{
+		{"not implemented: the edit unchanged", &fakePlugin{}, newPost},
+		{"no post in the answer rejects the edit", &fakePlugin{implemented: []string{"MessageWillBeUpdated"}}, nil},
+		{"replaced", &fakePlugin{implemented: []string{"MessageWillBeUpdated"}, post: &pluginpb.Post{Message: "x"}}, &pluginpb.Post{Message: "x"}},
+		{"failed: the edit unchanged", &fakePlugin{implemented: []string{"MessageWillBeUpdated"}, err: errors.New("boom")}, newPost},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _ := newClient(t, tc.plugin).MessageWillBeUpdated(context.Background(), nil, newPost, oldPost)
+			if !proto.Equal(got, tc.wantPost) {
+				t.Errorf("MessageWillBeUpdated = %v, want %v", got, tc.wantPost)
+			}
+		})
+	}
+}
+
+func TestExecuteCommandErrors(t *testing.T) {
+	appErr := apperror.New("plugin.bad", "bad", "", 0) // an out-of-range status becomes 500
+	tests := []struct {
+		name       string
+		plugin     *fakePlugin
+		wantResp   bool
+		wantAppErr string
+		wantStatus int
+		wantCall   bool
+	}{
+		{"not implemented: nil, nil", &fakePlugin{}, false, "", 0, false},
+		{"answered", &fakePlugin{implemented: []string{"ExecuteCommand"}, command: &pluginpb.CommandResponse{Text: "hi"}}, true, "", 0, false},
+		{"AppError passed through", &fakePlugin{implemented: []string{"ExecuteCommand"}, err: appErr.GRPCStatus().Err()}, false, "plugin.bad", 500, false},
+		{"other failure: a CallError", &fakePlugin{implemented: []string{"ExecuteCommand"}, err: status.Error(codes.Internal, "garbage")}, false, "", 0, true},
+		{"hang: a CallError", &fakePlugin{implemented: []string{"ExecuteCommand"}, delay: time.Minute}, false, "", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := newClient(t, tc.plugin).ExecuteCommand(context.Background(), nil, &pluginpb.CommandArgs{Command: "/x"})
+			if (resp != nil) != tc.wantResp {
+				t.Errorf("response = %v", resp)
+			}
+			var ae *apperror.Error
+			if tc.wantAppErr != "" && (!errors.As(err, &ae) || ae.ID != tc.wantAppErr || ae.StatusCode != tc.wantStatus) {
+				t.Errorf("error = %v, want AppError %s (%d)", err, tc.wantAppErr, tc.wantStatus)
+			}
+			var ce *hooks.CallError
+			if errors.As(err, &ce) != tc.wantCall {
+				t.Errorf("error = %v; CallError wanted: %v", err, tc.wantCall)
+			}
+			if tc.wantAppErr == "" && !tc.wantCall && err != nil {
+				t.Errorf("error = %v, want none", err)
+			}
+		})
+	}
+}
+
+func TestNewClient(t *testing.T) {
+	if _, err := hooks.NewClient(context.Background(), serve(t, &fakePlugin{implErr: errors.New("no")})); err == nil {
+		t.Error("NewClient() succeeded though Implemented failed")
+	}
+	c := newClient(t, &fakePlugin{implemented: []string{"OnActivate", "NoSuchHook", "MessageWillBePosted"}})
+	if got := c.Implemented(); len(got) != 2 || got[0] != "MessageWillBePosted" || got[1] != "OnActivate" {
+		t.Errorf("Implemented() = %v; unknown names must be dropped", got)
+	}
+	if !c.Has("OnActivate") || c.Has("NoSuchHook") {
+		t.Error("Has() disagrees with Implemented()")
+	}
+}
+
+func TestOnActivate(t *testing.T) {
+	appErr := apperror.New("plugin.activate", "cannot start", "", 500)
+	tests := []struct {
+		name    string
+		plugin  *fakePlugin
+		wantErr bool
+	}{
+		{"not implemented", &fakePlugin{}, false},
+		{"succeeds", &fakePlugin{implemented: []string{"OnActivate"}}, false},
+		{"fails with an AppError", &fakePlugin{implemented: []string{"OnActivate"}, err: appErr.GRPCStatus().Err()}, true},
+		{"fails otherwise", &fakePlugin{implemented: []string{"OnActivate"}, err: errors.New("boom")}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := newClient(t, tc.plugin).OnActivate(context.Background()); (err != nil) != tc.wantErr {
+				t.Errorf("OnActivate() = %v, want an error: %v", err, tc.wantErr)
+			}
+		})
+	}
+}
