@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -139,18 +140,18 @@ func (c *Client) Call(ctx context.Context, hook string, fn func(ctx context.Cont
 }
 
 // OnActivate implements [Hooks]. A plugin that fails to activate returns
-// its error; a call that cannot be made is only logged, as upstream.
+// its error. A call that cannot be made (the connection is unavailable:
+// the process died) is only logged, as upstream: the host's health check
+// then finds the dead process.
 func (c *Client) OnActivate(ctx context.Context) error {
-	var pluginErr error
 	err := c.Call(ctx, "OnActivate", func(ctx context.Context) error {
 		_, err := c.rpc.OnActivate(ctx, &pluginpb.OnActivateRequest{})
-		pluginErr = pluginError(err)
 		return err
 	})
-	if errors.Is(err, ErrNotImplemented) {
+	if errors.Is(err, ErrNotImplemented) || status.Code(err) == codes.Unavailable {
 		return nil
 	}
-	return pluginErr
+	return pluginError(err)
 }
 
 // OnDeactivate implements [Hooks].

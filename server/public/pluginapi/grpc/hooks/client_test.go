@@ -220,6 +220,8 @@ func TestOnActivate(t *testing.T) {
 		{"succeeds", &fakePlugin{implemented: []string{"OnActivate"}}, false},
 		{"fails with an AppError", &fakePlugin{implemented: []string{"OnActivate"}, err: appErr.GRPCStatus().Err()}, true},
 		{"fails otherwise", &fakePlugin{implemented: []string{"OnActivate"}, err: errors.New("boom")}, true},
+		{"hangs past the deadline", &fakePlugin{implemented: []string{"OnActivate"}, delay: time.Minute}, true},
+		{"cannot be called: only logged", &fakePlugin{implemented: []string{"OnActivate"}, err: status.Error(codes.Unavailable, "gone")}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
