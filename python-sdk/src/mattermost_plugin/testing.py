@@ -14,6 +14,10 @@ The binary is found through the ``MATTERMOST_PLUGINAPI_SERVER`` environment
 variable, then as ``pluginapi-server`` on ``PATH``, unless ``binary`` names
 it. :meth:`ReferenceServer.environ` gives the variables that a Mattermost
 server sets for the plugins it starts.
+
+:func:`start_plugin_server` starts it as the dev server, running a plugin
+(a directory or a plugin class) under its supervisor; the pytest plugin
+:mod:`mattermost_plugin.pytest_plugin` wraps both in fixtures.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -35,7 +40,14 @@ from ._async_client import AsyncClient
 from ._client import Client
 from .config import ENV_TARGET, ENV_TOKEN, READY_FIELDS
 
-__all__ = ["SERVER_ENV", "ReferenceServer", "ServerStartError", "start_reference_server"]
+__all__ = [
+    "SERVER_ENV",
+    "ReferenceServer",
+    "ServerStartError",
+    "plugin_directory",
+    "start_plugin_server",
+    "start_reference_server",
+]
 
 #: Environment variable that names the reference server binary.
 SERVER_ENV = "MATTERMOST_PLUGINAPI_SERVER"
@@ -249,3 +261,85 @@ def start_reference_server(
     server = ReferenceServer(process, ready)
     server._start_draining(process.stderr)
     return server
+
+
+#: How long a plugin may take to start and activate under the dev server.
+PLUGIN_START_TIMEOUT = 30.0
+
+
+def plugin_directory(plugin_class: type, directory: str | os.PathLike[str]) -> Path:
+    """Write a plugin directory whose manifest runs ``plugin_class``.
+
+    The class must be defined at the top level of an importable module (a
+    test module will do): the plugin process imports it by name, with the
+    current ``sys.path``.
+    """
+    module = plugin_class.__module__
+    if module == "__main__" or "<locals>" in plugin_class.__qualname__:
+        raise ValueError(
+            f"{plugin_class.__qualname__} must be defined at the top level of an importable module"
+        )
+    name = plugin_class.__name__.lower().replace("_", "-")
+    manifest = {
+        "id": f"test.{name}"[:190],
+        "name": plugin_class.__name__,
+        "version": "0.0.0",
+        "server": {"python": {"entry": f"{module}:{plugin_class.__qualname__}"}},
+    }
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "plugin.json").write_text(json.dumps(manifest, indent=2))
+    return path
+
+
+def start_plugin_server(
+    plugin: type | str | os.PathLike[str],
+    *args: str,
+    python: str | None = None,
+    binary: str | os.PathLike[str] | None = None,
+    timeout: float = PLUGIN_START_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+) -> ReferenceServer:
+    """Start the dev server with a plugin, and wait until the plugin is active.
+
+    The server starts the plugin's process under its supervisor, as
+    Mattermost does, and fires its hooks where the backend models their
+    triggers. The plugin runs with ``python`` (this interpreter by default)
+    and this process's ``sys.path``, so that it imports what the test does.
+
+    Args:
+        plugin: A plugin directory (with a ``plugin.json``), or a plugin
+            class defined at the top level of an importable module.
+        *args: Extra flags of the server.
+        python: The plugin's interpreter; ``sys.executable`` by default.
+        binary: The server binary; see :func:`find_server_binary`.
+        timeout: Seconds to wait for the server and the plugin's activation.
+        env: The server's environment; the current one by default.
+        workdir: Where to write the plugin directory of a class; a new
+            temporary directory by default.
+
+    Raises:
+        ServerStartError: The server did not start, or the plugin did not
+            start or activate; the message carries the server's stderr.
+    """
+    if isinstance(plugin, type):
+        import tempfile
+
+        where = workdir if workdir is not None else tempfile.mkdtemp(prefix="mmplugin-test-")
+        plugin = plugin_directory(plugin, where)
+    environ = dict(env if env is not None else os.environ)
+    paths = [p for p in sys.path if p]
+    if environ.get("PYTHONPATH"):
+        paths.append(environ["PYTHONPATH"])
+    environ["PYTHONPATH"] = os.pathsep.join(paths)
+    return start_reference_server(
+        "-plugin",
+        str(plugin),
+        "-python",
+        python or sys.executable,
+        *args,
+        binary=binary,
+        timeout=timeout,
+        env=environ,
+    )
