@@ -8,7 +8,10 @@ response classes, and how the handler's return value becomes the response:
 * NONE: the response has no fields, and the handler returns nothing;
 * FILTER: the response holds a model and a ``rejection_reason``; the
   handler returns the model, ``(model, reason)`` or a sentinel;
-* VALUE: the response holds one model, which the handler returns.
+* VALUE: the response holds one model, which the handler returns;
+* HTTP: both ways stream (ServeHTTP): the handler takes an HTTPRequest,
+  whose body streams in, and returns an HTTPResponse, whose body may
+  stream out.
 
 generate_protos.py calls :func:`render` with the descriptor set it compiled.
 """
@@ -91,7 +94,15 @@ def render(descriptor_set: bytes) -> dict[str, str]:
         params = [f.name for f in request.field]
         typed = [f"{f.name}: {_short(f.type_name) or 'str'}" for f in request.field]
         results = [f for f in response.field if f.name != REJECTION_FIELD]
-        if not response.field:
+        if rpc.client_streaming or rpc.server_streaming:
+            # An HTTP exchange: the handler gets the context and the request,
+            # whose body streams, and returns a response, whose body may.
+            if not (rpc.client_streaming and rpc.server_streaming):
+                raise SystemExit(f"generate_hooks: {rpc.name} streams one way only")
+            params = ["context", "request"]
+            typed = ["context: Context", "request: HTTPRequest"]
+            answer, result, returns = "HTTP", "", "HTTPResponse"
+        elif not response.field:
             answer, result, returns = "NONE", "", "None"
         elif len(results) == 1 and len(response.field) == 2:
             model = _short(results[0].type_name)

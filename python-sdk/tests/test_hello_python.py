@@ -95,3 +95,23 @@ def test_activation_and_deactivation_reach_the_server_log(dev_server: ReferenceS
     messages = [r.get("msg") for r in dev_server.log_records() if r.get("source") == "plugin"]
     assert "hello_python is active; banned word: 'spam'" in messages
     assert "hello_python says goodbye" in messages
+
+
+def test_the_plugins_http_endpoints_stream(dev_server: ReferenceServer) -> None:
+    import urllib.error
+    import urllib.request
+
+    base = f"{dev_server.http_url}/plugins/com.example.hello-python"
+    with urllib.request.urlopen(f"{base}/count", timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/plain"
+        assert response.read() == b"Hello from Python over HTTP!\n"
+    body = b"x" * (3 << 20)  # several chunks each way
+    request = urllib.request.Request(f"{base}/upper", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.read() == b"X" * (3 << 20)
+    for url in (f"{base}/nowhere", f"{dev_server.http_url}/plugins/com.example.other/count"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url, timeout=10)
+        info.value.close()
+        assert info.value.code == 404

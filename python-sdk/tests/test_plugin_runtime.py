@@ -28,7 +28,7 @@ import pytest
 import mattermost_plugin as mp
 from mattermost_plugin._internal.errors import from_rpc_error
 from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR, MAX_ERROR_TEXT, HookDispatcher
-from mattermost_plugin.grpc import hooks_pb2, hooks_pb2_grpc
+from mattermost_plugin.grpc import hooks_pb2, hooks_pb2_grpc, plugins_pb2
 from mattermost_plugin.models import AppError, CommandArgs, CommandResponse, Context, Post, User
 
 from conftest import GoServer
@@ -276,6 +276,9 @@ def start_plugin(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # posix_spawn, not fork: a fork runs gRPC's fork handlers in the
+        # child of a process with live channels (see testing.py).
+        close_fds=False,
     )
 
 
@@ -387,6 +390,7 @@ def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        close_fds=False,
     )
     assert result.returncode == 1
     assert "defines 0 plugin classes (none); name one" in result.stderr
@@ -480,3 +484,110 @@ def test_a_bad_host_certificate_stops_the_plugin_before_the_handshake(
     assert process.returncode == 1
     assert out == ""
     assert "AutoMTLS: PLUGIN_CLIENT_CERT is not a PEM certificate" in err
+
+
+# ---- ServeHTTP, in process -------------------------------------------------
+
+
+class Web(mp.AsyncPlugin):
+    """Serves a few HTTP paths."""
+
+    async def serve_http(self, context: Context, request: mp.HTTPRequest) -> Any:
+        if request.path == "/echo":
+            return mp.HTTPResponse(
+                201, {"X-Seen": request.header("x-in") or ""}, request.aiter_body()
+            )
+        if request.path == "/wrong":
+            return "not a response"
+        if request.path == "/bad-header":
+            return mp.HTTPResponse(200, {"X-Bad": "a\r\nSet-Cookie: x=1"})
+        if request.path == "/body-fails":
+
+            async def chunks() -> AsyncIterator[bytes]:
+                yield b"first"
+                raise ValueError("the body broke")
+
+            return mp.HTTPResponse(body=chunks())
+        return mp.HTTPResponse(404, body="no")
+
+
+@pytest.fixture
+async def web(tmp_path: Path) -> AsyncIterator[Any]:
+    executor = concurrent.futures.ThreadPoolExecutor(2)
+    server = grpc.aio.server()
+    logger = logging.getLogger("test_plugin_runtime")
+    server.add_generic_rpc_handlers([HookDispatcher(Web(), executor, logger).generic_handler()])
+    address = f"unix:{tmp_path}/web.sock"
+    server.add_insecure_port(address)
+    await server.start()
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        yield hooks_pb2_grpc.PluginHooksStub(channel)
+    finally:
+        await channel.close()
+        await server.stop(0)
+        executor.shutdown(wait=False)
+
+
+def http_messages(path: str, *chunks: bytes) -> list[hooks_pb2.ServeHTTPRequest]:
+    head = plugins_pb2.HTTPRequestHead(method="POST", url=path)
+    head.header["X-In"].values.append("hi")
+    first = hooks_pb2.ServeHTTPRequest(context=Context(request_id="r"), head=head)
+    return [first, *(hooks_pb2.ServeHTTPRequest(chunk=c) for c in chunks)]
+
+
+async def test_serve_http_streams_both_ways(web: Any) -> None:
+    replies = [
+        r async for r in web.ServeHTTP(iter(http_messages("/echo", b"ab", b"cd")), timeout=10)
+    ]
+    assert replies[0].head.status_code == 201
+    assert list(replies[0].head.header["X-Seen"].values) == ["hi"]
+    assert b"".join(r.chunk for r in replies[1:]) == b"abcd"
+    assert all(r.flush for r in replies[1:])
+
+
+@pytest.mark.parametrize(
+    ("messages", "code", "text"),
+    [
+        (
+            [hooks_pb2.ServeHTTPRequest(chunk=b"x")],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "request head",
+        ),
+        (http_messages("/wrong"), grpc.StatusCode.INTERNAL, "answered 'not a response'"),
+        (http_messages("/bad-header"), grpc.StatusCode.INTERNAL, "line break"),
+    ],
+)
+async def test_serve_http_refuses_bad_exchanges(
+    web: Any, messages: list[Any], code: grpc.StatusCode, text: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        _ = [r async for r in web.ServeHTTP(iter(messages), timeout=10)]
+    assert info.value.code() == code
+    assert text in str(info.value.details())
+
+
+async def test_a_body_that_fails_ends_the_stream_with_the_error(web: Any) -> None:
+    replies = []
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for reply in web.ServeHTTP(iter(http_messages("/body-fails")), timeout=10):
+            replies.append(reply)
+    assert replies[0].head.status_code == 200 and replies[1].chunk == b"first"
+    assert "the body broke" in str(info.value.details())
+
+
+def test_http_types_print_and_refuse_to_pickle() -> None:
+    import pickle
+
+    loop = asyncio.new_event_loop()
+    try:
+        request = mp.HTTPRequest(plugins_pb2.HTTPRequestHead(method="GET", url="/x?y=1"), loop)
+        assert repr(request) == "HTTPRequest(method='GET', url='/x?y=1')"
+        assert (request.path, request.query) == ("/x", "y=1")
+        with pytest.raises(TypeError, match="does not pickle"):
+            pickle.dumps(request)
+    finally:
+        loop.close()
+    response = mp.HTTPResponse(201, {"A": "b"}, b"body")
+    assert pickle.loads(pickle.dumps(response)) == response
+    assert "\n" not in repr(response)

@@ -42,7 +42,16 @@ def test_models_are_public_and_plumbing_is_not() -> None:
 
 
 #: The plugin runtime's public names.
-PLUGIN_RUNTIME = ("Plugin", "AsyncPlugin", "HookName", "hook", "run", "DISMISS")
+PLUGIN_RUNTIME = (
+    "Plugin",
+    "AsyncPlugin",
+    "HookName",
+    "HTTPRequest",
+    "HTTPResponse",
+    "hook",
+    "run",
+    "DISMISS",
+)
 
 
 def test_init_exports_only_clients_runtime_models_config_and_exceptions() -> None:

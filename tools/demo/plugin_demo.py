@@ -5,7 +5,8 @@ Usage: plugin_demo.py SERVER_BINARY PLUGIN_DIR
 Starts the reference server with ``-plugin PLUGIN_DIR``: the server starts
 the plugin's Python process under its supervisor and activates it. The demo
 then acts as a user: it posts three messages, which go through the plugin's
-MessageWillBePosted hook, and runs the plugin's /hello command. Each step
+MessageWillBePosted hook, runs the plugin's /hello command, and makes HTTP
+requests to the plugin's ServeHTTP on the dev server's HTTP port. Each step
 prints what happened, and the end shows what the plugin logged.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+import urllib.request
 
 from mattermost_plugin import PluginAPIError
 from mattermost_plugin.models import Channel, CommandArgs, Post, Team, User
@@ -90,6 +92,17 @@ def main() -> int:
             )
             print(f"   the plugin answered: {answer.text!r}")
             print(f"   (its post counter in the KV store: {api.kv_get('posts_seen')!r})")
+
+            base = f"{server.http_url}/plugins/com.example.hello-python"
+            step(f"A browser asks GET {base}/count; the plugin's ServeHTTP streams the answer.")
+            with urllib.request.urlopen(f"{base}/count", timeout=10) as response:
+                print(f"   HTTP {response.status} {response.headers['Content-Type']}")
+                for line in response:
+                    print(f"   | {line.decode().rstrip()}")
+            step("POST /upper with a body: the plugin streams it back in capitals as it reads.")
+            request = urllib.request.Request(f"{base}/upper", data=b"quiet words, loud answer")
+            with urllib.request.urlopen(request, timeout=10) as response:
+                print(f"   HTTP {response.status}: {response.read().decode()!r}")
     except PluginAPIError as error:
         print(f"demo failed: {error}", file=sys.stderr)
         failed = True

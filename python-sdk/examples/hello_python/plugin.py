@@ -7,13 +7,18 @@ It shows the pieces a plugin is made of:
 * MessageWillBePosted rejects posts with the banned word and rewrites
   "darn" as "d**n";
 * MessageHasBeenPosted counts the posts in the KV store;
-* ExecuteCommand answers /hello with that count.
+* ExecuteCommand answers /hello with that count;
+* ServeHTTP serves /plugins/com.example.hello-python/count, streaming its
+  answer line by line, and /upper, which streams the request body back in
+  capitals as it arrives.
 
 Run it with `make demo`, or under the dev server:
 ``pluginapi-server -plugin python-sdk/examples/hello_python``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import mattermost_plugin as mp
 from mattermost_plugin.models import Command, CommandArgs, CommandResponse, Context, Post
@@ -68,6 +73,22 @@ class HelloPlugin(mp.Plugin):
             new = str(int(old or b"0") + 1).encode()
             if self.api.kv_compare_and_set(COUNT_KEY, old, new):
                 return
+
+    def serve_http(self, context: Context, request: mp.HTTPRequest) -> mp.HTTPResponse:
+        """Serve /count (streamed line by line) and /upper (a streamed echo)."""
+        if request.path == "/count":
+            count = int(self.api.kv_get(COUNT_KEY) or b"0")
+
+            def lines() -> Iterator[bytes]:
+                yield b"Hello from Python over HTTP!\n"
+                for number in range(1, count + 1):
+                    yield f"post number {number}\n".encode()
+
+            return mp.HTTPResponse(200, {"Content-Type": "text/plain"}, lines())
+        if request.path == "/upper" and request.method == "POST":
+            upper = (chunk.upper() for chunk in request.iter_body())
+            return mp.HTTPResponse(200, {"Content-Type": "text/plain"}, upper)
+        return mp.HTTPResponse(404, {"Content-Type": "text/plain"}, "not found\n")
 
     def execute_command(self, context: Context, args: CommandArgs) -> CommandResponse:
         """Answer /hello with the count."""

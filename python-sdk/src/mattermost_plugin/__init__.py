@@ -17,6 +17,7 @@ from ._async_client import AsyncClient
 from ._client import Client
 from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
 from ._plugin.hookspec import HookName
+from ._plugin.http import HTTPRequest, HTTPResponse
 from ._plugin.runner import run
 from .exceptions import *  # noqa: F403 - the exception classes, listed below
 from .server_config import ServerConfig
@@ -26,6 +27,8 @@ __all__ = [
     "AsyncClient",
     "AsyncPlugin",
     "Client",
+    "HTTPRequest",
+    "HTTPResponse",
     "HookName",
     "Plugin",
     "ServerConfig",
@@ -43,6 +46,17 @@ __version__ = "0.1.0"
 
 # Show the clients as mattermost_plugin.X in reprs, tracebacks and docs; the
 # exceptions keep their home, mattermost_plugin.exceptions.
-for _public in (Client, AsyncClient, ServerConfig, Plugin, AsyncPlugin, HookName, hook, run):
+for _public in (
+    Client,
+    AsyncClient,
+    ServerConfig,
+    Plugin,
+    AsyncPlugin,
+    HookName,
+    HTTPRequest,
+    HTTPResponse,
+    hook,
+    run,
+):
     _public.__module__ = __name__
 del _public

@@ -97,6 +97,9 @@ class ReferenceServer:
         self.ready = dict(ready)
         self.target: str = self.ready["target"]
         self.token: str = self.ready["token"]
+        #: The dev server's HTTP base URL (``/plugins/{id}/...`` reaches the
+        #: plugin's ServeHTTP); empty without a plugin.
+        self.http_url: str = str(self.ready.get("http_url", ""))
         self._lines: collections.deque[str] = collections.deque(maxlen=MAX_LOG_LINES)
         self._drain: threading.Thread | None = None
 

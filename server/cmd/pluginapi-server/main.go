@@ -33,6 +33,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -68,6 +70,7 @@ type config struct {
 	emojis           emojiFlags
 	pluginDir        string
 	python           string
+	httpAddr         string
 	license          string
 }
 
@@ -118,6 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
 	fs.StringVar(&c.pluginDir, "plugin", "", "plugin directory (with a plugin.json) to run under the supervisor")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none (default: $"+pythonEnv+", else python3)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -220,6 +224,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	// stopPlugin deactivates the plugin while the API still serves it.
 	stopPlugin := func() {}
+	httpURL := ""
 	if bundle != nil {
 		sup, err := supervisor.Start(ctx, bundle, supervisor.Config{
 			APITarget: lis.Target,
@@ -232,7 +237,25 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		plugin.sup.Store(sup)
+		httpLis, err := net.Listen("tcp", c.httpAddr)
+		if err != nil {
+			_ = sup.Stop(context.Background())
+			srv.Stop()
+			return fmt.Errorf("-http-addr: %w", err)
+		}
+		if addr, ok := httpLis.Addr().(*net.TCPAddr); !ok || !addr.IP.IsLoopback() {
+			httpLis.Close()
+			_ = sup.Stop(context.Background())
+			srv.Stop()
+			return fmt.Errorf("-http-addr %q: the dev server's HTTP port listens on loopback only", c.httpAddr)
+		}
+		httpURL = "http://" + httpLis.Addr().String()
+		httpSrv := &http.Server{Handler: plugin.pluginHTTP(bundle.Manifest.ID), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = httpSrv.Serve(httpLis) }()
 		stopPlugin = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.stopTimeout)
+			defer cancel()
+			_ = httpSrv.Shutdown(ctx)
 			if err := sup.Stop(context.Background()); err != nil {
 				logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
 			}
@@ -246,6 +269,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		PID:                os.Getpid(),
 		MaxMessageSize:     srv.MaxMessageSize(),
 		KeepaliveMinTimeMS: srv.KeepaliveMinTime().Milliseconds(),
+		HTTPURL:            httpURL,
 	})
 	if err != nil {
 		return fmt.Errorf("encode ready line: %w", err)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -113,4 +116,49 @@ func (p *pluginHooks) ExecuteCommand(ctx context.Context, args *pluginpb.Command
 			apperror.Truncate(callErr.Error(), 1024), http.StatusInternalServerError)
 	}
 	return resp, err
+}
+
+// pluginHTTP routes /plugins/{plugin_id}/... to the plugin's ServeHTTP, as
+// Mattermost's router does: the prefix is removed from the URL, the
+// client's Mattermost-User-Id and Mattermost-Plugin-ID headers are
+// dropped, and the hook context gets a new request id, the client's IP,
+// Accept-Language and User-Agent.
+func (p *pluginHooks) pluginHTTP(pluginID string) http.Handler {
+	mux := http.NewServeMux()
+	serve := func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != pluginID || p.sup.Load() == nil {
+			http.NotFound(w, r)
+			return
+		}
+		prefix := "/plugins/" + pluginID
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
+		if r2.URL.Path == "" {
+			r2.URL.Path = "/"
+		}
+		r2.Header.Del("Mattermost-User-Id")
+		r2.Header.Del("Mattermost-Plugin-ID")
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		hc := &pluginpb.Context{
+			RequestId:      requestID(),
+			IpAddress:      ip,
+			AcceptLanguage: r.Header.Get("Accept-Language"),
+			UserAgent:      r.Header.Get("User-Agent"),
+		}
+		p.current().ServeHTTP(hc, w, r2)
+	}
+	mux.HandleFunc("/plugins/{id}", serve)
+	mux.HandleFunc("/plugins/{id}/", serve)
+	return mux
+}
+
+// requestID returns a new 26-character id, as Mattermost's request ids.
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

@@ -9,7 +9,7 @@ import contextvars
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Callable, NoReturn
 
 import grpc
@@ -19,6 +19,7 @@ from ..exceptions import PluginAPIError
 from ..grpc import hooks_pb2, plugin_pb2
 from .base import DISMISS, PluginBase
 from .hookspec import HOOKS, HookName
+from .http import HTTPRequest, HTTPResponse
 from .spec import Answer, HookSpec
 
 __all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
@@ -89,7 +90,13 @@ class HookDispatcher:
             )
         }
         for spec in HOOKS.values():
-            if spec.name in self.implemented:
+            if spec.name in self.implemented and spec.answer is Answer.HTTP:
+                methods[spec.name] = grpc.stream_stream_rpc_method_handler(
+                    self._http_behavior(spec),
+                    request_deserializer=spec.request.FromString,
+                    response_serializer=spec.response.SerializeToString,
+                )
+            elif spec.name in self.implemented:
                 methods[spec.name] = grpc.unary_unary_rpc_method_handler(
                     self._behavior(spec),
                     request_deserializer=spec.request.FromString,
@@ -109,6 +116,62 @@ class HookDispatcher:
             return await self._call(spec, request, context)
 
         return behavior
+
+    def _http_behavior(
+        self, spec: HookSpec
+    ) -> Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
+        async def behavior(
+            messages: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Message]:
+            async for message in self._serve_http(spec, messages, context):
+                yield message
+
+        return behavior
+
+    async def _serve_http(
+        self,
+        spec: HookSpec,
+        messages: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[Message]:
+        """Serve one HTTP exchange: the head, the streamed bodies, the errors."""
+        loop = asyncio.get_running_loop()
+        first = None
+        async for message in messages:
+            first = message
+            break
+        if first is None or first.WhichOneof("part") != "head":
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{spec.name}: the first message must carry the request head",
+            )
+        request = HTTPRequest(first.head, loop)
+        feeder = asyncio.ensure_future(request._feed(messages))
+        try:
+            try:
+                answer = await self._run_with(
+                    spec, [first.context, request], context.time_remaining()
+                )
+                if not isinstance(answer, HTTPResponse):
+                    self._wrong_answer(spec, answer)
+                try:
+                    head = answer._head()
+                except (TypeError, ValueError) as error:
+                    self._logger.error("%s: %s", spec.name, error)
+                    raise _HookFailed(grpc.StatusCode.INTERNAL, f"{spec.name}: {error}") from None
+            except _HookFailed as failure:
+                await _abort(context, failure)
+                return
+            yield spec.response(head=head)
+            try:
+                async for chunk, flush in answer._chunks(loop, self._executor):
+                    yield spec.response(chunk=chunk, flush=flush)
+            except Exception as error:  # the head is sent: end the stream with the error
+                self._logger.exception("%s failed while sending the body", spec.name)
+                message = f"{spec.name} body raised {type(error).__name__}: {error}"
+                await _abort(context, _HookFailed(grpc.StatusCode.UNKNOWN, message))
+        finally:
+            feeder.cancel()
 
     async def _implemented(
         self, request: hooks_pb2.ImplementedRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -135,10 +198,15 @@ class HookDispatcher:
             raise AssertionError("unreachable") from None  # abort raises
 
     async def _run(self, spec: HookSpec, request: Message, timeout: float | None) -> object:
+        arguments = [_argument(request, name) for name in spec.params]
+        return await self._run_with(spec, arguments, timeout)
+
+    async def _run_with(
+        self, spec: HookSpec, arguments: list[Any], timeout: float | None
+    ) -> object:
         handler = self._plugin.handler(spec.name)
         if handler is None:  # pragma: no cover - only handled hooks are registered
             raise _HookFailed(grpc.StatusCode.UNIMPLEMENTED, f"{spec.name} is not implemented")
-        arguments = [_argument(request, name) for name in spec.params]
         loop = asyncio.get_running_loop()
         try:
             if inspect.iscoroutinefunction(handler):

@@ -76,6 +76,12 @@ class HookName(str, enum.Enum):
     #: ExecuteCommand runs a slash command that the plugin registered. Minimum server version: 5.2.
     EXECUTE_COMMAND = "ExecuteCommand"
 
+    #: ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and then
+    #: its body in chunks flow in, the body ending with the stream; the response's head and then
+    #: its body in chunks flow out. A failure before the response head makes the host answer 500.
+    #: Minimum server version: 5.2.
+    SERVE_HTTP = "ServeHTTP"
+
 
 #: Every hook, by name.
 HOOKS: dict[HookName, HookSpec] = {
@@ -274,5 +280,15 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "execute_command(self, context: Context, args: CommandArgs) -> CommandResponse | None"
         ),
+    ),
+    HookName.SERVE_HTTP: HookSpec(
+        name="ServeHTTP",
+        method="serve_http",
+        params=("context", "request"),
+        request=_pb.ServeHTTPRequest,
+        response=_pb.ServeHTTPResponse,
+        answer=Answer.HTTP,
+        result_field="",
+        signature="serve_http(self, context: Context, request: HTTPRequest) -> HTTPResponse",
     ),
 }

@@ -21,6 +21,10 @@ class Answer(enum.Enum):
     FILTER = "filter"
     #: The hook returns one model, or ``None``.
     VALUE = "value"
+    #: The hook serves an HTTP request: it takes a
+    #: :class:`mattermost_plugin.HTTPRequest` and returns a
+    #: :class:`mattermost_plugin.HTTPResponse`; both bodies stream.
+    HTTP = "http"
 
 
 @dataclasses.dataclass(frozen=True)

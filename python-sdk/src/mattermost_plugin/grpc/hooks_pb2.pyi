@@ -20,6 +20,7 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from . import channels_pb2 as _channels_pb2
 from . import commands_pb2 as _commands_pb2
+from . import plugins_pb2 as _plugins_pb2
 from . import posts_pb2 as _posts_pb2
 from . import reactions_pb2 as _reactions_pb2
 from . import teams_pb2 as _teams_pb2
@@ -961,3 +962,84 @@ class ExecuteCommandResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExecuteCommandResponse: _TypeAlias = ExecuteCommandResponse  # noqa: Y015
+
+@_typing.final
+class ServeHTTPRequest(_message.Message):
+    """ServeHTTPRequest is one message of a request's stream: the first carries
+    the context and the head, the following ones chunks of the body, which
+    ends with the stream.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body."""
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request's context; set in the first message only."""
+
+    @_builtins.property
+    def head(self) -> _plugins_pb2.HTTPRequestHead:
+        """The request's method, URL and headers. The URL is the path and
+        query with the site's subpath and /plugins/{plugin_id} removed
+        ("/hello?name=x"); the host removes the client's Mattermost-User-Id
+        and Mattermost-Plugin-ID headers.
+        """
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        head: _plugins_pb2.HTTPRequestHead | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ServeHTTPRequest: _TypeAlias = ServeHTTPRequest  # noqa: Y015
+
+@_typing.final
+class ServeHTTPResponse(_message.Message):
+    """ServeHTTPResponse is one message of a response's stream: the first
+    carries the head, the following ones chunks of the body.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    FLUSH_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body."""
+    flush: _builtins.bool
+    """Send what was written so far to the client now."""
+    @_builtins.property
+    def head(self) -> _plugins_pb2.HTTPResponseHead:
+        """The response's status (100 to 999; the host answers 500 for any
+        other) and headers.
+        """
+
+    def __init__(
+        self,
+        *,
+        head: _plugins_pb2.HTTPResponseHead | None = ...,
+        chunk: _builtins.bytes = ...,
+        flush: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "flush", b"flush", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ServeHTTPResponse: _TypeAlias = ServeHTTPResponse  # noqa: Y015

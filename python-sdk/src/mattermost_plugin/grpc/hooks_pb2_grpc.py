@@ -125,6 +125,11 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
                 _registered_method=True)
+        self.ServeHTTP = channel.stream_stream(
+                '/mattermost.plugin.PluginHooks/ServeHTTP',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.FromString,
+                _registered_method=True)
 
 
 class PluginHooksServicer(object):
@@ -288,6 +293,19 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ServeHTTP(self, request_iterator, context):
+        """---- HTTP ----
+
+        ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+        request's head and then its body in chunks flow in, the body ending
+        with the stream; the response's head and then its body in chunks flow
+        out. A failure before the response head makes the host answer 500.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PluginHooksServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -380,6 +398,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.ExecuteCommand,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.SerializeToString,
+            ),
+            'ServeHTTP': grpc.stream_stream_rpc_method_handler(
+                    servicer.ServeHTTP,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -869,6 +892,33 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/ExecuteCommand',
             mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServeHTTP(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginHooks/ServeHTTP',
+            mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.FromString,
             options,
             channel_credentials,
             insecure,

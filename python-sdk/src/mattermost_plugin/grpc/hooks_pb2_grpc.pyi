@@ -129,6 +129,15 @@ class PluginHooksStub:
     ExecuteCommand runs a slash command that the plugin registered.
     Minimum server version: 5.2.
     """
+    ServeHTTP: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]
+    """---- HTTP ----
+
+    ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+    request's head and then its body in chunks flow in, the body ending
+    with the stream; the response's head and then its body in chunks flow
+    out. A failure before the response head makes the host answer 500.
+    Minimum server version: 5.2.
+    """
 
 @_typing.type_check_only
 class PluginHooksAsyncStub(PluginHooksStub):
@@ -218,6 +227,15 @@ class PluginHooksAsyncStub(PluginHooksStub):
     """---- Commands ----
 
     ExecuteCommand runs a slash command that the plugin registered.
+    Minimum server version: 5.2.
+    """
+    ServeHTTP: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]  # type: ignore[assignment]
+    """---- HTTP ----
+
+    ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+    request's head and then its body in chunks flow in, the body ending
+    with the stream; the response's head and then its body in chunks flow
+    out. A failure before the response head makes the host answer 500.
     Minimum server version: 5.2.
     """
 
@@ -414,6 +432,21 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
         """---- Commands ----
 
         ExecuteCommand runs a slash command that the plugin registered.
+        Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def ServeHTTP(
+        self,
+        request_iterator: _MaybeAsyncIterator[_hooks_pb2.ServeHTTPRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_hooks_pb2.ServeHTTPResponse], _abc.AsyncIterator[_hooks_pb2.ServeHTTPResponse]]:
+        """---- HTTP ----
+
+        ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+        request's head and then its body in chunks flow in, the body ending
+        with the stream; the response's head and then its body in chunks flow
+        out. A failure before the response head makes the host answer 500.
         Minimum server version: 5.2.
         """
 

@@ -39,7 +39,7 @@ var Known = []string{
 	"ReactionHasBeenAdded", "ReactionHasBeenRemoved",
 	"ChannelHasBeenCreated", "UserHasJoinedChannel", "UserHasLeftChannel",
 	"TeamMemberWillBeAdded", "UserHasJoinedTeam", "UserHasLeftTeam",
-	"ExecuteCommand",
+	"ExecuteCommand", "ServeHTTP",
 }
 
 // Option configures a [Client].

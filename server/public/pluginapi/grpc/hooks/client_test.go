@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -227,6 +229,21 @@ func TestOnActivate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := newClient(t, tc.plugin).OnActivate(context.Background()); (err != nil) != tc.wantErr {
 				t.Errorf("OnActivate() = %v, want an error: %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestServeHTTPWithoutTheHook(t *testing.T) {
+	for name, h := range map[string]hooks.Hooks{
+		"a plugin without ServeHTTP": newClient(t, &fakePlugin{}),
+		"no plugin":                  hooks.None{},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(nil, w, httptest.NewRequest("GET", "/x", nil))
+			if w.Code != http.StatusNotFound {
+				t.Errorf("ServeHTTP = %d, want 404 from the host", w.Code)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"net/http"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -62,4 +63,8 @@ type Hooks interface {
 	// ExecuteCommand runs a slash command the plugin registered. A nil
 	// response and error means the plugin did not handle it.
 	ExecuteCommand(ctx context.Context, c *pluginpb.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
+
+	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
+	// the path and query with that prefix removed. Both bodies stream.
+	ServeHTTP(c *pluginpb.Context, w http.ResponseWriter, r *http.Request)
 }

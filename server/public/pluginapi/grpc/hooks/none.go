@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"net/http"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -75,4 +76,9 @@ func (None) UserHasLeftTeam(context.Context, *pluginpb.Context, *pluginpb.TeamMe
 // ExecuteCommand does not handle the command.
 func (None) ExecuteCommand(context.Context, *pluginpb.Context, *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
 	return nil, nil
+}
+
+// ServeHTTP answers 404, as the host does for a plugin without the hook.
+func (None) ServeHTTP(_ *pluginpb.Context, w http.ResponseWriter, _ *http.Request) {
+	http.NotFound(w, nil)
 }

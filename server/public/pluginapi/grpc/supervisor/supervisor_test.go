@@ -3,9 +3,14 @@ package supervisor_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +185,7 @@ var allHooks = []string{
 	"ChannelHasBeenCreated", "ExecuteCommand", "MessageHasBeenDeleted", "MessageHasBeenPosted",
 	"MessageHasBeenUpdated", "MessageWillBePosted", "MessageWillBeUpdated", "OnActivate",
 	"OnConfigurationChange", "OnDeactivate", "ReactionHasBeenAdded", "ReactionHasBeenRemoved",
-	"TeamMemberWillBeAdded", "UserHasJoinedChannel", "UserHasJoinedTeam", "UserHasLeftChannel",
+	"ServeHTTP", "TeamMemberWillBeAdded", "UserHasJoinedChannel", "UserHasJoinedTeam", "UserHasLeftChannel",
 	"UserHasLeftTeam",
 }
 
@@ -276,6 +281,15 @@ func TestEveryHook(t *testing.T) {
 						t.Errorf("ExecuteCommand(/fail) error = %v; want the plugin's AppError", err)
 					}
 				}, "/fail"},
+				{"ServeHTTP", func(t *testing.T) {
+					w := httptest.NewRecorder()
+					r := httptest.NewRequest("GET", "/hello?a=1", nil)
+					r.Header.Set("X-Test", "t1")
+					h.ServeHTTP(hc, w, r)
+					if w.Code != 200 || w.Body.String() != "hello GET /hello a=1 t1" || w.Header().Get("X-Plugin") != "yes" {
+						t.Errorf("ServeHTTP = %d %q %v", w.Code, w.Body.String(), w.Header())
+					}
+				}, "/hello"},
 			}
 			for _, tc := range tests {
 				t.Run(tc.hook, func(t *testing.T) {
@@ -533,4 +547,107 @@ func TestGoPluginHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeHTTP serves HTTP through the plugin with a real HTTP server in
+// front, as the dev server does: streamed bodies both ways, and the host's
+// answers when the plugin fails.
+func TestServeHTTP(t *testing.T) {
+	for _, class := range []string{"SyncHooks", "AsyncHooks"} {
+		t.Run(class, func(t *testing.T) {
+			s := startPlugin(t, class, nil)
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.sup.Hooks().ServeHTTP(&pluginpb.Context{RequestId: "abcdefghijklmnopqrstuvwxyz", UserAgent: r.UserAgent()}, w, r)
+			}))
+			defer front.Close()
+
+			t.Run("a 100 MiB upload streams back", func(t *testing.T) {
+				const size = 100 << 20
+				body := io.LimitReader(&pattern{}, size)
+				resp, err := http.Post(front.URL+"/echo", "application/octet-stream", body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				want := sha256.New()
+				_, _ = io.Copy(want, io.LimitReader(&pattern{}, size))
+				got := sha256.New()
+				n, err := io.Copy(got, resp.Body)
+				if err != nil || n != size || resp.StatusCode != 201 || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+					t.Errorf("echo: status %d, %d bytes, err %v, same bytes %v", resp.StatusCode, n, err, bytes.Equal(got.Sum(nil), want.Sum(nil)))
+				}
+			})
+			t.Run("a 100 MiB download streams", func(t *testing.T) {
+				resp, err := http.Get(front.URL + "/big?mib=100")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				n, err := io.Copy(io.Discard, resp.Body)
+				if err != nil || n != 100<<20 {
+					t.Errorf("download: %d bytes, err %v", n, err)
+				}
+			})
+			t.Run("the plugin's memory stays bounded", func(t *testing.T) {
+				if peak := peakRSS(t, s.sup.Pid()); peak > 200<<20 {
+					t.Errorf("the plugin process peaked at %d MiB after moving 200 MiB", peak>>20)
+				} else {
+					t.Logf("plugin peak RSS after 100 MiB up and 100 MiB down: %d MiB", peak>>20)
+				}
+			})
+			tests := []struct {
+				path       string
+				wantStatus int
+				wantBody   string
+			}{
+				{"/context", 200, "26|Go-http-client/1.1"},
+				{"/raise", 500, "500 internal server error\n"},
+				{"/garbage", 500, "500 internal server error\n"},
+				{"/badstatus", 500, "500 internal server error\n"},
+				{"/nowhere", 404, "no such page"},
+			}
+			for _, tc := range tests {
+				t.Run(tc.path, func(t *testing.T) {
+					resp, err := http.Get(front.URL + tc.path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer resp.Body.Close()
+					body, _ := io.ReadAll(resp.Body)
+					if resp.StatusCode != tc.wantStatus || string(body) != tc.wantBody {
+						t.Errorf("GET %s = %d %q, want %d %q\nlog:\n%s", tc.path, resp.StatusCode, body, tc.wantStatus, tc.wantBody, s.logs)
+					}
+				})
+			}
+		})
+	}
+}
+
+// pattern is an endless reader of a repeating byte pattern.
+type pattern struct{ i byte }
+
+func (p *pattern) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = p.i
+		p.i = (p.i + 1) % 251
+	}
+	return len(b), nil
+}
+
+// peakRSS reads a process's peak resident set size (VmHWM), in bytes.
+func peakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb << 10
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
 }

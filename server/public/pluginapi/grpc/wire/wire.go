@@ -37,4 +37,8 @@ type Ready struct {
 	// KeepaliveMinTimeMS is the shortest client keepalive interval, in
 	// milliseconds, that the server accepts.
 	KeepaliveMinTimeMS int64 `json:"keepalive_min_time_ms"`
+	// HTTPURL is the base URL of the dev server's HTTP port, where
+	// /plugins/{plugin_id}/... reaches the plugin's ServeHTTP; empty
+	// without a plugin.
+	HTTPURL string `json:"http_url,omitempty"`
 }

@@ -41,6 +41,27 @@ def _filter(context, post, sleep):
     return post
 
 
+def _http_answer(context, request, body_chunks):
+    """ServeHTTP by path; body_chunks is the request body's chunks (sync or async)."""
+    if request.path == "/hello":
+        text = f"hello {request.method} {request.path} {request.query} {request.header('x-test')}"
+        return mp.HTTPResponse(200, {"X-Plugin": "yes", "Content-Type": "text/plain"}, text)
+    if request.path == "/context":
+        return mp.HTTPResponse(body=f"{len(context.request_id)}|{context.user_agent}")
+    if request.path == "/echo":
+        return mp.HTTPResponse(201, {"Content-Type": "application/octet-stream"}, body_chunks)
+    if request.path == "/big":
+        mib = int(request.query.split("=")[1])
+        return mp.HTTPResponse(body=(bytes([i % 251]) * (1 << 20) for i in range(mib)))
+    if request.path == "/raise":
+        raise RuntimeError("the HTTP handler raised")
+    if request.path == "/garbage":
+        return 42
+    if request.path == "/badstatus":
+        return mp.HTTPResponse(status=42)
+    return mp.HTTPResponse(404, body="no such page")
+
+
 class SyncHooks(mp.Plugin):
     def _record(self, name, value=None):
         self.api.kv_set(f"hook:{name}", (value or type(self).__name__).encode())
@@ -109,6 +130,10 @@ class SyncHooks(mp.Plugin):
 
     def user_has_left_team(self, context, team_member, actor):
         self._record("UserHasLeftTeam", f"{team_member.user_id}|{actor.id if actor else ''}")
+
+    def serve_http(self, context, request):
+        self._record("ServeHTTP", request.path)
+        return _http_answer(context, request, request.iter_body())
 
     def execute_command(self, context, args):
         self._record("ExecuteCommand", args.command)
@@ -194,6 +219,10 @@ class AsyncHooks(mp.AsyncPlugin):
     async def user_has_left_team(self, context, team_member, actor):
         value = f"{team_member.user_id}|{actor.id if actor else ''}"
         await self._record("UserHasLeftTeam", value)
+
+    async def serve_http(self, context, request):
+        await self._record("ServeHTTP", request.path)
+        return _http_answer(context, request, request.aiter_body())
 
     async def execute_command(self, context, args):
         await self._record("ExecuteCommand", args.command)

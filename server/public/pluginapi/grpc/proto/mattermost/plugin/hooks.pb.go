@@ -1832,11 +1832,210 @@ func (x *ExecuteCommandResponse) GetResponse() *CommandResponse {
 	return nil
 }
 
+// ServeHTTPRequest is one message of a request's stream: the first carries
+// the context and the head, the following ones chunks of the body, which
+// ends with the stream.
+type ServeHTTPRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request's context; set in the first message only.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The part of the request this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*ServeHTTPRequest_Head
+	//	*ServeHTTPRequest_Chunk
+	Part          isServeHTTPRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServeHTTPRequest) Reset() {
+	*x = ServeHTTPRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServeHTTPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServeHTTPRequest) ProtoMessage() {}
+
+func (x *ServeHTTPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServeHTTPRequest.ProtoReflect.Descriptor instead.
+func (*ServeHTTPRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ServeHTTPRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ServeHTTPRequest) GetPart() isServeHTTPRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *ServeHTTPRequest) GetHead() *HTTPRequestHead {
+	if x != nil {
+		if x, ok := x.Part.(*ServeHTTPRequest_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *ServeHTTPRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*ServeHTTPRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isServeHTTPRequest_Part interface {
+	isServeHTTPRequest_Part()
+}
+
+type ServeHTTPRequest_Head struct {
+	// The request's method, URL and headers. The URL is the path and
+	// query with the site's subpath and /plugins/{plugin_id} removed
+	// ("/hello?name=x"); the host removes the client's Mattermost-User-Id
+	// and Mattermost-Plugin-ID headers.
+	Head *HTTPRequestHead `protobuf:"bytes,2,opt,name=head,proto3,oneof"`
+}
+
+type ServeHTTPRequest_Chunk struct {
+	// The next chunk of the body.
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*ServeHTTPRequest_Head) isServeHTTPRequest_Part() {}
+
+func (*ServeHTTPRequest_Chunk) isServeHTTPRequest_Part() {}
+
+// ServeHTTPResponse is one message of a response's stream: the first
+// carries the head, the following ones chunks of the body.
+type ServeHTTPResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the response this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*ServeHTTPResponse_Head
+	//	*ServeHTTPResponse_Chunk
+	Part isServeHTTPResponse_Part `protobuf_oneof:"part"`
+	// Send what was written so far to the client now.
+	Flush         bool `protobuf:"varint,3,opt,name=flush,proto3" json:"flush,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServeHTTPResponse) Reset() {
+	*x = ServeHTTPResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServeHTTPResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServeHTTPResponse) ProtoMessage() {}
+
+func (x *ServeHTTPResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServeHTTPResponse.ProtoReflect.Descriptor instead.
+func (*ServeHTTPResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ServeHTTPResponse) GetPart() isServeHTTPResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *ServeHTTPResponse) GetHead() *HTTPResponseHead {
+	if x != nil {
+		if x, ok := x.Part.(*ServeHTTPResponse_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *ServeHTTPResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*ServeHTTPResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *ServeHTTPResponse) GetFlush() bool {
+	if x != nil {
+		return x.Flush
+	}
+	return false
+}
+
+type isServeHTTPResponse_Part interface {
+	isServeHTTPResponse_Part()
+}
+
+type ServeHTTPResponse_Head struct {
+	// The response's status (100 to 999; the host answers 500 for any
+	// other) and headers.
+	Head *HTTPResponseHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type ServeHTTPResponse_Chunk struct {
+	// The next chunk of the body.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*ServeHTTPResponse_Head) isServeHTTPResponse_Part() {}
+
+func (*ServeHTTPResponse_Chunk) isServeHTTPResponse_Part() {}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\n" +
-	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a mattermost/plugin/commands.proto\x1a\x1dmattermost/plugin/posts.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
+	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a mattermost/plugin/commands.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
 	"\aContext\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
@@ -1928,7 +2127,17 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x122\n" +
 	"\x04args\x18\x02 \x01(\v2\x1e.mattermost.plugin.CommandArgsR\x04args\"X\n" +
 	"\x16ExecuteCommandResponse\x12>\n" +
-	"\bresponse\x18\x01 \x01(\v2\".mattermost.plugin.CommandResponseR\bresponse2\xa0\x10\n" +
+	"\bresponse\x18\x01 \x01(\v2\".mattermost.plugin.CommandResponseR\bresponse\"\xa2\x01\n" +
+	"\x10ServeHTTPRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x128\n" +
+	"\x04head\x18\x02 \x01(\v2\".mattermost.plugin.HTTPRequestHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"\x84\x01\n" +
+	"\x11ServeHTTPResponse\x129\n" +
+	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x14\n" +
+	"\x05flush\x18\x03 \x01(\bR\x05flushB\x06\n" +
+	"\x04part2\xfc\x10\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -1948,7 +2157,8 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x15TeamMemberWillBeAdded\x12/.mattermost.plugin.TeamMemberWillBeAddedRequest\x1a0.mattermost.plugin.TeamMemberWillBeAddedResponse\x12n\n" +
 	"\x11UserHasJoinedTeam\x12+.mattermost.plugin.UserHasJoinedTeamRequest\x1a,.mattermost.plugin.UserHasJoinedTeamResponse\x12h\n" +
 	"\x0fUserHasLeftTeam\x12).mattermost.plugin.UserHasLeftTeamRequest\x1a*.mattermost.plugin.UserHasLeftTeamResponse\x12e\n" +
-	"\x0eExecuteCommand\x12(.mattermost.plugin.ExecuteCommandRequest\x1a).mattermost.plugin.ExecuteCommandResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x0eExecuteCommand\x12(.mattermost.plugin.ExecuteCommandRequest\x1a).mattermost.plugin.ExecuteCommandResponse\x12Z\n" +
+	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_hooks_proto_rawDescOnce sync.Once
@@ -1962,7 +2172,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                        // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),             // 1: mattermost.plugin.ImplementedRequest
@@ -2001,95 +2211,104 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*UserHasLeftTeamResponse)(nil),        // 34: mattermost.plugin.UserHasLeftTeamResponse
 	(*ExecuteCommandRequest)(nil),          // 35: mattermost.plugin.ExecuteCommandRequest
 	(*ExecuteCommandResponse)(nil),         // 36: mattermost.plugin.ExecuteCommandResponse
-	(*Post)(nil),                           // 37: mattermost.plugin.Post
-	(*Reaction)(nil),                       // 38: mattermost.plugin.Reaction
-	(*Channel)(nil),                        // 39: mattermost.plugin.Channel
-	(*ChannelMember)(nil),                  // 40: mattermost.plugin.ChannelMember
-	(*User)(nil),                           // 41: mattermost.plugin.User
-	(*TeamMember)(nil),                     // 42: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),                    // 43: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),                // 44: mattermost.plugin.CommandResponse
+	(*ServeHTTPRequest)(nil),               // 37: mattermost.plugin.ServeHTTPRequest
+	(*ServeHTTPResponse)(nil),              // 38: mattermost.plugin.ServeHTTPResponse
+	(*Post)(nil),                           // 39: mattermost.plugin.Post
+	(*Reaction)(nil),                       // 40: mattermost.plugin.Reaction
+	(*Channel)(nil),                        // 41: mattermost.plugin.Channel
+	(*ChannelMember)(nil),                  // 42: mattermost.plugin.ChannelMember
+	(*User)(nil),                           // 43: mattermost.plugin.User
+	(*TeamMember)(nil),                     // 44: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),                    // 45: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),                // 46: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),                // 47: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),               // 48: mattermost.plugin.HTTPResponseHead
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,  // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	37, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	37, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	39, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	39, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,  // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	37, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	37, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	37, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	39, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	39, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	39, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,  // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	37, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	39, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,  // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	37, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	37, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	39, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	39, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,  // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	37, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	39, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,  // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	38, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	40, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,  // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	38, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	40, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,  // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	41, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,  // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	40, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	41, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	42, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	43, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,  // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	40, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	41, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	42, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	43, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,  // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	42, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	42, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	44, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	44, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,  // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	42, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	41, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	44, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	43, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,  // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	42, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	41, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	44, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	43, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,  // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	43, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	44, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
-	1,  // 38: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,  // 39: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,  // 40: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,  // 41: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,  // 42: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11, // 43: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13, // 44: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15, // 45: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17, // 46: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19, // 47: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21, // 48: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23, // 49: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25, // 50: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27, // 51: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29, // 52: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31, // 53: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33, // 54: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35, // 55: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	2,  // 56: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,  // 57: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,  // 58: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,  // 59: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10, // 60: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12, // 61: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14, // 62: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16, // 63: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18, // 64: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20, // 65: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22, // 66: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24, // 67: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26, // 68: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28, // 69: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30, // 70: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32, // 71: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34, // 72: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36, // 73: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	56, // [56:74] is the sub-list for method output_type
-	38, // [38:56] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	45, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	46, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	0,  // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
+	47, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	48, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	1,  // 41: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,  // 42: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,  // 43: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,  // 44: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,  // 45: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11, // 46: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13, // 47: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15, // 48: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17, // 49: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19, // 50: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21, // 51: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23, // 52: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25, // 53: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27, // 54: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29, // 55: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31, // 56: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33, // 57: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35, // 58: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	37, // 59: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	2,  // 60: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,  // 61: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,  // 62: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,  // 63: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10, // 64: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12, // 65: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14, // 66: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16, // 67: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18, // 68: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20, // 69: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22, // 70: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24, // 71: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26, // 72: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28, // 73: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30, // 74: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32, // 75: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34, // 76: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36, // 77: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	38, // 78: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	60, // [60:79] is the sub-list for method output_type
+	41, // [41:60] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -2099,17 +2318,26 @@ func file_mattermost_plugin_hooks_proto_init() {
 	}
 	file_mattermost_plugin_channels_proto_init()
 	file_mattermost_plugin_commands_proto_init()
+	file_mattermost_plugin_plugins_proto_init()
 	file_mattermost_plugin_posts_proto_init()
 	file_mattermost_plugin_reactions_proto_init()
 	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()
+	file_mattermost_plugin_hooks_proto_msgTypes[37].OneofWrappers = []any{
+		(*ServeHTTPRequest_Head)(nil),
+		(*ServeHTTPRequest_Chunk)(nil),
+	}
+	file_mattermost_plugin_hooks_proto_msgTypes[38].OneofWrappers = []any{
+		(*ServeHTTPResponse_Head)(nil),
+		(*ServeHTTPResponse_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,7 @@ const (
 	PluginHooks_UserHasJoinedTeam_FullMethodName      = "/mattermost.plugin.PluginHooks/UserHasJoinedTeam"
 	PluginHooks_UserHasLeftTeam_FullMethodName        = "/mattermost.plugin.PluginHooks/UserHasLeftTeam"
 	PluginHooks_ExecuteCommand_FullMethodName         = "/mattermost.plugin.PluginHooks/ExecuteCommand"
+	PluginHooks_ServeHTTP_FullMethodName              = "/mattermost.plugin.PluginHooks/ServeHTTP"
 )
 
 // PluginHooksClient is the client API for PluginHooks service.
@@ -112,6 +113,12 @@ type PluginHooksClient interface {
 	// ExecuteCommand runs a slash command that the plugin registered.
 	// Minimum server version: 5.2.
 	ExecuteCommand(ctx context.Context, in *ExecuteCommandRequest, opts ...grpc.CallOption) (*ExecuteCommandResponse, error)
+	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+	// request's head and then its body in chunks flow in, the body ending
+	// with the stream; the response's head and then its body in chunks flow
+	// out. A failure before the response head makes the host answer 500.
+	// Minimum server version: 5.2.
+	ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error)
 }
 
 type pluginHooksClient struct {
@@ -302,6 +309,19 @@ func (c *pluginHooksClient) ExecuteCommand(ctx context.Context, in *ExecuteComma
 	return out, nil
 }
 
+func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ServeHTTPRequest, ServeHTTPResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_ServeHTTPClient = grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse]
+
 // PluginHooksServer is the server API for PluginHooks service.
 // All implementations must embed UnimplementedPluginHooksServer
 // for forward compatibility.
@@ -363,6 +383,12 @@ type PluginHooksServer interface {
 	// ExecuteCommand runs a slash command that the plugin registered.
 	// Minimum server version: 5.2.
 	ExecuteCommand(context.Context, *ExecuteCommandRequest) (*ExecuteCommandResponse, error)
+	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
+	// request's head and then its body in chunks flow in, the body ending
+	// with the stream; the response's head and then its body in chunks flow
+	// out. A failure before the response head makes the host answer 500.
+	// Minimum server version: 5.2.
+	ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error
 	mustEmbedUnimplementedPluginHooksServer()
 }
 
@@ -426,6 +452,9 @@ func (UnimplementedPluginHooksServer) UserHasLeftTeam(context.Context, *UserHasL
 }
 func (UnimplementedPluginHooksServer) ExecuteCommand(context.Context, *ExecuteCommandRequest) (*ExecuteCommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExecuteCommand not implemented")
+}
+func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
+	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
 }
 func (UnimplementedPluginHooksServer) mustEmbedUnimplementedPluginHooksServer() {}
 func (UnimplementedPluginHooksServer) testEmbeddedByValue()                     {}
@@ -772,6 +801,13 @@ func _PluginHooks_ExecuteCommand_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginHooksServer).ServeHTTP(&grpc.GenericServerStream[ServeHTTPRequest, ServeHTTPResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_ServeHTTPServer = grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]
+
 // PluginHooks_ServiceDesc is the grpc.ServiceDesc for PluginHooks service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -852,6 +888,13 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PluginHooks_ExecuteCommand_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ServeHTTP",
+			Handler:       _PluginHooks_ServeHTTP_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "mattermost/plugin/hooks.proto",
 }
