@@ -8,7 +8,10 @@ response classes, and how the handler's return value becomes the response:
 * NONE: the response has no fields, and the handler returns nothing;
 * FILTER: the response holds a model and a ``rejection_reason``; the
   handler returns the model, ``(model, reason)`` or a sentinel;
-* VALUE: the response holds one model, which the handler returns;
+* REJECT: the response holds only a ``rejection_reason``; the handler
+  returns a reason, or nothing to allow;
+* VALUE: the response holds one value (a model, a list of models, a
+  number or a flag), which the handler returns;
 * HTTP: both ways stream (ServeHTTP): the handler takes an HTTPRequest,
   whose body streams in, and returns an HTTPResponse, whose body may
   stream out.
@@ -73,6 +76,28 @@ def _short(type_name: str) -> str:
     return type_name.rsplit(".", 1)[-1]
 
 
+_SCALARS = {
+    descriptor_pb2.FieldDescriptorProto.TYPE_STRING: "str",
+    descriptor_pb2.FieldDescriptorProto.TYPE_BOOL: "bool",
+    descriptor_pb2.FieldDescriptorProto.TYPE_INT64: "int",
+    descriptor_pb2.FieldDescriptorProto.TYPE_INT32: "int",
+    descriptor_pb2.FieldDescriptorProto.TYPE_BYTES: "bytes",
+}
+
+
+def _py_type(field: descriptor_pb2.FieldDescriptorProto) -> str:
+    """The Python type of a field's value, as a handler sees it."""
+    if field.type == descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE:
+        name = _short(field.type_name)
+    elif field.type in _SCALARS:
+        name = _SCALARS[field.type]
+    else:
+        raise SystemExit(f"generate_hooks: no Python type for field {field.name}")
+    if field.label == descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED:
+        return f"list[{name}]"
+    return name
+
+
 def render(descriptor_set: bytes) -> dict[str, str]:
     """Return the generated module, by path relative to the package directory."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
@@ -92,7 +117,7 @@ def render(descriptor_set: bytes) -> dict[str, str]:
         request = messages[rpc.input_type]
         response = messages[rpc.output_type]
         params = [f.name for f in request.field]
-        typed = [f"{f.name}: {_short(f.type_name) or 'str'}" for f in request.field]
+        typed = [f"{f.name}: {_py_type(f)}" for f in request.field]
         results = [f for f in response.field if f.name != REJECTION_FIELD]
         if rpc.client_streaming or rpc.server_streaming:
             # An HTTP exchange: the handler gets the context and the request,
@@ -104,13 +129,14 @@ def render(descriptor_set: bytes) -> dict[str, str]:
             answer, result, returns = "HTTP", "", "HTTPResponse"
         elif not response.field:
             answer, result, returns = "NONE", "", "None"
+        elif not results:
+            answer, result, returns = "REJECT", "", "str | None"
         elif len(results) == 1 and len(response.field) == 2:
             model = _short(results[0].type_name)
             answer, result = "FILTER", results[0].name
             returns = f"{model} | tuple[{model} | None, str] | None"
         elif len(results) == 1 and len(response.field) == 1:
-            model = _short(results[0].type_name)
-            answer, result, returns = "VALUE", results[0].name, f"{model} | None"
+            answer, result, returns = "VALUE", results[0].name, f"{_py_type(results[0])} | None"
         else:
             raise SystemExit(f"generate_hooks: cannot map the response of {rpc.name}")
         signature = f"{method}({', '.join(['self', *typed])}) -> {returns}"

@@ -20,7 +20,10 @@ def test_hook_names_come_from_the_contract() -> None:
     assert set(HOOKS) == set(mp.HookName)
     for name, spec in HOOKS.items():
         request = hooks_pb2.DESCRIPTOR.message_types_by_name[f"{name.value}Request"]
-        assert spec.params == tuple(f.name for f in request.fields)
+        if spec.answer is Answer.HTTP:  # the stream's messages become an HTTPRequest
+            assert spec.params == ("context", "request")
+        else:
+            assert spec.params == tuple(f.name for f in request.fields)
         assert spec.request.DESCRIPTOR is request
 
 
@@ -33,6 +36,11 @@ def test_hook_names_come_from_the_contract() -> None:
         (mp.HookName.TEAM_MEMBER_WILL_BE_ADDED, Answer.FILTER, "team_member"),
         (mp.HookName.EXECUTE_COMMAND, Answer.VALUE, "response"),
         (mp.HookName.USER_HAS_JOINED_CHANNEL, Answer.NONE, ""),
+        (mp.HookName.USER_WILL_LOG_IN, Answer.REJECT, ""),
+        (mp.HookName.MESSAGES_WILL_BE_CONSUMED, Answer.VALUE, "posts"),
+        (mp.HookName.RUN_DATA_RETENTION, Answer.VALUE, "deleted"),
+        (mp.HookName.ON_SHARED_CHANNELS_PING, Answer.VALUE, "healthy"),
+        (mp.HookName.SERVE_HTTP, Answer.HTTP, ""),
     ],
 )
 def test_answers_follow_the_response_messages(

@@ -97,6 +97,7 @@ from .grpc.groups_pb2 import (
 )
 from .grpc.hooks_pb2 import (
     Context,
+    OnInstallEvent,
 )
 from .grpc.kv_pb2 import (
     PluginKVSetOptions,
@@ -250,6 +251,7 @@ __all__ = [
     "MessageAttachmentField",
     "MessagesLimits",
     "OAuthApp",
+    "OnInstallEvent",
     "OpenDialogRequest",
     "OrderedSidebarCategories",
     "PageOpts",
@@ -1220,6 +1222,15 @@ Attributes:
     client_id_issued_at (int): Time the client id was issued, in milliseconds, for dynamically
         registered clients.
     is_dynamically_registered (bool): Whether the client registered itself.
+""",
+)
+
+document(
+    OnInstallEvent,
+    """OnInstallEvent says who installed the plugin (model.OnInstallEvent).
+
+Attributes:
+    user_id (str): Id of the admin who installed it.
 """,
 )
 

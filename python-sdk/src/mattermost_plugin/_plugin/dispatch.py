@@ -246,6 +246,18 @@ class HookDispatcher:
                     type(result).__name__,
                 )
             return response
+        if spec.answer is Answer.REJECT:
+            if result is None:
+                return response
+            if not isinstance(result, str):
+                self._wrong_answer(spec, result)
+            response.rejection_reason = result  # type: ignore[attr-defined]
+            return response
+        if spec.answer is Answer.VALUE and result is not None:
+            field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
+            if field.message_type is None or _is_repeated(response, spec.result_field):
+                self._set_value(spec, response, result)
+                return response
         model, reason = result, ""
         if spec.answer is Answer.FILTER:
             if result is DISMISS:
@@ -268,6 +280,26 @@ class HookDispatcher:
             response.rejection_reason = reason  # type: ignore[attr-defined]
         return response
 
+    def _set_value(self, spec: HookSpec, response: Message, result: object) -> None:
+        """Set a scalar or repeated result field, checking the value's type."""
+        field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
+        if field.message_type is not None:  # a list of models
+            expected = field.message_type.full_name
+            if not isinstance(result, (list, tuple)) or not all(
+                isinstance(m, Message) and m.DESCRIPTOR.full_name == expected for m in result
+            ):
+                self._wrong_answer(spec, result)
+            getattr(response, spec.result_field).extend(result)
+            return
+        kinds = {field.TYPE_BOOL: (bool,), field.TYPE_STRING: (str,)}
+        wanted = kinds.get(field.type, (int,))
+        if not isinstance(result, wanted) or (wanted == (int,) and isinstance(result, bool)):
+            self._wrong_answer(spec, result)
+        try:
+            setattr(response, spec.result_field, result)
+        except ValueError:  # out of the field's range
+            self._wrong_answer(spec, result)
+
     def _wrong_answer(self, spec: HookSpec, result: object) -> NoReturn:
         text = _cut(repr(result), 200)
         message = f"{spec.name} answered {text}, which is not what {spec.signature} returns"
@@ -276,18 +308,22 @@ class HookDispatcher:
 
 
 def _argument(request: Message, name: str) -> object:
-    """The handler argument of a request field: a model, None if unset, or a value."""
+    """The handler argument of a request field: a model (None if unset), a list or a value."""
     field = request.DESCRIPTOR.fields_by_name[name]
-    if field.message_type is not None and not _is_repeated(request, name):
+    if _is_repeated(request, name):
+        return list(getattr(request, name))
+    if field.message_type is not None:
         if name == "context" or request.HasField(name):
             return getattr(request, name)
         return None
     return getattr(request, name)
 
 
-def _is_repeated(request: Message, name: str) -> bool:
-    value = getattr(request, name)
-    return not isinstance(value, Message)
+def _is_repeated(message: Message, name: str) -> bool:
+    # By the value's kind: FieldDescriptor.label is gone in protobuf 7, and
+    # is_repeated is missing from older 6.x releases.
+    value = getattr(message, name)
+    return not isinstance(value, (Message, str, bytes, bool, int, float))
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], failure: _HookFailed) -> None:

@@ -76,6 +76,100 @@ class HookName(str, enum.Enum):
     #: ExecuteCommand runs a slash command that the plugin registered. Minimum server version: 5.2.
     EXECUTE_COMMAND = "ExecuteCommand"
 
+    #: UserHasBeenCreated runs after a user was created. Minimum server version: 5.10.
+    USER_HAS_BEEN_CREATED = "UserHasBeenCreated"
+
+    #: UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum
+    #: server version: 5.2.
+    USER_WILL_LOG_IN = "UserWillLogIn"
+
+    #: UserHasLoggedIn runs after a user logged in. Minimum server version: 5.2.
+    USER_HAS_LOGGED_IN = "UserHasLoggedIn"
+
+    #: UserHasBeenDeactivated runs after a user was deactivated. Minimum server version: 9.1.
+    USER_HAS_BEEN_DEACTIVATED = "UserHasBeenDeactivated"
+
+    #: UserWillBeUpdated runs before a user's update is stored. It may replace or reject the
+    #: update. Minimum server version: 11.10.
+    USER_WILL_BE_UPDATED = "UserWillBeUpdated"
+
+    #: MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum
+    #: server version: 9.3.
+    MESSAGES_WILL_BE_CONSUMED = "MessagesWillBeConsumed"
+
+    #: MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context.
+    #: Minimum server version: 11.9.
+    MESSAGES_WILL_BE_CONSUMED_WITH_CONTEXT = "MessagesWillBeConsumedWithContext"
+
+    #: ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it.
+    #: Minimum server version: 11.7.
+    CHANNEL_WILL_BE_ARCHIVED = "ChannelWillBeArchived"
+
+    #: ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the
+    #: membership. Minimum server version: 11.7.
+    CHANNEL_MEMBER_WILL_BE_ADDED = "ChannelMemberWillBeAdded"
+
+    #: ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the
+    #: update. Minimum server version: 11.9.
+    CHANNEL_WILL_BE_UPDATED = "ChannelWillBeUpdated"
+
+    #: ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason
+    #: rejects it. Minimum server version: 11.9.
+    CHANNEL_WILL_BE_RESTORED = "ChannelWillBeRestored"
+
+    #: FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the
+    #: download. Minimum server version: 11.5.
+    FILE_WILL_BE_DOWNLOADED = "FileWillBeDownloaded"
+
+    #: OnPluginClusterEvent delivers an event that another node's copy of the plugin published.
+    #: Minimum server version: 5.36.
+    ON_PLUGIN_CLUSTER_EVENT = "OnPluginClusterEvent"
+
+    #: OnWebSocketConnect runs when a websocket connection opens. Minimum server version: 6.0.
+    ON_WEBSOCKET_CONNECT = "OnWebSocketConnect"
+
+    #: OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version: 6.0.
+    ON_WEBSOCKET_DISCONNECT = "OnWebSocketDisconnect"
+
+    #: RunDataRetention deletes the plugin's data older than the retention policy allows, in
+    #: batches. Minimum server version: 6.4.
+    RUN_DATA_RETENTION = "RunDataRetention"
+
+    #: OnInstall runs after an admin installed the plugin during onboarding. Minimum server
+    #: version: 6.5.
+    ON_INSTALL = "OnInstall"
+
+    #: OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+    #: 6.5.
+    ON_SEND_DAILY_TELEMETRY = "OnSendDailyTelemetry"
+
+    #: OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server
+    #: version: 7.0.
+    ON_CLOUD_LIMITS_UPDATED = "OnCloudLimitsUpdated"
+
+    #: ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it,
+    #: or fail the save. Minimum server version: 8.0.
+    CONFIGURATION_WILL_BE_SAVED = "ConfigurationWillBeSaved"
+
+    #: PreferencesHaveChanged runs after a user's preferences changed. Minimum server version: 9.5.
+    PREFERENCES_HAVE_CHANGED = "PreferencesHaveChanged"
+
+    #: NotificationWillBePushed runs before a push notification is sent. It may replace or reject
+    #: it. Minimum server version: 9.0.
+    NOTIFICATION_WILL_BE_PUSHED = "NotificationWillBePushed"
+
+    #: OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy.
+    #: Minimum server version: 9.5.
+    ON_SHARED_CHANNELS_PING = "OnSharedChannelsPing"
+
+    #: OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the
+    #: plugin, as a remote. Minimum server version: 9.5.
+    ON_SHARED_CHANNELS_ATTACHMENT_SYNC_MSG = "OnSharedChannelsAttachmentSyncMsg"
+
+    #: OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to
+    #: the plugin, as a remote. Minimum server version: 9.5.
+    ON_SHARED_CHANNELS_PROFILE_IMAGE_SYNC_MSG = "OnSharedChannelsProfileImageSyncMsg"
+
     #: ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and then
     #: its body in chunks flow in, the body ending with the stream; the response's head and then
     #: its body in chunks flow out. A failure before the response head makes the host answer 500.
@@ -279,6 +373,289 @@ HOOKS: dict[HookName, HookSpec] = {
         result_field="response",
         signature=(
             "execute_command(self, context: Context, args: CommandArgs) -> CommandResponse | None"
+        ),
+    ),
+    HookName.USER_HAS_BEEN_CREATED: HookSpec(
+        name="UserHasBeenCreated",
+        method="user_has_been_created",
+        params=("context", "user"),
+        request=_pb.UserHasBeenCreatedRequest,
+        response=_pb.UserHasBeenCreatedResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="user_has_been_created(self, context: Context, user: User) -> None",
+    ),
+    HookName.USER_WILL_LOG_IN: HookSpec(
+        name="UserWillLogIn",
+        method="user_will_log_in",
+        params=("context", "user"),
+        request=_pb.UserWillLogInRequest,
+        response=_pb.UserWillLogInResponse,
+        answer=Answer.REJECT,
+        result_field="",
+        signature="user_will_log_in(self, context: Context, user: User) -> str | None",
+    ),
+    HookName.USER_HAS_LOGGED_IN: HookSpec(
+        name="UserHasLoggedIn",
+        method="user_has_logged_in",
+        params=("context", "user"),
+        request=_pb.UserHasLoggedInRequest,
+        response=_pb.UserHasLoggedInResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="user_has_logged_in(self, context: Context, user: User) -> None",
+    ),
+    HookName.USER_HAS_BEEN_DEACTIVATED: HookSpec(
+        name="UserHasBeenDeactivated",
+        method="user_has_been_deactivated",
+        params=("context", "user"),
+        request=_pb.UserHasBeenDeactivatedRequest,
+        response=_pb.UserHasBeenDeactivatedResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="user_has_been_deactivated(self, context: Context, user: User) -> None",
+    ),
+    HookName.USER_WILL_BE_UPDATED: HookSpec(
+        name="UserWillBeUpdated",
+        method="user_will_be_updated",
+        params=("context", "new_user", "old_user"),
+        request=_pb.UserWillBeUpdatedRequest,
+        response=_pb.UserWillBeUpdatedResponse,
+        answer=Answer.FILTER,
+        result_field="user",
+        signature=(
+            "user_will_be_updated(self, context: Context, new_user: User, old_user: User) -> User |"
+            " tuple[User | None, str] | None"
+        ),
+    ),
+    HookName.MESSAGES_WILL_BE_CONSUMED: HookSpec(
+        name="MessagesWillBeConsumed",
+        method="messages_will_be_consumed",
+        params=("posts",),
+        request=_pb.MessagesWillBeConsumedRequest,
+        response=_pb.MessagesWillBeConsumedResponse,
+        answer=Answer.VALUE,
+        result_field="posts",
+        signature="messages_will_be_consumed(self, posts: list[Post]) -> list[Post] | None",
+    ),
+    HookName.MESSAGES_WILL_BE_CONSUMED_WITH_CONTEXT: HookSpec(
+        name="MessagesWillBeConsumedWithContext",
+        method="messages_will_be_consumed_with_context",
+        params=("context", "posts"),
+        request=_pb.MessagesWillBeConsumedWithContextRequest,
+        response=_pb.MessagesWillBeConsumedWithContextResponse,
+        answer=Answer.VALUE,
+        result_field="posts",
+        signature=(
+            "messages_will_be_consumed_with_context(self, context: Context, posts: list[Post]) -> "
+            "list[Post] | None"
+        ),
+    ),
+    HookName.CHANNEL_WILL_BE_ARCHIVED: HookSpec(
+        name="ChannelWillBeArchived",
+        method="channel_will_be_archived",
+        params=("context", "channel"),
+        request=_pb.ChannelWillBeArchivedRequest,
+        response=_pb.ChannelWillBeArchivedResponse,
+        answer=Answer.REJECT,
+        result_field="",
+        signature=(
+            "channel_will_be_archived(self, context: Context, channel: Channel) -> str | None"
+        ),
+    ),
+    HookName.CHANNEL_MEMBER_WILL_BE_ADDED: HookSpec(
+        name="ChannelMemberWillBeAdded",
+        method="channel_member_will_be_added",
+        params=("context", "channel_member"),
+        request=_pb.ChannelMemberWillBeAddedRequest,
+        response=_pb.ChannelMemberWillBeAddedResponse,
+        answer=Answer.FILTER,
+        result_field="channel_member",
+        signature=(
+            "channel_member_will_be_added(self, context: Context, channel_member: ChannelMember) ->"
+            " ChannelMember | tuple[ChannelMember | None, str] | None"
+        ),
+    ),
+    HookName.CHANNEL_WILL_BE_UPDATED: HookSpec(
+        name="ChannelWillBeUpdated",
+        method="channel_will_be_updated",
+        params=("context", "new_channel", "old_channel"),
+        request=_pb.ChannelWillBeUpdatedRequest,
+        response=_pb.ChannelWillBeUpdatedResponse,
+        answer=Answer.FILTER,
+        result_field="channel",
+        signature=(
+            "channel_will_be_updated(self, context: Context, new_channel: Channel, old_channel: "
+            "Channel) -> Channel | tuple[Channel | None, str] | None"
+        ),
+    ),
+    HookName.CHANNEL_WILL_BE_RESTORED: HookSpec(
+        name="ChannelWillBeRestored",
+        method="channel_will_be_restored",
+        params=("context", "channel"),
+        request=_pb.ChannelWillBeRestoredRequest,
+        response=_pb.ChannelWillBeRestoredResponse,
+        answer=Answer.REJECT,
+        result_field="",
+        signature=(
+            "channel_will_be_restored(self, context: Context, channel: Channel) -> str | None"
+        ),
+    ),
+    HookName.FILE_WILL_BE_DOWNLOADED: HookSpec(
+        name="FileWillBeDownloaded",
+        method="file_will_be_downloaded",
+        params=("context", "file_info", "user_id", "download_type"),
+        request=_pb.FileWillBeDownloadedRequest,
+        response=_pb.FileWillBeDownloadedResponse,
+        answer=Answer.REJECT,
+        result_field="",
+        signature=(
+            "file_will_be_downloaded(self, context: Context, file_info: FileInfo, user_id: str, "
+            "download_type: str) -> str | None"
+        ),
+    ),
+    HookName.ON_PLUGIN_CLUSTER_EVENT: HookSpec(
+        name="OnPluginClusterEvent",
+        method="on_plugin_cluster_event",
+        params=("context", "event"),
+        request=_pb.OnPluginClusterEventRequest,
+        response=_pb.OnPluginClusterEventResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "on_plugin_cluster_event(self, context: Context, event: PluginClusterEvent) -> None"
+        ),
+    ),
+    HookName.ON_WEBSOCKET_CONNECT: HookSpec(
+        name="OnWebSocketConnect",
+        method="on_websocket_connect",
+        params=("web_conn_id", "user_id"),
+        request=_pb.OnWebSocketConnectRequest,
+        response=_pb.OnWebSocketConnectResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="on_websocket_connect(self, web_conn_id: str, user_id: str) -> None",
+    ),
+    HookName.ON_WEBSOCKET_DISCONNECT: HookSpec(
+        name="OnWebSocketDisconnect",
+        method="on_websocket_disconnect",
+        params=("web_conn_id", "user_id"),
+        request=_pb.OnWebSocketDisconnectRequest,
+        response=_pb.OnWebSocketDisconnectResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="on_websocket_disconnect(self, web_conn_id: str, user_id: str) -> None",
+    ),
+    HookName.RUN_DATA_RETENTION: HookSpec(
+        name="RunDataRetention",
+        method="run_data_retention",
+        params=("now_time", "batch_size"),
+        request=_pb.RunDataRetentionRequest,
+        response=_pb.RunDataRetentionResponse,
+        answer=Answer.VALUE,
+        result_field="deleted",
+        signature="run_data_retention(self, now_time: int, batch_size: int) -> int | None",
+    ),
+    HookName.ON_INSTALL: HookSpec(
+        name="OnInstall",
+        method="on_install",
+        params=("context", "event"),
+        request=_pb.OnInstallRequest,
+        response=_pb.OnInstallResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="on_install(self, context: Context, event: OnInstallEvent) -> None",
+    ),
+    HookName.ON_SEND_DAILY_TELEMETRY: HookSpec(
+        name="OnSendDailyTelemetry",
+        method="on_send_daily_telemetry",
+        params=(),
+        request=_pb.OnSendDailyTelemetryRequest,
+        response=_pb.OnSendDailyTelemetryResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="on_send_daily_telemetry(self) -> None",
+    ),
+    HookName.ON_CLOUD_LIMITS_UPDATED: HookSpec(
+        name="OnCloudLimitsUpdated",
+        method="on_cloud_limits_updated",
+        params=("limits",),
+        request=_pb.OnCloudLimitsUpdatedRequest,
+        response=_pb.OnCloudLimitsUpdatedResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature="on_cloud_limits_updated(self, limits: ProductLimits) -> None",
+    ),
+    HookName.CONFIGURATION_WILL_BE_SAVED: HookSpec(
+        name="ConfigurationWillBeSaved",
+        method="configuration_will_be_saved",
+        params=("new_config",),
+        request=_pb.ConfigurationWillBeSavedRequest,
+        response=_pb.ConfigurationWillBeSavedResponse,
+        answer=Answer.VALUE,
+        result_field="config",
+        signature="configuration_will_be_saved(self, new_config: Config) -> Config | None",
+    ),
+    HookName.PREFERENCES_HAVE_CHANGED: HookSpec(
+        name="PreferencesHaveChanged",
+        method="preferences_have_changed",
+        params=("context", "preferences"),
+        request=_pb.PreferencesHaveChangedRequest,
+        response=_pb.PreferencesHaveChangedResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "preferences_have_changed(self, context: Context, preferences: list[Preference]) -> "
+            "None"
+        ),
+    ),
+    HookName.NOTIFICATION_WILL_BE_PUSHED: HookSpec(
+        name="NotificationWillBePushed",
+        method="notification_will_be_pushed",
+        params=("push_notification", "user_id"),
+        request=_pb.NotificationWillBePushedRequest,
+        response=_pb.NotificationWillBePushedResponse,
+        answer=Answer.FILTER,
+        result_field="push_notification",
+        signature=(
+            "notification_will_be_pushed(self, push_notification: PushNotification, user_id: str) "
+            "-> PushNotification | tuple[PushNotification | None, str] | None"
+        ),
+    ),
+    HookName.ON_SHARED_CHANNELS_PING: HookSpec(
+        name="OnSharedChannelsPing",
+        method="on_shared_channels_ping",
+        params=("remote_cluster",),
+        request=_pb.OnSharedChannelsPingRequest,
+        response=_pb.OnSharedChannelsPingResponse,
+        answer=Answer.VALUE,
+        result_field="healthy",
+        signature="on_shared_channels_ping(self, remote_cluster: RemoteCluster) -> bool | None",
+    ),
+    HookName.ON_SHARED_CHANNELS_ATTACHMENT_SYNC_MSG: HookSpec(
+        name="OnSharedChannelsAttachmentSyncMsg",
+        method="on_shared_channels_attachment_sync_msg",
+        params=("file_info", "post", "remote_cluster"),
+        request=_pb.OnSharedChannelsAttachmentSyncMsgRequest,
+        response=_pb.OnSharedChannelsAttachmentSyncMsgResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "on_shared_channels_attachment_sync_msg(self, file_info: FileInfo, post: Post, "
+            "remote_cluster: RemoteCluster) -> None"
+        ),
+    ),
+    HookName.ON_SHARED_CHANNELS_PROFILE_IMAGE_SYNC_MSG: HookSpec(
+        name="OnSharedChannelsProfileImageSyncMsg",
+        method="on_shared_channels_profile_image_sync_msg",
+        params=("user", "remote_cluster"),
+        request=_pb.OnSharedChannelsProfileImageSyncMsgRequest,
+        response=_pb.OnSharedChannelsProfileImageSyncMsgResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "on_shared_channels_profile_image_sync_msg(self, user: User, remote_cluster: "
+            "RemoteCluster) -> None"
         ),
     ),
     HookName.SERVE_HTTP: HookSpec(

@@ -19,7 +19,11 @@ class Answer(enum.Enum):
     #: The hook keeps, replaces or rejects a model: it returns the model,
     #: ``(model, reason)``, ``None`` or :data:`mattermost_plugin.DISMISS`.
     FILTER = "filter"
-    #: The hook returns one model, or ``None``.
+    #: The hook allows or rejects: it returns a reason, or ``None`` or ``""``
+    #: to allow.
+    REJECT = "reject"
+    #: The hook returns one value: a model, a list of models, a number or a
+    #: flag; ``None`` answers the field's zero value.
     VALUE = "value"
     #: The hook serves an HTTP request: it takes a
     #: :class:`mattermost_plugin.HTTPRequest` and returns a

@@ -19,10 +19,16 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from . import channels_pb2 as _channels_pb2
+from . import cluster_pb2 as _cluster_pb2
 from . import commands_pb2 as _commands_pb2
+from . import config_pb2 as _config_pb2
+from . import files_pb2 as _files_pb2
+from . import notifications_pb2 as _notifications_pb2
 from . import plugins_pb2 as _plugins_pb2
 from . import posts_pb2 as _posts_pb2
+from . import preferences_pb2 as _preferences_pb2
 from . import reactions_pb2 as _reactions_pb2
+from . import shared_channels_pb2 as _shared_channels_pb2
 from . import teams_pb2 as _teams_pb2
 from . import users_pb2 as _users_pb2
 import builtins as _builtins
@@ -1043,3 +1049,1270 @@ class ServeHTTPResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
 
 Global___ServeHTTPResponse: _TypeAlias = ServeHTTPResponse  # noqa: Y015
+
+@_typing.final
+class OnInstallEvent(_message.Message):
+    """OnInstallEvent says who installed the plugin (model.OnInstallEvent)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """Id of the admin who installed it."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnInstallEvent: _TypeAlias = OnInstallEvent  # noqa: Y015
+
+@_typing.final
+class UserHasBeenCreatedRequest(_message.Message):
+    """UserHasBeenCreatedRequest carries the arguments of UserHasBeenCreated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The new user."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        user: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasBeenCreatedRequest: _TypeAlias = UserHasBeenCreatedRequest  # noqa: Y015
+
+@_typing.final
+class UserHasBeenCreatedResponse(_message.Message):
+    """UserHasBeenCreatedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasBeenCreatedResponse: _TypeAlias = UserHasBeenCreatedResponse  # noqa: Y015
+
+@_typing.final
+class UserWillLogInRequest(_message.Message):
+    """UserWillLogInRequest carries the arguments of UserWillLogIn."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user logging in."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        user: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserWillLogInRequest: _TypeAlias = UserWillLogInRequest  # noqa: Y015
+
+@_typing.final
+class UserWillLogInResponse(_message.Message):
+    """UserWillLogInResponse keeps or rejects the login."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the login with this reason."""
+    def __init__(
+        self,
+        *,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserWillLogInResponse: _TypeAlias = UserWillLogInResponse  # noqa: Y015
+
+@_typing.final
+class UserHasLoggedInRequest(_message.Message):
+    """UserHasLoggedInRequest carries the arguments of UserHasLoggedIn."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        user: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLoggedInRequest: _TypeAlias = UserHasLoggedInRequest  # noqa: Y015
+
+@_typing.final
+class UserHasLoggedInResponse(_message.Message):
+    """UserHasLoggedInResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasLoggedInResponse: _TypeAlias = UserHasLoggedInResponse  # noqa: Y015
+
+@_typing.final
+class UserHasBeenDeactivatedRequest(_message.Message):
+    """UserHasBeenDeactivatedRequest carries the arguments of UserHasBeenDeactivated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        user: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasBeenDeactivatedRequest: _TypeAlias = UserHasBeenDeactivatedRequest  # noqa: Y015
+
+@_typing.final
+class UserHasBeenDeactivatedResponse(_message.Message):
+    """UserHasBeenDeactivatedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserHasBeenDeactivatedResponse: _TypeAlias = UserHasBeenDeactivatedResponse  # noqa: Y015
+
+@_typing.final
+class UserWillBeUpdatedRequest(_message.Message):
+    """UserWillBeUpdatedRequest carries the arguments of UserWillBeUpdated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    NEW_USER_FIELD_NUMBER: _builtins.int
+    OLD_USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def new_user(self) -> _users_pb2.User:
+        """The user as updated."""
+
+    @_builtins.property
+    def old_user(self) -> _users_pb2.User:
+        """The user as stored."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        new_user: _users_pb2.User | None = ...,
+        old_user: _users_pb2.User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_user", b"new_user", "old_user", b"old_user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_user", b"new_user", "old_user", b"old_user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserWillBeUpdatedRequest: _TypeAlias = UserWillBeUpdatedRequest  # noqa: Y015
+
+@_typing.final
+class UserWillBeUpdatedResponse(_message.Message):
+    """UserWillBeUpdatedResponse keeps, replaces or rejects the update."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the update with this reason."""
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user to store instead; unset keeps the update."""
+
+    def __init__(
+        self,
+        *,
+        user: _users_pb2.User | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserWillBeUpdatedResponse: _TypeAlias = UserWillBeUpdatedResponse  # noqa: Y015
+
+@_typing.final
+class MessagesWillBeConsumedRequest(_message.Message):
+    """MessagesWillBeConsumedRequest carries the arguments of MessagesWillBeConsumed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[_posts_pb2.Post]:
+        """The posts about to be sent."""
+
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[_posts_pb2.Post] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessagesWillBeConsumedRequest: _TypeAlias = MessagesWillBeConsumedRequest  # noqa: Y015
+
+@_typing.final
+class MessagesWillBeConsumedResponse(_message.Message):
+    """MessagesWillBeConsumedResponse may replace the posts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[_posts_pb2.Post]:
+        """The posts to send instead; empty keeps them."""
+
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[_posts_pb2.Post] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessagesWillBeConsumedResponse: _TypeAlias = MessagesWillBeConsumedResponse  # noqa: Y015
+
+@_typing.final
+class MessagesWillBeConsumedWithContextRequest(_message.Message):
+    """MessagesWillBeConsumedWithContextRequest carries the arguments of MessagesWillBeConsumedWithContext."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    POSTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[_posts_pb2.Post]:
+        """The posts about to be sent."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        posts: _abc.Iterable[_posts_pb2.Post] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessagesWillBeConsumedWithContextRequest: _TypeAlias = MessagesWillBeConsumedWithContextRequest  # noqa: Y015
+
+@_typing.final
+class MessagesWillBeConsumedWithContextResponse(_message.Message):
+    """MessagesWillBeConsumedWithContextResponse may replace the posts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[_posts_pb2.Post]:
+        """The posts to send instead; empty keeps them."""
+
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[_posts_pb2.Post] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessagesWillBeConsumedWithContextResponse: _TypeAlias = MessagesWillBeConsumedWithContextResponse  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeArchivedRequest(_message.Message):
+    """ChannelWillBeArchivedRequest carries the arguments of ChannelWillBeArchived."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def channel(self) -> _channels_pb2.Channel:
+        """The channel."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel: _channels_pb2.Channel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeArchivedRequest: _TypeAlias = ChannelWillBeArchivedRequest  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeArchivedResponse(_message.Message):
+    """ChannelWillBeArchivedResponse keeps or rejects the archiving."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty keeps the channel, with this reason."""
+    def __init__(
+        self,
+        *,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeArchivedResponse: _TypeAlias = ChannelWillBeArchivedResponse  # noqa: Y015
+
+@_typing.final
+class ChannelMemberWillBeAddedRequest(_message.Message):
+    """ChannelMemberWillBeAddedRequest carries the arguments of ChannelMemberWillBeAdded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_MEMBER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def channel_member(self) -> _channels_pb2.ChannelMember:
+        """The membership."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel_member: _channels_pb2.ChannelMember | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_member", b"channel_member", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelMemberWillBeAddedRequest: _TypeAlias = ChannelMemberWillBeAddedRequest  # noqa: Y015
+
+@_typing.final
+class ChannelMemberWillBeAddedResponse(_message.Message):
+    """ChannelMemberWillBeAddedResponse keeps, replaces or rejects the membership."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_MEMBER_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the join with this reason."""
+    @_builtins.property
+    def channel_member(self) -> _channels_pb2.ChannelMember:
+        """The membership to store instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        channel_member: _channels_pb2.ChannelMember | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel_member", b"channel_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_member", b"channel_member", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelMemberWillBeAddedResponse: _TypeAlias = ChannelMemberWillBeAddedResponse  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeUpdatedRequest(_message.Message):
+    """ChannelWillBeUpdatedRequest carries the arguments of ChannelWillBeUpdated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    NEW_CHANNEL_FIELD_NUMBER: _builtins.int
+    OLD_CHANNEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def new_channel(self) -> _channels_pb2.Channel:
+        """The channel as updated."""
+
+    @_builtins.property
+    def old_channel(self) -> _channels_pb2.Channel:
+        """The channel as stored."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        new_channel: _channels_pb2.Channel | None = ...,
+        old_channel: _channels_pb2.Channel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_channel", b"new_channel", "old_channel", b"old_channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "new_channel", b"new_channel", "old_channel", b"old_channel"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeUpdatedRequest: _TypeAlias = ChannelWillBeUpdatedRequest  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeUpdatedResponse(_message.Message):
+    """ChannelWillBeUpdatedResponse keeps, replaces or rejects the update."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the update with this reason."""
+    @_builtins.property
+    def channel(self) -> _channels_pb2.Channel:
+        """The channel to store instead; unset keeps the update."""
+
+    def __init__(
+        self,
+        *,
+        channel: _channels_pb2.Channel | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeUpdatedResponse: _TypeAlias = ChannelWillBeUpdatedResponse  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeRestoredRequest(_message.Message):
+    """ChannelWillBeRestoredRequest carries the arguments of ChannelWillBeRestored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def channel(self) -> _channels_pb2.Channel:
+        """The channel."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        channel: _channels_pb2.Channel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeRestoredRequest: _TypeAlias = ChannelWillBeRestoredRequest  # noqa: Y015
+
+@_typing.final
+class ChannelWillBeRestoredResponse(_message.Message):
+    """ChannelWillBeRestoredResponse keeps or rejects the restoring."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty keeps it archived, with this reason."""
+    def __init__(
+        self,
+        *,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelWillBeRestoredResponse: _TypeAlias = ChannelWillBeRestoredResponse  # noqa: Y015
+
+@_typing.final
+class FileWillBeDownloadedRequest(_message.Message):
+    """FileWillBeDownloadedRequest carries the arguments of FileWillBeDownloaded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    FILE_INFO_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DOWNLOAD_TYPE_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The user downloading it."""
+    download_type: _builtins.str
+    """What is downloaded: "file", "thumbnail", "preview" or "public"."""
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def file_info(self) -> _files_pb2.FileInfo:
+        """The file."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        file_info: _files_pb2.FileInfo | None = ...,
+        user_id: _builtins.str = ...,
+        download_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "file_info", b"file_info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "download_type", b"download_type", "file_info", b"file_info", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileWillBeDownloadedRequest: _TypeAlias = FileWillBeDownloadedRequest  # noqa: Y015
+
+@_typing.final
+class FileWillBeDownloadedResponse(_message.Message):
+    """FileWillBeDownloadedResponse keeps or rejects the download."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the download with this reason."""
+    def __init__(
+        self,
+        *,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileWillBeDownloadedResponse: _TypeAlias = FileWillBeDownloadedResponse  # noqa: Y015
+
+@_typing.final
+class OnPluginClusterEventRequest(_message.Message):
+    """OnPluginClusterEventRequest carries the arguments of OnPluginClusterEvent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    EVENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def event(self) -> _cluster_pb2.PluginClusterEvent:
+        """The event."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        event: _cluster_pb2.PluginClusterEvent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "event", b"event"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnPluginClusterEventRequest: _TypeAlias = OnPluginClusterEventRequest  # noqa: Y015
+
+@_typing.final
+class OnPluginClusterEventResponse(_message.Message):
+    """OnPluginClusterEventResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnPluginClusterEventResponse: _TypeAlias = OnPluginClusterEventResponse  # noqa: Y015
+
+@_typing.final
+class OnWebSocketConnectRequest(_message.Message):
+    """OnWebSocketConnectRequest carries the arguments of OnWebSocketConnect."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEB_CONN_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    web_conn_id: _builtins.str
+    """The connection's id."""
+    user_id: _builtins.str
+    """The connected user."""
+    def __init__(
+        self,
+        *,
+        web_conn_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id", "web_conn_id", b"web_conn_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnWebSocketConnectRequest: _TypeAlias = OnWebSocketConnectRequest  # noqa: Y015
+
+@_typing.final
+class OnWebSocketConnectResponse(_message.Message):
+    """OnWebSocketConnectResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnWebSocketConnectResponse: _TypeAlias = OnWebSocketConnectResponse  # noqa: Y015
+
+@_typing.final
+class OnWebSocketDisconnectRequest(_message.Message):
+    """OnWebSocketDisconnectRequest carries the arguments of OnWebSocketDisconnect."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEB_CONN_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    web_conn_id: _builtins.str
+    """The connection's id."""
+    user_id: _builtins.str
+    """The connected user."""
+    def __init__(
+        self,
+        *,
+        web_conn_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id", "web_conn_id", b"web_conn_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnWebSocketDisconnectRequest: _TypeAlias = OnWebSocketDisconnectRequest  # noqa: Y015
+
+@_typing.final
+class OnWebSocketDisconnectResponse(_message.Message):
+    """OnWebSocketDisconnectResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnWebSocketDisconnectResponse: _TypeAlias = OnWebSocketDisconnectResponse  # noqa: Y015
+
+@_typing.final
+class RunDataRetentionRequest(_message.Message):
+    """RunDataRetentionRequest carries the arguments of RunDataRetention."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOW_TIME_FIELD_NUMBER: _builtins.int
+    BATCH_SIZE_FIELD_NUMBER: _builtins.int
+    now_time: _builtins.int
+    """The current time, in milliseconds since the Unix epoch."""
+    batch_size: _builtins.int
+    """The most rows to delete."""
+    def __init__(
+        self,
+        *,
+        now_time: _builtins.int = ...,
+        batch_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "now_time", b"now_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunDataRetentionRequest: _TypeAlias = RunDataRetentionRequest  # noqa: Y015
+
+@_typing.final
+class RunDataRetentionResponse(_message.Message):
+    """RunDataRetentionResponse says how much was deleted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.int
+    """How many rows were deleted."""
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunDataRetentionResponse: _TypeAlias = RunDataRetentionResponse  # noqa: Y015
+
+@_typing.final
+class OnInstallRequest(_message.Message):
+    """OnInstallRequest carries the arguments of OnInstall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    EVENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def event(self) -> Global___OnInstallEvent:
+        """Who installed it."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        event: Global___OnInstallEvent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "event", b"event"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnInstallRequest: _TypeAlias = OnInstallRequest  # noqa: Y015
+
+@_typing.final
+class OnInstallResponse(_message.Message):
+    """OnInstallResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnInstallResponse: _TypeAlias = OnInstallResponse  # noqa: Y015
+
+@_typing.final
+class OnSendDailyTelemetryRequest(_message.Message):
+    """OnSendDailyTelemetryRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSendDailyTelemetryRequest: _TypeAlias = OnSendDailyTelemetryRequest  # noqa: Y015
+
+@_typing.final
+class OnSendDailyTelemetryResponse(_message.Message):
+    """OnSendDailyTelemetryResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSendDailyTelemetryResponse: _TypeAlias = OnSendDailyTelemetryResponse  # noqa: Y015
+
+@_typing.final
+class OnCloudLimitsUpdatedRequest(_message.Message):
+    """OnCloudLimitsUpdatedRequest carries the arguments of OnCloudLimitsUpdated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMITS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def limits(self) -> _config_pb2.ProductLimits:
+        """The new limits."""
+
+    def __init__(
+        self,
+        *,
+        limits: _config_pb2.ProductLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnCloudLimitsUpdatedRequest: _TypeAlias = OnCloudLimitsUpdatedRequest  # noqa: Y015
+
+@_typing.final
+class OnCloudLimitsUpdatedResponse(_message.Message):
+    """OnCloudLimitsUpdatedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnCloudLimitsUpdatedResponse: _TypeAlias = OnCloudLimitsUpdatedResponse  # noqa: Y015
+
+@_typing.final
+class ConfigurationWillBeSavedRequest(_message.Message):
+    """ConfigurationWillBeSavedRequest carries the arguments of ConfigurationWillBeSaved."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NEW_CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def new_config(self) -> _config_pb2.Config:
+        """The configuration about to be saved."""
+
+    def __init__(
+        self,
+        *,
+        new_config: _config_pb2.Config | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["new_config", b"new_config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_config", b"new_config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigurationWillBeSavedRequest: _TypeAlias = ConfigurationWillBeSavedRequest  # noqa: Y015
+
+@_typing.final
+class ConfigurationWillBeSavedResponse(_message.Message):
+    """ConfigurationWillBeSavedResponse may replace the configuration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def config(self) -> _config_pb2.Config:
+        """The configuration to save instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        config: _config_pb2.Config | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigurationWillBeSavedResponse: _TypeAlias = ConfigurationWillBeSavedResponse  # noqa: Y015
+
+@_typing.final
+class PreferencesHaveChangedRequest(_message.Message):
+    """PreferencesHaveChangedRequest carries the arguments of PreferencesHaveChanged."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def preferences(self) -> _containers.RepeatedCompositeFieldContainer[_preferences_pb2.Preference]:
+        """The changed preferences."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        preferences: _abc.Iterable[_preferences_pb2.Preference] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "preferences", b"preferences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreferencesHaveChangedRequest: _TypeAlias = PreferencesHaveChangedRequest  # noqa: Y015
+
+@_typing.final
+class PreferencesHaveChangedResponse(_message.Message):
+    """PreferencesHaveChangedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreferencesHaveChangedResponse: _TypeAlias = PreferencesHaveChangedResponse  # noqa: Y015
+
+@_typing.final
+class NotificationWillBePushedRequest(_message.Message):
+    """NotificationWillBePushedRequest carries the arguments of NotificationWillBePushed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PUSH_NOTIFICATION_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The user it is for."""
+    @_builtins.property
+    def push_notification(self) -> _notifications_pb2.PushNotification:
+        """The notification."""
+
+    def __init__(
+        self,
+        *,
+        push_notification: _notifications_pb2.PushNotification | None = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["push_notification", b"push_notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["push_notification", b"push_notification", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotificationWillBePushedRequest: _TypeAlias = NotificationWillBePushedRequest  # noqa: Y015
+
+@_typing.final
+class NotificationWillBePushedResponse(_message.Message):
+    """NotificationWillBePushedResponse keeps, replaces or rejects the notification."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PUSH_NOTIFICATION_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty drops the notification, with this reason."""
+    @_builtins.property
+    def push_notification(self) -> _notifications_pb2.PushNotification:
+        """The notification to send instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        push_notification: _notifications_pb2.PushNotification | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["push_notification", b"push_notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["push_notification", b"push_notification", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotificationWillBePushedResponse: _TypeAlias = NotificationWillBePushedResponse  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsPingRequest(_message.Message):
+    """OnSharedChannelsPingRequest carries the arguments of OnSharedChannelsPing."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMOTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def remote_cluster(self) -> _shared_channels_pb2.RemoteCluster:
+        """The remote."""
+
+    def __init__(
+        self,
+        *,
+        remote_cluster: _shared_channels_pb2.RemoteCluster | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsPingRequest: _TypeAlias = OnSharedChannelsPingRequest  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsPingResponse(_message.Message):
+    """OnSharedChannelsPingResponse says whether the plugin is healthy."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEALTHY_FIELD_NUMBER: _builtins.int
+    healthy: _builtins.bool
+    """Whether the plugin is healthy."""
+    def __init__(
+        self,
+        *,
+        healthy: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["healthy", b"healthy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsPingResponse: _TypeAlias = OnSharedChannelsPingResponse  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsAttachmentSyncMsgRequest(_message.Message):
+    """OnSharedChannelsAttachmentSyncMsgRequest carries the arguments of OnSharedChannelsAttachmentSyncMsg."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_INFO_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    REMOTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def file_info(self) -> _files_pb2.FileInfo:
+        """The file."""
+
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The post it belongs to."""
+
+    @_builtins.property
+    def remote_cluster(self) -> _shared_channels_pb2.RemoteCluster:
+        """The remote."""
+
+    def __init__(
+        self,
+        *,
+        file_info: _files_pb2.FileInfo | None = ...,
+        post: _posts_pb2.Post | None = ...,
+        remote_cluster: _shared_channels_pb2.RemoteCluster | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file_info", b"file_info", "post", b"post", "remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_info", b"file_info", "post", b"post", "remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsAttachmentSyncMsgRequest: _TypeAlias = OnSharedChannelsAttachmentSyncMsgRequest  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsAttachmentSyncMsgResponse(_message.Message):
+    """OnSharedChannelsAttachmentSyncMsgResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsAttachmentSyncMsgResponse: _TypeAlias = OnSharedChannelsAttachmentSyncMsgResponse  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsProfileImageSyncMsgRequest(_message.Message):
+    """OnSharedChannelsProfileImageSyncMsgRequest carries the arguments of OnSharedChannelsProfileImageSyncMsg."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    REMOTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user."""
+
+    @_builtins.property
+    def remote_cluster(self) -> _shared_channels_pb2.RemoteCluster:
+        """The remote."""
+
+    def __init__(
+        self,
+        *,
+        user: _users_pb2.User | None = ...,
+        remote_cluster: _shared_channels_pb2.RemoteCluster | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["remote_cluster", b"remote_cluster", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["remote_cluster", b"remote_cluster", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsProfileImageSyncMsgRequest: _TypeAlias = OnSharedChannelsProfileImageSyncMsgRequest  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsProfileImageSyncMsgResponse(_message.Message):
+    """OnSharedChannelsProfileImageSyncMsgResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsProfileImageSyncMsgResponse: _TypeAlias = OnSharedChannelsProfileImageSyncMsgResponse  # noqa: Y015

@@ -125,6 +125,131 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
                 _registered_method=True)
+        self.UserHasBeenCreated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasBeenCreated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedResponse.FromString,
+                _registered_method=True)
+        self.UserWillLogIn = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserWillLogIn',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInResponse.FromString,
+                _registered_method=True)
+        self.UserHasLoggedIn = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasLoggedIn',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInResponse.FromString,
+                _registered_method=True)
+        self.UserHasBeenDeactivated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserHasBeenDeactivated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedResponse.FromString,
+                _registered_method=True)
+        self.UserWillBeUpdated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/UserWillBeUpdated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedResponse.FromString,
+                _registered_method=True)
+        self.MessagesWillBeConsumed = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessagesWillBeConsumed',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedResponse.FromString,
+                _registered_method=True)
+        self.MessagesWillBeConsumedWithContext = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/MessagesWillBeConsumedWithContext',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextResponse.FromString,
+                _registered_method=True)
+        self.ChannelWillBeArchived = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ChannelWillBeArchived',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedResponse.FromString,
+                _registered_method=True)
+        self.ChannelMemberWillBeAdded = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ChannelMemberWillBeAdded',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedResponse.FromString,
+                _registered_method=True)
+        self.ChannelWillBeUpdated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ChannelWillBeUpdated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedResponse.FromString,
+                _registered_method=True)
+        self.ChannelWillBeRestored = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ChannelWillBeRestored',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredResponse.FromString,
+                _registered_method=True)
+        self.FileWillBeDownloaded = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/FileWillBeDownloaded',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedResponse.FromString,
+                _registered_method=True)
+        self.OnPluginClusterEvent = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnPluginClusterEvent',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventResponse.FromString,
+                _registered_method=True)
+        self.OnWebSocketConnect = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnWebSocketConnect',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectResponse.FromString,
+                _registered_method=True)
+        self.OnWebSocketDisconnect = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnWebSocketDisconnect',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectResponse.FromString,
+                _registered_method=True)
+        self.RunDataRetention = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/RunDataRetention',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionResponse.FromString,
+                _registered_method=True)
+        self.OnInstall = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnInstall',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnInstallRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnInstallResponse.FromString,
+                _registered_method=True)
+        self.OnSendDailyTelemetry = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSendDailyTelemetry',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryResponse.FromString,
+                _registered_method=True)
+        self.OnCloudLimitsUpdated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnCloudLimitsUpdated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedResponse.FromString,
+                _registered_method=True)
+        self.ConfigurationWillBeSaved = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ConfigurationWillBeSaved',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedResponse.FromString,
+                _registered_method=True)
+        self.PreferencesHaveChanged = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/PreferencesHaveChanged',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedResponse.FromString,
+                _registered_method=True)
+        self.NotificationWillBePushed = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/NotificationWillBePushed',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.FromString,
+                _registered_method=True)
+        self.OnSharedChannelsPing = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSharedChannelsPing',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingResponse.FromString,
+                _registered_method=True)
+        self.OnSharedChannelsAttachmentSyncMsg = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgResponse.FromString,
+                _registered_method=True)
+        self.OnSharedChannelsProfileImageSyncMsg = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.FromString,
+                _registered_method=True)
         self.ServeHTTP = channel.stream_stream(
                 '/mattermost.plugin.PluginHooks/ServeHTTP',
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
@@ -293,6 +418,234 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UserHasBeenCreated(self, request, context):
+        """---- Users ----
+
+        UserHasBeenCreated runs after a user was created. Minimum server version:
+        5.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserWillLogIn(self, request, context):
+        """UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasLoggedIn(self, request, context):
+        """UserHasLoggedIn runs after a user logged in. Minimum server version:
+        5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserHasBeenDeactivated(self, request, context):
+        """UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+        9.1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UserWillBeUpdated(self, request, context):
+        """UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+        11.10.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessagesWillBeConsumed(self, request, context):
+        """---- Posts ----
+
+        MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+        9.3.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MessagesWillBeConsumedWithContext(self, request, context):
+        """MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+        11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChannelWillBeArchived(self, request, context):
+        """---- Channels ----
+
+        ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+        11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChannelMemberWillBeAdded(self, request, context):
+        """ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+        11.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChannelWillBeUpdated(self, request, context):
+        """ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+        11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChannelWillBeRestored(self, request, context):
+        """ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+        11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FileWillBeDownloaded(self, request, context):
+        """---- Files ----
+
+        FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+        11.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnPluginClusterEvent(self, request, context):
+        """---- Cluster ----
+
+        OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+        5.36.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnWebSocketConnect(self, request, context):
+        """---- WebSocket ----
+
+        OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+        6.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnWebSocketDisconnect(self, request, context):
+        """OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+        6.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunDataRetention(self, request, context):
+        """---- DataRetention ----
+
+        RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+        6.4.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnInstall(self, request, context):
+        """---- Lifecycle ----
+
+        OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+        6.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnSendDailyTelemetry(self, request, context):
+        """---- Telemetry ----
+
+        OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+        6.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnCloudLimitsUpdated(self, request, context):
+        """---- Cloud ----
+
+        OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+        7.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfigurationWillBeSaved(self, request, context):
+        """---- Config ----
+
+        ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+        8.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreferencesHaveChanged(self, request, context):
+        """---- Preferences ----
+
+        PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+        9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotificationWillBePushed(self, request, context):
+        """---- Notifications ----
+
+        NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+        9.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnSharedChannelsPing(self, request, context):
+        """---- SharedChannels ----
+
+        OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+        9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnSharedChannelsAttachmentSyncMsg(self, request, context):
+        """OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+        9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnSharedChannelsProfileImageSyncMsg(self, request, context):
+        """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+        9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ServeHTTP(self, request_iterator, context):
         """---- HTTP ----
 
@@ -398,6 +751,131 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.ExecuteCommand,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.SerializeToString,
+            ),
+            'UserHasBeenCreated': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasBeenCreated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedResponse.SerializeToString,
+            ),
+            'UserWillLogIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserWillLogIn,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInResponse.SerializeToString,
+            ),
+            'UserHasLoggedIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasLoggedIn,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInResponse.SerializeToString,
+            ),
+            'UserHasBeenDeactivated': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserHasBeenDeactivated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedResponse.SerializeToString,
+            ),
+            'UserWillBeUpdated': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserWillBeUpdated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedResponse.SerializeToString,
+            ),
+            'MessagesWillBeConsumed': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessagesWillBeConsumed,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedResponse.SerializeToString,
+            ),
+            'MessagesWillBeConsumedWithContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.MessagesWillBeConsumedWithContext,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextResponse.SerializeToString,
+            ),
+            'ChannelWillBeArchived': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChannelWillBeArchived,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedResponse.SerializeToString,
+            ),
+            'ChannelMemberWillBeAdded': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChannelMemberWillBeAdded,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedResponse.SerializeToString,
+            ),
+            'ChannelWillBeUpdated': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChannelWillBeUpdated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedResponse.SerializeToString,
+            ),
+            'ChannelWillBeRestored': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChannelWillBeRestored,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredResponse.SerializeToString,
+            ),
+            'FileWillBeDownloaded': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileWillBeDownloaded,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedResponse.SerializeToString,
+            ),
+            'OnPluginClusterEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnPluginClusterEvent,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventResponse.SerializeToString,
+            ),
+            'OnWebSocketConnect': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnWebSocketConnect,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectResponse.SerializeToString,
+            ),
+            'OnWebSocketDisconnect': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnWebSocketDisconnect,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectResponse.SerializeToString,
+            ),
+            'RunDataRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunDataRetention,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionResponse.SerializeToString,
+            ),
+            'OnInstall': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnInstall,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnInstallRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnInstallResponse.SerializeToString,
+            ),
+            'OnSendDailyTelemetry': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSendDailyTelemetry,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryResponse.SerializeToString,
+            ),
+            'OnCloudLimitsUpdated': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnCloudLimitsUpdated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedResponse.SerializeToString,
+            ),
+            'ConfigurationWillBeSaved': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigurationWillBeSaved,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedResponse.SerializeToString,
+            ),
+            'PreferencesHaveChanged': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreferencesHaveChanged,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedResponse.SerializeToString,
+            ),
+            'NotificationWillBePushed': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotificationWillBePushed,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.SerializeToString,
+            ),
+            'OnSharedChannelsPing': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSharedChannelsPing,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingResponse.SerializeToString,
+            ),
+            'OnSharedChannelsAttachmentSyncMsg': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSharedChannelsAttachmentSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgResponse.SerializeToString,
+            ),
+            'OnSharedChannelsProfileImageSyncMsg': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSharedChannelsProfileImageSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.SerializeToString,
             ),
             'ServeHTTP': grpc.stream_stream_rpc_method_handler(
                     servicer.ServeHTTP,
@@ -892,6 +1370,681 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/ExecuteCommand',
             mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.ExecuteCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasBeenCreated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasBeenCreated',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenCreatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserWillLogIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserWillLogIn',
+            mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserWillLogInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasLoggedIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasLoggedIn',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasLoggedInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserHasBeenDeactivated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserHasBeenDeactivated',
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserHasBeenDeactivatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserWillBeUpdated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/UserWillBeUpdated',
+            mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.UserWillBeUpdatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessagesWillBeConsumed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessagesWillBeConsumed',
+            mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MessagesWillBeConsumedWithContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/MessagesWillBeConsumedWithContext',
+            mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.MessagesWillBeConsumedWithContextResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChannelWillBeArchived(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ChannelWillBeArchived',
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeArchivedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChannelMemberWillBeAdded(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ChannelMemberWillBeAdded',
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelMemberWillBeAddedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChannelWillBeUpdated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ChannelWillBeUpdated',
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeUpdatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChannelWillBeRestored(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ChannelWillBeRestored',
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ChannelWillBeRestoredResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileWillBeDownloaded(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/FileWillBeDownloaded',
+            mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.FileWillBeDownloadedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnPluginClusterEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnPluginClusterEvent',
+            mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnPluginClusterEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnWebSocketConnect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnWebSocketConnect',
+            mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketConnectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnWebSocketDisconnect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnWebSocketDisconnect',
+            mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnWebSocketDisconnectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunDataRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/RunDataRetention',
+            mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.RunDataRetentionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnInstall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnInstall',
+            mattermost_dot_plugin_dot_hooks__pb2.OnInstallRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnInstallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSendDailyTelemetry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSendDailyTelemetry',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSendDailyTelemetryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnCloudLimitsUpdated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnCloudLimitsUpdated',
+            mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnCloudLimitsUpdatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigurationWillBeSaved(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ConfigurationWillBeSaved',
+            mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ConfigurationWillBeSavedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreferencesHaveChanged(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/PreferencesHaveChanged',
+            mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.PreferencesHaveChangedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotificationWillBePushed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/NotificationWillBePushed',
+            mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSharedChannelsPing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSharedChannelsPing',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSharedChannelsAttachmentSyncMsg(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsAttachmentSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSharedChannelsProfileImageSyncMsg(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.FromString,
             options,
             channel_credentials,
             insecure,

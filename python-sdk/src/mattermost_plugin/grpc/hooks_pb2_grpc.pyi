@@ -129,6 +129,134 @@ class PluginHooksStub:
     ExecuteCommand runs a slash command that the plugin registered.
     Minimum server version: 5.2.
     """
+    UserHasBeenCreated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasBeenCreatedRequest, _hooks_pb2.UserHasBeenCreatedResponse]
+    """---- Users ----
+
+    UserHasBeenCreated runs after a user was created. Minimum server version:
+    5.10.
+    """
+    UserWillLogIn: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserWillLogInRequest, _hooks_pb2.UserWillLogInResponse]
+    """UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+    5.2.
+    """
+    UserHasLoggedIn: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLoggedInRequest, _hooks_pb2.UserHasLoggedInResponse]
+    """UserHasLoggedIn runs after a user logged in. Minimum server version:
+    5.2.
+    """
+    UserHasBeenDeactivated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserHasBeenDeactivatedRequest, _hooks_pb2.UserHasBeenDeactivatedResponse]
+    """UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+    9.1.
+    """
+    UserWillBeUpdated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.UserWillBeUpdatedRequest, _hooks_pb2.UserWillBeUpdatedResponse]
+    """UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+    11.10.
+    """
+    MessagesWillBeConsumed: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessagesWillBeConsumedRequest, _hooks_pb2.MessagesWillBeConsumedResponse]
+    """---- Posts ----
+
+    MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+    9.3.
+    """
+    MessagesWillBeConsumedWithContext: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.MessagesWillBeConsumedWithContextRequest, _hooks_pb2.MessagesWillBeConsumedWithContextResponse]
+    """MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+    11.9.
+    """
+    ChannelWillBeArchived: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeArchivedRequest, _hooks_pb2.ChannelWillBeArchivedResponse]
+    """---- Channels ----
+
+    ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+    11.7.
+    """
+    ChannelMemberWillBeAdded: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ChannelMemberWillBeAddedRequest, _hooks_pb2.ChannelMemberWillBeAddedResponse]
+    """ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+    11.7.
+    """
+    ChannelWillBeUpdated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeUpdatedRequest, _hooks_pb2.ChannelWillBeUpdatedResponse]
+    """ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+    11.9.
+    """
+    ChannelWillBeRestored: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeRestoredRequest, _hooks_pb2.ChannelWillBeRestoredResponse]
+    """ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+    11.9.
+    """
+    FileWillBeDownloaded: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.FileWillBeDownloadedRequest, _hooks_pb2.FileWillBeDownloadedResponse]
+    """---- Files ----
+
+    FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+    11.5.
+    """
+    OnPluginClusterEvent: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnPluginClusterEventRequest, _hooks_pb2.OnPluginClusterEventResponse]
+    """---- Cluster ----
+
+    OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+    5.36.
+    """
+    OnWebSocketConnect: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnWebSocketConnectRequest, _hooks_pb2.OnWebSocketConnectResponse]
+    """---- WebSocket ----
+
+    OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+    6.0.
+    """
+    OnWebSocketDisconnect: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnWebSocketDisconnectRequest, _hooks_pb2.OnWebSocketDisconnectResponse]
+    """OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+    6.0.
+    """
+    RunDataRetention: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.RunDataRetentionRequest, _hooks_pb2.RunDataRetentionResponse]
+    """---- DataRetention ----
+
+    RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+    6.4.
+    """
+    OnInstall: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnInstallRequest, _hooks_pb2.OnInstallResponse]
+    """---- Lifecycle ----
+
+    OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+    6.5.
+    """
+    OnSendDailyTelemetry: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSendDailyTelemetryRequest, _hooks_pb2.OnSendDailyTelemetryResponse]
+    """---- Telemetry ----
+
+    OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+    6.5.
+    """
+    OnCloudLimitsUpdated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnCloudLimitsUpdatedRequest, _hooks_pb2.OnCloudLimitsUpdatedResponse]
+    """---- Cloud ----
+
+    OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+    7.0.
+    """
+    ConfigurationWillBeSaved: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ConfigurationWillBeSavedRequest, _hooks_pb2.ConfigurationWillBeSavedResponse]
+    """---- Config ----
+
+    ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+    8.0.
+    """
+    PreferencesHaveChanged: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.PreferencesHaveChangedRequest, _hooks_pb2.PreferencesHaveChangedResponse]
+    """---- Preferences ----
+
+    PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+    9.5.
+    """
+    NotificationWillBePushed: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.NotificationWillBePushedRequest, _hooks_pb2.NotificationWillBePushedResponse]
+    """---- Notifications ----
+
+    NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+    9.0.
+    """
+    OnSharedChannelsPing: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsPingRequest, _hooks_pb2.OnSharedChannelsPingResponse]
+    """---- SharedChannels ----
+
+    OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+    9.5.
+    """
+    OnSharedChannelsAttachmentSyncMsg: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsAttachmentSyncMsgRequest, _hooks_pb2.OnSharedChannelsAttachmentSyncMsgResponse]
+    """OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+    9.5.
+    """
+    OnSharedChannelsProfileImageSyncMsg: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgRequest, _hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse]
+    """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+    9.5.
+    """
     ServeHTTP: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]
     """---- HTTP ----
 
@@ -228,6 +356,134 @@ class PluginHooksAsyncStub(PluginHooksStub):
 
     ExecuteCommand runs a slash command that the plugin registered.
     Minimum server version: 5.2.
+    """
+    UserHasBeenCreated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasBeenCreatedRequest, _hooks_pb2.UserHasBeenCreatedResponse]  # type: ignore[assignment]
+    """---- Users ----
+
+    UserHasBeenCreated runs after a user was created. Minimum server version:
+    5.10.
+    """
+    UserWillLogIn: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserWillLogInRequest, _hooks_pb2.UserWillLogInResponse]  # type: ignore[assignment]
+    """UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+    5.2.
+    """
+    UserHasLoggedIn: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasLoggedInRequest, _hooks_pb2.UserHasLoggedInResponse]  # type: ignore[assignment]
+    """UserHasLoggedIn runs after a user logged in. Minimum server version:
+    5.2.
+    """
+    UserHasBeenDeactivated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserHasBeenDeactivatedRequest, _hooks_pb2.UserHasBeenDeactivatedResponse]  # type: ignore[assignment]
+    """UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+    9.1.
+    """
+    UserWillBeUpdated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.UserWillBeUpdatedRequest, _hooks_pb2.UserWillBeUpdatedResponse]  # type: ignore[assignment]
+    """UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+    11.10.
+    """
+    MessagesWillBeConsumed: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessagesWillBeConsumedRequest, _hooks_pb2.MessagesWillBeConsumedResponse]  # type: ignore[assignment]
+    """---- Posts ----
+
+    MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+    9.3.
+    """
+    MessagesWillBeConsumedWithContext: _aio.UnaryUnaryMultiCallable[_hooks_pb2.MessagesWillBeConsumedWithContextRequest, _hooks_pb2.MessagesWillBeConsumedWithContextResponse]  # type: ignore[assignment]
+    """MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+    11.9.
+    """
+    ChannelWillBeArchived: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeArchivedRequest, _hooks_pb2.ChannelWillBeArchivedResponse]  # type: ignore[assignment]
+    """---- Channels ----
+
+    ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+    11.7.
+    """
+    ChannelMemberWillBeAdded: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ChannelMemberWillBeAddedRequest, _hooks_pb2.ChannelMemberWillBeAddedResponse]  # type: ignore[assignment]
+    """ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+    11.7.
+    """
+    ChannelWillBeUpdated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeUpdatedRequest, _hooks_pb2.ChannelWillBeUpdatedResponse]  # type: ignore[assignment]
+    """ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+    11.9.
+    """
+    ChannelWillBeRestored: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ChannelWillBeRestoredRequest, _hooks_pb2.ChannelWillBeRestoredResponse]  # type: ignore[assignment]
+    """ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+    11.9.
+    """
+    FileWillBeDownloaded: _aio.UnaryUnaryMultiCallable[_hooks_pb2.FileWillBeDownloadedRequest, _hooks_pb2.FileWillBeDownloadedResponse]  # type: ignore[assignment]
+    """---- Files ----
+
+    FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+    11.5.
+    """
+    OnPluginClusterEvent: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnPluginClusterEventRequest, _hooks_pb2.OnPluginClusterEventResponse]  # type: ignore[assignment]
+    """---- Cluster ----
+
+    OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+    5.36.
+    """
+    OnWebSocketConnect: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnWebSocketConnectRequest, _hooks_pb2.OnWebSocketConnectResponse]  # type: ignore[assignment]
+    """---- WebSocket ----
+
+    OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+    6.0.
+    """
+    OnWebSocketDisconnect: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnWebSocketDisconnectRequest, _hooks_pb2.OnWebSocketDisconnectResponse]  # type: ignore[assignment]
+    """OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+    6.0.
+    """
+    RunDataRetention: _aio.UnaryUnaryMultiCallable[_hooks_pb2.RunDataRetentionRequest, _hooks_pb2.RunDataRetentionResponse]  # type: ignore[assignment]
+    """---- DataRetention ----
+
+    RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+    6.4.
+    """
+    OnInstall: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnInstallRequest, _hooks_pb2.OnInstallResponse]  # type: ignore[assignment]
+    """---- Lifecycle ----
+
+    OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+    6.5.
+    """
+    OnSendDailyTelemetry: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSendDailyTelemetryRequest, _hooks_pb2.OnSendDailyTelemetryResponse]  # type: ignore[assignment]
+    """---- Telemetry ----
+
+    OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+    6.5.
+    """
+    OnCloudLimitsUpdated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnCloudLimitsUpdatedRequest, _hooks_pb2.OnCloudLimitsUpdatedResponse]  # type: ignore[assignment]
+    """---- Cloud ----
+
+    OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+    7.0.
+    """
+    ConfigurationWillBeSaved: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ConfigurationWillBeSavedRequest, _hooks_pb2.ConfigurationWillBeSavedResponse]  # type: ignore[assignment]
+    """---- Config ----
+
+    ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+    8.0.
+    """
+    PreferencesHaveChanged: _aio.UnaryUnaryMultiCallable[_hooks_pb2.PreferencesHaveChangedRequest, _hooks_pb2.PreferencesHaveChangedResponse]  # type: ignore[assignment]
+    """---- Preferences ----
+
+    PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+    9.5.
+    """
+    NotificationWillBePushed: _aio.UnaryUnaryMultiCallable[_hooks_pb2.NotificationWillBePushedRequest, _hooks_pb2.NotificationWillBePushedResponse]  # type: ignore[assignment]
+    """---- Notifications ----
+
+    NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+    9.0.
+    """
+    OnSharedChannelsPing: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsPingRequest, _hooks_pb2.OnSharedChannelsPingResponse]  # type: ignore[assignment]
+    """---- SharedChannels ----
+
+    OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+    9.5.
+    """
+    OnSharedChannelsAttachmentSyncMsg: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsAttachmentSyncMsgRequest, _hooks_pb2.OnSharedChannelsAttachmentSyncMsgResponse]  # type: ignore[assignment]
+    """OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+    9.5.
+    """
+    OnSharedChannelsProfileImageSyncMsg: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgRequest, _hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse]  # type: ignore[assignment]
+    """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+    9.5.
     """
     ServeHTTP: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]  # type: ignore[assignment]
     """---- HTTP ----
@@ -433,6 +689,284 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
 
         ExecuteCommand runs a slash command that the plugin registered.
         Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasBeenCreated(
+        self,
+        request: _hooks_pb2.UserHasBeenCreatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasBeenCreatedResponse, _abc.Awaitable[_hooks_pb2.UserHasBeenCreatedResponse]]:
+        """---- Users ----
+
+        UserHasBeenCreated runs after a user was created. Minimum server version:
+        5.10.
+        """
+
+    @_abc_1.abstractmethod
+    def UserWillLogIn(
+        self,
+        request: _hooks_pb2.UserWillLogInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserWillLogInResponse, _abc.Awaitable[_hooks_pb2.UserWillLogInResponse]]:
+        """UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasLoggedIn(
+        self,
+        request: _hooks_pb2.UserHasLoggedInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasLoggedInResponse, _abc.Awaitable[_hooks_pb2.UserHasLoggedInResponse]]:
+        """UserHasLoggedIn runs after a user logged in. Minimum server version:
+        5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def UserHasBeenDeactivated(
+        self,
+        request: _hooks_pb2.UserHasBeenDeactivatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserHasBeenDeactivatedResponse, _abc.Awaitable[_hooks_pb2.UserHasBeenDeactivatedResponse]]:
+        """UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+        9.1.
+        """
+
+    @_abc_1.abstractmethod
+    def UserWillBeUpdated(
+        self,
+        request: _hooks_pb2.UserWillBeUpdatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.UserWillBeUpdatedResponse, _abc.Awaitable[_hooks_pb2.UserWillBeUpdatedResponse]]:
+        """UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+        11.10.
+        """
+
+    @_abc_1.abstractmethod
+    def MessagesWillBeConsumed(
+        self,
+        request: _hooks_pb2.MessagesWillBeConsumedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessagesWillBeConsumedResponse, _abc.Awaitable[_hooks_pb2.MessagesWillBeConsumedResponse]]:
+        """---- Posts ----
+
+        MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+        9.3.
+        """
+
+    @_abc_1.abstractmethod
+    def MessagesWillBeConsumedWithContext(
+        self,
+        request: _hooks_pb2.MessagesWillBeConsumedWithContextRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.MessagesWillBeConsumedWithContextResponse, _abc.Awaitable[_hooks_pb2.MessagesWillBeConsumedWithContextResponse]]:
+        """MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+        11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def ChannelWillBeArchived(
+        self,
+        request: _hooks_pb2.ChannelWillBeArchivedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ChannelWillBeArchivedResponse, _abc.Awaitable[_hooks_pb2.ChannelWillBeArchivedResponse]]:
+        """---- Channels ----
+
+        ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+        11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def ChannelMemberWillBeAdded(
+        self,
+        request: _hooks_pb2.ChannelMemberWillBeAddedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ChannelMemberWillBeAddedResponse, _abc.Awaitable[_hooks_pb2.ChannelMemberWillBeAddedResponse]]:
+        """ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+        11.7.
+        """
+
+    @_abc_1.abstractmethod
+    def ChannelWillBeUpdated(
+        self,
+        request: _hooks_pb2.ChannelWillBeUpdatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ChannelWillBeUpdatedResponse, _abc.Awaitable[_hooks_pb2.ChannelWillBeUpdatedResponse]]:
+        """ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+        11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def ChannelWillBeRestored(
+        self,
+        request: _hooks_pb2.ChannelWillBeRestoredRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ChannelWillBeRestoredResponse, _abc.Awaitable[_hooks_pb2.ChannelWillBeRestoredResponse]]:
+        """ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+        11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def FileWillBeDownloaded(
+        self,
+        request: _hooks_pb2.FileWillBeDownloadedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.FileWillBeDownloadedResponse, _abc.Awaitable[_hooks_pb2.FileWillBeDownloadedResponse]]:
+        """---- Files ----
+
+        FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+        11.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnPluginClusterEvent(
+        self,
+        request: _hooks_pb2.OnPluginClusterEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnPluginClusterEventResponse, _abc.Awaitable[_hooks_pb2.OnPluginClusterEventResponse]]:
+        """---- Cluster ----
+
+        OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+        5.36.
+        """
+
+    @_abc_1.abstractmethod
+    def OnWebSocketConnect(
+        self,
+        request: _hooks_pb2.OnWebSocketConnectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnWebSocketConnectResponse, _abc.Awaitable[_hooks_pb2.OnWebSocketConnectResponse]]:
+        """---- WebSocket ----
+
+        OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+        6.0.
+        """
+
+    @_abc_1.abstractmethod
+    def OnWebSocketDisconnect(
+        self,
+        request: _hooks_pb2.OnWebSocketDisconnectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnWebSocketDisconnectResponse, _abc.Awaitable[_hooks_pb2.OnWebSocketDisconnectResponse]]:
+        """OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+        6.0.
+        """
+
+    @_abc_1.abstractmethod
+    def RunDataRetention(
+        self,
+        request: _hooks_pb2.RunDataRetentionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.RunDataRetentionResponse, _abc.Awaitable[_hooks_pb2.RunDataRetentionResponse]]:
+        """---- DataRetention ----
+
+        RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+        6.4.
+        """
+
+    @_abc_1.abstractmethod
+    def OnInstall(
+        self,
+        request: _hooks_pb2.OnInstallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnInstallResponse, _abc.Awaitable[_hooks_pb2.OnInstallResponse]]:
+        """---- Lifecycle ----
+
+        OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+        6.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSendDailyTelemetry(
+        self,
+        request: _hooks_pb2.OnSendDailyTelemetryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSendDailyTelemetryResponse, _abc.Awaitable[_hooks_pb2.OnSendDailyTelemetryResponse]]:
+        """---- Telemetry ----
+
+        OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+        6.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnCloudLimitsUpdated(
+        self,
+        request: _hooks_pb2.OnCloudLimitsUpdatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnCloudLimitsUpdatedResponse, _abc.Awaitable[_hooks_pb2.OnCloudLimitsUpdatedResponse]]:
+        """---- Cloud ----
+
+        OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+        7.0.
+        """
+
+    @_abc_1.abstractmethod
+    def ConfigurationWillBeSaved(
+        self,
+        request: _hooks_pb2.ConfigurationWillBeSavedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ConfigurationWillBeSavedResponse, _abc.Awaitable[_hooks_pb2.ConfigurationWillBeSavedResponse]]:
+        """---- Config ----
+
+        ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+        8.0.
+        """
+
+    @_abc_1.abstractmethod
+    def PreferencesHaveChanged(
+        self,
+        request: _hooks_pb2.PreferencesHaveChangedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.PreferencesHaveChangedResponse, _abc.Awaitable[_hooks_pb2.PreferencesHaveChangedResponse]]:
+        """---- Preferences ----
+
+        PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+        9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def NotificationWillBePushed(
+        self,
+        request: _hooks_pb2.NotificationWillBePushedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.NotificationWillBePushedResponse, _abc.Awaitable[_hooks_pb2.NotificationWillBePushedResponse]]:
+        """---- Notifications ----
+
+        NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+        9.0.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSharedChannelsPing(
+        self,
+        request: _hooks_pb2.OnSharedChannelsPingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSharedChannelsPingResponse, _abc.Awaitable[_hooks_pb2.OnSharedChannelsPingResponse]]:
+        """---- SharedChannels ----
+
+        OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+        9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSharedChannelsAttachmentSyncMsg(
+        self,
+        request: _hooks_pb2.OnSharedChannelsAttachmentSyncMsgRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSharedChannelsAttachmentSyncMsgResponse, _abc.Awaitable[_hooks_pb2.OnSharedChannelsAttachmentSyncMsgResponse]]:
+        """OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+        9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSharedChannelsProfileImageSyncMsg(
+        self,
+        request: _hooks_pb2.OnSharedChannelsProfileImageSyncMsgRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse, _abc.Awaitable[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse]]:
+        """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+        9.5.
         """
 
     @_abc_1.abstractmethod

@@ -40,6 +40,7 @@ var Known = []string{
 	"ChannelHasBeenCreated", "UserHasJoinedChannel", "UserHasLeftChannel",
 	"TeamMemberWillBeAdded", "UserHasJoinedTeam", "UserHasLeftTeam",
 	"ExecuteCommand", "ServeHTTP",
+	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",
 }
 
 // Option configures a [Client].
@@ -327,6 +328,16 @@ func (c *Client) ExecuteCommand(ctx context.Context, hc *pluginpb.Context, args 
 		return nil, pluginError(err)
 	}
 	return resp.GetResponse(), nil
+}
+
+// returnedError is the error a hook returns for a failed call: the
+// plugin's error, or nil when the call could not be made (the plugin is
+// unavailable), which upstream only logs.
+func returnedError(err error) error {
+	if err == nil || errors.Is(err, ErrNotImplemented) || status.Code(err) == codes.Unavailable {
+		return nil
+	}
+	return pluginError(err)
 }
 
 // CallError is a hook call that failed without an AppError of the plugin:

@@ -64,6 +64,34 @@ type Hooks interface {
 	// response and error means the plugin did not handle it.
 	ExecuteCommand(ctx context.Context, c *pluginpb.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
 
+	// The hooks below mirror their upstream namesakes, argument for
+	// argument; see hooks.proto for what each answer means.
+	UserHasBeenCreated(ctx context.Context, c *pluginpb.Context, user *pluginpb.User)
+	UserWillLogIn(ctx context.Context, c *pluginpb.Context, user *pluginpb.User) string
+	UserHasLoggedIn(ctx context.Context, c *pluginpb.Context, user *pluginpb.User)
+	UserHasBeenDeactivated(ctx context.Context, c *pluginpb.Context, user *pluginpb.User)
+	UserWillBeUpdated(ctx context.Context, c *pluginpb.Context, newUser *pluginpb.User, oldUser *pluginpb.User) (*pluginpb.User, string)
+	PreferencesHaveChanged(ctx context.Context, c *pluginpb.Context, preferences []*pluginpb.Preference)
+	MessagesWillBeConsumed(ctx context.Context, posts []*pluginpb.Post) []*pluginpb.Post
+	MessagesWillBeConsumedWithContext(ctx context.Context, c *pluginpb.Context, posts []*pluginpb.Post) []*pluginpb.Post
+	ChannelWillBeArchived(ctx context.Context, c *pluginpb.Context, channel *pluginpb.Channel) string
+	ChannelMemberWillBeAdded(ctx context.Context, c *pluginpb.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string)
+	ChannelWillBeUpdated(ctx context.Context, c *pluginpb.Context, newChannel *pluginpb.Channel, oldChannel *pluginpb.Channel) (*pluginpb.Channel, string)
+	ChannelWillBeRestored(ctx context.Context, c *pluginpb.Context, channel *pluginpb.Channel) string
+	FileWillBeDownloaded(ctx context.Context, c *pluginpb.Context, info *pluginpb.FileInfo, userID string, downloadType string) string
+	OnPluginClusterEvent(ctx context.Context, c *pluginpb.Context, event *pluginpb.PluginClusterEvent)
+	OnWebSocketConnect(ctx context.Context, webConnID string, userID string)
+	OnWebSocketDisconnect(ctx context.Context, webConnID string, userID string)
+	RunDataRetention(ctx context.Context, nowTime int64, batchSize int64) (int64, error)
+	OnInstall(ctx context.Context, c *pluginpb.Context, event *pluginpb.OnInstallEvent) error
+	OnSendDailyTelemetry(ctx context.Context)
+	OnCloudLimitsUpdated(ctx context.Context, limits *pluginpb.ProductLimits)
+	ConfigurationWillBeSaved(ctx context.Context, newConfig *pluginpb.Config) (*pluginpb.Config, error)
+	NotificationWillBePushed(ctx context.Context, notification *pluginpb.PushNotification, userID string) (*pluginpb.PushNotification, string)
+	OnSharedChannelsPing(ctx context.Context, rc *pluginpb.RemoteCluster) bool
+	OnSharedChannelsAttachmentSyncMsg(ctx context.Context, info *pluginpb.FileInfo, post *pluginpb.Post, rc *pluginpb.RemoteCluster) error
+	OnSharedChannelsProfileImageSyncMsg(ctx context.Context, user *pluginpb.User, rc *pluginpb.RemoteCluster) error
+
 	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
 	// the path and query with that prefix removed. Both bodies stream.
 	ServeHTTP(c *pluginpb.Context, w http.ResponseWriter, r *http.Request)

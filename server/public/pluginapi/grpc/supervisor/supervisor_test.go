@@ -182,11 +182,49 @@ func startPlugin(t *testing.T, class string, mutate func(*supervisor.Config)) *s
 }
 
 var allHooks = []string{
-	"ChannelHasBeenCreated", "ExecuteCommand", "MessageHasBeenDeleted", "MessageHasBeenPosted",
-	"MessageHasBeenUpdated", "MessageWillBePosted", "MessageWillBeUpdated", "OnActivate",
-	"OnConfigurationChange", "OnDeactivate", "ReactionHasBeenAdded", "ReactionHasBeenRemoved",
-	"ServeHTTP", "TeamMemberWillBeAdded", "UserHasJoinedChannel", "UserHasJoinedTeam", "UserHasLeftChannel",
+	"ChannelHasBeenCreated",
+	"ChannelMemberWillBeAdded",
+	"ChannelWillBeArchived",
+	"ChannelWillBeRestored",
+	"ChannelWillBeUpdated",
+	"ConfigurationWillBeSaved",
+	"ExecuteCommand",
+	"FileWillBeDownloaded",
+	"MessageHasBeenDeleted",
+	"MessageHasBeenPosted",
+	"MessageHasBeenUpdated",
+	"MessageWillBePosted",
+	"MessageWillBeUpdated",
+	"MessagesWillBeConsumed",
+	"MessagesWillBeConsumedWithContext",
+	"NotificationWillBePushed",
+	"OnActivate",
+	"OnCloudLimitsUpdated",
+	"OnConfigurationChange",
+	"OnDeactivate",
+	"OnInstall",
+	"OnPluginClusterEvent",
+	"OnSendDailyTelemetry",
+	"OnSharedChannelsAttachmentSyncMsg",
+	"OnSharedChannelsPing",
+	"OnSharedChannelsProfileImageSyncMsg",
+	"OnWebSocketConnect",
+	"OnWebSocketDisconnect",
+	"PreferencesHaveChanged",
+	"ReactionHasBeenAdded",
+	"ReactionHasBeenRemoved",
+	"RunDataRetention",
+	"ServeHTTP",
+	"TeamMemberWillBeAdded",
+	"UserHasBeenCreated",
+	"UserHasBeenDeactivated",
+	"UserHasJoinedChannel",
+	"UserHasJoinedTeam",
+	"UserHasLeftChannel",
 	"UserHasLeftTeam",
+	"UserHasLoggedIn",
+	"UserWillBeUpdated",
+	"UserWillLogIn",
 }
 
 // TestEveryHook drives every hook of the contract through a real Python
@@ -281,6 +319,117 @@ func TestEveryHook(t *testing.T) {
 						t.Errorf("ExecuteCommand(/fail) error = %v; want the plugin's AppError", err)
 					}
 				}, "/fail"},
+				{"UserHasBeenCreated", func(*testing.T) { h.UserHasBeenCreated(ctx, hc, alice) }, class},
+				{"UserWillLogIn", func(t *testing.T) {
+					if got := h.UserWillLogIn(ctx, hc, alice); got != "" {
+						t.Errorf("UserWillLogIn(alice) = %q, want allowed", got)
+					}
+					if got := h.UserWillLogIn(ctx, hc, &pluginpb.User{Username: "blocked"}); got != "blocked users may not log in" {
+						t.Errorf("UserWillLogIn(blocked) = %q", got)
+					}
+				}, class},
+				{"UserHasLoggedIn", func(*testing.T) { h.UserHasLoggedIn(ctx, hc, alice) }, class},
+				{"UserHasBeenDeactivated", func(*testing.T) { h.UserHasBeenDeactivated(ctx, hc, alice) }, class},
+				{"UserWillBeUpdated", func(t *testing.T) {
+					got, reason := h.UserWillBeUpdated(ctx, hc, &pluginpb.User{Id: "alice", Nickname: "new"}, &pluginpb.User{Nickname: "old"})
+					if got.GetNickname() != "was old" || got.GetId() != "alice" || reason != "" {
+						t.Errorf("UserWillBeUpdated = %v, %q", got, reason)
+					}
+				}, class},
+				{"MessagesWillBeConsumed", func(t *testing.T) {
+					got := h.MessagesWillBeConsumed(ctx, []*pluginpb.Post{{Message: "a"}, {Message: "b"}})
+					if len(got) != 2 || got[0].GetMessage() != "A" || got[1].GetMessage() != "B" {
+						t.Errorf("MessagesWillBeConsumed = %v", got)
+					}
+				}, class},
+				{"MessagesWillBeConsumedWithContext", func(t *testing.T) {
+					got := h.MessagesWillBeConsumedWithContext(ctx, hc, []*pluginpb.Post{{Message: "a"}})
+					if len(got) != 1 || got[0].GetMessage() != "req1:a" {
+						t.Errorf("MessagesWillBeConsumedWithContext = %v", got)
+					}
+				}, class},
+				{"ChannelWillBeArchived", func(t *testing.T) {
+					if got := h.ChannelWillBeArchived(ctx, hc, &pluginpb.Channel{Name: "keep"}); got != "keep it" {
+						t.Errorf("ChannelWillBeArchived(keep) = %q", got)
+					}
+					if got := h.ChannelWillBeArchived(ctx, hc, &pluginpb.Channel{Name: "old"}); got != "" {
+						t.Errorf("ChannelWillBeArchived(old) = %q", got)
+					}
+				}, class},
+				{"ChannelMemberWillBeAdded", func(t *testing.T) {
+					got, reason := h.ChannelMemberWillBeAdded(ctx, hc, &pluginpb.ChannelMember{UserId: "bob"})
+					if got.GetRoles() != "channel_user plugin" || got.GetUserId() != "bob" || reason != "" {
+						t.Errorf("ChannelMemberWillBeAdded = %v, %q", got, reason)
+					}
+				}, class},
+				{"ChannelWillBeUpdated", func(t *testing.T) {
+					got, _ := h.ChannelWillBeUpdated(ctx, hc, &pluginpb.Channel{Name: "c"}, &pluginpb.Channel{Purpose: "p0"})
+					if got.GetPurpose() != "was p0" || got.GetName() != "c" {
+						t.Errorf("ChannelWillBeUpdated = %v", got)
+					}
+				}, class},
+				{"ChannelWillBeRestored", func(t *testing.T) {
+					if got := h.ChannelWillBeRestored(ctx, hc, &pluginpb.Channel{Name: "c"}); got != "" {
+						t.Errorf("ChannelWillBeRestored = %q", got)
+					}
+				}, class},
+				{"FileWillBeDownloaded", func(t *testing.T) {
+					if got := h.FileWillBeDownloaded(ctx, hc, &pluginpb.FileInfo{Id: "f"}, "bob", "public"); got != "no public downloads for bob" {
+						t.Errorf("FileWillBeDownloaded(public) = %q", got)
+					}
+					if got := h.FileWillBeDownloaded(ctx, hc, &pluginpb.FileInfo{Id: "f"}, "bob", "file"); got != "" {
+						t.Errorf("FileWillBeDownloaded(file) = %q", got)
+					}
+				}, class},
+				{"OnPluginClusterEvent", func(*testing.T) {
+					h.OnPluginClusterEvent(ctx, hc, &pluginpb.PluginClusterEvent{Id: "ev", Data: []byte("x")})
+				}, class},
+				{"OnWebSocketConnect", func(*testing.T) { h.OnWebSocketConnect(ctx, "conn1", "bob") }, class},
+				{"OnWebSocketDisconnect", func(*testing.T) { h.OnWebSocketDisconnect(ctx, "conn1", "bob") }, class},
+				{"RunDataRetention", func(t *testing.T) {
+					if n, err := h.RunDataRetention(ctx, 1, 100); n != 50 || err != nil {
+						t.Errorf("RunDataRetention = %d, %v", n, err)
+					}
+				}, class},
+				{"OnInstall", func(t *testing.T) {
+					if err := h.OnInstall(ctx, hc, &pluginpb.OnInstallEvent{UserId: "admin"}); err != nil {
+						t.Errorf("OnInstall = %v", err)
+					}
+				}, class},
+				{"OnSendDailyTelemetry", func(*testing.T) { h.OnSendDailyTelemetry(ctx) }, class},
+				{"OnCloudLimitsUpdated", func(*testing.T) { h.OnCloudLimitsUpdated(ctx, &pluginpb.ProductLimits{}) }, class},
+				{"ConfigurationWillBeSaved", func(t *testing.T) {
+					cfg := &pluginpb.Config{}
+					if got, err := h.ConfigurationWillBeSaved(ctx, cfg); err != nil || !proto.Equal(got, cfg) {
+						t.Errorf("ConfigurationWillBeSaved = %v, %v", got, err)
+					}
+				}, class},
+				{"PreferencesHaveChanged", func(*testing.T) {
+					h.PreferencesHaveChanged(ctx, hc, []*pluginpb.Preference{{UserId: "bob", Category: "c", Name: "n", Value: "v"}})
+				}, class},
+				{"NotificationWillBePushed", func(t *testing.T) {
+					got, reason := h.NotificationWillBePushed(ctx, &pluginpb.PushNotification{Message: "secret"}, "bob")
+					if got.GetMessage() != "redacted" || reason != "" {
+						t.Errorf("NotificationWillBePushed = %v, %q", got, reason)
+					}
+				}, class},
+				{"OnSharedChannelsPing", func(t *testing.T) {
+					if !h.OnSharedChannelsPing(ctx, &pluginpb.RemoteCluster{RemoteId: "r"}) {
+						t.Error("OnSharedChannelsPing = false")
+					}
+				}, class},
+				{"OnSharedChannelsAttachmentSyncMsg", func(t *testing.T) {
+					if err := h.OnSharedChannelsAttachmentSyncMsg(ctx, &pluginpb.FileInfo{Id: "f"}, post, &pluginpb.RemoteCluster{}); err != nil {
+						t.Errorf("OnSharedChannelsAttachmentSyncMsg = %v", err)
+					}
+				}, class},
+				{"OnSharedChannelsProfileImageSyncMsg", func(t *testing.T) {
+					err := h.OnSharedChannelsProfileImageSyncMsg(ctx, &pluginpb.User{Username: "broken"}, &pluginpb.RemoteCluster{})
+					var callErr *hooks.CallError
+					if !errors.As(err, &callErr) || !strings.Contains(err.Error(), "cannot sync this image") {
+						t.Errorf("OnSharedChannelsProfileImageSyncMsg(broken) = %v, want the plugin's error", err)
+					}
+				}, class},
 				{"ServeHTTP", func(t *testing.T) {
 					w := httptest.NewRecorder()
 					r := httptest.NewRequest("GET", "/hello?a=1", nil)

@@ -12,6 +12,7 @@ import os
 import time
 
 import mattermost_plugin as mp
+from mattermost_plugin._plugin.hookspec import HOOKS
 from mattermost_plugin.models import CommandResponse
 
 print("printed at import, before the handshake")
@@ -62,7 +63,78 @@ def _http_answer(context, request, body_chunks):
     return mp.HTTPResponse(404, body="no such page")
 
 
-class SyncHooks(mp.Plugin):
+# The hooks beyond the first seventeen: one answer each, shared by both
+# classes through the mixins below; every call is recorded as above.
+MORE_ANSWERS = {
+    "UserHasBeenCreated": lambda c, user: None,
+    "UserWillLogIn": lambda c, user: (
+        "blocked users may not log in" if user.username == "blocked" else None
+    ),
+    "UserHasLoggedIn": lambda c, user: None,
+    "UserHasBeenDeactivated": lambda c, user: None,
+    "UserWillBeUpdated": lambda c, new, old: _with(new, nickname=f"was {old.nickname}"),
+    "MessagesWillBeConsumed": lambda posts: [_with(p, message=p.message.upper()) for p in posts],
+    "MessagesWillBeConsumedWithContext": lambda c, posts: [
+        _with(p, message=f"{c.request_id}:{p.message}") for p in posts
+    ],
+    "ChannelWillBeArchived": lambda c, channel: "keep it" if channel.name == "keep" else "",
+    "ChannelMemberWillBeAdded": lambda c, member: (_with(member, roles="channel_user plugin"), ""),
+    "ChannelWillBeUpdated": lambda c, new, old: _with(new, purpose=f"was {old.purpose}"),
+    "ChannelWillBeRestored": lambda c, channel: None,
+    "FileWillBeDownloaded": lambda c, info, user_id, kind: (
+        f"no {kind} downloads for {user_id}" if kind == "public" else None
+    ),
+    "OnPluginClusterEvent": lambda c, event: None,
+    "OnWebSocketConnect": lambda conn, user: None,
+    "OnWebSocketDisconnect": lambda conn, user: None,
+    "RunDataRetention": lambda now, batch: batch // 2,
+    "OnInstall": lambda c, event: None,
+    "OnSendDailyTelemetry": lambda: None,
+    "OnCloudLimitsUpdated": lambda limits: None,
+    "ConfigurationWillBeSaved": lambda config: config,
+    "PreferencesHaveChanged": lambda c, preferences: None,
+    "NotificationWillBePushed": lambda notification, user_id: _with(
+        notification, message="redacted"
+    ),
+    "OnSharedChannelsPing": lambda remote: True,
+    "OnSharedChannelsAttachmentSyncMsg": lambda info, post, remote: None,
+    "OnSharedChannelsProfileImageSyncMsg": lambda user, remote: _fail_profile(user),
+}
+
+
+def _with(model, **fields):
+    for name, value in fields.items():
+        setattr(model, name, value)
+    return model
+
+
+def _fail_profile(user):
+    if user.username == "broken":
+        raise RuntimeError("cannot sync this image")
+
+
+def _sync_hook(name, answer):
+    def handler(self, *args):
+        self._record(name)
+        return answer(*args)
+
+    return handler
+
+
+def _async_hook(name, answer):
+    async def handler(self, *args):
+        await self._record(name)
+        return answer(*args)
+
+    return handler
+
+
+_METHODS = {spec.name: spec.method for spec in HOOKS.values()}
+SyncMore = type("SyncMore", (), {_METHODS[n]: _sync_hook(n, a) for n, a in MORE_ANSWERS.items()})
+AsyncMore = type("AsyncMore", (), {_METHODS[n]: _async_hook(n, a) for n, a in MORE_ANSWERS.items()})
+
+
+class SyncHooks(SyncMore, mp.Plugin):
     def _record(self, name, value=None):
         self.api.kv_set(f"hook:{name}", (value or type(self).__name__).encode())
 
@@ -149,7 +221,7 @@ class SyncHooks(mp.Plugin):
         return CommandResponse(response_type="ephemeral", text=f"you said {args.command}")
 
 
-class AsyncHooks(mp.AsyncPlugin):
+class AsyncHooks(AsyncMore, mp.AsyncPlugin):
     async def _record(self, name, value=None):
         await self.api.kv_set(f"hook:{name}", (value or type(self).__name__).encode())
 

@@ -2031,11 +2031,2501 @@ func (*ServeHTTPResponse_Head) isServeHTTPResponse_Part() {}
 
 func (*ServeHTTPResponse_Chunk) isServeHTTPResponse_Part() {}
 
+// OnInstallEvent says who installed the plugin (model.OnInstallEvent).
+type OnInstallEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the admin who installed it.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnInstallEvent) Reset() {
+	*x = OnInstallEvent{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnInstallEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnInstallEvent) ProtoMessage() {}
+
+func (x *OnInstallEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnInstallEvent.ProtoReflect.Descriptor instead.
+func (*OnInstallEvent) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *OnInstallEvent) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// UserHasBeenCreatedRequest carries the arguments of UserHasBeenCreated.
+type UserHasBeenCreatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The new user.
+	User          *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasBeenCreatedRequest) Reset() {
+	*x = UserHasBeenCreatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasBeenCreatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasBeenCreatedRequest) ProtoMessage() {}
+
+func (x *UserHasBeenCreatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasBeenCreatedRequest.ProtoReflect.Descriptor instead.
+func (*UserHasBeenCreatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UserHasBeenCreatedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *UserHasBeenCreatedRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// UserHasBeenCreatedResponse has no fields.
+type UserHasBeenCreatedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasBeenCreatedResponse) Reset() {
+	*x = UserHasBeenCreatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasBeenCreatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasBeenCreatedResponse) ProtoMessage() {}
+
+func (x *UserHasBeenCreatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasBeenCreatedResponse.ProtoReflect.Descriptor instead.
+func (*UserHasBeenCreatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{41}
+}
+
+// UserWillLogInRequest carries the arguments of UserWillLogIn.
+type UserWillLogInRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The user logging in.
+	User          *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserWillLogInRequest) Reset() {
+	*x = UserWillLogInRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserWillLogInRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserWillLogInRequest) ProtoMessage() {}
+
+func (x *UserWillLogInRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserWillLogInRequest.ProtoReflect.Descriptor instead.
+func (*UserWillLogInRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *UserWillLogInRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *UserWillLogInRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// UserWillLogInResponse keeps or rejects the login.
+type UserWillLogInResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Non-empty rejects the login with this reason.
+	RejectionReason string `protobuf:"bytes,1,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UserWillLogInResponse) Reset() {
+	*x = UserWillLogInResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserWillLogInResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserWillLogInResponse) ProtoMessage() {}
+
+func (x *UserWillLogInResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserWillLogInResponse.ProtoReflect.Descriptor instead.
+func (*UserWillLogInResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *UserWillLogInResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// UserHasLoggedInRequest carries the arguments of UserHasLoggedIn.
+type UserHasLoggedInRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The user.
+	User          *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasLoggedInRequest) Reset() {
+	*x = UserHasLoggedInRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasLoggedInRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasLoggedInRequest) ProtoMessage() {}
+
+func (x *UserHasLoggedInRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasLoggedInRequest.ProtoReflect.Descriptor instead.
+func (*UserHasLoggedInRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *UserHasLoggedInRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *UserHasLoggedInRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// UserHasLoggedInResponse has no fields.
+type UserHasLoggedInResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasLoggedInResponse) Reset() {
+	*x = UserHasLoggedInResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasLoggedInResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasLoggedInResponse) ProtoMessage() {}
+
+func (x *UserHasLoggedInResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasLoggedInResponse.ProtoReflect.Descriptor instead.
+func (*UserHasLoggedInResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{45}
+}
+
+// UserHasBeenDeactivatedRequest carries the arguments of UserHasBeenDeactivated.
+type UserHasBeenDeactivatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The user.
+	User          *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasBeenDeactivatedRequest) Reset() {
+	*x = UserHasBeenDeactivatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasBeenDeactivatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasBeenDeactivatedRequest) ProtoMessage() {}
+
+func (x *UserHasBeenDeactivatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasBeenDeactivatedRequest.ProtoReflect.Descriptor instead.
+func (*UserHasBeenDeactivatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *UserHasBeenDeactivatedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *UserHasBeenDeactivatedRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// UserHasBeenDeactivatedResponse has no fields.
+type UserHasBeenDeactivatedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserHasBeenDeactivatedResponse) Reset() {
+	*x = UserHasBeenDeactivatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserHasBeenDeactivatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserHasBeenDeactivatedResponse) ProtoMessage() {}
+
+func (x *UserHasBeenDeactivatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserHasBeenDeactivatedResponse.ProtoReflect.Descriptor instead.
+func (*UserHasBeenDeactivatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{47}
+}
+
+// UserWillBeUpdatedRequest carries the arguments of UserWillBeUpdated.
+type UserWillBeUpdatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The user as updated.
+	NewUser *User `protobuf:"bytes,2,opt,name=new_user,json=newUser,proto3" json:"new_user,omitempty"`
+	// The user as stored.
+	OldUser       *User `protobuf:"bytes,3,opt,name=old_user,json=oldUser,proto3" json:"old_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserWillBeUpdatedRequest) Reset() {
+	*x = UserWillBeUpdatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserWillBeUpdatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserWillBeUpdatedRequest) ProtoMessage() {}
+
+func (x *UserWillBeUpdatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserWillBeUpdatedRequest.ProtoReflect.Descriptor instead.
+func (*UserWillBeUpdatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *UserWillBeUpdatedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *UserWillBeUpdatedRequest) GetNewUser() *User {
+	if x != nil {
+		return x.NewUser
+	}
+	return nil
+}
+
+func (x *UserWillBeUpdatedRequest) GetOldUser() *User {
+	if x != nil {
+		return x.OldUser
+	}
+	return nil
+}
+
+// UserWillBeUpdatedResponse keeps, replaces or rejects the update.
+type UserWillBeUpdatedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user to store instead; unset keeps the update.
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Non-empty rejects the update with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UserWillBeUpdatedResponse) Reset() {
+	*x = UserWillBeUpdatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserWillBeUpdatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserWillBeUpdatedResponse) ProtoMessage() {}
+
+func (x *UserWillBeUpdatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserWillBeUpdatedResponse.ProtoReflect.Descriptor instead.
+func (*UserWillBeUpdatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *UserWillBeUpdatedResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *UserWillBeUpdatedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// MessagesWillBeConsumedRequest carries the arguments of MessagesWillBeConsumed.
+type MessagesWillBeConsumedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The posts about to be sent.
+	Posts         []*Post `protobuf:"bytes,1,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagesWillBeConsumedRequest) Reset() {
+	*x = MessagesWillBeConsumedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagesWillBeConsumedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagesWillBeConsumedRequest) ProtoMessage() {}
+
+func (x *MessagesWillBeConsumedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagesWillBeConsumedRequest.ProtoReflect.Descriptor instead.
+func (*MessagesWillBeConsumedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *MessagesWillBeConsumedRequest) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
+// MessagesWillBeConsumedResponse may replace the posts.
+type MessagesWillBeConsumedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The posts to send instead; empty keeps them.
+	Posts         []*Post `protobuf:"bytes,1,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagesWillBeConsumedResponse) Reset() {
+	*x = MessagesWillBeConsumedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagesWillBeConsumedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagesWillBeConsumedResponse) ProtoMessage() {}
+
+func (x *MessagesWillBeConsumedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagesWillBeConsumedResponse.ProtoReflect.Descriptor instead.
+func (*MessagesWillBeConsumedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *MessagesWillBeConsumedResponse) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
+// MessagesWillBeConsumedWithContextRequest carries the arguments of MessagesWillBeConsumedWithContext.
+type MessagesWillBeConsumedWithContextRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The posts about to be sent.
+	Posts         []*Post `protobuf:"bytes,2,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagesWillBeConsumedWithContextRequest) Reset() {
+	*x = MessagesWillBeConsumedWithContextRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagesWillBeConsumedWithContextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagesWillBeConsumedWithContextRequest) ProtoMessage() {}
+
+func (x *MessagesWillBeConsumedWithContextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagesWillBeConsumedWithContextRequest.ProtoReflect.Descriptor instead.
+func (*MessagesWillBeConsumedWithContextRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *MessagesWillBeConsumedWithContextRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *MessagesWillBeConsumedWithContextRequest) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
+// MessagesWillBeConsumedWithContextResponse may replace the posts.
+type MessagesWillBeConsumedWithContextResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The posts to send instead; empty keeps them.
+	Posts         []*Post `protobuf:"bytes,1,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagesWillBeConsumedWithContextResponse) Reset() {
+	*x = MessagesWillBeConsumedWithContextResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagesWillBeConsumedWithContextResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagesWillBeConsumedWithContextResponse) ProtoMessage() {}
+
+func (x *MessagesWillBeConsumedWithContextResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagesWillBeConsumedWithContextResponse.ProtoReflect.Descriptor instead.
+func (*MessagesWillBeConsumedWithContextResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *MessagesWillBeConsumedWithContextResponse) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
+// ChannelWillBeArchivedRequest carries the arguments of ChannelWillBeArchived.
+type ChannelWillBeArchivedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The channel.
+	Channel       *Channel `protobuf:"bytes,2,opt,name=channel,proto3" json:"channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeArchivedRequest) Reset() {
+	*x = ChannelWillBeArchivedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeArchivedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeArchivedRequest) ProtoMessage() {}
+
+func (x *ChannelWillBeArchivedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeArchivedRequest.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeArchivedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ChannelWillBeArchivedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ChannelWillBeArchivedRequest) GetChannel() *Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
+// ChannelWillBeArchivedResponse keeps or rejects the archiving.
+type ChannelWillBeArchivedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Non-empty keeps the channel, with this reason.
+	RejectionReason string `protobuf:"bytes,1,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeArchivedResponse) Reset() {
+	*x = ChannelWillBeArchivedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeArchivedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeArchivedResponse) ProtoMessage() {}
+
+func (x *ChannelWillBeArchivedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeArchivedResponse.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeArchivedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ChannelWillBeArchivedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// ChannelMemberWillBeAddedRequest carries the arguments of ChannelMemberWillBeAdded.
+type ChannelMemberWillBeAddedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The membership.
+	ChannelMember *ChannelMember `protobuf:"bytes,2,opt,name=channel_member,json=channelMember,proto3" json:"channel_member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelMemberWillBeAddedRequest) Reset() {
+	*x = ChannelMemberWillBeAddedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelMemberWillBeAddedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelMemberWillBeAddedRequest) ProtoMessage() {}
+
+func (x *ChannelMemberWillBeAddedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelMemberWillBeAddedRequest.ProtoReflect.Descriptor instead.
+func (*ChannelMemberWillBeAddedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ChannelMemberWillBeAddedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ChannelMemberWillBeAddedRequest) GetChannelMember() *ChannelMember {
+	if x != nil {
+		return x.ChannelMember
+	}
+	return nil
+}
+
+// ChannelMemberWillBeAddedResponse keeps, replaces or rejects the membership.
+type ChannelMemberWillBeAddedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The membership to store instead; unset keeps it.
+	ChannelMember *ChannelMember `protobuf:"bytes,1,opt,name=channel_member,json=channelMember,proto3" json:"channel_member,omitempty"`
+	// Non-empty rejects the join with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChannelMemberWillBeAddedResponse) Reset() {
+	*x = ChannelMemberWillBeAddedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelMemberWillBeAddedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelMemberWillBeAddedResponse) ProtoMessage() {}
+
+func (x *ChannelMemberWillBeAddedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelMemberWillBeAddedResponse.ProtoReflect.Descriptor instead.
+func (*ChannelMemberWillBeAddedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ChannelMemberWillBeAddedResponse) GetChannelMember() *ChannelMember {
+	if x != nil {
+		return x.ChannelMember
+	}
+	return nil
+}
+
+func (x *ChannelMemberWillBeAddedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// ChannelWillBeUpdatedRequest carries the arguments of ChannelWillBeUpdated.
+type ChannelWillBeUpdatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The channel as updated.
+	NewChannel *Channel `protobuf:"bytes,2,opt,name=new_channel,json=newChannel,proto3" json:"new_channel,omitempty"`
+	// The channel as stored.
+	OldChannel    *Channel `protobuf:"bytes,3,opt,name=old_channel,json=oldChannel,proto3" json:"old_channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeUpdatedRequest) Reset() {
+	*x = ChannelWillBeUpdatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeUpdatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeUpdatedRequest) ProtoMessage() {}
+
+func (x *ChannelWillBeUpdatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeUpdatedRequest.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeUpdatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ChannelWillBeUpdatedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ChannelWillBeUpdatedRequest) GetNewChannel() *Channel {
+	if x != nil {
+		return x.NewChannel
+	}
+	return nil
+}
+
+func (x *ChannelWillBeUpdatedRequest) GetOldChannel() *Channel {
+	if x != nil {
+		return x.OldChannel
+	}
+	return nil
+}
+
+// ChannelWillBeUpdatedResponse keeps, replaces or rejects the update.
+type ChannelWillBeUpdatedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The channel to store instead; unset keeps the update.
+	Channel *Channel `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	// Non-empty rejects the update with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeUpdatedResponse) Reset() {
+	*x = ChannelWillBeUpdatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeUpdatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeUpdatedResponse) ProtoMessage() {}
+
+func (x *ChannelWillBeUpdatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeUpdatedResponse.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeUpdatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ChannelWillBeUpdatedResponse) GetChannel() *Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
+func (x *ChannelWillBeUpdatedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// ChannelWillBeRestoredRequest carries the arguments of ChannelWillBeRestored.
+type ChannelWillBeRestoredRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The channel.
+	Channel       *Channel `protobuf:"bytes,2,opt,name=channel,proto3" json:"channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeRestoredRequest) Reset() {
+	*x = ChannelWillBeRestoredRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeRestoredRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeRestoredRequest) ProtoMessage() {}
+
+func (x *ChannelWillBeRestoredRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeRestoredRequest.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeRestoredRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ChannelWillBeRestoredRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ChannelWillBeRestoredRequest) GetChannel() *Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
+// ChannelWillBeRestoredResponse keeps or rejects the restoring.
+type ChannelWillBeRestoredResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Non-empty keeps it archived, with this reason.
+	RejectionReason string `protobuf:"bytes,1,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChannelWillBeRestoredResponse) Reset() {
+	*x = ChannelWillBeRestoredResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelWillBeRestoredResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelWillBeRestoredResponse) ProtoMessage() {}
+
+func (x *ChannelWillBeRestoredResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelWillBeRestoredResponse.ProtoReflect.Descriptor instead.
+func (*ChannelWillBeRestoredResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ChannelWillBeRestoredResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// FileWillBeDownloadedRequest carries the arguments of FileWillBeDownloaded.
+type FileWillBeDownloadedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The file.
+	FileInfo *FileInfo `protobuf:"bytes,2,opt,name=file_info,json=fileInfo,proto3" json:"file_info,omitempty"`
+	// The user downloading it.
+	UserId string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// What is downloaded: "file", "thumbnail", "preview" or "public".
+	DownloadType  string `protobuf:"bytes,4,opt,name=download_type,json=downloadType,proto3" json:"download_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileWillBeDownloadedRequest) Reset() {
+	*x = FileWillBeDownloadedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileWillBeDownloadedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileWillBeDownloadedRequest) ProtoMessage() {}
+
+func (x *FileWillBeDownloadedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileWillBeDownloadedRequest.ProtoReflect.Descriptor instead.
+func (*FileWillBeDownloadedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *FileWillBeDownloadedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *FileWillBeDownloadedRequest) GetFileInfo() *FileInfo {
+	if x != nil {
+		return x.FileInfo
+	}
+	return nil
+}
+
+func (x *FileWillBeDownloadedRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *FileWillBeDownloadedRequest) GetDownloadType() string {
+	if x != nil {
+		return x.DownloadType
+	}
+	return ""
+}
+
+// FileWillBeDownloadedResponse keeps or rejects the download.
+type FileWillBeDownloadedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Non-empty rejects the download with this reason.
+	RejectionReason string `protobuf:"bytes,1,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FileWillBeDownloadedResponse) Reset() {
+	*x = FileWillBeDownloadedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileWillBeDownloadedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileWillBeDownloadedResponse) ProtoMessage() {}
+
+func (x *FileWillBeDownloadedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileWillBeDownloadedResponse.ProtoReflect.Descriptor instead.
+func (*FileWillBeDownloadedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *FileWillBeDownloadedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// OnPluginClusterEventRequest carries the arguments of OnPluginClusterEvent.
+type OnPluginClusterEventRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The event.
+	Event         *PluginClusterEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnPluginClusterEventRequest) Reset() {
+	*x = OnPluginClusterEventRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnPluginClusterEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnPluginClusterEventRequest) ProtoMessage() {}
+
+func (x *OnPluginClusterEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnPluginClusterEventRequest.ProtoReflect.Descriptor instead.
+func (*OnPluginClusterEventRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *OnPluginClusterEventRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *OnPluginClusterEventRequest) GetEvent() *PluginClusterEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// OnPluginClusterEventResponse has no fields.
+type OnPluginClusterEventResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnPluginClusterEventResponse) Reset() {
+	*x = OnPluginClusterEventResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnPluginClusterEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnPluginClusterEventResponse) ProtoMessage() {}
+
+func (x *OnPluginClusterEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnPluginClusterEventResponse.ProtoReflect.Descriptor instead.
+func (*OnPluginClusterEventResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{65}
+}
+
+// OnWebSocketConnectRequest carries the arguments of OnWebSocketConnect.
+type OnWebSocketConnectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connection's id.
+	WebConnId string `protobuf:"bytes,1,opt,name=web_conn_id,json=webConnId,proto3" json:"web_conn_id,omitempty"`
+	// The connected user.
+	UserId        string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnWebSocketConnectRequest) Reset() {
+	*x = OnWebSocketConnectRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnWebSocketConnectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnWebSocketConnectRequest) ProtoMessage() {}
+
+func (x *OnWebSocketConnectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnWebSocketConnectRequest.ProtoReflect.Descriptor instead.
+func (*OnWebSocketConnectRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *OnWebSocketConnectRequest) GetWebConnId() string {
+	if x != nil {
+		return x.WebConnId
+	}
+	return ""
+}
+
+func (x *OnWebSocketConnectRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// OnWebSocketConnectResponse has no fields.
+type OnWebSocketConnectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnWebSocketConnectResponse) Reset() {
+	*x = OnWebSocketConnectResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnWebSocketConnectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnWebSocketConnectResponse) ProtoMessage() {}
+
+func (x *OnWebSocketConnectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnWebSocketConnectResponse.ProtoReflect.Descriptor instead.
+func (*OnWebSocketConnectResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{67}
+}
+
+// OnWebSocketDisconnectRequest carries the arguments of OnWebSocketDisconnect.
+type OnWebSocketDisconnectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connection's id.
+	WebConnId string `protobuf:"bytes,1,opt,name=web_conn_id,json=webConnId,proto3" json:"web_conn_id,omitempty"`
+	// The connected user.
+	UserId        string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnWebSocketDisconnectRequest) Reset() {
+	*x = OnWebSocketDisconnectRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnWebSocketDisconnectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnWebSocketDisconnectRequest) ProtoMessage() {}
+
+func (x *OnWebSocketDisconnectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnWebSocketDisconnectRequest.ProtoReflect.Descriptor instead.
+func (*OnWebSocketDisconnectRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *OnWebSocketDisconnectRequest) GetWebConnId() string {
+	if x != nil {
+		return x.WebConnId
+	}
+	return ""
+}
+
+func (x *OnWebSocketDisconnectRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// OnWebSocketDisconnectResponse has no fields.
+type OnWebSocketDisconnectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnWebSocketDisconnectResponse) Reset() {
+	*x = OnWebSocketDisconnectResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnWebSocketDisconnectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnWebSocketDisconnectResponse) ProtoMessage() {}
+
+func (x *OnWebSocketDisconnectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnWebSocketDisconnectResponse.ProtoReflect.Descriptor instead.
+func (*OnWebSocketDisconnectResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{69}
+}
+
+// RunDataRetentionRequest carries the arguments of RunDataRetention.
+type RunDataRetentionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The current time, in milliseconds since the Unix epoch.
+	NowTime int64 `protobuf:"varint,1,opt,name=now_time,json=nowTime,proto3" json:"now_time,omitempty"`
+	// The most rows to delete.
+	BatchSize     int64 `protobuf:"varint,2,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunDataRetentionRequest) Reset() {
+	*x = RunDataRetentionRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunDataRetentionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunDataRetentionRequest) ProtoMessage() {}
+
+func (x *RunDataRetentionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunDataRetentionRequest.ProtoReflect.Descriptor instead.
+func (*RunDataRetentionRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *RunDataRetentionRequest) GetNowTime() int64 {
+	if x != nil {
+		return x.NowTime
+	}
+	return 0
+}
+
+func (x *RunDataRetentionRequest) GetBatchSize() int64 {
+	if x != nil {
+		return x.BatchSize
+	}
+	return 0
+}
+
+// RunDataRetentionResponse says how much was deleted.
+type RunDataRetentionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many rows were deleted.
+	Deleted       int64 `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunDataRetentionResponse) Reset() {
+	*x = RunDataRetentionResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunDataRetentionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunDataRetentionResponse) ProtoMessage() {}
+
+func (x *RunDataRetentionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunDataRetentionResponse.ProtoReflect.Descriptor instead.
+func (*RunDataRetentionResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *RunDataRetentionResponse) GetDeleted() int64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+// OnInstallRequest carries the arguments of OnInstall.
+type OnInstallRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// Who installed it.
+	Event         *OnInstallEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnInstallRequest) Reset() {
+	*x = OnInstallRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnInstallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnInstallRequest) ProtoMessage() {}
+
+func (x *OnInstallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnInstallRequest.ProtoReflect.Descriptor instead.
+func (*OnInstallRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *OnInstallRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *OnInstallRequest) GetEvent() *OnInstallEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// OnInstallResponse has no fields.
+type OnInstallResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnInstallResponse) Reset() {
+	*x = OnInstallResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnInstallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnInstallResponse) ProtoMessage() {}
+
+func (x *OnInstallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnInstallResponse.ProtoReflect.Descriptor instead.
+func (*OnInstallResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{73}
+}
+
+// OnSendDailyTelemetryRequest has no fields.
+type OnSendDailyTelemetryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSendDailyTelemetryRequest) Reset() {
+	*x = OnSendDailyTelemetryRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSendDailyTelemetryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSendDailyTelemetryRequest) ProtoMessage() {}
+
+func (x *OnSendDailyTelemetryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSendDailyTelemetryRequest.ProtoReflect.Descriptor instead.
+func (*OnSendDailyTelemetryRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{74}
+}
+
+// OnSendDailyTelemetryResponse has no fields.
+type OnSendDailyTelemetryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSendDailyTelemetryResponse) Reset() {
+	*x = OnSendDailyTelemetryResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSendDailyTelemetryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSendDailyTelemetryResponse) ProtoMessage() {}
+
+func (x *OnSendDailyTelemetryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSendDailyTelemetryResponse.ProtoReflect.Descriptor instead.
+func (*OnSendDailyTelemetryResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{75}
+}
+
+// OnCloudLimitsUpdatedRequest carries the arguments of OnCloudLimitsUpdated.
+type OnCloudLimitsUpdatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new limits.
+	Limits        *ProductLimits `protobuf:"bytes,1,opt,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnCloudLimitsUpdatedRequest) Reset() {
+	*x = OnCloudLimitsUpdatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnCloudLimitsUpdatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnCloudLimitsUpdatedRequest) ProtoMessage() {}
+
+func (x *OnCloudLimitsUpdatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnCloudLimitsUpdatedRequest.ProtoReflect.Descriptor instead.
+func (*OnCloudLimitsUpdatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *OnCloudLimitsUpdatedRequest) GetLimits() *ProductLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+// OnCloudLimitsUpdatedResponse has no fields.
+type OnCloudLimitsUpdatedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnCloudLimitsUpdatedResponse) Reset() {
+	*x = OnCloudLimitsUpdatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnCloudLimitsUpdatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnCloudLimitsUpdatedResponse) ProtoMessage() {}
+
+func (x *OnCloudLimitsUpdatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnCloudLimitsUpdatedResponse.ProtoReflect.Descriptor instead.
+func (*OnCloudLimitsUpdatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{77}
+}
+
+// ConfigurationWillBeSavedRequest carries the arguments of ConfigurationWillBeSaved.
+type ConfigurationWillBeSavedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The configuration about to be saved.
+	NewConfig     *Config `protobuf:"bytes,1,opt,name=new_config,json=newConfig,proto3" json:"new_config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigurationWillBeSavedRequest) Reset() {
+	*x = ConfigurationWillBeSavedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigurationWillBeSavedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigurationWillBeSavedRequest) ProtoMessage() {}
+
+func (x *ConfigurationWillBeSavedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigurationWillBeSavedRequest.ProtoReflect.Descriptor instead.
+func (*ConfigurationWillBeSavedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *ConfigurationWillBeSavedRequest) GetNewConfig() *Config {
+	if x != nil {
+		return x.NewConfig
+	}
+	return nil
+}
+
+// ConfigurationWillBeSavedResponse may replace the configuration.
+type ConfigurationWillBeSavedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The configuration to save instead; unset keeps it.
+	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigurationWillBeSavedResponse) Reset() {
+	*x = ConfigurationWillBeSavedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigurationWillBeSavedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigurationWillBeSavedResponse) ProtoMessage() {}
+
+func (x *ConfigurationWillBeSavedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigurationWillBeSavedResponse.ProtoReflect.Descriptor instead.
+func (*ConfigurationWillBeSavedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *ConfigurationWillBeSavedResponse) GetConfig() *Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+// PreferencesHaveChangedRequest carries the arguments of PreferencesHaveChanged.
+type PreferencesHaveChangedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The changed preferences.
+	Preferences   []*Preference `protobuf:"bytes,2,rep,name=preferences,proto3" json:"preferences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreferencesHaveChangedRequest) Reset() {
+	*x = PreferencesHaveChangedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreferencesHaveChangedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreferencesHaveChangedRequest) ProtoMessage() {}
+
+func (x *PreferencesHaveChangedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreferencesHaveChangedRequest.ProtoReflect.Descriptor instead.
+func (*PreferencesHaveChangedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *PreferencesHaveChangedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *PreferencesHaveChangedRequest) GetPreferences() []*Preference {
+	if x != nil {
+		return x.Preferences
+	}
+	return nil
+}
+
+// PreferencesHaveChangedResponse has no fields.
+type PreferencesHaveChangedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreferencesHaveChangedResponse) Reset() {
+	*x = PreferencesHaveChangedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreferencesHaveChangedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreferencesHaveChangedResponse) ProtoMessage() {}
+
+func (x *PreferencesHaveChangedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreferencesHaveChangedResponse.ProtoReflect.Descriptor instead.
+func (*PreferencesHaveChangedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{81}
+}
+
+// NotificationWillBePushedRequest carries the arguments of NotificationWillBePushed.
+type NotificationWillBePushedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The notification.
+	PushNotification *PushNotification `protobuf:"bytes,1,opt,name=push_notification,json=pushNotification,proto3" json:"push_notification,omitempty"`
+	// The user it is for.
+	UserId        string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationWillBePushedRequest) Reset() {
+	*x = NotificationWillBePushedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationWillBePushedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationWillBePushedRequest) ProtoMessage() {}
+
+func (x *NotificationWillBePushedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationWillBePushedRequest.ProtoReflect.Descriptor instead.
+func (*NotificationWillBePushedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *NotificationWillBePushedRequest) GetPushNotification() *PushNotification {
+	if x != nil {
+		return x.PushNotification
+	}
+	return nil
+}
+
+func (x *NotificationWillBePushedRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// NotificationWillBePushedResponse keeps, replaces or rejects the notification.
+type NotificationWillBePushedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The notification to send instead; unset keeps it.
+	PushNotification *PushNotification `protobuf:"bytes,1,opt,name=push_notification,json=pushNotification,proto3" json:"push_notification,omitempty"`
+	// Non-empty drops the notification, with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *NotificationWillBePushedResponse) Reset() {
+	*x = NotificationWillBePushedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationWillBePushedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationWillBePushedResponse) ProtoMessage() {}
+
+func (x *NotificationWillBePushedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationWillBePushedResponse.ProtoReflect.Descriptor instead.
+func (*NotificationWillBePushedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *NotificationWillBePushedResponse) GetPushNotification() *PushNotification {
+	if x != nil {
+		return x.PushNotification
+	}
+	return nil
+}
+
+func (x *NotificationWillBePushedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// OnSharedChannelsPingRequest carries the arguments of OnSharedChannelsPing.
+type OnSharedChannelsPingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The remote.
+	RemoteCluster *RemoteCluster `protobuf:"bytes,1,opt,name=remote_cluster,json=remoteCluster,proto3" json:"remote_cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsPingRequest) Reset() {
+	*x = OnSharedChannelsPingRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsPingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsPingRequest) ProtoMessage() {}
+
+func (x *OnSharedChannelsPingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsPingRequest.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsPingRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *OnSharedChannelsPingRequest) GetRemoteCluster() *RemoteCluster {
+	if x != nil {
+		return x.RemoteCluster
+	}
+	return nil
+}
+
+// OnSharedChannelsPingResponse says whether the plugin is healthy.
+type OnSharedChannelsPingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the plugin is healthy.
+	Healthy       bool `protobuf:"varint,1,opt,name=healthy,proto3" json:"healthy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsPingResponse) Reset() {
+	*x = OnSharedChannelsPingResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsPingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsPingResponse) ProtoMessage() {}
+
+func (x *OnSharedChannelsPingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsPingResponse.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsPingResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *OnSharedChannelsPingResponse) GetHealthy() bool {
+	if x != nil {
+		return x.Healthy
+	}
+	return false
+}
+
+// OnSharedChannelsAttachmentSyncMsgRequest carries the arguments of OnSharedChannelsAttachmentSyncMsg.
+type OnSharedChannelsAttachmentSyncMsgRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file.
+	FileInfo *FileInfo `protobuf:"bytes,1,opt,name=file_info,json=fileInfo,proto3" json:"file_info,omitempty"`
+	// The post it belongs to.
+	Post *Post `protobuf:"bytes,2,opt,name=post,proto3" json:"post,omitempty"`
+	// The remote.
+	RemoteCluster *RemoteCluster `protobuf:"bytes,3,opt,name=remote_cluster,json=remoteCluster,proto3" json:"remote_cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) Reset() {
+	*x = OnSharedChannelsAttachmentSyncMsgRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsAttachmentSyncMsgRequest) ProtoMessage() {}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsAttachmentSyncMsgRequest.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsAttachmentSyncMsgRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) GetFileInfo() *FileInfo {
+	if x != nil {
+		return x.FileInfo
+	}
+	return nil
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) GetPost() *Post {
+	if x != nil {
+		return x.Post
+	}
+	return nil
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgRequest) GetRemoteCluster() *RemoteCluster {
+	if x != nil {
+		return x.RemoteCluster
+	}
+	return nil
+}
+
+// OnSharedChannelsAttachmentSyncMsgResponse has no fields.
+type OnSharedChannelsAttachmentSyncMsgResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgResponse) Reset() {
+	*x = OnSharedChannelsAttachmentSyncMsgResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsAttachmentSyncMsgResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsAttachmentSyncMsgResponse) ProtoMessage() {}
+
+func (x *OnSharedChannelsAttachmentSyncMsgResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsAttachmentSyncMsgResponse.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsAttachmentSyncMsgResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{87}
+}
+
+// OnSharedChannelsProfileImageSyncMsgRequest carries the arguments of OnSharedChannelsProfileImageSyncMsg.
+type OnSharedChannelsProfileImageSyncMsgRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user.
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The remote.
+	RemoteCluster *RemoteCluster `protobuf:"bytes,2,opt,name=remote_cluster,json=remoteCluster,proto3" json:"remote_cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgRequest) Reset() {
+	*x = OnSharedChannelsProfileImageSyncMsgRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsProfileImageSyncMsgRequest) ProtoMessage() {}
+
+func (x *OnSharedChannelsProfileImageSyncMsgRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsProfileImageSyncMsgRequest.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsProfileImageSyncMsgRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgRequest) GetRemoteCluster() *RemoteCluster {
+	if x != nil {
+		return x.RemoteCluster
+	}
+	return nil
+}
+
+// OnSharedChannelsProfileImageSyncMsgResponse has no fields.
+type OnSharedChannelsProfileImageSyncMsgResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgResponse) Reset() {
+	*x = OnSharedChannelsProfileImageSyncMsgResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsProfileImageSyncMsgResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsProfileImageSyncMsgResponse) ProtoMessage() {}
+
+func (x *OnSharedChannelsProfileImageSyncMsgResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsProfileImageSyncMsgResponse.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsProfileImageSyncMsgResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{89}
+}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\n" +
-	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a mattermost/plugin/commands.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a!mattermost/plugin/reactions.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
+	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/files.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
 	"\aContext\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
@@ -2137,7 +4627,129 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x14\n" +
 	"\x05flush\x18\x03 \x01(\bR\x05flushB\x06\n" +
-	"\x04part2\xfc\x10\n" +
+	"\x04part\")\n" +
+	"\x0eOnInstallEvent\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"~\n" +
+	"\x19UserHasBeenCreatedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
+	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\"\x1c\n" +
+	"\x1aUserHasBeenCreatedResponse\"y\n" +
+	"\x14UserWillLogInRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
+	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\"B\n" +
+	"\x15UserWillLogInResponse\x12)\n" +
+	"\x10rejection_reason\x18\x01 \x01(\tR\x0frejectionReason\"{\n" +
+	"\x16UserHasLoggedInRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
+	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\"\x19\n" +
+	"\x17UserHasLoggedInResponse\"\x82\x01\n" +
+	"\x1dUserHasBeenDeactivatedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
+	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\" \n" +
+	"\x1eUserHasBeenDeactivatedResponse\"\xb8\x01\n" +
+	"\x18UserWillBeUpdatedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x122\n" +
+	"\bnew_user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\anewUser\x122\n" +
+	"\bold_user\x18\x03 \x01(\v2\x17.mattermost.plugin.UserR\aoldUser\"s\n" +
+	"\x19UserWillBeUpdatedResponse\x12+\n" +
+	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"N\n" +
+	"\x1dMessagesWillBeConsumedRequest\x12-\n" +
+	"\x05posts\x18\x01 \x03(\v2\x17.mattermost.plugin.PostR\x05posts\"O\n" +
+	"\x1eMessagesWillBeConsumedResponse\x12-\n" +
+	"\x05posts\x18\x01 \x03(\v2\x17.mattermost.plugin.PostR\x05posts\"\x8f\x01\n" +
+	"(MessagesWillBeConsumedWithContextRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12-\n" +
+	"\x05posts\x18\x02 \x03(\v2\x17.mattermost.plugin.PostR\x05posts\"Z\n" +
+	")MessagesWillBeConsumedWithContextResponse\x12-\n" +
+	"\x05posts\x18\x01 \x03(\v2\x17.mattermost.plugin.PostR\x05posts\"\x8a\x01\n" +
+	"\x1cChannelWillBeArchivedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x124\n" +
+	"\achannel\x18\x02 \x01(\v2\x1a.mattermost.plugin.ChannelR\achannel\"J\n" +
+	"\x1dChannelWillBeArchivedResponse\x12)\n" +
+	"\x10rejection_reason\x18\x01 \x01(\tR\x0frejectionReason\"\xa0\x01\n" +
+	"\x1fChannelMemberWillBeAddedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12G\n" +
+	"\x0echannel_member\x18\x02 \x01(\v2 .mattermost.plugin.ChannelMemberR\rchannelMember\"\x96\x01\n" +
+	" ChannelMemberWillBeAddedResponse\x12G\n" +
+	"\x0echannel_member\x18\x01 \x01(\v2 .mattermost.plugin.ChannelMemberR\rchannelMember\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xcd\x01\n" +
+	"\x1bChannelWillBeUpdatedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12;\n" +
+	"\vnew_channel\x18\x02 \x01(\v2\x1a.mattermost.plugin.ChannelR\n" +
+	"newChannel\x12;\n" +
+	"\vold_channel\x18\x03 \x01(\v2\x1a.mattermost.plugin.ChannelR\n" +
+	"oldChannel\"\x7f\n" +
+	"\x1cChannelWillBeUpdatedResponse\x124\n" +
+	"\achannel\x18\x01 \x01(\v2\x1a.mattermost.plugin.ChannelR\achannel\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\x8a\x01\n" +
+	"\x1cChannelWillBeRestoredRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x124\n" +
+	"\achannel\x18\x02 \x01(\v2\x1a.mattermost.plugin.ChannelR\achannel\"J\n" +
+	"\x1dChannelWillBeRestoredResponse\x12)\n" +
+	"\x10rejection_reason\x18\x01 \x01(\tR\x0frejectionReason\"\xcb\x01\n" +
+	"\x1bFileWillBeDownloadedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x128\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1b.mattermost.plugin.FileInfoR\bfileInfo\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12#\n" +
+	"\rdownload_type\x18\x04 \x01(\tR\fdownloadType\"I\n" +
+	"\x1cFileWillBeDownloadedResponse\x12)\n" +
+	"\x10rejection_reason\x18\x01 \x01(\tR\x0frejectionReason\"\x90\x01\n" +
+	"\x1bOnPluginClusterEventRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12;\n" +
+	"\x05event\x18\x02 \x01(\v2%.mattermost.plugin.PluginClusterEventR\x05event\"\x1e\n" +
+	"\x1cOnPluginClusterEventResponse\"T\n" +
+	"\x19OnWebSocketConnectRequest\x12\x1e\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tR\twebConnId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x1c\n" +
+	"\x1aOnWebSocketConnectResponse\"W\n" +
+	"\x1cOnWebSocketDisconnectRequest\x12\x1e\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tR\twebConnId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x1f\n" +
+	"\x1dOnWebSocketDisconnectResponse\"S\n" +
+	"\x17RunDataRetentionRequest\x12\x19\n" +
+	"\bnow_time\x18\x01 \x01(\x03R\anowTime\x12\x1d\n" +
+	"\n" +
+	"batch_size\x18\x02 \x01(\x03R\tbatchSize\"4\n" +
+	"\x18RunDataRetentionResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\x81\x01\n" +
+	"\x10OnInstallRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x127\n" +
+	"\x05event\x18\x02 \x01(\v2!.mattermost.plugin.OnInstallEventR\x05event\"\x13\n" +
+	"\x11OnInstallResponse\"\x1d\n" +
+	"\x1bOnSendDailyTelemetryRequest\"\x1e\n" +
+	"\x1cOnSendDailyTelemetryResponse\"W\n" +
+	"\x1bOnCloudLimitsUpdatedRequest\x128\n" +
+	"\x06limits\x18\x01 \x01(\v2 .mattermost.plugin.ProductLimitsR\x06limits\"\x1e\n" +
+	"\x1cOnCloudLimitsUpdatedResponse\"[\n" +
+	"\x1fConfigurationWillBeSavedRequest\x128\n" +
+	"\n" +
+	"new_config\x18\x01 \x01(\v2\x19.mattermost.plugin.ConfigR\tnewConfig\"U\n" +
+	" ConfigurationWillBeSavedResponse\x121\n" +
+	"\x06config\x18\x01 \x01(\v2\x19.mattermost.plugin.ConfigR\x06config\"\x96\x01\n" +
+	"\x1dPreferencesHaveChangedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12?\n" +
+	"\vpreferences\x18\x02 \x03(\v2\x1d.mattermost.plugin.PreferenceR\vpreferences\" \n" +
+	"\x1ePreferencesHaveChangedResponse\"\x8c\x01\n" +
+	"\x1fNotificationWillBePushedRequest\x12P\n" +
+	"\x11push_notification\x18\x01 \x01(\v2#.mattermost.plugin.PushNotificationR\x10pushNotification\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x9f\x01\n" +
+	" NotificationWillBePushedResponse\x12P\n" +
+	"\x11push_notification\x18\x01 \x01(\v2#.mattermost.plugin.PushNotificationR\x10pushNotification\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"f\n" +
+	"\x1bOnSharedChannelsPingRequest\x12G\n" +
+	"\x0eremote_cluster\x18\x01 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"8\n" +
+	"\x1cOnSharedChannelsPingResponse\x12\x18\n" +
+	"\ahealthy\x18\x01 \x01(\bR\ahealthy\"\xda\x01\n" +
+	"(OnSharedChannelsAttachmentSyncMsgRequest\x128\n" +
+	"\tfile_info\x18\x01 \x01(\v2\x1b.mattermost.plugin.FileInfoR\bfileInfo\x12+\n" +
+	"\x04post\x18\x02 \x01(\v2\x17.mattermost.plugin.PostR\x04post\x12G\n" +
+	"\x0eremote_cluster\x18\x03 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"+\n" +
+	")OnSharedChannelsAttachmentSyncMsgResponse\"\xa2\x01\n" +
+	"*OnSharedChannelsProfileImageSyncMsgRequest\x12+\n" +
+	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\x12G\n" +
+	"\x0eremote_cluster\x18\x02 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"-\n" +
+	"+OnSharedChannelsProfileImageSyncMsgResponse2\xa7)\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -2157,7 +4769,32 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x15TeamMemberWillBeAdded\x12/.mattermost.plugin.TeamMemberWillBeAddedRequest\x1a0.mattermost.plugin.TeamMemberWillBeAddedResponse\x12n\n" +
 	"\x11UserHasJoinedTeam\x12+.mattermost.plugin.UserHasJoinedTeamRequest\x1a,.mattermost.plugin.UserHasJoinedTeamResponse\x12h\n" +
 	"\x0fUserHasLeftTeam\x12).mattermost.plugin.UserHasLeftTeamRequest\x1a*.mattermost.plugin.UserHasLeftTeamResponse\x12e\n" +
-	"\x0eExecuteCommand\x12(.mattermost.plugin.ExecuteCommandRequest\x1a).mattermost.plugin.ExecuteCommandResponse\x12Z\n" +
+	"\x0eExecuteCommand\x12(.mattermost.plugin.ExecuteCommandRequest\x1a).mattermost.plugin.ExecuteCommandResponse\x12q\n" +
+	"\x12UserHasBeenCreated\x12,.mattermost.plugin.UserHasBeenCreatedRequest\x1a-.mattermost.plugin.UserHasBeenCreatedResponse\x12b\n" +
+	"\rUserWillLogIn\x12'.mattermost.plugin.UserWillLogInRequest\x1a(.mattermost.plugin.UserWillLogInResponse\x12h\n" +
+	"\x0fUserHasLoggedIn\x12).mattermost.plugin.UserHasLoggedInRequest\x1a*.mattermost.plugin.UserHasLoggedInResponse\x12}\n" +
+	"\x16UserHasBeenDeactivated\x120.mattermost.plugin.UserHasBeenDeactivatedRequest\x1a1.mattermost.plugin.UserHasBeenDeactivatedResponse\x12n\n" +
+	"\x11UserWillBeUpdated\x12+.mattermost.plugin.UserWillBeUpdatedRequest\x1a,.mattermost.plugin.UserWillBeUpdatedResponse\x12}\n" +
+	"\x16MessagesWillBeConsumed\x120.mattermost.plugin.MessagesWillBeConsumedRequest\x1a1.mattermost.plugin.MessagesWillBeConsumedResponse\x12\x9e\x01\n" +
+	"!MessagesWillBeConsumedWithContext\x12;.mattermost.plugin.MessagesWillBeConsumedWithContextRequest\x1a<.mattermost.plugin.MessagesWillBeConsumedWithContextResponse\x12z\n" +
+	"\x15ChannelWillBeArchived\x12/.mattermost.plugin.ChannelWillBeArchivedRequest\x1a0.mattermost.plugin.ChannelWillBeArchivedResponse\x12\x83\x01\n" +
+	"\x18ChannelMemberWillBeAdded\x122.mattermost.plugin.ChannelMemberWillBeAddedRequest\x1a3.mattermost.plugin.ChannelMemberWillBeAddedResponse\x12w\n" +
+	"\x14ChannelWillBeUpdated\x12..mattermost.plugin.ChannelWillBeUpdatedRequest\x1a/.mattermost.plugin.ChannelWillBeUpdatedResponse\x12z\n" +
+	"\x15ChannelWillBeRestored\x12/.mattermost.plugin.ChannelWillBeRestoredRequest\x1a0.mattermost.plugin.ChannelWillBeRestoredResponse\x12w\n" +
+	"\x14FileWillBeDownloaded\x12..mattermost.plugin.FileWillBeDownloadedRequest\x1a/.mattermost.plugin.FileWillBeDownloadedResponse\x12w\n" +
+	"\x14OnPluginClusterEvent\x12..mattermost.plugin.OnPluginClusterEventRequest\x1a/.mattermost.plugin.OnPluginClusterEventResponse\x12q\n" +
+	"\x12OnWebSocketConnect\x12,.mattermost.plugin.OnWebSocketConnectRequest\x1a-.mattermost.plugin.OnWebSocketConnectResponse\x12z\n" +
+	"\x15OnWebSocketDisconnect\x12/.mattermost.plugin.OnWebSocketDisconnectRequest\x1a0.mattermost.plugin.OnWebSocketDisconnectResponse\x12k\n" +
+	"\x10RunDataRetention\x12*.mattermost.plugin.RunDataRetentionRequest\x1a+.mattermost.plugin.RunDataRetentionResponse\x12V\n" +
+	"\tOnInstall\x12#.mattermost.plugin.OnInstallRequest\x1a$.mattermost.plugin.OnInstallResponse\x12w\n" +
+	"\x14OnSendDailyTelemetry\x12..mattermost.plugin.OnSendDailyTelemetryRequest\x1a/.mattermost.plugin.OnSendDailyTelemetryResponse\x12w\n" +
+	"\x14OnCloudLimitsUpdated\x12..mattermost.plugin.OnCloudLimitsUpdatedRequest\x1a/.mattermost.plugin.OnCloudLimitsUpdatedResponse\x12\x83\x01\n" +
+	"\x18ConfigurationWillBeSaved\x122.mattermost.plugin.ConfigurationWillBeSavedRequest\x1a3.mattermost.plugin.ConfigurationWillBeSavedResponse\x12}\n" +
+	"\x16PreferencesHaveChanged\x120.mattermost.plugin.PreferencesHaveChangedRequest\x1a1.mattermost.plugin.PreferencesHaveChangedResponse\x12\x83\x01\n" +
+	"\x18NotificationWillBePushed\x122.mattermost.plugin.NotificationWillBePushedRequest\x1a3.mattermost.plugin.NotificationWillBePushedResponse\x12w\n" +
+	"\x14OnSharedChannelsPing\x12..mattermost.plugin.OnSharedChannelsPingRequest\x1a/.mattermost.plugin.OnSharedChannelsPingResponse\x12\x9e\x01\n" +
+	"!OnSharedChannelsAttachmentSyncMsg\x12;.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest\x1a<.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse\x12\xa4\x01\n" +
+	"#OnSharedChannelsProfileImageSyncMsg\x12=.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest\x1a>.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse\x12Z\n" +
 	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
@@ -2172,143 +4809,298 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
-	(*Context)(nil),                        // 0: mattermost.plugin.Context
-	(*ImplementedRequest)(nil),             // 1: mattermost.plugin.ImplementedRequest
-	(*ImplementedResponse)(nil),            // 2: mattermost.plugin.ImplementedResponse
-	(*OnActivateRequest)(nil),              // 3: mattermost.plugin.OnActivateRequest
-	(*OnActivateResponse)(nil),             // 4: mattermost.plugin.OnActivateResponse
-	(*OnDeactivateRequest)(nil),            // 5: mattermost.plugin.OnDeactivateRequest
-	(*OnDeactivateResponse)(nil),           // 6: mattermost.plugin.OnDeactivateResponse
-	(*OnConfigurationChangeRequest)(nil),   // 7: mattermost.plugin.OnConfigurationChangeRequest
-	(*OnConfigurationChangeResponse)(nil),  // 8: mattermost.plugin.OnConfigurationChangeResponse
-	(*MessageWillBePostedRequest)(nil),     // 9: mattermost.plugin.MessageWillBePostedRequest
-	(*MessageWillBePostedResponse)(nil),    // 10: mattermost.plugin.MessageWillBePostedResponse
-	(*MessageWillBeUpdatedRequest)(nil),    // 11: mattermost.plugin.MessageWillBeUpdatedRequest
-	(*MessageWillBeUpdatedResponse)(nil),   // 12: mattermost.plugin.MessageWillBeUpdatedResponse
-	(*MessageHasBeenPostedRequest)(nil),    // 13: mattermost.plugin.MessageHasBeenPostedRequest
-	(*MessageHasBeenPostedResponse)(nil),   // 14: mattermost.plugin.MessageHasBeenPostedResponse
-	(*MessageHasBeenUpdatedRequest)(nil),   // 15: mattermost.plugin.MessageHasBeenUpdatedRequest
-	(*MessageHasBeenUpdatedResponse)(nil),  // 16: mattermost.plugin.MessageHasBeenUpdatedResponse
-	(*MessageHasBeenDeletedRequest)(nil),   // 17: mattermost.plugin.MessageHasBeenDeletedRequest
-	(*MessageHasBeenDeletedResponse)(nil),  // 18: mattermost.plugin.MessageHasBeenDeletedResponse
-	(*ReactionHasBeenAddedRequest)(nil),    // 19: mattermost.plugin.ReactionHasBeenAddedRequest
-	(*ReactionHasBeenAddedResponse)(nil),   // 20: mattermost.plugin.ReactionHasBeenAddedResponse
-	(*ReactionHasBeenRemovedRequest)(nil),  // 21: mattermost.plugin.ReactionHasBeenRemovedRequest
-	(*ReactionHasBeenRemovedResponse)(nil), // 22: mattermost.plugin.ReactionHasBeenRemovedResponse
-	(*ChannelHasBeenCreatedRequest)(nil),   // 23: mattermost.plugin.ChannelHasBeenCreatedRequest
-	(*ChannelHasBeenCreatedResponse)(nil),  // 24: mattermost.plugin.ChannelHasBeenCreatedResponse
-	(*UserHasJoinedChannelRequest)(nil),    // 25: mattermost.plugin.UserHasJoinedChannelRequest
-	(*UserHasJoinedChannelResponse)(nil),   // 26: mattermost.plugin.UserHasJoinedChannelResponse
-	(*UserHasLeftChannelRequest)(nil),      // 27: mattermost.plugin.UserHasLeftChannelRequest
-	(*UserHasLeftChannelResponse)(nil),     // 28: mattermost.plugin.UserHasLeftChannelResponse
-	(*TeamMemberWillBeAddedRequest)(nil),   // 29: mattermost.plugin.TeamMemberWillBeAddedRequest
-	(*TeamMemberWillBeAddedResponse)(nil),  // 30: mattermost.plugin.TeamMemberWillBeAddedResponse
-	(*UserHasJoinedTeamRequest)(nil),       // 31: mattermost.plugin.UserHasJoinedTeamRequest
-	(*UserHasJoinedTeamResponse)(nil),      // 32: mattermost.plugin.UserHasJoinedTeamResponse
-	(*UserHasLeftTeamRequest)(nil),         // 33: mattermost.plugin.UserHasLeftTeamRequest
-	(*UserHasLeftTeamResponse)(nil),        // 34: mattermost.plugin.UserHasLeftTeamResponse
-	(*ExecuteCommandRequest)(nil),          // 35: mattermost.plugin.ExecuteCommandRequest
-	(*ExecuteCommandResponse)(nil),         // 36: mattermost.plugin.ExecuteCommandResponse
-	(*ServeHTTPRequest)(nil),               // 37: mattermost.plugin.ServeHTTPRequest
-	(*ServeHTTPResponse)(nil),              // 38: mattermost.plugin.ServeHTTPResponse
-	(*Post)(nil),                           // 39: mattermost.plugin.Post
-	(*Reaction)(nil),                       // 40: mattermost.plugin.Reaction
-	(*Channel)(nil),                        // 41: mattermost.plugin.Channel
-	(*ChannelMember)(nil),                  // 42: mattermost.plugin.ChannelMember
-	(*User)(nil),                           // 43: mattermost.plugin.User
-	(*TeamMember)(nil),                     // 44: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),                    // 45: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),                // 46: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),                // 47: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),               // 48: mattermost.plugin.HTTPResponseHead
+	(*Context)(nil),                                     // 0: mattermost.plugin.Context
+	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
+	(*ImplementedResponse)(nil),                         // 2: mattermost.plugin.ImplementedResponse
+	(*OnActivateRequest)(nil),                           // 3: mattermost.plugin.OnActivateRequest
+	(*OnActivateResponse)(nil),                          // 4: mattermost.plugin.OnActivateResponse
+	(*OnDeactivateRequest)(nil),                         // 5: mattermost.plugin.OnDeactivateRequest
+	(*OnDeactivateResponse)(nil),                        // 6: mattermost.plugin.OnDeactivateResponse
+	(*OnConfigurationChangeRequest)(nil),                // 7: mattermost.plugin.OnConfigurationChangeRequest
+	(*OnConfigurationChangeResponse)(nil),               // 8: mattermost.plugin.OnConfigurationChangeResponse
+	(*MessageWillBePostedRequest)(nil),                  // 9: mattermost.plugin.MessageWillBePostedRequest
+	(*MessageWillBePostedResponse)(nil),                 // 10: mattermost.plugin.MessageWillBePostedResponse
+	(*MessageWillBeUpdatedRequest)(nil),                 // 11: mattermost.plugin.MessageWillBeUpdatedRequest
+	(*MessageWillBeUpdatedResponse)(nil),                // 12: mattermost.plugin.MessageWillBeUpdatedResponse
+	(*MessageHasBeenPostedRequest)(nil),                 // 13: mattermost.plugin.MessageHasBeenPostedRequest
+	(*MessageHasBeenPostedResponse)(nil),                // 14: mattermost.plugin.MessageHasBeenPostedResponse
+	(*MessageHasBeenUpdatedRequest)(nil),                // 15: mattermost.plugin.MessageHasBeenUpdatedRequest
+	(*MessageHasBeenUpdatedResponse)(nil),               // 16: mattermost.plugin.MessageHasBeenUpdatedResponse
+	(*MessageHasBeenDeletedRequest)(nil),                // 17: mattermost.plugin.MessageHasBeenDeletedRequest
+	(*MessageHasBeenDeletedResponse)(nil),               // 18: mattermost.plugin.MessageHasBeenDeletedResponse
+	(*ReactionHasBeenAddedRequest)(nil),                 // 19: mattermost.plugin.ReactionHasBeenAddedRequest
+	(*ReactionHasBeenAddedResponse)(nil),                // 20: mattermost.plugin.ReactionHasBeenAddedResponse
+	(*ReactionHasBeenRemovedRequest)(nil),               // 21: mattermost.plugin.ReactionHasBeenRemovedRequest
+	(*ReactionHasBeenRemovedResponse)(nil),              // 22: mattermost.plugin.ReactionHasBeenRemovedResponse
+	(*ChannelHasBeenCreatedRequest)(nil),                // 23: mattermost.plugin.ChannelHasBeenCreatedRequest
+	(*ChannelHasBeenCreatedResponse)(nil),               // 24: mattermost.plugin.ChannelHasBeenCreatedResponse
+	(*UserHasJoinedChannelRequest)(nil),                 // 25: mattermost.plugin.UserHasJoinedChannelRequest
+	(*UserHasJoinedChannelResponse)(nil),                // 26: mattermost.plugin.UserHasJoinedChannelResponse
+	(*UserHasLeftChannelRequest)(nil),                   // 27: mattermost.plugin.UserHasLeftChannelRequest
+	(*UserHasLeftChannelResponse)(nil),                  // 28: mattermost.plugin.UserHasLeftChannelResponse
+	(*TeamMemberWillBeAddedRequest)(nil),                // 29: mattermost.plugin.TeamMemberWillBeAddedRequest
+	(*TeamMemberWillBeAddedResponse)(nil),               // 30: mattermost.plugin.TeamMemberWillBeAddedResponse
+	(*UserHasJoinedTeamRequest)(nil),                    // 31: mattermost.plugin.UserHasJoinedTeamRequest
+	(*UserHasJoinedTeamResponse)(nil),                   // 32: mattermost.plugin.UserHasJoinedTeamResponse
+	(*UserHasLeftTeamRequest)(nil),                      // 33: mattermost.plugin.UserHasLeftTeamRequest
+	(*UserHasLeftTeamResponse)(nil),                     // 34: mattermost.plugin.UserHasLeftTeamResponse
+	(*ExecuteCommandRequest)(nil),                       // 35: mattermost.plugin.ExecuteCommandRequest
+	(*ExecuteCommandResponse)(nil),                      // 36: mattermost.plugin.ExecuteCommandResponse
+	(*ServeHTTPRequest)(nil),                            // 37: mattermost.plugin.ServeHTTPRequest
+	(*ServeHTTPResponse)(nil),                           // 38: mattermost.plugin.ServeHTTPResponse
+	(*OnInstallEvent)(nil),                              // 39: mattermost.plugin.OnInstallEvent
+	(*UserHasBeenCreatedRequest)(nil),                   // 40: mattermost.plugin.UserHasBeenCreatedRequest
+	(*UserHasBeenCreatedResponse)(nil),                  // 41: mattermost.plugin.UserHasBeenCreatedResponse
+	(*UserWillLogInRequest)(nil),                        // 42: mattermost.plugin.UserWillLogInRequest
+	(*UserWillLogInResponse)(nil),                       // 43: mattermost.plugin.UserWillLogInResponse
+	(*UserHasLoggedInRequest)(nil),                      // 44: mattermost.plugin.UserHasLoggedInRequest
+	(*UserHasLoggedInResponse)(nil),                     // 45: mattermost.plugin.UserHasLoggedInResponse
+	(*UserHasBeenDeactivatedRequest)(nil),               // 46: mattermost.plugin.UserHasBeenDeactivatedRequest
+	(*UserHasBeenDeactivatedResponse)(nil),              // 47: mattermost.plugin.UserHasBeenDeactivatedResponse
+	(*UserWillBeUpdatedRequest)(nil),                    // 48: mattermost.plugin.UserWillBeUpdatedRequest
+	(*UserWillBeUpdatedResponse)(nil),                   // 49: mattermost.plugin.UserWillBeUpdatedResponse
+	(*MessagesWillBeConsumedRequest)(nil),               // 50: mattermost.plugin.MessagesWillBeConsumedRequest
+	(*MessagesWillBeConsumedResponse)(nil),              // 51: mattermost.plugin.MessagesWillBeConsumedResponse
+	(*MessagesWillBeConsumedWithContextRequest)(nil),    // 52: mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	(*MessagesWillBeConsumedWithContextResponse)(nil),   // 53: mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	(*ChannelWillBeArchivedRequest)(nil),                // 54: mattermost.plugin.ChannelWillBeArchivedRequest
+	(*ChannelWillBeArchivedResponse)(nil),               // 55: mattermost.plugin.ChannelWillBeArchivedResponse
+	(*ChannelMemberWillBeAddedRequest)(nil),             // 56: mattermost.plugin.ChannelMemberWillBeAddedRequest
+	(*ChannelMemberWillBeAddedResponse)(nil),            // 57: mattermost.plugin.ChannelMemberWillBeAddedResponse
+	(*ChannelWillBeUpdatedRequest)(nil),                 // 58: mattermost.plugin.ChannelWillBeUpdatedRequest
+	(*ChannelWillBeUpdatedResponse)(nil),                // 59: mattermost.plugin.ChannelWillBeUpdatedResponse
+	(*ChannelWillBeRestoredRequest)(nil),                // 60: mattermost.plugin.ChannelWillBeRestoredRequest
+	(*ChannelWillBeRestoredResponse)(nil),               // 61: mattermost.plugin.ChannelWillBeRestoredResponse
+	(*FileWillBeDownloadedRequest)(nil),                 // 62: mattermost.plugin.FileWillBeDownloadedRequest
+	(*FileWillBeDownloadedResponse)(nil),                // 63: mattermost.plugin.FileWillBeDownloadedResponse
+	(*OnPluginClusterEventRequest)(nil),                 // 64: mattermost.plugin.OnPluginClusterEventRequest
+	(*OnPluginClusterEventResponse)(nil),                // 65: mattermost.plugin.OnPluginClusterEventResponse
+	(*OnWebSocketConnectRequest)(nil),                   // 66: mattermost.plugin.OnWebSocketConnectRequest
+	(*OnWebSocketConnectResponse)(nil),                  // 67: mattermost.plugin.OnWebSocketConnectResponse
+	(*OnWebSocketDisconnectRequest)(nil),                // 68: mattermost.plugin.OnWebSocketDisconnectRequest
+	(*OnWebSocketDisconnectResponse)(nil),               // 69: mattermost.plugin.OnWebSocketDisconnectResponse
+	(*RunDataRetentionRequest)(nil),                     // 70: mattermost.plugin.RunDataRetentionRequest
+	(*RunDataRetentionResponse)(nil),                    // 71: mattermost.plugin.RunDataRetentionResponse
+	(*OnInstallRequest)(nil),                            // 72: mattermost.plugin.OnInstallRequest
+	(*OnInstallResponse)(nil),                           // 73: mattermost.plugin.OnInstallResponse
+	(*OnSendDailyTelemetryRequest)(nil),                 // 74: mattermost.plugin.OnSendDailyTelemetryRequest
+	(*OnSendDailyTelemetryResponse)(nil),                // 75: mattermost.plugin.OnSendDailyTelemetryResponse
+	(*OnCloudLimitsUpdatedRequest)(nil),                 // 76: mattermost.plugin.OnCloudLimitsUpdatedRequest
+	(*OnCloudLimitsUpdatedResponse)(nil),                // 77: mattermost.plugin.OnCloudLimitsUpdatedResponse
+	(*ConfigurationWillBeSavedRequest)(nil),             // 78: mattermost.plugin.ConfigurationWillBeSavedRequest
+	(*ConfigurationWillBeSavedResponse)(nil),            // 79: mattermost.plugin.ConfigurationWillBeSavedResponse
+	(*PreferencesHaveChangedRequest)(nil),               // 80: mattermost.plugin.PreferencesHaveChangedRequest
+	(*PreferencesHaveChangedResponse)(nil),              // 81: mattermost.plugin.PreferencesHaveChangedResponse
+	(*NotificationWillBePushedRequest)(nil),             // 82: mattermost.plugin.NotificationWillBePushedRequest
+	(*NotificationWillBePushedResponse)(nil),            // 83: mattermost.plugin.NotificationWillBePushedResponse
+	(*OnSharedChannelsPingRequest)(nil),                 // 84: mattermost.plugin.OnSharedChannelsPingRequest
+	(*OnSharedChannelsPingResponse)(nil),                // 85: mattermost.plugin.OnSharedChannelsPingResponse
+	(*OnSharedChannelsAttachmentSyncMsgRequest)(nil),    // 86: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	(*OnSharedChannelsAttachmentSyncMsgResponse)(nil),   // 87: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	(*OnSharedChannelsProfileImageSyncMsgRequest)(nil),  // 88: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	(*OnSharedChannelsProfileImageSyncMsgResponse)(nil), // 89: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	(*Post)(nil),               // 90: mattermost.plugin.Post
+	(*Reaction)(nil),           // 91: mattermost.plugin.Reaction
+	(*Channel)(nil),            // 92: mattermost.plugin.Channel
+	(*ChannelMember)(nil),      // 93: mattermost.plugin.ChannelMember
+	(*User)(nil),               // 94: mattermost.plugin.User
+	(*TeamMember)(nil),         // 95: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),        // 96: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),    // 97: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),    // 98: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),   // 99: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),           // 100: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil), // 101: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),      // 102: mattermost.plugin.ProductLimits
+	(*Config)(nil),             // 103: mattermost.plugin.Config
+	(*Preference)(nil),         // 104: mattermost.plugin.Preference
+	(*PushNotification)(nil),   // 105: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),      // 106: mattermost.plugin.RemoteCluster
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
-	0,  // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	39, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
-	0,  // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	39, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	39, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
-	0,  // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
-	0,  // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	39, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	0,  // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	39, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
-	0,  // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	40, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
-	0,  // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	40, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
-	0,  // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	41, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
-	0,  // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	42, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	43, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
-	0,  // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	42, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	43, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
-	0,  // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	44, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	44, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
-	0,  // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	44, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	43, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
-	0,  // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	44, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	43, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
-	0,  // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	45, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	46, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
-	0,  // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	47, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	48, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
-	1,  // 41: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,  // 42: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,  // 43: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,  // 44: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,  // 45: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11, // 46: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13, // 47: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15, // 48: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17, // 49: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19, // 50: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21, // 51: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23, // 52: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25, // 53: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27, // 54: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29, // 55: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31, // 56: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33, // 57: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35, // 58: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	37, // 59: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	2,  // 60: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,  // 61: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,  // 62: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,  // 63: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10, // 64: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12, // 65: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14, // 66: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16, // 67: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18, // 68: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20, // 69: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22, // 70: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24, // 71: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26, // 72: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28, // 73: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30, // 74: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32, // 75: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34, // 76: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36, // 77: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	38, // 78: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	60, // [60:79] is the sub-list for method output_type
-	41, // [41:60] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	90,  // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	90,  // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	90,  // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	90,  // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
+	91,  // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
+	91,  // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
+	92,  // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
+	93,  // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	94,  // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
+	93,  // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	94,  // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
+	95,  // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	95,  // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
+	95,  // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	94,  // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
+	95,  // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	94,  // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
+	96,  // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	97,  // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
+	98,  // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	99,  // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
+	94,  // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
+	94,  // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
+	94,  // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
+	94,  // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
+	94,  // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	94,  // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	94,  // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	90,  // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	90,  // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
+	90,  // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	90,  // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
+	92,  // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
+	93,  // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	93,  // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
+	92,  // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	92,  // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	92,  // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
+	92,  // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
+	100, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
+	101, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
+	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
+	102, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	103, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	103, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
+	104, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	105, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	105, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	106, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	100, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	90,  // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	106, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	94,  // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	106, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	1,   // 88: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 89: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 90: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 91: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 92: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 93: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 94: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 95: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 96: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 97: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 98: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 99: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 100: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 101: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 102: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 103: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 104: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 105: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 106: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 107: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 108: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 109: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 110: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 111: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 112: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 113: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 114: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 115: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 116: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 117: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 118: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 119: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 120: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 121: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 122: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 123: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 124: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 125: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 126: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 127: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 128: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	86,  // 129: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	88,  // 130: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	37,  // 131: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	2,   // 132: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 133: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 134: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 135: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 136: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 137: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 138: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 139: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 140: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 141: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 142: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 143: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 144: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 145: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 146: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 147: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 148: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 149: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 150: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 151: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 152: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 153: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 154: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 155: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 156: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 157: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 158: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 159: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 160: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 161: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 162: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 163: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 164: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 165: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 166: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 167: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 168: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 169: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 170: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 171: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 172: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	87,  // 173: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	89,  // 174: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	38,  // 175: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	132, // [132:176] is the sub-list for method output_type
+	88,  // [88:132] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -2317,10 +5109,16 @@ func file_mattermost_plugin_hooks_proto_init() {
 		return
 	}
 	file_mattermost_plugin_channels_proto_init()
+	file_mattermost_plugin_cluster_proto_init()
 	file_mattermost_plugin_commands_proto_init()
+	file_mattermost_plugin_config_proto_init()
+	file_mattermost_plugin_files_proto_init()
+	file_mattermost_plugin_notifications_proto_init()
 	file_mattermost_plugin_plugins_proto_init()
 	file_mattermost_plugin_posts_proto_init()
+	file_mattermost_plugin_preferences_proto_init()
 	file_mattermost_plugin_reactions_proto_init()
+	file_mattermost_plugin_shared_channels_proto_init()
 	file_mattermost_plugin_teams_proto_init()
 	file_mattermost_plugin_users_proto_init()
 	file_mattermost_plugin_hooks_proto_msgTypes[37].OneofWrappers = []any{
@@ -2337,7 +5135,7 @@ func file_mattermost_plugin_hooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   90,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,25 +31,50 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginHooks_Implemented_FullMethodName            = "/mattermost.plugin.PluginHooks/Implemented"
-	PluginHooks_OnActivate_FullMethodName             = "/mattermost.plugin.PluginHooks/OnActivate"
-	PluginHooks_OnDeactivate_FullMethodName           = "/mattermost.plugin.PluginHooks/OnDeactivate"
-	PluginHooks_OnConfigurationChange_FullMethodName  = "/mattermost.plugin.PluginHooks/OnConfigurationChange"
-	PluginHooks_MessageWillBePosted_FullMethodName    = "/mattermost.plugin.PluginHooks/MessageWillBePosted"
-	PluginHooks_MessageWillBeUpdated_FullMethodName   = "/mattermost.plugin.PluginHooks/MessageWillBeUpdated"
-	PluginHooks_MessageHasBeenPosted_FullMethodName   = "/mattermost.plugin.PluginHooks/MessageHasBeenPosted"
-	PluginHooks_MessageHasBeenUpdated_FullMethodName  = "/mattermost.plugin.PluginHooks/MessageHasBeenUpdated"
-	PluginHooks_MessageHasBeenDeleted_FullMethodName  = "/mattermost.plugin.PluginHooks/MessageHasBeenDeleted"
-	PluginHooks_ReactionHasBeenAdded_FullMethodName   = "/mattermost.plugin.PluginHooks/ReactionHasBeenAdded"
-	PluginHooks_ReactionHasBeenRemoved_FullMethodName = "/mattermost.plugin.PluginHooks/ReactionHasBeenRemoved"
-	PluginHooks_ChannelHasBeenCreated_FullMethodName  = "/mattermost.plugin.PluginHooks/ChannelHasBeenCreated"
-	PluginHooks_UserHasJoinedChannel_FullMethodName   = "/mattermost.plugin.PluginHooks/UserHasJoinedChannel"
-	PluginHooks_UserHasLeftChannel_FullMethodName     = "/mattermost.plugin.PluginHooks/UserHasLeftChannel"
-	PluginHooks_TeamMemberWillBeAdded_FullMethodName  = "/mattermost.plugin.PluginHooks/TeamMemberWillBeAdded"
-	PluginHooks_UserHasJoinedTeam_FullMethodName      = "/mattermost.plugin.PluginHooks/UserHasJoinedTeam"
-	PluginHooks_UserHasLeftTeam_FullMethodName        = "/mattermost.plugin.PluginHooks/UserHasLeftTeam"
-	PluginHooks_ExecuteCommand_FullMethodName         = "/mattermost.plugin.PluginHooks/ExecuteCommand"
-	PluginHooks_ServeHTTP_FullMethodName              = "/mattermost.plugin.PluginHooks/ServeHTTP"
+	PluginHooks_Implemented_FullMethodName                         = "/mattermost.plugin.PluginHooks/Implemented"
+	PluginHooks_OnActivate_FullMethodName                          = "/mattermost.plugin.PluginHooks/OnActivate"
+	PluginHooks_OnDeactivate_FullMethodName                        = "/mattermost.plugin.PluginHooks/OnDeactivate"
+	PluginHooks_OnConfigurationChange_FullMethodName               = "/mattermost.plugin.PluginHooks/OnConfigurationChange"
+	PluginHooks_MessageWillBePosted_FullMethodName                 = "/mattermost.plugin.PluginHooks/MessageWillBePosted"
+	PluginHooks_MessageWillBeUpdated_FullMethodName                = "/mattermost.plugin.PluginHooks/MessageWillBeUpdated"
+	PluginHooks_MessageHasBeenPosted_FullMethodName                = "/mattermost.plugin.PluginHooks/MessageHasBeenPosted"
+	PluginHooks_MessageHasBeenUpdated_FullMethodName               = "/mattermost.plugin.PluginHooks/MessageHasBeenUpdated"
+	PluginHooks_MessageHasBeenDeleted_FullMethodName               = "/mattermost.plugin.PluginHooks/MessageHasBeenDeleted"
+	PluginHooks_ReactionHasBeenAdded_FullMethodName                = "/mattermost.plugin.PluginHooks/ReactionHasBeenAdded"
+	PluginHooks_ReactionHasBeenRemoved_FullMethodName              = "/mattermost.plugin.PluginHooks/ReactionHasBeenRemoved"
+	PluginHooks_ChannelHasBeenCreated_FullMethodName               = "/mattermost.plugin.PluginHooks/ChannelHasBeenCreated"
+	PluginHooks_UserHasJoinedChannel_FullMethodName                = "/mattermost.plugin.PluginHooks/UserHasJoinedChannel"
+	PluginHooks_UserHasLeftChannel_FullMethodName                  = "/mattermost.plugin.PluginHooks/UserHasLeftChannel"
+	PluginHooks_TeamMemberWillBeAdded_FullMethodName               = "/mattermost.plugin.PluginHooks/TeamMemberWillBeAdded"
+	PluginHooks_UserHasJoinedTeam_FullMethodName                   = "/mattermost.plugin.PluginHooks/UserHasJoinedTeam"
+	PluginHooks_UserHasLeftTeam_FullMethodName                     = "/mattermost.plugin.PluginHooks/UserHasLeftTeam"
+	PluginHooks_ExecuteCommand_FullMethodName                      = "/mattermost.plugin.PluginHooks/ExecuteCommand"
+	PluginHooks_UserHasBeenCreated_FullMethodName                  = "/mattermost.plugin.PluginHooks/UserHasBeenCreated"
+	PluginHooks_UserWillLogIn_FullMethodName                       = "/mattermost.plugin.PluginHooks/UserWillLogIn"
+	PluginHooks_UserHasLoggedIn_FullMethodName                     = "/mattermost.plugin.PluginHooks/UserHasLoggedIn"
+	PluginHooks_UserHasBeenDeactivated_FullMethodName              = "/mattermost.plugin.PluginHooks/UserHasBeenDeactivated"
+	PluginHooks_UserWillBeUpdated_FullMethodName                   = "/mattermost.plugin.PluginHooks/UserWillBeUpdated"
+	PluginHooks_MessagesWillBeConsumed_FullMethodName              = "/mattermost.plugin.PluginHooks/MessagesWillBeConsumed"
+	PluginHooks_MessagesWillBeConsumedWithContext_FullMethodName   = "/mattermost.plugin.PluginHooks/MessagesWillBeConsumedWithContext"
+	PluginHooks_ChannelWillBeArchived_FullMethodName               = "/mattermost.plugin.PluginHooks/ChannelWillBeArchived"
+	PluginHooks_ChannelMemberWillBeAdded_FullMethodName            = "/mattermost.plugin.PluginHooks/ChannelMemberWillBeAdded"
+	PluginHooks_ChannelWillBeUpdated_FullMethodName                = "/mattermost.plugin.PluginHooks/ChannelWillBeUpdated"
+	PluginHooks_ChannelWillBeRestored_FullMethodName               = "/mattermost.plugin.PluginHooks/ChannelWillBeRestored"
+	PluginHooks_FileWillBeDownloaded_FullMethodName                = "/mattermost.plugin.PluginHooks/FileWillBeDownloaded"
+	PluginHooks_OnPluginClusterEvent_FullMethodName                = "/mattermost.plugin.PluginHooks/OnPluginClusterEvent"
+	PluginHooks_OnWebSocketConnect_FullMethodName                  = "/mattermost.plugin.PluginHooks/OnWebSocketConnect"
+	PluginHooks_OnWebSocketDisconnect_FullMethodName               = "/mattermost.plugin.PluginHooks/OnWebSocketDisconnect"
+	PluginHooks_RunDataRetention_FullMethodName                    = "/mattermost.plugin.PluginHooks/RunDataRetention"
+	PluginHooks_OnInstall_FullMethodName                           = "/mattermost.plugin.PluginHooks/OnInstall"
+	PluginHooks_OnSendDailyTelemetry_FullMethodName                = "/mattermost.plugin.PluginHooks/OnSendDailyTelemetry"
+	PluginHooks_OnCloudLimitsUpdated_FullMethodName                = "/mattermost.plugin.PluginHooks/OnCloudLimitsUpdated"
+	PluginHooks_ConfigurationWillBeSaved_FullMethodName            = "/mattermost.plugin.PluginHooks/ConfigurationWillBeSaved"
+	PluginHooks_PreferencesHaveChanged_FullMethodName              = "/mattermost.plugin.PluginHooks/PreferencesHaveChanged"
+	PluginHooks_NotificationWillBePushed_FullMethodName            = "/mattermost.plugin.PluginHooks/NotificationWillBePushed"
+	PluginHooks_OnSharedChannelsPing_FullMethodName                = "/mattermost.plugin.PluginHooks/OnSharedChannelsPing"
+	PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg"
+	PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg"
+	PluginHooks_ServeHTTP_FullMethodName                           = "/mattermost.plugin.PluginHooks/ServeHTTP"
 )
 
 // PluginHooksClient is the client API for PluginHooks service.
@@ -113,6 +138,81 @@ type PluginHooksClient interface {
 	// ExecuteCommand runs a slash command that the plugin registered.
 	// Minimum server version: 5.2.
 	ExecuteCommand(ctx context.Context, in *ExecuteCommandRequest, opts ...grpc.CallOption) (*ExecuteCommandResponse, error)
+	// UserHasBeenCreated runs after a user was created. Minimum server version:
+	// 5.10.
+	UserHasBeenCreated(ctx context.Context, in *UserHasBeenCreatedRequest, opts ...grpc.CallOption) (*UserHasBeenCreatedResponse, error)
+	// UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+	// 5.2.
+	UserWillLogIn(ctx context.Context, in *UserWillLogInRequest, opts ...grpc.CallOption) (*UserWillLogInResponse, error)
+	// UserHasLoggedIn runs after a user logged in. Minimum server version:
+	// 5.2.
+	UserHasLoggedIn(ctx context.Context, in *UserHasLoggedInRequest, opts ...grpc.CallOption) (*UserHasLoggedInResponse, error)
+	// UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+	// 9.1.
+	UserHasBeenDeactivated(ctx context.Context, in *UserHasBeenDeactivatedRequest, opts ...grpc.CallOption) (*UserHasBeenDeactivatedResponse, error)
+	// UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+	// 11.10.
+	UserWillBeUpdated(ctx context.Context, in *UserWillBeUpdatedRequest, opts ...grpc.CallOption) (*UserWillBeUpdatedResponse, error)
+	// MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+	// 9.3.
+	MessagesWillBeConsumed(ctx context.Context, in *MessagesWillBeConsumedRequest, opts ...grpc.CallOption) (*MessagesWillBeConsumedResponse, error)
+	// MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+	// 11.9.
+	MessagesWillBeConsumedWithContext(ctx context.Context, in *MessagesWillBeConsumedWithContextRequest, opts ...grpc.CallOption) (*MessagesWillBeConsumedWithContextResponse, error)
+	// ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+	// 11.7.
+	ChannelWillBeArchived(ctx context.Context, in *ChannelWillBeArchivedRequest, opts ...grpc.CallOption) (*ChannelWillBeArchivedResponse, error)
+	// ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+	// 11.7.
+	ChannelMemberWillBeAdded(ctx context.Context, in *ChannelMemberWillBeAddedRequest, opts ...grpc.CallOption) (*ChannelMemberWillBeAddedResponse, error)
+	// ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+	// 11.9.
+	ChannelWillBeUpdated(ctx context.Context, in *ChannelWillBeUpdatedRequest, opts ...grpc.CallOption) (*ChannelWillBeUpdatedResponse, error)
+	// ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+	// 11.9.
+	ChannelWillBeRestored(ctx context.Context, in *ChannelWillBeRestoredRequest, opts ...grpc.CallOption) (*ChannelWillBeRestoredResponse, error)
+	// FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+	// 11.5.
+	FileWillBeDownloaded(ctx context.Context, in *FileWillBeDownloadedRequest, opts ...grpc.CallOption) (*FileWillBeDownloadedResponse, error)
+	// OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+	// 5.36.
+	OnPluginClusterEvent(ctx context.Context, in *OnPluginClusterEventRequest, opts ...grpc.CallOption) (*OnPluginClusterEventResponse, error)
+	// OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+	// 6.0.
+	OnWebSocketConnect(ctx context.Context, in *OnWebSocketConnectRequest, opts ...grpc.CallOption) (*OnWebSocketConnectResponse, error)
+	// OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+	// 6.0.
+	OnWebSocketDisconnect(ctx context.Context, in *OnWebSocketDisconnectRequest, opts ...grpc.CallOption) (*OnWebSocketDisconnectResponse, error)
+	// RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+	// 6.4.
+	RunDataRetention(ctx context.Context, in *RunDataRetentionRequest, opts ...grpc.CallOption) (*RunDataRetentionResponse, error)
+	// OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+	// 6.5.
+	OnInstall(ctx context.Context, in *OnInstallRequest, opts ...grpc.CallOption) (*OnInstallResponse, error)
+	// OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+	// 6.5.
+	OnSendDailyTelemetry(ctx context.Context, in *OnSendDailyTelemetryRequest, opts ...grpc.CallOption) (*OnSendDailyTelemetryResponse, error)
+	// OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+	// 7.0.
+	OnCloudLimitsUpdated(ctx context.Context, in *OnCloudLimitsUpdatedRequest, opts ...grpc.CallOption) (*OnCloudLimitsUpdatedResponse, error)
+	// ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+	// 8.0.
+	ConfigurationWillBeSaved(ctx context.Context, in *ConfigurationWillBeSavedRequest, opts ...grpc.CallOption) (*ConfigurationWillBeSavedResponse, error)
+	// PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+	// 9.5.
+	PreferencesHaveChanged(ctx context.Context, in *PreferencesHaveChangedRequest, opts ...grpc.CallOption) (*PreferencesHaveChangedResponse, error)
+	// NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+	// 9.0.
+	NotificationWillBePushed(ctx context.Context, in *NotificationWillBePushedRequest, opts ...grpc.CallOption) (*NotificationWillBePushedResponse, error)
+	// OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+	// 9.5.
+	OnSharedChannelsPing(ctx context.Context, in *OnSharedChannelsPingRequest, opts ...grpc.CallOption) (*OnSharedChannelsPingResponse, error)
+	// OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsAttachmentSyncMsg(ctx context.Context, in *OnSharedChannelsAttachmentSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsAttachmentSyncMsgResponse, error)
+	// OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsProfileImageSyncMsg(ctx context.Context, in *OnSharedChannelsProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsProfileImageSyncMsgResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -309,6 +409,256 @@ func (c *pluginHooksClient) ExecuteCommand(ctx context.Context, in *ExecuteComma
 	return out, nil
 }
 
+func (c *pluginHooksClient) UserHasBeenCreated(ctx context.Context, in *UserHasBeenCreatedRequest, opts ...grpc.CallOption) (*UserHasBeenCreatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserHasBeenCreatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_UserHasBeenCreated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) UserWillLogIn(ctx context.Context, in *UserWillLogInRequest, opts ...grpc.CallOption) (*UserWillLogInResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserWillLogInResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_UserWillLogIn_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) UserHasLoggedIn(ctx context.Context, in *UserHasLoggedInRequest, opts ...grpc.CallOption) (*UserHasLoggedInResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserHasLoggedInResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_UserHasLoggedIn_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) UserHasBeenDeactivated(ctx context.Context, in *UserHasBeenDeactivatedRequest, opts ...grpc.CallOption) (*UserHasBeenDeactivatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserHasBeenDeactivatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_UserHasBeenDeactivated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) UserWillBeUpdated(ctx context.Context, in *UserWillBeUpdatedRequest, opts ...grpc.CallOption) (*UserWillBeUpdatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UserWillBeUpdatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_UserWillBeUpdated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) MessagesWillBeConsumed(ctx context.Context, in *MessagesWillBeConsumedRequest, opts ...grpc.CallOption) (*MessagesWillBeConsumedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagesWillBeConsumedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_MessagesWillBeConsumed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) MessagesWillBeConsumedWithContext(ctx context.Context, in *MessagesWillBeConsumedWithContextRequest, opts ...grpc.CallOption) (*MessagesWillBeConsumedWithContextResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MessagesWillBeConsumedWithContextResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_MessagesWillBeConsumedWithContext_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ChannelWillBeArchived(ctx context.Context, in *ChannelWillBeArchivedRequest, opts ...grpc.CallOption) (*ChannelWillBeArchivedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelWillBeArchivedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ChannelWillBeArchived_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ChannelMemberWillBeAdded(ctx context.Context, in *ChannelMemberWillBeAddedRequest, opts ...grpc.CallOption) (*ChannelMemberWillBeAddedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelMemberWillBeAddedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ChannelMemberWillBeAdded_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ChannelWillBeUpdated(ctx context.Context, in *ChannelWillBeUpdatedRequest, opts ...grpc.CallOption) (*ChannelWillBeUpdatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelWillBeUpdatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ChannelWillBeUpdated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ChannelWillBeRestored(ctx context.Context, in *ChannelWillBeRestoredRequest, opts ...grpc.CallOption) (*ChannelWillBeRestoredResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelWillBeRestoredResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ChannelWillBeRestored_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) FileWillBeDownloaded(ctx context.Context, in *FileWillBeDownloadedRequest, opts ...grpc.CallOption) (*FileWillBeDownloadedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileWillBeDownloadedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_FileWillBeDownloaded_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnPluginClusterEvent(ctx context.Context, in *OnPluginClusterEventRequest, opts ...grpc.CallOption) (*OnPluginClusterEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnPluginClusterEventResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnPluginClusterEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnWebSocketConnect(ctx context.Context, in *OnWebSocketConnectRequest, opts ...grpc.CallOption) (*OnWebSocketConnectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnWebSocketConnectResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnWebSocketConnect_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnWebSocketDisconnect(ctx context.Context, in *OnWebSocketDisconnectRequest, opts ...grpc.CallOption) (*OnWebSocketDisconnectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnWebSocketDisconnectResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnWebSocketDisconnect_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) RunDataRetention(ctx context.Context, in *RunDataRetentionRequest, opts ...grpc.CallOption) (*RunDataRetentionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RunDataRetentionResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_RunDataRetention_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnInstall(ctx context.Context, in *OnInstallRequest, opts ...grpc.CallOption) (*OnInstallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnInstallResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnInstall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnSendDailyTelemetry(ctx context.Context, in *OnSendDailyTelemetryRequest, opts ...grpc.CallOption) (*OnSendDailyTelemetryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSendDailyTelemetryResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSendDailyTelemetry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnCloudLimitsUpdated(ctx context.Context, in *OnCloudLimitsUpdatedRequest, opts ...grpc.CallOption) (*OnCloudLimitsUpdatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnCloudLimitsUpdatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnCloudLimitsUpdated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ConfigurationWillBeSaved(ctx context.Context, in *ConfigurationWillBeSavedRequest, opts ...grpc.CallOption) (*ConfigurationWillBeSavedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfigurationWillBeSavedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ConfigurationWillBeSaved_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) PreferencesHaveChanged(ctx context.Context, in *PreferencesHaveChangedRequest, opts ...grpc.CallOption) (*PreferencesHaveChangedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PreferencesHaveChangedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_PreferencesHaveChanged_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) NotificationWillBePushed(ctx context.Context, in *NotificationWillBePushedRequest, opts ...grpc.CallOption) (*NotificationWillBePushedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NotificationWillBePushedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_NotificationWillBePushed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnSharedChannelsPing(ctx context.Context, in *OnSharedChannelsPingRequest, opts ...grpc.CallOption) (*OnSharedChannelsPingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSharedChannelsPingResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSharedChannelsPing_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnSharedChannelsAttachmentSyncMsg(ctx context.Context, in *OnSharedChannelsAttachmentSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsAttachmentSyncMsgResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSharedChannelsAttachmentSyncMsgResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnSharedChannelsProfileImageSyncMsg(ctx context.Context, in *OnSharedChannelsProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsProfileImageSyncMsgResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSharedChannelsProfileImageSyncMsgResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
@@ -383,6 +733,81 @@ type PluginHooksServer interface {
 	// ExecuteCommand runs a slash command that the plugin registered.
 	// Minimum server version: 5.2.
 	ExecuteCommand(context.Context, *ExecuteCommandRequest) (*ExecuteCommandResponse, error)
+	// UserHasBeenCreated runs after a user was created. Minimum server version:
+	// 5.10.
+	UserHasBeenCreated(context.Context, *UserHasBeenCreatedRequest) (*UserHasBeenCreatedResponse, error)
+	// UserWillLogIn runs before a user logs in. A non-empty reason rejects the login. Minimum server version:
+	// 5.2.
+	UserWillLogIn(context.Context, *UserWillLogInRequest) (*UserWillLogInResponse, error)
+	// UserHasLoggedIn runs after a user logged in. Minimum server version:
+	// 5.2.
+	UserHasLoggedIn(context.Context, *UserHasLoggedInRequest) (*UserHasLoggedInResponse, error)
+	// UserHasBeenDeactivated runs after a user was deactivated. Minimum server version:
+	// 9.1.
+	UserHasBeenDeactivated(context.Context, *UserHasBeenDeactivatedRequest) (*UserHasBeenDeactivatedResponse, error)
+	// UserWillBeUpdated runs before a user's update is stored. It may replace or reject the update. Minimum server version:
+	// 11.10.
+	UserWillBeUpdated(context.Context, *UserWillBeUpdatedRequest) (*UserWillBeUpdatedResponse, error)
+	// MessagesWillBeConsumed runs before posts are sent to a client. It may replace them. Minimum server version:
+	// 9.3.
+	MessagesWillBeConsumed(context.Context, *MessagesWillBeConsumedRequest) (*MessagesWillBeConsumedResponse, error)
+	// MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's context. Minimum server version:
+	// 11.9.
+	MessagesWillBeConsumedWithContext(context.Context, *MessagesWillBeConsumedWithContextRequest) (*MessagesWillBeConsumedWithContextResponse, error)
+	// ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects it. Minimum server version:
+	// 11.7.
+	ChannelWillBeArchived(context.Context, *ChannelWillBeArchivedRequest) (*ChannelWillBeArchivedResponse, error)
+	// ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject the membership. Minimum server version:
+	// 11.7.
+	ChannelMemberWillBeAdded(context.Context, *ChannelMemberWillBeAddedRequest) (*ChannelMemberWillBeAddedResponse, error)
+	// ChannelWillBeUpdated runs before a channel's update is stored. It may replace or reject the update. Minimum server version:
+	// 11.9.
+	ChannelWillBeUpdated(context.Context, *ChannelWillBeUpdatedRequest) (*ChannelWillBeUpdatedResponse, error)
+	// ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason rejects it. Minimum server version:
+	// 11.9.
+	ChannelWillBeRestored(context.Context, *ChannelWillBeRestoredRequest) (*ChannelWillBeRestoredResponse, error)
+	// FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the download. Minimum server version:
+	// 11.5.
+	FileWillBeDownloaded(context.Context, *FileWillBeDownloadedRequest) (*FileWillBeDownloadedResponse, error)
+	// OnPluginClusterEvent delivers an event that another node's copy of the plugin published. Minimum server version:
+	// 5.36.
+	OnPluginClusterEvent(context.Context, *OnPluginClusterEventRequest) (*OnPluginClusterEventResponse, error)
+	// OnWebSocketConnect runs when a websocket connection opens. Minimum server version:
+	// 6.0.
+	OnWebSocketConnect(context.Context, *OnWebSocketConnectRequest) (*OnWebSocketConnectResponse, error)
+	// OnWebSocketDisconnect runs when a websocket connection closes. Minimum server version:
+	// 6.0.
+	OnWebSocketDisconnect(context.Context, *OnWebSocketDisconnectRequest) (*OnWebSocketDisconnectResponse, error)
+	// RunDataRetention deletes the plugin's data older than the retention policy allows, in batches. Minimum server version:
+	// 6.4.
+	RunDataRetention(context.Context, *RunDataRetentionRequest) (*RunDataRetentionResponse, error)
+	// OnInstall runs after an admin installed the plugin during onboarding. Minimum server version:
+	// 6.5.
+	OnInstall(context.Context, *OnInstallRequest) (*OnInstallResponse, error)
+	// OnSendDailyTelemetry runs when the server sends its daily telemetry. Minimum server version:
+	// 6.5.
+	OnSendDailyTelemetry(context.Context, *OnSendDailyTelemetryRequest) (*OnSendDailyTelemetryResponse, error)
+	// OnCloudLimitsUpdated runs when the workspace's product limits changed. Minimum server version:
+	// 7.0.
+	OnCloudLimitsUpdated(context.Context, *OnCloudLimitsUpdatedRequest) (*OnCloudLimitsUpdatedResponse, error)
+	// ConfigurationWillBeSaved runs before the server's configuration is saved. It may replace it, or fail the save. Minimum server version:
+	// 8.0.
+	ConfigurationWillBeSaved(context.Context, *ConfigurationWillBeSavedRequest) (*ConfigurationWillBeSavedResponse, error)
+	// PreferencesHaveChanged runs after a user's preferences changed. Minimum server version:
+	// 9.5.
+	PreferencesHaveChanged(context.Context, *PreferencesHaveChangedRequest) (*PreferencesHaveChangedResponse, error)
+	// NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
+	// 9.0.
+	NotificationWillBePushed(context.Context, *NotificationWillBePushedRequest) (*NotificationWillBePushedResponse, error)
+	// OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
+	// 9.5.
+	OnSharedChannelsPing(context.Context, *OnSharedChannelsPingRequest) (*OnSharedChannelsPingResponse, error)
+	// OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsAttachmentSyncMsg(context.Context, *OnSharedChannelsAttachmentSyncMsgRequest) (*OnSharedChannelsAttachmentSyncMsgResponse, error)
+	// OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsProfileImageSyncMsg(context.Context, *OnSharedChannelsProfileImageSyncMsgRequest) (*OnSharedChannelsProfileImageSyncMsgResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -452,6 +877,81 @@ func (UnimplementedPluginHooksServer) UserHasLeftTeam(context.Context, *UserHasL
 }
 func (UnimplementedPluginHooksServer) ExecuteCommand(context.Context, *ExecuteCommandRequest) (*ExecuteCommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExecuteCommand not implemented")
+}
+func (UnimplementedPluginHooksServer) UserHasBeenCreated(context.Context, *UserHasBeenCreatedRequest) (*UserHasBeenCreatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserHasBeenCreated not implemented")
+}
+func (UnimplementedPluginHooksServer) UserWillLogIn(context.Context, *UserWillLogInRequest) (*UserWillLogInResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserWillLogIn not implemented")
+}
+func (UnimplementedPluginHooksServer) UserHasLoggedIn(context.Context, *UserHasLoggedInRequest) (*UserHasLoggedInResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserHasLoggedIn not implemented")
+}
+func (UnimplementedPluginHooksServer) UserHasBeenDeactivated(context.Context, *UserHasBeenDeactivatedRequest) (*UserHasBeenDeactivatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserHasBeenDeactivated not implemented")
+}
+func (UnimplementedPluginHooksServer) UserWillBeUpdated(context.Context, *UserWillBeUpdatedRequest) (*UserWillBeUpdatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UserWillBeUpdated not implemented")
+}
+func (UnimplementedPluginHooksServer) MessagesWillBeConsumed(context.Context, *MessagesWillBeConsumedRequest) (*MessagesWillBeConsumedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MessagesWillBeConsumed not implemented")
+}
+func (UnimplementedPluginHooksServer) MessagesWillBeConsumedWithContext(context.Context, *MessagesWillBeConsumedWithContextRequest) (*MessagesWillBeConsumedWithContextResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MessagesWillBeConsumedWithContext not implemented")
+}
+func (UnimplementedPluginHooksServer) ChannelWillBeArchived(context.Context, *ChannelWillBeArchivedRequest) (*ChannelWillBeArchivedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChannelWillBeArchived not implemented")
+}
+func (UnimplementedPluginHooksServer) ChannelMemberWillBeAdded(context.Context, *ChannelMemberWillBeAddedRequest) (*ChannelMemberWillBeAddedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChannelMemberWillBeAdded not implemented")
+}
+func (UnimplementedPluginHooksServer) ChannelWillBeUpdated(context.Context, *ChannelWillBeUpdatedRequest) (*ChannelWillBeUpdatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChannelWillBeUpdated not implemented")
+}
+func (UnimplementedPluginHooksServer) ChannelWillBeRestored(context.Context, *ChannelWillBeRestoredRequest) (*ChannelWillBeRestoredResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChannelWillBeRestored not implemented")
+}
+func (UnimplementedPluginHooksServer) FileWillBeDownloaded(context.Context, *FileWillBeDownloadedRequest) (*FileWillBeDownloadedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FileWillBeDownloaded not implemented")
+}
+func (UnimplementedPluginHooksServer) OnPluginClusterEvent(context.Context, *OnPluginClusterEventRequest) (*OnPluginClusterEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnPluginClusterEvent not implemented")
+}
+func (UnimplementedPluginHooksServer) OnWebSocketConnect(context.Context, *OnWebSocketConnectRequest) (*OnWebSocketConnectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnWebSocketConnect not implemented")
+}
+func (UnimplementedPluginHooksServer) OnWebSocketDisconnect(context.Context, *OnWebSocketDisconnectRequest) (*OnWebSocketDisconnectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnWebSocketDisconnect not implemented")
+}
+func (UnimplementedPluginHooksServer) RunDataRetention(context.Context, *RunDataRetentionRequest) (*RunDataRetentionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RunDataRetention not implemented")
+}
+func (UnimplementedPluginHooksServer) OnInstall(context.Context, *OnInstallRequest) (*OnInstallResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnInstall not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSendDailyTelemetry(context.Context, *OnSendDailyTelemetryRequest) (*OnSendDailyTelemetryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSendDailyTelemetry not implemented")
+}
+func (UnimplementedPluginHooksServer) OnCloudLimitsUpdated(context.Context, *OnCloudLimitsUpdatedRequest) (*OnCloudLimitsUpdatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnCloudLimitsUpdated not implemented")
+}
+func (UnimplementedPluginHooksServer) ConfigurationWillBeSaved(context.Context, *ConfigurationWillBeSavedRequest) (*ConfigurationWillBeSavedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfigurationWillBeSaved not implemented")
+}
+func (UnimplementedPluginHooksServer) PreferencesHaveChanged(context.Context, *PreferencesHaveChangedRequest) (*PreferencesHaveChangedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreferencesHaveChanged not implemented")
+}
+func (UnimplementedPluginHooksServer) NotificationWillBePushed(context.Context, *NotificationWillBePushedRequest) (*NotificationWillBePushedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method NotificationWillBePushed not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSharedChannelsPing(context.Context, *OnSharedChannelsPingRequest) (*OnSharedChannelsPingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsPing not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSharedChannelsAttachmentSyncMsg(context.Context, *OnSharedChannelsAttachmentSyncMsgRequest) (*OnSharedChannelsAttachmentSyncMsgResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsAttachmentSyncMsg not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSharedChannelsProfileImageSyncMsg(context.Context, *OnSharedChannelsProfileImageSyncMsgRequest) (*OnSharedChannelsProfileImageSyncMsgResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsProfileImageSyncMsg not implemented")
 }
 func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
 	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
@@ -801,6 +1301,456 @@ func _PluginHooks_ExecuteCommand_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_UserHasBeenCreated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserHasBeenCreatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).UserHasBeenCreated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_UserHasBeenCreated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).UserHasBeenCreated(ctx, req.(*UserHasBeenCreatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_UserWillLogIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserWillLogInRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).UserWillLogIn(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_UserWillLogIn_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).UserWillLogIn(ctx, req.(*UserWillLogInRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_UserHasLoggedIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserHasLoggedInRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).UserHasLoggedIn(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_UserHasLoggedIn_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).UserHasLoggedIn(ctx, req.(*UserHasLoggedInRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_UserHasBeenDeactivated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserHasBeenDeactivatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).UserHasBeenDeactivated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_UserHasBeenDeactivated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).UserHasBeenDeactivated(ctx, req.(*UserHasBeenDeactivatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_UserWillBeUpdated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UserWillBeUpdatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).UserWillBeUpdated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_UserWillBeUpdated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).UserWillBeUpdated(ctx, req.(*UserWillBeUpdatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_MessagesWillBeConsumed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MessagesWillBeConsumedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).MessagesWillBeConsumed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_MessagesWillBeConsumed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).MessagesWillBeConsumed(ctx, req.(*MessagesWillBeConsumedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_MessagesWillBeConsumedWithContext_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MessagesWillBeConsumedWithContextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).MessagesWillBeConsumedWithContext(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_MessagesWillBeConsumedWithContext_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).MessagesWillBeConsumedWithContext(ctx, req.(*MessagesWillBeConsumedWithContextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ChannelWillBeArchived_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelWillBeArchivedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ChannelWillBeArchived(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ChannelWillBeArchived_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ChannelWillBeArchived(ctx, req.(*ChannelWillBeArchivedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ChannelMemberWillBeAdded_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelMemberWillBeAddedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ChannelMemberWillBeAdded(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ChannelMemberWillBeAdded_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ChannelMemberWillBeAdded(ctx, req.(*ChannelMemberWillBeAddedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ChannelWillBeUpdated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelWillBeUpdatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ChannelWillBeUpdated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ChannelWillBeUpdated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ChannelWillBeUpdated(ctx, req.(*ChannelWillBeUpdatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ChannelWillBeRestored_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelWillBeRestoredRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ChannelWillBeRestored(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ChannelWillBeRestored_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ChannelWillBeRestored(ctx, req.(*ChannelWillBeRestoredRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_FileWillBeDownloaded_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FileWillBeDownloadedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).FileWillBeDownloaded(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_FileWillBeDownloaded_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).FileWillBeDownloaded(ctx, req.(*FileWillBeDownloadedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnPluginClusterEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnPluginClusterEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnPluginClusterEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnPluginClusterEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnPluginClusterEvent(ctx, req.(*OnPluginClusterEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnWebSocketConnect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnWebSocketConnectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnWebSocketConnect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnWebSocketConnect_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnWebSocketConnect(ctx, req.(*OnWebSocketConnectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnWebSocketDisconnect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnWebSocketDisconnectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnWebSocketDisconnect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnWebSocketDisconnect_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnWebSocketDisconnect(ctx, req.(*OnWebSocketDisconnectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_RunDataRetention_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunDataRetentionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).RunDataRetention(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_RunDataRetention_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).RunDataRetention(ctx, req.(*RunDataRetentionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnInstall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnInstallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnInstall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnInstall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnInstall(ctx, req.(*OnInstallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnSendDailyTelemetry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSendDailyTelemetryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSendDailyTelemetry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSendDailyTelemetry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSendDailyTelemetry(ctx, req.(*OnSendDailyTelemetryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnCloudLimitsUpdated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnCloudLimitsUpdatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnCloudLimitsUpdated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnCloudLimitsUpdated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnCloudLimitsUpdated(ctx, req.(*OnCloudLimitsUpdatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ConfigurationWillBeSaved_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfigurationWillBeSavedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ConfigurationWillBeSaved(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ConfigurationWillBeSaved_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ConfigurationWillBeSaved(ctx, req.(*ConfigurationWillBeSavedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_PreferencesHaveChanged_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreferencesHaveChangedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).PreferencesHaveChanged(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_PreferencesHaveChanged_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).PreferencesHaveChanged(ctx, req.(*PreferencesHaveChangedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_NotificationWillBePushed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NotificationWillBePushedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).NotificationWillBePushed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_NotificationWillBePushed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).NotificationWillBePushed(ctx, req.(*NotificationWillBePushedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnSharedChannelsPing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSharedChannelsPingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSharedChannelsPing(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSharedChannelsPing_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSharedChannelsPing(ctx, req.(*OnSharedChannelsPingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnSharedChannelsAttachmentSyncMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSharedChannelsAttachmentSyncMsgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSharedChannelsAttachmentSyncMsg(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSharedChannelsAttachmentSyncMsg(ctx, req.(*OnSharedChannelsAttachmentSyncMsgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnSharedChannelsProfileImageSyncMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSharedChannelsProfileImageSyncMsgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSharedChannelsProfileImageSyncMsg(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSharedChannelsProfileImageSyncMsg(ctx, req.(*OnSharedChannelsProfileImageSyncMsgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginHooksServer).ServeHTTP(&grpc.GenericServerStream[ServeHTTPRequest, ServeHTTPResponse]{ServerStream: stream})
 }
@@ -886,6 +1836,106 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExecuteCommand",
 			Handler:    _PluginHooks_ExecuteCommand_Handler,
+		},
+		{
+			MethodName: "UserHasBeenCreated",
+			Handler:    _PluginHooks_UserHasBeenCreated_Handler,
+		},
+		{
+			MethodName: "UserWillLogIn",
+			Handler:    _PluginHooks_UserWillLogIn_Handler,
+		},
+		{
+			MethodName: "UserHasLoggedIn",
+			Handler:    _PluginHooks_UserHasLoggedIn_Handler,
+		},
+		{
+			MethodName: "UserHasBeenDeactivated",
+			Handler:    _PluginHooks_UserHasBeenDeactivated_Handler,
+		},
+		{
+			MethodName: "UserWillBeUpdated",
+			Handler:    _PluginHooks_UserWillBeUpdated_Handler,
+		},
+		{
+			MethodName: "MessagesWillBeConsumed",
+			Handler:    _PluginHooks_MessagesWillBeConsumed_Handler,
+		},
+		{
+			MethodName: "MessagesWillBeConsumedWithContext",
+			Handler:    _PluginHooks_MessagesWillBeConsumedWithContext_Handler,
+		},
+		{
+			MethodName: "ChannelWillBeArchived",
+			Handler:    _PluginHooks_ChannelWillBeArchived_Handler,
+		},
+		{
+			MethodName: "ChannelMemberWillBeAdded",
+			Handler:    _PluginHooks_ChannelMemberWillBeAdded_Handler,
+		},
+		{
+			MethodName: "ChannelWillBeUpdated",
+			Handler:    _PluginHooks_ChannelWillBeUpdated_Handler,
+		},
+		{
+			MethodName: "ChannelWillBeRestored",
+			Handler:    _PluginHooks_ChannelWillBeRestored_Handler,
+		},
+		{
+			MethodName: "FileWillBeDownloaded",
+			Handler:    _PluginHooks_FileWillBeDownloaded_Handler,
+		},
+		{
+			MethodName: "OnPluginClusterEvent",
+			Handler:    _PluginHooks_OnPluginClusterEvent_Handler,
+		},
+		{
+			MethodName: "OnWebSocketConnect",
+			Handler:    _PluginHooks_OnWebSocketConnect_Handler,
+		},
+		{
+			MethodName: "OnWebSocketDisconnect",
+			Handler:    _PluginHooks_OnWebSocketDisconnect_Handler,
+		},
+		{
+			MethodName: "RunDataRetention",
+			Handler:    _PluginHooks_RunDataRetention_Handler,
+		},
+		{
+			MethodName: "OnInstall",
+			Handler:    _PluginHooks_OnInstall_Handler,
+		},
+		{
+			MethodName: "OnSendDailyTelemetry",
+			Handler:    _PluginHooks_OnSendDailyTelemetry_Handler,
+		},
+		{
+			MethodName: "OnCloudLimitsUpdated",
+			Handler:    _PluginHooks_OnCloudLimitsUpdated_Handler,
+		},
+		{
+			MethodName: "ConfigurationWillBeSaved",
+			Handler:    _PluginHooks_ConfigurationWillBeSaved_Handler,
+		},
+		{
+			MethodName: "PreferencesHaveChanged",
+			Handler:    _PluginHooks_PreferencesHaveChanged_Handler,
+		},
+		{
+			MethodName: "NotificationWillBePushed",
+			Handler:    _PluginHooks_NotificationWillBePushed_Handler,
+		},
+		{
+			MethodName: "OnSharedChannelsPing",
+			Handler:    _PluginHooks_OnSharedChannelsPing_Handler,
+		},
+		{
+			MethodName: "OnSharedChannelsAttachmentSyncMsg",
+			Handler:    _PluginHooks_OnSharedChannelsAttachmentSyncMsg_Handler,
+		},
+		{
+			MethodName: "OnSharedChannelsProfileImageSyncMsg",
+			Handler:    _PluginHooks_OnSharedChannelsProfileImageSyncMsg_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
