@@ -26,6 +26,7 @@ __all__ = [
     "METADATA_KEY",
     "MIN_KEEPALIVE_TIME",
     "READY_FIELDS",
+    "READY_OPTIONAL_FIELDS",
     "ChannelOptions",
     "DefaultType",
     "Timeout",
@@ -47,6 +48,10 @@ AUTH_SCHEME = "Bearer"
 #: Fields of the one JSON line that the reference server (pluginapi-server)
 #: prints on stdout once it listens.
 READY_FIELDS = ("target", "token", "pid", "max_message_size", "keepalive_min_time_ms")
+
+#: Fields of that line that only some servers print: the dev server's HTTP
+#: base URL, when it runs a plugin.
+READY_OPTIONAL_FIELDS = ("http_url",)
 
 #: Seconds a call may take unless the client or the call says otherwise.
 DEFAULT_TIMEOUT = 30.0

@@ -176,6 +176,10 @@ class HookName(str, enum.Enum):
     #: Minimum server version: 5.2.
     SERVE_HTTP = "ServeHTTP"
 
+    #: ServeMetrics serves the plugin's metrics endpoint to the server's metrics port, streamed as
+    #: ServeHTTP. Minimum server version: 9.2.
+    SERVE_METRICS = "ServeMetrics"
+
 
 #: Every hook, by name.
 HOOKS: dict[HookName, HookSpec] = {
@@ -667,5 +671,15 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.HTTP,
         result_field="",
         signature="serve_http(self, context: Context, request: HTTPRequest) -> HTTPResponse",
+    ),
+    HookName.SERVE_METRICS: HookSpec(
+        name="ServeMetrics",
+        method="serve_metrics",
+        params=("context", "request"),
+        request=_pb.ServeMetricsRequest,
+        response=_pb.ServeMetricsResponse,
+        answer=Answer.HTTP,
+        result_field="",
+        signature="serve_metrics(self, context: Context, request: HTTPRequest) -> HTTPResponse",
     ),
 }

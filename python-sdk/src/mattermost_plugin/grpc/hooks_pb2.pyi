@@ -2316,3 +2316,77 @@ class OnSharedChannelsProfileImageSyncMsgResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OnSharedChannelsProfileImageSyncMsgResponse: _TypeAlias = OnSharedChannelsProfileImageSyncMsgResponse  # noqa: Y015
+
+@_typing.final
+class ServeMetricsRequest(_message.Message):
+    """ServeMetricsRequest is one message of a metrics request's stream, as
+    ServeHTTPRequest.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body."""
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request's context; set in the first message only."""
+
+    @_builtins.property
+    def head(self) -> _plugins_pb2.HTTPRequestHead:
+        """The request's method, URL and headers."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        head: _plugins_pb2.HTTPRequestHead | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ServeMetricsRequest: _TypeAlias = ServeMetricsRequest  # noqa: Y015
+
+@_typing.final
+class ServeMetricsResponse(_message.Message):
+    """ServeMetricsResponse is one message of a metrics response's stream, as
+    ServeHTTPResponse.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    FLUSH_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the body."""
+    flush: _builtins.bool
+    """Send what was written so far to the client now."""
+    @_builtins.property
+    def head(self) -> _plugins_pb2.HTTPResponseHead:
+        """The response's status and headers."""
+
+    def __init__(
+        self,
+        *,
+        head: _plugins_pb2.HTTPResponseHead | None = ...,
+        chunk: _builtins.bytes = ...,
+        flush: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "head", b"head", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "flush", b"flush", "head", b"head", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["head", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ServeMetricsResponse: _TypeAlias = ServeMetricsResponse  # noqa: Y015

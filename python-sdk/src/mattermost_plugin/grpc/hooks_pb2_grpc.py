@@ -255,6 +255,11 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.FromString,
                 _registered_method=True)
+        self.ServeMetrics = channel.stream_stream(
+                '/mattermost.plugin.PluginHooks/ServeMetrics',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsResponse.FromString,
+                _registered_method=True)
 
 
 class PluginHooksServicer(object):
@@ -659,6 +664,14 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ServeMetrics(self, request_iterator, context):
+        """ServeMetrics serves the plugin's metrics endpoint to the server's
+        metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PluginHooksServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -881,6 +894,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.ServeHTTP,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.SerializeToString,
+            ),
+            'ServeMetrics': grpc.stream_stream_rpc_method_handler(
+                    servicer.ServeMetrics,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2072,6 +2090,33 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/ServeHTTP',
             mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServeMetrics(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginHooks/ServeMetrics',
+            mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ServeMetricsResponse.FromString,
             options,
             channel_credentials,
             insecure,

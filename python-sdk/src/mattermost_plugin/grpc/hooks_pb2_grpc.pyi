@@ -266,6 +266,10 @@ class PluginHooksStub:
     out. A failure before the response head makes the host answer 500.
     Minimum server version: 5.2.
     """
+    ServeMetrics: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeMetricsRequest, _hooks_pb2.ServeMetricsResponse]
+    """ServeMetrics serves the plugin's metrics endpoint to the server's
+    metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
+    """
 
 @_typing.type_check_only
 class PluginHooksAsyncStub(PluginHooksStub):
@@ -493,6 +497,10 @@ class PluginHooksAsyncStub(PluginHooksStub):
     with the stream; the response's head and then its body in chunks flow
     out. A failure before the response head makes the host answer 500.
     Minimum server version: 5.2.
+    """
+    ServeMetrics: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeMetricsRequest, _hooks_pb2.ServeMetricsResponse]  # type: ignore[assignment]
+    """ServeMetrics serves the plugin's metrics endpoint to the server's
+    metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
     """
 
 class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
@@ -982,6 +990,16 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
         with the stream; the response's head and then its body in chunks flow
         out. A failure before the response head makes the host answer 500.
         Minimum server version: 5.2.
+        """
+
+    @_abc_1.abstractmethod
+    def ServeMetrics(
+        self,
+        request_iterator: _MaybeAsyncIterator[_hooks_pb2.ServeMetricsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_hooks_pb2.ServeMetricsResponse], _abc.AsyncIterator[_hooks_pb2.ServeMetricsResponse]]:
+        """ServeMetrics serves the plugin's metrics endpoint to the server's
+        metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
         """
 
 def add_PluginHooksServicer_to_server(servicer: PluginHooksServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

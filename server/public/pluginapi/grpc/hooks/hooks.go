@@ -95,4 +95,7 @@ type Hooks interface {
 	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
 	// the path and query with that prefix removed. Both bodies stream.
 	ServeHTTP(c *pluginpb.Context, w http.ResponseWriter, r *http.Request)
+	// ServeMetrics serves a request to the plugin's metrics endpoint, as
+	// ServeHTTP.
+	ServeMetrics(c *pluginpb.Context, w http.ResponseWriter, r *http.Request)
 }

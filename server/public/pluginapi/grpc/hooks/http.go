@@ -27,19 +27,78 @@ const internalError = "500 internal server error"
 // of its own unless [WithHookTimeout] sets one: the request's context ends
 // it.
 func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.Request) {
-	if !c.implemented["ServeHTTP"] {
+	c.serveHTTP("ServeHTTP", func(ctx context.Context) (httpStream, error) {
+		s, err := c.rpc.ServeHTTP(ctx)
+		return serveHTTPStream{s}, err
+	}, hc, w, r)
+}
+
+// ServeMetrics implements [Hooks], as ServeHTTP.
+func (c *Client) ServeMetrics(hc *pluginpb.Context, w http.ResponseWriter, r *http.Request) {
+	c.serveHTTP("ServeMetrics", func(ctx context.Context) (httpStream, error) {
+		s, err := c.rpc.ServeMetrics(ctx)
+		return serveMetricsStream{s}, err
+	}, hc, w, r)
+}
+
+// httpStream is the stream of ServeHTTP or ServeMetrics, whose messages
+// have the same fields.
+type httpStream interface {
+	sendHead(hc *pluginpb.Context, head *pluginpb.HTTPRequestHead) error
+	sendChunk(chunk []byte) error
+	recv() (head *pluginpb.HTTPResponseHead, chunk []byte, flush bool, err error)
+	CloseSend() error
+}
+
+type serveHTTPStream struct {
+	pluginpb.PluginHooks_ServeHTTPClient
+}
+
+func (s serveHTTPStream) sendHead(hc *pluginpb.Context, head *pluginpb.HTTPRequestHead) error {
+	return s.Send(&pluginpb.ServeHTTPRequest{Context: hc, Part: &pluginpb.ServeHTTPRequest_Head{Head: head}})
+}
+
+func (s serveHTTPStream) sendChunk(chunk []byte) error {
+	return s.Send(&pluginpb.ServeHTTPRequest{Part: &pluginpb.ServeHTTPRequest_Chunk{Chunk: chunk}})
+}
+
+func (s serveHTTPStream) recv() (*pluginpb.HTTPResponseHead, []byte, bool, error) {
+	m, err := s.Recv()
+	return m.GetHead(), m.GetChunk(), m.GetFlush(), err
+}
+
+type serveMetricsStream struct {
+	pluginpb.PluginHooks_ServeMetricsClient
+}
+
+func (s serveMetricsStream) sendHead(hc *pluginpb.Context, head *pluginpb.HTTPRequestHead) error {
+	return s.Send(&pluginpb.ServeMetricsRequest{Context: hc, Part: &pluginpb.ServeMetricsRequest_Head{Head: head}})
+}
+
+func (s serveMetricsStream) sendChunk(chunk []byte) error {
+	return s.Send(&pluginpb.ServeMetricsRequest{Part: &pluginpb.ServeMetricsRequest_Chunk{Chunk: chunk}})
+}
+
+func (s serveMetricsStream) recv() (*pluginpb.HTTPResponseHead, []byte, bool, error) {
+	m, err := s.Recv()
+	return m.GetHead(), m.GetChunk(), m.GetFlush(), err
+}
+
+// serveHTTP carries one HTTP exchange over a hook's stream.
+func (c *Client) serveHTTP(hook string, open func(context.Context) (httpStream, error), hc *pluginpb.Context, w http.ResponseWriter, r *http.Request) {
+	if !c.implemented[hook] {
 		http.NotFound(w, r)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	if d, ok := c.opts.timeouts["ServeHTTP"]; ok {
+	if d, ok := c.opts.timeouts[hook]; ok {
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	stream, err := c.rpc.ServeHTTP(ctx)
+	stream, err := open(ctx)
 	if err != nil {
-		c.httpFailed(w, false, err)
+		c.httpFailed(hook, w, false, err)
 		return
 	}
 	head := &pluginpb.HTTPRequestHead{
@@ -54,8 +113,8 @@ func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.
 	for name, values := range r.Header {
 		head.Header[name] = &pluginpb.HTTPHeaderValues{Values: values}
 	}
-	if err := stream.Send(&pluginpb.ServeHTTPRequest{Context: hc, Part: &pluginpb.ServeHTTPRequest_Head{Head: head}}); err != nil {
-		c.httpFailed(w, false, err)
+	if err := stream.sendHead(hc, head); err != nil {
+		c.httpFailed(hook, w, false, err)
 		return
 	}
 	// The body goes in its own goroutine, so that a plugin may answer
@@ -92,7 +151,7 @@ func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.
 			if n > 0 {
 				chunk := make([]byte, n)
 				copy(chunk, buf[:n])
-				if stream.Send(&pluginpb.ServeHTTPRequest{Part: &pluginpb.ServeHTTPRequest_Chunk{Chunk: chunk}}) != nil {
+				if stream.sendChunk(chunk) != nil {
 					return
 				}
 			}
@@ -102,18 +161,16 @@ func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.
 		}
 	}()
 
-	first, err := stream.Recv()
-	if err != nil {
-		c.httpFailed(w, false, err)
-		return
-	}
-	rh := first.GetHead()
+	rh, _, _, err := stream.recv()
 	switch {
+	case err != nil:
+		c.httpFailed(hook, w, false, err)
+		return
 	case rh == nil:
-		c.httpFailed(w, false, errors.New("the plugin's first message has no response head"))
+		c.httpFailed(hook, w, false, errors.New("the plugin's first message has no response head"))
 		return
 	case rh.GetStatusCode() < 100 || rh.GetStatusCode() > 999:
-		c.httpFailed(w, false, errors.New("the plugin answered an invalid status code"))
+		c.httpFailed(hook, w, false, errors.New("the plugin answered an invalid status code"))
 		return
 	}
 	for name, values := range rh.GetHeader() {
@@ -122,20 +179,20 @@ func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.
 	w.WriteHeader(int(rh.GetStatusCode()))
 	flusher, _ := w.(http.Flusher)
 	for {
-		msg, err := stream.Recv()
+		_, chunk, flush, err := stream.recv()
 		if err == io.EOF {
 			return
 		}
 		if err != nil {
-			c.httpFailed(w, true, err)
+			c.httpFailed(hook, w, true, err)
 			return
 		}
-		if chunk := msg.GetChunk(); len(chunk) > 0 {
+		if len(chunk) > 0 {
 			if _, err := w.Write(chunk); err != nil {
 				return // the client is gone; the deferred cancel ends the call
 			}
 		}
-		if msg.GetFlush() && flusher != nil {
+		if flush && flusher != nil {
 			flusher.Flush()
 		}
 	}
@@ -143,9 +200,9 @@ func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.
 
 // httpFailed logs a failed ServeHTTP call and, when no response head was
 // written yet, answers 500.
-func (c *Client) httpFailed(w http.ResponseWriter, headSent bool, err error) {
+func (c *Client) httpFailed(hook string, w http.ResponseWriter, headSent bool, err error) {
 	c.opts.logger.LogAttrs(context.Background(), slog.LevelError, "plugin hook failed",
-		slog.String("hook", "ServeHTTP"),
+		slog.String("hook", hook),
 		slog.Bool("response_started", headSent),
 		slog.String("error", apperror.Truncate(err.Error(), maxLoggedReason)))
 	if !headSent {

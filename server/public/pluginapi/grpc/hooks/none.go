@@ -82,3 +82,8 @@ func (None) ExecuteCommand(context.Context, *pluginpb.Context, *pluginpb.Command
 func (None) ServeHTTP(_ *pluginpb.Context, w http.ResponseWriter, _ *http.Request) {
 	http.NotFound(w, nil)
 }
+
+// ServeMetrics answers 404, as ServeHTTP.
+func (None) ServeMetrics(_ *pluginpb.Context, w http.ResponseWriter, _ *http.Request) {
+	http.NotFound(w, nil)
+}

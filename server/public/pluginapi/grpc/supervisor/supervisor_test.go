@@ -215,6 +215,7 @@ var allHooks = []string{
 	"ReactionHasBeenRemoved",
 	"RunDataRetention",
 	"ServeHTTP",
+	"ServeMetrics",
 	"TeamMemberWillBeAdded",
 	"UserHasBeenCreated",
 	"UserHasBeenDeactivated",
@@ -430,6 +431,13 @@ func TestEveryHook(t *testing.T) {
 						t.Errorf("OnSharedChannelsProfileImageSyncMsg(broken) = %v, want the plugin's error", err)
 					}
 				}, class},
+				{"ServeMetrics", func(t *testing.T) {
+					w := httptest.NewRecorder()
+					h.ServeMetrics(hc, w, httptest.NewRequest("GET", "/metrics", nil))
+					if w.Code != 200 || w.Body.String() != "plugin_posts_total 3\n" {
+						t.Errorf("ServeMetrics = %d %q", w.Code, w.Body.String())
+					}
+				}, "/metrics"},
 				{"ServeHTTP", func(t *testing.T) {
 					w := httptest.NewRecorder()
 					r := httptest.NewRequest("GET", "/hello?a=1", nil)

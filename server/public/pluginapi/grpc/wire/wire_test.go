@@ -38,12 +38,21 @@ func TestPythonAgrees(t *testing.T) {
 			t.Errorf("config.py %s = %s; want %q", name, got, want)
 		}
 	}
-	var tags []string
+	// Fields with omitempty are optional: READY_OPTIONAL_FIELDS lists them.
+	var required, optional []string
 	typ := reflect.TypeFor[Ready]()
 	for i := range typ.NumField() {
-		tags = append(tags, `"`+typ.Field(i).Tag.Get("json")+`"`)
+		name, opts, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if opts == "omitempty" {
+			optional = append(optional, `"`+name+`"`)
+		} else {
+			required = append(required, `"`+name+`"`)
+		}
 	}
-	if got, want := pythonConstant(t, src, "READY_FIELDS"), "("+strings.Join(tags, ", ")+")"; got != want {
+	if got, want := pythonConstant(t, src, "READY_FIELDS"), "("+strings.Join(required, ", ")+")"; got != want {
 		t.Errorf("config.py READY_FIELDS = %s; want %s", got, want)
+	}
+	if got, want := pythonConstant(t, src, "READY_OPTIONAL_FIELDS"), "("+strings.Join(optional, ", ")+",)"; got != want {
+		t.Errorf("config.py READY_OPTIONAL_FIELDS = %s; want %s", got, want)
 	}
 }

@@ -203,6 +203,10 @@ class SyncHooks(SyncMore, mp.Plugin):
     def user_has_left_team(self, context, team_member, actor):
         self._record("UserHasLeftTeam", f"{team_member.user_id}|{actor.id if actor else ''}")
 
+    def serve_metrics(self, context, request):
+        self._record("ServeMetrics", request.path)
+        return mp.HTTPResponse(200, {"Content-Type": "text/plain"}, "plugin_posts_total 3\n")
+
     def serve_http(self, context, request):
         self._record("ServeHTTP", request.path)
         return _http_answer(context, request, request.iter_body())
@@ -291,6 +295,14 @@ class AsyncHooks(AsyncMore, mp.AsyncPlugin):
     async def user_has_left_team(self, context, team_member, actor):
         value = f"{team_member.user_id}|{actor.id if actor else ''}"
         await self._record("UserHasLeftTeam", value)
+
+    async def serve_metrics(self, context, request):
+        await self._record("ServeMetrics", request.path)
+
+        async def lines():
+            yield b"plugin_posts_total 3\n"
+
+        return mp.HTTPResponse(200, {"Content-Type": "text/plain"}, lines())
 
     async def serve_http(self, context, request):
         await self._record("ServeHTTP", request.path)

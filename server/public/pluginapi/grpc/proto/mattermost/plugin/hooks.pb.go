@@ -4521,6 +4521,200 @@ func (*OnSharedChannelsProfileImageSyncMsgResponse) Descriptor() ([]byte, []int)
 	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{89}
 }
 
+// ServeMetricsRequest is one message of a metrics request's stream, as
+// ServeHTTPRequest.
+type ServeMetricsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request's context; set in the first message only.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The part of the request this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*ServeMetricsRequest_Head
+	//	*ServeMetricsRequest_Chunk
+	Part          isServeMetricsRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServeMetricsRequest) Reset() {
+	*x = ServeMetricsRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServeMetricsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServeMetricsRequest) ProtoMessage() {}
+
+func (x *ServeMetricsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServeMetricsRequest.ProtoReflect.Descriptor instead.
+func (*ServeMetricsRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *ServeMetricsRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ServeMetricsRequest) GetPart() isServeMetricsRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *ServeMetricsRequest) GetHead() *HTTPRequestHead {
+	if x != nil {
+		if x, ok := x.Part.(*ServeMetricsRequest_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *ServeMetricsRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*ServeMetricsRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isServeMetricsRequest_Part interface {
+	isServeMetricsRequest_Part()
+}
+
+type ServeMetricsRequest_Head struct {
+	// The request's method, URL and headers.
+	Head *HTTPRequestHead `protobuf:"bytes,2,opt,name=head,proto3,oneof"`
+}
+
+type ServeMetricsRequest_Chunk struct {
+	// The next chunk of the body.
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*ServeMetricsRequest_Head) isServeMetricsRequest_Part() {}
+
+func (*ServeMetricsRequest_Chunk) isServeMetricsRequest_Part() {}
+
+// ServeMetricsResponse is one message of a metrics response's stream, as
+// ServeHTTPResponse.
+type ServeMetricsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the response this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*ServeMetricsResponse_Head
+	//	*ServeMetricsResponse_Chunk
+	Part isServeMetricsResponse_Part `protobuf_oneof:"part"`
+	// Send what was written so far to the client now.
+	Flush         bool `protobuf:"varint,3,opt,name=flush,proto3" json:"flush,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServeMetricsResponse) Reset() {
+	*x = ServeMetricsResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServeMetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServeMetricsResponse) ProtoMessage() {}
+
+func (x *ServeMetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServeMetricsResponse.ProtoReflect.Descriptor instead.
+func (*ServeMetricsResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{91}
+}
+
+func (x *ServeMetricsResponse) GetPart() isServeMetricsResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *ServeMetricsResponse) GetHead() *HTTPResponseHead {
+	if x != nil {
+		if x, ok := x.Part.(*ServeMetricsResponse_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+func (x *ServeMetricsResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*ServeMetricsResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *ServeMetricsResponse) GetFlush() bool {
+	if x != nil {
+		return x.Flush
+	}
+	return false
+}
+
+type isServeMetricsResponse_Part interface {
+	isServeMetricsResponse_Part()
+}
+
+type ServeMetricsResponse_Head struct {
+	// The response's status and headers.
+	Head *HTTPResponseHead `protobuf:"bytes,1,opt,name=head,proto3,oneof"`
+}
+
+type ServeMetricsResponse_Chunk struct {
+	// The next chunk of the body.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*ServeMetricsResponse_Head) isServeMetricsResponse_Part() {}
+
+func (*ServeMetricsResponse_Chunk) isServeMetricsResponse_Part() {}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
@@ -4749,7 +4943,17 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"*OnSharedChannelsProfileImageSyncMsgRequest\x12+\n" +
 	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\x12G\n" +
 	"\x0eremote_cluster\x18\x02 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"-\n" +
-	"+OnSharedChannelsProfileImageSyncMsgResponse2\xa7)\n" +
+	"+OnSharedChannelsProfileImageSyncMsgResponse\"\xa5\x01\n" +
+	"\x13ServeMetricsRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x128\n" +
+	"\x04head\x18\x02 \x01(\v2\".mattermost.plugin.HTTPRequestHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"\x87\x01\n" +
+	"\x14ServeMetricsResponse\x129\n" +
+	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x14\n" +
+	"\x05flush\x18\x03 \x01(\bR\x05flushB\x06\n" +
+	"\x04part2\x8c*\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -4795,7 +4999,8 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x14OnSharedChannelsPing\x12..mattermost.plugin.OnSharedChannelsPingRequest\x1a/.mattermost.plugin.OnSharedChannelsPingResponse\x12\x9e\x01\n" +
 	"!OnSharedChannelsAttachmentSyncMsg\x12;.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest\x1a<.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse\x12\xa4\x01\n" +
 	"#OnSharedChannelsProfileImageSyncMsg\x12=.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest\x1a>.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse\x12Z\n" +
-	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01\x12c\n" +
+	"\fServeMetrics\x12&.mattermost.plugin.ServeMetricsRequest\x1a'.mattermost.plugin.ServeMetricsResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_hooks_proto_rawDescOnce sync.Once
@@ -4809,7 +5014,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 92)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                                     // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
@@ -4901,206 +5106,213 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*OnSharedChannelsAttachmentSyncMsgResponse)(nil),   // 87: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
 	(*OnSharedChannelsProfileImageSyncMsgRequest)(nil),  // 88: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
 	(*OnSharedChannelsProfileImageSyncMsgResponse)(nil), // 89: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	(*Post)(nil),               // 90: mattermost.plugin.Post
-	(*Reaction)(nil),           // 91: mattermost.plugin.Reaction
-	(*Channel)(nil),            // 92: mattermost.plugin.Channel
-	(*ChannelMember)(nil),      // 93: mattermost.plugin.ChannelMember
-	(*User)(nil),               // 94: mattermost.plugin.User
-	(*TeamMember)(nil),         // 95: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),        // 96: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),    // 97: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),    // 98: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),   // 99: mattermost.plugin.HTTPResponseHead
-	(*FileInfo)(nil),           // 100: mattermost.plugin.FileInfo
-	(*PluginClusterEvent)(nil), // 101: mattermost.plugin.PluginClusterEvent
-	(*ProductLimits)(nil),      // 102: mattermost.plugin.ProductLimits
-	(*Config)(nil),             // 103: mattermost.plugin.Config
-	(*Preference)(nil),         // 104: mattermost.plugin.Preference
-	(*PushNotification)(nil),   // 105: mattermost.plugin.PushNotification
-	(*RemoteCluster)(nil),      // 106: mattermost.plugin.RemoteCluster
+	(*ServeMetricsRequest)(nil),                         // 90: mattermost.plugin.ServeMetricsRequest
+	(*ServeMetricsResponse)(nil),                        // 91: mattermost.plugin.ServeMetricsResponse
+	(*Post)(nil),                                        // 92: mattermost.plugin.Post
+	(*Reaction)(nil),                                    // 93: mattermost.plugin.Reaction
+	(*Channel)(nil),                                     // 94: mattermost.plugin.Channel
+	(*ChannelMember)(nil),                               // 95: mattermost.plugin.ChannelMember
+	(*User)(nil),                                        // 96: mattermost.plugin.User
+	(*TeamMember)(nil),                                  // 97: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),                                 // 98: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),                             // 99: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),                             // 100: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),                            // 101: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),                                    // 102: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil),                          // 103: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),                               // 104: mattermost.plugin.ProductLimits
+	(*Config)(nil),                                      // 105: mattermost.plugin.Config
+	(*Preference)(nil),                                  // 106: mattermost.plugin.Preference
+	(*PushNotification)(nil),                            // 107: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),                               // 108: mattermost.plugin.RemoteCluster
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	90,  // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	92,  // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	92,  // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	90,  // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	90,  // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	92,  // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	92,  // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	92,  // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	92,  // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	90,  // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	92,  // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	92,  // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	92,  // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	91,  // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	93,  // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	91,  // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	93,  // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	94,  // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	93,  // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	94,  // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	95,  // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	96,  // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	93,  // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	94,  // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	95,  // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	96,  // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	95,  // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	97,  // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	97,  // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	94,  // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	97,  // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	96,  // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	94,  // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	97,  // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	96,  // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	97,  // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	98,  // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	99,  // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
 	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	98,  // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	99,  // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	100, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	101, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	96,  // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	96,  // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	96,  // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	96,  // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
-	94,  // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
-	94,  // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
-	90,  // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
-	90,  // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	96,  // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	96,  // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	96,  // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	92,  // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	92,  // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
-	90,  // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
-	90,  // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	92,  // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	92,  // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	94,  // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	93,  // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	93,  // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	95,  // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	95,  // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
 	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
-	92,  // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
-	92,  // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	94,  // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	94,  // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	94,  // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
 	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	94,  // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
-	100, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	102, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
 	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
-	101, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	103, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
 	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
 	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
-	102, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
-	103, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
-	103, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	104, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	105, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	105, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
 	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
-	104, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
-	105, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
-	105, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
-	106, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	100, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
-	90,  // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
-	106, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	94,  // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
-	106, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	1,   // 88: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,   // 89: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,   // 90: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,   // 91: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,   // 92: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11,  // 93: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13,  // 94: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15,  // 95: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17,  // 96: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19,  // 97: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21,  // 98: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23,  // 99: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25,  // 100: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27,  // 101: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29,  // 102: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31,  // 103: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33,  // 104: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35,  // 105: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	40,  // 106: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
-	42,  // 107: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
-	44,  // 108: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
-	46,  // 109: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
-	48,  // 110: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
-	50,  // 111: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
-	52,  // 112: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
-	54,  // 113: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
-	56,  // 114: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
-	58,  // 115: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
-	60,  // 116: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
-	62,  // 117: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
-	64,  // 118: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
-	66,  // 119: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
-	68,  // 120: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
-	70,  // 121: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
-	72,  // 122: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
-	74,  // 123: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
-	76,  // 124: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
-	78,  // 125: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
-	80,  // 126: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
-	82,  // 127: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
-	84,  // 128: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
-	86,  // 129: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	88,  // 130: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	37,  // 131: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	2,   // 132: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,   // 133: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,   // 134: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,   // 135: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10,  // 136: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12,  // 137: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14,  // 138: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16,  // 139: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18,  // 140: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20,  // 141: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22,  // 142: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24,  // 143: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26,  // 144: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28,  // 145: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30,  // 146: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32,  // 147: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34,  // 148: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36,  // 149: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	41,  // 150: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
-	43,  // 151: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
-	45,  // 152: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
-	47,  // 153: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
-	49,  // 154: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
-	51,  // 155: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
-	53,  // 156: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
-	55,  // 157: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
-	57,  // 158: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
-	59,  // 159: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
-	61,  // 160: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
-	63,  // 161: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
-	65,  // 162: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
-	67,  // 163: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
-	69,  // 164: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
-	71,  // 165: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
-	73,  // 166: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
-	75,  // 167: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
-	77,  // 168: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
-	79,  // 169: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
-	81,  // 170: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
-	83,  // 171: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
-	85,  // 172: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
-	87,  // 173: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	89,  // 174: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	38,  // 175: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	132, // [132:176] is the sub-list for method output_type
-	88,  // [88:132] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	106, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	107, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	107, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	108, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	102, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	92,  // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	108, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	96,  // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	108, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	0,   // 88: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
+	100, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	101, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	1,   // 91: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 92: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 93: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 94: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 95: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 96: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 97: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 98: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 99: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 100: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 101: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 102: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 103: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 104: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 105: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 106: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 107: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 108: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 109: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 110: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 111: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 112: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 113: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 114: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 115: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 116: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 117: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 118: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 119: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 120: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 121: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 122: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 123: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 124: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 125: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 126: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 127: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 128: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 129: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 130: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 131: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	86,  // 132: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	88,  // 133: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	37,  // 134: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	90,  // 135: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
+	2,   // 136: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 137: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 138: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 139: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 140: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 141: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 142: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 143: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 144: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 145: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 146: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 147: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 148: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 149: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 150: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 151: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 152: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 153: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 154: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 155: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 156: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 157: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 158: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 159: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 160: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 161: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 162: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 163: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 164: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 165: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 166: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 167: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 168: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 169: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 170: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 171: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 172: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 173: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 174: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 175: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 176: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	87,  // 177: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	89,  // 178: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	38,  // 179: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	91,  // 180: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
+	136, // [136:181] is the sub-list for method output_type
+	91,  // [91:136] is the sub-list for method input_type
+	91,  // [91:91] is the sub-list for extension type_name
+	91,  // [91:91] is the sub-list for extension extendee
+	0,   // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -5129,13 +5341,21 @@ func file_mattermost_plugin_hooks_proto_init() {
 		(*ServeHTTPResponse_Head)(nil),
 		(*ServeHTTPResponse_Chunk)(nil),
 	}
+	file_mattermost_plugin_hooks_proto_msgTypes[90].OneofWrappers = []any{
+		(*ServeMetricsRequest_Head)(nil),
+		(*ServeMetricsRequest_Chunk)(nil),
+	}
+	file_mattermost_plugin_hooks_proto_msgTypes[91].OneofWrappers = []any{
+		(*ServeMetricsResponse_Head)(nil),
+		(*ServeMetricsResponse_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   90,
+			NumMessages:   92,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -75,6 +75,7 @@ const (
 	PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg"
 	PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg"
 	PluginHooks_ServeHTTP_FullMethodName                           = "/mattermost.plugin.PluginHooks/ServeHTTP"
+	PluginHooks_ServeMetrics_FullMethodName                        = "/mattermost.plugin.PluginHooks/ServeMetrics"
 )
 
 // PluginHooksClient is the client API for PluginHooks service.
@@ -219,6 +220,9 @@ type PluginHooksClient interface {
 	// out. A failure before the response head makes the host answer 500.
 	// Minimum server version: 5.2.
 	ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error)
+	// ServeMetrics serves the plugin's metrics endpoint to the server's
+	// metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
+	ServeMetrics(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeMetricsRequest, ServeMetricsResponse], error)
 }
 
 type pluginHooksClient struct {
@@ -672,6 +676,19 @@ func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOpti
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginHooks_ServeHTTPClient = grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse]
 
+func (c *pluginHooksClient) ServeMetrics(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeMetricsRequest, ServeMetricsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[1], PluginHooks_ServeMetrics_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ServeMetricsRequest, ServeMetricsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_ServeMetricsClient = grpc.BidiStreamingClient[ServeMetricsRequest, ServeMetricsResponse]
+
 // PluginHooksServer is the server API for PluginHooks service.
 // All implementations must embed UnimplementedPluginHooksServer
 // for forward compatibility.
@@ -814,6 +831,9 @@ type PluginHooksServer interface {
 	// out. A failure before the response head makes the host answer 500.
 	// Minimum server version: 5.2.
 	ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error
+	// ServeMetrics serves the plugin's metrics endpoint to the server's
+	// metrics port, streamed as ServeHTTP. Minimum server version: 9.2.
+	ServeMetrics(grpc.BidiStreamingServer[ServeMetricsRequest, ServeMetricsResponse]) error
 	mustEmbedUnimplementedPluginHooksServer()
 }
 
@@ -955,6 +975,9 @@ func (UnimplementedPluginHooksServer) OnSharedChannelsProfileImageSyncMsg(contex
 }
 func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
 	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
+}
+func (UnimplementedPluginHooksServer) ServeMetrics(grpc.BidiStreamingServer[ServeMetricsRequest, ServeMetricsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ServeMetrics not implemented")
 }
 func (UnimplementedPluginHooksServer) mustEmbedUnimplementedPluginHooksServer() {}
 func (UnimplementedPluginHooksServer) testEmbeddedByValue()                     {}
@@ -1758,6 +1781,13 @@ func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginHooks_ServeHTTPServer = grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]
 
+func _PluginHooks_ServeMetrics_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginHooksServer).ServeMetrics(&grpc.GenericServerStream[ServeMetricsRequest, ServeMetricsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_ServeMetricsServer = grpc.BidiStreamingServer[ServeMetricsRequest, ServeMetricsResponse]
+
 // PluginHooks_ServiceDesc is the grpc.ServiceDesc for PluginHooks service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1942,6 +1972,12 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ServeHTTP",
 			Handler:       _PluginHooks_ServeHTTP_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ServeMetrics",
+			Handler:       _PluginHooks_ServeMetrics_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},
