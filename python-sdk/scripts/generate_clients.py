@@ -992,7 +992,9 @@ def render_models(d: Descriptors) -> str:
     for module, names in sorted(by_module.items()):
         # Ruff's import order: the plain names together, then each alias
         # in its own statement.
-        plain = [n for n in names if " as " not in n]
+        # Within a statement ruff sorts names as isort does, ignoring case
+        # (WebsocketBroadcast before WebSocketRequest).
+        plain = sorted((n for n in names if " as " not in n), key=lambda n: (n.lower(), n))
         if plain:
             out += [f"from .grpc.{module} import (", *(f"    {n}," for n in plain), ")"]
         for alias in sorted(n for n in names if " as " in n):

@@ -86,6 +86,7 @@ from .grpc.frontend_pb2 import (
     PostActionOptions,
     SendToastMessageOptions,
     WebsocketBroadcast,
+    WebSocketRequest,
 )
 from .grpc.groups_pb2 import (
     CreateDefaultMembershipParams,
@@ -103,6 +104,8 @@ from .grpc.kv_pb2 import (
     PluginKVSetOptions,
 )
 from .grpc.notifications_pb2 import (
+    EmailNotification,
+    EmailNotificationContent,
     PushNotification,
 )
 from .grpc.oauth_pb2 import (
@@ -115,6 +118,7 @@ from .grpc.plugin_pb2 import (
     AppError,
 )
 from .grpc.plugins_pb2 import (
+    FileData,
     HTTPHeaderValues,
     HTTPRequestHead,
     HTTPResponseHead,
@@ -129,6 +133,7 @@ from .grpc.plugins_pb2 import (
     PluginStatus,
 )
 from .grpc.posts_pb2 import (
+    Draft,
     Emoji,
     Post,
     PostAcknowledgement,
@@ -138,6 +143,7 @@ from .grpc.posts_pb2 import (
     PostMetadata,
     PostPriority,
     PostSearchResults,
+    ScheduledPost,
     SearchMatches,
     SearchParameter,
     SearchParams,
@@ -228,8 +234,12 @@ __all__ = [
     "Customer",
     "Dialog",
     "DialogElement",
+    "Draft",
+    "EmailNotification",
+    "EmailNotificationContent",
     "Emoji",
     "Features",
+    "FileData",
     "FileInfo",
     "FilesLimits",
     "GetFileInfosOptions",
@@ -288,6 +298,7 @@ __all__ = [
     "ReceiveSharedChannelAttachmentSyncMsgHead",
     "RegisterPluginOpts",
     "RemoteCluster",
+    "ScheduledPost",
     "SearchMatches",
     "SearchParameter",
     "SearchParams",
@@ -315,6 +326,7 @@ __all__ = [
     "ViewUsersRestrictions",
     "VisualCondition",
     "VisualExpression",
+    "WebSocketRequest",
     "WebsocketBroadcast",
 ]
 
@@ -823,6 +835,69 @@ Attributes:
 )
 
 document(
+    Draft,
+    """Draft is an unsent message in a channel or thread (model.Draft).
+
+Attributes:
+    create_at (int): Creation time, in milliseconds since the Unix epoch.
+    update_at (int): Time of the last update, in milliseconds.
+    delete_at (int): Deletion time in milliseconds; 0 while live. Deprecated upstream: drafts
+        are deleted outright.
+    user_id (str): Id of the author.
+    channel_id (str): Id of the channel.
+    root_id (str): Id of the thread's root post, for a reply.
+    wiki_id (str): Id of the wiki, for a wiki page draft.
+    message (str): The text.
+    props (dict[str, Any]): Free-form properties.
+    file_ids (list[str]): Ids of the attached files.
+    metadata (PostMetadata | None): Attachments' and embeds' metadata.
+    priority (dict[str, Any]): The message's priority settings.
+""",
+)
+
+document(
+    EmailNotification,
+    """EmailNotification is a notification email about to be sent (model.EmailNotification).
+
+Attributes:
+    post_id (str): Id of the post it is about.
+    channel_id (str): Id of the post's channel.
+    team_id (str): Id of the channel's team.
+    sender_id (str): Id of the post's author.
+    sender_display_name (str): The author's display name.
+    recipient_id (str): Id of the recipient.
+    root_id (str): Id of the thread's root post, for a reply.
+    channel_type (str): The channel's type: "O", "P", "D" or "G".
+    channel_name (str): The channel's name.
+    team_name (str): The team's name.
+    sender_username (str): The author's username.
+    is_direct_message (bool): Whether the post is in a direct message.
+    is_group_message (bool): Whether the post is in a group message.
+    is_thread_reply (bool): Whether the post is a reply in a thread.
+    is_crt_enabled (bool): Whether collapsed reply threads are on for the recipient.
+    use_military_time (bool): Whether the recipient uses a 24-hour clock.
+    content (EmailNotificationContent | None): The email's parts.
+""",
+)
+
+document(
+    EmailNotificationContent,
+    """EmailNotificationContent is the parts of a notification email that a plugin may rewrite
+(model.EmailNotificationContent).
+
+Attributes:
+    subject (str): The subject.
+    title (str): The title.
+    sub_title (str): The subtitle.
+    message_html (str): The message, as HTML.
+    message_text (str): The message, as text.
+    button_text (str): The button's text.
+    button_url (str): The button's link.
+    footer_text (str): The footer.
+""",
+)
+
+document(
     Emoji,
     """Emoji is a custom emoji (model.Emoji).
 
@@ -879,6 +954,16 @@ Attributes:
         connections.
     auto_translation (bool | None): Whether the license includes auto translation.
     future_features (bool | None): Whether the license includes future features.
+""",
+)
+
+document(
+    FileData,
+    """FileData is a named file for the support packet (model.FileData).
+
+Attributes:
+    filename (str): The file's name in the packet.
+    body (bytes): The file's content.
 """,
 )
 
@@ -1887,6 +1972,19 @@ Attributes:
 )
 
 document(
+    ScheduledPost,
+    """ScheduledPost is a draft to be posted at a set time (model.ScheduledPost).
+
+Attributes:
+    draft (Draft | None): The draft's fields.
+    id (str): 26-character id.
+    scheduled_at (int): When to post it, in milliseconds since the Unix epoch.
+    processed_at (int): When it was processed, in milliseconds; 0 before.
+    error_code (str): Why processing failed, if it did.
+""",
+)
+
+document(
     SearchMatches,
     """SearchMatches lists the words that matched in one post.
 
@@ -2352,6 +2450,17 @@ document(
 
 Attributes:
     conditions (list[VisualCondition]): The conditions, all of which must hold.
+""",
+)
+
+document(
+    WebSocketRequest,
+    """WebSocketRequest is a request a client sent over its websocket (model.WebSocketRequest).
+
+Attributes:
+    seq (int): The client's sequence number.
+    action (str): The action, such as "user_typing" or "custom_<plugin id>_<action>".
+    data (dict[str, Any]): The request's data.
 """,
 )
 

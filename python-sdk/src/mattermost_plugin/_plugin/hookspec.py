@@ -170,6 +170,26 @@ class HookName(str, enum.Enum):
     #: the plugin, as a remote. Minimum server version: 9.5.
     ON_SHARED_CHANNELS_PROFILE_IMAGE_SYNC_MSG = "OnSharedChannelsProfileImageSyncMsg"
 
+    #: DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum
+    #: server version: 11.9.
+    DRAFT_WILL_BE_UPSERTED = "DraftWillBeUpserted"
+
+    #: ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject
+    #: it. Minimum server version: 11.9.
+    SCHEDULED_POST_WILL_BE_CREATED = "ScheduledPostWillBeCreated"
+
+    #: EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its
+    #: content or drop it. Minimum server version: 11.0.
+    EMAIL_NOTIFICATION_WILL_BE_SENT = "EmailNotificationWillBeSent"
+
+    #: GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+    #: 9.8.
+    GENERATE_SUPPORT_DATA = "GenerateSupportData"
+
+    #: WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum
+    #: server version: 6.0.
+    WEBSOCKET_MESSAGE_HAS_BEEN_POSTED = "WebSocketMessageHasBeenPosted"
+
     #: ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and then
     #: its body in chunks flow in, the body ending with the stream; the response's head and then
     #: its body in chunks flow out. A failure before the response head makes the host answer 500.
@@ -660,6 +680,68 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "on_shared_channels_profile_image_sync_msg(self, user: User, remote_cluster: "
             "RemoteCluster) -> None"
+        ),
+    ),
+    HookName.DRAFT_WILL_BE_UPSERTED: HookSpec(
+        name="DraftWillBeUpserted",
+        method="draft_will_be_upserted",
+        params=("context", "draft"),
+        request=_pb.DraftWillBeUpsertedRequest,
+        response=_pb.DraftWillBeUpsertedResponse,
+        answer=Answer.FILTER,
+        result_field="draft",
+        signature=(
+            "draft_will_be_upserted(self, context: Context, draft: Draft) -> Draft | tuple[Draft | "
+            "None, str] | None"
+        ),
+    ),
+    HookName.SCHEDULED_POST_WILL_BE_CREATED: HookSpec(
+        name="ScheduledPostWillBeCreated",
+        method="scheduled_post_will_be_created",
+        params=("context", "scheduled_post"),
+        request=_pb.ScheduledPostWillBeCreatedRequest,
+        response=_pb.ScheduledPostWillBeCreatedResponse,
+        answer=Answer.FILTER,
+        result_field="scheduled_post",
+        signature=(
+            "scheduled_post_will_be_created(self, context: Context, scheduled_post: ScheduledPost) "
+            "-> ScheduledPost | tuple[ScheduledPost | None, str] | None"
+        ),
+    ),
+    HookName.EMAIL_NOTIFICATION_WILL_BE_SENT: HookSpec(
+        name="EmailNotificationWillBeSent",
+        method="email_notification_will_be_sent",
+        params=("email_notification",),
+        request=_pb.EmailNotificationWillBeSentRequest,
+        response=_pb.EmailNotificationWillBeSentResponse,
+        answer=Answer.FILTER,
+        result_field="content",
+        signature=(
+            "email_notification_will_be_sent(self, email_notification: EmailNotification) -> "
+            "EmailNotificationContent | tuple[EmailNotificationContent | None, str] | None"
+        ),
+    ),
+    HookName.GENERATE_SUPPORT_DATA: HookSpec(
+        name="GenerateSupportData",
+        method="generate_support_data",
+        params=("context",),
+        request=_pb.GenerateSupportDataRequest,
+        response=_pb.GenerateSupportDataResponse,
+        answer=Answer.VALUE,
+        result_field="files",
+        signature="generate_support_data(self, context: Context) -> list[FileData] | None",
+    ),
+    HookName.WEBSOCKET_MESSAGE_HAS_BEEN_POSTED: HookSpec(
+        name="WebSocketMessageHasBeenPosted",
+        method="websocket_message_has_been_posted",
+        params=("web_conn_id", "user_id", "request"),
+        request=_pb.WebSocketMessageHasBeenPostedRequest,
+        response=_pb.WebSocketMessageHasBeenPostedResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "websocket_message_has_been_posted(self, web_conn_id: str, user_id: str, request: "
+            "WebSocketRequest) -> None"
         ),
     ),
     HookName.SERVE_HTTP: HookSpec(

@@ -538,3 +538,37 @@ class PublishUserTypingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PublishUserTypingResponse: _TypeAlias = PublishUserTypingResponse  # noqa: Y015
+
+@_typing.final
+class WebSocketRequest(_message.Message):
+    """WebSocketRequest is a request a client sent over its websocket
+    (model.WebSocketRequest).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQ_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    seq: _builtins.int
+    """The client's sequence number."""
+    action: _builtins.str
+    """The action, such as "user_typing" or "custom_<plugin id>_<action>"."""
+    @_builtins.property
+    def data(self) -> _struct_pb2.Struct:
+        """The request's data."""
+
+    def __init__(
+        self,
+        *,
+        seq: _builtins.int = ...,
+        action: _builtins.str = ...,
+        data: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "data", b"data", "seq", b"seq"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebSocketRequest: _TypeAlias = WebSocketRequest  # noqa: Y015

@@ -23,6 +23,7 @@ from . import cluster_pb2 as _cluster_pb2
 from . import commands_pb2 as _commands_pb2
 from . import config_pb2 as _config_pb2
 from . import files_pb2 as _files_pb2
+from . import frontend_pb2 as _frontend_pb2
 from . import notifications_pb2 as _notifications_pb2
 from . import plugins_pb2 as _plugins_pb2
 from . import posts_pb2 as _posts_pb2
@@ -2390,3 +2391,268 @@ class ServeMetricsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
 
 Global___ServeMetricsResponse: _TypeAlias = ServeMetricsResponse  # noqa: Y015
+
+@_typing.final
+class DraftWillBeUpsertedRequest(_message.Message):
+    """DraftWillBeUpsertedRequest carries the arguments of DraftWillBeUpserted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    DRAFT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def draft(self) -> _posts_pb2.Draft:
+        """The draft."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        draft: _posts_pb2.Draft | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "draft", b"draft"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "draft", b"draft"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftWillBeUpsertedRequest: _TypeAlias = DraftWillBeUpsertedRequest  # noqa: Y015
+
+@_typing.final
+class DraftWillBeUpsertedResponse(_message.Message):
+    """DraftWillBeUpsertedResponse keeps, replaces or rejects the draft."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DRAFT_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the draft with this reason."""
+    @_builtins.property
+    def draft(self) -> _posts_pb2.Draft:
+        """The draft to store instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        draft: _posts_pb2.Draft | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["draft", b"draft"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["draft", b"draft", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftWillBeUpsertedResponse: _TypeAlias = DraftWillBeUpsertedResponse  # noqa: Y015
+
+@_typing.final
+class ScheduledPostWillBeCreatedRequest(_message.Message):
+    """ScheduledPostWillBeCreatedRequest carries the arguments of ScheduledPostWillBeCreated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    SCHEDULED_POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def scheduled_post(self) -> _posts_pb2.ScheduledPost:
+        """The scheduled post."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        scheduled_post: _posts_pb2.ScheduledPost | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "scheduled_post", b"scheduled_post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "scheduled_post", b"scheduled_post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduledPostWillBeCreatedRequest: _TypeAlias = ScheduledPostWillBeCreatedRequest  # noqa: Y015
+
+@_typing.final
+class ScheduledPostWillBeCreatedResponse(_message.Message):
+    """ScheduledPostWillBeCreatedResponse keeps, replaces or rejects the scheduled post."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEDULED_POST_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects it with this reason."""
+    @_builtins.property
+    def scheduled_post(self) -> _posts_pb2.ScheduledPost:
+        """The scheduled post to store instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        scheduled_post: _posts_pb2.ScheduledPost | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scheduled_post", b"scheduled_post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason", "scheduled_post", b"scheduled_post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduledPostWillBeCreatedResponse: _TypeAlias = ScheduledPostWillBeCreatedResponse  # noqa: Y015
+
+@_typing.final
+class EmailNotificationWillBeSentRequest(_message.Message):
+    """EmailNotificationWillBeSentRequest carries the arguments of EmailNotificationWillBeSent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_NOTIFICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def email_notification(self) -> _notifications_pb2.EmailNotification:
+        """The email."""
+
+    def __init__(
+        self,
+        *,
+        email_notification: _notifications_pb2.EmailNotification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["email_notification", b"email_notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email_notification", b"email_notification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmailNotificationWillBeSentRequest: _TypeAlias = EmailNotificationWillBeSentRequest  # noqa: Y015
+
+@_typing.final
+class EmailNotificationWillBeSentResponse(_message.Message):
+    """EmailNotificationWillBeSentResponse keeps, rewrites or drops the email."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty drops the email, with this reason."""
+    @_builtins.property
+    def content(self) -> _notifications_pb2.EmailNotificationContent:
+        """The content to send instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        content: _notifications_pb2.EmailNotificationContent | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmailNotificationWillBeSentResponse: _TypeAlias = EmailNotificationWillBeSentResponse  # noqa: Y015
+
+@_typing.final
+class GenerateSupportDataRequest(_message.Message):
+    """GenerateSupportDataRequest carries the arguments of GenerateSupportData."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["context", b"context"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateSupportDataRequest: _TypeAlias = GenerateSupportDataRequest  # noqa: Y015
+
+@_typing.final
+class GenerateSupportDataResponse(_message.Message):
+    """GenerateSupportDataResponse lists the files."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[_plugins_pb2.FileData]:
+        """The files to add."""
+
+    def __init__(
+        self,
+        *,
+        files: _abc.Iterable[_plugins_pb2.FileData] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateSupportDataResponse: _TypeAlias = GenerateSupportDataResponse  # noqa: Y015
+
+@_typing.final
+class WebSocketMessageHasBeenPostedRequest(_message.Message):
+    """WebSocketMessageHasBeenPostedRequest carries the arguments of WebSocketMessageHasBeenPosted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEB_CONN_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_FIELD_NUMBER: _builtins.int
+    web_conn_id: _builtins.str
+    """The connection's id."""
+    user_id: _builtins.str
+    """The connected user."""
+    @_builtins.property
+    def request(self) -> _frontend_pb2.WebSocketRequest:
+        """The request."""
+
+    def __init__(
+        self,
+        *,
+        web_conn_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        request: _frontend_pb2.WebSocketRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "user_id", b"user_id", "web_conn_id", b"web_conn_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebSocketMessageHasBeenPostedRequest: _TypeAlias = WebSocketMessageHasBeenPostedRequest  # noqa: Y015
+
+@_typing.final
+class WebSocketMessageHasBeenPostedResponse(_message.Message):
+    """WebSocketMessageHasBeenPostedResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebSocketMessageHasBeenPostedResponse: _TypeAlias = WebSocketMessageHasBeenPostedResponse  # noqa: Y015

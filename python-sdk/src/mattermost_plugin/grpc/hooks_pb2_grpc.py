@@ -250,6 +250,31 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.FromString,
                 _registered_method=True)
+        self.DraftWillBeUpserted = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/DraftWillBeUpserted',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedResponse.FromString,
+                _registered_method=True)
+        self.ScheduledPostWillBeCreated = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/ScheduledPostWillBeCreated',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedResponse.FromString,
+                _registered_method=True)
+        self.EmailNotificationWillBeSent = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/EmailNotificationWillBeSent',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentResponse.FromString,
+                _registered_method=True)
+        self.GenerateSupportData = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/GenerateSupportData',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataResponse.FromString,
+                _registered_method=True)
+        self.WebSocketMessageHasBeenPosted = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.FromString,
+                _registered_method=True)
         self.ServeHTTP = channel.stream_stream(
                 '/mattermost.plugin.PluginHooks/ServeHTTP',
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
@@ -651,6 +676,54 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DraftWillBeUpserted(self, request, context):
+        """---- Drafts ----
+
+        DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+        11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScheduledPostWillBeCreated(self, request, context):
+        """ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+        11.9.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EmailNotificationWillBeSent(self, request, context):
+        """---- Notifications ----
+
+        EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+        11.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GenerateSupportData(self, request, context):
+        """---- Support ----
+
+        GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+        9.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WebSocketMessageHasBeenPosted(self, request, context):
+        """---- WebSocket ----
+
+        WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+        6.0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ServeHTTP(self, request_iterator, context):
         """---- HTTP ----
 
@@ -889,6 +962,31 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.OnSharedChannelsProfileImageSyncMsg,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.SerializeToString,
+            ),
+            'DraftWillBeUpserted': grpc.unary_unary_rpc_method_handler(
+                    servicer.DraftWillBeUpserted,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedResponse.SerializeToString,
+            ),
+            'ScheduledPostWillBeCreated': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduledPostWillBeCreated,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedResponse.SerializeToString,
+            ),
+            'EmailNotificationWillBeSent': grpc.unary_unary_rpc_method_handler(
+                    servicer.EmailNotificationWillBeSent,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentResponse.SerializeToString,
+            ),
+            'GenerateSupportData': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateSupportData,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataResponse.SerializeToString,
+            ),
+            'WebSocketMessageHasBeenPosted': grpc.unary_unary_rpc_method_handler(
+                    servicer.WebSocketMessageHasBeenPosted,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.SerializeToString,
             ),
             'ServeHTTP': grpc.stream_stream_rpc_method_handler(
                     servicer.ServeHTTP,
@@ -2063,6 +2161,141 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg',
             mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsProfileImageSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DraftWillBeUpserted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/DraftWillBeUpserted',
+            mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.DraftWillBeUpsertedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduledPostWillBeCreated(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/ScheduledPostWillBeCreated',
+            mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.ScheduledPostWillBeCreatedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EmailNotificationWillBeSent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/EmailNotificationWillBeSent',
+            mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.EmailNotificationWillBeSentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateSupportData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/GenerateSupportData',
+            mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.GenerateSupportDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WebSocketMessageHasBeenPosted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted',
+            mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -257,6 +257,34 @@ class PluginHooksStub:
     """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
     9.5.
     """
+    DraftWillBeUpserted: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.DraftWillBeUpsertedRequest, _hooks_pb2.DraftWillBeUpsertedResponse]
+    """---- Drafts ----
+
+    DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+    11.9.
+    """
+    ScheduledPostWillBeCreated: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.ScheduledPostWillBeCreatedRequest, _hooks_pb2.ScheduledPostWillBeCreatedResponse]
+    """ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+    11.9.
+    """
+    EmailNotificationWillBeSent: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.EmailNotificationWillBeSentRequest, _hooks_pb2.EmailNotificationWillBeSentResponse]
+    """---- Notifications ----
+
+    EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+    11.0.
+    """
+    GenerateSupportData: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.GenerateSupportDataRequest, _hooks_pb2.GenerateSupportDataResponse]
+    """---- Support ----
+
+    GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+    9.8.
+    """
+    WebSocketMessageHasBeenPosted: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.WebSocketMessageHasBeenPostedRequest, _hooks_pb2.WebSocketMessageHasBeenPostedResponse]
+    """---- WebSocket ----
+
+    WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+    6.0.
+    """
     ServeHTTP: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]
     """---- HTTP ----
 
@@ -488,6 +516,34 @@ class PluginHooksAsyncStub(PluginHooksStub):
     OnSharedChannelsProfileImageSyncMsg: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgRequest, _hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse]  # type: ignore[assignment]
     """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
     9.5.
+    """
+    DraftWillBeUpserted: _aio.UnaryUnaryMultiCallable[_hooks_pb2.DraftWillBeUpsertedRequest, _hooks_pb2.DraftWillBeUpsertedResponse]  # type: ignore[assignment]
+    """---- Drafts ----
+
+    DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+    11.9.
+    """
+    ScheduledPostWillBeCreated: _aio.UnaryUnaryMultiCallable[_hooks_pb2.ScheduledPostWillBeCreatedRequest, _hooks_pb2.ScheduledPostWillBeCreatedResponse]  # type: ignore[assignment]
+    """ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+    11.9.
+    """
+    EmailNotificationWillBeSent: _aio.UnaryUnaryMultiCallable[_hooks_pb2.EmailNotificationWillBeSentRequest, _hooks_pb2.EmailNotificationWillBeSentResponse]  # type: ignore[assignment]
+    """---- Notifications ----
+
+    EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+    11.0.
+    """
+    GenerateSupportData: _aio.UnaryUnaryMultiCallable[_hooks_pb2.GenerateSupportDataRequest, _hooks_pb2.GenerateSupportDataResponse]  # type: ignore[assignment]
+    """---- Support ----
+
+    GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+    9.8.
+    """
+    WebSocketMessageHasBeenPosted: _aio.UnaryUnaryMultiCallable[_hooks_pb2.WebSocketMessageHasBeenPostedRequest, _hooks_pb2.WebSocketMessageHasBeenPostedResponse]  # type: ignore[assignment]
+    """---- WebSocket ----
+
+    WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+    6.0.
     """
     ServeHTTP: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]  # type: ignore[assignment]
     """---- HTTP ----
@@ -975,6 +1031,64 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse, _abc.Awaitable[_hooks_pb2.OnSharedChannelsProfileImageSyncMsgResponse]]:
         """OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
         9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def DraftWillBeUpserted(
+        self,
+        request: _hooks_pb2.DraftWillBeUpsertedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.DraftWillBeUpsertedResponse, _abc.Awaitable[_hooks_pb2.DraftWillBeUpsertedResponse]]:
+        """---- Drafts ----
+
+        DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+        11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def ScheduledPostWillBeCreated(
+        self,
+        request: _hooks_pb2.ScheduledPostWillBeCreatedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.ScheduledPostWillBeCreatedResponse, _abc.Awaitable[_hooks_pb2.ScheduledPostWillBeCreatedResponse]]:
+        """ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+        11.9.
+        """
+
+    @_abc_1.abstractmethod
+    def EmailNotificationWillBeSent(
+        self,
+        request: _hooks_pb2.EmailNotificationWillBeSentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.EmailNotificationWillBeSentResponse, _abc.Awaitable[_hooks_pb2.EmailNotificationWillBeSentResponse]]:
+        """---- Notifications ----
+
+        EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+        11.0.
+        """
+
+    @_abc_1.abstractmethod
+    def GenerateSupportData(
+        self,
+        request: _hooks_pb2.GenerateSupportDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.GenerateSupportDataResponse, _abc.Awaitable[_hooks_pb2.GenerateSupportDataResponse]]:
+        """---- Support ----
+
+        GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+        9.8.
+        """
+
+    @_abc_1.abstractmethod
+    def WebSocketMessageHasBeenPosted(
+        self,
+        request: _hooks_pb2.WebSocketMessageHasBeenPostedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.WebSocketMessageHasBeenPostedResponse, _abc.Awaitable[_hooks_pb2.WebSocketMessageHasBeenPostedResponse]]:
+        """---- WebSocket ----
+
+        WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+        6.0.
         """
 
     @_abc_1.abstractmethod

@@ -237,3 +237,145 @@ class SendPushNotificationResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SendPushNotificationResponse: _TypeAlias = SendPushNotificationResponse  # noqa: Y015
+
+@_typing.final
+class EmailNotificationContent(_message.Message):
+    """EmailNotificationContent is the parts of a notification email that a
+    plugin may rewrite (model.EmailNotificationContent).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SUB_TITLE_FIELD_NUMBER: _builtins.int
+    MESSAGE_HTML_FIELD_NUMBER: _builtins.int
+    MESSAGE_TEXT_FIELD_NUMBER: _builtins.int
+    BUTTON_TEXT_FIELD_NUMBER: _builtins.int
+    BUTTON_URL_FIELD_NUMBER: _builtins.int
+    FOOTER_TEXT_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    """The subject."""
+    title: _builtins.str
+    """The title."""
+    sub_title: _builtins.str
+    """The subtitle."""
+    message_html: _builtins.str
+    """The message, as HTML."""
+    message_text: _builtins.str
+    """The message, as text."""
+    button_text: _builtins.str
+    """The button's text."""
+    button_url: _builtins.str
+    """The button's link."""
+    footer_text: _builtins.str
+    """The footer."""
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        title: _builtins.str = ...,
+        sub_title: _builtins.str = ...,
+        message_html: _builtins.str = ...,
+        message_text: _builtins.str = ...,
+        button_text: _builtins.str = ...,
+        button_url: _builtins.str = ...,
+        footer_text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["button_text", b"button_text", "button_url", b"button_url", "footer_text", b"footer_text", "message_html", b"message_html", "message_text", b"message_text", "sub_title", b"sub_title", "subject", b"subject", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmailNotificationContent: _TypeAlias = EmailNotificationContent  # noqa: Y015
+
+@_typing.final
+class EmailNotification(_message.Message):
+    """EmailNotification is a notification email about to be sent
+    (model.EmailNotification).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    TEAM_ID_FIELD_NUMBER: _builtins.int
+    SENDER_ID_FIELD_NUMBER: _builtins.int
+    SENDER_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    RECIPIENT_ID_FIELD_NUMBER: _builtins.int
+    ROOT_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_TYPE_FIELD_NUMBER: _builtins.int
+    CHANNEL_NAME_FIELD_NUMBER: _builtins.int
+    TEAM_NAME_FIELD_NUMBER: _builtins.int
+    SENDER_USERNAME_FIELD_NUMBER: _builtins.int
+    IS_DIRECT_MESSAGE_FIELD_NUMBER: _builtins.int
+    IS_GROUP_MESSAGE_FIELD_NUMBER: _builtins.int
+    IS_THREAD_REPLY_FIELD_NUMBER: _builtins.int
+    IS_CRT_ENABLED_FIELD_NUMBER: _builtins.int
+    USE_MILITARY_TIME_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    """Id of the post it is about."""
+    channel_id: _builtins.str
+    """Id of the post's channel."""
+    team_id: _builtins.str
+    """Id of the channel's team."""
+    sender_id: _builtins.str
+    """Id of the post's author."""
+    sender_display_name: _builtins.str
+    """The author's display name."""
+    recipient_id: _builtins.str
+    """Id of the recipient."""
+    root_id: _builtins.str
+    """Id of the thread's root post, for a reply."""
+    channel_type: _builtins.str
+    """The channel's type: "O", "P", "D" or "G"."""
+    channel_name: _builtins.str
+    """The channel's name."""
+    team_name: _builtins.str
+    """The team's name."""
+    sender_username: _builtins.str
+    """The author's username."""
+    is_direct_message: _builtins.bool
+    """Whether the post is in a direct message."""
+    is_group_message: _builtins.bool
+    """Whether the post is in a group message."""
+    is_thread_reply: _builtins.bool
+    """Whether the post is a reply in a thread."""
+    is_crt_enabled: _builtins.bool
+    """Whether collapsed reply threads are on for the recipient."""
+    use_military_time: _builtins.bool
+    """Whether the recipient uses a 24-hour clock."""
+    @_builtins.property
+    def content(self) -> Global___EmailNotificationContent:
+        """The email's parts."""
+
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        channel_id: _builtins.str = ...,
+        team_id: _builtins.str = ...,
+        sender_id: _builtins.str = ...,
+        sender_display_name: _builtins.str = ...,
+        recipient_id: _builtins.str = ...,
+        root_id: _builtins.str = ...,
+        channel_type: _builtins.str = ...,
+        channel_name: _builtins.str = ...,
+        team_name: _builtins.str = ...,
+        sender_username: _builtins.str = ...,
+        is_direct_message: _builtins.bool = ...,
+        is_group_message: _builtins.bool = ...,
+        is_thread_reply: _builtins.bool = ...,
+        is_crt_enabled: _builtins.bool = ...,
+        use_military_time: _builtins.bool = ...,
+        content: Global___EmailNotificationContent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "channel_name", b"channel_name", "channel_type", b"channel_type", "content", b"content", "is_crt_enabled", b"is_crt_enabled", "is_direct_message", b"is_direct_message", "is_group_message", b"is_group_message", "is_thread_reply", b"is_thread_reply", "post_id", b"post_id", "recipient_id", b"recipient_id", "root_id", b"root_id", "sender_display_name", b"sender_display_name", "sender_id", b"sender_id", "sender_username", b"sender_username", "team_id", b"team_id", "team_name", b"team_name", "use_military_time", b"use_military_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmailNotification: _TypeAlias = EmailNotification  # noqa: Y015

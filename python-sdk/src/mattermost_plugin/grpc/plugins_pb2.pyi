@@ -1151,3 +1151,29 @@ class PluginHTTPResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
 
 Global___PluginHTTPResponse: _TypeAlias = PluginHTTPResponse  # noqa: Y015
+
+@_typing.final
+class FileData(_message.Message):
+    """FileData is a named file for the support packet (model.FileData)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILENAME_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    filename: _builtins.str
+    """The file's name in the packet."""
+    body: _builtins.bytes
+    """The file's content."""
+    def __init__(
+        self,
+        *,
+        filename: _builtins.str = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "filename", b"filename"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileData: _TypeAlias = FileData  # noqa: Y015

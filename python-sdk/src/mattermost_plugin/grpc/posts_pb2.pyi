@@ -1522,3 +1522,119 @@ class MoveThreadsToBackingChannelResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MoveThreadsToBackingChannelResponse: _TypeAlias = MoveThreadsToBackingChannelResponse  # noqa: Y015
+
+@_typing.final
+class Draft(_message.Message):
+    """Draft is an unsent message in a channel or thread (model.Draft)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREATE_AT_FIELD_NUMBER: _builtins.int
+    UPDATE_AT_FIELD_NUMBER: _builtins.int
+    DELETE_AT_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    ROOT_ID_FIELD_NUMBER: _builtins.int
+    WIKI_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    PROPS_FIELD_NUMBER: _builtins.int
+    FILE_IDS_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    create_at: _builtins.int
+    """Creation time, in milliseconds since the Unix epoch."""
+    update_at: _builtins.int
+    """Time of the last update, in milliseconds."""
+    delete_at: _builtins.int
+    """Deletion time in milliseconds; 0 while live. Deprecated upstream:
+    drafts are deleted outright.
+    """
+    user_id: _builtins.str
+    """Id of the author."""
+    channel_id: _builtins.str
+    """Id of the channel."""
+    root_id: _builtins.str
+    """Id of the thread's root post, for a reply."""
+    wiki_id: _builtins.str
+    """Id of the wiki, for a wiki page draft."""
+    message: _builtins.str
+    """The text."""
+    @_builtins.property
+    def props(self) -> _struct_pb2.Struct:
+        """Free-form properties."""
+
+    @_builtins.property
+    def file_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Ids of the attached files."""
+
+    @_builtins.property
+    def metadata(self) -> Global___PostMetadata:
+        """Attachments' and embeds' metadata."""
+
+    @_builtins.property
+    def priority(self) -> _struct_pb2.Struct:
+        """The message's priority settings."""
+
+    def __init__(
+        self,
+        *,
+        create_at: _builtins.int = ...,
+        update_at: _builtins.int = ...,
+        delete_at: _builtins.int = ...,
+        user_id: _builtins.str = ...,
+        channel_id: _builtins.str = ...,
+        root_id: _builtins.str = ...,
+        wiki_id: _builtins.str = ...,
+        message: _builtins.str = ...,
+        props: _struct_pb2.Struct | None = ...,
+        file_ids: _abc.Iterable[_builtins.str] | None = ...,
+        metadata: Global___PostMetadata | None = ...,
+        priority: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata", "priority", b"priority", "props", b"props"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "create_at", b"create_at", "delete_at", b"delete_at", "file_ids", b"file_ids", "message", b"message", "metadata", b"metadata", "priority", b"priority", "props", b"props", "root_id", b"root_id", "update_at", b"update_at", "user_id", b"user_id", "wiki_id", b"wiki_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Draft: _TypeAlias = Draft  # noqa: Y015
+
+@_typing.final
+class ScheduledPost(_message.Message):
+    """ScheduledPost is a draft to be posted at a set time (model.ScheduledPost)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DRAFT_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    SCHEDULED_AT_FIELD_NUMBER: _builtins.int
+    PROCESSED_AT_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """26-character id."""
+    scheduled_at: _builtins.int
+    """When to post it, in milliseconds since the Unix epoch."""
+    processed_at: _builtins.int
+    """When it was processed, in milliseconds; 0 before."""
+    error_code: _builtins.str
+    """Why processing failed, if it did."""
+    @_builtins.property
+    def draft(self) -> Global___Draft:
+        """The draft's fields."""
+
+    def __init__(
+        self,
+        *,
+        draft: Global___Draft | None = ...,
+        id: _builtins.str = ...,
+        scheduled_at: _builtins.int = ...,
+        processed_at: _builtins.int = ...,
+        error_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["draft", b"draft"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["draft", b"draft", "error_code", b"error_code", "id", b"id", "processed_at", b"processed_at", "scheduled_at", b"scheduled_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduledPost: _TypeAlias = ScheduledPost  # noqa: Y015

@@ -37,3 +37,37 @@ func (c *Client) MessagesWillBeConsumedWithContext(ctx context.Context, hc *plug
 	})
 	return result
 }
+
+// DraftWillBeUpserted implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
+func (c *Client) DraftWillBeUpserted(ctx context.Context, hc *pluginpb.Context, draft *pluginpb.Draft) (*pluginpb.Draft, string) {
+	result, reason := draft, ""
+	_ = c.Call(ctx, "DraftWillBeUpserted", func(ctx context.Context) error {
+		resp, err := c.rpc.DraftWillBeUpserted(ctx, &pluginpb.DraftWillBeUpsertedRequest{Context: hc, Draft: draft})
+		if err != nil {
+			return err
+		}
+		if resp.GetDraft() != nil {
+			result = resp.GetDraft()
+		}
+		reason = resp.GetRejectionReason()
+		return nil
+	})
+	return result, reason
+}
+
+// ScheduledPostWillBeCreated implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
+func (c *Client) ScheduledPostWillBeCreated(ctx context.Context, hc *pluginpb.Context, scheduledPost *pluginpb.ScheduledPost) (*pluginpb.ScheduledPost, string) {
+	result, reason := scheduledPost, ""
+	_ = c.Call(ctx, "ScheduledPostWillBeCreated", func(ctx context.Context) error {
+		resp, err := c.rpc.ScheduledPostWillBeCreated(ctx, &pluginpb.ScheduledPostWillBeCreatedRequest{Context: hc, ScheduledPost: scheduledPost})
+		if err != nil {
+			return err
+		}
+		if resp.GetScheduledPost() != nil {
+			result = resp.GetScheduledPost()
+		}
+		reason = resp.GetRejectionReason()
+		return nil
+	})
+	return result, reason
+}

@@ -133,3 +133,34 @@ func (c *Client) OnSharedChannelsProfileImageSyncMsg(ctx context.Context, user *
 		return err
 	}))
 }
+
+// EmailNotificationWillBeSent implements [Hooks]. It returns the content to send instead (nil keeps it) and a reason to drop the email; it fails open.
+func (c *Client) EmailNotificationWillBeSent(ctx context.Context, notification *pluginpb.EmailNotification) (*pluginpb.EmailNotificationContent, string) {
+	var content *pluginpb.EmailNotificationContent
+	reason := ""
+	_ = c.Call(ctx, "EmailNotificationWillBeSent", func(ctx context.Context) error {
+		resp, err := c.rpc.EmailNotificationWillBeSent(ctx, &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: notification})
+		content, reason = resp.GetContent(), resp.GetRejectionReason()
+		return err
+	})
+	return content, reason
+}
+
+// GenerateSupportData implements [Hooks]. The plugin's error is returned; a call that cannot be made adds nothing.
+func (c *Client) GenerateSupportData(ctx context.Context, hc *pluginpb.Context) ([]*pluginpb.FileData, error) {
+	var files []*pluginpb.FileData
+	err := c.Call(ctx, "GenerateSupportData", func(ctx context.Context) error {
+		resp, err := c.rpc.GenerateSupportData(ctx, &pluginpb.GenerateSupportDataRequest{Context: hc})
+		files = resp.GetFiles()
+		return err
+	})
+	return files, returnedError(err)
+}
+
+// WebSocketMessageHasBeenPosted implements [Hooks].
+func (c *Client) WebSocketMessageHasBeenPosted(ctx context.Context, webConnID string, userID string, request *pluginpb.WebSocketRequest) {
+	_ = c.Call(ctx, "WebSocketMessageHasBeenPosted", func(ctx context.Context) error {
+		_, err := c.rpc.WebSocketMessageHasBeenPosted(ctx, &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Request: request})
+		return err
+	})
+}

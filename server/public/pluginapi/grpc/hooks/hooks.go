@@ -91,6 +91,11 @@ type Hooks interface {
 	OnSharedChannelsPing(ctx context.Context, rc *pluginpb.RemoteCluster) bool
 	OnSharedChannelsAttachmentSyncMsg(ctx context.Context, info *pluginpb.FileInfo, post *pluginpb.Post, rc *pluginpb.RemoteCluster) error
 	OnSharedChannelsProfileImageSyncMsg(ctx context.Context, user *pluginpb.User, rc *pluginpb.RemoteCluster) error
+	DraftWillBeUpserted(ctx context.Context, c *pluginpb.Context, draft *pluginpb.Draft) (*pluginpb.Draft, string)
+	ScheduledPostWillBeCreated(ctx context.Context, c *pluginpb.Context, scheduledPost *pluginpb.ScheduledPost) (*pluginpb.ScheduledPost, string)
+	EmailNotificationWillBeSent(ctx context.Context, notification *pluginpb.EmailNotification) (*pluginpb.EmailNotificationContent, string)
+	GenerateSupportData(ctx context.Context, c *pluginpb.Context) ([]*pluginpb.FileData, error)
+	WebSocketMessageHasBeenPosted(ctx context.Context, webConnID string, userID string, request *pluginpb.WebSocketRequest)
 
 	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
 	// the path and query with that prefix removed. Both bodies stream.

@@ -114,3 +114,27 @@ func (None) OnSharedChannelsAttachmentSyncMsg(_ context.Context, _ *pluginpb.Fil
 func (None) OnSharedChannelsProfileImageSyncMsg(_ context.Context, _ *pluginpb.User, _ *pluginpb.RemoteCluster) error {
 	return nil
 }
+
+// DraftWillBeUpserted keeps the change.
+func (None) DraftWillBeUpserted(_ context.Context, _ *pluginpb.Context, draft *pluginpb.Draft) (*pluginpb.Draft, string) {
+	return draft, ""
+}
+
+// ScheduledPostWillBeCreated keeps the change.
+func (None) ScheduledPostWillBeCreated(_ context.Context, _ *pluginpb.Context, scheduledPost *pluginpb.ScheduledPost) (*pluginpb.ScheduledPost, string) {
+	return scheduledPost, ""
+}
+
+// EmailNotificationWillBeSent keeps the email.
+func (None) EmailNotificationWillBeSent(_ context.Context, _ *pluginpb.EmailNotification) (*pluginpb.EmailNotificationContent, string) {
+	return nil, ""
+}
+
+// GenerateSupportData adds nothing.
+func (None) GenerateSupportData(_ context.Context, _ *pluginpb.Context) ([]*pluginpb.FileData, error) {
+	return nil, nil
+}
+
+// WebSocketMessageHasBeenPosted does nothing.
+func (None) WebSocketMessageHasBeenPosted(_ context.Context, _ string, _ string, _ *pluginpb.WebSocketRequest) {
+}

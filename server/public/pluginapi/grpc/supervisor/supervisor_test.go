@@ -188,8 +188,11 @@ var allHooks = []string{
 	"ChannelWillBeRestored",
 	"ChannelWillBeUpdated",
 	"ConfigurationWillBeSaved",
+	"DraftWillBeUpserted",
+	"EmailNotificationWillBeSent",
 	"ExecuteCommand",
 	"FileWillBeDownloaded",
+	"GenerateSupportData",
 	"MessageHasBeenDeleted",
 	"MessageHasBeenPosted",
 	"MessageHasBeenUpdated",
@@ -214,6 +217,7 @@ var allHooks = []string{
 	"ReactionHasBeenAdded",
 	"ReactionHasBeenRemoved",
 	"RunDataRetention",
+	"ScheduledPostWillBeCreated",
 	"ServeHTTP",
 	"ServeMetrics",
 	"TeamMemberWillBeAdded",
@@ -226,6 +230,7 @@ var allHooks = []string{
 	"UserHasLoggedIn",
 	"UserWillBeUpdated",
 	"UserWillLogIn",
+	"WebSocketMessageHasBeenPosted",
 }
 
 // TestEveryHook drives every hook of the contract through a real Python
@@ -430,6 +435,36 @@ func TestEveryHook(t *testing.T) {
 					if !errors.As(err, &callErr) || !strings.Contains(err.Error(), "cannot sync this image") {
 						t.Errorf("OnSharedChannelsProfileImageSyncMsg(broken) = %v, want the plugin's error", err)
 					}
+				}, class},
+				{"DraftWillBeUpserted", func(t *testing.T) {
+					got, reason := h.DraftWillBeUpserted(ctx, hc, &pluginpb.Draft{Message: "  hi  "})
+					if got.GetMessage() != "hi" || reason != "" {
+						t.Errorf("DraftWillBeUpserted = %v, %q", got, reason)
+					}
+					if _, reason := h.DraftWillBeUpserted(ctx, hc, &pluginpb.Draft{Message: "secret"}); reason != "no drafts here" {
+						t.Errorf("DraftWillBeUpserted(secret) reason = %q", reason)
+					}
+				}, class},
+				{"ScheduledPostWillBeCreated", func(t *testing.T) {
+					got, _ := h.ScheduledPostWillBeCreated(ctx, hc, &pluginpb.ScheduledPost{Id: "s", Draft: &pluginpb.Draft{Message: "later"}})
+					if got.GetErrorCode() != "checked" || got.GetDraft().GetMessage() != "later" {
+						t.Errorf("ScheduledPostWillBeCreated = %v", got)
+					}
+				}, class},
+				{"EmailNotificationWillBeSent", func(t *testing.T) {
+					content, reason := h.EmailNotificationWillBeSent(ctx, &pluginpb.EmailNotification{TeamName: "t", Content: &pluginpb.EmailNotificationContent{Subject: "New post"}})
+					if content.GetSubject() != "[t] New post" || reason != "" {
+						t.Errorf("EmailNotificationWillBeSent = %v, %q", content, reason)
+					}
+				}, class},
+				{"GenerateSupportData", func(t *testing.T) {
+					files, err := h.GenerateSupportData(ctx, hc)
+					if err != nil || len(files) != 1 || files[0].GetFilename() != "plugin/diag.txt" || string(files[0].GetBody()) != "all good" {
+						t.Errorf("GenerateSupportData = %v, %v", files, err)
+					}
+				}, class},
+				{"WebSocketMessageHasBeenPosted", func(*testing.T) {
+					h.WebSocketMessageHasBeenPosted(ctx, "conn1", "bob", &pluginpb.WebSocketRequest{Seq: 1, Action: "custom_x"})
 				}, class},
 				{"ServeMetrics", func(t *testing.T) {
 					w := httptest.NewRecorder()

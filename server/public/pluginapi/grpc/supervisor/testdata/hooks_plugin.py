@@ -13,7 +13,7 @@ import time
 
 import mattermost_plugin as mp
 from mattermost_plugin._plugin.hookspec import HOOKS
-from mattermost_plugin.models import CommandResponse
+from mattermost_plugin.models import CommandResponse, EmailNotificationContent, FileData
 
 print("printed at import, before the handshake")
 
@@ -99,6 +99,18 @@ MORE_ANSWERS = {
     "OnSharedChannelsPing": lambda remote: True,
     "OnSharedChannelsAttachmentSyncMsg": lambda info, post, remote: None,
     "OnSharedChannelsProfileImageSyncMsg": lambda user, remote: _fail_profile(user),
+    "DraftWillBeUpserted": lambda c, draft: (
+        (None, "no drafts here")
+        if draft.message == "secret"
+        else _with(draft, message=draft.message.strip())
+    ),
+    "ScheduledPostWillBeCreated": lambda c, scheduled: _with(scheduled, error_code="checked"),
+    "EmailNotificationWillBeSent": lambda email: (
+        EmailNotificationContent(subject=f"[{email.team_name}] {email.content.subject}"),
+        "",
+    ),
+    "GenerateSupportData": lambda c: [FileData(filename="plugin/diag.txt", body=b"all good")],
+    "WebSocketMessageHasBeenPosted": lambda conn, user, request: None,
 }
 
 

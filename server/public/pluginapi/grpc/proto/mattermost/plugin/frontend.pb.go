@@ -1043,6 +1043,71 @@ func (*PublishUserTypingResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_frontend_proto_rawDescGZIP(), []int{13}
 }
 
+// WebSocketRequest is a request a client sent over its websocket
+// (model.WebSocketRequest).
+type WebSocketRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The client's sequence number.
+	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The action, such as "user_typing" or "custom_<plugin id>_<action>".
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// The request's data.
+	Data          *structpb.Struct `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebSocketRequest) Reset() {
+	*x = WebSocketRequest{}
+	mi := &file_mattermost_plugin_frontend_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSocketRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSocketRequest) ProtoMessage() {}
+
+func (x *WebSocketRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_frontend_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSocketRequest.ProtoReflect.Descriptor instead.
+func (*WebSocketRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_frontend_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WebSocketRequest) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *WebSocketRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *WebSocketRequest) GetData() *structpb.Struct {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_mattermost_plugin_frontend_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_frontend_proto_rawDesc = "" +
@@ -1130,7 +1195,11 @@ const file_mattermost_plugin_frontend_proto_rawDesc = "" +
 	"\n" +
 	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n" +
 	"\tparent_id\x18\x03 \x01(\tR\bparentId\"\x1b\n" +
-	"\x19PublishUserTypingResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x19PublishUserTypingResponse\"i\n" +
+	"\x10WebSocketRequest\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12+\n" +
+	"\x04data\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04dataBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_frontend_proto_rawDescOnce sync.Once
@@ -1144,7 +1213,7 @@ func file_mattermost_plugin_frontend_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_frontend_proto_rawDescData
 }
 
-var file_mattermost_plugin_frontend_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_mattermost_plugin_frontend_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_mattermost_plugin_frontend_proto_goTypes = []any{
 	(*WebsocketBroadcast)(nil),            // 0: mattermost.plugin.WebsocketBroadcast
 	(*PostActionOptions)(nil),             // 1: mattermost.plugin.PostActionOptions
@@ -1160,24 +1229,26 @@ var file_mattermost_plugin_frontend_proto_goTypes = []any{
 	(*SendToastMessageResponse)(nil),      // 11: mattermost.plugin.SendToastMessageResponse
 	(*PublishUserTypingRequest)(nil),      // 12: mattermost.plugin.PublishUserTypingRequest
 	(*PublishUserTypingResponse)(nil),     // 13: mattermost.plugin.PublishUserTypingResponse
-	nil,                                   // 14: mattermost.plugin.WebsocketBroadcast.OmitUsersEntry
-	(*structpb.Struct)(nil),               // 15: google.protobuf.Struct
+	(*WebSocketRequest)(nil),              // 14: mattermost.plugin.WebSocketRequest
+	nil,                                   // 15: mattermost.plugin.WebsocketBroadcast.OmitUsersEntry
+	(*structpb.Struct)(nil),               // 16: google.protobuf.Struct
 }
 var file_mattermost_plugin_frontend_proto_depIdxs = []int32{
-	14, // 0: mattermost.plugin.WebsocketBroadcast.omit_users:type_name -> mattermost.plugin.WebsocketBroadcast.OmitUsersEntry
-	15, // 1: mattermost.plugin.WebsocketBroadcast.broadcast_hook_args:type_name -> google.protobuf.Struct
+	15, // 0: mattermost.plugin.WebsocketBroadcast.omit_users:type_name -> mattermost.plugin.WebsocketBroadcast.OmitUsersEntry
+	16, // 1: mattermost.plugin.WebsocketBroadcast.broadcast_hook_args:type_name -> google.protobuf.Struct
 	1,  // 2: mattermost.plugin.DialogElement.options:type_name -> mattermost.plugin.PostActionOptions
 	2,  // 3: mattermost.plugin.Dialog.elements:type_name -> mattermost.plugin.DialogElement
 	3,  // 4: mattermost.plugin.OpenDialogRequest.dialog:type_name -> mattermost.plugin.Dialog
-	15, // 5: mattermost.plugin.PublishWebSocketEventRequest.payload:type_name -> google.protobuf.Struct
+	16, // 5: mattermost.plugin.PublishWebSocketEventRequest.payload:type_name -> google.protobuf.Struct
 	0,  // 6: mattermost.plugin.PublishWebSocketEventRequest.broadcast:type_name -> mattermost.plugin.WebsocketBroadcast
 	4,  // 7: mattermost.plugin.OpenInteractiveDialogRequest.dialog:type_name -> mattermost.plugin.OpenDialogRequest
 	5,  // 8: mattermost.plugin.SendToastMessageRequest.options:type_name -> mattermost.plugin.SendToastMessageOptions
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	16, // 9: mattermost.plugin.WebSocketRequest.data:type_name -> google.protobuf.Struct
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_frontend_proto_init() }
@@ -1191,7 +1262,7 @@ func file_mattermost_plugin_frontend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_frontend_proto_rawDesc), len(file_mattermost_plugin_frontend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

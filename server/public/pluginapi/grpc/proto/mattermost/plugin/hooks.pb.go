@@ -4715,11 +4715,525 @@ func (*ServeMetricsResponse_Head) isServeMetricsResponse_Part() {}
 
 func (*ServeMetricsResponse_Chunk) isServeMetricsResponse_Part() {}
 
+// DraftWillBeUpsertedRequest carries the arguments of DraftWillBeUpserted.
+type DraftWillBeUpsertedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The draft.
+	Draft         *Draft `protobuf:"bytes,2,opt,name=draft,proto3" json:"draft,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DraftWillBeUpsertedRequest) Reset() {
+	*x = DraftWillBeUpsertedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DraftWillBeUpsertedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DraftWillBeUpsertedRequest) ProtoMessage() {}
+
+func (x *DraftWillBeUpsertedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DraftWillBeUpsertedRequest.ProtoReflect.Descriptor instead.
+func (*DraftWillBeUpsertedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{92}
+}
+
+func (x *DraftWillBeUpsertedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *DraftWillBeUpsertedRequest) GetDraft() *Draft {
+	if x != nil {
+		return x.Draft
+	}
+	return nil
+}
+
+// DraftWillBeUpsertedResponse keeps, replaces or rejects the draft.
+type DraftWillBeUpsertedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft to store instead; unset keeps it.
+	Draft *Draft `protobuf:"bytes,1,opt,name=draft,proto3" json:"draft,omitempty"`
+	// Non-empty rejects the draft with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DraftWillBeUpsertedResponse) Reset() {
+	*x = DraftWillBeUpsertedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DraftWillBeUpsertedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DraftWillBeUpsertedResponse) ProtoMessage() {}
+
+func (x *DraftWillBeUpsertedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DraftWillBeUpsertedResponse.ProtoReflect.Descriptor instead.
+func (*DraftWillBeUpsertedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *DraftWillBeUpsertedResponse) GetDraft() *Draft {
+	if x != nil {
+		return x.Draft
+	}
+	return nil
+}
+
+func (x *DraftWillBeUpsertedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// ScheduledPostWillBeCreatedRequest carries the arguments of ScheduledPostWillBeCreated.
+type ScheduledPostWillBeCreatedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The scheduled post.
+	ScheduledPost *ScheduledPost `protobuf:"bytes,2,opt,name=scheduled_post,json=scheduledPost,proto3" json:"scheduled_post,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScheduledPostWillBeCreatedRequest) Reset() {
+	*x = ScheduledPostWillBeCreatedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduledPostWillBeCreatedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduledPostWillBeCreatedRequest) ProtoMessage() {}
+
+func (x *ScheduledPostWillBeCreatedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduledPostWillBeCreatedRequest.ProtoReflect.Descriptor instead.
+func (*ScheduledPostWillBeCreatedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{94}
+}
+
+func (x *ScheduledPostWillBeCreatedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *ScheduledPostWillBeCreatedRequest) GetScheduledPost() *ScheduledPost {
+	if x != nil {
+		return x.ScheduledPost
+	}
+	return nil
+}
+
+// ScheduledPostWillBeCreatedResponse keeps, replaces or rejects the scheduled post.
+type ScheduledPostWillBeCreatedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The scheduled post to store instead; unset keeps it.
+	ScheduledPost *ScheduledPost `protobuf:"bytes,1,opt,name=scheduled_post,json=scheduledPost,proto3" json:"scheduled_post,omitempty"`
+	// Non-empty rejects it with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ScheduledPostWillBeCreatedResponse) Reset() {
+	*x = ScheduledPostWillBeCreatedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduledPostWillBeCreatedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduledPostWillBeCreatedResponse) ProtoMessage() {}
+
+func (x *ScheduledPostWillBeCreatedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduledPostWillBeCreatedResponse.ProtoReflect.Descriptor instead.
+func (*ScheduledPostWillBeCreatedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{95}
+}
+
+func (x *ScheduledPostWillBeCreatedResponse) GetScheduledPost() *ScheduledPost {
+	if x != nil {
+		return x.ScheduledPost
+	}
+	return nil
+}
+
+func (x *ScheduledPostWillBeCreatedResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// EmailNotificationWillBeSentRequest carries the arguments of EmailNotificationWillBeSent.
+type EmailNotificationWillBeSentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The email.
+	EmailNotification *EmailNotification `protobuf:"bytes,1,opt,name=email_notification,json=emailNotification,proto3" json:"email_notification,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EmailNotificationWillBeSentRequest) Reset() {
+	*x = EmailNotificationWillBeSentRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailNotificationWillBeSentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailNotificationWillBeSentRequest) ProtoMessage() {}
+
+func (x *EmailNotificationWillBeSentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailNotificationWillBeSentRequest.ProtoReflect.Descriptor instead.
+func (*EmailNotificationWillBeSentRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{96}
+}
+
+func (x *EmailNotificationWillBeSentRequest) GetEmailNotification() *EmailNotification {
+	if x != nil {
+		return x.EmailNotification
+	}
+	return nil
+}
+
+// EmailNotificationWillBeSentResponse keeps, rewrites or drops the email.
+type EmailNotificationWillBeSentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The content to send instead; unset keeps it.
+	Content *EmailNotificationContent `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// Non-empty drops the email, with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *EmailNotificationWillBeSentResponse) Reset() {
+	*x = EmailNotificationWillBeSentResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailNotificationWillBeSentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailNotificationWillBeSentResponse) ProtoMessage() {}
+
+func (x *EmailNotificationWillBeSentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailNotificationWillBeSentResponse.ProtoReflect.Descriptor instead.
+func (*EmailNotificationWillBeSentResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *EmailNotificationWillBeSentResponse) GetContent() *EmailNotificationContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *EmailNotificationWillBeSentResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// GenerateSupportDataRequest carries the arguments of GenerateSupportData.
+type GenerateSupportDataRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context       *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateSupportDataRequest) Reset() {
+	*x = GenerateSupportDataRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateSupportDataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateSupportDataRequest) ProtoMessage() {}
+
+func (x *GenerateSupportDataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateSupportDataRequest.ProtoReflect.Descriptor instead.
+func (*GenerateSupportDataRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *GenerateSupportDataRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+// GenerateSupportDataResponse lists the files.
+type GenerateSupportDataResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The files to add.
+	Files         []*FileData `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateSupportDataResponse) Reset() {
+	*x = GenerateSupportDataResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateSupportDataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateSupportDataResponse) ProtoMessage() {}
+
+func (x *GenerateSupportDataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateSupportDataResponse.ProtoReflect.Descriptor instead.
+func (*GenerateSupportDataResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *GenerateSupportDataResponse) GetFiles() []*FileData {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+// WebSocketMessageHasBeenPostedRequest carries the arguments of WebSocketMessageHasBeenPosted.
+type WebSocketMessageHasBeenPostedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connection's id.
+	WebConnId string `protobuf:"bytes,1,opt,name=web_conn_id,json=webConnId,proto3" json:"web_conn_id,omitempty"`
+	// The connected user.
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The request.
+	Request       *WebSocketRequest `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebSocketMessageHasBeenPostedRequest) Reset() {
+	*x = WebSocketMessageHasBeenPostedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSocketMessageHasBeenPostedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSocketMessageHasBeenPostedRequest) ProtoMessage() {}
+
+func (x *WebSocketMessageHasBeenPostedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSocketMessageHasBeenPostedRequest.ProtoReflect.Descriptor instead.
+func (*WebSocketMessageHasBeenPostedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *WebSocketMessageHasBeenPostedRequest) GetWebConnId() string {
+	if x != nil {
+		return x.WebConnId
+	}
+	return ""
+}
+
+func (x *WebSocketMessageHasBeenPostedRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *WebSocketMessageHasBeenPostedRequest) GetRequest() *WebSocketRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// WebSocketMessageHasBeenPostedResponse has no fields.
+type WebSocketMessageHasBeenPostedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebSocketMessageHasBeenPostedResponse) Reset() {
+	*x = WebSocketMessageHasBeenPostedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebSocketMessageHasBeenPostedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebSocketMessageHasBeenPostedResponse) ProtoMessage() {}
+
+func (x *WebSocketMessageHasBeenPostedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebSocketMessageHasBeenPostedResponse.ProtoReflect.Descriptor instead.
+func (*WebSocketMessageHasBeenPostedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{101}
+}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\n" +
-	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/files.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
+	"\x1dmattermost/plugin/hooks.proto\x12\x11mattermost.plugin\x1a mattermost/plugin/channels.proto\x1a\x1fmattermost/plugin/cluster.proto\x1a mattermost/plugin/commands.proto\x1a\x1emattermost/plugin/config.proto\x1a\x1dmattermost/plugin/files.proto\x1a mattermost/plugin/frontend.proto\x1a%mattermost/plugin/notifications.proto\x1a\x1fmattermost/plugin/plugins.proto\x1a\x1dmattermost/plugin/posts.proto\x1a#mattermost/plugin/preferences.proto\x1a!mattermost/plugin/reactions.proto\x1a'mattermost/plugin/shared_channels.proto\x1a\x1dmattermost/plugin/teams.proto\x1a\x1dmattermost/plugin/users.proto\"\xae\x01\n" +
 	"\aContext\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
@@ -4953,7 +5467,33 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x12\x14\n" +
 	"\x05flush\x18\x03 \x01(\bR\x05flushB\x06\n" +
-	"\x04part2\x8c*\n" +
+	"\x04part\"\x82\x01\n" +
+	"\x1aDraftWillBeUpsertedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12.\n" +
+	"\x05draft\x18\x02 \x01(\v2\x18.mattermost.plugin.DraftR\x05draft\"x\n" +
+	"\x1bDraftWillBeUpsertedResponse\x12.\n" +
+	"\x05draft\x18\x01 \x01(\v2\x18.mattermost.plugin.DraftR\x05draft\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xa2\x01\n" +
+	"!ScheduledPostWillBeCreatedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12G\n" +
+	"\x0escheduled_post\x18\x02 \x01(\v2 .mattermost.plugin.ScheduledPostR\rscheduledPost\"\x98\x01\n" +
+	"\"ScheduledPostWillBeCreatedResponse\x12G\n" +
+	"\x0escheduled_post\x18\x01 \x01(\v2 .mattermost.plugin.ScheduledPostR\rscheduledPost\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"y\n" +
+	"\"EmailNotificationWillBeSentRequest\x12S\n" +
+	"\x12email_notification\x18\x01 \x01(\v2$.mattermost.plugin.EmailNotificationR\x11emailNotification\"\x97\x01\n" +
+	"#EmailNotificationWillBeSentResponse\x12E\n" +
+	"\acontent\x18\x01 \x01(\v2+.mattermost.plugin.EmailNotificationContentR\acontent\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"R\n" +
+	"\x1aGenerateSupportDataRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\"P\n" +
+	"\x1bGenerateSupportDataResponse\x121\n" +
+	"\x05files\x18\x01 \x03(\v2\x1b.mattermost.plugin.FileDataR\x05files\"\x9e\x01\n" +
+	"$WebSocketMessageHasBeenPostedRequest\x12\x1e\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tR\twebConnId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12=\n" +
+	"\arequest\x18\x03 \x01(\v2#.mattermost.plugin.WebSocketRequestR\arequest\"'\n" +
+	"%WebSocketMessageHasBeenPostedResponse2\xa8/\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -4998,7 +5538,12 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x18NotificationWillBePushed\x122.mattermost.plugin.NotificationWillBePushedRequest\x1a3.mattermost.plugin.NotificationWillBePushedResponse\x12w\n" +
 	"\x14OnSharedChannelsPing\x12..mattermost.plugin.OnSharedChannelsPingRequest\x1a/.mattermost.plugin.OnSharedChannelsPingResponse\x12\x9e\x01\n" +
 	"!OnSharedChannelsAttachmentSyncMsg\x12;.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest\x1a<.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse\x12\xa4\x01\n" +
-	"#OnSharedChannelsProfileImageSyncMsg\x12=.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest\x1a>.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse\x12Z\n" +
+	"#OnSharedChannelsProfileImageSyncMsg\x12=.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest\x1a>.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse\x12t\n" +
+	"\x13DraftWillBeUpserted\x12-.mattermost.plugin.DraftWillBeUpsertedRequest\x1a..mattermost.plugin.DraftWillBeUpsertedResponse\x12\x89\x01\n" +
+	"\x1aScheduledPostWillBeCreated\x124.mattermost.plugin.ScheduledPostWillBeCreatedRequest\x1a5.mattermost.plugin.ScheduledPostWillBeCreatedResponse\x12\x8c\x01\n" +
+	"\x1bEmailNotificationWillBeSent\x125.mattermost.plugin.EmailNotificationWillBeSentRequest\x1a6.mattermost.plugin.EmailNotificationWillBeSentResponse\x12t\n" +
+	"\x13GenerateSupportData\x12-.mattermost.plugin.GenerateSupportDataRequest\x1a..mattermost.plugin.GenerateSupportDataResponse\x12\x92\x01\n" +
+	"\x1dWebSocketMessageHasBeenPosted\x127.mattermost.plugin.WebSocketMessageHasBeenPostedRequest\x1a8.mattermost.plugin.WebSocketMessageHasBeenPostedResponse\x12Z\n" +
 	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01\x12c\n" +
 	"\fServeMetrics\x12&.mattermost.plugin.ServeMetricsRequest\x1a'.mattermost.plugin.ServeMetricsResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
@@ -5014,7 +5559,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 92)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                                     // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
@@ -5108,211 +5653,248 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*OnSharedChannelsProfileImageSyncMsgResponse)(nil), // 89: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
 	(*ServeMetricsRequest)(nil),                         // 90: mattermost.plugin.ServeMetricsRequest
 	(*ServeMetricsResponse)(nil),                        // 91: mattermost.plugin.ServeMetricsResponse
-	(*Post)(nil),                                        // 92: mattermost.plugin.Post
-	(*Reaction)(nil),                                    // 93: mattermost.plugin.Reaction
-	(*Channel)(nil),                                     // 94: mattermost.plugin.Channel
-	(*ChannelMember)(nil),                               // 95: mattermost.plugin.ChannelMember
-	(*User)(nil),                                        // 96: mattermost.plugin.User
-	(*TeamMember)(nil),                                  // 97: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),                                 // 98: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),                             // 99: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),                             // 100: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),                            // 101: mattermost.plugin.HTTPResponseHead
-	(*FileInfo)(nil),                                    // 102: mattermost.plugin.FileInfo
-	(*PluginClusterEvent)(nil),                          // 103: mattermost.plugin.PluginClusterEvent
-	(*ProductLimits)(nil),                               // 104: mattermost.plugin.ProductLimits
-	(*Config)(nil),                                      // 105: mattermost.plugin.Config
-	(*Preference)(nil),                                  // 106: mattermost.plugin.Preference
-	(*PushNotification)(nil),                            // 107: mattermost.plugin.PushNotification
-	(*RemoteCluster)(nil),                               // 108: mattermost.plugin.RemoteCluster
+	(*DraftWillBeUpsertedRequest)(nil),                  // 92: mattermost.plugin.DraftWillBeUpsertedRequest
+	(*DraftWillBeUpsertedResponse)(nil),                 // 93: mattermost.plugin.DraftWillBeUpsertedResponse
+	(*ScheduledPostWillBeCreatedRequest)(nil),           // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	(*ScheduledPostWillBeCreatedResponse)(nil),          // 95: mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	(*EmailNotificationWillBeSentRequest)(nil),          // 96: mattermost.plugin.EmailNotificationWillBeSentRequest
+	(*EmailNotificationWillBeSentResponse)(nil),         // 97: mattermost.plugin.EmailNotificationWillBeSentResponse
+	(*GenerateSupportDataRequest)(nil),                  // 98: mattermost.plugin.GenerateSupportDataRequest
+	(*GenerateSupportDataResponse)(nil),                 // 99: mattermost.plugin.GenerateSupportDataResponse
+	(*WebSocketMessageHasBeenPostedRequest)(nil),        // 100: mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	(*WebSocketMessageHasBeenPostedResponse)(nil),       // 101: mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	(*Post)(nil),                     // 102: mattermost.plugin.Post
+	(*Reaction)(nil),                 // 103: mattermost.plugin.Reaction
+	(*Channel)(nil),                  // 104: mattermost.plugin.Channel
+	(*ChannelMember)(nil),            // 105: mattermost.plugin.ChannelMember
+	(*User)(nil),                     // 106: mattermost.plugin.User
+	(*TeamMember)(nil),               // 107: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),              // 108: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),          // 109: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),          // 110: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),         // 111: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),                 // 112: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil),       // 113: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),            // 114: mattermost.plugin.ProductLimits
+	(*Config)(nil),                   // 115: mattermost.plugin.Config
+	(*Preference)(nil),               // 116: mattermost.plugin.Preference
+	(*PushNotification)(nil),         // 117: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),            // 118: mattermost.plugin.RemoteCluster
+	(*Draft)(nil),                    // 119: mattermost.plugin.Draft
+	(*ScheduledPost)(nil),            // 120: mattermost.plugin.ScheduledPost
+	(*EmailNotification)(nil),        // 121: mattermost.plugin.EmailNotification
+	(*EmailNotificationContent)(nil), // 122: mattermost.plugin.EmailNotificationContent
+	(*FileData)(nil),                 // 123: mattermost.plugin.FileData
+	(*WebSocketRequest)(nil),         // 124: mattermost.plugin.WebSocketRequest
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	92,  // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	102, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	102, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	92,  // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	92,  // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	102, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	102, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	102, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	102, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	92,  // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	102, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	102, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	102, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	93,  // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	103, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	93,  // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	103, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	104, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	96,  // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	105, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	106, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	96,  // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	105, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	106, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	97,  // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	97,  // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	107, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	107, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	97,  // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	96,  // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	107, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	106, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	97,  // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	96,  // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	107, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	106, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	98,  // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	99,  // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	108, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	109, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
 	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	100, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	101, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	110, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	111, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	106, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	106, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	106, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	106, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	96,  // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
-	96,  // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
-	96,  // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
-	92,  // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
-	92,  // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	106, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	106, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	106, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	102, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	102, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
-	92,  // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
-	92,  // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	102, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	102, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	104, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	95,  // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	95,  // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	105, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	105, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
 	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
-	94,  // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
-	94,  // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	104, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	104, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	104, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
 	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
-	94,  // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	104, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	112, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
 	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
-	103, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	113, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
 	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
 	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
-	104, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
-	105, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
-	105, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	114, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	115, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	115, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
 	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
-	107, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
-	107, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
-	108, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	102, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
-	92,  // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
-	108, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	96,  // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
-	108, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	116, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	117, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	117, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	118, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	112, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	102, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	118, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	106, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	118, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
 	0,   // 88: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
-	100, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	101, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
-	1,   // 91: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,   // 92: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,   // 93: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,   // 94: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,   // 95: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11,  // 96: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13,  // 97: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15,  // 98: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17,  // 99: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19,  // 100: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21,  // 101: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23,  // 102: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25,  // 103: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27,  // 104: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29,  // 105: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31,  // 106: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33,  // 107: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35,  // 108: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	40,  // 109: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
-	42,  // 110: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
-	44,  // 111: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
-	46,  // 112: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
-	48,  // 113: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
-	50,  // 114: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
-	52,  // 115: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
-	54,  // 116: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
-	56,  // 117: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
-	58,  // 118: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
-	60,  // 119: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
-	62,  // 120: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
-	64,  // 121: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
-	66,  // 122: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
-	68,  // 123: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
-	70,  // 124: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
-	72,  // 125: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
-	74,  // 126: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
-	76,  // 127: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
-	78,  // 128: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
-	80,  // 129: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
-	82,  // 130: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
-	84,  // 131: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
-	86,  // 132: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	88,  // 133: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	37,  // 134: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	90,  // 135: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
-	2,   // 136: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,   // 137: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,   // 138: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,   // 139: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10,  // 140: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12,  // 141: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14,  // 142: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16,  // 143: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18,  // 144: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20,  // 145: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22,  // 146: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24,  // 147: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26,  // 148: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28,  // 149: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30,  // 150: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32,  // 151: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34,  // 152: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36,  // 153: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	41,  // 154: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
-	43,  // 155: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
-	45,  // 156: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
-	47,  // 157: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
-	49,  // 158: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
-	51,  // 159: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
-	53,  // 160: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
-	55,  // 161: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
-	57,  // 162: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
-	59,  // 163: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
-	61,  // 164: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
-	63,  // 165: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
-	65,  // 166: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
-	67,  // 167: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
-	69,  // 168: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
-	71,  // 169: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
-	73,  // 170: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
-	75,  // 171: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
-	77,  // 172: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
-	79,  // 173: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
-	81,  // 174: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
-	83,  // 175: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
-	85,  // 176: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
-	87,  // 177: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	89,  // 178: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	38,  // 179: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	91,  // 180: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
-	136, // [136:181] is the sub-list for method output_type
-	91,  // [91:136] is the sub-list for method input_type
-	91,  // [91:91] is the sub-list for extension type_name
-	91,  // [91:91] is the sub-list for extension extendee
-	0,   // [0:91] is the sub-list for field type_name
+	110, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	111, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	0,   // 91: mattermost.plugin.DraftWillBeUpsertedRequest.context:type_name -> mattermost.plugin.Context
+	119, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
+	119, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
+	0,   // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest.context:type_name -> mattermost.plugin.Context
+	120, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	120, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	121, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
+	122, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
+	0,   // 99: mattermost.plugin.GenerateSupportDataRequest.context:type_name -> mattermost.plugin.Context
+	123, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
+	124, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
+	1,   // 102: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 103: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 104: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 105: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 106: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 107: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 108: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 109: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 110: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 111: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 112: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 113: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 114: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 115: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 116: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 117: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 118: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 119: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 120: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 121: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 122: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 123: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 124: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 125: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 126: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 127: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 128: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 129: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 130: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 131: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 132: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 133: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 134: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 135: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 136: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 137: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 138: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 139: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 140: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 141: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 142: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	86,  // 143: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	88,  // 144: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	92,  // 145: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
+	94,  // 146: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	96,  // 147: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
+	98,  // 148: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
+	100, // 149: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	37,  // 150: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	90,  // 151: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
+	2,   // 152: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 153: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 154: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 155: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 156: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 157: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 158: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 159: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 160: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 161: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 162: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 163: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 164: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 165: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 166: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 167: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 168: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 169: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 170: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 171: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 172: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 173: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 174: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 175: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 176: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 177: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 178: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 179: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 180: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 181: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 182: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 183: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 184: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 185: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 186: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 187: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 188: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 189: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 190: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 191: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 192: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	87,  // 193: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	89,  // 194: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	93,  // 195: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
+	95,  // 196: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	97,  // 197: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
+	99,  // 198: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
+	101, // 199: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	38,  // 200: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	91,  // 201: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
+	152, // [152:202] is the sub-list for method output_type
+	102, // [102:152] is the sub-list for method input_type
+	102, // [102:102] is the sub-list for extension type_name
+	102, // [102:102] is the sub-list for extension extendee
+	0,   // [0:102] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -5325,6 +5907,7 @@ func file_mattermost_plugin_hooks_proto_init() {
 	file_mattermost_plugin_commands_proto_init()
 	file_mattermost_plugin_config_proto_init()
 	file_mattermost_plugin_files_proto_init()
+	file_mattermost_plugin_frontend_proto_init()
 	file_mattermost_plugin_notifications_proto_init()
 	file_mattermost_plugin_plugins_proto_init()
 	file_mattermost_plugin_posts_proto_init()
@@ -5355,7 +5938,7 @@ func file_mattermost_plugin_hooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   92,
+			NumMessages:   102,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -74,6 +74,11 @@ const (
 	PluginHooks_OnSharedChannelsPing_FullMethodName                = "/mattermost.plugin.PluginHooks/OnSharedChannelsPing"
 	PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg"
 	PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg"
+	PluginHooks_DraftWillBeUpserted_FullMethodName                 = "/mattermost.plugin.PluginHooks/DraftWillBeUpserted"
+	PluginHooks_ScheduledPostWillBeCreated_FullMethodName          = "/mattermost.plugin.PluginHooks/ScheduledPostWillBeCreated"
+	PluginHooks_EmailNotificationWillBeSent_FullMethodName         = "/mattermost.plugin.PluginHooks/EmailNotificationWillBeSent"
+	PluginHooks_GenerateSupportData_FullMethodName                 = "/mattermost.plugin.PluginHooks/GenerateSupportData"
+	PluginHooks_WebSocketMessageHasBeenPosted_FullMethodName       = "/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted"
 	PluginHooks_ServeHTTP_FullMethodName                           = "/mattermost.plugin.PluginHooks/ServeHTTP"
 	PluginHooks_ServeMetrics_FullMethodName                        = "/mattermost.plugin.PluginHooks/ServeMetrics"
 )
@@ -214,6 +219,21 @@ type PluginHooksClient interface {
 	// OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
 	// 9.5.
 	OnSharedChannelsProfileImageSyncMsg(ctx context.Context, in *OnSharedChannelsProfileImageSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsProfileImageSyncMsgResponse, error)
+	// DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+	// 11.9.
+	DraftWillBeUpserted(ctx context.Context, in *DraftWillBeUpsertedRequest, opts ...grpc.CallOption) (*DraftWillBeUpsertedResponse, error)
+	// ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+	// 11.9.
+	ScheduledPostWillBeCreated(ctx context.Context, in *ScheduledPostWillBeCreatedRequest, opts ...grpc.CallOption) (*ScheduledPostWillBeCreatedResponse, error)
+	// EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+	// 11.0.
+	EmailNotificationWillBeSent(ctx context.Context, in *EmailNotificationWillBeSentRequest, opts ...grpc.CallOption) (*EmailNotificationWillBeSentResponse, error)
+	// GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+	// 9.8.
+	GenerateSupportData(ctx context.Context, in *GenerateSupportDataRequest, opts ...grpc.CallOption) (*GenerateSupportDataResponse, error)
+	// WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+	// 6.0.
+	WebSocketMessageHasBeenPosted(ctx context.Context, in *WebSocketMessageHasBeenPostedRequest, opts ...grpc.CallOption) (*WebSocketMessageHasBeenPostedResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -663,6 +683,56 @@ func (c *pluginHooksClient) OnSharedChannelsProfileImageSyncMsg(ctx context.Cont
 	return out, nil
 }
 
+func (c *pluginHooksClient) DraftWillBeUpserted(ctx context.Context, in *DraftWillBeUpsertedRequest, opts ...grpc.CallOption) (*DraftWillBeUpsertedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DraftWillBeUpsertedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_DraftWillBeUpserted_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) ScheduledPostWillBeCreated(ctx context.Context, in *ScheduledPostWillBeCreatedRequest, opts ...grpc.CallOption) (*ScheduledPostWillBeCreatedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScheduledPostWillBeCreatedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_ScheduledPostWillBeCreated_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) EmailNotificationWillBeSent(ctx context.Context, in *EmailNotificationWillBeSentRequest, opts ...grpc.CallOption) (*EmailNotificationWillBeSentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EmailNotificationWillBeSentResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_EmailNotificationWillBeSent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) GenerateSupportData(ctx context.Context, in *GenerateSupportDataRequest, opts ...grpc.CallOption) (*GenerateSupportDataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GenerateSupportDataResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_GenerateSupportData_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) WebSocketMessageHasBeenPosted(ctx context.Context, in *WebSocketMessageHasBeenPostedRequest, opts ...grpc.CallOption) (*WebSocketMessageHasBeenPostedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebSocketMessageHasBeenPostedResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_WebSocketMessageHasBeenPosted_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
@@ -825,6 +895,21 @@ type PluginHooksServer interface {
 	// OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared channel to the plugin, as a remote. Minimum server version:
 	// 9.5.
 	OnSharedChannelsProfileImageSyncMsg(context.Context, *OnSharedChannelsProfileImageSyncMsgRequest) (*OnSharedChannelsProfileImageSyncMsgResponse, error)
+	// DraftWillBeUpserted runs before a draft is stored. It may replace or reject it. Minimum server version:
+	// 11.9.
+	DraftWillBeUpserted(context.Context, *DraftWillBeUpsertedRequest) (*DraftWillBeUpsertedResponse, error)
+	// ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or reject it. Minimum server version:
+	// 11.9.
+	ScheduledPostWillBeCreated(context.Context, *ScheduledPostWillBeCreatedRequest) (*ScheduledPostWillBeCreatedResponse, error)
+	// EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite its content or drop it. Minimum server version:
+	// 11.0.
+	EmailNotificationWillBeSent(context.Context, *EmailNotificationWillBeSentRequest) (*EmailNotificationWillBeSentResponse, error)
+	// GenerateSupportData adds the plugin's files to a support packet. Minimum server version:
+	// 9.8.
+	GenerateSupportData(context.Context, *GenerateSupportDataRequest) (*GenerateSupportDataResponse, error)
+	// WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
+	// 6.0.
+	WebSocketMessageHasBeenPosted(context.Context, *WebSocketMessageHasBeenPostedRequest) (*WebSocketMessageHasBeenPostedResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -972,6 +1057,21 @@ func (UnimplementedPluginHooksServer) OnSharedChannelsAttachmentSyncMsg(context.
 }
 func (UnimplementedPluginHooksServer) OnSharedChannelsProfileImageSyncMsg(context.Context, *OnSharedChannelsProfileImageSyncMsgRequest) (*OnSharedChannelsProfileImageSyncMsgResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsProfileImageSyncMsg not implemented")
+}
+func (UnimplementedPluginHooksServer) DraftWillBeUpserted(context.Context, *DraftWillBeUpsertedRequest) (*DraftWillBeUpsertedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DraftWillBeUpserted not implemented")
+}
+func (UnimplementedPluginHooksServer) ScheduledPostWillBeCreated(context.Context, *ScheduledPostWillBeCreatedRequest) (*ScheduledPostWillBeCreatedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ScheduledPostWillBeCreated not implemented")
+}
+func (UnimplementedPluginHooksServer) EmailNotificationWillBeSent(context.Context, *EmailNotificationWillBeSentRequest) (*EmailNotificationWillBeSentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EmailNotificationWillBeSent not implemented")
+}
+func (UnimplementedPluginHooksServer) GenerateSupportData(context.Context, *GenerateSupportDataRequest) (*GenerateSupportDataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GenerateSupportData not implemented")
+}
+func (UnimplementedPluginHooksServer) WebSocketMessageHasBeenPosted(context.Context, *WebSocketMessageHasBeenPostedRequest) (*WebSocketMessageHasBeenPostedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WebSocketMessageHasBeenPosted not implemented")
 }
 func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
 	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
@@ -1774,6 +1874,96 @@ func _PluginHooks_OnSharedChannelsProfileImageSyncMsg_Handler(srv interface{}, c
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_DraftWillBeUpserted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DraftWillBeUpsertedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).DraftWillBeUpserted(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_DraftWillBeUpserted_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).DraftWillBeUpserted(ctx, req.(*DraftWillBeUpsertedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_ScheduledPostWillBeCreated_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScheduledPostWillBeCreatedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).ScheduledPostWillBeCreated(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_ScheduledPostWillBeCreated_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).ScheduledPostWillBeCreated(ctx, req.(*ScheduledPostWillBeCreatedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_EmailNotificationWillBeSent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EmailNotificationWillBeSentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).EmailNotificationWillBeSent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_EmailNotificationWillBeSent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).EmailNotificationWillBeSent(ctx, req.(*EmailNotificationWillBeSentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_GenerateSupportData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GenerateSupportDataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).GenerateSupportData(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_GenerateSupportData_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).GenerateSupportData(ctx, req.(*GenerateSupportDataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_WebSocketMessageHasBeenPosted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WebSocketMessageHasBeenPostedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).WebSocketMessageHasBeenPosted(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_WebSocketMessageHasBeenPosted_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).WebSocketMessageHasBeenPosted(ctx, req.(*WebSocketMessageHasBeenPostedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginHooksServer).ServeHTTP(&grpc.GenericServerStream[ServeHTTPRequest, ServeHTTPResponse]{ServerStream: stream})
 }
@@ -1966,6 +2156,26 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "OnSharedChannelsProfileImageSyncMsg",
 			Handler:    _PluginHooks_OnSharedChannelsProfileImageSyncMsg_Handler,
+		},
+		{
+			MethodName: "DraftWillBeUpserted",
+			Handler:    _PluginHooks_DraftWillBeUpserted_Handler,
+		},
+		{
+			MethodName: "ScheduledPostWillBeCreated",
+			Handler:    _PluginHooks_ScheduledPostWillBeCreated_Handler,
+		},
+		{
+			MethodName: "EmailNotificationWillBeSent",
+			Handler:    _PluginHooks_EmailNotificationWillBeSent_Handler,
+		},
+		{
+			MethodName: "GenerateSupportData",
+			Handler:    _PluginHooks_GenerateSupportData_Handler,
+		},
+		{
+			MethodName: "WebSocketMessageHasBeenPosted",
+			Handler:    _PluginHooks_WebSocketMessageHasBeenPosted_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

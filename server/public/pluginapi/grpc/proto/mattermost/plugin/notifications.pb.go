@@ -498,6 +498,307 @@ func (*SendPushNotificationResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_notifications_proto_rawDescGZIP(), []int{4}
 }
 
+// EmailNotificationContent is the parts of a notification email that a
+// plugin may rewrite (model.EmailNotificationContent).
+type EmailNotificationContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject.
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The subtitle.
+	SubTitle string `protobuf:"bytes,3,opt,name=sub_title,json=subTitle,proto3" json:"sub_title,omitempty"`
+	// The message, as HTML.
+	MessageHtml string `protobuf:"bytes,4,opt,name=message_html,json=messageHtml,proto3" json:"message_html,omitempty"`
+	// The message, as text.
+	MessageText string `protobuf:"bytes,5,opt,name=message_text,json=messageText,proto3" json:"message_text,omitempty"`
+	// The button's text.
+	ButtonText string `protobuf:"bytes,6,opt,name=button_text,json=buttonText,proto3" json:"button_text,omitempty"`
+	// The button's link.
+	ButtonUrl string `protobuf:"bytes,7,opt,name=button_url,json=buttonUrl,proto3" json:"button_url,omitempty"`
+	// The footer.
+	FooterText    string `protobuf:"bytes,8,opt,name=footer_text,json=footerText,proto3" json:"footer_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailNotificationContent) Reset() {
+	*x = EmailNotificationContent{}
+	mi := &file_mattermost_plugin_notifications_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailNotificationContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailNotificationContent) ProtoMessage() {}
+
+func (x *EmailNotificationContent) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_notifications_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailNotificationContent.ProtoReflect.Descriptor instead.
+func (*EmailNotificationContent) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_notifications_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EmailNotificationContent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetSubTitle() string {
+	if x != nil {
+		return x.SubTitle
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetMessageHtml() string {
+	if x != nil {
+		return x.MessageHtml
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetMessageText() string {
+	if x != nil {
+		return x.MessageText
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetButtonText() string {
+	if x != nil {
+		return x.ButtonText
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetButtonUrl() string {
+	if x != nil {
+		return x.ButtonUrl
+	}
+	return ""
+}
+
+func (x *EmailNotificationContent) GetFooterText() string {
+	if x != nil {
+		return x.FooterText
+	}
+	return ""
+}
+
+// EmailNotification is a notification email about to be sent
+// (model.EmailNotification).
+type EmailNotification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the post it is about.
+	PostId string `protobuf:"bytes,1,opt,name=post_id,json=postId,proto3" json:"post_id,omitempty"`
+	// Id of the post's channel.
+	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// Id of the channel's team.
+	TeamId string `protobuf:"bytes,3,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Id of the post's author.
+	SenderId string `protobuf:"bytes,4,opt,name=sender_id,json=senderId,proto3" json:"sender_id,omitempty"`
+	// The author's display name.
+	SenderDisplayName string `protobuf:"bytes,5,opt,name=sender_display_name,json=senderDisplayName,proto3" json:"sender_display_name,omitempty"`
+	// Id of the recipient.
+	RecipientId string `protobuf:"bytes,6,opt,name=recipient_id,json=recipientId,proto3" json:"recipient_id,omitempty"`
+	// Id of the thread's root post, for a reply.
+	RootId string `protobuf:"bytes,7,opt,name=root_id,json=rootId,proto3" json:"root_id,omitempty"`
+	// The channel's type: "O", "P", "D" or "G".
+	ChannelType string `protobuf:"bytes,8,opt,name=channel_type,json=channelType,proto3" json:"channel_type,omitempty"`
+	// The channel's name.
+	ChannelName string `protobuf:"bytes,9,opt,name=channel_name,json=channelName,proto3" json:"channel_name,omitempty"`
+	// The team's name.
+	TeamName string `protobuf:"bytes,10,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
+	// The author's username.
+	SenderUsername string `protobuf:"bytes,11,opt,name=sender_username,json=senderUsername,proto3" json:"sender_username,omitempty"`
+	// Whether the post is in a direct message.
+	IsDirectMessage bool `protobuf:"varint,12,opt,name=is_direct_message,json=isDirectMessage,proto3" json:"is_direct_message,omitempty"`
+	// Whether the post is in a group message.
+	IsGroupMessage bool `protobuf:"varint,13,opt,name=is_group_message,json=isGroupMessage,proto3" json:"is_group_message,omitempty"`
+	// Whether the post is a reply in a thread.
+	IsThreadReply bool `protobuf:"varint,14,opt,name=is_thread_reply,json=isThreadReply,proto3" json:"is_thread_reply,omitempty"`
+	// Whether collapsed reply threads are on for the recipient.
+	IsCrtEnabled bool `protobuf:"varint,15,opt,name=is_crt_enabled,json=isCrtEnabled,proto3" json:"is_crt_enabled,omitempty"`
+	// Whether the recipient uses a 24-hour clock.
+	UseMilitaryTime bool `protobuf:"varint,16,opt,name=use_military_time,json=useMilitaryTime,proto3" json:"use_military_time,omitempty"`
+	// The email's parts.
+	Content       *EmailNotificationContent `protobuf:"bytes,17,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailNotification) Reset() {
+	*x = EmailNotification{}
+	mi := &file_mattermost_plugin_notifications_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailNotification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailNotification) ProtoMessage() {}
+
+func (x *EmailNotification) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_notifications_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailNotification.ProtoReflect.Descriptor instead.
+func (*EmailNotification) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_notifications_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EmailNotification) GetPostId() string {
+	if x != nil {
+		return x.PostId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetSenderId() string {
+	if x != nil {
+		return x.SenderId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetSenderDisplayName() string {
+	if x != nil {
+		return x.SenderDisplayName
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetRecipientId() string {
+	if x != nil {
+		return x.RecipientId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetRootId() string {
+	if x != nil {
+		return x.RootId
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetChannelType() string {
+	if x != nil {
+		return x.ChannelType
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetChannelName() string {
+	if x != nil {
+		return x.ChannelName
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetTeamName() string {
+	if x != nil {
+		return x.TeamName
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetSenderUsername() string {
+	if x != nil {
+		return x.SenderUsername
+	}
+	return ""
+}
+
+func (x *EmailNotification) GetIsDirectMessage() bool {
+	if x != nil {
+		return x.IsDirectMessage
+	}
+	return false
+}
+
+func (x *EmailNotification) GetIsGroupMessage() bool {
+	if x != nil {
+		return x.IsGroupMessage
+	}
+	return false
+}
+
+func (x *EmailNotification) GetIsThreadReply() bool {
+	if x != nil {
+		return x.IsThreadReply
+	}
+	return false
+}
+
+func (x *EmailNotification) GetIsCrtEnabled() bool {
+	if x != nil {
+		return x.IsCrtEnabled
+	}
+	return false
+}
+
+func (x *EmailNotification) GetUseMilitaryTime() bool {
+	if x != nil {
+		return x.UseMilitaryTime
+	}
+	return false
+}
+
+func (x *EmailNotification) GetContent() *EmailNotificationContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 var File_mattermost_plugin_notifications_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_notifications_proto_rawDesc = "" +
@@ -543,7 +844,39 @@ const file_mattermost_plugin_notifications_proto_rawDesc = "" +
 	"\x1bSendPushNotificationRequest\x12G\n" +
 	"\fnotification\x18\x01 \x01(\v2#.mattermost.plugin.PushNotificationR\fnotification\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x1e\n" +
-	"\x1cSendPushNotificationResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x1cSendPushNotificationResponse\"\x8e\x02\n" +
+	"\x18EmailNotificationContent\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1b\n" +
+	"\tsub_title\x18\x03 \x01(\tR\bsubTitle\x12!\n" +
+	"\fmessage_html\x18\x04 \x01(\tR\vmessageHtml\x12!\n" +
+	"\fmessage_text\x18\x05 \x01(\tR\vmessageText\x12\x1f\n" +
+	"\vbutton_text\x18\x06 \x01(\tR\n" +
+	"buttonText\x12\x1d\n" +
+	"\n" +
+	"button_url\x18\a \x01(\tR\tbuttonUrl\x12\x1f\n" +
+	"\vfooter_text\x18\b \x01(\tR\n" +
+	"footerText\"\x90\x05\n" +
+	"\x11EmailNotification\x12\x17\n" +
+	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x17\n" +
+	"\ateam_id\x18\x03 \x01(\tR\x06teamId\x12\x1b\n" +
+	"\tsender_id\x18\x04 \x01(\tR\bsenderId\x12.\n" +
+	"\x13sender_display_name\x18\x05 \x01(\tR\x11senderDisplayName\x12!\n" +
+	"\frecipient_id\x18\x06 \x01(\tR\vrecipientId\x12\x17\n" +
+	"\aroot_id\x18\a \x01(\tR\x06rootId\x12!\n" +
+	"\fchannel_type\x18\b \x01(\tR\vchannelType\x12!\n" +
+	"\fchannel_name\x18\t \x01(\tR\vchannelName\x12\x1b\n" +
+	"\tteam_name\x18\n" +
+	" \x01(\tR\bteamName\x12'\n" +
+	"\x0fsender_username\x18\v \x01(\tR\x0esenderUsername\x12*\n" +
+	"\x11is_direct_message\x18\f \x01(\bR\x0fisDirectMessage\x12(\n" +
+	"\x10is_group_message\x18\r \x01(\bR\x0eisGroupMessage\x12&\n" +
+	"\x0fis_thread_reply\x18\x0e \x01(\bR\risThreadReply\x12$\n" +
+	"\x0eis_crt_enabled\x18\x0f \x01(\bR\fisCrtEnabled\x12*\n" +
+	"\x11use_military_time\x18\x10 \x01(\bR\x0fuseMilitaryTime\x12E\n" +
+	"\acontent\x18\x11 \x01(\v2+.mattermost.plugin.EmailNotificationContentR\acontentBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_notifications_proto_rawDescOnce sync.Once
@@ -557,21 +890,24 @@ func file_mattermost_plugin_notifications_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_notifications_proto_rawDescData
 }
 
-var file_mattermost_plugin_notifications_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_mattermost_plugin_notifications_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_mattermost_plugin_notifications_proto_goTypes = []any{
 	(*PushNotification)(nil),             // 0: mattermost.plugin.PushNotification
 	(*SendMailRequest)(nil),              // 1: mattermost.plugin.SendMailRequest
 	(*SendMailResponse)(nil),             // 2: mattermost.plugin.SendMailResponse
 	(*SendPushNotificationRequest)(nil),  // 3: mattermost.plugin.SendPushNotificationRequest
 	(*SendPushNotificationResponse)(nil), // 4: mattermost.plugin.SendPushNotificationResponse
+	(*EmailNotificationContent)(nil),     // 5: mattermost.plugin.EmailNotificationContent
+	(*EmailNotification)(nil),            // 6: mattermost.plugin.EmailNotification
 }
 var file_mattermost_plugin_notifications_proto_depIdxs = []int32{
 	0, // 0: mattermost.plugin.SendPushNotificationRequest.notification:type_name -> mattermost.plugin.PushNotification
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	5, // 1: mattermost.plugin.EmailNotification.content:type_name -> mattermost.plugin.EmailNotificationContent
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_notifications_proto_init() }
@@ -585,7 +921,7 @@ func file_mattermost_plugin_notifications_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_notifications_proto_rawDesc), len(file_mattermost_plugin_notifications_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

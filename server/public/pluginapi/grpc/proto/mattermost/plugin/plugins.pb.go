@@ -2260,6 +2260,61 @@ func (*PluginHTTPResponse_Head) isPluginHTTPResponse_Part() {}
 
 func (*PluginHTTPResponse_Chunk) isPluginHTTPResponse_Part() {}
 
+// FileData is a named file for the support packet (model.FileData).
+type FileData struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name in the packet.
+	Filename string `protobuf:"bytes,1,opt,name=filename,proto3" json:"filename,omitempty"`
+	// The file's content.
+	Body          []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileData) Reset() {
+	*x = FileData{}
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileData) ProtoMessage() {}
+
+func (x *FileData) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_plugins_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileData.ProtoReflect.Descriptor instead.
+func (*FileData) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_plugins_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *FileData) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *FileData) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
 var File_mattermost_plugin_plugins_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_plugins_proto_rawDesc = "" +
@@ -2407,7 +2462,10 @@ const file_mattermost_plugin_plugins_proto_rawDesc = "" +
 	"\x12PluginHTTPResponse\x129\n" +
 	"\x04head\x18\x01 \x01(\v2#.mattermost.plugin.HTTPResponseHeadH\x00R\x04head\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04partBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x04part\":\n" +
+	"\bFileData\x12\x1a\n" +
+	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\fR\x04bodyBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_plugins_proto_rawDescOnce sync.Once
@@ -2421,7 +2479,7 @@ func file_mattermost_plugin_plugins_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_plugins_proto_rawDescData
 }
 
-var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_mattermost_plugin_plugins_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*ManifestServer)(nil),                     // 0: mattermost.plugin.ManifestServer
 	(*ManifestWebapp)(nil),                     // 1: mattermost.plugin.ManifestWebapp
@@ -2461,15 +2519,16 @@ var file_mattermost_plugin_plugins_proto_goTypes = []any{
 	(*HTTPResponseHead)(nil),                   // 35: mattermost.plugin.HTTPResponseHead
 	(*PluginHTTPRequest)(nil),                  // 36: mattermost.plugin.PluginHTTPRequest
 	(*PluginHTTPResponse)(nil),                 // 37: mattermost.plugin.PluginHTTPResponse
-	nil,                                        // 38: mattermost.plugin.ManifestServer.ExecutablesEntry
-	nil,                                        // 39: mattermost.plugin.HTTPRequestHead.HeaderEntry
-	nil,                                        // 40: mattermost.plugin.HTTPResponseHead.HeaderEntry
-	(*structpb.Value)(nil),                     // 41: google.protobuf.Value
-	(*structpb.Struct)(nil),                    // 42: google.protobuf.Struct
+	(*FileData)(nil),                           // 38: mattermost.plugin.FileData
+	nil,                                        // 39: mattermost.plugin.ManifestServer.ExecutablesEntry
+	nil,                                        // 40: mattermost.plugin.HTTPRequestHead.HeaderEntry
+	nil,                                        // 41: mattermost.plugin.HTTPResponseHead.HeaderEntry
+	(*structpb.Value)(nil),                     // 42: google.protobuf.Value
+	(*structpb.Struct)(nil),                    // 43: google.protobuf.Struct
 }
 var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
-	38, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
-	41, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
+	39, // 0: mattermost.plugin.ManifestServer.executables:type_name -> mattermost.plugin.ManifestServer.ExecutablesEntry
+	42, // 1: mattermost.plugin.PluginSetting.default:type_name -> google.protobuf.Value
 	2,  // 2: mattermost.plugin.PluginSetting.options:type_name -> mattermost.plugin.PluginOption
 	3,  // 3: mattermost.plugin.PluginSettingsSection.settings:type_name -> mattermost.plugin.PluginSetting
 	3,  // 4: mattermost.plugin.PluginSettingsSchema.settings:type_name -> mattermost.plugin.PluginSetting
@@ -2477,16 +2536,16 @@ var file_mattermost_plugin_plugins_proto_depIdxs = []int32{
 	0,  // 6: mattermost.plugin.Manifest.server:type_name -> mattermost.plugin.ManifestServer
 	1,  // 7: mattermost.plugin.Manifest.webapp:type_name -> mattermost.plugin.ManifestWebapp
 	5,  // 8: mattermost.plugin.Manifest.settings_schema:type_name -> mattermost.plugin.PluginSettingsSchema
-	42, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
-	42, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
-	42, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
-	42, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
+	43, // 9: mattermost.plugin.Manifest.props:type_name -> google.protobuf.Struct
+	43, // 10: mattermost.plugin.LoadPluginConfigurationResponse.configuration:type_name -> google.protobuf.Struct
+	43, // 11: mattermost.plugin.GetPluginConfigResponse.config:type_name -> google.protobuf.Struct
+	43, // 12: mattermost.plugin.SavePluginConfigRequest.config:type_name -> google.protobuf.Struct
 	6,  // 13: mattermost.plugin.GetPluginsResponse.manifests:type_name -> mattermost.plugin.Manifest
 	7,  // 14: mattermost.plugin.GetPluginStatusResponse.status:type_name -> mattermost.plugin.PluginStatus
 	30, // 15: mattermost.plugin.InstallPluginRequest.head:type_name -> mattermost.plugin.InstallPluginHead
 	6,  // 16: mattermost.plugin.InstallPluginResponse.manifest:type_name -> mattermost.plugin.Manifest
-	39, // 17: mattermost.plugin.HTTPRequestHead.header:type_name -> mattermost.plugin.HTTPRequestHead.HeaderEntry
-	40, // 18: mattermost.plugin.HTTPResponseHead.header:type_name -> mattermost.plugin.HTTPResponseHead.HeaderEntry
+	40, // 17: mattermost.plugin.HTTPRequestHead.header:type_name -> mattermost.plugin.HTTPRequestHead.HeaderEntry
+	41, // 18: mattermost.plugin.HTTPResponseHead.header:type_name -> mattermost.plugin.HTTPResponseHead.HeaderEntry
 	34, // 19: mattermost.plugin.PluginHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
 	35, // 20: mattermost.plugin.PluginHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	33, // 21: mattermost.plugin.HTTPRequestHead.HeaderEntry.value:type_name -> mattermost.plugin.HTTPHeaderValues
@@ -2521,7 +2580,7 @@ func file_mattermost_plugin_plugins_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_plugins_proto_rawDesc), len(file_mattermost_plugin_plugins_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2786,6 +2786,234 @@ func (*MoveThreadsToBackingChannelResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_posts_proto_rawDescGZIP(), []int{41}
 }
 
+// Draft is an unsent message in a channel or thread (model.Draft).
+type Draft struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Creation time, in milliseconds since the Unix epoch.
+	CreateAt int64 `protobuf:"varint,1,opt,name=create_at,json=createAt,proto3" json:"create_at,omitempty"`
+	// Time of the last update, in milliseconds.
+	UpdateAt int64 `protobuf:"varint,2,opt,name=update_at,json=updateAt,proto3" json:"update_at,omitempty"`
+	// Deletion time in milliseconds; 0 while live. Deprecated upstream:
+	// drafts are deleted outright.
+	DeleteAt int64 `protobuf:"varint,3,opt,name=delete_at,json=deleteAt,proto3" json:"delete_at,omitempty"`
+	// Id of the author.
+	UserId string `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Id of the channel.
+	ChannelId string `protobuf:"bytes,5,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// Id of the thread's root post, for a reply.
+	RootId string `protobuf:"bytes,6,opt,name=root_id,json=rootId,proto3" json:"root_id,omitempty"`
+	// Id of the wiki, for a wiki page draft.
+	WikiId string `protobuf:"bytes,7,opt,name=wiki_id,json=wikiId,proto3" json:"wiki_id,omitempty"`
+	// The text.
+	Message string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	// Free-form properties.
+	Props *structpb.Struct `protobuf:"bytes,9,opt,name=props,proto3" json:"props,omitempty"`
+	// Ids of the attached files.
+	FileIds []string `protobuf:"bytes,10,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
+	// Attachments' and embeds' metadata.
+	Metadata *PostMetadata `protobuf:"bytes,11,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The message's priority settings.
+	Priority      *structpb.Struct `protobuf:"bytes,12,opt,name=priority,proto3" json:"priority,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Draft) Reset() {
+	*x = Draft{}
+	mi := &file_mattermost_plugin_posts_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Draft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Draft) ProtoMessage() {}
+
+func (x *Draft) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_posts_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Draft.ProtoReflect.Descriptor instead.
+func (*Draft) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_posts_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *Draft) GetCreateAt() int64 {
+	if x != nil {
+		return x.CreateAt
+	}
+	return 0
+}
+
+func (x *Draft) GetUpdateAt() int64 {
+	if x != nil {
+		return x.UpdateAt
+	}
+	return 0
+}
+
+func (x *Draft) GetDeleteAt() int64 {
+	if x != nil {
+		return x.DeleteAt
+	}
+	return 0
+}
+
+func (x *Draft) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Draft) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *Draft) GetRootId() string {
+	if x != nil {
+		return x.RootId
+	}
+	return ""
+}
+
+func (x *Draft) GetWikiId() string {
+	if x != nil {
+		return x.WikiId
+	}
+	return ""
+}
+
+func (x *Draft) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Draft) GetProps() *structpb.Struct {
+	if x != nil {
+		return x.Props
+	}
+	return nil
+}
+
+func (x *Draft) GetFileIds() []string {
+	if x != nil {
+		return x.FileIds
+	}
+	return nil
+}
+
+func (x *Draft) GetMetadata() *PostMetadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *Draft) GetPriority() *structpb.Struct {
+	if x != nil {
+		return x.Priority
+	}
+	return nil
+}
+
+// ScheduledPost is a draft to be posted at a set time (model.ScheduledPost).
+type ScheduledPost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft's fields.
+	Draft *Draft `protobuf:"bytes,1,opt,name=draft,proto3" json:"draft,omitempty"`
+	// 26-character id.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// When to post it, in milliseconds since the Unix epoch.
+	ScheduledAt int64 `protobuf:"varint,3,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
+	// When it was processed, in milliseconds; 0 before.
+	ProcessedAt int64 `protobuf:"varint,4,opt,name=processed_at,json=processedAt,proto3" json:"processed_at,omitempty"`
+	// Why processing failed, if it did.
+	ErrorCode     string `protobuf:"bytes,5,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScheduledPost) Reset() {
+	*x = ScheduledPost{}
+	mi := &file_mattermost_plugin_posts_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduledPost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduledPost) ProtoMessage() {}
+
+func (x *ScheduledPost) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_posts_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduledPost.ProtoReflect.Descriptor instead.
+func (*ScheduledPost) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_posts_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ScheduledPost) GetDraft() *Draft {
+	if x != nil {
+		return x.Draft
+	}
+	return nil
+}
+
+func (x *ScheduledPost) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ScheduledPost) GetScheduledAt() int64 {
+	if x != nil {
+		return x.ScheduledAt
+	}
+	return 0
+}
+
+func (x *ScheduledPost) GetProcessedAt() int64 {
+	if x != nil {
+		return x.ProcessedAt
+	}
+	return 0
+}
+
+func (x *ScheduledPost) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
 var File_mattermost_plugin_posts_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_posts_proto_rawDesc = "" +
@@ -3015,7 +3243,29 @@ const file_mattermost_plugin_posts_proto_rawDesc = "" +
 	"\broot_ids\x18\x01 \x03(\tR\arootIds\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x02 \x01(\tR\tchannelId\"%\n" +
-	"#MoveThreadsToBackingChannelResponseBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"#MoveThreadsToBackingChannelResponse\"\x9e\x03\n" +
+	"\x05Draft\x12\x1b\n" +
+	"\tcreate_at\x18\x01 \x01(\x03R\bcreateAt\x12\x1b\n" +
+	"\tupdate_at\x18\x02 \x01(\x03R\bupdateAt\x12\x1b\n" +
+	"\tdelete_at\x18\x03 \x01(\x03R\bdeleteAt\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x05 \x01(\tR\tchannelId\x12\x17\n" +
+	"\aroot_id\x18\x06 \x01(\tR\x06rootId\x12\x17\n" +
+	"\awiki_id\x18\a \x01(\tR\x06wikiId\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12-\n" +
+	"\x05props\x18\t \x01(\v2\x17.google.protobuf.StructR\x05props\x12\x19\n" +
+	"\bfile_ids\x18\n" +
+	" \x03(\tR\afileIds\x12;\n" +
+	"\bmetadata\x18\v \x01(\v2\x1f.mattermost.plugin.PostMetadataR\bmetadata\x123\n" +
+	"\bpriority\x18\f \x01(\v2\x17.google.protobuf.StructR\bpriority\"\xb4\x01\n" +
+	"\rScheduledPost\x12.\n" +
+	"\x05draft\x18\x01 \x01(\v2\x18.mattermost.plugin.DraftR\x05draft\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
+	"\fscheduled_at\x18\x03 \x01(\x03R\vscheduledAt\x12!\n" +
+	"\fprocessed_at\x18\x04 \x01(\x03R\vprocessedAt\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x05 \x01(\tR\terrorCodeBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_posts_proto_rawDescOnce sync.Once
@@ -3029,7 +3279,7 @@ func file_mattermost_plugin_posts_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_posts_proto_rawDescData
 }
 
-var file_mattermost_plugin_posts_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_mattermost_plugin_posts_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_mattermost_plugin_posts_proto_goTypes = []any{
 	(*PostEmbed)(nil),                           // 0: mattermost.plugin.PostEmbed
 	(*Emoji)(nil),                               // 1: mattermost.plugin.Emoji
@@ -3073,29 +3323,31 @@ var file_mattermost_plugin_posts_proto_goTypes = []any{
 	(*DeleteEphemeralPostResponse)(nil),         // 39: mattermost.plugin.DeleteEphemeralPostResponse
 	(*MoveThreadsToBackingChannelRequest)(nil),  // 40: mattermost.plugin.MoveThreadsToBackingChannelRequest
 	(*MoveThreadsToBackingChannelResponse)(nil), // 41: mattermost.plugin.MoveThreadsToBackingChannelResponse
-	nil,                     // 42: mattermost.plugin.PostMetadata.ImagesEntry
-	nil,                     // 43: mattermost.plugin.PostList.PostsEntry
-	nil,                     // 44: mattermost.plugin.PostSearchResults.MatchesEntry
-	(*structpb.Struct)(nil), // 45: google.protobuf.Struct
-	(*Reaction)(nil),        // 46: mattermost.plugin.Reaction
-	(*FileInfo)(nil),        // 47: mattermost.plugin.FileInfo
-	(*User)(nil),            // 48: mattermost.plugin.User
+	(*Draft)(nil),                               // 42: mattermost.plugin.Draft
+	(*ScheduledPost)(nil),                       // 43: mattermost.plugin.ScheduledPost
+	nil,                                         // 44: mattermost.plugin.PostMetadata.ImagesEntry
+	nil,                                         // 45: mattermost.plugin.PostList.PostsEntry
+	nil,                                         // 46: mattermost.plugin.PostSearchResults.MatchesEntry
+	(*structpb.Struct)(nil),                     // 47: google.protobuf.Struct
+	(*Reaction)(nil),                            // 48: mattermost.plugin.Reaction
+	(*FileInfo)(nil),                            // 49: mattermost.plugin.FileInfo
+	(*User)(nil),                                // 50: mattermost.plugin.User
 }
 var file_mattermost_plugin_posts_proto_depIdxs = []int32{
-	45, // 0: mattermost.plugin.PostEmbed.data:type_name -> google.protobuf.Struct
+	47, // 0: mattermost.plugin.PostEmbed.data:type_name -> google.protobuf.Struct
 	0,  // 1: mattermost.plugin.PostMetadata.embeds:type_name -> mattermost.plugin.PostEmbed
 	1,  // 2: mattermost.plugin.PostMetadata.emojis:type_name -> mattermost.plugin.Emoji
-	42, // 3: mattermost.plugin.PostMetadata.images:type_name -> mattermost.plugin.PostMetadata.ImagesEntry
-	46, // 4: mattermost.plugin.PostMetadata.reactions:type_name -> mattermost.plugin.Reaction
+	44, // 3: mattermost.plugin.PostMetadata.images:type_name -> mattermost.plugin.PostMetadata.ImagesEntry
+	48, // 4: mattermost.plugin.PostMetadata.reactions:type_name -> mattermost.plugin.Reaction
 	3,  // 5: mattermost.plugin.PostMetadata.priority:type_name -> mattermost.plugin.PostPriority
 	4,  // 6: mattermost.plugin.PostMetadata.acknowledgements:type_name -> mattermost.plugin.PostAcknowledgement
-	47, // 7: mattermost.plugin.PostMetadata.files:type_name -> mattermost.plugin.FileInfo
-	45, // 8: mattermost.plugin.Post.props:type_name -> google.protobuf.Struct
-	48, // 9: mattermost.plugin.Post.participants:type_name -> mattermost.plugin.User
+	49, // 7: mattermost.plugin.PostMetadata.files:type_name -> mattermost.plugin.FileInfo
+	47, // 8: mattermost.plugin.Post.props:type_name -> google.protobuf.Struct
+	50, // 9: mattermost.plugin.Post.participants:type_name -> mattermost.plugin.User
 	5,  // 10: mattermost.plugin.Post.metadata:type_name -> mattermost.plugin.PostMetadata
-	43, // 11: mattermost.plugin.PostList.posts:type_name -> mattermost.plugin.PostList.PostsEntry
+	45, // 11: mattermost.plugin.PostList.posts:type_name -> mattermost.plugin.PostList.PostsEntry
 	7,  // 12: mattermost.plugin.PostSearchResults.post_list:type_name -> mattermost.plugin.PostList
-	44, // 13: mattermost.plugin.PostSearchResults.matches:type_name -> mattermost.plugin.PostSearchResults.MatchesEntry
+	46, // 13: mattermost.plugin.PostSearchResults.matches:type_name -> mattermost.plugin.PostSearchResults.MatchesEntry
 	6,  // 14: mattermost.plugin.CreatePostRequest.post:type_name -> mattermost.plugin.Post
 	6,  // 15: mattermost.plugin.CreatePostResponse.post:type_name -> mattermost.plugin.Post
 	7,  // 16: mattermost.plugin.GetPostThreadResponse.post_list:type_name -> mattermost.plugin.PostList
@@ -3114,14 +3366,18 @@ var file_mattermost_plugin_posts_proto_depIdxs = []int32{
 	6,  // 29: mattermost.plugin.SendEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
 	6,  // 30: mattermost.plugin.UpdateEphemeralPostRequest.post:type_name -> mattermost.plugin.Post
 	6,  // 31: mattermost.plugin.UpdateEphemeralPostResponse.post:type_name -> mattermost.plugin.Post
-	2,  // 32: mattermost.plugin.PostMetadata.ImagesEntry.value:type_name -> mattermost.plugin.PostImage
-	6,  // 33: mattermost.plugin.PostList.PostsEntry.value:type_name -> mattermost.plugin.Post
-	10, // 34: mattermost.plugin.PostSearchResults.MatchesEntry.value:type_name -> mattermost.plugin.SearchMatches
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	47, // 32: mattermost.plugin.Draft.props:type_name -> google.protobuf.Struct
+	5,  // 33: mattermost.plugin.Draft.metadata:type_name -> mattermost.plugin.PostMetadata
+	47, // 34: mattermost.plugin.Draft.priority:type_name -> google.protobuf.Struct
+	42, // 35: mattermost.plugin.ScheduledPost.draft:type_name -> mattermost.plugin.Draft
+	2,  // 36: mattermost.plugin.PostMetadata.ImagesEntry.value:type_name -> mattermost.plugin.PostImage
+	6,  // 37: mattermost.plugin.PostList.PostsEntry.value:type_name -> mattermost.plugin.Post
+	10, // 38: mattermost.plugin.PostSearchResults.MatchesEntry.value:type_name -> mattermost.plugin.SearchMatches
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_posts_proto_init() }
@@ -3143,7 +3399,7 @@ func file_mattermost_plugin_posts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_posts_proto_rawDesc), len(file_mattermost_plugin_posts_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
