@@ -245,6 +245,9 @@ func TestEveryHook(t *testing.T) {
 			s := startPlugin(t, class, nil)
 			ctx := context.Background()
 			h := s.sup.Hooks()
+			if toHandshake, toActivated, ok := s.sup.Timing(); ok {
+				t.Logf("%s: spawn to handshake %v, handshake to OnActivate served %v", class, toHandshake.Round(time.Millisecond), toActivated.Round(time.Millisecond))
+			}
 			if got := s.sup.Client().Implemented(); strings.Join(got, ",") != strings.Join(allHooks, ",") {
 				t.Fatalf("Implemented() = %v, want %v", got, allHooks)
 			}
