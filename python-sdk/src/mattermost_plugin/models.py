@@ -194,6 +194,11 @@ from .grpc.teams_pb2 import (
 )
 from .grpc.users_pb2 import (
     CustomStatus,
+    SAMLAssertionInfo,
+    SAMLAttribute,
+    SAMLAttributeValue,
+    SAMLProxyRestriction,
+    SAMLWarningInfo,
     Status,
     User,
     UserAuth,
@@ -298,6 +303,11 @@ __all__ = [
     "ReceiveSharedChannelAttachmentSyncMsgHead",
     "RegisterPluginOpts",
     "RemoteCluster",
+    "SAMLAssertionInfo",
+    "SAMLAttribute",
+    "SAMLAttributeValue",
+    "SAMLProxyRestriction",
+    "SAMLWarningInfo",
     "ScheduledPost",
     "SearchMatches",
     "SearchParameter",
@@ -1968,6 +1978,68 @@ Attributes:
     creator_id (str): Id of the user who created the remote.
     plugin_id (str): Id of the plugin, for a plugin's remote.
     options (int): Bit flags: 1 auto-share DMs, 2 auto-invited.
+""",
+)
+
+document(
+    SAMLAssertionInfo,
+    """SAMLAssertionInfo is what the server read from a user's SAML login (gosaml2's AssertionInfo,
+without the raw assertions).
+
+Attributes:
+    name_id (str): The subject's NameID.
+    name_id_format (str): The NameID's format.
+    values (dict[str, SAMLAttribute]): The attributes, by name.
+    warning_info (SAMLWarningInfo | None): Conditions that deserve care, if any.
+    session_index (str): The session index.
+    authn_instant (int): When the user authenticated, in milliseconds since the Unix epoch; 0 if
+        not given.
+    session_not_on_or_after (int): When the session ends, in milliseconds; 0 if not given.
+    response_signature_validated (bool): Whether the response's signature was validated.
+""",
+)
+
+document(
+    SAMLAttribute,
+    """SAMLAttribute is an attribute of a SAML assertion.
+
+Attributes:
+    friendly_name (str): The attribute's friendly name.
+    name (str): The attribute's name.
+    name_format (str): The attribute's name format.
+    values (list[SAMLAttributeValue]): Its values.
+""",
+)
+
+document(
+    SAMLAttributeValue,
+    """SAMLAttributeValue is one value of a SAML attribute.
+
+Attributes:
+    type (str): The value's xsi:type, if given.
+    value (str): The value.
+""",
+)
+
+document(
+    SAMLProxyRestriction,
+    """SAMLProxyRestriction limits who may relay an assertion.
+
+Attributes:
+    count (int): How many times it may be relayed.
+    audience (list[str]): The audiences it may be relayed to.
+""",
+)
+
+document(
+    SAMLWarningInfo,
+    """SAMLWarningInfo lists the conditions of an assertion that deserve care.
+
+Attributes:
+    one_time_use (bool): The assertion may be used once only.
+    proxy_restriction (SAMLProxyRestriction | None): Relaying restrictions, if any.
+    not_in_audience (bool): This service is not among the assertion's audiences.
+    invalid_time (bool): The assertion is outside its validity period.
 """,
 )
 

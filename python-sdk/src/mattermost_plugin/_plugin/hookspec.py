@@ -190,6 +190,14 @@ class HookName(str, enum.Enum):
     #: server version: 6.0.
     WEBSOCKET_MESSAGE_HAS_BEEN_POSTED = "WebSocketMessageHasBeenPosted"
 
+    #: OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a
+    #: remote. Minimum server version: 9.5.
+    ON_SHARED_CHANNELS_SYNC_MSG = "OnSharedChannelsSyncMsg"
+
+    #: OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the
+    #: login. Minimum server version: 10.7.
+    ON_SAML_LOGIN = "OnSAMLLogin"
+
     #: ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and then
     #: its body in chunks flow in, the body ending with the stream; the response's head and then
     #: its body in chunks flow out. A failure before the response head makes the host answer 500.
@@ -742,6 +750,32 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "websocket_message_has_been_posted(self, web_conn_id: str, user_id: str, request: "
             "WebSocketRequest) -> None"
+        ),
+    ),
+    HookName.ON_SHARED_CHANNELS_SYNC_MSG: HookSpec(
+        name="OnSharedChannelsSyncMsg",
+        method="on_shared_channels_sync_msg",
+        params=("msg", "remote_cluster"),
+        request=_pb.OnSharedChannelsSyncMsgRequest,
+        response=_pb.OnSharedChannelsSyncMsgResponse,
+        answer=Answer.VALUE,
+        result_field="response",
+        signature=(
+            "on_shared_channels_sync_msg(self, msg: SyncMsg, remote_cluster: RemoteCluster) -> "
+            "SyncResponse | None"
+        ),
+    ),
+    HookName.ON_SAML_LOGIN: HookSpec(
+        name="OnSAMLLogin",
+        method="on_saml_login",
+        params=("context", "user", "assertion"),
+        request=_pb.OnSAMLLoginRequest,
+        response=_pb.OnSAMLLoginResponse,
+        answer=Answer.NONE,
+        result_field="",
+        signature=(
+            "on_saml_login(self, context: Context, user: User, assertion: SAMLAssertionInfo) -> "
+            "None"
         ),
     ),
     HookName.SERVE_HTTP: HookSpec(

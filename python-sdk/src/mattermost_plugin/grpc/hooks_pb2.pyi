@@ -2656,3 +2656,110 @@ class WebSocketMessageHasBeenPostedResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WebSocketMessageHasBeenPostedResponse: _TypeAlias = WebSocketMessageHasBeenPostedResponse  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsSyncMsgRequest(_message.Message):
+    """OnSharedChannelsSyncMsgRequest carries the arguments of OnSharedChannelsSyncMsg."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MSG_FIELD_NUMBER: _builtins.int
+    REMOTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def msg(self) -> _shared_channels_pb2.SyncMsg:
+        """The changes."""
+
+    @_builtins.property
+    def remote_cluster(self) -> _shared_channels_pb2.RemoteCluster:
+        """The remote they come from."""
+
+    def __init__(
+        self,
+        *,
+        msg: _shared_channels_pb2.SyncMsg | None = ...,
+        remote_cluster: _shared_channels_pb2.RemoteCluster | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["msg", b"msg", "remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["msg", b"msg", "remote_cluster", b"remote_cluster"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsSyncMsgRequest: _TypeAlias = OnSharedChannelsSyncMsgRequest  # noqa: Y015
+
+@_typing.final
+class OnSharedChannelsSyncMsgResponse(_message.Message):
+    """OnSharedChannelsSyncMsgResponse says what was synced."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> _shared_channels_pb2.SyncResponse:
+        """What was synced and what failed."""
+
+    def __init__(
+        self,
+        *,
+        response: _shared_channels_pb2.SyncResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSharedChannelsSyncMsgResponse: _TypeAlias = OnSharedChannelsSyncMsgResponse  # noqa: Y015
+
+@_typing.final
+class OnSAMLLoginRequest(_message.Message):
+    """OnSAMLLoginRequest carries the arguments of OnSAMLLogin."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    ASSERTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The request that caused the call."""
+
+    @_builtins.property
+    def user(self) -> _users_pb2.User:
+        """The user."""
+
+    @_builtins.property
+    def assertion(self) -> _users_pb2.SAMLAssertionInfo:
+        """What the server read from the assertion."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        user: _users_pb2.User | None = ...,
+        assertion: _users_pb2.SAMLAssertionInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assertion", b"assertion", "context", b"context", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assertion", b"assertion", "context", b"context", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSAMLLoginRequest: _TypeAlias = OnSAMLLoginRequest  # noqa: Y015
+
+@_typing.final
+class OnSAMLLoginResponse(_message.Message):
+    """OnSAMLLoginResponse has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OnSAMLLoginResponse: _TypeAlias = OnSAMLLoginResponse  # noqa: Y015

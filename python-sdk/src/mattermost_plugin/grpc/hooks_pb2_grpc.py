@@ -275,6 +275,16 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.FromString,
                 _registered_method=True)
+        self.OnSharedChannelsSyncMsg = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSharedChannelsSyncMsg',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgResponse.FromString,
+                _registered_method=True)
+        self.OnSAMLLogin = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/OnSAMLLogin',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.FromString,
+                _registered_method=True)
         self.ServeHTTP = channel.stream_stream(
                 '/mattermost.plugin.PluginHooks/ServeHTTP',
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
@@ -724,6 +734,26 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OnSharedChannelsSyncMsg(self, request, context):
+        """---- SharedChannels ----
+
+        OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+        9.5.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OnSAMLLogin(self, request, context):
+        """---- Users ----
+
+        OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+        10.7.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ServeHTTP(self, request_iterator, context):
         """---- HTTP ----
 
@@ -987,6 +1017,16 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.WebSocketMessageHasBeenPosted,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.SerializeToString,
+            ),
+            'OnSharedChannelsSyncMsg': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSharedChannelsSyncMsg,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgResponse.SerializeToString,
+            ),
+            'OnSAMLLogin': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnSAMLLogin,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.SerializeToString,
             ),
             'ServeHTTP': grpc.stream_stream_rpc_method_handler(
                     servicer.ServeHTTP,
@@ -2296,6 +2336,60 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted',
             mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.WebSocketMessageHasBeenPostedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSharedChannelsSyncMsg(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSharedChannelsSyncMsg',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsSyncMsgResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnSAMLLogin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/OnSAMLLogin',
+            mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -285,6 +285,18 @@ class PluginHooksStub:
     WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
     6.0.
     """
+    OnSharedChannelsSyncMsg: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsSyncMsgRequest, _hooks_pb2.OnSharedChannelsSyncMsgResponse]
+    """---- SharedChannels ----
+
+    OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+    9.5.
+    """
+    OnSAMLLogin: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSAMLLoginRequest, _hooks_pb2.OnSAMLLoginResponse]
+    """---- Users ----
+
+    OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+    10.7.
+    """
     ServeHTTP: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]
     """---- HTTP ----
 
@@ -544,6 +556,18 @@ class PluginHooksAsyncStub(PluginHooksStub):
 
     WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
     6.0.
+    """
+    OnSharedChannelsSyncMsg: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsSyncMsgRequest, _hooks_pb2.OnSharedChannelsSyncMsgResponse]  # type: ignore[assignment]
+    """---- SharedChannels ----
+
+    OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+    9.5.
+    """
+    OnSAMLLogin: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSAMLLoginRequest, _hooks_pb2.OnSAMLLoginResponse]  # type: ignore[assignment]
+    """---- Users ----
+
+    OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+    10.7.
     """
     ServeHTTP: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]  # type: ignore[assignment]
     """---- HTTP ----
@@ -1089,6 +1113,30 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
 
         WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
         6.0.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSharedChannelsSyncMsg(
+        self,
+        request: _hooks_pb2.OnSharedChannelsSyncMsgRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSharedChannelsSyncMsgResponse, _abc.Awaitable[_hooks_pb2.OnSharedChannelsSyncMsgResponse]]:
+        """---- SharedChannels ----
+
+        OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+        9.5.
+        """
+
+    @_abc_1.abstractmethod
+    def OnSAMLLogin(
+        self,
+        request: _hooks_pb2.OnSAMLLoginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.OnSAMLLoginResponse, _abc.Awaitable[_hooks_pb2.OnSAMLLoginResponse]]:
+        """---- Users ----
+
+        OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+        10.7.
         """
 
     @_abc_1.abstractmethod

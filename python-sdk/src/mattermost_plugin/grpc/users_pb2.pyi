@@ -1749,3 +1749,208 @@ class UpdateUserRolesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateUserRolesResponse: _TypeAlias = UpdateUserRolesResponse  # noqa: Y015
+
+@_typing.final
+class SAMLAttributeValue(_message.Message):
+    """SAMLAttributeValue is one value of a SAML attribute."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    type: _builtins.str
+    """The value's xsi:type, if given."""
+    value: _builtins.str
+    """The value."""
+    def __init__(
+        self,
+        *,
+        type: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["type", b"type", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SAMLAttributeValue: _TypeAlias = SAMLAttributeValue  # noqa: Y015
+
+@_typing.final
+class SAMLAttribute(_message.Message):
+    """SAMLAttribute is an attribute of a SAML assertion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FRIENDLY_NAME_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    NAME_FORMAT_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    friendly_name: _builtins.str
+    """The attribute's friendly name."""
+    name: _builtins.str
+    """The attribute's name."""
+    name_format: _builtins.str
+    """The attribute's name format."""
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___SAMLAttributeValue]:
+        """Its values."""
+
+    def __init__(
+        self,
+        *,
+        friendly_name: _builtins.str = ...,
+        name: _builtins.str = ...,
+        name_format: _builtins.str = ...,
+        values: _abc.Iterable[Global___SAMLAttributeValue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["friendly_name", b"friendly_name", "name", b"name", "name_format", b"name_format", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SAMLAttribute: _TypeAlias = SAMLAttribute  # noqa: Y015
+
+@_typing.final
+class SAMLProxyRestriction(_message.Message):
+    """SAMLProxyRestriction limits who may relay an assertion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    AUDIENCE_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """How many times it may be relayed."""
+    @_builtins.property
+    def audience(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The audiences it may be relayed to."""
+
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        audience: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audience", b"audience", "count", b"count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SAMLProxyRestriction: _TypeAlias = SAMLProxyRestriction  # noqa: Y015
+
+@_typing.final
+class SAMLWarningInfo(_message.Message):
+    """SAMLWarningInfo lists the conditions of an assertion that deserve care."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ONE_TIME_USE_FIELD_NUMBER: _builtins.int
+    PROXY_RESTRICTION_FIELD_NUMBER: _builtins.int
+    NOT_IN_AUDIENCE_FIELD_NUMBER: _builtins.int
+    INVALID_TIME_FIELD_NUMBER: _builtins.int
+    one_time_use: _builtins.bool
+    """The assertion may be used once only."""
+    not_in_audience: _builtins.bool
+    """This service is not among the assertion's audiences."""
+    invalid_time: _builtins.bool
+    """The assertion is outside its validity period."""
+    @_builtins.property
+    def proxy_restriction(self) -> Global___SAMLProxyRestriction:
+        """Relaying restrictions, if any."""
+
+    def __init__(
+        self,
+        *,
+        one_time_use: _builtins.bool = ...,
+        proxy_restriction: Global___SAMLProxyRestriction | None = ...,
+        not_in_audience: _builtins.bool = ...,
+        invalid_time: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proxy_restriction", b"proxy_restriction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invalid_time", b"invalid_time", "not_in_audience", b"not_in_audience", "one_time_use", b"one_time_use", "proxy_restriction", b"proxy_restriction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SAMLWarningInfo: _TypeAlias = SAMLWarningInfo  # noqa: Y015
+
+@_typing.final
+class SAMLAssertionInfo(_message.Message):
+    """SAMLAssertionInfo is what the server read from a user's SAML login
+    (gosaml2's AssertionInfo, without the raw assertions).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ValuesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___SAMLAttribute: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___SAMLAttribute | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_ID_FIELD_NUMBER: _builtins.int
+    NAME_ID_FORMAT_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    WARNING_INFO_FIELD_NUMBER: _builtins.int
+    SESSION_INDEX_FIELD_NUMBER: _builtins.int
+    AUTHN_INSTANT_FIELD_NUMBER: _builtins.int
+    SESSION_NOT_ON_OR_AFTER_FIELD_NUMBER: _builtins.int
+    RESPONSE_SIGNATURE_VALIDATED_FIELD_NUMBER: _builtins.int
+    name_id: _builtins.str
+    """The subject's NameID."""
+    name_id_format: _builtins.str
+    """The NameID's format."""
+    session_index: _builtins.str
+    """The session index."""
+    authn_instant: _builtins.int
+    """When the user authenticated, in milliseconds since the Unix epoch; 0 if
+    not given.
+    """
+    session_not_on_or_after: _builtins.int
+    """When the session ends, in milliseconds; 0 if not given."""
+    response_signature_validated: _builtins.bool
+    """Whether the response's signature was validated."""
+    @_builtins.property
+    def values(self) -> _containers.MessageMap[_builtins.str, Global___SAMLAttribute]:
+        """The attributes, by name."""
+
+    @_builtins.property
+    def warning_info(self) -> Global___SAMLWarningInfo:
+        """Conditions that deserve care, if any."""
+
+    def __init__(
+        self,
+        *,
+        name_id: _builtins.str = ...,
+        name_id_format: _builtins.str = ...,
+        values: _abc.Mapping[_builtins.str, Global___SAMLAttribute] | None = ...,
+        warning_info: Global___SAMLWarningInfo | None = ...,
+        session_index: _builtins.str = ...,
+        authn_instant: _builtins.int = ...,
+        session_not_on_or_after: _builtins.int = ...,
+        response_signature_validated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["warning_info", b"warning_info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authn_instant", b"authn_instant", "name_id", b"name_id", "name_id_format", b"name_id_format", "response_signature_validated", b"response_signature_validated", "session_index", b"session_index", "session_not_on_or_after", b"session_not_on_or_after", "values", b"values", "warning_info", b"warning_info"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SAMLAssertionInfo: _TypeAlias = SAMLAssertionInfo  # noqa: Y015

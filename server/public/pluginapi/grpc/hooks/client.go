@@ -40,6 +40,7 @@ var Known = []string{
 	"ChannelHasBeenCreated", "UserHasJoinedChannel", "UserHasLeftChannel",
 	"TeamMemberWillBeAdded", "UserHasJoinedTeam", "UserHasLeftTeam",
 	"ExecuteCommand", "ServeHTTP", "ServeMetrics",
+	"OnSharedChannelsSyncMsg", "OnSAMLLogin",
 	"DraftWillBeUpserted", "ScheduledPostWillBeCreated", "EmailNotificationWillBeSent", "GenerateSupportData", "WebSocketMessageHasBeenPosted",
 	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",
 }

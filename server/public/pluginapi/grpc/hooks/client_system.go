@@ -164,3 +164,17 @@ func (c *Client) WebSocketMessageHasBeenPosted(ctx context.Context, webConnID st
 		return err
 	})
 }
+
+// OnSharedChannelsSyncMsg implements [Hooks]. The plugin's error is returned with an empty response; a call that cannot be made syncs nothing.
+func (c *Client) OnSharedChannelsSyncMsg(ctx context.Context, msg *pluginpb.SyncMsg, rc *pluginpb.RemoteCluster) (*pluginpb.SyncResponse, error) {
+	var result *pluginpb.SyncResponse
+	err := c.Call(ctx, "OnSharedChannelsSyncMsg", func(ctx context.Context) error {
+		resp, err := c.rpc.OnSharedChannelsSyncMsg(ctx, &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: msg, RemoteCluster: rc})
+		result = resp.GetResponse()
+		return err
+	})
+	if result == nil {
+		result = &pluginpb.SyncResponse{}
+	}
+	return result, returnedError(err)
+}

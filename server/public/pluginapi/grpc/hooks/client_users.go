@@ -65,3 +65,11 @@ func (c *Client) PreferencesHaveChanged(ctx context.Context, hc *pluginpb.Contex
 		return err
 	})
 }
+
+// OnSAMLLogin implements [Hooks]. The plugin's error is returned; a call that cannot be made is only logged.
+func (c *Client) OnSAMLLogin(ctx context.Context, hc *pluginpb.Context, user *pluginpb.User, assertion *pluginpb.SAMLAssertionInfo) error {
+	return returnedError(c.Call(ctx, "OnSAMLLogin", func(ctx context.Context) error {
+		_, err := c.rpc.OnSAMLLogin(ctx, &pluginpb.OnSAMLLoginRequest{Context: hc, User: user, Assertion: assertion})
+		return err
+	}))
+}

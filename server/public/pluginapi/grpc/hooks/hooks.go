@@ -96,6 +96,8 @@ type Hooks interface {
 	EmailNotificationWillBeSent(ctx context.Context, notification *pluginpb.EmailNotification) (*pluginpb.EmailNotificationContent, string)
 	GenerateSupportData(ctx context.Context, c *pluginpb.Context) ([]*pluginpb.FileData, error)
 	WebSocketMessageHasBeenPosted(ctx context.Context, webConnID string, userID string, request *pluginpb.WebSocketRequest)
+	OnSharedChannelsSyncMsg(ctx context.Context, msg *pluginpb.SyncMsg, rc *pluginpb.RemoteCluster) (*pluginpb.SyncResponse, error)
+	OnSAMLLogin(ctx context.Context, c *pluginpb.Context, user *pluginpb.User, assertion *pluginpb.SAMLAssertionInfo) error
 
 	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
 	// the path and query with that prefix removed. Both bodies stream.

@@ -138,3 +138,13 @@ func (None) GenerateSupportData(_ context.Context, _ *pluginpb.Context) ([]*plug
 // WebSocketMessageHasBeenPosted does nothing.
 func (None) WebSocketMessageHasBeenPosted(_ context.Context, _ string, _ string, _ *pluginpb.WebSocketRequest) {
 }
+
+// OnSharedChannelsSyncMsg syncs nothing.
+func (None) OnSharedChannelsSyncMsg(_ context.Context, _ *pluginpb.SyncMsg, _ *pluginpb.RemoteCluster) (*pluginpb.SyncResponse, error) {
+	return &pluginpb.SyncResponse{}, nil
+}
+
+// OnSAMLLogin does nothing.
+func (None) OnSAMLLogin(_ context.Context, _ *pluginpb.Context, _ *pluginpb.User, _ *pluginpb.SAMLAssertionInfo) error {
+	return nil
+}

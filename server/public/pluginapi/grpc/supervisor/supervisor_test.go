@@ -207,10 +207,12 @@ var allHooks = []string{
 	"OnDeactivate",
 	"OnInstall",
 	"OnPluginClusterEvent",
+	"OnSAMLLogin",
 	"OnSendDailyTelemetry",
 	"OnSharedChannelsAttachmentSyncMsg",
 	"OnSharedChannelsPing",
 	"OnSharedChannelsProfileImageSyncMsg",
+	"OnSharedChannelsSyncMsg",
 	"OnWebSocketConnect",
 	"OnWebSocketDisconnect",
 	"PreferencesHaveChanged",
@@ -468,6 +470,27 @@ func TestEveryHook(t *testing.T) {
 				}, class},
 				{"WebSocketMessageHasBeenPosted", func(*testing.T) {
 					h.WebSocketMessageHasBeenPosted(ctx, "conn1", "bob", &pluginpb.WebSocketRequest{Seq: 1, Action: "custom_x"})
+				}, class},
+				{"OnSharedChannelsSyncMsg", func(t *testing.T) {
+					resp, err := h.OnSharedChannelsSyncMsg(ctx, &pluginpb.SyncMsg{
+						Users: map[string]*pluginpb.User{"u2": {}, "u1": {}},
+						Posts: []*pluginpb.Post{{UpdateAt: 5}, {UpdateAt: 9}},
+					}, &pluginpb.RemoteCluster{RemoteId: "r"})
+					if err != nil || resp.GetPostsLastUpdateAt() != 9 || strings.Join(resp.GetUsersSyncd(), ",") != "u1,u2" {
+						t.Errorf("OnSharedChannelsSyncMsg = %v, %v", resp, err)
+					}
+				}, class},
+				{"OnSAMLLogin", func(t *testing.T) {
+					ok := &pluginpb.SAMLAssertionInfo{NameId: "alice", Values: map[string]*pluginpb.SAMLAttribute{
+						"email": {Name: "email", Values: []*pluginpb.SAMLAttributeValue{{Value: "alice@example.com"}}},
+					}}
+					if err := h.OnSAMLLogin(ctx, hc, alice, ok); err != nil {
+						t.Errorf("OnSAMLLogin = %v", err)
+					}
+					bad := &pluginpb.SAMLAssertionInfo{NameId: "mallory", WarningInfo: &pluginpb.SAMLWarningInfo{NotInAudience: true}}
+					if err := h.OnSAMLLogin(ctx, hc, alice, bad); err == nil || !strings.Contains(err.Error(), "not for this audience") {
+						t.Errorf("OnSAMLLogin(not in audience) = %v, want the plugin's error", err)
+					}
 				}, class},
 				{"ServeMetrics", func(t *testing.T) {
 					w := httptest.NewRecorder()

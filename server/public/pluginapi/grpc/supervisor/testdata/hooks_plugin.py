@@ -13,7 +13,12 @@ import time
 
 import mattermost_plugin as mp
 from mattermost_plugin._plugin.hookspec import HOOKS
-from mattermost_plugin.models import CommandResponse, EmailNotificationContent, FileData
+from mattermost_plugin.models import (
+    CommandResponse,
+    EmailNotificationContent,
+    FileData,
+    SyncResponse,
+)
 
 print("printed at import, before the handshake")
 
@@ -111,7 +116,17 @@ MORE_ANSWERS = {
     ),
     "GenerateSupportData": lambda c: [FileData(filename="plugin/diag.txt", body=b"all good")],
     "WebSocketMessageHasBeenPosted": lambda conn, user, request: None,
+    "OnSharedChannelsSyncMsg": lambda msg, remote: SyncResponse(
+        posts_last_update_at=max([p.update_at for p in msg.posts] or [0]),
+        users_syncd=sorted(msg.users),
+    ),
+    "OnSAMLLogin": lambda c, user, assertion: _check_saml(assertion),
 }
+
+
+def _check_saml(assertion):
+    if assertion.warning_info.not_in_audience:
+        raise RuntimeError(f"assertion for {assertion.name_id} is not for this audience")
 
 
 def _with(model, **fields):

@@ -5229,6 +5229,208 @@ func (*WebSocketMessageHasBeenPostedResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{101}
 }
 
+// OnSharedChannelsSyncMsgRequest carries the arguments of OnSharedChannelsSyncMsg.
+type OnSharedChannelsSyncMsgRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The changes.
+	Msg *SyncMsg `protobuf:"bytes,1,opt,name=msg,proto3" json:"msg,omitempty"`
+	// The remote they come from.
+	RemoteCluster *RemoteCluster `protobuf:"bytes,2,opt,name=remote_cluster,json=remoteCluster,proto3" json:"remote_cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsSyncMsgRequest) Reset() {
+	*x = OnSharedChannelsSyncMsgRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsSyncMsgRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsSyncMsgRequest) ProtoMessage() {}
+
+func (x *OnSharedChannelsSyncMsgRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsSyncMsgRequest.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsSyncMsgRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{102}
+}
+
+func (x *OnSharedChannelsSyncMsgRequest) GetMsg() *SyncMsg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *OnSharedChannelsSyncMsgRequest) GetRemoteCluster() *RemoteCluster {
+	if x != nil {
+		return x.RemoteCluster
+	}
+	return nil
+}
+
+// OnSharedChannelsSyncMsgResponse says what was synced.
+type OnSharedChannelsSyncMsgResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was synced and what failed.
+	Response      *SyncResponse `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSharedChannelsSyncMsgResponse) Reset() {
+	*x = OnSharedChannelsSyncMsgResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSharedChannelsSyncMsgResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSharedChannelsSyncMsgResponse) ProtoMessage() {}
+
+func (x *OnSharedChannelsSyncMsgResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSharedChannelsSyncMsgResponse.ProtoReflect.Descriptor instead.
+func (*OnSharedChannelsSyncMsgResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{103}
+}
+
+func (x *OnSharedChannelsSyncMsgResponse) GetResponse() *SyncResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// OnSAMLLoginRequest carries the arguments of OnSAMLLogin.
+type OnSAMLLoginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request that caused the call.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The user.
+	User *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	// What the server read from the assertion.
+	Assertion     *SAMLAssertionInfo `protobuf:"bytes,3,opt,name=assertion,proto3" json:"assertion,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSAMLLoginRequest) Reset() {
+	*x = OnSAMLLoginRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSAMLLoginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSAMLLoginRequest) ProtoMessage() {}
+
+func (x *OnSAMLLoginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSAMLLoginRequest.ProtoReflect.Descriptor instead.
+func (*OnSAMLLoginRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{104}
+}
+
+func (x *OnSAMLLoginRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *OnSAMLLoginRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *OnSAMLLoginRequest) GetAssertion() *SAMLAssertionInfo {
+	if x != nil {
+		return x.Assertion
+	}
+	return nil
+}
+
+// OnSAMLLoginResponse has no fields.
+type OnSAMLLoginResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnSAMLLoginResponse) Reset() {
+	*x = OnSAMLLoginResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnSAMLLoginResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnSAMLLoginResponse) ProtoMessage() {}
+
+func (x *OnSAMLLoginResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnSAMLLoginResponse.ProtoReflect.Descriptor instead.
+func (*OnSAMLLoginResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{105}
+}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
@@ -5493,7 +5695,17 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\vweb_conn_id\x18\x01 \x01(\tR\twebConnId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12=\n" +
 	"\arequest\x18\x03 \x01(\v2#.mattermost.plugin.WebSocketRequestR\arequest\"'\n" +
-	"%WebSocketMessageHasBeenPostedResponse2\xa8/\n" +
+	"%WebSocketMessageHasBeenPostedResponse\"\x97\x01\n" +
+	"\x1eOnSharedChannelsSyncMsgRequest\x12,\n" +
+	"\x03msg\x18\x01 \x01(\v2\x1a.mattermost.plugin.SyncMsgR\x03msg\x12G\n" +
+	"\x0eremote_cluster\x18\x02 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"^\n" +
+	"\x1fOnSharedChannelsSyncMsgResponse\x12;\n" +
+	"\bresponse\x18\x01 \x01(\v2\x1f.mattermost.plugin.SyncResponseR\bresponse\"\xbb\x01\n" +
+	"\x12OnSAMLLoginRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
+	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\x12B\n" +
+	"\tassertion\x18\x03 \x01(\v2$.mattermost.plugin.SAMLAssertionInfoR\tassertion\"\x15\n" +
+	"\x13OnSAMLLoginResponse2\x891\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -5543,7 +5755,9 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x1aScheduledPostWillBeCreated\x124.mattermost.plugin.ScheduledPostWillBeCreatedRequest\x1a5.mattermost.plugin.ScheduledPostWillBeCreatedResponse\x12\x8c\x01\n" +
 	"\x1bEmailNotificationWillBeSent\x125.mattermost.plugin.EmailNotificationWillBeSentRequest\x1a6.mattermost.plugin.EmailNotificationWillBeSentResponse\x12t\n" +
 	"\x13GenerateSupportData\x12-.mattermost.plugin.GenerateSupportDataRequest\x1a..mattermost.plugin.GenerateSupportDataResponse\x12\x92\x01\n" +
-	"\x1dWebSocketMessageHasBeenPosted\x127.mattermost.plugin.WebSocketMessageHasBeenPostedRequest\x1a8.mattermost.plugin.WebSocketMessageHasBeenPostedResponse\x12Z\n" +
+	"\x1dWebSocketMessageHasBeenPosted\x127.mattermost.plugin.WebSocketMessageHasBeenPostedRequest\x1a8.mattermost.plugin.WebSocketMessageHasBeenPostedResponse\x12\x80\x01\n" +
+	"\x17OnSharedChannelsSyncMsg\x121.mattermost.plugin.OnSharedChannelsSyncMsgRequest\x1a2.mattermost.plugin.OnSharedChannelsSyncMsgResponse\x12\\\n" +
+	"\vOnSAMLLogin\x12%.mattermost.plugin.OnSAMLLoginRequest\x1a&.mattermost.plugin.OnSAMLLoginResponse\x12Z\n" +
 	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01\x12c\n" +
 	"\fServeMetrics\x12&.mattermost.plugin.ServeMetricsRequest\x1a'.mattermost.plugin.ServeMetricsResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
@@ -5559,7 +5773,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                                     // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
@@ -5663,238 +5877,255 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*GenerateSupportDataResponse)(nil),                 // 99: mattermost.plugin.GenerateSupportDataResponse
 	(*WebSocketMessageHasBeenPostedRequest)(nil),        // 100: mattermost.plugin.WebSocketMessageHasBeenPostedRequest
 	(*WebSocketMessageHasBeenPostedResponse)(nil),       // 101: mattermost.plugin.WebSocketMessageHasBeenPostedResponse
-	(*Post)(nil),                     // 102: mattermost.plugin.Post
-	(*Reaction)(nil),                 // 103: mattermost.plugin.Reaction
-	(*Channel)(nil),                  // 104: mattermost.plugin.Channel
-	(*ChannelMember)(nil),            // 105: mattermost.plugin.ChannelMember
-	(*User)(nil),                     // 106: mattermost.plugin.User
-	(*TeamMember)(nil),               // 107: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),              // 108: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),          // 109: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),          // 110: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),         // 111: mattermost.plugin.HTTPResponseHead
-	(*FileInfo)(nil),                 // 112: mattermost.plugin.FileInfo
-	(*PluginClusterEvent)(nil),       // 113: mattermost.plugin.PluginClusterEvent
-	(*ProductLimits)(nil),            // 114: mattermost.plugin.ProductLimits
-	(*Config)(nil),                   // 115: mattermost.plugin.Config
-	(*Preference)(nil),               // 116: mattermost.plugin.Preference
-	(*PushNotification)(nil),         // 117: mattermost.plugin.PushNotification
-	(*RemoteCluster)(nil),            // 118: mattermost.plugin.RemoteCluster
-	(*Draft)(nil),                    // 119: mattermost.plugin.Draft
-	(*ScheduledPost)(nil),            // 120: mattermost.plugin.ScheduledPost
-	(*EmailNotification)(nil),        // 121: mattermost.plugin.EmailNotification
-	(*EmailNotificationContent)(nil), // 122: mattermost.plugin.EmailNotificationContent
-	(*FileData)(nil),                 // 123: mattermost.plugin.FileData
-	(*WebSocketRequest)(nil),         // 124: mattermost.plugin.WebSocketRequest
+	(*OnSharedChannelsSyncMsgRequest)(nil),              // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest
+	(*OnSharedChannelsSyncMsgResponse)(nil),             // 103: mattermost.plugin.OnSharedChannelsSyncMsgResponse
+	(*OnSAMLLoginRequest)(nil),                          // 104: mattermost.plugin.OnSAMLLoginRequest
+	(*OnSAMLLoginResponse)(nil),                         // 105: mattermost.plugin.OnSAMLLoginResponse
+	(*Post)(nil),                                        // 106: mattermost.plugin.Post
+	(*Reaction)(nil),                                    // 107: mattermost.plugin.Reaction
+	(*Channel)(nil),                                     // 108: mattermost.plugin.Channel
+	(*ChannelMember)(nil),                               // 109: mattermost.plugin.ChannelMember
+	(*User)(nil),                                        // 110: mattermost.plugin.User
+	(*TeamMember)(nil),                                  // 111: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),                                 // 112: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),                             // 113: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),                             // 114: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),                            // 115: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),                                    // 116: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil),                          // 117: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),                               // 118: mattermost.plugin.ProductLimits
+	(*Config)(nil),                                      // 119: mattermost.plugin.Config
+	(*Preference)(nil),                                  // 120: mattermost.plugin.Preference
+	(*PushNotification)(nil),                            // 121: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),                               // 122: mattermost.plugin.RemoteCluster
+	(*Draft)(nil),                                       // 123: mattermost.plugin.Draft
+	(*ScheduledPost)(nil),                               // 124: mattermost.plugin.ScheduledPost
+	(*EmailNotification)(nil),                           // 125: mattermost.plugin.EmailNotification
+	(*EmailNotificationContent)(nil),                    // 126: mattermost.plugin.EmailNotificationContent
+	(*FileData)(nil),                                    // 127: mattermost.plugin.FileData
+	(*WebSocketRequest)(nil),                            // 128: mattermost.plugin.WebSocketRequest
+	(*SyncMsg)(nil),                                     // 129: mattermost.plugin.SyncMsg
+	(*SyncResponse)(nil),                                // 130: mattermost.plugin.SyncResponse
+	(*SAMLAssertionInfo)(nil),                           // 131: mattermost.plugin.SAMLAssertionInfo
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	102, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	106, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	106, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	102, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	102, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	106, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	106, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	106, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	106, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	102, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	106, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	106, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	102, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	106, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	103, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	107, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	103, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	107, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	104, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	108, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	105, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	106, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	109, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	110, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	105, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	106, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	109, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	110, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	107, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	107, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	111, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	111, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	107, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	106, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	111, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	110, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	107, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	106, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	111, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	110, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	108, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	109, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	112, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	113, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
 	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	110, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	111, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	114, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	115, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	110, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
-	106, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	110, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
-	106, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	110, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	110, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
-	106, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
-	106, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
-	102, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
-	102, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	110, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	110, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	110, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	106, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	106, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
-	102, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
-	102, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	106, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	106, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
-	104, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	108, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	105, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	105, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	109, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	109, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
 	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	104, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
-	104, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
-	104, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	108, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	108, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	108, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
 	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
-	104, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	108, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
-	112, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	116, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
 	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
-	113, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	117, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
 	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
 	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
-	114, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
-	115, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
-	115, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	118, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	119, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	119, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
 	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
-	116, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
-	117, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
-	117, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
-	118, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	112, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
-	102, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
-	118, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	106, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
-	118, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	120, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	121, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	121, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	122, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	116, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	106, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	122, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	110, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	122, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
 	0,   // 88: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
-	110, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	111, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	114, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	115, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 91: mattermost.plugin.DraftWillBeUpsertedRequest.context:type_name -> mattermost.plugin.Context
-	119, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
-	119, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
+	123, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
+	123, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
 	0,   // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest.context:type_name -> mattermost.plugin.Context
-	120, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	120, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	121, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
-	122, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
+	124, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	124, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	125, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
+	126, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
 	0,   // 99: mattermost.plugin.GenerateSupportDataRequest.context:type_name -> mattermost.plugin.Context
-	123, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
-	124, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
-	1,   // 102: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,   // 103: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,   // 104: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,   // 105: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,   // 106: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11,  // 107: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13,  // 108: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15,  // 109: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17,  // 110: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19,  // 111: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21,  // 112: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23,  // 113: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25,  // 114: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27,  // 115: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29,  // 116: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31,  // 117: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33,  // 118: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35,  // 119: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	40,  // 120: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
-	42,  // 121: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
-	44,  // 122: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
-	46,  // 123: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
-	48,  // 124: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
-	50,  // 125: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
-	52,  // 126: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
-	54,  // 127: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
-	56,  // 128: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
-	58,  // 129: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
-	60,  // 130: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
-	62,  // 131: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
-	64,  // 132: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
-	66,  // 133: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
-	68,  // 134: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
-	70,  // 135: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
-	72,  // 136: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
-	74,  // 137: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
-	76,  // 138: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
-	78,  // 139: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
-	80,  // 140: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
-	82,  // 141: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
-	84,  // 142: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
-	86,  // 143: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	88,  // 144: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	92,  // 145: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
-	94,  // 146: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
-	96,  // 147: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
-	98,  // 148: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
-	100, // 149: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
-	37,  // 150: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	90,  // 151: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
-	2,   // 152: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,   // 153: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,   // 154: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,   // 155: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10,  // 156: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12,  // 157: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14,  // 158: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16,  // 159: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18,  // 160: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20,  // 161: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22,  // 162: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24,  // 163: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26,  // 164: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28,  // 165: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30,  // 166: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32,  // 167: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34,  // 168: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36,  // 169: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	41,  // 170: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
-	43,  // 171: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
-	45,  // 172: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
-	47,  // 173: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
-	49,  // 174: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
-	51,  // 175: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
-	53,  // 176: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
-	55,  // 177: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
-	57,  // 178: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
-	59,  // 179: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
-	61,  // 180: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
-	63,  // 181: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
-	65,  // 182: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
-	67,  // 183: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
-	69,  // 184: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
-	71,  // 185: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
-	73,  // 186: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
-	75,  // 187: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
-	77,  // 188: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
-	79,  // 189: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
-	81,  // 190: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
-	83,  // 191: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
-	85,  // 192: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
-	87,  // 193: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	89,  // 194: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	93,  // 195: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
-	95,  // 196: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
-	97,  // 197: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
-	99,  // 198: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
-	101, // 199: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
-	38,  // 200: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	91,  // 201: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
-	152, // [152:202] is the sub-list for method output_type
-	102, // [102:152] is the sub-list for method input_type
-	102, // [102:102] is the sub-list for extension type_name
-	102, // [102:102] is the sub-list for extension extendee
-	0,   // [0:102] is the sub-list for field type_name
+	127, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
+	128, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
+	129, // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest.msg:type_name -> mattermost.plugin.SyncMsg
+	122, // 103: mattermost.plugin.OnSharedChannelsSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	130, // 104: mattermost.plugin.OnSharedChannelsSyncMsgResponse.response:type_name -> mattermost.plugin.SyncResponse
+	0,   // 105: mattermost.plugin.OnSAMLLoginRequest.context:type_name -> mattermost.plugin.Context
+	110, // 106: mattermost.plugin.OnSAMLLoginRequest.user:type_name -> mattermost.plugin.User
+	131, // 107: mattermost.plugin.OnSAMLLoginRequest.assertion:type_name -> mattermost.plugin.SAMLAssertionInfo
+	1,   // 108: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 109: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 110: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 111: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 112: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 113: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 114: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 115: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 116: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 117: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 118: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 119: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 120: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 121: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 122: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 123: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 124: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 125: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 126: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 127: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 128: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 129: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 130: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 131: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 132: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 133: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 134: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 135: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 136: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 137: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 138: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 139: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 140: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 141: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 142: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 143: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 144: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 145: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 146: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 147: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 148: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	86,  // 149: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	88,  // 150: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	92,  // 151: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
+	94,  // 152: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	96,  // 153: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
+	98,  // 154: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
+	100, // 155: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	102, // 156: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsSyncMsgRequest
+	104, // 157: mattermost.plugin.PluginHooks.OnSAMLLogin:input_type -> mattermost.plugin.OnSAMLLoginRequest
+	37,  // 158: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	90,  // 159: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
+	2,   // 160: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 161: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 162: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 163: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 164: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 165: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 166: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 167: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 168: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 169: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 170: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 171: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 172: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 173: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 174: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 175: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 176: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 177: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 178: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 179: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 180: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 181: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 182: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 183: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 184: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 185: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 186: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 187: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 188: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 189: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 190: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 191: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 192: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 193: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 194: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 195: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 196: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 197: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 198: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 199: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 200: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	87,  // 201: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	89,  // 202: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	93,  // 203: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
+	95,  // 204: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	97,  // 205: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
+	99,  // 206: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
+	101, // 207: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	103, // 208: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsSyncMsgResponse
+	105, // 209: mattermost.plugin.PluginHooks.OnSAMLLogin:output_type -> mattermost.plugin.OnSAMLLoginResponse
+	38,  // 210: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	91,  // 211: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
+	160, // [160:212] is the sub-list for method output_type
+	108, // [108:160] is the sub-list for method input_type
+	108, // [108:108] is the sub-list for extension type_name
+	108, // [108:108] is the sub-list for extension extendee
+	0,   // [0:108] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -5938,7 +6169,7 @@ func file_mattermost_plugin_hooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   102,
+			NumMessages:   106,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -79,6 +79,8 @@ const (
 	PluginHooks_EmailNotificationWillBeSent_FullMethodName         = "/mattermost.plugin.PluginHooks/EmailNotificationWillBeSent"
 	PluginHooks_GenerateSupportData_FullMethodName                 = "/mattermost.plugin.PluginHooks/GenerateSupportData"
 	PluginHooks_WebSocketMessageHasBeenPosted_FullMethodName       = "/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted"
+	PluginHooks_OnSharedChannelsSyncMsg_FullMethodName             = "/mattermost.plugin.PluginHooks/OnSharedChannelsSyncMsg"
+	PluginHooks_OnSAMLLogin_FullMethodName                         = "/mattermost.plugin.PluginHooks/OnSAMLLogin"
 	PluginHooks_ServeHTTP_FullMethodName                           = "/mattermost.plugin.PluginHooks/ServeHTTP"
 	PluginHooks_ServeMetrics_FullMethodName                        = "/mattermost.plugin.PluginHooks/ServeMetrics"
 )
@@ -234,6 +236,12 @@ type PluginHooksClient interface {
 	// WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
 	// 6.0.
 	WebSocketMessageHasBeenPosted(ctx context.Context, in *WebSocketMessageHasBeenPostedRequest, opts ...grpc.CallOption) (*WebSocketMessageHasBeenPostedResponse, error)
+	// OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsSyncMsg(ctx context.Context, in *OnSharedChannelsSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsSyncMsgResponse, error)
+	// OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+	// 10.7.
+	OnSAMLLogin(ctx context.Context, in *OnSAMLLoginRequest, opts ...grpc.CallOption) (*OnSAMLLoginResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -733,6 +741,26 @@ func (c *pluginHooksClient) WebSocketMessageHasBeenPosted(ctx context.Context, i
 	return out, nil
 }
 
+func (c *pluginHooksClient) OnSharedChannelsSyncMsg(ctx context.Context, in *OnSharedChannelsSyncMsgRequest, opts ...grpc.CallOption) (*OnSharedChannelsSyncMsgResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSharedChannelsSyncMsgResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSharedChannelsSyncMsg_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginHooksClient) OnSAMLLogin(ctx context.Context, in *OnSAMLLoginRequest, opts ...grpc.CallOption) (*OnSAMLLoginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OnSAMLLoginResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_OnSAMLLogin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
@@ -910,6 +938,12 @@ type PluginHooksServer interface {
 	// WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket. Minimum server version:
 	// 6.0.
 	WebSocketMessageHasBeenPosted(context.Context, *WebSocketMessageHasBeenPostedRequest) (*WebSocketMessageHasBeenPostedResponse, error)
+	// OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, as a remote. Minimum server version:
+	// 9.5.
+	OnSharedChannelsSyncMsg(context.Context, *OnSharedChannelsSyncMsgRequest) (*OnSharedChannelsSyncMsgResponse, error)
+	// OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
+	// 10.7.
+	OnSAMLLogin(context.Context, *OnSAMLLoginRequest) (*OnSAMLLoginResponse, error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -1072,6 +1106,12 @@ func (UnimplementedPluginHooksServer) GenerateSupportData(context.Context, *Gene
 }
 func (UnimplementedPluginHooksServer) WebSocketMessageHasBeenPosted(context.Context, *WebSocketMessageHasBeenPostedRequest) (*WebSocketMessageHasBeenPostedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WebSocketMessageHasBeenPosted not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSharedChannelsSyncMsg(context.Context, *OnSharedChannelsSyncMsgRequest) (*OnSharedChannelsSyncMsgResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsSyncMsg not implemented")
+}
+func (UnimplementedPluginHooksServer) OnSAMLLogin(context.Context, *OnSAMLLoginRequest) (*OnSAMLLoginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OnSAMLLogin not implemented")
 }
 func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
 	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
@@ -1964,6 +2004,42 @@ func _PluginHooks_WebSocketMessageHasBeenPosted_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_OnSharedChannelsSyncMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSharedChannelsSyncMsgRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSharedChannelsSyncMsg(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSharedChannelsSyncMsg_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSharedChannelsSyncMsg(ctx, req.(*OnSharedChannelsSyncMsgRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginHooks_OnSAMLLogin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnSAMLLoginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).OnSAMLLogin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_OnSAMLLogin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).OnSAMLLogin(ctx, req.(*OnSAMLLoginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginHooksServer).ServeHTTP(&grpc.GenericServerStream[ServeHTTPRequest, ServeHTTPResponse]{ServerStream: stream})
 }
@@ -2176,6 +2252,14 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WebSocketMessageHasBeenPosted",
 			Handler:    _PluginHooks_WebSocketMessageHasBeenPosted_Handler,
+		},
+		{
+			MethodName: "OnSharedChannelsSyncMsg",
+			Handler:    _PluginHooks_OnSharedChannelsSyncMsg_Handler,
+		},
+		{
+			MethodName: "OnSAMLLogin",
+			Handler:    _PluginHooks_OnSAMLLogin_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

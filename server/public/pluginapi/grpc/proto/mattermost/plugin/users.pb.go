@@ -3313,6 +3313,373 @@ func (x *UpdateUserRolesResponse) GetUser() *User {
 	return nil
 }
 
+// SAMLAttributeValue is one value of a SAML attribute.
+type SAMLAttributeValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value's xsi:type, if given.
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// The value.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SAMLAttributeValue) Reset() {
+	*x = SAMLAttributeValue{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SAMLAttributeValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SAMLAttributeValue) ProtoMessage() {}
+
+func (x *SAMLAttributeValue) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SAMLAttributeValue.ProtoReflect.Descriptor instead.
+func (*SAMLAttributeValue) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SAMLAttributeValue) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *SAMLAttributeValue) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// SAMLAttribute is an attribute of a SAML assertion.
+type SAMLAttribute struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The attribute's friendly name.
+	FriendlyName string `protobuf:"bytes,1,opt,name=friendly_name,json=friendlyName,proto3" json:"friendly_name,omitempty"`
+	// The attribute's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The attribute's name format.
+	NameFormat string `protobuf:"bytes,3,opt,name=name_format,json=nameFormat,proto3" json:"name_format,omitempty"`
+	// Its values.
+	Values        []*SAMLAttributeValue `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SAMLAttribute) Reset() {
+	*x = SAMLAttribute{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SAMLAttribute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SAMLAttribute) ProtoMessage() {}
+
+func (x *SAMLAttribute) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SAMLAttribute.ProtoReflect.Descriptor instead.
+func (*SAMLAttribute) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *SAMLAttribute) GetFriendlyName() string {
+	if x != nil {
+		return x.FriendlyName
+	}
+	return ""
+}
+
+func (x *SAMLAttribute) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SAMLAttribute) GetNameFormat() string {
+	if x != nil {
+		return x.NameFormat
+	}
+	return ""
+}
+
+func (x *SAMLAttribute) GetValues() []*SAMLAttributeValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// SAMLProxyRestriction limits who may relay an assertion.
+type SAMLProxyRestriction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many times it may be relayed.
+	Count int32 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// The audiences it may be relayed to.
+	Audience      []string `protobuf:"bytes,2,rep,name=audience,proto3" json:"audience,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SAMLProxyRestriction) Reset() {
+	*x = SAMLProxyRestriction{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SAMLProxyRestriction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SAMLProxyRestriction) ProtoMessage() {}
+
+func (x *SAMLProxyRestriction) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SAMLProxyRestriction.ProtoReflect.Descriptor instead.
+func (*SAMLProxyRestriction) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *SAMLProxyRestriction) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *SAMLProxyRestriction) GetAudience() []string {
+	if x != nil {
+		return x.Audience
+	}
+	return nil
+}
+
+// SAMLWarningInfo lists the conditions of an assertion that deserve care.
+type SAMLWarningInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The assertion may be used once only.
+	OneTimeUse bool `protobuf:"varint,1,opt,name=one_time_use,json=oneTimeUse,proto3" json:"one_time_use,omitempty"`
+	// Relaying restrictions, if any.
+	ProxyRestriction *SAMLProxyRestriction `protobuf:"bytes,2,opt,name=proxy_restriction,json=proxyRestriction,proto3" json:"proxy_restriction,omitempty"`
+	// This service is not among the assertion's audiences.
+	NotInAudience bool `protobuf:"varint,3,opt,name=not_in_audience,json=notInAudience,proto3" json:"not_in_audience,omitempty"`
+	// The assertion is outside its validity period.
+	InvalidTime   bool `protobuf:"varint,4,opt,name=invalid_time,json=invalidTime,proto3" json:"invalid_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SAMLWarningInfo) Reset() {
+	*x = SAMLWarningInfo{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SAMLWarningInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SAMLWarningInfo) ProtoMessage() {}
+
+func (x *SAMLWarningInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SAMLWarningInfo.ProtoReflect.Descriptor instead.
+func (*SAMLWarningInfo) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *SAMLWarningInfo) GetOneTimeUse() bool {
+	if x != nil {
+		return x.OneTimeUse
+	}
+	return false
+}
+
+func (x *SAMLWarningInfo) GetProxyRestriction() *SAMLProxyRestriction {
+	if x != nil {
+		return x.ProxyRestriction
+	}
+	return nil
+}
+
+func (x *SAMLWarningInfo) GetNotInAudience() bool {
+	if x != nil {
+		return x.NotInAudience
+	}
+	return false
+}
+
+func (x *SAMLWarningInfo) GetInvalidTime() bool {
+	if x != nil {
+		return x.InvalidTime
+	}
+	return false
+}
+
+// SAMLAssertionInfo is what the server read from a user's SAML login
+// (gosaml2's AssertionInfo, without the raw assertions).
+type SAMLAssertionInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject's NameID.
+	NameId string `protobuf:"bytes,1,opt,name=name_id,json=nameId,proto3" json:"name_id,omitempty"`
+	// The NameID's format.
+	NameIdFormat string `protobuf:"bytes,2,opt,name=name_id_format,json=nameIdFormat,proto3" json:"name_id_format,omitempty"`
+	// The attributes, by name.
+	Values map[string]*SAMLAttribute `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Conditions that deserve care, if any.
+	WarningInfo *SAMLWarningInfo `protobuf:"bytes,4,opt,name=warning_info,json=warningInfo,proto3" json:"warning_info,omitempty"`
+	// The session index.
+	SessionIndex string `protobuf:"bytes,5,opt,name=session_index,json=sessionIndex,proto3" json:"session_index,omitempty"`
+	// When the user authenticated, in milliseconds since the Unix epoch; 0 if
+	// not given.
+	AuthnInstant int64 `protobuf:"varint,6,opt,name=authn_instant,json=authnInstant,proto3" json:"authn_instant,omitempty"`
+	// When the session ends, in milliseconds; 0 if not given.
+	SessionNotOnOrAfter int64 `protobuf:"varint,7,opt,name=session_not_on_or_after,json=sessionNotOnOrAfter,proto3" json:"session_not_on_or_after,omitempty"`
+	// Whether the response's signature was validated.
+	ResponseSignatureValidated bool `protobuf:"varint,8,opt,name=response_signature_validated,json=responseSignatureValidated,proto3" json:"response_signature_validated,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *SAMLAssertionInfo) Reset() {
+	*x = SAMLAssertionInfo{}
+	mi := &file_mattermost_plugin_users_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SAMLAssertionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SAMLAssertionInfo) ProtoMessage() {}
+
+func (x *SAMLAssertionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_users_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SAMLAssertionInfo.ProtoReflect.Descriptor instead.
+func (*SAMLAssertionInfo) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_users_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *SAMLAssertionInfo) GetNameId() string {
+	if x != nil {
+		return x.NameId
+	}
+	return ""
+}
+
+func (x *SAMLAssertionInfo) GetNameIdFormat() string {
+	if x != nil {
+		return x.NameIdFormat
+	}
+	return ""
+}
+
+func (x *SAMLAssertionInfo) GetValues() map[string]*SAMLAttribute {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *SAMLAssertionInfo) GetWarningInfo() *SAMLWarningInfo {
+	if x != nil {
+		return x.WarningInfo
+	}
+	return nil
+}
+
+func (x *SAMLAssertionInfo) GetSessionIndex() string {
+	if x != nil {
+		return x.SessionIndex
+	}
+	return ""
+}
+
+func (x *SAMLAssertionInfo) GetAuthnInstant() int64 {
+	if x != nil {
+		return x.AuthnInstant
+	}
+	return 0
+}
+
+func (x *SAMLAssertionInfo) GetSessionNotOnOrAfter() int64 {
+	if x != nil {
+		return x.SessionNotOnOrAfter
+	}
+	return 0
+}
+
+func (x *SAMLAssertionInfo) GetResponseSignatureValidated() bool {
+	if x != nil {
+		return x.ResponseSignatureValidated
+	}
+	return false
+}
+
 var File_mattermost_plugin_users_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_users_proto_rawDesc = "" +
@@ -3547,7 +3914,37 @@ const file_mattermost_plugin_users_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tnew_roles\x18\x02 \x01(\tR\bnewRoles\"F\n" +
 	"\x17UpdateUserRolesResponse\x12+\n" +
-	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04userBlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"\x04user\x18\x01 \x01(\v2\x17.mattermost.plugin.UserR\x04user\">\n" +
+	"\x12SAMLAttributeValue\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xa8\x01\n" +
+	"\rSAMLAttribute\x12#\n" +
+	"\rfriendly_name\x18\x01 \x01(\tR\ffriendlyName\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
+	"\vname_format\x18\x03 \x01(\tR\n" +
+	"nameFormat\x12=\n" +
+	"\x06values\x18\x04 \x03(\v2%.mattermost.plugin.SAMLAttributeValueR\x06values\"H\n" +
+	"\x14SAMLProxyRestriction\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x05R\x05count\x12\x1a\n" +
+	"\baudience\x18\x02 \x03(\tR\baudience\"\xd4\x01\n" +
+	"\x0fSAMLWarningInfo\x12 \n" +
+	"\fone_time_use\x18\x01 \x01(\bR\n" +
+	"oneTimeUse\x12T\n" +
+	"\x11proxy_restriction\x18\x02 \x01(\v2'.mattermost.plugin.SAMLProxyRestrictionR\x10proxyRestriction\x12&\n" +
+	"\x0fnot_in_audience\x18\x03 \x01(\bR\rnotInAudience\x12!\n" +
+	"\finvalid_time\x18\x04 \x01(\bR\vinvalidTime\"\x82\x04\n" +
+	"\x11SAMLAssertionInfo\x12\x17\n" +
+	"\aname_id\x18\x01 \x01(\tR\x06nameId\x12$\n" +
+	"\x0ename_id_format\x18\x02 \x01(\tR\fnameIdFormat\x12H\n" +
+	"\x06values\x18\x03 \x03(\v20.mattermost.plugin.SAMLAssertionInfo.ValuesEntryR\x06values\x12E\n" +
+	"\fwarning_info\x18\x04 \x01(\v2\".mattermost.plugin.SAMLWarningInfoR\vwarningInfo\x12#\n" +
+	"\rsession_index\x18\x05 \x01(\tR\fsessionIndex\x12#\n" +
+	"\rauthn_instant\x18\x06 \x01(\x03R\fauthnInstant\x124\n" +
+	"\x17session_not_on_or_after\x18\a \x01(\x03R\x13sessionNotOnOrAfter\x12@\n" +
+	"\x1cresponse_signature_validated\x18\b \x01(\bR\x1aresponseSignatureValidated\x1a[\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
+	"\x05value\x18\x02 \x01(\v2 .mattermost.plugin.SAMLAttributeR\x05value:\x028\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_users_proto_rawDescOnce sync.Once
@@ -3561,7 +3958,7 @@ func file_mattermost_plugin_users_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_users_proto_rawDescData
 }
 
-var file_mattermost_plugin_users_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_mattermost_plugin_users_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
 var file_mattermost_plugin_users_proto_goTypes = []any{
 	(*User)(nil),                           // 0: mattermost.plugin.User
 	(*ViewUsersRestrictions)(nil),          // 1: mattermost.plugin.ViewUsersRestrictions
@@ -3618,15 +4015,21 @@ var file_mattermost_plugin_users_proto_goTypes = []any{
 	(*UpdateUserAuthResponse)(nil),         // 52: mattermost.plugin.UpdateUserAuthResponse
 	(*UpdateUserRolesRequest)(nil),         // 53: mattermost.plugin.UpdateUserRolesRequest
 	(*UpdateUserRolesResponse)(nil),        // 54: mattermost.plugin.UpdateUserRolesResponse
-	nil,                                    // 55: mattermost.plugin.User.PropsEntry
-	nil,                                    // 56: mattermost.plugin.User.NotifyPropsEntry
-	nil,                                    // 57: mattermost.plugin.User.TimezoneEntry
-	nil,                                    // 58: mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
+	(*SAMLAttributeValue)(nil),             // 55: mattermost.plugin.SAMLAttributeValue
+	(*SAMLAttribute)(nil),                  // 56: mattermost.plugin.SAMLAttribute
+	(*SAMLProxyRestriction)(nil),           // 57: mattermost.plugin.SAMLProxyRestriction
+	(*SAMLWarningInfo)(nil),                // 58: mattermost.plugin.SAMLWarningInfo
+	(*SAMLAssertionInfo)(nil),              // 59: mattermost.plugin.SAMLAssertionInfo
+	nil,                                    // 60: mattermost.plugin.User.PropsEntry
+	nil,                                    // 61: mattermost.plugin.User.NotifyPropsEntry
+	nil,                                    // 62: mattermost.plugin.User.TimezoneEntry
+	nil,                                    // 63: mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
+	nil,                                    // 64: mattermost.plugin.SAMLAssertionInfo.ValuesEntry
 }
 var file_mattermost_plugin_users_proto_depIdxs = []int32{
-	55, // 0: mattermost.plugin.User.props:type_name -> mattermost.plugin.User.PropsEntry
-	56, // 1: mattermost.plugin.User.notify_props:type_name -> mattermost.plugin.User.NotifyPropsEntry
-	57, // 2: mattermost.plugin.User.timezone:type_name -> mattermost.plugin.User.TimezoneEntry
+	60, // 0: mattermost.plugin.User.props:type_name -> mattermost.plugin.User.PropsEntry
+	61, // 1: mattermost.plugin.User.notify_props:type_name -> mattermost.plugin.User.NotifyPropsEntry
+	62, // 2: mattermost.plugin.User.timezone:type_name -> mattermost.plugin.User.TimezoneEntry
 	1,  // 3: mattermost.plugin.UserGetOptions.view_restrictions:type_name -> mattermost.plugin.ViewUsersRestrictions
 	0,  // 4: mattermost.plugin.CreateUserRequest.user:type_name -> mattermost.plugin.User
 	0,  // 5: mattermost.plugin.CreateUserResponse.user:type_name -> mattermost.plugin.User
@@ -3646,17 +4049,22 @@ var file_mattermost_plugin_users_proto_depIdxs = []int32{
 	21, // 19: mattermost.plugin.UpdateUserStatusResponse.status:type_name -> mattermost.plugin.Status
 	21, // 20: mattermost.plugin.SetUserStatusTimedDNDResponse.status:type_name -> mattermost.plugin.Status
 	22, // 21: mattermost.plugin.UpdateUserCustomStatusRequest.custom_status:type_name -> mattermost.plugin.CustomStatus
-	58, // 22: mattermost.plugin.GetLDAPUserAttributesResponse.attributes:type_name -> mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
+	63, // 22: mattermost.plugin.GetLDAPUserAttributesResponse.attributes:type_name -> mattermost.plugin.GetLDAPUserAttributesResponse.AttributesEntry
 	24, // 23: mattermost.plugin.SearchUsersRequest.search:type_name -> mattermost.plugin.UserSearch
 	0,  // 24: mattermost.plugin.SearchUsersResponse.users:type_name -> mattermost.plugin.User
 	23, // 25: mattermost.plugin.UpdateUserAuthRequest.user_auth:type_name -> mattermost.plugin.UserAuth
 	23, // 26: mattermost.plugin.UpdateUserAuthResponse.user_auth:type_name -> mattermost.plugin.UserAuth
 	0,  // 27: mattermost.plugin.UpdateUserRolesResponse.user:type_name -> mattermost.plugin.User
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	55, // 28: mattermost.plugin.SAMLAttribute.values:type_name -> mattermost.plugin.SAMLAttributeValue
+	57, // 29: mattermost.plugin.SAMLWarningInfo.proxy_restriction:type_name -> mattermost.plugin.SAMLProxyRestriction
+	64, // 30: mattermost.plugin.SAMLAssertionInfo.values:type_name -> mattermost.plugin.SAMLAssertionInfo.ValuesEntry
+	58, // 31: mattermost.plugin.SAMLAssertionInfo.warning_info:type_name -> mattermost.plugin.SAMLWarningInfo
+	56, // 32: mattermost.plugin.SAMLAssertionInfo.ValuesEntry.value:type_name -> mattermost.plugin.SAMLAttribute
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_users_proto_init() }
@@ -3672,7 +4080,7 @@ func file_mattermost_plugin_users_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_users_proto_rawDesc), len(file_mattermost_plugin_users_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   65,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
