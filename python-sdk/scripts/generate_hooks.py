@@ -14,7 +14,10 @@ response classes, and how the handler's return value becomes the response:
   number or a flag), which the handler returns;
 * HTTP: both ways stream (ServeHTTP): the handler takes an HTTPRequest,
   whose body streams in, and returns an HTTPResponse, whose body may
-  stream out.
+  stream out;
+* UPLOAD: both ways stream (FileWillBeUploaded): the handler reads the
+  file from a FileReader, may write a replacement to a FileWriter, and
+  answers as FILTER does.
 
 generate_protos.py calls :func:`render` with the descriptor set it compiled.
 """
@@ -120,13 +123,27 @@ def render(descriptor_set: bytes) -> dict[str, str]:
         typed = [f"{f.name}: {_py_type(f)}" for f in request.field]
         results = [f for f in response.field if f.name != REJECTION_FIELD]
         if rpc.client_streaming or rpc.server_streaming:
-            # An HTTP exchange: the handler gets the context and the request,
-            # whose body streams, and returns a response, whose body may.
             if not (rpc.client_streaming and rpc.server_streaming):
                 raise SystemExit(f"generate_hooks: {rpc.name} streams one way only")
-            params = ["context", "request"]
-            typed = ["context: Context", "request: HTTPRequest"]
-            answer, result, returns = "HTTP", "", "HTTPResponse"
+            if any(f.name == "info" for f in request.field):
+                # An upload: the handler reads the file and may write a
+                # replacement, then keeps, replaces or rejects the info.
+                params = ["context", "info", "file", "output"]
+                typed = [
+                    "context: Context",
+                    "info: FileInfo",
+                    "file: FileReader",
+                    "output: FileWriter",
+                ]
+                answer, result = "UPLOAD", "info"
+                returns = "FileInfo | tuple[FileInfo | None, str] | None"
+            else:
+                # An HTTP exchange: the handler gets the context and the
+                # request, whose body streams, and returns a response, whose
+                # body may.
+                params = ["context", "request"]
+                typed = ["context: Context", "request: HTTPRequest"]
+                answer, result, returns = "HTTP", "", "HTTPResponse"
         elif not response.field:
             answer, result, returns = "NONE", "", "None"
         elif not results:

@@ -22,6 +22,8 @@ def test_hook_names_come_from_the_contract() -> None:
         request = hooks_pb2.DESCRIPTOR.message_types_by_name[f"{name.value}Request"]
         if spec.answer is Answer.HTTP:  # the stream's messages become an HTTPRequest
             assert spec.params == ("context", "request")
+        elif spec.answer is Answer.UPLOAD:  # a FileReader in, a FileWriter out
+            assert spec.params == ("context", "info", "file", "output")
         else:
             assert spec.params == tuple(f.name for f in request.fields)
         assert spec.request.DESCRIPTOR is request
@@ -41,6 +43,7 @@ def test_hook_names_come_from_the_contract() -> None:
         (mp.HookName.RUN_DATA_RETENTION, Answer.VALUE, "deleted"),
         (mp.HookName.ON_SHARED_CHANNELS_PING, Answer.VALUE, "healthy"),
         (mp.HookName.SERVE_HTTP, Answer.HTTP, ""),
+        (mp.HookName.FILE_WILL_BE_UPLOADED, Answer.UPLOAD, "info"),
     ],
 )
 def test_answers_follow_the_response_messages(

@@ -29,7 +29,15 @@ import mattermost_plugin as mp
 from mattermost_plugin._internal.errors import from_rpc_error
 from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR, MAX_ERROR_TEXT, HookDispatcher
 from mattermost_plugin.grpc import hooks_pb2, hooks_pb2_grpc, plugins_pb2
-from mattermost_plugin.models import AppError, CommandArgs, CommandResponse, Context, Post, User
+from mattermost_plugin.models import (
+    AppError,
+    CommandArgs,
+    CommandResponse,
+    Context,
+    FileInfo,
+    Post,
+    User,
+)
 
 from conftest import GoServer
 
@@ -591,3 +599,88 @@ def test_http_types_print_and_refuse_to_pickle() -> None:
     response = mp.HTTPResponse(201, {"A": "b"}, b"body")
     assert pickle.loads(pickle.dumps(response)) == response
     assert "\n" not in repr(response)
+
+
+# ---- FileWillBeUploaded, in process ------------------------------------------
+
+
+class Scanner(mp.Plugin):
+    """Upper-cases .txt uploads, rejects .exe ones, answers garbage for .bad."""
+
+    def file_will_be_uploaded(
+        self, context: Context, info: Any, file: mp.FileReader, output: mp.FileWriter
+    ) -> Any:
+        if info.name.endswith(".exe"):
+            return None, "no executables"
+        if info.name.endswith(".bad"):
+            return "garbage"
+        for chunk in file.iter_body():
+            output.write(chunk.upper())
+        info.size = output.written
+        return info
+
+
+@pytest.fixture
+async def scanner(tmp_path: Path) -> AsyncIterator[Any]:
+    executor = concurrent.futures.ThreadPoolExecutor(2)
+    server = grpc.aio.server()
+    logger = logging.getLogger("test_plugin_runtime")
+    server.add_generic_rpc_handlers([HookDispatcher(Scanner(), executor, logger).generic_handler()])
+    address = f"unix:{tmp_path}/scan.sock"
+    server.add_insecure_port(address)
+    await server.start()
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        yield hooks_pb2_grpc.PluginHooksStub(channel)
+    finally:
+        await channel.close()
+        await server.stop(0)
+        executor.shutdown(wait=False)
+
+
+def upload(name: str, *chunks: bytes) -> list[hooks_pb2.FileWillBeUploadedRequest]:
+    first = hooks_pb2.FileWillBeUploadedRequest(info=FileInfo(name=name))
+    return [first, *(hooks_pb2.FileWillBeUploadedRequest(chunk=c) for c in chunks)]
+
+
+async def test_an_upload_streams_in_and_its_replacement_out(scanner: Any) -> None:
+    big = b"ab" * (3 << 20)  # 6 MiB in 512 KiB chunks
+    pieces = [big[i : i + (1 << 19)] for i in range(0, len(big), 1 << 19)]
+    messages = upload("a.txt", *pieces, b"!")
+
+    async def requests() -> AsyncIterator[Any]:
+        for message in messages:
+            yield message
+
+    replies = [r async for r in scanner.FileWillBeUploaded(requests(), timeout=30)]
+    chunks, last = replies[:-1], replies[-1]
+    assert b"".join(r.chunk for r in chunks) == big.upper() + b"!"
+    assert max(len(r.chunk) for r in chunks) <= 1 << 20
+    assert last.result.info.size == len(big) + 1 and last.result.rejection_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("messages", "code", "text"),
+    [
+        (
+            [hooks_pb2.FileWillBeUploadedRequest(chunk=b"x")],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "file's info",
+        ),
+        (upload("x.bad", b"x"), grpc.StatusCode.INTERNAL, "answered 'garbage'"),
+    ],
+)
+async def test_a_bad_upload_exchange_fails(
+    scanner: Any, messages: list[Any], code: grpc.StatusCode, text: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        _ = [r async for r in scanner.FileWillBeUploaded(iter(messages), timeout=10)]
+    assert info.value.code() == code
+    assert text in str(info.value.details())
+
+
+async def test_an_upload_is_rejected_with_no_content_out(scanner: Any) -> None:
+    replies = [
+        r async for r in scanner.FileWillBeUploaded(iter(upload("a.exe", b"MZ")), timeout=10)
+    ]
+    assert len(replies) == 1 and replies[0].result.rejection_reason == "no executables"

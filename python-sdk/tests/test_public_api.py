@@ -48,6 +48,8 @@ PLUGIN_RUNTIME = (
     "HookName",
     "HTTPRequest",
     "HTTPResponse",
+    "FileReader",
+    "FileWriter",
     "hook",
     "run",
     "DISMISS",

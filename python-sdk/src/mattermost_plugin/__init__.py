@@ -19,6 +19,7 @@ from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
 from ._plugin.hookspec import HookName
 from ._plugin.http import HTTPRequest, HTTPResponse
 from ._plugin.runner import run
+from ._plugin.streams import FileReader, FileWriter
 from .exceptions import *  # noqa: F403 - the exception classes, listed below
 from .server_config import ServerConfig
 
@@ -27,6 +28,8 @@ __all__ = [
     "AsyncClient",
     "AsyncPlugin",
     "Client",
+    "FileReader",
+    "FileWriter",
     "HTTPRequest",
     "HTTPResponse",
     "HookName",
@@ -55,6 +58,8 @@ for _public in (
     HookName,
     HTTPRequest,
     HTTPResponse,
+    FileReader,
+    FileWriter,
     hook,
     run,
 ):

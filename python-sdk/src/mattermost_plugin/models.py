@@ -98,6 +98,7 @@ from .grpc.groups_pb2 import (
 )
 from .grpc.hooks_pb2 import (
     Context,
+    FileWillBeUploadedResult,
     OnInstallEvent,
 )
 from .grpc.kv_pb2 import (
@@ -246,6 +247,7 @@ __all__ = [
     "Features",
     "FileData",
     "FileInfo",
+    "FileWillBeUploadedResult",
     "FilesLimits",
     "GetFileInfosOptions",
     "GetPostsSinceForSyncCursor",
@@ -1003,6 +1005,16 @@ Attributes:
     content (str): Extracted text content, for search.
     remote_id (str | None): Id of the remote cluster the file came from, for shared channels.
     archived (bool): Whether the file's content was archived by the plan's limits.
+""",
+)
+
+document(
+    FileWillBeUploadedResult,
+    """FileWillBeUploadedResult is the plugin's answer to an upload.
+
+Attributes:
+    info (FileInfo | None): The info to store instead; unset keeps it.
+    rejection_reason (str): Non-empty rejects the upload with this reason.
 """,
 )
 

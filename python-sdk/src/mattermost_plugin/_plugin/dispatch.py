@@ -21,6 +21,7 @@ from .base import DISMISS, PluginBase
 from .hookspec import HOOKS, HookName
 from .http import HTTPRequest, HTTPResponse
 from .spec import Answer, HookSpec
+from .streams import FileReader, FileWriter
 
 __all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
 
@@ -90,7 +91,13 @@ class HookDispatcher:
             )
         }
         for spec in HOOKS.values():
-            if spec.name in self.implemented and spec.answer is Answer.HTTP:
+            if spec.name in self.implemented and spec.answer is Answer.UPLOAD:
+                methods[spec.name] = grpc.stream_stream_rpc_method_handler(
+                    self._upload_behavior(spec),
+                    request_deserializer=spec.request.FromString,
+                    response_serializer=spec.response.SerializeToString,
+                )
+            elif spec.name in self.implemented and spec.answer is Answer.HTTP:
                 methods[spec.name] = grpc.stream_stream_rpc_method_handler(
                     self._http_behavior(spec),
                     request_deserializer=spec.request.FromString,
@@ -146,7 +153,7 @@ class HookDispatcher:
                 f"{spec.name}: the first message must carry the request head",
             )
         request = HTTPRequest(first.head, loop)
-        feeder = asyncio.ensure_future(request._feed(messages))
+        feeder = asyncio.ensure_future(request._feed(_chunks(messages)))
         try:
             try:
                 answer = await self._run_with(
@@ -172,6 +179,63 @@ class HookDispatcher:
                 await _abort(context, _HookFailed(grpc.StatusCode.UNKNOWN, message))
         finally:
             feeder.cancel()
+
+    def _upload_behavior(
+        self, spec: HookSpec
+    ) -> Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
+        async def behavior(
+            messages: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Message]:
+            async for message in self._file_upload(spec, messages, context):
+                yield message
+
+        return behavior
+
+    async def _file_upload(
+        self,
+        spec: HookSpec,
+        messages: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[Message]:
+        """Vet one upload: the file streams in, replacement content out, then the result."""
+        loop = asyncio.get_running_loop()
+        first = None
+        async for message in messages:
+            first = message
+            break
+        if first is None or first.WhichOneof("part") != "info":
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{spec.name}: the first message must carry the file's info",
+            )
+        file, output = FileReader(loop), FileWriter(loop)
+        feeder = asyncio.ensure_future(file._feed(_chunks(messages)))
+        handler = asyncio.ensure_future(
+            self._run_with(
+                spec, [first.context, first.info, file, output], context.time_remaining()
+            )
+        )
+        try:
+            # Replacement content goes out while the handler runs.
+            while True:
+                chunk = asyncio.ensure_future(output._queue.get())
+                done, _ = await asyncio.wait({chunk, handler}, return_when=asyncio.FIRST_COMPLETED)
+                if chunk in done:
+                    yield spec.response(chunk=chunk.result())
+                    continue
+                chunk.cancel()
+                break
+            while not output._queue.empty():
+                yield spec.response(chunk=output._queue.get_nowait())
+            try:
+                answer = self._answer(spec, handler.result())
+            except _HookFailed as failure:
+                await _abort(context, failure)
+                return
+            yield spec.response(result=answer)
+        finally:
+            feeder.cancel()
+            handler.cancel()
 
     async def _implemented(
         self, request: hooks_pb2.ImplementedRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -237,6 +301,10 @@ class HookDispatcher:
             ) from None
 
     def _answer(self, spec: HookSpec, result: object) -> Message:
+        if spec.answer is Answer.UPLOAD:
+            # Answered as FILTER is, in the stream's last message.
+            response = type(spec.response().result)()  # type: ignore[attr-defined]
+            return self._filter(spec, response, result, response.DESCRIPTOR.fields_by_name["info"])
         response = spec.response()
         if spec.answer is Answer.NONE:
             if result is not None:
@@ -258,8 +326,13 @@ class HookDispatcher:
             if field.message_type is None or _is_repeated(response, spec.result_field):
                 self._set_value(spec, response, result)
                 return response
+        field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
+        return self._filter(spec, response, result, field)
+
+    def _filter(self, spec: HookSpec, response: Message, result: object, field: Any) -> Message:  # noqa: ANN401 - a FieldDescriptor of either protobuf backend
+        """Set a model answer, and for FILTER and UPLOAD a reason, on ``response``."""
         model, reason = result, ""
-        if spec.answer is Answer.FILTER:
+        if spec.answer in (Answer.FILTER, Answer.UPLOAD):
             if result is DISMISS:
                 model, reason = None, DISMISS_POST_ERROR
             elif isinstance(result, tuple):
@@ -271,11 +344,10 @@ class HookDispatcher:
                 if not isinstance(reason, str):
                     self._wrong_answer(spec, result)
         if model is not None:
-            field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
             expected = field.message_type.full_name if field.message_type else ""
             if not isinstance(model, Message) or model.DESCRIPTOR.full_name != expected:
                 self._wrong_answer(spec, result)
-            getattr(response, spec.result_field).CopyFrom(model)
+            getattr(response, field.name).CopyFrom(model)
         if reason:
             response.rejection_reason = reason  # type: ignore[attr-defined]
         return response
@@ -317,6 +389,13 @@ def _argument(request: Message, name: str) -> object:
             return getattr(request, name)
         return None
     return getattr(request, name)
+
+
+async def _chunks(messages: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    """The chunks of a stream's remaining messages."""
+    async for message in messages:
+        if message.WhichOneof("part") == "chunk":
+            yield message.chunk
 
 
 def _is_repeated(message: Message, name: str) -> bool:

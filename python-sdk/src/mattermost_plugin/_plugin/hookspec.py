@@ -198,6 +198,13 @@ class HookName(str, enum.Enum):
     #: login. Minimum server version: 10.7.
     ON_SAML_LOGIN = "OnSAMLLogin"
 
+    #: FileWillBeUploaded runs before an uploaded file is stored. The file's info and then its
+    #: content in chunks flow in, the content ending with the stream; the plugin may stream
+    #: replacement content out, and ends with the info to store (unset keeps it) or a rejection
+    #: reason. Content streamed out replaces the file's, as upstream's output writer does. Minimum
+    #: server version: 5.2.
+    FILE_WILL_BE_UPLOADED = "FileWillBeUploaded"
+
     #: ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and then
     #: its body in chunks flow in, the body ending with the stream; the response's head and then
     #: its body in chunks flow out. A failure before the response head makes the host answer 500.
@@ -776,6 +783,19 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "on_saml_login(self, context: Context, user: User, assertion: SAMLAssertionInfo) -> "
             "None"
+        ),
+    ),
+    HookName.FILE_WILL_BE_UPLOADED: HookSpec(
+        name="FileWillBeUploaded",
+        method="file_will_be_uploaded",
+        params=("context", "info", "file", "output"),
+        request=_pb.FileWillBeUploadedRequest,
+        response=_pb.FileWillBeUploadedResponse,
+        answer=Answer.UPLOAD,
+        result_field="info",
+        signature=(
+            "file_will_be_uploaded(self, context: Context, info: FileInfo, file: FileReader, "
+            "output: FileWriter) -> FileInfo | tuple[FileInfo | None, str] | None"
         ),
     ),
     HookName.SERVE_HTTP: HookSpec(

@@ -12,25 +12,20 @@ import asyncio
 import concurrent.futures
 import dataclasses
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Union
+from typing import Union
 from urllib.parse import urlsplit
 
-from ..grpc import hooks_pb2, plugins_pb2
+from ..grpc import plugins_pb2
+from .streams import _EOF, MAX_CHUNK, ChunkReader
 
 __all__ = ["HTTPRequest", "HTTPResponse"]
 
-#: Request body chunks that may wait for the handler.
-REQUEST_QUEUE = 8
-#: The largest chunk sent in one message; larger ones are split.
-MAX_CHUNK = 1024 * 1024
 
 #: What a response body may be.
 Body = Union[bytes, bytearray, memoryview, str, Iterable[bytes], AsyncIterable[bytes]]
 
-_EOF = object()
 
-
-class HTTPRequest:
+class HTTPRequest(ChunkReader):
     """An HTTP request to the plugin, under ``/plugins/{plugin_id}``.
 
     Read the body once: in a plain handler with :meth:`read` or by iterating
@@ -51,6 +46,7 @@ class HTTPRequest:
     """
 
     def __init__(self, head: plugins_pb2.HTTPRequestHead, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
         self.method = head.method
         self.url = head.url
         parts = urlsplit(head.url)
@@ -63,17 +59,10 @@ class HTTPRequest:
         self.remote_addr = head.remote_addr
         self.proto = head.proto
         self.request_uri = head.request_uri
-        self._loop = loop
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(REQUEST_QUEUE)
-        self._done = False
-        self._ended = False
 
     def __repr__(self) -> str:
         url = self.url if len(self.url) <= 200 else self.url[:197] + "..."
         return f"HTTPRequest(method={self.method!r}, url={url!r})"
-
-    def __reduce__(self) -> Any:  # noqa: ANN401 - pickle's protocol
-        raise TypeError("an HTTPRequest is bound to its call and does not pickle")
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header field, by name in any case."""
@@ -82,60 +71,6 @@ class HTTPRequest:
             if key.lower() == wanted and values:
                 return values[0]
         return default
-
-    async def _feed(self, messages: AsyncIterator[hooks_pb2.ServeHTTPRequest]) -> None:
-        """Queue the body chunks of the call's remaining messages, then the end."""
-        try:
-            async for message in messages:
-                if message.WhichOneof("part") == "chunk" and message.chunk:
-                    await self._queue.put(message.chunk)
-        finally:
-            # A full queue needs no marker: the reader finds it empty and ended.
-            self._ended = True
-            if not self._queue.full():
-                self._queue.put_nowait(_EOF)
-
-    async def _next(self) -> bytes | None:
-        if self._done or (self._ended and self._queue.empty()):
-            self._done = True
-            return None
-        chunk = await self._queue.get()
-        if chunk is _EOF:
-            self._done = True
-            return None
-        return bytes(chunk)
-
-    async def aiter_body(self) -> AsyncIterator[bytes]:
-        """The body's chunks, as they arrive; for ``async`` handlers."""
-        while (chunk := await self._next()) is not None:
-            yield chunk
-
-    async def aread(self) -> bytes:
-        """The whole body; for ``async`` handlers."""
-        return b"".join([chunk async for chunk in self.aiter_body()])
-
-    def iter_body(self) -> Iterator[bytes]:
-        """The body's chunks, as they arrive; for plain handlers, which run in a thread."""
-        self._check_thread()
-        while True:
-            chunk = asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
-            if chunk is None:
-                return
-            yield chunk
-
-    def read(self) -> bytes:
-        """The whole body; for plain handlers, which run in a thread."""
-        return b"".join(self.iter_body())
-
-    def _check_thread(self) -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        if running is self._loop:
-            raise RuntimeError(
-                "read the body of an HTTPRequest with aread() or aiter_body() in async code"
-            )
 
 
 @dataclasses.dataclass

@@ -29,6 +29,10 @@ class Answer(enum.Enum):
     #: :class:`mattermost_plugin.HTTPRequest` and returns a
     #: :class:`mattermost_plugin.HTTPResponse`; both bodies stream.
     HTTP = "http"
+    #: The hook vets an upload: it reads a :class:`mattermost_plugin.FileReader`,
+    #: may write replacement content to a :class:`mattermost_plugin.FileWriter`,
+    #: and answers as :attr:`FILTER` does, with the file's info.
+    UPLOAD = "upload"
 
 
 @dataclasses.dataclass(frozen=True)

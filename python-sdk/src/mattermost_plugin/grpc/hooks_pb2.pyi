@@ -2763,3 +2763,102 @@ class OnSAMLLoginResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OnSAMLLoginResponse: _TypeAlias = OnSAMLLoginResponse  # noqa: Y015
+
+@_typing.final
+class FileWillBeUploadedRequest(_message.Message):
+    """FileWillBeUploadedRequest is one message of an upload's stream: the
+    first carries the context and the file's info, the following ones chunks
+    of its content.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the content."""
+    @_builtins.property
+    def context(self) -> Global___Context:
+        """The upload's context; set in the first message only."""
+
+    @_builtins.property
+    def info(self) -> _files_pb2.FileInfo:
+        """The file's info."""
+
+    def __init__(
+        self,
+        *,
+        context: Global___Context | None = ...,
+        info: _files_pb2.FileInfo | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "info", b"info", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "context", b"context", "info", b"info", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["info", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___FileWillBeUploadedRequest: _TypeAlias = FileWillBeUploadedRequest  # noqa: Y015
+
+@_typing.final
+class FileWillBeUploadedResult(_message.Message):
+    """FileWillBeUploadedResult is the plugin's answer to an upload."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INFO_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty rejects the upload with this reason."""
+    @_builtins.property
+    def info(self) -> _files_pb2.FileInfo:
+        """The info to store instead; unset keeps it."""
+
+    def __init__(
+        self,
+        *,
+        info: _files_pb2.FileInfo | None = ...,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileWillBeUploadedResult: _TypeAlias = FileWillBeUploadedResult  # noqa: Y015
+
+@_typing.final
+class FileWillBeUploadedResponse(_message.Message):
+    """FileWillBeUploadedResponse is one message of the answer's stream: chunks
+    of replacement content, then the result.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHUNK_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next chunk of the replacement content."""
+    @_builtins.property
+    def result(self) -> Global___FileWillBeUploadedResult:
+        """The result; the last message."""
+
+    def __init__(
+        self,
+        *,
+        chunk: _builtins.bytes = ...,
+        result: Global___FileWillBeUploadedResult | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "part", b"part", "result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "part", b"part", "result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["chunk", "result"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___FileWillBeUploadedResponse: _TypeAlias = FileWillBeUploadedResponse  # noqa: Y015

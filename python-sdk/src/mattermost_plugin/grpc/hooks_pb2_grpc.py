@@ -285,6 +285,11 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.FromString,
                 _registered_method=True)
+        self.FileWillBeUploaded = channel.stream_stream(
+                '/mattermost.plugin.PluginHooks/FileWillBeUploaded',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedResponse.FromString,
+                _registered_method=True)
         self.ServeHTTP = channel.stream_stream(
                 '/mattermost.plugin.PluginHooks/ServeHTTP',
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.ServeHTTPRequest.SerializeToString,
@@ -754,6 +759,20 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FileWillBeUploaded(self, request_iterator, context):
+        """---- Files ----
+
+        FileWillBeUploaded runs before an uploaded file is stored. The file's
+        info and then its content in chunks flow in, the content ending with
+        the stream; the plugin may stream replacement content out, and ends
+        with the info to store (unset keeps it) or a rejection reason. Content
+        streamed out replaces the file's, as upstream's output writer does.
+        Minimum server version: 5.2.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ServeHTTP(self, request_iterator, context):
         """---- HTTP ----
 
@@ -1027,6 +1046,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.OnSAMLLogin,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.SerializeToString,
+            ),
+            'FileWillBeUploaded': grpc.stream_stream_rpc_method_handler(
+                    servicer.FileWillBeUploaded,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedResponse.SerializeToString,
             ),
             'ServeHTTP': grpc.stream_stream_rpc_method_handler(
                     servicer.ServeHTTP,
@@ -2390,6 +2414,33 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/OnSAMLLogin',
             mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.OnSAMLLoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileWillBeUploaded(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginHooks/FileWillBeUploaded',
+            mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.FileWillBeUploadedResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -297,6 +297,16 @@ class PluginHooksStub:
     OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
     10.7.
     """
+    FileWillBeUploaded: _grpc.StreamStreamMultiCallable[_hooks_pb2.FileWillBeUploadedRequest, _hooks_pb2.FileWillBeUploadedResponse]
+    """---- Files ----
+
+    FileWillBeUploaded runs before an uploaded file is stored. The file's
+    info and then its content in chunks flow in, the content ending with
+    the stream; the plugin may stream replacement content out, and ends
+    with the info to store (unset keeps it) or a rejection reason. Content
+    streamed out replaces the file's, as upstream's output writer does.
+    Minimum server version: 5.2.
+    """
     ServeHTTP: _grpc.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]
     """---- HTTP ----
 
@@ -568,6 +578,16 @@ class PluginHooksAsyncStub(PluginHooksStub):
 
     OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
     10.7.
+    """
+    FileWillBeUploaded: _aio.StreamStreamMultiCallable[_hooks_pb2.FileWillBeUploadedRequest, _hooks_pb2.FileWillBeUploadedResponse]  # type: ignore[assignment]
+    """---- Files ----
+
+    FileWillBeUploaded runs before an uploaded file is stored. The file's
+    info and then its content in chunks flow in, the content ending with
+    the stream; the plugin may stream replacement content out, and ends
+    with the info to store (unset keeps it) or a rejection reason. Content
+    streamed out replaces the file's, as upstream's output writer does.
+    Minimum server version: 5.2.
     """
     ServeHTTP: _aio.StreamStreamMultiCallable[_hooks_pb2.ServeHTTPRequest, _hooks_pb2.ServeHTTPResponse]  # type: ignore[assignment]
     """---- HTTP ----
@@ -1137,6 +1157,22 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
 
         OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
         10.7.
+        """
+
+    @_abc_1.abstractmethod
+    def FileWillBeUploaded(
+        self,
+        request_iterator: _MaybeAsyncIterator[_hooks_pb2.FileWillBeUploadedRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_hooks_pb2.FileWillBeUploadedResponse], _abc.AsyncIterator[_hooks_pb2.FileWillBeUploadedResponse]]:
+        """---- Files ----
+
+        FileWillBeUploaded runs before an uploaded file is stored. The file's
+        info and then its content in chunks flow in, the content ending with
+        the stream; the plugin may stream replacement content out, and ends
+        with the info to store (unset keeps it) or a rejection reason. Content
+        streamed out replaces the file's, as upstream's output writer does.
+        Minimum server version: 5.2.
         """
 
     @_abc_1.abstractmethod

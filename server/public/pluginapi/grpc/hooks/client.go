@@ -39,7 +39,7 @@ var Known = []string{
 	"ReactionHasBeenAdded", "ReactionHasBeenRemoved",
 	"ChannelHasBeenCreated", "UserHasJoinedChannel", "UserHasLeftChannel",
 	"TeamMemberWillBeAdded", "UserHasJoinedTeam", "UserHasLeftTeam",
-	"ExecuteCommand", "ServeHTTP", "ServeMetrics",
+	"ExecuteCommand", "ServeHTTP", "ServeMetrics", "FileWillBeUploaded",
 	"OnSharedChannelsSyncMsg", "OnSAMLLogin",
 	"DraftWillBeUpserted", "ScheduledPostWillBeCreated", "EmailNotificationWillBeSent", "GenerateSupportData", "WebSocketMessageHasBeenPosted",
 	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",

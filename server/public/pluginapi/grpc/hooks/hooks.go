@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -98,6 +99,11 @@ type Hooks interface {
 	WebSocketMessageHasBeenPosted(ctx context.Context, webConnID string, userID string, request *pluginpb.WebSocketRequest)
 	OnSharedChannelsSyncMsg(ctx context.Context, msg *pluginpb.SyncMsg, rc *pluginpb.RemoteCluster) (*pluginpb.SyncResponse, error)
 	OnSAMLLogin(ctx context.Context, c *pluginpb.Context, user *pluginpb.User, assertion *pluginpb.SAMLAssertionInfo) error
+
+	// FileWillBeUploaded vets an upload: it reads file, may write
+	// replacement content to output, and returns the info to store and a
+	// reason to reject the upload.
+	FileWillBeUploaded(ctx context.Context, c *pluginpb.Context, info *pluginpb.FileInfo, file io.Reader, output io.Writer) (*pluginpb.FileInfo, string)
 
 	// ServeHTTP serves an HTTP request to /plugins/{plugin_id}; r.URL is
 	// the path and query with that prefix removed. Both bodies stream.

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -86,4 +87,9 @@ func (None) ServeHTTP(_ *pluginpb.Context, w http.ResponseWriter, _ *http.Reques
 // ServeMetrics answers 404, as ServeHTTP.
 func (None) ServeMetrics(_ *pluginpb.Context, w http.ResponseWriter, _ *http.Request) {
 	http.NotFound(w, nil)
+}
+
+// FileWillBeUploaded keeps the upload.
+func (None) FileWillBeUploaded(_ context.Context, _ *pluginpb.Context, info *pluginpb.FileInfo, _ io.Reader, _ io.Writer) (*pluginpb.FileInfo, string) {
+	return info, ""
 }

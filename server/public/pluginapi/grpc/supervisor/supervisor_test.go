@@ -192,6 +192,7 @@ var allHooks = []string{
 	"EmailNotificationWillBeSent",
 	"ExecuteCommand",
 	"FileWillBeDownloaded",
+	"FileWillBeUploaded",
 	"GenerateSupportData",
 	"MessageHasBeenDeleted",
 	"MessageHasBeenPosted",
@@ -492,6 +493,23 @@ func TestEveryHook(t *testing.T) {
 						t.Errorf("OnSAMLLogin(not in audience) = %v, want the plugin's error", err)
 					}
 				}, class},
+				{"FileWillBeUploaded", func(t *testing.T) {
+					content := bytes.Repeat([]byte("abcdefgh"), 5<<17) // 5 MiB, several chunks each way
+					var out bytes.Buffer
+					info, reason := h.FileWillBeUploaded(ctx, hc, &pluginpb.FileInfo{Id: "f", Name: "notes.txt"}, bytes.NewReader(content), &out)
+					if reason != "" || info.GetName() != "notes.txt.checked" || info.GetSize() != int64(len(content)) || !bytes.Equal(out.Bytes(), bytes.ToUpper(content)) {
+						t.Errorf("FileWillBeUploaded(notes.txt) = %v, %q, %d bytes out", info, reason, out.Len())
+					}
+					out.Reset()
+					if _, reason := h.FileWillBeUploaded(ctx, hc, &pluginpb.FileInfo{Name: "virus.exe"}, bytes.NewReader([]byte("MZ")), &out); reason != "no executables" {
+						t.Errorf("FileWillBeUploaded(virus.exe) reason = %q", reason)
+					}
+					sent := &pluginpb.FileInfo{Id: "g", Name: "photo.png"}
+					info, reason = h.FileWillBeUploaded(ctx, hc, sent, bytes.NewReader([]byte("png")), &out)
+					if !proto.Equal(info, sent) || reason != "" || out.Len() != 0 {
+						t.Errorf("FileWillBeUploaded(photo.png) = %v, %q, %d bytes out; want it kept", info, reason, out.Len())
+					}
+				}, "photo.png"},
 				{"ServeMetrics", func(t *testing.T) {
 					w := httptest.NewRecorder()
 					h.ServeMetrics(hc, w, httptest.NewRequest("GET", "/metrics", nil))

@@ -230,6 +230,18 @@ class SyncHooks(SyncMore, mp.Plugin):
     def user_has_left_team(self, context, team_member, actor):
         self._record("UserHasLeftTeam", f"{team_member.user_id}|{actor.id if actor else ''}")
 
+    def file_will_be_uploaded(self, context, info, file, output):
+        self._record("FileWillBeUploaded", info.name)
+        if info.name == "virus.exe":
+            return None, "no executables"
+        if info.name.endswith(".txt"):
+            for chunk in file.iter_body():
+                output.write(chunk.upper())
+            info.name += ".checked"
+            info.size = output.written
+            return info
+        return None
+
     def serve_metrics(self, context, request):
         self._record("ServeMetrics", request.path)
         return mp.HTTPResponse(200, {"Content-Type": "text/plain"}, "plugin_posts_total 3\n")
@@ -322,6 +334,18 @@ class AsyncHooks(AsyncMore, mp.AsyncPlugin):
     async def user_has_left_team(self, context, team_member, actor):
         value = f"{team_member.user_id}|{actor.id if actor else ''}"
         await self._record("UserHasLeftTeam", value)
+
+    async def file_will_be_uploaded(self, context, info, file, output):
+        await self._record("FileWillBeUploaded", info.name)
+        if info.name == "virus.exe":
+            return None, "no executables"
+        if info.name.endswith(".txt"):
+            async for chunk in file.aiter_body():
+                await output.awrite(chunk.upper())
+            info.name += ".checked"
+            info.size = output.written
+            return info
+        return None
 
     async def serve_metrics(self, context, request):
         await self._record("ServeMetrics", request.path)

@@ -5431,6 +5431,247 @@ func (*OnSAMLLoginResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{105}
 }
 
+// FileWillBeUploadedRequest is one message of an upload's stream: the
+// first carries the context and the file's info, the following ones chunks
+// of its content.
+type FileWillBeUploadedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The upload's context; set in the first message only.
+	Context *Context `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// The part of the upload this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*FileWillBeUploadedRequest_Info
+	//	*FileWillBeUploadedRequest_Chunk
+	Part          isFileWillBeUploadedRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileWillBeUploadedRequest) Reset() {
+	*x = FileWillBeUploadedRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileWillBeUploadedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileWillBeUploadedRequest) ProtoMessage() {}
+
+func (x *FileWillBeUploadedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileWillBeUploadedRequest.ProtoReflect.Descriptor instead.
+func (*FileWillBeUploadedRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{106}
+}
+
+func (x *FileWillBeUploadedRequest) GetContext() *Context {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedRequest) GetPart() isFileWillBeUploadedRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedRequest) GetInfo() *FileInfo {
+	if x != nil {
+		if x, ok := x.Part.(*FileWillBeUploadedRequest_Info); ok {
+			return x.Info
+		}
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*FileWillBeUploadedRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isFileWillBeUploadedRequest_Part interface {
+	isFileWillBeUploadedRequest_Part()
+}
+
+type FileWillBeUploadedRequest_Info struct {
+	// The file's info.
+	Info *FileInfo `protobuf:"bytes,2,opt,name=info,proto3,oneof"`
+}
+
+type FileWillBeUploadedRequest_Chunk struct {
+	// The next chunk of the content.
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*FileWillBeUploadedRequest_Info) isFileWillBeUploadedRequest_Part() {}
+
+func (*FileWillBeUploadedRequest_Chunk) isFileWillBeUploadedRequest_Part() {}
+
+// FileWillBeUploadedResult is the plugin's answer to an upload.
+type FileWillBeUploadedResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The info to store instead; unset keeps it.
+	Info *FileInfo `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	// Non-empty rejects the upload with this reason.
+	RejectionReason string `protobuf:"bytes,2,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FileWillBeUploadedResult) Reset() {
+	*x = FileWillBeUploadedResult{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileWillBeUploadedResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileWillBeUploadedResult) ProtoMessage() {}
+
+func (x *FileWillBeUploadedResult) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileWillBeUploadedResult.ProtoReflect.Descriptor instead.
+func (*FileWillBeUploadedResult) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{107}
+}
+
+func (x *FileWillBeUploadedResult) GetInfo() *FileInfo {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedResult) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+// FileWillBeUploadedResponse is one message of the answer's stream: chunks
+// of replacement content, then the result.
+type FileWillBeUploadedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part of the answer this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*FileWillBeUploadedResponse_Chunk
+	//	*FileWillBeUploadedResponse_Result
+	Part          isFileWillBeUploadedResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileWillBeUploadedResponse) Reset() {
+	*x = FileWillBeUploadedResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileWillBeUploadedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileWillBeUploadedResponse) ProtoMessage() {}
+
+func (x *FileWillBeUploadedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileWillBeUploadedResponse.ProtoReflect.Descriptor instead.
+func (*FileWillBeUploadedResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{108}
+}
+
+func (x *FileWillBeUploadedResponse) GetPart() isFileWillBeUploadedResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*FileWillBeUploadedResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *FileWillBeUploadedResponse) GetResult() *FileWillBeUploadedResult {
+	if x != nil {
+		if x, ok := x.Part.(*FileWillBeUploadedResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isFileWillBeUploadedResponse_Part interface {
+	isFileWillBeUploadedResponse_Part()
+}
+
+type FileWillBeUploadedResponse_Chunk struct {
+	// The next chunk of the replacement content.
+	Chunk []byte `protobuf:"bytes,1,opt,name=chunk,proto3,oneof"`
+}
+
+type FileWillBeUploadedResponse_Result struct {
+	// The result; the last message.
+	Result *FileWillBeUploadedResult `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*FileWillBeUploadedResponse_Chunk) isFileWillBeUploadedResponse_Part() {}
+
+func (*FileWillBeUploadedResponse_Result) isFileWillBeUploadedResponse_Part() {}
+
 var File_mattermost_plugin_hooks_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_hooks_proto_rawDesc = "" +
@@ -5705,7 +5946,19 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x12+\n" +
 	"\x04user\x18\x02 \x01(\v2\x17.mattermost.plugin.UserR\x04user\x12B\n" +
 	"\tassertion\x18\x03 \x01(\v2$.mattermost.plugin.SAMLAssertionInfoR\tassertion\"\x15\n" +
-	"\x13OnSAMLLoginResponse2\x891\n" +
+	"\x13OnSAMLLoginResponse\"\xa4\x01\n" +
+	"\x19FileWillBeUploadedRequest\x124\n" +
+	"\acontext\x18\x01 \x01(\v2\x1a.mattermost.plugin.ContextR\acontext\x121\n" +
+	"\x04info\x18\x02 \x01(\v2\x1b.mattermost.plugin.FileInfoH\x00R\x04info\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"v\n" +
+	"\x18FileWillBeUploadedResult\x12/\n" +
+	"\x04info\x18\x01 \x01(\v2\x1b.mattermost.plugin.FileInfoR\x04info\x12)\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\x83\x01\n" +
+	"\x1aFileWillBeUploadedResponse\x12\x16\n" +
+	"\x05chunk\x18\x01 \x01(\fH\x00R\x05chunk\x12E\n" +
+	"\x06result\x18\x02 \x01(\v2+.mattermost.plugin.FileWillBeUploadedResultH\x00R\x06resultB\x06\n" +
+	"\x04part2\x802\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -5757,7 +6010,8 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x13GenerateSupportData\x12-.mattermost.plugin.GenerateSupportDataRequest\x1a..mattermost.plugin.GenerateSupportDataResponse\x12\x92\x01\n" +
 	"\x1dWebSocketMessageHasBeenPosted\x127.mattermost.plugin.WebSocketMessageHasBeenPostedRequest\x1a8.mattermost.plugin.WebSocketMessageHasBeenPostedResponse\x12\x80\x01\n" +
 	"\x17OnSharedChannelsSyncMsg\x121.mattermost.plugin.OnSharedChannelsSyncMsgRequest\x1a2.mattermost.plugin.OnSharedChannelsSyncMsgResponse\x12\\\n" +
-	"\vOnSAMLLogin\x12%.mattermost.plugin.OnSAMLLoginRequest\x1a&.mattermost.plugin.OnSAMLLoginResponse\x12Z\n" +
+	"\vOnSAMLLogin\x12%.mattermost.plugin.OnSAMLLoginRequest\x1a&.mattermost.plugin.OnSAMLLoginResponse\x12u\n" +
+	"\x12FileWillBeUploaded\x12,.mattermost.plugin.FileWillBeUploadedRequest\x1a-.mattermost.plugin.FileWillBeUploadedResponse(\x010\x01\x12Z\n" +
 	"\tServeHTTP\x12#.mattermost.plugin.ServeHTTPRequest\x1a$.mattermost.plugin.ServeHTTPResponse(\x010\x01\x12c\n" +
 	"\fServeMetrics\x12&.mattermost.plugin.ServeMetricsRequest\x1a'.mattermost.plugin.ServeMetricsResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
@@ -5773,7 +6027,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 109)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                                     // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
@@ -5881,251 +6135,260 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*OnSharedChannelsSyncMsgResponse)(nil),             // 103: mattermost.plugin.OnSharedChannelsSyncMsgResponse
 	(*OnSAMLLoginRequest)(nil),                          // 104: mattermost.plugin.OnSAMLLoginRequest
 	(*OnSAMLLoginResponse)(nil),                         // 105: mattermost.plugin.OnSAMLLoginResponse
-	(*Post)(nil),                                        // 106: mattermost.plugin.Post
-	(*Reaction)(nil),                                    // 107: mattermost.plugin.Reaction
-	(*Channel)(nil),                                     // 108: mattermost.plugin.Channel
-	(*ChannelMember)(nil),                               // 109: mattermost.plugin.ChannelMember
-	(*User)(nil),                                        // 110: mattermost.plugin.User
-	(*TeamMember)(nil),                                  // 111: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),                                 // 112: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),                             // 113: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),                             // 114: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),                            // 115: mattermost.plugin.HTTPResponseHead
-	(*FileInfo)(nil),                                    // 116: mattermost.plugin.FileInfo
-	(*PluginClusterEvent)(nil),                          // 117: mattermost.plugin.PluginClusterEvent
-	(*ProductLimits)(nil),                               // 118: mattermost.plugin.ProductLimits
-	(*Config)(nil),                                      // 119: mattermost.plugin.Config
-	(*Preference)(nil),                                  // 120: mattermost.plugin.Preference
-	(*PushNotification)(nil),                            // 121: mattermost.plugin.PushNotification
-	(*RemoteCluster)(nil),                               // 122: mattermost.plugin.RemoteCluster
-	(*Draft)(nil),                                       // 123: mattermost.plugin.Draft
-	(*ScheduledPost)(nil),                               // 124: mattermost.plugin.ScheduledPost
-	(*EmailNotification)(nil),                           // 125: mattermost.plugin.EmailNotification
-	(*EmailNotificationContent)(nil),                    // 126: mattermost.plugin.EmailNotificationContent
-	(*FileData)(nil),                                    // 127: mattermost.plugin.FileData
-	(*WebSocketRequest)(nil),                            // 128: mattermost.plugin.WebSocketRequest
-	(*SyncMsg)(nil),                                     // 129: mattermost.plugin.SyncMsg
-	(*SyncResponse)(nil),                                // 130: mattermost.plugin.SyncResponse
-	(*SAMLAssertionInfo)(nil),                           // 131: mattermost.plugin.SAMLAssertionInfo
+	(*FileWillBeUploadedRequest)(nil),                   // 106: mattermost.plugin.FileWillBeUploadedRequest
+	(*FileWillBeUploadedResult)(nil),                    // 107: mattermost.plugin.FileWillBeUploadedResult
+	(*FileWillBeUploadedResponse)(nil),                  // 108: mattermost.plugin.FileWillBeUploadedResponse
+	(*Post)(nil),                                        // 109: mattermost.plugin.Post
+	(*Reaction)(nil),                                    // 110: mattermost.plugin.Reaction
+	(*Channel)(nil),                                     // 111: mattermost.plugin.Channel
+	(*ChannelMember)(nil),                               // 112: mattermost.plugin.ChannelMember
+	(*User)(nil),                                        // 113: mattermost.plugin.User
+	(*TeamMember)(nil),                                  // 114: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),                                 // 115: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),                             // 116: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),                             // 117: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),                            // 118: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),                                    // 119: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil),                          // 120: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),                               // 121: mattermost.plugin.ProductLimits
+	(*Config)(nil),                                      // 122: mattermost.plugin.Config
+	(*Preference)(nil),                                  // 123: mattermost.plugin.Preference
+	(*PushNotification)(nil),                            // 124: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),                               // 125: mattermost.plugin.RemoteCluster
+	(*Draft)(nil),                                       // 126: mattermost.plugin.Draft
+	(*ScheduledPost)(nil),                               // 127: mattermost.plugin.ScheduledPost
+	(*EmailNotification)(nil),                           // 128: mattermost.plugin.EmailNotification
+	(*EmailNotificationContent)(nil),                    // 129: mattermost.plugin.EmailNotificationContent
+	(*FileData)(nil),                                    // 130: mattermost.plugin.FileData
+	(*WebSocketRequest)(nil),                            // 131: mattermost.plugin.WebSocketRequest
+	(*SyncMsg)(nil),                                     // 132: mattermost.plugin.SyncMsg
+	(*SyncResponse)(nil),                                // 133: mattermost.plugin.SyncResponse
+	(*SAMLAssertionInfo)(nil),                           // 134: mattermost.plugin.SAMLAssertionInfo
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	106, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	109, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	109, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	106, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	106, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	109, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	109, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	109, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	109, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	106, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	109, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	109, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	106, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	109, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	107, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	110, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	107, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	110, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	108, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	111, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	109, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	110, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	112, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	113, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	109, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	110, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	112, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	113, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	111, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	111, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	114, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	114, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	111, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	110, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	114, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	113, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	111, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	110, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	114, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	113, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	112, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	113, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	115, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	116, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
 	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	114, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	115, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	117, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	118, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	110, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	113, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
-	110, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	113, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
-	110, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	113, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
-	110, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	113, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	110, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
-	110, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
-	110, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
-	106, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
-	106, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	113, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	113, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	113, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	109, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	109, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
-	106, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
-	106, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	109, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	109, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
-	108, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	111, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	109, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	112, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	112, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
 	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	108, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
-	108, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
-	108, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	111, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	111, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	111, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
 	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
-	108, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	111, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
-	116, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	119, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
 	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
-	117, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	120, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
 	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
 	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
-	118, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
-	119, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
-	119, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	121, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	122, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	122, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
 	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
-	120, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
-	121, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
-	121, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
-	122, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	116, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
-	106, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
-	122, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	110, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
-	122, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	123, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	124, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	124, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	125, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	119, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	109, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	125, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	113, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	125, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
 	0,   // 88: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
-	114, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	115, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	117, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	118, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 91: mattermost.plugin.DraftWillBeUpsertedRequest.context:type_name -> mattermost.plugin.Context
-	123, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
-	123, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
+	126, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
+	126, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
 	0,   // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest.context:type_name -> mattermost.plugin.Context
-	124, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	124, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	125, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
-	126, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
+	127, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	127, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	128, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
+	129, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
 	0,   // 99: mattermost.plugin.GenerateSupportDataRequest.context:type_name -> mattermost.plugin.Context
-	127, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
-	128, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
-	129, // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest.msg:type_name -> mattermost.plugin.SyncMsg
-	122, // 103: mattermost.plugin.OnSharedChannelsSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	130, // 104: mattermost.plugin.OnSharedChannelsSyncMsgResponse.response:type_name -> mattermost.plugin.SyncResponse
+	130, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
+	131, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
+	132, // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest.msg:type_name -> mattermost.plugin.SyncMsg
+	125, // 103: mattermost.plugin.OnSharedChannelsSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	133, // 104: mattermost.plugin.OnSharedChannelsSyncMsgResponse.response:type_name -> mattermost.plugin.SyncResponse
 	0,   // 105: mattermost.plugin.OnSAMLLoginRequest.context:type_name -> mattermost.plugin.Context
-	110, // 106: mattermost.plugin.OnSAMLLoginRequest.user:type_name -> mattermost.plugin.User
-	131, // 107: mattermost.plugin.OnSAMLLoginRequest.assertion:type_name -> mattermost.plugin.SAMLAssertionInfo
-	1,   // 108: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,   // 109: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,   // 110: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,   // 111: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,   // 112: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11,  // 113: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13,  // 114: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15,  // 115: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17,  // 116: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19,  // 117: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21,  // 118: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23,  // 119: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25,  // 120: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27,  // 121: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29,  // 122: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31,  // 123: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33,  // 124: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35,  // 125: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	40,  // 126: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
-	42,  // 127: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
-	44,  // 128: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
-	46,  // 129: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
-	48,  // 130: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
-	50,  // 131: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
-	52,  // 132: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
-	54,  // 133: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
-	56,  // 134: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
-	58,  // 135: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
-	60,  // 136: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
-	62,  // 137: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
-	64,  // 138: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
-	66,  // 139: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
-	68,  // 140: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
-	70,  // 141: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
-	72,  // 142: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
-	74,  // 143: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
-	76,  // 144: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
-	78,  // 145: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
-	80,  // 146: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
-	82,  // 147: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
-	84,  // 148: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
-	86,  // 149: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	88,  // 150: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	92,  // 151: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
-	94,  // 152: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
-	96,  // 153: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
-	98,  // 154: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
-	100, // 155: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
-	102, // 156: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsSyncMsgRequest
-	104, // 157: mattermost.plugin.PluginHooks.OnSAMLLogin:input_type -> mattermost.plugin.OnSAMLLoginRequest
-	37,  // 158: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	90,  // 159: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
-	2,   // 160: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,   // 161: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,   // 162: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,   // 163: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10,  // 164: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12,  // 165: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14,  // 166: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16,  // 167: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18,  // 168: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20,  // 169: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22,  // 170: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24,  // 171: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26,  // 172: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28,  // 173: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30,  // 174: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32,  // 175: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34,  // 176: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36,  // 177: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	41,  // 178: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
-	43,  // 179: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
-	45,  // 180: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
-	47,  // 181: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
-	49,  // 182: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
-	51,  // 183: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
-	53,  // 184: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
-	55,  // 185: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
-	57,  // 186: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
-	59,  // 187: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
-	61,  // 188: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
-	63,  // 189: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
-	65,  // 190: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
-	67,  // 191: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
-	69,  // 192: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
-	71,  // 193: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
-	73,  // 194: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
-	75,  // 195: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
-	77,  // 196: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
-	79,  // 197: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
-	81,  // 198: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
-	83,  // 199: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
-	85,  // 200: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
-	87,  // 201: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	89,  // 202: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	93,  // 203: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
-	95,  // 204: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
-	97,  // 205: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
-	99,  // 206: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
-	101, // 207: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
-	103, // 208: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsSyncMsgResponse
-	105, // 209: mattermost.plugin.PluginHooks.OnSAMLLogin:output_type -> mattermost.plugin.OnSAMLLoginResponse
-	38,  // 210: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	91,  // 211: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
-	160, // [160:212] is the sub-list for method output_type
-	108, // [108:160] is the sub-list for method input_type
-	108, // [108:108] is the sub-list for extension type_name
-	108, // [108:108] is the sub-list for extension extendee
-	0,   // [0:108] is the sub-list for field type_name
+	113, // 106: mattermost.plugin.OnSAMLLoginRequest.user:type_name -> mattermost.plugin.User
+	134, // 107: mattermost.plugin.OnSAMLLoginRequest.assertion:type_name -> mattermost.plugin.SAMLAssertionInfo
+	0,   // 108: mattermost.plugin.FileWillBeUploadedRequest.context:type_name -> mattermost.plugin.Context
+	119, // 109: mattermost.plugin.FileWillBeUploadedRequest.info:type_name -> mattermost.plugin.FileInfo
+	119, // 110: mattermost.plugin.FileWillBeUploadedResult.info:type_name -> mattermost.plugin.FileInfo
+	107, // 111: mattermost.plugin.FileWillBeUploadedResponse.result:type_name -> mattermost.plugin.FileWillBeUploadedResult
+	1,   // 112: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 113: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 114: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 115: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 116: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 117: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 118: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 119: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 120: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 121: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 122: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 123: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 124: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 125: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 126: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 127: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 128: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 129: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 130: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 131: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 132: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 133: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 134: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 135: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 136: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 137: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 138: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 139: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 140: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 141: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 142: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 143: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 144: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 145: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 146: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 147: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 148: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 149: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 150: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 151: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 152: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	86,  // 153: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	88,  // 154: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	92,  // 155: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
+	94,  // 156: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	96,  // 157: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
+	98,  // 158: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
+	100, // 159: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	102, // 160: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsSyncMsgRequest
+	104, // 161: mattermost.plugin.PluginHooks.OnSAMLLogin:input_type -> mattermost.plugin.OnSAMLLoginRequest
+	106, // 162: mattermost.plugin.PluginHooks.FileWillBeUploaded:input_type -> mattermost.plugin.FileWillBeUploadedRequest
+	37,  // 163: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	90,  // 164: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
+	2,   // 165: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 166: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 167: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 168: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 169: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 170: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 171: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 172: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 173: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 174: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 175: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 176: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 177: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 178: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 179: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 180: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 181: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 182: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 183: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 184: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 185: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 186: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 187: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 188: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 189: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 190: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 191: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 192: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 193: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 194: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 195: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 196: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 197: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 198: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 199: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 200: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 201: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 202: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 203: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 204: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 205: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	87,  // 206: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	89,  // 207: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	93,  // 208: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
+	95,  // 209: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	97,  // 210: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
+	99,  // 211: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
+	101, // 212: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	103, // 213: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsSyncMsgResponse
+	105, // 214: mattermost.plugin.PluginHooks.OnSAMLLogin:output_type -> mattermost.plugin.OnSAMLLoginResponse
+	108, // 215: mattermost.plugin.PluginHooks.FileWillBeUploaded:output_type -> mattermost.plugin.FileWillBeUploadedResponse
+	38,  // 216: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	91,  // 217: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
+	165, // [165:218] is the sub-list for method output_type
+	112, // [112:165] is the sub-list for method input_type
+	112, // [112:112] is the sub-list for extension type_name
+	112, // [112:112] is the sub-list for extension extendee
+	0,   // [0:112] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -6163,13 +6426,21 @@ func file_mattermost_plugin_hooks_proto_init() {
 		(*ServeMetricsResponse_Head)(nil),
 		(*ServeMetricsResponse_Chunk)(nil),
 	}
+	file_mattermost_plugin_hooks_proto_msgTypes[106].OneofWrappers = []any{
+		(*FileWillBeUploadedRequest_Info)(nil),
+		(*FileWillBeUploadedRequest_Chunk)(nil),
+	}
+	file_mattermost_plugin_hooks_proto_msgTypes[108].OneofWrappers = []any{
+		(*FileWillBeUploadedResponse_Chunk)(nil),
+		(*FileWillBeUploadedResponse_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   106,
+			NumMessages:   109,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

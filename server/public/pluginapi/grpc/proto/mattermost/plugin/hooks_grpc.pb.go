@@ -81,6 +81,7 @@ const (
 	PluginHooks_WebSocketMessageHasBeenPosted_FullMethodName       = "/mattermost.plugin.PluginHooks/WebSocketMessageHasBeenPosted"
 	PluginHooks_OnSharedChannelsSyncMsg_FullMethodName             = "/mattermost.plugin.PluginHooks/OnSharedChannelsSyncMsg"
 	PluginHooks_OnSAMLLogin_FullMethodName                         = "/mattermost.plugin.PluginHooks/OnSAMLLogin"
+	PluginHooks_FileWillBeUploaded_FullMethodName                  = "/mattermost.plugin.PluginHooks/FileWillBeUploaded"
 	PluginHooks_ServeHTTP_FullMethodName                           = "/mattermost.plugin.PluginHooks/ServeHTTP"
 	PluginHooks_ServeMetrics_FullMethodName                        = "/mattermost.plugin.PluginHooks/ServeMetrics"
 )
@@ -242,6 +243,13 @@ type PluginHooksClient interface {
 	// OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
 	// 10.7.
 	OnSAMLLogin(ctx context.Context, in *OnSAMLLoginRequest, opts ...grpc.CallOption) (*OnSAMLLoginResponse, error)
+	// FileWillBeUploaded runs before an uploaded file is stored. The file's
+	// info and then its content in chunks flow in, the content ending with
+	// the stream; the plugin may stream replacement content out, and ends
+	// with the info to store (unset keeps it) or a rejection reason. Content
+	// streamed out replaces the file's, as upstream's output writer does.
+	// Minimum server version: 5.2.
+	FileWillBeUploaded(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[FileWillBeUploadedRequest, FileWillBeUploadedResponse], error)
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -761,9 +769,22 @@ func (c *pluginHooksClient) OnSAMLLogin(ctx context.Context, in *OnSAMLLoginRequ
 	return out, nil
 }
 
+func (c *pluginHooksClient) FileWillBeUploaded(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[FileWillBeUploadedRequest, FileWillBeUploadedResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_FileWillBeUploaded_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[FileWillBeUploadedRequest, FileWillBeUploadedResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_FileWillBeUploadedClient = grpc.BidiStreamingClient[FileWillBeUploadedRequest, FileWillBeUploadedResponse]
+
 func (c *pluginHooksClient) ServeHTTP(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeHTTPRequest, ServeHTTPResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[0], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[1], PluginHooks_ServeHTTP_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -776,7 +797,7 @@ type PluginHooks_ServeHTTPClient = grpc.BidiStreamingClient[ServeHTTPRequest, Se
 
 func (c *pluginHooksClient) ServeMetrics(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ServeMetricsRequest, ServeMetricsResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[1], PluginHooks_ServeMetrics_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &PluginHooks_ServiceDesc.Streams[2], PluginHooks_ServeMetrics_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -944,6 +965,13 @@ type PluginHooksServer interface {
 	// OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails the login. Minimum server version:
 	// 10.7.
 	OnSAMLLogin(context.Context, *OnSAMLLoginRequest) (*OnSAMLLoginResponse, error)
+	// FileWillBeUploaded runs before an uploaded file is stored. The file's
+	// info and then its content in chunks flow in, the content ending with
+	// the stream; the plugin may stream replacement content out, and ends
+	// with the info to store (unset keeps it) or a rejection reason. Content
+	// streamed out replaces the file's, as upstream's output writer does.
+	// Minimum server version: 5.2.
+	FileWillBeUploaded(grpc.BidiStreamingServer[FileWillBeUploadedRequest, FileWillBeUploadedResponse]) error
 	// ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the
 	// request's head and then its body in chunks flow in, the body ending
 	// with the stream; the response's head and then its body in chunks flow
@@ -1112,6 +1140,9 @@ func (UnimplementedPluginHooksServer) OnSharedChannelsSyncMsg(context.Context, *
 }
 func (UnimplementedPluginHooksServer) OnSAMLLogin(context.Context, *OnSAMLLoginRequest) (*OnSAMLLoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OnSAMLLogin not implemented")
+}
+func (UnimplementedPluginHooksServer) FileWillBeUploaded(grpc.BidiStreamingServer[FileWillBeUploadedRequest, FileWillBeUploadedResponse]) error {
+	return status.Error(codes.Unimplemented, "method FileWillBeUploaded not implemented")
 }
 func (UnimplementedPluginHooksServer) ServeHTTP(grpc.BidiStreamingServer[ServeHTTPRequest, ServeHTTPResponse]) error {
 	return status.Error(codes.Unimplemented, "method ServeHTTP not implemented")
@@ -2040,6 +2071,13 @@ func _PluginHooks_OnSAMLLogin_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_FileWillBeUploaded_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginHooksServer).FileWillBeUploaded(&grpc.GenericServerStream[FileWillBeUploadedRequest, FileWillBeUploadedResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginHooks_FileWillBeUploadedServer = grpc.BidiStreamingServer[FileWillBeUploadedRequest, FileWillBeUploadedResponse]
+
 func _PluginHooks_ServeHTTP_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginHooksServer).ServeHTTP(&grpc.GenericServerStream[ServeHTTPRequest, ServeHTTPResponse]{ServerStream: stream})
 }
@@ -2263,6 +2301,12 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "FileWillBeUploaded",
+			Handler:       _PluginHooks_FileWillBeUploaded_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
 		{
 			StreamName:    "ServeHTTP",
 			Handler:       _PluginHooks_ServeHTTP_Handler,
