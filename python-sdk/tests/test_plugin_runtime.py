@@ -584,18 +584,16 @@ async def test_a_body_that_fails_ends_the_stream_with_the_error(web: Any) -> Non
     assert "the body broke" in str(info.value.details())
 
 
-def test_http_types_print_and_refuse_to_pickle() -> None:
+async def test_http_types_print_and_refuse_to_pickle() -> None:
     import pickle
 
-    loop = asyncio.new_event_loop()
-    try:
-        request = mp.HTTPRequest(plugins_pb2.HTTPRequestHead(method="GET", url="/x?y=1"), loop)
-        assert repr(request) == "HTTPRequest(method='GET', url='/x?y=1')"
-        assert (request.path, request.query) == ("/x", "y=1")
+    loop = asyncio.get_running_loop()
+    request = mp.HTTPRequest(plugins_pb2.HTTPRequestHead(method="GET", url="/x?y=1"), loop)
+    assert repr(request) == "HTTPRequest(method='GET', url='/x?y=1')"
+    assert (request.path, request.query) == ("/x", "y=1")
+    for unpicklable in (request, mp.FileReader(loop), mp.FileWriter(loop)):
         with pytest.raises(TypeError, match="does not pickle"):
-            pickle.dumps(request)
-    finally:
-        loop.close()
+            pickle.dumps(unpicklable)
     response = mp.HTTPResponse(201, {"A": "b"}, b"body")
     assert pickle.loads(pickle.dumps(response)) == response
     assert "\n" not in repr(response)

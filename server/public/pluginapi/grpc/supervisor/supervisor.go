@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
@@ -41,6 +42,12 @@ const (
 	DefaultStopGrace         = 2 * time.Second
 	DefaultMinBackoff        = 100 * time.Millisecond
 	DefaultMaxBackoff        = 30 * time.Second
+	// DefaultHealthCheckInterval is how often a running plugin is pinged,
+	// as Mattermost's health check job does.
+	DefaultHealthCheckInterval = 30 * time.Second
+	// healthCheckPings is how many failed pings in a row make a plugin
+	// unhealthy, as upstream.
+	healthCheckPings = 3
 	// healthyRun is how long a process must run for the backoff to reset.
 	healthyRun = time.Minute
 )
@@ -73,6 +80,11 @@ type Config struct {
 	// AutoMTLS secures the connection to the plugin with go-plugin's
 	// automatic mutual TLS.
 	AutoMTLS bool
+	// HealthCheckInterval is how often the running process is pinged
+	// (go-plugin's health check); a process that fails three pings in a
+	// row is killed and restarted. 0 means DefaultHealthCheckInterval; a
+	// negative value turns the check off.
+	HealthCheckInterval time.Duration
 	// HookOptions configure the hooks client, for example its deadlines.
 	HookOptions []hooks.Option
 	// Env holds extra environment variables for the plugin, as "K=V".
@@ -97,6 +109,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.HealthCheckInterval == 0 {
+		c.HealthCheckInterval = DefaultHealthCheckInterval
 	}
 }
 
@@ -286,13 +301,36 @@ func (s *Supervisor) adopt(p *process) {
 	go s.watch(p)
 }
 
-// watch restarts the process when it exits, until Stop.
+// watch restarts the process when it exits or fails its health checks,
+// until Stop.
 func (s *Supervisor) watch(p *process) {
 	defer s.watchers.Done()
-	select {
-	case <-s.stop:
-		return
-	case <-p.exited:
+	var tick <-chan time.Time
+	if s.cfg.HealthCheckInterval > 0 {
+		ticker := time.NewTicker(s.cfg.HealthCheckInterval)
+		defer ticker.Stop()
+		tick = ticker.C
+	}
+wait:
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-p.exited:
+			break wait
+		case <-tick:
+			if err := s.healthy(p); err != nil {
+				s.logger.Error("plugin failed its health check; restarting it", slog.String("error", err.Error()))
+				// A hung process cannot take go-plugin's graceful Kill,
+				// whose Shutdown call has no deadline: kill it first.
+				if pid := pidOf(p); pid > 0 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+				s.waitExit(p)
+				p.client.Kill()
+				break wait
+			}
+		}
 	}
 	s.mu.Lock()
 	if s.stopped {
@@ -333,6 +371,28 @@ func (s *Supervisor) watch(p *process) {
 	}
 }
 
+// healthy pings p up to three times, as upstream's health check does,
+// through go-plugin's health service ("plugin"), each ping bounded by half
+// the check's interval (at most 5 s), so that a hung process fails too.
+func (s *Supervisor) healthy(p *process) error {
+	timeout := min(s.cfg.HealthCheckInterval/2, 5*time.Second)
+	health := grpc_health_v1.NewHealthClient(p.conn)
+	var err error
+	for range healthCheckPings {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		var resp *grpc_health_v1.HealthCheckResponse
+		resp, err = health.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: "plugin"})
+		cancel()
+		if err == nil && resp.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {
+			err = fmt.Errorf("health status %v", resp.GetStatus())
+		}
+		if err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
 // Stop deactivates the plugin (OnDeactivate, bounded by
 // DeactivateTimeout) and stops its process: go-plugin's Shutdown, then
 // SIGTERM, then a kill, each step after StopGrace. It waits until the
@@ -361,12 +421,12 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	return err
 }
 
-// shutdown stops p's process gracefully, then by force.
+// shutdown stops p's process gracefully, then by force: go-plugin's
+// Shutdown, SIGTERM, SIGKILL, each after StopGrace. go-plugin's own Kill
+// then reaps it; it comes last because its Shutdown call has no deadline,
+// which a hung process would never answer.
 func (s *Supervisor) shutdown(p *process) {
-	pid := 0
-	if rc := p.client.ReattachConfig(); rc != nil {
-		pid = rc.Pid
-	}
+	pid := pidOf(p)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StopGrace)
 	_ = p.conn.Invoke(ctx, "/plugin.GRPCController/Shutdown", &emptypb.Empty{}, &emptypb.Empty{})
 	cancel()
@@ -375,9 +435,19 @@ func (s *Supervisor) shutdown(p *process) {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 		if !s.waitExit(p) {
 			s.logger.Warn("plugin did not exit after SIGTERM; killing it")
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			s.waitExit(p)
 		}
 	}
 	p.client.Kill()
+}
+
+// pidOf returns the process id of p, or 0.
+func pidOf(p *process) int {
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
 }
 
 func (s *Supervisor) waitExit(p *process) bool {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -886,4 +887,84 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Fatalf("no VmHWM in /proc/%d/status", pid)
 	return 0
+}
+
+// TestHealthCheckRestartsAHungPlugin freezes the plugin's process: it
+// fails its health checks, and the supervisor kills it and starts a new
+// one, which activates again.
+func TestHealthCheckRestartsAHungPlugin(t *testing.T) {
+	s := startPlugin(t, "SyncHooks", func(c *supervisor.Config) { c.HealthCheckInterval = 500 * time.Millisecond })
+	oldPid := s.sup.Pid()
+	if err := syscall.Kill(oldPid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.sup.Restarts() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.sup.Restarts() != 1 {
+		t.Fatalf("Restarts() = %d after the plugin hung, want 1\nlog:\n%s", s.sup.Restarts(), s.logs)
+	}
+	if !strings.Contains(s.logs.String(), "plugin failed its health check; restarting it") {
+		t.Errorf("host log lacks the failed health check:\n%s", s.logs)
+	}
+	if pid := s.sup.Pid(); pid == oldPid || pid == 0 {
+		t.Errorf("Pid() = %d after the restart; was %d", pid, oldPid)
+	}
+	if got, _ := s.sup.Hooks().MessageWillBePosted(context.Background(), nil, &pluginpb.Post{Message: "darn"}); got.GetMessage() != "d**n" {
+		t.Errorf("after the restart MessageWillBePosted = %v", got)
+	}
+	if err := syscall.Kill(oldPid, 0); err == nil {
+		t.Errorf("the hung process %d is still alive", oldPid)
+	}
+}
+
+// TestWrongCookie: a go-plugin host with another application's cookie
+// cannot start the plugin; the plugin says why and exits.
+func TestWrongCookie(t *testing.T) {
+	py := python(t)
+	b := bundle(t, pythonManifest("SyncHooks"))
+	var stderr syncBuffer
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  plugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "MATTERMOST_PLUGIN", MagicCookieValue: "another application"},
+		Plugins:          plugin.PluginSet{"hooks": rawPlugin{}},
+		Cmd:              exec.Command(py, "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks")),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           hclog.NewNullLogger(),
+		Stderr:           &stderr,
+		StartTimeout:     20 * time.Second,
+	})
+	defer client.Kill()
+	if _, err := client.Client(); err == nil {
+		t.Fatal("go-plugin started the plugin with the wrong cookie")
+	}
+	if !strings.Contains(stderr.String(), "not meant to be run directly") {
+		t.Errorf("the plugin's stderr = %q", stderr.String())
+	}
+}
+
+// TestStopAHungPlugin stops a frozen process: Shutdown and SIGTERM go
+// unanswered, and SIGKILL ends it, so Stop returns.
+func TestStopAHungPlugin(t *testing.T) {
+	s := startPlugin(t, "AsyncHooks", func(c *supervisor.Config) {
+		c.HealthCheckInterval = -1
+		c.DeactivateTimeout = time.Second
+	})
+	pid := s.sup.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.sup.Stop(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Stop() did not return for a hung plugin\nlog:\n%s", s.logs)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("the hung process %d is still alive", pid)
+	}
+	if !strings.Contains(s.logs.String(), "plugin did not exit after SIGTERM; killing it") {
+		t.Errorf("host log lacks the kill:\n%s", s.logs)
+	}
 }
