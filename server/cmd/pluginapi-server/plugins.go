@@ -96,6 +96,14 @@ func (p *pluginHooks) MessageHasBeenUpdated(ctx context.Context, newPost, oldPos
 	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.MessageHasBeenUpdated(ctx, nil, newPost, oldPost) })
 }
 
+func (p *pluginHooks) MessageHasBeenDeleted(ctx context.Context, post *pluginpb.Post) {
+	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.MessageHasBeenDeleted(ctx, nil, post) })
+}
+
+func (p *pluginHooks) UserHasBeenCreated(ctx context.Context, user *pluginpb.User) {
+	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasBeenCreated(ctx, nil, user) })
+}
+
 func (p *pluginHooks) ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction) {
 	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.ReactionHasBeenAdded(ctx, nil, reaction) })
 }

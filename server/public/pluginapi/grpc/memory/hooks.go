@@ -39,6 +39,10 @@ type Hooks interface {
 	MessageWillBePosted(ctx context.Context, post *pluginpb.Post) (*pluginpb.Post, string)
 	// MessageHasBeenPosted runs after a post was stored.
 	MessageHasBeenPosted(ctx context.Context, post *pluginpb.Post)
+	// MessageHasBeenDeleted runs after a post was deleted.
+	MessageHasBeenDeleted(ctx context.Context, post *pluginpb.Post)
+	// UserHasBeenCreated runs after a user was created.
+	UserHasBeenCreated(ctx context.Context, user *pluginpb.User)
 	// MessageWillBeUpdated runs before an edit is stored. It returns the
 	// post to store; nil or a reason rejects the edit.
 	MessageWillBeUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string)
@@ -97,6 +101,12 @@ func (NoHooks) MessageHasBeenUpdated(context.Context, *pluginpb.Post, *pluginpb.
 
 // ReactionHasBeenAdded does nothing.
 func (NoHooks) ReactionHasBeenAdded(context.Context, *pluginpb.Reaction) {}
+
+// MessageHasBeenDeleted does nothing.
+func (NoHooks) MessageHasBeenDeleted(context.Context, *pluginpb.Post) {}
+
+// UserHasBeenCreated does nothing.
+func (NoHooks) UserHasBeenCreated(context.Context, *pluginpb.User) {}
 
 // ReactionHasBeenRemoved does nothing.
 func (NoHooks) ReactionHasBeenRemoved(context.Context, *pluginpb.Reaction) {}

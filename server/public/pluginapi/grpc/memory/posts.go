@@ -233,8 +233,18 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 }
 
 // DeletePost deletes a post and, for a root post, its replies; the rows
-// stay with delete_at set.
-func (b *Backend) DeletePost(_ context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
+// stay with delete_at set. MessageHasBeenDeleted then runs with the post.
+func (b *Backend) DeletePost(ctx context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
+	deleted, err := b.deletePost(req)
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.MessageHasBeenDeleted(ctx, deleted)
+	return &pluginpb.DeletePostResponse{}, nil
+}
+
+// deletePost deletes under the lock and returns a copy of the deleted post.
+func (b *Backend) deletePost(req *pluginpb.DeletePostRequest) (*pluginpb.Post, error) {
 	if !isValidID(req.GetPostId()) {
 		return nil, invalidParam("post_id")
 	}
@@ -260,7 +270,7 @@ func (b *Backend) DeletePost(_ context.Context, req *pluginpb.DeletePostRequest)
 			b.posts.byID[root.GetId()] = root
 		}
 	}
-	return &pluginpb.DeletePostResponse{}, nil
+	return proto.Clone(b.posts.byID[p.GetId()]).(*pluginpb.Post), nil
 }
 
 // livePost returns a live post, or NOT_FOUND. The caller holds the lock.

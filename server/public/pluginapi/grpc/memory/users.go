@@ -27,7 +27,18 @@ func invalidParam(name string) *apperror.Error {
 }
 
 // CreateUser creates a user with the defaults of Mattermost.
-func (b *Backend) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
+// UserHasBeenCreated then runs with the user.
+func (b *Backend) CreateUser(ctx context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
+	resp, err := b.createUser(req)
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.UserHasBeenCreated(ctx, proto.Clone(resp.GetUser()).(*pluginpb.User))
+	return resp, nil
+}
+
+// createUser creates the user under the lock.
+func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
 	}
