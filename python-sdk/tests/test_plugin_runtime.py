@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import signal
@@ -104,9 +105,9 @@ class Filters(mp.Plugin):
         return CommandResponse(text=f"ran {args.command}")
 
 
-@pytest.fixture
-async def hooks(tmp_path: Path) -> AsyncIterator[tuple[Filters, hooks_pb2_grpc.PluginHooksStub]]:
-    plugin = Filters()
+@contextlib.asynccontextmanager
+async def serving(plugin: Any, tmp_path: Path) -> AsyncIterator[hooks_pb2_grpc.PluginHooksStub]:
+    """Serve ``plugin``'s hooks with the runtime's dispatcher; yield a stub of them."""
     executor = concurrent.futures.ThreadPoolExecutor(4)
     server = grpc.aio.server()
     logger = logging.getLogger("test_plugin_runtime")
@@ -116,12 +117,21 @@ async def hooks(tmp_path: Path) -> AsyncIterator[tuple[Filters, hooks_pb2_grpc.P
     await server.start()
     channel = grpc.aio.insecure_channel(address)
     try:
-        yield plugin, hooks_pb2_grpc.PluginHooksStub(channel)
+        yield hooks_pb2_grpc.PluginHooksStub(channel)
     finally:
-        plugin.release.set()
         await channel.close()
         await server.stop(0)
         executor.shutdown(wait=False)
+
+
+@pytest.fixture
+async def hooks(tmp_path: Path) -> AsyncIterator[tuple[Filters, hooks_pb2_grpc.PluginHooksStub]]:
+    plugin = Filters()
+    try:
+        async with serving(plugin, tmp_path) as stub:
+            yield plugin, stub
+    finally:
+        plugin.release.set()
 
 
 async def post_hook(stub: Any, message: str) -> Any:
@@ -521,20 +531,8 @@ class Web(mp.AsyncPlugin):
 
 @pytest.fixture
 async def web(tmp_path: Path) -> AsyncIterator[Any]:
-    executor = concurrent.futures.ThreadPoolExecutor(2)
-    server = grpc.aio.server()
-    logger = logging.getLogger("test_plugin_runtime")
-    server.add_generic_rpc_handlers([HookDispatcher(Web(), executor, logger).generic_handler()])
-    address = f"unix:{tmp_path}/web.sock"
-    server.add_insecure_port(address)
-    await server.start()
-    channel = grpc.aio.insecure_channel(address)
-    try:
-        yield hooks_pb2_grpc.PluginHooksStub(channel)
-    finally:
-        await channel.close()
-        await server.stop(0)
-        executor.shutdown(wait=False)
+    async with serving(Web(), tmp_path) as stub:
+        yield stub
 
 
 def http_messages(path: str, *chunks: bytes) -> list[hooks_pb2.ServeHTTPRequest]:
@@ -620,20 +618,8 @@ class Scanner(mp.Plugin):
 
 @pytest.fixture
 async def scanner(tmp_path: Path) -> AsyncIterator[Any]:
-    executor = concurrent.futures.ThreadPoolExecutor(2)
-    server = grpc.aio.server()
-    logger = logging.getLogger("test_plugin_runtime")
-    server.add_generic_rpc_handlers([HookDispatcher(Scanner(), executor, logger).generic_handler()])
-    address = f"unix:{tmp_path}/scan.sock"
-    server.add_insecure_port(address)
-    await server.start()
-    channel = grpc.aio.insecure_channel(address)
-    try:
-        yield hooks_pb2_grpc.PluginHooksStub(channel)
-    finally:
-        await channel.close()
-        await server.stop(0)
-        executor.shutdown(wait=False)
+    async with serving(Scanner(), tmp_path) as stub:
+        yield stub
 
 
 def upload(name: str, *chunks: bytes) -> list[hooks_pb2.FileWillBeUploadedRequest]:

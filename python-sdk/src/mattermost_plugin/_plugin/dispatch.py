@@ -52,6 +52,12 @@ class _HookFailed(Exception):
         self.app_error = app_error
 
 
+#: A stream hook's server: the spec, the incoming messages and the call.
+_StreamServer = Callable[
+    [HookSpec, AsyncIterator[Any], "grpc.aio.ServicerContext[Any, Any]"], AsyncIterator[Message]
+]
+
+
 class HookDispatcher:
     """Serves the PluginHooks service for one plugin instance.
 
@@ -91,15 +97,10 @@ class HookDispatcher:
             )
         }
         for spec in HOOKS.values():
-            if spec.name in self.implemented and spec.answer is Answer.UPLOAD:
+            if spec.name in self.implemented and spec.answer in (Answer.HTTP, Answer.UPLOAD):
+                serve = self._serve_http if spec.answer is Answer.HTTP else self._file_upload
                 methods[spec.name] = grpc.stream_stream_rpc_method_handler(
-                    self._upload_behavior(spec),
-                    request_deserializer=spec.request.FromString,
-                    response_serializer=spec.response.SerializeToString,
-                )
-            elif spec.name in self.implemented and spec.answer is Answer.HTTP:
-                methods[spec.name] = grpc.stream_stream_rpc_method_handler(
-                    self._http_behavior(spec),
+                    self._stream_behavior(spec, serve),
                     request_deserializer=spec.request.FromString,
                     response_serializer=spec.response.SerializeToString,
                 )
@@ -124,16 +125,33 @@ class HookDispatcher:
 
         return behavior
 
-    def _http_behavior(
-        self, spec: HookSpec
+    def _stream_behavior(
+        self, spec: HookSpec, serve: _StreamServer
     ) -> Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
         async def behavior(
             messages: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Message]:
-            async for message in self._serve_http(spec, messages, context):
+            async for message in serve(spec, messages, context):
                 yield message
 
         return behavior
+
+    async def _first(
+        self,
+        spec: HookSpec,
+        messages: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext[Any, Any],
+        part: str,
+        what: str,
+    ) -> Any:  # noqa: ANN401 - the first message of either stream
+        """The stream's first message, which must carry ``part``; else INVALID_ARGUMENT."""
+        async for message in messages:
+            if message.WhichOneof("part") == part:
+                return message
+            break
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, f"{spec.name}: the first message must carry {what}"
+        )
 
     async def _serve_http(
         self,
@@ -143,15 +161,7 @@ class HookDispatcher:
     ) -> AsyncIterator[Message]:
         """Serve one HTTP exchange: the head, the streamed bodies, the errors."""
         loop = asyncio.get_running_loop()
-        first = None
-        async for message in messages:
-            first = message
-            break
-        if first is None or first.WhichOneof("part") != "head":
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"{spec.name}: the first message must carry the request head",
-            )
+        first = await self._first(spec, messages, context, "head", "the request head")
         request = HTTPRequest(first.head, loop)
         feeder = asyncio.ensure_future(request._feed(_chunks(messages)))
         try:
@@ -180,17 +190,6 @@ class HookDispatcher:
         finally:
             feeder.cancel()
 
-    def _upload_behavior(
-        self, spec: HookSpec
-    ) -> Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Message]]:
-        async def behavior(
-            messages: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Message]:
-            async for message in self._file_upload(spec, messages, context):
-                yield message
-
-        return behavior
-
     async def _file_upload(
         self,
         spec: HookSpec,
@@ -199,15 +198,7 @@ class HookDispatcher:
     ) -> AsyncIterator[Message]:
         """Vet one upload: the file streams in, replacement content out, then the result."""
         loop = asyncio.get_running_loop()
-        first = None
-        async for message in messages:
-            first = message
-            break
-        if first is None or first.WhichOneof("part") != "info":
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"{spec.name}: the first message must carry the file's info",
-            )
+        first = await self._first(spec, messages, context, "info", "the file's info")
         file, output = FileReader(loop), FileWriter(loop)
         feeder = asyncio.ensure_future(file._feed(_chunks(messages)))
         handler = asyncio.ensure_future(

@@ -183,16 +183,27 @@ func (c *Client) lifecycle(ctx context.Context, hook string, fn func(ctx context
 // MessageWillBePosted implements [Hooks]. It fails open: when the plugin
 // lacks the hook or the call fails, the post goes through unchanged.
 func (c *Client) MessageWillBePosted(ctx context.Context, hc *pluginpb.Context, post *pluginpb.Post) (*pluginpb.Post, string) {
-	result, reason := post, ""
-	_ = c.Call(ctx, "MessageWillBePosted", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "MessageWillBePosted", post, func(ctx context.Context) (*pluginpb.Post, string, error) {
 		resp, err := c.rpc.MessageWillBePosted(ctx, &pluginpb.MessageWillBePostedRequest{Context: hc, Post: post})
+		return resp.GetPost(), resp.GetRejectionReason(), err
+	})
+}
+
+// keepOrReplace calls a hook that keeps, replaces or rejects a value, with
+// upstream's fail-open rule: when the plugin lacks the hook or the call
+// fails, or the answer has no value, the input goes through unchanged.
+func keepOrReplace[T comparable](c *Client, ctx context.Context, hook string, input T, call func(context.Context) (T, string, error)) (T, string) {
+	result, reason := input, ""
+	_ = c.Call(ctx, hook, func(ctx context.Context) error {
+		value, why, err := call(ctx)
 		if err != nil {
 			return err
 		}
-		if resp.GetPost() != nil {
-			result = resp.GetPost()
+		var unset T
+		if value != unset {
+			result = value
 		}
-		reason = resp.GetRejectionReason()
+		reason = why
 		return nil
 	})
 	return result, reason
@@ -281,19 +292,10 @@ func (c *Client) UserHasLeftChannel(ctx context.Context, hc *pluginpb.Context, m
 // TeamMemberWillBeAdded implements [Hooks]. It fails open: when the plugin
 // lacks the hook or the call fails, the join goes through unchanged.
 func (c *Client) TeamMemberWillBeAdded(ctx context.Context, hc *pluginpb.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
-	result, reason := member, ""
-	_ = c.Call(ctx, "TeamMemberWillBeAdded", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "TeamMemberWillBeAdded", member, func(ctx context.Context) (*pluginpb.TeamMember, string, error) {
 		resp, err := c.rpc.TeamMemberWillBeAdded(ctx, &pluginpb.TeamMemberWillBeAddedRequest{Context: hc, TeamMember: member})
-		if err != nil {
-			return err
-		}
-		if resp.GetTeamMember() != nil {
-			result = resp.GetTeamMember()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetTeamMember(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // UserHasJoinedTeam implements [Hooks].

@@ -19,36 +19,18 @@ func (c *Client) ChannelWillBeArchived(ctx context.Context, hc *pluginpb.Context
 
 // ChannelMemberWillBeAdded implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) ChannelMemberWillBeAdded(ctx context.Context, hc *pluginpb.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
-	result, reason := member, ""
-	_ = c.Call(ctx, "ChannelMemberWillBeAdded", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "ChannelMemberWillBeAdded", member, func(ctx context.Context) (*pluginpb.ChannelMember, string, error) {
 		resp, err := c.rpc.ChannelMemberWillBeAdded(ctx, &pluginpb.ChannelMemberWillBeAddedRequest{Context: hc, ChannelMember: member})
-		if err != nil {
-			return err
-		}
-		if resp.GetChannelMember() != nil {
-			result = resp.GetChannelMember()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetChannelMember(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // ChannelWillBeUpdated implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) ChannelWillBeUpdated(ctx context.Context, hc *pluginpb.Context, newChannel *pluginpb.Channel, oldChannel *pluginpb.Channel) (*pluginpb.Channel, string) {
-	result, reason := newChannel, ""
-	_ = c.Call(ctx, "ChannelWillBeUpdated", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "ChannelWillBeUpdated", newChannel, func(ctx context.Context) (*pluginpb.Channel, string, error) {
 		resp, err := c.rpc.ChannelWillBeUpdated(ctx, &pluginpb.ChannelWillBeUpdatedRequest{Context: hc, NewChannel: newChannel, OldChannel: oldChannel})
-		if err != nil {
-			return err
-		}
-		if resp.GetChannel() != nil {
-			result = resp.GetChannel()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetChannel(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // ChannelWillBeRestored implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, it allows.

@@ -40,34 +40,16 @@ func (c *Client) MessagesWillBeConsumedWithContext(ctx context.Context, hc *plug
 
 // DraftWillBeUpserted implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) DraftWillBeUpserted(ctx context.Context, hc *pluginpb.Context, draft *pluginpb.Draft) (*pluginpb.Draft, string) {
-	result, reason := draft, ""
-	_ = c.Call(ctx, "DraftWillBeUpserted", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "DraftWillBeUpserted", draft, func(ctx context.Context) (*pluginpb.Draft, string, error) {
 		resp, err := c.rpc.DraftWillBeUpserted(ctx, &pluginpb.DraftWillBeUpsertedRequest{Context: hc, Draft: draft})
-		if err != nil {
-			return err
-		}
-		if resp.GetDraft() != nil {
-			result = resp.GetDraft()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetDraft(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // ScheduledPostWillBeCreated implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) ScheduledPostWillBeCreated(ctx context.Context, hc *pluginpb.Context, scheduledPost *pluginpb.ScheduledPost) (*pluginpb.ScheduledPost, string) {
-	result, reason := scheduledPost, ""
-	_ = c.Call(ctx, "ScheduledPostWillBeCreated", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "ScheduledPostWillBeCreated", scheduledPost, func(ctx context.Context) (*pluginpb.ScheduledPost, string, error) {
 		resp, err := c.rpc.ScheduledPostWillBeCreated(ctx, &pluginpb.ScheduledPostWillBeCreatedRequest{Context: hc, ScheduledPost: scheduledPost})
-		if err != nil {
-			return err
-		}
-		if resp.GetScheduledPost() != nil {
-			result = resp.GetScheduledPost()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetScheduledPost(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }

@@ -92,19 +92,10 @@ func (c *Client) ConfigurationWillBeSaved(ctx context.Context, newConfig *plugin
 
 // NotificationWillBePushed implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) NotificationWillBePushed(ctx context.Context, notification *pluginpb.PushNotification, userID string) (*pluginpb.PushNotification, string) {
-	result, reason := notification, ""
-	_ = c.Call(ctx, "NotificationWillBePushed", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "NotificationWillBePushed", notification, func(ctx context.Context) (*pluginpb.PushNotification, string, error) {
 		resp, err := c.rpc.NotificationWillBePushed(ctx, &pluginpb.NotificationWillBePushedRequest{PushNotification: notification, UserId: userID})
-		if err != nil {
-			return err
-		}
-		if resp.GetPushNotification() != nil {
-			result = resp.GetPushNotification()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetPushNotification(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // OnSharedChannelsPing implements [Hooks]. A failed call counts as unhealthy, as upstream.

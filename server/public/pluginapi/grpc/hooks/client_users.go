@@ -43,19 +43,10 @@ func (c *Client) UserHasBeenDeactivated(ctx context.Context, hc *pluginpb.Contex
 
 // UserWillBeUpdated implements [Hooks]. It fails open: when the plugin lacks the hook or the call fails, the change goes through unchanged.
 func (c *Client) UserWillBeUpdated(ctx context.Context, hc *pluginpb.Context, newUser *pluginpb.User, oldUser *pluginpb.User) (*pluginpb.User, string) {
-	result, reason := newUser, ""
-	_ = c.Call(ctx, "UserWillBeUpdated", func(ctx context.Context) error {
+	return keepOrReplace(c, ctx, "UserWillBeUpdated", newUser, func(ctx context.Context) (*pluginpb.User, string, error) {
 		resp, err := c.rpc.UserWillBeUpdated(ctx, &pluginpb.UserWillBeUpdatedRequest{Context: hc, NewUser: newUser, OldUser: oldUser})
-		if err != nil {
-			return err
-		}
-		if resp.GetUser() != nil {
-			result = resp.GetUser()
-		}
-		reason = resp.GetRejectionReason()
-		return nil
+		return resp.GetUser(), resp.GetRejectionReason(), err
 	})
-	return result, reason
 }
 
 // PreferencesHaveChanged implements [Hooks].
