@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ._plugin import goplugin
-from ._plugin.base import AsyncPlugin, Plugin, PluginBase
+from ._plugin.base import PluginBase
 from ._plugin.runner import claim_stdout, run
 
 
@@ -55,8 +55,7 @@ def main(argv: list[str]) -> None:
             for value in vars(module).values()
             if isinstance(value, type)
             and issubclass(value, PluginBase)
-            and value not in (Plugin, AsyncPlugin, PluginBase)
-            and value.__module__ == module.__name__
+            and value.__module__ == module.__name__  # not the imported base classes
         ]
         if len(found) != 1:
             names = ", ".join(sorted(c.__name__ for c in found)) or "none"

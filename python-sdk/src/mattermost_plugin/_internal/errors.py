@@ -1,4 +1,4 @@
-"""The one place where gRPC errors become SDK exceptions."""
+"""The one place where gRPC errors become SDK exceptions, and AppErrors status details."""
 
 from __future__ import annotations
 
@@ -11,10 +11,23 @@ from google.protobuf.message import DecodeError
 from ..exceptions import PluginAPIError, exception_class_for
 from ..grpc import plugin_pb2
 
-__all__ = ["from_rpc_error"]
+__all__ = ["app_error_trailers", "from_rpc_error"]
 
 _DETAILS_KEY = "grpc-status-details-bin"
 _APP_ERROR_TYPE = "type.googleapis.com/mattermost.plugin.AppError"
+
+
+def app_error_trailers(
+    code: grpc.StatusCode, message: str, app_error: plugin_pb2.AppError
+) -> tuple[tuple[str, bytes], ...]:
+    """The trailing metadata that carries ``app_error`` in a status's details.
+
+    It is what :func:`from_rpc_error` decodes, and what the Go server sends:
+    a google.rpc.Status with the AppError packed as its one detail.
+    """
+    status = plugin_pb2.ErrorStatus(code=code.value[0], message=message)
+    status.details.add(type_url=_APP_ERROR_TYPE, value=app_error.SerializeToString())
+    return ((_DETAILS_KEY, status.SerializeToString()),)
 
 
 def _decode_details(metadata: Iterable[tuple[str, str | bytes]] | None) -> tuple[Any, ...]:

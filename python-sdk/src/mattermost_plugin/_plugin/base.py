@@ -6,7 +6,7 @@ import difflib
 import inspect
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Generic, TypeVar, Union
+from typing import Any, Callable, ClassVar, Generic, TypeVar
 
 from .._async_client import AsyncClient
 from .._client import Client
@@ -224,6 +224,3 @@ class AsyncPlugin(PluginBase[AsyncClient]):
     """
 
     _is_plugin_base: ClassVar[bool] = True
-
-
-AnyPlugin = Union[Plugin, AsyncPlugin]

@@ -15,6 +15,7 @@ from typing import Any, Callable, NoReturn
 import grpc
 from google.protobuf.message import Message
 
+from .._internal.errors import app_error_trailers
 from ..exceptions import PluginAPIError
 from ..grpc import hooks_pb2, plugin_pb2
 from .base import DISMISS, PluginBase
@@ -32,8 +33,6 @@ SERVICE = "mattermost.plugin.PluginHooks"
 DISMISS_POST_ERROR = "plugin.message_will_be_posted.dismiss_post"
 #: The longest error text that a failed hook sends back.
 MAX_ERROR_TEXT = 4096
-_DETAILS_KEY = "grpc-status-details-bin"
-_APP_ERROR_TYPE = "type.googleapis.com/mattermost.plugin.AppError"
 
 
 def _cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
@@ -312,12 +311,14 @@ class HookDispatcher:
                 self._wrong_answer(spec, result)
             response.rejection_reason = result  # type: ignore[attr-defined]
             return response
-        if spec.answer is Answer.VALUE and result is not None:
-            field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
-            if field.message_type is None or _is_repeated(response, spec.result_field):
-                self._set_value(spec, response, result)
-                return response
         field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
+        if (
+            spec.answer is Answer.VALUE
+            and result is not None
+            and (field.message_type is None or _is_repeated(response, spec.result_field))
+        ):
+            self._set_value(spec, response, result, field)
+            return response
         return self._filter(spec, response, result, field)
 
     def _filter(self, spec: HookSpec, response: Message, result: object, field: Any) -> Message:  # noqa: ANN401 - a FieldDescriptor of either protobuf backend
@@ -343,9 +344,8 @@ class HookDispatcher:
             response.rejection_reason = reason  # type: ignore[attr-defined]
         return response
 
-    def _set_value(self, spec: HookSpec, response: Message, result: object) -> None:
+    def _set_value(self, spec: HookSpec, response: Message, result: object, field: Any) -> None:  # noqa: ANN401 - a FieldDescriptor of either protobuf backend
         """Set a scalar or repeated result field, checking the value's type."""
-        field = spec.response.DESCRIPTOR.fields_by_name[spec.result_field]
         if field.message_type is not None:  # a list of models
             expected = field.message_type.full_name
             if not isinstance(result, (list, tuple)) or not all(
@@ -399,7 +399,5 @@ def _is_repeated(message: Message, name: str) -> bool:
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], failure: _HookFailed) -> None:
     metadata: tuple[tuple[str, bytes], ...] = ()
     if failure.app_error is not None:
-        status = plugin_pb2.ErrorStatus(code=failure.code.value[0], message=failure.message)
-        status.details.add(type_url=_APP_ERROR_TYPE, value=failure.app_error.SerializeToString())
-        metadata = ((_DETAILS_KEY, status.SerializeToString()),)
+        metadata = app_error_trailers(failure.code, failure.message, failure.app_error)
     await context.abort(failure.code, failure.message, metadata)

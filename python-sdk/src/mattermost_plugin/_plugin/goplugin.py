@@ -21,8 +21,6 @@ in the process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
@@ -134,7 +132,6 @@ class ProtocolServices:
 
     def generic_handlers(self) -> list[grpc.GenericRpcHandler]:
         """The services' handlers, for ``server.add_generic_rpc_handlers``."""
-        raw: dict[str, Any] = {}  # bytes in and out: the messages are ignored or empty
         return [
             grpc.method_handlers_generic_handler(
                 "grpc.health.v1.Health",
@@ -153,15 +150,16 @@ class ProtocolServices:
             ),
             grpc.method_handlers_generic_handler(
                 "plugin.GRPCController",
-                {"Shutdown": grpc.unary_unary_rpc_method_handler(self._shutdown, **raw)},
+                # Bytes in and out: these messages are empty or ignored.
+                {"Shutdown": grpc.unary_unary_rpc_method_handler(self._shutdown)},
             ),
             grpc.method_handlers_generic_handler(
                 "plugin.GRPCStdio",
-                {"StreamStdio": grpc.unary_stream_rpc_method_handler(self._stdio, **raw)},
+                {"StreamStdio": grpc.unary_stream_rpc_method_handler(self._stdio)},
             ),
             grpc.method_handlers_generic_handler(
                 "plugin.GRPCBroker",
-                {"StartStream": grpc.stream_stream_rpc_method_handler(self._broker, **raw)},
+                {"StartStream": grpc.stream_stream_rpc_method_handler(self._broker)},
             ),
         ]
 
@@ -212,9 +210,3 @@ class ProtocolServices:
 def socket_directory(environ: Mapping[str, str]) -> str | None:
     """The directory the host wants plugin sockets in, if it says."""
     return environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
-
-
-def remove_quietly(path: str) -> None:
-    """Remove a file if it exists."""
-    with contextlib.suppress(OSError):
-        os.unlink(path)

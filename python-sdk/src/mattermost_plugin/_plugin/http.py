@@ -16,7 +16,7 @@ from typing import Union
 from urllib.parse import urlsplit
 
 from ..grpc import plugins_pb2
-from .streams import _EOF, MAX_CHUNK, ChunkReader
+from .streams import _EOF, ChunkReader, pieces
 
 __all__ = ["HTTPRequest", "HTTPResponse"]
 
@@ -119,12 +119,9 @@ class HTTPResponse:
     ) -> AsyncIterator[tuple[bytes, bool]]:
         """The body's chunks, each with whether to flush after it."""
         body = self.body
-        if isinstance(body, str):
-            body = body.encode()
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            data = bytes(body)
-            for start in range(0, len(data), MAX_CHUNK):
-                yield data[start : start + MAX_CHUNK], False
+        if isinstance(body, (str, bytes, bytearray, memoryview)):
+            for piece in _pieces(body):
+                yield piece, False
             return
         if isinstance(body, AsyncIterable):
             async for chunk in body:
@@ -152,10 +149,5 @@ def _next_or_end(iterator: Iterator[bytes]) -> object:
 
 
 def _pieces(chunk: object) -> Iterator[bytes]:
-    if isinstance(chunk, str):
-        chunk = chunk.encode()
-    if not isinstance(chunk, (bytes, bytearray, memoryview)):
-        raise TypeError(f"an HTTPResponse body chunk must be bytes, not {type(chunk).__name__}")
-    data = bytes(chunk)
-    for start in range(0, len(data), MAX_CHUNK):
-        yield data[start : start + MAX_CHUNK]
+    """A body chunk (text is UTF-8) in messages of at most MAX_CHUNK bytes."""
+    return pieces(chunk.encode() if isinstance(chunk, str) else chunk, "an HTTPResponse body chunk")

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -115,11 +116,13 @@ def _manifest(environ: Mapping[str, str]) -> dict[str, Any]:
     return manifest if isinstance(manifest, dict) else {}
 
 
-def _make_logger(plugin_id: str, environ: Mapping[str, str]) -> logging.Logger:
+def _make_logger(plugin_id: str) -> logging.Logger:
     logger = logging.getLogger(f"mattermost_plugin.plugin.{plugin_id}")
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    handler = APILogHandler(lambda: Client(target=environ.get("MATTERMOST_PLUGIN_API_TARGET")))
+    # Its own client, found as the plugin's is (the environment's target
+    # and token), so that logging never waits on the plugin's calls.
+    handler = APILogHandler(Client)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     return logger
@@ -137,7 +140,7 @@ async def serve(
     """Serve the plugin until it is told to stop; see :func:`run`."""
     manifest = _manifest(environ)
     plugin_id = str(manifest.get("id") or plugin_class.__name__)
-    logger = _make_logger(plugin_id, environ)
+    logger = _make_logger(plugin_id)
     # The attributes are set before __init__ runs, so that it can use them.
     plugin = plugin_class.__new__(plugin_class)
     plugin.manifest = manifest
@@ -192,7 +195,4 @@ async def serve(
             else:  # pragma: no cover - only the runner adds handlers
                 handler.close()
             logger.removeHandler(handler)
-        for name in os.listdir(socket_dir):
-            goplugin.remove_quietly(os.path.join(socket_dir, name))
-        with contextlib.suppress(OSError):
-            os.rmdir(socket_dir)
+        shutil.rmtree(socket_dir, ignore_errors=True)

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-__all__ = ["MAX_CHUNK", "ChunkReader", "FileReader", "FileWriter"]
+__all__ = ["MAX_CHUNK", "ChunkReader", "FileReader", "FileWriter", "pieces"]
 
 #: Chunks that may wait for the reader, or for the host.
 QUEUE = 8
@@ -21,6 +21,19 @@ QUEUE = 8
 MAX_CHUNK = 1024 * 1024
 
 _EOF = object()
+
+
+def pieces(data: object, what: str) -> Iterator[bytes]:
+    """``data``, bytes of some kind, in messages of at most MAX_CHUNK bytes.
+
+    Raises:
+        TypeError: ``data`` is not bytes; ``what`` names it in the message.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be bytes, not {type(data).__name__}")
+    whole = bytes(data)
+    for start in range(0, len(whole), MAX_CHUNK):
+        yield whole[start : start + MAX_CHUNK]
 
 
 def _check_thread(loop: asyncio.AbstractEventLoop, what: str) -> None:
@@ -120,17 +133,9 @@ class FileWriter:
     def __reduce__(self) -> Any:  # noqa: ANN401 - pickle's protocol
         raise TypeError("a FileWriter is bound to its call and does not pickle")
 
-    @staticmethod
-    def _pieces(data: bytes | bytearray | memoryview) -> Iterator[bytes]:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"FileWriter takes bytes, not {type(data).__name__}")
-        whole = bytes(data)
-        for start in range(0, len(whole), MAX_CHUNK):
-            yield whole[start : start + MAX_CHUNK]
-
     async def awrite(self, data: bytes | bytearray | memoryview) -> int:
         """Write replacement content; for ``async`` handlers."""
-        for piece in self._pieces(data):
+        for piece in pieces(data, "what FileWriter writes"):
             await self._queue.put(piece)
             self.written += len(piece)
         return len(data)
@@ -138,7 +143,7 @@ class FileWriter:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write replacement content; for plain handlers, which run in a thread."""
         _check_thread(self._loop, "FileWriter.write()")
-        for piece in self._pieces(data):
+        for piece in pieces(data, "what FileWriter writes"):
             asyncio.run_coroutine_threadsafe(self._queue.put(piece), self._loop).result()
             self.written += len(piece)
         return len(data)
