@@ -147,14 +147,10 @@ func (c *Client) Call(ctx context.Context, hook string, fn func(ctx context.Cont
 // the process died) is only logged, as upstream: the host's health check
 // then finds the dead process.
 func (c *Client) OnActivate(ctx context.Context) error {
-	err := c.Call(ctx, "OnActivate", func(ctx context.Context) error {
+	return returnedError(c.Call(ctx, "OnActivate", func(ctx context.Context) error {
 		_, err := c.rpc.OnActivate(ctx, &pluginpb.OnActivateRequest{})
 		return err
-	})
-	if errors.Is(err, ErrNotImplemented) || status.Code(err) == codes.Unavailable {
-		return nil
-	}
-	return pluginError(err)
+	}))
 }
 
 // OnDeactivate implements [Hooks].

@@ -35,23 +35,9 @@ func (c *Client) FileWillBeUploaded(ctx context.Context, hc *pluginpb.Context, i
 		go func() {
 			defer close(sent)
 			defer stream.CloseSend()
-			if file == nil {
-				return
-			}
-			buf := make([]byte, httpChunk)
-			for {
-				n, err := file.Read(buf)
-				if n > 0 {
-					chunk := make([]byte, n)
-					copy(chunk, buf[:n])
-					if stream.Send(&pluginpb.FileWillBeUploadedRequest{Part: &pluginpb.FileWillBeUploadedRequest_Chunk{Chunk: chunk}}) != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
+			sendChunks(file, func(chunk []byte) error {
+				return stream.Send(&pluginpb.FileWillBeUploadedRequest{Part: &pluginpb.FileWillBeUploadedRequest_Chunk{Chunk: chunk}})
+			})
 		}()
 		for {
 			msg, err := stream.Recv()

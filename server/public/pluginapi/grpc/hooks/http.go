@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,7 +13,7 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// httpChunk is the size of the request body chunks sent to the plugin.
+// httpChunk is the size of the body and file chunks sent to the plugin.
 const httpChunk = 64 << 10
 
 // internalError is what the host writes when the call fails before the
@@ -142,23 +143,7 @@ func (c *Client) serveHTTP(hook string, open func(context.Context) (httpStream, 
 	go func() {
 		defer close(sent)
 		defer stream.CloseSend()
-		if r.Body == nil {
-			return
-		}
-		buf := make([]byte, httpChunk)
-		for {
-			n, err := r.Body.Read(buf)
-			if n > 0 {
-				chunk := make([]byte, n)
-				copy(chunk, buf[:n])
-				if stream.sendChunk(chunk) != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
+		sendChunks(r.Body, stream.sendChunk)
 	}()
 
 	rh, _, _, err := stream.recv()
@@ -194,6 +179,25 @@ func (c *Client) serveHTTP(hook string, open func(context.Context) (httpStream, 
 		}
 		if flush && flusher != nil {
 			flusher.Flush()
+		}
+	}
+}
+
+// sendChunks reads r to its end, or to its first error, and sends what it
+// read in chunks of at most httpChunk bytes, until a send fails. A nil r
+// sends nothing.
+func sendChunks(r io.Reader, send func(chunk []byte) error) {
+	if r == nil {
+		return
+	}
+	buf := make([]byte, httpChunk)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 && send(bytes.Clone(buf[:n])) != nil {
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
 }

@@ -20,46 +20,56 @@ func newHCLogger(l *slog.Logger) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       "plugin",
 		Level:      hclog.Debug,
-		Output:     &slogWriter{logger: l},
+		Output:     &lineWriter{emit: func(line []byte) { logHCLogLine(l, line) }},
 		JSONFormat: true,
 	})
 }
 
-// slogWriter turns hclog's JSON lines into slog records.
-type slogWriter struct {
-	logger *slog.Logger
-	mu     sync.Mutex
-	buf    []byte
+// newLineLogger returns a writer that logs each line written to it at info
+// level, with attr: where go-plugin copies the plugin's output.
+func newLineLogger(l *slog.Logger, attr slog.Attr) *lineWriter {
+	return &lineWriter{emit: func(line []byte) {
+		l.LogAttrs(context.Background(), slog.LevelInfo, strings.ToValidUTF8(string(line), "\uFFFD"), attr)
+	}}
 }
 
-func (w *slogWriter) Write(p []byte) (int, error) {
+// lineWriter is an io.Writer that hands each line written to it, without
+// its newline, to emit. A line longer than maxLogLine is handed on in
+// pieces of maxLogLine bytes, so that it holds at most that much.
+type lineWriter struct {
+	emit func(line []byte)
+	mu   sync.Mutex
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
 	for {
 		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			if len(w.buf) > maxLogLine {
-				w.emit(w.buf)
-				w.buf = w.buf[:0]
-			}
+		switch {
+		case i < 0 && len(w.buf) <= maxLogLine:
 			return len(p), nil
+		case i < 0 || i > maxLogLine:
+			w.emit(w.buf[:maxLogLine])
+			w.buf = w.buf[maxLogLine:]
+		default:
+			w.emit(w.buf[:i])
+			w.buf = w.buf[i+1:]
 		}
-		w.emit(w.buf[:i])
-		w.buf = w.buf[i+1:]
 	}
 }
 
-func (w *slogWriter) emit(line []byte) {
+// logHCLogLine logs one of hclog's JSON lines as a slog record with its
+// level, message and fields; a line that is not JSON is logged as it is.
+func logHCLogLine(l *slog.Logger, line []byte) {
 	if len(line) == 0 {
 		return
 	}
-	if len(line) > maxLogLine {
-		line = line[:maxLogLine]
-	}
 	var entry map[string]any
 	if err := json.Unmarshal(line, &entry); err != nil {
-		w.logger.Info(strings.ToValidUTF8(string(line), "\uFFFD"))
+		l.Info(strings.ToValidUTF8(string(line), "\uFFFD"))
 		return
 	}
 	level := slog.LevelInfo
@@ -82,37 +92,5 @@ func (w *slogWriter) emit(line []byte) {
 		}
 		attrs = append(attrs, slog.Any(k, v))
 	}
-	w.logger.LogAttrs(context.Background(), level, msg, attrs...)
-}
-
-// lineLogger is an io.Writer that logs each line written to it.
-type lineLogger struct {
-	logger *slog.Logger
-	attr   slog.Attr
-	mu     sync.Mutex
-	buf    []byte
-}
-
-func (w *lineLogger) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 || len(w.buf) > maxLogLine {
-			if i < 0 && len(w.buf) <= maxLogLine {
-				return len(p), nil
-			}
-			if i < 0 {
-				i = len(w.buf)
-			}
-		}
-		line := w.buf[:min(i, maxLogLine)]
-		w.logger.LogAttrs(context.Background(), slog.LevelInfo, strings.ToValidUTF8(string(line), "\uFFFD"), w.attr)
-		if i >= len(w.buf) {
-			w.buf = w.buf[:0]
-			return len(p), nil
-		}
-		w.buf = w.buf[i+1:]
-	}
+	l.LogAttrs(context.Background(), level, msg, attrs...)
 }

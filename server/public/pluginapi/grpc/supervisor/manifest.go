@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 )
 
 // ManifestFile is the name of the manifest in a plugin directory.
@@ -78,9 +81,15 @@ func Load(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("supervisor: read manifest: %w", err)
 	}
 	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: read manifest: %w", err)
+	}
+	if len(data) > maxManifestSize {
+		return nil, fmt.Errorf("supervisor: %s is larger than %d bytes", filepath.Join(abs, ManifestFile), maxManifestSize)
+	}
 	var m Manifest
-	dec := json.NewDecoder(&limitedReader{r: f, n: maxManifestSize})
-	if err := dec.Decode(&m); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
 		return nil, fmt.Errorf("supervisor: parse %s: %w", filepath.Join(abs, ManifestFile), err)
 	}
 	b := &Bundle{Dir: abs, Manifest: m}
@@ -93,7 +102,7 @@ func Load(dir string) (*Bundle, error) {
 func (b *Bundle) check() error {
 	m := b.Manifest
 	if !pluginIDPattern.MatchString(m.ID) {
-		return fmt.Errorf("invalid plugin id %q: use 3 to 190 letters, digits, '-', '_' or '.'", truncate(m.ID, 200))
+		return fmt.Errorf("invalid plugin id %q: use 3 to 190 letters, digits, '-', '_' or '.'", apperror.Truncate(m.ID, 200))
 	}
 	s := m.Server
 	switch {
@@ -124,11 +133,11 @@ func (b *Bundle) check() error {
 // one that leaves it.
 func (b *Bundle) inside(rel string) (string, error) {
 	if filepath.IsAbs(rel) {
-		return "", fmt.Errorf("path %q must be relative to the plugin directory", truncate(rel, 200))
+		return "", fmt.Errorf("path %q must be relative to the plugin directory", apperror.Truncate(rel, 200))
 	}
 	clean := filepath.Clean(rel)
 	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("path %q leaves the plugin directory", truncate(rel, 200))
+		return "", fmt.Errorf("path %q leaves the plugin directory", apperror.Truncate(rel, 200))
 	}
 	return filepath.Join(b.Dir, clean), nil
 }
@@ -179,28 +188,4 @@ func splitEntry(entry string) (file, class string) {
 		return entry[:i], entry[i:]
 	}
 	return entry, ""
-}
-
-type limitedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, fmt.Errorf("manifest is larger than %d bytes", maxManifestSize)
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -48,6 +48,8 @@ const (
 	// healthCheckPings is how many failed pings in a row make a plugin
 	// unhealthy, as upstream.
 	healthCheckPings = 3
+	// maxPingTimeout bounds one ping of the health check.
+	maxPingTimeout = 5 * time.Second
 	// healthyRun is how long a process must run for the backoff to reset.
 	healthyRun = time.Minute
 )
@@ -167,12 +169,10 @@ func (s *Supervisor) Manifest() Manifest { return s.bundle.Manifest }
 // Hooks returns the hooks of the running process, or [hooks.None] while
 // it is down: calls made then fail open.
 func (s *Supervisor) Hooks() hooks.Hooks {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return hooks.None{}
+	if c := s.Client(); c != nil {
+		return c
 	}
-	return s.proc.hooks
+	return hooks.None{}
 }
 
 // Client returns the hooks client of the running process, or nil while
@@ -212,13 +212,11 @@ func (s *Supervisor) Pid() int {
 	if s.proc == nil {
 		return 0
 	}
-	if rc := s.proc.client.ReattachConfig(); rc != nil {
-		return rc.Pid
-	}
-	return 0
+	return pidOf(s.proc)
 }
 
-// Ping checks the process's health service, as a host's health check does.
+// Ping checks the process's health service as the health check does: up
+// to three pings, each bounded.
 func (s *Supervisor) Ping() error {
 	s.mu.Lock()
 	p := s.proc
@@ -226,11 +224,7 @@ func (s *Supervisor) Ping() error {
 	if p == nil {
 		return errors.New("supervisor: the plugin is not running")
 	}
-	rpc, err := p.client.Client()
-	if err != nil {
-		return fmt.Errorf("supervisor: ping: %w", err)
-	}
-	return rpc.Ping()
+	return s.healthy(p)
 }
 
 // launch starts a process, asks Implemented and runs OnActivate.
@@ -256,8 +250,8 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogger(s.logger),
 		StartTimeout:     s.cfg.StartTimeout,
-		SyncStdout:       &lineLogger{logger: s.logger, attr: slog.String("source", "plugin_stdout")},
-		SyncStderr:       &lineLogger{logger: s.logger, attr: slog.String("source", "plugin_stderr")},
+		SyncStdout:       newLineLogger(s.logger, slog.String("source", "plugin_stdout")),
+		SyncStderr:       newLineLogger(s.logger, slog.String("source", "plugin_stderr")),
 		AutoMTLS:         s.cfg.AutoMTLS,
 	})
 	p := &process{client: client, started: time.Now()}
@@ -375,7 +369,10 @@ wait:
 // through go-plugin's health service ("plugin"), each ping bounded by half
 // the check's interval (at most 5 s), so that a hung process fails too.
 func (s *Supervisor) healthy(p *process) error {
-	timeout := min(s.cfg.HealthCheckInterval/2, 5*time.Second)
+	timeout := maxPingTimeout
+	if d := s.cfg.HealthCheckInterval / 2; d > 0 && d < timeout {
+		timeout = d
+	}
 	health := grpc_health_v1.NewHealthClient(p.conn)
 	var err error
 	for range healthCheckPings {
