@@ -17,14 +17,13 @@ says: ``$MATTERMOST_PLUGINAPI_SERVER``, then ``pluginapi-server`` on ``PATH``.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from .testing import ReferenceServer, start_plugin_server, start_reference_server
+from .testing import PluginSource, ReferenceServer, start_plugin_server, start_reference_server
 
 __all__ = ["mattermost_server", "plugin_server"]
 
@@ -47,13 +46,15 @@ def mattermost_server() -> Iterator[ReferenceServer]:
 def plugin_server(tmp_path: Path) -> Iterator[PluginServerFactory]:
     """Start the dev server with a plugin: ``plugin_server(PluginClass_or_dir, *flags)``.
 
+    A list of plugins starts one server that runs them all.
+
     Every server started is stopped after the test, which runs the plugin's
     ``on_deactivate``.
     """
     started: list[ReferenceServer] = []
 
     def start(
-        plugin: type | str | os.PathLike[str],
+        plugin: PluginSource | Sequence[PluginSource],
         *args: str,
         **kwargs: Any,  # noqa: ANN401 - start_plugin_server's keywords
     ) -> ReferenceServer:

@@ -31,17 +31,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Union
 
 from ._async_client import AsyncClient
 from ._client import Client
 from .config import ENV_TARGET, ENV_TOKEN, READY_FIELDS
 
+#: A plugin that :func:`start_plugin_server` can run: a plugin directory,
+#: or a plugin class defined at the top level of an importable module.
+PluginSource = Union[type, str, "os.PathLike[str]"]
+
 __all__ = [
     "SERVER_ENV",
+    "PluginSource",
     "ReferenceServer",
     "ServerStartError",
     "plugin_directory",
@@ -296,7 +301,7 @@ def plugin_directory(plugin_class: type, directory: str | os.PathLike[str]) -> P
 
 
 def start_plugin_server(
-    plugin: type | str | os.PathLike[str],
+    plugin: PluginSource | Sequence[PluginSource],
     *args: str,
     python: str | None = None,
     binary: str | os.PathLike[str] | None = None,
@@ -310,10 +315,15 @@ def start_plugin_server(
     Mattermost does, and fires its hooks where the backend models their
     triggers. The plugin runs with ``python`` (this interpreter by default)
     and this process's ``sys.path``, so that it imports what the test does.
+    Given several plugins, the server runs them all, each with a token of
+    its own, and fires each hook in every plugin in plugin id order, as
+    Mattermost does; the server's :meth:`ReferenceServer.client` acts as the
+    first plugin.
 
     Args:
         plugin: A plugin directory (with a ``plugin.json``), or a plugin
-            class defined at the top level of an importable module.
+            class defined at the top level of an importable module, or a
+            sequence of them.
         *args: Extra flags of the server.
         python: The plugin's interpreter; ``sys.executable`` by default.
         binary: The server binary; see :func:`find_server_binary`.
@@ -326,19 +336,26 @@ def start_plugin_server(
         ServerStartError: The server did not start, or the plugin did not
             start or activate; the message carries the server's stderr.
     """
-    if isinstance(plugin, type):
-        import tempfile
+    sources = [plugin] if isinstance(plugin, (type, str, os.PathLike)) else list(plugin)
+    if not sources:
+        raise ValueError("start_plugin_server needs at least one plugin")
+    flags: list[str] = []
+    for index, source in enumerate(sources):
+        if isinstance(source, type):
+            import tempfile
 
-        where = workdir if workdir is not None else tempfile.mkdtemp(prefix="mmplugin-test-")
-        plugin = plugin_directory(plugin, where)
+            where = Path(
+                workdir if workdir is not None else tempfile.mkdtemp(prefix="mmplugin-test-")
+            )
+            source = plugin_directory(source, where / str(index) if len(sources) > 1 else where)
+        flags += ["-plugin", str(source)]
     environ = dict(env if env is not None else os.environ)
     paths = [p for p in sys.path if p]
     if environ.get("PYTHONPATH"):
         paths.append(environ["PYTHONPATH"])
     environ["PYTHONPATH"] = os.pathsep.join(paths)
     return start_reference_server(
-        "-plugin",
-        str(plugin),
+        *flags,
         "-python",
         python or sys.executable,
         *args,

@@ -12,12 +12,15 @@
 // (package wire defines the line). The token comes from
 // MATTERMOST_PLUGIN_API_TOKEN when that is set, and is random otherwise.
 //
-// With -plugin DIR it is also the local dev server of plugin authors: it
-// starts the plugin in DIR under the supervisor (its plugin.json says how),
-// fires the plugin's hooks where the backend models their triggers
-// (posts, memberships, reactions, commands), and prints the ready line
-// once the plugin is activated. A plugin that does not start or activate
-// stops the server with the error.
+// With -plugin DIR (repeatable) it is also the local dev server of plugin
+// authors: it starts the plugin in each DIR under the supervisor (its
+// plugin.json says how), each with a Plugin API token of its own that
+// names it, fires the plugins' hooks where the backend models their
+// triggers (posts, memberships, channels, users, preferences,
+// configuration, uploads, commands), serves /plugins/{id}/... on its HTTP
+// port, and prints the ready line once every plugin is activated. Calls
+// with the ready line's token act as the first plugin. A plugin that does
+// not start or activate stops the server with the error.
 //
 // Logs, including the plugin's LogInfo lines, go to stderr through a
 // bounded queue: a stderr that nobody reads, or that is closed, never
@@ -27,8 +30,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +42,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +50,7 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/logsink"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
@@ -68,10 +75,24 @@ type config struct {
 	logFormat        string
 	logLevel         string
 	emojis           emojiFlags
-	pluginDir        string
+	pluginDirs       pluginDirs
 	python           string
 	httpAddr         string
 	license          string
+}
+
+// pluginDirs collects -plugin DIR flags.
+type pluginDirs []string
+
+func (p *pluginDirs) String() string { return strings.Join(*p, ",") }
+
+// Set adds one directory.
+func (p *pluginDirs) Set(v string) error {
+	if v == "" {
+		return errors.New("want a plugin directory")
+	}
+	*p = append(*p, v)
+	return nil
 }
 
 // emojiFlags collects -emoji NAME=PATH flags: custom emojis to add.
@@ -120,7 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
 	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
-	fs.StringVar(&c.pluginDir, "plugin", "", "plugin directory (with a plugin.json) to run under the supervisor")
+	fs.Var(&c.pluginDirs, "plugin", "plugin directory (with a plugin.json) to run under the supervisor (repeatable)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none (default: $"+pythonEnv+", else python3)")
 	if err := fs.Parse(args); err != nil {
@@ -164,6 +185,20 @@ func listen(c config) (*server.Listener, error) {
 	}
 }
 
+// listenHTTP listens on the dev server's HTTP port, which must be on
+// loopback.
+func listenHTTP(addr string) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-http-addr: %w", err)
+	}
+	if a, ok := lis.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		lis.Close()
+		return nil, fmt.Errorf("-http-addr %q: the dev server's HTTP port listens on loopback only", addr)
+	}
+	return lis, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
@@ -180,14 +215,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	var bundle *supervisor.Bundle
-	plugin := &pluginHooks{}
+	plugins, err := loadPlugins(c.pluginDirs)
+	if err != nil {
+		return err
+	}
+	hooked := newPluginHooks(plugins)
 	backendOpts := []memory.Option{memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license)}
-	if c.pluginDir != "" {
-		if bundle, err = supervisor.Load(c.pluginDir); err != nil {
-			return fmt.Errorf("-plugin: %w", err)
+	var tokens []auth.PluginToken
+	if len(plugins) > 0 {
+		manifests := make([]*pluginpb.Manifest, 0, len(plugins))
+		for _, p := range plugins {
+			m := p.bundle.Manifest
+			manifests = append(manifests, &pluginpb.Manifest{Id: m.ID, Name: cmp.Or(m.Name, m.ID), Version: m.Version})
+			tokens = append(tokens, auth.PluginToken{Token: p.token, PluginID: m.ID})
 		}
-		backendOpts = append(backendOpts, memory.PluginID(bundle.Manifest.ID), memory.WithHooks(plugin))
+		backendOpts = append(backendOpts, memory.Manifest(manifests...), memory.WithHooks(hooked))
 	}
 	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
@@ -206,7 +248,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		server.KeepaliveMinTime(c.keepaliveMinTime),
 		server.StopTimeout(c.stopTimeout),
 		server.DrainQuiet(c.drainQuiet),
-		server.Logger(logger))
+		server.Logger(logger),
+		server.PluginTokens(tokens...))
 	if err != nil {
 		return err
 	}
@@ -222,44 +265,48 @@ func run(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
-	// stopPlugin deactivates the plugin while the API still serves it.
-	stopPlugin := func() {}
+	// stopPlugins deactivates the plugins while the API still serves them.
+	stopPlugins := func() {}
 	httpURL := ""
-	if bundle != nil {
-		sup, err := supervisor.Start(ctx, bundle, supervisor.Config{
-			APITarget: lis.Target,
-			APIToken:  token,
-			Python:    c.python,
-			Logger:    logger,
-		})
+	if len(plugins) > 0 {
+		var started []*supervisor.Supervisor
+		stopStarted := func() {
+			for _, sup := range slices.Backward(started) {
+				if err := sup.Stop(context.Background()); err != nil {
+					logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
+				}
+			}
+			hooked.wait()
+		}
+		for _, p := range plugins {
+			sup, err := supervisor.Start(ctx, p.bundle, supervisor.Config{
+				APITarget: lis.Target,
+				APIToken:  p.token,
+				Python:    c.python,
+				Logger:    logger,
+			})
+			if err != nil {
+				stopStarted()
+				srv.Stop()
+				return err
+			}
+			p.sup.Store(sup)
+			started = append(started, sup)
+		}
+		httpLis, err := listenHTTP(c.httpAddr)
 		if err != nil {
+			stopStarted()
 			srv.Stop()
 			return err
 		}
-		plugin.sup.Store(sup)
-		httpLis, err := net.Listen("tcp", c.httpAddr)
-		if err != nil {
-			_ = sup.Stop(context.Background())
-			srv.Stop()
-			return fmt.Errorf("-http-addr: %w", err)
-		}
-		if addr, ok := httpLis.Addr().(*net.TCPAddr); !ok || !addr.IP.IsLoopback() {
-			httpLis.Close()
-			_ = sup.Stop(context.Background())
-			srv.Stop()
-			return fmt.Errorf("-http-addr %q: the dev server's HTTP port listens on loopback only", c.httpAddr)
-		}
 		httpURL = "http://" + httpLis.Addr().String()
-		httpSrv := &http.Server{Handler: plugin.pluginHTTP(bundle.Manifest.ID), ReadHeaderTimeout: 10 * time.Second}
+		httpSrv := &http.Server{Handler: hooked.pluginHTTP(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = httpSrv.Serve(httpLis) }()
-		stopPlugin = func() {
+		stopPlugins = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.stopTimeout)
 			defer cancel()
 			_ = httpSrv.Shutdown(ctx)
-			if err := sup.Stop(context.Background()); err != nil {
-				logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
-			}
-			plugin.wait()
+			stopStarted()
 		}
 	}
 
@@ -275,7 +322,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("encode ready line: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
-		stopPlugin()
+		stopPlugins()
 		srv.Stop()
 		return fmt.Errorf("write ready line: %w", err)
 	}
@@ -283,11 +330,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	select {
 	case err := <-served:
-		stopPlugin()
+		stopPlugins()
 		return err
 	case <-ctx.Done():
 	}
-	stopPlugin()
+	stopPlugins()
 	logger.Info("stopping plugin API server")
 	if !srv.GracefulStop() {
 		logger.Warn("calls still in flight at the stop timeout were cancelled")

@@ -1,124 +1,333 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 )
 
 // pythonEnv names the default interpreter of Python plugins.
 const pythonEnv = "MATTERMOST_PLUGIN_PYTHON"
 
-// pluginHooks fires the backend's hooks in the plugin that the
-// supervisor runs, as Mattermost does: the "will be" hooks and commands on
-// the caller's goroutine, the "has been" hooks in a goroutine of their own
-// (fire and forget). Until a supervisor is set, and while its process is
-// down, every hook fails open.
-type pluginHooks struct {
-	sup      atomic.Pointer[supervisor.Supervisor]
-	inFlight sync.WaitGroup
+// devPlugin is one plugin that the dev server runs.
+type devPlugin struct {
+	bundle *supervisor.Bundle
+	// token is the plugin's own Plugin API token, which names it.
+	token string
+	sup   atomic.Pointer[supervisor.Supervisor]
 }
 
-var _ memory.Hooks = (*pluginHooks)(nil)
+func (p *devPlugin) id() string { return p.bundle.Manifest.ID }
 
-func (p *pluginHooks) current() hooks.Hooks {
+// hooks returns the plugin's hooks; until its supervisor is set, and while
+// its process is down, every hook fails open.
+func (p *devPlugin) hooks() hooks.Hooks {
 	if s := p.sup.Load(); s != nil {
 		return s.Hooks()
 	}
 	return hooks.None{}
 }
 
-// later runs a notification hook after the request, with the request's
-// values but not its cancellation.
-func (p *pluginHooks) later(ctx context.Context, fn func(ctx context.Context, h hooks.Hooks)) {
-	h := p.current()
+// loadPlugins reads the plugin directories and gives each plugin a token.
+// Plugin ids must be unique.
+func loadPlugins(dirs []string) ([]*devPlugin, error) {
+	var plugins []*devPlugin
+	seen := map[string]string{}
+	for _, dir := range dirs {
+		bundle, err := supervisor.Load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("-plugin: %w", err)
+		}
+		id := bundle.Manifest.ID
+		if other, dup := seen[id]; dup {
+			return nil, fmt.Errorf("-plugin: %s and %s are both plugin %q", other, dir, id)
+		}
+		seen[id] = dir
+		token, err := auth.NewToken()
+		if err != nil {
+			return nil, err
+		}
+		plugins = append(plugins, &devPlugin{bundle: bundle, token: token})
+	}
+	return plugins, nil
+}
+
+// pluginHooks fires the backend's hooks in the plugins that the dev
+// server runs, as Mattermost's RunMultiHook does: every plugin in turn, in
+// plugin id order; a "will be" hook chains each plugin's answer into the
+// next and stops at the first rejection, on the caller's goroutine; the
+// "has been" hooks run in a goroutine of their own (fire and forget).
+// Commands and HTTP requests go to the one plugin they name.
+type pluginHooks struct {
+	plugins  []*devPlugin // by id
+	inFlight sync.WaitGroup
+}
+
+var _ memory.Hooks = (*pluginHooks)(nil)
+
+func newPluginHooks(plugins []*devPlugin) *pluginHooks {
+	sorted := slices.Clone(plugins)
+	slices.SortFunc(sorted, func(a, b *devPlugin) int { return cmp.Compare(a.id(), b.id()) })
+	return &pluginHooks{plugins: sorted}
+}
+
+// current returns the hooks of every plugin, in id order.
+func (p *pluginHooks) current() []hooks.Hooks {
+	hs := make([]hooks.Hooks, len(p.plugins))
+	for i, pl := range p.plugins {
+		hs[i] = pl.hooks()
+	}
+	return hs
+}
+
+// plugin returns the plugin with id, or nil.
+func (p *pluginHooks) plugin(id string) *devPlugin {
+	for _, pl := range p.plugins {
+		if pl.id() == id {
+			return pl
+		}
+	}
+	return nil
+}
+
+// hookContext is the hook Context of a change that a Plugin API call
+// made: the call's request id. A plugin's call has no session, address or
+// user agent.
+func hookContext(ctx context.Context) *pluginpb.Context {
+	return &pluginpb.Context{RequestId: server.RequestID(ctx)}
+}
+
+// later runs a notification hook of every plugin after the request, with
+// the request's values but not its cancellation.
+func (p *pluginHooks) later(ctx context.Context, fn func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks)) {
+	hs := p.current()
+	hc := hookContext(ctx)
 	ctx = context.WithoutCancel(ctx)
 	p.inFlight.Add(1)
 	go func() {
 		defer p.inFlight.Done()
-		fn(ctx, h)
+		for _, h := range hs {
+			fn(ctx, hc, h)
+		}
 	}()
 }
 
 // wait waits for the notification hooks in flight.
 func (p *pluginHooks) wait() { p.inFlight.Wait() }
 
+// chain runs a "will be" hook of every plugin in turn, each with the
+// answer of the one before. The first reason, or a plugin's answer of
+// nothing, stops the walk and is returned.
+func chain[T comparable](p *pluginHooks, ctx context.Context, in T, call func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, in T) (T, string)) (T, string) {
+	hc := hookContext(ctx)
+	var none T
+	for _, h := range p.current() {
+		out, reason := call(ctx, hc, h, in)
+		if reason != "" || out == none {
+			return out, reason
+		}
+		in = out
+	}
+	return in, ""
+}
+
+// firstReason runs a reject-only hook of every plugin in turn, until one
+// gives a reason.
+func (p *pluginHooks) firstReason(ctx context.Context, call func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string) string {
+	hc := hookContext(ctx)
+	for _, h := range p.current() {
+		if reason := call(ctx, hc, h); reason != "" {
+			return reason
+		}
+	}
+	return ""
+}
+
 func (p *pluginHooks) TeamMemberWillBeAdded(ctx context.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
-	return p.current().TeamMemberWillBeAdded(ctx, nil, member)
+	return chain(p, ctx, member, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, m *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
+		return h.TeamMemberWillBeAdded(ctx, hc, m)
+	})
 }
 
 func (p *pluginHooks) UserHasJoinedTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasJoinedTeam(ctx, nil, member, actor) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.UserHasJoinedTeam(ctx, hc, member, actor)
+	})
 }
 
 func (p *pluginHooks) UserHasLeftTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasLeftTeam(ctx, nil, member, actor) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.UserHasLeftTeam(ctx, hc, member, actor)
+	})
 }
 
 func (p *pluginHooks) ChannelHasBeenCreated(ctx context.Context, channel *pluginpb.Channel) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.ChannelHasBeenCreated(ctx, nil, channel) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.ChannelHasBeenCreated(ctx, hc, channel)
+	})
 }
 
 func (p *pluginHooks) UserHasJoinedChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasJoinedChannel(ctx, nil, member, actor) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.UserHasJoinedChannel(ctx, hc, member, actor)
+	})
 }
 
 func (p *pluginHooks) UserHasLeftChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasLeftChannel(ctx, nil, member, actor) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.UserHasLeftChannel(ctx, hc, member, actor)
+	})
 }
 
 func (p *pluginHooks) MessageWillBePosted(ctx context.Context, post *pluginpb.Post) (*pluginpb.Post, string) {
-	return p.current().MessageWillBePosted(ctx, nil, post)
+	return chain(p, ctx, post, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, post *pluginpb.Post) (*pluginpb.Post, string) {
+		return h.MessageWillBePosted(ctx, hc, post)
+	})
 }
 
 func (p *pluginHooks) MessageHasBeenPosted(ctx context.Context, post *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.MessageHasBeenPosted(ctx, nil, post) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.MessageHasBeenPosted(ctx, hc, post) })
 }
 
+// MessageWillBeUpdated chains the new post; a plugin that answers no post
+// rejects the edit, as upstream.
 func (p *pluginHooks) MessageWillBeUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string) {
-	return p.current().MessageWillBeUpdated(ctx, nil, newPost, oldPost)
+	return chain(p, ctx, newPost, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, post *pluginpb.Post) (*pluginpb.Post, string) {
+		return h.MessageWillBeUpdated(ctx, hc, post, oldPost)
+	})
 }
 
 func (p *pluginHooks) MessageHasBeenUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.MessageHasBeenUpdated(ctx, nil, newPost, oldPost) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.MessageHasBeenUpdated(ctx, hc, newPost, oldPost)
+	})
 }
 
 func (p *pluginHooks) MessageHasBeenDeleted(ctx context.Context, post *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.MessageHasBeenDeleted(ctx, nil, post) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.MessageHasBeenDeleted(ctx, hc, post) })
 }
 
 func (p *pluginHooks) UserHasBeenCreated(ctx context.Context, user *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.UserHasBeenCreated(ctx, nil, user) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.UserHasBeenCreated(ctx, hc, user) })
 }
 
 func (p *pluginHooks) ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.ReactionHasBeenAdded(ctx, nil, reaction) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.ReactionHasBeenAdded(ctx, hc, reaction)
+	})
 }
 
 func (p *pluginHooks) ReactionHasBeenRemoved(ctx context.Context, reaction *pluginpb.Reaction) {
-	p.later(ctx, func(ctx context.Context, h hooks.Hooks) { h.ReactionHasBeenRemoved(ctx, nil, reaction) })
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.ReactionHasBeenRemoved(ctx, hc, reaction)
+	})
 }
 
-// ExecuteCommand passes the plugin's AppError through; a plugin that
-// crashed, hung or answered garbage gets Mattermost's crash error.
-func (p *pluginHooks) ExecuteCommand(ctx context.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
-	resp, err := p.current().ExecuteCommand(ctx, nil, args)
+func (p *pluginHooks) ChannelMemberWillBeAdded(ctx context.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
+	return chain(p, ctx, member, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, m *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
+		return h.ChannelMemberWillBeAdded(ctx, hc, m)
+	})
+}
+
+func (p *pluginHooks) ChannelWillBeArchived(ctx context.Context, channel *pluginpb.Channel) string {
+	return p.firstReason(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string {
+		return h.ChannelWillBeArchived(ctx, hc, channel)
+	})
+}
+
+func (p *pluginHooks) ChannelWillBeUpdated(ctx context.Context, newChannel, oldChannel *pluginpb.Channel) (*pluginpb.Channel, string) {
+	return chain(p, ctx, newChannel, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, c *pluginpb.Channel) (*pluginpb.Channel, string) {
+		return h.ChannelWillBeUpdated(ctx, hc, c, oldChannel)
+	})
+}
+
+func (p *pluginHooks) ChannelWillBeRestored(ctx context.Context, channel *pluginpb.Channel) string {
+	return p.firstReason(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string {
+		return h.ChannelWillBeRestored(ctx, hc, channel)
+	})
+}
+
+func (p *pluginHooks) UserWillBeUpdated(ctx context.Context, newUser, oldUser *pluginpb.User) (*pluginpb.User, string) {
+	return chain(p, ctx, newUser, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, u *pluginpb.User) (*pluginpb.User, string) {
+		return h.UserWillBeUpdated(ctx, hc, u, oldUser)
+	})
+}
+
+func (p *pluginHooks) UserHasBeenDeactivated(ctx context.Context, user *pluginpb.User) {
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.UserHasBeenDeactivated(ctx, hc, user)
+	})
+}
+
+func (p *pluginHooks) PreferencesHaveChanged(ctx context.Context, preferences []*pluginpb.Preference) {
+	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
+		h.PreferencesHaveChanged(ctx, hc, preferences)
+	})
+}
+
+// ConfigurationWillBeSaved chains the configuration: a plugin's answer
+// replaces it for the next; the first error stops the walk.
+func (p *pluginHooks) ConfigurationWillBeSaved(ctx context.Context, newConfig *pluginpb.Config) (*pluginpb.Config, error) {
+	var replaced *pluginpb.Config
+	for _, h := range p.current() {
+		answer, err := h.ConfigurationWillBeSaved(ctx, newConfig)
+		if err != nil {
+			return nil, err
+		}
+		if answer != nil {
+			replaced, newConfig = answer, answer
+		}
+	}
+	return replaced, nil
+}
+
+// OnConfigurationChange runs from the configuration's change listener,
+// after the save; an error is only logged, by the hooks client.
+func (p *pluginHooks) OnConfigurationChange(ctx context.Context) {
+	p.later(ctx, func(ctx context.Context, _ *pluginpb.Context, h hooks.Hooks) { _ = h.OnConfigurationChange(ctx) })
+}
+
+// FileWillBeUploaded gives every plugin in turn the one reader of the
+// stored data and the one writer of its replacement, as upstream's upload
+// path does: a plugin reads what the one before left unread, and the
+// replacement is everything they wrote. The info is chained; the first
+// reason stops the walk.
+func (p *pluginHooks) FileWillBeUploaded(ctx context.Context, info *pluginpb.FileInfo, file io.Reader, output io.Writer) (*pluginpb.FileInfo, string) {
+	return chain(p, ctx, info, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, info *pluginpb.FileInfo) (*pluginpb.FileInfo, string) {
+		return h.FileWillBeUploaded(ctx, hc, info, file, output)
+	})
+}
+
+// ExecuteCommand runs the command in the plugin that registered it and
+// passes its AppError through; a plugin that crashed, hung or answered
+// garbage gets Mattermost's crash error.
+func (p *pluginHooks) ExecuteCommand(ctx context.Context, pluginID string, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
+	trigger, _, _ := strings.Cut(strings.TrimSpace(args.GetCommand()), " ")
+	pl := p.plugin(pluginID)
+	if pl == nil {
+		return nil, apperror.New("model.plugin_command_error.error.app_error",
+			fmt.Sprintf("Unable to execute %s: its plugin is not running.", apperror.Truncate(trigger, apperror.MaxShortBytes)),
+			"plugin_id="+apperror.Truncate(pluginID, apperror.MaxShortBytes), http.StatusInternalServerError)
+	}
+	resp, err := pl.hooks().ExecuteCommand(ctx, hookContext(ctx), args)
 	var callErr *hooks.CallError
 	if errors.As(err, &callErr) {
-		trigger, _, _ := strings.Cut(strings.TrimSpace(args.GetCommand()), " ")
 		return nil, apperror.New("model.plugin_command_crash.error.app_error",
 			fmt.Sprintf("%s command failed. Please contact your system administrator.", apperror.Truncate(trigger, apperror.MaxShortBytes)),
 			apperror.Truncate(callErr.Error(), 1024), http.StatusInternalServerError)
@@ -130,15 +339,17 @@ func (p *pluginHooks) ExecuteCommand(ctx context.Context, args *pluginpb.Command
 // Mattermost's router does: the prefix is removed from the URL, the
 // client's Mattermost-User-Id and Mattermost-Plugin-ID headers are
 // dropped, and the hook context gets a new request id, the client's IP,
-// Accept-Language and User-Agent.
-func (p *pluginHooks) pluginHTTP(pluginID string) http.Handler {
+// Accept-Language and User-Agent. An unknown plugin id is a 404.
+func (p *pluginHooks) pluginHTTP() http.Handler {
 	mux := http.NewServeMux()
 	serve := func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != pluginID || p.sup.Load() == nil {
+		id := r.PathValue("id")
+		pl := p.plugin(id)
+		if pl == nil || pl.sup.Load() == nil {
 			http.NotFound(w, r)
 			return
 		}
-		prefix := "/plugins/" + pluginID
+		prefix := "/plugins/" + id
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
@@ -152,21 +363,14 @@ func (p *pluginHooks) pluginHTTP(pluginID string) http.Handler {
 			ip = r.RemoteAddr
 		}
 		hc := &pluginpb.Context{
-			RequestId:      requestID(),
+			RequestId:      server.NewRequestID(),
 			IpAddress:      ip,
 			AcceptLanguage: r.Header.Get("Accept-Language"),
 			UserAgent:      r.Header.Get("User-Agent"),
 		}
-		p.current().ServeHTTP(hc, w, r2)
+		pl.hooks().ServeHTTP(hc, w, r2)
 	}
 	mux.HandleFunc("/plugins/{id}", serve)
 	mux.HandleFunc("/plugins/{id}/", serve)
 	return mux
-}
-
-// requestID returns a new 26-character id, as Mattermost's request ids.
-func requestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

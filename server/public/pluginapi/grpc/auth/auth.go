@@ -10,6 +10,10 @@
 // The gRPC health service (grpc.health.v1.Health) is exempt: it reveals
 // only whether the server serves, and probes such as grpc-health-probe
 // cannot send a token.
+//
+// A server that serves several plugins gives each its own token
+// ([PluginToken]); a call with one of them carries the plugin's id in its
+// context, for the implementation to read with [PluginIDFromContext].
 package auth
 
 import (
@@ -55,48 +59,119 @@ func NewToken() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// Checker verifies the token of incoming calls.
-type Checker struct {
-	want []byte
+// PluginToken is the token of one plugin of a server that serves several.
+type PluginToken struct {
+	// Token is the token that the plugin's calls carry.
+	Token string
+	// PluginID is the id of the plugin, which the calls' context carries.
+	PluginID string
 }
 
-// NewChecker returns a Checker that accepts token and nothing else.
-func NewChecker(token string) (*Checker, error) {
+// Checker verifies the token of incoming calls.
+type Checker struct {
+	want    []byte
+	plugins []pluginToken
+}
+
+type pluginToken struct {
+	token []byte
+	id    string
+}
+
+// NewChecker returns a Checker that accepts token, which names no plugin,
+// and the tokens of plugins, which name theirs, and nothing else. Every
+// token must be non-empty and different from the others, and every plugin
+// id non-empty.
+func NewChecker(token string, plugins ...PluginToken) (*Checker, error) {
 	if token == "" {
 		return nil, ErrEmptyToken
 	}
-	return &Checker{want: []byte(token)}, nil
+	c := &Checker{want: []byte(token)}
+	seen := map[string]bool{token: true}
+	for _, p := range plugins {
+		switch {
+		case p.Token == "":
+			return nil, fmt.Errorf("%w for plugin %q", ErrEmptyToken, p.PluginID)
+		case p.PluginID == "":
+			return nil, errors.New("auth: a plugin token without a plugin id")
+		case seen[p.Token]:
+			return nil, fmt.Errorf("auth: the token of plugin %q is not unique", p.PluginID)
+		}
+		seen[p.Token] = true
+		c.plugins = append(c.plugins, pluginToken{token: []byte(p.Token), id: p.PluginID})
+	}
+	return c, nil
 }
 
-// CheckMetadata returns nil when md carries the token, and an
+// CheckMetadata returns nil when md carries an accepted token, and an
 // UNAUTHENTICATED status error that says what is wrong otherwise.
 func (c *Checker) CheckMetadata(md metadata.MD) error {
+	_, err := c.Identify(md)
+	return err
+}
+
+// Identify returns the plugin id that the token in md names: "" for the
+// token that names no plugin. A missing or wrong token is an
+// UNAUTHENTICATED status error that says what is wrong. Every accepted
+// token is compared, each in constant time, whichever matches.
+func (c *Checker) Identify(md metadata.MD) (string, error) {
 	values := md.Get(MetadataKey)
 	switch len(values) {
 	case 0:
-		return status.Error(codes.Unauthenticated, "auth: missing plugin token: send \"authorization: Bearer <token>\"")
+		return "", status.Error(codes.Unauthenticated, "auth: missing plugin token: send \"authorization: Bearer <token>\"")
 	case 1:
 	default:
-		return status.Errorf(codes.Unauthenticated, "auth: %d authorization entries; send exactly one", len(values))
+		return "", status.Errorf(codes.Unauthenticated, "auth: %d authorization entries; send exactly one", len(values))
 	}
 	scheme, token, found := strings.Cut(values[0], " ")
 	if !found || !strings.EqualFold(scheme, Scheme) {
-		return status.Error(codes.Unauthenticated, "auth: authorization is not a Bearer token")
+		return "", status.Error(codes.Unauthenticated, "auth: authorization is not a Bearer token")
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimLeft(token, " ")), c.want) != 1 {
-		return status.Error(codes.Unauthenticated, "auth: invalid plugin token")
+	got := []byte(strings.TrimLeft(token, " "))
+	ok := subtle.ConstantTimeCompare(got, c.want) == 1
+	id := ""
+	for _, p := range c.plugins {
+		if subtle.ConstantTimeCompare(got, p.token) == 1 {
+			ok, id = true, p.id
+		}
 	}
-	return nil
+	if !ok {
+		return "", status.Error(codes.Unauthenticated, "auth: invalid plugin token")
+	}
+	return id, nil
 }
 
 // TapHandle is a [tap.ServerInHandle] for [grpc.InTapHandle]: it checks
 // the token of every call except those of [HealthService] when the request
-// headers arrive, before the server reads the request message.
+// headers arrive, before the server reads the request message. The
+// context of a call with a plugin's token carries the plugin's id.
 func (c *Checker) TapHandle(ctx context.Context, info *tap.Info) (context.Context, error) {
 	if service, _, _ := strings.Cut(strings.TrimPrefix(info.FullMethodName, "/"), "/"); service == HealthService {
 		return ctx, nil
 	}
-	return ctx, c.CheckMetadata(info.Header)
+	id, err := c.Identify(info.Header)
+	if err != nil {
+		return ctx, err
+	}
+	if id != "" {
+		ctx = NewContext(ctx, id)
+	}
+	return ctx, nil
+}
+
+type pluginIDKey struct{}
+
+// NewContext returns a copy of ctx that carries the id of the calling
+// plugin.
+func NewContext(ctx context.Context, pluginID string) context.Context {
+	return context.WithValue(ctx, pluginIDKey{}, pluginID)
+}
+
+// PluginIDFromContext returns the id of the plugin whose token the call
+// of ctx carried, and false when the token names no plugin.
+func PluginIDFromContext(ctx context.Context) (string, bool) {
+	id, ok := ctx.Value(pluginIDKey{}).(string)
+	return id, ok && id != ""
 }
 
 // PerRPCCredentials returns call credentials that send token, for Go

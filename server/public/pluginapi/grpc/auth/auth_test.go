@@ -95,3 +95,51 @@ func TestNewToken(t *testing.T) {
 		t.Errorf("NewToken() = %q, %q; want two distinct %d-character tokens", a, b, 2*tokenBytes)
 	}
 }
+
+func TestPluginTokens(t *testing.T) {
+	c, err := NewChecker("main", PluginToken{Token: "tok-a", PluginID: "com.example.a"}, PluginToken{Token: "tok-b", PluginID: "com.example.b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		token  string
+		wantID string
+		ok     bool
+	}{
+		{"main", "", true},
+		{"tok-a", "com.example.a", true},
+		{"tok-b", "com.example.b", true},
+		{"tok-c", "", false},
+		{"tok-a ", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		md := metadata.Pairs(MetadataKey, "Bearer "+tt.token)
+		ctx, err := c.TapHandle(context.Background(), &tap.Info{FullMethodName: "/mattermost.plugin.PluginAPI/GetUser", Header: md})
+		if (err == nil) != tt.ok {
+			t.Errorf("token %q: TapHandle = %v; want ok=%v", tt.token, err, tt.ok)
+			continue
+		}
+		id, named := PluginIDFromContext(ctx)
+		if id != tt.wantID || named != (tt.wantID != "") {
+			t.Errorf("token %q: plugin id = %q, %v; want %q", tt.token, id, named, tt.wantID)
+		}
+	}
+}
+
+func TestNewCheckerPluginTokens(t *testing.T) {
+	tests := []struct {
+		name    string
+		plugins []PluginToken
+	}{
+		{"empty token", []PluginToken{{Token: "", PluginID: "a"}}},
+		{"empty id", []PluginToken{{Token: "x", PluginID: ""}}},
+		{"the main token", []PluginToken{{Token: "main", PluginID: "a"}}},
+		{"a token twice", []PluginToken{{Token: "x", PluginID: "a"}, {Token: "x", PluginID: "b"}}},
+	}
+	for _, tt := range tests {
+		if _, err := NewChecker("main", tt.plugins...); err == nil {
+			t.Errorf("%s: NewChecker accepted %v", tt.name, tt.plugins)
+		}
+	}
+}

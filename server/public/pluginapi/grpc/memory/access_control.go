@@ -59,15 +59,15 @@ func policyNotFound(id string) *apperror.Error {
 }
 
 // pluginType is the policy type of a resource type of this plugin.
-func (b *Backend) pluginType(resourceType string) string { return b.pluginID + ":" + resourceType }
+func pluginType(pluginID, resourceType string) string { return pluginID + ":" + resourceType }
 
 // ownPolicy returns a policy of this plugin. The caller holds the lock.
-func (b *Backend) ownPolicy(id string) (*pluginpb.AccessControlPolicy, error) {
+func (b *Backend) ownPolicy(pluginID, id string) (*pluginpb.AccessControlPolicy, error) {
 	if !isValidID(id) {
 		return nil, invalidParam("id")
 	}
 	p, ok := b.policies[id]
-	if !ok || !strings.HasPrefix(p.GetType(), b.pluginID+":") {
+	if !ok || !strings.HasPrefix(p.GetType(), pluginID+":") {
 		return nil, policyNotFound(id)
 	}
 	return p, nil
@@ -75,13 +75,13 @@ func (b *Backend) ownPolicy(id string) (*pluginpb.AccessControlPolicy, error) {
 
 // validatePolicy checks a plugin's policy as model.AccessControlPolicy's
 // IsValid does, with its expressions checked for form.
-func (b *Backend) validatePolicy(p *pluginpb.AccessControlPolicy) error {
+func validatePolicy(pluginID string, p *pluginpb.AccessControlPolicy) error {
 	bad := func(field, message string) error {
 		e := apperror.New("model.access_policy.is_valid."+field+".app_error", message, "", http.StatusBadRequest)
 		e.Where = "AccessControlPolicy.IsValid"
 		return e
 	}
-	resource, isPlugins := strings.CutPrefix(p.GetType(), b.pluginID+":")
+	resource, isPlugins := strings.CutPrefix(p.GetType(), pluginID+":")
 	switch {
 	case !isPlugins || resource == "":
 		return apperror.New("app.pap.save_policy.type.app_error",
@@ -122,7 +122,7 @@ func (b *Backend) validatePolicy(p *pluginpb.AccessControlPolicy) error {
 
 // SaveAccessControlPolicy creates a policy of this plugin (an empty id) or
 // updates one, raising its revision.
-func (b *Backend) SaveAccessControlPolicy(_ context.Context, req *pluginpb.SaveAccessControlPolicyRequest) (*pluginpb.SaveAccessControlPolicyResponse, error) {
+func (b *Backend) SaveAccessControlPolicy(ctx context.Context, req *pluginpb.SaveAccessControlPolicyRequest) (*pluginpb.SaveAccessControlPolicyResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.accessControlOff("save_policy"); err != nil {
@@ -135,7 +135,7 @@ func (b *Backend) SaveAccessControlPolicy(_ context.Context, req *pluginpb.SaveA
 		return nil, invalidParam("policy")
 	}
 	p := proto.Clone(req.GetPolicy()).(*pluginpb.AccessControlPolicy)
-	if err := b.validatePolicy(p); err != nil {
+	if err := validatePolicy(b.caller(ctx), p); err != nil {
 		return nil, err
 	}
 	if p.GetScope() == "team" {
@@ -146,7 +146,7 @@ func (b *Backend) SaveAccessControlPolicy(_ context.Context, req *pluginpb.SaveA
 	if p.GetId() == "" {
 		p.Id, p.CreateAt, p.Revision = newID(), b.nowMillis(), 1
 	} else {
-		old, err := b.ownPolicy(p.GetId())
+		old, err := b.ownPolicy(b.caller(ctx), p.GetId())
 		if err != nil {
 			return nil, err
 		}
@@ -157,13 +157,13 @@ func (b *Backend) SaveAccessControlPolicy(_ context.Context, req *pluginpb.SaveA
 }
 
 // GetAccessControlPolicy returns a policy of this plugin.
-func (b *Backend) GetAccessControlPolicy(_ context.Context, req *pluginpb.GetAccessControlPolicyRequest) (*pluginpb.GetAccessControlPolicyResponse, error) {
+func (b *Backend) GetAccessControlPolicy(ctx context.Context, req *pluginpb.GetAccessControlPolicyRequest) (*pluginpb.GetAccessControlPolicyResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.accessControlOff("get_policy"); err != nil {
 		return nil, err
 	}
-	p, err := b.ownPolicy(req.GetId())
+	p, err := b.ownPolicy(b.caller(ctx), req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (b *Backend) GetAccessControlPolicy(_ context.Context, req *pluginpb.GetAcc
 
 // DeleteAccessControlPolicy deletes a policy of this plugin, once its type
 // matches the resource type named.
-func (b *Backend) DeleteAccessControlPolicy(_ context.Context, req *pluginpb.DeleteAccessControlPolicyRequest) (*pluginpb.DeleteAccessControlPolicyResponse, error) {
+func (b *Backend) DeleteAccessControlPolicy(ctx context.Context, req *pluginpb.DeleteAccessControlPolicyRequest) (*pluginpb.DeleteAccessControlPolicyResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.accessControlOff("delete_policy"); err != nil {
@@ -181,11 +181,11 @@ func (b *Backend) DeleteAccessControlPolicy(_ context.Context, req *pluginpb.Del
 	if _, err := b.user(req.GetActingUserId()); err != nil {
 		return nil, err
 	}
-	p, err := b.ownPolicy(req.GetId())
+	p, err := b.ownPolicy(b.caller(ctx), req.GetId())
 	if err != nil {
 		return nil, err
 	}
-	if p.GetType() != b.pluginType(req.GetResourceType()) {
+	if p.GetType() != pluginType(b.caller(ctx), req.GetResourceType()) {
 		return nil, apperror.New("app.pap.delete_policy.type_mismatch.app_error",
 			"The policy is not for that resource type.", "type="+p.GetType(), http.StatusBadRequest)
 	}

@@ -69,11 +69,11 @@ func botUser(bot *pluginpb.Bot) *pluginpb.User {
 }
 
 // createBot stores a new bot and its user. The caller holds the lock.
-func (b *Backend) createBot(in *pluginpb.Bot) (*pluginpb.Bot, error) {
+func (b *Backend) createBot(owner string, in *pluginpb.Bot) (*pluginpb.Bot, error) {
 	bot := proto.Clone(in).(*pluginpb.Bot)
 	bot.Username = strings.ToLower(strings.TrimSpace(bot.GetUsername()))
 	if bot.GetOwnerId() == "" {
-		bot.OwnerId = b.pluginID
+		bot.OwnerId = owner
 	}
 	if err := validateBotFields(bot); err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (b *Backend) createBot(in *pluginpb.Bot) (*pluginpb.Bot, error) {
 
 // CreateBot creates a bot and its user; the calling plugin owns a bot
 // created without an owner.
-func (b *Backend) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest) (*pluginpb.CreateBotResponse, error) {
+func (b *Backend) CreateBot(ctx context.Context, req *pluginpb.CreateBotRequest) (*pluginpb.CreateBotResponse, error) {
 	if req.GetBot() == nil {
 		return nil, invalidParam("bot")
 	}
@@ -104,7 +104,7 @@ func (b *Backend) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest) (
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	bot, err := b.createBot(req.GetBot())
+	bot, err := b.createBot(b.caller(ctx), req.GetBot())
 	if err != nil {
 		return nil, err
 	}
@@ -257,13 +257,15 @@ func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentD
 // updated and reactivated as needed; else a bot with that username, which
 // the plugin then takes; else a new bot. A person with that username is a
 // conflict.
-func (b *Backend) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
+func (b *Backend) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
 	in := req.GetBot()
 	if in == nil {
 		return nil, invalidParam("bot")
 	}
+	owner := b.caller(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	kv := b.kvOf(owner)
 	patch := &pluginpb.BotPatch{DisplayName: proto.String(in.GetDisplayName()), Description: proto.String(in.GetDescription())}
 	ensure := func(bot *pluginpb.Bot) (*pluginpb.EnsureBotUserResponse, error) {
 		if _, err := b.patchBot(bot, patch); err != nil {
@@ -272,10 +274,10 @@ func (b *Backend) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUserRe
 		if bot.GetDeleteAt() != 0 {
 			b.setBotActive(b.bots[bot.GetUserId()], true)
 		}
-		b.kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
+		kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
 		return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
 	}
-	if id, ok := b.kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
+	if id, ok := kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
 		if bot, known := b.bots[string(id)]; known {
 			return ensure(bot)
 		}
@@ -288,14 +290,14 @@ func (b *Backend) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUserRe
 				"A user that is not a bot has this username.", "username="+username, http.StatusBadRequest)
 		}
 		bot = proto.Clone(bot).(*pluginpb.Bot)
-		bot.OwnerId = b.pluginID
+		bot.OwnerId = owner
 		b.bots[id] = bot
 		return ensure(bot)
 	}
-	bot, err := b.createBot(&pluginpb.Bot{Username: username, DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
+	bot, err := b.createBot(owner, &pluginpb.Bot{Username: username, DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
 	if err != nil {
 		return nil, err
 	}
-	b.kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
+	kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
 	return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
 }

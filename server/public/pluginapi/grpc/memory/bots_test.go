@@ -52,7 +52,7 @@ func TestBots(t *testing.T) {
 		// The recorded bot wins over the username, as in Mattermost.
 		t.Errorf("EnsureBotUser(person) = %v; want the recorded bot", err)
 	}
-	b.kv = make(kvStore)
+	b.kv = make(map[string]kvStore)
 	_, err = b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "person"}})
 	wantAppError(t, "EnsureBotUser(a person's name)", err, http.StatusBadRequest)
 

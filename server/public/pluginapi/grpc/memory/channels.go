@@ -99,11 +99,36 @@ func (b *Backend) CreateChannel(ctx context.Context, req *pluginpb.CreateChannel
 	return &pluginpb.CreateChannelResponse{Channel: out}, nil
 }
 
-// DeleteChannel archives a public or private channel.
-func (b *Backend) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
+// DeleteChannel archives a public or private channel. ChannelWillBeArchived
+// runs first and may reject it.
+func (b *Backend) DeleteChannel(ctx context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
+	b.mu.Lock()
+	c, err := b.archivable(req.GetChannelId())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if reason := b.hooks.ChannelWillBeArchived(ctx, proto.Clone(c).(*pluginpb.Channel)); reason != "" {
+		return nil, rejectedByPlugin("app.channel.delete_channel.rejected_by_plugin", "A plugin rejected archiving the channel", reason)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := b.channel(req.GetChannelId())
+	// Check again: the state may have changed while the hook ran.
+	if c, err = b.archivable(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	archived := proto.Clone(c).(*pluginpb.Channel)
+	now := b.nowMillis()
+	archived.DeleteAt = now
+	archived.UpdateAt = now
+	b.channels.put(archived)
+	return &pluginpb.DeleteChannelResponse{}, nil
+}
+
+// archivable returns a channel that may be archived. The caller holds the
+// lock.
+func (b *Backend) archivable(channelID string) (*pluginpb.Channel, error) {
+	c, err := b.channel(channelID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,20 +143,36 @@ func (b *Backend) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannelRe
 		return nil, apperror.New("api.channel.delete_channel.cannot.app_error",
 			"Unable to archive the default channel "+townSquare+".", "channel_id="+c.GetId(), http.StatusBadRequest)
 	}
-	archived := proto.Clone(c).(*pluginpb.Channel)
-	now := b.nowMillis()
-	archived.DeleteAt = now
-	archived.UpdateAt = now
-	b.channels.put(archived)
-	return &pluginpb.DeleteChannelResponse{}, nil
+	return c, nil
 }
 
 // RestoreChannel brings an archived channel back, with its posts and
-// members.
-func (b *Backend) RestoreChannel(_ context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
+// members. ChannelWillBeRestored runs first and may reject it.
+func (b *Backend) RestoreChannel(ctx context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
+	b.mu.Lock()
+	c, err := b.restorable(req.GetChannelId())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if reason := b.hooks.ChannelWillBeRestored(ctx, proto.Clone(c).(*pluginpb.Channel)); reason != "" {
+		return nil, rejectedByPlugin("app.channel.restore_channel.rejected_by_plugin", "A plugin rejected restoring the channel", reason)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := b.channel(req.GetChannelId())
+	if c, err = b.restorable(req.GetChannelId()); err != nil {
+		return nil, err
+	}
+	restored := proto.Clone(c).(*pluginpb.Channel)
+	restored.DeleteAt = 0
+	restored.UpdateAt = b.nowMillis()
+	b.channels.put(restored)
+	return &pluginpb.RestoreChannelResponse{}, nil
+}
+
+// restorable returns an archived channel. The caller holds the lock.
+func (b *Backend) restorable(channelID string) (*pluginpb.Channel, error) {
+	c, err := b.channel(channelID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +180,7 @@ func (b *Backend) RestoreChannel(_ context.Context, req *pluginpb.RestoreChannel
 		return nil, apperror.New("api.channel.restore_channel.restored.app_error",
 			"The channel is not archived.", "channel_id="+c.GetId(), http.StatusBadRequest)
 	}
-	restored := proto.Clone(c).(*pluginpb.Channel)
-	restored.DeleteAt = 0
-	restored.UpdateAt = b.nowMillis()
-	b.channels.put(restored)
-	return &pluginpb.RestoreChannelResponse{}, nil
+	return c, nil
 }
 
 // GetChannel returns a channel by id.
@@ -387,28 +424,36 @@ func (b *Backend) GetGroupChannel(ctx context.Context, req *pluginpb.GetGroupCha
 
 // UpdateChannel updates a channel's names, header, purpose, type, props
 // and settings; its team, creator, timestamps and counters are kept.
-func (b *Backend) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannelRequest) (*pluginpb.UpdateChannelResponse, error) {
+// ChannelWillBeUpdated runs before the checks and may replace the update,
+// whole, or reject it.
+func (b *Backend) UpdateChannel(ctx context.Context, req *pluginpb.UpdateChannelRequest) (*pluginpb.UpdateChannelResponse, error) {
 	in := req.GetChannel()
 	if in == nil {
 		return nil, invalidParam("channel")
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	old, err := b.channel(in.GetId())
+	if err == nil {
+		old = proto.Clone(old).(*pluginpb.Channel)
+	}
+	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	c := proto.Clone(in).(*pluginpb.Channel)
-	c.TeamId = old.GetTeamId()
-	c.CreatorId = old.GetCreatorId()
-	c.CreateAt = old.GetCreateAt()
-	c.DeleteAt = old.GetDeleteAt()
-	c.LastPostAt = old.GetLastPostAt()
-	c.LastRootPostAt = old.GetLastRootPostAt()
-	c.TotalMsgCount = old.GetTotalMsgCount()
-	c.TotalMsgCountRoot = old.GetTotalMsgCountRoot()
-	c.ExtraUpdateAt = old.GetExtraUpdateAt()
-	c.UpdateAt = b.nowMillis()
+	answer, reason := b.hooks.ChannelWillBeUpdated(ctx, b.channelUpdate(in, old), proto.Clone(old).(*pluginpb.Channel))
+	if reason != "" {
+		return nil, rejectedByPlugin("app.channel.update_channel.rejected_by_plugin", "A plugin rejected the channel update", reason)
+	}
+	if answer != nil {
+		in = answer
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// Check again: the channel may have changed while the hook ran.
+	if old, err = b.channel(req.GetChannel().GetId()); err != nil {
+		return nil, err
+	}
+	c := b.channelUpdate(in, old)
 	isDM := func(t string) bool { return t == channelDirect || t == channelGroup }
 	if isDM(old.GetType()) != isDM(c.GetType()) || isDM(old.GetType()) && c.GetType() != old.GetType() {
 		return nil, apperror.New("api.channel.update_channel.typechange.app_error",
@@ -427,6 +472,24 @@ func (b *Backend) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannelRe
 	}
 	b.channels.put(c)
 	return &pluginpb.UpdateChannelResponse{Channel: proto.Clone(c).(*pluginpb.Channel)}, nil
+}
+
+// channelUpdate returns in as an update of old: the id, team, creator,
+// timestamps and counters are old's.
+func (b *Backend) channelUpdate(in, old *pluginpb.Channel) *pluginpb.Channel {
+	c := proto.Clone(in).(*pluginpb.Channel)
+	c.Id = old.GetId()
+	c.TeamId = old.GetTeamId()
+	c.CreatorId = old.GetCreatorId()
+	c.CreateAt = old.GetCreateAt()
+	c.DeleteAt = old.GetDeleteAt()
+	c.LastPostAt = old.GetLastPostAt()
+	c.LastRootPostAt = old.GetLastRootPostAt()
+	c.TotalMsgCount = old.GetTotalMsgCount()
+	c.TotalMsgCountRoot = old.GetTotalMsgCountRoot()
+	c.ExtraUpdateAt = old.GetExtraUpdateAt()
+	c.UpdateAt = b.nowMillis()
+	return c
 }
 
 // RegisterChannelGuard claims a channel for this plugin; claiming it again

@@ -50,11 +50,30 @@ func (b *Backend) prepareChannelJoin(channelID, userID string) (m *pluginpb.Chan
 }
 
 // addChannelMember adds userID to channelID, or returns the existing
-// membership, and runs UserHasJoinedChannel for a new one.
+// membership. A new membership goes through ChannelMemberWillBeAdded
+// first, which may change its notification settings and roles or reject
+// it, and UserHasJoinedChannel runs after it is stored.
 func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, actorID string) (*pluginpb.ChannelMember, error) {
 	b.mu.Lock()
 	m, existed, err := b.prepareChannelJoin(channelID, userID)
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if existed {
+		return withChannelRoles(m), nil
+	}
+	answer, reason := b.hooks.ChannelMemberWillBeAdded(ctx, withChannelRoles(m))
+	if reason != "" {
+		return nil, rejectedByPlugin("app.channel.add_user.to.channel.rejected_by_plugin", "A plugin rejected the channel member", reason)
+	}
 	var actor *pluginpb.User
+	b.mu.Lock()
+	// Check again: the state may have changed while the hook ran.
+	m, existed, err = b.prepareChannelJoin(channelID, userID)
+	if err == nil && !existed {
+		err = mergeMemberAnswer(m, answer)
+	}
 	if err == nil && !existed {
 		b.channels.members[membershipKey{channelID, userID}] = m
 		b.touchChannelMembers(channelID)
@@ -70,6 +89,28 @@ func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, actor
 		b.hooks.UserHasJoinedChannel(ctx, withChannelRoles(m), actor)
 	}
 	return withChannelRoles(m), nil
+}
+
+// mergeMemberAnswer takes into a new membership what a
+// ChannelMemberWillBeAdded answer may change: notification settings,
+// which it adds to (as upstream's merged reply, it cannot blank one), and
+// the admin flag and explicit roles.
+func mergeMemberAnswer(m, answer *pluginpb.ChannelMember) error {
+	if answer == nil {
+		return nil
+	}
+	if len(answer.GetNotifyProps()) > 0 {
+		if m.NotifyProps == nil {
+			m.NotifyProps = map[string]string{}
+		}
+		maps.Copy(m.NotifyProps, answer.GetNotifyProps())
+		if err := validateChannelNotifyProps(m.GetNotifyProps()); err != nil {
+			return err
+		}
+	}
+	m.SchemeAdmin = answer.GetSchemeAdmin()
+	m.ExplicitRoles = answer.GetExplicitRoles()
+	return nil
 }
 
 // touchChannelMembers records a change to a channel's members. The caller

@@ -121,7 +121,7 @@ func (b *Backend) checkTriggerFree(teamID, trigger, exceptID string) error {
 
 // RegisterCommand registers a slash command of the plugin, for one team or
 // for every team; registering a trigger again replaces it.
-func (b *Backend) RegisterCommand(_ context.Context, req *pluginpb.RegisterCommandRequest) (*pluginpb.RegisterCommandResponse, error) {
+func (b *Backend) RegisterCommand(ctx context.Context, req *pluginpb.RegisterCommandRequest) (*pluginpb.RegisterCommandResponse, error) {
 	in := req.GetCommand()
 	if in == nil {
 		return nil, invalidParam("command")
@@ -136,20 +136,23 @@ func (b *Backend) RegisterCommand(_ context.Context, req *pluginpb.RegisterComma
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c.PluginId = b.pluginID
+	c.PluginId = b.caller(ctx)
 	b.commands.plugin[membershipKey{c.GetTeamId(), c.GetTrigger()}] = c
 	return &pluginpb.RegisterCommandResponse{}, nil
 }
 
-// UnregisterCommand removes a registered command of the plugin; one that
-// is not registered is left as it is.
-func (b *Backend) UnregisterCommand(_ context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
+// UnregisterCommand removes a registered command of the calling plugin;
+// one that is not registered, or is another plugin's, is left as it is.
+func (b *Backend) UnregisterCommand(ctx context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
 	if !validTrigger(req.GetTrigger()) {
 		return nil, invalidParam("trigger")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.commands.plugin, membershipKey{req.GetTeamId(), strings.ToLower(req.GetTrigger())})
+	key := membershipKey{req.GetTeamId(), strings.ToLower(req.GetTrigger())}
+	if c, ok := b.commands.plugin[key]; ok && c.GetPluginId() == b.caller(ctx) {
+		delete(b.commands.plugin, key)
+	}
 	return &pluginpb.UnregisterCommandResponse{}, nil
 }
 
@@ -164,7 +167,7 @@ func (b *Backend) pluginCommand(teamID, trigger string) (*pluginpb.Command, bool
 }
 
 // CreateCommand creates a custom command owned by the plugin.
-func (b *Backend) CreateCommand(_ context.Context, req *pluginpb.CreateCommandRequest) (*pluginpb.CreateCommandResponse, error) {
+func (b *Backend) CreateCommand(ctx context.Context, req *pluginpb.CreateCommandRequest) (*pluginpb.CreateCommandResponse, error) {
 	if req.GetCmd() == nil {
 		return nil, invalidParam("cmd")
 	}
@@ -175,7 +178,7 @@ func (b *Backend) CreateCommand(_ context.Context, req *pluginpb.CreateCommandRe
 	c.Trigger = strings.ToLower(c.GetTrigger())
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c.CreatorId, c.PluginId = "", b.pluginID
+	c.CreatorId, c.PluginId = "", b.caller(ctx)
 	if err := validateCommand(c); err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 	case isBuiltIn(trigger):
 		resp, err = b.runBuiltIn(ctx, trigger, message, args)
 	case plugin != nil:
-		resp, err = b.hooks.ExecuteCommand(ctx, proto.Clone(args).(*pluginpb.CommandArgs))
+		resp, err = b.hooks.ExecuteCommand(ctx, plugin.GetPluginId(), proto.Clone(args).(*pluginpb.CommandArgs))
 		if err == nil && resp == nil {
 			resp = &pluginpb.CommandResponse{}
 		}

@@ -11,8 +11,8 @@ import (
 // answeringHooks answers every plugin command with its own text.
 type answeringHooks struct{ NoHooks }
 
-func (answeringHooks) ExecuteCommand(_ context.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
-	return &pluginpb.CommandResponse{ResponseType: responseInChannel, Text: "ran " + args.GetCommand()}, nil
+func (answeringHooks) ExecuteCommand(_ context.Context, pluginID string, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
+	return &pluginpb.CommandResponse{ResponseType: responseInChannel, Text: pluginID + " ran " + args.GetCommand()}, nil
 }
 
 func TestSlashCommands(t *testing.T) {
@@ -31,7 +31,7 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := run("/deploy now")
-	if err != nil || resp.GetText() != "ran /deploy now" || resp.GetTriggerId() == "" {
+	if err != nil || resp.GetText() != DefaultPluginID+" ran /deploy now" || resp.GetTriggerId() == "" {
 		t.Fatalf("run(/deploy) = %v, %v", resp, err)
 	}
 	if _, err := run("/echo hello"); err != nil {

@@ -6,6 +6,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"google.golang.org/protobuf/proto"
@@ -33,23 +34,42 @@ func (b *Backend) GetUnsanitizedConfig(context.Context, *pluginpb.GetUnsanitized
 	return &pluginpb.GetUnsanitizedConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(b.config)}}, nil
 }
 
-// SaveConfig replaces the configuration. As in Mattermost, a secret that
-// reads as the sanitized placeholder keeps its stored value, missing
-// settings get their defaults, and an invalid configuration changes
-// nothing.
-func (b *Backend) SaveConfig(_ context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
+// SaveConfig replaces the configuration. As in Mattermost,
+// ConfigurationWillBeSaved runs first and may replace the configuration,
+// whole, or fail the save; then a secret that reads as the sanitized
+// placeholder keeps its stored value, missing settings get their defaults,
+// and an invalid configuration changes nothing. OnConfigurationChange runs
+// after a save.
+func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
 	cfg, err := parseConfig(req.GetConfig().GetJson())
 	if err != nil {
 		return nil, err
 	}
+	answer, err := b.hooks.ConfigurationWillBeSaved(ctx, &pluginpb.Config{Json: encodeConfig(cfg)})
+	if err != nil {
+		var appErr *apperror.Error
+		if errors.As(err, &appErr) {
+			return nil, appErr
+		}
+		return nil, apperror.New("app.save_config.plugin_hook_error",
+			"A plugin failed the configuration save.", err.Error(), http.StatusBadRequest)
+	}
+	if answer != nil {
+		if cfg, err = parseConfig(answer.GetJson()); err != nil {
+			return nil, apperror.New("app.save_config.plugin_hook_error",
+				"A plugin answered a configuration that is not a JSON object.", "", http.StatusBadRequest)
+		}
+	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	desanitize(cfg, b.config)
 	cfg = normalizeNumbers(withDefaults(cfg, defaultConfig(b.pluginID, DefaultMaxUsersPerTeam)))
 	if err := validateConfig(cfg); err != nil {
+		b.mu.Unlock()
 		return nil, err
 	}
 	b.config = cfg
+	b.mu.Unlock()
+	b.hooks.OnConfigurationChange(ctx)
 	return &pluginpb.SaveConfigResponse{}, nil
 }
 

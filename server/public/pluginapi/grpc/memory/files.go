@@ -81,7 +81,8 @@ func (b *Backend) fileInfoFor(root, id, rel, name, creator, channelID string, si
 }
 
 // UploadFile stores a file, streamed in chunks after a head that names the
-// channel and the file, and returns its info.
+// channel and the file, and returns its info. FileWillBeUploaded runs on
+// the stored data before the info is stored.
 func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
 	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
@@ -108,6 +109,9 @@ func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
 		return err
 	}
 	info := b.fileInfoFor(root, id, rel, head.GetFilename(), uploadNoUserID, head.GetChannelId(), size)
+	if info, err = b.runUploadHook(stream.Context(), root, info, limit, uploadRejected); err != nil {
+		return err
+	}
 	b.mu.Lock()
 	b.files.infos[id] = info
 	b.mu.Unlock()

@@ -2,6 +2,10 @@ package memory
 
 import (
 	"context"
+	"io"
+	"net/http"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -52,9 +56,50 @@ type Hooks interface {
 	ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction)
 	// ReactionHasBeenRemoved runs after a reaction was removed.
 	ReactionHasBeenRemoved(ctx context.Context, reaction *pluginpb.Reaction)
-	// ExecuteCommand runs a slash command that the plugin registered, and
-	// returns its answer or an error.
-	ExecuteCommand(ctx context.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
+	// ExecuteCommand runs a slash command in the plugin that registered
+	// it, pluginID, and returns its answer or an error.
+	ExecuteCommand(ctx context.Context, pluginID string, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error)
+	// ChannelMemberWillBeAdded runs before a user joins a channel. It
+	// returns the member to store, or a reason to reject the join.
+	ChannelMemberWillBeAdded(ctx context.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string)
+	// ChannelWillBeArchived runs before a channel is archived. A reason
+	// rejects the archiving.
+	ChannelWillBeArchived(ctx context.Context, channel *pluginpb.Channel) string
+	// ChannelWillBeUpdated runs before a channel's update is stored. It
+	// returns the channel to store, whole, or a reason to reject it.
+	ChannelWillBeUpdated(ctx context.Context, newChannel, oldChannel *pluginpb.Channel) (*pluginpb.Channel, string)
+	// ChannelWillBeRestored runs before an archived channel is restored. A
+	// reason rejects the restore.
+	ChannelWillBeRestored(ctx context.Context, channel *pluginpb.Channel) string
+	// UserWillBeUpdated runs before a user's update is checked and stored.
+	// It returns the user to store, or a reason to reject the update.
+	UserWillBeUpdated(ctx context.Context, newUser, oldUser *pluginpb.User) (*pluginpb.User, string)
+	// UserHasBeenDeactivated runs after an active user was deactivated.
+	UserHasBeenDeactivated(ctx context.Context, user *pluginpb.User)
+	// PreferencesHaveChanged runs after preferences were saved.
+	PreferencesHaveChanged(ctx context.Context, preferences []*pluginpb.Preference)
+	// ConfigurationWillBeSaved runs before the configuration is saved. It
+	// returns the configuration to save instead, whole, or nil to keep
+	// it; an error fails the save.
+	ConfigurationWillBeSaved(ctx context.Context, newConfig *pluginpb.Config) (*pluginpb.Config, error)
+	// OnConfigurationChange runs after the configuration, or a plugin's
+	// settings in it, changed.
+	OnConfigurationChange(ctx context.Context)
+	// FileWillBeUploaded runs after an uploaded file's data is stored and
+	// before its info is. It reads the data from file and may write
+	// replacement data to output; it returns the info to store and a
+	// reason to reject the upload.
+	FileWillBeUploaded(ctx context.Context, info *pluginpb.FileInfo, file io.Reader, output io.Writer) (*pluginpb.FileInfo, string)
+}
+
+// rejectedByPlugin is the error of a change that a plugin rejected, in
+// the shape of Mattermost's membership and lifecycle hooks: a real i18n
+// id, and the plugin's reason in the Reason parameter, with HTTP 400.
+// apperror bounds the reason where the status is made.
+func rejectedByPlugin(id, what, reason string) *apperror.Error {
+	e := apperror.New(id, what+": "+reason, "", http.StatusBadRequest)
+	e.Params = map[string]string{"Reason": reason}
+	return e
 }
 
 // NoHooks is the [Hooks] of a Backend without plugins: it accepts every
@@ -113,6 +158,46 @@ func (NoHooks) ReactionHasBeenRemoved(context.Context, *pluginpb.Reaction) {}
 
 // ExecuteCommand answers with an empty ephemeral response, as a command
 // of a plugin that does nothing.
-func (NoHooks) ExecuteCommand(context.Context, *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
+func (NoHooks) ExecuteCommand(context.Context, string, *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
 	return &pluginpb.CommandResponse{}, nil
+}
+
+// ChannelMemberWillBeAdded accepts member unchanged.
+func (NoHooks) ChannelMemberWillBeAdded(_ context.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
+	return member, ""
+}
+
+// ChannelWillBeArchived allows the archiving.
+func (NoHooks) ChannelWillBeArchived(context.Context, *pluginpb.Channel) string { return "" }
+
+// ChannelWillBeUpdated accepts the update unchanged.
+func (NoHooks) ChannelWillBeUpdated(_ context.Context, newChannel, _ *pluginpb.Channel) (*pluginpb.Channel, string) {
+	return newChannel, ""
+}
+
+// ChannelWillBeRestored allows the restore.
+func (NoHooks) ChannelWillBeRestored(context.Context, *pluginpb.Channel) string { return "" }
+
+// UserWillBeUpdated accepts the update unchanged.
+func (NoHooks) UserWillBeUpdated(_ context.Context, newUser, _ *pluginpb.User) (*pluginpb.User, string) {
+	return newUser, ""
+}
+
+// UserHasBeenDeactivated does nothing.
+func (NoHooks) UserHasBeenDeactivated(context.Context, *pluginpb.User) {}
+
+// PreferencesHaveChanged does nothing.
+func (NoHooks) PreferencesHaveChanged(context.Context, []*pluginpb.Preference) {}
+
+// ConfigurationWillBeSaved keeps the configuration.
+func (NoHooks) ConfigurationWillBeSaved(context.Context, *pluginpb.Config) (*pluginpb.Config, error) {
+	return nil, nil
+}
+
+// OnConfigurationChange does nothing.
+func (NoHooks) OnConfigurationChange(context.Context) {}
+
+// FileWillBeUploaded accepts the file unchanged, without reading it.
+func (NoHooks) FileWillBeUploaded(_ context.Context, info *pluginpb.FileInfo, _ io.Reader, _ io.Writer) (*pluginpb.FileInfo, string) {
+	return info, ""
 }

@@ -25,10 +25,20 @@ func validateKey(key string) error {
 	return nil
 }
 
+// kvOf returns the KV store of a plugin. The caller holds the lock.
+func (b *Backend) kvOf(pluginID string) kvStore {
+	s, ok := b.kv[pluginID]
+	if !ok {
+		s = make(kvStore)
+		b.kv[pluginID] = s
+	}
+	return s
+}
+
 // setWithOptions is the one write path of the KV store; every KV setter
 // goes through it, as every setter of the Mattermost server goes through
 // SetPluginKeyWithOptions.
-func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
+func (b *Backend) setWithOptions(pluginID, key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
 	if err := validateKey(key); err != nil {
 		return false, err
 	}
@@ -39,9 +49,10 @@ func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.Plugin
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	kv := b.kvOf(pluginID)
 	now := b.nowMillis()
 	if atomic {
-		current, exists := b.kv.lookup(key, now)
+		current, exists := kv.lookup(key, now)
 		if oldValue == nil {
 			if exists {
 				return false, nil
@@ -50,31 +61,31 @@ func (b *Backend) setWithOptions(key string, value []byte, opts *pluginpb.Plugin
 			return false, nil
 		}
 	}
-	b.kv.store(key, value, opts.GetExpireInSeconds(), now)
+	kv.store(key, value, opts.GetExpireInSeconds(), now)
 	return true, nil
 }
 
 // KVSet stores a value, or deletes the key when the value is unset.
-func (b *Backend) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
-	if _, err := b.setWithOptions(req.GetKey(), req.GetValue(), nil); err != nil {
+func (b *Backend) KVSet(ctx context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
+	if _, err := b.setWithOptions(b.caller(ctx), req.GetKey(), req.GetValue(), nil); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetResponse{}, nil
 }
 
 // KVSetWithExpiry stores a value that expires.
-func (b *Backend) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
+func (b *Backend) KVSetWithExpiry(ctx context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
 	opts := &pluginpb.PluginKVSetOptions{ExpireInSeconds: req.GetExpireInSeconds()}
-	if _, err := b.setWithOptions(req.GetKey(), req.GetValue(), opts); err != nil {
+	if _, err := b.setWithOptions(b.caller(ctx), req.GetKey(), req.GetValue(), opts); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVSetWithExpiryResponse{}, nil
 }
 
 // KVCompareAndSet sets a key if its value is the expected one.
-func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
+func (b *Backend) KVCompareAndSet(ctx context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
 	opts := &pluginpb.PluginKVSetOptions{Atomic: true, OldValue: req.GetOldValue()}
-	ok, err := b.setWithOptions(req.GetKey(), req.GetNewValue(), opts)
+	ok, err := b.setWithOptions(b.caller(ctx), req.GetKey(), req.GetNewValue(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +93,8 @@ func (b *Backend) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndS
 }
 
 // KVSetWithOptions sets a key as the options say.
-func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
-	ok, err := b.setWithOptions(req.GetKey(), req.GetValue(), req.GetOptions())
+func (b *Backend) KVSetWithOptions(ctx context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
+	ok, err := b.setWithOptions(b.caller(ctx), req.GetKey(), req.GetValue(), req.GetOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +103,7 @@ func (b *Backend) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOpt
 
 // KVCompareAndDelete deletes a key if its value is the expected one. An
 // unset expected value never matches, as in Mattermost.
-func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
+func (b *Backend) KVCompareAndDelete(ctx context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
 	if err := validateKey(req.GetKey()); err != nil {
 		return nil, err
 	}
@@ -101,22 +112,23 @@ func (b *Backend) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareA
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	current, exists := b.kv.lookup(req.GetKey(), b.nowMillis())
+	kv := b.kvOf(b.caller(ctx))
+	current, exists := kv.lookup(req.GetKey(), b.nowMillis())
 	if !exists || !bytes.Equal(current, req.GetOldValue()) {
 		return &pluginpb.KVCompareAndDeleteResponse{Success: false}, nil
 	}
-	delete(b.kv, req.GetKey())
+	delete(kv, req.GetKey())
 	return &pluginpb.KVCompareAndDeleteResponse{Success: true}, nil
 }
 
 // KVGet reads a key.
-func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
+func (b *Backend) KVGet(ctx context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
 	if err := validateKey(req.GetKey()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	value, ok := b.kv.lookup(req.GetKey(), b.nowMillis())
+	value, ok := b.kvOf(b.caller(ctx)).lookup(req.GetKey(), b.nowMillis())
 	if !ok {
 		return &pluginpb.KVGetResponse{}, nil
 	}
@@ -124,28 +136,28 @@ func (b *Backend) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginp
 }
 
 // KVDelete deletes a key.
-func (b *Backend) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
-	if _, err := b.setWithOptions(req.GetKey(), nil, nil); err != nil {
+func (b *Backend) KVDelete(ctx context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
+	if _, err := b.setWithOptions(b.caller(ctx), req.GetKey(), nil, nil); err != nil {
 		return nil, err
 	}
 	return &pluginpb.KVDeleteResponse{}, nil
 }
 
-// KVDeleteAll deletes every key.
-func (b *Backend) KVDeleteAll(context.Context, *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
+// KVDeleteAll deletes every key of the calling plugin.
+func (b *Backend) KVDeleteAll(ctx context.Context, _ *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	clear(b.kv)
+	delete(b.kv, b.caller(ctx))
 	return &pluginpb.KVDeleteAllResponse{}, nil
 }
 
 // KVList returns one page of live keys in ascending order.
-func (b *Backend) KVList(_ context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
+func (b *Backend) KVList(ctx context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
-	keys := b.kv.liveKeys(b.nowMillis())
+	keys := b.kvOf(b.caller(ctx)).liveKeys(b.nowMillis())
 	b.mu.Unlock()
 	return &pluginpb.KVListResponse{Keys: page(keys, req.GetPage(), req.GetPerPage())}, nil
 }

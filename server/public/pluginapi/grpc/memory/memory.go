@@ -36,7 +36,7 @@ type Backend struct {
 	logger  *slog.Logger
 
 	mu    sync.Mutex
-	kv    kvStore
+	kv    map[string]kvStore // by plugin id
 	users userStore
 
 	preferences preferenceStore
@@ -176,7 +176,7 @@ func New(opts ...Option) *Backend {
 		version: DefaultServerVersion,
 		now:     time.Now,
 		logger:  slog.Default(),
-		kv:      make(kvStore),
+		kv:      make(map[string]kvStore),
 		users:   newUserStore(),
 
 		preferences: make(preferenceStore),

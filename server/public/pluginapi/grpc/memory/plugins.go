@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -29,13 +30,37 @@ const (
 	pluginStateRunning    = 2
 )
 
-// Manifest sets the manifest of the plugin that the Backend serves; its id
-// becomes the plugin id. The default is a manifest with [DefaultPluginID].
-func Manifest(m *pluginpb.Manifest) Option {
+// caller returns the id of the plugin that makes the call of ctx: the one
+// that its token names (see [auth.PluginIDFromContext]), or else the
+// Backend's own plugin.
+func (b *Backend) caller(ctx context.Context) string {
+	if id, ok := auth.PluginIDFromContext(ctx); ok {
+		return id
+	}
+	return b.pluginID
+}
+
+// Manifest sets the manifests of the plugins that the Backend serves. The
+// first one's id becomes the Backend's own plugin id, the caller of calls
+// whose token names no plugin; calls with a plugin's token (see
+// [auth.PluginToken]) act as that plugin, with its own KV store, settings,
+// bots and commands. Manifests without an id are skipped. The default is
+// one manifest with [DefaultPluginID].
+func Manifest(ms ...*pluginpb.Manifest) Option {
 	return optionFunc(func(b *Backend) {
-		if m.GetId() != "" {
-			b.pluginID = m.GetId()
-			b.manifests = map[string]*pluginpb.Manifest{m.GetId(): proto.Clone(m).(*pluginpb.Manifest)}
+		installed := map[string]*pluginpb.Manifest{}
+		own := ""
+		for _, m := range ms {
+			if m.GetId() == "" {
+				continue
+			}
+			if own == "" {
+				own = m.GetId()
+			}
+			installed[m.GetId()] = proto.Clone(m).(*pluginpb.Manifest)
+		}
+		if own != "" {
+			b.pluginID, b.manifests = own, installed
 		}
 	})
 }
@@ -70,9 +95,9 @@ func (b *Backend) pluginSettings() (settings, plugins, states map[string]any) {
 
 // ownSettings returns the calling plugin's settings as a Struct. The
 // caller holds the lock.
-func (b *Backend) ownSettings() *structpb.Struct {
+func (b *Backend) ownSettings(pluginID string) *structpb.Struct {
 	_, plugins, _ := b.pluginSettings()
-	own, _ := plugins[b.pluginID].(map[string]any)
+	own, _ := plugins[pluginID].(map[string]any)
 	s, err := structpb.NewStruct(own)
 	if err != nil {
 		return &structpb.Struct{}
@@ -82,21 +107,22 @@ func (b *Backend) ownSettings() *structpb.Struct {
 
 // LoadPluginConfiguration returns the calling plugin's settings, which
 // the plugin decodes into its configuration type.
-func (b *Backend) LoadPluginConfiguration(context.Context, *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
+func (b *Backend) LoadPluginConfiguration(ctx context.Context, _ *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.ownSettings()}, nil
+	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.ownSettings(b.caller(ctx))}, nil
 }
 
 // GetPluginConfig returns the calling plugin's settings.
-func (b *Backend) GetPluginConfig(context.Context, *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
+func (b *Backend) GetPluginConfig(ctx context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &pluginpb.GetPluginConfigResponse{Config: b.ownSettings()}, nil
+	return &pluginpb.GetPluginConfigResponse{Config: b.ownSettings(b.caller(ctx))}, nil
 }
 
-// SavePluginConfig replaces the calling plugin's settings.
-func (b *Backend) SavePluginConfig(_ context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
+// SavePluginConfig replaces the calling plugin's settings. As any change
+// of the configuration, it runs OnConfigurationChange after.
+func (b *Backend) SavePluginConfig(ctx context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
 	data, err := json.Marshal(req.GetConfig().AsMap())
 	if err != nil || len(data) > pluginConfigMaxBytes {
 		return nil, apperror.New("api.plugin.save_plugin_config.too_large.app_error",
@@ -108,9 +134,10 @@ func (b *Backend) SavePluginConfig(_ context.Context, req *pluginpb.SavePluginCo
 		settings = map[string]any{}
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	_, plugins, _ := b.pluginSettings()
-	plugins[b.pluginID] = settings
+	plugins[b.caller(ctx)] = settings
+	b.mu.Unlock()
+	b.hooks.OnConfigurationChange(ctx)
 	return &pluginpb.SavePluginConfigResponse{}, nil
 }
 
@@ -126,10 +153,10 @@ func (b *Backend) bundlePath(id string) string {
 }
 
 // GetBundlePath returns the path of the calling plugin's unpacked bundle.
-func (b *Backend) GetBundlePath(context.Context, *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
+func (b *Backend) GetBundlePath(ctx context.Context, _ *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &pluginpb.GetBundlePathResponse{Path: b.bundlePath(b.pluginID)}, nil
+	return &pluginpb.GetBundlePathResponse{Path: b.bundlePath(b.caller(ctx))}, nil
 }
 
 // GetPlugins returns the manifests of the installed plugins, by id.
@@ -228,6 +255,6 @@ func (b *Backend) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.Re
 }
 
 // GetPluginID returns the id of the calling plugin.
-func (b *Backend) GetPluginID(context.Context, *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
-	return &pluginpb.GetPluginIDResponse{Id: b.pluginID}, nil
+func (b *Backend) GetPluginID(ctx context.Context, _ *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
+	return &pluginpb.GetPluginIDResponse{Id: b.caller(ctx)}, nil
 }

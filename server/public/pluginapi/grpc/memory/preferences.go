@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -102,13 +104,21 @@ func (b *Backend) GetPreferencesForUser(_ context.Context, req *pluginpb.GetPref
 }
 
 // UpdatePreferencesForUser saves preferences of a user, all or none.
-func (b *Backend) UpdatePreferencesForUser(_ context.Context, req *pluginpb.UpdatePreferencesForUserRequest) (*pluginpb.UpdatePreferencesForUserResponse, error) {
+// PreferencesHaveChanged runs after, with the saved preferences.
+func (b *Backend) UpdatePreferencesForUser(ctx context.Context, req *pluginpb.UpdatePreferencesForUserRequest) (*pluginpb.UpdatePreferencesForUserResponse, error) {
 	if err := checkOwnPreferences(req.GetUserId(), req.GetPreferences(), false); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.preferences.put(req.GetPreferences())
+	b.mu.Unlock()
+	saved := make([]*pluginpb.Preference, 0, len(req.GetPreferences()))
+	for _, p := range req.GetPreferences() {
+		saved = append(saved, proto.Clone(p).(*pluginpb.Preference))
+	}
+	if len(saved) > 0 {
+		b.hooks.PreferencesHaveChanged(ctx, saved)
+	}
 	return &pluginpb.UpdatePreferencesForUserResponse{}, nil
 }
 

@@ -175,7 +175,7 @@ func (b *Backend) UnregisterPluginForSharedChannels(ctx context.Context, req *pl
 func (b *Backend) UnregisterPluginRemoteForSharedChannels(ctx context.Context, req *pluginpb.UnregisterPluginRemoteForSharedChannelsRequest) (*pluginpb.UnregisterPluginRemoteForSharedChannelsResponse, error) {
 	b.mu.Lock()
 	rc, err := b.liveRemote(req.GetRemoteId())
-	if err == nil && rc.GetPluginId() != b.pluginID {
+	if err == nil && rc.GetPluginId() != b.caller(ctx) {
 		err = apperror.New("app.remote_cluster.plugin_mismatch", "The remote belongs to another plugin.",
 			"remote_id="+req.GetRemoteId(), http.StatusForbidden)
 	}

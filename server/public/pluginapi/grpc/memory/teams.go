@@ -355,10 +355,7 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 	}
 	m, reason := b.hooks.TeamMemberWillBeAdded(ctx, withTeamRoles(j.member))
 	if reason != "" || m == nil {
-		e := apperror.New("app.team.join_user_to_team.rejected_by_plugin",
-			"A plugin rejected the team member: "+reason, "", http.StatusBadRequest)
-		e.Params = map[string]string{"Reason": reason}
-		return nil, e
+		return nil, rejectedByPlugin("app.team.join_user_to_team.rejected_by_plugin", "A plugin rejected the team member", reason)
 	}
 	var joined []*pluginpb.ChannelMember
 	b.mu.Lock()

@@ -131,14 +131,22 @@ func (b *Backend) UploadData(stream pluginpb.PluginAPI_UploadDataServer) error {
 	}
 	us.FileOffset += n
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.files.uploads[us.GetId()] = us
 	if us.GetFileOffset() < us.GetFileSize() {
+		b.files.uploads[us.GetId()] = us
+		b.mu.Unlock()
 		return stream.SendAndClose(&pluginpb.UploadDataResponse{})
 	}
 	delete(b.files.uploads, us.GetId())
 	id := cmpOr(us.GetReqFileId(), us.GetId())
 	info := b.fileInfoFor(root, id, us.GetPath(), us.GetFilename(), us.GetUserId(), us.GetChannelId(), us.GetFileSize())
+	limit := b.maxFileSize()
+	b.mu.Unlock()
+	info, err = b.runUploadHook(stream.Context(), root, info, limit, sessionUploadRejected(us.GetFilename()))
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
 	b.files.infos[id] = info
+	b.mu.Unlock()
 	return stream.SendAndClose(&pluginpb.UploadDataResponse{FileInfo: proto.Clone(info).(*pluginpb.FileInfo)})
 }

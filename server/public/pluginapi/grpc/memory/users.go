@@ -103,20 +103,37 @@ func defaultNotifyProps(username string) map[string]string {
 // UpdateUser updates a user's profile. As in Mattermost, it keeps the
 // creation time, secrets, auth binding, roles and delete_at of the stored
 // user, and a new email address is not verified.
-func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
+func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
 	}
-	if !isValidID(req.GetUser().GetId()) {
+	id := req.GetUser().GetId()
+	if !isValidID(id) {
 		return nil, invalidParam("user.id")
 	}
-	u := proto.Clone(req.GetUser()).(*pluginpb.User)
+	b.mu.Lock()
+	before, ok := b.users.byID[id]
+	b.mu.Unlock()
+	if !ok {
+		return nil, userNotFound("user_id=" + id)
+	}
+	// UserWillBeUpdated runs before the checks, as upstream; its answer
+	// replaces the update, but never the user's id or creation time.
+	answer, reason := b.hooks.UserWillBeUpdated(ctx, proto.Clone(req.GetUser()).(*pluginpb.User), sanitized(before.user))
+	if reason != "" {
+		return nil, rejectedByPlugin("app.user.update_user.rejected_by_plugin", "A plugin rejected the user update", reason)
+	}
+	if answer == nil {
+		answer = req.GetUser()
+	}
+	u := proto.Clone(answer).(*pluginpb.User)
+	u.Id = id
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, ok := b.users.byID[u.GetId()]
+	old, ok := b.users.byID[id]
 	if !ok {
-		return nil, userNotFound("user_id=" + u.GetId())
+		return nil, userNotFound("user_id=" + id)
 	}
 	prev := old.user
 	u.CreateAt = prev.GetCreateAt()
@@ -148,22 +165,27 @@ func (b *Backend) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest)
 
 // DeleteUser deactivates a user, as the Plugin API's DeleteUser does: the
 // account stays, with delete_at set.
-func (b *Backend) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
+func (b *Backend) DeleteUser(ctx context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
 	if !isValidID(req.GetUserId()) {
 		return nil, invalidParam("user_id")
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	s, ok := b.users.byID[req.GetUserId()]
-	if !ok {
-		return nil, userNotFound("user_id=" + req.GetUserId())
-	}
-	if s.user.GetDeleteAt() == 0 {
+	var deactivated *pluginpb.User
+	if ok && s.user.GetDeleteAt() == 0 {
 		u := proto.Clone(s.user).(*pluginpb.User)
 		now := b.nowMillis()
 		u.DeleteAt = now
 		u.UpdateAt = now
 		b.users.put(&storedUser{user: u, passwordHash: s.passwordHash})
+		deactivated = sanitized(u)
+	}
+	b.mu.Unlock()
+	if !ok {
+		return nil, userNotFound("user_id=" + req.GetUserId())
+	}
+	if deactivated != nil {
+		b.hooks.UserHasBeenDeactivated(ctx, deactivated)
 	}
 	return &pluginpb.DeleteUserResponse{}, nil
 }

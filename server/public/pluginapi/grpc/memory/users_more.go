@@ -201,21 +201,29 @@ func (b *Backend) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUser
 }
 
 // UpdateUserActive deactivates or reactivates a user.
-func (b *Backend) UpdateUserActive(_ context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
+// UserHasBeenDeactivated runs after an active user is deactivated.
+func (b *Backend) UpdateUserActive(ctx context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	old, err := b.user(req.GetUserId())
+	var deactivated *pluginpb.User
+	if err == nil {
+		u := proto.Clone(old).(*pluginpb.User)
+		switch {
+		case req.GetActive():
+			u.DeleteAt = 0
+		case u.GetDeleteAt() == 0:
+			u.DeleteAt = b.nowMillis()
+			deactivated = u
+		}
+		b.updateUser(u)
+	}
+	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	u := proto.Clone(old).(*pluginpb.User)
-	switch {
-	case req.GetActive():
-		u.DeleteAt = 0
-	case u.GetDeleteAt() == 0:
-		u.DeleteAt = b.nowMillis()
+	if deactivated != nil {
+		b.hooks.UserHasBeenDeactivated(ctx, sanitized(deactivated))
 	}
-	b.updateUser(u)
 	return &pluginpb.UpdateUserActiveResponse{}, nil
 }
 

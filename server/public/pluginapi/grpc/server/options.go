@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"time"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 )
 
 // DefaultMaxMessageSize is the default limit, in bytes, on received and
@@ -56,6 +58,7 @@ type options struct {
 	stopTimeout          time.Duration
 	drainQuiet           time.Duration
 	logger               *slog.Logger
+	pluginTokens         []auth.PluginToken
 }
 
 func defaultOptions() options {
@@ -164,5 +167,16 @@ func Logger(l *slog.Logger) Option {
 		if l != nil {
 			o.logger = l
 		}
+	})
+}
+
+// PluginTokens adds the tokens of the plugins that the server serves, each
+// naming its plugin: the context of a call with one of them carries the
+// plugin's id ([auth.PluginIDFromContext]). The token given to [New] is
+// still accepted, and names no plugin. Each token must differ from the
+// others; [New] fails otherwise.
+func PluginTokens(tokens ...auth.PluginToken) Option {
+	return optionFunc(func(o *options) {
+		o.pluginTokens = append(o.pluginTokens, tokens...)
 	})
 }

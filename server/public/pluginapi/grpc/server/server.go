@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/tap"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
@@ -43,20 +45,24 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 	if impl == nil {
 		return nil, fmt.Errorf("server: nil implementation")
 	}
-	checker, err := auth.NewChecker(token)
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt.apply(&o)
+	}
+	checker, err := auth.NewChecker(token, o.pluginTokens...)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	calls := newCallTracker()
 
 	gs := grpc.NewServer(
 		// The token is checked when the request headers arrive, before
 		// any of the message is read (see package auth).
-		grpc.InTapHandle(checker.TapHandle),
+		// Every call gets a request id (see RequestID).
+		grpc.InTapHandle(func(ctx context.Context, info *tap.Info) (context.Context, error) {
+			ctx, err := checker.TapHandle(ctx, info)
+			return withRequestID(ctx), err
+		}),
 		// Requests that do not parse fail with INVALID_ARGUMENT (see
 		// decode.go).
 		grpc.ForceServerCodecV2(newRequestCodec()),

@@ -458,3 +458,49 @@ func TestGracefulStopFinishesStartedCalls(t *testing.T) {
 		t.Errorf("stored %d keys, %v; want %d", len(list.GetKeys()), err, calls-failed)
 	}
 }
+
+// idEcho answers GetServerVersion with the call's request id, read twice.
+type idEcho struct{ *memory.Backend }
+
+func (idEcho) GetServerVersion(ctx context.Context, _ *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
+	return &pluginpb.GetServerVersionResponse{Version: server.RequestID(ctx) + "," + server.RequestID(ctx)}, nil
+}
+
+// TestRequestID: every call has a request id of its own, the same each
+// time the call asks for it.
+func TestRequestID(t *testing.T) {
+	h := start(t, idEcho{memory.New()})
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	seen := map[string]bool{}
+	for range 3 {
+		resp, err := client.GetServerVersion(ctxWithTimeout(t), &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second, _ := strings.Cut(resp.GetVersion(), ",")
+		if len(first) != 26 || first != second || seen[first] {
+			t.Errorf("request ids %q; want one new 26-character id per call", resp.GetVersion())
+		}
+		seen[first] = true
+	}
+	if got := server.RequestID(context.Background()); got != "" {
+		t.Errorf("RequestID outside a call = %q; want empty", got)
+	}
+}
+
+// TestPluginTokens: a call with a plugin's token carries the plugin's id;
+// one with the main token carries none; a duplicate token fails New.
+func TestPluginTokens(t *testing.T) {
+	backend := memory.New(memory.Manifest(&pluginpb.Manifest{Id: "com.example.main"}, &pluginpb.Manifest{Id: "com.example.other"}))
+	h := start(t, backend, server.PluginTokens(auth.PluginToken{Token: "other-token", PluginID: "com.example.other"}))
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	for token, want := range map[string]string{testToken: "com.example.main", "other-token": "com.example.other"} {
+		resp, err := client.GetPluginID(ctxWithTimeout(t), &pluginpb.GetPluginIDRequest{}, auth.PerRPCCredentials(token))
+		if err != nil || resp.GetId() != want {
+			t.Errorf("GetPluginID with %s = %q, %v; want %s", token, resp.GetId(), err, want)
+		}
+	}
+	if _, err := server.New(backend, testToken, server.PluginTokens(auth.PluginToken{Token: testToken, PluginID: "x"})); err == nil {
+		t.Error("New accepted a plugin token equal to the main token")
+	}
+}
