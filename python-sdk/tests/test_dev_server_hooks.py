@@ -54,6 +54,7 @@ class Alpha(mp.Plugin):
 
     def message_will_be_posted(self, context: Any, post: Post) -> Post:
         post.message += " [alpha]"
+        post.props["request_id"] = context.request_id
         return post
 
     def execute_command(self, context: Any, args: CommandArgs) -> CommandResponse:
@@ -103,7 +104,8 @@ class Beta(mp.AsyncPlugin):
         await self.api.register_command(Command(trigger="beta", auto_complete=False))
 
     async def message_will_be_posted(self, context: Any, post: Post) -> Post:
-        post.message += " [beta]"
+        same = post.props["request_id"] == context.request_id
+        post.message += " [beta, same request]" if same else " [beta, another request]"
         return post
 
     async def execute_command(self, context: Any, args: CommandArgs) -> CommandResponse:
@@ -173,7 +175,11 @@ def test_every_plugin_filters_posts_in_plugin_id_order(server: ReferenceServer) 
         assert api.get_plugin_id() == "test.beta"
         _, channel, (alice,) = scene(api, "alice")
         post = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="hi"))
-        assert post.message == "hi [alpha] [beta]"
+        assert post.message == "hi [alpha] [beta, same request]"
+        # The hook Context carries the call's request id, new for each call.
+        again = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="hi"))
+        first, second = post.props["request_id"], again.props["request_id"]
+        assert len(first) == 26 and first != second
 
 
 def test_each_plugin_has_its_own_kv_store_and_commands(server: ReferenceServer) -> None:

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,5 +62,24 @@ func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run() did not return after SIGTERM")
+	}
+}
+
+func TestRunRejectsTwoPluginsWithOneID(t *testing.T) {
+	var dirs []string
+	for range 2 {
+		dir := t.TempDir()
+		manifest := `{"id": "com.example.same", "server": {"python": {"entry": "plugin.py"}}}`
+		if err := os.WriteFile(filepath.Join(dir, "plugin.json"), []byte(manifest), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	err := run([]string{"-plugin", dirs[0], "-plugin", dirs[1]}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `are both plugin "com.example.same"`) {
+		t.Errorf("run(two plugins with one id) = %v; want the duplicate named", err)
+	}
+	if err := run([]string{"-plugin", ""}, io.Discard, io.Discard); err == nil {
+		t.Error("run(-plugin \"\") succeeded")
 	}
 }
