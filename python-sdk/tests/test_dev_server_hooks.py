@@ -58,6 +58,10 @@ class Alpha(mp.Plugin):
         return post
 
     def execute_command(self, context: Any, args: CommandArgs) -> CommandResponse:
+        if args.command == "/alpha greeting":
+            # Alpha has no on_configuration_change: the runtime keeps its
+            # configuration current all the same.
+            return CommandResponse(text=str(self.configuration.get("greeting")))
         return CommandResponse(text="alpha ran " + args.command)
 
     def channel_will_be_archived(self, context: Any, channel: Channel) -> str | None:
@@ -126,6 +130,7 @@ class Beta(mp.AsyncPlugin):
 
     async def on_configuration_change(self) -> None:
         await _record(self.api, "config-changes", "changed")
+        await _record(self.api, "greetings", str(self.configuration.get("greeting")))
 
     async def configuration_will_be_saved(self, new_config: Any) -> Any:
         config = ServerConfig(new_config)
@@ -178,7 +183,7 @@ def test_every_plugin_filters_posts_in_plugin_id_order(server: ReferenceServer) 
         assert post.message == "hi [alpha] [beta, same request]"
         # The hook Context carries the call's request id, new for each call.
         again = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="hi"))
-        first, second = post.props["request_id"], again.props["request_id"]
+        first, second = str(post.props["request_id"]), str(again.props["request_id"])
         assert len(first) == 26 and first != second
 
 
@@ -267,6 +272,19 @@ def test_configuration_hooks(server: ReferenceServer) -> None:
         assert wait_for(lambda: api.kv_get("config-changes"), want) == want
         time.sleep(0.5)
         assert api.kv_get("config-changes") == want
+        # Each change reloaded beta's configuration before its handler ran.
+        greetings = json.loads(api.kv_get("greetings") or b"[]")
+        assert greetings[0] == "None" and "hi" in greetings
+
+        # Alpha's settings, saved with the whole configuration.
+        config = ServerConfig(api.get_config())
+        config.data["PluginSettings"]["Plugins"]["test.alpha"] = {"greeting": "hello alpha"}
+        api.save_config(config.to_model())
+        _, channel, (alice,) = scene(api, "alice")
+        api.add_channel_member(channel.id, alice.id)
+        args = CommandArgs(user_id=alice.id, channel_id=channel.id, command="/alpha greeting")
+        got = wait_for(lambda: api.execute_slash_command(args).text, "hello alpha")
+        assert got == "hello alpha"
 
 
 def test_upload_hooks_stream_and_reject(server: ReferenceServer) -> None:

@@ -33,9 +33,11 @@ class HelloPlugin(mp.Plugin):
     banned_word = "spam"
 
     def on_configuration_change(self) -> None:
-        """Read the banned word from the plugin's settings."""
-        settings = self.api.get_plugin_config()
-        self.banned_word = str(settings.get("BannedWord") or "spam").lower()
+        """Read the banned word from the plugin's settings.
+
+        The runtime has just reloaded them into ``self.configuration``.
+        """
+        self.banned_word = str(self.configuration.get("BannedWord") or "spam").lower()
 
     def on_activate(self) -> None:
         """Register /hello."""

@@ -163,6 +163,11 @@ class PluginBase(Generic[_API]):
         api: The Plugin API client, connected when the plugin is served.
         logger: A standard logger whose records reach the server log.
         manifest: The plugin's manifest (``plugin.json``), when known.
+        configuration: The plugin's settings, as ``api.get_plugin_config()``
+            returns them (``PluginSettings.Plugins[<plugin id>]``): read
+            before ``on_activate`` and again before every
+            ``on_configuration_change``, and empty until the first read.
+            Each read replaces the dict; read it, do not change it.
     """
 
     _is_plugin_base: ClassVar[bool] = True
@@ -172,6 +177,7 @@ class PluginBase(Generic[_API]):
     api: _API
     logger: logging.Logger
     manifest: Mapping[str, Any]
+    configuration: Mapping[str, Any]
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -57,13 +57,19 @@ _StreamServer = Callable[
 ]
 
 
+#: The hooks the runtime always serves: they reload the plugin's configuration.
+_RUNTIME_HOOKS = ("OnActivate", "OnConfigurationChange")
+
+
 class HookDispatcher:
     """Serves the PluginHooks service for one plugin instance.
 
-    Only the hooks the plugin handles are registered; the others answer
-    UNIMPLEMENTED, and ``Implemented`` lists the handled ones. As a Go
-    plugin does, OnActivate first runs the OnConfigurationChange handler,
-    whose failure is only logged. Plain
+    Only the hooks the plugin handles are registered, and OnActivate and
+    OnConfigurationChange always are; the others answer UNIMPLEMENTED, and
+    ``Implemented`` lists the registered ones. Both of these first reload
+    the plugin's ``configuration`` from the server; as a Go plugin does,
+    OnActivate then runs the OnConfigurationChange handler, whose failure
+    is only logged. Plain
     handlers run in ``executor``; ``async`` handlers on the event loop. A
     call ends at its gRPC deadline: an ``async`` handler is cancelled, a
     plain one is left to finish in its thread while the caller gets
@@ -84,7 +90,7 @@ class HookDispatcher:
         self._plugin = plugin
         self._executor = executor
         self._logger = logger
-        self.implemented = type(plugin).implemented_hooks()
+        self.implemented = sorted(set(type(plugin).implemented_hooks()) | set(_RUNTIME_HOOKS))
 
     def generic_handler(self) -> grpc.GenericRpcHandler:
         """The gRPC handler of the service, for ``server.add_generic_rpc_handlers``."""
@@ -232,11 +238,33 @@ class HookDispatcher:
     ) -> hooks_pb2.ImplementedResponse:
         return hooks_pb2.ImplementedResponse(hooks=self.implemented)
 
+    async def _reload_configuration(self, timeout: float | None) -> None:
+        """Read the plugin's settings into its ``configuration``; a failure is logged."""
+        api = getattr(self._plugin, "api", None)
+        if api is None:
+            return
+        try:
+            if inspect.iscoroutinefunction(api.get_plugin_config):
+                settings = await api.get_plugin_config(timeout=timeout)
+            else:
+                loop = asyncio.get_running_loop()
+                call = functools.partial(api.get_plugin_config, timeout=timeout)
+                settings = await loop.run_in_executor(self._executor, call)
+        except PluginAPIError as error:
+            self._logger.warning("could not read the plugin's configuration: %s", error)
+            return
+        # A new dict, so that a handler never sees a half-updated one.
+        self._plugin.configuration = settings
+
     async def _call(
         self, spec: HookSpec, request: Message, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Message:
         try:
-            if spec.name == "OnActivate" and "OnConfigurationChange" in self.implemented:
+            if spec.name in _RUNTIME_HOOKS:
+                await self._reload_configuration(context.time_remaining())
+                if self._plugin.handler(spec.name) is None:
+                    return spec.response()
+            if spec.name == "OnActivate" and self._plugin.handler("OnConfigurationChange"):
                 # As Go plugins do on their side: read the configuration first,
                 # and only log a failure.
                 with contextlib.suppress(_HookFailed):

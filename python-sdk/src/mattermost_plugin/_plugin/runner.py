@@ -144,6 +144,7 @@ async def serve(
     # The attributes are set before __init__ runs, so that it can use them.
     plugin = plugin_class.__new__(plugin_class)
     plugin.manifest = manifest
+    plugin.configuration = {}
     plugin.logger = logger
     plugin.api = AsyncClient() if issubclass(plugin_class, AsyncPlugin) else Client()
     plugin_class.__init__(plugin)
