@@ -23,6 +23,7 @@ help:
 	@echo "make bazel-gate       check the Bazel files statically (buildifier, gazelle, bazelcheck)"
 	@echo "make lock             re-resolve python-sdk/requirements.lock from requirements.in"
 	@echo "make test-matrix      run the SDK tests on every Python 3.9-3.13 the machine has"
+	@echo "make bench            measure what a Python plugin costs next to Go plugins; writes bench/results"
 
 ## Setup ##################################################################
 
@@ -61,6 +62,8 @@ lock:
 	.lock-venv/bin/pip install --quiet $(PIP_TOOLS)
 	cd python-sdk && ../.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 		--strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.in
+	cd tools/bench && ../../.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.in
 	rm -rf .lock-venv
 
 ## Lint ###################################################################
@@ -92,13 +95,15 @@ lint-py: venv
 
 # Python tooling outside the SDK, with the SDK's ruff and mypy settings.
 TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py \
-	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py
+	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py \
+	tools/bench/run.py tools/bench/stats.py tools/bench/plugins/hook_sync/plugin.py \
+	tools/bench/plugins/hook_async/plugin.py tools/bench/plugins/http_stream/plugin.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv
 	$(VENV)/bin/ruff check --config python-sdk/pyproject.toml $(TOOLS_PY)
 	$(VENV)/bin/ruff format --config python-sdk/pyproject.toml --check $(TOOLS_PY)
-	MYPYPATH=tools/bazel $(VENV)/bin/mypy --config-file python-sdk/pyproject.toml $(TOOLS_PY)
+	MYPYPATH=tools/bazel:tools/bench $(VENV)/bin/mypy --config-file python-sdk/pyproject.toml $(TOOLS_PY)
 
 ## Bazel, statically ######################################################
 
@@ -128,10 +133,11 @@ test-py: venv build
 
 # The stages of `make test`, timed by tools/ci/stages.sh: stages run in
 # order, the targets of a stage (comma-separated) in parallel.
-TEST_STAGES := setup=go-tools,venv \
-	checks=check-generated,lint,bazel-gate,build \
+TEST_STAGES := setup=go-tools,venv,bench-venv \
+	checks=check-generated,lint,bazel-gate,build,bench-build \
 	tests=test-go,test-py \
-	matrix=test-matrix
+	matrix=test-matrix \
+	bench=bench-smoke
 
 # The SDK's tests on every supported Python the machine has, against the
 # built wheel, at the lock's pins, the floors and the newest releases
@@ -166,3 +172,42 @@ $(DEMO_STAMP): $(LOCK) python-sdk/pyproject.toml tools/demo/runtime_requirements
 demo: $(DEMO_STAMP) build
 	PYTHONPATH=$(abspath python-sdk/src) $(DEMO_VENV)/bin/python tools/demo/run_demo.py $(SERVER_BIN) python-sdk/examples/demo.py
 	PYTHONPATH=$(abspath python-sdk/src) $(DEMO_VENV)/bin/python tools/demo/plugin_demo.py $(SERVER_BIN) python-sdk/examples/hello_python
+
+## Benchmarks #############################################################
+
+# The benchmarks need the SDK's runtime dependencies and matplotlib, pinned
+# and hashed (tools/bench/requirements.lock); the SDK runs from the source
+# tree, as in the demo.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_LOCK := tools/bench/requirements.lock
+BENCH_BIN := bin/pluginbench
+
+$(BENCH_STAMP): $(LOCK) $(BENCH_LOCK) python-sdk/pyproject.toml tools/demo/runtime_requirements.py
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(PYTHON) tools/demo/runtime_requirements.py $(LOCK) python-sdk/pyproject.toml >$(BENCH_VENV)/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r $(BENCH_VENV)/requirements.txt -r $(BENCH_LOCK)
+	touch $@
+
+.PHONY: bench-venv
+bench-venv: $(BENCH_STAMP)
+
+.PHONY: bench-build
+bench-build:
+	go build -o $(BENCH_BIN) ./tools/bench/cmd/pluginbench
+
+# Every figure, next to its baselines, into bench/results (under 15 minutes).
+.PHONY: bench
+bench: $(BENCH_STAMP) build bench-build
+	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
+		--profile full --out bench/results --server $(SERVER_BIN) --pluginbench $(BENCH_BIN)
+
+# The smallest configuration of every figure, so that the benchmarks cannot
+# rot; `make test` runs it, and its results go to a scratch directory.
+.PHONY: bench-smoke
+bench-smoke: $(BENCH_STAMP) build bench-build
+	out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
+		--profile smoke --out "$$out" --server $(SERVER_BIN) --pluginbench $(BENCH_BIN) && \
+	for f in results.json results.md latency.png throughput.png; do test -s "$$out/$$f"; done

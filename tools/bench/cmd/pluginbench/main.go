@@ -1,0 +1,165 @@
+// Command pluginbench measures the Go side of the benchmarks that
+// tools/bench/run.py drives, and prints each measurement as one JSON line
+// of raw latencies, which run.py turns into percentiles and ratios.
+//
+// Subcommands:
+//
+//	grpc-client  a Go gRPC client calling a pluginapi-server (KVGet, GetUser)
+//	netrpc       a Go plugin over hashicorp/go-plugin's net/rpc, as Go
+//	             plugins are served today: its API calls to the host, the
+//	             host's MessageWillBePosted calls to it, and the same work as
+//	             a direct in-process call
+//	hooks        the hooks client calling a Python plugin's
+//	             MessageWillBePosted under the supervisor, and its start
+//	             times
+//	plugin       the net/rpc plugin process that netrpc starts (internal)
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// sample is one measurement: the latency of every call, in nanoseconds,
+// and the wall time of the whole run.
+type sample struct {
+	Name        string  `json:"name"`
+	Concurrency int     `json:"concurrency"`
+	LatenciesNS []int64 `json:"latencies_ns"`
+	ElapsedNS   int64   `json:"elapsed_ns"`
+	// Extra holds figures that are not latencies (start times, in ns).
+	Extra map[string]int64 `json:"extra,omitempty"`
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: pluginbench grpc-client|netrpc|hooks|plugin [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "grpc-client":
+		err = runGRPCClient(os.Args[2:], os.Stdout)
+	case "netrpc":
+		err = runNetRPC(os.Args[2:], os.Stdout)
+	case "hooks":
+		err = runHooks(os.Args[2:], os.Stdout)
+	case "plugin":
+		servePlugin()
+		return
+	default:
+		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pluginbench:", err)
+		os.Exit(1)
+	}
+}
+
+// measure runs calls calls of call over concurrency goroutines, after
+// warmup calls, and returns every call's latency.
+func measure(name string, calls, concurrency, warmup int, call func() error) (sample, error) {
+	for range warmup {
+		if err := call(); err != nil {
+			return sample{}, fmt.Errorf("%s warmup: %w", name, err)
+		}
+	}
+	lat := make([]int64, calls)
+	var next int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= int64(calls) {
+					return
+				}
+				t := time.Now()
+				err := call()
+				lat[i] = int64(time.Since(t))
+				if err != nil {
+					mu.Lock()
+					firstErr = errors.Join(firstErr, err)
+					next = int64(calls)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return sample{}, fmt.Errorf("%s: %w", name, firstErr)
+	}
+	return sample{Name: name, Concurrency: concurrency, LatenciesNS: lat, ElapsedNS: int64(time.Since(start))}, nil
+}
+
+// emit writes s as one JSON line.
+func emit(w io.Writer, s sample) error {
+	line, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", line)
+	return err
+}
+
+// commonFlags are the flags every measuring subcommand takes.
+type commonFlags struct {
+	calls, warmup int
+	concurrency   intList
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&c.calls, "calls", 2000, "calls per measurement")
+	fs.IntVar(&c.warmup, "warmup", 200, "calls before measuring")
+	c.concurrency = intList{1}
+	fs.Var(&c.concurrency, "concurrency", "calls in flight, comma-separated (default 1)")
+}
+
+// intList is a comma-separated list of positive integers.
+type intList []int
+
+func (l *intList) String() string { return fmt.Sprint(*l) }
+
+// Set parses the list.
+func (l *intList) Set(v string) error {
+	var out intList
+	for _, f := range splitComma(v) {
+		var n int
+		if _, err := fmt.Sscanf(f, "%d", &n); err != nil || n < 1 {
+			return fmt.Errorf("want positive integers, got %q", f)
+		}
+		out = append(out, n)
+	}
+	*l = out
+	return nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,15 @@
+"""The benchmark's async MessageWillBePosted: it marks the post and allows it."""
+
+from __future__ import annotations
+
+import mattermost_plugin as mp
+from mattermost_plugin.models import Context, Post
+
+
+class HookAsync(mp.AsyncPlugin):
+    """Runs its hook on the event loop."""
+
+    async def message_will_be_posted(self, context: Context, post: Post) -> Post:
+        """Mark the post and allow it."""
+        post.message += "!"
+        return post

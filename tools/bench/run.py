@@ -1,0 +1,943 @@
+"""make bench: what a Python plugin costs, measured next to what users would otherwise use.
+
+Each figure is measured next to its baseline in the same run, repetition
+by repetition, and reported as p50, p99 and throughput with the ratio to
+the baseline (the median of the per-repetition ratios: these machines are
+shared and noisy, and noise drifts over seconds, so paired ratios hold
+where absolute times do not). The Go side is tools/bench/cmd/pluginbench.
+
+    python tools/bench/run.py --profile full --out bench/results
+
+writes results.json, results.md, latency.png and throughput.png. The smoke
+profile, which ``make test`` runs, measures every figure at a tiny size so
+that none of this can rot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import mattermost_plugin as mp
+from mattermost_plugin.grpc import kv_pb2, users_pb2
+from mattermost_plugin.models import Channel, Team, User
+from mattermost_plugin.testing import ReferenceServer, start_plugin_server, start_reference_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stats import Figure, Run, paired_ratio
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGINS = ROOT / "tools" / "bench" / "plugins"
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much to measure."""
+
+    repetitions: int
+    calls: int
+    warmup: int
+    concurrency: tuple[int, ...]
+    async_in_flight: tuple[int, ...]
+    hook_concurrency: tuple[int, ...]
+    starts: int
+    import_repetitions: int
+    large_mib: int
+    sustained_rate: int
+    sustained_seconds: int
+    window_seconds: int
+
+
+PROFILES = {
+    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1),
+    "full": Profile(
+        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10
+    ),
+}
+
+
+# ---- Helpers ---------------------------------------------------------------
+
+
+def run_sync(call: Callable[[], object], calls: int, warmup: int) -> Run:
+    """Call call() calls times in a row, after warmup calls."""
+    for _ in range(warmup):
+        call()
+    latencies = []
+    start = time.perf_counter()
+    for _ in range(calls):
+        t = time.perf_counter()
+        call()
+        latencies.append(time.perf_counter() - t)
+    return Run(latencies, time.perf_counter() - start)
+
+
+def run_threads(call: Callable[[], object], calls: int, threads: int) -> Run:
+    """Call call() calls times from a pool of threads."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(calls))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            t = time.perf_counter()
+            call()
+            elapsed = time.perf_counter() - t
+            with lock:
+                latencies.append(elapsed)
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(worker) for _ in range(threads)]:
+            future.result()
+    return Run(latencies, time.perf_counter() - start)
+
+
+async def run_async(call: Callable[[], Any], calls: int, in_flight: int) -> Run:
+    """Await call() calls times, with in_flight calls outstanding."""
+    latencies: list[float] = []
+    counter = iter(range(calls))
+
+    async def worker() -> None:
+        while next(counter, None) is not None:
+            t = time.perf_counter()
+            await call()
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return Run(latencies, time.perf_counter() - start)
+
+
+def pluginbench(
+    binary: Path, *args: str, env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Run the Go side; return its JSON lines."""
+    out = subprocess.run(
+        [str(binary), *args], check=True, capture_output=True, text=True, timeout=900, env=env
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def go_run(line: dict[str, Any]) -> Run:
+    """The Run of one of pluginbench's lines."""
+    return Run([ns / 1e9 for ns in line["latencies_ns"]], line["elapsed_ns"] / 1e9)
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS, VmHWM (bytes), Threads and open fds of a process."""
+    fields: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024
+            elif key == "Threads":
+                fields[key] = int(value)
+    fields["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return fields
+
+
+def machine() -> dict[str, Any]:
+    """What the results were measured on."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                "",
+            )
+    except OSError:
+        pass
+    go = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "go": go,
+        "grpcio": __import__("grpc").__version__,
+    }
+
+
+def scene(api: mp.Client) -> tuple[str, str]:
+    """A user, a channel and the 1 KiB KV value; return the user's and channel's ids."""
+    user = api.create_user(
+        User(username="bench", email="bench@example.com", password="pw-s3cret", first_name="Bench")
+    )
+    team = api.create_team(Team(name="bench", display_name="Bench", type="O"))
+    channel = api.create_channel(
+        Channel(team_id=team.id, name="bench", display_name="Bench", type="O")
+    )
+    api.kv_set("bench-1k", b"k" * 1024)
+    return user.id, channel.id
+
+
+# ---- 1. An API unary call ----------------------------------------------------
+
+
+def figure_unary(
+    server: ReferenceServer, binary: Path, profile: Profile, user_id: str
+) -> dict[str, Any]:
+    """The SDK's Client vs a raw stub on its channel, a Go gRPC client and Go net/rpc."""
+    runs: dict[str, list[Run]] = {}
+    netrpc_lines: list[list[dict[str, Any]]] = []
+    concurrency = ",".join(str(n) for n in profile.hook_concurrency)
+    with server.client() as api:
+        stub, metadata = api._stub, api._policy.metadata  # the same channel, no SDK layer
+        calls: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+            "kvget": (
+                lambda: api.kv_get("bench-1k"),
+                lambda: stub.KVGet(
+                    kv_pb2.KVGetRequest(key="bench-1k"), timeout=30, metadata=metadata
+                ),
+            ),
+            "getuser": (
+                lambda: api.get_user(user_id),
+                lambda: stub.GetUser(
+                    users_pb2.GetUserRequest(user_id=user_id), timeout=30, metadata=metadata
+                ),
+            ),
+        }
+        for _ in range(profile.repetitions):
+            for method, (sdk, raw) in calls.items():
+                runs.setdefault(f"python-sdk/{method}", []).append(
+                    run_sync(sdk, profile.calls, profile.warmup)
+                )
+                runs.setdefault(f"python-raw/{method}", []).append(
+                    run_sync(raw, profile.calls, profile.warmup)
+                )
+            for line in pluginbench(
+                binary,
+                "grpc-client",
+                "-target",
+                server.target,
+                "-token",
+                server.token,
+                "-user-id",
+                user_id,
+                "-calls",
+                str(profile.calls),
+                "-warmup",
+                str(profile.warmup),
+            ):
+                runs.setdefault(line["name"], []).append(go_run(line))
+            lines = pluginbench(
+                binary,
+                "netrpc",
+                "-calls",
+                str(profile.calls),
+                "-warmup",
+                str(profile.warmup),
+                "-concurrency",
+                concurrency,
+            )
+            netrpc_lines.append(lines)
+            for line in lines:
+                if line["concurrency"] == 1 and not line["name"].endswith("/hook"):
+                    runs.setdefault(line["name"], []).append(go_run(line))
+    out: dict[str, Any] = {
+        "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
+        "ratios": {},
+    }
+    for method in ("kvget", "getuser"):
+        sdk_runs = runs[f"python-sdk/{method}"]
+        out["ratios"][f"{method}: SDK / raw stub"] = paired_ratio(
+            sdk_runs, runs[f"python-raw/{method}"]
+        )
+        out["ratios"][f"{method}: Python SDK / Go gRPC client"] = paired_ratio(
+            sdk_runs, runs[f"go-grpc/{method}"]
+        )
+        out["ratios"][f"{method}: Python SDK / Go plugin over net/rpc"] = paired_ratio(
+            sdk_runs, runs[f"go-netrpc/{method}"]
+        )
+    out["_runs"] = runs
+    out["_netrpc_lines"] = netrpc_lines
+    return out
+
+
+# ---- 2. AsyncClient throughput -------------------------------------------------
+
+
+def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
+    """AsyncClient at several calls in flight vs one sync caller and 16 sync threads."""
+    runs: dict[str, list[Run]] = {}
+    calls = profile.calls * 2
+    for _ in range(profile.repetitions):
+        with server.client() as api:
+            runs.setdefault("sync x1", []).append(
+                run_sync(lambda: api.kv_get("bench-1k"), calls, profile.warmup)
+            )
+            runs.setdefault("sync threads x16", []).append(
+                run_threads(lambda: api.kv_get("bench-1k"), calls, 16)
+            )
+
+        async def measure_all() -> None:
+            async with server.async_client() as aapi:
+                for _ in range(profile.warmup):
+                    await aapi.kv_get("bench-1k")
+                for n in profile.async_in_flight:
+                    run = await run_async(lambda: aapi.kv_get("bench-1k"), calls, n)
+                    runs.setdefault(f"async x{n}", []).append(run)
+
+        asyncio.run(measure_all())
+    out: dict[str, Any] = {
+        "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
+        "ratios": {},
+    }
+    for name in runs:
+        if name != "sync x1":
+            out["ratios"][f"{name} / sync x1 (throughput)"] = paired_ratio(
+                runs[name], runs["sync x1"], "throughput"
+            )
+    out["_runs"] = runs
+    return out
+
+
+# ---- 3 and 4. Hook round trip and plugin start -------------------------------------
+
+
+def figure_hooks(
+    binary: Path, profile: Profile, netrpc_lines: Sequence[Sequence[dict[str, Any]]]
+) -> dict[str, Any]:
+    """The hooks client calling Python MessageWillBePosted, vs Go net/rpc and in process."""
+    runs: dict[str, list[Run]] = {}
+    starts: list[dict[str, int]] = []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    concurrency = ",".join(str(n) for n in profile.hook_concurrency)
+    for rep in range(profile.repetitions):
+        for kind in ("sync", "async"):
+            for line in pluginbench(
+                binary,
+                "hooks",
+                "-plugin",
+                str(PLUGINS / f"hook_{kind}"),
+                "-python",
+                sys.executable,
+                "-name",
+                f"python-{kind}/hook",
+                "-calls",
+                str(profile.calls),
+                "-warmup",
+                str(profile.warmup),
+                "-concurrency",
+                concurrency,
+                env=env,
+            ):
+                if line["name"].endswith("/start"):
+                    starts.append(line["extra"])
+                else:
+                    runs.setdefault(f"{line['name']} x{line['concurrency']}", []).append(
+                        go_run(line)
+                    )
+        for line in netrpc_lines[rep]:
+            if line["name"].endswith("/hook"):
+                runs.setdefault(f"{line['name']} x{line['concurrency']}", []).append(go_run(line))
+    # More starts, for the start figures, without measuring hooks.
+    for _ in range(max(0, profile.starts - len(starts))):
+        for line in pluginbench(
+            binary,
+            "hooks",
+            "-plugin",
+            str(PLUGINS / "hook_sync"),
+            "-python",
+            sys.executable,
+            "-calls",
+            "1",
+            "-warmup",
+            "0",
+            env=env,
+        ):
+            if line["name"].endswith("/start"):
+                starts.append(line["extra"])
+    out: dict[str, Any] = {
+        "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
+        "ratios": {},
+    }
+    for n in profile.hook_concurrency:
+        base = runs[f"go-netrpc/hook x{n}"]
+        for kind in ("sync", "async"):
+            out["ratios"][f"{kind} handler x{n}: Python / Go net/rpc"] = paired_ratio(
+                runs[f"python-{kind}/hook x{n}"], base
+            )
+        out["ratios"][f"Go net/rpc x{n} / in-process call"] = paired_ratio(
+            base, runs[f"go-direct/hook x{n}"]
+        )
+    out["start_ms"] = {
+        key.removesuffix("_ns"): statistics.median(s[key] for s in starts) / 1e6
+        for key in starts[0]
+    }
+    out["_runs"] = runs
+    return out
+
+
+def import_times(profile: Profile) -> dict[str, float]:
+    """Median import times in ms, of grpc and of mattermost_plugin, each in a fresh interpreter."""
+    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    times: dict[str, list[float]] = {"grpc": [], "mattermost_plugin": []}
+    for _ in range(profile.import_repetitions):
+        for module in times:
+            out = subprocess.run(
+                [sys.executable, "-c", code.format(module)],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            ).stdout
+            times[module].append(float(out) * 1e3)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians["mattermost_plugin over grpc"] = statistics.median(
+        m - g for m, g in zip(times["mattermost_plugin"], times["grpc"])
+    )
+    return medians
+
+
+# ---- 5. Large data --------------------------------------------------------------
+
+#: A child process that uploads or downloads, and reports its own peak RSS.
+LARGE_CHILD = """
+import json, resource, sys, time
+import mattermost_plugin as mp
+
+target, token, channel_id, mode, size, file_id = sys.argv[1:7]
+size = int(size)
+
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmRSS:"))
+
+with mp.Client(target, token=token, timeout=600) as api:
+    api.kv_get("bench-1k")  # connected, and the code paths warm
+    base = rss()
+    start = time.perf_counter()
+    if mode == "upload":
+        chunk = b"u" * (1 << 20)
+
+        def data():
+            left = size
+            while left > 0:
+                yield chunk[: min(left, len(chunk))]
+                left -= len(chunk)
+
+        info = api.upload_file(data(), channel_id, "big.bin")
+        moved, file_id = info.size, info.id
+    else:
+        moved = sum(len(piece) for piece in api.get_file_stream(file_id))
+    seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(
+    {"bytes": moved, "seconds": seconds, "peak": peak, "base": base, "file_id": file_id}
+))
+"""
+
+
+def reset_peak(pid: int) -> int:
+    """Reset a process's VmHWM to its VmRSS (Linux clear_refs 5); return that RSS."""
+    with open(f"/proc/{pid}/clear_refs", "w") as refs:
+        refs.write("5")
+    return proc_status(pid)["VmRSS"]
+
+
+def figure_large(server: ReferenceServer, profile: Profile, channel_id: str) -> dict[str, Any]:
+    """A large upload and download through the streaming RPCs, and a large ServeHTTP response."""
+    size = profile.large_mib * MIB
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    out: dict[str, Any] = {}
+    file_id = ""
+    for mode in ("upload", "download"):
+        server_base = reset_peak(server.process.pid)
+        line = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                LARGE_CHILD,
+                server.target,
+                server.token,
+                channel_id,
+                mode,
+                str(size),
+                file_id,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        ).stdout
+        result = json.loads(line)
+        file_id = result["file_id"]
+        if result["bytes"] != size:
+            raise RuntimeError(f"{mode} moved {result['bytes']} bytes; want {size}")
+        out[mode] = {
+            "mb_per_s": size / MIB / result["seconds"],
+            "python_peak_growth_mib": (result["peak"] - result["base"]) / MIB,
+            "server_peak_growth_mib": (proc_status(server.process.pid)["VmHWM"] - server_base)
+            / MIB,
+        }
+    return out
+
+
+def figure_serve_http(binary_server: Path, profile: Profile) -> dict[str, Any]:
+    """A large ServeHTTP response from a Python plugin through the dev server."""
+    size = profile.large_mib * MIB
+    dev = start_plugin_server(PLUGINS / "http_stream", binary=binary_server)
+    try:
+        base_url = f"{dev.http_url}/plugins/bench.http-stream"
+
+        def plugin_peak() -> int:
+            with urllib.request.urlopen(f"{base_url}/rss", timeout=60) as response:
+                return int(response.read())
+
+        plugin_base = plugin_peak()
+        server_base = reset_peak(dev.process.pid)
+        start = time.perf_counter()
+        moved = 0
+        with urllib.request.urlopen(f"{base_url}/bytes?n={size}", timeout=600) as response:
+            while piece := response.read(MIB):
+                moved += len(piece)
+        seconds = time.perf_counter() - start
+        if moved != size:
+            raise RuntimeError(f"ServeHTTP sent {moved} bytes; want {size}")
+        return {
+            "mb_per_s": size / MIB / seconds,
+            "plugin_peak_growth_mib": (plugin_peak() - plugin_base) / MIB,
+            "server_peak_growth_mib": (proc_status(dev.process.pid)["VmHWM"] - server_base) / MIB,
+        }
+    finally:
+        dev.stop()
+
+
+# ---- 6. Sustained load ------------------------------------------------------------
+
+
+def figure_sustained(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
+    """Calls at a steady rate: latency drift, and growth of fds, threads and RSS."""
+    rate, seconds, window = (
+        profile.sustained_rate,
+        profile.sustained_seconds,
+        profile.window_seconds,
+    )
+
+    async def load() -> dict[str, Any]:
+        samples: list[tuple[float, float]] = []
+        loop = asyncio.get_running_loop()
+        async with server.async_client() as api:
+            for _ in range(profile.warmup):
+                await api.kv_get("bench-1k")
+            before = {"python": proc_status(os.getpid()), "server": proc_status(server.process.pid)}
+            pending: set[asyncio.Future[None]] = set()
+
+            async def one(offset: float) -> None:
+                t = time.perf_counter()
+                await api.kv_get("bench-1k")
+                samples.append((offset, time.perf_counter() - t))
+
+            start = loop.time()
+            issued, total = 0, rate * seconds
+            while issued < total:
+                due = min(total, int((loop.time() - start) * rate) + 1)
+                while issued < due:
+                    task = asyncio.ensure_future(one(issued / rate))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    issued += 1
+                await asyncio.sleep(0.001)
+            await asyncio.gather(*pending)
+            duration = loop.time() - start
+            await asyncio.sleep(0.5)
+            after = {"python": proc_status(os.getpid()), "server": proc_status(server.process.pid)}
+        first = [lat for offset, lat in samples if offset < window]
+        last = [lat for offset, lat in samples if offset >= seconds - window]
+        return {
+            "rate_per_s": rate,
+            "seconds": seconds,
+            "achieved_per_s": len(samples) / duration,
+            "p50_first_us": statistics.median(first) * 1e6,
+            "p50_last_us": statistics.median(last) * 1e6,
+            "drift": statistics.median(last) / statistics.median(first),
+            "growth": {
+                side: {
+                    "fds": after[side]["fds"] - before[side]["fds"],
+                    "threads": after[side]["Threads"] - before[side]["Threads"],
+                    "rss_mib": (after[side]["VmRSS"] - before[side]["VmRSS"]) / MIB,
+                }
+                for side in ("python", "server")
+            },
+        }
+
+    return asyncio.run(load())
+
+
+# ---- Targets, tables and plots ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target of the results table."""
+
+    name: str
+    value: float
+    limit: float
+    unit: str
+    at_most: bool  # the value must be at most the limit; else at least
+
+    @property
+    def met(self) -> bool:
+        """Whether the value meets the limit."""
+        return self.value <= self.limit if self.at_most else self.value >= self.limit
+
+
+#: The streaming RPCs' and ServeHTTP's chunk, which the memory targets scale with.
+CHUNK_MIB = 1.0
+#: The constant of the streaming memory target: what a process may grow by
+#: that does not scale with the chunk (buffers of gRPC, HTTP and the allocator).
+STREAM_CONSTANT_MIB = 16.0
+
+
+def targets(results: dict[str, Any]) -> list[Target]:
+    """The targets of issue 10, from the results."""
+    unary, async_, hooks = results["unary"]["ratios"], results["async"]["ratios"], results["hooks"]
+    in_flight = max(int(k.split()[1][1:]) for k in async_ if k.startswith("async x"))
+    stream_limit = 4 * CHUNK_MIB + STREAM_CONSTANT_MIB
+    out = [
+        Target(
+            "SDK overhead over the raw stub, KVGet p50",
+            unary["kvget: SDK / raw stub"],
+            1.05,
+            "x",
+            True,
+        ),
+        Target(
+            "SDK overhead over the raw stub, GetUser p50",
+            unary["getuser: SDK / raw stub"],
+            1.05,
+            "x",
+            True,
+        ),
+        Target(
+            "Python SDK vs Go gRPC client, KVGet p50",
+            unary["kvget: Python SDK / Go gRPC client"],
+            1.5,
+            "x",
+            True,
+        ),
+        Target(
+            f"AsyncClient at {in_flight} in flight vs one sync caller, throughput",
+            async_[f"async x{in_flight} / sync x1 (throughput)"],
+            3.0,
+            "x",
+            False,
+        ),
+        Target(
+            "AsyncClient at 1 in flight vs sync Client, throughput",
+            async_["async x1 / sync x1 (throughput)"],
+            1.0,
+            "x",
+            False,
+        ),
+        Target(
+            "Hook round trip vs Go net/rpc hook, plain handler p50",
+            hooks["ratios"]["sync handler x1: Python / Go net/rpc"],
+            2.0,
+            "x",
+            True,
+        ),
+        Target(
+            "Hook round trip vs Go net/rpc hook, async handler p50",
+            hooks["ratios"]["async handler x1: Python / Go net/rpc"],
+            2.0,
+            "x",
+            True,
+        ),
+        Target("Spawn to handshake", hooks["start_ms"]["spawn_to_handshake"], 300.0, "ms", True),
+        Target(
+            "import mattermost_plugin over import grpc",
+            results["imports_ms"]["mattermost_plugin over grpc"],
+            50.0,
+            "ms",
+            True,
+        ),
+    ]
+    large, http = results["large"], results["serve_http"]
+    for name, value in (
+        ("upload, Python", large["upload"]["python_peak_growth_mib"]),
+        ("upload, server", large["upload"]["server_peak_growth_mib"]),
+        ("download, Python", large["download"]["python_peak_growth_mib"]),
+        ("download, server", large["download"]["server_peak_growth_mib"]),
+        ("ServeHTTP, plugin", http["plugin_peak_growth_mib"]),
+        ("ServeHTTP, server", http["server_peak_growth_mib"]),
+    ):
+        out.append(Target(f"Streaming peak RSS growth, {name}", value, stream_limit, "MiB", True))
+    return out
+
+
+def fmt(value: float, unit: str) -> str:
+    """A value with its unit."""
+    return f"{value:.2f}{unit}" if unit == "x" else f"{value:.1f} {unit}"
+
+
+def markdown(results: dict[str, Any], goals: list[Target]) -> str:
+    """The results as the markdown of results.md."""
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Profile `{results['profile']}`, {results['date']}.",
+        f"Machine: {m['cores']} cores, {m['cpu']};",
+        f"{m['system']}; Python {m['python']}, {m['go']}, grpcio {m['grpcio']}.",
+        "Ratios are medians of per-repetition ratios,",
+        "each repetition measuring both sides back to back;",
+        "spread is (max - min) / median of the repetitions' p50. Reproduce with `make bench`.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | limit | |",
+        "| --- | --- | --- | --- |",
+    ]
+    for t in goals:
+        limit = ("<= " if t.at_most else ">= ") + fmt(t.limit, t.unit)
+        lines.append(
+            f"| {t.name} | {fmt(t.value, t.unit)} | {limit} | {'pass' if t.met else '**miss**'} |"
+        )
+    for title, key in (
+        ("1. An API unary call", "unary"),
+        ("2. AsyncClient throughput (KVGet)", "async"),
+        ("3. A hook round trip (MessageWillBePosted)", "hooks"),
+    ):
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| measurement | p50 | p99 | calls/s | spread |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, f in sorted(results[key]["figures"].items()):
+            lines.append(
+                f"| {name} | {f['p50_us']:.1f} µs | {f['p99_us']:.1f} µs "
+                f"| {f['throughput_per_s']:.0f} | {f['spread']:.0%} |"
+            )
+        lines += ["", "| ratio | value |", "| --- | --- |"]
+        lines += [f"| {name} | {value:.2f}x |" for name, value in results[key]["ratios"].items()]
+    s = results["hooks"]["start_ms"]
+    i = results["imports_ms"]
+    lines += [
+        "",
+        "## 4. Plugin start",
+        "",
+        "| step | ms |",
+        "| --- | --- |",
+        f"| spawn to handshake | {s['spawn_to_handshake']:.0f} |",
+        f"| handshake to activated (Implemented, OnActivate) | {s['handshake_to_active']:.0f} |",
+        f"| activated to the first hook answered | {s['active_to_first_hook']:.0f} |",
+        f"| spawn to the first hook answered | {s['spawn_to_first_hook']:.0f} |",
+        f"| `import grpc` | {i['grpc']:.0f} |",
+        f"| `import mattermost_plugin` (grpc included) | {i['mattermost_plugin']:.0f} |",
+        f"| of which mattermost_plugin over grpc | {i['mattermost_plugin over grpc']:.0f} |",
+    ]
+    large, http = results["large"], results["serve_http"]
+    mib = results["large_mib"]
+    lines += [
+        "",
+        f"## 5. Large data ({mib} MiB)",
+        "",
+        "| transfer | MB/s | Python peak growth | server peak growth |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {label} | {large[mode]['mb_per_s']:.0f} "
+            f"| {large[mode]['python_peak_growth_mib']:.1f} MiB "
+            f"| {large[mode]['server_peak_growth_mib']:.1f} MiB |"
+            for label, mode in (
+                ("upload (UploadFile)", "upload"),
+                ("download (GetFile)", "download"),
+            )
+        ),
+        f"| ServeHTTP response | {http['mb_per_s']:.0f} "
+        f"| {http['plugin_peak_growth_mib']:.1f} MiB (plugin) "
+        f"| {http['server_peak_growth_mib']:.1f} MiB |",
+    ]
+    sus = results["sustained"]
+    lines += [
+        "",
+        f"## 6. Sustained load ({sus['rate_per_s']} KVGet/s for {sus['seconds']} s, AsyncClient)",
+        "",
+        f"Achieved {sus['achieved_per_s']:.0f} calls/s.",
+        f"p50 {sus['p50_first_us']:.0f} µs in the first window,",
+        f"{sus['p50_last_us']:.0f} µs in the last: drift {sus['drift']:.2f}x.",
+        "",
+        "| process | fds | threads | RSS |",
+        "| --- | --- | --- | --- |",
+    ]
+    for side, g in sus["growth"].items():
+        lines.append(f"| {side} | {g['fds']:+d} | {g['threads']:+d} | {g['rss_mib']:+.1f} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def plots(results: dict[str, Any], runs: dict[str, dict[str, list[Run]]], out: Path) -> None:
+    """Draw latency.png and throughput.png."""
+    import matplotlib  # type: ignore[import-not-found, unused-ignore]
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (title, group, names) in zip(
+        axes,
+        (
+            (
+                "KVGet of 1 KiB, one caller",
+                "unary",
+                ["python-raw/kvget", "python-sdk/kvget", "go-grpc/kvget", "go-netrpc/kvget"],
+            ),
+            (
+                "MessageWillBePosted, one at a time",
+                "hooks",
+                [
+                    "python-sync/hook x1",
+                    "python-async/hook x1",
+                    "go-netrpc/hook x1",
+                    "go-direct/hook x1",
+                ],
+            ),
+        ),
+    ):
+        data = [[lat * 1e6 for run in runs[group][name] for lat in run.latencies] for name in names]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(names) + 1), [n.split(" ")[0].replace("/", "\n") for n in names])
+        ax.set_yscale("log")
+        ax.set_ylabel("latency per call (µs, log)")
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "latency.png", dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    figures = results["async"]["figures"]
+    flights = sorted(int(k.split("x")[1]) for k in figures if k.startswith("async x"))
+    ax = axes[0]
+    ax.plot(
+        flights,
+        [figures[f"async x{n}"]["throughput_per_s"] for n in flights],
+        "o-",
+        label="AsyncClient",
+    )
+    ax.axhline(
+        figures["sync x1"]["throughput_per_s"],
+        color="gray",
+        ls="--",
+        label="sync Client, one caller",
+    )
+    ax.axhline(
+        figures["sync threads x16"]["throughput_per_s"],
+        color="black",
+        ls=":",
+        label="sync Client, 16 threads",
+    )
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("calls in flight")
+    ax.set_ylabel("KVGet calls per second")
+    ax.set_title("API throughput against concurrency")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    hooks = results["hooks"]["figures"]
+    levels = sorted({int(k.split(" x")[1]) for k in hooks})
+    for name, label in (
+        ("python-sync/hook", "Python, plain handler"),
+        ("python-async/hook", "Python, async handler"),
+        ("go-netrpc/hook", "Go plugin, net/rpc"),
+    ):
+        ax.plot(
+            levels, [hooks[f"{name} x{n}"]["throughput_per_s"] for n in levels], "o-", label=label
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("posts in flight")
+    ax.set_ylabel("hook calls per second (log)")
+    ax.set_title("MessageWillBePosted throughput against concurrency")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "throughput.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every figure and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--server", type=Path, default=ROOT / "bin" / "pluginapi-server")
+    parser.add_argument("--pluginbench", type=Path, default=ROOT / "bin" / "pluginbench")
+    args = parser.parse_args(argv)
+    profile = PROFILES[args.profile]
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    def step(name: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f} s] {name}", file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {
+        "profile": args.profile,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine(),
+        "settings": asdict(profile),
+        "large_mib": profile.large_mib,
+    }
+    runs: dict[str, dict[str, list[Run]]] = {}
+    server = start_reference_server(binary=args.server)
+    try:
+        with server.client() as api:
+            user_id, channel_id = scene(api)
+        step("1. unary calls")
+        unary = figure_unary(server, args.pluginbench, profile, user_id)
+        step("2. AsyncClient throughput")
+        async_ = figure_async(server, profile)
+        step("3 and 4. hooks and plugin start")
+        hooks = figure_hooks(args.pluginbench, profile, unary.pop("_netrpc_lines"))
+        results["imports_ms"] = import_times(profile)
+        step("5. large data")
+        results["large"] = figure_large(server, profile, channel_id)
+        results["serve_http"] = figure_serve_http(args.server, profile)
+        step("6. sustained load")
+        results["sustained"] = figure_sustained(server, profile)
+    finally:
+        server.stop()
+    for key, figure in (("unary", unary), ("async", async_), ("hooks", hooks)):
+        runs[key] = figure.pop("_runs")
+        results[key] = figure
+    goals = targets(results)
+    results["targets"] = [{**asdict(t), "met": t.met} for t in goals]
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "results.md").write_text(markdown(results, goals))
+    step("plots")
+    plots(results, runs, args.out)
+    step(f"done: {sum(t.met for t in goals)} of {len(goals)} targets met; results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
