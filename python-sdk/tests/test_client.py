@@ -155,3 +155,39 @@ def test_unimplemented_method_on_fake(tmp_path: Path) -> None:
     with serve(FakePluginAPI(), tmp_path) as target, mp.Client(target, token="t") as client:
         with pytest.raises(mp.UnimplementedError):
             client.kv_list(0, 10)
+
+
+@pytest.mark.parametrize("aio", [False, True])
+def test_the_stub_makes_the_generated_stubs_callables(aio: bool) -> None:
+    """The SDK's stub, made from the descriptor, matches grpc_tools' generated one."""
+    import asyncio
+
+    import grpc
+    import grpc.aio
+
+    from mattermost_plugin._internal.stub import PluginAPIStub
+    from mattermost_plugin.grpc import api_pb2_grpc
+
+    def compare(channel: grpc.Channel | grpc.aio.Channel) -> None:
+        ours, theirs = PluginAPIStub(channel), api_pb2_grpc.PluginAPIStub(channel)
+        names = set(vars(theirs))
+        assert set(vars(ours)) == names and len(names) > 250
+        for name in names:
+            a, b = getattr(ours, name), getattr(theirs, name)
+            assert type(a) is type(b), name
+            for field in ("_method", "_request_serializer", "_response_deserializer"):
+                assert getattr(a, field) == getattr(b, field), (name, field)
+            assert a._method.endswith(f"/{name}".encode()), name
+
+    if not aio:
+        channel = grpc.insecure_channel("unix:///nonexistent/stub.sock")
+        compare(channel)
+        channel.close()
+        return
+
+    async def main() -> None:
+        channel = grpc.aio.insecure_channel("unix:///nonexistent/stub.sock")
+        compare(channel)
+        await channel.close()
+
+    asyncio.run(main())

@@ -12,7 +12,7 @@ call raises a :class:`PluginAPIError` subclass, also importable from
 :mod:`mattermost_plugin.exceptions`.
 """
 
-from . import config, exceptions, models, server_config
+from . import _version, config, exceptions, models, server_config
 from ._async_client import AsyncClient
 from ._client import Client
 from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
@@ -45,7 +45,7 @@ __all__ = [
 __all__ += exceptions.__all__
 
 #: The version of this package.
-__version__ = "0.1.0"
+__version__ = _version.__version__
 
 # Show the clients as mattermost_plugin.X in reprs, tracebacks and docs; the
 # exceptions keep their home, mattermost_plugin.exceptions.

@@ -15,7 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import grpc
 import grpc.aio
@@ -32,7 +32,6 @@ from ..config import (
     Timeout,
 )
 from ..exceptions import ClientClosedError, PluginAPIError
-from ..grpc import api_pb2_grpc
 from .channel import check_target, create_aio_channel, create_channel
 from .errors import from_rpc_error
 from .streams import (
@@ -43,6 +42,11 @@ from .streams import (
     Upload,
     response_head,
 )
+from .stub import PluginAPIStub
+
+if TYPE_CHECKING:
+    # The generated stubs type the calls; at run time PluginAPIStub makes them.
+    from ..grpc import api_pb2_grpc
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
@@ -200,7 +204,7 @@ class SyncCore(_Core):
 
     def _init_channel(self) -> None:
         self._channel = create_channel(self._policy.target, self._policy.channel_options)
-        self._stub = api_pb2_grpc.PluginAPIStub(self._channel)
+        self._stub = cast("api_pb2_grpc.PluginAPIStub", PluginAPIStub(self._channel))
 
     def _invoke(
         self,
@@ -343,7 +347,7 @@ class AsyncCore(_Core):
                 )
             self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
             self._loop = loop
-            self._stub_ = api_pb2_grpc.PluginAPIStub(self._channel)
+            self._stub_ = cast("api_pb2_grpc.PluginAPIAsyncStub", PluginAPIStub(self._channel))
         assert self._stub_ is not None
         return self._stub_
 
