@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import types
 
 import mattermost_plugin as mp
@@ -106,3 +107,25 @@ def test_version_matches_the_distribution() -> None:
     project = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     match = re.search(r'^version = "([^"]+)"$', project, flags=re.M)
     assert match and mp.__version__ == match.group(1)
+
+
+def test_import_leaves_the_plugin_server_and_the_generated_stub_unloaded() -> None:
+    """``import mattermost_plugin`` stays cheap: what only a plugin process or
+    nobody needs is not imported (see tools/bench for the import time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mattermost_plugin\n"
+        "for name in ('mattermost_plugin._plugin.runner', 'mattermost_plugin._plugin.dispatch',\n"
+        "             'mattermost_plugin.grpc.api_pb2_grpc', 'importlib.metadata'):\n"
+        "    print(name, name in sys.modules)\n"
+    )
+    env = {
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "PATH": os.environ.get("PATH", ""),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    assert all(line.endswith(" False") for line in out.splitlines()), out

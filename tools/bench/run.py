@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import concurrent.futures
 import json
 import os
@@ -35,6 +36,7 @@ from typing import Any
 import mattermost_plugin as mp
 from mattermost_plugin.grpc import kv_pb2, users_pb2
 from mattermost_plugin.models import Channel, Team, User
+from mattermost_plugin.server_config import ServerConfig
 from mattermost_plugin.testing import ReferenceServer, start_plugin_server, start_reference_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,13 +129,39 @@ async def run_async(call: Callable[[], Any], calls: int, in_flight: int) -> Run:
     return Run(latencies, time.perf_counter() - start)
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the processes the benchmark starts.
+
+    They import this interpreter's path, and they may write bytecode, as an
+    installed wheel's modules have it: a plugin that compiled the SDK at
+    every start would measure the compiler.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def compile_sources() -> None:
+    """Write the bytecode of the SDK and the benchmark's plugins, as pip does on install."""
+    for tree in (Path(mp.__file__).parent, PLUGINS):
+        compileall.compile_dir(str(tree), quiet=1)
+
+
+def check_output(command: Sequence[str], env: dict[str, str] | None = None) -> str:
+    """Run a command; return its stdout, or raise with the end of its stderr."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{command[0]} {command[1]} failed ({done.returncode}): {done.stderr[-2000:]}"
+        )
+    return done.stdout
+
+
 def pluginbench(
     binary: Path, *args: str, env: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Run the Go side; return its JSON lines."""
-    out = subprocess.run(
-        [str(binary), *args], check=True, capture_output=True, text=True, timeout=900, env=env
-    ).stdout
+    out = check_output([str(binary), *args], env=env)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -192,6 +220,10 @@ def scene(api: mp.Client) -> tuple[str, str]:
         Channel(team_id=team.id, name="bench", display_name="Bench", type="O")
     )
     api.kv_set("bench-1k", b"k" * 1024)
+    # Room for the large files: Mattermost's default MaxFileSize is 100 MiB.
+    config = ServerConfig(api.get_config())
+    config.data.setdefault("FileSettings", {})["MaxFileSize"] = 1 << 30
+    api.save_config(config.to_model())
     return user.id, channel.id
 
 
@@ -325,7 +357,7 @@ def figure_hooks(
     """The hooks client calling Python MessageWillBePosted, vs Go net/rpc and in process."""
     runs: dict[str, list[Run]] = {}
     starts: list[dict[str, int]] = []
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = child_env()
     concurrency = ",".join(str(n) for n in profile.hook_concurrency)
     for rep in range(profile.repetitions):
         for kind in ("sync", "async"):
@@ -396,17 +428,11 @@ def figure_hooks(
 def import_times(profile: Profile) -> dict[str, float]:
     """Median import times in ms, of grpc and of mattermost_plugin, each in a fresh interpreter."""
     code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = child_env()
     times: dict[str, list[float]] = {"grpc": [], "mattermost_plugin": []}
     for _ in range(profile.import_repetitions):
         for module in times:
-            out = subprocess.run(
-                [sys.executable, "-c", code.format(module)],
-                check=True,
-                capture_output=True,
-                text=True,
-                env=env,
-            ).stdout
+            out = check_output([sys.executable, "-c", code.format(module)], env=env)
             times[module].append(float(out) * 1e3)
     medians = {k: statistics.median(v) for k, v in times.items()}
     medians["mattermost_plugin over grpc"] = statistics.median(
@@ -464,29 +490,13 @@ def reset_peak(pid: int) -> int:
 def figure_large(server: ReferenceServer, profile: Profile, channel_id: str) -> dict[str, Any]:
     """A large upload and download through the streaming RPCs, and a large ServeHTTP response."""
     size = profile.large_mib * MIB
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = child_env()
     out: dict[str, Any] = {}
     file_id = ""
     for mode in ("upload", "download"):
         server_base = reset_peak(server.process.pid)
-        line = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                LARGE_CHILD,
-                server.target,
-                server.token,
-                channel_id,
-                mode,
-                str(size),
-                file_id,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=900,
-        ).stdout
+        args = [server.target, server.token, channel_id, mode, str(size), file_id]
+        line = check_output([sys.executable, "-c", LARGE_CHILD, *args], env=env)
         result = json.loads(line)
         file_id = result["file_id"]
         if result["bytes"] != size:
@@ -711,6 +721,7 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
         "Ratios are medians of per-repetition ratios,",
         "each repetition measuring both sides back to back;",
         "spread is (max - min) / median of the repetitions' p50. Reproduce with `make bench`.",
+        "Python modules run from bytecode caches, as a wheel installs them.",
         "",
         "## Targets",
         "",
@@ -908,6 +919,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "large_mib": profile.large_mib,
     }
     runs: dict[str, dict[str, list[Run]]] = {}
+    compile_sources()
     server = start_reference_server(binary=args.server)
     try:
         with server.client() as api:

@@ -16,9 +16,9 @@ from . import _version, config, exceptions, models, server_config
 from ._async_client import AsyncClient
 from ._client import Client
 from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
+from ._plugin.entry import run
 from ._plugin.hookspec import HookName
 from ._plugin.http import HTTPRequest, HTTPResponse
-from ._plugin.runner import run
 from ._plugin.streams import FileReader, FileWriter
 from .exceptions import *  # noqa: F403 - the exception classes, listed below
 from .server_config import ServerConfig

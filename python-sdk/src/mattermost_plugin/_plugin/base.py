@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import logging
 from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, TypeVar
 
 from .._async_client import AsyncClient
 from .._client import Client
 from .hookspec import HOOKS, HookName
 from .spec import HookSpec
+
+if TYPE_CHECKING:
+    # Only the annotation: logging is imported by the runtime that sets the logger.
+    import logging
 
 __all__ = ["DISMISS", "AsyncPlugin", "Plugin", "PluginBase", "hook"]
 

@@ -70,22 +70,7 @@ def claim_stdout() -> TextIO:
 
 
 def run(plugin_class: type[PluginBase[Any]]) -> None:
-    """Serve ``plugin_class`` to the Mattermost server that started this process.
-
-    Call it from the plugin's entry point::
-
-        if __name__ == "__main__":
-            mattermost_plugin.run(MyPlugin)
-
-    It checks that a go-plugin host started the process, connects the
-    plugin's API client, listens on a unix socket, prints the handshake
-    line and serves the hooks until the host shuts the plugin down or the
-    process gets SIGTERM or SIGINT. When the host sets ``PLUGIN_CLIENT_CERT``,
-    the connection uses go-plugin's AutoMTLS. It ends the process: with 0
-    after a stop, without waiting for plain handlers still running past
-    their deadline, and with 1 when the process was not started by a host
-    or the host's certificate is unusable.
-    """
+    """Serve ``plugin_class``; :func:`mattermost_plugin.run` (``entry.run``) documents it."""
     if not (isinstance(plugin_class, type) and issubclass(plugin_class, PluginBase)):
         raise TypeError("run() takes a subclass of mattermost_plugin.Plugin or AsyncPlugin")
     try:
