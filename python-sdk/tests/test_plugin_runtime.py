@@ -400,6 +400,57 @@ def test_a_process_not_started_by_a_host_explains_itself(
     assert message in err
 
 
+#: A host that starts the plugin, prints its pid and handshake, and waits.
+HOST_SOURCE = """
+import subprocess, sys, time
+plugin = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True, close_fds=False)
+print(plugin.pid, plugin.stdout.readline().strip(), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_plugin_whose_host_is_killed_stops(tmp_path: Path, go_server: GoServer) -> None:
+    """A host killed with SIGKILL cannot say Shutdown: the plugin notices and exits."""
+    source = tmp_path / "echo_plugin.py"
+    source.write_text(textwrap.dedent(PLUGIN_SOURCE))
+    host = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            HOST_SOURCE,
+            sys.executable,
+            "-m",
+            "mattermost_plugin",
+            f"{source}:Echo",
+        ],
+        env=plugin_env({**COOKIE, **go_server.environ()}),
+        stdout=subprocess.PIPE,
+        text=True,
+        close_fds=False,
+    )
+    try:
+        assert host.stdout is not None
+        pid_text, handshake = host.stdout.readline().split(" ", 1)
+        assert handshake.startswith("1|1|unix|")
+        plugin_pid = int(pid_text)
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(plugin_pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(plugin_pid, signal.SIGKILL)
+        pytest.fail("the plugin outlived its killed host by 15 s")
+    finally:
+        host.kill()
+        host.wait(10)
+        if host.stdout is not None:
+            host.stdout.close()
+
+
 def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
     (tmp_path / "empty_plugin.py").write_text("x = 1\n")
     result = subprocess.run(

@@ -30,6 +30,9 @@ __all__ = ["MANIFEST_ENV", "claim_stdout", "run", "serve"]
 
 #: The path of the plugin's manifest, which the supervisor sets.
 MANIFEST_ENV = "MATTERMOST_PLUGIN_MANIFEST"
+#: How often the plugin checks that the host that started it is alive.
+HOST_CHECK_SECONDS = 1.0
+
 #: How long a stopping plugin lets running hooks finish; within go-plugin's
 #: wait of 2 s after Shutdown.
 STOP_GRACE_SECONDS = 1.0
@@ -113,6 +116,20 @@ def _make_logger(plugin_id: str) -> logging.Logger:
     return logger
 
 
+async def _watch_host(host_pid: int, stopping: asyncio.Event, logger: logging.Logger) -> None:
+    """Stop the plugin when the host that started it is gone.
+
+    A host that is killed cannot send Shutdown or SIGTERM; its plugin would
+    live on with nobody to serve. When the parent process changes (the
+    plugin was re-parented), the host died: the plugin stops as on SIGTERM.
+    """
+    while not stopping.is_set():
+        await asyncio.sleep(HOST_CHECK_SECONDS)
+        if os.getppid() != host_pid:
+            logger.warning("the host (pid %d) is gone; stopping", host_pid)
+            stopping.set()
+
+
 def _redirect_stdout(logger: logging.Logger) -> None:
     """Send the plugin's prints to its log (native writes go to stderr)."""
     sys.stdout.flush()
@@ -137,6 +154,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    watchdog = asyncio.ensure_future(_watch_host(os.getppid(), stopping, logger))
     executor = concurrent.futures.ThreadPoolExecutor(HOOK_THREADS, thread_name_prefix="hook")
     socket_dir = tempfile.mkdtemp(prefix="mmplugin-", dir=goplugin.socket_directory(environ))
     socket_path = os.path.join(socket_dir, "plugin.sock")
@@ -165,6 +183,7 @@ async def serve(
         _redirect_stdout(logger)
         await stopping.wait()
     finally:
+        watchdog.cancel()
         if front is not None:
             await front.close()
         await server.stop(STOP_GRACE_SECONDS)
