@@ -16,6 +16,7 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/ids"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
@@ -363,7 +364,7 @@ func (p *pluginHooks) pluginHTTP() http.Handler {
 			ip = r.RemoteAddr
 		}
 		hc := &pluginpb.Context{
-			RequestId:      server.NewRequestID(),
+			RequestId:      ids.New(),
 			IpAddress:      ip,
 			AcceptLanguage: r.Header.Get("Accept-Language"),
 			UserAgent:      r.Header.Get("User-Agent"),

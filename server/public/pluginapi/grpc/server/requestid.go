@@ -2,10 +2,9 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"strings"
 	"sync"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/ids"
 )
 
 // requestIDKey is the context key of a call's request id.
@@ -19,7 +18,7 @@ type lazyID struct {
 }
 
 func (l *lazyID) get() string {
-	l.once.Do(func() { l.id = NewRequestID() })
+	l.once.Do(func() { l.id = ids.New() })
 	return l.id
 }
 
@@ -28,20 +27,12 @@ func withRequestID(ctx context.Context) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, &lazyID{})
 }
 
-// RequestID returns the id of the call of ctx: 26 lowercase base-32
-// characters, as Mattermost's request ids, the same for every use within
+// RequestID returns the id of the call of ctx, a Mattermost id as
+// Mattermost's request ids are ([ids.New]), the same for every use within
 // one call. Outside a call of a [Server] it returns "".
 func RequestID(ctx context.Context) string {
 	if l, ok := ctx.Value(requestIDKey{}).(*lazyID); ok {
 		return l.get()
 	}
 	return ""
-}
-
-// NewRequestID returns a new request id: 16 random bytes as 26 lowercase
-// base-32 characters, the form of Mattermost's request ids.
-func NewRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
