@@ -440,7 +440,7 @@ func (b *Backend) UpdateChannel(ctx context.Context, req *pluginpb.UpdateChannel
 	if err != nil {
 		return nil, err
 	}
-	answer, reason := b.hooks.ChannelWillBeUpdated(ctx, b.channelUpdate(in, old), proto.Clone(old).(*pluginpb.Channel))
+	answer, reason := b.hooks.ChannelWillBeUpdated(ctx, b.channelUpdate(in, old), old)
 	if reason != "" {
 		return nil, rejectedByPlugin("app.channel.update_channel.rejected_by_plugin", "A plugin rejected the channel update", reason)
 	}

@@ -56,7 +56,7 @@ func (b *Backend) runUploadHook(ctx context.Context, root string, info *pluginpb
 	}
 	storageErr := func(err error) error {
 		os.Remove(full)
-		return apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return storageError(err)
 	}
 	in, err := os.Open(full)
 	if err != nil {
@@ -110,9 +110,9 @@ func uploadRejected(reason string) error {
 // upstream's runPluginsHook.
 func sessionUploadRejected(filename string) func(reason string) error {
 	return func(reason string) error {
-		e := apperror.New("app.upload.run_plugins_hook.rejected",
-			"Unable to upload the file "+filename+": rejected by a plugin: "+reason, "", http.StatusBadRequest)
-		e.Params = map[string]string{"Filename": filename, "Reason": reason}
+		e := rejectedByPlugin("app.upload.run_plugins_hook.rejected",
+			"Unable to upload the file "+filename+": rejected by a plugin", reason)
+		e.Params["Filename"] = filename
 		return e
 	}
 }

@@ -80,6 +80,11 @@ func storePath(root, p string) (string, error) {
 	return filepath.Join(root, filepath.FromSlash(clean)), nil
 }
 
+// storageError is the error of a file store operation that failed.
+func storageError(err error) *apperror.Error {
+	return apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+}
+
 // writeStream copies chunks from next into a new file at rel, up to limit
 // bytes, and returns the bytes written. On any error it removes the file,
 // and so it does when ctx, the caller's, has ended by the last chunk: a
@@ -91,11 +96,11 @@ func writeStream(ctx context.Context, root, rel string, limit int64, next func()
 		return 0, err
 	}
 	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
-		return 0, apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return 0, storageError(err)
 	}
 	f, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return 0, apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return 0, storageError(err)
 	}
 	n, err := copyChunks(f, limit, next)
 	if cerr := f.Close(); err == nil && cerr != nil {
@@ -128,7 +133,7 @@ func copyChunks(w io.Writer, limit int64, next func() ([]byte, error)) (int64, e
 				fmt.Sprintf("The file is larger than the limit of %d bytes.", limit), "", http.StatusRequestEntityTooLarge)
 		}
 		if _, err := w.Write(chunk); err != nil {
-			return n, apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+			return n, storageError(err)
 		}
 	}
 }

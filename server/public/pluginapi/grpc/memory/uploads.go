@@ -108,15 +108,15 @@ func (b *Backend) UploadData(stream pluginpb.PluginAPI_UploadDataServer) error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
-		return apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return storageError(err)
 	}
 	f, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
-		return apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return storageError(err)
 	}
 	if _, err := f.Seek(us.GetFileOffset(), 0); err != nil {
 		f.Close()
-		return apperror.New("api.file.upload_file.storage.app_error", "Unable to store the file.", err.Error(), http.StatusInternalServerError)
+		return storageError(err)
 	}
 	remaining := us.GetFileSize() - us.GetFileOffset()
 	n, err := copyChunks(f, remaining, chunksOf(stream.Recv, func(r *pluginpb.UploadDataRequest) []byte { return r.GetChunk() }))
