@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,39 +73,29 @@ func measure(name string, calls, concurrency, warmup int, call func() error) (sa
 		}
 	}
 	lat := make([]int64, calls)
-	var next int64
-	var mu sync.Mutex
-	var firstErr error
+	var next atomic.Int64
+	errs := make([]error, concurrency)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range concurrency {
+	for g := range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= int64(calls) {
-					return
-				}
+			for i := next.Add(1) - 1; i < int64(calls); i = next.Add(1) - 1 {
 				t := time.Now()
 				err := call()
 				lat[i] = int64(time.Since(t))
 				if err != nil {
-					mu.Lock()
-					firstErr = errors.Join(firstErr, err)
-					next = int64(calls)
-					mu.Unlock()
+					errs[g] = err
+					next.Store(int64(calls)) // the others stop too
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return sample{}, fmt.Errorf("%s: %w", name, firstErr)
+	if err := errors.Join(errs...); err != nil {
+		return sample{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return sample{Name: name, Concurrency: concurrency, LatenciesNS: lat, ElapsedNS: int64(time.Since(start))}, nil
 }
@@ -139,7 +131,7 @@ func (l *intList) String() string { return fmt.Sprint(*l) }
 // Set parses the list.
 func (l *intList) Set(v string) error {
 	var out intList
-	for _, f := range splitComma(v) {
+	for _, f := range strings.Split(v, ",") {
 		var n int
 		if _, err := fmt.Sscanf(f, "%d", &n); err != nil || n < 1 {
 			return fmt.Errorf("want positive integers, got %q", f)
@@ -148,18 +140,4 @@ func (l *intList) Set(v string) error {
 	}
 	*l = out
 	return nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -266,7 +265,6 @@ func runNetRPC(args []string, out io.Writer) error {
 		return &gobPost{Id: "p", UserId: u.GetUser().GetId(), ChannelId: "c", Message: "hello", CreateAt: time.Now().UnixMilli()}
 	}
 	var d inProcess = direct{}
-	var sink sync.Mutex
 	for _, n := range c.concurrency {
 		s, err := measure("go-netrpc/hook", c.calls, n, c.warmup, func() error {
 			post, _, err := pc.messageWillBePosted(newPost())
@@ -284,8 +282,6 @@ func runNetRPC(args []string, out io.Writer) error {
 		s, err = measure("go-direct/hook", c.calls*10, n, c.warmup, func() error {
 			post, _ := d.MessageWillBePosted(&pluginpb.Context{}, newPost())
 			if post.Message != "hello!" {
-				sink.Lock()
-				defer sink.Unlock()
 				return errors.New("the in-process answer is not the marked post")
 			}
 			return nil
