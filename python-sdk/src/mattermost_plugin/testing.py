@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -340,14 +341,14 @@ def start_plugin_server(
     if not sources:
         raise ValueError("start_plugin_server needs at least one plugin")
     flags: list[str] = []
+    base: Path | None = None  # where classes get their directories, made once
     for index, source in enumerate(sources):
         if isinstance(source, type):
-            import tempfile
-
-            where = Path(
-                workdir if workdir is not None else tempfile.mkdtemp(prefix="mmplugin-test-")
-            )
-            source = plugin_directory(source, where / str(index) if len(sources) > 1 else where)
+            if base is None:
+                base = Path(
+                    workdir if workdir is not None else tempfile.mkdtemp(prefix="mmplugin-test-")
+                )
+            source = plugin_directory(source, base / str(index) if len(sources) > 1 else base)
         flags += ["-plugin", str(source)]
     environ = dict(env if env is not None else os.environ)
     paths = [p for p in sys.path if p]
