@@ -9,7 +9,6 @@ reference server.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import os
@@ -29,6 +28,7 @@ import pytest
 import mattermost_plugin as mp
 from mattermost_plugin._internal.errors import from_rpc_error
 from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR, MAX_ERROR_TEXT, HookDispatcher
+from mattermost_plugin._plugin.threads import HandlerThreads
 from mattermost_plugin.grpc import hooks_pb2, hooks_pb2_grpc, plugins_pb2
 from mattermost_plugin.models import (
     AppError,
@@ -83,6 +83,8 @@ class Filters(mp.Plugin):
             return None
         if post.message == "raise":
             raise RuntimeError("x" * (1 << 20))
+        if post.message == "stop-iteration":
+            return next(iter(()))
         return answers[post.message]
 
     async def message_will_be_updated(
@@ -108,10 +110,10 @@ class Filters(mp.Plugin):
 @contextlib.asynccontextmanager
 async def serving(plugin: Any, tmp_path: Path) -> AsyncIterator[hooks_pb2_grpc.PluginHooksStub]:
     """Serve ``plugin``'s hooks with the runtime's dispatcher; yield a stub of them."""
-    executor = concurrent.futures.ThreadPoolExecutor(4)
+    threads = HandlerThreads(4)
     server = grpc.aio.server()
     logger = logging.getLogger("test_plugin_runtime")
-    server.add_generic_rpc_handlers([HookDispatcher(plugin, executor, logger).generic_handler()])
+    server.add_generic_rpc_handlers([HookDispatcher(plugin, threads, logger).generic_handler()])
     address = f"unix:{tmp_path}/hooks.sock"
     server.add_insecure_port(address)
     await server.start()
@@ -121,7 +123,7 @@ async def serving(plugin: Any, tmp_path: Path) -> AsyncIterator[hooks_pb2_grpc.P
     finally:
         await channel.close()
         await server.stop(0)
-        executor.shutdown(wait=False)
+        threads.shutdown()
 
 
 @pytest.fixture
@@ -190,6 +192,20 @@ async def test_an_exception_is_bounded_logged_with_its_traceback_and_survived(
     assert len(details) <= MAX_ERROR_TEXT
     assert "Traceback" in caplog.text
     assert (await post_hook(stub, "none")).rejection_reason == ""
+
+
+async def test_a_plain_handler_raising_stop_iteration_fails_at_once(hooks: Any) -> None:
+    # An asyncio future cannot hold StopIteration: through run_in_executor
+    # the call hung until its deadline.
+    _, stub = hooks
+    started = time.monotonic()
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.MessageWillBePosted(
+            hooks_pb2.MessageWillBePostedRequest(post=Post(message="stop-iteration")), timeout=20
+        )
+    assert info.value.code() == grpc.StatusCode.UNKNOWN
+    assert "raised RuntimeError: the handler raised StopIteration" in str(info.value.details())
+    assert time.monotonic() - started < 15
 
 
 async def test_an_app_error_reaches_the_host_with_its_fields(hooks: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -23,6 +22,7 @@ from .hookspec import HOOKS, HookName
 from .http import HTTPRequest, HTTPResponse
 from .spec import Answer, HookSpec
 from .streams import FileReader, FileWriter
+from .threads import HandlerThreads
 
 __all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
 
@@ -70,25 +70,25 @@ class HookDispatcher:
     the plugin's ``configuration`` from the server; as a Go plugin does,
     OnActivate then runs the OnConfigurationChange handler, whose failure
     is only logged. Plain
-    handlers run in ``executor``; ``async`` handlers on the event loop. A
+    handlers run in ``threads``; ``async`` handlers on the event loop. A
     call ends at its gRPC deadline: an ``async`` handler is cancelled, a
     plain one is left to finish in its thread while the caller gets
     DEADLINE_EXCEEDED.
 
     Args:
         plugin: The plugin instance.
-        executor: Where plain handlers run.
+        threads: Where plain handlers run.
         logger: Where failures and their tracebacks are logged.
     """
 
     def __init__(
         self,
         plugin: PluginBase[Any],
-        executor: concurrent.futures.Executor,
+        threads: HandlerThreads,
         logger: logging.Logger,
     ) -> None:
         self._plugin = plugin
-        self._executor = executor
+        self._threads = threads
         self._logger = logger
         self.implemented = sorted(set(type(plugin).implemented_hooks()) | set(_RUNTIME_HOOKS))
 
@@ -186,7 +186,7 @@ class HookDispatcher:
                 return
             yield spec.response(head=head)
             try:
-                async for chunk, flush in answer._chunks(loop, self._executor):
+                async for chunk, flush in answer._chunks(self._threads):
                     yield spec.response(chunk=chunk, flush=flush)
             except Exception as error:  # the head is sent: end the stream with the error
                 self._logger.exception("%s failed while sending the body", spec.name)
@@ -247,9 +247,8 @@ class HookDispatcher:
             if inspect.iscoroutinefunction(api.get_plugin_config):
                 settings = await api.get_plugin_config(timeout=timeout)
             else:
-                loop = asyncio.get_running_loop()
                 call = functools.partial(api.get_plugin_config, timeout=timeout)
-                settings = await loop.run_in_executor(self._executor, call)
+                settings = await self._threads.run(call)
         except PluginAPIError as error:
             self._logger.warning("could not read the plugin's configuration: %s", error)
             return
@@ -289,13 +288,12 @@ class HookDispatcher:
         handler = self._plugin.handler(spec.name)
         if handler is None:  # pragma: no cover - only handled hooks are registered
             raise _HookFailed(grpc.StatusCode.UNIMPLEMENTED, f"{spec.name} is not implemented")
-        loop = asyncio.get_running_loop()
         try:
             if inspect.iscoroutinefunction(handler):
                 work: Any = handler(*arguments)
             else:
                 call = functools.partial(contextvars.copy_context().run, handler, *arguments)
-                work = loop.run_in_executor(self._executor, call)
+                work = self._threads.run(call)
             result = await _within(work, timeout)
             if inspect.isawaitable(result):  # a plain function that returned a coroutine
                 result = await _within(result, timeout)

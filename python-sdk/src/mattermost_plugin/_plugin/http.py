@@ -9,14 +9,17 @@ side, however large the body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
+import functools
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Union
+from typing import TYPE_CHECKING, Union
 from urllib.parse import urlsplit
 
 from ..grpc import plugins_pb2
 from .streams import _EOF, ChunkReader, pieces
+
+if TYPE_CHECKING:
+    from .threads import HandlerThreads
 
 __all__ = ["HTTPRequest", "HTTPResponse"]
 
@@ -114,9 +117,7 @@ class HTTPResponse:
             head.header[name].values.extend(values)
         return head
 
-    async def _chunks(
-        self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor
-    ) -> AsyncIterator[tuple[bytes, bool]]:
+    async def _chunks(self, threads: HandlerThreads) -> AsyncIterator[tuple[bytes, bool]]:
         """The body's chunks, each with whether to flush after it."""
         body = self.body
         if isinstance(body, (str, bytes, bytearray, memoryview)):
@@ -133,7 +134,7 @@ class HTTPResponse:
             # the request body, say.
             iterator = iter(body)
             while True:
-                item: object = await loop.run_in_executor(executor, _next_or_end, iterator)
+                item: object = await threads.run(functools.partial(_next_or_end, iterator))
                 if item is _EOF:
                     return
                 for piece in _pieces(item):

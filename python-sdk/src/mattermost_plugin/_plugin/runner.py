@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import logging
@@ -25,6 +24,7 @@ from . import goplugin, mtls
 from .base import AsyncPlugin, PluginBase
 from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
+from .threads import HandlerThreads
 
 __all__ = ["MANIFEST_ENV", "claim_stdout", "run", "serve"]
 
@@ -155,13 +155,13 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     watchdog = asyncio.ensure_future(_watch_host(os.getppid(), stopping, logger))
-    executor = concurrent.futures.ThreadPoolExecutor(HOOK_THREADS, thread_name_prefix="hook")
+    threads = HandlerThreads(HOOK_THREADS)
     socket_dir = tempfile.mkdtemp(prefix="mmplugin-", dir=goplugin.socket_directory(environ))
     socket_path = os.path.join(socket_dir, "plugin.sock")
     server = grpc.aio.server(
         options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
     )
-    server.add_generic_rpc_handlers([HookDispatcher(plugin, executor, logger).generic_handler()])
+    server.add_generic_rpc_handlers([HookDispatcher(plugin, threads, logger).generic_handler()])
     server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
     front: mtls.TLSFront | None = None
     try:
@@ -187,7 +187,7 @@ async def serve(
         if front is not None:
             await front.close()
         await server.stop(STOP_GRACE_SECONDS)
-        executor.shutdown(wait=False)
+        threads.shutdown()
         try:
             closing = plugin.api.close()
             if asyncio.iscoroutine(closing):
