@@ -355,6 +355,10 @@ def figure_unary(
         out["ratios"][f"{method}: Python SDK / Go plugin over net/rpc"] = paired_ratio(
             sdk_runs, runs[f"go-netrpc/{method}"]
         )
+        # The floor: grpcio's own stub, without the SDK, against Go.
+        out["ratios"][f"{method}: raw grpcio stub / Go gRPC client"] = paired_ratio(
+            runs[f"python-raw/{method}"], runs[f"go-grpc/{method}"]
+        )
     out["sdk_cost_us"] = sdk_cost_us
     out["_runs"] = runs
     out["_netrpc_lines"] = netrpc_lines
@@ -365,7 +369,11 @@ def figure_unary(
 
 
 def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
-    """AsyncClient at several calls in flight vs one sync caller and 16 sync threads."""
+    """AsyncClient at several calls in flight vs one sync caller and 16 sync threads.
+
+    A raw grpc.aio stub on the AsyncClient's channel, at the same calls in
+    flight, is the floor: what grpc.aio itself reaches on this machine.
+    """
     runs: dict[str, list[Run]] = {}
     calls = profile.calls * 2
     for _ in range(profile.repetitions):
@@ -381,9 +389,15 @@ def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
             async with server.async_client() as aapi:
                 for _ in range(profile.warmup):
                     await aapi.kv_get("bench-1k")
+                stub, metadata = aapi._stub, aapi._policy.metadata  # the same channel
+                request = kv_pb2.KVGetRequest(key="bench-1k")
                 for n in profile.async_in_flight:
                     run = await run_async(lambda: aapi.kv_get("bench-1k"), calls, n)
                     runs.setdefault(f"async x{n}", []).append(run)
+                    run = await run_async(
+                        lambda: stub.KVGet(request, timeout=30, metadata=metadata), calls, n
+                    )
+                    runs.setdefault(f"raw grpc.aio x{n}", []).append(run)
 
         asyncio.run(measure_all())
     out: dict[str, Any] = {
@@ -395,6 +409,10 @@ def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
             out["ratios"][f"{name} / sync x1 (throughput)"] = paired_ratio(
                 runs[name], runs["sync x1"], "throughput"
             )
+    for n in profile.async_in_flight:
+        out["ratios"][f"async x{n} / raw grpc.aio x{n} (throughput)"] = paired_ratio(
+            runs[f"async x{n}"], runs[f"raw grpc.aio x{n}"], "throughput"
+        )
     out["_runs"] = runs
     return out
 
@@ -405,32 +423,50 @@ def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
 def figure_hooks(
     binary: Path, profile: Profile, netrpc_lines: Sequence[Sequence[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """The hooks client calling Python MessageWillBePosted, vs Go net/rpc and in process."""
+    """The hooks client calling Python MessageWillBePosted, vs Go net/rpc and in process.
+
+    The floors: the same hook on bare grpcio (tools/bench/plugins/hook_bare),
+    on a grpc.aio server as the SDK's runtime serves hooks, and on grpcio's
+    thread-pool server; what is left above them is the SDK's.
+    """
     runs: dict[str, list[Run]] = {}
     starts: list[dict[str, int]] = []
     env = child_env()
     concurrency = ",".join(str(n) for n in profile.hook_concurrency)
+    plugins = {
+        "python-sync": ("hook_sync", env),
+        "python-async": ("hook_async", env),
+        "bare-aio": (
+            "hook_bare",
+            {**env, "BENCH_PYTHON": sys.executable, "BENCH_BARE_SERVER": "aio"},
+        ),
+        "bare-threads": (
+            "hook_bare",
+            {**env, "BENCH_PYTHON": sys.executable, "BENCH_BARE_SERVER": "threads"},
+        ),
+    }
     for rep in range(profile.repetitions):
-        for kind in ("sync", "async"):
+        for kind, (directory, plugin_env) in plugins.items():
             for line in pluginbench(
                 binary,
                 "hooks",
                 "-plugin",
-                str(PLUGINS / f"hook_{kind}"),
+                str(PLUGINS / directory),
                 "-python",
                 sys.executable,
                 "-name",
-                f"python-{kind}/hook",
+                f"{kind}/hook",
                 "-calls",
                 str(profile.calls),
                 "-warmup",
                 str(profile.warmup),
                 "-concurrency",
                 concurrency,
-                env=env,
+                env=plugin_env,
             ):
                 if line["name"].endswith("/start"):
-                    starts.append(line["extra"])
+                    if kind.startswith("python-"):  # the SDK's start, not the bare plugin's
+                        starts.append(line["extra"])
                 else:
                     runs.setdefault(f"{line['name']} x{line['concurrency']}", []).append(
                         go_run(line)
@@ -465,6 +501,17 @@ def figure_hooks(
             out["ratios"][f"{kind} handler x{n}: Python / Go net/rpc"] = paired_ratio(
                 runs[f"python-{kind}/hook x{n}"], base
             )
+        bare = runs[f"bare-aio/hook x{n}"]
+        out["ratios"][f"bare grpc.aio x{n}: Python / Go net/rpc"] = paired_ratio(bare, base)
+        out["ratios"][f"async handler x{n}: SDK / bare grpc.aio"] = paired_ratio(
+            runs[f"python-async/hook x{n}"], bare
+        )
+        out["ratios"][f"sync handler x{n}: SDK / bare grpc.aio"] = paired_ratio(
+            runs[f"python-sync/hook x{n}"], bare
+        )
+        out["ratios"][f"sync handler x{n}: SDK / bare thread-pool server"] = paired_ratio(
+            runs[f"python-sync/hook x{n}"], runs[f"bare-threads/hook x{n}"]
+        )
         out["ratios"][f"Go net/rpc x{n} / in-process call"] = paired_ratio(
             base, runs[f"go-direct/hook x{n}"]
         )
@@ -896,6 +943,7 @@ def plots(results: dict[str, Any], runs: dict[str, dict[str, list[Run]]], out: P
                 [
                     "python-sync/hook x1",
                     "python-async/hook x1",
+                    "bare-aio/hook x1",
                     "go-netrpc/hook x1",
                     "go-direct/hook x1",
                 ],
@@ -923,6 +971,12 @@ def plots(results: dict[str, Any], runs: dict[str, dict[str, list[Run]]], out: P
         "o-",
         label="AsyncClient",
     )
+    ax.plot(
+        flights,
+        [figures[f"raw grpc.aio x{n}"]["throughput_per_s"] for n in flights],
+        "s--",
+        label="raw grpc.aio stub (floor)",
+    )
     ax.axhline(
         figures["sync x1"]["throughput_per_s"],
         color="gray",
@@ -947,6 +1001,7 @@ def plots(results: dict[str, Any], runs: dict[str, dict[str, list[Run]]], out: P
     for name, label in (
         ("python-sync/hook", "Python, plain handler"),
         ("python-async/hook", "Python, async handler"),
+        ("bare-aio/hook", "bare grpc.aio, no SDK (floor)"),
         ("go-netrpc/hook", "Go plugin, net/rpc"),
     ):
         ax.plot(
