@@ -42,6 +42,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -79,6 +80,7 @@ type config struct {
 	python           string
 	httpAddr         string
 	license          string
+	cpuProfile       string
 }
 
 // pluginDirs collects -plugin DIR flags.
@@ -125,6 +127,23 @@ func main() {
 	}
 }
 
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("pluginapi-server", flag.ContinueOnError)
@@ -143,6 +162,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
 	fs.Var(&c.pluginDirs, "plugin", "plugin directory (with a plugin.json) to run under the supervisor (repeatable)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the server to this file, from start to stop")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none (default: $"+pythonEnv+", else python3)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -207,6 +227,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logger, err := newLogger(c, stderr)
 	if err != nil {
 		return err
+	}
+	if c.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	token := os.Getenv(tokenEnv)
 	if token == "" {

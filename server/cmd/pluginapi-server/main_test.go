@@ -25,6 +25,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{[]string{"-license", "platinum"}, "unknown SKU"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-cpuprofile", "/nonexistent/dir/cpu.pprof"}, "-cpuprofile"},
 	}
 	for _, tt := range tests {
 		err := run(tt.args, io.Discard, io.Discard)
@@ -36,9 +37,10 @@ func TestRunRejectsBadConfig(t *testing.T) {
 
 func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
 	t.Setenv(tokenEnv, "fixed-token")
+	profile := filepath.Join(t.TempDir(), "cpu.pprof")
 	r, w := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run([]string{"-listen", "tcp"}, w, io.Discard) }()
+	go func() { done <- run([]string{"-listen", "tcp", "-cpuprofile", profile}, w, io.Discard) }()
 
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
@@ -62,6 +64,11 @@ func TestRunPrintsReadyLineAndStopsOnSIGTERM(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run() did not return after SIGTERM")
+	}
+	// The profile is complete once run returns: a gzipped pprof protobuf.
+	data, err := os.ReadFile(profile)
+	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Errorf("-cpuprofile wrote %d bytes (%v); want a gzipped profile", len(data), err)
 	}
 }
 

@@ -27,6 +27,11 @@ func runGRPCClient(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := c.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	if strings.HasPrefix(*target, "unix://") {
 		*target = "unix:" + strings.TrimPrefix(*target, "unix://")
 	}

@@ -29,6 +29,11 @@ func runHooks(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := c.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	bundle, err := supervisor.Load(*dir)
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,6 +115,7 @@ func emit(w io.Writer, s sample) error {
 type commonFlags struct {
 	calls, warmup int
 	concurrency   intList
+	cpuProfile    string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -121,6 +123,27 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.warmup, "warmup", 200, "calls before measuring")
 	c.concurrency = intList{1}
 	fs.Var(&c.concurrency, "concurrency", "calls in flight, comma-separated (default 1)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of this process to the file")
+}
+
+// startProfile starts the CPU profile that -cpuprofile asks for; the
+// returned function stops it and closes the file.
+func (c *commonFlags) startProfile() (stop func(), err error) {
+	if c.cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(c.cpuProfile)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // intList is a comma-separated list of positive integers.

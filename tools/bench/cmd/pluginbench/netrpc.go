@@ -210,6 +210,11 @@ func runNetRPC(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := c.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	backend := memory.New()
 	defer backend.Close()
 	ctx := context.Background()
