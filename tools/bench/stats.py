@@ -40,6 +40,11 @@ class Run:
         """Calls per second over the wall time."""
         return len(self.latencies) / self.elapsed if self.elapsed > 0 else 0.0
 
+    @classmethod
+    def joined(cls, parts: Sequence[Run]) -> Run:
+        """One run of parts measured in turns: their latencies, and their wall times summed."""
+        return cls([t for part in parts for t in part.latencies], sum(p.elapsed for p in parts))
+
 
 @dataclass(frozen=True)
 class Figure:
