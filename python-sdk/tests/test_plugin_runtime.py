@@ -85,6 +85,8 @@ class Filters(mp.Plugin):
             raise RuntimeError("x" * (1 << 20))
         if post.message == "stop-iteration":
             return next(iter(()))
+        if post.message == "own-timeout":
+            raise asyncio.TimeoutError("its own wait")
         return answers[post.message]
 
     async def message_will_be_updated(
@@ -225,13 +227,65 @@ async def test_an_app_error_reaches_the_host_with_its_fields(hooks: Any) -> None
     assert not passed.HasField("response")
 
 
-async def test_an_async_handler_past_its_deadline_is_cancelled(hooks: Any) -> None:
+async def _logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    """Whether text is logged within 10 s."""
+    for _ in range(200):
+        if text in caplog.text:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_an_async_handler_past_its_deadline_is_cancelled_and_the_miss_logged(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     plugin, stub = hooks
     request = hooks_pb2.MessageWillBeUpdatedRequest(new_post=Post(message="a"))
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.MessageWillBeUpdated(request, timeout=0.3)
     assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert await asyncio.get_running_loop().run_in_executor(None, plugin.cancelled.wait, 10)
+    assert await _logged(caplog, "hook MessageWillBeUpdated did not finish within its deadline")
+
+
+async def test_a_plain_handler_past_its_deadline_finishes_in_its_thread_and_is_dropped(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugin, stub = hooks
+    request = hooks_pb2.MessageWillBePostedRequest(post=Post(message="block"))
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.MessageWillBePosted(request, timeout=0.3)
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert await _logged(caplog, "hook MessageWillBePosted did not finish within its deadline")
+    caplog.clear()
+    plugin.release.set()  # the handler returns now, to nobody
+    assert (await post_hook(stub, "reject")).rejection_reason == "no thanks"
+    await asyncio.sleep(0.1)
+    assert "Traceback" not in caplog.text and "Exception" not in caplog.text
+
+
+async def test_a_handlers_own_timeout_is_its_failure_not_a_deadline_miss(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, stub = hooks
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await post_hook(stub, "own-timeout")
+    assert info.value.code() == grpc.StatusCode.UNKNOWN
+    assert "MessageWillBePosted raised TimeoutError: its own wait" in str(info.value.details())
+    assert "did not finish within its deadline" not in caplog.text
+
+
+async def test_a_cancelled_call_is_not_logged_as_a_deadline_miss(
+    hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugin, stub = hooks
+    request = hooks_pb2.MessageWillBeUpdatedRequest(new_post=Post(message="a"))
+    call = stub.MessageWillBeUpdated(request, timeout=20)
+    await asyncio.sleep(0.3)
+    call.cancel()
+    assert await asyncio.get_running_loop().run_in_executor(None, plugin.cancelled.wait, 10)
+    await asyncio.sleep(0.1)
+    assert "did not finish within its deadline" not in caplog.text
 
 
 async def test_a_blocked_sync_handler_blocks_no_other_hook(hooks: Any) -> None:
