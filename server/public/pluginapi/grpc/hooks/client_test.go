@@ -3,10 +3,12 @@ package hooks_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -246,5 +248,81 @@ func TestServeHTTPWithoutTheHook(t *testing.T) {
 				t.Errorf("ServeHTTP = %d, want 404 from the host", w.Code)
 			}
 		})
+	}
+}
+
+// ServeHTTP answers 200 "ok" at once, without reading the request body.
+func (f *fakePlugin) ServeHTTP(stream pluginpb.PluginHooks_ServeHTTPServer) error {
+	f.calls.Add(1)
+	if _, err := stream.Recv(); err != nil { // the head
+		return err
+	}
+	if err := stream.Send(&pluginpb.ServeHTTPResponse{Part: &pluginpb.ServeHTTPResponse_Head{Head: &pluginpb.HTTPResponseHead{StatusCode: 200}}}); err != nil {
+		return err
+	}
+	return stream.Send(&pluginpb.ServeHTTPResponse{Part: &pluginpb.ServeHTTPResponse_Chunk{Chunk: []byte("ok")}})
+}
+
+// TestServeHTTPKeepsTheConnectionUsable sends many requests over one
+// kept-alive connection, with and without bodies the plugin never reads:
+// every one must reach the plugin. Unblocking the body's reader with a
+// past read deadline once its body was read to the end canceled the
+// connection's context, and every later request on it failed at once.
+func TestServeHTTPKeepsTheConnectionUsable(t *testing.T) {
+	c := newClient(t, &fakePlugin{implemented: []string{"ServeHTTP"}})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.ServeHTTP(&pluginpb.Context{}, w, r)
+	}))
+	defer front.Close()
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	for i := range 300 {
+		var resp *http.Response
+		var err error
+		if i%2 == 0 {
+			resp, err = client.Get(front.URL + "/get")
+		} else {
+			resp, err = client.Post(front.URL+"/post", "text/plain", strings.NewReader("a small body"))
+		}
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "ok" {
+			t.Fatalf("request %d = %d %q, want 200 \"ok\"", i, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestServeHTTPDoesNotWaitForAStalledBody answers a request whose client
+// sent part of its body and then stalled: the plugin answered without the
+// body, and the host must not wait for the rest.
+func TestServeHTTPDoesNotWaitForAStalledBody(t *testing.T) {
+	c := newClient(t, &fakePlugin{implemented: []string{"ServeHTTP"}})
+	returned := make(chan struct{}, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.ServeHTTP(&pluginpb.Context{}, w, r)
+		returned <- struct{}{}
+	}))
+	defer front.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 1 MiB announced, 10 bytes sent, and nothing more.
+	if _, err := io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeHTTP still waits for the stalled body after 10 s")
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	reply, _ := io.ReadAll(io.LimitReader(conn, 4096))
+	if !strings.HasPrefix(string(reply), "HTTP/1.1 200 OK") || !strings.Contains(string(reply), "ok") {
+		t.Errorf("reply = %q, want 200 and the plugin's body", reply)
 	}
 }

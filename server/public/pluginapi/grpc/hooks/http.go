@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -119,31 +120,16 @@ func (c *Client) serveHTTP(hook string, open func(context.Context) (httpStream, 
 		return
 	}
 	// The body goes in its own goroutine, so that a plugin may answer
-	// before it read the whole body, and stream while it reads. The handler
-	// must not return while it reads r.Body: on the way out, a past read
-	// deadline unblocks a read that waits on the client.
-	// Without full duplex, an HTTP/1.1 server that sends the response head
-	// before the request body was read swallows up to 256 KiB of that
-	// body; an echo that streams as it reads needs both at once.
+	// before it read the whole body, and stream while it reads (see
+	// bodyPump). Without full duplex, an HTTP/1.1 server that sends the
+	// response head before the request body was read swallows up to 256 KiB
+	// of that body; an echo that streams as it reads needs both at once.
 	rc := http.NewResponseController(w)
 	_ = rc.EnableFullDuplex()
-	sent := make(chan struct{})
+	pump := pumpBody(r, stream.sendChunk, stream.CloseSend)
 	defer func() {
 		cancel()
-		select {
-		case <-sent:
-		default:
-			// Unblock the read, wait, and clear the deadline, which would
-			// otherwise outlive this request on a kept-alive connection.
-			_ = rc.SetReadDeadline(time.Now())
-			<-sent
-			_ = rc.SetReadDeadline(time.Time{})
-		}
-	}()
-	go func() {
-		defer close(sent)
-		defer stream.CloseSend()
-		sendChunks(r.Body, stream.sendChunk)
+		pump.stop(rc)
 	}()
 
 	rh, _, _, err := stream.recv()
@@ -181,6 +167,87 @@ func (c *Client) serveHTTP(hook string, open func(context.Context) (httpStream, 
 			flusher.Flush()
 		}
 	}
+}
+
+// bodyGrace is how long a returning ServeHTTP lets the body's reader end
+// on its own before it cuts a read that waits on the client.
+const bodyGrace = 100 * time.Millisecond
+
+// bodyPump sends a request body to the plugin from its own goroutine. The
+// handler must not return while that goroutine reads r.Body, so stop waits
+// for it; and only a read blocked on the client may be cut short, with a
+// past read deadline: once an HTTP/1.1 body has been read to its end, the
+// server reads ahead on the connection, and a deadline then cancels the
+// context of every later request on it.
+type bodyPump struct {
+	mu      sync.Mutex
+	reading bool // inside r.Body.Read
+	stopped bool // the handler is returning: no new read
+	done    chan struct{}
+}
+
+// pumpBody starts sending r's body with send, and calls closeSend after
+// it. A request without a body needs no goroutine.
+func pumpBody(r *http.Request, send func(chunk []byte) error, closeSend func() error) *bodyPump {
+	p := &bodyPump{done: make(chan struct{})}
+	if r.Body == nil || r.Body == http.NoBody {
+		_ = closeSend()
+		close(p.done)
+		return p
+	}
+	go func() {
+		defer close(p.done)
+		defer closeSend()
+		buf := make([]byte, httpChunk)
+		for {
+			p.mu.Lock()
+			if p.stopped {
+				p.mu.Unlock()
+				return
+			}
+			p.reading = true
+			p.mu.Unlock()
+			n, err := r.Body.Read(buf)
+			p.mu.Lock()
+			p.reading = false
+			p.mu.Unlock()
+			if n > 0 && send(bytes.Clone(buf[:n])) != nil {
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// stop returns once the goroutine has left r.Body. Called after the
+// stream's context is canceled, so that a send blocked on the plugin
+// fails.
+func (p *bodyPump) stop(rc *http.ResponseController) {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	grace := time.NewTimer(bodyGrace)
+	defer grace.Stop()
+	select {
+	case <-p.done:
+		return
+	case <-grace.C:
+	}
+	p.mu.Lock()
+	blocked := p.reading
+	p.mu.Unlock()
+	if blocked {
+		// Unblock the read, wait, and clear the deadline, which would
+		// otherwise outlive this request on a kept-alive connection.
+		_ = rc.SetReadDeadline(time.Now())
+		<-p.done
+		_ = rc.SetReadDeadline(time.Time{})
+		return
+	}
+	<-p.done
 }
 
 // sendChunks reads r to its end, or to its first error, and sends what it
