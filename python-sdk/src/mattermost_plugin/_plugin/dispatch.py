@@ -74,11 +74,11 @@ class HookDispatcher:
     ``Implemented`` lists the registered ones. Both of these first reload
     the plugin's ``configuration`` from the server; as a Go plugin does,
     OnActivate then runs the OnConfigurationChange handler, whose failure
-    is only logged. Plain
-    handlers run in ``threads``; ``async`` handlers on the event loop. A
-    call ends at its gRPC deadline, where grpc.aio cancels it: an ``async``
-    handler is cancelled, a plain one is left to finish in its thread while
-    the caller gets DEADLINE_EXCEEDED; either way the miss is logged.
+    is only logged. Plain handlers run in ``threads``; ``async`` handlers
+    on the event loop. A call ends at its gRPC deadline, where grpc.aio
+    cancels it: an ``async`` handler is cancelled, a plain one is left to
+    finish in its thread while the caller gets DEADLINE_EXCEEDED; either
+    way the miss is logged.
 
     Args:
         plugin: The plugin instance.
