@@ -85,21 +85,23 @@ class HandlerThreads:
                 return
             loop, future, function = item
             del item
+            outcome: tuple[Any, bool] | None = None
             # Only a hint across threads: a call cancelled after this check
             # still runs, and _settle drops its answer.
             if not future.cancelled():
                 try:
-                    answer: Any = function()
-                    failed = False
+                    outcome = function(), False
                 except BaseException as error:  # handed to the awaiting task
-                    answer, failed = error, True
-                # RuntimeError: the loop is closed, and nobody awaits the answer.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_settle, future, answer, failed)
-                del answer
-            del loop, future, function
+                    outcome = error, True
+            # Idle before the answer goes back, so that a caller that calls
+            # again as soon as it has the answer finds this thread.
             with self._lock:
                 self._idle += 1
+            if outcome is not None:
+                # RuntimeError: the loop is closed, and nobody awaits the answer.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, future, *outcome)
+            del loop, future, function, outcome
 
 
 def _settle(future: asyncio.Future[Any], answer: Any, failed: bool) -> None:  # noqa: ANN401 - any function's answer
