@@ -180,16 +180,20 @@ const bodyGrace = 100 * time.Millisecond
 // server reads ahead on the connection, and a deadline then cancels the
 // context of every later request on it.
 type bodyPump struct {
+	body    io.Reader
 	mu      sync.Mutex
-	reading bool // inside r.Body.Read
+	reading bool // inside body.Read
 	stopped bool // the handler is returning: no new read
 	done    chan struct{}
 }
 
+// errBodyStopped ends the body's reading once the handler returns.
+var errBodyStopped = errors.New("hooks: the handler returned")
+
 // pumpBody starts sending r's body with send, and calls closeSend after
 // it. A request without a body needs no goroutine.
 func pumpBody(r *http.Request, send func(chunk []byte) error, closeSend func() error) *bodyPump {
-	p := &bodyPump{done: make(chan struct{})}
+	p := &bodyPump{body: r.Body, done: make(chan struct{})}
 	if r.Body == nil || r.Body == http.NoBody {
 		_ = closeSend()
 		close(p.done)
@@ -198,28 +202,26 @@ func pumpBody(r *http.Request, send func(chunk []byte) error, closeSend func() e
 	go func() {
 		defer close(p.done)
 		defer closeSend()
-		buf := make([]byte, httpChunk)
-		for {
-			p.mu.Lock()
-			if p.stopped {
-				p.mu.Unlock()
-				return
-			}
-			p.reading = true
-			p.mu.Unlock()
-			n, err := r.Body.Read(buf)
-			p.mu.Lock()
-			p.reading = false
-			p.mu.Unlock()
-			if n > 0 && send(bytes.Clone(buf[:n])) != nil {
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
+		sendChunks(p, send)
 	}()
 	return p
+}
+
+// Read reads the body, noting that it does, and reads nothing once stop
+// has begun.
+func (p *bodyPump) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return 0, errBodyStopped
+	}
+	p.reading = true
+	p.mu.Unlock()
+	n, err := p.body.Read(b)
+	p.mu.Lock()
+	p.reading = false
+	p.mu.Unlock()
+	return n, err
 }
 
 // stop returns once the goroutine has left r.Body. Called after the
