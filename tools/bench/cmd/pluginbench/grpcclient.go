@@ -24,10 +24,7 @@ func runGRPCClient(args []string, out io.Writer) error {
 	token := fs.String("token", "", "the server's token")
 	userID := fs.String("user-id", "", "the user GetUser reads")
 	key := fs.String("key", "bench-1k", "the KV key KVGet reads")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	stop, err := c.startProfile()
+	stop, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

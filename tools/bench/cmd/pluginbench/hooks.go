@@ -26,10 +26,7 @@ func runHooks(args []string, out io.Writer) error {
 	target := fs.String("target", "unix:///nonexistent", "the Plugin API target the plugin gets")
 	token := fs.String("token", "unused", "the Plugin API token the plugin gets")
 	name := fs.String("name", "python/hook", "the measurement's name")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	stop, err := c.startProfile()
+	stop, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

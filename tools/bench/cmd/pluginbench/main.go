@@ -126,9 +126,12 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of this process to the file")
 }
 
-// startProfile starts the CPU profile that -cpuprofile asks for; the
-// returned function stops it and closes the file.
-func (c *commonFlags) startProfile() (stop func(), err error) {
+// parse parses args into fs and starts the CPU profile that -cpuprofile
+// asks for; the returned function stops it and closes the file.
+func (c *commonFlags) parse(fs *flag.FlagSet, args []string) (stop func(), err error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
 	if c.cpuProfile == "" {
 		return func() {}, nil
 	}

@@ -207,10 +207,7 @@ func runNetRPC(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("netrpc", flag.ContinueOnError)
 	var c commonFlags
 	c.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	stop, err := c.startProfile()
+	stop, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
