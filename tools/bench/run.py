@@ -217,6 +217,14 @@ def pluginbench(
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
+def sizing(calls: int, warmup: int, concurrency: Sequence[int] = ()) -> list[str]:
+    """The flags that tell pluginbench how much to measure."""
+    flags = ["-calls", str(calls), "-warmup", str(warmup)]
+    if concurrency:
+        flags += ["-concurrency", ",".join(str(n) for n in concurrency)]
+    return flags
+
+
 def go_run(line: dict[str, Any]) -> Run:
     """The Run of one of pluginbench's lines."""
     return Run([ns / 1e9 for ns in line["latencies_ns"]], line["elapsed_ns"] / 1e9)
@@ -288,7 +296,6 @@ def figure_unary(
     """The SDK's Client vs a raw stub on its channel, a Go gRPC client and Go net/rpc."""
     runs: dict[str, list[Run]] = {}
     netrpc_lines: list[list[dict[str, Any]]] = []
-    concurrency = ",".join(str(n) for n in profile.hook_concurrency)
     with server.client() as api:
         stub, metadata = api._stub, api._policy.metadata  # the same channel, no SDK layer
         calls: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
@@ -320,21 +327,11 @@ def figure_unary(
                 server.token,
                 "-user-id",
                 user_id,
-                "-calls",
-                str(profile.calls),
-                "-warmup",
-                str(profile.warmup),
+                *sizing(profile.calls, profile.warmup),
             ):
                 runs.setdefault(line["name"], []).append(go_run(line))
             lines = pluginbench(
-                binary,
-                "netrpc",
-                "-calls",
-                str(profile.calls),
-                "-warmup",
-                str(profile.warmup),
-                "-concurrency",
-                concurrency,
+                binary, "netrpc", *sizing(profile.calls, profile.warmup, profile.hook_concurrency)
             )
             netrpc_lines.append(lines)
             for line in lines:
@@ -446,7 +443,6 @@ def figure_hooks(
     runs: dict[str, list[Run]] = {}
     starts: list[dict[str, int]] = []
     env = child_env()
-    concurrency = ",".join(str(n) for n in profile.hook_concurrency)
     plugins = {
         "python-sync": ("hook_sync", env),
         "python-async": ("hook_async", env),
@@ -470,12 +466,7 @@ def figure_hooks(
                 sys.executable,
                 "-name",
                 f"{kind}/hook",
-                "-calls",
-                str(profile.calls),
-                "-warmup",
-                str(profile.warmup),
-                "-concurrency",
-                concurrency,
+                *sizing(profile.calls, profile.warmup, profile.hook_concurrency),
                 env=plugin_env,
             ):
                 if line["name"].endswith("/start"):
@@ -497,10 +488,7 @@ def figure_hooks(
             str(PLUGINS / "hook_sync"),
             "-python",
             sys.executable,
-            "-calls",
-            "1",
-            "-warmup",
-            "0",
+            *sizing(1, 0),
             env=env,
         ):
             if line["name"].endswith("/start"):
