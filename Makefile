@@ -24,6 +24,7 @@ help:
 	@echo "make lock             re-resolve python-sdk/requirements.lock from requirements.in"
 	@echo "make test-matrix      run the SDK tests on every Python 3.9-3.13 the machine has"
 	@echo "make bench            measure what a Python plugin costs next to Go plugins; writes bench/results"
+	@echo "make wheels           build the SDK wheel and the dev server's platform wheels into dist/"
 
 ## Setup ##################################################################
 
@@ -44,6 +45,19 @@ go-tools:
 .PHONY: build
 build:
 	go build -o $(SERVER_BIN) ./server/cmd/pluginapi-server
+
+## Wheels #################################################################
+
+# What plugin authors install: the SDK (pure Python) and
+# mattermost-plugin-devserver, the server binary cross-compiled for linux
+# x86_64/aarch64 and macOS x86_64/arm64, one platform wheel each.
+DIST := dist
+
+.PHONY: wheels
+wheels: venv
+	rm -rf $(DIST)
+	$(VENV_PY) python-sdk/scripts/build_wheel.py $(DIST)
+	$(VENV_PY) python-sdk/scripts/build_devserver_wheels.py $(DIST)
 
 ## Generated code #########################################################
 
@@ -128,16 +142,22 @@ test-go: venv
 .PHONY: test-py
 test-py: venv build
 	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
-		../$(VENV)/bin/pytest -p no:cacheprovider
+		../$(VENV)/bin/pytest -p no:cacheprovider --ignore=tests/test_wheels.py
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
 		tools/bazel/pytest_main_test.py
+
+# The wheels alone, as a plugin author installs them: a fresh virtualenv on
+# Python 3.9 and 3.13 with no Go and no checkout runs a plugin's tests.
+.PHONY: test-wheels
+test-wheels: venv wheels
+	cd python-sdk && SDK_DIST=$(abspath $(DIST)) ../$(VENV)/bin/pytest -p no:cacheprovider tests/test_wheels.py
 
 # The stages of `make test`, timed by tools/ci/stages.sh: stages run in
 # order, the targets of a stage (comma-separated) in parallel.
 TEST_STAGES := setup=go-tools,venv,bench-venv \
 	checks=check-generated,lint,bazel-gate,build,bench-build \
 	tests=test-go,test-py \
-	matrix=test-matrix \
+	matrix=test-matrix,test-wheels \
 	bench=bench-smoke
 
 # The SDK's tests on every supported Python the machine has, against the

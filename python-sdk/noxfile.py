@@ -18,7 +18,9 @@ from tools/demo/runtime_requirements.py) and MATTERMOST_PLUGINAPI_SERVER
 
 test_packaging, test_codegen and test_grpc_plugin test the development
 tooling (the wheel build, the code generators) and need its pinned
-versions; they run in the main `make test` run, not here.
+versions; they run in the main `make test` run, not here. test_wheels is a
+matrix of its own (`make test-wheels`): fresh virtualenvs from the built
+wheels alone.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ DEV_ONLY_TESTS = [
     "tests/test_packaging.py",
     "tests/test_codegen.py",
     "tests/test_grpc_plugin.py",
+    "tests/test_wheels.py",
 ]
 
 nox.options.default_venv_backend = "venv"

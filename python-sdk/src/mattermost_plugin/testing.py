@@ -10,9 +10,10 @@ code) serves the whole Plugin API from memory, with Mattermost's semantics.
     with start_reference_server() as server, server.client() as api:
         api.kv_set("k", b"v")
 
-The binary is found through the ``MATTERMOST_PLUGINAPI_SERVER`` environment
-variable, then as ``pluginapi-server`` on ``PATH``, unless ``binary`` names
-it. :meth:`ReferenceServer.environ` gives the variables that a Mattermost
+The binary is ``binary`` when given, else the one that the
+``MATTERMOST_PLUGINAPI_SERVER`` environment variable names, else the one of
+the installed ``mattermost-plugin-devserver`` wheel
+(``pip install "mattermost-plugin-sdk[devserver]"``). :meth:`ReferenceServer.environ` gives the variables that a Mattermost
 server sets for the plugins it starts.
 
 :func:`start_plugin_server` starts it as the dev server, running a plugin
@@ -24,15 +25,15 @@ from __future__ import annotations
 
 import collections
 import json
+import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Union
@@ -46,11 +47,14 @@ from .config import ENV_TARGET, ENV_TOKEN, READY_FIELDS
 PluginSource = Union[type, str, "os.PathLike[str]"]
 
 __all__ = [
+    "INSTALL_HINT",
     "SERVER_ENV",
     "PluginSource",
     "ReferenceServer",
     "ServerStartError",
+    "find_server_binary",
     "plugin_directory",
+    "readable_log",
     "start_plugin_server",
     "start_reference_server",
 ]
@@ -58,8 +62,12 @@ __all__ = [
 #: Environment variable that names the reference server binary.
 SERVER_ENV = "MATTERMOST_PLUGINAPI_SERVER"
 
-#: The binary's name on ``PATH``.
+#: The binary's name.
 SERVER_NAME = "pluginapi-server"
+
+#: The pip command that installs the dev server, named by every error that
+#: finds none.
+INSTALL_HINT = 'pip install "mattermost-plugin-sdk[devserver]"'
 
 #: Seconds to wait for the ready line, and for the server to stop.
 DEFAULT_START_TIMEOUT = 10.0
@@ -67,25 +75,92 @@ DEFAULT_START_TIMEOUT = 10.0
 #: How many of the server's last log lines are kept.
 MAX_LOG_LINES = 10_000
 
+#: How much of the server's log a ServerStartError quotes, at most.
+MAX_ERROR_OUTPUT = 4000
+
 
 class ServerStartError(RuntimeError):
-    """The reference server could not be found or did not start."""
+    """The reference server could not be found or did not start.
+
+    Its message says why in words: the cause that the server or the plugin
+    reported first, then the server's last log lines as text, never escaped
+    JSON.
+    """
+
+
+def _installed_binary() -> Path | None:
+    """The binary of the installed mattermost-plugin-devserver wheel, if any."""
+    try:
+        import mattermost_plugin_devserver  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return Path(mattermost_plugin_devserver.binary_path())
+    except FileNotFoundError as error:
+        raise ServerStartError(str(error)) from None
 
 
 def find_server_binary(binary: str | os.PathLike[str] | None = None) -> Path:
-    """Return the reference server binary: ``binary``, the env var, or ``PATH``."""
-    candidate = str(binary) if binary is not None else os.environ.get(SERVER_ENV, "")
-    if not candidate:
-        candidate = shutil.which(SERVER_NAME) or ""
-    if not candidate:
-        raise ServerStartError(
-            f"no reference server: set {SERVER_ENV} to the pluginapi-server binary "
-            "(`make build` writes bin/pluginapi-server), put it on PATH, or pass binary="
-        )
-    path = Path(candidate)
+    """Return the reference server binary.
+
+    The order: ``binary``; the ``MATTERMOST_PLUGINAPI_SERVER`` environment
+    variable; the binary of the installed ``mattermost-plugin-devserver``
+    wheel. A relative path is taken from the current directory.
+
+    Raises:
+        ServerStartError: None of them names a binary, or the one named is
+            not an executable file.
+    """
+    if binary is not None and str(binary):
+        candidate, source = str(binary), "the binary argument"
+    elif os.environ.get(SERVER_ENV):
+        candidate, source = os.environ[SERVER_ENV], f"${SERVER_ENV}"
+    else:
+        installed = _installed_binary()
+        if installed is None:
+            raise ServerStartError(
+                "the Mattermost dev server (pluginapi-server) is not installed: run "
+                f"`{INSTALL_HINT}`, or set {SERVER_ENV} to a pluginapi-server binary"
+            )
+        candidate, source = str(installed), "mattermost-plugin-devserver"
+    path = Path(candidate).absolute()
     if not path.is_file() or not os.access(path, os.X_OK):
-        raise ServerStartError(f"{candidate} is not an executable file")
+        raise ServerStartError(f"{candidate} ({source}) is not an executable file")
     return path
+
+
+def readable_log(lines: Sequence[str], limit: int = MAX_ERROR_OUTPUT) -> str:
+    """The server's log lines as text; JSON records become ``LEVEL msg key=value``.
+
+    Keeps the last ``limit`` characters.
+    """
+    out = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if not isinstance(record, dict):
+            out.append(line)
+            continue
+        level = str(record.pop("level", "")).upper()
+        message = str(record.pop("msg", ""))
+        record.pop("time", None)
+        fields = " ".join(
+            f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+            for key, value in record.items()
+        )
+        out.append(" ".join(part for part in (level, message, fields) if part))
+    text = "\n".join(out)
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def _start_failure(lines: Sequence[str]) -> str:
+    """The server's own error line, which it prints last when it cannot start."""
+    for line in reversed(lines):
+        if line.startswith("pluginapi-server: "):
+            return line[len("pluginapi-server: ") :]
+    return ""
 
 
 class ReferenceServer:
@@ -170,6 +245,57 @@ class ReferenceServer:
                 found.append({"kind": event.get("kind"), "data": data})
             if len(found) >= at_least or time.monotonic() >= deadline:
                 return found
+            time.sleep(0.01)
+
+    def _records(self, message: str) -> list[dict[str, Any]]:
+        return [r for r in self.log_records() if r.get("msg") == message]
+
+    @contextlib.contextmanager
+    def configuration_applied(
+        self, plugin_id: str | None = None, *, timeout: float = 10.0
+    ) -> Iterator[None]:
+        """Wait, after the block, until the plugins applied a configuration change.
+
+        Mattermost runs ``on_configuration_change`` after a configuration
+        is saved, asynchronously: ``save_plugin_config`` and ``save_config``
+        return before the plugins have seen the change, and a hook called
+        right after may still see the old settings. Wrap the save::
+
+            with server.configuration_applied():
+                api.save_plugin_config({"greeting": "hi"})
+            # every plugin's on_configuration_change has returned
+
+        Args:
+            plugin_id: Wait for this plugin alone; by default, for every
+                plugin that the server runs.
+            timeout: Seconds to wait after the block.
+
+        Raises:
+            TimeoutError: The change was not applied in time (the server must
+                log at debug level, the test kit's default).
+        """
+        applied = "plugin configuration applied"
+
+        def count() -> int:
+            return sum(
+                1
+                for r in self._records(applied)
+                if plugin_id is None or r.get("plugin_id") == plugin_id
+            )
+
+        before = count()
+        yield
+        if plugin_id is None:
+            wanted = len({r.get("plugin_id") for r in self._records("plugin activated")}) or 1
+        else:
+            wanted = 1
+        deadline = time.monotonic() + timeout
+        while count() - before < wanted:
+            if time.monotonic() >= deadline:
+                who = f"plugin {plugin_id}" if plugin_id else "the plugins"
+                raise TimeoutError(
+                    f"{who} did not apply the configuration change in {timeout:g} s"
+                )
             time.sleep(0.01)
 
     def environ(self) -> dict[str, str]:
@@ -261,12 +387,17 @@ def start_reference_server(
         exited = process.poll()
         process.kill()
         _, err = process.communicate(timeout=timeout)
-        how = (
-            f"exited with code {exited}"
+        lines = err.splitlines()
+        cause = _start_failure(lines) or (
+            f"it exited with code {exited}"
             if exited is not None
-            else f"did not start in {timeout:g} s"
+            else f"it did not start in {timeout:g} s"
         )
-        raise ServerStartError(f"{path} {how}: ready line {line[:200]!r}, stderr {err[-2000:]!r}")
+        if line and exited is not None and not _start_failure(lines):
+            cause += f" after printing {line[:200]!r} instead of its ready line"
+        raise ServerStartError(
+            f"{path.name} did not start: {cause}\n\nIts log, last lines:\n{readable_log(lines)}"
+        )
     server = ReferenceServer(process, ready)
     server._start_draining(process.stderr)
     return server
