@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,18 @@ import pytest
 
 import mattermost_plugin as mp
 from mattermost_plugin.models import Channel, Post, Team, User
-from mattermost_plugin.testing import ReferenceServer, ServerStartError, plugin_directory
+from mattermost_plugin.testing import (
+    INSTALL_HINT,
+    SERVER_ENV,
+    ReferenceServer,
+    ServerStartError,
+    find_server_binary,
+    plugin_directory,
+    readable_log,
+    start_reference_server,
+)
 
-pytest_plugins = ["mattermost_plugin.pytest_plugin"]
+pytest_plugins = ["mattermost_plugin.pytest_plugin", "pytester"]
 
 
 class Shouter(mp.AsyncPlugin):
@@ -71,3 +81,119 @@ def test_plugin_directory_refuses_a_local_class(tmp_path: Path) -> None:
         plugin_directory(Local, tmp_path)
     manifest = (plugin_directory(Shouter, tmp_path) / "plugin.json").read_text()
     assert '"entry": "test_testing_kit:Shouter"' in manifest
+
+
+class Configured(mp.Plugin):
+    """Copies its greeting setting into the KV store when it changes."""
+
+    def on_configuration_change(self) -> None:
+        self.api.kv_set("greeting", str(self.configuration.get("greeting", "")).encode())
+
+
+def test_configuration_applied_waits_for_on_configuration_change(plugin_server: Any) -> None:
+    server = plugin_server(Configured)
+    with server.client() as api:
+        for greeting in ("hello", "bonjour", "hallo"):
+            with server.configuration_applied():
+                api.save_plugin_config({"greeting": greeting})
+            assert api.kv_get("greeting") == greeting.encode()
+
+
+def test_configuration_applied_times_out_with_a_reason(
+    mattermost_server: ReferenceServer,
+) -> None:
+    with pytest.raises(TimeoutError, match="did not apply the configuration change in 0.2 s"):
+        with mattermost_server.configuration_applied("nobody", timeout=0.2):
+            pass
+
+
+def test_the_binary_comes_from_the_argument_then_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = find_server_binary()
+    monkeypatch.setenv(SERVER_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(ServerStartError, match=r"nowhere \(\$MATTERMOST_PLUGINAPI_SERVER\)"):
+        find_server_binary()
+    assert find_server_binary(real) == real
+    monkeypatch.chdir(real.parent)
+    assert find_server_binary(real.name) == real  # relative to the current directory
+
+
+def test_without_a_binary_the_error_names_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    # No devserver wheel in this environment: the SDK runs from the tree.
+    monkeypatch.setitem(sys.modules, "mattermost_plugin_devserver", None)
+    with pytest.raises(ServerStartError) as caught:
+        find_server_binary()
+    message = str(caught.value)
+    assert INSTALL_HINT in message and "\n" not in message
+    assert INSTALL_HINT == 'pip install "mattermost-plugin-sdk[devserver]"'
+
+
+def test_the_installed_devserver_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "mattermost_plugin_devserver" / "bin" / "pluginapi-server"
+    binary.parent.mkdir(parents=True)
+    binary.write_bytes(find_server_binary().read_bytes())
+    init = Path(__file__).parent.parent / "devserver" / "src" / "mattermost_plugin_devserver"
+    for name in ("__init__.py", "__main__.py"):
+        (tmp_path / "mattermost_plugin_devserver" / name).write_text((init / name).read_text())
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mattermost_plugin_devserver", raising=False)
+    assert find_server_binary() == binary  # and made executable
+    with start_reference_server() as server, server.client() as api:
+        api.kv_set("k", b"v")
+
+
+def test_a_failed_start_says_why_in_words(tmp_path: Path) -> None:
+    with pytest.raises(ServerStartError) as caught:
+        start_reference_server("-license", "platinum")
+    message = str(caught.value)
+    assert message.startswith('pluginapi-server did not start: -license: unknown SKU "platinum"')
+    assert "\\n" not in message and '\\"' not in message  # no escaped JSON
+
+
+def test_readable_log_turns_json_records_into_text() -> None:
+    lines = [
+        '{"time":"t","level":"ERROR","msg":"plugin failed","plugin_id":"p","n":2}',
+        "a plain line",
+    ]
+    assert readable_log(lines) == "ERROR plugin failed plugin_id=p n=2\na plain line"
+    assert readable_log(["x" * 50], limit=10) == "..." + "x" * 10
+
+
+def test_the_pytest_option_names_the_binary(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary = find_server_binary()
+    monkeypatch.delenv(SERVER_ENV)
+    pytester.makepyfile(
+        """
+        def test_server(mattermost_server):
+            with mattermost_server.client() as api:
+                api.kv_set("k", b"v")
+        """
+    )
+    env_free = pytester.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--mattermost-server={binary}",
+    )
+    assert env_free.ret == 0, env_free.stdout.str()
+    bad = pytester.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--mattermost-server=missing-binary",
+    )
+    assert bad.ret == 1
+    assert "missing-binary (the binary argument) is not an executable file" in bad.stdout.str()
