@@ -105,15 +105,53 @@ func (b *Backend) ownSettings(pluginID string) *structpb.Struct {
 	return s
 }
 
+// configurationWithDefaults returns what LoadPluginConfiguration hands
+// the plugin pluginID: the default of every setting of its manifest's
+// settings schema, with the saved settings over them, every key in lower
+// case. The caller holds the lock.
+//
+// This is upstream's PluginAPI.LoadPluginConfiguration, in
+// server/channels/app/plugin_api.go of mattermost/mattermost at
+// f56166d6baa65d91684ba3b6455b65feef3ceace (the same at 004cacd43c54):
+// it reads the defaults of SettingsSchema.Settings only, not those of the
+// settings in SettingsSchema.Sections; a setting without a default reads
+// as null; and both the defaults' and the saved keys go through
+// strings.ToLower. Upstream writes no defaults into the configuration,
+// neither at install nor at activation (app/plugin.go and
+// app/plugin_install.go at 01766b6d197c and 06c376955827), and its
+// GetPluginConfig returns the saved settings alone. Where two saved keys
+// differ only in case, upstream keeps either, as Go's map order falls;
+// here the one that sorts last wins.
+func (b *Backend) configurationWithDefaults(pluginID string) *structpb.Struct {
+	fields := map[string]*structpb.Value{}
+	for _, setting := range b.manifests[pluginID].GetSettingsSchema().GetSettings() {
+		def := structpb.NewNullValue()
+		if setting.GetDefault().GetKind() != nil {
+			def = proto.Clone(setting.GetDefault()).(*structpb.Value)
+		}
+		fields[strings.ToLower(setting.GetKey())] = def
+	}
+	saved := b.ownSettings(pluginID).GetFields()
+	for _, key := range sortedKeys(saved, byString) {
+		fields[strings.ToLower(key)] = saved[key]
+	}
+	return &structpb.Struct{Fields: fields}
+}
+
 // LoadPluginConfiguration returns the calling plugin's settings, which
-// the plugin decodes into its configuration type.
+// the plugin decodes into its configuration type: the defaults of its
+// manifest's settings schema, with its saved settings over them, keys in
+// lower case, as upstream builds them (see configurationWithDefaults).
 func (b *Backend) LoadPluginConfiguration(ctx context.Context, _ *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.ownSettings(b.caller(ctx))}, nil
+	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.configurationWithDefaults(b.caller(ctx))}, nil
 }
 
-// GetPluginConfig returns the calling plugin's settings.
+// GetPluginConfig returns the calling plugin's saved settings,
+// PluginSettings.Plugins[<plugin id>] of the configuration, keys as they
+// were saved. As upstream, it adds no defaults of the settings schema;
+// LoadPluginConfiguration does.
 func (b *Backend) GetPluginConfig(ctx context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
