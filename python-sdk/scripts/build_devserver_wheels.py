@@ -1,6 +1,7 @@
 """Build the platform wheels of ``mattermost-plugin-devserver``.
 
-Usage: build_devserver_wheels.py OUTDIR [--platform NAME ...] [--binary NAME=PATH ...]
+Usage: build_devserver_wheels.py [OUTDIR] [--platform NAME ...] [--binary NAME=PATH ...]
+                                 [--out-file WHEEL]
 
 The distribution carries the Go binary ``pluginapi-server`` (the reference
 Plugin API server and plugin dev server) inside the package
@@ -10,8 +11,10 @@ is static and runs on any Linux of its architecture (hence the
 ``manylinux_2_17`` tags) or on macOS 12 and later, Go's own floor.
 
 ``--binary NAME=PATH`` takes an already built binary for platform NAME
-instead of running ``go build`` (Bazel passes its ``go_binary`` outputs
-this way). The wheels are reproducible: entries are sorted, every
+instead of running ``go build``. ``--out-file`` writes the one platform's
+wheel to exactly that path and fails unless its file name is the wheel's
+true name: Bazel's devserver_wheel rule passes its ``go_binary`` output and
+its declared output this way. The wheels are reproducible: entries are sorted, every
 timestamp is ``SOURCE_DATE_EPOCH`` (default: 2020-01-01), and the Go build
 is ``-trimpath`` without a build id or VCS stamp. Prints the path of each
 wheel.
@@ -213,7 +216,8 @@ def build(outdir: Path, names: list[str], binaries: dict[str, Path]) -> list[Pat
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", type=Path)
+    parser.add_argument("outdir", type=Path, nargs="?")
+    parser.add_argument("--out-file", type=Path, help="the wheel to write, for one platform")
     parser.add_argument(
         "--platform",
         action="append",
@@ -235,6 +239,15 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--binary wants NAME=PATH with NAME one of {sorted(PLATFORMS)}")
         binaries[name] = Path(path)
     names = args.platform or sorted(PLATFORMS)
+    if (args.outdir is None) == (args.out_file is None):
+        parser.error("give OUTDIR or --out-file, not both")
+    if args.out_file is not None:
+        if len(names) != 1:
+            parser.error("--out-file takes exactly one --platform")
+        expected = wheel_name(version(), PLATFORMS[names[0]])
+        if args.out_file.name != expected:
+            parser.error(f"--out-file must be named {expected}, not {args.out_file.name}")
+        args.outdir = args.out_file.parent
     try:
         wheels = build(args.outdir, names, binaries)
     except RuntimeError as error:

@@ -184,7 +184,7 @@ def test_load_plugin_configuration(api: Any) -> None:
     assert (existing.channel, existing.note) == ("alerts", "kept")
     assert api.load_plugin_configuration(TypedSettings) == {"Channel": "alerts", "Threshold": 3}
     target: dict[str, Any] = {"old": True}
-    assert api.load_plugin_configuration(target)["Channel"] == "alerts" and target["old"]
+    assert api.load_plugin_configuration(target)["channel"] == "alerts" and target["old"]
 
 
 def test_load_plugin_configuration_failures(api: Any) -> None:

@@ -3,6 +3,8 @@
 - `contract_stubs`: runs python-sdk/scripts/generate_protos.py on a
   proto_library, as `make generate` does, so that Bazel's output can be
   compared with the committed Python code.
+- `devserver_wheel`: packs a pluginapi-server binary into its platform
+  wheel of mattermost-plugin-devserver, with the script of `make wheels`.
 - `files_equal_test`: a diff_test per pair of files, for generated code
   that is also committed.
 - `pytest_test`: a py_test that runs pytest on its own test module through
@@ -10,9 +12,11 @@
 """
 
 load("//tools/bazel/private:contract_stubs.bzl", _contract_stubs = "contract_stubs")
+load("//tools/bazel/private:devserver_wheel.bzl", _devserver_wheel = "devserver_wheel")
 load("//tools/bazel/private:files_equal_test.bzl", _files_equal_test = "files_equal_test")
 load("//tools/bazel/private:pytest_test.bzl", _pytest_test = "pytest_test")
 
 contract_stubs = _contract_stubs
+devserver_wheel = _devserver_wheel
 files_equal_test = _files_equal_test
 pytest_test = _pytest_test
