@@ -25,6 +25,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -63,12 +64,13 @@ class Profile:
     sustained_rate: int
     sustained_seconds: int
     window_seconds: int
+    edits: int
 
 
 PROFILES = {
-    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1),
+    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1, 2),
     "full": Profile(
-        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10
+        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10, 20
     ),
 }
 
@@ -688,6 +690,73 @@ def figure_serve_http(binary_server: Path, profile: Profile) -> dict[str, Any]:
         dev.stop()
 
 
+# ---- 7. Edit to effect under the dev server's watch loop --------------------------
+
+#: The plugin that figure_edit edits: ServeHTTP answers its VERSION.
+EDIT_PLUGIN = """\
+import mattermost_plugin as mp
+
+VERSION = {version}
+
+
+class Edited(mp.Plugin):
+    def serve_http(self, context, request):
+        return mp.HTTPResponse(200, {{"Content-Type": "text/plain"}}, str(VERSION))
+"""
+EDIT_MANIFEST = {
+    "id": "bench.edit",
+    "name": "Edit to effect",
+    "version": "0.0.0",
+    "server": {"python": {"entry": "plugin.py:Edited"}},
+}
+
+
+def figure_edit(binary_server: Path, profile: Profile, workdir: Path) -> dict[str, Any]:
+    """From a write of plugin.py to the first hook answered by the new code.
+
+    The dev server runs with -watch, as ``mattermost-plugin dev --watch``
+    does; each edit rewrites plugin.py with a new VERSION, and a client asks
+    the plugin's ServeHTTP every 5 ms until the new VERSION answers.
+    """
+    plugin = workdir / "edit"
+    plugin.mkdir(parents=True, exist_ok=True)
+    (plugin / "plugin.json").write_text(json.dumps(EDIT_MANIFEST))
+    (plugin / "plugin.py").write_text(EDIT_PLUGIN.format(version=0))
+    dev = start_plugin_server(plugin, "-watch", binary=binary_server)
+    url = f"{dev.http_url}/plugins/{EDIT_MANIFEST['id']}/version"
+
+    def answer() -> str:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return str(response.read().decode())
+        except OSError:  # down while it restarts: 404, 503 or a refused read
+            return ""
+
+    seconds = []
+    try:
+        if answer() != "0":
+            raise RuntimeError("the plugin to edit does not answer")
+        for version in range(1, profile.edits + 1):
+            time.sleep(0.3)  # a pause between saves, as a person's
+            start = time.perf_counter()
+            (plugin / "plugin.py").write_text(EDIT_PLUGIN.format(version=version))
+            deadline = start + 30
+            while answer() != str(version):
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"edit {version} took no effect in 30 s")
+                time.sleep(0.005)
+            seconds.append(time.perf_counter() - start)
+    finally:
+        dev.stop()
+    ms = sorted(s * 1000 for s in seconds)
+    return {
+        "edits": len(ms),
+        "p50_ms": statistics.median(ms),
+        "max_ms": ms[-1],
+        "min_ms": ms[0],
+    }
+
+
 # ---- 6. Sustained load ------------------------------------------------------------
 
 
@@ -841,6 +910,13 @@ def targets(results: dict[str, Any]) -> list[Target]:
         ),
         Target("Spawn to handshake", hooks["start_ms"]["spawn_to_handshake"], 300.0, "ms", True),
         Target(
+            "Edit to effect under the dev server's -watch, p50",
+            results["edit"]["p50_ms"],
+            1000.0,
+            "ms",
+            True,
+        ),
+        Target(
             "import mattermost_plugin over import grpc",
             results["imports_ms"]["mattermost_plugin over grpc"],
             50.0,
@@ -959,6 +1035,20 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
         f"| ServeHTTP response | {http['mb_per_s']:.0f} "
         f"| {http['plugin_peak_growth_mib']:.1f} MiB (plugin) "
         f"| {http['server_peak_growth_mib']:.1f} MiB |",
+    ]
+    edit = results["edit"]
+    lines += [
+        "",
+        "## 7. Edit to effect (`mattermost-plugin dev --watch`)",
+        "",
+        "From a write of plugin.py to the first hook answered by the new code,",
+        f"over {edit['edits']} edits: the dev server notices the change, stops the plugin",
+        "(OnDeactivate), starts the new code (spawn, handshake, OnActivate), and ServeHTTP",
+        "answers with it.",
+        "",
+        "| p50 | min | max |",
+        "| --- | --- | --- |",
+        f"| {edit['p50_ms']:.0f} ms | {edit['min_ms']:.0f} ms | {edit['max_ms']:.0f} ms |",
     ]
     sus = results["sustained"]
     lines += [
@@ -1115,6 +1205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["serve_http"] = figure_serve_http(args.server, profile)
         step("6. sustained load")
         results["sustained"] = figure_sustained(server, profile)
+        step("7. edit to effect")
+        with tempfile.TemporaryDirectory(prefix="bench-edit-") as workdir:
+            results["edit"] = figure_edit(args.server, profile, Path(workdir))
     finally:
         server.stop()
     for key, figure in (("unary", unary), ("async", async_), ("hooks", hooks)):
