@@ -68,9 +68,7 @@ def mattermost_server(request: pytest.FixtureRequest) -> Iterator[ReferenceServe
 
 
 @pytest.fixture
-def plugin_server(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[PluginServerFactory]:
+def plugin_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PluginServerFactory]:
     """Start the dev server with a plugin: ``plugin_server(PluginClass_or_dir, *flags)``.
 
     A list of plugins starts one server that runs them all.

@@ -293,9 +293,7 @@ class ReferenceServer:
         while count() - before < wanted:
             if time.monotonic() >= deadline:
                 who = f"plugin {plugin_id}" if plugin_id else "the plugins"
-                raise TimeoutError(
-                    f"{who} did not apply the configuration change in {timeout:g} s"
-                )
+                raise TimeoutError(f"{who} did not apply the configuration change in {timeout:g} s")
             time.sleep(0.01)
 
     def environ(self) -> dict[str, str]:
