@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import pydoc
 from typing import Any
 
 import pytest
@@ -11,6 +12,9 @@ import mattermost_plugin as mp
 from mattermost_plugin._plugin.hookspec import HOOKS
 from mattermost_plugin._plugin.spec import Answer
 from mattermost_plugin.grpc import hooks_pb2
+
+#: pydoc's plain-text renderer (typeshed does not declare it).
+PLAIN = pydoc.plaintext  # type: ignore[attr-defined]
 
 
 def test_hook_names_come_from_the_contract() -> None:
@@ -112,6 +116,74 @@ def test_a_misspelled_hook_is_refused_with_the_closest_name() -> None:
                 pass
 
 
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("MessageWillBePosted", "message_will_be_posted"),
+        ("OnActivate", "on_activate"),
+        ("messageWillBePosted", "message_will_be_posted"),
+        ("ServeHTTP", "serve_http"),
+        ("Serve_Http", "serve_http"),
+    ],
+)
+def test_a_method_named_like_the_go_hook_is_refused_with_the_name_to_use(
+    name: str, method: str
+) -> None:
+    def handler(self: Any, *args: Any) -> None:
+        pass
+
+    with pytest.raises(TypeError) as info:
+        type("GoNames", (mp.AsyncPlugin,), {name: handler})
+    assert f"GoNames.{name} is named like the Go hook " in str(info.value)
+    assert f"rename {name} to {method}" in str(info.value)
+
+
+def test_a_go_named_helper_is_allowed_when_marked_or_private() -> None:
+    class Marked(mp.Plugin):
+        @mp.hook(mp.HookName.ON_ACTIVATE)
+        def OnActivate(self) -> None:  # marked: the name is the author's
+            pass
+
+        def _MessageWillBePosted(self) -> None:  # a private helper
+            pass
+
+        OnDeactivate = "not a method"
+
+    assert Marked.implemented_hooks() == ["OnActivate"]
+
+
+def test_help_of_the_plugin_classes_lists_every_hook_with_its_signature() -> None:
+    for base in (mp.Plugin, mp.AsyncPlugin):
+        text = pydoc.render_doc(base, renderer=PLAIN)
+        for spec in HOOKS.values():
+            assert spec.signature in text, spec.name
+            assert spec.summary.split()[1] in text  # its meaning's first words
+        assert (
+            "message_will_be_posted(self, context: Context, post: Post) -> Post | "
+            "tuple[Post | None, str] | None\n |          MessageWillBePosted runs before a post "
+            "is stored." in text
+        )
+    # Only the documentation: the base classes handle no hook.
+    assert mp.Plugin.implemented_hooks() == []
+    assert not hasattr(mp.Plugin, "message_will_be_posted")
+
+
+def test_help_of_a_hook_name_shows_its_signature_and_meaning() -> None:
+    text = pydoc.render_doc(mp.HookName.MESSAGE_WILL_BE_POSTED, renderer=PLAIN)
+    assert "<HookName.MESSAGE_WILL_BE_POSTED: 'MessageWillBePosted'>" in text
+    lines = [line.strip() for line in text.splitlines()]
+    assert (
+        "message_will_be_posted(self, context: Context, post: Post) -> Post | "
+        "tuple[Post | None, str] | None"
+    ) in lines
+    assert "MessageWillBePosted runs before a post is stored. It may keep, replace or" in lines
+    assert "Mattermost server 5.2 and later." in lines
+    for name, spec in HOOKS.items():
+        doc = pydoc.getdoc(name)
+        assert doc.startswith(spec.signature + "\n"), name
+        assert f"mattermost_plugin.hook(HookName.{name.name})" in " ".join(doc.split())
+
+
 def test_an_unknown_decorated_hook_is_refused() -> None:
     with pytest.raises(
         ValueError,
@@ -183,7 +255,15 @@ def test_public_values_pickle_and_print_on_one_line() -> None:
         assert "\n" not in repr(name)
     assert mp.HookName("OnActivate") is mp.HookName.ON_ACTIVATE
     assert mp.HookName.ON_ACTIVATE.value == "OnActivate"
-    assert isinstance(mp.HookName.ON_ACTIVATE, str)
+    # Not a str (pydoc would look a str up as a name: help() of a member
+    # could not show its signature), but equal to and hashed as its Go name.
+    assert mp.HookName.ON_ACTIVATE == "OnActivate"
+    assert "OnActivate" == mp.HookName.ON_ACTIVATE  # noqa: SIM300 - the reflected comparison
+    assert mp.HookName.ON_ACTIVATE != "OnDeactivate"
+    by_name: dict[Any, int] = {"OnActivate": 1}
+    assert by_name[mp.HookName.ON_ACTIVATE] == 1
+    assert mp.HookName.ON_ACTIVATE in ["OnActivate"]
+    assert str(mp.HookName.ON_ACTIVATE) == f"{mp.HookName.ON_ACTIVATE}" == "OnActivate"
 
 
 def test_the_base_classes_have_no_hooks() -> None:

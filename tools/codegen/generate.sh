@@ -4,7 +4,9 @@
 #   - the Go stubs (*.pb.go) beside the protos in mattermost/plugin, with buf and the
 #     protoc-gen-go and protoc-gen-go-grpc tools pinned in go.mod;
 #   - the Python stubs, the generated client methods and the models module
-#     of python-sdk, with python-sdk/scripts/generate_protos.py.
+#     of python-sdk, with python-sdk/scripts/generate_protos.py;
+#   - the hooks table of docs/writing-a-plugin.md (between its markers), with
+#     python-sdk/scripts/generate_hooks.py.
 #
 # With --check it writes nothing in the tree: it generates into a temporary
 # directory and fails if any committed generated file differs, is missing
@@ -24,11 +26,14 @@ generate_go() { (cd "$proto" && go tool buf generate -o "$1"); }
 generate_py() {
   "$python" python-sdk/scripts/generate_protos.py --out "$1" 2> >(grep -v '^Writing mypy to ' >&2)
 }
+guide=docs/writing-a-plugin.md
+generate_guide() { "$python" python-sdk/scripts/generate_hooks.py --doc "$1"; }
 
 if [[ ${1:-} != --check ]]; then
   generate_go .
   generate_py "$pkg"
-  echo "generated: Go stubs in $proto, Python code in $pkg"
+  generate_guide "$guide"
+  echo "generated: Go stubs in $proto, Python code in $pkg, the hooks table of $guide"
   exit 0
 fi
 
@@ -37,6 +42,8 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/go" "$tmp/py"
 generate_go "$tmp/go"
 generate_py "$tmp/py"
+cp "$guide" "$tmp/guide.md"
+generate_guide "$tmp/guide.md"
 
 stale=0
 compare() { # compare GENERATED_DIR COMMITTED_DIR NAME_PATTERN...
@@ -56,6 +63,10 @@ compare "$tmp/py/grpc" "$pkg/grpc" '*.py' '*.pyi'
 compare "$tmp/py/_api" "$pkg/_api" '*.py'
 compare "$tmp/py" "$pkg" models.py
 compare "$tmp/py/_plugin" "$pkg/_plugin" hookspec.py
+if ! cmp -s "$tmp/guide.md" "$guide"; then
+  echo "stale generated table: the hooks table of $guide" >&2
+  stale=1
+fi
 if [[ $stale != 0 ]]; then
   echo "generated code is stale: run \`make generate\` and commit the result" >&2
   exit 1

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, TypeVar
 from .._async_client import AsyncClient
 from .._client import Client
 from .hookspec import HOOKS, HookName
-from .spec import HookSpec
+from .spec import HookSpec, hooks_section
 
 if TYPE_CHECKING:
     # Only the annotation: logging is imported by the runtime that sets the logger.
@@ -26,6 +26,8 @@ _HOOK_ATTRIBUTE = "__mattermost_hook__"
 #: Hooks by the name of their handler method, and by their Go name.
 _BY_METHOD = {spec.method: spec for spec in HOOKS.values()}
 _BY_NAME: dict[str, HookSpec] = {spec.name: spec for spec in HOOKS.values()}
+#: Hooks by their name folded: lower case, without underscores.
+_BY_FOLDED = {spec.name.lower(): spec for spec in HOOKS.values()}
 #: How alike a method's name must be to a hook's to count as a misspelling.
 _MISSPELLING_CUTOFF = 0.85
 
@@ -130,6 +132,14 @@ def _collect_hooks(cls: type) -> dict[str, str]:
             declared = getattr(function, _HOOK_ATTRIBUTE, None)
             spec = _BY_NAME[declared] if declared else _BY_METHOD.get(attribute)
             if spec is None:
+                go_named = _BY_FOLDED.get(attribute.replace("_", "").lower())
+                if go_named is not None and callable(function) and not declared:
+                    # MessageWillBePosted, messageWillBePosted: Go's spelling.
+                    raise TypeError(
+                        f"{klass.__name__}.{attribute} is named like the Go hook "
+                        f"{go_named.name}; rename {attribute} to {go_named.method}: hook "
+                        "methods are named in snake case"
+                    )
                 if callable(function):
                     close = difflib.get_close_matches(
                         attribute, list(_BY_METHOD), n=1, cutoff=_MISSPELLING_CUTOFF
@@ -160,7 +170,8 @@ class PluginBase(Generic[_API]):
     decorated with :func:`hook`. Handlers may be plain or ``async``
     functions. The class is checked when it is defined: a handler whose
     signature cannot take the hook's arguments, or a public method whose
-    name is a near miss of a hook's, raises TypeError there.
+    name is a near miss of a hook's or its Go name (``MessageWillBePosted``),
+    raises TypeError there.
 
     Attributes:
         api: The Plugin API client, connected when the plugin is served.
@@ -233,3 +244,13 @@ class AsyncPlugin(PluginBase[AsyncClient]):
     """
 
     _is_plugin_base: ClassVar[bool] = True
+
+
+def _document_hooks(*classes: type) -> None:
+    """Append the list of hooks, with their signatures, to the classes' docstrings."""
+    section = hooks_section(HOOKS.values())
+    for cls in classes:
+        cls.__doc__ = f"{inspect.cleandoc(cls.__doc__ or '')}\n\n{section}"
+
+
+_document_hooks(Plugin, AsyncPlugin)

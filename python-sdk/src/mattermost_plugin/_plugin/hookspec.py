@@ -5,18 +5,18 @@
 
 from __future__ import annotations
 
-import enum
-
 from ..grpc import hooks_pb2 as _pb
-from .spec import Answer, HookSpec
+from .spec import Answer, HookNameBase, HookSpec, document_members
 
 
-class HookName(str, enum.Enum):
+class HookName(HookNameBase):
     """The name of a hook, as in Mattermost's Go ``plugin.Hooks`` interface.
 
     Pass one to :func:`mattermost_plugin.hook` to declare a handler under
     any method name; a method named like the hook in snake case
-    (``message_will_be_posted``) needs no decorator.
+    (``message_will_be_posted``) needs no decorator. A member equals its Go
+    name (``HookName.ON_ACTIVATE == "OnActivate"``), and ``help()`` of a
+    member shows the handler's signature and what the hook means.
     """
 
     #: OnActivate is called once the plugin has started. A failure stops the activation. Minimum
@@ -227,6 +227,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_activate(self) -> None",
+        doc="OnActivate is called once the plugin has started. A failure stops the activation.",
+        since="5.2",
     ),
     HookName.ON_DEACTIVATE: HookSpec(
         name="OnDeactivate",
@@ -237,6 +239,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_deactivate(self) -> None",
+        doc="OnDeactivate is called before the plugin is stopped.",
+        since="5.2",
     ),
     HookName.ON_CONFIGURATION_CHANGE: HookSpec(
         name="OnConfigurationChange",
@@ -247,6 +251,11 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_configuration_change(self) -> None",
+        doc=(
+            "OnConfigurationChange is called after the plugin's configuration or the server's "
+            "changed, and once before OnActivate."
+        ),
+        since="5.2",
     ),
     HookName.MESSAGE_WILL_BE_POSTED: HookSpec(
         name="MessageWillBePosted",
@@ -260,6 +269,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "message_will_be_posted(self, context: Context, post: Post) -> Post | tuple[Post | "
             "None, str] | None"
         ),
+        doc=(
+            "MessageWillBePosted runs before a post is stored. It may keep, replace or reject the "
+            "post."
+        ),
+        since="5.2",
     ),
     HookName.MESSAGE_WILL_BE_UPDATED: HookSpec(
         name="MessageWillBeUpdated",
@@ -273,6 +287,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "message_will_be_updated(self, context: Context, new_post: Post, old_post: Post) -> "
             "Post | tuple[Post | None, str] | None"
         ),
+        doc=(
+            "MessageWillBeUpdated runs before an edit is stored. Its answer replaces the edited "
+            "post; no post rejects the edit."
+        ),
+        since="5.2",
     ),
     HookName.MESSAGE_HAS_BEEN_POSTED: HookSpec(
         name="MessageHasBeenPosted",
@@ -283,6 +302,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="message_has_been_posted(self, context: Context, post: Post) -> None",
+        doc="MessageHasBeenPosted runs after a post was stored.",
+        since="5.2",
     ),
     HookName.MESSAGE_HAS_BEEN_UPDATED: HookSpec(
         name="MessageHasBeenUpdated",
@@ -296,6 +317,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "message_has_been_updated(self, context: Context, new_post: Post, old_post: Post) -> "
             "None"
         ),
+        doc="MessageHasBeenUpdated runs after an edit was stored.",
+        since="5.2",
     ),
     HookName.MESSAGE_HAS_BEEN_DELETED: HookSpec(
         name="MessageHasBeenDeleted",
@@ -306,6 +329,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="message_has_been_deleted(self, context: Context, post: Post) -> None",
+        doc="MessageHasBeenDeleted runs after a post was deleted.",
+        since="9.1",
     ),
     HookName.REACTION_HAS_BEEN_ADDED: HookSpec(
         name="ReactionHasBeenAdded",
@@ -316,6 +341,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="reaction_has_been_added(self, context: Context, reaction: Reaction) -> None",
+        doc="ReactionHasBeenAdded runs after a reaction was stored.",
+        since="5.30",
     ),
     HookName.REACTION_HAS_BEEN_REMOVED: HookSpec(
         name="ReactionHasBeenRemoved",
@@ -326,6 +353,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="reaction_has_been_removed(self, context: Context, reaction: Reaction) -> None",
+        doc="ReactionHasBeenRemoved runs after a reaction was removed.",
+        since="5.30",
     ),
     HookName.CHANNEL_HAS_BEEN_CREATED: HookSpec(
         name="ChannelHasBeenCreated",
@@ -336,6 +365,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="channel_has_been_created(self, context: Context, channel: Channel) -> None",
+        doc="ChannelHasBeenCreated runs after a channel, a direct or a group message was created.",
+        since="5.2",
     ),
     HookName.USER_HAS_JOINED_CHANNEL: HookSpec(
         name="UserHasJoinedChannel",
@@ -349,6 +380,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "user_has_joined_channel(self, context: Context, channel_member: ChannelMember, actor: "
             "User) -> None"
         ),
+        doc="UserHasJoinedChannel runs after a user joined a channel.",
+        since="5.2",
     ),
     HookName.USER_HAS_LEFT_CHANNEL: HookSpec(
         name="UserHasLeftChannel",
@@ -362,6 +395,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "user_has_left_channel(self, context: Context, channel_member: ChannelMember, actor: "
             "User) -> None"
         ),
+        doc="UserHasLeftChannel runs after a user left a channel.",
+        since="5.2",
     ),
     HookName.TEAM_MEMBER_WILL_BE_ADDED: HookSpec(
         name="TeamMemberWillBeAdded",
@@ -375,6 +410,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "team_member_will_be_added(self, context: Context, team_member: TeamMember) -> "
             "TeamMember | tuple[TeamMember | None, str] | None"
         ),
+        doc=(
+            "TeamMemberWillBeAdded runs before a user joins a team. It may keep, replace or reject "
+            "the membership."
+        ),
+        since="11.7",
     ),
     HookName.USER_HAS_JOINED_TEAM: HookSpec(
         name="UserHasJoinedTeam",
@@ -388,6 +428,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "user_has_joined_team(self, context: Context, team_member: TeamMember, actor: User) -> "
             "None"
         ),
+        doc="UserHasJoinedTeam runs after a user joined a team.",
+        since="5.2",
     ),
     HookName.USER_HAS_LEFT_TEAM: HookSpec(
         name="UserHasLeftTeam",
@@ -401,6 +443,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "user_has_left_team(self, context: Context, team_member: TeamMember, actor: User) -> "
             "None"
         ),
+        doc="UserHasLeftTeam runs after a user left a team.",
+        since="5.2",
     ),
     HookName.EXECUTE_COMMAND: HookSpec(
         name="ExecuteCommand",
@@ -413,6 +457,8 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "execute_command(self, context: Context, args: CommandArgs) -> CommandResponse | None"
         ),
+        doc="ExecuteCommand runs a slash command that the plugin registered.",
+        since="5.2",
     ),
     HookName.USER_HAS_BEEN_CREATED: HookSpec(
         name="UserHasBeenCreated",
@@ -423,6 +469,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="user_has_been_created(self, context: Context, user: User) -> None",
+        doc="UserHasBeenCreated runs after a user was created.",
+        since="5.10",
     ),
     HookName.USER_WILL_LOG_IN: HookSpec(
         name="UserWillLogIn",
@@ -433,6 +481,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.REJECT,
         result_field="",
         signature="user_will_log_in(self, context: Context, user: User) -> str | None",
+        doc="UserWillLogIn runs before a user logs in. A non-empty reason rejects the login.",
+        since="5.2",
     ),
     HookName.USER_HAS_LOGGED_IN: HookSpec(
         name="UserHasLoggedIn",
@@ -443,6 +493,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="user_has_logged_in(self, context: Context, user: User) -> None",
+        doc="UserHasLoggedIn runs after a user logged in.",
+        since="5.2",
     ),
     HookName.USER_HAS_BEEN_DEACTIVATED: HookSpec(
         name="UserHasBeenDeactivated",
@@ -453,6 +505,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="user_has_been_deactivated(self, context: Context, user: User) -> None",
+        doc="UserHasBeenDeactivated runs after a user was deactivated.",
+        since="9.1",
     ),
     HookName.USER_WILL_BE_UPDATED: HookSpec(
         name="UserWillBeUpdated",
@@ -466,6 +520,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "user_will_be_updated(self, context: Context, new_user: User, old_user: User) -> User |"
             " tuple[User | None, str] | None"
         ),
+        doc=(
+            "UserWillBeUpdated runs before a user's update is stored. It may replace or reject the "
+            "update."
+        ),
+        since="11.10",
     ),
     HookName.MESSAGES_WILL_BE_CONSUMED: HookSpec(
         name="MessagesWillBeConsumed",
@@ -476,6 +535,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.VALUE,
         result_field="posts",
         signature="messages_will_be_consumed(self, posts: list[Post]) -> list[Post] | None",
+        doc="MessagesWillBeConsumed runs before posts are sent to a client. It may replace them.",
+        since="9.3",
     ),
     HookName.MESSAGES_WILL_BE_CONSUMED_WITH_CONTEXT: HookSpec(
         name="MessagesWillBeConsumedWithContext",
@@ -489,6 +550,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "messages_will_be_consumed_with_context(self, context: Context, posts: list[Post]) -> "
             "list[Post] | None"
         ),
+        doc=(
+            "MessagesWillBeConsumedWithContext is MessagesWillBeConsumed with the request's "
+            "context."
+        ),
+        since="11.9",
     ),
     HookName.CHANNEL_WILL_BE_ARCHIVED: HookSpec(
         name="ChannelWillBeArchived",
@@ -501,6 +567,11 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "channel_will_be_archived(self, context: Context, channel: Channel) -> str | None"
         ),
+        doc=(
+            "ChannelWillBeArchived runs before a channel is archived. A non-empty reason rejects "
+            "it."
+        ),
+        since="11.7",
     ),
     HookName.CHANNEL_MEMBER_WILL_BE_ADDED: HookSpec(
         name="ChannelMemberWillBeAdded",
@@ -514,6 +585,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "channel_member_will_be_added(self, context: Context, channel_member: ChannelMember) ->"
             " ChannelMember | tuple[ChannelMember | None, str] | None"
         ),
+        doc=(
+            "ChannelMemberWillBeAdded runs before a user joins a channel. It may replace or reject "
+            "the membership."
+        ),
+        since="11.7",
     ),
     HookName.CHANNEL_WILL_BE_UPDATED: HookSpec(
         name="ChannelWillBeUpdated",
@@ -527,6 +603,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "channel_will_be_updated(self, context: Context, new_channel: Channel, old_channel: "
             "Channel) -> Channel | tuple[Channel | None, str] | None"
         ),
+        doc=(
+            "ChannelWillBeUpdated runs before a channel's update is stored. It may replace or "
+            "reject the update."
+        ),
+        since="11.9",
     ),
     HookName.CHANNEL_WILL_BE_RESTORED: HookSpec(
         name="ChannelWillBeRestored",
@@ -539,6 +620,11 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "channel_will_be_restored(self, context: Context, channel: Channel) -> str | None"
         ),
+        doc=(
+            "ChannelWillBeRestored runs before an archived channel is restored. A non-empty reason "
+            "rejects it."
+        ),
+        since="11.9",
     ),
     HookName.FILE_WILL_BE_DOWNLOADED: HookSpec(
         name="FileWillBeDownloaded",
@@ -552,6 +638,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "file_will_be_downloaded(self, context: Context, file_info: FileInfo, user_id: str, "
             "download_type: str) -> str | None"
         ),
+        doc=(
+            "FileWillBeDownloaded runs before a file is downloaded. A non-empty reason rejects the "
+            "download."
+        ),
+        since="11.5",
     ),
     HookName.ON_PLUGIN_CLUSTER_EVENT: HookSpec(
         name="OnPluginClusterEvent",
@@ -564,6 +655,11 @@ HOOKS: dict[HookName, HookSpec] = {
         signature=(
             "on_plugin_cluster_event(self, context: Context, event: PluginClusterEvent) -> None"
         ),
+        doc=(
+            "OnPluginClusterEvent delivers an event that another node's copy of the plugin "
+            "published."
+        ),
+        since="5.36",
     ),
     HookName.ON_WEBSOCKET_CONNECT: HookSpec(
         name="OnWebSocketConnect",
@@ -574,6 +670,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_websocket_connect(self, web_conn_id: str, user_id: str) -> None",
+        doc="OnWebSocketConnect runs when a websocket connection opens.",
+        since="6.0",
     ),
     HookName.ON_WEBSOCKET_DISCONNECT: HookSpec(
         name="OnWebSocketDisconnect",
@@ -584,6 +682,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_websocket_disconnect(self, web_conn_id: str, user_id: str) -> None",
+        doc="OnWebSocketDisconnect runs when a websocket connection closes.",
+        since="6.0",
     ),
     HookName.RUN_DATA_RETENTION: HookSpec(
         name="RunDataRetention",
@@ -594,6 +694,11 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.VALUE,
         result_field="deleted",
         signature="run_data_retention(self, now_time: int, batch_size: int) -> int | None",
+        doc=(
+            "RunDataRetention deletes the plugin's data older than the retention policy allows, in "
+            "batches."
+        ),
+        since="6.4",
     ),
     HookName.ON_INSTALL: HookSpec(
         name="OnInstall",
@@ -604,6 +709,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_install(self, context: Context, event: OnInstallEvent) -> None",
+        doc="OnInstall runs after an admin installed the plugin during onboarding.",
+        since="6.5",
     ),
     HookName.ON_SEND_DAILY_TELEMETRY: HookSpec(
         name="OnSendDailyTelemetry",
@@ -614,6 +721,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_send_daily_telemetry(self) -> None",
+        doc="OnSendDailyTelemetry runs when the server sends its daily telemetry.",
+        since="6.5",
     ),
     HookName.ON_CLOUD_LIMITS_UPDATED: HookSpec(
         name="OnCloudLimitsUpdated",
@@ -624,6 +733,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.NONE,
         result_field="",
         signature="on_cloud_limits_updated(self, limits: ProductLimits) -> None",
+        doc="OnCloudLimitsUpdated runs when the workspace's product limits changed.",
+        since="7.0",
     ),
     HookName.CONFIGURATION_WILL_BE_SAVED: HookSpec(
         name="ConfigurationWillBeSaved",
@@ -634,6 +745,11 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.VALUE,
         result_field="config",
         signature="configuration_will_be_saved(self, new_config: Config) -> Config | None",
+        doc=(
+            "ConfigurationWillBeSaved runs before the server's configuration is saved. It may "
+            "replace it, or fail the save."
+        ),
+        since="8.0",
     ),
     HookName.PREFERENCES_HAVE_CHANGED: HookSpec(
         name="PreferencesHaveChanged",
@@ -647,6 +763,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "preferences_have_changed(self, context: Context, preferences: list[Preference]) -> "
             "None"
         ),
+        doc="PreferencesHaveChanged runs after a user's preferences changed.",
+        since="9.5",
     ),
     HookName.NOTIFICATION_WILL_BE_PUSHED: HookSpec(
         name="NotificationWillBePushed",
@@ -660,6 +778,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "notification_will_be_pushed(self, push_notification: PushNotification, user_id: str) "
             "-> PushNotification | tuple[PushNotification | None, str] | None"
         ),
+        doc=(
+            "NotificationWillBePushed runs before a push notification is sent. It may replace or "
+            "reject it."
+        ),
+        since="9.0",
     ),
     HookName.ON_SHARED_CHANNELS_PING: HookSpec(
         name="OnSharedChannelsPing",
@@ -670,6 +793,11 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.VALUE,
         result_field="healthy",
         signature="on_shared_channels_ping(self, remote_cluster: RemoteCluster) -> bool | None",
+        doc=(
+            "OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is "
+            "healthy."
+        ),
+        since="9.5",
     ),
     HookName.ON_SHARED_CHANNELS_ATTACHMENT_SYNC_MSG: HookSpec(
         name="OnSharedChannelsAttachmentSyncMsg",
@@ -683,6 +811,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "on_shared_channels_attachment_sync_msg(self, file_info: FileInfo, post: Post, "
             "remote_cluster: RemoteCluster) -> None"
         ),
+        doc=(
+            "OnSharedChannelsAttachmentSyncMsg delivers a file attachment of a shared channel to "
+            "the plugin, as a remote."
+        ),
+        since="9.5",
     ),
     HookName.ON_SHARED_CHANNELS_PROFILE_IMAGE_SYNC_MSG: HookSpec(
         name="OnSharedChannelsProfileImageSyncMsg",
@@ -696,6 +829,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "on_shared_channels_profile_image_sync_msg(self, user: User, remote_cluster: "
             "RemoteCluster) -> None"
         ),
+        doc=(
+            "OnSharedChannelsProfileImageSyncMsg delivers a user's profile image of a shared "
+            "channel to the plugin, as a remote."
+        ),
+        since="9.5",
     ),
     HookName.DRAFT_WILL_BE_UPSERTED: HookSpec(
         name="DraftWillBeUpserted",
@@ -709,6 +847,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "draft_will_be_upserted(self, context: Context, draft: Draft) -> Draft | tuple[Draft | "
             "None, str] | None"
         ),
+        doc="DraftWillBeUpserted runs before a draft is stored. It may replace or reject it.",
+        since="11.9",
     ),
     HookName.SCHEDULED_POST_WILL_BE_CREATED: HookSpec(
         name="ScheduledPostWillBeCreated",
@@ -722,6 +862,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "scheduled_post_will_be_created(self, context: Context, scheduled_post: ScheduledPost) "
             "-> ScheduledPost | tuple[ScheduledPost | None, str] | None"
         ),
+        doc=(
+            "ScheduledPostWillBeCreated runs before a scheduled post is stored. It may replace or "
+            "reject it."
+        ),
+        since="11.9",
     ),
     HookName.EMAIL_NOTIFICATION_WILL_BE_SENT: HookSpec(
         name="EmailNotificationWillBeSent",
@@ -735,6 +880,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "email_notification_will_be_sent(self, email_notification: EmailNotification) -> "
             "EmailNotificationContent | tuple[EmailNotificationContent | None, str] | None"
         ),
+        doc=(
+            "EmailNotificationWillBeSent runs before a notification email is sent. It may rewrite "
+            "its content or drop it."
+        ),
+        since="11.0",
     ),
     HookName.GENERATE_SUPPORT_DATA: HookSpec(
         name="GenerateSupportData",
@@ -745,6 +895,8 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.VALUE,
         result_field="files",
         signature="generate_support_data(self, context: Context) -> list[FileData] | None",
+        doc="GenerateSupportData adds the plugin's files to a support packet.",
+        since="9.8",
     ),
     HookName.WEBSOCKET_MESSAGE_HAS_BEEN_POSTED: HookSpec(
         name="WebSocketMessageHasBeenPosted",
@@ -758,6 +910,8 @@ HOOKS: dict[HookName, HookSpec] = {
             "websocket_message_has_been_posted(self, web_conn_id: str, user_id: str, request: "
             "WebSocketRequest) -> None"
         ),
+        doc="WebSocketMessageHasBeenPosted runs when a client sent a request over its websocket.",
+        since="6.0",
     ),
     HookName.ON_SHARED_CHANNELS_SYNC_MSG: HookSpec(
         name="OnSharedChannelsSyncMsg",
@@ -771,6 +925,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "on_shared_channels_sync_msg(self, msg: SyncMsg, remote_cluster: RemoteCluster) -> "
             "SyncResponse | None"
         ),
+        doc=(
+            "OnSharedChannelsSyncMsg delivers a batch of a shared channel's changes to the plugin, "
+            "as a remote."
+        ),
+        since="9.5",
     ),
     HookName.ON_SAML_LOGIN: HookSpec(
         name="OnSAMLLogin",
@@ -784,6 +943,11 @@ HOOKS: dict[HookName, HookSpec] = {
             "on_saml_login(self, context: Context, user: User, assertion: SAMLAssertionInfo) -> "
             "None"
         ),
+        doc=(
+            "OnSAMLLogin runs after a user logged in with SAML, with the assertion. An error fails "
+            "the login."
+        ),
+        since="10.7",
     ),
     HookName.FILE_WILL_BE_UPLOADED: HookSpec(
         name="FileWillBeUploaded",
@@ -797,6 +961,14 @@ HOOKS: dict[HookName, HookSpec] = {
             "file_will_be_uploaded(self, context: Context, info: FileInfo, file: FileReader, "
             "output: FileWriter) -> FileInfo | tuple[FileInfo | None, str] | None"
         ),
+        doc=(
+            "FileWillBeUploaded runs before an uploaded file is stored. The file's info and then "
+            "its content in chunks flow in, the content ending with the stream; the plugin may "
+            "stream replacement content out, and ends with the info to store (unset keeps it) or a "
+            "rejection reason. Content streamed out replaces the file's, as upstream's output "
+            "writer does."
+        ),
+        since="5.2",
     ),
     HookName.SERVE_HTTP: HookSpec(
         name="ServeHTTP",
@@ -807,6 +979,13 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.HTTP,
         result_field="",
         signature="serve_http(self, context: Context, request: HTTPRequest) -> HTTPResponse",
+        doc=(
+            "ServeHTTP handles an HTTP request to /plugins/{plugin_id}/...: the request's head and "
+            "then its body in chunks flow in, the body ending with the stream; the response's head "
+            "and then its body in chunks flow out. A failure before the response head makes the "
+            "host answer 500."
+        ),
+        since="5.2",
     ),
     HookName.SERVE_METRICS: HookSpec(
         name="ServeMetrics",
@@ -817,5 +996,12 @@ HOOKS: dict[HookName, HookSpec] = {
         answer=Answer.HTTP,
         result_field="",
         signature="serve_metrics(self, context: Context, request: HTTPRequest) -> HTTPResponse",
+        doc=(
+            "ServeMetrics serves the plugin's metrics endpoint to the server's metrics port, "
+            "streamed as ServeHTTP."
+        ),
+        since="9.2",
     ),
 }
+
+document_members(HOOKS.items())
