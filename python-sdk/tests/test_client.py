@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import pydoc
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,9 @@ from mattermost_plugin._internal.channel import channel_args
 from mattermost_plugin._internal.core import CallPolicy
 
 from fake_server import FakePluginAPI, serve
+
+#: pydoc's plain-text renderer (typeshed does not declare it).
+PLAIN = pydoc.plaintext  # type: ignore[attr-defined]
 
 
 def test_explicit_arguments_override_the_environment(
@@ -62,6 +67,23 @@ def test_bad_target(target: str) -> None:
         mp.Client(target, token="t")
     with pytest.raises(ValueError, match="target"):
         mp.AsyncClient(target, token="t")
+
+
+@pytest.mark.parametrize("client_class", [mp.Client, mp.AsyncClient])
+def test_a_positional_token_is_refused_naming_token_keyword(client_class: type) -> None:
+    name = client_class.__name__
+    with pytest.raises(TypeError) as info:
+        client_class("unix:///x", "t")
+    assert str(info.value) == (
+        f"{name}() takes the target as its only positional argument; pass the token as "
+        f"token=: {name}(target, token=...)"
+    )
+    with pytest.raises(TypeError, match=r"token="):
+        client_class("unix:///x", "t", 5)
+    # The signature shows no catch-all: target, then keywords.
+    signature = inspect.signature(client_class)
+    assert list(signature.parameters) == ["target", "token", "timeout", "channel_options"]
+    assert "_positional" not in pydoc.render_doc(client_class, renderer=PLAIN)
 
 
 @pytest.mark.parametrize("target", ["unix:///" + "d" * 106, "unix:relative.sock", "127.0.0.1:1"])

@@ -359,7 +359,7 @@ def start_plugin(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     source = tmp_path / "echo_plugin.py"
     source.write_text(textwrap.dedent(PLUGIN_SOURCE))
     return subprocess.Popen(
-        [sys.executable, "-m", "mattermost_plugin", f"{source}:Echo"],
+        [sys.executable, "-m", "mattermost_plugin.serve", f"{source}:Echo"],
         env=plugin_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -490,7 +490,7 @@ def test_a_plugin_whose_host_is_killed_stops(tmp_path: Path, go_server: GoServer
             HOST_SOURCE,
             sys.executable,
             "-m",
-            "mattermost_plugin",
+            "mattermost_plugin.serve",
             f"{source}:Echo",
         ],
         env=plugin_env({**COOKIE, **go_server.environ()}),
@@ -524,7 +524,7 @@ def test_a_plugin_whose_host_is_killed_stops(tmp_path: Path, go_server: GoServer
 def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
     (tmp_path / "empty_plugin.py").write_text("x = 1\n")
     result = subprocess.run(
-        [sys.executable, "-m", "mattermost_plugin", str(tmp_path / "empty_plugin.py")],
+        [sys.executable, "-m", "mattermost_plugin.serve", str(tmp_path / "empty_plugin.py")],
         env=plugin_env(COOKIE),
         capture_output=True,
         text=True,
@@ -532,7 +532,7 @@ def test_a_missing_plugin_class_is_reported(tmp_path: Path) -> None:
         close_fds=False,
     )
     assert result.returncode == 1
-    assert "defines 0 plugin classes (none); name one" in result.stderr
+    assert "empty_plugin.py defines no plugin class" in result.stderr
 
 
 # ---- AutoMTLS --------------------------------------------------------------

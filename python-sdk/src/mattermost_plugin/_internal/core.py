@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import inspect
 import math
 import os
+import sys
+import warnings
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import grpc
 import grpc.aio
@@ -134,7 +137,10 @@ class _Core:
     def __init__(
         self,
         target: str | None = None,
-        *,
+        # Only to refuse a positional token with a message that says token=;
+        # typed NoReturn so that type checkers refuse it too, and hidden from
+        # the signature below.
+        *_positional: NoReturn,
         token: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         channel_options: ChannelOptions | None = None,
@@ -149,6 +155,12 @@ class _Core:
             timeout: Default seconds per call; ``None`` for no deadline.
             channel_options: Message size and keepalive settings.
         """
+        if _positional:
+            name = type(self).__name__
+            raise TypeError(
+                f"{name}() takes the target as its only positional argument; pass the token "
+                f"as token=: {name}(target, token=...)"
+            )
         if channel_options is not None and not isinstance(channel_options, ChannelOptions):
             raise TypeError(
                 f"channel_options must be a ChannelOptions, not {type(channel_options).__name__}"
@@ -160,6 +172,11 @@ class _Core:
 
     def _init_channel(self) -> None:
         raise NotImplementedError
+
+    #: Set by the plugin runtime on the plugin's own blocking client: its
+    #: first call from a running event loop (an ``async`` handler of a
+    #: sync plugin) warns; see :func:`_warn_blocking_in_loop`.
+    _warn_in_event_loop: bool = False
 
     @property
     def target(self) -> str:
@@ -199,6 +216,39 @@ class _Core:
         return ClientClosedError(f"{method}: the client was closed during the call")
 
 
+def _public_signature(function: Any) -> inspect.Signature:  # noqa: ANN401 - a function
+    """``function``'s signature without its parameters whose names start with ``_``."""
+    signature = inspect.signature(function)
+    kept = [p for p in signature.parameters.values() if not p.name.startswith("_")]
+    return signature.replace(parameters=kept)
+
+
+# help(Client) and inspect.signature(Client) show (target=None, *, token=None, ...).
+_Core.__init__.__signature__ = _public_signature(_Core.__init__)  # type: ignore[attr-defined]
+
+#: The warning of a blocking call from an event loop, given once per process.
+BLOCKING_CALL_WARNING = (
+    "a blocking Client call from an async handler stalls every hook; "
+    "subclass mattermost_plugin.AsyncPlugin and await self.api"
+)
+#: The SDK's package directory: the frames that a warning skips.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _warn_blocking_in_loop(core: _Core) -> None:
+    """Warn, once, when ``core`` is called on a thread that runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    core._warn_in_event_loop = False
+    # Point at the plugin's line: skip this module's and the SDK's frames.
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
+    warnings.warn(BLOCKING_CALL_WARNING, RuntimeWarning, stacklevel=level + 1)
+
+
 class SyncCore(_Core):
     """The blocking half: a ``grpc.Channel`` and the call that uses it."""
 
@@ -214,6 +264,8 @@ class SyncCore(_Core):
         timeout: Timeout,
     ) -> _Resp:
         self._check_open(name)
+        if self._warn_in_event_loop:
+            _warn_blocking_in_loop(self)
         deadline = self._policy.deadline(timeout)
         try:
             return method(request, timeout=deadline, metadata=self._policy.metadata)
@@ -259,6 +311,8 @@ class SyncCore(_Core):
     ) -> ByteStream:
         """Start a server-streaming call; its chunks arrive through the stream."""
         self._check_open(name)
+        if self._warn_in_event_loop:
+            _warn_blocking_in_loop(self)
         deadline = self._policy.deadline(timeout)
         try:
             call = method(request, timeout=deadline, metadata=self._policy.metadata)
@@ -277,6 +331,8 @@ class SyncCore(_Core):
     ) -> HTTPResponse:
         """Run a bidirectional HTTP call: send the request, return the answer's head and body."""
         self._check_open(name)
+        if self._warn_in_event_loop:
+            _warn_blocking_in_loop(self)
         deadline = self._policy.deadline(timeout)
         try:
             call = method(iter(upload), timeout=deadline, metadata=self._policy.metadata)

@@ -26,8 +26,13 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
     process gets SIGTERM or SIGINT. When the host sets ``PLUGIN_CLIENT_CERT``,
     the connection uses go-plugin's AutoMTLS. It ends the process: with 0
     after a stop, without waiting for plain handlers still running past
-    their deadline, and with 1 when the process was not started by a host
-    or the host's certificate is unusable.
+    their deadline, and with 1 when the plugin cannot start (the process
+    was not started by a host, the class's ``__init__`` raised, the host's
+    certificate is unusable), after one hclog JSON line on stderr whose
+    ``startup_error`` names the cause, which the host reports.
+
+    The root logger and ``warnings`` are sent to the server log as well,
+    the root logger at INFO unless the plugin configured logging itself.
     """
     from . import runner
 

@@ -4,43 +4,131 @@ A :class:`APILogHandler` queues records and one thread sends them with its
 own blocking client, so that logging never blocks a hook or the event loop
 and never re-enters the caller's client. When the queue is full, or the API
 cannot be reached, records go to stderr as hclog JSON lines, which the host
-re-logs under the plugin's id.
+re-logs under the plugin's id. A record's ``extra`` fields travel as the
+log call's key/value pairs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 import queue
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any, Callable, TextIO
 
-__all__ = ["APILogHandler", "LogWriter", "hclog_line"]
+__all__ = [
+    "APILogHandler",
+    "LogWriter",
+    "hclog_line",
+    "hclog_timestamp",
+    "record_fields",
+    "startup_error_line",
+]
 
 #: Records waiting to be sent, at most; more go to stderr.
 QUEUE_SIZE = 10_000
 #: The longest message sent; longer ones are cut.
 MAX_MESSAGE = 64 * 1024
+#: The most ``extra`` fields a record sends, and the longest key or value;
+#: the server keeps as many (64 fields of 1 KiB).
+MAX_FIELDS = 64
+MAX_FIELD = 1024
+#: The hclog module of the lines that the runtime itself writes to stderr.
+HCLOG_MODULE = "mattermost_plugin"
+#: The longest traceback in a start failure line; longer ones lose their middle.
+MAX_TRACEBACK = 16 * 1024
 
 _STOP = object()
 
+#: The attributes of every LogRecord; the others came from ``extra``.
+_RECORD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__
+) | {"message", "asctime", "taskName"}
+
+
+def hclog_timestamp(created: float) -> str:
+    """The time as go-plugin parses hclog's "@timestamp": 2006-01-02T15:04:05.000000Z07:00."""
+    moment = datetime.datetime.fromtimestamp(created, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _hclog_level(levelno: int) -> str:
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warn"
+    if levelno >= logging.INFO:
+        return "info"
+    return "debug" if levelno >= logging.DEBUG else "trace"
+
 
 def hclog_line(record: logging.LogRecord, message: str) -> str:
-    """A JSON log line that hashicorp/go-plugin hosts parse and re-log."""
-    level = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn"}.get(
-        record.levelno, "error" if record.levelno >= logging.ERROR else "trace"
-    )
+    """A JSON log line that hashicorp/go-plugin hosts parse and re-log with its level."""
     entry = {
-        "@level": level,
+        **record_fields(record),  # first, so that they cannot replace the line's own keys
+        "@level": _hclog_level(record.levelno),
         "@message": message,
-        "@timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        + f".{int(record.msecs):03d}Z",
+        "@timestamp": hclog_timestamp(record.created),
         "logger": record.name,
     }
-    return json.dumps(entry, ensure_ascii=False)
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+def startup_error_line(cause: str, traceback: str = "", created: float | None = None) -> str:
+    """The hclog JSON line with which a plugin that cannot start says why.
+
+    The host (the supervisor) takes ``startup_error`` as the error of the
+    start; ``traceback`` is the formatted traceback, its middle cut to
+    :data:`MAX_TRACEBACK` characters.
+    """
+    if len(traceback) > MAX_TRACEBACK:
+        head = MAX_TRACEBACK // 4
+        tail = MAX_TRACEBACK - head
+        traceback = f"{traceback[:head]}\n[... cut ...]\n{traceback[-tail:]}"
+    entry = {
+        "@level": "error",
+        "@message": cause,
+        "@timestamp": hclog_timestamp(time.time() if created is None else created),
+        "@module": HCLOG_MODULE,
+        "startup_error": cause,
+        "traceback": traceback,
+    }
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _field_value(value: object) -> str:
+    """A field's value as text: strings as they are, JSON values as JSON, others with str()."""
+    if isinstance(value, str):
+        return _cut(value, MAX_FIELD)
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        try:
+            text = str(value)
+        except Exception:
+            text = f"<unprintable {type(value).__name__}>"
+    return _cut(text, MAX_FIELD)
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, str]:
+    """The fields that ``extra`` gave the record, as text; at most :data:`MAX_FIELDS`."""
+    fields: dict[str, str] = {}
+    for key, value in record.__dict__.items():
+        if key in _RECORD_ATTRIBUTES or key.startswith("_"):
+            continue
+        if len(fields) == MAX_FIELDS:
+            break
+        fields[_cut(str(key), MAX_FIELD)] = _field_value(value)
+    return fields
 
 
 class APILogHandler(logging.Handler):
@@ -57,14 +145,24 @@ class APILogHandler(logging.Handler):
         self._connect = connect
         self._stream = stream
         self._queue: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
+        self._emitting = threading.local()
         self._thread = threading.Thread(target=self._send_all, name="plugin-log", daemon=True)
         self._thread.start()
 
     def emit(self, record: logging.LogRecord) -> None:
+        # A record logged while a record is sent (by grpc, say, on the
+        # sending thread) or while one is emitted goes to stderr: sending
+        # it would send another, without end.
+        if threading.current_thread() is self._thread or getattr(self._emitting, "busy", False):
+            self._fallback(record)
+            return
+        self._emitting.busy = True
         try:
             self._queue.put_nowait(record)
         except queue.Full:
             self._fallback(record)
+        finally:
+            self._emitting.busy = False
 
     def close(self, timeout: float = 5.0) -> None:
         """Send what is queued (waiting at most ``timeout`` seconds), then stop."""
@@ -83,8 +181,12 @@ class APILogHandler(logging.Handler):
             pass
 
     def _text(self, record: logging.LogRecord) -> str:
-        text = self.format(record)
-        return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+        return _cut(self.format(record), MAX_MESSAGE)
+
+    @staticmethod
+    def _fields(record: logging.LogRecord) -> Mapping[str, str]:
+        # The logger's name wins over an extra field of that name.
+        return {**record_fields(record), "logger": record.name}
 
     def _send_all(self) -> None:
         client: Any = None
@@ -105,7 +207,7 @@ class APILogHandler(logging.Handler):
                     if level >= logging.INFO
                     else client.log_debug
                 )
-                send(self._text(record), {"logger": record.name}, timeout=5)
+                send(self._text(record), self._fields(record), timeout=5)
             except Exception:
                 self._fallback(record)
         if client is not None:

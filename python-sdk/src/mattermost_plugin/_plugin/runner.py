@@ -1,4 +1,12 @@
-"""``mattermost_plugin.run``: serve a plugin class to a go-plugin host."""
+"""``mattermost_plugin.run``: serve a plugin class to a go-plugin host.
+
+Logging: the plugin's ``self.logger`` (level DEBUG, not propagating) and the
+root logger both send their records to the server log through the Plugin
+API, so that the plugin's own loggers (``logging.getLogger(__name__)``),
+its libraries' and ``warnings`` (``logging.captureWarnings``) reach it with
+their level. The root logger is set to INFO unless the plugin configured
+logging itself before it was served (a root handler or level of its own).
+"""
 
 from __future__ import annotations
 
@@ -20,13 +28,13 @@ import grpc
 from .._async_client import AsyncClient
 from .._client import Client
 from ..exceptions import PluginAPIError
-from . import goplugin, mtls
+from . import goplugin, mtls, startup
 from .base import AsyncPlugin, PluginBase
 from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
 from .threads import HandlerThreads
 
-__all__ = ["MANIFEST_ENV", "claim_stdout", "run", "serve"]
+__all__ = ["MANIFEST_ENV", "ROOT_LOG_LEVEL", "claim_stdout", "run", "serve"]
 
 #: The path of the plugin's manifest, which the supervisor sets.
 MANIFEST_ENV = "MATTERMOST_PLUGIN_MANIFEST"
@@ -40,6 +48,8 @@ STOP_GRACE_SECONDS = 1.0
 LOG_FLUSH_SECONDS = 0.5
 #: Threads that run plain (not async) handlers.
 HOOK_THREADS = 16
+#: The root logger's level in a plugin that did not configure logging itself.
+ROOT_LOG_LEVEL = logging.INFO
 
 
 class _Stdout:
@@ -54,7 +64,7 @@ def claim_stdout() -> TextIO:
     After this, ``print`` and native writes to file descriptor 1 go to
     stderr, which the host logs, so that nothing but the handshake line
     reaches the host's end of stdout. It is idempotent, and
-    ``python -m mattermost_plugin`` calls it before importing the plugin,
+    ``python -m mattermost_plugin.serve`` calls it before importing the plugin,
     so that even prints at import time are safe.
     """
     if _Stdout.stream is not None:
@@ -79,16 +89,13 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
     try:
         goplugin.check_environment(os.environ)
     except goplugin.HandshakeError as error:
-        print(error, file=sys.stderr)
-        raise SystemExit(1) from None
+        startup.fail(str(error))
     stdout = claim_stdout()
     try:
         with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
             asyncio.run(serve(plugin_class, os.environ, stdout))
-    except mtls.AutoMTLSError as error:
-        print(f"AutoMTLS: {error}", file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(1)
+    except startup.StartupError as error:
+        startup.fail(str(error), error.__cause__)
     # A plain handler still running past its deadline cannot be stopped;
     # leave without waiting for its thread.
     sys.stderr.flush()
@@ -104,16 +111,57 @@ def _manifest(environ: Mapping[str, str]) -> dict[str, Any]:
     return manifest if isinstance(manifest, dict) else {}
 
 
-def _make_logger(plugin_id: str) -> logging.Logger:
+def _make_logger(plugin_id: str, handler: logging.Handler) -> logging.Logger:
+    """``self.logger``: every level, to the server log only.
+
+    Its records do not propagate, so that the root logger's handlers do not
+    log them twice.
+    """
     logger = logging.getLogger(f"mattermost_plugin.plugin.{plugin_id}")
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    # Its own client, found as the plugin's is (the environment's target
-    # and token), so that logging never waits on the plugin's calls.
-    handler = APILogHandler(Client)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     return logger
+
+
+class _Forward(logging.Handler):
+    """Hands records to another handler, which its ``close`` leaves open.
+
+    The root logger gets one of these rather than the API handler itself,
+    so that a plugin that resets the root logger's handlers
+    (``logging.basicConfig(force=True)`` closes them) does not stop
+    ``self.logger``'s.
+    """
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__()
+        self._target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._target.handle(record)
+
+
+class _RootLogging:
+    """Sends the root logger's records, and warnings, through ``handler`` while served."""
+
+    def __init__(self, handler: logging.Handler) -> None:
+        self._handler = _Forward(handler)
+        self._root = logging.getLogger()
+        # A plugin that set up logging before it was served keeps its level.
+        self._set_level = not self._root.handlers and self._root.level == logging.WARNING
+        self._level = self._root.level
+
+    def __enter__(self) -> None:
+        self._root.addHandler(self._handler)
+        if self._set_level:
+            self._root.setLevel(ROOT_LOG_LEVEL)
+        logging.captureWarnings(True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        logging.captureWarnings(False)
+        self._root.removeHandler(self._handler)
+        if self._set_level:
+            self._root.setLevel(self._level)
 
 
 async def _watch_host(host_pid: int, stopping: asyncio.Event, logger: logging.Logger) -> None:
@@ -136,68 +184,126 @@ def _redirect_stdout(logger: logging.Logger) -> None:
     sys.stdout = LogWriter(logger)
 
 
-async def serve(
-    plugin_class: type[PluginBase[Any]], environ: Mapping[str, str], stdout: TextIO
-) -> None:
-    """Serve the plugin until it is told to stop; see :func:`run`."""
-    manifest = _manifest(environ)
-    plugin_id = str(manifest.get("id") or plugin_class.__name__)
-    logger = _make_logger(plugin_id)
-    # The attributes are set before __init__ runs, so that it can use them.
+def _new_plugin(
+    plugin_class: type[PluginBase[Any]], manifest: dict[str, Any], logger: logging.Logger
+) -> PluginBase[Any]:
+    """Make the plugin; its attributes are set before ``__init__`` runs, so that it can use them."""
     plugin = plugin_class.__new__(plugin_class)
     plugin.manifest = manifest
     plugin.configuration = {}
     plugin.logger = logger
-    plugin.api = AsyncClient() if issubclass(plugin_class, AsyncPlugin) else Client()
+    if issubclass(plugin_class, AsyncPlugin):
+        plugin.api = AsyncClient()
+    else:
+        client = Client()
+        # An async handler of a sync plugin that calls it stalls the event
+        # loop: warn once (RuntimeWarning, which reaches the server log).
+        client._warn_in_event_loop = True
+        plugin.api = client
     plugin_class.__init__(plugin)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    watchdog = asyncio.ensure_future(_watch_host(os.getppid(), stopping, logger))
-    threads = HandlerThreads(HOOK_THREADS)
-    socket_dir = tempfile.mkdtemp(prefix="mmplugin-", dir=goplugin.socket_directory(environ))
-    socket_path = os.path.join(socket_dir, "plugin.sock")
-    server = grpc.aio.server(
-        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
-    )
-    server.add_generic_rpc_handlers([HookDispatcher(plugin, threads, logger).generic_handler()])
-    server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
+    return plugin
+
+
+async def serve(
+    plugin_class: type[PluginBase[Any]], environ: Mapping[str, str], stdout: TextIO
+) -> None:
+    """Serve the plugin until it is told to stop; see :func:`run`.
+
+    Raises:
+        startup.StartupError: The plugin could not start (its ``__init__``
+            raised, the host's certificate is unusable, ...); nothing was
+            served and the handshake line was not written. Its message names
+            the cause, its ``__cause__`` is the exception.
+    """
+    # Its own client, found as the plugin's is (the environment's target and
+    # token), so that logging never waits on the plugin's calls.
+    handler = APILogHandler(Client)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root_logging = _RootLogging(handler)
+    root_logging.__enter__()
+    logger: logging.Logger | None = None
+    plugin: PluginBase[Any] | None = None
+    server: grpc.aio.Server | None = None
     front: mtls.TLSFront | None = None
+    watchdog: asyncio.Future[None] | None = None
+    threads: HandlerThreads | None = None
+    socket_dir = ""
+    served = False
     try:
-        server_cert = ""
-        client_cert = environ.get(mtls.CLIENT_CERT_ENV, "")
-        if client_cert:
-            # gRPC listens privately; TLS is served on the handshake's socket.
-            context, server_cert = mtls.server_context(client_cert, socket_dir)
-            backend_path = os.path.join(socket_dir, "grpc.sock")
-            server.add_insecure_port(f"unix:{backend_path}")
-            front = mtls.TLSFront(context, socket_path, backend_path)
-        else:
-            server.add_insecure_port(f"unix:{socket_path}")
-        await server.start()
-        if front is not None:
-            await front.start()
+        try:
+            manifest = _manifest(environ)
+            plugin_id = str(manifest.get("id") or plugin_class.__name__)
+            logger = _make_logger(plugin_id, handler)
+            plugin = _new_plugin(plugin_class, manifest, logger)
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+            watchdog = asyncio.ensure_future(_watch_host(os.getppid(), stopping, logger))
+            threads = HandlerThreads(HOOK_THREADS)
+            socket_dir = tempfile.mkdtemp(
+                prefix="mmplugin-", dir=goplugin.socket_directory(environ)
+            )
+            socket_path = os.path.join(socket_dir, "plugin.sock")
+            server = grpc.aio.server(
+                options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+            )
+            dispatcher = HookDispatcher(plugin, threads, logger)
+            server.add_generic_rpc_handlers([dispatcher.generic_handler()])
+            server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
+            server_cert = ""
+            client_cert = environ.get(mtls.CLIENT_CERT_ENV, "")
+            if client_cert:
+                # gRPC listens privately; TLS is served on the handshake's socket.
+                context, server_cert = mtls.server_context(client_cert, socket_dir)
+                backend_path = os.path.join(socket_dir, "grpc.sock")
+                server.add_insecure_port(f"unix:{backend_path}")
+                front = mtls.TLSFront(context, socket_path, backend_path)
+            else:
+                server.add_insecure_port(f"unix:{socket_path}")
+            await server.start()
+            if front is not None:
+                await front.start()
+        except mtls.AutoMTLSError as error:
+            raise startup.StartupError(f"AutoMTLS: {error}") from error
+        except Exception as error:
+            raise startup.StartupError(startup.describe(error)) from error
         stdout.write(goplugin.handshake_line("unix", socket_path, server_cert) + "\n")
         stdout.flush()
+        served = True
         _redirect_stdout(logger)
         await stopping.wait()
     finally:
+        await _stop(plugin, server, front, watchdog, threads, served)
+        root_logging.__exit__()
+        if logger is not None:
+            logger.removeHandler(handler)
+        handler.close(LOG_FLUSH_SECONDS)
+        if socket_dir:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+async def _stop(
+    plugin: PluginBase[Any] | None,
+    server: grpc.aio.Server | None,
+    front: mtls.TLSFront | None,
+    watchdog: asyncio.Future[None] | None,
+    threads: HandlerThreads | None,
+    served: bool,
+) -> None:
+    """Stop what :func:`serve` started, in the reverse order."""
+    if watchdog is not None:
         watchdog.cancel()
-        if front is not None:
-            await front.close()
-        await server.stop(STOP_GRACE_SECONDS)
+    if front is not None:
+        await front.close()
+    if server is not None:
+        await server.stop(STOP_GRACE_SECONDS if served else 0)
+    if threads is not None:
         threads.shutdown()
+    if plugin is not None:
         try:
             closing = plugin.api.close()
             if asyncio.iscoroutine(closing):
                 await closing
         except PluginAPIError:
             pass
-        for handler in list(logger.handlers):
-            if isinstance(handler, APILogHandler):
-                handler.close(LOG_FLUSH_SECONDS)
-            else:  # pragma: no cover - only the runner adds handlers
-                handler.close()
-            logger.removeHandler(handler)
-        shutil.rmtree(socket_dir, ignore_errors=True)
