@@ -173,7 +173,9 @@ def write_wheel(outdir: Path, platform: Platform, binary: Path) -> Path:
         arcname = "mattermost_plugin_devserver/" + source.relative_to(PACKAGE_DIR).as_posix()
         files.append((arcname, source.read_bytes(), False))
     files.append(("mattermost_plugin_devserver/bin/pluginapi-server", binary.read_bytes(), True))
-    wheel_meta = "Wheel-Version: 1.0\nGenerator: build_devserver_wheels.py\nRoot-Is-Purelib: false\n"
+    wheel_meta = (
+        "Wheel-Version: 1.0\nGenerator: build_devserver_wheels.py\nRoot-Is-Purelib: false\n"
+    )
     wheel_meta += "".join(f"Tag: py3-none-{tag}\n" for tag in platform.tags)
     files += [
         (f"{dist_info}/METADATA", metadata(ver).encode(), False),

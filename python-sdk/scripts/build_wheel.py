@@ -23,6 +23,7 @@ SDK_DIR = Path(os.path.abspath(__file__)).parent.parent
 
 def build_wheel(outdir: Path) -> Path:
     """Build the wheel into outdir and return its path."""
+    outdir = outdir.resolve()  # the build runs in another directory
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp)

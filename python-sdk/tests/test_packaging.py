@@ -61,7 +61,9 @@ def test_wheel_contents(wheel: Path) -> None:
     expected = {
         str(p.relative_to(PACKAGE.parent))
         for p in PACKAGE.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".pyi", ".typed"}
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.suffix in {".py", ".pyi", ".typed", ".tmpl"}
     }
     assert package_files == expected
     assert "mattermost_plugin/py.typed" in names

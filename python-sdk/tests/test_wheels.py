@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -31,9 +35,10 @@ SDK = Path(os.path.abspath(__file__)).parent.parent
 ROOT = SDK.parent
 sys.path.insert(0, str(SDK / "scripts"))
 sys.path.insert(0, str(ROOT / "tools" / "demo"))
+from runtime_requirements import runtime  # noqa: E402
+
 from build_devserver_wheels import PLATFORMS, build  # noqa: E402
 from build_wheel import build_wheel  # noqa: E402
-from runtime_requirements import runtime  # noqa: E402
 
 #: The Pythons that the wheels must work on: the oldest and newest supported.
 PYTHONS = ["3.9", "3.13"]
@@ -117,56 +122,122 @@ def test_devserver_wheels_are_platform_wheels(dist: Path) -> None:
     assert f"Tag: py3-none-{PLATFORMS[this_platform()].tags[0]}" in wheel_meta
 
 
+def quickstart() -> list[str]:
+    """The commands of the README's quick start, as written."""
+    readme = (ROOT / "README.md").read_text()
+    marker = readme.index("<!-- quickstart:")
+    start = readme.index("```sh\n", marker) + len("```sh\n")
+    block = readme[start : readme.index("\n```", start)]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def constraints(path: Path) -> Path:
+    """The lock's runtime pins and the matrix's test tools, as a pip constraints file."""
+    entries = runtime((SDK / "requirements.lock").read_text(), (SDK / "pyproject.toml").read_text())
+    pins = [re.match(r"\S+==[^\s\\;]+", entry).group(0) for entry in entries]  # type: ignore[union-attr]
+    matrix = (SDK / "tests" / "requirements-matrix.txt").read_text().splitlines()
+    tools = [line for line in matrix if line and not line.startswith("#")]
+    path.write_text("\n".join(pins + tools) + "\n")
+    return path
+
+
 @pytest.mark.parametrize("version", PYTHONS)
-def test_plugin_tests_run_from_the_wheels_alone(
+def test_the_quick_start_runs_as_written_from_the_wheels_alone(
     version: str, dist: Path, tmp_path: Path
 ) -> None:
+    """The README's quick start, line by line, then the example plugin's tests.
+
+    The commands run in one shell, in a new directory whose ./dist holds
+    the wheels, with ``python3`` this version and no ``go``; the last one,
+    ``mattermost-plugin dev . --watch``, runs until an edit of plugin.py has
+    taken effect, and then gets Ctrl-C.
+    """
     python = find_python(version)
     home = tmp_path / "home"
-    home.mkdir()
-    venv = tmp_path / "venv"
-    subprocess.run([str(python), "-m", "venv", str(venv)], check=True, timeout=120)
-    env = clean_env(venv, home)
+    shims = tmp_path / "shims"
+    for directory in (home, shims):
+        directory.mkdir()
+    (shims / "python3").symlink_to(python)
+    work = tmp_path / "work"
+    shutil.copytree(dist, work / "dist")
+    env = clean_env(work / ".venv", home)
+    env["PATH"] = os.pathsep.join([str(shims), env["PATH"]])
+    env["PIP_CONSTRAINT"] = str(constraints(tmp_path / "constraints.txt"))
     assert shutil.which("go", path=env["PATH"]) is None, "go must not be reachable"
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
 
-    requirements = tmp_path / "runtime.txt"
-    requirements.write_text(
-        "\n".join(
-            runtime(
-                (SDK / "requirements.lock").read_text(), (SDK / "pyproject.toml").read_text()
-            )
-        )
-        + "\n"
+    *setup, dev = quickstart()
+    assert dev.startswith("mattermost-plugin dev"), dev
+    script = "set -euo pipefail\n" + "\n".join(setup) + "\n" + 'exec bash -c "$0"'
+    # The last line runs in the same shell state: same venv, same directory.
+    dev_command = dev.replace("mattermost-plugin dev", "exec mattermost-plugin dev", 1)
+    process = subprocess.Popen(
+        ["bash", "-c", script, dev_command],
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
-    run([*pip, "--require-hashes", "-r", str(requirements)], env, tmp_path)
-    run(
-        [*pip, "--no-index", "--find-links", str(dist), "mattermost-plugin-sdk[devserver]"],
-        env,
-        tmp_path,
-    )
-    run([*pip, "-r", str(SDK / "tests" / "requirements-matrix.txt")], env, tmp_path)
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        url = ""
+        deadline = time.monotonic() + SUITE_TIMEOUT
+        for line in process.stdout:
+            output.append(line)
+            if line.strip().startswith("HTTP "):
+                url = line.split()[-1]
+                break
+            assert time.monotonic() < deadline, "".join(output)
+        assert url, "".join(output)
+        text = "".join(output)
+        assert "passed" in text and "failed" not in text, text
+        hello = f"{url}/plugins/com.example.hello/hello"
+        assert fetch(hello) == "Hello from hello!\n"
+        plugin = work / "hello" / "plugin.py"
+        plugin.write_text(plugin.read_text().replace('or "Hello")', 'or "Howdy")'))
+        deadline = time.monotonic() + 30
+        while fetch(hello) != "Howdy from hello!\n":
+            assert time.monotonic() < deadline, "the edit took no effect"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+        output.append(rest)
+        assert process.returncode == 0, "".join(output)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
-    plugin = tmp_path / "hello_python"
+    # The example plugin's own tests, out of the checkout, in the same venv.
+    plugin_dir = tmp_path / "hello_python"
     shutil.copytree(
         SDK / "examples" / "hello_python",
-        plugin,
+        plugin_dir,
         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
     )
+    venv_python = str(work / ".venv" / "bin" / "python")
     where = run(
         [
-            str(venv / "bin" / "python"),
+            venv_python,
             "-c",
             "import mattermost_plugin, mattermost_plugin_devserver as d; "
             "print(mattermost_plugin.__file__); print(d.binary_path())",
         ],
         env,
-        plugin,
+        plugin_dir,
     )
     assert str(ROOT) not in where, where
-    out = run(
-        [str(venv / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-q"],
-        env,
-        plugin,
-    )
+    out = run([venv_python, "-m", "pytest", "-p", "no:cacheprovider", "-q"], env, plugin_dir)
     assert " passed" in out and "failed" not in out, out
+
+
+def fetch(url: str) -> str:
+    """The body of GET url, or "" while the plugin does not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
