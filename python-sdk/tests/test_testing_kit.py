@@ -102,7 +102,7 @@ def test_configuration_applied_waits_for_on_configuration_change(plugin_server: 
 def test_configuration_applied_times_out_with_a_reason(
     mattermost_server: ReferenceServer,
 ) -> None:
-    with pytest.raises(TimeoutError, match="did not apply the configuration change in 0.2 s"):
+    with pytest.raises(TimeoutError, match=r"did not apply the configuration change in 0\.2 s"):
         with mattermost_server.configuration_applied("nobody", timeout=0.2):
             pass
 

@@ -13,8 +13,9 @@ code) serves the whole Plugin API from memory, with Mattermost's semantics.
 The binary is ``binary`` when given, else the one that the
 ``MATTERMOST_PLUGINAPI_SERVER`` environment variable names, else the one of
 the installed ``mattermost-plugin-devserver`` wheel
-(``pip install "mattermost-plugin-sdk[devserver]"``). :meth:`ReferenceServer.environ` gives the variables that a Mattermost
-server sets for the plugins it starts.
+(``pip install "mattermost-plugin-sdk[devserver]"``).
+:meth:`ReferenceServer.environ` gives the variables that a Mattermost server
+sets for the plugins it starts.
 
 :func:`start_plugin_server` starts it as the dev server, running a plugin
 (a directory or a plugin class) under its supervisor; the pytest plugin
@@ -24,8 +25,8 @@ server sets for the plugins it starts.
 from __future__ import annotations
 
 import collections
-import json
 import contextlib
+import json
 import os
 import signal
 import subprocess

@@ -32,6 +32,7 @@ def world(api: Any) -> tuple[User, Channel]:  # noqa: ANN401 - a Client
 
 
 def test_rewrites_and_rejects(plugin_server: Any) -> None:  # noqa: ANN401
+    """MessageWillBePosted rewrites "darn" and rejects the banned word."""
     server = plugin_server(PLUGIN_DIR)
     with server.client() as api:
         user, channel = world(api)
@@ -42,6 +43,7 @@ def test_rewrites_and_rejects(plugin_server: Any) -> None:  # noqa: ANN401
 
 
 def test_banned_word_comes_from_the_settings(plugin_server: Any) -> None:  # noqa: ANN401
+    """A saved BannedWord setting replaces the default once it is applied."""
     server = plugin_server(PLUGIN_DIR)
     with server.client() as api:
         user, channel = world(api)
@@ -53,6 +55,7 @@ def test_banned_word_comes_from_the_settings(plugin_server: Any) -> None:  # noq
 
 
 def test_command_and_http(plugin_server: Any) -> None:  # noqa: ANN401
+    """/hello and GET /count answer."""
     server = plugin_server(PLUGIN_DIR)
     with server.client() as api:
         user, channel = world(api)
