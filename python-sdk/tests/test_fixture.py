@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,8 @@ def test_testing_helper_reports_a_missing_binary(
     from mattermost_plugin import testing
 
     monkeypatch.delenv(SERVER_ENV, raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(testing.ServerStartError, match="no reference server"):
+    monkeypatch.setitem(sys.modules, "mattermost_plugin_devserver", None)  # not installed
+    with pytest.raises(testing.ServerStartError, match="is not installed: run `pip install"):
         testing.start_reference_server()
     not_executable = tmp_path / "server"
     not_executable.write_text("")
