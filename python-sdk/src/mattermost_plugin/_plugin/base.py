@@ -178,8 +178,11 @@ class PluginBase(Generic[_API]):
         logger: A standard logger whose records reach the server log.
         manifest: The plugin's manifest (``plugin.json``), when known.
         configuration: The plugin's settings, as ``api.get_plugin_config()``
-            returns them (``PluginSettings.Plugins[<plugin id>]``): read
-            before ``on_activate`` and again before every
+            returns them (``PluginSettings.Plugins[<plugin id>]``), plus
+            the ``default`` of every setting of the manifest's
+            ``settings_schema`` that is not saved, as a Go plugin's
+            ``LoadPluginConfiguration`` sees them: read before
+            ``on_activate`` and again before every
             ``on_configuration_change``, and empty until the first read.
             Each read replaces the dict; read it, do not change it.
     """

@@ -21,6 +21,7 @@ from ..grpc import hooks_pb2, plugin_pb2
 from .base import DISMISS, PluginBase
 from .hookspec import HOOKS, HookName
 from .http import HTTPRequest, HTTPResponse
+from .settings import with_defaults
 from .spec import Answer, HookSpec
 from .streams import FileReader, FileWriter
 from .threads import HandlerThreads
@@ -262,7 +263,7 @@ class HookDispatcher:
             self._logger.warning("could not read the plugin's configuration: %s", error)
             return
         # A new dict, so that a handler never sees a half-updated one.
-        self._plugin.configuration = settings
+        self._plugin.configuration = with_defaults(settings, self._plugin.manifest)
 
     async def _call(
         self, spec: HookSpec, request: Message, context: grpc.aio.ServicerContext[Any, Any]
@@ -270,17 +271,18 @@ class HookDispatcher:
         try:
             if spec.name in _RUNTIME_HOOKS:
                 await self._reload_configuration(context.time_remaining())
-                if self._plugin.handler(spec.name) is None:
-                    return spec.response()
             if spec.name == "OnActivate" and self._plugin.handler("OnConfigurationChange"):
-                # As Go plugins do on their side: read the configuration first,
-                # and only log a failure.
+                # As Go plugins do on their side (hooksRPCServer.OnActivate),
+                # whether or not the plugin has OnActivate: read the
+                # configuration first, and only log a failure.
                 with contextlib.suppress(_HookFailed):
                     await self._run(
                         HOOKS[HookName.ON_CONFIGURATION_CHANGE],
                         hooks_pb2.OnConfigurationChangeRequest(),
                         context.time_remaining(),
                     )
+            if spec.name in _RUNTIME_HOOKS and self._plugin.handler(spec.name) is None:
+                return spec.response()
             result = await self._run(spec, request, context.time_remaining())
             return self._answer(spec, result)
         except _HookFailed as failure:
