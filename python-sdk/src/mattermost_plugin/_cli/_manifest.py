@@ -30,6 +30,7 @@ value silently, which is what the unknown-key check catches.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import os
@@ -116,8 +117,8 @@ class _StringMap:
     """A JSON object of strings, with keys of the author's choosing."""
 
 
-ANY = _Any()
-STRING_MAP = _StringMap()
+_ANY = _Any()
+_STRING_MAP = _StringMap()
 
 # The known keys at each level. A Python type stands for a JSON type; a
 # dict for an object with those keys; a one-element list for a list of it.
@@ -132,7 +133,7 @@ _SETTING: dict[str, _Spec] = {
     "help_text": str,
     "regenerate_help_text": str,
     "placeholder": str,
-    "default": ANY,
+    "default": _ANY,
     "options": [_OPTION],
     "hosting": str,
     "secret": bool,
@@ -160,7 +161,7 @@ _SCHEMA: dict[str, _Spec] = {
     "version": str,
     "min_server_version": str,
     "server": {
-        "executables": STRING_MAP,
+        "executables": _STRING_MAP,
         "executable": str,
         "python": {"entry": str, "interpreter": str, "venv": str},
     },
@@ -171,11 +172,11 @@ _SCHEMA: dict[str, _Spec] = {
         "settings": [_SETTING],
         "sections": [_SECTION],
     },
-    "props": ANY,
+    "props": _ANY,
 }
 
 
-class _Object(dict):  # type: ignore[type-arg]
+class _Object(dict[str, Any]):
     """A parsed JSON object that remembers the keys it had twice."""
 
     duplicates: list[str]
@@ -203,6 +204,7 @@ def is_semver(version: str) -> bool:
     return bool(_SEMVER.fullmatch(version))
 
 
+@dataclasses.dataclass(frozen=True)
 class EntryPoint:
     """``server.python.entry`` split: a ``.py`` file or a dotted module, and a class.
 
@@ -210,24 +212,21 @@ class EntryPoint:
         module: The file (``plugin.py``, ``src/plugin.py``) or module
             (``my_plugin.main``) part.
         class_name: The class after the ``:``, or ``""``.
-        is_file: Whether ``module`` is a file path.
     """
 
-    def __init__(self, entry: str) -> None:
-        module, colon, class_name = entry.rpartition(":")
-        if not colon:
-            module, class_name = entry, ""
-        self.module = module
-        self.class_name = class_name
-        self.is_file = module.endswith(".py")
+    module: str
+    class_name: str
 
-    def __repr__(self) -> str:
-        return f"EntryPoint({self.module!r}, {self.class_name!r})"
+    @property
+    def is_file(self) -> bool:
+        """Whether ``module`` is a file path rather than a module name."""
+        return self.module.endswith(".py")
 
 
 def parse_entry(entry: str) -> EntryPoint:
-    """Split ``server.python.entry``; see :class:`EntryPoint`."""
-    return EntryPoint(entry)
+    """Split ``server.python.entry`` at its last ``:``; see :class:`EntryPoint`."""
+    module, colon, class_name = entry.rpartition(":")
+    return EntryPoint(module, class_name) if colon else EntryPoint(entry, "")
 
 
 def load_manifest(directory: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -382,11 +381,10 @@ def _check_keys(value: Any, spec: _Spec, path: str) -> Iterator[Problem]:  # noq
             if close:
                 yield _problem(f'unknown key "{key}" {_where(path)}', f'did you mean "{close[0]}"?')
             else:
-                where = "props" if not path else "its parent"
+                props = "" if path else ", or keep custom data in props"
                 yield _problem(
                     f'unknown key "{key}" {_where(path)}',
-                    f"Mattermost ignores it: remove it (known keys: {', '.join(known)}), "
-                    f"or keep custom data in {where}",
+                    f"Mattermost ignores it: remove it (known keys: {', '.join(known)}){props}",
                     WARNING,
                 )
 
