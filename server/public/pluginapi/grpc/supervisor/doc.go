@@ -3,8 +3,14 @@
 //
 // [Load] reads a plugin directory's manifest (plugin.json). [Start] starts
 // the plugin's process with the Plugin API's address and token in its
-// environment, waits for go-plugin's handshake, asks which hooks the
-// plugin implements and activates it (OnActivate). While it runs, the
+// environment (a Python plugin as "python -m mattermost_plugin.serve
+// ENTRY"), waits for go-plugin's handshake, asks which hooks the plugin
+// implements and activates it (OnActivate). A process that fails before
+// the handshake makes Start's error name the cause: the sentence of the
+// plugin's [StartupErrorField], a Python that cannot import the SDK, a
+// missing interpreter, or the exit status with the plugin's last output,
+// whose plain lines (a Python traceback) are then logged at error level
+// whatever their level would have been. While it runs, the
 // supervisor restarts the process with backoff whenever it dies, and
 // forwards its log lines to the host's log with the plugin's id. [Supervisor.Stop]
 // deactivates the plugin and stops the process gracefully: go-plugin's

@@ -15,12 +15,13 @@ import (
 const maxLogLine = 64 << 10
 
 // newHCLogger returns an hclog.Logger for go-plugin whose lines, the
-// plugin's stderr among them, go to l with their level and fields.
-func newHCLogger(l *slog.Logger) hclog.Logger {
+// plugin's stderr among them, go to l with their level and fields. When
+// start is not nil, each line goes through it first (see [startLog]).
+func newHCLogger(l *slog.Logger, start *startLog) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
-		Name:       "plugin",
+		Name:       hclogName,
 		Level:      hclog.Debug,
-		Output:     &lineWriter{emit: func(line []byte) { logHCLogLine(l, line) }},
+		Output:     &lineWriter{emit: func(line []byte) { logHCLogLine(l, start, line) }},
 		JSONFormat: true,
 	})
 }
@@ -61,36 +62,62 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// logHCLogLine logs one of hclog's JSON lines as a slog record with its
-// level, message and fields; a line that is not JSON is logged as it is.
-func logHCLogLine(l *slog.Logger, line []byte) {
-	if len(line) == 0 {
-		return
+// hclogName is the name of the hclog.Logger given to go-plugin; it names
+// the plugin's stderr lines hclogName + "." + the program's base name.
+const hclogName = "plugin"
+
+// hclogRecord is one of hclog's JSON lines as a slog record.
+type hclogRecord struct {
+	level slog.Level
+	msg   string
+	attrs []slog.Attr
+	// fields holds the line's JSON object.
+	fields map[string]any
+}
+
+// parseHCLogLine parses one of hclog's JSON lines; ok is false for a line
+// that is not a JSON object.
+func parseHCLogLine(line []byte) (r hclogRecord, ok bool) {
+	if err := json.Unmarshal(line, &r.fields); err != nil || r.fields == nil {
+		return hclogRecord{}, false
 	}
-	var entry map[string]any
-	if err := json.Unmarshal(line, &entry); err != nil {
-		l.Info(strings.ToValidUTF8(string(line), "\uFFFD"))
-		return
-	}
-	level := slog.LevelInfo
-	switch entry["@level"] {
+	r.level = slog.LevelInfo
+	switch r.fields["@level"] {
 	case "trace", "debug":
-		level = slog.LevelDebug
+		r.level = slog.LevelDebug
 	case "warn":
-		level = slog.LevelWarn
+		r.level = slog.LevelWarn
 	case "error":
-		level = slog.LevelError
+		r.level = slog.LevelError
 	}
-	msg, _ := entry["@message"].(string)
-	attrs := make([]slog.Attr, 0, len(entry))
-	for k, v := range entry {
+	r.msg, _ = r.fields["@message"].(string)
+	r.attrs = make([]slog.Attr, 0, len(r.fields))
+	for k, v := range r.fields {
 		switch k {
 		case "@level", "@message", "@timestamp":
 			continue
 		case "@module":
 			k = "module"
 		}
-		attrs = append(attrs, slog.Any(k, v))
+		r.attrs = append(r.attrs, slog.Any(k, v))
 	}
-	l.LogAttrs(context.Background(), level, msg, attrs...)
+	return r, true
+}
+
+// logHCLogLine logs one of hclog's JSON lines as a slog record with its
+// level, message and fields, unless start holds it; a line that is not
+// JSON is logged as it is.
+func logHCLogLine(l *slog.Logger, start *startLog, line []byte) {
+	if len(line) == 0 {
+		return
+	}
+	r, ok := parseHCLogLine(line)
+	if !ok {
+		l.Info(strings.ToValidUTF8(string(line), "\uFFFD"))
+		return
+	}
+	if start != nil && start.hold(r) {
+		return
+	}
+	l.LogAttrs(context.Background(), r.level, r.msg, r.attrs...)
 }

@@ -17,6 +17,10 @@ import (
 // ManifestFile is the name of the manifest in a plugin directory.
 const ManifestFile = "plugin.json"
 
+// ServeModule is the Python SDK's module that serves a plugin: a Python
+// plugin's process is "python -m ServeModule ENTRY".
+const ServeModule = "mattermost_plugin.serve"
+
 // maxManifestSize bounds the manifest file that [Load] reads.
 const maxManifestSize = 1 << 20
 
@@ -35,6 +39,78 @@ type Manifest struct {
 	// Server describes the plugin's server process; nil for a plugin
 	// without one.
 	Server *ServerManifest `json:"server,omitempty"`
+	// SettingsSchema describes the plugin's settings page in the System
+	// Console; nil for a plugin without one.
+	SettingsSchema *SettingsSchema `json:"settings_schema,omitempty"`
+}
+
+// SettingsSchema describes a plugin's settings page
+// (model.PluginSettingsSchema).
+type SettingsSchema struct {
+	// Header is the text above the settings, in Markdown.
+	Header string `json:"header,omitempty"`
+	// Footer is the text below the settings, in Markdown.
+	Footer string `json:"footer,omitempty"`
+	// Settings are the settings outside any section.
+	Settings []*Setting `json:"settings,omitempty"`
+	// Sections group further settings.
+	Sections []*SettingsSection `json:"sections,omitempty"`
+}
+
+// SettingsSection groups settings of a plugin (model.PluginSettingsSection).
+type SettingsSection struct {
+	// Key identifies the section.
+	Key string `json:"key"`
+	// Title is the section's title.
+	Title string `json:"title,omitempty"`
+	// Subtitle is the section's subtitle.
+	Subtitle string `json:"subtitle,omitempty"`
+	// Settings are the section's settings.
+	Settings []*Setting `json:"settings,omitempty"`
+	// Header is the text above the section.
+	Header string `json:"header,omitempty"`
+	// Footer is the text below the section.
+	Footer string `json:"footer,omitempty"`
+	// Custom says that the web app draws the section itself.
+	Custom bool `json:"custom,omitempty"`
+	// Fallback says that the section shows when its custom component is
+	// missing.
+	Fallback bool `json:"fallback,omitempty"`
+}
+
+// Setting is one setting of a plugin (model.PluginSetting).
+type Setting struct {
+	// Key is the setting's key in the plugin's configuration.
+	Key string `json:"key"`
+	// DisplayName is the setting's label.
+	DisplayName string `json:"display_name,omitempty"`
+	// Type is "bool", "dropdown", "generated", "radio", "text",
+	// "longtext", "number", "username" or "custom".
+	Type string `json:"type"`
+	// HelpText is the text under the setting, in Markdown.
+	HelpText string `json:"help_text,omitempty"`
+	// RegenerateHelpText is the help text of the regenerate button of a
+	// "generated" setting.
+	RegenerateHelpText string `json:"regenerate_help_text,omitempty"`
+	// Placeholder is the text shown while the setting is empty.
+	Placeholder string `json:"placeholder,omitempty"`
+	// Default is the setting's default value, as the manifest's JSON has
+	// it: a string, a float64, a bool, nil, or a slice or map of these.
+	Default any `json:"default,omitempty"`
+	// Options are the choices of a "dropdown" or "radio" setting.
+	Options []*SettingOption `json:"options,omitempty"`
+	// Hosting is "", "cloud" or "on-prem": where the setting shows.
+	Hosting string `json:"hosting,omitempty"`
+	// Secret hides the value like a password.
+	Secret bool `json:"secret,omitempty"`
+}
+
+// SettingOption is one choice of a setting (model.PluginOption).
+type SettingOption struct {
+	// DisplayName is the choice's label.
+	DisplayName string `json:"display_name"`
+	// Value is the value that the choice sets.
+	Value string `json:"value"`
 }
 
 // ServerManifest says how to start the plugin's server process: either an
@@ -48,7 +124,7 @@ type ServerManifest struct {
 }
 
 // PythonManifest says how to run a Python plugin: the interpreter runs
-// "python -m mattermost_plugin ENTRY" in the plugin directory.
+// "python -m mattermost_plugin.serve ENTRY" in the plugin directory.
 type PythonManifest struct {
 	// Entry is the plugin's module: a .py file relative to the plugin
 	// directory, or a dotted module name, optionally followed by
@@ -179,7 +255,7 @@ func (b *Bundle) command(defaultPython string) (string, []string, error) {
 		}
 		entry = p + class
 	}
-	return python, []string{"-m", "mattermost_plugin", entry}, nil
+	return python, []string{"-m", ServeModule, entry}, nil
 }
 
 // splitEntry splits "file.py:Class" into "file.py" and ":Class".

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,7 +63,9 @@ type Config struct {
 	// APIToken is the plugin's token for the Plugin API.
 	APIToken string
 	// Python is the interpreter for Python plugins whose manifest names
-	// none; empty means "python3" on PATH.
+	// none; empty means "python3" on PATH. A name without a path separator
+	// is looked up on PATH; a relative path is taken relative to the
+	// host's working directory, not the plugin's.
 	Python string
 	// Logger receives the supervisor's log and the plugin's output, with
 	// the plugin's id; nil discards them.
@@ -93,7 +96,14 @@ type Config struct {
 	Env []string
 }
 
-func (c *Config) fill() {
+func (c *Config) fill() error {
+	if strings.ContainsRune(c.Python, filepath.Separator) && !filepath.IsAbs(c.Python) {
+		abs, err := filepath.Abs(c.Python)
+		if err != nil {
+			return fmt.Errorf("supervisor: Python interpreter %q: %w", c.Python, err)
+		}
+		c.Python = abs
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +125,7 @@ func (c *Config) fill() {
 	if c.HealthCheckInterval == 0 {
 		c.HealthCheckInterval = DefaultHealthCheckInterval
 	}
+	return nil
 }
 
 // Supervisor runs one plugin's process and keeps it running.
@@ -146,9 +157,15 @@ type process struct {
 
 // Start starts the plugin of bundle and activates it.
 // It returns an error, and leaves nothing running, when the process does
-// not start, does not answer Implemented or fails OnActivate.
+// not start, does not answer Implemented or fails OnActivate. When the
+// process ends or fails before go-plugin's handshake, the error names the
+// cause: the sentence the plugin gave in its StartupErrorField, a Python
+// without the SDK, a missing interpreter, or the exit status with the
+// last lines of the plugin's stderr, which are then logged at error level.
 func Start(ctx context.Context, bundle *Bundle, cfg Config) (*Supervisor, error) {
-	cfg.fill()
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
 	s := &Supervisor{
 		bundle: bundle,
 		cfg:    cfg,
@@ -242,13 +259,14 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 		ManifestEnv+"="+filepath.Join(s.bundle.Dir, ManifestFile),
 	)
 	cmd.Env = append(cmd.Env, s.cfg.Env...)
+	start := &startLog{logger: s.logger, module: hclogName + "." + filepath.Base(cmd.Path)}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          plugin.PluginSet{pluginName: hooksPlugin{}},
 		Cmd:              cmd,
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           newHCLogger(s.logger),
+		Logger:           newHCLogger(s.logger, start),
 		StartTimeout:     s.cfg.StartTimeout,
 		SyncStdout:       newLineLogger(s.logger, slog.String("source", "plugin_stdout")),
 		SyncStderr:       newLineLogger(s.logger, slog.String("source", "plugin_stderr")),
@@ -257,10 +275,16 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	p := &process{client: client, started: time.Now()}
 	rpc, err := client.Client()
 	if err != nil {
+		// Kill returns once the process is reaped and its stderr read.
+		start.kill()
 		client.Kill()
-		return nil, fmt.Errorf("supervisor: start plugin %s: %w", s.bundle.Manifest.ID, err)
+		startupError, output := start.fail()
+		err = s.explainStart(cmd, err, startupError, output)
+		s.logger.Error("plugin failed to start", slog.String("error", err.Error()))
+		return nil, err
 	}
 	p.handshake = time.Now()
+	start.handshake()
 	raw, err := rpc.Dispense(pluginName)
 	if err != nil {
 		client.Kill()

@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -637,53 +638,213 @@ func TestCrashAndRestart(t *testing.T) {
 	}
 }
 
-// TestStartFailures shows what the host gets when a plugin cannot start.
+// pluginDir writes a plugin directory: files (name to content; a name
+// ending in ".sh" is made executable) and the manifest.
+func pluginDir(t *testing.T, manifest map[string]any, files map[string]string) *supervisor.Bundle {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := json.Marshal(manifest)
+	if err := os.WriteFile(filepath.Join(dir, supervisor.ManifestFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := supervisor.Load(dir)
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	return b
+}
+
+// bareVenv makes a virtual environment without any package, whose Python
+// cannot import mattermost_plugin.
+func bareVenv(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bare-venv")
+	out, err := exec.Command(python(t), "-m", "venv", "--without-pip", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python -m venv: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "bin", "python")
+}
+
+// TestStartFailures shows what the host gets when a plugin cannot start:
+// an error, returned and logged at error level with the plugin's id, that
+// names the cause, never go-plugin's guesses alone.
 func TestStartFailures(t *testing.T) {
 	py := python(t)
 	a := startAPI(t)
+	hooksPlugin, err := os.ReadFile(filepath.Join("testdata", "hooks_plugin.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withEntry := func(entry string) map[string]any {
+		return map[string]any{"id": "com.example.start-test", "server": map[string]any{"python": map[string]any{"entry": entry}}}
+	}
+	withInterpreter := func(interpreter string) map[string]any {
+		m := withEntry("plugin.py")
+		m["server"].(map[string]any)["python"].(map[string]any)["interpreter"] = interpreter
+		return m
+	}
+	timestamp := time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	const cause = "plugin.py line 3: the plugin's module failed to import"
 	tests := []struct {
 		name     string
 		manifest map[string]any
-		token    string
-		wantErr  string
+		files    map[string]string
+		links    map[string]string // symbolic links to make, name to target
+		python   string            // the default interpreter; py if empty
+		env      []string
+		token    string // testToken if empty
+		wantErr  []string
+		wantLog  []string
 	}{
 		{
 			name:     "wrong API token: OnActivate's API call is refused, so activation fails",
-			manifest: pythonManifest("SyncHooks"),
+			manifest: withEntry("plugin.py:SyncHooks"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
 			token:    "wrong-token",
-			wantErr:  "failed to activate",
+			wantErr:  []string{"failed to activate"},
 		},
 		{
-			name: "a program that prints to stdout before the handshake",
-			manifest: map[string]any{"id": "com.example.chatty", "server": map[string]any{
-				"python": map[string]any{"entry": "hooks_plugin.py:SyncHooks", "interpreter": "chatty.sh"},
-			}},
-			token:   testToken,
-			wantErr: "Unrecognized remote plugin message",
+			name:     "a program that prints to stdout before the handshake",
+			manifest: withInterpreter("chatty.sh"),
+			files: map[string]string{
+				"plugin.py": string(hooksPlugin),
+				"chatty.sh": "#!/bin/sh\necho 'hello from before the handshake'\nexec " + py + " \"$@\"\n",
+			},
+			wantErr: []string{`wrote "hello from before the handshake" to stdout before the handshake`},
+		},
+		{
+			name:     "a plugin that gives its startup error",
+			manifest: withInterpreter("fake.sh"),
+			files: map[string]string{"fake.sh": "#!/bin/sh\ncat >&2 <<'EOF'\n" +
+				`{"@level":"error","@message":"` + cause + `","@timestamp":"` + timestamp + `","@module":"mattermost_plugin",` +
+				`"startup_error":"` + cause + `","traceback":"Traceback (most recent call last):\n  File \"plugin.py\", line 3\nSyntaxError: invalid syntax\n"}` +
+				"\nEOF\nexit 1\n"},
+			wantErr: []string{"start plugin com.example.start-test: " + cause},
+			wantLog: []string{`level=ERROR msg="` + cause + `"`, "SyntaxError: invalid syntax", `level=ERROR msg="plugin failed to start" plugin_id=com.example.start-test`},
+		},
+		{
+			name:     "a plugin that dies with a raw traceback",
+			manifest: withInterpreter("fake.sh"),
+			files: map[string]string{"fake.sh": "#!/bin/sh\n" +
+				"echo 'Traceback (most recent call last):' >&2\necho '  File \"plugin.py\", line 1, in <module>' >&2\necho 'ValueError: boom' >&2\nexit 3\n"},
+			wantErr: []string{"the plugin exited before the handshake with status 3; its last output:\n", "\nValueError: boom"},
+			wantLog: []string{`level=ERROR msg="Traceback (most recent call last):"`, `level=ERROR msg="ValueError: boom"`},
+		},
+		{
+			name:     "a syntax error in plugin.py",
+			manifest: withEntry("plugin.py:Broken"),
+			files:    map[string]string{"plugin.py": "import mattermost_plugin as mp\n\ndef broken(:\n    pass\n"},
+			wantErr:  []string{"start plugin com.example.start-test: plugin.py:3: SyntaxError: invalid syntax"},
+			wantLog:  []string{`level=ERROR msg="plugin.py:3: SyntaxError: invalid syntax"`, "traceback=", `level=ERROR msg="plugin failed to start" plugin_id=com.example.start-test`},
+		},
+		{
+			name:     "an import of a missing module",
+			manifest: withEntry("plugin.py:Missing"),
+			files:    map[string]string{"plugin.py": "import mattermost_plugin as mp\nimport no_such_module_for_the_test\n"},
+			wantErr:  []string{"start plugin com.example.start-test: plugin.py:2: ModuleNotFoundError: No module named 'no_such_module_for_the_test'"},
+		},
+		{
+			name:     "a wrong class name",
+			manifest: withEntry("plugin.py:NoSuchClass"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
+			wantErr:  []string{"plugin.py has no class NoSuchClass; it defines: ", "SyncHooks"},
+		},
+		{
+			name:     "a hook signature that the class check refuses",
+			manifest: withEntry("plugin.py:BadHooks"),
+			files: map[string]string{"plugin.py": "import mattermost_plugin as mp\n\n\nclass BadHooks(mp.Plugin):\n" +
+				"    def message_will_be_posted(self, post):\n        return post\n"},
+			wantErr: []string{"start plugin com.example.start-test: plugin.py:4: TypeError: BadHooks.message_will_be_posted(self, post) cannot handle MessageWillBePosted"},
+		},
+		{
+			name:     "a Python without the SDK",
+			manifest: withEntry("plugin.py"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
+			python:   bareVenv(t),
+			env:      []string{"PYTHONPATH="},
+			wantErr:  []string{"bare-venv/bin/python) cannot import mattermost_plugin: install the SDK into it (pip install mattermost-plugin-sdk)"},
+			wantLog:  []string{"level=ERROR", "No module named"},
+		},
+		{
+			name:     "a missing interpreter",
+			manifest: withEntry("plugin.py"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
+			python:   "/nonexistent/bin/python3",
+			wantErr:  []string{"the plugin's Python interpreter /nonexistent/bin/python3 does not exist"},
+		},
+		{
+			name:     "a venv whose Python is gone",
+			manifest: withInterpreter("venv/bin/python"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
+			links:    map[string]string{"venv/bin/python": "/nonexistent/python3.11"},
+			wantErr:  []string{"/venv/bin/python is a symbolic link to a file that does not exist"},
+		},
+		{
+			name:     "a script whose #! interpreter is gone",
+			manifest: withInterpreter("run.sh"),
+			files:    map[string]string{"run.sh": "#!/nonexistent/sh\n"},
+			wantErr:  []string{"/run.sh cannot be run: the interpreter of its #! line, or its dynamic loader, does not exist"},
+		},
+		{
+			name:     "an interpreter that is not on PATH",
+			manifest: withEntry("plugin.py"),
+			files:    map[string]string{"plugin.py": string(hooksPlugin)},
+			python:   "no-such-python3.99",
+			wantErr:  []string{"the plugin's Python interpreter no-such-python3.99 is not on PATH"},
+		},
+		{
+			name:     "a missing executable",
+			manifest: map[string]any{"id": "com.example.start-test", "server": map[string]any{"executable": "bin/plugin"}},
+			wantErr:  []string{"the plugin's executable /", "/bin/plugin does not exist"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := bundle(t, tc.manifest)
-			// chatty.sh prints, then runs the real plugin.
-			script := "#!/bin/sh\necho 'hello from before the handshake'\nexec " + py + " \"$@\"\n"
-			if err := os.WriteFile(filepath.Join(b.Dir, "chatty.sh"), []byte(script), 0o755); err != nil {
-				t.Fatal(err)
+			b := pluginDir(t, tc.manifest, tc.files)
+			for name, target := range tc.links {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(b.Dir, name)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(target, filepath.Join(b.Dir, name)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			logs := &syncBuffer{}
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			sup, err := supervisor.Start(ctx, b, supervisor.Config{
-				APITarget: a.target, APIToken: tc.token, Python: py, StopGrace: time.Second,
-				Logger: slog.New(slog.NewTextHandler(logs, nil)),
+				APITarget: a.target, APIToken: cmp.Or(tc.token, testToken), Python: cmp.Or(tc.python, py), Env: tc.env,
+				StopGrace: time.Second, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 			})
 			if err == nil {
 				_ = sup.Stop(context.Background())
 				t.Fatalf("Start() succeeded, want an error with %q", tc.wantErr)
 			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("Start() = %v, want an error with %q\nlog:\n%s", err, tc.wantErr, logs)
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Start() = %v\nwant an error with %q\nlog:\n%s", err, want, logs)
+				}
+			}
+			for _, goPluginText := range []string{"Unrecognized remote plugin message", "not compiled for this architecture", "exited before we could connect"} {
+				if strings.Contains(err.Error(), goPluginText) {
+					t.Errorf("Start() = %v; want the cause, not go-plugin's %q", err, goPluginText)
+				}
+			}
+			for _, want := range tc.wantLog {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log lacks %q:\n%s", want, logs)
+				}
 			}
 			if elapsed := time.Since(start); elapsed > 15*time.Second {
 				t.Errorf("Start() took %v to fail", elapsed)
@@ -696,7 +857,7 @@ func TestStartFailures(t *testing.T) {
 // it explains itself on stderr and exits 1.
 func TestNotStartedByAHost(t *testing.T) {
 	b := bundle(t, pythonManifest("SyncHooks"))
-	cmd := exec.Command(python(t), "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
+	cmd := exec.Command(python(t), "-m", supervisor.ServeModule, filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
 	cmd.Env = append(os.Environ(), "MATTERMOST_PLUGIN=wrong cookie")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -748,7 +909,7 @@ func TestGoPluginHost(t *testing.T) {
 	b := bundle(t, pythonManifest("SyncHooks"))
 	for _, autoMTLS := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "AutoMTLS"}[autoMTLS], func(t *testing.T) {
-			cmd := exec.Command(py, "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
+			cmd := exec.Command(py, "-m", supervisor.ServeModule, filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
 			cmd.Env = append(os.Environ(), "MATTERMOST_PLUGIN_API_TARGET="+a.target, "MATTERMOST_PLUGIN_API_TOKEN="+testToken)
 			client := plugin.NewClient(&plugin.ClientConfig{
 				HandshakeConfig:  supervisor.Handshake,
@@ -928,7 +1089,7 @@ func TestWrongCookie(t *testing.T) {
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  plugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "MATTERMOST_PLUGIN", MagicCookieValue: "another application"},
 		Plugins:          plugin.PluginSet{"hooks": rawPlugin{}},
-		Cmd:              exec.Command(py, "-m", "mattermost_plugin", filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks")),
+		Cmd:              exec.Command(py, "-m", supervisor.ServeModule, filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks")),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
 		Stderr:           &stderr,
@@ -966,5 +1127,37 @@ func TestStopAHungPlugin(t *testing.T) {
 	}
 	if !strings.Contains(s.logs.String(), "plugin did not exit after SIGTERM; killing it") {
 		t.Errorf("host log lacks the kill:\n%s", s.logs)
+	}
+}
+
+// TestRelativePython: a relative Config.Python is taken relative to the
+// host's working directory, not to the plugin directory where the plugin
+// runs.
+func TestRelativePython(t *testing.T) {
+	py := python(t)
+	work := t.TempDir()
+	wrapper := filepath.Join(work, "env", "bin", "python")
+	if err := os.MkdirAll(filepath.Dir(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+py+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := startAPI(t)
+	b := bundle(t, pythonManifest("SyncHooks"))
+	t.Chdir(work)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sup, err := supervisor.Start(ctx, b, supervisor.Config{
+		APITarget: a.target, APIToken: testToken, Python: filepath.Join("env", "bin", "python"), StopGrace: time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatalf("Start() = %v\nlog:\n%s", err, logs)
+	}
+	defer sup.Stop(context.Background())
+	if got, _ := sup.Hooks().MessageWillBePosted(ctx, nil, &pluginpb.Post{Message: "darn"}); got.GetMessage() != "d**n" {
+		t.Errorf("MessageWillBePosted = %v", got)
 	}
 }
