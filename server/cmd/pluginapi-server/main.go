@@ -22,6 +22,19 @@
 // with the ready line's token act as the first plugin. A plugin that does
 // not start or activate stops the server with the error.
 //
+// With -watch, it also watches each plugin directory and, when a .py file
+// or plugin.json is created, changed or removed, restarts that plugin
+// alone with its new code (see watch.go); the server, its data, the other
+// plugins and the HTTP port stay up.
+//
+// With -state FILE, it loads the backend's state (users, teams, channels,
+// posts, KV stores, configuration, ...) from FILE at start, when FILE
+// exists, and saves it there, atomically, when it stops gracefully.
+//
+// Paths given in flags (-python, -plugin, -state, ...) and in
+// MATTERMOST_PLUGIN_PYTHON are relative to the directory where the command
+// runs; a -python without a path separator is looked up on PATH.
+//
 // Logs, including the plugin's LogInfo lines, go to stderr through a
 // bounded queue: a stderr that nobody reads, or that is closed, never
 // blocks or kills the server; records beyond the queue are dropped and
@@ -30,7 +43,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,12 +54,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/logsink"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
@@ -59,6 +74,9 @@ import (
 
 // tokenEnv names the environment variable that may set the token.
 const tokenEnv = wire.EnvToken
+
+// emojiExistsID is the AppError id of a custom emoji that exists.
+const emojiExistsID = "api.emoji.create.duplicate.app_error"
 
 // logFlushTimeout bounds how long the server waits, at exit, for its log
 // records to reach stderr.
@@ -81,6 +99,8 @@ type config struct {
 	httpAddr         string
 	license          string
 	cpuProfile       string
+	watch            bool
+	state            string
 }
 
 // pluginDirs collects -plugin DIR flags.
@@ -163,9 +183,27 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.pluginDirs, "plugin", "plugin directory (with a plugin.json) to run under the supervisor (repeatable)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the server to this file, from start to stop")
-	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none (default: $"+pythonEnv+", else python3)")
+	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none, relative to the current directory or looked up on PATH (default: $"+pythonEnv+", else python3)")
+	fs.BoolVar(&c.watch, "watch", false, "restart a plugin when a .py file or plugin.json in its directory changes (with -plugin)")
+	fs.StringVar(&c.state, "state", "", "load the backend's state from this file at start, if it exists, and save it there on a graceful stop")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	// The plugin runs in its own directory: a relative interpreter path
+	// must not be resolved there.
+	if strings.ContainsRune(c.python, filepath.Separator) {
+		abs, err := filepath.Abs(c.python)
+		if err != nil {
+			return c, fmt.Errorf("-python %q: %w", c.python, err)
+		}
+		c.python = abs
+	}
+	if c.state != "" {
+		abs, err := filepath.Abs(c.state)
+		if err != nil {
+			return c, fmt.Errorf("-state %q: %w", c.state, err)
+		}
+		c.state = abs
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -197,9 +235,17 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 func listen(c config) (*server.Listener, error) {
 	switch c.listen {
 	case "unix":
-		return server.ListenUnix(c.socketDir)
+		lis, err := server.ListenUnix(c.socketDir)
+		if err != nil && c.socketDir != "" {
+			return nil, fmt.Errorf("-socket-dir %q: %w", c.socketDir, err)
+		}
+		return lis, err
 	case "tcp":
-		return server.ListenTCP(c.tcpAddr)
+		lis, err := server.ListenTCP(c.tcpAddr)
+		if err != nil {
+			return nil, fmt.Errorf("-tcp-addr %q: %w", c.tcpAddr, err)
+		}
+		return lis, nil
 	default:
 		return nil, fmt.Errorf("-listen: unknown transport %q", c.listen)
 	}
@@ -219,7 +265,15 @@ func listenHTTP(addr string) (net.Listener, error) {
 	return lis, nil
 }
 
+// run runs the server until SIGTERM or SIGINT.
 func run(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+// runContext runs the server until ctx is done, then stops it gracefully.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -246,20 +300,35 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hooked := newPluginHooks(plugins)
+	hooked := newPluginHooks(plugins, logger)
 	backendOpts := []memory.Option{memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license)}
 	var tokens []auth.PluginToken
 	if len(plugins) > 0 {
 		manifests := make([]*pluginpb.Manifest, 0, len(plugins))
 		for _, p := range plugins {
-			m := p.bundle.Manifest
-			manifests = append(manifests, &pluginpb.Manifest{Id: m.ID, Name: cmp.Or(m.Name, m.ID), Version: m.Version})
-			tokens = append(tokens, auth.PluginToken{Token: p.token, PluginID: m.ID})
+			manifests = append(manifests, manifestProto(p.bundle.Manifest))
+			tokens = append(tokens, auth.PluginToken{Token: p.token, PluginID: p.id()})
 		}
 		backendOpts = append(backendOpts, memory.Manifest(manifests...), memory.WithHooks(hooked))
 	}
 	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
+	loaded := false
+	if c.state != "" {
+		if loaded, err = backend.LoadStateFile(c.state); err != nil {
+			return fmt.Errorf("-state: %w", err)
+		}
+		if loaded {
+			logger.Info("state loaded", slog.String("path", c.state))
+		} else {
+			// The state is saved at the stop: a directory that is not
+			// there would lose it then.
+			if info, err := os.Stat(filepath.Dir(c.state)); err != nil || !info.IsDir() {
+				return fmt.Errorf("-state %s: its directory does not exist", c.state)
+			}
+			logger.Info("no state file yet; starting empty", slog.String("path", c.state))
+		}
+	}
 	for _, e := range c.emojis {
 		name, path, _ := strings.Cut(e, "=")
 		data, err := os.ReadFile(path)
@@ -267,6 +336,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-emoji %s: %w", name, err)
 		}
 		if err := backend.AddEmoji(name, data); err != nil {
+			var appErr *apperror.Error
+			if loaded && errors.As(err, &appErr) && appErr.ID == emojiExistsID {
+				continue // the loaded state has it
+			}
 			return fmt.Errorf("-emoji %s: %w", name, err)
 		}
 	}
@@ -286,9 +359,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer lis.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
@@ -296,44 +366,58 @@ func run(args []string, stdout, stderr io.Writer) error {
 	stopPlugins := func() {}
 	httpURL := ""
 	if len(plugins) > 0 {
-		var started []*supervisor.Supervisor
-		stopStarted := func() {
-			for _, sup := range slices.Backward(started) {
-				if err := sup.Stop(context.Background()); err != nil {
-					logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
+		supConfig := func(p *devPlugin) supervisor.Config {
+			return supervisor.Config{
+				APITarget: lis.Target,
+				APIToken:  p.token,
+				Python:    c.python,
+				Logger:    logger,
+			}
+		}
+		watchCtx, stopWatching := context.WithCancel(ctx)
+		var watchers sync.WaitGroup
+		// stopAll stops the watchers, then the plugins, in reverse order.
+		stopAll := func() {
+			stopWatching()
+			watchers.Wait()
+			for _, p := range slices.Backward(plugins) {
+				if sup := p.sup.Swap(nil); sup != nil {
+					if err := sup.Stop(context.Background()); err != nil {
+						logger.Warn("plugin OnDeactivate failed", slog.String("plugin_id", p.id()), slog.String("error", err.Error()))
+					}
 				}
 			}
 			hooked.wait()
 		}
 		for _, p := range plugins {
-			sup, err := supervisor.Start(ctx, p.bundle, supervisor.Config{
-				APITarget: lis.Target,
-				APIToken:  p.token,
-				Python:    c.python,
-				Logger:    logger,
-			})
+			sup, err := supervisor.Start(ctx, p.bundle, supConfig(p))
 			if err != nil {
-				stopStarted()
+				stopAll()
 				srv.Stop()
 				return err
 			}
 			p.sup.Store(sup)
-			started = append(started, sup)
 		}
 		httpLis, err := listenHTTP(c.httpAddr)
 		if err != nil {
-			stopStarted()
+			stopAll()
 			srv.Stop()
 			return err
 		}
 		httpURL = "http://" + httpLis.Addr().String()
 		httpSrv := &http.Server{Handler: hooked.pluginHTTP(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = httpSrv.Serve(httpLis) }()
+		if c.watch {
+			for _, p := range plugins {
+				w := newPluginWatcher(p, supConfig(p), logger)
+				watchers.Go(func() { w.run(watchCtx) })
+			}
+		}
 		stopPlugins = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), c.stopTimeout)
 			defer cancel()
 			_ = httpSrv.Shutdown(ctx)
-			stopStarted()
+			stopAll()
 		}
 	}
 
@@ -366,5 +450,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if !srv.GracefulStop() {
 		logger.Warn("calls still in flight at the stop timeout were cancelled")
 	}
-	return <-served
+	if err := <-served; err != nil {
+		return err
+	}
+	if c.state != "" {
+		if err := backend.SaveStateFile(c.state); err != nil {
+			return fmt.Errorf("-state: %w", err)
+		}
+		logger.Info("state saved", slog.String("path", c.state))
+	}
+	return nil
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
@@ -43,6 +46,71 @@ func (p *devPlugin) hooks() hooks.Hooks {
 		return s.Hooks()
 	}
 	return hooks.None{}
+}
+
+// manifestProto returns the backend's form of a plugin's manifest: its
+// id, name, version and settings schema.
+func manifestProto(m supervisor.Manifest) *pluginpb.Manifest {
+	return &pluginpb.Manifest{
+		Id:             m.ID,
+		Name:           cmp.Or(m.Name, m.ID),
+		Version:        m.Version,
+		SettingsSchema: settingsSchemaProto(m.SettingsSchema),
+	}
+}
+
+// settingsSchemaProto converts a manifest's settings schema; nil stays nil.
+func settingsSchemaProto(s *supervisor.SettingsSchema) *pluginpb.PluginSettingsSchema {
+	if s == nil {
+		return nil
+	}
+	out := &pluginpb.PluginSettingsSchema{Header: s.Header, Footer: s.Footer, Settings: settingsProto(s.Settings)}
+	for _, sec := range s.Sections {
+		if sec == nil {
+			continue
+		}
+		out.Sections = append(out.Sections, &pluginpb.PluginSettingsSection{
+			Key:      sec.Key,
+			Title:    sec.Title,
+			Subtitle: sec.Subtitle,
+			Settings: settingsProto(sec.Settings),
+			Header:   sec.Header,
+			Footer:   sec.Footer,
+			Custom:   sec.Custom,
+			Fallback: sec.Fallback,
+		})
+	}
+	return out
+}
+
+func settingsProto(settings []*supervisor.Setting) []*pluginpb.PluginSetting {
+	var out []*pluginpb.PluginSetting
+	for _, s := range settings {
+		if s == nil {
+			continue
+		}
+		ps := &pluginpb.PluginSetting{
+			Key:                s.Key,
+			DisplayName:        s.DisplayName,
+			Type:               s.Type,
+			HelpText:           s.HelpText,
+			RegenerateHelpText: s.RegenerateHelpText,
+			Placeholder:        s.Placeholder,
+			Hosting:            s.Hosting,
+			Secret:             s.Secret,
+		}
+		if s.Default != nil {
+			// A JSON value always converts.
+			ps.Default, _ = structpb.NewValue(s.Default)
+		}
+		for _, o := range s.Options {
+			if o != nil {
+				ps.Options = append(ps.Options, &pluginpb.PluginOption{DisplayName: o.DisplayName, Value: o.Value})
+			}
+		}
+		out = append(out, ps)
+	}
+	return out
 }
 
 // loadPlugins reads the plugin directories and gives each plugin a token.
@@ -77,22 +145,29 @@ func loadPlugins(dirs []string) ([]*devPlugin, error) {
 // Commands and HTTP requests go to the one plugin they name.
 type pluginHooks struct {
 	plugins  []*devPlugin // by id
+	logger   *slog.Logger
 	inFlight sync.WaitGroup
 }
 
 var _ memory.Hooks = (*pluginHooks)(nil)
 
-func newPluginHooks(plugins []*devPlugin) *pluginHooks {
+func newPluginHooks(plugins []*devPlugin, logger *slog.Logger) *pluginHooks {
 	sorted := slices.Clone(plugins)
 	slices.SortFunc(sorted, func(a, b *devPlugin) int { return cmp.Compare(a.id(), b.id()) })
-	return &pluginHooks{plugins: sorted}
+	return &pluginHooks{plugins: sorted, logger: logger}
+}
+
+// running is the hooks of one plugin at one moment, with the plugin's id.
+type running struct {
+	id string
+	hooks.Hooks
 }
 
 // current returns the hooks of every plugin, in id order.
-func (p *pluginHooks) current() []hooks.Hooks {
-	hs := make([]hooks.Hooks, len(p.plugins))
+func (p *pluginHooks) current() []running {
+	hs := make([]running, len(p.plugins))
 	for i, pl := range p.plugins {
-		hs[i] = pl.hooks()
+		hs[i] = running{id: pl.id(), Hooks: pl.hooks()}
 	}
 	return hs
 }
@@ -117,14 +192,19 @@ func hookContext(ctx context.Context) *pluginpb.Context {
 // later runs a notification hook of every plugin after the request, with
 // the request's values but not its cancellation.
 func (p *pluginHooks) later(ctx context.Context, fn func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks)) {
+	p.laterEach(ctx, func(ctx context.Context, hc *pluginpb.Context, r running) { fn(ctx, hc, r.Hooks) })
+}
+
+// laterEach is later with each plugin's id.
+func (p *pluginHooks) laterEach(ctx context.Context, fn func(ctx context.Context, hc *pluginpb.Context, r running)) {
 	hs := p.current()
 	hc := hookContext(ctx)
 	ctx = context.WithoutCancel(ctx)
 	p.inFlight.Add(1)
 	go func() {
 		defer p.inFlight.Done()
-		for _, h := range hs {
-			fn(ctx, hc, h)
+		for _, r := range hs {
+			fn(ctx, hc, r)
 		}
 	}()
 }
@@ -299,9 +379,18 @@ func (p *pluginHooks) ConfigurationWillBeSaved(ctx context.Context, newConfig *p
 }
 
 // OnConfigurationChange runs from the configuration's change listener,
-// after the save; an error is only logged, by the hooks client.
+// after the save; an error is only logged. Once each plugin's hook has
+// returned, a debug record "plugin configuration applied" says so, with
+// the plugin's id (and the error), for tools that wait for a plugin to
+// have applied a saved configuration.
 func (p *pluginHooks) OnConfigurationChange(ctx context.Context) {
-	p.later(ctx, func(ctx context.Context, _ *pluginpb.Context, h hooks.Hooks) { _ = h.OnConfigurationChange(ctx) })
+	p.laterEach(ctx, func(ctx context.Context, _ *pluginpb.Context, r running) {
+		attrs := []slog.Attr{slog.String("plugin_id", r.id)}
+		if err := r.OnConfigurationChange(ctx); err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		p.logger.LogAttrs(ctx, slog.LevelDebug, "plugin configuration applied", attrs...)
+	})
 }
 
 // FileWillBeUploaded gives every plugin in turn the one reader of the
