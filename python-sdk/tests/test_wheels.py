@@ -9,8 +9,9 @@ wheels only (``--no-index``), then pytest; the example plugin and its tests
 are copied out of the checkout, and pytest runs them with no ``go`` on
 ``PATH``, no ``PYTHONPATH`` and no ``MATTERMOST_PLUGINAPI_SERVER``.
 
-The wheels come from ``$SDK_DIST`` (`make wheels` writes them to dist/);
-without it, the test builds the SDK wheel and this machine's dev server
+The wheels come from ``$SDK_DIST`` (`make wheels` writes them to dist/),
+or under Bazel from the wheel targets that ``$SDK_DIST_FILES`` names;
+without either, the test builds the SDK wheel and this machine's dev server
 wheel itself. The matrix does not run this module: it is the matrix of its
 own.
 """
@@ -69,11 +70,19 @@ def find_python(version: str) -> Path:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheels: $SDK_DIST, or built here."""
+    """The wheels: $SDK_DIST; Bazel's, named in $SDK_DIST_FILES; or built here."""
     given = os.environ.get("SDK_DIST")
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("dist")
+    if os.environ.get("SDK_DIST_FILES"):  # a py_test: rlocation paths of the wheel targets
+        from runfiles import Runfiles
+
+        files = Runfiles.Create()
+        assert files is not None
+        for name in os.environ["SDK_DIST_FILES"].split():
+            shutil.copy(str(files.Rlocation(name)), out)
+        return out
     build_wheel(out)
     build(out, [this_platform()], {})
     return out
