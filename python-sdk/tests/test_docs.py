@@ -123,3 +123,17 @@ def test_every_documented_server_flag_exists() -> None:
     documented = documented_server_flags()
     assert {"-plugin", "-python", "-watch"} <= documented
     assert documented <= real, documented - real
+
+
+def test_the_sdk_names_only_real_flags_and_commands() -> None:
+    """No message or docstring of the SDK names a flag that does not exist."""
+    from mattermost_plugin._plugin import goplugin
+
+    with pytest.raises(goplugin.HandshakeError, match="mattermost-plugin dev DIR"):
+        goplugin.check_environment({})
+    sources = [*(ROOT / "python-sdk" / "src").rglob("*.py"), *(ROOT / "server").rglob("*.go")]
+    sources += [*DOCS, ROOT / "python-sdk" / "README.md"]
+    wrong = [
+        str(p) for p in sources if re.search(r"pluginapi-server[^\n]* -plugins\b", p.read_text())
+    ]
+    assert wrong == []

@@ -69,7 +69,7 @@ def check_environment(environ: Mapping[str, str]) -> None:
             "This program is a Mattermost plugin; the Mattermost server starts it. "
             "It is not meant to be run directly (the magic cookie "
             f"{MAGIC_COOKIE_KEY} is missing or wrong). To try a plugin locally, "
-            "run it under the dev server: pluginapi-server -plugin DIR."
+            "run it under the dev server: mattermost-plugin dev DIR."
         )
     offered = environ.get("PLUGIN_PROTOCOL_VERSIONS", "")
     if offered:
