@@ -21,8 +21,10 @@ type wheelSpec struct {
 
 // CompareWheel compares the py_wheel target name of package pkg, as its
 // BUILD attributes define it, with the wheel file at nativeWheel: the
-// package files and the core metadata (name, version, summary,
-// Requires-Python and Requires-Dist) must be the same.
+// package files, the core metadata (name, version, summary,
+// Requires-Python, Requires-Dist with the extras' requirements, and
+// Provides-Extra) and the entry points (console scripts, pytest11, ...)
+// must be the same.
 func CompareWheel(ws *Workspace, pkg, name, nativeWheel string) ([]Problem, error) {
 	spec, err := bazelWheel(ws, pkg, name)
 	if err != nil {
@@ -47,7 +49,7 @@ func CompareWheel(ws *Workspace, pkg, name, nativeWheel string) ([]Problem, erro
 			add("the native wheel has %s; //%s:%s does not", f, pkg, name)
 		}
 	}
-	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist", "Classifier", "Project-URL"} {
+	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist", "Provides-Extra", "Classifier", "Project-URL", entryPointsKey} {
 		want := normalizeMetadata(key, metadata[key])
 		got := normalizeMetadata(key, spec.metadata[key])
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -71,6 +73,19 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 		"Classifier":      stringsOf(f, wheel.Attr("classifiers")),
 		"Project-URL":     projectURLs(f, wheel.Attr("project_urls")),
 	}}
+	extras := dictOfLists(f, wheel.Attr("extra_requires"))
+	for _, extra := range sortedKeys(extras) {
+		spec.metadata["Provides-Extra"] = append(spec.metadata["Provides-Extra"], extra)
+		for _, req := range extras[extra] {
+			spec.metadata["Requires-Dist"] = append(spec.metadata["Requires-Dist"], fmt.Sprintf("%s; extra == %q", req, extra))
+		}
+	}
+	points := dictOfLists(f, wheel.Attr("entry_points"))
+	for _, group := range sortedKeys(points) {
+		for _, point := range points[group] {
+			spec.metadata[entryPointsKey] = append(spec.metadata[entryPointsKey], group+": "+point)
+		}
+	}
 	strip := stringsOf(f, wheel.Attr("strip_path_prefixes"))
 	for _, dep := range stringsOf(f, wheel.Attr("deps")) {
 		l := labels.ParseRelative(dep, pkg)
@@ -96,6 +111,45 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// entryPointsKey holds a wheel's entry points among its metadata, as
+// "group: name = object" lines; entry_points.txt, not METADATA, has them.
+const entryPointsKey = "Entry-Points"
+
+// dictOfLists reads a dict of string lists, such as py_wheel's
+// extra_requires and entry_points.
+func dictOfLists(f *build.File, x build.Expr) map[string][]string {
+	d, ok := x.(*build.DictExpr)
+	if !ok {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, kv := range d.List {
+		if k := stringsOf(f, kv.Key); len(k) == 1 {
+			out[k[0]] = append(out[k[0]], stringsOf(f, kv.Value)...)
+		}
+	}
+	return out
+}
+
+// parseEntryPoints reads an entry_points.txt (INI: "[group]" then
+// "name = object" lines) as "group: name = object" lines.
+func parseEntryPoints(r io.Reader) ([]string, error) {
+	var out []string
+	group := ""
+	scanner := bufio.NewScanner(r)
+	for scanner.Scan() {
+		line := strings.TrimSpace(scanner.Text())
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			group = strings.TrimSpace(line[1 : len(line)-1])
+		default:
+			out = append(out, group+": "+line)
+		}
+	}
+	return out, scanner.Err()
 }
 
 // projectURLs renders a py_wheel project_urls dict as the Project-URL
@@ -189,9 +243,22 @@ func readWheel(name string) (map[string]bool, map[string][]string, error) {
 	defer z.Close()
 	files := map[string]bool{}
 	var metadata map[string][]string
+	var entryPoints []string
 	for _, f := range z.File {
 		dir := strings.SplitN(f.Name, "/", 2)[0]
 		if strings.HasSuffix(dir, ".dist-info") {
+			if path.Base(f.Name) == "entry_points.txt" {
+				rc, err := f.Open()
+				if err != nil {
+					return nil, nil, fmt.Errorf("bazelcheck: read entry_points.txt: %w", err)
+				}
+				points, err := parseEntryPoints(rc)
+				rc.Close()
+				if err != nil {
+					return nil, nil, err
+				}
+				entryPoints = points
+			}
 			if path.Base(f.Name) == "METADATA" {
 				rc, err := f.Open()
 				if err != nil {
@@ -212,6 +279,7 @@ func readWheel(name string) (map[string]bool, map[string][]string, error) {
 	if metadata == nil {
 		return nil, nil, fmt.Errorf("bazelcheck: %s has no METADATA", name)
 	}
+	metadata[entryPointsKey] = entryPoints
 	return files, metadata, nil
 }
 
@@ -233,7 +301,8 @@ func parseMetadata(r io.Reader) (map[string][]string, error) {
 }
 
 // normalizeMetadata makes equal values compare equal: names per PEP 503,
-// requirement specifiers sorted, extras-only requirements dropped.
+// requirement specifiers sorted, an extra's marker in one spelling, entry
+// points without the spaces around "=".
 func normalizeMetadata(key string, values []string) []string {
 	var out []string
 	for _, v := range values {
@@ -241,10 +310,15 @@ func normalizeMetadata(key string, values []string) []string {
 		case "Name":
 			v = normalizePypiName(v)
 		case "Requires-Dist":
-			if strings.Contains(v, "extra ==") {
-				continue
+			req, marker, _ := strings.Cut(v, ";")
+			v = normalizeRequirement(strings.TrimSpace(req))
+			if marker = strings.TrimSpace(marker); marker != "" {
+				v += "; " + normalizeMarker(marker)
 			}
-			v = normalizeRequirement(v)
+		case entryPointsKey:
+			group, point, _ := strings.Cut(v, ": ")
+			name, object, _ := strings.Cut(point, "=")
+			v = group + ": " + strings.TrimSpace(name) + " = " + strings.TrimSpace(object)
 		}
 		out = append(out, v)
 	}
@@ -261,4 +335,11 @@ func normalizeRequirement(req string) string {
 	parts := strings.Split(spec, ",")
 	sort.Strings(parts)
 	return normalizePypiName(name) + strings.Join(parts, ",")
+}
+
+// normalizeMarker writes an environment marker with one kind of quote and
+// no spaces, so that setuptools' extra == "dev" and rules_python's
+// extra == 'dev' compare equal.
+func normalizeMarker(marker string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(marker, "'", `"`), " ", "")
 }

@@ -41,6 +41,11 @@ py_wheel(
         "grpcio>=1.80.1",
         "protobuf<8,>=6.31.1",
     ],
+    entry_points = {
+        "console_scripts": ["my-tool = pkg.cli:main"],
+        "pytest11": ["pkg.fixtures = pkg.fixtures"],
+    },
+    extra_requires = {"dev": ["pytest"]},
     strip_path_prefixes = ["python-sdk/src"],
     summary = "A package.",
     version = "0.1.0",
@@ -57,11 +62,19 @@ var nativeMetadata = []string{
 	"Requires-Dist: grpcio>=1.80.1",
 	"Requires-Dist: protobuf<8,>=6.31.1",
 	"Requires-Dist: pytest; extra == \"dev\"",
+	"Provides-Extra: dev",
 	"",
 	"The description.",
 }
 
+const nativeEntryPoints = "[console_scripts]\nmy-tool = pkg.cli:main\n\n[pytest11]\npkg.fixtures = pkg.fixtures\n"
+
 func writeWheel(t *testing.T, files []string, metadata []string) string {
+	t.Helper()
+	return writeWheelWith(t, files, metadata, nativeEntryPoints)
+}
+
+func writeWheelWith(t *testing.T, files []string, metadata []string, entryPoints string) string {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "my_dist-0.1.0-py3-none-any.whl")
 	out, err := os.Create(name)
@@ -69,13 +82,17 @@ func writeWheel(t *testing.T, files []string, metadata []string) string {
 		t.Fatal(err)
 	}
 	z := zip.NewWriter(out)
-	for _, f := range append(files, "my_dist-0.1.0.dist-info/METADATA", "my_dist-0.1.0.dist-info/RECORD") {
+	for _, f := range append(files, "my_dist-0.1.0.dist-info/METADATA", "my_dist-0.1.0.dist-info/RECORD",
+		"my_dist-0.1.0.dist-info/entry_points.txt") {
 		w, err := z.Create(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.HasSuffix(f, "/METADATA") {
+		switch {
+		case strings.HasSuffix(f, "/METADATA"):
 			w.Write([]byte(strings.Join(metadata, "\n")))
+		case strings.HasSuffix(f, "/entry_points.txt"):
+			w.Write([]byte(entryPoints))
 		}
 	}
 	if err := z.Close(); err != nil {
@@ -101,6 +118,11 @@ func TestCompareWheel(t *testing.T) {
 		{"other requirements", strings.Replace(wheelBuild, `"grpcio>=1.80.1"`, `"grpcio>=1.70"`, 1), native, nativeMetadata, "Requires-Dist"},
 		{"other version", wheelBuild, native, replaceLine(nativeMetadata, "Version: 0.1.0", "Version: 0.2.0"), "Version"},
 		{"other name", strings.Replace(wheelBuild, `"my-dist"`, `"other-dist"`, 1), native, nativeMetadata, "Name"},
+		{"an extra's marker quoted otherwise", wheelBuild, native, replaceLine(nativeMetadata, `Requires-Dist: pytest; extra == "dev"`, `Requires-Dist: pytest ; extra=='dev'`), ""},
+		{"other extra requirement", strings.Replace(wheelBuild, `{"dev": ["pytest"]}`, `{"dev": ["pytest>=8"]}`, 1), native, nativeMetadata, "Requires-Dist"},
+		{"extra only in the native wheel", strings.Replace(wheelBuild, `extra_requires = {"dev": ["pytest"]},`, "", 1), native, nativeMetadata, "Provides-Extra"},
+		{"entry point only in the native wheel", strings.Replace(wheelBuild, `"pytest11": ["pkg.fixtures = pkg.fixtures"],`, "", 1), native, nativeMetadata, "Entry-Points"},
+		{"other console script", strings.Replace(wheelBuild, "pkg.cli:main", "pkg.cli:run", 1), native, nativeMetadata, "Entry-Points"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
