@@ -269,6 +269,30 @@ def test_dev_stops_gracefully_on_sigterm(tmp_path: Path, devs: list[Dev]) -> Non
     assert (plugin / "deactivated").read_text() == "one"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_the_server_stops_when_dev_is_killed(tmp_path: Path, devs: list[Dev]) -> None:
+    plugin = answer_plugin(tmp_path / "answer")
+    dev = Dev("answer", cwd=tmp_path)
+    devs.append(dev)
+    dev.wait_ready()
+    match = re.match(r"Dev server ready \(pid (\d+)\)", dev.out[0])
+    assert match, dev.out
+    pid = int(match.group(1))
+    assert dev.stop(signal.SIGKILL) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the dev server outlived the killed dev command")
+    # It stopped gracefully: the plugin's on_deactivate ran.
+    assert (plugin / "deactivated").read_text() == "one"
+
+
 def test_dev_watch_restarts_an_edited_plugin(tmp_path: Path, devs: list[Dev]) -> None:
     plugin = answer_plugin(tmp_path / "answer")
     dev = Dev("answer", "--watch", cwd=tmp_path)

@@ -9,6 +9,7 @@ its log readably, and stops it gracefully on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import queue
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -35,6 +36,9 @@ STOP_TIMEOUT = 30.0
 
 #: The signals that stop the server.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+#: Linux's prctl option that signals a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 def _plugin_dir(name: str) -> Path:
@@ -70,6 +74,29 @@ def _server_binary(name: str | None) -> Path:
         return find_server_binary(os.path.abspath(name) if name else None)
     except ServerStartError as error:
         raise CommandError(" ".join(str(error).split())) from None
+
+
+def _die_with_this_process() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux send the server SIGTERM when this process dies.
+
+    The server runs in a session of its own, out of reach of the terminal's
+    signals; without this, a kill -9 of this command would leave it and its
+    plugins running. Elsewhere there is no such signal, and None is returned.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != parent:  # this process died before the call
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 def server_argv(
@@ -282,6 +309,7 @@ def run(args: argparse.Namespace) -> int:
             errors="replace",
             env=environ,
             start_new_session=True,
+            preexec_fn=_die_with_this_process(),
         )
     except OSError as error:
         raise CommandError(f"cannot run {binary}: {error.strerror or error}") from None
