@@ -206,9 +206,11 @@ def test_the_quick_start_runs_as_written_from_the_wheels_alone(
         hello = f"{url}/plugins/com.example.hello/hello"
         assert fetch(hello) == "Hello from hello!\n"
         plugin = work / "hello" / "plugin.py"
-        plugin.write_text(plugin.read_text().replace('or "Hello")', 'or "Howdy")'))
+        source = plugin.read_text()
+        assert ' from hello!\\n"' in source, source
+        plugin.write_text(source.replace(' from hello!\\n"', ' from edited hello!\\n"'))
         deadline = time.monotonic() + 30
-        while fetch(hello) != "Howdy from hello!\n":
+        while fetch(hello) != "Hello from edited hello!\n":
             assert time.monotonic() < deadline, "the edit took no effect"
             time.sleep(0.05)
         os.killpg(process.pid, signal.SIGINT)
