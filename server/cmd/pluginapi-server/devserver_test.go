@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,58 +16,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
-// testPython returns the interpreter for the test plugins: $MATTERMOST_PLUGIN_PYTHON,
-// or the repository's .venv. Without one, the test fails under CI and is
-// skipped elsewhere, with the reason.
-func testPython(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(pythonEnv); p != "" {
-		return p
-	}
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			candidate := filepath.Join(dir, ".venv", "bin", "python")
-			if _, err := os.Stat(candidate); err == nil {
-				return candidate
-			}
-			break
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
-	}
-	t.Skipf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
-	return ""
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // devServer is the server run in-process by runContext.
 type devServer struct {
 	ready wire.Ready
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 	api   pluginpb.PluginAPIClient
 	// stop stops the server gracefully and returns runContext's error.
 	stop func() error
@@ -80,7 +37,7 @@ func startServer(t *testing.T, args ...string) *devServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, w := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := runContext(ctx, args, w, logs)

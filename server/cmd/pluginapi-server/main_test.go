@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
@@ -143,7 +144,7 @@ func TestParseFlagsResolvesPathsHere(t *testing.T) {
 // directory is elsewhere with a -python relative to the working
 // directory.
 func TestRelativePythonIsFromTheWorkingDirectory(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	work := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(work, "env", "bin"), 0o755); err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ class TestPlugin(mp.Plugin):
 // so, with the plugin's id and, when it failed, the error. The plugin's
 // settings schema reaches the backend.
 func TestConfigurationAppliedIsLogged(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	const id = "com.example.configured"
 	dir := t.TempDir()
 	schema := map[string]any{"settings": []any{map[string]any{"key": "Fail", "type": "bool", "default": false, "display_name": "Fail"}}}
@@ -316,7 +317,7 @@ func TestConfigurationAppliedIsLogged(t *testing.T) {
 // TestConfigurationAppliedNamesEachPlugin fires OnConfigurationChange in
 // two plugins that are down: each gets its record.
 func TestConfigurationAppliedNamesEachPlugin(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var plugins []*devPlugin
 	for _, id := range []string{"com.example.b", "com.example.a"} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -130,7 +131,7 @@ func (s *devServer) waitVersion(t *testing.T, id, version string) (answer, time.
 // with its new code, the data made before is still there, and the other
 // plugin is left alone.
 func TestWatchRestartsAnEditedPlugin(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	const a, b = "com.example.watched-a", "com.example.watched-b"
 	dirA, dirB := t.TempDir(), t.TempDir()
 	writePlugin(t, dirA, a, watchedPlugin("v1"), nil)
@@ -190,7 +191,7 @@ func TestWatchRestartsAnEditedPlugin(t *testing.T) {
 // logged at error level and the plugin stays down; the next edit, which
 // fixes it, brings it back.
 func TestWatchBrokenEdit(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	const id = "com.example.watched-broken"
 	dir := t.TempDir()
 	writePlugin(t, dir, id, watchedPlugin("v1"), nil)
@@ -215,7 +216,7 @@ func TestWatchBrokenEdit(t *testing.T) {
 // lives, and a file that is not Python: the plugin keeps its process. A
 // new module next to plugin.py restarts it.
 func TestWatchIgnoresCachesAndVenvs(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	const id = "com.example.watched-ignore"
 	dir := t.TempDir()
 	writePlugin(t, dir, id, watchedPlugin("v1"), nil)
@@ -244,7 +245,7 @@ func TestWatchIgnoresCachesAndVenvs(t *testing.T) {
 // TestWatchRefusesANewPluginID changes the id in plugin.json: the plugin
 // keeps running as it was.
 func TestWatchRefusesANewPluginID(t *testing.T) {
-	py := testPython(t)
+	py := testenv.Python(t)
 	const id = "com.example.watched-id"
 	dir := t.TempDir()
 	writePlugin(t, dir, id, watchedPlugin("v1"), nil)

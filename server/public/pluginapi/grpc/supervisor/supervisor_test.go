@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
@@ -34,67 +34,20 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 )
 
-// pythonEnv names the interpreter that runs the test plugins; it must be
-// able to import mattermost_plugin. `make test-go` sets it to the
-// project's virtualenv.
-const pythonEnv = "MATTERMOST_PLUGIN_PYTHON"
-
+// testToken is the Plugin API token of the test plugins.
 const testToken = "supervisor-test-token"
-
-// python returns the interpreter for the test plugins: $MATTERMOST_PLUGIN_PYTHON,
-// or the repository's .venv. Without one, the test fails under CI and is
-// skipped elsewhere, with the reason.
-func python(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(pythonEnv); p != "" {
-		return p
-	}
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			candidate := filepath.Join(dir, ".venv", "bin", "python")
-			if _, err := os.Stat(candidate); err == nil {
-				return candidate
-			}
-			break
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
-	}
-	t.Skipf("no Python for the plugin tests: set %s or run `make venv`", pythonEnv)
-	return ""
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // api serves a memory backend on a unix socket.
 type api struct {
 	target  string
 	backend *memory.Backend
 	// logs is the server log, where the plugin's LogInfo and such go.
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 }
 
 func startAPI(t *testing.T) *api {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	backend := memory.New(memory.Logger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	srv, err := server.New(backend, testToken)
 	if err != nil {
@@ -154,17 +107,17 @@ func pythonManifest(class string) map[string]any {
 type started struct {
 	sup  *supervisor.Supervisor
 	api  *api
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 }
 
 func startPlugin(t *testing.T, class string, mutate func(*supervisor.Config)) *started {
 	t.Helper()
 	a := startAPI(t)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cfg := supervisor.Config{
 		APITarget:   a.target,
 		APIToken:    testToken,
-		Python:      python(t),
+		Python:      testenv.Python(t),
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		StopGrace:   time.Second,
 		MinBackoff:  50 * time.Millisecond,
@@ -668,7 +621,7 @@ func pluginDir(t *testing.T, manifest map[string]any, files map[string]string) *
 func bareVenv(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "bare-venv")
-	out, err := exec.Command(python(t), "-m", "venv", "--without-pip", dir).CombinedOutput()
+	out, err := exec.Command(testenv.Python(t), "-m", "venv", "--without-pip", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python -m venv: %v\n%s", err, out)
 	}
@@ -679,7 +632,7 @@ func bareVenv(t *testing.T) string {
 // an error, returned and logged at error level with the plugin's id, that
 // names the cause, never go-plugin's guesses alone.
 func TestStartFailures(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	a := startAPI(t)
 	hooksPlugin, err := os.ReadFile(filepath.Join("testdata", "hooks_plugin.py"))
 	if err != nil {
@@ -819,7 +772,7 @@ func TestStartFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			logs := &syncBuffer{}
+			logs := &testenv.SyncBuffer{}
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -857,7 +810,7 @@ func TestStartFailures(t *testing.T) {
 // it explains itself on stderr and exits 1.
 func TestNotStartedByAHost(t *testing.T) {
 	b := bundle(t, pythonManifest("SyncHooks"))
-	cmd := exec.Command(python(t), "-m", supervisor.ServeModule, filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
+	cmd := exec.Command(testenv.Python(t), "-m", supervisor.ServeModule, filepath.Join(b.Dir, "hooks_plugin.py:SyncHooks"))
 	cmd.Env = append(os.Environ(), "MATTERMOST_PLUGIN=wrong cookie")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -904,7 +857,7 @@ func (rawPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.
 // client, as any go-plugin host would, with AutoMTLS on and off: the
 // handshake, the health check and a hook call all work.
 func TestGoPluginHost(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	a := startAPI(t)
 	b := bundle(t, pythonManifest("SyncHooks"))
 	for _, autoMTLS := range []bool{false, true} {
@@ -1083,9 +1036,9 @@ func TestHealthCheckRestartsAHungPlugin(t *testing.T) {
 // TestWrongCookie: a go-plugin host with another application's cookie
 // cannot start the plugin; the plugin says why and exits.
 func TestWrongCookie(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	b := bundle(t, pythonManifest("SyncHooks"))
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  plugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "MATTERMOST_PLUGIN", MagicCookieValue: "another application"},
 		Plugins:          plugin.PluginSet{"hooks": rawPlugin{}},
@@ -1134,7 +1087,7 @@ func TestStopAHungPlugin(t *testing.T) {
 // host's working directory, not to the plugin directory where the plugin
 // runs.
 func TestRelativePython(t *testing.T) {
-	py := python(t)
+	py := testenv.Python(t)
 	work := t.TempDir()
 	wrapper := filepath.Join(work, "env", "bin", "python")
 	if err := os.MkdirAll(filepath.Dir(wrapper), 0o755); err != nil {
@@ -1146,7 +1099,7 @@ func TestRelativePython(t *testing.T) {
 	a := startAPI(t)
 	b := bundle(t, pythonManifest("SyncHooks"))
 	t.Chdir(work)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sup, err := supervisor.Start(ctx, b, supervisor.Config{
