@@ -1,7 +1,11 @@
 // Package supervisor runs plugin processes with hashicorp/go-plugin, as a
 // Mattermost server runs its plugins, and calls their hooks over gRPC.
 //
-// [Load] reads a plugin directory's manifest (plugin.json). [Start] starts
+// [Load] reads a plugin directory's manifest (plugin.json): a program
+// (server.executable, or server.executables by platform, as Mattermost
+// reads them) or a Python entry point (server.python, which wins when both
+// are there), and the targets of the wheels that a bundle carries; a host
+// that made the bundle's Python environment sets [Bundle].Python. [Start] starts
 // the plugin's process with the Plugin API's address and token in its
 // environment (a Python plugin as "python -m mattermost_plugin.serve
 // ENTRY"), waits for go-plugin's handshake, asks which hooks the plugin

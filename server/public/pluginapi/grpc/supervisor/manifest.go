@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/bundle"
 )
 
 // ManifestFile is the name of the manifest in a plugin directory.
@@ -113,15 +117,27 @@ type SettingOption struct {
 	Value string `json:"value"`
 }
 
-// ServerManifest says how to start the plugin's server process: either an
-// executable, as for Go plugins, or a Python entry point.
+// ServerManifest says how to start the plugin's server process: a
+// program, as for Go plugins, or a Python entry point. A manifest may name
+// both, as a bundle that carries a Go bridge beside its Python code does:
+// then Python runs the plugin.
 type ServerManifest struct {
+	// Executables maps a platform, "<GOOS>-<GOARCH>" (one of
+	// [ExecutablePlatforms]), to the path of the program for it, relative
+	// to the plugin directory. The entry for this host comes before
+	// Executable.
+	Executables map[string]string `json:"executables,omitempty"`
 	// Executable is the path of a program, relative to the plugin
-	// directory, that speaks go-plugin's protocol.
+	// directory, that speaks go-plugin's protocol: the program for every
+	// platform that Executables does not name.
 	Executable string `json:"executable,omitempty"`
 	// Python runs the plugin with a Python interpreter.
 	Python *PythonManifest `json:"python,omitempty"`
 }
+
+// ExecutablePlatforms are the keys of server.executables that Mattermost
+// knows.
+var ExecutablePlatforms = []string{"linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64", "windows-amd64"}
 
 // PythonManifest says how to run a Python plugin: the interpreter runs
 // "python -m mattermost_plugin.serve ENTRY" in the plugin directory.
@@ -136,6 +152,10 @@ type PythonManifest struct {
 	// Venv is a virtual environment directory, relative to the plugin
 	// directory, whose bin/python runs the plugin.
 	Venv string `json:"venv,omitempty"`
+	// Targets are the targets whose wheels a bundle carries, in the order
+	// of its wheels/ directories, such as "linux-x86_64-cp311" (see
+	// package bundle); empty for a plugin that brings no wheels.
+	Targets []string `json:"targets,omitempty"`
 }
 
 // Bundle is a plugin directory with its manifest.
@@ -144,7 +164,16 @@ type Bundle struct {
 	Dir string
 	// Manifest is the parsed manifest.
 	Manifest Manifest
+	// Python, when set, is the interpreter that runs this Python plugin,
+	// such as the bin/python of the environment that the host made for its
+	// bundle (bundle.MakeVenv). It comes first; then the manifest's
+	// interpreter, its venv, and [Config].Python.
+	Python string
 }
+
+// ErrNoServer is the error of [Load] for a manifest without a server
+// part, such as a plugin with a web app only.
+var ErrNoServer = errors.New("no server part: set server.executable, server.executables or server.python")
 
 // Load reads and checks the manifest of the plugin in dir.
 func Load(dir string) (*Bundle, error) {
@@ -181,28 +210,66 @@ func (b *Bundle) check() error {
 		return fmt.Errorf("invalid plugin id %q: use 3 to 190 letters, digits, '-', '_' or '.'", apperror.Truncate(m.ID, 200))
 	}
 	s := m.Server
-	switch {
-	case s == nil || (s.Executable == "" && s.Python == nil):
-		return errors.New("no server part: set server.executable or server.python")
-	case s.Executable != "" && s.Python != nil:
-		return errors.New("set one of server.executable and server.python, not both")
-	case s.Executable != "":
-		_, err := b.inside(s.Executable)
-		return err
-	case s.Python.Entry == "":
+	if s == nil || (s.Executable == "" && len(s.Executables) == 0 && s.Python == nil) {
+		return ErrNoServer
+	}
+	if s.Executable != "" {
+		if _, err := b.inside(s.Executable); err != nil {
+			return fmt.Errorf("server.executable: %w", err)
+		}
+	}
+	for _, platform := range slices.Sorted(maps.Keys(s.Executables)) {
+		if !slices.Contains(ExecutablePlatforms, platform) {
+			return fmt.Errorf("server.executables: unknown platform %q: use %s", apperror.Truncate(platform, 100), strings.Join(ExecutablePlatforms, ", "))
+		}
+		path := s.Executables[platform]
+		if path == "" {
+			return fmt.Errorf("server.executables[%q] is empty", platform)
+		}
+		if _, err := b.inside(path); err != nil {
+			return fmt.Errorf("server.executables[%q]: %w", platform, err)
+		}
+	}
+	if s.Python == nil {
+		return nil
+	}
+	py := s.Python
+	if py.Entry == "" {
 		return errors.New("server.python.entry is empty")
 	}
-	if file, _ := splitEntry(s.Python.Entry); strings.HasSuffix(file, ".py") {
+	if file, _ := splitEntry(py.Entry); strings.HasSuffix(file, ".py") {
 		if _, err := b.inside(file); err != nil {
 			return err
 		}
 	}
-	if s.Python.Venv != "" {
-		if _, err := b.inside(s.Python.Venv); err != nil {
+	if py.Venv != "" {
+		if _, err := b.inside(py.Venv); err != nil {
 			return err
 		}
 	}
+	seen := map[string]bool{}
+	for _, target := range py.Targets {
+		switch {
+		case !bundle.ValidTarget(target):
+			return fmt.Errorf("server.python.targets: %q is not a target such as \"linux-x86_64-cp311\" (<platform>-cp<major><minor>, the platform one of linux-x86_64, linux-aarch64, macos-x86_64, macos-arm64)", apperror.Truncate(target, 100))
+		case seen[target]:
+			return fmt.Errorf("server.python.targets: %q is listed twice", target)
+		}
+		seen[target] = true
+	}
 	return nil
+}
+
+// executable returns the manifest's program for this host, as
+// Mattermost's Manifest.GetExecutableForRuntime picks it
+// (server/public/model/manifest.go of mattermost/mattermost at
+// 0753def445092fa5b3a4ca5452422b40f000dad4): server.executables'
+// "<GOOS>-<GOARCH>" entry, else server.executable.
+func (s *ServerManifest) executable() string {
+	if path := s.Executables[runtime.GOOS+"-"+runtime.GOARCH]; path != "" {
+		return path
+	}
+	return s.Executable
 }
 
 // inside resolves a manifest path against the plugin directory and refuses
@@ -219,16 +286,24 @@ func (b *Bundle) inside(rel string) (string, error) {
 }
 
 // command returns the program and arguments that start the plugin;
-// defaultPython is the interpreter used when the manifest names none.
+// defaultPython is the interpreter used when neither the bundle nor the
+// manifest names one. A manifest with a Python part runs with Python,
+// whatever programs it names besides.
 func (b *Bundle) command(defaultPython string) (string, []string, error) {
 	s := b.Manifest.Server
-	if s.Executable != "" {
-		path, err := b.inside(s.Executable)
+	if s.Python == nil {
+		exe := s.executable()
+		if exe == "" {
+			return "", nil, fmt.Errorf("the manifest names no program for %s-%s in server.executables, and no server.executable", runtime.GOOS, runtime.GOARCH)
+		}
+		path, err := b.inside(exe)
 		return path, nil, err
 	}
 	py := s.Python
 	python := defaultPython
 	switch {
+	case b.Python != "":
+		python = b.Python
 	case py.Interpreter != "" && filepath.IsAbs(py.Interpreter):
 		python = py.Interpreter
 	case py.Interpreter != "":

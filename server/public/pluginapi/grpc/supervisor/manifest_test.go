@@ -1,8 +1,10 @@
 package supervisor
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,7 +16,12 @@ func TestLoadRefusesBadManifests(t *testing.T) {
 		{"not JSON", `{"id": `, "parse"},
 		{"a bad id", `{"id": "a b", "server": {"executable": "x"}}`, "invalid plugin id"},
 		{"no server part", `{"id": "com.example.x"}`, "no server part"},
-		{"both kinds of server", `{"id": "com.example.x", "server": {"executable": "x", "python": {"entry": "p.py"}}}`, "not both"},
+		{"an unknown platform", `{"id": "com.example.x", "server": {"executables": {"plan9-amd64": "x"}}}`, `unknown platform "plan9-amd64"`},
+		{"an executable of a platform outside", `{"id": "com.example.x", "server": {"executables": {"linux-amd64": "../x"}}}`, `server.executables["linux-amd64"]: path "../x" leaves the plugin directory`},
+		{"an empty executable of a platform", `{"id": "com.example.x", "server": {"executables": {"linux-arm64": ""}}}`, `server.executables["linux-arm64"] is empty`},
+		{"a bad target", `{"id": "com.example.x", "server": {"python": {"entry": "p.py", "targets": ["linux-amd64-cp311"]}}}`, `"linux-amd64-cp311" is not a target`},
+		{"a target twice", `{"id": "com.example.x", "server": {"python": {"entry": "p.py", "targets": ["macos-arm64-cp312", "macos-arm64-cp312"]}}}`, "listed twice"},
+		{"an executable outside beside Python", `{"id": "com.example.x", "server": {"executable": "/bin/x", "python": {"entry": "p.py"}}}`, "server.executable: path \"/bin/x\" must be relative"},
 		{"no entry", `{"id": "com.example.x", "server": {"python": {}}}`, "entry is empty"},
 		{"an executable outside", `{"id": "com.example.x", "server": {"executable": "../x"}}`, "leaves the plugin directory"},
 		{"an absolute entry", `{"id": "com.example.x", "server": {"python": {"entry": "/tmp/p.py:C"}}}`, "must be relative"},
@@ -34,24 +41,71 @@ func TestLoadRefusesBadManifests(t *testing.T) {
 	}
 }
 
+func TestLoadAcceptsPythonBesideExecutables(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `{"id": "com.example.both", "server": {
+		"executables": {"linux-amd64": "bridge/linux-amd64", "darwin-arm64": "bridge/darwin-arm64"},
+		"executable": "bridge/any",
+		"python": {"entry": "plugin.py", "targets": ["linux-x86_64-cp311", "macos-arm64-cp312"]}}}`
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	s := b.Manifest.Server
+	if len(s.Executables) != 2 || s.Executable != "bridge/any" || strings.Join(s.Python.Targets, " ") != "linux-x86_64-cp311 macos-arm64-cp312" {
+		t.Errorf("Load() = %+v, python %+v", s, s.Python)
+	}
+	if program, _, err := b.command("python3"); err != nil || program != "python3" {
+		t.Errorf("command() = %q, %v; want Python to run the plugin", program, err)
+	}
+	if _, err := Load(t.TempDir()); err == nil {
+		t.Error("Load(a directory without a manifest) succeeded")
+	}
+	noServer := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noServer, ManifestFile), []byte(`{"id": "com.example.webapp", "webapp": {"bundle_path": "main.js"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(noServer); !errors.Is(err, ErrNoServer) {
+		t.Errorf("Load(a web app only) = %v; want ErrNoServer", err)
+	}
+}
+
 func TestCommand(t *testing.T) {
 	dir := t.TempDir()
+	host := runtime.GOOS + "-" + runtime.GOARCH
+	other := "windows-amd64"
+	if host == other {
+		other = "linux-amd64"
+	}
 	tests := []struct {
 		server  ServerManifest
+		python  string // the bundle's interpreter
 		program string
 		args    []string
 	}{
-		{ServerManifest{Executable: "bin/p"}, filepath.Join(dir, "bin/p"), nil},
-		{ServerManifest{Python: &PythonManifest{Entry: "p.py:C"}}, "/usr/bin/python3", []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py") + ":C"}},
-		{ServerManifest{Python: &PythonManifest{Entry: "pkg.mod", Venv: ".venv"}}, filepath.Join(dir, ".venv/bin/python"), []string{"-m", "mattermost_plugin.serve", "pkg.mod"}},
-		{ServerManifest{Python: &PythonManifest{Entry: "p.py", Interpreter: "py/bin/python3"}}, filepath.Join(dir, "py/bin/python3"), []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py")}},
+		{ServerManifest{Executable: "bin/p"}, "", filepath.Join(dir, "bin/p"), nil},
+		{ServerManifest{Executable: "bin/p", Executables: map[string]string{host: "bin/mine"}}, "", filepath.Join(dir, "bin/mine"), nil},
+		{ServerManifest{Executable: "bin/p", Executables: map[string]string{other: "bin/theirs"}}, "", filepath.Join(dir, "bin/p"), nil},
+		{ServerManifest{Executables: map[string]string{host: "bin/mine"}, Python: &PythonManifest{Entry: "p.py"}}, "", "/usr/bin/python3", []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py")}},
+		{ServerManifest{Python: &PythonManifest{Entry: "p.py", Venv: ".venv"}}, "/cache/env/bin/python", "/cache/env/bin/python", []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py")}},
+		{ServerManifest{Python: &PythonManifest{Entry: "p.py", Interpreter: "/opt/py"}}, "/cache/env/bin/python", "/cache/env/bin/python", []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py")}},
+		{ServerManifest{Python: &PythonManifest{Entry: "p.py:C"}}, "", "/usr/bin/python3", []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py") + ":C"}},
+		{ServerManifest{Python: &PythonManifest{Entry: "pkg.mod", Venv: ".venv"}}, "", filepath.Join(dir, ".venv/bin/python"), []string{"-m", "mattermost_plugin.serve", "pkg.mod"}},
+		{ServerManifest{Python: &PythonManifest{Entry: "p.py", Interpreter: "py/bin/python3"}}, "", filepath.Join(dir, "py/bin/python3"), []string{"-m", "mattermost_plugin.serve", filepath.Join(dir, "p.py")}},
 	}
 	for _, tc := range tests {
-		b := &Bundle{Dir: dir, Manifest: Manifest{ID: "com.example.x", Server: &tc.server}}
+		b := &Bundle{Dir: dir, Manifest: Manifest{ID: "com.example.x", Server: &tc.server}, Python: tc.python}
 		program, args, err := b.command("/usr/bin/python3")
 		if err != nil || program != tc.program || strings.Join(args, " ") != strings.Join(tc.args, " ") {
 			t.Errorf("command(%+v) = %q %q %v, want %q %q", tc.server, program, args, err, tc.program, tc.args)
 		}
+	}
+	b := &Bundle{Dir: dir, Manifest: Manifest{ID: "com.example.x", Server: &ServerManifest{Executables: map[string]string{other: "bin/theirs"}}}}
+	if _, _, err := b.command("python3"); err == nil || !strings.Contains(err.Error(), "no program for "+host) {
+		t.Errorf("command(no program for this host) = %v", err)
 	}
 }
 
