@@ -179,8 +179,9 @@ func (b *Backend) SavePluginConfig(ctx context.Context, req *pluginpb.SavePlugin
 	return &pluginpb.SavePluginConfigResponse{}, nil
 }
 
-// bundlePath is where a plugin's bundle is unpacked. The caller holds the
-// lock.
+// bundlePath is where a plugin's bundle is unpacked when no lifecycle
+// knows the plugin: PluginSettings.Directory/<id>, absolute, as upstream's
+// GetBundlePath computes it. The caller holds the lock.
 func (b *Backend) bundlePath(id string) string {
 	dir := b.configString("PluginSettings", "Directory")
 	path, err := filepath.Abs(filepath.Join(cmpOr(dir, "./plugins"), id))
@@ -190,11 +191,17 @@ func (b *Backend) bundlePath(id string) string {
 	return path
 }
 
-// GetBundlePath returns the path of the calling plugin's unpacked bundle.
+// GetBundlePath returns the path of the calling plugin's unpacked bundle:
+// the directory where the Backend's [PluginLifecycle] runs it, or else
+// PluginSettings.Directory/<id>.
 func (b *Backend) GetBundlePath(ctx context.Context, _ *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
+	id := b.caller(ctx)
+	if rt, ok := b.runtimeOf(id); ok && rt.Dir != "" {
+		return &pluginpb.GetBundlePathResponse{Path: rt.Dir}, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &pluginpb.GetBundlePathResponse{Path: b.bundlePath(b.caller(ctx))}, nil
+	return &pluginpb.GetBundlePathResponse{Path: b.bundlePath(id)}, nil
 }
 
 // GetPlugins returns the manifests of the installed plugins, by id.
@@ -234,53 +241,83 @@ func (b *Backend) setPluginEnabled(id string, enabled bool) error {
 	return nil
 }
 
-// EnablePlugin enables an installed plugin.
-func (b *Backend) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
+// EnablePlugin enables an installed plugin: it records the state in the
+// configuration, as upstream does first, then has the Backend's
+// [PluginLifecycle], if any, activate the plugin, and returns the
+// activation's error (see activationFailed).
+func (b *Backend) EnablePlugin(ctx context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
 	if err := b.setPluginEnabled(req.GetId(), true); err != nil {
 		return nil, err
+	}
+	if l := b.lifecycle(); l != nil {
+		if err := l.Enable(ctx, req.GetId()); err != nil {
+			return nil, activationFailed(req.GetId(), err)
+		}
 	}
 	return &pluginpb.EnablePluginResponse{}, nil
 }
 
-// DisablePlugin disables an installed plugin.
-func (b *Backend) DisablePlugin(_ context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
+// DisablePlugin disables an installed plugin, and has the Backend's
+// [PluginLifecycle], if any, deactivate it.
+func (b *Backend) DisablePlugin(ctx context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
 	if err := b.setPluginEnabled(req.GetId(), false); err != nil {
 		return nil, err
+	}
+	if l := b.lifecycle(); l != nil {
+		l.Disable(ctx, req.GetId())
 	}
 	return &pluginpb.DisablePluginResponse{}, nil
 }
 
-// RemovePlugin removes an installed plugin and its state.
-func (b *Backend) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
+// RemovePlugin removes an installed plugin and its state. The Backend's
+// [PluginLifecycle], if any, deactivates it and removes its files first,
+// as upstream's removePluginLocally does; its failure is
+// app.plugin.remove.app_error, upstream's error when the files do not go.
+func (b *Backend) RemovePlugin(ctx context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, err := b.installed(req.GetId()); err != nil {
+	_, err := b.installed(req.GetId())
+	b.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
+	if l := b.lifecycle(); l != nil {
+		if err := l.Remove(ctx, req.GetId()); err != nil {
+			return nil, apperror.New("app.plugin.remove.app_error", "Unable to remove the plugin.",
+				apperror.Truncate(err.Error(), apperror.MaxMessageBytes), http.StatusInternalServerError)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	delete(b.manifests, req.GetId())
 	_, _, states := b.pluginSettings()
 	delete(states, req.GetId())
 	return &pluginpb.RemovePluginResponse{}, nil
 }
 
-// GetPluginStatus returns an installed plugin's status: running when it
-// is enabled.
+// GetPluginStatus returns an installed plugin's status: where it lives
+// and whether it runs as the Backend's [PluginLifecycle] says; without
+// one, or for a plugin it does not know, running when it is enabled.
 func (b *Backend) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginStatusRequest) (*pluginpb.GetPluginStatusResponse, error) {
+	rt, known := b.runtimeOf(req.GetId())
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m, err := b.installed(req.GetId())
 	if err != nil {
 		return nil, err
 	}
-	_, _, states := b.pluginSettings()
-	state := int32(pluginStateNotRunning)
-	if s, _ := states[m.GetId()].(map[string]any); s["Enable"] == true {
-		state = pluginStateRunning
-	}
-	return &pluginpb.GetPluginStatusResponse{Status: &pluginpb.PluginStatus{
-		PluginId: m.GetId(), PluginPath: b.bundlePath(m.GetId()), State: state,
+	status := &pluginpb.PluginStatus{
+		PluginId: m.GetId(), PluginPath: b.bundlePath(m.GetId()), State: pluginStateNotRunning,
 		Name: m.GetName(), Description: m.GetDescription(), Version: m.GetVersion(),
-	}}, nil
+	}
+	if known {
+		status.PluginPath, status.State, status.Error = cmpOr(rt.Dir, status.PluginPath), rt.State, rt.Error
+		return &pluginpb.GetPluginStatusResponse{Status: status}, nil
+	}
+	_, _, states := b.pluginSettings()
+	if s, _ := states[m.GetId()].(map[string]any); s["Enable"] == true {
+		status.State = pluginStateRunning
+	}
+	return &pluginpb.GetPluginStatusResponse{Status: status}, nil
 }
 
 // RegisterCollectionAndTopic accepts the registration and keeps nothing:

@@ -1,11 +1,11 @@
 package memory
 
 // This file holds InstallPlugin: a plugin bundle, a tar.gz streamed in
-// chunks, is unpacked into the plugin directory and its manifest read.
+// chunks, is unpacked with package bundle's checks and its manifest read;
+// the Backend's PluginLifecycle, if any, takes the unpacked plugin.
 
 import (
-	"archive/tar"
-	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/bundle"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -34,54 +35,66 @@ const (
 // validPluginID is model.IsValidPluginId's pattern.
 var validPluginID = regexp.MustCompile(`^[a-zA-Z0-9-_\.]{3,190}$`)
 
+// invalidBundle is the AppError of a bundle that is refused, with the
+// reason.
 func invalidBundle(details string) *apperror.Error {
-	return apperror.New("app.plugin.extract.app_error", "Unable to read the plugin bundle: a tar.gz with plugin.json.",
+	return apperror.New("app.plugin.extract.app_error",
+		apperror.Truncate("Unable to install the plugin bundle: "+details+".", apperror.MaxMessageBytes),
 		apperror.Truncate(details, apperror.MaxMessageBytes), http.StatusBadRequest)
 }
 
-// readManifest finds plugin.json in a bundle: at the top, or in the one
-// top-level directory.
-func readManifest(bundle string) (*pluginpb.Manifest, error) {
-	f, err := os.Open(bundle)
+// extract unpacks the bundle file at src into dest (see bundle.Extract).
+func extract(ctx context.Context, src, dest string) (*bundle.Extracted, error) {
+	f, err := os.Open(src)
 	if err != nil {
-		return nil, invalidBundle(err.Error())
+		return nil, storageError(err)
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	ex, err := bundle.Extract(ctx, f, dest, bundle.Limits{})
+	var refused *bundle.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return nil, invalidBundle(strings.TrimPrefix(refused.Error(), "bundle refused: "))
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return nil, err
+	case err != nil:
+		return nil, storageError(err)
+	}
+	return ex, nil
+}
+
+// readManifest reads and parses plugin.json in the plugin directory dir.
+func readManifest(dir string) (*pluginpb.Manifest, error) {
+	f, err := os.Open(filepath.Join(dir, bundle.ManifestFile))
 	if err != nil {
-		return nil, invalidBundle(err.Error())
+		return nil, invalidBundle("no plugin.json")
 	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, invalidBundle("no plugin.json")
-		}
-		if err != nil {
-			return nil, invalidBundle(err.Error())
-		}
-		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if name != "plugin.json" && path.Base(name) != "plugin.json" || strings.Count(name, "/") > 1 {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, maxManifestBytes+1))
-		if err != nil || len(data) > maxManifestBytes {
-			return nil, invalidBundle("plugin.json is unreadable or larger than 1 MiB")
-		}
-		m := &pluginpb.Manifest{}
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
-			return nil, apperror.New("app.plugin.manifest.app_error", "Invalid plugin.json.",
-				apperror.Truncate(err.Error(), apperror.MaxMessageBytes), http.StatusBadRequest)
-		}
-		return m, nil
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxManifestBytes+1))
+	if err != nil || len(data) > maxManifestBytes {
+		return nil, invalidBundle("plugin.json is unreadable or larger than 1 MiB")
 	}
+	m := &pluginpb.Manifest{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
+		return nil, apperror.New("app.plugin.manifest.app_error", "Invalid plugin.json.",
+			apperror.Truncate(err.Error(), apperror.MaxMessageBytes), http.StatusBadRequest)
+	}
+	return m, nil
 }
 
 // InstallPlugin installs a plugin from its tar.gz bundle, streamed in
-// chunks, as Mattermost's InstallPlugin does: the manifest must be valid,
-// an installed plugin with the same id is replaced only when asked, and
-// the new plugin starts disabled.
+// chunks, as Mattermost's InstallPlugin does (installPluginLocally in
+// server/channels/app/plugin_install.go of mattermost/mattermost at
+// 06c3769558273e30459e8cab1d38c71de1bf19d1): the bundle is unpacked into
+// a directory of its own and checked (package bundle: no path that leaves
+// it, no links or devices, bounded entries and bytes, SHA256SUMS), the
+// manifest must be valid, an installed plugin with the same id is
+// replaced only when asked, and a new plugin starts disabled. The
+// Backend's [PluginLifecycle], if any, takes the unpacked plugin, and
+// activates it when the configuration enables it; without one the
+// unpacked files are removed once checked.
 func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) error {
+	ctx := stream.Context()
 	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
@@ -93,12 +106,31 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 		return err
 	}
 	rel := path.Join("plugins", "uploads", newID()+".tar.gz")
-	if _, err := writeStream(stream.Context(), root, rel, maxBundleBytes, chunksOf(stream.Recv, func(r *pluginpb.InstallPluginRequest) []byte { return r.GetChunk() })); err != nil {
+	if _, err := writeStream(ctx, root, rel, maxBundleBytes, chunksOf(stream.Recv, func(r *pluginpb.InstallPluginRequest) []byte { return r.GetChunk() })); err != nil {
 		return err
 	}
-	bundle := filepath.Join(root, filepath.FromSlash(rel))
-	defer os.Remove(bundle)
-	m, err := readManifest(bundle)
+	upload := filepath.Join(root, filepath.FromSlash(rel))
+	defer os.Remove(upload)
+
+	lifecycle := b.lifecycle()
+	parent := filepath.Join(root, "plugins")
+	if lifecycle != nil {
+		parent = lifecycle.PluginsDir()
+	}
+	// A name that no plugin id has (ids have no "+"), hidden as
+	// Mattermost's plugin scan skips names that start with ".".
+	dir := filepath.Join(parent, ".install+"+newID())
+	ex, err := extract(ctx, upload, dir)
+	if err != nil {
+		return err
+	}
+	owned := false // by the lifecycle, once it has the directory
+	defer func() {
+		if !owned {
+			os.RemoveAll(dir)
+		}
+	}()
+	m, err := readManifest(dir)
 	if err != nil {
 		return err
 	}
@@ -110,14 +142,30 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 		return apperror.New("model.manifest.is_valid.version.app_error", "The manifest needs a version.", "", http.StatusBadRequest)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, exists := b.manifests[m.GetId()]; exists && !head.GetReplace() {
+	_, exists := b.manifests[m.GetId()]
+	_, _, states := b.pluginSettings()
+	state, _ := states[m.GetId()].(map[string]any)
+	enabled := state["Enable"] == true
+	b.mu.Unlock()
+	if exists && !head.GetReplace() {
 		return apperror.New("app.plugin.install_id.app_error", "A plugin with this id is installed already.", "id="+m.GetId(), http.StatusBadRequest)
 	}
+	if lifecycle != nil {
+		owned = true
+		err := lifecycle.Install(ctx, InstalledPlugin{
+			Manifest: proto.Clone(m).(*pluginpb.Manifest), Dir: dir, SHA256: ex.SHA256,
+			Replace: exists, Enabled: enabled,
+		})
+		if err != nil {
+			return installFailed(m.GetId(), err)
+		}
+	}
+	b.mu.Lock()
 	b.manifests[m.GetId()] = m
-	_, _, states := b.pluginSettings()
+	_, _, states = b.pluginSettings()
 	if _, known := states[m.GetId()]; !known {
 		states[m.GetId()] = map[string]any{"Enable": false}
 	}
+	b.mu.Unlock()
 	return stream.SendAndClose(&pluginpb.InstallPluginResponse{Manifest: proto.Clone(m).(*pluginpb.Manifest)})
 }
