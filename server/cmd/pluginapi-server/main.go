@@ -22,6 +22,19 @@
 // with the ready line's token act as the first plugin. A plugin that does
 // not start or activate stops the server with the error.
 //
+// -plugin also takes a bundle, FILE.tar.gz (docs/bundles.md): the server
+// unpacks it, with package bundle's checks, into -plugins-dir/<plugin id>
+// and, when it carries wheels, makes its Python environment offline in
+// -plugins-dir/.python, reused by a later install of the same bundle.
+// Without -plugins-dir that directory is a temporary one, removed at exit.
+//
+// The Plugin API's InstallPlugin, EnablePlugin, DisablePlugin and
+// RemovePlugin run plugins as Mattermost does (see host.go): a plugin
+// installed and enabled starts, with its own token, its hooks and its
+// /plugins/{id}/ routes; a new version replaces a running one once it has
+// activated, and a version that fails to activate leaves the running one
+// in place. GetBundlePath answers each plugin's directory.
+//
 // With -watch, it also watches each plugin directory and, when a .py file
 // or plugin.json is created, changed or removed, restarts that plugin
 // alone with its new code (see watch.go); the server, its data, the other
@@ -95,6 +108,7 @@ type config struct {
 	logLevel         string
 	emojis           emojiFlags
 	pluginDirs       pluginDirs
+	pluginsDir       string
 	python           string
 	httpAddr         string
 	license          string
@@ -103,15 +117,15 @@ type config struct {
 	state            string
 }
 
-// pluginDirs collects -plugin DIR flags.
+// pluginDirs collects -plugin flags: plugin directories and bundles.
 type pluginDirs []string
 
 func (p *pluginDirs) String() string { return strings.Join(*p, ",") }
 
-// Set adds one directory.
+// Set adds one directory or bundle.
 func (p *pluginDirs) Set(v string) error {
 	if v == "" {
-		return errors.New("want a plugin directory")
+		return errors.New("want a plugin directory or bundle")
 	}
 	*p = append(*p, v)
 	return nil
@@ -180,7 +194,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
 	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
 	fs.Var(&c.emojis, "emoji", "custom emoji to add, as NAME=PATH of a PNG, JPEG or GIF image (repeatable)")
-	fs.Var(&c.pluginDirs, "plugin", "plugin directory (with a plugin.json) to run under the supervisor (repeatable)")
+	fs.Var(&c.pluginDirs, "plugin", "plugin directory (with a plugin.json), or plugin bundle (a .tar.gz, unpacked into -plugins-dir), to run under the supervisor (repeatable)")
+	fs.StringVar(&c.pluginsDir, "plugins-dir", "", "directory where bundles (of -plugin and of InstallPlugin) are unpacked, with their Python environments in DIR/"+venvCacheDir+" (default: a new temporary directory, removed at exit)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the server to this file, from start to stop")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none, relative to the current directory or looked up on PATH (default: $"+pythonEnv+", else python3)")
@@ -204,6 +219,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, fmt.Errorf("-state %q: %w", c.state, err)
 		}
 		c.state = abs
+	}
+	if c.pluginsDir != "" {
+		abs, err := filepath.Abs(c.pluginsDir)
+		if err != nil {
+			return c, fmt.Errorf("-plugins-dir %q: %w", c.pluginsDir, err)
+		}
+		c.pluginsDir = abs
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -296,12 +318,22 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 
-	plugins, err := loadPlugins(c.pluginDirs)
+	root, removeRoot, err := pluginsRoot(c.pluginsDir)
 	if err != nil {
 		return err
 	}
-	hooked := newPluginHooks(plugins, logger)
-	backendOpts := []memory.Option{memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license)}
+	defer removeRoot() // once the plugins are stopped
+	h := newHost(root, c.python, logger)
+	plugins, err := h.loadPlugins(ctx, c.pluginDirs)
+	if err != nil {
+		return err
+	}
+	for _, p := range plugins {
+		h.put(p)
+	}
+	// The host receives the hook events and runs the plugins that the
+	// Plugin API installs, with or without -plugin.
+	backendOpts := []memory.Option{memory.ServerVersion(c.serverVersion), memory.Logger(logger), memory.Licensed(c.license), memory.WithHooks(h)}
 	var tokens []auth.PluginToken
 	if len(plugins) > 0 {
 		manifests := make([]*pluginpb.Manifest, 0, len(plugins))
@@ -309,7 +341,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			manifests = append(manifests, manifestProto(p.bundle.Manifest))
 			tokens = append(tokens, auth.PluginToken{Token: p.token, PluginID: p.id()})
 		}
-		backendOpts = append(backendOpts, memory.Manifest(manifests...), memory.WithHooks(hooked))
+		backendOpts = append(backendOpts, memory.Manifest(manifests...))
 	}
 	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
@@ -343,13 +375,14 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("-emoji %s: %w", name, err)
 		}
 	}
-	srv, err := server.New(backend, token,
+	serverOpts := []server.Option{
 		server.MaxMessageSize(c.maxMessageSize),
 		server.KeepaliveMinTime(c.keepaliveMinTime),
 		server.StopTimeout(c.stopTimeout),
 		server.DrainQuiet(c.drainQuiet),
 		server.Logger(logger),
-		server.PluginTokens(tokens...))
+	}
+	srv, err := server.New(backend, token, append(serverOpts, server.PluginTokens(tokens...))...)
 	if err != nil {
 		return err
 	}
@@ -359,66 +392,71 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer lis.Close()
 
+	for _, p := range plugins {
+		p.target = lis.Target
+	}
+	h.attach(func(p *devPlugin) supervisor.Config {
+		return supervisor.Config{
+			APITarget: p.target,
+			APIToken:  p.token,
+			Python:    c.python,
+			Logger:    logger,
+		}
+	}, func(pluginToken, id string) (*apiServer, error) {
+		return servePluginAPI(c, backend, serverOpts, pluginToken, id)
+	})
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
-	// stopPlugins deactivates the plugins while the API still serves them.
-	stopPlugins := func() {}
-	httpURL := ""
-	if len(plugins) > 0 {
-		supConfig := func(p *devPlugin) supervisor.Config {
-			return supervisor.Config{
-				APITarget: lis.Target,
-				APIToken:  p.token,
-				Python:    c.python,
-				Logger:    logger,
-			}
-		}
-		watchCtx, stopWatching := context.WithCancel(ctx)
-		var watchers sync.WaitGroup
-		// stopAll stops the watchers, then the plugins, in reverse order.
-		stopAll := func() {
-			stopWatching()
-			watchers.Wait()
-			for _, p := range slices.Backward(plugins) {
-				if sup := p.sup.Swap(nil); sup != nil {
-					if err := sup.Stop(context.Background()); err != nil {
-						logger.Warn("plugin OnDeactivate failed", slog.String("plugin_id", p.id()), slog.String("error", err.Error()))
-					}
-				}
-			}
-			hooked.wait()
-		}
-		for _, p := range plugins {
-			sup, err := supervisor.Start(ctx, p.bundle, supConfig(p))
-			if err != nil {
-				stopAll()
-				srv.Stop()
-				return err
-			}
-			p.sup.Store(sup)
-		}
-		httpLis, err := listenHTTP(c.httpAddr)
-		if err != nil {
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	// stopAll stops the watchers, then the plugins.
+	stopAll := func() {
+		stopWatching()
+		watchers.Wait()
+		h.stopAll(context.Background())
+		h.wait()
+	}
+	if err := h.startAll(ctx, plugins); err != nil {
+		stopAll()
+		srv.Stop()
+		return err
+	}
+	// The plugins of -plugin run, so they are enabled, as Mattermost
+	// records a running plugin.
+	for _, p := range plugins {
+		if _, err := backend.EnablePlugin(auth.NewContext(ctx, p.id()), &pluginpb.EnablePluginRequest{Id: p.id()}); err != nil {
 			stopAll()
 			srv.Stop()
-			return err
+			return fmt.Errorf("enable plugin %s: %w", p.id(), err)
 		}
-		httpURL = "http://" + httpLis.Addr().String()
-		httpSrv := &http.Server{Handler: hooked.pluginHTTP(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = httpSrv.Serve(httpLis) }()
-		if c.watch {
-			for _, p := range plugins {
-				w := newPluginWatcher(p, supConfig(p), logger)
-				watchers.Go(func() { w.run(watchCtx) })
+	}
+	httpLis, err := listenHTTP(c.httpAddr)
+	if err != nil {
+		stopAll()
+		srv.Stop()
+		return err
+	}
+	httpURL := "http://" + httpLis.Addr().String()
+	httpSrv := &http.Server{Handler: h.pluginHTTP(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = httpSrv.Serve(httpLis) }()
+	if c.watch {
+		for _, p := range plugins {
+			if p.unpacked {
+				logger.Info("-watch: a bundle is not watched; its plugin runs as it was unpacked", slog.String("plugin_id", p.id()))
+				continue
 			}
+			w := newPluginWatcher(h, p, logger)
+			watchers.Go(func() { w.run(watchCtx) })
 		}
-		stopPlugins = func() {
-			ctx, cancel := context.WithTimeout(context.Background(), c.stopTimeout)
-			defer cancel()
-			_ = httpSrv.Shutdown(ctx)
-			stopAll()
-		}
+	}
+	// stopPlugins deactivates the plugins while the API still serves them.
+	stopPlugins := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.stopTimeout)
+		defer cancel()
+		_ = httpSrv.Shutdown(ctx)
+		stopAll()
 	}
 
 	line, err := json.Marshal(wire.Ready{
@@ -437,7 +475,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		srv.Stop()
 		return fmt.Errorf("write ready line: %w", err)
 	}
-	logger.Info("plugin API server listening", slog.String("target", lis.Target))
+	logger.Info("plugin API server listening", slog.String("target", lis.Target), slog.String("plugins_dir", root))
 
 	select {
 	case err := <-served:
@@ -460,4 +498,50 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logger.Info("state saved", slog.String("path", c.state))
 	}
 	return nil
+}
+
+// pluginsRoot returns the plugins directory: dir, made if missing, or a
+// new temporary directory, which the returned function removes.
+func pluginsRoot(dir string) (string, func(), error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("-plugins-dir: %w", err)
+		}
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "pluginapi-plugins-")
+	if err != nil {
+		return "", nil, fmt.Errorf("make the plugins directory: %w", err)
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// servePluginAPI serves the Plugin API of backend to one plugin installed
+// through the API, on a listener of its own (as -listen says), with a
+// server whose one plugin token names it: the main server's tokens were
+// fixed when it started.
+func servePluginAPI(c config, backend *memory.Backend, opts []server.Option, pluginToken, id string) (*apiServer, error) {
+	// The server's own token, which names no plugin, is never handed out.
+	unused, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(backend, unused, append(slices.Clone(opts), server.PluginTokens(auth.PluginToken{Token: pluginToken, PluginID: id}))...)
+	if err != nil {
+		return nil, err
+	}
+	if c.listen == "tcp" {
+		c.tcpAddr = "127.0.0.1:0"
+	}
+	lis, err := listen(c)
+	if err != nil {
+		return nil, err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	return &apiServer{target: lis.Target, stop: func() {
+		srv.GracefulStop()
+		lis.Close()
+		<-served
+	}}, nil
 }

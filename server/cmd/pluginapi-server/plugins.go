@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
-	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/ids"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
@@ -29,12 +28,32 @@ import (
 // pythonEnv names the default interpreter of Python plugins.
 const pythonEnv = "MATTERMOST_PLUGIN_PYTHON"
 
-// devPlugin is one plugin that the dev server runs.
+// devPlugin is one installed version of a plugin that the dev server
+// runs: from -plugin, or installed through the Plugin API. A new version
+// of the plugin is a new devPlugin with the same token.
 type devPlugin struct {
 	bundle *supervisor.Bundle
 	// token is the plugin's own Plugin API token, which names it.
 	token string
-	sup   atomic.Pointer[supervisor.Supervisor]
+	// target is the gRPC target of the Plugin API that the plugin's
+	// process calls: the main server's for -plugin plugins, a server of
+	// its own for a plugin installed through the API (see host).
+	target string
+	// unpacked says that the dev server unpacked the plugin's directory
+	// from a bundle, and removes it with the plugin.
+	unpacked bool
+	// noServer marks a plugin without a server part (a web app only):
+	// nothing runs, and enabling it succeeds.
+	noServer bool
+	sup      atomic.Pointer[supervisor.Supervisor]
+	// enabled says that the plugin should run: it is unset by
+	// DisablePlugin, and -watch does not restart a disabled plugin.
+	enabled atomic.Bool
+	// retired is set once another version replaced the plugin, or it was
+	// removed: its watcher stops restarting it.
+	retired atomic.Bool
+	// failure is why the plugin's last activation failed, or nil.
+	failure atomic.Pointer[string]
 }
 
 func (p *devPlugin) id() string { return p.bundle.Manifest.ID }
@@ -113,48 +132,56 @@ func settingsProto(settings []*supervisor.Setting) []*pluginpb.PluginSetting {
 	return out
 }
 
-// loadPlugins reads the plugin directories and gives each plugin a token.
-// Plugin ids must be unique.
-func loadPlugins(dirs []string) ([]*devPlugin, error) {
-	var plugins []*devPlugin
-	seen := map[string]string{}
-	for _, dir := range dirs {
-		bundle, err := supervisor.Load(dir)
-		if err != nil {
-			return nil, fmt.Errorf("-plugin: %w", err)
-		}
-		id := bundle.Manifest.ID
-		if other, dup := seen[id]; dup {
-			return nil, fmt.Errorf("-plugin: %s and %s are both plugin %q", other, dir, id)
-		}
-		seen[id] = dir
-		token, err := auth.NewToken()
-		if err != nil {
-			return nil, err
-		}
-		plugins = append(plugins, &devPlugin{bundle: bundle, token: token})
-	}
-	return plugins, nil
-}
-
 // pluginHooks fires the backend's hooks in the plugins that the dev
 // server runs, as Mattermost's RunMultiHook does: every plugin in turn, in
 // plugin id order; a "will be" hook chains each plugin's answer into the
 // next and stops at the first rejection, on the caller's goroutine; the
 // "has been" hooks run in a goroutine of their own (fire and forget).
-// Commands and HTTP requests go to the one plugin they name.
+// Commands and HTTP requests go to the one plugin they name. The set of
+// plugins changes as the Plugin API installs and removes them; each event
+// goes to the plugins of that moment.
 type pluginHooks struct {
-	plugins  []*devPlugin // by id
 	logger   *slog.Logger
 	inFlight sync.WaitGroup
+
+	mu      sync.RWMutex
+	plugins []*devPlugin // by id
 }
 
 var _ memory.Hooks = (*pluginHooks)(nil)
 
 func newPluginHooks(plugins []*devPlugin, logger *slog.Logger) *pluginHooks {
-	sorted := slices.Clone(plugins)
-	slices.SortFunc(sorted, func(a, b *devPlugin) int { return cmp.Compare(a.id(), b.id()) })
-	return &pluginHooks{plugins: sorted, logger: logger}
+	p := &pluginHooks{logger: logger}
+	for _, pl := range plugins {
+		p.put(pl)
+	}
+	return p
+}
+
+// put adds pl, or puts it in the place of the plugin with its id.
+func (p *pluginHooks) put(pl *devPlugin) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, found := slices.BinarySearchFunc(p.plugins, pl.id(), func(x *devPlugin, id string) int { return cmp.Compare(x.id(), id) })
+	if found {
+		p.plugins[i] = pl
+		return
+	}
+	p.plugins = slices.Insert(p.plugins, i, pl)
+}
+
+// drop removes the plugin with id.
+func (p *pluginHooks) drop(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.plugins = slices.DeleteFunc(p.plugins, func(x *devPlugin) bool { return x.id() == id })
+}
+
+// all returns the plugins, by id.
+func (p *pluginHooks) all() []*devPlugin {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return slices.Clone(p.plugins)
 }
 
 // running is the hooks of one plugin at one moment, with the plugin's id.
@@ -165,8 +192,9 @@ type running struct {
 
 // current returns the hooks of every plugin, in id order.
 func (p *pluginHooks) current() []running {
-	hs := make([]running, len(p.plugins))
-	for i, pl := range p.plugins {
+	plugins := p.all()
+	hs := make([]running, len(plugins))
+	for i, pl := range plugins {
 		hs[i] = running{id: pl.id(), Hooks: pl.hooks()}
 	}
 	return hs
@@ -174,12 +202,13 @@ func (p *pluginHooks) current() []running {
 
 // plugin returns the plugin with id, or nil.
 func (p *pluginHooks) plugin(id string) *devPlugin {
-	for _, pl := range p.plugins {
-		if pl.id() == id {
-			return pl
-		}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	i, found := slices.BinarySearchFunc(p.plugins, id, func(x *devPlugin, id string) int { return cmp.Compare(x.id(), id) })
+	if !found {
+		return nil
 	}
-	return nil
+	return p.plugins[i]
 }
 
 // hookContext is the hook Context of a change that a Plugin API call

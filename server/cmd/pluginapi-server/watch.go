@@ -117,19 +117,19 @@ func firstChange(a, b snapshot) string {
 
 // pluginWatcher restarts one plugin when its files change.
 type pluginWatcher struct {
+	host   *host
 	plugin *devPlugin
 	dir    string // the plugin directory
-	config supervisor.Config
 	logger *slog.Logger
 	// interval and quiet are watchInterval and watchQuiet, but in tests.
 	interval, quiet time.Duration
 }
 
-func newPluginWatcher(p *devPlugin, cfg supervisor.Config, logger *slog.Logger) *pluginWatcher {
+func newPluginWatcher(h *host, p *devPlugin, logger *slog.Logger) *pluginWatcher {
 	return &pluginWatcher{
+		host:     h,
 		plugin:   p,
 		dir:      p.bundle.Dir,
-		config:   cfg,
 		logger:   logger.With(slog.String("plugin_id", p.id())),
 		interval: watchInterval,
 		quiet:    watchQuiet,
@@ -185,10 +185,11 @@ func (w *pluginWatcher) scan(first bool) snapshot {
 
 // reload restarts the plugin with the code and manifest now in its
 // directory. A manifest that does not load, or that changes the plugin's
-// id, keeps the plugin as it is. Otherwise the plugin is stopped
-// (OnDeactivate) and started again; while it is down, and if it does not
-// start, its hooks fail open and its HTTP routes answer 404, until the
-// next change.
+// id, keeps the plugin as it is, and so does a plugin that DisablePlugin
+// stopped (EnablePlugin starts it with its files as they are then).
+// Otherwise the plugin is stopped (OnDeactivate) and started again; while
+// it is down, and if it does not start, its hooks fail open and its HTTP
+// routes answer 404, until the next change.
 func (w *pluginWatcher) reload(ctx context.Context, changed string) {
 	began := time.Now()
 	rel, err := filepath.Rel(w.dir, changed)
@@ -206,20 +207,13 @@ func (w *pluginWatcher) reload(ctx context.Context, changed string) {
 			slog.String("new_plugin_id", id))
 		return
 	}
-	if old := w.plugin.sup.Swap(nil); old != nil {
-		// Even when the server stops meanwhile: OnDeactivate still runs.
-		if err := old.Stop(context.WithoutCancel(ctx)); err != nil {
-			w.logger.Warn("plugin OnDeactivate failed", slog.String("error", err.Error()))
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	sup, err := supervisor.Start(ctx, bundle, w.config)
-	if err != nil {
+	restarted, err := w.host.restart(ctx, w.plugin, bundle)
+	switch {
+	case err != nil:
 		w.logger.Error("plugin restart failed; it stays down until its files change again", slog.String("error", err.Error()))
-		return
+	case restarted:
+		w.logger.Info("plugin reloaded", slog.Duration("took", time.Since(began)))
+	case ctx.Err() == nil:
+		w.logger.Info("plugin not restarted: it is disabled, or was replaced or removed through the Plugin API")
 	}
-	w.plugin.sup.Store(sup)
-	w.logger.Info("plugin reloaded", slog.Duration("took", time.Since(began)))
 }
