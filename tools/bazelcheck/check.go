@@ -271,12 +271,20 @@ func (c *checker) checkLabel(file, pkg, raw string, at build.Expr) {
 	if l.Package == "visibility" {
 		return
 	}
+	if l.Target == "__subpackages__" {
+		// A package specification: //a:__subpackages__ names a and every
+		// package under it, and a itself need not be a package (gazelle
+		// writes //server:__subpackages__ for server/internal/...).
+		if !c.ws.hasPackageUnder(l.Package) {
+			c.report(file, at, "%q: there is no package at or under //%s", raw, l.Package)
+		}
+		return
+	}
 	if _, ok := c.ws.Packages[l.Package]; !ok {
 		c.report(file, at, "%q: there is no package //%s", raw, l.Package)
 		return
 	}
-	switch l.Target {
-	case "__pkg__", "__subpackages__":
+	if l.Target == "__pkg__" {
 		return
 	}
 	if c.ws.Packages[l.Package].Targets[l.Target] {

@@ -95,6 +95,21 @@ func TestFixturePasses(t *testing.T) {
 	}
 }
 
+// TestSubpackagesOfADirectoryThatIsNoPackage: //server:__subpackages__,
+// which gazelle writes for server/internal/..., needs no //server package.
+func TestSubpackagesOfADirectoryThatIsNoPackage(t *testing.T) {
+	files := fixture()
+	files["server/internal/x/BUILD.bazel"] = `filegroup(
+    name = "x",
+    srcs = [],
+    visibility = ["//server:__subpackages__"],
+)
+`
+	if problems := check(t, files); len(problems) != 0 {
+		t.Fatalf("Check() = %v; want no problems", problems)
+	}
+}
+
 // TestCheckFindsBrokenInput breaks the fixture one way at a time; each
 // break must be reported.
 func TestCheckFindsBrokenInput(t *testing.T) {
@@ -109,6 +124,9 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 		{"label to a missing package", func(f map[string]string) {
 			f["python-sdk/BUILD.bazel"] += "\nalias(\n    name = \"a\",\n    actual = \"//nowhere:x\",\n)\n"
 		}, "there is no package //nowhere"},
+		{"visibility of subpackages of no package", func(f map[string]string) {
+			f["python-sdk/BUILD.bazel"] += "\nalias(\n    name = \"a\",\n    actual = \":lib\",\n    visibility = [\"//nowhere:__subpackages__\"],\n)\n"
+		}, "there is no package at or under //nowhere"},
 		{"glob that matches no file", func(f map[string]string) {
 			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `data = ["src/pkg/py.typed"],`, `data = glob(["testdata/**"]),`, 1)
 		}, `glob pattern "testdata/**" matches no file of package //python-sdk`},

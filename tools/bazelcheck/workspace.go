@@ -178,3 +178,14 @@ func (ws *Workspace) fileExists(p string) bool {
 	i := sort.SearchStrings(ws.Files, p)
 	return i < len(ws.Files) && ws.Files[i] == p
 }
+
+// hasPackageUnder reports whether dir, or a directory under it, is a
+// package.
+func (ws *Workspace) hasPackageUnder(dir string) bool {
+	for p := range ws.Packages {
+		if dir == "" || p == dir || strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
