@@ -21,7 +21,12 @@ The rules come from Mattermost's ``model.Manifest``:
 
 ``server.python`` (``entry``, ``interpreter``, ``venv``) is this project's
 addition, read by the dev server's supervisor
-(``server/public/pluginapi/grpc/supervisor/manifest.go``).
+(``server/public/pluginapi/grpc/supervisor/manifest.go``);
+``server.python.targets`` lists the targets of a bundle
+(docs/bundles.md). ``server.executable`` and ``server.executables`` may
+stand beside it: a bundle may carry a Go program as well. The keys of
+``server.executables`` are the ``GOOS-GOARCH`` pairs that
+``Manifest.GetExecutableForRuntime`` looks up.
 
 Go's ``encoding/json``, which reads the manifest, ignores unknown keys and
 matches keys without regard to case; a misspelled key therefore drops its
@@ -40,6 +45,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Union
 
+from ._bundle_targets import executable_key_problem, target_problem
 from ._report import ERROR, WARNING, Problem
 
 __all__ = [
@@ -163,7 +169,7 @@ _SCHEMA: dict[str, _Spec] = {
     "server": {
         "executables": _STRING_MAP,
         "executable": str,
-        "python": {"entry": str, "interpreter": str, "venv": str},
+        "python": {"entry": str, "interpreter": str, "venv": str, "targets": [str]},
     },
     "webapp": {"bundle_path": str},
     "settings_schema": {
@@ -524,6 +530,7 @@ def _check_server(manifest: Mapping[str, Any], directory: Path) -> Iterator[Prob
         return  # reported by the key check
     python = server.get("python")
     executable = _string(server, "executable")
+    yield from _check_executables(server, directory, required=python is None)
     if python is None and not executable:
         if server.get("executables"):
             yield _problem(
@@ -534,22 +541,7 @@ def _check_server(manifest: Mapping[str, Any], directory: Path) -> Iterator[Prob
         else:
             yield _problem("the server part names no program", f"add server.python: {example}")
         return
-    if python is not None and executable:
-        yield _problem(
-            "server has both executable and python", "keep one: python for a Python plugin"
-        )
-        return
-    if executable:
-        path = _inside(directory, executable)
-        if path is None:
-            yield _problem(
-                f'server.executable "{executable}" is not inside the plugin directory',
-                "give a path relative to the directory of plugin.json",
-            )
-        elif not path.is_file():
-            yield _problem(
-                f'server.executable "{executable}" does not exist', "build it, or fix the path"
-            )
+    if python is None:
         return
     if not isinstance(python, dict):
         return  # reported by the key check
@@ -561,6 +553,7 @@ def _check_server(manifest: Mapping[str, Any], directory: Path) -> Iterator[Prob
         )
     elif isinstance(entry, str):
         yield from check_entry(entry, directory)
+    yield from _check_targets(python.get("targets"))
     interpreter = _string(python, "interpreter")
     venv = _string(python, "venv")
     if interpreter and venv:
@@ -595,6 +588,83 @@ def _check_server(manifest: Mapping[str, Any], directory: Path) -> Iterator[Prob
                 f"create it: python -m venv {venv} && {venv}/bin/pip install -r requirements.txt",
                 WARNING,
             )
+
+
+def _check_executables(
+    server: Mapping[str, Any], directory: Path, *, required: bool
+) -> Iterator[Problem]:
+    """``server.executable`` and ``server.executables``: Mattermost's keys, paths inside.
+
+    ``required`` says that the executable is the plugin's only program (no
+    ``server.python``), which must then exist.
+    """
+    executable = _string(server, "executable")
+    if executable:
+        path = _inside(directory, executable)
+        if path is None:
+            yield _problem(
+                f'server.executable "{executable}" is not inside the plugin directory',
+                "give a path relative to the directory of plugin.json",
+            )
+        elif not path.is_file():
+            yield _problem(
+                f'server.executable "{executable}" does not exist',
+                "build it, or fix the path",
+                ERROR if required else WARNING,
+            )
+    executables = server.get("executables")
+    if not isinstance(executables, dict):
+        return  # absent, or reported by the key check
+    for key, relative in executables.items():
+        name = f"server.executables.{key}"
+        wrong = executable_key_problem(str(key))
+        if wrong is not None:
+            message, fix, is_error = wrong
+            yield _problem(f"server.executables {message}", fix, ERROR if is_error else WARNING)
+        if not isinstance(relative, str):
+            continue  # reported by the key check
+        if not relative:
+            yield _problem(f"{name} is empty", "give the path of the executable for that platform")
+            continue
+        path = _inside(directory, relative)
+        if path is None:
+            yield _problem(
+                f'{name} "{relative}" is not inside the plugin directory',
+                "give a path relative to the directory of plugin.json",
+            )
+        elif not path.is_file():
+            yield _problem(
+                f'{name} "{relative}" does not exist',
+                "build it for that platform, or fix the path",
+                WARNING,
+            )
+
+
+def _check_targets(targets: Any) -> Iterator[Problem]:  # noqa: ANN401 - any JSON value
+    """``server.python.targets``: unique ``<platform>-cp3<minor>`` strings."""
+    if not isinstance(targets, list):
+        return  # absent, or reported by the key check
+    if not targets:
+        yield _problem(
+            "server.python.targets is empty",
+            "remove it: mattermost-plugin bundle fills it in with the targets it carries",
+            WARNING,
+        )
+    seen: set[str] = set()
+    for index, target in enumerate(targets):
+        if target is None:
+            yield _problem(f"server.python.targets[{index}] is null", "remove it")
+            continue
+        if not isinstance(target, str):
+            continue  # reported by the key check
+        name = f'server.python.targets[{index}] "{target[:100]}"'
+        wrong = target_problem(target)
+        if wrong is not None:
+            message, fix = wrong
+            yield _problem(f"{name} {message}", fix)
+        elif target in seen:
+            yield _problem(f"{name} is listed twice", "keep one")
+        seen.add(target)
 
 
 def check_entry(entry: str, directory: Path) -> Iterator[Problem]:
