@@ -1,9 +1,11 @@
-"""The ``mattermost-plugin`` command: create, check and run plugins.
+"""The ``mattermost-plugin`` command: create, check, run, bundle and install plugins.
 
 ``mattermost-plugin new NAME`` writes a new plugin directory,
-``mattermost-plugin check DIR`` validates one without running it, and
-``mattermost-plugin dev DIR`` runs plugins under the dev server.
-``python -m mattermost_plugin`` is the same command.
+``mattermost-plugin check DIR`` validates one without running it (or a
+bundle), ``mattermost-plugin dev DIR`` runs plugins under the dev server,
+``mattermost-plugin bundle DIR`` writes a plugin and its wheels into one
+``.tar.gz``, and ``mattermost-plugin install FILE`` installs such a bundle
+through the Plugin API. ``python -m mattermost_plugin`` is the same command.
 
 Each command lives in a module of its own, imported only when it runs, so
 that ``--help`` stays quick.
@@ -18,12 +20,17 @@ from collections.abc import Sequence
 from typing import Callable
 
 from .._version import __version__
+from ..config import ENV_TARGET, ENV_TOKEN
+from ._bundle_targets import MIN_PYTHON_MINOR, PLATFORMS, parse_python
 from ._errors import CommandError, UsageError
 
 __all__ = ["main"]
 
 #: The command's name, in usage lines and error messages.
 PROG = "mattermost-plugin"
+
+#: The plugin's requirements file that ``bundle`` reads by default.
+_REQUIREMENTS = "requirements.txt"
 
 #: The levels that ``dev --log-level`` accepts, as the dev server spells them.
 LOG_LEVELS = ("debug", "info", "warn", "error")
@@ -45,6 +52,29 @@ def _run_dev(args: argparse.Namespace) -> int:
     from . import _dev
 
     return _dev.run(args)
+
+
+def _run_bundle(args: argparse.Namespace) -> int:
+    from . import _bundle
+
+    return _bundle.run(args)
+
+
+def _run_install(args: argparse.Namespace) -> int:
+    from . import _install
+
+    return _install.run(args)
+
+
+def _python_version(text: str) -> int:
+    """An argparse type: a CPython ``3.X`` that bundles target; the minor version."""
+    minor = parse_python(text)
+    if minor is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Python version that bundles target: write 3.X, "
+            f"3.{MIN_PYTHON_MINOR} or newer (such as 3.11)"
+        )
+    return minor
 
 
 def _port(text: str) -> int:
@@ -122,11 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Check a plugin directory: plugin.json against Mattermost's manifest rules, "
             "then its Python entry, imported in a child process (the plugin is not "
-            "started). Prints one line per problem, 'FILE: problem; fix', and exits "
-            "1 if any is an error."
+            "started). Given a bundle (.tar.gz), check its layout, SHA256SUMS, manifest "
+            "and wheelhouses instead. Prints one line per problem, 'FILE: problem; fix', "
+            "and exits 1 if any is an error."
         ),
     )
-    check.add_argument("directory", metavar="DIR", help="the plugin directory")
+    check.add_argument(
+        "directory",
+        metavar="DIR",
+        help="the plugin directory, or a bundle (.tar.gz) to validate without installing it",
+    )
     check.add_argument(
         "--timeout",
         type=_positive,
@@ -195,6 +230,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the plugins may take to start and activate (default: 60)",
     )
     dev.set_defaults(handler=_run_dev)
+
+    bundle = commands.add_parser(
+        "bundle",
+        help="write the plugin and its wheels into one .tar.gz",
+        description=(
+            "Write ID-VERSION.tar.gz: the plugin's files and, for each target (a platform "
+            "and a CPython version), the wheels of the SDK and of the plugin's "
+            "requirements, downloaded by pip, so that the server installs the plugin "
+            "offline. The targets are every --platform with every --python, by default "
+            "this machine's and this Python's. The layout is docs/bundles.md's."
+        ),
+    )
+    bundle.add_argument("directory", metavar="DIR", help="the plugin directory")
+    bundle.add_argument(
+        "--platform",
+        dest="platforms",
+        action="append",
+        choices=PLATFORMS,
+        metavar="P",
+        help=f"a platform to target (repeatable): {', '.join(PLATFORMS)} (default: this machine's)",
+    )
+    bundle.add_argument(
+        "--python",
+        dest="pythons",
+        action="append",
+        type=_python_version,
+        metavar="X.Y",
+        help=f"a CPython version to target, 3.{MIN_PYTHON_MINOR} or newer (repeatable; "
+        f"default: this one's, {sys.version_info[0]}.{sys.version_info[1]})",
+    )
+    bundle.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the bundle to write (default: ID-VERSION.tar.gz in the current directory; "
+        "in FILE if it is a directory)",
+    )
+    bundle.add_argument(
+        "--find-links",
+        dest="find_links",
+        action="append",
+        metavar="DIR",
+        help="a directory (or URL) of wheels for pip to look in (repeatable); the SDK is "
+        "not on PyPI yet, so one with its wheel is needed",
+    )
+    bundle.add_argument(
+        "--no-index",
+        action="store_true",
+        help="take wheels from --find-links only, not from the package index",
+    )
+    bundle.add_argument(
+        "--requirements",
+        metavar="FILE",
+        help=f"the plugin's requirements (default: DIR/{_REQUIREMENTS}, if it exists)",
+    )
+    bundle.set_defaults(handler=_run_bundle)
+
+    install = commands.add_parser(
+        "install",
+        help="install a bundle on a server through the Plugin API, and enable it",
+        description=(
+            "Send FILE, a bundle, to the Plugin API's InstallPlugin, then enable the "
+            "plugin. The server is --target with --token, by default "
+            f"${ENV_TARGET} and ${ENV_TOKEN}, which 'mattermost-plugin dev' prints."
+        ),
+    )
+    install.add_argument("file", metavar="FILE", help="the bundle (.tar.gz)")
+    install.add_argument(
+        "--target",
+        metavar="T",
+        help=f"the gRPC target of the Plugin API server (default: ${ENV_TARGET})",
+    )
+    install.add_argument(
+        "--token", metavar="TOKEN", help=f"the token of its calls (default: ${ENV_TOKEN})"
+    )
+    install.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace an installed plugin with the same id",
+    )
+    install.add_argument(
+        "--timeout",
+        type=_positive,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long each call may take (default: 300)",
+    )
+    install.set_defaults(handler=_run_install)
     return parser
 
 

@@ -1,4 +1,8 @@
-"""``mattermost-plugin check DIR``: validate a plugin without running the server."""
+"""``mattermost-plugin check DIR``: validate a plugin without running the server.
+
+Given a bundle (``FILE.tar.gz``) rather than a directory, ``check`` validates
+the archive instead; see :mod:`mattermost_plugin._cli._bundle_check`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 from ._env import child_environ
 from ._errors import CommandError
 from ._manifest import MANIFEST, check_entry, check_manifest, load_manifest
-from ._report import Problem
+from ._report import WARNING, Problem
 
 #: The module that imports the entry in a child process.
 PROBE = "mattermost_plugin._cli._probe"
@@ -134,15 +138,61 @@ def _summary(result: CheckResult) -> str:
     return f"ok: {what}"
 
 
+def _render(problem: Problem, bundle: str) -> str:
+    """A bundle's problem, its file shown inside the bundle: ``x.tar.gz/ID/plugin.json``."""
+    if not problem.file:
+        return dataclasses.replace(problem, file=bundle).render("")
+    return problem.render(bundle)
+
+
+def _check_bundle(name: str) -> int:
+    from ._bundle import BUNDLE_SIZE_LIMIT, format_size
+    from ._bundle_check import check_bundle
+
+    report = check_bundle(Path(name))
+    if report.size > BUNDLE_SIZE_LIMIT:
+        report.add(
+            "",
+            f"is {format_size(report.size)}, over the {format_size(BUNDLE_SIZE_LIMIT)} "
+            "that Mattermost takes by default",
+            "bundle fewer targets per file: one --platform and one --python each",
+            WARNING,
+        )
+    for problem in report.problems:
+        print(_render(problem, name))
+    errors = len(report.errors)
+    warnings = len(report.problems) - errors
+    if errors:
+        counts = f"{errors} error{'s' * (errors != 1)}"
+        if warnings:
+            counts += f", {warnings} warning{'s' * (warnings != 1)}"
+        print(f"{counts}: the bundle cannot be installed as it is")
+        return 1
+    manifest = report.manifest or {}
+    sizes = ", ".join(f"{t} ({format_size(n)})" for t, n in sorted(report.wheel_sizes.items()))
+    line = (
+        f"ok: {manifest.get('id')} {manifest.get('version') or ''} bundle, "
+        f"{format_size(report.size)}, for {sizes}"
+    )
+    if warnings:
+        line += f" ({warnings} warning{'s' * (warnings != 1)})"
+    print(" ".join(line.split()))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``check``; see :func:`mattermost_plugin._cli.build_parser`."""
+    from ._bundle_check import is_bundle_name
+
     name: str = args.directory
     directory = Path(name)
     if not directory.exists():
         raise CommandError(f"{name} does not exist")
+    if directory.is_file() and is_bundle_name(directory.name):
+        return _check_bundle(name)
     if not directory.is_dir():
         what = "the manifest" if directory.name == MANIFEST else "a file"
-        raise CommandError(f"{name} is {what}; give the plugin directory")
+        raise CommandError(f"{name} is {what}; give the plugin directory, or a bundle (.tar.gz)")
     result = check_plugin(directory.resolve(), timeout=args.timeout)
     if args.verbose and result.traceback:
         print(result.traceback.rstrip(), file=sys.stderr, flush=True)
