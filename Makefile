@@ -220,15 +220,20 @@ bench-build:
 
 # Every figure, next to its baselines, into bench/results (under 15 minutes).
 .PHONY: bench
-bench: $(BENCH_STAMP) build bench-build
+bench: $(BENCH_STAMP) venv build bench-build
+	wheels=$$(mktemp -d) && trap 'rm -rf "$$wheels"' EXIT && \
+	$(VENV_PY) python-sdk/scripts/build_wheel.py "$$wheels" >/dev/null && \
 	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
-		--profile full --out bench/results --server $(SERVER_BIN) --pluginbench $(BENCH_BIN)
+		--profile full --out bench/results --server $(SERVER_BIN) --pluginbench $(BENCH_BIN) \
+		--sdk-wheels "$$wheels"
 
 # The smallest configuration of every figure, so that the benchmarks cannot
 # rot; `make test` runs it, and its results go to a scratch directory.
 .PHONY: bench-smoke
-bench-smoke: $(BENCH_STAMP) build bench-build
+bench-smoke: $(BENCH_STAMP) venv build bench-build
 	out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	$(VENV_PY) python-sdk/scripts/build_wheel.py "$$out/sdk" >/dev/null && \
 	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
-		--profile smoke --out "$$out" --server $(SERVER_BIN) --pluginbench $(BENCH_BIN) && \
+		--profile smoke --out "$$out" --server $(SERVER_BIN) --pluginbench $(BENCH_BIN) \
+		--sdk-wheels "$$out/sdk" && \
 	for f in results.json results.md latency.png throughput.png; do test -s "$$out/$$f"; done

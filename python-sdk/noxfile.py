@@ -43,6 +43,9 @@ DEV_ONLY_TESTS = [
     "tests/test_packaging.py",
     "tests/test_codegen.py",
     "tests/test_grpc_plugin.py",
+    "tests/test_bundle.py",
+    "tests/test_bundle_e2e.py",
+    "tests/test_cli_install.py",
     "tests/test_docs.py",
     "tests/test_wheels.py",
 ]

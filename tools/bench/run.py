@@ -22,9 +22,11 @@ import concurrent.futures
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -65,12 +67,13 @@ class Profile:
     sustained_seconds: int
     window_seconds: int
     edits: int
+    installs: int
 
 
 PROFILES = {
-    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1, 2),
+    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1, 2, 1),
     "full": Profile(
-        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10, 20
+        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10, 20, 3
     ),
 }
 
@@ -757,6 +760,80 @@ def figure_edit(binary_server: Path, profile: Profile, workdir: Path) -> dict[st
     }
 
 
+# ---- 8. Bundles: size, and install to an activated plugin -------------------------
+
+EXAMPLE = ROOT / "python-sdk" / "examples" / "hello_python"
+EXAMPLE_ID = "com.example.hello-python"
+#: The second target of the size figure, next to this machine's.
+OTHER_PLATFORM = "linux-aarch64"
+
+
+def host_target() -> tuple[str, str]:
+    """This machine's platform and Python, as the bundler names them."""
+    system = {"Linux": "linux", "Darwin": "macos"}[platform.system()]
+    machine = platform.machine().lower()
+    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "macos" else "aarch64"}.get(
+        machine, machine
+    )
+    return f"{system}-{machine}", f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def figure_bundle(
+    binary_server: Path, profile: Profile, sdk_wheels: Path, workdir: Path
+) -> dict[str, Any]:
+    """The example plugin's bundle: its size per target, and how long it takes to install.
+
+    ``mattermost-plugin bundle`` writes the bundle for this machine and for
+    linux-aarch64. Install time is from ``install_plugin`` to the return of
+    ``enable_plugin``, which answers once the plugin is activated: on a
+    fresh plugins directory the server makes the plugin's virtualenv from
+    the bundle's wheels; on one that has it (the same bundle installed
+    before, by another server), it reuses it.
+    """
+    here, version = host_target()
+    others = [] if here == OTHER_PLATFORM else ["--platform", OTHER_PLATFORM]
+    out = workdir / "bundle"
+    out.mkdir()
+    check_output(
+        [
+            sys.executable, "-m", "mattermost_plugin", "bundle", str(EXAMPLE),
+            "--platform", here, *others, "--python", version,
+            "--find-links", str(sdk_wheels), "-o", str(out),
+        ]
+    )  # fmt: skip
+    (bundle,) = out.glob("*.tar.gz")
+    per_target: dict[str, int] = {}
+    with tarfile.open(bundle) as archive:
+        for member in archive.getmembers():
+            parts = member.name.split("/")
+            if len(parts) > 3 and parts[1] == "wheels" and member.isfile():
+                per_target[parts[2]] = per_target.get(parts[2], 0) + member.size
+    plugins = workdir / "plugins"
+    seconds: dict[str, list[float]] = {"venv created": [], "venv reused": []}
+    for round_ in range(profile.installs):
+        if round_:
+            shutil.rmtree(plugins)
+        for kind in seconds:
+            server = start_reference_server(
+                "-python", sys.executable, "-plugins-dir", str(plugins), binary=binary_server
+            )
+            try:
+                with server.client(timeout=300) as api, open(bundle, "rb") as data:
+                    start = time.perf_counter()
+                    api.install_plugin(data, False)
+                    api.enable_plugin(EXAMPLE_ID)
+                    seconds[kind].append(time.perf_counter() - start)
+            finally:
+                server.stop()
+    return {
+        "bundle_mib": bundle.stat().st_size / MIB,
+        "targets": 1 + bool(others),
+        "wheels_mib_per_target": {t: n / MIB for t, n in sorted(per_target.items())},
+        "install_s": {kind: statistics.median(v) for kind, v in seconds.items()},
+        "installs": profile.installs,
+    }
+
+
 # ---- 6. Sustained load ------------------------------------------------------------
 
 
@@ -917,6 +994,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
             True,
         ),
         Target(
+            "Bundle install to an activated plugin, making its venv",
+            results["bundle"]["install_s"]["venv created"] * 1000,
+            10000.0,
+            "ms",
+            True,
+        ),
+        Target(
+            "Bundle install to an activated plugin, its venv reused",
+            results["bundle"]["install_s"]["venv reused"] * 1000,
+            1000.0,
+            "ms",
+            True,
+        ),
+        Target(
             "import mattermost_plugin over import grpc",
             results["imports_ms"]["mattermost_plugin over grpc"],
             50.0,
@@ -1050,6 +1141,23 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
         "| --- | --- | --- |",
         f"| {edit['p50_ms']:.0f} ms | {edit['min_ms']:.0f} ms | {edit['max_ms']:.0f} ms |",
     ]
+    b = results["bundle"]
+    lines += [
+        "",
+        "## 8. Bundles (`mattermost-plugin bundle`, then InstallPlugin and EnablePlugin)",
+        "",
+        f"The example plugin, bundled for {b['targets']} targets: {b['bundle_mib']:.1f} MiB.",
+        "Install is from `install_plugin` to the return of `enable_plugin`, which answers once",
+        f"the plugin is activated; median of {b['installs']}.",
+        "",
+        "| target | wheels (unpacked) |",
+        "| --- | --- |",
+        *(f"| {t} | {mib:.1f} MiB |" for t, mib in b["wheels_mib_per_target"].items()),
+        "",
+        "| install | seconds |",
+        "| --- | --- |",
+        *(f"| {kind} | {sec:.2f} |" for kind, sec in b["install_s"].items()),
+    ]
     sus = results["sustained"]
     lines += [
         "",
@@ -1172,6 +1280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--server", type=Path, default=ROOT / "bin" / "pluginapi-server")
     parser.add_argument("--pluginbench", type=Path, default=ROOT / "bin" / "pluginbench")
+    parser.add_argument(
+        "--sdk-wheels",
+        type=Path,
+        required=True,
+        help="a directory with the SDK's wheel, which bundles carry",
+    )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -1208,6 +1322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("7. edit to effect")
         with tempfile.TemporaryDirectory(prefix="bench-edit-") as workdir:
             results["edit"] = figure_edit(args.server, profile, Path(workdir))
+        step("8. bundles")
+        with tempfile.TemporaryDirectory(prefix="bench-bundle-") as workdir:
+            results["bundle"] = figure_bundle(args.server, profile, args.sdk_wheels, Path(workdir))
     finally:
         server.stop()
     for key, figure in (("unary", unary), ("async", async_), ("hooks", hooks)):
