@@ -126,6 +126,9 @@ func TestParseFlagsResolvesPathsHere(t *testing.T) {
 		{"-python over $" + pythonEnv, []string{"-python", "./py"}, "other/python", filepath.Join(wd, "py"), ""},
 		{"a relative -state", []string{"-state", "state.json"}, "", "", filepath.Join(wd, "state.json")},
 	}
+	if c, err := parseFlags([]string{"-plugins-dir", "plugins"}, io.Discard); err != nil || c.pluginsDir != filepath.Join(wd, "plugins") {
+		t.Errorf("parseFlags(-plugins-dir plugins) = %q, %v; want %s", c.pluginsDir, err, filepath.Join(wd, "plugins"))
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(pythonEnv, tc.env)

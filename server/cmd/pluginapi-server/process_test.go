@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if wheelhouse.dir != "" {
+		os.RemoveAll(wheelhouse.dir)
+	}
+	os.Exit(code)
 }
 
 // startChild starts the server as a child whose stderr is the write end
