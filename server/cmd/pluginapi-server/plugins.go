@@ -440,9 +440,10 @@ func (p *pluginHooks) ExecuteCommand(ctx context.Context, pluginID string, args 
 	trigger, _, _ := strings.Cut(strings.TrimSpace(args.GetCommand()), " ")
 	pl := p.plugin(pluginID)
 	if pl == nil {
-		return nil, apperror.New("model.plugin_command_error.error.app_error",
-			fmt.Sprintf("Unable to execute %s: its plugin is not running.", apperror.Truncate(trigger, apperror.MaxShortBytes)),
-			"plugin_id="+apperror.Truncate(pluginID, apperror.MaxShortBytes), http.StatusInternalServerError)
+		// A plugin that the dev server does not run: the backend's own
+		// when no -plugin names it. It answers as the backend without
+		// hooks does.
+		return &pluginpb.CommandResponse{}, nil
 	}
 	resp, err := pl.hooks().ExecuteCommand(ctx, hookContext(ctx), args)
 	var callErr *hooks.CallError
