@@ -140,10 +140,11 @@ type Venv struct {
 // req.PluginDir: it picks the host's target ([HostTarget]) and refuses,
 // with a [*RefusedError] that names both, a bundle that does not carry it.
 // An environment made earlier for the same bundle and target is reused.
-// Otherwise MakeVenv makes one with "python -m venv" and installs every
-// wheel of wheels/<target>/ with pip, offline: --no-index, the bundle's
-// wheelhouse as the only --find-links, binary wheels only, and neither
-// pip's configuration files nor its environment variables. It builds in a
+// Otherwise MakeVenv makes one (see installVenv: without pip, filled by the
+// host's own pip, when the host can) and installs every wheel of
+// wheels/<target>/ with pip, offline: --no-index, the bundle's wheelhouse
+// as the only --find-links, binary wheels only, and neither pip's
+// configuration files nor its environment variables. It builds in a
 // temporary directory beside the cache entry and renames it into place
 // when pip succeeds, so that a half-made environment is never reused.
 func MakeVenv(ctx context.Context, req VenvRequest) (*Venv, error) {
@@ -203,14 +204,8 @@ func MakeVenv(ctx context.Context, req VenvRequest) (*Venv, error) {
 	if python == "" {
 		python = "python3"
 	}
-	if _, err := run(ctx, "", python, "-m", "venv", tmp); err != nil {
-		return nil, fmt.Errorf("bundle: %s -m venv: %w", python, err)
-	}
-	args := []string{"-m", "pip", "install",
-		"--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
-		"--no-index", "--only-binary=:all:", "--find-links", wheelhouse}
-	if _, err := run(ctx, req.PluginDir, filepath.Join(tmp, "bin", "python"), append(args, wheels...)...); err != nil {
-		return nil, fmt.Errorf("bundle: pip install the wheels of %s: %w", target, err)
+	if err := installVenv(ctx, python, tmp, req.PluginDir, wheelhouse, wheels); err != nil {
+		return nil, fmt.Errorf("bundle: the environment of %s: %w", target, err)
 	}
 	if err := os.Rename(tmp, venv.Dir); err != nil {
 		// Another install of the same bundle got there first.
@@ -224,6 +219,44 @@ func MakeVenv(ctx context.Context, req VenvRequest) (*Venv, error) {
 	logger.Info("made the plugin's Python environment", slog.String("venv", venv.Dir),
 		slog.String("target", target), slog.Int("wheels", len(wheels)), slog.Duration("took", time.Since(began)))
 	return venv, nil
+}
+
+// pipInstall is pip's install command for a bundle's wheelhouse: offline,
+// wheels only, no configuration, no cache.
+var pipInstall = []string{"install",
+	"--isolated", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
+	"--no-index", "--only-binary=:all:"}
+
+// installVenv makes a virtual environment in dir and installs the wheels
+// into it. The quick way makes it without pip (python -m venv --without-pip,
+// a fraction of a second) and runs the host interpreter's own pip into it
+// (pip --python, pip 22.3 and later); bytecode is compiled on the plugin's
+// first imports rather than for every module of every wheel. A host
+// without a pip that can do that gets the plain way: python -m venv, which
+// bootstraps pip into the environment (ensurepip, several seconds), and
+// that pip.
+func installVenv(ctx context.Context, python, dir, pluginDir, wheelhouse string, wheels []string) error {
+	if _, err := run(ctx, "", python, "-m", "venv", "--without-pip", dir); err != nil {
+		return fmt.Errorf("%s -m venv --without-pip: %w", python, err)
+	}
+	args := append([]string{"-m", "pip", "--python", filepath.Join(dir, "bin", "python")}, pipInstall...)
+	args = append(args, "--no-compile", "--find-links", wheelhouse)
+	if _, err := run(ctx, pluginDir, python, append(args, wheels...)...); err == nil {
+		return nil
+	} else if ctx.Err() != nil {
+		return fmt.Errorf("pip install: %w", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear %s: %w", dir, err)
+	}
+	if _, err := run(ctx, "", python, "-m", "venv", dir); err != nil {
+		return fmt.Errorf("%s -m venv: %w", python, err)
+	}
+	args = append(slices.Clone(pipInstall), "--find-links", wheelhouse)
+	if _, err := run(ctx, pluginDir, filepath.Join(dir, "bin", "python"), append(append([]string{"-m", "pip"}, args...), wheels...)...); err != nil {
+		return fmt.Errorf("pip install: %w", err)
+	}
+	return nil
 }
 
 // wheelsIn returns the paths of the wheels in dir, sorted; an error when

@@ -227,3 +227,36 @@ func inode(t *testing.T, path string) uint64 {
 	}
 	return info.Sys().(*syscall.Stat_t).Ino
 }
+
+// TestMakeVenvWithoutAHostPip: a host interpreter without pip (a venv made
+// --without-pip) cannot lend its pip to the new environment; the
+// environment is then made the plain way, with pip bootstrapped into it.
+func TestMakeVenvWithoutAHostPip(t *testing.T) {
+	python := testenv.Python(t)
+	ctx := context.Background()
+	bare := filepath.Join(t.TempDir(), "bare")
+	if out, err := exec.Command(python, "-m", "venv", "--without-pip", bare).CombinedOutput(); err != nil {
+		t.Fatalf("make a venv without pip: %s, %v", out, err)
+	}
+	host := filepath.Join(bare, "bin", "python")
+	if err := exec.Command(host, "-c", "import pip").Run(); err == nil {
+		t.Skip("the interpreter's venv without pip still imports pip")
+	}
+	target, err := HostTarget(ctx, host)
+	if err != nil {
+		t.Fatalf("HostTarget(%s) = %v", host, err)
+	}
+	plugin, cache := t.TempDir(), filepath.Join(t.TempDir(), ".python")
+	writeWheel(t, filepath.Join(plugin, WheelsDir, target))
+	venv, err := MakeVenv(ctx, VenvRequest{
+		PluginDir: plugin, Targets: []string{target}, SHA256: strings.Repeat("fedcba9876543210", 4),
+		CacheDir: cache, Python: host,
+	})
+	if err != nil {
+		t.Fatalf("MakeVenv() with a host without pip = %v", err)
+	}
+	out, err := exec.Command(venv.Python, "-c", "import hello_bundle; print(hello_bundle.VALUE)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "42" {
+		t.Errorf("the environment's python: %s, %v", out, err)
+	}
+}
