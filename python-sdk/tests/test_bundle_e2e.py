@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tarfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,36 @@ def test_a_disabled_plugin_stops(bundle: Path, offline_server: ReferenceServer) 
         assert post.message == "darn"
         with pytest.raises(NotFoundError):
             api.get_plugin_status("com.example.nothing-here")
+
+
+def test_the_dev_command_runs_a_bundle(bundle: Path, tmp_path: Path) -> None:
+    """``mattermost-plugin dev FILE.tar.gz`` runs a bundle as it runs a directory."""
+    env = {**os.environ, "MATTERMOST_PLUGINAPI_SERVER": str(server_binary()), "PYTHONPATH": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mattermost_plugin", "dev", str(bundle)],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.strip().startswith(PLUGIN_ID):
+                url = line.split()[-1]
+                break
+        else:
+            pytest.fail("".join(lines))
+        with urllib.request.urlopen(f"{url}count", timeout=30) as answer:
+            assert answer.read().startswith(b"Hello from Python over HTTP!")
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, "".join(lines) + rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -186,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
             "hooks. Prints where to reach it, then the server's log; Ctrl-C stops it."
         ),
     )
-    dev.add_argument("directories", nargs="+", metavar="DIR", help="a plugin directory")
+    dev.add_argument(
+        "directories",
+        nargs="+",
+        metavar="DIR",
+        help="a plugin directory, or a bundle (.tar.gz), which the server unpacks and runs "
+        "in a virtualenv of its own",
+    )
     dev.add_argument(
         "--watch",
         action="store_true",

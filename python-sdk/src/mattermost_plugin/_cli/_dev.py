@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,8 +42,15 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
 
+#: The endings of a plugin bundle, which the dev server takes as a plugin.
+_BUNDLE_SUFFIXES = (".tar.gz", ".tgz")
+
+
 def _plugin_dir(name: str) -> Path:
+    """A plugin directory or a bundle file, absolute."""
     path = Path(name)
+    if path.name.endswith(_BUNDLE_SUFFIXES) and path.is_file():
+        return Path(os.path.abspath(path))
     if not path.is_dir():
         raise CommandError(
             f"{name} is not a directory" if path.exists() else f"{name} does not exist"
@@ -128,13 +136,28 @@ def _plugin_ids(directories: Sequence[Path]) -> list[str]:
     ids = []
     for directory in directories:
         try:
-            manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8-sig"))
-        except (OSError, ValueError):
+            if directory.name.endswith(_BUNDLE_SUFFIXES):
+                manifest = _bundled_manifest(directory)
+            else:
+                manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError, tarfile.TarError):
             continue
         plugin_id = manifest.get("id") if isinstance(manifest, dict) else None
         if isinstance(plugin_id, str) and plugin_id:
             ids.append(plugin_id)
     return ids
+
+
+def _bundled_manifest(bundle: Path) -> object:
+    """The plugin.json of a bundle: in its one top-level directory, or at its root."""
+    with tarfile.open(bundle, "r:gz") as archive:
+        for member in archive:
+            parts = member.name.strip("/").split("/")
+            if member.isfile() and parts[-1] == MANIFEST and len(parts) <= 2:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    return json.loads(handle.read(1 << 20).decode("utf-8-sig"))
+    raise ValueError(f"{bundle} has no {MANIFEST}")
 
 
 class _LogPump:
