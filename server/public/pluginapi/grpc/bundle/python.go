@@ -230,8 +230,9 @@ var pipInstall = []string{"install",
 // installVenv makes a virtual environment in dir and installs the wheels
 // into it. The quick way makes it without pip (python -m venv --without-pip,
 // a fraction of a second) and runs the host interpreter's own pip into it
-// (pip --python, pip 22.3 and later); bytecode is compiled on the plugin's
-// first imports rather than for every module of every wheel. A host
+// (pip --python, pip 22.3 and later). pip compiles the bytecode at
+// install, so that the plugin starts quickly even where it may not write
+// bytecode itself (PYTHONDONTWRITEBYTECODE, a read-only cache). A host
 // without a pip that can do that gets the plain way: python -m venv, which
 // bootstraps pip into the environment (ensurepip, several seconds), and
 // that pip.
@@ -240,7 +241,7 @@ func installVenv(ctx context.Context, python, dir, pluginDir, wheelhouse string,
 		return fmt.Errorf("%s -m venv --without-pip: %w", python, err)
 	}
 	args := append([]string{"-m", "pip", "--python", filepath.Join(dir, "bin", "python")}, pipInstall...)
-	args = append(args, "--no-compile", "--find-links", wheelhouse)
+	args = append(args, "--find-links", wheelhouse)
 	if _, err := run(ctx, pluginDir, python, append(args, wheels...)...); err == nil {
 		return nil
 	} else if ctx.Err() != nil {
