@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from mattermost_plugin import NotFoundError
+from mattermost_plugin._cli._bundle_targets import local_platform
 from mattermost_plugin.models import Post, Team, User
 from mattermost_plugin.testing import ReferenceServer, start_reference_server
 
@@ -47,12 +47,9 @@ DEAD = "http://127.0.0.1:9"
 
 def host_target() -> str:
     """This machine's target, as the bundle names it."""
-    system = {"Linux": "linux", "Darwin": "macos"}[platform.system()]
-    machine = platform.machine().lower()
-    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "macos" else "aarch64"}.get(
-        machine, machine
-    )
-    return f"{system}-{machine}-cp{sys.version_info[0]}{sys.version_info[1]}"
+    here = local_platform()
+    assert here is not None, "this machine is none of the bundles' platforms"
+    return f"{here}-cp{sys.version_info[0]}{sys.version_info[1]}"
 
 
 def other_platform() -> str:

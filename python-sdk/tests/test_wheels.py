@@ -19,7 +19,6 @@ own.
 from __future__ import annotations
 
 import os
-import platform
 import re
 import shutil
 import signal
@@ -31,6 +30,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from mattermost_plugin._cli._bundle_targets import local_platform
 
 SDK = Path(os.path.abspath(__file__)).parent.parent
 ROOT = SDK.parent
@@ -48,12 +49,10 @@ SUITE_TIMEOUT = 600
 
 
 def this_platform() -> str:
-    """The devserver platform name of this machine."""
-    system = {"Linux": "linux", "Darwin": "macos"}[platform.system()]
-    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "macos" else "aarch64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    return f"{system}-{machine}"
+    """The devserver platform name of this machine, as bundles name it too."""
+    name = local_platform()
+    assert name is not None, "this machine is none of the devserver's platforms"
+    return name
 
 
 def find_python(version: str) -> Path:

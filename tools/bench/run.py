@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import mattermost_plugin as mp
+from mattermost_plugin._cli._bundle_targets import local_platform
 from mattermost_plugin.grpc import kv_pb2, users_pb2
 from mattermost_plugin.models import Channel, Team, User
 from mattermost_plugin.server_config import ServerConfig
@@ -770,12 +771,10 @@ OTHER_PLATFORM = "linux-aarch64"
 
 def host_target() -> tuple[str, str]:
     """This machine's platform and Python, as the bundler names them."""
-    system = {"Linux": "linux", "Darwin": "macos"}[platform.system()]
-    machine = platform.machine().lower()
-    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "macos" else "aarch64"}.get(
-        machine, machine
-    )
-    return f"{system}-{machine}", f"{sys.version_info[0]}.{sys.version_info[1]}"
+    here = local_platform()
+    if here is None:
+        raise RuntimeError("this machine is none of the bundles' platforms")
+    return here, f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def figure_bundle(
