@@ -27,6 +27,7 @@ from types import FrameType
 from typing import IO, Any
 
 from ..config import ENV_TARGET, ENV_TOKEN
+from ._bundle_check import is_bundle_name
 from ._env import child_environ
 from ._errors import CommandError
 from ._logs import error_cause, format_line
@@ -42,14 +43,10 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
 
-#: The endings of a plugin bundle, which the dev server takes as a plugin.
-_BUNDLE_SUFFIXES = (".tar.gz", ".tgz")
-
-
 def _plugin_dir(name: str) -> Path:
     """A plugin directory or a bundle file, absolute."""
     path = Path(name)
-    if path.name.endswith(_BUNDLE_SUFFIXES) and path.is_file():
+    if is_bundle_name(path.name) and path.is_file():
         return Path(os.path.abspath(path))
     if not path.is_dir():
         raise CommandError(
@@ -136,7 +133,7 @@ def _plugin_ids(directories: Sequence[Path]) -> list[str]:
     ids = []
     for directory in directories:
         try:
-            if directory.name.endswith(_BUNDLE_SUFFIXES):
+            if is_bundle_name(directory.name):
                 manifest = _bundled_manifest(directory)
             else:
                 manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8-sig"))
