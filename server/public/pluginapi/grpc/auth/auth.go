@@ -1,8 +1,10 @@
 // Package auth checks the plugin token that every Plugin API call carries.
 //
 // A client sends the token in the "authorization" metadata entry as
-// "Bearer <token>"; the scheme's case does not matter (RFC 7235). The
-// server compares the token in constant time. [Checker.TapHandle] rejects
+// "Bearer <token>", with exactly one space between the scheme and the
+// token, as RFC 7235 (section 2.1) and RFC 6750 (section 2.1) put it; the
+// scheme's case does not matter. The server compares the token in
+// constant time. [Checker.TapHandle] rejects
 // a missing or wrong token with UNAUTHENTICATED as soon as the request
 // headers arrive, before any of the request message is read, so that an
 // unauthenticated caller cannot make the server buffer its message.
@@ -127,7 +129,9 @@ func (c *Checker) Identify(md metadata.MD) (string, error) {
 	if !found || !strings.EqualFold(scheme, Scheme) {
 		return "", status.Error(codes.Unauthenticated, "auth: authorization is not a Bearer token")
 	}
-	got := []byte(strings.TrimLeft(token, " "))
+	// RFC 7235 puts exactly one space before the token, and a token68
+	// holds no space, so a second space makes the token wrong.
+	got := []byte(token)
 	ok := subtle.ConstantTimeCompare(got, c.want) == 1
 	id := ""
 	for _, p := range c.plugins {

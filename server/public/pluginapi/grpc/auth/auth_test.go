@@ -33,7 +33,11 @@ func TestCheck(t *testing.T) {
 		{"right token", metadata.Pairs(MetadataKey, "Bearer s3cret"), true, ""},
 		{"lower-case scheme", metadata.Pairs(MetadataKey, "bearer s3cret"), true, ""},
 		{"upper-case scheme", metadata.Pairs(MetadataKey, "BEARER s3cret"), true, ""},
-		{"extra spaces", metadata.Pairs(MetadataKey, "Bearer   s3cret"), true, ""},
+		{"two spaces", metadata.Pairs(MetadataKey, "Bearer  s3cret"), false, "invalid plugin token"},
+		{"three spaces", metadata.Pairs(MetadataKey, "Bearer   s3cret"), false, "invalid plugin token"},
+		{"tab", metadata.Pairs(MetadataKey, "Bearer\ts3cret"), false, "not a Bearer token"},
+		{"trailing space", metadata.Pairs(MetadataKey, "Bearer s3cret "), false, "invalid plugin token"},
+		{"mixed-case scheme", metadata.Pairs(MetadataKey, "bEaReR s3cret"), true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
