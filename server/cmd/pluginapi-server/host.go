@@ -414,15 +414,38 @@ func (h *host) Enable(ctx context.Context, id string) error {
 	return h.start(ctx, p)
 }
 
-// Disable stops the plugin id if it runs.
+// Disable stops the plugin id if it runs, before it returns. Any plugin
+// may disable any other, or itself, as upstream allows.
+//
+// While another operation is in progress, Disable returns at once and the
+// plugin stops as soon as that operation ends, unless it was enabled
+// again meanwhile: that operation may be waiting on the very hook that
+// made this call (an OnActivate or OnDeactivate that disables a plugin),
+// and waiting for it would deadlock.
 func (h *host) Disable(ctx context.Context, id string) {
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	if h.ops.TryLock() {
+		defer h.ops.Unlock()
+		if p := h.plugin(id); p != nil {
+			p.enabled.Store(false)
+			p.failure.Store(nil)
+			h.stop(ctx, p)
+		}
+		return
+	}
 	if p := h.plugin(id); p != nil {
 		p.enabled.Store(false)
-		p.failure.Store(nil)
-		h.stop(ctx, p)
 	}
+	ctx = context.WithoutCancel(ctx)
+	h.inFlight.Add(1)
+	go func() {
+		defer h.inFlight.Done()
+		h.ops.Lock()
+		defer h.ops.Unlock()
+		if p := h.plugin(id); p != nil && !p.enabled.Load() {
+			p.failure.Store(nil)
+			h.stop(ctx, p)
+		}
+	}()
 }
 
 // Remove stops the plugin id, forgets it, and removes the directory that

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// managingPlugin is the code of the plugins of the lifecycle tests. Its
+// ServeHTTP answers "<name> pid=<pid> path=<bundle path>" on /, and on
+// /disable?id=X, /enable?id=X calls DisablePlugin or EnablePlugin on X
+// first, and on /arm stores the KV key "disable-on-activate", after which
+// its OnActivate disables the plugin itself. Its MessageWillBePosted
+// appends " [<name>]"; its OnDeactivate writes the file
+// <marks>/<name>-deactivated-<pid>.
+func managingPlugin(name, id, marks string) string {
+	return fmt.Sprintf(`import os
+import urllib.parse
+
+import mattermost_plugin as mp
+
+NAME = %q
+ID = %q
+MARKS = %q
+
+
+class TestPlugin(mp.Plugin):
+    def on_activate(self):
+        if self.api.kv_get("disable-on-activate"):
+            self.api.disable_plugin(ID)
+
+    def on_deactivate(self):
+        with open(os.path.join(MARKS, f"{NAME}-deactivated-{os.getpid()}"), "w"):
+            pass
+
+    def serve_http(self, context, request):
+        target = urllib.parse.parse_qs(request.query).get("id", [""])[0]
+        if request.path == "/disable":
+            self.api.disable_plugin(target)
+        elif request.path == "/enable":
+            self.api.enable_plugin(target)
+        elif request.path == "/arm":
+            self.api.kv_set("disable-on-activate", b"1")
+        return mp.HTTPResponse(
+            body=f"{NAME} pid={os.getpid()} path={self.api.get_bundle_path()}"
+        )
+
+    def message_will_be_posted(self, context, post):
+        post.message = post.message + " [" + NAME + "]"
+        return post
+`, name, id, marks)
+}
+
+// managed is what a managing plugin answers.
+type managed struct {
+	status     int
+	name, path string
+	pid        int
+	body       string
+}
+
+// askManaged fetches route of plugin id.
+func (s *devServer) askManaged(id, route string) managed {
+	status, body := s.get("/plugins/" + id + route)
+	a := managed{status: status, body: body}
+	if status == http.StatusOK {
+		_, _ = fmt.Sscanf(body, "%s pid=%d path=%s", &a.name, &a.pid, &a.path)
+	}
+	return a
+}
+
+// pluginState returns GetPluginStatus's state and plugin path of id.
+func (s *devServer) pluginState(t *testing.T, id string) (int32, string) {
+	t.Helper()
+	st, err := s.api.GetPluginStatus(callCtx(t), &pluginpb.GetPluginStatusRequest{Id: id})
+	if err != nil {
+		t.Fatalf("GetPluginStatus(%s) = %v", id, err)
+	}
+	return st.GetStatus().GetState(), st.GetStatus().GetPluginPath()
+}
+
+// waitState waits until GetPluginStatus says state for id.
+func (s *devServer) waitState(t *testing.T, id string, state int32) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _ := s.pluginState(t, id)
+		if got == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetPluginStatus(%s) says state %d after 30 s; want %d\nlog:\n%s", id, got, state, s.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// processGone reports whether no process has pid.
+func processGone(pid int) bool {
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestPluginDisablesAnother runs two plugins in one dev server: A calls
+// DisablePlugin(B) from its ServeHTTP, and B is deactivated before the
+// call returns: its OnDeactivate ran, its process is gone, its routes and
+// hooks no longer answer, GetPluginStatus says it is not running; A runs
+// on. A's EnablePlugin(B) then starts B again.
+func TestPluginDisablesAnother(t *testing.T) {
+	py := testenv.Python(t)
+	const a, b = "com.example.manager-a", "com.example.manager-b"
+	marks := t.TempDir()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	writePlugin(t, dirA, a, managingPlugin("A", a, marks), nil)
+	writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
+	s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
+
+	firstA, firstB := s.askManaged(a, "/"), s.askManaged(b, "/")
+	if firstA.name != "A" || firstB.name != "B" {
+		t.Fatalf("the plugins answer %+v and %+v\nlog:\n%s", firstA, firstB, s.logs)
+	}
+	if msg := postWith(t, s, "before"); msg != "before [A] [B]" {
+		t.Errorf("a post through both plugins = %q; want %q", msg, "before [A] [B]")
+	}
+
+	if got := s.askManaged(a, "/disable?id="+b); got.name != "A" || got.pid != firstA.pid {
+		t.Fatalf("A's DisablePlugin(B) answers %+v\nlog:\n%s", got, s.logs)
+	}
+	// DisablePlugin returned: B is deactivated already.
+	if !exists(filepath.Join(marks, fmt.Sprintf("B-deactivated-%d", firstB.pid))) {
+		t.Errorf("B's OnDeactivate did not run before DisablePlugin(B) returned\nlog:\n%s", s.logs)
+	}
+	if !processGone(firstB.pid) {
+		t.Errorf("B's process %d still runs after DisablePlugin(B)", firstB.pid)
+	}
+	if state, _ := s.pluginState(t, b); state != stateNotRunning {
+		t.Errorf("GetPluginStatus(B) after DisablePlugin(B) says state %d; want %d (not running)", state, stateNotRunning)
+	}
+	if got := s.askManaged(b, "/"); got.status != http.StatusNotFound {
+		t.Errorf("B's route after DisablePlugin(B) answers %d %q; want 404", got.status, got.body)
+	}
+	if msg := postWith(t, s, "during"); msg != "during [A]" {
+		t.Errorf("a post while B is disabled = %q; want %q", msg, "during [A]")
+	}
+	if got := s.askManaged(a, "/"); got.name != "A" || got.pid != firstA.pid {
+		t.Errorf("A after disabling B answers %+v; want the same process %d", got, firstA.pid)
+	}
+	if state, _ := s.pluginState(t, a); state != stateRunning {
+		t.Errorf("GetPluginStatus(A) says state %d; want %d (running)", state, stateRunning)
+	}
+
+	if got := s.askManaged(a, "/enable?id="+b); got.name != "A" {
+		t.Fatalf("A's EnablePlugin(B) answers %+v\nlog:\n%s", got, s.logs)
+	}
+	again := s.askManaged(b, "/")
+	if again.name != "B" || again.pid == firstB.pid {
+		t.Errorf("B after EnablePlugin(B) answers %+v; want a new process", again)
+	}
+	if state, _ := s.pluginState(t, b); state != stateRunning {
+		t.Errorf("GetPluginStatus(B) after EnablePlugin(B) says state %d; want %d (running)", state, stateRunning)
+	}
+	if msg := postWith(t, s, "after"); msg != "after [A] [B]" {
+		t.Errorf("a post after EnablePlugin(B) = %q; want %q", msg, "after [A] [B]")
+	}
+}
+
+// TestPluginDisablesItself: a plugin that disables itself, from its
+// ServeHTTP or from its OnActivate, does not deadlock the dev server: the
+// call that triggered it returns, the plugin ends disabled and not
+// running, and the other plugin and the API serve on.
+func TestPluginDisablesItself(t *testing.T) {
+	py := testenv.Python(t)
+	const a, b = "com.example.self-a", "com.example.self-b"
+	marks := t.TempDir()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	writePlugin(t, dirA, a, managingPlugin("A", a, marks), nil)
+	writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
+	s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
+	ctx := callCtx(t)
+
+	// From a hook: the request ends (the plugin's process goes while it
+	// waits on the call, so the answer may be an error), and A is
+	// disabled.
+	first := s.askManaged(a, "/")
+	if first.name != "A" {
+		t.Fatalf("A answers %+v\nlog:\n%s", first, s.logs)
+	}
+	s.askManaged(a, "/disable?id="+a)
+	s.waitState(t, a, stateNotRunning)
+	if !exists(filepath.Join(marks, fmt.Sprintf("A-deactivated-%d", first.pid))) {
+		t.Errorf("A's OnDeactivate did not run\nlog:\n%s", s.logs)
+	}
+	if got := s.askManaged(a, "/"); got.status != http.StatusNotFound {
+		t.Errorf("A's route after it disabled itself answers %d %q; want 404", got.status, got.body)
+	}
+	if got := s.askManaged(b, "/"); got.name != "B" {
+		t.Errorf("B after A disabled itself answers %+v", got)
+	}
+	if _, err := s.api.EnablePlugin(ctx, &pluginpb.EnablePluginRequest{Id: a}); err != nil {
+		t.Fatalf("EnablePlugin(A) = %v\nlog:\n%s", err, s.logs)
+	}
+	if got := s.askManaged(a, "/"); got.name != "A" || got.pid == first.pid {
+		t.Fatalf("A after EnablePlugin(A) answers %+v; want a new process", got)
+	}
+
+	// From OnActivate, while the activation that runs it is in progress.
+	if got := s.askManaged(b, "/arm"); got.name != "B" {
+		t.Fatalf("B's /arm answers %+v", got)
+	}
+	if _, err := s.api.DisablePlugin(ctx, &pluginpb.DisablePluginRequest{Id: b}); err != nil {
+		t.Fatalf("DisablePlugin(B) = %v", err)
+	}
+	// EnablePlugin returns once B's OnActivate returned; B's own
+	// DisablePlugin, made during it, then takes effect.
+	if _, err := s.api.EnablePlugin(ctx, &pluginpb.EnablePluginRequest{Id: b}); err != nil {
+		t.Fatalf("EnablePlugin(B, which disables itself in OnActivate) = %v\nlog:\n%s", err, s.logs)
+	}
+	s.waitState(t, b, stateNotRunning)
+	if got := s.askManaged(b, "/"); got.status != http.StatusNotFound {
+		t.Errorf("B's route after it disabled itself in OnActivate answers %d %q; want 404", got.status, got.body)
+	}
+	cfg, err := s.api.GetConfig(ctx, &pluginpb.GetConfigRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config struct {
+		PluginSettings struct {
+			PluginStates map[string]struct{ Enable bool }
+		}
+	}
+	if err := json.Unmarshal([]byte(cfg.GetConfig().GetJson()), &config); err != nil {
+		t.Fatal(err)
+	}
+	if state, ok := config.PluginSettings.PluginStates[b]; !ok || state.Enable {
+		t.Errorf("PluginStates[%s] = %+v, %v; want disabled", b, state, ok)
+	}
+	if got := s.askManaged(a, "/"); got.name != "A" {
+		t.Errorf("A after B disabled itself answers %+v", got)
+	}
+	if msg := postWith(t, s, "healthy"); !strings.HasPrefix(msg, "healthy [A]") || strings.Contains(msg, "[B]") {
+		t.Errorf("a post after B disabled itself = %q; want A's mark only", msg)
+	}
+}
+
+// TestBundlePathOfEachPlugin runs a plugin directory given by a relative
+// path and a bundle in one dev server: each plugin's GetBundlePath, called
+// with its own token, answers its absolute directory, which holds its
+// plugin.json, and GetPluginStatus's plugin_path agrees. (Before the host
+// knew them, both answered <cwd>/plugins/<id>, which does not exist.)
+func TestBundlePathOfEachPlugin(t *testing.T) {
+	py := testenv.Python(t)
+	const fromDir, fromBundle = "com.example.path-dir", "com.example.path-bundle"
+	marks := t.TempDir()
+	work := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(work, "src", "mine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePlugin(t, filepath.Join(work, "src", "mine"), fromDir, managingPlugin("D", fromDir, marks), nil)
+	bundlePath := filepath.Join(work, fromBundle+".tar.gz")
+	pythonBundle(t, bundlePath, fromBundle, managingPlugin("B", fromBundle, marks), "")
+	root := filepath.Join(work, "plugins-root")
+	t.Chdir(work)
+	s := startServer(t, "-plugin", "src/mine", "-plugin", fromBundle+".tar.gz", "-python", py, "-plugins-dir", "plugins-root")
+
+	for _, tc := range []struct{ id, want string }{
+		{fromDir, filepath.Join(work, "src", "mine")},
+		{fromBundle, filepath.Join(root, fromBundle)},
+	} {
+		got := s.askManaged(tc.id, "/")
+		if got.path != tc.want {
+			t.Errorf("plugin %s's GetBundlePath() = %q; want %s\nlog:\n%s", tc.id, got.path, tc.want, s.logs)
+		}
+		if !exists(filepath.Join(tc.want, "plugin.json")) {
+			t.Errorf("plugin %s's bundle path %s has no plugin.json", tc.id, tc.want)
+		}
+		if state, path := s.pluginState(t, tc.id); state != stateRunning || path != tc.want {
+			t.Errorf("GetPluginStatus(%s) = state %d, plugin_path %q; want %d, %s", tc.id, state, path, stateRunning, tc.want)
+		}
+	}
+}
