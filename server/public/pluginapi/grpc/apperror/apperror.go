@@ -196,7 +196,10 @@ const statusClientClosedRequest = 499
 //   - nil gives nil;
 //   - an [*Error] anywhere in the chain gives its own status, with details;
 //     an empty Where is filled with where, the failed method's name;
-//   - an error that already is a status keeps it;
+//   - an error that already is a status keeps it, except that an
+//     INVALID_ARGUMENT status without an AppError gets one
+//     ([InvalidParam] of the request, with the status message as details),
+//     so that every INVALID_ARGUMENT carries an AppError;
 //   - context.Canceled and context.DeadlineExceeded give Canceled and
 //     DeadlineExceeded;
 //   - any other error gives Unknown with the error text, as a plain error
@@ -218,6 +221,11 @@ func ToStatus(err error, where string) *status.Status {
 		return appErr.GRPCStatus()
 	}
 	if st, ok := status.FromError(err); ok {
+		if _, has := FromStatus(st); st.Code() == codes.InvalidArgument && !has {
+			e := InvalidParam("request", st.Message())
+			e.Where = where
+			return e.GRPCStatus()
+		}
 		return boundStatus(st)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -256,6 +264,21 @@ func FromStatus(st *status.Status) (*Error, bool) {
 		}
 	}
 	return nil, false
+}
+
+// InvalidParamID is the id of the error for a request that does not parse
+// or holds a value that no request may hold, as Mattermost's
+// web.NewInvalidParamError gives for a bad request body.
+const InvalidParamID = "api.context.invalid_body_param.app_error"
+
+// InvalidParam returns the 400 Error for the request part name that is
+// invalid, with details for logs, as Mattermost's
+// web.NewInvalidParamDetailedError: the message is Mattermost's English
+// text of [InvalidParamID], and Params holds the name as "Name".
+func InvalidParam(name, details string) *Error {
+	e := New(InvalidParamID, "Invalid or missing "+name+" in request body.", details, http.StatusBadRequest)
+	e.Params = map[string]string{"Name": name}
+	return e
 }
 
 // Errorf returns a 500 Error for an unexpected failure.

@@ -58,6 +58,17 @@ func TestToStatus(t *testing.T) {
 		{"app error", appErr, codes.NotFound, "Unable to find the user.", appErr},
 		{"wrapped app error", fmt.Errorf("lookup: %w", appErr), codes.NotFound, "Unable to find the user.", appErr},
 		{"status error", status.Error(codes.Aborted, "busy"), codes.Aborted, "busy", nil},
+		// Every INVALID_ARGUMENT carries an AppError.
+		{
+			"invalid argument status", status.Error(codes.InvalidArgument, "bad key"), codes.InvalidArgument,
+			"Invalid or missing request in request body.",
+			&Error{
+				ID: InvalidParamID, Message: "Invalid or missing request in request body.", DetailedError: "bad key",
+				StatusCode: http.StatusBadRequest, Where: "Other", Params: map[string]string{"Name": "request"},
+			},
+		},
+		{"invalid argument app error", New("x.app_error", "Bad.", "", http.StatusBadRequest), codes.InvalidArgument, "Bad.",
+			&Error{ID: "x.app_error", Message: "Bad.", StatusCode: http.StatusBadRequest, Where: "Other"}},
 		{"canceled", context.Canceled, codes.Canceled, context.Canceled.Error(), nil},
 		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "wait: context deadline exceeded", nil},
 		{"plain error", errors.New("disk on fire"), codes.Unknown, "disk on fire", nil},

@@ -17,9 +17,10 @@ import (
 // grpc-go turns any error of the codec into INTERNAL ("failed to unmarshal
 // the received message"), which the contract keeps for server faults. A
 // request that does not parse, or whose string field holds invalid UTF-8,
-// is the caller's fault: INVALID_ARGUMENT. So the server's codec hands the
-// raw bytes of a request to the method handlers, which decode them here,
-// where the error can get its proper code.
+// is the caller's fault: INVALID_ARGUMENT, with an AppError as every
+// INVALID_ARGUMENT has. So the server's codec hands the raw bytes of a
+// request to the method handlers, which decode them here, where the error
+// can get its proper code.
 
 // rawRequest holds the undecoded bytes of one received message.
 type rawRequest struct{ data []byte }
@@ -44,18 +45,29 @@ func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 func (requestCodec) Name() string { return "proto" }
 
-// unmarshalRequest decodes data into m, or returns INVALID_ARGUMENT that
-// names the method and the message type.
+// unmarshalRequest decodes data into m. A request that does not parse is
+// refused with INVALID_ARGUMENT carrying an AppError
+// ([apperror.InvalidParam]) whose Where is the method and whose details
+// name the message type and the fault. The unary handlers decode before any interceptor runs, so the
+// AppError is made here rather than by [apperror.UnaryServerInterceptor].
 func unmarshalRequest(method string, data []byte, m any) error {
 	msg, ok := m.(proto.Message)
 	if !ok {
 		return status.Errorf(codes.Internal, "server: %T is not a proto message", m)
 	}
 	if err := proto.Unmarshal(data, msg); err != nil {
-		text := fmt.Sprintf("%s: the request is not a valid %s: %v", method, msg.ProtoReflect().Descriptor().FullName(), err)
-		return status.Error(codes.InvalidArgument, apperror.Truncate(text, apperror.MaxMessageBytes))
+		details := fmt.Sprintf("the request is not a valid %s: %v", msg.ProtoReflect().Descriptor().FullName(), err)
+		return invalidParam(method, "request", details)
 	}
 	return nil
+}
+
+// invalidParam returns the INVALID_ARGUMENT status error of method for
+// the request part name.
+func invalidParam(method, name, details string) error {
+	e := apperror.InvalidParam(name, details)
+	e.Where = method
+	return e.GRPCStatus().Err()
 }
 
 // decodingDesc returns a copy of desc whose handlers receive raw bytes and

@@ -5,7 +5,7 @@
 //   - token authentication when a call's headers arrive, before its message
 //     is read (package auth); the grpc.health.v1 service needs no token;
 //   - decoding that answers unparseable requests and invalid UTF-8 with
-//     INVALID_ARGUMENT (decode.go);
+//     INVALID_ARGUMENT and an AppError (decode.go);
 //   - conversion of AppErrors and other handler errors to bounded gRPC
 //     statuses, with AppError.where set to the method (package apperror);
 //   - recovery from handler panics (package recovery);

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -41,29 +42,80 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 }
 func (rawCodec) Name() string { return "proto" }
 
+// bytesField returns field num of a message as a length-delimited value.
+func bytesField(num protowire.Number, value []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), value)
+}
+
+// TestBadRequestBytesAreInvalidArgument: a request that does not parse,
+// or whose string, map key or Struct key holds invalid UTF-8, fails with
+// INVALID_ARGUMENT and an AppError that a client decodes from the status
+// details, on unary calls and on client streams alike.
 func TestBadRequestBytesAreInvalidArgument(t *testing.T) {
 	h := start(t, memory.New())
 	ctx := ctxWithTimeout(t)
-	// Field 1 (key) of KVGetRequest as a string holding invalid UTF-8.
-	badUTF8 := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "k\xff")
+	bad := []byte("k\xff")
+	// KVGetRequest.key (1).
+	badString := bytesField(1, bad)
+	// LogInfoRequest.key_value_pairs (2): an entry whose key (1) is bad.
+	badMapKey := bytesField(2, append(bytesField(1, bad), bytesField(2, []byte("v"))...))
+	// SavePluginConfigRequest.config (1): a Struct whose fields (1) map has
+	// an entry with a bad key and the Value {string_value (3): "v"}.
+	badStructKey := bytesField(1, bytesField(1, append(bytesField(1, bad), bytesField(2, bytesField(3, []byte("v")))...)))
 	tests := []struct {
-		name string
-		body rawBytes
-		want string
+		name   string
+		method string
+		body   rawBytes
+		want   string // part of the AppError's details
 	}{
-		{"garbage", rawBytes{0xff, 0xff, 0xff, 0xff}, "not a valid mattermost.plugin.KVGetRequest"},
-		{"truncated", rawBytes{0x0a, 0x10, 'k'}, "not a valid mattermost.plugin.KVGetRequest"},
-		{"invalid UTF-8", badUTF8, "invalid UTF-8"},
+		{"garbage", "KVGet", rawBytes{0xff, 0xff, 0xff, 0xff}, "not a valid mattermost.plugin.KVGetRequest"},
+		{"truncated", "KVGet", rawBytes{0x0a, 0x10, 'k'}, "not a valid mattermost.plugin.KVGetRequest"},
+		{"invalid UTF-8 in a string", "KVGet", badString, "invalid UTF-8"},
+		{"invalid UTF-8 in a map key", "LogInfo", badMapKey, "invalid UTF-8"},
+		{"invalid UTF-8 in a Struct key", "SavePluginConfig", badStructKey, "invalid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/KVGet", tt.body, new(rawBytes),
+			err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/"+tt.method, tt.body, new(rawBytes),
 				grpc.ForceCodec(rawCodec{}), auth.PerRPCCredentials(testToken))
-			st := status.Convert(err)
-			if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), tt.want) {
-				t.Fatalf("KVGet(%x) = %v; want InvalidArgument containing %q", []byte(tt.body), err, tt.want)
-			}
+			checkInvalidParam(t, err, tt.method, "request", tt.want)
 		})
+	}
+	t.Run("invalid UTF-8 in a client stream", func(t *testing.T) {
+		// UploadFileRequest.head (1) whose filename (2) is bad.
+		body := rawBytes(bytesField(1, bytesField(2, bad)))
+		desc := &grpc.StreamDesc{StreamName: "UploadFile", ClientStreams: true}
+		stream, err := h.conn.NewStream(ctx, desc, "/mattermost.plugin.PluginAPI/UploadFile",
+			grpc.ForceCodec(rawCodec{}), auth.PerRPCCredentials(testToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = stream.SendMsg(body) // the server may answer first
+		_ = stream.CloseSend()
+		checkInvalidParam(t, stream.RecvMsg(new(rawBytes)), "UploadFile", "request", "invalid UTF-8")
+	})
+}
+
+// checkInvalidParam fails t unless err is INVALID_ARGUMENT carrying the
+// AppError of an invalid request part name in method, whose details
+// contain want.
+func checkInvalidParam(t *testing.T, err error, method, name, want string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("%s = %v; want InvalidArgument", method, err)
+	}
+	appErr, ok := apperror.FromStatus(st)
+	if !ok {
+		t.Fatalf("%s = %v; want an AppError in the status details", method, err)
+	}
+	if appErr.ID != apperror.InvalidParamID || appErr.StatusCode != http.StatusBadRequest ||
+		appErr.Where != method || appErr.Params["Name"] != name || !strings.Contains(appErr.DetailedError, want) {
+		t.Errorf("%s: AppError %+v; want %s, 400, where %s, Name %q, details containing %q",
+			method, *appErr, apperror.InvalidParamID, method, name, want)
+	}
+	if st.Message() != appErr.Message {
+		t.Errorf("%s: status message %q; want the AppError's %q", method, st.Message(), appErr.Message)
 	}
 }
 
