@@ -45,11 +45,12 @@ func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 func (requestCodec) Name() string { return "proto" }
 
-// unmarshalRequest decodes data into m. A request that does not parse is
-// refused with INVALID_ARGUMENT carrying an AppError
-// ([apperror.InvalidParam]) whose Where is the method and whose details
-// name the message type and the fault. The unary handlers decode before any interceptor runs, so the
-// AppError is made here rather than by [apperror.UnaryServerInterceptor].
+// unmarshalRequest decodes data into m. A request that does not parse, or
+// that holds a number JSON cannot (see [findNonFinite]), is refused with
+// INVALID_ARGUMENT carrying an AppError ([apperror.InvalidParam]) whose
+// Where is the method and whose details name the fault. The unary handlers
+// decode before any interceptor runs, so the AppError is made here rather
+// than by [apperror.UnaryServerInterceptor].
 func unmarshalRequest(method string, data []byte, m any) error {
 	msg, ok := m.(proto.Message)
 	if !ok {
@@ -58,6 +59,10 @@ func unmarshalRequest(method string, data []byte, m any) error {
 	if err := proto.Unmarshal(data, msg); err != nil {
 		details := fmt.Sprintf("the request is not a valid %s: %v", msg.ProtoReflect().Descriptor().FullName(), err)
 		return invalidParam(method, "request", details)
+	}
+	if path, value, found := findNonFinite(msg.ProtoReflect()); found {
+		details := fmt.Sprintf("%s holds %v, which is not a JSON number", path, value)
+		return invalidParam(method, path, details)
 	}
 	return nil
 }

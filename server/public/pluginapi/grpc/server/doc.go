@@ -4,8 +4,9 @@
 // It adds what every Plugin API server needs around the implementation:
 //   - token authentication when a call's headers arrive, before its message
 //     is read (package auth); the grpc.health.v1 service needs no token;
-//   - decoding that answers unparseable requests and invalid UTF-8 with
-//     INVALID_ARGUMENT and an AppError (decode.go);
+//   - decoding that answers unparseable requests, invalid UTF-8, and NaN
+//     or infinities in google.protobuf.Value, with INVALID_ARGUMENT and an
+//     AppError (decode.go, nonfinite.go);
 //   - conversion of AppErrors and other handler errors to bounded gRPC
 //     statuses, with AppError.where set to the method (package apperror);
 //   - recovery from handler panics (package recovery);
