@@ -18,9 +18,11 @@
 // names it, fires the plugins' hooks where the backend models their
 // triggers (posts, memberships, channels, users, preferences,
 // configuration, uploads, commands), serves /plugins/{id}/... on its HTTP
-// port, and prints the ready line once every plugin is activated. Calls
-// with the ready line's token act as the first plugin. A plugin that does
-// not start or activate stops the server with the error.
+// port (where a token of the backend's sessions authenticates a request as
+// Mattermost's does, see pluginHTTP), and prints the ready line once every
+// plugin is activated. Calls with the ready line's token act as the first
+// plugin. A plugin that does not start or activate stops the server with
+// the error.
 //
 // -plugin also takes a bundle, FILE.tar.gz (docs/bundles.md): the server
 // unpacks it, with package bundle's checks, into -plugins-dir/<plugin id>
@@ -439,7 +441,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	httpURL := "http://" + httpLis.Addr().String()
-	httpSrv := &http.Server{Handler: h.pluginHTTP(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{Handler: h.pluginHTTP(backend), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = httpSrv.Serve(httpLis) }()
 	if c.watch {
 		for _, p := range plugins {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -455,12 +456,60 @@ func (p *pluginHooks) ExecuteCommand(ctx context.Context, pluginID string, args 
 	return resp, err
 }
 
+// sessionLookup resolves the token of an HTTP request to its session, as
+// Mattermost's App.GetSession does: *memory.Backend's SessionByToken.
+type sessionLookup interface {
+	SessionByToken(token string) (*pluginpb.Session, bool)
+}
+
+// Names of the headers, cookie and query parameter of a plugin request
+// that servePluginRequest reads or removes (model.HeaderAuth,
+// model.SessionCookieToken, model.HeaderCsrfToken, ...).
+const (
+	headerUserID        = "Mattermost-User-Id"
+	headerPluginID      = "Mattermost-Plugin-ID"
+	headerAuth          = "Authorization"
+	headerCSRFToken     = "X-CSRF-Token"
+	headerRequestedWith = "X-Requested-With"
+	requestedWithXML    = "XMLHttpRequest"
+	sessionCookie       = "MMAUTHTOKEN"
+	accessTokenParam    = "access_token"
+)
+
+// csrfFormLimit bounds the body in which a cookie-authenticated request's
+// "csrf" form field is looked for: http.Request.ParseForm's own limit of
+// a form body. Mattermost reads the whole body.
+const csrfFormLimit = 10 << 20
+
 // pluginHTTP routes /plugins/{plugin_id}/... to the plugin's ServeHTTP, as
-// Mattermost's router does: the prefix is removed from the URL, the
-// client's Mattermost-User-Id and Mattermost-Plugin-ID headers are
-// dropped, and the hook context gets a new request id, the client's IP,
-// Accept-Language and User-Agent. An unknown plugin id is a 404.
-func (p *pluginHooks) pluginHTTP() http.Handler {
+// Mattermost's servePluginRequest does (server/channels/app/
+// plugin_requests.go of mattermost/mattermost at
+// 0775671b45ace200ffffdf1ffdbed8a036ffb765):
+//
+//   - the request's token is read from "Authorization: Bearer <token>" or
+//     "Authorization: Token <token>" (either in any case), else the
+//     MMAUTHTOKEN cookie, else the access_token query parameter;
+//   - the client's Mattermost-User-Id and Mattermost-Plugin-ID headers,
+//     its MMAUTHTOKEN cookie, its Referer and the access_token parameter
+//     are removed (the query is encoded again, its keys sorted, as
+//     upstream does), and the prefix is removed from the URL's path;
+//   - a token of a live session (see sessionLookup) authenticates the
+//     request: the Authorization header is removed, and Mattermost-User-Id
+//     is set to the session's user and the hook context's session id to
+//     the session, except for a request authenticated by the cookie with
+//     a method other than GET whose CSRF token (the X-CSRF-Token header,
+//     else a "csrf" form field or query parameter) is not the session's
+//     "csrf" prop, unless it has "X-Requested-With: XMLHttpRequest", which
+//     upstream still accepts while ServiceSettings.
+//     ExperimentalStrictCSRFEnforcement is off, its default;
+//   - any other token leaves the request unauthenticated, as no token does;
+//   - the hook context gets a new request id, the client's IP,
+//     Accept-Language and User-Agent.
+//
+// Upstream's checks that the plugin is visible to the user and that a
+// required MFA is active have no counterpart here. An unknown or stopped
+// plugin id is a 404.
+func (p *pluginHooks) pluginHTTP(sessions sessionLookup) http.Handler {
 	mux := http.NewServeMux()
 	serve := func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -469,15 +518,15 @@ func (p *pluginHooks) pluginHTTP() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		prefix := "/plugins/" + id
 		r2 := r.Clone(r.Context())
+		token, cookieAuth := requestToken(r2)
+		stripClientAuth(r2)
+		prefix := "/plugins/" + id
 		r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix)
 		if r2.URL.Path == "" {
 			r2.URL.Path = "/"
 		}
-		r2.Header.Del("Mattermost-User-Id")
-		r2.Header.Del("Mattermost-Plugin-ID")
 		ip, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			ip = r.RemoteAddr
@@ -488,9 +537,102 @@ func (p *pluginHooks) pluginHTTP() http.Handler {
 			AcceptLanguage: r.Header.Get("Accept-Language"),
 			UserAgent:      r.Header.Get("User-Agent"),
 		}
+		if session, ok := sessions.SessionByToken(token); ok {
+			// As upstream: a resolved token is not passed on, even when
+			// the CSRF check below fails.
+			r2.Header.Del(headerAuth)
+			if validCSRF(r2, session, cookieAuth) {
+				r2.Header.Set(headerUserID, session.GetUserId())
+				hc.SessionId = session.GetId()
+			} else {
+				p.logger.Debug("CSRF check of a plugin request failed; treating the request as unauthenticated",
+					slog.String("plugin_id", id), slog.String("session_id", session.GetId()))
+			}
+		}
 		pl.hooks().ServeHTTP(hc, w, r2)
 	}
 	mux.HandleFunc("/plugins/{id}", serve)
 	mux.HandleFunc("/plugins/{id}/", serve)
 	return mux
+}
+
+// requestToken returns the token of a plugin request, and whether it came
+// from the session cookie, as servePluginRequest reads it.
+func requestToken(r *http.Request) (token string, cookieAuth bool) {
+	const bearer, tokenScheme = "BEARER ", "token "
+	auth := r.Header.Get(headerAuth)
+	switch {
+	case strings.HasPrefix(strings.ToUpper(auth), bearer):
+		return auth[len(bearer):], false
+	case strings.HasPrefix(strings.ToLower(auth), tokenScheme):
+		return auth[len(tokenScheme):], false
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value, true
+	}
+	return r.URL.Query().Get(accessTokenParam), false
+}
+
+// stripClientAuth removes what a client must not pass to a plugin: the
+// headers that the server sets, the session cookie, the Referer and the
+// access_token parameter.
+func stripClientAuth(r *http.Request) {
+	r.Header.Del(headerPluginID)
+	r.Header.Del(headerUserID)
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cookies {
+		if c.Name != sessionCookie {
+			r.AddCookie(c)
+		}
+	}
+	r.Header.Del("Referer")
+	query := r.URL.Query()
+	query.Del(accessTokenParam)
+	r.URL.RawQuery = query.Encode()
+}
+
+// validCSRF is upstream's validateCSRFForPluginRequest, without strict
+// enforcement: only a cookie-authenticated request with a method other
+// than GET is checked.
+func validCSRF(r *http.Request, session *pluginpb.Session, cookieAuth bool) bool {
+	if !cookieAuth || r.Method == http.MethodGet {
+		return true
+	}
+	token := r.Header.Get(headerCSRFToken)
+	if token == "" {
+		token = formCSRF(r)
+	}
+	if token == session.GetProps()["csrf"] {
+		return true
+	}
+	return r.Header.Get(headerRequestedWith) == requestedWithXML
+}
+
+// formCSRF returns the "csrf" field of r's form: its query, and its body
+// when that is a form of at most csrfFormLimit bytes. r's body is left
+// whole for the plugin.
+func formCSRF(r *http.Request) string {
+	form := &http.Request{Method: r.Method, Header: r.Header, URL: r.URL, Body: http.NoBody}
+	if r.Body != nil && r.Body != http.NoBody {
+		buf, err := io.ReadAll(io.LimitReader(r.Body, csrfFormLimit+1))
+		if len(buf) > 0 {
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
+		}
+		if err == nil && len(buf) <= csrfFormLimit {
+			form.Body = io.NopCloser(bytes.NewReader(buf))
+			form.ContentLength = int64(len(buf))
+		}
+	}
+	v := form.FormValue("csrf")
+	if form.MultipartForm != nil {
+		_ = form.MultipartForm.RemoveAll()
+	}
+	return v
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

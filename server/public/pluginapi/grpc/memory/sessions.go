@@ -5,6 +5,7 @@ package memory
 
 import (
 	"context"
+	"crypto/subtle"
 	"maps"
 	"net/http"
 	"unicode/utf8"
@@ -183,4 +184,36 @@ func (b *Backend) RevokeUserAccessToken(_ context.Context, req *pluginpb.RevokeU
 		}
 	}
 	return &pluginpb.RevokeUserAccessTokenResponse{}, nil
+}
+
+// SessionByToken returns a copy of the session whose token is token, as
+// Mattermost's App.GetSession resolves the token of an HTTP request
+// (server/channels/app/session.go of mattermost/mattermost at
+// 0245076095bd06d1fa0c32485d97d0321c59389b). It returns false for an empty
+// token, a token of no session (never made, or revoked by RevokeSession
+// or RevokeUserAccessToken), a session that has expired (ExpiresAt set
+// and past, model.Session.IsExpired), and a session of a deactivated or
+// unknown user, whose sessions Mattermost revokes when it deactivates
+// them. It is for a host that authenticates HTTP requests with the
+// backend's sessions, such as the dev server's plugin routes; the Plugin
+// API itself has no such call.
+func (b *Backend) SessionByToken(token string) (*pluginpb.Session, bool) {
+	if token == "" {
+		return nil, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.sessions.byID {
+		if subtle.ConstantTimeCompare([]byte(s.GetToken()), []byte(token)) != 1 {
+			continue
+		}
+		if exp := s.GetExpiresAt(); exp > 0 && b.nowMillis() > exp {
+			return nil, false
+		}
+		if u, err := b.user(s.GetUserId()); err != nil || u.GetDeleteAt() != 0 {
+			return nil, false
+		}
+		return proto.Clone(s).(*pluginpb.Session), true
+	}
+	return nil, false
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -128,4 +131,63 @@ func TestPermissions(t *testing.T) {
 	}
 	_, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId()})
 	wantAppError(t, "HasPermissionTo(no permission)", err, http.StatusBadRequest)
+}
+
+// TestSessionByToken resolves tokens as Mattermost resolves the token of
+// an HTTP request: only a live session of an active user.
+func TestSessionByToken(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	alice := create(t, b, newUser("alice"))
+	bob := create(t, b, newUser("bob"))
+	newSession := func(s *pluginpb.Session) *pluginpb.Session {
+		t.Helper()
+		created, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return created.GetSession()
+	}
+	now := clock.Now().UnixMilli()
+	live := newSession(&pluginpb.Session{UserId: alice.GetId(), Props: map[string]string{"csrf": "c"}})
+	lasting := newSession(&pluginpb.Session{UserId: alice.GetId(), ExpiresAt: now + 1})
+	expired := newSession(&pluginpb.Session{UserId: alice.GetId(), ExpiresAt: now - 1})
+	revoked := newSession(&pluginpb.Session{UserId: alice.GetId()})
+	if _, err := b.RevokeSession(ctx, &pluginpb.RevokeSessionRequest{SessionId: revoked.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	deactivated := newSession(&pluginpb.Session{UserId: bob.GetId()})
+	if _, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: bob.GetId(), Active: false}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, token string
+		want        *pluginpb.Session
+	}{
+		{"a live session", live.GetToken(), live},
+		{"a session that expires later", lasting.GetToken(), lasting},
+		{"an expired session", expired.GetToken(), nil},
+		{"a revoked session", revoked.GetToken(), nil},
+		{"a deactivated user's session", deactivated.GetToken(), nil},
+		{"an unknown token", newID(), nil},
+		{"an empty token", "", nil},
+		{"a session's id", live.GetId(), nil},
+	}
+	for _, tc := range tests {
+		got, ok := b.SessionByToken(tc.token)
+		if ok != (tc.want != nil) || !proto.Equal(got, tc.want) {
+			t.Errorf("SessionByToken(%s) = %v, %v; want %v", tc.name, got, ok, tc.want)
+		}
+	}
+	// The copy is the caller's.
+	got, _ := b.SessionByToken(live.GetToken())
+	got.Props["csrf"] = "changed"
+	if again, _ := b.SessionByToken(live.GetToken()); again.GetProps()["csrf"] != "c" {
+		t.Errorf("changing the returned session changed the stored one: %v", again)
+	}
+	// Once its expiry passes, a session no longer resolves.
+	clock.Advance(2 * time.Millisecond)
+	if got, ok := b.SessionByToken(lasting.GetToken()); ok {
+		t.Errorf("SessionByToken(a session past its expiry) = %v", got)
+	}
 }
