@@ -51,9 +51,10 @@ const (
 // record's level, source, time or message.
 const pluginFieldsKey = "plugin"
 
-// log writes one record, marked as coming from the plugin, as the
-// Mattermost server marks plugin log lines. The plugin's fields go into
-// their own group, in key order and bounded.
+// log writes one record, marked as coming from the plugin and with the
+// calling plugin's id as plugin_id, as the Mattermost server marks plugin
+// log lines (its PluginAPI logs with a logger that carries plugin_id).
+// The plugin's fields go into their own group, in key order and bounded.
 func (b *Backend) log(ctx context.Context, level slog.Level, msg string, fields map[string]string) {
 	keys := slices.Sorted(maps.Keys(fields))
 	attrs := make([]any, 0, min(len(keys), maxLogFields)+1)
@@ -64,6 +65,7 @@ func (b *Backend) log(ctx context.Context, level slog.Level, msg string, fields 
 		attrs = append(attrs, slog.Int("fields_dropped", dropped))
 	}
 	b.logger.LogAttrs(ctx, level, apperror.Truncate(msg, maxLogMessageBytes),
+		slog.String("plugin_id", b.caller(ctx)),
 		slog.String("source", "plugin"),
 		slog.Group(pluginFieldsKey, attrs...))
 }

@@ -7,8 +7,15 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/testenv"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 )
 
 func TestLogRecords(t *testing.T) {
@@ -62,5 +69,94 @@ func TestLogRecords(t *testing.T) {
 			}
 			tt.check(t, record)
 		})
+	}
+}
+
+// TestLogRecordsCarryTheCallersPluginID: LogDebug, LogInfo, LogWarn and
+// LogError called through the gRPC server carry the calling plugin's id
+// as the record's plugin_id, once, whatever the plugin's fields say.
+func TestLogRecordsCarryTheCallersPluginID(t *testing.T) {
+	const mainToken, otherToken = "main-token", "other-token"
+	logs := &testenv.SyncBuffer{}
+	backend := New(
+		Logger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		Manifest(&pluginpb.Manifest{Id: "com.example.main"}, &pluginpb.Manifest{Id: "com.example.other"}))
+	srv, err := server.New(backend, mainToken,
+		server.Logger(slog.New(slog.DiscardHandler)),
+		server.PluginTokens(auth.PluginToken{Token: otherToken, PluginID: "com.example.other"}))
+	if err != nil {
+		t.Fatalf("server.New() = %v", err)
+	}
+	lis, err := server.ListenUnix("")
+	if err != nil {
+		t.Fatalf("ListenUnix() = %v", err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("grpc.NewClient(%q) = %v", lis.Target, err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		lis.Close()
+	})
+	client := pluginpb.NewPluginAPIClient(conn)
+	forged := map[string]string{"plugin_id": "com.example.forged"}
+	calls := map[string]func(ctx context.Context, msg string, opt grpc.CallOption) error{
+		"DEBUG": func(ctx context.Context, msg string, opt grpc.CallOption) error {
+			_, err := client.LogDebug(ctx, &pluginpb.LogDebugRequest{Message: msg, KeyValuePairs: forged}, opt)
+			return err
+		},
+		"INFO": func(ctx context.Context, msg string, opt grpc.CallOption) error {
+			_, err := client.LogInfo(ctx, &pluginpb.LogInfoRequest{Message: msg, KeyValuePairs: forged}, opt)
+			return err
+		},
+		"WARN": func(ctx context.Context, msg string, opt grpc.CallOption) error {
+			_, err := client.LogWarn(ctx, &pluginpb.LogWarnRequest{Message: msg, KeyValuePairs: forged}, opt)
+			return err
+		},
+		"ERROR": func(ctx context.Context, msg string, opt grpc.CallOption) error {
+			_, err := client.LogError(ctx, &pluginpb.LogErrorRequest{Message: msg, KeyValuePairs: forged}, opt)
+			return err
+		},
+	}
+	tests := []struct {
+		token, want string
+	}{
+		{otherToken, "com.example.other"},
+		{mainToken, "com.example.main"}, // the token that names no plugin acts as the backend's own plugin
+	}
+	for _, tc := range tests {
+		for level, call := range calls {
+			t.Run(tc.want+"/"+level, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				msg := "from " + tc.token + " at " + level
+				if err := call(ctx, msg, auth.PerRPCCredentials(tc.token)); err != nil {
+					t.Fatalf("Log%s = %v", level, err)
+				}
+				var found []string
+				for line := range strings.Lines(logs.String()) {
+					if strings.Contains(line, msg) {
+						found = append(found, line)
+					}
+				}
+				if len(found) != 1 {
+					t.Fatalf("%d records of %q; want 1", len(found), msg)
+				}
+				if n := strings.Count(found[0], `"plugin_id":`); n != 2 { // the record's and the forged one in the plugin group
+					t.Errorf("record has plugin_id %d times; want once at the top and once in the plugin group: %s", n, found[0])
+				}
+				var record map[string]any
+				if err := json.Unmarshal([]byte(found[0]), &record); err != nil {
+					t.Fatalf("log line %q: %v", found[0], err)
+				}
+				group, _ := record[pluginFieldsKey].(map[string]any)
+				if record["plugin_id"] != tc.want || record["level"] != level || record["source"] != "plugin" || group["plugin_id"] != "com.example.forged" {
+					t.Errorf("record = %v; want plugin_id %s at %s from the plugin, the forged plugin_id in its group", record, tc.want, level)
+				}
+			})
+		}
 	}
 }
