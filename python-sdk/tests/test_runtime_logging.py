@@ -4,13 +4,15 @@ The plugin's own loggers, its libraries' loggers, the root logger and
 ``warnings`` all go to the server log through the Plugin API; ``extra``
 fields travel as the record's fields; a record that cannot be sent goes to
 stderr as an hclog line that go-plugin parses (its timestamp has the six
-fractional digits that go-plugin's layout requires). A blocking client
-call from an async handler of a sync plugin warns, once.
+fractional digits that go-plugin's layout requires) and keeps its level,
+its fields in the plugin's group. Every record carries the plugin's id. A
+blocking client call from an async handler of a sync plugin warns, once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 import json
 import logging
@@ -63,6 +65,20 @@ def make_record(level: int = logging.INFO, created: float = 0.0, **extra: Any) -
 def test_hclog_timestamps_have_go_plugins_layout(created: float, text: str) -> None:
     assert hclog_timestamp(created) == text
     assert GO_TIMESTAMP.match(text)
+
+
+def test_every_hclog_timestamp_has_six_fractional_digits() -> None:
+    # Whole seconds, whole milliseconds and values that round up to the
+    # next second: the layout keeps all six digits, which go-plugin needs
+    # to parse the line itself.
+    base = 1_700_000_000
+    micros = (0, 1, 999, 1000, 500_000, 999_000, 999_999)
+    for created in [base + m / 1e6 for m in micros] + [base + 0.999_999_6, base + 0.000_000_4]:
+        text = hclog_timestamp(created)
+        assert GO_TIMESTAMP.match(text), (created, text)
+        parsed = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
+        assert abs(moment - created) < 1e-6, (created, text)
 
 
 @pytest.mark.parametrize(
@@ -322,10 +338,16 @@ def only(server: ReferenceServer, message: str) -> dict[str, Any]:
     return found[0]
 
 
+def plugin_id(server: ReferenceServer) -> str:
+    with server.client() as api:  # acts as the plugin
+        return api.get_plugin_id()
+
+
 def test_the_plugins_own_logger_and_its_fields(loud: ReferenceServer) -> None:
     record = only(loud, "own logger")
     assert record["level"] == "INFO"
     assert record["source"] == "plugin"
+    assert record["plugin_id"] == plugin_id(loud) == "test.loud"  # the caller's, as upstream
     assert record["plugin"] == {
         "logger": __name__,
         "user_count": "3",
@@ -364,8 +386,11 @@ def test_self_logger_is_logged_once_at_debug(loud: ReferenceServer) -> None:
 def test_a_record_that_falls_back_to_stderr_keeps_its_level(loud: ReferenceServer) -> None:
     record = only(loud, "fell back")
     assert record["level"] == "ERROR"  # go-plugin parsed the line: not a raw DEBUG line
-    assert record["k"] == "v"
-    assert record["logger"] == "fallback"
+    assert record["plugin_id"] == plugin_id(loud)
+    assert record["source"] == "plugin_stderr"
+    # The line's fields stay in the plugin's group, where they cannot
+    # replace the record's own.
+    assert record["plugin"] == {"k": "v", "logger": "fallback"}
 
 
 def test_a_blocking_call_from_an_async_handler_warns_once(loud: ReferenceServer) -> None:

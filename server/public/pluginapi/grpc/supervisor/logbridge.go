@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -18,10 +21,16 @@ const maxLogLine = 64 << 10
 // plugin's stderr among them, go to l with their level and fields. When
 // start is not nil, each line goes through it first (see [startLog]).
 func newHCLogger(l *slog.Logger, start *startLog) hclog.Logger {
+	return newHCLoggerTo(&lineWriter{emit: func(line []byte) { logHCLogLine(l, start, line) }})
+}
+
+// newHCLoggerTo returns the hclog.Logger for go-plugin that writes its
+// JSON lines, at every level, to w.
+func newHCLoggerTo(w io.Writer) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       hclogName,
-		Level:      hclog.Debug,
-		Output:     &lineWriter{emit: func(line []byte) { logHCLogLine(l, start, line) }},
+		Level:      hclog.Trace,
+		Output:     w,
 		JSONFormat: true,
 	})
 }
@@ -66,42 +75,153 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // the plugin's stderr lines hclogName + "." + the program's base name.
 const hclogName = "plugin"
 
+// pluginFieldsKey is the group that holds the fields of the plugin's JSON
+// log lines, as it holds those of LogInfo and friends in the reference
+// backend. Inside it a plugin may use any key; outside it, it cannot set
+// or forge the record's plugin_id, level, source, time or message.
+const pluginFieldsKey = "plugin"
+
+// stderrSource is the source of the records of the plugin's stderr lines.
+const stderrSource = "plugin_stderr"
+
+// levelTrace is the slog level of hclog's trace records, below debug.
+const levelTrace = slog.LevelDebug - 4
+
 // hclogRecord is one of hclog's JSON lines as a slog record.
 type hclogRecord struct {
 	level slog.Level
 	msg   string
-	attrs []slog.Attr
-	// fields holds the line's JSON object.
+	// module is the hclog module that go-plugin gave the record:
+	// hclogName for its own records, hclogName + "." + the program's
+	// base name for the plugin's stderr lines.
+	module string
+	// structured reports one of the plugin's JSON log lines, with its
+	// level, message and fields: parsed by go-plugin, or parsed here when
+	// go-plugin could not parse its "@timestamp" and passed it on as a
+	// plain line.
+	structured bool
+	// fields holds the plugin's own fields of a structured line, or
+	// go-plugin's fields of its own records. A plain line of the plugin
+	// has none.
 	fields map[string]any
+	attrs  []slog.Attr
 }
 
 // parseHCLogLine parses one of hclog's JSON lines; ok is false for a line
-// that is not a JSON object.
-func parseHCLogLine(line []byte) (r hclogRecord, ok bool) {
-	if err := json.Unmarshal(line, &r.fields); err != nil || r.fields == nil {
+// that is not a JSON object. module is the hclog module of the plugin's
+// stderr lines, "" when it is not known.
+//
+// A plugin's fields cannot reach the top level of the record: they go
+// into the pluginFieldsKey group. go-plugin parses a plugin's stderr line
+// as hclog JSON only when its "@timestamp" has exactly the layout
+// 2006-01-02T15:04:05.000000Z07:00, and passes any other line on at debug
+// level as its message; such a message that is itself an hclog JSON line
+// (an object with "@level" and "@message") is parsed here, so that the
+// line keeps its level whatever its timestamp.
+func parseHCLogLine(line []byte, module string) (r hclogRecord, ok bool) {
+	var raw map[string]any
+	if err := json.Unmarshal(line, &raw); err != nil || raw == nil {
 		return hclogRecord{}, false
 	}
-	r.level = slog.LevelInfo
-	switch r.fields["@level"] {
-	case "trace", "debug":
-		r.level = slog.LevelDebug
-	case "warn":
-		r.level = slog.LevelWarn
-	case "error":
-		r.level = slog.LevelError
-	}
-	r.msg, _ = r.fields["@message"].(string)
-	r.attrs = make([]slog.Attr, 0, len(r.fields))
-	for k, v := range r.fields {
-		switch k {
-		case "@level", "@message", "@timestamp":
-			continue
-		case "@module":
-			k = "module"
+	r.level = hclogLevel(raw["@level"])
+	r.msg, _ = raw["@message"].(string)
+	r.module, _ = raw["@module"].(string)
+	// go-plugin adds "timestamp", after the plugin's own fields, to each
+	// JSON line of the plugin that it parses.
+	_, r.structured = raw["timestamp"]
+	delete(raw, "@level")
+	delete(raw, "@message")
+	delete(raw, "@timestamp")
+	switch {
+	case r.structured:
+		// "@module" is the plugin's own field if it gave one.
+		delete(raw, "timestamp")
+		if raw["@module"] == module {
+			delete(raw, "@module")
 		}
-		r.attrs = append(r.attrs, slog.Any(k, v))
+		r.module = module
+	case r.module != hclogName && r.level == slog.LevelDebug && len(raw) == 1:
+		if inner, ok := parseFallbackLine(r.msg, r.module); ok {
+			return inner, true
+		}
+		fallthrough
+	default:
+		delete(raw, "@module")
 	}
+	r.fields = raw
+	r.attrs = recordAttrs(r)
 	return r, true
+}
+
+// parseFallbackLine parses msg, the message of go-plugin's debug record of
+// one of the plugin's stderr lines, as an hclog JSON line: an object with
+// a "@message" string and a "@level" that go-plugin knows. module is the
+// record's hclog module.
+func parseFallbackLine(msg, module string) (r hclogRecord, ok bool) {
+	if !strings.HasPrefix(msg, "{") {
+		return hclogRecord{}, false
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(msg), &raw); err != nil {
+		return hclogRecord{}, false
+	}
+	level, _ := raw["@level"].(string)
+	text, isText := raw["@message"].(string)
+	switch l := hclog.LevelFromString(level); {
+	case !isText, l == hclog.NoLevel, l == hclog.Off:
+		// go-plugin too logs a JSON line without a level as it is.
+		return hclogRecord{}, false
+	default:
+		r.level = hclogLevel(l.String())
+	}
+	delete(raw, "@level")
+	delete(raw, "@message")
+	delete(raw, "@timestamp")
+	if raw["@module"] == module {
+		delete(raw, "@module")
+	}
+	r.msg, r.module, r.structured, r.fields = text, module, true, raw
+	r.attrs = recordAttrs(r)
+	return r, true
+}
+
+// hclogLevel returns the slog level of hclog's "@level".
+func hclogLevel(level any) slog.Level {
+	switch level {
+	case "trace":
+		return levelTrace
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// recordAttrs returns the attributes of r: its module; for the plugin's
+// lines, their source and the plugin's fields in the pluginFieldsKey
+// group; for go-plugin's own records, go-plugin's fields. Fields are in
+// key order.
+func recordAttrs(r hclogRecord) []slog.Attr {
+	fields := make([]slog.Attr, 0, len(r.fields))
+	for _, k := range slices.Sorted(maps.Keys(r.fields)) {
+		fields = append(fields, slog.Any(k, r.fields[k]))
+	}
+	attrs := make([]slog.Attr, 0, 3)
+	if r.module != "" {
+		attrs = append(attrs, slog.String("module", r.module))
+	}
+	if !r.structured && r.module == hclogName {
+		return append(attrs, fields...)
+	}
+	attrs = append(attrs, slog.String("source", stderrSource))
+	if len(fields) > 0 {
+		attrs = append(attrs, slog.Attr{Key: pluginFieldsKey, Value: slog.GroupValue(fields...)})
+	}
+	return attrs
 }
 
 // logHCLogLine logs one of hclog's JSON lines as a slog record with its
@@ -111,7 +231,11 @@ func logHCLogLine(l *slog.Logger, start *startLog, line []byte) {
 	if len(line) == 0 {
 		return
 	}
-	r, ok := parseHCLogLine(line)
+	module := ""
+	if start != nil {
+		module = start.module
+	}
+	r, ok := parseHCLogLine(line, module)
 	if !ok {
 		l.Info(strings.ToValidUTF8(string(line), "\uFFFD"))
 		return

@@ -42,7 +42,8 @@ const (
 //
 // go-plugin logs each stderr line of the plugin through its hclog.Logger:
 // one of hclog's JSON lines with its level and fields (and a "timestamp"
-// field), any other line at debug level with the line as its message.
+// field), any other line at debug level with the line as its message
+// (parseHCLogLine parses those that are hclog JSON lines all the same).
 // Until the handshake, startLog keeps the last lines (at most
 // maxStartLines and maxStartBytes) and holds back the plain ones: when
 // the start fails, they are logged at error level, so that a raw Python
@@ -75,34 +76,31 @@ type startLine struct {
 // hold takes a record of go-plugin's logger. It keeps the plugin's lines
 // until the handshake is over and reports whether it holds r back.
 func (s *startLog) hold(r hclogRecord) bool {
-	_, structured := r.fields["timestamp"] // go-plugin adds it to the plugin's JSON lines
-	module, _ := r.fields["@module"].(string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.over {
 		return false
 	}
-	if !structured && module != s.module {
+	if !r.structured && r.module != s.module {
 		// go-plugin's own record. Its Kill of a process that never
 		// completed the handshake warns that it did not exit gracefully,
 		// which misleads: drop it.
 		return s.killing && r.msg == "plugin failed to exit gracefully"
 	}
 	cause, _ := r.fields[StartupErrorField].(string)
-	if !structured {
-		// A JSON line whose timestamp go-plugin could not parse comes as
-		// plain text.
+	if !r.structured {
+		// A JSON line without a level comes as plain text.
 		cause = plainStartupError(r.msg)
 	}
 	if cause != "" {
 		s.startupError = cause
 	}
-	s.add(startLine{level: r.level, text: r.msg, attrs: r.attrs, held: !structured})
-	return !structured
+	s.add(startLine{level: r.level, text: r.msg, attrs: r.attrs, held: !r.structured})
+	return !r.structured
 }
 
 // plainStartupError returns the StartupErrorField of line, when line is a
-// JSON object that has one.
+// JSON object that has one: a line that is not an hclog JSON line.
 func plainStartupError(line string) string {
 	if !strings.HasPrefix(line, "{") {
 		return ""

@@ -62,6 +62,14 @@ func TestStartLog(t *testing.T) {
 			wantLines: 1,
 		},
 		{
+			name:      "a JSON line with a bad timestamp is logged at once at its level, not held",
+			lines:     [][]byte{plainLine(`{"@level":"warn","@message":"careful","@timestamp":"2026-01-02T15:04:05.123Z"}`)},
+			fail:      true,
+			wantLines: 1,
+			wantLog:   []string{`level=WARN msg=careful module=plugin.python3 source=plugin_stderr`},
+			wantNot:   []string{"ERROR"},
+		},
+		{
 			name:      "lines pushed out of the window are logged at their own level",
 			lines:     many,
 			fail:      true,
