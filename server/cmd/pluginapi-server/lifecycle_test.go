@@ -21,13 +21,15 @@ import (
 // /disable?id=X, /enable?id=X calls DisablePlugin or EnablePlugin on X
 // first, and on /arm stores the KV key "disable-on-activate", after which
 // its OnActivate disables the plugin itself. Its MessageWillBePosted
-// appends " [<name>]"; its OnDeactivate writes the file
-// <marks>/<name>-deactivated-<pid>.
+// appends " [<name>]"; its OnActivate registers the command
+// /<name>-cmd (in lower case), which answers "<name> ran"; its
+// OnDeactivate writes the file <marks>/<name>-deactivated-<pid>.
 func managingPlugin(name, id, marks string) string {
 	return fmt.Sprintf(`import os
 import urllib.parse
 
 import mattermost_plugin as mp
+from mattermost_plugin.models import Command, CommandResponse
 
 NAME = %q
 ID = %q
@@ -36,8 +38,12 @@ MARKS = %q
 
 class TestPlugin(mp.Plugin):
     def on_activate(self):
+        self.api.register_command(Command(trigger=NAME.lower() + "-cmd", auto_complete=False))
         if self.api.kv_get("disable-on-activate"):
             self.api.disable_plugin(ID)
+
+    def execute_command(self, context, args):
+        return CommandResponse(text=NAME + " ran")
 
     def on_deactivate(self):
         with open(os.path.join(MARKS, f"{NAME}-deactivated-{os.getpid()}"), "w"):
@@ -110,6 +116,39 @@ func processGone(pid int) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
+// commander makes a user in a team and returns the command arguments of
+// that user in the team's town square.
+func commander(t *testing.T, s *devServer) *pluginpb.CommandArgs {
+	t.Helper()
+	ctx := callCtx(t)
+	user, err := s.api.CreateUser(ctx, &pluginpb.CreateUserRequest{User: &pluginpb.User{Username: "commander", Email: "commander@example.com", Password: "pw-s3cret-cmd"}})
+	if err != nil {
+		t.Fatalf("CreateUser() = %v", err)
+	}
+	team, err := s.api.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "commanders", DisplayName: "Commanders", Type: "O"}})
+	if err != nil {
+		t.Fatalf("CreateTeam() = %v", err)
+	}
+	if _, err := s.api.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetTeam().GetId(), UserId: user.GetUser().GetId()}); err != nil {
+		t.Fatalf("CreateTeamMember() = %v", err)
+	}
+	town, err := s.api.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetTeam().GetId(), Name: "town-square"})
+	if err != nil {
+		t.Fatalf("GetChannelByName() = %v", err)
+	}
+	return &pluginpb.CommandArgs{UserId: user.GetUser().GetId(), ChannelId: town.GetChannel().GetId()}
+}
+
+// runCommand runs the slash command as who, and returns the answer's text
+// or the error.
+func (s *devServer) runCommand(t *testing.T, who *pluginpb.CommandArgs, command string) (string, error) {
+	t.Helper()
+	resp, err := s.api.ExecuteSlashCommand(callCtx(t), &pluginpb.ExecuteSlashCommandRequest{CommandArgs: &pluginpb.CommandArgs{
+		UserId: who.GetUserId(), ChannelId: who.GetChannelId(), Command: command,
+	}})
+	return resp.GetResponse().GetText(), err
+}
+
 // exists reports whether path exists.
 func exists(path string) bool {
 	_, err := os.Stat(path)
@@ -137,6 +176,10 @@ func TestPluginDisablesAnother(t *testing.T) {
 	if msg := postWith(t, s, "before"); msg != "before [A] [B]" {
 		t.Errorf("a post through both plugins = %q; want %q", msg, "before [A] [B]")
 	}
+	who := commander(t, s)
+	if text, err := s.runCommand(t, who, "/b-cmd"); err != nil || text != "B ran" {
+		t.Errorf("/b-cmd = %q, %v; want B's answer", text, err)
+	}
 
 	if got := s.askManaged(a, "/disable?id="+b); got.name != "A" || got.pid != firstA.pid {
 		t.Fatalf("A's DisablePlugin(B) answers %+v\nlog:\n%s", got, s.logs)
@@ -157,6 +200,13 @@ func TestPluginDisablesAnother(t *testing.T) {
 	if msg := postWith(t, s, "during"); msg != "during [A]" {
 		t.Errorf("a post while B is disabled = %q; want %q", msg, "during [A]")
 	}
+	// As upstream's DisablePlugin unregisters the plugin's commands.
+	if text, err := s.runCommand(t, who, "/b-cmd"); err == nil || appErrorOf(t, err).ID != "api.command.execute_command.not_found.app_error" {
+		t.Errorf("/b-cmd of the disabled B = %q, %v; want api.command.execute_command.not_found.app_error", text, err)
+	}
+	if text, err := s.runCommand(t, who, "/a-cmd"); err != nil || text != "A ran" {
+		t.Errorf("/a-cmd while B is disabled = %q, %v; want A's answer", text, err)
+	}
 	if got := s.askManaged(a, "/"); got.name != "A" || got.pid != firstA.pid {
 		t.Errorf("A after disabling B answers %+v; want the same process %d", got, firstA.pid)
 	}
@@ -176,6 +226,9 @@ func TestPluginDisablesAnother(t *testing.T) {
 	}
 	if msg := postWith(t, s, "after"); msg != "after [A] [B]" {
 		t.Errorf("a post after EnablePlugin(B) = %q; want %q", msg, "after [A] [B]")
+	}
+	if text, err := s.runCommand(t, who, "/b-cmd"); err != nil || text != "B ran" {
+		t.Errorf("/b-cmd after EnablePlugin(B) = %q, %v; want B's answer", text, err)
 	}
 }
 

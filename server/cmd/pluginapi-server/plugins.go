@@ -436,7 +436,11 @@ func (p *pluginHooks) FileWillBeUploaded(ctx context.Context, info *pluginpb.Fil
 
 // ExecuteCommand runs the command in the plugin that registered it and
 // passes its AppError through; a plugin that crashed, hung or answered
-// garbage gets Mattermost's crash error.
+// garbage gets Mattermost's crash error. The command of a disabled plugin
+// is not found, as upstream's DisablePlugin unregisters the plugin's
+// commands (server/channels/app/plugin.go of mattermost/mattermost at
+// 85e9d9c7610fe97f8ed942ecfedd0100429a8995); its OnActivate registers them
+// again once it is enabled.
 func (p *pluginHooks) ExecuteCommand(ctx context.Context, pluginID string, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
 	trigger, _, _ := strings.Cut(strings.TrimSpace(args.GetCommand()), " ")
 	pl := p.plugin(pluginID)
@@ -445,6 +449,11 @@ func (p *pluginHooks) ExecuteCommand(ctx context.Context, pluginID string, args 
 		// when no -plugin names it. It answers as the backend without
 		// hooks does.
 		return &pluginpb.CommandResponse{}, nil
+	}
+	if !pl.enabled.Load() {
+		name := strings.ToLower(strings.TrimPrefix(trigger, "/"))
+		return nil, apperror.New("api.command.execute_command.not_found.app_error",
+			"Command with a trigger of '"+apperror.Truncate(name, apperror.MaxShortBytes)+"' not found.", "", http.StatusNotFound)
 	}
 	resp, err := pl.hooks().ExecuteCommand(ctx, hookContext(ctx), args)
 	var callErr *hooks.CallError
