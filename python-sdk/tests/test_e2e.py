@@ -498,9 +498,12 @@ def test_sigterm_lets_started_calls_finish() -> None:
     the gaps between them can pass the default 500 ms drain quiet period, and
     the whole transfer the default 10 s stop timeout. The server here waits
     5 s and 60 s, so that the test checks the drain, not the load (with 2 s,
-    a CI run with the Go tests under -race beside it once saw a longer gap).
+    a CI run with the Go tests under -race beside it once saw a longer gap),
+    and for quiet up to 30 s instead of the default 1 s (-drain-max).
     """
-    server = start_server("-drain-quiet", "5s", "-stop-timeout", "60s", fast_stop=False)
+    server = start_server(
+        "-drain-quiet", "5s", "-drain-max", "30s", "-stop-timeout", "60s", fast_stop=False
+    )
     value = b"v" * (4 << 20)
     with server.client() as client:
         client.get_server_version()

@@ -53,8 +53,10 @@
 // Logs, including the plugin's LogInfo lines, go to stderr through a
 // bounded queue: a stderr that nobody reads, or that is closed, never
 // blocks or kills the server; records beyond the queue are dropped and
-// counted. SIGTERM or SIGINT stops the server gracefully: calls in flight
-// finish, within -stop-timeout; it then exits 0.
+// counted. SIGTERM or SIGINT stops the server gracefully: once the
+// connections are quiet (-drain-quiet), or after -drain-max under steady
+// traffic, new calls are refused, and calls in flight finish, within
+// -stop-timeout; it then exits 0.
 package main
 
 import (
@@ -106,6 +108,7 @@ type config struct {
 	keepaliveMinTime time.Duration
 	stopTimeout      time.Duration
 	drainQuiet       time.Duration
+	drainMax         time.Duration
 	logFormat        string
 	logLevel         string
 	emojis           emojiFlags
@@ -192,6 +195,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.keepaliveMinTime, "keepalive-min-time", server.DefaultKeepaliveMinTime, "shortest client keepalive ping interval allowed")
 	fs.DurationVar(&c.stopTimeout, "stop-timeout", server.DefaultStopTimeout, "how long a graceful stop waits for calls in flight")
 	fs.DurationVar(&c.drainQuiet, "drain-quiet", server.DefaultDrainQuiet, "how long connections must be without calls before a graceful stop sends GOAWAY")
+	fs.DurationVar(&c.drainMax, "drain-max", server.DefaultDrainMax, "longest a graceful stop waits for -drain-quiet before it sends GOAWAY anyway (at most half of -stop-timeout)")
 	fs.StringVar(&c.logFormat, "log-format", "text", `log format on stderr: "text" or "json"`)
 	fs.StringVar(&c.logLevel, "log-level", "debug", `lowest level logged: "debug", "info", "warn" or "error"`)
 	fs.StringVar(&c.license, "license", "", `install a license of this SKU: "professional", "enterprise" or "advanced" (Enterprise Advanced); empty for none`)
@@ -382,6 +386,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		server.KeepaliveMinTime(c.keepaliveMinTime),
 		server.StopTimeout(c.stopTimeout),
 		server.DrainQuiet(c.drainQuiet),
+		server.DrainMax(c.drainMax),
 		server.Logger(logger),
 	}
 	srv, err := server.New(backend, token, append(serverOpts, server.PluginTokens(tokens...))...)

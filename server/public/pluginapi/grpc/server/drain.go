@@ -28,7 +28,7 @@ func (c *callTracker) add(delta int) {
 }
 
 // waitQuiet returns once no call has been in flight for quiet, or at the
-// deadline.
+// deadline, whichever comes first.
 func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) {
 	for {
 		c.mu.Lock()

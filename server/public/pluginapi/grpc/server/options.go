@@ -48,6 +48,14 @@ const DefaultMaxConnectionIdle = 5 * time.Minute
 // calls, so the stop waits until the connections have been quiet this long.
 const DefaultDrainQuiet = 500 * time.Millisecond
 
+// DefaultDrainMax is the longest a graceful stop waits for the drain quiet
+// period before it sends its GOAWAY anyway. Under steady traffic the
+// connections are never quiet, and without a bound the stop would serve
+// new calls until its timeout and then cancel the calls in flight; with
+// it, new calls are refused early (UNAVAILABLE, which a client may retry
+// elsewhere), and those in flight get the rest of the stop timeout.
+const DefaultDrainMax = time.Second
+
 type options struct {
 	maxMessageSize       int
 	maxConcurrentStreams uint32
@@ -57,6 +65,7 @@ type options struct {
 	keepaliveMinTime     time.Duration
 	stopTimeout          time.Duration
 	drainQuiet           time.Duration
+	drainMax             time.Duration
 	logger               *slog.Logger
 	pluginTokens         []auth.PluginToken
 }
@@ -71,6 +80,7 @@ func defaultOptions() options {
 		keepaliveMinTime:     DefaultKeepaliveMinTime,
 		stopTimeout:          DefaultStopTimeout,
 		drainQuiet:           DefaultDrainQuiet,
+		drainMax:             DefaultDrainMax,
 		logger:               slog.Default(),
 	}
 }
@@ -156,6 +166,19 @@ func DrainQuiet(d time.Duration) Option {
 	return optionFunc(func(o *options) {
 		if d > 0 {
 			o.drainQuiet = d
+		}
+	})
+}
+
+// DrainMax sets the longest a graceful stop waits for the drain quiet
+// period (see [DrainQuiet]) before it sends its GOAWAY; the wait never
+// takes more than half the stop timeout, so that the calls in flight keep
+// the other half. The default is [DefaultDrainMax]. Values below 1 keep
+// the default.
+func DrainMax(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.drainMax = d
 		}
 	})
 }

@@ -135,13 +135,17 @@ func (s *Server) Serve(lis net.Listener) error {
 //  1. it marks the server NOT_SERVING and stops accepting connections;
 //  2. it keeps serving the open connections until no call has been in
 //     flight for the drain quiet period (see [DefaultDrainQuiet]), so that
-//     calls that clients have started but not yet sent are not refused;
-//  3. it sends GOAWAY and waits for the calls that remain.
+//     calls that clients have started but not yet sent are not refused,
+//     but no longer than the drain maximum (see [DefaultDrainMax]) or half
+//     the stop timeout, so that steady traffic cannot hold the stop open;
+//  3. it sends GOAWAY, which refuses new calls, and waits for the calls in
+//     flight, a slow upload included.
 //
 // At the stop timeout it cancels what is left. It reports whether every
-// call finished in time.
+// call finished in time, and returns as soon as they have.
 func (s *Server) GracefulStop() bool {
-	deadline := time.Now().Add(s.opts.stopTimeout)
+	start := time.Now()
+	deadline := start.Add(s.opts.stopTimeout)
 	s.health.Shutdown()
 	s.mu.Lock()
 	s.stopping = true
@@ -150,7 +154,7 @@ func (s *Server) GracefulStop() bool {
 	for _, lis := range listeners {
 		lis.Close()
 	}
-	s.calls.waitQuiet(s.opts.drainQuiet, deadline)
+	s.calls.waitQuiet(s.opts.drainQuiet, start.Add(min(s.opts.drainMax, s.opts.stopTimeout/2)))
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()

@@ -281,6 +281,114 @@ func TestGracefulStop(t *testing.T) {
 	}
 }
 
+// TestGracefulStopUnderTraffic stops the server while four clients call
+// it without pause and an upload is in flight: new calls must be refused
+// early (UNAVAILABLE), not served until the stop timeout, while the upload,
+// which sends the rest of its data only once they are, must finish, and the
+// stop must then return true, before its timeout.
+func TestGracefulStopUnderTraffic(t *testing.T) {
+	const stopTimeout = 30 * time.Second
+	dir := t.TempDir()
+	h := start(t, memory.New(memory.FileDir(dir)), server.StopTimeout(stopTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*stopTimeout)
+	defer cancel()
+	client := pluginpb.NewPluginAPIClient(h.conn)
+	creds := auth.PerRPCCredentials(testToken)
+	team, err := client.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "core", DisplayName: "Core", Type: "O"}}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	town, err := client.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetTeam().GetId(), Name: "town-square"}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The upload: its head and a first chunk, on disk before the stop.
+	up, err := client.UploadFile(ctx, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("u"), 1<<20)
+	if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Head{Head: &pluginpb.UploadFileHead{ChannelId: town.GetChannel().GetId(), Filename: "slow.bin"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Chunk{Chunk: chunk}}); err != nil {
+		t.Fatal(err)
+	}
+	for filesIn(t, dir) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the upload never reached the store")
+		case <-time.After(time.Millisecond):
+		}
+	}
+
+	// Steady traffic: four callers, each calling until a call fails.
+	const callers = 4
+	var served, servedWhileStopping atomic.Int64
+	var stopping atomic.Bool
+	refused := make(chan struct{})
+	var refuseOnce sync.Once
+	failures := make(chan error, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			for {
+				if _, err := client.GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, creds); err != nil {
+					failures <- err
+					refuseOnce.Do(func() { close(refused) })
+					return
+				}
+				served.Add(1)
+				if stopping.Load() {
+					servedWhileStopping.Add(1)
+				}
+			}
+		})
+	}
+	for served.Load() < 100 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the callers never got going")
+		case <-time.After(time.Millisecond):
+		}
+	}
+
+	stopping.Store(true)
+	stopped := make(chan bool, 1)
+	go func() { stopped <- h.srv.GracefulStop() }()
+	select {
+	case <-refused:
+	case ok := <-stopped:
+		t.Fatalf("GracefulStop() = %v with new calls still served and an upload in flight", ok)
+	}
+	select {
+	case ok := <-stopped:
+		t.Fatalf("GracefulStop() = %v while an upload was in flight", ok)
+	default:
+	}
+	for range 3 {
+		if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Chunk{Chunk: chunk}}); err != nil {
+			break // CloseAndRecv reports why
+		}
+	}
+	resp, err := up.CloseAndRecv()
+	if err != nil || resp.GetFileInfo().GetSize() != 4<<20 {
+		t.Errorf("upload in flight across the stop = %v, %d bytes; want OK, %d bytes", err, resp.GetFileInfo().GetSize(), 4<<20)
+	}
+	if ok := <-stopped; !ok {
+		t.Errorf("GracefulStop() = false; want true once the upload was done, before the %v timeout", stopTimeout)
+	}
+	wg.Wait()
+	close(failures)
+	for err := range failures {
+		if status.Code(err) != codes.Unavailable {
+			t.Errorf("a call after the stop = %v; want Unavailable", err)
+		}
+	}
+	t.Logf("%d calls served after the stop began", servedWhileStopping.Load())
+}
+
 func TestListenUnixPermissions(t *testing.T) {
 	lis, err := server.ListenUnix("")
 	if err != nil {
