@@ -246,14 +246,15 @@ func TestPluginDisablesItself(t *testing.T) {
 	s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
 	ctx := callCtx(t)
 
-	// From a hook: the request ends (the plugin's process goes while it
-	// waits on the call, so the answer may be an error), and A is
-	// disabled.
+	// From a hook: the request ends, with a 500 (the plugin's process
+	// goes while it waits on the call), and A is disabled.
 	first := s.askManaged(a, "/")
 	if first.name != "A" {
 		t.Fatalf("A answers %+v\nlog:\n%s", first, s.logs)
 	}
-	s.askManaged(a, "/disable?id="+a)
+	if got := s.askManaged(a, "/disable?id="+a); got.status != http.StatusInternalServerError {
+		t.Errorf("A's DisablePlugin(A) from its ServeHTTP answers %d %q; want 500, as its process goes under it", got.status, got.body)
+	}
 	s.waitState(t, a, stateNotRunning)
 	if !exists(filepath.Join(marks, fmt.Sprintf("A-deactivated-%d", first.pid))) {
 		t.Errorf("A's OnDeactivate did not run\nlog:\n%s", s.logs)
