@@ -61,7 +61,7 @@ func unmarshalRequest(method string, data []byte, m any) error {
 		return invalidParam(method, "request", details)
 	}
 	if path, value, found := findNonFinite(msg.ProtoReflect()); found {
-		details := fmt.Sprintf("%s holds %v, which is not a JSON number", path, value)
+		details := fmt.Sprintf("%s holds %s, which is not a JSON number", path, nonFiniteName(value))
 		return invalidParam(method, path, details)
 	}
 	return nil

@@ -86,6 +86,18 @@ func findNonFinite(m protoreflect.Message) (path string, value float64, found bo
 	return w.path(), w.value, true
 }
 
+// nonFiniteName names a non-finite number as JavaScript does, and as the
+// SDK's check does: NaN, Infinity or -Infinity.
+func nonFiniteName(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case v > 0:
+		return "Infinity"
+	}
+	return "-Infinity"
+}
+
 // nonFiniteWalk is one search of [findNonFinite]; segments is the path to
 // the message being visited.
 type nonFiniteWalk struct {

@@ -75,28 +75,28 @@ func TestNonFiniteNumbersAreInvalidArgument(t *testing.T) {
 	tests := []struct {
 		name string
 		call func(context.Context) error
-		// path is the AppError's Name; "" for a call that must reach the
-		// method.
-		method, path string
+		// path is the AppError's Name, and the details say what it
+		// holds; "" for a call that must reach the method.
+		method, path, holds string
 	}{
 		{"NaN in post props", func(ctx context.Context) error {
 			_, err := client.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{
 				Props: mustStruct(t, map[string]any{"score": math.NaN()}),
 			}}, creds)
 			return err
-		}, "CreatePost", "post.props.score"},
+		}, "CreatePost", "post.props.score", "NaN"},
 		{"+Inf deep in channel props", func(ctx context.Context) error {
 			_, err := client.UpdateChannel(ctx, &pluginpb.UpdateChannelRequest{Channel: &pluginpb.Channel{
 				Props: mustStruct(t, map[string]any{"a": map[string]any{"b": []any{1.0, math.Inf(1)}}}),
 			}}, creds)
 			return err
-		}, "UpdateChannel", "channel.props.a.b[1]"},
+		}, "UpdateChannel", "channel.props.a.b[1]", "Infinity"},
 		{"-Inf in plugin config", func(ctx context.Context) error {
 			_, err := client.SavePluginConfig(ctx, &pluginpb.SavePluginConfigRequest{
 				Config: mustStruct(t, map[string]any{"limit": math.Inf(-1)}),
 			}, creds)
 			return err
-		}, "SavePluginConfig", "config.limit"},
+		}, "SavePluginConfig", "config.limit", "-Infinity"},
 		{"NaN in a repeated Struct", func(ctx context.Context) error {
 			_, err := client.PublishWebSocketEvent(ctx, &pluginpb.PublishWebSocketEventRequest{
 				Event: "e",
@@ -106,13 +106,13 @@ func TestNonFiniteNumbersAreInvalidArgument(t *testing.T) {
 				}},
 			}, creds)
 			return err
-		}, "PublishWebSocketEvent", "broadcast.broadcast_hook_args[1].n"},
+		}, "PublishWebSocketEvent", "broadcast.broadcast_hook_args[1].n", "NaN"},
 		{"finite numbers", func(ctx context.Context) error {
 			_, err := client.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{
 				Props: mustStruct(t, map[string]any{"max": math.MaxFloat64, "tiny": -math.SmallestNonzeroFloat64, "list": []any{0.0, "NaN"}}),
 			}}, creds)
 			return err
-		}, "CreatePost", ""},
+		}, "CreatePost", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestNonFiniteNumbersAreInvalidArgument(t *testing.T) {
 				}
 				return
 			}
-			checkInvalidParam(t, err, tt.method, tt.path, tt.path+" holds ")
+			checkInvalidParam(t, err, tt.method, tt.path, tt.path+" holds "+tt.holds+", which is not a JSON number")
 			if reached {
 				t.Errorf("%s ran with a non-finite number", tt.method)
 			}
