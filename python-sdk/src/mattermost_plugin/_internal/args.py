@@ -19,16 +19,21 @@ Accepted values, per field kind:
 * map: a ``Mapping`` of the key kind to the value kind.
 * free-form JSON (``google.protobuf.Struct``): a ``Mapping`` with ``str``
   keys and JSON values (None, bool, numbers, ``str``, lists and mappings).
+  JSON has no NaN or infinities, and the server refuses them
+  (INVALID_ARGUMENT), so they raise ``ValueError`` here, wherever they are:
+  in a mapping, a Struct or Value given as is, or a message's Struct fields.
 * JSON model (a dataclass of models.py): an instance, whose JSON fields
   must hold JSON values; it goes on the wire as its message.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Protocol, TypeVar, cast
 
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
 __all__ = [
@@ -122,10 +127,18 @@ UINT64 = _int_check(64, signed=False)
 
 
 def check_message(cls: type[_T]) -> Check[_T]:
-    """Return a check that accepts instances of the message class ``cls``."""
+    """Return a check that accepts instances of the message class ``cls``.
+
+    A message whose type can hold a ``google.protobuf.Value`` (a Struct
+    field, say) is searched for NaN and infinities, which raise ValueError.
+    """
+    descriptor = getattr(cls, "DESCRIPTOR", None)
+    search = isinstance(descriptor, Descriptor) and _may_hold_value(descriptor)
 
     def check(where: str, value: object) -> _T:
         if isinstance(value, cls):
+            if search:
+                _refuse_non_finite(where, cast(Message, value))
             return value
         hint = f"; build one with {cls.__name__}(**value)" if isinstance(value, Mapping) else ""
         raise TypeError(f"{where} must be a {cls.__name__}, not {_kind(value)}{hint}")
@@ -193,6 +206,7 @@ def check_struct(where: str, value: object) -> struct_pb2.Struct:
     as JSON numbers do upstream.
     """
     if isinstance(value, struct_pb2.Struct):
+        _refuse_non_finite(where, value)
         return value
     if not isinstance(value, Mapping):
         raise TypeError(f"{where} must be a mapping of JSON values, not {_kind(value)}")
@@ -207,6 +221,7 @@ def check_struct(where: str, value: object) -> struct_pb2.Struct:
 def check_json_value(where: str, value: object) -> struct_pb2.Value:
     """Accept any JSON value (see :func:`check_struct`); return a ``Value``."""
     if isinstance(value, struct_pb2.Value):
+        _refuse_non_finite(where, value)
         return value
     holder = struct_pb2.Struct()
     try:
@@ -224,8 +239,8 @@ def struct_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
 def _json_value(where: str, value: object) -> object:
     """Check that value is JSON: keys are str; values are JSON values."""
     if value is None or isinstance(value, (bool, int, float)):
-        if isinstance(value, float) and value != value:  # NaN has no JSON form
-            raise ValueError(f"{where} holds NaN")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(_non_finite_text(where, value))
         return value
     if isinstance(value, str):
         return check_str(where, value)
@@ -237,6 +252,83 @@ def _json_value(where: str, value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_json_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
     raise TypeError(f"{where} must be a JSON value, not {_kind(value)}")
+
+
+def _non_finite_text(where: str, value: float) -> str:
+    name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return f"{where} holds {name}, which is not a JSON number"
+
+
+#: Whether a message type can hold a google.protobuf.Value, by full name.
+_HOLDS_VALUE: dict[str, bool] = {}
+
+
+def _may_hold_value(descriptor: Descriptor) -> bool:
+    """Whether a message of this type can hold a ``google.protobuf.Value``, at any depth."""
+    known = _HOLDS_VALUE.get(descriptor.full_name)
+    if known is not None:
+        return known
+    target = struct_pb2.Value.DESCRIPTOR.full_name
+    seen: set[str] = set()
+    stack = [descriptor]
+    found = False
+    while stack and not found:
+        current = stack.pop()
+        if current.full_name in seen:
+            continue
+        seen.add(current.full_name)
+        found = current.full_name == target
+        stack.extend(f.message_type for f in current.fields if f.message_type is not None)
+    _HOLDS_VALUE[descriptor.full_name] = found
+    return found
+
+
+def _refuse_non_finite(where: str, message: Message) -> None:
+    """Raise ValueError, naming where, for a NaN or infinity in a Value of message."""
+    found = _find_non_finite(message, where)
+    if found is not None:
+        raise ValueError(_non_finite_text(*found))
+
+
+def _find_non_finite(message: Message, where: str) -> tuple[str, float] | None:
+    """The path and value of the first NaN or infinity in a Value of message, if any.
+
+    Struct and map keys read as subscripts, as in the mapping a caller gave.
+    """
+    if isinstance(message, struct_pb2.Value):
+        kind = message.WhichOneof("kind")
+        if kind == "number_value":
+            return None if math.isfinite(message.number_value) else (where, message.number_value)
+        if kind == "struct_value":
+            return _find_non_finite(message.struct_value, where)
+        if kind == "list_value":
+            return _find_non_finite(message.list_value, where)
+        return None
+    if isinstance(message, struct_pb2.Struct):
+        for key, value in message.fields.items():
+            if (found := _find_non_finite(value, f"{where}[{key!r}]")) is not None:
+                return found
+        return None
+    if isinstance(message, struct_pb2.ListValue):
+        for index, value in enumerate(message.values):
+            if (found := _find_non_finite(value, f"{where}[{index}]")) is not None:
+                return found
+        return None
+    for field, value in message.ListFields():
+        sub = field.message_type
+        if sub is None or not _may_hold_value(sub):
+            continue
+        path = f"{where}.{field.name}"
+        if sub.GetOptions().map_entry:
+            items: list[tuple[str, Any]] = [(f"{path}[{k!r}]", v) for k, v in value.items()]
+        elif field.is_repeated:
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            items = [(path, value)]
+        for item_where, item in items:
+            if (found := _find_non_finite(item, item_where)) is not None:
+                return found
+    return None
 
 
 def optional(check: Check[_T]) -> Check[_T | None]:
