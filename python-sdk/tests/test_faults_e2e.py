@@ -552,6 +552,7 @@ PLUGIN_FAULTS = [
     PluginFault(
         "crash loop", crash_loop, None, ANY,
         (PLUGIN_ID, FAILED_TO_STAY_RUNNING), DISABLED, traffic_hooked=False, exit_after=0.5,
+        reason="exited with status 1",
     ),
 ]  # fmt: skip
 
