@@ -25,6 +25,7 @@ help:
 	@echo "make test-matrix      run the SDK tests on every Python 3.9-3.13 the machine has"
 	@echo "make bench            measure what a Python plugin costs next to Go plugins; writes bench/results"
 	@echo "make wheels           build the SDK wheel and the dev server's platform wheels into dist/"
+	@echo "make fuzz             run every Go fuzz target for FUZZTIME each (default 60s), one at a time"
 
 ## Setup ##################################################################
 
@@ -170,6 +171,18 @@ test-matrix: venv build
 .PHONY: test
 test:
 	tools/ci/stages.sh $(TEST_STAGES)
+
+## Fuzzing ################################################################
+
+# Every Go fuzz target (func FuzzXxx under server/ and tools/), one at a
+# time, for FUZZTIME each; prints each target's executions and whether it
+# crashed, and fails if one did (tools/ci/fuzz.sh). `make test` replays
+# their seeds and saved crashers as plain tests; this explores.
+FUZZTIME ?= 60s
+
+.PHONY: fuzz
+fuzz:
+	MATTERMOST_PLUGIN_PYTHON=$(abspath $(VENV_PY)) FUZZTIME=$(FUZZTIME) tools/ci/fuzz.sh
 
 ## Demo ###################################################################
 
