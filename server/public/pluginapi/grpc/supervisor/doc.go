@@ -15,8 +15,12 @@
 // missing interpreter, or the exit status with the plugin's last output,
 // whose plain lines (a Python traceback) are then logged at error level
 // whatever their level would have been. While it runs, the
-// supervisor restarts the process with backoff whenever it dies, and
-// forwards its log lines to the host's log with the plugin's id. [Supervisor.Stop]
+// supervisor restarts the process with backoff whenever it dies, until
+// it fails three times within an hour, as Mattermost's health check
+// allows ([Supervisor.Failed]), and forwards its log lines to the host's
+// log with the plugin's id. Each process gets a socket directory of its
+// own, removed when it ends, and is killed by the kernel if the host
+// dies (on Linux). [Supervisor.Stop]
 // deactivates the plugin and stops the process gracefully: go-plugin's
 // Shutdown, then SIGTERM, then a kill after a grace period.
 package supervisor

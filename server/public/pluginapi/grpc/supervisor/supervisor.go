@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,8 +52,16 @@ const (
 	healthCheckPings = 3
 	// maxPingTimeout bounds one ping of the health check.
 	maxPingTimeout = 5 * time.Second
-	// healthyRun is how long a process must run for the backoff to reset.
-	healthyRun = time.Minute
+	// DefaultHealthyRun is how long a process must run for the restart
+	// backoff to reset.
+	DefaultHealthyRun = time.Minute
+	// DefaultFailureLimit is how many failures within the failure window
+	// make the supervisor give up on a plugin: Mattermost's
+	// HealthCheckNumRestartsLimit.
+	DefaultFailureLimit = 3
+	// DefaultFailureWindow is the failure window: Mattermost's
+	// HealthCheckDeactivationWindow.
+	DefaultFailureWindow = time.Hour
 )
 
 // Config configures a [Supervisor].
@@ -79,9 +88,29 @@ type Config struct {
 	// StopGrace is how long each step of a graceful stop waits for the
 	// process to exit; 0 means DefaultStopGrace.
 	StopGrace time.Duration
-	// MinBackoff and MaxBackoff bound the wait before a restart; the wait
-	// doubles after each failed start. 0 means the defaults.
+	// MinBackoff and MaxBackoff bound the wait before a restart. The
+	// wait doubles after each failed start and after each exit of a
+	// process that ran less than HealthyRun; it is MinBackoff again after
+	// a process that ran longer. 0 means the defaults.
 	MinBackoff, MaxBackoff time.Duration
+	// HealthyRun is how long a process must run after its activation for
+	// its exit to restart the backoff from MinBackoff; 0 means
+	// DefaultHealthyRun.
+	HealthyRun time.Duration
+	// FailureLimit and FailureWindow: when the plugin fails FailureLimit
+	// times within FailureWindow, the supervisor gives up on it, as
+	// Mattermost's health check job does: it stops restarting it and
+	// reports it as failed to stay running ([Supervisor.Failed]). A
+	// failure is an exit of the process, however soon after its
+	// activation, a failed health check, or a restart that does not get
+	// the plugin activated. 0 means DefaultFailureLimit and
+	// DefaultFailureWindow; a negative FailureLimit never gives up.
+	FailureLimit  int
+	FailureWindow time.Duration
+	// OnFailed, if set, is called once when the supervisor gives up on the
+	// plugin, with the error that [Supervisor.Failed] returns from then
+	// on. It runs on the supervisor's goroutine: it must not call Stop.
+	OnFailed func(err error)
 	// AutoMTLS secures the connection to the plugin with go-plugin's
 	// automatic mutual TLS.
 	AutoMTLS bool
@@ -125,6 +154,15 @@ func (c *Config) fill() error {
 	if c.HealthCheckInterval == 0 {
 		c.HealthCheckInterval = DefaultHealthCheckInterval
 	}
+	if c.HealthyRun <= 0 {
+		c.HealthyRun = DefaultHealthyRun
+	}
+	if c.FailureLimit == 0 {
+		c.FailureLimit = DefaultFailureLimit
+	}
+	if c.FailureWindow <= 0 {
+		c.FailureWindow = DefaultFailureWindow
+	}
 	return nil
 }
 
@@ -141,18 +179,59 @@ type Supervisor struct {
 	proc     *process // nil while the process is down
 	stopped  bool
 	restarts int
+	// failures holds the times of the plugin's failures within the
+	// failure window, oldest first.
+	failures []time.Time
+	// backoff is the wait before the next restart; 0 until a process ends.
+	backoff time.Duration
+	// failed is why the supervisor gave up on the plugin, or nil.
+	failed error
 }
 
 // process is one run of the plugin's process.
 type process struct {
-	client  *plugin.Client
-	conn    *grpc.ClientConn
-	hooks   *hooks.Client
-	exited  <-chan struct{}
-	started time.Time
+	client *plugin.Client
+	cmd    *exec.Cmd
+	conn   *grpc.ClientConn
+	hooks  *hooks.Client
+	exited <-chan struct{}
+	// socketDir is the process's own directory for its unix sockets.
+	socketDir string
+	// reaped is closed once the process is reaped and its socket
+	// directory removed.
+	reaped   chan struct{}
+	reapOnce sync.Once
+	started  time.Time
 	// Handshake is when the handshake came back; Activated when
 	// OnActivate returned.
 	handshake, activated time.Time
+}
+
+// reap kills the process if it still runs, waits until it is reaped and
+// its output read (go-plugin's Kill), and removes its socket directory.
+// It may be called more than once.
+func (p *process) reap() {
+	p.reapOnce.Do(func() {
+		p.client.Kill()
+		if p.socketDir != "" {
+			_ = os.RemoveAll(p.socketDir)
+		}
+		close(p.reaped)
+	})
+}
+
+// ended says how the reaped process ended.
+func (p *process) ended() string {
+	if p.cmd.ProcessState == nil {
+		return "the plugin process exited"
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ok && ws.Signaled():
+		return fmt.Sprintf("the plugin process was killed by %v", ws.Signal())
+	default:
+		return fmt.Sprintf("the plugin process exited with status %d", p.cmd.ProcessState.ExitCode())
+	}
 }
 
 // Start starts the plugin of bundle and activates it.
@@ -172,6 +251,7 @@ func Start(ctx context.Context, bundle *Bundle, cfg Config) (*Supervisor, error)
 		logger: cfg.Logger.With(slog.String("plugin_id", bundle.Manifest.ID)),
 		stop:   make(chan struct{}),
 	}
+	reclaimSocketDirs(socketParent())
 	p, err := s.launch(ctx)
 	if err != nil {
 		return nil, err
@@ -208,6 +288,17 @@ func (s *Supervisor) Restarts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.restarts
+}
+
+// Failed returns why the supervisor gave up on the plugin: it failed
+// FailureLimit times within FailureWindow, and is no longer restarted.
+// Mattermost reports such a plugin as failed to stay running
+// (model.PluginStateFailedToStayRunning). Failed returns nil while the
+// supervisor keeps the plugin running.
+func (s *Supervisor) Failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // Timing reports how long the current process took from spawn to
@@ -250,6 +341,10 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: %w", err)
 	}
+	socketDir, err := makeSocketDir()
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: plugin %s: %w", s.bundle.Manifest.ID, err)
+	}
 	cmd := exec.Command(name, args...)
 	cmd.Dir = s.bundle.Dir
 	// The host's environment first, so that these entries win.
@@ -257,8 +352,10 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 		wire.EnvTarget+"="+s.cfg.APITarget,
 		wire.EnvToken+"="+s.cfg.APIToken,
 		ManifestEnv+"="+filepath.Join(s.bundle.Dir, ManifestFile),
+		plugin.EnvUnixSocketDir+"="+socketDir,
 	)
 	cmd.Env = append(cmd.Env, s.cfg.Env...)
+	setParentDeathSignal(cmd)
 	start := &startLog{logger: s.logger, module: hclogName + "." + filepath.Base(cmd.Path)}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
@@ -272,12 +369,12 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 		SyncStderr:       newLineLogger(s.logger, slog.String("source", "plugin_stderr")),
 		AutoMTLS:         s.cfg.AutoMTLS,
 	})
-	p := &process{client: client, started: time.Now()}
-	rpc, err := client.Client()
+	p := &process{client: client, cmd: cmd, socketDir: socketDir, reaped: make(chan struct{}), started: time.Now()}
+	rpc, err := spawn(p)
 	if err != nil {
-		// Kill returns once the process is reaped and its stderr read.
+		// reap returns once the process is reaped and its stderr read.
 		start.kill()
-		client.Kill()
+		p.reap()
 		startupError, output := start.fail()
 		err = s.explainStart(cmd, err, startupError, output)
 		s.logger.Error("plugin failed to start", slog.String("error", err.Error()))
@@ -287,14 +384,14 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	start.handshake()
 	raw, err := rpc.Dispense(pluginName)
 	if err != nil {
-		client.Kill()
+		p.reap()
 		return nil, fmt.Errorf("supervisor: connect to plugin %s: %w", s.bundle.Manifest.ID, err)
 	}
 	d := raw.(*dispensed)
 	p.conn, p.exited = d.conn, d.ctx.Done()
 	opts := append([]hooks.Option{hooks.WithLogger(s.logger)}, s.cfg.HookOptions...)
 	if p.hooks, err = hooks.NewClient(ctx, d.conn, opts...); err != nil {
-		client.Kill()
+		p.reap()
 		return nil, fmt.Errorf("supervisor: plugin %s: %w", s.bundle.Manifest.ID, err)
 	}
 	if err := p.hooks.OnActivate(ctx); err != nil {
@@ -310,6 +407,32 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	return p, nil
 }
 
+// spawn starts p's process and waits for go-plugin's handshake.
+//
+// The process gets its parent-death signal (see setParentDeathSignal)
+// when the OS thread that started it ends, not when the host process
+// does, and the Go runtime ends a thread whose goroutine exits while
+// locked to it. So the process is started on a thread of its own, locked
+// by a goroutine that holds it until the process is reaped: no other
+// goroutine can lock that thread and end it meanwhile, and when the host
+// dies, the thread dies with it.
+func spawn(p *process) (plugin.ClientProtocol, error) {
+	type result struct {
+		rpc plugin.ClientProtocol
+		err error
+	}
+	started := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		rpc, err := p.client.Client()
+		started <- result{rpc, err}
+		<-p.reaped
+		runtime.UnlockOSThread()
+	}()
+	r := <-started
+	return r.rpc, r.err
+}
+
 // adopt makes p the running process and watches it.
 func (s *Supervisor) adopt(p *process) {
 	s.mu.Lock()
@@ -320,7 +443,7 @@ func (s *Supervisor) adopt(p *process) {
 }
 
 // watch restarts the process when it exits or fails its health checks,
-// until Stop.
+// until Stop, or until the plugin fails too often (see [Config.FailureLimit]).
 func (s *Supervisor) watch(p *process) {
 	defer s.watchers.Done()
 	var tick <-chan time.Time
@@ -329,6 +452,7 @@ func (s *Supervisor) watch(p *process) {
 		defer ticker.Stop()
 		tick = ticker.C
 	}
+	cause, restarting := "", "plugin process exited; restarting it"
 wait:
 	for {
 		select {
@@ -338,14 +462,14 @@ wait:
 			break wait
 		case <-tick:
 			if err := s.healthy(p); err != nil {
-				s.logger.Error("plugin failed its health check; restarting it", slog.String("error", err.Error()))
+				cause = "the plugin failed its health check: " + err.Error()
+				restarting = "plugin failed its health check; restarting it"
 				// A hung process cannot take go-plugin's graceful Kill,
 				// whose Shutdown call has no deadline: kill it first.
 				if pid := pidOf(p); pid > 0 {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
 				}
 				s.waitExit(p)
-				p.client.Kill()
 				break wait
 			}
 		}
@@ -357,13 +481,17 @@ wait:
 	}
 	s.proc = nil
 	s.mu.Unlock()
-	p.client.Kill() // reap it and release its resources
-	s.logger.Error("plugin process exited; restarting it")
-	backoff := s.cfg.MinBackoff
-	if time.Since(p.started) < healthyRun {
-		backoff = s.cfg.MinBackoff * 2
+	p.reap() // release its resources and its socket directory
+	if cause == "" {
+		cause = p.ended()
 	}
+	ran := time.Since(p.activated)
 	for {
+		backoff, again := s.fail(cause, ran)
+		if !again {
+			return
+		}
+		s.logger.Error(restarting, slog.String("error", cause), slog.Duration("retry_in", backoff))
 		select {
 		case <-s.stop:
 			return
@@ -384,9 +512,53 @@ wait:
 			s.adopt(next)
 			return
 		}
-		backoff = min(backoff*2, s.cfg.MaxBackoff)
-		s.logger.Error("plugin restart failed", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+		cause, ran, restarting = err.Error(), 0, "plugin restart failed"
 	}
+}
+
+// fail records a failure of the plugin with its cause; ran is how long
+// the failed process ran after its activation. It returns the wait
+// before the next restart, which doubles after each failure that follows
+// a run shorter than HealthyRun. When the plugin has failed FailureLimit
+// times within FailureWindow, the supervisor gives up on it: fail logs
+// why, sets what Failed returns, calls OnFailed and returns false; it
+// returns false as well once Stop was called.
+func (s *Supervisor) fail(cause string, ran time.Duration) (backoff time.Duration, again bool) {
+	now := time.Now()
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return 0, false
+	}
+	if limit := s.cfg.FailureLimit; limit > 0 {
+		recent := s.failures[:0]
+		for _, t := range s.failures {
+			if now.Sub(t) <= s.cfg.FailureWindow {
+				recent = append(recent, t)
+			}
+		}
+		s.failures = append(recent, now)
+		if len(s.failures) >= limit {
+			s.failed = fmt.Errorf("supervisor: plugin %s failed %d times within %v and is not restarted; the last time: %s",
+				s.bundle.Manifest.ID, len(s.failures), s.cfg.FailureWindow, cause)
+			failed := s.failed
+			s.failures = nil
+			s.mu.Unlock()
+			s.logger.Error("plugin failed to stay running", slog.String("error", failed.Error()))
+			if s.cfg.OnFailed != nil {
+				s.cfg.OnFailed(failed)
+			}
+			return 0, false
+		}
+	}
+	if s.backoff == 0 || ran >= s.cfg.HealthyRun {
+		s.backoff = s.cfg.MinBackoff
+	} else {
+		s.backoff = min(s.backoff*2, s.cfg.MaxBackoff)
+	}
+	backoff = s.backoff
+	s.mu.Unlock()
+	return backoff, true
 }
 
 // healthy pings p up to three times, as upstream's health check does,
@@ -460,7 +632,7 @@ func (s *Supervisor) shutdown(p *process) {
 			s.waitExit(p)
 		}
 	}
-	p.client.Kill()
+	p.reap()
 }
 
 // pidOf returns the process id of p, or 0.

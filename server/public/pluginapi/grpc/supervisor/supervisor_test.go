@@ -1114,3 +1114,58 @@ func TestRelativePython(t *testing.T) {
 		t.Errorf("MessageWillBePosted = %v", got)
 	}
 }
+
+// TestSocketDirsAreRemoved kills the plugin's process with SIGKILL five
+// times, and the supervisor restarts it each time: each process has a
+// socket directory of its own, given by the supervisor, which is removed
+// when the process ends, so that nothing is left in TMPDIR.
+func TestSocketDirsAreRemoved(t *testing.T) {
+	a := startAPI(t)
+	b := bundle(t, pythonManifest("SyncHooks"))
+	tmp := shortTempDir(t)
+	logs := &testenv.SyncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sup, err := supervisor.Start(ctx, b, supervisor.Config{
+		APITarget: a.target, APIToken: testToken, Python: testenv.Python(t),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), StopGrace: time.Second,
+		MinBackoff: 50 * time.Millisecond, FailureLimit: -1, HealthCheckInterval: -1,
+	})
+	if err != nil {
+		t.Fatalf("Start() = %v\nlog:\n%s", err, logs)
+	}
+	defer sup.Stop(context.Background())
+	seen := map[string]bool{}
+	for kill := 1; kill <= 5; kill++ {
+		// One directory, the running process's, holds its socket.
+		entries, err := os.ReadDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "mmplugin-sock-") || seen[entries[0].Name()] {
+			t.Fatalf("before kill %d, TMPDIR holds %v; want a new socket directory of the supervisor's", kill, entries)
+		}
+		seen[entries[0].Name()] = true
+		pid := sup.Pid()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for (sup.Restarts() < kill || sup.Client() == nil) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if sup.Restarts() != kill || sup.Pid() == pid {
+			t.Fatalf("after kill %d: Restarts() = %d, Pid() = %d (was %d)\nlog:\n%s", kill, sup.Restarts(), sup.Pid(), pid, logs)
+		}
+	}
+	if err := sup.Stop(context.Background()); err != nil {
+		t.Errorf("Stop() = %v", err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left in TMPDIR after 5 kills and a stop: %s", e.Name())
+	}
+}

@@ -1,0 +1,105 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+)
+
+// Each plugin process gets a directory of its own for its unix sockets,
+// named in go-plugin's PLUGIN_UNIX_SOCKET_DIR: the Python SDK and
+// go-plugin's Go servers make their sockets in it. The supervisor removes
+// the directory once the process is reaped, however it ended. A host that
+// is killed cannot, so a later start removes the directories of hosts that
+// are gone (the directory's name holds its host's process id), as the
+// Plugin API server does with its own.
+
+// socketDirPrefix starts the name of a plugin process's socket directory:
+// "mmplugin-sock-<host pid>-<random>".
+const socketDirPrefix = "mmplugin-sock-"
+
+// staleSocketDir matches the name of a socket directory and captures the
+// process id of the host that made it.
+var staleSocketDir = regexp.MustCompile(`^` + regexp.QuoteMeta(socketDirPrefix) + `(\d+)-`)
+
+const (
+	// maxSocketPath is the longest unix socket path that every supported
+	// platform accepts: sockaddr_un holds 108 bytes on Linux and 104 on
+	// macOS, the terminating NUL included.
+	maxSocketPath = 103
+	// socketDirName bounds the length of a socket directory's name:
+	// the prefix, a process id, "-" and os.MkdirTemp's random part.
+	socketDirName = len(socketDirPrefix) + 10 + 1 + 10
+	// pluginSocketPath bounds what a plugin adds under its directory: the
+	// Python SDK's "/mmplugin-XXXXXXXX/plugin.sock" (30 bytes), go-plugin's
+	// "/plugin" and ten digits.
+	pluginSocketPath = 40
+	// fallbackSocketParent is where socket directories go when the
+	// temporary directory's path is too long for a socket path under it.
+	fallbackSocketParent = "/tmp"
+)
+
+// socketParent returns where socket directories are made: the temporary
+// directory, or /tmp when its path is too long for the sockets in it.
+func socketParent() string {
+	parent := os.TempDir()
+	if len(parent)+1+socketDirName+pluginSocketPath > maxSocketPath {
+		return fallbackSocketParent
+	}
+	return parent
+}
+
+// makeSocketDir makes a socket directory for a plugin process (mode 0700).
+func makeSocketDir() (string, error) {
+	dir, err := os.MkdirTemp(socketParent(), socketDirPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return "", fmt.Errorf("make the plugin's socket directory: %w", err)
+	}
+	return dir, nil
+}
+
+// reclaimSocketDirs removes the socket directories under parent that
+// belong to this user and whose host process is gone. It returns how many
+// it removed.
+func reclaimSocketDirs(parent string) int {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return 0
+	}
+	removed := 0
+	for _, e := range entries {
+		m := staleSocketDir.FindStringSubmatch(e.Name())
+		if m == nil || !e.IsDir() {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid <= 0 || processExists(pid) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !ownedByMe(info) {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(parent, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed
+}
+
+// processExists reports whether a process with this id runs (or may: a
+// process of another user counts as running).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ownedByMe reports whether the file belongs to the current user.
+func ownedByMe(info os.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}
