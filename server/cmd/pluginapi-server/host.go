@@ -31,9 +31,10 @@ const venvCacheDir = ".python"
 
 // Plugin states of model.PluginStatus.
 const (
-	stateNotRunning    = 0
-	stateRunning       = 2
-	stateFailedToStart = 3
+	stateNotRunning          = 0
+	stateRunning             = 2
+	stateFailedToStart       = 3
+	stateFailedToStayRunning = 4
 )
 
 // apiServer is the Plugin API server of one plugin installed through the
@@ -408,8 +409,13 @@ func (h *host) Enable(ctx context.Context, id string) error {
 		return nil
 	}
 	p.enabled.Store(true)
-	if p.sup.Load() != nil {
-		return nil
+	if sup := p.sup.Load(); sup != nil {
+		if sup.Failed() == nil {
+			return nil
+		}
+		// Its supervisor gave up on it: enabling it starts it again, as
+		// upstream activates a plugin that failed to stay running.
+		h.stop(ctx, p)
 	}
 	return h.start(ctx, p)
 }
@@ -473,15 +479,26 @@ func (h *host) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-// Status returns the directory and the state of the plugin id.
+// Status returns the directory and the state of the plugin id: failed to
+// stay running, with the reason, once its supervisor gave up on it (see
+// supervisor.Config.FailureLimit), as upstream's health check job marks a
+// plugin (server/public/plugin/health_check.go of mattermost/mattermost at
+// 622dc6f409915566fb8ee4598a987627d1b33381).
 func (h *host) Status(id string) (memory.PluginRuntime, bool) {
 	p := h.plugin(id)
 	if p == nil {
 		return memory.PluginRuntime{}, false
 	}
 	rt := memory.PluginRuntime{Dir: p.bundle.Dir, State: stateNotRunning}
+	sup := p.sup.Load()
+	var gaveUp error
+	if sup != nil {
+		gaveUp = sup.Failed()
+	}
 	switch failure := p.failure.Load(); {
-	case p.sup.Load() != nil || (p.noServer && p.enabled.Load()):
+	case gaveUp != nil:
+		rt.State, rt.Error = stateFailedToStayRunning, gaveUp.Error()
+	case sup != nil || (p.noServer && p.enabled.Load()):
 		rt.State = stateRunning
 	case failure != nil:
 		rt.State, rt.Error = stateFailedToStart, *failure
