@@ -12,6 +12,11 @@ no usable class, the class is refused, the process was not started by a
 go-plugin host), it writes one hclog JSON line to stderr whose
 ``startup_error`` names the cause, and whose ``traceback`` holds the
 traceback, and exits with status 1.
+
+From before it imports the plugin's module, it watches the host that
+started it: when the host dies, a serving plugin stops as on SIGTERM, and
+a plugin that is still starting, or does not stop within a few seconds,
+exits with status 3.
 """
 
 from __future__ import annotations
@@ -158,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         goplugin.check_environment(os.environ)
     except goplugin.HandshakeError as error:
         startup.fail(str(error))
+    runner.watch_host()  # so that a module that hangs at import ends with its host
     runner.claim_stdout()  # so that the module's prints cannot precede the handshake
     try:
         plugin_class = load_entry(args[0])

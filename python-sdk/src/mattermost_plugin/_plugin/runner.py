@@ -19,7 +19,9 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,12 +36,26 @@ from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
 from .threads import HandlerThreads
 
-__all__ = ["MANIFEST_ENV", "ROOT_LOG_LEVEL", "claim_stdout", "run", "serve"]
+__all__ = [
+    "MANIFEST_ENV",
+    "ROOT_LOG_LEVEL",
+    "HostWatch",
+    "claim_stdout",
+    "run",
+    "serve",
+    "watch_host",
+]
 
 #: The path of the plugin's manifest, which the supervisor sets.
 MANIFEST_ENV = "MATTERMOST_PLUGIN_MANIFEST"
 #: How often the plugin checks that the host that started it is alive.
-HOST_CHECK_SECONDS = 1.0
+HOST_CHECK_SECONDS = 0.5
+#: How long a serving plugin whose host is gone may take to stop before
+#: the process exits anyway: the stop's own bounds (STOP_GRACE_SECONDS,
+#: LOG_FLUSH_SECONDS) and a margin.
+HOST_GONE_GRACE_SECONDS = 3.0
+#: The exit status of a plugin that ended because its host is gone.
+HOST_GONE_EXIT_STATUS = 3
 
 #: How long a stopping plugin lets running hooks finish; within go-plugin's
 #: wait of 2 s after Shutdown.
@@ -90,6 +106,7 @@ def run(plugin_class: type[PluginBase[Any]]) -> None:
         goplugin.check_environment(os.environ)
     except goplugin.HandshakeError as error:
         startup.fail(str(error))
+    watch_host()
     stdout = claim_stdout()
     try:
         with contextlib.suppress(KeyboardInterrupt):  # SIGINT is handled in serve
@@ -164,18 +181,95 @@ class _RootLogging:
             self._root.setLevel(self._level)
 
 
-async def _watch_host(host_pid: int, stopping: asyncio.Event, logger: logging.Logger) -> None:
-    """Stop the plugin when the host that started it is gone.
+class HostWatch:
+    """Ends the process when the host that started it is gone, whatever the plugin is doing.
 
     A host that is killed cannot send Shutdown or SIGTERM; its plugin would
-    live on with nobody to serve. When the parent process changes (the
-    plugin was re-parented), the host died: the plugin stops as on SIGTERM.
+    live on with nobody to serve. A daemon thread polls the parent process
+    id: when it changes (the plugin was re-parented), the host died. The
+    watch runs from before the plugin's module is imported, so that a
+    module that hangs at import ends too. While the plugin serves, the
+    watch asks it to stop as on SIGTERM (:meth:`on_gone`) and ends the
+    process :data:`HOST_GONE_GRACE_SECONDS` later if it has not ended by
+    then (a handler that blocks the event loop); before that, it ends the
+    process at once. Either way it says so on stderr first.
     """
-    while not stopping.is_set():
-        await asyncio.sleep(HOST_CHECK_SECONDS)
-        if os.getppid() != host_pid:
-            logger.warning("the host (pid %d) is gone; stopping", host_pid)
-            stopping.set()
+
+    def __init__(self, interval: float = HOST_CHECK_SECONDS) -> None:
+        self.host_pid = os.getppid()
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop: Callable[[], None] | None = None
+        self._thread = threading.Thread(
+            target=self._watch, name="mattermost-plugin-host-watch", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start watching."""
+        self._thread.start()
+
+    def on_gone(self, stop: Callable[[], None] | None) -> None:
+        """Call ``stop`` (from the watch's thread) when the host is gone; None forgets it."""
+        with self._lock:
+            self._stop = stop
+
+    def _watch(self) -> None:
+        while os.getppid() == self.host_pid:
+            time.sleep(self._interval)
+        with self._lock:
+            stop = self._stop
+        _say(f"mattermost_plugin: the host (pid {self.host_pid}) that started this plugin is gone")
+        if stop is not None:
+            try:
+                stop()
+            except Exception:  # the loop is closed: exit at once
+                pass
+            else:
+                time.sleep(HOST_GONE_GRACE_SECONDS)
+        os._exit(HOST_GONE_EXIT_STATUS)
+
+
+def _say(line: str) -> None:
+    """Write a line to stderr without Python's buffers, whose locks another thread may hold."""
+    with contextlib.suppress(OSError):  # the host, which read stderr, is gone
+        os.write(2, (line + "\n").encode("utf-8", "replace"))
+
+
+class _Watch:
+    """The process's one :class:`HostWatch`, once started."""
+
+    watch: HostWatch | None = None
+
+
+def watch_host() -> HostWatch:
+    """Start watching the host that started this process, once; return the watch.
+
+    ``python -m mattermost_plugin.serve`` calls it before it imports the
+    plugin's module, :func:`run` otherwise.
+    """
+    if _Watch.watch is None:
+        _Watch.watch = HostWatch()
+        _Watch.watch.start()
+    return _Watch.watch
+
+
+def _stop_when_host_gone(
+    loop: asyncio.AbstractEventLoop, stopping: asyncio.Event, logger: logging.Logger
+) -> None:
+    """Have the host watch, once started, stop the plugin as on SIGTERM when the host is gone."""
+    watch = _Watch.watch
+    if watch is None:
+        return
+    host_pid = watch.host_pid
+
+    def host_gone() -> None:
+        logger.warning("the host (pid %d) is gone; stopping", host_pid)
+        stopping.set()
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(host_gone)
+
+    watch.on_gone(stop)
 
 
 def _redirect_stdout(logger: logging.Logger) -> None:
@@ -225,7 +319,6 @@ async def serve(
     plugin: PluginBase[Any] | None = None
     server: grpc.aio.Server | None = None
     front: mtls.TLSFront | None = None
-    watchdog: asyncio.Future[None] | None = None
     threads: HandlerThreads | None = None
     socket_dir = ""
     served = False
@@ -239,7 +332,7 @@ async def serve(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stopping.set)
-            watchdog = asyncio.ensure_future(_watch_host(os.getppid(), stopping, logger))
+            _stop_when_host_gone(loop, stopping, logger)
             threads = HandlerThreads(HOOK_THREADS)
             socket_dir = tempfile.mkdtemp(
                 prefix="mmplugin-", dir=goplugin.socket_directory(environ)
@@ -274,7 +367,9 @@ async def serve(
         _redirect_stdout(logger)
         await stopping.wait()
     finally:
-        await _stop(plugin, server, front, watchdog, threads, served)
+        if _Watch.watch is not None:
+            _Watch.watch.on_gone(None)
+        await _stop(plugin, server, front, threads, served)
         root_logging.__exit__()
         if logger is not None:
             logger.removeHandler(handler)
@@ -287,13 +382,10 @@ async def _stop(
     plugin: PluginBase[Any] | None,
     server: grpc.aio.Server | None,
     front: mtls.TLSFront | None,
-    watchdog: asyncio.Future[None] | None,
     threads: HandlerThreads | None,
     served: bool,
 ) -> None:
     """Stop what :func:`serve` started, in the reverse order."""
-    if watchdog is not None:
-        watchdog.cancel()
     if front is not None:
         await front.close()
     if server is not None:
