@@ -555,14 +555,14 @@ func TestPluginFaults(t *testing.T) {
 		},
 		{
 			name: "no handshake", fault: faultNoHandshake,
-			want: notStart, wantStarts: 1, wantErr: "the plugin did not complete the handshake within 1s",
+			want: notStart, wantStarts: 1, wantErr: "the plugin did not complete the handshake within 3s",
 			wantLog: "plugin failed to start",
 		},
 		{
 			name: "no handshake on a restart", fault: faultNoHandshake, from: 2,
 			call: "/crash", wantCodes: []codes.Code{codes.Unavailable}, wantSeen: 1,
 			// The crash, then two restarts that fail.
-			want: gaveUp, wantStarts: 3, wantErr: "the plugin did not complete the handshake within 1s",
+			want: gaveUp, wantStarts: 3, wantErr: "the plugin did not complete the handshake within 3s",
 			wantLog: "plugin failed to stay running",
 		},
 		{
@@ -595,7 +595,7 @@ func TestPluginFaults(t *testing.T) {
 				APITarget:           a.target,
 				APIToken:            testToken,
 				Logger:              logger,
-				StartTimeout:        time.Second,
+				StartTimeout:        3 * time.Second, // the bound of the starts without a handshake
 				StopGrace:           time.Second,
 				MinBackoff:          50 * time.Millisecond,
 				HealthCheckInterval: -1,
