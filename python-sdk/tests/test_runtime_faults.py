@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -213,15 +215,27 @@ def request_in_flight(server: ReferenceServer) -> None:
     threading.Thread(target=get, daemon=True).start()
 
 
+@pytest.fixture
+def plugin_tmp() -> Iterator[Path]:
+    """The plugin's TMPDIR, short enough for the unix socket that it makes there."""
+    path = Path(tempfile.mkdtemp(prefix="mmfault-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_the_plugin_ends_with_a_host_that_does_not_kill_it(
-    tmp_path: Path, go_server: GoServer, stage: str
+    tmp_path: Path, plugin_tmp: Path, go_server: GoServer, stage: str
 ) -> None:
+    """Without a socket directory from the host, the plugin removes its own, however it ends."""
     when, class_name = STAGES[stage]
     directory = plugin_dir(tmp_path / "plugin", class_name)
     stderr = tmp_path / "plugin.stderr"
     env = environment(tmp_path, when)
     env.update({goplugin.MAGIC_COOKIE_KEY: goplugin.MAGIC_COOKIE_VALUE, **go_server.environ()})
+    env["TMPDIR"] = str(plugin_tmp)
     host = subprocess.Popen(
         [
             sys.executable,
@@ -266,3 +280,4 @@ def test_the_plugin_ends_with_a_host_that_does_not_kill_it(
             channel.close()
     said = f"the host (pid {host.pid}) that started this plugin is gone"
     assert said in stderr.read_text()
+    assert list(plugin_tmp.iterdir()) == []

@@ -200,6 +200,7 @@ class HostWatch:
         self._interval = interval
         self._lock = threading.Lock()
         self._stop: Callable[[], None] | None = None
+        self._socket_dir = ""
         self._thread = threading.Thread(
             target=self._watch, name="mattermost-plugin-host-watch", daemon=True
         )
@@ -208,16 +209,19 @@ class HostWatch:
         """Start watching."""
         self._thread.start()
 
-    def on_gone(self, stop: Callable[[], None] | None) -> None:
-        """Call ``stop`` (from the watch's thread) when the host is gone; None forgets it."""
+    def on_gone(self, stop: Callable[[], None] | None, socket_dir: str = "") -> None:
+        """Call ``stop`` (from the watch's thread) when the host is gone; None forgets it.
+
+        ``socket_dir`` is removed before the process exits without stopping.
+        """
         with self._lock:
-            self._stop = stop
+            self._stop, self._socket_dir = stop, socket_dir
 
     def _watch(self) -> None:
         while os.getppid() == self.host_pid:
             time.sleep(self._interval)
         with self._lock:
-            stop = self._stop
+            stop, socket_dir = self._stop, self._socket_dir
         _say(f"mattermost_plugin: the host (pid {self.host_pid}) that started this plugin is gone")
         if stop is not None:
             try:
@@ -226,6 +230,8 @@ class HostWatch:
                 pass
             else:
                 time.sleep(HOST_GONE_GRACE_SECONDS)
+        if socket_dir:
+            shutil.rmtree(socket_dir, ignore_errors=True)
         os._exit(HOST_GONE_EXIT_STATUS)
 
 
@@ -254,9 +260,16 @@ def watch_host() -> HostWatch:
 
 
 def _stop_when_host_gone(
-    loop: asyncio.AbstractEventLoop, stopping: asyncio.Event, logger: logging.Logger
+    loop: asyncio.AbstractEventLoop,
+    stopping: asyncio.Event,
+    logger: logging.Logger,
+    socket_dir: str,
 ) -> None:
-    """Have the host watch, once started, stop the plugin as on SIGTERM when the host is gone."""
+    """Have the host watch, once started, stop the plugin as on SIGTERM when the host is gone.
+
+    If the stop does not end the process in time, the watch removes
+    ``socket_dir`` before it exits.
+    """
     watch = _Watch.watch
     if watch is None:
         return
@@ -269,7 +282,7 @@ def _stop_when_host_gone(
     def stop() -> None:
         loop.call_soon_threadsafe(host_gone)
 
-    watch.on_gone(stop)
+    watch.on_gone(stop, socket_dir)
 
 
 def _redirect_stdout(logger: logging.Logger) -> None:
@@ -332,11 +345,11 @@ async def serve(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stopping.set)
-            _stop_when_host_gone(loop, stopping, logger)
             threads = HandlerThreads(HOOK_THREADS)
             socket_dir = tempfile.mkdtemp(
                 prefix="mmplugin-", dir=goplugin.socket_directory(environ)
             )
+            _stop_when_host_gone(loop, stopping, logger, socket_dir)
             socket_path = os.path.join(socket_dir, "plugin.sock")
             server = grpc.aio.server(
                 options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
