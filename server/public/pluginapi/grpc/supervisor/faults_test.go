@@ -75,6 +75,7 @@ const (
 	faultNone           = "none"
 	faultNoHandshake    = "no-handshake"
 	faultWrongHandshake = "wrong-handshake"
+	faultOtherVersion   = "other-version"
 	faultCrashLoop      = "crash-loop"
 )
 
@@ -103,6 +104,10 @@ func serveFaultPlugin(fault string) {
 		case faultWrongHandshake:
 			// A handshake line cut short.
 			fmt.Println("1|1|unix")
+			sleepForever()
+		case faultOtherVersion:
+			// A whole handshake line of another app protocol version.
+			fmt.Println("1|99|unix|/nonexistent/plugin.sock|grpc")
 			sleepForever()
 		}
 	}
@@ -194,6 +199,8 @@ func (*faultHooks) ExecuteCommand(_ context.Context, req *pluginpb.ExecuteComman
 		sleepForever()
 	case "/spew":
 		spew()
+	case "/forge":
+		forge()
 	}
 	return &pluginpb.ExecuteCommandResponse{Response: &pluginpb.CommandResponse{Text: "done " + command}}, nil
 }
@@ -225,6 +232,29 @@ func spew() {
 	stderr.Write(bytes.Repeat([]byte("y"), half/2))
 	stderr.WriteString("\n" + spewDone + "\n")
 	stderr.Flush()
+}
+
+// forgedLines are what /forge writes to stderr: JSON lines whose hclog
+// fields are not strings, which go-plugin's own parser panics on.
+var forgedLines = []string{
+	`{"@message": 1, "@level": "error"}`,
+	`{"@message": "m", "@level": ["error"]}`,
+	`{"@message": null}`,
+	`{"@message": "forge: a number for a time", "@level": "warn", "@timestamp": 1700000000}`,
+}
+
+// forgedAfter is the hclog line that /forge writes after forgedLines.
+const forgedAfter = "forge: a warning after the forged lines"
+
+// forge writes forgedLines, then forgedAfter as an hclog warning, to the
+// process's stderr.
+func forge() {
+	stderr := os.NewFile(2, "stderr") // go-plugin's Serve took os.Stderr for its stream
+	for _, line := range forgedLines {
+		fmt.Fprintln(stderr, line)
+	}
+	fmt.Fprintf(stderr, `{"@level":"warn","@message":%q,"@timestamp":%q}`+"\n",
+		forgedAfter, time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
 }
 
 // faultBundle writes the fault plugin's directory: the test binary, linked
@@ -554,6 +584,19 @@ func TestPluginFaults(t *testing.T) {
 			want: running, wantStarts: 1,
 		},
 		{
+			// go-plugin's parser of stderr lines panics on these, which
+			// ended the host.
+			name: "hclog lines with fields that are not strings", fault: faultNone,
+			call: "/forge", wantCodes: []codes.Code{codes.OK}, wantSeen: 1,
+			want: running, wantStarts: 1,
+		},
+		{
+			name: "a handshake of another protocol version", fault: faultOtherVersion,
+			want: notStart, wantStarts: 1,
+			wantErr: "the plugin's handshake speaks app protocol version 99; this host speaks version 1",
+			wantLog: "plugin failed to start",
+		},
+		{
 			name: "no handshake", fault: faultNoHandshake,
 			want: notStart, wantStarts: 1, wantErr: "the plugin did not complete the handshake within 3s",
 			wantLog: "plugin failed to start",
@@ -641,8 +684,11 @@ func TestPluginFaults(t *testing.T) {
 			}) {
 				t.Errorf("the host log lacks %q at error level with the plugin's id:\n%s", tc.wantLog, hostLog)
 			}
-			if tc.call == "/spew" {
+			switch tc.call {
+			case "/spew":
 				checkSpew(t, hostLog)
+			case "/forge":
+				checkForged(t, hostLog)
 			}
 			checkNothingLeft(t, b.Dir, tmp)
 		})
@@ -744,6 +790,29 @@ func checkOutcome(t *testing.T, sup *supervisor.Supervisor, dir string, hostLog 
 		}
 		if _, err := os.Stat(s.socketDir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("the failed process %d left its socket directory: %v", s.pid, err)
+		}
+	}
+}
+
+// checkForged checks the host log after /forge: each forged line is a
+// plain line at debug level, and the warning after them keeps its level.
+func checkForged(t *testing.T, hostLog *hostLog) {
+	t.Helper()
+	if !eventually(time.Minute, func() bool { return len(hostLog.find(forgedAfter)) > 0 }) {
+		t.Fatalf("the host log lacks %q:\n%s", forgedAfter, hostLog)
+	}
+	if r := hostLog.find(forgedAfter)[0]; r.level != slog.LevelWarn {
+		t.Errorf("%q was logged at %v, want WARN", forgedAfter, r.level)
+	}
+	// go-plugin would have taken the last line as plain text; the host
+	// keeps the level of an hclog line whatever its time.
+	if found := hostLog.find("forge: a number for a time"); len(found) != 1 || found[0].level != slog.LevelWarn {
+		t.Errorf("the line with a number for its time was logged as %v, want once at WARN", found)
+	}
+	for _, line := range forgedLines[:len(forgedLines)-1] {
+		found := hostLog.find(line)
+		if len(found) != 1 || found[0].level != slog.LevelDebug {
+			t.Errorf("the forged line %s was logged as %v, want once at DEBUG", line, found)
 		}
 	}
 }

@@ -230,6 +230,8 @@ func (s *Supervisor) explainStart(cmd *exec.Cmd, err error, startupError string,
 	case garbage && strings.TrimSpace(stdoutLine) != "":
 		cause = fmt.Sprintf("the plugin wrote %q to stdout before the handshake; stdout carries go-plugin's handshake line, "+
 			"so write to stderr or log through the plugin's logger", apperror.Truncate(strings.TrimSpace(stdoutLine), maxQuotedLine))
+	case refusedHandshake(err) != "":
+		cause = refusedHandshake(err) + quoteOutput(output)
 	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
 		cause = fmt.Sprintf("the plugin did not complete the handshake within %v", s.cfg.StartTimeout) + quoteOutput(output)
 	case cmd.ProcessState != nil:
@@ -239,6 +241,36 @@ func (s *Supervisor) explainStart(cmd *exec.Cmd, err error, startupError string,
 		cause = first + quoteOutput(output)
 	}
 	return &startError{msg: fmt.Sprintf("supervisor: start plugin %s: %s", s.bundle.Manifest.ID, cause), err: err}
+}
+
+// go-plugin's errors for a handshake line that it read and refused.
+var (
+	otherAppVersion  = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\S+), Client versions: \[(\d+)`)
+	otherCoreVersion = regexp.MustCompile(`incompatible core API version with plugin\. Plugin version: (\S+), Core version: (\d+)`)
+	otherProtocol    = regexp.MustCompile(`unsupported plugin protocol "(.*?)"`)
+	badVersion       = regexp.MustCompile(`(?i)^error parsing (core )?protocol version`)
+)
+
+// refusedHandshake says why go-plugin refused the plugin's handshake
+// line, or returns "" when err is not such a refusal.
+func refusedHandshake(err error) string {
+	text := err.Error()
+	if m := otherAppVersion.FindStringSubmatch(text); m != nil {
+		return fmt.Sprintf("the plugin's handshake speaks app protocol version %s; this host speaks version %s, "+
+			"Mattermost's: build the plugin with an SDK of this protocol", m[1], m[2])
+	}
+	if m := otherCoreVersion.FindStringSubmatch(text); m != nil {
+		return fmt.Sprintf("the plugin's handshake speaks go-plugin's core protocol version %s; this host speaks version %s", m[1], m[2])
+	}
+	if m := otherProtocol.FindStringSubmatch(text); m != nil {
+		return fmt.Sprintf("the plugin serves go-plugin's %q protocol; this host speaks only %q",
+			apperror.Truncate(m[1], maxQuotedLine), "grpc")
+	}
+	if badVersion.MatchString(text) {
+		first, _, _ := strings.Cut(text, "\n")
+		return "the plugin's handshake line does not parse: " + apperror.Truncate(first, maxQuotedLine)
+	}
+	return ""
 }
 
 // howItEnded says how a process that ended before the handshake ended.

@@ -356,14 +356,18 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	)
 	cmd.Env = append(cmd.Env, s.cfg.Env...)
 	setParentDeathSignal(cmd)
-	start := &startLog{logger: s.logger, module: hclogName + "." + filepath.Base(cmd.Path)}
+	program := filepath.Base(cmd.Path)
+	start := &startLog{logger: s.logger, module: hclogName + "." + program}
+	hclogger := newHCLogger(s.logger, start)
+	stderr := &stderrForwarder{log: hclogger.Named(program)}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          plugin.PluginSet{pluginName: hooksPlugin{}},
 		Cmd:              cmd,
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           newHCLogger(s.logger, start),
+		Logger:           quietStderrLogger{Logger: hclogger, program: program},
+		Stderr:           &lineWriter{emit: stderr.forward},
 		StartTimeout:     s.cfg.StartTimeout,
 		SyncStdout:       newLineLogger(s.logger, slog.String("source", "plugin_stdout")),
 		SyncStderr:       newLineLogger(s.logger, slog.String("source", "plugin_stderr")),
