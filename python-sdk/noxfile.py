@@ -39,6 +39,10 @@ LATEST = "3.13"
 HERE = Path(__file__).parent
 PYPROJECT = HERE / "pyproject.toml"
 TEST_REQUIREMENTS = HERE / "tests" / "requirements-matrix.txt"
+#: Tests that run in the main run only: those of the development tooling,
+#: of what needs this checkout or the package index, and the end-to-end
+#: fault table, which tests the Go host (the runtime's side of the faults,
+#: test_runtime_faults, runs on every Python).
 DEV_ONLY_TESTS = [
     "tests/test_packaging.py",
     "tests/test_codegen.py",
@@ -47,6 +51,7 @@ DEV_ONLY_TESTS = [
     "tests/test_bundle_e2e.py",
     "tests/test_cli_install.py",
     "tests/test_docs.py",
+    "tests/test_faults_e2e.py",
     "tests/test_wheels.py",
 ]
 

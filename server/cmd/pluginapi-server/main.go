@@ -37,6 +37,13 @@
 // activated, and a version that fails to activate leaves the running one
 // in place. GetBundlePath answers each plugin's directory.
 //
+// A plugin process is supervised as Mattermost's are: restarted when it
+// exits or fails its health checks, and given up on (GetPluginStatus
+// state 4, failed to stay running, with the reason) after 3 failures
+// within an hour. -hook-timeout is the deadline of each hook call (a hook
+// past it fails open, as one whose plugin does not answer), -start-timeout
+// how long a process has for go-plugin's handshake.
+//
 // With -watch, it also watches each plugin directory and, when a .py file
 // or plugin.json is created, changed or removed, restarts that plugin
 // alone with its new code (see watch.go); the server, its data, the other
@@ -81,6 +88,7 @@ import (
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/logsink"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -120,6 +128,8 @@ type config struct {
 	cpuProfile       string
 	watch            bool
 	state            string
+	hookTimeout      time.Duration
+	startTimeout     time.Duration
 }
 
 // pluginDirs collects -plugin flags: plugin directories and bundles.
@@ -205,6 +215,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the server to this file, from start to stop")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none, relative to the current directory or looked up on PATH (default: $"+pythonEnv+", else python3)")
+	fs.DurationVar(&c.hookTimeout, "hook-timeout", hooks.DefaultTimeout, "deadline of each hook call of a -plugin plugin; a hook past it counts as failed, as the plugin had not answered")
+	fs.DurationVar(&c.startTimeout, "start-timeout", supervisor.DefaultStartTimeout, "how long a plugin process has to complete go-plugin's handshake")
 	fs.BoolVar(&c.watch, "watch", false, "restart a plugin when a .py file or plugin.json in its directory changes (with -plugin)")
 	fs.StringVar(&c.state, "state", "", "load the backend's state from this file at start, if it exists, and save it there on a graceful stop")
 	if err := fs.Parse(args); err != nil {
@@ -404,10 +416,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	h.attach(func(p *devPlugin) supervisor.Config {
 		return supervisor.Config{
-			APITarget: p.target,
-			APIToken:  p.token,
-			Python:    c.python,
-			Logger:    logger,
+			APITarget:    p.target,
+			APIToken:     p.token,
+			Python:       c.python,
+			Logger:       logger,
+			StartTimeout: c.startTimeout,
+			HookOptions:  []hooks.Option{hooks.WithTimeout(c.hookTimeout)},
 		}
 	}, func(pluginToken, id string) (*apiServer, error) {
 		return servePluginAPI(c, backend, serverOpts, pluginToken, id)
