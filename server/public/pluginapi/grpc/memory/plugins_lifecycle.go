@@ -76,9 +76,11 @@ type PluginRuntime struct {
 	// Dir is the plugin directory, absolute: what GetBundlePath answers.
 	Dir string
 	// State is one of model.PluginStatus' states: 0 not running, 2
-	// running, 3 failed to start.
+	// running, 3 failed to start, 4 failed to stay running (the host
+	// gave up restarting it).
 	State int32
-	// Error says why the plugin failed to start, when it did.
+	// Error says why the plugin failed to start or to stay running, when
+	// it did.
 	Error string
 }
 
