@@ -6,9 +6,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"syscall"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/piddir"
 )
 
 // SocketName is the file name of the unix socket in its private directory.
@@ -75,7 +74,7 @@ func ListenUnix(parent string) (*Listener, error) {
 		return nil, fmt.Errorf("%w: %s/%s*/%s exceeds %d bytes", ErrSocketPathTooLong, parent, socketDirPrefix, SocketName, maxSocketPath)
 	}
 	ReclaimStaleSocketDirs(parent)
-	dir, err := os.MkdirTemp(parent, socketDirPrefix+strconv.Itoa(os.Getpid())+"-")
+	dir, err := piddir.Make(parent, socketDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("server: create socket dir: %w", err)
 	}
@@ -108,49 +107,11 @@ func socketPathFits(parent string) bool {
 	return len(filepath.Join(parent, socketDirPrefix+"4194304-0123456789", SocketName)) <= maxSocketPath
 }
 
-// staleSocketDir matches the directory names that ListenUnix makes.
-var staleSocketDir = regexp.MustCompile(`^` + socketDirPrefix + `([0-9]+)-[0-9]+$`)
-
 // ReclaimStaleSocketDirs removes the socket directories under parent that
 // ListenUnix made for processes of this user that no longer run. It returns
 // how many it removed; it skips whatever it cannot read or remove.
 func ReclaimStaleSocketDirs(parent string) int {
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		return 0
-	}
-	removed := 0
-	for _, e := range entries {
-		m := staleSocketDir.FindStringSubmatch(e.Name())
-		if m == nil || !e.IsDir() {
-			continue
-		}
-		pid, err := strconv.Atoi(m[1])
-		if err != nil || pid <= 0 || processExists(pid) {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || !ownedByMe(info) {
-			continue
-		}
-		if os.RemoveAll(filepath.Join(parent, e.Name())) == nil {
-			removed++
-		}
-	}
-	return removed
-}
-
-// processExists reports whether a process with this id runs (or may: a
-// process of another user counts as running).
-func processExists(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// ownedByMe reports whether the file belongs to the current user.
-func ownedByMe(info os.FileInfo) bool {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
+	return piddir.Reclaim(parent, socketDirPrefix)
 }
 
 // ErrNotLoopback is returned by [ListenTCP] for an address that is not on

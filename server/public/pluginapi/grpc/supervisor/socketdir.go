@@ -1,13 +1,10 @@
 package supervisor
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"syscall"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/piddir"
 )
 
 // Each plugin process gets a directory of its own for its unix sockets,
@@ -21,10 +18,6 @@ import (
 // socketDirPrefix starts the name of a plugin process's socket directory:
 // "mmplugin-sock-<host pid>-<random>".
 const socketDirPrefix = "mmplugin-sock-"
-
-// staleSocketDir matches the name of a socket directory and captures the
-// process id of the host that made it.
-var staleSocketDir = regexp.MustCompile(`^` + regexp.QuoteMeta(socketDirPrefix) + `(\d+)-`)
 
 const (
 	// maxSocketPath is the longest unix socket path that every supported
@@ -55,51 +48,15 @@ func socketParent() string {
 
 // makeSocketDir makes a socket directory for a plugin process (mode 0700).
 func makeSocketDir() (string, error) {
-	dir, err := os.MkdirTemp(socketParent(), socketDirPrefix+strconv.Itoa(os.Getpid())+"-")
+	dir, err := piddir.Make(socketParent(), socketDirPrefix)
 	if err != nil {
 		return "", fmt.Errorf("make the plugin's socket directory: %w", err)
 	}
 	return dir, nil
 }
 
-// reclaimSocketDirs removes the socket directories under parent that
-// belong to this user and whose host process is gone. It returns how many
-// it removed.
+// reclaimSocketDirs removes the socket directories under parent whose
+// host process is gone. It returns how many it removed.
 func reclaimSocketDirs(parent string) int {
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		return 0
-	}
-	removed := 0
-	for _, e := range entries {
-		m := staleSocketDir.FindStringSubmatch(e.Name())
-		if m == nil || !e.IsDir() {
-			continue
-		}
-		pid, err := strconv.Atoi(m[1])
-		if err != nil || pid <= 0 || processExists(pid) {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || !ownedByMe(info) {
-			continue
-		}
-		if os.RemoveAll(filepath.Join(parent, e.Name())) == nil {
-			removed++
-		}
-	}
-	return removed
-}
-
-// processExists reports whether a process with this id runs (or may: a
-// process of another user counts as running).
-func processExists(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// ownedByMe reports whether the file belongs to the current user.
-func ownedByMe(info os.FileInfo) bool {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
+	return piddir.Reclaim(parent, socketDirPrefix)
 }
