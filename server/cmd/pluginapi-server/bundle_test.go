@@ -323,24 +323,8 @@ func inodeOf(t *testing.T, path string) uint64 {
 // message.
 func postWith(t *testing.T, s *devServer, message string) string {
 	t.Helper()
-	ctx := callCtx(t)
-	name := "poster-" + message
-	user, err := s.api.CreateUser(ctx, &pluginpb.CreateUserRequest{User: &pluginpb.User{Username: name, Email: name + "@example.com", Password: "pw-s3cret-post"}})
-	if err != nil {
-		t.Fatalf("CreateUser() = %v", err)
-	}
-	team, err := s.api.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "team-" + name, DisplayName: "Team", Type: "O"}})
-	if err != nil {
-		t.Fatalf("CreateTeam() = %v", err)
-	}
-	if _, err := s.api.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetTeam().GetId(), UserId: user.GetUser().GetId()}); err != nil {
-		t.Fatalf("CreateTeamMember() = %v", err)
-	}
-	town, err := s.api.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetTeam().GetId(), Name: "town-square"})
-	if err != nil {
-		t.Fatalf("GetChannelByName() = %v", err)
-	}
-	post, err := s.api.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: town.GetChannel().GetId(), UserId: user.GetUser().GetId(), Message: message}})
+	where := townSquareUser(t, s, "poster-"+message)
+	post, err := s.api.CreatePost(callCtx(t), &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: where.GetChannelId(), UserId: where.GetUserId(), Message: message}})
 	if err != nil {
 		t.Fatalf("CreatePost() = %v", err)
 	}

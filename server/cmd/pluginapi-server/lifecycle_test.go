@@ -120,12 +120,20 @@ func processGone(pid int) bool {
 // that user in the team's town square.
 func commander(t *testing.T, s *devServer) *pluginpb.CommandArgs {
 	t.Helper()
+	return townSquareUser(t, s, "commander")
+}
+
+// townSquareUser makes the user name, a team of its own with the user in
+// it, and returns the user's and the team's town square's ids, as command
+// arguments.
+func townSquareUser(t *testing.T, s *devServer, name string) *pluginpb.CommandArgs {
+	t.Helper()
 	ctx := callCtx(t)
-	user, err := s.api.CreateUser(ctx, &pluginpb.CreateUserRequest{User: &pluginpb.User{Username: "commander", Email: "commander@example.com", Password: "pw-s3cret-cmd"}})
+	user, err := s.api.CreateUser(ctx, &pluginpb.CreateUserRequest{User: &pluginpb.User{Username: name, Email: name + "@example.com", Password: "pw-s3cret-" + name}})
 	if err != nil {
 		t.Fatalf("CreateUser() = %v", err)
 	}
-	team, err := s.api.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "commanders", DisplayName: "Commanders", Type: "O"}})
+	team, err := s.api.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "team-" + name, DisplayName: "Team", Type: "O"}})
 	if err != nil {
 		t.Fatalf("CreateTeam() = %v", err)
 	}
