@@ -294,14 +294,7 @@ func TestGracefulStopUnderTraffic(t *testing.T) {
 	defer cancel()
 	client := pluginpb.NewPluginAPIClient(h.conn)
 	creds := auth.PerRPCCredentials(testToken)
-	team, err := client.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "core", DisplayName: "Core", Type: "O"}}, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	town, err := client.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetTeam().GetId(), Name: "town-square"}, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	town := townSquare(t, client)
 
 	// The upload: its head and a first chunk, on disk before the stop.
 	up, err := client.UploadFile(ctx, creds)
@@ -309,7 +302,7 @@ func TestGracefulStopUnderTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	chunk := bytes.Repeat([]byte("u"), 1<<20)
-	if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Head{Head: &pluginpb.UploadFileHead{ChannelId: town.GetChannel().GetId(), Filename: "slow.bin"}}}); err != nil {
+	if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Head{Head: &pluginpb.UploadFileHead{ChannelId: town, Filename: "slow.bin"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := up.Send(&pluginpb.UploadFileRequest{Part: &pluginpb.UploadFileRequest_Chunk{Chunk: chunk}}); err != nil {

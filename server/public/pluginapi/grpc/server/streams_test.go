@@ -25,6 +25,13 @@ func streamWorld(t *testing.T) (pluginpb.PluginAPIClient, string, string) {
 	dir := t.TempDir()
 	h := start(t, memory.New(memory.FileDir(dir)))
 	client := pluginpb.NewPluginAPIClient(h.conn)
+	return client, townSquare(t, client), dir
+}
+
+// townSquare makes a team through client and returns the id of its
+// town-square.
+func townSquare(t *testing.T, client pluginpb.PluginAPIClient) string {
+	t.Helper()
 	ctx := ctxWithTimeout(t)
 	creds := auth.PerRPCCredentials(testToken)
 	team, err := client.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: &pluginpb.Team{Name: "core", DisplayName: "Core", Type: "O"}}, creds)
@@ -35,7 +42,7 @@ func streamWorld(t *testing.T) (pluginpb.PluginAPIClient, string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, town.GetChannel().GetId(), dir
+	return town.GetChannel().GetId()
 }
 
 // filesIn counts the regular files under dir.
