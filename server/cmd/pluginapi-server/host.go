@@ -61,8 +61,14 @@ type host struct {
 	// ops serializes the lifecycle's operations (installs, enables,
 	// disables, removes, -watch's restarts and the stop); Status and the
 	// hooks do not take it, so that a plugin's OnActivate may call the API.
+	// Take it with lock (or run) and release it with unlock, which first
+	// runs the queued operations.
 	ops    sync.Mutex
 	closed bool
+	// qmu guards queued: the operations that plugins asked for while ops
+	// was held (see run), in order.
+	qmu    sync.Mutex
+	queued []func()
 	// apis are the API servers of plugins installed through the API, by
 	// plugin id; a new version of a plugin keeps its id's server.
 	apis map[string]*apiServer
@@ -88,8 +94,8 @@ func newHost(root, python string, logger *slog.Logger) *host {
 // attach gives the host what it needs to start plugins; it is called
 // once, before the Plugin API serves.
 func (h *host) attach(config func(p *devPlugin) supervisor.Config, newAPI func(token, id string) (*apiServer, error)) {
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	h.lock()
+	defer h.unlock()
 	h.config, h.newAPI = config, newAPI
 }
 
@@ -274,8 +280,8 @@ func (h *host) stop(ctx context.Context, p *devPlugin) {
 // startAll starts the plugins of -plugin, in order; on an error it stops
 // those it started.
 func (h *host) startAll(ctx context.Context, plugins []*devPlugin) error {
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	h.lock()
+	defer h.unlock()
 	for i, p := range plugins {
 		if err := h.start(ctx, p); err != nil {
 			for _, started := range slices.Backward(plugins[:i]) {
@@ -295,8 +301,8 @@ func (h *host) startAll(ctx context.Context, plugins []*devPlugin) error {
 // of the plugins installed through the API; the host takes no operation
 // after.
 func (h *host) stopAll(ctx context.Context) {
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	h.lock()
+	defer h.unlock()
 	h.closed = true
 	for _, p := range slices.Backward(h.all()) {
 		h.stop(ctx, p)
@@ -311,6 +317,76 @@ func (h *host) stopAll(ctx context.Context) {
 // stops.
 var errStopping = errors.New("the dev server is stopping")
 
+// errBusy is the error of a plugin's InstallPlugin made while another
+// lifecycle operation is in progress: that operation may be waiting for
+// the very hook that made the call.
+var errBusy = errors.New("another plugin operation is in progress, which may be waiting for the hook that made this call " +
+	"(InstallPlugin cannot be made from OnActivate or OnDeactivate, nor while another plugin is installed, enabled, disabled or removed); retry once it has ended")
+
+// maxQueued bounds the operations that plugins may queue while one
+// operation is in progress; beyond it their calls fail with errBusy.
+const maxQueued = 64
+
+// lock takes ops, waiting for the operation in progress.
+func (h *host) lock() { h.ops.Lock() }
+
+// unlock runs the queued operations, in order, then releases ops. An
+// operation that queues more, from its hooks, has them run too.
+func (h *host) unlock() {
+	for {
+		h.qmu.Lock()
+		if len(h.queued) == 0 {
+			// Under qmu, so that run either queues before this check or
+			// takes ops after it.
+			h.ops.Unlock()
+			h.qmu.Unlock()
+			return
+		}
+		op := h.queued[0]
+		h.queued = h.queued[1:]
+		h.qmu.Unlock()
+		op()
+	}
+}
+
+// run runs the operation op, named name, on plugin id, under ops, for the
+// call of ctx, and returns its error.
+//
+// A call from a plugin (ctx carries its id) never waits for ops: the
+// operation in progress may be waiting for the very hook that made the
+// call (an OnActivate or OnDeactivate, or a hook that one of them
+// triggered), and waiting for it would deadlock. When ops is held, op is
+// queued, when queue allows, and run returns nil: op runs after the
+// operation in progress, before that operation's caller gets its answer,
+// and its error is logged; when queue does not allow, or too many wait,
+// run returns errBusy. A call from anyone else waits for ops.
+func (h *host) run(ctx context.Context, name, id string, queue bool, op func(ctx context.Context) error) error {
+	if _, fromPlugin := auth.PluginIDFromContext(ctx); !fromPlugin {
+		h.lock()
+		defer h.unlock()
+		return op(ctx)
+	}
+	h.qmu.Lock()
+	if h.ops.TryLock() {
+		h.qmu.Unlock()
+		defer h.unlock()
+		return op(ctx)
+	}
+	defer h.qmu.Unlock()
+	if !queue || len(h.queued) >= maxQueued {
+		return errBusy
+	}
+	ctx = context.WithoutCancel(ctx)
+	h.queued = append(h.queued, func() {
+		if err := op(ctx); err != nil {
+			h.logger.Error("a plugin operation that waited for another failed",
+				slog.String("operation", name), slog.String("plugin_id", id), slog.String("error", err.Error()))
+		}
+	})
+	h.logger.Info("plugin operation queued behind the one in progress", slog.String("operation", name), slog.String("plugin_id", id))
+	return nil
+}
+
 // PluginsDir returns the plugins directory, where InstallPlugin unpacks
 // bundles.
 func (h *host) PluginsDir() string { return h.root }
@@ -320,7 +396,9 @@ func (h *host) PluginsDir() string { return h.root }
 // configuration enables it or the version it replaces runs, starts it. A
 // running version keeps serving until the new one is activated, then is
 // stopped and its files removed; if the new one fails, the old one stays,
-// with its files, and the new one's are removed.
+// with its files, and the new one's are removed. A plugin's call made
+// while another operation is in progress fails with errBusy (see run):
+// its caller hands over a bundle and must learn whether it was taken.
 func (h *host) Install(ctx context.Context, ip memory.InstalledPlugin) (err error) {
 	staging := ip.Dir
 	defer func() {
@@ -328,8 +406,14 @@ func (h *host) Install(ctx context.Context, ip memory.InstalledPlugin) (err erro
 			os.RemoveAll(staging)
 		}
 	}()
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	return h.run(ctx, "install", ip.Manifest.GetId(), false, func(ctx context.Context) error {
+		return h.install(ctx, ip, &staging)
+	})
+}
+
+// install is Install under ops; *staging is the directory that Install
+// removes if it fails.
+func (h *host) install(ctx context.Context, ip memory.InstalledPlugin, staging *string) error {
 	if h.closed {
 		return errStopping
 	}
@@ -338,7 +422,7 @@ func (h *host) Install(ctx context.Context, ip memory.InstalledPlugin) (err erro
 	if old != nil && !ip.Replace {
 		return fmt.Errorf("plugin %s is installed already", id)
 	}
-	b, err := h.prepare(ctx, staging, ip.SHA256, id)
+	b, err := h.prepare(ctx, *staging, ip.SHA256, id)
 	if err != nil {
 		return err
 	}
@@ -346,11 +430,11 @@ func (h *host) Install(ctx context.Context, ip memory.InstalledPlugin) (err erro
 	if b == nil {
 		b = &supervisor.Bundle{Manifest: supervisor.Manifest{ID: id, Name: ip.Manifest.GetName(), Version: ip.Manifest.GetVersion()}}
 	}
-	dir, err := h.place(staging, id, old)
+	dir, err := h.place(*staging, id, old)
 	if err != nil {
 		return err
 	}
-	staging = dir // removed if the plugin does not start
+	*staging = dir // removed if the plugin does not start
 	b.Dir = dir
 	p.bundle = b
 	var newAPI *apiServer
@@ -397,86 +481,72 @@ func (h *host) Install(ctx context.Context, ip memory.InstalledPlugin) (err erro
 
 // Enable starts the plugin id unless it runs. A plugin that the host does
 // not run (the backend's own when no -plugin names it) has nothing to
-// start.
+// start. A plugin's call made while another operation is in progress
+// returns at once and the plugin starts after that operation (see run),
+// as upstream's EnablePlugin only records the state and activates the
+// plugin asynchronously.
 func (h *host) Enable(ctx context.Context, id string) error {
-	h.ops.Lock()
-	defer h.ops.Unlock()
-	if h.closed {
-		return errStopping
-	}
-	p := h.plugin(id)
-	if p == nil {
-		return nil
-	}
-	p.enabled.Store(true)
-	if sup := p.sup.Load(); sup != nil {
-		if sup.Failed() == nil {
+	return h.run(ctx, "enable", id, true, func(ctx context.Context) error {
+		if h.closed {
+			return errStopping
+		}
+		p := h.plugin(id)
+		if p == nil {
 			return nil
 		}
-		// Its supervisor gave up on it: enabling it starts it again, as
-		// upstream activates a plugin that failed to stay running.
-		h.stop(ctx, p)
-	}
-	return h.start(ctx, p)
+		p.enabled.Store(true)
+		if sup := p.sup.Load(); sup != nil {
+			if sup.Failed() == nil {
+				return nil
+			}
+			// Its supervisor gave up on it: enabling it starts it again,
+			// as upstream activates a plugin that failed to stay running.
+			h.stop(ctx, p)
+		}
+		return h.start(ctx, p)
+	})
 }
 
 // Disable stops the plugin id if it runs, before it returns. Any plugin
-// may disable any other, or itself, as upstream allows.
-//
-// While another operation is in progress, Disable returns at once and the
-// plugin stops as soon as that operation ends, unless it was enabled
-// again meanwhile: that operation may be waiting on the very hook that
-// made this call (an OnActivate or OnDeactivate that disables a plugin),
-// and waiting for it would deadlock.
+// may disable any other, or itself, as upstream allows. A plugin's call
+// made while another operation is in progress returns at once and the
+// plugin stops after that operation (see run).
 func (h *host) Disable(ctx context.Context, id string) {
-	if h.ops.TryLock() {
-		defer h.ops.Unlock()
+	_ = h.run(ctx, "disable", id, true, func(ctx context.Context) error {
 		if p := h.plugin(id); p != nil {
 			p.enabled.Store(false)
 			p.failure.Store(nil)
 			h.stop(ctx, p)
 		}
-		return
-	}
-	if p := h.plugin(id); p != nil {
-		p.enabled.Store(false)
-	}
-	ctx = context.WithoutCancel(ctx)
-	h.inFlight.Add(1)
-	go func() {
-		defer h.inFlight.Done()
-		h.ops.Lock()
-		defer h.ops.Unlock()
-		if p := h.plugin(id); p != nil && !p.enabled.Load() {
-			p.failure.Store(nil)
-			h.stop(ctx, p)
-		}
-	}()
+		return nil
+	})
 }
 
 // Remove stops the plugin id, forgets it, and removes the directory that
 // the dev server unpacked for it. A plugin directory of -plugin stays: it
-// is the author's.
+// is the author's. A plugin's call made while another operation is in
+// progress returns at once and the plugin goes after that operation (see
+// run).
 func (h *host) Remove(ctx context.Context, id string) error {
-	h.ops.Lock()
-	defer h.ops.Unlock()
-	p := h.plugin(id)
-	if p == nil {
-		return nil
-	}
-	p.retired.Store(true)
-	h.stop(ctx, p)
-	h.drop(id)
-	if api := h.apis[id]; api != nil {
-		api.stop()
-		delete(h.apis, id)
-	}
-	if p.unpacked && p.bundle.Dir != "" {
-		if err := os.RemoveAll(p.bundle.Dir); err != nil {
-			return fmt.Errorf("remove %s: %w", p.bundle.Dir, err)
+	return h.run(ctx, "remove", id, true, func(ctx context.Context) error {
+		p := h.plugin(id)
+		if p == nil {
+			return nil
 		}
-	}
-	return nil
+		p.retired.Store(true)
+		h.stop(ctx, p)
+		h.drop(id)
+		if api := h.apis[id]; api != nil {
+			api.stop()
+			delete(h.apis, id)
+		}
+		if p.unpacked && p.bundle.Dir != "" {
+			if err := os.RemoveAll(p.bundle.Dir); err != nil {
+				return fmt.Errorf("remove %s: %w", p.bundle.Dir, err)
+			}
+		}
+		return nil
+	})
 }
 
 // Status returns the directory and the state of the plugin id: failed to
@@ -509,8 +579,8 @@ func (h *host) Status(id string) (memory.PluginRuntime, bool) {
 // restart stops p and starts it again with the bundle b, for -watch: not
 // when p is disabled, replaced or removed, or the server stops.
 func (h *host) restart(ctx context.Context, p *devPlugin, b *supervisor.Bundle) (restarted bool, err error) {
-	h.ops.Lock()
-	defer h.ops.Unlock()
+	h.lock()
+	defer h.unlock()
 	if h.closed || p.retired.Load() || !p.enabled.Load() {
 		return false, nil
 	}

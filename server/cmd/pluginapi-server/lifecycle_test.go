@@ -355,3 +355,164 @@ func TestBundlePathOfEachPlugin(t *testing.T) {
 		}
 	}
 }
+
+// startingPlugin is the code of a plugin whose OnActivate makes one
+// plugin-management call: action is "enable", "disable", "remove" or
+// "install", on the plugin target (for "install", the path of a bundle to
+// install). It writes the call's outcome, "ok" or the error, to the file
+// <marks>/<name>-activate, and its OnDeactivate writes
+// <marks>/<name>-deactivated-<pid>. Its ServeHTTP answers
+// "<name> pid=<pid> path=<bundle path>".
+func startingPlugin(name, action, target, marks string) string {
+	return fmt.Sprintf(`import os
+
+import mattermost_plugin as mp
+
+NAME = %q
+ACTION = %q
+TARGET = %q
+MARKS = %q
+
+
+class TestPlugin(mp.Plugin):
+    def on_activate(self):
+        try:
+            if ACTION == "enable":
+                self.api.enable_plugin(TARGET)
+            elif ACTION == "disable":
+                self.api.disable_plugin(TARGET)
+            elif ACTION == "remove":
+                self.api.remove_plugin(TARGET)
+            elif ACTION == "install":
+                with open(TARGET, "rb") as f:
+                    self.api.install_plugin(f.read(), False)
+            outcome = "ok"
+        except Exception as e:
+            outcome = f"{type(e).__name__}: {e}"
+        with open(os.path.join(MARKS, NAME + "-activate"), "w") as f:
+            f.write(outcome)
+
+    def on_deactivate(self):
+        with open(os.path.join(MARKS, f"{NAME}-deactivated-{os.getpid()}"), "w"):
+            pass
+
+    def serve_http(self, context, request):
+        return mp.HTTPResponse(
+            body=f"{NAME} pid={os.getpid()} path={self.api.get_bundle_path()}"
+        )
+`, name, action, target, marks)
+}
+
+// readMark returns the content of the file <marks>/<name>.
+func readMark(t *testing.T, marks, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(marks, name))
+	if err != nil {
+		t.Fatalf("mark %s: %v", name, err)
+	}
+	return string(data)
+}
+
+// TestPluginManagesAnotherAtStart starts a dev server whose first plugin,
+// A, makes a plugin-management call on the second, B, or on itself, from
+// its OnActivate, while the server's start holds the lifecycle: the start
+// completes (it waited on A's OnActivate, which waited on the start), and
+// the call takes effect once the start has started every plugin. Before,
+// EnablePlugin and RemovePlugin hung the start, and a plugin that disabled
+// itself was enabled again by the start.
+func TestPluginManagesAnotherAtStart(t *testing.T) {
+	py := testenv.Python(t)
+	const a, b = "com.example.start-a", "com.example.start-b"
+	for _, tc := range []struct {
+		action, target string
+		// running says whether A and B run once the server is up; gone
+		// that B is no longer installed.
+		runningA, runningB, goneB bool
+	}{
+		{action: "enable", target: b, runningA: true, runningB: true},
+		{action: "remove", target: b, runningA: true, goneB: true},
+		{action: "disable", target: a, runningB: true},
+	} {
+		t.Run(tc.action+"-"+tc.target, func(t *testing.T) {
+			marks := t.TempDir()
+			dirA, dirB := t.TempDir(), t.TempDir()
+			writePlugin(t, dirA, a, startingPlugin("A", tc.action, tc.target, marks), nil)
+			writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
+			s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
+
+			if got := readMark(t, marks, "A-activate"); got != "ok" {
+				t.Errorf("A's %s(%s) from OnActivate = %q; want ok\nlog:\n%s", tc.action, tc.target, got, s.logs)
+			}
+			for _, p := range []struct {
+				id, name string
+				running  bool
+			}{{a, "A", tc.runningA}, {b, "B", tc.runningB}} {
+				if p.id == b && tc.goneB {
+					continue
+				}
+				want := int32(stateNotRunning)
+				if p.running {
+					want = stateRunning
+				}
+				if state, _ := s.pluginState(t, p.id); state != want {
+					t.Errorf("GetPluginStatus(%s) says state %d; want %d\nlog:\n%s", p.name, state, want, s.logs)
+				}
+				got := s.askManaged(p.id, "/")
+				if p.running && got.name != p.name {
+					t.Errorf("%s answers %+v; want it to run", p.name, got)
+				}
+				if !p.running && got.status != http.StatusNotFound {
+					t.Errorf("%s's route answers %d %q; want 404", p.name, got.status, got.body)
+				}
+			}
+			if tc.goneB {
+				_, err := s.api.GetPluginStatus(callCtx(t), &pluginpb.GetPluginStatusRequest{Id: b})
+				if err == nil || appErrorOf(t, err).ID != "app.plugin.not_installed.app_error" {
+					t.Errorf("GetPluginStatus(B) after A removed it = %v; want app.plugin.not_installed.app_error", err)
+				}
+				if got := s.askManaged(b, "/"); got.status != http.StatusNotFound {
+					t.Errorf("B's route after A removed it answers %d %q; want 404", got.status, got.body)
+				}
+				matches, _ := filepath.Glob(filepath.Join(marks, "B-deactivated-*"))
+				if len(matches) != 1 {
+					t.Errorf("B's OnDeactivate ran %d times; want once, as it was removed", len(matches))
+				}
+			}
+		})
+	}
+}
+
+// TestPluginInstallsFromOnActivate: a plugin whose OnActivate calls
+// InstallPlugin while the server's start holds the lifecycle gets an
+// AppError that says why at once, rather than hanging the start; nothing
+// is installed, and the server serves on.
+func TestPluginInstallsFromOnActivate(t *testing.T) {
+	py := testenv.Python(t)
+	const a, c = "com.example.install-a", "com.example.install-c"
+	marks, work := t.TempDir(), t.TempDir()
+	bundlePath := filepath.Join(work, c+".tar.gz")
+	pythonBundle(t, bundlePath, c, managingPlugin("C", c, marks), "")
+	dirA, root := t.TempDir(), t.TempDir()
+	writePlugin(t, dirA, a, startingPlugin("A", "install", bundlePath, marks), nil)
+	s := startServer(t, "-plugin", dirA, "-python", py, "-plugins-dir", root)
+
+	if got := readMark(t, marks, "A-activate"); !strings.Contains(got, "another plugin operation is in progress") {
+		t.Errorf("A's InstallPlugin from OnActivate = %q; want an AppError that says another operation is in progress\nlog:\n%s", got, s.logs)
+	}
+	if _, err := s.api.GetPluginStatus(callCtx(t), &pluginpb.GetPluginStatusRequest{Id: c}); err == nil {
+		t.Errorf("GetPluginStatus(C) = nil error; want C not installed")
+	}
+	if got := s.askManaged(a, "/"); got.name != "A" {
+		t.Errorf("A answers %+v; want it to run", got)
+	}
+	if state, _ := s.pluginState(t, a); state != stateRunning {
+		t.Errorf("GetPluginStatus(A) says state %d; want %d (running)", state, stateRunning)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) > 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the plugins directory holds %v after the refused install; want nothing", names)
+	}
+}

@@ -445,8 +445,13 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	// The plugins of -plugin run, so they are enabled, as Mattermost
-	// records a running plugin.
+	// records a running plugin; not those that a plugin disabled or
+	// removed while they started (their OnActivate may disable themselves),
+	// which the backend has recorded already.
 	for _, p := range plugins {
+		if !p.enabled.Load() || p.retired.Load() {
+			continue
+		}
 		if _, err := backend.EnablePlugin(auth.NewContext(ctx, p.id()), &pluginpb.EnablePluginRequest{Id: p.id()}); err != nil {
 			stopAll()
 			srv.Stop()
