@@ -44,7 +44,10 @@ type PluginLifecycle interface {
 	// to activate, whose error is then an [*ActivationError].
 	Install(ctx context.Context, p InstalledPlugin) error
 	// Enable activates the installed plugin id unless it runs; its error,
-	// an activation failure, is EnablePlugin's.
+	// an activation failure, is EnablePlugin's. A host may instead queue
+	// the activation and return nil, for a plugin's call that comes while
+	// another operation (perhaps the very activation that made the call)
+	// is in progress; a failure is then the plugin's status.
 	Enable(ctx context.Context, id string) error
 	// Disable deactivates the plugin id if it runs.
 	Disable(ctx context.Context, id string)
