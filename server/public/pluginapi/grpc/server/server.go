@@ -17,6 +17,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/tap"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -103,8 +105,12 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 	gs.RegisterService(decodingDesc(&healthpb.Health_ServiceDesc), hs)
 	gs.RegisterService(decodingDesc(&pluginpb.PluginAPI_ServiceDesc), impl)
 	// Server reflection lets grpcurl and other generic clients discover
-	// the contract. Like every service but health, it needs the token.
-	reflection.Register(gs)
+	// the contract. Like every service but health, it needs the token;
+	// like every service, a request that does not parse is
+	// INVALID_ARGUMENT (grpc-go's codec would make it INTERNAL).
+	reflectionOpts := reflection.ServerOptions{Services: gs}
+	gs.RegisterService(decodingDesc(&reflectionv1.ServerReflection_ServiceDesc), reflection.NewServerV1(reflectionOpts))
+	gs.RegisterService(decodingDesc(&reflectionv1alpha.ServerReflection_ServiceDesc), reflection.NewServer(reflectionOpts))
 
 	return &Server{grpc: gs, health: hs, opts: o, calls: calls}, nil
 }

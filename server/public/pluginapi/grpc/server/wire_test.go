@@ -81,6 +81,18 @@ func TestBadRequestBytesAreInvalidArgument(t *testing.T) {
 			checkInvalidParam(t, err, tt.method, "request", tt.want)
 		})
 	}
+	for _, service := range []string{"grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"} {
+		t.Run("garbage to "+service, func(t *testing.T) {
+			desc := &grpc.StreamDesc{StreamName: "ServerReflectionInfo", ClientStreams: true, ServerStreams: true}
+			stream, err := h.conn.NewStream(ctx, desc, "/"+service+"/ServerReflectionInfo",
+				grpc.ForceCodec(rawCodec{}), auth.PerRPCCredentials(testToken))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = stream.SendMsg(rawBytes{0xff, 0xff, 0xff}) // the server may answer first
+			checkInvalidParam(t, stream.RecvMsg(new(rawBytes)), "ServerReflectionInfo", "request", "not a valid "+strings.TrimSuffix(service, "ServerReflection")+"ServerReflectionRequest")
+		})
+	}
 	t.Run("invalid UTF-8 in a client stream", func(t *testing.T) {
 		// UploadFileRequest.head (1) whose filename (2) is bad.
 		body := rawBytes(bytesField(1, bytesField(2, bad)))
