@@ -19,31 +19,46 @@ func channelMemberNotFound(channelID, userID string) *apperror.Error {
 		"channel_id="+channelID+" user_id="+userID, http.StatusNotFound)
 }
 
-// prepareChannelJoin checks that userID may join channelID, as
-// Mattermost's AddChannelMember does. It returns the existing membership,
-// or a new one to store. The caller holds the lock.
-func (b *Backend) prepareChannelJoin(channelID, userID string) (m *pluginpb.ChannelMember, existed bool, err error) {
+// prepareChannelJoin checks that userID may join channelID, as the app
+// layer's AddChannelMember, AddUserToChannel and addUserToChannel do, in
+// their order: an existing membership is returned at once; then the user
+// must exist and be active, the requestor (if any) must exist, the user
+// must be a current member of the channel's team and the channel must be
+// public or private. An archived channel is no obstacle on this path. It
+// returns the existing membership, or a new one to store. The caller
+// holds the lock.
+func (b *Backend) prepareChannelJoin(channelID, userID, requestorID string) (m *pluginpb.ChannelMember, existed bool, err error) {
 	c, err := b.channel(channelID)
-	if err != nil {
-		return nil, false, err
-	}
-	u, err := b.user(userID)
 	if err != nil {
 		return nil, false, err
 	}
 	if old, ok := b.channels.member(channelID, userID); ok {
 		return old, true, nil
 	}
+	u, err := b.user(userID)
+	if err != nil {
+		return nil, false, err
+	}
+	if u.GetDeleteAt() != 0 {
+		return nil, false, apperror.New("app.channel.add_member.deleted_user.app_error",
+			"The user is deactivated.", "user_id="+userID, http.StatusForbidden)
+	}
+	if requestorID != "" {
+		if _, err := b.user(requestorID); err != nil {
+			return nil, false, err
+		}
+	}
+	tm, ok := b.teams.member(c.GetTeamId(), userID)
 	switch {
-	case c.GetDeleteAt() != 0:
-		return nil, false, apperror.New("api.channel.add_user_to_channel.deleted.app_error",
-			"The channel is archived.", "channel_id="+channelID, http.StatusBadRequest)
-	case c.GetType() == channelDirect || c.GetType() == channelGroup:
-		return nil, false, apperror.New("api.channel.add_user.to.channel.failed.app_error",
-			"Members cannot be added to a direct or group message.", "channel_id="+channelID, http.StatusBadRequest)
-	case !b.teams.isMember(c.GetTeamId(), userID):
+	case !ok:
+		return nil, false, teamMemberNotFound("team_id=" + c.GetTeamId() + " user_id=" + userID)
+	case tm.GetDeleteAt() != 0:
 		return nil, false, apperror.New("api.channel.add_user.to.channel.failed.deleted.app_error",
-			"The user is not a member of the channel's team.", "channel_id="+channelID+" user_id="+userID,
+			"The user is no longer a member of the channel's team.", "channel_id="+channelID+" user_id="+userID,
+			http.StatusBadRequest)
+	case c.GetType() != channelOpen && c.GetType() != channelPrivate:
+		return nil, false, apperror.New("api.channel.add_user_to_channel.type.app_error",
+			"Members can only be added to a public or private channel.", "channel_id="+channelID,
 			http.StatusBadRequest)
 	}
 	return b.newChannelMember(c, u), false, nil
@@ -52,10 +67,12 @@ func (b *Backend) prepareChannelJoin(channelID, userID string) (m *pluginpb.Chan
 // addChannelMember adds userID to channelID, or returns the existing
 // membership. A new membership goes through ChannelMemberWillBeAdded
 // first, which may change its notification settings and roles or reject
-// it, and UserHasJoinedChannel runs after it is stored.
-func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, actorID string) (*pluginpb.ChannelMember, error) {
+// it, and UserHasJoinedChannel runs after it is stored, with the
+// requestor as its actor: none for AddChannelMember, as upstream's
+// plugin API passes no requestor there.
+func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, requestorID string) (*pluginpb.ChannelMember, error) {
 	b.mu.Lock()
-	m, existed, err := b.prepareChannelJoin(channelID, userID)
+	m, existed, err := b.prepareChannelJoin(channelID, userID, requestorID)
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -70,14 +87,14 @@ func (b *Backend) addChannelMember(ctx context.Context, channelID, userID, actor
 	var actor *pluginpb.User
 	b.mu.Lock()
 	// Check again: the state may have changed while the hook ran.
-	m, existed, err = b.prepareChannelJoin(channelID, userID)
+	m, existed, err = b.prepareChannelJoin(channelID, userID, requestorID)
 	if err == nil && !existed {
 		err = mergeMemberAnswer(m, answer)
 	}
 	if err == nil && !existed {
 		b.channels.members[membershipKey{channelID, userID}] = m
 		b.touchChannelMembers(channelID)
-		if s, ok := b.users.byID[actorID]; ok {
+		if s, ok := b.users.byID[requestorID]; ok {
 			actor = sanitized(s.user)
 		}
 	}
@@ -124,24 +141,18 @@ func (b *Backend) touchChannelMembers(channelID string) {
 }
 
 // AddChannelMember adds a user to a channel, as if the user joined it.
+// UserHasJoinedChannel then gets no actor.
 func (b *Backend) AddChannelMember(ctx context.Context, req *pluginpb.AddChannelMemberRequest) (*pluginpb.AddChannelMemberResponse, error) {
-	m, err := b.addChannelMember(ctx, req.GetChannelId(), req.GetUserId(), req.GetUserId())
+	m, err := b.addChannelMember(ctx, req.GetChannelId(), req.GetUserId(), "")
 	if err != nil {
 		return nil, err
 	}
 	return &pluginpb.AddChannelMemberResponse{ChannelMember: m}, nil
 }
 
-// AddUserToChannel adds a user to a channel on behalf of another user.
+// AddUserToChannel adds a user to a channel on behalf of another user,
+// who is UserHasJoinedChannel's actor.
 func (b *Backend) AddUserToChannel(ctx context.Context, req *pluginpb.AddUserToChannelRequest) (*pluginpb.AddUserToChannelResponse, error) {
-	if req.GetAsUserId() != "" {
-		b.mu.Lock()
-		_, err := b.user(req.GetAsUserId())
-		b.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-	}
 	m, err := b.addChannelMember(ctx, req.GetChannelId(), req.GetUserId(), req.GetAsUserId())
 	if err != nil {
 		return nil, err

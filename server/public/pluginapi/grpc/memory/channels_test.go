@@ -124,8 +124,7 @@ func TestDirectAndGroupChannels(t *testing.T) {
 	if len(members.GetChannelMembers()) != 3 {
 		t.Errorf("GM members = %d; want 3", len(members.GetChannelMembers()))
 	}
-	_, err = w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: gm.GetChannel().GetId()})
-	wantAppError(t, "DeleteChannel(GM)", err, http.StatusBadRequest)
+	// Archiving a GM succeeds upstream: TestDeleteDirectAndGroupChannels.
 }
 
 func TestArchiveAndRestoreKeepData(t *testing.T) {
@@ -165,10 +164,13 @@ func TestChannelMembershipRules(t *testing.T) {
 		call func() error
 		code int
 	}{
+		// Not in the team: app.team.get_member.missing.app_error, 404, as
+		// server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1
+		// AddUserToChannel answers (channels_members_test.go has the rest).
 		{"outsider joins", func() error {
 			_, err := w.b.AddChannelMember(ctx, &pluginpb.AddChannelMemberRequest{ChannelId: c.GetId(), UserId: w.carol.GetId()})
 			return err
-		}, http.StatusBadRequest},
+		}, http.StatusNotFound},
 		{"remove a non-member", func() error {
 			_, err := w.b.DeleteChannelMember(ctx, &pluginpb.DeleteChannelMemberRequest{ChannelId: c.GetId(), UserId: w.bob.GetId()})
 			return err
@@ -200,5 +202,70 @@ func TestChannelMembershipRules(t *testing.T) {
 	m, err := w.b.UpdateChannelMemberRoles(ctx, &pluginpb.UpdateChannelMemberRolesRequest{ChannelId: town.GetChannel().GetId(), UserId: w.bob.GetId(), NewRoles: "channel_user channel_admin"})
 	if err != nil || m.GetChannelMember().GetRoles() != "channel_user channel_admin" {
 		t.Errorf("UpdateChannelMemberRoles = %v, %v", m, err)
+	}
+}
+
+// TestCreateChannelStoreRules follows App.CreateChannel
+// (server/channels/app/channel.go@a63955a2dd2844a2f47afb389bd5e952e83dc5b0),
+// which the plugin path calls directly: its errors are those of the
+// channel store's Save
+// (server/channels/store/sqlstore/channel_store.go@628273d98ddbb68042c0d4ec09ce81c8bc4d920a),
+// in order: delete_at set, then type D (store.sql_channel.save.direct_channel,
+// not the REST handler's api.channel.create_channel.direct_channel), then
+// an id. A group message is saved like any channel.
+func TestCreateChannelStoreRules(t *testing.T) {
+	w := newWorld(t)
+	tests := []struct {
+		name    string
+		channel *pluginpb.Channel
+		id      string
+	}{
+		{"archived", &pluginpb.Channel{TeamId: w.team.GetId(), Name: "old", DisplayName: "Old", Type: channelOpen, DeleteAt: 1},
+			"store.sql_channel.save.archived_channel.app_error"},
+		{"direct", &pluginpb.Channel{TeamId: w.team.GetId(), Name: "dm", Type: channelDirect},
+			"store.sql_channel.save.direct_channel.app_error"},
+		{"archived direct", &pluginpb.Channel{TeamId: w.team.GetId(), Name: "dm", Type: channelDirect, DeleteAt: 1},
+			"store.sql_channel.save.archived_channel.app_error"},
+		{"direct with an id", &pluginpb.Channel{Id: newID(), TeamId: w.team.GetId(), Name: "dm", Type: channelDirect},
+			"store.sql_channel.save.direct_channel.app_error"},
+		{"id", &pluginpb.Channel{Id: newID(), TeamId: w.team.GetId(), Name: "x", DisplayName: "X", Type: channelOpen},
+			"store.sql_channel.save_channel.existing.app_error"},
+	}
+	for _, tt := range tests {
+		_, err := w.b.CreateChannel(context.Background(), &pluginpb.CreateChannelRequest{Channel: tt.channel})
+		wantErrorID(t, "CreateChannel("+tt.name+")", err, tt.id, http.StatusBadRequest)
+	}
+	gm := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "group", Type: channelGroup})
+	if gm.GetType() != channelGroup || gm.GetDeleteAt() != 0 {
+		t.Errorf("CreateChannel(group) = %v; want a group channel", gm)
+	}
+}
+
+// TestDeleteDirectAndGroupChannels follows App.DeleteChannel
+// (server/channels/app/channel.go@a63955a2dd2844a2f47afb389bd5e952e83dc5b0),
+// which PluginAPI.DeleteChannel calls: it refuses only an archived channel
+// and the default one, whatever the type, so a direct or group message is
+// archived (the REST handler's type check is not on this path).
+func TestDeleteDirectAndGroupChannels(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	dm, err := w.b.GetDirectChannel(ctx, &pluginpb.GetDirectChannelRequest{UserId_1: w.alice.GetId(), UserId_2: w.bob.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, err := w.b.GetGroupChannel(ctx, &pluginpb.GetGroupChannelRequest{UserIds: []string{w.alice.GetId(), w.bob.GetId(), w.carol.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*pluginpb.Channel{dm.GetChannel(), gm.GetChannel()} {
+		if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: c.GetId()}); err != nil {
+			t.Fatalf("DeleteChannel(%s) = %v; want it archived", c.GetType(), err)
+		}
+		got, _ := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: c.GetId()})
+		if got.GetChannel().GetDeleteAt() == 0 {
+			t.Errorf("channel %s = %v; want delete_at set", c.GetType(), got.GetChannel())
+		}
+		_, err = w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: c.GetId()})
+		wantErrorID(t, "DeleteChannel(archived "+c.GetType()+")", err, "api.channel.delete_channel.deleted.app_error", http.StatusBadRequest)
 	}
 }
