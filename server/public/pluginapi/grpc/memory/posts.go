@@ -111,19 +111,27 @@ func (b *Backend) preparePost(p *pluginpb.Post) error {
 	if err != nil {
 		return err
 	}
-	if c.GetDeleteAt() != 0 {
-		return apperror.New("api.post.create_post.can_not_post_to_deleted.error",
-			"Cannot post to an archived channel.", "channel_id="+c.GetId(), http.StatusBadRequest)
-	}
+	// An archived channel takes posts here: the plugin path reaches
+	// App.CreatePost through CreatePostMissingChannel, which does not check
+	// delete_at (only CreatePostAsUser, the REST path, refuses).
 	if _, err := b.user(p.GetUserId()); err != nil {
 		return err
 	}
 	if p.GetRootId() != "" {
 		root, ok := b.posts.byID[p.GetRootId()]
-		if !ok || !live(root) || root.GetChannelId() != c.GetId() || root.GetRootId() != "" {
+		switch {
+		case !ok || !live(root):
 			return apperror.New("api.post.create_post.root_id.app_error",
-				"Invalid root id: it must name a live root post of the same channel.", "root_id="+p.GetRootId(),
-				http.StatusBadRequest)
+				"Invalid root id: it must name a live post.", "root_id="+p.GetRootId(), http.StatusBadRequest)
+		case root.GetChannelId() != c.GetId():
+			// App.CreatePost's status; only CreatePostAsUser turns it into
+			// a 400.
+			return apperror.New("api.post.create_post.channel_root_id.app_error",
+				"Invalid root id: the root post is in another channel.", "root_id="+p.GetRootId(),
+				http.StatusInternalServerError)
+		case root.GetRootId() != "":
+			return apperror.New("api.post.create_post.root_id.app_error",
+				"Invalid root id: it names a reply, not a root post.", "root_id="+p.GetRootId(), http.StatusBadRequest)
 		}
 	}
 	for _, id := range p.GetFileIds() {
@@ -206,6 +214,11 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 	p.Participants, p.Metadata, p.IsFollowing = nil, nil, nil
 	p.Hashtags = hashtags(p.GetMessage())
 	setProp(p, "from_plugin", "true")
+	if s, ok := b.users.byID[p.GetUserId()]; ok && s.user.GetIsBot() {
+		// As App.CreatePost does for a bot author, before
+		// MessageWillBePosted runs.
+		setProp(p, "from_bot", "true")
+	}
 	err := b.preparePost(p)
 	b.mu.Unlock()
 	if err != nil {
@@ -435,7 +448,7 @@ func (b *Backend) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostReques
 		return nil, invalidParam("post")
 	}
 	b.mu.Lock()
-	old, err := b.livePost(in.GetId())
+	old, err := b.editablePost(in.GetId())
 	var next *pluginpb.Post
 	if err == nil {
 		next = proto.Clone(old).(*pluginpb.Post)
@@ -461,7 +474,7 @@ func (b *Backend) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostReques
 		return nil, postRejected(reason)
 	}
 	b.mu.Lock()
-	if _, err = b.livePost(in.GetId()); err == nil {
+	if _, err = b.editablePost(in.GetId()); err == nil {
 		// A hook changes only what an edit may change.
 		next.Message, next.FileIds, next.IsPinned, next.Props = changed.GetMessage(), changed.GetFileIds(), changed.GetIsPinned(), changed.GetProps()
 		if err = validatePost(next); err == nil {
@@ -474,6 +487,20 @@ func (b *Backend) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostReques
 	}
 	b.hooks.MessageHasBeenUpdated(ctx, proto.Clone(next).(*pluginpb.Post), proto.Clone(old).(*pluginpb.Post))
 	return &pluginpb.UpdatePostResponse{Post: proto.Clone(next).(*pluginpb.Post)}, nil
+}
+
+// editablePost returns a live post whose channel is not archived, as
+// App.UpdatePost requires. The caller holds the lock.
+func (b *Backend) editablePost(postID string) (*pluginpb.Post, error) {
+	p, err := b.livePost(postID)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := b.channels.byID[p.GetChannelId()]; ok && c.GetDeleteAt() != 0 {
+		return nil, apperror.New("api.post.update_post.can_not_update_post_in_deleted.error",
+			"Cannot update a post in an archived channel.", "channel_id="+c.GetId(), http.StatusBadRequest)
+	}
+	return p, nil
 }
 
 // ephemeral prepares a post that one user sees and nobody stores.

@@ -2,11 +2,13 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -136,25 +138,151 @@ func TestPostPaging(t *testing.T) {
 	}
 }
 
+// wantErrorID fails the test unless err is an AppError with that id and
+// HTTP status.
+func wantErrorID(t *testing.T, call string, err error, id string, httpStatus int) {
+	t.Helper()
+	var appErr *apperror.Error
+	if !errors.As(err, &appErr) || appErr.ID != id || appErr.StatusCode != httpStatus {
+		t.Errorf("%s = %v; want an AppError %s with status %d", call, err, id, httpStatus)
+	}
+}
+
+// TestPostFailures checks CreatePost's refusals. The root post checks
+// follow App.CreatePost (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9,
+// "Verify the parent/child relationships are correct"), which the plugin
+// path reaches through CreatePostMissingChannel
+// (server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace,
+// PluginAPI.CreatePost): a root that is not found is root_id (400), a root
+// in another channel is channel_root_id with App.CreatePost's 500 (only
+// CreatePostAsUser, the REST path, makes it a 400), and a root that is a
+// reply is root_id (400).
 func TestPostFailures(t *testing.T) {
 	w := newPostWorld(t)
 	ctx := context.Background()
 	root := w.post(t, w.alice, "root", "")
 	reply := w.post(t, w.alice, "reply", root.GetId())
+	gone := w.post(t, w.alice, "gone", "")
+	if _, err := w.b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: gone.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	other := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "other", DisplayName: "Other", Type: channelOpen})
+	elsewhere, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: other.GetId(), UserId: w.alice.GetId(), Message: "elsewhere"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		post *pluginpb.Post
+		id   string
 		code int
 	}{
-		{"unknown channel", &pluginpb.Post{ChannelId: newID(), UserId: w.alice.GetId(), Message: "x"}, http.StatusNotFound},
-		{"reply to a reply", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: reply.GetId()}, http.StatusBadRequest},
-		{"bad type", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), Type: "weird"}, http.StatusBadRequest},
-		{"id set", &pluginpb.Post{Id: newID(), ChannelId: w.town.GetId(), UserId: w.alice.GetId()}, http.StatusBadRequest},
+		{"unknown channel", &pluginpb.Post{ChannelId: newID(), UserId: w.alice.GetId(), Message: "x"}, "app.channel.get.existing.app_error", http.StatusNotFound},
+		{"reply to a reply", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: reply.GetId()}, "api.post.create_post.root_id.app_error", http.StatusBadRequest},
+		{"unknown root", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: newID()}, "api.post.create_post.root_id.app_error", http.StatusBadRequest},
+		{"deleted root", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: gone.GetId()}, "api.post.create_post.root_id.app_error", http.StatusBadRequest},
+		{"root in another channel", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: elsewhere.GetPost().GetId()},
+			"api.post.create_post.channel_root_id.app_error", http.StatusInternalServerError},
+		{"bad type", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), Type: "weird"}, "model.post.is_valid.type.app_error", http.StatusBadRequest},
+		{"id set", &pluginpb.Post{Id: newID(), ChannelId: w.town.GetId(), UserId: w.alice.GetId()}, "api.post.create_post.existing.app_error", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		_, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: tt.post})
-		wantAppError(t, "CreatePost("+tt.name+")", err, tt.code)
+		wantErrorID(t, "CreatePost("+tt.name+")", err, tt.id, tt.code)
 	}
+}
+
+// TestPostsInArchivedChannels follows the plugin path of
+// server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9:
+// App.CreatePost, reached through CreatePostMissingChannel, does not check
+// the channel's delete_at (CreatePostAsUserWithFlags, the REST path, does),
+// so a plugin posts to an archived channel; updatePostWithChannel refuses
+// an edit there with api.post.update_post.can_not_update_post_in_deleted.error
+// (400).
+func TestPostsInArchivedChannels(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	c := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "old", DisplayName: "Old", Type: channelOpen})
+	say := func(message string) (*pluginpb.Post, error) {
+		resp, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: c.GetId(), UserId: w.alice.GetId(), Message: message}})
+		return resp.GetPost(), err
+	}
+	before, err := say("before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: c.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := say("after")
+	if err != nil {
+		t.Fatalf("CreatePost(archived channel) = %v; want it posted, as the plugin path does", err)
+	}
+	got, err := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: after.GetId()})
+	if err != nil || got.GetPost().GetChannelId() != c.GetId() {
+		t.Errorf("GetPost(post in archived channel) = %v, %v", got, err)
+	}
+	for _, p := range []*pluginpb.Post{before, after} {
+		_, err = w.b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: &pluginpb.Post{Id: p.GetId(), Message: "edited"}})
+		wantErrorID(t, "UpdatePost("+p.GetMessage()+" in archived channel)", err, "api.post.update_post.can_not_update_post_in_deleted.error", http.StatusBadRequest)
+	}
+	if _, err := w.b.RestoreChannel(ctx, &pluginpb.RestoreChannelRequest{ChannelId: c.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: &pluginpb.Post{Id: before.GetId(), Message: "edited"}}); err != nil {
+		t.Errorf("UpdatePost(restored channel) = %v", err)
+	}
+}
+
+// TestFromBotProp follows App.CreatePost
+// (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9),
+// which adds props["from_bot"] = "true" when the author is a bot, before
+// MessageWillBePosted runs; a person's post has no from_bot.
+func TestFromBotProp(t *testing.T) {
+	seen := &seenPosts{}
+	b := New(WithHooks(seen))
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	alice := create(t, b, newUser("alice"))
+	join(t, b, team.GetId(), alice.GetId())
+	bot, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper", DisplayName: "Helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	town, _ := b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetId(), Name: townSquare})
+	tests := []struct {
+		name    string
+		userID  string
+		fromBot bool
+	}{
+		{"bot", bot.GetBot().GetUserId(), true},
+		{"person", alice.GetId(), false},
+	}
+	for _, tt := range tests {
+		resp, err := b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: town.GetChannel().GetId(), UserId: tt.userID, Message: "hi"}})
+		if err != nil {
+			t.Fatalf("CreatePost(%s) = %v", tt.name, err)
+		}
+		v, ok := resp.GetPost().GetProps().GetFields()["from_bot"]
+		if ok != tt.fromBot || ok && v.GetStringValue() != "true" {
+			t.Errorf("CreatePost(%s).props = %v; want from_bot %v", tt.name, resp.GetPost().GetProps(), tt.fromBot)
+		}
+		_, hookSaw := seen.last.GetProps().GetFields()["from_bot"]
+		if hookSaw != tt.fromBot {
+			t.Errorf("MessageWillBePosted(%s) saw from_bot %v; want %v", tt.name, hookSaw, tt.fromBot)
+		}
+	}
+}
+
+// seenPosts records the post MessageWillBePosted last saw.
+type seenPosts struct {
+	NoHooks
+	last *pluginpb.Post
+}
+
+func (s *seenPosts) MessageWillBePosted(_ context.Context, p *pluginpb.Post) (*pluginpb.Post, string) {
+	s.last = p
+	return nil, ""
 }
 
 // rejectingHooks rejects posts that say "nope" and rewrites "darn".
