@@ -65,20 +65,25 @@ func (b *Backend) createDefaultChannels(teamID string) error {
 	return nil
 }
 
-// CreateChannel creates a public or private channel of a team.
+// CreateChannel creates a channel of a team. It refuses what Mattermost's
+// channel store refuses on this path, in its order: an archived channel, a
+// direct message (GetDirectChannel makes those) and a channel with an id.
+// A group message passes, as it does there.
 func (b *Backend) CreateChannel(ctx context.Context, req *pluginpb.CreateChannelRequest) (*pluginpb.CreateChannelResponse, error) {
 	if req.GetChannel() == nil {
 		return nil, invalidParam("channel")
 	}
 	c := proto.Clone(req.GetChannel()).(*pluginpb.Channel)
-	if c.GetId() != "" {
+	switch {
+	case c.GetDeleteAt() != 0:
+		return nil, apperror.New("store.sql_channel.save.archived_channel.app_error",
+			"Cannot create an archived channel.", "", http.StatusBadRequest)
+	case c.GetType() == channelDirect:
+		return nil, apperror.New("store.sql_channel.save.direct_channel.app_error",
+			"Use GetDirectChannel for a direct message.", "", http.StatusBadRequest)
+	case c.GetId() != "":
 		return nil, apperror.New("store.sql_channel.save_channel.existing.app_error",
 			"Must call update for an existing channel.", "id="+c.GetId(), http.StatusBadRequest)
-	}
-	switch c.GetType() {
-	case channelDirect, channelGroup:
-		return nil, apperror.New("api.channel.create_channel.direct_channel.app_error",
-			"Use GetDirectChannel or GetGroupChannel for direct and group messages.", "", http.StatusBadRequest)
 	}
 	b.mu.Lock()
 	t, err := b.team(c.GetTeamId())
@@ -99,8 +104,8 @@ func (b *Backend) CreateChannel(ctx context.Context, req *pluginpb.CreateChannel
 	return &pluginpb.CreateChannelResponse{Channel: out}, nil
 }
 
-// DeleteChannel archives a public or private channel. ChannelWillBeArchived
-// runs first and may reject it.
+// DeleteChannel archives a channel, of any type but the default one.
+// ChannelWillBeArchived runs first and may reject it.
 func (b *Backend) DeleteChannel(ctx context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
 	b.mu.Lock()
 	c, err := b.archivable(req.GetChannelId())
@@ -136,9 +141,6 @@ func (b *Backend) archivable(channelID string) (*pluginpb.Channel, error) {
 	case c.GetDeleteAt() != 0:
 		return nil, apperror.New("api.channel.delete_channel.deleted.app_error",
 			"The channel is archived already.", "channel_id="+c.GetId(), http.StatusBadRequest)
-	case c.GetType() == channelDirect || c.GetType() == channelGroup:
-		return nil, apperror.New("api.channel.delete_channel.type.invalid",
-			"Direct and group messages cannot be archived.", "channel_id="+c.GetId(), http.StatusBadRequest)
 	case c.GetName() == townSquare:
 		return nil, apperror.New("api.channel.delete_channel.cannot.app_error",
 			"Unable to archive the default channel "+townSquare+".", "channel_id="+c.GetId(), http.StatusBadRequest)
