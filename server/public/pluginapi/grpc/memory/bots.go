@@ -64,7 +64,7 @@ func botUser(bot *pluginpb.Bot) *pluginpb.User {
 	return &pluginpb.User{
 		Username: bot.GetUsername(), Email: bot.GetUsername() + "@localhost", FirstName: bot.GetDisplayName(),
 		IsBot: true, BotDescription: bot.GetDescription(), Roles: defaultUserRoles, Locale: defaultLocale,
-		NotifyProps: defaultNotifyProps(bot.GetUsername()),
+		NotifyProps: defaultNotifyProps(),
 	}
 }
 

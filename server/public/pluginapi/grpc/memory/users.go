@@ -69,7 +69,7 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 		u.Locale = defaultLocale
 	}
 	if len(u.GetNotifyProps()) == 0 {
-		u.NotifyProps = defaultNotifyProps(u.GetUsername())
+		u.NotifyProps = defaultNotifyProps()
 	}
 	if len(u.GetTimezone()) == 0 {
 		u.Timezone = map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"}
@@ -85,18 +85,23 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
 }
 
-func defaultNotifyProps(username string) map[string]string {
+// defaultNotifyProps are the notify props of a new user, as
+// model.User.SetDefaultNotifications sets them
+// (server/public/model/user.go@14e5a8a3465a1917af92f04340573ad22f01c263).
+func defaultNotifyProps() map[string]string {
 	return map[string]string{
-		"email":         "true",
-		"push":          "mention",
-		"desktop":       "mention",
-		"desktop_sound": "true",
-		"mention_keys":  "",
-		"channel":       "true",
-		"first_name":    "false",
-		"comments":      "never",
-		"push_status":   "online",
-		"_username":     username,
+		"email":           "true",
+		"push":            "mention",
+		"desktop":         "mention",
+		"desktop_sound":   "true",
+		"mention_keys":    "",
+		"channel":         "true",
+		"push_status":     "away",
+		"comments":        "never",
+		"first_name":      "false",
+		"desktop_threads": "all",
+		"email_threads":   "all",
+		"push_threads":    "all",
 	}
 }
 

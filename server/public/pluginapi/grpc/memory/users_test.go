@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -280,5 +281,46 @@ func TestCreateUserValidLocalesAndTimezones(t *testing.T) {
 		if got := create(t, b, u); locale != "" && got.GetLocale() != locale {
 			t.Errorf("locale = %q; want %q", got.GetLocale(), locale)
 		}
+	}
+}
+
+// TestDefaultNotifyProps checks the notify props of a new user and of a
+// bot's user, keys and values, against model.User.SetDefaultNotifications
+// (server/public/model/user.go@14e5a8a3465a1917af92f04340573ad22f01c263),
+// which User.PreSave applies to a user saved without any; and a new
+// channel member's against model.GetDefaultChannelNotifyProps
+// (server/public/model/channel_member.go@04df596ca49e4c680e3b58f0c4a52cd37ba26d78).
+func TestDefaultNotifyProps(t *testing.T) {
+	want := map[string]string{
+		"email": "true", "push": "mention", "desktop": "mention", "desktop_sound": "true",
+		"mention_keys": "", "channel": "true", "push_status": "away", "comments": "never",
+		"first_name": "false", "desktop_threads": "all", "email_threads": "all", "push_threads": "all",
+	}
+	w := newWorld(t)
+	ctx := context.Background()
+	bot, err := w.b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	botUser, err := w.b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: bot.GetBot().GetUserId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*pluginpb.User{w.alice, botUser.GetUser()} {
+		if got := u.GetNotifyProps(); !maps.Equal(got, want) {
+			t.Errorf("notify props of %s = %v; want %v", u.GetUsername(), got, want)
+		}
+	}
+	c := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "dev", DisplayName: "Dev"})
+	m, err := w.b.AddChannelMember(ctx, &pluginpb.AddChannelMemberRequest{ChannelId: c.GetId(), UserId: w.alice.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMember := map[string]string{
+		"desktop": "default", "mark_unread": "all", "push": "default", "email": "default",
+		"ignore_channel_mentions": "default", "channel_auto_follow_threads": "off",
+	}
+	if got := m.GetChannelMember().GetNotifyProps(); !maps.Equal(got, wantMember) {
+		t.Errorf("channel member notify props = %v; want %v", got, wantMember)
 	}
 }
