@@ -75,6 +75,12 @@ func (b *Backend) createBot(owner string, in *pluginpb.Bot) (*pluginpb.Bot, erro
 	if bot.GetOwnerId() == "" {
 		bot.OwnerId = owner
 	}
+	// Bots cannot own bots: upstream's plugin API refuses a bot owner
+	// before the app layer validates the bot.
+	if s, ok := b.users.byID[bot.GetOwnerId()]; ok && s.user.GetIsBot() {
+		return nil, apperror.New("plugin_api.bot_cant_create_bot", "A bot cannot create a bot.",
+			"owner_id="+bot.GetOwnerId(), http.StatusBadRequest)
+	}
 	if err := validateBotFields(bot); err != nil {
 		return nil, err
 	}

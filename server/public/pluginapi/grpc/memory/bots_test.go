@@ -91,3 +91,26 @@ func TestOAuthApps(t *testing.T) {
 	_, err = b.GetOAuthApp(ctx, &pluginpb.GetOAuthAppRequest{AppId: in.GetId()})
 	wantAppError(t, "GetOAuthApp(deleted)", err, http.StatusNotFound)
 }
+
+// TestCreateBotOwnedByABot checks that a bot cannot own a bot, as
+// upstream's plugin API refuses it before the app layer's checks
+// (server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace
+// CreateBot): plugin_api.bot_cant_create_bot, 400, and no user is made.
+func TestCreateBotOwnedByABot(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	first, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "first"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "second", OwnerId: first.GetBot().GetUserId()}})
+	wantAppErrorID(t, "CreateBot(owned by a bot)", err, "plugin_api.bot_cant_create_bot", http.StatusBadRequest)
+	if _, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "second"}); err == nil {
+		t.Error("the refused bot's user was stored")
+	}
+	// A person may own a bot.
+	person := create(t, b, newUser("person"))
+	if _, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "third", OwnerId: person.GetId()}}); err != nil {
+		t.Errorf("CreateBot(owned by a person) = %v", err)
+	}
+}
