@@ -60,8 +60,15 @@ def test_create_channel_failures(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as invalid:
         api.create_channel(Channel(team_id=w.team.id, name="Bad Name", display_name="B", type="O"))
     assert invalid.value.where == "Channel.IsValid"
-    with pytest.raises(mp.ValidationError):
+    # App.CreateChannel answers with the channel store's ids
+    # (server/channels/store/sqlstore/channel_store.go@628273d98ddbb68042c0d4ec09ce81c8bc4d920a,
+    # Save), not the REST handler's.
+    with pytest.raises(mp.ValidationError) as direct:
         api.create_channel(Channel(team_id=w.team.id, name="dm", type="D"))
+    assert direct.value.error_id == "store.sql_channel.save.direct_channel.app_error"
+    with pytest.raises(mp.ValidationError) as archived:
+        make_channel(api, w.team.id, "old", delete_at=1)
+    assert archived.value.error_id == "store.sql_channel.save.archived_channel.app_error"
     with pytest.raises(mp.NotFoundError):
         make_channel(api, UNKNOWN_ID, "nowhere")
 
@@ -174,6 +181,20 @@ def test_group_channel(api: Any) -> None:
     assert size.value.error_id == "api.channel.create_group.bad_size.app_error"
     with pytest.raises(mp.NotFoundError):
         api.get_group_channel([*ids[:2], UNKNOWN_ID])
+
+
+def test_archive_direct_and_group_channels(api: Any) -> None:
+    # App.DeleteChannel (server/channels/app/channel.go@a63955a2dd2844a2f47afb389bd5e952e83dc5b0)
+    # refuses only an archived channel and town-square, whatever the type.
+    w = make_world(api)
+    dm = api.get_direct_channel(w.alice.id, w.bob.id)
+    gm = api.get_group_channel([w.alice.id, w.bob.id, w.carol.id])
+    for channel in (dm, gm):
+        api.delete_channel(channel.id)
+        assert api.get_channel(channel.id).delete_at > 0
+        with pytest.raises(mp.ValidationError) as again:
+            api.delete_channel(channel.id)
+        assert again.value.error_id == "api.channel.delete_channel.deleted.app_error"
 
 
 def test_channel_stats(api: Any) -> None:

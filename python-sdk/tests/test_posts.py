@@ -8,7 +8,7 @@ import pytest
 from worlds import make_room, say
 
 import mattermost_plugin as mp
-from mattermost_plugin.models import Channel, Post, SearchParameter, SearchParams
+from mattermost_plugin.models import Bot, Channel, Post, SearchParameter, SearchParams
 
 UNKNOWN_ID = "a" * 26
 
@@ -32,8 +32,53 @@ def test_create_post_failures(api: Any) -> None:
     assert long.value.error_id == "model.post.is_valid.message_length.app_error"
     root = say(api, room, room.alice, "root")
     reply = say(api, room, room.bob, "reply", root.id)
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError) as nested:
         say(api, room, room.alice, "reply to a reply", reply.id)
+    assert nested.value.error_id == "api.post.create_post.root_id.app_error"
+
+
+def test_reply_to_a_root_in_another_channel(api: Any) -> None:
+    # App.CreatePost (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9),
+    # reached by the plugin path through CreatePostMissingChannel, answers
+    # channel_root_id with a 500; only CreatePostAsUser (REST) makes it a 400.
+    room = make_room(api)
+    other = api.create_channel(
+        Channel(team_id=room.team.id, name="other", display_name="Other", type="O")
+    )
+    elsewhere = api.create_post(Post(channel_id=other.id, user_id=room.alice.id, message="x"))
+    with pytest.raises(mp.InternalError) as crossed:
+        say(api, room, room.alice, "reply", elsewhere.id)
+    assert crossed.value.error_id == "api.post.create_post.channel_root_id.app_error"
+    assert crossed.value.status_code == 500
+
+
+def test_posts_in_an_archived_channel(api: Any) -> None:
+    # server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9:
+    # App.CreatePost checks no delete_at on the plugin path (only
+    # CreatePostAsUserWithFlags does), and updatePostWithChannel refuses an
+    # edit in an archived channel.
+    room = make_room(api)
+    old = api.create_channel(
+        Channel(team_id=room.team.id, name="old", display_name="Old", type="O")
+    )
+    before = api.create_post(Post(channel_id=old.id, user_id=room.alice.id, message="before"))
+    api.delete_channel(old.id)
+    after = api.create_post(Post(channel_id=old.id, user_id=room.alice.id, message="after"))
+    assert api.get_post(after.id).channel_id == old.id
+    before.message = "edited"
+    with pytest.raises(mp.ValidationError) as archived:
+        api.update_post(before)
+    assert archived.value.error_id == "api.post.update_post.can_not_update_post_in_deleted.error"
+
+
+def test_bot_posts_say_from_bot(api: Any) -> None:
+    # App.CreatePost (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9)
+    # adds props["from_bot"] = "true" when the author is a bot.
+    room = make_room(api)
+    bot = api.create_bot(Bot(username="helper", display_name="Helper"))
+    post = api.create_post(Post(channel_id=room.town.id, user_id=bot.user_id, message="beep"))
+    assert post.props["from_bot"] == "true" and post.props["from_plugin"] == "true"
+    assert "from_bot" not in say(api, room, room.alice, "hi").props
 
 
 def test_thread_and_delete(api: Any) -> None:
