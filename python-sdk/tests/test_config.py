@@ -60,6 +60,41 @@ def test_save_config_failures(api: Any) -> None:
     assert mp.ServerConfig(api.get_config()).site_url == "http://localhost:8065"
 
 
+def test_get_config_has_upstream_sections(api: Any) -> None:
+    # The defaults of the SetDefaults of each settings struct in
+    # server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887.
+    cfg = mp.ServerConfig(api.get_config()).data
+    assert cfg["PasswordSettings"]["MinimumLength"] == 8
+    assert cfg["PasswordSettings"]["EnableForgotLink"] is True
+    assert cfg["RateLimitSettings"]["PerSec"] == 10 and cfg["RateLimitSettings"]["Enable"] is False
+    assert cfg["PrivacySettings"] == {"ShowEmailAddress": True, "ShowFullName": True}
+    assert cfg["SupportSettings"]["TermsOfServiceLink"] == "https://mattermost.com/pl/terms-of-use/"
+    assert cfg["DisplaySettings"] == {"CustomURLSchemes": [], "ExperimentalTimezone": True}
+    assert cfg["ExperimentalSettings"]["LinkMetadataTimeoutMilliseconds"] == 5000
+
+
+def test_save_config_checks_upstream_sections(api: Any) -> None:
+    # Config.IsValid at server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887:
+    # PasswordSettings.MinimumLength from 5 to 64; RateLimitSettings.isValid.
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["PasswordSettings"]["MinimumLength"] = 4
+    with pytest.raises(mp.ValidationError) as short:
+        api.save_config(cfg.to_model())
+    assert short.value.error_id == "model.config.is_valid.password_length.app_error"
+    cfg.data["PasswordSettings"]["MinimumLength"] = 10
+    cfg.data["RateLimitSettings"]["PerSec"] = 0
+    with pytest.raises(mp.ValidationError) as rate:
+        api.save_config(cfg.to_model())
+    assert rate.value.error_id == "model.config.is_valid.rate_sec.app_error"
+    cfg.data["RateLimitSettings"]["PerSec"] = 20
+    cfg.data["PrivacySettings"]["ShowEmailAddress"] = False
+    api.save_config(cfg.to_model())
+    saved = mp.ServerConfig(api.get_config()).data
+    assert saved["PasswordSettings"]["MinimumLength"] == 10
+    assert saved["RateLimitSettings"]["PerSec"] == 20
+    assert saved["PrivacySettings"]["ShowEmailAddress"] is False
+
+
 def test_server_identity(api: Any) -> None:
     assert api.get_license() is None
     assert api.is_enterprise_ready() is False

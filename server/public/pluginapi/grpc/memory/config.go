@@ -62,7 +62,7 @@ func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigReques
 	}
 	b.mu.Lock()
 	desanitize(cfg, b.config)
-	cfg = normalizeNumbers(withDefaults(cfg, defaultConfig(b.pluginID, DefaultMaxUsersPerTeam)))
+	cfg = completeConfig(cfg, b.pluginID)
 	if err := validateConfig(cfg); err != nil {
 		b.mu.Unlock()
 		return nil, err

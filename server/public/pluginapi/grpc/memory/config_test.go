@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -49,6 +50,26 @@ func TestSaveConfigRejects(t *testing.T) {
 		{"zero users per team", `{"TeamSettings": {"MaxUsersPerTeam": 0}}`},
 		{"fractional users per team", `{"TeamSettings": {"MaxUsersPerTeam": 1.5}}`},
 		{"string flag", `{"ServiceSettings": {"EnableCustomEmoji": "yes"}}`},
+		// The checks of model.Config.IsValid and the isValid of each
+		// settings struct in
+		// server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887.
+		{"password too short", `{"PasswordSettings": {"MinimumLength": 4}}`},
+		{"password too long", `{"PasswordSettings": {"MinimumLength": 65}}`},
+		{"zero rate", `{"RateLimitSettings": {"PerSec": 0}}`},
+		{"zero burst", `{"RateLimitSettings": {"MaxBurst": 0}}`},
+		{"zero rate memory", `{"RateLimitSettings": {"MemoryStoreSize": 0}}`},
+		{"bad url scheme", `{"DisplaySettings": {"CustomURLSchemes": ["my app"]}}`},
+		{"bleve search without indexing", `{"BleveSettings": {"EnableSearching": true}}`},
+		{"zero message retention", `{"DataRetentionSettings": {"MessageRetentionDays": 0}}`},
+		{"bad deletion time", `{"DataRetentionSettings": {"DeletionJobStartTime": "2am"}}`},
+		{"unknown image proxy", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "other"}}`},
+		{"camo without url", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "atmos/camo"}}`},
+		{"zero import retention", `{"ImportSettings": {"RetentionDays": 0}}`},
+		// Decoding into model.Config's typed fields refuses another type.
+		{"string privacy flag", `{"PrivacySettings": {"ShowEmailAddress": "no"}}`},
+		{"fractional password length", `{"PasswordSettings": {"MinimumLength": 8.5}}`},
+		{"section not an object", `{"SupportSettings": "none"}`},
+		{"schemes not a list", `{"DisplaySettings": {"CustomURLSchemes": "myapp"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +104,122 @@ func TestStorePathStaysInside(t *testing.T) {
 			if rel, _ := filepath.Rel(root, full); rel == ".." || filepath.IsAbs(rel) || len(rel) >= 2 && rel[:2] == ".." {
 				t.Errorf("storePath(%q) = %q, outside %q", tt.path, full, root)
 			}
+		}
+	}
+}
+
+// decodedConfig returns the configuration that GetConfig answers.
+func decodedConfig(t *testing.T, b *Backend) map[string]any {
+	t.Helper()
+	got, err := b.GetConfig(context.Background(), &pluginpb.GetConfigRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(got.GetConfig().GetJson()), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestConfigHasUpstreamDefaults checks settings of the sections that
+// GetConfig lacked against the SetDefaults of their settings structs in
+// server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887
+// (PasswordSettings.SetDefaults, RateLimitSettings.SetDefaults,
+// PrivacySettings.setDefaults, SupportSettings.SetDefaults,
+// DisplaySettings.SetDefaults, ExperimentalSettings.SetDefaults, ...).
+func TestConfigHasUpstreamDefaults(t *testing.T) {
+	b, _ := newTestBackend(t)
+	cfg := decodedConfig(t, b)
+	tests := []struct {
+		section, key string
+		want         any
+	}{
+		{"PasswordSettings", "MinimumLength", 8.0},
+		{"PasswordSettings", "EnableForgotLink", true},
+		{"PasswordSettings", "Symbol", false},
+		{"RateLimitSettings", "Enable", false},
+		{"RateLimitSettings", "PerSec", 10.0},
+		{"RateLimitSettings", "MaxBurst", 100.0},
+		{"RateLimitSettings", "MemoryStoreSize", 10000.0},
+		{"RateLimitSettings", "VaryByRemoteAddr", true},
+		{"RateLimitSettings", "VaryByHeader", ""},
+		{"PrivacySettings", "ShowEmailAddress", true},
+		{"PrivacySettings", "ShowFullName", true},
+		{"SupportSettings", "TermsOfServiceLink", "https://mattermost.com/pl/terms-of-use/"},
+		{"SupportSettings", "AboutLink", "https://mattermost.com/pl/about-mattermomst"},
+		{"SupportSettings", "SupportEmail", ""},
+		{"SupportSettings", "CustomTermsOfServiceReAcceptancePeriod", 365.0},
+		{"SupportSettings", "EnableAskCommunityLink", true},
+		{"DisplaySettings", "ExperimentalTimezone", true},
+		{"DisplaySettings", "CustomURLSchemes", []any{}},
+		{"ExperimentalSettings", "ClientSideCertCheck", "secondary"},
+		{"ExperimentalSettings", "LinkMetadataTimeoutMilliseconds", 5000.0},
+		{"ExperimentalSettings", "RestrictSystemAdmin", false},
+		{"LogSettings", "ConsoleLevel", "DEBUG"},
+		{"LogSettings", "AdvancedLoggingJSON", map[string]any{}},
+		{"AnnouncementSettings", "BannerColor", "#f2a93b"},
+		{"ThemeSettings", "DefaultTheme", "default"},
+		{"SamlSettings", "LoginButtonText", "SAML"},
+		{"NativeAppSettings", "AppCustomURLSchemes", []any{"mmauth://", "mmauthbeta://"}},
+		{"ClusterSettings", "GossipPort", 8074.0},
+		{"MetricsSettings", "ListenAddress", ":8067"},
+		{"AnalyticsSettings", "MaxUsersForStatistics", 2500.0},
+		{"DataRetentionSettings", "DeletionJobStartTime", "02:00"},
+		{"JobSettings", "CleanupJobsThresholdDays", -1.0},
+		{"GuestAccountsSettings", "AllowEmailAccounts", true},
+		{"ImageProxySettings", "ImageProxyType", "local"},
+		{"ImportSettings", "Directory", "./import"},
+		{"ExportSettings", "RetentionDays", 30.0},
+	}
+	for _, tt := range tests {
+		if got := section(cfg, tt.section)[tt.key]; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("GetConfig %s.%s = %#v; want %#v", tt.section, tt.key, got, tt.want)
+		}
+	}
+	for _, name := range []string{"ClientRequirements", "ExperimentalAuditSettings", "NotificationLogSettings",
+		"ComplianceSettings", "BleveSettings", "ProductSettings"} {
+		if _, ok := cfg[name].(map[string]any); !ok {
+			t.Errorf("GetConfig has no %s", name)
+		}
+	}
+}
+
+// TestSaveConfigCompletesNewSections saves a configuration whose new
+// sections are missing, null or partial: each gets upstream's defaults,
+// as Config.SetDefaults fills nil pointers, and SupportSettings.SetDefaults
+// (server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887)
+// replaces a link that is neither an http(s) URL nor a path: the terms of
+// service with their default, the others with "".
+func TestSaveConfigCompletesNewSections(t *testing.T) {
+	b, _ := newTestBackend(t)
+	in := `{"PasswordSettings": {"MinimumLength": 12, "Symbol": null}, "PrivacySettings": null,
+		"SupportSettings": {"TermsOfServiceLink": "javascript:alert(1)", "HelpLink": "ftp://help",
+			"AboutLink": "/about", "ReportAProblemLink": "https://example.com/bugs"},
+		"DisplaySettings": {"CustomURLSchemes": ["myapp", " x-y.z+1 "]}}`
+	if _, err := b.SaveConfig(context.Background(), &pluginpb.SaveConfigRequest{Config: &pluginpb.Config{Json: in}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := decodedConfig(t, b)
+	tests := []struct {
+		section, key string
+		want         any
+	}{
+		{"PasswordSettings", "MinimumLength", 12.0},
+		{"PasswordSettings", "Symbol", false},
+		{"PasswordSettings", "EnableForgotLink", true},
+		{"PrivacySettings", "ShowEmailAddress", true},
+		{"SupportSettings", "TermsOfServiceLink", "https://mattermost.com/pl/terms-of-use/"},
+		{"SupportSettings", "HelpLink", ""},
+		{"SupportSettings", "AboutLink", "/about"},
+		{"SupportSettings", "ReportAProblemLink", "https://example.com/bugs"},
+		{"SupportSettings", "PrivacyPolicyLink", "https://mattermost.com/pl/privacy-policy/"},
+		{"DisplaySettings", "CustomURLSchemes", []any{"myapp", " x-y.z+1 "}},
+		{"RateLimitSettings", "PerSec", 10.0},
+	}
+	for _, tt := range tests {
+		if got := section(cfg, tt.section)[tt.key]; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("after SaveConfig, %s.%s = %#v; want %#v", tt.section, tt.key, got, tt.want)
 		}
 	}
 }

@@ -486,7 +486,7 @@ func (s *loadedState) loadConfig(raw json.RawMessage, pluginID string) error {
 			return fmt.Errorf("config: not a JSON object: %w", cmp.Or(err, errors.New("null")))
 		}
 	}
-	cfg = normalizeNumbers(withDefaults(cfg, defaultConfig(pluginID, DefaultMaxUsersPerTeam)))
+	cfg = completeConfig(cfg, pluginID)
 	if err := validateConfig(cfg); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
