@@ -21,22 +21,49 @@ import (
 // model.FakeSetting does.
 const fakeSetting = "********************"
 
-// configSecrets are the settings that GetConfig hides, as section and key.
-var configSecrets = [][2]string{
-	{"SqlSettings", "DataSource"},
-	{"SqlSettings", "AtRestEncryptKey"},
-	{"FileSettings", "PublicLinkSalt"},
-	{"FileSettings", "AmazonS3SecretAccessKey"},
-	{"EmailSettings", "SMTPPassword"},
-	{"GitLabSettings", "Secret"},
-	{"GoogleSettings", "Secret"},
-	{"Office365Settings", "Secret"},
-	{"OpenIdSettings", "Secret"},
-	{"LdapSettings", "BindPassword"},
-	{"ElasticsearchSettings", "Password"},
-	{"MessageExportSettings", "GlobalRelaySettings"},
-	{"ServiceSettings", "GfycatAPISecret"},
-	{"ServiceSettings", "SplitKey"},
+// configSecret is a setting that GetConfig hides, by its path of keys.
+type configSecret struct {
+	path []string
+	// always hides the setting even when it is empty; otherwise an empty
+	// setting shows as it is.
+	always bool
+}
+
+// configSecrets are the settings that GetConfig hides, as model.Config.Sanitize
+// does at server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887,
+// and that SaveConfig puts back, as desanitize does at
+// server/config/utils.go@7e105a160fe46bb2da7f000d30cd3e4777295dae.
+var configSecrets = []configSecret{
+	{path: []string{"LdapSettings", "BindPassword"}},
+	{path: []string{"FileSettings", "PublicLinkSalt"}, always: true},
+	{path: []string{"FileSettings", "AmazonS3SecretAccessKey"}},
+	{path: []string{"EmailSettings", "SMTPPassword"}},
+	{path: []string{"GitLabSettings", "Secret"}},
+	{path: []string{"GoogleSettings", "Secret"}},
+	{path: []string{"Office365Settings", "Secret"}},
+	{path: []string{"OpenIdSettings", "Secret"}},
+	{path: []string{"SqlSettings", "DataSource"}, always: true},
+	{path: []string{"SqlSettings", "AtRestEncryptKey"}, always: true},
+	{path: []string{"ElasticsearchSettings", "Password"}, always: true},
+	{path: []string{"MessageExportSettings", "GlobalRelaySettings", "SMTPPassword"}},
+	{path: []string{"ServiceSettings", "GfycatAPISecret"}},
+	{path: []string{"ServiceSettings", "SplitKey"}, always: true},
+}
+
+// configSecretLists are the lists of SqlSettings whose every element
+// GetConfig hides.
+var configSecretLists = []string{"DataSourceReplicas", "DataSourceSearchReplicas"}
+
+// parentOf returns the object that holds the last key of path, or nil.
+func parentOf(cfg map[string]any, path []string) map[string]any {
+	for _, k := range path[:len(path)-1] {
+		next, ok := cfg[k].(map[string]any)
+		if !ok {
+			return nil
+		}
+		cfg = next
+	}
+	return cfg
 }
 
 // defaultConfig is the configuration of a new server: the settings that
@@ -53,7 +80,10 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 			"SiteName": "Mattermost", "MaxUsersPerTeam": maxUsersPerTeam, "MaxChannelsPerTeam": 2000,
 			"EnableOpenServer": false, "ExperimentalDefaultChannels": []any{},
 		},
-		"SqlSettings":  map[string]any{"DriverName": "postgres", "DataSource": "postgres://mmuser:mostest@localhost/mattermost", "AtRestEncryptKey": newID()},
+		"SqlSettings": map[string]any{
+			"DriverName": "postgres", "DataSource": "postgres://mmuser:mostest@localhost/mattermost", "AtRestEncryptKey": newID(),
+			"DataSourceReplicas": []any{}, "DataSourceSearchReplicas": []any{},
+		},
 		"FileSettings": map[string]any{"DriverName": "local", "Directory": "./data/", "MaxFileSize": 104857600, "PublicLinkSalt": newID(), "AmazonS3SecretAccessKey": ""},
 		"EmailSettings": map[string]any{
 			"SendEmailNotifications": true, "FeedbackEmail": "", "SMTPServer": "localhost", "SMTPPort": "10025",
@@ -65,7 +95,15 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 		"OpenIdSettings":        map[string]any{"Enable": false, "Secret": ""},
 		"LdapSettings":          map[string]any{"Enable": false, "BindPassword": ""},
 		"ElasticsearchSettings": map[string]any{"EnableIndexing": false, "Password": ""},
-		"MessageExportSettings": map[string]any{"EnableExport": false, "GlobalRelaySettings": ""},
+		// MessageExportSettings.SetDefaults and
+		// GlobalRelayMessageExportSettings.SetDefaults.
+		"MessageExportSettings": map[string]any{
+			"EnableExport": false, "DownloadExportResults": false, "ExportFormat": "actiance",
+			"DailyRunTime": "01:00", "ExportFromTimestamp": 0, "BatchSize": 10000,
+			"GlobalRelaySettings": map[string]any{
+				"CustomerType": "A9", "SMTPUsername": "", "SMTPPassword": "", "EmailAddress": "", "SMTPServerTimeout": 1800,
+			},
+		},
 		"LocalizationSettings":  map[string]any{"DefaultServerLocale": "en", "DefaultClientLocale": "en"},
 		"AccessControlSettings": map[string]any{"EnableAttributeBasedAccessControl": false},
 		"ConnectedWorkspacesSettings": map[string]any{
@@ -138,26 +176,48 @@ func section(cfg map[string]any, name string) map[string]any {
 	return s
 }
 
-// sanitizedConfig returns a copy of cfg with its non-empty secrets replaced by
-// fakeSetting.
+// sanitizedConfig returns a copy of cfg with its secrets replaced by
+// fakeSetting, as model.Config.Sanitize does.
 func sanitizedConfig(cfg map[string]any) map[string]any {
 	out := cloneJSON(cfg).(map[string]any)
 	for _, s := range configSecrets {
-		sec := section(out, s[0])
-		if v, ok := sec[s[1]].(string); ok && v != "" {
-			sec[s[1]] = fakeSetting
+		parent, key := parentOf(out, s.path), s.path[len(s.path)-1]
+		if v, ok := parent[key].(string); ok && (s.always || v != "") {
+			parent[key] = fakeSetting
+		}
+	}
+	for _, key := range configSecretLists {
+		list, _ := section(out, "SqlSettings")[key].([]any)
+		for i := range list {
+			list[i] = fakeSetting
 		}
 	}
 	return out
 }
 
 // desanitize puts the stored secrets back where a saved configuration
-// holds fakeSetting, so that saving what GetConfig returned keeps them.
+// holds fakeSetting, so that saving what GetConfig returned keeps them; in
+// a list of secrets, only when the list has as many elements as the
+// stored one, as Mattermost's desanitize does.
 func desanitize(cfg, stored map[string]any) {
 	for _, s := range configSecrets {
-		sec, ok := cfg[s[0]].(map[string]any)
-		if ok && sec[s[1]] == fakeSetting {
-			sec[s[1]] = section(stored, s[0])[s[1]]
+		parent, key := parentOf(cfg, s.path), s.path[len(s.path)-1]
+		if parent != nil && parent[key] == fakeSetting {
+			if from := parentOf(stored, s.path); from != nil {
+				parent[key] = from[key]
+			}
+		}
+	}
+	for _, key := range configSecretLists {
+		list, _ := section(cfg, "SqlSettings")[key].([]any)
+		from, _ := section(stored, "SqlSettings")[key].([]any)
+		if len(list) != len(from) {
+			continue
+		}
+		for i, v := range list {
+			if v == fakeSetting {
+				list[i] = from[i]
+			}
 		}
 	}
 }

@@ -223,3 +223,69 @@ func TestSaveConfigCompletesNewSections(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSanitizesAsUpstream checks GetConfig's hiding against
+// model.Config.Sanitize (server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887):
+// the link salt, data source, encryption key, Elasticsearch password and
+// split key are hidden even when empty, the other secrets only when set,
+// each data source replica, and GlobalRelaySettings.SMTPPassword inside its
+// object; saving the sanitized configuration back keeps every secret, as
+// desanitize (server/config/utils.go@7e105a160fe46bb2da7f000d30cd3e4777295dae) does.
+func TestConfigSanitizesAsUpstream(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	in := `{"FileSettings": {"PublicLinkSalt": ""}, "ElasticsearchSettings": {"Password": ""},
+		"SqlSettings": {"DataSourceReplicas": ["postgres://r1", "postgres://r2"], "DataSourceSearchReplicas": ["postgres://s1"]},
+		"MessageExportSettings": {"GlobalRelaySettings": {"SMTPPassword": "relay-secret", "SMTPUsername": "relay"}},
+		"GitLabSettings": {"Secret": "gitlab-secret"}}`
+	if _, err := b.SaveConfig(ctx, &pluginpb.SaveConfigRequest{Config: &pluginpb.Config{Json: in}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := decodedConfig(t, b)
+	relay := section(section(cfg, "MessageExportSettings"), "GlobalRelaySettings")
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"empty PublicLinkSalt", section(cfg, "FileSettings")["PublicLinkSalt"], fakeSetting},
+		{"empty Elasticsearch Password", section(cfg, "ElasticsearchSettings")["Password"], fakeSetting},
+		{"empty SplitKey", section(cfg, "ServiceSettings")["SplitKey"], fakeSetting},
+		{"DataSource", section(cfg, "SqlSettings")["DataSource"], fakeSetting},
+		{"replicas", section(cfg, "SqlSettings")["DataSourceReplicas"], []any{fakeSetting, fakeSetting}},
+		{"search replicas", section(cfg, "SqlSettings")["DataSourceSearchReplicas"], []any{fakeSetting}},
+		{"relay password", relay["SMTPPassword"], fakeSetting},
+		{"relay user", relay["SMTPUsername"], "relay"},
+		{"relay default", relay["SMTPServerTimeout"], 1800.0},
+		{"GitLab secret", section(cfg, "GitLabSettings")["Secret"], fakeSetting},
+		{"empty Google secret", section(cfg, "GoogleSettings")["Secret"], ""},
+		{"empty SMTP password", section(cfg, "EmailSettings")["SMTPPassword"], ""},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("GetConfig %s = %#v; want %#v", tt.name, tt.got, tt.want)
+		}
+	}
+	if _, err := b.SaveConfig(ctx, &pluginpb.SaveConfigRequest{Config: &pluginpb.Config{Json: encodeConfig(cfg)}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := b.GetUnsanitizedConfig(ctx, &pluginpb.GetUnsanitizedConfigRequest{})
+	var stored map[string]any
+	_ = json.Unmarshal([]byte(raw.GetConfig().GetJson()), &stored)
+	kept := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"relay password", section(section(stored, "MessageExportSettings"), "GlobalRelaySettings")["SMTPPassword"], "relay-secret"},
+		{"replicas", section(stored, "SqlSettings")["DataSourceReplicas"], []any{"postgres://r1", "postgres://r2"}},
+		{"search replicas", section(stored, "SqlSettings")["DataSourceSearchReplicas"], []any{"postgres://s1"}},
+		{"GitLab secret", section(stored, "GitLabSettings")["Secret"], "gitlab-secret"},
+		{"empty PublicLinkSalt", section(stored, "FileSettings")["PublicLinkSalt"], ""},
+	}
+	for _, tt := range kept {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("after saving GetConfig's answer, %s = %#v; want %#v", tt.name, tt.got, tt.want)
+		}
+	}
+}
