@@ -26,7 +26,7 @@ __all__ = ["SANITIZED", "ServerConfig"]
 
 #: The value that replaces each secret in :meth:`Client.get_config`'s
 #: answer; saving it back keeps the stored secret.
-SANITIZED = "********************"
+SANITIZED = "********************************"
 
 
 class ServerConfig:

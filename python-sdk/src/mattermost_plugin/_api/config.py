@@ -49,7 +49,7 @@ class SyncConfigAPI(SyncCore):
                 timeout.
 
         Returns:
-            The configuration, with secrets replaced by "********************".
+            The configuration, with secrets replaced by "********************************".
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -246,8 +246,8 @@ class SyncConfigAPI(SyncCore):
         Minimum server version: 5.2.
 
         Args:
-            config: The whole configuration; a secret that reads "********************" keeps its
-                stored value, and missing settings get their defaults.
+            config: The whole configuration; a secret that reads "********************************"
+                keeps its stored value, and missing settings get their defaults.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -294,7 +294,7 @@ class AsyncConfigAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The configuration, with secrets replaced by "********************".
+            The configuration, with secrets replaced by "********************************".
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -497,8 +497,8 @@ class AsyncConfigAPI(AsyncCore):
         Minimum server version: 5.2.
 
         Args:
-            config: The whole configuration; a secret that reads "********************" keeps its
-                stored value, and missing settings get their defaults.
+            config: The whole configuration; a secret that reads "********************************"
+                keeps its stored value, and missing settings get their defaults.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

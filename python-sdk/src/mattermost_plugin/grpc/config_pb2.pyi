@@ -659,7 +659,7 @@ class GetConfigResponse(_message.Message):
     CONFIG_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def config(self) -> Global___Config:
-        """The configuration, with secrets replaced by "********************"."""
+        """The configuration, with secrets replaced by "********************************"."""
 
     def __init__(
         self,
@@ -724,7 +724,7 @@ class SaveConfigRequest(_message.Message):
     CONFIG_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def config(self) -> Global___Config:
-        """The whole configuration; a secret that reads "********************" keeps
+        """The whole configuration; a secret that reads "********************************" keeps
         its stored value, and missing settings get their defaults.
         """
 

@@ -19,7 +19,7 @@ import (
 
 // fakeSetting replaces a secret in a sanitized configuration, as
 // model.FakeSetting does.
-const fakeSetting = "********************"
+const fakeSetting = "********************************"
 
 // configSecret is a setting that GetConfig hides, by its path of keys.
 type configSecret struct {

@@ -1053,7 +1053,7 @@ func (*GetConfigRequest) Descriptor() ([]byte, []int) {
 // GetConfigResponse carries the configuration.
 type GetConfigResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The configuration, with secrets replaced by "********************".
+	// The configuration, with secrets replaced by "********************************".
 	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1182,7 +1182,7 @@ func (x *GetUnsanitizedConfigResponse) GetConfig() *Config {
 // SaveConfigRequest carries the configuration.
 type SaveConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The whole configuration; a secret that reads "********************" keeps
+	// The whole configuration; a secret that reads "********************************" keeps
 	// its stored value, and missing settings get their defaults.
 	Config        *Config `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
