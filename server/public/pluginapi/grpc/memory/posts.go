@@ -105,8 +105,19 @@ func setProp(p *pluginpb.Post, key string, value any) {
 }
 
 // preparePost checks a new post against its channel and thread, as
-// Mattermost's CreatePost does. The caller holds the lock.
+// Mattermost's CreatePost does, and against model.Post.IsValid, as its
+// store does. The caller holds the lock.
 func (b *Backend) preparePost(p *pluginpb.Post) error {
+	if err := b.checkNewPost(p); err != nil {
+		return err
+	}
+	return validatePost(p)
+}
+
+// checkNewPost checks a new post against its channel and thread, as
+// App.CreatePost does before MessageWillBePosted; model.Post.IsValid is the
+// store's, after the hook. The caller holds the lock.
+func (b *Backend) checkNewPost(p *pluginpb.Post) error {
 	c, err := b.channel(p.GetChannelId())
 	if err != nil {
 		return err
@@ -144,7 +155,7 @@ func (b *Backend) preparePost(p *pluginpb.Post) error {
 				"The file belongs to another post.", "file_id="+id, http.StatusBadRequest)
 		}
 	}
-	return validatePost(p)
+	return nil
 }
 
 // storeNewPost stores a prepared post and updates its channel, thread and
@@ -204,12 +215,8 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 			"Cannot create an existing post; use UpdatePost.", "id="+p.GetId(), http.StatusBadRequest)
 	}
 	b.mu.Lock()
-	now := b.nowMillis()
-	p.Id = newID()
-	if p.GetCreateAt() == 0 {
-		p.CreateAt = now
-	}
-	p.UpdateAt = p.GetCreateAt()
+	// As in App.CreatePost, the hook sees the post before the store's
+	// PreSave: no id, and create_at and update_at as the caller gave them.
 	p.EditAt, p.DeleteAt, p.ReplyCount, p.LastReplyAt = 0, 0, 0, 0
 	p.Participants, p.Metadata, p.IsFollowing = nil, nil, nil
 	p.Hashtags = hashtags(p.GetMessage())
@@ -219,7 +226,7 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 		// MessageWillBePosted runs.
 		setProp(p, "from_bot", "true")
 	}
-	err := b.preparePost(p)
+	err := b.checkNewPost(p)
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -231,9 +238,23 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 	if changed == nil {
 		changed = p // (nil, "") leaves the post unchanged
 	}
-	changed.Id, changed.CreateAt, changed.UpdateAt = p.GetId(), p.GetCreateAt(), p.GetUpdateAt()
+	if changed.GetId() != "" {
+		// The store saves only new posts: an answer with an id is refused.
+		return nil, apperror.New("app.post.save.existing.app_error",
+			"Cannot save an existing post: MessageWillBePosted's post has an id.", "id="+changed.GetId(), http.StatusBadRequest)
+	}
 	b.mu.Lock()
-	err = b.preparePost(changed)
+	err = b.checkNewPost(changed)
+	if err == nil {
+		// model.Post.PreSave: a new id, create_at now unless the post (or
+		// the hook's answer) has one, and update_at = create_at.
+		changed.Id = newID()
+		if changed.GetCreateAt() == 0 {
+			changed.CreateAt = b.nowMillis()
+		}
+		changed.UpdateAt = changed.GetCreateAt()
+		err = validatePost(changed)
+	}
 	if err == nil {
 		b.storeNewPost(changed)
 	}
