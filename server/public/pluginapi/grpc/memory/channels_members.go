@@ -349,14 +349,18 @@ func (b *Backend) DeleteChannelMember(ctx context.Context, req *pluginpb.DeleteC
 				"Users cannot be removed from a direct or group message.", "channel_id="+c.GetId(), http.StatusBadRequest)
 		}
 	}
+	var actor *pluginpb.User
 	if err == nil {
 		b.channels.removeMember(c.GetId(), req.GetUserId(), b.nowMillis())
 		b.touchChannelMembers(c.GetId())
+		// The plugin API's DeleteChannelMember is App.LeaveChannel, which
+		// removes the user as their own remover: they are the actor.
+		actor = sanitized(b.users.byID[req.GetUserId()].user)
 	}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	b.hooks.UserHasLeftChannel(ctx, withChannelRoles(m), nil)
+	b.hooks.UserHasLeftChannel(ctx, withChannelRoles(m), actor)
 	return &pluginpb.DeleteChannelMemberResponse{}, nil
 }

@@ -116,6 +116,10 @@ func (h *actorHooks) UserHasJoinedChannel(_ context.Context, _ *pluginpb.Channel
 	h.record("UserHasJoinedChannel", actor)
 }
 
+func (h *actorHooks) UserHasLeftChannel(_ context.Context, _ *pluginpb.ChannelMember, actor *pluginpb.User) {
+	h.record("UserHasLeftChannel", actor)
+}
+
 func (h *actorHooks) UserHasJoinedTeam(_ context.Context, _ *pluginpb.TeamMember, actor *pluginpb.User) {
 	h.record("UserHasJoinedTeam", actor)
 }
@@ -142,5 +146,60 @@ func TestUserHasJoinedChannelActor(t *testing.T) {
 	got := h.got("UserHasJoinedChannel")
 	if len(got) != 2 || got[0] != "" || got[1] != w.alice.GetId() {
 		t.Errorf("UserHasJoinedChannel actors = %q; want none, then alice (%s)", got, w.alice.GetId())
+	}
+}
+
+// TestTeamJoinFiresNoChannelJoins follows App.JoinDefaultChannels
+// (server/channels/app/channel.go@a63955a2dd2844a2f47afb389bd5e952e83dc5b0),
+// which saves the default channels' members with the channel store's
+// SaveMember and fires no UserHasJoinedChannel: joining a team runs
+// UserHasJoinedTeam only, though the user is then in town-square and
+// off-topic.
+func TestTeamJoinFiresNoChannelJoins(t *testing.T) {
+	w := newWorld(t)
+	h := &actorHooks{}
+	w.b.hooks = h
+	ctx := context.Background()
+	if _, err := w.b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: w.team.GetId(), UserId: w.carol.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.got("UserHasJoinedTeam"); len(got) != 1 {
+		t.Errorf("UserHasJoinedTeam ran %d times; want once", len(got))
+	}
+	if got := h.got("UserHasJoinedChannel"); len(got) != 0 {
+		t.Errorf("UserHasJoinedChannel ran %d times after a team join; want never", len(got))
+	}
+	for _, name := range []string{townSquare, offTopic} {
+		c, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: c.GetChannel().GetId(), UserId: w.carol.GetId()}); err != nil {
+			t.Errorf("GetChannelMember(%s, carol) = %v; want the default channel's member", name, err)
+		}
+	}
+}
+
+// TestUserHasLeftChannelActor follows the plugin API's DeleteChannelMember,
+// which is App.LeaveChannel (server/channels/app/plugin_api.go, the same in
+// every stored version), and LeaveChannel, which calls
+// removeUserFromChannel(c, userID, userID, channel); removeUserFromChannel
+// passes the remover, looked up, as UserHasLeftChannel's actor
+// (server/channels/app/channel.go@a63955a2dd2844a2f47afb389bd5e952e83dc5b0
+// LeaveChannel, removeUserFromChannel). The user who leaves is the actor.
+func TestUserHasLeftChannelActor(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "dev", DisplayName: "Dev"})
+	if _, err := w.b.AddChannelMember(ctx, &pluginpb.AddChannelMemberRequest{ChannelId: c.GetId(), UserId: w.bob.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	h := &actorHooks{}
+	w.b.hooks = h
+	if _, err := w.b.DeleteChannelMember(ctx, &pluginpb.DeleteChannelMemberRequest{ChannelId: c.GetId(), UserId: w.bob.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.got("UserHasLeftChannel"); len(got) != 1 || got[0] != w.bob.GetId() {
+		t.Errorf("UserHasLeftChannel actors = %q; want bob (%s), who left", got, w.bob.GetId())
 	}
 }

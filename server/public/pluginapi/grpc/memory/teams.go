@@ -206,10 +206,9 @@ func (b *Backend) teamUnread(teamID, userID string) *pluginpb.TeamUnread {
 }
 
 // joinDefaultChannels makes a new team member a member of the team's live
-// default channels, as Mattermost's JoinDefaultChannels does, and returns
-// the new memberships. The caller holds the lock.
-func (b *Backend) joinDefaultChannels(teamID, userID string) []*pluginpb.ChannelMember {
-	var joined []*pluginpb.ChannelMember
+// default channels, as Mattermost's JoinDefaultChannels does: the members
+// are saved, and no UserHasJoinedChannel runs. The caller holds the lock.
+func (b *Backend) joinDefaultChannels(teamID, userID string) {
 	for _, name := range []string{townSquare, offTopic} {
 		id, ok := b.channels.byName[membershipKey{teamID, name}]
 		if !ok || b.channels.byID[id].GetDeleteAt() != 0 {
@@ -218,12 +217,9 @@ func (b *Backend) joinDefaultChannels(teamID, userID string) []*pluginpb.Channel
 		if _, member := b.channels.member(id, userID); member {
 			continue
 		}
-		m := b.newChannelMember(b.channels.byID[id], b.users.byID[userID].user)
-		b.channels.members[membershipKey{id, userID}] = m
+		b.channels.members[membershipKey{id, userID}] = b.newChannelMember(b.channels.byID[id], b.users.byID[userID].user)
 		b.touchChannelMembers(id)
-		joined = append(joined, withChannelRoles(m))
 	}
-	return joined
 }
 
 // leaveTeamChannels removes a user who leaves a team from the team's
@@ -357,7 +353,6 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 	if reason != "" || m == nil {
 		return nil, rejectedByPlugin("app.team.join_user_to_team.rejected_by_plugin", "A plugin rejected the team member", reason)
 	}
-	var joined []*pluginpb.ChannelMember
 	b.mu.Lock()
 	// Check again: the state may have changed while the hook ran.
 	j, err = b.prepareJoin(teamID, userID)
@@ -367,7 +362,7 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 		stored.ExplicitRoles = m.GetExplicitRoles()
 		b.teams.members[membershipKey{teamID, userID}] = stored
 		j.member = stored
-		joined = b.joinDefaultChannels(teamID, userID)
+		b.joinDefaultChannels(teamID, userID)
 	}
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[requestorID]; ok {
@@ -379,10 +374,9 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 	}
 	out := withTeamRoles(j.member)
 	if !j.existed {
+		// The default channels' members are saved without
+		// UserHasJoinedChannel, as App.JoinDefaultChannels saves them.
 		b.hooks.UserHasJoinedTeam(ctx, withTeamRoles(j.member), actor)
-		for _, m := range joined {
-			b.hooks.UserHasJoinedChannel(ctx, m, actor)
-		}
 	}
 	return out, nil
 }
