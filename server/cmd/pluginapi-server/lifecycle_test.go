@@ -163,19 +163,26 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// startManaged starts a dev server with the managing plugins a and b
+// (see managingPlugin), and returns it with the directory of their marks.
+func startManaged(t *testing.T, a, b string) (*devServer, string) {
+	t.Helper()
+	py := testenv.Python(t)
+	marks := t.TempDir()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	writePlugin(t, dirA, a, managingPlugin("A", a, marks), nil)
+	writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
+	return startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py), marks
+}
+
 // TestPluginDisablesAnother runs two plugins in one dev server: A calls
 // DisablePlugin(B) from its ServeHTTP, and B is deactivated before the
 // call returns: its OnDeactivate ran, its process is gone, its routes and
 // hooks no longer answer, GetPluginStatus says it is not running; A runs
 // on. A's EnablePlugin(B) then starts B again.
 func TestPluginDisablesAnother(t *testing.T) {
-	py := testenv.Python(t)
 	const a, b = "com.example.manager-a", "com.example.manager-b"
-	marks := t.TempDir()
-	dirA, dirB := t.TempDir(), t.TempDir()
-	writePlugin(t, dirA, a, managingPlugin("A", a, marks), nil)
-	writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
-	s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
+	s, marks := startManaged(t, a, b)
 
 	firstA, firstB := s.askManaged(a, "/"), s.askManaged(b, "/")
 	if firstA.name != "A" || firstB.name != "B" {
@@ -245,13 +252,8 @@ func TestPluginDisablesAnother(t *testing.T) {
 // call that triggered it returns, the plugin ends disabled and not
 // running, and the other plugin and the API serve on.
 func TestPluginDisablesItself(t *testing.T) {
-	py := testenv.Python(t)
 	const a, b = "com.example.self-a", "com.example.self-b"
-	marks := t.TempDir()
-	dirA, dirB := t.TempDir(), t.TempDir()
-	writePlugin(t, dirA, a, managingPlugin("A", a, marks), nil)
-	writePlugin(t, dirB, b, managingPlugin("B", b, marks), nil)
-	s := startServer(t, "-plugin", dirA, "-plugin", dirB, "-python", py)
+	s, marks := startManaged(t, a, b)
 	ctx := callCtx(t)
 
 	// From a hook: the request ends, with a 500 (the plugin's process
