@@ -113,7 +113,7 @@ TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/dem
 	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py \
 	tools/bench/run.py tools/bench/stats.py tools/bench/plugins/hook_sync/plugin.py \
 	tools/bench/plugins/hook_async/plugin.py tools/bench/plugins/hook_bare/plugin.py \
-	tools/bench/plugins/http_stream/plugin.py
+	tools/bench/plugins/http_stream/plugin.py tools/codegen/fidelity.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv

@@ -6,7 +6,9 @@
 #   - the Python stubs, the generated client methods and the models module
 #     of python-sdk, with python-sdk/scripts/generate_protos.py;
 #   - the hooks table of docs/writing-a-plugin.md (between its markers), with
-#     python-sdk/scripts/generate_hooks.py.
+#     python-sdk/scripts/generate_hooks.py;
+#   - the fidelity table docs/fidelity.md from docs/fidelity/*.tsv, with
+#     tools/codegen/fidelity.py.
 #
 # With --check it writes nothing in the tree: it generates into a temporary
 # directory and fails if any committed generated file differs, is missing
@@ -28,12 +30,15 @@ generate_py() {
 }
 guide=docs/writing-a-plugin.md
 generate_guide() { "$python" python-sdk/scripts/generate_hooks.py --doc "$1"; }
+fidelity=docs/fidelity.md
+generate_fidelity() { "$python" tools/codegen/fidelity.py --out "$1"; }
 
 if [[ ${1:-} != --check ]]; then
   generate_go .
   generate_py "$pkg"
   generate_guide "$guide"
-  echo "generated: Go stubs in $proto, Python code in $pkg, the hooks table of $guide"
+  generate_fidelity "$fidelity"
+  echo "generated: Go stubs in $proto, Python code in $pkg, the hooks table of $guide, $fidelity"
   exit 0
 fi
 
@@ -44,6 +49,7 @@ generate_go "$tmp/go"
 generate_py "$tmp/py"
 cp "$guide" "$tmp/guide.md"
 generate_guide "$tmp/guide.md"
+generate_fidelity "$tmp/fidelity.md"
 
 stale=0
 compare() { # compare GENERATED_DIR COMMITTED_DIR NAME_PATTERN...
@@ -65,6 +71,10 @@ compare "$tmp/py" "$pkg" models.py
 compare "$tmp/py/_plugin" "$pkg/_plugin" hookspec.py
 if ! cmp -s "$tmp/guide.md" "$guide"; then
   echo "stale generated table: the hooks table of $guide" >&2
+  stale=1
+fi
+if ! cmp -s "$tmp/fidelity.md" "$fidelity"; then
+  echo "stale generated file: $fidelity (from docs/fidelity/*.tsv)" >&2
   stale=1
 fi
 if [[ $stale != 0 ]]; then
