@@ -94,8 +94,16 @@ func (b *Backend) AddReaction(ctx context.Context, req *pluginpb.AddReactionRequ
 // does not exist changes nothing.
 func (b *Backend) RemoveReaction(ctx context.Context, req *pluginpb.RemoveReactionRequest) (*pluginpb.RemoveReactionResponse, error) {
 	b.mu.Lock()
-	_, err := b.checkReaction(req.GetReaction())
+	p, err := b.checkReaction(req.GetReaction())
 	var removed *pluginpb.Reaction
+	if err == nil {
+		// App.DeleteReactionForPost refuses in an archived channel, as
+		// SaveReactionForPost does, with its own id.
+		if c := b.channels.byID[p.GetChannelId()]; c.GetDeleteAt() != 0 {
+			err = apperror.New("api.reaction.delete.archived_channel.app_error",
+				"You cannot remove a reaction in an archived channel.", "channel_id="+c.GetId(), http.StatusForbidden)
+		}
+	}
 	if err == nil {
 		in := req.GetReaction()
 		key := reactionKey{in.GetUserId(), in.GetPostId(), in.GetEmojiName()}
