@@ -129,8 +129,11 @@ def test_team_membership_failures(api: Any) -> None:
         api.create_team_members(team.id, [UNKNOWN_ID], "")
     with pytest.raises(mp.NotFoundError):
         api.get_team_member(team.id, alice.id)
-    with pytest.raises(mp.NotFoundError):
+    # App.LeaveTeam refuses a user who was never a member with a 400
+    # (server/channels/app/team.go@00e25d39:App.LeaveTeam).
+    with pytest.raises(mp.ValidationError) as never:
         api.delete_team_member(team.id, alice.id, "")
+    assert never.value.error_id == "api.team.remove_user_from_team.missing.app_error"
     with pytest.raises(mp.NotFoundError):
         api.get_team_members(UNKNOWN_ID, 0, 10)
     with pytest.raises(mp.ValidationError):

@@ -426,19 +426,33 @@ func (b *Backend) CreateTeamMembersGracefully(ctx context.Context, req *pluginpb
 	return &pluginpb.CreateTeamMembersGracefullyResponse{TeamMembers: out}, nil
 }
 
-// DeleteTeamMember removes a current member from a team.
+// DeleteTeamMember removes a current member from a team, with the
+// refusals of upstream's App.RemoveUserFromTeam and App.LeaveTeam: a
+// missing team is app.team.get_by_invite_id.finding.app_error (404; the
+// id upstream gives it there), a missing user
+// app.user.missing_account.const (404), a user who was never a member
+// api.team.remove_user_from_team.missing.app_error (400).
 func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeamMemberRequest) (*pluginpb.DeleteTeamMemberResponse, error) {
 	b.mu.Lock()
-	if _, err := b.team(req.GetTeamId()); err != nil {
+	if _, ok := b.teams.byID[req.GetTeamId()]; !ok {
 		b.mu.Unlock()
-		return nil, err
+		return nil, apperror.New("app.team.get_by_invite_id.finding.app_error",
+			"Unable to find the existing team.", "team_id="+req.GetTeamId(), http.StatusNotFound)
 	}
-	if _, err := b.user(req.GetUserId()); err != nil {
+	if _, ok := b.users.byID[req.GetUserId()]; !ok {
 		b.mu.Unlock()
-		return nil, err
+		return nil, userNotFound("user_id=" + req.GetUserId())
 	}
 	m, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
-	if !ok || m.GetDeleteAt() != 0 {
+	if !ok {
+		b.mu.Unlock()
+		return nil, apperror.New("api.team.remove_user_from_team.missing.app_error",
+			"The user does not appear to be part of this team.",
+			"team_id="+req.GetTeamId()+" user_id="+req.GetUserId(), http.StatusBadRequest)
+	}
+	if m.GetDeleteAt() != 0 {
+		// Upstream's store finds the past membership and removes it
+		// again; this backend refuses (docs/fidelity/teams.tsv).
 		b.mu.Unlock()
 		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
 	}

@@ -338,3 +338,34 @@ func TestTeamHooks(t *testing.T) {
 		t.Errorf("hook events = %v; want %v", got, want)
 	}
 }
+
+// TestDeleteTeamMemberFollowsTheAppLayer checks DeleteTeamMember's
+// refusals against the app layer that upstream's plugin API calls:
+// server/channels/app/plugin_api.go@004cacd4 (PluginAPI.DeleteTeamMember)
+// → server/channels/app/team.go@00e25d39 (App.RemoveUserFromTeam: a
+// missing team is app.team.get_by_invite_id.finding.app_error 404, a
+// missing user MissingAccountError 404; App.LeaveTeam: no membership is
+// api.team.remove_user_from_team.missing.app_error 400).
+func TestDeleteTeamMemberFollowsTheAppLayer(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	alice := create(t, b, newUser("alice"))
+	tests := []struct {
+		name           string
+		teamID, userID string
+		id             string
+		status         int
+	}{
+		{"missing team", newID(), alice.GetId(), "app.team.get_by_invite_id.finding.app_error", http.StatusNotFound},
+		{"malformed team id", "nope", alice.GetId(), "app.team.get_by_invite_id.finding.app_error", http.StatusNotFound},
+		{"missing user", team.GetId(), newID(), "app.user.missing_account.const", http.StatusNotFound},
+		{"never a member", team.GetId(), alice.GetId(), "api.team.remove_user_from_team.missing.app_error", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: tt.teamID, UserId: tt.userID})
+			wantAppErrorID(t, "DeleteTeamMember", err, tt.id, tt.status)
+		})
+	}
+}
