@@ -211,3 +211,31 @@ def test_update_user_roles(api: Any) -> None:
     assert unknown.value.error_id == "app.role.check_roles_exist.role_not_found"
     with pytest.raises(mp.NotFoundError):
         api.update_user_roles(UNKNOWN_ID, "system_user")
+
+
+@pytest.mark.parametrize(
+    ("lookup", "key", "error_id"),
+    [
+        ("get_user", "short", "app.user.missing_account.const"),
+        ("get_user_by_email", "", "app.user.missing_account.const"),
+        ("get_user_by_email", " gina@example.com", "app.user.missing_account.const"),
+        ("get_user_by_username", "nobody", "app.user.get_by_username.app_error"),
+        ("get_user_by_username", "", "app.user.get_by_username.app_error"),
+        ("get_user_by_username", "gina ", "app.user.get_by_username.app_error"),
+    ],
+)
+def test_user_lookup_misses_follow_the_app_layer(
+    api: Any, lookup: str, key: str, error_id: str
+) -> None:
+    """A miss is the app layer's 404 (App.GetUser, GetUserByEmail,
+    GetUserByUsername, server/channels/app/user.go@83b7daaffe3eb7318b7d86f2bafc6ac59c46c8d1),
+    never the REST handler's invalid parameter: the user store matches
+    "Email = lower(?)" and "Username = lower(?)", so case is ignored and
+    spaces are not
+    (server/channels/store/sqlstore/user_store.go@c3394c53460317bda6b3fe124dae970e206b5a4e).
+    """
+    api.create_user(new_user("gina"))
+    assert api.get_user_by_username("GINA").username == "gina"
+    with pytest.raises(mp.NotFoundError) as missed:
+        getattr(api, lookup)(key)
+    assert missed.value.error_id == error_id

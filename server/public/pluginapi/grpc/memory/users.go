@@ -195,11 +195,10 @@ func (b *Backend) DeleteUser(ctx context.Context, req *pluginpb.DeleteUserReques
 	return &pluginpb.DeleteUserResponse{}, nil
 }
 
-// GetUser returns a user by id.
+// GetUser returns a user by id. As upstream's App.GetUser, any id that
+// names no user, malformed ones included, is app.user.missing_account.const
+// (404): the id check is the REST handler's.
 func (b *Backend) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.users.byID[req.GetUserId()]
@@ -209,12 +208,12 @@ func (b *Backend) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*plu
 	return &pluginpb.GetUserResponse{User: sanitized(s.user)}, nil
 }
 
-// GetUserByEmail returns a user by email address, ignoring case.
+// GetUserByEmail returns a user by email address, ignoring case but not
+// spaces, as the user store's "Email = lower(?)"; an address that names no
+// user, the empty one included, is app.user.missing_account.const (404), as
+// App.GetUserByEmail answers.
 func (b *Backend) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
-	email := strings.ToLower(strings.TrimSpace(req.GetEmail()))
-	if email == "" {
-		return nil, invalidParam("email")
-	}
+	email := strings.ToLower(req.GetEmail())
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id, ok := b.users.byEmail[email]
@@ -224,17 +223,18 @@ func (b *Backend) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmail
 	return &pluginpb.GetUserByEmailResponse{User: sanitized(b.users.byID[id].user)}, nil
 }
 
-// GetUserByUsername returns a user by username, ignoring case.
+// GetUserByUsername returns a user by username, ignoring case but not
+// spaces, as the user store's "Username = lower(?)"; a name that names no
+// user, the empty one included, is app.user.get_by_username.app_error
+// (404), App.GetUserByUsername's id, not the missing account of GetUser.
 func (b *Backend) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
-	name := strings.ToLower(strings.TrimSpace(req.GetUsername()))
-	if name == "" {
-		return nil, invalidParam("username")
-	}
+	name := strings.ToLower(req.GetUsername())
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id, ok := b.users.byUsername[name]
 	if !ok {
-		return nil, userNotFound("username=" + name)
+		return nil, apperror.New("app.user.get_by_username.app_error",
+			"Unable to find the user.", "username="+name, http.StatusNotFound)
 	}
 	return &pluginpb.GetUserByUsernameResponse{User: sanitized(b.users.byID[id].user)}, nil
 }

@@ -120,7 +120,7 @@ func TestGetUserLookups(t *testing.T) {
 	_, err = b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: newID()})
 	wantAppError(t, "GetUser(unknown)", err, http.StatusNotFound)
 	_, err = b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: "short"})
-	wantAppError(t, "GetUser(malformed)", err, http.StatusBadRequest)
+	wantAppError(t, "GetUser(malformed)", err, http.StatusNotFound)
 	_, err = b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "nobody@example.com"})
 	wantAppError(t, "GetUserByEmail(unknown)", err, http.StatusNotFound)
 	_, err = b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "nobody"})
@@ -322,5 +322,79 @@ func TestDefaultNotifyProps(t *testing.T) {
 	}
 	if got := m.GetChannelMember().GetNotifyProps(); !maps.Equal(got, wantMember) {
 		t.Errorf("channel member notify props = %v; want %v", got, wantMember)
+	}
+}
+
+// TestUserLookupsFollowTheAppLayer checks the lookups' misses against the
+// app layer that upstream's plugin API calls
+// (server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace,
+// PluginAPI.GetUser, GetUserByEmail, GetUserByUsername), not the REST
+// handler's parameter checks: App.GetUser and App.GetUserByEmail answer a
+// store miss with app.user.missing_account.const (404), App.GetUserByUsername
+// with app.user.get_by_username.app_error (404)
+// (server/channels/app/user.go@83b7daaffe3eb7318b7d86f2bafc6ac59c46c8d1), and
+// the user store matches "Id = ?", "Email = lower(?)" and "Username = lower(?)"
+// (server/channels/store/sqlstore/user_store.go@c3394c53460317bda6b3fe124dae970e206b5a4e,
+// SqlUserStore.Get, GetByEmail, GetByUsername): a malformed id or an empty
+// key is a miss, case is ignored and spaces are not.
+func TestUserLookupsFollowTheAppLayer(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	create(t, b, newUser("gina"))
+	const missing, byUsername = "app.user.missing_account.const", "app.user.get_by_username.app_error"
+	for _, tc := range []struct {
+		name string
+		call func() error
+		id   string // "" when the lookup finds the user
+	}{
+		{"GetUser(malformed)", func() error {
+			_, err := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: "short"})
+			return err
+		}, missing},
+		{"GetUser(empty)", func() error {
+			_, err := b.GetUser(ctx, &pluginpb.GetUserRequest{})
+			return err
+		}, missing},
+		{"GetUserByEmail(unknown)", func() error {
+			_, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "nobody@example.com"})
+			return err
+		}, missing},
+		{"GetUserByEmail(empty)", func() error {
+			_, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{})
+			return err
+		}, missing},
+		{"GetUserByEmail(spaces)", func() error {
+			_, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: " gina@example.com"})
+			return err
+		}, missing},
+		{"GetUserByEmail(upper case)", func() error {
+			_, err := b.GetUserByEmail(ctx, &pluginpb.GetUserByEmailRequest{Email: "GINA@example.com"})
+			return err
+		}, ""},
+		{"GetUserByUsername(unknown)", func() error {
+			_, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "nobody"})
+			return err
+		}, byUsername},
+		{"GetUserByUsername(empty)", func() error {
+			_, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{})
+			return err
+		}, byUsername},
+		{"GetUserByUsername(spaces)", func() error {
+			_, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "gina "})
+			return err
+		}, byUsername},
+		{"GetUserByUsername(upper case)", func() error {
+			_, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "GINA"})
+			return err
+		}, ""},
+	} {
+		err := tc.call()
+		if tc.id == "" {
+			if err != nil {
+				t.Errorf("%s = %v; want the user", tc.name, err)
+			}
+			continue
+		}
+		wantAppErrorID(t, tc.name, err, tc.id, http.StatusNotFound)
 	}
 }
