@@ -510,12 +510,18 @@ func (b *Backend) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostReques
 	return &pluginpb.UpdatePostResponse{Post: proto.Clone(next).(*pluginpb.Post)}, nil
 }
 
-// editablePost returns a live post whose channel is not archived, as
-// App.UpdatePost requires. The caller holds the lock.
+// editablePost returns a live post that is not a system message and whose
+// channel is not archived, as App.UpdatePost requires, in its order. The
+// caller holds the lock.
 func (b *Backend) editablePost(postID string) (*pluginpb.Post, error) {
 	p, err := b.livePost(postID)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(p.GetType(), "system_") {
+		// model.Post.IsSystemMessage: the type has the "system_" prefix.
+		return nil, apperror.New("api.post.update_post.system_message.app_error",
+			"Cannot update a system message.", "id="+p.GetId(), http.StatusBadRequest)
 	}
 	if c, ok := b.channels.byID[p.GetChannelId()]; ok && c.GetDeleteAt() != 0 {
 		return nil, apperror.New("api.post.update_post.can_not_update_post_in_deleted.error",

@@ -386,3 +386,48 @@ func TestSidebar(t *testing.T) {
 	})
 	wantAppError(t, "UpdateChannelSidebarCategories(unknown)", err, http.StatusNotFound)
 }
+
+// TestUpdateSystemPost follows App.updatePostWithChannel
+// (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9),
+// which the plugin path's UpdatePost reaches: a system message (a type with
+// model.Post.IsSystemMessage's "system_" prefix) is refused with
+// api.post.update_post.system_message.app_error (400) before the channel's
+// archived check; a custom type is edited.
+func TestUpdateSystemPost(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	c := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "old", DisplayName: "Old", Type: channelOpen})
+	tests := []struct {
+		name     string
+		typ      string
+		archived bool
+		wantID   string
+	}{
+		{"system", "system_header_change", false, "api.post.update_post.system_message.app_error"},
+		{"system in archived channel", "system_header_change", true, "api.post.update_post.system_message.app_error"},
+		{"custom", "custom_poll", false, ""},
+		{"plain", "", false, ""},
+	}
+	for _, tt := range tests {
+		resp, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: c.GetId(), UserId: w.alice.GetId(), Message: tt.name, Type: tt.typ}})
+		if err != nil {
+			t.Fatalf("CreatePost(%s) = %v", tt.name, err)
+		}
+		if tt.archived {
+			if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: c.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = w.b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: &pluginpb.Post{Id: resp.GetPost().GetId(), Message: "edited", Type: tt.typ}})
+		if tt.wantID != "" {
+			wantErrorID(t, "UpdatePost("+tt.name+")", err, tt.wantID, http.StatusBadRequest)
+		} else if err != nil {
+			t.Errorf("UpdatePost(%s) = %v; want it edited", tt.name, err)
+		}
+		if tt.archived {
+			if _, err := w.b.RestoreChannel(ctx, &pluginpb.RestoreChannelRequest{ChannelId: c.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
