@@ -103,10 +103,12 @@ def test_kv_invalid_key(api: Any, key: str) -> None:
     assert caught.value.status_code == 400
     assert caught.value.where == "KVSet"
     assert api.kv_list(0, 10) == []
-    with pytest.raises(mp.ValidationError):
-        api.kv_get(key)
-    with pytest.raises(mp.ValidationError):
-        api.kv_delete(key)
+    # Upstream's KVGet and KVDelete validate no key: the store's Get finds
+    # nothing and PlatformService.DeletePluginKey deletes nothing
+    # (server/channels/app/platform/cluster.go@b1683404:PlatformService.DeletePluginKey,
+    # server/channels/store/sqlstore/plugin_store.go@86b60aad:SqlPluginStore.Get).
+    assert api.kv_get(key) is None
+    api.kv_delete(key)
     with pytest.raises(mp.ValidationError):
         api.kv_set_with_expiry(key, b"v", 10)
     with pytest.raises(mp.ValidationError):
@@ -175,8 +177,11 @@ def test_user_errors(api: Any) -> None:
     assert invalid.value.error_id == "model.user.is_valid.username.app_error"
     with pytest.raises(mp.ValidationError):
         api.get_users(UserGetOptions(active=True, inactive=True, per_page=5))
-    with pytest.raises(mp.ValidationError):
+    # A malformed id is a miss, as App.GetUser answers: the id check is the
+    # REST handler's (server/channels/app/user.go@83b7daaffe3eb7318b7d86f2bafc6ac59c46c8d1).
+    with pytest.raises(mp.NotFoundError) as malformed:
         api.get_user("not-an-id")
+    assert malformed.value.error_id == "app.user.missing_account.const"
 
 
 def test_not_found_carries_the_app_error(api: Any) -> None:
@@ -486,7 +491,8 @@ def test_megabyte_arguments_keep_their_error(
 def test_not_found_with_a_12_kib_username(api: Any) -> None:
     with pytest.raises(mp.NotFoundError) as caught:
         api.get_user_by_username("u" * 12 * 1024)
-    assert caught.value.error_id == "app.user.missing_account.const"
+    # App.GetUserByUsername's id (server/channels/app/user.go@83b7daaf).
+    assert caught.value.error_id == "app.user.get_by_username.app_error"
     assert len(caught.value.detailed_error) <= 512
 
 
