@@ -38,14 +38,23 @@ func (b *Backend) kvOf(pluginID string) kvStore {
 // setWithOptions is the one write path of the KV store; every KV setter
 // goes through it, as every setter of the Mattermost server goes through
 // SetPluginKeyWithOptions.
+//
+// Its checks come in upstream's order (PlatformService.SetPluginKeyWithOptions,
+// then SqlPluginStore.SetWithOptions): the options first, then the key. An
+// atomic set of no value with no old value is upstream's CompareAndSet of a
+// nil value, which is a CompareAndDelete of a nil old value: it answers
+// false and changes nothing.
 func (b *Backend) setWithOptions(pluginID, key string, value []byte, opts *pluginpb.PluginKVSetOptions) (bool, error) {
-	if err := validateKey(key); err != nil {
-		return false, err
-	}
 	atomic, oldValue := opts.GetAtomic(), opts.GetOldValue()
 	if !atomic && oldValue != nil {
 		return false, apperror.New("model.plugin_kvset_options.is_valid.old_value.app_error",
 			"Only atomic set operations may have an old value.", "", http.StatusBadRequest)
+	}
+	if err := validateKey(key); err != nil {
+		return false, err
+	}
+	if atomic && value == nil && oldValue == nil {
+		return false, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -121,11 +130,9 @@ func (b *Backend) KVCompareAndDelete(ctx context.Context, req *pluginpb.KVCompar
 	return &pluginpb.KVCompareAndDeleteResponse{Success: true}, nil
 }
 
-// KVGet reads a key.
+// KVGet reads a key. Like upstream's store lookup it checks no key: a key
+// that could not have been stored is simply not found.
 func (b *Backend) KVGet(ctx context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
-	if err := validateKey(req.GetKey()); err != nil {
-		return nil, err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	value, ok := b.kvOf(b.caller(ctx)).lookup(req.GetKey(), b.nowMillis())
@@ -135,11 +142,13 @@ func (b *Backend) KVGet(ctx context.Context, req *pluginpb.KVGetRequest) (*plugi
 	return &pluginpb.KVGetResponse{Value: bytes.Clone(value)}, nil
 }
 
-// KVDelete deletes a key.
+// KVDelete deletes a key. Like upstream's PlatformService.DeletePluginKey,
+// which deletes by key without validating it, it checks no key: deleting a
+// key that could not have been stored succeeds and changes nothing.
 func (b *Backend) KVDelete(ctx context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
-	if _, err := b.setWithOptions(b.caller(ctx), req.GetKey(), nil, nil); err != nil {
-		return nil, err
-	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.kvOf(b.caller(ctx)), req.GetKey())
 	return &pluginpb.KVDeleteResponse{}, nil
 }
 

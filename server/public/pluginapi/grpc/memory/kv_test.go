@@ -107,6 +107,9 @@ func TestKVStoredValueIsCopied(t *testing.T) {
 	}
 }
 
+// TestKVInvalidKeys checks the writes that validate the key: those that
+// reach model.PluginKeyValue.IsValid in upstream's store (KVGet and KVDelete
+// do not: TestKVFollowsTheAppLayer).
 func TestKVInvalidKeys(t *testing.T) {
 	b, _ := newTestBackend(t)
 	ctx := context.Background()
@@ -114,14 +117,10 @@ func TestKVInvalidKeys(t *testing.T) {
 	for _, key := range []string{"", long} {
 		_, err := b.KVSet(ctx, &pluginpb.KVSetRequest{Key: key, Value: []byte("v")})
 		wantAppError(t, "KVSet", err, http.StatusBadRequest)
-		_, err = b.KVGet(ctx, &pluginpb.KVGetRequest{Key: key})
-		wantAppError(t, "KVGet", err, http.StatusBadRequest)
 		_, err = b.KVCompareAndSet(ctx, &pluginpb.KVCompareAndSetRequest{Key: key})
 		wantAppError(t, "KVCompareAndSet", err, http.StatusBadRequest)
 		_, err = b.KVCompareAndDelete(ctx, &pluginpb.KVCompareAndDeleteRequest{Key: key, OldValue: []byte("v")})
 		wantAppError(t, "KVCompareAndDelete", err, http.StatusBadRequest)
-		_, err = b.KVDelete(ctx, &pluginpb.KVDeleteRequest{Key: key})
-		wantAppError(t, "KVDelete", err, http.StatusBadRequest)
 	}
 	// 150 runes of several bytes each are fine.
 	set(t, b, strings.Repeat("é", keyMaxRunes), []byte("v"))
@@ -393,4 +392,64 @@ func TestExpiryTime(t *testing.T) {
 			t.Errorf("expiryTime(%d, %d) = %d; want %d", tt.now, tt.seconds, got, tt.want)
 		}
 	}
+}
+
+// TestKVFollowsTheAppLayer checks the KV rules of upstream's plugin path:
+//   - KVGet and KVDelete check no key: PlatformService.DeletePluginKey
+//     deletes by key and the store's Get looks it up, neither validating it
+//     (server/channels/app/platform/cluster.go@b1683404:PlatformService.DeletePluginKey,
+//     server/channels/store/sqlstore/plugin_store.go@86b60aad:SqlPluginStore.Get,
+//     SqlPluginStore.Delete); they refused with model.plugin_key_value.is_valid.key.app_error;
+//   - an old value without atomic is refused before the key is checked, as
+//     PlatformService.SetPluginKeyWithOptions checks options.IsValid before
+//     the store checks the key (cluster.go@b1683404; plugin_store.go@86b60aad:SqlPluginStore.SetWithOptions);
+//   - an atomic set of no value with no old value answers false and leaves
+//     the key alone: SqlPluginStore.CompareAndSet of a nil value is a
+//     CompareAndDelete, which answers false for a nil old value
+//     (plugin_store.go@86b60aad:SqlPluginStore.CompareAndSet, SqlPluginStore.CompareAndDelete);
+//     it answered true.
+func TestKVFollowsTheAppLayer(t *testing.T) {
+	long := strings.Repeat("é", keyMaxRunes+1)
+	t.Run("KVGet and KVDelete check no key", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		ctx := context.Background()
+		for _, key := range []string{"", long} {
+			resp, err := b.KVGet(ctx, &pluginpb.KVGetRequest{Key: key})
+			if err != nil || resp.Value != nil {
+				t.Errorf("KVGet(%d runes) = %v, %v; want no value and no error", len([]rune(key)), resp.GetValue(), err)
+			}
+			if _, err := b.KVDelete(ctx, &pluginpb.KVDeleteRequest{Key: key}); err != nil {
+				t.Errorf("KVDelete(%d runes) = %v; want nil", len([]rune(key)), err)
+			}
+		}
+	})
+	t.Run("options are checked before the key", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		_, err := b.KVSetWithOptions(context.Background(), &pluginpb.KVSetWithOptionsRequest{
+			Key: "", Value: []byte("v"), Options: &pluginpb.PluginKVSetOptions{OldValue: []byte("x")},
+		})
+		appErr, ok := err.(*apperror.Error)
+		if !ok || appErr.ID != "model.plugin_kvset_options.is_valid.old_value.app_error" {
+			t.Fatalf("KVSetWithOptions(empty key, old value without atomic) = %v; want model.plugin_kvset_options.is_valid.old_value.app_error", err)
+		}
+	})
+	t.Run("an atomic set of nothing over nothing is false", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		ctx := context.Background()
+		cas, err := b.KVCompareAndSet(ctx, &pluginpb.KVCompareAndSetRequest{Key: "absent"})
+		if err != nil || cas.GetSuccess() {
+			t.Errorf("KVCompareAndSet(absent, nil, nil) = %v, %v; want false", cas.GetSuccess(), err)
+		}
+		opts, err := b.KVSetWithOptions(ctx, &pluginpb.KVSetWithOptionsRequest{Key: "absent", Options: &pluginpb.PluginKVSetOptions{Atomic: true}})
+		if err != nil || opts.GetSuccess() {
+			t.Errorf("KVSetWithOptions(absent, nil, atomic, no old value) = %v, %v; want false", opts.GetSuccess(), err)
+		}
+		set(t, b, "k", []byte("v"))
+		if cas, err := b.KVCompareAndSet(ctx, &pluginpb.KVCompareAndSetRequest{Key: "k"}); err != nil || cas.GetSuccess() {
+			t.Errorf("KVCompareAndSet(k, nil, nil) = %v, %v; want false", cas.GetSuccess(), err)
+		}
+		if v := get(t, b, "k"); !bytes.Equal(v, []byte("v")) {
+			t.Errorf("KVGet(k) = %q; want v untouched", v)
+		}
+	})
 }
