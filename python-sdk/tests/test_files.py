@@ -43,8 +43,12 @@ def test_upload_and_download(api: Any) -> None:
 
 def test_upload_failures(api: Any) -> None:
     room = make_room(api)
-    with pytest.raises(mp.NotFoundError):
-        api.upload_file(b"x", UNKNOWN_ID, "x.txt")
+    # server/channels/app/file.go@deb347e7:App.UploadFileForUserAndTeam: a
+    # channel that App.GetChannel does not find is a 400 of its own.
+    for channel_id in (UNKNOWN_ID, "bad-id"):
+        with pytest.raises(mp.ValidationError) as channel:
+            api.upload_file(b"x", channel_id, "x.txt")
+        assert channel.value.error_id == "api.file.upload_file.incorrect_channelId.app_error"
     with pytest.raises(mp.ValidationError) as name:
         api.upload_file(b"x", room.town.id, "../escape.txt")
     assert name.value.error_id == "api.file.upload_file.bad_filename.app_error"
@@ -101,6 +105,31 @@ def test_download_failures(api: Any) -> None:
         api.get_file_info(UNKNOWN_ID)
 
 
+def test_a_malformed_file_id_is_not_found(api: Any) -> None:
+    """Upstream looks any id up in the store, a malformed one too.
+
+    server/channels/app/file.go@deb347e7:Server.getFileInfo (GetFileInfo,
+    GetFile, SetFileSearchableContent; PluginAPI.GetFileLink and
+    App.CopyFileInfos the same way) and
+    server/channels/store/sqlstore/file_info_store.go@f6a2f45f:SqlFileInfoStore.get:
+    no row is app.file_info.get.app_error, 404.
+    """
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["FileSettings"]["EnablePublicLink"] = True
+    api.save_config(cfg.to_model())
+    calls: list[tuple[str, tuple[Any, ...]]] = [
+        ("get_file_info", ("bad-id",)),
+        ("get_file", ("bad-id",)),
+        ("set_file_searchable_content", ("bad-id", "x")),
+        ("get_file_link", ("bad-id",)),
+        ("copy_file_infos", (UNKNOWN_ID, ["bad-id"])),
+    ]
+    for name, args in calls:
+        with pytest.raises(mp.NotFoundError) as missing:
+            getattr(api, name)(*args)
+        assert missing.value.error_id == "app.file_info.get.app_error", name
+
+
 def test_file_infos(api: Any) -> None:
     room = make_room(api)
     small = api.upload_file(b"x", room.town.id, "small.txt")
@@ -112,8 +141,26 @@ def test_file_infos(api: Any) -> None:
     ]
     elsewhere = api.get_file_infos(0, 10, GetFileInfosOptions(channel_ids=[UNKNOWN_ID]))
     assert elsewhere == []
-    with pytest.raises(mp.ValidationError):
-        api.get_file_infos(0, 10, GetFileInfosOptions(sort_by="Name"))
+
+
+def test_file_infos_follow_the_store(api: Any) -> None:
+    """server/channels/store/sqlstore/file_info_store.go@f6a2f45f:SqlFileInfoStore.GetWithOptions.
+
+    Its errors become app.file_info.get_with_options.app_error (400) in
+    server/channels/app/file.go@deb347e7:App.GetFileInfos; a per_page of 0
+    answers an empty page before sort_by is read; the id breaks ties,
+    ascending whatever the direction.
+    """
+    room = make_room(api)
+    same = [api.upload_file(b"x" * 7, room.town.id, f"same{i}.txt") for i in range(3)]
+    ids = sorted(f.id for f in same)
+    by_size = api.get_file_infos(0, 10, GetFileInfosOptions(sort_by="Size", sort_descending=True))
+    assert [f.id for f in by_size] == ids
+    for page, per_page, sort_by in ((0, 10, "Name"), (0, -1, ""), (-1, 10, "")):
+        with pytest.raises(mp.ValidationError) as bad:
+            api.get_file_infos(page, per_page, GetFileInfosOptions(sort_by=sort_by))
+        assert bad.value.error_id == "app.file_info.get_with_options.app_error"
+    assert api.get_file_infos(0, 0, GetFileInfosOptions(sort_by="Name")) == []
 
 
 def test_copy_file_infos_and_searchable_content(api: Any) -> None:
@@ -122,11 +169,41 @@ def test_copy_file_infos_and_searchable_content(api: Any) -> None:
     [copy_id] = api.copy_file_infos(room.alice.id, [info.id])
     copy = api.get_file_info(copy_id)
     assert copy.creator_id == room.alice.id and copy.path == info.path
+    # server/channels/app/file.go@deb347e7:App.CopyFileInfos: the copy has
+    # no post and no channel.
+    assert (copy.post_id, copy.channel_id) == ("", "")
     assert api.get_file(copy_id) == b"report"
+    # server/channels/store/sqlstore/file_info_store.go@f6a2f45f:SqlFileInfoStore.SetContent
+    # sets the content alone.
+    before = api.get_file_info(info.id)
     api.set_file_searchable_content(info.id, "quarterly report")
-    assert api.get_file_info(info.id).content == "quarterly report"
+    after = api.get_file_info(info.id)
+    assert after.content == "quarterly report" and after.update_at == before.update_at
     with pytest.raises(mp.NotFoundError):
         api.copy_file_infos(room.alice.id, [UNKNOWN_ID])
+
+
+def test_copy_file_infos_follows_the_app_layer(api: Any) -> None:
+    """server/channels/app/file.go@deb347e7:App.CopyFileInfos, file by file.
+
+    It looks the file up first, then saves the copy, which
+    server/public/model/file_info.go@25e0a9bd:FileInfo.IsValid checks: a
+    user id that is neither an id nor "nouser" is refused there; the
+    copies saved before a failure stay.
+    """
+    room = make_room(api)
+    info = api.upload_file(b"report", room.town.id, "report.txt")
+    with pytest.raises(mp.NotFoundError):
+        api.copy_file_infos("bad-user", [UNKNOWN_ID])
+    with pytest.raises(mp.ValidationError) as bad_user:
+        api.copy_file_infos("bad-user", [info.id])
+    assert bad_user.value.error_id == "model.file_info.is_valid.user_id.app_error"
+    [nouser] = api.copy_file_infos("nouser", [info.id])
+    assert api.get_file_info(nouser).creator_id == "nouser"
+    with pytest.raises(mp.NotFoundError):
+        api.copy_file_infos(room.alice.id, [info.id, UNKNOWN_ID])
+    mine = api.get_file_infos(0, 10, GetFileInfosOptions(user_ids=[room.alice.id]))
+    assert [f.name for f in mine] == ["report.txt"]
     with pytest.raises(mp.NotFoundError):
         api.set_file_searchable_content(UNKNOWN_ID, "x")
 

@@ -96,6 +96,12 @@ func (b *Backend) UploadFile(stream pluginpb.PluginAPI_UploadFileServer) error {
 	root, rootErr := b.fileRoot()
 	limit := b.maxFileSize()
 	b.mu.Unlock()
+	if err != nil && head.GetChannelId() != "" {
+		// Upstream's App.UploadFileForUserAndTeam: a channel id that
+		// App.GetChannel does not find, a malformed one included.
+		return apperror.New("api.file.upload_file.incorrect_channelId.app_error", "Unable to upload the file: incorrect channel id.",
+			"channel_id="+apperror.Truncate(head.GetChannelId(), apperror.MaxShortBytes), http.StatusBadRequest)
+	}
 	if err != nil {
 		return err
 	}
@@ -148,14 +154,23 @@ func chunksOf[T interface{ GetHead() H }, H comparable](recv func() (T, error), 
 	}
 }
 
-// liveFile returns the info of a live file. The caller holds the lock.
+// liveFile returns the info of a live file, refusing a malformed id as
+// invalid. The caller holds the lock.
 func (b *Backend) liveFile(fileID string) (*pluginpb.FileInfo, error) {
 	if !isValidID(fileID) {
 		return nil, invalidParam("file_id")
 	}
+	return b.storedFile(fileID)
+}
+
+// storedFile returns the info of a live file as upstream's file info
+// store does (SqlFileInfoStore.get: Id = ? AND DeleteAt = 0): any id that
+// names no live file, a malformed one included, is not found. The caller
+// holds the lock.
+func (b *Backend) storedFile(fileID string) (*pluginpb.FileInfo, error) {
 	info, ok := b.files.infos[fileID]
 	if !ok || info.GetDeleteAt() != 0 {
-		return nil, fileNotFound(fileID)
+		return nil, fileNotFound(apperror.Truncate(fileID, apperror.MaxShortBytes))
 	}
 	return info, nil
 }
@@ -163,7 +178,7 @@ func (b *Backend) liveFile(fileID string) (*pluginpb.FileInfo, error) {
 // GetFile streams a file's data in chunks.
 func (b *Backend) GetFile(req *pluginpb.GetFileRequest, stream pluginpb.PluginAPI_GetFileServer) error {
 	b.mu.Lock()
-	info, err := b.liveFile(req.GetFileId())
+	info, err := b.storedFile(req.GetFileId())
 	root := b.files.root
 	b.mu.Unlock()
 	if err != nil {
@@ -191,7 +206,7 @@ func (b *Backend) ReadFile(req *pluginpb.ReadFileRequest, stream pluginpb.Plugin
 func (b *Backend) GetFileInfo(_ context.Context, req *pluginpb.GetFileInfoRequest) (*pluginpb.GetFileInfoResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	info, err := b.liveFile(req.GetFileId())
+	info, err := b.storedFile(req.GetFileId())
 	if err != nil {
 		return nil, err
 	}
@@ -201,12 +216,24 @@ func (b *Backend) GetFileInfo(_ context.Context, req *pluginpb.GetFileInfoReques
 // GetFileInfos returns one page of the file infos that the options
 // select, by creation time or size.
 func (b *Backend) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRequest) (*pluginpb.GetFileInfosResponse, error) {
+	// Upstream's SqlFileInfoStore.GetWithOptions, whose errors
+	// App.GetFileInfos turns into app.file_info.get_with_options.app_error
+	// (400): a negative per_page, then a negative page; a per_page of 0 is
+	// an empty page, before sort_by is read; sort_by is "CreateAt" (the
+	// default) or "Size", in either direction, then the id ascending.
 	o := req.GetOpt()
-	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
-		return nil, err
+	badOption := func(what string) error {
+		return apperror.New("app.file_info.get_with_options.app_error", "Unable to get the file infos: invalid "+what+".", "", http.StatusBadRequest)
 	}
-	if o.GetSortBy() != "" && o.GetSortBy() != "CreateAt" && o.GetSortBy() != "Size" {
-		return nil, apperror.New("api.file.get_file_infos.sort_by.app_error", `Invalid sort_by: "CreateAt" or "Size".`, "", http.StatusBadRequest)
+	switch {
+	case req.GetPerPage() < 0:
+		return nil, badOption("per_page")
+	case req.GetPage() < 0:
+		return nil, badOption("page")
+	case req.GetPerPage() == 0:
+		return &pluginpb.GetFileInfosResponse{}, nil
+	case o.GetSortBy() != "" && o.GetSortBy() != "CreateAt" && o.GetSortBy() != "Size":
+		return nil, badOption("sort_by")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -226,38 +253,38 @@ func (b *Backend) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRequ
 		if o.GetSortBy() == "Size" {
 			c = cmp.Compare(x.GetSize(), y.GetSize())
 		}
-		c = cmp.Or(c, cmp.Compare(x.GetId(), y.GetId()))
 		if o.GetSortDescending() {
-			return -c
+			c = -c
 		}
-		return c
+		return cmp.Or(c, cmp.Compare(x.GetId(), y.GetId()))
 	})
 	return &pluginpb.GetFileInfosResponse{FileInfos: page(out, req.GetPage(), req.GetPerPage())}, nil
 }
 
 // CopyFileInfos copies file infos for a user, pointing at the same data,
-// as Mattermost does when a post is copied.
+// as upstream's App.CopyFileInfos does: file by file, it looks the file up
+// (not found: app.file_info.get.app_error), gives the copy a new id, the
+// user as creator, one time for all the copies and no post or channel, and
+// saves it, which FileInfo.IsValid checks (a user id that is neither an id
+// nor "nouser": model.file_info.is_valid.user_id.app_error). The copies
+// saved before a failure stay, as upstream's do.
 func (b *Backend) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfosRequest) (*pluginpb.CopyFileInfosResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var copies []*pluginpb.FileInfo
+	now := b.nowMillis()
+	var ids []string
 	for _, id := range req.GetFileIds() {
-		info, err := b.liveFile(id)
+		info, err := b.storedFile(id)
 		if err != nil {
 			return nil, err
 		}
+		if !isValidID(req.GetUserId()) && req.GetUserId() != uploadNoUserID {
+			return nil, apperror.New("model.file_info.is_valid.user_id.app_error", "Invalid value for user_id.", "", http.StatusBadRequest)
+		}
 		c := proto.Clone(info).(*pluginpb.FileInfo)
-		now := b.nowMillis()
-		c.Id, c.CreatorId, c.PostId, c.CreateAt, c.UpdateAt = newID(), req.GetUserId(), "", now, now
-		copies = append(copies, c)
-	}
-	ids := make([]string, len(copies))
-	for i, c := range copies {
+		c.Id, c.CreatorId, c.PostId, c.ChannelId, c.CreateAt, c.UpdateAt = newID(), req.GetUserId(), "", "", now, now
 		b.files.infos[c.GetId()] = c
-		ids[i] = c.GetId()
+		ids = append(ids, c.GetId())
 	}
 	return &pluginpb.CopyFileInfosResponse{FileIds: ids}, nil
 }
@@ -266,13 +293,13 @@ func (b *Backend) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfosRe
 func (b *Backend) SetFileSearchableContent(_ context.Context, req *pluginpb.SetFileSearchableContentRequest) (*pluginpb.SetFileSearchableContentResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	info, err := b.liveFile(req.GetFileId())
+	info, err := b.storedFile(req.GetFileId())
 	if err != nil {
 		return nil, err
 	}
 	c := proto.Clone(info).(*pluginpb.FileInfo)
+	// Upstream's SqlFileInfoStore.SetContent sets Content alone.
 	c.Content = req.GetContent()
-	c.UpdateAt = b.nowMillis()
 	b.files.infos[c.GetId()] = c
 	return &pluginpb.SetFileSearchableContentResponse{}, nil
 }
@@ -285,7 +312,7 @@ func (b *Backend) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkReques
 	if !b.configBool("FileSettings", "EnablePublicLink") {
 		return nil, apperror.New("plugin_api.get_file_link.disabled.app_error", "Public links are disabled.", "", http.StatusNotImplemented)
 	}
-	info, err := b.liveFile(req.GetFileId())
+	info, err := b.storedFile(req.GetFileId())
 	if err != nil {
 		return nil, err
 	}
