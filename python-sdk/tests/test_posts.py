@@ -134,18 +134,24 @@ def test_channel_listings_and_paging(api: Any) -> None:
 
 
 def test_channel_listing_failures(api: Any) -> None:
+    # Upstream's listings go to the store without looking the channel or the
+    # anchor up (server/channels/app/post.go@004340fa: GetPostsSince,
+    # GetPostsPage, GetPostsBeforePost, GetPostsAfterPost;
+    # sqlstore/post_store.go@1a6a3a0d: GetPosts refuses per_page > 1000,
+    # getPostsAround a negative page or per_page): unknown ones list nothing.
     room = make_room(api)
     post = say(api, room, room.alice, "only")
-    with pytest.raises(mp.NotFoundError):
-        api.get_posts_for_channel(UNKNOWN_ID, 0, 10)
+    assert list(api.get_posts_for_channel(UNKNOWN_ID, 0, 10).order) == []
+    assert list(api.get_posts_since(UNKNOWN_ID, 0).order) == []
+    assert list(api.get_posts_before(room.town.id, UNKNOWN_ID, 0, 10).order) == []
     with pytest.raises(mp.ValidationError):
         api.get_posts_for_channel(room.town.id, -1, 10)
-    with pytest.raises(mp.NotFoundError):
-        api.get_posts_since(UNKNOWN_ID, 0)
-    with pytest.raises(mp.NotFoundError):
-        api.get_posts_before(room.town.id, UNKNOWN_ID, 0, 10)
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError) as too_many:
+        api.get_posts_for_channel(room.town.id, 0, 1001)
+    assert too_many.value.error_id == "app.post.get_posts.app_error"
+    with pytest.raises(mp.ValidationError) as negative:
         api.get_posts_after(room.town.id, post.id, 0, -1)
+    assert negative.value.error_id == "app.post.get_posts_around.get.app_error"
 
 
 def test_search_posts_in_team(api: Any) -> None:

@@ -365,53 +365,52 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// channelForPosts checks the channel of a post listing. The caller holds
-// the lock.
-func (b *Backend) channelForPosts(channelID string) error {
-	_, err := b.channel(channelID)
-	return err
-}
+// postsMaxPerPage is the largest page of SqlPostStore.GetPosts.
+const postsMaxPerPage = 1000
 
 // GetPostsSince returns the posts of a channel created, edited or deleted
-// after a time, so that a client can bring its copy up to date.
+// after a time, so that a client can bring its copy up to date. As
+// upstream's store query, it does not look the channel up: an unknown
+// channel has no posts.
 func (b *Backend) GetPostsSince(_ context.Context, req *pluginpb.GetPostsSinceRequest) (*pluginpb.GetPostsSinceResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.channelForPosts(req.GetChannelId()); err != nil {
-		return nil, err
-	}
 	posts := b.posts.inChannel(req.GetChannelId(), func(p *pluginpb.Post) bool { return p.GetUpdateAt() > req.GetTime() })
 	return &pluginpb.GetPostsSinceResponse{PostList: b.posts.list(posts)}, nil
 }
 
 // GetPostsForChannel returns one page of a channel's live posts, newest
-// first.
+// first. As upstream's store query, it does not look the channel up (an
+// unknown channel has no posts) and refuses a page of more than 1000 posts.
 func (b *Backend) GetPostsForChannel(_ context.Context, req *pluginpb.GetPostsForChannelRequest) (*pluginpb.GetPostsForChannelResponse, error) {
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
+	if req.GetPerPage() > postsMaxPerPage {
+		return nil, apperror.New("app.post.get_posts.app_error", "Invalid paging: per_page must be at most 1000.",
+			"per_page="+itoa(int(req.GetPerPage())), http.StatusBadRequest)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.channelForPosts(req.GetChannelId()); err != nil {
-		return nil, err
-	}
 	posts := page(b.posts.inChannel(req.GetChannelId(), live), req.GetPage(), req.GetPerPage())
 	return &pluginpb.GetPostsForChannelResponse{PostList: b.posts.list(posts)}, nil
 }
 
 // around returns one page of a channel's live posts before or after a
 // post: pages count from the post outward, and each page lists its posts
-// newest first. The caller holds the lock.
+// newest first. As upstream's store query (posts whose create_at is before
+// or after the anchor's), it looks up neither the channel nor the anchor's
+// channel: an unknown channel or anchor gives an empty list. The caller
+// holds the lock.
 func (b *Backend) around(channelID, postID string, pageNum, perPage int32, before bool) (*pluginpb.PostList, error) {
-	if err := validatePaging(pageNum, perPage); err != nil {
-		return nil, err
-	}
-	if err := b.channelForPosts(channelID); err != nil {
-		return nil, err
+	if pageNum < 0 || perPage < 0 {
+		return nil, apperror.New("app.post.get_posts_around.get.app_error",
+			"Invalid paging: page and per_page must not be negative.",
+			"page="+itoa(int(pageNum))+" per_page="+itoa(int(perPage)), http.StatusBadRequest)
 	}
 	anchor, ok := b.posts.byID[postID]
-	if !ok || anchor.GetChannelId() != channelID {
-		return nil, postNotFound(postID)
+	if !ok {
+		return b.posts.list(nil), nil
 	}
 	all := b.posts.inChannel(channelID, live) // newest first
 	i := slices.IndexFunc(all, func(p *pluginpb.Post) bool { return newestFirst(p, anchor) >= 0 })

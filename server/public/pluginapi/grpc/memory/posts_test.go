@@ -431,3 +431,97 @@ func TestUpdateSystemPost(t *testing.T) {
 		}
 	}
 }
+
+// TestPostListingsFollowTheStore follows the listings the plugin path
+// reaches: App.GetPostsSince, GetPostsPage, GetPostsBeforePost and
+// GetPostsAfterPost (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9)
+// go straight to the store without looking the channel up, and
+// SqlPostStore's queries (server/channels/store/sqlstore/post_store.go@1a6a3a0d6d2d85b5b3399135434ffa5a28452cc5:
+// GetPostsSince, GetPosts, getPostsAround) select by channel id and by the
+// anchor's create_at: an unknown channel or anchor gives an empty list, an
+// anchor in another channel still places the page by its create_at;
+// GetPosts refuses per_page > 1000 (app.post.get_posts.app_error, 400) and
+// getPostsAround a negative page or per_page
+// (app.post.get_posts_around.get.app_error, 400).
+func TestPostListingsFollowTheStore(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	var ids []string // oldest first
+	for i := range 3 {
+		w.clock.Advance(10 * time.Millisecond) // no ties on create_at
+		ids = append(ids, w.post(t, w.alice, fmt.Sprint("post ", i), "").GetId())
+	}
+	other := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "other", DisplayName: "Other", Type: channelOpen})
+	// An anchor in another channel, between ids[0] and ids[1] in time.
+	elsewhere, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: other.GetId(), UserId: w.alice.GetId(), Message: "elsewhere",
+		CreateAt: w.b.posts.byID[ids[1]].GetCreateAt() - 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchorElsewhere := elsewhere.GetPost().GetId()
+	unknown := newID()
+	lists := []struct {
+		name string
+		call func() (*pluginpb.PostList, error)
+		want []string
+	}{
+		{"GetPostsSince(unknown channel)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsSince(ctx, &pluginpb.GetPostsSinceRequest{ChannelId: unknown})
+			return r.GetPostList(), err
+		}, nil},
+		{"GetPostsForChannel(unknown channel)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: unknown, PerPage: 10})
+			return r.GetPostList(), err
+		}, nil},
+		{"GetPostsBefore(unknown channel)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: unknown, PostId: ids[2], PerPage: 10})
+			return r.GetPostList(), err
+		}, nil},
+		{"GetPostsBefore(unknown anchor)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: w.town.GetId(), PostId: unknown, PerPage: 10})
+			return r.GetPostList(), err
+		}, nil},
+		{"GetPostsAfter(unknown anchor)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsAfter(ctx, &pluginpb.GetPostsAfterRequest{ChannelId: w.town.GetId(), PostId: unknown, PerPage: 10})
+			return r.GetPostList(), err
+		}, nil},
+		{"GetPostsBefore(anchor in another channel)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: w.town.GetId(), PostId: anchorElsewhere, PerPage: 10})
+			return r.GetPostList(), err
+		}, []string{ids[0]}},
+		{"GetPostsAfter(anchor in another channel)", func() (*pluginpb.PostList, error) {
+			r, err := w.b.GetPostsAfter(ctx, &pluginpb.GetPostsAfterRequest{ChannelId: w.town.GetId(), PostId: anchorElsewhere, PerPage: 10})
+			return r.GetPostList(), err
+		}, []string{ids[2], ids[1]}},
+	}
+	for _, tt := range lists {
+		l, err := tt.call()
+		if err != nil || fmt.Sprint(l.GetOrder()) != fmt.Sprint(tt.want) {
+			t.Errorf("%s = %v, %v; want order %v", tt.name, l.GetOrder(), err, tt.want)
+		}
+	}
+	refusals := []struct {
+		name string
+		call func() error
+		id   string
+	}{
+		{"GetPostsForChannel(per_page 1001)", func() error {
+			_, err := w.b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: w.town.GetId(), PerPage: 1001})
+			return err
+		}, "app.post.get_posts.app_error"},
+		{"GetPostsBefore(page -1)", func() error {
+			_, err := w.b.GetPostsBefore(ctx, &pluginpb.GetPostsBeforeRequest{ChannelId: w.town.GetId(), PostId: ids[2], Page: -1, PerPage: 10})
+			return err
+		}, "app.post.get_posts_around.get.app_error"},
+		{"GetPostsAfter(per_page -1)", func() error {
+			_, err := w.b.GetPostsAfter(ctx, &pluginpb.GetPostsAfterRequest{ChannelId: w.town.GetId(), PostId: ids[0], PerPage: -1})
+			return err
+		}, "app.post.get_posts_around.get.app_error"},
+	}
+	for _, tt := range refusals {
+		wantErrorID(t, tt.name, tt.call(), tt.id, http.StatusBadRequest)
+	}
+	if r, err := w.b.GetPostsForChannel(ctx, &pluginpb.GetPostsForChannelRequest{ChannelId: w.town.GetId(), PerPage: 1000}); err != nil || len(r.GetPostList().GetOrder()) != 3 {
+		t.Errorf("GetPostsForChannel(per_page 1000) = %v, %v; want the 3 posts", r, err)
+	}
+}
