@@ -166,8 +166,11 @@ def test_direct_channel(api: Any) -> None:
     assert dm.name == "__".join(sorted([w.alice.id, w.bob.id]))
     assert api.get_direct_channel(w.alice.id, w.bob.id) == dm
     assert {m.user_id for m in api.get_channel_members(dm.id, 0, 10)} == {w.alice.id, w.bob.id}
-    with pytest.raises(mp.NotFoundError):
+    # App.createDirectChannel answers a user it cannot find with invalid_user
+    # (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1).
+    with pytest.raises(mp.ValidationError) as unknown:
         api.get_direct_channel(w.alice.id, UNKNOWN_ID)
+    assert unknown.value.error_id == "api.channel.create_direct_channel.invalid_user.app_error"
 
 
 def test_group_channel(api: Any) -> None:
@@ -179,8 +182,12 @@ def test_group_channel(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as size:
         api.get_group_channel(ids[:2])
     assert size.value.error_id == "api.channel.create_group.bad_size.app_error"
-    with pytest.raises(mp.NotFoundError):
-        api.get_group_channel([*ids[:2], UNKNOWN_ID])
+    # App.createGroupChannel (channel.go@003a6338e610a19a11c49c3da64832306033b4c1):
+    # fewer profiles than ids, for an unknown user or a repeat, is bad_user.
+    for users in ([*ids[:2], UNKNOWN_ID], [*ids, ids[0]]):
+        with pytest.raises(mp.ValidationError) as bad:
+            api.get_group_channel(users)
+        assert bad.value.error_id == "api.channel.create_group.bad_user.app_error"
 
 
 def test_archive_direct_and_group_channels(api: Any) -> None:

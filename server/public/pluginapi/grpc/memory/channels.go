@@ -20,13 +20,15 @@ func channelNotFound(details string) *apperror.Error {
 	return apperror.New("app.channel.get.existing.app_error", "Unable to find the existing channel.", details, http.StatusNotFound)
 }
 
-// channel returns the stored channel channelID, or NOT_FOUND.
+// channel returns the stored channel channelID, or NOT_FOUND. As
+// upstream's App.GetChannel (the store's Get), it has no id format check:
+// a malformed id is simply not found; the details do not echo it.
 func (b *Backend) channel(channelID string) (*pluginpb.Channel, error) {
-	if !isValidID(channelID) {
-		return nil, invalidParam("channel_id")
-	}
 	c, ok := b.channels.byID[channelID]
 	if !ok {
+		if !isValidID(channelID) {
+			return nil, channelNotFound("")
+		}
 		return nil, channelNotFound("channel_id=" + channelID)
 	}
 	return c, nil
@@ -246,9 +248,8 @@ func (b *Backend) channelByName(teamID, name string, includeDeleted bool) (*plug
 
 // GetChannelByName returns a channel by team id and name.
 func (b *Backend) GetChannelByName(_ context.Context, req *pluginpb.GetChannelByNameRequest) (*pluginpb.GetChannelByNameResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
+	// No id format check: upstream's App.GetChannelByName asks the store,
+	// for which a malformed team id is a name not found.
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, err := b.channelByName(req.GetTeamId(), req.GetName(), req.GetIncludeDeleted())
@@ -368,9 +369,12 @@ func (b *Backend) GetDirectChannel(ctx context.Context, req *pluginpb.GetDirectC
 		c       *pluginpb.Channel
 		created bool
 	)
-	_, err := b.user(req.GetUserId_1())
-	if err == nil {
-		_, err = b.user(req.GetUserId_2())
+	// App.createDirectChannel answers any user it cannot find with
+	// invalid_user (400), not the user lookup's 404.
+	var err error
+	if !b.userExists(req.GetUserId_1()) || !b.userExists(req.GetUserId_2()) {
+		err = apperror.New("api.channel.create_direct_channel.invalid_user.app_error",
+			"Unable to find the users of the direct message.", "", http.StatusBadRequest)
 	}
 	if err == nil {
 		ids := slices.Compact([]string{req.GetUserId_1(), req.GetUserId_2()})
@@ -389,22 +393,31 @@ func (b *Backend) GetDirectChannel(ctx context.Context, req *pluginpb.GetDirectC
 // GetGroupChannel returns the group message channel of 3 to 8 users, and
 // creates it, with them as members, if it does not exist.
 func (b *Backend) GetGroupChannel(ctx context.Context, req *pluginpb.GetGroupChannelRequest) (*pluginpb.GetGroupChannelResponse, error) {
+	// As App.createGroupChannel: the size is that of the list as given,
+	// and a list with a user it cannot find, or with a repeat, is
+	// bad_user (its profiles are fewer than its ids).
+	if n := len(req.GetUserIds()); n < groupMinUsers || n > groupMaxUsers {
+		return nil, apperror.New("api.channel.create_group.bad_size.app_error",
+			"Group messages must contain 3 to 8 users.", "users="+itoa(n), http.StatusBadRequest)
+	}
 	ids := slices.Clone(req.GetUserIds())
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if len(ids) < groupMinUsers || len(ids) > groupMaxUsers {
-		return nil, apperror.New("api.channel.create_group.bad_size.app_error",
-			"Group messages must contain 3 to 8 distinct users.", "users="+itoa(len(ids)), http.StatusBadRequest)
-	}
 	b.mu.Lock()
 	var names []string
 	var err error
+	if len(ids) != len(req.GetUserIds()) {
+		err = groupBadUser()
+	}
 	for _, id := range ids {
-		var u *pluginpb.User
-		if u, err = b.user(id); err != nil {
+		if err != nil {
 			break
 		}
-		names = append(names, u.GetUsername())
+		if !b.userExists(id) {
+			err = groupBadUser()
+			break
+		}
+		names = append(names, b.users.byID[id].user.GetUsername())
 	}
 	var (
 		c       *pluginpb.Channel
@@ -422,6 +435,20 @@ func (b *Backend) GetGroupChannel(ctx context.Context, req *pluginpb.GetGroupCha
 		b.hooks.ChannelHasBeenCreated(ctx, proto.Clone(c).(*pluginpb.Channel))
 	}
 	return &pluginpb.GetGroupChannelResponse{Channel: c}, nil
+}
+
+// groupBadUser is App.createGroupChannel's answer to a list of users that
+// it cannot all find, once each.
+func groupBadUser() error {
+	return apperror.New("api.channel.create_group.bad_user.app_error",
+		"Unable to find each user of the group message once.", "", http.StatusBadRequest)
+}
+
+// userExists reports whether userID is a stored user, active or not. The
+// caller holds the lock.
+func (b *Backend) userExists(userID string) bool {
+	_, ok := b.users.byID[userID]
+	return ok
 }
 
 // UpdateChannel updates a channel's names, header, purpose, type, props

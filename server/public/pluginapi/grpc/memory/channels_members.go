@@ -161,17 +161,16 @@ func (b *Backend) AddUserToChannel(ctx context.Context, req *pluginpb.AddUserToC
 }
 
 // GetChannelMember returns one membership.
+// As upstream's App.GetChannelMember (the store's GetMember), a malformed
+// id is a membership not found.
 func (b *Backend) GetChannelMember(_ context.Context, req *pluginpb.GetChannelMemberRequest) (*pluginpb.GetChannelMemberResponse, error) {
-	if !isValidID(req.GetChannelId()) {
-		return nil, invalidParam("channel_id")
-	}
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m, ok := b.channels.member(req.GetChannelId(), req.GetUserId())
 	if !ok {
+		if !isValidID(req.GetChannelId()) || !isValidID(req.GetUserId()) {
+			return nil, channelMemberNotFound("", "")
+		}
 		return nil, channelMemberNotFound(req.GetChannelId(), req.GetUserId())
 	}
 	return &pluginpb.GetChannelMemberResponse{ChannelMember: withChannelRoles(m)}, nil

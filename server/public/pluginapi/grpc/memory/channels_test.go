@@ -99,19 +99,30 @@ func TestDirectAndGroupChannels(t *testing.T) {
 	if want := directChannelName(w.alice.GetId(), w.bob.GetId()); dm.GetChannel().GetName() != want || dm.GetChannel().GetType() != channelDirect {
 		t.Errorf("DM = %v; want name %s and type D", dm.GetChannel(), want)
 	}
+	// A user it cannot find is invalid_user (400), as
+	// App.createDirectChannel answers (channel.go@003a6338e610a19a11c49c3da64832306033b4c1).
+	_, err = w.b.GetDirectChannel(ctx, &pluginpb.GetDirectChannelRequest{UserId_1: w.alice.GetId(), UserId_2: newID()})
+	wantAppErrorID(t, "GetDirectChannel(unknown user)", err, "api.channel.create_direct_channel.invalid_user.app_error", http.StatusBadRequest)
+	// App.createGroupChannel (channel.go@003a6338e610a19a11c49c3da64832306033b4c1),
+	// which the plugin API's GetGroupChannel reaches through
+	// App.CreateGroupChannel (plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace):
+	// the size is that of the list as given, then a list whose profiles
+	// are fewer than its ids (an unknown user, a repeat) is bad_user.
+	const badSize, badUser = "api.channel.create_group.bad_size.app_error", "api.channel.create_group.bad_user.app_error"
 	tests := []struct {
 		name  string
 		users []string
-		code  int
+		id    string
 	}{
-		{"two users", []string{w.alice.GetId(), w.bob.GetId()}, http.StatusBadRequest},
-		{"three with a repeat", []string{w.alice.GetId(), w.bob.GetId(), w.bob.GetId()}, http.StatusBadRequest},
-		{"nine users", make([]string, 9), http.StatusBadRequest},
-		{"unknown user", []string{w.alice.GetId(), w.bob.GetId(), newID()}, http.StatusNotFound},
+		{"two users", []string{w.alice.GetId(), w.bob.GetId()}, badSize},
+		{"two users and a repeat", []string{w.alice.GetId(), w.bob.GetId(), w.bob.GetId()}, badUser},
+		{"three users and a repeat", []string{w.alice.GetId(), w.bob.GetId(), w.carol.GetId(), w.bob.GetId()}, badUser},
+		{"nine users", make([]string, 9), badSize},
+		{"unknown user", []string{w.alice.GetId(), w.bob.GetId(), newID()}, badUser},
 	}
 	for _, tt := range tests {
 		_, err := w.b.GetGroupChannel(ctx, &pluginpb.GetGroupChannelRequest{UserIds: tt.users})
-		wantAppError(t, "GetGroupChannel("+tt.name+")", err, tt.code)
+		wantAppErrorID(t, "GetGroupChannel("+tt.name+")", err, tt.id, http.StatusBadRequest)
 	}
 	gm, err := w.b.GetGroupChannel(ctx, &pluginpb.GetGroupChannelRequest{UserIds: []string{w.carol.GetId(), w.alice.GetId(), w.bob.GetId()}})
 	if err != nil {

@@ -1,0 +1,61 @@
+package memory
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// TestChannelLookupsHaveNoIDFormatCheck checks that the plugin path's
+// lookups of channels and memberships answer a malformed id as an unknown
+// one, not as a bad request: upstream's plugin API calls the app layer,
+// which asks the store and has no id format check (that is the REST
+// handlers' RequireChannelId and the like). It follows
+// server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1
+// (Server.getChannel: app.channel.get.existing.app_error 404;
+// App.GetChannelByName: app.channel.get_by_name.missing.app_error 404;
+// Server.getChannelMember: MissingChannelMemberError 404) and
+// server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace
+// (GetChannel, GetChannelByName, GetChannelMember, which call them as is).
+func TestChannelLookupsHaveNoIDFormatCheck(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	town, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const malformed = "not-an-id"
+	tests := []struct {
+		name string
+		call func() error
+		id   string
+	}{
+		{"GetChannel", func() error {
+			_, err := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: malformed})
+			return err
+		}, "app.channel.get.existing.app_error"},
+		{"GetChannel(empty)", func() error {
+			_, err := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{})
+			return err
+		}, "app.channel.get.existing.app_error"},
+		{"GetChannelByName", func() error {
+			_, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: malformed, Name: townSquare})
+			return err
+		}, "app.channel.get_by_name.missing.app_error"},
+		{"GetChannelMember(channel)", func() error {
+			_, err := w.b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: malformed, UserId: w.alice.GetId()})
+			return err
+		}, "app.channel.get_member.missing.app_error"},
+		{"GetChannelMember(user)", func() error {
+			_, err := w.b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: town.GetChannel().GetId(), UserId: malformed})
+			return err
+		}, "app.channel.get_member.missing.app_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantAppErrorID(t, tt.name, tt.call(), tt.id, http.StatusNotFound)
+		})
+	}
+}
