@@ -30,8 +30,28 @@ func newSessionStore() sessionStore {
 	return sessionStore{byID: make(map[string]*pluginpb.Session), tokens: make(map[string]*pluginpb.UserAccessToken)}
 }
 
+// sessionNotFound is upstream's App.GetSessionById failing: a 400, as
+// RevokeSessionById's is too.
 func sessionNotFound(sessionID string) *apperror.Error {
-	return apperror.New("app.session.get.app_error", "Unable to find the session.", "session_id="+sessionID, http.StatusNotFound)
+	return apperror.New("app.session.get.app_error", "Unable to find the session.",
+		"session_id="+apperror.Truncate(sessionID, apperror.MaxShortBytes), http.StatusBadRequest)
+}
+
+// storedSession finds a session as upstream's SqlSessionStore.Get does:
+// by id or by token. The caller holds the lock.
+func (b *Backend) storedSession(idOrToken string) (*pluginpb.Session, bool) {
+	if s, ok := b.sessions.byID[idOrToken]; ok {
+		return s, true
+	}
+	if idOrToken == "" {
+		return nil, false
+	}
+	for _, s := range b.sessions.byID {
+		if s.GetToken() == idOrToken {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // saveSession stores a new session for an existing user, with the
@@ -58,14 +78,12 @@ func (b *Backend) saveSession(s *pluginpb.Session) error {
 	return nil
 }
 
-// GetSession returns a session by id.
+// GetSession returns a session by id (or token), as upstream's
+// App.GetSessionById does: any failure is app.session.get.app_error, 400.
 func (b *Backend) GetSession(_ context.Context, req *pluginpb.GetSessionRequest) (*pluginpb.GetSessionResponse, error) {
-	if !isValidID(req.GetSessionId()) {
-		return nil, invalidParam("session_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.sessions.byID[req.GetSessionId()]
+	s, ok := b.storedSession(req.GetSessionId())
 	if !ok {
 		return nil, sessionNotFound(req.GetSessionId())
 	}
@@ -79,9 +97,14 @@ func (b *Backend) CreateSession(_ context.Context, req *pluginpb.CreateSessionRe
 	}
 	s := proto.Clone(req.GetSession()).(*pluginpb.Session)
 	if s.GetId() != "" {
-		return nil, apperror.New("store.sql_session.save.existing.app_error",
-			"Cannot update an existing session.", "id="+s.GetId(), http.StatusBadRequest)
+		// Upstream's SqlSessionStore.Save refuses an id, which
+		// App.CreateSession answers with this id.
+		return nil, apperror.New("app.session.save.existing.app_error",
+			"Cannot update an existing session.", "", http.StatusBadRequest)
 	}
+	// PlatformService.CreateSession drops the caller's token: the store
+	// makes a new one.
+	s.Token = ""
 	s.TeamMembers = nil
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -91,19 +114,17 @@ func (b *Backend) CreateSession(_ context.Context, req *pluginpb.CreateSessionRe
 	return &pluginpb.CreateSessionResponse{Session: proto.Clone(s).(*pluginpb.Session)}, nil
 }
 
-// ExtendSessionExpiry sets a new expiry time on a session.
+// ExtendSessionExpiry sets a new expiry time on a session, as upstream's
+// PluginAPI.ExtendSessionExpiry does: a session it cannot find (by id or
+// token) is app.session.get_sessions.app_error, 500; the time is not
+// checked.
 func (b *Backend) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendSessionExpiryRequest) (*pluginpb.ExtendSessionExpiryResponse, error) {
-	if !isValidID(req.GetSessionId()) {
-		return nil, invalidParam("session_id")
-	}
-	if req.GetNewExpiry() < 0 {
-		return nil, invalidParam("new_expiry")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.sessions.byID[req.GetSessionId()]
+	s, ok := b.storedSession(req.GetSessionId())
 	if !ok {
-		return nil, sessionNotFound(req.GetSessionId())
+		return nil, apperror.New("app.session.get_sessions.app_error", "Unable to find the session.",
+			"session_id="+apperror.Truncate(req.GetSessionId(), apperror.MaxShortBytes), http.StatusInternalServerError)
 	}
 	s = proto.Clone(s).(*pluginpb.Session)
 	s.ExpiresAt = req.GetNewExpiry()
@@ -111,17 +132,16 @@ func (b *Backend) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendSes
 	return &pluginpb.ExtendSessionExpiryResponse{}, nil
 }
 
-// RevokeSession removes a session. As in Mattermost's RevokeSessionById,
-// an unknown session is a bad request.
+// RevokeSession removes a session, found by id or token. As in
+// Mattermost's RevokeSessionById, an unknown session is a bad request.
 func (b *Backend) RevokeSession(_ context.Context, req *pluginpb.RevokeSessionRequest) (*pluginpb.RevokeSessionResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.sessions.byID[req.GetSessionId()]; !ok {
-		e := sessionNotFound(req.GetSessionId())
-		e.StatusCode = http.StatusBadRequest
-		return nil, e
+	s, ok := b.storedSession(req.GetSessionId())
+	if !ok {
+		return nil, sessionNotFound(req.GetSessionId())
 	}
-	delete(b.sessions.byID, req.GetSessionId())
+	delete(b.sessions.byID, s.GetId())
 	return &pluginpb.RevokeSessionResponse{}, nil
 }
 
@@ -133,10 +153,9 @@ func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateU
 	if in == nil {
 		return nil, invalidParam("token")
 	}
-	if utf8.RuneCountInString(in.GetDescription()) > userAccessTokenDescriptionMaxRunes {
-		return nil, apperror.New("model.user_access_token.is_valid.description.app_error",
-			"Invalid description: at most 255 characters.", "", http.StatusBadRequest)
-	}
+	// Upstream's App.CreateUserAccessToken: the user, then the switch,
+	// then the store's Save, whose UserAccessToken.IsValid checks the
+	// description; a deactivated user may get one.
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	u, err := b.user(in.GetUserId())
@@ -147,9 +166,9 @@ func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateU
 		return nil, apperror.New("app.user_access_token.disabled",
 			"Personal access tokens are disabled on this server.", "user_id="+u.GetId(), http.StatusNotImplemented)
 	}
-	if u.GetDeleteAt() != 0 {
-		return nil, apperror.New("app.user_access_token.inactive_user",
-			"The user is deactivated.", "user_id="+u.GetId(), http.StatusBadRequest)
+	if utf8.RuneCountInString(in.GetDescription()) > userAccessTokenDescriptionMaxRunes {
+		return nil, apperror.New("model.user_access_token.is_valid.description.app_error",
+			"Invalid description: at most 255 characters.", "", http.StatusBadRequest)
 	}
 	t := &pluginpb.UserAccessToken{
 		Id: newID(), Token: newID(), UserId: u.GetId(), Description: in.GetDescription(),
@@ -167,15 +186,14 @@ func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateU
 }
 
 // RevokeUserAccessToken removes a personal access token and its session.
+// A token it cannot find, a malformed id included, is upstream's
+// App.GetUserAccessToken failing: app.user_access_token.get_by_user.app_error, 404.
 func (b *Backend) RevokeUserAccessToken(_ context.Context, req *pluginpb.RevokeUserAccessTokenRequest) (*pluginpb.RevokeUserAccessTokenResponse, error) {
-	if !isValidID(req.GetTokenId()) {
-		return nil, invalidParam("token_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.sessions.tokens[req.GetTokenId()]; !ok {
-		return nil, apperror.New("app.user_access_token.get_by_token.app_error",
-			"Unable to find the personal access token.", "token_id="+req.GetTokenId(), http.StatusNotFound)
+		return nil, apperror.New("app.user_access_token.get_by_user.app_error", "Unable to find the personal access token.",
+			"token_id="+apperror.Truncate(req.GetTokenId(), apperror.MaxShortBytes), http.StatusNotFound)
 	}
 	delete(b.sessions.tokens, req.GetTokenId())
 	for id := range maps.Clone(b.sessions.byID) {

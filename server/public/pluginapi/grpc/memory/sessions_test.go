@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,10 +36,87 @@ func TestSessions(t *testing.T) {
 	}
 	_, err = b.RevokeSession(ctx, &pluginpb.RevokeSessionRequest{SessionId: s.GetId()})
 	wantAppError(t, "RevokeSession(twice)", err, http.StatusBadRequest)
+	// App.GetSessionById answers any failure with a 400
+	// (server/channels/app/session.go@f778ee58).
 	_, err = b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: s.GetId()})
-	wantAppError(t, "GetSession(revoked)", err, http.StatusNotFound)
+	wantAppError(t, "GetSession(revoked)", err, http.StatusBadRequest)
 	_, err = b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: newID()}})
 	wantAppError(t, "CreateSession(unknown user)", err, http.StatusNotFound)
+}
+
+// TestSessionsFollowTheAppLayer checks the plugin path's sessions against
+// upstream's: server/channels/app/plugin_api.go@f56166d6 (PluginAPI.GetSession,
+// CreateSession, ExtendSessionExpiry, RevokeSession, CreateUserAccessToken,
+// RevokeUserAccessToken), server/channels/app/session.go@f778ee58
+// (App.GetSessionById, App.CreateSession, App.RevokeSessionById,
+// App.CreateUserAccessToken, App.GetUserAccessToken),
+// server/channels/app/platform/session.go@532f6fba
+// (PlatformService.CreateSession drops the caller's token) and
+// server/channels/store/sqlstore/session_store.go@71377a41
+// (SqlSessionStore.Get finds a session by id or token).
+func TestSessionsFollowTheAppLayer(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	u := create(t, b, newUser("alice"))
+	created, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: u.GetId(), Token: "chosen-by-the-caller"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := created.GetSession()
+	if s.GetToken() == "chosen-by-the-caller" || s.GetToken() == "" {
+		t.Errorf("token = %q; want a new one, the caller's dropped", s.GetToken())
+	}
+	byToken, err := b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: s.GetToken()})
+	if err != nil || byToken.GetSession().GetId() != s.GetId() {
+		t.Errorf("GetSession(token) = %v, %v; want the session", byToken, err)
+	}
+	if _, err := b.ExtendSessionExpiry(ctx, &pluginpb.ExtendSessionExpiryRequest{SessionId: s.GetToken(), NewExpiry: -5}); err != nil {
+		t.Errorf("ExtendSessionExpiry(token, -5) = %v; want no check of the time", err)
+	}
+	bot := create(t, b, &pluginpb.User{Username: "robot", Email: "robot@example.com", Password: "passw0rd!", IsBot: true})
+	long := strings.Repeat("d", userAccessTokenDescriptionMaxRunes+1)
+	tests := []struct {
+		name   string
+		call   func() error
+		id     string
+		status int
+	}{
+		{"GetSession(malformed)", func() error {
+			_, err := b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: "bad"})
+			return err
+		}, "app.session.get.app_error", http.StatusBadRequest},
+		{"CreateSession(with an id)", func() error {
+			_, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{Id: newID(), UserId: u.GetId()}})
+			return err
+		}, "app.session.save.existing.app_error", http.StatusBadRequest},
+		{"ExtendSessionExpiry(unknown)", func() error {
+			_, err := b.ExtendSessionExpiry(ctx, &pluginpb.ExtendSessionExpiryRequest{SessionId: "bad", NewExpiry: 1})
+			return err
+		}, "app.session.get_sessions.app_error", http.StatusInternalServerError},
+		{"CreateUserAccessToken(person, long description)", func() error {
+			_, err := b.CreateUserAccessToken(ctx, &pluginpb.CreateUserAccessTokenRequest{Token: &pluginpb.UserAccessToken{UserId: u.GetId(), Description: long}})
+			return err
+		}, "app.user_access_token.disabled", http.StatusNotImplemented},
+		{"RevokeUserAccessToken(malformed)", func() error {
+			_, err := b.RevokeUserAccessToken(ctx, &pluginpb.RevokeUserAccessTokenRequest{TokenId: "bad"})
+			return err
+		}, "app.user_access_token.get_by_user.app_error", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		wantAppErrorID(t, tt.name, tt.call(), tt.id, tt.status)
+	}
+	if _, err := b.RevokeSession(ctx, &pluginpb.RevokeSessionRequest{SessionId: s.GetToken()}); err != nil {
+		t.Errorf("RevokeSession(token) = %v", err)
+	}
+	if _, ok := b.sessions.byID[s.GetId()]; ok {
+		t.Errorf("RevokeSession(token) kept the session")
+	}
+	if _, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: bot.GetId(), Active: false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateUserAccessToken(ctx, &pluginpb.CreateUserAccessTokenRequest{Token: &pluginpb.UserAccessToken{UserId: bot.GetId()}}); err != nil {
+		t.Errorf("CreateUserAccessToken(deactivated bot) = %v; upstream checks no activity", err)
+	}
 }
 
 func TestUserAccessTokens(t *testing.T) {
