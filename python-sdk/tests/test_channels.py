@@ -275,6 +275,12 @@ def test_channel_member_roles(api: Any) -> None:
         api.update_channel_member_roles(town.id, w.alice.id, "channel_user emperor")
     with pytest.raises(mp.NotFoundError):
         api.update_channel_member_roles(town.id, w.carol.id, "channel_user")
+    # A member keeps a base role: App.updateChannelMemberRolesInternal
+    # (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1).
+    with pytest.raises(mp.ValidationError) as unset:
+        api.update_channel_member_roles(town.id, w.alice.id, "channel_admin")
+    unset_id = "api.channel.update_channel_member_roles.unset_user_scheme.app_error"
+    assert unset.value.error_id == unset_id
 
 
 def test_channel_member_notifications(api: Any) -> None:

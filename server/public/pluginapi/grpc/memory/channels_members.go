@@ -243,20 +243,21 @@ func (b *Backend) GetChannelMembersForUser(_ context.Context, req *pluginpb.GetC
 func (b *Backend) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.UpdateChannelMemberRolesRequest) (*pluginpb.UpdateChannelMemberRolesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.channel(req.GetChannelId()); err != nil {
-		return nil, err
-	}
-	u, err := b.user(req.GetUserId())
-	if err != nil {
-		return nil, err
-	}
+	// As App.updateChannelMemberRolesInternal: the membership first (its
+	// channel and user then exist), the guest flag compared with the
+	// membership's own, and a member must keep a base role.
 	old, ok := b.channels.member(req.GetChannelId(), req.GetUserId())
 	if !ok {
-		return nil, channelMemberNotFound(req.GetChannelId(), req.GetUserId())
+		return nil, channelMemberNotFound(apperror.Truncate(req.GetChannelId(), apperror.MaxShortBytes),
+			apperror.Truncate(req.GetUserId(), apperror.MaxShortBytes))
 	}
-	r, err := channelSchemeRoles.parse(req.GetNewRoles(), isGuest(u))
+	r, err := channelSchemeRoles.parse(req.GetNewRoles(), old.GetSchemeGuest())
 	if err != nil {
 		return nil, err
+	}
+	if !r.guest && !r.user {
+		return nil, apperror.New("api.channel.update_channel_member_roles.unset_user_scheme.app_error",
+			"A channel member needs the channel_user or channel_guest role.", "", http.StatusBadRequest)
 	}
 	m := proto.Clone(old).(*pluginpb.ChannelMember)
 	m.SchemeGuest, m.SchemeUser, m.SchemeAdmin, m.ExplicitRoles = r.guest, r.user, r.admin, r.explicit

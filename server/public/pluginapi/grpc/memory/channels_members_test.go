@@ -203,3 +203,48 @@ func TestUserHasLeftChannelActor(t *testing.T) {
 		t.Errorf("UserHasLeftChannel actors = %q; want bob (%s), who left", got, w.bob.GetId())
 	}
 }
+
+// TestUpdateChannelMemberRolesFollowsTheAppLayer checks
+// UpdateChannelMemberRoles against App.updateChannelMemberRolesInternal,
+// which upstream's plugin API reaches through App.UpdateChannelMemberRoles
+// (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1,
+// server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace):
+// the membership is looked up first, so an unknown channel or user is a
+// membership not found, and new roles with neither channel_user nor
+// channel_guest are refused with unset_user_scheme.
+func TestUpdateChannelMemberRolesFollowsTheAppLayer(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	town, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing = "app.channel.get_member.missing.app_error"
+	tests := []struct {
+		name                     string
+		channelID, userID, roles string
+		id                       string
+		status                   int
+	}{
+		{"unknown channel", newID(), w.alice.GetId(), roleChannelUser, missing, http.StatusNotFound},
+		{"unknown user", town.GetChannel().GetId(), newID(), roleChannelUser, missing, http.StatusNotFound},
+		{"admin only", town.GetChannel().GetId(), w.alice.GetId(), roleChannelAdmin,
+			"api.channel.update_channel_member_roles.unset_user_scheme.app_error", http.StatusBadRequest},
+		{"no roles", town.GetChannel().GetId(), w.alice.GetId(), "",
+			"api.channel.update_channel_member_roles.unset_user_scheme.app_error", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.b.UpdateChannelMemberRoles(ctx, &pluginpb.UpdateChannelMemberRolesRequest{
+				ChannelId: tt.channelID, UserId: tt.userID, NewRoles: tt.roles,
+			})
+			wantAppErrorID(t, "UpdateChannelMemberRoles("+tt.name+")", err, tt.id, tt.status)
+		})
+	}
+	m, err := w.b.UpdateChannelMemberRoles(ctx, &pluginpb.UpdateChannelMemberRolesRequest{
+		ChannelId: town.GetChannel().GetId(), UserId: w.alice.GetId(), NewRoles: roleChannelUser + " " + roleChannelAdmin,
+	})
+	if err != nil || !m.GetChannelMember().GetSchemeAdmin() || !m.GetChannelMember().GetSchemeUser() {
+		t.Errorf("UpdateChannelMemberRoles(user and admin) = %v, %v; want both scheme flags", m, err)
+	}
+}
