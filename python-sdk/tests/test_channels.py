@@ -117,8 +117,17 @@ def test_search_channels(api: Any) -> None:
     make_channel(api, w.team.id, "review-secret", "P", display_name="Review Secret")
     assert [c.name for c in api.search_channels(w.team.id, "rev")] == ["design-review"]
     assert api.search_channels(w.team.id, "zzz") == []
-    with pytest.raises(mp.ValidationError):
-        api.search_channels("bad-team-id", "rev")
+    # Upstream's App.SearchChannels asks the store with includeDeleted true and
+    # no team check; SearchInTeam matches "%term%" in name, display name or
+    # purpose (server/channels/store/sqlstore/channel_store.go
+    # @003a6338e610a19a11c49c3da64832306033b4c1, SearchInTeam, searchClause).
+    archived = make_channel(api, w.team.id, "old-reviews", display_name="Old")
+    api.delete_channel(archived.id)
+    assert [c.name for c in api.search_channels(w.team.id, "view")] == [
+        "design-review",
+        "old-reviews",
+    ]
+    assert api.search_channels("bad-team-id", "rev") == []
 
 
 def test_archive_and_restore(api: Any) -> None:

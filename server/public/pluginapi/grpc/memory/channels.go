@@ -547,31 +547,35 @@ func (b *Backend) UnregisterChannelGuard(_ context.Context, req *pluginpb.Unregi
 	return &pluginpb.UnregisterChannelGuardResponse{}, nil
 }
 
-// SearchChannels returns a team's live public channels whose name, or a
-// word of whose display name, starts with the term, ignoring case.
+// SearchChannels returns up to 100 of a team's public channels, archived
+// ones included, whose name, display name or purpose contains the term,
+// ignoring case; an empty term matches them all. It follows upstream's
+// App.SearchChannels (includeDeleted true) and SqlChannelStore.SearchInTeam,
+// whose LIKE clause wraps the term in % on both sides: no team id check,
+// so an unknown team has no channels.
 func (b *Backend) SearchChannels(_ context.Context, req *pluginpb.SearchChannelsRequest) (*pluginpb.SearchChannelsResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
 	term := strings.ToLower(strings.TrimSpace(req.GetTerm()))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := b.channels.sorted(func(c *pluginpb.Channel) bool {
-		if c.GetTeamId() != req.GetTeamId() || c.GetType() != channelOpen || c.GetDeleteAt() != 0 {
+		if c.GetTeamId() != req.GetTeamId() || c.GetType() != channelOpen {
 			return false
 		}
-		if strings.HasPrefix(c.GetName(), term) {
-			return true
-		}
-		for _, word := range strings.Fields(strings.ToLower(c.GetDisplayName())) {
-			if strings.HasPrefix(word, term) {
+		for _, field := range []string{c.GetName(), c.GetDisplayName(), c.GetPurpose()} {
+			if strings.Contains(strings.ToLower(field), term) {
 				return true
 			}
 		}
 		return false
 	})
+	if len(out) > searchChannelsLimit {
+		out = out[:searchChannelsLimit]
+	}
 	return &pluginpb.SearchChannelsResponse{Channels: out}, nil
 }
+
+// searchChannelsLimit is SqlChannelStore.SearchInTeam's LIMIT.
+const searchChannelsLimit = 100
 
 // retentionPolicyUnlicensed is the answer of the data-retention methods on
 // a server without an Enterprise license, which this backend models.

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -56,6 +57,51 @@ func TestChannelLookupsHaveNoIDFormatCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantAppErrorID(t, tt.name, tt.call(), tt.id, http.StatusNotFound)
+		})
+	}
+}
+
+// TestSearchChannelsFollowsTheStore checks SearchChannels against
+// upstream's App.SearchChannels, which asks the store with includeDeleted
+// true (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1),
+// and SqlChannelStore.SearchInTeam and searchClause
+// (server/channels/store/sqlstore/channel_store.go@003a6338e610a19a11c49c3da64832306033b4c1):
+// public channels of the team, archived ones included, whose name,
+// display name or purpose contains the term ("%term%", any case); no
+// team id check.
+func TestSearchChannelsFollowsTheStore(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "design-review", DisplayName: "Design Review"})
+	old := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "old-reviews", DisplayName: "Old"})
+	createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "ops", DisplayName: "Ops", Purpose: "Weekly REVIEW of incidents"})
+	createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelPrivate, Name: "review-secret", DisplayName: "Review Secret"})
+	if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: old.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, teamID, term string
+		want               []string
+	}{
+		{"inside a word, archived and purpose included", w.team.GetId(), "view", []string{"design-review", "old-reviews", "ops"}},
+		{"trimmed, any case", w.team.GetId(), "  DESIGN ", []string{"design-review"}},
+		{"empty term", w.team.GetId(), "", []string{"design-review", "off-topic", "old-reviews", "ops", "town-square"}},
+		{"malformed team id", "bad-team-id", "review", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := w.b.SearchChannels(ctx, &pluginpb.SearchChannelsRequest{TeamId: tt.teamID, Term: tt.term})
+			if err != nil {
+				t.Fatalf("SearchChannels(%q) = %v", tt.term, err)
+			}
+			var names []string
+			for _, c := range resp.GetChannels() {
+				names = append(names, c.GetName())
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tt.want) {
+				t.Errorf("SearchChannels(%q) = %v; want %v", tt.term, names, tt.want)
+			}
 		})
 	}
 }
