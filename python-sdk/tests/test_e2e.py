@@ -444,6 +444,11 @@ def variations() -> list[tuple[str, str, dict[str, Any]]]:
 
 VARIATIONS = variations()
 
+#: The misses that upstream's plugin path answers with a 500 AppError:
+#: server/channels/app/plugin_api.go@f56166d6:PluginAPI.ExtendSessionExpiry
+#: answers a session it cannot find with app.session.get_sessions.app_error.
+UPSTREAM_500S = frozenset({("extend_session_expiry", "app.session.get_sessions.app_error")})
+
 
 @pytest.fixture(scope="module")
 def shared_server() -> Iterator[GoServer]:
@@ -476,6 +481,10 @@ def test_megabyte_arguments_keep_their_error(
         getattr(api, method)(**kwargs)
     except mp.PluginAPIError as error:
         assert error.app_error is not None, f"{method}({what}): {error!r}"
+        assert len(str(error)) < 4096
+        if (method, error.error_id) in UPSTREAM_500S:
+            assert error.code == grpc.StatusCode.INTERNAL and error.status_code == 500
+            return
         assert error.code not in (
             grpc.StatusCode.INTERNAL,
             grpc.StatusCode.UNAVAILABLE,
@@ -484,7 +493,6 @@ def test_megabyte_arguments_keep_their_error(
         ), f"{method}({what}): {error!r}"
         # 501 is a feature that is off (docs/reference-backend.md).
         assert 400 <= error.status_code < 500 or error.status_code == 501
-        assert len(str(error)) < 4096
     assert api.get_server_version() == "11.1.0"  # the connection survived
 
 
