@@ -105,3 +105,59 @@ func TestSearchChannelsFollowsTheStore(t *testing.T) {
 		})
 	}
 }
+
+// TestChannelListingsFollowTheStore checks the channel and membership
+// listings against the store functions upstream's plugin API reaches
+// (server/channels/app/plugin_api.go@f56166d6baa65d91684ba3b6455b65feef3ceace,
+// server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1,
+// server/channels/store/sqlstore/channel_store.go@003a6338e610a19a11c49c3da64832306033b4c1):
+// GetPublicChannelsForTeam, GetMembers and GetMembersByIds look nothing up
+// first, so an unknown team or channel has nothing; GetMembers sets no
+// limit for a per_page of 0; GetMembersForUserWithPagination ignores the
+// team (the plugin API drops it); GetChannels finds nothing for a
+// malformed id, which is app.channel.get_channels.not_found.app_error.
+func TestChannelListingsFollowTheStore(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	town, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := createTeam(t, w.b, newTeam("other"))
+	join(t, w.b, other.GetId(), w.alice.GetId())
+
+	public, err := w.b.GetPublicChannelsForTeam(ctx, &pluginpb.GetPublicChannelsForTeamRequest{TeamId: newID(), PerPage: 10})
+	if err != nil || len(public.GetChannels()) != 0 {
+		t.Errorf("GetPublicChannelsForTeam(unknown team) = %v, %v; want no channels, no error", public, err)
+	}
+	members, err := w.b.GetChannelMembers(ctx, &pluginpb.GetChannelMembersRequest{ChannelId: newID(), PerPage: 10})
+	if err != nil || len(members.GetChannelMembers()) != 0 {
+		t.Errorf("GetChannelMembers(unknown channel) = %v, %v; want no members, no error", members, err)
+	}
+	members, err = w.b.GetChannelMembers(ctx, &pluginpb.GetChannelMembersRequest{ChannelId: town.GetChannel().GetId()})
+	if err != nil || len(members.GetChannelMembers()) != 2 {
+		t.Errorf("GetChannelMembers(per_page 0) = %v, %v; want both members", members, err)
+	}
+	byIDs, err := w.b.GetChannelMembersByIds(ctx, &pluginpb.GetChannelMembersByIdsRequest{
+		ChannelId: town.GetChannel().GetId(), UserIds: []string{w.alice.GetId(), "not-an-id"},
+	})
+	if err != nil || len(byIDs.GetChannelMembers()) != 1 {
+		t.Errorf("GetChannelMembersByIds(a member, a malformed id) = %v, %v; want the member", byIDs, err)
+	}
+	byIDs, err = w.b.GetChannelMembersByIds(ctx, &pluginpb.GetChannelMembersByIdsRequest{ChannelId: newID(), UserIds: []string{w.alice.GetId()}})
+	if err != nil || len(byIDs.GetChannelMembers()) != 0 {
+		t.Errorf("GetChannelMembersByIds(unknown channel) = %v, %v; want none, no error", byIDs, err)
+	}
+	// alice is in the default channels of both teams: four memberships,
+	// whatever team id is given.
+	for _, teamID := range []string{w.team.GetId(), "", "not-an-id"} {
+		mine, err := w.b.GetChannelMembersForUser(ctx, &pluginpb.GetChannelMembersForUserRequest{TeamId: teamID, UserId: w.alice.GetId(), PerPage: 10})
+		if err != nil || len(mine.GetChannelMembers()) != 4 {
+			t.Errorf("GetChannelMembersForUser(team %q) = %v, %v; want alice's 4 memberships", teamID, mine, err)
+		}
+	}
+	_, err = w.b.GetChannelsForTeamForUser(ctx, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: "not-an-id", UserId: w.alice.GetId()})
+	wantAppErrorID(t, "GetChannelsForTeamForUser(malformed team)", err, "app.channel.get_channels.not_found.app_error", http.StatusNotFound)
+	_, err = w.b.GetChannelsForTeamForUser(ctx, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: w.team.GetId(), UserId: "not-an-id"})
+	wantAppErrorID(t, "GetChannelsForTeamForUser(malformed user)", err, "app.channel.get_channels.not_found.app_error", http.StatusNotFound)
+}

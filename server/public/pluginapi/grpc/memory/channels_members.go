@@ -181,28 +181,24 @@ func (b *Backend) GetChannelMembers(_ context.Context, req *pluginpb.GetChannelM
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
+	// As SqlChannelStore.GetMembers: no channel lookup (an unknown channel
+	// has no members), and a per_page of 0 sets no limit.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.channel(req.GetChannelId()); err != nil {
-		return nil, err
-	}
 	all := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == req.GetChannelId() })
+	if req.GetPerPage() == 0 {
+		return &pluginpb.GetChannelMembersResponse{ChannelMembers: all}, nil
+	}
 	return &pluginpb.GetChannelMembersResponse{ChannelMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
 }
 
 // GetChannelMembersByIds returns the memberships of the given users who
 // are members of a channel.
 func (b *Backend) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetChannelMembersByIdsRequest) (*pluginpb.GetChannelMembersByIdsResponse, error) {
-	for _, id := range req.GetUserIds() {
-		if !isValidID(id) {
-			return nil, invalidParam("user_ids")
-		}
-	}
+	// As SqlChannelStore.GetMembersByIds: no channel lookup and no id
+	// check; ids that are not members are left out.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.channel(req.GetChannelId()); err != nil {
-		return nil, err
-	}
 	wanted := make(map[string]bool, len(req.GetUserIds()))
 	for _, id := range req.GetUserIds() {
 		wanted[id] = true
@@ -213,27 +209,19 @@ func (b *Backend) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetCha
 	return &pluginpb.GetChannelMembersByIdsResponse{ChannelMembers: out}, nil
 }
 
-// GetChannelMembersForUser returns one page of a user's memberships of a
-// team's channels and of its direct and group messages, by channel id.
+// GetChannelMembersForUser returns one page of all a user's memberships,
+// of every team's channels and of direct and group messages, by channel
+// id; the team id is ignored, as upstream's plugin API ignores it.
 func (b *Backend) GetChannelMembersForUser(_ context.Context, req *pluginpb.GetChannelMembersForUserRequest) (*pluginpb.GetChannelMembersForUserResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
+	// Upstream's plugin API ignores the team id ("never used in the SQL
+	// query"): SqlChannelStore.GetMembersForUserWithPagination lists all
+	// the user's memberships by channel id.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	all := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool {
-		if m.GetUserId() != req.GetUserId() {
-			return false
-		}
-		team := b.channels.byID[m.GetChannelId()].GetTeamId()
-		return team == req.GetTeamId() || team == ""
-	})
+	all := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetUserId() == req.GetUserId() })
 	return &pluginpb.GetChannelMembersForUserResponse{ChannelMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
 }
 
