@@ -230,10 +230,16 @@ def test_channel_guards(api: Any) -> None:
     api.register_channel_guard(channel.id)
     api.unregister_channel_guard(channel.id)
     api.unregister_channel_guard(channel.id)
+    # The backend keeps claims on channels that exist (its state file lists
+    # them); upstream's App.UnregisterChannelGuard of no claim is a no-op and
+    # a malformed id is invalid_channel
+    # (server/channels/app/channel_guards.go@3db052711ad1cbadfe852ad34781e8a3fa028583).
     with pytest.raises(mp.NotFoundError):
         api.register_channel_guard(UNKNOWN_ID)
-    with pytest.raises(mp.NotFoundError):
-        api.unregister_channel_guard(UNKNOWN_ID)
+    api.unregister_channel_guard(UNKNOWN_ID)
+    with pytest.raises(mp.ValidationError) as malformed:
+        api.register_channel_guard("not-an-id")
+    assert malformed.value.error_id == "app.channel_guard.invalid_channel.app_error"
 
 
 def test_channel_members(api: Any) -> None:

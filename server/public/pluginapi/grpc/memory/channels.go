@@ -516,9 +516,30 @@ func (b *Backend) channelUpdate(in, old *pluginpb.Channel) *pluginpb.Channel {
 	return c
 }
 
+// guardChannelID checks a channel id as upstream's App.RegisterChannelGuard
+// and App.UnregisterChannelGuard do (channel_guards.go): empty, then not
+// an id, each with its own error id, both 400. op is "register" or
+// "unregister".
+func guardChannelID(op, channelID string) error {
+	if channelID == "" {
+		return apperror.New("app.channel_guard."+op+".empty_channel.app_error",
+			"A channel id is required.", "", http.StatusBadRequest)
+	}
+	if !isValidID(channelID) {
+		return apperror.New("app.channel_guard.invalid_channel.app_error",
+			"The channel id is not valid.", "", http.StatusBadRequest)
+	}
+	return nil
+}
+
 // RegisterChannelGuard claims a channel for this plugin; claiming it again
-// changes nothing. Claims survive archiving.
+// changes nothing. Claims survive archiving. Upstream saves a claim on any
+// well-formed id; here the channel must exist, as the state file's
+// guarded channels must.
 func (b *Backend) RegisterChannelGuard(_ context.Context, req *pluginpb.RegisterChannelGuardRequest) (*pluginpb.RegisterChannelGuardResponse, error) {
+	if err := guardChannelID("register", req.GetChannelId()); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, err := b.channel(req.GetChannelId())
@@ -530,15 +551,15 @@ func (b *Backend) RegisterChannelGuard(_ context.Context, req *pluginpb.Register
 }
 
 // UnregisterChannelGuard releases this plugin's claim on a channel; a
-// channel it does not claim is unchanged.
+// channel it does not claim, or that does not exist, is a no-op, as the
+// store's Delete of no row is upstream.
 func (b *Backend) UnregisterChannelGuard(_ context.Context, req *pluginpb.UnregisterChannelGuardRequest) (*pluginpb.UnregisterChannelGuardResponse, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c, err := b.channel(req.GetChannelId())
-	if err != nil {
+	if err := guardChannelID("unregister", req.GetChannelId()); err != nil {
 		return nil, err
 	}
-	delete(b.channels.guarded, c.GetId())
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.channels.guarded, req.GetChannelId())
 	return &pluginpb.UnregisterChannelGuardResponse{}, nil
 }
 

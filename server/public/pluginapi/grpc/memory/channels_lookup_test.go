@@ -161,3 +161,44 @@ func TestChannelListingsFollowTheStore(t *testing.T) {
 	_, err = w.b.GetChannelsForTeamForUser(ctx, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: w.team.GetId(), UserId: "not-an-id"})
 	wantAppErrorID(t, "GetChannelsForTeamForUser(malformed user)", err, "app.channel.get_channels.not_found.app_error", http.StatusNotFound)
 }
+
+// TestChannelGuardIDs checks RegisterChannelGuard and
+// UnregisterChannelGuard against upstream's App.RegisterChannelGuard and
+// App.UnregisterChannelGuard
+// (server/channels/app/channel_guards.go@3db052711ad1cbadfe852ad34781e8a3fa028583):
+// an empty channel id, then a malformed one, each with its own 400, and
+// unregistering a claim that does not exist is a no-op.
+func TestChannelGuardIDs(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+		id   string
+	}{
+		{"register empty", func() error {
+			_, err := w.b.RegisterChannelGuard(ctx, &pluginpb.RegisterChannelGuardRequest{})
+			return err
+		}, "app.channel_guard.register.empty_channel.app_error"},
+		{"register malformed", func() error {
+			_, err := w.b.RegisterChannelGuard(ctx, &pluginpb.RegisterChannelGuardRequest{ChannelId: "not-an-id"})
+			return err
+		}, "app.channel_guard.invalid_channel.app_error"},
+		{"unregister empty", func() error {
+			_, err := w.b.UnregisterChannelGuard(ctx, &pluginpb.UnregisterChannelGuardRequest{})
+			return err
+		}, "app.channel_guard.unregister.empty_channel.app_error"},
+		{"unregister malformed", func() error {
+			_, err := w.b.UnregisterChannelGuard(ctx, &pluginpb.UnregisterChannelGuardRequest{ChannelId: "not-an-id"})
+			return err
+		}, "app.channel_guard.invalid_channel.app_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantAppErrorID(t, tt.name, tt.call(), tt.id, http.StatusBadRequest)
+		})
+	}
+	if _, err := w.b.UnregisterChannelGuard(ctx, &pluginpb.UnregisterChannelGuardRequest{ChannelId: newID()}); err != nil {
+		t.Errorf("UnregisterChannelGuard(unknown channel) = %v; want a no-op", err)
+	}
+}
