@@ -254,36 +254,65 @@ func (b *Backend) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.Upda
 	return &pluginpb.UpdateChannelMemberRolesResponse{ChannelMember: withChannelRoles(m)}, nil
 }
 
-// patchNotifyProps sets props on one membership. The caller holds the lock.
+// patchNotifyProps sets props on one membership. As the store's
+// PatchMultipleMembersNotifyProps, it checks the patch, not the merged
+// props (channel_store.go@003a6338). The caller holds the lock.
 func (b *Backend) patchNotifyProps(channelID, userID string, props map[string]string) (*pluginpb.ChannelMember, error) {
+	if err := validateChannelNotifyProps(props); err != nil {
+		return nil, err
+	}
 	old, ok := b.channels.member(channelID, userID)
 	if !ok {
-		return nil, channelMemberNotFound(channelID, userID)
+		return nil, channelMemberNotFound(apperror.Truncate(channelID, apperror.MaxShortBytes),
+			apperror.Truncate(userID, apperror.MaxShortBytes))
 	}
 	m := proto.Clone(old).(*pluginpb.ChannelMember)
 	if m.NotifyProps == nil {
 		m.NotifyProps = map[string]string{}
 	}
 	maps.Copy(m.NotifyProps, props)
-	if err := validateChannelNotifyProps(m.GetNotifyProps()); err != nil {
-		return nil, err
-	}
 	m.LastUpdateAt = b.nowMillis()
 	return m, nil
 }
 
+// memberNotifyPropKeys are the notify props that upstream's
+// App.UpdateChannelMemberNotifyProps passes on; it drops any other key.
+var memberNotifyPropKeys = []string{
+	"mark_unread", "desktop", "desktop_sound", "desktop_notification_sound", "desktop_threads",
+	"email", "push", "push_threads", "ignore_channel_mentions", "channel_auto_follow_threads",
+}
+
 // UpdateChannelMemberNotifications sets notify props of a membership and
-// keeps the others.
+// keeps the others. As App.UpdateChannelMemberNotifyProps and the store's
+// UpdateMemberNotifyProps: only the known keys are kept, their values are
+// not checked, the patch's size is, and there is no channel lookup (a
+// missing membership is the answer).
 func (b *Backend) UpdateChannelMemberNotifications(_ context.Context, req *pluginpb.UpdateChannelMemberNotificationsRequest) (*pluginpb.UpdateChannelMemberNotificationsResponse, error) {
+	patch := map[string]string{}
+	size := 0
+	for _, k := range memberNotifyPropKeys {
+		if v, ok := req.GetNotifications()[k]; ok {
+			patch[k] = v
+			size += len(k) + len(v)
+		}
+	}
+	if size > notifyPropsMaxBytes {
+		return nil, apperror.New("app.channel.update_member.notify_props_limit_exceeded.app_error",
+			"The notify props are too large.", "", http.StatusBadRequest)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.channel(req.GetChannelId()); err != nil {
-		return nil, err
+	old, ok := b.channels.member(req.GetChannelId(), req.GetUserId())
+	if !ok {
+		return nil, channelMemberNotFound(apperror.Truncate(req.GetChannelId(), apperror.MaxShortBytes),
+			apperror.Truncate(req.GetUserId(), apperror.MaxShortBytes))
 	}
-	m, err := b.patchNotifyProps(req.GetChannelId(), req.GetUserId(), req.GetNotifications())
-	if err != nil {
-		return nil, err
+	m := proto.Clone(old).(*pluginpb.ChannelMember)
+	if m.NotifyProps == nil {
+		m.NotifyProps = map[string]string{}
 	}
+	maps.Copy(m.NotifyProps, patch)
+	m.LastUpdateAt = b.nowMillis()
 	b.channels.members[membershipKey{req.GetChannelId(), req.GetUserId()}] = m
 	return &pluginpb.UpdateChannelMemberNotificationsResponse{ChannelMember: withChannelRoles(m)}, nil
 }

@@ -248,3 +248,38 @@ func TestUpdateChannelMemberRolesFollowsTheAppLayer(t *testing.T) {
 		t.Errorf("UpdateChannelMemberRoles(user and admin) = %v, %v; want both scheme flags", m, err)
 	}
 }
+
+// TestUpdateChannelMemberNotificationsFollowsTheAppLayer checks
+// UpdateChannelMemberNotifications against App.UpdateChannelMemberNotifyProps
+// (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1),
+// which keeps only the known notify props, and the store's
+// UpdateMemberNotifyProps
+// (server/channels/store/sqlstore/channel_store.go@003a6338e610a19a11c49c3da64832306033b4c1),
+// which merges them with no check of their values and no channel lookup:
+// a missing membership is MissingChannelMemberError (404).
+func TestUpdateChannelMemberNotificationsFollowsTheAppLayer(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	town, err := w.b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: w.team.GetId(), Name: townSquare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := w.b.UpdateChannelMemberNotifications(ctx, &pluginpb.UpdateChannelMemberNotificationsRequest{
+		ChannelId: town.GetChannel().GetId(), UserId: w.alice.GetId(),
+		Notifications: map[string]string{"desktop": "loud", "desktop_sound": "true", "color": "red"},
+	})
+	if err != nil {
+		t.Fatalf("UpdateChannelMemberNotifications = %v", err)
+	}
+	props := resp.GetChannelMember().GetNotifyProps()
+	if props["desktop"] != "loud" || props["desktop_sound"] != "true" || props["push"] != "default" {
+		t.Errorf("notify props = %v; want desktop loud, desktop_sound true, the rest kept", props)
+	}
+	if _, ok := props["color"]; ok {
+		t.Errorf("notify props = %v; want the unknown key dropped", props)
+	}
+	_, err = w.b.UpdateChannelMemberNotifications(ctx, &pluginpb.UpdateChannelMemberNotificationsRequest{
+		ChannelId: newID(), UserId: w.alice.GetId(), Notifications: map[string]string{"desktop": "all"},
+	})
+	wantAppErrorID(t, "UpdateChannelMemberNotifications(unknown channel)", err, "app.channel.get_member.missing.app_error", http.StatusNotFound)
+}

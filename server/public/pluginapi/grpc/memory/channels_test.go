@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -190,8 +191,10 @@ func TestChannelMembershipRules(t *testing.T) {
 			_, err := w.b.DeleteChannelMember(ctx, &pluginpb.DeleteChannelMemberRequest{ChannelId: town.GetChannel().GetId(), UserId: w.bob.GetId()})
 			return err
 		}, http.StatusBadRequest},
-		{"bad notify level", func() error {
-			_, err := w.b.UpdateChannelMemberNotifications(ctx, &pluginpb.UpdateChannelMemberNotificationsRequest{ChannelId: town.GetChannel().GetId(), UserId: w.bob.GetId(), Notifications: map[string]string{"desktop": "loud"}})
+		// Values are not checked on the plugin path, sizes are
+		// (TestUpdateChannelMemberNotificationsFollowsTheAppLayer).
+		{"notify props too large", func() error {
+			_, err := w.b.UpdateChannelMemberNotifications(ctx, &pluginpb.UpdateChannelMemberNotificationsRequest{ChannelId: town.GetChannel().GetId(), UserId: w.bob.GetId(), Notifications: map[string]string{"desktop": strings.Repeat("x", notifyPropsMaxBytes)}})
 			return err
 		}, http.StatusBadRequest},
 		{"unknown role", func() error {
