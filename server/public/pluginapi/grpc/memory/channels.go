@@ -477,6 +477,12 @@ func (b *Backend) UpdateChannel(ctx context.Context, req *pluginpb.UpdateChannel
 	if old, err = b.channel(req.GetChannel().GetId()); err != nil {
 		return nil, err
 	}
+	// The store's updateChannelT refuses a channel given as archived
+	// (ErrInvalidInput, which App.UpdateChannel answers with bad_id).
+	if in.GetDeleteAt() != 0 {
+		return nil, apperror.New("app.channel.update.bad_id",
+			"An archived channel cannot be updated.", "", http.StatusBadRequest)
+	}
 	c := b.channelUpdate(in, old)
 	isDM := func(t string) bool { return t == channelDirect || t == channelGroup }
 	if isDM(old.GetType()) != isDM(c.GetType()) || isDM(old.GetType()) && c.GetType() != old.GetType() {
@@ -491,7 +497,9 @@ func (b *Backend) UpdateChannel(ctx context.Context, req *pluginpb.UpdateChannel
 		return nil, err
 	}
 	if id, taken := b.channels.byName[membershipKey{c.GetTeamId(), c.GetName()}]; taken && id != c.GetId() {
-		return nil, apperror.New("store.sql_channel.update.exists.app_error",
+		// App.UpdateChannel answers the store's unique-name error with
+		// store.ChannelExistsError.
+		return nil, apperror.New("store.sql_channel.save_channel.exists.app_error",
 			"A channel with that name already exists on the same team.", "name="+c.GetName(), http.StatusBadRequest)
 	}
 	b.channels.put(c)

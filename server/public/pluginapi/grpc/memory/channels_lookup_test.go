@@ -202,3 +202,31 @@ func TestChannelGuardIDs(t *testing.T) {
 		t.Errorf("UnregisterChannelGuard(unknown channel) = %v; want a no-op", err)
 	}
 }
+
+// TestUpdateChannelFollowsTheStore checks two answers of UpdateChannel
+// against App.UpdateChannel
+// (server/channels/app/channel.go@003a6338e610a19a11c49c3da64832306033b4c1)
+// and SqlChannelStore.updateChannelT
+// (server/channels/store/sqlstore/channel_store.go@003a6338e610a19a11c49c3da64832306033b4c1):
+// a channel given as archived is ErrInvalidInput, app.channel.update.bad_id
+// (400), and a name taken in the team is store.ChannelExistsError (400).
+func TestUpdateChannelFollowsTheStore(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	dev := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "dev", DisplayName: "Dev"})
+	if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: dev.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	archived, err := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: dev.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived.GetChannel().Header = "new"
+	_, err = w.b.UpdateChannel(ctx, &pluginpb.UpdateChannelRequest{Channel: archived.GetChannel()})
+	wantAppErrorID(t, "UpdateChannel(archived)", err, "app.channel.update.bad_id", http.StatusBadRequest)
+
+	ops := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Type: channelOpen, Name: "ops", DisplayName: "Ops"})
+	ops.Name = offTopic
+	_, err = w.b.UpdateChannel(ctx, &pluginpb.UpdateChannelRequest{Channel: ops})
+	wantAppErrorID(t, "UpdateChannel(taken name)", err, "store.sql_channel.save_channel.exists.app_error", http.StatusBadRequest)
+}
