@@ -408,7 +408,7 @@ class SyncChannelsAPI(SyncCore):
         Minimum server version: 5.10.
 
         Args:
-            team_id: Id of the team.
+            team_id: Id of a team: ignored, as upstream's plugin API ignores it.
             user_id: Id of the user.
             page: Zero-based page number.
             per_page: Page size.
@@ -416,8 +416,8 @@ class SyncChannelsAPI(SyncCore):
                 timeout.
 
         Returns:
-            The user's memberships of the team's channels and of its direct and group messages, by
-                channel id.
+            The user's memberships of the channels of every team and of direct and group messages,
+                by channel id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -750,12 +750,14 @@ class SyncChannelsAPI(SyncCore):
 
         Args:
             team_id: Id of the team.
-            term: Prefix of the name or of a word of the display name, case-insensitive.
+            term: Text that the name, display name or purpose contains, case-insensitive; empty
+                matches every channel.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The team's live public channels that match, by display name.
+            Up to 100 of the team's public channels that match, archived ones included, by display
+                name.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -1290,7 +1292,7 @@ class AsyncChannelsAPI(AsyncCore):
         Minimum server version: 5.10.
 
         Args:
-            team_id: Id of the team.
+            team_id: Id of a team: ignored, as upstream's plugin API ignores it.
             user_id: Id of the user.
             page: Zero-based page number.
             per_page: Page size.
@@ -1298,8 +1300,8 @@ class AsyncChannelsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The user's memberships of the team's channels and of its direct and group messages, by
-                channel id.
+            The user's memberships of the channels of every team and of direct and group messages,
+                by channel id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -1642,12 +1644,14 @@ class AsyncChannelsAPI(AsyncCore):
 
         Args:
             team_id: Id of the team.
-            term: Prefix of the name or of a word of the display name, case-insensitive.
+            term: Text that the name, display name or purpose contains, case-insensitive; empty
+                matches every channel.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The team's live public channels that match, by display name.
+            Up to 100 of the team's public channels that match, archived ones included, by display
+                name.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

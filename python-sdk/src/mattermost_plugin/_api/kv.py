@@ -94,7 +94,8 @@ class SyncKVAPI(SyncCore):
         Deleting a missing key succeeds. Minimum server version: 5.2.
 
         Args:
-            key: The key: 1 to 150 characters.
+            key: The key. Any key is looked up (or deleted): only a key that can be stored, 1 to 150
+                characters, is ever found.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -129,7 +130,8 @@ class SyncKVAPI(SyncCore):
         The value is unset when the key does not exist or has expired. Minimum server version: 5.2.
 
         Args:
-            key: The key: 1 to 150 characters.
+            key: The key. Any key is looked up (or deleted): only a key that can be stored, 1 to 150
+                characters, is ever found.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -339,7 +341,8 @@ class AsyncKVAPI(AsyncCore):
         Deleting a missing key succeeds. Minimum server version: 5.2.
 
         Args:
-            key: The key: 1 to 150 characters.
+            key: The key. Any key is looked up (or deleted): only a key that can be stored, 1 to 150
+                characters, is ever found.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -374,7 +377,8 @@ class AsyncKVAPI(AsyncCore):
         The value is unset when the key does not exist or has expired. Minimum server version: 5.2.
 
         Args:
-            key: The key: 1 to 150 characters.
+            key: The key. Any key is looked up (or deleted): only a key that can be stored, 1 to 150
+                characters, is ever found.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

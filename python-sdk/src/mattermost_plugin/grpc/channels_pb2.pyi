@@ -1151,7 +1151,9 @@ class SearchChannelsRequest(_message.Message):
     team_id: _builtins.str
     """Id of the team."""
     term: _builtins.str
-    """Prefix of the name or of a word of the display name, case-insensitive."""
+    """Text that the name, display name or purpose contains,
+    case-insensitive; empty matches every channel.
+    """
     def __init__(
         self,
         *,
@@ -1175,7 +1177,9 @@ class SearchChannelsResponse(_message.Message):
     CHANNELS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def channels(self) -> _containers.RepeatedCompositeFieldContainer[Global___Channel]:
-        """The team's live public channels that match, by display name."""
+        """Up to 100 of the team's public channels that match, archived ones
+        included, by display name.
+        """
 
     def __init__(
         self,
@@ -1452,7 +1456,7 @@ Global___GetChannelMembersByIdsResponse: _TypeAlias = GetChannelMembersByIdsResp
 
 @_typing.final
 class GetChannelMembersForUserRequest(_message.Message):
-    """GetChannelMembersForUserRequest names the team, the user and the page."""
+    """GetChannelMembersForUserRequest names the user and the page."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1461,7 +1465,7 @@ class GetChannelMembersForUserRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     PER_PAGE_FIELD_NUMBER: _builtins.int
     team_id: _builtins.str
-    """Id of the team."""
+    """Id of a team: ignored, as upstream's plugin API ignores it."""
     user_id: _builtins.str
     """Id of the user."""
     page: _builtins.int
@@ -1493,8 +1497,8 @@ class GetChannelMembersForUserResponse(_message.Message):
     CHANNEL_MEMBERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def channel_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChannelMember]:
-        """The user's memberships of the team's channels and of its direct and
-        group messages, by channel id.
+        """The user's memberships of the channels of every team and of direct
+        and group messages, by channel id.
         """
 
     def __init__(

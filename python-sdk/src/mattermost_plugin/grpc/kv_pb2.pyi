@@ -105,7 +105,9 @@ class KVGetRequest(_message.Message):
 
     KEY_FIELD_NUMBER: _builtins.int
     key: _builtins.str
-    """The key: 1 to 150 characters."""
+    """The key. Any key is looked up (or deleted): only a key that can be
+    stored, 1 to 150 characters, is ever found.
+    """
     def __init__(
         self,
         *,
@@ -151,7 +153,9 @@ class KVDeleteRequest(_message.Message):
 
     KEY_FIELD_NUMBER: _builtins.int
     key: _builtins.str
-    """The key: 1 to 150 characters."""
+    """The key. Any key is looked up (or deleted): only a key that can be
+    stored, 1 to 150 characters, is ever found.
+    """
     def __init__(
         self,
         *,

@@ -2166,7 +2166,8 @@ type SearchChannelsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the team.
 	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	// Prefix of the name or of a word of the display name, case-insensitive.
+	// Text that the name, display name or purpose contains,
+	// case-insensitive; empty matches every channel.
 	Term          string `protobuf:"bytes,2,opt,name=term,proto3" json:"term,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2219,7 +2220,8 @@ func (x *SearchChannelsRequest) GetTerm() string {
 // SearchChannelsResponse carries the matching channels.
 type SearchChannelsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The team's live public channels that match, by display name.
+	// Up to 100 of the team's public channels that match, archived ones
+	// included, by display name.
 	Channels      []*Channel `protobuf:"bytes,1,rep,name=channels,proto3" json:"channels,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2785,10 +2787,10 @@ func (x *GetChannelMembersByIdsResponse) GetChannelMembers() []*ChannelMember {
 	return nil
 }
 
-// GetChannelMembersForUserRequest names the team, the user and the page.
+// GetChannelMembersForUserRequest names the user and the page.
 type GetChannelMembersForUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the team.
+	// Id of a team: ignored, as upstream's plugin API ignores it.
 	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
 	// Id of the user.
 	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -2861,8 +2863,8 @@ func (x *GetChannelMembersForUserRequest) GetPerPage() int32 {
 // GetChannelMembersForUserResponse carries one page of memberships.
 type GetChannelMembersForUserResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user's memberships of the team's channels and of its direct and
-	// group messages, by channel id.
+	// The user's memberships of the channels of every team and of direct
+	// and group messages, by channel id.
 	ChannelMembers []*ChannelMember `protobuf:"bytes,1,rep,name=channel_members,json=channelMembers,proto3" json:"channel_members,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -183,7 +183,8 @@ func (*KVSetResponse) Descriptor() ([]byte, []int) {
 // KVGetRequest names the key to read.
 type KVGetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The key: 1 to 150 characters.
+	// The key. Any key is looked up (or deleted): only a key that can be
+	// stored, 1 to 150 characters, is ever found.
 	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -275,7 +276,8 @@ func (x *KVGetResponse) GetValue() []byte {
 // KVDeleteRequest names the key to delete.
 type KVDeleteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The key: 1 to 150 characters.
+	// The key. Any key is looked up (or deleted): only a key that can be
+	// stored, 1 to 150 characters, is ever found.
 	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
