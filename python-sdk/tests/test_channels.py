@@ -276,6 +276,20 @@ def test_channel_member_failures(api: Any) -> None:
     # no id (channel_store.go@003a6338e610a19a11c49c3da64832306033b4c1).
     assert api.get_channel_members(UNKNOWN_ID, 0, 10) == []
     assert api.get_channel_members_by_ids(channel.id, ["bad"]) == []
+    # Negative paging is refused up front (the row of GetChannelMembers in
+    # docs/fidelity/channels.tsv says why it differs).
+    with pytest.raises(mp.ValidationError):
+        api.get_channel_members(channel.id, -1, 10)
+    # UnregisterChannelGuard of no channel: app.channel_guard.unregister.
+    # empty_channel.app_error (server/channels/app/channel_guards.go@3db05271).
+    with pytest.raises(mp.ValidationError) as unguard:
+        api.unregister_channel_guard("")
+    assert unguard.value.error_id == "app.channel_guard.unregister.empty_channel.app_error"
+    # Notify props over the size limit are refused
+    # (App.UpdateChannelMemberNotifyProps, channel.go@003a6338).
+    with pytest.raises(mp.ValidationError):
+        too_big = {"desktop": "x" * (64 << 10)}
+        api.update_channel_member_notifications(channel.id, w.alice.id, too_big)
     with pytest.raises(mp.ValidationError):
         api.get_channel_members_for_user(w.team.id, w.alice.id, 0, -5)
     with pytest.raises(mp.NotFoundError):

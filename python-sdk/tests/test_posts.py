@@ -152,6 +152,9 @@ def test_channel_listing_failures(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as negative:
         api.get_posts_after(room.town.id, post.id, 0, -1)
     assert negative.value.error_id == "app.post.get_posts_around.get.app_error"
+    with pytest.raises(mp.ValidationError) as before:
+        api.get_posts_before(room.town.id, post.id, -1, 10)
+    assert before.value.error_id == "app.post.get_posts_around.get.app_error"
 
 
 def test_search_posts_in_team(api: Any) -> None:

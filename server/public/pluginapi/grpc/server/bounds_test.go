@@ -133,6 +133,11 @@ func TestMegabyteArgumentsKeepTheirError(t *testing.T) {
 // megabyteCalls makes one method's megabyte calls and checks each failure.
 func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicpb.Message) {
 	ctx := ctxWithTimeout(t)
+	// The misses that upstream's plugin path answers with a 500 AppError,
+	// by method: PluginAPI.ExtendSessionExpiry answers a session that it
+	// cannot find with app.session.get_sessions.app_error
+	// (server/channels/app/plugin_api.go@f56166d6).
+	upstream500s := map[string]string{"ExtendSessionExpiry": "app.session.get_sessions.app_error"}
 	desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
 	for _, req := range requests {
 		resp := dynamicpb.NewMessage(desc.Output())
@@ -146,8 +151,10 @@ func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicp
 			t.Errorf("%s: %v carries no AppError", method, st.Code())
 			continue
 		}
-		// 501 is a feature that is off (docs/reference-backend.md).
-		clientError := appErr.StatusCode >= 400 && appErr.StatusCode < 500 || appErr.StatusCode == http.StatusNotImplemented
+		// 501 is a feature that is off (docs/reference-backend.md); a few
+		// misses are a 500 upstream too (upstream500s).
+		clientError := appErr.StatusCode >= 400 && appErr.StatusCode < 500 || appErr.StatusCode == http.StatusNotImplemented ||
+			upstream500s[method] == appErr.ID
 		if st.Code() != apperror.Code(appErr.StatusCode) || !clientError {
 			t.Errorf("%s: code %v for an AppError with HTTP %d", method, st.Code(), appErr.StatusCode)
 		}
