@@ -107,6 +107,9 @@ NO_FAILURE_PATH = {
     "GetPluginID": "takes no input",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
     "DeleteGroupConstrainedMemberships": "takes no input",
+    "GetGroupsBySource": "any source is looked up; an unknown one has no groups, as SqlGroupStore.GetAllBySource",
+    "GetGroupsForUser": "no user lookup or id check: an unknown user has no groups, as SqlGroupStore.GetByUser",
+    "GetGroupSyncables": "no group lookup: an unknown group or type has no links, as SqlGroupStore.GetAllGroupSyncablesByGroupId",
 }
 
 
