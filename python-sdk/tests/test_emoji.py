@@ -45,23 +45,38 @@ def test_emoji_list_and_lookups(emoji_api: Any) -> None:
 
 
 def test_emoji_failures(emoji_api: Any) -> None:
-    with pytest.raises(mp.ValidationError):
-        emoji_api.get_emoji_list("size", 0, 10)
+    # SqlEmojiStore.GetList orders by name for "name" only; any other sort
+    # is the store's order, and a negative limit is the database's error.
+    assert [e.name for e in emoji_api.get_emoji_list("size", 0, 10)] == ["zebra", "apple"]
+    with pytest.raises(mp.InternalError) as negative:
+        emoji_api.get_emoji_list("", 0, -1)
+    assert negative.value.error_id == "app.emoji.get_list.internal_error"
     with pytest.raises(mp.NotFoundError):
         emoji_api.get_emoji_by_name("nope")
-    with pytest.raises(mp.NotFoundError):
-        emoji_api.get_emoji(UNKNOWN_ID)
-    with pytest.raises(mp.NotFoundError):
-        emoji_api.get_emoji_image(UNKNOWN_ID)
+    # Any id is looked up: a malformed one is not found.
+    for emoji_id in (UNKNOWN_ID, "bad"):
+        with pytest.raises(mp.NotFoundError) as missing:
+            emoji_api.get_emoji(emoji_id)
+        assert missing.value.error_id == "app.emoji.get.no_result"
+        with pytest.raises(mp.NotFoundError) as no_image:
+            emoji_api.get_emoji_image(emoji_id)
+        assert no_image.value.error_id == "app.emoji.get.no_result"
 
 
-def test_custom_emoji_can_be_turned_off(api: Any) -> None:
-    cfg = mp.ServerConfig(api.get_config())
+def test_custom_emoji_can_be_turned_off(emoji_api: Any) -> None:
+    zebra = emoji_api.get_emoji_by_name("zebra")
+    cfg = mp.ServerConfig(emoji_api.get_config())
     cfg.data["ServiceSettings"]["EnableCustomEmoji"] = False
-    api.save_config(cfg.to_model())
-    with pytest.raises(mp.UnimplementedError) as off:
-        api.get_emoji_list("", 0, 10)
+    emoji_api.save_config(cfg.to_model())
+    # App.GetEmoji and App.GetEmojiByName refuse with 403; App.GetEmojiList
+    # and App.GetEmojiImage do not check the setting.
+    with pytest.raises(mp.PermissionDeniedError) as off:
+        emoji_api.get_emoji_by_name("zebra")
     assert off.value.error_id == "api.emoji.disabled.app_error"
+    with pytest.raises(mp.PermissionDeniedError):
+        emoji_api.get_emoji(zebra.id)
+    assert len(emoji_api.get_emoji_list("", 0, 10)) == 2
+    assert emoji_api.get_emoji_image(zebra.id).image_type == "png"
 
 
 def test_a_bad_emoji_flag_stops_the_server(tmp_path: Path) -> None:

@@ -66,88 +66,89 @@ func (b *Backend) addEmoji(name string, data []byte) error {
 	return nil
 }
 
-// checkCustomEmoji fails as Mattermost does when custom emojis are off in
-// the configuration. The caller holds the lock.
+// checkCustomEmoji fails as App.GetEmoji and App.GetEmojiByName do when
+// custom emojis are off, or when no file store is configured. The caller
+// holds the lock.
 func (b *Backend) checkCustomEmoji() error {
 	if !b.configBool("ServiceSettings", "EnableCustomEmoji") {
-		return apperror.New("api.emoji.disabled.app_error", "Custom emoji are disabled by the system admin.", "", http.StatusNotImplemented)
+		return apperror.New("api.emoji.disabled.app_error", "Custom emoji are disabled by the system admin.", "", http.StatusForbidden)
+	}
+	if b.configString("FileSettings", "DriverName") == "" {
+		return apperror.New("api.emoji.storage.app_error", "The file storage is not configured: custom emoji need it.", "", http.StatusForbidden)
 	}
 	return nil
 }
 
-// findEmoji returns a custom emoji that matches. The caller holds the lock.
-func (b *Backend) findEmoji(match func(*pluginpb.Emoji) bool, id, details string) (customEmoji, error) {
-	if err := b.checkCustomEmoji(); err != nil {
-		return customEmoji{}, err
-	}
+// findEmoji returns the custom emoji that matches, or the store's not-found
+// error with the given id. The caller holds the lock.
+func (b *Backend) findEmoji(match func(*pluginpb.Emoji) bool, id string) (customEmoji, error) {
 	i := slices.IndexFunc(b.emojis, func(e customEmoji) bool { return match(e.emoji) })
 	if i < 0 {
-		return customEmoji{}, apperror.New(id, "Unable to find the emoji.", details, http.StatusNotFound)
+		return customEmoji{}, apperror.New(id, "Unable to find the emoji.", "", http.StatusNotFound)
 	}
 	return b.emojis[i], nil
 }
 
-// GetEmojiList returns one page of the custom emojis, in creation order or
-// by name.
+// GetEmojiList returns one page of the custom emojis, as
+// SqlEmojiStore.GetList does: ordered by name when sort_by is "name", in
+// creation order for any other value. App.GetEmojiList checks neither the
+// configuration nor the paging; a negative offset or limit is the
+// database's error, app.emoji.get_list.internal_error (500).
 func (b *Backend) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRequest) (*pluginpb.GetEmojiListResponse, error) {
-	if req.GetSortBy() != "" && req.GetSortBy() != "name" {
-		return nil, apperror.New("api.emoji.get_emoji_list.sort_by.app_error",
-			`Invalid sort_by: "" or "name".`, "", http.StatusBadRequest)
-	}
-	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
-		return nil, err
+	if req.GetPerPage() < 0 || int64(req.GetPage())*int64(req.GetPerPage()) < 0 {
+		return nil, apperror.New("app.emoji.get_list.internal_error", "Unable to get the emoji list.",
+			"page="+itoa(int(req.GetPage()))+" per_page="+itoa(int(req.GetPerPage())), http.StatusInternalServerError)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.checkCustomEmoji(); err != nil {
-		return nil, err
-	}
 	all := make([]*pluginpb.Emoji, len(b.emojis))
 	for i, e := range b.emojis {
 		all[i] = proto.Clone(e.emoji).(*pluginpb.Emoji)
 	}
 	if req.GetSortBy() == "name" {
-		slices.SortFunc(all, func(x, y *pluginpb.Emoji) int { return cmp.Compare(x.GetName(), y.GetName()) })
+		slices.SortStableFunc(all, func(x, y *pluginpb.Emoji) int { return cmp.Compare(x.GetName(), y.GetName()) })
 	}
-	return &pluginpb.GetEmojiListResponse{Emojis: page(all, req.GetPage(), req.GetPerPage())}, nil
+	if req.GetPerPage() == 0 {
+		return &pluginpb.GetEmojiListResponse{Emojis: []*pluginpb.Emoji{}}, nil
+	}
+	return &pluginpb.GetEmojiListResponse{Emojis: page(all, max(req.GetPage(), 0), req.GetPerPage())}, nil
 }
 
-// GetEmojiByName returns a custom emoji by name.
+// GetEmojiByName returns a custom emoji by name, as App.GetEmojiByName.
 func (b *Backend) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNameRequest) (*pluginpb.GetEmojiByNameResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetName() == req.GetName() },
-		"app.emoji.get_by_name.no_result", "name="+req.GetName())
+	if err := b.checkCustomEmoji(); err != nil {
+		return nil, err
+	}
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetName() == req.GetName() }, "app.emoji.get_by_name.no_result")
 	if err != nil {
 		return nil, err
 	}
 	return &pluginpb.GetEmojiByNameResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
 }
 
-// GetEmoji returns a custom emoji by id.
+// GetEmoji returns a custom emoji by id, as App.GetEmoji: any id is looked
+// up, and one that is not found is app.emoji.get.no_result.
 func (b *Backend) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (*pluginpb.GetEmojiResponse, error) {
-	if !isValidID(req.GetEmojiId()) {
-		return nil, invalidParam("emoji_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() },
-		"app.emoji.get.no_result", "emoji_id="+req.GetEmojiId())
+	if err := b.checkCustomEmoji(); err != nil {
+		return nil, err
+	}
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() }, "app.emoji.get.no_result")
 	if err != nil {
 		return nil, err
 	}
 	return &pluginpb.GetEmojiResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
 }
 
-// GetEmojiImage returns the image of a custom emoji and its format.
+// GetEmojiImage returns the image of a custom emoji and its format, as
+// App.GetEmojiImage, which does not check the configuration.
 func (b *Backend) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImageRequest) (*pluginpb.GetEmojiImageResponse, error) {
-	if !isValidID(req.GetEmojiId()) {
-		return nil, invalidParam("emoji_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() },
-		"app.emoji.get_image.read.app_error", "emoji_id="+req.GetEmojiId())
+	e, err := b.findEmoji(func(e *pluginpb.Emoji) bool { return e.GetId() == req.GetEmojiId() }, "app.emoji.get.no_result")
 	if err != nil {
 		return nil, err
 	}
