@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -17,11 +18,23 @@ import (
 
 // Limits of model.OAuthApp.IsValid.
 const (
-	oauthNameMaxRunes        = 64
+	oauthNameMaxBytes        = 64
 	oauthDescriptionMaxRunes = 512
-	oauthURLMaxLen           = 256
+	oauthHomepageMaxLen      = 256
+	oauthIconURLMaxLen       = 512
 	oauthCallbackURLsMaxLen  = 1024
+	oauthClientSecretMaxLen  = 128
+	oauthAppIDMaxLen         = 32
 )
+
+// The values model.OAuthApp.PreSave gives a new app's dynamic client
+// registration fields when they are empty.
+var (
+	oauthDefaultGrantTypes    = []string{"authorization_code", "refresh_token"}
+	oauthDefaultResponseTypes = []string{"code"}
+)
+
+const oauthClientSecretPost = "client_secret_post"
 
 func invalidOAuthApp(field, message string) *apperror.Error {
 	e := apperror.New("model.oauth.is_valid."+field+".app_error", message, "", http.StatusBadRequest)
@@ -35,76 +48,158 @@ func isValidHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// validateOAuthApp checks a against the rules of model.OAuthApp.IsValid.
+// callbackURLsLen is the length of the callback URLs as model.OAuthApp.IsValid
+// measures them: formatted with %s, "[a b c]".
+func callbackURLsLen(urls []string) int {
+	n := 2 + max(len(urls)-1, 0)
+	for _, u := range urls {
+		n += len(u)
+	}
+	return n
+}
+
+// validateOAuthApp checks a as model.OAuthApp.IsValid does, in its order
+// (server/public/model/oauth.go@1246420b0a8b0b557162417c222f7557aac2020d
+// OAuthApp.IsValid). The compatibility of grant and response types is not
+// checked.
 func validateOAuthApp(a *pluginpb.OAuthApp) error {
-	callbacks := 0
+	switch {
+	case !isValidID(a.GetId()):
+		return invalidOAuthApp("app_id", "Invalid app id.")
+	case a.GetCreateAt() == 0:
+		return invalidOAuthApp("create_at", "Create at must be a valid time.")
+	case a.GetUpdateAt() == 0:
+		return invalidOAuthApp("update_at", "Update at must be a valid time.")
+	case !isValidID(a.GetCreatorId()):
+		return invalidOAuthApp("creator_id", "Invalid creator id.")
+	case a.GetClientSecret() == "" || len(a.GetClientSecret()) > oauthClientSecretMaxLen:
+		return invalidOAuthApp("client_secret", "Invalid client secret.")
+	case a.GetName() == "" || len(a.GetName()) > oauthNameMaxBytes:
+		return invalidOAuthApp("name", "Invalid name: 1 to 64 bytes.")
+	case len(a.GetCallbackUrls()) == 0 || callbackURLsLen(a.GetCallbackUrls()) > oauthCallbackURLsMaxLen:
+		return invalidOAuthApp("callback", "Invalid callback URLs: at least one, at most 1,024 characters in all.")
+	}
 	for _, c := range a.GetCallbackUrls() {
-		callbacks += len(c) + 1
 		if !isValidHTTPURL(c) {
 			return invalidOAuthApp("callback", "Invalid callback URL: an absolute http or https URL.")
 		}
 	}
 	switch {
-	case !isValidID(a.GetCreatorId()):
-		return invalidOAuthApp("creator_id", "Invalid creator id.")
-	case a.GetName() == "" || utf8.RuneCountInString(a.GetName()) > oauthNameMaxRunes:
-		return invalidOAuthApp("name", "Invalid name: 1 to 64 characters.")
-	case len(a.GetCallbackUrls()) == 0 || callbacks > oauthCallbackURLsMaxLen:
-		return invalidOAuthApp("callback", "Invalid callback URLs: at least one, at most 1,024 characters in all.")
-	case len(a.GetHomepage()) > oauthURLMaxLen || !isValidHTTPURL(a.GetHomepage()):
+	case a.GetHomepage() == "" && !a.GetIsDynamicallyRegistered():
+		return invalidOAuthApp("homepage", "A homepage is required.")
+	case a.GetHomepage() != "" && (len(a.GetHomepage()) > oauthHomepageMaxLen || !isValidHTTPURL(a.GetHomepage())):
 		return invalidOAuthApp("homepage", "Invalid homepage: an absolute http or https URL.")
 	case utf8.RuneCountInString(a.GetDescription()) > oauthDescriptionMaxRunes:
 		return invalidOAuthApp("description", "Invalid description: at most 512 characters.")
-	case a.GetIconUrl() != "" && (len(a.GetIconUrl()) > oauthURLMaxLen || !isValidHTTPURL(a.GetIconUrl())):
+	case a.GetIconUrl() != "" && (len(a.GetIconUrl()) > oauthIconURLMaxLen || !isValidHTTPURL(a.GetIconUrl())):
 		return invalidOAuthApp("icon_url", "Invalid icon URL: an absolute http or https URL.")
-	case a.TokenEndpointAuthMethod != nil && a.GetTokenEndpointAuthMethod() != "client_secret_post":
+	case len(a.GetMattermostAppId()) > oauthAppIDMaxLen:
+		return invalidOAuthApp("mattermost_app_id", "Invalid Mattermost app id: at most 32 characters.")
+	case a.TokenEndpointAuthMethod != nil && a.GetTokenEndpointAuthMethod() != oauthClientSecretPost:
 		return invalidOAuthApp("token_endpoint_auth_method", `Invalid token endpoint auth method: "client_secret_post".`)
+	case a.GetClientUri() != "" && !isValidHTTPURL(a.GetClientUri()):
+		return invalidOAuthApp("client_uri", "Invalid client URI: an absolute http or https URL.")
+	case a.GetLogoUri() != "" && !isValidHTTPURL(a.GetLogoUri()):
+		return invalidOAuthApp("logo_uri", "Invalid logo URI: an absolute http or https URL.")
 	}
 	return nil
 }
 
-func oauthAppNotFound(appID string) *apperror.Error {
-	return apperror.New("app.oauth.get_app.find.app_error", "Unable to find the OAuth app.",
-		"app_id="+appID, http.StatusNotFound)
+// checkOAuthProvider fails as the app layer does while
+// ServiceSettings.EnableOAuthServiceProvider is off: id is
+// App.CreateOAuthApp's or the other functions' error. The caller holds the
+// lock.
+func (b *Backend) checkOAuthProvider(id string) error {
+	if b.configBool("ServiceSettings", "EnableOAuthServiceProvider") {
+		return nil
+	}
+	return apperror.New(id, "The OAuth 2.0 service provider is turned off by the system admin.", "", http.StatusNotImplemented)
 }
 
-// CreateOAuthApp registers an OAuth app with a new id and client secret.
+const oauthProviderOff = "api.oauth.allow_oauth.turn_off.app_error"
+
+// stored is the app as SqlOAuthStore writes it: without the dynamic client
+// registration fields that its INSERT and UPDATE leave out, so they read
+// back empty.
+func stored(a *pluginpb.OAuthApp) *pluginpb.OAuthApp {
+	s := proto.Clone(a).(*pluginpb.OAuthApp)
+	s.GrantTypes, s.ResponseTypes, s.ClientIdIssuedAt = nil, nil, 0
+	s.TokenEndpointAuthMethod, s.ClientUri, s.LogoUri, s.Scope = nil, nil, nil, nil
+	return s
+}
+
+// getOAuthApp is App.GetOAuthApp. The caller holds the lock.
+func (b *Backend) getOAuthApp(appID string) (*pluginpb.OAuthApp, error) {
+	if err := b.checkOAuthProvider(oauthProviderOff); err != nil {
+		return nil, err
+	}
+	a, ok := b.oauthApps[appID]
+	if !ok {
+		return nil, apperror.New("app.oauth.get_app.find.app_error", "Unable to find the OAuth app.",
+			"app_id="+appID, http.StatusNotFound)
+	}
+	return a, nil
+}
+
+// CreateOAuthApp registers an OAuth app with a new id and client secret,
+// as App.CreateOAuthApp and SqlOAuthStore.SaveApp do
+// (server/channels/app/oauth.go@014000df041eb2e17d38ea5f2ff61560b338bc5b,
+// server/channels/store/sqlstore/oauth_store.go@05d5c9829e1c0c31b525482547f5506eff612e76):
+// the provider must be on, an app given an id is refused, PreSave fills the
+// id, times and the registration defaults, and IsValid checks the result.
+// The answer carries the registration fields; the stored app does not.
 func (b *Backend) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthAppRequest) (*pluginpb.CreateOAuthAppResponse, error) {
 	if req.GetApp() == nil {
 		return nil, invalidParam("app")
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkOAuthProvider("api.oauth.register_oauth_app.turn_off.app_error"); err != nil {
+		return nil, err
+	}
 	a := proto.Clone(req.GetApp()).(*pluginpb.OAuthApp)
 	if a.GetId() != "" {
-		return nil, apperror.New("api.oauth.register_oauth_app.existing.app_error",
-			"Cannot register an existing OAuth app.", "", http.StatusBadRequest)
+		return nil, apperror.New("app.oauth.save_app.existing.app_error",
+			"Cannot save an existing OAuth app.", "", http.StatusBadRequest)
 	}
+	now := b.nowMillis()
+	a.Id, a.ClientSecret = newID(), newID()
+	if len(a.GetGrantTypes()) == 0 {
+		a.GrantTypes = slices.Clone(oauthDefaultGrantTypes)
+	}
+	if len(a.GetResponseTypes()) == 0 {
+		a.ResponseTypes = slices.Clone(oauthDefaultResponseTypes)
+	}
+	if a.TokenEndpointAuthMethod == nil {
+		a.TokenEndpointAuthMethod = proto.String(oauthClientSecretPost)
+	}
+	if a.GetClientIdIssuedAt() == 0 {
+		a.ClientIdIssuedAt = now
+	}
+	a.CreateAt, a.UpdateAt = now, now
 	if err := validateOAuthApp(a); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.nowMillis()
-	a.Id, a.ClientSecret, a.CreateAt, a.UpdateAt = newID(), newID(), now, now
-	b.oauthApps[a.GetId()] = a
-	return &pluginpb.CreateOAuthAppResponse{App: proto.Clone(a).(*pluginpb.OAuthApp)}, nil
+	b.oauthApps[a.GetId()] = stored(a)
+	return &pluginpb.CreateOAuthAppResponse{App: a}, nil
 }
 
-// GetOAuthApp returns an OAuth app by id.
+// GetOAuthApp returns an OAuth app by id, as App.GetOAuthApp: any id is
+// looked up, and one that is not found is app.oauth.get_app.find.app_error.
 func (b *Backend) GetOAuthApp(_ context.Context, req *pluginpb.GetOAuthAppRequest) (*pluginpb.GetOAuthAppResponse, error) {
-	if !isValidID(req.GetAppId()) {
-		return nil, invalidParam("app_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	a, ok := b.oauthApps[req.GetAppId()]
-	if !ok {
-		return nil, oauthAppNotFound(req.GetAppId())
+	a, err := b.getOAuthApp(req.GetAppId())
+	if err != nil {
+		return nil, err
 	}
 	return &pluginpb.GetOAuthAppResponse{App: proto.Clone(a).(*pluginpb.OAuthApp)}, nil
 }
 
-// UpdateOAuthApp updates an OAuth app; its creator, client secret and
-// creation time are kept.
+// UpdateOAuthApp updates an OAuth app, as upstream's plugin API does: it
+// looks the app up first (App.GetOAuthApp), then App.UpdateOAuthApp keeps
+// its id, creator, client secret and creation time, and the store's
+// UpdateApp sets the update time and checks IsValid.
 func (b *Backend) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthAppRequest) (*pluginpb.UpdateOAuthAppResponse, error) {
 	in := req.GetApp()
 	if in == nil {
@@ -112,26 +207,27 @@ func (b *Backend) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthApp
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, ok := b.oauthApps[in.GetId()]
-	if !ok {
-		return nil, oauthAppNotFound(in.GetId())
+	old, err := b.getOAuthApp(in.GetId())
+	if err != nil {
+		return nil, err
 	}
 	a := proto.Clone(in).(*pluginpb.OAuthApp)
-	a.CreatorId, a.ClientSecret, a.CreateAt = old.GetCreatorId(), old.GetClientSecret(), old.GetCreateAt()
+	a.Id, a.CreatorId, a.ClientSecret, a.CreateAt = old.GetId(), old.GetCreatorId(), old.GetClientSecret(), old.GetCreateAt()
 	a.UpdateAt = b.nowMillis()
 	if err := validateOAuthApp(a); err != nil {
 		return nil, err
 	}
-	b.oauthApps[a.GetId()] = a
-	return &pluginpb.UpdateOAuthAppResponse{App: proto.Clone(a).(*pluginpb.OAuthApp)}, nil
+	b.oauthApps[a.GetId()] = stored(a)
+	return &pluginpb.UpdateOAuthAppResponse{App: a}, nil
 }
 
-// DeleteOAuthApp deletes an OAuth app.
+// DeleteOAuthApp deletes an OAuth app, as App.DeleteOAuthApp: the store
+// deletes by id, so an unknown id is no error.
 func (b *Backend) DeleteOAuthApp(_ context.Context, req *pluginpb.DeleteOAuthAppRequest) (*pluginpb.DeleteOAuthAppResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.oauthApps[req.GetAppId()]; !ok {
-		return nil, oauthAppNotFound(req.GetAppId())
+	if err := b.checkOAuthProvider(oauthProviderOff); err != nil {
+		return nil, err
 	}
 	delete(b.oauthApps, req.GetAppId())
 	return &pluginpb.DeleteOAuthAppResponse{}, nil
