@@ -13,9 +13,20 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// triggerLifetime is how long a trigger id lets a plugin open a dialog,
-// as Mattermost's InteractiveDialogTriggerTimeout.
-const triggerLifetime = 3 * time.Minute
+// defaultTriggerLifetime is how long a trigger id lets a plugin open a
+// dialog when ServiceSettings.OutgoingIntegrationRequestsTimeout is not
+// set: Mattermost's default, 30 seconds.
+const defaultTriggerLifetime = 30 * time.Second
+
+// triggerLifetime is ServiceSettings.OutgoingIntegrationRequestsTimeout, the
+// lifetime App.OpenInteractiveDialog gives a trigger id. The caller holds
+// the lock.
+func (b *Backend) triggerLifetime() time.Duration {
+	if s := b.configNumber("ServiceSettings", "OutgoingIntegrationRequestsTimeout"); s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	return defaultTriggerLifetime
+}
 
 // PublishWebSocketEvent sends an event of the plugin to clients: to the
 // event log, as "websocket_event". Clients receive it as
@@ -29,9 +40,11 @@ func (b *Backend) PublishWebSocketEvent(ctx context.Context, req *pluginpb.Publi
 }
 
 // OpenInteractiveDialog opens a dialog for the user of a trigger: to the
-// event log, as "interactive_dialog". As in Mattermost, the trigger id
-// must come from a slash command of the last 3 minutes, and the dialog
-// needs a URL to submit to and a title.
+// event log, as "interactive_dialog". As App.OpenInteractiveDialog
+// (server/channels/app/integration_action.go@1d9028b1467715e6ac383824e6467111ad7ea89a),
+// the trigger id must be a slash command's of the last
+// OutgoingIntegrationRequestsTimeout seconds; the dialog itself is not
+// refused: upstream only logs what OpenDialogRequest.IsValid finds.
 func (b *Backend) OpenInteractiveDialog(ctx context.Context, req *pluginpb.OpenInteractiveDialogRequest) (*pluginpb.OpenInteractiveDialogResponse, error) {
 	d := req.GetDialog()
 	if d == nil {
@@ -39,7 +52,8 @@ func (b *Backend) OpenInteractiveDialog(ctx context.Context, req *pluginpb.OpenI
 	}
 	b.mu.Lock()
 	issued, ok := b.commands.triggers[d.GetTriggerId()]
-	expired := ok && b.now().Sub(issued) > triggerLifetime
+	lifetime := b.triggerLifetime()
+	expired := ok && b.now().Sub(issued) > lifetime
 	b.mu.Unlock()
 	switch {
 	case !ok:
@@ -47,32 +61,28 @@ func (b *Backend) OpenInteractiveDialog(ctx context.Context, req *pluginpb.OpenI
 			"Unknown trigger id: use the trigger id of a slash command.", "", http.StatusBadRequest)
 	case expired:
 		return nil, apperror.New("interactive_message.decode_trigger_id.expired",
-			"The trigger id expired: dialogs open within 3 minutes of their command.", "", http.StatusBadRequest)
-	case d.GetUrl() == "":
-		return nil, apperror.New("interactive_message.open_dialog.missing_url",
-			"The dialog needs a URL to submit to.", "", http.StatusBadRequest)
-	case d.GetDialog().GetTitle() == "":
-		return nil, apperror.New("interactive_message.open_dialog.missing_title", "The dialog needs a title.", "", http.StatusBadRequest)
+			"The trigger id expired: dialogs open within "+lifetime.String()+" of their command.", "", http.StatusBadRequest)
 	}
 	b.record(ctx, "interactive_dialog", req)
 	return &pluginpb.OpenInteractiveDialogResponse{}, nil
 }
 
 // SendToastMessage shows a toast to a user: to the event log, as "toast".
+// As App.SendToastMessage
+// (server/channels/app/toast.go@3f6ccad33527e6e6d118879e9ebe3da33d92c489),
+// the user id and the message must not be empty, and the user is not looked
+// up. The position is checked here, which upstream does not do.
 func (b *Backend) SendToastMessage(ctx context.Context, req *pluginpb.SendToastMessageRequest) (*pluginpb.SendToastMessageResponse, error) {
-	if strings.TrimSpace(req.GetMessage()) == "" {
-		return nil, apperror.New("api.plugin.send_toast_message.missing_message", "The toast needs a message.", "", http.StatusBadRequest)
+	switch {
+	case req.GetUserId() == "":
+		return nil, apperror.New("app.toast.send_toast_message.user_id.app_error", "The toast needs a user id.", "", http.StatusBadRequest)
+	case req.GetMessage() == "":
+		return nil, apperror.New("app.toast.send_toast_message.message.app_error", "The toast needs a message.", "", http.StatusBadRequest)
 	}
 	switch req.GetOptions().GetPosition() {
 	case "", "top-left", "top-center", "top-right", "bottom-left", "bottom-center", "bottom-right":
 	default:
 		return nil, invalidParam("options.position")
-	}
-	b.mu.Lock()
-	_, err := b.user(req.GetUserId())
-	b.mu.Unlock()
-	if err != nil {
-		return nil, err
 	}
 	b.record(ctx, "toast", req)
 	return &pluginpb.SendToastMessageResponse{}, nil
