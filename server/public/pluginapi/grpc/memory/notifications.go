@@ -6,7 +6,6 @@ package memory
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -14,43 +13,51 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// SendMail sends an email: to the event log, as "email". As in
-// Mattermost, the recipient, subject and body are required.
+// SendMail sends an email: to the event log, as "email". As upstream's
+// PluginAPI.SendMail, an empty recipient, subject or body is refused, in
+// that order; the text is not trimmed and the address is not checked,
+// which upstream leaves to its mailer. As email.Service.SendNotificationMail,
+// nothing is sent, and the call succeeds, while
+// EmailSettings.SendEmailNotifications is off.
 func (b *Backend) SendMail(ctx context.Context, req *pluginpb.SendMailRequest) (*pluginpb.SendMailResponse, error) {
 	for _, f := range []struct{ value, id string }{
-		{req.GetTo(), "api.plugin.send_mail.missing_to"},
-		{req.GetSubject(), "api.plugin.send_mail.missing_subject"},
-		{req.GetHtmlBody(), "api.plugin.send_mail.missing_htmlbody"},
+		{req.GetTo(), "plugin_api.send_mail.missing_to"},
+		{req.GetSubject(), "plugin_api.send_mail.missing_subject"},
+		{req.GetHtmlBody(), "plugin_api.send_mail.missing_htmlbody"},
 	} {
-		if strings.TrimSpace(f.value) == "" {
+		if f.value == "" {
 			return nil, apperror.New(f.id, "The email needs a recipient, a subject and a body.", "", http.StatusBadRequest)
 		}
 	}
-	if !isValidEmail(req.GetTo()) {
-		return nil, apperror.New("api.plugin.send_mail.invalid_to", "Invalid recipient address.", "", http.StatusBadRequest)
+	b.mu.Lock()
+	enabled := b.configBool("EmailSettings", "SendEmailNotifications")
+	b.mu.Unlock()
+	if enabled {
+		b.record(ctx, "email", req)
 	}
-	b.record(ctx, "email", req)
 	return &pluginpb.SendMailResponse{}, nil
 }
 
 // SendPushNotification sends a push notification to a user's devices: to
-// the event log, as "push_notification", once per session of the user
-// with a device id.
+// the event log, as "push_notification", once per unexpired session of
+// the user with a device id. As upstream's
+// App.sendPushNotificationToAllSessions, the user is not looked up (an
+// unknown user has no sessions, so nothing is sent), and a missing
+// notification is api.push_notifications.message.parse.app_error (400).
 func (b *Backend) SendPushNotification(ctx context.Context, req *pluginpb.SendPushNotificationRequest) (*pluginpb.SendPushNotificationResponse, error) {
-	if req.GetNotification() == nil {
-		return nil, invalidParam("notification")
-	}
 	b.mu.Lock()
-	_, err := b.user(req.GetUserId())
+	now := b.nowMillis()
 	var devices []string
 	for _, s := range b.sessions.byID {
-		if s.GetUserId() == req.GetUserId() && s.GetDeviceId() != "" {
+		expired := s.GetExpiresAt() > 0 && now > s.GetExpiresAt()
+		if s.GetUserId() == req.GetUserId() && s.GetDeviceId() != "" && !expired {
 			devices = append(devices, s.GetDeviceId())
 		}
 	}
 	b.mu.Unlock()
-	if err != nil {
-		return nil, err
+	if req.GetNotification() == nil {
+		return nil, apperror.New("api.push_notifications.message.parse.app_error", "There is no notification to send.", "",
+			http.StatusBadRequest)
 	}
 	for _, device := range devices {
 		n := &pluginpb.SendPushNotificationRequest{UserId: req.GetUserId(),
