@@ -117,12 +117,12 @@ func (b *Backend) CreateBot(ctx context.Context, req *pluginpb.CreateBotRequest)
 	return &pluginpb.CreateBotResponse{Bot: bot}, nil
 }
 
-// liveBot returns a bot; a deactivated one only with includeDeleted. The
-// caller holds the lock.
+// liveBot returns a bot; a deactivated one only with includeDeleted. Any
+// id that names no bot, malformed ones included, is
+// store.sql_bot.get.missing.app_error (404), as SqlBotStore.Get answers
+// through App.GetBot: there is no id check on the plugin path. The caller
+// holds the lock.
 func (b *Backend) liveBot(botUserID string, includeDeleted bool) (*pluginpb.Bot, error) {
-	if !isValidID(botUserID) {
-		return nil, invalidParam("bot_user_id")
-	}
 	bot, ok := b.bots[botUserID]
 	if !ok || bot.GetDeleteAt() != 0 && !includeDeleted {
 		return nil, botNotFound(botUserID)
@@ -130,9 +130,21 @@ func (b *Backend) liveBot(botUserID string, includeDeleted bool) (*pluginpb.Bot,
 	return bot, nil
 }
 
+// wouldPatch reports whether patch changes bot, as model.Bot.WouldPatch.
+func wouldPatch(bot *pluginpb.Bot, patch *pluginpb.BotPatch) bool {
+	return patch.Username != nil && patch.GetUsername() != bot.GetUsername() ||
+		patch.DisplayName != nil && patch.GetDisplayName() != bot.GetDisplayName() ||
+		patch.Description != nil && patch.GetDescription() != bot.GetDescription()
+}
+
 // patchBot applies a patch to a bot and its user. The caller holds the
 // lock.
 func (b *Backend) patchBot(old *pluginpb.Bot, patch *pluginpb.BotPatch) (*pluginpb.Bot, error) {
+	// App.PatchBot returns the bot unchanged, update_at included, when
+	// the patch changes nothing.
+	if !wouldPatch(old, patch) {
+		return proto.Clone(old).(*pluginpb.Bot), nil
+	}
 	bot := proto.Clone(old).(*pluginpb.Bot)
 	if patch.Username != nil {
 		bot.Username = strings.ToLower(strings.TrimSpace(patch.GetUsername()))
@@ -186,8 +198,8 @@ func (b *Backend) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*plugi
 	return &pluginpb.GetBotResponse{Bot: proto.Clone(bot).(*pluginpb.Bot)}, nil
 }
 
-// GetBots returns one page of the bots that the options select, by
-// username.
+// GetBots returns one page of the bots that the options select, oldest
+// first and then by username, as SqlBotStore.GetAll orders them.
 func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*pluginpb.GetBotsResponse, error) {
 	o := req.GetOptions()
 	if err := validatePaging(o.GetPage(), o.GetPerPage()); err != nil {
@@ -208,33 +220,48 @@ func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*plu
 		}
 		out = append(out, proto.Clone(bot).(*pluginpb.Bot))
 	}
-	slices.SortFunc(out, func(x, y *pluginpb.Bot) int { return cmp.Compare(x.GetUsername(), y.GetUsername()) })
+	// SqlBotStore.GetAll orders by creation time, then username.
+	slices.SortFunc(out, func(x, y *pluginpb.Bot) int {
+		return cmp.Or(cmp.Compare(x.GetCreateAt(), y.GetCreateAt()), cmp.Compare(x.GetUsername(), y.GetUsername()))
+	})
 	return &pluginpb.GetBotsResponse{Bots: page(out, o.GetPage(), o.GetPerPage())}, nil
 }
 
-// setBotActive deactivates or reactivates a bot and its user. The caller
-// holds the lock.
+// setBotActive deactivates or reactivates a bot and its user. As
+// App.UpdateBotActive, the bot record (and its update_at) changes only
+// when its state does. The caller holds the lock.
 func (b *Backend) setBotActive(bot *pluginpb.Bot, active bool) *pluginpb.Bot {
 	bot = proto.Clone(bot).(*pluginpb.Bot)
 	now := b.nowMillis()
+	changed := true
 	switch {
-	case active:
+	case active && bot.GetDeleteAt() != 0:
 		bot.DeleteAt = 0
-	case bot.GetDeleteAt() == 0:
+	case !active && bot.GetDeleteAt() == 0:
 		bot.DeleteAt = now
+	default:
+		changed = false
 	}
-	bot.UpdateAt = now
-	b.bots[bot.GetUserId()] = bot
+	if changed {
+		bot.UpdateAt = now
+		b.bots[bot.GetUserId()] = bot
+	}
 	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
 	u.DeleteAt = bot.GetDeleteAt()
 	b.updateUser(u)
 	return proto.Clone(bot).(*pluginpb.Bot)
 }
 
-// UpdateBotActive deactivates or reactivates a bot and its user.
+// UpdateBotActive deactivates or reactivates a bot and its user. As
+// App.UpdateBotActive, the user is looked up first: an id that names no
+// user is app.user.missing_account.const (404); a user who is not a bot is
+// the bot store's store.sql_bot.get.missing.app_error (404).
 func (b *Backend) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if _, ok := b.users.byID[req.GetBotUserId()]; !ok {
+		return nil, userNotFound("user_id=" + req.GetBotUserId())
+	}
 	bot, err := b.liveBot(req.GetBotUserId(), true)
 	if err != nil {
 		return nil, err
@@ -242,13 +269,16 @@ func (b *Backend) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotActi
 	return &pluginpb.UpdateBotActiveResponse{Bot: b.setBotActive(bot, req.GetActive())}, nil
 }
 
-// PermanentDeleteBot deletes a bot and its user for good.
+// PermanentDeleteBot deletes a bot and its user for good. As
+// App.PermanentDeleteBot, whose store deletes by id, an id that names no
+// bot is no error; a person's account is left alone (upstream deletes the
+// users row of any id).
 func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	bot, err := b.liveBot(req.GetBotUserId(), true)
-	if err != nil {
-		return nil, err
+	bot, ok := b.bots[req.GetBotUserId()]
+	if !ok {
+		return &pluginpb.PermanentDeleteBotResponse{}, nil
 	}
 	delete(b.bots, bot.GetUserId())
 	u := b.users.byID[bot.GetUserId()].user
@@ -258,49 +288,50 @@ func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentD
 	return &pluginpb.PermanentDeleteBotResponse{}, nil
 }
 
-// EnsureBotUser returns the user id of the plugin's bot, as Mattermost's
-// EnsureBot does: the bot recorded under the plugin's "mmi_botid" KV key,
-// updated and reactivated as needed; else a bot with that username, which
-// the plugin then takes; else a new bot. A person with that username is a
-// conflict.
+// EnsureBotUser returns the user id of the plugin's bot, as App.EnsureBot
+// does through PluginAPI.EnsureBotUser, which makes the plugin the owner
+// whatever the caller gave. A bot with no username is refused. The bot
+// recorded under the plugin's "mmi_botid" KV key, if it still exists
+// (deactivated or not), is patched with the given username, display name
+// and description and returned as it is, not reactivated. Else an account
+// with that username is returned untouched: a bot is recorded under the
+// key, a person is not (upstream logs an error and still returns the
+// person's id). Else a new bot is created and recorded.
 func (b *Backend) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
 	in := req.GetBot()
 	if in == nil {
 		return nil, invalidParam("bot")
 	}
+	// App.EnsureBot answers a plain "passed a bot with no username" error,
+	// with no error id.
+	if in.GetUsername() == "" {
+		return nil, invalidParam("bot.username")
+	}
 	owner := b.caller(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	kv := b.kvOf(owner)
-	patch := &pluginpb.BotPatch{DisplayName: proto.String(in.GetDisplayName()), Description: proto.String(in.GetDescription())}
-	ensure := func(bot *pluginpb.Bot) (*pluginpb.EnsureBotUserResponse, error) {
-		if _, err := b.patchBot(bot, patch); err != nil {
-			return nil, err
-		}
-		if bot.GetDeleteAt() != 0 {
-			b.setBotActive(b.bots[bot.GetUserId()], true)
-		}
-		kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
-		return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
-	}
 	if id, ok := kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
 		if bot, known := b.bots[string(id)]; known {
-			return ensure(bot)
+			patch := &pluginpb.BotPatch{
+				Username:    proto.String(in.GetUsername()),
+				DisplayName: proto.String(in.GetDisplayName()),
+				Description: proto.String(in.GetDescription()),
+			}
+			if _, err := b.patchBot(bot, patch); err != nil {
+				return nil, err
+			}
+			return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
 		}
 	}
-	username := strings.ToLower(strings.TrimSpace(in.GetUsername()))
-	if id, taken := b.users.byUsername[username]; taken {
-		bot, isBot := b.bots[id]
-		if !isBot {
-			return nil, apperror.New("app.bot.ensure_bot.user_exists.app_error",
-				"A user that is not a bot has this username.", "username="+username, http.StatusBadRequest)
+	// App.GetUserByUsername: the store matches Username = lower(?).
+	if id, taken := b.users.byUsername[strings.ToLower(in.GetUsername())]; taken {
+		if _, isBot := b.bots[id]; isBot {
+			kv.store(pluginBotKVKey, []byte(id), 0, b.nowMillis())
 		}
-		bot = proto.Clone(bot).(*pluginpb.Bot)
-		bot.OwnerId = owner
-		b.bots[id] = bot
-		return ensure(bot)
+		return &pluginpb.EnsureBotUserResponse{BotUserId: id}, nil
 	}
-	bot, err := b.createBot(owner, &pluginpb.Bot{Username: username, DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
+	bot, err := b.createBot(owner, &pluginpb.Bot{Username: in.GetUsername(), DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
 	if err != nil {
 		return nil, err
 	}

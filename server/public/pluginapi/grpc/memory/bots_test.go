@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -34,30 +35,25 @@ func TestBots(t *testing.T) {
 	_, err = b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: bot.GetUserId()})
 	wantAppError(t, "GetBot(deactivated)", err, http.StatusNotFound)
 
-	// EnsureBotUser takes the existing bot, reactivates it and records it.
+	// EnsureBotUser takes the existing bot by its name, as it is, and
+	// records it (App.EnsureBot).
 	id, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "helper", DisplayName: "New"}})
 	if err != nil || id.GetBotUserId() != bot.GetUserId() {
 		t.Fatalf("EnsureBotUser = %v, %v; want the existing bot", id, err)
 	}
-	got, _ := b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: bot.GetUserId()})
-	if got.GetBot().GetDisplayName() != "New" || got.GetBot().GetDeleteAt() != 0 {
-		t.Errorf("ensured bot = %v; want it updated and active", got.GetBot())
+	got, _ := b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: bot.GetUserId(), IncludeDeleted: true})
+	if got.GetBot().GetDisplayName() != "Helper" || got.GetBot().GetDeleteAt() == 0 {
+		t.Errorf("ensured bot = %v; want it untouched and still deactivated", got.GetBot())
 	}
 	if v, _ := b.KVGet(ctx, &pluginpb.KVGetRequest{Key: pluginBotKVKey}); string(v.GetValue()) != bot.GetUserId() {
 		t.Errorf("KV %s = %q; want the bot id", pluginBotKVKey, v.GetValue())
 	}
-	create(t, b, newUser("person"))
-	_, err = b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "person"}})
-	if err != nil {
-		// The recorded bot wins over the username, as in Mattermost.
-		t.Errorf("EnsureBotUser(person) = %v; want the recorded bot", err)
+	if _, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: bot.GetUserId(), Active: true}); err != nil {
+		t.Fatal(err)
 	}
-	b.kv = make(map[string]kvStore)
-	_, err = b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "person"}})
-	wantAppError(t, "EnsureBotUser(a person's name)", err, http.StatusBadRequest)
 
 	patched, err := b.PatchBot(ctx, &pluginpb.PatchBotRequest{BotUserId: bot.GetUserId(), BotPatch: &pluginpb.BotPatch{Description: proto.String("d")}})
-	if err != nil || patched.GetBot().GetDescription() != "d" || patched.GetBot().GetDisplayName() != "" {
+	if err != nil || patched.GetBot().GetDescription() != "d" || patched.GetBot().GetDisplayName() != "Helper" {
 		t.Errorf("PatchBot = %v, %v", patched, err)
 	}
 	if _, err := b.PermanentDeleteBot(ctx, &pluginpb.PermanentDeleteBotRequest{BotUserId: bot.GetUserId()}); err != nil {
@@ -113,4 +109,104 @@ func TestCreateBotOwnedByABot(t *testing.T) {
 	if _, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "third", OwnerId: person.GetId()}}); err != nil {
 		t.Errorf("CreateBot(owned by a person) = %v", err)
 	}
+}
+
+// TestBotsFollowTheAppLayer checks the bot calls against upstream's app
+// layer and bot store: App.EnsureBot, App.GetBot, App.PatchBot,
+// App.UpdateBotActive and App.PermanentDeleteBot
+// (server/channels/app/bot.go@0bc448c3e6001029ef4478fbad0b7b207993d7b7)
+// and SqlBotStore.GetAll
+// (server/channels/store/sqlstore/bot_store.go@401714c1438a2c522ff46ab0ee5a418a788b55aa).
+func TestBotsFollowTheAppLayer(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b *Backend, clock *fakeClock)
+	}{
+		{"GetBot of a malformed id is the bot store's miss", func(t *testing.T, b *Backend, _ *fakeClock) {
+			_, err := b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: "nope"})
+			wantAppErrorID(t, "GetBot(nope)", err, "store.sql_bot.get.missing.app_error", http.StatusNotFound)
+		}},
+		{"PatchBot of a malformed id is the bot store's miss", func(t *testing.T, b *Backend, _ *fakeClock) {
+			_, err := b.PatchBot(ctx, &pluginpb.PatchBotRequest{BotUserId: "nope", BotPatch: &pluginpb.BotPatch{}})
+			wantAppErrorID(t, "PatchBot(nope)", err, "store.sql_bot.get.missing.app_error", http.StatusNotFound)
+		}},
+		{"PatchBot that changes nothing keeps update_at", func(t *testing.T, b *Backend, _ *fakeClock) {
+			bot := mustBot(t, b, "keeper")
+			got, err := b.PatchBot(ctx, &pluginpb.PatchBotRequest{BotUserId: bot.GetUserId(), BotPatch: &pluginpb.BotPatch{Username: proto.String("keeper")}})
+			if err != nil || got.GetBot().GetUpdateAt() != bot.GetUpdateAt() {
+				t.Errorf("PatchBot(no change) = %v, %v; want update_at %d", got.GetBot(), err, bot.GetUpdateAt())
+			}
+		}},
+		{"UpdateBotActive of an unknown id is the user's miss", func(t *testing.T, b *Backend, _ *fakeClock) {
+			_, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: newID()})
+			wantAppErrorID(t, "UpdateBotActive(unknown)", err, "app.user.missing_account.const", http.StatusNotFound)
+		}},
+		{"UpdateBotActive of a person is the bot store's miss", func(t *testing.T, b *Backend, _ *fakeClock) {
+			person := create(t, b, newUser("person"))
+			_, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: person.GetId()})
+			wantAppErrorID(t, "UpdateBotActive(person)", err, "store.sql_bot.get.missing.app_error", http.StatusNotFound)
+		}},
+		{"PermanentDeleteBot of an unknown id is no error", func(t *testing.T, b *Backend, _ *fakeClock) {
+			if _, err := b.PermanentDeleteBot(ctx, &pluginpb.PermanentDeleteBotRequest{BotUserId: "nope"}); err != nil {
+				t.Errorf("PermanentDeleteBot(nope) = %v; want no error", err)
+			}
+		}},
+		{"GetBots lists the oldest first", func(t *testing.T, b *Backend, clock *fakeClock) {
+			mustBot(t, b, "zed")
+			clock.Advance(time.Second)
+			mustBot(t, b, "abe")
+			got, err := b.GetBots(ctx, &pluginpb.GetBotsRequest{Options: &pluginpb.BotGetOptions{PerPage: 10}})
+			if err != nil || len(got.GetBots()) != 2 || got.GetBots()[0].GetUsername() != "zed" {
+				t.Errorf("GetBots = %v, %v; want zed, then abe", got.GetBots(), err)
+			}
+		}},
+		{"EnsureBotUser refuses a bot without a username", func(t *testing.T, b *Backend, _ *fakeClock) {
+			_, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{DisplayName: "x"}})
+			wantAppError(t, "EnsureBotUser(no username)", err, http.StatusBadRequest)
+		}},
+		{"EnsureBotUser returns a person's id and records nothing", func(t *testing.T, b *Backend, _ *fakeClock) {
+			person := create(t, b, newUser("person"))
+			got, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "person"}})
+			if err != nil || got.GetBotUserId() != person.GetId() {
+				t.Errorf("EnsureBotUser(person) = %v, %v; want the person's id", got, err)
+			}
+			if v, _ := b.KVGet(ctx, &pluginpb.KVGetRequest{Key: pluginBotKVKey}); len(v.GetValue()) != 0 {
+				t.Errorf("KV %s = %q; want nothing recorded", pluginBotKVKey, v.GetValue())
+			}
+		}},
+		{"EnsureBotUser patches the recorded bot, name included, and does not reactivate it", func(t *testing.T, b *Backend, _ *fakeClock) {
+			first, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "old-name", DisplayName: "Old"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: first.GetBotUserId()}); err != nil {
+				t.Fatal(err)
+			}
+			again, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: "new-name"}})
+			if err != nil || again.GetBotUserId() != first.GetBotUserId() {
+				t.Fatalf("EnsureBotUser(again) = %v, %v; want the recorded bot", again, err)
+			}
+			got, _ := b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: first.GetBotUserId(), IncludeDeleted: true})
+			if g := got.GetBot(); g.GetUsername() != "new-name" || g.GetDisplayName() != "" || g.GetDeleteAt() == 0 {
+				t.Errorf("ensured bot = %v; want new-name, no display name, still deactivated", g)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, clock := newTestBackend(t)
+			tt.run(t, b, clock)
+		})
+	}
+}
+
+// mustBot creates a bot owned by the plugin.
+func mustBot(t *testing.T, b *Backend, username string) *pluginpb.Bot {
+	t.Helper()
+	r, err := b.CreateBot(context.Background(), &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: username}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetBot()
 }

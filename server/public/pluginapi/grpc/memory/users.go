@@ -21,6 +21,18 @@ func userNotFound(details string) *apperror.Error {
 	return apperror.New("app.user.missing_account.const", "Unable to find the user.", details, http.StatusNotFound)
 }
 
+// lookupUser returns a stored user by id. As App.GetUser
+// (server/channels/app/user.go@83b7daaf), any id that names no user,
+// malformed ones included, is app.user.missing_account.const (404): the id
+// check is the REST handler's. The caller holds the lock.
+func (b *Backend) lookupUser(userID string) (*pluginpb.User, error) {
+	s, ok := b.users.byID[userID]
+	if !ok {
+		return nil, userNotFound("user_id=" + userID)
+	}
+	return s.user, nil
+}
+
 func invalidParam(name string) *apperror.Error {
 	return apperror.New("api.context.invalid_param.app_error",
 		"Invalid or missing "+name+" in request.", "", http.StatusBadRequest)
@@ -112,10 +124,9 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
 	}
+	// App.UpdateUser looks the user up with no id check: a malformed id
+	// is the missing account's 404.
 	id := req.GetUser().GetId()
-	if !isValidID(id) {
-		return nil, invalidParam("user.id")
-	}
 	b.mu.Lock()
 	before, ok := b.users.byID[id]
 	b.mu.Unlock()
@@ -168,31 +179,35 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 	return &pluginpb.UpdateUserResponse{User: sanitized(u)}, nil
 }
 
-// DeleteUser deactivates a user, as the Plugin API's DeleteUser does: the
-// account stays, with delete_at set.
+// DeleteUser deactivates a user, as the Plugin API's DeleteUser does
+// through App.GetUser and App.UpdateActive: the account stays, with
+// delete_at set to now, also when it was already deactivated; an id that
+// names no user is app.user.missing_account.const (404).
 func (b *Backend) DeleteUser(ctx context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
-	s, ok := b.users.byID[req.GetUserId()]
-	var deactivated *pluginpb.User
-	if ok && s.user.GetDeleteAt() == 0 {
-		u := proto.Clone(s.user).(*pluginpb.User)
-		now := b.nowMillis()
-		u.DeleteAt = now
-		u.UpdateAt = now
-		b.users.put(&storedUser{user: u, passwordHash: s.passwordHash})
-		deactivated = sanitized(u)
-	}
+	deactivated, wasActive, err := b.deactivateUser(req.GetUserId())
 	b.mu.Unlock()
-	if !ok {
-		return nil, userNotFound("user_id=" + req.GetUserId())
+	if err != nil {
+		return nil, err
 	}
-	if deactivated != nil {
+	if wasActive {
 		b.hooks.UserHasBeenDeactivated(ctx, deactivated)
 	}
 	return &pluginpb.DeleteUserResponse{}, nil
+}
+
+// deactivateUser sets a user's delete_at and update_at to now, as
+// App.UpdateActive does whatever the user's state, and returns a sanitized
+// copy and whether the user was active. The caller holds the lock.
+func (b *Backend) deactivateUser(userID string) (*pluginpb.User, bool, error) {
+	old, err := b.lookupUser(userID)
+	if err != nil {
+		return nil, false, err
+	}
+	u := proto.Clone(old).(*pluginpb.User)
+	u.DeleteAt = b.nowMillis()
+	b.updateUser(u)
+	return sanitized(u), old.GetDeleteAt() == 0, nil
 }
 
 // GetUser returns a user by id. As upstream's App.GetUser, any id that

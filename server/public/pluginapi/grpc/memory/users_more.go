@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -61,11 +62,9 @@ func sortedUsers(users []*pluginpb.User) []*pluginpb.User {
 }
 
 // GetUsersInTeam returns one page of a team's current members, by
-// username.
+// username. As App.GetUsersInTeam, it goes to the store with no lookup:
+// an unknown or malformed team id has no members.
 func (b *Backend) GetUsersInTeam(_ context.Context, req *pluginpb.GetUsersInTeamRequest) (*pluginpb.GetUsersInTeamResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
@@ -92,7 +91,7 @@ func statusRank(status string) int {
 }
 
 // GetUsersInChannel returns one page of a channel's members, by username
-// or by status and then username.
+// or by status and then username; an unknown channel has none.
 func (b *Backend) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInChannelRequest) (*pluginpb.GetUsersInChannelResponse, error) {
 	if req.GetSortBy() != "username" && req.GetSortBy() != "status" {
 		return nil, apperror.New("plugin.api.get_users_in_channel",
@@ -103,9 +102,8 @@ func (b *Backend) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInC
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.channel(req.GetChannelId()); err != nil {
-		return nil, err
-	}
+	// App.GetUsersInChannel and GetUsersInChannelByStatus query the store
+	// with no channel lookup: an unknown channel has no members.
 	var members []*pluginpb.User
 	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == req.GetChannelId() }) {
 		members = append(members, b.users.byID[m.GetUserId()].user)
@@ -119,12 +117,10 @@ func (b *Backend) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInC
 	return &pluginpb.GetUsersInChannelResponse{Users: page(users, req.GetPage(), req.GetPerPage())}, nil
 }
 
-// GetUserStatus returns a user's status. As in Mattermost, a user who has
-// never had one gets NOT_FOUND.
+// GetUserStatus returns a user's status. As PlatformService.GetStatus, any
+// id with no status, malformed ones included, is
+// app.status.get.missing.app_error (404).
 func (b *Backend) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRequest) (*pluginpb.GetUserStatusResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, ok := b.statuses[req.GetUserId()]
@@ -135,14 +131,10 @@ func (b *Backend) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRe
 	return &pluginpb.GetUserStatusResponse{Status: proto.Clone(s).(*pluginpb.Status)}, nil
 }
 
-// GetUserStatusesByIds returns the statuses of users; a user who has
-// none is reported offline.
+// GetUserStatusesByIds returns the statuses of users; any id with none,
+// malformed ones included, is reported offline, as
+// PlatformService.GetUserStatusesByIds does.
 func (b *Backend) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUserStatusesByIdsRequest) (*pluginpb.GetUserStatusesByIdsResponse, error) {
-	for _, id := range req.GetUserIds() {
-		if !isValidID(id) {
-			return nil, invalidParam("user_ids")
-		}
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := make([]*pluginpb.Status, 0, len(req.GetUserIds()))
@@ -156,18 +148,47 @@ func (b *Backend) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUserS
 	return &pluginpb.GetUserStatusesByIdsResponse{Statuses: out}, nil
 }
 
-// setStatus stores a manual status of an existing user. The caller holds
-// the lock.
+// setStatus changes the status of an existing user as the PlatformService
+// setter of that status does (server/channels/app/platform/status.go@c3d51311):
+// online is not manual and touches last_activity_at, offline replaces the
+// status, away and dnd keep the rest of the status, or start from an
+// offline one. dndEnd, when set, is a timed do-not-disturb's end. The
+// caller holds the lock.
 func (b *Backend) setStatus(userID, status string, dndEnd int64) (*pluginpb.Status, error) {
-	if _, err := b.user(userID); err != nil {
+	if _, err := b.lookupUser(userID); err != nil {
 		return nil, err
 	}
-	s := &pluginpb.Status{UserId: userID, Status: status, Manual: true, LastActivityAt: b.nowMillis(), DndEndTime: dndEnd}
+	s, ok := b.statuses[userID]
+	if ok {
+		s = proto.Clone(s).(*pluginpb.Status)
+	}
+	switch status {
+	case statusOnline:
+		if !ok {
+			s = &pluginpb.Status{UserId: userID}
+		}
+		s.Status, s.Manual, s.LastActivityAt = statusOnline, false, b.nowMillis()
+	case statusOffline:
+		s = &pluginpb.Status{UserId: userID, Status: statusOffline, Manual: true, LastActivityAt: b.nowMillis()}
+	default:
+		if !ok {
+			s = &pluginpb.Status{UserId: userID, Status: statusOffline}
+		}
+		s.Status, s.Manual = status, true
+		if status == statusAway {
+			s.ActiveChannel = ""
+		}
+		if dndEnd != 0 {
+			s.DndEndTime = dndEnd
+		}
+	}
 	b.statuses[userID] = s
 	return proto.Clone(s).(*pluginpb.Status), nil
 }
 
-// UpdateUserStatus sets a user's status manually.
+// UpdateUserStatus sets a user's status as PluginAPI.UpdateUserStatus
+// does: an unknown status is plugin.api.update_user_status.bad_status
+// (400), then the status's setter runs with manual set.
 func (b *Backend) UpdateUserStatus(_ context.Context, req *pluginpb.UpdateUserStatusRequest) (*pluginpb.UpdateUserStatusResponse, error) {
 	switch req.GetStatus() {
 	case statusOnline, statusAway, statusDND, statusOffline:
@@ -185,44 +206,46 @@ func (b *Backend) UpdateUserStatus(_ context.Context, req *pluginpb.UpdateUserSt
 }
 
 // SetUserStatusTimedDND sets a user to do-not-disturb until end_time, in
-// seconds since the Unix epoch.
+// seconds since the Unix epoch, truncated to the minute as
+// PlatformService.SetStatusDoNotDisturbTimed does (its expiry job runs
+// every minute); the time is not checked.
 func (b *Backend) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUserStatusTimedDNDRequest) (*pluginpb.SetUserStatusTimedDNDResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if req.GetEndTime() <= b.now().Unix() {
-		return nil, apperror.New("app.status.set_timed_dnd.end_time.app_error",
-			"The end of do-not-disturb must be in the future.", "end_time="+itoa(int(req.GetEndTime())), http.StatusBadRequest)
-	}
-	s, err := b.setStatus(req.GetUserId(), statusDND, req.GetEndTime())
+	end := time.Unix(req.GetEndTime(), 0).Truncate(time.Minute).Unix()
+	s, err := b.setStatus(req.GetUserId(), statusDND, end)
 	if err != nil {
 		return nil, err
 	}
 	return &pluginpb.SetUserStatusTimedDNDResponse{Status: s}, nil
 }
 
-// UpdateUserActive deactivates or reactivates a user.
-// UserHasBeenDeactivated runs after an active user is deactivated.
+// UpdateUserActive deactivates or reactivates a user, as
+// App.UpdateUserActive: an id that names no user is
+// app.user.missing_account.const (404); deactivating sets delete_at to
+// now, also for a deactivated user. UserHasBeenDeactivated runs after an
+// active user is deactivated.
 func (b *Backend) UpdateUserActive(ctx context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
 	b.mu.Lock()
-	old, err := b.user(req.GetUserId())
 	var deactivated *pluginpb.User
-	if err == nil {
-		u := proto.Clone(old).(*pluginpb.User)
-		switch {
-		case req.GetActive():
+	var wasActive bool
+	var err error
+	if req.GetActive() {
+		var old *pluginpb.User
+		if old, err = b.lookupUser(req.GetUserId()); err == nil {
+			u := proto.Clone(old).(*pluginpb.User)
 			u.DeleteAt = 0
-		case u.GetDeleteAt() == 0:
-			u.DeleteAt = b.nowMillis()
-			deactivated = u
+			b.updateUser(u)
 		}
-		b.updateUser(u)
+	} else {
+		deactivated, wasActive, err = b.deactivateUser(req.GetUserId())
 	}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if deactivated != nil {
-		b.hooks.UserHasBeenDeactivated(ctx, sanitized(deactivated))
+	if wasActive {
+		b.hooks.UserHasBeenDeactivated(ctx, deactivated)
 	}
 	return &pluginpb.UpdateUserActiveResponse{}, nil
 }
@@ -242,6 +265,10 @@ func (b *Backend) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Update
 			"Invalid custom status: "+why, "", http.StatusBadRequest)
 	}
 	switch {
+	// App.SetCustomStatus refuses a status with neither emoji nor text
+	// before it looks the user up.
+	case cs.GetEmoji() == "" && cs.GetText() == "":
+		return nil, invalid("it needs an emoji or a text.")
 	case utf8.RuneCountInString(cs.GetText()) > customStatusTextMaxRunes:
 		return nil, invalid("the text has more than 100 characters.")
 	case !slices.Contains(customStatusDurations, cs.GetDuration()):
@@ -260,7 +287,7 @@ func (b *Backend) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Update
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.user(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +304,7 @@ func (b *Backend) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Update
 func (b *Backend) RemoveUserCustomStatus(_ context.Context, req *pluginpb.RemoveUserCustomStatusRequest) (*pluginpb.RemoveUserCustomStatusResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.user(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +385,7 @@ func defaultProfileImage(userID string) []byte {
 func (b *Backend) GetProfileImage(_ context.Context, req *pluginpb.GetProfileImageRequest) (*pluginpb.GetProfileImageResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	u, err := b.user(req.GetUserId())
+	u, err := b.lookupUser(req.GetUserId())
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +399,7 @@ func (b *Backend) GetProfileImage(_ context.Context, req *pluginpb.GetProfileIma
 // PNG made from the uploaded image.
 func (b *Backend) SetProfileImage(_ context.Context, req *pluginpb.SetProfileImageRequest) (*pluginpb.SetProfileImageResponse, error) {
 	b.mu.Lock()
-	_, err := b.user(req.GetUserId())
+	_, err := b.lookupUser(req.GetUserId())
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -383,9 +410,14 @@ func (b *Backend) SetProfileImage(_ context.Context, req *pluginpb.SetProfileIma
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.user(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
 	if err != nil {
 		return nil, err
+	}
+	// App.SetProfileImageFromFile leaves the user alone when the stored
+	// image is the same.
+	if stored, ok := b.profileImages[old.GetId()]; ok && bytes.Equal(stored, img) {
+		return &pluginpb.SetProfileImageResponse{}, nil
 	}
 	u := proto.Clone(old).(*pluginpb.User)
 	u.LastPictureUpdate = b.nowMillis()
@@ -403,7 +435,7 @@ func (b *Backend) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAuth
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.user(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
 	if err != nil {
 		return nil, err
 	}
@@ -426,21 +458,27 @@ func (b *Backend) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAuth
 	return &pluginpb.UpdateUserAuthResponse{UserAuth: &pluginpb.UserAuth{AuthData: u.AuthData, AuthService: u.GetAuthService()}}, nil
 }
 
-// UpdateUserRoles replaces a user's system roles; every role must exist.
+// UpdateUserRoles replaces a user's system roles, as App.UpdateUserRoles
+// does: the user is looked up first, and a miss is
+// app.user.missing_account.const with status 400 (App.UpdateUserRoles
+// turns GetUser's 404 into a 400); then every role must exist
+// (app.role.check_roles_exist.role_not_found, 400), a team or channel role
+// included, as CheckRolesExist only asks whether the role exists.
 func (b *Backend) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserRolesRequest) (*pluginpb.UpdateUserRolesResponse, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, ok := b.users.byID[req.GetUserId()]
+	if !ok {
+		return nil, apperror.New("app.user.missing_account.const", "Unable to find the user.",
+			"user_id="+req.GetUserId(), http.StatusBadRequest)
+	}
 	for _, role := range strings.Fields(req.GetNewRoles()) {
-		if !isKnownRole(role) || !strings.HasPrefix(role, "system_") {
+		if !isKnownRole(role) {
 			return nil, apperror.New("app.role.check_roles_exist.role_not_found",
 				"The role does not exist.", "role="+apperror.Truncate(role, apperror.MaxShortBytes), http.StatusBadRequest)
 		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old, err := b.user(req.GetUserId())
-	if err != nil {
-		return nil, err
-	}
-	u := proto.Clone(old).(*pluginpb.User)
+	u := proto.Clone(old.user).(*pluginpb.User)
 	u.Roles = strings.Join(strings.Fields(req.GetNewRoles()), " ")
 	b.updateUser(u)
 	return &pluginpb.UpdateUserRolesResponse{User: sanitized(u)}, nil

@@ -398,3 +398,108 @@ func TestUserLookupsFollowTheAppLayer(t *testing.T) {
 		wantAppErrorID(t, tc.name, err, tc.id, http.StatusNotFound)
 	}
 }
+
+// TestUsersFollowTheAppLayer checks the user calls against the app-layer
+// functions the plugin path reaches: App.GetUser, App.UpdateUser,
+// App.UpdateActive, App.UpdateUserActive and App.UpdateUserRoles
+// (server/channels/app/user.go@83b7daaffe3eb7318b7d86f2bafc6ac59c46c8d1),
+// App.SetCustomStatus (server/channels/app/status.go@894b4f902aea463cb9205ad7305348cea3239068)
+// and PlatformService.GetStatus, GetUserStatusesByIds, SetStatusOnline and
+// SetStatusDoNotDisturbTimed
+// (server/channels/app/platform/status.go@c3d51311979fcf396ef33e6c62e5d26a016cabda).
+func TestUsersFollowTheAppLayer(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b *Backend, clock *fakeClock, alice *pluginpb.User)
+	}{
+		{"UpdateUser of a malformed id is the missing account", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: &pluginpb.User{Id: "nope", Username: "x", Email: "x@example.com"}})
+			wantAppErrorID(t, "UpdateUser(nope)", err, "app.user.missing_account.const", http.StatusNotFound)
+		}},
+		{"DeleteUser of a malformed id is the missing account", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.DeleteUser(ctx, &pluginpb.DeleteUserRequest{UserId: "nope"})
+			wantAppErrorID(t, "DeleteUser(nope)", err, "app.user.missing_account.const", http.StatusNotFound)
+		}},
+		{"deactivating a deactivated user stamps delete_at again", func(t *testing.T, b *Backend, clock *fakeClock, alice *pluginpb.User) {
+			if _, err := b.DeleteUser(ctx, &pluginpb.DeleteUserRequest{UserId: alice.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Second)
+			if _, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: alice.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: alice.GetId()})
+			if got.GetUser().GetDeleteAt() != clock.Now().UnixMilli() {
+				t.Errorf("delete_at = %d; want %d", got.GetUser().GetDeleteAt(), clock.Now().UnixMilli())
+			}
+		}},
+		{"UpdateUserActive of a malformed id is the missing account", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: "nope", Active: true})
+			wantAppErrorID(t, "UpdateUserActive(nope)", err, "app.user.missing_account.const", http.StatusNotFound)
+		}},
+		{"GetProfileImage of a malformed id is the missing account", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.GetProfileImage(ctx, &pluginpb.GetProfileImageRequest{UserId: "nope"})
+			wantAppErrorID(t, "GetProfileImage(nope)", err, "app.user.missing_account.const", http.StatusNotFound)
+		}},
+		{"GetUserStatus of a malformed id is the missing status", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.GetUserStatus(ctx, &pluginpb.GetUserStatusRequest{UserId: "nope"})
+			wantAppErrorID(t, "GetUserStatus(nope)", err, "app.status.get.missing.app_error", http.StatusNotFound)
+		}},
+		{"GetUserStatusesByIds reports a malformed id offline", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			got, err := b.GetUserStatusesByIds(ctx, &pluginpb.GetUserStatusesByIdsRequest{UserIds: []string{"nope"}})
+			if err != nil || len(got.GetStatuses()) != 1 || got.GetStatuses()[0].GetStatus() != statusOffline {
+				t.Errorf("GetUserStatusesByIds(nope) = %v, %v; want nope offline", got, err)
+			}
+		}},
+		{"online is not manual; dnd keeps the last activity", func(t *testing.T, b *Backend, clock *fakeClock, alice *pluginpb.User) {
+			on, err := b.UpdateUserStatus(ctx, &pluginpb.UpdateUserStatusRequest{UserId: alice.GetId(), Status: statusOnline})
+			if err != nil || on.GetStatus().GetManual() || on.GetStatus().GetLastActivityAt() != clock.Now().UnixMilli() {
+				t.Errorf("UpdateUserStatus(online) = %v, %v; want not manual, active now", on, err)
+			}
+			clock.Advance(time.Hour)
+			dnd, err := b.UpdateUserStatus(ctx, &pluginpb.UpdateUserStatusRequest{UserId: alice.GetId(), Status: statusDND})
+			if err != nil || !dnd.GetStatus().GetManual() || dnd.GetStatus().GetLastActivityAt() != on.GetStatus().GetLastActivityAt() {
+				t.Errorf("UpdateUserStatus(dnd) = %v, %v; want manual, the online status's last activity", dnd, err)
+			}
+		}},
+		{"a timed dnd in the past is set, truncated to the minute", func(t *testing.T, b *Backend, _ *fakeClock, alice *pluginpb.User) {
+			got, err := b.SetUserStatusTimedDND(ctx, &pluginpb.SetUserStatusTimedDNDRequest{UserId: alice.GetId(), EndTime: 1_000_000_059})
+			if err != nil || got.GetStatus().GetDndEndTime() != 1_000_000_020 || got.GetStatus().GetStatus() != statusDND {
+				t.Errorf("SetUserStatusTimedDND(past) = %v, %v; want dnd until 1000000020", got, err)
+			}
+		}},
+		{"GetUsersInTeam of a malformed team has nobody", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			got, err := b.GetUsersInTeam(ctx, &pluginpb.GetUsersInTeamRequest{TeamId: "nope", PerPage: 10})
+			if err != nil || len(got.GetUsers()) != 0 {
+				t.Errorf("GetUsersInTeam(nope) = %v, %v; want none", got, err)
+			}
+		}},
+		{"GetUsersInChannel of an unknown channel has nobody", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			got, err := b.GetUsersInChannel(ctx, &pluginpb.GetUsersInChannelRequest{ChannelId: newID(), SortBy: "username", PerPage: 10})
+			if err != nil || len(got.GetUsers()) != 0 {
+				t.Errorf("GetUsersInChannel(unknown) = %v, %v; want none", got, err)
+			}
+		}},
+		{"UpdateUserRoles of an unknown user is the missing account as a 400", func(t *testing.T, b *Backend, _ *fakeClock, _ *pluginpb.User) {
+			_, err := b.UpdateUserRoles(ctx, &pluginpb.UpdateUserRolesRequest{UserId: newID(), NewRoles: "no_such_role"})
+			wantAppErrorID(t, "UpdateUserRoles(unknown)", err, "app.user.missing_account.const", http.StatusBadRequest)
+		}},
+		{"UpdateUserRoles takes any existing role", func(t *testing.T, b *Backend, _ *fakeClock, alice *pluginpb.User) {
+			got, err := b.UpdateUserRoles(ctx, &pluginpb.UpdateUserRolesRequest{UserId: alice.GetId(), NewRoles: "system_user team_user"})
+			if err != nil || got.GetUser().GetRoles() != "system_user team_user" {
+				t.Errorf("UpdateUserRoles(team_user) = %v, %v", got, err)
+			}
+		}},
+		{"a custom status with neither emoji nor text is refused", func(t *testing.T, b *Backend, _ *fakeClock, alice *pluginpb.User) {
+			_, err := b.UpdateUserCustomStatus(ctx, &pluginpb.UpdateUserCustomStatusRequest{UserId: alice.GetId(), CustomStatus: &pluginpb.CustomStatus{}})
+			wantAppErrorID(t, "UpdateUserCustomStatus(empty)", err, "api.custom_status.set_custom_statuses.update.app_error", http.StatusBadRequest)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, clock := newTestBackend(t)
+			tt.run(t, b, clock, create(t, b, newUser("alice")))
+		})
+	}
+}
