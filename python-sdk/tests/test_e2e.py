@@ -447,7 +447,15 @@ VARIATIONS = variations()
 #: The misses that upstream's plugin path answers with a 500 AppError:
 #: server/channels/app/plugin_api.go@f56166d6:PluginAPI.ExtendSessionExpiry
 #: answers a session it cannot find with app.session.get_sessions.app_error.
-UPSTREAM_500S = frozenset({("extend_session_expiry", "app.session.get_sessions.app_error")})
+UPSTREAM_500S = frozenset(
+    {
+        ("extend_session_expiry", "app.session.get_sessions.app_error"),
+        ("create_command", "app.command.createcommand.internal_error"),
+        ("upsert_group_member", "app.update_error"),
+        ("upsert_group_members", "app.update_error"),
+        ("update_group_syncable", "app.update_error"),
+    }
+)
 
 
 @pytest.fixture(scope="module")
