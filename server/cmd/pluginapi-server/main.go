@@ -379,6 +379,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			logger.Info("no state file yet; starting empty", slog.String("path", c.state))
 		}
 	}
+	// The dev server installs plugins through the Plugin API, which
+	// upstream allows only with PluginSettings.EnableUploads (off by
+	// default): its configuration says so, whatever a loaded state held.
+	backend.EnablePluginUploads()
 	for _, e := range c.emojis {
 		name, path, _ := strings.Cut(e, "=")
 		data, err := os.ReadFile(path)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"google.golang.org/protobuf/proto"
 
@@ -20,33 +21,49 @@ const (
 	responseEphemeral = "ephemeral"
 )
 
-// ExecuteSlashCommand runs a slash command as a user, as Mattermost's
-// ExecuteCommand does: a built-in command first, then the plugin's
-// command, then a custom command of the team. The answer is posted to the
-// channel ("in_channel") or shown to the user alone (the event log's
-// "ephemeral_post"), and returned.
+// maxTriggerInError is how much of an unknown trigger the not-found
+// error quotes, as App.ExecuteCommand's maxTriggerLen.
+const maxTriggerInError = 512
+
+// ExecuteSlashCommand runs a slash command as a user, as
+// PluginAPI.ExecuteSlashCommand and App.ExecuteCommand do
+// (server/channels/app/command.go@86b60aad:App.ExecuteCommand): the user
+// is looked up; the trigger is the text up to its first white space, in
+// lower case, and must start with "/"; then the plugin command
+// registered first for the team (or every team) runs, else, unless
+// ServiceSettings.EnableCommands is off (which fails every command but a
+// plugin's, 501), a custom command of the team, else a built-in one. The
+// answer is posted to the channel ("in_channel") or shown to the user
+// alone (the event log's "ephemeral_post"), and returned.
 func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.ExecuteSlashCommandRequest) (*pluginpb.ExecuteSlashCommandResponse, error) {
 	in := req.GetCommandArgs()
 	if in == nil {
 		return nil, invalidParam("command_args")
 	}
 	args := proto.Clone(in).(*pluginpb.CommandArgs)
-	text := strings.TrimSpace(args.GetCommand())
-	if !strings.HasPrefix(text, "/") || len(text) < 2 {
+	b.mu.Lock()
+	_, err := b.user(args.GetUserId())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	text := args.GetCommand()
+	trigger, message := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		trigger, message = text[:i], text[i+1:]
+	}
+	trigger = strings.ToLower(trigger)
+	if !strings.HasPrefix(trigger, "/") {
 		return nil, apperror.New("api.command.execute_command.format.app_error",
 			`A command starts with "/" and its trigger.`, "", http.StatusBadRequest)
 	}
-	trigger, message, _ := strings.Cut(text[1:], " ")
-	trigger = strings.ToLower(trigger)
-	message = strings.TrimSpace(message)
+	trigger = trigger[1:]
 
 	b.mu.Lock()
-	_, err := b.user(args.GetUserId())
-	var c *pluginpb.Channel
-	if err == nil {
-		c, err = b.channel(args.GetChannelId())
-	}
-	var plugin, custom *pluginpb.Command
+	c, err := b.channel(args.GetChannelId())
+	var plugin pluginRegistration
+	var hasPlugin, commandsOn bool
+	var custom *pluginpb.Command
 	if err == nil {
 		if args.GetTeamId() == "" {
 			args.TeamId = c.GetTeamId()
@@ -54,7 +71,9 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 		args.TriggerId = newID()
 		args.SiteUrl = b.configString("ServiceSettings", "SiteURL")
 		b.commands.triggers[args.GetTriggerId()] = b.now()
-		plugin, _ = b.pluginCommand(args.GetTeamId(), trigger)
+		plugin, hasPlugin = b.pluginCommand(args.GetTeamId(), trigger)
+		on, set := section(b.config, "ServiceSettings")["EnableCommands"].(bool)
+		commandsOn = on || !set
 		for _, cmd := range b.customOf(args.GetTeamId()) {
 			if cmd.GetTrigger() == trigger {
 				custom = cmd
@@ -68,19 +87,24 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 
 	var resp *pluginpb.CommandResponse
 	switch {
-	case isBuiltIn(trigger):
-		resp, err = b.runBuiltIn(ctx, trigger, message, args)
-	case plugin != nil:
-		resp, err = b.hooks.ExecuteCommand(ctx, plugin.GetPluginId(), proto.Clone(args).(*pluginpb.CommandArgs))
+	case hasPlugin:
+		resp, err = b.hooks.ExecuteCommand(ctx, plugin.pluginID, proto.Clone(args).(*pluginpb.CommandArgs))
 		if err == nil && resp == nil {
 			resp = &pluginpb.CommandResponse{}
 		}
+	case !commandsOn:
+		err = apperror.New("api.command.disabled.app_error", "Commands have been disabled by the system admin.", "", http.StatusNotImplemented)
 	case custom != nil:
 		err = apperror.New("app.command.execute_command.url_not_called",
 			"The reference backend does not call the URLs of custom commands.", "trigger="+trigger, http.StatusNotImplemented)
+	case isBuiltIn(trigger):
+		resp, err = b.runBuiltIn(ctx, trigger, strings.TrimSpace(message), args)
 	default:
+		if len(trigger) > maxTriggerInError {
+			trigger = trigger[:maxTriggerInError] + "..."
+		}
 		err = apperror.New("api.command.execute_command.not_found.app_error",
-			"Command with a trigger of '"+apperror.Truncate(trigger, apperror.MaxShortBytes)+"' not found.", "", http.StatusNotFound)
+			"Command with a trigger of '/"+apperror.Truncate(trigger, apperror.MaxShortBytes)+"' not found.", "", http.StatusNotFound)
 	}
 	if err != nil {
 		return nil, err

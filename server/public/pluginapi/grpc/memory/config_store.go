@@ -72,7 +72,7 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 	cfg := map[string]any{
 		"ServiceSettings": map[string]any{
 			"SiteURL": "http://localhost:8065", "ListenAddress": ":8065",
-			"EnableUserAccessTokens": false, "EnableCustomEmoji": true,
+			"EnableUserAccessTokens": false, "EnableCustomEmoji": true, "EnableCommands": true,
 			"EnableOAuthServiceProvider": true, "EnablePostUsernameOverride": false,
 			"EnableBotAccountCreation": false, "GfycatAPISecret": "", "SplitKey": "",
 		},

@@ -216,12 +216,10 @@ func (b *Backend) GetPlugins(context.Context, *pluginpb.GetPluginsRequest) (*plu
 	return &pluginpb.GetPluginsResponse{Manifests: out}, nil
 }
 
-// installed returns an installed plugin's manifest. The caller holds the
-// lock.
+// installed returns an installed plugin's manifest; any other id, the
+// empty one too, is app.plugin.not_installed.app_error (404), as the
+// plugin environment's lookups answer. The caller holds the lock.
 func (b *Backend) installed(id string) (*pluginpb.Manifest, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, invalidParam("id")
-	}
 	m, ok := b.manifests[id]
 	if !ok {
 		return nil, pluginNotInstalled(id)
@@ -229,7 +227,10 @@ func (b *Backend) installed(id string) (*pluginpb.Manifest, error) {
 	return m, nil
 }
 
-// setPluginEnabled records a plugin's enabled state in the configuration.
+// setPluginEnabled records a plugin's enabled state in the configuration,
+// the id in lower case, as Channels.enablePlugin and disablePlugin
+// (server/channels/app/plugin.go@85e9d9c7) look it up; disabling also
+// unregisters the plugin's commands, as disablePlugin does.
 func (b *Backend) setPluginEnabled(id string, enabled bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -238,6 +239,9 @@ func (b *Backend) setPluginEnabled(id string, enabled bool) error {
 	}
 	_, _, states := b.pluginSettings()
 	states[id] = map[string]any{"Enable": enabled}
+	if !enabled {
+		b.unregisterPluginCommands(id)
+	}
 	return nil
 }
 
@@ -246,12 +250,13 @@ func (b *Backend) setPluginEnabled(id string, enabled bool) error {
 // [PluginLifecycle], if any, activate the plugin, and returns the
 // activation's error (see activationFailed).
 func (b *Backend) EnablePlugin(ctx context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
-	if err := b.setPluginEnabled(req.GetId(), true); err != nil {
+	id := strings.ToLower(req.GetId())
+	if err := b.setPluginEnabled(id, true); err != nil {
 		return nil, err
 	}
 	if l := b.lifecycle(); l != nil {
-		if err := l.Enable(ctx, req.GetId()); err != nil {
-			return nil, activationFailed(req.GetId(), err)
+		if err := l.Enable(ctx, id); err != nil {
+			return nil, activationFailed(id, err)
 		}
 	}
 	return &pluginpb.EnablePluginResponse{}, nil
@@ -260,20 +265,28 @@ func (b *Backend) EnablePlugin(ctx context.Context, req *pluginpb.EnablePluginRe
 // DisablePlugin disables an installed plugin, and has the Backend's
 // [PluginLifecycle], if any, deactivate it.
 func (b *Backend) DisablePlugin(ctx context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
-	if err := b.setPluginEnabled(req.GetId(), false); err != nil {
+	id := strings.ToLower(req.GetId())
+	if err := b.setPluginEnabled(id, false); err != nil {
 		return nil, err
 	}
 	if l := b.lifecycle(); l != nil {
-		l.Disable(ctx, req.GetId())
+		l.Disable(ctx, id)
 	}
 	return &pluginpb.DisablePluginResponse{}, nil
 }
 
-// RemovePlugin removes an installed plugin and its state. The Backend's
-// [PluginLifecycle], if any, deactivates it and removes its files first,
-// as upstream's removePluginLocally does; its failure is
-// app.plugin.remove.app_error, upstream's error when the files do not go.
+// RemovePlugin removes an installed plugin as Channels.RemovePlugin does
+// (server/channels/app/plugin_install.go@83c7829d): it first disables the
+// plugin (its id in lower case; the state stays recorded as disabled, so
+// that a reinstall starts disabled; its commands are unregistered), then
+// removes it by the id as given. The Backend's [PluginLifecycle], if any,
+// deactivates it and removes its files, as removePluginLocally does; its
+// failure is app.plugin.remove.app_error, upstream's error when the files
+// do not go.
 func (b *Backend) RemovePlugin(ctx context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
+	if err := b.setPluginEnabled(strings.ToLower(req.GetId()), false); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	_, err := b.installed(req.GetId())
 	b.mu.Unlock()
@@ -289,8 +302,6 @@ func (b *Backend) RemovePlugin(ctx context.Context, req *pluginpb.RemovePluginRe
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.manifests, req.GetId())
-	_, _, states := b.pluginSettings()
-	delete(states, req.GetId())
 	return &pluginpb.RemovePluginResponse{}, nil
 }
 
@@ -320,12 +331,10 @@ func (b *Backend) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginStat
 	return &pluginpb.GetPluginStatusResponse{Status: status}, nil
 }
 
-// RegisterCollectionAndTopic accepts the registration and keeps nothing:
-// upstream still has the method but no longer uses what it registers.
-func (b *Backend) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.RegisterCollectionAndTopicRequest) (*pluginpb.RegisterCollectionAndTopicResponse, error) {
-	if req.GetCollectionType() == "" || req.GetTopicType() == "" {
-		return nil, invalidParam("collection_type and topic_type")
-	}
+// RegisterCollectionAndTopic accepts any registration and keeps nothing,
+// as upstream's PluginAPI.RegisterCollectionAndTopic, which is no longer
+// supported, returns nil.
+func (b *Backend) RegisterCollectionAndTopic(context.Context, *pluginpb.RegisterCollectionAndTopicRequest) (*pluginpb.RegisterCollectionAndTopicResponse, error) {
 	return &pluginpb.RegisterCollectionAndTopicResponse{}, nil
 }
 

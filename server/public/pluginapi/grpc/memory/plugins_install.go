@@ -83,7 +83,12 @@ func readManifest(dir string) (*pluginpb.Manifest, error) {
 }
 
 // InstallPlugin installs a plugin from its tar.gz bundle, streamed in
-// chunks, as Mattermost's InstallPlugin does (installPluginLocally in
+// chunks. As PluginAPI.InstallPlugin
+// (server/channels/app/plugin_api.go@f56166d6), it first requires
+// PluginSettings.Enable and PluginSettings.EnableUploads (off by default;
+// see [Backend.EnablePluginUploads]), else
+// app.plugin.upload_disabled.app_error (501); then it installs as
+// Mattermost's InstallPlugin does (installPluginLocally in
 // server/channels/app/plugin_install.go of mattermost/mattermost at
 // 06c3769558273e30459e8cab1d38c71de1bf19d1): the bundle is unpacked into
 // a directory of its own and checked (package bundle: no path that leaves
@@ -95,6 +100,13 @@ func readManifest(dir string) (*pluginpb.Manifest, error) {
 // unpacked files are removed once checked.
 func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) error {
 	ctx := stream.Context()
+	b.mu.Lock()
+	allowed := b.configBool("PluginSettings", "Enable") && b.configBool("PluginSettings", "EnableUploads")
+	b.mu.Unlock()
+	if !allowed {
+		return apperror.New("app.plugin.upload_disabled.app_error",
+			"Plugins and/or plugin uploads have been disabled.", "", http.StatusNotImplemented)
+	}
 	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
@@ -168,4 +180,17 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 	}
 	b.mu.Unlock()
 	return stream.SendAndClose(&pluginpb.InstallPluginResponse{Manifest: proto.Clone(m).(*pluginpb.Manifest)})
+}
+
+// EnablePluginUploads turns PluginSettings.EnableUploads on in the
+// configuration, as an administrator does to let plugins be uploaded:
+// InstallPlugin needs it, and it is off by default, as upstream's
+// PluginSettings.SetDefaults has it. A host whose users install their
+// plugins through the Plugin API, such as the dev server, calls it once
+// its configuration is loaded; a later SaveConfig may turn it off again.
+func (b *Backend) EnablePluginUploads() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	settings, _, _ := b.pluginSettings()
+	settings["EnableUploads"] = true
 }

@@ -161,8 +161,9 @@ func (s *installStream) SendAndClose(r *pluginpb.InstallPluginResponse) error {
 	return nil
 }
 
-// install uploads bundle to b.
+// install turns plugin uploads on and uploads bundle to b.
 func install(b *Backend, bundle []byte, replace bool) (*pluginpb.Manifest, error) {
+	b.EnablePluginUploads()
 	s := newInstallStream(bundle, replace)
 	if err := b.InstallPlugin(s); err != nil {
 		return nil, err
@@ -474,5 +475,65 @@ func TestInstallPluginWithoutALifecycle(t *testing.T) {
 	}
 	if _, err := b.EnablePlugin(context.Background(), &pluginpb.EnablePluginRequest{Id: installedID}); err != nil {
 		t.Errorf("EnablePlugin() = %v", err)
+	}
+}
+
+// TestPluginManagementFollowsTheAppLayer follows
+// server/channels/app/plugin_api.go@f56166d6 (InstallPlugin,
+// RegisterCollectionAndTopic), server/channels/app/plugin.go@85e9d9c7
+// (Channels.enablePlugin, Channels.disablePlugin),
+// server/channels/app/plugin_statuses.go@d2584d49:Channels.GetPluginStatus
+// and server/channels/app/plugin_install.go@83c7829d:Channels.RemovePlugin.
+func TestPluginManagementFollowsTheAppLayer(t *testing.T) {
+	b := New()
+	ctx := context.Background()
+	s := newInstallStream(goodBundle(t, "1.0.0"), false)
+	wantAppErrorID(t, "InstallPlugin(uploads off)", b.InstallPlugin(s), "app.plugin.upload_disabled.app_error", http.StatusNotImplemented)
+
+	notInstalled := []struct {
+		name string
+		call func() error
+	}{
+		{"EnablePlugin(\"\")", func() error { _, err := b.EnablePlugin(ctx, &pluginpb.EnablePluginRequest{}); return err }},
+		{"DisablePlugin(\"\")", func() error { _, err := b.DisablePlugin(ctx, &pluginpb.DisablePluginRequest{}); return err }},
+		{"RemovePlugin(\"\")", func() error { _, err := b.RemovePlugin(ctx, &pluginpb.RemovePluginRequest{}); return err }},
+		{"GetPluginStatus(\"\")", func() error { _, err := b.GetPluginStatus(ctx, &pluginpb.GetPluginStatusRequest{}); return err }},
+		{"GetPluginStatus(upper case)", func() error {
+			_, err := b.GetPluginStatus(ctx, &pluginpb.GetPluginStatusRequest{Id: strings.ToUpper(DefaultPluginID)})
+			return err
+		}},
+	}
+	for _, tt := range notInstalled {
+		wantAppErrorID(t, tt.name, tt.call(), "app.plugin.not_installed.app_error", http.StatusNotFound)
+	}
+
+	// Disabling (by the id in any case) unregisters the plugin's commands.
+	if _, err := b.RegisterCommand(ctx, &pluginpb.RegisterCommandRequest{Command: &pluginpb.Command{Trigger: "deploy"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.DisablePlugin(ctx, &pluginpb.DisablePluginRequest{Id: strings.ToUpper(DefaultPluginID)}); err != nil {
+		t.Fatalf("DisablePlugin(upper case) = %v", err)
+	}
+	if got, _ := b.ListPluginCommands(ctx, &pluginpb.ListPluginCommandsRequest{TeamId: newID()}); len(got.GetCommands()) != 0 {
+		t.Errorf("after DisablePlugin, commands = %v; want none", got.GetCommands())
+	}
+	if _, err := b.EnablePlugin(ctx, &pluginpb.EnablePluginRequest{Id: strings.ToUpper(DefaultPluginID)}); err != nil {
+		t.Fatalf("EnablePlugin(upper case) = %v", err)
+	}
+
+	// RemovePlugin leaves the plugin recorded as disabled.
+	if _, err := b.RemovePlugin(ctx, &pluginpb.RemovePluginRequest{Id: DefaultPluginID}); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	_, _, states := b.pluginSettings()
+	state := states[DefaultPluginID]
+	b.mu.Unlock()
+	if s, _ := state.(map[string]any); s["Enable"] != false {
+		t.Errorf("after RemovePlugin, PluginStates[id] = %v; want Enable false", state)
+	}
+
+	if _, err := b.RegisterCollectionAndTopic(ctx, &pluginpb.RegisterCollectionAndTopicRequest{}); err != nil {
+		t.Errorf("RegisterCollectionAndTopic(empty) = %v; want nil, as upstream", err)
 	}
 }
