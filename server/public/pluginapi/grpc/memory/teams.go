@@ -5,9 +5,11 @@ package memory
 // teams_icon.go the team icons.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -93,7 +95,10 @@ func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest)
 	}
 	t := proto.Clone(req.GetTeam()).(*pluginpb.Team)
 	if t.GetId() != "" {
-		return nil, apperror.New("store.sql_team.save.existing.app_error",
+		// SqlTeamStore.Save answers a set id with ErrInvalidInput, which
+		// App.CreateTeam reports as app.team.save.existing.app_error
+		// (team_store.go@009fc71d, team.go@00e25d39).
+		return nil, apperror.New("app.team.save.existing.app_error",
 			"Must call update for an existing team.", "id="+t.GetId(), http.StatusBadRequest)
 	}
 	b.mu.Lock()
@@ -103,9 +108,9 @@ func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest)
 	t.CreateAt = now
 	t.UpdateAt = now
 	t.DeleteAt = 0
-	if t.GetInviteId() == "" {
-		t.InviteId = newID()
-	}
+	// TeamService.CreateTeam clears the invite id and Team.PreSave makes
+	// a new one (teams/teams.go@0985ce2c, model/team.go@2307ab17).
+	t.InviteId = newID()
 	syncTeamType(t, true)
 	if err := validateTeam(t); err != nil {
 		return nil, err
@@ -122,7 +127,8 @@ func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest)
 }
 
 // DeleteTeam archives a team, as the Plugin API's DeleteTeam does: the
-// team and its memberships stay, with delete_at set.
+// team and its memberships stay, with delete_at set. As App.SoftDeleteTeam,
+// an archived team is archived again, with a new delete_at.
 func (b *Backend) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamRequest) (*pluginpb.DeleteTeamResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -130,13 +136,11 @@ func (b *Backend) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamRequest)
 	if err != nil {
 		return nil, err
 	}
-	if t.GetDeleteAt() == 0 {
-		c := proto.Clone(t).(*pluginpb.Team)
-		now := b.nowMillis()
-		c.DeleteAt = now
-		c.UpdateAt = now
-		b.teams.put(c)
-	}
+	c := proto.Clone(t).(*pluginpb.Team)
+	now := b.nowMillis()
+	c.DeleteAt = now
+	c.UpdateAt = now
+	b.teams.put(c)
 	return &pluginpb.DeleteTeamResponse{}, nil
 }
 
@@ -171,38 +175,39 @@ func (b *Backend) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByNameRe
 }
 
 // GetTeamsUnreadForUser returns the unread counts of a user in each team
-// it belongs to.
+// where it has channel memberships, as App.GetTeamsUnreadForUser("",
+// userID, false) does (team.go@00e25d39) with the store's
+// GetChannelUnreadsForAllTeams (team_store.go@009fc71d): no user lookup,
+// the user's memberships of live channels with a team, summed by team;
+// the messages of a channel whose mark_unread is "mention" are not
+// counted; no thread counts. The teams come in team id order.
 func (b *Backend) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeamsUnreadForUserRequest) (*pluginpb.GetTeamsUnreadForUserResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.user(req.GetUserId()); err != nil {
-		return nil, err
-	}
-	out := []*pluginpb.TeamUnread{}
-	for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == req.GetUserId() }) {
-		if b.teams.byID[m.GetTeamId()].GetDeleteAt() != 0 {
-			continue
-		}
-		out = append(out, b.teamUnread(m.GetTeamId(), req.GetUserId()))
-	}
-	return &pluginpb.GetTeamsUnreadForUserResponse{TeamUnreads: out}, nil
-}
-
-// teamUnread counts what userID has not read in the channels of teamID
-// it is a member of. The caller holds the lock.
-func (b *Backend) teamUnread(teamID, userID string) *pluginpb.TeamUnread {
-	u := &pluginpb.TeamUnread{TeamId: teamID}
-	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetUserId() == userID }) {
+	byTeam := map[string]*pluginpb.TeamUnread{}
+	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetUserId() == req.GetUserId() }) {
 		c := b.channels.byID[m.GetChannelId()]
-		if c.GetTeamId() != teamID || c.GetDeleteAt() != 0 {
+		if c.GetTeamId() == "" || c.GetDeleteAt() != 0 {
 			continue
 		}
-		u.MsgCount += max(c.GetTotalMsgCount()-m.GetMsgCount(), 0)
-		u.MsgCountRoot += max(c.GetTotalMsgCountRoot()-m.GetMsgCountRoot(), 0)
+		u, ok := byTeam[c.GetTeamId()]
+		if !ok {
+			u = &pluginpb.TeamUnread{TeamId: c.GetTeamId()}
+			byTeam[c.GetTeamId()] = u
+		}
 		u.MentionCount += m.GetMentionCount()
 		u.MentionCountRoot += m.GetMentionCountRoot()
+		if m.GetNotifyProps()["mark_unread"] != "mention" {
+			u.MsgCount += c.GetTotalMsgCount() - m.GetMsgCount()
+			u.MsgCountRoot += c.GetTotalMsgCountRoot() - m.GetMsgCountRoot()
+		}
 	}
-	return u
+	out := make([]*pluginpb.TeamUnread, 0, len(byTeam))
+	for _, u := range byTeam {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b *pluginpb.TeamUnread) int { return cmp.Compare(a.GetTeamId(), b.GetTeamId()) })
+	return &pluginpb.GetTeamsUnreadForUserResponse{TeamUnreads: out}, nil
 }
 
 // joinDefaultChannels makes a new team member a member of the team's live
@@ -266,24 +271,25 @@ func (b *Backend) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamRequest)
 	return &pluginpb.UpdateTeamResponse{Team: proto.Clone(t).(*pluginpb.Team)}, nil
 }
 
-// SearchTeams returns the live teams whose name or display name starts
-// with the term, ignoring case.
+// SearchTeams returns the teams, archived ones included, whose name or
+// display name contains the term, in any case, by display name: the
+// store's SearchAll with no paging (team_store.go@009fc71d). An empty
+// term matches every team.
 func (b *Backend) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequest) (*pluginpb.SearchTeamsResponse, error) {
-	term := strings.ToLower(strings.TrimSpace(req.GetTerm()))
+	term := strings.ToLower(req.GetTerm())
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	teams := b.teams.sorted(func(t *pluginpb.Team) bool {
-		return t.GetDeleteAt() == 0 && (strings.HasPrefix(strings.ToLower(t.GetName()), term) ||
-			strings.HasPrefix(strings.ToLower(t.GetDisplayName()), term))
+		return strings.Contains(strings.ToLower(t.GetName()), term) ||
+			strings.Contains(strings.ToLower(t.GetDisplayName()), term)
 	})
 	return &pluginpb.SearchTeamsResponse{Teams: teams}, nil
 }
 
-// GetTeamsForUser returns the live teams a user is a current member of.
+// GetTeamsForUser returns the live teams a user is a current member of,
+// as the store's GetTeamsByUserId: no user lookup and no id check
+// (team_store.go@009fc71d).
 func (b *Backend) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsForUserRequest) (*pluginpb.GetTeamsForUserResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	teams := b.teams.sorted(func(t *pluginpb.Team) bool {
@@ -406,14 +412,10 @@ func (b *Backend) CreateTeamMembers(ctx context.Context, req *pluginpb.CreateTea
 }
 
 // CreateTeamMembersGracefully adds users to a team and reports each
-// failure beside the successes. A missing team fails the whole call.
+// failure beside the successes. As App.AddTeamMembers with graceful set
+// (team.go@00e25d39), each user's join looks the team up: a missing team
+// is each user's error, not the call's.
 func (b *Backend) CreateTeamMembersGracefully(ctx context.Context, req *pluginpb.CreateTeamMembersGracefullyRequest) (*pluginpb.CreateTeamMembersGracefullyResponse, error) {
-	b.mu.Lock()
-	_, err := b.team(req.GetTeamId())
-	b.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
 	out := make([]*pluginpb.TeamMemberWithError, 0, len(req.GetUserIds()))
 	for _, userID := range req.GetUserIds() {
 		m, err := b.addTeamMember(ctx, req.GetTeamId(), userID, req.GetRequestorId())
@@ -431,7 +433,8 @@ func (b *Backend) CreateTeamMembersGracefully(ctx context.Context, req *pluginpb
 // missing team is app.team.get_by_invite_id.finding.app_error (404; the
 // id upstream gives it there), a missing user
 // app.user.missing_account.const (404), a user who was never a member
-// api.team.remove_user_from_team.missing.app_error (400).
+// api.team.remove_user_from_team.missing.app_error (400). As there, the
+// store's GetMember finds a past membership too, which is removed again.
 func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeamMemberRequest) (*pluginpb.DeleteTeamMemberResponse, error) {
 	b.mu.Lock()
 	if _, ok := b.teams.byID[req.GetTeamId()]; !ok {
@@ -450,12 +453,6 @@ func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeam
 			"The user does not appear to be part of this team.",
 			"team_id="+req.GetTeamId()+" user_id="+req.GetUserId(), http.StatusBadRequest)
 	}
-	if m.GetDeleteAt() != 0 {
-		// Upstream's store finds the past membership and removes it
-		// again; this backend refuses (docs/fidelity/teams.tsv).
-		b.mu.Unlock()
-		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
-	}
 	left := proto.Clone(m).(*pluginpb.TeamMember)
 	left.DeleteAt = b.nowMillis()
 	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = left
@@ -472,49 +469,44 @@ func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeam
 	return &pluginpb.DeleteTeamMemberResponse{}, nil
 }
 
-// GetTeamMembers returns one page of a team's current members, by user id.
+// GetTeamMembers returns one page of a team's current members, by user
+// id, as the store's GetMembers (team_store.go@009fc71d): no team lookup,
+// so an unknown team has none, and per_page 0 is LIMIT 0, an empty page.
 func (b *Backend) GetTeamMembers(_ context.Context, req *pluginpb.GetTeamMembersRequest) (*pluginpb.GetTeamMembersResponse, error) {
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.team(req.GetTeamId()); err != nil {
-		return nil, err
-	}
 	all := b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == req.GetTeamId() })
 	return &pluginpb.GetTeamMembersResponse{TeamMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
 }
 
 // GetTeamMember returns one membership, current or past.
 func (b *Backend) GetTeamMember(_ context.Context, req *pluginpb.GetTeamMemberRequest) (*pluginpb.GetTeamMemberResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// App.GetTeamMember is the store's GetMember alone: no id check, so a
+	// malformed id is not found (team.go@00e25d39).
 	m, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
 	if !ok {
-		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
+		return nil, teamMemberNotFound("team_id=" + apperror.Truncate(req.GetTeamId(), apperror.MaxShortBytes) +
+			" user_id=" + apperror.Truncate(req.GetUserId(), apperror.MaxShortBytes))
 	}
 	return &pluginpb.GetTeamMemberResponse{TeamMember: withTeamRoles(m)}, nil
 }
 
-// GetTeamMembersForUser returns one page of a user's current memberships,
-// by team id.
+// GetTeamMembersForUser returns one page of a user's memberships, past
+// ones included, by team id, as the store's GetTeamsForUserWithPagination
+// (team_store.go@009fc71d): no user lookup, no id check and no delete_at
+// filter.
 func (b *Backend) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTeamMembersForUserRequest) (*pluginpb.GetTeamMembersForUserResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	all := b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == req.GetUserId() })
+	all := b.teams.allMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == req.GetUserId() })
 	return &pluginpb.GetTeamMembersForUserResponse{TeamMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
 }
 
@@ -546,13 +538,12 @@ func (b *Backend) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.UpdateT
 }
 
 // GetTeamStats counts a team's current members and, of those, the active
-// accounts.
+// accounts. As App.GetTeamStats and the store's GetTotalMemberCount and
+// GetActiveMemberCount (team.go@00e25d39, team_store.go@009fc71d), there
+// is no team lookup: an unknown team has zero counts.
 func (b *Backend) GetTeamStats(_ context.Context, req *pluginpb.GetTeamStatsRequest) (*pluginpb.GetTeamStatsResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.team(req.GetTeamId()); err != nil {
-		return nil, err
-	}
 	stats := &pluginpb.TeamStats{TeamId: req.GetTeamId()}
 	for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == req.GetTeamId() }) {
 		stats.TotalMemberCount++

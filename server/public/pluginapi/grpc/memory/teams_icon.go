@@ -71,7 +71,9 @@ func fillCenter(src image.Image, size int) image.Image {
 	return dst
 }
 
-// GetTeamIcon returns a team's icon.
+// GetTeamIcon returns a team's stored icon. As App.GetTeamIcon
+// (team.go@00e25d39) it reads the file whatever last_team_icon_update
+// says, so an icon that RemoveTeamIcon left is still returned.
 func (b *Backend) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequest) (*pluginpb.GetTeamIconResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -80,7 +82,7 @@ func (b *Backend) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconReques
 		return nil, err
 	}
 	icon, ok := b.teams.icons[t.GetId()]
-	if !ok || t.GetLastTeamIconUpdate() == 0 {
+	if !ok {
 		return nil, apperror.New("api.team.get_team_icon.read_file.app_error",
 			"The team has no icon.", "team_id="+t.GetId(), http.StatusNotFound)
 	}
@@ -116,7 +118,9 @@ func (b *Backend) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconReques
 	return &pluginpb.SetTeamIconResponse{}, nil
 }
 
-// RemoveTeamIcon removes a team's icon; a team without one is unchanged.
+// RemoveTeamIcon sets a team's last_team_icon_update to 0, as
+// App.RemoveTeamIcon does (team.go@00e25d39): the stored icon stays, so
+// GetTeamIcon still returns it.
 func (b *Backend) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -130,6 +134,5 @@ func (b *Backend) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIcon
 		c.UpdateAt = b.nowMillis()
 		b.teams.put(c)
 	}
-	delete(b.teams.icons, t.GetId())
 	return &pluginpb.RemoveTeamIconResponse{}, nil
 }

@@ -91,6 +91,21 @@ func (s teamStore) currentMembers(keep func(*pluginpb.TeamMember) bool) []*plugi
 	return out
 }
 
+// allMembers returns copies of the memberships, current and past, that
+// keep reports true, ordered by team id and then user id.
+func (s teamStore) allMembers(keep func(*pluginpb.TeamMember) bool) []*pluginpb.TeamMember {
+	out := []*pluginpb.TeamMember{}
+	for _, m := range s.members {
+		if keep(m) {
+			out = append(out, withTeamRoles(m))
+		}
+	}
+	slices.SortFunc(out, func(a, b *pluginpb.TeamMember) int {
+		return cmp.Or(cmp.Compare(a.GetTeamId(), b.GetTeamId()), cmp.Compare(a.GetUserId(), b.GetUserId()))
+	})
+	return out
+}
+
 // withTeamRoles returns a copy of m whose roles field lists the scheme
 // roles and then the explicit roles, as Mattermost returns members.
 func withTeamRoles(m *pluginpb.TeamMember) *pluginpb.TeamMember {
