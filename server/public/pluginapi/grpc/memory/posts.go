@@ -210,10 +210,9 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 		return nil, invalidParam("post")
 	}
 	p := proto.Clone(req.GetPost()).(*pluginpb.Post)
-	if p.GetId() != "" {
-		return nil, apperror.New("api.post.create_post.existing.app_error",
-			"Cannot create an existing post; use UpdatePost.", "id="+p.GetId(), http.StatusBadRequest)
-	}
+	// A post with an id reaches MessageWillBePosted: App.CreatePost has no
+	// check of its own, and the store's Save refuses it after the hook
+	// (post.go@285f792d:App.CreatePost), below.
 	b.mu.Lock()
 	// As in App.CreatePost, the hook sees the post before the store's
 	// PreSave: no id, and create_at and update_at as the caller gave them.
@@ -278,15 +277,25 @@ func (b *Backend) DeletePost(ctx context.Context, req *pluginpb.DeletePostReques
 }
 
 // deletePost deletes under the lock and returns a copy of the deleted post.
+// As App.DeletePost (post.go@285f792d): the store's GetSingle of a live
+// post, whose every failure is app.post.get.app_error with status 400 (no
+// id check, so a malformed id is not found); then the channel, which must
+// not be archived.
 func (b *Backend) deletePost(req *pluginpb.DeletePostRequest) (*pluginpb.Post, error) {
-	if !isValidID(req.GetPostId()) {
-		return nil, invalidParam("post_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p, ok := b.posts.byID[req.GetPostId()]
 	if !ok || !live(p) {
-		return nil, postNotFound(req.GetPostId())
+		return nil, apperror.New("app.post.get.app_error", "Unable to get the post.",
+			"post_id="+apperror.Truncate(req.GetPostId(), apperror.MaxShortBytes), http.StatusBadRequest)
+	}
+	c, err := b.channel(p.GetChannelId())
+	if err != nil {
+		return nil, err
+	}
+	if c.GetDeleteAt() != 0 {
+		return nil, apperror.New("api.post.delete_post.can_not_delete_post_in_deleted.error",
+			"Unable to delete a post in an archived channel.", "channel_id="+c.GetId(), http.StatusBadRequest)
 	}
 	now := b.nowMillis()
 	for _, q := range b.posts.byID {

@@ -184,11 +184,50 @@ func TestPostFailures(t *testing.T) {
 		{"root in another channel", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), RootId: elsewhere.GetPost().GetId()},
 			"api.post.create_post.channel_root_id.app_error", http.StatusInternalServerError},
 		{"bad type", &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), Type: "weird"}, "model.post.is_valid.type.app_error", http.StatusBadRequest},
-		{"id set", &pluginpb.Post{Id: newID(), ChannelId: w.town.GetId(), UserId: w.alice.GetId()}, "api.post.create_post.existing.app_error", http.StatusBadRequest},
+		// No check before MessageWillBePosted: the store's Save refuses the
+		// id after it (server/channels/app/post.go@285f792d:App.CreatePost).
+		{"id set", &pluginpb.Post{Id: newID(), ChannelId: w.town.GetId(), UserId: w.alice.GetId()}, "app.post.save.existing.app_error", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		_, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: tt.post})
 		wantErrorID(t, "CreatePost("+tt.name+")", err, tt.id, tt.code)
+	}
+}
+
+// TestDeletePostFollowsTheAppLayer checks DeletePost's refusals against
+// server/channels/app/post.go@285f792d:App.DeletePost: the store's
+// GetSingle of a live post, whose every failure is app.post.get.app_error
+// with status 400 (no id check), then an archived channel's
+// api.post.delete_post.can_not_delete_post_in_deleted.error (400).
+func TestDeletePostFollowsTheAppLayer(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	gone := w.post(t, w.alice, "gone", "")
+	if _, err := w.b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: gone.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	old := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "old", DisplayName: "Old", Type: channelOpen})
+	kept, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: old.GetId(), UserId: w.alice.GetId(), Message: "kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: old.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, postID, id string
+		code             int
+	}{
+		{"unknown post", newID(), "app.post.get.app_error", http.StatusBadRequest},
+		{"malformed id", "nope", "app.post.get.app_error", http.StatusBadRequest},
+		{"deleted post", gone.GetId(), "app.post.get.app_error", http.StatusBadRequest},
+		{"archived channel", kept.GetPost().GetId(), "api.post.delete_post.can_not_delete_post_in_deleted.error", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: tt.postID})
+			wantErrorID(t, "DeletePost", err, tt.id, tt.code)
+		})
 	}
 }
 
