@@ -87,6 +87,9 @@ NO_FAILURE_PATH = {
     "CreateTeamMembersGracefully": "each user's failure (a missing team too) is in the answer",
     "GetUsersByIds": "unknown ids are skipped, as upstream skips them",
     "GetUsersByUsernames": "unknown names are skipped, as upstream skips them",
+    "GetUserStatusesByIds": "any id without a status is reported offline, as PlatformService.GetUserStatusesByIds",
+    "GetPreferencesForUser": "no id check: any id without preferences has none, as the store's GetAll",
+    "PermanentDeleteBot": "the store deletes by id: an unknown one is no error, as App.PermanentDeleteBot",
     "GetServerVersion": "takes no input",
     "LogDebug": "any message and fields are logged; upstream reports no error",
     "LogInfo": "any message and fields are logged; upstream reports no error",
@@ -114,6 +117,8 @@ NO_FAILURE_PATH = {
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
     "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails only on a nil"
     " notification, which the SDK cannot send",
+    "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
+    "CountPropertyFieldsForTarget": "the store counts any group and target; unknown ones have 0 fields",
     "DeleteGroupConstrainedMemberships": "takes no input",
     "GetGroupsBySource": "any source is looked up; an unknown one has no groups, as SqlGroupStore.GetAllBySource",
     "GetGroupsForUser": "no user lookup or id check: an unknown user has no groups, as SqlGroupStore.GetByUser",
