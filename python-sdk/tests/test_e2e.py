@@ -203,7 +203,7 @@ def test_preferences(api: Any) -> None:
     alice = api.create_user(new_user("prefs")).id
     saved = [
         Preference(user_id=alice, category="display_settings", name="use_military_time", value="1"),
-        Preference(user_id=alice, category="theme", value='{"sidebarBg": "#145dbf"}'),
+        Preference(user_id=alice, category="theme", value='{"sidebarBg":"#145dbf"}'),
     ]
     api.update_preferences_for_user(alice, saved)
     assert api.get_preferences_for_user(alice) == saved
@@ -214,17 +214,27 @@ def test_preferences(api: Any) -> None:
     assert denied.value.status_code == 403
     with pytest.raises(mp.ValidationError) as invalid:
         api.update_preferences_for_user(
-            alice, [Preference(user_id=alice, category="theme", value="[")]
+            alice,
+            [
+                Preference(
+                    user_id=alice,
+                    category="sidebar_settings",
+                    name="limit_visible_dms_gms",
+                    value="0",
+                )
+            ],
         )
-    assert invalid.value.error_id == "model.preference.is_valid.theme.app_error"
+    assert invalid.value.error_id == "model.preference.is_valid.limit_visible_dms_gms.app_error"
     api.delete_preferences_for_user(alice, saved[1:])
     assert api.get_preferences_for_user(alice) == saved[:1]
     with pytest.raises(mp.PermissionDeniedError):
         api.delete_preferences_for_user(alice, [Preference(user_id="x" * 26, category="c")])
-    with pytest.raises(mp.ValidationError):
-        api.get_preferences_for_user("not-an-id")
-    with pytest.raises(mp.NotFoundError):
+    # App.GetPreferencesForUser checks no id: the store has no rows for it.
+    assert api.get_preferences_for_user("not-an-id") == []
+    # App.GetPreferenceByCategoryAndNameForUser answers a miss with a 400.
+    with pytest.raises(mp.ValidationError) as missing:
         api.get_preference_for_user(alice, "theme", "")
+    assert missing.value.error_id == "app.preference.get.app_error"
 
 
 def test_logging_reaches_the_server_log(go_server: GoServer, api: Any) -> None:
