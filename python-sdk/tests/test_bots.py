@@ -41,17 +41,19 @@ def test_bot_failures(api: Any) -> None:
     assert name.value.where == "Bot.IsValid"
     with pytest.raises(mp.NotFoundError):
         api.patch_bot(UNKNOWN_ID, BotPatch(description="x"))
-    with pytest.raises(mp.NotFoundError):
+    with pytest.raises(mp.NotFoundError) as missing:
         api.update_bot_active(UNKNOWN_ID, True)
-    with pytest.raises(mp.NotFoundError):
-        api.permanent_delete_bot(UNKNOWN_ID)
+    assert missing.value.error_id == "app.user.missing_account.const"
+    # App.PermanentDeleteBot's store deletes by id: an unknown one is no error.
+    api.permanent_delete_bot(UNKNOWN_ID)
 
 
 def test_get_bots(api: Any) -> None:
     owner = api.create_user(new_user("owner"))
     api.create_bot(Bot(username="zeta", owner_id=owner.id))
     api.create_bot(Bot(username="alpha"))
-    assert [b.username for b in api.get_bots(BotGetOptions(per_page=10))] == ["alpha", "zeta"]
+    # SqlBotStore.GetAll lists the oldest first.
+    assert [b.username for b in api.get_bots(BotGetOptions(per_page=10))] == ["zeta", "alpha"]
     mine = api.get_bots(BotGetOptions(owner_id=owner.id, per_page=10))
     assert [b.username for b in mine] == ["zeta"]
     assert api.get_bots(BotGetOptions(only_orphaned=True, per_page=10)) == []
@@ -69,6 +71,8 @@ def test_ensure_bot_user(api: Any) -> None:
     assert api.get_bot(first, False).display_name == "Helper v2"
     assert api.kv_get("mmi_botid") == first.encode()
     api.kv_delete("mmi_botid")
-    api.create_user(new_user("person"))
+    person = api.create_user(new_user("person"))
+    # App.EnsureBot returns the account with that name, a person's too.
+    assert api.ensure_bot_user(Bot(username="person")) == person.id
     with pytest.raises(mp.ValidationError):
-        api.ensure_bot_user(Bot(username="person"))
+        api.ensure_bot_user(Bot(display_name="no name"))

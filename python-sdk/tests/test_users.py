@@ -75,8 +75,10 @@ def test_users_in_team(api: Any) -> None:
     assert [u.username for u in api.get_users_in_team(team.id, 0, 10)] == ["alice", "bob"]
     assert [u.username for u in api.get_users_in_team(team.id, 1, 1)] == ["bob"]
     assert all(u.password == "" for u in api.get_users_in_team(team.id, 0, 10))
+    # App.GetUsersInTeam looks no team up: a malformed id has no members.
+    assert api.get_users_in_team("bad", 0, 10) == []
     with pytest.raises(mp.ValidationError):
-        api.get_users_in_team("bad", 0, 10)
+        api.get_users_in_team(team.id, -1, 10)
 
 
 def test_users_in_channel(api: Any) -> None:
@@ -96,8 +98,8 @@ def test_users_in_channel(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as sort:
         api.get_users_in_channel(town.id, "age", 0, 10)
     assert sort.value.error_id == "plugin.api.get_users_in_channel"
-    with pytest.raises(mp.NotFoundError):
-        api.get_users_in_channel(UNKNOWN_ID, "username", 0, 10)
+    # The store query of App.GetUsersInChannel looks no channel up.
+    assert api.get_users_in_channel(UNKNOWN_ID, "username", 0, 10) == []
 
 
 def test_statuses(api: Any) -> None:
@@ -113,17 +115,24 @@ def test_statuses(api: Any) -> None:
         api.update_user_status(alice.id, "asleep")
     with pytest.raises(mp.NotFoundError):
         api.update_user_status(UNKNOWN_ID, "online")
-    with pytest.raises(mp.ValidationError):
-        api.get_user_statuses_by_ids(["bad"])
+    # PlatformService.GetUserStatusesByIds reports any id without a status offline.
+    assert [(s.user_id, s.status) for s in api.get_user_statuses_by_ids(["bad"])] == [
+        ("bad", "offline")
+    ]
+    online = api.update_user_status(alice.id, "online")
+    assert (online.status, online.manual) == ("online", False)
 
 
 def test_timed_dnd(api: Any) -> None:
     alice = api.create_user(new_user("alice"))
     end = int(time.time()) + 3600
     status = api.set_user_status_timed_dnd(alice.id, end)
-    assert (status.status, status.dnd_end_time) == ("dnd", end)
-    with pytest.raises(mp.ValidationError):
-        api.set_user_status_timed_dnd(alice.id, int(time.time()) - 10)
+    # SetStatusDoNotDisturbTimed truncates the end to the minute and checks no time.
+    assert (status.status, status.dnd_end_time) == ("dnd", end - end % 60)
+    past = api.set_user_status_timed_dnd(alice.id, 1_000_000_059)
+    assert past.dnd_end_time == 1_000_000_020
+    with pytest.raises(mp.NotFoundError):
+        api.set_user_status_timed_dnd(UNKNOWN_ID, end)
 
 
 def test_update_user_active(api: Any) -> None:
@@ -209,8 +218,10 @@ def test_update_user_roles(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as unknown:
         api.update_user_roles(alice.id, "system_user overlord")
     assert unknown.value.error_id == "app.role.check_roles_exist.role_not_found"
-    with pytest.raises(mp.NotFoundError):
-        api.update_user_roles(UNKNOWN_ID, "system_user")
+    # App.UpdateUserRoles looks the user up first and answers its miss with a 400.
+    with pytest.raises(mp.ValidationError) as missing:
+        api.update_user_roles(UNKNOWN_ID, "overlord")
+    assert missing.value.error_id == "app.user.missing_account.const"
 
 
 @pytest.mark.parametrize(
