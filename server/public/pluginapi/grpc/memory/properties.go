@@ -452,22 +452,19 @@ func (b *Backend) countFields(keep func(*pluginpb.PropertyField) bool) int64 {
 	return n
 }
 
-// CountPropertyFields counts the fields of a group.
+// CountPropertyFields counts the fields of a group. As upstream's
+// SqlPropertyFieldStore.CountForGroup, the group id is not checked: an
+// unknown or malformed one counts 0.
 func (b *Backend) CountPropertyFields(_ context.Context, req *pluginpb.CountPropertyFieldsRequest) (*pluginpb.CountPropertyFieldsResponse, error) {
-	if !isValidID(req.GetGroupId()) {
-		return nil, invalidParam("group_id")
-	}
 	n := b.countFields(func(f *pluginpb.PropertyField) bool {
 		return f.GetGroupId() == req.GetGroupId() && (req.GetIncludeDeleted() || f.GetDeleteAt() == 0)
 	})
 	return &pluginpb.CountPropertyFieldsResponse{Count: n}, nil
 }
 
-// CountPropertyFieldsForTarget counts the fields of a group's target.
+// CountPropertyFieldsForTarget counts the fields of a group's target; as
+// CountPropertyFields, any group id is counted, an unknown one as 0.
 func (b *Backend) CountPropertyFieldsForTarget(_ context.Context, req *pluginpb.CountPropertyFieldsForTargetRequest) (*pluginpb.CountPropertyFieldsForTargetResponse, error) {
-	if !isValidID(req.GetGroupId()) {
-		return nil, invalidParam("group_id")
-	}
 	n := b.countFields(func(f *pluginpb.PropertyField) bool {
 		return f.GetGroupId() == req.GetGroupId() && f.GetTargetType() == req.GetTargetType() &&
 			f.GetTargetId() == req.GetTargetId() && (req.GetIncludeDeleted() || f.GetDeleteAt() == 0)

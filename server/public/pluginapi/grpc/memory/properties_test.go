@@ -195,3 +195,22 @@ func TestPropertyUpsertsUnderAStorm(t *testing.T) {
 		t.Errorf("after %d concurrent upserts: %d live values and %d groups; want 1 value and 2 groups", callers, live, len(w.b.props.groups))
 	}
 }
+
+// TestCountPropertyFieldsTakesAnyGroupID follows upstream's
+// server/channels/store/sqlstore/property_field_store.go@00aafb11483fd159139ad45b5e58496d5c29b4d8:SqlPropertyFieldStore.CountForGroup,
+// which counts by group id without checking it: an unknown or malformed
+// group has no fields.
+func TestCountPropertyFieldsTakesAnyGroupID(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	for _, group := range []string{"", "not-an-id", newID()} {
+		n, err := b.CountPropertyFields(ctx, &pluginpb.CountPropertyFieldsRequest{GroupId: group, IncludeDeleted: true})
+		if err != nil || n.GetCount() != 0 {
+			t.Errorf("CountPropertyFields(%q) = %v, %v; want 0", group, n, err)
+		}
+		m, err := b.CountPropertyFieldsForTarget(ctx, &pluginpb.CountPropertyFieldsForTargetRequest{GroupId: group})
+		if err != nil || m.GetCount() != 0 {
+			t.Errorf("CountPropertyFieldsForTarget(%q) = %v, %v; want 0", group, m, err)
+		}
+	}
+}
