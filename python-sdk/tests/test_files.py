@@ -247,8 +247,11 @@ def test_upload_session_failures(api: Any) -> None:
     room = make_room(api)
     with pytest.raises(mp.ValidationError):
         api.create_upload_session(UploadSession(type="photo", filename="x", file_size=1))
-    with pytest.raises(mp.NotFoundError):
-        api.get_upload_session(UNKNOWN_ID)
+    # App.GetUploadSession looks any id up: a malformed one is not found.
+    for upload_id in (UNKNOWN_ID, "bad"):
+        with pytest.raises(mp.NotFoundError) as missing:
+            api.get_upload_session(upload_id)
+        assert missing.value.error_id == "app.upload.get.app_error"
     session = api.create_upload_session(
         UploadSession(
             type="attachment",

@@ -67,11 +67,9 @@ func (b *Backend) CreateUploadSession(_ context.Context, req *pluginpb.CreateUpl
 	return &pluginpb.CreateUploadSessionResponse{UploadSession: proto.Clone(us).(*pluginpb.UploadSession)}, nil
 }
 
-// GetUploadSession returns an upload session.
+// GetUploadSession returns an upload session, as App.GetUploadSession: any
+// id is looked up, and one that is not found is app.upload.get.app_error.
 func (b *Backend) GetUploadSession(_ context.Context, req *pluginpb.GetUploadSessionRequest) (*pluginpb.GetUploadSessionResponse, error) {
-	if !isValidID(req.GetUploadId()) {
-		return nil, invalidParam("upload_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	us, ok := b.files.uploads[req.GetUploadId()]
