@@ -219,20 +219,29 @@ func validateShare(sc *pluginpb.SharedChannel) error {
 }
 
 // shareChannel stores a new share of an existing channel and marks the
-// channel shared. The caller holds the lock.
+// channel shared, as sharedchannel.Service.ShareChannel does
+// (server/platform/services/sharedchannel/service_api.go@0000e54af2c5ded2514f0c624d79a386eedf490b):
+// a channel that is shared already keeps its share, which is returned, and
+// the names, purpose, header and creator left empty are the channel's. The caller holds the lock.
 func (b *Backend) shareChannel(in *pluginpb.SharedChannel) (*pluginpb.SharedChannel, error) {
 	sc := proto.Clone(in).(*pluginpb.SharedChannel)
 	c, err := b.channel(sc.GetChannelId())
 	if err != nil {
 		return nil, err
 	}
-	if _, shared := b.shared.shares[c.GetId()]; shared {
-		return nil, apperror.New("app.shared_channel.already_shared", "The channel is shared already.",
-			"channel_id="+c.GetId(), http.StatusBadRequest)
+	if existing, shared := b.shared.shares[c.GetId()]; shared {
+		return proto.Clone(existing).(*pluginpb.SharedChannel), nil
 	}
+	// The type and team are always the channel's: upstream keeps given ones.
+	sc.TeamId, sc.Type = c.GetTeamId(), c.GetType()
+	sc.ShareName = cmpOr(sc.GetShareName(), c.GetName())
+	sc.ShareDisplayName = cmpOr(sc.GetShareDisplayName(), c.GetDisplayName())
+	sc.SharePurpose = cmpOr(sc.GetSharePurpose(), c.GetPurpose())
+	sc.ShareHeader = cmpOr(sc.GetShareHeader(), c.GetHeader())
+	sc.CreatorId = cmpOr(sc.GetCreatorId(), c.GetCreatorId())
 	now := b.nowMillis()
 	sc.ShareName = strings.ToLower(sc.GetShareName())
-	sc.Type, sc.TeamId, sc.CreateAt, sc.UpdateAt = c.GetType(), c.GetTeamId(), now, now
+	sc.CreateAt, sc.UpdateAt = now, now
 	if err := validateShare(sc); err != nil {
 		return nil, err
 	}

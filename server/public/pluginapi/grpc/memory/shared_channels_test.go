@@ -142,8 +142,10 @@ func TestShareUpdateUnshare(t *testing.T) {
 	if c, _ := w.b.GetChannel(ctx, &pluginpb.GetChannelRequest{ChannelId: w.channel.GetId()}); !c.GetChannel().GetShared() {
 		t.Error("a shared channel has shared false")
 	}
-	_, err = w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: share})
-	wantAppError(t, "ShareChannel(again)", err, http.StatusBadRequest)
+	// Sharing again returns the share (see TestShareChannelFollowsTheService).
+	if again, err := w.b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: share}); err != nil || !proto.Equal(again.GetSharedChannel(), got) {
+		t.Errorf("ShareChannel(again) = %v, %v; want the share", again, err)
+	}
 
 	upd := proto.Clone(got).(*pluginpb.SharedChannel)
 	upd.ShareHeader, upd.Readonly, upd.CreatorId = "Read me", true, w.bob.GetId()
@@ -283,4 +285,33 @@ func TestReceiveSharedChannelSyncMsg(t *testing.T) {
 	_, err = w.b.ReceiveSharedChannelProfileImageSyncMsg(ctx, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{
 		RemoteId: w.remoteID, UserId: w.alice.GetId(), Image: img})
 	wantAppError(t, "ReceiveSharedChannelProfileImageSyncMsg(local user)", err, http.StatusBadRequest)
+}
+
+// TestShareChannelFollowsTheService checks ShareChannel against
+// sharedchannel.Service.ShareChannel
+// (server/platform/services/sharedchannel/service_api.go@0000e54af2c5ded2514f0c624d79a386eedf490b):
+// the empty fields are the channel's, and sharing a shared channel again
+// returns its share rather than failing.
+func TestShareChannelFollowsTheService(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newTestBackend(t)
+	setSetting(b, "ConnectedWorkspacesSettings", "EnableSharedChannels", true)
+	team := createTeam(t, b, newTeam("team"))
+	creator := create(t, b, newUser("creator"))
+	c, err := b.CreateChannel(ctx, &pluginpb.CreateChannelRequest{Channel: &pluginpb.Channel{
+		TeamId: team.GetId(), Name: "bridge", DisplayName: "Bridge", Purpose: "p", Header: "h", Type: "O", CreatorId: creator.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.GetChannel().GetId()
+	first, err := b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: &pluginpb.SharedChannel{ChannelId: id, Home: true}})
+	sc := first.GetSharedChannel()
+	if err != nil || sc.GetShareName() != "bridge" || sc.GetShareDisplayName() != "Bridge" || sc.GetSharePurpose() != "p" ||
+		sc.GetShareHeader() != "h" || sc.GetCreatorId() != creator.GetId() {
+		t.Fatalf("ShareChannel = %v, %v; want the channel's fields", sc, err)
+	}
+	again, err := b.ShareChannel(ctx, &pluginpb.ShareChannelRequest{SharedChannel: &pluginpb.SharedChannel{ChannelId: id, Home: true, ShareName: "other"}})
+	if err != nil || !proto.Equal(again.GetSharedChannel(), sc) {
+		t.Errorf("ShareChannel(shared) = %v, %v; want the existing share", again, err)
+	}
 }
