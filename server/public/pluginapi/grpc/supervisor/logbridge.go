@@ -96,9 +96,7 @@ type hclogRecord struct {
 	// base name for the plugin's stderr lines.
 	module string
 	// structured reports one of the plugin's JSON log lines, with its
-	// level, message and fields: parsed by go-plugin, or parsed here when
-	// go-plugin could not parse its "@timestamp" and passed it on as a
-	// plain line.
+	// level, message and fields, as stderrForwarder logs them.
 	structured bool
 	// fields holds the plugin's own fields of a structured line, or
 	// go-plugin's fields of its own records. A plain line of the plugin
@@ -112,12 +110,7 @@ type hclogRecord struct {
 // stderr lines, "" when it is not known.
 //
 // A plugin's fields cannot reach the top level of the record: they go
-// into the pluginFieldsKey group. go-plugin parses a plugin's stderr line
-// as hclog JSON only when its "@timestamp" has exactly the layout
-// 2006-01-02T15:04:05.000000Z07:00, and passes any other line on at debug
-// level as its message; such a message that is itself an hclog JSON line
-// (an object with "@level" and "@message") is parsed here, so that the
-// line keeps its level whatever its timestamp.
+// into the pluginFieldsKey group.
 func parseHCLogLine(line []byte, module string) (r hclogRecord, ok bool) {
 	var raw map[string]any
 	if err := json.Unmarshal(line, &raw); err != nil || raw == nil {
@@ -126,61 +119,23 @@ func parseHCLogLine(line []byte, module string) (r hclogRecord, ok bool) {
 	r.level = hclogLevel(raw["@level"])
 	r.msg, _ = raw["@message"].(string)
 	r.module, _ = raw["@module"].(string)
-	// go-plugin adds "timestamp", after the plugin's own fields, to each
-	// JSON line of the plugin that it parses.
+	// stderrForwarder adds "timestamp", after the plugin's own fields, to
+	// each of the plugin's hclog lines.
 	_, r.structured = raw["timestamp"]
 	delete(raw, "@level")
 	delete(raw, "@message")
 	delete(raw, "@timestamp")
-	switch {
-	case r.structured:
+	if r.structured {
 		// "@module" is the plugin's own field if it gave one.
 		delete(raw, "timestamp")
 		if raw["@module"] == module {
 			delete(raw, "@module")
 		}
 		r.module = module
-	case r.module != hclogName && r.level == slog.LevelDebug && len(raw) == 1:
-		if inner, ok := parseFallbackLine(r.msg, r.module); ok {
-			return inner, true
-		}
-		fallthrough
-	default:
+	} else {
 		delete(raw, "@module")
 	}
 	r.fields = raw
-	r.attrs = recordAttrs(r)
-	return r, true
-}
-
-// parseFallbackLine parses msg, the message of go-plugin's debug record of
-// one of the plugin's stderr lines, as an hclog JSON line: an object with
-// a "@message" string and a "@level" that go-plugin knows. module is the
-// record's hclog module.
-func parseFallbackLine(msg, module string) (r hclogRecord, ok bool) {
-	if !strings.HasPrefix(msg, "{") {
-		return hclogRecord{}, false
-	}
-	var raw map[string]any
-	if err := json.Unmarshal([]byte(msg), &raw); err != nil {
-		return hclogRecord{}, false
-	}
-	level, _ := raw["@level"].(string)
-	text, isText := raw["@message"].(string)
-	switch l := hclog.LevelFromString(level); {
-	case !isText, l == hclog.NoLevel, l == hclog.Off:
-		// go-plugin too logs a JSON line without a level as it is.
-		return hclogRecord{}, false
-	default:
-		r.level = hclogLevel(l.String())
-	}
-	delete(raw, "@level")
-	delete(raw, "@message")
-	delete(raw, "@timestamp")
-	if raw["@module"] == module {
-		delete(raw, "@module")
-	}
-	r.msg, r.module, r.structured, r.fields = text, module, true, raw
 	r.attrs = recordAttrs(r)
 	return r, true
 }

@@ -14,12 +14,21 @@ func plainLine(text string) []byte {
 	return fmt.Appendf(nil, `{"@level":"debug","@message":%q,"@module":"plugin.python3","@timestamp":"2026-01-02T15:04:05.000000Z"}`, text)
 }
 
+// forwarded returns the hclog line that stderrForwarder writes for line,
+// a line of the program python3's stderr.
+func forwarded(t *testing.T, line string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	(&stderrForwarder{log: newHCLoggerTo(&out).Named("python3")}).forward([]byte(line))
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+}
+
 func TestStartLog(t *testing.T) {
 	structured := []byte(`{"@level":"error","@message":"plugin.py cannot be imported","@module":"mattermost_plugin",` +
 		`"@timestamp":"2026-01-02T15:04:05.000000Z","startup_error":"plugin.py cannot be imported","timestamp":"2026-01-02T15:04:05.000Z","traceback":"Traceback..."}`)
 	own := []byte(`{"@level":"debug","@message":"waiting for RPC address","@module":"plugin","@timestamp":"2026-01-02T15:04:05.000000Z"}`)
-	// A JSON line whose timestamp go-plugin cannot parse comes as plain text.
-	badTime := plainLine(`{"@level":"error","@message":"m","@timestamp":"yesterday","startup_error":"the cause"}`)
+	// A JSON line whose timestamp go-plugin could not parse.
+	badTime := forwarded(t, `{"@level":"error","@message":"m","@timestamp":"yesterday","startup_error":"the cause"}`)
 	var many [][]byte
 	for i := range maxStartLines + 5 {
 		many = append(many, plainLine(fmt.Sprintf("line %d", i)))
@@ -63,7 +72,7 @@ func TestStartLog(t *testing.T) {
 		},
 		{
 			name:      "a JSON line with a bad timestamp is logged at once at its level, not held",
-			lines:     [][]byte{plainLine(`{"@level":"warn","@message":"careful","@timestamp":"2026-01-02T15:04:05.123Z"}`)},
+			lines:     [][]byte{forwarded(t, `{"@level":"warn","@message":"careful","@timestamp":"2026-01-02T15:04:05.123Z"}`)},
 			fail:      true,
 			wantLines: 1,
 			wantLog:   []string{`level=WARN msg=careful module=plugin.python3 source=plugin_stderr`},

@@ -50,12 +50,17 @@ type offLogger struct{ hclog.Logger }
 func (offLogger) GetLevel() hclog.Level { return hclog.Off }
 
 // stderrForwarder logs the lines of a plugin's stderr through log, the
-// logger named after the plugin's program, as go-plugin's logStderr does:
-// an hclog JSON line with its level, message and fields, and go-plugin's
-// "timestamp" field; any other line at debug level, or at the level that
-// its "[LEVEL]" prefix names, and from a line starting "panic: " or
-// "fatal error: " on, at error level. A JSON line whose "@message",
-// "@level" or "@timestamp" is not a string is a plain line.
+// logger named after the plugin's program, much as go-plugin's logStderr
+// does: an hclog JSON line with its level, message and fields, and a
+// "timestamp" field that marks it as the plugin's structured line; any
+// other line at debug level, or at the level that its "[LEVEL]" prefix
+// names, and from a line starting "panic: " or "fatal error: " on, at
+// error level.
+//
+// It differs from go-plugin in two ways: a JSON line whose "@message" or
+// "@level" is not a string is a plain line rather than a panic of the
+// host, and a line keeps its level whatever its "@timestamp" (go-plugin
+// parses only one layout, and logs any other line at debug level).
 //
 // Its forward method is the emit of a lineWriter, which calls it for one
 // line at a time.
@@ -67,21 +72,7 @@ type stderrForwarder struct {
 // forward logs one line of the plugin's stderr.
 func (f *stderrForwarder) forward(line []byte) {
 	if msg, level, kv, ok := hclogJSONLine(line); ok {
-		switch level {
-		case hclog.Trace:
-			f.log.Trace(msg, kv...)
-		case hclog.Debug:
-			f.log.Debug(msg, kv...)
-		case hclog.Info:
-			f.log.Info(msg, kv...)
-		case hclog.Warn:
-			f.log.Warn(msg, kv...)
-		case hclog.Error:
-			f.log.Error(msg, kv...)
-		default:
-			// JSON from something other than hclog: as it is.
-			f.log.Debug(string(line))
-		}
+		f.log.Log(level, msg, kv...)
 		return
 	}
 	text := string(line)
@@ -110,11 +101,12 @@ func (f *stderrForwarder) forward(line []byte) {
 	f.log.Debug(text)
 }
 
-// hclogJSONLine parses line as go-plugin parses a plugin's hclog JSON
-// line: its message, its level, and its other fields, in key order, as
-// key-value pairs followed by "timestamp". ok is false for a line that is
-// not a JSON object, whose "@timestamp" go-plugin could not parse, or
-// whose "@message", "@level" or "@timestamp" is not a string.
+// hclogJSONLine parses line as an hclog JSON line: its message, its
+// level, and its other fields, in key order, as key-value pairs followed
+// by "timestamp" (the line's "@timestamp" when it has go-plugin's layout,
+// else the zero time). ok is false for a line that is not a JSON object,
+// whose "@message" is not a string, or whose "@level" is not a string
+// naming one of hclog's levels (Off excepted).
 func hclogJSONLine(line []byte) (msg string, level hclog.Level, kv []any, ok bool) {
 	if !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("{")) {
 		return "", hclog.NoLevel, nil, false
@@ -123,32 +115,25 @@ func hclogJSONLine(line []byte) (msg string, level hclog.Level, kv []any, ok boo
 	if err := json.Unmarshal(line, &raw); err != nil || raw == nil {
 		return "", hclog.NoLevel, nil, false
 	}
-	var levelName, stamp string
+	msg, isText := raw["@message"].(string)
+	levelName, _ := raw["@level"].(string)
+	level = hclog.LevelFromString(levelName)
+	if !isText || level == hclog.NoLevel || level == hclog.Off {
+		return "", hclog.NoLevel, nil, false
+	}
 	var when time.Time
-	_, stamped := raw["@timestamp"]
-	for key, dst := range map[string]*string{"@message": &msg, "@level": &levelName, "@timestamp": &stamp} {
-		v, present := raw[key]
-		if !present {
-			continue
+	if stamp, isText := raw["@timestamp"].(string); isText {
+		if t, err := time.Parse(goPluginTimeLayout, stamp); err == nil {
+			when = t
 		}
-		s, isString := v.(string)
-		if !isString {
-			return "", hclog.NoLevel, nil, false
-		}
-		*dst = s
-		delete(raw, key)
 	}
-	if stamped {
-		t, err := time.Parse(goPluginTimeLayout, stamp)
-		if err != nil {
-			return "", hclog.NoLevel, nil, false
-		}
-		when = t
-	}
+	delete(raw, "@message")
+	delete(raw, "@level")
+	delete(raw, "@timestamp")
 	kv = make([]any, 0, 2*len(raw)+2)
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		kv = append(kv, k, raw[k])
 	}
 	kv = append(kv, "timestamp", when.Format(hclog.TimeFormat))
-	return msg, hclog.LevelFromString(levelName), kv, true
+	return msg, level, kv, true
 }

@@ -11,7 +11,8 @@ import (
 
 // TestStderrForwarder checks that the plugin's stderr lines are logged as
 // go-plugin's logStderr logs them, except that a JSON line whose hclog
-// fields are not strings is a plain line instead of a panic.
+// fields are not strings is a plain line instead of a panic, and that a
+// line keeps its level whatever its "@timestamp".
 func TestStderrForwarder(t *testing.T) {
 	const stamp = "2026-01-02T15:04:05.000000Z"
 	tests := []struct {
@@ -37,22 +38,30 @@ func TestStderrForwarder(t *testing.T) {
 			lines: []string{
 				`{"@message": 1, "@level": "error"}`,
 				`{"@message": "m", "@level": 3}`,
-				`{"@message": "m", "@level": "info", "@timestamp": 17}`,
 				`{"@message": null}`,
 			},
-			wantLevel: []string{"debug", "debug", "debug", "debug"},
+			wantLevel: []string{"debug", "debug", "debug"},
 			wantMsg: []string{
 				`{"@message": 1, "@level": "error"}`,
 				`{"@message": "m", "@level": 3}`,
-				`{"@message": "m", "@level": "info", "@timestamp": 17}`,
 				`{"@message": null}`,
 			},
 		},
 		{
-			name:      "a time in another layout",
-			lines:     []string{`{"@level":"warn","@message":"ms","@timestamp":"2026-01-02T15:04:05.000Z"}`},
-			wantLevel: []string{"debug"},
-			wantMsg:   []string{`{"@level":"warn","@message":"ms","@timestamp":"2026-01-02T15:04:05.000Z"}`},
+			name: "a time in another layout, or none that parses",
+			lines: []string{
+				`{"@level":"warn","@message":"ms","@timestamp":"2026-01-02T15:04:05.000Z"}`,
+				`{"@level":"info","@message":"m","@timestamp":17}`,
+				`{"@level":"error","@message":"y","@timestamp":"yesterday"}`,
+			},
+			wantLevel: []string{"warn", "info", "error"},
+			wantMsg:   []string{"ms", "m", "y"},
+		},
+		{
+			name:      "levels that hclog does not know, or off",
+			lines:     []string{`{"@level":"warning","@message":"m"}`, `{"@level":"off","@message":"m"}`, `{"@level":"error"}`},
+			wantLevel: []string{"debug", "debug", "debug"},
+			wantMsg:   []string{`{"@level":"warning","@message":"m"}`, `{"@level":"off","@message":"m"}`, `{"@level":"error"}`},
 		},
 		{
 			name:      "JSON that is not hclog's",
