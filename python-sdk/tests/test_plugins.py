@@ -65,14 +65,17 @@ def test_plugin_management_failures(api: Any) -> None:
         api.disable_plugin("com.example.absent")
     with pytest.raises(mp.NotFoundError):
         api.remove_plugin("com.example.absent")
-    with pytest.raises(mp.ValidationError):
+    # No id check: the empty id is not installed either, as
+    # Channels.GetPluginStatus (plugin_statuses.go@d2584d49) answers.
+    with pytest.raises(mp.NotFoundError):
         api.get_plugin_status("")
 
 
 def test_register_collection_and_topic(api: Any) -> None:
+    # Upstream's PluginAPI.RegisterCollectionAndTopic (plugin_api.go@f56166d6)
+    # is no longer supported and returns nil for anything.
     api.register_collection_and_topic("boards", "cards")
-    with pytest.raises(mp.ValidationError):
-        api.register_collection_and_topic("", "cards")
+    api.register_collection_and_topic("", "")
 
 
 def bundle(manifest: dict[str, Any], *, top: str = "myplugin") -> bytes:
