@@ -120,9 +120,12 @@ NO_FAILURE_PATH = {
     "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
     "CountPropertyFieldsForTarget": "the store counts any group and target; unknown ones have 0 fields",
     "DeleteGroupConstrainedMemberships": "takes no input",
-    "GetGroupsBySource": "any source is looked up; an unknown one has no groups, as SqlGroupStore.GetAllBySource",
-    "GetGroupsForUser": "no user lookup or id check: an unknown user has no groups, as SqlGroupStore.GetByUser",
-    "GetGroupSyncables": "no group lookup: an unknown group or type has no links, as SqlGroupStore.GetAllGroupSyncablesByGroupId",
+    "GetGroupsBySource": "any source is looked up; an unknown one has no groups,"
+    " as SqlGroupStore.GetAllBySource",
+    "GetGroupsForUser": "no user lookup or id check: an unknown user has no groups,"
+    " as SqlGroupStore.GetByUser",
+    "GetGroupSyncables": "no group lookup: an unknown group or type has no links,"
+    " as SqlGroupStore.GetAllGroupSyncablesByGroupId",
 }
 
 
