@@ -29,8 +29,10 @@ const (
 	accessControlAutoMaxPage = 100
 )
 
+// policyVersionPlugin is the version every plugin policy is saved with.
+const policyVersionPlugin = "v0.5"
+
 var (
-	policyVersions    = []string{"v0.1", "v0.2", "v0.3", "v0.4", "v0.5"}
 	validPolicyAction = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
 )
 
@@ -88,8 +90,6 @@ func validatePolicy(pluginID string, p *pluginpb.AccessControlPolicy) error {
 			`A plugin saves only its own policies, of type "<plugin id>:<resource type>".`, "type="+p.GetType(), http.StatusForbidden)
 	case p.GetName() == "" || utf8.RuneCountInString(p.GetName()) > policyNameMax:
 		return bad("name", "Invalid name: 1 to 128 characters.")
-	case !slices.Contains(policyVersions, p.GetVersion()):
-		return bad("version", `Invalid version: "v0.1" to "v0.5".`)
 	case p.GetScope() != "" && p.GetScope() != "team":
 		return bad("scope", `Invalid scope: "" or "team".`)
 	case p.GetScope() == "team" && !isValidID(p.GetScopeId()):
@@ -135,6 +135,9 @@ func (b *Backend) SaveAccessControlPolicy(ctx context.Context, req *pluginpb.Sav
 		return nil, invalidParam("policy")
 	}
 	p := proto.Clone(req.GetPolicy()).(*pluginpb.AccessControlPolicy)
+	// server/public/plugin/api.go@004340fa:API.SaveAccessControlPolicy: the
+	// version is forced to v0.5 and active to true.
+	p.Version, p.Active = policyVersionPlugin, true
 	if err := validatePolicy(b.caller(ctx), p); err != nil {
 		return nil, err
 	}
@@ -185,9 +188,10 @@ func (b *Backend) DeleteAccessControlPolicy(ctx context.Context, req *pluginpb.D
 	if err != nil {
 		return nil, err
 	}
+	// server/public/plugin/api.go@004340fa:API.DeleteAccessControlPolicy:
+	// a type mismatch is a not-found error (fail closed).
 	if p.GetType() != pluginType(b.caller(ctx), req.GetResourceType()) {
-		return nil, apperror.New("app.pap.delete_policy.type_mismatch.app_error",
-			"The policy is not for that resource type.", "type="+p.GetType(), http.StatusBadRequest)
+		return nil, policyNotFound(req.GetId())
 	}
 	delete(b.policies, p.GetId())
 	return &pluginpb.DeleteAccessControlPolicyResponse{}, nil

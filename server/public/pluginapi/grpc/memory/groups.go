@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -28,6 +27,7 @@ const (
 	groupNameMaxLen        = 64
 	groupDisplayNameMaxLen = 128
 	groupDescriptionMaxLen = 1024
+	groupRemoteIDMaxLen    = 48
 )
 
 var validGroupName = regexp.MustCompile(`^[a-z0-9.\-_]+$`)
@@ -61,30 +61,39 @@ func invalidGroup(field, message string) *apperror.Error {
 	return e
 }
 
-// validateGroup checks g as model.Group.IsValidForCreate does.
+// validateGroup checks g as model.Group.IsValidForCreate does
+// (server/public/model/group.go@1bdf8fa4:Group.IsValidForCreate and
+// Group.IsValidName), in its order: the name, the display name and the
+// description (lengths in bytes), the source, then the remote id. That
+// model predates plugin sources; the backend also takes "plugin_<id>"
+// sources, which need a remote id as ldap does.
 func validateGroup(g *pluginpb.Group) error {
+	name := g.GetName()
 	switch {
+	case g.Name == nil && g.GetAllowReference():
+		return invalidGroup("name", "A group that can be mentioned needs a name.")
+	case g.Name != nil && (name == "" || len(name) > groupNameMaxLen):
+		return invalidGroup("name.invalid_length", "Invalid name: 1 to 64 characters.")
+	case g.Name != nil && (name == "all" || name == "channel" || name == "here"):
+		return invalidGroup("name.reserved_name", "The name is reserved: all, channel and here.")
+	case g.Name != nil && !validGroupName.MatchString(name):
+		return invalidGroup("name.invalid_chars", "Invalid name: lower-case letters, digits, '.', '-' and '_'.")
+	case g.GetDisplayName() == "" || len(g.GetDisplayName()) > groupDisplayNameMaxLen:
+		return invalidGroup("display_name", "Invalid display name: 1 to 128 bytes.")
+	case len(g.GetDescription()) > groupDescriptionMaxLen:
+		return invalidGroup("description", "Invalid description: at most 1,024 bytes.")
 	case g.GetSource() != groupSourceCustom && g.GetSource() != groupSourceLDAP && !strings.HasPrefix(g.GetSource(), groupSourcePlugin):
 		return invalidGroup("source", `Invalid source: "custom", "ldap" or "plugin_<plugin id>".`)
-	case g.GetDisplayName() == "" || utf8.RuneCountInString(g.GetDisplayName()) > groupDisplayNameMaxLen:
-		return invalidGroup("display_name", "Invalid display name: 1 to 128 characters.")
-	case utf8.RuneCountInString(g.GetDescription()) > groupDescriptionMaxLen:
-		return invalidGroup("description", "Invalid description: at most 1,024 characters.")
-	case g.GetSource() == groupSourceCustom && g.Name == nil:
-		return invalidGroup("name", "A custom group needs a name.")
-	case g.Name != nil && (len(g.GetName()) > groupNameMaxLen || !validGroupName.MatchString(g.GetName())):
-		return invalidGroup("name", "Invalid name: 1 to 64 lower-case letters, digits, '.', '-' and '_'.")
-	case g.GetSource() != groupSourceCustom && g.GetRemoteId() == "":
-		return invalidGroup("remote_id", "A group of this source needs a remote id.")
+	case g.GetSource() != groupSourceCustom && g.GetRemoteId() == "" || len(g.GetRemoteId()) > groupRemoteIDMaxLen:
+		return invalidGroup("remote_id", "Invalid remote id: at most 48 bytes, and needed by any source but custom.")
 	}
 	return nil
 }
 
-// liveGroup returns a group, deleted or not. The caller holds the lock.
+// group returns a group, deleted or not. Any id is looked up, as
+// SqlGroupStore.Get does: a malformed one is not found. The caller holds
+// the lock.
 func (b *Backend) group(groupID string) (*pluginpb.Group, error) {
-	if !isValidID(groupID) {
-		return nil, invalidParam("group_id")
-	}
 	g, ok := b.groups.byID[groupID]
 	if !ok {
 		return nil, groupNotFound("group_id=" + groupID)
@@ -92,46 +101,59 @@ func (b *Backend) group(groupID string) (*pluginpb.Group, error) {
 	return g, nil
 }
 
-// checkGroupUnique rejects a name that another group or a user has, or a
-// remote id that another group of the source has. The caller holds the
-// lock.
-func (b *Backend) checkGroupUnique(g *pluginpb.Group) error {
-	for _, other := range b.groups.byID {
-		if other.GetId() == g.GetId() {
-			continue
-		}
-		if g.Name != nil && other.GetName() == g.GetName() {
-			return apperror.New("app.custom_group.unique_name", "A group with that name exists.", "", http.StatusBadRequest)
-		}
-		if g.RemoteId != nil && other.GetSource() == g.GetSource() && other.GetRemoteId() == g.GetRemoteId() {
-			return apperror.New("app.group.unique_remote_id", "A group of that source has that remote id.", "", http.StatusBadRequest)
-		}
-	}
-	if _, taken := b.users.byUsername[g.GetName()]; g.Name != nil && taken {
-		return apperror.New("app.group.username_conflict", "A user has that name.", "", http.StatusBadRequest)
+// checkUniqueToUsernames refuses a group name that a user has, as
+// App.isUniqueToUsernames does before the store is reached. The caller
+// holds the lock.
+func (b *Backend) checkUniqueToUsernames(g *pluginpb.Group) error {
+	if _, taken := b.users.byUsername[g.GetName()]; g.GetName() != "" && taken {
+		return apperror.New("app.group.username_conflict", "A user has that name.", "name="+g.GetName(), http.StatusBadRequest)
 	}
 	return nil
 }
 
-// CreateGroup creates a group.
+// groupCollision names the unique key of the store's UserGroups table (the
+// name, or the source and remote id) that g would share with another
+// group, or "". The caller holds the lock.
+func (b *Backend) groupCollision(g *pluginpb.Group) string {
+	for _, other := range b.groups.byID {
+		switch {
+		case other.GetId() == g.GetId():
+		case g.Name != nil && other.Name != nil && other.GetName() == g.GetName():
+			return "name"
+		case g.RemoteId != nil && other.GetSource() == g.GetSource() && other.GetRemoteId() == g.GetRemoteId():
+			return "remote_id"
+		}
+	}
+	return ""
+}
+
+// CreateGroup creates a group, as App.CreateGroup and SqlGroupStore.Create
+// do (group.go@0a29d834, group_store.go@02fd7885): a name that a user has
+// first, then a given id, then the model's checks; a name or remote id
+// that another group has fails the insert, which App.CreateGroup answers
+// with app.insert_error (500).
 func (b *Backend) CreateGroup(_ context.Context, req *pluginpb.CreateGroupRequest) (*pluginpb.CreateGroupResponse, error) {
 	if req.GetGroup() == nil {
 		return nil, invalidParam("group")
 	}
 	g := proto.Clone(req.GetGroup()).(*pluginpb.Group)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkUniqueToUsernames(g); err != nil {
+		return nil, err
+	}
 	if g.GetId() != "" {
 		return nil, apperror.New("app.group.id.app_error", "Cannot create an existing group.", "", http.StatusBadRequest)
 	}
 	if err := validateGroup(g); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := b.checkGroupUnique(g); err != nil {
-		return nil, err
+	if key := b.groupCollision(g); key != "" {
+		return nil, apperror.New("app.insert_error", "Unable to save the group: another group has that "+key+".", "", http.StatusInternalServerError)
 	}
 	now := b.nowMillis()
-	g.Id, g.CreateAt, g.UpdateAt, g.DeleteAt, g.HasSyncables = newID(), now, now, 0, false
+	// The store inserts the given delete_at: a group can be created deleted.
+	g.Id, g.CreateAt, g.UpdateAt, g.HasSyncables = newID(), now, now, false
 	g.MemberCount, g.ChannelMemberCount, g.ChannelMemberTimezonesCount, g.MemberIds = nil, nil, nil, nil
 	b.groups.byID[g.GetId()] = g
 	return &pluginpb.CreateGroupResponse{Group: b.groupOut(g)}, nil
@@ -212,12 +234,10 @@ func (b *Backend) groupsWhere(keep func(*pluginpb.Group) bool) []*pluginpb.Group
 	return out
 }
 
-// GetGroupsBySource returns the live groups of a source.
+// GetGroupsBySource returns the live groups of a source. Any source is
+// looked up, as SqlGroupStore.GetAllBySource does: an unknown one has none.
 func (b *Backend) GetGroupsBySource(_ context.Context, req *pluginpb.GetGroupsBySourceRequest) (*pluginpb.GetGroupsBySourceResponse, error) {
 	src := req.GetGroupSource()
-	if src != groupSourceCustom && src != groupSourceLDAP && !strings.HasPrefix(src, groupSourcePlugin) {
-		return nil, invalidParam("group_source")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetGroupsBySourceResponse{Groups: b.groupsWhere(func(g *pluginpb.Group) bool {
@@ -232,19 +252,24 @@ func (b *Backend) isGroupMember(groupID, userID string) bool {
 	return ok && m.GetDeleteAt() == 0
 }
 
-// GetGroupsForUser returns the live groups a user is a member of.
+// GetGroupsForUser returns the groups a user is a current member of,
+// deleted groups included, as SqlGroupStore.GetByUser selects them (it
+// filters the memberships, not the groups). Any id is looked up.
 func (b *Backend) GetGroupsForUser(_ context.Context, req *pluginpb.GetGroupsForUserRequest) (*pluginpb.GetGroupsForUserResponse, error) {
-	if !isValidID(req.GetUserId()) {
-		return nil, invalidParam("user_id")
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetGroupsForUserResponse{Groups: b.groupsWhere(func(g *pluginpb.Group) bool {
-		return g.GetDeleteAt() == 0 && b.isGroupMember(g.GetId(), req.GetUserId())
+		return b.isGroupMember(g.GetId(), req.GetUserId())
 	})}, nil
 }
 
-// UpdateGroup updates a group; its source, remote id and times are kept.
+// UpdateGroup replaces a group's fields, as App.UpdateGroup and
+// SqlGroupStore.Update do (group.go@0a29d834, group_store.go@02fd7885): a
+// name that a user has first; then the lookup; a delete_at that changes
+// to anything but 0 is refused (app.select_error, 500), so 0 restores a
+// deleted group; create_at is kept and update_at set; then the model's
+// checks; the name, display name, description, source, remote id and
+// allow_reference come from the request.
 func (b *Backend) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupRequest) (*pluginpb.UpdateGroupResponse, error) {
 	in := req.GetGroup()
 	if in == nil {
@@ -252,22 +277,33 @@ func (b *Backend) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupReques
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.checkUniqueToUsernames(in); err != nil {
+		return nil, err
+	}
 	old, err := b.group(in.GetId())
 	if err != nil {
 		return nil, err
 	}
+	if in.GetDeleteAt() != old.GetDeleteAt() && in.GetDeleteAt() != 0 {
+		return nil, apperror.New("app.select_error", "Unable to update the group: delete_at can only change to 0.", "", http.StatusInternalServerError)
+	}
 	g := proto.Clone(in).(*pluginpb.Group)
-	g.Source, g.RemoteId, g.CreateAt, g.DeleteAt, g.HasSyncables = old.GetSource(), old.RemoteId, old.GetCreateAt(), old.GetDeleteAt(), old.GetHasSyncables()
+	g.CreateAt, g.HasSyncables = old.GetCreateAt(), false
 	g.MemberCount, g.ChannelMemberCount, g.ChannelMemberTimezonesCount, g.MemberIds = nil, nil, nil, nil
 	g.UpdateAt = b.nowMillis()
 	if err := validateGroup(g); err != nil {
 		return nil, err
 	}
-	if err := b.checkGroupUnique(g); err != nil {
-		return nil, err
+	switch b.groupCollision(g) {
+	case "name":
+		return nil, apperror.New("app.custom_group.unique_name", "A group with that name exists.", "", http.StatusBadRequest)
+	case "remote_id":
+		return nil, apperror.New("app.select_error", "Unable to update the group: another group has that remote id.", "", http.StatusInternalServerError)
 	}
 	b.groups.byID[g.GetId()] = g
-	return &pluginpb.UpdateGroupResponse{Group: b.groupOut(g)}, nil
+	out := b.groupOut(g)
+	out.MemberCount = proto.Int32(int32(len(b.liveGroupMemberIDs(g.GetId()))))
+	return &pluginpb.UpdateGroupResponse{Group: out}, nil
 }
 
 // setGroupDeleted deletes or restores a group. The caller holds the lock.
@@ -286,7 +322,9 @@ func (b *Backend) setGroupDeleted(groupID string, deleted bool) (*pluginpb.Group
 		g.DeleteAt = now
 	}
 	b.groups.byID[g.GetId()] = g
-	return b.groupOut(g), nil
+	out := b.groupOut(g)
+	out.MemberCount = proto.Int32(int32(len(b.liveGroupMemberIDs(groupID))))
+	return out, nil
 }
 
 // DeleteGroup deletes a live group; the row stays, with delete_at set.
@@ -311,51 +349,52 @@ func (b *Backend) RestoreGroup(_ context.Context, req *pluginpb.RestoreGroupRequ
 	return &pluginpb.RestoreGroupResponse{Group: g}, nil
 }
 
-// upsertGroupMember adds a user to a group, or reactivates the
-// membership. The caller holds the lock.
-func (b *Backend) upsertGroupMember(groupID, userID string) (*pluginpb.GroupMember, error) {
-	if _, err := b.group(groupID); err != nil {
-		return nil, err
+// upsertGroupMembers adds users to a group, all or none, as
+// SqlGroupStore.UpsertMembers does (group_store.go@02fd7885,
+// buildUpsertMembersQuery): the group must exist, deleted or not, and every
+// user must exist and be active; a row that exists, left or not, is
+// written again with create_at now. App.UpsertGroupMember(s) answers the
+// store's failures with app.update_error (500). The caller holds the lock.
+func (b *Backend) upsertGroupMembers(groupID string, userIDs []string) ([]*pluginpb.GroupMember, error) {
+	storeFailure := func(details string) error {
+		return apperror.New("app.update_error", "Unable to save the group membership.", details, http.StatusInternalServerError)
 	}
-	if _, err := b.user(userID); err != nil {
-		return nil, err
+	if _, ok := b.groups.byID[groupID]; !ok {
+		return nil, storeFailure("group_id=" + groupID)
 	}
-	key := membershipKey{groupID, userID}
-	m, ok := b.groups.members[key]
-	if !ok || m.GetDeleteAt() != 0 {
-		m = &pluginpb.GroupMember{GroupId: groupID, UserId: userID, CreateAt: b.nowMillis()}
-		b.groups.members[key] = m
+	for _, id := range userIDs {
+		if u, ok := b.users.byID[id]; !ok || u.user.GetDeleteAt() != 0 {
+			return nil, storeFailure("user_id=" + id)
+		}
 	}
-	return proto.Clone(m).(*pluginpb.GroupMember), nil
+	now := b.nowMillis()
+	out := make([]*pluginpb.GroupMember, 0, len(userIDs))
+	for _, id := range userIDs {
+		m := &pluginpb.GroupMember{GroupId: groupID, UserId: id, CreateAt: now}
+		b.groups.members[membershipKey{groupID, id}] = m
+		out = append(out, proto.Clone(m).(*pluginpb.GroupMember))
+	}
+	return out, nil
 }
 
 // UpsertGroupMember adds a user to a group.
 func (b *Backend) UpsertGroupMember(_ context.Context, req *pluginpb.UpsertGroupMemberRequest) (*pluginpb.UpsertGroupMemberResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m, err := b.upsertGroupMember(req.GetGroupId(), req.GetUserId())
+	m, err := b.upsertGroupMembers(req.GetGroupId(), []string{req.GetUserId()})
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.UpsertGroupMemberResponse{GroupMember: m}, nil
+	return &pluginpb.UpsertGroupMemberResponse{GroupMember: m[0]}, nil
 }
 
 // UpsertGroupMembers adds users to a group, all or none.
 func (b *Backend) UpsertGroupMembers(_ context.Context, req *pluginpb.UpsertGroupMembersRequest) (*pluginpb.UpsertGroupMembersResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, id := range req.GetUserIds() {
-		if _, err := b.user(id); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]*pluginpb.GroupMember, 0, len(req.GetUserIds()))
-	for _, id := range req.GetUserIds() {
-		m, err := b.upsertGroupMember(req.GetGroupId(), id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+	out, err := b.upsertGroupMembers(req.GetGroupId(), req.GetUserIds())
+	if err != nil {
+		return nil, err
 	}
 	return &pluginpb.UpsertGroupMembersResponse{GroupMembers: out}, nil
 }
@@ -387,18 +426,28 @@ func (b *Backend) groupMemberIDs(groupID string) []string {
 	return ids
 }
 
-// GetGroupMemberUsers returns one page of a group's members, by username.
+// liveGroupMemberIDs returns the current members of a group who are
+// active users, by user id, as the store's member queries join Users with
+// DeleteAt = 0. The caller holds the lock.
+func (b *Backend) liveGroupMemberIDs(groupID string) []string {
+	return slices.DeleteFunc(b.groupMemberIDs(groupID), func(id string) bool {
+		u, ok := b.users.byID[id]
+		return !ok || u.user.GetDeleteAt() != 0
+	})
+}
+
+// GetGroupMemberUsers returns one page of a group's active members, by
+// username, as App.GetGroupMemberUsersPage and
+// SqlGroupStore.GetMemberUsersSortedPage do: the group is not looked up,
+// so an unknown one has no members.
 func (b *Backend) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGroupMemberUsersRequest) (*pluginpb.GetGroupMemberUsersResponse, error) {
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.group(req.GetGroupId()); err != nil {
-		return nil, err
-	}
 	var users []*pluginpb.User
-	for _, id := range b.groupMemberIDs(req.GetGroupId()) {
+	for _, id := range b.liveGroupMemberIDs(req.GetGroupId()) {
 		users = append(users, b.users.byID[id].user)
 	}
 	return &pluginpb.GetGroupMemberUsersResponse{Users: page(sortedUsers(users), req.GetPage(), req.GetPerPage())}, nil
@@ -406,51 +455,51 @@ func (b *Backend) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGroupM
 
 // groupMatches reports whether a group passes the filters of GetGroups,
 // as Mattermost's group store applies them. The caller holds the lock.
-func (b *Backend) groupMatches(g *pluginpb.Group, o *pluginpb.GroupSearchOpts, r *pluginpb.ViewUsersRestrictions) bool {
+func (b *Backend) groupMatches(g *pluginpb.Group, o *pluginpb.GroupSearchOpts) bool {
 	switch {
 	case o.GetFilterArchived() && g.GetDeleteAt() == 0,
-		!o.GetFilterArchived() && !o.GetIncludeArchived() && g.GetDeleteAt() != 0,
+		!o.GetFilterArchived() && !o.GetIncludeArchived() && o.GetSince() <= 0 && g.GetDeleteAt() != 0,
 		o.GetSource() != "" && g.GetSource() != o.GetSource(),
 		o.GetFilterAllowReference() && !g.GetAllowReference(),
 		o.GetSince() > 0 && g.GetUpdateAt() <= o.GetSince(),
 		o.GetFilterHasMember() != "" && !b.isGroupMember(g.GetId(), o.GetFilterHasMember()),
-		o.GetNotAssociatedToTeam() != "" && b.liveSyncable(g.GetId(), o.GetNotAssociatedToTeam(), syncableTeam),
-		o.GetNotAssociatedToChannel() != "" && b.liveSyncable(g.GetId(), o.GetNotAssociatedToChannel(), syncableChannel):
+		isValidID(o.GetNotAssociatedToTeam()) && g.GetDeleteAt() == 0 && b.liveSyncable(g.GetId(), o.GetNotAssociatedToTeam(), syncableTeam),
+		isValidID(o.GetNotAssociatedToChannel()) && g.GetDeleteAt() == 0 && b.liveSyncable(g.GetId(), o.GetNotAssociatedToChannel(), syncableChannel):
 		return false
 	}
 	if q := strings.ToLower(o.GetQ()); q != "" &&
 		!strings.Contains(strings.ToLower(g.GetName()), q) && !strings.Contains(strings.ToLower(g.GetDisplayName()), q) {
 		return false
 	}
-	if o.GetFilterParentTeamPermitted() && o.GetNotAssociatedToChannel() != "" {
+	if o.GetFilterParentTeamPermitted() && isValidID(o.GetNotAssociatedToChannel()) {
 		if c, ok := b.channels.byID[o.GetNotAssociatedToChannel()]; ok {
 			if t, ok := b.teams.byID[c.GetTeamId()]; ok && t.GetGroupConstrained() && !b.liveSyncable(g.GetId(), t.GetId(), syncableTeam) {
 				return false
 			}
 		}
 	}
-	if r != nil {
-		members := b.groupMemberIDs(g.GetId())
-		visible := slices.ContainsFunc(members, func(u string) bool {
-			return slices.ContainsFunc(r.GetTeams(), func(t string) bool { return b.teams.isMember(t, u) }) ||
-				slices.ContainsFunc(r.GetChannels(), func(c string) bool { _, ok := b.channels.member(c, u); return ok })
-		})
-		if !visible {
-			return false
-		}
-	}
 	return true
 }
 
 // withGroupCounts sets the counts and ids of a listed group that the
-// options ask for. The caller holds the lock.
-func (b *Backend) withGroupCounts(g *pluginpb.Group, o *pluginpb.GroupSearchOpts) {
+// options ask for, as SqlGroupStore.GetGroups and App.GetGroups do: the
+// member count and ids are of active users, and the view restrictions
+// limit only the count. The caller holds the lock.
+func (b *Backend) withGroupCounts(g *pluginpb.Group, o *pluginpb.GroupSearchOpts, r *pluginpb.ViewUsersRestrictions) {
+	live := b.liveGroupMemberIDs(g.GetId())
 	members := b.groupMemberIDs(g.GetId())
 	if o.GetIncludeMemberCount() {
-		g.MemberCount = proto.Int32(int32(len(members)))
+		counted := live
+		if r != nil {
+			counted = slices.DeleteFunc(slices.Clone(live), func(u string) bool {
+				return !slices.ContainsFunc(r.GetTeams(), func(t string) bool { return b.teams.isMember(t, u) }) &&
+					!slices.ContainsFunc(r.GetChannels(), func(c string) bool { _, ok := b.channels.member(c, u); return ok })
+			})
+		}
+		g.MemberCount = proto.Int32(int32(len(counted)))
 	}
 	if o.GetIncludeMemberIds() {
-		g.MemberIds = members
+		g.MemberIds = live
 	}
 	if channelID := o.GetIncludeChannelMemberCount(); channelID != "" {
 		zones := map[string]bool{}
@@ -478,7 +527,10 @@ func effectiveTimezone(tz map[string]string) string {
 }
 
 // GetGroups returns one page of the groups that match the filters, by
-// display name.
+// display name (live groups first when archived ones are included), as
+// SqlGroupStore.GetGroups (group_store.go@02fd7885) does: a since after 0
+// includes archived groups, and the view restrictions do not filter the
+// groups.
 func (b *Backend) GetGroups(_ context.Context, req *pluginpb.GetGroupsRequest) (*pluginpb.GetGroupsResponse, error) {
 	if err := validatePaging(req.GetPage(), req.GetPerPage()); err != nil {
 		return nil, err
@@ -486,10 +538,18 @@ func (b *Backend) GetGroups(_ context.Context, req *pluginpb.GetGroupsRequest) (
 	o := req.GetOpts()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	all := b.groupsWhere(func(g *pluginpb.Group) bool { return b.groupMatches(g, o, req.GetViewRestrictions()) })
-	out := page(all, req.GetPage(), req.GetPerPage())
+	all := b.groupsWhere(func(g *pluginpb.Group) bool { return b.groupMatches(g, o) })
+	if o.GetIncludeArchived() {
+		slices.SortStableFunc(all, func(x, y *pluginpb.Group) int {
+			return cmp.Compare(min(x.GetDeleteAt(), 1), min(y.GetDeleteAt(), 1))
+		})
+	}
+	out := all // a per_page of 0 sets no limit
+	if req.GetPerPage() != 0 {
+		out = page(all, req.GetPage(), req.GetPerPage())
+	}
 	for _, g := range out {
-		b.withGroupCounts(g, o)
+		b.withGroupCounts(g, o, req.GetViewRestrictions())
 	}
 	return &pluginpb.GetGroupsResponse{Groups: out}, nil
 }

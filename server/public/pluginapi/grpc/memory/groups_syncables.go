@@ -21,30 +21,22 @@ func syncableNotFound(k syncableKey) *apperror.Error {
 		"group_id="+k.group+" syncable_id="+k.syncable+" type="+k.kind, http.StatusNotFound)
 }
 
-// checkSyncableKey validates the ids and type of a link, and that its
-// group exists. The caller holds the lock.
-func (b *Backend) checkSyncableKey(k syncableKey) error {
-	if k.kind != syncableTeam && k.kind != syncableChannel {
-		return invalidParam("syncable_type")
+// validateSyncable checks a link as model.GroupSyncable.IsValid does
+// (server/public/model/group_syncable.go@362642b5): the group and syncable
+// ids are well formed.
+func validateSyncable(s *pluginpb.GroupSyncable) error {
+	bad := func(field string) error {
+		e := apperror.New("model.group_syncable."+field+".app_error", "Invalid "+field+".", "", http.StatusBadRequest)
+		e.Where = "GroupSyncable.IsValid"
+		return e
 	}
-	if !isValidID(k.syncable) {
-		return invalidParam("syncable_id")
+	switch {
+	case !isValidID(s.GetGroupId()):
+		return bad("group_id")
+	case !isValidID(s.GetSyncableId()):
+		return bad("syncable_id")
 	}
-	_, err := b.group(k.group)
-	return err
-}
-
-// existingSyncable returns a link, deleted or not, after checking its key.
-// The caller holds the lock.
-func (b *Backend) existingSyncable(k syncableKey) (*pluginpb.GroupSyncable, error) {
-	if err := b.checkSyncableKey(k); err != nil {
-		return nil, err
-	}
-	s, ok := b.groups.syncables[k]
-	if !ok {
-		return nil, syncableNotFound(k)
-	}
-	return s, nil
+	return nil
 }
 
 // liveSyncable reports whether a group has a live link of the kind to the
@@ -55,7 +47,8 @@ func (b *Backend) liveSyncable(groupID, syncableID, kind string) bool {
 }
 
 // syncableOut returns a copy of a link with the display fields of its team
-// and channel filled in. The caller holds the lock.
+// and channel filled in, as SqlGroupStore.GetAllGroupSyncablesByGroupId
+// joins them. The caller holds the lock.
 func (b *Backend) syncableOut(s *pluginpb.GroupSyncable) *pluginpb.GroupSyncable {
 	out := proto.Clone(s).(*pluginpb.GroupSyncable)
 	teamID := s.GetSyncableId()
@@ -71,27 +64,45 @@ func (b *Backend) syncableOut(s *pluginpb.GroupSyncable) *pluginpb.GroupSyncable
 }
 
 // GetGroupSyncable returns a group's link to a team or channel, deleted or
-// not.
+// not, as SqlGroupStore.getGroupSyncable reads it (group_store.go@02fd7885):
+// the ids and type are not checked, so any miss is app.group.no_rows (404),
+// and the link has its own columns only: no display fields, no team id,
+// and scheme_admin false, which that function does not copy.
 func (b *Backend) GetGroupSyncable(_ context.Context, req *pluginpb.GetGroupSyncableRequest) (*pluginpb.GetGroupSyncableResponse, error) {
 	k := syncableKey{req.GetGroupId(), req.GetSyncableId(), req.GetSyncableType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, err := b.existingSyncable(k)
-	if err != nil {
-		return nil, err
+	s, ok := b.groups.syncables[k]
+	if !ok {
+		return nil, syncableNotFound(k)
 	}
-	return &pluginpb.GetGroupSyncableResponse{GroupSyncable: b.syncableOut(s)}, nil
+	return &pluginpb.GetGroupSyncableResponse{GroupSyncable: &pluginpb.GroupSyncable{
+		GroupId: s.GetGroupId(), SyncableId: s.GetSyncableId(), Type: s.GetType(), AutoAdd: s.GetAutoAdd(),
+		CreateAt: s.GetCreateAt(), DeleteAt: s.GetDeleteAt(), UpdateAt: s.GetUpdateAt(),
+	}}, nil
 }
 
-// GetGroupSyncables returns a group's live links of one type.
+// GetGroupSyncables returns a group's live links of one type, as
+// SqlGroupStore.GetAllGroupSyncablesByGroupId does: nothing is looked up
+// first, an unknown type has none, and a link is listed only while its
+// team (and, for a channel link, its channel) exists.
 func (b *Backend) GetGroupSyncables(_ context.Context, req *pluginpb.GetGroupSyncablesRequest) (*pluginpb.GetGroupSyncablesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.checkSyncableKey(syncableKey{req.GetGroupId(), newID(), req.GetSyncableType()}); err != nil {
-		return nil, err
-	}
 	return &pluginpb.GetGroupSyncablesResponse{GroupSyncables: b.syncablesWhere(func(s *pluginpb.GroupSyncable) bool {
-		return s.GetGroupId() == req.GetGroupId() && s.GetType() == req.GetSyncableType() && s.GetDeleteAt() == 0
+		if s.GetGroupId() != req.GetGroupId() || s.GetType() != req.GetSyncableType() || s.GetDeleteAt() != 0 {
+			return false
+		}
+		teamID := s.GetSyncableId()
+		if s.GetType() == syncableChannel {
+			c, ok := b.channels.byID[s.GetSyncableId()]
+			if !ok {
+				return false
+			}
+			teamID = c.GetTeamId()
+		}
+		_, ok := b.teams.byID[teamID]
+		return ok
 	})}, nil
 }
 
@@ -110,29 +121,61 @@ func (b *Backend) syncablesWhere(keep func(*pluginpb.GroupSyncable) bool) []*plu
 	return out
 }
 
-// upsertSyncable stores a link, as Mattermost's UpsertGroupSyncable does:
-// the team or channel must exist; a channel link needs its team linked to
-// the group too, and creates that link unless the team is group
-// constrained, where it is refused. An existing link, deleted or not, takes
-// the new auto_add, scheme_admin and delete_at. The caller holds the lock.
-func (b *Backend) upsertSyncable(in *pluginpb.GroupSyncable) (*pluginpb.GroupSyncable, error) {
+// storeUpdateSyncable updates an existing link as
+// SqlGroupStore.UpdateGroupSyncable does: the link must exist, the model's
+// checks pass, and delete_at may change only to 0; auto_add, scheme_admin
+// and delete_at are written and create_at kept. Its failures other than
+// the model's are app.update_error (500), as App.UpdateGroupSyncable and
+// App.UpsertGroupSyncable answer them. The caller holds the lock.
+func (b *Backend) storeUpdateSyncable(in *pluginpb.GroupSyncable) (*pluginpb.GroupSyncable, error) {
 	k := syncableKey{in.GetGroupId(), in.GetSyncableId(), in.GetType()}
-	if err := b.checkSyncableKey(k); err != nil {
+	old, ok := b.groups.syncables[k]
+	if !ok {
+		return nil, apperror.New("app.update_error", "Unable to update the group link: it does not exist.",
+			"group_id="+k.group+" syncable_id="+k.syncable+" type="+k.kind, http.StatusInternalServerError)
+	}
+	if err := validateSyncable(in); err != nil {
 		return nil, err
 	}
-	if k.kind == syncableTeam {
-		if _, err := b.team(k.syncable); err != nil {
-			return nil, err
+	if in.GetDeleteAt() != old.GetDeleteAt() && in.GetDeleteAt() != 0 {
+		return nil, apperror.New("app.update_error", "Unable to update the group link: delete_at can only change to 0.",
+			"", http.StatusInternalServerError)
+	}
+	if k.kind == syncableChannel {
+		if _, ok := b.channels.byID[k.syncable]; !ok {
+			return nil, apperror.New("app.update_error", "Unable to update the group link: its channel does not exist.",
+				"channel_id="+k.syncable, http.StatusInternalServerError)
 		}
-	} else {
-		c, err := b.channel(k.syncable)
-		if err != nil {
-			return nil, err
+	}
+	s := proto.Clone(old).(*pluginpb.GroupSyncable)
+	s.AutoAdd, s.SchemeAdmin, s.DeleteAt, s.UpdateAt = in.GetAutoAdd(), in.GetSchemeAdmin(), in.GetDeleteAt(), b.nowMillis()
+	b.groups.syncables[k] = s
+	return b.syncableOut(s), nil
+}
+
+// upsertSyncable stores a link, as App.UpsertGroupSyncable does
+// (group.go@0a29d834): a channel link needs its channel
+// (app.channel.get.existing.app_error, 404) and the channel's team
+// (app.team.get.find.app_error, 404); a group-constrained team takes links
+// only of its own groups (group_not_associated_to_synced_team, 400), any
+// other team gets or updates the group's team link with the same auto_add.
+// A new link then goes through SqlGroupStore.CreateGroupSyncable: the
+// model's checks, a live delete_at, a team that must exist
+// (store.sql_channel.get.existing.app_error, 404, the id App.UpsertGroupSyncable
+// gives any not-found of the store) and a known type (app.insert_error,
+// 500); an existing one through storeUpdateSyncable. The backend also
+// needs the group to exist, as its state file does. The caller holds the
+// lock.
+func (b *Backend) upsertSyncable(in *pluginpb.GroupSyncable) (*pluginpb.GroupSyncable, error) {
+	k := syncableKey{in.GetGroupId(), in.GetSyncableId(), in.GetType()}
+	if k.kind == syncableChannel {
+		c, ok := b.channels.byID[k.syncable]
+		if !ok {
+			return nil, channelNotFound("channel_id=" + k.syncable)
 		}
-		t, err := b.team(c.GetTeamId())
-		if err != nil {
-			return nil, apperror.New("app.group.syncable_channel_without_team",
-				"Only channels of a team can be linked to a group.", "channel_id="+c.GetId(), http.StatusBadRequest)
+		t, ok := b.teams.byID[c.GetTeamId()]
+		if !ok {
+			return nil, teamNotFound("team_id=" + c.GetTeamId())
 		}
 		if t.GetGroupConstrained() {
 			if !b.liveSyncable(k.group, t.GetId(), syncableTeam) {
@@ -146,14 +189,30 @@ func (b *Backend) upsertSyncable(in *pluginpb.GroupSyncable) (*pluginpb.GroupSyn
 			return nil, err
 		}
 	}
-	now := b.nowMillis()
-	s, ok := b.groups.syncables[k]
-	if !ok {
-		s = &pluginpb.GroupSyncable{GroupId: k.group, SyncableId: k.syncable, Type: k.kind, CreateAt: now}
-	} else {
-		s = proto.Clone(s).(*pluginpb.GroupSyncable)
+	if _, ok := b.groups.syncables[k]; ok {
+		return b.storeUpdateSyncable(in)
 	}
-	s.AutoAdd, s.SchemeAdmin, s.DeleteAt, s.UpdateAt = in.GetAutoAdd(), in.GetSchemeAdmin(), in.GetDeleteAt(), now
+	if err := validateSyncable(in); err != nil {
+		return nil, err
+	}
+	if _, err := b.group(k.group); err != nil {
+		return nil, err
+	}
+	switch k.kind {
+	case syncableTeam:
+		if _, ok := b.teams.byID[k.syncable]; !ok {
+			return nil, apperror.New("store.sql_channel.get.existing.app_error", "Unable to find the team of the group link.",
+				"team_id="+k.syncable, http.StatusNotFound)
+		}
+	case syncableChannel:
+	default:
+		return nil, apperror.New("app.insert_error", "Unable to save the group link: unknown type.", "type="+k.kind, http.StatusInternalServerError)
+	}
+	now := b.nowMillis()
+	s := &pluginpb.GroupSyncable{
+		GroupId: k.group, SyncableId: k.syncable, Type: k.kind, AutoAdd: in.GetAutoAdd(), SchemeAdmin: in.GetSchemeAdmin(),
+		CreateAt: now, UpdateAt: now,
+	}
 	b.groups.syncables[k] = s
 	return b.syncableOut(s), nil
 }
@@ -173,43 +232,43 @@ func (b *Backend) UpsertGroupSyncable(_ context.Context, req *pluginpb.UpsertGro
 	return &pluginpb.UpsertGroupSyncableResponse{GroupSyncable: s}, nil
 }
 
-// UpdateGroupSyncable updates an existing link: auto_add, scheme_admin and
-// delete_at change. A link that stays live goes through the upsert rules.
+// UpdateGroupSyncable updates an existing link as App.UpdateGroupSyncable
+// does (group.go@0a29d834): with delete_at 0 it goes straight to the
+// store's update; with any other delete_at it goes through the upsert,
+// whose store update refuses a delete_at that changes (so a link cannot be
+// deleted this way).
 func (b *Backend) UpdateGroupSyncable(_ context.Context, req *pluginpb.UpdateGroupSyncableRequest) (*pluginpb.UpdateGroupSyncableResponse, error) {
 	in := req.GetGroupSyncable()
 	if in == nil {
 		return nil, invalidParam("group_syncable")
 	}
-	k := syncableKey{in.GetGroupId(), in.GetSyncableId(), in.GetType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.existingSyncable(k)
+	update := b.upsertSyncable
+	if in.GetDeleteAt() == 0 {
+		update = b.storeUpdateSyncable
+	}
+	s, err := update(in)
 	if err != nil {
 		return nil, err
 	}
-	if in.GetDeleteAt() == 0 {
-		s, err := b.upsertSyncable(in)
-		if err != nil {
-			return nil, err
-		}
-		return &pluginpb.UpdateGroupSyncableResponse{GroupSyncable: s}, nil
-	}
-	s := proto.Clone(old).(*pluginpb.GroupSyncable)
-	s.AutoAdd, s.SchemeAdmin, s.DeleteAt, s.UpdateAt = in.GetAutoAdd(), in.GetSchemeAdmin(), in.GetDeleteAt(), b.nowMillis()
-	b.groups.syncables[k] = s
-	return &pluginpb.UpdateGroupSyncableResponse{GroupSyncable: b.syncableOut(s)}, nil
+	return &pluginpb.UpdateGroupSyncableResponse{GroupSyncable: s}, nil
 }
 
-// DeleteGroupSyncable deletes a live link; the row stays with delete_at
-// set. Deleting a team link deletes the group's links to that team's
-// channels too.
+// DeleteGroupSyncable deletes a live link, as App.DeleteGroupSyncable and
+// SqlGroupStore.DeleteGroupSyncable do (group.go@0a29d834,
+// group_store.go@02fd7885): nothing is checked before the lookup, so any
+// miss is app.group.no_rows (404), and a deleted link is
+// app.group.group_syncable_already_deleted (400). The row stays with
+// delete_at set. Deleting a team link deletes all the group's live channel
+// links, of any team, as App.DeleteGroupSyncable does.
 func (b *Backend) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteGroupSyncableRequest) (*pluginpb.DeleteGroupSyncableResponse, error) {
 	k := syncableKey{req.GetGroupId(), req.GetSyncableId(), req.GetSyncableType()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.existingSyncable(k)
-	if err != nil {
-		return nil, err
+	old, ok := b.groups.syncables[k]
+	if !ok {
+		return nil, syncableNotFound(k)
 	}
 	if old.GetDeleteAt() != 0 {
 		return nil, apperror.New("app.group.group_syncable_already_deleted", "The group link is already deleted.",
@@ -225,8 +284,7 @@ func (b *Backend) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteGro
 	s := del(k, old)
 	if k.kind == syncableTeam {
 		for ck, cs := range b.groups.syncables {
-			c, isChannel := b.channels.byID[ck.syncable]
-			if ck.group == k.group && ck.kind == syncableChannel && cs.GetDeleteAt() == 0 && isChannel && c.GetTeamId() == k.syncable {
+			if ck.group == k.group && ck.kind == syncableChannel && cs.GetDeleteAt() == 0 {
 				del(ck, cs)
 			}
 		}
@@ -317,21 +375,29 @@ func isDomainRefusal(err error) bool {
 }
 
 // CreateDefaultSyncableMemberships adds the members of groups to the teams
-// and channels their auto_add links name, teams first; a channel's team is
-// joined before the channel. Each join runs the usual hooks. A user whose
-// email domain a team does not allow is skipped; any other refusal, such
-// as a full team, ends the call with its error.
+// and channels their auto_add links name, teams first, as
+// App.CreateDefaultMemberships does (syncables.go@02027a03); a channel's
+// team is joined before the channel. Each join runs the usual hooks. A
+// user whose email domain a team does not allow is skipped; any other
+// refusal, such as a full team, is kept and the other joins go on, as
+// upstream gathers them in a multierror: the call fails with the first.
 func (b *Backend) CreateDefaultSyncableMemberships(ctx context.Context, req *pluginpb.CreateDefaultSyncableMembershipsRequest) (*pluginpb.CreateDefaultSyncableMembershipsResponse, error) {
 	p := req.GetParams()
 	if p == nil {
 		p = &pluginpb.CreateDefaultMembershipParams{}
+	}
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
 	}
 	b.mu.Lock()
 	teamJoins := b.membershipsToAdd(syncableTeam, p)
 	b.mu.Unlock()
 	for _, j := range teamJoins {
 		if _, err := b.addTeamMember(ctx, j.syncable, j.user, ""); err != nil && !isDomainRefusal(err) {
-			return nil, err
+			keep(err)
 		}
 	}
 	b.mu.Lock()
@@ -343,25 +409,33 @@ func (b *Backend) CreateDefaultSyncableMemberships(ctx context.Context, req *plu
 		inTeam := err == nil && b.teams.isMember(c.GetTeamId(), j.user)
 		b.mu.Unlock()
 		if err != nil {
-			return nil, err
+			keep(err)
+			continue
 		}
 		if !inTeam {
-			if _, err := b.addTeamMember(ctx, c.GetTeamId(), j.user, ""); isDomainRefusal(err) {
+			if _, err := b.addTeamMember(ctx, c.GetTeamId(), j.user, ""); err != nil {
+				if !isDomainRefusal(err) {
+					keep(err)
+				}
 				continue
-			} else if err != nil {
-				return nil, err
 			}
 		}
 		if _, err := b.addChannelMember(ctx, j.syncable, j.user, ""); err != nil {
-			return nil, err
+			keep(err)
 		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return &pluginpb.CreateDefaultSyncableMembershipsResponse{}, nil
 }
 
 // DeleteGroupConstrainedMemberships removes, from every group-constrained
-// team and channel, the members who are in none of the groups linked to it.
-// Bots stay, as in Mattermost.
+// channel and then every group-constrained team, the members who are in
+// none of the groups linked to it, as App.DeleteGroupConstrainedMemberships
+// does (syncables.go@02027a03, channels first). Bots stay, as the store's
+// queries leave them out. A failed removal is kept and the others go on:
+// the call fails with the first.
 func (b *Backend) DeleteGroupConstrainedMemberships(ctx context.Context, _ *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
 	b.mu.Lock()
 	var teamLeaves, channelLeaves []pendingJoin
@@ -370,17 +444,6 @@ func (b *Backend) DeleteGroupConstrainedMemberships(ctx context.Context, _ *plug
 			return true
 		}
 		return slices.ContainsFunc(linked, func(g string) bool { return b.isGroupMember(g, userID) })
-	}
-	for _, t := range b.teams.byID {
-		if !t.GetGroupConstrained() || t.GetDeleteAt() != 0 {
-			continue
-		}
-		linked := b.groupsLinkedTo(t.GetId(), syncableTeam)
-		for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == t.GetId() }) {
-			if !allowed(linked, m.GetUserId()) {
-				teamLeaves = append(teamLeaves, pendingJoin{t.GetId(), m.GetUserId()})
-			}
-		}
 	}
 	for _, c := range b.channels.byID {
 		if !c.GetGroupConstrained() || c.GetDeleteAt() != 0 {
@@ -394,21 +457,32 @@ func (b *Backend) DeleteGroupConstrainedMemberships(ctx context.Context, _ *plug
 		}
 	}
 	b.mu.Unlock()
-	for _, l := range teamLeaves {
-		if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: l.syncable, UserId: l.user}); err != nil {
-			return nil, err
+	var first error
+	for _, l := range channelLeaves {
+		if _, err := b.DeleteChannelMember(ctx, &pluginpb.DeleteChannelMemberRequest{ChannelId: l.syncable, UserId: l.user}); err != nil && first == nil {
+			first = err
 		}
 	}
-	for _, l := range channelLeaves {
-		b.mu.Lock()
-		_, still := b.channels.member(l.syncable, l.user)
-		b.mu.Unlock()
-		if !still {
-			continue // left with its team above
+	b.mu.Lock()
+	for _, t := range b.teams.byID {
+		if !t.GetGroupConstrained() || t.GetDeleteAt() != 0 {
+			continue
 		}
-		if _, err := b.DeleteChannelMember(ctx, &pluginpb.DeleteChannelMemberRequest{ChannelId: l.syncable, UserId: l.user}); err != nil {
-			return nil, err
+		linked := b.groupsLinkedTo(t.GetId(), syncableTeam)
+		for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == t.GetId() }) {
+			if !allowed(linked, m.GetUserId()) {
+				teamLeaves = append(teamLeaves, pendingJoin{t.GetId(), m.GetUserId()})
+			}
 		}
+	}
+	b.mu.Unlock()
+	for _, l := range teamLeaves {
+		if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: l.syncable, UserId: l.user}); err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return &pluginpb.DeleteGroupConstrainedMembershipsResponse{}, nil
 }

@@ -51,7 +51,9 @@ func TestCreateGroupValidation(t *testing.T) {
 	}{
 		{"unknown source", &pluginpb.Group{Name: proto.String("x"), DisplayName: "X", Source: "github"}},
 		{"no display name", &pluginpb.Group{Name: proto.String("x"), Source: groupSourceCustom}},
-		{"custom without a name", &pluginpb.Group{DisplayName: "X", Source: groupSourceCustom}},
+		{"mentionable without a name", &pluginpb.Group{DisplayName: "X", Source: groupSourceCustom, AllowReference: true}},
+		{"reserved name", &pluginpb.Group{Name: proto.String("here"), DisplayName: "X", Source: groupSourceCustom}},
+		{"long remote id", &pluginpb.Group{DisplayName: "X", Source: groupSourceLDAP, RemoteId: proto.String(string(make([]byte, 49)))}},
 		{"upper-case name", &pluginpb.Group{Name: proto.String("Team"), DisplayName: "X", Source: groupSourceCustom}},
 		{"long name", &pluginpb.Group{Name: proto.String(string(make([]byte, 65))), DisplayName: "X", Source: groupSourceCustom}},
 		{"ldap without remote id", &pluginpb.Group{DisplayName: "X", Source: groupSourceLDAP}},
@@ -74,13 +76,21 @@ func TestGroupLookupsAndUniqueness(t *testing.T) {
 	ldap := createGroup(t, b, &pluginpb.Group{DisplayName: "Ops", Source: groupSourceLDAP, RemoteId: proto.String("cn=ops")})
 	create(t, b, newUser("alice"))
 
-	for _, g := range []*pluginpb.Group{
-		customGroup("developers"), // a group has the name
-		customGroup("alice"),      // a user has the name
-		{DisplayName: "Ops 2", Source: groupSourceLDAP, RemoteId: proto.String("cn=ops")},
+	// server/channels/app/group.go@0a29d834:App.CreateGroup: a user's name
+	// is refused first (400); a taken name or remote id fails the store's
+	// insert, which is app.insert_error (500).
+	for _, tt := range []struct {
+		group  *pluginpb.Group
+		id     string
+		status int
+	}{
+		{customGroup("developers"), "app.insert_error", http.StatusInternalServerError},
+		{customGroup("alice"), "app.group.username_conflict", http.StatusBadRequest},
+		{&pluginpb.Group{Id: newID(), Name: proto.String("alice"), DisplayName: "X", Source: groupSourceCustom}, "app.group.username_conflict", http.StatusBadRequest},
+		{&pluginpb.Group{DisplayName: "Ops 2", Source: groupSourceLDAP, RemoteId: proto.String("cn=ops")}, "app.insert_error", http.StatusInternalServerError},
 	} {
-		_, err := b.CreateGroup(ctx, &pluginpb.CreateGroupRequest{Group: g})
-		wantAppError(t, "CreateGroup(duplicate)", err, http.StatusBadRequest)
+		_, err := b.CreateGroup(ctx, &pluginpb.CreateGroupRequest{Group: tt.group})
+		wantAppErrorID(t, "CreateGroup(duplicate)", err, tt.id, tt.status)
 	}
 	// The same remote id in another source is another group.
 	createGroup(t, b, &pluginpb.Group{DisplayName: "Ops", Source: "plugin_com.example", RemoteId: proto.String("cn=ops")})
@@ -97,10 +107,12 @@ func TestGroupLookupsAndUniqueness(t *testing.T) {
 	wantAppError(t, "GetGroupByRemoteID(other source)", err, http.StatusNotFound)
 	_, err = b.GetGroup(ctx, &pluginpb.GetGroupRequest{GroupId: newID()})
 	wantAppError(t, "GetGroup(unknown)", err, http.StatusNotFound)
+	// SqlGroupStore.Get and GetAllBySource look any id or source up.
 	_, err = b.GetGroup(ctx, &pluginpb.GetGroupRequest{GroupId: "short"})
-	wantAppError(t, "GetGroup(bad id)", err, http.StatusBadRequest)
-	_, err = b.GetGroupsBySource(ctx, &pluginpb.GetGroupsBySourceRequest{GroupSource: "github"})
-	wantAppError(t, "GetGroupsBySource(bad)", err, http.StatusBadRequest)
+	wantAppErrorID(t, "GetGroup(bad id)", err, "app.group.no_rows", http.StatusNotFound)
+	if got, err := b.GetGroupsBySource(ctx, &pluginpb.GetGroupsBySourceRequest{GroupSource: "github"}); err != nil || len(got.GetGroups()) != 0 {
+		t.Errorf("GetGroupsBySource(unknown source) = %v, %v; want none", got, err)
+	}
 	ldapGroups, _ := b.GetGroupsBySource(ctx, &pluginpb.GetGroupsBySourceRequest{GroupSource: groupSourceLDAP})
 	if len(ldapGroups.GetGroups()) != 1 || ldapGroups.GetGroups()[0].GetId() != ldap.GetId() {
 		t.Errorf("GetGroupsBySource(ldap) = %v", ldapGroups.GetGroups())
@@ -119,10 +131,16 @@ func TestUpdateDeleteRestoreGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := up.GetGroup()
-	if got.GetDisplayName() != "Operations" || !got.GetAllowReference() || got.GetSource() != groupSourceLDAP ||
-		got.GetRemoteId() != "r1" || got.GetUpdateAt() <= g.GetUpdateAt() || got.GetCreateAt() != g.GetCreateAt() {
-		t.Errorf("UpdateGroup = %v; want the display name changed, source and remote id kept", got)
+	// group_store.go@02fd7885:SqlGroupStore.Update writes the source and
+	// remote id too, and keeps only create_at.
+	if got.GetDisplayName() != "Operations" || !got.GetAllowReference() || got.GetSource() != groupSourceCustom ||
+		got.GetRemoteId() != "r2" || got.GetUpdateAt() <= g.GetUpdateAt() || got.GetCreateAt() != g.GetCreateAt() {
+		t.Errorf("UpdateGroup = %v; want the display name, source and remote id changed", got)
 	}
+	in = proto.Clone(got).(*pluginpb.Group)
+	in.DeleteAt = 5
+	_, err = b.UpdateGroup(ctx, &pluginpb.UpdateGroupRequest{Group: in})
+	wantAppErrorID(t, "UpdateGroup(delete_at)", err, "app.select_error", http.StatusInternalServerError)
 
 	del, err := b.DeleteGroup(ctx, &pluginpb.DeleteGroupRequest{GroupId: g.GetId()})
 	if err != nil || del.GetGroup().GetDeleteAt() == 0 {
@@ -143,6 +161,16 @@ func TestUpdateDeleteRestoreGroup(t *testing.T) {
 	}
 	_, err = b.RestoreGroup(ctx, &pluginpb.RestoreGroupRequest{GroupId: g.GetId()})
 	wantAppError(t, "RestoreGroup(live)", err, http.StatusNotFound)
+
+	// Updating a deleted group with delete_at 0 restores it.
+	if _, err := b.DeleteGroup(ctx, &pluginpb.DeleteGroupRequest{GroupId: g.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	in = proto.Clone(res.GetGroup()).(*pluginpb.Group)
+	in.DeleteAt = 0
+	if up, err := b.UpdateGroup(ctx, &pluginpb.UpdateGroupRequest{Group: in}); err != nil || up.GetGroup().GetDeleteAt() != 0 {
+		t.Errorf("UpdateGroup(delete_at 0 on a deleted group) = %v, %v; want it restored", up, err)
+	}
 }
 
 func TestGroupMembers(t *testing.T) {
@@ -152,7 +180,9 @@ func TestGroupMembers(t *testing.T) {
 	zed, amy := create(t, b, newUser("zed")), create(t, b, newUser("amy"))
 
 	_, err := b.UpsertGroupMembers(ctx, &pluginpb.UpsertGroupMembersRequest{GroupId: g.GetId(), UserIds: []string{zed.GetId(), newID()}})
-	wantAppError(t, "UpsertGroupMembers(unknown user)", err, http.StatusNotFound)
+	// group_store.go@02fd7885:buildUpsertMembersQuery: an unknown user is a
+	// store failure, app.update_error (500) in App.UpsertGroupMembers.
+	wantAppErrorID(t, "UpsertGroupMembers(unknown user)", err, "app.update_error", http.StatusInternalServerError)
 	if users, _ := b.GetGroupMemberUsers(ctx, &pluginpb.GetGroupMemberUsersRequest{GroupId: g.GetId(), PerPage: 10}); len(users.GetUsers()) != 0 {
 		t.Fatalf("a failed UpsertGroupMembers added %v", users.GetUsers())
 	}
@@ -160,8 +190,8 @@ func TestGroupMembers(t *testing.T) {
 	first, _ := b.UpsertGroupMember(ctx, &pluginpb.UpsertGroupMemberRequest{GroupId: g.GetId(), UserId: zed.GetId()})
 	clock.Advance(time.Second)
 	again, _ := b.UpsertGroupMember(ctx, &pluginpb.UpsertGroupMemberRequest{GroupId: g.GetId(), UserId: zed.GetId()})
-	if again.GetGroupMember().GetCreateAt() != first.GetGroupMember().GetCreateAt() {
-		t.Errorf("upserting a member again changed it: %v", again)
+	if again.GetGroupMember().GetCreateAt() <= first.GetGroupMember().GetCreateAt() {
+		t.Errorf("upserting a member again = %v; want create_at rewritten, as the store's upsert does", again)
 	}
 	users, _ := b.GetGroupMemberUsers(ctx, &pluginpb.GetGroupMemberUsersRequest{GroupId: g.GetId(), PerPage: 1, Page: 1})
 	if len(users.GetUsers()) != 1 || users.GetUsers()[0].GetUsername() != "zed" {
@@ -202,6 +232,12 @@ func TestGroupSyncables(t *testing.T) {
 	}
 	if got, _ := b.GetGroup(ctx, &pluginpb.GetGroupRequest{GroupId: g.GetId()}); !got.GetGroup().GetHasSyncables() {
 		t.Error("a linked group has has_syncables false")
+	}
+
+	// GetGroupSyncable reads the row alone, as getGroupSyncable does.
+	if one, err := b.GetGroupSyncable(ctx, &pluginpb.GetGroupSyncableRequest{GroupId: g.GetId(), SyncableId: ch.GetId(), SyncableType: syncableChannel}); err != nil ||
+		one.GetGroupSyncable().GetChannelDisplayName() != "" || one.GetGroupSyncable().GetTeamId() != "" || !one.GetGroupSyncable().GetAutoAdd() {
+		t.Errorf("GetGroupSyncable = %v, %v; want the link's own columns", one, err)
 	}
 
 	// Deleting the team link deletes the channel link; a second delete fails.
@@ -245,8 +281,9 @@ func TestGroupSyncables(t *testing.T) {
 		req    *pluginpb.GroupSyncable
 		status int
 	}{
-		{"bad type", &pluginpb.GroupSyncable{GroupId: g.GetId(), SyncableId: ch.GetId(), Type: "Board"}, http.StatusBadRequest},
-		{"unknown group", &pluginpb.GroupSyncable{GroupId: newID(), SyncableId: ch.GetId(), Type: syncableChannel}, http.StatusNotFound},
+		{"bad type", &pluginpb.GroupSyncable{GroupId: g.GetId(), SyncableId: ch.GetId(), Type: "Board"}, http.StatusInternalServerError},
+		{"bad group id", &pluginpb.GroupSyncable{GroupId: "x", SyncableId: w.team.GetId(), Type: syncableTeam}, http.StatusBadRequest},
+		{"unknown group", &pluginpb.GroupSyncable{GroupId: newID(), SyncableId: w.team.GetId(), Type: syncableTeam}, http.StatusNotFound},
 		{"unknown team", &pluginpb.GroupSyncable{GroupId: g.GetId(), SyncableId: newID(), Type: syncableTeam}, http.StatusNotFound},
 		{"unknown channel", &pluginpb.GroupSyncable{GroupId: g.GetId(), SyncableId: newID(), Type: syncableChannel}, http.StatusNotFound},
 	}
@@ -258,7 +295,7 @@ func TestGroupSyncables(t *testing.T) {
 	}
 	_, err = b.UpdateGroupSyncable(ctx, &pluginpb.UpdateGroupSyncableRequest{GroupSyncable: &pluginpb.GroupSyncable{
 		GroupId: other.GetId(), SyncableId: w.team.GetId(), Type: syncableTeam}})
-	wantAppError(t, "UpdateGroupSyncable(no link)", err, http.StatusNotFound)
+	wantAppErrorID(t, "UpdateGroupSyncable(no link)", err, "app.update_error", http.StatusInternalServerError)
 }
 
 func TestGetGroupsFilters(t *testing.T) {
@@ -302,7 +339,11 @@ func TestGetGroupsFilters(t *testing.T) {
 		{"not associated to team", &pluginpb.GroupSearchOpts{NotAssociatedToTeam: w.team.GetId()}, nil, []string{"Alpha team", "Directory"}},
 		{"archived only", &pluginpb.GroupSearchOpts{FilterArchived: true}, nil, []string{"Group gamma"}},
 		{"archived too", &pluginpb.GroupSearchOpts{IncludeArchived: true}, nil, []string{"Alpha team", "Directory", "Group beta", "Group gamma"}},
-		{"view restrictions", nil, &pluginpb.ViewUsersRestrictions{Teams: []string{w.team.GetId()}}, []string{"Alpha team"}},
+		// group_store.go@02fd7885:SqlGroupStore.GetGroups: the view
+		// restrictions limit the member count only, and a since after 0
+		// includes archived groups.
+		{"view restrictions", nil, &pluginpb.ViewUsersRestrictions{Teams: []string{w.team.GetId()}}, []string{"Alpha team", "Directory", "Group beta"}},
+		{"since", &pluginpb.GroupSearchOpts{Since: 1}, nil, []string{"Alpha team", "Directory", "Group beta", "Group gamma"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,5 +510,55 @@ func TestCreateDefaultSyncableMembershipsUnderAStorm(t *testing.T) {
 	members := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == ch.GetId() })
 	if len(members) != 3 {
 		t.Errorf("channel members after 16 concurrent runs = %d; want the group's 3", len(members))
+	}
+}
+
+// TestPermissionsFollowTheAppLayer follows App.HasPermissionTo,
+// App.HasPermissionToTeam and App.HasPermissionToChannel
+// (server/channels/app/authorization.go@01357633): a deactivated user keeps
+// its roles, and a team membership counts whether or not the team is
+// archived.
+func TestPermissionsFollowTheAppLayer(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	perm := &pluginpb.Permission{Id: "view_team"}
+	if _, err := w.b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: w.alice.GetId(), Active: false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.DeleteTeam(ctx, &pluginpb.DeleteTeamRequest{TeamId: w.team.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		ask  func() (bool, error)
+		want bool
+	}{
+		{"deactivated user's system roles", func() (bool, error) {
+			r, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.alice.GetId(), Permission: &pluginpb.Permission{Id: "create_team"}})
+			return r.GetHasPermission(), err
+		}, true},
+		{"deactivated member of an archived team", func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.alice.GetId(), TeamId: w.team.GetId(), Permission: perm})
+			return r.GetHasPermission(), err
+		}, true},
+		{"no team id", func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.alice.GetId(), Permission: &pluginpb.Permission{Id: "create_team"}})
+			return r.GetHasPermission(), err
+		}, false},
+		{"no channel id", func() (bool, error) {
+			r, err := w.b.HasPermissionToChannel(ctx, &pluginpb.HasPermissionToChannelRequest{UserId: w.alice.GetId(), Permission: &pluginpb.Permission{Id: "create_team"}})
+			return r.GetHasPermission(), err
+		}, false},
+		{"unknown channel falls back to the system roles", func() (bool, error) {
+			r, err := w.b.HasPermissionToChannel(ctx, &pluginpb.HasPermissionToChannelRequest{UserId: w.alice.GetId(), ChannelId: newID(), Permission: &pluginpb.Permission{Id: "create_team"}})
+			return r.GetHasPermission(), err
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := tt.ask(); err != nil || got != tt.want {
+				t.Errorf("%s = %v, %v; want %v", tt.name, got, err, tt.want)
+			}
+		})
 	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // permissionID returns the id of the requested permission, or an error
-// when the request names none.
+// when the request names none. Upstream takes any id, and no role grants
+// an empty one; the contract refuses it.
 func permissionID(p *pluginpb.Permission) (string, error) {
 	if p.GetId() == "" {
 		return "", invalidParam("permission.id")
@@ -20,28 +21,41 @@ func permissionID(p *pluginpb.Permission) (string, error) {
 	return p.GetId(), nil
 }
 
-// userSystemRoles returns the system roles of an active user, or none.
-// The caller holds the lock.
+// userSystemRoles returns the system roles of a user, deactivated or not,
+// as App.HasPermissionTo reads them through App.GetUser; an unknown user
+// has none. The caller holds the lock.
 func (b *Backend) userSystemRoles(userID string) []string {
 	s, ok := b.users.byID[userID]
-	if !ok || s.user.GetDeleteAt() != 0 {
+	if !ok {
 		return nil
 	}
 	return strings.Fields(s.user.GetRoles())
 }
 
-// teamRoles returns the roles of a user's current membership of a live
-// team, or none. The caller holds the lock.
+// teamRoles returns the roles of a user's current membership of a team, or
+// none. The team itself is not looked up, as App.GetTeamMember does not.
+// The caller holds the lock.
 func (b *Backend) teamRoles(teamID, userID string) []string {
 	m, ok := b.teams.member(teamID, userID)
-	if !ok || m.GetDeleteAt() != 0 || b.teams.byID[teamID].GetDeleteAt() != 0 {
+	if !ok || m.GetDeleteAt() != 0 {
 		return nil
 	}
 	return strings.Fields(withTeamRoles(m).GetRoles())
 }
 
+// hasPermissionToTeam answers as App.HasPermissionToTeam does
+// (authorization.go@01357633): an empty team or user id is refused; the
+// user's team roles, then the system roles. The caller holds the lock.
+func (b *Backend) hasPermissionToTeam(userID, teamID, permission string) bool {
+	if teamID == "" || userID == "" {
+		return false
+	}
+	return rolesGrant(b.teamRoles(teamID, userID), permission) || rolesGrant(b.userSystemRoles(userID), permission)
+}
+
 // HasPermissionTo reports whether a user's system roles grant a
-// permission.
+// permission, as App.HasPermissionTo does: any user, deactivated or not;
+// an unknown user or permission is no.
 func (b *Backend) HasPermissionTo(_ context.Context, req *pluginpb.HasPermissionToRequest) (*pluginpb.HasPermissionToResponse, error) {
 	id, err := permissionID(req.GetPermission())
 	if err != nil {
@@ -52,8 +66,8 @@ func (b *Backend) HasPermissionTo(_ context.Context, req *pluginpb.HasPermission
 	return &pluginpb.HasPermissionToResponse{HasPermission: rolesGrant(b.userSystemRoles(req.GetUserId()), id)}, nil
 }
 
-// HasPermissionToTeam reports whether a user's system roles, or its roles
-// in a team, grant a permission.
+// HasPermissionToTeam reports whether a user's roles in a team, or its
+// system roles, grant a permission.
 func (b *Backend) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPermissionToTeamRequest) (*pluginpb.HasPermissionToTeamResponse, error) {
 	id, err := permissionID(req.GetPermission())
 	if err != nil {
@@ -61,36 +75,37 @@ func (b *Backend) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPermis
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	roles := b.userSystemRoles(req.GetUserId())
-	if roles != nil {
-		roles = append(roles, b.teamRoles(req.GetTeamId(), req.GetUserId())...)
-	}
-	return &pluginpb.HasPermissionToTeamResponse{HasPermission: rolesGrant(roles, id)}, nil
+	return &pluginpb.HasPermissionToTeamResponse{HasPermission: b.hasPermissionToTeam(req.GetUserId(), req.GetTeamId(), id)}, nil
 }
 
-// HasPermissionToChannel reports whether a user's system roles, its roles
-// in the channel's team or its roles in the channel grant a permission.
+// HasPermissionToChannel reports whether a user's roles in a channel grant
+// a permission, or else its roles in the channel's team or its system
+// roles, as App.HasPermissionToChannel does: an empty channel or user id
+// is no; a channel of no team (or none at all) falls back to the system
+// roles.
 func (b *Backend) HasPermissionToChannel(_ context.Context, req *pluginpb.HasPermissionToChannelRequest) (*pluginpb.HasPermissionToChannelResponse, error) {
-	id, err := permissionID(req.GetPermission())
+	perm, err := permissionID(req.GetPermission())
 	if err != nil {
 		return nil, err
 	}
+	userID, channelID := req.GetUserId(), req.GetChannelId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	roles := b.userSystemRoles(req.GetUserId())
-	if c, ok := b.channels.byID[req.GetChannelId()]; ok && roles != nil {
-		if c.GetTeamId() != "" {
-			roles = append(roles, b.teamRoles(c.GetTeamId(), req.GetUserId())...)
-		}
-		if m, member := b.channels.member(c.GetId(), req.GetUserId()); member {
-			roles = append(roles, strings.Fields(withChannelRoles(m).GetRoles())...)
-		}
+	if channelID == "" || userID == "" {
+		return &pluginpb.HasPermissionToChannelResponse{}, nil
 	}
-	return &pluginpb.HasPermissionToChannelResponse{HasPermission: rolesGrant(roles, id)}, nil
+	if m, member := b.channels.member(channelID, userID); member && rolesGrant(strings.Fields(withChannelRoles(m).GetRoles()), perm) {
+		return &pluginpb.HasPermissionToChannelResponse{HasPermission: true}, nil
+	}
+	if c, ok := b.channels.byID[channelID]; ok && c.GetTeamId() != "" {
+		return &pluginpb.HasPermissionToChannelResponse{HasPermission: b.hasPermissionToTeam(userID, c.GetTeamId(), perm)}, nil
+	}
+	return &pluginpb.HasPermissionToChannelResponse{HasPermission: rolesGrant(b.userSystemRoles(userID), perm)}, nil
 }
 
 // RolesGrantPermission reports whether any of the named roles grants a
-// permission.
+// permission, as App.RolesGrantPermission does: unknown roles grant
+// nothing.
 func (b *Backend) RolesGrantPermission(_ context.Context, req *pluginpb.RolesGrantPermissionRequest) (*pluginpb.RolesGrantPermissionResponse, error) {
 	if req.GetPermissionId() == "" {
 		return nil, invalidParam("permission_id")
