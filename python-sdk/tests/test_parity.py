@@ -96,12 +96,17 @@ NO_FAILURE_PATH = {
     "LogWarn": "any message and fields are logged; upstream reports no error",
     "LogError": "any message and fields are logged; upstream reports no error",
     "ListBuiltInCommands": "takes no input",
-    "ListCommands": "any team id is listed; an unknown one has the plugin and built-in commands only, as PluginAPI.ListCommands",
-    "ListCustomCommands": "any team id is looked up; an unknown one has none, as SqlCommandStore.GetByTeam",
-    "ListPluginCommands": "any team id is looked up; an unknown one has the commands of every team, as App.PluginCommandsForTeam",
-    "UnregisterCommand": "App.UnregisterPluginCommand returns nothing: any team and trigger, registered or not, succeeds",
+    "ListCommands": "any team id is listed; an unknown one has the plugin and built-in commands"
+    " only, as PluginAPI.ListCommands",
+    "ListCustomCommands": "any team id is looked up; an unknown one has none,"
+    " as SqlCommandStore.GetByTeam",
+    "ListPluginCommands": "any team id is looked up; an unknown one has the commands of every"
+    " team, as App.PluginCommandsForTeam",
+    "UnregisterCommand": "App.UnregisterPluginCommand returns nothing: any team and trigger,"
+    " registered or not, succeeds",
     "DeleteCommand": "SqlCommandStore.Delete updates the row with that id, if any, and never fails",
-    "RegisterCollectionAndTopic": "no longer supported upstream: PluginAPI.RegisterCollectionAndTopic returns nil",
+    "RegisterCollectionAndTopic": "no longer supported upstream:"
+    " PluginAPI.RegisterCollectionAndTopic returns nil",
     "GetConfig": "takes no input",
     "GetUnsanitizedConfig": "takes no input",
     "GetLicense": "takes no input; a server without a license answers None",
