@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -285,7 +286,19 @@ func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentD
 	delete(b.users.byUsername, u.GetUsername())
 	delete(b.users.byEmail, u.GetEmail())
 	delete(b.users.byID, u.GetId())
+	b.forgetMemberships(u.GetId())
 	return &pluginpb.PermanentDeleteBotResponse{}, nil
+}
+
+// forgetMemberships removes a deleted user's team, channel and group
+// memberships. Upstream's store leaves those rows behind, but every query
+// that lists members joins Users, so none of them shows; the backend keeps
+// no membership without its user. The caller holds the lock.
+func (b *Backend) forgetMemberships(userID string) {
+	maps.DeleteFunc(b.teams.members, func(k membershipKey, _ *pluginpb.TeamMember) bool { return k.user == userID })
+	maps.DeleteFunc(b.channels.members, func(k membershipKey, _ *pluginpb.ChannelMember) bool { return k.user == userID })
+	maps.DeleteFunc(b.channels.left, func(k membershipKey, _ int64) bool { return k.user == userID })
+	maps.DeleteFunc(b.groups.members, func(k membershipKey, _ *pluginpb.GroupMember) bool { return k.user == userID })
 }
 
 // EnsureBotUser returns the user id of the plugin's bot, as App.EnsureBot

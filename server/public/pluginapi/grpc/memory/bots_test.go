@@ -210,3 +210,36 @@ func mustBot(t *testing.T, b *Backend, username string) *pluginpb.Bot {
 	}
 	return r.GetBot()
 }
+
+// TestPermanentDeleteBotLeavesNoOrphans: a bot that joined a team and its
+// channels, then was deleted for good, is listed by no member query, as
+// upstream's queries join Users (App.PermanentDeleteBot leaves the rows),
+// and the backend's readers do not fail on it.
+func TestPermanentDeleteBotLeavesNoOrphans(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	resp, err := w.b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := resp.GetBot().GetUserId()
+	join(t, w.b, w.team.GetId(), bot)
+	if _, err := w.b.PermanentDeleteBot(ctx, &pluginpb.PermanentDeleteBotRequest{BotUserId: bot}); err != nil {
+		t.Fatal(err)
+	}
+	users, err := w.b.GetUsersInTeam(ctx, &pluginpb.GetUsersInTeamRequest{TeamId: w.team.GetId(), PerPage: 100})
+	if err != nil || len(users.GetUsers()) != 2 {
+		t.Errorf("GetUsersInTeam = %d users, %v; want alice and bob", len(users.GetUsers()), err)
+	}
+	inChannel, err := w.b.GetUsersInChannel(ctx, &pluginpb.GetUsersInChannelRequest{ChannelId: w.town.GetId(), SortBy: "username", PerPage: 100})
+	if err != nil || len(inChannel.GetUsers()) != 2 {
+		t.Errorf("GetUsersInChannel = %d users, %v; want alice and bob", len(inChannel.GetUsers()), err)
+	}
+	members, err := w.b.GetChannelMembers(ctx, &pluginpb.GetChannelMembersRequest{ChannelId: w.town.GetId(), PerPage: 100})
+	if err != nil || len(members.GetChannelMembers()) != 2 {
+		t.Errorf("GetChannelMembers = %d members, %v; want alice's and bob's", len(members.GetChannelMembers()), err)
+	}
+	if _, err := w.b.GetTeamMember(ctx, &pluginpb.GetTeamMemberRequest{TeamId: w.team.GetId(), UserId: bot}); err == nil {
+		t.Error("the deleted bot is still a team member")
+	}
+}

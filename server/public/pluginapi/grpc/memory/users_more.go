@@ -72,7 +72,11 @@ func (b *Backend) GetUsersInTeam(_ context.Context, req *pluginpb.GetUsersInTeam
 	defer b.mu.Unlock()
 	var members []*pluginpb.User
 	for _, m := range b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == req.GetTeamId() }) {
-		members = append(members, b.users.byID[m.GetUserId()].user)
+		// The store joins Users: a membership whose user is gone (a state
+		// file may hold one) lists no one.
+		if u, ok := b.users.byID[m.GetUserId()]; ok {
+			members = append(members, u.user)
+		}
 	}
 	return &pluginpb.GetUsersInTeamResponse{Users: page(sortedUsers(members), req.GetPage(), req.GetPerPage())}, nil
 }
@@ -106,7 +110,9 @@ func (b *Backend) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInC
 	// with no channel lookup: an unknown channel has no members.
 	var members []*pluginpb.User
 	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == req.GetChannelId() }) {
-		members = append(members, b.users.byID[m.GetUserId()].user)
+		if u, ok := b.users.byID[m.GetUserId()]; ok {
+			members = append(members, u.user)
+		}
 	}
 	users := sortedUsers(members)
 	if req.GetSortBy() == "status" {
