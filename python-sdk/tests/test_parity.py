@@ -121,6 +121,7 @@ NO_FAILURE_PATH = {
     "GetPlugins": "takes no input",
     "GetPluginID": "takes no input",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
+    "PublishUserTyping": "App.PublishUserTyping checks no id, looks nothing up and returns nil",
     "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails only on a nil"
     " notification, which the SDK cannot send",
     "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
