@@ -275,14 +275,14 @@ func refusedHandshake(err error) string {
 
 // howItEnded says how a process that ended before the handshake ended.
 func howItEnded(ps *os.ProcessState) string {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
+	sig, signaled := endingSignal(ps)
 	switch {
-	case ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+	case signaled && sig == syscall.SIGKILL:
 		// go-plugin kills the process once its stdout is closed, which a
 		// process that exits may do before its exit status is known.
 		return "the plugin exited before the handshake"
-	case ok && ws.Signaled():
-		return fmt.Sprintf("the plugin was killed by %v before the handshake", ws.Signal())
+	case signaled:
+		return fmt.Sprintf("the plugin was killed by %v before the handshake", sig)
 	default:
 		return fmt.Sprintf("the plugin exited before the handshake with status %d", ps.ExitCode())
 	}

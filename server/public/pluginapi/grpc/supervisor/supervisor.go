@@ -225,13 +225,19 @@ func (p *process) ended() string {
 	if p.cmd.ProcessState == nil {
 		return "the plugin process exited"
 	}
-	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	switch {
-	case ok && ws.Signaled():
-		return fmt.Sprintf("the plugin process was killed by %v", ws.Signal())
-	default:
-		return fmt.Sprintf("the plugin process exited with status %d", p.cmd.ProcessState.ExitCode())
+	if sig, ok := endingSignal(p.cmd.ProcessState); ok {
+		return fmt.Sprintf("the plugin process was killed by %v", sig)
 	}
+	return fmt.Sprintf("the plugin process exited with status %d", p.cmd.ProcessState.ExitCode())
+}
+
+// endingSignal returns the signal that ended a process, if a signal did.
+func endingSignal(ps *os.ProcessState) (syscall.Signal, bool) {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return 0, false
+	}
+	return ws.Signal(), true
 }
 
 // Start starts the plugin of bundle and activates it.
