@@ -464,6 +464,7 @@ UPSTREAM_500S = frozenset(
         ("upsert_group_member", "app.update_error"),
         ("upsert_group_members", "app.update_error"),
         ("update_group_syncable", "app.update_error"),
+        ("read_file", "api.file.read_file.app_error"),
     }
 )
 

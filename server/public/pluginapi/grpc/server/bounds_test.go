@@ -138,13 +138,16 @@ func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicp
 	// cannot find with app.session.get_sessions.app_error
 	// (server/channels/app/plugin_api.go@f56166d6); App.createCommand a
 	// command given with an id with app.command.createcommand.internal_error
-	// (server/channels/app/command.go@86b60aad).
+	// (server/channels/app/command.go@86b60aad); Server.ReadFile any path
+	// the file backend cannot read with api.file.read_file.app_error
+	// (server/channels/app/server.go@000e7a7f).
 	upstream500s := map[string]string{
 		"ExtendSessionExpiry": "app.session.get_sessions.app_error",
 		"CreateCommand":       "app.command.createcommand.internal_error",
 		"UpsertGroupMember":   "app.update_error",
 		"UpsertGroupMembers":  "app.update_error",
 		"UpdateGroupSyncable": "app.update_error",
+		"ReadFile":            "api.file.read_file.app_error",
 	}
 	desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
 	for _, req := range requests {
