@@ -131,25 +131,27 @@ async def test_async_client_methods_raise_before_any_io() -> None:
             await client.create_post(models.Post(message="m", props=_struct({"x": math.nan})))
 
 
+def _raw_call_error(go_server: GoServer, method: str, body: bytes) -> mp.PluginAPIError:
+    """Send body to a PluginAPI method with plain grpcio, bypassing the SDK's
+    checks, and return the SDK's exception for the failure it must get."""
+    with grpc.insecure_channel(go_server.target) as channel:
+        call = channel.unary_unary(
+            f"/mattermost.plugin.PluginAPI/{method}",
+            request_serializer=lambda data: data,
+            response_deserializer=lambda data: data,
+        )
+        with pytest.raises(grpc.RpcError) as caught:
+            call(body, metadata=(("authorization", f"Bearer {go_server.token}"),), timeout=10)
+    return from_rpc_error(caught.value)
+
+
 @pytest.mark.parametrize(("number", "name"), NON_FINITE)
 def test_the_server_refuses_them_with_an_app_error(
     go_server: GoServer, number: float, name: str
 ) -> None:
     """A request that bypasses the SDK's checks gets INVALID_ARGUMENT with an AppError."""
     request = plugins_pb2.SavePluginConfigRequest(config=_struct({"limit": number}))
-    with grpc.insecure_channel(go_server.target) as channel:
-        save = channel.unary_unary(
-            "/mattermost.plugin.PluginAPI/SavePluginConfig",
-            request_serializer=lambda data: data,
-            response_deserializer=lambda data: data,
-        )
-        with pytest.raises(grpc.RpcError) as caught:
-            save(
-                request.SerializeToString(),
-                metadata=(("authorization", f"Bearer {go_server.token}"),),
-                timeout=10,
-            )
-    error = from_rpc_error(caught.value)
+    error = _raw_call_error(go_server, "SavePluginConfig", request.SerializeToString())
     assert isinstance(error, mp.ValidationError)
     assert error.error_id == INVALID_PARAM
     assert error.app_error is not None and error.app_error.params["Name"] == "config.limit"
@@ -162,15 +164,7 @@ def test_the_server_refuses_them_with_an_app_error(
 def test_undecodable_requests_carry_an_app_error(go_server: GoServer) -> None:
     """Invalid UTF-8 in a string, which the SDK cannot send, gets an AppError too."""
     body = b"\x0a\x02k\xff"  # KVGetRequest.key = "k\xff"
-    with grpc.insecure_channel(go_server.target) as channel:
-        kv_get = channel.unary_unary(
-            "/mattermost.plugin.PluginAPI/KVGet",
-            request_serializer=lambda data: data,
-            response_deserializer=lambda data: data,
-        )
-        with pytest.raises(grpc.RpcError) as caught:
-            kv_get(body, metadata=(("authorization", f"Bearer {go_server.token}"),), timeout=10)
-    error = from_rpc_error(caught.value)
+    error = _raw_call_error(go_server, "KVGet", body)
     assert isinstance(error, mp.ValidationError)
     assert error.error_id == INVALID_PARAM
     assert error.status_code == 400
