@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mattermost_plugin as mp
-from mattermost_plugin.models import Team, TeamMember
+from mattermost_plugin.models import Team, TeamMember, User
 
 from conftest import new_user, png
 
@@ -17,6 +17,7 @@ UNKNOWN_ID = "a" * 26
 
 def make_team(api: Any, name: str, **fields: Any) -> Team:
     fields.setdefault("type", "O")
+    fields.setdefault("allow_open_invite", True)
     return api.create_team(Team(name=name, display_name=name.title(), **fields))  # type: ignore[no-any-return]
 
 
@@ -47,8 +48,46 @@ def test_get_team_not_found(api: Any) -> None:
         api.get_team(UNKNOWN_ID)
     with pytest.raises(mp.NotFoundError):
         api.get_team_by_name("nowhere")
-    with pytest.raises(mp.ValidationError):
+    # The store's Get checks no id form: a malformed id is not found
+    # (server/channels/store/sqlstore/team_store.go@009fc71d:SqlTeamStore.Get).
+    with pytest.raises(mp.NotFoundError) as malformed:
         api.get_team("not-an-id")
+    assert malformed.value.error_id == "app.team.get.find.app_error"
+
+
+def test_team_type_follows_allow_open_invite(api: Any) -> None:
+    # Team.syncTypeAndAllowOpenInvite (server/public/model/team.go@2307ab17):
+    # an "I" team allows no open invites, then allow_open_invite decides.
+    closed = make_team(api, "closed", allow_open_invite=False)
+    assert (closed.type, closed.allow_open_invite) == ("I", False)
+    private = make_team(api, "private", type="I", allow_open_invite=True)
+    assert (private.type, private.allow_open_invite) == ("I", False)
+    private.allow_open_invite = True
+    assert api.update_team(private).type == "I"
+    with pytest.raises(mp.ValidationError) as long:
+        make_team(api, "long", description="é" * 128)
+    assert long.value.error_id == "model.team.is_valid.description.app_error"
+
+
+def test_team_joins_follow_upstream(api: Any) -> None:
+    # App.JoinUserToTeam and App.UpdateTeamMemberRoles
+    # (server/channels/app/team.go@00e25d39).
+    team = make_team(api, "core")
+    guest = api.create_user(
+        User(username="gus", email="gus@example.com", password="passw0rd!", roles="system_guest")
+    )
+    assert api.create_team_member(team.id, guest.id).scheme_guest
+    town = api.get_channel_by_name(team.id, "town-square", False)
+    with pytest.raises(mp.NotFoundError):
+        api.get_channel_member(town.id, guest.id)
+    alice = api.create_user(new_user("alice"))
+    api.create_team_member(team.id, alice.id)
+    api.delete_team_member(team.id, alice.id, "")
+    past = api.update_team_member_roles(team.id, alice.id, "team_user team_admin")
+    assert past.scheme_admin and past.delete_at > 0
+    with pytest.raises(mp.NotFoundError) as missing:
+        api.update_team_member_roles(UNKNOWN_ID, alice.id, "team_user")
+    assert missing.value.error_id == "app.team.get_member.missing.app_error"
 
 
 def test_get_teams_and_search(api: Any) -> None:
@@ -196,7 +235,10 @@ def test_team_icon(api: Any) -> None:
     assert struct.unpack(">II", icon[16:24]) == (128, 128)
     assert api.get_team(team.id).last_team_icon_update > 0
     api.remove_team_icon(team.id)
-    assert api.get_team(team.id).last_team_icon_update == 0
+    removed = api.get_team(team.id)
+    # SqlTeamStore.UpdateLastTeamIconUpdate writes the same 0 into update_at
+    # (server/channels/store/sqlstore/team_store.go@009fc71d).
+    assert removed.last_team_icon_update == 0 and removed.update_at == 0
     # App.RemoveTeamIcon keeps the stored icon
     # (server/channels/app/team.go@00e25d39).
     assert api.get_team_icon(team.id) == icon

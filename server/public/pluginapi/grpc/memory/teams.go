@@ -37,14 +37,14 @@ func appErrorProto(err error) *pluginpb.AppError {
 	return apperror.New("app.internal_error", "Internal error.", "", http.StatusInternalServerError).Proto()
 }
 
-// team returns the stored team teamID, or NOT_FOUND.
+// team returns the stored team teamID, or NOT_FOUND. As the store's Get
+// that App.GetTeam and App.AddUserToTeam call (team.go@00e25d39,
+// team_store.go@009fc71d:SqlTeamStore.Get), the id's form is not checked:
+// a malformed id is a team that is not found.
 func (b *Backend) team(teamID string) (*pluginpb.Team, error) {
-	if !isValidID(teamID) {
-		return nil, invalidParam("team_id")
-	}
 	t, ok := b.teams.byID[teamID]
 	if !ok {
-		return nil, teamNotFound("team_id=" + teamID)
+		return nil, teamNotFound("team_id=" + apperror.Truncate(teamID, apperror.MaxShortBytes))
 	}
 	return t, nil
 }
@@ -75,12 +75,14 @@ func hasRole(roles, role string) bool {
 	return false
 }
 
-// syncTeamType keeps type and allow_open_invite in step: an open team
-// allows open invites. Which of the two wins is the caller's choice.
-func syncTeamType(t *pluginpb.Team, fromType bool) {
-	if fromType {
-		t.AllowOpenInvite = t.GetType() == teamTypeOpen
-		return
+// syncTeamType keeps type and allow_open_invite in step, as
+// model/team.go@2307ab17:Team.syncTypeAndAllowOpenInvite does on save and
+// on update: an invite-only team allows no open invites, and then
+// allow_open_invite decides the type, so a team is open only when it
+// allows open invites and was not invite-only.
+func syncTeamType(t *pluginpb.Team) {
+	if t.GetType() == teamTypeInvite {
+		t.AllowOpenInvite = false
 	}
 	t.Type = teamTypeInvite
 	if t.GetAllowOpenInvite() {
@@ -111,7 +113,7 @@ func (b *Backend) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest)
 	// TeamService.CreateTeam clears the invite id and Team.PreSave makes
 	// a new one (teams/teams.go@0985ce2c, model/team.go@2307ab17).
 	t.InviteId = newID()
-	syncTeamType(t, true)
+	syncTeamType(t)
 	if err := validateTeam(t); err != nil {
 		return nil, err
 	}
@@ -211,9 +213,11 @@ func (b *Backend) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeam
 }
 
 // joinDefaultChannels makes a new team member a member of the team's live
-// default channels, as Mattermost's JoinDefaultChannels does: the members
-// are saved, and no UserHasJoinedChannel runs. The caller holds the lock.
-func (b *Backend) joinDefaultChannels(teamID, userID string) {
+// default channels, as App.JoinDefaultChannels does
+// (channel.go@003a6338): the members are saved, as channel admins when
+// admin is set (the team's email is the user's), and no
+// UserHasJoinedChannel runs. The caller holds the lock.
+func (b *Backend) joinDefaultChannels(teamID, userID string, admin bool) {
 	for _, name := range []string{townSquare, offTopic} {
 		id, ok := b.channels.byName[membershipKey{teamID, name}]
 		if !ok || b.channels.byID[id].GetDeleteAt() != 0 {
@@ -222,14 +226,16 @@ func (b *Backend) joinDefaultChannels(teamID, userID string) {
 		if _, member := b.channels.member(id, userID); member {
 			continue
 		}
-		b.channels.members[membershipKey{id, userID}] = b.newChannelMember(b.channels.byID[id], b.users.byID[userID].user)
+		m := b.newChannelMember(b.channels.byID[id], b.users.byID[userID].user)
+		m.SchemeAdmin = admin
+		b.channels.members[membershipKey{id, userID}] = m
 		b.touchChannelMembers(id)
 	}
 }
 
 // leaveTeamChannels removes a user who leaves a team from the team's
-// channels and returns the memberships it ended. The caller holds the
-// lock.
+// channels, archived ones included, as App.LeaveTeam does through the
+// store, and returns the memberships it ended. The caller holds the lock.
 func (b *Backend) leaveTeamChannels(teamID, userID string) []*pluginpb.ChannelMember {
 	left := b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool {
 		return m.GetUserId() == userID && b.channels.byID[m.GetChannelId()].GetTeamId() == teamID
@@ -262,7 +268,7 @@ func (b *Backend) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamRequest)
 	t.AllowedDomains = in.GetAllowedDomains()
 	t.LastTeamIconUpdate = in.GetLastTeamIconUpdate()
 	t.GroupConstrained = in.GroupConstrained
-	syncTeamType(t, false)
+	syncTeamType(t)
 	t.UpdateAt = b.nowMillis()
 	if err := validateTeam(t); err != nil {
 		return nil, err
@@ -303,43 +309,76 @@ func (b *Backend) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsForUs
 type joinTeam struct {
 	member  *pluginpb.TeamMember
 	existed bool // the user is a current member already
+	admin   bool // the user joins the default channels as their admin
+	guest   bool // the user is a guest, who joins no default channel
 }
 
-// prepareJoin checks that userID may join teamID, as Mattermost's
-// JoinUserToTeam does, and returns the membership to store.
+// prepareJoin checks that userID may join teamID and returns the
+// membership to store, as App.AddUserToTeam and TeamService.JoinUserToTeam
+// do (team.go@00e25d39, teams/teams.go@0985ce2c): the team and the user are
+// looked up in the store (no id form check), the email domain is checked
+// before anything else, even for a current member; a current membership is
+// returned as it is; a past one is replaced by a new one unless the team's
+// members with active accounts reach MaxUsersPerTeam
+// (app.team.join_user_to_team.max_accounts.app_error); a new one is
+// refused by the store's count of the same members
+// (team_store.go@009fc71d:SqlTeamStore.SaveMultipleMembers:
+// app.team.join_user_to_team.save_member.max_accounts.app_error). The new
+// membership is a team admin when the team's email is the user's.
 func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
 	t, err := b.team(teamID)
 	if err != nil {
 		return joinTeam{}, err
 	}
-	u, err := b.user(userID)
-	if err != nil {
-		return joinTeam{}, err
+	s, ok := b.users.byID[userID]
+	if !ok {
+		return joinTeam{}, userNotFound("user_id=" + apperror.Truncate(userID, apperror.MaxShortBytes))
 	}
-	old, had := b.teams.member(teamID, userID)
-	if had && old.GetDeleteAt() == 0 {
-		return joinTeam{member: old, existed: true}, nil
-	}
+	u := s.user
 	if !u.GetIsBot() && !emailAllowedInTeam(u.GetEmail(), t.GetAllowedDomains()) {
 		return joinTeam{}, apperror.New("api.team.join_user_to_team.allowed_domains.app_error",
 			"The user's email domain is not allowed in this team.", "team_id="+teamID+" user_id="+userID,
 			http.StatusBadRequest)
 	}
-	count := len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetTeamId() == teamID }))
-	if count >= int(b.configNumber("TeamSettings", "MaxUsersPerTeam")) {
+	guest := isGuest(u)
+	admin := t.GetEmail() == u.GetEmail()
+	m := &pluginpb.TeamMember{
+		TeamId: teamID, UserId: userID, CreateAt: b.nowMillis(),
+		SchemeGuest: guest, SchemeUser: !guest, SchemeAdmin: admin,
+	}
+	old, had := b.teams.member(teamID, userID)
+	if had && old.GetDeleteAt() == 0 {
+		return joinTeam{member: old, existed: true}, nil
+	}
+	active := b.activeTeamMembers(teamID)
+	limit := int(b.configNumber("TeamSettings", "MaxUsersPerTeam"))
+	switch {
+	case had && active >= limit:
 		return joinTeam{}, apperror.New("app.team.join_user_to_team.max_accounts.app_error",
 			"This team has reached the maximum number of allowed accounts.", "team_id="+teamID,
 			http.StatusBadRequest)
+	case !had && limit >= 0 && active+1 > limit:
+		return joinTeam{}, apperror.New("app.team.join_user_to_team.save_member.max_accounts.app_error",
+			"This team has reached the maximum number of allowed accounts.", "team_id="+teamID,
+			http.StatusBadRequest)
 	}
-	m := &pluginpb.TeamMember{TeamId: teamID, UserId: userID, CreateAt: b.nowMillis()}
-	if had {
-		m = proto.Clone(old).(*pluginpb.TeamMember)
-		m.DeleteAt = 0
+	return joinTeam{member: m, admin: admin, guest: guest}, nil
+}
+
+// activeTeamMembers counts the current members of a team whose accounts
+// are active, as the store's GetActiveMemberCount and the count of
+// SaveMultipleMembers (team_store.go@009fc71d) join Users.
+func (b *Backend) activeTeamMembers(teamID string) int {
+	n := 0
+	for _, m := range b.teams.members {
+		if m.GetTeamId() != teamID || m.GetDeleteAt() != 0 {
+			continue
+		}
+		if s, ok := b.users.byID[m.GetUserId()]; ok && s.user.GetDeleteAt() == 0 {
+			n++
+		}
 	}
-	guest := isGuest(u)
-	m.SchemeGuest = guest
-	m.SchemeUser = !guest
-	return joinTeam{member: m}, nil
+	return n
 }
 
 // addTeamMember adds one user to a team: it prepares the join under the
@@ -368,7 +407,10 @@ func (b *Backend) addTeamMember(ctx context.Context, teamID, userID, requestorID
 		stored.ExplicitRoles = m.GetExplicitRoles()
 		b.teams.members[membershipKey{teamID, userID}] = stored
 		j.member = stored
-		b.joinDefaultChannels(teamID, userID)
+		// App.JoinUserToTeam joins no default channel for a guest.
+		if !j.guest {
+			b.joinDefaultChannels(teamID, userID, j.admin)
+		}
 	}
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[requestorID]; ok {
@@ -456,15 +498,15 @@ func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeam
 	left := proto.Clone(m).(*pluginpb.TeamMember)
 	left.DeleteAt = b.nowMillis()
 	b.teams.members[membershipKey{req.GetTeamId(), req.GetUserId()}] = left
-	channelsLeft := b.leaveTeamChannels(req.GetTeamId(), req.GetUserId())
+	// App.LeaveTeam removes the channel memberships through the store
+	// and runs no UserHasLeftChannel; only UserHasLeftTeam runs
+	// (team.go@00e25d39:App.LeaveTeam, App.postProcessTeamMemberLeave).
+	b.leaveTeamChannels(req.GetTeamId(), req.GetUserId())
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[req.GetRequestorId()]; ok {
 		actor = sanitized(s.user)
 	}
 	b.mu.Unlock()
-	for _, m := range channelsLeft {
-		b.hooks.UserHasLeftChannel(ctx, m, actor)
-	}
 	b.hooks.UserHasLeftTeam(ctx, withTeamRoles(left), actor)
 	return &pluginpb.DeleteTeamMemberResponse{}, nil
 }
@@ -510,24 +552,30 @@ func (b *Backend) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTeam
 	return &pluginpb.GetTeamMembersForUserResponse{TeamMembers: page(all, req.GetPage(), req.GetPerPage())}, nil
 }
 
-// UpdateTeamMemberRoles replaces the roles of a current membership. The
-// scheme roles team_user, team_admin and team_guest set the scheme flags;
-// any other role is kept as an explicit role.
+// UpdateTeamMemberRoles replaces the roles of a membership, as
+// App.UpdateTeamMemberRoles does (team.go@00e25d39): the store's GetMember
+// first, a past membership included (none: app.team.get_member.missing.app_error,
+// 404), then the team's scheme roles through App.GetTeam (404), and no
+// user lookup. The scheme roles team_user, team_admin and team_guest set
+// the scheme flags; any other known role is kept as an explicit role; the
+// guest flag may not change from the membership's.
 func (b *Backend) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.UpdateTeamMemberRolesRequest) (*pluginpb.UpdateTeamMemberRolesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	old, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
+	if !ok {
+		return nil, teamMemberNotFound("team_id=" + apperror.Truncate(req.GetTeamId(), apperror.MaxShortBytes) +
+			" user_id=" + apperror.Truncate(req.GetUserId(), apperror.MaxShortBytes))
+	}
 	if _, err := b.team(req.GetTeamId()); err != nil {
 		return nil, err
 	}
-	u, err := b.user(req.GetUserId())
-	if err != nil {
-		return nil, err
-	}
-	old, ok := b.teams.member(req.GetTeamId(), req.GetUserId())
-	if !ok || old.GetDeleteAt() != 0 {
-		return nil, teamMemberNotFound("team_id=" + req.GetTeamId() + " user_id=" + req.GetUserId())
-	}
-	r, err := teamSchemeRoles.parse(req.GetNewRoles(), isGuest(u))
+	// A changed guest flag is
+	// api.channel.update_team_member_roles.changing_guest_role.app_error
+	// there (the shared table in roles.go names another id).
+	roles := teamSchemeRoles
+	roles.wrongGuestID = "api.channel.update_team_member_roles.changing_guest_role.app_error"
+	r, err := roles.parse(req.GetNewRoles(), old.GetSchemeGuest())
 	if err != nil {
 		return nil, err
 	}

@@ -119,8 +119,10 @@ func (b *Backend) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconReques
 }
 
 // RemoveTeamIcon sets a team's last_team_icon_update to 0, as
-// App.RemoveTeamIcon does (team.go@00e25d39): the stored icon stays, so
-// GetTeamIcon still returns it.
+// App.RemoveTeamIcon does (team.go@00e25d39): the store's
+// UpdateLastTeamIconUpdate(teamID, 0) writes the same 0 into update_at
+// (team_store.go@009fc71d), and the stored icon stays, so GetTeamIcon
+// still returns it.
 func (b *Backend) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -128,11 +130,9 @@ func (b *Backend) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIcon
 	if err != nil {
 		return nil, err
 	}
-	if t.GetLastTeamIconUpdate() != 0 {
-		c := proto.Clone(t).(*pluginpb.Team)
-		c.LastTeamIconUpdate = 0
-		c.UpdateAt = b.nowMillis()
-		b.teams.put(c)
-	}
+	c := proto.Clone(t).(*pluginpb.Team)
+	c.LastTeamIconUpdate = 0
+	c.UpdateAt = 0
+	b.teams.put(c)
 	return &pluginpb.RemoveTeamIconResponse{}, nil
 }

@@ -15,9 +15,9 @@ const (
 	teamNameMinLen           = 2
 	teamNameMaxLen           = 64
 	teamDisplayNameMaxRunes  = 64
-	teamDescriptionMaxRunes  = 255
-	teamCompanyNameMaxRunes  = 64
-	teamAllowedDomainsMaxLen = 1000
+	teamDescriptionMaxLen    = 255
+	teamCompanyNameMaxLen    = 64
+	teamAllowedDomainsMaxLen = 500
 	teamEmailMaxLen          = 128
 	teamTypeOpen             = "O"
 	teamTypeInvite           = "I"
@@ -51,7 +51,9 @@ func invalidTeam(field, message string) *apperror.Error {
 	return e
 }
 
-// validateTeam checks t against the rules of model.Team.IsValid.
+// validateTeam checks t against the rules of model.Team.IsValid, in its
+// order and with its limits, which count bytes except for the display
+// name's runes (model/team.go@2307ab17:Team.IsValid).
 func validateTeam(t *pluginpb.Team) error {
 	switch {
 	case !isValidID(t.GetId()):
@@ -67,21 +69,21 @@ func validateTeam(t *pluginpb.Team) error {
 		return invalidTeam("name", "Invalid display name: 1 to 64 characters.")
 	case len(t.GetName()) > teamNameMaxLen:
 		return invalidTeam("url", "Invalid name: at most 64 characters.")
+	case len(t.GetDescription()) > teamDescriptionMaxLen:
+		return invalidTeam("description", "Invalid description: at most 255 bytes.")
+	case t.GetInviteId() == "":
+		return invalidTeam("invite_id", "Invalid invite id.")
 	case isReservedTeamName(t.GetName()):
 		return invalidTeam("reserved", "This name is reserved; choose another.")
 	case len(t.GetName()) < teamNameMinLen || !validTeamName.MatchString(t.GetName()):
 		return invalidTeam("characters",
 			"Invalid name: 2 to 64 lower-case letters, digits and '-', starting and ending with a letter or digit.")
-	case utf8.RuneCountInString(t.GetDescription()) > teamDescriptionMaxRunes:
-		return invalidTeam("description", "Invalid description: at most 255 characters.")
-	case t.GetInviteId() == "":
-		return invalidTeam("invite_id", "Invalid invite id.")
 	case t.GetType() != teamTypeOpen && t.GetType() != teamTypeInvite:
 		return invalidTeam("type", `Invalid type: "O" (open) or "I" (invite only).`)
-	case utf8.RuneCountInString(t.GetCompanyName()) > teamCompanyNameMaxRunes:
-		return invalidTeam("company", "Invalid company name: at most 64 characters.")
+	case len(t.GetCompanyName()) > teamCompanyNameMaxLen:
+		return invalidTeam("company", "Invalid company name: at most 64 bytes.")
 	case len(t.GetAllowedDomains()) > teamAllowedDomainsMaxLen:
-		return invalidTeam("domains", "Invalid allowed domains: at most 1,000 characters.")
+		return invalidTeam("domains", "Invalid allowed domains: at most 500 bytes.")
 	}
 	return nil
 }

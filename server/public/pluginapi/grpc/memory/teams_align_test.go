@@ -1,0 +1,306 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+)
+
+// TestTeamModelFollowsUpstream checks CreateTeam and UpdateTeam against
+// server/public/model/team.go@2307ab17: Team.IsValid's order and byte
+// limits, and Team.syncTypeAndAllowOpenInvite, which PreSave and PreUpdate
+// run (an invite-only team allows no open invites, then allow_open_invite
+// decides the type).
+func TestTeamModelFollowsUpstream(t *testing.T) {
+	ctx := context.Background()
+	invalid := []struct {
+		name string
+		team *pluginpb.Team
+		id   string
+	}{
+		// Team.IsValid checks the description and the invite id before
+		// the reserved names.
+		{"description before reserved", &pluginpb.Team{Name: "signup-x", DisplayName: "S", Description: strings.Repeat("d", 256)},
+			"model.team.is_valid.description.app_error"},
+		// len(), not runes: 128 two-byte runes are 256 bytes.
+		{"description in bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", Description: strings.Repeat("é", 128)},
+			"model.team.is_valid.description.app_error"},
+		{"company in bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", CompanyName: strings.Repeat("é", 33)},
+			"model.team.is_valid.company.app_error"},
+		{"domains over 500 bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", AllowedDomains: strings.Repeat("d", 501)},
+			"model.team.is_valid.domains.app_error"},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			_, err := b.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: tt.team})
+			wantAppErrorID(t, "CreateTeam", err, tt.id, http.StatusBadRequest)
+		})
+	}
+
+	synced := []struct {
+		name     string
+		typ      string
+		open     bool
+		wantType string
+		wantOpen bool
+	}{
+		{"open without open invites is invite-only", teamTypeOpen, false, teamTypeInvite, false},
+		{"open with open invites", teamTypeOpen, true, teamTypeOpen, true},
+		{"invite-only allows no open invites", teamTypeInvite, true, teamTypeInvite, false},
+		{"no type with open invites is open", "", true, teamTypeOpen, true},
+		{"an unknown type is synced away", "X", false, teamTypeInvite, false},
+	}
+	for _, tt := range synced {
+		t.Run("create: "+tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			got := createTeam(t, b, &pluginpb.Team{Name: "ab", DisplayName: "A", Type: tt.typ, AllowOpenInvite: tt.open})
+			if got.GetType() != tt.wantType || got.GetAllowOpenInvite() != tt.wantOpen {
+				t.Errorf("type, allow_open_invite = %q, %v; want %q, %v", got.GetType(), got.GetAllowOpenInvite(), tt.wantType, tt.wantOpen)
+			}
+		})
+	}
+
+	// TeamService.UpdateTeam copies allow_open_invite, not the type, onto
+	// the stored team (teams/teams.go@0985ce2c), so an invite-only team
+	// stays invite-only.
+	t.Run("update: an invite-only team stays invite-only", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, &pluginpb.Team{Name: "ab", DisplayName: "A", Type: teamTypeInvite})
+		team.AllowOpenInvite = true
+		resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: team})
+		if err != nil || resp.GetTeam().GetType() != teamTypeInvite || resp.GetTeam().GetAllowOpenInvite() {
+			t.Errorf("UpdateTeam = %v, %v; want type I without open invites", resp, err)
+		}
+	})
+	t.Run("update: closing open invites makes it invite-only", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, newTeam("ab"))
+		team.AllowOpenInvite = false
+		resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: team})
+		if err != nil || resp.GetTeam().GetType() != teamTypeInvite {
+			t.Errorf("UpdateTeam = %v, %v; want type I", resp, err)
+		}
+	})
+}
+
+// TestTeamJoinsFollowTheAppLayer checks the joins of CreateTeamMember
+// against server/channels/app/team.go@00e25d39 (App.AddUserToTeam,
+// App.JoinUserToTeam), server/channels/app/teams/teams.go@0985ce2c
+// (TeamService.JoinUserToTeam),
+// server/channels/store/sqlstore/team_store.go@009fc71d
+// (SqlTeamStore.Get, SaveMultipleMembers, GetActiveMemberCount) and
+// server/channels/app/channel.go@003a6338 (App.JoinDefaultChannels).
+func TestTeamJoinsFollowTheAppLayer(t *testing.T) {
+	ctx := context.Background()
+	leave := func(t *testing.T, b *Backend, teamID, userID string) {
+		t.Helper()
+		if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: teamID, UserId: userID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	townMember := func(b *Backend, teamID, userID string) (*pluginpb.ChannelMember, error) {
+		town, err := b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: teamID, Name: townSquare})
+		if err != nil {
+			return nil, err
+		}
+		m, err := b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: town.GetChannel().GetId(), UserId: userID})
+		return m.GetChannelMember(), err
+	}
+
+	t.Run("a malformed team id is not found", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		alice := create(t, b, newUser("alice"))
+		_, err := b.GetTeam(ctx, &pluginpb.GetTeamRequest{TeamId: "not-an-id"})
+		wantAppErrorID(t, "GetTeam", err, "app.team.get.find.app_error", http.StatusNotFound)
+		_, err = b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: "not-an-id", UserId: alice.GetId()})
+		wantAppErrorID(t, "CreateTeamMember", err, "app.team.get.find.app_error", http.StatusNotFound)
+	})
+	t.Run("a malformed user id is a missing account", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, newTeam("core"))
+		_, err := b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetId(), UserId: "nope"})
+		wantAppErrorID(t, "CreateTeamMember", err, "app.user.missing_account.const", http.StatusNotFound)
+	})
+	t.Run("a new member over the limit is the store's refusal", func(t *testing.T) {
+		b := New(MaxUsersPerTeam(1))
+		team := createTeam(t, b, newTeam("core"))
+		join(t, b, team.GetId(), create(t, b, newUser("alice")).GetId())
+		_, err := b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetId(), UserId: create(t, b, newUser("bob")).GetId()})
+		wantAppErrorID(t, "CreateTeamMember", err, "app.team.join_user_to_team.save_member.max_accounts.app_error", http.StatusBadRequest)
+	})
+	t.Run("a past member over the limit is JoinUserToTeam's refusal", func(t *testing.T) {
+		b := New(MaxUsersPerTeam(1))
+		team := createTeam(t, b, newTeam("core"))
+		alice := create(t, b, newUser("alice"))
+		join(t, b, team.GetId(), alice.GetId())
+		leave(t, b, team.GetId(), alice.GetId())
+		join(t, b, team.GetId(), create(t, b, newUser("bob")).GetId())
+		_, err := b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetId(), UserId: alice.GetId()})
+		wantAppErrorID(t, "CreateTeamMember", err, "app.team.join_user_to_team.max_accounts.app_error", http.StatusBadRequest)
+	})
+	t.Run("deactivated members do not count", func(t *testing.T) {
+		b := New(MaxUsersPerTeam(1))
+		team := createTeam(t, b, newTeam("core"))
+		alice := create(t, b, newUser("alice"))
+		join(t, b, team.GetId(), alice.GetId())
+		if _, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: alice.GetId(), Active: false}); err != nil {
+			t.Fatal(err)
+		}
+		join(t, b, team.GetId(), create(t, b, newUser("bob")).GetId())
+	})
+	t.Run("a guest joins no default channel", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, newTeam("core"))
+		guest := create(t, b, &pluginpb.User{Username: "gus", Email: "gus@example.com", Password: "passw0rd!", Roles: "system_guest"})
+		m := join(t, b, team.GetId(), guest.GetId())
+		if !m.GetSchemeGuest() || m.GetSchemeUser() {
+			t.Errorf("member = %v; want a scheme guest", m)
+		}
+		_, err := townMember(b, team.GetId(), guest.GetId())
+		wantAppError(t, "GetChannelMember(guest, town square)", err, http.StatusNotFound)
+	})
+	t.Run("the user whose email is the team's becomes its admin", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		alice := create(t, b, newUser("alice"))
+		team := createTeam(t, b, &pluginpb.Team{Name: "core", DisplayName: "C", Email: alice.GetEmail()})
+		m := join(t, b, team.GetId(), alice.GetId())
+		cm, err := townMember(b, team.GetId(), alice.GetId())
+		if !m.GetSchemeAdmin() || err != nil || !cm.GetSchemeAdmin() {
+			t.Errorf("member %v, town square member %v, %v; want admins of both", m, cm, err)
+		}
+	})
+	t.Run("the email domain is checked before the membership", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, newTeam("core"))
+		alice := create(t, b, newUser("alice"))
+		join(t, b, team.GetId(), alice.GetId())
+		team.AllowedDomains = "corp.example"
+		if _, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: team}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := b.CreateTeamMember(ctx, &pluginpb.CreateTeamMemberRequest{TeamId: team.GetId(), UserId: alice.GetId()})
+		wantAppErrorID(t, "CreateTeamMember(current member)", err, "api.team.join_user_to_team.allowed_domains.app_error", http.StatusBadRequest)
+	})
+	t.Run("a rejoin is a new membership", func(t *testing.T) {
+		b, clock := newTestBackend(t)
+		team := createTeam(t, b, newTeam("core"))
+		alice := create(t, b, newUser("alice"))
+		join(t, b, team.GetId(), alice.GetId())
+		if _, err := b.UpdateTeamMemberRoles(ctx, &pluginpb.UpdateTeamMemberRolesRequest{TeamId: team.GetId(), UserId: alice.GetId(), NewRoles: "team_user team_admin"}); err != nil {
+			t.Fatal(err)
+		}
+		leave(t, b, team.GetId(), alice.GetId())
+		clock.Advance(time.Second)
+		m := join(t, b, team.GetId(), alice.GetId())
+		if m.GetSchemeAdmin() || m.GetCreateAt() != clock.Now().UnixMilli() {
+			t.Errorf("rejoined = %v; want a plain member made now", m)
+		}
+	})
+}
+
+// TestUpdateTeamMemberRolesFollowsTheAppLayer checks the lookups of
+// server/channels/app/team.go@00e25d39:App.UpdateTeamMemberRoles: the
+// store's GetMember first, a past membership included, then App.GetTeam,
+// and no user lookup; the guest flag is compared with the membership's.
+func TestUpdateTeamMemberRolesFollowsTheAppLayer(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	alice := create(t, b, newUser("alice"))
+	bob := create(t, b, newUser("bob"))
+	join(t, b, team.GetId(), alice.GetId())
+	join(t, b, team.GetId(), bob.GetId())
+	if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: team.GetId(), UserId: bob.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		teamID, userID string
+		roles          string
+		want           string
+		id             string
+		status         int
+	}{
+		{"no membership, unknown team", newID(), alice.GetId(), "team_user", "", "app.team.get_member.missing.app_error", http.StatusNotFound},
+		{"no membership, unknown user", team.GetId(), newID(), "team_user", "", "app.team.get_member.missing.app_error", http.StatusNotFound},
+		{"a past membership is updated", team.GetId(), bob.GetId(), "team_user team_admin", "team_user team_admin", "", 0},
+		{"a user may not become a guest", team.GetId(), alice.GetId(), "team_guest", "", "api.channel.update_team_member_roles.changing_guest_role.app_error", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := b.UpdateTeamMemberRoles(ctx, &pluginpb.UpdateTeamMemberRolesRequest{TeamId: tt.teamID, UserId: tt.userID, NewRoles: tt.roles})
+			if tt.status != 0 {
+				wantAppErrorID(t, "UpdateTeamMemberRoles", err, tt.id, tt.status)
+				return
+			}
+			if err != nil || resp.GetTeamMember().GetRoles() != tt.want {
+				t.Errorf("UpdateTeamMemberRoles = %v, %v; want roles %q", resp, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRemoveTeamIconZeroesUpdateAt follows
+// server/channels/store/sqlstore/team_store.go@009fc71d:SqlTeamStore.UpdateLastTeamIconUpdate,
+// which App.RemoveTeamIcon calls with 0: update_at takes the same 0.
+func TestRemoveTeamIconZeroesUpdateAt(t *testing.T) {
+	b, clock := newTestBackend(t)
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	if _, err := b.RemoveTeamIcon(ctx, &pluginpb.RemoveTeamIconRequest{TeamId: team.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := b.GetTeam(ctx, &pluginpb.GetTeamRequest{TeamId: team.GetId()})
+	if got.GetTeam().GetUpdateAt() != 0 || got.GetTeam().GetLastTeamIconUpdate() != 0 {
+		t.Errorf("after RemoveTeamIcon: %v; want update_at and last_team_icon_update 0", got.GetTeam())
+	}
+	// A later update stamps update_at again, as Team.PreUpdate does.
+	clock.Advance(time.Second)
+	resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: got.GetTeam()})
+	if err != nil || resp.GetTeam().GetUpdateAt() != clock.Now().UnixMilli() {
+		t.Errorf("UpdateTeam after RemoveTeamIcon = %v, %v; want update_at now", resp, err)
+	}
+}
+
+// leaveHooks records the leave hooks it receives.
+type leaveHooks struct {
+	NoHooks
+	events []string
+}
+
+func (h *leaveHooks) UserHasLeftChannel(_ context.Context, m *pluginpb.ChannelMember, _ *pluginpb.User) {
+	h.events = append(h.events, "left channel:"+m.GetChannelId())
+}
+
+func (h *leaveHooks) UserHasLeftTeam(_ context.Context, m *pluginpb.TeamMember, _ *pluginpb.User) {
+	h.events = append(h.events, "left team:"+m.GetTeamId())
+}
+
+// TestTeamLeaveFiresNoChannelLeave follows
+// server/channels/app/team.go@00e25d39:App.LeaveTeam: the channel
+// memberships go through the store's RemoveMember, with no
+// UserHasLeftChannel; only UserHasLeftTeam runs.
+func TestTeamLeaveFiresNoChannelLeave(t *testing.T) {
+	hooks := &leaveHooks{}
+	b := New(WithHooks(hooks))
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	alice := create(t, b, newUser("alice"))
+	join(t, b, team.GetId(), alice.GetId())
+	if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: team.GetId(), UserId: alice.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(hooks.events), fmt.Sprint([]string{"left team:" + team.GetId()}); got != want {
+		t.Errorf("hooks = %v; want %v", got, want)
+	}
+	channels, err := b.GetChannelsForTeamForUser(ctx, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: team.GetId(), UserId: alice.GetId()})
+	if err == nil && len(channels.GetChannels()) != 0 {
+		t.Errorf("channels after leaving = %v; want none", channels.GetChannels())
+	}
+}
