@@ -6,7 +6,6 @@ package memory
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
@@ -30,11 +29,10 @@ func (b *Backend) triggerLifetime() time.Duration {
 
 // PublishWebSocketEvent sends an event of the plugin to clients: to the
 // event log, as "websocket_event". Clients receive it as
-// "custom_<plugin id>_<event>".
+// "custom_<plugin id>_<event>". As PluginAPI.PublishWebSocketEvent
+// (server/channels/app/plugin_api.go@004cacd4), nothing is checked, an
+// empty event included, and nothing fails.
 func (b *Backend) PublishWebSocketEvent(ctx context.Context, req *pluginpb.PublishWebSocketEventRequest) (*pluginpb.PublishWebSocketEventResponse, error) {
-	if strings.TrimSpace(req.GetEvent()) == "" {
-		return nil, invalidParam("event")
-	}
 	b.record(ctx, "websocket_event", req)
 	return &pluginpb.PublishWebSocketEventResponse{}, nil
 }
@@ -70,8 +68,8 @@ func (b *Backend) OpenInteractiveDialog(ctx context.Context, req *pluginpb.OpenI
 // SendToastMessage shows a toast to a user: to the event log, as "toast".
 // As App.SendToastMessage
 // (server/channels/app/toast.go@3f6ccad33527e6e6d118879e9ebe3da33d92c489),
-// the user id and the message must not be empty, and the user is not looked
-// up. The position is checked here, which upstream does not do.
+// the user id and the message must not be empty; the user is not looked up
+// and the position is passed on as it is.
 func (b *Backend) SendToastMessage(ctx context.Context, req *pluginpb.SendToastMessageRequest) (*pluginpb.SendToastMessageResponse, error) {
 	switch {
 	case req.GetUserId() == "":
@@ -79,30 +77,15 @@ func (b *Backend) SendToastMessage(ctx context.Context, req *pluginpb.SendToastM
 	case req.GetMessage() == "":
 		return nil, apperror.New("app.toast.send_toast_message.message.app_error", "The toast needs a message.", "", http.StatusBadRequest)
 	}
-	switch req.GetOptions().GetPosition() {
-	case "", "top-left", "top-center", "top-right", "bottom-left", "bottom-center", "bottom-right":
-	default:
-		return nil, invalidParam("options.position")
-	}
 	b.record(ctx, "toast", req)
 	return &pluginpb.SendToastMessageResponse{}, nil
 }
 
 // PublishUserTyping tells clients that a user is typing in a channel: to
-// the event log, as "user_typing".
+// the event log, as "user_typing". As App.PublishUserTyping
+// (server/channels/app/user.go@00e24de1), no id is checked and nothing is
+// looked up: the event goes to the channel's clients and nothing fails.
 func (b *Backend) PublishUserTyping(ctx context.Context, req *pluginpb.PublishUserTypingRequest) (*pluginpb.PublishUserTypingResponse, error) {
-	if req.GetParentId() != "" && !isValidID(req.GetParentId()) {
-		return nil, invalidParam("parent_id")
-	}
-	b.mu.Lock()
-	_, err := b.user(req.GetUserId())
-	if err == nil {
-		_, err = b.channel(req.GetChannelId())
-	}
-	b.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
 	b.record(ctx, "user_typing", req)
 	return &pluginpb.PublishUserTypingResponse{}, nil
 }

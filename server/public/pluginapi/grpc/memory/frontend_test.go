@@ -83,3 +83,52 @@ func TestSendToastMessageFollowsTheAppLayer(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishingChecksNothing checks the events upstream publishes without
+// a check: App.PublishUserTyping (server/channels/app/user.go@00e24de1),
+// PluginAPI.PublishWebSocketEvent (server/channels/app/plugin_api.go@004cacd4)
+// and the toast's position in App.SendToastMessage
+// (server/channels/app/toast.go@3f6ccad3). Unknown or malformed ids and an
+// empty event are published.
+func TestPublishingChecksNothing(t *testing.T) {
+	ctx := context.Background()
+	b, _ := newTestBackend(t)
+	tests := []struct {
+		name string
+		kind string
+		call func() error
+	}{
+		{"typing of nobody in no channel", "user_typing", func() error {
+			_, err := b.PublishUserTyping(ctx, &pluginpb.PublishUserTypingRequest{UserId: newID(), ChannelId: newID()})
+			return err
+		}},
+		{"typing with malformed ids", "user_typing", func() error {
+			_, err := b.PublishUserTyping(ctx, &pluginpb.PublishUserTypingRequest{UserId: "x", ChannelId: "", ParentId: "not an id"})
+			return err
+		}},
+		{"empty websocket event", "websocket_event", func() error {
+			_, err := b.PublishWebSocketEvent(ctx, &pluginpb.PublishWebSocketEventRequest{})
+			return err
+		}},
+		{"blank websocket event", "websocket_event", func() error {
+			_, err := b.PublishWebSocketEvent(ctx, &pluginpb.PublishWebSocketEventRequest{Event: " "})
+			return err
+		}},
+		{"toast at no known position", "toast", func() error {
+			_, err := b.SendToastMessage(ctx, &pluginpb.SendToastMessageRequest{UserId: newID(), Message: "Saved",
+				Options: &pluginpb.SendToastMessageOptions{Position: "middle"}})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		before := len(b.Events())
+		if err := tt.call(); err != nil {
+			t.Errorf("%s: %v; want it published", tt.name, err)
+			continue
+		}
+		events := b.Events()
+		if len(events) != before+1 || events[len(events)-1].Kind != tt.kind {
+			t.Errorf("%s: no %q event was recorded", tt.name, tt.kind)
+		}
+	}
+}
