@@ -88,7 +88,7 @@ def test_megabyte_upload_heads_keep_their_error(api: Any) -> None:
     assert len(str(name.value)) < 4096
     with pytest.raises(mp.ValidationError):
         api.upload_file(b"x", "c" * MIB, "x.txt")
-    with pytest.raises(mp.NotFoundError) as path:
+    with pytest.raises(mp.InternalError) as path:
         api.read_file("p" * MIB)
     assert len(str(path.value)) < 4096
     assert api.get_server_version()
@@ -97,10 +97,11 @@ def test_megabyte_upload_heads_keep_their_error(api: Any) -> None:
 def test_download_failures(api: Any) -> None:
     with pytest.raises(mp.NotFoundError):
         api.get_file(UNKNOWN_ID)
-    with pytest.raises(mp.NotFoundError):
-        api.read_file("no/such/file")
-    with pytest.raises(mp.ValidationError):
-        api.read_file("../../etc/passwd")
+    # Server.ReadFile: any failure of the file backend is a 500.
+    for path in ("no/such/file", "../../etc/passwd"):
+        with pytest.raises(mp.InternalError) as unreadable:
+            api.read_file(path)
+        assert unreadable.value.error_id == "api.file.read_file.app_error"
     with pytest.raises(mp.NotFoundError):
         api.get_file_info(UNKNOWN_ID)
 
@@ -225,28 +226,56 @@ def test_file_links(api: Any) -> None:
 
 
 def test_upload_sessions(api: Any) -> None:
+    """App.UploadData: a first part of 5 MiB at least, then the stored offset."""
     room = make_room(api)
+    data = os.urandom(5 * MIB + 10)
     session = api.create_upload_session(
         UploadSession(
             type="attachment",
             user_id=room.alice.id,
             channel_id=room.town.id,
             filename="resume.bin",
-            file_size=10,
+            file_size=len(data),
         )
     )
     assert api.get_upload_session(session.id).file_offset == 0
-    assert api.upload_data(session, b"01234") is None
-    assert api.get_upload_session(session.id).file_offset == 5
-    info = api.upload_data(session, b"56789")
-    assert info is not None and info.size == 10 and info.creator_id == room.alice.id
-    assert api.get_file(info.id) == b"0123456789"
+    assert api.upload_data(session, data[: 5 * MIB]) is None
+    session = api.get_upload_session(session.id)
+    assert session.file_offset == 5 * MIB
+    info = api.upload_data(session, data[5 * MIB :])
+    assert info is not None and info.size == len(data) and info.creator_id == room.alice.id
+    assert info.id == session.id
+    assert api.get_file(info.id) == data
+    # A file that fits one part is sent whole; data past its size is not read.
+    whole = api.create_upload_session(
+        UploadSession(
+            type="attachment",
+            user_id=room.alice.id,
+            channel_id=room.town.id,
+            filename="x.bin",
+            file_size=3,
+        )
+    )
+    info = api.upload_data(whole, b"abc and more")
+    assert info is not None and api.get_file(info.id) == b"abc"
 
 
 def test_upload_session_failures(api: Any) -> None:
     room = make_room(api)
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError) as bad_type:
         api.create_upload_session(UploadSession(type="photo", filename="x", file_size=1))
+    assert bad_type.value.error_id == "model.upload_session.is_valid.type.app_error"
+    with pytest.raises(mp.ValidationError) as no_channel:
+        api.create_upload_session(
+            UploadSession(
+                type="attachment",
+                user_id=room.alice.id,
+                channel_id=UNKNOWN_ID,
+                filename="x",
+                file_size=1,
+            )
+        )
+    assert no_channel.value.error_id == "app.upload.create.incorrect_channel_id.app_error"
     # App.GetUploadSession looks any id up: a malformed one is not found.
     for upload_id in (UNKNOWN_ID, "bad"):
         with pytest.raises(mp.NotFoundError) as missing:
@@ -258,12 +287,17 @@ def test_upload_session_failures(api: Any) -> None:
             user_id=room.alice.id,
             channel_id=room.town.id,
             filename="x.bin",
-            file_size=3,
+            file_size=10,
         )
     )
-    with pytest.raises(mp.ResourceExhaustedError):
-        api.upload_data(session, b"too long")
+    with pytest.raises(mp.ValidationError) as too_small:
+        api.upload_data(session, b"short")
+    assert too_small.value.error_id == "app.upload.upload_data.first_part_too_small.app_error"
     assert api.get_upload_session(session.id).file_offset == 0
+    stale = UploadSession(id=session.id, file_offset=4)
+    with pytest.raises(mp.ValidationError) as mismatch:
+        api.upload_data(stale, b"x")
+    assert mismatch.value.error_id == "app.upload.upload_data.concurrent.app_error"
     with pytest.raises(mp.NotFoundError):
         api.upload_data(UploadSession(id=UNKNOWN_ID), b"x")
 

@@ -189,7 +189,10 @@ func (b *Backend) GetFile(req *pluginpb.GetFileRequest, stream pluginpb.PluginAP
 	})
 }
 
-// ReadFile streams a file of the store by path, in chunks.
+// ReadFile streams a file of the store by path, in chunks. As
+// PluginAPI.ReadFile (server/channels/app/plugin_api.go@f56166d6) through
+// App.ReadFile and Server.ReadFile, any failure, a path that leaves the
+// store or a missing file too, is api.file.read_file.app_error (500).
 func (b *Backend) ReadFile(req *pluginpb.ReadFileRequest, stream pluginpb.PluginAPI_ReadFileServer) error {
 	b.mu.Lock()
 	root, err := b.fileRoot()

@@ -32,6 +32,9 @@ type fileStore struct {
 	ownsRoot bool
 	infos    map[string]*pluginpb.FileInfo
 	uploads  map[string]*pluginpb.UploadSession
+	// uploading holds the ids of the sessions an UploadData call is
+	// writing, as App.UploadData's upload locks.
+	uploading map[string]bool
 }
 
 // FileDir sets the directory where the backend keeps file data. The
@@ -138,15 +141,23 @@ func copyChunks(w io.Writer, limit int64, next func() ([]byte, error)) (int64, e
 	}
 }
 
+// readFileError is Server.ReadFile's error
+// (server/channels/app/server.go@000e7a7f): whatever the file backend
+// fails with, a path outside the store or a missing file too, is
+// api.file.read_file.app_error, 500.
+func readFileError(details string) *apperror.Error {
+	return apperror.New("api.file.read_file.app_error", "Unable to read the file.", details, http.StatusInternalServerError)
+}
+
 // sendFile sends the file at rel in chunks.
 func sendFile(root, rel string, send func([]byte) error) error {
 	full, err := storePath(root, rel)
 	if err != nil {
-		return err
+		return readFileError("invalid path")
 	}
 	f, err := os.Open(full)
 	if err != nil {
-		return apperror.New("api.file.read_file.reading_local.app_error", "Unable to find the file.", "path="+apperror.Truncate(rel, apperror.MaxShortBytes), http.StatusNotFound)
+		return readFileError("no file at path=" + apperror.Truncate(rel, apperror.MaxShortBytes))
 	}
 	defer f.Close()
 	buf := make([]byte, fileChunkSize)
@@ -161,7 +172,7 @@ func sendFile(root, rel string, send func([]byte) error) error {
 			return nil
 		}
 		if err != nil {
-			return apperror.New("api.file.read_file.reading_local.app_error", "Unable to read the file.", err.Error(), http.StatusInternalServerError)
+			return readFileError(err.Error())
 		}
 	}
 }
