@@ -125,9 +125,10 @@ NO_FAILURE_PATH = {
     "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails only on a nil"
     " notification, which the SDK cannot send",
     "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
-    "CountPropertyFieldsForTarget": "the store counts any group and target; unknown ones have 0 fields",
-    "DeletePropertyValuesForField": "SqlPropertyValueStore.DeleteForField looks no field up and checks"
-    " no id: an unknown field has no values to delete",
+    "CountPropertyFieldsForTarget": "the store counts any group and target; unknown ones have"
+    " 0 fields",
+    "DeletePropertyValuesForField": "SqlPropertyValueStore.DeleteForField looks no field up and"
+    " checks no id: an unknown field has no values to delete",
     "DeleteGroupConstrainedMemberships": "takes no input",
     "GetGroupsBySource": "any source is looked up; an unknown one has no groups,"
     " as SqlGroupStore.GetAllBySource",
