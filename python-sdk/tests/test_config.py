@@ -52,9 +52,13 @@ def test_save_config_keeps_secrets_and_applies(api: Any) -> None:
 def test_save_config_failures(api: Any) -> None:
     cfg = mp.ServerConfig(api.get_config())
     cfg.data["ServiceSettings"]["SiteURL"] = "not a url"
-    with pytest.raises(mp.ValidationError) as invalid:
+    # Config.IsValid's refusal fails config.Store.Set, which
+    # PlatformService.SaveConfig wraps in app.save_config.app_error (500)
+    # (server/channels/app/platform/config.go@04e85894, server/config/store.go@1140b87e).
+    with pytest.raises(mp.InternalError) as invalid:
         api.save_config(cfg.to_model())
-    assert invalid.value.error_id == "model.config.is_valid.site_url.app_error"
+    assert invalid.value.error_id == "app.save_config.app_error"
+    assert "model.config.is_valid.site_url.app_error" in invalid.value.detailed_error
     with pytest.raises(mp.ValidationError):
         api.save_config(Config(json="[1, 2]"))
     assert mp.ServerConfig(api.get_config()).site_url == "http://localhost:8065"
@@ -78,14 +82,16 @@ def test_save_config_checks_upstream_sections(api: Any) -> None:
     # PasswordSettings.MinimumLength from 5 to 64; RateLimitSettings.isValid.
     cfg = mp.ServerConfig(api.get_config())
     cfg.data["PasswordSettings"]["MinimumLength"] = 4
-    with pytest.raises(mp.ValidationError) as short:
+    # Each refusal is app.save_config.app_error (500) wrapping the rule's id.
+    with pytest.raises(mp.InternalError) as short:
         api.save_config(cfg.to_model())
-    assert short.value.error_id == "model.config.is_valid.password_length.app_error"
+    assert short.value.error_id == "app.save_config.app_error"
+    assert "model.config.is_valid.password_length.app_error" in short.value.detailed_error
     cfg.data["PasswordSettings"]["MinimumLength"] = 10
     cfg.data["RateLimitSettings"]["PerSec"] = 0
-    with pytest.raises(mp.ValidationError) as rate:
+    with pytest.raises(mp.InternalError) as rate:
         api.save_config(cfg.to_model())
-    assert rate.value.error_id == "model.config.is_valid.rate_sec.app_error"
+    assert "model.config.is_valid.rate_sec.app_error" in rate.value.detailed_error
     cfg.data["RateLimitSettings"]["PerSec"] = 20
     cfg.data["PrivacySettings"]["ShowEmailAddress"] = False
     api.save_config(cfg.to_model())

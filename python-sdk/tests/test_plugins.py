@@ -37,6 +37,22 @@ def test_plugin_settings_round_trip(api: Any) -> None:
         api.save_plugin_config({"bad": {1, 2}})
 
 
+def test_save_plugin_config_saves_the_whole_configuration(api: Any) -> None:
+    # PluginAPI.SavePluginConfig (server/channels/app/plugin_api.go@004cacd4)
+    # saves the sanitized configuration, its plugin's settings replaced,
+    # through App.SaveConfig: the secrets are put back, not overwritten with
+    # the placeholder, and the rest of the configuration is kept.
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["TeamSettings"]["SiteName"] = "Kept"
+    api.save_config(cfg.to_model())
+    api.save_plugin_config({"channel": "alerts"})
+    raw = mp.ServerConfig(api.get_unsanitized_config())
+    assert raw.data["SqlSettings"]["DataSource"].startswith("postgres://")
+    assert raw.site_name == "Kept"
+    assert raw.plugin_settings(PLUGIN) == {"channel": "alerts"}
+    assert api.get_plugin_config() == {"channel": "alerts"}
+
+
 def test_plugin_identity(api: Any) -> None:
     assert api.get_plugin_id() == PLUGIN
     path = api.get_bundle_path()
@@ -116,10 +132,20 @@ def test_install_plugin_failures(api: Any) -> None:
     assert exists.value.error_id == "app.plugin.install_id.app_error"
     with pytest.raises(mp.ValidationError):
         api.install_plugin(b"not a tar.gz", False)
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError) as invalid:
         api.install_plugin(bundle({"id": "x", "version": "1.0.0"}), False)
+    # server/channels/app/plugin_install.go@06c37695:extractPlugin.
+    assert invalid.value.error_id == "app.plugin.invalid_id.app_error"
     with pytest.raises(TypeError):
         api.install_plugin("path/to/bundle.tar.gz", False)
+
+
+def test_install_plugin_takes_the_manifest_as_it_is(api: Any) -> None:
+    # extractPlugin (server/channels/app/plugin_install.go@06c37695) checks
+    # only model.IsValidPluginId: the id is not lower-cased, no version needed.
+    installed = api.install_plugin(bundle({"id": "Com.Example.Mixed", "name": "Mixed"}), False)
+    assert installed.id == "Com.Example.Mixed" and installed.version == ""
+    assert api.get_plugin_status("Com.Example.Mixed").plugin_id == "Com.Example.Mixed"
 
 
 def test_plugin_http(api: Any) -> None:
@@ -135,9 +161,14 @@ def test_plugin_http(api: Any) -> None:
     assert response.status_code == 404
     assert response.header["Content-Type"] == ["text/plain; charset=utf-8"]
     assert resolved(api, response.read()) == b"404 page not found\n"
+    # A plugin that is not active: App.ServeInterPluginRequest's http.NotFound
+    # (server/channels/app/plugin_requests.go@86b60aad).
     missing = api.plugin_http(HTTPRequestHead(method="GET", url="/com.example.absent/x"))
     assert missing.status_code == 404
-    assert b"app.plugin.not_installed.app_error" in resolved(api, missing.read())
+    assert resolved(api, missing.read()) == b"404 page not found\n"
+    no_id = api.plugin_http(HTTPRequestHead(method="GET", url="http://localhost//x"))
+    assert no_id.status_code == 400
+    assert resolved(api, no_id.read()).startswith(b"No plugin specified.")
     short = api.plugin_http(HTTPRequestHead(method="GET", url="/nothing"))
     assert short.status_code == 400
     resolved(api, short.read())

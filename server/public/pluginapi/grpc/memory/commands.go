@@ -265,18 +265,17 @@ func (b *Backend) RegisterCommand(ctx context.Context, req *pluginpb.RegisterCom
 	return &pluginpb.RegisterCommandResponse{}, nil
 }
 
-// UnregisterCommand removes the calling plugin's registered command with
-// this team and trigger (in any case); it never fails, as
-// App.UnregisterPluginCommand. Upstream removes such a command whichever
-// plugin registered it; here another plugin's stays (see
-// docs/fidelity/commands.tsv).
-func (b *Backend) UnregisterCommand(ctx context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
+// UnregisterCommand removes every registered command with this team and
+// trigger (in any case), whichever plugin registered it; it never fails,
+// as App.UnregisterPluginCommand
+// (server/channels/app/plugin_commands.go@03138b54:App.UnregisterPluginCommand),
+// which takes the plugin id but does not filter on it.
+func (b *Backend) UnregisterCommand(_ context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
 	trigger := strings.ToLower(req.GetTrigger())
-	pluginID := b.caller(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.commands.plugin = slices.DeleteFunc(b.commands.plugin, func(r pluginRegistration) bool {
-		return r.pluginID == pluginID && r.cmd.GetTeamId() == req.GetTeamId() && r.cmd.GetTrigger() == trigger
+		return r.cmd.GetTeamId() == req.GetTeamId() && r.cmd.GetTrigger() == trigger
 	})
 	return &pluginpb.UnregisterCommandResponse{}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -34,29 +35,47 @@ func (b *Backend) GetUnsanitizedConfig(context.Context, *pluginpb.GetUnsanitized
 	return &pluginpb.GetUnsanitizedConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(b.config)}}, nil
 }
 
-// SaveConfig replaces the configuration. As in Mattermost,
-// ConfigurationWillBeSaved runs first and may replace the configuration,
-// whole, or fail the save; then a secret that reads as the sanitized
-// placeholder keeps its stored value, missing settings get their defaults,
-// and an invalid configuration changes nothing. OnConfigurationChange runs
-// after a save.
+// SaveConfig replaces the configuration, as PluginAPI.SaveConfig does
+// through App.SaveConfig (see saveConfig).
 func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
 	cfg, err := parseConfig(req.GetConfig().GetJson())
 	if err != nil {
 		return nil, err
 	}
+	if err := b.saveConfig(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return &pluginpb.SaveConfigResponse{}, nil
+}
+
+// saveConfig saves cfg as the whole configuration, as App.SaveConfig does
+// through PlatformService.SaveConfig and config.Store.Set
+// (server/channels/app/platform/config.go@04e85894:PlatformService.SaveConfig,
+// server/config/store.go@1140b87e:Store.Set): ConfigurationWillBeSaved
+// runs first and may replace the configuration, whole, or fail the save
+// (its AppError as it is, another error as
+// app.save_config.plugin_hook_error, 400); then missing settings get
+// their defaults, a secret that reads as the sanitized placeholder keeps
+// its stored value, and the configuration is checked. A setting of the
+// wrong JSON type is api.config.update_config.invalid_json.app_error
+// (400), as decoding into model.Config refuses it before the call; a
+// refusal of Config.IsValid is wrapped, as Store.Set's error is, in
+// app.save_config.app_error (500), the rule's id in its details. A
+// refused configuration changes nothing. OnConfigurationChange runs after
+// a save.
+func (b *Backend) saveConfig(ctx context.Context, cfg map[string]any) error {
 	answer, err := b.hooks.ConfigurationWillBeSaved(ctx, &pluginpb.Config{Json: encodeConfig(cfg)})
 	if err != nil {
 		var appErr *apperror.Error
 		if errors.As(err, &appErr) {
-			return nil, appErr
+			return appErr
 		}
-		return nil, apperror.New("app.save_config.plugin_hook_error",
+		return apperror.New("app.save_config.plugin_hook_error",
 			"A plugin failed the configuration save.", err.Error(), http.StatusBadRequest)
 	}
 	if answer != nil {
 		if cfg, err = parseConfig(answer.GetJson()); err != nil {
-			return nil, apperror.New("app.save_config.plugin_hook_error",
+			return apperror.New("app.save_config.plugin_hook_error",
 				"A plugin answered a configuration that is not a JSON object.", "", http.StatusBadRequest)
 		}
 	}
@@ -65,12 +84,28 @@ func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigReques
 	cfg = completeConfig(cfg, b.pluginID)
 	if err := validateConfig(cfg); err != nil {
 		b.mu.Unlock()
-		return nil, err
+		return saveRefused(err)
 	}
 	b.config = cfg
 	b.mu.Unlock()
 	b.hooks.OnConfigurationChange(ctx)
-	return &pluginpb.SaveConfigResponse{}, nil
+	return nil
+}
+
+// saveRefused is the error of a save that validateConfig refused: a
+// refusal of Config.IsValid wrapped in app.save_config.app_error (500),
+// as PlatformService.SaveConfig wraps Store.Set's "new configuration is
+// invalid"; any other error as it is.
+func saveRefused(err error) error {
+	var appErr *apperror.Error
+	if !errors.As(err, &appErr) || !strings.HasPrefix(appErr.ID, "model.config.is_valid.") {
+		return err
+	}
+	wrapped := apperror.New("app.save_config.app_error", "An error occurred saving the configuration.",
+		apperror.Truncate("new configuration is invalid: "+appErr.ID+": "+appErr.Message, apperror.MaxMessageBytes),
+		http.StatusInternalServerError)
+	wrapped.Where = "saveConfig"
+	return wrapped
 }
 
 // GetLicense returns the license that [Licensed] installed, or none.

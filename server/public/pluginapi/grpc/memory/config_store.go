@@ -75,6 +75,11 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 			"EnableUserAccessTokens": false, "EnableCustomEmoji": true, "EnableCommands": true,
 			"EnableOAuthServiceProvider": true, "EnablePostUsernameOverride": false,
 			"EnableBotAccountCreation": false, "GfycatAPISecret": "", "SplitKey": "",
+			// ServiceSettings.SetDefaults of a server/public/model/config.go
+			// later than 33b68c60 (which has neither):
+			// OutgoingIntegrationRequestsDefaultTimeout and
+			// ServiceSettingsDefaultUniqueReactionsPerPost.
+			"OutgoingIntegrationRequestsTimeout": 30, "UniqueEmojiReactionLimitPerPost": 50,
 		},
 		"TeamSettings": map[string]any{
 			"SiteName": "Mattermost", "MaxUsersPerTeam": maxUsersPerTeam, "MaxChannelsPerTeam": 2000,

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -40,42 +42,60 @@ func TestConfigSecretsSurviveASanitizedSave(t *testing.T) {
 	}
 }
 
+// TestSaveConfigRejects checks the refusals of SaveConfig. A setting of
+// the wrong JSON type cannot reach upstream, whose plugin hands a typed
+// model.Config: the backend answers 400 (api.config.update_config.invalid_json
+// or a parse error). A rule of model.Config.IsValid or of the isValid of a
+// settings struct (server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887)
+// fails config.Store.Set, whose error PlatformService.SaveConfig wraps in
+// app.save_config.app_error (500)
+// (server/channels/app/platform/config.go@04e85894:PlatformService.SaveConfig,
+// server/config/store.go@1140b87e:Store.Set): the rule's id is in the details.
 func TestSaveConfigRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		json string
+		rule string // the IsValid id wrapped in app.save_config.app_error; "" for a 400
 	}{
-		{"not an object", `[1]`},
-		{"bad site url", `{"ServiceSettings": {"SiteURL": "nope"}}`},
-		{"zero users per team", `{"TeamSettings": {"MaxUsersPerTeam": 0}}`},
-		{"fractional users per team", `{"TeamSettings": {"MaxUsersPerTeam": 1.5}}`},
-		{"string flag", `{"ServiceSettings": {"EnableCustomEmoji": "yes"}}`},
-		// The checks of model.Config.IsValid and the isValid of each
-		// settings struct in
-		// server/public/model/config.go@33b68c603c01dc87da764411792bb833f5f53887.
-		{"password too short", `{"PasswordSettings": {"MinimumLength": 4}}`},
-		{"password too long", `{"PasswordSettings": {"MinimumLength": 65}}`},
-		{"zero rate", `{"RateLimitSettings": {"PerSec": 0}}`},
-		{"zero burst", `{"RateLimitSettings": {"MaxBurst": 0}}`},
-		{"zero rate memory", `{"RateLimitSettings": {"MemoryStoreSize": 0}}`},
-		{"bad url scheme", `{"DisplaySettings": {"CustomURLSchemes": ["my app"]}}`},
-		{"bleve search without indexing", `{"BleveSettings": {"EnableSearching": true}}`},
-		{"zero message retention", `{"DataRetentionSettings": {"MessageRetentionDays": 0}}`},
-		{"bad deletion time", `{"DataRetentionSettings": {"DeletionJobStartTime": "2am"}}`},
-		{"unknown image proxy", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "other"}}`},
-		{"camo without url", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "atmos/camo"}}`},
-		{"zero import retention", `{"ImportSettings": {"RetentionDays": 0}}`},
+		{"not an object", `[1]`, ""},
+		{"bad site url", `{"ServiceSettings": {"SiteURL": "nope"}}`, "site_url"},
+		{"zero users per team", `{"TeamSettings": {"MaxUsersPerTeam": 0}}`, "max_users"},
+		{"fractional users per team", `{"TeamSettings": {"MaxUsersPerTeam": 1.5}}`, ""},
+		{"string flag", `{"ServiceSettings": {"EnableCustomEmoji": "yes"}}`, ""},
+		{"password too short", `{"PasswordSettings": {"MinimumLength": 4}}`, "password_length"},
+		{"password too long", `{"PasswordSettings": {"MinimumLength": 65}}`, "password_length"},
+		{"zero rate", `{"RateLimitSettings": {"PerSec": 0}}`, "rate_sec"},
+		{"zero burst", `{"RateLimitSettings": {"MaxBurst": 0}}`, "max_burst"},
+		{"zero rate memory", `{"RateLimitSettings": {"MemoryStoreSize": 0}}`, "rate_mem"},
+		{"bad url scheme", `{"DisplaySettings": {"CustomURLSchemes": ["my app"]}}`, "display.custom_url_schemes"},
+		{"bleve search without indexing", `{"BleveSettings": {"EnableSearching": true}}`, "bleve_search.enable_searching"},
+		{"zero message retention", `{"DataRetentionSettings": {"MessageRetentionDays": 0}}`, "data_retention.message_retention_days_too_low"},
+		{"bad deletion time", `{"DataRetentionSettings": {"DeletionJobStartTime": "2am"}}`, "data_retention.deletion_job_start_time"},
+		{"unknown image proxy", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "other"}}`, "image_proxy_type"},
+		{"camo without url", `{"ImageProxySettings": {"Enable": true, "ImageProxyType": "atmos/camo"}}`, "atmos_camo_image_proxy_url"},
+		{"zero import retention", `{"ImportSettings": {"RetentionDays": 0}}`, "import.retention_days_too_low"},
 		// Decoding into model.Config's typed fields refuses another type.
-		{"string privacy flag", `{"PrivacySettings": {"ShowEmailAddress": "no"}}`},
-		{"fractional password length", `{"PasswordSettings": {"MinimumLength": 8.5}}`},
-		{"section not an object", `{"SupportSettings": "none"}`},
-		{"schemes not a list", `{"DisplaySettings": {"CustomURLSchemes": "myapp"}}`},
+		{"string privacy flag", `{"PrivacySettings": {"ShowEmailAddress": "no"}}`, ""},
+		{"fractional password length", `{"PasswordSettings": {"MinimumLength": 8.5}}`, ""},
+		{"section not an object", `{"SupportSettings": "none"}`, ""},
+		{"schemes not a list", `{"DisplaySettings": {"CustomURLSchemes": "myapp"}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, _ := newTestBackend(t)
+			before := encodeConfig(b.config)
 			_, err := b.SaveConfig(context.Background(), &pluginpb.SaveConfigRequest{Config: &pluginpb.Config{Json: tt.json}})
-			wantAppError(t, "SaveConfig", err, http.StatusBadRequest)
+			if tt.rule == "" {
+				wantAppError(t, "SaveConfig", err, http.StatusBadRequest)
+			} else {
+				wantAppErrorID(t, "SaveConfig", err, "app.save_config.app_error", http.StatusInternalServerError)
+				if rule := "model.config.is_valid." + tt.rule + ".app_error"; !strings.Contains(err.(*apperror.Error).DetailedError, rule) {
+					t.Errorf("SaveConfig = %v; want the details to name %s", err, rule)
+				}
+			}
+			if after := encodeConfig(b.config); after != before {
+				t.Errorf("a refused save changed the configuration")
+			}
 		})
 	}
 }

@@ -360,8 +360,11 @@ func TestConfigurationHooks(t *testing.T) {
 	if _, err := b.SavePluginConfig(ctx, &pluginpb.SavePluginConfigRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	// SavePluginConfig saves the whole configuration through App.SaveConfig,
+	// which runs ConfigurationWillBeSaved too
+	// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.SavePluginConfig).
 	want := "[ConfigurationWillBeSaved OnConfigurationChange ConfigurationWillBeSaved OnConfigurationChange " +
-		"ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved OnConfigurationChange]"
+		"ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved OnConfigurationChange]"
 	if got := fmtList(h.seen()); got != want {
 		t.Errorf("hooks = %s; want %s", got, want)
 	}
@@ -505,15 +508,21 @@ func TestSeveralPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// b cannot unregister a's command.
-	if _, err := b.UnregisterCommand(bee, &pluginpb.UnregisterCommandRequest{Trigger: "alpha"}); err != nil {
-		t.Fatal(err)
-	}
 	for trigger, want := range map[string]string{"alpha": "com.example.a", "beta": "com.example.b"} {
 		resp, err := b.ExecuteSlashCommand(anon, &pluginpb.ExecuteSlashCommandRequest{CommandArgs: &pluginpb.CommandArgs{
 			UserId: u.GetId(), ChannelId: town.GetChannel().GetId(), Command: "/" + trigger}})
 		if err != nil || resp.GetResponse().GetText() != want {
 			t.Errorf("/%s ran in %q (%v); want %s", trigger, resp.GetResponse().GetText(), err, want)
 		}
+	}
+	// b unregisters a's command too: App.UnregisterPluginCommand
+	// (server/channels/app/plugin_commands.go@03138b54) removes every
+	// registration with the team and trigger, whichever plugin made it.
+	if _, err := b.UnregisterCommand(bee, &pluginpb.UnregisterCommandRequest{Trigger: "ALPHA"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ExecuteSlashCommand(anon, &pluginpb.ExecuteSlashCommandRequest{CommandArgs: &pluginpb.CommandArgs{
+		UserId: u.GetId(), ChannelId: town.GetChannel().GetId(), Command: "/alpha"}}); err == nil {
+		t.Errorf("/alpha still runs after b unregistered it")
 	}
 }

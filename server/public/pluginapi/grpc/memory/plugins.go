@@ -80,10 +80,16 @@ func pluginNotInstalled(id string) *apperror.Error {
 // pluginSettings returns PluginSettings of the configuration, creating the
 // maps it needs. The caller holds the lock.
 func (b *Backend) pluginSettings() (settings, plugins, states map[string]any) {
-	settings, _ = b.config["PluginSettings"].(map[string]any)
+	return pluginSettingsOf(b.config)
+}
+
+// pluginSettingsOf returns PluginSettings of cfg, creating the maps it
+// needs.
+func pluginSettingsOf(cfg map[string]any) (settings, plugins, states map[string]any) {
+	settings, _ = cfg["PluginSettings"].(map[string]any)
 	if settings == nil {
 		settings = map[string]any{}
-		b.config["PluginSettings"] = settings
+		cfg["PluginSettings"] = settings
 	}
 	for _, key := range []string{"Plugins", "PluginStates"} {
 		if _, ok := settings[key].(map[string]any); !ok {
@@ -150,16 +156,28 @@ func (b *Backend) LoadPluginConfiguration(ctx context.Context, _ *pluginpb.LoadP
 
 // GetPluginConfig returns the calling plugin's saved settings,
 // PluginSettings.Plugins[<plugin id>] of the configuration, keys as they
-// were saved. As upstream, it adds no defaults of the settings schema;
-// LoadPluginConfiguration does.
+// were saved, or an empty map, as PluginAPI.GetPluginConfig reads them
+// from App.GetSanitizedConfig
+// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.GetPluginConfig;
+// server/channels/app/config.go@65562b25:App.GetSanitizedConfig), whose
+// Config.Sanitize (server/public/model/config.go@33b68c60) leaves plugin
+// settings as they are. As upstream, it adds no defaults of the settings
+// schema; LoadPluginConfiguration does.
 func (b *Backend) GetPluginConfig(ctx context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetPluginConfigResponse{Config: b.ownSettings(b.caller(ctx))}, nil
 }
 
-// SavePluginConfig replaces the calling plugin's settings. As any change
-// of the configuration, it runs OnConfigurationChange after.
+// SavePluginConfig replaces the calling plugin's settings, as
+// PluginAPI.SavePluginConfig does
+// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.SavePluginConfig):
+// the sanitized configuration with PluginSettings.Plugins[<plugin id>]
+// replaced is saved whole, through saveConfig (App.SaveConfig), so that
+// ConfigurationWillBeSaved runs, may change or refuse it, the whole
+// configuration is checked, and OnConfigurationChange runs after. The
+// settings are bounded to 64 KiB of JSON, a bound of the backend's own
+// (api.plugin.save_plugin_config.too_large.app_error, 400).
 func (b *Backend) SavePluginConfig(ctx context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
 	data, err := json.Marshal(req.GetConfig().AsMap())
 	if err != nil || len(data) > pluginConfigMaxBytes {
@@ -172,10 +190,13 @@ func (b *Backend) SavePluginConfig(ctx context.Context, req *pluginpb.SavePlugin
 		settings = map[string]any{}
 	}
 	b.mu.Lock()
-	_, plugins, _ := b.pluginSettings()
-	plugins[b.caller(ctx)] = settings
+	cfg := sanitizedConfig(b.config)
 	b.mu.Unlock()
-	b.hooks.OnConfigurationChange(ctx)
+	_, plugins, _ := pluginSettingsOf(cfg)
+	plugins[b.caller(ctx)] = settings
+	if err := b.saveConfig(ctx, cfg); err != nil {
+		return nil, err
+	}
 	return &pluginpb.SavePluginConfigResponse{}, nil
 }
 

@@ -4,22 +4,23 @@ package memory
 // plugin's ServeHTTP, body and answer streamed in chunks.
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// PluginHTTP answers an HTTP request to another plugin, as Mattermost's
-// ServeInterPluginRequest does. The URL is "/<plugin id>/<path>"; a
-// plugin that is not installed or not enabled gets 404 with an AppError
-// body. The backend calls no plugin's ServeHTTP, so an enabled plugin
-// answers as one that does not implement it: 404 "404 page not found".
+// PluginHTTP answers an HTTP request to another plugin, as
+// App.ServeInterPluginRequest does
+// (server/channels/app/plugin_requests.go@86b60aad:App.ServeInterPluginRequest).
+// The URL is "/<plugin id>/<path>"; a plugin that is not active (not
+// installed, or not enabled) has no hooks, and the answer is
+// http.NotFound's: 404 "404 page not found". The backend calls no
+// plugin's ServeHTTP, so an enabled plugin answers as one that does not
+// implement it, with the same 404.
 func (b *Backend) PluginHTTP(stream pluginpb.PluginAPI_PluginHTTPServer) error {
 	head, err := headOf(stream.Recv, "a request")
 	if err != nil {
@@ -49,34 +50,41 @@ func (b *Backend) PluginHTTP(stream pluginpb.PluginAPI_PluginHTTPServer) error {
 	return nil
 }
 
-// routePluginHTTP decides the answer to an inter-plugin request.
-func (b *Backend) routePluginHTTP(head *pluginpb.HTTPRequestHead) (int, map[string]*pluginpb.HTTPHeaderValues, []byte) {
-	text := func(status int, body string) (int, map[string]*pluginpb.HTTPHeaderValues, []byte) {
-		return status, map[string]*pluginpb.HTTPHeaderValues{
-			"Content-Type": {Values: []string{"text/plain; charset=utf-8"}},
-		}, []byte(body)
+// routePluginHTTP decides the answer to an inter-plugin request, as
+// PluginAPI.PluginHTTP
+// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.PluginHTTP) and
+// App.ServeInterPluginRequest do: a path of fewer than three parts, or an
+// empty plugin id, or a rest that is not a URL, is a 400 with a bare text
+// body; a plugin that is not active is http.NotFound's 404.
+func (*Backend) routePluginHTTP(head *pluginpb.HTTPRequestHead) (int, map[string]*pluginpb.HTTPHeaderValues, []byte) {
+	bare := func(body string) (int, map[string]*pluginpb.HTTPHeaderValues, []byte) {
+		return http.StatusBadRequest, nil, []byte(body)
 	}
 	u, err := url.Parse(head.GetUrl())
 	if err != nil {
-		return text(http.StatusBadRequest, "Invalid URL.")
+		return bare("Form of URL should be /<pluginid>/* Error: " + err.Error())
 	}
 	parts := strings.SplitN(u.Path, "/", 3)
-	if len(parts) != 3 || parts[1] == "" {
-		return text(http.StatusBadRequest, "Not enough URL. Form of URL should be /<pluginid>/*")
+	if len(parts) != 3 {
+		return bare("Not enough URL. Form of URL should be /<pluginid>/*")
 	}
-	b.mu.Lock()
-	_, installed := b.manifests[parts[1]]
-	_, _, states := b.pluginSettings()
-	state, _ := states[parts[1]].(map[string]any)
-	enabled := installed && state["Enable"] == true
-	b.mu.Unlock()
-	if !enabled {
-		e := apperror.New("app.plugin.not_installed.app_error", "The plugin is not installed or not enabled.",
-			"", http.StatusNotFound).Proto()
-		body, _ := json.Marshal(map[string]any{"id": e.GetId(), "message": e.GetMessage(), "status_code": e.GetStatusCode()})
-		return http.StatusNotFound, map[string]*pluginpb.HTTPHeaderValues{
-			"Content-Type": {Values: []string{"application/json"}},
-		}, body
+	if _, err := url.Parse("/" + parts[2]); err != nil {
+		return bare("Form of URL should be /<pluginid>/* Error: " + err.Error())
 	}
-	return text(http.StatusNotFound, "404 page not found\n")
+	if parts[1] == "" {
+		return bare("No plugin specified. Form of URL should be /<pluginid>/*")
+	}
+	// A plugin that is not active has no hooks (HooksForPlugin fails), and
+	// an active one without ServeHTTP gets the plugin package's default
+	// ServeHTTP; the backend calls no plugin, so either way the answer is
+	// http.NotFound's.
+	return notFound()
+}
+
+// notFound is http.NotFound's answer.
+func notFound() (int, map[string]*pluginpb.HTTPHeaderValues, []byte) {
+	return http.StatusNotFound, map[string]*pluginpb.HTTPHeaderValues{
+		"Content-Type":           {Values: []string{"text/plain; charset=utf-8"}},
+		"X-Content-Type-Options": {Values: []string{"nosniff"}},
+	}, []byte("404 page not found\n")
 }

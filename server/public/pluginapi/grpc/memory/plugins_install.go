@@ -93,11 +93,13 @@ func readManifest(dir string) (*pluginpb.Manifest, error) {
 // 06c3769558273e30459e8cab1d38c71de1bf19d1): the bundle is unpacked into
 // a directory of its own and checked (package bundle: no path that leaves
 // it, no links or devices, bounded entries and bytes, SHA256SUMS), the
-// manifest must be valid, an installed plugin with the same id is
-// replaced only when asked, and a new plugin starts disabled. The
-// Backend's [PluginLifecycle], if any, takes the unpacked plugin, and
-// activates it when the configuration enables it; without one the
-// unpacked files are removed once checked.
+// manifest's id is checked as model.IsValidPluginId does
+// (app.plugin.invalid_id.app_error, 400), as it is: not lower-cased, and
+// no version is needed; an installed plugin with the same id is replaced
+// only when asked, and a new plugin starts disabled. The Backend's
+// [PluginLifecycle], if any, takes the unpacked plugin, and activates it
+// when the configuration enables it; without one the unpacked files are
+// removed once checked.
 func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) error {
 	ctx := stream.Context()
 	b.mu.Lock()
@@ -146,12 +148,14 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 	if err != nil {
 		return err
 	}
-	m.Id = strings.ToLower(m.GetId())
+	// extractPlugin's only check of the manifest: the id as it is, neither
+	// lower-cased nor needing a version
+	// (server/channels/app/plugin_install.go@06c37695:extractPlugin).
 	if !validPluginID.MatchString(m.GetId()) {
-		return apperror.New("model.manifest.is_valid.id.app_error", "Invalid plugin id: 3 to 190 letters, digits, '-', '_' and '.'.", "", http.StatusBadRequest)
-	}
-	if m.GetVersion() == "" {
-		return apperror.New("model.manifest.is_valid.version.app_error", "The manifest needs a version.", "", http.StatusBadRequest)
+		e := apperror.New("app.plugin.invalid_id.app_error",
+			"Invalid plugin id: 3 to 190 letters, digits, '-', '_' and '.'.", "", http.StatusBadRequest)
+		e.Where = "installPluginLocally"
+		return e
 	}
 	b.mu.Lock()
 	_, exists := b.manifests[m.GetId()]

@@ -421,8 +421,9 @@ func TestInstallPluginRefusesBadBundles(t *testing.T) {
 		{"not a tar.gz", []byte("not a tar.gz"), "app.plugin.extract.app_error", "not a readable tar.gz"},
 		{"no manifest", bundleOf(t, code), "app.plugin.extract.app_error", "no plugin.json"},
 		{"an invalid manifest", bundleOf(t, tarEntry{name: top + "/plugin.json", body: `{"id": 7}`}), "app.plugin.manifest.app_error", ""},
-		{"an invalid id", bundleOf(t, manifestEntry("x", "x", "1.0.0")), "model.manifest.is_valid.id.app_error", ""},
-		{"no version", bundleOf(t, manifestEntry(top, installedID, "")), "model.manifest.is_valid.version.app_error", ""},
+		// server/channels/app/plugin_install.go@06c37695:extractPlugin.
+		{"an invalid id", bundleOf(t, manifestEntry("x", "x", "1.0.0")), "app.plugin.invalid_id.app_error", ""},
+		{"an id with a space", bundleOf(t, manifestEntry("x", "com.example bad", "1.0.0")), "app.plugin.invalid_id.app_error", ""},
 	}
 	for _, withLifecycle := range []bool{true, false} {
 		for _, tc := range tests {
@@ -452,6 +453,34 @@ func TestInstallPluginRefusesBadBundles(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestInstallPluginTakesTheManifestAsItIs follows extractPlugin and
+// installExtractedPlugin
+// (server/channels/app/plugin_install.go@06c37695:extractPlugin), whose
+// only check of the manifest is model.IsValidPluginId: the id is kept as
+// it is, in any case, and a manifest without a version installs.
+func TestInstallPluginTakesTheManifestAsItIs(t *testing.T) {
+	tests := []struct {
+		name, id, version string
+	}{
+		{"a mixed-case id", "Com.Example.Mixed", "1.0.0"},
+		{"no version", "com.example.unversioned", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := New(FileDir(t.TempDir()))
+			defer b.Close()
+			m, err := install(b, bundleOf(t, manifestEntry("top", tc.id, tc.version)), false)
+			if err != nil || m.GetId() != tc.id || m.GetVersion() != tc.version {
+				t.Fatalf("InstallPlugin() = %v, %v; want id %q, version %q", m, err, tc.id, tc.version)
+			}
+			status, err := b.GetPluginStatus(context.Background(), &pluginpb.GetPluginStatusRequest{Id: tc.id})
+			if err != nil || status.GetStatus().GetPluginId() != tc.id {
+				t.Errorf("GetPluginStatus(%q) = %v, %v", tc.id, status, err)
+			}
+		})
 	}
 }
 
