@@ -124,9 +124,12 @@ def test_field_failures(api: Any) -> None:
     schema.color.name = "Nickname"
     with pytest.raises(mp.AlreadyExistsError):
         api.update_property_fields(g, [schema.color])
+    # PropertyService.deletePropertyField looks the field up in the group, but
+    # the store deletes it again: a deleted field is no error.
+    api.delete_property_field(g, schema.text.id)
     api.delete_property_field(g, schema.text.id)
     with pytest.raises(mp.NotFoundError):
-        api.delete_property_field(g, schema.text.id)
+        api.delete_property_field(g, UNKNOWN_ID)
     # Upstream's store counts any group id: a malformed one has no fields.
     assert api.count_property_fields("not-an-id", False) == 0
     assert api.count_property_fields_for_target("not-an-id", "", "", False) == 0
@@ -147,6 +150,10 @@ def test_search_fields_with_cursor(api: Any) -> None:
     rest = api.search_property_fields(group.id, PropertyFieldSearchOpts(per_page=3, cursor=cursor))
     assert {f.id for f in first} | {f.id for f in rest} == {f.id for f in made}
     assert len(rest) == 2
+    # The group argument replaces opts.group_id, as upstream's service does.
+    other = api.register_property_group("acme_other")
+    ignored = PropertyFieldSearchOpts(group_id=other.id, per_page=10)
+    assert len(api.search_property_fields(group.id, ignored)) == 5
 
 
 def test_values_are_typed_json(api: Any) -> None:
@@ -215,9 +222,12 @@ def test_value_failures(api: Any) -> None:
     with pytest.raises(mp.ValidationError):
         api.search_property_values(g, PropertyValueSearchOpts(per_page=-1))
     api.delete_property_value(g, nick.id)
-    with pytest.raises(mp.NotFoundError):
-        api.delete_property_value(g, nick.id)
     assert api.get_property_value(g, nick.id).delete_at > 0
+    # As SqlPropertyValueStore.Delete, which has no DeleteAt filter, a deleted
+    # value is deleted again; an unknown one is not found.
+    api.delete_property_value(g, nick.id)
+    with pytest.raises(mp.NotFoundError):
+        api.delete_property_value(g, UNKNOWN_ID)
 
 
 def test_bulk_deletes_and_options(api: Any) -> None:
@@ -230,15 +240,18 @@ def test_bulk_deletes_and_options(api: Any) -> None:
         [value(schema, schema.color, [red]), value(schema, schema.text, "C", target="v" * 26)],
         scope,
     )
+    # SqlPropertyValueStore.DeleteForTarget removes the rows for good.
     api.delete_property_values_for_target(g, "user", "v" * 26)
-    assert api.get_property_value(g, c.id).delete_at > 0
+    with pytest.raises(mp.NotFoundError):
+        api.get_property_value(g, c.id)
     api.delete_property_values_for_field(g, schema.color.id)
     assert api.get_property_value(g, b.id).delete_at > 0
     api.delete_property_value_with_options(g, a.id, scope)
     assert api.get_property_value(g, a.id).delete_at > 0
     d = api.upsert_property_value(value(schema, schema.text, "D"))
     api.delete_property_values_for_target_with_options(g, "user", TARGET, scope)
-    assert api.get_property_value(g, d.id).delete_at > 0
+    with pytest.raises(mp.NotFoundError):
+        api.get_property_value(g, d.id)
     e = api.upsert_property_value(value(schema, schema.text, "E"))
     api.delete_property_values_for_field_with_options(g, schema.text.id, scope)
     assert api.get_property_value(g, e.id).delete_at > 0
@@ -256,20 +269,26 @@ def test_bulk_deletes_and_options(api: Any) -> None:
             cursor=PropertyValueSearchCursor(property_value_id=last.id, create_at=last.create_at),
         ),
     )
-    assert len(everything) + len(after) == 5
+    # The target deletes removed a, b, c and d, the deleted ones too; e is
+    # soft-deleted.
+    assert [v.id for v in everything + after] == [e.id]
 
+    # The stores check no group id and look no field up: nothing to delete
+    # is no error, and a deleted value is deleted again.
+    api.delete_property_values_for_target("not-an-id", "user", TARGET)
+    api.delete_property_values_for_field(g, UNKNOWN_ID)
+    api.delete_property_values_for_field_with_options(g, UNKNOWN_ID, scope)
+    api.delete_property_value_with_options(g, e.id, scope)
     with pytest.raises(mp.ValidationError):
-        api.delete_property_values_for_target("not-an-id", "user", TARGET)
+        api.delete_property_values_for_target(g, "user", "")
     with pytest.raises(mp.ValidationError):
         api.delete_property_values_for_target_with_options(g, "", "", scope)
     with pytest.raises(mp.NotFoundError):
-        api.delete_property_values_for_field(g, UNKNOWN_ID)
-    with pytest.raises(mp.NotFoundError):
-        api.delete_property_values_for_field_with_options(g, UNKNOWN_ID, scope)
-    with pytest.raises(mp.NotFoundError):
-        api.delete_property_value_with_options(g, a.id, scope)
+        api.delete_property_value_with_options(g, UNKNOWN_ID, scope)
     long_scope = PropertyRequestOptions(acting_as_scope="x" * 300)
     with pytest.raises(mp.ValidationError):
         api.upsert_property_value_with_options(value(schema, schema.text, "F"), long_scope)
     with pytest.raises(mp.ValidationError):
         api.upsert_property_values_with_options([value(schema, schema.text, "F")], long_scope)
+    with pytest.raises(mp.ValidationError):
+        api.delete_property_values_for_field_with_options(g, schema.text.id, long_scope)

@@ -294,7 +294,11 @@ func (b *Backend) UpdatePropertyFields(_ context.Context, req *pluginpb.UpdatePr
 	return &pluginpb.UpdatePropertyFieldsResponse{Fields: out}, nil
 }
 
-// DeletePropertyField deletes a live field of a group and its values.
+// DeletePropertyField deletes a field of a group and its values, as
+// upstream's PropertyService.deletePropertyField: the values of the field
+// first, then the field. As upstream's stores, which set DeleteAt by id
+// without a DeleteAt filter, a field or value deleted already is deleted
+// again: it succeeds and stamps a new delete_at.
 func (b *Backend) DeletePropertyField(_ context.Context, req *pluginpb.DeletePropertyFieldRequest) (*pluginpb.DeletePropertyFieldResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -302,13 +306,10 @@ func (b *Backend) DeletePropertyField(_ context.Context, req *pluginpb.DeletePro
 	if err != nil {
 		return nil, err
 	}
-	if f.GetDeleteAt() != 0 {
-		return nil, propertyNotFound("field", req.GetFieldId())
-	}
+	b.stampValuesWhere(func(v *pluginpb.PropertyValue) bool { return v.GetFieldId() == f.GetId() })
 	f = proto.Clone(f).(*pluginpb.PropertyField)
 	f.DeleteAt = b.nowMillis()
 	b.props.fields[f.GetId()] = f
-	b.deleteValuesWhere(func(v *pluginpb.PropertyValue) bool { return v.GetFieldId() == f.GetId() })
 	return &pluginpb.DeletePropertyFieldResponse{}, nil
 }
 
@@ -331,17 +332,18 @@ type propertyPage struct {
 }
 
 // newPropertyPage validates the paging of a search: per_page of at least
-// 1, and a cursor that is unset or has an id and a create_at.
+// 1, and a cursor that is unset or has an id and the time the search runs
+// by: its create_at, or its update_at when the search has since_update_at.
 func newPropertyPage(since int64, perPage int32, cursorID string, cursorCreateAt, cursorUpdateAt int64) (propertyPage, error) {
 	if perPage < 1 {
 		return propertyPage{}, invalidParam("opts.per_page: at least 1")
 	}
-	if cursorID != "" && (!isValidID(cursorID) || cursorCreateAt <= 0) {
-		return propertyPage{}, invalidParam("opts.cursor: an id and a time")
-	}
 	p := propertyPage{since: since, cursorID: cursorID, cursorAt: cursorCreateAt, perPage: int(perPage)}
 	if since > 0 {
 		p.cursorAt = cursorUpdateAt
+	}
+	if cursorID != "" && (!isValidID(cursorID) || p.cursorAt <= 0) {
+		return propertyPage{}, invalidParam("opts.cursor: an id and a time")
 	}
 	return p, nil
 }
@@ -403,7 +405,9 @@ func (b *Backend) SearchPropertyFields(_ context.Context, req *pluginpb.SearchPr
 	if err != nil {
 		return nil, err
 	}
-	group := cmp.Or(req.GetGroupId(), o.GetGroupId())
+	// As upstream's PropertyService.searchPropertyFields, the group
+	// argument replaces opts.group_id: an empty one searches every group.
+	group := req.GetGroupId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []*pluginpb.PropertyField

@@ -214,3 +214,209 @@ func TestCountPropertyFieldsTakesAnyGroupID(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertyDeletesFollowTheStores follows upstream's stores, which
+// delete by id without a DeleteAt filter and look no field up:
+// server/channels/store/sqlstore/property_value_store.go@04e85894988e9056519d5d8a30d04ca8eec84999:SqlPropertyValueStore.Delete,
+// SqlPropertyValueStore.DeleteForField and SqlPropertyValueStore.DeleteForTarget (a hard
+// DELETE, of every group when the group id is empty), and
+// server/channels/app/properties/property_field.go@09e6d8ecf9cd70174e289da8f97d220c5481ea93:PropertyService.deletePropertyField
+// with server/channels/store/sqlstore/property_field_store.go@00aafb11483fd159139ad45b5e58496d5c29b4d8:SqlPropertyFieldStore.Delete.
+func TestPropertyDeletesFollowTheStores(t *testing.T) {
+	ctx := context.Background()
+	scope := &pluginpb.PropertyRequestOptions{ActingAsScope: "system"}
+	type setup struct {
+		w     propertyWorld
+		other propertyWorld // a second group of the same backend
+		v     *pluginpb.PropertyValue
+	}
+	newSetup := func(t *testing.T) setup {
+		w := newPropertyWorld(t)
+		g, err := w.b.RegisterPropertyGroup(ctx, &pluginpb.RegisterPropertyGroupRequest{Name: "other"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := propertyWorld{b: w.b, clock: w.clock, group: g.GetGroup().GetId()}
+		other.text = other.field(t, &pluginpb.PropertyField{GroupId: other.group, Name: "nick", Type: "text"})
+		v, err := w.b.CreatePropertyValue(ctx, &pluginpb.CreatePropertyValueRequest{Value: w.value(w.text, "t1", `"a"`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.b.CreatePropertyValue(ctx, &pluginpb.CreatePropertyValueRequest{Value: other.value(other.text, "t1", `"b"`)}); err != nil {
+			t.Fatal(err)
+		}
+		return setup{w: w, other: other, v: v.GetValue()}
+	}
+	valuesOf := func(s setup, target string) (live, all int) {
+		for _, v := range s.w.b.props.values {
+			if v.GetTargetId() == target {
+				all++
+				if v.GetDeleteAt() == 0 {
+					live++
+				}
+			}
+		}
+		return live, all
+	}
+	// twice deletes twice, a second apart, and returns both delete_at.
+	twice := func(t *testing.T, s setup, del func() error, read func() int64) (int64, int64) {
+		t.Helper()
+		if err := del(); err != nil {
+			t.Fatalf("first delete = %v", err)
+		}
+		first := read()
+		s.w.clock.Advance(time.Second)
+		if err := del(); err != nil {
+			t.Fatalf("second delete = %v; want success, as upstream's UPDATE has no DeleteAt filter", err)
+		}
+		return first, read()
+	}
+	valueDeleteAt := func(s setup) func() int64 {
+		return func() int64 { return s.w.b.props.values[s.v.GetId()].GetDeleteAt() }
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s setup)
+	}{
+		{"a deleted value is deleted again", func(t *testing.T, s setup) {
+			first, second := twice(t, s, func() error {
+				_, err := s.w.b.DeletePropertyValue(ctx, &pluginpb.DeletePropertyValueRequest{GroupId: s.w.group, ValueId: s.v.GetId()})
+				return err
+			}, valueDeleteAt(s))
+			if first == 0 || second <= first {
+				t.Errorf("delete_at = %d then %d; want a new stamp", first, second)
+			}
+		}},
+		{"with options too", func(t *testing.T, s setup) {
+			first, second := twice(t, s, func() error {
+				_, err := s.w.b.DeletePropertyValueWithOptions(ctx, &pluginpb.DeletePropertyValueWithOptionsRequest{GroupId: s.w.group, ValueId: s.v.GetId(), Options: scope})
+				return err
+			}, valueDeleteAt(s))
+			if first == 0 || second <= first {
+				t.Errorf("delete_at = %d then %d; want a new stamp", first, second)
+			}
+		}},
+		{"an unknown value or another group's is not found", func(t *testing.T, s setup) {
+			_, err := s.w.b.DeletePropertyValue(ctx, &pluginpb.DeletePropertyValueRequest{GroupId: s.w.group, ValueId: newID()})
+			wantAppErrorID(t, "DeletePropertyValue(unknown)", err, "app.property_value.get.app_error", http.StatusNotFound)
+			_, err = s.w.b.DeletePropertyValue(ctx, &pluginpb.DeletePropertyValueRequest{GroupId: s.other.group, ValueId: s.v.GetId()})
+			wantAppErrorID(t, "DeletePropertyValue(other group)", err, "app.property_value.get.app_error", http.StatusNotFound)
+		}},
+		{"a deleted field is deleted again, its values too", func(t *testing.T, s setup) {
+			fieldAt := func() int64 { return s.w.b.props.fields[s.w.text.GetId()].GetDeleteAt() }
+			first, second := twice(t, s, func() error {
+				_, err := s.w.b.DeletePropertyField(ctx, &pluginpb.DeletePropertyFieldRequest{GroupId: s.w.group, FieldId: s.w.text.GetId()})
+				return err
+			}, fieldAt)
+			if first == 0 || second <= first || valueDeleteAt(s)() != second {
+				t.Errorf("field delete_at = %d then %d, value %d; want both stamped again", first, second, valueDeleteAt(s)())
+			}
+		}},
+		{"values of an unknown field: nothing to delete", func(t *testing.T, s setup) {
+			for _, id := range []string{newID(), "not-an-id", ""} {
+				if _, err := s.w.b.DeletePropertyValuesForField(ctx, &pluginpb.DeletePropertyValuesForFieldRequest{GroupId: s.w.group, FieldId: id}); err != nil {
+					t.Errorf("DeletePropertyValuesForField(%q) = %v; want nil, as the store looks no field up", id, err)
+				}
+				if _, err := s.w.b.DeletePropertyValuesForFieldWithOptions(ctx, &pluginpb.DeletePropertyValuesForFieldWithOptionsRequest{GroupId: s.w.group, FieldId: id, Options: scope}); err != nil {
+					t.Errorf("DeletePropertyValuesForFieldWithOptions(%q) = %v; want nil", id, err)
+				}
+			}
+		}},
+		{"values of a field are stamped again", func(t *testing.T, s setup) {
+			first, second := twice(t, s, func() error {
+				_, err := s.w.b.DeletePropertyValuesForField(ctx, &pluginpb.DeletePropertyValuesForFieldRequest{GroupId: s.w.group, FieldId: s.w.text.GetId()})
+				return err
+			}, valueDeleteAt(s))
+			if first == 0 || second <= first {
+				t.Errorf("delete_at = %d then %d; want a new stamp", first, second)
+			}
+		}},
+		{"values of a target are removed, deleted ones too, in the group only", func(t *testing.T, s setup) {
+			if _, err := s.w.b.DeletePropertyValue(ctx, &pluginpb.DeletePropertyValueRequest{GroupId: s.w.group, ValueId: s.v.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.w.b.DeletePropertyValuesForTarget(ctx, &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: s.w.group, TargetType: "user", TargetId: "t1"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := s.w.b.props.values[s.v.GetId()]; ok {
+				t.Error("the deleted value of the target is still stored; want it removed")
+			}
+			if live, all := valuesOf(s, "t1"); live != 1 || all != 1 {
+				t.Errorf("values of t1 = %d live of %d; want the other group's one", live, all)
+			}
+		}},
+		{"an empty group removes the target's values in every group", func(t *testing.T, s setup) {
+			if _, err := s.w.b.DeletePropertyValuesForTargetWithOptions(ctx, &pluginpb.DeletePropertyValuesForTargetWithOptionsRequest{TargetType: "user", TargetId: "t1", Options: scope}); err != nil {
+				t.Fatal(err)
+			}
+			if _, all := valuesOf(s, "t1"); all != 0 {
+				t.Errorf("values of t1 = %d; want none", all)
+			}
+		}},
+		{"a malformed group has no values; an empty target is refused", func(t *testing.T, s setup) {
+			if _, err := s.w.b.DeletePropertyValuesForTarget(ctx, &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: "not-an-id", TargetType: "user", TargetId: "t1"}); err != nil {
+				t.Errorf("DeletePropertyValuesForTarget(malformed group) = %v; want nil", err)
+			}
+			if _, all := valuesOf(s, "t1"); all != 2 {
+				t.Errorf("values of t1 = %d; want both kept", all)
+			}
+			_, err := s.w.b.DeletePropertyValuesForTarget(ctx, &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: s.w.group, TargetType: "user"})
+			wantAppError(t, "DeletePropertyValuesForTarget(no target id)", err, http.StatusBadRequest)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newSetup(t)) })
+	}
+}
+
+// TestPropertySearchesTakeTheGroupArgument follows upstream's
+// server/channels/app/properties/property_field.go@09e6d8ecf9cd70174e289da8f97d220c5481ea93:PropertyService.searchPropertyFields,
+// which sets opts.GroupID to the group argument: opts.group_id is not
+// used, and an empty argument searches every group. Values are searched
+// the same way.
+func TestPropertySearchesTakeTheGroupArgument(t *testing.T) {
+	w := newPropertyWorld(t)
+	ctx := context.Background()
+	g, err := w.b.RegisterPropertyGroup(ctx, &pluginpb.RegisterPropertyGroupRequest{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := propertyWorld{b: w.b, clock: w.clock, group: g.GetGroup().GetId()}
+	other.text = other.field(t, &pluginpb.PropertyField{GroupId: other.group, Name: "nick", Type: "text"})
+	for _, v := range []*pluginpb.PropertyValue{w.value(w.text, "t1", `"a"`), other.value(other.text, "t1", `"b"`)} {
+		if _, err := w.b.CreatePropertyValue(ctx, &pluginpb.CreatePropertyValueRequest{Value: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name             string
+		group, optsGroup string
+		fields, values   int
+	}{
+		{"the argument", w.group, "", 2, 1},
+		{"the argument, not opts", w.group, other.group, 2, 1},
+		{"no argument: every group, whatever opts says", "", w.group, 3, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := w.b.SearchPropertyFields(ctx, &pluginpb.SearchPropertyFieldsRequest{GroupId: tt.group,
+				Opts: &pluginpb.PropertyFieldSearchOpts{GroupId: tt.optsGroup, PerPage: 10}})
+			if err != nil || len(f.GetFields()) != tt.fields {
+				t.Errorf("SearchPropertyFields = %d fields, %v; want %d", len(f.GetFields()), err, tt.fields)
+			}
+			v, err := w.b.SearchPropertyValues(ctx, &pluginpb.SearchPropertyValuesRequest{GroupId: tt.group,
+				Opts: &pluginpb.PropertyValueSearchOpts{GroupId: tt.optsGroup, PerPage: 10}})
+			if err != nil || len(v.GetValues()) != tt.values {
+				t.Errorf("SearchPropertyValues = %d values, %v; want %d", len(v.GetValues()), err, tt.values)
+			}
+		})
+	}
+	// A search by since_update_at pages by update_at: its cursor needs
+	// only that time.
+	_, err = w.b.SearchPropertyValues(ctx, &pluginpb.SearchPropertyValuesRequest{GroupId: w.group,
+		Opts: &pluginpb.PropertyValueSearchOpts{SinceUpdateAt: 1, PerPage: 10,
+			Cursor: &pluginpb.PropertyValueSearchCursor{PropertyValueId: newID(), UpdateAt: 1}}})
+	if err != nil {
+		t.Errorf("SearchPropertyValues(since, update_at cursor) = %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"unicode/utf8"
@@ -293,25 +294,24 @@ func (b *Backend) UpsertPropertyValuesWithOptions(_ context.Context, req *plugin
 	return &pluginpb.UpsertPropertyValuesWithOptionsResponse{Values: out}, nil
 }
 
-// deleteValue deletes a live value of a group. The caller holds the lock.
+// deleteValue deletes a value of a group, as upstream's
+// SqlPropertyValueStore.Delete: a value deleted already is deleted again,
+// with a new delete_at. The caller holds the lock.
 func (b *Backend) deleteValue(groupID, valueID string) error {
-	v, err := b.value(groupID, valueID)
-	if err != nil {
+	if _, err := b.value(groupID, valueID); err != nil {
 		return err
 	}
-	if v.GetDeleteAt() != 0 {
-		return propertyNotFound("value", valueID)
-	}
-	b.deleteValuesWhere(func(x *pluginpb.PropertyValue) bool { return x.GetId() == valueID })
+	b.stampValuesWhere(func(x *pluginpb.PropertyValue) bool { return x.GetId() == valueID })
 	return nil
 }
 
-// deleteValuesWhere deletes the live values that match. The caller holds
-// the lock.
-func (b *Backend) deleteValuesWhere(match func(*pluginpb.PropertyValue) bool) {
+// stampValuesWhere soft-deletes the values that match, the deleted ones
+// too: as upstream's stores, which set DeleteAt without a DeleteAt filter,
+// each gets the time of this delete. The caller holds the lock.
+func (b *Backend) stampValuesWhere(match func(*pluginpb.PropertyValue) bool) {
 	now := b.nowMillis()
 	for id, v := range b.props.values {
-		if v.GetDeleteAt() == 0 && match(v) {
+		if match(v) {
 			v = proto.Clone(v).(*pluginpb.PropertyValue)
 			v.DeleteAt = now
 			b.props.values[id] = v
@@ -342,19 +342,20 @@ func (b *Backend) DeletePropertyValueWithOptions(_ context.Context, req *pluginp
 	return &pluginpb.DeletePropertyValueWithOptionsResponse{}, nil
 }
 
-// deleteForTarget deletes the live values of a group's target; a target
-// without values is no error.
+// deleteForTarget removes the values of a target, as upstream's
+// SqlPropertyValueStore.DeleteForTarget: an empty target type or id is
+// refused; then every value of the target, deleted ones too, is removed
+// for good (a hard delete, unlike every other property delete), of the
+// group when one is given and of every group when it is empty. The group
+// id is not checked, and a target without values is no error.
 func (b *Backend) deleteForTarget(groupID, targetType, targetID string) error {
-	if !isValidID(groupID) {
-		return invalidParam("group_id")
-	}
 	if targetID == "" || targetType == "" {
 		return invalidParam("target_type and target_id")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.deleteValuesWhere(func(v *pluginpb.PropertyValue) bool {
-		return v.GetGroupId() == groupID && v.GetTargetType() == targetType && v.GetTargetId() == targetID
+	maps.DeleteFunc(b.props.values, func(_ string, v *pluginpb.PropertyValue) bool {
+		return (groupID == "" || v.GetGroupId() == groupID) && v.GetTargetType() == targetType && v.GetTargetId() == targetID
 	})
 	return nil
 }
@@ -379,15 +380,17 @@ func (b *Backend) DeletePropertyValuesForTargetWithOptions(_ context.Context, re
 	return &pluginpb.DeletePropertyValuesForTargetWithOptionsResponse{}, nil
 }
 
-// deleteForField deletes the live values of a group's field; the field
-// must exist.
+// deleteForField soft-deletes the values of a field, as upstream's
+// SqlPropertyValueStore.DeleteForField: no field is looked up and no id
+// checked; every value of the field, deleted ones too, is stamped, of the
+// group when one is given and of every group when it is empty. A field
+// without values, or no such field, is no error.
 func (b *Backend) deleteForField(groupID, fieldID string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.field(groupID, fieldID); err != nil {
-		return err
-	}
-	b.deleteValuesWhere(func(v *pluginpb.PropertyValue) bool { return v.GetFieldId() == fieldID })
+	b.stampValuesWhere(func(v *pluginpb.PropertyValue) bool {
+		return v.GetFieldId() == fieldID && (groupID == "" || v.GetGroupId() == groupID)
+	})
 	return nil
 }
 
@@ -428,7 +431,9 @@ func (b *Backend) SearchPropertyValues(_ context.Context, req *pluginpb.SearchPr
 	if err != nil {
 		return nil, err
 	}
-	group := cmp.Or(req.GetGroupId(), o.GetGroupId())
+	// As upstream's PropertyService, the group argument replaces
+	// opts.group_id: an empty one searches every group.
+	group := req.GetGroupId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []*pluginpb.PropertyValue
