@@ -245,7 +245,8 @@ def test_create_default_syncable_memberships_stops_at_a_full_team(api: Any) -> N
     )
     with pytest.raises(mp.ValidationError) as full:
         api.create_default_syncable_memberships(CreateDefaultMembershipParams())
-    assert full.value.error_id == "app.team.join_user_to_team.max_accounts.app_error"
+    # The join's refusal, as the teams domain answers it (the store's id).
+    assert full.value.error_id == "app.team.join_user_to_team.save_member.max_accounts.app_error"
 
 
 def test_delete_group_constrained_memberships(api: Any) -> None:

@@ -507,7 +507,9 @@ func (b *Backend) withGroupCounts(g *pluginpb.Group, o *pluginpb.GroupSearchOpts
 		for _, u := range members {
 			if _, ok := b.channels.member(channelID, u); ok {
 				n++
-				zones[effectiveTimezone(b.users.byID[u].user.GetTimezone())] = true
+				if zone := countedTimezone(b.users.byID[u].user.GetTimezone()); zone != "" {
+					zones[zone] = true
+				}
 			}
 		}
 		g.ChannelMemberCount = proto.Int32(n)
@@ -517,13 +519,19 @@ func (b *Backend) withGroupCounts(g *pluginpb.Group, o *pluginpb.GroupSearchOpts
 	}
 }
 
-// effectiveTimezone is the time zone a user's settings select: the
-// automatic one unless the manual one is chosen.
-func effectiveTimezone(tz map[string]string) string {
-	if tz["useAutomaticTimezone"] == "false" {
+// countedTimezone is the time zone of a user that SqlGroupStore.GetGroups
+// counts (server/channels/store/sqlstore/group_store.go@02fd78850df4dc5995999325ebf0e12e31a9edc6):
+// the automatic one when useAutomaticTimezone is "true", the manual one
+// when it is "false", and none ("") when that zone is empty or the
+// setting is neither.
+func countedTimezone(tz map[string]string) string {
+	switch tz["useAutomaticTimezone"] {
+	case "true":
+		return tz["automaticTimezone"]
+	case "false":
 		return tz["manualTimezone"]
 	}
-	return tz["automaticTimezone"]
+	return ""
 }
 
 // GetGroups returns one page of the groups that match the filters, by

@@ -562,3 +562,48 @@ func TestPermissionsFollowTheAppLayer(t *testing.T) {
 		})
 	}
 }
+
+// TestGetGroupsCountsTimezones follows the channel member time zone count
+// of server/channels/store/sqlstore/group_store.go@02fd78850df4dc5995999325ebf0e12e31a9edc6:SqlGroupStore.GetGroups:
+// COUNT(DISTINCT CASE ...) of the automatic zone when useAutomaticTimezone
+// is "true", the manual one when it is "false", each only when not empty;
+// a member with neither is not counted.
+func TestGetGroupsCountsTimezones(t *testing.T) {
+	auto := func(zone string) map[string]string {
+		return map[string]string{"useAutomaticTimezone": "true", "automaticTimezone": zone, "manualTimezone": "Europe/Paris"}
+	}
+	manual := func(zone string) map[string]string {
+		return map[string]string{"useAutomaticTimezone": "false", "automaticTimezone": "Asia/Tokyo", "manualTimezone": zone}
+	}
+	tests := []struct {
+		name       string
+		alice, bob map[string]string
+		want       int32
+	}{
+		{"two zones", auto("America/New_York"), manual("Europe/Berlin"), 2},
+		{"the same zone", auto("Europe/Berlin"), manual("Europe/Berlin"), 1},
+		{"empty zones are not counted", auto(""), manual(""), 0},
+		{"one empty", auto("America/New_York"), auto(""), 1},
+		{"no setting is not counted", map[string]string{"automaticTimezone": "Asia/Tokyo"}, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			b, ctx := w.b, context.Background()
+			g := createGroup(t, b, customGroup("zones"))
+			addToGroup(t, b, g.GetId(), w.alice.GetId(), w.bob.GetId())
+			b.mu.Lock()
+			b.users.byID[w.alice.GetId()].user.Timezone = tt.alice
+			b.users.byID[w.bob.GetId()].user.Timezone = tt.bob
+			b.mu.Unlock()
+			resp, err := b.GetGroups(ctx, &pluginpb.GetGroupsRequest{PerPage: 10, Opts: &pluginpb.GroupSearchOpts{
+				Q: "zones", IncludeChannelMemberCount: townSquareID(t, w), IncludeTimezones: true}})
+			if err != nil || len(resp.GetGroups()) != 1 {
+				t.Fatalf("GetGroups = %v, %v", resp, err)
+			}
+			if got := resp.GetGroups()[0].GetChannelMemberTimezonesCount(); got != tt.want {
+				t.Errorf("channel_member_timezones_count = %d; want %d", got, tt.want)
+			}
+		})
+	}
+}
