@@ -67,6 +67,19 @@ def test_oauth_app_failures(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as existing:
         api.create_oauth_app(OAuthApp(id=UNKNOWN_ID, creator_id=app.creator_id, name="X"))
     assert existing.value.error_id == "app.oauth.save_app.existing.app_error"
+    # OAuthApp.IsValid ends with ValidateGrantTypesAndResponseTypes: the
+    # authorization_code grant needs the code response type.
+    implicit = OAuthApp(
+        creator_id=app.creator_id,
+        name="Implicit",
+        homepage="https://ci.example.com",
+        callback_urls=["https://ci.example.com/cb"],
+        grant_types=["authorization_code"],
+        response_types=["token"],
+    )
+    with pytest.raises(mp.ValidationError) as types:
+        api.create_oauth_app(implicit)
+    assert types.value.error_id == "model.dcr.validate.incompatible_grant_response.app_error"
 
 
 def test_oauth_service_provider_off(api: Any) -> None:

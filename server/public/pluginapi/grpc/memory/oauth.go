@@ -60,8 +60,7 @@ func callbackURLsLen(urls []string) int {
 
 // validateOAuthApp checks a as model.OAuthApp.IsValid does, in its order
 // (server/public/model/oauth.go@1246420b0a8b0b557162417c222f7557aac2020d
-// OAuthApp.IsValid). The compatibility of grant and response types is not
-// checked.
+// OAuthApp.IsValid), the compatibility of grant and response types last.
 func validateOAuthApp(a *pluginpb.OAuthApp) error {
 	switch {
 	case !isValidID(a.GetId()):
@@ -101,6 +100,26 @@ func validateOAuthApp(a *pluginpb.OAuthApp) error {
 		return invalidOAuthApp("client_uri", "Invalid client URI: an absolute http or https URL.")
 	case a.GetLogoUri() != "" && !isValidHTTPURL(a.GetLogoUri()):
 		return invalidOAuthApp("logo_uri", "Invalid logo URI: an absolute http or https URL.")
+	case len(a.GetGrantTypes()) > 0 && len(a.GetResponseTypes()) > 0:
+		return checkGrantAndResponseTypes(a.GetGrantTypes(), a.GetResponseTypes())
+	}
+	return nil
+}
+
+// checkGrantAndResponseTypes checks that each grant type has a response
+// type it works with, as model.ValidateGrantTypesAndResponseTypes does
+// (server/public/model/oauth_dcr.go@1246420b0a8b0b557162417c222f7557aac2020d):
+// authorization_code needs the code response type, refresh_token needs
+// none, and any other grant type works with none, so it is refused.
+func checkGrantAndResponseTypes(grantTypes, responseTypes []string) error {
+	for _, g := range grantTypes {
+		if g == "refresh_token" || g == "authorization_code" && slices.Contains(responseTypes, "code") {
+			continue
+		}
+		e := apperror.New("model.dcr.validate.incompatible_grant_response.app_error",
+			"The grant type "+g+" has no compatible response type.", "grant_type="+g, http.StatusBadRequest)
+		e.Where = "ValidateGrantTypesAndResponseTypes"
+		return e
 	}
 	return nil
 }

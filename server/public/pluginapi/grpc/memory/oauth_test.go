@@ -143,3 +143,60 @@ func TestOAuthAppsFollowTheAppLayer(t *testing.T) {
 		wantAppErrorID(t, "DeleteOAuthApp(off)", err, "api.oauth.allow_oauth.turn_off.app_error", http.StatusNotImplemented)
 	})
 }
+
+// TestOAuthGrantAndResponseTypes follows the last check of
+// server/public/model/oauth.go@1246420b0a8b0b557162417c222f7557aac2020d:OAuthApp.IsValid,
+// server/public/model/oauth_dcr.go@1246420b0a8b0b557162417c222f7557aac2020d:ValidateGrantTypesAndResponseTypes:
+// when both lists are set (PreSave fills empty ones on create), each grant
+// type but refresh_token needs a compatible response type, and only
+// authorization_code with code is compatible.
+func TestOAuthGrantAndResponseTypes(t *testing.T) {
+	ctx := context.Background()
+	const incompatible = "model.dcr.validate.incompatible_grant_response.app_error"
+	tests := []struct {
+		name              string
+		grants, responses []string
+		wantID            string // "" for success
+	}{
+		{"the defaults", nil, nil, ""},
+		{"code flow", []string{"authorization_code"}, []string{"code"}, ""},
+		{"refresh only, any response type", []string{"refresh_token"}, []string{"token"}, ""},
+		{"refresh only, default response type", []string{"refresh_token"}, nil, ""},
+		{"code flow without code", []string{"authorization_code"}, []string{"token"}, incompatible},
+		{"an unknown grant type", []string{"client_credentials"}, nil, incompatible},
+		{"implicit", []string{"implicit", "refresh_token"}, []string{"token", "code"}, incompatible},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			a := &pluginpb.OAuthApp{CreatorId: newID(), Name: "CI", Homepage: "https://ci.example.com",
+				CallbackUrls: []string{"https://ci.example.com/cb"}, GrantTypes: tt.grants, ResponseTypes: tt.responses}
+			_, err := b.CreateOAuthApp(ctx, &pluginpb.CreateOAuthAppRequest{App: a})
+			if tt.wantID == "" {
+				if err != nil {
+					t.Errorf("CreateOAuthApp = %v", err)
+				}
+				return
+			}
+			wantAppErrorID(t, "CreateOAuthApp", err, tt.wantID, http.StatusBadRequest)
+			// Updating checks the types the request carries.
+			a.GrantTypes, a.ResponseTypes = nil, nil
+			created, err := b.CreateOAuthApp(ctx, &pluginpb.CreateOAuthAppRequest{App: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := proto.Clone(created.GetApp()).(*pluginpb.OAuthApp)
+			in.GrantTypes, in.ResponseTypes = tt.grants, typesOr(tt.responses, []string{"code"})
+			_, err = b.UpdateOAuthApp(ctx, &pluginpb.UpdateOAuthAppRequest{App: in})
+			wantAppErrorID(t, "UpdateOAuthApp", err, tt.wantID, http.StatusBadRequest)
+		})
+	}
+}
+
+// typesOr returns s, or orElse when s is empty.
+func typesOr(s, orElse []string) []string {
+	if len(s) == 0 {
+		return orElse
+	}
+	return s
+}
