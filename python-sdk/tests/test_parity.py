@@ -122,6 +122,8 @@ NO_FAILURE_PATH = {
     "GetPluginID": "takes no input",
     "PublishPluginClusterEvent": "one node has no peers: upstream returns nil without a cluster",
     "PublishUserTyping": "App.PublishUserTyping checks no id, looks nothing up and returns nil",
+    "UnregisterPluginForSharedChannels": "App.UnregisterPluginForSharedChannels deletes the"
+    " plugin's remotes, if any: any plugin id, an empty one too, succeeds",
     "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails only on a nil"
     " notification, which the SDK cannot send",
     "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
