@@ -51,7 +51,8 @@ def test_reaction_failures(api: Any) -> None:
     with pytest.raises(mp.NotFoundError):
         api.remove_reaction(Reaction(user_id=room.bob.id, post_id=UNKNOWN_ID, emoji_name="smile"))
     # The user is not looked up, and removing checks no field: both succeed.
-    assert api.add_reaction(Reaction(user_id=UNKNOWN_ID, post_id=post.id, emoji_name="smile")).user_id == UNKNOWN_ID
+    stranger = api.add_reaction(Reaction(user_id=UNKNOWN_ID, post_id=post.id, emoji_name="smile"))
+    assert stranger.user_id == UNKNOWN_ID
     api.remove_reaction(Reaction(user_id="bad", post_id=post.id, emoji_name="no spaces"))
     # GetForPost checks no post id.
     assert api.get_reactions("bad") == []
