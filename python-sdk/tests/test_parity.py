@@ -138,6 +138,17 @@ NO_FAILURE_PATH = {
     " as SqlGroupStore.GetByUser",
     "GetGroupSyncables": "no group lookup: an unknown group or type has no links,"
     " as SqlGroupStore.GetAllGroupSyncablesByGroupId",
+    "HasPermissionTo": "App.HasPermissionTo answers false for any user or permission,"
+    " an empty one included",
+    "HasPermissionToTeam": "App.HasPermissionToTeam answers false for any user, team or"
+    " permission, an empty one included",
+    "HasPermissionToChannel": "App.HasPermissionToChannel answers false for any user,"
+    " channel or permission, an empty one included",
+    "RolesGrantPermission": "App.RolesGrantPermission answers false for unknown roles and"
+    " an empty permission",
+    "LogAuditRec": "upstream returns nothing: App.LogAuditRecWithLevel writes any record",
+    "LogAuditRecWithLevel": "upstream returns nothing: App.LogAuditRecWithLevel writes any"
+    " record at any level",
 }
 
 
