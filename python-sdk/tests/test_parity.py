@@ -84,6 +84,8 @@ NO_FAILURE_PATH = {
     "GetTeamStats": "no team lookup: an unknown team has zero counts, as App.GetTeamStats",
     "GetTeamsForUser": "no user lookup: an unknown user has no teams, as GetTeamsByUserId",
     "GetTeamsUnreadForUser": "no user lookup: an unknown user has none, as upstream's app",
+    "GetChannelSidebarCategories": "no lookup: a non-member has no categories, as the store's"
+    " getSidebarCategoriesT joins the team and the membership",
     "CreateTeamMembersGracefully": "each user's failure (a missing team too) is in the answer",
     "GetUsersByIds": "unknown ids are skipped, as upstream skips them",
     "GetUsersByUsernames": "unknown names are skipped, as upstream skips them",
