@@ -175,8 +175,10 @@ def test_user_errors(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as invalid:
         api.create_user(User(username="Not Valid!", email="x@example.com", password="passw0rd!"))
     assert invalid.value.error_id == "model.user.is_valid.username.app_error"
+    # SqlUserStore.GetAllProfiles takes active with inactive (inactive wins);
+    # negative paging is the contract's refusal.
     with pytest.raises(mp.ValidationError):
-        api.get_users(UserGetOptions(active=True, inactive=True, per_page=5))
+        api.get_users(UserGetOptions(page=-1, per_page=5))
     # A malformed id is a miss, as App.GetUser answers: the id check is the
     # REST handler's (server/channels/app/user.go@83b7daaffe3eb7318b7d86f2bafc6ac59c46c8d1).
     with pytest.raises(mp.NotFoundError) as malformed:
