@@ -70,6 +70,10 @@ def test_shared_channels_are_off_by_default(api: Any) -> None:
             )
         )
     assert off.value.error_id == "api.command_share.service_disabled"
+    # App.SyncSharedChannel checks the service alone.
+    with pytest.raises(mp.ValidationError) as sync_off:
+        api.sync_shared_channel(room.town.id)
+    assert sync_off.value.error_id == "api.command_share.service_disabled"
 
 
 def test_register_and_unregister(api: Any, go_server: GoServer) -> None:
@@ -82,20 +86,24 @@ def test_register_and_unregister(api: Any, go_server: GoServer) -> None:
         RegisterPluginOpts(display_name="Second", plugin_id=PLUGIN_ID)
     )
     assert second != bridge.remote_id
+    # App.UnregisterPluginRemoteForSharedChannels: a deleted remote is no error.
+    api.unregister_plugin_remote_for_shared_channels(second)
     api.unregister_plugin_remote_for_shared_channels(second)
     with pytest.raises(mp.NotFoundError):
-        api.unregister_plugin_remote_for_shared_channels(second)
+        api.unregister_plugin_remote_for_shared_channels(UNKNOWN_ID)
     api.unregister_plugin_for_shared_channels(PLUGIN_ID)
-    with pytest.raises(mp.NotFoundError):
+    # Service.InviteRemoteToChannel: a deleted remote is invalid, a 500.
+    with pytest.raises(mp.InternalError) as gone:
         api.invite_remote_to_channel(
             bridge.channel.id, bridge.remote_id, bridge.room.alice.id, True
         )
+    assert gone.value.error_id == "api.command_share.remote_id_invalid.error"
     registered = go_server.events("shared_channels_register", at_least=3)
     assert registered[0]["data"]["opts"]["display_name"] == "Bridge"
     with pytest.raises(mp.ValidationError):
         api.register_plugin_for_shared_channels(RegisterPluginOpts(plugin_id=PLUGIN_ID))
-    with pytest.raises(mp.ValidationError):
-        api.unregister_plugin_for_shared_channels("")
+    # App.UnregisterPluginForSharedChannels: a plugin with no remote is no error.
+    api.unregister_plugin_for_shared_channels("")
 
 
 def test_share_update_unshare(api: Any) -> None:
@@ -137,10 +145,9 @@ def test_share_update_unshare(api: Any) -> None:
 def test_invite_cursor_sync_uninvite(api: Any, go_server: GoServer) -> None:
     bridge = make_bridge(api, invite=False)
     channel, remote, alice = bridge.channel, bridge.remote_id, bridge.room.alice
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError) as not_shared:
         api.invite_remote_to_channel(channel.id, remote, alice.id, False)
-    with pytest.raises(mp.ValidationError):
-        api.sync_shared_channel(channel.id)
+    assert not_shared.value.error_id == "api.command_share.channel_not_shared.error"
     api.invite_remote_to_channel(channel.id, remote, alice.id, True)
     assert api.get_channel(channel.id).shared
     cursor = GetPostsSinceForSyncCursor(last_post_create_at=5, last_post_create_id=UNKNOWN_ID)
@@ -152,13 +159,12 @@ def test_invite_cursor_sync_uninvite(api: Any, go_server: GoServer) -> None:
     assert moved["data"]["cursor"]["last_post_create_id"] == UNKNOWN_ID
     [synced] = go_server.events("shared_channel_sync", at_least=1)
     assert synced["data"]["channel_id"] == channel.id
-    with pytest.raises(mp.ValidationError):
-        api.update_shared_channel_cursor(
-            channel.id, remote, GetPostsSinceForSyncCursor(last_post_create_id="bad")
-        )
+    # The last remote uninvited, the channel is unshared.
     api.uninvite_remote_from_channel(channel.id, remote)
-    with pytest.raises(mp.NotFoundError):
+    assert not api.get_channel(channel.id).shared
+    with pytest.raises(mp.InternalError) as twice:
         api.uninvite_remote_from_channel(channel.id, remote)
+    assert twice.value.error_id == "api.command_share.channel_remote_id_not_exists"
     with pytest.raises(mp.NotFoundError):
         api.update_shared_channel_cursor(channel.id, remote, cursor)
 

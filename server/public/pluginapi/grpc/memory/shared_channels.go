@@ -140,25 +140,30 @@ func (b *Backend) RegisterPluginForSharedChannels(ctx context.Context, req *plug
 	return &pluginpb.RegisterPluginForSharedChannelsResponse{RemoteId: rc.GetRemoteId()}, nil
 }
 
-// deleteRemote deletes a remote and ends its invitations. The caller holds
-// the lock.
+// deleteRemote deletes a remote and ends its invitations; a channel left
+// with no remote is unshared, as App.DeleteRemoteCluster
+// (server/channels/app/remote_cluster.go@0c456385). The caller holds the
+// lock.
 func (b *Backend) deleteRemote(rc *pluginpb.RemoteCluster) {
 	rc = proto.Clone(rc).(*pluginpb.RemoteCluster)
 	rc.DeleteAt = b.nowMillis()
 	b.shared.remotes[rc.GetRemoteId()] = rc
+	var left []string
 	for k := range b.shared.invites {
 		if k.user == rc.GetRemoteId() {
 			delete(b.shared.invites, k)
+			left = append(left, k.container)
 		}
+	}
+	for _, channelID := range left {
+		b.unshareIfNoRemotes(channelID)
 	}
 }
 
 // UnregisterPluginForSharedChannels deletes every remote of a plugin; a
-// plugin without one is no error.
+// plugin without one, an empty id too, is no error, as
+// App.UnregisterPluginForSharedChannels (remote_cluster.go@0c456385).
 func (b *Backend) UnregisterPluginForSharedChannels(ctx context.Context, req *pluginpb.UnregisterPluginForSharedChannelsRequest) (*pluginpb.UnregisterPluginForSharedChannelsResponse, error) {
-	if req.GetPluginId() == "" {
-		return nil, invalidParam("plugin_id")
-	}
 	b.mu.Lock()
 	for _, rc := range b.shared.remotes {
 		if rc.GetPluginId() == req.GetPluginId() && rc.GetDeleteAt() == 0 {
@@ -171,15 +176,20 @@ func (b *Backend) UnregisterPluginForSharedChannels(ctx context.Context, req *pl
 }
 
 // UnregisterPluginRemoteForSharedChannels deletes one remote of this
-// plugin; another plugin's remote is refused.
+// plugin, as App.UnregisterPluginRemoteForSharedChannels
+// (remote_cluster.go@0c456385): any id is looked up, deleted remotes
+// included; another plugin's remote is refused; a deleted one is no error.
 func (b *Backend) UnregisterPluginRemoteForSharedChannels(ctx context.Context, req *pluginpb.UnregisterPluginRemoteForSharedChannelsRequest) (*pluginpb.UnregisterPluginRemoteForSharedChannelsResponse, error) {
 	b.mu.Lock()
-	rc, err := b.liveRemote(req.GetRemoteId())
-	if err == nil && rc.GetPluginId() != b.caller(ctx) {
+	rc, ok := b.shared.remotes[req.GetRemoteId()]
+	var err error
+	switch {
+	case !ok:
+		err = remoteNotFound(req.GetRemoteId())
+	case rc.GetPluginId() != b.caller(ctx):
 		err = apperror.New("app.remote_cluster.plugin_mismatch", "The remote belongs to another plugin.",
 			"remote_id="+req.GetRemoteId(), http.StatusForbidden)
-	}
-	if err == nil {
+	case rc.GetDeleteAt() == 0:
 		b.deleteRemote(rc)
 	}
 	b.mu.Unlock()
@@ -270,7 +280,9 @@ func (b *Backend) ShareChannel(_ context.Context, req *pluginpb.ShareChannelRequ
 }
 
 // UpdateSharedChannel changes a share's name, display name, purpose,
-// header, home and readonly; the channel, team, creator and times stay.
+// header, home and readonly; the channel, team, creator and times stay. As
+// sharedchannel.Service.UpdateSharedChannel (service_api.go@9ce78308), the
+// channel is looked up first.
 func (b *Backend) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateSharedChannelRequest) (*pluginpb.UpdateSharedChannelResponse, error) {
 	in := req.GetSharedChannel()
 	if in == nil {
@@ -279,6 +291,9 @@ func (b *Backend) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateSha
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.sharedChannelsOff(); err != nil {
+		return nil, err
+	}
+	if _, err := b.channel(in.GetChannelId()); err != nil {
 		return nil, err
 	}
 	old, ok := b.shared.shares[in.GetChannelId()]
@@ -311,6 +326,13 @@ func (b *Backend) UnshareChannel(_ context.Context, req *pluginpb.UnshareChannel
 	if _, ok := b.shared.shares[c.GetId()]; !ok {
 		return &pluginpb.UnshareChannelResponse{Unshared: false}, nil
 	}
+	b.unshare(c)
+	return &pluginpb.UnshareChannelResponse{Unshared: true}, nil
+}
+
+// unshare deletes a channel's share and invitations and clears its shared
+// flag. The caller holds the lock.
+func (b *Backend) unshare(c *pluginpb.Channel) {
 	delete(b.shared.shares, c.GetId())
 	for k := range b.shared.invites {
 		if k.container == c.GetId() {
@@ -320,7 +342,23 @@ func (b *Backend) UnshareChannel(_ context.Context, req *pluginpb.UnshareChannel
 	c = proto.Clone(c).(*pluginpb.Channel)
 	c.Shared = proto.Bool(false)
 	b.channels.put(c)
-	return &pluginpb.UnshareChannelResponse{Unshared: true}, nil
+}
+
+// unshareIfNoRemotes unshares a shared channel that no remote is invited
+// to any more, as sharedchannel.Service.unshareChannelIfNoActiveRemotes
+// (service_api.go@0000e54a). The caller holds the lock.
+func (b *Backend) unshareIfNoRemotes(channelID string) {
+	if _, shared := b.shared.shares[channelID]; !shared {
+		return
+	}
+	for k := range b.shared.invites {
+		if k.container == channelID {
+			return
+		}
+	}
+	if c, err := b.channel(channelID); err == nil {
+		b.unshare(c)
+	}
 }
 
 // invite returns the invitation of a remote to a shared channel. The
@@ -344,26 +382,22 @@ func (b *Backend) invite(channelID, remoteID string) (*channelRemote, error) {
 }
 
 // UpdateSharedChannelCursor records how far a remote has synced a channel.
+// As App.UpdateSharedChannelCursor (shared_channel.go@01e0e121), only the
+// invitation is looked up: no service, channel or cursor check.
 func (b *Backend) UpdateSharedChannelCursor(ctx context.Context, req *pluginpb.UpdateSharedChannelCursorRequest) (*pluginpb.UpdateSharedChannelCursorResponse, error) {
 	cur := req.GetCursor()
 	if cur == nil {
-		return nil, invalidParam("cursor")
-	}
-	if cur.GetLastPostCreateId() != "" && !isValidID(cur.GetLastPostCreateId()) {
-		return nil, invalidParam("cursor.last_post_create_id")
-	}
-	if cur.GetLastPostUpdateId() != "" && !isValidID(cur.GetLastPostUpdateId()) {
-		return nil, invalidParam("cursor.last_post_update_id")
+		cur = &pluginpb.GetPostsSinceForSyncCursor{}
 	}
 	b.mu.Lock()
-	err := b.sharedChannelsOff()
-	var inv *channelRemote
-	if err == nil {
-		inv, err = b.invite(req.GetChannelId(), req.GetRemoteId())
-	}
-	if err == nil {
+	inv, ok := b.shared.invites[membershipKey{req.GetChannelId(), req.GetRemoteId()}]
+	var err error
+	if ok {
 		inv.cursor = proto.Clone(cur).(*pluginpb.GetPostsSinceForSyncCursor)
 		inv.updateAt = b.nowMillis()
+	} else {
+		err = apperror.New("app.shared_channel.remote_not_invited", "The remote is not invited to the channel.",
+			"channel_id="+req.GetChannelId()+" remote_id="+req.GetRemoteId(), http.StatusNotFound)
 	}
 	b.mu.Unlock()
 	if err != nil {
@@ -374,16 +408,11 @@ func (b *Backend) UpdateSharedChannelCursor(ctx context.Context, req *pluginpb.U
 }
 
 // SyncSharedChannel records a request to send a shared channel's changes
-// to its remotes.
+// to its remotes. As App.SyncSharedChannel (shared_channel.go@01e0e121),
+// only the service is checked: the channel is not looked up.
 func (b *Backend) SyncSharedChannel(ctx context.Context, req *pluginpb.SyncSharedChannelRequest) (*pluginpb.SyncSharedChannelResponse, error) {
 	b.mu.Lock()
 	err := b.sharedChannelsOff()
-	if err == nil {
-		_, err = b.channel(req.GetChannelId())
-	}
-	if _, shared := b.shared.shares[req.GetChannelId()]; err == nil && !shared {
-		err = channelNotShared(req.GetChannelId())
-	}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -405,50 +434,60 @@ func (b *Backend) InviteRemoteToChannel(ctx context.Context, req *pluginpb.Invit
 	return &pluginpb.InviteRemoteToChannelResponse{}, nil
 }
 
-// inviteRemote does the work of InviteRemoteToChannel. The caller holds the
-// lock.
+// inviteRemote does the work of InviteRemoteToChannel, in the order of
+// sharedchannel.Service.InviteRemoteToChannel
+// (server/platform/services/sharedchannel/service_api.go@9ce78308): an
+// invited remote is no error, before any other check; the channel is shared
+// if asked (api.command_share.share_channel.error) or must be shared
+// (api.command_share.channel_not_shared.error); the remote must be live
+// (api.command_share.remote_id_invalid.error, 500) and the channel homed
+// here (api.command_share.channel_invite_not_home.error). The user is not
+// looked up. The caller holds the lock.
 func (b *Backend) inviteRemote(req *pluginpb.InviteRemoteToChannelRequest) error {
 	if err := b.sharedChannelsOff(); err != nil {
 		return err
 	}
-	c, err := b.channel(req.GetChannelId())
-	if err != nil {
-		return err
+	key := membershipKey{req.GetChannelId(), req.GetRemoteId()}
+	if _, ok := b.shared.invites[key]; ok {
+		return nil
 	}
-	if _, err := b.user(req.GetUserId()); err != nil {
-		return err
-	}
-	if _, err := b.liveRemote(req.GetRemoteId()); err != nil {
-		return err
-	}
-	if _, shared := b.shared.shares[c.GetId()]; !shared {
-		if !req.GetShareIfNotShared() {
-			return channelNotShared(c.GetId())
+	if req.GetShareIfNotShared() {
+		if _, err := b.shareChannel(&pluginpb.SharedChannel{ChannelId: req.GetChannelId(), CreatorId: req.GetUserId(), Home: true}); err != nil {
+			return apperror.New("api.command_share.share_channel.error", "Unable to share the channel.", err.Error(), http.StatusBadRequest)
 		}
-		if _, err := b.shareChannel(&pluginpb.SharedChannel{
-			ChannelId: c.GetId(), Home: true, ShareName: c.GetName(), ShareDisplayName: c.GetDisplayName(),
-			SharePurpose: c.GetPurpose(), ShareHeader: c.GetHeader(), CreatorId: req.GetUserId(),
-		}); err != nil {
-			return err
-		}
+	} else if _, shared := b.shared.shares[req.GetChannelId()]; !shared {
+		return apperror.New("api.command_share.channel_not_shared.error", "The channel is not shared.",
+			"channel_id="+req.GetChannelId(), http.StatusBadRequest)
 	}
-	key := membershipKey{c.GetId(), req.GetRemoteId()}
-	if _, ok := b.shared.invites[key]; !ok {
-		now := b.nowMillis()
-		b.shared.invites[key] = &channelRemote{creatorID: req.GetUserId(), createAt: now, updateAt: now}
+	if rc, ok := b.shared.remotes[req.GetRemoteId()]; !ok || rc.GetDeleteAt() != 0 {
+		return apperror.New("api.command_share.remote_id_invalid.error", "Invalid remote id.",
+			"remote_id="+req.GetRemoteId(), http.StatusInternalServerError)
 	}
+	if !b.shared.shares[req.GetChannelId()].GetHome() {
+		return apperror.New("api.command_share.channel_invite_not_home.error",
+			"A channel shared from a remote cannot be shared with another remote.", "", http.StatusBadRequest)
+	}
+	now := b.nowMillis()
+	b.shared.invites[key] = &channelRemote{creatorID: req.GetUserId(), createAt: now, updateAt: now}
 	return nil
 }
 
-// UninviteRemoteFromChannel ends a remote's invitation to a channel.
+// UninviteRemoteFromChannel ends a remote's invitation to a channel, as
+// sharedchannel.Service.UninviteRemoteFromChannel (service_api.go@0000e54a):
+// no invitation, whatever is missing, is
+// api.command_share.channel_remote_id_not_exists (500); a channel left
+// with no remote is unshared.
 func (b *Backend) UninviteRemoteFromChannel(ctx context.Context, req *pluginpb.UninviteRemoteFromChannelRequest) (*pluginpb.UninviteRemoteFromChannelResponse, error) {
 	b.mu.Lock()
 	err := b.sharedChannelsOff()
-	if err == nil {
-		_, err = b.invite(req.GetChannelId(), req.GetRemoteId())
+	key := membershipKey{req.GetChannelId(), req.GetRemoteId()}
+	if _, ok := b.shared.invites[key]; err == nil && !ok {
+		err = apperror.New("api.command_share.channel_remote_id_not_exists", "The remote is not invited to the channel.",
+			"remote_id="+req.GetRemoteId(), http.StatusInternalServerError)
 	}
 	if err == nil {
-		delete(b.shared.invites, membershipKey{req.GetChannelId(), req.GetRemoteId()})
+		delete(b.shared.invites, key)
+		b.unshareIfNoRemotes(req.GetChannelId())
 	}
 	b.mu.Unlock()
 	if err != nil {

@@ -187,8 +187,6 @@ func TestInviteCursorAndSync(t *testing.T) {
 	_, err := w.b.InviteRemoteToChannel(ctx, &pluginpb.InviteRemoteToChannelRequest{
 		ChannelId: w.channel.GetId(), RemoteId: w.remoteID, UserId: w.alice.GetId()})
 	wantAppError(t, "InviteRemoteToChannel(not shared)", err, http.StatusBadRequest)
-	_, err = w.b.SyncSharedChannel(ctx, &pluginpb.SyncSharedChannelRequest{ChannelId: w.channel.GetId()})
-	wantAppError(t, "SyncSharedChannel(not shared)", err, http.StatusBadRequest)
 	w.invite(t)
 
 	cursor := &pluginpb.GetPostsSinceForSyncCursor{LastPostCreateAt: 5, LastPostCreateId: newID()}
@@ -219,7 +217,78 @@ func TestInviteCursorAndSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.b.UninviteRemoteFromChannel(ctx, &pluginpb.UninviteRemoteFromChannelRequest{ChannelId: w.channel.GetId(), RemoteId: w.remoteID})
-	wantAppError(t, "UninviteRemoteFromChannel(twice)", err, http.StatusNotFound)
+	wantAppErrorID(t, "UninviteRemoteFromChannel(twice)", err, "api.command_share.channel_remote_id_not_exists", http.StatusInternalServerError)
+}
+
+// TestSharedChannelsFollowTheService checks the invitations against
+// sharedchannel.Service.InviteRemoteToChannel
+// (server/platform/services/sharedchannel/service_api.go@9ce78308) and
+// UninviteRemoteFromChannel with unshareChannelIfNoActiveRemotes
+// (service_api.go@0000e54a), App.SyncSharedChannel and
+// App.UpdateSharedChannelCursor (server/channels/app/shared_channel.go@01e0e121)
+// and App.DeleteRemoteCluster (server/channels/app/remote_cluster.go@0c456385).
+func TestSharedChannelsFollowTheService(t *testing.T) {
+	w := newSharedWorld(t)
+	ctx := context.Background()
+	invite := func(channelID, remoteID, userID string, share bool) error {
+		_, err := w.b.InviteRemoteToChannel(ctx, &pluginpb.InviteRemoteToChannelRequest{
+			ChannelId: channelID, RemoteId: remoteID, UserId: userID, ShareIfNotShared: share})
+		return err
+	}
+	tests := []struct {
+		name                        string
+		channelID, remoteID, userID string
+		share                       bool
+		id                          string
+		status                      int
+	}{
+		{"not shared", w.channel.GetId(), w.remoteID, w.alice.GetId(), false, "api.command_share.channel_not_shared.error", http.StatusBadRequest},
+		{"no channel to share", newID(), w.remoteID, w.alice.GetId(), true, "api.command_share.share_channel.error", http.StatusBadRequest},
+		{"unknown remote", w.channel.GetId(), newID(), w.alice.GetId(), true, "api.command_share.remote_id_invalid.error", http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		wantAppErrorID(t, "InviteRemoteToChannel("+tt.name+")", invite(tt.channelID, tt.remoteID, tt.userID, tt.share), tt.id, tt.status)
+	}
+	// The user is not looked up; an invited remote is no error, before
+	// any other check.
+	if err := invite(w.channel.GetId(), w.remoteID, newID(), true); err != nil {
+		t.Fatalf("InviteRemoteToChannel(unknown user) = %v", err)
+	}
+	if err := invite(w.channel.GetId(), w.remoteID, "", false); err != nil {
+		t.Errorf("InviteRemoteToChannel(invited again) = %v", err)
+	}
+	// Sync looks nothing up; the cursor needs the invitation only.
+	if _, err := w.b.SyncSharedChannel(ctx, &pluginpb.SyncSharedChannelRequest{ChannelId: "unknown"}); err != nil {
+		t.Errorf("SyncSharedChannel(unknown) = %v", err)
+	}
+	if _, err := w.b.UpdateSharedChannelCursor(ctx, &pluginpb.UpdateSharedChannelCursorRequest{ChannelId: w.channel.GetId(), RemoteId: w.remoteID,
+		Cursor: &pluginpb.GetPostsSinceForSyncCursor{LastPostCreateId: "not an id"}}); err != nil {
+		t.Errorf("UpdateSharedChannelCursor(any cursor) = %v", err)
+	}
+	// The last remote uninvited: the channel is unshared.
+	if _, err := w.b.UninviteRemoteFromChannel(ctx, &pluginpb.UninviteRemoteFromChannelRequest{ChannelId: w.channel.GetId(), RemoteId: w.remoteID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, shared := w.b.shared.shares[w.channel.GetId()]; shared {
+		t.Errorf("a channel left with no remote is still shared")
+	}
+	// A deleted remote: its channels left with no remote are unshared,
+	// and unregistering it again is no error.
+	if err := invite(w.channel.GetId(), w.remoteID, w.alice.GetId(), true); err != nil {
+		t.Fatal(err)
+	}
+	req := &pluginpb.UnregisterPluginRemoteForSharedChannelsRequest{RemoteId: w.remoteID}
+	for range 2 {
+		if _, err := w.b.UnregisterPluginRemoteForSharedChannels(ctx, req); err != nil {
+			t.Fatalf("UnregisterPluginRemoteForSharedChannels = %v", err)
+		}
+	}
+	if _, shared := w.b.shared.shares[w.channel.GetId()]; shared {
+		t.Errorf("a channel whose only remote was deleted is still shared")
+	}
+	if _, err := w.b.UnregisterPluginForSharedChannels(ctx, &pluginpb.UnregisterPluginForSharedChannelsRequest{}); err != nil {
+		t.Errorf("UnregisterPluginForSharedChannels(no plugin id) = %v", err)
+	}
 }
 
 func TestReceiveSharedChannelSyncMsg(t *testing.T) {
