@@ -58,8 +58,12 @@ def test_get_bots(api: Any) -> None:
     assert [b.username for b in mine] == ["zeta"]
     assert api.get_bots(BotGetOptions(only_orphaned=True, per_page=10)) == []
     api.update_user_active(owner.id, False)
-    orphans = api.get_bots(BotGetOptions(only_orphaned=True, per_page=10))
+    # App.UpdateActive deactivates the owner's bots too
+    # (ServiceSettings.DisableBotsWhenOwnerIsDeactivated is on by default).
+    assert api.get_bots(BotGetOptions(only_orphaned=True, per_page=10)) == []
+    orphans = api.get_bots(BotGetOptions(only_orphaned=True, include_deleted=True, per_page=10))
     assert [b.username for b in orphans] == ["zeta"]
+    assert orphans[0].delete_at > 0
     with pytest.raises(mp.ValidationError):
         api.get_bots(BotGetOptions(page=-1, per_page=10))
 
@@ -76,3 +80,13 @@ def test_ensure_bot_user(api: Any) -> None:
     assert api.ensure_bot_user(Bot(username="person")) == person.id
     with pytest.raises(mp.ValidationError):
         api.ensure_bot_user(Bot(display_name="no name"))
+
+
+def test_update_bot_active_deactivates_a_person_first(api: Any) -> None:
+    person = api.create_user(new_user("person"))
+    # App.UpdateBotActive runs App.UpdateActive on the user before the bot
+    # store answers (bot.go@0bc448c3): the person is deactivated, then 404.
+    with pytest.raises(mp.NotFoundError) as miss:
+        api.update_bot_active(person.id, False)
+    assert miss.value.error_id == "store.sql_bot.get.missing.app_error"
+    assert api.get_user(person.id).delete_at > 0

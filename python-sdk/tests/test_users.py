@@ -17,6 +17,7 @@ import pytest
 import mattermost_plugin as mp
 from mattermost_plugin.models import (
     CustomStatus,
+    Session,
     Team,
     User,
     UserAuth,
@@ -57,16 +58,22 @@ def test_account_method_failures(api: Any) -> None:
         api.update_user(alice)
 
 
-def test_get_users_filters_by_team_and_channel(api: Any) -> None:
+def test_get_users_reads_only_roles_and_activity(api: Any) -> None:
     alice, bob, carol = (api.create_user(new_user(n)) for n in ("alice", "bob", "carol"))
     team = team_of(api, alice, bob)
+    api.update_user_active(bob.id, False)
+    # PluginAPI.GetUsers goes to SqlUserStore.GetAllProfiles
+    # (user_store.go@c3394c53): by username, team filters and sort unread.
     names = [u.username for u in api.get_users(UserGetOptions(in_team_id=team.id, per_page=10))]
-    assert names == ["alice", "bob"]
-    outside = api.get_users(UserGetOptions(not_in_team_id=team.id, per_page=10))
-    assert [u.username for u in outside] == ["carol"]
-    assert [u.id for u in api.get_users(UserGetOptions(without_team=True, per_page=9))] == [
-        carol.id
+    assert names == ["alice", "bob", "carol"]
+    both = api.get_users(UserGetOptions(active=True, inactive=True, sort="age", per_page=10))
+    assert [u.username for u in both] == ["bob"]
+    assert [u.id for u in api.get_users(UserGetOptions(active=True, per_page=10))] == [
+        alice.id,
+        carol.id,
     ]
+    with pytest.raises(mp.ValidationError):
+        api.get_users(UserGetOptions(page=-1, per_page=10))
 
 
 def test_users_in_team(api: Any) -> None:
@@ -145,6 +152,18 @@ def test_update_user_active(api: Any) -> None:
         api.update_user_active(UNKNOWN_ID, False)
 
 
+def test_deactivation_revokes_sessions_and_sets_offline(api: Any) -> None:
+    alice = api.create_user(new_user("alice"))
+    session = api.create_session(Session(user_id=alice.id))
+    api.update_user_status(alice.id, "online")
+    # App.UpdateActive (user.go@83b7daaf): RevokeAllSessions, then
+    # userDeactivated sets a status offline that was not set by hand.
+    api.delete_user(alice.id)
+    with pytest.raises(mp.ValidationError):
+        api.get_session(session.id)
+    assert api.get_user_status(alice.id).status == "offline"
+
+
 def test_custom_status(api: Any) -> None:
     alice = api.create_user(new_user("alice"))
     api.update_user_custom_status(alice.id, CustomStatus(text="In a meeting", duration="one_hour"))
@@ -169,21 +188,27 @@ def test_ldap_is_off(api: Any) -> None:
 
 def test_search_users(api: Any) -> None:
     alice = api.create_user(
-        User(username="alice", email="a@example.com", password="passw0rd!", first_name="Alicia")
+        User(username="alice", email="a@example.com", password="passw0rd!", first_name="Zed")
     )
     bob = api.create_user(new_user("bob"))
     api.create_user(new_user("albert"))
     team = team_of(api, alice, bob)
-    assert [u.username for u in api.search_users(UserSearch(term="al"))] == ["albert", "alice"]
-    assert [u.username for u in api.search_users(UserSearch(term="ALI"))] == ["alice"]
-    assert [u.username for u in api.search_users(UserSearch(term="al", team_id=team.id))] == [
-        "alice"
+    # App.SearchUsers on the plugin path (user_store.go@c3394c53): every word
+    # a substring of the username or nickname, by username, at most limit.
+    assert [u.username for u in api.search_users(UserSearch(term="l", limit=10))] == [
+        "albert",
+        "alice",
     ]
+    assert [u.username for u in api.search_users(UserSearch(term="@LI", limit=10))] == ["alice"]
+    assert api.search_users(UserSearch(term="zed", limit=10)) == []
+    assert [
+        u.username for u in api.search_users(UserSearch(term="al", team_id=team.id, limit=10))
+    ] == ["alice"]
     assert len(api.search_users(UserSearch(term="", limit=2))) == 2
+    assert api.search_users(UserSearch(term="a")) == []
+    assert len(api.search_users(UserSearch(term="", limit=5000))) == 3
     with pytest.raises(mp.ValidationError):
-        api.search_users(UserSearch(term="a", limit=5000))
-    with pytest.raises(mp.ValidationError):
-        api.search_users(UserSearch(term="a", team_id="bad"))
+        api.search_users(UserSearch(term="a", limit=-1))
 
 
 def test_profile_image(api: Any) -> None:
@@ -205,10 +230,13 @@ def test_update_user_auth(api: Any) -> None:
     auth = api.update_user_auth(alice.id, UserAuth(auth_service="gitlab", auth_data="42"))
     assert (auth.auth_service, auth.auth_data) == ("gitlab", "42")
     assert api.get_user(alice.id).auth_service == "gitlab"
-    with pytest.raises(mp.ValidationError):
-        api.update_user_auth(bob.id, UserAuth(auth_service="gitlab", auth_data="42"))
-    with pytest.raises(mp.NotFoundError):
-        api.update_user_auth(UNKNOWN_ID, UserAuth(auth_service="gitlab", auth_data="7"))
+    # SqlUserStore.UpdateAuthData (user_store.go@c3394c53): the unique key on
+    # AuthData, whatever the service; an UPDATE by id that matches nobody.
+    with pytest.raises(mp.ValidationError) as taken:
+        api.update_user_auth(bob.id, UserAuth(auth_service="saml", auth_data="42"))
+    assert taken.value.error_id == "app.user.update_auth_data.email_exists.app_error"
+    ghost = api.update_user_auth(UNKNOWN_ID, UserAuth(auth_service="gitlab", auth_data="7"))
+    assert ghost.auth_data == "7"
 
 
 def test_update_user_roles(api: Any) -> None:
@@ -222,6 +250,10 @@ def test_update_user_roles(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as missing:
         api.update_user_roles(UNKNOWN_ID, "overlord")
     assert missing.value.error_id == "app.user.missing_account.const"
+    # App.UpdateUserRolesWithUser keeps the last active system admin.
+    with pytest.raises(mp.ValidationError) as last:
+        api.update_user_roles(alice.id, "system_user")
+    assert last.value.error_id == "app.user.update.lastAdmin.app_error"
 
 
 @pytest.mark.parametrize(

@@ -10,38 +10,24 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// auditLevels are the levels that LogAuditRecWithLevel accepts: the audit
-// levels of mlog and the ordinary log levels.
-var auditLevels = map[string]bool{
-	"audit-api": true, "audit-content": true, "audit-perms": true, "audit-cli": true,
-	"debug": true, "info": true, "warn": true, "error": true,
-}
-
-// checkAuditRecord rejects a missing record, or one without an event name.
-func checkAuditRecord(rec *pluginpb.AuditRecord) error {
-	if rec.GetEventName() == "" {
-		return invalidParam("rec.event_name")
-	}
-	return nil
-}
-
-// LogAuditRec writes a record to the audit log at level "audit-api".
+// LogAuditRec writes a record to the audit log at level "audit-api". As
+// upstream's API.LogAuditRec, which returns nothing, it never fails:
+// App.LogAuditRecWithLevel ignores a missing record
+// (server/channels/app/audit.go@0d45f357), and any other record is
+// written as it is, an empty event name included.
 func (b *Backend) LogAuditRec(ctx context.Context, req *pluginpb.LogAuditRecRequest) (*pluginpb.LogAuditRecResponse, error) {
-	if err := checkAuditRecord(req.GetRec()); err != nil {
-		return nil, err
+	if req.GetRec() != nil {
+		b.record(ctx, "audit", &pluginpb.LogAuditRecWithLevelRequest{Rec: req.GetRec(), Level: "audit-api"})
 	}
-	b.record(ctx, "audit", &pluginpb.LogAuditRecWithLevelRequest{Rec: req.GetRec(), Level: "audit-api"})
 	return &pluginpb.LogAuditRecResponse{}, nil
 }
 
-// LogAuditRecWithLevel writes a record to the audit log at a level.
+// LogAuditRecWithLevel writes a record to the audit log at a level. As
+// upstream's App.LogAuditRecWithLevel, it never fails: a missing record
+// is ignored, and any level is taken as it is.
 func (b *Backend) LogAuditRecWithLevel(ctx context.Context, req *pluginpb.LogAuditRecWithLevelRequest) (*pluginpb.LogAuditRecWithLevelResponse, error) {
-	if err := checkAuditRecord(req.GetRec()); err != nil {
-		return nil, err
+	if req.GetRec() != nil {
+		b.record(ctx, "audit", req)
 	}
-	if !auditLevels[req.GetLevel()] {
-		return nil, invalidParam("level")
-	}
-	b.record(ctx, "audit", req)
 	return &pluginpb.LogAuditRecWithLevelResponse{}, nil
 }

@@ -156,12 +156,21 @@ func (b *Backend) patchBot(old *pluginpb.Bot, patch *pluginpb.BotPatch) (*plugin
 	if patch.Description != nil {
 		bot.Description = patch.GetDescription()
 	}
-	if err := validateBotFields(bot); err != nil {
+	// App.PatchBot updates the user first, as model.UserFromBot makes it
+	// (username, username@localhost, first name): the user store's
+	// User.IsValid and its unique keys answer before the bot store's
+	// Bot.IsValid (server/channels/app/bot.go@0bc448c3:App.PatchBot).
+	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
+	u.Username, u.Email, u.FirstName = bot.GetUsername(), bot.GetUsername()+"@localhost", bot.GetDisplayName()
+	u.BotDescription = bot.GetDescription()
+	normalizeUser(u)
+	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
-	u.Username, u.FirstName, u.BotDescription = bot.GetUsername(), bot.GetDisplayName(), bot.GetDescription()
 	if err := b.users.checkUnique(u); err != nil {
+		return nil, err
+	}
+	if err := validateBotFields(bot); err != nil {
 		return nil, err
 	}
 	b.updateUser(u)
@@ -228,46 +237,69 @@ func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*plu
 	return &pluginpb.GetBotsResponse{Bots: page(out, o.GetPage(), o.GetPerPage())}, nil
 }
 
-// setBotActive deactivates or reactivates a bot and its user. As
-// App.UpdateBotActive, the bot record (and its update_at) changes only
-// when its state does. The caller holds the lock.
-func (b *Backend) setBotActive(bot *pluginpb.Bot, active bool) *pluginpb.Bot {
+// liveBotsOwnedBy returns the live bots of an owner, oldest first and
+// then by username, as App.disableUserBots pages through them with
+// SqlBotStore.GetAll. The caller holds the lock.
+func (b *Backend) liveBotsOwnedBy(ownerID string) []*pluginpb.Bot {
+	var out []*pluginpb.Bot
+	for _, bot := range b.bots {
+		if bot.GetOwnerId() == ownerID && bot.GetDeleteAt() == 0 {
+			out = append(out, bot)
+		}
+	}
+	slices.SortFunc(out, func(x, y *pluginpb.Bot) int {
+		return cmp.Or(cmp.Compare(x.GetCreateAt(), y.GetCreateAt()), cmp.Compare(x.GetUsername(), y.GetUsername()))
+	})
+	return out
+}
+
+// updateBotActive deactivates or reactivates a bot as App.UpdateBotActive
+// does (server/channels/app/bot.go@0bc448c3): the user store first (an id
+// that names no user is app.user.missing_account.const, 404), then
+// App.UpdateActive on that user, whoever it is (see [Backend.updateActive]),
+// and only then the bot store, whose miss is
+// store.sql_bot.get.missing.app_error (404): a person's account is
+// deactivated or reactivated before that answer. The bot record (and its
+// update_at) changes only when its state does. It returns the bot and the
+// users deactivated, for UserHasBeenDeactivated, also with the bot's
+// error. The caller holds the lock.
+func (b *Backend) updateBotActive(userID string, active bool) (*pluginpb.Bot, []*pluginpb.User, error) {
+	s, ok := b.users.byID[userID]
+	if !ok {
+		return nil, nil, userNotFound("user_id=" + userID)
+	}
+	deactivated := b.updateActive(s.user, active)
+	bot, err := b.liveBot(userID, true)
+	if err != nil {
+		return nil, deactivated, err
+	}
 	bot = proto.Clone(bot).(*pluginpb.Bot)
 	now := b.nowMillis()
-	changed := true
 	switch {
 	case active && bot.GetDeleteAt() != 0:
 		bot.DeleteAt = 0
 	case !active && bot.GetDeleteAt() == 0:
 		bot.DeleteAt = now
 	default:
-		changed = false
+		return proto.Clone(bot).(*pluginpb.Bot), deactivated, nil
 	}
-	if changed {
-		bot.UpdateAt = now
-		b.bots[bot.GetUserId()] = bot
-	}
-	u := proto.Clone(b.users.byID[bot.GetUserId()].user).(*pluginpb.User)
-	u.DeleteAt = bot.GetDeleteAt()
-	b.updateUser(u)
-	return proto.Clone(bot).(*pluginpb.Bot)
+	bot.UpdateAt = now
+	b.bots[bot.GetUserId()] = bot
+	return proto.Clone(bot).(*pluginpb.Bot), deactivated, nil
 }
 
-// UpdateBotActive deactivates or reactivates a bot and its user. As
-// App.UpdateBotActive, the user is looked up first: an id that names no
-// user is app.user.missing_account.const (404); a user who is not a bot is
-// the bot store's store.sql_bot.get.missing.app_error (404).
-func (b *Backend) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
+// UpdateBotActive deactivates or reactivates a bot and its user, as
+// [Backend.updateBotActive] describes; UserHasBeenDeactivated then runs for
+// every user deactivated, a person answered with the bot's 404 included.
+func (b *Backend) UpdateBotActive(ctx context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.users.byID[req.GetBotUserId()]; !ok {
-		return nil, userNotFound("user_id=" + req.GetBotUserId())
-	}
-	bot, err := b.liveBot(req.GetBotUserId(), true)
+	bot, deactivated, err := b.updateBotActive(req.GetBotUserId(), req.GetActive())
+	b.mu.Unlock()
+	b.userHooksDeactivated(ctx, deactivated)
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.UpdateBotActiveResponse{Bot: b.setBotActive(bot, req.GetActive())}, nil
+	return &pluginpb.UpdateBotActiveResponse{Bot: bot}, nil
 }
 
 // PermanentDeleteBot deletes a bot and its user for good. As

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,5 +242,73 @@ func TestPermanentDeleteBotLeavesNoOrphans(t *testing.T) {
 	}
 	if _, err := w.b.GetTeamMember(ctx, &pluginpb.GetTeamMemberRequest{TeamId: w.team.GetId(), UserId: bot}); err == nil {
 		t.Error("the deleted bot is still a team member")
+	}
+}
+
+// TestUpdateBotActiveFollowsUpdateActive pins
+// server/channels/app/bot.go@0bc448c3:App.UpdateBotActive: App.UpdateActive
+// runs on the user before the bot store answers, so a person is
+// deactivated (and UserHasBeenDeactivated runs) before the bot's 404.
+func TestUpdateBotActiveFollowsUpdateActive(t *testing.T) {
+	b, _ := newTestBackend(t)
+	h := &gateHooks{}
+	b.hooks = h
+	ctx := context.Background()
+	person := create(t, b, newUser("person"))
+	_, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: person.GetId()})
+	wantAppErrorID(t, "UpdateBotActive(person)", err, "store.sql_bot.get.missing.app_error", http.StatusNotFound)
+	u, _ := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: person.GetId()})
+	if u.GetUser().GetDeleteAt() == 0 {
+		t.Error("the person was not deactivated")
+	}
+	bot, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: bot.GetBot().GetUserId()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "[UserHasBeenDeactivated:person UserHasBeenDeactivated:helper UserHasBeenDeactivated:helper]"
+	if got := fmtList(h.seen()); got != want {
+		t.Errorf("hooks = %s; want %s", got, want)
+	}
+}
+
+// TestPatchBotChecksTheUserFirst pins
+// server/channels/app/bot.go@0bc448c3:App.PatchBot: the user store's
+// User.IsValid and unique keys answer before Bot.IsValid.
+func TestPatchBotChecksTheUserFirst(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	bot, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, b, newUser("taken"))
+	long := strings.Repeat("x", 2000)
+	tests := []struct {
+		name  string
+		patch *pluginpb.BotPatch
+		id    string
+	}{
+		{"long name and description", &pluginpb.BotPatch{DisplayName: proto.String(strings.Repeat("n", 65)), Description: proto.String(long)},
+			"model.user.is_valid.first_name.app_error"},
+		{"taken name and long description", &pluginpb.BotPatch{Username: proto.String("taken"), Description: proto.String(long)},
+			"app.user.save.username_exists.app_error"},
+		{"long description", &pluginpb.BotPatch{Description: proto.String(long)}, "model.bot.is_valid.description.app_error"},
+	}
+	for _, tt := range tests {
+		_, err := b.PatchBot(ctx, &pluginpb.PatchBotRequest{BotUserId: bot.GetBot().GetUserId(), BotPatch: tt.patch})
+		wantAppErrorID(t, tt.name, err, tt.id, http.StatusBadRequest)
+	}
+	patched, err := b.PatchBot(ctx, &pluginpb.PatchBotRequest{BotUserId: bot.GetBot().GetUserId(), BotPatch: &pluginpb.BotPatch{Username: proto.String("aide")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: patched.GetBot().GetUserId()})
+	if u.GetUser().GetEmail() != "aide@localhost" {
+		t.Errorf("email = %q; want aide@localhost, as model.UserFromBot", u.GetUser().GetEmail())
 	}
 }

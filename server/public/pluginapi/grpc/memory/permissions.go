@@ -11,16 +11,6 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// permissionID returns the id of the requested permission, or an error
-// when the request names none. Upstream takes any id, and no role grants
-// an empty one; the contract refuses it.
-func permissionID(p *pluginpb.Permission) (string, error) {
-	if p.GetId() == "" {
-		return "", invalidParam("permission.id")
-	}
-	return p.GetId(), nil
-}
-
 // userSystemRoles returns the system roles of a user, deactivated or not,
 // as App.HasPermissionTo reads them through App.GetUser; an unknown user
 // has none. The caller holds the lock.
@@ -55,12 +45,11 @@ func (b *Backend) hasPermissionToTeam(userID, teamID, permission string) bool {
 
 // HasPermissionTo reports whether a user's system roles grant a
 // permission, as App.HasPermissionTo does: any user, deactivated or not;
-// an unknown user or permission is no.
+// an unknown user or permission is no, and so is an empty (or missing)
+// permission, which no role lists
+// (server/channels/app/authorization.go@01357633:App.RolesGrantPermission).
 func (b *Backend) HasPermissionTo(_ context.Context, req *pluginpb.HasPermissionToRequest) (*pluginpb.HasPermissionToResponse, error) {
-	id, err := permissionID(req.GetPermission())
-	if err != nil {
-		return nil, err
-	}
+	id := req.GetPermission().GetId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.HasPermissionToResponse{HasPermission: rolesGrant(b.userSystemRoles(req.GetUserId()), id)}, nil
@@ -69,10 +58,7 @@ func (b *Backend) HasPermissionTo(_ context.Context, req *pluginpb.HasPermission
 // HasPermissionToTeam reports whether a user's roles in a team, or its
 // system roles, grant a permission.
 func (b *Backend) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPermissionToTeamRequest) (*pluginpb.HasPermissionToTeamResponse, error) {
-	id, err := permissionID(req.GetPermission())
-	if err != nil {
-		return nil, err
-	}
+	id := req.GetPermission().GetId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.HasPermissionToTeamResponse{HasPermission: b.hasPermissionToTeam(req.GetUserId(), req.GetTeamId(), id)}, nil
@@ -84,10 +70,7 @@ func (b *Backend) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPermis
 // is no; a channel of no team (or none at all) falls back to the system
 // roles.
 func (b *Backend) HasPermissionToChannel(_ context.Context, req *pluginpb.HasPermissionToChannelRequest) (*pluginpb.HasPermissionToChannelResponse, error) {
-	perm, err := permissionID(req.GetPermission())
-	if err != nil {
-		return nil, err
-	}
+	perm := req.GetPermission().GetId()
 	userID, channelID := req.GetUserId(), req.GetChannelId()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -105,10 +88,7 @@ func (b *Backend) HasPermissionToChannel(_ context.Context, req *pluginpb.HasPer
 
 // RolesGrantPermission reports whether any of the named roles grants a
 // permission, as App.RolesGrantPermission does: unknown roles grant
-// nothing.
+// nothing, and no role grants an empty permission id.
 func (b *Backend) RolesGrantPermission(_ context.Context, req *pluginpb.RolesGrantPermissionRequest) (*pluginpb.RolesGrantPermissionResponse, error) {
-	if req.GetPermissionId() == "" {
-		return nil, invalidParam("permission_id")
-	}
 	return &pluginpb.RolesGrantPermissionResponse{Granted: rolesGrant(req.GetRoleNames(), req.GetPermissionId())}, nil
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 )
 
+// systemAdminRoleID is model.SystemAdminRoleId.
+const systemAdminRoleID = "system_admin"
+
 // Permissions of the default scheme, by role. A role also grants what the
 // roles in roleIncludes grant.
 var rolePermissions = map[string][]string{

@@ -174,15 +174,34 @@ func (b *Backend) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateU
 		Id: newID(), Token: newID(), UserId: u.GetId(), Description: in.GetDescription(),
 		IsActive: true, ExpiresAt: in.GetExpiresAt(),
 	}
+	if _, err := b.saveTokenSession(t); err != nil {
+		return nil, err
+	}
+	b.sessions.tokens[t.GetId()] = t
+	return &pluginpb.CreateUserAccessTokenResponse{Token: proto.Clone(t).(*pluginpb.UserAccessToken)}, nil
+}
+
+// saveTokenSession stores a new session for a personal access token. The
+// caller holds the lock.
+func (b *Backend) saveTokenSession(t *pluginpb.UserAccessToken) (*pluginpb.Session, error) {
 	s := &pluginpb.Session{
-		Token: t.GetToken(), UserId: u.GetId(), ExpiresAt: t.GetExpiresAt(),
+		Token: t.GetToken(), UserId: t.GetUserId(), ExpiresAt: t.GetExpiresAt(),
 		Props: map[string]string{"type": "UserAccessToken", "user_access_token_id": t.GetId(), "is_bot": "true"},
 	}
 	if err := b.saveSession(s); err != nil {
 		return nil, err
 	}
-	b.sessions.tokens[t.GetId()] = t
-	return &pluginpb.CreateUserAccessTokenResponse{Token: proto.Clone(t).(*pluginpb.UserAccessToken)}, nil
+	return s, nil
+}
+
+// revokeAllSessions removes every session of a user, as
+// PlatformService.RevokeAllSessions does when App.UpdateActive deactivates
+// the user (server/channels/app/platform/session.go@532f6fba). A personal
+// access token outlives its session: [Backend.SessionByToken] makes a new
+// one at the token's next use, as App.GetSession does. The caller holds
+// the lock.
+func (b *Backend) revokeAllSessions(userID string) {
+	maps.DeleteFunc(b.sessions.byID, func(_ string, s *pluginpb.Session) bool { return s.GetUserId() == userID })
 }
 
 // RevokeUserAccessToken removes a personal access token and its session.
@@ -229,6 +248,24 @@ func (b *Backend) SessionByToken(token string) (*pluginpb.Session, bool) {
 			return nil, false
 		}
 		if u, err := b.user(s.GetUserId()); err != nil || u.GetDeleteAt() != 0 {
+			return nil, false
+		}
+		return proto.Clone(s).(*pluginpb.Session), true
+	}
+	// App.createSessionForUserAccessToken: a token whose session was
+	// revoked with its deactivated user gets a new one once the user is
+	// active again.
+	for _, t := range b.sessions.tokens {
+		if !t.GetIsActive() || subtle.ConstantTimeCompare([]byte(t.GetToken()), []byte(token)) != 1 {
+			continue
+		}
+		u, err := b.user(t.GetUserId())
+		if err != nil || u.GetDeleteAt() != 0 ||
+			!u.GetIsBot() && !b.configBool("ServiceSettings", "EnableUserAccessTokens") {
+			return nil, false
+		}
+		s, err := b.saveTokenSession(t)
+		if err != nil {
 			return nil, false
 		}
 		return proto.Clone(s).(*pluginpb.Session), true

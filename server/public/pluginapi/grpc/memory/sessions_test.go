@@ -207,8 +207,30 @@ func TestPermissions(t *testing.T) {
 			t.Errorf("%s = %v, %v; want %v", tt.name, got, err, tt.want)
 		}
 	}
-	_, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId()})
-	wantAppError(t, "HasPermissionTo(no permission)", err, http.StatusBadRequest)
+	// No role lists an empty permission id: upstream answers false
+	// (server/channels/app/authorization.go@01357633:App.RolesGrantPermission).
+	for name, ask := range map[string]func() (bool, error){
+		"HasPermissionTo": func() (bool, error) {
+			r, err := w.b.HasPermissionTo(ctx, &pluginpb.HasPermissionToRequest{UserId: w.bob.GetId()})
+			return r.GetHasPermission(), err
+		},
+		"HasPermissionToTeam": func() (bool, error) {
+			r, err := w.b.HasPermissionToTeam(ctx, &pluginpb.HasPermissionToTeamRequest{UserId: w.bob.GetId(), TeamId: w.team.GetId(), Permission: &pluginpb.Permission{}})
+			return r.GetHasPermission(), err
+		},
+		"HasPermissionToChannel": func() (bool, error) {
+			r, err := w.b.HasPermissionToChannel(ctx, &pluginpb.HasPermissionToChannelRequest{UserId: w.bob.GetId(), ChannelId: town.GetChannel().GetId()})
+			return r.GetHasPermission(), err
+		},
+		"RolesGrantPermission": func() (bool, error) {
+			r, err := w.b.RolesGrantPermission(ctx, &pluginpb.RolesGrantPermissionRequest{RoleNames: []string{"system_admin"}})
+			return r.GetGranted(), err
+		},
+	} {
+		if got, err := ask(); got || err != nil {
+			t.Errorf("%s(empty permission) = %v, %v; want false, nil", name, got, err)
+		}
+	}
 }
 
 // TestSessionByToken resolves tokens as Mattermost resolves the token of
@@ -267,5 +289,42 @@ func TestSessionByToken(t *testing.T) {
 	clock.Advance(2 * time.Millisecond)
 	if got, ok := b.SessionByToken(lasting.GetToken()); ok {
 		t.Errorf("SessionByToken(a session past its expiry) = %v", got)
+	}
+}
+
+// TestAuditRecordsNeverFail pins server/channels/app/audit.go@0d45f357:
+// App.LogAuditRecWithLevel ignores a missing record and writes any other
+// record at any level; upstream's API.LogAuditRec returns nothing.
+func TestAuditRecordsNeverFail(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	calls := []func() error{
+		func() error { _, err := b.LogAuditRec(ctx, &pluginpb.LogAuditRecRequest{}); return err },
+		func() error {
+			_, err := b.LogAuditRecWithLevel(ctx, &pluginpb.LogAuditRecWithLevelRequest{Level: "audit-api"})
+			return err
+		},
+		func() error {
+			_, err := b.LogAuditRec(ctx, &pluginpb.LogAuditRecRequest{Rec: &pluginpb.AuditRecord{}})
+			return err
+		},
+		func() error {
+			_, err := b.LogAuditRecWithLevel(ctx, &pluginpb.LogAuditRecWithLevelRequest{Rec: &pluginpb.AuditRecord{EventName: "x"}, Level: "loud"})
+			return err
+		},
+	}
+	for i, call := range calls {
+		if err := call(); err != nil {
+			t.Errorf("call %d = %v; want no error", i, err)
+		}
+	}
+	var audits int
+	for _, e := range b.Events() {
+		if e.Kind == "audit" {
+			audits++
+		}
+	}
+	if audits != 2 {
+		t.Errorf("%d audit events; want 2 (the missing records are ignored)", audits)
 	}
 }

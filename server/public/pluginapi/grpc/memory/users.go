@@ -4,7 +4,6 @@ package memory
 // its state and users_validate.go the rules of model.User.IsValid.
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"net/http"
@@ -55,6 +54,12 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 		return nil, invalidParam("user")
 	}
 	u := proto.Clone(req.GetUser()).(*pluginpb.User)
+	b.mu.Lock()
+	err := b.uniqueToGroupNames(u.GetUsername())
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	if u.GetId() != "" {
 		return nil, apperror.New("app.user.save.existing.app_error",
 			"Must call update for an existing user.", "", http.StatusBadRequest)
@@ -95,6 +100,24 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 	}
 	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
 	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
+}
+
+// uniqueToGroupNames refuses a username that is the name of a group, as
+// App.isUniqueToGroupNames does (server/channels/app/user.go@83b7daaf)
+// through SqlGroupStore.GetByName, which matches the name exactly, deleted
+// groups included: app.user.save.username_exists.app_error (400). An empty
+// name is no group's. The caller holds the lock.
+func (b *Backend) uniqueToGroupNames(username string) error {
+	if username == "" {
+		return nil
+	}
+	for _, g := range b.groups.byID {
+		if g.Name != nil && g.GetName() == username {
+			return apperror.New("app.user.save.username_exists.app_error",
+				"An account with that username already exists.", "group name "+username+" exists", http.StatusBadRequest)
+		}
+	}
+	return nil
 }
 
 // defaultNotifyProps are the notify props of a new user, as
@@ -152,6 +175,12 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 		return nil, userNotFound("user_id=" + id)
 	}
 	prev := old.user
+	// App.UpdateUser: a new username must not name a group.
+	if u.GetUsername() != prev.GetUsername() {
+		if err := b.uniqueToGroupNames(u.GetUsername()); err != nil {
+			return nil, err
+		}
+	}
 	u.CreateAt = prev.GetCreateAt()
 	u.AuthData = prev.AuthData
 	u.AuthService = prev.GetAuthService()
@@ -182,32 +211,76 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 // DeleteUser deactivates a user, as the Plugin API's DeleteUser does
 // through App.GetUser and App.UpdateActive: the account stays, with
 // delete_at set to now, also when it was already deactivated; an id that
-// names no user is app.user.missing_account.const (404).
+// names no user is app.user.missing_account.const (404). The deactivation
+// runs as [Backend.updateActive] describes, and UserHasBeenDeactivated then
+// runs for every user it deactivated.
 func (b *Backend) DeleteUser(ctx context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
 	b.mu.Lock()
-	deactivated, wasActive, err := b.deactivateUser(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
+	var deactivated []*pluginpb.User
+	if err == nil {
+		deactivated = b.updateActive(old, false)
+	}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if wasActive {
-		b.hooks.UserHasBeenDeactivated(ctx, deactivated)
-	}
+	b.userHooksDeactivated(ctx, deactivated)
 	return &pluginpb.DeleteUserResponse{}, nil
 }
 
-// deactivateUser sets a user's delete_at and update_at to now, as
-// App.UpdateActive does whatever the user's state, and returns a sanitized
-// copy and whether the user was active. The caller holds the lock.
-func (b *Backend) deactivateUser(userID string) (*pluginpb.User, bool, error) {
-	old, err := b.lookupUser(userID)
-	if err != nil {
-		return nil, false, err
+// userHooksDeactivated runs UserHasBeenDeactivated for each user, as
+// App.UpdateActive does after every deactivation
+// (server/channels/app/user.go@83b7daaf:App.UpdateActive).
+func (b *Backend) userHooksDeactivated(ctx context.Context, users []*pluginpb.User) {
+	for _, u := range users {
+		b.hooks.UserHasBeenDeactivated(ctx, u)
 	}
+}
+
+// updateActive deactivates or reactivates a stored user as App.UpdateActive
+// does (server/channels/app/user.go@83b7daaf): update_at is set to now and
+// delete_at to the same time, or to 0, whatever the user's state was.
+// Deactivating then revokes every session of the user
+// (PlatformService.RevokeAllSessions), sets the status offline unless it
+// was set by hand (App.userDeactivated, SetStatusOffline(id, false)) and,
+// while ServiceSettings.DisableBotsWhenOwnerIsDeactivated is on (the
+// default), deactivates the user's live bots through App.UpdateBotActive
+// (disableUserBots). It returns sanitized copies of the users it
+// deactivated, the bots first, for UserHasBeenDeactivated. The caller
+// holds the lock.
+func (b *Backend) updateActive(old *pluginpb.User, active bool) []*pluginpb.User {
+	stored := b.users.byID[old.GetId()]
 	u := proto.Clone(old).(*pluginpb.User)
-	u.DeleteAt = b.nowMillis()
-	b.updateUser(u)
-	return sanitized(u), old.GetDeleteAt() == 0, nil
+	now := b.nowMillis()
+	u.UpdateAt, u.DeleteAt = now, now
+	if active {
+		u.DeleteAt = 0
+	}
+	b.users.put(&storedUser{user: u, passwordHash: stored.passwordHash})
+	if active {
+		return nil
+	}
+	b.revokeAllSessions(u.GetId())
+	if s, ok := b.statuses[u.GetId()]; !ok || !s.GetManual() {
+		b.statuses[u.GetId()] = &pluginpb.Status{UserId: u.GetId(), Status: statusOffline, LastActivityAt: now}
+	}
+	var deactivated []*pluginpb.User
+	if b.disableBotsWhenOwnerIsDeactivated() {
+		for _, bot := range b.liveBotsOwnedBy(u.GetId()) {
+			_, more, _ := b.updateBotActive(bot.GetUserId(), false)
+			deactivated = append(deactivated, more...)
+		}
+	}
+	return append(deactivated, sanitized(u))
+}
+
+// disableBotsWhenOwnerIsDeactivated reads
+// ServiceSettings.DisableBotsWhenOwnerIsDeactivated, whose default is on
+// (model.ServiceSettings.SetDefaults). The caller holds the lock.
+func (b *Backend) disableBotsWhenOwnerIsDeactivated() bool {
+	v, ok := section(b.config, "ServiceSettings")["DisableBotsWhenOwnerIsDeactivated"].(bool)
+	return !ok || v
 }
 
 // GetUser returns a user by id. As upstream's App.GetUser, any id that
@@ -287,122 +360,85 @@ func (b *Backend) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIdsRe
 	return &pluginpb.GetUsersByIdsResponse{Users: users}, nil
 }
 
-// userOrder returns the comparison of a GetUsers sort order, and whether
-// the order exists. Ties sort by username.
-func userOrder(sort string) (func(a, b *pluginpb.User) int, bool) {
-	newestFirst := func(field func(*pluginpb.User) int64) func(a, b *pluginpb.User) int {
-		return func(a, b *pluginpb.User) int {
-			return cmp.Or(cmp.Compare(field(b), field(a)), cmp.Compare(a.GetUsername(), b.GetUsername()))
-		}
-	}
-	switch sort {
-	case "":
-		return func(a, b *pluginpb.User) int { return cmp.Compare(a.GetUsername(), b.GetUsername()) }, true
-	case "create_at":
-		return newestFirst((*pluginpb.User).GetCreateAt), true
-	case "last_activity_at":
-		return newestFirst((*pluginpb.User).GetLastActivityAt), true
-	case "update_at":
-		return newestFirst((*pluginpb.User).GetUpdateAt), true
-	}
-	return nil, false
-}
-
-// GetUsers returns one page of the users that match the options. Filters
-// on team, channel and group membership match no user, because this
-// backend has no teams, channels or groups yet; their negations match
-// every user.
+// GetUsers returns one page of users, as PluginAPI.GetUsers does through
+// App.GetUsersFromProfiles and SqlUserStore.GetAllProfiles
+// (server/channels/store/sqlstore/user_store.go@c3394c53): by username,
+// filtered only by role, roles, inactive (which wins over active) and
+// view_restrictions; the other options (sort, team, channel and group
+// filters, updated_after, team and channel roles) are not read on that
+// path.
 func (b *Backend) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*pluginpb.GetUsersResponse, error) {
 	o := req.GetOptions()
 	if err := validatePaging(o.GetPage(), o.GetPerPage()); err != nil {
 		return nil, err
 	}
-	if o.GetActive() && o.GetInactive() {
-		return nil, apperror.New("api.user.get_users.active_inactive.app_error",
-			"The active and inactive filters cannot be combined.", "", http.StatusBadRequest)
-	}
-	less, ok := userOrder(o.GetSort())
-	if !ok {
-		return nil, apperror.New("api.user.get_users.invalid_sort.app_error",
-			"Invalid sort order.", "sort="+o.GetSort(), http.StatusBadRequest)
-	}
 	b.mu.Lock()
 	matched := make([]*pluginpb.User, 0, len(b.users.byID))
 	for _, s := range b.users.byID {
-		if b.userMatches(s.user, o) {
-			matched = append(matched, s.user)
+		u := s.user
+		if roleFilter(u, o.GetRole()) && multiRoleFilter(u, o.GetRoles()) && activeFilter(u, o.GetActive(), o.GetInactive()) &&
+			b.viewRestrictionsFilter(u, o.GetViewRestrictions()) {
+			matched = append(matched, u)
 		}
 	}
 	b.mu.Unlock()
-
-	slices.SortFunc(matched, less)
-	pageUsers := page(matched, o.GetPage(), o.GetPerPage())
-	users := make([]*pluginpb.User, len(pageUsers))
-	for i, u := range pageUsers {
-		users[i] = sanitized(u)
-	}
-	return &pluginpb.GetUsersResponse{Users: users}, nil
+	return &pluginpb.GetUsersResponse{Users: page(sortedUsers(matched), o.GetPage(), o.GetPerPage())}, nil
 }
 
-// userMatches reports whether u passes the filters of o. The caller holds
-// the lock. No groups exist in this backend, so the group filters match
-// nobody, or everybody when negated.
-func (b *Backend) userMatches(u *pluginpb.User, o *pluginpb.UserGetOptions) bool {
-	if o.GetActive() && u.GetDeleteAt() != 0 {
-		return false
+// roleFilter is the store's applyRoleFilter: an empty role keeps everyone;
+// else the lower-cased role must be a substring of the user's roles (a
+// LIKE '%role%' match).
+func roleFilter(u *pluginpb.User, role string) bool {
+	return role == "" || strings.Contains(u.GetRoles(), strings.ToLower(role))
+}
+
+// multiRoleFilter is the system-role half of the store's
+// applyMultiRoleFilters: "system_user" matches roles that are exactly
+// "system_user", the other system roles a case-insensitive substring of
+// the roles, any other name nothing; the user must match one, unless no
+// role is of those kinds (or the first is empty), when everyone is kept.
+func multiRoleFilter(u *pluginpb.User, roles []string) bool {
+	if len(roles) == 0 || roles[0] == "" {
+		return true
 	}
-	if o.GetInactive() && u.GetDeleteAt() == 0 {
-		return false
-	}
-	if o.GetUpdatedAfter() != 0 && u.GetUpdateAt() <= o.GetUpdatedAfter() {
-		return false
-	}
-	roles := strings.Fields(u.GetRoles())
-	if o.GetRole() != "" && !slices.Contains(roles, o.GetRole()) {
-		return false
-	}
-	if len(o.GetRoles()) > 0 && !slices.ContainsFunc(o.GetRoles(), func(r string) bool { return slices.Contains(roles, r) }) {
-		return false
-	}
-	if o.GetInGroupId() != "" || o.GetGroupConstrained() {
-		return false
-	}
-	id := u.GetId()
-	if o.GetInTeamId() != "" && !b.teams.isMember(o.GetInTeamId(), id) ||
-		o.GetNotInTeamId() != "" && b.teams.isMember(o.GetNotInTeamId(), id) {
-		return false
-	}
-	if o.GetWithoutTeam() && len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == id })) > 0 {
-		return false
-	}
-	inChannel := func(channelID string) bool { _, ok := b.channels.member(channelID, id); return ok }
-	if o.GetInChannelId() != "" && !inChannel(o.GetInChannelId()) ||
-		o.GetNotInChannelId() != "" && inChannel(o.GetNotInChannelId()) {
-		return false
-	}
-	if len(o.GetTeamRoles()) > 0 {
-		m, ok := b.teams.member(o.GetInTeamId(), id)
-		if !ok || !hasAnyRole(withTeamRoles(m).GetRoles(), o.GetTeamRoles()) {
-			return false
+	filtered := false
+	for _, r := range roles {
+		switch r {
+		case "system_user":
+			filtered = true
+			if u.GetRoles() == r {
+				return true
+			}
+		case "system_guest", systemAdminRoleID, "system_user_manager", "system_read_only_admin", "system_manager":
+			filtered = true
+			if strings.Contains(strings.ToLower(u.GetRoles()), r) {
+				return true
+			}
 		}
 	}
-	if len(o.GetChannelRoles()) > 0 {
-		m, ok := b.channels.member(o.GetInChannelId(), id)
-		if !ok || !hasAnyRole(withChannelRoles(m).GetRoles(), o.GetChannelRoles()) {
-			return false
-		}
-	}
-	if r := o.GetViewRestrictions(); r != nil {
-		visible := slices.ContainsFunc(r.GetTeams(), func(t string) bool { return b.teams.isMember(t, id) }) ||
-			slices.ContainsFunc(r.GetChannels(), inChannel)
-		if !visible {
-			return false
-		}
+	return !filtered
+}
+
+// activeFilter keeps deactivated users only with inactive, active ones
+// only with active (and not inactive), and everyone else.
+func activeFilter(u *pluginpb.User, active, inactive bool) bool {
+	switch {
+	case inactive:
+		return u.GetDeleteAt() != 0
+	case active:
+		return u.GetDeleteAt() == 0
 	}
 	return true
 }
 
-// hasAnyRole reports whether the space-separated roles hold any of want.
-func hasAnyRole(roles string, want []string) bool {
-	return slices.ContainsFunc(want, func(r string) bool { return hasRole(roles, r) })
+// viewRestrictionsFilter keeps the users that a view restriction lets
+// through: a current member of one of its teams or a member of one of its
+// channels; none when both lists are empty. The caller holds the lock.
+func (b *Backend) viewRestrictionsFilter(u *pluginpb.User, r *pluginpb.ViewUsersRestrictions) bool {
+	if r == nil {
+		return true
+	}
+	id := u.GetId()
+	return slices.ContainsFunc(r.GetTeams(), func(t string) bool { return b.teams.isMember(t, id) }) ||
+		slices.ContainsFunc(r.GetChannels(), func(c string) bool { _, ok := b.channels.member(c, id); return ok })
 }

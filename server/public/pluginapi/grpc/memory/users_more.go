@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"hash/fnv"
 	"image"
@@ -38,8 +39,6 @@ const (
 	customStatusTextMaxRunes = 100
 	customStatusDefaultEmoji = "speech_balloon"
 	customStatusProp         = "customStatus"
-	userSearchDefaultLimit   = 100
-	userSearchMaxLimit       = 1000
 	profileImageSize         = 128
 )
 
@@ -228,31 +227,22 @@ func (b *Backend) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUser
 
 // UpdateUserActive deactivates or reactivates a user, as
 // App.UpdateUserActive: an id that names no user is
-// app.user.missing_account.const (404); deactivating sets delete_at to
-// now, also for a deactivated user. UserHasBeenDeactivated runs after an
-// active user is deactivated.
+// app.user.missing_account.const (404); then App.UpdateActive, as
+// [Backend.updateActive] describes, also for a user already in that state.
+// UserHasBeenDeactivated runs after every deactivation, for the user and
+// each bot it took along.
 func (b *Backend) UpdateUserActive(ctx context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
 	b.mu.Lock()
-	var deactivated *pluginpb.User
-	var wasActive bool
-	var err error
-	if req.GetActive() {
-		var old *pluginpb.User
-		if old, err = b.lookupUser(req.GetUserId()); err == nil {
-			u := proto.Clone(old).(*pluginpb.User)
-			u.DeleteAt = 0
-			b.updateUser(u)
-		}
-	} else {
-		deactivated, wasActive, err = b.deactivateUser(req.GetUserId())
+	old, err := b.lookupUser(req.GetUserId())
+	var deactivated []*pluginpb.User
+	if err == nil {
+		deactivated = b.updateActive(old, req.GetActive())
 	}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if wasActive {
-		b.hooks.UserHasBeenDeactivated(ctx, deactivated)
-	}
+	b.userHooksDeactivated(ctx, deactivated)
 	return &pluginpb.UpdateUserActiveResponse{}, nil
 }
 
@@ -327,46 +317,85 @@ func (b *Backend) GetLDAPUserAttributes(context.Context, *pluginpb.GetLDAPUserAt
 		"", http.StatusNotImplemented)
 }
 
-// SearchUsers returns up to search.limit users, by username, whose
-// username, nickname, first or last name or email starts with the term.
+// SearchUsers finds users as PluginAPI.SearchUsers does through
+// App.SearchUsers and the user store's searches
+// (server/channels/app/user.go@83b7daaf,
+// server/channels/store/sqlstore/user_store.go@c3394c53): the first of
+// without_team, in_channel_id, not_in_channel_id (within team_id when
+// set), not_in_team_id, in_group_id and not_in_group_id picks the
+// candidates, else the current members of team_id, or everyone; the
+// group_constrained filter applies to the not-in-team and not-in-channel
+// searches; deactivated users only with allow_inactive. The term, trimmed,
+// is split on spaces, and every word, without leading "@", must be a
+// case-insensitive substring of the username or the nickname (the plugin
+// path allows neither full names nor emails). The role filters of the
+// search are not read on that path. Results are by username, at most
+// limit of them: 0 finds none, as SQL's LIMIT 0. A negative limit is
+// refused (the contract's invalid_param, 400): upstream hands it to SQL.
 func (b *Backend) SearchUsers(_ context.Context, req *pluginpb.SearchUsersRequest) (*pluginpb.SearchUsersResponse, error) {
 	s := req.GetSearch()
 	if s == nil {
 		return nil, invalidParam("search")
 	}
-	for name, id := range map[string]string{"team_id": s.GetTeamId(), "not_in_team_id": s.GetNotInTeamId(),
-		"in_channel_id": s.GetInChannelId(), "not_in_channel_id": s.GetNotInChannelId()} {
-		if id != "" && !isValidID(id) {
-			return nil, invalidParam("search." + name)
-		}
+	if s.GetLimit() < 0 {
+		return nil, invalidParam("search.limit")
 	}
-	if s.GetLimit() < 0 || s.GetLimit() > userSearchMaxLimit {
-		return nil, apperror.New("api.user.search_users.limit.app_error",
-			"Invalid limit: 1 to 1,000, or 0 for 100.", "limit="+itoa(int(s.GetLimit())), http.StatusBadRequest)
-	}
-	limit := int(cmp.Or(s.GetLimit(), userSearchDefaultLimit))
-	term := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s.GetTerm(), "@")))
-	o := &pluginpb.UserGetOptions{
-		InTeamId: s.GetTeamId(), NotInTeamId: s.GetNotInTeamId(), InChannelId: s.GetInChannelId(),
-		NotInChannelId: s.GetNotInChannelId(), InGroupId: s.GetInGroupId(), GroupConstrained: s.GetGroupConstrained(),
-		WithoutTeam: s.GetWithoutTeam(), Active: !s.GetAllowInactive(), Role: s.GetRole(), Roles: s.GetRoles(),
-		TeamRoles: s.GetTeamRoles(), ChannelRoles: s.GetChannelRoles(),
-	}
+	terms := strings.Fields(strings.ToLower(s.GetTerm()))
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	candidate := b.searchCandidates(s)
 	var found []*pluginpb.User
 	for _, st := range b.users.byID {
 		u := st.user
-		if !b.userMatches(u, o) {
+		if !candidate(u.GetId()) || !s.GetAllowInactive() && u.GetDeleteAt() != 0 {
 			continue
 		}
-		fields := []string{u.GetUsername(), u.GetNickname(), u.GetFirstName(), u.GetLastName(), u.GetEmail()}
-		if slices.ContainsFunc(fields, func(f string) bool { return strings.HasPrefix(strings.ToLower(f), term) }) {
+		fields := []string{strings.ToLower(u.GetUsername()), strings.ToLower(u.GetNickname())}
+		if !slices.ContainsFunc(terms, func(t string) bool {
+			t = strings.TrimLeft(t, "@")
+			return !slices.ContainsFunc(fields, func(f string) bool { return strings.Contains(f, t) })
+		}) {
 			found = append(found, u)
 		}
 	}
 	users := sortedUsers(found)
-	return &pluginpb.SearchUsersResponse{Users: users[:min(limit, len(users))]}, nil
+	return &pluginpb.SearchUsersResponse{Users: users[:min(int(s.GetLimit()), len(users))]}, nil
+}
+
+// searchCandidates returns the membership filter of a search, as
+// App.SearchUsers picks the store's search. The caller holds the lock.
+func (b *Backend) searchCandidates(s *pluginpb.UserSearch) func(userID string) bool {
+	inTeam := func(teamID, userID string) bool { return b.teams.isMember(teamID, userID) }
+	inChannel := func(channelID, userID string) bool { _, ok := b.channels.member(channelID, userID); return ok }
+	inGroups := func(groupIDs []string, userID string) bool {
+		return slices.ContainsFunc(groupIDs, func(g string) bool { return b.isGroupMember(g, userID) })
+	}
+	switch {
+	case s.GetWithoutTeam():
+		return func(id string) bool {
+			return len(b.teams.currentMembers(func(m *pluginpb.TeamMember) bool { return m.GetUserId() == id })) == 0
+		}
+	case s.GetInChannelId() != "":
+		return func(id string) bool { return inChannel(s.GetInChannelId(), id) }
+	case s.GetNotInChannelId() != "":
+		groups := b.groupsLinkedTo(s.GetNotInChannelId(), syncableChannel)
+		return func(id string) bool {
+			return !inChannel(s.GetNotInChannelId(), id) && (s.GetTeamId() == "" || inTeam(s.GetTeamId(), id)) &&
+				(!s.GetGroupConstrained() || inGroups(groups, id))
+		}
+	case s.GetNotInTeamId() != "":
+		groups := b.groupsLinkedTo(s.GetNotInTeamId(), syncableTeam)
+		return func(id string) bool {
+			return !inTeam(s.GetNotInTeamId(), id) && (!s.GetGroupConstrained() || inGroups(groups, id))
+		}
+	case s.GetInGroupId() != "":
+		return func(id string) bool { return b.isGroupMember(s.GetInGroupId(), id) }
+	case s.GetNotInGroupId() != "":
+		return func(id string) bool { return !b.isGroupMember(s.GetNotInGroupId(), id) }
+	case s.GetTeamId() != "":
+		return func(id string) bool { return inTeam(s.GetTeamId(), id) }
+	}
+	return func(string) bool { return true }
 }
 
 // defaultProfileImage draws the image of a user who has not set one: a
@@ -432,8 +461,18 @@ func (b *Backend) SetProfileImage(_ context.Context, req *pluginpb.SetProfileIma
 	return &pluginpb.SetProfileImageResponse{}, nil
 }
 
-// UpdateUserAuth binds a user to an authentication service; the binding
-// is unique per service.
+// UpdateUserAuth binds a user to an authentication service, as
+// App.UpdateUserAuth does through SqlUserStore.UpdateAuthData
+// (server/channels/app/user.go@83b7daaf,
+// server/channels/store/sqlstore/user_store.go@c3394c53): an UPDATE by id,
+// so an id that names no user changes nothing and is no error; the
+// password is cleared, failed_attempts reset, last_password_update and
+// update_at set to now; auth data that another user has (the unique key
+// on AuthData, whatever the service) is
+// app.user.update_auth_data.email_exists.app_error (400). The given binding
+// is returned. Unlike upstream, which runs no validation here, the user
+// must stay valid as User.IsValid (model.user.is_valid.*, 400): the state
+// file holds only valid users.
 func (b *Backend) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAuthRequest) (*pluginpb.UpdateUserAuthResponse, error) {
 	a := req.GetUserAuth()
 	if a == nil {
@@ -441,35 +480,42 @@ func (b *Backend) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAuth
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old, err := b.lookupUser(req.GetUserId())
-	if err != nil {
-		return nil, err
+	resp := &pluginpb.UpdateUserAuthResponse{UserAuth: proto.Clone(a).(*pluginpb.UserAuth)}
+	old, ok := b.users.byID[req.GetUserId()]
+	if !ok {
+		return resp, nil
 	}
-	u := proto.Clone(old).(*pluginpb.User)
+	u := proto.Clone(old.user).(*pluginpb.User)
 	u.AuthService = a.GetAuthService()
 	u.AuthData = a.AuthData
 	if err := validateUser(u); err != nil {
 		return nil, err
 	}
-	if a.GetAuthService() != "" {
+	if a.AuthData != nil {
 		for _, other := range b.users.byID {
-			if other.user.GetId() != u.GetId() && other.user.GetAuthService() == a.GetAuthService() &&
-				other.user.GetAuthData() == a.GetAuthData() {
-				return nil, apperror.New("app.user.update_auth_data.existing.app_error",
-					"Another user has this authentication binding.", "", http.StatusBadRequest)
+			if other.user.GetId() != u.GetId() && other.user.AuthData != nil && other.user.GetAuthData() == a.GetAuthData() {
+				return nil, apperror.New("app.user.update_auth_data.email_exists.app_error",
+					"Another user has this authentication data.", "user_id="+u.GetId(), http.StatusBadRequest)
 			}
 		}
 	}
-	b.updateUser(u)
-	return &pluginpb.UpdateUserAuthResponse{UserAuth: &pluginpb.UserAuth{AuthData: u.AuthData, AuthService: u.GetAuthService()}}, nil
+	now := b.nowMillis()
+	u.UpdateAt, u.LastPasswordUpdate, u.FailedAttempts = now, now, 0
+	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256(nil)})
+	return resp, nil
 }
 
 // UpdateUserRoles replaces a user's system roles, as App.UpdateUserRoles
-// does: the user is looked up first, and a miss is
-// app.user.missing_account.const with status 400 (App.UpdateUserRoles
-// turns GetUser's 404 into a 400); then every role must exist
-// (app.role.check_roles_exist.role_not_found, 400), a team or channel role
-// included, as CheckRolesExist only asks whether the role exists.
+// and App.UpdateUserRolesWithUser do (server/channels/app/user.go@83b7daaf):
+// the user is looked up first, and a miss is app.user.missing_account.const
+// with status 400 (GetUser's 404 turned into a 400); then every role must
+// exist (app.role.check_roles_exist.role_not_found, 400), a team or channel
+// role included, as CheckRolesExist only asks whether the role exists; then
+// a system admin whose new roles do not contain "system_admin" (a substring
+// test, as upstream's strings.Contains) must not be the last active one
+// that is not a bot (app.user.update.lastAdmin.app_error, 400). The roles
+// are stored as given, and the user's sessions take them
+// (SqlSessionStore.UpdateRoles).
 func (b *Backend) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserRolesRequest) (*pluginpb.UpdateUserRolesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -484,8 +530,36 @@ func (b *Backend) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserRol
 				"The role does not exist.", "role="+apperror.Truncate(role, apperror.MaxShortBytes), http.StatusBadRequest)
 		}
 	}
+	if hasRole(old.user.GetRoles(), systemAdminRoleID) && !strings.Contains(req.GetNewRoles(), systemAdminRoleID) &&
+		b.countActiveSystemAdmins() <= 1 {
+		return nil, apperror.New("app.user.update.lastAdmin.app_error",
+			"The last system admin cannot lose the system_admin role.", "", http.StatusBadRequest)
+	}
 	u := proto.Clone(old.user).(*pluginpb.User)
-	u.Roles = strings.Join(strings.Fields(req.GetNewRoles()), " ")
+	u.Roles = req.GetNewRoles()
 	b.updateUser(u)
+	for id, s := range b.sessions.byID {
+		if s.GetUserId() == u.GetId() {
+			s = proto.Clone(s).(*pluginpb.Session)
+			s.Roles = u.GetRoles()
+			b.sessions.byID[id] = s
+		}
+	}
 	return &pluginpb.UpdateUserRolesResponse{User: sanitized(u)}, nil
+}
+
+// countActiveSystemAdmins counts the users that SqlUserStore.Count finds
+// for UserCountOptions{Roles: [system_admin]} without bot accounts
+// (server/channels/store/sqlstore/user_store.go@c3394c53): not deactivated,
+// not bots, with "system_admin" in their roles (a LIKE '%system_admin%'
+// match). The caller holds the lock.
+func (b *Backend) countActiveSystemAdmins() int {
+	n := 0
+	for _, s := range b.users.byID {
+		u := s.user
+		if u.GetDeleteAt() == 0 && !u.GetIsBot() && strings.Contains(u.GetRoles(), systemAdminRoleID) {
+			n++
+		}
+	}
+	return n
 }

@@ -2,12 +2,15 @@ package memory
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
@@ -226,6 +229,8 @@ func TestGetUsers(t *testing.T) {
 		}
 		return fmt.Sprint(out)
 	}
+	// SqlUserStore.GetAllProfiles (user_store.go@c3394c53) orders by
+	// username and reads only role, roles, inactive (first) and active.
 	tests := []struct {
 		opts *pluginpb.UserGetOptions
 		want string
@@ -234,13 +239,17 @@ func TestGetUsers(t *testing.T) {
 		{&pluginpb.UserGetOptions{PerPage: 2, Page: 1}, "[leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Active: true}, "[jon kim mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Inactive: true}, "[leo]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "create_at"}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "update_at"}, "[leo jon kim mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Active: true, Inactive: true}, "[leo]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "update_at"}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "shoe_size"}, "[jon kim leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Role: "system_admin"}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Role: "user"}, "[jon kim leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x", "system_user"}}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, InTeamId: newID()}, "[]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, NotInTeamId: newID(), WithoutTeam: true}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, UpdatedAfter: clock.Now().UnixMilli() - 1}, "[leo]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"system_admin"}}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x"}}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, InTeamId: newID()}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, UpdatedAfter: clock.Now().UnixMilli() - 1}, "[jon kim leo mia]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, ViewRestrictions: &pluginpb.ViewUsersRestrictions{}}, "[]"},
 		{&pluginpb.UserGetOptions{PerPage: 0}, "[]"},
 		{nil, "[]"},
 	}
@@ -250,8 +259,6 @@ func TestGetUsers(t *testing.T) {
 		}
 	}
 	for _, bad := range []*pluginpb.UserGetOptions{
-		{PerPage: 10, Active: true, Inactive: true},
-		{PerPage: 10, Sort: "shoe_size"},
 		{PerPage: -1},
 		{Page: -1, PerPage: 1},
 	} {
@@ -501,5 +508,232 @@ func TestUsersFollowTheAppLayer(t *testing.T) {
 			b, clock := newTestBackend(t)
 			tt.run(t, b, clock, create(t, b, newUser("alice")))
 		})
+	}
+}
+
+// TestDeactivationFollowsUpdateActive pins App.UpdateActive's side effects
+// (server/channels/app/user.go@83b7daaf:App.UpdateActive,
+// App.userDeactivated; bot.go@0bc448c3:App.disableUserBots): sessions
+// revoked, status offline unless set by hand, the owner's live bots
+// deactivated while DisableBotsWhenOwnerIsDeactivated is on, and
+// UserHasBeenDeactivated on every deactivation.
+func TestDeactivationFollowsUpdateActive(t *testing.T) {
+	tests := []struct {
+		name        string
+		disableBots any // the setting, or nil for the default (on)
+		manual      bool
+		wantBotOff  bool
+		wantStatus  string
+	}{
+		{"default", nil, false, true, statusOffline},
+		{"bots kept", false, false, false, statusOffline},
+		{"manual status kept", true, true, true, statusDND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			h := &gateHooks{}
+			b.hooks = h
+			ctx := context.Background()
+			if tt.disableBots != nil {
+				section(b.config, "ServiceSettings")["DisableBotsWhenOwnerIsDeactivated"] = tt.disableBots
+			}
+			owner := create(t, b, newUser("owner"))
+			bot, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper", OwnerId: owner.GetId()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			session, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: owner.GetId()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := statusOnline
+			if tt.manual {
+				status = statusDND
+			}
+			if _, err := b.UpdateUserStatus(ctx, &pluginpb.UpdateUserStatusRequest{UserId: owner.GetId(), Status: status}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: owner.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: session.GetSession().GetId()}); err == nil {
+				t.Error("the deactivated user's session survived")
+			}
+			st, err := b.GetUserStatus(ctx, &pluginpb.GetUserStatusRequest{UserId: owner.GetId()})
+			if err != nil || st.GetStatus().GetStatus() != tt.wantStatus {
+				t.Errorf("status = %v, %v; want %s", st.GetStatus(), err, tt.wantStatus)
+			}
+			got, err := b.GetBot(ctx, &pluginpb.GetBotRequest{BotUserId: bot.GetBot().GetUserId(), IncludeDeleted: true})
+			if err != nil || (got.GetBot().GetDeleteAt() != 0) != tt.wantBotOff {
+				t.Errorf("bot = %v, %v; want deactivated %v", got.GetBot(), err, tt.wantBotOff)
+			}
+			want := "[UserHasBeenDeactivated:owner]"
+			if tt.wantBotOff {
+				want = "[UserHasBeenDeactivated:helper UserHasBeenDeactivated:owner]"
+			}
+			if got := fmtList(h.seen()); got != want {
+				t.Errorf("hooks = %s; want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestTokenSessionOutlivesDeactivation: a personal access token's session
+// goes with the deactivation, and the token gets a new one at its next use
+// once the user is active again, as App.GetSession makes it
+// (server/channels/app/session.go@f778ee58:App.createSessionForUserAccessToken).
+func TestTokenSessionOutlivesDeactivation(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	bot, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := bot.GetBot().GetUserId()
+	token, err := b.CreateUserAccessToken(ctx, &pluginpb.CreateUserAccessTokenRequest{Token: &pluginpb.UserAccessToken{UserId: id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := token.GetToken().GetToken()
+	for _, step := range []struct {
+		active bool
+		want   bool
+	}{{false, false}, {true, true}} {
+		if _, err := b.UpdateBotActive(ctx, &pluginpb.UpdateBotActiveRequest{BotUserId: id, Active: step.active}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := b.SessionByToken(secret); ok != step.want {
+			t.Errorf("active %v: SessionByToken = %v; want %v", step.active, ok, step.want)
+		}
+	}
+}
+
+// TestUpdateUserRolesFollowsTheAppLayer pins
+// server/channels/app/user.go@83b7daaf:App.UpdateUserRolesWithUser: the
+// last active system admin keeps the role, roles are stored as given, and
+// the user's sessions take them.
+func TestUpdateUserRolesFollowsTheAppLayer(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	admin := create(t, b, newUser("admin"))
+	other := create(t, b, newUser("other"))
+	set := func(id, roles string) error {
+		_, err := b.UpdateUserRoles(ctx, &pluginpb.UpdateUserRolesRequest{UserId: id, NewRoles: roles})
+		return err
+	}
+	if err := set(admin.GetId(), "system_user  system_admin"); err != nil {
+		t.Fatal(err)
+	}
+	session, err := b.CreateSession(ctx, &pluginpb.CreateSessionRequest{Session: &pluginpb.Session{UserId: admin.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, id, roles string
+		wantID          string
+	}{
+		{"last admin", admin.GetId(), "system_user", "app.user.update.lastAdmin.app_error"},
+		{"unknown role first", admin.GetId(), "nobody", "app.role.check_roles_exist.role_not_found"},
+		{"not an admin", other.GetId(), "system_user", ""},
+		{"a second admin", other.GetId(), "system_admin system_user", ""},
+		{"no longer the last", admin.GetId(), " system_user ", ""},
+		{"the last again", other.GetId(), "", "app.user.update.lastAdmin.app_error"},
+	}
+	for _, tt := range tests {
+		err := set(tt.id, tt.roles)
+		if tt.wantID != "" {
+			wantAppErrorID(t, tt.name, err, tt.wantID, http.StatusBadRequest)
+		} else if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	u, _ := b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: admin.GetId()})
+	s, _ := b.GetSession(ctx, &pluginpb.GetSessionRequest{SessionId: session.GetSession().GetId()})
+	if u.GetUser().GetRoles() != " system_user " || s.GetSession().GetRoles() != " system_user " {
+		t.Errorf("roles = %q, session roles = %q; want both %q", u.GetUser().GetRoles(), s.GetSession().GetRoles(), " system_user ")
+	}
+}
+
+// TestUpdateUserAuthFollowsTheStore pins SqlUserStore.UpdateAuthData
+// (server/channels/store/sqlstore/user_store.go@c3394c53): an UPDATE by
+// id, the unique key on AuthData, the password cleared.
+func TestUpdateUserAuthFollowsTheStore(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	alice := create(t, b, newUser("alice"))
+	bob := create(t, b, newUser("bob"))
+	bind := func(id, service, data string) (*pluginpb.UpdateUserAuthResponse, error) {
+		return b.UpdateUserAuth(ctx, &pluginpb.UpdateUserAuthRequest{UserId: id,
+			UserAuth: &pluginpb.UserAuth{AuthService: service, AuthData: proto.String(data)}})
+	}
+	if resp, err := bind(newID(), "gitlab", "42"); err != nil || resp.GetUserAuth().GetAuthData() != "42" {
+		t.Errorf("UpdateUserAuth(unknown user) = %v, %v; want the binding back", resp, err)
+	}
+	if _, err := bind(alice.GetId(), "gitlab", "42"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bind(bob.GetId(), "saml", "42")
+	wantAppErrorID(t, "UpdateUserAuth(taken auth data)", err, "app.user.update_auth_data.email_exists.app_error", http.StatusBadRequest)
+	if _, ok := b.users.byID[alice.GetId()]; !ok || b.users.byID[alice.GetId()].passwordHash != sha256.Sum256(nil) {
+		t.Error("the password was not cleared")
+	}
+}
+
+// TestUsernamesOfGroups pins App.isUniqueToGroupNames
+// (server/channels/app/user.go@83b7daaf): a username that is a group's
+// name, a deleted group's included, is taken.
+func TestUsernamesOfGroups(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	b.groups.byID[newID()] = &pluginpb.Group{Name: proto.String("devs"), DeleteAt: 1}
+	_, err := b.CreateUser(ctx, &pluginpb.CreateUserRequest{User: newUser("devs")})
+	wantAppErrorID(t, "CreateUser(group name)", err, "app.user.save.username_exists.app_error", http.StatusBadRequest)
+	u := create(t, b, newUser("dana"))
+	u.Username = "devs"
+	_, err = b.UpdateUser(ctx, &pluginpb.UpdateUserRequest{User: u})
+	wantAppErrorID(t, "UpdateUser(group name)", err, "app.user.save.username_exists.app_error", http.StatusBadRequest)
+}
+
+// TestSearchUsersFollowsTheStore pins App.SearchUsers and
+// SqlUserStore.performSearch (user_store.go@c3394c53) on the plugin path:
+// username and nickname only, every word a substring, limit as given.
+func TestSearchUsersFollowsTheStore(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	team := createTeam(t, b, newTeam("core"))
+	for _, u := range []*pluginpb.User{
+		{Username: "ann", Email: "ann@example.com", Nickname: "Captain", FirstName: "Zed", Password: "passw0rd!"},
+		{Username: "bob", Email: "bob@example.com", Nickname: "cap", Password: "passw0rd!"},
+		{Username: "cat", Email: "zed@example.com", Password: "passw0rd!"},
+	} {
+		created := create(t, b, u)
+		if u.GetUsername() != "cat" {
+			join(t, b, team.GetId(), created.GetId())
+		}
+	}
+	tests := []struct {
+		search *pluginpb.UserSearch
+		want   string
+	}{
+		{&pluginpb.UserSearch{Term: "zed", Limit: 10}, "[]"},
+		{&pluginpb.UserSearch{Term: " CAP ", Limit: 10}, "[ann bob]"},
+		{&pluginpb.UserSearch{Term: "@an tain", Limit: 10}, "[ann]"},
+		{&pluginpb.UserSearch{Term: "n", Limit: 10, TeamId: team.GetId()}, "[ann]"},
+		{&pluginpb.UserSearch{Term: "a", Limit: 10, TeamId: team.GetId()}, "[ann bob]"},
+		{&pluginpb.UserSearch{Term: "", Limit: 10, NotInTeamId: team.GetId()}, "[cat]"},
+		{&pluginpb.UserSearch{Term: "", Limit: 2}, "[ann bob]"},
+		{&pluginpb.UserSearch{Term: "", Limit: 0}, "[]"},
+		{&pluginpb.UserSearch{Term: "", Limit: 5000}, "[ann bob cat]"},
+	}
+	for _, tt := range tests {
+		resp, err := b.SearchUsers(ctx, &pluginpb.SearchUsersRequest{Search: tt.search})
+		var got []string
+		for _, u := range resp.GetUsers() {
+			got = append(got, u.GetUsername())
+		}
+		if err != nil || fmt.Sprint(got) != tt.want {
+			t.Errorf("SearchUsers(%v) = %v, %v; want %s", tt.search, got, err, tt.want)
+		}
 	}
 }
