@@ -91,7 +91,7 @@ NO_FAILURE_PATH = {
     "GetUsersByUsernames": "unknown names are skipped, as upstream skips them",
     "GetUserStatusesByIds": "any id without a status is reported offline, as upstream",
     "GetPreferencesForUser": "no id check: an id without preferences has none, as the store",
-    "GetReactions": "no post id check: a post without reactions has none, as the store's GetForPost",
+    "GetReactions": "no post id check: a post without reactions has none, as the store",
     "PermanentDeleteBot": "the store deletes by id: an unknown one is no error, as upstream",
     "GetServerVersion": "takes no input",
     "LogDebug": "any message and fields are logged; upstream reports no error",
@@ -126,8 +126,8 @@ NO_FAILURE_PATH = {
     "PublishUserTyping": "App.PublishUserTyping checks no id, looks nothing up and returns nil",
     "UnregisterPluginForSharedChannels": "App.UnregisterPluginForSharedChannels deletes the"
     " plugin's remotes, if any: any plugin id, an empty one too, succeeds",
-    "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails only on a nil"
-    " notification, which the SDK cannot send",
+    "SendPushNotification": "App.sendPushNotificationToAllSessions looks no user up and fails"
+    " only on a nil notification, which the SDK cannot send",
     "CountPropertyFields": "the store counts any group id; an unknown one has 0 fields",
     "CountPropertyFieldsForTarget": "the store counts any group and target; unknown ones have"
     " 0 fields",
