@@ -21,8 +21,11 @@ def test_default_categories(api: Any) -> None:
     assert list(sidebar.order) == [c.id for c in sidebar.categories]
     assert room.town.id in sidebar.categories[1].channel_ids
     assert list(sidebar.categories[2].channel_ids) == [dm.id]
-    with pytest.raises(mp.NotFoundError):
-        api.get_channel_sidebar_categories(room.alice.id, UNKNOWN_ID)
+    assert sidebar.categories[2].sorting == "recent"
+    # The store joins the live team and the user's membership: no lookup,
+    # no categories (channel_store_categories.go@006d06fe).
+    none = api.get_channel_sidebar_categories(room.alice.id, UNKNOWN_ID)
+    assert list(none.categories) == [] and list(none.order) == []
 
 
 def test_custom_category(api: Any) -> None:
@@ -36,16 +39,30 @@ def test_custom_category(api: Any) -> None:
     sidebar = api.get_channel_sidebar_categories(room.alice.id, room.team.id)
     assert sidebar.categories[0].id == work.id
     assert room.town.id not in sidebar.categories[2].channel_ids
-    with pytest.raises(mp.ValidationError):
+    # The store checks no display name (channel_store_categories.go@006d06fe).
+    unnamed = api.create_channel_sidebar_category(
+        room.alice.id, room.team.id, SidebarCategoryWithChannels(display_name="")
+    )
+    assert unnamed.display_name == ""
+    with pytest.raises(mp.NotFoundError) as none:
         api.create_channel_sidebar_category(
-            room.alice.id, room.team.id, SidebarCategoryWithChannels(display_name="")
+            room.alice.id, UNKNOWN_ID, SidebarCategoryWithChannels(display_name="W")
         )
-    with pytest.raises(mp.ValidationError):
-        api.create_channel_sidebar_category(
-            room.carol.id,
-            room.team.id,
-            SidebarCategoryWithChannels(display_name="Not mine", channel_ids=[room.town.id]),
-        )
+    assert none.value.error_id == "app.channel.sidebar_categories.app_error"
+
+
+def test_muted_category_mutes_its_channels(api: Any) -> None:
+    # App.muteChannelsForUpdatedCategories (channel_category.go@08107a67).
+    room = make_room(api)
+    channels = api.get_channel_sidebar_categories(room.alice.id, room.team.id).categories[1]
+    channels.muted = True
+    api.update_channel_sidebar_categories(room.alice.id, room.team.id, [channels])
+    member = api.get_channel_member(room.town.id, room.alice.id)
+    assert member.notify_props["mark_unread"] == "mention"
+    channels.muted = False
+    api.update_channel_sidebar_categories(room.alice.id, room.team.id, [channels])
+    member = api.get_channel_member(room.town.id, room.alice.id)
+    assert member.notify_props["mark_unread"] == "all"
 
 
 def test_update_categories(api: Any) -> None:

@@ -22,34 +22,49 @@ const (
 	categoryDirectMessages = "direct_messages"
 	categoryCustom         = "custom"
 	sidebarSortStep        = 10
+	sidebarSortRecent      = "recent"
 )
 
 // sidebarStore holds the categories of each user in each team, in order.
 type sidebarStore map[membershipKey][]*pluginpb.SidebarCategoryWithChannels
 
+// sidebarsError is the one error id of upstream's sidebar calls
+// (channel_category.go@08107a67), with the status each call gives it.
+func sidebarsError(details string, status int) *apperror.Error {
+	return apperror.New("app.channel.sidebar_categories.app_error",
+		"Unable to get or update the sidebar categories.", details, status)
+}
+
 // sidebar returns a user's categories in a team, creating the default ones
 // on first use, with every channel of the user in exactly one category.
-// The caller holds the lock.
-func (b *Backend) sidebar(userID, teamID string) ([]*pluginpb.SidebarCategoryWithChannels, error) {
-	if _, err := b.user(userID); err != nil {
-		return nil, err
-	}
-	if _, err := b.team(teamID); err != nil {
-		return nil, err
+// As the store's getSidebarCategoriesT joins the live team and the user's
+// current membership of it (channel_store_categories.go@006d06fe), there
+// is no user or team lookup: a user who is not a current member of the
+// live team has no categories (nil). The caller holds the lock.
+func (b *Backend) sidebar(userID, teamID string) []*pluginpb.SidebarCategoryWithChannels {
+	t, ok := b.teams.byID[teamID]
+	if !ok || t.GetDeleteAt() != 0 || !b.teams.isMember(teamID, userID) {
+		return nil
 	}
 	key := membershipKey{userID, teamID}
 	cats, ok := b.sidebars[key]
 	if !ok {
-		for i, kind := range []struct{ typ, name string }{
-			{categoryFavorites, "Favorites"}, {categoryChannels, "Channels"}, {categoryDirectMessages, "Direct Messages"},
+		// createInitialSidebarCategoriesT: deterministic ids, direct
+		// messages sorted by recency.
+		for i, kind := range []struct{ typ, name, sorting string }{
+			{categoryFavorites, "Favorites", ""}, {categoryChannels, "Channels", ""},
+			{categoryDirectMessages, "Direct Messages", sidebarSortRecent},
 		} {
 			cats = append(cats, &pluginpb.SidebarCategoryWithChannels{
 				Id: kind.typ + "_" + userID + "_" + teamID, UserId: userID, TeamId: teamID, Type: kind.typ,
-				DisplayName: kind.name, SortOrder: int64(i * sidebarSortStep), ChannelIds: []string{},
+				DisplayName: kind.name, Sorting: kind.sorting, SortOrder: int64(i * sidebarSortStep), ChannelIds: []string{},
 			})
 		}
 	}
-	// Drop channels the user left; file new ones under channels or DMs.
+	// Drop channels the user left; file the others under channels or DMs,
+	// before the filed ones and by display name, as
+	// completePopulatingCategoryChannelsT lists the live channels of no
+	// category.
 	placed := map[string]bool{}
 	for _, c := range cats {
 		c.ChannelIds = slices.DeleteFunc(c.ChannelIds, func(id string) bool {
@@ -60,24 +75,97 @@ func (b *Backend) sidebar(userID, teamID string) ([]*pluginpb.SidebarCategoryWit
 			placed[id] = true
 		}
 	}
+	unfiled := map[string][]*pluginpb.Channel{}
 	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetUserId() == userID }) {
 		ch := b.channels.byID[m.GetChannelId()]
-		if placed[ch.GetId()] || ch.GetTeamId() != teamID && ch.GetTeamId() != "" {
+		if placed[ch.GetId()] || ch.GetDeleteAt() != 0 || ch.GetTeamId() != teamID && ch.GetTeamId() != "" {
 			continue
 		}
 		target := categoryChannels
 		if ch.GetTeamId() == "" {
 			target = categoryDirectMessages
 		}
-		for _, c := range cats {
-			if c.GetType() == target {
-				c.ChannelIds = append(c.ChannelIds, ch.GetId())
-				break
-			}
+		unfiled[target] = append(unfiled[target], ch)
+	}
+	for _, c := range cats {
+		chs := unfiled[c.GetType()]
+		slices.SortStableFunc(chs, func(x, y *pluginpb.Channel) int { return strings.Compare(x.GetDisplayName(), y.GetDisplayName()) })
+		ids := make([]string, 0, len(chs)+len(c.GetChannelIds()))
+		for _, ch := range chs {
+			ids = append(ids, ch.GetId())
 		}
+		c.ChannelIds = append(ids, c.GetChannelIds()...)
 	}
 	b.sidebars[key] = cats
-	return cats, nil
+	return cats
+}
+
+// muteChannels sets the user's memberships of channelIDs muted or unmuted,
+// as App.setChannelsMuted does (channel.go@003a6338): mark_unread becomes
+// "mention" or "all" where it differs, and last_update_at is stamped. The
+// caller holds the lock.
+func (b *Backend) muteChannels(userID string, channelIDs []string, muted bool) {
+	want := "all"
+	if muted {
+		want = "mention"
+	}
+	for _, id := range channelIDs {
+		old, ok := b.channels.member(id, userID)
+		if !ok || (old.GetNotifyProps()["mark_unread"] == "mention") == muted {
+			continue
+		}
+		m := proto.Clone(old).(*pluginpb.ChannelMember)
+		if m.NotifyProps == nil {
+			m.NotifyProps = map[string]string{}
+		}
+		m.NotifyProps["mark_unread"] = want
+		m.LastUpdateAt = b.nowMillis()
+		b.channels.members[membershipKey{id, userID}] = m
+	}
+}
+
+// muteForUpdatedCategories mutes or unmutes channels as
+// App.muteChannelsForUpdatedCategories does (channel_category.go@08107a67):
+// the channels of a category whose muted flag changed, and the channels
+// moved between a muted and an unmuted category. The caller holds the
+// lock.
+func (b *Backend) muteForUpdatedCategories(userID string, updated, original []*pluginpb.SidebarCategoryWithChannels) {
+	var mute, unmute []string
+	for i, u := range updated {
+		o := original[i]
+		switch {
+		case u.GetMuted() && !o.GetMuted():
+			mute = append(mute, u.GetChannelIds()...)
+		case !u.GetMuted() && o.GetMuted():
+			unmute = append(unmute, u.GetChannelIds()...)
+		}
+	}
+	byID := func(cats []*pluginpb.SidebarCategoryWithChannels) (map[string]*pluginpb.SidebarCategoryWithChannels, map[string]string) {
+		cat, of := map[string]*pluginpb.SidebarCategoryWithChannels{}, map[string]string{}
+		for _, c := range cats {
+			cat[c.GetId()] = c
+			for _, id := range c.GetChannelIds() {
+				of[id] = c.GetId()
+			}
+		}
+		return cat, of
+	}
+	updatedCats, updatedOf := byID(updated)
+	originalCats, originalOf := byID(original)
+	for channelID, from := range originalOf {
+		to := updatedOf[channelID]
+		if to == "" || to == from {
+			continue
+		}
+		switch {
+		case updatedCats[to].GetMuted() && !originalCats[from].GetMuted():
+			mute = append(mute, channelID)
+		case !updatedCats[to].GetMuted() && originalCats[from].GetMuted():
+			unmute = append(unmute, channelID)
+		}
+	}
+	b.muteChannels(userID, mute, true)
+	b.muteChannels(userID, unmute, false)
 }
 
 // checkSidebarChannels rejects channels that are not the user's in the
@@ -113,43 +201,51 @@ func cloneCategories(cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.S
 	return out
 }
 
-// GetChannelSidebarCategories returns a user's sidebar in a team.
+// GetChannelSidebarCategories returns a user's sidebar in a team, as
+// App.GetSidebarCategoriesForTeamForUser (channel_category.go@08107a67):
+// none for a user who is not a current member of the live team.
 func (b *Backend) GetChannelSidebarCategories(_ context.Context, req *pluginpb.GetChannelSidebarCategoriesRequest) (*pluginpb.GetChannelSidebarCategoriesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cats, err := b.sidebar(req.GetUserId(), req.GetTeamId())
-	if err != nil {
-		return nil, err
-	}
-	out := &pluginpb.OrderedSidebarCategories{Categories: cloneCategories(cats)}
+	cats := b.sidebar(req.GetUserId(), req.GetTeamId())
+	out := &pluginpb.OrderedSidebarCategories{Categories: cloneCategories(cats), Order: []string{}}
 	for _, c := range cats {
 		out.Order = append(out.Order, c.GetId())
 	}
 	return &pluginpb.GetChannelSidebarCategoriesResponse{Categories: out}, nil
 }
 
-// CreateChannelSidebarCategory creates a custom category at the top of a
-// user's sidebar and moves its channels into it.
+// CreateChannelSidebarCategory creates a custom category in a user's
+// sidebar, as the store's CreateSidebarCategory
+// (channel_store_categories.go@006d06fe): no categories (the user is not
+// a current member of the live team) is
+// app.channel.sidebar_categories.app_error (404); upstream's new category
+// goes after Favorites when Favorites is first, else first, with the sorting,
+// muted flag and channels given (not collapsed), and the categories are
+// renumbered; its channels leave their categories. The display name is
+// not checked. Here the new category goes first.
 func (b *Backend) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.CreateChannelSidebarCategoryRequest) (*pluginpb.CreateChannelSidebarCategoryResponse, error) {
 	in := req.GetNewCategory()
-	if in == nil || strings.TrimSpace(in.GetDisplayName()) == "" {
-		return nil, apperror.New("app.channel.sidebar_categories.display_name.app_error",
-			"A custom category needs a display name.", "", http.StatusBadRequest)
+	if in == nil {
+		return nil, invalidParam("new_category")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cats, err := b.sidebar(req.GetUserId(), req.GetTeamId())
-	if err != nil {
-		return nil, err
+	cats := b.sidebar(req.GetUserId(), req.GetTeamId())
+	if len(cats) == 0 {
+		return nil, sidebarsError("user_id="+apperror.Truncate(req.GetUserId(), apperror.MaxShortBytes)+
+			" team_id="+apperror.Truncate(req.GetTeamId(), apperror.MaxShortBytes), http.StatusNotFound)
 	}
 	if err := b.checkSidebarChannels(req.GetUserId(), req.GetTeamId(), in.GetChannelIds()); err != nil {
 		return nil, err
 	}
 	c := &pluginpb.SidebarCategoryWithChannels{
 		Id: newID(), UserId: req.GetUserId(), TeamId: req.GetTeamId(), Type: categoryCustom,
-		DisplayName: in.GetDisplayName(), Sorting: in.GetSorting(), Muted: in.GetMuted(), Collapsed: in.GetCollapsed(),
+		DisplayName: in.GetDisplayName(), Sorting: in.GetSorting(), Muted: in.GetMuted(),
 	}
-	cats = append([]*pluginpb.SidebarCategoryWithChannels{c}, cats...)
+	// The store puts the new category after Favorites when Favorites is
+	// first; the backend still puts it first (TestSidebar pins that).
+	cats = slices.Insert(cats, 0, c)
 	for i, cat := range cats {
 		cat.SortOrder = int64(i * sidebarSortStep)
 	}
@@ -158,39 +254,50 @@ func (b *Backend) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.
 	return &pluginpb.CreateChannelSidebarCategoryResponse{Category: proto.Clone(c).(*pluginpb.SidebarCategoryWithChannels)}, nil
 }
 
-// UpdateChannelSidebarCategories updates a user's categories, all or none:
-// the sorting, muting, collapsing and channels of each, and the display
-// name of custom ones. A channel moved into a category leaves the others.
+// UpdateChannelSidebarCategories updates a user's categories, all or
+// none, as App.UpdateSidebarCategories and the store's
+// UpdateSidebarCategories do (channel_category.go@08107a67,
+// channel_store_categories.go@006d06fe): a failure is
+// app.channel.sidebar_categories.app_error; the sorting and
+// collapsed flag of each category, the display name of a custom one, and
+// the muted flag and channels of any but Direct Messages, whose channels
+// are filed by the server; a channel moved into a category leaves the
+// others. Then the channels of a category whose muted flag changed, and
+// those moved between a muted and an unmuted category, are muted or
+// unmuted.
 func (b *Backend) UpdateChannelSidebarCategories(_ context.Context, req *pluginpb.UpdateChannelSidebarCategoriesRequest) (*pluginpb.UpdateChannelSidebarCategoriesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	stored, err := b.sidebar(req.GetUserId(), req.GetTeamId())
-	if err != nil {
-		return nil, err
-	}
+	stored := b.sidebar(req.GetUserId(), req.GetTeamId())
 	cats := cloneCategories(stored)
-	var updated []*pluginpb.SidebarCategoryWithChannels
+	var updated, original []*pluginpb.SidebarCategoryWithChannels
 	for _, in := range req.GetCategories() {
 		i := slices.IndexFunc(cats, func(c *pluginpb.SidebarCategoryWithChannels) bool { return c.GetId() == in.GetId() })
 		if i < 0 {
-			return nil, apperror.New("app.channel.sidebar_categories.app_error",
-				"Unable to find the sidebar category.", "category_id="+in.GetId(), http.StatusNotFound)
-		}
-		if err := b.checkSidebarChannels(req.GetUserId(), req.GetTeamId(), in.GetChannelIds()); err != nil {
-			return nil, err
+			// Upstream answers every failure with 500; an unknown
+			// category stays a 404 here (TestSidebar pins it).
+			return nil, sidebarsError("category_id="+apperror.Truncate(in.GetId(), apperror.MaxShortBytes), http.StatusNotFound)
 		}
 		c := cats[i]
+		// The store reads every category before it changes any.
+		original = append(original, proto.Clone(stored[i]).(*pluginpb.SidebarCategoryWithChannels))
 		if c.GetType() == categoryCustom {
-			if strings.TrimSpace(in.GetDisplayName()) == "" {
-				return nil, apperror.New("app.channel.sidebar_categories.display_name.app_error",
-					"A custom category needs a display name.", "", http.StatusBadRequest)
-			}
 			c.DisplayName = in.GetDisplayName()
 		}
-		c.Sorting, c.Muted, c.Collapsed = in.GetSorting(), in.GetMuted(), in.GetCollapsed()
-		moveInto(cats, c, in.GetChannelIds())
+		c.Sorting, c.Collapsed = in.GetSorting(), in.GetCollapsed()
+		if c.GetType() != categoryDirectMessages {
+			if err := b.checkSidebarChannels(req.GetUserId(), req.GetTeamId(), in.GetChannelIds()); err != nil {
+				return nil, err
+			}
+			c.Muted = in.GetMuted()
+			moveInto(cats, c, in.GetChannelIds())
+		}
 		updated = append(updated, c)
 	}
 	b.sidebars[membershipKey{req.GetUserId(), req.GetTeamId()}] = cats
+	// File the channels that left every category, as the store's
+	// completePopulatingCategoryChannelsT does before it answers.
+	b.sidebar(req.GetUserId(), req.GetTeamId())
+	b.muteForUpdatedCategories(req.GetUserId(), updated, original)
 	return &pluginpb.UpdateChannelSidebarCategoriesResponse{Categories: cloneCategories(updated)}, nil
 }

@@ -502,6 +502,9 @@ func (b *Backend) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeam
 	// and runs no UserHasLeftChannel; only UserHasLeftTeam runs
 	// (team.go@00e25d39:App.LeaveTeam, App.postProcessTeamMemberLeave).
 	b.leaveTeamChannels(req.GetTeamId(), req.GetUserId())
+	// App.postProcessTeamMemberLeave clears the user's sidebar of the team
+	// (the store's ClearSidebarOnTeamLeave): a rejoin starts afresh.
+	delete(b.sidebars, membershipKey{req.GetUserId(), req.GetTeamId()})
 	var actor *pluginpb.User
 	if s, ok := b.users.byID[req.GetRequestorId()]; ok {
 		actor = sanitized(s.user)
