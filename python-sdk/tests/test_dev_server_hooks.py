@@ -67,6 +67,9 @@ class Alpha(mp.Plugin):
     def channel_will_be_archived(self, context: Any, channel: Channel) -> str | None:
         return "this channel stays" if channel.name == "keep" else None
 
+    def notifications_will_be_sent(self, post: Post) -> str | None:
+        return "quiet, please" if post.message.startswith("quiet") else None
+
     def channel_will_be_updated(
         self, context: Any, new_channel: Channel, old_channel: Channel
     ) -> Channel:
@@ -120,6 +123,10 @@ class Beta(mp.AsyncPlugin):
     ) -> Channel:
         new_channel.header = f"{new_channel.purpose} and beta"
         return new_channel
+
+    async def notifications_will_be_sent(self, post: Post) -> str | None:
+        await _record(self.api, "notified", post.message)
+        return None
 
     async def user_has_been_deactivated(self, context: Any, user: User) -> None:
         await _record(self.api, "deactivated", user.username)
@@ -185,6 +192,19 @@ def test_every_plugin_filters_posts_in_plugin_id_order(server: ReferenceServer) 
         again = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="hi"))
         first, second = str(post.props["request_id"]), str(again.props["request_id"])
         assert len(first) == 26 and first != second
+
+
+def test_notifications_will_be_sent_stops_at_the_first_reason(server: ReferenceServer) -> None:
+    # App.SendNotifications (notification.go@003e57ac) runs the hook after the
+    # post is stored, in every plugin in turn until one gives a reason; the
+    # post stays either way.
+    with server.client() as api:
+        _, channel, (alice,) = scene(api, "alice")
+        loud = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="loud"))
+        quiet = api.create_post(Post(user_id=alice.id, channel_id=channel.id, message="quiet"))
+        # Synchronous, unlike MessageHasBeenPosted: done when create_post returns.
+        assert api.kv_get("notified") == json.dumps([loud.message]).encode()
+        assert api.get_post(quiet.id).message == "quiet [alpha] [beta, same request]"
 
 
 def test_each_plugin_has_its_own_kv_store_and_commands(server: ReferenceServer) -> None:

@@ -168,6 +168,28 @@ async def test_answers_become_responses(
     assert response.rejection_reason == reason
 
 
+class Quiet(mp.Plugin):
+    """Answers NotificationsWillBeSent, which takes no Context, by the post's message."""
+
+    def notifications_will_be_sent(self, post: Post) -> str | None:
+        return {"quiet": "no notifications", "empty": ""}.get(post.message)
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"), [("quiet", "no notifications"), ("empty", ""), ("loud", "")]
+)
+async def test_notifications_will_be_sent_answers_a_reason_or_nothing(
+    tmp_path: Path, message: str, reason: str
+) -> None:
+    async with serving(Quiet(), tmp_path) as served:
+        stub: Any = served  # the aio stub, which the sync stub's types do not describe
+        implemented = await stub.Implemented(hooks_pb2.ImplementedRequest(), timeout=10)
+        assert "NotificationsWillBeSent" in implemented.hooks
+        request = hooks_pb2.NotificationsWillBeSentRequest(post=Post(message=message))
+        response = await stub.NotificationsWillBeSent(request, timeout=10)
+        assert response.rejection_reason == reason
+
+
 @pytest.mark.parametrize("message", ["int", "triple", "bad-reason", "wrong-model"])
 async def test_a_wrong_answer_is_an_internal_error_that_names_the_signature(
     hooks: Any, message: str, caplog: pytest.LogCaptureFixture

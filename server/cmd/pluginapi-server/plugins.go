@@ -316,6 +316,14 @@ func (p *pluginHooks) MessageHasBeenPosted(ctx context.Context, post *pluginpb.P
 	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.MessageHasBeenPosted(ctx, hc, post) })
 }
 
+// NotificationsWillBeSent asks each running plugin in turn, as upstream's
+// RunMultiHook, and stops at the first reason.
+func (p *pluginHooks) NotificationsWillBeSent(ctx context.Context, post *pluginpb.Post) string {
+	return p.firstReason(ctx, func(ctx context.Context, _ *pluginpb.Context, h hooks.Hooks) string {
+		return h.NotificationsWillBeSent(ctx, post)
+	})
+}
+
 // MessageWillBeUpdated chains the new post; a plugin that answers no post
 // rejects the edit, as upstream.
 func (p *pluginHooks) MessageWillBeUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string) {

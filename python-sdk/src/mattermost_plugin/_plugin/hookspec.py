@@ -158,6 +158,11 @@ class HookName(HookNameBase):
     #: it. Minimum server version: 9.0.
     NOTIFICATION_WILL_BE_PUSHED = "NotificationWillBePushed"
 
+    #: NotificationsWillBeSent runs after a post was stored and before its notifications (emails,
+    #: pushes and the posted websocket event) are sent. A non-empty reason sends none of them; the
+    #: post stays. Minimum server version: 10.8.
+    NOTIFICATIONS_WILL_BE_SENT = "NotificationsWillBeSent"
+
     #: OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy.
     #: Minimum server version: 9.5.
     ON_SHARED_CHANNELS_PING = "OnSharedChannelsPing"
@@ -783,6 +788,22 @@ HOOKS: dict[HookName, HookSpec] = {
             "reject it."
         ),
         since="9.0",
+    ),
+    HookName.NOTIFICATIONS_WILL_BE_SENT: HookSpec(
+        name="NotificationsWillBeSent",
+        method="notifications_will_be_sent",
+        params=("post",),
+        request=_pb.NotificationsWillBeSentRequest,
+        response=_pb.NotificationsWillBeSentResponse,
+        answer=Answer.REJECT,
+        result_field="",
+        signature="notifications_will_be_sent(self, post: Post) -> str | None",
+        doc=(
+            "NotificationsWillBeSent runs after a post was stored and before its notifications "
+            "(emails, pushes and the posted websocket event) are sent. A non-empty reason sends "
+            "none of them; the post stays."
+        ),
+        since="10.8",
     ),
     HookName.ON_SHARED_CHANNELS_PING: HookSpec(
         name="OnSharedChannelsPing",

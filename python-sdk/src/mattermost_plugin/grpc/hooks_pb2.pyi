@@ -2173,6 +2173,54 @@ class NotificationWillBePushedResponse(_message.Message):
 Global___NotificationWillBePushedResponse: _TypeAlias = NotificationWillBePushedResponse  # noqa: Y015
 
 @_typing.final
+class NotificationsWillBeSentRequest(_message.Message):
+    """NotificationsWillBeSentRequest carries the arguments of NotificationsWillBeSent. Upstream passes no
+    request context to this hook.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def post(self) -> _posts_pb2.Post:
+        """The stored post whose notifications are about to be sent."""
+
+    def __init__(
+        self,
+        *,
+        post: _posts_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotificationsWillBeSentRequest: _TypeAlias = NotificationsWillBeSentRequest  # noqa: Y015
+
+@_typing.final
+class NotificationsWillBeSentResponse(_message.Message):
+    """NotificationsWillBeSentResponse lets the post's notifications go or stops them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    rejection_reason: _builtins.str
+    """Non-empty sends none of the post's notifications, with this reason; empty sends them."""
+    def __init__(
+        self,
+        *,
+        rejection_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotificationsWillBeSentResponse: _TypeAlias = NotificationsWillBeSentResponse  # noqa: Y015
+
+@_typing.final
 class OnSharedChannelsPingRequest(_message.Message):
     """OnSharedChannelsPingRequest carries the arguments of OnSharedChannelsPing."""
 

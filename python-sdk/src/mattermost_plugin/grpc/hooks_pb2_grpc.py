@@ -235,6 +235,11 @@ class PluginHooksStub(object):
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.FromString,
                 _registered_method=True)
+        self.NotificationsWillBeSent = channel.unary_unary(
+                '/mattermost.plugin.PluginHooks/NotificationsWillBeSent',
+                request_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentResponse.FromString,
+                _registered_method=True)
         self.OnSharedChannelsPing = channel.unary_unary(
                 '/mattermost.plugin.PluginHooks/OnSharedChannelsPing',
                 request_serializer=mattermost_dot_plugin_dot_hooks__pb2.OnSharedChannelsPingRequest.SerializeToString,
@@ -665,6 +670,15 @@ class PluginHooksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def NotificationsWillBeSent(self, request, context):
+        """NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+        posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+        10.8.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def OnSharedChannelsPing(self, request, context):
         """---- SharedChannels ----
 
@@ -996,6 +1010,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.NotificationWillBePushed,
                     request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.SerializeToString,
+            ),
+            'NotificationsWillBeSent': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotificationsWillBeSent,
+                    request_deserializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentResponse.SerializeToString,
             ),
             'OnSharedChannelsPing': grpc.unary_unary_rpc_method_handler(
                     servicer.OnSharedChannelsPing,
@@ -2144,6 +2163,33 @@ class PluginHooks(object):
             '/mattermost.plugin.PluginHooks/NotificationWillBePushed',
             mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedRequest.SerializeToString,
             mattermost_dot_plugin_dot_hooks__pb2.NotificationWillBePushedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotificationsWillBeSent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mattermost.plugin.PluginHooks/NotificationsWillBeSent',
+            mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentRequest.SerializeToString,
+            mattermost_dot_plugin_dot_hooks__pb2.NotificationsWillBeSentResponse.FromString,
             options,
             channel_credentials,
             insecure,

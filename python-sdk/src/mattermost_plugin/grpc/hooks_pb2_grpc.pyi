@@ -243,6 +243,11 @@ class PluginHooksStub:
     NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
     9.0.
     """
+    NotificationsWillBeSent: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.NotificationsWillBeSentRequest, _hooks_pb2.NotificationsWillBeSentResponse]
+    """NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+    posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+    10.8.
+    """
     OnSharedChannelsPing: _grpc.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsPingRequest, _hooks_pb2.OnSharedChannelsPingResponse]
     """---- SharedChannels ----
 
@@ -524,6 +529,11 @@ class PluginHooksAsyncStub(PluginHooksStub):
 
     NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
     9.0.
+    """
+    NotificationsWillBeSent: _aio.UnaryUnaryMultiCallable[_hooks_pb2.NotificationsWillBeSentRequest, _hooks_pb2.NotificationsWillBeSentResponse]  # type: ignore[assignment]
+    """NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+    posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+    10.8.
     """
     OnSharedChannelsPing: _aio.UnaryUnaryMultiCallable[_hooks_pb2.OnSharedChannelsPingRequest, _hooks_pb2.OnSharedChannelsPingResponse]  # type: ignore[assignment]
     """---- SharedChannels ----
@@ -1043,6 +1053,17 @@ class PluginHooksServicer(metaclass=_abc_1.ABCMeta):
 
         NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
         9.0.
+        """
+
+    @_abc_1.abstractmethod
+    def NotificationsWillBeSent(
+        self,
+        request: _hooks_pb2.NotificationsWillBeSentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_hooks_pb2.NotificationsWillBeSentResponse, _abc.Awaitable[_hooks_pb2.NotificationsWillBeSentResponse]]:
+        """NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+        posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+        10.8.
         """
 
     @_abc_1.abstractmethod

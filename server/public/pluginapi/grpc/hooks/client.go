@@ -42,7 +42,7 @@ var Known = []string{
 	"ExecuteCommand", "ServeHTTP", "ServeMetrics", "FileWillBeUploaded",
 	"OnSharedChannelsSyncMsg", "OnSAMLLogin",
 	"DraftWillBeUpserted", "ScheduledPostWillBeCreated", "EmailNotificationWillBeSent", "GenerateSupportData", "WebSocketMessageHasBeenPosted",
-	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",
+	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "NotificationsWillBeSent", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",
 }
 
 // Option configures a [Client].

@@ -53,3 +53,17 @@ func (c *Client) ScheduledPostWillBeCreated(ctx context.Context, hc *pluginpb.Co
 		return resp.GetScheduledPost(), resp.GetRejectionReason(), err
 	})
 }
+
+// NotificationsWillBeSent implements [Hooks]. It fails open, as upstream's
+// generated RPC client (client_rpc_generated.go@003e57ac): when the plugin
+// lacks the hook or the call fails, the answer is empty and the
+// notifications go.
+func (c *Client) NotificationsWillBeSent(ctx context.Context, post *pluginpb.Post) string {
+	reason := ""
+	_ = c.Call(ctx, "NotificationsWillBeSent", func(ctx context.Context) error {
+		resp, err := c.rpc.NotificationsWillBeSent(ctx, &pluginpb.NotificationsWillBeSentRequest{Post: post})
+		reason = resp.GetRejectionReason()
+		return err
+	})
+	return reason
+}

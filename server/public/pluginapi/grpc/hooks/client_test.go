@@ -65,6 +65,14 @@ func (f *fakePlugin) MessageWillBeUpdated(ctx context.Context, _ *pluginpb.Messa
 	return &pluginpb.MessageWillBeUpdatedResponse{Post: f.post, RejectionReason: f.reason}, nil
 }
 
+func (f *fakePlugin) NotificationsWillBeSent(ctx context.Context, req *pluginpb.NotificationsWillBeSentRequest) (*pluginpb.NotificationsWillBeSentResponse, error) {
+	if err := f.answer(ctx); err != nil {
+		return nil, err
+	}
+	f.post = req.GetPost()
+	return &pluginpb.NotificationsWillBeSentResponse{RejectionReason: f.reason}, nil
+}
+
 func (f *fakePlugin) ExecuteCommand(ctx context.Context, _ *pluginpb.ExecuteCommandRequest) (*pluginpb.ExecuteCommandResponse, error) {
 	if err := f.answer(ctx); err != nil {
 		return nil, err
@@ -141,6 +149,12 @@ func TestMessageWillBePostedFailsOpen(t *testing.T) {
 	}
 }
 
+// TestMessageWillBeUpdatedReplaces follows upstream's RPC client,
+// server/public/plugin/client_rpc.go@020d1e37:hooksRPCClient.MessageWillBeUpdated:
+// a plugin without the hook and a failed call both answer the new post
+// unchanged (its default returns), so the edit goes through; only a
+// plugin's answer without a post rejects it (App.updatePostWithChannel,
+// server/channels/app/post.go@004340fa).
 func TestMessageWillBeUpdatedReplaces(t *testing.T) {
 	newPost, oldPost := &pluginpb.Post{Message: "new"}, &pluginpb.Post{Message: "old"}
 	tests := []struct {
@@ -158,6 +172,40 @@ func TestMessageWillBeUpdatedReplaces(t *testing.T) {
 			got, _ := newClient(t, tc.plugin).MessageWillBeUpdated(context.Background(), nil, newPost, oldPost)
 			if !proto.Equal(got, tc.wantPost) {
 				t.Errorf("MessageWillBeUpdated = %v, want %v", got, tc.wantPost)
+			}
+		})
+	}
+}
+
+// TestNotificationsWillBeSentFailsOpen follows upstream's generated RPC
+// client, server/public/plugin/client_rpc_generated.go@003e57ac:hooksRPCClient.NotificationsWillBeSent:
+// the answer is the plugin's reason, and empty (the notifications go) when
+// the plugin lacks the hook or the call fails; the post is sent as given.
+func TestNotificationsWillBeSentFailsOpen(t *testing.T) {
+	sent := &pluginpb.Post{Id: "p1", Message: "hi"}
+	tests := []struct {
+		name       string
+		plugin     *fakePlugin
+		wantReason string
+		wantCalls  int32
+	}{
+		{"not implemented: no call, allowed", &fakePlugin{}, "", 0},
+		{"allowed", &fakePlugin{implemented: []string{"NotificationsWillBeSent"}}, "", 1},
+		{"rejected", &fakePlugin{implemented: []string{"NotificationsWillBeSent"}, reason: "quiet"}, "quiet", 1},
+		{"failed: allowed", &fakePlugin{implemented: []string{"NotificationsWillBeSent"}, reason: "x", err: errors.New("boom")}, "", 1},
+		{"hung past the deadline: allowed", &fakePlugin{implemented: []string{"NotificationsWillBeSent"}, reason: "x", delay: time.Minute}, "", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := newClient(t, tc.plugin).NotificationsWillBeSent(context.Background(), sent)
+			if got != tc.wantReason {
+				t.Errorf("NotificationsWillBeSent = %q, want %q", got, tc.wantReason)
+			}
+			if n := tc.plugin.calls.Load(); n != tc.wantCalls {
+				t.Errorf("calls = %d, want %d", n, tc.wantCalls)
+			}
+			if tc.wantReason != "" && !proto.Equal(tc.plugin.post, sent) {
+				t.Errorf("the plugin got %v, want %v", tc.plugin.post, sent)
 			}
 		})
 	}

@@ -89,6 +89,7 @@ type Hooks interface {
 	OnCloudLimitsUpdated(ctx context.Context, limits *pluginpb.ProductLimits)
 	ConfigurationWillBeSaved(ctx context.Context, newConfig *pluginpb.Config) (*pluginpb.Config, error)
 	NotificationWillBePushed(ctx context.Context, notification *pluginpb.PushNotification, userID string) (*pluginpb.PushNotification, string)
+	NotificationsWillBeSent(ctx context.Context, post *pluginpb.Post) string
 	OnSharedChannelsPing(ctx context.Context, rc *pluginpb.RemoteCluster) bool
 	OnSharedChannelsAttachmentSyncMsg(ctx context.Context, info *pluginpb.FileInfo, post *pluginpb.Post, rc *pluginpb.RemoteCluster) error
 	OnSharedChannelsProfileImageSyncMsg(ctx context.Context, user *pluginpb.User, rc *pluginpb.RemoteCluster) error

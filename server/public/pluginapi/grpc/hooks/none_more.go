@@ -100,6 +100,11 @@ func (None) NotificationWillBePushed(_ context.Context, notification *pluginpb.P
 	return notification, ""
 }
 
+// NotificationsWillBeSent lets the notifications go.
+func (None) NotificationsWillBeSent(_ context.Context, _ *pluginpb.Post) string {
+	return ""
+}
+
 // OnSharedChannelsPing answers unhealthy: there is no plugin.
 func (None) OnSharedChannelsPing(_ context.Context, _ *pluginpb.RemoteCluster) bool {
 	return false

@@ -43,6 +43,9 @@ type Hooks interface {
 	MessageWillBePosted(ctx context.Context, post *pluginpb.Post) (*pluginpb.Post, string)
 	// MessageHasBeenPosted runs after a post was stored.
 	MessageHasBeenPosted(ctx context.Context, post *pluginpb.Post)
+	// NotificationsWillBeSent runs after a post was stored, before its
+	// notifications would be sent. A reason stops them; the post stays.
+	NotificationsWillBeSent(ctx context.Context, post *pluginpb.Post) string
 	// MessageHasBeenDeleted runs after a post was deleted.
 	MessageHasBeenDeleted(ctx context.Context, post *pluginpb.Post)
 	// UserHasBeenCreated runs after a user was created.
@@ -135,6 +138,9 @@ func (NoHooks) MessageWillBePosted(context.Context, *pluginpb.Post) (*pluginpb.P
 
 // MessageHasBeenPosted does nothing.
 func (NoHooks) MessageHasBeenPosted(context.Context, *pluginpb.Post) {}
+
+// NotificationsWillBeSent lets the notifications go.
+func (NoHooks) NotificationsWillBeSent(context.Context, *pluginpb.Post) string { return "" }
 
 // MessageWillBeUpdated accepts the edit unchanged.
 func (NoHooks) MessageWillBeUpdated(_ context.Context, newPost, _ *pluginpb.Post) (*pluginpb.Post, string) {

@@ -5,6 +5,7 @@ package memory
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -262,7 +263,30 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 		return nil, err
 	}
 	b.hooks.MessageHasBeenPosted(ctx, proto.Clone(changed).(*pluginpb.Post))
+	b.notificationsWillBeSent(ctx, changed)
 	return &pluginpb.CreatePostResponse{Post: proto.Clone(changed).(*pluginpb.Post)}, nil
+}
+
+// notificationsWillBeSent runs the NotificationsWillBeSent hook for a new
+// post, where App.CreatePost reaches it: after the store's Save and after
+// MessageHasBeenPosted was started, in handlePostEvents ->
+// App.SendNotifications (server/channels/app/notification.go@003e57ac),
+// which returns before the hook in an archived channel. A reason there
+// stops the emails, the pushes and the "posted" websocket event and is
+// logged ("Notification for post rejected by plugin"); the post and its
+// mention counts stay. This backend sends none of those for a post, so a
+// reason is only logged.
+func (b *Backend) notificationsWillBeSent(ctx context.Context, p *pluginpb.Post) {
+	b.mu.Lock()
+	archived := b.channels.byID[p.GetChannelId()].GetDeleteAt() != 0
+	b.mu.Unlock()
+	if archived {
+		return
+	}
+	if reason := b.hooks.NotificationsWillBeSent(ctx, proto.Clone(p).(*pluginpb.Post)); reason != "" {
+		b.logger.LogAttrs(ctx, slog.LevelInfo, "Notification for post rejected by plugin",
+			slog.String("post_id", p.GetId()), slog.String("reason", apperror.Truncate(reason, apperror.MaxMessageBytes)))
+	}
 }
 
 // DeletePost deletes a post and, for a root post, its replies; the rows

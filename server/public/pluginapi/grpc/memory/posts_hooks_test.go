@@ -1,8 +1,12 @@
 package memory
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +102,82 @@ func TestMessageWillBePostedSeesAnUnsavedPost(t *testing.T) {
 			}
 			if got := list.GetPostList().GetPosts()[p.GetId()]; got.GetCreateAt() != wantAt {
 				t.Errorf("stored post = %v; want it under its id with create_at %d", got, wantAt)
+			}
+		})
+	}
+}
+
+// notifyingHooks answers NotificationsWillBeSent with reason and records
+// the order of the post hooks and the posts NotificationsWillBeSent saw.
+type notifyingHooks struct {
+	NoHooks
+	reason string
+	calls  []string
+	saw    []*pluginpb.Post
+}
+
+func (h *notifyingHooks) MessageHasBeenPosted(context.Context, *pluginpb.Post) {
+	h.calls = append(h.calls, "MessageHasBeenPosted")
+}
+
+func (h *notifyingHooks) NotificationsWillBeSent(_ context.Context, p *pluginpb.Post) string {
+	h.calls = append(h.calls, "NotificationsWillBeSent")
+	h.saw = append(h.saw, p)
+	return h.reason
+}
+
+// TestNotificationsWillBeSent follows App.CreatePost
+// (server/channels/app/post.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9):
+// after the store's Save it starts MessageHasBeenPosted and then, in
+// handlePostEvents, calls App.SendNotifications
+// (server/channels/app/notification.go@003e57acc177bce65d7044d82b0397fb5a05bce4),
+// which returns before the hook in an archived channel, runs
+// NotificationsWillBeSent with the stored post, and on a reason logs
+// "Notification for post rejected by plugin" and sends nothing; the post
+// stays and CreatePost succeeds.
+func TestNotificationsWillBeSent(t *testing.T) {
+	tests := []struct {
+		name      string
+		reason    string
+		archived  bool
+		wantCalls []string
+		wantLog   bool
+	}{
+		{name: "allowed", wantCalls: []string{"MessageHasBeenPosted", "NotificationsWillBeSent"}},
+		{name: "rejected: logged, the post stays", reason: "quiet", wantCalls: []string{"MessageHasBeenPosted", "NotificationsWillBeSent"}, wantLog: true},
+		{name: "archived channel: not called", reason: "quiet", archived: true, wantCalls: []string{"MessageHasBeenPosted"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			hooks := &notifyingHooks{reason: tt.reason}
+			b := New(WithHooks(hooks), Logger(slog.New(slog.NewJSONHandler(&logs, nil))))
+			ctx := context.Background()
+			team := createTeam(t, b, newTeam("core"))
+			alice := create(t, b, newUser("alice"))
+			join(t, b, team.GetId(), alice.GetId())
+			channelID := createChannel(t, b, &pluginpb.Channel{TeamId: team.GetId(), Name: "dev", DisplayName: "Dev", Type: channelOpen}).GetId()
+			if tt.archived {
+				if _, err := b.DeleteChannel(ctx, &pluginpb.DeleteChannelRequest{ChannelId: channelID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resp, err := b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: &pluginpb.Post{ChannelId: channelID, UserId: alice.GetId(), Message: "hi"}})
+			if err != nil {
+				t.Fatalf("CreatePost = %v", err)
+			}
+			if !slices.Equal(hooks.calls, tt.wantCalls) {
+				t.Errorf("hooks run = %v, want %v", hooks.calls, tt.wantCalls)
+			}
+			if len(hooks.saw) > 0 && !proto.Equal(hooks.saw[0], resp.GetPost()) {
+				t.Errorf("NotificationsWillBeSent saw %v, want the stored post %v", hooks.saw[0], resp.GetPost())
+			}
+			if _, err := b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: resp.GetPost().GetId()}); err != nil {
+				t.Errorf("GetPost after CreatePost = %v; the post must stay", err)
+			}
+			logged := strings.Contains(logs.String(), "Notification for post rejected by plugin")
+			if logged != tt.wantLog || tt.wantLog && !strings.Contains(logs.String(), tt.reason) {
+				t.Errorf("log = %s; want the rejection logged: %v", logs.String(), tt.wantLog)
 			}
 		})
 	}

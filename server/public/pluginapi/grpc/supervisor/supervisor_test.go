@@ -157,6 +157,7 @@ var allHooks = []string{
 	"MessagesWillBeConsumed",
 	"MessagesWillBeConsumedWithContext",
 	"NotificationWillBePushed",
+	"NotificationsWillBeSent",
 	"OnActivate",
 	"OnCloudLimitsUpdated",
 	"OnConfigurationChange",
@@ -378,6 +379,14 @@ func TestEveryHook(t *testing.T) {
 					got, reason := h.NotificationWillBePushed(ctx, &pluginpb.PushNotification{Message: "secret"}, "bob")
 					if got.GetMessage() != "redacted" || reason != "" {
 						t.Errorf("NotificationWillBePushed = %v, %q", got, reason)
+					}
+				}, class},
+				{"NotificationsWillBeSent", func(t *testing.T) {
+					if got := h.NotificationsWillBeSent(ctx, &pluginpb.Post{Message: "quiet"}); got != "no notifications" {
+						t.Errorf("NotificationsWillBeSent(quiet) = %q", got)
+					}
+					if got := h.NotificationsWillBeSent(ctx, &pluginpb.Post{Message: "loud"}); got != "" {
+						t.Errorf("NotificationsWillBeSent(loud) = %q", got)
 					}
 				}, class},
 				{"OnSharedChannelsPing", func(t *testing.T) {

@@ -101,6 +101,7 @@ MORE_ANSWERS = {
     "NotificationWillBePushed": lambda notification, user_id: _with(
         notification, message="redacted"
     ),
+    "NotificationsWillBeSent": lambda post: "no notifications" if post.message == "quiet" else "",
     "OnSharedChannelsPing": lambda remote: True,
     "OnSharedChannelsAttachmentSyncMsg": lambda info, post, remote: None,
     "OnSharedChannelsProfileImageSyncMsg": lambda user, remote: _fail_profile(user),

@@ -4236,6 +4236,99 @@ func (x *NotificationWillBePushedResponse) GetRejectionReason() string {
 	return ""
 }
 
+// NotificationsWillBeSentRequest carries the arguments of NotificationsWillBeSent. Upstream passes no
+// request context to this hook.
+type NotificationsWillBeSentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored post whose notifications are about to be sent.
+	Post          *Post `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationsWillBeSentRequest) Reset() {
+	*x = NotificationsWillBeSentRequest{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationsWillBeSentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationsWillBeSentRequest) ProtoMessage() {}
+
+func (x *NotificationsWillBeSentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationsWillBeSentRequest.ProtoReflect.Descriptor instead.
+func (*NotificationsWillBeSentRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *NotificationsWillBeSentRequest) GetPost() *Post {
+	if x != nil {
+		return x.Post
+	}
+	return nil
+}
+
+// NotificationsWillBeSentResponse lets the post's notifications go or stops them.
+type NotificationsWillBeSentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Non-empty sends none of the post's notifications, with this reason; empty sends them.
+	RejectionReason string `protobuf:"bytes,1,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *NotificationsWillBeSentResponse) Reset() {
+	*x = NotificationsWillBeSentResponse{}
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationsWillBeSentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationsWillBeSentResponse) ProtoMessage() {}
+
+func (x *NotificationsWillBeSentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationsWillBeSentResponse.ProtoReflect.Descriptor instead.
+func (*NotificationsWillBeSentResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *NotificationsWillBeSentResponse) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
 // OnSharedChannelsPingRequest carries the arguments of OnSharedChannelsPing.
 type OnSharedChannelsPingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4247,7 +4340,7 @@ type OnSharedChannelsPingRequest struct {
 
 func (x *OnSharedChannelsPingRequest) Reset() {
 	*x = OnSharedChannelsPingRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4259,7 +4352,7 @@ func (x *OnSharedChannelsPingRequest) String() string {
 func (*OnSharedChannelsPingRequest) ProtoMessage() {}
 
 func (x *OnSharedChannelsPingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[84]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4272,7 +4365,7 @@ func (x *OnSharedChannelsPingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSharedChannelsPingRequest.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsPingRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{84}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *OnSharedChannelsPingRequest) GetRemoteCluster() *RemoteCluster {
@@ -4293,7 +4386,7 @@ type OnSharedChannelsPingResponse struct {
 
 func (x *OnSharedChannelsPingResponse) Reset() {
 	*x = OnSharedChannelsPingResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4305,7 +4398,7 @@ func (x *OnSharedChannelsPingResponse) String() string {
 func (*OnSharedChannelsPingResponse) ProtoMessage() {}
 
 func (x *OnSharedChannelsPingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[85]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4318,7 +4411,7 @@ func (x *OnSharedChannelsPingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSharedChannelsPingResponse.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsPingResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{85}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *OnSharedChannelsPingResponse) GetHealthy() bool {
@@ -4343,7 +4436,7 @@ type OnSharedChannelsAttachmentSyncMsgRequest struct {
 
 func (x *OnSharedChannelsAttachmentSyncMsgRequest) Reset() {
 	*x = OnSharedChannelsAttachmentSyncMsgRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4355,7 +4448,7 @@ func (x *OnSharedChannelsAttachmentSyncMsgRequest) String() string {
 func (*OnSharedChannelsAttachmentSyncMsgRequest) ProtoMessage() {}
 
 func (x *OnSharedChannelsAttachmentSyncMsgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[86]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4368,7 +4461,7 @@ func (x *OnSharedChannelsAttachmentSyncMsgRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use OnSharedChannelsAttachmentSyncMsgRequest.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsAttachmentSyncMsgRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{86}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *OnSharedChannelsAttachmentSyncMsgRequest) GetFileInfo() *FileInfo {
@@ -4401,7 +4494,7 @@ type OnSharedChannelsAttachmentSyncMsgResponse struct {
 
 func (x *OnSharedChannelsAttachmentSyncMsgResponse) Reset() {
 	*x = OnSharedChannelsAttachmentSyncMsgResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +4506,7 @@ func (x *OnSharedChannelsAttachmentSyncMsgResponse) String() string {
 func (*OnSharedChannelsAttachmentSyncMsgResponse) ProtoMessage() {}
 
 func (x *OnSharedChannelsAttachmentSyncMsgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[87]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +4519,7 @@ func (x *OnSharedChannelsAttachmentSyncMsgResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use OnSharedChannelsAttachmentSyncMsgResponse.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsAttachmentSyncMsgResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{87}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{89}
 }
 
 // OnSharedChannelsProfileImageSyncMsgRequest carries the arguments of OnSharedChannelsProfileImageSyncMsg.
@@ -4442,7 +4535,7 @@ type OnSharedChannelsProfileImageSyncMsgRequest struct {
 
 func (x *OnSharedChannelsProfileImageSyncMsgRequest) Reset() {
 	*x = OnSharedChannelsProfileImageSyncMsgRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4454,7 +4547,7 @@ func (x *OnSharedChannelsProfileImageSyncMsgRequest) String() string {
 func (*OnSharedChannelsProfileImageSyncMsgRequest) ProtoMessage() {}
 
 func (x *OnSharedChannelsProfileImageSyncMsgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[88]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4467,7 +4560,7 @@ func (x *OnSharedChannelsProfileImageSyncMsgRequest) ProtoReflect() protoreflect
 
 // Deprecated: Use OnSharedChannelsProfileImageSyncMsgRequest.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsProfileImageSyncMsgRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{88}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *OnSharedChannelsProfileImageSyncMsgRequest) GetUser() *User {
@@ -4493,7 +4586,7 @@ type OnSharedChannelsProfileImageSyncMsgResponse struct {
 
 func (x *OnSharedChannelsProfileImageSyncMsgResponse) Reset() {
 	*x = OnSharedChannelsProfileImageSyncMsgResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4505,7 +4598,7 @@ func (x *OnSharedChannelsProfileImageSyncMsgResponse) String() string {
 func (*OnSharedChannelsProfileImageSyncMsgResponse) ProtoMessage() {}
 
 func (x *OnSharedChannelsProfileImageSyncMsgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[89]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4518,7 +4611,7 @@ func (x *OnSharedChannelsProfileImageSyncMsgResponse) ProtoReflect() protoreflec
 
 // Deprecated: Use OnSharedChannelsProfileImageSyncMsgResponse.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsProfileImageSyncMsgResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{89}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{91}
 }
 
 // ServeMetricsRequest is one message of a metrics request's stream, as
@@ -4540,7 +4633,7 @@ type ServeMetricsRequest struct {
 
 func (x *ServeMetricsRequest) Reset() {
 	*x = ServeMetricsRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4552,7 +4645,7 @@ func (x *ServeMetricsRequest) String() string {
 func (*ServeMetricsRequest) ProtoMessage() {}
 
 func (x *ServeMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[90]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4565,7 +4658,7 @@ func (x *ServeMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServeMetricsRequest.ProtoReflect.Descriptor instead.
 func (*ServeMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{90}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *ServeMetricsRequest) GetContext() *Context {
@@ -4637,7 +4730,7 @@ type ServeMetricsResponse struct {
 
 func (x *ServeMetricsResponse) Reset() {
 	*x = ServeMetricsResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4649,7 +4742,7 @@ func (x *ServeMetricsResponse) String() string {
 func (*ServeMetricsResponse) ProtoMessage() {}
 
 func (x *ServeMetricsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[91]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4662,7 +4755,7 @@ func (x *ServeMetricsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServeMetricsResponse.ProtoReflect.Descriptor instead.
 func (*ServeMetricsResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{91}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *ServeMetricsResponse) GetPart() isServeMetricsResponse_Part {
@@ -4728,7 +4821,7 @@ type DraftWillBeUpsertedRequest struct {
 
 func (x *DraftWillBeUpsertedRequest) Reset() {
 	*x = DraftWillBeUpsertedRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4740,7 +4833,7 @@ func (x *DraftWillBeUpsertedRequest) String() string {
 func (*DraftWillBeUpsertedRequest) ProtoMessage() {}
 
 func (x *DraftWillBeUpsertedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[92]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4753,7 +4846,7 @@ func (x *DraftWillBeUpsertedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftWillBeUpsertedRequest.ProtoReflect.Descriptor instead.
 func (*DraftWillBeUpsertedRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{92}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *DraftWillBeUpsertedRequest) GetContext() *Context {
@@ -4783,7 +4876,7 @@ type DraftWillBeUpsertedResponse struct {
 
 func (x *DraftWillBeUpsertedResponse) Reset() {
 	*x = DraftWillBeUpsertedResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4795,7 +4888,7 @@ func (x *DraftWillBeUpsertedResponse) String() string {
 func (*DraftWillBeUpsertedResponse) ProtoMessage() {}
 
 func (x *DraftWillBeUpsertedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[93]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4808,7 +4901,7 @@ func (x *DraftWillBeUpsertedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftWillBeUpsertedResponse.ProtoReflect.Descriptor instead.
 func (*DraftWillBeUpsertedResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{93}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *DraftWillBeUpsertedResponse) GetDraft() *Draft {
@@ -4838,7 +4931,7 @@ type ScheduledPostWillBeCreatedRequest struct {
 
 func (x *ScheduledPostWillBeCreatedRequest) Reset() {
 	*x = ScheduledPostWillBeCreatedRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4850,7 +4943,7 @@ func (x *ScheduledPostWillBeCreatedRequest) String() string {
 func (*ScheduledPostWillBeCreatedRequest) ProtoMessage() {}
 
 func (x *ScheduledPostWillBeCreatedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[94]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4863,7 +4956,7 @@ func (x *ScheduledPostWillBeCreatedRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ScheduledPostWillBeCreatedRequest.ProtoReflect.Descriptor instead.
 func (*ScheduledPostWillBeCreatedRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{94}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *ScheduledPostWillBeCreatedRequest) GetContext() *Context {
@@ -4893,7 +4986,7 @@ type ScheduledPostWillBeCreatedResponse struct {
 
 func (x *ScheduledPostWillBeCreatedResponse) Reset() {
 	*x = ScheduledPostWillBeCreatedResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4905,7 +4998,7 @@ func (x *ScheduledPostWillBeCreatedResponse) String() string {
 func (*ScheduledPostWillBeCreatedResponse) ProtoMessage() {}
 
 func (x *ScheduledPostWillBeCreatedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[95]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4918,7 +5011,7 @@ func (x *ScheduledPostWillBeCreatedResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ScheduledPostWillBeCreatedResponse.ProtoReflect.Descriptor instead.
 func (*ScheduledPostWillBeCreatedResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{95}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *ScheduledPostWillBeCreatedResponse) GetScheduledPost() *ScheduledPost {
@@ -4946,7 +5039,7 @@ type EmailNotificationWillBeSentRequest struct {
 
 func (x *EmailNotificationWillBeSentRequest) Reset() {
 	*x = EmailNotificationWillBeSentRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4958,7 +5051,7 @@ func (x *EmailNotificationWillBeSentRequest) String() string {
 func (*EmailNotificationWillBeSentRequest) ProtoMessage() {}
 
 func (x *EmailNotificationWillBeSentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[96]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4971,7 +5064,7 @@ func (x *EmailNotificationWillBeSentRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use EmailNotificationWillBeSentRequest.ProtoReflect.Descriptor instead.
 func (*EmailNotificationWillBeSentRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{96}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *EmailNotificationWillBeSentRequest) GetEmailNotification() *EmailNotification {
@@ -4994,7 +5087,7 @@ type EmailNotificationWillBeSentResponse struct {
 
 func (x *EmailNotificationWillBeSentResponse) Reset() {
 	*x = EmailNotificationWillBeSentResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5006,7 +5099,7 @@ func (x *EmailNotificationWillBeSentResponse) String() string {
 func (*EmailNotificationWillBeSentResponse) ProtoMessage() {}
 
 func (x *EmailNotificationWillBeSentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[97]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5019,7 +5112,7 @@ func (x *EmailNotificationWillBeSentResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use EmailNotificationWillBeSentResponse.ProtoReflect.Descriptor instead.
 func (*EmailNotificationWillBeSentResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{97}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *EmailNotificationWillBeSentResponse) GetContent() *EmailNotificationContent {
@@ -5047,7 +5140,7 @@ type GenerateSupportDataRequest struct {
 
 func (x *GenerateSupportDataRequest) Reset() {
 	*x = GenerateSupportDataRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5059,7 +5152,7 @@ func (x *GenerateSupportDataRequest) String() string {
 func (*GenerateSupportDataRequest) ProtoMessage() {}
 
 func (x *GenerateSupportDataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[98]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5072,7 +5165,7 @@ func (x *GenerateSupportDataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenerateSupportDataRequest.ProtoReflect.Descriptor instead.
 func (*GenerateSupportDataRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{98}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *GenerateSupportDataRequest) GetContext() *Context {
@@ -5093,7 +5186,7 @@ type GenerateSupportDataResponse struct {
 
 func (x *GenerateSupportDataResponse) Reset() {
 	*x = GenerateSupportDataResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5105,7 +5198,7 @@ func (x *GenerateSupportDataResponse) String() string {
 func (*GenerateSupportDataResponse) ProtoMessage() {}
 
 func (x *GenerateSupportDataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[99]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5118,7 +5211,7 @@ func (x *GenerateSupportDataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenerateSupportDataResponse.ProtoReflect.Descriptor instead.
 func (*GenerateSupportDataResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{99}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *GenerateSupportDataResponse) GetFiles() []*FileData {
@@ -5143,7 +5236,7 @@ type WebSocketMessageHasBeenPostedRequest struct {
 
 func (x *WebSocketMessageHasBeenPostedRequest) Reset() {
 	*x = WebSocketMessageHasBeenPostedRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5155,7 +5248,7 @@ func (x *WebSocketMessageHasBeenPostedRequest) String() string {
 func (*WebSocketMessageHasBeenPostedRequest) ProtoMessage() {}
 
 func (x *WebSocketMessageHasBeenPostedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[100]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5168,7 +5261,7 @@ func (x *WebSocketMessageHasBeenPostedRequest) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use WebSocketMessageHasBeenPostedRequest.ProtoReflect.Descriptor instead.
 func (*WebSocketMessageHasBeenPostedRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{100}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *WebSocketMessageHasBeenPostedRequest) GetWebConnId() string {
@@ -5201,7 +5294,7 @@ type WebSocketMessageHasBeenPostedResponse struct {
 
 func (x *WebSocketMessageHasBeenPostedResponse) Reset() {
 	*x = WebSocketMessageHasBeenPostedResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5213,7 +5306,7 @@ func (x *WebSocketMessageHasBeenPostedResponse) String() string {
 func (*WebSocketMessageHasBeenPostedResponse) ProtoMessage() {}
 
 func (x *WebSocketMessageHasBeenPostedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[101]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5226,7 +5319,7 @@ func (x *WebSocketMessageHasBeenPostedResponse) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WebSocketMessageHasBeenPostedResponse.ProtoReflect.Descriptor instead.
 func (*WebSocketMessageHasBeenPostedResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{101}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{103}
 }
 
 // OnSharedChannelsSyncMsgRequest carries the arguments of OnSharedChannelsSyncMsg.
@@ -5242,7 +5335,7 @@ type OnSharedChannelsSyncMsgRequest struct {
 
 func (x *OnSharedChannelsSyncMsgRequest) Reset() {
 	*x = OnSharedChannelsSyncMsgRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5254,7 +5347,7 @@ func (x *OnSharedChannelsSyncMsgRequest) String() string {
 func (*OnSharedChannelsSyncMsgRequest) ProtoMessage() {}
 
 func (x *OnSharedChannelsSyncMsgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[102]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5267,7 +5360,7 @@ func (x *OnSharedChannelsSyncMsgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSharedChannelsSyncMsgRequest.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsSyncMsgRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{102}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *OnSharedChannelsSyncMsgRequest) GetMsg() *SyncMsg {
@@ -5295,7 +5388,7 @@ type OnSharedChannelsSyncMsgResponse struct {
 
 func (x *OnSharedChannelsSyncMsgResponse) Reset() {
 	*x = OnSharedChannelsSyncMsgResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5307,7 +5400,7 @@ func (x *OnSharedChannelsSyncMsgResponse) String() string {
 func (*OnSharedChannelsSyncMsgResponse) ProtoMessage() {}
 
 func (x *OnSharedChannelsSyncMsgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[103]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5320,7 +5413,7 @@ func (x *OnSharedChannelsSyncMsgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSharedChannelsSyncMsgResponse.ProtoReflect.Descriptor instead.
 func (*OnSharedChannelsSyncMsgResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{103}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *OnSharedChannelsSyncMsgResponse) GetResponse() *SyncResponse {
@@ -5345,7 +5438,7 @@ type OnSAMLLoginRequest struct {
 
 func (x *OnSAMLLoginRequest) Reset() {
 	*x = OnSAMLLoginRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5357,7 +5450,7 @@ func (x *OnSAMLLoginRequest) String() string {
 func (*OnSAMLLoginRequest) ProtoMessage() {}
 
 func (x *OnSAMLLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[104]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5370,7 +5463,7 @@ func (x *OnSAMLLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSAMLLoginRequest.ProtoReflect.Descriptor instead.
 func (*OnSAMLLoginRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{104}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *OnSAMLLoginRequest) GetContext() *Context {
@@ -5403,7 +5496,7 @@ type OnSAMLLoginResponse struct {
 
 func (x *OnSAMLLoginResponse) Reset() {
 	*x = OnSAMLLoginResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5415,7 +5508,7 @@ func (x *OnSAMLLoginResponse) String() string {
 func (*OnSAMLLoginResponse) ProtoMessage() {}
 
 func (x *OnSAMLLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[105]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5428,7 +5521,7 @@ func (x *OnSAMLLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnSAMLLoginResponse.ProtoReflect.Descriptor instead.
 func (*OnSAMLLoginResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{105}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{107}
 }
 
 // FileWillBeUploadedRequest is one message of an upload's stream: the
@@ -5451,7 +5544,7 @@ type FileWillBeUploadedRequest struct {
 
 func (x *FileWillBeUploadedRequest) Reset() {
 	*x = FileWillBeUploadedRequest{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5463,7 +5556,7 @@ func (x *FileWillBeUploadedRequest) String() string {
 func (*FileWillBeUploadedRequest) ProtoMessage() {}
 
 func (x *FileWillBeUploadedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[106]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5476,7 +5569,7 @@ func (x *FileWillBeUploadedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileWillBeUploadedRequest.ProtoReflect.Descriptor instead.
 func (*FileWillBeUploadedRequest) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{106}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *FileWillBeUploadedRequest) GetContext() *Context {
@@ -5542,7 +5635,7 @@ type FileWillBeUploadedResult struct {
 
 func (x *FileWillBeUploadedResult) Reset() {
 	*x = FileWillBeUploadedResult{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5554,7 +5647,7 @@ func (x *FileWillBeUploadedResult) String() string {
 func (*FileWillBeUploadedResult) ProtoMessage() {}
 
 func (x *FileWillBeUploadedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[107]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5567,7 +5660,7 @@ func (x *FileWillBeUploadedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileWillBeUploadedResult.ProtoReflect.Descriptor instead.
 func (*FileWillBeUploadedResult) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{107}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *FileWillBeUploadedResult) GetInfo() *FileInfo {
@@ -5601,7 +5694,7 @@ type FileWillBeUploadedResponse struct {
 
 func (x *FileWillBeUploadedResponse) Reset() {
 	*x = FileWillBeUploadedResponse{}
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5613,7 +5706,7 @@ func (x *FileWillBeUploadedResponse) String() string {
 func (*FileWillBeUploadedResponse) ProtoMessage() {}
 
 func (x *FileWillBeUploadedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_hooks_proto_msgTypes[108]
+	mi := &file_mattermost_plugin_hooks_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5626,7 +5719,7 @@ func (x *FileWillBeUploadedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileWillBeUploadedResponse.ProtoReflect.Descriptor instead.
 func (*FileWillBeUploadedResponse) Descriptor() ([]byte, []int) {
-	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{108}
+	return file_mattermost_plugin_hooks_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *FileWillBeUploadedResponse) GetPart() isFileWillBeUploadedResponse_Part {
@@ -5887,7 +5980,11 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"\x9f\x01\n" +
 	" NotificationWillBePushedResponse\x12P\n" +
 	"\x11push_notification\x18\x01 \x01(\v2#.mattermost.plugin.PushNotificationR\x10pushNotification\x12)\n" +
-	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"f\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"M\n" +
+	"\x1eNotificationsWillBeSentRequest\x12+\n" +
+	"\x04post\x18\x01 \x01(\v2\x17.mattermost.plugin.PostR\x04post\"L\n" +
+	"\x1fNotificationsWillBeSentResponse\x12)\n" +
+	"\x10rejection_reason\x18\x01 \x01(\tR\x0frejectionReason\"f\n" +
 	"\x1bOnSharedChannelsPingRequest\x12G\n" +
 	"\x0eremote_cluster\x18\x01 \x01(\v2 .mattermost.plugin.RemoteClusterR\rremoteCluster\"8\n" +
 	"\x1cOnSharedChannelsPingResponse\x12\x18\n" +
@@ -5958,7 +6055,7 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x1aFileWillBeUploadedResponse\x12\x16\n" +
 	"\x05chunk\x18\x01 \x01(\fH\x00R\x05chunk\x12E\n" +
 	"\x06result\x18\x02 \x01(\v2+.mattermost.plugin.FileWillBeUploadedResultH\x00R\x06resultB\x06\n" +
-	"\x04part2\x802\n" +
+	"\x04part2\x833\n" +
 	"\vPluginHooks\x12\\\n" +
 	"\vImplemented\x12%.mattermost.plugin.ImplementedRequest\x1a&.mattermost.plugin.ImplementedResponse\x12Y\n" +
 	"\n" +
@@ -6000,7 +6097,8 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x14OnCloudLimitsUpdated\x12..mattermost.plugin.OnCloudLimitsUpdatedRequest\x1a/.mattermost.plugin.OnCloudLimitsUpdatedResponse\x12\x83\x01\n" +
 	"\x18ConfigurationWillBeSaved\x122.mattermost.plugin.ConfigurationWillBeSavedRequest\x1a3.mattermost.plugin.ConfigurationWillBeSavedResponse\x12}\n" +
 	"\x16PreferencesHaveChanged\x120.mattermost.plugin.PreferencesHaveChangedRequest\x1a1.mattermost.plugin.PreferencesHaveChangedResponse\x12\x83\x01\n" +
-	"\x18NotificationWillBePushed\x122.mattermost.plugin.NotificationWillBePushedRequest\x1a3.mattermost.plugin.NotificationWillBePushedResponse\x12w\n" +
+	"\x18NotificationWillBePushed\x122.mattermost.plugin.NotificationWillBePushedRequest\x1a3.mattermost.plugin.NotificationWillBePushedResponse\x12\x80\x01\n" +
+	"\x17NotificationsWillBeSent\x121.mattermost.plugin.NotificationsWillBeSentRequest\x1a2.mattermost.plugin.NotificationsWillBeSentResponse\x12w\n" +
 	"\x14OnSharedChannelsPing\x12..mattermost.plugin.OnSharedChannelsPingRequest\x1a/.mattermost.plugin.OnSharedChannelsPingResponse\x12\x9e\x01\n" +
 	"!OnSharedChannelsAttachmentSyncMsg\x12;.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest\x1a<.mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse\x12\xa4\x01\n" +
 	"#OnSharedChannelsProfileImageSyncMsg\x12=.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest\x1a>.mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse\x12t\n" +
@@ -6027,7 +6125,7 @@ func file_mattermost_plugin_hooks_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_hooks_proto_rawDescData
 }
 
-var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 109)
+var file_mattermost_plugin_hooks_proto_msgTypes = make([]protoimpl.MessageInfo, 111)
 var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*Context)(nil),                                     // 0: mattermost.plugin.Context
 	(*ImplementedRequest)(nil),                          // 1: mattermost.plugin.ImplementedRequest
@@ -6113,282 +6211,287 @@ var file_mattermost_plugin_hooks_proto_goTypes = []any{
 	(*PreferencesHaveChangedResponse)(nil),              // 81: mattermost.plugin.PreferencesHaveChangedResponse
 	(*NotificationWillBePushedRequest)(nil),             // 82: mattermost.plugin.NotificationWillBePushedRequest
 	(*NotificationWillBePushedResponse)(nil),            // 83: mattermost.plugin.NotificationWillBePushedResponse
-	(*OnSharedChannelsPingRequest)(nil),                 // 84: mattermost.plugin.OnSharedChannelsPingRequest
-	(*OnSharedChannelsPingResponse)(nil),                // 85: mattermost.plugin.OnSharedChannelsPingResponse
-	(*OnSharedChannelsAttachmentSyncMsgRequest)(nil),    // 86: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	(*OnSharedChannelsAttachmentSyncMsgResponse)(nil),   // 87: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	(*OnSharedChannelsProfileImageSyncMsgRequest)(nil),  // 88: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	(*OnSharedChannelsProfileImageSyncMsgResponse)(nil), // 89: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	(*ServeMetricsRequest)(nil),                         // 90: mattermost.plugin.ServeMetricsRequest
-	(*ServeMetricsResponse)(nil),                        // 91: mattermost.plugin.ServeMetricsResponse
-	(*DraftWillBeUpsertedRequest)(nil),                  // 92: mattermost.plugin.DraftWillBeUpsertedRequest
-	(*DraftWillBeUpsertedResponse)(nil),                 // 93: mattermost.plugin.DraftWillBeUpsertedResponse
-	(*ScheduledPostWillBeCreatedRequest)(nil),           // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest
-	(*ScheduledPostWillBeCreatedResponse)(nil),          // 95: mattermost.plugin.ScheduledPostWillBeCreatedResponse
-	(*EmailNotificationWillBeSentRequest)(nil),          // 96: mattermost.plugin.EmailNotificationWillBeSentRequest
-	(*EmailNotificationWillBeSentResponse)(nil),         // 97: mattermost.plugin.EmailNotificationWillBeSentResponse
-	(*GenerateSupportDataRequest)(nil),                  // 98: mattermost.plugin.GenerateSupportDataRequest
-	(*GenerateSupportDataResponse)(nil),                 // 99: mattermost.plugin.GenerateSupportDataResponse
-	(*WebSocketMessageHasBeenPostedRequest)(nil),        // 100: mattermost.plugin.WebSocketMessageHasBeenPostedRequest
-	(*WebSocketMessageHasBeenPostedResponse)(nil),       // 101: mattermost.plugin.WebSocketMessageHasBeenPostedResponse
-	(*OnSharedChannelsSyncMsgRequest)(nil),              // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest
-	(*OnSharedChannelsSyncMsgResponse)(nil),             // 103: mattermost.plugin.OnSharedChannelsSyncMsgResponse
-	(*OnSAMLLoginRequest)(nil),                          // 104: mattermost.plugin.OnSAMLLoginRequest
-	(*OnSAMLLoginResponse)(nil),                         // 105: mattermost.plugin.OnSAMLLoginResponse
-	(*FileWillBeUploadedRequest)(nil),                   // 106: mattermost.plugin.FileWillBeUploadedRequest
-	(*FileWillBeUploadedResult)(nil),                    // 107: mattermost.plugin.FileWillBeUploadedResult
-	(*FileWillBeUploadedResponse)(nil),                  // 108: mattermost.plugin.FileWillBeUploadedResponse
-	(*Post)(nil),                                        // 109: mattermost.plugin.Post
-	(*Reaction)(nil),                                    // 110: mattermost.plugin.Reaction
-	(*Channel)(nil),                                     // 111: mattermost.plugin.Channel
-	(*ChannelMember)(nil),                               // 112: mattermost.plugin.ChannelMember
-	(*User)(nil),                                        // 113: mattermost.plugin.User
-	(*TeamMember)(nil),                                  // 114: mattermost.plugin.TeamMember
-	(*CommandArgs)(nil),                                 // 115: mattermost.plugin.CommandArgs
-	(*CommandResponse)(nil),                             // 116: mattermost.plugin.CommandResponse
-	(*HTTPRequestHead)(nil),                             // 117: mattermost.plugin.HTTPRequestHead
-	(*HTTPResponseHead)(nil),                            // 118: mattermost.plugin.HTTPResponseHead
-	(*FileInfo)(nil),                                    // 119: mattermost.plugin.FileInfo
-	(*PluginClusterEvent)(nil),                          // 120: mattermost.plugin.PluginClusterEvent
-	(*ProductLimits)(nil),                               // 121: mattermost.plugin.ProductLimits
-	(*Config)(nil),                                      // 122: mattermost.plugin.Config
-	(*Preference)(nil),                                  // 123: mattermost.plugin.Preference
-	(*PushNotification)(nil),                            // 124: mattermost.plugin.PushNotification
-	(*RemoteCluster)(nil),                               // 125: mattermost.plugin.RemoteCluster
-	(*Draft)(nil),                                       // 126: mattermost.plugin.Draft
-	(*ScheduledPost)(nil),                               // 127: mattermost.plugin.ScheduledPost
-	(*EmailNotification)(nil),                           // 128: mattermost.plugin.EmailNotification
-	(*EmailNotificationContent)(nil),                    // 129: mattermost.plugin.EmailNotificationContent
-	(*FileData)(nil),                                    // 130: mattermost.plugin.FileData
-	(*WebSocketRequest)(nil),                            // 131: mattermost.plugin.WebSocketRequest
-	(*SyncMsg)(nil),                                     // 132: mattermost.plugin.SyncMsg
-	(*SyncResponse)(nil),                                // 133: mattermost.plugin.SyncResponse
-	(*SAMLAssertionInfo)(nil),                           // 134: mattermost.plugin.SAMLAssertionInfo
+	(*NotificationsWillBeSentRequest)(nil),              // 84: mattermost.plugin.NotificationsWillBeSentRequest
+	(*NotificationsWillBeSentResponse)(nil),             // 85: mattermost.plugin.NotificationsWillBeSentResponse
+	(*OnSharedChannelsPingRequest)(nil),                 // 86: mattermost.plugin.OnSharedChannelsPingRequest
+	(*OnSharedChannelsPingResponse)(nil),                // 87: mattermost.plugin.OnSharedChannelsPingResponse
+	(*OnSharedChannelsAttachmentSyncMsgRequest)(nil),    // 88: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	(*OnSharedChannelsAttachmentSyncMsgResponse)(nil),   // 89: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	(*OnSharedChannelsProfileImageSyncMsgRequest)(nil),  // 90: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	(*OnSharedChannelsProfileImageSyncMsgResponse)(nil), // 91: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	(*ServeMetricsRequest)(nil),                         // 92: mattermost.plugin.ServeMetricsRequest
+	(*ServeMetricsResponse)(nil),                        // 93: mattermost.plugin.ServeMetricsResponse
+	(*DraftWillBeUpsertedRequest)(nil),                  // 94: mattermost.plugin.DraftWillBeUpsertedRequest
+	(*DraftWillBeUpsertedResponse)(nil),                 // 95: mattermost.plugin.DraftWillBeUpsertedResponse
+	(*ScheduledPostWillBeCreatedRequest)(nil),           // 96: mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	(*ScheduledPostWillBeCreatedResponse)(nil),          // 97: mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	(*EmailNotificationWillBeSentRequest)(nil),          // 98: mattermost.plugin.EmailNotificationWillBeSentRequest
+	(*EmailNotificationWillBeSentResponse)(nil),         // 99: mattermost.plugin.EmailNotificationWillBeSentResponse
+	(*GenerateSupportDataRequest)(nil),                  // 100: mattermost.plugin.GenerateSupportDataRequest
+	(*GenerateSupportDataResponse)(nil),                 // 101: mattermost.plugin.GenerateSupportDataResponse
+	(*WebSocketMessageHasBeenPostedRequest)(nil),        // 102: mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	(*WebSocketMessageHasBeenPostedResponse)(nil),       // 103: mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	(*OnSharedChannelsSyncMsgRequest)(nil),              // 104: mattermost.plugin.OnSharedChannelsSyncMsgRequest
+	(*OnSharedChannelsSyncMsgResponse)(nil),             // 105: mattermost.plugin.OnSharedChannelsSyncMsgResponse
+	(*OnSAMLLoginRequest)(nil),                          // 106: mattermost.plugin.OnSAMLLoginRequest
+	(*OnSAMLLoginResponse)(nil),                         // 107: mattermost.plugin.OnSAMLLoginResponse
+	(*FileWillBeUploadedRequest)(nil),                   // 108: mattermost.plugin.FileWillBeUploadedRequest
+	(*FileWillBeUploadedResult)(nil),                    // 109: mattermost.plugin.FileWillBeUploadedResult
+	(*FileWillBeUploadedResponse)(nil),                  // 110: mattermost.plugin.FileWillBeUploadedResponse
+	(*Post)(nil),                                        // 111: mattermost.plugin.Post
+	(*Reaction)(nil),                                    // 112: mattermost.plugin.Reaction
+	(*Channel)(nil),                                     // 113: mattermost.plugin.Channel
+	(*ChannelMember)(nil),                               // 114: mattermost.plugin.ChannelMember
+	(*User)(nil),                                        // 115: mattermost.plugin.User
+	(*TeamMember)(nil),                                  // 116: mattermost.plugin.TeamMember
+	(*CommandArgs)(nil),                                 // 117: mattermost.plugin.CommandArgs
+	(*CommandResponse)(nil),                             // 118: mattermost.plugin.CommandResponse
+	(*HTTPRequestHead)(nil),                             // 119: mattermost.plugin.HTTPRequestHead
+	(*HTTPResponseHead)(nil),                            // 120: mattermost.plugin.HTTPResponseHead
+	(*FileInfo)(nil),                                    // 121: mattermost.plugin.FileInfo
+	(*PluginClusterEvent)(nil),                          // 122: mattermost.plugin.PluginClusterEvent
+	(*ProductLimits)(nil),                               // 123: mattermost.plugin.ProductLimits
+	(*Config)(nil),                                      // 124: mattermost.plugin.Config
+	(*Preference)(nil),                                  // 125: mattermost.plugin.Preference
+	(*PushNotification)(nil),                            // 126: mattermost.plugin.PushNotification
+	(*RemoteCluster)(nil),                               // 127: mattermost.plugin.RemoteCluster
+	(*Draft)(nil),                                       // 128: mattermost.plugin.Draft
+	(*ScheduledPost)(nil),                               // 129: mattermost.plugin.ScheduledPost
+	(*EmailNotification)(nil),                           // 130: mattermost.plugin.EmailNotification
+	(*EmailNotificationContent)(nil),                    // 131: mattermost.plugin.EmailNotificationContent
+	(*FileData)(nil),                                    // 132: mattermost.plugin.FileData
+	(*WebSocketRequest)(nil),                            // 133: mattermost.plugin.WebSocketRequest
+	(*SyncMsg)(nil),                                     // 134: mattermost.plugin.SyncMsg
+	(*SyncResponse)(nil),                                // 135: mattermost.plugin.SyncResponse
+	(*SAMLAssertionInfo)(nil),                           // 136: mattermost.plugin.SAMLAssertionInfo
 }
 var file_mattermost_plugin_hooks_proto_depIdxs = []int32{
 	0,   // 0: mattermost.plugin.MessageWillBePostedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
-	109, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
+	111, // 1: mattermost.plugin.MessageWillBePostedRequest.post:type_name -> mattermost.plugin.Post
+	111, // 2: mattermost.plugin.MessageWillBePostedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 3: mattermost.plugin.MessageWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	109, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
-	109, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
+	111, // 4: mattermost.plugin.MessageWillBeUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	111, // 5: mattermost.plugin.MessageWillBeUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	111, // 6: mattermost.plugin.MessageWillBeUpdatedResponse.post:type_name -> mattermost.plugin.Post
 	0,   // 7: mattermost.plugin.MessageHasBeenPostedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
+	111, // 8: mattermost.plugin.MessageHasBeenPostedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 9: mattermost.plugin.MessageHasBeenUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
-	109, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
+	111, // 10: mattermost.plugin.MessageHasBeenUpdatedRequest.new_post:type_name -> mattermost.plugin.Post
+	111, // 11: mattermost.plugin.MessageHasBeenUpdatedRequest.old_post:type_name -> mattermost.plugin.Post
 	0,   // 12: mattermost.plugin.MessageHasBeenDeletedRequest.context:type_name -> mattermost.plugin.Context
-	109, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
+	111, // 13: mattermost.plugin.MessageHasBeenDeletedRequest.post:type_name -> mattermost.plugin.Post
 	0,   // 14: mattermost.plugin.ReactionHasBeenAddedRequest.context:type_name -> mattermost.plugin.Context
-	110, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	112, // 15: mattermost.plugin.ReactionHasBeenAddedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 16: mattermost.plugin.ReactionHasBeenRemovedRequest.context:type_name -> mattermost.plugin.Context
-	110, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
+	112, // 17: mattermost.plugin.ReactionHasBeenRemovedRequest.reaction:type_name -> mattermost.plugin.Reaction
 	0,   // 18: mattermost.plugin.ChannelHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	111, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
+	113, // 19: mattermost.plugin.ChannelHasBeenCreatedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 20: mattermost.plugin.UserHasJoinedChannelRequest.context:type_name -> mattermost.plugin.Context
-	112, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	113, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
+	114, // 21: mattermost.plugin.UserHasJoinedChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	115, // 22: mattermost.plugin.UserHasJoinedChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 23: mattermost.plugin.UserHasLeftChannelRequest.context:type_name -> mattermost.plugin.Context
-	112, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	113, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
+	114, // 24: mattermost.plugin.UserHasLeftChannelRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	115, // 25: mattermost.plugin.UserHasLeftChannelRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 26: mattermost.plugin.TeamMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	114, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	114, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
+	116, // 27: mattermost.plugin.TeamMemberWillBeAddedRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	116, // 28: mattermost.plugin.TeamMemberWillBeAddedResponse.team_member:type_name -> mattermost.plugin.TeamMember
 	0,   // 29: mattermost.plugin.UserHasJoinedTeamRequest.context:type_name -> mattermost.plugin.Context
-	114, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	113, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
+	116, // 30: mattermost.plugin.UserHasJoinedTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	115, // 31: mattermost.plugin.UserHasJoinedTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 32: mattermost.plugin.UserHasLeftTeamRequest.context:type_name -> mattermost.plugin.Context
-	114, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
-	113, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
+	116, // 33: mattermost.plugin.UserHasLeftTeamRequest.team_member:type_name -> mattermost.plugin.TeamMember
+	115, // 34: mattermost.plugin.UserHasLeftTeamRequest.actor:type_name -> mattermost.plugin.User
 	0,   // 35: mattermost.plugin.ExecuteCommandRequest.context:type_name -> mattermost.plugin.Context
-	115, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
-	116, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
+	117, // 36: mattermost.plugin.ExecuteCommandRequest.args:type_name -> mattermost.plugin.CommandArgs
+	118, // 37: mattermost.plugin.ExecuteCommandResponse.response:type_name -> mattermost.plugin.CommandResponse
 	0,   // 38: mattermost.plugin.ServeHTTPRequest.context:type_name -> mattermost.plugin.Context
-	117, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	118, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	119, // 39: mattermost.plugin.ServeHTTPRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	120, // 40: mattermost.plugin.ServeHTTPResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
 	0,   // 41: mattermost.plugin.UserHasBeenCreatedRequest.context:type_name -> mattermost.plugin.Context
-	113, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
+	115, // 42: mattermost.plugin.UserHasBeenCreatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 43: mattermost.plugin.UserWillLogInRequest.context:type_name -> mattermost.plugin.Context
-	113, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
+	115, // 44: mattermost.plugin.UserWillLogInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 45: mattermost.plugin.UserHasLoggedInRequest.context:type_name -> mattermost.plugin.Context
-	113, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
+	115, // 46: mattermost.plugin.UserHasLoggedInRequest.user:type_name -> mattermost.plugin.User
 	0,   // 47: mattermost.plugin.UserHasBeenDeactivatedRequest.context:type_name -> mattermost.plugin.Context
-	113, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
+	115, // 48: mattermost.plugin.UserHasBeenDeactivatedRequest.user:type_name -> mattermost.plugin.User
 	0,   // 49: mattermost.plugin.UserWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	113, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
-	113, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
-	113, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
-	109, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
-	109, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
+	115, // 50: mattermost.plugin.UserWillBeUpdatedRequest.new_user:type_name -> mattermost.plugin.User
+	115, // 51: mattermost.plugin.UserWillBeUpdatedRequest.old_user:type_name -> mattermost.plugin.User
+	115, // 52: mattermost.plugin.UserWillBeUpdatedResponse.user:type_name -> mattermost.plugin.User
+	111, // 53: mattermost.plugin.MessagesWillBeConsumedRequest.posts:type_name -> mattermost.plugin.Post
+	111, // 54: mattermost.plugin.MessagesWillBeConsumedResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 55: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.context:type_name -> mattermost.plugin.Context
-	109, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
-	109, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
+	111, // 56: mattermost.plugin.MessagesWillBeConsumedWithContextRequest.posts:type_name -> mattermost.plugin.Post
+	111, // 57: mattermost.plugin.MessagesWillBeConsumedWithContextResponse.posts:type_name -> mattermost.plugin.Post
 	0,   // 58: mattermost.plugin.ChannelWillBeArchivedRequest.context:type_name -> mattermost.plugin.Context
-	111, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
+	113, // 59: mattermost.plugin.ChannelWillBeArchivedRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 60: mattermost.plugin.ChannelMemberWillBeAddedRequest.context:type_name -> mattermost.plugin.Context
-	112, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
-	112, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
+	114, // 61: mattermost.plugin.ChannelMemberWillBeAddedRequest.channel_member:type_name -> mattermost.plugin.ChannelMember
+	114, // 62: mattermost.plugin.ChannelMemberWillBeAddedResponse.channel_member:type_name -> mattermost.plugin.ChannelMember
 	0,   // 63: mattermost.plugin.ChannelWillBeUpdatedRequest.context:type_name -> mattermost.plugin.Context
-	111, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
-	111, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
-	111, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
+	113, // 64: mattermost.plugin.ChannelWillBeUpdatedRequest.new_channel:type_name -> mattermost.plugin.Channel
+	113, // 65: mattermost.plugin.ChannelWillBeUpdatedRequest.old_channel:type_name -> mattermost.plugin.Channel
+	113, // 66: mattermost.plugin.ChannelWillBeUpdatedResponse.channel:type_name -> mattermost.plugin.Channel
 	0,   // 67: mattermost.plugin.ChannelWillBeRestoredRequest.context:type_name -> mattermost.plugin.Context
-	111, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
+	113, // 68: mattermost.plugin.ChannelWillBeRestoredRequest.channel:type_name -> mattermost.plugin.Channel
 	0,   // 69: mattermost.plugin.FileWillBeDownloadedRequest.context:type_name -> mattermost.plugin.Context
-	119, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	121, // 70: mattermost.plugin.FileWillBeDownloadedRequest.file_info:type_name -> mattermost.plugin.FileInfo
 	0,   // 71: mattermost.plugin.OnPluginClusterEventRequest.context:type_name -> mattermost.plugin.Context
-	120, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
+	122, // 72: mattermost.plugin.OnPluginClusterEventRequest.event:type_name -> mattermost.plugin.PluginClusterEvent
 	0,   // 73: mattermost.plugin.OnInstallRequest.context:type_name -> mattermost.plugin.Context
 	39,  // 74: mattermost.plugin.OnInstallRequest.event:type_name -> mattermost.plugin.OnInstallEvent
-	121, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
-	122, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
-	122, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
+	123, // 75: mattermost.plugin.OnCloudLimitsUpdatedRequest.limits:type_name -> mattermost.plugin.ProductLimits
+	124, // 76: mattermost.plugin.ConfigurationWillBeSavedRequest.new_config:type_name -> mattermost.plugin.Config
+	124, // 77: mattermost.plugin.ConfigurationWillBeSavedResponse.config:type_name -> mattermost.plugin.Config
 	0,   // 78: mattermost.plugin.PreferencesHaveChangedRequest.context:type_name -> mattermost.plugin.Context
-	123, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
-	124, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
-	124, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
-	125, // 82: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	119, // 83: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
-	109, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
-	125, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	113, // 86: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
-	125, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	0,   // 88: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
-	117, // 89: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
-	118, // 90: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
-	0,   // 91: mattermost.plugin.DraftWillBeUpsertedRequest.context:type_name -> mattermost.plugin.Context
-	126, // 92: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
-	126, // 93: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
-	0,   // 94: mattermost.plugin.ScheduledPostWillBeCreatedRequest.context:type_name -> mattermost.plugin.Context
-	127, // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	127, // 96: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
-	128, // 97: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
-	129, // 98: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
-	0,   // 99: mattermost.plugin.GenerateSupportDataRequest.context:type_name -> mattermost.plugin.Context
-	130, // 100: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
-	131, // 101: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
-	132, // 102: mattermost.plugin.OnSharedChannelsSyncMsgRequest.msg:type_name -> mattermost.plugin.SyncMsg
-	125, // 103: mattermost.plugin.OnSharedChannelsSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
-	133, // 104: mattermost.plugin.OnSharedChannelsSyncMsgResponse.response:type_name -> mattermost.plugin.SyncResponse
-	0,   // 105: mattermost.plugin.OnSAMLLoginRequest.context:type_name -> mattermost.plugin.Context
-	113, // 106: mattermost.plugin.OnSAMLLoginRequest.user:type_name -> mattermost.plugin.User
-	134, // 107: mattermost.plugin.OnSAMLLoginRequest.assertion:type_name -> mattermost.plugin.SAMLAssertionInfo
-	0,   // 108: mattermost.plugin.FileWillBeUploadedRequest.context:type_name -> mattermost.plugin.Context
-	119, // 109: mattermost.plugin.FileWillBeUploadedRequest.info:type_name -> mattermost.plugin.FileInfo
-	119, // 110: mattermost.plugin.FileWillBeUploadedResult.info:type_name -> mattermost.plugin.FileInfo
-	107, // 111: mattermost.plugin.FileWillBeUploadedResponse.result:type_name -> mattermost.plugin.FileWillBeUploadedResult
-	1,   // 112: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
-	3,   // 113: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
-	5,   // 114: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
-	7,   // 115: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
-	9,   // 116: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
-	11,  // 117: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
-	13,  // 118: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
-	15,  // 119: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
-	17,  // 120: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
-	19,  // 121: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
-	21,  // 122: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
-	23,  // 123: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
-	25,  // 124: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
-	27,  // 125: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
-	29,  // 126: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
-	31,  // 127: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
-	33,  // 128: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
-	35,  // 129: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
-	40,  // 130: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
-	42,  // 131: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
-	44,  // 132: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
-	46,  // 133: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
-	48,  // 134: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
-	50,  // 135: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
-	52,  // 136: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
-	54,  // 137: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
-	56,  // 138: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
-	58,  // 139: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
-	60,  // 140: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
-	62,  // 141: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
-	64,  // 142: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
-	66,  // 143: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
-	68,  // 144: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
-	70,  // 145: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
-	72,  // 146: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
-	74,  // 147: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
-	76,  // 148: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
-	78,  // 149: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
-	80,  // 150: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
-	82,  // 151: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
-	84,  // 152: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
-	86,  // 153: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
-	88,  // 154: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
-	92,  // 155: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
-	94,  // 156: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
-	96,  // 157: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
-	98,  // 158: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
-	100, // 159: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
-	102, // 160: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsSyncMsgRequest
-	104, // 161: mattermost.plugin.PluginHooks.OnSAMLLogin:input_type -> mattermost.plugin.OnSAMLLoginRequest
-	106, // 162: mattermost.plugin.PluginHooks.FileWillBeUploaded:input_type -> mattermost.plugin.FileWillBeUploadedRequest
-	37,  // 163: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
-	90,  // 164: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
-	2,   // 165: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
-	4,   // 166: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
-	6,   // 167: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
-	8,   // 168: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
-	10,  // 169: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
-	12,  // 170: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
-	14,  // 171: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
-	16,  // 172: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
-	18,  // 173: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
-	20,  // 174: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
-	22,  // 175: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
-	24,  // 176: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
-	26,  // 177: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
-	28,  // 178: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
-	30,  // 179: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
-	32,  // 180: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
-	34,  // 181: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
-	36,  // 182: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
-	41,  // 183: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
-	43,  // 184: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
-	45,  // 185: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
-	47,  // 186: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
-	49,  // 187: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
-	51,  // 188: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
-	53,  // 189: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
-	55,  // 190: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
-	57,  // 191: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
-	59,  // 192: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
-	61,  // 193: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
-	63,  // 194: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
-	65,  // 195: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
-	67,  // 196: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
-	69,  // 197: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
-	71,  // 198: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
-	73,  // 199: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
-	75,  // 200: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
-	77,  // 201: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
-	79,  // 202: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
-	81,  // 203: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
-	83,  // 204: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
-	85,  // 205: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
-	87,  // 206: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
-	89,  // 207: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
-	93,  // 208: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
-	95,  // 209: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
-	97,  // 210: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
-	99,  // 211: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
-	101, // 212: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
-	103, // 213: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsSyncMsgResponse
-	105, // 214: mattermost.plugin.PluginHooks.OnSAMLLogin:output_type -> mattermost.plugin.OnSAMLLoginResponse
-	108, // 215: mattermost.plugin.PluginHooks.FileWillBeUploaded:output_type -> mattermost.plugin.FileWillBeUploadedResponse
-	38,  // 216: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
-	91,  // 217: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
-	165, // [165:218] is the sub-list for method output_type
-	112, // [112:165] is the sub-list for method input_type
-	112, // [112:112] is the sub-list for extension type_name
-	112, // [112:112] is the sub-list for extension extendee
-	0,   // [0:112] is the sub-list for field type_name
+	125, // 79: mattermost.plugin.PreferencesHaveChangedRequest.preferences:type_name -> mattermost.plugin.Preference
+	126, // 80: mattermost.plugin.NotificationWillBePushedRequest.push_notification:type_name -> mattermost.plugin.PushNotification
+	126, // 81: mattermost.plugin.NotificationWillBePushedResponse.push_notification:type_name -> mattermost.plugin.PushNotification
+	111, // 82: mattermost.plugin.NotificationsWillBeSentRequest.post:type_name -> mattermost.plugin.Post
+	127, // 83: mattermost.plugin.OnSharedChannelsPingRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	121, // 84: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.file_info:type_name -> mattermost.plugin.FileInfo
+	111, // 85: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.post:type_name -> mattermost.plugin.Post
+	127, // 86: mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	115, // 87: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.user:type_name -> mattermost.plugin.User
+	127, // 88: mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	0,   // 89: mattermost.plugin.ServeMetricsRequest.context:type_name -> mattermost.plugin.Context
+	119, // 90: mattermost.plugin.ServeMetricsRequest.head:type_name -> mattermost.plugin.HTTPRequestHead
+	120, // 91: mattermost.plugin.ServeMetricsResponse.head:type_name -> mattermost.plugin.HTTPResponseHead
+	0,   // 92: mattermost.plugin.DraftWillBeUpsertedRequest.context:type_name -> mattermost.plugin.Context
+	128, // 93: mattermost.plugin.DraftWillBeUpsertedRequest.draft:type_name -> mattermost.plugin.Draft
+	128, // 94: mattermost.plugin.DraftWillBeUpsertedResponse.draft:type_name -> mattermost.plugin.Draft
+	0,   // 95: mattermost.plugin.ScheduledPostWillBeCreatedRequest.context:type_name -> mattermost.plugin.Context
+	129, // 96: mattermost.plugin.ScheduledPostWillBeCreatedRequest.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	129, // 97: mattermost.plugin.ScheduledPostWillBeCreatedResponse.scheduled_post:type_name -> mattermost.plugin.ScheduledPost
+	130, // 98: mattermost.plugin.EmailNotificationWillBeSentRequest.email_notification:type_name -> mattermost.plugin.EmailNotification
+	131, // 99: mattermost.plugin.EmailNotificationWillBeSentResponse.content:type_name -> mattermost.plugin.EmailNotificationContent
+	0,   // 100: mattermost.plugin.GenerateSupportDataRequest.context:type_name -> mattermost.plugin.Context
+	132, // 101: mattermost.plugin.GenerateSupportDataResponse.files:type_name -> mattermost.plugin.FileData
+	133, // 102: mattermost.plugin.WebSocketMessageHasBeenPostedRequest.request:type_name -> mattermost.plugin.WebSocketRequest
+	134, // 103: mattermost.plugin.OnSharedChannelsSyncMsgRequest.msg:type_name -> mattermost.plugin.SyncMsg
+	127, // 104: mattermost.plugin.OnSharedChannelsSyncMsgRequest.remote_cluster:type_name -> mattermost.plugin.RemoteCluster
+	135, // 105: mattermost.plugin.OnSharedChannelsSyncMsgResponse.response:type_name -> mattermost.plugin.SyncResponse
+	0,   // 106: mattermost.plugin.OnSAMLLoginRequest.context:type_name -> mattermost.plugin.Context
+	115, // 107: mattermost.plugin.OnSAMLLoginRequest.user:type_name -> mattermost.plugin.User
+	136, // 108: mattermost.plugin.OnSAMLLoginRequest.assertion:type_name -> mattermost.plugin.SAMLAssertionInfo
+	0,   // 109: mattermost.plugin.FileWillBeUploadedRequest.context:type_name -> mattermost.plugin.Context
+	121, // 110: mattermost.plugin.FileWillBeUploadedRequest.info:type_name -> mattermost.plugin.FileInfo
+	121, // 111: mattermost.plugin.FileWillBeUploadedResult.info:type_name -> mattermost.plugin.FileInfo
+	109, // 112: mattermost.plugin.FileWillBeUploadedResponse.result:type_name -> mattermost.plugin.FileWillBeUploadedResult
+	1,   // 113: mattermost.plugin.PluginHooks.Implemented:input_type -> mattermost.plugin.ImplementedRequest
+	3,   // 114: mattermost.plugin.PluginHooks.OnActivate:input_type -> mattermost.plugin.OnActivateRequest
+	5,   // 115: mattermost.plugin.PluginHooks.OnDeactivate:input_type -> mattermost.plugin.OnDeactivateRequest
+	7,   // 116: mattermost.plugin.PluginHooks.OnConfigurationChange:input_type -> mattermost.plugin.OnConfigurationChangeRequest
+	9,   // 117: mattermost.plugin.PluginHooks.MessageWillBePosted:input_type -> mattermost.plugin.MessageWillBePostedRequest
+	11,  // 118: mattermost.plugin.PluginHooks.MessageWillBeUpdated:input_type -> mattermost.plugin.MessageWillBeUpdatedRequest
+	13,  // 119: mattermost.plugin.PluginHooks.MessageHasBeenPosted:input_type -> mattermost.plugin.MessageHasBeenPostedRequest
+	15,  // 120: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:input_type -> mattermost.plugin.MessageHasBeenUpdatedRequest
+	17,  // 121: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:input_type -> mattermost.plugin.MessageHasBeenDeletedRequest
+	19,  // 122: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:input_type -> mattermost.plugin.ReactionHasBeenAddedRequest
+	21,  // 123: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:input_type -> mattermost.plugin.ReactionHasBeenRemovedRequest
+	23,  // 124: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:input_type -> mattermost.plugin.ChannelHasBeenCreatedRequest
+	25,  // 125: mattermost.plugin.PluginHooks.UserHasJoinedChannel:input_type -> mattermost.plugin.UserHasJoinedChannelRequest
+	27,  // 126: mattermost.plugin.PluginHooks.UserHasLeftChannel:input_type -> mattermost.plugin.UserHasLeftChannelRequest
+	29,  // 127: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:input_type -> mattermost.plugin.TeamMemberWillBeAddedRequest
+	31,  // 128: mattermost.plugin.PluginHooks.UserHasJoinedTeam:input_type -> mattermost.plugin.UserHasJoinedTeamRequest
+	33,  // 129: mattermost.plugin.PluginHooks.UserHasLeftTeam:input_type -> mattermost.plugin.UserHasLeftTeamRequest
+	35,  // 130: mattermost.plugin.PluginHooks.ExecuteCommand:input_type -> mattermost.plugin.ExecuteCommandRequest
+	40,  // 131: mattermost.plugin.PluginHooks.UserHasBeenCreated:input_type -> mattermost.plugin.UserHasBeenCreatedRequest
+	42,  // 132: mattermost.plugin.PluginHooks.UserWillLogIn:input_type -> mattermost.plugin.UserWillLogInRequest
+	44,  // 133: mattermost.plugin.PluginHooks.UserHasLoggedIn:input_type -> mattermost.plugin.UserHasLoggedInRequest
+	46,  // 134: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:input_type -> mattermost.plugin.UserHasBeenDeactivatedRequest
+	48,  // 135: mattermost.plugin.PluginHooks.UserWillBeUpdated:input_type -> mattermost.plugin.UserWillBeUpdatedRequest
+	50,  // 136: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:input_type -> mattermost.plugin.MessagesWillBeConsumedRequest
+	52,  // 137: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:input_type -> mattermost.plugin.MessagesWillBeConsumedWithContextRequest
+	54,  // 138: mattermost.plugin.PluginHooks.ChannelWillBeArchived:input_type -> mattermost.plugin.ChannelWillBeArchivedRequest
+	56,  // 139: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:input_type -> mattermost.plugin.ChannelMemberWillBeAddedRequest
+	58,  // 140: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:input_type -> mattermost.plugin.ChannelWillBeUpdatedRequest
+	60,  // 141: mattermost.plugin.PluginHooks.ChannelWillBeRestored:input_type -> mattermost.plugin.ChannelWillBeRestoredRequest
+	62,  // 142: mattermost.plugin.PluginHooks.FileWillBeDownloaded:input_type -> mattermost.plugin.FileWillBeDownloadedRequest
+	64,  // 143: mattermost.plugin.PluginHooks.OnPluginClusterEvent:input_type -> mattermost.plugin.OnPluginClusterEventRequest
+	66,  // 144: mattermost.plugin.PluginHooks.OnWebSocketConnect:input_type -> mattermost.plugin.OnWebSocketConnectRequest
+	68,  // 145: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:input_type -> mattermost.plugin.OnWebSocketDisconnectRequest
+	70,  // 146: mattermost.plugin.PluginHooks.RunDataRetention:input_type -> mattermost.plugin.RunDataRetentionRequest
+	72,  // 147: mattermost.plugin.PluginHooks.OnInstall:input_type -> mattermost.plugin.OnInstallRequest
+	74,  // 148: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:input_type -> mattermost.plugin.OnSendDailyTelemetryRequest
+	76,  // 149: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:input_type -> mattermost.plugin.OnCloudLimitsUpdatedRequest
+	78,  // 150: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:input_type -> mattermost.plugin.ConfigurationWillBeSavedRequest
+	80,  // 151: mattermost.plugin.PluginHooks.PreferencesHaveChanged:input_type -> mattermost.plugin.PreferencesHaveChangedRequest
+	82,  // 152: mattermost.plugin.PluginHooks.NotificationWillBePushed:input_type -> mattermost.plugin.NotificationWillBePushedRequest
+	84,  // 153: mattermost.plugin.PluginHooks.NotificationsWillBeSent:input_type -> mattermost.plugin.NotificationsWillBeSentRequest
+	86,  // 154: mattermost.plugin.PluginHooks.OnSharedChannelsPing:input_type -> mattermost.plugin.OnSharedChannelsPingRequest
+	88,  // 155: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgRequest
+	90,  // 156: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgRequest
+	94,  // 157: mattermost.plugin.PluginHooks.DraftWillBeUpserted:input_type -> mattermost.plugin.DraftWillBeUpsertedRequest
+	96,  // 158: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:input_type -> mattermost.plugin.ScheduledPostWillBeCreatedRequest
+	98,  // 159: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:input_type -> mattermost.plugin.EmailNotificationWillBeSentRequest
+	100, // 160: mattermost.plugin.PluginHooks.GenerateSupportData:input_type -> mattermost.plugin.GenerateSupportDataRequest
+	102, // 161: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:input_type -> mattermost.plugin.WebSocketMessageHasBeenPostedRequest
+	104, // 162: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:input_type -> mattermost.plugin.OnSharedChannelsSyncMsgRequest
+	106, // 163: mattermost.plugin.PluginHooks.OnSAMLLogin:input_type -> mattermost.plugin.OnSAMLLoginRequest
+	108, // 164: mattermost.plugin.PluginHooks.FileWillBeUploaded:input_type -> mattermost.plugin.FileWillBeUploadedRequest
+	37,  // 165: mattermost.plugin.PluginHooks.ServeHTTP:input_type -> mattermost.plugin.ServeHTTPRequest
+	92,  // 166: mattermost.plugin.PluginHooks.ServeMetrics:input_type -> mattermost.plugin.ServeMetricsRequest
+	2,   // 167: mattermost.plugin.PluginHooks.Implemented:output_type -> mattermost.plugin.ImplementedResponse
+	4,   // 168: mattermost.plugin.PluginHooks.OnActivate:output_type -> mattermost.plugin.OnActivateResponse
+	6,   // 169: mattermost.plugin.PluginHooks.OnDeactivate:output_type -> mattermost.plugin.OnDeactivateResponse
+	8,   // 170: mattermost.plugin.PluginHooks.OnConfigurationChange:output_type -> mattermost.plugin.OnConfigurationChangeResponse
+	10,  // 171: mattermost.plugin.PluginHooks.MessageWillBePosted:output_type -> mattermost.plugin.MessageWillBePostedResponse
+	12,  // 172: mattermost.plugin.PluginHooks.MessageWillBeUpdated:output_type -> mattermost.plugin.MessageWillBeUpdatedResponse
+	14,  // 173: mattermost.plugin.PluginHooks.MessageHasBeenPosted:output_type -> mattermost.plugin.MessageHasBeenPostedResponse
+	16,  // 174: mattermost.plugin.PluginHooks.MessageHasBeenUpdated:output_type -> mattermost.plugin.MessageHasBeenUpdatedResponse
+	18,  // 175: mattermost.plugin.PluginHooks.MessageHasBeenDeleted:output_type -> mattermost.plugin.MessageHasBeenDeletedResponse
+	20,  // 176: mattermost.plugin.PluginHooks.ReactionHasBeenAdded:output_type -> mattermost.plugin.ReactionHasBeenAddedResponse
+	22,  // 177: mattermost.plugin.PluginHooks.ReactionHasBeenRemoved:output_type -> mattermost.plugin.ReactionHasBeenRemovedResponse
+	24,  // 178: mattermost.plugin.PluginHooks.ChannelHasBeenCreated:output_type -> mattermost.plugin.ChannelHasBeenCreatedResponse
+	26,  // 179: mattermost.plugin.PluginHooks.UserHasJoinedChannel:output_type -> mattermost.plugin.UserHasJoinedChannelResponse
+	28,  // 180: mattermost.plugin.PluginHooks.UserHasLeftChannel:output_type -> mattermost.plugin.UserHasLeftChannelResponse
+	30,  // 181: mattermost.plugin.PluginHooks.TeamMemberWillBeAdded:output_type -> mattermost.plugin.TeamMemberWillBeAddedResponse
+	32,  // 182: mattermost.plugin.PluginHooks.UserHasJoinedTeam:output_type -> mattermost.plugin.UserHasJoinedTeamResponse
+	34,  // 183: mattermost.plugin.PluginHooks.UserHasLeftTeam:output_type -> mattermost.plugin.UserHasLeftTeamResponse
+	36,  // 184: mattermost.plugin.PluginHooks.ExecuteCommand:output_type -> mattermost.plugin.ExecuteCommandResponse
+	41,  // 185: mattermost.plugin.PluginHooks.UserHasBeenCreated:output_type -> mattermost.plugin.UserHasBeenCreatedResponse
+	43,  // 186: mattermost.plugin.PluginHooks.UserWillLogIn:output_type -> mattermost.plugin.UserWillLogInResponse
+	45,  // 187: mattermost.plugin.PluginHooks.UserHasLoggedIn:output_type -> mattermost.plugin.UserHasLoggedInResponse
+	47,  // 188: mattermost.plugin.PluginHooks.UserHasBeenDeactivated:output_type -> mattermost.plugin.UserHasBeenDeactivatedResponse
+	49,  // 189: mattermost.plugin.PluginHooks.UserWillBeUpdated:output_type -> mattermost.plugin.UserWillBeUpdatedResponse
+	51,  // 190: mattermost.plugin.PluginHooks.MessagesWillBeConsumed:output_type -> mattermost.plugin.MessagesWillBeConsumedResponse
+	53,  // 191: mattermost.plugin.PluginHooks.MessagesWillBeConsumedWithContext:output_type -> mattermost.plugin.MessagesWillBeConsumedWithContextResponse
+	55,  // 192: mattermost.plugin.PluginHooks.ChannelWillBeArchived:output_type -> mattermost.plugin.ChannelWillBeArchivedResponse
+	57,  // 193: mattermost.plugin.PluginHooks.ChannelMemberWillBeAdded:output_type -> mattermost.plugin.ChannelMemberWillBeAddedResponse
+	59,  // 194: mattermost.plugin.PluginHooks.ChannelWillBeUpdated:output_type -> mattermost.plugin.ChannelWillBeUpdatedResponse
+	61,  // 195: mattermost.plugin.PluginHooks.ChannelWillBeRestored:output_type -> mattermost.plugin.ChannelWillBeRestoredResponse
+	63,  // 196: mattermost.plugin.PluginHooks.FileWillBeDownloaded:output_type -> mattermost.plugin.FileWillBeDownloadedResponse
+	65,  // 197: mattermost.plugin.PluginHooks.OnPluginClusterEvent:output_type -> mattermost.plugin.OnPluginClusterEventResponse
+	67,  // 198: mattermost.plugin.PluginHooks.OnWebSocketConnect:output_type -> mattermost.plugin.OnWebSocketConnectResponse
+	69,  // 199: mattermost.plugin.PluginHooks.OnWebSocketDisconnect:output_type -> mattermost.plugin.OnWebSocketDisconnectResponse
+	71,  // 200: mattermost.plugin.PluginHooks.RunDataRetention:output_type -> mattermost.plugin.RunDataRetentionResponse
+	73,  // 201: mattermost.plugin.PluginHooks.OnInstall:output_type -> mattermost.plugin.OnInstallResponse
+	75,  // 202: mattermost.plugin.PluginHooks.OnSendDailyTelemetry:output_type -> mattermost.plugin.OnSendDailyTelemetryResponse
+	77,  // 203: mattermost.plugin.PluginHooks.OnCloudLimitsUpdated:output_type -> mattermost.plugin.OnCloudLimitsUpdatedResponse
+	79,  // 204: mattermost.plugin.PluginHooks.ConfigurationWillBeSaved:output_type -> mattermost.plugin.ConfigurationWillBeSavedResponse
+	81,  // 205: mattermost.plugin.PluginHooks.PreferencesHaveChanged:output_type -> mattermost.plugin.PreferencesHaveChangedResponse
+	83,  // 206: mattermost.plugin.PluginHooks.NotificationWillBePushed:output_type -> mattermost.plugin.NotificationWillBePushedResponse
+	85,  // 207: mattermost.plugin.PluginHooks.NotificationsWillBeSent:output_type -> mattermost.plugin.NotificationsWillBeSentResponse
+	87,  // 208: mattermost.plugin.PluginHooks.OnSharedChannelsPing:output_type -> mattermost.plugin.OnSharedChannelsPingResponse
+	89,  // 209: mattermost.plugin.PluginHooks.OnSharedChannelsAttachmentSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsAttachmentSyncMsgResponse
+	91,  // 210: mattermost.plugin.PluginHooks.OnSharedChannelsProfileImageSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsProfileImageSyncMsgResponse
+	95,  // 211: mattermost.plugin.PluginHooks.DraftWillBeUpserted:output_type -> mattermost.plugin.DraftWillBeUpsertedResponse
+	97,  // 212: mattermost.plugin.PluginHooks.ScheduledPostWillBeCreated:output_type -> mattermost.plugin.ScheduledPostWillBeCreatedResponse
+	99,  // 213: mattermost.plugin.PluginHooks.EmailNotificationWillBeSent:output_type -> mattermost.plugin.EmailNotificationWillBeSentResponse
+	101, // 214: mattermost.plugin.PluginHooks.GenerateSupportData:output_type -> mattermost.plugin.GenerateSupportDataResponse
+	103, // 215: mattermost.plugin.PluginHooks.WebSocketMessageHasBeenPosted:output_type -> mattermost.plugin.WebSocketMessageHasBeenPostedResponse
+	105, // 216: mattermost.plugin.PluginHooks.OnSharedChannelsSyncMsg:output_type -> mattermost.plugin.OnSharedChannelsSyncMsgResponse
+	107, // 217: mattermost.plugin.PluginHooks.OnSAMLLogin:output_type -> mattermost.plugin.OnSAMLLoginResponse
+	110, // 218: mattermost.plugin.PluginHooks.FileWillBeUploaded:output_type -> mattermost.plugin.FileWillBeUploadedResponse
+	38,  // 219: mattermost.plugin.PluginHooks.ServeHTTP:output_type -> mattermost.plugin.ServeHTTPResponse
+	93,  // 220: mattermost.plugin.PluginHooks.ServeMetrics:output_type -> mattermost.plugin.ServeMetricsResponse
+	167, // [167:221] is the sub-list for method output_type
+	113, // [113:167] is the sub-list for method input_type
+	113, // [113:113] is the sub-list for extension type_name
+	113, // [113:113] is the sub-list for extension extendee
+	0,   // [0:113] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_hooks_proto_init() }
@@ -6418,19 +6521,19 @@ func file_mattermost_plugin_hooks_proto_init() {
 		(*ServeHTTPResponse_Head)(nil),
 		(*ServeHTTPResponse_Chunk)(nil),
 	}
-	file_mattermost_plugin_hooks_proto_msgTypes[90].OneofWrappers = []any{
+	file_mattermost_plugin_hooks_proto_msgTypes[92].OneofWrappers = []any{
 		(*ServeMetricsRequest_Head)(nil),
 		(*ServeMetricsRequest_Chunk)(nil),
 	}
-	file_mattermost_plugin_hooks_proto_msgTypes[91].OneofWrappers = []any{
+	file_mattermost_plugin_hooks_proto_msgTypes[93].OneofWrappers = []any{
 		(*ServeMetricsResponse_Head)(nil),
 		(*ServeMetricsResponse_Chunk)(nil),
 	}
-	file_mattermost_plugin_hooks_proto_msgTypes[106].OneofWrappers = []any{
+	file_mattermost_plugin_hooks_proto_msgTypes[108].OneofWrappers = []any{
 		(*FileWillBeUploadedRequest_Info)(nil),
 		(*FileWillBeUploadedRequest_Chunk)(nil),
 	}
-	file_mattermost_plugin_hooks_proto_msgTypes[108].OneofWrappers = []any{
+	file_mattermost_plugin_hooks_proto_msgTypes[110].OneofWrappers = []any{
 		(*FileWillBeUploadedResponse_Chunk)(nil),
 		(*FileWillBeUploadedResponse_Result)(nil),
 	}
@@ -6440,7 +6543,7 @@ func file_mattermost_plugin_hooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_hooks_proto_rawDesc), len(file_mattermost_plugin_hooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   109,
+			NumMessages:   111,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -71,6 +71,7 @@ const (
 	PluginHooks_ConfigurationWillBeSaved_FullMethodName            = "/mattermost.plugin.PluginHooks/ConfigurationWillBeSaved"
 	PluginHooks_PreferencesHaveChanged_FullMethodName              = "/mattermost.plugin.PluginHooks/PreferencesHaveChanged"
 	PluginHooks_NotificationWillBePushed_FullMethodName            = "/mattermost.plugin.PluginHooks/NotificationWillBePushed"
+	PluginHooks_NotificationsWillBeSent_FullMethodName             = "/mattermost.plugin.PluginHooks/NotificationsWillBeSent"
 	PluginHooks_OnSharedChannelsPing_FullMethodName                = "/mattermost.plugin.PluginHooks/OnSharedChannelsPing"
 	PluginHooks_OnSharedChannelsAttachmentSyncMsg_FullMethodName   = "/mattermost.plugin.PluginHooks/OnSharedChannelsAttachmentSyncMsg"
 	PluginHooks_OnSharedChannelsProfileImageSyncMsg_FullMethodName = "/mattermost.plugin.PluginHooks/OnSharedChannelsProfileImageSyncMsg"
@@ -213,6 +214,10 @@ type PluginHooksClient interface {
 	// NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
 	// 9.0.
 	NotificationWillBePushed(ctx context.Context, in *NotificationWillBePushedRequest, opts ...grpc.CallOption) (*NotificationWillBePushedResponse, error)
+	// NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+	// posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+	// 10.8.
+	NotificationsWillBeSent(ctx context.Context, in *NotificationsWillBeSentRequest, opts ...grpc.CallOption) (*NotificationsWillBeSentResponse, error)
 	// OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
 	// 9.5.
 	OnSharedChannelsPing(ctx context.Context, in *OnSharedChannelsPingRequest, opts ...grpc.CallOption) (*OnSharedChannelsPingResponse, error)
@@ -669,6 +674,16 @@ func (c *pluginHooksClient) NotificationWillBePushed(ctx context.Context, in *No
 	return out, nil
 }
 
+func (c *pluginHooksClient) NotificationsWillBeSent(ctx context.Context, in *NotificationsWillBeSentRequest, opts ...grpc.CallOption) (*NotificationsWillBeSentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NotificationsWillBeSentResponse)
+	err := c.cc.Invoke(ctx, PluginHooks_NotificationsWillBeSent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginHooksClient) OnSharedChannelsPing(ctx context.Context, in *OnSharedChannelsPingRequest, opts ...grpc.CallOption) (*OnSharedChannelsPingResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OnSharedChannelsPingResponse)
@@ -935,6 +950,10 @@ type PluginHooksServer interface {
 	// NotificationWillBePushed runs before a push notification is sent. It may replace or reject it. Minimum server version:
 	// 9.0.
 	NotificationWillBePushed(context.Context, *NotificationWillBePushedRequest) (*NotificationWillBePushedResponse, error)
+	// NotificationsWillBeSent runs after a post was stored and before its notifications (emails, pushes and the
+	// posted websocket event) are sent. A non-empty reason sends none of them; the post stays. Minimum server version:
+	// 10.8.
+	NotificationsWillBeSent(context.Context, *NotificationsWillBeSentRequest) (*NotificationsWillBeSentResponse, error)
 	// OnSharedChannelsPing checks that the plugin, as a remote of shared channels, is healthy. Minimum server version:
 	// 9.5.
 	OnSharedChannelsPing(context.Context, *OnSharedChannelsPingRequest) (*OnSharedChannelsPingResponse, error)
@@ -1110,6 +1129,9 @@ func (UnimplementedPluginHooksServer) PreferencesHaveChanged(context.Context, *P
 }
 func (UnimplementedPluginHooksServer) NotificationWillBePushed(context.Context, *NotificationWillBePushedRequest) (*NotificationWillBePushedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method NotificationWillBePushed not implemented")
+}
+func (UnimplementedPluginHooksServer) NotificationsWillBeSent(context.Context, *NotificationsWillBeSentRequest) (*NotificationsWillBeSentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method NotificationsWillBeSent not implemented")
 }
 func (UnimplementedPluginHooksServer) OnSharedChannelsPing(context.Context, *OnSharedChannelsPingRequest) (*OnSharedChannelsPingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OnSharedChannelsPing not implemented")
@@ -1891,6 +1913,24 @@ func _PluginHooks_NotificationWillBePushed_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginHooks_NotificationsWillBeSent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NotificationsWillBeSentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginHooksServer).NotificationsWillBeSent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginHooks_NotificationsWillBeSent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginHooksServer).NotificationsWillBeSent(ctx, req.(*NotificationsWillBeSentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginHooks_OnSharedChannelsPing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(OnSharedChannelsPingRequest)
 	if err := dec(in); err != nil {
@@ -2258,6 +2298,10 @@ var PluginHooks_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NotificationWillBePushed",
 			Handler:    _PluginHooks_NotificationWillBePushed_Handler,
+		},
+		{
+			MethodName: "NotificationsWillBeSent",
+			Handler:    _PluginHooks_NotificationsWillBeSent_Handler,
 		},
 		{
 			MethodName: "OnSharedChannelsPing",
