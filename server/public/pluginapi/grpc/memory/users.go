@@ -327,21 +327,25 @@ func (b *Backend) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUs
 	return &pluginpb.GetUserByUsernameResponse{User: sanitized(b.users.byID[id].user)}, nil
 }
 
-// GetUsersByUsernames returns the users with the given names, skipping
-// unknown ones.
+// GetUsersByUsernames returns the users with the given names, as
+// App.GetUsersByUsernames does through SqlUserStore.GetProfilesByUsernames
+// (server/channels/store/sqlstore/user_store.go@c3394c53): names match
+// exactly ("Username IN (...)": stored names are lower case, so another
+// case or a space matches nobody), unknown ones are skipped, each user
+// comes once, by username.
 func (b *Backend) GetUsersByUsernames(_ context.Context, req *pluginpb.GetUsersByUsernamesRequest) (*pluginpb.GetUsersByUsernamesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	users := make([]*pluginpb.User, 0, len(req.GetUsernames()))
+	var found []*pluginpb.User
 	seen := make(map[string]bool, len(req.GetUsernames()))
 	for _, name := range req.GetUsernames() {
-		id, ok := b.users.byUsername[strings.ToLower(strings.TrimSpace(name))]
+		id, ok := b.users.byUsername[name]
 		if ok && !seen[id] {
 			seen[id] = true
-			users = append(users, sanitized(b.users.byID[id].user))
+			found = append(found, b.users.byID[id].user)
 		}
 	}
-	return &pluginpb.GetUsersByUsernamesResponse{Users: users}, nil
+	return &pluginpb.GetUsersByUsernamesResponse{Users: sortedUsers(found)}, nil
 }
 
 // GetUsersByIds returns the users with the given ids, skipping unknown

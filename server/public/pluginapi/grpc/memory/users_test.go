@@ -737,3 +737,22 @@ func TestSearchUsersFollowsTheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestGetUsersByUsernamesMatchesExactly pins
+// SqlUserStore.GetProfilesByUsernames (user_store.go@c3394c53): an exact
+// "Username IN (...)" match, by username.
+func TestGetUsersByUsernamesMatchesExactly(t *testing.T) {
+	b, _ := newTestBackend(t)
+	ctx := context.Background()
+	for _, name := range []string{"zoe", "adam"} {
+		create(t, b, newUser(name))
+	}
+	resp, err := b.GetUsersByUsernames(ctx, &pluginpb.GetUsersByUsernamesRequest{Usernames: []string{"zoe", "Adam", " adam", "adam", "zoe"}})
+	var got []string
+	for _, u := range resp.GetUsers() {
+		got = append(got, u.GetUsername())
+	}
+	if err != nil || fmt.Sprint(got) != "[adam zoe]" {
+		t.Errorf("GetUsersByUsernames = %v, %v; want [adam zoe]", got, err)
+	}
+}
