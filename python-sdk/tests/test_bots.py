@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -51,6 +52,9 @@ def test_bot_failures(api: Any) -> None:
 def test_get_bots(api: Any) -> None:
     owner = api.create_user(new_user("owner"))
     api.create_bot(Bot(username="zeta", owner_id=owner.id))
+    # Two bots made in one millisecond are listed by username; wait for the
+    # next one so that the order shown is the age's.
+    time.sleep(0.005)
     api.create_bot(Bot(username="alpha"))
     # SqlBotStore.GetAll lists the oldest first.
     assert [b.username for b in api.get_bots(BotGetOptions(per_page=10))] == ["zeta", "alpha"]

@@ -74,7 +74,8 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 			"SiteURL": "http://localhost:8065", "ListenAddress": ":8065",
 			"EnableUserAccessTokens": false, "EnableCustomEmoji": true, "EnableCommands": true,
 			"EnableOAuthServiceProvider": true, "EnablePostUsernameOverride": false,
-			"EnableBotAccountCreation": false, "GfycatAPISecret": "", "SplitKey": "",
+			"EnableBotAccountCreation": false, "DisableBotsWhenOwnerIsDeactivated": true,
+			"GfycatAPISecret": "", "SplitKey": "",
 			// ServiceSettings.SetDefaults of a server/public/model/config.go
 			// later than 33b68c60 (which has neither):
 			// OutgoingIntegrationRequestsDefaultTimeout and
