@@ -365,30 +365,56 @@ func (b *Backend) withReactions(p *pluginpb.Post) *pluginpb.Post {
 	return c
 }
 
-// GetPost returns a live post, with its reactions in its metadata.
+// storedLivePost looks a live post up by any id, as the store's queries
+// do: no id check, so a malformed id is simply not found (404). The caller
+// holds the lock.
+func (b *Backend) storedLivePost(postID string) (*pluginpb.Post, error) {
+	p, ok := b.posts.byID[postID]
+	if !ok || !live(p) {
+		return nil, postNotFound(apperror.Truncate(postID, apperror.MaxShortBytes))
+	}
+	return p, nil
+}
+
+// GetPost returns a live post, with its reactions in its metadata. As
+// App.GetSinglePost (post.go@285f792d) over SqlPostStore.GetSingle
+// (post_store.go@1a6a3a0d), any id is looked up: an unknown, deleted,
+// empty or malformed one is app.post.get.app_error (404).
 func (b *Backend) GetPost(_ context.Context, req *pluginpb.GetPostRequest) (*pluginpb.GetPostResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p, err := b.livePost(req.GetPostId())
+	p, err := b.storedLivePost(req.GetPostId())
 	if err != nil {
 		return nil, err
 	}
 	return &pluginpb.GetPostResponse{Post: b.withReactions(p)}, nil
 }
 
-// GetPostThread returns the live posts of a post's thread, newest first.
+// GetPostThread returns the live posts of a post's thread: the requested
+// post first, then the rest of the thread oldest first. As
+// App.GetPostThread (post.go@285f792d) over SqlPostStore.Get
+// (post_store.go@1a6a3a0d): an empty id is ErrInvalidInput,
+// app.post.get.app_error (400); any other id is looked up, and an
+// unknown, deleted or malformed one is app.post.get.app_error (404). The
+// store lists the requested post first and then the thread's other posts
+// in the query's order (no ORDER BY without a direction: the database's),
+// which here is oldest first, by create_at and then id.
 func (b *Backend) GetPostThread(_ context.Context, req *pluginpb.GetPostThreadRequest) (*pluginpb.GetPostThreadResponse, error) {
+	if req.GetPostId() == "" {
+		return nil, apperror.New("app.post.get.app_error", "Unable to get the post: no id.", "", http.StatusBadRequest)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p, err := b.livePost(req.GetPostId())
+	p, err := b.storedLivePost(req.GetPostId())
 	if err != nil {
 		return nil, err
 	}
 	rootID := cmpOr(p.GetRootId(), p.GetId())
-	thread := b.posts.inChannel(p.GetChannelId(), func(q *pluginpb.Post) bool {
-		return live(q) && (q.GetId() == rootID || q.GetRootId() == rootID)
+	rest := b.posts.inChannel(p.GetChannelId(), func(q *pluginpb.Post) bool {
+		return live(q) && q.GetId() != p.GetId() && (q.GetId() == rootID || q.GetRootId() == rootID)
 	})
-	return &pluginpb.GetPostThreadResponse{PostList: b.posts.list(thread)}, nil
+	slices.Reverse(rest) // inChannel lists newest first
+	return &pluginpb.GetPostThreadResponse{PostList: b.posts.list(append([]*pluginpb.Post{p}, rest...))}, nil
 }
 
 func cmpOr(a, b string) string {
@@ -624,7 +650,11 @@ func (b *Backend) DeleteEphemeralPost(ctx context.Context, req *pluginpb.DeleteE
 }
 
 // MoveThreadsToBackingChannel moves whole threads, each root post with its
-// replies, to another channel, all or none.
+// replies, to another channel, all or none. Only the interface's doc
+// comment is stored upstream (server/public/plugin/api.go@004340fa:API):
+// in place, ids, timestamps and reactions kept; a reply id is refused; an
+// id that matches no post moves nothing and does not fail the call. The
+// non-message backing channel types it requires are not modelled here.
 func (b *Backend) MoveThreadsToBackingChannel(_ context.Context, req *pluginpb.MoveThreadsToBackingChannelRequest) (*pluginpb.MoveThreadsToBackingChannelResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -633,9 +663,9 @@ func (b *Backend) MoveThreadsToBackingChannel(_ context.Context, req *pluginpb.M
 		return nil, err
 	}
 	for _, id := range req.GetRootIds() {
-		root, err := b.livePost(id)
-		if err != nil {
-			return nil, err
+		root, ok := b.posts.byID[id]
+		if !ok {
+			continue // matches no post: nothing to move
 		}
 		if root.GetRootId() != "" {
 			return nil, apperror.New("app.post.move_thread.not_root.app_error",
@@ -648,8 +678,7 @@ func (b *Backend) MoveThreadsToBackingChannel(_ context.Context, req *pluginpb.M
 			if (p.GetId() == id || p.GetRootId() == id) && p.GetChannelId() != target.GetId() {
 				moved[p.GetChannelId()]++
 				p = proto.Clone(p).(*pluginpb.Post)
-				p.ChannelId = target.GetId()
-				p.UpdateAt = b.nowMillis()
+				p.ChannelId = target.GetId() // in place: the timestamps stay
 				b.posts.byID[p.GetId()] = p
 			}
 		}

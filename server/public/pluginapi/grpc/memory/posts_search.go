@@ -51,10 +51,15 @@ func day(date string, offsetSeconds int32) (start int64, ok bool, err error) {
 }
 
 // compileSearches compiles each search, and fails at the first that does
-// not compile.
+// not compile. A search whose terms are exactly "*" is skipped, as
+// App.searchPostsInTeam and App.SearchPostsForUser skip it ("Don't allow
+// users to search for everything", post.go@285f792d).
 func compileSearches(params []*pluginpb.SearchParams) ([]*searchMatcher, error) {
 	matchers := make([]*searchMatcher, 0, len(params))
 	for _, p := range params {
+		if p.GetTerms() == "*" {
+			continue
+		}
 		m, err := compileSearch(p)
 		if err != nil {
 			return nil, err
@@ -174,10 +179,10 @@ func (b *Backend) search(teamID, userID string, matchers []*searchMatcher) []*pl
 
 // SearchPostsInTeam returns the posts of a team's channels that match any
 // of the searches, newest first.
+//
+// As App.SearchPostsInTeam (post.go@285f792d), the team id is not checked:
+// the store's search of an unknown or malformed team finds nothing.
 func (b *Backend) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPostsInTeamRequest) (*pluginpb.SearchPostsInTeamResponse, error) {
-	if !isValidID(req.GetTeamId()) {
-		return nil, invalidParam("team_id")
-	}
 	matchers, err := compileSearches(req.GetParamsList())
 	if err != nil {
 		return nil, err

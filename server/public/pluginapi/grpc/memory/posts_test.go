@@ -563,3 +563,141 @@ func TestPostListingsFollowTheStore(t *testing.T) {
 		t.Errorf("GetPostsForChannel(per_page 1000) = %v, %v; want the 3 posts", r, err)
 	}
 }
+
+// TestGetPostAndThreadFollowTheStore follows App.GetSinglePost and
+// App.GetPostThread (server/channels/app/post.go@285f792d) over
+// SqlPostStore.GetSingle and SqlPostStore.Get
+// (server/channels/store/sqlstore/post_store.go@1a6a3a0d6d2d85b5b3399135434ffa5a28452cc5):
+// no id check but Get's empty id (ErrInvalidInput, 400); any other miss is
+// app.post.get.app_error (404); Get lists the requested post first, then
+// the rest of its thread.
+func TestGetPostAndThreadFollowTheStore(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	root := w.post(t, w.alice, "root", "")
+	w.clock.Advance(time.Second)
+	first := w.post(t, w.bob, "first", root.GetId())
+	w.clock.Advance(time.Second)
+	second := w.post(t, w.alice, "second", root.GetId())
+
+	for _, tc := range []struct {
+		name, id, wantID string
+		wantStatus       int
+	}{
+		{"GetPost unknown", newID(), "app.post.get.app_error", http.StatusNotFound},
+		{"GetPost malformed", "not an id", "app.post.get.app_error", http.StatusNotFound},
+		{"GetPost empty", "", "app.post.get.app_error", http.StatusNotFound},
+	} {
+		_, err := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: tc.id})
+		wantAppErrorID(t, tc.name, err, tc.wantID, tc.wantStatus)
+	}
+	for _, tc := range []struct {
+		name, id, wantID string
+		wantStatus       int
+	}{
+		{"GetPostThread unknown", newID(), "app.post.get.app_error", http.StatusNotFound},
+		{"GetPostThread malformed", "not an id", "app.post.get.app_error", http.StatusNotFound},
+		{"GetPostThread empty", "", "app.post.get.app_error", http.StatusBadRequest},
+	} {
+		_, err := w.b.GetPostThread(ctx, &pluginpb.GetPostThreadRequest{PostId: tc.id})
+		wantAppErrorID(t, tc.name, err, tc.wantID, tc.wantStatus)
+	}
+
+	for _, tc := range []struct {
+		name      string
+		requested *pluginpb.Post
+		want      []string
+	}{
+		{"the root", root, []string{root.GetId(), first.GetId(), second.GetId()}},
+		{"a reply", second, []string{second.GetId(), root.GetId(), first.GetId()}},
+	} {
+		resp, err := w.b.GetPostThread(ctx, &pluginpb.GetPostThreadRequest{PostId: tc.requested.GetId()})
+		if err != nil {
+			t.Fatalf("GetPostThread(%s) = %v", tc.name, err)
+		}
+		if got := resp.GetPostList().GetOrder(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("GetPostThread(%s) order = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSearchSkipsTheWildcardAlone follows App.searchPostsInTeam
+// (server/channels/app/post.go@285f792d): a search whose terms are "*"
+// is skipped, so it finds nothing rather than every post.
+func TestSearchSkipsTheWildcardAlone(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	w.post(t, w.alice, "hello world", "")
+	for _, tc := range []struct {
+		terms string
+		want  int
+	}{{"*", 0}, {"hel*", 1}, {"hello", 1}} {
+		// No team id check: a malformed one finds nothing.
+		if resp, err := w.b.SearchPostsInTeam(ctx, &pluginpb.SearchPostsInTeamRequest{
+			TeamId: "not an id", ParamsList: []*pluginpb.SearchParams{{Terms: tc.terms}},
+		}); err != nil || len(resp.GetPosts()) != 0 {
+			t.Errorf("SearchPostsInTeam(malformed team, %q) = %v, %v; want nothing found", tc.terms, resp.GetPosts(), err)
+		}
+		resp, err := w.b.SearchPostsInTeam(ctx, &pluginpb.SearchPostsInTeamRequest{
+			TeamId: w.team.GetId(), ParamsList: []*pluginpb.SearchParams{{Terms: tc.terms}},
+		})
+		if err != nil {
+			t.Fatalf("SearchPostsInTeam(%q) = %v", tc.terms, err)
+		}
+		if n := len(resp.GetPosts()); n != tc.want {
+			t.Errorf("SearchPostsInTeam(%q) found %d posts, want %d", tc.terms, n, tc.want)
+		}
+		user, err := w.b.SearchPostsInTeamForUser(ctx, &pluginpb.SearchPostsInTeamForUserRequest{
+			TeamId: w.team.GetId(), UserId: w.alice.GetId(), SearchParams: &pluginpb.SearchParameter{Terms: &tc.terms},
+		})
+		if err != nil {
+			t.Fatalf("SearchPostsInTeamForUser(%q) = %v", tc.terms, err)
+		}
+		if n := len(user.GetResults().GetPostList().GetOrder()); n != tc.want {
+			t.Errorf("SearchPostsInTeamForUser(%q) found %d posts, want %d", tc.terms, n, tc.want)
+		}
+	}
+}
+
+// TestMoveThreadsFollowsTheInterfaceDoc follows the doc comment of
+// API.MoveThreadsToBackingChannel (server/public/plugin/api.go@004340fa1b599e5c2c24f28c6e18e2d0829889b9),
+// the only stored upstream text of it: threads move in place with their
+// ids and timestamps, a reply id is refused, and an id that matches no
+// post moves nothing and does not fail the call.
+func TestMoveThreadsFollowsTheInterfaceDoc(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	target := createChannel(t, w.b, &pluginpb.Channel{TeamId: w.team.GetId(), Name: "backing", DisplayName: "Backing", Type: channelPrivate})
+	root := w.post(t, w.alice, "root", "")
+	reply := w.post(t, w.bob, "reply", root.GetId())
+	w.clock.Advance(time.Hour)
+	for _, tc := range []struct {
+		name   string
+		ids    []string
+		wantID string
+	}{
+		{"a reply is refused", []string{reply.GetId()}, "app.post.move_thread.not_root.app_error"},
+		{"unknown and malformed ids move nothing", []string{newID(), "not an id"}, ""},
+		{"a root with its replies, in place", []string{root.GetId(), newID()}, ""},
+	} {
+		_, err := w.b.MoveThreadsToBackingChannel(ctx, &pluginpb.MoveThreadsToBackingChannelRequest{RootIds: tc.ids, ChannelId: target.GetId()})
+		if tc.wantID != "" {
+			wantAppErrorID(t, tc.name, err, tc.wantID, http.StatusBadRequest)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: MoveThreadsToBackingChannel = %v", tc.name, err)
+		}
+	}
+	for _, before := range []*pluginpb.Post{root, reply} {
+		got, err := w.b.GetPost(ctx, &pluginpb.GetPostRequest{PostId: before.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := got.GetPost()
+		if p.GetChannelId() != target.GetId() || p.GetUpdateAt() != before.GetUpdateAt() || p.GetCreateAt() != before.GetCreateAt() {
+			t.Errorf("moved post = channel %s, create_at %d, update_at %d; want %s, %d, %d",
+				p.GetChannelId(), p.GetCreateAt(), p.GetUpdateAt(), target.GetId(), before.GetCreateAt(), before.GetUpdateAt())
+		}
+	}
+}
