@@ -22,7 +22,7 @@ HERE = Path(os.path.abspath(__file__)).parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "tools" / "codegen"))
 import fidelity  # noqa: E402
-from test_parity import feature_off  # noqa: E402
+from test_parity import feature_off, not_modelled  # noqa: E402
 
 #: RPCs of the hooks service that are not hooks (as generate_hooks.py's NOT_HOOKS).
 NOT_HOOKS = {"Implemented"}
@@ -68,10 +68,23 @@ def test_rows_are_well_formed() -> None:
 
 
 def test_feature_off_methods_are_not_modelled() -> None:
+    """docs/reference-backend.md's feature-off table lists exactly the
+    not-modelled methods, which test_parity exempts from a success test."""
     off = feature_off()
     assert off, "the feature-off table is empty or unreadable"
     states = {r.name: r.state for r in fidelity.read() if r.kind == "method"}
     assert {name: states.get(name) for name in off} == dict.fromkeys(off, "not-modelled")
+    assert not_modelled() == off
+
+
+def test_the_summary_counts_known_gaps_apart() -> None:
+    gap = GOOD.replace("same\t", "differs\tnot yet aligned: upstream refuses it")
+    chosen = GOOD.replace("GetPost", "GetPosts").replace(
+        "same\t", "differs\tthe contract refuses it"
+    )
+    page = fidelity.render(rows(gap, chosen))
+    assert "2 rows: 0 same, 2 differs, 0 not-modelled; 1 of the differences are known gaps." in page
+    assert "| [posts](#posts) | 2 | 0 | 2 | 0 | 1 |" in page
 
 
 def test_the_page_is_current() -> None:
@@ -94,6 +107,11 @@ def rows(*lines: str, domain: str = "posts") -> list[fidelity.Row]:
         ("method\tGetPost\t\t\t\tsame\t", "state same needs an upstream citation"),
         ("method\tGetPost\t\t\t\tdiffers\twhy", "state differs needs an upstream citation"),
         ("method\tGetPost\t\t\t\tnot-modelled\t", "state not-modelled needs a reason"),
+        (
+            "method\tGetPost\t\t\t\tnot-modelled\toff",
+            "state not-modelled needs an upstream citation",
+        ),
+        (GOOD.replace("same", "unchecked"), "state 'unchecked' is not one of"),
         (GOOD.replace("same\t", "differs\t"), "state differs needs a reason"),
         (GOOD.replace("same", "fine"), "state 'fine' is not one of"),
         (GOOD.replace("method", "api"), "kind 'api' is not one of"),
@@ -117,7 +135,8 @@ def test_a_malformed_row_is_a_problem(line: str, problem: str) -> None:
 def test_a_good_row_has_no_problem() -> None:
     two = GOOD.replace(":PluginAPI.GetPost", ":PluginAPI.GetPost; x/y_z.go@0123456789:App.Get")
     assert fidelity.problems(rows(GOOD, two.replace("GetPost\t", "GetPosts\t"))) == []
-    assert fidelity.problems(rows("method\tGetPost\t\t\t\tunchecked\t")) == []
+    off = GOOD.replace("same\t", "not-modelled\tthe feature is off")
+    assert fidelity.problems(rows(off)) == []
 
 
 def test_a_duplicated_row_is_a_problem() -> None:
@@ -155,11 +174,10 @@ def test_coverage_finds_missing_duplicated_misplaced_and_unknown_rows() -> None:
 
 
 def test_render_is_deterministic() -> None:
-    data = rows(GOOD, GOOD.replace("GetPost", "CreatePost")) + rows(
-        "hook\tOnActivate\t\t\t\tunchecked\t", domain="hooks"
-    )
+    hook = "hook\tOnActivate\tx.go@0123456:F\t\t\tnot-modelled\tnot here"
+    data = rows(GOOD, GOOD.replace("GetPost", "CreatePost")) + rows(hook, domain="hooks")
     page = fidelity.render(data)
     assert page == fidelity.render(list(reversed(data)))
     assert page.index("## posts") < page.index("## hooks")
     assert page.index("`CreatePost`") < page.index("`GetPost`")
-    assert "3 rows: 2 same, 0 differs, 0 not-modelled, 1 unchecked." in page
+    assert "3 rows: 2 same, 0 differs, 1 not-modelled; 0 of the differences are known gaps." in page
