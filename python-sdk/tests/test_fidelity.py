@@ -78,12 +78,14 @@ def test_feature_off_methods_are_not_modelled() -> None:
 
 
 def test_the_summary_counts_known_gaps_apart() -> None:
-    gap = GOOD.replace("same\t", "differs\tnot yet aligned: upstream refuses it")
+    gap = GOOD.replace("same\t", "differs\tan id of its own; not yet aligned: upstream refuses it")
     chosen = GOOD.replace("GetPost", "GetPosts").replace(
         "same\t", "differs\tthe contract refuses it"
     )
     page = fidelity.render(rows(gap, chosen))
-    assert "2 rows: 0 same, 2 differs, 0 not-modelled; 1 of the differences are known gaps." in page
+    assert (
+        "2 rows: 0 same, 2 differs, 0 not-modelled; 1 of the differences have a known gap." in page
+    )
     assert "| [posts](#posts) | 2 | 0 | 2 | 0 | 1 |" in page
 
 
@@ -180,4 +182,6 @@ def test_render_is_deterministic() -> None:
     assert page == fidelity.render(list(reversed(data)))
     assert page.index("## posts") < page.index("## hooks")
     assert page.index("`CreatePost`") < page.index("`GetPost`")
-    assert "3 rows: 2 same, 0 differs, 1 not-modelled; 0 of the differences are known gaps." in page
+    assert (
+        "3 rows: 2 same, 0 differs, 1 not-modelled; 0 of the differences have a known gap." in page
+    )

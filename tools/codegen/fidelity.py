@@ -17,8 +17,8 @@ header row naming these columns, in this order:
   why) or ``not-modelled`` (the backend does not model it: reason says
   what); every row is reviewed, so there is no unreviewed state;
 * reason: why it differs or is not modelled (required for those states). A
-  reason that starts "not yet aligned" marks a known gap rather than a
-  decision; the page counts those apart.
+  reason that says "not yet aligned" marks a known gap rather than a
+  decision; the page counts those rows apart.
 
 A field holds no tab and no newline. `make generate` runs this script and
 `make check-generated` checks its output; python-sdk/tests/test_fidelity.py
@@ -49,7 +49,7 @@ STATES = ("same", "differs", "not-modelled")
 NEEDS_REASON = frozenset({"differs", "not-modelled"})
 #: The states whose row must cite upstream: all of them.
 NEEDS_CITATION = frozenset(STATES)
-#: How the reason of a known gap starts: a difference nobody chose.
+#: What the reason of a known gap says: a difference nobody chose.
 GAP = "not yet aligned"
 #: The data file of the hooks; every other file holds methods.
 HOOKS_DOMAIN = "hooks"
@@ -171,9 +171,9 @@ proto file of the contract and `hooks.tsv`, tab-separated with a header):
 - **state**: `same` (the backend follows upstream), `differs` (the reason
   says why), `not-modelled` (the backend does not model it; the reason says
   what).
-- **reason**: why a row differs or is not modelled. A reason that starts
-  "{GAP}" is a known gap, not a decision: the summary counts those
-  apart, in the **gaps** column.
+- **reason**: why a row differs or is not modelled. A row whose reason
+  says "{GAP}" has a known gap, not only decisions: the summary
+  counts those rows apart, in the **gaps** column.
 
 `python-sdk/tests/test_fidelity.py` checks that every RPC and hook has
 exactly one row, in the file of its domain, and that each row is well formed.
@@ -181,11 +181,11 @@ exactly one row, in the file of its domain, and that each row is well formed.
 
 
 def _counts(rows: Iterable[Row]) -> Counter[str]:
-    """The rows by state, and the known gaps among them as "gaps"."""
+    """The rows by state, and the rows with a known gap as "gaps"."""
     counts: Counter[str] = Counter()
     for row in rows:
         counts[row.state] += 1
-        if row.state == "differs" and row.reason.startswith(GAP):
+        if row.state == "differs" and GAP in row.reason:
             counts["gaps"] += 1
     return counts
 
@@ -209,7 +209,7 @@ def render(rows: Iterable[Row]) -> str:
     out.append(
         f"{all_rows} rows: "
         + ", ".join(f"{total[s]} {s}" for s in STATES)
-        + f"; {total['gaps']} of the differences are known gaps."
+        + f"; {total['gaps']} of the differences have a known gap."
     )
     columns = (*STATES, "gaps")
     out += ["", "| domain | rows | " + " | ".join(columns) + " |"]
