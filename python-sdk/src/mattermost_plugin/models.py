@@ -354,7 +354,7 @@ Attributes:
     active (bool): Whether the policy applies.
     create_at (int): Creation time, in milliseconds since the Unix epoch.
     revision (int): Revision, from 1, raised by every save.
-    version (str): Version of the policy language: "v0.1" to "v0.5".
+    version (str): Version of the policy language; SaveAccessControlPolicy saves "v0.5".
     roles (list[str]): Roles the policy applies to.
     imports (list[str]): Ids of the parent policies it imports.
     rules (list[AccessControlPolicyRule]): The rules.
@@ -459,7 +459,7 @@ document(
     """AuditRecord is one entry of the audit log (model.AuditRecord).
 
 Attributes:
-    event_name (str): Name of the event; required.
+    event_name (str): Name of the event.
     status (str): "success", "attempt" or "fail".
     event_data (AuditEventData | None): What the event acted on.
     actor (AuditEventActor | None): Who caused it.
@@ -681,16 +681,18 @@ Attributes:
     delete_at (int): Deletion time in milliseconds; 0 while live.
     creator_id (str): Id of the user who created it.
     team_id (str): Id of the team; empty for a plugin command of every team.
-    trigger (str): Trigger word, 1 to 128 characters, without the "/" and without spaces.
+    trigger (str): Trigger word, without the "/" and without spaces; 1 to 128 bytes for a custom
+        command (a plugin's registered command needs only a trigger).
     method (str): "P" (POST) or "G" (GET), for commands that call a URL.
     username (str): Username the responses post as.
     icon_url (str): Icon the responses post with.
     auto_complete (bool): Whether the command is offered in autocomplete.
     auto_complete_desc (str): Description shown in autocomplete.
     auto_complete_hint (str): Hint shown in autocomplete.
-    display_name (str): Display name, at most 64 characters.
-    description (str): Description, at most 128 characters.
-    url (str): URL the command calls; required for custom commands.
+    display_name (str): Display name, at most 64 bytes.
+    description (str): Description, at most 128 bytes.
+    url (str): URL the command calls: an absolute http or https URL, required for custom
+        commands, those a plugin creates included.
     plugin_id (str): Id of the plugin that owns it, if any.
     autocomplete_data (AutocompleteData | None): The autocomplete tree.
     autocomplete_icon_data (str): Icon of the command in autocomplete, as a data URL or SVG.
@@ -1312,14 +1314,17 @@ Attributes:
     create_at (int): Creation time, in milliseconds since the Unix epoch.
     update_at (int): Time of the last update, in milliseconds.
     client_secret (str): The OAuth client secret; assigned by the server.
-    name (str): Name, 1 to 64 characters.
+    name (str): Name, 1 to 64 bytes.
     description (str): Description, at most 512 characters.
     icon_url (str): URL of the app's icon, optional.
     callback_urls (list[str]): Allowed redirect URLs; at least one.
-    homepage (str): URL of the app's homepage; required.
+    homepage (str): URL of the app's homepage; required unless the client registered itself.
     is_trusted (bool): Whether users skip the authorization prompt.
     mattermost_app_id (str): Id of the Mattermost App the OAuth app belongs to, if any.
-    grant_types (list[str]): Grant types, for dynamically registered clients.
+    grant_types (list[str]): Grant types, for dynamically registered clients. Create fills this
+        and the other registration fields below with their defaults (authorization_code and
+        refresh_token; code; client_secret_post; now) but the server does not store them: they
+        read back empty.
     response_types (list[str]): Response types, for dynamically registered clients.
     token_endpoint_auth_method (str | None): How the client authenticates at the token endpoint:
         "client_secret_post".
@@ -1347,7 +1352,8 @@ document(
 
 Attributes:
     trigger_id (str): The trigger id of the slash command or post action that the dialog
-        answers; it expires after a few minutes.
+        answers; it expires after ServiceSettings.OutgoingIntegrationRequestsTimeout seconds (30
+        by default).
     url (str): URL that receives the submission.
     dialog (Dialog | None): The dialog.
 """,
@@ -1707,7 +1713,8 @@ document(
     """PropertyFieldSearchOpts filters and pages a field search (model.PropertyFieldSearchOpts).
 
 Attributes:
-    group_id (str): Only fields of this group; the request's group_id wins.
+    group_id (str): Not used: the request's group_id replaces it, as upstream's service sets it
+        to the group argument.
     object_type (str): Only fields of this object type.
     object_types (list[str]): Only fields of these object types.
     target_type (str): Only fields of this target type.
@@ -1833,7 +1840,8 @@ class PropertyValueSearchOpts:
     """PropertyValueSearchOpts filters and pages a value search (model.PropertyValueSearchOpts).
 
     Attributes:
-        group_id (str): Only values of this group; the request's group_id wins.
+        group_id (str): Not used: the request's group_id replaces it, as upstream's service sets it
+            to the group argument.
         target_type (str): Only values of this target type.
         target_ids (list[str]): Only values of these targets.
         field_id (str): Only values of this field.
@@ -2128,7 +2136,8 @@ document(
 
 Attributes:
     position (str): "top-left", "top-center", "top-right", "bottom-left", "bottom-center" or
-        "bottom-right"; empty for the default, bottom right.
+        "bottom-right"; empty for the default, bottom right. Upstream passes any other value on
+        unchecked.
 """,
 )
 
@@ -2189,7 +2198,9 @@ Attributes:
     sorting (str): How its channels are ordered: "" (default), "manual", "recent" or "alpha".
     type (str): "favorites", "channels", "direct_messages" or "custom".
     display_name (str): Display name; the user chooses it for custom categories.
-    muted (bool): Whether the category's channels are muted.
+    muted (bool): Whether the category's channels are muted: changing it mutes or unmutes them
+        (their mark_unread), as does moving a channel between a muted and an unmuted category in
+        one update.
     collapsed (bool): Whether the category is collapsed.
     channel_ids (list[str]): Ids of the category's channels, in order.
 """,
@@ -2251,17 +2262,18 @@ Attributes:
     display_name (str): Display name, 1 to 64 characters.
     name (str): Unique URL name: 2 to 64 lower-case letters, digits and '-', starting and ending
         with a letter or digit, and not a reserved word.
-    description (str): Description, at most 255 characters.
+    description (str): Description, at most 255 bytes.
     email (str): Contact email address of the team, optional.
     type (str): "O" (open: anyone may join) or "I" (invite only). Kept in step with
-        allow_open_invite.
-    company_name (str): Company name, at most 64 characters.
+        allow_open_invite on every save: an "I" team allows no open invites, and then
+        allow_open_invite decides, so a team is "O" only when it allows open invites.
+    company_name (str): Company name, at most 64 bytes.
     allowed_domains (str): Comma- or space-separated email domains whose users may join; empty
         allows every domain.
-    invite_id (str): Id of the team's invite link; assigned by the server when empty.
+    invite_id (str): Id of the team's invite link; the server assigns a new one on creation.
     allow_open_invite (bool): Whether anyone on the server may join the team.
-    last_team_icon_update (int): Time the team icon was last set, in milliseconds; 0 when there
-        is no icon.
+    last_team_icon_update (int): Time the team icon was last set, in milliseconds; 0 when none
+        was set or RemoveTeamIcon cleared it (which keeps the stored icon).
     scheme_id (str | None): Id of the permission scheme of the team; unset for the default
         scheme.
     group_constrained (bool | None): Whether membership is managed by linked groups; unset means
@@ -2343,7 +2355,9 @@ document(
     """UploadDataHead is the first message of an UploadData call.
 
 Attributes:
-    upload_session (UploadSession | None): The upload session, by id.
+    upload_session (UploadSession | None): The upload session: its id, and its file_offset,
+        which must be the stored session's (GetUploadSession has it after each call). The first
+        call sends at least 5 MiB, or the whole file.
 """,
 )
 
@@ -2362,7 +2376,8 @@ document(
     """UploadSession is a resumable upload (model.UploadSession).
 
 Attributes:
-    id (str): 26-character id; empty on create, assigned by the server.
+    id (str): 26-character id; on create, an empty one is assigned by the server and a given one
+        is kept.
     type (str): "attachment" or "import".
     create_at (int): Creation time, in milliseconds since the Unix epoch.
     user_id (str): Id of the user who uploads.
@@ -2453,29 +2468,32 @@ document(
     """UserGetOptions filters and pages a user listing (model.UserGetOptions).
 
 Attributes:
-    in_team_id (str): Only users in this team.
-    not_in_team_id (str): Only users not in this team.
-    in_channel_id (str): Only users in this channel.
-    not_in_channel_id (str): Only users not in this channel.
-    in_group_id (str): Only users in this group.
-    not_in_group_id (str): Only users not in this group.
+    in_team_id (str): Only users in this team. GetUsers does not read it (upstream's plugin path
+        lists every user, as SqlUserStore.GetAllProfiles).
+    not_in_team_id (str): Only users not in this team. GetUsers does not read it.
+    in_channel_id (str): Only users in this channel. GetUsers does not read it.
+    not_in_channel_id (str): Only users not in this channel. GetUsers does not read it.
+    in_group_id (str): Only users in this group. GetUsers does not read it.
+    not_in_group_id (str): Only users not in this group. GetUsers does not read it.
     group_constrained (bool): Only users allowed by the group constraints of the team or
-        channel.
-    without_team (bool): Only users who belong to no team.
-    inactive (bool): Only deactivated users. Cannot be combined with active.
-    active (bool): Only active users. Cannot be combined with inactive.
-    role (str): Only users with this system role.
-    roles (list[str]): Only users with any of these system roles.
-    channel_roles (list[str]): Only users with any of these channel roles (needs in_channel_id).
-    team_roles (list[str]): Only users with any of these team roles (needs in_team_id).
-    sort (str): Sort order: "" (by username), "create_at" (newest first), "last_activity_at"
-        (most recent first) or "update_at" (newest first).
+        channel. GetUsers does not read it.
+    without_team (bool): Only users who belong to no team. GetUsers does not read it.
+    inactive (bool): Only deactivated users; it wins over active.
+    active (bool): Only active users, unless inactive is set.
+    role (str): Only users whose roles contain this text (a substring match).
+    roles (list[str]): Only users with any of these system roles: "system_user" matches users
+        whose roles are exactly that, the other built-in system roles a substring of the roles;
+        other names are ignored.
+    channel_roles (list[str]): Only users with any of these channel roles. GetUsers does not
+        read it.
+    team_roles (list[str]): Only users with any of these team roles. GetUsers does not read it.
+    sort (str): Sort order. GetUsers does not read it: users come by username.
     view_restrictions (ViewUsersRestrictions | None): Visibility restrictions; unset means no
         restriction.
     page (int): Zero-based page number.
     per_page (int): Page size; 0 yields an empty page.
     updated_after (int): Only users updated after this time, in milliseconds since the Unix
-        epoch.
+        epoch. GetUsers does not read it.
 """,
 )
 
@@ -2484,9 +2502,11 @@ document(
     """UserSearch filters a user search (model.UserSearch).
 
 Attributes:
-    term (str): Prefix of the username, nickname, first name, last name or email, ignoring case;
-        empty matches everyone.
-    team_id (str): Only members of this team.
+    term (str): Words, split on spaces, each of which (without a leading "@") must be a
+        substring of the username or the nickname, ignoring case; empty matches everyone.
+    team_id (str): Only members of this team. The first of without_team, in_channel_id,
+        not_in_channel_id, not_in_team_id, in_group_id and not_in_group_id that is set picks the
+        users instead; only not_in_channel_id keeps team_id.
     not_in_team_id (str): Only users who are not members of this team.
     in_channel_id (str): Only members of this channel.
     not_in_channel_id (str): Only users who are not members of this channel.
@@ -2495,11 +2515,12 @@ Attributes:
         channel.
     allow_inactive (bool): Whether deactivated users are found too.
     without_team (bool): Only users who belong to no team.
-    limit (int): Most users to return: 1 to 1,000; 0 means 100.
-    role (str): Only users with this system role.
-    roles (list[str]): Only users with any of these system roles.
-    channel_roles (list[str]): Only users with any of these channel roles.
-    team_roles (list[str]): Only users with any of these team roles.
+    limit (int): Most users to return; 0 returns none, as upstream's SQL LIMIT 0, and a negative
+        limit is refused.
+    role (str): Not read by SearchUsers (upstream's plugin path passes no role filter).
+    roles (list[str]): Not read by SearchUsers.
+    channel_roles (list[str]): Not read by SearchUsers.
+    team_roles (list[str]): Not read by SearchUsers.
     not_in_group_id (str): Only users who are not members of this group.
 """,
 )

@@ -25,7 +25,7 @@ class SyncAuditAPI(SyncCore):
         Minimum server version: 10.10.
 
         Args:
-            rec: The audit record.
+            rec: The audit record; a missing one is ignored.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -50,9 +50,9 @@ class SyncAuditAPI(SyncCore):
         Minimum server version: 10.10.
 
         Args:
-            rec: The audit record.
-            level: Level: "audit-api", "audit-content", "audit-perms", "audit-cli", or a log level
-                such as "info".
+            rec: The audit record; a missing one is ignored.
+            level: Level, taken as it is: "audit-api", "audit-content", "audit-perms", "audit-cli",
+                or a log level such as "info".
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -76,7 +76,7 @@ class AsyncAuditAPI(AsyncCore):
         Minimum server version: 10.10.
 
         Args:
-            rec: The audit record.
+            rec: The audit record; a missing one is ignored.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -101,9 +101,9 @@ class AsyncAuditAPI(AsyncCore):
         Minimum server version: 10.10.
 
         Args:
-            rec: The audit record.
-            level: Level: "audit-api", "audit-content", "audit-perms", "audit-cli", or a log level
-                such as "info".
+            rec: The audit record; a missing one is ignored.
+            level: Level, taken as it is: "audit-api", "audit-content", "audit-perms", "audit-cli",
+                or a log level such as "info".
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

@@ -55,7 +55,8 @@ class SyncBotsAPI(SyncCore):
                 timeout.
 
         Returns:
-            Id of the bot's user, existing or new.
+            Id of the bot's user, existing or new; as upstream's EnsureBot, the id of an existing
+                account with the username, even a person's.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -114,7 +115,7 @@ class SyncBotsAPI(SyncCore):
                 timeout.
 
         Returns:
-            One page of bots, by username.
+            One page of bots, oldest first and then by username.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -245,7 +246,8 @@ class AsyncBotsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            Id of the bot's user, existing or new.
+            Id of the bot's user, existing or new; as upstream's EnsureBot, the id of an existing
+                account with the username, even a person's.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -304,7 +306,7 @@ class AsyncBotsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            One page of bots, by username.
+            One page of bots, oldest first and then by username.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

@@ -153,7 +153,8 @@ class SyncCommandsAPI(SyncCore):
                 timeout.
 
         Returns:
-            The built-in, plugin and custom commands of the team, by trigger.
+            The plugin commands of the team (as ListPluginCommands), then the built-in ones, then
+                the team's custom ones.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -211,7 +212,8 @@ class SyncCommandsAPI(SyncCore):
                 timeout.
 
         Returns:
-            The plugin commands registered for the team or for every team, by trigger.
+            The plugin commands registered for the team or for every team, in registration order,
+                the first of each trigger.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -245,7 +247,7 @@ class SyncCommandsAPI(SyncCore):
         self._invoke("RegisterCommand", self._stub.RegisterCommand, request, timeout)
 
     def unregister_command(self, team_id: str, trigger: str, *, timeout: Timeout = DEFAULT) -> None:
-        """UnregisterCommand removes a slash command of the plugin.
+        """UnregisterCommand removes the registration of a team's trigger, whichever plugin made it.
 
         Minimum server version: 5.2.
 
@@ -438,7 +440,8 @@ class AsyncCommandsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The built-in, plugin and custom commands of the team, by trigger.
+            The plugin commands of the team (as ListPluginCommands), then the built-in ones, then
+                the team's custom ones.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -496,7 +499,8 @@ class AsyncCommandsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The plugin commands registered for the team or for every team, by trigger.
+            The plugin commands registered for the team or for every team, in registration order,
+                the first of each trigger.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -541,7 +545,7 @@ class AsyncCommandsAPI(AsyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> None:
-        """UnregisterCommand removes a slash command of the plugin.
+        """UnregisterCommand removes the registration of a team's trigger, whichever plugin made it.
 
         Minimum server version: 5.2.
 

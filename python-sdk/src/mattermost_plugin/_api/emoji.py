@@ -104,7 +104,7 @@ class SyncEmojiAPI(SyncCore):
         Minimum server version: 5.6.
 
         Args:
-            sort_by: "" for creation order, or "name".
+            sort_by: "name" for name order; any other value, "" included, for creation order.
             page: Zero-based page number.
             per_page: Page size.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -216,7 +216,7 @@ class AsyncEmojiAPI(AsyncCore):
         Minimum server version: 5.6.
 
         Args:
-            sort_by: "" for creation order, or "name".
+            sort_by: "name" for name order; any other value, "" included, for creation order.
             page: Zero-based page number.
             per_page: Page size.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's

@@ -66,7 +66,8 @@ class SyncFilesAPI(SyncCore):
         Minimum server version: 7.6.
 
         Args:
-            us: The session: type, user_id, channel_id, filename and file_size.
+            us: The session: type, user_id, channel_id, filename and file_size, and an id if the
+                caller chose one.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -243,7 +244,8 @@ class SyncFilesAPI(SyncCore):
         Minimum server version: 5.3.
 
         Args:
-            path: Path of the file, relative to the file store's root.
+            path: Path of the file, relative to the file store's root; one that cannot be read,
+                missing or outside the store, is a 500, as upstream.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -265,7 +267,8 @@ class SyncFilesAPI(SyncCore):
         Minimum server version: 5.3.
 
         Args:
-            path: Path of the file, relative to the file store's root.
+            path: Path of the file, relative to the file store's root; one that cannot be read,
+                missing or outside the store, is a 500, as upstream.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -322,7 +325,9 @@ class SyncFilesAPI(SyncCore):
         Minimum server version: 7.6.
 
         Args:
-            upload_session: The upload session, by id.
+            upload_session: The upload session: its id, and its file_offset, which must be the
+                stored session's (GetUploadSession has it after each call). The first call sends at
+                least 5 MiB, or the whole file.
             data: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
                 it is sent. The async client also takes an async iterable.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -423,7 +428,8 @@ class AsyncFilesAPI(AsyncCore):
         Minimum server version: 7.6.
 
         Args:
-            us: The session: type, user_id, channel_id, filename and file_size.
+            us: The session: type, user_id, channel_id, filename and file_size, and an id if the
+                caller chose one.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -607,7 +613,8 @@ class AsyncFilesAPI(AsyncCore):
         Minimum server version: 5.3.
 
         Args:
-            path: Path of the file, relative to the file store's root.
+            path: Path of the file, relative to the file store's root; one that cannot be read,
+                missing or outside the store, is a 500, as upstream.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -634,7 +641,8 @@ class AsyncFilesAPI(AsyncCore):
         Minimum server version: 5.3.
 
         Args:
-            path: Path of the file, relative to the file store's root.
+            path: Path of the file, relative to the file store's root; one that cannot be read,
+                missing or outside the store, is a 500, as upstream.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -691,7 +699,9 @@ class AsyncFilesAPI(AsyncCore):
         Minimum server version: 7.6.
 
         Args:
-            upload_session: The upload session, by id.
+            upload_session: The upload session: its id, and its file_offset, which must be the
+                stored session's (GetUploadSession has it after each call). The first call sends at
+                least 5 MiB, or the whole file.
             data: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
                 it is sent. The async client also takes an async iterable.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's

@@ -495,7 +495,8 @@ class SyncGroupsAPI(SyncCore):
         Minimum server version: 10.7.
 
         Args:
-            group: The group, by id; its source and remote id are kept.
+            group: The group, by id: its fields replace the stored ones, source and remote id
+                included; create_at is kept, and a delete_at of 0 restores it.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -549,9 +550,10 @@ class SyncGroupsAPI(SyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.GroupMember:
-        """UpsertGroupMember adds a user to a group, or returns the membership.
+        """UpsertGroupMember adds a user to a group.
 
-        Minimum server version: 10.7.
+        A membership that exists, left or not, is written again, live, with create_at now. Minimum
+        server version: 10.7.
 
         Args:
             group_id: Id of the group.
@@ -1129,7 +1131,8 @@ class AsyncGroupsAPI(AsyncCore):
         Minimum server version: 10.7.
 
         Args:
-            group: The group, by id; its source and remote id are kept.
+            group: The group, by id: its fields replace the stored ones, source and remote id
+                included; create_at is kept, and a delete_at of 0 restores it.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -1183,9 +1186,10 @@ class AsyncGroupsAPI(AsyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.GroupMember:
-        """UpsertGroupMember adds a user to a group, or returns the membership.
+        """UpsertGroupMember adds a user to a group.
 
-        Minimum server version: 10.7.
+        A membership that exists, left or not, is written again, live, with create_at now. Minimum
+        server version: 10.7.
 
         Args:
             group_id: Id of the group.

@@ -35,7 +35,7 @@ class SyncPermissionsAPI(SyncCore):
 
         Args:
             user_id: Id of the user.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -68,7 +68,7 @@ class SyncPermissionsAPI(SyncCore):
         Args:
             user_id: Id of the user.
             channel_id: Id of the channel.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -104,7 +104,7 @@ class SyncPermissionsAPI(SyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -175,7 +175,7 @@ class AsyncPermissionsAPI(AsyncCore):
 
         Args:
             user_id: Id of the user.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -210,7 +210,7 @@ class AsyncPermissionsAPI(AsyncCore):
         Args:
             user_id: Id of the user.
             channel_id: Id of the channel.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -246,7 +246,7 @@ class AsyncPermissionsAPI(AsyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            permission: The permission; its id is required.
+            permission: The permission; an empty or missing id is granted by no role.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

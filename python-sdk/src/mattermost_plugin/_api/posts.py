@@ -30,7 +30,8 @@ class SyncPostsAPI(SyncCore):
         MessageWillBePosted runs first, MessageHasBeenPosted after. Minimum server version: 5.2.
 
         Args:
-            post: The new post: channel_id, user_id and message at least; id must be empty.
+            post: The new post: channel_id, user_id and message at least; id must be empty (a set id
+                is refused after MessageWillBePosted).
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -127,7 +128,8 @@ class SyncPostsAPI(SyncCore):
                 timeout.
 
         Returns:
-            The root post and its replies, newest first.
+            The root post and its replies: the requested post first, then the others in the store's
+                order (oldest first in the reference backend).
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -477,7 +479,8 @@ class AsyncPostsAPI(AsyncCore):
         MessageWillBePosted runs first, MessageHasBeenPosted after. Minimum server version: 5.2.
 
         Args:
-            post: The new post: channel_id, user_id and message at least; id must be empty.
+            post: The new post: channel_id, user_id and message at least; id must be empty (a set id
+                is refused after MessageWillBePosted).
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -579,7 +582,8 @@ class AsyncPostsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The root post and its replies, newest first.
+            The root post and its replies: the requested post first, then the others in the store's
+                order (oldest first in the reference backend).
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

@@ -272,7 +272,7 @@ class SyncPropertiesAPI(SyncCore):
         Minimum server version: 10.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             field_id: Id of the field.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
@@ -305,7 +305,7 @@ class SyncPropertiesAPI(SyncCore):
         Minimum server version: 11.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             field_id: Id of the field.
             options: On whose behalf.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -346,7 +346,7 @@ class SyncPropertiesAPI(SyncCore):
         Minimum server version: 10.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             target_type: Type of the target.
             target_id: Id of the target.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -384,7 +384,7 @@ class SyncPropertiesAPI(SyncCore):
         Minimum server version: 11.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             target_type: Type of the target.
             target_id: Id of the target.
             options: On whose behalf.
@@ -1209,7 +1209,7 @@ class AsyncPropertiesAPI(AsyncCore):
         Minimum server version: 10.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             field_id: Id of the field.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
@@ -1242,7 +1242,7 @@ class AsyncPropertiesAPI(AsyncCore):
         Minimum server version: 11.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             field_id: Id of the field.
             options: On whose behalf.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -1283,7 +1283,7 @@ class AsyncPropertiesAPI(AsyncCore):
         Minimum server version: 10.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             target_type: Type of the target.
             target_id: Id of the target.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
@@ -1321,7 +1321,7 @@ class AsyncPropertiesAPI(AsyncCore):
         Minimum server version: 11.10.
 
         Args:
-            group_id: Id of the property group.
+            group_id: Id of the property group; empty for every group.
             target_type: Type of the target.
             target_id: Id of the target.
             options: On whose behalf.

@@ -234,7 +234,8 @@ class SyncSharedChannelsAPI(SyncCore):
                 timeout.
 
         Returns:
-            The share as stored.
+            The share as stored; for a channel that is shared already, its existing share. Share
+                name, display name, purpose, header and creator left empty are the channel's.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -658,7 +659,8 @@ class AsyncSharedChannelsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The share as stored.
+            The share as stored; for a channel that is shared already, its existing share. Share
+                name, display name, purpose, header and creator left empty are the channel's.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

@@ -39,7 +39,8 @@ class SyncSidebarAPI(SyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            new_category: The custom category: display_name, and the channels to move into it.
+            new_category: The custom category: display_name, sorting, muted, and the channels to
+                move into it.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -83,7 +84,8 @@ class SyncSidebarAPI(SyncCore):
                 timeout.
 
         Returns:
-            The user's categories in the team, in order.
+            The user's categories in the team, in order; none when the user is not a current member
+                of the live team.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -158,7 +160,8 @@ class AsyncSidebarAPI(AsyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            new_category: The custom category: display_name, and the channels to move into it.
+            new_category: The custom category: display_name, sorting, muted, and the channels to
+                move into it.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -202,7 +205,8 @@ class AsyncSidebarAPI(AsyncCore):
                 timeout.
 
         Returns:
-            The user's categories in the team, in order.
+            The user's categories in the team, in order; none when the user is not a current member
+                of the live team.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

@@ -351,7 +351,7 @@ class SyncTeamsAPI(SyncCore):
                 timeout.
 
         Returns:
-            Current memberships of the user, by team id.
+            Memberships of the user, past ones included, by team id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -449,7 +449,8 @@ class SyncTeamsAPI(SyncCore):
                 timeout.
 
         Returns:
-            One entry per team the user is a member of.
+            One entry per team in which the user has live channel memberships; an unknown user has
+                none.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -488,12 +489,14 @@ class SyncTeamsAPI(SyncCore):
         Minimum server version: 5.8.
 
         Args:
-            term: Prefix of the name or display name, case-insensitive.
+            term: Text to find in the name or display name, case-insensitive; empty matches every
+                team.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The live teams whose name or display name starts with the term, by display name.
+            The teams, archived ones included, whose name or display name contains the term, by
+                display name.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -924,7 +927,7 @@ class AsyncTeamsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            Current memberships of the user, by team id.
+            Memberships of the user, past ones included, by team id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -1034,7 +1037,8 @@ class AsyncTeamsAPI(AsyncCore):
                 timeout.
 
         Returns:
-            One entry per team the user is a member of.
+            One entry per team in which the user has live channel memberships; an unknown user has
+                none.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -1073,12 +1077,14 @@ class AsyncTeamsAPI(AsyncCore):
         Minimum server version: 5.8.
 
         Args:
-            term: Prefix of the name or display name, case-insensitive.
+            term: Text to find in the name or display name, case-insensitive; empty matches every
+                team.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The live teams whose name or display name starts with the term, by display name.
+            The teams, archived ones included, whose name or display name contains the term, by
+                display name.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.

@@ -485,7 +485,8 @@ class SyncUsersAPI(SyncCore):
 
         Args:
             user_id: Id of the user.
-            end_time: When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+            end_time: When do-not-disturb ends, in seconds since the Unix epoch; truncated to the
+                minute and not checked, as upstream's SetStatusDoNotDisturbTimed.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -1151,7 +1152,8 @@ class AsyncUsersAPI(AsyncCore):
 
         Args:
             user_id: Id of the user.
-            end_time: When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+            end_time: When do-not-disturb ends, in seconds since the Unix epoch; truncated to the
+                minute and not checked, as upstream's SetStatusDoNotDisturbTimed.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

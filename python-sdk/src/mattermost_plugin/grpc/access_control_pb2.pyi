@@ -98,7 +98,7 @@ class AccessControlPolicy(_message.Message):
     revision: _builtins.int
     """Revision, from 1, raised by every save."""
     version: _builtins.str
-    """Version of the policy language: "v0.1" to "v0.5"."""
+    """Version of the policy language; SaveAccessControlPolicy saves "v0.5"."""
     scope: _builtins.str
     """"" for the system, or "team"."""
     scope_id: _builtins.str

@@ -2275,8 +2275,8 @@ class PluginAPIServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def UnregisterCommand(self, request, context):
-        """UnregisterCommand removes a slash command of the plugin. Minimum server
-        version: 5.2.
+        """UnregisterCommand removes the registration of a team's trigger,
+        whichever plugin made it. Minimum server version: 5.2.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -2676,8 +2676,9 @@ class PluginAPIServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def UpsertGroupMember(self, request, context):
-        """UpsertGroupMember adds a user to a group, or returns the membership.
-        Minimum server version: 10.7.
+        """UpsertGroupMember adds a user to a group. A membership that exists, left
+        or not, is written again, live, with create_at now. Minimum server
+        version: 10.7.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -517,8 +517,8 @@ class PluginAPIStub:
     runs it. Minimum server version: 5.2.
     """
     UnregisterCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.UnregisterCommandRequest, _commands_pb2.UnregisterCommandResponse]
-    """UnregisterCommand removes a slash command of the plugin. Minimum server
-    version: 5.2.
+    """UnregisterCommand removes the registration of a team's trigger,
+    whichever plugin made it. Minimum server version: 5.2.
     """
     ExecuteSlashCommand: _grpc.UnaryUnaryMultiCallable[_commands_pb2.ExecuteSlashCommandRequest, _commands_pb2.ExecuteSlashCommandResponse]
     """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
@@ -695,8 +695,9 @@ class PluginAPIStub:
     version: 5.18.
     """
     UpsertGroupMember: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMemberRequest, _groups_pb2.UpsertGroupMemberResponse]
-    """UpsertGroupMember adds a user to a group, or returns the membership.
-    Minimum server version: 10.7.
+    """UpsertGroupMember adds a user to a group. A membership that exists, left
+    or not, is written again, live, with create_at now. Minimum server
+    version: 10.7.
     """
     UpsertGroupMembers: _grpc.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMembersRequest, _groups_pb2.UpsertGroupMembersResponse]
     """UpsertGroupMembers adds users to a group. Minimum server version: 10.7."""
@@ -1465,8 +1466,8 @@ class PluginAPIAsyncStub(PluginAPIStub):
     runs it. Minimum server version: 5.2.
     """
     UnregisterCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.UnregisterCommandRequest, _commands_pb2.UnregisterCommandResponse]  # type: ignore[assignment]
-    """UnregisterCommand removes a slash command of the plugin. Minimum server
-    version: 5.2.
+    """UnregisterCommand removes the registration of a team's trigger,
+    whichever plugin made it. Minimum server version: 5.2.
     """
     ExecuteSlashCommand: _aio.UnaryUnaryMultiCallable[_commands_pb2.ExecuteSlashCommandRequest, _commands_pb2.ExecuteSlashCommandResponse]  # type: ignore[assignment]
     """ExecuteSlashCommand runs a slash command as a user. Minimum server version:
@@ -1643,8 +1644,9 @@ class PluginAPIAsyncStub(PluginAPIStub):
     version: 5.18.
     """
     UpsertGroupMember: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMemberRequest, _groups_pb2.UpsertGroupMemberResponse]  # type: ignore[assignment]
-    """UpsertGroupMember adds a user to a group, or returns the membership.
-    Minimum server version: 10.7.
+    """UpsertGroupMember adds a user to a group. A membership that exists, left
+    or not, is written again, live, with create_at now. Minimum server
+    version: 10.7.
     """
     UpsertGroupMembers: _aio.UnaryUnaryMultiCallable[_groups_pb2.UpsertGroupMembersRequest, _groups_pb2.UpsertGroupMembersResponse]  # type: ignore[assignment]
     """UpsertGroupMembers adds users to a group. Minimum server version: 10.7."""
@@ -3106,8 +3108,8 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         request: _commands_pb2.UnregisterCommandRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_commands_pb2.UnregisterCommandResponse, _abc.Awaitable[_commands_pb2.UnregisterCommandResponse]]:
-        """UnregisterCommand removes a slash command of the plugin. Minimum server
-        version: 5.2.
+        """UnregisterCommand removes the registration of a team's trigger,
+        whichever plugin made it. Minimum server version: 5.2.
         """
 
     @_abc_1.abstractmethod
@@ -3596,8 +3598,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         request: _groups_pb2.UpsertGroupMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_groups_pb2.UpsertGroupMemberResponse, _abc.Awaitable[_groups_pb2.UpsertGroupMemberResponse]]:
-        """UpsertGroupMember adds a user to a group, or returns the membership.
-        Minimum server version: 10.7.
+        """UpsertGroupMember adds a user to a group. A membership that exists, left
+        or not, is written again, live, with create_at now. Minimum server
+        version: 10.7.
         """
 
     @_abc_1.abstractmethod

@@ -136,7 +136,7 @@ class AuditRecord(_message.Message):
     META_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     event_name: _builtins.str
-    """Name of the event; required."""
+    """Name of the event."""
     status: _builtins.str
     """"success", "attempt" or "fail"."""
     @_builtins.property
@@ -182,7 +182,7 @@ class LogAuditRecRequest(_message.Message):
     REC_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def rec(self) -> Global___AuditRecord:
-        """The audit record."""
+        """The audit record; a missing one is ignored."""
 
     def __init__(
         self,
@@ -223,12 +223,12 @@ class LogAuditRecWithLevelRequest(_message.Message):
     REC_FIELD_NUMBER: _builtins.int
     LEVEL_FIELD_NUMBER: _builtins.int
     level: _builtins.str
-    """Level: "audit-api", "audit-content", "audit-perms", "audit-cli", or a log
-    level such as "info".
+    """Level, taken as it is: "audit-api", "audit-content", "audit-perms",
+    "audit-cli", or a log level such as "info".
     """
     @_builtins.property
     def rec(self) -> Global___AuditRecord:
-        """The audit record."""
+        """The audit record; a missing one is ignored."""
 
     def __init__(
         self,

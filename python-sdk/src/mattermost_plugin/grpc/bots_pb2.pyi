@@ -338,7 +338,7 @@ class GetBotsResponse(_message.Message):
     BOTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def bots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Bot]:
-        """One page of bots, by username."""
+        """One page of bots, oldest first and then by username."""
 
     def __init__(
         self,
@@ -474,7 +474,9 @@ class EnsureBotUserResponse(_message.Message):
 
     BOT_USER_ID_FIELD_NUMBER: _builtins.int
     bot_user_id: _builtins.str
-    """Id of the bot's user, existing or new."""
+    """Id of the bot's user, existing or new; as upstream's EnsureBot, the id
+    of an existing account with the username, even a person's.
+    """
     def __init__(
         self,
         *,

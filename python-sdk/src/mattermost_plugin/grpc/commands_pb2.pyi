@@ -196,7 +196,9 @@ class Command(_message.Message):
     team_id: _builtins.str
     """Id of the team; empty for a plugin command of every team."""
     trigger: _builtins.str
-    """Trigger word, 1 to 128 characters, without the "/" and without spaces."""
+    """Trigger word, without the "/" and without spaces; 1 to 128 bytes for a
+    custom command (a plugin's registered command needs only a trigger).
+    """
     method: _builtins.str
     """"P" (POST) or "G" (GET), for commands that call a URL."""
     username: _builtins.str
@@ -210,11 +212,13 @@ class Command(_message.Message):
     auto_complete_hint: _builtins.str
     """Hint shown in autocomplete."""
     display_name: _builtins.str
-    """Display name, at most 64 characters."""
+    """Display name, at most 64 bytes."""
     description: _builtins.str
-    """Description, at most 128 characters."""
+    """Description, at most 128 bytes."""
     url: _builtins.str
-    """URL the command calls; required for custom commands."""
+    """URL the command calls: an absolute http or https URL, required for
+    custom commands, those a plugin creates included.
+    """
     plugin_id: _builtins.str
     """Id of the plugin that owns it, if any."""
     autocomplete_icon_data: _builtins.str
@@ -550,7 +554,9 @@ Global___RegisterCommandResponse: _TypeAlias = RegisterCommandResponse  # noqa: 
 
 @_typing.final
 class UnregisterCommandRequest(_message.Message):
-    """UnregisterCommandRequest names the plugin's command."""
+    """UnregisterCommandRequest names a registered command: every registration
+    with this team and trigger goes, whichever plugin made it, as upstream's.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -718,7 +724,9 @@ class ListCommandsResponse(_message.Message):
     COMMANDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def commands(self) -> _containers.RepeatedCompositeFieldContainer[Global___Command]:
-        """The built-in, plugin and custom commands of the team, by trigger."""
+        """The plugin commands of the team (as ListPluginCommands), then the
+        built-in ones, then the team's custom ones.
+        """
 
     def __init__(
         self,
@@ -810,7 +818,9 @@ class ListPluginCommandsResponse(_message.Message):
     COMMANDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def commands(self) -> _containers.RepeatedCompositeFieldContainer[Global___Command]:
-        """The plugin commands registered for the team or for every team, by trigger."""
+        """The plugin commands registered for the team or for every team, in
+        registration order, the first of each trigger.
+        """
 
     def __init__(
         self,

@@ -32,7 +32,9 @@ class GetEmojiListRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     PER_PAGE_FIELD_NUMBER: _builtins.int
     sort_by: _builtins.str
-    """"" for creation order, or "name"."""
+    """"name" for name order; any other value, "" included, for creation
+    order.
+    """
     page: _builtins.int
     """Zero-based page number."""
     per_page: _builtins.int

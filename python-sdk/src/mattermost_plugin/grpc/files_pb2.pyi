@@ -196,7 +196,9 @@ class UploadSession(_message.Message):
     REMOTE_ID_FIELD_NUMBER: _builtins.int
     REQ_FILE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """26-character id; empty on create, assigned by the server."""
+    """26-character id; on create, an empty one is assigned by the server and
+    a given one is kept.
+    """
     type: _builtins.str
     """"attachment" or "import"."""
     create_at: _builtins.int
@@ -275,7 +277,10 @@ class UploadDataHead(_message.Message):
     UPLOAD_SESSION_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def upload_session(self) -> Global___UploadSession:
-        """The upload session, by id."""
+        """The upload session: its id, and its file_offset, which must be the
+        stored session's (GetUploadSession has it after each call). The first
+        call sends at least 5 MiB, or the whole file.
+        """
 
     def __init__(
         self,
@@ -540,7 +545,9 @@ class CreateUploadSessionRequest(_message.Message):
     US_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def us(self) -> Global___UploadSession:
-        """The session: type, user_id, channel_id, filename and file_size."""
+        """The session: type, user_id, channel_id, filename and file_size, and
+        an id if the caller chose one.
+        """
 
     def __init__(
         self,
@@ -677,7 +684,9 @@ class ReadFileRequest(_message.Message):
 
     PATH_FIELD_NUMBER: _builtins.int
     path: _builtins.str
-    """Path of the file, relative to the file store's root."""
+    """Path of the file, relative to the file store's root; one that cannot be
+    read, missing or outside the store, is a 500, as upstream.
+    """
     def __init__(
         self,
         *,

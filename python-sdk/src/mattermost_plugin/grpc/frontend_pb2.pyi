@@ -298,7 +298,8 @@ class OpenDialogRequest(_message.Message):
     DIALOG_FIELD_NUMBER: _builtins.int
     trigger_id: _builtins.str
     """The trigger id of the slash command or post action that the dialog answers;
-    it expires after a few minutes.
+    it expires after ServiceSettings.OutgoingIntegrationRequestsTimeout
+    seconds (30 by default).
     """
     url: _builtins.str
     """URL that receives the submission."""
@@ -332,7 +333,8 @@ class SendToastMessageOptions(_message.Message):
     POSITION_FIELD_NUMBER: _builtins.int
     position: _builtins.str
     """"top-left", "top-center", "top-right", "bottom-left", "bottom-center" or
-    "bottom-right"; empty for the default, bottom right.
+    "bottom-right"; empty for the default, bottom right. Upstream passes any
+    other value on unchecked.
     """
     def __init__(
         self,

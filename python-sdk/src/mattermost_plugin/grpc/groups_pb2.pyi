@@ -830,7 +830,9 @@ class UpdateGroupRequest(_message.Message):
     GROUP_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def group(self) -> Global___Group:
-        """The group, by id; its source and remote id are kept."""
+        """The group, by id: its fields replace the stored ones, source and remote
+        id included; create_at is kept, and a delete_at of 0 restores it.
+        """
 
     def __init__(
         self,

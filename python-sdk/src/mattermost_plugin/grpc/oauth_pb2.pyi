@@ -61,13 +61,15 @@ class OAuthApp(_message.Message):
     client_secret: _builtins.str
     """The OAuth client secret; assigned by the server."""
     name: _builtins.str
-    """Name, 1 to 64 characters."""
+    """Name, 1 to 64 bytes."""
     description: _builtins.str
     """Description, at most 512 characters."""
     icon_url: _builtins.str
     """URL of the app's icon, optional."""
     homepage: _builtins.str
-    """URL of the app's homepage; required."""
+    """URL of the app's homepage; required unless the client registered
+    itself.
+    """
     is_trusted: _builtins.bool
     """Whether users skip the authorization prompt."""
     mattermost_app_id: _builtins.str
@@ -92,7 +94,11 @@ class OAuthApp(_message.Message):
 
     @_builtins.property
     def grant_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Grant types, for dynamically registered clients."""
+        """Grant types, for dynamically registered clients. Create fills this and
+        the other registration fields below with their defaults
+        (authorization_code and refresh_token; code; client_secret_post; now) but
+        the server does not store them: they read back empty.
+        """
 
     @_builtins.property
     def response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:

@@ -70,7 +70,7 @@ class HasPermissionToRequest(_message.Message):
     """Id of the user."""
     @_builtins.property
     def permission(self) -> Global___Permission:
-        """The permission; its id is required."""
+        """The permission; an empty or missing id is granted by no role."""
 
     def __init__(
         self,
@@ -123,7 +123,7 @@ class HasPermissionToTeamRequest(_message.Message):
     """Id of the team."""
     @_builtins.property
     def permission(self) -> Global___Permission:
-        """The permission; its id is required."""
+        """The permission; an empty or missing id is granted by no role."""
 
     def __init__(
         self,
@@ -177,7 +177,7 @@ class HasPermissionToChannelRequest(_message.Message):
     """Id of the channel."""
     @_builtins.property
     def permission(self) -> Global___Permission:
-        """The permission; its id is required."""
+        """The permission; an empty or missing id is granted by no role."""
 
     def __init__(
         self,

@@ -781,7 +781,9 @@ class CreatePostRequest(_message.Message):
     POST_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def post(self) -> Global___Post:
-        """The new post: channel_id, user_id and message at least; id must be empty."""
+        """The new post: channel_id, user_id and message at least; id must be
+        empty (a set id is refused after MessageWillBePosted).
+        """
 
     def __init__(
         self,
@@ -890,7 +892,9 @@ class GetPostThreadResponse(_message.Message):
     POST_LIST_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def post_list(self) -> Global___PostList:
-        """The root post and its replies, newest first."""
+        """The root post and its replies: the requested post first, then the others
+        in the store's order (oldest first in the reference backend).
+        """
 
     def __init__(
         self,

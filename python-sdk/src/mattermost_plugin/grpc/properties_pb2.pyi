@@ -234,7 +234,9 @@ class PropertyFieldSearchOpts(_message.Message):
     CURSOR_FIELD_NUMBER: _builtins.int
     PER_PAGE_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Only fields of this group; the request's group_id wins."""
+    """Not used: the request's group_id replaces it, as upstream's service sets
+    it to the group argument.
+    """
     object_type: _builtins.str
     """Only fields of this object type."""
     target_type: _builtins.str
@@ -403,7 +405,9 @@ class PropertyValueSearchOpts(_message.Message):
     PER_PAGE_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Only values of this group; the request's group_id wins."""
+    """Not used: the request's group_id replaces it, as upstream's service sets
+    it to the group argument.
+    """
     target_type: _builtins.str
     """Only values of this target type."""
     field_id: _builtins.str
@@ -1519,7 +1523,9 @@ Global___UpsertPropertyValuesResponse: _TypeAlias = UpsertPropertyValuesResponse
 
 @_typing.final
 class DeletePropertyValuesForTargetRequest(_message.Message):
-    """DeletePropertyValuesForTargetRequest names the target."""
+    """DeletePropertyValuesForTargetRequest names the target. Its values, deleted
+    ones too, are removed for good, not soft-deleted.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1527,7 +1533,7 @@ class DeletePropertyValuesForTargetRequest(_message.Message):
     TARGET_TYPE_FIELD_NUMBER: _builtins.int
     TARGET_ID_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Id of the property group."""
+    """Id of the property group; empty for every group."""
     target_type: _builtins.str
     """Type of the target."""
     target_id: _builtins.str
@@ -1566,14 +1572,16 @@ Global___DeletePropertyValuesForTargetResponse: _TypeAlias = DeletePropertyValue
 
 @_typing.final
 class DeletePropertyValuesForFieldRequest(_message.Message):
-    """DeletePropertyValuesForFieldRequest names the field."""
+    """DeletePropertyValuesForFieldRequest names the field. No field is looked up:
+    an unknown one has no values to delete.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     GROUP_ID_FIELD_NUMBER: _builtins.int
     FIELD_ID_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Id of the property group."""
+    """Id of the property group; empty for every group."""
     field_id: _builtins.str
     """Id of the field."""
     def __init__(
@@ -1766,7 +1774,9 @@ Global___DeletePropertyValueWithOptionsResponse: _TypeAlias = DeletePropertyValu
 
 @_typing.final
 class DeletePropertyValuesForTargetWithOptionsRequest(_message.Message):
-    """DeletePropertyValuesForTargetWithOptionsRequest names the target."""
+    """DeletePropertyValuesForTargetWithOptionsRequest names the target. Its values,
+    deleted ones too, are removed for good, not soft-deleted.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1775,7 +1785,7 @@ class DeletePropertyValuesForTargetWithOptionsRequest(_message.Message):
     TARGET_ID_FIELD_NUMBER: _builtins.int
     OPTIONS_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Id of the property group."""
+    """Id of the property group; empty for every group."""
     target_type: _builtins.str
     """Type of the target."""
     target_id: _builtins.str
@@ -1819,7 +1829,9 @@ Global___DeletePropertyValuesForTargetWithOptionsResponse: _TypeAlias = DeletePr
 
 @_typing.final
 class DeletePropertyValuesForFieldWithOptionsRequest(_message.Message):
-    """DeletePropertyValuesForFieldWithOptionsRequest names the field."""
+    """DeletePropertyValuesForFieldWithOptionsRequest names the field. No field is
+    looked up: an unknown one has no values to delete.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1827,7 +1839,7 @@ class DeletePropertyValuesForFieldWithOptionsRequest(_message.Message):
     FIELD_ID_FIELD_NUMBER: _builtins.int
     OPTIONS_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
-    """Id of the property group."""
+    """Id of the property group; empty for every group."""
     field_id: _builtins.str
     """Id of the field."""
     @_builtins.property

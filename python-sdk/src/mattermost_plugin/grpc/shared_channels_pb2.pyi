@@ -565,7 +565,10 @@ class ShareChannelResponse(_message.Message):
     SHARED_CHANNEL_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def shared_channel(self) -> Global___SharedChannel:
-        """The share as stored."""
+        """The share as stored; for a channel that is shared already, its existing
+        share. Share name, display name, purpose, header and creator left empty
+        are the channel's.
+        """
 
     def __init__(
         self,

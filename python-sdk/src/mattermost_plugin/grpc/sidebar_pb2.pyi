@@ -53,7 +53,10 @@ class SidebarCategoryWithChannels(_message.Message):
     display_name: _builtins.str
     """Display name; the user chooses it for custom categories."""
     muted: _builtins.bool
-    """Whether the category's channels are muted."""
+    """Whether the category's channels are muted: changing it mutes or
+    unmutes them (their mark_unread), as does moving a channel between a
+    muted and an unmuted category in one update.
+    """
     collapsed: _builtins.bool
     """Whether the category is collapsed."""
     @_builtins.property
@@ -129,7 +132,9 @@ class CreateChannelSidebarCategoryRequest(_message.Message):
     """Id of the team."""
     @_builtins.property
     def new_category(self) -> Global___SidebarCategoryWithChannels:
-        """The custom category: display_name, and the channels to move into it."""
+        """The custom category: display_name, sorting, muted, and the channels to
+        move into it.
+        """
 
     def __init__(
         self,
@@ -205,7 +210,9 @@ class GetChannelSidebarCategoriesResponse(_message.Message):
     CATEGORIES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def categories(self) -> Global___OrderedSidebarCategories:
-        """The user's categories in the team, in order."""
+        """The user's categories in the team, in order; none when the user is not
+        a current member of the live team.
+        """
 
     def __init__(
         self,

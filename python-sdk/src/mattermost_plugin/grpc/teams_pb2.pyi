@@ -62,26 +62,28 @@ class Team(_message.Message):
     and ending with a letter or digit, and not a reserved word.
     """
     description: _builtins.str
-    """Description, at most 255 characters."""
+    """Description, at most 255 bytes."""
     email: _builtins.str
     """Contact email address of the team, optional."""
     type: _builtins.str
     """"O" (open: anyone may join) or "I" (invite only). Kept in step with
-    allow_open_invite.
+    allow_open_invite on every save: an "I" team allows no open invites,
+    and then allow_open_invite decides, so a team is "O" only when it
+    allows open invites.
     """
     company_name: _builtins.str
-    """Company name, at most 64 characters."""
+    """Company name, at most 64 bytes."""
     allowed_domains: _builtins.str
     """Comma- or space-separated email domains whose users may join; empty
     allows every domain.
     """
     invite_id: _builtins.str
-    """Id of the team's invite link; assigned by the server when empty."""
+    """Id of the team's invite link; the server assigns a new one on creation."""
     allow_open_invite: _builtins.bool
     """Whether anyone on the server may join the team."""
     last_team_icon_update: _builtins.int
-    """Time the team icon was last set, in milliseconds; 0 when there is no
-    icon.
+    """Time the team icon was last set, in milliseconds; 0 when none was set
+    or RemoveTeamIcon cleared it (which keeps the stored icon).
     """
     scheme_id: _builtins.str
     """Id of the permission scheme of the team; unset for the default scheme."""
@@ -559,7 +561,9 @@ class GetTeamsUnreadForUserResponse(_message.Message):
     TEAM_UNREADS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def team_unreads(self) -> _containers.RepeatedCompositeFieldContainer[Global___TeamUnread]:
-        """One entry per team the user is a member of."""
+        """One entry per team in which the user has live channel memberships;
+        an unknown user has none.
+        """
 
     def __init__(
         self,
@@ -633,7 +637,9 @@ class SearchTeamsRequest(_message.Message):
 
     TERM_FIELD_NUMBER: _builtins.int
     term: _builtins.str
-    """Prefix of the name or display name, case-insensitive."""
+    """Text to find in the name or display name, case-insensitive; empty
+    matches every team.
+    """
     def __init__(
         self,
         *,
@@ -656,8 +662,8 @@ class SearchTeamsResponse(_message.Message):
     TEAMS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def teams(self) -> _containers.RepeatedCompositeFieldContainer[Global___Team]:
-        """The live teams whose name or display name starts with the term, by
-        display name.
+        """The teams, archived ones included, whose name or display name
+        contains the term, by display name.
         """
 
     def __init__(
@@ -1071,7 +1077,7 @@ class GetTeamMembersForUserResponse(_message.Message):
     TEAM_MEMBERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def team_members(self) -> _containers.RepeatedCompositeFieldContainer[Global___TeamMember]:
-        """Current memberships of the user, by team id."""
+        """Memberships of the user, past ones included, by team id."""
 
     def __init__(
         self,

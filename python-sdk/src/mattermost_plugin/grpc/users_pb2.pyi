@@ -309,48 +309,55 @@ class UserGetOptions(_message.Message):
     PER_PAGE_FIELD_NUMBER: _builtins.int
     UPDATED_AFTER_FIELD_NUMBER: _builtins.int
     in_team_id: _builtins.str
-    """Only users in this team."""
-    not_in_team_id: _builtins.str
-    """Only users not in this team."""
-    in_channel_id: _builtins.str
-    """Only users in this channel."""
-    not_in_channel_id: _builtins.str
-    """Only users not in this channel."""
-    in_group_id: _builtins.str
-    """Only users in this group."""
-    not_in_group_id: _builtins.str
-    """Only users not in this group."""
-    group_constrained: _builtins.bool
-    """Only users allowed by the group constraints of the team or channel."""
-    without_team: _builtins.bool
-    """Only users who belong to no team."""
-    inactive: _builtins.bool
-    """Only deactivated users. Cannot be combined with active."""
-    active: _builtins.bool
-    """Only active users. Cannot be combined with inactive."""
-    role: _builtins.str
-    """Only users with this system role."""
-    sort: _builtins.str
-    """Sort order: "" (by username), "create_at" (newest first),
-    "last_activity_at" (most recent first) or "update_at" (newest first).
+    """Only users in this team. GetUsers does not read it (upstream's plugin
+    path lists every user, as SqlUserStore.GetAllProfiles).
     """
+    not_in_team_id: _builtins.str
+    """Only users not in this team. GetUsers does not read it."""
+    in_channel_id: _builtins.str
+    """Only users in this channel. GetUsers does not read it."""
+    not_in_channel_id: _builtins.str
+    """Only users not in this channel. GetUsers does not read it."""
+    in_group_id: _builtins.str
+    """Only users in this group. GetUsers does not read it."""
+    not_in_group_id: _builtins.str
+    """Only users not in this group. GetUsers does not read it."""
+    group_constrained: _builtins.bool
+    """Only users allowed by the group constraints of the team or channel.
+    GetUsers does not read it.
+    """
+    without_team: _builtins.bool
+    """Only users who belong to no team. GetUsers does not read it."""
+    inactive: _builtins.bool
+    """Only deactivated users; it wins over active."""
+    active: _builtins.bool
+    """Only active users, unless inactive is set."""
+    role: _builtins.str
+    """Only users whose roles contain this text (a substring match)."""
+    sort: _builtins.str
+    """Sort order. GetUsers does not read it: users come by username."""
     page: _builtins.int
     """Zero-based page number."""
     per_page: _builtins.int
     """Page size; 0 yields an empty page."""
     updated_after: _builtins.int
-    """Only users updated after this time, in milliseconds since the Unix epoch."""
+    """Only users updated after this time, in milliseconds since the Unix epoch.
+    GetUsers does not read it.
+    """
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these system roles."""
+        """Only users with any of these system roles: "system_user" matches users
+        whose roles are exactly that, the other built-in system roles a
+        substring of the roles; other names are ignored.
+        """
 
     @_builtins.property
     def channel_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these channel roles (needs in_channel_id)."""
+        """Only users with any of these channel roles. GetUsers does not read it."""
 
     @_builtins.property
     def team_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these team roles (needs in_team_id)."""
+        """Only users with any of these team roles. GetUsers does not read it."""
 
     @_builtins.property
     def view_restrictions(self) -> Global___ViewUsersRestrictions:
@@ -940,11 +947,15 @@ class UserSearch(_message.Message):
     TEAM_ROLES_FIELD_NUMBER: _builtins.int
     NOT_IN_GROUP_ID_FIELD_NUMBER: _builtins.int
     term: _builtins.str
-    """Prefix of the username, nickname, first name, last name or email, ignoring
-    case; empty matches everyone.
+    """Words, split on spaces, each of which (without a leading "@") must be a
+    substring of the username or the nickname, ignoring case; empty matches
+    everyone.
     """
     team_id: _builtins.str
-    """Only members of this team."""
+    """Only members of this team. The first of without_team, in_channel_id,
+    not_in_channel_id, not_in_team_id, in_group_id and not_in_group_id that
+    is set picks the users instead; only not_in_channel_id keeps team_id.
+    """
     not_in_team_id: _builtins.str
     """Only users who are not members of this team."""
     in_channel_id: _builtins.str
@@ -960,22 +971,24 @@ class UserSearch(_message.Message):
     without_team: _builtins.bool
     """Only users who belong to no team."""
     limit: _builtins.int
-    """Most users to return: 1 to 1,000; 0 means 100."""
+    """Most users to return; 0 returns none, as upstream's SQL LIMIT 0, and a
+    negative limit is refused.
+    """
     role: _builtins.str
-    """Only users with this system role."""
+    """Not read by SearchUsers (upstream's plugin path passes no role filter)."""
     not_in_group_id: _builtins.str
     """Only users who are not members of this group."""
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these system roles."""
+        """Not read by SearchUsers."""
 
     @_builtins.property
     def channel_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these channel roles."""
+        """Not read by SearchUsers."""
 
     @_builtins.property
     def team_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only users with any of these team roles."""
+        """Not read by SearchUsers."""
 
     def __init__(
         self,
@@ -1275,7 +1288,9 @@ class SetUserStatusTimedDNDRequest(_message.Message):
     user_id: _builtins.str
     """Id of the user."""
     end_time: _builtins.int
-    """When do-not-disturb ends, in seconds since the Unix epoch; in the future."""
+    """When do-not-disturb ends, in seconds since the Unix epoch; truncated to
+    the minute and not checked, as upstream's SetStatusDoNotDisturbTimed.
+    """
     def __init__(
         self,
         *,

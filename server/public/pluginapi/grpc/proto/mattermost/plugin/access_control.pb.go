@@ -109,7 +109,7 @@ type AccessControlPolicy struct {
 	CreateAt int64 `protobuf:"varint,5,opt,name=create_at,json=createAt,proto3" json:"create_at,omitempty"`
 	// Revision, from 1, raised by every save.
 	Revision int32 `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
-	// Version of the policy language: "v0.1" to "v0.5".
+	// Version of the policy language; SaveAccessControlPolicy saves "v0.5".
 	Version string `protobuf:"bytes,7,opt,name=version,proto3" json:"version,omitempty"`
 	// Roles the policy applies to.
 	Roles []string `protobuf:"bytes,8,rep,name=roles,proto3" json:"roles,omitempty"`

@@ -650,8 +650,8 @@ type PluginAPIClient interface {
 	// RegisterCommand registers a slash command of the plugin; ExecuteCommand
 	// runs it. Minimum server version: 5.2.
 	RegisterCommand(ctx context.Context, in *RegisterCommandRequest, opts ...grpc.CallOption) (*RegisterCommandResponse, error)
-	// UnregisterCommand removes a slash command of the plugin. Minimum server
-	// version: 5.2.
+	// UnregisterCommand removes the registration of a team's trigger,
+	// whichever plugin made it. Minimum server version: 5.2.
 	UnregisterCommand(ctx context.Context, in *UnregisterCommandRequest, opts ...grpc.CallOption) (*UnregisterCommandResponse, error)
 	// ExecuteSlashCommand runs a slash command as a user. Minimum server version:
 	// 5.26.
@@ -791,8 +791,9 @@ type PluginAPIClient interface {
 	// GetGroupsForUser returns the groups a user is a member of. Minimum server
 	// version: 5.18.
 	GetGroupsForUser(ctx context.Context, in *GetGroupsForUserRequest, opts ...grpc.CallOption) (*GetGroupsForUserResponse, error)
-	// UpsertGroupMember adds a user to a group, or returns the membership.
-	// Minimum server version: 10.7.
+	// UpsertGroupMember adds a user to a group. A membership that exists, left
+	// or not, is written again, live, with create_at now. Minimum server
+	// version: 10.7.
 	UpsertGroupMember(ctx context.Context, in *UpsertGroupMemberRequest, opts ...grpc.CallOption) (*UpsertGroupMemberResponse, error)
 	// UpsertGroupMembers adds users to a group. Minimum server version: 10.7.
 	UpsertGroupMembers(ctx context.Context, in *UpsertGroupMembersRequest, opts ...grpc.CallOption) (*UpsertGroupMembersResponse, error)
@@ -4043,8 +4044,8 @@ type PluginAPIServer interface {
 	// RegisterCommand registers a slash command of the plugin; ExecuteCommand
 	// runs it. Minimum server version: 5.2.
 	RegisterCommand(context.Context, *RegisterCommandRequest) (*RegisterCommandResponse, error)
-	// UnregisterCommand removes a slash command of the plugin. Minimum server
-	// version: 5.2.
+	// UnregisterCommand removes the registration of a team's trigger,
+	// whichever plugin made it. Minimum server version: 5.2.
 	UnregisterCommand(context.Context, *UnregisterCommandRequest) (*UnregisterCommandResponse, error)
 	// ExecuteSlashCommand runs a slash command as a user. Minimum server version:
 	// 5.26.
@@ -4184,8 +4185,9 @@ type PluginAPIServer interface {
 	// GetGroupsForUser returns the groups a user is a member of. Minimum server
 	// version: 5.18.
 	GetGroupsForUser(context.Context, *GetGroupsForUserRequest) (*GetGroupsForUserResponse, error)
-	// UpsertGroupMember adds a user to a group, or returns the membership.
-	// Minimum server version: 10.7.
+	// UpsertGroupMember adds a user to a group. A membership that exists, left
+	// or not, is written again, live, with create_at now. Minimum server
+	// version: 10.7.
 	UpsertGroupMember(context.Context, *UpsertGroupMemberRequest) (*UpsertGroupMemberResponse, error)
 	// UpsertGroupMembers adds users to a group. Minimum server version: 10.7.
 	UpsertGroupMembers(context.Context, *UpsertGroupMembersRequest) (*UpsertGroupMembersResponse, error)

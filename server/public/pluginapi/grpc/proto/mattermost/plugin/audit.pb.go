@@ -238,7 +238,7 @@ func (x *AuditEventError) GetStatusCode() int32 {
 // AuditRecord is one entry of the audit log (model.AuditRecord).
 type AuditRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name of the event; required.
+	// Name of the event.
 	EventName string `protobuf:"bytes,1,opt,name=event_name,json=eventName,proto3" json:"event_name,omitempty"`
 	// "success", "attempt" or "fail".
 	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
@@ -329,7 +329,7 @@ func (x *AuditRecord) GetError() *AuditEventError {
 // LogAuditRecRequest carries the record.
 type LogAuditRecRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The audit record.
+	// The audit record; a missing one is ignored.
 	Rec           *AuditRecord `protobuf:"bytes,1,opt,name=rec,proto3" json:"rec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -412,10 +412,10 @@ func (*LogAuditRecResponse) Descriptor() ([]byte, []int) {
 // LogAuditRecWithLevelRequest carries the record and its level.
 type LogAuditRecWithLevelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The audit record.
+	// The audit record; a missing one is ignored.
 	Rec *AuditRecord `protobuf:"bytes,1,opt,name=rec,proto3" json:"rec,omitempty"`
-	// Level: "audit-api", "audit-content", "audit-perms", "audit-cli", or a log
-	// level such as "info".
+	// Level, taken as it is: "audit-api", "audit-content", "audit-perms",
+	// "audit-cli", or a log level such as "info".
 	Level         string `protobuf:"bytes,2,opt,name=level,proto3" json:"level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -632,7 +632,7 @@ func (x *GetBotsRequest) GetOptions() *BotGetOptions {
 // GetBotsResponse carries the bots.
 type GetBotsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One page of bots, by username.
+	// One page of bots, oldest first and then by username.
 	Bots          []*Bot `protobuf:"bytes,1,rep,name=bots,proto3" json:"bots,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -908,7 +908,8 @@ func (x *EnsureBotUserRequest) GetBot() *Bot {
 // EnsureBotUserResponse carries the bot's user id.
 type EnsureBotUserResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the bot's user, existing or new.
+	// Id of the bot's user, existing or new; as upstream's EnsureBot, the id
+	// of an existing account with the username, even a person's.
 	BotUserId     string `protobuf:"bytes,1,opt,name=bot_user_id,json=botUserId,proto3" json:"bot_user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

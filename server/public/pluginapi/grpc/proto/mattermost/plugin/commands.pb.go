@@ -309,7 +309,8 @@ type Command struct {
 	CreatorId string `protobuf:"bytes,6,opt,name=creator_id,json=creatorId,proto3" json:"creator_id,omitempty"`
 	// Id of the team; empty for a plugin command of every team.
 	TeamId string `protobuf:"bytes,7,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	// Trigger word, 1 to 128 characters, without the "/" and without spaces.
+	// Trigger word, without the "/" and without spaces; 1 to 128 bytes for a
+	// custom command (a plugin's registered command needs only a trigger).
 	Trigger string `protobuf:"bytes,8,opt,name=trigger,proto3" json:"trigger,omitempty"`
 	// "P" (POST) or "G" (GET), for commands that call a URL.
 	Method string `protobuf:"bytes,9,opt,name=method,proto3" json:"method,omitempty"`
@@ -323,11 +324,12 @@ type Command struct {
 	AutoCompleteDesc string `protobuf:"bytes,13,opt,name=auto_complete_desc,json=autoCompleteDesc,proto3" json:"auto_complete_desc,omitempty"`
 	// Hint shown in autocomplete.
 	AutoCompleteHint string `protobuf:"bytes,14,opt,name=auto_complete_hint,json=autoCompleteHint,proto3" json:"auto_complete_hint,omitempty"`
-	// Display name, at most 64 characters.
+	// Display name, at most 64 bytes.
 	DisplayName string `protobuf:"bytes,15,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// Description, at most 128 characters.
+	// Description, at most 128 bytes.
 	Description string `protobuf:"bytes,16,opt,name=description,proto3" json:"description,omitempty"`
-	// URL the command calls; required for custom commands.
+	// URL the command calls: an absolute http or https URL, required for
+	// custom commands, those a plugin creates included.
 	Url string `protobuf:"bytes,17,opt,name=url,proto3" json:"url,omitempty"`
 	// Id of the plugin that owns it, if any.
 	PluginId string `protobuf:"bytes,18,opt,name=plugin_id,json=pluginId,proto3" json:"plugin_id,omitempty"`
@@ -1103,7 +1105,8 @@ func (*RegisterCommandResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_commands_proto_rawDescGZIP(), []int{9}
 }
 
-// UnregisterCommandRequest names the plugin's command.
+// UnregisterCommandRequest names a registered command: every registration
+// with this team and trigger goes, whichever plugin made it, as upstream's.
 type UnregisterCommandRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the team it was registered for; empty for every team.
@@ -1428,7 +1431,8 @@ func (x *ListCommandsRequest) GetTeamId() string {
 // ListCommandsResponse carries the commands.
 type ListCommandsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The built-in, plugin and custom commands of the team, by trigger.
+	// The plugin commands of the team (as ListPluginCommands), then the
+	// built-in ones, then the team's custom ones.
 	Commands      []*Command `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1612,7 +1616,8 @@ func (x *ListPluginCommandsRequest) GetTeamId() string {
 // ListPluginCommandsResponse carries the commands.
 type ListPluginCommandsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The plugin commands registered for the team or for every team, by trigger.
+	// The plugin commands registered for the team or for every team, in
+	// registration order, the first of each trigger.
 	Commands      []*Command `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

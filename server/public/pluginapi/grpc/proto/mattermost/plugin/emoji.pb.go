@@ -28,7 +28,8 @@ const (
 // GetEmojiListRequest names the order and the page.
 type GetEmojiListRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "" for creation order, or "name".
+	// "name" for name order; any other value, "" included, for creation
+	// order.
 	SortBy string `protobuf:"bytes,1,opt,name=sort_by,json=sortBy,proto3" json:"sort_by,omitempty"`
 	// Zero-based page number.
 	Page int32 `protobuf:"varint,2,opt,name=page,proto3" json:"page,omitempty"`

@@ -346,7 +346,8 @@ func (x *GetFileInfosOptions) GetSortDescending() bool {
 // UploadSession is a resumable upload (model.UploadSession).
 type UploadSession struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 26-character id; empty on create, assigned by the server.
+	// 26-character id; on create, an empty one is assigned by the server and
+	// a given one is kept.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// "attachment" or "import".
 	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
@@ -537,7 +538,9 @@ func (x *UploadFileHead) GetFilename() string {
 // UploadDataHead is the first message of an UploadData call.
 type UploadDataHead struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The upload session, by id.
+	// The upload session: its id, and its file_offset, which must be the
+	// stored session's (GetUploadSession has it after each call). The first
+	// call sends at least 5 MiB, or the whole file.
 	UploadSession *UploadSession `protobuf:"bytes,1,opt,name=upload_session,json=uploadSession,proto3" json:"upload_session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1070,7 +1073,8 @@ func (x *GetFileLinkResponse) GetLink() string {
 // CreateUploadSessionRequest carries the session.
 type CreateUploadSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The session: type, user_id, channel_id, filename and file_size.
+	// The session: type, user_id, channel_id, filename and file_size, and
+	// an id if the caller chose one.
 	Us            *UploadSession `protobuf:"bytes,1,opt,name=us,proto3" json:"us,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1346,7 +1350,8 @@ func (x *GetFileResponse) GetChunk() []byte {
 // ReadFileRequest names the file in the file store.
 type ReadFileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Path of the file, relative to the file store's root.
+	// Path of the file, relative to the file store's root; one that cannot be
+	// read, missing or outside the store, is a 500, as upstream.
 	Path          string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

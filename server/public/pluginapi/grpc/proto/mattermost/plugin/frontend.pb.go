@@ -539,7 +539,8 @@ func (x *Dialog) GetSourceUrl() string {
 type OpenDialogRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The trigger id of the slash command or post action that the dialog answers;
-	// it expires after a few minutes.
+	// it expires after ServiceSettings.OutgoingIntegrationRequestsTimeout
+	// seconds (30 by default).
 	TriggerId string `protobuf:"bytes,1,opt,name=trigger_id,json=triggerId,proto3" json:"trigger_id,omitempty"`
 	// URL that receives the submission.
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
@@ -605,7 +606,8 @@ func (x *OpenDialogRequest) GetDialog() *Dialog {
 type SendToastMessageOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "top-left", "top-center", "top-right", "bottom-left", "bottom-center" or
-	// "bottom-right"; empty for the default, bottom right.
+	// "bottom-right"; empty for the default, bottom right. Upstream passes any
+	// other value on unchecked.
 	Position      string `protobuf:"bytes,1,opt,name=position,proto3" json:"position,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

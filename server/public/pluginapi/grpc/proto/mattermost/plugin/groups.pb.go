@@ -1610,7 +1610,8 @@ func (x *CreateGroupResponse) GetGroup() *Group {
 // UpdateGroupRequest carries the new state of a group.
 type UpdateGroupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The group, by id; its source and remote id are kept.
+	// The group, by id: its fields replace the stored ones, source and remote
+	// id included; create_at is kept, and a delete_at of 0 restores it.
 	Group         *Group `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -39,7 +39,7 @@ type OAuthApp struct {
 	UpdateAt int64 `protobuf:"varint,4,opt,name=update_at,json=updateAt,proto3" json:"update_at,omitempty"`
 	// The OAuth client secret; assigned by the server.
 	ClientSecret string `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	// Name, 1 to 64 characters.
+	// Name, 1 to 64 bytes.
 	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
 	// Description, at most 512 characters.
 	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
@@ -47,13 +47,17 @@ type OAuthApp struct {
 	IconUrl string `protobuf:"bytes,8,opt,name=icon_url,json=iconUrl,proto3" json:"icon_url,omitempty"`
 	// Allowed redirect URLs; at least one.
 	CallbackUrls []string `protobuf:"bytes,9,rep,name=callback_urls,json=callbackUrls,proto3" json:"callback_urls,omitempty"`
-	// URL of the app's homepage; required.
+	// URL of the app's homepage; required unless the client registered
+	// itself.
 	Homepage string `protobuf:"bytes,10,opt,name=homepage,proto3" json:"homepage,omitempty"`
 	// Whether users skip the authorization prompt.
 	IsTrusted bool `protobuf:"varint,11,opt,name=is_trusted,json=isTrusted,proto3" json:"is_trusted,omitempty"`
 	// Id of the Mattermost App the OAuth app belongs to, if any.
 	MattermostAppId string `protobuf:"bytes,12,opt,name=mattermost_app_id,json=mattermostAppId,proto3" json:"mattermost_app_id,omitempty"`
-	// Grant types, for dynamically registered clients.
+	// Grant types, for dynamically registered clients. Create fills this and
+	// the other registration fields below with their defaults
+	// (authorization_code and refresh_token; code; client_secret_post; now) but
+	// the server does not store them: they read back empty.
 	GrantTypes []string `protobuf:"bytes,13,rep,name=grant_types,json=grantTypes,proto3" json:"grant_types,omitempty"`
 	// Response types, for dynamically registered clients.
 	ResponseTypes []string `protobuf:"bytes,14,rep,name=response_types,json=responseTypes,proto3" json:"response_types,omitempty"`

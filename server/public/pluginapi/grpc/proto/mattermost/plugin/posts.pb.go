@@ -1290,7 +1290,8 @@ func (x *PostSearchResults) GetMatches() map[string]*SearchMatches {
 // CreatePostRequest carries the post to create.
 type CreatePostRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The new post: channel_id, user_id and message at least; id must be empty.
+	// The new post: channel_id, user_id and message at least; id must be
+	// empty (a set id is refused after MessageWillBePosted).
 	Post          *Post `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1511,7 +1512,8 @@ func (x *GetPostThreadRequest) GetPostId() string {
 // GetPostThreadResponse carries the thread.
 type GetPostThreadResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The root post and its replies, newest first.
+	// The root post and its replies: the requested post first, then the others
+	// in the store's order (oldest first in the reference backend).
 	PostList      *PostList `protobuf:"bytes,1,opt,name=post_list,json=postList,proto3" json:"post_list,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -382,7 +382,8 @@ func (x *PropertyFieldSearchCursor) GetUpdateAt() int64 {
 // (model.PropertyFieldSearchOpts).
 type PropertyFieldSearchOpts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only fields of this group; the request's group_id wins.
+	// Not used: the request's group_id replaces it, as upstream's service sets
+	// it to the group argument.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Only fields of this object type.
 	ObjectType string `protobuf:"bytes,2,opt,name=object_type,json=objectType,proto3" json:"object_type,omitempty"`
@@ -731,7 +732,8 @@ func (x *PropertyValueSearchCursor) GetUpdateAt() int64 {
 // (model.PropertyValueSearchOpts).
 type PropertyValueSearchOpts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only values of this group; the request's group_id wins.
+	// Not used: the request's group_id replaces it, as upstream's service sets
+	// it to the group argument.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Only values of this target type.
 	TargetType string `protobuf:"bytes,2,opt,name=target_type,json=targetType,proto3" json:"target_type,omitempty"`
@@ -2971,10 +2973,11 @@ func (x *UpsertPropertyValuesResponse) GetValues() []*PropertyValue {
 	return nil
 }
 
-// DeletePropertyValuesForTargetRequest names the target.
+// DeletePropertyValuesForTargetRequest names the target. Its values, deleted
+// ones too, are removed for good, not soft-deleted.
 type DeletePropertyValuesForTargetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the property group.
+	// Id of the property group; empty for every group.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Type of the target.
 	TargetType string `protobuf:"bytes,2,opt,name=target_type,json=targetType,proto3" json:"target_type,omitempty"`
@@ -3072,10 +3075,11 @@ func (*DeletePropertyValuesForTargetResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_properties_proto_rawDescGZIP(), []int{51}
 }
 
-// DeletePropertyValuesForFieldRequest names the field.
+// DeletePropertyValuesForFieldRequest names the field. No field is looked up:
+// an unknown one has no values to delete.
 type DeletePropertyValuesForFieldRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the property group.
+	// Id of the property group; empty for every group.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Id of the field.
 	FieldId       string `protobuf:"bytes,2,opt,name=field_id,json=fieldId,proto3" json:"field_id,omitempty"`
@@ -3467,10 +3471,11 @@ func (*DeletePropertyValueWithOptionsResponse) Descriptor() ([]byte, []int) {
 	return file_mattermost_plugin_properties_proto_rawDescGZIP(), []int{59}
 }
 
-// DeletePropertyValuesForTargetWithOptionsRequest names the target.
+// DeletePropertyValuesForTargetWithOptionsRequest names the target. Its values,
+// deleted ones too, are removed for good, not soft-deleted.
 type DeletePropertyValuesForTargetWithOptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the property group.
+	// Id of the property group; empty for every group.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Type of the target.
 	TargetType string `protobuf:"bytes,2,opt,name=target_type,json=targetType,proto3" json:"target_type,omitempty"`
@@ -3577,10 +3582,11 @@ func (*DeletePropertyValuesForTargetWithOptionsResponse) Descriptor() ([]byte, [
 	return file_mattermost_plugin_properties_proto_rawDescGZIP(), []int{61}
 }
 
-// DeletePropertyValuesForFieldWithOptionsRequest names the field.
+// DeletePropertyValuesForFieldWithOptionsRequest names the field. No field is
+// looked up: an unknown one has no values to delete.
 type DeletePropertyValuesForFieldWithOptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the property group.
+	// Id of the property group; empty for every group.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Id of the field.
 	FieldId string `protobuf:"bytes,2,opt,name=field_id,json=fieldId,proto3" json:"field_id,omitempty"`

@@ -1072,7 +1072,9 @@ func (x *ShareChannelRequest) GetSharedChannel() *SharedChannel {
 // ShareChannelResponse carries the share.
 type ShareChannelResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The share as stored.
+	// The share as stored; for a channel that is shared already, its existing
+	// share. Share name, display name, purpose, header and creator left empty
+	// are the channel's.
 	SharedChannel *SharedChannel `protobuf:"bytes,1,opt,name=shared_channel,json=sharedChannel,proto3" json:"shared_channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

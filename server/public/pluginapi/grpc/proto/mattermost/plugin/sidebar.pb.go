@@ -42,7 +42,9 @@ type SidebarCategoryWithChannels struct {
 	Type string `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
 	// Display name; the user chooses it for custom categories.
 	DisplayName string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// Whether the category's channels are muted.
+	// Whether the category's channels are muted: changing it mutes or
+	// unmutes them (their mark_unread), as does moving a channel between a
+	// muted and an unmuted category in one update.
 	Muted bool `protobuf:"varint,8,opt,name=muted,proto3" json:"muted,omitempty"`
 	// Whether the category is collapsed.
 	Collapsed bool `protobuf:"varint,9,opt,name=collapsed,proto3" json:"collapsed,omitempty"`
@@ -215,7 +217,8 @@ type CreateChannelSidebarCategoryRequest struct {
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Id of the team.
 	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	// The custom category: display_name, and the channels to move into it.
+	// The custom category: display_name, sorting, muted, and the channels to
+	// move into it.
 	NewCategory   *SidebarCategoryWithChannels `protobuf:"bytes,3,opt,name=new_category,json=newCategory,proto3" json:"new_category,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -376,7 +379,8 @@ func (x *GetChannelSidebarCategoriesRequest) GetTeamId() string {
 // GetChannelSidebarCategoriesResponse carries the sidebar.
 type GetChannelSidebarCategoriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user's categories in the team, in order.
+	// The user's categories in the team, in order; none when the user is not
+	// a current member of the live team.
 	Categories    *OrderedSidebarCategories `protobuf:"bytes,1,opt,name=categories,proto3" json:"categories,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -41,24 +41,26 @@ type Team struct {
 	// Unique URL name: 2 to 64 lower-case letters, digits and '-', starting
 	// and ending with a letter or digit, and not a reserved word.
 	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
-	// Description, at most 255 characters.
+	// Description, at most 255 bytes.
 	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
 	// Contact email address of the team, optional.
 	Email string `protobuf:"bytes,8,opt,name=email,proto3" json:"email,omitempty"`
 	// "O" (open: anyone may join) or "I" (invite only). Kept in step with
-	// allow_open_invite.
+	// allow_open_invite on every save: an "I" team allows no open invites,
+	// and then allow_open_invite decides, so a team is "O" only when it
+	// allows open invites.
 	Type string `protobuf:"bytes,9,opt,name=type,proto3" json:"type,omitempty"`
-	// Company name, at most 64 characters.
+	// Company name, at most 64 bytes.
 	CompanyName string `protobuf:"bytes,10,opt,name=company_name,json=companyName,proto3" json:"company_name,omitempty"`
 	// Comma- or space-separated email domains whose users may join; empty
 	// allows every domain.
 	AllowedDomains string `protobuf:"bytes,11,opt,name=allowed_domains,json=allowedDomains,proto3" json:"allowed_domains,omitempty"`
-	// Id of the team's invite link; assigned by the server when empty.
+	// Id of the team's invite link; the server assigns a new one on creation.
 	InviteId string `protobuf:"bytes,12,opt,name=invite_id,json=inviteId,proto3" json:"invite_id,omitempty"`
 	// Whether anyone on the server may join the team.
 	AllowOpenInvite bool `protobuf:"varint,13,opt,name=allow_open_invite,json=allowOpenInvite,proto3" json:"allow_open_invite,omitempty"`
-	// Time the team icon was last set, in milliseconds; 0 when there is no
-	// icon.
+	// Time the team icon was last set, in milliseconds; 0 when none was set
+	// or RemoveTeamIcon cleared it (which keeps the stored icon).
 	LastTeamIconUpdate int64 `protobuf:"varint,14,opt,name=last_team_icon_update,json=lastTeamIconUpdate,proto3" json:"last_team_icon_update,omitempty"`
 	// Id of the permission scheme of the team; unset for the default scheme.
 	SchemeId *string `protobuf:"bytes,15,opt,name=scheme_id,json=schemeId,proto3,oneof" json:"scheme_id,omitempty"`
@@ -1078,7 +1080,8 @@ func (x *GetTeamsUnreadForUserRequest) GetUserId() string {
 // GetTeamsUnreadForUserResponse carries the unread counts.
 type GetTeamsUnreadForUserResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One entry per team the user is a member of.
+	// One entry per team in which the user has live channel memberships;
+	// an unknown user has none.
 	TeamUnreads   []*TeamUnread `protobuf:"bytes,1,rep,name=team_unreads,json=teamUnreads,proto3" json:"team_unreads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1218,7 +1221,8 @@ func (x *UpdateTeamResponse) GetTeam() *Team {
 // SearchTeamsRequest carries the search term.
 type SearchTeamsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Prefix of the name or display name, case-insensitive.
+	// Text to find in the name or display name, case-insensitive; empty
+	// matches every team.
 	Term          string `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1264,8 +1268,8 @@ func (x *SearchTeamsRequest) GetTerm() string {
 // SearchTeamsResponse carries the matching teams.
 type SearchTeamsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The live teams whose name or display name starts with the term, by
-	// display name.
+	// The teams, archived ones included, whose name or display name
+	// contains the term, by display name.
 	Teams         []*Team `protobuf:"bytes,1,rep,name=teams,proto3" json:"teams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2100,7 +2104,7 @@ func (x *GetTeamMembersForUserRequest) GetPerPage() int32 {
 // GetTeamMembersForUserResponse carries one page of memberships.
 type GetTeamMembersForUserResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Current memberships of the user, by team id.
+	// Memberships of the user, past ones included, by team id.
 	TeamMembers   []*TeamMember `protobuf:"bytes,1,rep,name=team_members,json=teamMembers,proto3" json:"team_members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

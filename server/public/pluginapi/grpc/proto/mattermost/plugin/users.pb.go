@@ -428,36 +428,39 @@ func (x *ViewUsersRestrictions) GetChannels() []string {
 // UserGetOptions filters and pages a user listing (model.UserGetOptions).
 type UserGetOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only users in this team.
+	// Only users in this team. GetUsers does not read it (upstream's plugin
+	// path lists every user, as SqlUserStore.GetAllProfiles).
 	InTeamId string `protobuf:"bytes,1,opt,name=in_team_id,json=inTeamId,proto3" json:"in_team_id,omitempty"`
-	// Only users not in this team.
+	// Only users not in this team. GetUsers does not read it.
 	NotInTeamId string `protobuf:"bytes,2,opt,name=not_in_team_id,json=notInTeamId,proto3" json:"not_in_team_id,omitempty"`
-	// Only users in this channel.
+	// Only users in this channel. GetUsers does not read it.
 	InChannelId string `protobuf:"bytes,3,opt,name=in_channel_id,json=inChannelId,proto3" json:"in_channel_id,omitempty"`
-	// Only users not in this channel.
+	// Only users not in this channel. GetUsers does not read it.
 	NotInChannelId string `protobuf:"bytes,4,opt,name=not_in_channel_id,json=notInChannelId,proto3" json:"not_in_channel_id,omitempty"`
-	// Only users in this group.
+	// Only users in this group. GetUsers does not read it.
 	InGroupId string `protobuf:"bytes,5,opt,name=in_group_id,json=inGroupId,proto3" json:"in_group_id,omitempty"`
-	// Only users not in this group.
+	// Only users not in this group. GetUsers does not read it.
 	NotInGroupId string `protobuf:"bytes,6,opt,name=not_in_group_id,json=notInGroupId,proto3" json:"not_in_group_id,omitempty"`
 	// Only users allowed by the group constraints of the team or channel.
+	// GetUsers does not read it.
 	GroupConstrained bool `protobuf:"varint,7,opt,name=group_constrained,json=groupConstrained,proto3" json:"group_constrained,omitempty"`
-	// Only users who belong to no team.
+	// Only users who belong to no team. GetUsers does not read it.
 	WithoutTeam bool `protobuf:"varint,8,opt,name=without_team,json=withoutTeam,proto3" json:"without_team,omitempty"`
-	// Only deactivated users. Cannot be combined with active.
+	// Only deactivated users; it wins over active.
 	Inactive bool `protobuf:"varint,9,opt,name=inactive,proto3" json:"inactive,omitempty"`
-	// Only active users. Cannot be combined with inactive.
+	// Only active users, unless inactive is set.
 	Active bool `protobuf:"varint,10,opt,name=active,proto3" json:"active,omitempty"`
-	// Only users with this system role.
+	// Only users whose roles contain this text (a substring match).
 	Role string `protobuf:"bytes,11,opt,name=role,proto3" json:"role,omitempty"`
-	// Only users with any of these system roles.
+	// Only users with any of these system roles: "system_user" matches users
+	// whose roles are exactly that, the other built-in system roles a
+	// substring of the roles; other names are ignored.
 	Roles []string `protobuf:"bytes,12,rep,name=roles,proto3" json:"roles,omitempty"`
-	// Only users with any of these channel roles (needs in_channel_id).
+	// Only users with any of these channel roles. GetUsers does not read it.
 	ChannelRoles []string `protobuf:"bytes,13,rep,name=channel_roles,json=channelRoles,proto3" json:"channel_roles,omitempty"`
-	// Only users with any of these team roles (needs in_team_id).
+	// Only users with any of these team roles. GetUsers does not read it.
 	TeamRoles []string `protobuf:"bytes,14,rep,name=team_roles,json=teamRoles,proto3" json:"team_roles,omitempty"`
-	// Sort order: "" (by username), "create_at" (newest first),
-	// "last_activity_at" (most recent first) or "update_at" (newest first).
+	// Sort order. GetUsers does not read it: users come by username.
 	Sort string `protobuf:"bytes,15,opt,name=sort,proto3" json:"sort,omitempty"`
 	// Visibility restrictions; unset means no restriction.
 	ViewRestrictions *ViewUsersRestrictions `protobuf:"bytes,16,opt,name=view_restrictions,json=viewRestrictions,proto3" json:"view_restrictions,omitempty"`
@@ -466,6 +469,7 @@ type UserGetOptions struct {
 	// Page size; 0 yields an empty page.
 	PerPage int32 `protobuf:"varint,18,opt,name=per_page,json=perPage,proto3" json:"per_page,omitempty"`
 	// Only users updated after this time, in milliseconds since the Unix epoch.
+	// GetUsers does not read it.
 	UpdatedAfter  int64 `protobuf:"varint,19,opt,name=updated_after,json=updatedAfter,proto3" json:"updated_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1680,10 +1684,13 @@ func (x *UserAuth) GetAuthService() string {
 // UserSearch filters a user search (model.UserSearch).
 type UserSearch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Prefix of the username, nickname, first name, last name or email, ignoring
-	// case; empty matches everyone.
+	// Words, split on spaces, each of which (without a leading "@") must be a
+	// substring of the username or the nickname, ignoring case; empty matches
+	// everyone.
 	Term string `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
-	// Only members of this team.
+	// Only members of this team. The first of without_team, in_channel_id,
+	// not_in_channel_id, not_in_team_id, in_group_id and not_in_group_id that
+	// is set picks the users instead; only not_in_channel_id keeps team_id.
 	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
 	// Only users who are not members of this team.
 	NotInTeamId string `protobuf:"bytes,3,opt,name=not_in_team_id,json=notInTeamId,proto3" json:"not_in_team_id,omitempty"`
@@ -1699,15 +1706,16 @@ type UserSearch struct {
 	AllowInactive bool `protobuf:"varint,8,opt,name=allow_inactive,json=allowInactive,proto3" json:"allow_inactive,omitempty"`
 	// Only users who belong to no team.
 	WithoutTeam bool `protobuf:"varint,9,opt,name=without_team,json=withoutTeam,proto3" json:"without_team,omitempty"`
-	// Most users to return: 1 to 1,000; 0 means 100.
+	// Most users to return; 0 returns none, as upstream's SQL LIMIT 0, and a
+	// negative limit is refused.
 	Limit int32 `protobuf:"varint,10,opt,name=limit,proto3" json:"limit,omitempty"`
-	// Only users with this system role.
+	// Not read by SearchUsers (upstream's plugin path passes no role filter).
 	Role string `protobuf:"bytes,11,opt,name=role,proto3" json:"role,omitempty"`
-	// Only users with any of these system roles.
+	// Not read by SearchUsers.
 	Roles []string `protobuf:"bytes,12,rep,name=roles,proto3" json:"roles,omitempty"`
-	// Only users with any of these channel roles.
+	// Not read by SearchUsers.
 	ChannelRoles []string `protobuf:"bytes,13,rep,name=channel_roles,json=channelRoles,proto3" json:"channel_roles,omitempty"`
-	// Only users with any of these team roles.
+	// Not read by SearchUsers.
 	TeamRoles []string `protobuf:"bytes,14,rep,name=team_roles,json=teamRoles,proto3" json:"team_roles,omitempty"`
 	// Only users who are not members of this group.
 	NotInGroupId  string `protobuf:"bytes,15,opt,name=not_in_group_id,json=notInGroupId,proto3" json:"not_in_group_id,omitempty"`
@@ -2371,7 +2379,8 @@ type SetUserStatusTimedDNDRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the user.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// When do-not-disturb ends, in seconds since the Unix epoch; in the future.
+	// When do-not-disturb ends, in seconds since the Unix epoch; truncated to
+	// the minute and not checked, as upstream's SetStatusDoNotDisturbTimed.
 	EndTime       int64 `protobuf:"varint,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
