@@ -162,23 +162,28 @@ def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[
         descriptor_set = tmp_dir / "descriptors.binpb"
         run_protoc(proto_dir, protos, raw, descriptor_set, plugins)
 
-        if grpc_dir.exists():
-            shutil.rmtree(grpc_dir)
-        grpc_dir.mkdir(parents=True)
-        (grpc_dir / "__init__.py").write_text(GRPC_INIT)
+        # Render everything before the tree is touched: a generator that
+        # refuses a comment leaves the committed files as they were.
+        stubs = {}
         for generated in sorted((raw / PROTO_PACKAGE_DIR).iterdir()):
             text = generated.read_text()
             # protoc writes a _pb2_grpc module for every file; keep only
             # those of files that declare a service.
             if generated.name.split(".")[0].endswith("_pb2_grpc") and "Stub(" not in text:
                 continue
-            (grpc_dir / generated.name).write_text(rewrite(text, modules))
+            stubs[generated.name] = rewrite(text, modules)
+        descriptors = descriptor_set.read_bytes()
+        rendered = {**generate_clients.render(descriptors), **generate_hooks.render(descriptors)}
 
+        if grpc_dir.exists():
+            shutil.rmtree(grpc_dir)
+        grpc_dir.mkdir(parents=True)
+        (grpc_dir / "__init__.py").write_text(GRPC_INIT)
+        for name, text in stubs.items():
+            (grpc_dir / name).write_text(text)
         api_dir = package_dir / "_api"
         if api_dir.exists():
             shutil.rmtree(api_dir)
-        descriptors = descriptor_set.read_bytes()
-        rendered = {**generate_clients.render(descriptors), **generate_hooks.render(descriptors)}
         for name, text in rendered.items():
             target = package_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
