@@ -5,10 +5,12 @@ package memory
 // to them with their sync cursors, and what plugin remotes send in.
 
 import (
-	"cmp"
 	"context"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -497,36 +499,91 @@ func (b *Backend) UninviteRemoteFromChannel(ctx context.Context, req *pluginpb.U
 	return &pluginpb.UninviteRemoteFromChannelResponse{}, nil
 }
 
-// checkInbound checks that a plugin remote may send changes of a channel:
-// the service runs, the remote is live and invited to the shared channel.
-// The caller holds the lock.
-func (b *Backend) checkInbound(remoteID, channelID string) (*pluginpb.RemoteCluster, error) {
+// Keys of the props where a synced user keeps the username and email its
+// remote knows it by, as sharedchannel.KeyRemoteUsername and KeyRemoteEmail
+// (server/platform/services/sharedchannel/service.go@ad362c66).
+const (
+	propRemoteUsername = "RemoteUsername"
+	propRemoteEmail    = "RemoteEmail"
+)
+
+// maxUpsertRetries is how many usernames a synced user is tried under
+// before its sync fails, as sharedchannel.MaxUpsertRetries
+// (service.go@ad362c66).
+const maxUpsertRetries = 25
+
+// validRemoteUsername is the character set of model.IsValidUsernameAllowRemote:
+// a remote user's munged name has a colon.
+var validRemoteUsername = regexp.MustCompile(`^[a-z0-9.\-_:]+$`)
+
+// inboundRemote checks what every App.ReceiveSharedChannel*SyncMsg checks
+// first: the service runs, the remote exists (the store's Get, deleted ones
+// excluded) and belongs to the calling plugin. Upstream's remote errors are
+// plain errors; the backend gives them the ids of its other remote
+// lookups. The caller holds the lock.
+func (b *Backend) inboundRemote(ctx context.Context, remoteID string) (*pluginpb.RemoteCluster, error) {
 	if err := b.sharedChannelsOff(); err != nil {
 		return nil, err
 	}
-	rc, err := b.liveRemote(remoteID)
-	if err != nil {
-		return nil, err
+	rc, ok := b.shared.remotes[remoteID]
+	if !ok || rc.GetDeleteAt() != 0 {
+		return nil, remoteNotFound(remoteID)
 	}
-	if _, err := b.invite(channelID, remoteID); err != nil {
-		return nil, err
+	if rc.GetPluginId() != b.caller(ctx) {
+		return nil, apperror.New("app.remote_cluster.plugin_mismatch", "The remote belongs to another plugin.",
+			"remote_id="+remoteID, http.StatusForbidden)
 	}
 	return rc, nil
 }
 
+// remoteInvited checks that a remote is invited to a channel, as the
+// store's SharedChannel().HasRemote. The caller holds the lock.
+func (b *Backend) remoteInvited(channelID, remoteID string) error {
+	if _, ok := b.shared.invites[membershipKey{channelID, remoteID}]; !ok {
+		return apperror.New("app.shared_channel.remote_not_invited", "The remote is not invited to the channel.",
+			"channel_id="+channelID+" remote_id="+remoteID, http.StatusNotFound)
+	}
+	return nil
+}
+
+// remoteUser returns a user that must be the remote's. The caller holds
+// the lock.
+func (b *Backend) remoteUser(userID, remoteID string) (*pluginpb.User, error) {
+	u, err := b.user(userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.GetRemoteId() != remoteID {
+		return nil, apperror.New("app.shared_channel.user_not_remote", "The user is not the remote's.",
+			"user_id="+userID, http.StatusBadRequest)
+	}
+	return u, nil
+}
+
 // ReceiveSharedChannelSyncMsg takes a remote's users, posts and reactions
-// for a channel. Each item that fails is reported by id in the response,
-// and the others are kept; a channel that is not shared with the remote
-// fails the whole call. Users are taken as the remote's (remote_id set);
-// posts keep their ids, and plugin hooks do not run for them.
+// for a channel, as App.ReceiveSharedChannelSyncMsg and the service's
+// processSyncMessage (server/platform/services/sharedchannel/sync_recv.go@ab89d76a):
+// the remote must be the calling plugin's, the channel must exist and have
+// the remote; then each item that fails is reported in the response and
+// the others are kept. Users are upserted under munged names and joined to
+// the channel's team and the channel; posts and reactions go through the
+// paths of the posts domain, with their hooks.
 func (b *Backend) ReceiveSharedChannelSyncMsg(ctx context.Context, req *pluginpb.ReceiveSharedChannelSyncMsgRequest) (*pluginpb.ReceiveSharedChannelSyncMsgResponse, error) {
 	msg := req.GetMsg()
 	if msg == nil {
 		return nil, invalidParam("msg")
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, err := b.checkInbound(req.GetRemoteId(), msg.GetChannelId()); err != nil {
+	rc, err := b.inboundRemote(ctx, req.GetRemoteId())
+	var c *pluginpb.Channel
+	if err == nil {
+		c, err = b.channel(msg.GetChannelId())
+	}
+	if err == nil {
+		err = b.remoteInvited(c.GetId(), rc.GetRemoteId())
+	}
+	b.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
 	resp := &pluginpb.SyncResponse{}
@@ -537,7 +594,7 @@ func (b *Backend) ReceiveSharedChannelSyncMsg(ctx context.Context, req *pluginpb
 	slices.Sort(ids)
 	for _, id := range ids {
 		u := msg.GetUsers()[id]
-		if err := b.syncUser(req.GetRemoteId(), id, u); err != nil {
+		if err := b.syncUser(ctx, rc, c, id, u); err != nil {
 			resp.UserErrors = append(resp.UserErrors, id)
 			continue
 		}
@@ -545,14 +602,15 @@ func (b *Backend) ReceiveSharedChannelSyncMsg(ctx context.Context, req *pluginpb
 		resp.UsersLastUpdateAt = max(resp.GetUsersLastUpdateAt(), u.GetUpdateAt())
 	}
 	for _, p := range msg.GetPosts() {
-		if err := b.syncPost(req.GetRemoteId(), msg.GetChannelId(), p); err != nil {
+		saved, err := b.syncPost(ctx, rc.GetRemoteId(), c, p)
+		if err != nil {
 			resp.PostErrors = append(resp.PostErrors, p.GetId())
 			continue
 		}
-		resp.PostsLastUpdateAt = max(resp.GetPostsLastUpdateAt(), p.GetUpdateAt())
+		resp.PostsLastUpdateAt = max(resp.GetPostsLastUpdateAt(), saved.GetUpdateAt())
 	}
 	for _, r := range msg.GetReactions() {
-		if err := b.syncReaction(req.GetRemoteId(), msg.GetChannelId(), r); err != nil {
+		if err := b.syncReaction(ctx, rc.GetRemoteId(), c.GetId(), r); err != nil {
 			resp.ReactionErrors = append(resp.ReactionErrors, r.GetPostId())
 			continue
 		}
@@ -561,39 +619,140 @@ func (b *Backend) ReceiveSharedChannelSyncMsg(ctx context.Context, req *pluginpb
 	return &pluginpb.ReceiveSharedChannelSyncMsgResponse{SyncResponse: resp}, nil
 }
 
-// syncUser creates or updates a remote's user. A local user, or another
-// remote's, is not changed. The caller holds the lock.
-func (b *Backend) syncUser(remoteID, id string, in *pluginpb.User) error {
-	if in == nil || in.GetId() != id || !isValidID(id) {
+// mungUsername makes the local name of a remote's user, as the service's
+// mungUsername (server/platform/services/sharedchannel/util.go@75821ea9):
+// the user's name, a suffix when one is tried again, then a colon and the
+// remote's name, each cut short with an ellipsis to fit maxLen. A name
+// munged already keeps the remote named after its colon.
+func mungUsername(username, remoteName, suffix string, maxLen int) string {
+	if suffix != "" {
+		suffix = "~" + suffix
+	}
+	if parts := strings.Split(username, ":"); len(parts) >= 2 {
+		username, remoteName = parts[0], strings.Join(parts[1:], "")
+	}
+	half := maxLen / 2
+	extra := max(half-(len(remoteName)+1), 0)
+	var userCut, remoteCut string
+	if over := len(username) + len(suffix) - (half + extra); over > 0 {
+		username = username[:max(len(username)-over-3, 0)]
+		userCut = "..."
+	}
+	if over := len(remoteName) + 1 - (maxLen - (len(username) + len(userCut) + len(suffix))); over > 0 {
+		remoteName = remoteName[:max(len(remoteName)-over-3, 0)]
+		remoteCut = "..."
+	}
+	return username + suffix + userCut + ":" + remoteName + remoteCut
+}
+
+// mungEmail makes the local email of a remote's user: a new id at the
+// remote's name, as the service's mungEmail (util.go@75821ea9).
+func mungEmail(remoteName string, maxLen int) string {
+	s := newID() + "@" + remoteName
+	return s[:min(len(s), maxLen)]
+}
+
+// syncUser upserts a remote's user and joins it to the channel's team and
+// the channel, as the service's upsertSyncUser, insertSyncUser and
+// updateSyncUser (sync_recv.go@ab89d76a): a new user is sanitized (the
+// system_user role, no password, auth data, MFA or notify props) and keeps
+// its remote username and email in props; a user of another remote, or a
+// local one, is refused; an update takes the remote's names, props,
+// position, locale and timezone, and the real username and email in props
+// unless they are munged already (a colon). Either way the username is
+// munged with the remote's name and the email made anew, with a numbered
+// suffix tried again on a collision. The joins run the team and channel
+// membership hooks; a DM or GM has no team to join.
+func (b *Backend) syncUser(ctx context.Context, rc *pluginpb.RemoteCluster, c *pluginpb.Channel, id string, in *pluginpb.User) error {
+	if in == nil || in.GetId() != id {
 		return invalidParam("users")
 	}
+	b.mu.Lock()
+	err := b.upsertSyncUser(rc, in)
+	b.mu.Unlock()
+	if err != nil || c.GetTeamId() == "" {
+		return err
+	}
+	if _, err := b.addTeamMember(ctx, c.GetTeamId(), id, ""); err != nil {
+		return err
+	}
+	_, err = b.addChannelMember(ctx, c.GetId(), id, "")
+	return err
+}
+
+// upsertSyncUser stores a remote's user; see syncUser. The caller holds the
+// lock.
+func (b *Backend) upsertSyncUser(rc *pluginpb.RemoteCluster, in *pluginpb.User) error {
 	u := proto.Clone(in).(*pluginpb.User)
-	u.Password, u.MfaSecret, u.RemoteId = "", "", proto.String(remoteID)
-	if old, ok := b.users.byID[id]; ok {
-		if old.user.GetRemoteId() != remoteID {
-			return apperror.New("app.shared_channel.user_not_remote", "The user is not the remote's.", "user_id="+id, http.StatusBadRequest)
+	old, exists := b.users.byID[u.GetId()]
+	realUsername, realEmail := u.GetUsername(), u.GetEmail()
+	if exists {
+		if old.user.GetRemoteId() != rc.GetRemoteId() {
+			return apperror.New("app.shared_channel.user_not_remote", "The user is not the remote's.", "user_id="+u.GetId(), http.StatusBadRequest)
 		}
-		u.CreateAt, u.Roles = old.user.GetCreateAt(), old.user.GetRoles()
+		// UserPatch: names, props, position, locale and timezone; the rest
+		// is the stored user's.
+		patched := proto.Clone(old.user).(*pluginpb.User)
+		patched.Username, patched.Nickname, patched.FirstName, patched.LastName = u.GetUsername(), u.GetNickname(), u.GetFirstName(), u.GetLastName()
+		patched.Email, patched.Position, patched.Locale = u.GetEmail(), u.GetPosition(), u.GetLocale()
+		if u.Props != nil {
+			patched.Props = u.GetProps()
+		}
+		if u.Timezone != nil {
+			patched.Timezone = u.GetTimezone()
+		}
+		if strings.Contains(realUsername, ":") {
+			realUsername = old.user.GetProps()[propRemoteUsername]
+		}
+		if strings.Contains(realEmail, ":") {
+			realEmail = old.user.GetProps()[propRemoteEmail]
+		}
+		u = patched
 	} else {
-		u.Roles = defaultUserRoles
+		u.RemoteId = proto.String(rc.GetRemoteId())
+		if v, ok := u.GetProps()[propRemoteUsername]; ok {
+			realUsername = v
+		}
+		if v, ok := u.GetProps()[propRemoteEmail]; ok {
+			realEmail = v
+		}
 		if u.GetCreateAt() == 0 {
 			u.CreateAt = b.nowMillis()
 		}
 	}
-	if u.GetUpdateAt() == 0 {
-		u.UpdateAt = b.nowMillis()
+	// sanitizeUserForSync.
+	u.Password, u.AuthData, u.AuthService, u.Roles = "", nil, "", defaultUserRoles
+	u.AllowMarketing, u.NotifyProps, u.LastPasswordUpdate, u.LastPictureUpdate = false, nil, 0, 0
+	u.FailedAttempts, u.MfaActive, u.MfaSecret = 0, false, ""
+	if u.Props == nil {
+		u.Props = map[string]string{}
 	}
+	u.Props[propRemoteUsername], u.Props[propRemoteEmail] = realUsername, realEmail
+	u.UpdateAt = b.nowMillis()
 	if u.GetLocale() == "" {
 		u.Locale = defaultLocale
 	}
-	normalizeUser(u)
-	if err := validateUser(u); err != nil {
+	base := strings.ToLower(strings.TrimSpace(u.GetUsername()))
+	var err error
+	for i := 1; i <= maxUpsertRetries; i++ {
+		suffix := ""
+		if i > 1 {
+			suffix = strconv.Itoa(i)
+		}
+		u.Username = mungUsername(base, rc.GetName(), suffix, usernameMaxLen)
+		u.Email = mungEmail(rc.GetName(), emailMaxLen)
+		normalizeUser(u)
+		if err = validateRemoteUser(u); err != nil {
+			return err
+		}
+		if err = b.users.checkUnique(u); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return err
 	}
-	if err := b.users.checkUnique(u); err != nil {
-		return err
-	}
-	if old, ok := b.users.byID[id]; ok {
+	if exists {
 		b.users.put(&storedUser{user: u, passwordHash: old.passwordHash})
 	} else {
 		b.users.put(&storedUser{user: u})
@@ -601,141 +760,305 @@ func (b *Backend) syncUser(remoteID, id string, in *pluginpb.User) error {
 	return nil
 }
 
-// syncPost creates a remote's post with its id, or takes the remote's
-// version of a post it sent before. The caller holds the lock.
-func (b *Backend) syncPost(remoteID, channelID string, in *pluginpb.Post) error {
-	if in == nil || !isValidID(in.GetId()) || in.GetChannelId() != channelID {
-		return invalidParam("posts")
+// validateRemoteUser is model.User.IsValid for a remote's user, whose
+// username may hold a colon (model.IsValidUsernameAllowRemote): the other
+// rules are a local user's.
+func validateRemoteUser(u *pluginpb.User) error {
+	name := u.GetUsername()
+	if n := len(name); n == 0 || n > usernameMaxLen || !validRemoteUsername.MatchString(name) || isRestrictedUsername(name) {
+		return invalidUser("username", "Invalid username: 1 to 64 lower case letters, digits and the symbols '.', '-', '_' and ':'.", "username="+name)
+	}
+	local := proto.Clone(u).(*pluginpb.User)
+	local.Username = "remote" // the rest of IsValid, on a name it accepts
+	return validateUser(local)
+}
+
+// syncPost creates, deletes or edits a remote's post, as the service's
+// upsertSyncPost (sync_recv.go@ab89d76a) through App.CreatePost
+// (server/channels/app/post.go@285f792d), App.DeletePost and
+// App.UpdatePost: a post of another channel is an error; a new post keeps
+// its id, and MessageWillBePosted, MessageHasBeenPosted and
+// NotificationsWillBeSent run for it; a post the remote deleted is deleted
+// (MessageHasBeenDeleted); a changed message or a later edit_at is an
+// edit (MessageWillBeUpdated, MessageHasBeenUpdated); else nothing
+// changes.
+func (b *Backend) syncPost(ctx context.Context, remoteID string, c *pluginpb.Channel, in *pluginpb.Post) (*pluginpb.Post, error) {
+	if in == nil || in.GetChannelId() != c.GetId() {
+		return nil, invalidParam("posts: a post of another channel")
+	}
+	if !isValidID(in.GetId()) {
+		return nil, invalidParam("posts")
 	}
 	p := proto.Clone(in).(*pluginpb.Post)
 	p.RemoteId = proto.String(remoteID)
-	if old, ok := b.posts.byID[p.GetId()]; ok {
-		if old.GetRemoteId() != remoteID || old.GetChannelId() != channelID {
-			return apperror.New("app.shared_channel.post_not_remote", "The post is not the remote's.", "post_id="+p.GetId(), http.StatusBadRequest)
+	b.mu.Lock()
+	old, exists := b.posts.byID[p.GetId()]
+	if exists {
+		old = proto.Clone(old).(*pluginpb.Post)
+	}
+	b.mu.Unlock()
+	switch {
+	case !exists:
+		return b.createSyncPost(ctx, p)
+	case old.GetChannelId() != c.GetId():
+		return nil, invalidParam("posts: a post of another channel")
+	case p.GetDeleteAt() > 0:
+		if _, err := b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: p.GetId()}); err != nil {
+			return nil, err
 		}
-		updated := proto.Clone(old).(*pluginpb.Post)
-		updated.Message, updated.Props, updated.EditAt, updated.DeleteAt = p.GetMessage(), p.GetProps(), p.GetEditAt(), p.GetDeleteAt()
-		updated.UpdateAt = max(p.GetUpdateAt(), b.nowMillis())
-		updated.Hashtags = hashtags(updated.GetMessage())
-		b.posts.byID[updated.GetId()] = updated
-		return nil
+	case p.GetEditAt() > old.GetEditAt() || p.GetMessage() != old.GetMessage():
+		if _, err := b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: p}); err != nil {
+			return nil, err
+		}
+	default:
+		return old, nil
 	}
-	now := b.nowMillis()
-	if p.GetCreateAt() == 0 {
-		p.CreateAt = now
-	}
-	if p.GetUpdateAt() == 0 {
-		p.UpdateAt = p.GetCreateAt()
-	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return proto.Clone(b.posts.byID[p.GetId()]).(*pluginpb.Post), nil
+}
+
+// createSyncPost is App.CreatePost for a remote's new post: the checks of
+// a new post, MessageWillBePosted (which may change or reject it), the
+// store's Save under the remote's id, then MessageHasBeenPosted and
+// NotificationsWillBeSent.
+func (b *Backend) createSyncPost(ctx context.Context, p *pluginpb.Post) (*pluginpb.Post, error) {
 	p.ReplyCount, p.LastReplyAt, p.Participants, p.Metadata, p.IsFollowing = 0, 0, nil, nil, nil
 	p.Hashtags = hashtags(p.GetMessage())
-	if err := b.preparePost(p); err != nil {
-		return err
+	b.mu.Lock()
+	if s, ok := b.users.byID[p.GetUserId()]; ok && s.user.GetIsBot() {
+		setProp(p, "from_bot", "true")
 	}
-	b.storeNewPost(p)
-	return nil
+	err := b.checkNewPost(p)
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	changed, reason := b.hooks.MessageWillBePosted(ctx, proto.Clone(p).(*pluginpb.Post))
+	if reason != "" {
+		return nil, postRejected(reason)
+	}
+	if changed == nil {
+		changed = p
+	}
+	// The store saves a remote post under its id.
+	changed.Id, changed.RemoteId = p.GetId(), p.RemoteId
+	b.mu.Lock()
+	if _, taken := b.posts.byID[changed.GetId()]; taken {
+		err = apperror.New("app.post.save.existing.app_error", "Cannot save an existing post.", "id="+changed.GetId(), http.StatusBadRequest)
+	}
+	if err == nil {
+		if changed.GetCreateAt() == 0 {
+			changed.CreateAt = b.nowMillis()
+		}
+		if changed.GetUpdateAt() == 0 {
+			changed.UpdateAt = changed.GetCreateAt()
+		}
+		err = b.preparePost(changed)
+	}
+	if err == nil {
+		b.storeNewPost(changed)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	b.hooks.MessageHasBeenPosted(ctx, proto.Clone(changed).(*pluginpb.Post))
+	b.notificationsWillBeSent(ctx, changed)
+	return proto.Clone(changed).(*pluginpb.Post), nil
 }
 
 // syncReaction adds a remote's reaction, or removes it when delete_at is
-// set. The caller holds the lock.
-func (b *Backend) syncReaction(remoteID, channelID string, in *pluginpb.Reaction) error {
+// set, as the service's upsertSyncReaction (sync_recv.go@ab89d76a) through
+// App.SaveReactionForPost and App.DeleteReactionForPost, whose
+// ReactionHasBeenAdded and ReactionHasBeenRemoved hooks run after.
+func (b *Backend) syncReaction(ctx context.Context, remoteID, channelID string, in *pluginpb.Reaction) error {
 	if in == nil {
 		return invalidParam("reactions")
 	}
 	r := proto.Clone(in).(*pluginpb.Reaction)
 	r.RemoteId = proto.String(remoteID)
+	b.mu.Lock()
 	p, err := b.checkReaction(r)
+	if err == nil && p.GetChannelId() != channelID {
+		err = invalidParam("reactions: a post of another channel")
+	}
+	key := reactionKey{r.GetUserId(), r.GetPostId(), r.GetEmojiName()}
+	if err == nil {
+		if r.GetDeleteAt() != 0 {
+			delete(b.posts.reactions, key)
+		} else {
+			if r.GetCreateAt() == 0 {
+				r.CreateAt = b.nowMillis()
+			}
+			r.UpdateAt = max(r.GetUpdateAt(), r.GetCreateAt())
+			r.ChannelId = channelID
+			b.posts.reactions[key] = r
+		}
+		b.setHasReactions(r.GetPostId())
+	}
+	b.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	if p.GetChannelId() != channelID {
-		return invalidParam("reactions: a post of another channel")
-	}
-	key := reactionKey{r.GetUserId(), r.GetPostId(), r.GetEmojiName()}
 	if r.GetDeleteAt() != 0 {
-		delete(b.posts.reactions, key)
+		b.hooks.ReactionHasBeenRemoved(ctx, proto.Clone(r).(*pluginpb.Reaction))
 	} else {
-		if r.GetCreateAt() == 0 {
-			r.CreateAt = b.nowMillis()
-		}
-		r.UpdateAt = max(r.GetUpdateAt(), r.GetCreateAt())
-		r.ChannelId = channelID
-		b.posts.reactions[key] = r
+		b.hooks.ReactionHasBeenAdded(ctx, proto.Clone(r).(*pluginpb.Reaction))
 	}
-	b.setHasReactions(r.GetPostId())
 	return nil
 }
 
+// fileAttachmentsOn is FileSettings.EnableFileAttachments, on by default as
+// model.FileSettings.SetDefaults has it. The caller holds the lock.
+func (b *Backend) fileAttachmentsOn() bool {
+	v, ok := section(b.config, "FileSettings")["EnableFileAttachments"].(bool)
+	return !ok || v
+}
+
 // ReceiveSharedChannelAttachmentSyncMsg stores a file that a remote sends
-// for a shared channel, under the id the remote gave it. A file with that
-// id is kept as it is, and its info returned.
+// for a shared channel, as App.ReceiveSharedChannelAttachmentSyncMsg: the
+// file info, its creator and name are required; the remote must be the
+// calling plugin's and invited to the channel, the creator must be the
+// remote's user, file attachments on and the declared size within
+// FileSettings.MaxFileSize; then it is an upload session
+// (App.CreateUploadSession, App.UploadData,
+// server/channels/app/upload.go@5c839440): the file gets a new id, at most
+// the declared size is read, FileWillBeUploaded runs, and the info keeps
+// the remote's id.
 func (b *Backend) ReceiveSharedChannelAttachmentSyncMsg(stream pluginpb.PluginAPI_ReceiveSharedChannelAttachmentSyncMsgServer) error {
 	head, err := headOf(stream.Recv, "an upload")
 	if err != nil {
 		return err
 	}
 	fi := head.GetFileInfo()
+	required := func(what string) error {
+		return apperror.New("api.shared_channel.attachment."+what+"_required.app_error",
+			"The attachment needs its "+strings.ReplaceAll(what, "_", " ")+".", "", http.StatusBadRequest)
+	}
 	switch {
 	case fi == nil:
-		return invalidParam("file_info")
-	case !isValidID(fi.GetId()):
-		return invalidParam("file_info.id")
-	case !validFileName(fi.GetName()):
-		return apperror.New("api.file.upload_file.bad_filename.app_error", "Invalid file name: no path and at most 256 characters.", "", http.StatusBadRequest)
-	case fi.GetCreatorId() != "" && !isValidID(fi.GetCreatorId()):
-		return invalidParam("file_info.creator_id")
+		return required("file_info")
+	case fi.GetCreatorId() == "":
+		return required("creator_id")
+	case fi.GetName() == "":
+		return required("filename")
 	}
+	ctx := stream.Context()
 	b.mu.Lock()
-	_, err = b.checkInbound(head.GetRemoteId(), head.GetChannelId())
-	existing, had := b.files.infos[fi.GetId()]
-	root, rootErr := b.fileRoot()
+	rc, err := b.inboundRemote(ctx, head.GetRemoteId())
+	if err == nil {
+		err = b.remoteInvited(head.GetChannelId(), rc.GetRemoteId())
+	}
+	if err == nil {
+		_, err = b.remoteUser(fi.GetCreatorId(), rc.GetRemoteId())
+	}
+	if err == nil && !b.fileAttachmentsOn() {
+		err = apperror.New("api.file.attachments.disabled.app_error", "File attachments are off on this server.", "", http.StatusNotImplemented)
+	}
 	limit := b.maxFileSize()
+	if err == nil && fi.GetSize() > limit {
+		err = apperror.New("api.upload.create.upload_too_large.app_error", "Unable to upload: the file is too large.",
+			"channel_id="+head.GetChannelId(), http.StatusRequestEntityTooLarge)
+	}
+	var us *pluginpb.UploadSession
+	if err == nil {
+		us, err = b.attachmentSession(head.GetChannelId(), rc.GetRemoteId(), fi)
+	}
+	root, rootErr := b.fileRoot()
 	b.mu.Unlock()
 	switch {
 	case err != nil:
 		return err
-	case had:
-		return stream.SendAndClose(&pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse{FileInfo: proto.Clone(existing).(*pluginpb.FileInfo)})
 	case rootErr != nil:
 		return rootErr
 	}
-	creator := cmp.Or(fi.GetCreatorId(), uploadNoUserID)
-	rel := filePath(b.now(), head.GetChannelId(), creator, fi.GetId(), fi.GetName())
-	size, err := writeStream(stream.Context(), root, rel, limit, chunksOf(stream.Recv, func(r *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return r.GetChunk() }))
+	info, err := b.uploadAttachment(stream, root, us, limit)
 	if err != nil {
 		return err
 	}
-	info := b.fileInfoFor(root, fi.GetId(), rel, fi.GetName(), creator, head.GetChannelId(), size)
-	info.RemoteId = proto.String(head.GetRemoteId())
-	info.PostId = fi.GetPostId()
-	b.mu.Lock()
-	if kept, ok := b.files.infos[fi.GetId()]; ok { // the same file, received twice at once
-		info = kept
-	} else {
-		b.files.infos[fi.GetId()] = info
-	}
-	b.mu.Unlock()
-	b.record(stream.Context(), "shared_channel_attachment", &pluginpb.ReceiveSharedChannelAttachmentSyncMsgHead{
+	b.record(ctx, "shared_channel_attachment", &pluginpb.ReceiveSharedChannelAttachmentSyncMsgHead{
 		RemoteId: head.GetRemoteId(), ChannelId: head.GetChannelId(), FileInfo: proto.Clone(info).(*pluginpb.FileInfo),
 	})
-	return stream.SendAndClose(&pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse{FileInfo: proto.Clone(info).(*pluginpb.FileInfo)})
+	return stream.SendAndClose(&pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse{FileInfo: info})
+}
+
+// attachmentSession creates the upload session of a remote's attachment,
+// as App.CreateUploadSession: a new id, the server's path, then
+// UploadSession.IsValid (a size of 0 fails it) and a live channel. The
+// caller holds the lock.
+func (b *Backend) attachmentSession(channelID, remoteID string, fi *pluginpb.FileInfo) (*pluginpb.UploadSession, error) {
+	us := &pluginpb.UploadSession{
+		Id: newID(), Type: uploadAttachment, UserId: fi.GetCreatorId(), ChannelId: channelID,
+		Filename: fi.GetName(), FileSize: fi.GetSize(), RemoteId: remoteID, CreateAt: b.nowMillis(),
+	}
+	us.Path = b.uploadPath(us)
+	if err := validateUploadSession(us); err != nil {
+		return nil, err
+	}
+	ch, err := b.channel(channelID)
+	switch {
+	case err != nil:
+		return nil, apperror.New("app.upload.create.incorrect_channel_id.app_error", "Unable to upload: incorrect channel id.",
+			"channel_id="+channelID, http.StatusBadRequest)
+	case ch.GetDeleteAt() != 0:
+		return nil, apperror.New("app.upload.create.cannot_upload_to_deleted_channel.app_error", "Unable to upload to an archived channel.",
+			"channel_id="+channelID, http.StatusBadRequest)
+	}
+	b.files.uploads[us.GetId()] = us
+	return us, nil
+}
+
+// uploadAttachment is App.UploadData for a remote's attachment, in one
+// call: the data up to the session's size, which must all come (a first
+// part short of it is app.upload.upload_data.first_part_too_small.app_error
+// below 5 MiB; upstream returns no file above), then the file info under a
+// new id, FileWillBeUploaded, the info stored and the session deleted.
+func (b *Backend) uploadAttachment(stream pluginpb.PluginAPI_ReceiveSharedChannelAttachmentSyncMsgServer, root string, us *pluginpb.UploadSession, limit int64) (*pluginpb.FileInfo, error) {
+	written, err := appendUpload(root, us.GetPath(), us, chunksOf(stream.Recv, func(r *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return r.GetChunk() }))
+	if err != nil && written == 0 {
+		return nil, err
+	}
+	if written != us.GetFileSize() {
+		if full, perr := storePath(root, us.GetPath()); perr == nil {
+			os.Remove(full)
+		}
+		return nil, apperror.New("app.upload.upload_data.first_part_too_small.app_error",
+			"Unable to upload: the data is shorter than the file's size.", "", http.StatusBadRequest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	info := b.fileInfoFor(root, newID(), us.GetPath(), us.GetFilename(), us.GetUserId(), us.GetChannelId(), us.GetFileSize())
+	b.mu.Unlock()
+	info.RemoteId = proto.String(us.GetRemoteId())
+	info, err = b.runUploadHook(stream.Context(), root, info, limit, sessionUploadRejected(us.GetFilename()))
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.files.infos[info.GetId()] = info
+	delete(b.files.uploads, us.GetId())
+	b.mu.Unlock()
+	return proto.Clone(info).(*pluginpb.FileInfo), nil
 }
 
 // ReceiveSharedChannelProfileImageSyncMsg sets the profile image of a
-// remote's user.
+// remote's user, as App.ReceiveSharedChannelProfileImageSyncMsg: the
+// remote must be the calling plugin's, the user the remote's, and the
+// image within FileSettings.MaxFileSize
+// (api.user.upload_profile_user.too_large.app_error, 413); then
+// App.SetProfileImageFromFile, as SetProfileImage.
 func (b *Backend) ReceiveSharedChannelProfileImageSyncMsg(ctx context.Context, req *pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest) (*pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
 	b.mu.Lock()
-	err := b.sharedChannelsOff()
+	rc, err := b.inboundRemote(ctx, req.GetRemoteId())
 	if err == nil {
-		_, err = b.liveRemote(req.GetRemoteId())
+		_, err = b.remoteUser(req.GetUserId(), rc.GetRemoteId())
 	}
-	var u *pluginpb.User
-	if err == nil {
-		u, err = b.user(req.GetUserId())
-	}
-	if err == nil && u.GetRemoteId() != req.GetRemoteId() {
-		err = apperror.New("app.shared_channel.user_not_remote", "The user is not the remote's.",
-			"user_id="+req.GetUserId(), http.StatusBadRequest)
+	if err == nil && int64(len(req.GetImage())) > b.maxFileSize() {
+		err = apperror.New("api.user.upload_profile_user.too_large.app_error", "Unable to upload the profile image: the file is too large.",
+			"", http.StatusRequestEntityTooLarge)
 	}
 	b.mu.Unlock()
 	if err != nil {

@@ -1,9 +1,15 @@
 package memory
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
+
+	"google.golang.org/grpc"
 
 	"google.golang.org/protobuf/proto"
 
@@ -298,7 +304,7 @@ func TestReceiveSharedChannelSyncMsg(t *testing.T) {
 		return &pluginpb.SyncMsg{Id: newID(), ChannelId: w.channel.GetId()}
 	}
 	_, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: msg()})
-	wantAppError(t, "ReceiveSharedChannelSyncMsg(not invited)", err, http.StatusBadRequest)
+	wantAppErrorID(t, "ReceiveSharedChannelSyncMsg(not invited)", err, "app.shared_channel.remote_not_invited", http.StatusNotFound)
 	w.invite(t)
 
 	remoteUser := &pluginpb.User{Id: newID(), Username: "zoe", Email: "zoe@remote.example", UpdateAt: 7}
@@ -329,8 +335,16 @@ func TestReceiveSharedChannelSyncMsg(t *testing.T) {
 		t.Errorf("synced post = %v, %v", got, err)
 	}
 	u, _ := w.b.GetUser(ctx, &pluginpb.GetUserRequest{UserId: remoteUser.GetId()})
-	if u.GetUser().GetRemoteId() != w.remoteID {
-		t.Errorf("synced user = %v", u.GetUser())
+	if got := u.GetUser(); got.GetRemoteId() != w.remoteID || got.GetUsername() != "zoe:bridge" ||
+		got.GetProps()["RemoteUsername"] != "zoe" || got.GetProps()["RemoteEmail"] != "zoe@remote.example" ||
+		!strings.HasSuffix(got.GetEmail(), "@bridge") {
+		t.Errorf("synced user = %v; want zoe:bridge, a new email at the remote, the real ones in props", got)
+	}
+	if _, ok := w.b.channels.member(w.channel.GetId(), remoteUser.GetId()); !ok {
+		t.Error("the synced user is not a member of the channel")
+	}
+	if m, ok := w.b.teams.member(w.team.GetId(), remoteUser.GetId()); !ok || m.GetDeleteAt() != 0 {
+		t.Error("the synced user is not a member of the team")
 	}
 
 	// The remote edits its post and takes its reaction back.
@@ -383,4 +397,208 @@ func TestShareChannelFollowsTheService(t *testing.T) {
 	if err != nil || !proto.Equal(again.GetSharedChannel(), sc) {
 		t.Errorf("ShareChannel(shared) = %v, %v; want the existing share", again, err)
 	}
+}
+
+// syncHooks records the hooks that a remote's changes reach, and rejects
+// the posts whose message is "reject".
+type syncHooks struct {
+	NoHooks
+	mu     sync.Mutex
+	events []string
+}
+
+func (h *syncHooks) record(event string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, event)
+}
+
+func (h *syncHooks) seen() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.events, ",")
+}
+
+func (h *syncHooks) UserHasJoinedTeam(context.Context, *pluginpb.TeamMember, *pluginpb.User) {
+	h.record("UserHasJoinedTeam")
+}
+
+func (h *syncHooks) UserHasJoinedChannel(_ context.Context, m *pluginpb.ChannelMember, _ *pluginpb.User) {
+	h.record("UserHasJoinedChannel")
+}
+
+func (h *syncHooks) MessageWillBePosted(_ context.Context, p *pluginpb.Post) (*pluginpb.Post, string) {
+	h.record("MessageWillBePosted")
+	if p.GetMessage() == "reject" {
+		return nil, "no"
+	}
+	return nil, ""
+}
+
+func (h *syncHooks) MessageHasBeenPosted(context.Context, *pluginpb.Post) {
+	h.record("MessageHasBeenPosted")
+}
+
+func (h *syncHooks) MessageHasBeenUpdated(context.Context, *pluginpb.Post, *pluginpb.Post) {
+	h.record("MessageHasBeenUpdated")
+}
+
+func (h *syncHooks) ReactionHasBeenAdded(context.Context, *pluginpb.Reaction) {
+	h.record("ReactionHasBeenAdded")
+}
+
+func (h *syncHooks) FileWillBeUploaded(_ context.Context, info *pluginpb.FileInfo, _ io.Reader, _ io.Writer) (*pluginpb.FileInfo, string) {
+	h.record("FileWillBeUploaded")
+	return nil, ""
+}
+
+// attachmentStream is the server side of a
+// ReceiveSharedChannelAttachmentSyncMsg call: a head, then the data.
+type attachmentStream struct {
+	grpc.ServerStream
+	ctx  context.Context
+	reqs []*pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest
+	resp *pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse
+}
+
+func (s *attachmentStream) Context() context.Context { return s.ctx }
+
+func (s *attachmentStream) Recv() (*pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, error) {
+	if len(s.reqs) == 0 {
+		return nil, io.EOF
+	}
+	r := s.reqs[0]
+	s.reqs = s.reqs[1:]
+	return r, nil
+}
+
+func (s *attachmentStream) SendAndClose(r *pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse) error {
+	s.resp = r
+	return nil
+}
+
+func (w sharedWorld) receiveAttachment(ctx context.Context, remoteID string, fi *pluginpb.FileInfo, data []byte) (*pluginpb.FileInfo, error) {
+	s := &attachmentStream{ctx: ctx}
+	s.reqs = append(s.reqs, &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{Part: &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest_Head{
+		Head: &pluginpb.ReceiveSharedChannelAttachmentSyncMsgHead{RemoteId: remoteID, ChannelId: w.channel.GetId(), FileInfo: fi}}})
+	if len(data) > 0 {
+		s.reqs = append(s.reqs, &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{Part: &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest_Chunk{Chunk: data}})
+	}
+	if err := w.b.ReceiveSharedChannelAttachmentSyncMsg(s); err != nil {
+		return nil, err
+	}
+	return s.resp.GetFileInfo(), nil
+}
+
+// TestReceiveFollowsTheApp checks the inbound sync against
+// App.ReceiveSharedChannelSyncMsg, App.ReceiveSharedChannelAttachmentSyncMsg
+// and App.ReceiveSharedChannelProfileImageSyncMsg (server/channels/app/shared_channel.go,
+// a stored version whose commit the index does not name) and the service's
+// upsertSyncUser and upsertSyncPost
+// (server/platform/services/sharedchannel/sync_recv.go@ab89d76a): the
+// remote must be the calling plugin's; synced users join the team and the
+// channel and synced posts run the post hooks; an attachment needs its
+// creator and name, a creator that is the remote's, file attachments on
+// and a size within MaxFileSize, and is stored under a new id after
+// FileWillBeUploaded (server/channels/app/upload.go@5c839440:App.UploadData);
+// a profile image is bounded by MaxFileSize.
+func TestReceiveFollowsTheApp(t *testing.T) {
+	w := newSharedWorld(t)
+	hooks := &syncHooks{}
+	w.b.hooks = hooks
+	ctx := context.Background()
+	w.invite(t)
+	zoe := &pluginpb.User{Id: newID(), Username: "zoe", Email: "zoe@remote.example"}
+	in := &pluginpb.SyncMsg{Id: newID(), ChannelId: w.channel.GetId(), Users: map[string]*pluginpb.User{zoe.GetId(): zoe}}
+	postID := newID()
+	in.Posts = []*pluginpb.Post{
+		{Id: postID, ChannelId: w.channel.GetId(), UserId: zoe.GetId(), Message: "hello"},
+		{Id: newID(), ChannelId: w.channel.GetId(), UserId: zoe.GetId(), Message: "reject"},
+	}
+	in.Reactions = []*pluginpb.Reaction{{UserId: zoe.GetId(), PostId: postID, EmojiName: "smile"}}
+	resp, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := resp.GetSyncResponse().GetPostErrors(); len(errs) != 1 || errs[0] != in.Posts[1].GetId() {
+		t.Errorf("post errors = %v; want the rejected post", errs)
+	}
+	want := "UserHasJoinedTeam,UserHasJoinedChannel,MessageWillBePosted,MessageHasBeenPosted,MessageWillBePosted,ReactionHasBeenAdded"
+	if got := hooks.seen(); got != want {
+		t.Errorf("hooks = %s; want %s", got, want)
+	}
+	edit := &pluginpb.SyncMsg{Id: newID(), ChannelId: w.channel.GetId(),
+		Posts: []*pluginpb.Post{{Id: postID, ChannelId: w.channel.GetId(), UserId: zoe.GetId(), Message: "edited"}}}
+	if _, err := w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: w.remoteID, Msg: edit}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(hooks.seen(), "MessageHasBeenUpdated") {
+		t.Errorf("an edit ran %s; want MessageHasBeenUpdated last", hooks.seen())
+	}
+
+	// Another plugin's remote.
+	other, err := w.b.RegisterPluginForSharedChannels(ctx, &pluginpb.RegisterPluginForSharedChannelsRequest{
+		Opts: &pluginpb.RegisterPluginOpts{DisplayName: "Other", PluginId: "com.example.other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.b.ReceiveSharedChannelSyncMsg(ctx, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: other.GetRemoteId(), Msg: in})
+	wantAppErrorID(t, "ReceiveSharedChannelSyncMsg(another plugin's remote)", err, "app.remote_cluster.plugin_mismatch", http.StatusForbidden)
+	_, err = w.b.ReceiveSharedChannelProfileImageSyncMsg(ctx, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{
+		RemoteId: other.GetRemoteId(), UserId: zoe.GetId(), Image: pngImage(t, 8, 8)})
+	wantAppErrorID(t, "ReceiveSharedChannelProfileImageSyncMsg(another plugin's remote)", err, "app.remote_cluster.plugin_mismatch", http.StatusForbidden)
+
+	// Attachments.
+	data := []byte("hello, world")
+	file := func(creator, name string, size int64) *pluginpb.FileInfo {
+		return &pluginpb.FileInfo{Id: newID(), CreatorId: creator, Name: name, Size: size}
+	}
+	tests := []struct {
+		name     string
+		remoteID string
+		fi       *pluginpb.FileInfo
+		setup    func()
+		id       string
+		status   int
+	}{
+		{"no file info", w.remoteID, nil, nil, "api.shared_channel.attachment.file_info_required.app_error", http.StatusBadRequest},
+		{"no creator", w.remoteID, file("", "a.txt", 12), nil, "api.shared_channel.attachment.creator_id_required.app_error", http.StatusBadRequest},
+		{"no name", w.remoteID, file(zoe.GetId(), "", 12), nil, "api.shared_channel.attachment.filename_required.app_error", http.StatusBadRequest},
+		{"another plugin's remote", other.GetRemoteId(), file(zoe.GetId(), "a.txt", 12), nil, "app.remote_cluster.plugin_mismatch", http.StatusForbidden},
+		{"a local creator", w.remoteID, file(w.alice.GetId(), "a.txt", 12), nil, "app.shared_channel.user_not_remote", http.StatusBadRequest},
+		{"attachments off", w.remoteID, file(zoe.GetId(), "a.txt", 12),
+			func() { setSetting(w.b, "FileSettings", "EnableFileAttachments", false) }, "api.file.attachments.disabled.app_error", http.StatusNotImplemented},
+		{"over MaxFileSize", w.remoteID, file(zoe.GetId(), "a.txt", 12), func() {
+			setSetting(w.b, "FileSettings", "EnableFileAttachments", true)
+			setSetting(w.b, "FileSettings", "MaxFileSize", float64(11))
+		}, "api.upload.create.upload_too_large.app_error", http.StatusRequestEntityTooLarge},
+		{"no size", w.remoteID, file(zoe.GetId(), "a.txt", 0), func() { setSetting(w.b, "FileSettings", "MaxFileSize", float64(1<<20)) },
+			"model.upload_session.is_valid.file_size.app_error", http.StatusBadRequest},
+		{"short data", w.remoteID, file(zoe.GetId(), "a.txt", 13), nil, "app.upload.upload_data.first_part_too_small.app_error", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		if tt.setup != nil {
+			tt.setup()
+		}
+		_, err := w.receiveAttachment(ctx, tt.remoteID, tt.fi, data)
+		wantAppErrorID(t, "ReceiveSharedChannelAttachmentSyncMsg("+tt.name+")", err, tt.id, tt.status)
+	}
+	fi := file(zoe.GetId(), "a.txt", 12)
+	got, err := w.receiveAttachment(ctx, w.remoteID, fi, append(bytes.Clone(data), "ignored"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetId() == fi.GetId() || got.GetSize() != 12 || got.GetRemoteId() != w.remoteID || got.GetCreatorId() != zoe.GetId() {
+		t.Errorf("attachment = %v; want a new id, 12 bytes, the remote's, by zoe", got)
+	}
+	if !strings.HasSuffix(hooks.seen(), "FileWillBeUploaded") {
+		t.Errorf("hooks = %s; want FileWillBeUploaded last", hooks.seen())
+	}
+
+	// A profile image over MaxFileSize.
+	img := pngImage(t, 8, 8)
+	setSetting(w.b, "FileSettings", "MaxFileSize", float64(len(img)-1))
+	_, err = w.b.ReceiveSharedChannelProfileImageSyncMsg(ctx, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{
+		RemoteId: w.remoteID, UserId: zoe.GetId(), Image: img})
+	wantAppErrorID(t, "ReceiveSharedChannelProfileImageSyncMsg(too large)", err, "api.user.upload_profile_user.too_large.app_error", http.StatusRequestEntityTooLarge)
 }
