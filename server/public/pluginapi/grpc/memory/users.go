@@ -37,8 +37,11 @@ func invalidParam(name string) *apperror.Error {
 		"Invalid or missing "+name+" in request.", "", http.StatusBadRequest)
 }
 
-// CreateUser creates a user with the defaults of Mattermost.
-// UserHasBeenCreated then runs with the user.
+// CreateUser creates a user as PluginAPI.CreateUser does through
+// App.CreateUser (server/channels/app/user.go@83b7daaf) and
+// UserService.CreateUser (server/channels/app/users/users.go@04165fd3), as
+// [Backend.createUser] describes. UserHasBeenCreated then runs with the
+// user.
 func (b *Backend) CreateUser(ctx context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	resp, err := b.createUser(req)
 	if err != nil {
@@ -48,43 +51,56 @@ func (b *Backend) CreateUser(ctx context.Context, req *pluginpb.CreateUserReques
 	return resp, nil
 }
 
-// createUser creates the user under the lock.
+// createUser creates the user under the lock, in upstream's order: a
+// username that names a group (App.isUniqueToGroupNames); then
+// UserService.CreateUser sets the roles to system_user whatever was given
+// (system_admin system_user for a user who is not a bot when no user but
+// bots exists, SqlUserStore.IsEmpty(true)), checks the email domain
+// against TeamSettings.RestrictCreationToDomains unless the auth service
+// is ldap or saml (api.user.create_user.accepted_domain.app_error, 400),
+// and replaces a locale that has no translation with
+// LocalizationSettings.DefaultClientLocale; then the password of a user
+// with no auth service; then SqlUserStore.Save: a set id
+// (app.user.save.existing.app_error, 400), PreSave's defaults,
+// User.IsValid, and the unique username and email.
 func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
 	}
 	u := proto.Clone(req.GetUser()).(*pluginpb.User)
 	b.mu.Lock()
-	err := b.uniqueToGroupNames(u.GetUsername())
-	b.mu.Unlock()
-	if err != nil {
+	defer b.mu.Unlock()
+	if err := b.uniqueToGroupNames(u.GetUsername()); err != nil {
+		return nil, err
+	}
+	u.Roles = defaultUserRoles
+	if !isLDAPOrSAML(u) && !emailInDomains(u.GetEmail(), b.restrictCreationToDomains("TeamSettings")) {
+		return nil, apperror.New("api.user.create_user.accepted_domain.app_error",
+			"The email address is not in a domain that may create accounts.", "", http.StatusBadRequest)
+	}
+	if !u.GetIsBot() && !b.hasUsersBesidesBots() {
+		u.Roles = systemAdminRoleID + " " + defaultUserRoles
+	}
+	if !supportedLocales[u.GetLocale()] {
+		u.Locale = b.defaultClientLocale()
+	}
+	if err := validateNewPassword(u); err != nil {
 		return nil, err
 	}
 	if u.GetId() != "" {
 		return nil, apperror.New("app.user.save.existing.app_error",
 			"Must call update for an existing user.", "", http.StatusBadRequest)
 	}
-	if err := validateNewPassword(u); err != nil {
-		return nil, err
-	}
 	password := u.GetPassword()
 	u.Password = ""
 	u.MfaSecret = ""
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	now := b.nowMillis()
 	u.Id = newID()
 	u.CreateAt = now
 	u.UpdateAt = now
 	u.DeleteAt = 0
 	u.LastPasswordUpdate = now
-	if u.GetRoles() == "" {
-		u.Roles = defaultUserRoles
-	}
-	if u.GetLocale() == "" {
-		u.Locale = defaultLocale
-	}
 	if len(u.GetNotifyProps()) == 0 {
 		u.NotifyProps = defaultNotifyProps()
 	}
@@ -100,6 +116,55 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 	}
 	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
 	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
+}
+
+// hasUsersBesidesBots reports whether a user that is not a bot exists, as
+// SqlUserStore.IsEmpty(true) asks (server/channels/store/sqlstore/user_store.go@c3394c53
+// through UserService.CreateUser). The caller holds the lock.
+func (b *Backend) hasUsersBesidesBots() bool {
+	for _, s := range b.users.byID {
+		if !s.user.GetIsBot() {
+			return true
+		}
+	}
+	return false
+}
+
+// isLDAPOrSAML reports whether the user signs in with LDAP or SAML
+// (model.User.IsLDAPUser and IsSAMLUser), whose email domains are not
+// restricted.
+func isLDAPOrSAML(u *pluginpb.User) bool {
+	return u.GetAuthService() == authServiceLDAP || u.GetAuthService() == authServiceSAML
+}
+
+// restrictCreationToDomains reads RestrictCreationToDomains of a config
+// section (TeamSettings or GuestAccountsSettings); absent is "", no
+// restriction, as the settings' defaults. The caller holds the lock.
+func (b *Backend) restrictCreationToDomains(sectionName string) string {
+	v, _ := section(b.config, sectionName)["RestrictCreationToDomains"].(string)
+	return v
+}
+
+// defaultClientLocale reads LocalizationSettings.DefaultClientLocale,
+// "en" by default. The caller holds the lock.
+func (b *Backend) defaultClientLocale() string {
+	if v, ok := section(b.config, "LocalizationSettings")["DefaultClientLocale"].(string); ok && v != "" {
+		return v
+	}
+	return defaultLocale
+}
+
+// emailInDomains is users.CheckEmailDomain
+// (server/channels/app/users/utils.go@ab89d76a): with no domains, any email
+// passes; else domains, with "@" and "," read as spaces, lower-cased, are
+// a list, and the lower-cased email must end with "@" and one of them.
+func emailInDomains(email, domains string) bool {
+	if domains == "" {
+		return true
+	}
+	list := strings.Fields(strings.ToLower(strings.NewReplacer("@", " ", ",", " ").Replace(domains)))
+	email = strings.ToLower(email)
+	return slices.ContainsFunc(list, func(d string) bool { return strings.HasSuffix(email, "@"+d) })
 }
 
 // uniqueToGroupNames refuses a username that is the name of a group, as
@@ -140,9 +205,24 @@ func defaultNotifyProps() map[string]string {
 	}
 }
 
-// UpdateUser updates a user's profile. As in Mattermost, it keeps the
-// creation time, secrets, auth binding, roles and delete_at of the stored
-// user, and a new email address is not verified.
+// UpdateUser updates a user's profile as PluginAPI.UpdateUser does through
+// App.UpdateUser (server/channels/app/user.go@83b7daaf) and
+// SqlUserStore.Update (server/channels/store/sqlstore/user_store.go@c3394c53):
+// the stored user, any id (app.user.missing_account.const, 404); a changed
+// username must not name a group (app.user.save.username_exists.app_error,
+// 400); a changed email must be in TeamSettings.RestrictCreationToDomains
+// (api.user.update_user.accepted_domain.app_error, 400) unless the user is
+// a guest, an LDAP or a SAML user, and a guest's in
+// GuestAccountsSettings.RestrictCreationToDomains
+// (api.user.update_user.accepted_guest_domain.app_error, 400) unless LDAP
+// or SAML; with EmailSettings.RequireEmailVerification on, an email
+// another user has is app.user.save.email_exists.app_error (400) and the
+// old email stays (but for a bot). Then the store: PreUpdate, User.IsValid,
+// the creation time, secrets, auth, roles and delete_at kept; an OAuth
+// user's email kept; an LDAP user's new username or email is
+// app.user.update.find.app_error (400); a new email is not verified; a new
+// username drops the old one from the mention keys; then the unique
+// username and email. UserWillBeUpdated runs first.
 func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
@@ -174,38 +254,142 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 	if !ok {
 		return nil, userNotFound("user_id=" + id)
 	}
-	prev := old.user
-	// App.UpdateUser: a new username must not name a group.
-	if u.GetUsername() != prev.GetUsername() {
-		if err := b.uniqueToGroupNames(u.GetUsername()); err != nil {
-			return nil, err
-		}
-	}
-	u.CreateAt = prev.GetCreateAt()
-	u.AuthData = prev.AuthData
-	u.AuthService = prev.GetAuthService()
-	u.Password = ""
-	u.LastPasswordUpdate = prev.GetLastPasswordUpdate()
-	u.LastPictureUpdate = prev.GetLastPictureUpdate()
-	u.FailedAttempts = prev.GetFailedAttempts()
-	u.MfaSecret = ""
-	u.MfaActive = prev.GetMfaActive()
-	u.Roles = prev.GetRoles()
-	u.DeleteAt = prev.GetDeleteAt()
-	u.EmailVerified = prev.GetEmailVerified()
-	normalizeUser(u)
-	if u.GetEmail() != prev.GetEmail() {
-		u.EmailVerified = false
-	}
-	u.UpdateAt = b.nowMillis()
-	if err := validateUser(u); err != nil {
+	if err := b.checkUserUpdate(u, old.user); err != nil {
 		return nil, err
 	}
+	if err := storeUserUpdate(u, old.user); err != nil {
+		return nil, err
+	}
+	u.UpdateAt = b.nowMillis()
 	if err := b.users.checkUnique(u); err != nil {
 		return nil, err
 	}
 	b.users.put(&storedUser{user: u, passwordHash: old.passwordHash})
 	return &pluginpb.UpdateUserResponse{User: sanitized(u)}, nil
+}
+
+// checkUserUpdate runs App.UpdateUser's checks of u, the update of prev
+// (server/channels/app/user.go@83b7daaf): the group names, the email
+// domains, and the email verification, which may put prev's email back
+// into u. The caller holds the lock.
+func (b *Backend) checkUserUpdate(u, prev *pluginpb.User) error {
+	if u.GetUsername() != prev.GetUsername() {
+		if err := b.uniqueToGroupNames(u.GetUsername()); err != nil {
+			return err
+		}
+	}
+	// App.UpdateUser compares the email as given, before PreUpdate
+	// lower-cases it.
+	if u.GetEmail() == prev.GetEmail() {
+		return nil
+	}
+	guest := hasRole(prev.GetRoles(), "system_guest")
+	if !emailInDomains(u.GetEmail(), b.restrictCreationToDomains("TeamSettings")) && !guest && !isLDAPOrSAML(prev) {
+		return apperror.New("api.user.update_user.accepted_domain.app_error",
+			"The email address is not in a domain that may create accounts.", "", http.StatusBadRequest)
+	}
+	if !emailInDomains(u.GetEmail(), b.restrictCreationToDomains("GuestAccountsSettings")) && guest && !isLDAPOrSAML(prev) {
+		return apperror.New("api.user.update_user.accepted_guest_domain.app_error",
+			"The email address is not in a domain that may create guest accounts.", "", http.StatusBadRequest)
+	}
+	if verify, _ := section(b.config, "EmailSettings")["RequireEmailVerification"].(bool); verify {
+		// App.GetUserByEmail, as the store's "Email = lower(?)".
+		if _, taken := b.users.byEmail[strings.ToLower(u.GetEmail())]; taken {
+			return apperror.New("app.user.save.email_exists.app_error",
+				"An account with that email already exists.", "user_id="+u.GetId(), http.StatusBadRequest)
+		}
+		// The new email waits for its verification, which this backend
+		// does not send.
+		if !u.GetIsBot() {
+			u.Email = prev.GetEmail()
+		}
+	}
+	return nil
+}
+
+// storeUserUpdate is SqlUserStore.Update(user, false)
+// (server/channels/store/sqlstore/user_store.go@c3394c53) up to the
+// unique keys: PreUpdate, User.IsValid, then prev's creation time,
+// secrets, auth, roles and delete_at; an OAuth user keeps the email, an
+// LDAP user may change neither username nor email
+// (app.user.update.find.app_error, 400, as App.UpdateUser maps the
+// store's invalid input), and a new email is not verified; a new
+// username leaves the mention keys (User.UpdateMentionKeysFromUsername).
+func storeUserUpdate(u, prev *pluginpb.User) error {
+	preUpdateUser(u)
+	u.CreateAt = prev.GetCreateAt()
+	if err := validateUser(u); err != nil {
+		return err
+	}
+	u.AuthData = prev.AuthData
+	u.AuthService = prev.GetAuthService()
+	u.Password = ""
+	u.LastPasswordUpdate = prev.GetLastPasswordUpdate()
+	u.LastPictureUpdate = prev.GetLastPictureUpdate()
+	u.EmailVerified = prev.GetEmailVerified()
+	u.FailedAttempts = prev.GetFailedAttempts()
+	u.MfaSecret = ""
+	u.MfaActive = prev.GetMfaActive()
+	u.Roles = prev.GetRoles()
+	u.DeleteAt = prev.GetDeleteAt()
+	switch {
+	case isOAuthUser(u):
+		u.Email = prev.GetEmail()
+	case u.GetAuthService() == authServiceLDAP:
+		if u.GetUsername() != prev.GetUsername() || u.GetEmail() != prev.GetEmail() {
+			return apperror.New("app.user.update.find.app_error",
+				"An LDAP user's username and email come from LDAP.", "user_id="+u.GetId(), http.StatusBadRequest)
+		}
+	case u.GetEmail() != prev.GetEmail():
+		u.EmailVerified = false
+	}
+	if u.GetUsername() != prev.GetUsername() {
+		updateMentionKeysFromUsername(u, prev.GetUsername())
+	}
+	return nil
+}
+
+// preUpdateUser is model.User.PreUpdate (server/public/model/user.go@14e5a8a3)
+// as far as this backend models it: usernames and emails in lower case;
+// empty notify props become the defaults, and the mention keys lose their
+// blank entries and are lower-cased.
+func preUpdateUser(u *pluginpb.User) {
+	normalizeUser(u)
+	if len(u.GetNotifyProps()) == 0 {
+		u.NotifyProps = defaultNotifyProps()
+		return
+	}
+	keys, ok := u.NotifyProps[mentionKeysProp]
+	if !ok {
+		return
+	}
+	var kept []string
+	for _, k := range strings.Split(keys, ",") {
+		if k != "" {
+			kept = append(kept, strings.ToLower(k))
+		}
+	}
+	u.NotifyProps[mentionKeysProp] = strings.Join(kept, ",")
+}
+
+// updateMentionKeysFromUsername is model.User.UpdateMentionKeysFromUsername:
+// the mention keys, trimmed and without blanks, lose oldUsername and
+// "@"+oldUsername; the rest is stored after a leading comma, or nothing.
+func updateMentionKeysFromUsername(u *pluginpb.User, oldUsername string) {
+	var kept []string
+	for _, k := range strings.Split(u.GetNotifyProps()[mentionKeysProp], ",") {
+		k = strings.TrimSpace(k)
+		if k != "" && k != oldUsername && k != "@"+oldUsername {
+			kept = append(kept, k)
+		}
+	}
+	if u.NotifyProps == nil {
+		u.NotifyProps = map[string]string{}
+	}
+	u.NotifyProps[mentionKeysProp] = ""
+	if len(kept) > 0 {
+		u.NotifyProps[mentionKeysProp] = "," + strings.Join(kept, ",")
+	}
 }
 
 // DeleteUser deactivates a user, as the Plugin API's DeleteUser does

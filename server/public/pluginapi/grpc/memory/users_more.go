@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"image"
 	"image/color"
@@ -18,7 +19,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -36,10 +36,8 @@ const (
 
 // Limits of model.CustomStatus and of user searches.
 const (
-	customStatusTextMaxRunes = 100
-	customStatusDefaultEmoji = "speech_balloon"
-	customStatusProp         = "customStatus"
-	profileImageSize         = 128
+	customStatusProp = "customStatus"
+	profileImageSize = 128
 )
 
 // updateUser replaces a stored user with u, keeping its password digest.
@@ -246,40 +244,34 @@ func (b *Backend) UpdateUserActive(ctx context.Context, req *pluginpb.UpdateUser
 	return &pluginpb.UpdateUserActiveResponse{}, nil
 }
 
-// customStatusDurations are the accepted values of CustomStatus.duration.
-var customStatusDurations = []string{"", "thirty_minutes", "one_hour", "four_hours", "today", "this_week", "date_and_time"}
-
-// UpdateUserCustomStatus sets a user's custom status, which Mattermost
-// keeps as JSON in the user's "customStatus" prop.
+// UpdateUserCustomStatus sets a user's custom status as
+// PluginAPI.UpdateUserCustomStatus does through App.SetCustomStatus
+// (server/channels/app/status.go@894b4f90): no status, or one with neither
+// emoji nor text, is api.custom_status.set_custom_statuses.update.app_error
+// (400), before the user lookup (app.user.missing_account.const, 404).
+// Nothing else is checked or defaulted on that path (the text limit, the
+// durations and the default emoji are the REST handler's and
+// model.CustomStatus.PreSave's): model.User.SetCustomStatus stores the
+// status as JSON in the "customStatus" prop, expires_at as a time
+// (RFC 3339, the zero time for 0), and App.UpdateUser stores the user,
+// who must stay valid. Then App.addRecentCustomStatus puts the status
+// first in the user's custom_status/recent_custom_statuses preference
+// (model.RecentCustomStatuses.Add: a status with the same text leaves,
+// at most 5 kept); a failure there is only logged upstream, so here it
+// leaves the preference alone.
 func (b *Backend) UpdateUserCustomStatus(_ context.Context, req *pluginpb.UpdateUserCustomStatusRequest) (*pluginpb.UpdateUserCustomStatusResponse, error) {
-	if req.GetCustomStatus() == nil {
-		return nil, invalidParam("custom_status")
+	cs := req.GetCustomStatus()
+	if cs.GetEmoji() == "" && cs.GetText() == "" {
+		return nil, apperror.New("api.custom_status.set_custom_statuses.update.app_error",
+			"Invalid custom status: it needs an emoji or a text.", "", http.StatusBadRequest)
 	}
-	cs := proto.Clone(req.GetCustomStatus()).(*pluginpb.CustomStatus)
-	invalid := func(why string) error {
-		return apperror.New("api.custom_status.set_custom_statuses.update.app_error",
-			"Invalid custom status: "+why, "", http.StatusBadRequest)
+	status := customStatusJSON{Emoji: cs.GetEmoji(), Text: cs.GetText(), Duration: cs.GetDuration()}
+	if ms := cs.GetExpiresAt(); ms != 0 {
+		status.ExpiresAt = time.UnixMilli(ms).UTC()
 	}
-	switch {
-	// App.SetCustomStatus refuses a status with neither emoji nor text
-	// before it looks the user up.
-	case cs.GetEmoji() == "" && cs.GetText() == "":
-		return nil, invalid("it needs an emoji or a text.")
-	case utf8.RuneCountInString(cs.GetText()) > customStatusTextMaxRunes:
-		return nil, invalid("the text has more than 100 characters.")
-	case !slices.Contains(customStatusDurations, cs.GetDuration()):
-		return nil, invalid("unknown duration " + apperror.Truncate(cs.GetDuration(), apperror.MaxShortBytes) + ".")
-	case cs.GetDuration() == "date_and_time" && cs.GetExpiresAt() == 0:
-		return nil, invalid(`duration "date_and_time" needs expires_at.`)
-	}
-	if cs.GetEmoji() == "" && cs.GetText() != "" {
-		cs.Emoji = customStatusDefaultEmoji
-	}
-	value, err := json.Marshal(map[string]any{
-		"emoji": cs.GetEmoji(), "text": cs.GetText(), "duration": cs.GetDuration(), "expires_at": cs.GetExpiresAt(),
-	})
+	value, err := json.Marshal(status)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encoding the custom status: %w", err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -292,8 +284,63 @@ func (b *Backend) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Update
 		u.Props = map[string]string{}
 	}
 	u.Props[customStatusProp] = string(value)
+	if err := validateUser(u); err != nil {
+		return nil, err
+	}
 	b.updateUser(u)
+	b.addRecentCustomStatus(u.GetId(), status)
 	return &pluginpb.UpdateUserCustomStatusResponse{}, nil
+}
+
+// customStatusJSON is model.CustomStatus as it is stored
+// (server/public/model/custom_status.go@42c05bfe).
+type customStatusJSON struct {
+	Emoji     string    `json:"emoji"`
+	Text      string    `json:"text"`
+	Duration  string    `json:"duration"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// The preference of a user's recent custom statuses
+// (model.PreferenceCategoryCustomStatus, PreferenceNameRecentCustomStatuses)
+// and how many it keeps (model.MaxRecentCustomStatuses).
+const (
+	preferenceCategoryCustomStatus = "custom_status"
+	preferenceRecentCustomStatuses = "recent_custom_statuses"
+	maxRecentCustomStatuses        = 5
+)
+
+// addRecentCustomStatus is App.addRecentCustomStatus
+// (server/channels/app/status.go@894b4f90): the status goes first in the
+// list, whose statuses with the same text leave, and the list keeps 5; a
+// stored value that is not such a list, or a list too long to save, is an
+// error upstream only logs, so the preference stays. The caller holds the
+// lock.
+func (b *Backend) addRecentCustomStatus(userID string, status customStatusJSON) {
+	recent := []customStatusJSON{status}
+	if p, ok := b.preferences.get(userID, preferenceCategoryCustomStatus, preferenceRecentCustomStatuses); ok && p.GetValue() != "" {
+		var stored []customStatusJSON
+		if err := json.Unmarshal([]byte(p.GetValue()), &stored); err != nil {
+			return
+		}
+		for _, s := range stored {
+			if s.Text != status.Text {
+				recent = append(recent, s)
+			}
+		}
+	}
+	recent = recent[:min(len(recent), maxRecentCustomStatuses)]
+	value, err := json.Marshal(recent)
+	if err != nil {
+		return
+	}
+	// App.UpdatePreferences saves it: a value too long for
+	// Preference.IsValid fails there, and is only logged.
+	p := &pluginpb.Preference{UserId: userID, Category: preferenceCategoryCustomStatus, Name: preferenceRecentCustomStatuses, Value: string(value)}
+	if validatePreference(p) != nil {
+		return
+	}
+	b.preferences.put([]*pluginpb.Preference{p})
 }
 
 // RemoveUserCustomStatus clears a user's custom status.

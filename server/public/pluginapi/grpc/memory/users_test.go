@@ -44,11 +44,13 @@ func TestCreateUser(t *testing.T) {
 	if u.GetPassword() != "" || u.GetMfaSecret() != "" {
 		t.Errorf("returned user carries secrets: %q %q", u.GetPassword(), u.GetMfaSecret())
 	}
-	if u.GetRoles() != "system_user" || u.GetLocale() != "en" || len(u.GetNotifyProps()) == 0 {
-		t.Errorf("defaults = %q %q %v; want system_user, en and notify props", u.GetRoles(), u.GetLocale(), u.GetNotifyProps())
+	// UserService.CreateUser (server/channels/app/users/users.go@04165fd3)
+	// makes the first user who is not a bot the system admin.
+	if u.GetRoles() != "system_admin system_user" || u.GetLocale() != "en" || len(u.GetNotifyProps()) == 0 {
+		t.Errorf("defaults = %q %q %v; want system_admin system_user, en and notify props", u.GetRoles(), u.GetLocale(), u.GetNotifyProps())
 	}
-	if other := create(t, b, newUser("bob")); other.GetId() == u.GetId() {
-		t.Errorf("two users share id %q", u.GetId())
+	if other := create(t, b, newUser("bob")); other.GetId() == u.GetId() || other.GetRoles() != "system_user" {
+		t.Errorf("second user = %q %q; want a new id, system_user", other.GetId(), other.GetRoles())
 	}
 }
 
@@ -70,8 +72,7 @@ func TestCreateUserInvalid(t *testing.T) {
 		{"short password", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "short"}},
 		{"password over 72 bytes", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: strings.Repeat("p", 73)}},
 		{"nickname too long", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Nickname: long}},
-		{"locale over 5 characters", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Locale: "en-GB-x"}},
-		{"locale not a language tag", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Locale: "e!"}},
+		{"a supported locale over 5 characters", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Locale: "en_stmn"}},
 		{"timezone over 256 runes", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Timezone: map[string]string{"manualTimezone": strings.Repeat("z", 250)}}},
 		{"props over 64 KiB", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", Props: bigMap(70000)}},
 		{"notify props over 16 KiB", &pluginpb.User{Username: "carol", Email: "carol@example.com", Password: "passw0rd!", NotifyProps: bigMap(17000)}},
@@ -159,7 +160,7 @@ func TestUpdateUser(t *testing.T) {
 	if u.GetNickname() != "G" || u.GetEmail() != "gina2@example.com" {
 		t.Errorf("updated = %q %q", u.GetNickname(), u.GetEmail())
 	}
-	if u.GetRoles() != "system_user" || u.GetCreateAt() != gina.GetCreateAt() || u.GetUpdateAt() != clock.Now().UnixMilli() {
+	if u.GetRoles() != gina.GetRoles() || u.GetCreateAt() != gina.GetCreateAt() || u.GetUpdateAt() != clock.Now().UnixMilli() {
 		t.Errorf("roles, create_at, update_at = %q %d %d; want kept, kept, now", u.GetRoles(), u.GetCreateAt(), u.GetUpdateAt())
 	}
 	// The old email is free again; the new one is taken.
@@ -231,6 +232,7 @@ func TestGetUsers(t *testing.T) {
 	}
 	// SqlUserStore.GetAllProfiles (user_store.go@c3394c53) orders by
 	// username and reads only role, roles, inactive (first) and active.
+	// mia, the first user, is the system admin.
 	tests := []struct {
 		opts *pluginpb.UserGetOptions
 		want string
@@ -242,10 +244,10 @@ func TestGetUsers(t *testing.T) {
 		{&pluginpb.UserGetOptions{PerPage: 10, Active: true, Inactive: true}, "[leo]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "update_at"}, "[jon kim leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Sort: "shoe_size"}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, Role: "system_admin"}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Role: "system_admin"}, "[mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Role: "user"}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x", "system_user"}}, "[jon kim leo mia]"},
-		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"system_admin"}}, "[]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x", "system_user"}}, "[jon kim leo]"},
+		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"system_admin"}}, "[mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, Roles: []string{"x"}}, "[jon kim leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, InTeamId: newID()}, "[jon kim leo mia]"},
 		{&pluginpb.UserGetOptions{PerPage: 10, UpdatedAfter: clock.Now().UnixMilli() - 1}, "[jon kim leo mia]"},
@@ -506,6 +508,8 @@ func TestUsersFollowTheAppLayer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, clock := newTestBackend(t)
+			// The first user is the system admin; alice is a user.
+			create(t, b, newUser("root"))
 			tt.run(t, b, clock, create(t, b, newUser("alice")))
 		})
 	}

@@ -33,7 +33,46 @@ const (
 	defaultLocale       = "en"
 	defaultUserRoles    = "system_user"
 	userAuthEmailOnly   = ""
+	// mentionKeysProp is the notify prop of a user's mention keys, comma
+	// separated (model.MentionKeysNotifyProp).
+	mentionKeysProp = "mention_keys"
 )
+
+// Auth services of model.User: IsLDAPUser, IsSAMLUser and IsOAuthUser
+// (server/public/model/user.go@14e5a8a3) read these.
+const (
+	authServiceLDAP      = "ldap"
+	authServiceSAML      = "saml"
+	authServiceGitLab    = "gitlab"
+	authServiceGoogle    = "google"
+	authServiceOffice365 = "office365"
+	authServiceOpenID    = "openid"
+)
+
+// isOAuthUser is model.User.IsOAuthUser.
+func isOAuthUser(u *pluginpb.User) bool {
+	switch u.GetAuthService() {
+	case authServiceGitLab, authServiceGoogle, authServiceOffice365, authServiceOpenID:
+		return true
+	}
+	return false
+}
+
+// supportedLocales are the locales that have a translation, as
+// i18n.GetSupportedLocales lists the server/i18n/*.json files a server
+// loads (server/public/shared/i18n/i18n.go@52dc7b3a): here the names of
+// every such file in upstream's history, as the stored listing of
+// server/i18n holds them (a release ships a subset).
+var supportedLocales = map[string]bool{
+	"am": true, "ar": true, "ar_SA": true, "be": true, "bg": true, "br": true, "ca": true, "cs": true,
+	"da": true, "de": true, "el": true, "en": true, "en-AU": true, "en_AU": true, "en_stmn": true,
+	"es": true, "et": true, "eu": true, "fa": true, "fi": true, "fr": true, "gl": true, "gu": true,
+	"he": true, "hi": true, "hr": true, "hu": true, "id": true, "it": true, "ja": true, "ka": true,
+	"km": true, "ko": true, "lo": true, "lt": true, "mk": true, "ml": true, "mn": true, "nb-NO": true,
+	"ne": true, "nl": true, "pl": true, "pt": true, "pt-BR": true, "ro": true, "ru": true, "si": true,
+	"sl": true, "sq": true, "sr": true, "sv": true, "th": true, "tr": true, "uk": true, "vi": true,
+	"zh-CN": true, "zh-TW": true,
+}
 
 var validUsername = regexp.MustCompile(`^[a-z][a-z0-9.\-_]*$`)
 
