@@ -139,7 +139,11 @@ func (b *Backend) GetPreferencesForUser(_ context.Context, req *pluginpb.GetPref
 // UpdatePreferencesForUser saves preferences of a user, all or none, as
 // App.UpdatePreferences and SqlPreferenceStore.Save do: every preference
 // must be the user's, then each is normalized (PreUpdate) and validated
-// (IsValid) in turn. PreferencesHaveChanged runs after, with the saved
+// (IsValid) in turn. Then the Favorites sidebar categories follow the
+// favorite_channel preferences, as [Backend.updateSidebarByPreferences]
+// describes: a favorite channel that does not exist is
+// api.preference.update_preferences.update_sidebar.app_error (500), with
+// the preferences saved. PreferencesHaveChanged runs after, with the saved
 // preferences.
 func (b *Backend) UpdatePreferencesForUser(ctx context.Context, req *pluginpb.UpdatePreferencesForUserRequest) (*pluginpb.UpdatePreferencesForUserResponse, error) {
 	if err := checkOwnPreferences(req.GetUserId(), req.GetPreferences(), false); err != nil {
@@ -156,7 +160,11 @@ func (b *Backend) UpdatePreferencesForUser(ctx context.Context, req *pluginpb.Up
 	}
 	b.mu.Lock()
 	b.preferences.put(saved)
+	err := b.updateSidebarByPreferences(saved)
 	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	if len(saved) > 0 {
 		b.hooks.PreferencesHaveChanged(ctx, saved)
 	}
@@ -165,7 +173,9 @@ func (b *Backend) UpdatePreferencesForUser(ctx context.Context, req *pluginpb.Up
 
 // DeletePreferencesForUser deletes preferences of a user by category and
 // name; missing ones are skipped, and nothing is validated, as
-// SqlPreferenceStore.Delete does not.
+// SqlPreferenceStore.Delete does not. Then each favorite_channel
+// preference takes its channel out of the user's Favorites sidebar
+// categories ([Backend.deleteSidebarByPreferences]).
 func (b *Backend) DeletePreferencesForUser(_ context.Context, req *pluginpb.DeletePreferencesForUserRequest) (*pluginpb.DeletePreferencesForUserResponse, error) {
 	if err := checkOwnPreferences(req.GetUserId(), req.GetPreferences(), true); err != nil {
 		return nil, err
@@ -173,5 +183,6 @@ func (b *Backend) DeletePreferencesForUser(_ context.Context, req *pluginpb.Dele
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.preferences.remove(req.GetPreferences())
+	b.deleteSidebarByPreferences(req.GetPreferences())
 	return &pluginpb.DeletePreferencesForUserResponse{}, nil
 }

@@ -4,7 +4,9 @@ package memory
 // domain: each user's categories in each team.
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -60,6 +62,7 @@ func (b *Backend) sidebar(userID, teamID string) []*pluginpb.SidebarCategoryWith
 				DisplayName: kind.name, Sorting: kind.sorting, SortOrder: int64(i * sidebarSortStep), ChannelIds: []string{},
 			})
 		}
+		cats[0].ChannelIds = b.favoritesFromPreferences(userID, teamID)
 	}
 	// Drop channels the user left; file the others under channels or DMs,
 	// before the filed ones and by display name, as
@@ -300,4 +303,127 @@ func (b *Backend) UpdateChannelSidebarCategories(_ context.Context, req *pluginp
 	b.sidebar(req.GetUserId(), req.GetTeamId())
 	b.muteForUpdatedCategories(req.GetUserId(), updated, original)
 	return &pluginpb.UpdateChannelSidebarCategoriesResponse{Categories: cloneCategories(updated)}, nil
+}
+
+// preferenceCategoryFavoriteChannel is the preference category of a
+// user's favorite channels, named by channel id
+// (model.PreferenceCategoryFavoriteChannel).
+const preferenceCategoryFavoriteChannel = "favorite_channel"
+
+// favoritesFromPreferences returns the channels a new Favorites category
+// starts with, as the store's migrateFavoritesToSidebarT does when it
+// creates a user's categories in a team
+// (server/channels/store/sqlstore/channel_store_categories.go@b1683404):
+// the channels of the user's favorite_channel preferences whose value is
+// "true", that the user is a member of, in the team or in none, by display
+// name and then name. The caller holds the lock.
+func (b *Backend) favoritesFromPreferences(userID, teamID string) []string {
+	var chs []*pluginpb.Channel
+	for k, p := range b.preferences {
+		if k.userID != userID || k.category != preferenceCategoryFavoriteChannel || p.GetValue() != "true" {
+			continue
+		}
+		ch, ok := b.channels.byID[k.name]
+		if _, member := b.channels.member(k.name, userID); !ok || !member || ch.GetTeamId() != teamID && ch.GetTeamId() != "" {
+			continue
+		}
+		chs = append(chs, ch)
+	}
+	slices.SortFunc(chs, func(x, y *pluginpb.Channel) int {
+		return cmp.Or(strings.Compare(x.GetDisplayName(), y.GetDisplayName()), strings.Compare(x.GetName(), y.GetName()))
+	})
+	ids := make([]string, 0, len(chs))
+	for _, ch := range chs {
+		ids = append(ids, ch.GetId())
+	}
+	return ids
+}
+
+// favoritesCategory returns the Favorites category of cats, or nil.
+func favoritesCategory(cats []*pluginpb.SidebarCategoryWithChannels) *pluginpb.SidebarCategoryWithChannels {
+	i := slices.IndexFunc(cats, func(c *pluginpb.SidebarCategoryWithChannels) bool { return c.GetType() == categoryFavorites })
+	if i < 0 {
+		return nil
+	}
+	return cats[i]
+}
+
+// unfavorite takes channelID out of the user's Favorites categories in
+// every team, as the store's removeSidebarEntriesForPreferenceT does; the
+// next read files the channel under Channels or Direct Messages again.
+// The caller holds the lock.
+func unfavorite(sidebars map[membershipKey][]*pluginpb.SidebarCategoryWithChannels, userID, channelID string) {
+	for key, cats := range sidebars {
+		if key.container != userID {
+			continue
+		}
+		if fav := favoritesCategory(cats); fav != nil {
+			fav.ChannelIds = slices.DeleteFunc(fav.ChannelIds, func(id string) bool { return id == channelID })
+		}
+	}
+}
+
+// updateSidebarByPreferences keeps the Favorites categories in step with
+// saved preferences, as App.UpdatePreferences does through
+// SqlChannelStore.UpdateSidebarChannelsByPreferences
+// (server/channels/app/preference.go@0a29d834,
+// server/channels/store/sqlstore/channel_store_categories.go@b1683404), in
+// one transaction: each favorite_channel preference whose value is "false"
+// takes its channel out of the user's Favorites categories; any other value
+// needs the channel, archived or not (else the whole update of the sidebar
+// fails, and nothing of it is kept), and puts it first in the Favorites
+// category of its team (of every team for a direct or group channel) where
+// it is not yet. Unlike upstream, which leaves it in a custom category too,
+// the channel leaves its other categories: here a channel is in one
+// category. Categories not yet created start from the preferences (see
+// [Backend.favoritesFromPreferences]). The caller holds the lock.
+func (b *Backend) updateSidebarByPreferences(prefs []*pluginpb.Preference) error {
+	staged := make(map[membershipKey][]*pluginpb.SidebarCategoryWithChannels, len(b.sidebars))
+	for key, cats := range b.sidebars {
+		staged[key] = cloneCategories(cats)
+	}
+	for _, p := range prefs {
+		if p.GetCategory() != preferenceCategoryFavoriteChannel {
+			continue
+		}
+		if p.GetValue() == "false" {
+			unfavorite(staged, p.GetUserId(), p.GetName())
+			continue
+		}
+		ch, ok := b.channels.byID[p.GetName()]
+		if !ok {
+			return apperror.New("api.preference.update_preferences.update_sidebar.app_error",
+				"Unable to update the sidebar categories to match the preferences.",
+				"channel_id="+apperror.Truncate(p.GetName(), apperror.MaxShortBytes), http.StatusInternalServerError)
+		}
+		for key, cats := range staged {
+			if key.container != p.GetUserId() || ch.GetTeamId() != "" && key.user != ch.GetTeamId() {
+				continue
+			}
+			fav := favoritesCategory(cats)
+			if fav == nil || slices.Contains(fav.GetChannelIds(), ch.GetId()) {
+				continue
+			}
+			for _, c := range cats {
+				c.ChannelIds = slices.DeleteFunc(c.ChannelIds, func(id string) bool { return id == ch.GetId() })
+			}
+			fav.ChannelIds = slices.Insert(fav.ChannelIds, 0, ch.GetId())
+		}
+	}
+	maps.Copy(b.sidebars, staged)
+	return nil
+}
+
+// deleteSidebarByPreferences is
+// SqlChannelStore.DeleteSidebarChannelsByPreferences, which
+// App.DeletePreferences runs (channel_store_categories.go@b1683404): each
+// deleted favorite_channel preference, whatever its value, takes its
+// channel out of the user's Favorites categories. The caller holds the
+// lock.
+func (b *Backend) deleteSidebarByPreferences(prefs []*pluginpb.Preference) {
+	for _, p := range prefs {
+		if p.GetCategory() == preferenceCategoryFavoriteChannel {
+			unfavorite(b.sidebars, p.GetUserId(), p.GetName())
+		}
+	}
 }
