@@ -21,7 +21,7 @@ func TestSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := created.GetSession()
-	if !isValidID(s.GetId()) || s.GetToken() == "" || s.GetRoles() != "system_user" {
+	if !isValidID(s.GetId()) || s.GetToken() == "" || s.GetRoles() != u.GetRoles() {
 		t.Errorf("session = %v; want id, token and the user's roles", s)
 	}
 	if _, err := b.ExtendSessionExpiry(ctx, &pluginpb.ExtendSessionExpiryRequest{SessionId: s.GetId(), NewExpiry: 42}); err != nil {
