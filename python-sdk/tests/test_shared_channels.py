@@ -195,7 +195,13 @@ def test_receive_sync_msg(api: Any) -> None:
     post = api.get_post(post_id)
     assert post.message == "from afar" and post.remote_id == bridge.remote_id
     assert [r.emoji_name for r in api.get_reactions(post_id)] == ["smile"]
-    assert api.get_user(zoe.id).remote_id == bridge.remote_id
+    synced = api.get_user(zoe.id)
+    # upsertSyncUser munges the name with the remote's and joins the user
+    # to the team and the channel (sync_recv.go@ab89d76a).
+    assert synced.remote_id == bridge.remote_id and synced.username == "zoe:bridge"
+    assert synced.props["RemoteUsername"] == "zoe" and synced.email.endswith("@bridge")
+    assert api.get_channel_member(bridge.channel.id, zoe.id).user_id == zoe.id
+    assert api.get_team_member(bridge.room.team.id, zoe.id).user_id == zoe.id
 
     local = SyncMsg(
         channel_id=bridge.channel.id,
@@ -206,7 +212,7 @@ def test_receive_sync_msg(api: Any) -> None:
     assert list(api.receive_shared_channel_sync_msg(bridge.remote_id, local).user_errors) == [
         bridge.room.bob.id
     ]
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.NotFoundError):  # the remote is not invited there
         api.receive_shared_channel_sync_msg(
             bridge.remote_id, SyncMsg(channel_id=bridge.room.town.id)
         )
@@ -220,26 +226,37 @@ def test_receive_attachment_and_profile_image(api: Any, go_server: GoServer) -> 
     api.receive_shared_channel_sync_msg(
         bridge.remote_id, SyncMsg(channel_id=bridge.channel.id, users={zoe.id: zoe})
     )
-    file_info = FileInfo(id="f" * 26, name="notes.txt", creator_id=zoe.id)
     data = b"remote notes " * 1000
+    file_info = FileInfo(id="f" * 26, name="notes.txt", creator_id=zoe.id, size=len(data))
     info = api.receive_shared_channel_attachment_sync_msg(
         bridge.remote_id, bridge.channel.id, file_info, io.BytesIO(data)
     )
-    assert info.id == file_info.id and info.size == len(data) and info.remote_id == bridge.remote_id
+    # An upload session stores the file under a new id (upload.go@5c839440).
+    assert info.id != file_info.id and info.size == len(data) and info.remote_id == bridge.remote_id
     assert api.get_file(info.id) == data
     again = api.receive_shared_channel_attachment_sync_msg(
-        bridge.remote_id, bridge.channel.id, file_info, b"other data"
+        bridge.remote_id, bridge.channel.id, file_info, data
     )
-    assert again == info, "a file received before is kept"
-    [event] = go_server.events("shared_channel_attachment", at_least=1)
-    assert event["data"]["file_info"]["id"] == file_info.id
-    with pytest.raises(mp.ValidationError):
+    assert again.id not in (info.id, file_info.id), "each receipt is a new file"
+    [event, _] = go_server.events("shared_channel_attachment", at_least=2)
+    assert event["data"]["file_info"]["id"] == info.id
+    with pytest.raises(mp.ValidationError):  # creator_id_required
         api.receive_shared_channel_attachment_sync_msg(
-            bridge.remote_id, bridge.channel.id, FileInfo(id="bad", name="x"), b"x"
+            bridge.remote_id, bridge.channel.id, FileInfo(name="x", size=1), b"x"
         )
-    with pytest.raises(mp.ValidationError):
+    with pytest.raises(mp.ValidationError):  # a creator that is not the remote's
         api.receive_shared_channel_attachment_sync_msg(
-            bridge.remote_id, bridge.room.town.id, FileInfo(id="g" * 26, name="x"), b"x"
+            bridge.remote_id,
+            bridge.channel.id,
+            FileInfo(name="x", creator_id=bridge.room.alice.id, size=1),
+            b"x",
+        )
+    with pytest.raises(mp.NotFoundError):  # the remote is not invited there
+        api.receive_shared_channel_attachment_sync_msg(
+            bridge.remote_id,
+            bridge.room.town.id,
+            FileInfo(name="x", creator_id=zoe.id, size=1),
+            b"x",
         )
 
     api.receive_shared_channel_profile_image_sync_msg(bridge.remote_id, zoe.id, png(16, 16))
@@ -252,3 +269,18 @@ def test_receive_attachment_and_profile_image(api: Any, go_server: GoServer) -> 
         )
     with pytest.raises(mp.ValidationError):
         api.receive_shared_channel_profile_image_sync_msg(bridge.remote_id, zoe.id, b"not an image")
+
+    cfg = mp.ServerConfig(api.get_config())
+    cfg.data["FileSettings"]["MaxFileSize"] = 10
+    api.save_config(cfg.to_model())
+    with pytest.raises(mp.PluginAPIError) as too_large:
+        api.receive_shared_channel_profile_image_sync_msg(bridge.remote_id, zoe.id, png(16, 16))
+    assert too_large.value.error_id == "api.user.upload_profile_user.too_large.app_error"
+    with pytest.raises(mp.PluginAPIError) as too_large:
+        api.receive_shared_channel_attachment_sync_msg(
+            bridge.remote_id,
+            bridge.channel.id,
+            FileInfo(name="x", creator_id=zoe.id, size=11),
+            b"x",
+        )
+    assert too_large.value.error_id == "api.upload.create.upload_too_large.app_error"
