@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mattermost_plugin as mp
-from mattermost_plugin.models import Team, TeamMember, User
+from mattermost_plugin.models import Group, GroupSyncable, Team, TeamMember
 
 from conftest import new_user, png
 
@@ -73,14 +73,13 @@ def test_team_joins_follow_upstream(api: Any) -> None:
     # App.JoinUserToTeam and App.UpdateTeamMemberRoles
     # (server/channels/app/team.go@00e25d39).
     team = make_team(api, "core")
-    guest = api.create_user(
-        User(username="gus", email="gus@example.com", password="passw0rd!", roles="system_guest")
-    )
+    alice = api.create_user(new_user("alice"))
+    # App.CreateUser sets a new user's roles itself: the guest role comes after.
+    guest = api.update_user_roles(api.create_user(new_user("gus")).id, "system_guest")
     assert api.create_team_member(team.id, guest.id).scheme_guest
     town = api.get_channel_by_name(team.id, "town-square", False)
     with pytest.raises(mp.NotFoundError):
         api.get_channel_member(town.id, guest.id)
-    alice = api.create_user(new_user("alice"))
     api.create_team_member(team.id, alice.id)
     api.delete_team_member(team.id, alice.id, "")
     past = api.update_team_member_roles(team.id, alice.id, "team_user team_admin")
@@ -88,6 +87,27 @@ def test_team_joins_follow_upstream(api: Any) -> None:
     with pytest.raises(mp.NotFoundError) as missing:
         api.update_team_member_roles(UNKNOWN_ID, alice.id, "team_user")
     assert missing.value.error_id == "app.team.get_member.missing.app_error"
+
+
+def test_team_joins_make_admin_group_members_admins(api: Any) -> None:
+    # TeamService.JoinUserToTeam (server/channels/app/teams/teams.go@0985ce2c)
+    # asks SqlGroupStore.AdminRoleGroupsForSyncableMember
+    # (server/channels/store/sqlstore/group_store.go@02fd7885): a member of a
+    # group linked to the team with scheme_admin joins as a team admin; the
+    # default channels keep the email rule (App.JoinUserToTeam, team.go@00e25d39).
+    team = make_team(api, "core")
+    group = api.create_group(Group(name="admins", display_name="Admins", source="custom"))
+    alice = api.create_user(new_user("alice"))
+    bob = api.create_user(new_user("bob"))
+    api.upsert_group_member(group.id, alice.id)
+    api.upsert_group_syncable(
+        GroupSyncable(group_id=group.id, syncable_id=team.id, type="Team", scheme_admin=True)
+    )
+    member = api.create_team_member(team.id, alice.id)
+    assert member.scheme_admin and "team_admin" in member.roles
+    town = api.get_channel_by_name(team.id, "town-square", False)
+    assert not api.get_channel_member(town.id, alice.id).scheme_admin
+    assert not api.create_team_member(team.id, bob.id).scheme_admin
 
 
 def test_get_teams_and_search(api: Any) -> None:

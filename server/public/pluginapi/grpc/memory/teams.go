@@ -324,7 +324,10 @@ type joinTeam struct {
 // refused by the store's count of the same members
 // (team_store.go@009fc71d:SqlTeamStore.SaveMultipleMembers:
 // app.team.join_user_to_team.save_member.max_accounts.app_error). The new
-// membership is a team admin when the team's email is the user's.
+// membership is a team admin when the user, not a guest, is in a group
+// whose link to the team makes its members admins
+// (teams/utils.go@86b60aad:TeamService.userIsInAdminRoleGroup), or when the
+// team's email is the user's, guest or not.
 func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
 	t, err := b.team(teamID)
 	if err != nil {
@@ -341,10 +344,13 @@ func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
 			http.StatusBadRequest)
 	}
 	guest := isGuest(u)
+	// App.JoinUserToTeam makes the user an admin of the default channels
+	// by the email rule alone; the admin groups count for the team only.
 	admin := t.GetEmail() == u.GetEmail()
 	m := &pluginpb.TeamMember{
 		TeamId: teamID, UserId: userID, CreateAt: b.nowMillis(),
-		SchemeGuest: guest, SchemeUser: !guest, SchemeAdmin: admin,
+		SchemeGuest: guest, SchemeUser: !guest,
+		SchemeAdmin: admin || (!guest && b.inAdminRoleGroup(userID, teamID)),
 	}
 	old, had := b.teams.member(teamID, userID)
 	if had && old.GetDeleteAt() == 0 {
@@ -363,6 +369,25 @@ func (b *Backend) prepareJoin(teamID, userID string) (joinTeam, error) {
 			http.StatusBadRequest)
 	}
 	return joinTeam{member: m, admin: admin, guest: guest}, nil
+}
+
+// inAdminRoleGroup reports whether the user is a current member of a group
+// with a live link to the team that makes its members admins, as
+// group_store.go@02fd7885:SqlGroupStore.AdminRoleGroupsForSyncableMember
+// selects them: the group member's and the link's delete_at are 0 and the
+// link's scheme_admin is set; neither the group's own deletion nor the
+// user's is looked at. The caller holds the lock.
+func (b *Backend) inAdminRoleGroup(userID, teamID string) bool {
+	for k, m := range b.groups.members {
+		if k.user != userID || m.GetDeleteAt() != 0 {
+			continue
+		}
+		s, ok := b.groups.syncables[syncableKey{k.container, teamID, syncableTeam}]
+		if ok && s.GetDeleteAt() == 0 && s.GetSchemeAdmin() {
+			return true
+		}
+	}
+	return false
 }
 
 // activeTeamMembers counts the current members of a team whose accounts

@@ -157,7 +157,7 @@ func TestTeamJoinsFollowTheAppLayer(t *testing.T) {
 	t.Run("a guest joins no default channel", func(t *testing.T) {
 		b, _ := newTestBackend(t)
 		team := createTeam(t, b, newTeam("core"))
-		guest := create(t, b, &pluginpb.User{Username: "gus", Email: "gus@example.com", Password: "passw0rd!", Roles: "system_guest"})
+		guest := createGuest(t, b, "gus")
 		m := join(t, b, team.GetId(), guest.GetId())
 		if !m.GetSchemeGuest() || m.GetSchemeUser() {
 			t.Errorf("member = %v; want a scheme guest", m)
@@ -202,6 +202,134 @@ func TestTeamJoinsFollowTheAppLayer(t *testing.T) {
 			t.Errorf("rejoined = %v; want a plain member made now", m)
 		}
 	})
+}
+
+// TestTeamJoinAdminGroups checks who joins a team as its admin through a
+// group, as server/channels/app/teams/teams.go@0985ce2c:TeamService.JoinUserToTeam
+// asks teams/utils.go@86b60aad:TeamService.userIsInAdminRoleGroup, which
+// reads server/channels/store/sqlstore/group_store.go@02fd7885:SqlGroupStore.AdminRoleGroupsForSyncableMember:
+// a user who is not a guest is an admin when a current membership of a
+// group meets a live team link with scheme_admin. The default channels
+// keep the email rule of App.JoinUserToTeam (team.go@00e25d39).
+func TestTeamJoinAdminGroups(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// arrange links the group to the team (or not) and returns the
+		// user who joins.
+		arrange func(t *testing.T, b *Backend, team, other *pluginpb.Team, g *pluginpb.Group) *pluginpb.User
+		admin   bool
+	}{
+		{"a member of an admin group", func(t *testing.T, b *Backend, team, _ *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := create(t, b, newUser("alice"))
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), team.GetId(), true)
+			return u
+		}, true},
+		{"a link without scheme_admin", func(t *testing.T, b *Backend, team, _ *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := create(t, b, newUser("alice"))
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), team.GetId(), false)
+			return u
+		}, false},
+		{"an admin link to another team", func(t *testing.T, b *Backend, _, other *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := create(t, b, newUser("alice"))
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), other.GetId(), true)
+			return u
+		}, false},
+		{"a past member of the group", func(t *testing.T, b *Backend, team, _ *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := create(t, b, newUser("alice"))
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), team.GetId(), true)
+			if _, err := b.DeleteGroupMember(ctx, &pluginpb.DeleteGroupMemberRequest{GroupId: g.GetId(), UserId: u.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}, false},
+		{"a deleted link", func(t *testing.T, b *Backend, team, _ *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := create(t, b, newUser("alice"))
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), team.GetId(), true)
+			if _, err := b.DeleteGroupSyncable(ctx, &pluginpb.DeleteGroupSyncableRequest{
+				GroupId: g.GetId(), SyncableId: team.GetId(), SyncableType: syncableTeam,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}, false},
+		{"a guest in an admin group", func(t *testing.T, b *Backend, team, _ *pluginpb.Team, g *pluginpb.Group) *pluginpb.User {
+			u := createGuest(t, b, "gus")
+			addToGroup(t, b, g.GetId(), u.GetId())
+			adminLink(t, b, g.GetId(), team.GetId(), true)
+			return u
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBackend(t)
+			team := createTeam(t, b, newTeam("core"))
+			other := createTeam(t, b, newTeam("other"))
+			g := createGroup(t, b, customGroup("admins"))
+			u := tt.arrange(t, b, team, other, g)
+			m := join(t, b, team.GetId(), u.GetId())
+			if m.GetSchemeAdmin() != tt.admin {
+				t.Errorf("scheme_admin = %v; want %v", m.GetSchemeAdmin(), tt.admin)
+			}
+			if tt.admin && !strings.Contains(m.GetRoles(), "team_admin") {
+				t.Errorf("roles = %q; want team_admin", m.GetRoles())
+			}
+			town, err := b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetId(), Name: townSquare})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm, err := b.GetChannelMember(ctx, &pluginpb.GetChannelMemberRequest{ChannelId: town.GetChannel().GetId(), UserId: u.GetId()})
+			if err == nil && cm.GetChannelMember().GetSchemeAdmin() {
+				t.Errorf("town square member = %v; want no channel admin (the email rule only)", cm.GetChannelMember())
+			}
+		})
+	}
+
+	t.Run("a rejoin asks the groups again", func(t *testing.T) {
+		b, _ := newTestBackend(t)
+		team := createTeam(t, b, newTeam("core"))
+		g := createGroup(t, b, customGroup("admins"))
+		u := create(t, b, newUser("alice"))
+		join(t, b, team.GetId(), u.GetId())
+		if _, err := b.DeleteTeamMember(ctx, &pluginpb.DeleteTeamMemberRequest{TeamId: team.GetId(), UserId: u.GetId()}); err != nil {
+			t.Fatal(err)
+		}
+		addToGroup(t, b, g.GetId(), u.GetId())
+		adminLink(t, b, g.GetId(), team.GetId(), true)
+		if m := join(t, b, team.GetId(), u.GetId()); !m.GetSchemeAdmin() {
+			t.Errorf("rejoined = %v; want a team admin", m)
+		}
+	})
+}
+
+// createGuest creates a user and makes it a guest: App.CreateUser sets
+// the roles of a new user itself, so the guest role comes after. The
+// first user may be made the system admin, who cannot lose the role, so
+// another user is made first.
+func createGuest(t *testing.T, b *Backend, name string) *pluginpb.User {
+	t.Helper()
+	create(t, b, newUser(name+"-admin"))
+	u := create(t, b, newUser(name))
+	resp, err := b.UpdateUserRoles(context.Background(), &pluginpb.UpdateUserRolesRequest{UserId: u.GetId(), NewRoles: "system_guest"})
+	if err != nil {
+		t.Fatalf("UpdateUserRoles(system_guest) = %v", err)
+	}
+	return resp.GetUser()
+}
+
+// adminLink links a group to a team, with or without scheme_admin.
+func adminLink(t *testing.T, b *Backend, groupID, teamID string, admin bool) {
+	t.Helper()
+	if _, err := b.UpsertGroupSyncable(context.Background(), &pluginpb.UpsertGroupSyncableRequest{GroupSyncable: &pluginpb.GroupSyncable{
+		GroupId: groupID, SyncableId: teamID, Type: syncableTeam, SchemeAdmin: admin,
+	}}); err != nil {
+		t.Fatalf("UpsertGroupSyncable = %v", err)
+	}
 }
 
 // TestUpdateTeamMemberRolesFollowsTheAppLayer checks the lookups of
