@@ -21,7 +21,9 @@ UNKNOWN_ID = "a" * 26
 
 
 def run(api: Any, room: Any, text: str) -> Any:
-    args = CommandArgs(user_id=room.alice.id, channel_id=room.town.id, command=text)
+    args = CommandArgs(
+        user_id=room.alice.id, channel_id=room.town.id, team_id=room.team.id, command=text
+    )
     return api.execute_slash_command(args)
 
 
@@ -54,6 +56,27 @@ def test_execute_slash_command_failures(api: Any) -> None:
         api.execute_slash_command(
             CommandArgs(user_id=UNKNOWN_ID, channel_id=room.town.id, command="/echo x")
         )
+
+
+def test_execute_slash_command_leaves_the_team_as_given(api: Any) -> None:
+    # App.ExecuteCommand (command.go@86b60aad) does not fill in an empty
+    # team id: App.tryExecuteCustomCommand looks it up for anything but a
+    # plugin command, before the user and the channel.
+    room = make_room(api)
+    no_team = CommandArgs(user_id=room.alice.id, channel_id=room.town.id, command="/echo x")
+    with pytest.raises(mp.NotFoundError) as team:
+        api.execute_slash_command(no_team)
+    assert team.value.error_id == "app.team.get.find.app_error"
+    nowhere = CommandArgs(
+        user_id=room.alice.id, channel_id=UNKNOWN_ID, team_id=room.team.id, command="/echo x"
+    )
+    with pytest.raises(mp.NotFoundError) as channel:
+        api.execute_slash_command(nowhere)
+    assert channel.value.error_id == "app.channel.get.existing.app_error"
+    # A plugin command needs neither (plugin_commands.go@030e24f3).
+    api.register_command(Command(trigger="deploy"))
+    anywhere = CommandArgs(user_id=room.alice.id, channel_id=UNKNOWN_ID, command="/deploy")
+    assert api.execute_slash_command(anywhere).text == ""
 
 
 def test_plugin_commands(api: Any) -> None:

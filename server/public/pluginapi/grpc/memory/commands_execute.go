@@ -29,12 +29,16 @@ const maxTriggerInError = 512
 // PluginAPI.ExecuteSlashCommand and App.ExecuteCommand do
 // (server/channels/app/command.go@86b60aad:App.ExecuteCommand): the user
 // is looked up; the trigger is the text up to its first white space, in
-// lower case, and must start with "/"; then the plugin command
-// registered first for the team (or every team) runs, else, unless
-// ServiceSettings.EnableCommands is off (which fails every command but a
-// plugin's, 501), a custom command of the team, else a built-in one. The
-// answer is posted to the channel ("in_channel") or shown to the user
-// alone (the event log's "ephemeral_post"), and returned.
+// lower case, and must start with "/"; a trigger id is made. Then the
+// plugin command registered first for the args' team (or every team)
+// runs, with neither the team nor the channel looked up
+// (plugin_commands.go@030e24f3:App.tryExecutePluginCommand); a plugin
+// answering no response and no error falls through to the rest. The rest
+// is App.tryExecuteCustomCommand's: ServiceSettings.EnableCommands off
+// fails with 501; the args' team, as given (an empty one is not filled
+// in), the user and the channel are looked up, in that order; a custom
+// command of the team matches, else a built-in one, else the trigger is
+// not found. The answer is delivered by deliverResponse, and returned.
 func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.ExecuteSlashCommandRequest) (*pluginpb.ExecuteSlashCommandResponse, error) {
 	in := req.GetCommandArgs()
 	if in == nil {
@@ -60,20 +64,53 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 	trigger = trigger[1:]
 
 	b.mu.Lock()
-	c, err := b.channel(args.GetChannelId())
-	var plugin pluginRegistration
-	var hasPlugin, commandsOn bool
-	var custom *pluginpb.Command
-	if err == nil {
-		if args.GetTeamId() == "" {
-			args.TeamId = c.GetTeamId()
+	args.TriggerId = newID()
+	args.SiteUrl = b.configString("ServiceSettings", "SiteURL")
+	b.commands.triggers[args.GetTriggerId()] = b.now()
+	plugin, hasPlugin := b.pluginCommand(args.GetTeamId(), trigger)
+	b.mu.Unlock()
+
+	var resp *pluginpb.CommandResponse
+	if hasPlugin {
+		resp, err = b.hooks.ExecuteCommand(ctx, plugin.pluginID, proto.Clone(args).(*pluginpb.CommandArgs))
+		if err != nil {
+			return nil, err
 		}
-		args.TriggerId = newID()
-		args.SiteUrl = b.configString("ServiceSettings", "SiteURL")
-		b.commands.triggers[args.GetTriggerId()] = b.now()
-		plugin, hasPlugin = b.pluginCommand(args.GetTeamId(), trigger)
-		on, set := section(b.config, "ServiceSettings")["EnableCommands"].(bool)
-		commandsOn = on || !set
+	}
+	if resp == nil {
+		if resp, err = b.runNonPluginCommand(ctx, trigger, message, args); err != nil {
+			return nil, err
+		}
+	}
+	if resp.GetTriggerId() == "" {
+		resp.TriggerId = args.GetTriggerId()
+	}
+	if err := b.deliverResponse(ctx, resp, args, trigger); err != nil {
+		return nil, err
+	}
+	return &pluginpb.ExecuteSlashCommandResponse{Response: resp}, nil
+}
+
+// runNonPluginCommand runs what App.ExecuteCommand runs when no plugin
+// answered: App.tryExecuteCustomCommand's checks and lookups
+// (command.go@86b60aad), then a built-in command, else the trigger is not
+// found.
+func (b *Backend) runNonPluginCommand(ctx context.Context, trigger, message string, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
+	b.mu.Lock()
+	on, set := section(b.config, "ServiceSettings")["EnableCommands"].(bool)
+	if set && !on {
+		b.mu.Unlock()
+		return nil, apperror.New("api.command.disabled.app_error", "Commands have been disabled by the system admin.", "", http.StatusNotImplemented)
+	}
+	var custom *pluginpb.Command
+	_, err := b.team(args.GetTeamId())
+	if err == nil {
+		_, err = b.user(args.GetUserId())
+	}
+	if err == nil {
+		_, err = b.channel(args.GetChannelId())
+	}
+	if err == nil {
 		for _, cmd := range b.customOf(args.GetTeamId()) {
 			if cmd.GetTrigger() == trigger {
 				custom = cmd
@@ -81,60 +118,72 @@ func (b *Backend) ExecuteSlashCommand(ctx context.Context, req *pluginpb.Execute
 		}
 	}
 	b.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-
-	var resp *pluginpb.CommandResponse
 	switch {
-	case hasPlugin:
-		resp, err = b.hooks.ExecuteCommand(ctx, plugin.pluginID, proto.Clone(args).(*pluginpb.CommandArgs))
-		if err == nil && resp == nil {
-			resp = &pluginpb.CommandResponse{}
-		}
-	case !commandsOn:
-		err = apperror.New("api.command.disabled.app_error", "Commands have been disabled by the system admin.", "", http.StatusNotImplemented)
+	case err != nil:
+		return nil, err
 	case custom != nil:
-		err = apperror.New("app.command.execute_command.url_not_called",
+		return nil, apperror.New("app.command.execute_command.url_not_called",
 			"The reference backend does not call the URLs of custom commands.", "trigger="+trigger, http.StatusNotImplemented)
 	case isBuiltIn(trigger):
-		resp, err = b.runBuiltIn(ctx, trigger, strings.TrimSpace(message), args)
-	default:
-		if len(trigger) > maxTriggerInError {
-			trigger = trigger[:maxTriggerInError] + "..."
-		}
-		err = apperror.New("api.command.execute_command.not_found.app_error",
-			"Command with a trigger of '/"+apperror.Truncate(trigger, apperror.MaxShortBytes)+"' not found.", "", http.StatusNotFound)
+		return b.runBuiltIn(ctx, trigger, strings.TrimSpace(message), args)
 	}
-	if err != nil {
-		return nil, err
+	if len(trigger) > maxTriggerInError {
+		trigger = trigger[:maxTriggerInError] + "..."
 	}
-	if resp.GetTriggerId() == "" {
-		resp.TriggerId = args.GetTriggerId()
-	}
-	if err := b.deliverResponse(ctx, resp, args); err != nil {
-		return nil, err
-	}
-	return &pluginpb.ExecuteSlashCommandResponse{Response: resp}, nil
+	return nil, apperror.New("api.command.execute_command.not_found.app_error",
+		"Command with a trigger of '/"+apperror.Truncate(trigger, apperror.MaxShortBytes)+"' not found.", "", http.StatusNotFound)
 }
 
-// deliverResponse posts an in-channel answer and its extra answers, or
-// shows an ephemeral one to the user alone.
-func (b *Backend) deliverResponse(ctx context.Context, resp *pluginpb.CommandResponse, args *pluginpb.CommandArgs) error {
+// deliverResponse delivers an answer and its extra answers, as
+// App.HandleCommandResponse and HandleCommandResponsePost do
+// (command.go@86b60aad): an answer naming another channel needs the user
+// to be a member of it (api.command.command_post.forbidden.app_error); an
+// in-channel answer is posted, any other with text or attachments is
+// shown to the user alone (the event log's "ephemeral_post") when its
+// type is empty or ephemeral; a system post type fails the answer
+// (App.CreateCommandPost). Every
+// answer is tried; if any failed, the call fails with
+// api.command.execute_command.create_post_failed.app_error (500).
+func (b *Backend) deliverResponse(ctx context.Context, resp *pluginpb.CommandResponse, args *pluginpb.CommandArgs, trigger string) error {
+	failed := false
 	for _, r := range append([]*pluginpb.CommandResponse{resp}, resp.GetExtraResponses()...) {
-		if r.GetText() == "" && len(r.GetAttachments()) == 0 {
+		channelID := args.GetChannelId()
+		if r.GetChannelId() != "" {
+			b.mu.Lock()
+			_, member := b.channels.member(r.GetChannelId(), args.GetUserId())
+			b.mu.Unlock()
+			if !member {
+				failed = true
+				continue
+			}
+			channelID = r.GetChannelId()
+		}
+		if strings.HasPrefix(r.GetType(), "system_") {
+			// App.CreateCommandPost refuses model.PostSystemMessagePrefix
+			// (api.context.invalid_param.app_error).
+			failed = true
 			continue
 		}
-		channelID := cmpOr(r.GetChannelId(), args.GetChannelId())
 		post := &pluginpb.Post{ChannelId: channelID, UserId: args.GetUserId(), Message: r.GetText(),
 			Type: r.GetType(), RootId: args.GetRootId(), Props: r.GetProps()}
-		if r.GetResponseType() != responseInChannel {
-			b.record(ctx, "ephemeral_post", &pluginpb.SendEphemeralPostRequest{UserId: args.GetUserId(), Post: post})
+		switch r.GetResponseType() {
+		case responseInChannel:
+			if _, err := b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: post}); err != nil {
+				failed = true
+			}
+			continue
+		case "", responseEphemeral:
+		default:
 			continue
 		}
-		if _, err := b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: post}); err != nil {
-			return err
+		if r.GetText() != "" || len(r.GetAttachments()) > 0 {
+			b.record(ctx, "ephemeral_post", &pluginpb.SendEphemeralPostRequest{UserId: args.GetUserId(), Post: post})
 		}
+	}
+	if failed {
+		return apperror.New("api.command.execute_command.create_post_failed.app_error",
+			"Command '/"+apperror.Truncate(trigger, apperror.MaxShortBytes)+"' failed to post response.", "",
+			http.StatusInternalServerError)
 	}
 	return nil
 }

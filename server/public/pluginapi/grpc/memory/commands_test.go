@@ -27,7 +27,7 @@ func TestSlashCommands(t *testing.T) {
 	town, _ := b.GetChannelByName(ctx, &pluginpb.GetChannelByNameRequest{TeamId: team.GetId(), Name: townSquare})
 	run := func(text string) (*pluginpb.CommandResponse, error) {
 		resp, err := b.ExecuteSlashCommand(ctx, &pluginpb.ExecuteSlashCommandRequest{CommandArgs: &pluginpb.CommandArgs{
-			UserId: u.GetId(), ChannelId: town.GetChannel().GetId(), Command: text}})
+			UserId: u.GetId(), ChannelId: town.GetChannel().GetId(), TeamId: team.GetId(), Command: text}})
 		return resp.GetResponse(), err
 	}
 	if _, err := b.RegisterCommand(ctx, &pluginpb.RegisterCommandRequest{Command: &pluginpb.Command{Trigger: "Deploy"}}); err != nil {
