@@ -70,7 +70,9 @@ def test_publish_websocket_event(api: Any, go_server: GoServer) -> None:
 
 def test_open_interactive_dialog(api: Any, go_server: GoServer) -> None:
     room = make_room(api)
-    args = CommandArgs(user_id=room.alice.id, channel_id=room.town.id, command="/echo hi")
+    args = CommandArgs(
+        user_id=room.alice.id, channel_id=room.town.id, team_id=room.team.id, command="/echo hi"
+    )
     trigger = api.execute_slash_command(args).trigger_id
     dialog = OpenDialogRequest(
         trigger_id=trigger, url="http://localhost/submit", dialog=Dialog(title="Deploy")

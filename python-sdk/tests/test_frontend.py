@@ -39,7 +39,9 @@ def test_a_toast_needs_a_user_id_and_a_message(api: Any, go_server: GoServer) ->
 
 def test_a_dialog_is_opened_whatever_it_holds(api: Any, go_server: GoServer) -> None:
     room = make_room(api)
-    args = CommandArgs(user_id=room.alice.id, channel_id=room.town.id, command="/echo hi")
+    args = CommandArgs(
+        user_id=room.alice.id, channel_id=room.town.id, team_id=room.team.id, command="/echo hi"
+    )
     trigger = api.execute_slash_command(args).trigger_id
     # No URL and no title: upstream logs the invalid dialog and opens it.
     api.open_interactive_dialog(OpenDialogRequest(trigger_id=trigger))
