@@ -168,15 +168,62 @@ def test_custom_status(api: Any) -> None:
     alice = api.create_user(new_user("alice"))
     api.update_user_custom_status(alice.id, CustomStatus(text="In a meeting", duration="one_hour"))
     stored = json.loads(api.get_user(alice.id).props["customStatus"])
-    assert stored["text"] == "In a meeting" and stored["emoji"] == "speech_balloon"
-    with pytest.raises(mp.ValidationError):
-        api.update_user_custom_status(alice.id, CustomStatus(text="x" * 101))
-    with pytest.raises(mp.ValidationError):
-        api.update_user_custom_status(alice.id, CustomStatus(duration="date_and_time"))
+    # App.SetCustomStatus (status.go@894b4f90) defaults nothing: the default
+    # emoji, the text limit and the durations are the REST handler's.
+    assert stored == {
+        "emoji": "",
+        "text": "In a meeting",
+        "duration": "one_hour",
+        "expires_at": "0001-01-01T00:00:00Z",
+    }
+    api.update_user_custom_status(alice.id, CustomStatus(text="x" * 101, duration="date_and_time"))
+    with pytest.raises(mp.ValidationError) as empty:
+        api.update_user_custom_status(alice.id, CustomStatus(duration="one_hour"))
+    assert empty.value.error_id == "api.custom_status.set_custom_statuses.update.app_error"
+    # App.addRecentCustomStatus keeps the latest first.
+    recent = api.get_preference_for_user(alice.id, "custom_status", "recent_custom_statuses")
+    assert [s["text"] for s in json.loads(recent.value)] == ["x" * 101, "In a meeting"]
     api.remove_user_custom_status(alice.id)
     assert "customStatus" not in api.get_user(alice.id).props
     with pytest.raises(mp.NotFoundError):
         api.remove_user_custom_status(UNKNOWN_ID)
+
+
+def test_create_and_update_follow_the_app_layer(api: Any) -> None:
+    # UserService.CreateUser (users/users.go@04165fd3) sets the roles: the
+    # first user who is not a bot is the system admin; a locale with no
+    # translation becomes the default client locale.
+    first = api.create_user(
+        User(username="ada", email="ada@example.com", password="passw0rd!", roles="system_guest")
+    )
+    assert first.roles == "system_admin system_user"
+    bob = api.create_user(
+        User(
+            username="bob",
+            email="bob@example.com",
+            password="passw0rd!",
+            roles="system_admin",
+            locale="xx",
+        )
+    )
+    assert (bob.roles, bob.locale) == ("system_user", "en")
+    # SqlUserStore.Update (user_store.go@c3394c53): an OAuth user keeps the
+    # email, an LDAP user may not change it, a rename leaves the mention keys.
+    api.update_user_auth(bob.id, UserAuth(auth_service="gitlab", auth_data="bob"))
+    bob = api.get_user(bob.id)
+    bob.email, bob.nickname = "bobby@example.com", "B"
+    bob = api.update_user(bob)
+    assert (bob.email, bob.nickname) == ("bob@example.com", "B")
+    api.update_user_auth(bob.id, UserAuth(auth_service="ldap", auth_data="bob"))
+    bob = api.get_user(bob.id)
+    bob.username = "robert"
+    with pytest.raises(mp.ValidationError) as ldap:
+        api.update_user(bob)
+    assert ldap.value.error_id == "app.user.update.find.app_error"
+    first.notify_props["mention_keys"] = "ada,@ada,Lovelace"
+    first = api.update_user(first)
+    first.username = "countess"
+    assert api.update_user(first).notify_props["mention_keys"] == ",lovelace"
 
 
 def test_ldap_is_off(api: Any) -> None:
