@@ -140,7 +140,9 @@ def test_users(api: Any) -> None:
     alice = api.create_user(new_user("alice"))
     bob = api.create_user(new_user("bob"))
     assert len(alice.id) == 26 and alice.id != bob.id
-    assert alice.password == "" and alice.create_at > 0 and alice.roles == "system_user"
+    # UserService.CreateUser makes the first user the system admin.
+    assert alice.password == "" and alice.create_at > 0
+    assert (alice.roles, bob.roles) == ("system_admin system_user", "system_user")
 
     assert api.get_user(alice.id) == alice
     assert api.get_user_by_email("ALICE@example.com").id == alice.id
@@ -153,7 +155,7 @@ def test_users(api: Any) -> None:
     alice.nickname = "Al"
     alice.roles = "system_admin"  # not changed by UpdateUser
     updated = api.update_user(alice)
-    assert updated.nickname == "Al" and updated.roles == "system_user"
+    assert updated.nickname == "Al" and updated.roles == "system_admin system_user"
     assert updated.update_at >= alice.update_at
 
     api.delete_user(bob.id)
@@ -200,7 +202,7 @@ def test_not_found_carries_the_app_error(api: Any) -> None:
 
 
 def test_preferences(api: Any) -> None:
-    from mattermost_plugin.models import Preference
+    from mattermost_plugin.models import Channel, Preference, Team
 
     alice = api.create_user(new_user("prefs")).id
     saved = [
@@ -237,6 +239,29 @@ def test_preferences(api: Any) -> None:
     with pytest.raises(mp.ValidationError) as missing:
         api.get_preference_for_user(alice, "theme", "")
     assert missing.value.error_id == "app.preference.get.app_error"
+    # App.UpdatePreferences and DeletePreferences (preference.go@0a29d834)
+    # keep the Favorites sidebar category in step with favorite_channel.
+    team = api.create_team(Team(name="prefs", display_name="Prefs", type="O"))
+    api.create_team_member(team.id, alice)
+    channel = api.create_channel(
+        Channel(team_id=team.id, name="plans", display_name="Plans", type="O")
+    )
+    api.add_channel_member(channel.id, alice)
+    favorite = Preference(user_id=alice, category="favorite_channel", name=channel.id, value="true")
+
+    def favorites() -> list[str]:
+        categories = api.get_channel_sidebar_categories(alice, team.id).categories
+        return next(c.channel_ids for c in categories if c.type == "favorites")
+
+    api.update_preferences_for_user(alice, [favorite])
+    assert favorites() == [channel.id]
+    api.delete_preferences_for_user(alice, [favorite])
+    assert favorites() == []
+    with pytest.raises(mp.InternalError) as sidebar:
+        api.update_preferences_for_user(
+            alice, [Preference(user_id=alice, category="favorite_channel", name="x" * 26)]
+        )
+    assert sidebar.value.error_id == "api.preference.update_preferences.update_sidebar.app_error"
 
 
 def test_logging_reaches_the_server_log(go_server: GoServer, api: Any) -> None:
