@@ -90,7 +90,10 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 			"DriverName": "postgres", "DataSource": "postgres://mmuser:mostest@localhost/mattermost", "AtRestEncryptKey": newID(),
 			"DataSourceReplicas": []any{}, "DataSourceSearchReplicas": []any{},
 		},
-		"FileSettings": map[string]any{"DriverName": "local", "Directory": "./data/", "MaxFileSize": 104857600, "PublicLinkSalt": newID(), "AmazonS3SecretAccessKey": ""},
+		"FileSettings": map[string]any{
+			"DriverName": "local", "Directory": "./data/", "MaxFileSize": 104857600, "PublicLinkSalt": newID(),
+			"AmazonS3SecretAccessKey": "", "EnableFileAttachments": true,
+		},
 		"EmailSettings": map[string]any{
 			"SendEmailNotifications": true, "FeedbackEmail": "", "SMTPServer": "localhost", "SMTPPort": "10025",
 			"SMTPUsername": "", "SMTPPassword": "",
