@@ -205,12 +205,23 @@ def test_preferences(api: Any) -> None:
     from mattermost_plugin.models import Channel, Preference, Team
 
     alice = api.create_user(new_user("prefs")).id
+    # App.createUserOrGuest (user.go@83b7daaf) saves three preferences.
+    defaults = api.get_preferences_for_user(alice)
+    assert [(p.category, p.name) for p in defaults] == [
+        ("recommended_next_steps", "hide"),
+        ("system_notice", "GMasDM"),
+        ("tutorial_step", alice),
+    ]
+
+    def mine() -> list[Preference]:
+        return [p for p in api.get_preferences_for_user(alice) if p not in defaults]
+
     saved = [
         Preference(user_id=alice, category="display_settings", name="use_military_time", value="1"),
         Preference(user_id=alice, category="theme", value='{"sidebarBg":"#145dbf"}'),
     ]
     api.update_preferences_for_user(alice, saved)
-    assert api.get_preferences_for_user(alice) == saved
+    assert mine() == saved
     got = api.get_preference_for_user(alice, "display_settings", "use_military_time")
     assert got.value == "1"
     with pytest.raises(mp.PermissionDeniedError) as denied:
@@ -230,7 +241,7 @@ def test_preferences(api: Any) -> None:
         )
     assert invalid.value.error_id == "model.preference.is_valid.limit_visible_dms_gms.app_error"
     api.delete_preferences_for_user(alice, saved[1:])
-    assert api.get_preferences_for_user(alice) == saved[:1]
+    assert mine() == saved[:1]
     with pytest.raises(mp.PermissionDeniedError):
         api.delete_preferences_for_user(alice, [Preference(user_id="x" * 26, category="c")])
     # App.GetPreferencesForUser checks no id: the store has no rows for it.

@@ -62,7 +62,8 @@ func (b *Backend) CreateUser(ctx context.Context, req *pluginpb.CreateUserReques
 // LocalizationSettings.DefaultClientLocale; then the password of a user
 // with no auth service; then SqlUserStore.Save: a set id
 // (app.user.save.existing.app_error, 400), PreSave's defaults,
-// User.IsValid, and the unique username and email.
+// User.IsValid, and the unique username and email. App.createUserOrGuest
+// then saves the new user's first preferences ([newUserPreferences]).
 func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
@@ -115,7 +116,21 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 		return nil, err
 	}
 	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256([]byte(password))})
+	b.preferences.put(newUserPreferences(u.GetId()))
 	return &pluginpb.CreateUserResponse{User: sanitized(u)}, nil
+}
+
+// newUserPreferences are the preferences App.createUserOrGuest saves for
+// a new user (server/channels/app/user.go@83b7daaf), with the categories
+// and names of server/public/model/preference.go@7dabd8f9: the
+// recommended next steps not hidden, the tutorial at step 0 (named by the
+// user's id) and the "GMasDM" system notice.
+func newUserPreferences(userID string) []*pluginpb.Preference {
+	return []*pluginpb.Preference{
+		{UserId: userID, Category: "recommended_next_steps", Name: "hide", Value: "false"},
+		{UserId: userID, Category: "tutorial_step", Name: userID, Value: "0"},
+		{UserId: userID, Category: "system_notice", Name: "GMasDM", Value: "true"},
+	}
 }
 
 // hasUsersBesidesBots reports whether a user that is not a bot exists, as

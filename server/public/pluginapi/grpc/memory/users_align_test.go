@@ -30,6 +30,11 @@ func TestCreateUserFollowsUserService(t *testing.T) {
 			if first.GetRoles() != "system_admin system_user" || second.GetRoles() != "system_user" {
 				t.Errorf("roles = %q, %q; want system_admin system_user, system_user", first.GetRoles(), second.GetRoles())
 			}
+			// App.createUserOrGuest saves three preferences.
+			prefs, err := b.GetPreferencesForUser(ctx, &pluginpb.GetPreferencesForUserRequest{UserId: first.GetId()})
+			if err != nil || len(prefs.GetPreferences()) != 3 || prefs.GetPreferences()[2].GetName() != first.GetId() {
+				t.Errorf("preferences = %v, %v; want recommended_next_steps, system_notice, tutorial_step", prefs, err)
+			}
 		}},
 		{"bots do not count as users, and a bot is never the first", func(t *testing.T, b *Backend) {
 			if _, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}}); err != nil {
