@@ -25,7 +25,7 @@ PLUGIN_ID = "com.example.hello-python"
 def world(api: Any) -> tuple[User, Channel]:  # noqa: ANN401 - a Client
     """A user in a team's channel, to post as."""
     user = api.create_user(User(username="alice", email="alice@example.com", password="s3cret-pw"))
-    team = api.create_team(Team(name="team", display_name="Team", type="O"))
+    team = api.create_team(Team(name="team", display_name="Team", type="O", allow_open_invite=True))
     api.create_team_member(team.id, user.id)
     channel = api.get_channel_by_name(team.id, "town-square", False)
     return user, channel
