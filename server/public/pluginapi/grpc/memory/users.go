@@ -134,8 +134,9 @@ func newUserPreferences(userID string) []*pluginpb.Preference {
 }
 
 // hasUsersBesidesBots reports whether a user that is not a bot exists, as
-// SqlUserStore.IsEmpty(true) asks (server/channels/store/sqlstore/user_store.go@c3394c53
-// through UserService.CreateUser). The caller holds the lock.
+// UserService.CreateUser asks the store's IsEmpty(true)
+// (server/channels/app/users/users.go@04165fd3). The caller holds the
+// lock.
 func (b *Backend) hasUsersBesidesBots() bool {
 	for _, s := range b.users.byID {
 		if !s.user.GetIsBot() {
@@ -237,7 +238,8 @@ func defaultNotifyProps() map[string]string {
 // user's email kept; an LDAP user's new username or email is
 // app.user.update.find.app_error (400); a new email is not verified; a new
 // username drops the old one from the mention keys; then the unique
-// username and email. UserWillBeUpdated runs first.
+// username and email; a renamed user with the default picture has
+// last_picture_update set to minus now. UserWillBeUpdated runs first.
 func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
 	if req.GetUser() == nil {
 		return nil, invalidParam("user")
@@ -278,6 +280,12 @@ func (b *Backend) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserReques
 	u.UpdateAt = b.nowMillis()
 	if err := b.users.checkUnique(u); err != nil {
 		return nil, err
+	}
+	// A renamed user with the default picture gets a new default one:
+	// App.UpdateDefaultProfileImage and SqlUserStore.ResetLastPictureUpdate
+	// set last_picture_update to minus now.
+	if u.GetUsername() != old.user.GetUsername() && u.GetLastPictureUpdate() <= 0 {
+		u.LastPictureUpdate = -u.GetUpdateAt()
 	}
 	b.users.put(&storedUser{user: u, passwordHash: old.passwordHash})
 	return &pluginpb.UpdateUserResponse{User: sanitized(u)}, nil

@@ -147,6 +147,11 @@ func TestUpdateUserFollowsTheStore(t *testing.T) {
 			if err != nil || got.GetNotifyProps()["mention_keys"] != ",pizza,team" {
 				t.Errorf("UpdateUser(rename) mention_keys = %q, %v; want \",pizza,team\"", got.GetNotifyProps()["mention_keys"], err)
 			}
+			// App.UpdateUser: a renamed user with the default picture gets a
+			// new one (SqlUserStore.ResetLastPictureUpdate).
+			if got.GetLastPictureUpdate() != -got.GetUpdateAt() {
+				t.Errorf("last_picture_update = %d; want -%d", got.GetLastPictureUpdate(), got.GetUpdateAt())
+			}
 		}},
 		{"empty notify props become the defaults", func(t *testing.T, b *Backend, alice *pluginpb.User) {
 			u := editable(alice)
