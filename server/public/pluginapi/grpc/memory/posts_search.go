@@ -197,6 +197,14 @@ func (b *Backend) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPosts
 	return &pluginpb.SearchPostsInTeamResponse{Posts: out}, nil
 }
 
+// searchesSomething reports whether ParseSearchParams would keep p: it has
+// terms, excluded terms or a filter (channels, users, dates).
+func searchesSomething(p *pluginpb.SearchParams) bool {
+	return p.GetTerms() != "" || p.GetExcludedTerms() != "" ||
+		len(p.GetInChannels())+len(p.GetExcludedChannels())+len(p.GetFromUsers())+len(p.GetExcludedUsers()) > 0 ||
+		p.GetAfterDate()+p.GetExcludedAfterDate()+p.GetBeforeDate()+p.GetExcludedBeforeDate()+p.GetOnDate()+p.GetExcludedDate() != ""
+}
+
 // parseSearch turns search text into SearchParams, as
 // model.ParseSearchParams does for the flags from:, in:, channel:,
 // before:, after:, on: and a leading "-" that excludes. Words that start
@@ -272,12 +280,12 @@ func (b *Backend) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Sear
 	if !isValidID(req.GetTeamId()) {
 		return nil, invalidParam("team_id")
 	}
+	// PluginAPI.SearchPostsInTeamForUser reads absent params and nil terms
+	// as "": ParseSearchParams then yields no search, and the answer is
+	// empty (App.SearchPostsForUser, post.go@285f792d).
 	sp := req.GetSearchParams()
-	if sp == nil || sp.Terms == nil {
-		return nil, invalidParam("search_params.terms")
-	}
 	pageNum, perPage := sp.GetPage(), sp.GetPerPage()
-	if sp.PerPage == nil {
+	if sp == nil || sp.PerPage == nil {
 		perPage = searchDefaultPerPage
 	}
 	if err := validatePaging(pageNum, perPage); err != nil {
@@ -287,7 +295,9 @@ func (b *Backend) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Sear
 		return nil, apperror.New("api.post.search_posts_for_user.per_page.app_error",
 			"Invalid per_page: at most 200.", "per_page="+itoa(int(perPage)), http.StatusBadRequest)
 	}
-	matchers, err := compileSearches(parseSearch(sp.GetTerms(), sp.GetIsOrSearch(), sp.GetIncludeDeletedChannels(), sp.GetTimeZoneOffset()))
+	params := slices.DeleteFunc(parseSearch(sp.GetTerms(), sp.GetIsOrSearch(), sp.GetIncludeDeletedChannels(), sp.GetTimeZoneOffset()),
+		func(p *pluginpb.SearchParams) bool { return !searchesSomething(p) })
+	matchers, err := compileSearches(params)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +306,10 @@ func (b *Backend) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Sear
 	if _, err := b.user(req.GetUserId()); err != nil {
 		return nil, err
 	}
-	found := page(b.search(req.GetTeamId(), req.GetUserId(), matchers), pageNum, perPage)
+	var found []*pluginpb.Post
+	if len(params) > 0 {
+		found = page(b.search(req.GetTeamId(), req.GetUserId(), matchers), pageNum, perPage)
+	}
 	results := &pluginpb.PostSearchResults{PostList: b.posts.list(found), Matches: map[string]*pluginpb.SearchMatches{}}
 	for _, p := range found {
 		postWords := words(p.GetMessage() + " " + p.GetHashtags())

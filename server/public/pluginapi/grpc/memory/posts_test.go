@@ -701,3 +701,35 @@ func TestMoveThreadsFollowsTheInterfaceDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchWithNoTermsFindsNothing follows PluginAPI.SearchPostsInTeamForUser
+// and App.SearchPostsForUser (post.go@285f792d): nil terms are read as "",
+// and ParseSearchParams keeps no search without terms or filters, so the
+// answer is empty, not an error; a filter alone still searches.
+func TestSearchWithNoTermsFindsNothing(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	w.post(t, w.alice, "hello world", "")
+	empty, fromAlice := "", "from:alice"
+	for _, tc := range []struct {
+		name   string
+		params *pluginpb.SearchParameter
+		want   int
+	}{
+		{"no params", nil, 0},
+		{"nil terms", &pluginpb.SearchParameter{}, 0},
+		{"empty terms", &pluginpb.SearchParameter{Terms: &empty}, 0},
+		{"a filter alone", &pluginpb.SearchParameter{Terms: &fromAlice}, 1},
+	} {
+		resp, err := w.b.SearchPostsInTeamForUser(ctx, &pluginpb.SearchPostsInTeamForUserRequest{
+			TeamId: w.team.GetId(), UserId: w.alice.GetId(), SearchParams: tc.params,
+		})
+		if err != nil {
+			t.Errorf("%s: SearchPostsInTeamForUser = %v; want no error", tc.name, err)
+			continue
+		}
+		if n := len(resp.GetResults().GetPostList().GetOrder()); n != tc.want {
+			t.Errorf("%s: found %d posts; want %d", tc.name, n, tc.want)
+		}
+	}
+}
