@@ -266,6 +266,11 @@ class ReferenceServer:
                 api.save_plugin_config({"greeting": "hi"})
             # every plugin's on_configuration_change has returned
 
+        As upstream's configuration store, the server runs
+        ``on_configuration_change`` only after a save that changed the
+        configuration: a save of the settings as they are runs none, so
+        do not wrap it.
+
         Args:
             plugin_id: Wait for this plugin alone; by default, for every
                 plugin that the server runs.
@@ -294,7 +299,10 @@ class ReferenceServer:
         while count() - before < wanted:
             if time.monotonic() >= deadline:
                 who = f"plugin {plugin_id}" if plugin_id else "the plugins"
-                raise TimeoutError(f"{who} did not apply the configuration change in {timeout:g} s")
+                raise TimeoutError(
+                    f"{who} did not apply the configuration change in {timeout:g} s"
+                    " (a save that changes nothing runs no on_configuration_change)"
+                )
             time.sleep(0.01)
 
     def environ(self) -> dict[str, str]:

@@ -124,8 +124,8 @@ func commander(t *testing.T, s *devServer) *pluginpb.CommandArgs {
 }
 
 // townSquareUser makes the user name, a team of its own with the user in
-// it, and returns the user's and the team's town square's ids, as command
-// arguments.
+// it, and returns the user's, the team's and its town square's ids, as
+// command arguments.
 func townSquareUser(t *testing.T, s *devServer, name string) *pluginpb.CommandArgs {
 	t.Helper()
 	ctx := callCtx(t)
@@ -144,7 +144,7 @@ func townSquareUser(t *testing.T, s *devServer, name string) *pluginpb.CommandAr
 	if err != nil {
 		t.Fatalf("GetChannelByName() = %v", err)
 	}
-	return &pluginpb.CommandArgs{UserId: user.GetUser().GetId(), ChannelId: town.GetChannel().GetId()}
+	return &pluginpb.CommandArgs{UserId: user.GetUser().GetId(), TeamId: team.GetTeam().GetId(), ChannelId: town.GetChannel().GetId()}
 }
 
 // runCommand runs the slash command as who, and returns the answer's text
@@ -152,7 +152,7 @@ func townSquareUser(t *testing.T, s *devServer, name string) *pluginpb.CommandAr
 func (s *devServer) runCommand(t *testing.T, who *pluginpb.CommandArgs, command string) (string, error) {
 	t.Helper()
 	resp, err := s.api.ExecuteSlashCommand(callCtx(t), &pluginpb.ExecuteSlashCommandRequest{CommandArgs: &pluginpb.CommandArgs{
-		UserId: who.GetUserId(), ChannelId: who.GetChannelId(), Command: command,
+		UserId: who.GetUserId(), TeamId: who.GetTeamId(), ChannelId: who.GetChannelId(), Command: command,
 	}})
 	return resp.GetResponse().GetText(), err
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -62,7 +63,8 @@ func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigReques
 // refusal of Config.IsValid is wrapped, as Store.Set's error is, in
 // app.save_config.app_error (500), the rule's id in its details. A
 // refused configuration changes nothing. OnConfigurationChange runs after
-// a save.
+// a save that changed the configuration, as Store.Set calls its listeners
+// only then.
 func (b *Backend) saveConfig(ctx context.Context, cfg map[string]any) error {
 	answer, err := b.hooks.ConfigurationWillBeSaved(ctx, &pluginpb.Config{Json: encodeConfig(cfg)})
 	if err != nil {
@@ -86,9 +88,12 @@ func (b *Backend) saveConfig(ctx context.Context, cfg map[string]any) error {
 		b.mu.Unlock()
 		return saveRefused(err)
 	}
+	changed := !reflect.DeepEqual(b.config, cfg)
 	b.config = cfg
 	b.mu.Unlock()
-	b.hooks.OnConfigurationChange(ctx)
+	if changed {
+		b.hooks.OnConfigurationChange(ctx)
+	}
 	return nil
 }
 

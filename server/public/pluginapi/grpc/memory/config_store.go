@@ -84,7 +84,7 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 		},
 		"TeamSettings": map[string]any{
 			"SiteName": "Mattermost", "MaxUsersPerTeam": maxUsersPerTeam, "MaxChannelsPerTeam": 2000,
-			"EnableOpenServer": false, "ExperimentalDefaultChannels": []any{},
+			"EnableOpenServer": false, "ExperimentalDefaultChannels": []any{}, "RestrictCreationToDomains": "",
 		},
 		"SqlSettings": map[string]any{
 			"DriverName": "postgres", "DataSource": "postgres://mmuser:mostest@localhost/mattermost", "AtRestEncryptKey": newID(),
@@ -95,8 +95,8 @@ func defaultConfig(pluginID string, maxUsersPerTeam int) map[string]any {
 			"AmazonS3SecretAccessKey": "", "EnableFileAttachments": true,
 		},
 		"EmailSettings": map[string]any{
-			"SendEmailNotifications": true, "FeedbackEmail": "", "SMTPServer": "localhost", "SMTPPort": "10025",
-			"SMTPUsername": "", "SMTPPassword": "",
+			"SendEmailNotifications": true, "RequireEmailVerification": false, "FeedbackEmail": "",
+			"SMTPServer": "localhost", "SMTPPort": "10025", "SMTPUsername": "", "SMTPPassword": "",
 		},
 		"GitLabSettings":        map[string]any{"Enable": false, "Secret": ""},
 		"GoogleSettings":        map[string]any{"Enable": false, "Secret": ""},

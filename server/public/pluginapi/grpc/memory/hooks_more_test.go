@@ -363,11 +363,22 @@ func TestConfigurationHooks(t *testing.T) {
 	if _, err := b.SavePluginConfig(ctx, &pluginpb.SavePluginConfigRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	settings, err := structpb.NewStruct(map[string]any{"level": "high"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SavePluginConfig(ctx, &pluginpb.SavePluginConfigRequest{Config: settings}); err != nil {
+		t.Fatal(err)
+	}
 	// SavePluginConfig saves the whole configuration through App.SaveConfig,
 	// which runs ConfigurationWillBeSaved too
-	// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.SavePluginConfig).
+	// (server/channels/app/plugin_api.go@004cacd4:PluginAPI.SavePluginConfig);
+	// Store.Set runs the listeners, OnConfigurationChange, only when the
+	// configuration changed (server/config/store.go@1140b87e:Store.Set): the
+	// first, empty, settings change nothing.
 	want := "[ConfigurationWillBeSaved OnConfigurationChange ConfigurationWillBeSaved OnConfigurationChange " +
-		"ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved OnConfigurationChange]"
+		"ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved ConfigurationWillBeSaved " +
+		"ConfigurationWillBeSaved OnConfigurationChange]"
 	if got := fmtList(h.seen()); got != want {
 		t.Errorf("hooks = %s; want %s", got, want)
 	}
