@@ -503,6 +503,7 @@ UPSTREAM_500S = frozenset(
         ("upsert_group_members", "app.update_error"),
         ("update_group_syncable", "app.update_error"),
         ("read_file", "api.file.read_file.app_error"),
+        ("update_channel_sidebar_categories", "app.channel.sidebar_categories.app_error"),
     }
 )
 
