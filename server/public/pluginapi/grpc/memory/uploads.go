@@ -99,7 +99,12 @@ func (b *Backend) uploadPath(us *pluginpb.UploadSession) string {
 // the offset is 0, the creation time now and the path the server's; then
 // UploadSession.IsValid, and an attachment's channel must exist
 // (app.upload.create.incorrect_channel_id.app_error) and not be archived
-// (app.upload.create.cannot_upload_to_deleted_channel.app_error). The user
+// (app.upload.create.cannot_upload_to_deleted_channel.app_error). Newer
+// upstream versions then refuse a DM or GM whose members share no team
+// when TeamSettings.RestrictDirectMessage is "team"
+// (App.CheckIfChannelIsRestrictedDM, server/channels/app/channel.go@003a6338);
+// this backend models that setting nowhere, so it acts as under the
+// default, "any", where the check passes. The user
 // is not looked up and the size is not bounded. An empty id gets a new
 // one (upstream's IsValid refuses it); a given id is kept.
 func (b *Backend) CreateUploadSession(_ context.Context, req *pluginpb.CreateUploadSessionRequest) (*pluginpb.CreateUploadSessionResponse, error) {

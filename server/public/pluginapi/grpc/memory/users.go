@@ -61,8 +61,9 @@ func (b *Backend) CreateUser(ctx context.Context, req *pluginpb.CreateUserReques
 // and replaces a locale that has no translation with
 // LocalizationSettings.DefaultClientLocale; then the password of a user
 // with no auth service; then SqlUserStore.Save: a set id
-// (app.user.save.existing.app_error, 400), PreSave's defaults,
-// User.IsValid, and the unique username and email. App.createUserOrGuest
+// (app.user.save.existing.app_error, 400), PreSave's defaults and its
+// model.SanitizeUnicode over the username, names and nickname
+// ([sanitizeUserNames]), User.IsValid, and the unique username and email. App.createUserOrGuest
 // then saves the new user's first preferences ([newUserPreferences]).
 func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	if req.GetUser() == nil {
@@ -108,6 +109,7 @@ func (b *Backend) createUser(req *pluginpb.CreateUserRequest) (*pluginpb.CreateU
 	if len(u.GetTimezone()) == 0 {
 		u.Timezone = map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"}
 	}
+	sanitizeUserNames(u, false)
 	normalizeUser(u)
 	if err := validateUser(u); err != nil {
 		return nil, err
@@ -373,10 +375,13 @@ func storeUserUpdate(u, prev *pluginpb.User) error {
 }
 
 // preUpdateUser is model.User.PreUpdate (server/public/model/user.go@14e5a8a3)
-// as far as this backend models it: usernames and emails in lower case;
-// empty notify props become the defaults, and the mention keys lose their
-// blank entries and are lower-cased.
+// as far as this backend models it: model.SanitizeUnicode over the
+// username, names, nickname and bot description ([sanitizeUserNames]);
+// usernames and emails in lower case; empty notify props become the
+// defaults, and the mention keys lose their blank entries and are
+// lower-cased.
 func preUpdateUser(u *pluginpb.User) {
+	sanitizeUserNames(u, true)
 	normalizeUser(u)
 	if len(u.GetNotifyProps()) == 0 {
 		u.NotifyProps = defaultNotifyProps()

@@ -343,7 +343,13 @@ func (b *Backend) addRecentCustomStatus(userID string, status customStatusJSON) 
 	b.preferences.put([]*pluginpb.Preference{p})
 }
 
-// RemoveUserCustomStatus clears a user's custom status.
+// RemoveUserCustomStatus clears a user's custom status as
+// PluginAPI.RemoveUserCustomStatus does through App.RemoveCustomStatus
+// (server/channels/app/status.go@894b4f90): App.GetUser (any id that names
+// no user: app.user.missing_account.const, 404), then
+// model.User.ClearCustomStatus (server/public/model/user.go@14e5a8a3),
+// which sets the "customStatus" prop to "" rather than removing it, and
+// App.UpdateUser, whose checks a stored user passes unchanged.
 func (b *Backend) RemoveUserCustomStatus(_ context.Context, req *pluginpb.RemoveUserCustomStatusRequest) (*pluginpb.RemoveUserCustomStatusResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -352,7 +358,10 @@ func (b *Backend) RemoveUserCustomStatus(_ context.Context, req *pluginpb.Remove
 		return nil, err
 	}
 	u := proto.Clone(old).(*pluginpb.User)
-	delete(u.Props, customStatusProp)
+	if u.Props == nil {
+		u.Props = map[string]string{}
+	}
+	u.Props[customStatusProp] = ""
 	b.updateUser(u)
 	return &pluginpb.RemoveUserCustomStatusResponse{}, nil
 }
