@@ -183,8 +183,10 @@ def test_custom_status(api: Any) -> None:
     # App.addRecentCustomStatus keeps the latest first.
     recent = api.get_preference_for_user(alice.id, "custom_status", "recent_custom_statuses")
     assert [s["text"] for s in json.loads(recent.value)] == ["x" * 101, "In a meeting"]
+    # User.ClearCustomStatus (model/user.go@14e5a8a3) empties the prop
+    # rather than removing it.
     api.remove_user_custom_status(alice.id)
-    assert "customStatus" not in api.get_user(alice.id).props
+    assert api.get_user(alice.id).props["customStatus"] == ""
     with pytest.raises(mp.NotFoundError):
         api.remove_user_custom_status(UNKNOWN_ID)
 
@@ -224,6 +226,36 @@ def test_create_and_update_follow_the_app_layer(api: Any) -> None:
     first = api.update_user(first)
     first.username = "countess"
     assert api.update_user(first).notify_props["mention_keys"] == ",lovelace"
+
+
+def test_create_and_update_sanitize_unicode(api: Any) -> None:
+    # User.PreSave and User.PreUpdate (model/user.go@14e5a8a3) run
+    # model.SanitizeUnicode (model/utils.go@033bd0c6) over the username,
+    # names and nickname (and, on update, the bot description): a
+    # right-to-left override or a byte order mark is dropped; the position
+    # is kept as given.
+    rlo, bom = "\u202e", "\ufeff"
+    ada = api.create_user(
+        User(
+            username="A" + rlo + "da",
+            email="ada@example.com",
+            password="passw0rd!",
+            first_name="Ada" + rlo,
+            last_name=bom + "Lovelace",
+            nickname="the" + rlo + "countess",
+            position="Analyst" + rlo,
+        )
+    )
+    assert (ada.username, ada.first_name, ada.last_name, ada.nickname, ada.position) == (
+        "ada",
+        "Ada",
+        "Lovelace",
+        "thecountess",
+        "Analyst" + rlo,
+    )
+    ada.nickname, ada.last_name = bom + "Ada", "King" + rlo
+    ada = api.update_user(ada)
+    assert (ada.nickname, ada.last_name) == ("Ada", "King")
 
 
 def test_ldap_is_off(api: Any) -> None:
