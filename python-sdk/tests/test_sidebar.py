@@ -36,8 +36,16 @@ def test_custom_category(api: Any) -> None:
         SidebarCategoryWithChannels(display_name="Work", channel_ids=[room.town.id]),
     )
     assert work.type == "custom" and list(work.channel_ids) == [room.town.id]
+    # After Favorites when Favorites is first (SqlChannelStore.CreateSidebarCategory,
+    # channel_store_categories.go@006d06fe).
     sidebar = api.get_channel_sidebar_categories(room.alice.id, room.team.id)
-    assert sidebar.categories[0].id == work.id
+    assert [c.type for c in sidebar.categories] == [
+        "favorites",
+        "custom",
+        "channels",
+        "direct_messages",
+    ]
+    assert sidebar.categories[1].id == work.id and work.sort_order == 10
     assert room.town.id not in sidebar.categories[2].channel_ids
     # The store checks no display name (channel_store_categories.go@006d06fe).
     unnamed = api.create_channel_sidebar_category(
@@ -75,7 +83,29 @@ def test_update_categories(api: Any) -> None:
     assert list(updated.channel_ids) == [room.town.id] and updated.collapsed
     after = api.get_channel_sidebar_categories(room.alice.id, room.team.id)
     assert room.town.id not in after.categories[1].channel_ids
-    with pytest.raises(mp.NotFoundError):
+    # Any store error is a 500 (App.UpdateSidebarCategories, channel_category.go@08107a67).
+    with pytest.raises(mp.InternalError) as unknown:
         api.update_channel_sidebar_categories(
             room.alice.id, room.team.id, [SidebarCategoryWithChannels(id="nope")]
         )
+    assert unknown.value.error_id == "app.channel.sidebar_categories.app_error"
+
+
+def test_update_categories_rewrites_favorites(api: Any) -> None:
+    # The store's UpdateSidebarCategories rewrites the favorite_channel
+    # preferences by the type each category is sent with
+    # (channel_store_categories.go@006d06fe).
+    room = make_room(api)
+    alice = room.alice.id
+
+    def favorite(channel_id: str) -> bool:
+        prefs = api.get_preferences_for_user(alice)
+        return any(p.category == "favorite_channel" and p.name == channel_id for p in prefs)
+
+    favorites, channels, _ = api.get_channel_sidebar_categories(alice, room.team.id).categories
+    favorites.channel_ids.append(room.town.id)
+    api.update_channel_sidebar_categories(alice, room.team.id, [favorites])
+    assert favorite(room.town.id)
+    channels.channel_ids.append(room.town.id)
+    api.update_channel_sidebar_categories(alice, room.team.id, [channels])
+    assert not favorite(room.town.id)

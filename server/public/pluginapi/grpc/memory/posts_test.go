@@ -415,14 +415,18 @@ func TestSidebar(t *testing.T) {
 	}
 	cats, _ = w.b.GetChannelSidebarCategories(ctx, &pluginpb.GetChannelSidebarCategoriesRequest{UserId: w.alice.GetId(), TeamId: w.team.GetId()})
 	got = cats.GetCategories().GetCategories()
-	if got[0].GetId() != custom.GetCategory().GetId() || len(got[2].GetChannelIds()) != 1 {
-		t.Errorf("sidebar = %v; want the custom category first, holding town-square", got)
+	// After Favorites, as SqlChannelStore.CreateSidebarCategory
+	// (server/channels/store/sqlstore/channel_store_categories.go@006d06fe).
+	if got[1].GetId() != custom.GetCategory().GetId() || len(got[2].GetChannelIds()) != 1 {
+		t.Errorf("sidebar = %v; want the custom category after Favorites, holding town-square", got)
 	}
 	_, err = w.b.UpdateChannelSidebarCategories(ctx, &pluginpb.UpdateChannelSidebarCategoriesRequest{
 		UserId: w.alice.GetId(), TeamId: w.team.GetId(),
 		Categories: []*pluginpb.SidebarCategoryWithChannels{{Id: "nope"}},
 	})
-	wantAppError(t, "UpdateChannelSidebarCategories(unknown)", err, http.StatusNotFound)
+	// Any store error is a 500 (App.UpdateSidebarCategories,
+	// server/channels/app/channel_category.go@08107a67).
+	wantAppError(t, "UpdateChannelSidebarCategories(unknown)", err, http.StatusInternalServerError)
 }
 
 // TestUpdateSystemPost follows App.updatePostWithChannel

@@ -222,11 +222,11 @@ func (b *Backend) GetChannelSidebarCategories(_ context.Context, req *pluginpb.G
 // sidebar, as the store's CreateSidebarCategory
 // (channel_store_categories.go@006d06fe): no categories (the user is not
 // a current member of the live team) is
-// app.channel.sidebar_categories.app_error (404); upstream's new category
-// goes after Favorites when Favorites is first, else first, with the sorting,
+// app.channel.sidebar_categories.app_error (404); the new category goes
+// after Favorites when Favorites is first, else first, with the sorting,
 // muted flag and channels given (not collapsed), and the categories are
 // renumbered; its channels leave their categories. The display name is
-// not checked. Here the new category goes first.
+// not checked.
 func (b *Backend) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.CreateChannelSidebarCategoryRequest) (*pluginpb.CreateChannelSidebarCategoryResponse, error) {
 	in := req.GetNewCategory()
 	if in == nil {
@@ -246,9 +246,12 @@ func (b *Backend) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.
 		Id: newID(), UserId: req.GetUserId(), TeamId: req.GetTeamId(), Type: categoryCustom,
 		DisplayName: in.GetDisplayName(), Sorting: in.GetSorting(), Muted: in.GetMuted(),
 	}
-	// The store puts the new category after Favorites when Favorites is
-	// first; the backend still puts it first (TestSidebar pins that).
-	cats = slices.Insert(cats, 0, c)
+	// After Favorites when Favorites is first, else first.
+	at := 0
+	if cats[0].GetType() == categoryFavorites {
+		at = 1
+	}
+	cats = slices.Insert(cats, at, c)
 	for i, cat := range cats {
 		cat.SortOrder = int64(i * sidebarSortStep)
 	}
@@ -260,42 +263,55 @@ func (b *Backend) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.
 // UpdateChannelSidebarCategories updates a user's categories, all or
 // none, as App.UpdateSidebarCategories and the store's
 // UpdateSidebarCategories do (channel_category.go@08107a67,
-// channel_store_categories.go@006d06fe): a failure is
-// app.channel.sidebar_categories.app_error; the sorting and
+// channel_store_categories.go@006d06fe): every category is looked up
+// before any changes, and a failure is
+// app.channel.sidebar_categories.app_error (500); the sorting and
 // collapsed flag of each category, the display name of a custom one, and
 // the muted flag and channels of any but Direct Messages, whose channels
 // are filed by the server; a channel moved into a category leaves the
-// others. Then the channels of a category whose muted flag changed, and
-// those moved between a muted and an unmuted category, are muted or
-// unmuted.
+// others. The favorite_channel preferences follow the categories sent as
+// favorites ([Backend.favoritesToPreferences]). Then the channels of a
+// category whose muted flag changed, and those moved between a muted and
+// an unmuted category, are muted or unmuted.
 func (b *Backend) UpdateChannelSidebarCategories(_ context.Context, req *pluginpb.UpdateChannelSidebarCategoriesRequest) (*pluginpb.UpdateChannelSidebarCategoriesResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	stored := b.sidebar(req.GetUserId(), req.GetTeamId())
-	cats := cloneCategories(stored)
-	var updated, original []*pluginpb.SidebarCategoryWithChannels
-	for _, in := range req.GetCategories() {
-		i := slices.IndexFunc(cats, func(c *pluginpb.SidebarCategoryWithChannels) bool { return c.GetId() == in.GetId() })
-		if i < 0 {
-			// Upstream answers every failure with 500; an unknown
-			// category stays a 404 here (TestSidebar pins it).
-			return nil, sidebarsError("category_id="+apperror.Truncate(in.GetId(), apperror.MaxShortBytes), http.StatusNotFound)
+	// The store reads every category, by id, before it changes any; a
+	// miss is a store error, which the app answers with 500.
+	at := make([]int, len(req.GetCategories()))
+	for j, in := range req.GetCategories() {
+		at[j] = slices.IndexFunc(stored, func(c *pluginpb.SidebarCategoryWithChannels) bool { return c.GetId() == in.GetId() })
+		if at[j] < 0 {
+			return nil, sidebarsError("category_id="+apperror.Truncate(in.GetId(), apperror.MaxShortBytes), http.StatusInternalServerError)
 		}
-		c := cats[i]
-		// The store reads every category before it changes any.
-		original = append(original, proto.Clone(stored[i]).(*pluginpb.SidebarCategoryWithChannels))
+	}
+	for j, in := range req.GetCategories() {
+		if stored[at[j]].GetType() == categoryDirectMessages {
+			continue
+		}
+		if err := b.checkSidebarChannels(req.GetUserId(), req.GetTeamId(), in.GetChannelIds()); err != nil {
+			return nil, err
+		}
+	}
+	cats := cloneCategories(stored)
+	updated := make([]*pluginpb.SidebarCategoryWithChannels, 0, len(at))
+	original := make([]*pluginpb.SidebarCategoryWithChannels, 0, len(at))
+	for j, in := range req.GetCategories() {
+		c := cats[at[j]]
+		original = append(original, proto.Clone(stored[at[j]]).(*pluginpb.SidebarCategoryWithChannels))
 		if c.GetType() == categoryCustom {
 			c.DisplayName = in.GetDisplayName()
 		}
 		c.Sorting, c.Collapsed = in.GetSorting(), in.GetCollapsed()
 		if c.GetType() != categoryDirectMessages {
-			if err := b.checkSidebarChannels(req.GetUserId(), req.GetTeamId(), in.GetChannelIds()); err != nil {
-				return nil, err
-			}
 			c.Muted = in.GetMuted()
 			moveInto(cats, c, in.GetChannelIds())
 		}
 		updated = append(updated, c)
+	}
+	if err := b.favoritesToPreferences(req.GetUserId(), req.GetCategories(), original); err != nil {
+		return nil, err
 	}
 	b.sidebars[membershipKey{req.GetUserId(), req.GetTeamId()}] = cats
 	// File the channels that left every category, as the store's
@@ -303,6 +319,49 @@ func (b *Backend) UpdateChannelSidebarCategories(_ context.Context, req *pluginp
 	b.sidebar(req.GetUserId(), req.GetTeamId())
 	b.muteForUpdatedCategories(req.GetUserId(), updated, original)
 	return &pluginpb.UpdateChannelSidebarCategoriesResponse{Categories: cloneCategories(updated)}, nil
+}
+
+// favoritesToPreferences rewrites a user's favorite_channel preferences
+// as the store's UpdateSidebarCategories does once it has filed the
+// channels (channel_store_categories.go@006d06fe), category by category
+// in the order sent, by the type each was sent with: for "favorites", the
+// preferences of the channels the category held are deleted, then each
+// channel sent is saved with the value "true" (SqlPreferenceStore.save,
+// preference_store.go@04e85894, which validates it); for any other type,
+// the preferences of the channels sent are deleted. A preference that is
+// not valid fails the whole update with
+// app.channel.sidebar_categories.app_error (500), before anything
+// changes. As the store writes the table itself, the sidebar is not
+// synced again from these preferences and no hook runs. The caller holds
+// the lock.
+func (b *Backend) favoritesToPreferences(userID string, sent, original []*pluginpb.SidebarCategoryWithChannels) error {
+	for _, in := range sent {
+		if in.GetType() != categoryFavorites {
+			continue
+		}
+		for _, id := range in.GetChannelIds() {
+			p := &pluginpb.Preference{UserId: userID, Category: preferenceCategoryFavoriteChannel, Name: id, Value: "true"}
+			if err := validatePreference(p); err != nil {
+				return sidebarsError("favorite_channel="+apperror.Truncate(id, apperror.MaxShortBytes), http.StatusInternalServerError)
+			}
+		}
+	}
+	for i, in := range sent {
+		drop := in.GetChannelIds()
+		if in.GetType() == categoryFavorites {
+			drop = original[i].GetChannelIds()
+		}
+		for _, id := range drop {
+			delete(b.preferences, preferenceKey{userID, preferenceCategoryFavoriteChannel, id})
+		}
+		if in.GetType() != categoryFavorites {
+			continue
+		}
+		for _, id := range in.GetChannelIds() {
+			b.preferences.put([]*pluginpb.Preference{{UserId: userID, Category: preferenceCategoryFavoriteChannel, Name: id, Value: "true"}})
+		}
+	}
+	return nil
 }
 
 // preferenceCategoryFavoriteChannel is the preference category of a

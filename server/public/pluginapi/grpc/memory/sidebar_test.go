@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -179,4 +180,167 @@ func TestSidebarFollowsTheStore(t *testing.T) {
 			t.Errorf("the sidebar of a user who left the team was kept")
 		}
 	})
+}
+
+// TestSidebarCreatePlacesAfterFavorites follows
+// server/channels/store/sqlstore/channel_store_categories.go@006d06fe:SqlChannelStore.CreateSidebarCategory:
+// a new category goes after Favorites when Favorites is first, else first,
+// and the categories are renumbered in steps of 10.
+func TestSidebarCreatePlacesAfterFavorites(t *testing.T) {
+	tests := []struct {
+		name string
+		// first moves the category of this type to the front beforehand.
+		first string
+		want  []string
+	}{
+		{"favorites first", categoryFavorites, []string{categoryFavorites, categoryCustom, categoryChannels, categoryDirectMessages}},
+		{"channels first", categoryChannels, []string{categoryCustom, categoryChannels, categoryFavorites, categoryDirectMessages}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newSidebarWorld(t)
+			cats := w.categories(t)
+			key := membershipKey{w.alice.GetId(), w.team.GetId()}
+			stored := w.b.sidebars[key]
+			i := slices.IndexFunc(stored, func(c *pluginpb.SidebarCategoryWithChannels) bool { return c.GetType() == tt.first })
+			w.b.sidebars[key] = append([]*pluginpb.SidebarCategoryWithChannels{stored[i]}, slices.Delete(slices.Clone(stored), i, i+1)...)
+			resp, err := w.b.CreateChannelSidebarCategory(context.Background(), &pluginpb.CreateChannelSidebarCategoryRequest{
+				UserId: w.alice.GetId(), TeamId: w.team.GetId(), NewCategory: &pluginpb.SidebarCategoryWithChannels{DisplayName: "Work"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cats = w.categories(t)
+			var types []string
+			for j, c := range cats {
+				types = append(types, c.GetType())
+				if c.GetSortOrder() != int64(j*sidebarSortStep) {
+					t.Errorf("sort order of %s = %d; want %d", c.GetType(), c.GetSortOrder(), j*sidebarSortStep)
+				}
+			}
+			if !slices.Equal(types, tt.want) {
+				t.Errorf("categories = %v; want %v", types, tt.want)
+			}
+			at := int64(slices.Index(tt.want, categoryCustom) * sidebarSortStep)
+			if got := resp.GetCategory().GetSortOrder(); got != at {
+				t.Errorf("the created category's sort order = %d; want %d", got, at)
+			}
+		})
+	}
+}
+
+// TestSidebarUpdateFollowsTheStore follows
+// server/channels/store/sqlstore/channel_store_categories.go@006d06fe:SqlChannelStore.UpdateSidebarCategories
+// and server/channels/app/channel_category.go@08107a67:App.UpdateSidebarCategories:
+// every category is read before anything changes and any store error is
+// app.channel.sidebar_categories.app_error (500); the favorite_channel
+// preferences follow the categories sent as favorites, by the type sent.
+func TestSidebarUpdateFollowsTheStore(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// favorites are favorite_channel preferences saved "true" first.
+		favorites func(w sidebarWorld) []string
+		// send builds the categories sent from the current ones
+		// (favorites, channels, direct messages).
+		send       func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels
+		wantStatus int
+		// wantFavorites are the channels with a favorite_channel
+		// preference afterwards.
+		wantFavorites func(w sidebarWorld) []string
+	}{
+		{
+			name: "an unknown category is a 500, before any channel is checked",
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				cats[1].ChannelIds = []string{newID()}
+				return []*pluginpb.SidebarCategoryWithChannels{cats[1], {Id: "nope"}}
+			},
+			wantStatus: http.StatusInternalServerError,
+		},
+		{
+			name: "a channel moved into Favorites becomes a favorite",
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				cats[0].ChannelIds = []string{w.alpha.GetId()}
+				return cats[:1]
+			},
+			wantFavorites: func(w sidebarWorld) []string { return []string{w.alpha.GetId()} },
+		},
+		{
+			name:      "a channel moved out of Favorites is no longer a favorite",
+			favorites: func(w sidebarWorld) []string { return []string{w.alpha.GetId(), w.zeta.GetId()} },
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				cats[0].ChannelIds = []string{w.zeta.GetId()}
+				cats[1].ChannelIds = append(cats[1].ChannelIds, w.alpha.GetId())
+				return cats[:2]
+			},
+			wantFavorites: func(w sidebarWorld) []string { return []string{w.zeta.GetId()} },
+		},
+		{
+			name:      "another category drops the favorites of the channels sent",
+			favorites: func(w sidebarWorld) []string { return []string{w.alpha.GetId(), w.zeta.GetId()} },
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				cats[1].ChannelIds = append(cats[1].ChannelIds, w.alpha.GetId())
+				return cats[1:2]
+			},
+			wantFavorites: func(w sidebarWorld) []string { return []string{w.zeta.GetId()} },
+		},
+		{
+			name:      "Favorites sent without its type drops the favorites of its channels",
+			favorites: func(w sidebarWorld) []string { return []string{w.alpha.GetId()} },
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				cats[0].Type = ""
+				return cats[:1]
+			},
+			wantFavorites: func(sidebarWorld) []string { return nil },
+		},
+		{
+			name: "a favorite that is not a valid preference is a 500",
+			send: func(w sidebarWorld, cats []*pluginpb.SidebarCategoryWithChannels) []*pluginpb.SidebarCategoryWithChannels {
+				// Direct Messages' channels are not checked; sent as
+				// favorites, they become preferences.
+				cats[2].Type = categoryFavorites
+				cats[2].ChannelIds = []string{strings.Repeat("x", 33)}
+				return cats[2:]
+			},
+			wantStatus:    http.StatusInternalServerError,
+			wantFavorites: func(sidebarWorld) []string { return nil },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newSidebarWorld(t)
+			if tt.favorites != nil {
+				var prefs []*pluginpb.Preference
+				for _, id := range tt.favorites(w) {
+					prefs = append(prefs, &pluginpb.Preference{UserId: w.alice.GetId(), Category: preferenceCategoryFavoriteChannel, Name: id, Value: "true"})
+				}
+				if _, err := w.b.UpdatePreferencesForUser(ctx, &pluginpb.UpdatePreferencesForUserRequest{UserId: w.alice.GetId(), Preferences: prefs}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := w.b.UpdateChannelSidebarCategories(ctx, &pluginpb.UpdateChannelSidebarCategoriesRequest{
+				UserId: w.alice.GetId(), TeamId: w.team.GetId(), Categories: tt.send(w, w.categories(t)),
+			})
+			if tt.wantStatus != 0 {
+				wantAppErrorID(t, "UpdateChannelSidebarCategories", err, "app.channel.sidebar_categories.app_error", tt.wantStatus)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantFavorites == nil {
+				return
+			}
+			var got []string
+			for _, p := range w.b.preferences.ofUser(w.alice.GetId()) {
+				if p.GetCategory() == preferenceCategoryFavoriteChannel && p.GetValue() == "true" {
+					got = append(got, p.GetName())
+				}
+			}
+			want := tt.wantFavorites(w)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("favorites = %v; want %v", got, want)
+			}
+		})
+	}
 }
