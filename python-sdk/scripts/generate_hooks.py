@@ -3,7 +3,10 @@
 For every RPC of the service but Implemented, the module lists one hook: its
 name (a member of the generated :class:`HookName`), the Python method that
 handles it, the parameters (the request's fields, in order), the request and
-response classes, and how the handler's return value becomes the response:
+response classes, and how the handler's return value becomes the response.
+That answer comes from the hook's shape in the table :data:`SHAPES_FILE`,
+which generate_go_hooks.py reads too (:func:`shapes`); the response message
+must fit it:
 
 * NONE: the response has no fields, and the handler returns nothing;
 * FILTER: the response holds a model and a ``rejection_reason``; the
@@ -51,6 +54,25 @@ OUTPUT = "_plugin/hookspec.py"
 #: RPCs of the service that are not hooks.
 NOT_HOOKS = {"Implemented"}
 REJECTION_FIELD = "rejection_reason"
+#: The table of every hook's answer shape, shared with generate_go_hooks.py.
+SHAPES_FILE = Path(os.path.abspath(__file__)).parent / "hook_shapes.tsv"
+#: The Python answer (spec.Answer) of each shape of :data:`SHAPES_FILE`.
+ANSWERS = {
+    "notify": "NONE",
+    "error": "NONE",
+    "lifecycle": "NONE",
+    "allow_reject": "REJECT",
+    "keep_replace": "FILTER",
+    "replace_whole": "FILTER",
+    "amend": "FILTER",
+    "filter_list": "VALUE",
+    "value": "VALUE",
+    "value_error": "VALUE",
+    "record_error": "VALUE",
+    "command": "VALUE",
+    "http": "HTTP",
+    "upload": "UPLOAD",
+}
 
 # Not resolve(): under Bazel the script runs from a runfiles tree of symlinks.
 REPO_DIR = Path(os.path.abspath(__file__)).parent.parent.parent
@@ -140,6 +162,7 @@ class Hook:
     request: str
     response: str
     answer: str
+    shape: str
     result: str
     signature: str
 
@@ -152,8 +175,43 @@ def _since(doc: str) -> tuple[str, str]:
     return doc[: match.start()].rstrip(), match.group(1)
 
 
-def hooks(descriptor_set: bytes) -> list[Hook]:
-    """Every hook of the service, in the contract's order."""
+def shapes(path: Path = SHAPES_FILE) -> dict[str, str]:
+    """The shape of every hook, by name, from the table at ``path``."""
+    table: dict[str, str] = {}
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [line.split("\t") for line in lines if not line.startswith("#")]
+    if not rows or rows[0] != ["hook", "shape"]:
+        raise SystemExit(f"generate_hooks: {path} does not start with the header hook<TAB>shape")
+    for row in rows[1:]:
+        if len(row) != 2 or row[1] not in ANSWERS or row[0] in table:
+            raise SystemExit(f"generate_hooks: bad row in {path}: {row!r}")
+        table[row[0]] = row[1]
+    return table
+
+
+def _fits(answer: str, streams: bool, response: descriptor_pb2.DescriptorProto) -> bool:
+    """Whether a response message can carry an answer of the kind."""
+    results = [f for f in response.field if f.name != REJECTION_FIELD]
+    rejects = len(results) < len(response.field)
+    if answer in ("HTTP", "UPLOAD"):
+        return streams
+    if streams:
+        return False
+    return {
+        "NONE": not response.field,
+        "REJECT": rejects and not results,
+        "FILTER": rejects and len(results) == 1,
+        "VALUE": not rejects and len(results) == 1,
+    }[answer]
+
+
+def hooks(descriptor_set: bytes, shapes_file: Path = SHAPES_FILE) -> list[Hook]:
+    """Every hook of the service, in the contract's order, with its shape.
+
+    It fails if a hook has no row in the table, a row names no hook, or a
+    hook's response cannot carry the answer of its shape.
+    """
+    table = shapes(shapes_file)
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
     hooks_file = next(f for f in files if f.name == HOOKS_FILE)
     messages = {f".{f.package}.{m.name}": m for f in files for m in f.message_type}
@@ -161,9 +219,24 @@ def hooks(descriptor_set: bytes) -> list[Hook]:
         (i, s) for i, s in enumerate(hooks_file.service) if s.name == SERVICE
     )
     found: list[Hook] = []
+    names = [rpc.name for rpc in service.method if rpc.name not in NOT_HOOKS]
+    if missing := [name for name in names if name not in table]:
+        raise SystemExit(
+            f"generate_hooks: no shape for the hooks {', '.join(missing)}: add a row to "
+            f"{shapes_file.name} (and, for a hand-written shape, the Go file)"
+        )
+    if unknown := sorted(set(table) - set(names)):
+        raise SystemExit(f"generate_hooks: {shapes_file.name} names no hook {', '.join(unknown)}")
     for rpc_index, rpc in enumerate(service.method):
         if rpc.name in NOT_HOOKS:
             continue
+        shape = table[rpc.name]
+        answer = ANSWERS[shape]
+        streams = rpc.client_streaming or rpc.server_streaming
+        if not _fits(answer, streams, messages[rpc.output_type]):
+            raise SystemExit(
+                f"generate_hooks: the response of {rpc.name} cannot answer as {shape} ({answer})"
+            )
         method = snake_case(rpc.name)
         doc = _comment(hooks_file, (6, service_index, 2, rpc_index))
         meaning, since = _since(doc)
@@ -172,10 +245,10 @@ def hooks(descriptor_set: bytes) -> list[Hook]:
         params = [f.name for f in request.field]
         typed = [f"{f.name}: {_py_type(f)}" for f in request.field]
         results = [f for f in response.field if f.name != REJECTION_FIELD]
-        if rpc.client_streaming or rpc.server_streaming:
+        if streams:
             if not (rpc.client_streaming and rpc.server_streaming):
                 raise SystemExit(f"generate_hooks: {rpc.name} streams one way only")
-            if any(f.name == "info" for f in request.field):
+            if answer == "UPLOAD":
                 # An upload: the handler reads the file and may write a
                 # replacement, then keeps, replaces or rejects the info.
                 params = ["context", "info", "file", "output"]
@@ -185,7 +258,7 @@ def hooks(descriptor_set: bytes) -> list[Hook]:
                     "file: FileReader",
                     "output: FileWriter",
                 ]
-                answer, result = "UPLOAD", "info"
+                result = "info"
                 returns = "FileInfo | tuple[FileInfo | None, str] | None"
             else:
                 # An HTTP exchange: the handler gets the context and the
@@ -193,19 +266,17 @@ def hooks(descriptor_set: bytes) -> list[Hook]:
                 # body may.
                 params = ["context", "request"]
                 typed = ["context: Context", "request: HTTPRequest"]
-                answer, result, returns = "HTTP", "", "HTTPResponse"
-        elif not response.field:
-            answer, result, returns = "NONE", "", "None"
-        elif not results:
-            answer, result, returns = "REJECT", "", "str | None"
-        elif len(results) == 1 and len(response.field) == 2:
+                result, returns = "", "HTTPResponse"
+        elif answer == "NONE":
+            result, returns = "", "None"
+        elif answer == "REJECT":
+            result, returns = "", "str | None"
+        elif answer == "FILTER":
             model = _short(results[0].type_name)
-            answer, result = "FILTER", results[0].name
+            result = results[0].name
             returns = f"{model} | tuple[{model} | None, str] | None"
-        elif len(results) == 1 and len(response.field) == 1:
-            answer, result, returns = "VALUE", results[0].name, f"{_py_type(results[0])} | None"
         else:
-            raise SystemExit(f"generate_hooks: cannot map the response of {rpc.name}")
+            result, returns = results[0].name, f"{_py_type(results[0])} | None"
         found.append(
             Hook(
                 name=rpc.name,
@@ -217,6 +288,7 @@ def hooks(descriptor_set: bytes) -> list[Hook]:
                 request=_short(rpc.input_type),
                 response=_short(rpc.output_type),
                 answer=answer,
+                shape=shape,
                 result=result,
                 signature=f"{method}({', '.join(['self', *typed])}) -> {returns}",
             )

@@ -7,6 +7,10 @@
 #     of python-sdk, with python-sdk/scripts/generate_protos.py;
 #   - the hooks table of docs/writing-a-plugin.md (between its markers), with
 #     python-sdk/scripts/generate_hooks.py;
+#   - the Go hooks surface (the Hooks interface, Known, and the Client and None
+#     methods of the generated shapes) in server/public/pluginapi/grpc/hooks,
+#     with python-sdk/scripts/generate_go_hooks.py; both read the hooks'
+#     shapes from python-sdk/scripts/hook_shapes.tsv;
 #   - the fidelity table docs/fidelity.md from docs/fidelity/*.tsv, with
 #     tools/codegen/fidelity.py.
 #
@@ -30,6 +34,8 @@ generate_py() {
 }
 guide=docs/writing-a-plugin.md
 generate_guide() { "$python" python-sdk/scripts/generate_hooks.py --doc "$1"; }
+hooks_pkg=server/public/pluginapi/grpc/hooks
+generate_go_hooks() { "$python" python-sdk/scripts/generate_go_hooks.py --out "$1"; }
 fidelity=docs/fidelity.md
 generate_fidelity() { "$python" tools/codegen/fidelity.py --out "$1"; }
 
@@ -37,18 +43,20 @@ if [[ ${1:-} != --check ]]; then
   generate_go .
   generate_py "$pkg"
   generate_guide "$guide"
+  generate_go_hooks "$hooks_pkg"
   generate_fidelity "$fidelity"
-  echo "generated: Go stubs in $proto, Python code in $pkg, the hooks table of $guide, $fidelity"
+  echo "generated: Go stubs in $proto, Python code in $pkg, the hooks table of $guide, the Go hooks in $hooks_pkg, $fidelity"
   exit 0
 fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/go" "$tmp/py"
+mkdir -p "$tmp/go" "$tmp/py" "$tmp/hooks"
 generate_go "$tmp/go"
 generate_py "$tmp/py"
 cp "$guide" "$tmp/guide.md"
 generate_guide "$tmp/guide.md"
+generate_go_hooks "$tmp/hooks"
 generate_fidelity "$tmp/fidelity.md"
 
 stale=0
@@ -69,6 +77,7 @@ compare "$tmp/py/grpc" "$pkg/grpc" '*.py' '*.pyi'
 compare "$tmp/py/_api" "$pkg/_api" '*.py'
 compare "$tmp/py" "$pkg" models.py
 compare "$tmp/py/_plugin" "$pkg/_plugin" hookspec.py
+compare "$tmp/hooks" "$hooks_pkg" '*_generated.go'
 if ! cmp -s "$tmp/guide.md" "$guide"; then
   echo "stale generated table: the hooks table of $guide" >&2
   stale=1

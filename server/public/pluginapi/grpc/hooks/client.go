@@ -30,21 +30,6 @@ const maxLoggedReason = 1024
 // does not implement; no RPC is made.
 var ErrNotImplemented = errors.New("hooks: the plugin does not implement this hook")
 
-// Known lists the names of the hooks that [Hooks] has, in the order of
-// the contract.
-var Known = []string{
-	"OnActivate", "OnDeactivate", "OnConfigurationChange",
-	"MessageWillBePosted", "MessageWillBeUpdated", "MessageHasBeenPosted",
-	"MessageHasBeenUpdated", "MessageHasBeenDeleted",
-	"ReactionHasBeenAdded", "ReactionHasBeenRemoved",
-	"ChannelHasBeenCreated", "UserHasJoinedChannel", "UserHasLeftChannel",
-	"TeamMemberWillBeAdded", "UserHasJoinedTeam", "UserHasLeftTeam",
-	"ExecuteCommand", "ServeHTTP", "ServeMetrics", "FileWillBeUploaded",
-	"OnSharedChannelsSyncMsg", "OnSAMLLogin",
-	"DraftWillBeUpserted", "ScheduledPostWillBeCreated", "EmailNotificationWillBeSent", "GenerateSupportData", "WebSocketMessageHasBeenPosted",
-	"UserHasBeenCreated", "UserWillLogIn", "UserHasLoggedIn", "UserHasBeenDeactivated", "UserWillBeUpdated", "MessagesWillBeConsumed", "MessagesWillBeConsumedWithContext", "ChannelWillBeArchived", "ChannelMemberWillBeAdded", "ChannelWillBeUpdated", "ChannelWillBeRestored", "FileWillBeDownloaded", "OnPluginClusterEvent", "OnWebSocketConnect", "OnWebSocketDisconnect", "RunDataRetention", "OnInstall", "OnSendDailyTelemetry", "OnCloudLimitsUpdated", "ConfigurationWillBeSaved", "PreferencesHaveChanged", "NotificationWillBePushed", "NotificationsWillBeSent", "OnSharedChannelsPing", "OnSharedChannelsAttachmentSyncMsg", "OnSharedChannelsProfileImageSyncMsg",
-}
-
 // Option configures a [Client].
 type Option func(*options)
 
@@ -142,47 +127,13 @@ func (c *Client) Call(ctx context.Context, hook string, fn func(ctx context.Cont
 	return err
 }
 
-// OnActivate implements [Hooks]. A plugin that fails to activate returns
-// its error. A call that cannot be made (the connection is unavailable:
-// the process died) is only logged, as upstream: the host's health check
-// then finds the dead process.
-func (c *Client) OnActivate(ctx context.Context) error {
-	return returnedError(c.Call(ctx, "OnActivate", func(ctx context.Context) error {
-		_, err := c.rpc.OnActivate(ctx, &pluginpb.OnActivateRequest{})
-		return err
-	}))
-}
-
-// OnDeactivate implements [Hooks].
-func (c *Client) OnDeactivate(ctx context.Context) error {
-	return c.lifecycle(ctx, "OnDeactivate", func(ctx context.Context) error {
-		_, err := c.rpc.OnDeactivate(ctx, &pluginpb.OnDeactivateRequest{})
-		return err
-	})
-}
-
-// OnConfigurationChange implements [Hooks].
-func (c *Client) OnConfigurationChange(ctx context.Context) error {
-	return c.lifecycle(ctx, "OnConfigurationChange", func(ctx context.Context) error {
-		_, err := c.rpc.OnConfigurationChange(ctx, &pluginpb.OnConfigurationChangeRequest{})
-		return err
-	})
-}
-
+// lifecycle calls a lifecycle hook: the plugin's error, or a call that
+// cannot be made, is returned.
 func (c *Client) lifecycle(ctx context.Context, hook string, fn func(ctx context.Context) error) error {
 	if err := c.Call(ctx, hook, fn); err != nil && !errors.Is(err, ErrNotImplemented) {
 		return pluginError(err)
 	}
 	return nil
-}
-
-// MessageWillBePosted implements [Hooks]. It fails open: when the plugin
-// lacks the hook or the call fails, the post goes through unchanged.
-func (c *Client) MessageWillBePosted(ctx context.Context, hc *pluginpb.Context, post *pluginpb.Post) (*pluginpb.Post, string) {
-	return keepOrReplace(c, ctx, "MessageWillBePosted", post, func(ctx context.Context) (*pluginpb.Post, string, error) {
-		resp, err := c.rpc.MessageWillBePosted(ctx, &pluginpb.MessageWillBePostedRequest{Context: hc, Post: post})
-		return resp.GetPost(), resp.GetRejectionReason(), err
-	})
 }
 
 // keepOrReplace calls a hook that keeps, replaces or rejects a value, with
@@ -203,131 +154,6 @@ func keepOrReplace[T comparable](c *Client, ctx context.Context, hook string, in
 		return nil
 	})
 	return result, reason
-}
-
-// MessageWillBeUpdated implements [Hooks]. Its answer replaces the new
-// post; no post rejects the edit. It fails open: when the plugin lacks the
-// hook or the call fails, the edit goes through unchanged.
-func (c *Client) MessageWillBeUpdated(ctx context.Context, hc *pluginpb.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string) {
-	result, reason := newPost, ""
-	_ = c.Call(ctx, "MessageWillBeUpdated", func(ctx context.Context) error {
-		resp, err := c.rpc.MessageWillBeUpdated(ctx, &pluginpb.MessageWillBeUpdatedRequest{Context: hc, NewPost: newPost, OldPost: oldPost})
-		if err != nil {
-			return err
-		}
-		result, reason = resp.GetPost(), resp.GetRejectionReason()
-		return nil
-	})
-	return result, reason
-}
-
-// MessageHasBeenPosted implements [Hooks].
-func (c *Client) MessageHasBeenPosted(ctx context.Context, hc *pluginpb.Context, post *pluginpb.Post) {
-	_ = c.Call(ctx, "MessageHasBeenPosted", func(ctx context.Context) error {
-		_, err := c.rpc.MessageHasBeenPosted(ctx, &pluginpb.MessageHasBeenPostedRequest{Context: hc, Post: post})
-		return err
-	})
-}
-
-// MessageHasBeenUpdated implements [Hooks].
-func (c *Client) MessageHasBeenUpdated(ctx context.Context, hc *pluginpb.Context, newPost, oldPost *pluginpb.Post) {
-	_ = c.Call(ctx, "MessageHasBeenUpdated", func(ctx context.Context) error {
-		_, err := c.rpc.MessageHasBeenUpdated(ctx, &pluginpb.MessageHasBeenUpdatedRequest{Context: hc, NewPost: newPost, OldPost: oldPost})
-		return err
-	})
-}
-
-// MessageHasBeenDeleted implements [Hooks].
-func (c *Client) MessageHasBeenDeleted(ctx context.Context, hc *pluginpb.Context, post *pluginpb.Post) {
-	_ = c.Call(ctx, "MessageHasBeenDeleted", func(ctx context.Context) error {
-		_, err := c.rpc.MessageHasBeenDeleted(ctx, &pluginpb.MessageHasBeenDeletedRequest{Context: hc, Post: post})
-		return err
-	})
-}
-
-// ReactionHasBeenAdded implements [Hooks].
-func (c *Client) ReactionHasBeenAdded(ctx context.Context, hc *pluginpb.Context, reaction *pluginpb.Reaction) {
-	_ = c.Call(ctx, "ReactionHasBeenAdded", func(ctx context.Context) error {
-		_, err := c.rpc.ReactionHasBeenAdded(ctx, &pluginpb.ReactionHasBeenAddedRequest{Context: hc, Reaction: reaction})
-		return err
-	})
-}
-
-// ReactionHasBeenRemoved implements [Hooks].
-func (c *Client) ReactionHasBeenRemoved(ctx context.Context, hc *pluginpb.Context, reaction *pluginpb.Reaction) {
-	_ = c.Call(ctx, "ReactionHasBeenRemoved", func(ctx context.Context) error {
-		_, err := c.rpc.ReactionHasBeenRemoved(ctx, &pluginpb.ReactionHasBeenRemovedRequest{Context: hc, Reaction: reaction})
-		return err
-	})
-}
-
-// ChannelHasBeenCreated implements [Hooks].
-func (c *Client) ChannelHasBeenCreated(ctx context.Context, hc *pluginpb.Context, channel *pluginpb.Channel) {
-	_ = c.Call(ctx, "ChannelHasBeenCreated", func(ctx context.Context) error {
-		_, err := c.rpc.ChannelHasBeenCreated(ctx, &pluginpb.ChannelHasBeenCreatedRequest{Context: hc, Channel: channel})
-		return err
-	})
-}
-
-// UserHasJoinedChannel implements [Hooks].
-func (c *Client) UserHasJoinedChannel(ctx context.Context, hc *pluginpb.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	_ = c.Call(ctx, "UserHasJoinedChannel", func(ctx context.Context) error {
-		_, err := c.rpc.UserHasJoinedChannel(ctx, &pluginpb.UserHasJoinedChannelRequest{Context: hc, ChannelMember: member, Actor: actor})
-		return err
-	})
-}
-
-// UserHasLeftChannel implements [Hooks].
-func (c *Client) UserHasLeftChannel(ctx context.Context, hc *pluginpb.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	_ = c.Call(ctx, "UserHasLeftChannel", func(ctx context.Context) error {
-		_, err := c.rpc.UserHasLeftChannel(ctx, &pluginpb.UserHasLeftChannelRequest{Context: hc, ChannelMember: member, Actor: actor})
-		return err
-	})
-}
-
-// TeamMemberWillBeAdded implements [Hooks]. It fails open: when the plugin
-// lacks the hook or the call fails, the join goes through unchanged.
-func (c *Client) TeamMemberWillBeAdded(ctx context.Context, hc *pluginpb.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
-	return keepOrReplace(c, ctx, "TeamMemberWillBeAdded", member, func(ctx context.Context) (*pluginpb.TeamMember, string, error) {
-		resp, err := c.rpc.TeamMemberWillBeAdded(ctx, &pluginpb.TeamMemberWillBeAddedRequest{Context: hc, TeamMember: member})
-		return resp.GetTeamMember(), resp.GetRejectionReason(), err
-	})
-}
-
-// UserHasJoinedTeam implements [Hooks].
-func (c *Client) UserHasJoinedTeam(ctx context.Context, hc *pluginpb.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	_ = c.Call(ctx, "UserHasJoinedTeam", func(ctx context.Context) error {
-		_, err := c.rpc.UserHasJoinedTeam(ctx, &pluginpb.UserHasJoinedTeamRequest{Context: hc, TeamMember: member, Actor: actor})
-		return err
-	})
-}
-
-// UserHasLeftTeam implements [Hooks].
-func (c *Client) UserHasLeftTeam(ctx context.Context, hc *pluginpb.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	_ = c.Call(ctx, "UserHasLeftTeam", func(ctx context.Context) error {
-		_, err := c.rpc.UserHasLeftTeam(ctx, &pluginpb.UserHasLeftTeamRequest{Context: hc, TeamMember: member, Actor: actor})
-		return err
-	})
-}
-
-// ExecuteCommand implements [Hooks]. An AppError of the plugin comes back
-// as an [*apperror.Error]; a call that fails otherwise (a crash, a hang
-// past the deadline, a garbage answer) comes back as a [*CallError], which
-// the host reports as the plugin's crash.
-func (c *Client) ExecuteCommand(ctx context.Context, hc *pluginpb.Context, args *pluginpb.CommandArgs) (*pluginpb.CommandResponse, error) {
-	var resp *pluginpb.ExecuteCommandResponse
-	err := c.Call(ctx, "ExecuteCommand", func(ctx context.Context) error {
-		var err error
-		resp, err = c.rpc.ExecuteCommand(ctx, &pluginpb.ExecuteCommandRequest{Context: hc, Args: args})
-		return err
-	})
-	switch {
-	case errors.Is(err, ErrNotImplemented):
-		return nil, nil
-	case err != nil:
-		return nil, pluginError(err)
-	}
-	return resp.GetResponse(), nil
 }
 
 // returnedError is the error a hook returns for a failed call: the

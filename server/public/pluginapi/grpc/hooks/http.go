@@ -21,28 +21,6 @@ const httpChunk = 64 << 10
 // plugin's response head, as upstream.
 const internalError = "500 internal server error"
 
-// ServeHTTP implements [Hooks]. The request body is sent in chunks as it
-// is read, and the response body written as it comes, flushed where the
-// plugin asks, so neither is held whole. A plugin without the hook gets
-// 404 from the host; a call that fails before the response head, 500; a
-// status outside 100 to 999, 500 and a log line. ServeHTTP has no deadline
-// of its own unless [WithHookTimeout] sets one: the request's context ends
-// it.
-func (c *Client) ServeHTTP(hc *pluginpb.Context, w http.ResponseWriter, r *http.Request) {
-	c.serveHTTP("ServeHTTP", func(ctx context.Context) (httpStream, error) {
-		s, err := c.rpc.ServeHTTP(ctx)
-		return serveHTTPStream{s}, err
-	}, hc, w, r)
-}
-
-// ServeMetrics implements [Hooks], as ServeHTTP.
-func (c *Client) ServeMetrics(hc *pluginpb.Context, w http.ResponseWriter, r *http.Request) {
-	c.serveHTTP("ServeMetrics", func(ctx context.Context) (httpStream, error) {
-		s, err := c.rpc.ServeMetrics(ctx)
-		return serveMetricsStream{s}, err
-	}, hc, w, r)
-}
-
 // httpStream is the stream of ServeHTTP or ServeMetrics, whose messages
 // have the same fields.
 type httpStream interface {
@@ -50,40 +28,6 @@ type httpStream interface {
 	sendChunk(chunk []byte) error
 	recv() (head *pluginpb.HTTPResponseHead, chunk []byte, flush bool, err error)
 	CloseSend() error
-}
-
-type serveHTTPStream struct {
-	pluginpb.PluginHooks_ServeHTTPClient
-}
-
-func (s serveHTTPStream) sendHead(hc *pluginpb.Context, head *pluginpb.HTTPRequestHead) error {
-	return s.Send(&pluginpb.ServeHTTPRequest{Context: hc, Part: &pluginpb.ServeHTTPRequest_Head{Head: head}})
-}
-
-func (s serveHTTPStream) sendChunk(chunk []byte) error {
-	return s.Send(&pluginpb.ServeHTTPRequest{Part: &pluginpb.ServeHTTPRequest_Chunk{Chunk: chunk}})
-}
-
-func (s serveHTTPStream) recv() (*pluginpb.HTTPResponseHead, []byte, bool, error) {
-	m, err := s.Recv()
-	return m.GetHead(), m.GetChunk(), m.GetFlush(), err
-}
-
-type serveMetricsStream struct {
-	pluginpb.PluginHooks_ServeMetricsClient
-}
-
-func (s serveMetricsStream) sendHead(hc *pluginpb.Context, head *pluginpb.HTTPRequestHead) error {
-	return s.Send(&pluginpb.ServeMetricsRequest{Context: hc, Part: &pluginpb.ServeMetricsRequest_Head{Head: head}})
-}
-
-func (s serveMetricsStream) sendChunk(chunk []byte) error {
-	return s.Send(&pluginpb.ServeMetricsRequest{Part: &pluginpb.ServeMetricsRequest_Chunk{Chunk: chunk}})
-}
-
-func (s serveMetricsStream) recv() (*pluginpb.HTTPResponseHead, []byte, bool, error) {
-	m, err := s.Recv()
-	return m.GetHead(), m.GetChunk(), m.GetFlush(), err
 }
 
 // serveHTTP carries one HTTP exchange over a hook's stream.

@@ -64,3 +64,8 @@ func (c *Client) FileWillBeUploaded(ctx context.Context, hc *pluginpb.Context, i
 	})
 	return result, reason
 }
+
+// FileWillBeUploaded keeps the upload.
+func (None) FileWillBeUploaded(_ context.Context, _ *pluginpb.Context, info *pluginpb.FileInfo, _ io.Reader, _ io.Writer) (*pluginpb.FileInfo, string) {
+	return info, ""
+}
