@@ -30,7 +30,15 @@ func create(t *testing.T, b *Backend, u *pluginpb.User) *pluginpb.User {
 
 func TestCreateUser(t *testing.T) {
 	b, clock := newTestBackend(t)
-	u := create(t, b, &pluginpb.User{Username: "  Alice ", Email: "Alice@Example.COM", Password: "passw0rd!", MfaSecret: "s"})
+	// User.PreSave lower-cases the username and email and trims neither
+	// (NormalizeUsername, NormalizeEmail, server/public/model/user.go@14e5a8a3).
+	spaced := &pluginpb.User{Username: "  Alice ", Email: "spaced@example.com", Password: "passw0rd!"}
+	if _, err := b.CreateUser(context.Background(), &pluginpb.CreateUserRequest{User: spaced}); err == nil {
+		t.Fatal("CreateUser(\"  Alice \") succeeded; want model.user.is_valid.username.app_error")
+	} else {
+		wantErrorID(t, "CreateUser(\"  Alice \")", err, "model.user.is_valid.username.app_error", http.StatusBadRequest)
+	}
+	u := create(t, b, &pluginpb.User{Username: "Alice", Email: "Alice@Example.COM", Password: "passw0rd!", MfaSecret: "s"})
 	if !isValidID(u.GetId()) {
 		t.Errorf("id = %q; want a 26-character id", u.GetId())
 	}

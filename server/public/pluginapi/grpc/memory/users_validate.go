@@ -101,8 +101,8 @@ func invalidUser(field, message, details string) *apperror.Error {
 // normalizeUser applies the normalization of model.User.PreSave and
 // PreUpdate: user names and emails are stored in lower case.
 func normalizeUser(u *pluginpb.User) {
-	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
-	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	u.Username = strings.ToLower(u.Username)
+	u.Email = strings.ToLower(u.Email)
 }
 
 // validateUser checks a normalized user against the rules of
