@@ -211,3 +211,209 @@ def test_each_domain_has_its_module() -> None:
     assert set(rendered) == {"_api/__init__.py", "models.py"} | {f"_api/{d}.py" for d in DOMAINS}
     assert "def get_user(" in rendered["_api/users.py"]
     assert "def kv_get(" not in rendered["_api/users.py"]
+
+
+# ---- The hooks: one list, generated on both sides -------------------------
+
+REPO = Path(os.path.abspath(__file__)).parent.parent.parent
+HOOKS_PKG = REPO / "server" / "public" / "pluginapi" / "grpc" / "hooks"
+UPSTREAM_TSV = (
+    REPO / "server" / "public" / "pluginapi" / "grpc" / "proto" / "upstream-plugin-api.tsv"
+)
+
+
+def go_known() -> list[str]:
+    """The names in the Go package's Known, in order."""
+    import re
+
+    text = (HOOKS_PKG / "hooks_generated.go").read_text(encoding="utf-8")
+    block = re.search(r"^var Known = \[\]string\{\n(.*?)^\}", text, re.M | re.S)
+    assert block is not None, "hooks_generated.go has no Known"
+    return re.findall(r'^\t"(\w+)",$', block.group(1), re.M)
+
+
+def hook_lists() -> dict[str, list[str]]:
+    """Every list of the hooks that the repository keeps, by where it is kept."""
+    from mattermost_plugin._plugin.hookspec import HOOKS
+
+    import generate_hooks
+
+    contract = [
+        m.name
+        for m in hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"].methods
+        if m.name not in generate_hooks.NOT_HOOKS
+    ]
+    rows = [line.split("\t") for line in UPSTREAM_TSV.read_text(encoding="utf-8").splitlines()]
+    upstream = [r[2] for r in rows if r[0] == "hook" and r[2] not in generate_hooks.NOT_HOOKS]
+    return {
+        "hooks.proto": contract,
+        "hooks.Known": go_known(),
+        "hookspec.py": [str(name) for name in HOOKS],
+        "upstream-plugin-api.tsv": upstream,
+        "hook_shapes.tsv": list(generate_hooks.shapes()),
+    }
+
+
+def test_every_list_of_the_hooks_agrees() -> None:
+    lists = hook_lists()
+    contract = lists["hooks.proto"]
+    assert len(contract) == len(set(contract))
+    for where, names in lists.items():
+        missing, extra = set(contract) - set(names), set(names) - set(contract)
+        assert not missing and not extra, f"{where}: lacks {sorted(missing)}, has {sorted(extra)}"
+        assert len(names) == len(set(names)), f"{where} lists a hook twice"
+    # The generated lists keep the contract's order.
+    assert lists["hooks.Known"] == contract
+    assert lists["hookspec.py"] == contract
+
+
+@pytest.mark.parametrize("where", ["hooks.Known", "hookspec.py", "upstream-plugin-api.tsv"])
+def test_a_hook_missing_from_one_list_is_caught(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lists = hook_lists()
+    lists[where] = lists[where][1:]
+    monkeypatch.setattr(sys.modules[__name__], "hook_lists", lambda: lists)
+    with pytest.raises(AssertionError, match="lacks"):
+        test_every_list_of_the_hooks_agrees()
+
+
+def test_hand_written_hooks_have_their_file() -> None:
+    """The Client and None methods of a hand-written shape live in hooks/<hook>.go."""
+    import generate_go_hooks
+
+    import generate_hooks
+
+    for hook, shape in generate_hooks.shapes().items():
+        path = HOOKS_PKG / generate_go_hooks.hand_written_file(hook)
+        if shape not in generate_go_hooks.HAND_WRITTEN:
+            assert not path.exists(), f"{path.name}: {hook} is generated"
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert f"func (c *Client) {hook}(" in text and f"func (None) {hook}(" in text
+
+
+# ---- The experiment: a hook added to the contract ------------------------
+
+NEW_HOOK = "ChannelHasBeenRenamed"
+
+
+def scratch_contract(tmp: Path) -> Path:
+    """A copy of the contract with one hook more, NEW_HOOK, before OnSAMLLogin."""
+    import shutil
+
+    proto = REPO / "server" / "public" / "pluginapi" / "grpc" / "proto"
+    scratch = tmp / "proto"
+    shutil.copytree(proto, scratch)
+    hooks_proto = scratch / "mattermost" / "plugin" / "hooks.proto"
+    text = hooks_proto.read_text(encoding="utf-8")
+    rpc = (
+        f"  // {NEW_HOOK} runs after a channel was renamed.\n"
+        f"  rpc {NEW_HOOK}({NEW_HOOK}Request) returns ({NEW_HOOK}Response);\n\n"
+    )
+    text = text.replace("  rpc OnSAMLLogin(", rpc + "  rpc OnSAMLLogin(", 1)
+    text += (
+        f"\n// {NEW_HOOK}Request carries the renamed channel.\n"
+        f"message {NEW_HOOK}Request {{\n  Context context = 1;\n  Channel channel = 2;\n}}\n\n"
+        f"// {NEW_HOOK}Response has no fields.\nmessage {NEW_HOOK}Response {{}}\n"
+    )
+    hooks_proto.write_text(text, encoding="utf-8")
+    return scratch
+
+
+def scratch_shapes(tmp: Path, shape: str | None) -> Path:
+    """The shapes table, with a row for NEW_HOOK unless shape is None."""
+    import generate_hooks
+
+    text = generate_hooks.SHAPES_FILE.read_text(encoding="utf-8")
+    if shape is not None:
+        text += f"{NEW_HOOK}\t{shape}\n"
+    path = tmp / "hook_shapes.tsv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def go_build_with(tmp: Path, scratch: Path, generated: dict[str, str]) -> tuple[int, str]:
+    """`go build` of the hooks package with the scratch contract's stubs and generated files.
+
+    The tree is not touched: `go build -overlay` reads the replaced files
+    from tmp.
+    """
+    import json
+    import subprocess
+
+    stubs = tmp / "stubs"
+    subprocess.run(
+        ["go", "tool", "buf", "generate", str(scratch), "--template",
+         str(scratch / "buf.gen.yaml"), "-o", str(stubs)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    replace: dict[str, str] = {}
+    pb_dir = REPO / "server" / "public" / "pluginapi" / "grpc" / "proto" / "mattermost" / "plugin"
+    for name in ("hooks.pb.go", "hooks_grpc.pb.go"):
+        replace[str(pb_dir / name)] = str(stubs / "mattermost" / "plugin" / name)
+    for name, text in generated.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+        replace[str(HOOKS_PKG / name)] = str(tmp / name)
+    overlay = tmp / "overlay.json"
+    overlay.write_text(json.dumps({"Replace": replace}), encoding="utf-8")
+    build = subprocess.run(
+        ["go", "build", f"-overlay={overlay}", "./server/public/pluginapi/grpc/hooks/"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    return build.returncode, build.stderr
+
+
+def native_go() -> None:
+    import shutil
+
+    if shutil.which("go") is None or not (REPO / "go.mod").exists():
+        pytest.skip("needs the Go toolchain and the checkout (runs natively, not under Bazel)")
+    pytest.importorskip("grpc_tools")
+
+
+def test_a_new_hook_without_a_shape_fails_generation(tmp_path: Path) -> None:
+    native_go()
+    import generate_go_hooks
+
+    import generate_hooks
+
+    descriptors = generate_hooks.compile_descriptors(scratch_contract(tmp_path))
+    with pytest.raises(SystemExit, match=f"no shape for the hooks {NEW_HOOK}"):
+        generate_go_hooks.render(descriptors, scratch_shapes(tmp_path, None))
+    with pytest.raises(SystemExit, match=f"no shape for the hooks {NEW_HOOK}"):
+        generate_hooks.render(descriptors)
+
+
+def test_a_new_hook_of_a_generated_shape_wires_itself(tmp_path: Path) -> None:
+    native_go()
+    import generate_go_hooks
+
+    import generate_hooks
+
+    scratch = scratch_contract(tmp_path)
+    descriptors = generate_hooks.compile_descriptors(scratch)
+    generated = generate_go_hooks.render(descriptors, scratch_shapes(tmp_path, "notify"))
+    hooks_go = generated[generate_go_hooks.HOOKS_GO]
+    assert f'\t"{NEW_HOOK}",\n' in hooks_go  # Known: NewClient keeps it
+    assert f"\t{NEW_HOOK}(ctx context.Context, hc *pluginpb.Context" in hooks_go
+    assert f"func (c *Client) {NEW_HOOK}(" in generated[generate_go_hooks.CLIENT_GO]
+    assert f"func (None) {NEW_HOOK}(" in generated[generate_go_hooks.NONE_GO]
+    assert f"c.rpc.{NEW_HOOK}(ctx" in generated[generate_go_hooks.CLIENT_GO]
+    code, stderr = go_build_with(tmp_path, scratch, generated)
+    assert code == 0, stderr
+
+
+def test_a_new_hook_of_a_hand_written_shape_fails_the_build(tmp_path: Path) -> None:
+    native_go()
+    import generate_go_hooks
+
+    import generate_hooks
+
+    scratch = scratch_contract(tmp_path)
+    descriptors = generate_hooks.compile_descriptors(scratch)
+    generated = generate_go_hooks.render(descriptors, scratch_shapes(tmp_path, "lifecycle"))
+    assert f"func (c *Client) {NEW_HOOK}(" not in generated[generate_go_hooks.CLIENT_GO]
+    code, stderr = go_build_with(tmp_path, scratch, generated)
+    assert code != 0
+    assert f"missing method {NEW_HOOK}" in stderr, stderr
