@@ -706,7 +706,9 @@ document(
 Attributes:
     user_id (str): Id of the user who runs it.
     channel_id (str): Id of the channel it runs in.
-    team_id (str): Id of the team; the channel's when empty.
+    team_id (str): Id of the team. ExecuteSlashCommand leaves it as given, empty too: a plugin
+        command registered for every team runs without it; any other command needs the team to
+        exist (app.team.get.find.app_error).
     root_id (str): Id of the thread's root post, when run in a thread.
     parent_id (str): Id of the post replied to, for old clients.
     trigger_id (str): Id that lets the command open an interactive dialog; the server assigns
@@ -783,13 +785,15 @@ document(
     """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
 
 Attributes:
-    emoji (str): Name of the emoji, such as "calendar"; "speech_balloon" when text is set
-        without one.
-    text (str): Text, at most 100 characters.
-    duration (str): When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
-        "this_week" or "date_and_time".
-    expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never.
-        Required with duration "date_and_time".
+    emoji (str): Name of the emoji, such as "calendar". UpdateUserCustomStatus needs an emoji or
+        a text and sets no default emoji (App.SetCustomStatus).
+    text (str): Text. Mattermost's clients keep it to 100 characters; the plugin API does not
+        check it.
+    duration (str): When it clears, as Mattermost's clients set it: "", "thirty_minutes",
+        "one_hour", "four_hours", "today", "this_week" or "date_and_time". The plugin API does
+        not check it.
+    expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never. The
+        user's "customStatus" prop holds it as an RFC 3339 time.
 """,
 )
 
@@ -1956,8 +1960,9 @@ document(
 Attributes:
     remote_id (str): Id of the remote the attachment comes from.
     channel_id (str): Id of the shared channel.
-    file_info (FileInfo | None): The file's info as the remote has it: id, name, creator and
-        post.
+    file_info (FileInfo | None): The file's info as the remote has it: the name, the creator
+        (the remote's user) and the size, which is how much data is read; the file is stored
+        under a new id.
 """,
 )
 

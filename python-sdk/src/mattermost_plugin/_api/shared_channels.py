@@ -68,22 +68,24 @@ class SyncSharedChannelsAPI(SyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.FileInfo:
-        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file.
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new id.
 
-        The data comes as a stream of chunks; a file received before is kept. Minimum server
-        version: 11.7.
+        The data comes as a stream of chunks, of which at most file_info.size bytes are read.
+        Minimum server version: 11.7.
 
         Args:
             remote_id: Id of the remote the attachment comes from.
             channel_id: Id of the shared channel.
-            file_info: The file's info as the remote has it: id, name, creator and post.
+            file_info: The file's info as the remote has it: the name, the creator (the remote's
+                user) and the size, which is how much data is read; the file is stored under a new
+                id.
             data: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
                 it is sent. The async client also takes an async iterable.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The file info; the existing one if the file was received before.
+            The stored file's info, under a new id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -127,7 +129,8 @@ class SyncSharedChannelsAPI(SyncCore):
         Args:
             remote_id: Id of the remote.
             user_id: Id of the remote's user.
-            image: The image: PNG, JPEG, GIF or BMP, at most 50 MiB.
+            image: The image: PNG, JPEG, GIF or BMP, at most FileSettings.MaxFileSize bytes and 50
+                MiB.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -163,7 +166,7 @@ class SyncSharedChannelsAPI(SyncCore):
         They are users, posts and reactions. Minimum server version: 11.7.
 
         Args:
-            remote_id: Id of the remote the changes come from.
+            remote_id: Id of the remote the changes come from: one this plugin registered.
             msg: The changes.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
@@ -492,22 +495,24 @@ class AsyncSharedChannelsAPI(AsyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.FileInfo:
-        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file.
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new id.
 
-        The data comes as a stream of chunks; a file received before is kept. Minimum server
-        version: 11.7.
+        The data comes as a stream of chunks, of which at most file_info.size bytes are read.
+        Minimum server version: 11.7.
 
         Args:
             remote_id: Id of the remote the attachment comes from.
             channel_id: Id of the shared channel.
-            file_info: The file's info as the remote has it: id, name, creator and post.
+            file_info: The file's info as the remote has it: the name, the creator (the remote's
+                user) and the size, which is how much data is read; the file is stored under a new
+                id.
             data: The data: bytes, a binary file or an iterable of bytes chunks, read in chunks as
                 it is sent. The async client also takes an async iterable.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
         Returns:
-            The file info; the existing one if the file was received before.
+            The stored file's info, under a new id.
 
         Raises:
             PluginAPIError: The call failed; the subclass names the status code.
@@ -552,7 +557,8 @@ class AsyncSharedChannelsAPI(AsyncCore):
         Args:
             remote_id: Id of the remote.
             user_id: Id of the remote's user.
-            image: The image: PNG, JPEG, GIF or BMP, at most 50 MiB.
+            image: The image: PNG, JPEG, GIF or BMP, at most FileSettings.MaxFileSize bytes and 50
+                MiB.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -588,7 +594,7 @@ class AsyncSharedChannelsAPI(AsyncCore):
         They are users, posts and reactions. Minimum server version: 11.7.
 
         Args:
-            remote_id: Id of the remote the changes come from.
+            remote_id: Id of the remote the changes come from: one this plugin registered.
             msg: The changes.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.

@@ -40,7 +40,7 @@ class SyncSidebarAPI(SyncCore):
             user_id: Id of the user.
             team_id: Id of the team.
             new_category: The custom category: display_name, sorting, muted, and the channels to
-                move into it.
+                move into it. It goes after Favorites when Favorites is first, else first.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -115,7 +115,11 @@ class SyncSidebarAPI(SyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            categories: The categories, by id, as they should be.
+            categories: The categories, by id, as they should be; an unknown id fails the whole
+                update (500). The type each is sent with decides the user's favorite_channel
+                preferences: for one sent as "favorites", the channels it held stop being favorites
+                and the channels sent become favorites; the channels sent in any other stop being
+                favorites.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -161,7 +165,7 @@ class AsyncSidebarAPI(AsyncCore):
             user_id: Id of the user.
             team_id: Id of the team.
             new_category: The custom category: display_name, sorting, muted, and the channels to
-                move into it.
+                move into it. It goes after Favorites when Favorites is first, else first.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -236,7 +240,11 @@ class AsyncSidebarAPI(AsyncCore):
         Args:
             user_id: Id of the user.
             team_id: Id of the team.
-            categories: The categories, by id, as they should be.
+            categories: The categories, by id, as they should be; an unknown id fails the whole
+                update (500). The type each is sent with decides the user's favorite_channel
+                preferences: for one sent as "favorites", the channels it held stop being favorites
+                and the channels sent become favorites; the channels sent in any other stop being
+                favorites.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

@@ -32,7 +32,9 @@ class SyncUsersAPI(SyncCore):
         Minimum server version: 5.2.
 
         Args:
-            user: The new user; id must be empty.
+            user: The new user; id must be empty. Its roles are ignored: a new user is
+                "system_user", the first user who is not a bot "system_admin system_user". A locale
+                with no translation becomes the default client locale.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 
@@ -680,7 +682,9 @@ class AsyncUsersAPI(AsyncCore):
         Minimum server version: 5.2.
 
         Args:
-            user: The new user; id must be empty.
+            user: The new user; id must be empty. Its roles are ignored: a new user is
+                "system_user", the first user who is not a bot "system_admin system_user". A locale
+                with no translation becomes the default client locale.
             timeout: Seconds the call may take; None for no deadline. Defaults to the client's
                 timeout.
 

@@ -2886,9 +2886,9 @@ class PluginAPIServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ReceiveSharedChannelAttachmentSyncMsg(self, request_iterator, context):
-        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-        comes as a stream of chunks; a file received before is kept. Minimum
-        server version: 11.7.
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+        id. The data comes as a stream of chunks, of which at most
+        file_info.size bytes are read. Minimum server version: 11.7.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -789,9 +789,9 @@ class PluginAPIStub:
     users, posts and reactions. Minimum server version: 11.7.
     """
     ReceiveSharedChannelAttachmentSyncMsg: _grpc.StreamUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]
-    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-    comes as a stream of chunks; a file received before is kept. Minimum
-    server version: 11.7.
+    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+    id. The data comes as a stream of chunks, of which at most
+    file_info.size bytes are read. Minimum server version: 11.7.
     """
     ReceiveSharedChannelProfileImageSyncMsg: _grpc.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]
     """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
@@ -1738,9 +1738,9 @@ class PluginAPIAsyncStub(PluginAPIStub):
     users, posts and reactions. Minimum server version: 11.7.
     """
     ReceiveSharedChannelAttachmentSyncMsg: _aio.StreamUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]  # type: ignore[assignment]
-    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-    comes as a stream of chunks; a file received before is kept. Minimum
-    server version: 11.7.
+    """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+    id. The data comes as a stream of chunks, of which at most
+    file_info.size bytes are read. Minimum server version: 11.7.
     """
     ReceiveSharedChannelProfileImageSyncMsg: _aio.UnaryUnaryMultiCallable[_shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgRequest, _shared_channels_pb2.ReceiveSharedChannelProfileImageSyncMsgResponse]  # type: ignore[assignment]
     """ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
@@ -3854,9 +3854,9 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse, _abc.Awaitable[_shared_channels_pb2.ReceiveSharedChannelAttachmentSyncMsgResponse]]:
-        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-        comes as a stream of chunks; a file received before is kept. Minimum
-        server version: 11.7.
+        """ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+        id. The data comes as a stream of chunks, of which at most
+        file_info.size bytes are read. Minimum server version: 11.7.
         """
 
     @_abc_1.abstractmethod

@@ -278,7 +278,10 @@ class CommandArgs(_message.Message):
     channel_id: _builtins.str
     """Id of the channel it runs in."""
     team_id: _builtins.str
-    """Id of the team; the channel's when empty."""
+    """Id of the team. ExecuteSlashCommand leaves it as given, empty too: a plugin
+    command registered for every team runs without it; any other command needs
+    the team to exist (app.team.get.find.app_error).
+    """
     root_id: _builtins.str
     """Id of the thread's root post, when run in a thread."""
     parent_id: _builtins.str

@@ -391,7 +391,10 @@ class ReceiveSharedChannelAttachmentSyncMsgHead(_message.Message):
     """Id of the shared channel."""
     @_builtins.property
     def file_info(self) -> _files_pb2.FileInfo:
-        """The file's info as the remote has it: id, name, creator and post."""
+        """The file's info as the remote has it: the name, the creator (the
+        remote's user) and the size, which is how much data is read; the file
+        is stored under a new id.
+        """
 
     def __init__(
         self,
@@ -866,7 +869,7 @@ class ReceiveSharedChannelSyncMsgRequest(_message.Message):
     REMOTE_ID_FIELD_NUMBER: _builtins.int
     MSG_FIELD_NUMBER: _builtins.int
     remote_id: _builtins.str
-    """Id of the remote the changes come from."""
+    """Id of the remote the changes come from: one this plugin registered."""
     @_builtins.property
     def msg(self) -> Global___SyncMsg:
         """The changes."""
@@ -923,7 +926,9 @@ class ReceiveSharedChannelProfileImageSyncMsgRequest(_message.Message):
     user_id: _builtins.str
     """Id of the remote's user."""
     image: _builtins.bytes
-    """The image: PNG, JPEG, GIF or BMP, at most 50 MiB."""
+    """The image: PNG, JPEG, GIF or BMP, at most FileSettings.MaxFileSize
+    bytes and 50 MiB.
+    """
     def __init__(
         self,
         *,
@@ -997,7 +1002,7 @@ class ReceiveSharedChannelAttachmentSyncMsgResponse(_message.Message):
     FILE_INFO_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def file_info(self) -> _files_pb2.FileInfo:
-        """The file info; the existing one if the file was received before."""
+        """The stored file's info, under a new id."""
 
     def __init__(
         self,

@@ -133,7 +133,8 @@ class CreateChannelSidebarCategoryRequest(_message.Message):
     @_builtins.property
     def new_category(self) -> Global___SidebarCategoryWithChannels:
         """The custom category: display_name, sorting, muted, and the channels to
-        move into it.
+        move into it. It goes after Favorites when Favorites is first, else
+        first.
         """
 
     def __init__(
@@ -242,7 +243,12 @@ class UpdateChannelSidebarCategoriesRequest(_message.Message):
     """Id of the team."""
     @_builtins.property
     def categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___SidebarCategoryWithChannels]:
-        """The categories, by id, as they should be."""
+        """The categories, by id, as they should be; an unknown id fails the
+        whole update (500). The type each is sent with decides the user's
+        favorite_channel preferences: for one sent as "favorites", the
+        channels it held stop being favorites and the channels sent become
+        favorites; the channels sent in any other stop being favorites.
+        """
 
     def __init__(
         self,

@@ -403,7 +403,11 @@ class CreateUserRequest(_message.Message):
     USER_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def user(self) -> Global___User:
-        """The new user; id must be empty."""
+        """The new user; id must be empty. Its roles are ignored: a new user is
+        "system_user", the first user who is not a bot "system_admin
+        system_user". A locale with no translation becomes the default client
+        locale.
+        """
 
     def __init__(
         self,
@@ -866,18 +870,21 @@ class CustomStatus(_message.Message):
     DURATION_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     emoji: _builtins.str
-    """Name of the emoji, such as "calendar"; "speech_balloon" when text is set
-    without one.
+    """Name of the emoji, such as "calendar". UpdateUserCustomStatus needs an
+    emoji or a text and sets no default emoji (App.SetCustomStatus).
     """
     text: _builtins.str
-    """Text, at most 100 characters."""
+    """Text. Mattermost's clients keep it to 100 characters; the plugin API
+    does not check it.
+    """
     duration: _builtins.str
-    """When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
-    "this_week" or "date_and_time".
+    """When it clears, as Mattermost's clients set it: "", "thirty_minutes",
+    "one_hour", "four_hours", "today", "this_week" or "date_and_time". The
+    plugin API does not check it.
     """
     expires_at: _builtins.int
-    """Time it clears, in milliseconds since the Unix epoch; 0 for never. Required
-    with duration "date_and_time".
+    """Time it clears, in milliseconds since the Unix epoch; 0 for never. The
+    user's "customStatus" prop holds it as an RFC 3339 time.
     """
     def __init__(
         self,

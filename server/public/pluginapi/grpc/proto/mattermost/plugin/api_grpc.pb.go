@@ -866,9 +866,9 @@ type PluginAPIClient interface {
 	// ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
 	// users, posts and reactions. Minimum server version: 11.7.
 	ReceiveSharedChannelSyncMsg(ctx context.Context, in *ReceiveSharedChannelSyncMsgRequest, opts ...grpc.CallOption) (*ReceiveSharedChannelSyncMsgResponse, error)
-	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-	// comes as a stream of chunks; a file received before is kept. Minimum
-	// server version: 11.7.
+	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+	// id. The data comes as a stream of chunks, of which at most
+	// file_info.size bytes are read. Minimum server version: 11.7.
 	ReceiveSharedChannelAttachmentSyncMsg(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse], error)
 	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
 	// remote's user. Minimum server version: 11.7.
@@ -4260,9 +4260,9 @@ type PluginAPIServer interface {
 	// ReceiveSharedChannelSyncMsg takes a plugin remote's changes. They are
 	// users, posts and reactions. Minimum server version: 11.7.
 	ReceiveSharedChannelSyncMsg(context.Context, *ReceiveSharedChannelSyncMsgRequest) (*ReceiveSharedChannelSyncMsgResponse, error)
-	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file. The data
-	// comes as a stream of chunks; a file received before is kept. Minimum
-	// server version: 11.7.
+	// ReceiveSharedChannelAttachmentSyncMsg stores a remote's file under a new
+	// id. The data comes as a stream of chunks, of which at most
+	// file_info.size bytes are read. Minimum server version: 11.7.
 	ReceiveSharedChannelAttachmentSyncMsg(grpc.ClientStreamingServer[ReceiveSharedChannelAttachmentSyncMsgRequest, ReceiveSharedChannelAttachmentSyncMsgResponse]) error
 	// ReceiveSharedChannelProfileImageSyncMsg takes the profile image of a
 	// remote's user. Minimum server version: 11.7.

@@ -518,7 +518,9 @@ type CommandArgs struct {
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Id of the channel it runs in.
 	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
-	// Id of the team; the channel's when empty.
+	// Id of the team. ExecuteSlashCommand leaves it as given, empty too: a plugin
+	// command registered for every team runs without it; any other command needs
+	// the team to exist (app.team.get.find.app_error).
 	TeamId string `protobuf:"bytes,3,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
 	// Id of the thread's root post, when run in a thread.
 	RootId string `protobuf:"bytes,4,opt,name=root_id,json=rootId,proto3" json:"root_id,omitempty"`

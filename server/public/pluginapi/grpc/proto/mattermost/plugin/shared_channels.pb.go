@@ -708,7 +708,9 @@ type ReceiveSharedChannelAttachmentSyncMsgHead struct {
 	RemoteId string `protobuf:"bytes,1,opt,name=remote_id,json=remoteId,proto3" json:"remote_id,omitempty"`
 	// Id of the shared channel.
 	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
-	// The file's info as the remote has it: id, name, creator and post.
+	// The file's info as the remote has it: the name, the creator (the
+	// remote's user) and the size, which is how much data is read; the file
+	// is stored under a new id.
 	FileInfo      *FileInfo `protobuf:"bytes,3,opt,name=file_info,json=fileInfo,proto3" json:"file_info,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1690,7 +1692,7 @@ func (*UninviteRemoteFromChannelResponse) Descriptor() ([]byte, []int) {
 // ReceiveSharedChannelSyncMsgRequest carries a remote's changes.
 type ReceiveSharedChannelSyncMsgRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the remote the changes come from.
+	// Id of the remote the changes come from: one this plugin registered.
 	RemoteId string `protobuf:"bytes,1,opt,name=remote_id,json=remoteId,proto3" json:"remote_id,omitempty"`
 	// The changes.
 	Msg           *SyncMsg `protobuf:"bytes,2,opt,name=msg,proto3" json:"msg,omitempty"`
@@ -1795,7 +1797,8 @@ type ReceiveSharedChannelProfileImageSyncMsgRequest struct {
 	RemoteId string `protobuf:"bytes,1,opt,name=remote_id,json=remoteId,proto3" json:"remote_id,omitempty"`
 	// Id of the remote's user.
 	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// The image: PNG, JPEG, GIF or BMP, at most 50 MiB.
+	// The image: PNG, JPEG, GIF or BMP, at most FileSettings.MaxFileSize
+	// bytes and 50 MiB.
 	Image         []byte `protobuf:"bytes,3,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1982,7 +1985,7 @@ func (*ReceiveSharedChannelAttachmentSyncMsgRequest_Chunk) isReceiveSharedChanne
 // ReceiveSharedChannelAttachmentSyncMsgResponse carries the stored file's info.
 type ReceiveSharedChannelAttachmentSyncMsgResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The file info; the existing one if the file was received before.
+	// The stored file's info, under a new id.
 	FileInfo      *FileInfo `protobuf:"bytes,1,opt,name=file_info,json=fileInfo,proto3" json:"file_info,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

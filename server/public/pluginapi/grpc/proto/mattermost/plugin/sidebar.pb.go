@@ -218,7 +218,8 @@ type CreateChannelSidebarCategoryRequest struct {
 	// Id of the team.
 	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
 	// The custom category: display_name, sorting, muted, and the channels to
-	// move into it.
+	// move into it. It goes after Favorites when Favorites is first, else
+	// first.
 	NewCategory   *SidebarCategoryWithChannels `protobuf:"bytes,3,opt,name=new_category,json=newCategory,proto3" json:"new_category,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -430,7 +431,11 @@ type UpdateChannelSidebarCategoriesRequest struct {
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Id of the team.
 	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	// The categories, by id, as they should be.
+	// The categories, by id, as they should be; an unknown id fails the
+	// whole update (500). The type each is sent with decides the user's
+	// favorite_channel preferences: for one sent as "favorites", the
+	// channels it held stop being favorites and the channels sent become
+	// favorites; the channels sent in any other stop being favorites.
 	Categories    []*SidebarCategoryWithChannels `protobuf:"bytes,3,rep,name=categories,proto3" json:"categories,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -641,7 +641,10 @@ func (x *UserGetOptions) GetUpdatedAfter() int64 {
 // CreateUserRequest carries the user to create.
 type CreateUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The new user; id must be empty.
+	// The new user; id must be empty. Its roles are ignored: a new user is
+	// "system_user", the first user who is not a bot "system_admin
+	// system_user". A locale with no translation becomes the default client
+	// locale.
 	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1552,16 +1555,18 @@ func (x *Status) GetDndEndTime() int64 {
 // (model.CustomStatus).
 type CustomStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name of the emoji, such as "calendar"; "speech_balloon" when text is set
-	// without one.
+	// Name of the emoji, such as "calendar". UpdateUserCustomStatus needs an
+	// emoji or a text and sets no default emoji (App.SetCustomStatus).
 	Emoji string `protobuf:"bytes,1,opt,name=emoji,proto3" json:"emoji,omitempty"`
-	// Text, at most 100 characters.
+	// Text. Mattermost's clients keep it to 100 characters; the plugin API
+	// does not check it.
 	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
-	// When it clears: "", "thirty_minutes", "one_hour", "four_hours", "today",
-	// "this_week" or "date_and_time".
+	// When it clears, as Mattermost's clients set it: "", "thirty_minutes",
+	// "one_hour", "four_hours", "today", "this_week" or "date_and_time". The
+	// plugin API does not check it.
 	Duration string `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
-	// Time it clears, in milliseconds since the Unix epoch; 0 for never. Required
-	// with duration "date_and_time".
+	// Time it clears, in milliseconds since the Unix epoch; 0 for never. The
+	// user's "customStatus" prop holds it as an RFC 3339 time.
 	ExpiresAt     int64 `protobuf:"varint,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
