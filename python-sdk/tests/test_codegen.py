@@ -281,7 +281,6 @@ def test_a_hook_missing_from_one_list_is_caught(
 def test_hand_written_hooks_have_their_file() -> None:
     """The Client and None methods of a hand-written shape live in hooks/<hook>.go."""
     import generate_go_hooks
-
     import generate_hooks
 
     for hook, shape in generate_hooks.shapes().items():
@@ -375,7 +374,6 @@ def native_go() -> None:
 def test_a_new_hook_without_a_shape_fails_generation(tmp_path: Path) -> None:
     native_go()
     import generate_go_hooks
-
     import generate_hooks
 
     descriptors = generate_hooks.compile_descriptors(scratch_contract(tmp_path))
@@ -388,7 +386,6 @@ def test_a_new_hook_without_a_shape_fails_generation(tmp_path: Path) -> None:
 def test_a_new_hook_of_a_generated_shape_wires_itself(tmp_path: Path) -> None:
     native_go()
     import generate_go_hooks
-
     import generate_hooks
 
     scratch = scratch_contract(tmp_path)
@@ -407,7 +404,6 @@ def test_a_new_hook_of_a_generated_shape_wires_itself(tmp_path: Path) -> None:
 def test_a_new_hook_of_a_hand_written_shape_fails_the_build(tmp_path: Path) -> None:
     native_go()
     import generate_go_hooks
-
     import generate_hooks
 
     scratch = scratch_contract(tmp_path)
