@@ -11,84 +11,6 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
-// TestTeamModelFollowsUpstream checks CreateTeam and UpdateTeam against
-// server/public/model/team.go@2307ab17: Team.IsValid's order and byte
-// limits, and Team.syncTypeAndAllowOpenInvite, which PreSave and PreUpdate
-// run (an invite-only team allows no open invites, then allow_open_invite
-// decides the type).
-func TestTeamModelFollowsUpstream(t *testing.T) {
-	ctx := context.Background()
-	invalid := []struct {
-		name string
-		team *pluginpb.Team
-		id   string
-	}{
-		// Team.IsValid checks the description and the invite id before
-		// the reserved names.
-		{"description before reserved", &pluginpb.Team{Name: "signup-x", DisplayName: "S", Description: strings.Repeat("d", 256)},
-			"model.team.is_valid.description.app_error"},
-		// len(), not runes: 128 two-byte runes are 256 bytes.
-		{"description in bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", Description: strings.Repeat("é", 128)},
-			"model.team.is_valid.description.app_error"},
-		{"company in bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", CompanyName: strings.Repeat("é", 33)},
-			"model.team.is_valid.company.app_error"},
-		{"domains over 500 bytes", &pluginpb.Team{Name: "ab", DisplayName: "A", AllowedDomains: strings.Repeat("d", 501)},
-			"model.team.is_valid.domains.app_error"},
-	}
-	for _, tt := range invalid {
-		t.Run(tt.name, func(t *testing.T) {
-			b, _ := newTestBackend(t)
-			_, err := b.CreateTeam(ctx, &pluginpb.CreateTeamRequest{Team: tt.team})
-			wantAppErrorID(t, "CreateTeam", err, tt.id, http.StatusBadRequest)
-		})
-	}
-
-	synced := []struct {
-		name     string
-		typ      string
-		open     bool
-		wantType string
-		wantOpen bool
-	}{
-		{"open without open invites is invite-only", teamTypeOpen, false, teamTypeInvite, false},
-		{"open with open invites", teamTypeOpen, true, teamTypeOpen, true},
-		{"invite-only allows no open invites", teamTypeInvite, true, teamTypeInvite, false},
-		{"no type with open invites is open", "", true, teamTypeOpen, true},
-		{"an unknown type is synced away", "X", false, teamTypeInvite, false},
-	}
-	for _, tt := range synced {
-		t.Run("create: "+tt.name, func(t *testing.T) {
-			b, _ := newTestBackend(t)
-			got := createTeam(t, b, &pluginpb.Team{Name: "ab", DisplayName: "A", Type: tt.typ, AllowOpenInvite: tt.open})
-			if got.GetType() != tt.wantType || got.GetAllowOpenInvite() != tt.wantOpen {
-				t.Errorf("type, allow_open_invite = %q, %v; want %q, %v", got.GetType(), got.GetAllowOpenInvite(), tt.wantType, tt.wantOpen)
-			}
-		})
-	}
-
-	// TeamService.UpdateTeam copies allow_open_invite, not the type, onto
-	// the stored team (teams/teams.go@0985ce2c), so an invite-only team
-	// stays invite-only.
-	t.Run("update: an invite-only team stays invite-only", func(t *testing.T) {
-		b, _ := newTestBackend(t)
-		team := createTeam(t, b, &pluginpb.Team{Name: "ab", DisplayName: "A", Type: teamTypeInvite})
-		team.AllowOpenInvite = true
-		resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: team})
-		if err != nil || resp.GetTeam().GetType() != teamTypeInvite || resp.GetTeam().GetAllowOpenInvite() {
-			t.Errorf("UpdateTeam = %v, %v; want type I without open invites", resp, err)
-		}
-	})
-	t.Run("update: closing open invites makes it invite-only", func(t *testing.T) {
-		b, _ := newTestBackend(t)
-		team := createTeam(t, b, newTeam("ab"))
-		team.AllowOpenInvite = false
-		resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: team})
-		if err != nil || resp.GetTeam().GetType() != teamTypeInvite {
-			t.Errorf("UpdateTeam = %v, %v; want type I", resp, err)
-		}
-	})
-}
-
 // TestTeamJoinsFollowTheAppLayer checks the joins of CreateTeamMember
 // against server/channels/app/team.go@00e25d39 (App.AddUserToTeam,
 // App.JoinUserToTeam), server/channels/app/teams/teams.go@0985ce2c
@@ -371,28 +293,6 @@ func TestUpdateTeamMemberRolesFollowsTheAppLayer(t *testing.T) {
 				t.Errorf("UpdateTeamMemberRoles = %v, %v; want roles %q", resp, err, tt.want)
 			}
 		})
-	}
-}
-
-// TestRemoveTeamIconZeroesUpdateAt follows
-// server/channels/store/sqlstore/team_store.go@009fc71d:SqlTeamStore.UpdateLastTeamIconUpdate,
-// which App.RemoveTeamIcon calls with 0: update_at takes the same 0.
-func TestRemoveTeamIconZeroesUpdateAt(t *testing.T) {
-	b, clock := newTestBackend(t)
-	ctx := context.Background()
-	team := createTeam(t, b, newTeam("core"))
-	if _, err := b.RemoveTeamIcon(ctx, &pluginpb.RemoveTeamIconRequest{TeamId: team.GetId()}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := b.GetTeam(ctx, &pluginpb.GetTeamRequest{TeamId: team.GetId()})
-	if got.GetTeam().GetUpdateAt() != 0 || got.GetTeam().GetLastTeamIconUpdate() != 0 {
-		t.Errorf("after RemoveTeamIcon: %v; want update_at and last_team_icon_update 0", got.GetTeam())
-	}
-	// A later update stamps update_at again, as Team.PreUpdate does.
-	clock.Advance(time.Second)
-	resp, err := b.UpdateTeam(ctx, &pluginpb.UpdateTeamRequest{Team: got.GetTeam()})
-	if err != nil || resp.GetTeam().GetUpdateAt() != clock.Now().UnixMilli() {
-		t.Errorf("UpdateTeam after RemoveTeamIcon = %v, %v; want update_at now", resp, err)
 	}
 }
 
