@@ -6,11 +6,50 @@
 // safe for concurrent use; every operation is atomic with respect to the
 // others.
 //
-// The package is laid out by the domains of the contract: a domain's
-// handlers are in <domain>.go (users.go, kv.go, config.go, logging.go,
-// preferences.go, teams.go, channels.go),
-// its state in <domain>_store.go, and its tests in <domain>_test.go. One
-// Backend holds every domain's state under one mutex.
+// The package is laid out by the domains of the contract, one for each
+// domain's file in proto/mattermost/plugin. A domain's handlers are in
+// <domain>.go, and the parts that grew on their own in <domain>_<part>.go:
+//
+//   - access_control.proto: access_control.go
+//   - audit.proto: audit.go
+//   - bots.proto: bots.go
+//   - channels.proto: channels.go, channels_members.go, channels_validate.go,
+//     channels_store.go
+//   - cluster.proto: cluster.go
+//   - commands.proto: commands.go, commands_execute.go
+//   - config.proto: config.go, config_store.go
+//   - emoji.proto: emoji.go
+//   - files.proto: files.go, uploads.go, files_hooks.go, files_store.go
+//   - frontend.proto: frontend.go
+//   - groups.proto: groups.go, groups_syncables.go
+//   - kv.proto: kv.go, kv_store.go
+//   - logging.proto: logging.go
+//   - notifications.proto: notifications.go
+//   - oauth.proto: oauth.go
+//   - permissions.proto: permissions.go, roles.go
+//   - plugins.proto: plugins.go, plugins_http.go, plugins_install.go,
+//     plugins_lifecycle.go
+//   - posts.proto: posts.go, posts_search.go, posts_store.go
+//   - preferences.proto: preferences.go, preferences_store.go
+//   - properties.proto: properties.go, properties_values.go
+//   - reactions.proto: reactions.go
+//   - sessions.proto: sessions.go
+//   - shared_channels.proto: shared_channels.go
+//   - sidebar.proto: sidebar.go
+//   - teams.proto: teams.go, teams_icon.go, teams_validate.go, teams_store.go
+//   - users.proto: users.go, users_admin.go, users_profile.go,
+//     users_search.go, users_status.go, users_unicode.go, users_validate.go,
+//     users_store.go
+//
+// The rest serves every domain: memory.go the [Backend] and its options,
+// hooks.go the plugin hooks that handlers call, events.go the event log of
+// what would have left the server, state.go the state file, ids.go and
+// paging.go the rules of ids and pages.
+//
+// A domain's state is a store type, in <domain>_store.go or beside its
+// handlers, or a field of Backend; the reactions live in posts_store.go.
+// One Backend holds every domain's state under one mutex. A domain's tests
+// are in <domain>_test.go and <domain>_<part>_test.go.
 package memory
 
 import (
