@@ -2,8 +2,9 @@ package memory
 
 // This file holds the event log: what the backend would have sent out of
 // the server (email, push notifications, websocket events, toasts, cluster
-// messages, audit records, ephemeral posts). Tests and the dev server read
-// it, in memory through [Backend.Events] or in the server log.
+// messages, audit records, ephemeral posts, shared-channel traffic). Tests
+// and the dev server read it, in memory through [Backend.Events] or in the
+// server log.
 
 import (
 	"context"
@@ -29,8 +30,12 @@ const (
 type Event struct {
 	// Kind names the event: "email", "push_notification",
 	// "websocket_event", "interactive_dialog", "toast", "user_typing",
-	// "cluster_event", "audit", "ephemeral_post", "ephemeral_post_update"
-	// or "ephemeral_post_delete".
+	// "cluster_event", "audit", "ephemeral_post", "ephemeral_post_update",
+	// "ephemeral_post_delete", "shared_channels_register",
+	// "shared_channels_unregister", "shared_channel_invite",
+	// "shared_channel_uninvite", "shared_channel_sync",
+	// "shared_channel_cursor", "shared_channel_attachment" or
+	// "shared_channel_profile_image".
 	Kind string
 	// At is when it happened.
 	At time.Time
