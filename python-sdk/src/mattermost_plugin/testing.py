@@ -221,8 +221,9 @@ class ReferenceServer:
         The reference backend does not send email, push notifications,
         websocket events, toasts, cluster messages or ephemeral posts; it
         logs each as a "plugin event" record. Each event is a dict with its
-        ``kind`` (such as ``"email"`` or ``"websocket_event"``) and its
-        ``data``, the request that caused it as JSON.
+        ``kind`` (such as ``"email"`` or ``"websocket_event"``; ``Event.Kind``
+        of the Go package ``memory`` lists them all) and its ``data``, the
+        request that caused it as JSON.
 
         Args:
             kind: Only events of this kind.

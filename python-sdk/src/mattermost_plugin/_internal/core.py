@@ -3,7 +3,8 @@
 :class:`CallPolicy` holds everything that does no I/O: the resolved target
 and token, the metadata every call carries and the timeout rules.
 :class:`SyncCore` and :class:`AsyncCore` differ only in the call itself.
-The generated method mixins in ``_generated_client`` build on them.
+The generated per-domain method classes of ``mattermost_plugin._api``
+(one module per domain) build on them.
 """
 
 from __future__ import annotations
