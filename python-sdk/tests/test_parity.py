@@ -9,7 +9,11 @@ both its success path (a call outside ``pytest.raises``) and a failure path
 run every ``api`` scenario through both clients.
 
 Every method of an area in COVERED_AREAS must be covered. The run's summary
-prints the coverage per area and in total, as "API parity: N/261".
+prints the coverage per area and in total, as "API parity: N/M".
+
+The README's counts of methods and hooks, and its table of methods per
+area, are checked against the inventory: a method or hook added to the
+inventory fails test_readme_counts until the README says so.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import ast
 import csv
 import inspect
+import itertools
 import os
+import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +44,7 @@ import fidelity
 
 HERE = Path(os.path.abspath(__file__)).parent
 INVENTORY = HERE.parent.parent / "server/public/pluginapi/grpc/proto/upstream-plugin-api.tsv"
+README = HERE.parent.parent / "README.md"
 
 #: Areas whose every method must be covered. An area joins when it is done.
 COVERED_AREAS = frozenset(
@@ -157,14 +164,15 @@ NO_FAILURE_PATH = {
 }
 
 
-def inventory() -> list[dict[str, str]]:
-    """The upstream methods, from the committed inventory.
+def inventory(kind: str = "api") -> list[dict[str, str]]:
+    """The upstream methods (or, with kind "hook", hooks) of the committed
+    inventory.
 
     The path is relative to this file, which holds in a checkout and in a
     Bazel test's runfiles tree alike.
     """
     with INVENTORY.open(newline="", encoding="utf-8") as f:
-        return [row for row in csv.DictReader(f, delimiter="\t") if row["kind"] == "api"]
+        return [row for row in csv.DictReader(f, delimiter="\t") if row["kind"] == kind]
 
 
 def not_modelled() -> set[str]:
@@ -270,7 +278,9 @@ def gaps(name: str, rpcs: set[str], calls: dict[str, Calls]) -> list[str]:
 
 def test_parity(request: pytest.FixtureRequest) -> None:
     rows = inventory()
-    assert len(rows) == 261, f"the inventory lists {len(rows)} methods; upstream has 261"
+    assert rows, f"{INVENTORY} lists no methods"
+    names = [row["name"] for row in rows]
+    assert len(set(names)) == len(names), "the inventory lists a method twice"
     rpcs = {m.name for m in api_pb2.DESCRIPTOR.services_by_name["PluginAPI"].methods}
     calls = e2e_calls()
     by_area: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
@@ -315,3 +325,57 @@ def test_e2e_scan_sees_both_outcomes() -> None:
     calls = e2e_calls()
     assert "test_teams::test_get_team_not_found" in calls["get_team"].failing
     assert "test_teams::test_create_and_get_team" in calls["get_team"].succeeding
+
+
+def readme_numbers(pattern: str) -> list[int]:
+    """The numbers that pattern's first group matches in the README; the
+    test fails if it matches nowhere, so that a reworded sentence is not
+    silently left unchecked."""
+    found = [
+        int(m.replace(",", "")) for m in re.findall(pattern, README.read_text(encoding="utf-8"))
+    ]
+    assert found, f"README.md has no match of {pattern!r}"
+    return found
+
+
+def test_readme_counts() -> None:
+    methods = len(inventory())
+    # Implemented is how the server learns a plugin's hooks, not a hook.
+    hooks = len([row for row in inventory("hook") if row["name"] != "Implemented"])
+    want = {
+        r"measured against the (\d+) upstream methods": methods,
+        r"API parity: (\d+)/\d+ methods covered": methods,
+        r"API parity: \d+/(\d+) methods covered": methods,
+        r"\| \*\*all\*\* \| \*\*(\d+)\*\* \|": methods,
+        r"Every one of the (\d+) PluginAPI RPCs": methods,
+        # Each RPC is called with no token, a wrong token and another
+        # server's token.
+        r"\(([\d,]+) calls\)": 3 * methods,
+        r"The contract has (\d+) hooks": hooks,
+    }
+    wrong = [
+        f"{pattern}: {got}, want {n}"
+        for pattern, n in want.items()
+        for got in readme_numbers(pattern)
+        if got != n
+    ]
+    assert not wrong, "README.md's counts differ from the inventory:\n" + "\n".join(wrong)
+
+
+def test_readme_area_table() -> None:
+    """The README's table of methods per area is the inventory's."""
+    lines = [line.strip() for line in README.read_text(encoding="utf-8").splitlines()]
+    header = "| area | methods | area | methods |"
+    assert header in lines, f"README.md has no table headed {header}"
+    table: dict[str, int] = {}
+    for line in itertools.takewhile(
+        lambda line: line.startswith("|"), lines[lines.index(header) + 2 :]
+    ):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        for area, count in zip(cells[::2], cells[1::2]):
+            if area and area != "**all**":
+                table[area] = int(count)
+    want = Counter(row["area"] for row in inventory())
+    assert table == dict(want), (
+        f"README.md's table of methods per area is {table}; the inventory has {dict(want)}"
+    )
