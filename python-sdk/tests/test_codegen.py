@@ -397,6 +397,9 @@ def test_a_new_hook_of_a_generated_shape_wires_itself(tmp_path: Path) -> None:
     assert f"func (c *Client) {NEW_HOOK}(" in generated[generate_go_hooks.CLIENT_GO]
     assert f"func (None) {NEW_HOOK}(" in generated[generate_go_hooks.NONE_GO]
     assert f"c.rpc.{NEW_HOOK}(ctx" in generated[generate_go_hooks.CLIENT_GO]
+    # The multi-plugin adapter that a backend's seam (memory.Hooks) plugs into.
+    multi_go = generated[generate_go_hooks.MULTI_GO]
+    assert f"func (m *Multi) {NEW_HOOK}(ctx context.Context" in multi_go
     code, stderr = go_build_with(tmp_path, scratch, generated)
     assert code == 0, stderr
 

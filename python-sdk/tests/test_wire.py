@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mattermost_plugin import config
+from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR
 
 REPO = Path(os.path.abspath(__file__)).parent.parent.parent
 WIRE_GO = REPO / "server" / "public" / "pluginapi" / "grpc" / "wire" / "wire.go"
@@ -25,6 +26,7 @@ def test_constants_match_the_go_server() -> None:
     assert go_constant(source, "EnvToken") == config.ENV_TOKEN
     assert go_constant(source, "MetadataKey") == config.METADATA_KEY
     assert go_constant(source, "AuthScheme") == config.AUTH_SCHEME
+    assert go_constant(source, "DismissPostError") == DISMISS_POST_ERROR
     ready = re.search(r"type Ready struct \{(.*?)\n\}", source, flags=re.S)
     assert ready
     assert tuple(re.findall(r'`json:"([a-z_]+)"`', ready.group(1))) == config.READY_FIELDS

@@ -134,16 +134,15 @@ func settingsProto(settings []*supervisor.Setting) []*pluginpb.PluginSetting {
 }
 
 // pluginHooks fires the backend's hooks in the plugins that the dev
-// server runs, as Mattermost's RunMultiHook does: every plugin in turn, in
-// plugin id order; a "will be" hook chains each plugin's answer into the
-// next and stops at the first rejection, on the caller's goroutine; the
-// "has been" hooks run in a goroutine of their own (fire and forget).
-// Commands and HTTP requests go to the one plugin they name. The set of
-// plugins changes as the Plugin API installs and removes them; each event
-// goes to the plugins of that moment.
+// server runs. The rules for running one hook across several plugins are
+// hooks.Multi's, as Mattermost's RunMultiHook: pluginHooks only gives it
+// the plugins, by id, and the hook context of a Plugin API call. Commands
+// and HTTP requests go to the one plugin they name. The set of plugins
+// changes as the Plugin API installs and removes them; each event goes to
+// the plugins of that moment.
 type pluginHooks struct {
-	logger   *slog.Logger
-	inFlight sync.WaitGroup
+	*hooks.Multi
+	logger *slog.Logger
 
 	mu      sync.RWMutex
 	plugins []*devPlugin // by id
@@ -153,6 +152,7 @@ var _ memory.Hooks = (*pluginHooks)(nil)
 
 func newPluginHooks(plugins []*devPlugin, logger *slog.Logger) *pluginHooks {
 	p := &pluginHooks{logger: logger}
+	p.Multi = hooks.NewMulti(p.current, hookContext)
 	for _, pl := range plugins {
 		p.put(pl)
 	}
@@ -185,18 +185,12 @@ func (p *pluginHooks) all() []*devPlugin {
 	return slices.Clone(p.plugins)
 }
 
-// running is the hooks of one plugin at one moment, with the plugin's id.
-type running struct {
-	id string
-	hooks.Hooks
-}
-
-// current returns the hooks of every plugin, in id order.
-func (p *pluginHooks) current() []running {
+// current returns the hooks of every plugin of the moment, by id.
+func (p *pluginHooks) current() []hooks.Plugin {
 	plugins := p.all()
-	hs := make([]running, len(plugins))
+	hs := make([]hooks.Plugin, len(plugins))
 	for i, pl := range plugins {
-		hs[i] = running{id: pl.id(), Hooks: pl.hooks()}
+		hs[i] = hooks.Plugin{ID: pl.id(), Hooks: pl.hooks()}
 	}
 	return hs
 }
@@ -219,202 +213,8 @@ func hookContext(ctx context.Context) *pluginpb.Context {
 	return &pluginpb.Context{RequestId: server.RequestID(ctx)}
 }
 
-// later runs a notification hook of every plugin after the request, with
-// the request's values but not its cancellation.
-func (p *pluginHooks) later(ctx context.Context, fn func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks)) {
-	p.laterEach(ctx, func(ctx context.Context, hc *pluginpb.Context, r running) { fn(ctx, hc, r.Hooks) })
-}
-
-// laterEach is later with each plugin's id.
-func (p *pluginHooks) laterEach(ctx context.Context, fn func(ctx context.Context, hc *pluginpb.Context, r running)) {
-	hs := p.current()
-	hc := hookContext(ctx)
-	ctx = context.WithoutCancel(ctx)
-	p.inFlight.Add(1)
-	go func() {
-		defer p.inFlight.Done()
-		for _, r := range hs {
-			fn(ctx, hc, r)
-		}
-	}()
-}
-
 // wait waits for the notification hooks in flight.
-func (p *pluginHooks) wait() { p.inFlight.Wait() }
-
-// chain runs a "will be" hook of every plugin in turn, each with the
-// answer of the one before. The first reason, or a plugin's answer of
-// nothing, stops the walk and is returned.
-func chain[T comparable](p *pluginHooks, ctx context.Context, in T, call func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, in T) (T, string)) (T, string) {
-	hc := hookContext(ctx)
-	var none T
-	for _, h := range p.current() {
-		out, reason := call(ctx, hc, h, in)
-		if reason != "" || out == none {
-			return out, reason
-		}
-		in = out
-	}
-	return in, ""
-}
-
-// firstReason runs a reject-only hook of every plugin in turn, until one
-// gives a reason.
-func (p *pluginHooks) firstReason(ctx context.Context, call func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string) string {
-	hc := hookContext(ctx)
-	for _, h := range p.current() {
-		if reason := call(ctx, hc, h); reason != "" {
-			return reason
-		}
-	}
-	return ""
-}
-
-func (p *pluginHooks) TeamMemberWillBeAdded(ctx context.Context, member *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
-	return chain(p, ctx, member, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, m *pluginpb.TeamMember) (*pluginpb.TeamMember, string) {
-		return h.TeamMemberWillBeAdded(ctx, hc, m)
-	})
-}
-
-func (p *pluginHooks) UserHasJoinedTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.UserHasJoinedTeam(ctx, hc, member, actor)
-	})
-}
-
-func (p *pluginHooks) UserHasLeftTeam(ctx context.Context, member *pluginpb.TeamMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.UserHasLeftTeam(ctx, hc, member, actor)
-	})
-}
-
-func (p *pluginHooks) ChannelHasBeenCreated(ctx context.Context, channel *pluginpb.Channel) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.ChannelHasBeenCreated(ctx, hc, channel)
-	})
-}
-
-func (p *pluginHooks) UserHasJoinedChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.UserHasJoinedChannel(ctx, hc, member, actor)
-	})
-}
-
-func (p *pluginHooks) UserHasLeftChannel(ctx context.Context, member *pluginpb.ChannelMember, actor *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.UserHasLeftChannel(ctx, hc, member, actor)
-	})
-}
-
-func (p *pluginHooks) MessageWillBePosted(ctx context.Context, post *pluginpb.Post) (*pluginpb.Post, string) {
-	return chain(p, ctx, post, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, post *pluginpb.Post) (*pluginpb.Post, string) {
-		return h.MessageWillBePosted(ctx, hc, post)
-	})
-}
-
-func (p *pluginHooks) MessageHasBeenPosted(ctx context.Context, post *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.MessageHasBeenPosted(ctx, hc, post) })
-}
-
-// NotificationsWillBeSent asks each running plugin in turn, as upstream's
-// RunMultiHook, and stops at the first reason.
-func (p *pluginHooks) NotificationsWillBeSent(ctx context.Context, post *pluginpb.Post) string {
-	return p.firstReason(ctx, func(ctx context.Context, _ *pluginpb.Context, h hooks.Hooks) string {
-		return h.NotificationsWillBeSent(ctx, post)
-	})
-}
-
-// MessageWillBeUpdated chains the new post; a plugin that answers no post
-// rejects the edit, as upstream.
-func (p *pluginHooks) MessageWillBeUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) (*pluginpb.Post, string) {
-	return chain(p, ctx, newPost, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, post *pluginpb.Post) (*pluginpb.Post, string) {
-		return h.MessageWillBeUpdated(ctx, hc, post, oldPost)
-	})
-}
-
-func (p *pluginHooks) MessageHasBeenUpdated(ctx context.Context, newPost, oldPost *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.MessageHasBeenUpdated(ctx, hc, newPost, oldPost)
-	})
-}
-
-func (p *pluginHooks) MessageHasBeenDeleted(ctx context.Context, post *pluginpb.Post) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.MessageHasBeenDeleted(ctx, hc, post) })
-}
-
-func (p *pluginHooks) UserHasBeenCreated(ctx context.Context, user *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) { h.UserHasBeenCreated(ctx, hc, user) })
-}
-
-func (p *pluginHooks) ReactionHasBeenAdded(ctx context.Context, reaction *pluginpb.Reaction) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.ReactionHasBeenAdded(ctx, hc, reaction)
-	})
-}
-
-func (p *pluginHooks) ReactionHasBeenRemoved(ctx context.Context, reaction *pluginpb.Reaction) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.ReactionHasBeenRemoved(ctx, hc, reaction)
-	})
-}
-
-func (p *pluginHooks) ChannelMemberWillBeAdded(ctx context.Context, member *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
-	return chain(p, ctx, member, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, m *pluginpb.ChannelMember) (*pluginpb.ChannelMember, string) {
-		return h.ChannelMemberWillBeAdded(ctx, hc, m)
-	})
-}
-
-func (p *pluginHooks) ChannelWillBeArchived(ctx context.Context, channel *pluginpb.Channel) string {
-	return p.firstReason(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string {
-		return h.ChannelWillBeArchived(ctx, hc, channel)
-	})
-}
-
-func (p *pluginHooks) ChannelWillBeUpdated(ctx context.Context, newChannel, oldChannel *pluginpb.Channel) (*pluginpb.Channel, string) {
-	return chain(p, ctx, newChannel, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, c *pluginpb.Channel) (*pluginpb.Channel, string) {
-		return h.ChannelWillBeUpdated(ctx, hc, c, oldChannel)
-	})
-}
-
-func (p *pluginHooks) ChannelWillBeRestored(ctx context.Context, channel *pluginpb.Channel) string {
-	return p.firstReason(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) string {
-		return h.ChannelWillBeRestored(ctx, hc, channel)
-	})
-}
-
-func (p *pluginHooks) UserWillBeUpdated(ctx context.Context, newUser, oldUser *pluginpb.User) (*pluginpb.User, string) {
-	return chain(p, ctx, newUser, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, u *pluginpb.User) (*pluginpb.User, string) {
-		return h.UserWillBeUpdated(ctx, hc, u, oldUser)
-	})
-}
-
-func (p *pluginHooks) UserHasBeenDeactivated(ctx context.Context, user *pluginpb.User) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.UserHasBeenDeactivated(ctx, hc, user)
-	})
-}
-
-func (p *pluginHooks) PreferencesHaveChanged(ctx context.Context, preferences []*pluginpb.Preference) {
-	p.later(ctx, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks) {
-		h.PreferencesHaveChanged(ctx, hc, preferences)
-	})
-}
-
-// ConfigurationWillBeSaved chains the configuration: a plugin's answer
-// replaces it for the next; the first error stops the walk.
-func (p *pluginHooks) ConfigurationWillBeSaved(ctx context.Context, newConfig *pluginpb.Config) (*pluginpb.Config, error) {
-	var replaced *pluginpb.Config
-	for _, h := range p.current() {
-		answer, err := h.ConfigurationWillBeSaved(ctx, newConfig)
-		if err != nil {
-			return nil, err
-		}
-		if answer != nil {
-			replaced, newConfig = answer, answer
-		}
-	}
-	return replaced, nil
-}
+func (p *pluginHooks) wait() { p.Wait() }
 
 // OnConfigurationChange runs from the configuration's change listener,
 // after the save; an error is only logged. Once each plugin's hook has
@@ -422,23 +222,12 @@ func (p *pluginHooks) ConfigurationWillBeSaved(ctx context.Context, newConfig *p
 // the plugin's id (and the error), for tools that wait for a plugin to
 // have applied a saved configuration.
 func (p *pluginHooks) OnConfigurationChange(ctx context.Context) {
-	p.laterEach(ctx, func(ctx context.Context, _ *pluginpb.Context, r running) {
-		attrs := []slog.Attr{slog.String("plugin_id", r.id)}
-		if err := r.OnConfigurationChange(ctx); err != nil {
+	p.Later(ctx, func(ctx context.Context, _ *pluginpb.Context, pl hooks.Plugin) {
+		attrs := []slog.Attr{slog.String("plugin_id", pl.ID)}
+		if err := pl.OnConfigurationChange(ctx); err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 		p.logger.LogAttrs(ctx, slog.LevelDebug, "plugin configuration applied", attrs...)
-	})
-}
-
-// FileWillBeUploaded gives every plugin in turn the one reader of the
-// stored data and the one writer of its replacement, as upstream's upload
-// path does: a plugin reads what the one before left unread, and the
-// replacement is everything they wrote. The info is chained; the first
-// reason stops the walk.
-func (p *pluginHooks) FileWillBeUploaded(ctx context.Context, info *pluginpb.FileInfo, file io.Reader, output io.Writer) (*pluginpb.FileInfo, string) {
-	return chain(p, ctx, info, func(ctx context.Context, hc *pluginpb.Context, h hooks.Hooks, info *pluginpb.FileInfo) (*pluginpb.FileInfo, string) {
-		return h.FileWillBeUploaded(ctx, hc, info, file, output)
 	})
 }
 

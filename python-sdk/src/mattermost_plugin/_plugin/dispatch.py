@@ -26,15 +26,40 @@ from .spec import Answer, HookSpec
 from .streams import FileReader, FileWriter
 from .threads import HandlerThreads
 
-__all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher"]
+__all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher", "split_filter_answer"]
 
 #: The full name of the service.
 SERVICE = "mattermost.plugin.PluginHooks"
-#: The rejection reason that dismisses a post without an error
-#: (Go's plugin.DismissPostError).
+#: The rejection reason that dismisses a post without an error (Go's
+#: plugin.DismissPostError); tests/test_wire.py checks it against Go's
+#: wire.DismissPostError.
 DISMISS_POST_ERROR = "plugin.message_will_be_posted.dismiss_post"
 #: The longest error text that a failed hook sends back.
 MAX_ERROR_TEXT = 4096
+
+
+def split_filter_answer(result: object) -> tuple[object, str] | None:
+    """Split a FILTER or UPLOAD handler's answer into its model and rejection reason.
+
+    This is the one statement, on the Python side, of the rule that an answer
+    of nothing keeps the value: a model of ``None`` leaves the response's
+    field unset, which the host reads as "keep the input" (Go's
+    ``hooks.Keep``). :data:`~mattermost_plugin.DISMISS`, alone or as the
+    reason, rejects with :data:`DISMISS_POST_ERROR`. A pair that is not
+    ``(model, reason)`` answers ``None``.
+    """
+    if result is DISMISS:
+        return None, DISMISS_POST_ERROR
+    if not isinstance(result, tuple):
+        return result, ""
+    if len(result) != 2:
+        return None
+    model, reason = result
+    if reason is DISMISS:
+        reason = DISMISS_POST_ERROR
+    if not isinstance(reason, str):
+        return None
+    return model, reason
 
 
 def _cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
@@ -375,16 +400,10 @@ class HookDispatcher:
         """Set a model answer, and for FILTER and UPLOAD a reason, on ``response``."""
         model, reason = result, ""
         if spec.answer in (Answer.FILTER, Answer.UPLOAD):
-            if result is DISMISS:
-                model, reason = None, DISMISS_POST_ERROR
-            elif isinstance(result, tuple):
-                if len(result) != 2:
-                    self._wrong_answer(spec, result)
-                model, reason = result
-                if reason is DISMISS:
-                    reason = DISMISS_POST_ERROR
-                if not isinstance(reason, str):
-                    self._wrong_answer(spec, result)
+            split = split_filter_answer(result)
+            if split is None:
+                self._wrong_answer(spec, result)
+            model, reason = split
         if model is not None:
             expected = field.message_type.full_name if field.message_type else ""
             if not isinstance(model, Message) or model.DESCRIPTOR.full_name != expected:

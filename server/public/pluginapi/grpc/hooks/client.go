@@ -138,7 +138,8 @@ func (c *Client) lifecycle(ctx context.Context, hook string, fn func(ctx context
 
 // keepOrReplace calls a hook that keeps, replaces or rejects a value, with
 // upstream's fail-open rule: when the plugin lacks the hook or the call
-// fails, or the answer has no value, the input goes through unchanged.
+// fails, the input goes through unchanged, as it does when the answer has
+// no value ([Keep]).
 func keepOrReplace[T comparable](c *Client, ctx context.Context, hook string, input T, call func(context.Context) (T, string, error)) (T, string) {
 	result, reason := input, ""
 	_ = c.Call(ctx, hook, func(ctx context.Context) error {
@@ -146,11 +147,7 @@ func keepOrReplace[T comparable](c *Client, ctx context.Context, hook string, in
 		if err != nil {
 			return err
 		}
-		var unset T
-		if value != unset {
-			result = value
-		}
-		reason = why
+		result, reason = Keep(input, value), why
 		return nil
 	})
 	return result, reason

@@ -54,10 +54,7 @@ func (c *Client) FileWillBeUploaded(ctx context.Context, hc *pluginpb.Context, i
 				continue
 			}
 			if r := msg.GetResult(); r != nil {
-				if r.GetInfo() != nil {
-					result = r.GetInfo()
-				}
-				reason = r.GetRejectionReason()
+				result, reason = Keep(info, r.GetInfo()), r.GetRejectionReason()
 				return nil
 			}
 		}

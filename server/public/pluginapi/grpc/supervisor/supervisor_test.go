@@ -32,6 +32,7 @@ import (
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
 // testToken is the Plugin API token of the test plugins.
@@ -536,7 +537,7 @@ func TestFailOpen(t *testing.T) {
 				message, wantReason, wantLog string
 			}{
 				{"reject", "rejected by the test plugin", ""},
-				{"dismiss", hooks.DismissPostError, ""},
+				{"dismiss", wire.DismissPostError, ""},
 				{"raise", "", "RuntimeError: the handler raised"},
 				{"garbage", "", "MessageWillBePosted answered 42"},
 				{"hang", "", "DeadlineExceeded"},

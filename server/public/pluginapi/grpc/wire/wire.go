@@ -1,10 +1,13 @@
 // Package wire holds the values that a Plugin API server and its clients,
 // in any language, must agree on: the discovery environment variables, the
-// metadata entry of the token and the ready line of the reference server.
+// metadata entry of the token, the ready line of the reference server and
+// the rejection reason that dismisses a post.
 //
 // This package is their one home on the Go side. The Python SDK keeps its
-// copies in mattermost_plugin/config.py, and a test on each side checks
-// them against the other.
+// copies in mattermost_plugin/config.py (the dismiss reason in
+// mattermost_plugin/_plugin/dispatch.py), and a test on each side checks
+// them against the other (python-sdk/tests/test_wire.py for the dismiss
+// reason).
 package wire
 
 // EnvTarget names the environment variable with the gRPC target of the
@@ -42,3 +45,9 @@ type Ready struct {
 	// without a plugin.
 	HTTPURL string `json:"http_url,omitempty"`
 }
+
+// DismissPostError is the rejection reason with which a MessageWillBePosted
+// hook drops a post without showing an error (Mattermost's
+// plugin.DismissPostError): a host then answers the post's creation with
+// this string as the error id, alone.
+const DismissPostError = "plugin.message_will_be_posted.dismiss_post"
