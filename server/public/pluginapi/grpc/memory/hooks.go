@@ -19,6 +19,12 @@ import (
 // reject it: a non-empty reason rejects it. The "has been" methods run
 // after it is stored. A Backend calls them without holding its lock, so an
 // implementation may call back into the Backend.
+//
+// The methods have the signatures of hooks.Multi's, which are generated
+// from the contract for every hook that has a rule for several plugins: a
+// host meets this interface by embedding a *hooks.Multi, and writes only
+// ExecuteCommand (one plugin) and OnConfigurationChange (a lifecycle hook)
+// itself. A hook added here that hooks.Multi lacks fails the host's build.
 type Hooks interface {
 	// TeamMemberWillBeAdded runs before a user joins a team. It returns the
 	// member to store, or a reason to reject the join.

@@ -16,7 +16,9 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
 
 // Limits of model.Post.IsValid.
@@ -32,16 +34,13 @@ var (
 	mentionPattern = regexp.MustCompile(`@([a-z0-9.\-_]+)`)
 )
 
-// DismissPostError is the rejection reason with which a MessageWillBePosted
-// hook drops a post silently; the error id is then the reason alone.
-const DismissPostError = "plugin.message_will_be_posted.dismiss_post"
-
 // postRejected is the error of a post that a hook rejected: the reason is
-// in the id, as Mattermost puts it there.
+// in the id, as Mattermost puts it there; the id of a dismissed post
+// (wire.DismissPostError) is the reason alone.
 func postRejected(reason string) *apperror.Error {
 	id := "Post rejected by plugin. " + reason
-	if reason == DismissPostError {
-		id = DismissPostError
+	if reason == wire.DismissPostError {
+		id = wire.DismissPostError
 	}
 	return apperror.New(id, id, "", http.StatusBadRequest)
 }
@@ -235,9 +234,7 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 	if reason != "" {
 		return nil, postRejected(reason)
 	}
-	if changed == nil {
-		changed = p // (nil, "") leaves the post unchanged
-	}
+	changed = hooks.Keep(p, changed) // (nil, "") leaves the post unchanged
 	if changed.GetId() != "" {
 		// The store saves only new posts: an answer with an id is refused.
 		return nil, apperror.New("app.post.save.existing.app_error",
