@@ -17,7 +17,10 @@ UNKNOWN_ID = "a" * 26
 def test_session_lifecycle(api: Any) -> None:
     alice = api.create_user(new_user("alice"))
     session = api.create_session(Session(user_id=alice.id, props={"platform": "Linux"}))
-    assert len(session.id) == 26 and session.token and session.roles == "system_user"
+    # A session takes its user's roles; alice, the first user, is the system
+    # admin (UserService.CreateUser, users/users.go@04165fd3).
+    assert len(session.id) == 26 and session.token and session.roles == alice.roles
+    assert alice.roles == "system_admin system_user"
     assert api.get_session(session.id) == session
     api.extend_session_expiry(session.id, 4_102_444_800_000)
     assert api.get_session(session.id).expires_at == 4_102_444_800_000
