@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -838,9 +839,7 @@ func (b *Backend) createSyncPost(ctx context.Context, p *pluginpb.Post) (*plugin
 	if reason != "" {
 		return nil, postRejected(reason)
 	}
-	if changed == nil {
-		changed = p
-	}
+	changed = hooks.Keep(p, changed) // (nil, "") leaves the post unchanged
 	// The store saves a remote post under its id.
 	changed.Id, changed.RemoteId = p.GetId(), p.RemoteId
 	b.mu.Lock()
