@@ -102,6 +102,7 @@ NO_FAILURE_PATH = {
     "GetUserStatusesByIds": "any id without a status is reported offline, as upstream",
     "GetPreferencesForUser": "no id check: an id without preferences has none, as the store",
     "GetReactions": "no post id check: a post without reactions has none, as the store",
+    "GetChannelStats": "PluginAPI.GetChannelStats looks no channel up: an unknown one counts 0",
     "PermanentDeleteBot": "the store deletes by id: an unknown one is no error, as upstream",
     "GetServerVersion": "takes no input",
     "LogDebug": "any message and fields are logged; upstream reports no error",

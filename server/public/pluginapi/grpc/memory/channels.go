@@ -296,31 +296,23 @@ func (b *Backend) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.Get
 	return &pluginpb.GetChannelsForTeamForUserResponse{Channels: out}, nil
 }
 
-// GetChannelStats counts a channel's active members, guests, pinned posts
-// and files.
+// GetChannelStats answers as PluginAPI.GetChannelStats
+// (server/channels/app/plugin_api.go@f56166d6), which calls
+// App.GetChannelMemberCount twice: member_count is the channel's members
+// whose account is active, and guest_count is that same count; no pinned
+// post or file count is set, and the channel is not looked up, so an
+// unknown one counts zero. A plugin tested here sees what a server gives.
 func (b *Backend) GetChannelStats(_ context.Context, req *pluginpb.GetChannelStatsRequest) (*pluginpb.GetChannelStatsResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := b.channel(req.GetChannelId())
-	if err != nil {
-		return nil, err
-	}
-	stats := &pluginpb.ChannelStats{ChannelId: c.GetId(), PinnedPostCount: b.pinnedPostCount(c.GetId())}
-	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == c.GetId() }) {
+	stats := &pluginpb.ChannelStats{ChannelId: req.GetChannelId()}
+	for _, m := range b.channels.membersWhere(func(m *pluginpb.ChannelMember) bool { return m.GetChannelId() == req.GetChannelId() }) {
 		if s, ok := b.users.byID[m.GetUserId()]; ok && s.user.GetDeleteAt() == 0 {
 			stats.MemberCount++
-			if isGuest(s.user) {
-				stats.GuestCount++
-			}
 		}
 	}
+	stats.GuestCount = stats.MemberCount
 	return &pluginpb.GetChannelStatsResponse{ChannelStats: stats}, nil
-}
-
-// pinnedPostCount counts the live pinned posts of a channel. The caller
-// holds the lock.
-func (b *Backend) pinnedPostCount(channelID string) int64 {
-	return int64(len(b.posts.inChannel(channelID, func(p *pluginpb.Post) bool { return live(p) && p.GetIsPinned() })))
 }
 
 // directOrGroup returns the channel named name, or creates it of type

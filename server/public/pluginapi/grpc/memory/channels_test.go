@@ -283,3 +283,42 @@ func TestDeleteDirectAndGroupChannels(t *testing.T) {
 		wantErrorID(t, "DeleteChannel(archived "+c.GetType()+")", err, "api.channel.delete_channel.deleted.app_error", http.StatusBadRequest)
 	}
 }
+
+// TestGetChannelStatsFollowsThePluginAPI follows
+// server/channels/app/plugin_api.go@f56166d6:PluginAPI.GetChannelStats: two
+// calls of App.GetChannelMemberCount (active members), so guest_count is
+// member_count, no pinned post count is set, and an unknown channel counts
+// zero without an error.
+func TestGetChannelStatsFollowsThePluginAPI(t *testing.T) {
+	w := newPostWorld(t)
+	ctx := context.Background()
+	p := w.post(t, w.alice, "pin me", "")
+	p.IsPinned = true
+	if _, err := w.b.UpdatePost(ctx, &pluginpb.UpdatePostRequest{Post: p}); err != nil {
+		t.Fatal(err)
+	}
+	// Only active accounts count: bob, deactivated, keeps his membership.
+	if _, err := w.b.UpdateUserActive(ctx, &pluginpb.UpdateUserActiveRequest{UserId: w.bob.GetId(), Active: false}); err != nil {
+		t.Fatal(err)
+	}
+	unknown := newID()
+	for _, tc := range []struct {
+		name      string
+		channelID string
+		members   int64
+	}{
+		{"town square", w.town.GetId(), 1},
+		{"unknown channel", unknown, 0},
+		{"malformed id", "nope", 0},
+	} {
+		resp, err := w.b.GetChannelStats(ctx, &pluginpb.GetChannelStatsRequest{ChannelId: tc.channelID})
+		if err != nil {
+			t.Errorf("%s: GetChannelStats = %v; want no error", tc.name, err)
+			continue
+		}
+		s := resp.GetChannelStats()
+		if s.GetChannelId() != tc.channelID || s.GetMemberCount() != tc.members || s.GetGuestCount() != tc.members || s.GetPinnedPostCount() != 0 {
+			t.Errorf("%s: stats = %v; want channel %q, %d members, guest_count the same, no pinned count", tc.name, s, tc.channelID, tc.members)
+		}
+	}
+}
