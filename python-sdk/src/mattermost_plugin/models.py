@@ -661,8 +661,10 @@ document(
 Attributes:
     channel_id (str): Id of the channel.
     member_count (int): Members whose accounts are active.
-    guest_count (int): Members who are guests.
-    pinned_post_count (int): Pinned posts.
+    guest_count (int): Members who are guests; GetChannelStats, as upstream's plugin API, sets
+        it to member_count.
+    pinned_post_count (int): Pinned posts; GetChannelStats, as upstream's plugin API, leaves it
+        0.
     has_new_pinned_posts (bool): Whether a post was pinned since the caller last viewed the
         channel.
     files_count (int): Files posted in the channel.

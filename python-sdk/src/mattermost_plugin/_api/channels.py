@@ -471,9 +471,10 @@ class SyncChannelsAPI(SyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.ChannelStats:
-        """GetChannelStats returns a channel's member, pin and file counts.
+        """GetChannelStats returns a channel's count of active members.
 
-        Minimum server version: 5.6.
+        As upstream's plugin API, guest_count repeats member_count, the other counts are not set,
+        and an unknown channel counts zero. Minimum server version: 5.6.
 
         Args:
             channel_id: Id of the channel.
@@ -1357,9 +1358,10 @@ class AsyncChannelsAPI(AsyncCore):
         *,
         timeout: Timeout = DEFAULT,
     ) -> _models.ChannelStats:
-        """GetChannelStats returns a channel's member, pin and file counts.
+        """GetChannelStats returns a channel's count of active members.
 
-        Minimum server version: 5.6.
+        As upstream's plugin API, guest_count repeats member_count, the other counts are not set,
+        and an unknown channel counts zero. Minimum server version: 5.6.
 
         Args:
             channel_id: Id of the channel.

@@ -1671,8 +1671,10 @@ class PluginAPIServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetChannelStats(self, request, context):
-        """GetChannelStats returns a channel's member, pin and file counts. Minimum
-        server version: 5.6.
+        """GetChannelStats returns a channel's count of active members. As
+        upstream's plugin API, guest_count repeats member_count, the other
+        counts are not set, and an unknown channel counts zero. Minimum server
+        version: 5.6.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -233,8 +233,10 @@ class PluginAPIStub:
     member of. Minimum server version: 5.6.
     """
     GetChannelStats: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetChannelStatsRequest, _channels_pb2.GetChannelStatsResponse]
-    """GetChannelStats returns a channel's member, pin and file counts. Minimum
-    server version: 5.6.
+    """GetChannelStats returns a channel's count of active members. As
+    upstream's plugin API, guest_count repeats member_count, the other
+    counts are not set, and an unknown channel counts zero. Minimum server
+    version: 5.6.
     """
     GetDirectChannel: _grpc.UnaryUnaryMultiCallable[_channels_pb2.GetDirectChannelRequest, _channels_pb2.GetDirectChannelResponse]
     """GetDirectChannel returns the direct message channel of two users, creating
@@ -1182,8 +1184,10 @@ class PluginAPIAsyncStub(PluginAPIStub):
     member of. Minimum server version: 5.6.
     """
     GetChannelStats: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetChannelStatsRequest, _channels_pb2.GetChannelStatsResponse]  # type: ignore[assignment]
-    """GetChannelStats returns a channel's member, pin and file counts. Minimum
-    server version: 5.6.
+    """GetChannelStats returns a channel's count of active members. As
+    upstream's plugin API, guest_count repeats member_count, the other
+    counts are not set, and an unknown channel counts zero. Minimum server
+    version: 5.6.
     """
     GetDirectChannel: _aio.UnaryUnaryMultiCallable[_channels_pb2.GetDirectChannelRequest, _channels_pb2.GetDirectChannelResponse]  # type: ignore[assignment]
     """GetDirectChannel returns the direct message channel of two users, creating
@@ -2362,8 +2366,10 @@ class PluginAPIServicer(metaclass=_abc_1.ABCMeta):
         request: _channels_pb2.GetChannelStatsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_channels_pb2.GetChannelStatsResponse, _abc.Awaitable[_channels_pb2.GetChannelStatsResponse]]:
-        """GetChannelStats returns a channel's member, pin and file counts. Minimum
-        server version: 5.6.
+        """GetChannelStats returns a channel's count of active members. As
+        upstream's plugin API, guest_count repeats member_count, the other
+        counts are not set, and an unknown channel counts zero. Minimum server
+        version: 5.6.
         """
 
     @_abc_1.abstractmethod

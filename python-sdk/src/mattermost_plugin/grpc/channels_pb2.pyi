@@ -401,9 +401,11 @@ class ChannelStats(_message.Message):
     member_count: _builtins.int
     """Members whose accounts are active."""
     guest_count: _builtins.int
-    """Members who are guests."""
+    """Members who are guests; GetChannelStats, as upstream's plugin API,
+    sets it to member_count.
+    """
     pinned_post_count: _builtins.int
-    """Pinned posts."""
+    """Pinned posts; GetChannelStats, as upstream's plugin API, leaves it 0."""
     has_new_pinned_posts: _builtins.bool
     """Whether a post was pinned since the caller last viewed the channel."""
     files_count: _builtins.int

@@ -431,8 +431,10 @@ type PluginAPIClient interface {
 	// GetChannelsForTeamForUser returns the channels of a team that a user is a
 	// member of. Minimum server version: 5.6.
 	GetChannelsForTeamForUser(ctx context.Context, in *GetChannelsForTeamForUserRequest, opts ...grpc.CallOption) (*GetChannelsForTeamForUserResponse, error)
-	// GetChannelStats returns a channel's member, pin and file counts. Minimum
-	// server version: 5.6.
+	// GetChannelStats returns a channel's count of active members. As
+	// upstream's plugin API, guest_count repeats member_count, the other
+	// counts are not set, and an unknown channel counts zero. Minimum server
+	// version: 5.6.
 	GetChannelStats(ctx context.Context, in *GetChannelStatsRequest, opts ...grpc.CallOption) (*GetChannelStatsResponse, error)
 	// GetDirectChannel returns the direct message channel of two users, creating
 	// it if needed. Minimum server version: 5.2.
@@ -3825,8 +3827,10 @@ type PluginAPIServer interface {
 	// GetChannelsForTeamForUser returns the channels of a team that a user is a
 	// member of. Minimum server version: 5.6.
 	GetChannelsForTeamForUser(context.Context, *GetChannelsForTeamForUserRequest) (*GetChannelsForTeamForUserResponse, error)
-	// GetChannelStats returns a channel's member, pin and file counts. Minimum
-	// server version: 5.6.
+	// GetChannelStats returns a channel's count of active members. As
+	// upstream's plugin API, guest_count repeats member_count, the other
+	// counts are not set, and an unknown channel counts zero. Minimum server
+	// version: 5.6.
 	GetChannelStats(context.Context, *GetChannelStatsRequest) (*GetChannelStatsResponse, error)
 	// GetDirectChannel returns the direct message channel of two users, creating
 	// it if needed. Minimum server version: 5.2.

@@ -640,9 +640,10 @@ type ChannelStats struct {
 	ChannelId string `protobuf:"bytes,1,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
 	// Members whose accounts are active.
 	MemberCount int64 `protobuf:"varint,2,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
-	// Members who are guests.
+	// Members who are guests; GetChannelStats, as upstream's plugin API,
+	// sets it to member_count.
 	GuestCount int64 `protobuf:"varint,3,opt,name=guest_count,json=guestCount,proto3" json:"guest_count,omitempty"`
-	// Pinned posts.
+	// Pinned posts; GetChannelStats, as upstream's plugin API, leaves it 0.
 	PinnedPostCount int64 `protobuf:"varint,4,opt,name=pinned_post_count,json=pinnedPostCount,proto3" json:"pinned_post_count,omitempty"`
 	// Whether a post was pinned since the caller last viewed the channel.
 	HasNewPinnedPosts bool `protobuf:"varint,5,opt,name=has_new_pinned_posts,json=hasNewPinnedPosts,proto3" json:"has_new_pinned_posts,omitempty"`
