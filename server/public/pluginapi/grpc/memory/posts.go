@@ -213,28 +213,16 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 	// A post with an id reaches MessageWillBePosted: App.CreatePost has no
 	// check of its own, and the store's Save refuses it after the hook
 	// (post.go@285f792d:App.CreatePost), below.
-	b.mu.Lock()
 	// As in App.CreatePost, the hook sees the post before the store's
 	// PreSave: no id, and create_at and update_at as the caller gave them.
 	p.EditAt, p.DeleteAt, p.ReplyCount, p.LastReplyAt = 0, 0, 0, 0
 	p.Participants, p.Metadata, p.IsFollowing = nil, nil, nil
 	p.Hashtags = hashtags(p.GetMessage())
 	setProp(p, "from_plugin", "true")
-	if s, ok := b.users.byID[p.GetUserId()]; ok && s.user.GetIsBot() {
-		// As App.CreatePost does for a bot author, before
-		// MessageWillBePosted runs.
-		setProp(p, "from_bot", "true")
-	}
-	err := b.checkNewPost(p)
-	b.mu.Unlock()
+	changed, err := b.messageWillBePosted(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	changed, reason := b.hooks.MessageWillBePosted(ctx, proto.Clone(p).(*pluginpb.Post))
-	if reason != "" {
-		return nil, postRejected(reason)
-	}
-	changed = hooks.Keep(p, changed) // (nil, "") leaves the post unchanged
 	if changed.GetId() != "" {
 		// The store saves only new posts: an answer with an id is refused.
 		return nil, apperror.New("app.post.save.existing.app_error",
@@ -262,6 +250,28 @@ func (b *Backend) CreatePost(ctx context.Context, req *pluginpb.CreatePostReques
 	b.hooks.MessageHasBeenPosted(ctx, proto.Clone(changed).(*pluginpb.Post))
 	b.notificationsWillBeSent(ctx, changed)
 	return &pluginpb.CreatePostResponse{Post: proto.Clone(changed).(*pluginpb.Post)}, nil
+}
+
+// messageWillBePosted takes a new post up to MessageWillBePosted, as
+// App.CreatePost does: a bot author's post gets the from_bot prop, the
+// checks of a new post run, then the hook, whose reason rejects the post
+// and whose nil answer keeps it. It returns the post to store. The caller
+// does not hold the lock.
+func (b *Backend) messageWillBePosted(ctx context.Context, p *pluginpb.Post) (*pluginpb.Post, error) {
+	b.mu.Lock()
+	if s, ok := b.users.byID[p.GetUserId()]; ok && s.user.GetIsBot() {
+		setProp(p, "from_bot", "true")
+	}
+	err := b.checkNewPost(p)
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	changed, reason := b.hooks.MessageWillBePosted(ctx, proto.Clone(p).(*pluginpb.Post))
+	if reason != "" {
+		return nil, postRejected(reason)
+	}
+	return hooks.Keep(p, changed), nil // (nil, "") leaves the post unchanged
 }
 
 // notificationsWillBeSent runs the NotificationsWillBeSent hook for a new

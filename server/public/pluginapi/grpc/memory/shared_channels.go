@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
-	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 )
 
@@ -826,20 +825,10 @@ func (b *Backend) syncPost(ctx context.Context, remoteID string, c *pluginpb.Cha
 func (b *Backend) createSyncPost(ctx context.Context, p *pluginpb.Post) (*pluginpb.Post, error) {
 	p.ReplyCount, p.LastReplyAt, p.Participants, p.Metadata, p.IsFollowing = 0, 0, nil, nil, nil
 	p.Hashtags = hashtags(p.GetMessage())
-	b.mu.Lock()
-	if s, ok := b.users.byID[p.GetUserId()]; ok && s.user.GetIsBot() {
-		setProp(p, "from_bot", "true")
-	}
-	err := b.checkNewPost(p)
-	b.mu.Unlock()
+	changed, err := b.messageWillBePosted(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	changed, reason := b.hooks.MessageWillBePosted(ctx, proto.Clone(p).(*pluginpb.Post))
-	if reason != "" {
-		return nil, postRejected(reason)
-	}
-	changed = hooks.Keep(p, changed) // (nil, "") leaves the post unchanged
 	// The store saves a remote post under its id.
 	changed.Id, changed.RemoteId = p.GetId(), p.RemoteId
 	b.mu.Lock()
