@@ -1,19 +1,15 @@
 package memory
 
-// This file holds the handlers and the state of the emoji domain: custom
-// emojis, which the Plugin API reads. They come from the [Emoji] option,
-// and the reference server's -emoji flag.
+// This file holds the handlers of the emoji domain: custom emojis, which
+// the Plugin API reads. They come from the [Emoji] option, and the
+// reference server's -emoji flag. Their state is in emoji_store.go.
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"image"
 	"net/http"
 	"regexp"
-	"slices"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
@@ -21,13 +17,6 @@ import (
 
 // validEmojiNamePattern is model.Emoji's rule for custom emoji names.
 var validEmojiNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-\+_]{1,64}$`)
-
-// customEmoji is a custom emoji and its image.
-type customEmoji struct {
-	emoji     *pluginpb.Emoji
-	image     []byte
-	imageType string
-}
 
 // Emoji adds a custom emoji with a PNG, JPEG or GIF image, created by the
 // system; New panics on a bad name or image, which is a programming
@@ -55,15 +44,8 @@ func (b *Backend) addEmoji(name string, data []byte) error {
 	if err != nil {
 		return apperror.New("api.emoji.create.parse.app_error", "The emoji image is not a PNG, JPEG or GIF image.", err.Error(), http.StatusBadRequest)
 	}
-	for _, e := range b.emojis {
-		if e.emoji.GetName() == name {
-			return apperror.New("api.emoji.create.duplicate.app_error", "A custom emoji with that name exists.", "", http.StatusBadRequest)
-		}
-	}
-	now := b.nowMillis()
-	e := &pluginpb.Emoji{Id: newID(), Name: name, CreateAt: now, UpdateAt: now}
-	b.emojis = append(b.emojis, customEmoji{emoji: e, image: bytes.Clone(data), imageType: format})
-	return nil
+	_, err = b.emojis.add(name, data, format, b.nowMillis())
+	return err
 }
 
 // checkCustomEmoji fails as App.GetEmoji and App.GetEmojiByName do when
@@ -79,14 +61,14 @@ func (b *Backend) checkCustomEmoji() error {
 	return nil
 }
 
-// findEmoji returns the custom emoji that matches, or the store's not-found
-// error with the given id. The caller holds the lock.
+// findEmoji returns a copy of the custom emoji that matches, or the
+// store's not-found error with the given id. The caller holds the lock.
 func (b *Backend) findEmoji(match func(*pluginpb.Emoji) bool, id string) (customEmoji, error) {
-	i := slices.IndexFunc(b.emojis, func(e customEmoji) bool { return match(e.emoji) })
-	if i < 0 {
+	e, ok := b.emojis.find(match)
+	if !ok {
 		return customEmoji{}, apperror.New(id, "Unable to find the emoji.", "", http.StatusNotFound)
 	}
-	return b.emojis[i], nil
+	return e, nil
 }
 
 // GetEmojiList returns one page of the custom emojis, as
@@ -101,13 +83,7 @@ func (b *Backend) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRequ
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	all := make([]*pluginpb.Emoji, len(b.emojis))
-	for i, e := range b.emojis {
-		all[i] = proto.Clone(e.emoji).(*pluginpb.Emoji)
-	}
-	if req.GetSortBy() == "name" {
-		slices.SortStableFunc(all, func(x, y *pluginpb.Emoji) int { return cmp.Compare(x.GetName(), y.GetName()) })
-	}
+	all := b.emojis.list(req.GetSortBy() == "name")
 	if req.GetPerPage() == 0 {
 		return &pluginpb.GetEmojiListResponse{Emojis: []*pluginpb.Emoji{}}, nil
 	}
@@ -125,7 +101,7 @@ func (b *Backend) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByName
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetEmojiByNameResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
+	return &pluginpb.GetEmojiByNameResponse{Emoji: e.emoji}, nil
 }
 
 // GetEmoji returns a custom emoji by id, as App.GetEmoji: any id is looked
@@ -140,7 +116,7 @@ func (b *Backend) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetEmojiResponse{Emoji: proto.Clone(e.emoji).(*pluginpb.Emoji)}, nil
+	return &pluginpb.GetEmojiResponse{Emoji: e.emoji}, nil
 }
 
 // GetEmojiImage returns the image of a custom emoji and its format, as
@@ -152,5 +128,5 @@ func (b *Backend) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImageRe
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetEmojiImageResponse{Image: bytes.Clone(e.image), ImageType: e.imageType}, nil
+	return &pluginpb.GetEmojiImageResponse{Image: e.image, ImageType: e.imageType}, nil
 }

@@ -10,25 +10,25 @@
 // domain's file in proto/mattermost/plugin. A domain's handlers are in
 // <domain>.go, and the parts that grew on their own in <domain>_<part>.go:
 //
-//   - access_control.proto: access_control.go
+//   - access_control.proto: access_control.go, access_control_store.go
 //   - audit.proto: audit.go
-//   - bots.proto: bots.go
+//   - bots.proto: bots.go, bots_store.go
 //   - channels.proto: channels.go, channels_members.go, channels_validate.go,
 //     channels_store.go
 //   - cluster.proto: cluster.go
 //   - commands.proto: commands.go, commands_execute.go
 //   - config.proto: config.go, config_store.go
-//   - emoji.proto: emoji.go
+//   - emoji.proto: emoji.go, emoji_store.go
 //   - files.proto: files.go, uploads.go, files_hooks.go, files_store.go
 //   - frontend.proto: frontend.go
 //   - groups.proto: groups.go, groups_syncables.go
 //   - kv.proto: kv.go, kv_store.go
 //   - logging.proto: logging.go
 //   - notifications.proto: notifications.go
-//   - oauth.proto: oauth.go
+//   - oauth.proto: oauth.go, oauth_store.go
 //   - permissions.proto: permissions.go, roles.go
 //   - plugins.proto: plugins.go, plugins_http.go, plugins_install.go,
-//     plugins_lifecycle.go
+//     plugins_lifecycle.go, plugins_store.go
 //   - posts.proto: posts.go, posts_search.go, posts_store.go
 //   - preferences.proto: preferences.go, preferences_store.go
 //   - properties.proto: properties.go, properties_values.go
@@ -39,7 +39,7 @@
 //   - teams.proto: teams.go, teams_icon.go, teams_validate.go, teams_store.go
 //   - users.proto: users.go, users_admin.go, users_profile.go,
 //     users_search.go, users_status.go, users_unicode.go, users_validate.go,
-//     users_store.go
+//     users_store.go, users_status_store.go
 //
 // The rest serves every domain: memory.go the [Backend] and its options,
 // hooks.go the plugin hooks that handlers call, events.go the event log of
@@ -47,7 +47,8 @@
 // paging.go the rules of ids and pages.
 //
 // A domain's state is a store type, in <domain>_store.go or beside its
-// handlers, or a field of Backend; the reactions live in posts_store.go.
+// handlers; the reactions live in posts_store.go, the users' statuses and
+// profile images in users_status_store.go.
 // One Backend holds every domain's state under one mutex. A domain's tests
 // are in <domain>_test.go and <domain>_<part>_test.go.
 package memory
@@ -81,27 +82,27 @@ type Backend struct {
 	preferences preferenceStore
 	teams       teamStore
 	channels    channelStore
-	statuses    map[string]*pluginpb.Status
+	statuses    statusStore
 	sessions    sessionStore
 	posts       postStore
 	sidebars    sidebarStore
-	bots        map[string]*pluginpb.Bot
-	oauthApps   map[string]*pluginpb.OAuthApp
+	bots        botStore
+	oauthApps   oauthAppStore
 	commands    commandStore
 	events      eventLog
-	emojis      []customEmoji
-	manifests   map[string]*pluginpb.Manifest
+	emojis      emojiStore
+	manifests   manifestStore
 	files       fileStore
 	groups      groupStore
 	shared      sharedChannelStore
 	props       propertyStore
-	policies    map[string]*pluginpb.AccessControlPolicy
+	policies    policyStore
 	config      map[string]any
 
 	installDate int64
 	telemetryID string
 
-	profileImages map[string][]byte
+	profileImages profileImageStore
 
 	hooks           Hooks
 	pluginID        string
@@ -221,20 +222,20 @@ func New(opts ...Option) *Backend {
 		preferences: make(preferenceStore),
 		teams:       newTeamStore(),
 		channels:    newChannelStore(),
-		statuses:    make(map[string]*pluginpb.Status),
+		statuses:    make(statusStore),
 		sessions:    newSessionStore(),
 		posts:       newPostStore(),
 		sidebars:    make(sidebarStore),
-		bots:        make(map[string]*pluginpb.Bot),
-		oauthApps:   make(map[string]*pluginpb.OAuthApp),
+		bots:        make(botStore),
+		oauthApps:   make(oauthAppStore),
 		commands:    newCommandStore(),
 		groups:      newGroupStore(),
 		shared:      newSharedChannelStore(),
 		props:       newPropertyStore(),
-		policies:    make(map[string]*pluginpb.AccessControlPolicy),
+		policies:    make(policyStore),
 		files:       fileStore{infos: map[string]*pluginpb.FileInfo{}, uploads: map[string]*pluginpb.UploadSession{}},
 
-		profileImages: make(map[string][]byte),
+		profileImages: make(profileImageStore),
 
 		hooks:           NoHooks{},
 		pluginID:        DefaultPluginID,
@@ -244,7 +245,7 @@ func New(opts ...Option) *Backend {
 		opt.apply(b)
 	}
 	if b.manifests == nil {
-		b.manifests = map[string]*pluginpb.Manifest{b.pluginID: defaultManifest(b.pluginID)}
+		b.manifests = newManifestStore(defaultManifest(b.pluginID))
 	}
 	b.config = normalizeNumbers(defaultConfig(b.pluginID, b.maxUsersPerTeam))
 	b.installDate = b.nowMillis()

@@ -474,9 +474,7 @@ func (b *Backend) updateActive(old *pluginpb.User, active bool) []*pluginpb.User
 		return nil
 	}
 	b.revokeAllSessions(u.GetId())
-	if s, ok := b.statuses[u.GetId()]; !ok || !s.GetManual() {
-		b.statuses[u.GetId()] = &pluginpb.Status{UserId: u.GetId(), Status: statusOffline, LastActivityAt: now}
-	}
+	b.statuses.setOfflineUnlessManual(u.GetId(), now)
 	var deactivated []*pluginpb.User
 	if b.disableBotsWhenOwnerIsDeactivated() {
 		for _, bot := range b.liveBotsOwnedBy(u.GetId()) {

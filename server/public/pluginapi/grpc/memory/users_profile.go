@@ -53,8 +53,8 @@ func (b *Backend) GetProfileImage(_ context.Context, req *pluginpb.GetProfileIma
 	if err != nil {
 		return nil, err
 	}
-	if img, ok := b.profileImages[u.GetId()]; ok {
-		return &pluginpb.GetProfileImageResponse{Data: bytes.Clone(img)}, nil
+	if img, ok := b.profileImages.get(u.GetId()); ok {
+		return &pluginpb.GetProfileImageResponse{Data: img}, nil
 	}
 	return &pluginpb.GetProfileImageResponse{Data: defaultProfileImage(u.GetId())}, nil
 }
@@ -80,12 +80,12 @@ func (b *Backend) SetProfileImage(_ context.Context, req *pluginpb.SetProfileIma
 	}
 	// App.SetProfileImageFromFile leaves the user alone when the stored
 	// image is the same.
-	if stored, ok := b.profileImages[old.GetId()]; ok && bytes.Equal(stored, img) {
+	if b.profileImages.isSame(old.GetId(), img) {
 		return &pluginpb.SetProfileImageResponse{}, nil
 	}
 	u := proto.Clone(old).(*pluginpb.User)
 	u.LastPictureUpdate = b.nowMillis()
 	b.updateUser(u)
-	b.profileImages[u.GetId()] = img
+	b.profileImages.put(u.GetId(), img)
 	return &pluginpb.SetProfileImageResponse{}, nil
 }

@@ -80,7 +80,7 @@ func (b *Backend) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInC
 	users := sortedUsers(members)
 	if req.GetSortBy() == "status" {
 		slices.SortStableFunc(users, func(x, y *pluginpb.User) int {
-			return cmp.Compare(statusRank(b.statuses[x.GetId()].GetStatus()), statusRank(b.statuses[y.GetId()].GetStatus()))
+			return cmp.Compare(statusRank(b.statuses.statusOf(x.GetId())), statusRank(b.statuses.statusOf(y.GetId())))
 		})
 	}
 	return &pluginpb.GetUsersInChannelResponse{Users: page(users, req.GetPage(), req.GetPerPage())}, nil

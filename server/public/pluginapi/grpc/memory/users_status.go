@@ -33,12 +33,12 @@ const customStatusProp = "customStatus"
 func (b *Backend) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRequest) (*pluginpb.GetUserStatusResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.statuses[req.GetUserId()]
+	s, ok := b.statuses.get(req.GetUserId())
 	if !ok {
 		return nil, apperror.New("app.status.get.missing.app_error",
 			"Unable to find the status.", "user_id="+req.GetUserId(), http.StatusNotFound)
 	}
-	return &pluginpb.GetUserStatusResponse{Status: proto.Clone(s).(*pluginpb.Status)}, nil
+	return &pluginpb.GetUserStatusResponse{Status: s}, nil
 }
 
 // GetUserStatusesByIds returns the statuses of users; any id with none,
@@ -47,15 +47,7 @@ func (b *Backend) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRe
 func (b *Backend) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUserStatusesByIdsRequest) (*pluginpb.GetUserStatusesByIdsResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]*pluginpb.Status, 0, len(req.GetUserIds()))
-	for _, id := range req.GetUserIds() {
-		if s, ok := b.statuses[id]; ok {
-			out = append(out, proto.Clone(s).(*pluginpb.Status))
-		} else {
-			out = append(out, &pluginpb.Status{UserId: id, Status: statusOffline})
-		}
-	}
-	return &pluginpb.GetUserStatusesByIdsResponse{Statuses: out}, nil
+	return &pluginpb.GetUserStatusesByIdsResponse{Statuses: b.statuses.ofUsers(req.GetUserIds())}, nil
 }
 
 // setStatus changes the status of an existing user as the PlatformService
@@ -68,10 +60,7 @@ func (b *Backend) setStatus(userID, status string, dndEnd int64) (*pluginpb.Stat
 	if _, err := b.lookupUser(userID); err != nil {
 		return nil, err
 	}
-	s, ok := b.statuses[userID]
-	if ok {
-		s = proto.Clone(s).(*pluginpb.Status)
-	}
+	s, ok := b.statuses.get(userID)
 	switch status {
 	case statusOnline:
 		if !ok {
@@ -92,8 +81,8 @@ func (b *Backend) setStatus(userID, status string, dndEnd int64) (*pluginpb.Stat
 			s.DndEndTime = dndEnd
 		}
 	}
-	b.statuses[userID] = s
-	return proto.Clone(s).(*pluginpb.Status), nil
+	b.statuses.put(s)
+	return s, nil
 }
 
 // UpdateUserStatus sets a user's status as PluginAPI.UpdateUserStatus
