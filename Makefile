@@ -143,7 +143,7 @@ test-go: venv
 .PHONY: test-py
 test-py: venv build
 	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
-		../$(VENV)/bin/pytest -p no:cacheprovider --ignore=tests/test_wheels.py
+		../$(VENV)/bin/pytest -p no:cacheprovider --ignore=tests/tooling/test_wheels.py
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
 		tools/bazel/pytest_main_test.py
 
@@ -151,7 +151,7 @@ test-py: venv build
 # Python 3.9 and 3.13 with no Go and no checkout runs a plugin's tests.
 .PHONY: test-wheels
 test-wheels: venv wheels
-	cd python-sdk && SDK_DIST=$(abspath $(DIST)) ../$(VENV)/bin/pytest -p no:cacheprovider tests/test_wheels.py
+	cd python-sdk && SDK_DIST=$(abspath $(DIST)) ../$(VENV)/bin/pytest -p no:cacheprovider tests/tooling/test_wheels.py
 
 # The stages of `make test`, timed by tools/ci/stages.sh: stages run in
 # order, the targets of a stage (comma-separated) in parallel.

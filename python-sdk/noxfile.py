@@ -44,15 +44,15 @@ TEST_REQUIREMENTS = HERE / "tests" / "requirements-matrix.txt"
 #: fault table, which tests the Go host (the runtime's side of the faults,
 #: test_runtime_faults, runs on every Python).
 DEV_ONLY_TESTS = [
-    "tests/test_packaging.py",
-    "tests/test_codegen.py",
-    "tests/test_grpc_plugin.py",
-    "tests/test_bundle.py",
-    "tests/test_bundle_e2e.py",
-    "tests/test_cli_install.py",
-    "tests/test_docs.py",
-    "tests/test_faults_e2e.py",
-    "tests/test_wheels.py",
+    "tests/tooling/test_packaging.py",
+    "tests/tooling/test_codegen.py",
+    "tests/tooling/test_grpc_plugin.py",
+    "tests/tooling/test_bundle.py",
+    "tests/tooling/test_bundle_e2e.py",
+    "tests/tooling/test_cli_install.py",
+    "tests/tooling/test_docs.py",
+    "tests/runtime/test_faults_e2e.py",
+    "tests/tooling/test_wheels.py",
 ]
 
 nox.options.default_venv_backend = "venv"

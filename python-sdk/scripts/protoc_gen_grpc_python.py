@@ -6,7 +6,7 @@ plugin reads the ``CodeGeneratorRequest`` on stdin, hands its descriptors to
 ``grpc_tools.protoc`` (``--descriptor_set_in``) with ``--grpc_python_out``,
 and answers with the files that run wrote, unchanged. So its output is what
 ``grpc_tools.protoc --grpc_python_out`` writes from the same .proto files,
-byte for byte (tests/test_grpc_plugin.py checks it), and no C++
+byte for byte (tests/tooling/test_grpc_plugin.py checks it), and no C++
 ``grpc_python_plugin`` has to be built.
 
 The plugin parameter, if any, is passed on as the generator's options.

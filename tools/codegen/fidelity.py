@@ -21,7 +21,7 @@ header row naming these columns, in this order:
   decision; the page counts those rows apart.
 
 A field holds no tab and no newline. `make generate` runs this script and
-`make check-generated` checks its output; python-sdk/tests/test_fidelity.py
+`make check-generated` checks its output; python-sdk/tests/api/test_fidelity.py
 checks that every RPC and hook of the contract has exactly one row.
 """
 
@@ -175,7 +175,7 @@ proto file of the contract and `hooks.tsv`, tab-separated with a header):
   says "{GAP}" has a known gap, not only decisions: the summary
   counts those rows apart, in the **gaps** column.
 
-`python-sdk/tests/test_fidelity.py` checks that every RPC and hook has
+`python-sdk/tests/api/test_fidelity.py` checks that every RPC and hook has
 exactly one row, in the file of its domain, and that each row is well formed.
 """
 

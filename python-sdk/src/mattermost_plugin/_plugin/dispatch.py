@@ -31,7 +31,7 @@ __all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher", "split_filter_answ
 #: The full name of the service.
 SERVICE = "mattermost.plugin.PluginHooks"
 #: The rejection reason that dismisses a post without an error (Go's
-#: plugin.DismissPostError); tests/test_wire.py checks it against Go's
+#: plugin.DismissPostError); tests/api/test_wire.py checks it against Go's
 #: wire.DismissPostError.
 DISMISS_POST_ERROR = "plugin.message_will_be_posted.dismiss_post"
 #: The longest error text that a failed hook sends back.

@@ -6,7 +6,7 @@
 // This package is their one home on the Go side. The Python SDK keeps its
 // copies in mattermost_plugin/config.py (the dismiss reason in
 // mattermost_plugin/_plugin/dispatch.py), and a test on each side checks
-// them against the other (python-sdk/tests/test_wire.py for the dismiss
+// them against the other (python-sdk/tests/api/test_wire.py for the dismiss
 // reason).
 package wire
 

@@ -136,7 +136,7 @@ def test_the_installed_devserver_is_found(tmp_path: Path, monkeypatch: pytest.Mo
     binary = tmp_path / "mattermost_plugin_devserver" / "bin" / "pluginapi-server"
     binary.parent.mkdir(parents=True)
     binary.write_bytes(find_server_binary().read_bytes())
-    init = Path(__file__).parent.parent / "devserver" / "src" / "mattermost_plugin_devserver"
+    init = Path(__file__).parents[2] / "devserver" / "src" / "mattermost_plugin_devserver"
     for name in ("__init__.py", "__main__.py"):
         (tmp_path / "mattermost_plugin_devserver" / name).write_text((init / name).read_text())
     monkeypatch.delenv(SERVER_ENV, raising=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-SDK = Path(os.path.abspath(__file__)).parent.parent
+SDK = Path(os.path.abspath(__file__)).parents[2]
 sys.path.insert(0, str(SDK / "scripts"))
 from build_wheel import build_wheel  # noqa: E402
 

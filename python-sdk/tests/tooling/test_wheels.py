@@ -33,7 +33,7 @@ import pytest
 
 from mattermost_plugin._cli._bundle_targets import local_platform
 
-SDK = Path(os.path.abspath(__file__)).parent.parent
+SDK = Path(os.path.abspath(__file__)).parents[2]
 ROOT = SDK.parent
 sys.path.insert(0, str(SDK / "scripts"))
 sys.path.insert(0, str(ROOT / "tools" / "demo"))

@@ -42,7 +42,7 @@ from mattermost_plugin._cli._bundle_targets import (
     wheel_fits,
 )
 
-SDK = Path(os.path.abspath(__file__)).parent.parent
+SDK = Path(os.path.abspath(__file__)).parents[2]
 PLUGIN_ID = "com.example.hello"
 BUNDLE_NAME = f"{PLUGIN_ID}-0.1.0.tar.gz"
 PYTHON = f"3.{sys.version_info[1]}"

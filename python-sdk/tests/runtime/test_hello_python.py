@@ -21,7 +21,7 @@ from mattermost_plugin.testing import ReferenceServer, start_reference_server
 
 from conftest import START_TIMEOUT, server_binary
 
-EXAMPLE = Path(os.path.abspath(__file__)).parent.parent / "examples" / "hello_python"
+EXAMPLE = Path(os.path.abspath(__file__)).parents[2] / "examples" / "hello_python"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 from mattermost_plugin import config
 from mattermost_plugin._plugin.dispatch import DISMISS_POST_ERROR
 
-REPO = Path(os.path.abspath(__file__)).parent.parent.parent
+REPO = Path(os.path.abspath(__file__)).parents[3]
 WIRE_GO = REPO / "server" / "public" / "pluginapi" / "grpc" / "wire" / "wire.go"
 LOCK = REPO / "python-sdk" / "requirements.lock"
 

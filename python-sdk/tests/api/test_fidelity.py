@@ -19,7 +19,7 @@ import pytest
 from mattermost_plugin.grpc import api_pb2, hooks_pb2
 
 HERE = Path(os.path.abspath(__file__)).parent
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO / "tools" / "codegen"))
 import fidelity  # noqa: E402
 from test_parity import feature_off, inventory, not_modelled  # noqa: E402

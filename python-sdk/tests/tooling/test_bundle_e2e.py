@@ -35,7 +35,7 @@ from mattermost_plugin.testing import ReferenceServer, start_reference_server
 
 from conftest import START_TIMEOUT, server_binary
 
-SDK = Path(os.path.abspath(__file__)).parent.parent
+SDK = Path(os.path.abspath(__file__)).parents[2]
 EXAMPLE = SDK / "examples" / "hello_python"
 sys.path.insert(0, str(SDK / "scripts"))
 from build_wheel import build_wheel  # noqa: E402

@@ -27,7 +27,7 @@ import pytest
 
 from conftest import server_binary
 
-ROOT = Path(os.path.abspath(__file__)).parents[2]
+ROOT = Path(os.path.abspath(__file__)).parents[3]
 DOCS = [ROOT / "README.md", ROOT / "docs" / "writing-a-plugin.md"]
 #: How long a documented command may take to be ready.
 READY_TIMEOUT = 60.0

@@ -36,15 +36,17 @@ from mattermost_plugin.grpc import api_pb2
 
 from conftest import PARITY_REPORT
 
-sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parents[2] / "scripts"))
 from generate_clients import snake_case
 
-sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent.parent / "tools" / "codegen"))
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parents[3] / "tools" / "codegen"))
 import fidelity
 
 HERE = Path(os.path.abspath(__file__)).parent
-INVENTORY = HERE.parent.parent / "server/public/pluginapi/grpc/proto/upstream-plugin-api.tsv"
-README = HERE.parent.parent / "README.md"
+#: tests/: every subdirectory's test modules are scanned for client calls.
+TESTS = HERE.parent
+INVENTORY = HERE.parents[2] / "server/public/pluginapi/grpc/proto/upstream-plugin-api.tsv"
+README = HERE.parents[2] / "README.md"
 
 #: Areas whose every method must be covered. An area joins when it is done.
 COVERED_AREAS = frozenset(
@@ -78,7 +80,7 @@ COVERED_AREAS = frozenset(
 )
 
 #: The document whose table lists the methods of features that are off.
-FEATURE_OFF_DOC = HERE.parent.parent / "docs/reference-backend.md"
+FEATURE_OFF_DOC = HERE.parents[2] / "docs/reference-backend.md"
 
 #: Methods that have no failure path to test, and why. Their success test
 #: still counts.
@@ -249,7 +251,7 @@ def e2e_calls() -> dict[str, Calls]:
         for child in ast.iter_child_nodes(node):
             visit(child, test, failing)
 
-    for module in sorted(HERE.glob("test_*.py")):
+    for module in sorted(TESTS.rglob("test_*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
         for node in tree.body:
             # Tests, and the helpers they share, take the client as "api".

@@ -15,7 +15,7 @@ import mattermost_plugin as mp
 import mattermost_plugin.config as mpc
 from mattermost_plugin.grpc import api_pb2, hooks_pb2
 
-sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parents[2] / "scripts"))
 import generate_clients
 from generate_clients import snake_case
 
@@ -215,7 +215,7 @@ def test_each_domain_has_its_module() -> None:
 
 # ---- The hooks: one list, generated on both sides -------------------------
 
-REPO = Path(os.path.abspath(__file__)).parent.parent.parent
+REPO = Path(os.path.abspath(__file__)).parents[3]
 HOOKS_PKG = REPO / "server" / "public" / "pluginapi" / "grpc" / "hooks"
 UPSTREAM_TSV = (
     REPO / "server" / "public" / "pluginapi" / "grpc" / "proto" / "upstream-plugin-api.tsv"

@@ -104,7 +104,7 @@ def test_version_matches_the_distribution() -> None:
     import re
     from pathlib import Path
 
-    project = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    project = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     match = re.search(r'^version = "([^"]+)"$', project, flags=re.M)
     assert match and mp.__version__ == match.group(1)
 

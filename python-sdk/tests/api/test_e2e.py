@@ -34,7 +34,7 @@ from mattermost_plugin.models import PluginKVSetOptions, User, UserGetOptions
 
 from conftest import GoServer, new_user, open_client, start_server
 
-sys.path.insert(0, str(Path(os.path.abspath(__file__)).parent.parent / "scripts"))
+sys.path.insert(0, str(Path(os.path.abspath(__file__)).parents[2] / "scripts"))
 from generate_clients import snake_case
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from grpc_tools import protoc as grpc_tools_protoc
 
-SDK = Path(os.path.abspath(__file__)).parent.parent
+SDK = Path(os.path.abspath(__file__)).parents[2]
 PLUGIN = SDK / "scripts" / "protoc_gen_grpc_python.py"
 PROTO_ROOT = SDK.parent / "server" / "public" / "pluginapi" / "grpc" / "proto"
 
