@@ -105,6 +105,7 @@ type Backend struct {
 	profileImages profileImageStore
 
 	hooks           Hooks
+	cluster         cluster
 	pluginID        string
 	maxUsersPerTeam int
 	license         *pluginpb.License // nil: a server without one
