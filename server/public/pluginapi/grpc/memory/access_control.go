@@ -63,13 +63,14 @@ func policyNotFound(id string) *apperror.Error {
 // pluginType is the policy type of a resource type of this plugin.
 func pluginType(pluginID, resourceType string) string { return pluginID + ":" + resourceType }
 
-// ownPolicy returns a policy of this plugin. The caller holds the lock.
+// ownPolicy returns a copy of a policy of this plugin. The caller holds the
+// lock.
 func (b *Backend) ownPolicy(pluginID, id string) (*pluginpb.AccessControlPolicy, error) {
 	if !isValidID(id) {
 		return nil, invalidParam("id")
 	}
-	p, ok := b.policies[id]
-	if !ok || !strings.HasPrefix(p.GetType(), pluginID+":") {
+	p, ok := b.policies.ofPlugin(pluginID, id)
+	if !ok {
 		return nil, policyNotFound(id)
 	}
 	return p, nil
@@ -146,17 +147,12 @@ func (b *Backend) SaveAccessControlPolicy(ctx context.Context, req *pluginpb.Sav
 			return nil, err
 		}
 	}
-	if p.GetId() == "" {
-		p.Id, p.CreateAt, p.Revision = newID(), b.nowMillis(), 1
-	} else {
-		old, err := b.ownPolicy(b.caller(ctx), p.GetId())
-		if err != nil {
+	if p.GetId() != "" {
+		if _, err := b.ownPolicy(b.caller(ctx), p.GetId()); err != nil {
 			return nil, err
 		}
-		p.CreateAt, p.Revision = old.GetCreateAt(), old.GetRevision()+1
 	}
-	b.policies[p.GetId()] = p
-	return &pluginpb.SaveAccessControlPolicyResponse{Policy: proto.Clone(p).(*pluginpb.AccessControlPolicy)}, nil
+	return &pluginpb.SaveAccessControlPolicyResponse{Policy: b.policies.save(p, b.nowMillis())}, nil
 }
 
 // GetAccessControlPolicy returns a policy of this plugin.
@@ -170,7 +166,7 @@ func (b *Backend) GetAccessControlPolicy(ctx context.Context, req *pluginpb.GetA
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetAccessControlPolicyResponse{Policy: proto.Clone(p).(*pluginpb.AccessControlPolicy)}, nil
+	return &pluginpb.GetAccessControlPolicyResponse{Policy: p}, nil
 }
 
 // DeleteAccessControlPolicy deletes a policy of this plugin, once its type
@@ -193,7 +189,7 @@ func (b *Backend) DeleteAccessControlPolicy(ctx context.Context, req *pluginpb.D
 	if p.GetType() != pluginType(b.caller(ctx), req.GetResourceType()) {
 		return nil, policyNotFound(req.GetId())
 	}
-	delete(b.policies, p.GetId())
+	b.policies.remove(p.GetId())
 	return &pluginpb.DeleteAccessControlPolicyResponse{}, nil
 }
 

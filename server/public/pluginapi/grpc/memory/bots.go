@@ -1,15 +1,13 @@
 package memory
 
-// This file holds the handlers and the state of the bots domain. A bot is
-// a user with is_bot set, plus the bot record kept here by user id.
+// This file holds the handlers of the bots domain. A bot is a user with
+// is_bot set, plus the bot record that bots_store.go keeps by user id.
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -96,8 +94,8 @@ func (b *Backend) createBot(owner string, in *pluginpb.Bot) (*pluginpb.Bot, erro
 	}
 	b.users.put(&storedUser{user: u, passwordHash: sha256.Sum256(nil)})
 	bot.UserId, bot.CreateAt, bot.UpdateAt, bot.DeleteAt = u.GetId(), now, now, 0
-	b.bots[bot.GetUserId()] = bot
-	return proto.Clone(bot).(*pluginpb.Bot), nil
+	b.bots.put(bot)
+	return bot, nil
 }
 
 // CreateBot creates a bot and its user; the calling plugin owns a bot
@@ -118,13 +116,14 @@ func (b *Backend) CreateBot(ctx context.Context, req *pluginpb.CreateBotRequest)
 	return &pluginpb.CreateBotResponse{Bot: bot}, nil
 }
 
-// liveBot returns a bot; a deactivated one only with includeDeleted. Any
+// liveBot returns a copy of a bot; a deactivated one only with
+// includeDeleted. Any
 // id that names no bot, malformed ones included, is
 // store.sql_bot.get.missing.app_error (404), as SqlBotStore.Get answers
 // through App.GetBot: there is no id check on the plugin path. The caller
 // holds the lock.
 func (b *Backend) liveBot(botUserID string, includeDeleted bool) (*pluginpb.Bot, error) {
-	bot, ok := b.bots[botUserID]
+	bot, ok := b.bots.get(botUserID)
 	if !ok || bot.GetDeleteAt() != 0 && !includeDeleted {
 		return nil, botNotFound(botUserID)
 	}
@@ -175,8 +174,8 @@ func (b *Backend) patchBot(old *pluginpb.Bot, patch *pluginpb.BotPatch) (*plugin
 	}
 	b.updateUser(u)
 	bot.UpdateAt = b.nowMillis()
-	b.bots[bot.GetUserId()] = bot
-	return proto.Clone(bot).(*pluginpb.Bot), nil
+	b.bots.put(bot)
+	return bot, nil
 }
 
 // PatchBot changes the username, display name or description of a bot.
@@ -205,7 +204,7 @@ func (b *Backend) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*plugi
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetBotResponse{Bot: proto.Clone(bot).(*pluginpb.Bot)}, nil
+	return &pluginpb.GetBotResponse{Bot: bot}, nil
 }
 
 // GetBots returns one page of the bots that the options select, oldest
@@ -217,22 +216,15 @@ func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*plu
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var out []*pluginpb.Bot
-	for _, bot := range b.bots {
+	out := b.bots.sorted(func(bot *pluginpb.Bot) bool {
 		if bot.GetDeleteAt() != 0 && !o.GetIncludeDeleted() || o.GetOwnerId() != "" && bot.GetOwnerId() != o.GetOwnerId() {
-			continue
+			return false
 		}
 		if o.GetOnlyOrphaned() {
 			owner, ok := b.users.byID[bot.GetOwnerId()]
-			if !ok || owner.user.GetDeleteAt() == 0 {
-				continue
-			}
+			return ok && owner.user.GetDeleteAt() != 0
 		}
-		out = append(out, proto.Clone(bot).(*pluginpb.Bot))
-	}
-	// SqlBotStore.GetAll orders by creation time, then username.
-	slices.SortFunc(out, func(x, y *pluginpb.Bot) int {
-		return cmp.Or(cmp.Compare(x.GetCreateAt(), y.GetCreateAt()), cmp.Compare(x.GetUsername(), y.GetUsername()))
+		return true
 	})
 	return &pluginpb.GetBotsResponse{Bots: page(out, o.GetPage(), o.GetPerPage())}, nil
 }
@@ -241,16 +233,7 @@ func (b *Backend) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*plu
 // then by username, as App.disableUserBots pages through them with
 // SqlBotStore.GetAll. The caller holds the lock.
 func (b *Backend) liveBotsOwnedBy(ownerID string) []*pluginpb.Bot {
-	var out []*pluginpb.Bot
-	for _, bot := range b.bots {
-		if bot.GetOwnerId() == ownerID && bot.GetDeleteAt() == 0 {
-			out = append(out, bot)
-		}
-	}
-	slices.SortFunc(out, func(x, y *pluginpb.Bot) int {
-		return cmp.Or(cmp.Compare(x.GetCreateAt(), y.GetCreateAt()), cmp.Compare(x.GetUsername(), y.GetUsername()))
-	})
-	return out
+	return b.bots.sorted(func(bot *pluginpb.Bot) bool { return bot.GetOwnerId() == ownerID && bot.GetDeleteAt() == 0 })
 }
 
 // updateBotActive deactivates or reactivates a bot as App.UpdateBotActive
@@ -273,7 +256,6 @@ func (b *Backend) updateBotActive(userID string, active bool) (*pluginpb.Bot, []
 	if err != nil {
 		return nil, deactivated, err
 	}
-	bot = proto.Clone(bot).(*pluginpb.Bot)
 	now := b.nowMillis()
 	switch {
 	case active && bot.GetDeleteAt() != 0:
@@ -281,11 +263,11 @@ func (b *Backend) updateBotActive(userID string, active bool) (*pluginpb.Bot, []
 	case !active && bot.GetDeleteAt() == 0:
 		bot.DeleteAt = now
 	default:
-		return proto.Clone(bot).(*pluginpb.Bot), deactivated, nil
+		return bot, deactivated, nil
 	}
 	bot.UpdateAt = now
-	b.bots[bot.GetUserId()] = bot
-	return proto.Clone(bot).(*pluginpb.Bot), deactivated, nil
+	b.bots.put(bot)
+	return bot, deactivated, nil
 }
 
 // UpdateBotActive deactivates or reactivates a bot and its user, as
@@ -309,11 +291,11 @@ func (b *Backend) UpdateBotActive(ctx context.Context, req *pluginpb.UpdateBotAc
 func (b *Backend) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	bot, ok := b.bots[req.GetBotUserId()]
+	bot, ok := b.bots.get(req.GetBotUserId())
 	if !ok {
 		return &pluginpb.PermanentDeleteBotResponse{}, nil
 	}
-	delete(b.bots, bot.GetUserId())
+	b.bots.remove(bot.GetUserId())
 	u := b.users.byID[bot.GetUserId()].user
 	delete(b.users.byUsername, u.GetUsername())
 	delete(b.users.byEmail, u.GetEmail())
@@ -357,7 +339,7 @@ func (b *Backend) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUser
 	defer b.mu.Unlock()
 	kv := b.kvOf(owner)
 	if id, ok := kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
-		if bot, known := b.bots[string(id)]; known {
+		if bot, known := b.bots.get(string(id)); known {
 			patch := &pluginpb.BotPatch{
 				Username:    proto.String(in.GetUsername()),
 				DisplayName: proto.String(in.GetDisplayName()),
@@ -371,7 +353,7 @@ func (b *Backend) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUser
 	}
 	// App.GetUserByUsername: the store matches Username = lower(?).
 	if id, taken := b.users.byUsername[strings.ToLower(in.GetUsername())]; taken {
-		if _, isBot := b.bots[id]; isBot {
+		if b.bots.isBot(id) {
 			kv.store(pluginBotKVKey, []byte(id), 0, b.nowMillis())
 		}
 		return &pluginpb.EnsureBotUserResponse{BotUserId: id}, nil

@@ -137,22 +137,13 @@ func (b *Backend) checkOAuthProvider(id string) error {
 
 const oauthProviderOff = "api.oauth.allow_oauth.turn_off.app_error"
 
-// stored is the app as SqlOAuthStore writes it: without the dynamic client
-// registration fields that its INSERT and UPDATE leave out, so they read
-// back empty.
-func stored(a *pluginpb.OAuthApp) *pluginpb.OAuthApp {
-	s := proto.Clone(a).(*pluginpb.OAuthApp)
-	s.GrantTypes, s.ResponseTypes, s.ClientIdIssuedAt = nil, nil, 0
-	s.TokenEndpointAuthMethod, s.ClientUri, s.LogoUri, s.Scope = nil, nil, nil, nil
-	return s
-}
-
-// getOAuthApp is App.GetOAuthApp. The caller holds the lock.
+// getOAuthApp is App.GetOAuthApp; it returns a copy of the app. The
+// caller holds the lock.
 func (b *Backend) getOAuthApp(appID string) (*pluginpb.OAuthApp, error) {
 	if err := b.checkOAuthProvider(oauthProviderOff); err != nil {
 		return nil, err
 	}
-	a, ok := b.oauthApps[appID]
+	a, ok := b.oauthApps.get(appID)
 	if !ok {
 		return nil, apperror.New("app.oauth.get_app.find.app_error", "Unable to find the OAuth app.",
 			"app_id="+appID, http.StatusNotFound)
@@ -199,7 +190,7 @@ func (b *Backend) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthApp
 	if err := validateOAuthApp(a); err != nil {
 		return nil, err
 	}
-	b.oauthApps[a.GetId()] = stored(a)
+	b.oauthApps.put(a)
 	return &pluginpb.CreateOAuthAppResponse{App: a}, nil
 }
 
@@ -212,7 +203,7 @@ func (b *Backend) GetOAuthApp(_ context.Context, req *pluginpb.GetOAuthAppReques
 	if err != nil {
 		return nil, err
 	}
-	return &pluginpb.GetOAuthAppResponse{App: proto.Clone(a).(*pluginpb.OAuthApp)}, nil
+	return &pluginpb.GetOAuthAppResponse{App: a}, nil
 }
 
 // UpdateOAuthApp updates an OAuth app, as upstream's plugin API does: it
@@ -236,7 +227,7 @@ func (b *Backend) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthApp
 	if err := validateOAuthApp(a); err != nil {
 		return nil, err
 	}
-	b.oauthApps[a.GetId()] = stored(a)
+	b.oauthApps.put(a)
 	return &pluginpb.UpdateOAuthAppResponse{App: a}, nil
 }
 
@@ -248,6 +239,6 @@ func (b *Backend) DeleteOAuthApp(_ context.Context, req *pluginpb.DeleteOAuthApp
 	if err := b.checkOAuthProvider(oauthProviderOff); err != nil {
 		return nil, err
 	}
-	delete(b.oauthApps, req.GetAppId())
+	b.oauthApps.remove(req.GetAppId())
 	return &pluginpb.DeleteOAuthAppResponse{}, nil
 }

@@ -5,7 +5,6 @@ package memory
 // enabled state lives in PluginSettings.PluginStates of the configuration.
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -48,19 +47,9 @@ func (b *Backend) caller(ctx context.Context) string {
 // one manifest with [DefaultPluginID].
 func Manifest(ms ...*pluginpb.Manifest) Option {
 	return optionFunc(func(b *Backend) {
-		installed := map[string]*pluginpb.Manifest{}
-		own := ""
-		for _, m := range ms {
-			if m.GetId() == "" {
-				continue
-			}
-			if own == "" {
-				own = m.GetId()
-			}
-			installed[m.GetId()] = proto.Clone(m).(*pluginpb.Manifest)
-		}
-		if own != "" {
-			b.pluginID, b.manifests = own, installed
+		i := slices.IndexFunc(ms, func(m *pluginpb.Manifest) bool { return m.GetId() != "" })
+		if i >= 0 {
+			b.pluginID, b.manifests = ms[i].GetId(), newManifestStore(ms...)
 		}
 	})
 }
@@ -130,7 +119,7 @@ func (b *Backend) ownSettings(pluginID string) *structpb.Struct {
 // here the one that sorts last wins.
 func (b *Backend) configurationWithDefaults(pluginID string) *structpb.Struct {
 	fields := map[string]*structpb.Value{}
-	for _, setting := range b.manifests[pluginID].GetSettingsSchema().GetSettings() {
+	for _, setting := range b.manifests.settings(pluginID) {
 		def := structpb.NewNullValue()
 		if setting.GetDefault().GetKind() != nil {
 			def = proto.Clone(setting.GetDefault()).(*structpb.Value)
@@ -229,19 +218,14 @@ func (b *Backend) GetBundlePath(ctx context.Context, _ *pluginpb.GetBundlePathRe
 func (b *Backend) GetPlugins(context.Context, *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]*pluginpb.Manifest, 0, len(b.manifests))
-	for _, m := range b.manifests {
-		out = append(out, proto.Clone(m).(*pluginpb.Manifest))
-	}
-	slices.SortFunc(out, func(x, y *pluginpb.Manifest) int { return cmp.Compare(x.GetId(), y.GetId()) })
-	return &pluginpb.GetPluginsResponse{Manifests: out}, nil
+	return &pluginpb.GetPluginsResponse{Manifests: b.manifests.sorted()}, nil
 }
 
-// installed returns an installed plugin's manifest; any other id, the
+// installed returns a copy of an installed plugin's manifest; any other id, the
 // empty one too, is app.plugin.not_installed.app_error (404), as the
 // plugin environment's lookups answer. The caller holds the lock.
 func (b *Backend) installed(id string) (*pluginpb.Manifest, error) {
-	m, ok := b.manifests[id]
+	m, ok := b.manifests.get(id)
 	if !ok {
 		return nil, pluginNotInstalled(id)
 	}
@@ -322,7 +306,7 @@ func (b *Backend) RemovePlugin(ctx context.Context, req *pluginpb.RemovePluginRe
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.manifests, req.GetId())
+	b.manifests.remove(req.GetId())
 	return &pluginpb.RemovePluginResponse{}, nil
 }
 

@@ -158,7 +158,7 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 		return e
 	}
 	b.mu.Lock()
-	_, exists := b.manifests[m.GetId()]
+	exists := b.manifests.isInstalled(m.GetId())
 	_, _, states := b.pluginSettings()
 	state, _ := states[m.GetId()].(map[string]any)
 	enabled := state["Enable"] == true
@@ -177,7 +177,7 @@ func (b *Backend) InstallPlugin(stream pluginpb.PluginAPI_InstallPluginServer) e
 		}
 	}
 	b.mu.Lock()
-	b.manifests[m.GetId()] = m
+	b.manifests.put(m)
 	_, _, states = b.pluginSettings()
 	if _, known := states[m.GetId()]; !known {
 		states[m.GetId()] = map[string]any{"Enable": false}

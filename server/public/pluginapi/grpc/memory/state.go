@@ -386,21 +386,21 @@ func parseStateDocument(data []byte) (*stateDocument, error) {
 type loadedState struct {
 	config        map[string]any
 	users         userStore
-	profileImages map[string][]byte
-	statuses      map[string]*pluginpb.Status
+	profileImages profileImageStore
+	statuses      statusStore
 	sessions      sessionStore
-	bots          map[string]*pluginpb.Bot
+	bots          botStore
 	teams         teamStore
 	channels      channelStore
 	sidebars      sidebarStore
 	posts         postStore
 	kv            map[string]kvStore
 	preferences   preferenceStore
-	oauthApps     map[string]*pluginpb.OAuthApp
+	oauthApps     oauthAppStore
 	commands      map[string]*pluginpb.Command
 	groups        groupStore
 	props         propertyStore
-	policies      map[string]*pluginpb.AccessControlPolicy
+	policies      policyStore
 }
 
 // buildState decodes and checks every part of a document and builds the
@@ -409,21 +409,21 @@ type loadedState struct {
 func buildState(doc *stateDocument, pluginID string) (*loadedState, error) {
 	s := &loadedState{
 		users:         newUserStore(),
-		profileImages: map[string][]byte{},
-		statuses:      map[string]*pluginpb.Status{},
+		profileImages: profileImageStore{},
+		statuses:      statusStore{},
 		sessions:      newSessionStore(),
-		bots:          map[string]*pluginpb.Bot{},
+		bots:          botStore{},
 		teams:         newTeamStore(),
 		channels:      newChannelStore(),
 		sidebars:      sidebarStore{},
 		posts:         newPostStore(),
 		kv:            map[string]kvStore{},
 		preferences:   preferenceStore{},
-		oauthApps:     map[string]*pluginpb.OAuthApp{},
+		oauthApps:     oauthAppStore{},
 		commands:      map[string]*pluginpb.Command{},
 		groups:        newGroupStore(),
 		props:         newPropertyStore(),
-		policies:      map[string]*pluginpb.AccessControlPolicy{},
+		policies:      policyStore{},
 	}
 	for _, step := range []func(*stateDocument) error{
 		func(doc *stateDocument) error { return s.loadConfig(doc.Config, pluginID) },
