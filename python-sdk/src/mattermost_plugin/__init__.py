@@ -9,10 +9,12 @@ that started the plugin; :mod:`mattermost_plugin.models` holds the model
 types and :mod:`mattermost_plugin.config` the client settings, and
 :class:`ServerConfig` reads the server's configuration; every failed
 call raises a :class:`PluginAPIError` subclass, also importable from
-:mod:`mattermost_plugin.exceptions`.
+:mod:`mattermost_plugin.exceptions`. :mod:`mattermost_plugin.kv` keeps JSON
+values and updates them safely, and :mod:`mattermost_plugin.cluster` gives
+cluster-wide locks and scheduled jobs for plugins that run on many nodes.
 """
 
-from . import _version, config, exceptions, models, server_config
+from . import _version, cluster, config, exceptions, kv, models, server_config
 from ._async_client import AsyncClient
 from ._client import Client
 from ._plugin.base import DISMISS, AsyncPlugin, Plugin, hook
@@ -35,9 +37,11 @@ __all__ = [
     "HookName",
     "Plugin",
     "ServerConfig",
+    "cluster",
     "config",
     "exceptions",
     "hook",
+    "kv",
     "models",
     "run",
     "server_config",

@@ -8,7 +8,7 @@ import types
 import mattermost_plugin as mp
 from mattermost_plugin import config, models
 
-MODULES = ("config", "exceptions", "models", "server_config")
+MODULES = ("cluster", "config", "exceptions", "kv", "models", "server_config")
 
 
 def test_all_is_complete_and_unique() -> None:
