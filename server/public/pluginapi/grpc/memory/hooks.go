@@ -137,9 +137,10 @@ func (NoHooks) UserHasJoinedChannel(context.Context, *pluginpb.ChannelMember, *p
 // UserHasLeftChannel does nothing.
 func (NoHooks) UserHasLeftChannel(context.Context, *pluginpb.ChannelMember, *pluginpb.User) {}
 
-// MessageWillBePosted keeps the post unchanged.
-func (NoHooks) MessageWillBePosted(context.Context, *pluginpb.Post) (*pluginpb.Post, string) {
-	return nil, ""
+// MessageWillBePosted keeps the post unchanged, answering it back as a
+// host without plugins does.
+func (NoHooks) MessageWillBePosted(_ context.Context, post *pluginpb.Post) (*pluginpb.Post, string) {
+	return post, ""
 }
 
 // MessageHasBeenPosted does nothing.
