@@ -88,6 +88,22 @@ def _port(text: str) -> int:
     return port
 
 
+def _store_url(text: str) -> str:
+    """An argparse type: a PostgreSQL connection URL for the server's shared store."""
+    if not text.startswith(("postgres://", "postgresql://")):
+        raise argparse.ArgumentTypeError(
+            f"not a PostgreSQL URL: {text!r} (expected postgres://USER@HOST/DB?...)"
+        )
+    return text
+
+
+def _node_id(text: str) -> str:
+    """An argparse type: a node id, one word."""
+    if not text or text.split() != [text]:
+        raise argparse.ArgumentTypeError(f"not a node id: {text!r} (one word, no spaces)")
+    return text
+
+
 def _positive(text: str) -> float:
     """An argparse type: a positive number of seconds."""
     try:
@@ -202,6 +218,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--state",
         metavar="FILE",
         help="load the server's data from FILE at start, if it exists, and save it there at exit",
+    )
+    dev.add_argument(
+        "--store",
+        type=_store_url,
+        metavar="URL",
+        help="keep the plugins' KV store, plugin settings and cluster events in the PostgreSQL "
+        "database at URL (postgres://...), which other dev servers may share as the nodes of "
+        "one cluster (default: in memory)",
+    )
+    dev.add_argument(
+        "--node-id",
+        type=_node_id,
+        metavar="ID",
+        help="this server's node id in a cluster (default: a generated one)",
     )
     dev.add_argument(
         "--port",

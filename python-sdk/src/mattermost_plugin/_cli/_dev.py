@@ -113,8 +113,14 @@ def server_argv(
     watch: bool = False,
     state: str | None = None,
     log_level: str = "info",
+    store: str | None = None,
+    node_id: str | None = None,
 ) -> list[str]:
-    """The dev server's command line: every path absolute, its log in JSON."""
+    """The dev server's command line: every path absolute, its log in JSON.
+
+    store and node_id pass through as ``-store`` and ``-node-id``: nodes
+    that share one PostgreSQL store form a cluster.
+    """
     argv = [str(binary), "-log-format", "json", "-log-level", log_level]
     for directory in directories:
         argv += ["-plugin", str(directory)]
@@ -125,6 +131,10 @@ def server_argv(
         argv.append("-watch")
     if state is not None:
         argv += ["-state", os.path.abspath(state)]
+    if store is not None:
+        argv += ["-store", store]
+    if node_id is not None:
+        argv += ["-node-id", node_id]
     return argv
 
 
@@ -311,6 +321,8 @@ def run(args: argparse.Namespace) -> int:
         watch=args.watch,
         state=args.state,
         log_level=args.log_level,
+        store=args.store,
+        node_id=args.node_id,
     )
     # The plugins run with this interpreter by default: let them import the
     # SDK that runs this command, wherever it comes from.
