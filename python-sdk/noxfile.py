@@ -88,7 +88,8 @@ def run_suite(session: nox.Session, dependencies: str) -> None:
         "'protobuf', google.protobuf.__version__, 'sdk', m.__file__)",
     )
     ignores = [f"--ignore={path}" for path in DEV_ONLY_TESTS]
-    session.run("pytest", "-p", "no:cacheprovider", "-q", *ignores, *session.posargs)
+    # -m "": every test, the megabyte sweeps too, as `make test-py` runs them.
+    session.run("pytest", "-p", "no:cacheprovider", "-q", "-m", "", *ignores, *session.posargs)
 
 
 @nox.session(python=LOCKED)

@@ -399,6 +399,7 @@ def shared_api(shared_server: GoServer, request: pytest.FixtureRequest) -> Itera
         client.close()
 
 
+@pytest.mark.megabytes
 @pytest.mark.parametrize(
     ("method", "what", "kwargs"), VARIATIONS, ids=[f"{m}-{w}" for m, w, _ in VARIATIONS]
 )

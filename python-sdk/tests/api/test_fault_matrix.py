@@ -399,6 +399,7 @@ def over_long(input_target: Target) -> bytes:
     return b"x" * int(input_target.server.ready["max_message_size"])
 
 
+@pytest.mark.megabytes
 @pytest.mark.parametrize("method", WITH_STRINGS, ids=lambda m: m.name)
 def test_an_over_long_string_is_refused(
     input_target: Target, seeded: Seeded, over_long: bytes, method: MethodDescriptor
