@@ -1,73 +1,64 @@
 package memory
 
+// This file holds the state of the KV domain: the Backend's store.KV, in
+// memory by default or shared ([WithKV]); kv.go holds its handlers.
+
 import (
-	"bytes"
-	"math"
-	"slices"
+	"context"
+	"time"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
-// This file holds the state of the KV domain; kv.go holds its handlers.
-
-// kvEntry is a stored value and its expiry time in milliseconds since the
-// Unix epoch; 0 means it never expires.
-type kvEntry struct {
-	value    []byte
-	expireAt int64
-}
-
-func (e kvEntry) expired(nowMillis int64) bool {
-	return e.expireAt != 0 && e.expireAt <= nowMillis
-}
-
-// kvStore is the plugin's key-value store. Its methods do not lock: the
-// Backend's mutex guards it.
-type kvStore map[string]kvEntry
-
-// lookup returns the live value of key; an expired entry is dropped.
-func (s kvStore) lookup(key string, now int64) ([]byte, bool) {
-	e, ok := s[key]
-	if !ok {
-		return nil, false
-	}
-	if e.expired(now) {
-		delete(s, key)
-		return nil, false
-	}
-	return e.value, true
-}
-
-// store stores a copy of value under key, or deletes key when value is nil.
-func (s kvStore) store(key string, value []byte, expireInSeconds int64, now int64) {
-	if value == nil {
-		delete(s, key)
-		return
-	}
-	s[key] = kvEntry{value: bytes.Clone(value), expireAt: expiryTime(now, expireInSeconds)}
-}
-
-// liveKeys returns the keys that have not expired, in ascending order.
-func (s kvStore) liveKeys(now int64) []string {
-	keys := make([]string, 0, len(s))
-	for k, e := range s {
-		if !e.expired(now) {
-			keys = append(keys, k)
+// WithKV sets the store of every plugin's KV values, such as the
+// PostgreSQL store that the nodes of a cluster share. A nil store keeps
+// the default: a [store.MemoryKV] on the Backend's [Clock], which the
+// state file (SaveState, LoadState) saves and loads. A shared store keeps
+// its values itself: the state file then holds no KV values, and loading
+// one ignores its KV values. The Backend's mutex is not held while the
+// store is called, so that a slow store does not hold up other domains.
+func WithKV(kv store.KV) Option {
+	return optionFunc(func(b *Backend) {
+		if kv != nil {
+			b.kv = kv
 		}
-	}
-	slices.Sort(keys)
-	return keys
+	})
 }
 
-// expiryTime returns when a value stored at now (in milliseconds) expires,
-// given its lifetime in seconds: 0 for never when the lifetime is 0 or
-// less. A lifetime past the end of int64 milliseconds is clamped there, so
-// that a huge lifetime means "practically never" instead of overflowing
-// into the past.
-func expiryTime(now, expireInSeconds int64) int64 {
-	if expireInSeconds <= 0 {
-		return 0
-	}
-	if expireInSeconds > (math.MaxInt64-now)/1000 {
-		return math.MaxInt64
-	}
-	return now + expireInSeconds*1000
+// defaultKV returns the in-memory store of a Backend without [WithKV],
+// whose clock is the Backend's.
+func defaultKV(b *Backend) store.KV {
+	return store.NewMemoryKV(func() time.Time { return b.now() })
+}
+
+// memoryKV returns the Backend's store when it is the in-memory one.
+func (b *Backend) memoryKV() (*store.MemoryKV, bool) {
+	m, ok := b.kv.(*store.MemoryKV)
+	return m, ok
+}
+
+// pluginKV is one plugin's view of the Backend's KV store, for the
+// handlers of other domains that keep a value of their own there (the bot
+// id of EnsureBotUser). Its errors read as an absent value or a lost
+// write, as those handlers treat a missing key.
+type pluginKV struct {
+	kv       store.KV
+	pluginID string
+}
+
+// kvOf returns a plugin's view of the KV store.
+func (b *Backend) kvOf(pluginID string) pluginKV {
+	return pluginKV{kv: b.kv, pluginID: pluginID}
+}
+
+// lookup returns the live value of key. now is unused: the store keeps
+// its own clock.
+func (p pluginKV) lookup(key string, _ int64) ([]byte, bool) {
+	v, err := p.kv.Get(context.Background(), p.pluginID, key)
+	return v, err == nil && v != nil
+}
+
+// store stores value under key, or deletes key when value is nil.
+func (p pluginKV) store(key string, value []byte, expireInSeconds, _ int64) {
+	_, _ = p.kv.Set(context.Background(), p.pluginID, key, value, store.SetOptions{ExpireInSeconds: expireInSeconds})
 }

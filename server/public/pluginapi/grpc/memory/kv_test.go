@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattermost/mattermost-plugin-grpc/server/internal/pgtest"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store/postgres"
 )
 
 // fakeClock is a settable clock.
@@ -38,6 +41,54 @@ func newTestBackend(t *testing.T) (*Backend, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{now: time.UnixMilli(1_700_000_000_000)}
 	return New(Clock(clock.Now)), clock
+}
+
+// backendMaker returns a new Backend and the clock of its KV store.
+type backendMaker func(t *testing.T) (*Backend, *fakeClock)
+
+// kvTests is the one table of the KV handlers' tests, which run on the
+// in-memory store (TestKV) and on PostgreSQL (TestKVOnPostgres).
+var kvTests = []struct {
+	name string
+	run  func(t *testing.T, newTestBackend backendMaker)
+}{
+	{"SetGetDelete", testKVSetGetDelete},
+	{"StoredValueIsCopied", testKVStoredValueIsCopied},
+	{"InvalidKeys", testKVInvalidKeys},
+	{"Expiry", testKVExpiry},
+	{"CompareAndSet", testKVCompareAndSet},
+	{"CompareAndDelete", testKVCompareAndDelete},
+	{"SetWithOptions", testKVSetWithOptions},
+	{"ListPaging", testKVListPaging},
+	{"CompareAndSetConcurrent", testKVCompareAndSetConcurrent},
+	{"HugeExpiryDoesNotOverflow", testKVHugeExpiryDoesNotOverflow},
+	{"FollowsTheAppLayer", testKVFollowsTheAppLayer},
+}
+
+func TestKV(t *testing.T) {
+	for _, tt := range kvTests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newTestBackend) })
+	}
+}
+
+// TestKVOnPostgres runs the KV tests on the PostgreSQL store, a database
+// of their own each, on one server.
+func TestKVOnPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	for _, tt := range kvTests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, func(t *testing.T) (*Backend, *fakeClock) {
+				t.Helper()
+				clock := &fakeClock{now: time.UnixMilli(1_700_000_000_000)}
+				kv, err := postgres.Open(context.Background(), srv.NewDatabase(t), postgres.WithClock(clock.Now))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(kv.Close)
+				return New(Clock(clock.Now), WithKV(kv)), clock
+			})
+		})
+	}
 }
 
 // wantAppError fails unless err is an AppError with the given HTTP status.
@@ -65,7 +116,7 @@ func set(t *testing.T, b *Backend, key string, value []byte) {
 	}
 }
 
-func TestKVSetGetDelete(t *testing.T) {
+func testKVSetGetDelete(t *testing.T, newTestBackend backendMaker) {
 	b, _ := newTestBackend(t)
 	ctx := context.Background()
 	if v := get(t, b, "k"); v != nil {
@@ -95,7 +146,7 @@ func TestKVSetGetDelete(t *testing.T) {
 	}
 }
 
-func TestKVStoredValueIsCopied(t *testing.T) {
+func testKVStoredValueIsCopied(t *testing.T, newTestBackend backendMaker) {
 	b, _ := newTestBackend(t)
 	v := []byte("abc")
 	set(t, b, "k", v)
@@ -110,7 +161,7 @@ func TestKVStoredValueIsCopied(t *testing.T) {
 // TestKVInvalidKeys checks the writes that validate the key: those that
 // reach model.PluginKeyValue.IsValid in upstream's store (KVGet and KVDelete
 // do not: TestKVFollowsTheAppLayer).
-func TestKVInvalidKeys(t *testing.T) {
+func testKVInvalidKeys(t *testing.T, newTestBackend backendMaker) {
 	b, _ := newTestBackend(t)
 	ctx := context.Background()
 	long := strings.Repeat("é", keyMaxRunes+1)
@@ -130,7 +181,7 @@ func TestKVInvalidKeys(t *testing.T) {
 	}
 }
 
-func TestKVExpiry(t *testing.T) {
+func testKVExpiry(t *testing.T, newTestBackend backendMaker) {
 	b, clock := newTestBackend(t)
 	ctx := context.Background()
 	if _, err := b.KVSetWithExpiry(ctx, &pluginpb.KVSetWithExpiryRequest{Key: "tmp", Value: []byte("v"), ExpireInSeconds: 10}); err != nil {
@@ -166,7 +217,7 @@ func TestKVExpiry(t *testing.T) {
 	}
 }
 
-func TestKVCompareAndSet(t *testing.T) {
+func testKVCompareAndSet(t *testing.T, newTestBackend backendMaker) {
 	tests := []struct {
 		name     string
 		initial  []byte // nil: key absent
@@ -199,7 +250,7 @@ func TestKVCompareAndSet(t *testing.T) {
 	}
 }
 
-func TestKVCompareAndDelete(t *testing.T) {
+func testKVCompareAndDelete(t *testing.T, newTestBackend backendMaker) {
 	tests := []struct {
 		name    string
 		initial []byte
@@ -228,7 +279,7 @@ func TestKVCompareAndDelete(t *testing.T) {
 	}
 }
 
-func TestKVSetWithOptions(t *testing.T) {
+func testKVSetWithOptions(t *testing.T, newTestBackend backendMaker) {
 	b, clock := newTestBackend(t)
 	ctx := context.Background()
 	call := func(value []byte, o *pluginpb.PluginKVSetOptions) (bool, error) {
@@ -255,7 +306,7 @@ func TestKVSetWithOptions(t *testing.T) {
 	}
 }
 
-func TestKVListPaging(t *testing.T) {
+func testKVListPaging(t *testing.T, newTestBackend backendMaker) {
 	b, _ := newTestBackend(t)
 	ctx := context.Background()
 	for i := range 7 {
@@ -293,7 +344,7 @@ func TestKVListPaging(t *testing.T) {
 
 // TestKVCompareAndSetConcurrent has many goroutines increment one counter
 // with compare-and-set; no increment may be lost.
-func TestKVCompareAndSetConcurrent(t *testing.T) {
+func testKVCompareAndSetConcurrent(t *testing.T, newTestBackend backendMaker) {
 	b, _ := newTestBackend(t)
 	ctx := context.Background()
 	const workers, increments = 32, 50
@@ -357,7 +408,7 @@ func TestKVCompareAndSetConcurrent(t *testing.T) {
 	}
 }
 
-func TestKVHugeExpiryDoesNotOverflow(t *testing.T) {
+func testKVHugeExpiryDoesNotOverflow(t *testing.T, newTestBackend backendMaker) {
 	b, clock := newTestBackend(t)
 	ctx := context.Background()
 	for _, seconds := range []int64{math.MaxInt64, math.MaxInt64 / 1000, math.MaxInt64/1000 - clock.Now().UnixMilli()/1000} {
@@ -388,8 +439,8 @@ func TestExpiryTime(t *testing.T) {
 		{math.MaxInt64 - 999, 1, math.MaxInt64},
 	}
 	for _, tt := range tests {
-		if got := expiryTime(tt.now, tt.seconds); got != tt.want {
-			t.Errorf("expiryTime(%d, %d) = %d; want %d", tt.now, tt.seconds, got, tt.want)
+		if got := store.ExpireAt(tt.now, tt.seconds); got != tt.want {
+			t.Errorf("store.ExpireAt(%d, %d) = %d; want %d", tt.now, tt.seconds, got, tt.want)
 		}
 	}
 }
@@ -408,7 +459,7 @@ func TestExpiryTime(t *testing.T) {
 //     CompareAndDelete, which answers false for a nil old value
 //     (plugin_store.go@86b60aad:SqlPluginStore.CompareAndSet, SqlPluginStore.CompareAndDelete);
 //     it answered true.
-func TestKVFollowsTheAppLayer(t *testing.T) {
+func testKVFollowsTheAppLayer(t *testing.T, newTestBackend backendMaker) {
 	long := strings.Repeat("é", keyMaxRunes+1)
 	t.Run("KVGet and KVDelete check no key", func(t *testing.T) {
 		b, _ := newTestBackend(t)

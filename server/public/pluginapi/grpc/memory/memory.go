@@ -61,6 +61,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
 // DefaultServerVersion is the version that GetServerVersion reports unless
@@ -76,7 +77,7 @@ type Backend struct {
 	logger  *slog.Logger
 
 	mu    sync.Mutex
-	kv    map[string]kvStore // by plugin id
+	kv    store.KV // see kv_store.go
 	users userStore
 
 	preferences preferenceStore
@@ -217,7 +218,6 @@ func New(opts ...Option) *Backend {
 		version: DefaultServerVersion,
 		now:     time.Now,
 		logger:  slog.Default(),
-		kv:      make(map[string]kvStore),
 		users:   newUserStore(),
 
 		preferences: make(preferenceStore),
@@ -244,6 +244,9 @@ func New(opts ...Option) *Backend {
 	}
 	for _, opt := range opts {
 		opt.apply(b)
+	}
+	if b.kv == nil {
+		b.kv = defaultKV(b)
 	}
 	if b.manifests == nil {
 		b.manifests = newManifestStore(defaultManifest(b.pluginID))

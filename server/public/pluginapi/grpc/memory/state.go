@@ -15,7 +15,8 @@ package memory
 //   - channels, channel members, the history of members who left, the
 //     channels that the plugin guards, and the sidebar categories;
 //   - posts (deleted ones included) and reactions;
-//   - every plugin's KV store, with the expiry times;
+//   - every plugin's KV store, with the expiry times, when it is the
+//     in-memory one (a shared store, [WithKV], keeps its values itself);
 //   - preferences, OAuth apps, custom slash commands, groups with their
 //     members and links, property groups, fields and values, and
 //     access control policies.
@@ -46,6 +47,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
 // StateVersion is the version of the state file format that SaveState writes.
@@ -208,14 +210,10 @@ func (b *Backend) stateDocument() (*stateDocument, error) {
 		return k.post + "\x00" + k.user + "\x00" + k.emoji
 	}))
 
-	now := b.nowMillis()
 	doc.KV = []stateKV{}
-	for _, pluginID := range sortedKeys(b.kv, byString) {
-		store := b.kv[pluginID]
-		for _, key := range sortedKeys(store, byString) {
-			if entry := store[key]; !entry.expired(now) {
-				doc.KV = append(doc.KV, stateKV{PluginID: pluginID, Key: key, Value: bytes.Clone(entry.value), ExpireAt: entry.expireAt})
-			}
+	if mem, ok := b.memoryKV(); ok {
+		for _, e := range mem.Entries() {
+			doc.KV = append(doc.KV, stateKV{PluginID: e.PluginID, Key: e.Key, Value: e.Value, ExpireAt: e.ExpireAt})
 		}
 	}
 	doc.Preferences = encodeAll(&e, sortedValues(b.preferences, func(k preferenceKey) string {
@@ -340,7 +338,9 @@ func (b *Backend) loadState(r io.Reader) error {
 	b.channels = s.channels
 	b.sidebars = s.sidebars
 	b.posts = s.posts
-	b.kv = s.kv
+	if mem, ok := b.memoryKV(); ok {
+		mem.Replace(s.kv)
+	}
 	b.preferences = s.preferences
 	b.oauthApps = s.oauthApps
 	b.commands.custom = s.commands
@@ -394,7 +394,7 @@ type loadedState struct {
 	channels      channelStore
 	sidebars      sidebarStore
 	posts         postStore
-	kv            map[string]kvStore
+	kv            []store.Entry
 	preferences   preferenceStore
 	oauthApps     oauthAppStore
 	commands      map[string]*pluginpb.Command
@@ -417,7 +417,6 @@ func buildState(doc *stateDocument, pluginID string) (*loadedState, error) {
 		channels:      newChannelStore(),
 		sidebars:      sidebarStore{},
 		posts:         newPostStore(),
-		kv:            map[string]kvStore{},
 		preferences:   preferenceStore{},
 		oauthApps:     oauthAppStore{},
 		commands:      map[string]*pluginpb.Command{},
@@ -738,6 +737,7 @@ func (s *loadedState) loadPosts(doc *stateDocument) error {
 
 // loadKV takes the plugins' KV stores and the preferences.
 func (s *loadedState) loadKV(doc *stateDocument) error {
+	seen := map[[2]string]bool{}
 	for i, e := range doc.KV {
 		err := cmp.Or(checkNotEmpty("plugin_id", e.PluginID), checkNotEmpty("key", e.Key))
 		switch {
@@ -746,18 +746,14 @@ func (s *loadedState) loadKV(doc *stateDocument) error {
 			err = errors.New("value is missing")
 		case e.ExpireAt < 0:
 			err = fmt.Errorf("expire_at %d is negative", e.ExpireAt)
-		default:
-			if _, ok := s.kv[e.PluginID][e.Key]; ok {
-				err = fmt.Errorf("a second key %q of plugin %s", e.Key, e.PluginID)
-			}
+		case seen[[2]string{e.PluginID, e.Key}]:
+			err = fmt.Errorf("a second key %q of plugin %s", e.Key, e.PluginID)
 		}
 		if err != nil {
 			return fmt.Errorf("kv[%d]: %w", i, err)
 		}
-		if s.kv[e.PluginID] == nil {
-			s.kv[e.PluginID] = kvStore{}
-		}
-		s.kv[e.PluginID][e.Key] = kvEntry{value: e.Value, expireAt: e.ExpireAt}
+		seen[[2]string{e.PluginID, e.Key}] = true
+		s.kv = append(s.kv, store.Entry{PluginID: e.PluginID, Key: e.Key, Value: e.Value, ExpireAt: e.ExpireAt})
 	}
 	return decodeList("preferences", doc.Preferences, func(p *pluginpb.Preference) error {
 		if err := cmp.Or(checkID("user_id", p.GetUserId()), checkNotEmpty("category", p.GetCategory()),
