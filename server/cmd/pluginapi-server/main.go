@@ -53,6 +53,12 @@
 // posts, KV stores, configuration, ...) from FILE at start, when FILE
 // exists, and saves it there, atomically, when it stops gracefully.
 //
+// With -store postgres://..., every plugin's KV store and the plugins'
+// settings live in that PostgreSQL database (schema migrated at start,
+// see package store/postgres), which several servers ("nodes") may share
+// as the nodes of a Mattermost cluster share theirs; the KV store is then
+// no part of the -state file. Everything else stays in each node's memory.
+//
 // Paths given in flags (-python, -plugin, -state, ...) and in
 // MATTERMOST_PLUGIN_PYTHON are relative to the directory where the command
 // runs; a -python without a path separator is looked up on PATH.
@@ -93,6 +99,7 @@ import (
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/memory"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store/postgres"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/wire"
 )
@@ -128,6 +135,7 @@ type config struct {
 	cpuProfile       string
 	watch            bool
 	state            string
+	storeDSN         string
 	hookTimeout      time.Duration
 	startTimeout     time.Duration
 }
@@ -218,7 +226,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.hookTimeout, "hook-timeout", hooks.DefaultTimeout, "deadline of each hook call of a -plugin plugin; a hook past it counts as failed, as the plugin had not answered")
 	fs.DurationVar(&c.startTimeout, "start-timeout", supervisor.DefaultStartTimeout, "how long a plugin process has to complete go-plugin's handshake")
 	fs.BoolVar(&c.watch, "watch", false, "restart a plugin when a .py file or plugin.json in its directory changes (with -plugin)")
-	fs.StringVar(&c.state, "state", "", "load the backend's state from this file at start, if it exists, and save it there on a graceful stop")
+	fs.StringVar(&c.state, "state", "", "load the backend's state from this file at start, if it exists, and save it there on a graceful stop (the KV store only when it is in memory: with -store it lives in the database)")
+	fs.StringVar(&c.storeDSN, "store", "", storeHelp)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -230,6 +239,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, fmt.Errorf("-python %q: %w", c.python, err)
 		}
 		c.python = abs
+	}
+	if c.storeDSN != "" && !strings.HasPrefix(c.storeDSN, "postgres://") && !strings.HasPrefix(c.storeDSN, "postgresql://") {
+		return c, errors.New("-store: want a postgres:// or postgresql:// URL of a PostgreSQL database")
 	}
 	if c.state != "" {
 		abs, err := filepath.Abs(c.state)
@@ -360,6 +372,14 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			tokens = append(tokens, auth.PluginToken{Token: p.token, PluginID: p.id()})
 		}
 		backendOpts = append(backendOpts, memory.Manifest(manifests...))
+	}
+	if c.storeDSN != "" {
+		shared, err := openStore(ctx, c.storeDSN, logger)
+		if err != nil {
+			return err
+		}
+		defer shared.Close() // after the backend and the plugins
+		backendOpts = append(backendOpts, memory.WithKV(shared))
 	}
 	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
@@ -575,3 +595,24 @@ func servePluginAPI(c config, backend *memory.Backend, opts []server.Option, plu
 		<-served
 	}}, nil
 }
+
+// storeHelp is the help text of -store.
+const storeHelp = "PostgreSQL database, as a postgres:// URL, that keeps what the nodes of a cluster share: every plugin's KV store " +
+	"and plugin settings; servers on one database act as the nodes of one Mattermost cluster, while users, teams, channels, posts " +
+	"and files stay in each node's memory (default: empty, everything in this process's memory)"
+
+// openStore opens the -store database, migrating its schema, within
+// storeOpenTimeout.
+func openStore(ctx context.Context, dsn string, logger *slog.Logger) (*postgres.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
+	defer cancel()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("-store: %w", err)
+	}
+	logger.Info("shared store opened", slog.Int64("schema_version", postgres.SchemaVersion()))
+	return st, nil
+}
+
+// storeOpenTimeout bounds the connection and migration of -store.
+const storeOpenTimeout = 60 * time.Second
