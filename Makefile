@@ -25,6 +25,7 @@ help:
 	@echo "make test-matrix      run the SDK tests on every Python 3.9-3.13 the machine has"
 	@echo "make bench            measure what a Python plugin costs next to Go plugins; writes bench/results"
 	@echo "make wheels           build the SDK wheel and the dev server's platform wheels into dist/"
+	@echo "make postgres         install Debian's postgresql server package if initdb is not found (the store tests need it)"
 	@echo "make fuzz             run every Go fuzz target for FUZZTIME each (default 60s), one at a time"
 
 ## Setup ##################################################################
@@ -135,15 +136,43 @@ gazelle:
 
 ## Tests ##################################################################
 
+# PostgreSQL's server binaries (initdb, postgres), which the tests of the
+# shared store start in temporary directories (server/internal/pgtest).
+# They are looked up as pgtest looks them up: $PG_BIN, `pg_config
+# --bindir`, the highest /usr/lib/postgresql/*/bin, PATH. When none is
+# found, Debian's postgresql package is installed (with sudo unless root).
+# That is pinned as far as Debian allows: the postgresql metapackage
+# depends on the one major version that the release supports (15 on
+# bookworm) and apt installs that release's current minor, since the
+# archive keeps no older builds to pin; the tests use nothing newer than
+# PostgreSQL 13.
+PG_FIND = for d in "$${PG_BIN:-}" "$$(pg_config --bindir 2>/dev/null)" \
+		$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4,4 -rn) \
+		"$$(dirname "$$(command -v initdb 2>/dev/null || echo .)")"; do \
+		if [ -n "$$d" ] && [ -x "$$d/initdb" ]; then echo "$$d"; break; fi; done
+
+.PHONY: postgres
+postgres:
+	@dir=$$($(PG_FIND)); \
+	if [ -z "$$dir" ]; then \
+		sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+		echo "postgres: no initdb found; installing Debian's postgresql package"; \
+		$$sudo apt-get update; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+		dir=$$($(PG_FIND)); \
+		if [ -z "$$dir" ]; then echo "postgres: installed, but still no initdb" >&2; exit 1; fi; \
+	fi; \
+	echo "postgres: server binaries in $$dir"
+
 # The supervisor's tests run real Python plugins with the virtualenv's Python.
 .PHONY: test-go
-test-go: venv
+test-go: venv postgres
 	MATTERMOST_PLUGIN_PYTHON=$(abspath $(VENV_PY)) go test -race -count=1 ./...
 
 # -m "": every test, the megabyte sweeps too (a plain pytest deselects them;
 # see python-sdk/pyproject.toml).
 .PHONY: test-py
-test-py: venv build
+test-py: venv build postgres
 	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
 		../$(VENV)/bin/pytest -p no:cacheprovider -m "" --ignore=tests/tooling/test_wheels.py
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
@@ -157,7 +186,7 @@ test-wheels: venv wheels
 
 # The stages of `make test`, timed by tools/ci/stages.sh: stages run in
 # order, the targets of a stage (comma-separated) in parallel.
-TEST_STAGES := setup=go-tools,venv,bench-venv \
+TEST_STAGES := setup=go-tools,venv,bench-venv,postgres \
 	checks=check-generated,lint,bazel-gate,build,bench-build \
 	tests=test-go,test-py \
 	matrix=test-matrix,test-wheels \
