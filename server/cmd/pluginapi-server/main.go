@@ -136,6 +136,7 @@ type config struct {
 	watch            bool
 	state            string
 	storeDSN         string
+	nodeID           string
 	hookTimeout      time.Duration
 	startTimeout     time.Duration
 }
@@ -228,6 +229,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.watch, "watch", false, "restart a plugin when a .py file or plugin.json in its directory changes (with -plugin)")
 	fs.StringVar(&c.state, "state", "", "load the backend's state from this file at start, if it exists, and save it there on a graceful stop (the KV store only when it is in memory: with -store it lives in the database)")
 	fs.StringVar(&c.storeDSN, "store", "", storeHelp)
+	fs.StringVar(&c.nodeID, "node-id", "", nodeIDHelp)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -380,6 +382,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		defer shared.Close() // after the backend and the plugins
 		backendOpts = append(backendOpts, memory.WithKV(shared))
+		bus, stopBus, err := startClusterBus(ctx, shared, c.nodeID, h.pluginHooks, logger)
+		if err != nil {
+			return err
+		}
+		defer stopBus() // before the store's Close
+		backendOpts = append(backendOpts, memory.WithBus(bus))
 	}
 	backend := memory.New(backendOpts...)
 	defer backend.Close() // removes the temporary file store
