@@ -12,9 +12,8 @@ import (
 
 // Send types of a cluster event, as model.PluginClusterEventSendTypeReliable
 // and model.PluginClusterEventSendTypeBestEffort name them
-// (server/public/model/plugin_cluster_event.go of mattermost/mattermost at
-// 3f094773d5775870aa85901ea5eca8af1484905c, model/plugin_cluster_event.go
-// there).
+// (model/plugin_cluster_event.go of mattermost/mattermost at
+// 3f094773d5775870aa85901ea5eca8af1484905c).
 const (
 	// SendReliable asks for delivery even across a brief disconnection of
 	// the receiving node.
