@@ -381,7 +381,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		defer shared.Close() // after the backend and the plugins
-		backendOpts = append(backendOpts, memory.WithKV(shared))
+		backendOpts = append(backendOpts, memory.WithKV(shared), memory.WithPluginSettings(shared))
 		bus, stopBus, err := startClusterBus(ctx, shared, c.nodeID, h.pluginHooks, logger)
 		if err != nil {
 			return err
@@ -606,7 +606,7 @@ func servePluginAPI(c config, backend *memory.Backend, opts []server.Option, plu
 
 // storeHelp is the help text of -store.
 const storeHelp = "PostgreSQL database, as a postgres:// URL, that keeps what the nodes of a cluster share: every plugin's KV store " +
-	"and plugin settings; servers on one database act as the nodes of one Mattermost cluster, while users, teams, channels, posts " +
+	"and the plugins' settings; servers on one database act as the nodes of one Mattermost cluster, while users, teams, channels, posts " +
 	"and files stay in each node's memory (default: empty, everything in this process's memory)"
 
 // openStore opens the -store database, migrating its schema, within

@@ -23,14 +23,20 @@ func (b *Backend) GetServerVersion(context.Context, *pluginpb.GetServerVersionRe
 }
 
 // GetConfig returns the configuration with its secrets hidden.
-func (b *Backend) GetConfig(context.Context, *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
+func (b *Backend) GetConfig(ctx context.Context, _ *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
+	if err := b.syncPluginSettings(ctx); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(sanitizedConfig(b.config))}}, nil
 }
 
 // GetUnsanitizedConfig returns the configuration with its secrets.
-func (b *Backend) GetUnsanitizedConfig(context.Context, *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
+func (b *Backend) GetUnsanitizedConfig(ctx context.Context, _ *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
+	if err := b.syncPluginSettings(ctx); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetUnsanitizedConfigResponse{Config: &pluginpb.Config{Json: encodeConfig(b.config)}}, nil
@@ -49,7 +55,9 @@ func (b *Backend) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigReques
 	return &pluginpb.SaveConfigResponse{}, nil
 }
 
-// saveConfig saves cfg as the whole configuration, as App.SaveConfig does
+// saveConfig saves cfg as the whole configuration (with [WithPluginSettings],
+// the plugins' settings that it changes go to the shared store first, and
+// a failure there saves nothing), as App.SaveConfig does
 // through PlatformService.SaveConfig and config.Store.Set
 // (server/channels/app/platform/config.go@04e85894:PlatformService.SaveConfig,
 // server/config/store.go@1140b87e:Store.Set): ConfigurationWillBeSaved
@@ -88,6 +96,12 @@ func (b *Backend) saveConfig(ctx context.Context, cfg map[string]any) error {
 		b.mu.Unlock()
 		return saveRefused(err)
 	}
+	settings := b.changedPluginSettings(cfg)
+	b.mu.Unlock()
+	if err := b.savePluginSettings(ctx, settings); err != nil {
+		return err
+	}
+	b.mu.Lock()
 	changed := !reflect.DeepEqual(b.config, cfg)
 	b.config = cfg
 	b.mu.Unlock()

@@ -6,15 +6,19 @@ package memory
 // and the secrets that GetConfig hides.
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"math"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
 // fakeSetting replaces a secret in a sanitized configuration, as
@@ -610,4 +614,83 @@ func otherSectionDefaults() map[string]any {
 		"ImportSettings": map[string]any{"Directory": "./import", "RetentionDays": 30},
 		"ExportSettings": map[string]any{"Directory": "./export", "RetentionDays": 30},
 	}
+}
+
+// WithPluginSettings keeps the plugins' saved settings,
+// PluginSettings.Plugins[<plugin id>] of the configuration, in a shared
+// store as well, such as the PostgreSQL store of a cluster's nodes: a save
+// of the configuration writes each plugin's settings that it changed to
+// the store before it takes effect, and GetConfig and GetUnsanitizedConfig
+// first take the store's settings into the configuration (see
+// syncPluginSettings). A nil store keeps the default: the settings live in
+// the configuration alone.
+func WithPluginSettings(s store.PluginSettings) Option {
+	return optionFunc(func(b *Backend) {
+		if s != nil {
+			b.settings = s
+		}
+	})
+}
+
+// syncPluginSettings takes every plugin's settings of the shared store
+// into the configuration, over those it held; a plugin that the store
+// does not know keeps its settings. Without a store it does nothing. The
+// store is called without the lock.
+func (b *Backend) syncPluginSettings(ctx context.Context) error {
+	if b.settings == nil {
+		return nil
+	}
+	all, err := b.settings.AllPluginSettings(ctx)
+	if err != nil {
+		return settingsError(err, "app.plugin_store.settings.get.app_error")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, plugins, _ := pluginSettingsOf(b.config)
+	for id, settings := range all {
+		plugins[id] = settings
+	}
+	return nil
+}
+
+// changedPluginSettings returns the plugins' settings of next that differ
+// from those of the current configuration, to be saved to the shared
+// store; nil without a store. The caller holds the lock.
+func (b *Backend) changedPluginSettings(next map[string]any) map[string]map[string]any {
+	if b.settings == nil {
+		return nil
+	}
+	_, current, _ := pluginSettingsOf(cloneJSON(b.config).(map[string]any))
+	_, plugins, _ := pluginSettingsOf(cloneJSON(next).(map[string]any))
+	changed := map[string]map[string]any{}
+	for id, v := range plugins {
+		settings, _ := v.(map[string]any)
+		if !reflect.DeepEqual(current[id], v) {
+			changed[id] = settings
+		}
+	}
+	return changed
+}
+
+// savePluginSettings writes settings, by plugin id, to the shared store.
+// The caller does not hold the lock.
+func (b *Backend) savePluginSettings(ctx context.Context, settings map[string]map[string]any) error {
+	for _, id := range sortedKeys(settings, byString) {
+		if err := b.settings.SavePluginSettings(ctx, id, settings[id]); err != nil {
+			return settingsError(err, "app.save_config.app_error")
+		}
+	}
+	return nil
+}
+
+// settingsError is the error of a failed call of the shared settings
+// store: an AppError as it is (the store's 503 when it cannot be
+// reached), any other error as a 500 with id.
+func settingsError(err error, id string) error {
+	var appErr *apperror.Error
+	if errors.As(err, &appErr) {
+		return appErr
+	}
+	return apperror.New(id, "An error occurred with the plugins' shared settings.",
+		apperror.Truncate(err.Error(), apperror.MaxMessageBytes), http.StatusInternalServerError)
 }

@@ -99,6 +99,7 @@ type Backend struct {
 	props       propertyStore
 	policies    policyStore
 	config      map[string]any
+	settings    store.PluginSettings // nil: in config alone; see config_store.go
 
 	installDate int64
 	telemetryID string
