@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"google.golang.org/protobuf/proto"
 
@@ -63,11 +64,13 @@ func (b *Backend) runUploadHook(ctx context.Context, root string, info *pluginpb
 		return nil, storageErr(err)
 	}
 	defer in.Close()
-	tmp := full + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A name of its own, not the file's name with a suffix: a file name
+	// may already have the longest length the disk allows.
+	out, err := os.CreateTemp(filepath.Dir(full), ".upload-*")
 	if err != nil {
 		return nil, storageErr(err)
 	}
+	tmp := out.Name()
 	defer os.Remove(tmp)
 	w := &cappedWriter{w: out, limit: limit}
 	answer, reason := b.hooks.FileWillBeUploaded(ctx, proto.Clone(info).(*pluginpb.FileInfo), in, w)

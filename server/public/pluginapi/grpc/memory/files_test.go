@@ -140,6 +140,9 @@ func TestUploadFileFollowsTheAppLayer(t *testing.T) {
 	}{
 		{"text", "Notes.TXT", "txt", "text/plain; charset=utf-8", []byte("hello, files"), 0, 0},
 		{"a long name", strings.Repeat("a", 200) + ".bin", "bin", "application/octet-stream", []byte{0, 1, 2}, 0, 0},
+		// The longest name a disk takes: the upload's temporary file must
+		// not be named after it.
+		{"255 bytes", strings.Repeat("b", 251) + ".bin", "bin", "application/octet-stream", []byte{3}, 0, 0},
 		{"no extension", "README", "", "application/octet-stream", []byte("read me"), 0, 0},
 		{"an image", "pic.png", "png", "image/png", pngOf(t, 3, 2), 3, 2},
 		{"empty", "empty.txt", "txt", "text/plain; charset=utf-8", nil, 0, 0},
