@@ -4,7 +4,7 @@
 // unix socket path may have at most 107 bytes), runs initdb into its
 // "data" subdirectory (--auth=trust, superuser "postgres", UTF8, locale
 // C), then runs the postgres server itself (not pg_ctl, so that the
-// process it holds is the postmaster) with listen_addresses='' and the
+// process it holds is the postmaster) with an empty listen_addresses and the
 // directory as its only unix socket directory, port 5432: nothing listens
 // on TCP, so tests running in parallel never collide. fsync is off, as
 // nothing here must survive a crash of the machine; a stop or a restart of
