@@ -115,6 +115,7 @@ func (c *checker) checkModule() {
 		c.report(file, nil, "pip.parse uses hub_name %q, which rules_python reserves since 2.2.0; use another name", reservedPipHub)
 	}
 	c.checkGazelleVersion()
+	c.checkUseRepos()
 }
 
 // checkGazelleVersion holds the gazelle module and the gazelle tool of

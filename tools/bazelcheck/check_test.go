@@ -7,6 +7,22 @@ import (
 	"testing"
 )
 
+// fixtureGoMod requires one direct module, an indirect one and the
+// gazelle tool, whose module the gazelle bazel_dep provides.
+const fixtureGoMod = `module example.com/fixture
+
+go 1.26
+
+tool github.com/bazelbuild/bazel-gazelle/cmd/gazelle
+
+require google.golang.org/grpc v1.85.0
+
+require (
+	github.com/bazelbuild/bazel-gazelle v0.53.0 // indirect
+	golang.org/x/net v0.61.0 // indirect
+)
+`
+
 // fixture is a small workspace that passes every check.
 func fixture() map[string]string {
 	return map[string]string{
@@ -16,6 +32,14 @@ bazel_dep(name = "gazelle", version = "0.53.0")
 bazel_dep(name = "protobuf", version = "36.0")
 bazel_dep(name = "rules_python", version = "2.3.2")
 
+go_deps = use_extension("@gazelle//:extensions.bzl", "go_deps")
+go_deps.from_file(go_mod = "//:go.mod")
+use_repo(go_deps, "org_golang_google_grpc")
+
+python = use_extension("@rules_python//python/extensions:python.bzl", "python")
+python.toolchain(python_version = "3.11")
+use_repo(python, "python_3_11")
+
 pip = use_extension("@rules_python//python/extensions:pip.bzl", "pip")
 pip.parse(
     hub_name = "pip",
@@ -24,7 +48,8 @@ pip.parse(
 )
 use_repo(pip, "pip")
 `,
-		"go.mod":                       "module example.com/fixture\n\nrequire github.com/bazelbuild/bazel-gazelle v0.53.0\n",
+		"go.mod":                       fixtureGoMod,
+		"BUILD.bazel":                  "# The root package.\n",
 		".bazelignore":                 ".venv\n",
 		".venv/lib/stray.py":           "",
 		"python-sdk/requirements.lock": "grpcio==1.80.1 \\\n    --hash=sha256:00\n",

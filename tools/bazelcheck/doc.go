@@ -10,7 +10,11 @@
 //   - a .py file under python-sdk/ that belongs to no target, and a test
 //     module that belongs to no py_test;
 //   - a .proto file that belongs to no proto_library;
-//   - versions that the native build and Bazel must share but do not.
+//   - versions that the native build and Bazel must share but do not;
+//   - a use_repo that imports a repository its extension does not
+//     generate (go_deps evaluated on go.mod, minus the Go modules that
+//     bazel_deps provide themselves; pip hubs; Python toolchains), or
+//     that misses a direct Go dependency.
 //
 // [CompareWheel] checks that the files and metadata of the wheel that
 // //python-sdk:wheel would build, derived from the BUILD attributes, equal
