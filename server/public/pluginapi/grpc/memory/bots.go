@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/apperror"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
 // Limits of model.Bot.IsValid, and the KV key under which Mattermost keeps
@@ -335,33 +336,67 @@ func (b *Backend) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUser
 		return nil, invalidParam("bot.username")
 	}
 	owner := b.caller(ctx)
+	// The KV store is called without the lock: it may be a database.
+	recorded, err := b.kv.Get(ctx, owner, pluginBotKVKey)
+	if err != nil {
+		return nil, err
+	}
+	id, outcome, err := b.ensureBot(owner, string(recorded), in)
+	if err != nil {
+		return nil, err
+	}
+	if outcome != botKept {
+		if _, err := b.kv.Set(ctx, owner, pluginBotKVKey, []byte(id), store.SetOptions{}); err != nil {
+			// Upstream's EnsureBot fails when it cannot record a bot it
+			// created, and only warns when it cannot record one it claimed.
+			if outcome == botCreated {
+				return nil, err
+			}
+			b.logger.Warn("failed to record the claimed bot user id", "plugin_id", owner, "bot_user_id", id, "error", err)
+		}
+	}
+	return &pluginpb.EnsureBotUserResponse{BotUserId: id}, nil
+}
+
+// ensureBotOutcome says what ensureBot did with the bot, and so whether
+// its id is to be recorded in the owner's KV store.
+type ensureBotOutcome int
+
+const (
+	botKept    ensureBotOutcome = iota // the recorded bot, or a person's account: nothing to record
+	botClaimed                         // an existing bot with the username: recorded
+	botCreated                         // a new bot: recorded
+)
+
+// ensureBot is EnsureBotUser's work under the lock: recorded is the bot id
+// that the owner's KV store holds, or empty. It returns the bot user's id,
+// and what it did.
+func (b *Backend) ensureBot(owner, recorded string, in *pluginpb.Bot) (string, ensureBotOutcome, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kv := b.kvOf(owner)
-	if id, ok := kv.lookup(pluginBotKVKey, b.nowMillis()); ok {
-		if bot, known := b.bots.get(string(id)); known {
+	if recorded != "" {
+		if bot, known := b.bots.get(recorded); known {
 			patch := &pluginpb.BotPatch{
 				Username:    proto.String(in.GetUsername()),
 				DisplayName: proto.String(in.GetDisplayName()),
 				Description: proto.String(in.GetDescription()),
 			}
 			if _, err := b.patchBot(bot, patch); err != nil {
-				return nil, err
+				return "", botKept, err
 			}
-			return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
+			return bot.GetUserId(), botKept, nil
 		}
 	}
 	// App.GetUserByUsername: the store matches Username = lower(?).
 	if id, taken := b.users.byUsername[strings.ToLower(in.GetUsername())]; taken {
 		if b.bots.isBot(id) {
-			kv.store(pluginBotKVKey, []byte(id), 0, b.nowMillis())
+			return id, botClaimed, nil
 		}
-		return &pluginpb.EnsureBotUserResponse{BotUserId: id}, nil
+		return id, botKept, nil
 	}
 	bot, err := b.createBot(owner, &pluginpb.Bot{Username: in.GetUsername(), DisplayName: in.GetDisplayName(), Description: in.GetDescription()})
 	if err != nil {
-		return nil, err
+		return "", botKept, err
 	}
-	kv.store(pluginBotKVKey, []byte(bot.GetUserId()), 0, b.nowMillis())
-	return &pluginpb.EnsureBotUserResponse{BotUserId: bot.GetUserId()}, nil
+	return bot.GetUserId(), botCreated, nil
 }

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
 )
 
 func TestBots(t *testing.T) {
@@ -311,4 +313,63 @@ func TestPatchBotChecksTheUserFirst(t *testing.T) {
 	if u.GetUser().GetEmail() != "aide@localhost" {
 		t.Errorf("email = %q; want aide@localhost, as model.UserFromBot", u.GetUser().GetEmail())
 	}
+}
+
+// downKV is a KV store whose database is down for reads, or for writes.
+type downKV struct {
+	store.KV
+	reads, writes bool
+}
+
+func (d downKV) Get(ctx context.Context, pluginID, key string) ([]byte, error) {
+	if d.reads {
+		return nil, store.Unavailable("Get", errors.New("connection refused"))
+	}
+	return d.KV.Get(ctx, pluginID, key)
+}
+
+func (d downKV) Set(ctx context.Context, pluginID, key string, value []byte, opts store.SetOptions) (bool, error) {
+	if d.writes {
+		return false, store.Unavailable("Set", errors.New("connection refused"))
+	}
+	return d.KV.Set(ctx, pluginID, key, value, opts)
+}
+
+// TestEnsureBotUserWithTheKVStoreDown: EnsureBotUser reads and records
+// the bot id in the plugin's KV store, which may be a database. A read it
+// cannot make fails with the store's 503 and creates nothing; a bot it
+// created and cannot record fails too; a bot it claimed and cannot record
+// is still answered, as upstream's App.EnsureBot only warns then.
+func TestEnsureBotUserWithTheKVStoreDown(t *testing.T) {
+	ctx := context.Background()
+	ensure := func(b *Backend, username string) (string, error) {
+		resp, err := b.EnsureBotUser(ctx, &pluginpb.EnsureBotUserRequest{Bot: &pluginpb.Bot{Username: username}})
+		return resp.GetBotUserId(), err
+	}
+	t.Run("read down", func(t *testing.T) {
+		b := New(WithKV(downKV{KV: store.NewMemoryKV(time.Now), reads: true}))
+		_, err := ensure(b, "helper")
+		wantAppError(t, "EnsureBotUser", err, http.StatusServiceUnavailable)
+		if _, err := b.GetUserByUsername(ctx, &pluginpb.GetUserByUsernameRequest{Username: "helper"}); err == nil {
+			t.Fatal("EnsureBotUser created a bot although it could not read the KV store")
+		}
+	})
+	t.Run("created bot not recorded", func(t *testing.T) {
+		b := New(WithKV(downKV{KV: store.NewMemoryKV(time.Now), writes: true}))
+		_, err := ensure(b, "helper")
+		wantAppError(t, "EnsureBotUser", err, http.StatusServiceUnavailable)
+	})
+	t.Run("claimed bot not recorded", func(t *testing.T) {
+		kv := store.NewMemoryKV(time.Now)
+		b := New(WithKV(kv))
+		created, err := b.CreateBot(ctx, &pluginpb.CreateBotRequest{Bot: &pluginpb.Bot{Username: "helper"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.kv = downKV{KV: kv, writes: true}
+		id, err := ensure(b, "helper")
+		if err != nil || id != created.GetBot().GetUserId() {
+			t.Fatalf("EnsureBotUser = %q, %v; want the existing bot %q", id, err, created.GetBot().GetUserId())
+		}
+	})
 }

@@ -62,6 +62,17 @@ func TestPluginSettingsShared(t *testing.T) {
 			if got["Greeting"] != "hi" || got["Count"] != float64(3) {
 				t.Fatalf("b's GetConfig has the plugin's settings %v", got)
 			}
+			// The plugin's own reads see the other node's save too, on
+			// nodes that have not read the whole configuration since.
+			c, d := New(WithPluginSettings(shared)), New(WithPluginSettings(shared))
+			own, err := c.GetPluginConfig(ctx, &pluginpb.GetPluginConfigRequest{})
+			if err != nil || own.GetConfig().AsMap()["Greeting"] != "hi" {
+				t.Fatalf("GetPluginConfig on a third node = %v, %v; want the settings a saved", own, err)
+			}
+			loaded, err := d.LoadPluginConfiguration(ctx, &pluginpb.LoadPluginConfigurationRequest{})
+			if err != nil || loaded.GetConfiguration().AsMap()["greeting"] != "hi" {
+				t.Fatalf("LoadPluginConfiguration on a fourth node = %v, %v; want the settings a saved", loaded, err)
+			}
 		})
 	}
 }

@@ -4,7 +4,6 @@ package memory
 // memory by default or shared ([WithKV]); kv.go holds its handlers.
 
 import (
-	"context"
 	"time"
 
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/store"
@@ -35,30 +34,4 @@ func defaultKV(b *Backend) store.KV {
 func (b *Backend) memoryKV() (*store.MemoryKV, bool) {
 	m, ok := b.kv.(*store.MemoryKV)
 	return m, ok
-}
-
-// pluginKV is one plugin's view of the Backend's KV store, for the
-// handlers of other domains that keep a value of their own there (the bot
-// id of EnsureBotUser). Its errors read as an absent value or a lost
-// write, as those handlers treat a missing key.
-type pluginKV struct {
-	kv       store.KV
-	pluginID string
-}
-
-// kvOf returns a plugin's view of the KV store.
-func (b *Backend) kvOf(pluginID string) pluginKV {
-	return pluginKV{kv: b.kv, pluginID: pluginID}
-}
-
-// lookup returns the live value of key. now is unused: the store keeps
-// its own clock.
-func (p pluginKV) lookup(key string, _ int64) ([]byte, bool) {
-	v, err := p.kv.Get(context.Background(), p.pluginID, key)
-	return v, err == nil && v != nil
-}
-
-// store stores value under key, or deletes key when value is nil.
-func (p pluginKV) store(key string, value []byte, expireInSeconds, _ int64) {
-	_, _ = p.kv.Set(context.Background(), p.pluginID, key, value, store.SetOptions{ExpireInSeconds: expireInSeconds})
 }

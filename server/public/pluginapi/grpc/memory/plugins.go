@@ -138,6 +138,9 @@ func (b *Backend) configurationWithDefaults(pluginID string) *structpb.Struct {
 // manifest's settings schema, with its saved settings over them, keys in
 // lower case, as upstream builds them (see configurationWithDefaults).
 func (b *Backend) LoadPluginConfiguration(ctx context.Context, _ *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
+	if err := b.syncPluginSettings(ctx); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.LoadPluginConfigurationResponse{Configuration: b.configurationWithDefaults(b.caller(ctx))}, nil
@@ -153,6 +156,9 @@ func (b *Backend) LoadPluginConfiguration(ctx context.Context, _ *pluginpb.LoadP
 // settings as they are. As upstream, it adds no defaults of the settings
 // schema; LoadPluginConfiguration does.
 func (b *Backend) GetPluginConfig(ctx context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
+	if err := b.syncPluginSettings(ctx); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return &pluginpb.GetPluginConfigResponse{Config: b.ownSettings(b.caller(ctx))}, nil
