@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runfiles import Runfiles
 
 import mattermost_plugin as mp
 from mattermost_plugin.config import ENV_TARGET, ENV_TOKEN
 from mattermost_plugin.models import User
-from mattermost_plugin.testing import SERVER_ENV, ReferenceServer, start_reference_server
+from mattermost_plugin.testing import (
+    SERVER_ENV,
+    ReferenceServer,
+    find_server_binary,
+    start_reference_server,
+)
 
 #: Where test_parity leaves its coverage lines for the run's summary.
 PARITY_REPORT = pytest.StashKey[list[str]]()
@@ -38,7 +42,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 # SERVER_ENV names the pluginapi-server binary. `make test` sets it to the
 # binary it built; a Bazel py_test sets it to the binary's $(rlocationpath),
-# which resolves through the test's runfiles.
+# which testing.find_server_binary resolves through the test's runfiles.
 START_TIMEOUT = 10.0
 
 
@@ -67,24 +71,18 @@ def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def server_binary() -> Path:
-    """Find the server binary: a runfiles location under Bazel, else a path.
+    """The server binary that SERVER_ENV names, as the SDK's test kit finds it.
 
-    Runfiles.Create() finds nothing outside Bazel, and under Bazel an
-    absolute path resolves to itself, so one lookup serves both runs.
+    testing.find_server_binary is the one place that reads SERVER_ENV: a
+    plain path under `make test`, a runfiles location under Bazel. The
+    tests never fall back to an installed dev server.
     """
-    path = os.environ.get(SERVER_ENV, "")
-    if not path:
+    if not os.environ.get(SERVER_ENV):
         raise RuntimeError(
             f"{SERVER_ENV} is not set: build the server (make build) and point it at "
             "bin/pluginapi-server, or run the tests with `make test`"
         )
-    runfiles = Runfiles.Create()
-    if runfiles is not None:
-        path = runfiles.Rlocation(path) or path
-    binary = Path(path)
-    if not os.access(binary, os.X_OK):
-        raise RuntimeError(f"{SERVER_ENV}={path} is not an executable file")
-    return binary
+    return find_server_binary()
 
 
 #: The reference server, as the tests use it.

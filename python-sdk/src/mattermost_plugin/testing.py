@@ -101,12 +101,44 @@ def _installed_binary() -> Path | None:
         raise ServerStartError(str(error)) from None
 
 
+#: The variables through which Bazel hands a program its runfiles.
+_RUNFILES_ENV = ("RUNFILES_MANIFEST_FILE", "RUNFILES_DIR")
+
+
+def _runfile(location: str) -> str | None:
+    """The file a runfiles location names, under Bazel; else None.
+
+    A Bazel test names the server with ``$(rlocationpath ...)``, such as
+    ``_main/server/cmd/pluginapi-server/pluginapi-server_/pluginapi-server``:
+    a path in the test's runfiles, not in its current directory. The lookup
+    is the runfiles library's (the ``bazel-runfiles`` package, which a Bazel
+    py_test has as a dependency), from the main repository, so that a
+    manifest-only runfiles tree works too. Outside Bazel (neither variable
+    set), for an absolute path, or without the library, it is None, and the
+    value is a plain path.
+    """
+    if os.path.isabs(location) or not any(os.environ.get(name) for name in _RUNFILES_ENV):
+        return None
+    try:
+        from runfiles import Runfiles  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    runfiles = Runfiles.Create()
+    if runfiles is None:
+        return None
+    located = runfiles.Rlocation(location, source_repo="")
+    return str(located) if located else None
+
+
 def find_server_binary(binary: str | os.PathLike[str] | None = None) -> Path:
     """Return the reference server binary.
 
     The order: ``binary``; the ``MATTERMOST_PLUGINAPI_SERVER`` environment
     variable; the binary of the installed ``mattermost-plugin-devserver``
-    wheel. A relative path is taken from the current directory.
+    wheel. A relative path is taken from the current directory, except that
+    under Bazel a relative ``MATTERMOST_PLUGINAPI_SERVER`` is a runfiles
+    location first (what ``$(rlocationpath //...)`` writes): see
+    :func:`_runfile`.
 
     Raises:
         ServerStartError: None of them names a binary, or the one named is
@@ -116,6 +148,9 @@ def find_server_binary(binary: str | os.PathLike[str] | None = None) -> Path:
         candidate, source = str(binary), "the binary argument"
     elif os.environ.get(SERVER_ENV):
         candidate, source = os.environ[SERVER_ENV], f"${SERVER_ENV}"
+        located = _runfile(candidate)
+        if located is not None:
+            candidate, source = located, f"${SERVER_ENV} {candidate} in the runfiles"
     else:
         installed = _installed_binary()
         if installed is None:

@@ -119,6 +119,58 @@ def test_the_binary_comes_from_the_argument_then_the_environment(
     assert find_server_binary(real.name) == real  # relative to the current directory
 
 
+#: Where $(rlocationpath //server/cmd/pluginapi-server) points in a Bazel
+#: test's runfiles.
+SERVER_RLOCATION = "_main/server/cmd/pluginapi-server/pluginapi-server_/pluginapi-server"
+
+
+@pytest.mark.parametrize("tree", ["directory", "manifest"])
+def test_under_bazel_the_environment_is_a_runfiles_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tree: str
+) -> None:
+    """A fake runfiles tree, as Bazel lays one out: the location resolves."""
+    real = find_server_binary()
+    for name in ("RUNFILES_DIR", "RUNFILES_MANIFEST_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    if tree == "directory":
+        want = tmp_path / "runfiles" / SERVER_RLOCATION
+        want.parent.mkdir(parents=True)
+        want.symlink_to(real)
+        monkeypatch.setenv("RUNFILES_DIR", str(tmp_path / "runfiles"))
+    else:
+        want = real
+        manifest = tmp_path / "MANIFEST"
+        manifest.write_text(f"{SERVER_RLOCATION} {real}\n")
+        monkeypatch.setenv("RUNFILES_MANIFEST_FILE", str(manifest))
+    monkeypatch.setenv(SERVER_ENV, SERVER_RLOCATION)
+    monkeypatch.chdir(tmp_path)  # the location is no path of the current directory
+    assert find_server_binary() == want
+    # start_reference_server, and with it the pytest plugin's fixtures, finds it too.
+    with start_reference_server() as server, server.client() as api:
+        api.kv_set("k", b"v")
+
+
+def test_a_runfiles_location_that_names_nothing_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RUNFILES_MANIFEST_FILE", raising=False)
+    monkeypatch.setenv("RUNFILES_DIR", str(tmp_path))
+    monkeypatch.setenv(SERVER_ENV, "_main/server/missing")
+    with pytest.raises(ServerStartError, match=r"missing in the runfiles\) is not an executable"):
+        find_server_binary()
+
+
+def test_outside_bazel_a_relative_environment_is_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = find_server_binary()
+    for name in ("RUNFILES_DIR", "RUNFILES_MANIFEST_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(real.parent)
+    monkeypatch.setenv(SERVER_ENV, real.name)
+    assert find_server_binary() == real
+
+
 def test_without_a_binary_the_error_names_the_pip_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
