@@ -169,10 +169,39 @@ func (c *checker) checkPackage(pkg *Package) {
 				}
 			}
 		}
+		c.checkProtoData(file, pkg, r)
 		for _, attr := range ownerAttrs() {
 			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
 				if p, ok := c.localPath(pkg.Path, s); ok {
 					c.owned[p] = append(c.owned[p], r.Kind())
+				}
+			}
+		}
+	}
+}
+
+// checkProtoData reports a proto_library in data whose sources move: with
+// strip_import_prefix or import_prefix, its runfiles hold the
+// _virtual_imports symlinks only, not the .proto files at their source
+// paths (protobuf's bazel/private/proto_library_rule.bzl:104-107,135-163
+// @v36.0), so a test that reads the sources finds none.
+func (c *checker) checkProtoData(file string, pkg *Package, r *build.Rule) {
+	for _, s := range stringsOf(pkg.File, r.Attr("data")) {
+		if _, external := externalRepo(s); external || !isLabelish(s) {
+			continue
+		}
+		l := labels.ParseRelative(s, pkg.Path)
+		target, ok := c.ws.Packages[l.Package]
+		if !ok {
+			continue
+		}
+		for _, p := range target.File.Rules("proto_library") {
+			if p.Name() != l.Target {
+				continue
+			}
+			for _, attr := range []string{"strip_import_prefix", "import_prefix"} {
+				if p.Attr(attr) != nil {
+					c.report(file, r.Attr("data"), "%s has proto_library %s in data; its %s moves the sources under _virtual_imports in the runfiles, so the .proto files are not at their source paths; put a filegroup of the files in data", r.Name(), s, attr)
 				}
 			}
 		}

@@ -203,6 +203,12 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 		{"exports_files of a missing file", func(f map[string]string) {
 			f["tools/BUILD.bazel"] += "exports_files([\"main.py\", \"absent.py\"])\n"
 		}, `exports_files names "absent.py"`},
+		{"a moved proto_library as a test's data", func(f map[string]string) {
+			f["proto/BUILD.bazel"] = strings.Replace(f["proto/BUILD.bazel"], `srcs = ["p.proto"],`, `srcs = ["p.proto"],
+    strip_import_prefix = "/proto",`, 1)
+			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `src = "tests/test_a.py",`, `src = "tests/test_a.py",
+    data = ["//proto:p_proto"],`, 1)
+		}, "test_a has proto_library //proto:p_proto in data; its strip_import_prefix moves the sources under _virtual_imports"},
 		{"file of a subpackage", func(f map[string]string) {
 			f["python-sdk/src/BUILD.bazel"] = "# A subpackage.\n"
 		}, "belongs to another package"},
