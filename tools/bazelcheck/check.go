@@ -116,6 +116,8 @@ func (c *checker) checkModule() {
 	}
 	c.checkGazelleVersion()
 	c.checkUseRepos()
+	c.checkBazelCompatibility()
+	c.checkBazelrc()
 }
 
 // checkGazelleVersion holds the gazelle module and the gazelle tool of

@@ -26,7 +26,11 @@ require (
 // fixture is a small workspace that passes every check.
 func fixture() map[string]string {
 	return map[string]string{
-		"MODULE.bazel": `module(name = "fixture")
+		".bazelrc": "common --@rules_python//python/config_settings:bootstrap_impl=script\n",
+		"MODULE.bazel": `module(
+    name = "fixture",
+    bazel_compatibility = [">=8.0.0"],
+)
 
 bazel_dep(name = "gazelle", version = "0.53.0")
 bazel_dep(name = "protobuf", version = "36.0")
@@ -209,6 +213,16 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 			f["python-sdk/BUILD.bazel"] = strings.Replace(f["python-sdk/BUILD.bazel"], `src = "tests/test_a.py",`, `src = "tests/test_a.py",
     data = ["//proto:p_proto"],`, 1)
 		}, "test_a has proto_library //proto:p_proto in data; its strip_import_prefix moves the sources under _virtual_imports"},
+		{"no bazel_compatibility", func(f map[string]string) {
+			f["MODULE.bazel"] = strings.Replace(f["MODULE.bazel"], `    bazel_compatibility = [">=8.0.0"],
+`, "", 1)
+		}, `module() must declare bazel_compatibility = [">=8.0.0"] or higher: protobuf@v36.0 MODULE.bazel:7`},
+		{"a bazel_compatibility below a module's", func(f map[string]string) {
+			f["MODULE.bazel"] = strings.Replace(f["MODULE.bazel"], `">=8.0.0"`, `">=7.4.1"`, 1)
+		}, `must declare bazel_compatibility = [">=8.0.0"] or higher`},
+		{"the system_python bootstrap", func(f map[string]string) {
+			f[".bazelrc"] = "# nothing\n"
+		}, "no `common --@rules_python//python/config_settings:bootstrap_impl=script`"},
 		{"file of a subpackage", func(f map[string]string) {
 			f["python-sdk/src/BUILD.bazel"] = "# A subpackage.\n"
 		}, "belongs to another package"},
