@@ -861,7 +861,6 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         {"Mapping" for m in ms for f in m.params if f.is_map or f.is_struct}
         | {"Sequence" for m in ms for f in m.params if f.repeated}
     )
-    uses_models = any("_models." in f.annotation for m in ms for f in m.params + m.returns)
     name = domain_class(domain)
     body: list[str] = []
     checks: dict[str, str] = {}
@@ -903,8 +902,9 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
         out += [f"from typing import {', '.join(sorted(typing_names))}"]
     if abc_names or typing_names:
         out += [""]
-    if uses_models:
-        out.append("from .. import models as _models")
+    # Every domain imports the models: the messages of its results must be
+    # documented (one-line repr, field docs) whether or not it names a model.
+    out.append("from .. import models as _models")
     if any(m.params for m in ms) or any(m.kind == "fill" for m in ms):
         out.append("from .._internal import args as _args")
     if any(m.kind == "fill" for m in ms):
@@ -920,42 +920,167 @@ def render_domain(domain: str, ms: list[Method], d: Descriptors) -> str:
     ]
     if any(m.kind == "fill" for m in ms):
         out += ["", '_T = TypeVar("_T")']
+    document = f"_models._document({', '.join(modules)})"
+    if len(document) > WIDTH:
+        document = "\n".join(["_models._document(", *(f"    {m}," for m in modules), ")"])
+    out += ["", "# The messages of these modules print on one line and document their fields."]
+    out += [document]
     if constants:
         out += ["", *constants]
     return "\n".join(out + body) + "\n"
 
 
-def render_api(domains: list[str]) -> str:
-    names = [domain_class(domain) for domain in domains]
+#: The channel method that makes the callable of each kind of RPC.
+FACTORIES = {
+    "unary": "unary_unary",
+    "fill": "unary_unary",
+    "upload": "stream_unary",
+    "download": "unary_stream",
+    "exchange": "stream_stream",
+}
+
+
+def method_names(source: str) -> list[str]:
+    """The names of the methods that a rendered domain module defines, in order, once each."""
+    names = re.findall(r"^    (?:async )?def (\w+)\(", source, flags=re.M)
+    return list(dict.fromkeys(names))
+
+
+def render_api(domains: dict[str, list[str]], rpcs: list[str]) -> str:
+    """The client bases: lazy at run time, every domain's mixin for type checkers.
+
+    domains maps each domain to the names of its methods; rpcs is the table
+    of the service's RPCs, for the stub.
+    """
+    names = {domain: domain_class(domain) for domain in domains}
     out = [
         HEADER.format(source=f"the {SERVICE} service"),
-        '"""The Plugin API methods, one module per domain, composed per client flavour."""',
+        '"""The Plugin API methods, one module per domain, composed per client flavour.',
+        "",
+        "A domain's module is imported on the first use of one of its methods (see",
+        "_internal/lazyapi.py); type checkers see the composition of every domain's mixin.",
+        '"""',
         "",
         "from __future__ import annotations",
         "",
+        "from typing import TYPE_CHECKING",
+        "",
+        "from .._internal.core import AsyncCore, SyncCore",
+        "from .._internal.lazyapi import LazyInstance, LazyMethods",
+        "",
+        "if TYPE_CHECKING:",
     ]
     out += [
-        f"from .{domain} import Async{name}API, Sync{name}API"
-        for domain, name in zip(domains, names)
+        f"    from .{domain} import Async{name}API, Sync{name}API" for domain, name in names.items()
     ]
-    out += ["", '__all__ = ["AsyncPluginAPI", "SyncPluginAPI"]']
+    out += [
+        "",
+        '__all__ = ["METHODS", "RPCS", "SERVICE", "AsyncPluginAPI", "SyncPluginAPI"]',
+        "",
+        "#: The domain module of every method, by name; both flavours have the same names.",
+        "METHODS: dict[str, str] = {",
+    ]
+    out += [
+        f'    "{method}": "{domain}",'
+        for domain, methods_ in domains.items()
+        for method in methods_
+    ]
+    out += ["}", *rpcs, ""]
+    for flavour in ("Sync", "Async"):
+        out += [f"_{flavour.upper()}_MIXINS = {{"]
+        out += [f'    "{domain}": "{flavour}{name}API",' for domain, name in names.items()]
+        out += ["}"]
+    out += ["", "if TYPE_CHECKING:"]
     for flavour, word in (("Sync", "blocking"), ("Async", "asyncio")):
-        bases = [f"{flavour}{name}API" for name in names]
-        header = f"class {flavour}PluginAPI({', '.join(bases)}):"
-        if len(header) > WIDTH:
-            header = "\n".join(
-                [f"class {flavour}PluginAPI(", *(f"    {base}," for base in bases), "):"]
-            )
+        bases = [f"{flavour}{name}API" for name in names.values()]
         out += [
             "",
+            f"    class {flavour}PluginAPI(",
+            *(f"        {base}," for base in bases),
+            "    ):",
+            f'        """Every {word} Plugin API method, one per RPC."""',
+        ]
+    out += ["", "else:"]
+    for flavour, word in (("Sync", "blocking"), ("Async", "asyncio")):
+        out += [
             "",
-            header,
-            f'    """Every {word} Plugin API method, one per RPC."""',
+            f"    class {flavour}PluginAPI(LazyInstance, {flavour}Core, metaclass=LazyMethods):",
+            f'        """Every {word} Plugin API method, one per RPC."""',
+            "",
+            "        _lazy_methods = METHODS",
+            f"        _lazy_mixins = _{flavour.upper()}_MIXINS",
+            "        _lazy_package = __name__",
         ]
     return "\n".join(out) + "\n"
 
 
+def render_rpcs(ms: list[Method], d: Descriptors) -> list[str]:
+    """The table from which the client's stub makes its callables, without the service module."""
+    out = [
+        "",
+        "#: The full name of the service.",
+        f'SERVICE = "{SERVICE}"',
+        "",
+        "#: Per RPC: its name, the channel method that makes its callable, and the",
+        "#: module (under mattermost_plugin.grpc) and name of its response message.",
+        "#: The stub (_internal/stub.py) makes a callable of each, so that a client",
+        "#: imports a domain's protobuf module at the first response of that domain.",
+        "RPCS: tuple[tuple[str, str, str, str], ...] = (",
+    ]
+    for m in sorted(ms, key=lambda m: m.rpc):
+        response = m.response.rsplit(".", 1)[-1]
+        row = f'    ("{m.rpc}", "{FACTORIES[m.kind]}", "{d.module_of(m.response)}", "{response}"),'
+        if len(row) > WIDTH:
+            row = "\n".join(
+                [
+                    "    (",
+                    f'        "{m.rpc}",',
+                    f'        "{FACTORIES[m.kind]}",',
+                    f'        "{d.module_of(m.response)}",',
+                    f'        "{response}",',
+                    "    ),",
+                ]
+            )
+        out.append(row)
+    out.append(")")
+    return out
+
+
+def closures(d: Descriptors) -> dict[str, list[str]]:
+    """Per module of the contract: itself and the modules it imports, transitively, sorted."""
+    imports = {
+        f.name: [name for name in f.dependency if name.startswith("mattermost/plugin/")]
+        for f in d.files
+        if f.package == "mattermost.plugin"
+    }
+    out = {}
+    for name in imports:
+        seen, todo = {name}, [name]
+        while todo:
+            for dependency in imports.get(todo.pop(), []):
+                if dependency not in seen:
+                    seen.add(dependency)
+                    todo.append(dependency)
+        out[stem(name) + "_pb2"] = sorted(stem(n) + "_pb2" for n in seen)
+    return dict(sorted(out.items()))
+
+
+def tuple_entry(key: str, items: list[str]) -> list[str]:
+    """A dict entry of a tuple of strings, in ruff's format: one line for one item that fits."""
+    if len(items) <= 1:
+        row = f'    "{key}": ({"".join(f"{chr(34)}{i}{chr(34)}," for i in items)}),'
+        if len(row) <= WIDTH:
+            return [row]
+    return [f'    "{key}": (', *(f'        "{i}",' for i in items), "    ),"]
+
+
 def render_models(d: Descriptors) -> str:
+    """models.py: the models, each imported with its module on first access.
+
+    The models are the protobuf classes of mattermost_plugin.grpc, documented
+    (docstring, one-line repr) when their module is first used through models
+    or a client method; the JSON models are dataclasses defined here.
+    """
     models = sorted(
         (message.name, f, index)
         for f in d.files
@@ -981,13 +1106,21 @@ def render_models(d: Descriptors) -> str:
         "JSON value: None, bool, int, float, str, list or dict.",
         '"""',
         "",
+        "# A model's protobuf module is imported on the first access to one of its",
+        "# models (PEP 562 __getattr__ below), or when a client method of its domain",
+        "# is first used; type checkers read the imports of the TYPE_CHECKING block.",
+        "",
         "from __future__ import annotations",
         "",
         "import dataclasses",
-        "from typing import Any",
+        "import importlib",
+        "from types import ModuleType",
+        "from typing import TYPE_CHECKING, Any",
         "",
         "from ._internal import jsonmodels as _jsonmodels",
         "from ._internal.messages import document",
+        "",
+        "if TYPE_CHECKING:",
     ]
     for module, names in sorted(by_module.items()):
         # Ruff's import order: the plain names together, then each alias
@@ -996,22 +1129,86 @@ def render_models(d: Descriptors) -> str:
         # (WebsocketBroadcast before WebSocketRequest).
         plain = sorted((n for n in names if " as " not in n), key=lambda n: (n.lower(), n))
         if plain:
-            out += [f"from .grpc.{module} import (", *(f"    {n}," for n in plain), ")"]
+            out += [f"    from .grpc.{module} import (", *(f"        {n}," for n in plain), "    )"]
         for alias in sorted(n for n in names if " as " in n):
-            out += [f"from .grpc.{module} import (", f"    {alias},", ")"]
+            out += [f"    from .grpc.{module} import (", f"        {alias},", "    )"]
     out += ["", "__all__ = [", *(f'    "{name}",' for name, _, _ in models), "]"]
-    after_class = False
+    messages = {
+        module: sorted((n for n in names if " as " not in n), key=lambda n: (n.lower(), n))
+        for module, names in sorted(by_module.items())
+    }
+    out += [
+        "",
+        "#: The model messages of each module under mattermost_plugin.grpc.",
+        "_MODELS: dict[str, tuple[str, ...]] = {",
+    ]
+    for module, names in messages.items():
+        if names:
+            out += tuple_entry(module, names)
+    out += [
+        "}",
+        "",
+        "#: The module of each model message.",
+        "_HOMES = {name: module for module, names in _MODELS.items() for name in names}",
+        "",
+        "#: Per module: itself and the modules it imports, whose models it documents.",
+        "_CLOSURES: dict[str, tuple[str, ...]] = {",
+    ]
+    for module, closure in closures(d).items():
+        out += tuple_entry(module, [m for m in closure if messages.get(m)])
+    out += ["}", "", "#: The docstring of each model message.", "_DOCS = {"]
     for name, f, _ in models:
-        type_name = f".{f.package}.{name}"
         if name in JSON_MODELS:
-            out += render_json_model(d, name, type_name)
-            after_class = True
             continue
-        doc = model_doc(d, name, type_name)
-        # Two blank lines follow a class, one a statement.
-        out += [""] * (2 if after_class else 1)
-        out += ["document(", f"    {name},", f'    """{doc}', '""",', ")"]
-        after_class = False
+        doc = model_doc(d, name, f".{f.package}.{name}")
+        out += [f'    "{name}": """\\', f"{doc}", '""",']
+    out += [
+        "}",
+        "",
+        "#: The modules whose models have been documented.",
+        "_documented: set[str] = set()",
+        "",
+        "",
+        "def _document(*modules: ModuleType) -> None:",
+        '    """Document the models of modules, and of the modules they import.',
+        "",
+        "    Each model gets its docstring, so that ``help()`` lists its fields, and a",
+        "    one-line ``repr`` and ``str``. Safe from many threads at once: whoever",
+        "    documents a model first gives it the same docstring and repr.",
+        '    """',
+        "    for module in modules:",
+        '        for name in _CLOSURES[module.__name__.rpartition(".")[2]]:',
+        "            if name in _documented:",
+        "                continue",
+        '            imported = importlib.import_module(f".grpc.{name}", __package__)',
+        "            for model in _MODELS[name]:",
+        "                document(getattr(imported, model), _DOCS[model])",
+        "            _documented.add(name)",
+        "",
+        "",
+        "if not TYPE_CHECKING:  # type checkers see the imports above, and nothing else",
+        "",
+        "    def __getattr__(name: str) -> object:",
+        '        """Import a model with its module on first access (PEP 562)."""',
+        "        home = _HOMES.get(name)",
+        "        if home is None:",
+        '            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        '        module = importlib.import_module(f".grpc.{home}", __package__)',
+        "        _document(module)",
+        "        value = getattr(module, name)",
+        "        # Concurrent first accesses store the same class: imports are locked.",
+        "        globals()[name] = value",
+        "        return value",
+        "",
+        "",
+        "def __dir__() -> list[str]:",
+        '    """The module\'s names, with the models not imported yet."""',
+        "    return sorted(set(globals()) | set(__all__))",
+    ]
+    for name, f, _ in models:
+        if name in JSON_MODELS:
+            module = stem(f.name) + "_pb2"
+            out += render_json_model(d, name, f".{f.package}.{name}", module)
     return "\n".join(out) + "\n"
 
 
@@ -1043,7 +1240,7 @@ def model_doc(d: Descriptors, name: str, type_name: str, json_fields: tuple[str,
     return "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-def render_json_model(d: Descriptors, name: str, type_name: str) -> list[str]:
+def render_json_model(d: Descriptors, name: str, type_name: str, module: str) -> list[str]:
     """A dataclass for a JSON model, with its conversions to and from its message."""
     json_fields = JSON_MODELS[name]
     fields = d.fields(type_name)
@@ -1088,6 +1285,8 @@ def render_json_model(d: Descriptors, name: str, type_name: str) -> list[str]:
         "",
         f"    def _to_message(self) -> {message}:",
         f'        """The message of this {name}, as the wire carries it."""',
+        f"        from .grpc.{module} import {name} as {message}",
+        "",
         f"        return {message}(",
         *(f"            {arg}," for arg in to_args),
         "        )",
@@ -1111,6 +1310,9 @@ def render(descriptor_set: bytes) -> dict[str, str]:
         f"_api/{domain}.py": render_domain(domain, [m for m in ms if m.domain == domain], d)
         for domain in domains
     }
-    files["_api/__init__.py"] = render_api(domains)
+    files["_api/__init__.py"] = render_api(
+        {domain: method_names(files[f"_api/{domain}.py"]) for domain in domains},
+        render_rpcs(ms, d),
+    )
     files["models.py"] = render_models(d)
     return files

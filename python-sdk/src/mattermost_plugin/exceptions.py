@@ -33,11 +33,14 @@ carries every field of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import grpc
 
-from .grpc import plugin_pb2
+if TYPE_CHECKING:
+    # For annotations only: importing the protobuf runtime is left to the
+    # first call that needs it.
+    from .grpc import plugin_pb2
 
 __all__ = [
     "AbortedError",

@@ -13,200 +13,208 @@ options) are dataclasses instead, so that those fields read and take any
 JSON value: None, bool, int, float, str, list or dict.
 """
 
+# A model's protobuf module is imported on the first access to one of its
+# models (PEP 562 __getattr__ below), or when a client method of its domain
+# is first used; type checkers read the imports of the TYPE_CHECKING block.
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ._internal import jsonmodels as _jsonmodels
 from ._internal.messages import document
-from .grpc.access_control_pb2 import (
-    AccessControlPolicy,
-    AccessControlPolicyRule,
-    AccessControlPolicyTestResponse,
-    AccessDecision,
-    CELExpressionError,
-    VisualCondition,
-    VisualExpression,
-)
-from .grpc.audit_pb2 import (
-    AuditEventActor,
-    AuditEventData,
-    AuditEventError,
-    AuditRecord,
-)
-from .grpc.bots_pb2 import (
-    Bot,
-    BotGetOptions,
-    BotPatch,
-)
-from .grpc.channels_pb2 import (
-    Channel,
-    ChannelBannerInfo,
-    ChannelMember,
-    ChannelMemberIdentifier,
-    ChannelStats,
-)
-from .grpc.cluster_pb2 import (
-    PluginClusterEvent,
-    PluginClusterEventSendOptions,
-)
-from .grpc.commands_pb2 import (
-    AutocompleteArg,
-    AutocompleteData,
-    AutocompleteListItem,
-    Command,
-    CommandArgs,
-    CommandResponse,
-    MessageAttachment,
-    MessageAttachmentField,
-)
-from .grpc.config_pb2 import (
-    Config,
-    Customer,
-    Features,
-    FilesLimits,
-    License,
-    LicenseLimits,
-    MessagesLimits,
-    ProductLimits,
-    TeamsLimits,
-)
-from .grpc.files_pb2 import (
-    FileInfo,
-    GetFileInfosOptions,
-    UploadDataHead,
-    UploadFileHead,
-    UploadSession,
-)
-from .grpc.frontend_pb2 import (
-    Dialog,
-    DialogElement,
-    OpenDialogRequest,
-    PostActionOptions,
-    SendToastMessageOptions,
-    WebsocketBroadcast,
-    WebSocketRequest,
-)
-from .grpc.groups_pb2 import (
-    CreateDefaultMembershipParams,
-    Group,
-    GroupMember,
-    GroupSearchOpts,
-    GroupSyncable,
-    PageOpts,
-)
-from .grpc.hooks_pb2 import (
-    Context,
-    FileWillBeUploadedResult,
-    OnInstallEvent,
-)
-from .grpc.kv_pb2 import (
-    PluginKVSetOptions,
-)
-from .grpc.notifications_pb2 import (
-    EmailNotification,
-    EmailNotificationContent,
-    PushNotification,
-)
-from .grpc.oauth_pb2 import (
-    OAuthApp,
-)
-from .grpc.permissions_pb2 import (
-    Permission,
-)
-from .grpc.plugin_pb2 import (
-    AppError,
-)
-from .grpc.plugins_pb2 import (
-    FileData,
-    HTTPHeaderValues,
-    HTTPRequestHead,
-    HTTPResponseHead,
-    InstallPluginHead,
-    Manifest,
-    ManifestServer,
-    ManifestWebapp,
-    PluginOption,
-    PluginSetting,
-    PluginSettingsSchema,
-    PluginSettingsSection,
-    PluginStatus,
-)
-from .grpc.posts_pb2 import (
-    Draft,
-    Emoji,
-    Post,
-    PostAcknowledgement,
-    PostEmbed,
-    PostImage,
-    PostList,
-    PostMetadata,
-    PostPriority,
-    PostSearchResults,
-    ScheduledPost,
-    SearchMatches,
-    SearchParameter,
-    SearchParams,
-)
-from .grpc.preferences_pb2 import (
-    Preference,
-)
-from .grpc.properties_pb2 import (
-    PropertyField,
-    PropertyFieldSearchCursor,
-    PropertyFieldSearchOpts,
-    PropertyGroup,
-    PropertyRequestOptions,
-    PropertyValueSearchCursor,
-)
-from .grpc.properties_pb2 import (
-    PropertyValue as _PropertyValueMessage,
-)
-from .grpc.properties_pb2 import (
-    PropertyValueSearchOpts as _PropertyValueSearchOptsMessage,
-)
-from .grpc.reactions_pb2 import (
-    Reaction,
-)
-from .grpc.sessions_pb2 import (
-    Session,
-    UserAccessToken,
-)
-from .grpc.shared_channels_pb2 import (
-    GetPostsSinceForSyncCursor,
-    ReceiveSharedChannelAttachmentSyncMsgHead,
-    RegisterPluginOpts,
-    RemoteCluster,
-    SharedChannel,
-    SyncMsg,
-    SyncResponse,
-)
-from .grpc.sidebar_pb2 import (
-    OrderedSidebarCategories,
-    SidebarCategoryWithChannels,
-)
-from .grpc.teams_pb2 import (
-    Team,
-    TeamMember,
-    TeamMemberWithError,
-    TeamStats,
-    TeamUnread,
-)
-from .grpc.users_pb2 import (
-    CustomStatus,
-    SAMLAssertionInfo,
-    SAMLAttribute,
-    SAMLAttributeValue,
-    SAMLProxyRestriction,
-    SAMLWarningInfo,
-    Status,
-    User,
-    UserAuth,
-    UserGetOptions,
-    UserSearch,
-    ViewUsersRestrictions,
-)
+
+if TYPE_CHECKING:
+    from .grpc.access_control_pb2 import (
+        AccessControlPolicy,
+        AccessControlPolicyRule,
+        AccessControlPolicyTestResponse,
+        AccessDecision,
+        CELExpressionError,
+        VisualCondition,
+        VisualExpression,
+    )
+    from .grpc.audit_pb2 import (
+        AuditEventActor,
+        AuditEventData,
+        AuditEventError,
+        AuditRecord,
+    )
+    from .grpc.bots_pb2 import (
+        Bot,
+        BotGetOptions,
+        BotPatch,
+    )
+    from .grpc.channels_pb2 import (
+        Channel,
+        ChannelBannerInfo,
+        ChannelMember,
+        ChannelMemberIdentifier,
+        ChannelStats,
+    )
+    from .grpc.cluster_pb2 import (
+        PluginClusterEvent,
+        PluginClusterEventSendOptions,
+    )
+    from .grpc.commands_pb2 import (
+        AutocompleteArg,
+        AutocompleteData,
+        AutocompleteListItem,
+        Command,
+        CommandArgs,
+        CommandResponse,
+        MessageAttachment,
+        MessageAttachmentField,
+    )
+    from .grpc.config_pb2 import (
+        Config,
+        Customer,
+        Features,
+        FilesLimits,
+        License,
+        LicenseLimits,
+        MessagesLimits,
+        ProductLimits,
+        TeamsLimits,
+    )
+    from .grpc.files_pb2 import (
+        FileInfo,
+        GetFileInfosOptions,
+        UploadDataHead,
+        UploadFileHead,
+        UploadSession,
+    )
+    from .grpc.frontend_pb2 import (
+        Dialog,
+        DialogElement,
+        OpenDialogRequest,
+        PostActionOptions,
+        SendToastMessageOptions,
+        WebsocketBroadcast,
+        WebSocketRequest,
+    )
+    from .grpc.groups_pb2 import (
+        CreateDefaultMembershipParams,
+        Group,
+        GroupMember,
+        GroupSearchOpts,
+        GroupSyncable,
+        PageOpts,
+    )
+    from .grpc.hooks_pb2 import (
+        Context,
+        FileWillBeUploadedResult,
+        OnInstallEvent,
+    )
+    from .grpc.kv_pb2 import (
+        PluginKVSetOptions,
+    )
+    from .grpc.notifications_pb2 import (
+        EmailNotification,
+        EmailNotificationContent,
+        PushNotification,
+    )
+    from .grpc.oauth_pb2 import (
+        OAuthApp,
+    )
+    from .grpc.permissions_pb2 import (
+        Permission,
+    )
+    from .grpc.plugin_pb2 import (
+        AppError,
+    )
+    from .grpc.plugins_pb2 import (
+        FileData,
+        HTTPHeaderValues,
+        HTTPRequestHead,
+        HTTPResponseHead,
+        InstallPluginHead,
+        Manifest,
+        ManifestServer,
+        ManifestWebapp,
+        PluginOption,
+        PluginSetting,
+        PluginSettingsSchema,
+        PluginSettingsSection,
+        PluginStatus,
+    )
+    from .grpc.posts_pb2 import (
+        Draft,
+        Emoji,
+        Post,
+        PostAcknowledgement,
+        PostEmbed,
+        PostImage,
+        PostList,
+        PostMetadata,
+        PostPriority,
+        PostSearchResults,
+        ScheduledPost,
+        SearchMatches,
+        SearchParameter,
+        SearchParams,
+    )
+    from .grpc.preferences_pb2 import (
+        Preference,
+    )
+    from .grpc.properties_pb2 import (
+        PropertyField,
+        PropertyFieldSearchCursor,
+        PropertyFieldSearchOpts,
+        PropertyGroup,
+        PropertyRequestOptions,
+        PropertyValueSearchCursor,
+    )
+    from .grpc.properties_pb2 import (
+        PropertyValue as _PropertyValueMessage,
+    )
+    from .grpc.properties_pb2 import (
+        PropertyValueSearchOpts as _PropertyValueSearchOptsMessage,
+    )
+    from .grpc.reactions_pb2 import (
+        Reaction,
+    )
+    from .grpc.sessions_pb2 import (
+        Session,
+        UserAccessToken,
+    )
+    from .grpc.shared_channels_pb2 import (
+        GetPostsSinceForSyncCursor,
+        ReceiveSharedChannelAttachmentSyncMsgHead,
+        RegisterPluginOpts,
+        RemoteCluster,
+        SharedChannel,
+        SyncMsg,
+        SyncResponse,
+    )
+    from .grpc.sidebar_pb2 import (
+        OrderedSidebarCategories,
+        SidebarCategoryWithChannels,
+    )
+    from .grpc.teams_pb2 import (
+        Team,
+        TeamMember,
+        TeamMemberWithError,
+        TeamStats,
+        TeamUnread,
+    )
+    from .grpc.users_pb2 import (
+        CustomStatus,
+        SAMLAssertionInfo,
+        SAMLAttribute,
+        SAMLAttributeValue,
+        SAMLProxyRestriction,
+        SAMLWarningInfo,
+        Status,
+        User,
+        UserAuth,
+        UserGetOptions,
+        UserSearch,
+        ViewUsersRestrictions,
+    )
 
 __all__ = [
     "AccessControlPolicy",
@@ -342,9 +350,292 @@ __all__ = [
     "WebsocketBroadcast",
 ]
 
-document(
-    AccessControlPolicy,
-    """AccessControlPolicy is an attribute-based access policy (model.AccessControlPolicy).
+#: The model messages of each module under mattermost_plugin.grpc.
+_MODELS: dict[str, tuple[str, ...]] = {
+    "access_control_pb2": (
+        "AccessControlPolicy",
+        "AccessControlPolicyRule",
+        "AccessControlPolicyTestResponse",
+        "AccessDecision",
+        "CELExpressionError",
+        "VisualCondition",
+        "VisualExpression",
+    ),
+    "audit_pb2": (
+        "AuditEventActor",
+        "AuditEventData",
+        "AuditEventError",
+        "AuditRecord",
+    ),
+    "bots_pb2": (
+        "Bot",
+        "BotGetOptions",
+        "BotPatch",
+    ),
+    "channels_pb2": (
+        "Channel",
+        "ChannelBannerInfo",
+        "ChannelMember",
+        "ChannelMemberIdentifier",
+        "ChannelStats",
+    ),
+    "cluster_pb2": (
+        "PluginClusterEvent",
+        "PluginClusterEventSendOptions",
+    ),
+    "commands_pb2": (
+        "AutocompleteArg",
+        "AutocompleteData",
+        "AutocompleteListItem",
+        "Command",
+        "CommandArgs",
+        "CommandResponse",
+        "MessageAttachment",
+        "MessageAttachmentField",
+    ),
+    "config_pb2": (
+        "Config",
+        "Customer",
+        "Features",
+        "FilesLimits",
+        "License",
+        "LicenseLimits",
+        "MessagesLimits",
+        "ProductLimits",
+        "TeamsLimits",
+    ),
+    "files_pb2": (
+        "FileInfo",
+        "GetFileInfosOptions",
+        "UploadDataHead",
+        "UploadFileHead",
+        "UploadSession",
+    ),
+    "frontend_pb2": (
+        "Dialog",
+        "DialogElement",
+        "OpenDialogRequest",
+        "PostActionOptions",
+        "SendToastMessageOptions",
+        "WebsocketBroadcast",
+        "WebSocketRequest",
+    ),
+    "groups_pb2": (
+        "CreateDefaultMembershipParams",
+        "Group",
+        "GroupMember",
+        "GroupSearchOpts",
+        "GroupSyncable",
+        "PageOpts",
+    ),
+    "hooks_pb2": (
+        "Context",
+        "FileWillBeUploadedResult",
+        "OnInstallEvent",
+    ),
+    "kv_pb2": ("PluginKVSetOptions",),
+    "notifications_pb2": (
+        "EmailNotification",
+        "EmailNotificationContent",
+        "PushNotification",
+    ),
+    "oauth_pb2": ("OAuthApp",),
+    "permissions_pb2": ("Permission",),
+    "plugin_pb2": ("AppError",),
+    "plugins_pb2": (
+        "FileData",
+        "HTTPHeaderValues",
+        "HTTPRequestHead",
+        "HTTPResponseHead",
+        "InstallPluginHead",
+        "Manifest",
+        "ManifestServer",
+        "ManifestWebapp",
+        "PluginOption",
+        "PluginSetting",
+        "PluginSettingsSchema",
+        "PluginSettingsSection",
+        "PluginStatus",
+    ),
+    "posts_pb2": (
+        "Draft",
+        "Emoji",
+        "Post",
+        "PostAcknowledgement",
+        "PostEmbed",
+        "PostImage",
+        "PostList",
+        "PostMetadata",
+        "PostPriority",
+        "PostSearchResults",
+        "ScheduledPost",
+        "SearchMatches",
+        "SearchParameter",
+        "SearchParams",
+    ),
+    "preferences_pb2": ("Preference",),
+    "properties_pb2": (
+        "PropertyField",
+        "PropertyFieldSearchCursor",
+        "PropertyFieldSearchOpts",
+        "PropertyGroup",
+        "PropertyRequestOptions",
+        "PropertyValueSearchCursor",
+    ),
+    "reactions_pb2": ("Reaction",),
+    "sessions_pb2": (
+        "Session",
+        "UserAccessToken",
+    ),
+    "shared_channels_pb2": (
+        "GetPostsSinceForSyncCursor",
+        "ReceiveSharedChannelAttachmentSyncMsgHead",
+        "RegisterPluginOpts",
+        "RemoteCluster",
+        "SharedChannel",
+        "SyncMsg",
+        "SyncResponse",
+    ),
+    "sidebar_pb2": (
+        "OrderedSidebarCategories",
+        "SidebarCategoryWithChannels",
+    ),
+    "teams_pb2": (
+        "Team",
+        "TeamMember",
+        "TeamMemberWithError",
+        "TeamStats",
+        "TeamUnread",
+    ),
+    "users_pb2": (
+        "CustomStatus",
+        "SAMLAssertionInfo",
+        "SAMLAttribute",
+        "SAMLAttributeValue",
+        "SAMLProxyRestriction",
+        "SAMLWarningInfo",
+        "Status",
+        "User",
+        "UserAuth",
+        "UserGetOptions",
+        "UserSearch",
+        "ViewUsersRestrictions",
+    ),
+}
+
+#: The module of each model message.
+_HOMES = {name: module for module, names in _MODELS.items() for name in names}
+
+#: Per module: itself and the modules it imports, whose models it documents.
+_CLOSURES: dict[str, tuple[str, ...]] = {
+    "access_control_pb2": (
+        "access_control_pb2",
+        "properties_pb2",
+        "users_pb2",
+    ),
+    "api_pb2": (
+        "access_control_pb2",
+        "audit_pb2",
+        "bots_pb2",
+        "channels_pb2",
+        "cluster_pb2",
+        "commands_pb2",
+        "config_pb2",
+        "files_pb2",
+        "frontend_pb2",
+        "groups_pb2",
+        "kv_pb2",
+        "notifications_pb2",
+        "oauth_pb2",
+        "permissions_pb2",
+        "plugin_pb2",
+        "plugins_pb2",
+        "posts_pb2",
+        "preferences_pb2",
+        "properties_pb2",
+        "reactions_pb2",
+        "sessions_pb2",
+        "shared_channels_pb2",
+        "sidebar_pb2",
+        "teams_pb2",
+        "users_pb2",
+    ),
+    "audit_pb2": ("audit_pb2",),
+    "bots_pb2": ("bots_pb2",),
+    "channels_pb2": ("channels_pb2",),
+    "cluster_pb2": ("cluster_pb2",),
+    "commands_pb2": ("commands_pb2",),
+    "config_pb2": ("config_pb2",),
+    "emoji_pb2": (
+        "files_pb2",
+        "posts_pb2",
+        "reactions_pb2",
+        "users_pb2",
+    ),
+    "files_pb2": ("files_pb2",),
+    "frontend_pb2": ("frontend_pb2",),
+    "groups_pb2": (
+        "groups_pb2",
+        "users_pb2",
+    ),
+    "hooks_pb2": (
+        "channels_pb2",
+        "cluster_pb2",
+        "commands_pb2",
+        "config_pb2",
+        "files_pb2",
+        "frontend_pb2",
+        "hooks_pb2",
+        "notifications_pb2",
+        "plugin_pb2",
+        "plugins_pb2",
+        "posts_pb2",
+        "preferences_pb2",
+        "reactions_pb2",
+        "shared_channels_pb2",
+        "teams_pb2",
+        "users_pb2",
+    ),
+    "kv_pb2": ("kv_pb2",),
+    "logging_pb2": (),
+    "notifications_pb2": ("notifications_pb2",),
+    "oauth_pb2": ("oauth_pb2",),
+    "permissions_pb2": ("permissions_pb2",),
+    "plugin_pb2": ("plugin_pb2",),
+    "plugins_pb2": ("plugins_pb2",),
+    "posts_pb2": (
+        "files_pb2",
+        "posts_pb2",
+        "reactions_pb2",
+        "users_pb2",
+    ),
+    "preferences_pb2": ("preferences_pb2",),
+    "properties_pb2": ("properties_pb2",),
+    "reactions_pb2": ("reactions_pb2",),
+    "sessions_pb2": (
+        "plugin_pb2",
+        "sessions_pb2",
+        "teams_pb2",
+    ),
+    "shared_channels_pb2": (
+        "files_pb2",
+        "posts_pb2",
+        "reactions_pb2",
+        "shared_channels_pb2",
+        "users_pb2",
+    ),
+    "sidebar_pb2": ("sidebar_pb2",),
+    "teams_pb2": (
+        "plugin_pb2",
+        "teams_pb2",
+    ),
+    "users_pb2": ("users_pb2",),
+}
+
+#: The docstring of each model message.
+_DOCS = {
+    "AccessControlPolicy": """\
+AccessControlPolicy is an attribute-based access policy (model.AccessControlPolicy).
 
 Attributes:
     id (str): 26-character id; empty to create.
@@ -362,11 +653,8 @@ Attributes:
     scope_id (str): Id of the team, for a team scope.
     props (dict[str, Any]): Free-form properties.
 """,
-)
-
-document(
-    AccessControlPolicyRule,
-    """AccessControlPolicyRule grants actions where an expression holds
+    "AccessControlPolicyRule": """\
+AccessControlPolicyRule grants actions where an expression holds
 (model.AccessControlPolicyRule).
 
 Attributes:
@@ -376,32 +664,23 @@ Attributes:
     metadata (dict[str, Any]): Free-form metadata; "auto_add" with mode "always" adds matching
         users.
 """,
-)
-
-document(
-    AccessControlPolicyTestResponse,
-    """AccessControlPolicyTestResponse lists the users an expression matches
+    "AccessControlPolicyTestResponse": """\
+AccessControlPolicyTestResponse lists the users an expression matches
 (model.AccessControlPolicyTestResponse).
 
 Attributes:
     users (list[User]): One page of matching users.
     total (int): How many users match in all.
 """,
-)
-
-document(
-    AccessDecision,
-    """AccessDecision is the answer of a policy decision (model.AccessDecision).
+    "AccessDecision": """\
+AccessDecision is the answer of a policy decision (model.AccessDecision).
 
 Attributes:
     decision (bool): Whether the action is allowed.
     context (dict[str, Any]): Why, as free-form JSON.
 """,
-)
-
-document(
-    AppError,
-    """AppError is the error type of the Mattermost server (model.AppError).
+    "AppError": """\
+AppError is the error type of the Mattermost server (model.AppError).
 
 The Plugin API server never returns it as a response field: it travels as a detail of the
 gRPC status of a failed call (see ErrorStatus), and the status code is derived from
@@ -417,11 +696,8 @@ Attributes:
     is_oauth (bool): True when the error comes from an OAuth flow.
     params (dict[str, str]): Named parameters that were used to render message.
 """,
-)
-
-document(
-    AuditEventActor,
-    """AuditEventActor is who caused an audited event (model.AuditEventActor).
+    "AuditEventActor": """\
+AuditEventActor is who caused an audited event (model.AuditEventActor).
 
 Attributes:
     user_id (str): Id of the user.
@@ -430,11 +706,8 @@ Attributes:
     ip_address (str): IP address.
     x_forwarded_for (str): The X-Forwarded-For header.
 """,
-)
-
-document(
-    AuditEventData,
-    """AuditEventData is what an audited event acted on (model.AuditEventData).
+    "AuditEventData": """\
+AuditEventData is what an audited event acted on (model.AuditEventData).
 
 Attributes:
     parameters (dict[str, Any]): The event's parameters.
@@ -442,21 +715,15 @@ Attributes:
     resulting_state (dict[str, Any]): The state after the event.
     object_type (str): Type of the object acted on.
 """,
-)
-
-document(
-    AuditEventError,
-    """AuditEventError is why an audited event failed (model.AuditEventError).
+    "AuditEventError": """\
+AuditEventError is why an audited event failed (model.AuditEventError).
 
 Attributes:
     description (str): What went wrong.
     status_code (int): HTTP status code.
 """,
-)
-
-document(
-    AuditRecord,
-    """AuditRecord is one entry of the audit log (model.AuditRecord).
+    "AuditRecord": """\
+AuditRecord is one entry of the audit log (model.AuditRecord).
 
 Attributes:
     event_name (str): Name of the event.
@@ -466,11 +733,8 @@ Attributes:
     meta (dict[str, Any]): Other data about the event.
     error (AuditEventError | None): Why it failed, if it did.
 """,
-)
-
-document(
-    AutocompleteArg,
-    """AutocompleteArg is one argument in a slash command's autocomplete tree
+    "AutocompleteArg": """\
+AutocompleteArg is one argument in a slash command's autocomplete tree
 (model.AutocompleteArg).
 
 Attributes:
@@ -483,11 +747,8 @@ Attributes:
     possible_arguments (list[AutocompleteListItem]): For StaticList: the choices.
     fetch_url (str): For DynamicList: the URL that returns the choices.
 """,
-)
-
-document(
-    AutocompleteData,
-    """AutocompleteData is a slash command's autocomplete tree (model.AutocompleteData).
+    "AutocompleteData": """\
+AutocompleteData is a slash command's autocomplete tree (model.AutocompleteData).
 
 Attributes:
     trigger (str): Trigger of the command or sub-command, lower case.
@@ -498,22 +759,16 @@ Attributes:
         not both.
     sub_commands (list[AutocompleteData]): The sub-commands.
 """,
-)
-
-document(
-    AutocompleteListItem,
-    """AutocompleteListItem is one choice of a static-list argument (model.AutocompleteListItem).
+    "AutocompleteListItem": """\
+AutocompleteListItem is one choice of a static-list argument (model.AutocompleteListItem).
 
 Attributes:
     item (str): The value.
     hint (str): Hint shown beside it.
     help_text (str): Help text.
 """,
-)
-
-document(
-    Bot,
-    """Bot is a bot account (model.Bot); its id is the id of its user.
+    "Bot": """\
+Bot is a bot account (model.Bot); its id is the id of its user.
 
 Attributes:
     user_id (str): Id of the bot's user; empty on create, assigned by the server.
@@ -527,11 +782,8 @@ Attributes:
     update_at (int): Time of the last update, in milliseconds.
     delete_at (int): Deactivation time in milliseconds; 0 while active.
 """,
-)
-
-document(
-    BotGetOptions,
-    """BotGetOptions filters and pages a bot listing (model.BotGetOptions).
+    "BotGetOptions": """\
+BotGetOptions filters and pages a bot listing (model.BotGetOptions).
 
 Attributes:
     owner_id (str): Only bots of this owner.
@@ -540,33 +792,24 @@ Attributes:
     page (int): Zero-based page number.
     per_page (int): Page size.
 """,
-)
-
-document(
-    BotPatch,
-    """BotPatch changes some fields of a bot (model.BotPatch); unset fields stay.
+    "BotPatch": """\
+BotPatch changes some fields of a bot (model.BotPatch); unset fields stay.
 
 Attributes:
     username (str | None): New user name.
     display_name (str | None): New display name.
     description (str | None): New description.
 """,
-)
-
-document(
-    CELExpressionError,
-    """CELExpressionError is one error of a CEL expression (model.CELExpressionError).
+    "CELExpressionError": """\
+CELExpressionError is one error of a CEL expression (model.CELExpressionError).
 
 Attributes:
     line (int): Line, from 1.
     column (int): Column, from 1.
     message (str): What is wrong.
 """,
-)
-
-document(
-    Channel,
-    """Channel is a Mattermost channel (model.Channel).
+    "Channel": """\
+Channel is a Mattermost channel (model.Channel).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -603,22 +846,16 @@ Attributes:
     managed_category_name (str): Sidebar category that manages the channel, if any.
     discoverable (bool): Whether the channel can be found by users who are not members.
 """,
-)
-
-document(
-    ChannelBannerInfo,
-    """ChannelBannerInfo is the banner shown above a channel (model.ChannelBannerInfo).
+    "ChannelBannerInfo": """\
+ChannelBannerInfo is the banner shown above a channel (model.ChannelBannerInfo).
 
 Attributes:
     enabled (bool | None): Whether the banner is shown; unset means false.
     text (str | None): Text of the banner, in Markdown.
     background_color (str | None): Background color of the banner, such as "#dddd00".
 """,
-)
-
-document(
-    ChannelMember,
-    """ChannelMember is a user's membership of a channel (model.ChannelMember).
+    "ChannelMember": """\
+ChannelMember is a user's membership of a channel (model.ChannelMember).
 
 Attributes:
     channel_id (str): Id of the channel.
@@ -642,21 +879,15 @@ Attributes:
     explicit_roles (str): Space-separated roles granted outside the scheme.
     autotranslation_disabled (bool): Whether automatic translation is off for this member.
 """,
-)
-
-document(
-    ChannelMemberIdentifier,
-    """ChannelMemberIdentifier names one membership (model.ChannelMemberIdentifier).
+    "ChannelMemberIdentifier": """\
+ChannelMemberIdentifier names one membership (model.ChannelMemberIdentifier).
 
 Attributes:
     channel_id (str): Id of the channel.
     user_id (str): Id of the user.
 """,
-)
-
-document(
-    ChannelStats,
-    """ChannelStats counts a channel's members, pins and files (model.ChannelStats).
+    "ChannelStats": """\
+ChannelStats counts a channel's members, pins and files (model.ChannelStats).
 
 Attributes:
     channel_id (str): Id of the channel.
@@ -669,11 +900,8 @@ Attributes:
         channel.
     files_count (int): Files posted in the channel.
 """,
-)
-
-document(
-    Command,
-    """Command is a slash command (model.Command).
+    "Command": """\
+Command is a slash command (model.Command).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -699,11 +927,8 @@ Attributes:
     autocomplete_data (AutocompleteData | None): The autocomplete tree.
     autocomplete_icon_data (str): Icon of the command in autocomplete, as a data URL or SVG.
 """,
-)
-
-document(
-    CommandArgs,
-    """CommandArgs is one execution of a slash command (model.CommandArgs).
+    "CommandArgs": """\
+CommandArgs is one execution of a slash command (model.CommandArgs).
 
 Attributes:
     user_id (str): Id of the user who runs it.
@@ -718,11 +943,8 @@ Attributes:
     command (str): The text typed, such as "/echo hello".
     site_url (str): The server's site URL; filled by the server.
 """,
-)
-
-document(
-    CommandResponse,
-    """CommandResponse is what a slash command answers (model.CommandResponse).
+    "CommandResponse": """\
+CommandResponse is what a slash command answers (model.CommandResponse).
 
 Attributes:
     response_type (str): "in_channel" to post the answer, "ephemeral" or "" to show it to the
@@ -739,11 +961,8 @@ Attributes:
     attachments (list[MessageAttachment]): Attachments of the answer's post.
     extra_responses (list[CommandResponse]): More answers, posted after this one.
 """,
-)
-
-document(
-    Config,
-    """Config is the server configuration (model.Config), as the JSON that Mattermost reads and
+    "Config": """\
+Config is the server configuration (model.Config), as the JSON that Mattermost reads and
 writes. The configuration has some fifty sections that change with every release, so it
 travels as JSON rather than as typed fields; mattermost_plugin.server_config gives typed
 access to the common parts.
@@ -752,11 +971,8 @@ Attributes:
     json (str): The configuration as a JSON object: sections such as "ServiceSettings" and
         "PluginSettings", keyed as in Mattermost's config.json.
 """,
-)
-
-document(
-    Context,
-    """Context describes the request that led the server to call a hook (plugin.Context). Every
+    "Context": """\
+Context describes the request that led the server to call a hook (plugin.Context). Every
 field may be empty, for example when no user request caused the call.
 
 Attributes:
@@ -766,11 +982,8 @@ Attributes:
     accept_language (str): Value of the request's Accept-Language header.
     user_agent (str): Value of the request's User-Agent header.
 """,
-)
-
-document(
-    CreateDefaultMembershipParams,
-    """CreateDefaultMembershipParams scopes the memberships that group links create
+    "CreateDefaultMembershipParams": """\
+CreateDefaultMembershipParams scopes the memberships that group links create
 (model.CreateDefaultMembershipParams).
 
 Attributes:
@@ -780,11 +993,8 @@ Attributes:
     scoped_team_id (str | None): Only this team.
     scoped_channel_id (str | None): Only this channel.
 """,
-)
-
-document(
-    CustomStatus,
-    """CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
+    "CustomStatus": """\
+CustomStatus is the emoji and text a user shows beside their name (model.CustomStatus).
 
 Attributes:
     emoji (str): Name of the emoji, such as "calendar". UpdateUserCustomStatus needs an emoji or
@@ -797,11 +1007,8 @@ Attributes:
     expires_at (int): Time it clears, in milliseconds since the Unix epoch; 0 for never. The
         user's "customStatus" prop holds it as an RFC 3339 time.
 """,
-)
-
-document(
-    Customer,
-    """Customer is the holder of a license (model.Customer).
+    "Customer": """\
+Customer is the holder of a license (model.Customer).
 
 Attributes:
     id (str): Id of the customer.
@@ -809,11 +1016,8 @@ Attributes:
     email (str): Email address.
     company (str): Company.
 """,
-)
-
-document(
-    Dialog,
-    """Dialog is an interactive dialog (model.Dialog).
+    "Dialog": """\
+Dialog is an interactive dialog (model.Dialog).
 
 Attributes:
     callback_id (str): Id the plugin gets back on submit.
@@ -826,11 +1030,8 @@ Attributes:
     state (str): Opaque state the plugin gets back on submit.
     source_url (str): URL that the dialog's refreshes load from.
 """,
-)
-
-document(
-    DialogElement,
-    """DialogElement is one input of an interactive dialog (model.DialogElement).
+    "DialogElement": """\
+DialogElement is one input of an interactive dialog (model.DialogElement).
 
 Attributes:
     display_name (str): Label.
@@ -852,11 +1053,8 @@ Attributes:
     max_date (str): Latest date, for date inputs.
     time_interval (int): Minutes between the choices of a datetime input.
 """,
-)
-
-document(
-    Draft,
-    """Draft is an unsent message in a channel or thread (model.Draft).
+    "Draft": """\
+Draft is an unsent message in a channel or thread (model.Draft).
 
 Attributes:
     create_at (int): Creation time, in milliseconds since the Unix epoch.
@@ -873,11 +1071,8 @@ Attributes:
     metadata (PostMetadata | None): Attachments' and embeds' metadata.
     priority (dict[str, Any]): The message's priority settings.
 """,
-)
-
-document(
-    EmailNotification,
-    """EmailNotification is a notification email about to be sent (model.EmailNotification).
+    "EmailNotification": """\
+EmailNotification is a notification email about to be sent (model.EmailNotification).
 
 Attributes:
     post_id (str): Id of the post it is about.
@@ -898,11 +1093,8 @@ Attributes:
     use_military_time (bool): Whether the recipient uses a 24-hour clock.
     content (EmailNotificationContent | None): The email's parts.
 """,
-)
-
-document(
-    EmailNotificationContent,
-    """EmailNotificationContent is the parts of a notification email that a plugin may rewrite
+    "EmailNotificationContent": """\
+EmailNotificationContent is the parts of a notification email that a plugin may rewrite
 (model.EmailNotificationContent).
 
 Attributes:
@@ -915,11 +1107,8 @@ Attributes:
     button_url (str): The button's link.
     footer_text (str): The footer.
 """,
-)
-
-document(
-    Emoji,
-    """Emoji is a custom emoji (model.Emoji).
+    "Emoji": """\
+Emoji is a custom emoji (model.Emoji).
 
 Attributes:
     id (str): 26-character id.
@@ -929,11 +1118,8 @@ Attributes:
     creator_id (str): Id of the user who added it.
     name (str): Name, used as :name: in messages.
 """,
-)
-
-document(
-    Features,
-    """Features lists what a license allows (model.Features); unset means the default of the
+    "Features": """\
+Features lists what a license allows (model.Features); unset means the default of the
 license's SKU.
 
 Attributes:
@@ -975,21 +1161,15 @@ Attributes:
     auto_translation (bool | None): Whether the license includes auto translation.
     future_features (bool | None): Whether the license includes future features.
 """,
-)
-
-document(
-    FileData,
-    """FileData is a named file for the support packet (model.FileData).
+    "FileData": """\
+FileData is a named file for the support packet (model.FileData).
 
 Attributes:
     filename (str): The file's name in the packet.
     body (bytes): The file's content.
 """,
-)
-
-document(
-    FileInfo,
-    """FileInfo describes an uploaded file (model.FileInfo).
+    "FileInfo": """\
+FileInfo describes an uploaded file (model.FileInfo).
 
 Attributes:
     id (str): 26-character id.
@@ -1014,30 +1194,21 @@ Attributes:
     remote_id (str | None): Id of the remote cluster the file came from, for shared channels.
     archived (bool): Whether the file's content was archived by the plan's limits.
 """,
-)
-
-document(
-    FileWillBeUploadedResult,
-    """FileWillBeUploadedResult is the plugin's answer to an upload.
+    "FileWillBeUploadedResult": """\
+FileWillBeUploadedResult is the plugin's answer to an upload.
 
 Attributes:
     info (FileInfo | None): The info to store instead; unset keeps it.
     rejection_reason (str): Non-empty rejects the upload with this reason.
 """,
-)
-
-document(
-    FilesLimits,
-    """FilesLimits limits file storage (model.FilesLimits).
+    "FilesLimits": """\
+FilesLimits limits file storage (model.FilesLimits).
 
 Attributes:
     total_storage (int | None): Bytes of storage; unset for no limit.
 """,
-)
-
-document(
-    GetFileInfosOptions,
-    """GetFileInfosOptions filters and sorts a listing of file infos (model.GetFileInfosOptions).
+    "GetFileInfosOptions": """\
+GetFileInfosOptions filters and sorts a listing of file infos (model.GetFileInfosOptions).
 
 Attributes:
     user_ids (list[str]): Only files uploaded by these users.
@@ -1047,11 +1218,8 @@ Attributes:
     sort_by (str): "CreateAt" (the default) or "Size".
     sort_descending (bool): Whether the order is descending.
 """,
-)
-
-document(
-    GetPostsSinceForSyncCursor,
-    """GetPostsSinceForSyncCursor is how far a remote has synced a channel
+    "GetPostsSinceForSyncCursor": """\
+GetPostsSinceForSyncCursor is how far a remote has synced a channel
 (model.GetPostsSinceForSyncCursor).
 
 Attributes:
@@ -1060,11 +1228,8 @@ Attributes:
     last_post_create_at (int): Creation time of the last synced new post, in milliseconds.
     last_post_create_id (str): Id of the last synced new post.
 """,
-)
-
-document(
-    Group,
-    """Group is a group of users (model.Group): custom, from LDAP, or from a plugin.
+    "Group": """\
+Group is a group of users (model.Group): custom, from LDAP, or from a plugin.
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -1085,11 +1250,8 @@ Attributes:
     channel_member_timezones_count (int | None): Time zones of those members, when asked for.
     member_ids (list[str]): Ids of the members, when asked for.
 """,
-)
-
-document(
-    GroupMember,
-    """GroupMember is a user's membership of a group (model.GroupMember).
+    "GroupMember": """\
+GroupMember is a user's membership of a group (model.GroupMember).
 
 Attributes:
     group_id (str): Id of the group.
@@ -1097,11 +1259,8 @@ Attributes:
     create_at (int): Time the user joined, in milliseconds.
     delete_at (int): Time the user left, in milliseconds; 0 while a member.
 """,
-)
-
-document(
-    GroupSearchOpts,
-    """GroupSearchOpts filters a group listing (model.GroupSearchOpts).
+    "GroupSearchOpts": """\
+GroupSearchOpts filters a group listing (model.GroupSearchOpts).
 
 Attributes:
     q (str): Part of the name or display name, ignoring case.
@@ -1120,11 +1279,8 @@ Attributes:
     include_archived (bool): Whether deleted groups are listed too.
     filter_archived (bool): Only deleted groups.
 """,
-)
-
-document(
-    GroupSyncable,
-    """GroupSyncable links a group to a team or a channel (model.GroupSyncable).
+    "GroupSyncable": """\
+GroupSyncable links a group to a team or a channel (model.GroupSyncable).
 
 Attributes:
     group_id (str): Id of the group.
@@ -1141,20 +1297,14 @@ Attributes:
     channel_type (str): Type of the channel, for a channel link.
     team_id (str): Id of the team, also for a channel link.
 """,
-)
-
-document(
-    HTTPHeaderValues,
-    """HTTPHeaderValues holds the values of one HTTP header.
+    "HTTPHeaderValues": """\
+HTTPHeaderValues holds the values of one HTTP header.
 
 Attributes:
     values (list[str]): The values, in order.
 """,
-)
-
-document(
-    HTTPRequestHead,
-    """HTTPRequestHead is an HTTP request without its body (upstream's HTTPRequestSubset of
+    "HTTPRequestHead": """\
+HTTPRequestHead is an HTTP request without its body (upstream's HTTPRequestSubset of
 *http.Request).
 
 Attributes:
@@ -1166,30 +1316,21 @@ Attributes:
     request_uri (str): The request URI as the client sent it.
     proto (str): Protocol version, such as "HTTP/1.1".
 """,
-)
-
-document(
-    HTTPResponseHead,
-    """HTTPResponseHead is an HTTP response without its body.
+    "HTTPResponseHead": """\
+HTTPResponseHead is an HTTP response without its body.
 
 Attributes:
     status_code (int): Status code, such as 200.
     header (dict[str, HTTPHeaderValues]): Headers, by canonical name.
 """,
-)
-
-document(
-    InstallPluginHead,
-    """InstallPluginHead is the first message of an InstallPlugin call.
+    "InstallPluginHead": """\
+InstallPluginHead is the first message of an InstallPlugin call.
 
 Attributes:
     replace (bool): Whether an installed plugin with the same id is replaced.
 """,
-)
-
-document(
-    License,
-    """License is the license installed on the server (model.License).
+    "License": """\
+License is the license installed on the server (model.License).
 
 Attributes:
     id (str): Id of the license.
@@ -1208,11 +1349,8 @@ Attributes:
     signup_jwt (str | None): Sign-up token of a trial.
     limits (LicenseLimits | None): Usage limits.
 """,
-)
-
-document(
-    LicenseLimits,
-    """LicenseLimits are the usage limits of a license (model.LicenseLimits).
+    "LicenseLimits": """\
+LicenseLimits are the usage limits of a license (model.LicenseLimits).
 
 Attributes:
     post_history (int): Messages kept, for plans that limit history.
@@ -1222,11 +1360,8 @@ Attributes:
     agents_prompts (int): AI agent prompts allowed.
     push_notifications (int): Push notifications allowed.
 """,
-)
-
-document(
-    Manifest,
-    """Manifest describes a plugin (model.Manifest), as its plugin.json does.
+    "Manifest": """\
+Manifest describes a plugin (model.Manifest), as its plugin.json does.
 
 Attributes:
     id (str): Id: 3 to 190 letters, digits, '-', '_' and '.'.
@@ -1243,31 +1378,22 @@ Attributes:
     settings_schema (PluginSettingsSchema | None): Its settings page, if any.
     props (dict[str, Any]): Other properties.
 """,
-)
-
-document(
-    ManifestServer,
-    """ManifestServer says how to run a plugin's server part (model.ManifestServer).
+    "ManifestServer": """\
+ManifestServer says how to run a plugin's server part (model.ManifestServer).
 
 Attributes:
     executables (dict[str, str]): Executables by platform, such as "linux-amd64".
     executable (str): The executable for every platform.
 """,
-)
-
-document(
-    ManifestWebapp,
-    """ManifestWebapp locates a plugin's web app part (model.ManifestWebapp).
+    "ManifestWebapp": """\
+ManifestWebapp locates a plugin's web app part (model.ManifestWebapp).
 
 Attributes:
     bundle_path (str): Path of the JavaScript bundle, in the plugin's directory.
     bundle_hash (bytes): Hash of the bundle, computed by the server.
 """,
-)
-
-document(
-    MessageAttachment,
-    """MessageAttachment is a Slack-style attachment of a post (model.MessageAttachment).
+    "MessageAttachment": """\
+MessageAttachment is a Slack-style attachment of a post (model.MessageAttachment).
 
 Attributes:
     id (int): Id within the post.
@@ -1288,31 +1414,22 @@ Attributes:
     timestamp (Any | None): Time, as upstream's "ts": a string or a number.
     actions (dict[str, Any]): Buttons and menus (model.PostAction).
 """,
-)
-
-document(
-    MessageAttachmentField,
-    """MessageAttachmentField is one field of a message attachment (model.MessageAttachmentField).
+    "MessageAttachmentField": """\
+MessageAttachmentField is one field of a message attachment (model.MessageAttachmentField).
 
 Attributes:
     title (str): Title.
     value (Any | None): Value: a string or a number.
     short (bool): Whether the field fits beside another.
 """,
-)
-
-document(
-    MessagesLimits,
-    """MessagesLimits limits message history (model.MessagesLimits).
+    "MessagesLimits": """\
+MessagesLimits limits message history (model.MessagesLimits).
 
 Attributes:
     history (int | None): Messages kept; unset for no limit.
 """,
-)
-
-document(
-    OAuthApp,
-    """OAuthApp is an OAuth 2.0 client application registered on the server (model.OAuthApp).
+    "OAuthApp": """\
+OAuthApp is an OAuth 2.0 client application registered on the server (model.OAuthApp).
 
 Attributes:
     id (str): 26-character id, the OAuth client id; empty on create, assigned by the server.
@@ -1341,20 +1458,14 @@ Attributes:
         registered clients.
     is_dynamically_registered (bool): Whether the client registered itself.
 """,
-)
-
-document(
-    OnInstallEvent,
-    """OnInstallEvent says who installed the plugin (model.OnInstallEvent).
+    "OnInstallEvent": """\
+OnInstallEvent says who installed the plugin (model.OnInstallEvent).
 
 Attributes:
     user_id (str): Id of the admin who installed it.
 """,
-)
-
-document(
-    OpenDialogRequest,
-    """OpenDialogRequest opens an interactive dialog for a user (model.OpenDialogRequest).
+    "OpenDialogRequest": """\
+OpenDialogRequest opens an interactive dialog for a user (model.OpenDialogRequest).
 
 Attributes:
     trigger_id (str): The trigger id of the slash command or post action that the dialog
@@ -1363,31 +1474,22 @@ Attributes:
     url (str): URL that receives the submission.
     dialog (Dialog | None): The dialog.
 """,
-)
-
-document(
-    OrderedSidebarCategories,
-    """OrderedSidebarCategories is a user's sidebar in a team (model.OrderedSidebarCategories).
+    "OrderedSidebarCategories": """\
+OrderedSidebarCategories is a user's sidebar in a team (model.OrderedSidebarCategories).
 
 Attributes:
     categories (list[SidebarCategoryWithChannels]): The categories.
     order (list[str]): Ids of the categories, in display order.
 """,
-)
-
-document(
-    PageOpts,
-    """PageOpts is a page of a listing (model.PageOpts).
+    "PageOpts": """\
+PageOpts is a page of a listing (model.PageOpts).
 
 Attributes:
     page (int): Zero-based page number.
     per_page (int): Page size.
 """,
-)
-
-document(
-    Permission,
-    """Permission is one permission of Mattermost's role system (model.Permission); the API reads
+    "Permission": """\
+Permission is one permission of Mattermost's role system (model.Permission); the API reads
 its id.
 
 Attributes:
@@ -1397,22 +1499,16 @@ Attributes:
     scope (str): Scope: "system_scope", "team_scope", "channel_scope", "group_scope" or
         "playbook_scope".
 """,
-)
-
-document(
-    PluginClusterEvent,
-    """PluginClusterEvent is a message for the same plugin on the other cluster nodes
+    "PluginClusterEvent": """\
+PluginClusterEvent is a message for the same plugin on the other cluster nodes
 (model.PluginClusterEvent).
 
 Attributes:
     id (str): Id of the event, by which the receiving plugin tells events apart.
     data (bytes): The event's data.
 """,
-)
-
-document(
-    PluginClusterEventSendOptions,
-    """PluginClusterEventSendOptions says how to deliver a cluster event
+    "PluginClusterEventSendOptions": """\
+PluginClusterEventSendOptions says how to deliver a cluster event
 (model.PluginClusterEventSendOptions).
 
 Attributes:
@@ -1420,11 +1516,8 @@ Attributes:
     target_id (str): Id of the node to send to; empty for every other node.
     synchronous (bool): Whether the call waits for delivery.
 """,
-)
-
-document(
-    PluginKVSetOptions,
-    """PluginKVSetOptions controls KVSetWithOptions (model.PluginKVSetOptions).
+    "PluginKVSetOptions": """\
+PluginKVSetOptions controls KVSetWithOptions (model.PluginKVSetOptions).
 
 Attributes:
     atomic (bool): Set the value only if the current value equals old_value.
@@ -1432,21 +1525,15 @@ Attributes:
         key must not exist". Setting it without atomic is invalid.
     expire_in_seconds (int): Seconds until the key expires; 0 or less means never.
 """,
-)
-
-document(
-    PluginOption,
-    """PluginOption is one choice of a dropdown or radio setting (model.PluginOption).
+    "PluginOption": """\
+PluginOption is one choice of a dropdown or radio setting (model.PluginOption).
 
 Attributes:
     display_name (str): Label.
     value (str): Value.
 """,
-)
-
-document(
-    PluginSetting,
-    """PluginSetting is one setting in a plugin's settings schema (model.PluginSetting).
+    "PluginSetting": """\
+PluginSetting is one setting in a plugin's settings schema (model.PluginSetting).
 
 Attributes:
     key (str): Key of the setting in the plugin's configuration.
@@ -1461,11 +1548,8 @@ Attributes:
     hosting (str): "", "cloud" or "on-prem": where the setting shows.
     secret (bool): Whether the value is hidden like a password.
 """,
-)
-
-document(
-    PluginSettingsSchema,
-    """PluginSettingsSchema describes a plugin's settings page (model.PluginSettingsSchema).
+    "PluginSettingsSchema": """\
+PluginSettingsSchema describes a plugin's settings page (model.PluginSettingsSchema).
 
 Attributes:
     header (str): Text above the settings.
@@ -1473,11 +1557,8 @@ Attributes:
     settings (list[PluginSetting]): The settings.
     sections (list[PluginSettingsSection]): Sections of settings.
 """,
-)
-
-document(
-    PluginSettingsSection,
-    """PluginSettingsSection groups settings of a plugin (model.PluginSettingsSection).
+    "PluginSettingsSection": """\
+PluginSettingsSection groups settings of a plugin (model.PluginSettingsSection).
 
 Attributes:
     key (str): Key of the section.
@@ -1489,11 +1570,8 @@ Attributes:
     custom (bool): Whether the web app draws the section itself.
     fallback (bool): Whether the section shows when its custom component is missing.
 """,
-)
-
-document(
-    PluginStatus,
-    """PluginStatus is the state of a plugin on one cluster node (model.PluginStatus).
+    "PluginStatus": """\
+PluginStatus is the state of a plugin on one cluster node (model.PluginStatus).
 
 Attributes:
     plugin_id (str): Id of the plugin.
@@ -1506,11 +1584,8 @@ Attributes:
     description (str): Description of the plugin.
     version (str): Version of the plugin.
 """,
-)
-
-document(
-    Post,
-    """Post is a message in a channel (model.Post).
+    "Post": """\
+Post is a message in a channel (model.Post).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -1542,11 +1617,8 @@ Attributes:
     metadata (PostMetadata | None): What the server computed for display; unset when not
         computed.
 """,
-)
-
-document(
-    PostAcknowledgement,
-    """PostAcknowledgement records that a user acknowledged a post (model.PostAcknowledgement).
+    "PostAcknowledgement": """\
+PostAcknowledgement records that a user acknowledged a post (model.PostAcknowledgement).
 
 Attributes:
     user_id (str): Id of the user.
@@ -1555,32 +1627,23 @@ Attributes:
     acknowledged_at (int): Time of the acknowledgement, in milliseconds; 0 once withdrawn.
     remote_id (str | None): Id of the remote cluster, for shared channels.
 """,
-)
-
-document(
-    PostActionOptions,
-    """PostActionOptions is one option of a select element (model.PostActionOptions).
+    "PostActionOptions": """\
+PostActionOptions is one option of a select element (model.PostActionOptions).
 
 Attributes:
     text (str): Text shown.
     value (str): Value submitted.
 """,
-)
-
-document(
-    PostEmbed,
-    """PostEmbed is a link preview or other embedded content of a post (model.PostEmbed).
+    "PostEmbed": """\
+PostEmbed is a link preview or other embedded content of a post (model.PostEmbed).
 
 Attributes:
     type (str): "image", "message_attachment", "opengraph", "link" or "permalink".
     url (str): The embedded URL, if any.
     data (dict[str, Any]): The embed's data, by type: for example the OpenGraph properties.
 """,
-)
-
-document(
-    PostImage,
-    """PostImage describes an image linked from a post (model.PostImage).
+    "PostImage": """\
+PostImage describes an image linked from a post (model.PostImage).
 
 Attributes:
     width (int): Width in pixels.
@@ -1588,11 +1651,8 @@ Attributes:
     format (str): Format, such as "png".
     frame_count (int): Number of frames, for animated images.
 """,
-)
-
-document(
-    PostList,
-    """PostList is an ordered set of posts (model.PostList).
+    "PostList": """\
+PostList is an ordered set of posts (model.PostList).
 
 Attributes:
     order (list[str]): Ids of the listed posts, newest first.
@@ -1604,11 +1664,8 @@ Attributes:
         for none.
     next_cursor (str): Cursor of the next page, for cursor paging.
 """,
-)
-
-document(
-    PostMetadata,
-    """PostMetadata is what the server computes about a post for display (model.PostMetadata).
+    "PostMetadata": """\
+PostMetadata is what the server computes about a post for display (model.PostMetadata).
 
 Attributes:
     embeds (list[PostEmbed]): Embedded content.
@@ -1620,11 +1677,8 @@ Attributes:
     expire_at (int): When a burn-on-read post expires, in milliseconds; 0 for never.
     files (list[FileInfo]): The files attached to the post.
 """,
-)
-
-document(
-    PostPriority,
-    """PostPriority marks a post urgent or important (model.PostPriority).
+    "PostPriority": """\
+PostPriority marks a post urgent or important (model.PostPriority).
 
 Attributes:
     priority (str | None): "", "important" or "urgent".
@@ -1632,22 +1686,16 @@ Attributes:
     persistent_notifications (bool | None): Whether mentioned users are notified until they read
         the post.
 """,
-)
-
-document(
-    PostSearchResults,
-    """PostSearchResults is a page of found posts with the words that matched
+    "PostSearchResults": """\
+PostSearchResults is a page of found posts with the words that matched
 (model.PostSearchResults).
 
 Attributes:
     post_list (PostList | None): The found posts, newest first.
     matches (dict[str, SearchMatches]): The words that matched, by post id.
 """,
-)
-
-document(
-    Preference,
-    """Preference is one preference of one user (model.Preference), keyed by user, category and
+    "Preference": """\
+Preference is one preference of one user (model.Preference), keyed by user, category and
 name.
 
 Attributes:
@@ -1656,11 +1704,8 @@ Attributes:
     name (str): Name within the category, at most 32 characters.
     value (str): Value, at most 20,000 characters; a JSON object for category "theme".
 """,
-)
-
-document(
-    ProductLimits,
-    """ProductLimits are the limits of a cloud plan (model.ProductLimits); a self- hosted server
+    "ProductLimits": """\
+ProductLimits are the limits of a cloud plan (model.ProductLimits); a self- hosted server
 has none.
 
 Attributes:
@@ -1668,11 +1713,8 @@ Attributes:
     messages (MessagesLimits | None): Message limits; unset for none.
     teams (TeamsLimits | None): Team limits; unset for none.
 """,
-)
-
-document(
-    PropertyField,
-    """PropertyField is a typed attribute that values can be set for (model.PropertyField).
+    "PropertyField": """\
+PropertyField is a typed attribute that values can be set for (model.PropertyField).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -1700,11 +1742,8 @@ Attributes:
     created_by (str): Id of the user who created the field.
     updated_by (str): Id of the user who last updated the field.
 """,
-)
-
-document(
-    PropertyFieldSearchCursor,
-    """PropertyFieldSearchCursor is where the previous page of a field search ended
+    "PropertyFieldSearchCursor": """\
+PropertyFieldSearchCursor is where the previous page of a field search ended
 (model.PropertyFieldSearchCursor).
 
 Attributes:
@@ -1712,11 +1751,8 @@ Attributes:
     create_at (int): Its create_at.
     update_at (int): Its update_at, for searches by since_update_at.
 """,
-)
-
-document(
-    PropertyFieldSearchOpts,
-    """PropertyFieldSearchOpts filters and pages a field search (model.PropertyFieldSearchOpts).
+    "PropertyFieldSearchOpts": """\
+PropertyFieldSearchOpts filters and pages a field search (model.PropertyFieldSearchOpts).
 
 Attributes:
     group_id (str): Not used: the request's group_id replaces it, as upstream's service sets it
@@ -1735,11 +1771,8 @@ Attributes:
         first page.
     per_page (int): Page size, at least 1.
 """,
-)
-
-document(
-    PropertyGroup,
-    """PropertyGroup names a set of property fields (model.PropertyGroup).
+    "PropertyGroup": """\
+PropertyGroup names a set of property fields (model.PropertyGroup).
 
 Attributes:
     id (str): 26-character id.
@@ -1747,90 +1780,16 @@ Attributes:
     version (int): Version of the property system the group uses: 1 or 2.
     schema_version (int): Version of the group's schema.
 """,
-)
-
-document(
-    PropertyRequestOptions,
-    """PropertyRequestOptions says on whose behalf a property call acts
+    "PropertyRequestOptions": """\
+PropertyRequestOptions says on whose behalf a property call acts
 (model.PropertyRequestOptions).
 
 Attributes:
     acting_as_scope (str): The scope the plugin acts as, for the permission checks of version 2
         fields.
 """,
-)
-
-
-@dataclasses.dataclass
-class PropertyValue:
-    """PropertyValue is the value of a field for one target (model.PropertyValue).
-
-    Attributes:
-        id (str): 26-character id; empty on create, assigned by the server.
-        target_id (str): Id of the post, user or channel, or "system".
-        target_type (str): "post", "user", "channel" or "system".
-        group_id (str): Id of the property group.
-        field_id (str): Id of the field.
-        value (Any): The value, as JSON text (upstream's json.RawMessage); empty for none. The
-            Python SDK reads and writes it as any JSON value.
-        create_at (int): Creation time, in milliseconds since the Unix epoch.
-        update_at (int): Time of the last update, in milliseconds.
-        delete_at (int): Deletion time in milliseconds; 0 while live.
-        created_by (str): Id of the user who created the value.
-        updated_by (str): Id of the user who last updated the value.
-    """
-
-    id: str = ""
-    target_id: str = ""
-    target_type: str = ""
-    group_id: str = ""
-    field_id: str = ""
-    value: Any = None
-    create_at: int = 0
-    update_at: int = 0
-    delete_at: int = 0
-    created_by: str = ""
-    updated_by: str = ""
-
-    __repr__ = _jsonmodels.one_line
-
-    def _to_message(self) -> _PropertyValueMessage:
-        """The message of this PropertyValue, as the wire carries it."""
-        return _PropertyValueMessage(
-            id=self.id,
-            target_id=self.target_id,
-            target_type=self.target_type,
-            group_id=self.group_id,
-            field_id=self.field_id,
-            value=_jsonmodels.dump("PropertyValue", "value", self.value),
-            create_at=self.create_at,
-            update_at=self.update_at,
-            delete_at=self.delete_at,
-            created_by=self.created_by,
-            updated_by=self.updated_by,
-        )
-
-    @classmethod
-    def _from_message(cls, message: _PropertyValueMessage) -> PropertyValue:
-        """The PropertyValue that a message carries."""
-        return cls(
-            id=message.id,
-            target_id=message.target_id,
-            target_type=message.target_type,
-            group_id=message.group_id,
-            field_id=message.field_id,
-            value=_jsonmodels.load(message.value),
-            create_at=message.create_at,
-            update_at=message.update_at,
-            delete_at=message.delete_at,
-            created_by=message.created_by,
-            updated_by=message.updated_by,
-        )
-
-
-document(
-    PropertyValueSearchCursor,
-    """PropertyValueSearchCursor is where the previous page of a value search ended
+    "PropertyValueSearchCursor": """\
+PropertyValueSearchCursor is where the previous page of a value search ended
 (model.PropertyValueSearchCursor).
 
 Attributes:
@@ -1838,74 +1797,8 @@ Attributes:
     create_at (int): Its create_at.
     update_at (int): Its update_at, for searches by since_update_at.
 """,
-)
-
-
-@dataclasses.dataclass
-class PropertyValueSearchOpts:
-    """PropertyValueSearchOpts filters and pages a value search (model.PropertyValueSearchOpts).
-
-    Attributes:
-        group_id (str): Not used: the request's group_id replaces it, as upstream's service sets it
-            to the group argument.
-        target_type (str): Only values of this target type.
-        target_ids (list[str]): Only values of these targets.
-        field_id (str): Only values of this field.
-        since_update_at (int): Only values updated after this time, in milliseconds; the listing
-            then runs by update_at.
-        include_deleted (bool): Whether deleted values are listed too.
-        cursor (PropertyValueSearchCursor | None): Where the previous page ended; unset for the
-            first page.
-        per_page (int): Page size, at least 1.
-        value (Any): Only values equal to this JSON text; empty for any. The Python SDK takes any
-            JSON value.
-    """
-
-    group_id: str = ""
-    target_type: str = ""
-    target_ids: list[str] = dataclasses.field(default_factory=list)
-    field_id: str = ""
-    since_update_at: int = 0
-    include_deleted: bool = False
-    cursor: PropertyValueSearchCursor | None = None
-    per_page: int = 0
-    value: Any = None
-
-    __repr__ = _jsonmodels.one_line
-
-    def _to_message(self) -> _PropertyValueSearchOptsMessage:
-        """The message of this PropertyValueSearchOpts, as the wire carries it."""
-        return _PropertyValueSearchOptsMessage(
-            group_id=self.group_id,
-            target_type=self.target_type,
-            target_ids=self.target_ids,
-            field_id=self.field_id,
-            since_update_at=self.since_update_at,
-            include_deleted=self.include_deleted,
-            cursor=self.cursor,
-            per_page=self.per_page,
-            value=_jsonmodels.dump("PropertyValueSearchOpts", "value", self.value),
-        )
-
-    @classmethod
-    def _from_message(cls, message: _PropertyValueSearchOptsMessage) -> PropertyValueSearchOpts:
-        """The PropertyValueSearchOpts that a message carries."""
-        return cls(
-            group_id=message.group_id,
-            target_type=message.target_type,
-            target_ids=list(message.target_ids),
-            field_id=message.field_id,
-            since_update_at=message.since_update_at,
-            include_deleted=message.include_deleted,
-            cursor=message.cursor if message.HasField("cursor") else None,
-            per_page=message.per_page,
-            value=_jsonmodels.load(message.value),
-        )
-
-
-document(
-    PushNotification,
-    """PushNotification is a push message for a user's mobile devices (model.PushNotification).
+    "PushNotification": """\
+PushNotification is a push message for a user's mobile devices (model.PushNotification).
 
 Attributes:
     ack_id (str): Id with which the device acknowledges receipt.
@@ -1936,11 +1829,8 @@ Attributes:
     channel_type (str): Type of the channel; not sent to the device.
     signature (str): Signature of the payload.
 """,
-)
-
-document(
-    Reaction,
-    """Reaction is one user's emoji reaction to a post (model.Reaction); a user reacts once per
+    "Reaction": """\
+Reaction is one user's emoji reaction to a post (model.Reaction); a user reacts once per
 post and emoji.
 
 Attributes:
@@ -1953,11 +1843,8 @@ Attributes:
     remote_id (str | None): Id of the remote cluster, for shared channels.
     channel_id (str): Id of the post's channel; set by the server.
 """,
-)
-
-document(
-    ReceiveSharedChannelAttachmentSyncMsgHead,
-    """ReceiveSharedChannelAttachmentSyncMsgHead says what an incoming attachment is.
+    "ReceiveSharedChannelAttachmentSyncMsgHead": """\
+ReceiveSharedChannelAttachmentSyncMsgHead says what an incoming attachment is.
 
 Attributes:
     remote_id (str): Id of the remote the attachment comes from.
@@ -1966,11 +1853,8 @@ Attributes:
         (the remote's user) and the size, which is how much data is read; the file is stored
         under a new id.
 """,
-)
-
-document(
-    RegisterPluginOpts,
-    """RegisterPluginOpts registers a plugin as a shared-channels remote
+    "RegisterPluginOpts": """\
+RegisterPluginOpts registers a plugin as a shared-channels remote
 (model.RegisterPluginOpts).
 
 Attributes:
@@ -1981,11 +1865,8 @@ Attributes:
         own.
     auto_invited (bool): Whether the remote is invited to every shared channel.
 """,
-)
-
-document(
-    RemoteCluster,
-    """RemoteCluster is a remote that channels are shared with (model.RemoteCluster); a plugin
+    "RemoteCluster": """\
+RemoteCluster is a remote that channels are shared with (model.RemoteCluster); a plugin
 registered for shared channels is one.
 
 Attributes:
@@ -2006,11 +1887,8 @@ Attributes:
     plugin_id (str): Id of the plugin, for a plugin's remote.
     options (int): Bit flags: 1 auto-share DMs, 2 auto-invited.
 """,
-)
-
-document(
-    SAMLAssertionInfo,
-    """SAMLAssertionInfo is what the server read from a user's SAML login (gosaml2's AssertionInfo,
+    "SAMLAssertionInfo": """\
+SAMLAssertionInfo is what the server read from a user's SAML login (gosaml2's AssertionInfo,
 without the raw assertions).
 
 Attributes:
@@ -2024,11 +1902,8 @@ Attributes:
     session_not_on_or_after (int): When the session ends, in milliseconds; 0 if not given.
     response_signature_validated (bool): Whether the response's signature was validated.
 """,
-)
-
-document(
-    SAMLAttribute,
-    """SAMLAttribute is an attribute of a SAML assertion.
+    "SAMLAttribute": """\
+SAMLAttribute is an attribute of a SAML assertion.
 
 Attributes:
     friendly_name (str): The attribute's friendly name.
@@ -2036,31 +1911,22 @@ Attributes:
     name_format (str): The attribute's name format.
     values (list[SAMLAttributeValue]): Its values.
 """,
-)
-
-document(
-    SAMLAttributeValue,
-    """SAMLAttributeValue is one value of a SAML attribute.
+    "SAMLAttributeValue": """\
+SAMLAttributeValue is one value of a SAML attribute.
 
 Attributes:
     type (str): The value's xsi:type, if given.
     value (str): The value.
 """,
-)
-
-document(
-    SAMLProxyRestriction,
-    """SAMLProxyRestriction limits who may relay an assertion.
+    "SAMLProxyRestriction": """\
+SAMLProxyRestriction limits who may relay an assertion.
 
 Attributes:
     count (int): How many times it may be relayed.
     audience (list[str]): The audiences it may be relayed to.
 """,
-)
-
-document(
-    SAMLWarningInfo,
-    """SAMLWarningInfo lists the conditions of an assertion that deserve care.
+    "SAMLWarningInfo": """\
+SAMLWarningInfo lists the conditions of an assertion that deserve care.
 
 Attributes:
     one_time_use (bool): The assertion may be used once only.
@@ -2068,11 +1934,8 @@ Attributes:
     not_in_audience (bool): This service is not among the assertion's audiences.
     invalid_time (bool): The assertion is outside its validity period.
 """,
-)
-
-document(
-    ScheduledPost,
-    """ScheduledPost is a draft to be posted at a set time (model.ScheduledPost).
+    "ScheduledPost": """\
+ScheduledPost is a draft to be posted at a set time (model.ScheduledPost).
 
 Attributes:
     draft (Draft | None): The draft's fields.
@@ -2081,20 +1944,14 @@ Attributes:
     processed_at (int): When it was processed, in milliseconds; 0 before.
     error_code (str): Why processing failed, if it did.
 """,
-)
-
-document(
-    SearchMatches,
-    """SearchMatches lists the words that matched in one post.
+    "SearchMatches": """\
+SearchMatches lists the words that matched in one post.
 
 Attributes:
     words (list[str]): The matched words.
 """,
-)
-
-document(
-    SearchParameter,
-    """SearchParameter is a post search as a user types it (model.SearchParameter).
+    "SearchParameter": """\
+SearchParameter is a post search as a user types it (model.SearchParameter).
 
 Attributes:
     terms (str | None): The search text, with flags such as "from:alice", "in:town-square",
@@ -2105,11 +1962,8 @@ Attributes:
     per_page (int | None): Page size; at most 200, 60 when unset.
     include_deleted_channels (bool | None): Whether archived channels are searched too.
 """,
-)
-
-document(
-    SearchParams,
-    """SearchParams is one parsed post search (model.SearchParams).
+    "SearchParams": """\
+SearchParams is one parsed post search (model.SearchParams).
 
 Attributes:
     terms (str): Space-separated words, all of which a post must contain (see or_terms); "*"
@@ -2135,22 +1989,16 @@ Attributes:
     search_without_user_id (bool): Whether to search all channels, not only the searcher's.
     modifier (str): "", "files" or "messages".
 """,
-)
-
-document(
-    SendToastMessageOptions,
-    """SendToastMessageOptions places a toast message (model.SendToastMessageOptions).
+    "SendToastMessageOptions": """\
+SendToastMessageOptions places a toast message (model.SendToastMessageOptions).
 
 Attributes:
     position (str): "top-left", "top-center", "top-right", "bottom-left", "bottom-center" or
         "bottom-right"; empty for the default, bottom right. Upstream passes any other value on
         unchecked.
 """,
-)
-
-document(
-    Session,
-    """Session is a user's login session (model.Session).
+    "Session": """\
+Session is a user's login session (model.Session).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -2169,11 +2017,8 @@ Attributes:
     team_members (list[TeamMember]): The user's team memberships, when the server loaded them.
     local (bool): Whether the session is the server's local-mode session.
 """,
-)
-
-document(
-    SharedChannel,
-    """SharedChannel records that a channel is shared with remote clusters (model.SharedChannel).
+    "SharedChannel": """\
+SharedChannel records that a channel is shared with remote clusters (model.SharedChannel).
 
 Attributes:
     channel_id (str): Id of the shared channel.
@@ -2190,11 +2035,8 @@ Attributes:
     remote_id (str): Id of the remote the channel came from; empty for a home channel.
     type (str): Type of the channel ("O", "P", "D" or "G"), set by the server.
 """,
-)
-
-document(
-    SidebarCategoryWithChannels,
-    """SidebarCategoryWithChannels is one category of a user's channel sidebar in a team, with its
+    "SidebarCategoryWithChannels": """\
+SidebarCategoryWithChannels is one category of a user's channel sidebar in a team, with its
 channels (model.SidebarCategoryWithChannels).
 
 Attributes:
@@ -2211,11 +2053,8 @@ Attributes:
     collapsed (bool): Whether the category is collapsed.
     channel_ids (list[str]): Ids of the category's channels, in order.
 """,
-)
-
-document(
-    Status,
-    """Status is a user's presence (model.Status).
+    "Status": """\
+Status is a user's presence (model.Status).
 
 Attributes:
     user_id (str): Id of the user.
@@ -2226,11 +2065,8 @@ Attributes:
     dnd_end_time (int): End of a timed do-not-disturb, in seconds since the Unix epoch; 0 for
         none.
 """,
-)
-
-document(
-    SyncMsg,
-    """SyncMsg carries changes of a shared channel from a remote (model.SyncMsg).
+    "SyncMsg": """\
+SyncMsg carries changes of a shared channel from a remote (model.SyncMsg).
 
 Attributes:
     id (str): Id of the message.
@@ -2239,11 +2075,8 @@ Attributes:
     posts (list[Post]): New and changed posts.
     reactions (list[Reaction]): New and removed reactions; delete_at set means removed.
 """,
-)
-
-document(
-    SyncResponse,
-    """SyncResponse reports what a SyncMsg changed (model.SyncResponse).
+    "SyncResponse": """\
+SyncResponse reports what a SyncMsg changed (model.SyncResponse).
 
 Attributes:
     users_last_update_at (int): Latest update time of the users taken, in milliseconds.
@@ -2254,11 +2087,8 @@ Attributes:
     reactions_last_update_at (int): Latest update time of the reactions taken.
     reaction_errors (list[str]): Ids of the posts whose reactions failed.
 """,
-)
-
-document(
-    Team,
-    """Team is a Mattermost team (model.Team).
+    "Team": """\
+Team is a Mattermost team (model.Team).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -2288,11 +2118,8 @@ Attributes:
     policy_id (str | None): Id of the access-control policy of the team, if any.
     cloud_limits_archived (bool): Whether the team was archived by the cloud plan's limits.
 """,
-)
-
-document(
-    TeamMember,
-    """TeamMember is a user's membership of a team (model.TeamMember).
+    "TeamMember": """\
+TeamMember is a user's membership of a team (model.TeamMember).
 
 Attributes:
     team_id (str): Id of the team.
@@ -2307,11 +2134,8 @@ Attributes:
     explicit_roles (str): Space-separated roles granted outside the scheme.
     create_at (int): Time the membership was created, in milliseconds since the Unix epoch.
 """,
-)
-
-document(
-    TeamMemberWithError,
-    """TeamMemberWithError is the outcome of adding one user in a bulk add
+    "TeamMemberWithError": """\
+TeamMemberWithError is the outcome of adding one user in a bulk add
 (model.TeamMemberWithError): a member or an error.
 
 Attributes:
@@ -2319,22 +2143,16 @@ Attributes:
     member (TeamMember | None): The membership, when the user was added.
     error (AppError | None): Why the user was not added, when it failed.
 """,
-)
-
-document(
-    TeamStats,
-    """TeamStats counts a team's members (model.TeamStats).
+    "TeamStats": """\
+TeamStats counts a team's members (model.TeamStats).
 
 Attributes:
     team_id (str): Id of the team.
     total_member_count (int): Members of the team.
     active_member_count (int): Members of the team whose accounts are active.
 """,
-)
-
-document(
-    TeamUnread,
-    """TeamUnread counts a user's unread messages in one team (model.TeamUnread).
+    "TeamUnread": """\
+TeamUnread counts a user's unread messages in one team (model.TeamUnread).
 
 Attributes:
     team_id (str): Id of the team.
@@ -2346,41 +2164,29 @@ Attributes:
     thread_mention_count (int): Unread mentions in followed threads.
     thread_urgent_mention_count (int): Unread urgent mentions in followed threads.
 """,
-)
-
-document(
-    TeamsLimits,
-    """TeamsLimits limits teams (model.TeamsLimits).
+    "TeamsLimits": """\
+TeamsLimits limits teams (model.TeamsLimits).
 
 Attributes:
     active (int | None): Active teams allowed; unset for no limit.
 """,
-)
-
-document(
-    UploadDataHead,
-    """UploadDataHead is the first message of an UploadData call.
+    "UploadDataHead": """\
+UploadDataHead is the first message of an UploadData call.
 
 Attributes:
     upload_session (UploadSession | None): The upload session: its id, and its file_offset,
         which must be the stored session's (GetUploadSession has it after each call). The first
         call sends at least 5 MiB, or the whole file.
 """,
-)
-
-document(
-    UploadFileHead,
-    """UploadFileHead is the first message of an UploadFile call.
+    "UploadFileHead": """\
+UploadFileHead is the first message of an UploadFile call.
 
 Attributes:
     channel_id (str): Id of the channel.
     filename (str): Name of the file, at most 256 characters, with no path.
 """,
-)
-
-document(
-    UploadSession,
-    """UploadSession is a resumable upload (model.UploadSession).
+    "UploadSession": """\
+UploadSession is a resumable upload (model.UploadSession).
 
 Attributes:
     id (str): 26-character id; on create, an empty one is assigned by the server and a given one
@@ -2396,11 +2202,8 @@ Attributes:
     remote_id (str): Id of the remote cluster, for shared channels.
     req_file_id (str): Id the file gets, if the caller chose one.
 """,
-)
-
-document(
-    User,
-    """User is a Mattermost user account (model.User).
+    "User": """\
+User is a Mattermost user account (model.User).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -2443,11 +2246,8 @@ Attributes:
     disable_welcome_email (bool): Whether to skip the welcome email on create.
     last_login (int): Time of the last login, in milliseconds since the Unix epoch.
 """,
-)
-
-document(
-    UserAccessToken,
-    """UserAccessToken is a personal access token (model.UserAccessToken).
+    "UserAccessToken": """\
+UserAccessToken is a personal access token (model.UserAccessToken).
 
 Attributes:
     id (str): 26-character id; empty on create, assigned by the server.
@@ -2457,22 +2257,16 @@ Attributes:
     is_active (bool): Whether the token may be used.
     expires_at (int): Expiry time in milliseconds since the Unix epoch; 0 for never.
 """,
-)
-
-document(
-    UserAuth,
-    """UserAuth binds a user to an authentication service (model.UserAuth).
+    "UserAuth": """\
+UserAuth binds a user to an authentication service (model.UserAuth).
 
 Attributes:
     auth_data (str | None): Id of the user in the service; unset for email and password.
     auth_service (str): Name of the service, such as "gitlab", "ldap" or "saml"; empty for email
         and password.
 """,
-)
-
-document(
-    UserGetOptions,
-    """UserGetOptions filters and pages a user listing (model.UserGetOptions).
+    "UserGetOptions": """\
+UserGetOptions filters and pages a user listing (model.UserGetOptions).
 
 Attributes:
     in_team_id (str): Only users in this team. GetUsers does not read it (upstream's plugin path
@@ -2502,11 +2296,8 @@ Attributes:
     updated_after (int): Only users updated after this time, in milliseconds since the Unix
         epoch. GetUsers does not read it.
 """,
-)
-
-document(
-    UserSearch,
-    """UserSearch filters a user search (model.UserSearch).
+    "UserSearch": """\
+UserSearch filters a user search (model.UserSearch).
 
 Attributes:
     term (str): Words, split on spaces, each of which (without a leading "@") must be a
@@ -2530,22 +2321,16 @@ Attributes:
     team_roles (list[str]): Not read by SearchUsers.
     not_in_group_id (str): Only users who are not members of this group.
 """,
-)
-
-document(
-    ViewUsersRestrictions,
-    """ViewUsersRestrictions limits a user listing to the users who share a team or a channel with
+    "ViewUsersRestrictions": """\
+ViewUsersRestrictions limits a user listing to the users who share a team or a channel with
 the caller (model.ViewUsersRestrictions).
 
 Attributes:
     teams (list[str]): Team ids whose members may be listed.
     channels (list[str]): Channel ids whose members may be listed.
 """,
-)
-
-document(
-    VisualCondition,
-    """VisualCondition is one condition of a VisualExpression (model.Condition).
+    "VisualCondition": """\
+VisualCondition is one condition of a VisualExpression (model.Condition).
 
 Attributes:
     attribute (str): The attribute, such as user.attributes.team.
@@ -2554,31 +2339,22 @@ Attributes:
     value_type (int): 0 for a literal value, 1 for another attribute.
     attribute_type (str): Type of the attribute.
 """,
-)
-
-document(
-    VisualExpression,
-    """VisualExpression is a CEL expression as a table of conditions (model.VisualExpression).
+    "VisualExpression": """\
+VisualExpression is a CEL expression as a table of conditions (model.VisualExpression).
 
 Attributes:
     conditions (list[VisualCondition]): The conditions, all of which must hold.
 """,
-)
-
-document(
-    WebSocketRequest,
-    """WebSocketRequest is a request a client sent over its websocket (model.WebSocketRequest).
+    "WebSocketRequest": """\
+WebSocketRequest is a request a client sent over its websocket (model.WebSocketRequest).
 
 Attributes:
     seq (int): The client's sequence number.
     action (str): The action, such as "user_typing" or "custom_<plugin id>_<action>".
     data (dict[str, Any]): The request's data.
 """,
-)
-
-document(
-    WebsocketBroadcast,
-    """WebsocketBroadcast chooses who receives a websocket event (model.WebsocketBroadcast); empty
+    "WebsocketBroadcast": """\
+WebsocketBroadcast chooses who receives a websocket event (model.WebsocketBroadcast); empty
 fields broadcast to everyone.
 
 Attributes:
@@ -2594,4 +2370,177 @@ Attributes:
     broadcast_hooks (list[str]): Names of the server-side hooks that filter the event.
     broadcast_hook_args (dict[str, Any]): Arguments of each broadcast hook, in order.
 """,
-)
+}
+
+#: The modules whose models have been documented.
+_documented: set[str] = set()
+
+
+def _document(*modules: ModuleType) -> None:
+    """Document the models of modules, and of the modules they import.
+
+    Each model gets its docstring, so that ``help()`` lists its fields, and a
+    one-line ``repr`` and ``str``. Safe from many threads at once: whoever
+    documents a model first gives it the same docstring and repr.
+    """
+    for module in modules:
+        for name in _CLOSURES[module.__name__.rpartition(".")[2]]:
+            if name in _documented:
+                continue
+            imported = importlib.import_module(f".grpc.{name}", __package__)
+            for model in _MODELS[name]:
+                document(getattr(imported, model), _DOCS[model])
+            _documented.add(name)
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and nothing else
+
+    def __getattr__(name: str) -> object:
+        """Import a model with its module on first access (PEP 562)."""
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = importlib.import_module(f".grpc.{home}", __package__)
+        _document(module)
+        value = getattr(module, name)
+        # Concurrent first accesses store the same class: imports are locked.
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, with the models not imported yet."""
+    return sorted(set(globals()) | set(__all__))
+
+
+@dataclasses.dataclass
+class PropertyValue:
+    """PropertyValue is the value of a field for one target (model.PropertyValue).
+
+    Attributes:
+        id (str): 26-character id; empty on create, assigned by the server.
+        target_id (str): Id of the post, user or channel, or "system".
+        target_type (str): "post", "user", "channel" or "system".
+        group_id (str): Id of the property group.
+        field_id (str): Id of the field.
+        value (Any): The value, as JSON text (upstream's json.RawMessage); empty for none. The
+            Python SDK reads and writes it as any JSON value.
+        create_at (int): Creation time, in milliseconds since the Unix epoch.
+        update_at (int): Time of the last update, in milliseconds.
+        delete_at (int): Deletion time in milliseconds; 0 while live.
+        created_by (str): Id of the user who created the value.
+        updated_by (str): Id of the user who last updated the value.
+    """
+
+    id: str = ""
+    target_id: str = ""
+    target_type: str = ""
+    group_id: str = ""
+    field_id: str = ""
+    value: Any = None
+    create_at: int = 0
+    update_at: int = 0
+    delete_at: int = 0
+    created_by: str = ""
+    updated_by: str = ""
+
+    __repr__ = _jsonmodels.one_line
+
+    def _to_message(self) -> _PropertyValueMessage:
+        """The message of this PropertyValue, as the wire carries it."""
+        from .grpc.properties_pb2 import PropertyValue as _PropertyValueMessage
+
+        return _PropertyValueMessage(
+            id=self.id,
+            target_id=self.target_id,
+            target_type=self.target_type,
+            group_id=self.group_id,
+            field_id=self.field_id,
+            value=_jsonmodels.dump("PropertyValue", "value", self.value),
+            create_at=self.create_at,
+            update_at=self.update_at,
+            delete_at=self.delete_at,
+            created_by=self.created_by,
+            updated_by=self.updated_by,
+        )
+
+    @classmethod
+    def _from_message(cls, message: _PropertyValueMessage) -> PropertyValue:
+        """The PropertyValue that a message carries."""
+        return cls(
+            id=message.id,
+            target_id=message.target_id,
+            target_type=message.target_type,
+            group_id=message.group_id,
+            field_id=message.field_id,
+            value=_jsonmodels.load(message.value),
+            create_at=message.create_at,
+            update_at=message.update_at,
+            delete_at=message.delete_at,
+            created_by=message.created_by,
+            updated_by=message.updated_by,
+        )
+
+
+@dataclasses.dataclass
+class PropertyValueSearchOpts:
+    """PropertyValueSearchOpts filters and pages a value search (model.PropertyValueSearchOpts).
+
+    Attributes:
+        group_id (str): Not used: the request's group_id replaces it, as upstream's service sets it
+            to the group argument.
+        target_type (str): Only values of this target type.
+        target_ids (list[str]): Only values of these targets.
+        field_id (str): Only values of this field.
+        since_update_at (int): Only values updated after this time, in milliseconds; the listing
+            then runs by update_at.
+        include_deleted (bool): Whether deleted values are listed too.
+        cursor (PropertyValueSearchCursor | None): Where the previous page ended; unset for the
+            first page.
+        per_page (int): Page size, at least 1.
+        value (Any): Only values equal to this JSON text; empty for any. The Python SDK takes any
+            JSON value.
+    """
+
+    group_id: str = ""
+    target_type: str = ""
+    target_ids: list[str] = dataclasses.field(default_factory=list)
+    field_id: str = ""
+    since_update_at: int = 0
+    include_deleted: bool = False
+    cursor: PropertyValueSearchCursor | None = None
+    per_page: int = 0
+    value: Any = None
+
+    __repr__ = _jsonmodels.one_line
+
+    def _to_message(self) -> _PropertyValueSearchOptsMessage:
+        """The message of this PropertyValueSearchOpts, as the wire carries it."""
+        from .grpc.properties_pb2 import PropertyValueSearchOpts as _PropertyValueSearchOptsMessage
+
+        return _PropertyValueSearchOptsMessage(
+            group_id=self.group_id,
+            target_type=self.target_type,
+            target_ids=self.target_ids,
+            field_id=self.field_id,
+            since_update_at=self.since_update_at,
+            include_deleted=self.include_deleted,
+            cursor=self.cursor,
+            per_page=self.per_page,
+            value=_jsonmodels.dump("PropertyValueSearchOpts", "value", self.value),
+        )
+
+    @classmethod
+    def _from_message(cls, message: _PropertyValueSearchOptsMessage) -> PropertyValueSearchOpts:
+        """The PropertyValueSearchOpts that a message carries."""
+        return cls(
+            group_id=message.group_id,
+            target_type=message.target_type,
+            target_ids=list(message.target_ids),
+            field_id=message.field_id,
+            since_update_at=message.since_update_at,
+            include_deleted=message.include_deleted,
+            cursor=message.cursor if message.HasField("cursor") else None,
+            per_page=message.per_page,
+            value=_jsonmodels.load(message.value),
+        )

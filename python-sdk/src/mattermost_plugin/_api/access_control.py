@@ -13,6 +13,9 @@ from ..grpc import access_control_pb2
 
 __all__ = ["AsyncAccessControlAPI", "SyncAccessControlAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(access_control_pb2)
+
 _ACCESSCONTROLPOLICY = _args.check_message(_models.AccessControlPolicy)
 
 

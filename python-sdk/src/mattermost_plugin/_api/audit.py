@@ -13,6 +13,9 @@ from ..grpc import audit_pb2
 
 __all__ = ["AsyncAuditAPI", "SyncAuditAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(audit_pb2)
+
 _AUDITRECORD = _args.check_message(_models.AuditRecord)
 
 

@@ -13,6 +13,9 @@ from ..grpc import bots_pb2
 
 __all__ = ["AsyncBotsAPI", "SyncBotsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(bots_pb2)
+
 _BOT = _args.check_message(_models.Bot)
 _BOTGETOPTIONS = _args.check_message(_models.BotGetOptions)
 _BOTPATCH = _args.check_message(_models.BotPatch)

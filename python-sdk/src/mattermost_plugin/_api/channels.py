@@ -15,6 +15,9 @@ from ..grpc import channels_pb2
 
 __all__ = ["AsyncChannelsAPI", "SyncChannelsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(channels_pb2)
+
 _CHANNEL = _args.check_message(_models.Channel)
 _OPTIONAL_MAP_STR_STR = _args.optional(_args.check_map(_args.check_str, _args.check_str))
 _REPEATED_CHANNELMEMBERIDENTIFIER = _args.check_repeated(

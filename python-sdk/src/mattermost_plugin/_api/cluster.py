@@ -13,6 +13,9 @@ from ..grpc import cluster_pb2
 
 __all__ = ["AsyncClusterAPI", "SyncClusterAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(cluster_pb2)
+
 _PLUGINCLUSTEREVENT = _args.check_message(_models.PluginClusterEvent)
 _PLUGINCLUSTEREVENTSENDOPTIONS = _args.check_message(_models.PluginClusterEventSendOptions)
 

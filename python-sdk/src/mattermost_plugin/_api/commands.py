@@ -13,6 +13,9 @@ from ..grpc import commands_pb2
 
 __all__ = ["AsyncCommandsAPI", "SyncCommandsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(commands_pb2)
+
 _COMMAND = _args.check_message(_models.Command)
 _COMMANDARGS = _args.check_message(_models.CommandArgs)
 

@@ -13,6 +13,9 @@ from ..grpc import config_pb2
 
 __all__ = ["AsyncConfigAPI", "SyncConfigAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(config_pb2)
+
 _CONFIG = _args.check_message(_models.Config)
 
 

@@ -13,6 +13,9 @@ from ..grpc import emoji_pb2
 
 __all__ = ["AsyncEmojiAPI", "SyncEmojiAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(emoji_pb2)
+
 
 class SyncEmojiAPI(SyncCore):
     """The blocking methods of the emoji domain."""

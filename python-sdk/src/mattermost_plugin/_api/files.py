@@ -16,6 +16,9 @@ from ..grpc import files_pb2
 
 __all__ = ["AsyncFilesAPI", "SyncFilesAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(files_pb2)
+
 _GETFILEINFOSOPTIONS = _args.check_message(_models.GetFileInfosOptions)
 _REPEATED_STR = _args.check_repeated(_args.check_str)
 _UPLOADSESSION = _args.check_message(_models.UploadSession)

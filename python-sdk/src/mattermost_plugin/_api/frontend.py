@@ -16,6 +16,9 @@ from ..grpc import frontend_pb2
 
 __all__ = ["AsyncFrontendAPI", "SyncFrontendAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(frontend_pb2)
+
 _OPENDIALOGREQUEST = _args.check_message(_models.OpenDialogRequest)
 _OPTIONAL_STRUCT = _args.optional(_args.check_struct)
 _SENDTOASTMESSAGEOPTIONS = _args.check_message(_models.SendToastMessageOptions)

@@ -15,6 +15,9 @@ from ..grpc import groups_pb2
 
 __all__ = ["AsyncGroupsAPI", "SyncGroupsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(groups_pb2)
+
 _CREATEDEFAULTMEMBERSHIPPARAMS = _args.check_message(_models.CreateDefaultMembershipParams)
 _GROUP = _args.check_message(_models.Group)
 _GROUPSEARCHOPTS = _args.check_message(_models.GroupSearchOpts)

@@ -13,6 +13,9 @@ from ..grpc import kv_pb2
 
 __all__ = ["AsyncKVAPI", "SyncKVAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(kv_pb2)
+
 _OPTIONAL_BYTES = _args.optional(_args.check_bytes)
 _PLUGINKVSETOPTIONS = _args.check_message(_models.PluginKVSetOptions)
 

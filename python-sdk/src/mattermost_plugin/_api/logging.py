@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .. import models as _models
 from .._internal import args as _args
 from .._internal.core import AsyncCore, SyncCore
 from ..config import DEFAULT, Timeout
 from ..grpc import logging_pb2
 
 __all__ = ["AsyncLoggingAPI", "SyncLoggingAPI"]
+
+# The messages of these modules print on one line and document their fields.
+_models._document(logging_pb2)
 
 _OPTIONAL_MAP_STR_STR = _args.optional(_args.check_map(_args.check_str, _args.check_str))
 

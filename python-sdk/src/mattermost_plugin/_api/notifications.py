@@ -13,6 +13,9 @@ from ..grpc import notifications_pb2
 
 __all__ = ["AsyncNotificationsAPI", "SyncNotificationsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(notifications_pb2)
+
 _PUSHNOTIFICATION = _args.check_message(_models.PushNotification)
 
 

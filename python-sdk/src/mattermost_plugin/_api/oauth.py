@@ -13,6 +13,9 @@ from ..grpc import oauth_pb2
 
 __all__ = ["AsyncOauthAPI", "SyncOauthAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(oauth_pb2)
+
 _OAUTHAPP = _args.check_message(_models.OAuthApp)
 
 

@@ -15,6 +15,9 @@ from ..grpc import permissions_pb2
 
 __all__ = ["AsyncPermissionsAPI", "SyncPermissionsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(permissions_pb2)
+
 _PERMISSION = _args.check_message(_models.Permission)
 _REPEATED_STR = _args.check_repeated(_args.check_str)
 

@@ -20,6 +20,9 @@ __all__ = ["AsyncPluginsAPI", "SyncPluginsAPI"]
 
 _T = TypeVar("_T")
 
+# The messages of these modules print on one line and document their fields.
+_models._document(plugins_pb2)
+
 _HTTPREQUESTHEAD = _args.check_message(_models.HTTPRequestHead)
 _OPTIONAL_STRUCT = _args.optional(_args.check_struct)
 

@@ -15,6 +15,9 @@ from ..grpc import posts_pb2
 
 __all__ = ["AsyncPostsAPI", "SyncPostsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(posts_pb2)
+
 _POST = _args.check_message(_models.Post)
 _REPEATED_SEARCHPARAMS = _args.check_repeated(_args.check_message(_models.SearchParams))
 _REPEATED_STR = _args.check_repeated(_args.check_str)

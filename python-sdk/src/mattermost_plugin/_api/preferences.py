@@ -15,6 +15,9 @@ from ..grpc import preferences_pb2
 
 __all__ = ["AsyncPreferencesAPI", "SyncPreferencesAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(preferences_pb2)
+
 _REPEATED_PREFERENCE = _args.check_repeated(_args.check_message(_models.Preference))
 
 

@@ -15,6 +15,9 @@ from ..grpc import properties_pb2
 
 __all__ = ["AsyncPropertiesAPI", "SyncPropertiesAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(properties_pb2)
+
 _JSON_MODEL_PROPERTYVALUE = _args.check_json_model(_models.PropertyValue)
 _JSON_MODEL_PROPERTYVALUESEARCHOPTS = _args.check_json_model(_models.PropertyValueSearchOpts)
 _PROPERTYFIELD = _args.check_message(_models.PropertyField)

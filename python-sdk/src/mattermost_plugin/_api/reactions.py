@@ -13,6 +13,9 @@ from ..grpc import reactions_pb2
 
 __all__ = ["AsyncReactionsAPI", "SyncReactionsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(reactions_pb2)
+
 _REACTION = _args.check_message(_models.Reaction)
 
 

@@ -13,6 +13,9 @@ from ..grpc import sessions_pb2
 
 __all__ = ["AsyncSessionsAPI", "SyncSessionsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(sessions_pb2)
+
 _SESSION = _args.check_message(_models.Session)
 _USERACCESSTOKEN = _args.check_message(_models.UserAccessToken)
 

@@ -14,6 +14,9 @@ from ..grpc import shared_channels_pb2
 
 __all__ = ["AsyncSharedChannelsAPI", "SyncSharedChannelsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(shared_channels_pb2)
+
 _FILEINFO = _args.check_message(_models.FileInfo)
 _GETPOSTSSINCEFORSYNCCURSOR = _args.check_message(_models.GetPostsSinceForSyncCursor)
 _REGISTERPLUGINOPTS = _args.check_message(_models.RegisterPluginOpts)

@@ -15,6 +15,9 @@ from ..grpc import sidebar_pb2
 
 __all__ = ["AsyncSidebarAPI", "SyncSidebarAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(sidebar_pb2)
+
 _REPEATED_SIDEBARCATEGORYWITHCHANNELS = _args.check_repeated(
     _args.check_message(_models.SidebarCategoryWithChannels)
 )

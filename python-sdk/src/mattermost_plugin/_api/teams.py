@@ -15,6 +15,9 @@ from ..grpc import teams_pb2
 
 __all__ = ["AsyncTeamsAPI", "SyncTeamsAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(teams_pb2)
+
 _REPEATED_STR = _args.check_repeated(_args.check_str)
 _TEAM = _args.check_message(_models.Team)
 

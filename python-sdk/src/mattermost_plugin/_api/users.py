@@ -15,6 +15,9 @@ from ..grpc import users_pb2
 
 __all__ = ["AsyncUsersAPI", "SyncUsersAPI"]
 
+# The messages of these modules print on one line and document their fields.
+_models._document(users_pb2)
+
 _CUSTOMSTATUS = _args.check_message(_models.CustomStatus)
 _REPEATED_STR = _args.check_repeated(_args.check_str)
 _USER = _args.check_message(_models.User)
