@@ -625,6 +625,7 @@ _CLOSURES: dict[str, tuple[str, ...]] = {
         "users_pb2",
     ),
     "sidebar_pb2": ("sidebar_pb2",),
+    "streams_pb2": ("plugin_pb2",),
     "teams_pb2": (
         "plugin_pb2",
         "teams_pb2",

@@ -108,6 +108,13 @@ class ImplementedResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     HOOKS_FIELD_NUMBER: _builtins.int
+    HOOK_STREAM_ID_FIELD_NUMBER: _builtins.int
+    hook_stream_id: _builtins.str
+    """Set when the plugin process opens a HookStream (see streams.proto) to
+    the Plugin API server: the id that the stream's hello carries. A host
+    that serves the stream then sends this process's hooks on it while it
+    is open, and on PluginHooks otherwise; empty means PluginHooks only.
+    """
     @_builtins.property
     def hooks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Names of the implemented hooks, as in the Go Hooks interface."""
@@ -116,10 +123,11 @@ class ImplementedResponse(_message.Message):
         self,
         *,
         hooks: _abc.Iterable[_builtins.str] | None = ...,
+        hook_stream_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["hooks", b"hooks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hook_stream_id", b"hook_stream_id", "hooks", b"hooks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -158,7 +158,12 @@ func (*ImplementedRequest) Descriptor() ([]byte, []int) {
 type ImplementedResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Names of the implemented hooks, as in the Go Hooks interface.
-	Hooks         []string `protobuf:"bytes,1,rep,name=hooks,proto3" json:"hooks,omitempty"`
+	Hooks []string `protobuf:"bytes,1,rep,name=hooks,proto3" json:"hooks,omitempty"`
+	// Set when the plugin process opens a HookStream (see streams.proto) to
+	// the Plugin API server: the id that the stream's hello carries. A host
+	// that serves the stream then sends this process's hooks on it while it
+	// is open, and on PluginHooks otherwise; empty means PluginHooks only.
+	HookStreamId  string `protobuf:"bytes,2,opt,name=hook_stream_id,json=hookStreamId,proto3" json:"hook_stream_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +203,13 @@ func (x *ImplementedResponse) GetHooks() []string {
 		return x.Hooks
 	}
 	return nil
+}
+
+func (x *ImplementedResponse) GetHookStreamId() string {
+	if x != nil {
+		return x.HookStreamId
+	}
+	return ""
 }
 
 // OnActivateRequest has no fields.
@@ -5780,9 +5792,10 @@ const file_mattermost_plugin_hooks_proto_rawDesc = "" +
 	"\x0faccept_language\x18\x04 \x01(\tR\x0eacceptLanguage\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\x05 \x01(\tR\tuserAgent\"\x14\n" +
-	"\x12ImplementedRequest\"+\n" +
+	"\x12ImplementedRequest\"Q\n" +
 	"\x13ImplementedResponse\x12\x14\n" +
-	"\x05hooks\x18\x01 \x03(\tR\x05hooks\"\x13\n" +
+	"\x05hooks\x18\x01 \x03(\tR\x05hooks\x12$\n" +
+	"\x0ehook_stream_id\x18\x02 \x01(\tR\fhookStreamId\"\x13\n" +
 	"\x11OnActivateRequest\"\x14\n" +
 	"\x12OnActivateResponse\"\x15\n" +
 	"\x13OnDeactivateRequest\"\x16\n" +
