@@ -49,7 +49,7 @@ func CompareWheel(ws *Workspace, pkg, name, nativeWheel string) ([]Problem, erro
 			add("the native wheel has %s; //%s:%s does not", f, pkg, name)
 		}
 	}
-	for _, key := range []string{"Name", "Version", "Summary", "Requires-Python", "Requires-Dist", "Provides-Extra", "Classifier", "Project-URL", entryPointsKey} {
+	for _, key := range []string{"Name", "Version", "Summary", "License", "Requires-Python", "Requires-Dist", "Provides-Extra", "Classifier", "Project-URL", entryPointsKey} {
 		want := normalizeMetadata(key, metadata[key])
 		got := normalizeMetadata(key, spec.metadata[key])
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -68,6 +68,7 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 		"Name":            {wheel.AttrString("distribution")},
 		"Version":         {wheel.AttrString("version")},
 		"Summary":         {wheel.AttrString("summary")},
+		"License":         {wheel.AttrString("license")},
 		"Requires-Python": {wheel.AttrString("python_requires")},
 		"Requires-Dist":   stringsOf(f, wheel.Attr("requires")),
 		"Classifier":      stringsOf(f, wheel.Attr("classifiers")),
@@ -84,6 +85,23 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 	for _, group := range sortedKeys(points) {
 		for _, point := range points[group] {
 			spec.metadata[entryPointsKey] = append(spec.metadata[entryPointsKey], group+": "+point)
+		}
+	}
+	// The .dist-info files that py_wheel writes: tools/wheelmaker.py
+	// adds WHEEL, METADATA and RECORD always, entry_points.txt for entry
+	// points and each extra_distinfo_files value under its name
+	// (wheelmaker.py:247,347,359,671,678-679@2.3.2).
+	for _, name := range []string{"WHEEL", "METADATA", "RECORD"} {
+		spec.files[distInfo+name] = true
+	}
+	if len(points) > 0 {
+		spec.files[distInfo+"entry_points.txt"] = true
+	}
+	if d, ok := wheel.Attr("extra_distinfo_files").(*build.DictExpr); ok {
+		for _, kv := range d.List {
+			for _, name := range stringsOf(f, kv.Value) {
+				spec.files[distInfo+name] = true
+			}
 		}
 	}
 	strip := stringsOf(f, wheel.Attr("strip_path_prefixes"))
@@ -112,6 +130,15 @@ func bazelWheel(ws *Workspace, pkg, name string) (*wheelSpec, error) {
 	}
 	return spec, nil
 }
+
+// distInfo stands for a wheel's "<name>-<version>.dist-info/" directory in
+// the file lists, so that the two wheels' lists compare.
+const distInfo = "{dist-info}/"
+
+// ignoredDistInfo are .dist-info files of setuptools that py_wheel has no
+// counterpart for and that no installer reads: top_level.txt, the legacy
+// list of top-level packages.
+func ignoredDistInfo(name string) bool { return name == "top_level.txt" }
 
 // entryPointsKey holds a wheel's entry points among its metadata, as
 // "group: name = object" lines; entry_points.txt, not METADATA, has them.
@@ -245,8 +272,11 @@ func readWheel(name string) (map[string]bool, map[string][]string, error) {
 	var metadata map[string][]string
 	var entryPoints []string
 	for _, f := range z.File {
-		dir := strings.SplitN(f.Name, "/", 2)[0]
+		dir, rest, _ := strings.Cut(f.Name, "/")
 		if strings.HasSuffix(dir, ".dist-info") {
+			if !f.FileInfo().IsDir() && !ignoredDistInfo(rest) {
+				files[distInfo+rest] = true
+			}
 			if path.Base(f.Name) == "entry_points.txt" {
 				rc, err := f.Open()
 				if err != nil {
@@ -280,6 +310,11 @@ func readWheel(name string) (map[string]bool, map[string][]string, error) {
 		return nil, nil, fmt.Errorf("bazelcheck: %s has no METADATA", name)
 	}
 	metadata[entryPointsKey] = entryPoints
+	// setuptools writes the SPDX expression of PEP 639 as
+	// License-Expression; py_wheel's license attribute becomes License.
+	if expr, ok := metadata["License-Expression"]; ok {
+		metadata["License"] = expr
+	}
 	return files, metadata, nil
 }
 

@@ -45,7 +45,9 @@ py_wheel(
         "console_scripts": ["my-tool = pkg.cli:main"],
         "pytest11": ["pkg.fixtures = pkg.fixtures"],
     },
+    extra_distinfo_files = {"LICENSE": "licenses/LICENSE"},
     extra_requires = {"dev": ["pytest"]},
+    license = "Apache-2.0",
     strip_path_prefixes = ["python-sdk/src"],
     summary = "A package.",
     version = "0.1.0",
@@ -58,6 +60,8 @@ var nativeMetadata = []string{
 	"Name: my-dist",
 	"Version: 0.1.0",
 	"Summary: A package.",
+	"License-Expression: Apache-2.0",
+	"License-File: LICENSE",
 	"Requires-Python: >=3.9",
 	"Requires-Dist: grpcio>=1.80.1",
 	"Requires-Dist: protobuf<8,>=6.31.1",
@@ -83,6 +87,7 @@ func writeWheelWith(t *testing.T, files []string, metadata []string, entryPoints
 	}
 	z := zip.NewWriter(out)
 	for _, f := range append(files, "my_dist-0.1.0.dist-info/METADATA", "my_dist-0.1.0.dist-info/RECORD",
+		"my_dist-0.1.0.dist-info/WHEEL", "my_dist-0.1.0.dist-info/top_level.txt",
 		"my_dist-0.1.0.dist-info/entry_points.txt") {
 		w, err := z.Create(f)
 		if err != nil {
@@ -103,7 +108,7 @@ func writeWheelWith(t *testing.T, files []string, metadata []string, entryPoints
 }
 
 func TestCompareWheel(t *testing.T) {
-	native := []string{"pkg/__init__.py", "pkg/extra.py", "pkg/m.pyi", "pkg/py.typed"}
+	native := []string{"pkg/__init__.py", "pkg/extra.py", "pkg/m.pyi", "pkg/py.typed", "my_dist-0.1.0.dist-info/licenses/LICENSE"}
 	tests := []struct {
 		name     string
 		build    string
@@ -122,6 +127,13 @@ func TestCompareWheel(t *testing.T) {
 		{"other extra requirement", strings.Replace(wheelBuild, `{"dev": ["pytest"]}`, `{"dev": ["pytest>=8"]}`, 1), native, nativeMetadata, "Requires-Dist"},
 		{"extra only in the native wheel", strings.Replace(wheelBuild, `extra_requires = {"dev": ["pytest"]},`, "", 1), native, nativeMetadata, "Provides-Extra"},
 		{"entry point only in the native wheel", strings.Replace(wheelBuild, `"pytest11": ["pkg.fixtures = pkg.fixtures"],`, "", 1), native, nativeMetadata, "Entry-Points"},
+		{"the license file left out", strings.Replace(wheelBuild, `extra_distinfo_files = {"LICENSE": "licenses/LICENSE"},`, "", 1), native, nativeMetadata,
+			"the native wheel has {dist-info}/licenses/LICENSE"},
+		{"the license file elsewhere", strings.Replace(wheelBuild, `"licenses/LICENSE"`, `"LICENSE"`, 1), native, nativeMetadata,
+			"puts {dist-info}/LICENSE into the wheel"},
+		{"other license", strings.Replace(wheelBuild, `license = "Apache-2.0",`, `license = "MIT",`, 1), native, nativeMetadata, "License"},
+		{"no entry points at all", strings.Replace(strings.Replace(wheelBuild, `"pytest11": ["pkg.fixtures = pkg.fixtures"],`, "", 1), `"console_scripts": ["my-tool = pkg.cli:main"],`, "", 1), native, nativeMetadata,
+			"the native wheel has {dist-info}/entry_points.txt"},
 		{"other console script", strings.Replace(wheelBuild, "pkg.cli:main", "pkg.cli:run", 1), native, nativeMetadata, "Entry-Points"},
 	}
 	for _, tt := range tests {
@@ -130,6 +142,7 @@ func TestCompareWheel(t *testing.T) {
 			files["python-sdk/BUILD.bazel"] = tt.build
 			files["python-sdk/src/pkg/extra.py"] = ""
 			files["python-sdk/src/pkg/m.pyi"] = ""
+			files["python-sdk/LICENSE"] = ""
 			ws, err := Load(writeTree(t, files))
 			if err != nil {
 				t.Fatal(err)
