@@ -207,6 +207,36 @@ def test_a_subclass_may_call_super_of_a_method_not_loaded_yet(server: ReferenceS
     assert report["output"] == ["b'counted:v'"]
 
 
+def test_a_subclass_may_call_super_of_any_method(server: ReferenceServer) -> None:
+    # super() looks in class dictionaries only: a user's subclass gets
+    # every method in place when it is defined, overridden or not.
+    code = """
+        import sys
+        from mattermost_plugin import AsyncClient, Client
+        class Named(Client):
+            def label(self, key):
+                return super().kv_get(key)
+        class AsyncNamed(AsyncClient):
+            async def label(self, key):
+                return await super().kv_get(key)
+        with Named(*sys.argv[1:2], token=sys.argv[2]) as api:
+            api.kv_set("k", b"v")
+            print(api.label("k"), callable(super(Named, api).get_user))
+    """
+    report = run_child(code, server.target, server.token)
+    assert report["output"] == ["b'v' True"]
+
+
+def test_the_sdks_own_clients_stay_lazy() -> None:
+    code = """
+        from mattermost_plugin import AsyncClient, Client
+        from mattermost_plugin._api import SyncPluginAPI
+        print(sum(1 for name in SyncPluginAPI._lazy_methods if name in vars(SyncPluginAPI)))
+    """
+    report = run_child(code)
+    assert report["output"] == ["0"]
+
+
 def test_models_load_by_module_and_pickle() -> None:
     code = """
         import pickle

@@ -24,7 +24,10 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LazyInstance", "LazyMethods", "load"]
+__all__ = ["LazyInstance", "LazyMethods", "load", "load_all"]
+
+#: The package whose client classes stay lazy when they derive from a base.
+_PACKAGE = __name__.split(".", 1)[0] + "."
 
 
 def _home(cls: type) -> type | None:
@@ -60,6 +63,15 @@ def load(cls: type, name: str) -> Any:  # noqa: ANN401 - a method of any signatu
     return vars(home)[name]
 
 
+def load_all(home: type) -> None:
+    """Install every method of the class holding the method table, domain by domain."""
+    methods: Mapping[str, str] = vars(home)["_lazy_methods"]
+    first_of_domain = {domain: name for name, domain in sorted(methods.items(), reverse=True)}
+    for name in first_of_domain.values():
+        if name not in vars(home):
+            load(home, name)
+
+
 class LazyMethods(type):
     """The metaclass of a client base whose methods load on first access.
 
@@ -70,14 +82,14 @@ class LazyMethods(type):
 
     def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
         super().__init__(name, bases, namespace)
-        # A subclass that overrides a method may call super().method(): the
-        # overridden method must be in place before super() looks for it.
+        # super().method() looks in the classes' dictionaries only, never
+        # through __getattr__: a class derived from a client outside this
+        # package (a user's subclass of Client) gets every method in place
+        # when it is defined, whatever it overrides, so that super() finds
+        # any of them. The SDK's own clients stay lazy.
         home = _home(cls)
-        if home is not None and home is not cls:
-            methods = vars(home)["_lazy_methods"]
-            for attribute in namespace:
-                if attribute in methods and attribute not in vars(home):
-                    load(cls, attribute)
+        if home is not None and home is not cls and not cls.__module__.startswith(_PACKAGE):
+            load_all(home)
 
     def __getattr__(cls, name: str) -> Any:  # noqa: ANN401 - a method of any signature
         """A method not loaded yet, looked up on the class."""
