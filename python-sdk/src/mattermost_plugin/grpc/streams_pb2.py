@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import plugin_pb2 as mattermost_dot_plugin_dot_plugin__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmattermost/plugin/streams.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/plugin.proto\"\x8d\x02\n\x11HookStreamRequest\x12\x39\n\x05hello\x18\x01 \x01(\x0b\x32*.mattermost.plugin.HookStreamRequest.Hello\x12<\n\x07\x61nswers\x18\x02 \x03(\x0b\x32+.mattermost.plugin.HookStreamRequest.Answer\x1a\x1a\n\x05Hello\x12\x11\n\tstream_id\x18\x01 \x01(\t\x1a\x63\n\x06\x41nswer\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12.\n\x06status\x18\x03 \x01(\x0b\x32\x1e.mattermost.plugin.ErrorStatus\x12\x0c\n\x04more\x18\x04 \x01(\x08\"\xad\x01\n\x12HookStreamResponse\x12\x39\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32*.mattermost.plugin.HookStreamResponse.Call\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\x1aK\n\x04\x43\x61ll\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x16\n\x0etimeout_micros\x18\x03 \x01(\x03\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\x32n\n\rPluginStreams\x12]\n\nHookStream\x12$.mattermost.plugin.HookStreamRequest\x1a%.mattermost.plugin.HookStreamResponse(\x01\x30\x01\x42lZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmattermost/plugin/streams.proto\x12\x11mattermost.plugin\x1a\x1emattermost/plugin/plugin.proto\"\x8d\x02\n\x11HookStreamRequest\x12\x39\n\x05hello\x18\x01 \x01(\x0b\x32*.mattermost.plugin.HookStreamRequest.Hello\x12<\n\x07\x61nswers\x18\x02 \x03(\x0b\x32+.mattermost.plugin.HookStreamRequest.Answer\x1a\x1a\n\x05Hello\x12\x11\n\tstream_id\x18\x01 \x01(\t\x1a\x63\n\x06\x41nswer\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12.\n\x06status\x18\x03 \x01(\x0b\x32\x1e.mattermost.plugin.ErrorStatus\x12\x0c\n\x04more\x18\x04 \x01(\x08\"\xad\x01\n\x12HookStreamResponse\x12\x39\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32*.mattermost.plugin.HookStreamResponse.Call\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\x1aK\n\x04\x43\x61ll\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x16\n\x0etimeout_micros\x18\x03 \x01(\x03\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\"\xc6\x01\n\x11\x43\x61llStreamRequest\x12\x38\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32).mattermost.plugin.CallStreamRequest.Call\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\x12\x19\n\x11max_receive_bytes\x18\x03 \x01(\r\x1aK\n\x04\x43\x61ll\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x16\n\x0etimeout_micros\x18\x03 \x01(\x03\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\"\xaa\x01\n\x12\x43\x61llStreamResponse\x12=\n\x07\x61nswers\x18\x01 \x03(\x0b\x32,.mattermost.plugin.CallStreamResponse.Answer\x1aU\n\x06\x41nswer\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12.\n\x06status\x18\x03 \x01(\x0b\x32\x1e.mattermost.plugin.ErrorStatus2\xcd\x01\n\rPluginStreams\x12]\n\nHookStream\x12$.mattermost.plugin.HookStreamRequest\x1a%.mattermost.plugin.HookStreamResponse(\x01\x30\x01\x12]\n\nCallStream\x12$.mattermost.plugin.CallStreamRequest\x1a%.mattermost.plugin.CallStreamResponse(\x01\x30\x01\x42lZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,6 +43,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOOKSTREAMRESPONSE']._serialized_end=532
   _globals['_HOOKSTREAMRESPONSE_CALL']._serialized_start=457
   _globals['_HOOKSTREAMRESPONSE_CALL']._serialized_end=532
-  _globals['_PLUGINSTREAMS']._serialized_start=534
-  _globals['_PLUGINSTREAMS']._serialized_end=644
+  _globals['_CALLSTREAMREQUEST']._serialized_start=535
+  _globals['_CALLSTREAMREQUEST']._serialized_end=733
+  _globals['_CALLSTREAMREQUEST_CALL']._serialized_start=457
+  _globals['_CALLSTREAMREQUEST_CALL']._serialized_end=532
+  _globals['_CALLSTREAMRESPONSE']._serialized_start=736
+  _globals['_CALLSTREAMRESPONSE']._serialized_end=906
+  _globals['_CALLSTREAMRESPONSE_ANSWER']._serialized_start=257
+  _globals['_CALLSTREAMRESPONSE_ANSWER']._serialized_end=342
+  _globals['_PLUGINSTREAMS']._serialized_start=909
+  _globals['_PLUGINSTREAMS']._serialized_end=1114
 # @@protoc_insertion_point(module_scope)

@@ -5,10 +5,9 @@ Long-lived streams that a plugin opens to the Plugin API server, each of
 which carries many calls, so that a call costs a frame on an open stream
 rather than a new HTTP/2 stream and grpcio's per-call work.
 
-PluginStreams has one RPC today: HookStream, on which the host calls the
-plugin's hooks. A second RPC, CallStream, which will carry the plugin's
-Plugin API calls the other way, is to be added beside it; the message
-names here are prefixed with their RPC's name to leave it room.
+PluginStreams has two RPCs: HookStream, on which the host calls the
+plugin's hooks, and CallStream, on which a client makes its Plugin API
+calls. The message names are prefixed with their RPC's name.
 
 This service is not part of the Plugin API: no client method is
 generated for it, and the plugin runtime alone uses it. The unary
@@ -207,3 +206,144 @@ class HookStreamResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HookStreamResponse: _TypeAlias = HookStreamResponse  # noqa: Y015
+
+@_typing.final
+class CallStreamRequest(_message.Message):
+    """CallStreamRequest is a frame from the client to the server: calls and
+    cancellations.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Call(_message.Message):
+        """Call is one Plugin API call."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ID_FIELD_NUMBER: _builtins.int
+        METHOD_FIELD_NUMBER: _builtins.int
+        TIMEOUT_MICROS_FIELD_NUMBER: _builtins.int
+        PAYLOAD_FIELD_NUMBER: _builtins.int
+        id: _builtins.int
+        """The call's id, chosen by the client and unique among its calls in
+        flight on the stream; the answer and a cancellation name it.
+        """
+        method: _builtins.str
+        """The full gRPC method name, as for a unary call, for example
+        "/mattermost.plugin.PluginAPI/KVGet". Only the unary methods of
+        PluginAPI are served; any other is answered UNIMPLEMENTED.
+        """
+        timeout_micros: _builtins.int
+        """The time left to the call's deadline when it was sent, in
+        microseconds, as the grpc-timeout header carries it; 0 means none.
+        """
+        payload: _builtins.bytes
+        """The serialized request message of the method, for example a
+        KVGetRequest.
+        """
+        def __init__(
+            self,
+            *,
+            id: _builtins.int = ...,
+            method: _builtins.str = ...,
+            timeout_micros: _builtins.int = ...,
+            payload: _builtins.bytes = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "method", b"method", "payload", b"payload", "timeout_micros", b"timeout_micros"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CALLS_FIELD_NUMBER: _builtins.int
+    CANCELS_FIELD_NUMBER: _builtins.int
+    MAX_RECEIVE_BYTES_FIELD_NUMBER: _builtins.int
+    max_receive_bytes: _builtins.int
+    """The largest frame, in bytes, that the client accepts: the server
+    answers a call whose answer would not fit with RESOURCE_EXHAUSTED, as
+    the client's message size limit fails a unary call. Read in the first
+    frame only; 0 means the server's own limit.
+    """
+    @_builtins.property
+    def calls(self) -> _containers.RepeatedCompositeFieldContainer[Global___CallStreamRequest.Call]:
+        """Calls to start."""
+
+    @_builtins.property
+    def cancels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Ids of calls in flight that the client no longer waits for: the
+        server cancels their handlers, as for a cancelled unary call, and
+        sends no answer for them.
+        """
+
+    def __init__(
+        self,
+        *,
+        calls: _abc.Iterable[Global___CallStreamRequest.Call] | None = ...,
+        cancels: _abc.Iterable[_builtins.int] | None = ...,
+        max_receive_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calls", b"calls", "cancels", b"cancels", "max_receive_bytes", b"max_receive_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallStreamRequest: _TypeAlias = CallStreamRequest  # noqa: Y015
+
+@_typing.final
+class CallStreamResponse(_message.Message):
+    """CallStreamResponse is a frame from the server to the client: answers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Answer(_message.Message):
+        """Answer is the answer to one call."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ID_FIELD_NUMBER: _builtins.int
+        PAYLOAD_FIELD_NUMBER: _builtins.int
+        STATUS_FIELD_NUMBER: _builtins.int
+        id: _builtins.int
+        """The id of the call answered."""
+        payload: _builtins.bytes
+        """The serialized response message; empty when status is set."""
+        @_builtins.property
+        def status(self) -> _plugin_pb2.ErrorStatus:
+            """The call's failure, as the grpc-status-details-bin trailer of a
+            failed unary call carries it: the code, the message and the AppError
+            in the details. Unset for a success.
+            """
+
+        def __init__(
+            self,
+            *,
+            id: _builtins.int = ...,
+            payload: _builtins.bytes = ...,
+            status: _plugin_pb2.ErrorStatus | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "payload", b"payload", "status", b"status"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CallStreamResponse.Answer]:
+        """Answers to calls, in any order."""
+
+    def __init__(
+        self,
+        *,
+        answers: _abc.Iterable[Global___CallStreamResponse.Answer] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallStreamResponse: _TypeAlias = CallStreamResponse  # noqa: Y015

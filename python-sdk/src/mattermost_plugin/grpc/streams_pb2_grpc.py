@@ -42,6 +42,11 @@ class PluginStreamsStub(object):
                 request_serializer=mattermost_dot_plugin_dot_streams__pb2.HookStreamRequest.SerializeToString,
                 response_deserializer=mattermost_dot_plugin_dot_streams__pb2.HookStreamResponse.FromString,
                 _registered_method=True)
+        self.CallStream = channel.stream_stream(
+                '/mattermost.plugin.PluginStreams/CallStream',
+                request_serializer=mattermost_dot_plugin_dot_streams__pb2.CallStreamRequest.SerializeToString,
+                response_deserializer=mattermost_dot_plugin_dot_streams__pb2.CallStreamResponse.FromString,
+                _registered_method=True)
 
 
 class PluginStreamsServicer(object):
@@ -66,6 +71,24 @@ class PluginStreamsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CallStream(self, request_iterator, context):
+        """CallStream carries a client's unary PluginAPI calls, and their
+        answers, so that a call costs a frame on an open stream instead of an
+        HTTP/2 stream of its own. The client sends calls and cancellations;
+        the server answers each call once, in any order. Frames may batch
+        several calls or answers. Each call runs as the unary PluginAPI call
+        of its method would: the same handler, with the stream's plugin
+        identity, a request id and deadline of its own, and the same status
+        and AppError details when it fails. The client keeps the streaming
+        methods, and requests larger than its threshold, on PluginAPI. When
+        the stream ends, the calls in flight on it fail as unavailable. A
+        server that is stopping answers the calls in flight, refuses new ones
+        as unavailable, and then ends the stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PluginStreamsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +96,11 @@ def add_PluginStreamsServicer_to_server(servicer, server):
                     servicer.HookStream,
                     request_deserializer=mattermost_dot_plugin_dot_streams__pb2.HookStreamRequest.FromString,
                     response_serializer=mattermost_dot_plugin_dot_streams__pb2.HookStreamResponse.SerializeToString,
+            ),
+            'CallStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.CallStream,
+                    request_deserializer=mattermost_dot_plugin_dot_streams__pb2.CallStreamRequest.FromString,
+                    response_serializer=mattermost_dot_plugin_dot_streams__pb2.CallStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -105,6 +133,33 @@ class PluginStreams(object):
             '/mattermost.plugin.PluginStreams/HookStream',
             mattermost_dot_plugin_dot_streams__pb2.HookStreamRequest.SerializeToString,
             mattermost_dot_plugin_dot_streams__pb2.HookStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CallStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/mattermost.plugin.PluginStreams/CallStream',
+            mattermost_dot_plugin_dot_streams__pb2.CallStreamRequest.SerializeToString,
+            mattermost_dot_plugin_dot_streams__pb2.CallStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

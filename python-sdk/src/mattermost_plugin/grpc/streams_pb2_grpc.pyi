@@ -5,10 +5,9 @@ Long-lived streams that a plugin opens to the Plugin API server, each of
 which carries many calls, so that a call costs a frame on an open stream
 rather than a new HTTP/2 stream and grpcio's per-call work.
 
-PluginStreams has one RPC today: HookStream, on which the host calls the
-plugin's hooks. A second RPC, CallStream, which will carry the plugin's
-Plugin API calls the other way, is to be added beside it; the message
-names here are prefixed with their RPC's name to leave it room.
+PluginStreams has two RPCs: HookStream, on which the host calls the
+plugin's hooks, and CallStream, on which a client makes its Plugin API
+calls. The message names are prefixed with their RPC's name.
 
 This service is not part of the Plugin API: no client method is
 generated for it, and the plugin runtime alone uses it. The unary
@@ -63,6 +62,20 @@ class PluginStreamsStub:
     unavailable, and the host calls PluginHooks until the plugin opens
     another.
     """
+    CallStream: _grpc.StreamStreamMultiCallable[_streams_pb2.CallStreamRequest, _streams_pb2.CallStreamResponse]
+    """CallStream carries a client's unary PluginAPI calls, and their
+    answers, so that a call costs a frame on an open stream instead of an
+    HTTP/2 stream of its own. The client sends calls and cancellations;
+    the server answers each call once, in any order. Frames may batch
+    several calls or answers. Each call runs as the unary PluginAPI call
+    of its method would: the same handler, with the stream's plugin
+    identity, a request id and deadline of its own, and the same status
+    and AppError details when it fails. The client keeps the streaming
+    methods, and requests larger than its threshold, on PluginAPI. When
+    the stream ends, the calls in flight on it fail as unavailable. A
+    server that is stopping answers the calls in flight, refuses new ones
+    as unavailable, and then ends the stream.
+    """
 
 @_typing.type_check_only
 class PluginStreamsAsyncStub(PluginStreamsStub):
@@ -83,6 +96,20 @@ class PluginStreamsAsyncStub(PluginStreamsStub):
     PluginHooks. When the stream ends, the calls in flight on it fail as
     unavailable, and the host calls PluginHooks until the plugin opens
     another.
+    """
+    CallStream: _aio.StreamStreamMultiCallable[_streams_pb2.CallStreamRequest, _streams_pb2.CallStreamResponse]  # type: ignore[assignment]
+    """CallStream carries a client's unary PluginAPI calls, and their
+    answers, so that a call costs a frame on an open stream instead of an
+    HTTP/2 stream of its own. The client sends calls and cancellations;
+    the server answers each call once, in any order. Frames may batch
+    several calls or answers. Each call runs as the unary PluginAPI call
+    of its method would: the same handler, with the stream's plugin
+    identity, a request id and deadline of its own, and the same status
+    and AppError details when it fails. The client keeps the streaming
+    methods, and requests larger than its threshold, on PluginAPI. When
+    the stream ends, the calls in flight on it fail as unavailable. A
+    server that is stopping answers the calls in flight, refuses new ones
+    as unavailable, and then ends the stream.
     """
 
 class PluginStreamsServicer(metaclass=_abc_1.ABCMeta):
@@ -107,6 +134,26 @@ class PluginStreamsServicer(metaclass=_abc_1.ABCMeta):
         PluginHooks. When the stream ends, the calls in flight on it fail as
         unavailable, and the host calls PluginHooks until the plugin opens
         another.
+        """
+
+    @_abc_1.abstractmethod
+    def CallStream(
+        self,
+        request_iterator: _MaybeAsyncIterator[_streams_pb2.CallStreamRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_streams_pb2.CallStreamResponse], _abc.AsyncIterator[_streams_pb2.CallStreamResponse]]:
+        """CallStream carries a client's unary PluginAPI calls, and their
+        answers, so that a call costs a frame on an open stream instead of an
+        HTTP/2 stream of its own. The client sends calls and cancellations;
+        the server answers each call once, in any order. Frames may batch
+        several calls or answers. Each call runs as the unary PluginAPI call
+        of its method would: the same handler, with the stream's plugin
+        identity, a request id and deadline of its own, and the same status
+        and AppError details when it fails. The client keeps the streaming
+        methods, and requests larger than its threshold, on PluginAPI. When
+        the stream ends, the calls in flight on it fail as unavailable. A
+        server that is stopping answers the calls in flight, refuses new ones
+        as unavailable, and then ends the stream.
         """
 
 def add_PluginStreamsServicer_to_server(servicer: PluginStreamsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

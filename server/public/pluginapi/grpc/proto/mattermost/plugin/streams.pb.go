@@ -2,10 +2,9 @@
 // which carries many calls, so that a call costs a frame on an open stream
 // rather than a new HTTP/2 stream and grpcio's per-call work.
 //
-// PluginStreams has one RPC today: HookStream, on which the host calls the
-// plugin's hooks. A second RPC, CallStream, which will carry the plugin's
-// Plugin API calls the other way, is to be added beside it; the message
-// names here are prefixed with their RPC's name to leave it room.
+// PluginStreams has two RPCs: HookStream, on which the host calls the
+// plugin's hooks, and CallStream, on which a client makes its Plugin API
+// calls. The message names are prefixed with their RPC's name.
 //
 // This service is not part of the Plugin API: no client method is
 // generated for it, and the plugin runtime alone uses it. The unary
@@ -152,6 +151,122 @@ func (x *HookStreamResponse) GetCancels() []uint64 {
 	return nil
 }
 
+// CallStreamRequest is a frame from the client to the server: calls and
+// cancellations.
+type CallStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Calls to start.
+	Calls []*CallStreamRequest_Call `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// Ids of calls in flight that the client no longer waits for: the
+	// server cancels their handlers, as for a cancelled unary call, and
+	// sends no answer for them.
+	Cancels []uint64 `protobuf:"varint,2,rep,packed,name=cancels,proto3" json:"cancels,omitempty"`
+	// The largest frame, in bytes, that the client accepts: the server
+	// answers a call whose answer would not fit with RESOURCE_EXHAUSTED, as
+	// the client's message size limit fails a unary call. Read in the first
+	// frame only; 0 means the server's own limit.
+	MaxReceiveBytes uint32 `protobuf:"varint,3,opt,name=max_receive_bytes,json=maxReceiveBytes,proto3" json:"max_receive_bytes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CallStreamRequest) Reset() {
+	*x = CallStreamRequest{}
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStreamRequest) ProtoMessage() {}
+
+func (x *CallStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStreamRequest.ProtoReflect.Descriptor instead.
+func (*CallStreamRequest) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_streams_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CallStreamRequest) GetCalls() []*CallStreamRequest_Call {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+func (x *CallStreamRequest) GetCancels() []uint64 {
+	if x != nil {
+		return x.Cancels
+	}
+	return nil
+}
+
+func (x *CallStreamRequest) GetMaxReceiveBytes() uint32 {
+	if x != nil {
+		return x.MaxReceiveBytes
+	}
+	return 0
+}
+
+// CallStreamResponse is a frame from the server to the client: answers.
+type CallStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Answers to calls, in any order.
+	Answers       []*CallStreamResponse_Answer `protobuf:"bytes,1,rep,name=answers,proto3" json:"answers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallStreamResponse) Reset() {
+	*x = CallStreamResponse{}
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStreamResponse) ProtoMessage() {}
+
+func (x *CallStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStreamResponse.ProtoReflect.Descriptor instead.
+func (*CallStreamResponse) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_streams_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CallStreamResponse) GetAnswers() []*CallStreamResponse_Answer {
+	if x != nil {
+		return x.Answers
+	}
+	return nil
+}
+
 // Hello opens a hook stream.
 type HookStreamRequest_Hello struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -165,7 +280,7 @@ type HookStreamRequest_Hello struct {
 
 func (x *HookStreamRequest_Hello) Reset() {
 	*x = HookStreamRequest_Hello{}
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[2]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -177,7 +292,7 @@ func (x *HookStreamRequest_Hello) String() string {
 func (*HookStreamRequest_Hello) ProtoMessage() {}
 
 func (x *HookStreamRequest_Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[2]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -222,7 +337,7 @@ type HookStreamRequest_Answer struct {
 
 func (x *HookStreamRequest_Answer) Reset() {
 	*x = HookStreamRequest_Answer{}
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[3]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +349,7 @@ func (x *HookStreamRequest_Answer) String() string {
 func (*HookStreamRequest_Answer) ProtoMessage() {}
 
 func (x *HookStreamRequest_Answer) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[3]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +414,7 @@ type HookStreamResponse_Call struct {
 
 func (x *HookStreamResponse_Call) Reset() {
 	*x = HookStreamResponse_Call{}
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[4]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +426,7 @@ func (x *HookStreamResponse_Call) String() string {
 func (*HookStreamResponse_Call) ProtoMessage() {}
 
 func (x *HookStreamResponse_Call) ProtoReflect() protoreflect.Message {
-	mi := &file_mattermost_plugin_streams_proto_msgTypes[4]
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -355,6 +470,150 @@ func (x *HookStreamResponse_Call) GetPayload() []byte {
 	return nil
 }
 
+// Call is one Plugin API call.
+type CallStreamRequest_Call struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call's id, chosen by the client and unique among its calls in
+	// flight on the stream; the answer and a cancellation name it.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The full gRPC method name, as for a unary call, for example
+	// "/mattermost.plugin.PluginAPI/KVGet". Only the unary methods of
+	// PluginAPI are served; any other is answered UNIMPLEMENTED.
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// The time left to the call's deadline when it was sent, in
+	// microseconds, as the grpc-timeout header carries it; 0 means none.
+	TimeoutMicros int64 `protobuf:"varint,3,opt,name=timeout_micros,json=timeoutMicros,proto3" json:"timeout_micros,omitempty"`
+	// The serialized request message of the method, for example a
+	// KVGetRequest.
+	Payload       []byte `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallStreamRequest_Call) Reset() {
+	*x = CallStreamRequest_Call{}
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStreamRequest_Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStreamRequest_Call) ProtoMessage() {}
+
+func (x *CallStreamRequest_Call) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStreamRequest_Call.ProtoReflect.Descriptor instead.
+func (*CallStreamRequest_Call) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_streams_proto_rawDescGZIP(), []int{2, 0}
+}
+
+func (x *CallStreamRequest_Call) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallStreamRequest_Call) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *CallStreamRequest_Call) GetTimeoutMicros() int64 {
+	if x != nil {
+		return x.TimeoutMicros
+	}
+	return 0
+}
+
+func (x *CallStreamRequest_Call) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// Answer is the answer to one call.
+type CallStreamResponse_Answer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the call answered.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The serialized response message; empty when status is set.
+	Payload []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The call's failure, as the grpc-status-details-bin trailer of a
+	// failed unary call carries it: the code, the message and the AppError
+	// in the details. Unset for a success.
+	Status        *ErrorStatus `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallStreamResponse_Answer) Reset() {
+	*x = CallStreamResponse_Answer{}
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStreamResponse_Answer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStreamResponse_Answer) ProtoMessage() {}
+
+func (x *CallStreamResponse_Answer) ProtoReflect() protoreflect.Message {
+	mi := &file_mattermost_plugin_streams_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStreamResponse_Answer.ProtoReflect.Descriptor instead.
+func (*CallStreamResponse_Answer) Descriptor() ([]byte, []int) {
+	return file_mattermost_plugin_streams_proto_rawDescGZIP(), []int{3, 0}
+}
+
+func (x *CallStreamResponse_Answer) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallStreamResponse_Answer) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *CallStreamResponse_Answer) GetStatus() *ErrorStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 var File_mattermost_plugin_streams_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_streams_proto_rawDesc = "" +
@@ -377,10 +636,27 @@ const file_mattermost_plugin_streams_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12%\n" +
 	"\x0etimeout_micros\x18\x03 \x01(\x03R\rtimeoutMicros\x12\x18\n" +
-	"\apayload\x18\x04 \x01(\fR\apayload2n\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\x8b\x02\n" +
+	"\x11CallStreamRequest\x12?\n" +
+	"\x05calls\x18\x01 \x03(\v2).mattermost.plugin.CallStreamRequest.CallR\x05calls\x12\x18\n" +
+	"\acancels\x18\x02 \x03(\x04R\acancels\x12*\n" +
+	"\x11max_receive_bytes\x18\x03 \x01(\rR\x0fmaxReceiveBytes\x1ao\n" +
+	"\x04Call\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12%\n" +
+	"\x0etimeout_micros\x18\x03 \x01(\x03R\rtimeoutMicros\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\xc8\x01\n" +
+	"\x12CallStreamResponse\x12F\n" +
+	"\aanswers\x18\x01 \x03(\v2,.mattermost.plugin.CallStreamResponse.AnswerR\aanswers\x1aj\n" +
+	"\x06Answer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\x126\n" +
+	"\x06status\x18\x03 \x01(\v2\x1e.mattermost.plugin.ErrorStatusR\x06status2\xcd\x01\n" +
 	"\rPluginStreams\x12]\n" +
 	"\n" +
-	"HookStream\x12$.mattermost.plugin.HookStreamRequest\x1a%.mattermost.plugin.HookStreamResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
+	"HookStream\x12$.mattermost.plugin.HookStreamRequest\x1a%.mattermost.plugin.HookStreamResponse(\x010\x01\x12]\n" +
+	"\n" +
+	"CallStream\x12$.mattermost.plugin.CallStreamRequest\x1a%.mattermost.plugin.CallStreamResponse(\x010\x01BlZjgithub.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin;pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_streams_proto_rawDescOnce sync.Once
@@ -394,27 +670,36 @@ func file_mattermost_plugin_streams_proto_rawDescGZIP() []byte {
 	return file_mattermost_plugin_streams_proto_rawDescData
 }
 
-var file_mattermost_plugin_streams_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_mattermost_plugin_streams_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_mattermost_plugin_streams_proto_goTypes = []any{
-	(*HookStreamRequest)(nil),        // 0: mattermost.plugin.HookStreamRequest
-	(*HookStreamResponse)(nil),       // 1: mattermost.plugin.HookStreamResponse
-	(*HookStreamRequest_Hello)(nil),  // 2: mattermost.plugin.HookStreamRequest.Hello
-	(*HookStreamRequest_Answer)(nil), // 3: mattermost.plugin.HookStreamRequest.Answer
-	(*HookStreamResponse_Call)(nil),  // 4: mattermost.plugin.HookStreamResponse.Call
-	(*ErrorStatus)(nil),              // 5: mattermost.plugin.ErrorStatus
+	(*HookStreamRequest)(nil),         // 0: mattermost.plugin.HookStreamRequest
+	(*HookStreamResponse)(nil),        // 1: mattermost.plugin.HookStreamResponse
+	(*CallStreamRequest)(nil),         // 2: mattermost.plugin.CallStreamRequest
+	(*CallStreamResponse)(nil),        // 3: mattermost.plugin.CallStreamResponse
+	(*HookStreamRequest_Hello)(nil),   // 4: mattermost.plugin.HookStreamRequest.Hello
+	(*HookStreamRequest_Answer)(nil),  // 5: mattermost.plugin.HookStreamRequest.Answer
+	(*HookStreamResponse_Call)(nil),   // 6: mattermost.plugin.HookStreamResponse.Call
+	(*CallStreamRequest_Call)(nil),    // 7: mattermost.plugin.CallStreamRequest.Call
+	(*CallStreamResponse_Answer)(nil), // 8: mattermost.plugin.CallStreamResponse.Answer
+	(*ErrorStatus)(nil),               // 9: mattermost.plugin.ErrorStatus
 }
 var file_mattermost_plugin_streams_proto_depIdxs = []int32{
-	2, // 0: mattermost.plugin.HookStreamRequest.hello:type_name -> mattermost.plugin.HookStreamRequest.Hello
-	3, // 1: mattermost.plugin.HookStreamRequest.answers:type_name -> mattermost.plugin.HookStreamRequest.Answer
-	4, // 2: mattermost.plugin.HookStreamResponse.calls:type_name -> mattermost.plugin.HookStreamResponse.Call
-	5, // 3: mattermost.plugin.HookStreamRequest.Answer.status:type_name -> mattermost.plugin.ErrorStatus
-	0, // 4: mattermost.plugin.PluginStreams.HookStream:input_type -> mattermost.plugin.HookStreamRequest
-	1, // 5: mattermost.plugin.PluginStreams.HookStream:output_type -> mattermost.plugin.HookStreamResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 0: mattermost.plugin.HookStreamRequest.hello:type_name -> mattermost.plugin.HookStreamRequest.Hello
+	5, // 1: mattermost.plugin.HookStreamRequest.answers:type_name -> mattermost.plugin.HookStreamRequest.Answer
+	6, // 2: mattermost.plugin.HookStreamResponse.calls:type_name -> mattermost.plugin.HookStreamResponse.Call
+	7, // 3: mattermost.plugin.CallStreamRequest.calls:type_name -> mattermost.plugin.CallStreamRequest.Call
+	8, // 4: mattermost.plugin.CallStreamResponse.answers:type_name -> mattermost.plugin.CallStreamResponse.Answer
+	9, // 5: mattermost.plugin.HookStreamRequest.Answer.status:type_name -> mattermost.plugin.ErrorStatus
+	9, // 6: mattermost.plugin.CallStreamResponse.Answer.status:type_name -> mattermost.plugin.ErrorStatus
+	0, // 7: mattermost.plugin.PluginStreams.HookStream:input_type -> mattermost.plugin.HookStreamRequest
+	2, // 8: mattermost.plugin.PluginStreams.CallStream:input_type -> mattermost.plugin.CallStreamRequest
+	1, // 9: mattermost.plugin.PluginStreams.HookStream:output_type -> mattermost.plugin.HookStreamResponse
+	3, // 10: mattermost.plugin.PluginStreams.CallStream:output_type -> mattermost.plugin.CallStreamResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_mattermost_plugin_streams_proto_init() }
@@ -429,7 +714,7 @@ func file_mattermost_plugin_streams_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mattermost_plugin_streams_proto_rawDesc), len(file_mattermost_plugin_streams_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

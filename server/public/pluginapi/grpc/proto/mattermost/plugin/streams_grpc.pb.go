@@ -2,10 +2,9 @@
 // which carries many calls, so that a call costs a frame on an open stream
 // rather than a new HTTP/2 stream and grpcio's per-call work.
 //
-// PluginStreams has one RPC today: HookStream, on which the host calls the
-// plugin's hooks. A second RPC, CallStream, which will carry the plugin's
-// Plugin API calls the other way, is to be added beside it; the message
-// names here are prefixed with their RPC's name to leave it room.
+// PluginStreams has two RPCs: HookStream, on which the host calls the
+// plugin's hooks, and CallStream, on which a client makes its Plugin API
+// calls. The message names are prefixed with their RPC's name.
 //
 // This service is not part of the Plugin API: no client method is
 // generated for it, and the plugin runtime alone uses it. The unary
@@ -36,6 +35,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	PluginStreams_HookStream_FullMethodName = "/mattermost.plugin.PluginStreams/HookStream"
+	PluginStreams_CallStream_FullMethodName = "/mattermost.plugin.PluginStreams/CallStream"
 )
 
 // PluginStreamsClient is the client API for PluginStreams service.
@@ -57,6 +57,19 @@ type PluginStreamsClient interface {
 	// unavailable, and the host calls PluginHooks until the plugin opens
 	// another.
 	HookStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HookStreamRequest, HookStreamResponse], error)
+	// CallStream carries a client's unary PluginAPI calls, and their
+	// answers, so that a call costs a frame on an open stream instead of an
+	// HTTP/2 stream of its own. The client sends calls and cancellations;
+	// the server answers each call once, in any order. Frames may batch
+	// several calls or answers. Each call runs as the unary PluginAPI call
+	// of its method would: the same handler, with the stream's plugin
+	// identity, a request id and deadline of its own, and the same status
+	// and AppError details when it fails. The client keeps the streaming
+	// methods, and requests larger than its threshold, on PluginAPI. When
+	// the stream ends, the calls in flight on it fail as unavailable. A
+	// server that is stopping answers the calls in flight, refuses new ones
+	// as unavailable, and then ends the stream.
+	CallStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallStreamRequest, CallStreamResponse], error)
 }
 
 type pluginStreamsClient struct {
@@ -80,6 +93,19 @@ func (c *pluginStreamsClient) HookStream(ctx context.Context, opts ...grpc.CallO
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginStreams_HookStreamClient = grpc.BidiStreamingClient[HookStreamRequest, HookStreamResponse]
 
+func (c *pluginStreamsClient) CallStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallStreamRequest, CallStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PluginStreams_ServiceDesc.Streams[1], PluginStreams_CallStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CallStreamRequest, CallStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginStreams_CallStreamClient = grpc.BidiStreamingClient[CallStreamRequest, CallStreamResponse]
+
 // PluginStreamsServer is the server API for PluginStreams service.
 // All implementations must embed UnimplementedPluginStreamsServer
 // for forward compatibility.
@@ -99,6 +125,19 @@ type PluginStreamsServer interface {
 	// unavailable, and the host calls PluginHooks until the plugin opens
 	// another.
 	HookStream(grpc.BidiStreamingServer[HookStreamRequest, HookStreamResponse]) error
+	// CallStream carries a client's unary PluginAPI calls, and their
+	// answers, so that a call costs a frame on an open stream instead of an
+	// HTTP/2 stream of its own. The client sends calls and cancellations;
+	// the server answers each call once, in any order. Frames may batch
+	// several calls or answers. Each call runs as the unary PluginAPI call
+	// of its method would: the same handler, with the stream's plugin
+	// identity, a request id and deadline of its own, and the same status
+	// and AppError details when it fails. The client keeps the streaming
+	// methods, and requests larger than its threshold, on PluginAPI. When
+	// the stream ends, the calls in flight on it fail as unavailable. A
+	// server that is stopping answers the calls in flight, refuses new ones
+	// as unavailable, and then ends the stream.
+	CallStream(grpc.BidiStreamingServer[CallStreamRequest, CallStreamResponse]) error
 	mustEmbedUnimplementedPluginStreamsServer()
 }
 
@@ -111,6 +150,9 @@ type UnimplementedPluginStreamsServer struct{}
 
 func (UnimplementedPluginStreamsServer) HookStream(grpc.BidiStreamingServer[HookStreamRequest, HookStreamResponse]) error {
 	return status.Error(codes.Unimplemented, "method HookStream not implemented")
+}
+func (UnimplementedPluginStreamsServer) CallStream(grpc.BidiStreamingServer[CallStreamRequest, CallStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method CallStream not implemented")
 }
 func (UnimplementedPluginStreamsServer) mustEmbedUnimplementedPluginStreamsServer() {}
 func (UnimplementedPluginStreamsServer) testEmbeddedByValue()                       {}
@@ -140,6 +182,13 @@ func _PluginStreams_HookStream_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PluginStreams_HookStreamServer = grpc.BidiStreamingServer[HookStreamRequest, HookStreamResponse]
 
+func _PluginStreams_CallStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginStreamsServer).CallStream(&grpc.GenericServerStream[CallStreamRequest, CallStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PluginStreams_CallStreamServer = grpc.BidiStreamingServer[CallStreamRequest, CallStreamResponse]
+
 // PluginStreams_ServiceDesc is the grpc.ServiceDesc for PluginStreams service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -151,6 +200,12 @@ var PluginStreams_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "HookStream",
 			Handler:       _PluginStreams_HookStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "CallStream",
+			Handler:       _PluginStreams_CallStream_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},
