@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -18,9 +19,16 @@ const PythonEnv = "MATTERMOST_PLUGIN_PYTHON"
 // Python returns the interpreter for the test plugins: $MATTERMOST_PLUGIN_PYTHON,
 // or the .venv beside the repository's go.mod. Without one, the test fails
 // under CI and is skipped elsewhere, with the reason.
+//
+// Under Bazel the variable is a runfiles location ($(rlocationpath) of
+// //python-sdk/scripts:plugin_python, the hermetic interpreter with the SDK
+// importable); [Runfile] resolves it.
 func Python(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv(PythonEnv); p != "" {
+		if located, ok := Runfile(p); ok {
+			return located
+		}
 		return p
 	}
 	dir, _ := os.Getwd()
@@ -59,4 +67,33 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Runfile returns the file that the runfiles location rlocation (such as
+// "_main/python-sdk/scripts/plugin_python") names, under Bazel: through
+// $RUNFILES_MANIFEST_FILE's lines ("location path"), else under
+// $RUNFILES_DIR or $TEST_SRCDIR, the runfiles tree of a test. It reports
+// false outside Bazel, for an absolute path, and when nothing is there.
+func Runfile(rlocation string) (string, bool) {
+	if filepath.IsAbs(rlocation) {
+		return "", false
+	}
+	if manifest := os.Getenv("RUNFILES_MANIFEST_FILE"); manifest != "" {
+		if data, err := os.ReadFile(manifest); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if location, path, ok := strings.Cut(line, " "); ok && location == rlocation {
+					return path, true
+				}
+			}
+		}
+	}
+	for _, env := range []string{"RUNFILES_DIR", "TEST_SRCDIR"} {
+		if dir := os.Getenv(env); dir != "" {
+			path := filepath.Join(dir, filepath.FromSlash(rlocation))
+			if _, err := os.Stat(path); err == nil {
+				return path, true
+			}
+		}
+	}
+	return "", false
 }
