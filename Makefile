@@ -114,13 +114,14 @@ TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/dem
 	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py \
 	tools/bench/run.py tools/bench/stats.py tools/bench/plugins/hook_sync/plugin.py \
 	tools/bench/plugins/hook_async/plugin.py tools/bench/plugins/hook_bare/plugin.py \
-	tools/bench/plugins/http_stream/plugin.py tools/codegen/fidelity.py
+	tools/bench/plugins/http_stream/plugin.py tools/bench/plugins/cluster_echo/plugin.py \
+	tools/codegen/fidelity.py
 
 .PHONY: lint-tools-py
 lint-tools-py: venv
 	$(VENV)/bin/ruff check --config python-sdk/pyproject.toml $(TOOLS_PY)
 	$(VENV)/bin/ruff format --config python-sdk/pyproject.toml --check $(TOOLS_PY)
-	MYPYPATH=tools/bazel:tools/bench $(VENV)/bin/mypy --config-file python-sdk/pyproject.toml $(TOOLS_PY)
+	MYPYPATH=tools/bazel:tools/bench:python-sdk/tests/runtime $(VENV)/bin/mypy --config-file python-sdk/pyproject.toml $(TOOLS_PY)
 
 ## Bazel, statically ######################################################
 
@@ -264,7 +265,7 @@ bench-build:
 
 # Every figure, next to its baselines, into bench/results (under 15 minutes).
 .PHONY: bench
-bench: $(BENCH_STAMP) venv build bench-build
+bench: $(BENCH_STAMP) venv build bench-build postgres
 	wheels=$$(mktemp -d) && trap 'rm -rf "$$wheels"' EXIT && \
 	$(VENV_PY) python-sdk/scripts/build_wheel.py "$$wheels" >/dev/null && \
 	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
@@ -274,7 +275,7 @@ bench: $(BENCH_STAMP) venv build bench-build
 # The smallest configuration of every figure, so that the benchmarks cannot
 # rot; `make test` runs it, and its results go to a scratch directory.
 .PHONY: bench-smoke
-bench-smoke: $(BENCH_STAMP) venv build bench-build
+bench-smoke: $(BENCH_STAMP) venv build bench-build postgres
 	out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
 	$(VENV_PY) python-sdk/scripts/build_wheel.py "$$out/sdk" >/dev/null && \
 	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
