@@ -37,13 +37,23 @@ from pathlib import Path
 from typing import Any
 
 import mattermost_plugin as mp
+from mattermost_plugin import kv
 from mattermost_plugin._cli._bundle_targets import local_platform
 from mattermost_plugin.grpc import kv_pb2, users_pb2
-from mattermost_plugin.models import Channel, Team, User
+from mattermost_plugin.models import (
+    Channel,
+    PluginClusterEvent,
+    PluginClusterEventSendOptions,
+    Team,
+    User,
+)
 from mattermost_plugin.server_config import ServerConfig
 from mattermost_plugin.testing import ReferenceServer, start_plugin_server, start_reference_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The tests' PostgreSQL server (python-sdk/tests/runtime/_pg.py), for figure 9.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python-sdk" / "tests" / "runtime"))
+from _pg import PostgreSQL, running
 from stats import Figure, Run, paired_ratio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,12 +79,31 @@ class Profile:
     window_seconds: int
     edits: int
     installs: int
+    ha_calls: int
+    ha_updates: int
+    ha_events: int
 
 
 PROFILES = {
-    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1, 2, 1),
+    "smoke": Profile(1, 200, 20, (1,), (1, 16), (1, 8), 1, 2, 8, 200, 3, 1, 2, 1, 200, 80, 20),
     "full": Profile(
-        5, 3000, 300, (1, 8, 64), (1, 16, 64, 256), (1, 8, 64), 5, 7, 200, 2000, 60, 10, 20, 3
+        5,
+        3000,
+        300,
+        (1, 8, 64),
+        (1, 16, 64, 256),
+        (1, 8, 64),
+        5,
+        7,
+        200,
+        2000,
+        60,
+        10,
+        20,
+        3,
+        4000,
+        2000,
+        500,
     ),
 }
 
@@ -908,6 +937,149 @@ def figure_sustained(server: ReferenceServer, profile: Profile) -> dict[str, Any
     return asyncio.run(load())
 
 
+# ---- 9. High availability: the KV store on PostgreSQL, two nodes ----------------------
+
+#: Threads that call the KV store in figure 9, spread over the nodes.
+HA_THREADS = 8
+#: The plugin that receives figure 9's cluster events on the second node.
+CLUSTER_ECHO = PLUGINS / "cluster_echo"
+#: Seconds between two cluster events of figure 9: one at a time, so that the
+#: delay measured is delivery, not a queue.
+EVENT_GAP = 0.005
+
+
+def kv_rates(clients: Sequence[mp.Client], calls: int) -> dict[str, float]:
+    """KVGet, KVSet and KVCompareAndSet calls per second from HA_THREADS threads.
+
+    The threads take the clients in turn, so with two nodes each serves
+    half the calls. The compare-and-set inserts a new key (old value None),
+    which succeeds: an atomic write.
+    """
+    value = b"k" * 1024
+    turn = iter(range(1 << 62))
+    clients[0].kv_set("ha-1k", value)
+    cas = iter(range(1 << 62))
+
+    def client() -> mp.Client:
+        return clients[next(turn) % len(clients)]
+
+    ops: dict[str, Callable[[], object]] = {
+        "get": lambda: client().kv_get("ha-1k"),
+        "set": lambda: client().kv_set("ha-set", value),
+        "cas": lambda: client().kv_compare_and_set(f"ha-cas-{next(cas)}", None, value),
+    }
+    out = {}
+    for name, call in ops.items():
+        run_threads(call, max(HA_THREADS, calls // 10), HA_THREADS)  # warm the pools
+        run = run_threads(call, calls, HA_THREADS)
+        out[f"{name}_per_s"] = len(run.latencies) / run.elapsed
+    return out
+
+
+def update_rate(clients: Sequence[mp.Client], updates: int) -> dict[str, float]:
+    """kv.update() increments of one key by HA_THREADS threads over the clients."""
+    rounds = 0
+    lock = threading.Lock()
+    clients[0].kv_delete("ha-count")
+
+    def increment(value: int | None) -> int:
+        nonlocal rounds
+        with lock:
+            rounds += 1
+        return (value or 0) + 1
+
+    per_thread = max(1, updates // HA_THREADS)
+
+    def worker(api: mp.Client) -> None:
+        for _ in range(per_thread):
+            kv.update(api, "ha-count", increment)
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(HA_THREADS) as pool:
+        for future in [pool.submit(worker, clients[i % len(clients)]) for i in range(HA_THREADS)]:
+            future.result()
+    elapsed = time.perf_counter() - start
+    total = per_thread * HA_THREADS
+    if kv.get_json(clients[0], "ha-count") != total:
+        raise RuntimeError(f"kv.update() lost increments: {kv.get_json(clients[0], 'ha-count')}")
+    return {"updates_per_s": total / elapsed, "rounds_per_update": rounds / total}
+
+
+def event_delays(publisher: ReferenceServer, receiver: ReferenceServer, events: int) -> Run:
+    """Cluster events published one at a time on publisher; their delays on receiver.
+
+    The delay runs from the publisher's call to the receiving plugin's
+    OnPluginClusterEvent: Python to Python across two nodes, as a plugin sees it.
+    """
+    url = f"{receiver.http_url}/plugins/bench.cluster-echo/delays"
+
+    def delays() -> list[int]:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            got: list[int] = json.loads(response.read())
+        return got
+
+    delays()
+    options = PluginClusterEventSendOptions(send_type="reliable")
+    with publisher.client() as api:
+        start = time.perf_counter()
+        for i in range(events):
+            data = str(time.monotonic_ns()).encode()
+            api.publish_plugin_cluster_event(PluginClusterEvent(id=f"e{i}", data=data), options)
+            time.sleep(EVENT_GAP)
+        elapsed = time.perf_counter() - start
+    got: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(got) < events and time.monotonic() < deadline:
+        got += delays()
+        time.sleep(0.05)
+    if len(got) != events:
+        raise RuntimeError(f"{len(got)} of {events} cluster events arrived")
+    return Run([ns / 1e9 for ns in got], elapsed)
+
+
+def figure_ha(binary_server: Path, profile: Profile, pg: PostgreSQL) -> dict[str, Any]:
+    """KV calls on memory and PostgreSQL, 1 node and 2; kv.update(); cluster-event delay."""
+    out: dict[str, Any] = {"threads": HA_THREADS, "kv": {}, "update": {}}
+    for label, store, nodes in (
+        ("memory, 1 node", "", 1),
+        ("PostgreSQL, 1 node", pg.new_database(), 1),
+        ("PostgreSQL, 2 nodes", pg.new_database(), 2),
+    ):
+        flags = ("-store", store) if store else ()
+        servers = [
+            start_reference_server(*flags, "-node-id", f"node-{i}", binary=binary_server)
+            for i in range(nodes)
+        ]
+        clients = [s.client() for s in servers]
+        try:
+            out["kv"][label] = kv_rates(clients, profile.ha_calls)
+            if label != "PostgreSQL, 1 node":
+                out["update"][label] = update_rate(clients, profile.ha_updates)
+        finally:
+            for c in clients:
+                c.close()
+            for s in servers:
+                s.stop()
+    dsn = pg.new_database()
+    a = start_plugin_server(CLUSTER_ECHO, "-store", dsn, "-node-id", "a", binary=binary_server)
+    try:
+        b = start_plugin_server(CLUSTER_ECHO, "-store", dsn, "-node-id", "b", binary=binary_server)
+        try:
+            run = event_delays(a, b, profile.ha_events)
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+    ordered = sorted(run.latencies)
+    out["events"] = {
+        "count": len(ordered),
+        "p50_ms": statistics.median(ordered) * 1e3,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e3,
+        "max_ms": ordered[-1] * 1e3,
+    }
+    return out
+
+
 # ---- Targets, tables and plots ------------------------------------------------
 
 
@@ -1190,6 +1362,41 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
     ]
     for side, g in sus["growth"].items():
         lines.append(f"| {side} | {g['fds']:+d} | {g['threads']:+d} | {g['rss_mib']:+.1f} MiB |")
+    ha = results["ha"]
+    ev = ha["events"]
+    lines += [
+        "",
+        "## 9. High availability (`-store postgres://...`, `-node-id`)",
+        "",
+        f"KV calls of 1 KiB values from {ha['threads']} threads (sync Client), which take the",
+        "nodes in turn; the PostgreSQL server is local, on a unix socket, with fsync off.",
+        "CAS is a KVCompareAndSet that inserts a new key (old value None).",
+        "",
+        "| store | get/s | set/s | CAS/s |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {label} | {r['get_per_s']:.0f} | {r['set_per_s']:.0f} | {r['cas_per_s']:.0f} |"
+            for label, r in ha["kv"].items()
+        ),
+        "",
+        f"`kv.update()` increments of one key from {ha['threads']} threads at once",
+        "(rounds: how many read and compare-and-set rounds each increment took).",
+        "",
+        "| store | updates/s | rounds per update |",
+        "| --- | --- | --- |",
+        *(
+            f"| {label} | {r['updates_per_s']:.0f} | {r['rounds_per_update']:.2f} |"
+            for label, r in ha["update"].items()
+        ),
+        "",
+        f"Cluster-event delivery, Python to Python across two nodes ({ev['count']} reliable",
+        "events, one at a time): from `publish_plugin_cluster_event` on node a to the",
+        "plugin's `on_plugin_cluster_event` on node b.",
+        "",
+        "| p50 | p99 | max |",
+        "| --- | --- | --- |",
+        f"| {ev['p50_ms']:.2f} ms | {ev['p99_ms']:.2f} ms | {ev['max_ms']:.2f} ms |",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -1343,6 +1550,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("8. bundles")
         with tempfile.TemporaryDirectory(prefix="bench-bundle-") as workdir:
             results["bundle"] = figure_bundle(args.server, profile, args.sdk_wheels, Path(workdir))
+        step("9. high availability")
+        with running() as pg:
+            results["ha"] = figure_ha(args.server, profile, pg)
     finally:
         server.stop()
     for key, figure in (("unary", unary), ("async", async_), ("hooks", hooks)):
