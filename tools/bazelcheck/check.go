@@ -395,12 +395,51 @@ func (c *checker) checkOwnership() {
 			if testModule.MatchString(f) && !slices.ContainsFunc(kinds, isTestKind) {
 				c.report(f, nil, "is a test module but belongs to no py_test")
 			}
+		}
+		if (testModule.MatchString(f) || path.Base(f) == "conftest.py") && c.inPackage(f) {
+			c.checkFileResolution(f)
+		}
+		switch {
+		case testModule.MatchString(f) && c.inPackage(f) && !strings.HasPrefix(f, "python-sdk/"):
+			// A test module elsewhere, in a Bazel package: `bazel test
+			// //...` must run it too.
+			if !slices.ContainsFunc(c.owned[f], isTestKind) {
+				c.report(f, nil, "is a test module but belongs to no py_test")
+			}
 		case strings.HasSuffix(f, ".proto"):
 			if !slices.Contains(c.owned[f], "proto_library") {
 				c.report(f, nil, "belongs to no proto_library")
 			}
 		}
 	}
+}
+
+// symlinkResolution matches code that follows __file__'s symlinks.
+var symlinkResolution = regexp.MustCompile(`__file__\)\.resolve\(|realpath\(__file__`)
+
+// checkFileResolution reports a test module that finds its neighbours through
+// __file__ with symlinks resolved: in a Bazel runfiles tree (or sandbox)
+// the module is a symlink into the source tree, so the resolved path
+// leaves the runfiles, and the files it then reads are not the target's
+// inputs.
+func (c *checker) checkFileResolution(f string) {
+	data, err := os.ReadFile(filepath.Join(c.ws.Root, filepath.FromSlash(f)))
+	if err != nil {
+		c.report(f, nil, "cannot read: %v", err)
+		return
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if symlinkResolution.MatchString(line) {
+			c.problems = append(c.problems, Problem{File: f, Line: i + 1, Message: "resolves __file__ through symlinks, which leaves Bazel's runfiles tree for the source tree; use os.path.abspath(__file__)"})
+		}
+	}
+}
+
+// inPackage reports whether f belongs to a package other than the root
+// one (the repository's loose files have no BUILD file of their own).
+func (c *checker) inPackage(f string) bool {
+	pkg, ok := c.ws.packageOf(f)
+	return ok && pkg.Path != ""
 }
 
 func firstArg(call *build.CallExpr) build.Expr {

@@ -189,6 +189,12 @@ func TestCheckFindsBrokenInput(t *testing.T) {
     ],`, 1)
 			f["python-sdk/tests/test_b.py"] = ""
 		}, "python-sdk/tests/test_b.py: is a test module but belongs to no py_test"},
+		{"test module of another package outside a py_test", func(f map[string]string) {
+			f["tools/main_test.py"] = ""
+		}, "tools/main_test.py: is a test module but belongs to no py_test"},
+		{"__file__ resolved through symlinks", func(f map[string]string) {
+			f["python-sdk/tests/test_a.py"] = "from pathlib import Path\n\nROOT = Path(__file__).resolve().parents[1]\n"
+		}, "python-sdk/tests/test_a.py:3: resolves __file__ through symlinks"},
 		{".proto without a proto_library", func(f map[string]string) {
 			f["proto/q.proto"] = "syntax = \"proto3\";\n"
 		}, "proto/q.proto: belongs to no proto_library"},

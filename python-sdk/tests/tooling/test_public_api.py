@@ -101,10 +101,13 @@ def test_exceptions_module_is_the_public_home() -> None:
 
 
 def test_version_matches_the_distribution() -> None:
+    import os
     import re
     from pathlib import Path
 
-    project = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    # abspath, not resolve(): under Bazel the pyproject.toml to read is the
+    # one in the test's runfiles, beside this module's symlink.
+    project = (Path(os.path.abspath(__file__)).parents[2] / "pyproject.toml").read_text()
     match = re.search(r'^version = "([^"]+)"$', project, flags=re.M)
     assert match and mp.__version__ == match.group(1)
 

@@ -9,6 +9,7 @@ from the plugin directory with ``pytest``; the dev server comes from
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from mattermost_plugin import ValidationError
 from mattermost_plugin.models import Channel, CommandArgs, Post, Team, User
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
+PLUGIN_DIR = Path(os.path.abspath(__file__)).parent.parent
 PLUGIN_ID = "com.example.hello-python"
 
 
