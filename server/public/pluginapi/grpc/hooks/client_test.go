@@ -84,8 +84,8 @@ func (f *fakePlugin) OnActivate(ctx context.Context, _ *pluginpb.OnActivateReque
 	return &pluginpb.OnActivateResponse{}, f.answer(ctx)
 }
 
-// serve runs f on a unix socket and returns a connection to it.
-func serve(t *testing.T, f *fakePlugin) *grpc.ClientConn {
+// serveUnary runs f on a unix socket and returns a connection to it.
+func serveUnary(t *testing.T, f *fakePlugin) *grpc.ClientConn {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hooks.sock")
 	lis, err := net.Listen("unix", path)
@@ -106,9 +106,9 @@ func serve(t *testing.T, f *fakePlugin) *grpc.ClientConn {
 	return conn
 }
 
-func newClient(t *testing.T, f *fakePlugin) *hooks.Client {
+func newClient(t *testing.T, tr transport, f *fakePlugin) *hooks.Client {
 	t.Helper()
-	c, err := hooks.NewClient(context.Background(), serve(t, f), hooks.WithTimeout(200*time.Millisecond))
+	c, err := hooks.NewClient(context.Background(), serve(t, tr, f), hooks.WithTimeout(200*time.Millisecond))
 	if err != nil {
 		t.Fatalf("NewClient() = %v", err)
 	}
@@ -116,6 +116,10 @@ func newClient(t *testing.T, f *fakePlugin) *hooks.Client {
 }
 
 func TestMessageWillBePostedFailsOpen(t *testing.T) {
+	forTransports(t, testMessageWillBePostedFailsOpen)
+}
+
+func testMessageWillBePostedFailsOpen(t *testing.T, tr transport) {
 	sent := &pluginpb.Post{Id: "p", Message: "hello"}
 	tests := []struct {
 		name       string
@@ -133,7 +137,7 @@ func TestMessageWillBePostedFailsOpen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient(t, tc.plugin)
+			c := newClient(t, tr, tc.plugin)
 			start := time.Now()
 			got, reason := c.MessageWillBePosted(context.Background(), nil, sent)
 			if time.Since(start) > 10*time.Second {
@@ -156,6 +160,10 @@ func TestMessageWillBePostedFailsOpen(t *testing.T) {
 // plugin's answer without a post rejects it (App.updatePostWithChannel,
 // server/channels/app/post.go@004340fa).
 func TestMessageWillBeUpdatedReplaces(t *testing.T) {
+	forTransports(t, testMessageWillBeUpdatedReplaces)
+}
+
+func testMessageWillBeUpdatedReplaces(t *testing.T, tr transport) {
 	newPost, oldPost := &pluginpb.Post{Message: "new"}, &pluginpb.Post{Message: "old"}
 	tests := []struct {
 		name     string
@@ -169,7 +177,7 @@ func TestMessageWillBeUpdatedReplaces(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _ := newClient(t, tc.plugin).MessageWillBeUpdated(context.Background(), nil, newPost, oldPost)
+			got, _ := newClient(t, tr, tc.plugin).MessageWillBeUpdated(context.Background(), nil, newPost, oldPost)
 			if !proto.Equal(got, tc.wantPost) {
 				t.Errorf("MessageWillBeUpdated = %v, want %v", got, tc.wantPost)
 			}
@@ -182,6 +190,10 @@ func TestMessageWillBeUpdatedReplaces(t *testing.T) {
 // the answer is the plugin's reason, and empty (the notifications go) when
 // the plugin lacks the hook or the call fails; the post is sent as given.
 func TestNotificationsWillBeSentFailsOpen(t *testing.T) {
+	forTransports(t, testNotificationsWillBeSentFailsOpen)
+}
+
+func testNotificationsWillBeSentFailsOpen(t *testing.T, tr transport) {
 	sent := &pluginpb.Post{Id: "p1", Message: "hi"}
 	tests := []struct {
 		name       string
@@ -197,7 +209,7 @@ func TestNotificationsWillBeSentFailsOpen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := newClient(t, tc.plugin).NotificationsWillBeSent(context.Background(), sent)
+			got := newClient(t, tr, tc.plugin).NotificationsWillBeSent(context.Background(), sent)
 			if got != tc.wantReason {
 				t.Errorf("NotificationsWillBeSent = %q, want %q", got, tc.wantReason)
 			}
@@ -211,7 +223,9 @@ func TestNotificationsWillBeSentFailsOpen(t *testing.T) {
 	}
 }
 
-func TestExecuteCommandErrors(t *testing.T) {
+func TestExecuteCommandErrors(t *testing.T) { forTransports(t, testExecuteCommandErrors) }
+
+func testExecuteCommandErrors(t *testing.T, tr transport) {
 	appErr := apperror.New("plugin.bad", "bad", "", 0) // an out-of-range status becomes 500
 	tests := []struct {
 		name       string
@@ -229,7 +243,7 @@ func TestExecuteCommandErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := newClient(t, tc.plugin).ExecuteCommand(context.Background(), nil, &pluginpb.CommandArgs{Command: "/x"})
+			resp, err := newClient(t, tr, tc.plugin).ExecuteCommand(context.Background(), nil, &pluginpb.CommandArgs{Command: "/x"})
 			if (resp != nil) != tc.wantResp {
 				t.Errorf("response = %v", resp)
 			}
@@ -248,11 +262,13 @@ func TestExecuteCommandErrors(t *testing.T) {
 	}
 }
 
-func TestNewClient(t *testing.T) {
-	if _, err := hooks.NewClient(context.Background(), serve(t, &fakePlugin{implErr: errors.New("no")})); err == nil {
+func TestNewClient(t *testing.T) { forTransports(t, testNewClient) }
+
+func testNewClient(t *testing.T, tr transport) {
+	if _, err := hooks.NewClient(context.Background(), serve(t, tr, &fakePlugin{implErr: errors.New("no")})); err == nil {
 		t.Error("NewClient() succeeded though Implemented failed")
 	}
-	c := newClient(t, &fakePlugin{implemented: []string{"OnActivate", "NoSuchHook", "MessageWillBePosted"}})
+	c := newClient(t, tr, &fakePlugin{implemented: []string{"OnActivate", "NoSuchHook", "MessageWillBePosted"}})
 	if got := c.Implemented(); len(got) != 2 || got[0] != "MessageWillBePosted" || got[1] != "OnActivate" {
 		t.Errorf("Implemented() = %v; unknown names must be dropped", got)
 	}
@@ -261,7 +277,9 @@ func TestNewClient(t *testing.T) {
 	}
 }
 
-func TestOnActivate(t *testing.T) {
+func TestOnActivate(t *testing.T) { forTransports(t, testOnActivate) }
+
+func testOnActivate(t *testing.T, tr transport) {
 	appErr := apperror.New("plugin.activate", "cannot start", "", 500)
 	tests := []struct {
 		name    string
@@ -277,16 +295,18 @@ func TestOnActivate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := newClient(t, tc.plugin).OnActivate(context.Background()); (err != nil) != tc.wantErr {
+			if err := newClient(t, tr, tc.plugin).OnActivate(context.Background()); (err != nil) != tc.wantErr {
 				t.Errorf("OnActivate() = %v, want an error: %v", err, tc.wantErr)
 			}
 		})
 	}
 }
 
-func TestServeHTTPWithoutTheHook(t *testing.T) {
+func TestServeHTTPWithoutTheHook(t *testing.T) { forTransports(t, testServeHTTPWithoutTheHook) }
+
+func testServeHTTPWithoutTheHook(t *testing.T, tr transport) {
 	for name, h := range map[string]hooks.Hooks{
-		"a plugin without ServeHTTP": newClient(t, &fakePlugin{}),
+		"a plugin without ServeHTTP": newClient(t, tr, &fakePlugin{}),
 		"no plugin":                  hooks.None{},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -317,7 +337,11 @@ func (f *fakePlugin) ServeHTTP(stream pluginpb.PluginHooks_ServeHTTPServer) erro
 // past read deadline once its body was read to the end canceled the
 // connection's context, and every later request on it failed at once.
 func TestServeHTTPKeepsTheConnectionUsable(t *testing.T) {
-	c := newClient(t, &fakePlugin{implemented: []string{"ServeHTTP"}})
+	forTransports(t, testServeHTTPKeepsTheConnectionUsable)
+}
+
+func testServeHTTPKeepsTheConnectionUsable(t *testing.T, tr transport) {
+	c := newClient(t, tr, &fakePlugin{implemented: []string{"ServeHTTP"}})
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.ServeHTTP(&pluginpb.Context{}, w, r)
 	}))
@@ -347,7 +371,11 @@ func TestServeHTTPKeepsTheConnectionUsable(t *testing.T) {
 // sent part of its body and then stalled: the plugin answered without the
 // body, and the host must not wait for the rest.
 func TestServeHTTPDoesNotWaitForAStalledBody(t *testing.T) {
-	c := newClient(t, &fakePlugin{implemented: []string{"ServeHTTP"}})
+	forTransports(t, testServeHTTPDoesNotWaitForAStalledBody)
+}
+
+func testServeHTTPDoesNotWaitForAStalledBody(t *testing.T, tr transport) {
+	c := newClient(t, tr, &fakePlugin{implemented: []string{"ServeHTTP"}})
 	returned := make(chan struct{}, 1)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.ServeHTTP(&pluginpb.Context{}, w, r)

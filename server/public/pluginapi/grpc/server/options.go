@@ -68,6 +68,7 @@ type options struct {
 	drainMax             time.Duration
 	logger               *slog.Logger
 	pluginTokens         []auth.PluginToken
+	hookStreams          HookStreamHandler
 }
 
 func defaultOptions() options {
@@ -202,4 +203,11 @@ func PluginTokens(tokens ...auth.PluginToken) Option {
 	return optionFunc(func(o *options) {
 		o.pluginTokens = append(o.pluginTokens, tokens...)
 	})
+}
+
+// HookStreams sets the host's handler of the hook streams that plugins
+// open (PluginStreams.HookStream); without it a plugin's stream is
+// UNIMPLEMENTED and its hooks stay on PluginHooks.
+func HookStreams(h HookStreamHandler) Option {
+	return optionFunc(func(o *options) { o.hookStreams = h })
 }

@@ -121,6 +121,11 @@ type Config struct {
 	HealthCheckInterval time.Duration
 	// HookOptions configure the hooks client, for example its deadlines.
 	HookOptions []hooks.Option
+	// HookConn, if set, wraps each process's connection for its hooks
+	// client, for example in a [hooks.StreamConn] that calls the hooks on
+	// the stream the process opens; the health check and the stop keep the
+	// connection itself.
+	HookConn func(conn grpc.ClientConnInterface) grpc.ClientConnInterface
 	// Env holds extra environment variables for the plugin, as "K=V".
 	Env []string
 }
@@ -400,7 +405,11 @@ func (s *Supervisor) launch(ctx context.Context) (*process, error) {
 	d := raw.(*dispensed)
 	p.conn, p.exited = d.conn, d.ctx.Done()
 	opts := append([]hooks.Option{hooks.WithLogger(s.logger)}, s.cfg.HookOptions...)
-	if p.hooks, err = hooks.NewClient(ctx, d.conn, opts...); err != nil {
+	var conn grpc.ClientConnInterface = d.conn
+	if s.cfg.HookConn != nil {
+		conn = s.cfg.HookConn(d.conn)
+	}
+	if p.hooks, err = hooks.NewClient(ctx, conn, opts...); err != nil {
 		p.reap()
 		return nil, fmt.Errorf("supervisor: plugin %s: %w", s.bundle.Manifest.ID, err)
 	}
