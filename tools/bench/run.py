@@ -51,8 +51,9 @@ from mattermost_plugin.server_config import ServerConfig
 from mattermost_plugin.testing import ReferenceServer, start_plugin_server, start_reference_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# The tests' PostgreSQL server (python-sdk/tests/runtime/_pg.py), for figure 9.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python-sdk" / "tests" / "runtime"))
+# The tests' PostgreSQL server (python-sdk/tests/runtime/_pg.py), for figure 9;
+# appended, so that no test module shadows one of the benchmark's.
+sys.path.append(str(Path(__file__).resolve().parents[2] / "python-sdk" / "tests" / "runtime"))
 from _pg import PostgreSQL, running
 from stats import Figure, Run, paired_ratio
 
