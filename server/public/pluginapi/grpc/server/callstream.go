@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -35,7 +36,14 @@ const (
 	// answerOverhead bounds the bytes a frame adds around one answer's
 	// payload (the answer's tag, id and length prefixes).
 	answerOverhead = 32
+	// gatherYields is how many times the writer yields to running calls
+	// before it sends the answers ready (see write).
+	gatherYields = 4
 )
+
+// callStreamMethod is the full method name of the call stream, which the
+// call tracker does not count as a call (its calls count one by one).
+const callStreamMethod = pluginpb.PluginStreams_CallStream_FullMethodName
 
 // errStopping refuses the calls that a stream receives once the server is
 // stopping, as the GOAWAY of a graceful stop refuses new unary calls.
@@ -329,6 +337,18 @@ func errorStatus(err error) *pluginpb.ErrorStatus {
 func (cs *callStream) write(stream pluginpb.PluginStreams_CallStreamServer) error {
 	for {
 		<-cs.ready
+		// Calls of one frame end at nearly the same time: let those that
+		// are running finish, so that their answers share this frame
+		// rather than each take a write, and the client a read.
+		for range gatherYields {
+			cs.mu.Lock()
+			running := len(cs.inFlight)
+			cs.mu.Unlock()
+			if running == 0 {
+				break
+			}
+			runtime.Gosched()
+		}
 		cs.mu.Lock()
 		answers, closed := cs.answers, cs.closed
 		cs.answers = nil

@@ -56,11 +56,25 @@ func (c *callTracker) waitQuiet(quiet time.Duration, deadline time.Time) {
 // callTracker is a [stats.Handler]: a call counts from the moment its
 // headers arrive (stats.Begin), while its message is still being received,
 // until it ends; interceptors would see it only once its message is in.
-func (c *callTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+//
+// A hook stream is not a call: it stays open while its plugin runs, and is
+// ended by the stop (see hookStreamDesc), so it is not counted. Nor is a
+// call stream: its calls count one by one (see callstream.go).
+func (c *callTracker) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	if info.FullMethodName == hookStreamMethod || info.FullMethodName == callStreamMethod {
+		return context.WithValue(ctx, untrackedKey{}, true)
+	}
 	return ctx
 }
 
-func (c *callTracker) HandleRPC(_ context.Context, s stats.RPCStats) {
+// untrackedKey marks the context of a stream that callTracker does not
+// count.
+type untrackedKey struct{}
+
+func (c *callTracker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if ctx.Value(untrackedKey{}) != nil {
+		return
+	}
 	switch s.(type) {
 	case *stats.Begin:
 		c.add(1)

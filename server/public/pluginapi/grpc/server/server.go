@@ -37,6 +37,12 @@ type Server struct {
 	health *health.Server
 	opts   options
 	calls  *callTracker
+	// callStreams runs the calls of CallStream (see callstream.go).
+	callStreams *callDispatcher
+	// streams ends the long-lived streams (see hookStreamDesc) when the
+	// server stops; stopStreams ends it.
+	streams     context.Context
+	stopStreams context.CancelFunc
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -57,6 +63,14 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	calls := newCallTracker()
+	// Recovery is outermost, so that a panic anywhere below it, the
+	// interceptors included, becomes INTERNAL. CallStream runs its calls
+	// through the same chain.
+	unary := []grpc.UnaryServerInterceptor{
+		recovery.UnaryServerInterceptor(o.logger),
+		apperror.UnaryServerInterceptor(),
+	}
+	callStreams := newCallDispatcher(impl, unary, calls, o)
 
 	gs := grpc.NewServer(
 		// The token is checked when the request headers arrive, before
@@ -88,10 +102,7 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 		// Recovery is outermost, so that a panic anywhere below it, the
 		// interceptors included, becomes INTERNAL.
 		grpc.StatsHandler(calls),
-		grpc.ChainUnaryInterceptor(
-			recovery.UnaryServerInterceptor(o.logger),
-			apperror.UnaryServerInterceptor(),
-		),
+		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(o.logger),
 			apperror.StreamServerInterceptor(),
@@ -108,11 +119,20 @@ func New(impl pluginpb.PluginAPIServer, token string, opts ...Option) (*Server, 
 	// the contract. Like every service but health, it needs the token;
 	// like every service, a request that does not parse is
 	// INVALID_ARGUMENT (grpc-go's codec would make it INTERNAL).
+	// PluginStreams carries long-lived streams of many calls each, opened
+	// by plugins (see hookstream.go).
+	streams, stopStreams := context.WithCancel(context.Background())
+	gs.RegisterService(&grpc.ServiceDesc{
+		ServiceName: pluginpb.PluginStreams_ServiceDesc.ServiceName,
+		HandlerType: (*any)(nil),
+		Streams:     []grpc.StreamDesc{hookStreamDesc(o.hookStreams, streams), callStreamDesc(callStreams)},
+		Metadata:    pluginpb.PluginStreams_ServiceDesc.Metadata,
+	}, struct{}{})
 	reflectionOpts := reflection.ServerOptions{Services: gs}
 	gs.RegisterService(decodingDesc(&reflectionv1.ServerReflection_ServiceDesc), reflection.NewServerV1(reflectionOpts))
 	gs.RegisterService(decodingDesc(&reflectionv1alpha.ServerReflection_ServiceDesc), reflection.NewServer(reflectionOpts))
 
-	return &Server{grpc: gs, health: hs, opts: o, calls: calls}, nil
+	return &Server{grpc: gs, health: hs, opts: o, calls: calls, callStreams: callStreams, streams: streams, stopStreams: stopStreams}, nil
 }
 
 // Serve accepts connections on lis until the server stops. It returns nil
@@ -161,6 +181,12 @@ func (s *Server) GracefulStop() bool {
 		lis.Close()
 	}
 	s.calls.waitQuiet(s.opts.drainQuiet, start.Add(min(s.opts.drainMax, s.opts.stopTimeout/2)))
+	// A call stream answers its calls in flight, refuses new ones and
+	// ends; GracefulStop below waits for it.
+	s.callStreams.drain()
+	// A hook stream is open for as long as its plugin runs: it would hold
+	// the stop to its timeout. Its plugin falls back to PluginHooks.
+	s.stopStreams()
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
@@ -191,5 +217,6 @@ func (s *Server) Stop() {
 	s.stopping = true
 	s.mu.Unlock()
 	s.health.Shutdown()
+	s.stopStreams()
 	s.grpc.Stop()
 }
