@@ -138,6 +138,7 @@ type config struct {
 	storeDSN         string
 	nodeID           string
 	hookTimeout      time.Duration
+	hookStream       bool
 	startTimeout     time.Duration
 }
 
@@ -224,6 +225,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:0", "loopback address of the HTTP port where /plugins/{id}/... reaches the plugin (with -plugin)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the server to this file, from start to stop")
 	fs.StringVar(&c.python, "python", os.Getenv(pythonEnv), "Python interpreter of plugins whose manifest names none, relative to the current directory or looked up on PATH (default: $"+pythonEnv+", else python3)")
+	fs.BoolVar(&c.hookStream, "hook-stream", hookStreamDefault(), "call the hooks of a plugin that opens a hook stream on that stream; false: always on its PluginHooks service (default: true unless $"+hookStreamEnv+" is 0)")
 	fs.DurationVar(&c.hookTimeout, "hook-timeout", hooks.DefaultTimeout, "deadline of each hook call of a -plugin plugin; a hook past it counts as failed, as the plugin had not answered")
 	fs.DurationVar(&c.startTimeout, "start-timeout", supervisor.DefaultStartTimeout, "how long a plugin process has to complete go-plugin's handshake")
 	fs.BoolVar(&c.watch, "watch", false, "restart a plugin when a .py file or plugin.json in its directory changes (with -plugin)")
@@ -433,6 +435,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		server.DrainMax(c.drainMax),
 		server.Logger(logger),
 	}
+	streams := newHookStreams(logger)
+	if c.hookStream {
+		serverOpts = append(serverOpts, server.HookStreams(streams.serve))
+	}
 	srv, err := server.New(backend, token, append(serverOpts, server.PluginTokens(tokens...))...)
 	if err != nil {
 		return err
@@ -448,6 +454,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	h.attach(func(p *devPlugin) supervisor.Config {
 		return supervisor.Config{
+			HookConn:     streams.conn(c.hookStream, p.id()),
 			APITarget:    p.target,
 			APIToken:     p.token,
 			Python:       c.python,

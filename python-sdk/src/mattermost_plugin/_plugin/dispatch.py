@@ -26,7 +26,13 @@ from .spec import Answer, HookSpec
 from .streams import FileReader, FileWriter
 from .threads import HandlerThreads
 
-__all__ = ["DISMISS_POST_ERROR", "SERVICE", "HookDispatcher", "split_filter_answer"]
+__all__ = [
+    "DISMISS_POST_ERROR",
+    "SERVICE",
+    "HookDispatcher",
+    "HookFailed",
+    "split_filter_answer",
+]
 
 #: The full name of the service.
 SERVICE = "mattermost.plugin.PluginHooks"
@@ -78,6 +84,10 @@ class _HookFailed(Exception):
         self.app_error = app_error
 
 
+#: The failure of a hook call, with the status that answers it.
+HookFailed = _HookFailed
+
+
 #: A stream hook's server: the spec, the incoming messages and the call.
 _StreamServer = Callable[
     [HookSpec, AsyncIterator[Any], "grpc.aio.ServicerContext[Any, Any]"], AsyncIterator[Message]
@@ -126,6 +136,9 @@ class HookDispatcher:
         self._coroutine: dict[object, bool] = {}
         self._kinds: dict[str, tuple[tuple[str, _Kind], ...]] = {}
         self.implemented = sorted(set(type(plugin).implemented_hooks()) | set(_RUNTIME_HOOKS))
+        #: The id of the hook stream that this process opens, which
+        #: Implemented announces; empty: PluginHooks only.
+        self.hook_stream_id = ""
 
     def generic_handler(self) -> grpc.GenericRpcHandler:
         """The gRPC handler of the service, for ``server.add_generic_rpc_handlers``."""
@@ -271,7 +284,9 @@ class HookDispatcher:
     async def _implemented(
         self, request: hooks_pb2.ImplementedRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> hooks_pb2.ImplementedResponse:
-        return hooks_pb2.ImplementedResponse(hooks=self.implemented)
+        return hooks_pb2.ImplementedResponse(
+            hooks=self.implemented, hook_stream_id=self.hook_stream_id
+        )
 
     async def _reload_configuration(self, timeout: float | None) -> None:
         """Read the plugin's settings into its ``configuration``; a failure is logged."""
@@ -294,25 +309,44 @@ class HookDispatcher:
         self, spec: HookSpec, request: Message, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Message:
         try:
-            if spec.name in _RUNTIME_HOOKS:
-                await self._reload_configuration(context.time_remaining())
-            if spec.name == "OnActivate" and self._plugin.handler("OnConfigurationChange"):
-                # As Go plugins do on their side (hooksRPCServer.OnActivate),
-                # whether or not the plugin has OnActivate: read the
-                # configuration first, and only log a failure.
-                with contextlib.suppress(_HookFailed):
-                    await self._run(
-                        HOOKS[HookName.ON_CONFIGURATION_CHANGE],
-                        hooks_pb2.OnConfigurationChangeRequest(),
-                        context.time_remaining(),
-                    )
-            if spec.name in _RUNTIME_HOOKS and self._plugin.handler(spec.name) is None:
-                return spec.response()
-            result = await self._run(spec, request, context.time_remaining())
-            return self._answer(spec, result)
+            return await self.handle(spec, request, context.time_remaining())
         except _HookFailed as failure:
             await _abort(context, failure)
             raise AssertionError("unreachable") from None  # abort raises
+
+    def unary_spec(self, name: str) -> HookSpec | None:
+        """The spec of the registered unary hook ``name``, or None (the hook stream's lookup)."""
+        spec = HOOKS.get(name)  # type: ignore[call-overload]
+        if (
+            spec is None
+            or spec.name not in self.implemented
+            or spec.answer in (Answer.HTTP, Answer.UPLOAD)
+        ):
+            return None
+        return spec  # type: ignore[no-any-return]
+
+    async def handle(self, spec: HookSpec, request: Message, timeout: float | None) -> Message:
+        """Run one unary hook call: the one path of PluginHooks and of the hook stream.
+
+        Raises:
+            HookFailed: The handler failed; it carries the status to answer.
+        """
+        if spec.name in _RUNTIME_HOOKS:
+            await self._reload_configuration(timeout)
+        if spec.name == "OnActivate" and self._plugin.handler("OnConfigurationChange"):
+            # As Go plugins do on their side (hooksRPCServer.OnActivate),
+            # whether or not the plugin has OnActivate: read the
+            # configuration first, and only log a failure.
+            with contextlib.suppress(_HookFailed):
+                await self._run(
+                    HOOKS[HookName.ON_CONFIGURATION_CHANGE],
+                    hooks_pb2.OnConfigurationChangeRequest(),
+                    timeout,
+                )
+        if spec.name in _RUNTIME_HOOKS and self._plugin.handler(spec.name) is None:
+            return spec.response()
+        result = await self._run(spec, request, timeout)
+        return self._answer(spec, result)
 
     async def _run(self, spec: HookSpec, request: Message, timeout: float | None) -> object:
         kinds = self._kinds.get(spec.name)

@@ -30,7 +30,7 @@ import grpc
 from .._async_client import AsyncClient
 from .._client import Client
 from ..exceptions import PluginAPIError
-from . import goplugin, mtls, startup
+from . import goplugin, hookstream, mtls, startup
 from .base import AsyncPlugin, PluginBase
 from .dispatch import HookDispatcher
 from .logs import APILogHandler, LogWriter
@@ -333,6 +333,7 @@ async def serve(
     server: grpc.aio.Server | None = None
     front: mtls.TLSFront | None = None
     threads: HandlerThreads | None = None
+    stream: hookstream.HookStream | None = None
     socket_dir = ""
     served = False
     try:
@@ -355,6 +356,9 @@ async def serve(
                 options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
             )
             dispatcher = HookDispatcher(plugin, threads, logger)
+            if hookstream.enabled(environ):
+                # Announced in Implemented; opened once the plugin serves.
+                stream = hookstream.HookStream(dispatcher, environ, logger)
             server.add_generic_rpc_handlers([dispatcher.generic_handler()])
             server.add_generic_rpc_handlers(goplugin.ProtocolServices(stopping).generic_handlers())
             server_cert = ""
@@ -377,11 +381,15 @@ async def serve(
         stdout.write(goplugin.handshake_line("unix", socket_path, server_cert) + "\n")
         stdout.flush()
         served = True
+        if stream is not None:
+            stream.start()
         _redirect_stdout(logger)
         await stopping.wait()
     finally:
         if _Watch.watch is not None:
             _Watch.watch.on_gone(None)
+        if stream is not None:
+            await stream.close()
         await _stop(plugin, server, front, threads, served)
         root_logging.__exit__()
         if logger is not None:

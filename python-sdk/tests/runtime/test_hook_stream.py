@@ -1,0 +1,140 @@
+"""The hook stream between the dev server and a Python plugin, and its faults.
+
+Run as every runtime test is, once with the stream (the default) and once
+with MATTERMOST_PLUGIN_HOOK_STREAM=0, where every hook takes PluginHooks:
+each test checks what its transport promises. The host's side of the
+stream's faults (a dropped stream, a reopened one, cancellation frames,
+split answers) is tested in Go, in hooks/streamconn_test.go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin._plugin import hookstream
+from mattermost_plugin.models import (
+    Channel,
+    Command,
+    CommandArgs,
+    CommandResponse,
+    Post,
+    Team,
+    User,
+)
+from mattermost_plugin.testing import ReferenceServer
+
+pytest_plugins = ["mattermost_plugin.pytest_plugin"]
+
+#: Whether this run has the stream, as the server and its plugins read it.
+STREAM = hookstream.enabled(
+    {**os.environ, "MATTERMOST_PLUGIN_API_TARGET": "x", "MATTERMOST_PLUGIN_API_TOKEN": "y"}
+)
+
+
+class Streamed(mp.AsyncPlugin):
+    """Answers posts, crashes or hangs on request, and answers a giant command."""
+
+    async def on_activate(self) -> None:
+        await self.api.register_command(Command(trigger="streamed", auto_complete=False))
+
+    async def message_will_be_posted(self, context: Any, post: Post) -> Post:
+        if post.message == "crash":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if post.message == "hang":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.logger.info("hang cancelled")
+                raise
+        post.message += " [seen]"
+        return post
+
+    async def execute_command(self, context: Any, args: CommandArgs) -> CommandResponse:
+        return CommandResponse(text="x" * (3 << 20))
+
+
+def _opened(server: ReferenceServer) -> int:
+    return sum(1 for r in server.log_records() if r.get("msg") == "hook stream open")
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _channel(api: mp.Client) -> tuple[User, Channel]:
+    team = api.create_team(Team(name="streams", display_name="Streams", type="O"))
+    user = api.create_user(User(username="sam", email="sam@example.com", password="pw-s3cret"))
+    api.create_team_member(team.id, user.id)
+    channel = api.create_channel(Channel(team_id=team.id, name="s", display_name="S", type="O"))
+    return user, channel
+
+
+@pytest.fixture
+def server(plugin_server: Callable[..., ReferenceServer]) -> ReferenceServer:
+    return plugin_server(Streamed, "-hook-timeout", "1s", "-log-level", "debug")
+
+
+def test_hooks_take_the_transport_of_the_run(server: ReferenceServer) -> None:
+    with server.client() as api:
+        user, channel = _channel(api)
+        if STREAM:
+            assert _wait(lambda: _opened(server) == 1), "the plugin opened no hook stream"
+        for i in range(20):
+            post = api.create_post(Post(user_id=user.id, channel_id=channel.id, message=f"m{i}"))
+            assert post.message == f"m{i} [seen]"
+    assert _opened(server) == (1 if STREAM else 0)
+
+
+def test_a_crash_mid_stream_fails_open_and_the_restarted_plugin_serves(
+    server: ReferenceServer,
+) -> None:
+    with server.client() as api:
+        user, channel = _channel(api)
+        if STREAM:
+            assert _wait(lambda: _opened(server) == 1)
+        post = api.create_post(Post(user_id=user.id, channel_id=channel.id, message="crash"))
+        assert post.message == "crash"  # the call in flight failed open
+
+        def served() -> bool:
+            p = api.create_post(Post(user_id=user.id, channel_id=channel.id, message="back"))
+            return p.message == "back [seen]"
+
+        assert _wait(served, 30), "the restarted plugin never answered"
+        if STREAM:
+            assert _wait(lambda: _opened(server) == 2), "the restarted plugin opened no stream"
+
+
+def test_a_deadline_cancels_the_handler(server: ReferenceServer) -> None:
+    with server.client() as api:
+        user, channel = _channel(api)
+        start = time.monotonic()
+        post = api.create_post(Post(user_id=user.id, channel_id=channel.id, message="hang"))
+        assert post.message == "hang"
+        assert time.monotonic() - start < 10
+    assert _wait(
+        lambda: any("hang cancelled" in str(r.get("msg")) for r in server.log_records())
+    ), "the handler was not cancelled at the deadline"
+
+
+def test_a_giant_answer(server: ReferenceServer) -> None:
+    with server.client() as api:
+        user, channel = _channel(api)
+        if STREAM:
+            assert _wait(lambda: _opened(server) == 1)
+        response = api.execute_slash_command(
+            CommandArgs(user_id=user.id, command="/streamed", channel_id=channel.id)
+        )
+        assert len(response.text) == 3 << 20
