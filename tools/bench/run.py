@@ -479,9 +479,15 @@ def figure_hooks(
     runs: dict[str, list[Run]] = {}
     starts: list[dict[str, int]] = []
     env = child_env()
+    # The SDK's hooks on PluginHooks (unary), and on the hook stream that
+    # the plugin opens to the Plugin API server that pluginbench serves.
+    unary_env = {**env, "MATTERMOST_PLUGIN_HOOK_STREAM": "0"}
+    stream_flags = {"stream-sync": ["-stream"], "stream-async": ["-stream"]}
     plugins = {
-        "python-sync": ("hook_sync", env),
-        "python-async": ("hook_async", env),
+        "python-sync": ("hook_sync", unary_env),
+        "python-async": ("hook_async", unary_env),
+        "stream-sync": ("hook_sync", env),
+        "stream-async": ("hook_async", env),
         "bare-aio": (
             "hook_bare",
             {**env, "BENCH_PYTHON": sys.executable, "BENCH_BARE_SERVER": "aio"},
@@ -502,6 +508,7 @@ def figure_hooks(
                 sys.executable,
                 "-name",
                 f"{kind}/hook",
+                *stream_flags.get(kind, []),
                 *sizing(profile.calls, profile.warmup, profile.hook_concurrency),
                 env=plugin_env,
             ):
@@ -539,6 +546,17 @@ def figure_hooks(
             out["ratios"][f"{kind} handler x{n}: Python / Go net/rpc"] = paired_ratio(
                 runs[f"python-{kind}/hook x{n}"], base
             )
+        for kind in ("sync", "async"):
+            stream = runs[f"stream-{kind}/hook x{n}"]
+            out["ratios"][f"{kind} handler on the hook stream x{n}: Python / Go net/rpc"] = (
+                paired_ratio(stream, base)
+            )
+            out["ratios"][f"{kind} handler x{n}: hook stream / unary"] = paired_ratio(
+                stream, runs[f"python-{kind}/hook x{n}"]
+            )
+            out["ratios"][
+                f"{kind} handler on the hook stream x{n}: throughput, Python / Go net/rpc"
+            ] = paired_ratio(stream, base, "throughput")
         bare = runs[f"bare-aio/hook x{n}"]
         out["ratios"][f"bare grpc.aio x{n}: Python / Go net/rpc"] = paired_ratio(bare, base)
         out["ratios"][f"async handler x{n}: SDK / bare grpc.aio"] = paired_ratio(

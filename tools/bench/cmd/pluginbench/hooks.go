@@ -9,7 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc"
+
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/auth"
+	hookspkg "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/hooks"
 	pluginpb "github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/proto/mattermost/plugin"
+	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/server"
 	"github.com/mattermost/mattermost-plugin-grpc/server/public/pluginapi/grpc/supervisor"
 )
 
@@ -26,6 +31,7 @@ func runHooks(args []string, out io.Writer) error {
 	target := fs.String("target", "unix:///nonexistent", "the Plugin API target the plugin gets")
 	token := fs.String("token", "unused", "the Plugin API token the plugin gets")
 	name := fs.String("name", "python/hook", "the measurement's name")
+	stream := fs.Bool("stream", false, "serve a Plugin API server with a hook stream and call the hooks on the stream the plugin opens (-target and -token are then its)")
 	stop, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -36,15 +42,31 @@ func runHooks(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	spawn := time.Now()
-	sup, err := supervisor.Start(ctx, bundle, supervisor.Config{
+	cfg := supervisor.Config{
 		APITarget: *target, APIToken: *token, Python: *python,
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	var conn *hookspkg.StreamConn
+	if *stream {
+		stopAPI, err := serveHookStream(bundle.Manifest.ID, &cfg, &conn)
+		if err != nil {
+			return err
+		}
+		defer stopAPI()
+	}
+	spawn := time.Now()
+	sup, err := supervisor.Start(ctx, bundle, cfg)
 	if err != nil {
 		return err
 	}
 	defer sup.Stop(context.Background())
+	if *stream {
+		for deadline := time.Now().Add(10 * time.Second); !conn.Open(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				return errors.New("the plugin opened no hook stream within 10 s")
+			}
+		}
+	}
 	activated := time.Now()
 	toHandshake, toActivated, _ := sup.Timing()
 	hooks := sup.Hooks()
@@ -78,4 +100,50 @@ func runHooks(args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// serveHookStream serves a Plugin API server (no API methods, only the
+// hook stream) for plugin id on a unix socket, points cfg at it, and makes
+// cfg's hooks client a hooks.StreamConn (set in *conn once the supervisor
+// has dialled the plugin) that takes the stream the plugin opens.
+func serveHookStream(id string, cfg *supervisor.Config, conn **hookspkg.StreamConn) (stop func(), err error) {
+	token, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	ready := make(chan *hookspkg.StreamConn, 1)
+	handler := func(pluginID string, stream server.HookStream) error {
+		if _, err := stream.Recv(); err != nil { // the hello
+			return err
+		}
+		sc := <-ready
+		ready <- sc
+		return sc.Serve(stream)
+	}
+	unused, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(pluginpb.UnimplementedPluginAPIServer{}, unused,
+		server.PluginTokens(auth.PluginToken{Token: token, PluginID: id}), server.HookStreams(handler),
+		server.Logger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return nil, err
+	}
+	lis, err := server.ListenUnix("")
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = srv.Serve(lis) }()
+	cfg.APITarget, cfg.APIToken = lis.Target, token
+	cfg.HookConn = func(unary grpc.ClientConnInterface) grpc.ClientConnInterface {
+		sc := hookspkg.NewStreamConn(unary, nil)
+		*conn = sc
+		ready <- sc
+		return sc
+	}
+	return func() {
+		srv.Stop()
+		lis.Close()
+	}, nil
 }
