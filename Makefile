@@ -169,6 +169,9 @@ postgres:
 .PHONY: test-go
 test-go: venv postgres
 	MATTERMOST_PLUGIN_PYTHON=$(abspath $(VENV_PY)) go test -race -count=1 ./...
+	# The dev server's plugin tests again with every hook on PluginHooks
+	# (the hooks package runs both transports itself).
+	MATTERMOST_PLUGIN_HOOK_STREAM=0 MATTERMOST_PLUGIN_PYTHON=$(abspath $(VENV_PY)) go test -race -count=1 ./server/cmd/pluginapi-server/
 
 # -m "": every test, the megabyte sweeps too (a plain pytest deselects them;
 # see python-sdk/pyproject.toml).
@@ -176,6 +179,9 @@ test-go: venv postgres
 test-py: venv build postgres
 	cd python-sdk && MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
 		../$(VENV)/bin/pytest -p no:cacheprovider -m "" --ignore=tests/tooling/test_wheels.py
+	# The runtime tests again with every hook on PluginHooks, not the hook stream.
+	cd python-sdk && MATTERMOST_PLUGIN_HOOK_STREAM=0 MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
+		../$(VENV)/bin/pytest -p no:cacheprovider -m "" tests/runtime
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
 		tools/bazel/pytest_main_test.py
 
