@@ -28,10 +28,14 @@ The generator versions must equal the pins in requirements.lock; a
 mismatch stops the run, so that output never depends on what happens to be
 installed.
 
-`make generate` runs this script from the source tree with its defaults.
-Bazel runs the same script (//python-sdk/scripts:generate_protos, through
-//tools/bazel:defs.bzl contract_stubs) with explicit --proto-dir, --lock and
-plugin paths; the output is byte-identical, and diff tests hold Bazel to it.
+`make generate` runs this script from the source tree with its defaults:
+grpc_tools.protoc with the python, grpc_python, mypy and mypy_grpc
+generators. Bazel runs those four generators through rules_proto_grpc
+(//tools/bazel:defs.bzl contract_stubs: protoc 31.1, grpcio-tools' own
+libprotoc, and the same locked plugins) and then this script with
+--protoc-out, their output tree, and --descriptor-set, the proto_library's
+descriptor set with source info; everything after protoc is the same code.
+The output is byte-identical, and diff tests hold Bazel to it.
 """
 
 from __future__ import annotations
@@ -144,50 +148,65 @@ def run_protoc(
 
 
 def generate(package_dir: Path, proto_dir: Path, lock_file: Path, plugins: dict[str, str]) -> None:
+    """Run grpc_tools.protoc on the contract, then write its package (`make generate`)."""
     check_generator_versions(lock_file)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import generate_clients
-    import generate_hooks
-
     sources = (proto_dir / PROTO_PACKAGE_DIR).glob("*.proto")
     protos = sorted(f"{PROTO_PACKAGE_DIR}/{p.name}" for p in sources)
     if not protos:
         sys.exit(f"generate_protos: no .proto files in {proto_dir / PROTO_PACKAGE_DIR}")
-    modules = {f"{Path(p).stem}_pb2" for p in protos} | {f"{Path(p).stem}_pb2_grpc" for p in protos}
-    grpc_dir = package_dir / "grpc"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         raw = tmp_dir / "raw"
         raw.mkdir()
         descriptor_set = tmp_dir / "descriptors.binpb"
         run_protoc(proto_dir, protos, raw, descriptor_set, plugins)
+        write_package(package_dir, raw, descriptor_set.read_bytes())
 
-        # Render everything before the tree is touched: a generator that
-        # refuses a comment leaves the committed files as they were.
-        stubs = {}
-        for generated in sorted((raw / PROTO_PACKAGE_DIR).iterdir()):
-            text = generated.read_text()
-            # protoc writes a _pb2_grpc module for every file; keep only
-            # those of files that declare a service.
-            if generated.name.split(".")[0].endswith("_pb2_grpc") and "Stub(" not in text:
-                continue
-            stubs[generated.name] = rewrite(text, modules)
-        descriptors = descriptor_set.read_bytes()
-        rendered = {**generate_clients.render(descriptors), **generate_hooks.render(descriptors)}
 
-        if grpc_dir.exists():
-            shutil.rmtree(grpc_dir)
-        grpc_dir.mkdir(parents=True)
-        (grpc_dir / "__init__.py").write_text(GRPC_INIT)
-        for name, text in stubs.items():
-            (grpc_dir / name).write_text(text)
-        api_dir = package_dir / "_api"
-        if api_dir.exists():
-            shutil.rmtree(api_dir)
-        for name, text in rendered.items():
-            target = package_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+def write_package(package_dir: Path, raw: Path, descriptors: bytes) -> None:
+    """Write the package from protoc's output tree and the contract's descriptor set.
+
+    raw holds what the four generators wrote (mattermost/plugin/<name>_pb2.py,
+    .pyi, _pb2_grpc.py, .pyi); descriptors is a FileDescriptorSet of the
+    contract's files with source info. Both paths, grpc_tools.protoc here and
+    rules_proto_grpc under Bazel, end in this function.
+    """
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import generate_clients
+    import generate_hooks
+
+    generated_dir = raw / PROTO_PACKAGE_DIR
+    if not generated_dir.is_dir():
+        sys.exit(f"generate_protos: protoc wrote no {PROTO_PACKAGE_DIR} under {raw}")
+    names = sorted(p.name for p in generated_dir.iterdir())
+    stems = {name.split(".")[0] for name in names}
+    modules = {stem for stem in stems if stem.endswith(("_pb2", "_pb2_grpc"))}
+    # Render everything before the tree is touched: a generator that
+    # refuses a comment leaves the committed files as they were.
+    stubs = {}
+    for name in names:
+        text = (generated_dir / name).read_text()
+        # protoc writes a _pb2_grpc module for every file; keep only
+        # those of files that declare a service.
+        if name.split(".")[0].endswith("_pb2_grpc") and "Stub(" not in text:
+            continue
+        stubs[name] = rewrite(text, modules)
+    rendered = {**generate_clients.render(descriptors), **generate_hooks.render(descriptors)}
+
+    grpc_dir = package_dir / "grpc"
+    if grpc_dir.exists():
+        shutil.rmtree(grpc_dir)
+    grpc_dir.mkdir(parents=True)
+    (grpc_dir / "__init__.py").write_text(GRPC_INIT)
+    for name, text in stubs.items():
+        (grpc_dir / name).write_text(text)
+    api_dir = package_dir / "_api"
+    if api_dir.exists():
+        shutil.rmtree(api_dir)
+    for name, text in rendered.items():
+        target = package_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
 
 
 def main() -> None:
@@ -204,7 +223,23 @@ def main() -> None:
     )
     for plugin in ("protoc-gen-mypy", "protoc-gen-mypy_grpc"):
         parser.add_argument(f"--{plugin}", help=f"path of {plugin} (default: beside python)")
+    parser.add_argument(
+        "--protoc-out",
+        type=Path,
+        help="protoc's output of the four generators, already run (Bazel); needs --descriptor-set",
+    )
+    parser.add_argument(
+        "--descriptor-set",
+        type=Path,
+        help="the contract's FileDescriptorSet with source info, to go with --protoc-out",
+    )
     args = parser.parse_args()
+    if (args.protoc_out is None) != (args.descriptor_set is None):
+        parser.error("--protoc-out and --descriptor-set go together")
+    if args.protoc_out is not None:
+        check_generator_versions(args.lock)
+        write_package(args.out, args.protoc_out, args.descriptor_set.read_bytes())
+        return
     plugins = {
         "protoc-gen-mypy": args.protoc_gen_mypy or default_plugin_path("protoc-gen-mypy"),
         "protoc-gen-mypy_grpc": args.protoc_gen_mypy_grpc

@@ -118,6 +118,8 @@ func (c *checker) checkModule() {
 	c.checkUseRepos()
 	c.checkBazelCompatibility()
 	c.checkBazelrc()
+	c.checkRuleSetModules()
+	c.checkProtoc()
 }
 
 // checkGazelleVersion holds the gazelle module and the gazelle tool of
@@ -149,6 +151,7 @@ func (c *checker) checkPackage(pkg *Package) {
 		}
 		c.checkStrings(file, pkg.Path, pkg.File, stmt)
 	}
+	c.checkRuleSetCalls(file, pkg.File)
 	for _, r := range pkg.File.Rules("") {
 		if r.Kind() == "exports_files" {
 			for _, name := range stringsOf(pkg.File, firstArg(r.Call)) {
@@ -212,6 +215,7 @@ func (c *checker) checkProtoData(file string, pkg *Package, r *build.Rule) {
 
 func (c *checker) checkBzl(file string, f *build.File) {
 	pkg := path.Dir(file)
+	c.checkRuleSetCalls(file, f)
 	for _, stmt := range f.Stmt {
 		if load, ok := stmt.(*build.LoadStmt); ok {
 			c.checkLoad(file, pkg, load)

@@ -189,6 +189,18 @@ func (c *checker) checkUseRepos() {
 					c.report(file, imp.at, "use_repo(%s, %q): rules_python's python extension generates no such repository for the python.toolchain tags here", u.proxy, imp.generated)
 				}
 			}
+		case protocExtension:
+			repos := protocRepos("")
+			for _, tag := range c.mod.tags[u.proxy+".toolchain"] {
+				for r := range protocRepos(tag["name"]) {
+					repos[r] = true
+				}
+			}
+			for _, imp := range u.imports {
+				if !repos[imp.generated] {
+					c.report(file, imp.at, "use_repo(%s, %q): toolchains_protoc's extension generates no such repository (it makes the hub and one repository per platform)", u.proxy, imp.generated)
+				}
+			}
 		default:
 			c.report(file, u.call, "use_repo(%s, ...): bazelcheck does not know which repositories %s generates; teach checkUseRepos", u.proxy, ext)
 		}
