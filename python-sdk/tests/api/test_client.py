@@ -82,7 +82,8 @@ def test_a_positional_token_is_refused_naming_token_keyword(client_class: type) 
         client_class("unix:///x", "t", 5)
     # The signature shows no catch-all: target, then keywords.
     signature = inspect.signature(client_class)
-    assert list(signature.parameters) == ["target", "token", "timeout", "channel_options"]
+    extra = ["transport"] if client_class is mp.AsyncClient else []
+    assert list(signature.parameters) == ["target", "token", "timeout", "channel_options", *extra]
     assert "_positional" not in pydoc.render_doc(client_class, renderer=PLAIN)
 
 

@@ -51,6 +51,7 @@ from .stub import PluginAPIStub
 if TYPE_CHECKING:
     # The generated stubs type the calls; at run time PluginAPIStub makes them.
     from ..grpc import api_pb2_grpc
+    from .callstream import CallStream
 
 __all__ = ["AsyncCore", "CallPolicy", "SyncCore"]
 
@@ -370,6 +371,23 @@ class SyncCore(_Core):
         self.close()
 
 
+#: The environment variable that picks an AsyncClient's transport when the
+#: constructor does not: "stream" or "unary".
+ENV_TRANSPORT = "MATTERMOST_PLUGIN_API_TRANSPORT"
+_TRANSPORTS = ("stream", "unary")
+
+
+def _resolve_transport(transport: str | None) -> str:
+    source = "transport"
+    if transport is None:
+        transport, source = os.environ.get(ENV_TRANSPORT) or "stream", ENV_TRANSPORT
+    if not isinstance(transport, str):
+        raise TypeError(f"transport must be a str, not {type(transport).__name__}")
+    if transport not in _TRANSPORTS:
+        raise ValueError(f"{source} must be 'stream' or 'unary', not {transport!r}")
+    return transport
+
+
 def _cancel_requested() -> bool:
     """Whether the running task was asked to cancel (Python 3.11 and later)."""
     task = asyncio.current_task()
@@ -388,10 +406,39 @@ class AsyncCore(_Core):
     error.
     """
 
+    def __init__(
+        self,
+        target: str | None = None,
+        *_positional: NoReturn,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        channel_options: ChannelOptions | None = None,
+        transport: str | None = None,
+    ) -> None:
+        """Resolve the settings; the channel connects lazily.
+
+        Args:
+            target: gRPC target of the server; defaults to the
+                ``MATTERMOST_PLUGIN_API_TARGET`` environment variable.
+            token: The plugin's token; defaults to the
+                ``MATTERMOST_PLUGIN_API_TOKEN`` environment variable.
+            timeout: Default seconds per call; ``None`` for no deadline.
+            channel_options: Message size and keepalive settings.
+            transport: ``"stream"`` to send unary calls on one stream per
+                client, ``"unary"`` for a gRPC call each; defaults to the
+                ``MATTERMOST_PLUGIN_API_TRANSPORT`` environment variable,
+                else ``"stream"``.
+        """
+        self._stream_calls = _resolve_transport(transport) == "stream"
+        super().__init__(
+            target, *_positional, token=token, timeout=timeout, channel_options=channel_options
+        )
+
     def _init_channel(self) -> None:
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stub_: api_pb2_grpc.PluginAPIAsyncStub | None = None
+        self._calls: CallStream | None = None
 
     @property
     def _stub(self) -> api_pb2_grpc.PluginAPIAsyncStub:
@@ -402,9 +449,20 @@ class AsyncCore(_Core):
                     f"{type(self).__name__} is in use by another running event loop; "
                     "create one client per event loop"
                 )
+            if self._calls is not None:
+                self._calls.close()
+                self._calls = None
             self._channel = create_aio_channel(self._policy.target, self._policy.channel_options)
             self._loop = loop
             self._stub_ = cast("api_pb2_grpc.PluginAPIAsyncStub", PluginAPIStub(self._channel))
+            if self._stream_calls:
+                from .callstream import CallStream
+
+                self._calls = CallStream(
+                    self._channel,
+                    self._policy.metadata,
+                    self._policy.channel_options.max_message_size,
+                )
         assert self._stub_ is not None
         return self._stub_
 
@@ -418,6 +476,17 @@ class AsyncCore(_Core):
         self._check_open(name)
         deadline = self._policy.deadline(timeout)
         try:
+            calls = self._calls
+            if calls is not None:
+                from .callstream import unary_methods
+
+                on_stream = unary_methods().get(name)
+                if on_stream is not None:
+                    payload = request.SerializeToString()  # type: ignore[attr-defined]
+                    if calls.usable(len(payload)):
+                        response = await calls.call(on_stream[0], payload, on_stream[1], deadline)
+                        if response is not None:
+                            return cast("_Resp", response)
             return await method(request, timeout=deadline, metadata=self._policy.metadata)
         except grpc.RpcError as error:
             # grpc's frames in the traceback hold the call, and the call
@@ -528,12 +597,17 @@ class AsyncCore(_Core):
             return
         self._state = _State.CLOSED
         channel, loop = self._channel, self._loop
+        calls, self._calls = self._calls, None
         self._channel = self._stub_ = None
         if channel is None or loop is None:
             return
         if loop is asyncio.get_running_loop():
+            if calls is not None:
+                calls.close()
             await channel.close()
         elif loop.is_running():
+            if calls is not None:
+                loop.call_soon_threadsafe(calls.close)
             done = asyncio.run_coroutine_threadsafe(channel.close(), loop)
             await asyncio.wrap_future(done)
 
@@ -548,3 +622,7 @@ class AsyncCore(_Core):
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+# help(AsyncClient) shows (target=None, *, token=None, ..., transport=None).
+AsyncCore.__init__.__signature__ = _public_signature(AsyncCore.__init__)  # type: ignore[attr-defined]
