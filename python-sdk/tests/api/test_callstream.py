@@ -1,0 +1,345 @@
+"""AsyncClient's two transports: unary calls, or one call stream (CallStream).
+
+The rest of tests/api runs the AsyncClient over whichever transport
+MATTERMOST_PLUGIN_API_TRANSPORT names (`make test-py` runs it once with
+each). These tests run the fault cases over both in one session, and check
+that a call fails on the stream exactly as it fails as a unary call: the
+same exception class, message and AppError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+import mattermost_plugin as mp
+from mattermost_plugin.config import ChannelOptions
+from mattermost_plugin.models import User
+
+from conftest import GoServer, start_server
+from fake_server import FakePluginAPI, serve
+
+TRANSPORTS = ["stream", "unary"]
+MIB = 1 << 20
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def on_stream(api: mp.AsyncClient) -> bool:
+    """Whether api's call stream is open (its calls go on it)."""
+    calls = api._calls
+    return calls is not None and calls._call is not None
+
+
+def failure(error: BaseException) -> tuple[Any, ...]:
+    """What a caller sees of a failure: class, message, code and AppError."""
+    assert isinstance(error, mp.PluginAPIError), repr(error)
+    return (type(error), str(error), error.code, error.app_error)
+
+
+async def outcome(call: Any) -> Any:
+    try:
+        return await call
+    except mp.PluginAPIError as error:
+        return failure(error)
+
+
+# -- the transport option ------------------------------------------------------
+
+
+def test_transport_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="transport must be 'stream' or 'unary', not 'h3'"):
+        mp.AsyncClient("unix:///x", token="t", transport="h3")
+    with pytest.raises(TypeError, match="transport must be a str"):
+        mp.AsyncClient("unix:///x", token="t", transport=1)  # type: ignore[arg-type]
+    monkeypatch.setenv("MATTERMOST_PLUGIN_API_TRANSPORT", "carrier-pigeon")
+    with pytest.raises(ValueError, match="MATTERMOST_PLUGIN_API_TRANSPORT must be"):
+        mp.AsyncClient("unix:///x", token="t")
+
+
+async def test_the_default_is_the_stream_and_the_env_picks(
+    go_server: GoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MATTERMOST_PLUGIN_API_TRANSPORT", raising=False)
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as api:
+        await api.kv_set("k", b"v")
+        assert on_stream(api)
+    monkeypatch.setenv("MATTERMOST_PLUGIN_API_TRANSPORT", "unary")
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as api:
+        await api.kv_set("k", b"v")
+        assert api._calls is None
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport="stream") as api:
+        assert await api.kv_get("k") == b"v"
+        assert on_stream(api)
+
+
+# -- the same failures on both transports --------------------------------------
+
+
+async def failures(server: GoServer, transport: str) -> list[Any]:
+    """The outcomes of failing calls of several kinds."""
+    async with mp.AsyncClient(server.target, token=server.token, transport=transport) as api:
+        out = [
+            await outcome(api.get_user("nobody")),  # NOT_FOUND with an AppError
+            await outcome(api.create_user(User(username="x"))),  # INVALID_ARGUMENT
+            await outcome(api.get_channel_by_name("no-team", "town-square", False)),
+        ]
+        assert on_stream(api) == (transport == "stream")
+        return out
+
+
+async def test_failures_are_the_same_on_both_transports(go_server: GoServer) -> None:
+    stream, unary = await failures(go_server, "stream"), await failures(go_server, "unary")
+    assert stream == unary
+    assert [f[0] for f in stream] == [
+        mp.NotFoundError,
+        mp.ValidationError,
+        mp.NotFoundError,
+    ]
+    assert stream[0][3].id == "app.user.missing_account.const"
+
+
+async def test_the_cause_is_a_grpc_error_as_for_unary(go_server: GoServer, transport: str) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport=transport) as api:
+        with pytest.raises(mp.NotFoundError) as info:
+            await api.get_user("nobody")
+    cause = info.value.__cause__
+    assert isinstance(cause, grpc.aio.AioRpcError)
+    assert cause.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_bad_token_is_unauthenticated_on_both(go_server: GoServer) -> None:
+    seen = []
+    for transport in TRANSPORTS:
+        async with mp.AsyncClient(go_server.target, token="wrong", transport=transport) as api:
+            seen.append(await outcome(api.kv_get("k")))
+    assert seen[0] == seen[1]
+    assert seen[0][0] is mp.UnauthenticatedError
+
+
+# -- deadlines, cancellation, close --------------------------------------------
+
+
+async def test_a_deadline_is_per_call(go_server: GoServer, transport: str) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport=transport) as api:
+        await api.kv_set("k", b"v")
+        await api.kv_set("big", bytes(16 * MIB))
+        # 16 MiB take longer than a millisecond to come.
+        short = asyncio.ensure_future(api.kv_get("big", timeout=0.001))
+        others = [asyncio.ensure_future(api.kv_get("k")) for _ in range(20)]
+        # As a unary call, the server's reset (RST_STREAM) sometimes beats
+        # grpcio's own timer, which then reports CANCELLED: a grpcio quirk
+        # that the stream, whose deadline is the client's timer, has not.
+        expected = mp.DeadlineExceededError if transport == "stream" else mp.PluginAPIError
+        with pytest.raises(expected) as info:
+            await short
+        assert info.value.code in (
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            *([] if transport == "stream" else [grpc.StatusCode.CANCELLED]),
+        )
+        if transport == "stream":
+            assert str(info.value) == (
+                "DEADLINE_EXCEEDED: KVGet did not finish within its deadline of 0.001 s: "
+                "Deadline Exceeded"
+            )
+        assert await asyncio.gather(*others) == [b"v"] * 20
+
+
+async def test_cancelling_one_call_leaves_the_others(go_server: GoServer, transport: str) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport=transport) as api:
+        await api.kv_set("k", b"v")
+        tasks = [asyncio.ensure_future(api.kv_get("k")) for _ in range(50)]
+        await asyncio.sleep(0)
+        tasks[7].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[7], asyncio.CancelledError)
+        assert results[:7] + results[8:] == [b"v"] * 49
+        # The stream is still good.
+        assert await api.kv_get("k") == b"v"
+        assert on_stream(api) == (transport == "stream")
+
+
+async def test_close_mid_call_fails_the_calls_as_closed(
+    go_server: GoServer, transport: str
+) -> None:
+    api = mp.AsyncClient(go_server.target, token=go_server.token, transport=transport)
+    await api.kv_set("k", b"v")
+    tasks = [asyncio.ensure_future(api.kv_get("k")) for _ in range(200)]
+    await asyncio.sleep(0)
+    await api.close()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [r for r in results if not isinstance(r, bytes)]
+    assert failed, "close() came after every call"
+    assert all(isinstance(r, mp.ClientClosedError) for r in failed), failed
+    with pytest.raises(mp.ClientClosedError):
+        await api.kv_get("k")
+
+
+# -- sizes ---------------------------------------------------------------------
+
+
+async def test_a_megabyte_each_way(go_server: GoServer, transport: str) -> None:
+    value = os.urandom(MIB)
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport=transport) as api:
+        small = [asyncio.ensure_future(api.kv_get("none")) for _ in range(10)]
+        await api.kv_set("big", value)  # a request past the threshold goes unary
+        assert await api.kv_get("big") == value  # the answer comes on the stream
+        assert await asyncio.gather(*small) == [None] * 10
+        assert on_stream(api) == (transport == "stream")
+
+
+async def test_messages_over_the_limit_fail_alike(go_server: GoServer) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token) as writer:
+        await writer.kv_set("big", b"x" * (2 * MIB))
+    seen = []
+    for transport in TRANSPORTS:
+        options = ChannelOptions(max_message_size=MIB)
+        async with mp.AsyncClient(
+            go_server.target, token=go_server.token, transport=transport, channel_options=options
+        ) as api:
+            too_big = await outcome(api.kv_set("other", b"y" * (2 * MIB)))
+            answer_too_big = await outcome(api.kv_get("big"))
+            assert await api.kv_get("none") is None  # the client still works
+            seen.append((too_big[0], too_big[2], answer_too_big[0], answer_too_big[2]))
+    assert (
+        seen[0]
+        == seen[1]
+        == (
+            mp.ResourceExhaustedError,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            mp.ResourceExhaustedError,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+        )
+    )
+
+
+async def test_a_storm_of_a_thousand_calls(go_server: GoServer, transport: str) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport=transport) as api:
+        await asyncio.gather(*(api.kv_set(f"k{i}", str(i).encode()) for i in range(1000)))
+        values = await asyncio.gather(*(api.kv_get(f"k{i}") for i in range(1000)))
+        assert values == [str(i).encode() for i in range(1000)]
+        assert on_stream(api) == (transport == "stream")
+
+
+# -- the server goes away -------------------------------------------------------
+
+
+async def storm_until(api: mp.AsyncClient, stop: Any) -> list[BaseException | bytes | None]:
+    """Calls in flight while stop() runs; their outcomes."""
+    await api.kv_set("k", b"v")
+    tasks = [asyncio.ensure_future(api.kv_get("k")) for _ in range(300)]
+    await asyncio.sleep(0.002)
+    await asyncio.get_running_loop().run_in_executor(None, stop)
+    return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+
+@pytest.mark.parametrize("how", ["kill", "graceful"])
+async def test_server_stop_mid_call(transport: str, how: str) -> None:
+    server = start_server()
+    try:
+        async with mp.AsyncClient(server.target, token=server.token, transport=transport) as api:
+            stop = server.process.kill if how == "kill" else server.stop
+            results = await storm_until(api, stop)
+            for result in results:
+                # Answered, or failed as unavailable; never a raw grpc error.
+                assert result == b"v" or isinstance(result, mp.UnavailableError), repr(result)
+            if how == "graceful":
+                assert results.count(b"v") == len(results)  # the drain answers them
+            with pytest.raises(mp.UnavailableError):
+                await api.kv_get("k")
+            with pytest.raises(mp.UnavailableError):
+                await api.kv_get("k")
+    finally:
+        server.stop()
+
+
+# -- fallback and reconnection ---------------------------------------------------
+
+
+async def test_a_server_without_the_stream_gets_unary_calls(tmp_path: Path) -> None:
+    fake = FakePluginAPI()
+    with serve(fake, tmp_path) as target:
+        async with mp.AsyncClient(target, token="t", transport="stream") as api:
+            assert await api.kv_get("abc") == b"abc"
+            assert await asyncio.gather(*(api.kv_get(str(i)) for i in range(20))) == [
+                str(i).encode() for i in range(20)
+            ]
+            assert api._calls is not None and api._calls._state.value == "unoffered"
+    assert len(fake.metadata) == 21  # every call reached the unary handler
+
+
+class Proxy:
+    """A unix socket that relays connections to the server's; cut() drops them."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self._dir = tempfile.mkdtemp(dir="/tmp", prefix="cs-")
+        self.path = f"{self._dir}/proxy.sock"
+        self.target = f"unix://{self.path}"
+        self._links: list[asyncio.StreamWriter] = []
+        self._server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> Proxy:
+        self._server = await asyncio.start_unix_server(self._relay, self.path)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.cut()
+        assert self._server is not None
+        self._server.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+            os.rmdir(self._dir)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        path = "/" + self.upstream.removeprefix("unix:").lstrip("/")
+        up_reader, up_writer = await asyncio.open_unix_connection(path)
+        self._links += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        for writer in self._links:
+            writer.transport.abort()
+        self._links = []
+
+
+async def test_a_dropped_stream_fails_its_calls_and_is_reopened(go_server: GoServer) -> None:
+    async with (
+        Proxy(go_server.target) as proxy,
+        mp.AsyncClient(proxy.target, token=go_server.token, transport="stream") as api,
+    ):
+        await api.kv_set("k", b"v")
+        assert on_stream(api)
+        tasks = [asyncio.ensure_future(api.kv_get("k")) for _ in range(100)]
+        await asyncio.sleep(0.001)
+        proxy.cut()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(r == b"v" or isinstance(r, mp.UnavailableError) for r in results), results
+        # New calls work at once (unary while the stream backs off), and
+        # the stream is reopened after the backoff.
+        for _ in range(200):
+            with contextlib.suppress(mp.UnavailableError):  # the channel reconnecting
+                assert await api.kv_get("k") == b"v"
+            if on_stream(api):
+                break
+            await asyncio.sleep(0.02)
+        assert on_stream(api)
+        assert await api.kv_get("k") == b"v"
