@@ -182,6 +182,10 @@ test-py: venv build postgres
 	# The runtime tests again with every hook on PluginHooks, not the hook stream.
 	cd python-sdk && MATTERMOST_PLUGIN_HOOK_STREAM=0 MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
 		../$(VENV)/bin/pytest -p no:cacheprovider -m "" tests/runtime
+	# The AsyncClient's API tests again with unary calls, not the call stream
+	# (requests of a megabyte are unary on both, so the sweep runs once).
+	cd python-sdk && MATTERMOST_PLUGIN_API_TRANSPORT=unary MATTERMOST_PLUGINAPI_SERVER=$(abspath $(SERVER_BIN)) \
+		../$(VENV)/bin/pytest -p no:cacheprovider -m "not megabytes" -k async tests/api
 	$(VENV)/bin/pytest -p no:cacheprovider -c python-sdk/pyproject.toml --rootdir tools/bazel \
 		tools/bazel/pytest_main_test.py
 
