@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -224,8 +225,7 @@ func (cs *callStream) start(call *pluginpb.CallStreamRequest_Call) error {
 	case cs.stopping:
 		refusal = errStopping
 	case !known:
-		// grpc-go's words for a method that no service has.
-		refusal = status.Errorf(codes.Unimplemented, "unknown method %s for service %s", method, pluginpb.PluginAPI_ServiceDesc.ServiceName)
+		refusal = unknownMethod(method)
 	case len(cs.inFlight) >= cs.d.maxInFlight:
 		refusal = status.Errorf(codes.ResourceExhausted, "server: more than %d calls in flight on one stream", cs.d.maxInFlight)
 	}
@@ -269,6 +269,20 @@ func (cs *callStream) run(ctx context.Context, sc *streamCall, id uint64, m stre
 	}
 	if !cancelled {
 		cs.answer(id, resp, err)
+	}
+}
+
+// unknownMethod is the UNIMPLEMENTED status that grpc-go's server gives
+// a unary call of method, which the PluginAPI service does not have.
+func unknownMethod(method string) error {
+	service, name, ok := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	switch {
+	case !strings.HasPrefix(method, "/") || !ok:
+		return status.Errorf(codes.Unimplemented, "malformed method name: %q", method)
+	case service != pluginpb.PluginAPI_ServiceDesc.ServiceName:
+		return status.Errorf(codes.Unimplemented, "unknown service %v", service)
+	default:
+		return status.Errorf(codes.Unimplemented, "unknown method %v for service %v", name, service)
 	}
 }
 
