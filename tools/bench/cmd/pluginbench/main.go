@@ -12,6 +12,8 @@
 //	hooks        the hooks client calling a Python plugin's
 //	             MessageWillBePosted under the supervisor, and its start
 //	             times
+//	floor        the physical floor of a Python↔Go call: length-prefixed
+//	             protobuf on a unix socket, served until stdin closes
 //	plugin       the net/rpc plugin process that netrpc starts (internal)
 package main
 
@@ -42,7 +44,7 @@ type sample struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: pluginbench grpc-client|netrpc|hooks|plugin [flags]")
+		fmt.Fprintln(os.Stderr, "usage: pluginbench grpc-client|netrpc|hooks|floor|plugin [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -53,6 +55,8 @@ func main() {
 		err = runNetRPC(os.Args[2:], os.Stdout)
 	case "hooks":
 		err = runHooks(os.Args[2:], os.Stdout)
+	case "floor":
+		err = runFloor(os.Args[2:], os.Stdout)
 	case "plugin":
 		servePlugin()
 		return
