@@ -112,7 +112,7 @@ lint-py: venv
 # Python tooling outside the SDK, with the SDK's ruff and mypy settings.
 TOOLS_PY := tools/bazel/pytest_main.py tools/bazel/pytest_main_test.py tools/demo/run_demo.py \
 	tools/demo/plugin_demo.py tools/demo/runtime_requirements.py tools/parity/import_inventory.py \
-	tools/bench/run.py tools/bench/stats.py tools/bench/plugins/hook_sync/plugin.py \
+	tools/bench/run.py tools/bench/stats.py tools/bench/transports.py tools/bench/plugins/hook_sync/plugin.py \
 	tools/bench/plugins/hook_async/plugin.py tools/bench/plugins/hook_bare/plugin.py \
 	tools/bench/plugins/http_stream/plugin.py tools/bench/plugins/cluster_echo/plugin.py \
 	tools/codegen/fidelity.py

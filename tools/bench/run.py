@@ -464,6 +464,116 @@ def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
     return out
 
 
+# ---- 2b. AsyncClient transports and the grpcio experiment flag ---------------------
+
+
+#: grpcio's rollout switch that issue 24 measures: its Python poller off.
+GRPC_EXPERIMENT = "-event_engine_poller_for_python"
+
+
+def floor_server(binary: Path, workdir: str) -> tuple[subprocess.Popen[str], str]:
+    """Start pluginbench floor on a socket in workdir; return it and the socket's path."""
+    path = os.path.join(workdir, "floor.sock")
+    process = subprocess.Popen(
+        [str(binary), "floor", "-socket", path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        raise RuntimeError("pluginbench floor did not start")
+    return process, path
+
+
+def figure_transports(
+    server: ReferenceServer,
+    binary: Path,
+    profile: Profile,
+    user_id: str,
+    pythons: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The AsyncClient on its call stream and on unary calls, with and without GRPC_EXPERIMENT.
+
+    Each repetition runs a Go gRPC client, then tools/bench/transports.py
+    in a child per interpreter (``pythons``: label to path; the lock's by
+    default) and per setting of the flag, which grpcio reads at import.
+    The floor is the physical one: length-prefixed protobuf on a unix
+    socket between Python and Go (pluginbench floor).
+    """
+    pythons = pythons or {"": sys.executable}
+    top = 64 if 64 in profile.async_in_flight else max(profile.async_in_flight)
+    script = str(Path(__file__).resolve().parent / "transports.py")
+    runs: dict[str, list[Run]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-floor-", dir="/tmp") as workdir:
+        floor, socket_path = floor_server(binary, workdir)
+        try:
+            for _ in range(profile.repetitions):
+                for line in pluginbench(
+                    binary,
+                    "grpc-client",
+                    "-target",
+                    server.target,
+                    "-token",
+                    server.token,
+                    "-user-id",
+                    user_id,
+                    *sizing(profile.calls, profile.warmup),
+                ):
+                    if line["name"] == "go-grpc/kvget":
+                        runs.setdefault(line["name"], []).append(go_run(line))
+                for label, python in pythons.items():
+                    for flag in ("", GRPC_EXPERIMENT):
+                        env = child_env()
+                        if python != sys.executable:
+                            # Another interpreter: its own grpcio, and the SDK's source.
+                            env["PYTHONPATH"] = str(ROOT / "python-sdk" / "src")
+                        env.pop("GRPC_EXPERIMENTS", None)
+                        if flag:
+                            env["GRPC_EXPERIMENTS"] = flag
+                        command = [python, script, server.target, server.token, socket_path]
+                        sizes = [profile.calls, profile.warmup, 1, top]
+                        out = check_output(
+                            [*command, *(str(n) for n in sizes)],
+                            env=env,
+                        )
+                        for name, m in json.loads(out).items():
+                            key = f"{label}{name}{' +flag' if flag else ''}"
+                            runs.setdefault(key, []).append(Run(m["latencies"], m["elapsed"]))
+        finally:
+            assert floor.stdin is not None
+            floor.stdin.close()
+            floor.wait(timeout=10)
+    go = runs["go-grpc/kvget"]
+    ratios: dict[str, float] = {
+        "floor x1 / Go gRPC client (p50)": paired_ratio(runs["floor x1"], go)
+    }
+    for label in pythons:
+        for flag in ("", " +flag"):
+            for client in ("async stream x1", "async unary x1", "sync x1"):
+                ratios[f"{label}{client}{flag} / Go gRPC client (p50)"] = paired_ratio(
+                    runs[f"{label}{client}{flag}"], go
+                )
+            sync = runs[f"{label}sync x1{flag}"]
+            for transport in ("stream", "unary"):
+                ratios[f"{label}async {transport} x{top}{flag} / sync x1 (throughput)"] = (
+                    paired_ratio(runs[f"{label}async {transport} x{top}{flag}"], sync, "throughput")
+                )
+            ratios[f"{label}async stream x1{flag} / async unary x1 (p50)"] = paired_ratio(
+                runs[f"{label}async stream x1{flag}"], runs[f"{label}async unary x1{flag}"]
+            )
+        ratios[f"{label}async stream x1 +flag / async stream x1 (p50)"] = paired_ratio(
+            runs[f"{label}async stream x1 +flag"], runs[f"{label}async stream x1"]
+        )
+    return {
+        "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
+        "ratios": ratios,
+        "in_flight": top,
+        "_runs": runs,
+    }
+
+
 # ---- 3 and 4. Hook round trip and plugin start -------------------------------------
 
 
@@ -1131,6 +1241,7 @@ STREAM_CONSTANT_MIB = 16.0
 def targets(results: dict[str, Any]) -> list[Target]:
     """The targets of issue 10, from the results."""
     unary, async_, hooks = results["unary"]["ratios"], results["async"]["ratios"], results["hooks"]
+    streams, streams_top = results["transports"]["ratios"], results["transports"]["in_flight"]
     levels = {int(k.split()[1][1:]) for k in async_ if k.startswith("async x")}
     in_flight = 64 if 64 in levels else max(levels)  # the issue's level, or the smoke's top
     stream_limit = 4 * CHUNK_MIB + STREAM_CONSTANT_MIB
@@ -1161,6 +1272,22 @@ def targets(results: dict[str, Any]) -> list[Target]:
             f"AsyncClient at {in_flight} in flight vs one sync caller, throughput",
             async_[f"async x{in_flight} / sync x1 (throughput)"],
             3.0,
+            "x",
+            False,
+            async_[f"raw grpc.aio x{in_flight} / sync x1 (throughput)"],
+        ),
+        Target(
+            "AsyncClient (call stream) vs Go gRPC client, KVGet p50",
+            streams["async stream x1 / Go gRPC client (p50)"],
+            1.5,
+            "x",
+            True,
+            streams["floor x1 / Go gRPC client (p50)"],
+        ),
+        Target(
+            f"AsyncClient (call stream) at {streams_top} in flight vs one sync caller, throughput",
+            streams[f"async stream x{streams_top} / sync x1 (throughput)"],
+            10.0,
             "x",
             False,
             async_[f"raw grpc.aio x{in_flight} / sync x1 (throughput)"],
@@ -1267,6 +1394,7 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
     for title, key in (
         ("1. An API unary call", "unary"),
         ("2. AsyncClient throughput (KVGet)", "async"),
+        ("2b. AsyncClient transports, and grpcio's experiment flag (KVGet)", "transports"),
         ("3. A hook round trip (MessageWillBePosted)", "hooks"),
     ):
         lines += [
@@ -1555,6 +1683,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         unary = figure_unary(server, args.pluginbench, profile, user_id)
         step("2. AsyncClient throughput")
         async_ = figure_async(server, profile)
+        step("2b. AsyncClient transports")
+        transports = figure_transports(server, args.pluginbench, profile, user_id)
         step("3 and 4. hooks and plugin start")
         hooks = figure_hooks(args.pluginbench, profile, unary.pop("_netrpc_lines"))
         results["imports_ms"] = import_times(profile)
@@ -1574,7 +1704,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["ha"] = figure_ha(args.server, profile, pg)
     finally:
         server.stop()
-    for key, figure in (("unary", unary), ("async", async_), ("hooks", hooks)):
+    for key, figure in (
+        ("unary", unary),
+        ("async", async_),
+        ("transports", transports),
+        ("hooks", hooks),
+    ):
         runs[key] = figure.pop("_runs")
         results[key] = figure
     goals = targets(results)
