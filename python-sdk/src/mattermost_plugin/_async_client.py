@@ -24,4 +24,13 @@ class AsyncClient(AsyncPluginAPI):
         timeout: Default seconds per call; ``None`` for no deadline. A call's
             own ``timeout`` argument overrides it.
         channel_options: Message size and keepalive settings.
+        transport: ``"stream"`` (the default) sends the unary calls as frames
+            on one long-lived stream per client (``PluginStreams.CallStream``),
+            which carries many calls at once for less than a gRPC call each;
+            ``"unary"`` makes each call a gRPC call of its own. Defaults to
+            the ``MATTERMOST_PLUGIN_API_TRANSPORT`` environment variable.
+            Results, errors, deadlines and cancellation are the same on
+            both; file transfers, the HTTP and streaming methods, requests
+            over 64 KiB, and every call to a server without the stream, are
+            unary on both.
     """
