@@ -169,6 +169,17 @@ async def test_cancelling_one_call_leaves_the_others(go_server: GoServer, transp
         assert on_stream(api) == (transport == "stream")
 
 
+async def test_cancelling_the_call_that_opens_the_stream(go_server: GoServer) -> None:
+    async with mp.AsyncClient(go_server.target, token=go_server.token, transport="stream") as api:
+        tasks = [asyncio.ensure_future(api.kv_get("k")) for _ in range(10)]
+        await asyncio.sleep(0)
+        tasks[0].cancel()  # while it opens the stream for all ten
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[0], asyncio.CancelledError)
+        assert results[1:] == [None] * 9
+        assert on_stream(api)
+
+
 async def test_close_mid_call_fails_the_calls_as_closed(
     go_server: GoServer, transport: str
 ) -> None:

@@ -122,7 +122,7 @@ class CallStream:
         self._backoff = MIN_BACKOFF
         self._ids = itertools.count(1)
         self._call: Any = None
-        self._opened: asyncio.Future[bool] | None = None
+        self._opening: asyncio.Future[bool] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -192,20 +192,15 @@ class CallStream:
             self._wake.set()
 
     async def _open(self) -> bool:
-        """Open the stream, or wait for the opening under way; whether it is open."""
-        if self._opened is None:
-            self._opened = asyncio.get_running_loop().create_future()
+        """Open the stream, or wait for the opening under way; whether it is open.
+
+        The opening is a task of its own, so that the cancellation of the
+        call that started it leaves it to the others waiting.
+        """
+        if self._opening is None:
             self._state = _State.OPENING
-            opened = self._opened
-            try:
-                ok = await self._start()
-            except BaseException:
-                self._fail_open(None)
-                opened.set_result(False)
-                raise
-            opened.set_result(ok)
-            return ok
-        return await asyncio.shield(self._opened)
+            self._opening = asyncio.ensure_future(self._start())
+        return await asyncio.shield(self._opening)
 
     async def _start(self) -> bool:
         method = self._channel.stream_stream(
@@ -225,6 +220,14 @@ class CallStream:
         except (grpc.RpcError, grpc.aio.UsageError):
             self._fail_open(None)
             return False
+        except asyncio.CancelledError:  # the client was closed
+            call.cancel()
+            self._opening = None
+            raise
+        self._opening = None
+        if self._state is not _State.OPENING:  # closed meanwhile
+            call.cancel()
+            return False
         self._call = call
         self._state = _State.OPEN
         self._backoff = MIN_BACKOFF
@@ -234,7 +237,9 @@ class CallStream:
         return True
 
     def _fail_open(self, code: grpc.StatusCode | None) -> None:
-        self._opened = None
+        self._opening = None
+        if self._state is _State.UNOFFERED:  # for good: no server stream, or closed
+            return
         if code is grpc.StatusCode.UNIMPLEMENTED:
             self._state = _State.UNOFFERED
             return
@@ -326,6 +331,9 @@ class CallStream:
         """End the stream; calls in flight fail with CANCELLED."""
         call = self._call
         self._state = _State.UNOFFERED
+        if self._opening is not None:
+            self._opening.cancel()
+            self._opening = None
         if call is None:
             return
         self._call = None
