@@ -16,5 +16,8 @@
 //   - gzip request decompression;
 //   - a log line for every GOAWAY it sends (goaway.go);
 //   - listeners on a private unix socket or on loopback TCP;
-//   - a graceful stop that lets started calls finish (drain.go).
+//   - a graceful stop that lets started calls finish (drain.go);
+//   - PluginStreams.CallStream, one stream that carries a client's unary
+//     calls, each through the same handlers and interceptors as a unary
+//     call (callstream.go).
 package server
