@@ -17,9 +17,10 @@ import (
 )
 
 // sharedProtos are the files of the contract that hold no domain:
-// plugin.proto the shared types, api.proto the service and hooks.proto the
-// hooks.
-var sharedProtos = []string{"api.proto", "hooks.proto", "plugin.proto"}
+// plugin.proto the shared types, api.proto the service, hooks.proto the
+// hooks and streams.proto the stream transports, which carry the other
+// services' calls and have no backend of their own.
+var sharedProtos = []string{"api.proto", "hooks.proto", "plugin.proto", "streams.proto"}
 
 var (
 	listedDomain = regexp.MustCompile(`(?m)^  - (\w+\.proto):`)

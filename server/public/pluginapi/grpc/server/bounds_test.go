@@ -119,20 +119,29 @@ func TestMegabyteArgumentsKeepTheirError(t *testing.T) {
 		t.Errorf("made %d calls; want one per string or bytes argument of every method", calls)
 	}
 	// The methods run in parallel, over one connection: each call moves a
-	// megabyte, slow under -race, and there are hundreds.
+	// megabyte, slow under -race, and there are hundreds. At most
+	// megabyteWorkers run at once, so that on a loaded machine a method's
+	// calls wait for a worker rather than share the CPU with all the others
+	// while their deadline runs.
+	workers := make(chan struct{}, megabyteWorkers)
 	t.Run("group", func(t *testing.T) {
 		for method, requests := range all {
 			t.Run(method, func(t *testing.T) {
 				t.Parallel()
+				workers <- struct{}{}
+				defer func() { <-workers }()
 				megabyteCalls(t, h, method, requests)
 			})
 		}
 	})
 }
 
+// megabyteWorkers is how many methods TestMegabyteArgumentsKeepTheirError
+// calls at once.
+const megabyteWorkers = 4
+
 // megabyteCalls makes one method's megabyte calls and checks each failure.
 func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicpb.Message) {
-	ctx := ctxWithTimeout(t)
 	// The misses that upstream's plugin path answers with a 500 AppError,
 	// by method: PluginAPI.ExtendSessionExpiry answers a session that it
 	// cannot find with app.session.get_sessions.app_error
@@ -155,6 +164,8 @@ func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicp
 	desc := pluginpb.File_mattermost_plugin_api_proto.Services().ByName("PluginAPI").Methods().ByName(protoreflect.Name(method))
 	for _, req := range requests {
 		resp := dynamicpb.NewMessage(desc.Output())
+		// A deadline per call: a method with many fields makes many calls.
+		ctx := ctxWithTimeout(t)
 		err := h.conn.Invoke(ctx, "/mattermost.plugin.PluginAPI/"+method, req, resp, auth.PerRPCCredentials(testToken))
 		if err == nil {
 			continue
@@ -179,7 +190,7 @@ func megabyteCalls(t *testing.T, h *harness, method string, requests []*dynamicp
 			t.Errorf("%s: where = %q", method, appErr.Where)
 		}
 	}
-	if _, err := pluginpb.NewPluginAPIClient(h.conn).GetServerVersion(ctx, &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken)); err != nil {
+	if _, err := pluginpb.NewPluginAPIClient(h.conn).GetServerVersion(ctxWithTimeout(t), &pluginpb.GetServerVersionRequest{}, auth.PerRPCCredentials(testToken)); err != nil {
 		t.Fatalf("after %s: %v; want the connection to survive", method, err)
 	}
 }
