@@ -35,7 +35,27 @@ const (
 	// pieces: 64 MiB, the Plugin API server's message limit. A larger one
 	// fails the call with RESOURCE_EXHAUSTED.
 	MaxStreamAnswer = 64 << 20
+	// StreamUnreadFrames and StreamLinger bound the host's writer: while
+	// this many frames of calls are sent and none of their calls is
+	// answered yet, the writer holds the calls that arrive, for at most
+	// the linger (StreamLinger unless [WithStreamLinger] says otherwise)
+	// after its last frame, and then sends them in one frame. A plugin
+	// pays a read and a write through grpcio's poller for every frame,
+	// about as much as a handler's work, so under load a frame of many
+	// calls costs about what a frame of one does; at 1 in flight no frame
+	// is unread when a call arrives, and none waits.
+	StreamUnreadFrames = 1
+	StreamLinger       = 2 * time.Millisecond
 )
+
+// A StreamConnOption configures a [StreamConn].
+type StreamConnOption func(*StreamConn)
+
+// WithStreamLinger sets how long the writer holds new calls while a frame
+// is unread (see [StreamLinger]); 0 sends every call at once.
+func WithStreamLinger(d time.Duration) StreamConnOption {
+	return func(c *StreamConn) { c.linger = max(d, 0) }
+}
 
 // implementedMethod is the full method name of PluginHooks.Implemented.
 const implementedMethod = pluginpb.PluginHooks_Implemented_FullMethodName
@@ -71,6 +91,7 @@ var errStreamGone = errors.New("hooks: the hook stream is closed")
 type StreamConn struct {
 	unary    grpc.ClientConnInterface
 	announce func(id string)
+	linger   time.Duration
 
 	mu      sync.Mutex
 	current *streamSession
@@ -82,8 +103,12 @@ var _ grpc.ClientConnInterface = (*StreamConn)(nil)
 // connection. When the plugin's Implemented answer announces a hook stream
 // id, announce (if not nil) is called with it, so that the host can hand
 // the stream that opens with that id to [StreamConn.Serve].
-func NewStreamConn(unary grpc.ClientConnInterface, announce func(streamID string)) *StreamConn {
-	return &StreamConn{unary: unary, announce: announce}
+func NewStreamConn(unary grpc.ClientConnInterface, announce func(streamID string), opts ...StreamConnOption) *StreamConn {
+	c := &StreamConn{unary: unary, announce: announce, linger: StreamLinger}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Open reports whether a hook stream is open.
@@ -147,10 +172,12 @@ func (c *StreamConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 // stream or its context ended, and the receive error otherwise.
 func (c *StreamConn) Serve(stream Stream) error {
 	s := &streamSession{
-		stream:  stream,
-		pending: map[uint64]*pendingCall{},
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		stream:   stream,
+		linger:   c.linger,
+		pending:  map[uint64]*pendingCall{},
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		progress: make(chan struct{}, 1),
 	}
 	c.mu.Lock()
 	c.current = s
@@ -179,6 +206,7 @@ func (c *StreamConn) Serve(stream Stream) error {
 // streamSession is one open hook stream.
 type streamSession struct {
 	stream Stream
+	linger time.Duration
 	nextID atomic.Uint64
 
 	mu      sync.Mutex
@@ -190,12 +218,21 @@ type streamSession struct {
 	wake chan struct{}
 	// done is closed when the session ends.
 	done chan struct{}
+	// sent numbers the frames of calls sent; lastSent is when the last
+	// was; seen is the highest frame of which a call is answered, so the
+	// plugin has read at least that many.
+	sent, seen uint64
+	lastSent   time.Time
+	// progress tells a holding writer that seen moved.
+	progress chan struct{}
 }
 
 // pendingCall is a call in flight: the pieces of its answer so far, and
 // its outcome once answered.
 type pendingCall struct {
-	method  string
+	method string
+	// frame is the number of the frame that carried the call.
+	frame   uint64
 	payload []byte
 	err     error
 	// failed marks an answer already refused (too large): its remaining
@@ -282,6 +319,7 @@ func (s *streamSession) write() {
 		case <-s.done:
 			return
 		}
+		s.hold()
 		for {
 			frame := s.take()
 			if frame == nil {
@@ -291,6 +329,32 @@ func (s *streamSession) write() {
 				s.close()
 				return
 			}
+		}
+	}
+}
+
+// hold waits while StreamUnreadFrames frames of calls are unread, at most
+// until the linger after the last one was sent, so that the calls which
+// arrive meanwhile go in one frame.
+func (s *streamSession) hold() {
+	var timer *time.Timer
+	for {
+		s.mu.Lock()
+		unread, wait := s.sent-s.seen, s.linger-time.Since(s.lastSent)
+		s.mu.Unlock()
+		if unread < StreamUnreadFrames || wait <= 0 {
+			return
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		}
+		select {
+		case <-s.progress:
+		case <-timer.C:
+			return
+		case <-s.done:
+			return
 		}
 	}
 }
@@ -310,6 +374,15 @@ func (s *streamSession) take() *pluginpb.HookStreamResponse {
 		n++
 	}
 	frame.Calls = s.calls[:n:n]
+	if n > 0 {
+		s.sent++
+		s.lastSent = time.Now()
+		for _, c := range frame.Calls {
+			if p := s.pending[c.GetId()]; p != nil {
+				p.frame = s.sent
+			}
+		}
+	}
 	s.calls = s.calls[n:]
 	if len(s.calls) == 0 {
 		s.calls = nil
@@ -342,6 +415,13 @@ func (s *streamSession) answer(a *pluginpb.HookStreamRequest_Answer) {
 	if !ok {
 		s.mu.Unlock()
 		return
+	}
+	if p.frame > s.seen {
+		s.seen = p.frame
+		select {
+		case s.progress <- struct{}{}:
+		default:
+		}
 	}
 	last := !a.GetMore()
 	if last {
