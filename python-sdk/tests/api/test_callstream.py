@@ -20,7 +20,9 @@ import grpc
 import pytest
 
 import mattermost_plugin as mp
+from mattermost_plugin._internal import callstream
 from mattermost_plugin.config import ChannelOptions
+from mattermost_plugin.grpc import streams_pb2
 from mattermost_plugin.models import User
 
 from conftest import GoServer, start_server
@@ -354,3 +356,90 @@ async def test_a_dropped_stream_fails_its_calls_and_is_reopened(go_server: GoSer
             await asyncio.sleep(0.02)
         assert on_stream(api)
         assert await api.kv_get("k") == b"v"
+
+
+class _FakeStreamCall:
+    """A grpc.aio stream call in memory: frames written come out of ``written``."""
+
+    def __init__(self) -> None:
+        self.written: asyncio.Queue[Any] = asyncio.Queue()
+        self.answers: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def done(self) -> bool:
+        return False
+
+    def cancel(self) -> bool:
+        return True
+
+    async def write(self, frame: Any) -> None:
+        await self.written.put(frame)
+
+    async def read(self) -> Any:
+        return await self.answers.get()
+
+    def answer(self, frame: Any) -> None:
+        """Answer every call of ``frame`` with an empty response."""
+        self.answers.put_nowait(
+            streams_pb2.CallStreamResponse(
+                answers=[streams_pb2.CallStreamResponse.Answer(id=c.id) for c in frame.calls]
+            )
+        )
+
+
+class _FakeChannel:
+    def __init__(self, call: _FakeStreamCall) -> None:
+        self.call = call
+
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return lambda **kwargs: self.call
+
+
+async def test_calls_wait_for_the_last_frame_to_be_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a frame of calls is unanswered, new calls wait, then go in one frame.
+
+    With nothing unanswered a call goes at once, however long the linger.
+    """
+    monkeypatch.setattr(callstream, "LINGER", 3600.0)
+    fake = _FakeStreamCall()
+    stream = callstream.CallStream(_FakeChannel(fake), (), 1 << 20)  # type: ignore[arg-type]
+
+    def call() -> asyncio.Task[Any]:
+        return asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, None))
+
+    first = call()
+    frame = await asyncio.wait_for(fake.written.get(), 10)
+    assert len(frame.calls) == 1
+    held = [call() for _ in range(10)]
+    await asyncio.sleep(0.2)
+    assert fake.written.empty(), "a frame went while the first was unanswered"
+    fake.answer(frame)
+    batch = await asyncio.wait_for(fake.written.get(), 10)
+    assert len(batch.calls) == 10
+    fake.answer(batch)
+    assert await asyncio.wait_for(asyncio.gather(first, *held), 10) == [b""] * 11
+
+    last = call()
+    fake.answer(await asyncio.wait_for(fake.written.get(), 10))
+    assert await asyncio.wait_for(last, 10) == b""
+    stream.close()
+
+
+async def test_the_linger_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame that stays unanswered holds the next calls only for the linger."""
+    monkeypatch.setattr(callstream, "LINGER", 0.02)
+    fake = _FakeStreamCall()
+    stream = callstream.CallStream(_FakeChannel(fake), (), 1 << 20)  # type: ignore[arg-type]
+    calls = [asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, None))]
+    frames = [await asyncio.wait_for(fake.written.get(), 10)]
+    calls.append(asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, None)))
+    frames.append(await asyncio.wait_for(fake.written.get(), 10))
+    assert [len(f.calls) for f in frames] == [1, 1]
+    for f in frames:
+        fake.answer(f)
+    assert await asyncio.wait_for(asyncio.gather(*calls), 10) == [b"", b""]
+    stream.close()
