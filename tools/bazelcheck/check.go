@@ -175,6 +175,7 @@ func (c *checker) checkPackage(pkg *Package) {
 			}
 		}
 		c.checkProtoData(file, pkg, r)
+		c.checkPluginPython(file, pkg, r)
 		for _, attr := range ownerAttrs() {
 			for _, s := range stringsOf(pkg.File, r.Attr(attr)) {
 				if p, ok := c.localPath(pkg.Path, s); ok {
@@ -183,6 +184,63 @@ func (c *checker) checkPackage(pkg *Package) {
 			}
 		}
 	}
+}
+
+// pluginPythonEnv is the variable through which Go tests find the Python
+// that runs their test plugins (server/internal/testenv), and
+// pluginPythonLabel the hermetic interpreter, with the SDK importable,
+// that Bazel gives them.
+const (
+	pluginPythonEnv   = "MATTERMOST_PLUGIN_PYTHON"
+	pluginPythonLabel = "//python-sdk/scripts:plugin_python"
+)
+
+// checkPluginPython reports a go_test whose sources ask testenv for the
+// plugins' Python without the interpreter in its data and its runfiles
+// location in its env: under Bazel no .venv is beside go.mod, and no CI
+// variable reaches the test, so testenv.Python skips every plugin test in
+// silence.
+func (c *checker) checkPluginPython(file string, pkg *Package, r *build.Rule) {
+	if r.Kind() != "go_test" {
+		return
+	}
+	needs := false
+	for _, src := range stringsOf(pkg.File, r.Attr("srcs")) {
+		data, err := os.ReadFile(filepath.Join(c.ws.Root, filepath.FromSlash(pkg.Path), filepath.FromSlash(src)))
+		if err == nil && strings.Contains(string(data), `/server/internal/testenv"`) && strings.Contains(string(data), "testenv.Python(") {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return
+	}
+	if !contains(stringsOf(pkg.File, r.Attr("data")), pluginPythonLabel) {
+		c.report(file, r.Call, "%s runs Python test plugins (testenv.Python) but has no %s in data", r.Name(), pluginPythonLabel)
+	}
+	env, _ := r.Attr("env").(*build.DictExpr)
+	for _, kv := range envEntries(env) {
+		if kv[0] == pluginPythonEnv && strings.Contains(kv[1], "rlocationpath "+pluginPythonLabel) {
+			return
+		}
+	}
+	c.report(file, r.Call, "%s runs Python test plugins (testenv.Python) but its env has no %s = \"$(rlocationpath %s)\"", r.Name(), pluginPythonEnv, pluginPythonLabel)
+}
+
+// envEntries returns the string keys and values of an env dict.
+func envEntries(d *build.DictExpr) [][2]string {
+	if d == nil {
+		return nil
+	}
+	var out [][2]string
+	for _, kv := range d.List {
+		k, kok := kv.Key.(*build.StringExpr)
+		v, vok := kv.Value.(*build.StringExpr)
+		if kok && vok {
+			out = append(out, [2]string{k.Value, v.Value})
+		}
+	}
+	return out
 }
 
 // checkProtoData reports a proto_library in data whose sources move: with

@@ -229,6 +229,15 @@ func TestCheckFindsBrokenInput(t *testing.T) {
 		{"the system_python bootstrap", func(f map[string]string) {
 			f[".bazelrc"] = "# nothing\n"
 		}, "no `common --@rules_python//python/config_settings:bootstrap_impl=script`"},
+		{"a Go test of Python plugins without the interpreter", func(f map[string]string) {
+			f["server/x/BUILD.bazel"] = "load(\"@rules_go//go:def.bzl\", \"go_test\")\n\ngo_test(\n    name = \"x_test\",\n    srcs = [\"x_test.go\"],\n)\n"
+			f["server/x/x_test.go"] = "package x\n\nimport \"example.com/fixture/server/internal/testenv\"\n\nfunc TestX(t *testing.T) { _ = testenv.Python(t) }\n"
+		}, "x_test runs Python test plugins (testenv.Python) but has no //python-sdk/scripts:plugin_python in data"},
+		{"a Go test of Python plugins without the env", func(f map[string]string) {
+			f["server/x/BUILD.bazel"] = "load(\"@rules_go//go:def.bzl\", \"go_test\")\n\ngo_test(\n    name = \"x_test\",\n    srcs = [\"x_test.go\"],\n    data = [\"//python-sdk/scripts:plugin_python\"],\n)\n"
+			f["server/x/x_test.go"] = "package x\n\nimport \"example.com/fixture/server/internal/testenv\"\n\nfunc TestX(t *testing.T) { _ = testenv.Python(t) }\n"
+			f["python-sdk/scripts/BUILD.bazel"] = "filegroup(\n    name = \"plugin_python\",\n    srcs = [],\n)\n"
+		}, `x_test runs Python test plugins (testenv.Python) but its env has no MATTERMOST_PLUGIN_PYTHON`},
 		{"file of a subpackage", func(f map[string]string) {
 			f["python-sdk/src/BUILD.bazel"] = "# A subpackage.\n"
 		}, "belongs to another package"},
