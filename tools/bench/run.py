@@ -1245,6 +1245,15 @@ def targets(results: dict[str, Any]) -> list[Target]:
     levels = {int(k.split()[1][1:]) for k in async_ if k.startswith("async x")}
     in_flight = 64 if 64 in levels else max(levels)  # the level, or the smoke's top
     stream_limit = 4 * CHUNK_MIB + STREAM_CONSTANT_MIB
+    hook_top = max(
+        int(k.rsplit("x", 1)[1]) for k in hooks["figures"] if k.startswith("go-netrpc/hook x")
+    )
+    # The physical floor against a hook: figure 2b's length-prefixed round
+    # trip to Go over net/rpc's hook, each the median p50 of this run.
+    physical_floor = (
+        results["transports"]["figures"]["floor x1"]["p50_us"]
+        / hooks["figures"]["go-netrpc/hook x1"]["p50_us"]
+    )
     out = [
         Target(
             "SDK overhead over the raw stub, KVGet p50",
@@ -1315,6 +1324,24 @@ def targets(results: dict[str, Any]) -> list[Target]:
             "x",
             True,
             hooks["ratios"]["bare grpc.aio x1: Python / Go net/rpc"],
+        ),
+        Target(
+            "Hook on the hook stream vs Go net/rpc hook, async handler p50",
+            hooks["ratios"]["async handler on the hook stream x1: Python / Go net/rpc"],
+            2.0,
+            "x",
+            True,
+            physical_floor,
+        ),
+        Target(
+            f"Hooks on the hook stream at {hook_top} in flight vs Go net/rpc, async handler,"
+            " throughput",
+            hooks["ratios"][
+                f"async handler on the hook stream x{hook_top}: throughput, Python / Go net/rpc"
+            ],
+            0.5,
+            "x",
+            False,
         ),
         Target("Spawn to handshake", hooks["start_ms"]["spawn_to_handshake"], 300.0, "ms", True),
         Target(

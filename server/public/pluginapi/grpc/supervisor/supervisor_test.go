@@ -1062,8 +1062,13 @@ func TestWrongCookie(t *testing.T) {
 	if _, err := client.Client(); err == nil {
 		t.Fatal("go-plugin started the plugin with the wrong cookie")
 	}
-	if !strings.Contains(stderr.String(), "not meant to be run directly") {
-		t.Errorf("the plugin's stderr = %q", stderr.String())
+	// go-plugin copies the plugin's stderr in a goroutine of its own,
+	// which may still be at it when Client returns.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "not meant to be run directly"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin's stderr = %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
