@@ -273,14 +273,34 @@ bench-venv: $(BENCH_STAMP)
 bench-build:
 	go build -o $(BENCH_BIN) ./tools/bench/cmd/pluginbench
 
-# Every figure, next to its baselines, into bench/results (under 15 minutes).
+# The interpreter of the matrix's newest session (Python 3.13): figure 2b
+# measures the SDK on it at the newest grpcio and protobuf that the SDK's
+# ranges allow, installed from the index into a scratch venv. Without one,
+# the figure measures the lock's grpcio only.
+# NEWEST_PYTHON=path sets it; by default it is the first python3.13 that
+# runs, on PATH or in pyenv's versions.
+NEWEST_PYTHON ?=
+
+# Every figure, next to its baselines, into bench/results (under 20 minutes).
 .PHONY: bench
 bench: $(BENCH_STAMP) venv build bench-build postgres
-	wheels=$$(mktemp -d) && trap 'rm -rf "$$wheels"' EXIT && \
+	wheels=$$(mktemp -d) && newest=$$(mktemp -d) && trap 'rm -rf "$$wheels" "$$newest"' EXIT && \
 	$(VENV_PY) python-sdk/scripts/build_wheel.py "$$wheels" >/dev/null && \
+	newest_flag= && py="$(NEWEST_PYTHON)" && \
+	if [ -z "$$py" ]; then \
+		for c in $$(command -v python3.13 2>/dev/null) $(HOME)/.pyenv/versions/3.13.*/bin/python3.13; do \
+			if "$$c" -c 'import sys' 2>/dev/null; then py=$$c; break; fi; \
+		done; \
+	fi && \
+	if [ -n "$$py" ]; then \
+		"$$py" -m venv "$$newest/venv" && \
+		"$$newest/venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+			--upgrade "$$wheels"/*.whl && \
+		newest_flag="--newest-python $$newest/venv/bin/python"; \
+	fi && \
 	PYTHONPATH=$(abspath python-sdk/src) $(BENCH_VENV)/bin/python tools/bench/run.py \
 		--profile full --out bench/results --server $(SERVER_BIN) --pluginbench $(BENCH_BIN) \
-		--sdk-wheels "$$wheels"
+		--sdk-wheels "$$wheels" $$newest_flag
 
 # The smallest configuration of every figure, so that the benchmarks cannot
 # rot; `make test` runs it, and its results go to a scratch directory.

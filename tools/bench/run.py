@@ -466,6 +466,9 @@ def figure_async(server: ReferenceServer, profile: Profile) -> dict[str, Any]:
 
 # ---- 2b. AsyncClient transports and the grpcio experiment flag ---------------------
 
+#: The prefix of figure 2b's rows measured with --newest-python.
+NEWEST_LABEL = "newest grpcio: "
+
 
 #: grpcio's rollout switch that issue 24 measures: its Python poller off.
 GRPC_EXPERIMENT = "-event_engine_poller_for_python"
@@ -1399,7 +1402,8 @@ def markdown(results: dict[str, Any], goals: list[Target]) -> str:
         "",
         f"Profile `{results['profile']}`, {results['date']}.",
         f"Machine: {m['cores']} cores, {m['cpu']};",
-        f"{m['system']}; Python {m['python']}, {m['go']}, grpcio {m['grpcio']}.",
+        f"{m['system']}; Python {m['python']}, {m['go']}, grpcio {m['grpcio']}"
+        + (f" (and {m['grpcio_newest']} in figure 2b)." if m.get("grpcio_newest") else "."),
         "Ratios are medians of per-repetition ratios,",
         "each repetition measuring both sides back to back;",
         "spread is (max - min) / median of the repetitions' p50. Reproduce with `make bench`.",
@@ -1685,6 +1689,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         required=True,
         help="a directory with the SDK's wheel, which bundles carry",
     )
+    parser.add_argument(
+        "--newest-python",
+        type=Path,
+        help="an interpreter with the SDK at the newest grpcio and protobuf that its ranges"
+        " allow: figure 2b measures it beside the lock's",
+    )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -1711,7 +1721,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("2. AsyncClient throughput")
         async_ = figure_async(server, profile)
         step("2b. AsyncClient transports")
-        transports = figure_transports(server, args.pluginbench, profile, user_id)
+        pythons = {"": sys.executable}
+        if args.newest_python:
+            pythons[NEWEST_LABEL] = str(args.newest_python)
+            results["machine"]["grpcio_newest"] = subprocess.run(
+                [str(args.newest_python), "-c", "import grpc; print(grpc.__version__)"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        transports = figure_transports(server, args.pluginbench, profile, user_id, pythons)
         step("3 and 4. hooks and plugin start")
         hooks = figure_hooks(args.pluginbench, profile, unary.pop("_netrpc_lines"))
         results["imports_ms"] = import_times(profile)
