@@ -4,22 +4,29 @@ Run as every runtime test is, once with the stream (the default) and once
 with MATTERMOST_PLUGIN_HOOK_STREAM=0, where every hook takes PluginHooks:
 each test checks what its transport promises. The host's side of the
 stream's faults (a dropped stream, a reopened one, cancellation frames,
-split answers) is tested in Go, in hooks/streamconn_test.go.
+split answers) is tested in Go, in hooks/streamconn_test.go; the plugin's
+side of a dropped stream, against a host of its own, at the end here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 import mattermost_plugin as mp
 from mattermost_plugin._plugin import hookstream
+from mattermost_plugin._plugin.dispatch import HookDispatcher
+from mattermost_plugin._plugin.threads import HandlerThreads
+from mattermost_plugin.grpc import hooks_pb2, posts_pb2, streams_pb2
 from mattermost_plugin.models import (
     Channel,
     Command,
@@ -138,3 +145,73 @@ def test_a_giant_answer(server: ReferenceServer) -> None:
             CommandArgs(user_id=user.id, command="/streamed", channel_id=channel.id)
         )
         assert len(response.text) == 3 << 20
+
+
+class _DroppingHost:
+    """A host's HookStream: each stream gets one call; the first then ends, as in a restart."""
+
+    def __init__(self) -> None:
+        self.answers: asyncio.Queue[tuple[int, float, Any]] = asyncio.Queue()
+        self.opened_at: list[float] = []
+        self.dropped_at = 0.0
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(
+            "mattermost.plugin.PluginStreams",
+            {
+                "HookStream": grpc.stream_stream_rpc_method_handler(
+                    self.hook_stream,
+                    request_deserializer=streams_pb2.HookStreamRequest.FromString,
+                    response_serializer=streams_pb2.HookStreamResponse.SerializeToString,
+                )
+            },
+        )
+
+    async def hook_stream(self, request_iterator: Any, context: Any) -> None:
+        hello = await context.read()
+        assert hello.hello.stream_id
+        self.opened_at.append(time.monotonic())
+        n = len(self.opened_at)
+        request = hooks_pb2.MessageWillBePostedRequest(post=posts_pb2.Post(message=f"s{n}"))
+        call = streams_pb2.HookStreamResponse.Call(
+            id=1,
+            method="/mattermost.plugin.PluginHooks/MessageWillBePosted",
+            timeout_micros=5_000_000,
+            payload=request.SerializeToString(),
+        )
+        await context.write(streams_pb2.HookStreamResponse(calls=[call]))
+        frame = await context.read()
+        await self.answers.put((n, time.monotonic(), frame))
+        if n == 1:
+            self.dropped_at = time.monotonic()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the host restarts")
+        await asyncio.sleep(30)  # the second stream stays open until the test ends
+
+
+async def test_a_dropped_stream_is_reopened_after_a_backoff(tmp_path: Path) -> None:
+    """The runtime's side of a host restart: the stream ends, and a new one serves the calls."""
+    host = _DroppingHost()
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([host.handler()])
+    target = f"unix:{tmp_path}/api.sock"
+    server.add_insecure_port(target)
+    await server.start()
+    threads = HandlerThreads(2)
+    environ = {"MATTERMOST_PLUGIN_API_TARGET": target, "MATTERMOST_PLUGIN_API_TOKEN": "t"}
+    logger = logging.getLogger("test_hook_stream")
+    stream = hookstream.HookStream(HookDispatcher(Streamed(), threads, logger), environ, logger)
+    stream.start()
+    try:
+        answers = [await asyncio.wait_for(host.answers.get(), 15) for _ in range(2)]
+    finally:
+        await stream.close()
+        await server.stop(0)
+        threads.shutdown()
+    for n, _, frame in answers:
+        (answer,) = frame.answers
+        assert answer.id == 1 and not answer.HasField("status")
+        response = hooks_pb2.MessageWillBePostedResponse.FromString(answer.payload)
+        assert response.post.message == f"s{n} [seen]"
+    assert stream.opened == 2
+    # Reopened no sooner than the first backoff.
+    assert host.opened_at[1] - host.dropped_at >= hookstream._MIN_BACKOFF
