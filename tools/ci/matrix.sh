@@ -79,6 +79,10 @@ run_session() { # run_session NAME VERSION DIR: one nox session into its log
   done
   echo "$result $(elapsed "$t0")" >"$work/$name.status"
   echo "session $name ended: $result" >&2
+  if [[ $result != ok ]]; then
+    # At once, in case the whole run is stopped before its summary.
+    tail -n 60 "$work/$name.log" | sed "s/^/  [$name] /" >&2
+  fi
 }
 
 present=()
