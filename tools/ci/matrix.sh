@@ -9,16 +9,16 @@
 #
 # Needs: .venv (make venv) for nox and the wheel build, bin/pluginapi-server
 # (make build). MATRIX_JOBS sets how many sessions run at once (default 2).
-# MATRIX_SESSION_TIMEOUT (seconds, default 600) ends a session that runs
+# MATRIX_SESSION_TIMEOUT (seconds, default 900) ends a session that runs
 # longer, so that a hang fails the run with the session's log instead of
-# stalling it; sessions take 130 to 350 s here, the older Pythons slowest.
+# stalling it; sessions take 500 to 560 s here, two at a time.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 venv=$root/.venv
 jobs=${MATRIX_JOBS:-2}
-session_timeout=${MATRIX_SESSION_TIMEOUT:-600}
+session_timeout=${MATRIX_SESSION_TIMEOUT:-900}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
