@@ -443,3 +443,67 @@ async def test_the_linger_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None
         fake.answer(f)
     assert await asyncio.wait_for(asyncio.gather(*calls), 10) == [b"", b""]
     stream.close()
+
+
+async def test_a_shorter_deadline_after_a_longer_one_comes_first() -> None:
+    """The one deadline timer moves to an earlier deadline; the later call lives on."""
+    fake = _FakeStreamCall()
+    stream = callstream.CallStream(_FakeChannel(fake), (), 1 << 20)  # type: ignore[arg-type]
+    long = asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, 3600.0))
+    first = await asyncio.wait_for(fake.written.get(), 10)
+    short = asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, 0.05))
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await asyncio.wait_for(short, 10)
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    # The short call went in a frame of its own, then its cancellation.
+    frames = [await asyncio.wait_for(fake.written.get(), 10) for _ in range(2)]
+    (short_call,) = frames[0].calls
+    assert 0 < short_call.timeout_micros <= 50_000
+    assert list(frames[1].cancels) == [short_call.id]
+    assert not long.done()
+    fake.answer(first)
+    assert await asyncio.wait_for(long, 10) == b""
+    stream.close()
+
+
+async def test_calls_with_one_deadline_expire_together_and_in_order() -> None:
+    fake = _FakeStreamCall()
+    stream = callstream.CallStream(_FakeChannel(fake), (), 1 << 20)  # type: ignore[arg-type]
+    calls = [asyncio.ensure_future(stream.call("/p/M", b"", lambda b: b, 0.05)) for _ in range(50)]
+    results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+    assert all(
+        isinstance(r, grpc.aio.AioRpcError) and r.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        for r in results
+    ), results
+    assert stream._waiting == {} and stream._deadlines == []
+    assert stream._sweep is None
+    stream.close()
+
+
+async def test_the_deadlines_of_ended_calls_do_not_pile_up() -> None:
+    """Thousands of answered calls with an hour's deadline leave the heap about as
+    large as the calls in flight, and one timer in the loop."""
+    fake = _FakeStreamCall()
+    stream = callstream.CallStream(_FakeChannel(fake), (), 1 << 20)  # type: ignore[arg-type]
+
+    async def answer_all() -> None:
+        while True:
+            fake.answer(await fake.written.get())
+
+    answering = asyncio.ensure_future(answer_all())
+    loop = asyncio.get_running_loop()
+
+    def timers() -> int:
+        """The loop's timers that are still to run."""
+        return sum(not t.cancelled() for t in loop._scheduled)  # type: ignore[attr-defined]
+
+    timers_before = timers()
+    for _ in range(100):
+        batch = [stream.call("/p/M", b"", lambda b: b, 3600.0) for _ in range(50)]
+        assert await asyncio.wait_for(asyncio.gather(*batch), 10) == [b""] * 50
+        assert len(stream._deadlines) <= 2 * 50 + 64
+    # The stream's one deadline timer, whatever the other timers of the loop.
+    assert timers() - timers_before <= 1
+    answering.cancel()
+    stream.close()
+    assert stream._sweep is None and stream._deadlines == []

@@ -12,7 +12,10 @@ and waits on a future that the reader resolves with the answer. The
 writer sends every frame that is ready in one stream message; while it
 waits for a write to finish, new calls gather for the next one. A call's
 deadline and cancellation are its own: the deadline fails it here with
-DEADLINE_EXCEEDED and both send the server a cancellation.
+DEADLINE_EXCEEDED and both send the server a cancellation. The deadlines
+wait in one heap with one timer, set for the earliest, rather than a
+timer per call: at 64 calls in flight, asyncio's timer per call cost about
+a fifth of the throughput.
 
 What stays on unary RPCs (``usable`` answers ``False``): the streaming
 methods, requests larger than :data:`MAX_STREAMED_REQUEST`, so that one
@@ -37,7 +40,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import heapq
 import itertools
+import math
 import time
 from typing import Any, Callable
 
@@ -63,10 +68,10 @@ MAX_STREAMED_REQUEST = 64 * 1024
 MAX_IN_FLIGHT = 1024
 #: The most request bytes gathered into one frame before it is written.
 _MAX_FRAME_BYTES = 256 * 1024
-#: Reopening a failed stream waits this long at first, doubling to MAX_BACKOFF.
 #: How long, at most, the writer holds new calls while the last frame of
 #: calls is unanswered (see CallStream._hold), in seconds.
 LINGER = 0.002
+#: Reopening a failed stream waits this long at first, doubling to MAX_BACKOFF.
 MIN_BACKOFF = 0.1
 MAX_BACKOFF = 5.0
 _DETAILS_KEY = "grpc-status-details-bin"
@@ -114,6 +119,11 @@ class _State(enum.Enum):
     UNOFFERED = "unoffered"  # the server has no CallStream
 
 
+#: _State.OPEN, for the checks on every call (an enum member's lookup
+#: through its class costs about a tenth of a microsecond).
+_OPEN = _State.OPEN
+
+
 class CallStream:
     """The call stream of one ``grpc.aio`` channel, opened at the first call."""
 
@@ -140,6 +150,12 @@ class CallStream:
         self._pending_bytes = 0
         self._first_frame = True
         self._waiting: dict[int, tuple[asyncio.Future[Any], Callable[[bytes], Any]]] = {}
+        # The calls' deadlines (loop time, call id), earliest first, and the
+        # one timer that fails the calls due (see _arm). Entries of calls
+        # that ended stay until they are due or pruned (see call).
+        self._deadlines: list[tuple[float, int]] = []
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_at = math.inf
         # The first call id of the last frame of calls sent while none of
         # its calls is answered (see _hold), and when that frame went.
         self._unread_from: int | None = None
@@ -151,7 +167,7 @@ class CallStream:
         if request_size > MAX_STREAMED_REQUEST or len(self._waiting) >= MAX_IN_FLIGHT:
             return False
         state = self._state
-        if state is _State.OPEN or state is _State.CLOSED or state is _State.OPENING:
+        if state is _OPEN or state is _State.CLOSED or state is _State.OPENING:
             return True
         if state is _State.BACKOFF and time.monotonic() >= self._retry_at:
             self._state = _State.CLOSED
@@ -170,7 +186,7 @@ class CallStream:
         Raises:
             grpc.aio.AioRpcError: The call failed, with the unary call's status.
         """
-        if self._state is not _State.OPEN and not await self._open():
+        if self._state is not _OPEN and not await self._open():
             return None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -180,16 +196,49 @@ class CallStream:
         self._calls.append((call_id, path, micros, payload))
         self._pending_bytes += len(payload)
         self._wake.set()
-        timer = None if deadline is None else loop.call_later(deadline, self._expire, call_id)
+        if deadline is not None:
+            self._add_deadline(loop, loop.time() + deadline, call_id)
         try:
             return await future
         except asyncio.CancelledError:
             if self._waiting.pop(call_id, None) is not None:
                 self._queue_cancel(call_id)
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
+
+    def _add_deadline(self, loop: asyncio.AbstractEventLoop, when: float, call_id: int) -> None:
+        deadlines = self._deadlines
+        heapq.heappush(deadlines, (when, call_id))
+        if when < self._sweep_at:
+            self._arm(loop, when)
+        elif len(deadlines) > 2 * len(self._waiting) + 64:
+            # Most entries are of calls that ended: keep the heap about as
+            # large as the calls in flight, at a cost of O(1) a call.
+            waiting = self._waiting
+            self._deadlines = [entry for entry in deadlines if entry[1] in waiting]
+            heapq.heapify(self._deadlines)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        """Set the one deadline timer for ``when``."""
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self._sweep = loop.call_at(when, self._expire_due)
+        self._sweep_at = when
+
+    def _disarm(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self._sweep, self._sweep_at, self._deadlines = None, math.inf, []
+
+    def _expire_due(self) -> None:
+        """Fail the calls whose deadline has come; set the timer for the next."""
+        self._sweep, self._sweep_at = None, math.inf
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            self._expire(heapq.heappop(deadlines)[1])
+        if deadlines:
+            self._arm(loop, deadlines[0][0])
 
     def _expire(self, call_id: int) -> None:
         waiting = self._waiting.pop(call_id, None)
@@ -366,6 +415,7 @@ class CallStream:
         self._reader = self._writer = None
         waiting, self._waiting = self._waiting, {}
         self._calls, self._cancels, self._pending_bytes = [], [], 0
+        self._disarm()
         for future, _ in waiting.values():
             if not future.done():
                 future.set_exception(rpc_error(grpc.StatusCode.UNAVAILABLE, reason))
@@ -385,6 +435,7 @@ class CallStream:
         for task in (self._reader, self._writer):
             if task is not None:
                 task.cancel()
+        self._disarm()
         waiting, self._waiting = self._waiting, {}
         for future, _ in waiting.values():
             if not future.done():
