@@ -15,7 +15,13 @@ machine's drift hits them alike:
 - ``async stream xN`` and ``async unary xN``: the AsyncClient on its call
   stream and on unary calls, N calls in flight;
 - ``floor x1``: the physical floor, a length-prefixed KVGetRequest and
-  KVGetResponse on a unix socket to Go (pluginbench floor), no gRPC.
+  KVGetResponse on a unix socket to Go (pluginbench floor), no gRPC;
+- ``grpcio stream x1``: grpcio's floor for the call stream, with grpcio
+  alone in the SDK's place: one call per frame, written and read by hand
+  on a bare ``grpc.aio`` stream;
+- ``grpcio stream xN``: grpcio's ceiling for N calls in flight on the
+  stream: frames of N calls, each written at once and read to its last
+  answer before the next, as no coalescing writer could do better.
 """
 
 from __future__ import annotations
@@ -30,8 +36,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
+import grpc.aio
+
 import mattermost_plugin as mp
-from mattermost_plugin.grpc import kv_pb2
+from mattermost_plugin.config import AUTH_SCHEME, METADATA_KEY
+from mattermost_plugin.grpc import kv_pb2, streams_pb2
 
 #: How many turns each measurement takes.
 SLICES = 4
@@ -93,6 +103,53 @@ class Floor:
         return data
 
 
+class RawStream:
+    """A bare grpc.aio call stream (PluginStreams.CallStream): frames by hand, no SDK."""
+
+    PATH = "/mattermost.plugin.PluginStreams/CallStream"
+    METHOD = "/mattermost.plugin.PluginAPI/KVGet"
+
+    def __init__(self, target: str, token: str) -> None:
+        self.channel = grpc.aio.insecure_channel(target)
+        self.call: Any = self.channel.stream_stream(
+            self.PATH,
+            request_serializer=streams_pb2.CallStreamRequest.SerializeToString,
+            response_deserializer=streams_pb2.CallStreamResponse.FromString,
+        )(metadata=((METADATA_KEY, f"{AUTH_SCHEME} {token}"),))
+        self.ids = 0
+
+    async def batch(self, size: int) -> None:
+        """One frame of ``size`` KVGet calls; wait for every answer, decode each."""
+        frame = streams_pb2.CallStreamRequest()
+        for _ in range(size):
+            self.ids += 1
+            payload = kv_pb2.KVGetRequest(key=KEY).SerializeToString()
+            frame.calls.add(id=self.ids, method=self.METHOD, payload=payload)
+        await self.call.write(frame)
+        left = size
+        while left:
+            answers = (await self.call.read()).answers
+            for answer in answers:
+                kv_pb2.KVGetResponse.FromString(answer.payload)
+            left -= len(answers)
+
+    async def close(self) -> None:
+        """End the stream and the channel."""
+        self.call.cancel()
+        await self.channel.close()
+
+
+async def timed_batches(raw: RawStream, calls: int, size: int) -> tuple[list[float], float]:
+    """Calls in frames of ``size``; each call's latency is its frame's round trip."""
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for _ in range(max(1, calls // size)):
+        t = time.perf_counter()
+        await raw.batch(size)
+        latencies += [time.perf_counter() - t] * size
+    return latencies, time.perf_counter() - start
+
+
 async def measure(
     target: str, token: str, floor: str, calls: int, warmup: int, levels: list[int]
 ) -> dict[str, dict[str, Any]]:
@@ -111,11 +168,13 @@ async def measure(
             mp.AsyncClient(target, token=token, transport="stream") as stream,
             mp.AsyncClient(target, token=token, transport="unary") as unary,
         ):
+            raw = RawStream(target, token)
             for _ in range(warmup):
                 sync.kv_get(KEY)
                 floor_client.call()
                 await stream.kv_get(KEY)
                 await unary.kv_get(KEY)
+                await raw.batch(1)
             clients = {"stream": stream, "unary": unary}
             for _ in range(SLICES):
                 add("sync x1", timed_sync(lambda: sync.kv_get(KEY), piece))
@@ -124,6 +183,8 @@ async def measure(
                     for name, client in clients.items():
                         call = functools.partial(client.kv_get, KEY)
                         add(f"async {name} x{n}", await timed_async(call, piece, n))
+                    add(f"grpcio stream x{n}", await timed_batches(raw, piece, n))
+            await raw.close()
     floor_client.sock.close()
     return out
 
