@@ -475,8 +475,8 @@ async def test_calls_with_one_deadline_expire_together_and_in_order() -> None:
         isinstance(r, grpc.aio.AioRpcError) and r.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         for r in results
     ), results
-    assert stream._waiting == {} and stream._deadlines == []
-    assert stream._sweep is None
+    assert stream._waiting == {}
+    assert len(stream._deadlines) == 0 and not stream._deadlines.armed
     stream.close()
 
 
@@ -502,8 +502,41 @@ async def test_the_deadlines_of_ended_calls_do_not_pile_up() -> None:
         batch = [stream.call("/p/M", b"", lambda b: b, 3600.0) for _ in range(50)]
         assert await asyncio.wait_for(asyncio.gather(*batch), 10) == [b""] * 50
         assert len(stream._deadlines) <= 2 * 50 + 64
+        assert stream._deadlines.armed
     # The stream's one deadline timer, whatever the other timers of the loop.
     assert timers() - timers_before <= 1
     answering.cancel()
     stream.close()
-    assert stream._sweep is None and stream._deadlines == []
+    assert len(stream._deadlines) == 0 and not stream._deadlines.armed
+
+
+async def test_deadlines_expire_only_calls_in_flight_and_stop_when_cleared() -> None:
+    from mattermost_plugin._internal.deadlines import Deadlines
+
+    loop = asyncio.get_running_loop()
+    in_flight: dict[int, object] = {1: None, 2: None, 3: None, 4: None}
+    expired: list[int] = []
+    deadlines = Deadlines(expired.append, lambda: in_flight)
+    deadlines.add(loop, 0.06, 1)
+    deadlines.add(loop, 0.02, 2)  # earlier: the timer moves to it
+    deadlines.add(loop, 0.04, 3)
+    deadlines.add(loop, 3600.0, 4)
+    del in_flight[3]  # ended before its deadline
+    await asyncio.sleep(0.2)
+    assert expired == [2, 1]
+    assert deadlines.armed  # for call 4
+
+    # An expiry that ends the stream leaves no timer behind.
+    later: list[int] = []
+
+    def end_stream(call_id: int) -> None:
+        later.append(call_id)
+        deadlines.clear()
+
+    deadlines = Deadlines(end_stream, lambda: in_flight)
+    deadlines.add(loop, 0.01, 1)
+    deadlines.add(loop, 0.01, 2)
+    deadlines.add(loop, 0.05, 4)
+    await asyncio.sleep(0.15)
+    assert later == [1]
+    assert not deadlines.armed and len(deadlines) == 0

@@ -215,3 +215,120 @@ async def test_a_dropped_stream_is_reopened_after_a_backoff(tmp_path: Path) -> N
     assert stream.opened == 2
     # Reopened no sooner than the first backoff.
     assert host.opened_at[1] - host.dropped_at >= hookstream._MIN_BACKOFF
+
+
+def _post_call(call_id: int, message: str, timeout_micros: int) -> Any:
+    request = hooks_pb2.MessageWillBePostedRequest(post=posts_pb2.Post(message=message))
+    return streams_pb2.HookStreamResponse.Call(
+        id=call_id,
+        method="/mattermost.plugin.PluginHooks/MessageWillBePosted",
+        timeout_micros=timeout_micros,
+        payload=request.SerializeToString(),
+    )
+
+
+class _ScriptedHost:
+    """A host's HookStream that sends the given frames of calls and collects the answers."""
+
+    def __init__(self, frames: list[list[Any]]) -> None:
+        self.frames = frames
+        self.answers: asyncio.Queue[Any] = asyncio.Queue()
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(
+            "mattermost.plugin.PluginStreams",
+            {
+                "HookStream": grpc.stream_stream_rpc_method_handler(
+                    self.hook_stream,
+                    request_deserializer=streams_pb2.HookStreamRequest.FromString,
+                    response_serializer=streams_pb2.HookStreamResponse.SerializeToString,
+                )
+            },
+        )
+
+    async def hook_stream(self, request_iterator: Any, context: Any) -> None:
+        await context.read()  # hello
+        for calls in self.frames:
+            await context.write(streams_pb2.HookStreamResponse(calls=calls))
+        while True:
+            frame = await context.read()
+            if frame is grpc.aio.EOF:
+                return
+            for answer in frame.answers:
+                await self.answers.put(answer)
+
+
+class _Hanging(mp.AsyncPlugin):
+    """Marks posts; hangs on "hang" until cancelled, and notes the cancellation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelled: list[str] = []
+
+    async def message_will_be_posted(self, context: Any, post: Post) -> Post:
+        if post.message == "hang":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled.append(post.message)
+                raise
+        post.message += " [seen]"
+        return post
+
+
+async def _run_scripted(
+    tmp_path: Path,
+    host: _ScriptedHost,
+    plugin: mp.AsyncPlugin,
+    check: Callable[[hookstream.HookStream], Any],
+) -> None:
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([host.handler()])
+    target = f"unix:{tmp_path}/api.sock"
+    server.add_insecure_port(target)
+    await server.start()
+    threads = HandlerThreads(2)
+    environ = {"MATTERMOST_PLUGIN_API_TARGET": target, "MATTERMOST_PLUGIN_API_TOKEN": "t"}
+    logger = logging.getLogger("test_hook_stream")
+    stream = hookstream.HookStream(HookDispatcher(plugin, threads, logger), environ, logger)
+    stream.start()
+    try:
+        await check(stream)
+    finally:
+        await stream.close()
+        await server.stop(0)
+        threads.shutdown()
+
+
+async def test_deadlines_on_the_stream_cancel_only_their_call(tmp_path: Path) -> None:
+    """A call past its deadline is cancelled and not answered; the others are, the
+    one without a deadline included."""
+    host = _ScriptedHost(
+        [[_post_call(1, "hang", 200_000), _post_call(2, "a", 0), _post_call(3, "b", 30_000_000)]]
+    )
+
+    async def check(stream: hookstream.HookStream) -> None:
+        answers = [await asyncio.wait_for(host.answers.get(), 15) for _ in range(2)]
+        assert sorted(a.id for a in answers) == [2, 3]
+        await asyncio.sleep(0.5)  # the hanging call's deadline has passed by now
+        assert host.answers.empty(), "a call past its deadline was answered"
+        assert stream._calls == {}
+
+    plugin = _Hanging()
+    await _run_scripted(tmp_path, host, plugin, check)
+    assert plugin.cancelled == ["hang"]
+
+
+async def test_the_deadlines_of_answered_hooks_do_not_pile_up(tmp_path: Path) -> None:
+    """A thousand calls with a long deadline, answered, leave the plugin's deadline
+    heap about as large as the calls in flight, and its timer set."""
+    frames = [[_post_call(i * 50 + j + 1, "x", 60_000_000) for j in range(50)] for i in range(20)]
+    host = _ScriptedHost(frames)
+
+    async def check(stream: hookstream.HookStream) -> None:
+        answers = [await asyncio.wait_for(host.answers.get(), 15) for _ in range(1000)]
+        assert len({a.id for a in answers}) == 1000
+        assert len(stream._deadlines) <= 2 * 50 + 64
+        assert stream._deadlines.armed
+
+    await _run_scripted(tmp_path, host, _Hanging(), check)

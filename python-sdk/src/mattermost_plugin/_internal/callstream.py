@@ -13,9 +13,7 @@ writer sends every frame that is ready in one stream message; while it
 waits for a write to finish, new calls gather for the next one. A call's
 deadline and cancellation are its own: the deadline fails it here with
 DEADLINE_EXCEEDED and both send the server a cancellation. The deadlines
-wait in one heap with one timer, set for the earliest, rather than a
-timer per call: at 64 calls in flight, asyncio's timer per call cost about
-a fifth of the throughput.
+share one timer (see deadlines.py).
 
 What stays on unary RPCs (``usable`` answers ``False``): the streaming
 methods, requests larger than :data:`MAX_STREAMED_REQUEST`, so that one
@@ -40,9 +38,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-import heapq
 import itertools
-import math
 import time
 from typing import Any, Callable
 
@@ -50,6 +46,7 @@ import grpc
 import grpc.aio
 
 from ..grpc import streams_pb2
+from .deadlines import Deadlines
 
 __all__ = [
     "MAX_IN_FLIGHT",
@@ -150,12 +147,7 @@ class CallStream:
         self._pending_bytes = 0
         self._first_frame = True
         self._waiting: dict[int, tuple[asyncio.Future[Any], Callable[[bytes], Any]]] = {}
-        # The calls' deadlines (loop time, call id), earliest first, and the
-        # one timer that fails the calls due (see _arm). Entries of calls
-        # that ended stay until they are due or pruned (see call).
-        self._deadlines: list[tuple[float, int]] = []
-        self._sweep: asyncio.TimerHandle | None = None
-        self._sweep_at = math.inf
+        self._deadlines = Deadlines(self._expire, lambda: self._waiting)
         # The first call id of the last frame of calls sent while none of
         # its calls is answered (see _hold), and when that frame went.
         self._unread_from: int | None = None
@@ -197,48 +189,13 @@ class CallStream:
         self._pending_bytes += len(payload)
         self._wake.set()
         if deadline is not None:
-            self._add_deadline(loop, loop.time() + deadline, call_id)
+            self._deadlines.add(loop, deadline, call_id)
         try:
             return await future
         except asyncio.CancelledError:
             if self._waiting.pop(call_id, None) is not None:
                 self._queue_cancel(call_id)
             raise
-
-    def _add_deadline(self, loop: asyncio.AbstractEventLoop, when: float, call_id: int) -> None:
-        deadlines = self._deadlines
-        heapq.heappush(deadlines, (when, call_id))
-        if when < self._sweep_at:
-            self._arm(loop, when)
-        elif len(deadlines) > 2 * len(self._waiting) + 64:
-            # Most entries are of calls that ended: keep the heap about as
-            # large as the calls in flight, at a cost of O(1) a call.
-            waiting = self._waiting
-            self._deadlines = [entry for entry in deadlines if entry[1] in waiting]
-            heapq.heapify(self._deadlines)
-
-    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
-        """Set the one deadline timer for ``when``."""
-        if self._sweep is not None:
-            self._sweep.cancel()
-        self._sweep = loop.call_at(when, self._expire_due)
-        self._sweep_at = when
-
-    def _disarm(self) -> None:
-        if self._sweep is not None:
-            self._sweep.cancel()
-        self._sweep, self._sweep_at, self._deadlines = None, math.inf, []
-
-    def _expire_due(self) -> None:
-        """Fail the calls whose deadline has come; set the timer for the next."""
-        self._sweep, self._sweep_at = None, math.inf
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        deadlines = self._deadlines
-        while deadlines and deadlines[0][0] <= now:
-            self._expire(heapq.heappop(deadlines)[1])
-        if deadlines:
-            self._arm(loop, deadlines[0][0])
 
     def _expire(self, call_id: int) -> None:
         waiting = self._waiting.pop(call_id, None)
@@ -415,7 +372,7 @@ class CallStream:
         self._reader = self._writer = None
         waiting, self._waiting = self._waiting, {}
         self._calls, self._cancels, self._pending_bytes = [], [], 0
-        self._disarm()
+        self._deadlines.clear()
         for future, _ in waiting.values():
             if not future.done():
                 future.set_exception(rpc_error(grpc.StatusCode.UNAVAILABLE, reason))
@@ -435,7 +392,7 @@ class CallStream:
         for task in (self._reader, self._writer):
             if task is not None:
                 task.cancel()
-        self._disarm()
+        self._deadlines.clear()
         waiting, self._waiting = self._waiting, {}
         for future, _ in waiting.values():
             if not future.done():

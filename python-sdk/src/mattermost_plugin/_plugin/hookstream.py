@@ -31,6 +31,7 @@ import grpc
 
 from .._internal.channel import create_aio_channel
 from .._internal.core import CallPolicy
+from .._internal.deadlines import Deadlines
 from .._internal.errors import app_error_trailers
 from ..grpc import plugin_pb2, streams_pb2
 from .dispatch import HookDispatcher, HookFailed
@@ -54,6 +55,19 @@ _MIN_BACKOFF, _MAX_BACKOFF = 0.05, 5.0
 _HEALTHY_SECONDS = 10.0
 
 _Answer = streams_pb2.HookStreamRequest.Answer
+
+
+class _Outbox:
+    """The answers waiting for the writer, and the event that wakes it."""
+
+    def __init__(self) -> None:
+        self.items: list[_Answer] = []
+        self.ready = asyncio.Event()
+
+    def put(self, answer: _Answer) -> None:
+        """Queue an answer for the next frame."""
+        self.items.append(answer)
+        self.ready.set()
 
 
 def enabled(environ: Mapping[str, str]) -> bool:
@@ -95,6 +109,8 @@ class HookStream:
         dispatcher.hook_stream_id = self.stream_id
         self._task: asyncio.Task[None] | None = None
         self._calls: dict[int, asyncio.Task[None]] = {}
+        # The deadlines of the calls in flight on the open stream.
+        self._deadlines = Deadlines(self._expire, lambda: self._calls)
         #: How many streams were opened, for tests.
         self.opened = 0
 
@@ -111,9 +127,16 @@ class HookStream:
         self._cancel_all()
 
     def _cancel_all(self) -> None:
+        self._deadlines.clear()
         for task in self._calls.values():
             task.cancel()
         self._calls.clear()
+
+    def _expire(self, call_id: int) -> None:
+        """A call's deadline came: cancel it, as grpc.aio cancels a unary call's task."""
+        task = self._calls.get(call_id)
+        if task is not None:
+            task.cancel()
 
     async def _run(self) -> None:
         backoff = _MIN_BACKOFF
@@ -150,20 +173,24 @@ class HookStream:
         hello = streams_pb2.HookStreamRequest.Hello(stream_id=self.stream_id)
         await call.write(streams_pb2.HookStreamRequest(hello=hello))
         self.opened += 1
-        answers: asyncio.Queue[_Answer] = asyncio.Queue()
+        answers = _Outbox()
         writer = asyncio.ensure_future(self._write(call, answers))
+        loop = asyncio.get_running_loop()
+        calls = self._calls
         try:
             while True:
                 frame = await call.read()
                 if frame is grpc.aio.EOF:
                     return
                 for call_id in frame.cancels:
-                    task = self._calls.pop(call_id, None)
+                    task = calls.pop(call_id, None)
                     if task is not None:
                         task.cancel()
                 for hook_call in frame.calls:
-                    task = asyncio.ensure_future(self._handle(hook_call, answers))
-                    self._calls[hook_call.id] = task
+                    call_id = hook_call.id
+                    calls[call_id] = loop.create_task(self._handle(hook_call, answers))
+                    if hook_call.timeout_micros > 0:
+                        self._deadlines.add(loop, hook_call.timeout_micros / 1e6, call_id)
                 if writer.done():  # the stream broke under the writer
                     writer.result()
         finally:
@@ -172,43 +199,40 @@ class HookStream:
                 await writer
             call.cancel()
 
-    async def _write(self, call: Any, answers: asyncio.Queue[_Answer]) -> None:  # noqa: ANN401 - a grpc.aio stream call
+    async def _write(self, call: Any, answers: _Outbox) -> None:  # noqa: ANN401 - a grpc.aio stream call
         """Write the answers, as many as are ready in each frame."""
         while True:
-            batch = [await answers.get()]
-            size = len(batch[0].payload)
-            while not answers.empty() and size < MAX_FRAME:
-                answer = answers.get_nowait()
-                batch.append(answer)
-                size += len(answer.payload)
-            await call.write(streams_pb2.HookStreamRequest(answers=batch))
+            await answers.ready.wait()
+            answers.ready.clear()
+            ready, answers.items = answers.items, []
+            start = 0
+            while start < len(ready):
+                size, end = 0, start
+                while end < len(ready) and size < MAX_FRAME:
+                    size += len(ready[end].payload)
+                    end += 1
+                await call.write(streams_pb2.HookStreamRequest(answers=ready[start:end]))
+                start = end
 
     async def _handle(
-        self, hook_call: streams_pb2.HookStreamResponse.Call, answers: asyncio.Queue[_Answer]
+        self, hook_call: streams_pb2.HookStreamResponse.Call, answers: _Outbox
     ) -> None:
-        """Run one call with its deadline and queue its answer (none when cancelled)."""
+        """Run one call and queue its answer (none when cancelled: by the host, or its deadline)."""
         call_id = hook_call.id
         timeout = hook_call.timeout_micros / 1e6 if hook_call.timeout_micros > 0 else None
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        timer = None
-        if timeout is not None and task is not None:
-            timer = loop.call_later(timeout, task.cancel)
         try:
             answer = await self._answer(hook_call, timeout)
         except asyncio.CancelledError:
-            return  # the host gave up on it: no answer
+            return  # the host gave up on it, or its deadline came: no answer
         finally:
-            if timer is not None:
-                timer.cancel()
             self._calls.pop(call_id, None)
         if isinstance(answer, bytes):
             while len(answer) > PIECE:
-                answers.put_nowait(_Answer(id=call_id, payload=answer[:PIECE], more=True))
+                answers.put(_Answer(id=call_id, payload=answer[:PIECE], more=True))
                 answer = answer[PIECE:]
-            answers.put_nowait(_Answer(id=call_id, payload=answer))
+            answers.put(_Answer(id=call_id, payload=answer))
         else:
-            answers.put_nowait(_Answer(id=call_id, status=answer))
+            answers.put(_Answer(id=call_id, status=answer))
 
     async def _answer(
         self, hook_call: streams_pb2.HookStreamResponse.Call, timeout: float | None
