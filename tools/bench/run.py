@@ -331,7 +331,6 @@ def figure_unary(
 ) -> dict[str, Any]:
     """The SDK's Client vs a raw stub on its channel, a Go gRPC client and Go net/rpc."""
     runs: dict[str, list[Run]] = {}
-    netrpc_lines: list[list[dict[str, Any]]] = []
     with server.client() as api:
         stub, metadata = api._stub, api._policy.metadata  # the same channel, no SDK layer
         calls: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
@@ -366,12 +365,9 @@ def figure_unary(
                 *sizing(profile.calls, profile.warmup),
             ):
                 runs.setdefault(line["name"], []).append(go_run(line))
-            lines = pluginbench(
-                binary, "netrpc", *sizing(profile.calls, profile.warmup, profile.hook_concurrency)
-            )
-            netrpc_lines.append(lines)
-            for line in lines:
-                if line["concurrency"] == 1 and not line["name"].endswith("/hook"):
+            # The API calls of a Go plugin over net/rpc (its hooks are figure 3's).
+            for line in pluginbench(binary, "netrpc", *sizing(profile.calls, profile.warmup)):
+                if not line["name"].endswith("/hook"):
                     runs.setdefault(line["name"], []).append(go_run(line))
     out: dict[str, Any] = {
         "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
@@ -394,7 +390,6 @@ def figure_unary(
         )
     out["sdk_cost_us"] = sdk_cost_us
     out["_runs"] = runs
-    out["_netrpc_lines"] = netrpc_lines
     return out
 
 
@@ -592,10 +587,12 @@ def figure_transports(
 # ---- 3 and 4. Hook round trip and plugin start -------------------------------------
 
 
-def figure_hooks(
-    binary: Path, profile: Profile, netrpc_lines: Sequence[Sequence[dict[str, Any]]]
-) -> dict[str, Any]:
+def figure_hooks(binary: Path, profile: Profile) -> dict[str, Any]:
     """The hooks client calling Python MessageWillBePosted, vs Go net/rpc and in process.
+
+    Each repetition measures Go's net/rpc hook before and after the Python
+    plugins, and joins the two, so that the pairs of a repetition see the
+    same stretch of the machine's load.
 
     The floors: the same hook on bare grpcio (tools/bench/plugins/hook_bare),
     on a grpc.aio server as the SDK's runtime serves hooks, on grpcio's
@@ -631,7 +628,9 @@ def figure_hooks(
             {**env, "BENCH_PYTHON": sys.executable, "BENCH_BARE_SERVER": "stream"},
         ),
     }
-    for rep in range(profile.repetitions):
+    netrpc_args = ("netrpc", *sizing(profile.calls, profile.warmup, profile.hook_concurrency))
+    for _ in range(profile.repetitions):
+        before = pluginbench(binary, *netrpc_args)
         for kind, (directory, plugin_env) in plugins.items():
             for line in pluginbench(
                 binary,
@@ -653,9 +652,12 @@ def figure_hooks(
                     runs.setdefault(f"{line['name']} x{line['concurrency']}", []).append(
                         go_run(line)
                     )
-        for line in netrpc_lines[rep]:
-            if line["name"].endswith("/hook"):
-                runs.setdefault(f"{line['name']} x{line['concurrency']}", []).append(go_run(line))
+        after = pluginbench(binary, *netrpc_args)
+        for first, second in zip(before, after):
+            if first["name"].endswith("/hook"):
+                runs.setdefault(f"{first['name']} x{first['concurrency']}", []).append(
+                    Run.joined([go_run(first), go_run(second)])
+                )
     # More starts, for the start figures, without measuring hooks.
     for _ in range(max(0, profile.starts - len(starts))):
         for line in pluginbench(
@@ -1778,7 +1780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ).stdout.strip()
         transports = figure_transports(server, args.pluginbench, profile, user_id, pythons)
         step("3 and 4. hooks and plugin start")
-        hooks = figure_hooks(args.pluginbench, profile, unary.pop("_netrpc_lines"))
+        hooks = figure_hooks(args.pluginbench, profile)
         results["imports_ms"] = import_times(profile)
         step("5. large data")
         results["large"] = figure_large(server, profile, channel_id)
