@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +147,8 @@ def test_a_giant_answer(server: ReferenceServer) -> None:
         assert len(response.text) == 3 << 20
 
 
-class _DroppingHost:
-    """A host's HookStream: each stream gets one call; the first then ends, as in a restart."""
-
-    def __init__(self) -> None:
-        self.answers: asyncio.Queue[tuple[int, float, Any]] = asyncio.Queue()
-        self.opened_at: list[float] = []
-        self.dropped_at = 0.0
+class _Host:
+    """A host's side of PluginStreams.HookStream, for a plugin's HookStream to open."""
 
     def handler(self) -> grpc.GenericRpcHandler:
         return grpc.method_handlers_generic_handler(
@@ -166,6 +161,43 @@ class _DroppingHost:
                 )
             },
         )
+
+    async def hook_stream(self, request_iterator: Any, context: Any) -> None:
+        raise NotImplementedError
+
+
+async def _serve_plugin(
+    tmp_path: Path,
+    host: _Host,
+    plugin: mp.AsyncPlugin,
+    check: Callable[[hookstream.HookStream], Awaitable[None]],
+) -> None:
+    """Run ``check`` while the plugin's HookStream is served by ``host``."""
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([host.handler()])
+    target = f"unix:{tmp_path}/api.sock"
+    server.add_insecure_port(target)
+    await server.start()
+    threads = HandlerThreads(2)
+    environ = {"MATTERMOST_PLUGIN_API_TARGET": target, "MATTERMOST_PLUGIN_API_TOKEN": "t"}
+    logger = logging.getLogger("test_hook_stream")
+    stream = hookstream.HookStream(HookDispatcher(plugin, threads, logger), environ, logger)
+    stream.start()
+    try:
+        await check(stream)
+    finally:
+        await stream.close()
+        await server.stop(0)
+        threads.shutdown()
+
+
+class _DroppingHost(_Host):
+    """A host's HookStream: each stream gets one call; the first then ends, as in a restart."""
+
+    def __init__(self) -> None:
+        self.answers: asyncio.Queue[tuple[int, float, Any]] = asyncio.Queue()
+        self.opened_at: list[float] = []
+        self.dropped_at = 0.0
 
     async def hook_stream(self, request_iterator: Any, context: Any) -> None:
         hello = await context.read()
@@ -191,28 +223,20 @@ class _DroppingHost:
 async def test_a_dropped_stream_is_reopened_after_a_backoff(tmp_path: Path) -> None:
     """The runtime's side of a host restart: the stream ends, and a new one serves the calls."""
     host = _DroppingHost()
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers([host.handler()])
-    target = f"unix:{tmp_path}/api.sock"
-    server.add_insecure_port(target)
-    await server.start()
-    threads = HandlerThreads(2)
-    environ = {"MATTERMOST_PLUGIN_API_TARGET": target, "MATTERMOST_PLUGIN_API_TOKEN": "t"}
-    logger = logging.getLogger("test_hook_stream")
-    stream = hookstream.HookStream(HookDispatcher(Streamed(), threads, logger), environ, logger)
-    stream.start()
-    try:
-        answers = [await asyncio.wait_for(host.answers.get(), 15) for _ in range(2)]
-    finally:
-        await stream.close()
-        await server.stop(0)
-        threads.shutdown()
+    answers: list[tuple[int, float, Any]] = []
+    opened: list[int] = []
+
+    async def check(stream: hookstream.HookStream) -> None:
+        answers.extend([await asyncio.wait_for(host.answers.get(), 15) for _ in range(2)])
+        opened.append(stream.opened)
+
+    await _serve_plugin(tmp_path, host, Streamed(), check)
     for n, _, frame in answers:
         (answer,) = frame.answers
         assert answer.id == 1 and not answer.HasField("status")
         response = hooks_pb2.MessageWillBePostedResponse.FromString(answer.payload)
         assert response.post.message == f"s{n} [seen]"
-    assert stream.opened == 2
+    assert opened == [2]
     # Reopened no sooner than the first backoff.
     assert host.opened_at[1] - host.dropped_at >= hookstream._MIN_BACKOFF
 
@@ -227,24 +251,12 @@ def _post_call(call_id: int, message: str, timeout_micros: int) -> Any:
     )
 
 
-class _ScriptedHost:
+class _ScriptedHost(_Host):
     """A host's HookStream that sends the given frames of calls and collects the answers."""
 
     def __init__(self, frames: list[list[Any]]) -> None:
         self.frames = frames
         self.answers: asyncio.Queue[Any] = asyncio.Queue()
-
-    def handler(self) -> grpc.GenericRpcHandler:
-        return grpc.method_handlers_generic_handler(
-            "mattermost.plugin.PluginStreams",
-            {
-                "HookStream": grpc.stream_stream_rpc_method_handler(
-                    self.hook_stream,
-                    request_deserializer=streams_pb2.HookStreamRequest.FromString,
-                    response_serializer=streams_pb2.HookStreamResponse.SerializeToString,
-                )
-            },
-        )
 
     async def hook_stream(self, request_iterator: Any, context: Any) -> None:
         await context.read()  # hello
@@ -276,30 +288,6 @@ class _Hanging(mp.AsyncPlugin):
         return post
 
 
-async def _run_scripted(
-    tmp_path: Path,
-    host: _ScriptedHost,
-    plugin: mp.AsyncPlugin,
-    check: Callable[[hookstream.HookStream], Any],
-) -> None:
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers([host.handler()])
-    target = f"unix:{tmp_path}/api.sock"
-    server.add_insecure_port(target)
-    await server.start()
-    threads = HandlerThreads(2)
-    environ = {"MATTERMOST_PLUGIN_API_TARGET": target, "MATTERMOST_PLUGIN_API_TOKEN": "t"}
-    logger = logging.getLogger("test_hook_stream")
-    stream = hookstream.HookStream(HookDispatcher(plugin, threads, logger), environ, logger)
-    stream.start()
-    try:
-        await check(stream)
-    finally:
-        await stream.close()
-        await server.stop(0)
-        threads.shutdown()
-
-
 async def test_deadlines_on_the_stream_cancel_only_their_call(tmp_path: Path) -> None:
     """A call past its deadline is cancelled and not answered; the others are, the
     one without a deadline included."""
@@ -315,7 +303,7 @@ async def test_deadlines_on_the_stream_cancel_only_their_call(tmp_path: Path) ->
         assert stream._calls == {}
 
     plugin = _Hanging()
-    await _run_scripted(tmp_path, host, plugin, check)
+    await _serve_plugin(tmp_path, host, plugin, check)
     assert plugin.cancelled == ["hang"]
 
 
@@ -331,4 +319,4 @@ async def test_the_deadlines_of_answered_hooks_do_not_pile_up(tmp_path: Path) ->
         assert len(stream._deadlines) <= 2 * 50 + 64
         assert stream._deadlines.armed
 
-    await _run_scripted(tmp_path, host, _Hanging(), check)
+    await _serve_plugin(tmp_path, host, _Hanging(), check)
