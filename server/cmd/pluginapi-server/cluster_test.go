@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -72,13 +73,18 @@ type clusterNode struct {
 	marks, otherMarks string
 }
 
-// received returns the lines that the node's plugin recorded.
+// received returns the lines that the node's plugin recorded, whole
+// lines only: the plugin creates the file before it writes its line.
 func received(path string) []string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	end := bytes.LastIndexByte(data, '\n')
+	if end < 0 {
+		return nil
+	}
+	return strings.Split(string(data[:end]), "\n")
 }
 
 // waitReceived waits until the plugin's marks hold n lines, and returns
