@@ -442,3 +442,48 @@ def test_dev_fails_in_one_line(tmp_path: Path, args: list[str], message: str) ->
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("mattermost-plugin dev: ")
     assert message in result.stderr
+
+
+#: tgkill(2)'s number, by machine: a signal to one thread of another process.
+_TGKILL = {"x86_64": 234, "aarch64": 131}
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.uname().machine not in _TGKILL, reason="tgkill is Linux's"
+)
+def test_dev_stops_when_another_thread_takes_the_signal(tmp_path: Path, devs: list[Dev]) -> None:
+    """The kernel may hand a process's SIGINT to any of its threads; CPython runs the
+    handler in the main thread, which must not be blocked in waitpid until the
+    server exits. (A fresh-clone CI run once hung here for 30 s.)"""
+    import ctypes
+
+    fake = tmp_path / "fake-server"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        + textwrap.dedent(
+            """\
+            import json, os, signal, sys, time
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            print(json.dumps({"target": "unix:///tmp/x.sock", "token": "t", "pid": os.getpid(),
+                              "http_url": "http://127.0.0.1:1"}), flush=True)
+            while True:
+                time.sleep(1)
+            """
+        )
+    )
+    fake.chmod(0o755)
+    answer_plugin(tmp_path / "answer")
+    dev = Dev("answer", cwd=tmp_path, server=fake)
+    devs.append(dev)
+    dev.wait_ready()
+    pid = dev.process.pid
+    others = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+    assert others, "dev runs threads that read the server's output"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(_TGKILL[os.uname().machine], pid, others[0], signal.SIGINT) == 0
+    try:
+        code = dev.process.wait(10)
+    except subprocess.TimeoutExpired:
+        dev.stop(signal.SIGKILL)
+        raise AssertionError("dev did not stop on a SIGINT that a reader thread took") from None
+    assert code == 0

@@ -38,6 +38,8 @@ STOP_TIMEOUT = 30.0
 
 #: The signals that stop the server.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: How long the wait for the server blocks at a time, in seconds (see _wait).
+_WAIT_SLICE = 0.2
 
 #: Linux's prctl option that signals a process when its parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -291,6 +293,21 @@ def _wait_ready(
     return None
 
 
+def _wait(process: subprocess.Popen[str]) -> int:
+    """``process.wait()``, in short slices between which signal handlers run.
+
+    CPython runs a signal's handler in the main thread, but the kernel may
+    deliver the signal to another thread (a log reader's); a main thread
+    blocked in one waitpid until the server exits would then never run the
+    handler that tells the server to exit.
+    """
+    while True:
+        try:
+            return process.wait(_WAIT_SLICE)
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def _stop(process: subprocess.Popen[str]) -> int:
     """Stop the server with SIGTERM, then a kill after STOP_TIMEOUT; its exit code."""
     if process.poll() is None:
@@ -384,7 +401,7 @@ def _serve(
             f"the dev server did not get ready in {args.timeout:g} s; see its log above"
         )
     print(_describe(ready, _plugin_ids(directories), args.watch), flush=True)
-    code = process.wait()
+    code = _wait(process)
     log.join(5)
     if stopper.requested:
         if code not in (0, -signal.SIGTERM, -signal.SIGKILL):
