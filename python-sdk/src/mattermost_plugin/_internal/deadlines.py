@@ -58,8 +58,7 @@ class Deadlines:
         heapq.heappush(heap, (when, call_id))
         if when < self._timer_at:
             self._arm(loop, when)
-        elif len(heap) > 2 * len(self._in_flight()) + _SLACK:
-            in_flight = self._in_flight()
+        elif len(heap) > 2 * len(in_flight := self._in_flight()) + _SLACK:
             self._heap = [entry for entry in heap if entry[1] in in_flight]
             heapq.heapify(self._heap)
 

@@ -188,9 +188,12 @@ class HookStream:
                         task.cancel()
                 for hook_call in frame.calls:
                     call_id = hook_call.id
-                    calls[call_id] = loop.create_task(self._handle(hook_call, answers))
-                    if hook_call.timeout_micros > 0:
-                        self._deadlines.add(loop, hook_call.timeout_micros / 1e6, call_id)
+                    timeout = (
+                        hook_call.timeout_micros / 1e6 if hook_call.timeout_micros > 0 else None
+                    )
+                    calls[call_id] = loop.create_task(self._handle(hook_call, timeout, answers))
+                    if timeout is not None:
+                        self._deadlines.add(loop, timeout, call_id)
                 if writer.done():  # the stream broke under the writer
                     writer.result()
         finally:
@@ -215,11 +218,13 @@ class HookStream:
                 start = end
 
     async def _handle(
-        self, hook_call: streams_pb2.HookStreamResponse.Call, answers: _Outbox
+        self,
+        hook_call: streams_pb2.HookStreamResponse.Call,
+        timeout: float | None,
+        answers: _Outbox,
     ) -> None:
         """Run one call and queue its answer (none when cancelled: by the host, or its deadline)."""
         call_id = hook_call.id
-        timeout = hook_call.timeout_micros / 1e6 if hook_call.timeout_micros > 0 else None
         try:
             answer = await self._answer(hook_call, timeout)
         except asyncio.CancelledError:
