@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -37,9 +36,11 @@ const (
 	// answerOverhead bounds the bytes a frame adds around one answer's
 	// payload (the answer's tag, id and length prefixes).
 	answerOverhead = 32
-	// gatherYields is how many times the writer yields to running calls
-	// before it sends the answers ready (see write).
-	gatherYields = 4
+	// answerLinger is how long, at most, the writer holds the answers
+	// ready while the calls of their frames still run (see write): long
+	// enough for a frame of fast calls to end, short enough that a slow
+	// call holds its frame's other answers back only that long.
+	answerLinger = time.Millisecond
 )
 
 // callStreamMethod is the full method name of the call stream, which the
@@ -58,6 +59,7 @@ type callDispatcher struct {
 	tracker     *callTracker
 	maxMessage  int
 	maxInFlight int
+	workers     *workerPool
 	// draining is closed when a graceful stop begins to wait for the calls
 	// in flight.
 	draining  chan struct{}
@@ -77,6 +79,7 @@ func newCallDispatcher(impl pluginpb.PluginAPIServer, interceptors []grpc.UnaryS
 		tracker:     tracker,
 		maxMessage:  o.maxMessageSize,
 		maxInFlight: int(o.maxConcurrentStreams),
+		workers:     newWorkerPool(maxCallWorkers, callWorkerIdle, callWorkerReset),
 		draining:    make(chan struct{}),
 	}
 }
@@ -117,6 +120,7 @@ func (d *callDispatcher) serve(stream pluginpb.PluginStreams_CallStreamServer) e
 		ctx:      ctx,
 		inFlight: make(map[uint64]*streamCall),
 		ready:    make(chan struct{}, 1),
+		settles:  make(chan struct{}, 1),
 		idle:     make(chan struct{}, 1),
 		maxFrame: d.maxMessage,
 	}
@@ -157,6 +161,14 @@ func (d *callDispatcher) serve(stream pluginpb.PluginStreams_CallStreamServer) e
 type streamCall struct {
 	cancel    context.CancelFunc
 	cancelled bool // by the client: no answer goes out
+	group     *callGroup
+}
+
+// callGroup is the calls of one frame that the client sent. The writer
+// sends their answers together once the last has ended, or answerLinger
+// after the first, whichever comes first.
+type callGroup struct {
+	left int // calls not yet ended; guarded by callStream.mu
 }
 
 // callStream is the state of one call stream.
@@ -170,9 +182,13 @@ type callStream struct {
 	stopping bool
 	answers  []*pluginpb.CallStreamResponse_Answer
 	closed   bool
+	// settled counts the groups whose last call ended since the writer
+	// last took the answers.
+	settled int
 
-	ready chan struct{} // a token when answers are waiting or the writer must stop
-	idle  chan struct{} // a token when the last call in flight has ended
+	ready   chan struct{} // a token when answers are waiting or the writer must stop
+	settles chan struct{} // a token when a group's last call has ended
+	idle    chan struct{} // a token when the last call in flight has ended
 }
 
 // read receives frames until the client closes its side (nil) or the
@@ -203,8 +219,13 @@ func (cs *callStream) read(stream pluginpb.PluginStreams_CallStreamServer) error
 			}
 		}
 		cs.mu.Unlock()
-		for _, call := range frame.GetCalls() {
-			if err := cs.start(call); err != nil {
+		calls := frame.GetCalls()
+		if len(calls) == 0 {
+			continue
+		}
+		g := &callGroup{left: len(calls)}
+		for _, call := range calls {
+			if err := cs.start(call, g); err != nil {
 				return err
 			}
 		}
@@ -212,7 +233,7 @@ func (cs *callStream) read(stream pluginpb.PluginStreams_CallStreamServer) error
 }
 
 // start starts one call, or answers it at once when it cannot run.
-func (cs *callStream) start(call *pluginpb.CallStreamRequest_Call) error {
+func (cs *callStream) start(call *pluginpb.CallStreamRequest_Call, g *callGroup) error {
 	id, method := call.GetId(), call.GetMethod()
 	m, known := cs.d.methods[method]
 	cs.mu.Lock()
@@ -231,7 +252,7 @@ func (cs *callStream) start(call *pluginpb.CallStreamRequest_Call) error {
 	}
 	if refusal != nil {
 		cs.mu.Unlock()
-		cs.answer(id, nil, refusal)
+		cs.answer(g, id, nil, refusal, true)
 		return nil
 	}
 	var ctx context.Context
@@ -241,11 +262,12 @@ func (cs *callStream) start(call *pluginpb.CallStreamRequest_Call) error {
 	} else {
 		ctx, cancel = context.WithCancel(cs.ctx)
 	}
-	sc := &streamCall{cancel: cancel}
+	sc := &streamCall{cancel: cancel, group: g}
 	cs.inFlight[id] = sc
 	cs.mu.Unlock()
 	cs.d.tracker.add(1)
-	go cs.run(withRequestID(ctx), sc, id, m, call.GetPayload())
+	ctx, payload := withRequestID(ctx), call.GetPayload()
+	cs.d.workers.run(func() { cs.run(ctx, sc, id, m, payload) })
 	return nil
 }
 
@@ -267,9 +289,7 @@ func (cs *callStream) run(ctx context.Context, sc *streamCall, id uint64, m stre
 		default:
 		}
 	}
-	if !cancelled {
-		cs.answer(id, resp, err)
-	}
+	cs.answer(sc.group, id, resp, err, !cancelled)
 }
 
 // unknownMethod is the UNIMPLEMENTED status that grpc-go's server gives
@@ -286,8 +306,16 @@ func unknownMethod(method string) error {
 	}
 }
 
-// answer queues the answer of call id for the writer.
-func (cs *callStream) answer(id uint64, resp any, err error) {
+// answer ends call id of group g, and queues its answer for the writer
+// if send (not when the client cancelled the call).
+func (cs *callStream) answer(g *callGroup, id uint64, resp any, err error, send bool) {
+	if !send {
+		cs.mu.Lock()
+		settled := cs.settle(g)
+		cs.mu.Unlock()
+		cs.wakeWriter(settled)
+		return
+	}
 	a := &pluginpb.CallStreamResponse_Answer{Id: id}
 	if err == nil {
 		payload, merr := marshalAnswer(resp)
@@ -305,12 +333,34 @@ func (cs *callStream) answer(id uint64, resp any, err error) {
 	if err != nil {
 		a.Status = errorStatus(err)
 	}
-	if cs.closed {
-		cs.mu.Unlock()
-		return
+	settled := cs.settle(g)
+	if !cs.closed {
+		cs.answers = append(cs.answers, a)
 	}
-	cs.answers = append(cs.answers, a)
 	cs.mu.Unlock()
+	cs.wakeWriter(settled)
+}
+
+// settle counts one call of g as ended; whether it was g's last. The
+// caller holds cs.mu.
+func (cs *callStream) settle(g *callGroup) bool {
+	g.left--
+	if g.left > 0 {
+		return false
+	}
+	cs.settled++
+	return true
+}
+
+// wakeWriter tells the writer that answers are waiting, and that a group
+// has settled if settled.
+func (cs *callStream) wakeWriter(settled bool) {
+	if settled {
+		select {
+		case cs.settles <- struct{}{}:
+		default:
+		}
+	}
 	select {
 	case cs.ready <- struct{}{}:
 	default:
@@ -348,25 +398,39 @@ func errorStatus(err error) *pluginpb.ErrorStatus {
 
 // write sends the queued answers, those ready at the same time in as few
 // frames as fit, until the stream is done.
+//
+// The calls of one frame from the client end at nearly the same time, and
+// the client's callers resume together when their answers come in one
+// frame: each frame costs the client a read through grpcio's poller,
+// about as much as a call's own work. So once an answer is waiting, the
+// writer holds it until some frame's calls have all ended (a frame of one
+// call at once), at most answerLinger, and then sends every answer ready.
 func (cs *callStream) write(stream pluginpb.PluginStreams_CallStreamServer) error {
+	linger := time.NewTimer(answerLinger)
+	linger.Stop()
+	defer linger.Stop()
 	for {
 		<-cs.ready
-		// Calls of one frame end at nearly the same time: let those that
-		// are running finish, so that their answers share this frame
-		// rather than each take a write, and the client a read.
-		for range gatherYields {
-			cs.mu.Lock()
-			running := len(cs.inFlight)
-			cs.mu.Unlock()
-			if running == 0 {
-				break
+		cs.mu.Lock()
+		hold := cs.settled == 0 && !cs.closed && len(cs.answers) > 0
+		cs.mu.Unlock()
+		if hold {
+			linger.Reset(answerLinger)
+			select {
+			case <-cs.settles:
+			case <-linger.C:
+			case <-cs.ctx.Done():
 			}
-			runtime.Gosched()
+			linger.Stop()
 		}
 		cs.mu.Lock()
 		answers, closed := cs.answers, cs.closed
-		cs.answers = nil
+		cs.answers, cs.settled = nil, 0
 		cs.mu.Unlock()
+		select { // a settle that this take has covered
+		case <-cs.settles:
+		default:
+		}
 		for len(answers) > 0 {
 			frame := &pluginpb.CallStreamResponse{}
 			size := 0

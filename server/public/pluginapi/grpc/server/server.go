@@ -170,6 +170,7 @@ func (s *Server) Serve(lis net.Listener) error {
 // At the stop timeout it cancels what is left. It reports whether every
 // call finished in time, and returns as soon as they have.
 func (s *Server) GracefulStop() bool {
+	defer s.callStreams.workers.stop()
 	start := time.Now()
 	deadline := start.Add(s.opts.stopTimeout)
 	s.health.Shutdown()
@@ -213,6 +214,7 @@ func (s *Server) KeepaliveMinTime() time.Duration { return s.opts.keepaliveMinTi
 
 // Stop cancels every call and closes every connection at once.
 func (s *Server) Stop() {
+	defer s.callStreams.workers.stop()
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
