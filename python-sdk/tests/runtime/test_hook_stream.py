@@ -320,3 +320,77 @@ async def test_the_deadlines_of_answered_hooks_do_not_pile_up(tmp_path: Path) ->
         assert stream._deadlines.armed
 
     await _serve_plugin(tmp_path, host, _Hanging(), check)
+
+
+class _Stubborn(mp.AsyncPlugin):
+    """Hangs on "stubborn" and, cancelled, finishes once released; hangs on "hang"
+    until cancelled, and notes the cancellation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[str, asyncio.Event] = {
+            "stubborn": asyncio.Event(),
+            "hang": asyncio.Event(),
+        }
+        self.release = asyncio.Event()
+        self.stubborn_done = asyncio.Event()
+        self.cancelled = asyncio.Event()
+
+    async def message_will_be_posted(self, context: Any, post: Post) -> Post:
+        self.started[post.message].set()
+        if post.message == "stubborn":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                await self.release.wait()  # it ignores the cancellation for a while
+            finally:
+                self.stubborn_done.set()
+        else:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+        return post
+
+
+class _ReusingHost(_Host):
+    """Stream 1 gets call 1, a handler that outlives the stream; stream 2 gets
+    another call 1, which it cancels once the first handler has ended."""
+
+    def __init__(self, plugin: _Stubborn) -> None:
+        self.plugin = plugin
+        self.streams = 0
+
+    async def hook_stream(self, request_iterator: Any, context: Any) -> None:
+        await context.read()  # hello
+        self.streams += 1
+        plugin = self.plugin
+        if self.streams == 1:
+            await context.write(
+                streams_pb2.HookStreamResponse(calls=[_post_call(1, "stubborn", 0)])
+            )
+            await plugin.started["stubborn"].wait()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the host restarts")
+        await context.write(streams_pb2.HookStreamResponse(calls=[_post_call(1, "hang", 0)]))
+        await plugin.started["hang"].wait()
+        plugin.release.set()
+        await plugin.stubborn_done.wait()
+        await asyncio.sleep(0.05)  # the first call's task ends after its handler
+        await context.write(streams_pb2.HookStreamResponse(cancels=[1]))
+        await asyncio.sleep(30)
+
+
+async def test_a_handler_that_outlives_its_stream_leaves_the_next_streams_calls(
+    tmp_path: Path,
+) -> None:
+    """Call ids start again on a reopened stream: the end of a call that outlived
+    its stream leaves the new call of the same id cancellable by the host."""
+    plugin = _Stubborn()
+    host = _ReusingHost(plugin)
+
+    async def check(stream: hookstream.HookStream) -> None:
+        await asyncio.wait_for(plugin.cancelled.wait(), 15)
+        assert host.streams == 2
+
+    await _serve_plugin(tmp_path, host, plugin, check)

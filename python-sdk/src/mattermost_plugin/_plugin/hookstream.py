@@ -230,7 +230,10 @@ class HookStream:
         except asyncio.CancelledError:
             return  # the host gave up on it, or its deadline came: no answer
         finally:
-            self._calls.pop(call_id, None)
+            # Only this call's own entry: a handler that outlived its stream
+            # must not drop a call of the next stream that took its id.
+            if self._calls.get(call_id) is asyncio.current_task():
+                del self._calls[call_id]
         if isinstance(answer, bytes):
             while len(answer) > PIECE:
                 answers.put(_Answer(id=call_id, payload=answer[:PIECE], more=True))
