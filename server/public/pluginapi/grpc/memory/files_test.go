@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -455,4 +456,66 @@ func TestAttachFilesKeepsAFileOnOnePost(t *testing.T) {
 		ChannelId: w.town.GetId(), UserId: w.bob.GetId(), Message: "second", FileIds: []string{f.GetId()},
 	}})
 	wantAppErrorID(t, "CreatePost(a file of another post)", err, "api.post.create_post.file_attached.app_error", http.StatusBadRequest)
+}
+
+// TestDeletePostDeletesItsFiles checks DeletePost against App.DeletePost
+// (server/channels/app/post.go@285f792d7eb7daa022d572151da9f5450822296e):
+// a post with file ids has its files deleted (deletePostFiles, through
+// SqlFileInfoStore.DeleteForPost, which sets DeleteAt on every file info of
+// the post), so that GetFileInfo and GetFile no longer find them and
+// GetFileInfos lists them only with include_deleted; the files of a reply
+// that the root's deletion takes with it, and of other posts, stay.
+func TestDeletePostDeletesItsFiles(t *testing.T) {
+	w := newFileWorld(t)
+	ctx := context.Background()
+	post := func(root string, files ...*pluginpb.FileInfo) *pluginpb.Post {
+		t.Helper()
+		p := &pluginpb.Post{ChannelId: w.town.GetId(), UserId: w.alice.GetId(), Message: "files", RootId: root}
+		for _, f := range files {
+			p.FileIds = append(p.FileIds, f.GetId())
+		}
+		resp, err := w.b.CreatePost(ctx, &pluginpb.CreatePostRequest{Post: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetPost()
+	}
+	one, two := mustUpload(t, w, "one.txt", []byte("one")), mustUpload(t, w, "two.txt", []byte("two"))
+	replyFile, otherFile := mustUpload(t, w, "reply.txt", []byte("r")), mustUpload(t, w, "other.txt", []byte("o"))
+	root := post("", one, two)
+	post(root.GetId(), replyFile)
+	post("", otherFile)
+	w.clock.Advance(time.Second)
+	if _, err := w.b.DeletePost(ctx, &pluginpb.DeletePostRequest{PostId: root.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	deletedAt := w.clock.Now().UnixMilli()
+
+	for _, f := range []*pluginpb.FileInfo{one, two} {
+		_, err := w.b.GetFileInfo(ctx, &pluginpb.GetFileInfoRequest{FileId: f.GetId()})
+		wantAppErrorID(t, "GetFileInfo(a file of the deleted post)", err, "app.file_info.get.app_error", http.StatusNotFound)
+	}
+	for _, f := range []*pluginpb.FileInfo{replyFile, otherFile} {
+		if _, err := w.b.GetFileInfo(ctx, &pluginpb.GetFileInfoRequest{FileId: f.GetId()}); err != nil {
+			t.Errorf("GetFileInfo(%s) = %v; want the file, which is not the deleted post's", f.GetName(), err)
+		}
+	}
+	list := func(includeDeleted bool) map[string]int64 {
+		t.Helper()
+		resp, err := w.b.GetFileInfos(ctx, &pluginpb.GetFileInfosRequest{PerPage: 100, Opt: &pluginpb.GetFileInfosOptions{IncludeDeleted: includeDeleted}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, f := range resp.GetFileInfos() {
+			out[f.GetName()] = f.GetDeleteAt()
+		}
+		return out
+	}
+	if got, want := list(false), map[string]int64{"reply.txt": 0, "other.txt": 0}; !maps.Equal(got, want) {
+		t.Errorf("GetFileInfos = %v; want %v", got, want)
+	}
+	if got, want := list(true), map[string]int64{"one.txt": deletedAt, "two.txt": deletedAt, "reply.txt": 0, "other.txt": 0}; !maps.Equal(got, want) {
+		t.Errorf("GetFileInfos(include_deleted) = %v; want %v", got, want)
+	}
 }

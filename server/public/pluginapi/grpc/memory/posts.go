@@ -311,7 +311,10 @@ func (b *Backend) DeletePost(ctx context.Context, req *pluginpb.DeletePostReques
 // As App.DeletePost (post.go@285f792d): the store's GetSingle of a live
 // post, whose every failure is app.post.get.app_error with status 400 (no
 // id check, so a malformed id is not found); then the channel, which must
-// not be archived.
+// not be archived. A post with file ids has its files deleted too
+// (deletePostFiles, SqlFileInfoStore.DeleteForPost: every file info whose
+// post is this one gets a DeleteAt, and nothing else changes); the files of
+// the replies that the post takes with it stay.
 func (b *Backend) deletePost(req *pluginpb.DeletePostRequest) (*pluginpb.Post, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -335,6 +338,15 @@ func (b *Backend) deletePost(req *pluginpb.DeletePostRequest) (*pluginpb.Post, e
 			q.DeleteAt = now
 			q.UpdateAt = now
 			b.posts.byID[q.GetId()] = q
+		}
+	}
+	if len(p.GetFileIds()) > 0 {
+		for id, info := range b.files.infos {
+			if info.GetPostId() == p.GetId() {
+				info = proto.Clone(info).(*pluginpb.FileInfo)
+				info.DeleteAt = now
+				b.files.infos[id] = info
+			}
 		}
 	}
 	if p.GetRootId() != "" {
