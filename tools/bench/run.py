@@ -366,9 +366,10 @@ def figure_unary(
             ):
                 runs.setdefault(line["name"], []).append(go_run(line))
             # The API calls of a Go plugin over net/rpc (its hooks are figure 3's).
-            for line in pluginbench(binary, "netrpc", *sizing(profile.calls, profile.warmup)):
-                if not line["name"].endswith("/hook"):
-                    runs.setdefault(line["name"], []).append(go_run(line))
+            for line in pluginbench(
+                binary, "netrpc", "-measure", "api", *sizing(profile.calls, profile.warmup)
+            ):
+                runs.setdefault(line["name"], []).append(go_run(line))
     out: dict[str, Any] = {
         "figures": {k: Figure.of(v).as_dict() for k, v in runs.items()},
         "ratios": {},
@@ -628,7 +629,12 @@ def figure_hooks(binary: Path, profile: Profile) -> dict[str, Any]:
             {**env, "BENCH_PYTHON": sys.executable, "BENCH_BARE_SERVER": "stream"},
         ),
     }
-    netrpc_args = ("netrpc", *sizing(profile.calls, profile.warmup, profile.hook_concurrency))
+    netrpc_args = (
+        "netrpc",
+        "-measure",
+        "hooks",
+        *sizing(profile.calls, profile.warmup, profile.hook_concurrency),
+    )
     for _ in range(profile.repetitions):
         before = pluginbench(binary, *netrpc_args)
         for kind, (directory, plugin_env) in plugins.items():
@@ -654,10 +660,9 @@ def figure_hooks(binary: Path, profile: Profile) -> dict[str, Any]:
                     )
         after = pluginbench(binary, *netrpc_args)
         for first, second in zip(before, after):
-            if first["name"].endswith("/hook"):
-                runs.setdefault(f"{first['name']} x{first['concurrency']}", []).append(
-                    Run.joined([go_run(first), go_run(second)])
-                )
+            runs.setdefault(f"{first['name']} x{first['concurrency']}", []).append(
+                Run.joined([go_run(first), go_run(second)])
+            )
     # More starts, for the start figures, without measuring hooks.
     for _ in range(max(0, profile.starts - len(starts))):
         for line in pluginbench(

@@ -8,7 +8,8 @@
 //	netrpc       a Go plugin over hashicorp/go-plugin's net/rpc, as Go
 //	             plugins are served today: its API calls to the host, the
 //	             host's MessageWillBePosted calls to it, and the same work as
-//	             a direct in-process call
+//	             a direct in-process call (-measure picks the API calls, the
+//	             hooks, or both)
 //	hooks        the hooks client calling a Python plugin's
 //	             MessageWillBePosted under the supervisor, and its start
 //	             times

@@ -207,11 +207,24 @@ func runNetRPC(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("netrpc", flag.ContinueOnError)
 	var c commonFlags
 	c.register(fs)
+	parts := fs.String("measure", "api,hooks", `what to measure, comma-separated: "api" (the plugin's API calls) and "hooks" (the host's hook calls, over net/rpc and in process)`)
 	stop, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	var methods []string
+	hooks := false
+	for _, part := range strings.Split(*parts, ",") {
+		switch part {
+		case "api":
+			methods = []string{"kvget", "getuser"}
+		case "hooks":
+			hooks = true
+		default:
+			return fmt.Errorf("netrpc: -measure %q: want api, hooks or both, comma-separated", *parts)
+		}
+	}
 	backend := memory.New()
 	defer backend.Close()
 	ctx := context.Background()
@@ -246,7 +259,7 @@ func runNetRPC(args []string, out io.Writer) error {
 	pc := raw.(*pluginClient)
 
 	// The plugin's API calls, one broker connection per measurement.
-	for _, method := range []string{"kvget", "getuser"} {
+	for _, method := range methods {
 		for _, n := range c.concurrency {
 			id := pc.broker.NextId()
 			go pc.broker.AcceptAndServe(id, &apiServer{b: backend})
@@ -262,6 +275,9 @@ func runNetRPC(args []string, out io.Writer) error {
 		}
 	}
 
+	if !hooks {
+		return nil
+	}
 	// The hook, over net/rpc and in process.
 	newPost := func() *gobPost {
 		return &gobPost{Id: "p", UserId: u.GetUser().GetId(), ChannelId: "c", Message: "hello", CreateAt: time.Now().UnixMilli()}
